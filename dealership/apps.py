@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DealershipConfig(AppConfig):
+    name = "dealership"
+    verbose_name = "Dealership"

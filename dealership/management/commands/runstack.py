@@ -1,0 +1,74 @@
+"""Run the web server, a Celery worker and Celery beat together; one Ctrl-C stops all three."""
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Start web (127.0.0.1:8000), a Celery worker and Celery beat in one terminal."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addr", default="127.0.0.1:8000")
+
+    def handle(self, *args, addr: str, **options):
+        var = Path(settings.VAR_DIR)
+        for folder in (
+            "celery/queue",
+            "celery/processed",
+            "mailbox/new",
+            "mailbox/cur",
+            "mailbox/tmp",
+            "outbox",
+        ):
+            (var / folder).mkdir(parents=True, exist_ok=True)
+        python = sys.executable
+        commands = {
+            "web": [python, "manage.py", "runserver", addr, "--noreload"],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "dealership",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=2",
+            ],
+            "beat": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "dealership",
+                "beat",
+                "--loglevel=INFO",
+                f"--schedule={var / 'celerybeat-schedule'}",
+            ],
+        }
+        processes = {name: subprocess.Popen(command) for name, command in commands.items()}
+        self.stdout.write(
+            self.style.SUCCESS(f"\nCRM running at http://{addr}/  (Ctrl-C stops web, worker and beat)")
+        )
+        self.stdout.write(f"Drop .eml files into {var / 'mailbox' / 'new'} to see them arrive as leads.\n")
+        try:
+            while all(process.poll() is None for process in processes.values()):
+                time.sleep(0.5)
+            stopped = [name for name, process in processes.items() if process.poll() is not None]
+            self.stderr.write(f"{', '.join(stopped)} stopped; stopping the rest.")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for process in processes.values():
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            for process in processes.values():
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()

@@ -1,0 +1,121 @@
+"""Writes for the store-wide records: departments, staff, their roles and the directory."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+
+from .models import Department, Role, StaffMember
+from .selectors import staff_directory
+
+DEFAULT_DEPARTMENTS = [
+    (Department.Code.SALES, "sales"),
+    (Department.Code.SERVICE, "service"),
+    (Department.Code.PARTS, "parts"),
+    (Department.Code.FINANCE, "finance"),
+    (Department.Code.BODY_SHOP, "bodyshop"),
+]
+
+# Model permissions each role's group holds, as "app_label.codename".
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.SUPERVISOR: ["dealership.send_directory", "dealership.view_staffmember"],
+    Role.ADVISOR: ["dealership.view_staffmember"],
+    Role.MANAGER: ["dealership.send_directory", "dealership.view_staffmember"],
+    Role.DEPARTMENT: ["dealership.view_staffmember"],
+    Role.ADMIN: ["dealership.send_directory", "dealership.view_staffmember", "dealership.change_staffmember"],
+}
+
+
+@transaction.atomic
+def departments_ensure(*, email_domain: str) -> list[Department]:
+    """Create the five standard departments if missing; never touches existing ones."""
+    return [
+        Department.objects.get_or_create(
+            code=code, defaults={"name": code.label, "forward_email": f"{mailbox}@{email_domain}"}
+        )[0]
+        for code, mailbox in DEFAULT_DEPARTMENTS
+    ]
+
+
+@transaction.atomic
+def role_groups_ensure() -> dict[str, Group]:
+    """One group per role, holding exactly that role's permissions."""
+    groups = {}
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=Role(role).label)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)
+        groups[role] = group
+    return groups
+
+
+@transaction.atomic
+def staff_create(
+    *,
+    username: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    role: str,
+    department: Department,
+    password: str | None = None,
+    phone: str = "",
+    title: str = "",
+) -> StaffMember:
+    user = get_user_model().objects.create_user(
+        username=username, email=email, password=password, first_name=first_name, last_name=last_name
+    )
+    user.is_staff = role == Role.ADMIN
+    user.is_superuser = role == Role.ADMIN
+    user.save(update_fields=["is_staff", "is_superuser"])
+    user.groups.add(role_groups_ensure()[role])
+    return StaffMember.objects.create(user=user, role=role, department=department, phone=phone, title=title)
+
+
+def directory_vcard(*, staff: list[StaffMember]) -> str:
+    """The directory as vCard 3.0 cards, one per person, for phones and mail clients."""
+
+    def escape(value: str) -> str:
+        return value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
+
+    org = escape(settings.STORE["name"])
+    cards = []
+    for member in staff:
+        user = member.user
+        lines = [
+            "BEGIN:VCARD",
+            "VERSION:3.0",
+            f"N:{escape(user.last_name)};{escape(user.first_name)};;;",
+            f"FN:{escape(member.name)}",
+            f"ORG:{org};{escape(member.department.name)}",
+            f"TITLE:{escape(member.title or member.get_role_display())}",
+            f"EMAIL;TYPE=INTERNET,WORK:{user.email}",
+        ]
+        if member.phone:
+            lines.append(f"TEL;TYPE=WORK,VOICE:{member.phone}")
+        lines.append("END:VCARD")
+        cards.append("\r\n".join(lines))
+    return "\r\n".join(cards) + "\r\n"
+
+
+def directory_send(*, sent_by: StaffMember | None = None) -> int:
+    """Email every active staff member the directory, in the body and as a .vcf; returns how many."""
+    staff = list(staff_directory())
+    body = render_to_string("dealership/directory_email.txt", {"staff": staff, "store": settings.STORE})
+    vcard = directory_vcard(staff=staff)
+    subject = f"{settings.STORE['name']} staff directory"
+    reply_to = [sent_by.email] if sent_by and sent_by.email else []
+    sent = 0
+    for member in staff:
+        if not member.email:
+            continue
+        message = EmailMessage(subject=subject, body=body, to=[member.email], reply_to=reply_to)
+        message.attach("staff-directory.vcf", vcard, "text/vcard")
+        message.send()
+        sent += 1
+    return sent

@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+store_patterns = [
+    path("directory/", views.directory, name="directory"),
+    path("directory/send/", views.directory_send_view, name="directory_send"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("store/", include((store_patterns, "dealership"))),
+    path("leads/", include("leads.urls")),
+    path("inventory/", include("inventory.urls")),
+    path("promotions/", include("promotions.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,95 @@
+from django.conf import settings
+from django.db import models
+
+from .customers import Customer, Language
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    APPOINTMENT_SET = "appointment_set", "Appointment set"
+    SHOWN = "shown", "Shown"
+    SOLD = "sold", "Sold"
+    LOST = "lost", "Lost"
+
+
+class InquiryType(models.TextChoices):
+    PRICE = "price", "Price and availability"
+    TRADE_IN = "trade_in", "Trade-in value"
+    FINANCING = "financing", "Financing and lease payments"
+    TEST_DRIVE = "test_drive", "Test drive"
+    GENERAL = "general", "General"
+
+
+class VehicleInterest(models.TextChoices):
+    BUY = "buy", "Buy"
+    LEASE = "lease", "Lease"
+    SELL = "sell", "Sell"
+    TRADE_IN = "trade-in", "Trade-in"
+    TEST_DRIVE = "test-drive", "Test drive"
+
+
+class Lead(models.Model):
+    """A sales inquiry from an internet customer, worked until sold or lost."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="leads")
+    status = models.CharField(max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    lost_reason = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=100, blank=True, help_text="Lead provider or website.")
+    inquiry_type = models.CharField(max_length=20, choices=InquiryType.choices, default=InquiryType.GENERAL)
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
+    comments = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_leads"
+    )
+    received_at = models.DateTimeField(db_index=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["status", "-received_at"])]
+        permissions = [("work_leads", "Can work every lead (supervisor)")]
+
+    def __str__(self):
+        return f"Lead {self.pk} — {self.customer}"
+
+
+class LeadVehicle(models.Model):
+    """A vehicle named in an inquiry: the one wanted, or the trade-in."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="vehicles")
+    interest = models.CharField(max_length=20, choices=VehicleInterest.choices, default=VehicleInterest.BUY)
+    condition = models.CharField(max_length=10, blank=True, help_text="new or used")
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    make = models.CharField(max_length=60, blank=True)
+    model = models.CharField(max_length=60, blank=True)
+    trim = models.CharField(max_length=60, blank=True)
+    vin = models.CharField(max_length=17, blank=True, db_index=True)
+    stock_number = models.CharField(max_length=30, blank=True, db_index=True)
+    odometer_km = models.PositiveIntegerField(null=True, blank=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return " ".join(str(part) for part in (self.year, self.make, self.model, self.trim) if part)
+
+
+class LeadEvent(models.Model):
+    """One entry of a lead's timeline: who did what, when, with its parameters."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    type = models.CharField(max_length=40)
+    params = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["lead", "created_at"])]
+
+    def __str__(self):
+        return f"{self.type} on lead {self.lead_id}"

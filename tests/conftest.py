@@ -1,0 +1,54 @@
+"""Shared fixtures, and the rule for tests that need an outside program.
+
+A test that needs Chromium, Dovecot or Redis is skipped, with the reason in the summary,
+when that program is missing; with REQUIRE_ALL_SERVICES=1 (CI) the skip becomes a failure.
+"""
+
+import os
+import shutil
+import socket
+
+import pytest
+
+from tests import factories
+
+
+def service_missing(reason: str):
+    if os.environ.get("REQUIRE_ALL_SERVICES") == "1":
+        pytest.fail(f"{reason} (REQUIRE_ALL_SERVICES=1: nothing may be skipped)")
+    pytest.skip(reason)
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    if not port_open("127.0.0.1", int(url.split(":")[2].split("/")[0])):
+        service_missing("needs a Redis server on 127.0.0.1:6379")
+    return url
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    path = shutil.which("chromium") or (os.path.exists("/usr/bin/chromium") and "/usr/bin/chromium")
+    if not path:
+        service_missing("needs Debian's Chromium (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture
+def supervisor(db):
+    return factories.staff("supervisor", username="sup")
+
+
+@pytest.fixture
+def supervisor_client(client, supervisor):
+    client.force_login(supervisor.user)
+    return client

@@ -1,0 +1,102 @@
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from dealership.models import Role
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("role", "landing"),
+    [
+        (Role.SUPERVISOR, "/leads/"),
+        (Role.ADVISOR, "/leads/appointments/mine/"),
+        (Role.MANAGER, "/store/dashboard/"),
+        (Role.DEPARTMENT, "/leads/department-mail/"),
+        (Role.ADMIN, "/admin/"),
+    ],
+)
+def test_each_role_logs_in_and_lands_on_its_own_home(client, role, landing):
+    member = factories.staff(role)
+    response = client.post(
+        reverse("login"), {"username": member.user.username, "password": factories.PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == landing
+    assert response.status_code == 200
+
+
+def test_pages_need_login(client):
+    response = client.get(reverse("dealership:directory"))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_directory_lists_every_active_staff_member(client):
+    viewer = factories.staff(Role.ADVISOR, first_name="Alex", last_name="Chen")
+    other = factories.staff(Role.DEPARTMENT, department_code="service", first_name="Dana", last_name="Roy")
+    gone = factories.staff(Role.ADVISOR, first_name="Former", last_name="Employee")
+    gone.user.is_active = False
+    gone.user.save()
+    client.force_login(viewer.user)
+    page = client.get(reverse("dealership:directory")).content.decode()
+    assert "Dana Roy" in page and other.email in page and "Service" in page
+    assert "Former Employee" not in page
+    assert "Send the directory" not in page  # advisors may not mail everyone
+
+
+def test_supervisor_sends_directory_to_every_active_member_with_vcard(
+    client, django_capture_on_commit_callbacks, settings
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    supervisor = factories.staff(Role.SUPERVISOR, first_name="Sophie", last_name="Tremblay")
+    factories.staff(
+        Role.DEPARTMENT, department_code="parts", first_name="Omar", last_name="Haddad", phone="+14165550199"
+    )
+    gone = factories.staff(Role.ADVISOR)
+    gone.user.is_active = False
+    gone.user.save()
+    client.force_login(supervisor.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("dealership:directory_send"), follow=True)
+    assert "being sent" in response.content.decode()
+    recipients = {m.to[0] for m in mail.outbox}
+    assert gone.email not in recipients and supervisor.email in recipients and len(recipients) == 2
+    message = mail.outbox[0]
+    assert "Omar Haddad" in message.body and "Parts" in message.body
+    name, content, mimetype = message.attachments[0]
+    assert name == "staff-directory.vcf" and mimetype == "text/vcard"
+    assert "FN:Omar Haddad" in content and "TEL;TYPE=WORK,VOICE:+14165550199" in content
+
+
+def test_advisor_cannot_send_the_directory(client):
+    advisor = factories.staff(Role.ADVISOR)
+    client.force_login(advisor.user)
+    assert client.post(reverse("dealership:directory_send")).status_code == 403
+    assert mail.outbox == []
+
+
+def test_login_locks_after_repeated_failures_then_cools_off(client, settings):
+    member = factories.staff(Role.SUPERVISOR)
+    url = reverse("login")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(url, {"username": member.user.username, "password": "wrong"})
+    locked = client.post(url, {"username": member.user.username, "password": factories.PASSWORD})
+    assert locked.status_code == 429
+    assert "Too many failed log-in attempts" in locked.content.decode()
+    AccessAttempt.objects.update(
+        attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - timedelta(seconds=1)
+    )
+    ok = client.post(url, {"username": member.user.username, "password": factories.PASSWORD})
+    assert ok.status_code == 302
+
+
+def test_pages_carry_a_content_security_policy(client):
+    response = client.get(reverse("login"))
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self' 'nonce-" in policy

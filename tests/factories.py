@@ -1,0 +1,49 @@
+"""Builders for test data, going through the real services."""
+
+import itertools
+
+from django.utils import timezone
+
+from dealership.models import Department, Role, StaffMember
+from dealership.services import departments_ensure, staff_create
+from leads.models import Customer, Lead
+from leads.services import customer_find_or_create, lead_create
+
+_sequence = itertools.count(1)
+PASSWORD = "test-pass-123"
+
+
+def department(code: str = "sales") -> Department:
+    departments_ensure(email_domain="store.test")
+    return Department.objects.get(code=code)
+
+
+def staff(
+    role: str = Role.SUPERVISOR, *, username: str | None = None, department_code: str = "sales", **fields
+) -> StaffMember:
+    n = next(_sequence)
+    username = username or f"{role}{n}"
+    return staff_create(
+        username=username,
+        first_name=fields.pop("first_name", role.title()),
+        last_name=fields.pop("last_name", f"Person{n}"),
+        email=fields.pop("email", f"{username}@store.test"),
+        role=role,
+        department=department(department_code),
+        password=PASSWORD,
+        **fields,
+    )
+
+
+def customer(**fields) -> Customer:
+    n = next(_sequence)
+    fields.setdefault("email", f"customer{n}@example.com")
+    fields.setdefault("first_name", "Pat")
+    fields.setdefault("last_name", f"Customer{n}")
+    return customer_find_or_create(**fields)[0]
+
+
+def lead(*, customer_obj: Customer | None = None, **fields) -> Lead:
+    fields.setdefault("received_at", timezone.now())
+    fields.setdefault("source", "Website")
+    return lead_create(customer=customer_obj or customer(), **fields)
