@@ -1,9 +1,14 @@
-"""Leads app models, one module per area: customers, leads and their timeline."""
+"""Leads app models, one module per area: customers, leads, the conversation."""
 
 from .customers import Customer, Language, PreferredChannel
 from .leads import InquiryType, Lead, LeadEvent, LeadStatus, LeadVehicle, VehicleInterest
+from .messages import Attachment, Channel, Direction, Message
 
 __all__ = [
+    "Attachment",
+    "Channel",
+    "Direction",
+    "Message",
     "Customer",
     "InquiryType",
     "Language",

@@ -1,0 +1,75 @@
+from django.conf import settings
+from django.db import models
+
+from .customers import Customer
+from .leads import Lead
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone call"
+    TEXT = "text", "Text message"
+    VISIT = "visit", "Visit"
+    NOTE = "note", "Note"
+
+
+class Direction(models.TextChoices):
+    INBOUND = "in", "From the customer"
+    OUTBOUND = "out", "To the customer"
+    INTERNAL = "internal", "Internal"
+
+
+class Message(models.Model):
+    """One entry of a conversation with a customer: an email either way, a call, a text, a visit, a note."""
+
+    class SendStatus(models.TextChoices):
+        NOT_APPLICABLE = "", "—"
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    from_address = models.CharField(max_length=320, blank=True)
+    to_addresses = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    body_text = models.TextField(blank=True)
+    # Already sanitised when stored (nh3); safe to mark safe in templates.
+    body_html = models.TextField(blank=True)
+    # What the customer just wrote, without the quoted earlier mail.
+    new_text = models.TextField(blank=True)
+    message_id = models.CharField(max_length=998, blank=True, db_index=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.TextField(blank=True)
+    send_status = models.CharField(max_length=10, choices=SendStatus.choices, blank=True, default="")
+    send_error = models.TextField(blank=True)
+    # When it happened: received, sent, or the call/visit time.
+    occurred_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_at", "pk"]
+        indexes = [models.Index(fields=["lead", "occurred_at"])]
+
+    def __str__(self):
+        return (
+            f"{self.get_channel_display()} {self.get_direction_display().lower()}: {self.subject or self.pk}"
+        )
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=255, help_text="Made safe: no path, no control characters.")
+    content_type = models.CharField(max_length=255)
+    content_id = models.CharField(max_length=255, blank=True, help_text="For inline cid: images.")
+    size = models.PositiveIntegerField()
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+
+    def __str__(self):
+        return self.filename

@@ -1,0 +1,46 @@
+"""Mail threading: addresses and ids that bring a customer's answer back to its lead.
+
+Outgoing mail to a customer carries Reply-To `<local>+L<lead id>-<signature>@<domain>`;
+the signature stops anyone from attaching mail to a lead by guessing its number.
+"""
+
+import hmac
+import re
+import uuid
+from email.utils import parseaddr
+
+from django.conf import settings
+
+
+def _store_address() -> tuple[str, str]:
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    local, _, domain = address.partition("@")
+    return local, domain
+
+
+def _signature(lead_id: int) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"lead-reply:{lead_id}".encode(), "sha256").hexdigest()[:10]
+
+
+def reply_address(lead_id: int) -> str:
+    local, domain = _store_address()
+    return f"{local}+L{lead_id}-{_signature(lead_id)}@{domain}"
+
+
+REPLY_TOKEN = re.compile(r"\+L(\d+)-([0-9a-f]{10})@", re.IGNORECASE)
+
+
+def lead_id_from_address(address: str) -> int | None:
+    """The lead a reply address belongs to, or None if it carries no valid token."""
+    match = REPLY_TOKEN.search(address or "")
+    if not match:
+        return None
+    lead_id = int(match.group(1))
+    return lead_id if hmac.compare_digest(match.group(2).lower(), _signature(lead_id)) else None
+
+
+def new_message_id(lead_id: int | None = None) -> str:
+    _, domain = _store_address()
+    prefix = f"lead{lead_id}." if lead_id else ""
+    return f"<{prefix}{uuid.uuid4().hex}@{domain}>"

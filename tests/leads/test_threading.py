@@ -1,0 +1,18 @@
+from leads.threading import lead_id_from_address, new_message_id, reply_address
+
+
+def test_reply_address_round_trips_to_its_lead():
+    address = reply_address(4321)
+    assert address.startswith("internet+L4321-") and address.endswith("@maplemotors.example")
+    assert lead_id_from_address(f"Internet Sales <{address}>") == 4321
+
+
+def test_forged_or_missing_tokens_are_refused():
+    forged = reply_address(4321).replace("L4321", "L4322")
+    assert lead_id_from_address(forged) is None
+    assert lead_id_from_address("internet@maplemotors.example") is None
+
+
+def test_message_ids_are_unique_and_in_the_store_domain():
+    first, second = new_message_id(7), new_message_id(7)
+    assert first != second and first.startswith("<lead7.") and first.endswith("@maplemotors.example>")
