@@ -1,7 +1,7 @@
 from django import forms
 
 from .models import Lead, LeadStatus
-from .services import LEAD_TRANSITIONS
+from .services.leads import LEAD_TRANSITIONS
 
 
 class LeadTransitionForm(forms.Form):

@@ -6,8 +6,8 @@ from django.views.decorators.http import require_POST
 
 from .forms import LeadTransitionForm
 from .models import Lead
-from .selectors import lead_get, lead_list
-from .services import TransitionError, lead_transition
+from .selectors.leads import lead_get, lead_list
+from .services.leads import TransitionError, lead_transition
 
 
 def _lead_or_404(request, pk: int) -> Lead:

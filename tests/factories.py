@@ -7,7 +7,7 @@ from django.utils import timezone
 from dealership.models import Department, Role, StaffMember
 from dealership.services import departments_ensure, staff_create
 from leads.models import Customer, Lead
-from leads.services import customer_find_or_create, lead_create
+from leads.services.leads import customer_find_or_create, lead_create
 
 _sequence = itertools.count(1)
 PASSWORD = "test-pass-123"

@@ -11,7 +11,7 @@ from django.utils import timezone
 from dealership.models import Role, StaffMember
 from dealership.services import departments_ensure, role_groups_ensure, staff_create
 from leads.models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle
-from leads.services import customer_find_or_create, lead_create
+from leads.services.leads import customer_find_or_create, lead_create
 
 EMAIL_DOMAIN = "maplemotors.example"
 

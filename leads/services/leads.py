@@ -3,8 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle
-from .normalize import normalize_email, normalize_phone
+from ..models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle
+from ..normalize import normalize_email, normalize_phone
 
 # The lead status machine: which status may follow which.
 LEAD_TRANSITIONS: dict[str, set[str]] = {

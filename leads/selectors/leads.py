@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from dealership.models import Role
 
-from .models import Lead
+from ..models import Lead
 
 
 def lead_visible_to(*, user) -> QuerySet[Lead]:

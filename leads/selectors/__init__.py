@@ -1,0 +1,1 @@
+"""Reads of the leads app, one module per area (leads, customers, mail, ...)."""

@@ -1,0 +1,1 @@
+"""Writes of the leads app, one module per area (leads, customers, mail, ...)."""
