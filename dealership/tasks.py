@@ -10,7 +10,7 @@ def directory_send_task(*, sent_by_id: int | None = None) -> int:
     return directory_send(sent_by=sent_by)
 
 
-@shared_task(acks_late=True, time_limit=10)
+@shared_task(acks_late=True, time_limit=10, soft_time_limit=8)
 def ping() -> str:
     """A no-op that proves a worker is consuming the broker."""
     return "pong"
