@@ -25,7 +25,7 @@ install: $(STAMP)
 
 run: install
 	@mkdir -p var
-	$(PY) manage.py migrate --noinput
+	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runstack
 

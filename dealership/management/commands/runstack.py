@@ -10,6 +10,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Start web (127.0.0.1:8000), a Celery worker and Celery beat in one terminal."
 
@@ -51,6 +55,9 @@ class Command(BaseCommand):
                 f"--schedule={var / 'celerybeat-schedule'}",
             ],
         }
+        # Ctrl-C, or a TERM from a supervisor, stops all three (even when started with SIGINT ignored).
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _interrupt)
         processes = {name: subprocess.Popen(command) for name, command in commands.items()}
         self.stdout.write(
             self.style.SUCCESS(f"\nCRM running at http://{addr}/  (Ctrl-C stops web, worker and beat)")

@@ -60,7 +60,7 @@ class Command(BaseCommand):
         departments = {d.code: d for d in departments_ensure(email_domain=EMAIL_DOMAIN)}
         role_groups_ensure()
         created = 0
-        for username, first, last, role, department, title in DEMO_STAFF:
+        for index, (username, first, last, role, department, title) in enumerate(DEMO_STAFF):
             if StaffMember.objects.filter(user__username=username).exists():
                 continue
             staff_create(
@@ -71,7 +71,7 @@ class Command(BaseCommand):
                 role=role,
                 department=departments[department],
                 password=password,
-                phone=f"+1 416 555 01{len(username):02d}",
+                phone=f"+1 416 555 01{10 + index:02d}",
                 title=title,
             )
             created += 1
