@@ -52,3 +52,74 @@ class StaffMember(models.Model):
     @property
     def email(self) -> str:
         return self.user.email
+
+
+class Metric(models.TextChoices):
+    LEADS_ANSWERED = "leads_answered", "Leads answered"
+    MEDIAN_RESPONSE = "median_response_minutes", "Median first-response time (business minutes)"
+    SHARE_WITHIN_TARGET = "share_within_target", "Share answered within target (%)"
+    APPOINTMENTS_SET = "appointments_set", "Appointments set"
+    APPOINTMENTS_SHOWN = "appointments_shown", "Appointments shown"
+    VEHICLES_SOLD = "vehicles_sold", "Vehicles sold from internet leads"
+    PHOTO_COVERAGE = "photo_coverage", "Stock with photos (%)"
+    FOLLOWUPS_ON_TIME = "followups_on_time", "Follow-up tasks done on time (%)"
+
+
+# Metrics where a lower figure is better.
+LOWER_IS_BETTER = {Metric.MEDIAN_RESPONSE}
+
+
+class PeriodKind(models.TextChoices):
+    WEEK = "week", "Week"
+    MONTH = "month", "Month"
+    QUARTER = "quarter", "Quarter"
+
+
+class Objective(models.Model):
+    """A target for one period, for the internet department or one person; proposed, then approved."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    metric = models.CharField(max_length=40, choices=Metric.choices)
+    period_kind = models.CharField(max_length=10, choices=PeriodKind.choices, default=PeriodKind.MONTH)
+    period_start = models.DateField()
+    person = models.ForeignKey(
+        StaffMember,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="objectives",
+        help_text="Empty: the whole internet department.",
+    )
+    target = models.DecimalField(max_digits=10, decimal_places=2)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period_start", "metric"]
+        permissions = [
+            ("propose_objective", "Can propose objectives (supervisor)"),
+            ("approve_objective", "Can approve objectives (manager)"),
+        ]
+
+    def __str__(self):
+        who = self.person or "Internet department"
+        return f"{self.get_metric_display()} — {who}, {self.get_period_kind_display().lower()} of {self.period_start}"
+
+
+class ObjectiveEvent(models.Model):
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    type = models.CharField(max_length=40)
+    params = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.type} on objective {self.objective_id}"

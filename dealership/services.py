@@ -7,8 +7,8 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from .models import Department, Role, StaffMember
-from .selectors import staff_directory
+from .models import Department, Objective, ObjectiveEvent, Role, StaffMember
+from .selectors import period_for, staff_directory
 
 DEFAULT_DEPARTMENTS = [
     (Department.Code.SALES, "sales"),
@@ -20,11 +20,26 @@ DEFAULT_DEPARTMENTS = [
 
 # Model permissions each role's group holds, as "app_label.codename".
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.SUPERVISOR: ["dealership.send_directory", "dealership.view_staffmember"],
+    Role.SUPERVISOR: [
+        "dealership.send_directory",
+        "dealership.view_staffmember",
+        "dealership.propose_objective",
+    ],
     Role.ADVISOR: ["dealership.view_staffmember"],
-    Role.MANAGER: ["dealership.send_directory", "dealership.view_staffmember"],
+    Role.MANAGER: [
+        "dealership.send_directory",
+        "dealership.view_staffmember",
+        "dealership.propose_objective",
+        "dealership.approve_objective",
+    ],
     Role.DEPARTMENT: ["dealership.view_staffmember"],
-    Role.ADMIN: ["dealership.send_directory", "dealership.view_staffmember", "dealership.change_staffmember"],
+    Role.ADMIN: [
+        "dealership.send_directory",
+        "dealership.view_staffmember",
+        "dealership.change_staffmember",
+        "dealership.propose_objective",
+        "dealership.approve_objective",
+    ],
 }
 
 
@@ -119,3 +134,53 @@ def directory_send(*, sent_by: StaffMember | None = None) -> int:
         message.send()
         sent += 1
     return sent
+
+
+# Objectives: the supervisor proposes, the manager approves or sends back.
+OBJECTIVE_TRANSITIONS: dict[str, set[str]] = {
+    Objective.Status.PROPOSED: {Objective.Status.APPROVED, Objective.Status.REJECTED},
+    Objective.Status.REJECTED: {Objective.Status.PROPOSED},
+    Objective.Status.APPROVED: set(),
+}
+
+
+@transaction.atomic
+def objective_propose(
+    *, metric: str, period_kind: str, period_start, target, person: StaffMember | None, actor, note: str = ""
+) -> Objective:
+    period = period_for(kind=period_kind, anchor=period_start)
+    objective = Objective.objects.create(
+        metric=metric,
+        period_kind=period_kind,
+        period_start=period.start,
+        target=target,
+        person=person,
+        note=note,
+    )
+    ObjectiveEvent.objects.create(
+        objective=objective, actor=actor, type="proposed", params={"target": str(target), "note": note}
+    )
+    return objective
+
+
+class ObjectiveTransitionError(ValueError):
+    pass
+
+
+@transaction.atomic
+def objective_transition(*, objective: Objective, to_status: str, actor, note: str = "") -> Objective:
+    objective = Objective.objects.select_for_update().get(pk=objective.pk)
+    if to_status not in OBJECTIVE_TRANSITIONS[objective.status]:
+        raise ObjectiveTransitionError(
+            f"An objective that is {objective.get_status_display().lower()} cannot become "
+            f"{Objective.Status(to_status).label.lower()}."
+        )
+    from_status, objective.status = objective.status, to_status
+    objective.save(update_fields=["status"])
+    ObjectiveEvent.objects.create(
+        objective=objective,
+        actor=actor,
+        type="status_changed",
+        params={"from": from_status, "to": to_status, "note": note},
+    )
+    return objective

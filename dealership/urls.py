@@ -9,6 +9,9 @@ store_patterns = [
     path("directory/", views.directory, name="directory"),
     path("directory/send/", views.directory_send_view, name="directory_send"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("objectives/", views.objective_list, name="objective_list"),
+    path("objectives/new/", views.objective_create, name="objective_create"),
+    path("objectives/<int:pk>/decide/", views.objective_decide, name="objective_decide"),
 ]
 
 urlpatterns = [

@@ -1,10 +1,34 @@
+import csv
+from datetime import timedelta
+from functools import partial
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from .models import Role
-from .selectors import staff_directory
+from .forms import DashboardFilterForm, ObjectiveForm
+from .models import Objective, PeriodKind, Role
+from .selectors import (
+    FUNNEL_STAGES,
+    STAGE_LABELS,
+    dashboard_leads,
+    funnel,
+    objective_progress,
+    objectives_for,
+    period_for,
+    response_by_time_received,
+    response_times,
+    staff_directory,
+    volume_by_day,
+    volume_by_source,
+)
+from .services import ObjectiveTransitionError, objective_propose, objective_transition
 from .tasks import directory_send_task
 
 # Where each role starts its day.
@@ -41,6 +65,234 @@ def directory_send_view(request):
     return redirect("dealership:directory")
 
 
+def _dashboard_scope(request):
+    form = DashboardFilterForm(request.GET or None)
+    values = form.cleaned_data if form.is_valid() else {}
+    today = timezone.localdate()
+    period = period_for(kind=values.get("period") or PeriodKind.MONTH, anchor=values.get("date") or today)
+    filters = {key: values.get(key) for key in ("source", "person") if values.get(key)}
+    return form, period, filters, today
+
+
+def _leads_link(period, filters: dict, **more) -> str:
+    """The lead inbox narrowed to the leads behind a figure."""
+    params = {
+        "received_from": period.start.isoformat(),
+        "received_to": (period.end - timedelta(days=1)).isoformat(),
+    }
+    if filters.get("source"):
+        params["source"] = filters["source"]
+    if filters.get("person"):
+        params["owner"] = filters["person"]
+    params |= {key: value for key, value in more.items() if value not in (None, "")}
+    return f"{reverse('leads:inbox')}?{urlencode(params)}"
+
+
+def _bars(rows: list[dict], *, value: str, label: str, link) -> list[dict]:
+    """Rows of a horizontal bar chart drawn in SVG on the server: width in percent of the largest."""
+    largest = max((row[value] or 0 for row in rows), default=0) or 1
+    return [
+        {
+            "label": row[label],
+            "value": row[value],
+            "width": round(100 * (row[value] or 0) / largest, 1),
+            "href": link(row),
+        }
+        for row in rows
+    ]
+
+
+def _columns(days: list[dict], link) -> list[dict]:
+    """Daily columns of an SVG chart: x position and height in viewBox units (100 high)."""
+    tallest = max((day["leads"] for day in days), default=0) or 1
+    width = 100 / max(len(days), 1)
+    return [
+        day
+        | {
+            "x": round(index * width, 2),
+            "width": round(width * 0.8, 2),
+            "height": round(100 * day["leads"] / tallest, 1),
+            "y": round(100 - 100 * day["leads"] / tallest, 1),
+            "href": f"{link()}&received_on={day['day']}",
+        }
+        for index, day in enumerate(days)
+    ]
+
+
+DAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def _dashboard_tables(request, period, filters, today) -> dict:
+    leads = dashboard_leads(user=request.user, period=period, filters=filters)
+    target = settings.RESPONSE_TARGET_MINUTES
+    overall = funnel(leads=leads)[0]
+    by_source = funnel(leads=leads, dimension="source")
+    by_person = funnel(leads=leads, dimension="person")
+    response = response_times(leads=leads, target_minutes=target)
+    by_hour = response_by_time_received(leads=leads, target_minutes=target, part="hour")
+    by_weekday = response_by_time_received(leads=leads, target_minutes=target, part="weekday")
+    for row in by_weekday:
+        row["label"] = DAY_NAMES[row["slot"] - 1]
+    for row in by_hour:
+        row["label"] = f"{row['slot']:02d}:00"
+    link = partial(_leads_link, period, filters)
+    volume = volume_by_source(leads=leads)
+    return {
+        "overall": overall,
+        "overall_links": {stage: link(reached=stage) for stage, _ in FUNNEL_STAGES} | {"leads": link()},
+        "funnel_bars": _bars(
+            [{"stage": "leads", "label": STAGE_LABELS["leads"], "count": overall["leads"]}]
+            + [
+                {"stage": stage, "label": STAGE_LABELS[stage], "count": overall[stage]}
+                for stage, _ in FUNNEL_STAGES
+            ],
+            value="count",
+            label="label",
+            link=lambda row: link(reached=row["stage"] if row["stage"] != "leads" else None),
+        ),
+        "by_source": [row | {"href": link(source=row["key"])} for row in by_source],
+        "by_person": [row | {"href": link(owner=row["key"])} for row in by_person],
+        "response": response,
+        "response_bars": _bars(
+            response["buckets"], value="count", label="label", link=lambda row: link(answered="yes")
+        ),
+        "by_hour": by_hour,
+        "by_weekday": by_weekday,
+        "volume": volume,
+        "volume_days": _columns(volume_by_day(volume=volume, period=period), link),
+        "objectives": [
+            objective_progress(objective=o, today=today)
+            for o in objectives_for(user=request.user, period=period)
+        ],
+    }
+
+
+# Each table of the dashboard, as CSV: columns and how to read the rows from the tables above.
+CSV_TABLES = {
+    "funnel_source": (
+        [
+            "source",
+            "leads",
+            "contacted",
+            "appointment_set",
+            "shown",
+            "sold",
+            "appointment_rate",
+            "show_rate",
+            "close_rate",
+        ],
+        "by_source",
+    ),
+    "funnel_person": (
+        [
+            "person",
+            "leads",
+            "contacted",
+            "appointment_set",
+            "shown",
+            "sold",
+            "appointment_rate",
+            "show_rate",
+            "close_rate",
+        ],
+        "by_person",
+    ),
+    "response_hour": (["hour", "leads", "answered", "within", "share_within_target"], "by_hour"),
+    "response_weekday": (["weekday", "leads", "answered", "within", "share_within_target"], "by_weekday"),
+    "volume": (["day", "source", "leads"], "volume"),
+}
+CSV_KEY_COLUMN = {
+    "funnel_source": "key",
+    "funnel_person": "key",
+    "response_hour": "slot",
+    "response_weekday": "slot",
+}
+
+
+def _csv_response(name: str, tables: dict, period) -> HttpResponse:
+    columns, table = CSV_TABLES[name]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{period.start}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(columns)
+    key_column = CSV_KEY_COLUMN.get(name)
+    for row in tables[table]:
+        values = [
+            row.get(key_column) if index == 0 and key_column else row.get(column)
+            for index, column in enumerate(columns)
+        ]
+        writer.writerow(["" if value is None else value for value in values])
+    return response
+
+
 @login_required
 def dashboard(request):
-    return render(request, "dealership/dashboard.html")
+    form, period, filters, today = _dashboard_scope(request)
+    tables = _dashboard_tables(request, period, filters, today)
+    if (export := request.GET.get("export")) in CSV_TABLES:
+        return _csv_response(export, tables, period)
+    query = request.GET.copy()
+    query.pop("export", None)
+    return render(
+        request,
+        "dealership/dashboard.html",
+        {
+            "form": form,
+            "period": period,
+            "filters": filters,
+            "query": query.urlencode(),
+            "previous": period.shifted(-1),
+            "next": period.shifted(1),
+            **tables,
+        },
+    )
+
+
+@login_required
+def objective_list(request):
+    form, period, _, today = _dashboard_scope(request)
+    objectives = objectives_for(user=request.user, period=period)
+    return render(
+        request,
+        "dealership/objective_list.html",
+        {
+            "period": period,
+            "previous": period.shifted(-1),
+            "next": period.shifted(1),
+            "progress": [objective_progress(objective=o, today=today) for o in objectives],
+            "history": Objective.objects.filter(period_start__lt=period.start).select_related("person__user")[
+                :50
+            ],
+        },
+    )
+
+
+@login_required
+@permission_required("dealership.propose_objective", raise_exception=True)
+def objective_create(request):
+    form = ObjectiveForm(request.POST or None, initial={"period_start": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        objective_propose(**form.cleaned_data, actor=request.user)
+        messages.success(request, "Objective proposed; the manager will review it.")
+        return redirect("dealership:objective_list")
+    return render(request, "dealership/objective_form.html", {"form": form})
+
+
+@login_required
+@require_POST
+@permission_required("dealership.approve_objective", raise_exception=True)
+def objective_decide(request, pk: int):
+    objective = get_object_or_404(Objective, pk=pk)
+    decision = request.POST.get("decision")
+    try:
+        objective_transition(
+            objective=objective,
+            to_status=decision if decision in Objective.Status.values else "",
+            actor=request.user,
+        )
+        messages.success(request, f"Objective {Objective.Status(decision).label.lower()}.")
+    except (ObjectiveTransitionError, ValueError) as error:
+        messages.error(request, str(error) or "Choose approve or reject.")
+    return redirect(
+        f"{reverse('dealership:objective_list')}?date={objective.period_start}&period={objective.period_kind}"
+    )

@@ -181,6 +181,9 @@ STORE = {
     "province": env.str("STORE_PROVINCE", default="ON"),
 }
 
+# The first answer to a lead is due within this many business minutes (the OEM target is 30).
+RESPONSE_TARGET_MINUTES = env.int("RESPONSE_TARGET_MINUTES", default=30)
+
 # Mailboxes the workers poll: a list of URLs (imaps://, imap://, maildir://).
 MAILBOX_URLS = env.list("MAILBOX_URL", default=[f"maildir://{VAR_DIR / 'mailbox'}"])
 MAILBOX_POLL_SECONDS = env.float("MAILBOX_POLL_SECONDS", default=30.0)

@@ -44,6 +44,15 @@ class Lead(models.Model):
     )
     received_at = models.DateTimeField(db_index=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
+    # Inbound time to first human answer, counted in the store's business minutes.
+    first_response_business_minutes = models.PositiveIntegerField(null=True, blank=True)
+    # Funnel milestones: when the lead first reached each stage (kept by lead_transition),
+    # so the dashboard counts stages without replaying the event history.
+    contacted_at = models.DateTimeField(null=True, blank=True)
+    appointment_set_at = models.DateTimeField(null=True, blank=True)
+    shown_at = models.DateTimeField(null=True, blank=True)
+    sold_at = models.DateTimeField(null=True, blank=True)
+    lost_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

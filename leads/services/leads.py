@@ -17,6 +17,15 @@ LEAD_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+# The funnel, in order; reaching a stage means every earlier one was reached too.
+FUNNEL_MILESTONES = [
+    (LeadStatus.CONTACTED, "contacted_at"),
+    (LeadStatus.APPOINTMENT_SET, "appointment_set_at"),
+    (LeadStatus.SHOWN, "shown_at"),
+    (LeadStatus.SOLD, "sold_at"),
+]
+
+
 class TransitionError(ValueError):
     pass
 
@@ -93,6 +102,20 @@ def lead_create(
     return lead
 
 
+def _milestones_reached(*, lead: Lead, status: str) -> list[str]:
+    """Stamp the milestones up to `status` that the lead had not reached yet; returns the fields set."""
+    stages = [stage for stage, _ in FUNNEL_MILESTONES]
+    if status not in stages:
+        return []
+    now = timezone.now()
+    stamped = []
+    for _, field in FUNNEL_MILESTONES[: stages.index(status) + 1]:
+        if getattr(lead, field) is None:
+            setattr(lead, field, now)
+            stamped.append(field)
+    return stamped
+
+
 @transaction.atomic
 def lead_transition(*, lead: Lead, to_status: str, actor=None, reason: str = "") -> Lead:
     """Move a lead to another status if the machine allows it, recording who and why."""
@@ -107,7 +130,9 @@ def lead_transition(*, lead: Lead, to_status: str, actor=None, reason: str = "")
     from_status = lead.status
     lead.status = to_status
     lead.lost_reason = reason.strip() if to_status == LeadStatus.LOST else ""
-    lead.save(update_fields=["status", "lost_reason", "updated_at"])
+    lead.lost_at = timezone.now() if to_status == LeadStatus.LOST else None
+    milestones = _milestones_reached(lead=lead, status=to_status)
+    lead.save(update_fields=["status", "lost_reason", "lost_at", *milestones, "updated_at"])
     lead_event_add(
         lead=lead,
         type="status_changed",

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
     [
         (Role.SUPERVISOR, "/leads/", "Lead inbox"),
         (Role.ADVISOR, "/leads/appointments/mine/", "My appointments"),
-        (Role.MANAGER, "/store/dashboard/", "dashboard"),
+        (Role.MANAGER, "/store/dashboard/", "Internet department"),
         (Role.DEPARTMENT, "/leads/department-mail/", "Mail forwarded to your department"),
         (Role.ADMIN, "/admin/", "Site administration"),
     ],

@@ -8,8 +8,14 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from dealership.models import Role, StaffMember
-from dealership.services import departments_ensure, role_groups_ensure, staff_create
+from dealership.models import Metric, Objective, Role, StaffMember
+from dealership.services import (
+    departments_ensure,
+    objective_propose,
+    objective_transition,
+    role_groups_ensure,
+    staff_create,
+)
 from leads.models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle
 from leads.services.leads import customer_find_or_create, lead_create
 
@@ -43,7 +49,18 @@ DEMO_VEHICLES = [
     {"year": 2022, "make": "Ford", "model": "F-150", "trim": "XLT", "condition": "used"},
     {"year": 2026, "make": "Hyundai", "model": "Tucson", "trim": "Preferred", "condition": "new"},
 ]
+# Share of leads reaching each stage, given the one before (industry: ~1/3 appointments, ~2/3 show).
+FUNNEL_CHANCES = [("contacted_at", 0.9), ("appointment_set_at", 0.38), ("shown_at", 0.66), ("sold_at", 0.45)]
+MILESTONE_STATUS = {
+    "contacted_at": LeadStatus.CONTACTED,
+    "appointment_set_at": LeadStatus.APPOINTMENT_SET,
+    "shown_at": LeadStatus.SHOWN,
+    "sold_at": LeadStatus.SOLD,
+}
 SOURCES = ["AutoTrader", "Cars.com", "Kijiji Autos", "CarGurus", "Website", "Toyota.ca"]
+
+
+DEMO_HISTORY_LEADS = 150
 
 
 class Command(BaseCommand):
@@ -76,12 +93,39 @@ class Command(BaseCommand):
             )
             created += 1
         self._demo_leads()
+        self._bulk_leads(DEMO_HISTORY_LEADS, prefix="history", days=75)
         if leads:
-            self._bulk_leads(leads)
+            self._bulk_leads(leads, prefix="bulk", days=365)
+        self._demo_objectives()
         self.stdout.write(f"Demo dealership ready ({created} staff created, {Lead.objects.count()} leads).")
         self.stdout.write(
             "Demo logins (password: {}): {}".format(password, ", ".join(s[0] for s in DEMO_STAFF))
         )
+
+    def _demo_objectives(self):
+        """This month's objectives: the department's approved, one advisor's still proposed."""
+        today = timezone.localdate()
+        if Objective.objects.filter(period_start=today.replace(day=1)).exists():
+            return
+        supervisor = StaffMember.objects.get(user__username="supervisor").user
+        manager = StaffMember.objects.get(user__username="manager").user
+        for metric, target, person in [
+            (Metric.LEADS_ANSWERED, 120, None),
+            (Metric.SHARE_WITHIN_TARGET, 80, None),
+            (Metric.APPOINTMENTS_SET, 45, None),
+            (Metric.VEHICLES_SOLD, 15, None),
+            (Metric.APPOINTMENTS_SET, 15, StaffMember.objects.get(user__username="advisor1")),
+        ]:
+            objective = objective_propose(
+                metric=metric,
+                period_kind="month",
+                period_start=today,
+                target=target,
+                person=person,
+                actor=supervisor,
+            )
+            if person is None:
+                objective_transition(objective=objective, to_status=Objective.Status.APPROVED, actor=manager)
 
     def _demo_leads(self):
         if Lead.objects.filter(customer__email=DEMO_CUSTOMERS[0][2]).exists():
@@ -107,27 +151,70 @@ class Command(BaseCommand):
                 lost_reason="Bought elsewhere" if status == LeadStatus.LOST else "",
             )
 
-    def _bulk_leads(self, count: int, batch: int = 5000):
-        """Many plain leads for benchmarks: bulk inserts, one customer each."""
-        rng = random.Random(42)
-        start = Customer.objects.filter(email__startswith="bulk").count()
+    def _bulk_leads(self, count: int, *, prefix: str, days: int, batch: int = 5000):
+        """Leads with a believable history (funnel stages, first-response times), inserted in bulk.
+
+        Numbered customers `<prefix>N@example.net` make it idempotent: what exists is not made again.
+        """
+        rng = random.Random(f"{prefix}-{count}")
+        advisors = list(StaffMember.objects.filter(role=Role.ADVISOR).values_list("user_id", flat=True))
+        start = Customer.objects.filter(email__startswith=f"{prefix}").count()
         now = timezone.now()
-        for offset in range(start, start + count, batch):
-            size = min(batch, start + count - offset)
+        for offset in range(start, count, batch):
+            size = min(batch, count - offset)
             customers = Customer.objects.bulk_create(
-                Customer(first_name=f"Bulk{n}", last_name="Customer", email=f"bulk{n}@example.net")
+                Customer(
+                    first_name=f"Customer{n}", last_name=prefix.title(), email=f"{prefix}{n}@example.net"
+                )
                 for n in range(offset, offset + size)
             )
-            new_leads = Lead.objects.bulk_create(
-                Lead(
-                    customer=customer,
-                    source=rng.choice(SOURCES),
-                    status=rng.choice(LeadStatus.values),
-                    received_at=now - timedelta(minutes=rng.randint(1, 60 * 24 * 365)),
-                )
-                for customer in customers
+            leads = Lead.objects.bulk_create(
+                self._history_lead(rng, customer, now, days, advisors) for customer in customers
             )
             LeadVehicle.objects.bulk_create(
-                LeadVehicle(lead=lead, **rng.choice(DEMO_VEHICLES)) for lead in new_leads
+                LeadVehicle(lead=lead, interest="buy", **rng.choice(DEMO_VEHICLES)) for lead in leads
             )
-            LeadEvent.objects.bulk_create(LeadEvent(lead=lead, type="created") for lead in new_leads)
+            LeadEvent.objects.bulk_create(
+                LeadEvent(lead=lead, type=event_type, params=params)
+                for lead in leads
+                for event_type, params in self._history_events(lead)
+            )
+
+    @staticmethod
+    def _history_lead(rng, customer, now, days, advisors) -> Lead:
+        received = now - timedelta(minutes=rng.randint(30, 60 * 24 * days))
+        minutes = None if rng.random() < 0.08 else int(rng.lognormvariate(3.0, 1.1))
+        reached = []
+        for field, chance in FUNNEL_CHANCES:
+            if rng.random() >= chance or (minutes is None and field == "contacted_at"):
+                break
+            reached.append(field)
+        stamps = {
+            field: received + timedelta(hours=2 * (i + 1), minutes=minutes or 0)
+            for i, field in enumerate(reached)
+        }
+        status = MILESTONE_STATUS[reached[-1]] if reached else LeadStatus.NEW
+        lost = status not in (LeadStatus.SOLD, LeadStatus.NEW) and rng.random() < 0.3
+        return Lead(
+            customer=customer,
+            source=rng.choice(SOURCES),
+            status=LeadStatus.LOST if lost else status,
+            lost_reason="No answer after follow-up" if lost else "",
+            lost_at=received + timedelta(days=10) if lost else None,
+            owner_id=rng.choice(advisors) if advisors and reached else None,
+            received_at=received,
+            first_response_at=received + timedelta(minutes=minutes) if minutes is not None else None,
+            first_response_business_minutes=minutes,
+            **stamps,
+        )
+
+    @staticmethod
+    def _history_events(lead: Lead):
+        yield "created", {"source": lead.source}
+        previous = LeadStatus.NEW
+        for field, status in MILESTONE_STATUS.items():
+            if getattr(lead, field):
+                yield "status_changed", {"from_status": previous, "to_status": status}
+                previous = status
+        if lead.status == LeadStatus.LOST:
+            yield "status_changed", {"from_status": previous, "to_status": LeadStatus.LOST}

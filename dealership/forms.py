@@ -1,0 +1,34 @@
+from django import forms
+
+from .models import Metric, Objective, PeriodKind, Role, StaffMember
+
+
+class ObjectiveForm(forms.ModelForm):
+    person = forms.ModelChoiceField(
+        queryset=StaffMember.objects.filter(
+            role__in=[Role.SUPERVISOR, Role.ADVISOR], user__is_active=True
+        ).select_related("user"),
+        required=False,
+        empty_label="Internet department (everyone)",
+    )
+
+    class Meta:
+        model = Objective
+        fields = ["metric", "period_kind", "period_start", "person", "target", "note"]
+        widgets = {"period_start": forms.DateInput(attrs={"type": "date"})}
+        labels = {"period_start": "A day in the period", "period_kind": "Period"}
+
+    def clean_target(self):
+        target = self.cleaned_data["target"]
+        if target < 0:
+            raise forms.ValidationError("A target cannot be negative.")
+        if self.cleaned_data.get("metric") in {Metric.SHARE_WITHIN_TARGET} and target > 100:
+            raise forms.ValidationError("A share is at most 100 %.")
+        return target
+
+
+class DashboardFilterForm(forms.Form):
+    period = forms.ChoiceField(choices=PeriodKind.choices, required=False)
+    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    source = forms.CharField(required=False)
+    person = forms.CharField(required=False)

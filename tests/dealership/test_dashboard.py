@@ -1,0 +1,274 @@
+"""The manager's dashboard on a hand-made data set whose right answers are known."""
+
+import csv
+import io
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+
+from dealership.models import Metric, Objective, ObjectiveEvent, Role
+from dealership.selectors import objective_progress, percentile, period_for
+from dealership.services import objective_propose
+from leads.models import Lead, LeadStatus
+from leads.services.leads import lead_transition
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+TORONTO = ZoneInfo("America/Toronto")
+NOVEMBER = {"period": "month", "date": "2026-11-15"}
+STAGES = ["contacted_at", "appointment_set_at", "shown_at", "sold_at"]
+
+
+def _lead(*, source, received, minutes, reached, owner=None, status=LeadStatus.NEW):
+    lead = factories.lead(source=source, received_at=received)
+    stamp = received + timedelta(hours=2)
+    Lead.objects.filter(pk=lead.pk).update(
+        owner=owner,
+        status=status,
+        first_response_business_minutes=minutes,
+        first_response_at=received + timedelta(minutes=minutes) if minutes is not None else None,
+        **{field: stamp for field in STAGES[:reached]},
+    )
+    return lead
+
+
+@pytest.fixture
+def store():
+    """Six November leads from two sources and two advisors, and one October lead that must not count."""
+    x = factories.staff(Role.ADVISOR, username="xavier")
+    y = factories.staff(Role.ADVISOR, username="yasmin")
+    nov = datetime(2026, 11, 10, 10, 0, tzinfo=TORONTO)  # a Tuesday, 10:00
+    _lead(source="AutoTrader", received=nov, minutes=3, reached=4, owner=x.user, status=LeadStatus.SOLD)
+    _lead(source="AutoTrader", received=nov + timedelta(hours=1), minutes=10, reached=3, owner=x.user)
+    _lead(source="AutoTrader", received=nov + timedelta(days=1), minutes=40, reached=2, owner=y.user)
+    _lead(source="AutoTrader", received=nov + timedelta(days=2), minutes=None, reached=0)
+    _lead(source="Website", received=nov + timedelta(days=5), minutes=20, reached=1, owner=x.user)
+    _lead(source="Website", received=nov + timedelta(days=6), minutes=100, reached=1, status=LeadStatus.LOST)
+    _lead(source="Website", received=datetime(2026, 10, 20, 12, tzinfo=TORONTO), minutes=1, reached=4)
+    return {"x": x, "y": y}
+
+
+def _dashboard(client, user, **params):
+    client.force_login(user)
+    return client.get(reverse("dealership:dashboard"), {**NOVEMBER, **params})
+
+
+def test_funnel_and_rates_for_the_month(client, store):
+    manager = factories.staff(Role.MANAGER)
+    context = _dashboard(client, manager.user).context
+    overall = context["overall"]
+    assert (
+        overall["leads"],
+        overall["contacted"],
+        overall["appointment_set"],
+        overall["shown"],
+        overall["sold"],
+    ) == (
+        6,
+        5,
+        3,
+        2,
+        1,
+    )
+    assert (overall["appointment_rate"], overall["show_rate"], overall["close_rate"]) == (50.0, 66.7, 16.7)
+    by_source = {row["key"]: row for row in context["by_source"]}
+    assert by_source["AutoTrader"]["leads"] == 4 and by_source["AutoTrader"]["sold"] == 1
+    assert by_source["Website"]["leads"] == 2 and by_source["Website"]["appointment_rate"] == 0.0
+    by_person = {row["key"]: row for row in context["by_person"]}
+    assert by_person["xavier"]["leads"] == 3 and by_person["yasmin"]["appointment_set"] == 1
+    assert by_person[""]["leads"] == 2  # unassigned leads are shown too
+
+
+def test_first_response_median_90th_percentile_and_share_within_target(client, store):
+    manager = factories.staff(Role.MANAGER)
+    response = _dashboard(client, manager.user).context["response"]
+    # answered in 3, 10, 20, 40, 100 business minutes; one unanswered
+    assert response["answered"] == 5 and response["unanswered"] == 1
+    assert response["median"] == 20
+    assert response["p90"] == pytest.approx(76.0)  # 40 + 0.6 × (100 − 40)
+    assert response["share_within_target"] == 60.0  # 3 of 5 within 30 minutes
+    counts = {bucket["label"]: bucket["count"] for bucket in response["buckets"]}
+    assert (
+        counts["0–5 min"] == 1
+        and counts["5–15 min"] == 1
+        and counts["15–30 min"] == 1
+        and counts["60–240 min"] == 1
+    )
+
+
+def test_response_by_hour_and_weekday_in_the_store_time_zone(client, store):
+    manager = factories.staff(Role.MANAGER)
+    context = _dashboard(client, manager.user).context
+    by_hour = {row["slot"]: row for row in context["by_hour"]}
+    assert (by_hour[10]["leads"], by_hour[10]["answered"], by_hour[10]["within"]) == (5, 4, 2)
+    assert (by_hour[11]["leads"], by_hour[11]["within"]) == (1, 1)
+    assert sum(row["leads"] for row in context["by_hour"]) == 6
+    by_day = {row["label"]: row["leads"] for row in context["by_weekday"]}
+    assert by_day == {"Mon": 1, "Tue": 2, "Wed": 1, "Thu": 1, "Fri": 0, "Sat": 0, "Sun": 1}
+
+
+def test_dashboard_and_csv_agree(client, store):
+    manager = factories.staff(Role.MANAGER)
+    page = _dashboard(client, manager.user)
+    exported = client.get(reverse("dealership:dashboard"), {**NOVEMBER, "export": "funnel_source"})
+    assert exported["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode())))
+    for row in rows:
+        shown = next(r for r in page.context["by_source"] if r["key"] == row["source"])
+        assert int(row["leads"]) == shown["leads"] and int(row["sold"]) == shown["sold"]
+        assert float(row["appointment_rate"]) == shown["appointment_rate"]
+    assert {row["source"] for row in rows} == {"AutoTrader", "Website"}
+    html = page.content.decode()
+    assert "AutoTrader" in html and "66.7 %" in html
+
+
+def test_every_figure_links_to_the_leads_behind_it(client, store):
+    manager = factories.staff(Role.MANAGER)
+    context = _dashboard(client, manager.user).context
+    autotrader = next(row for row in context["by_source"] if row["key"] == "AutoTrader")
+    assert "source=AutoTrader" in autotrader["href"] and "received_from=2026-11-01" in autotrader["href"]
+    assert "reached=sold" in context["overall_links"]["sold"]
+
+
+def test_an_advisor_sees_only_their_own_figures(client, store):
+    context = _dashboard(client, store["x"].user).context
+    assert context["overall"]["leads"] == 3
+    assert {row["key"] for row in context["by_person"]} == {"xavier"}
+
+
+def test_department_staff_see_no_sales_figures(client, store):
+    service = factories.staff(Role.DEPARTMENT, department_code="service")
+    assert _dashboard(client, service.user).context["overall"]["leads"] == 0
+
+
+def test_period_filters_are_in_the_url_and_other_months_are_excluded(client, store):
+    manager = factories.staff(Role.MANAGER)
+    october = _dashboard(client, manager.user, date="2026-10-03").context
+    assert october["overall"]["leads"] == 1
+    website = _dashboard(client, manager.user, source="Website").context
+    assert website["overall"]["leads"] == 2
+
+
+def test_lead_transition_keeps_the_funnel_milestones(db):
+    lead = factories.lead()
+    lead_transition(lead=lead, to_status=LeadStatus.APPOINTMENT_SET)
+    lead.refresh_from_db()
+    assert lead.contacted_at is not None and lead.appointment_set_at == lead.contacted_at
+    assert lead.shown_at is None and lead.sold_at is None
+    lead_transition(lead=lead, to_status=LeadStatus.LOST, reason="Bought elsewhere")
+    lead.refresh_from_db()
+    assert lead.lost_at is not None and lead.appointment_set_at is not None
+
+
+def test_percentile_matches_linear_interpolation():
+    assert percentile([], 0.5) is None
+    assert percentile([7], 0.9) == 7
+    assert percentile([1, 2, 3, 4], 0.5) == 2.5
+
+
+def test_objective_progress_and_pace(store):
+    supervisor = factories.staff(Role.SUPERVISOR)
+    objective = objective_propose(
+        metric=Metric.VEHICLES_SOLD,
+        period_kind="month",
+        period_start=date(2026, 11, 20),
+        target=4,
+        person=None,
+        actor=supervisor.user,
+    )
+    assert objective.period_start == date(2026, 11, 1)
+    Lead.objects.filter(sold_at__isnull=False, received_at__month=11).update(
+        sold_at=datetime(2026, 11, 12, tzinfo=TORONTO)
+    )
+    progress = objective_progress(objective=objective, today=date(2026, 11, 15))
+    assert progress.actual == 1 and progress.percent == 25.0
+    assert progress.on_track is False  # half the month gone, a quarter of the target
+    assert progress.needed_per_day == pytest.approx(3 / 15)
+
+
+def test_objective_progress_lower_is_better_for_response_time(store):
+    objective = objective_propose(
+        metric=Metric.MEDIAN_RESPONSE,
+        period_kind="month",
+        period_start=date(2026, 11, 1),
+        target=30,
+        person=None,
+        actor=None,
+    )
+    progress = objective_progress(objective=objective, today=date(2026, 11, 15))
+    assert progress.actual == 20 and progress.on_track is True
+
+
+def test_personal_objective_counts_only_that_persons_leads(store):
+    objective = objective_propose(
+        metric=Metric.LEADS_ANSWERED,
+        period_kind="month",
+        period_start=date(2026, 11, 1),
+        target=5,
+        person=store["x"],
+        actor=None,
+    )
+    assert objective_progress(objective=objective, today=date(2026, 11, 15)).actual == 3
+
+
+def test_supervisor_proposes_manager_approves_and_the_history_is_kept(client):
+    supervisor = factories.staff(Role.SUPERVISOR)
+    manager = factories.staff(Role.MANAGER)
+    client.force_login(supervisor.user)
+    response = client.post(
+        reverse("dealership:objective_create"),
+        {
+            "metric": Metric.APPOINTMENTS_SET,
+            "period_kind": "month",
+            "period_start": "2026-11-15",
+            "target": "40",
+        },
+    )
+    assert response.status_code == 302
+    objective = Objective.objects.get()
+    assert objective.status == Objective.Status.PROPOSED
+    # the supervisor may not approve their own proposal
+    assert (
+        client.post(
+            reverse("dealership:objective_decide", args=[objective.pk]), {"decision": "approved"}
+        ).status_code
+        == 403
+    )
+    client.force_login(manager.user)
+    client.post(reverse("dealership:objective_decide", args=[objective.pk]), {"decision": "approved"})
+    objective.refresh_from_db()
+    assert objective.status == Objective.Status.APPROVED
+    events = list(ObjectiveEvent.objects.filter(objective=objective).values_list("type", "actor"))
+    assert events == [("proposed", supervisor.user.pk), ("status_changed", manager.user.pk)]
+    # approved is final: it cannot be rejected afterwards
+    page = client.post(
+        reverse("dealership:objective_decide", args=[objective.pk]), {"decision": "rejected"}, follow=True
+    )
+    assert "cannot become rejected" in page.content.decode()
+
+
+def test_objective_form_refuses_bad_targets(client):
+    supervisor = factories.staff(Role.SUPERVISOR)
+    client.force_login(supervisor.user)
+    response = client.post(
+        reverse("dealership:objective_create"),
+        {
+            "metric": Metric.SHARE_WITHIN_TARGET,
+            "period_kind": "month",
+            "period_start": "2026-11-15",
+            "target": "120",
+        },
+    )
+    assert response.status_code == 200 and "at most 100" in response.content.decode()
+    assert Objective.objects.count() == 0
+
+
+def test_period_boundaries():
+    assert period_for(kind="week", anchor=date(2026, 11, 29)).start == date(2026, 11, 23)
+    quarter = period_for(kind="quarter", anchor=date(2026, 11, 29))
+    assert (quarter.start, quarter.end) == (date(2026, 10, 1), date(2027, 1, 1))
+    december = period_for(kind="month", anchor=date(2026, 12, 31))
+    assert december.end == date(2027, 1, 1) and december.shifted(-1).start == date(2026, 11, 1)
