@@ -15,6 +15,8 @@ def django_on_throwaway_database(name: str) -> str:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dealership.settings.base")
     os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "bench"))
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
     sys.path.insert(0, str(ROOT))
 
     import psycopg2

@@ -6,11 +6,13 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import ExtractHour, TruncDate
 
-from leads.models import Lead
-from leads.selectors.leads import lead_visible_to
+from leads.models import Lead, LeadHourStats
+from leads.selectors.leads import lead_visible_to, sees_every_lead
 
 from .models import LOWER_IS_BETTER, Metric, Objective, PeriodKind, Role, StaffMember
 
@@ -80,18 +82,6 @@ FUNNEL_STAGES = [
     ("shown", "shown_at"),
     ("sold", "sold_at"),
 ]
-FUNNEL_DIMENSIONS = {"source": "source", "person": "owner__username"}
-# Extra columns that name a group for people (a person's name rather than their username).
-DIMENSION_LABEL_FIELDS = {"person": ["owner__first_name", "owner__last_name"]}
-
-
-def _dimension_label(dimension: str, row: dict) -> str:
-    if dimension == "person":
-        name = " ".join(filter(None, (row.pop("owner__first_name"), row.pop("owner__last_name"))))
-        return name or row["key"] or "(unassigned)"
-    return row["key"] or "(none)"
-
-
 STAGE_LABELS = {
     "leads": "Leads",
     "contacted": "Contacted",
@@ -99,6 +89,10 @@ STAGE_LABELS = {
     "shown": "Shown",
     "sold": "Sold",
 }
+COUNTED = ["leads", *(stage for stage, _ in FUNNEL_STAGES), "answered", "within"]
+RESPONSE_BUCKETS = [(0, 5), (5, 15), (15, 30), (30, 60), (60, 240), (240, 1440), (1440, None)]
+# Targets the hourly summary rows can answer for ("answered within N minutes" columns).
+SUMMARY_EDGES = {5, 15, 30, 60, 240, 1440}
 
 
 def dashboard_leads(*, user, period: Period, filters: dict | None = None):
@@ -117,116 +111,188 @@ def _rate(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def funnel(*, leads, dimension: str | None = None) -> list[dict]:
-    """Leads → contacted → appointment set → shown → sold, overall or per source or person, with rates."""
+def _with_rates(row: dict) -> dict:
+    row["appointment_rate"] = _rate(row["appointment_set"], row["leads"])
+    row["show_rate"] = _rate(row["shown"], row["appointment_set"])
+    row["close_rate"] = _rate(row["sold"], row["leads"])
+    row["share_within_target"] = _rate(row["within"], row["answered"])
+    return row
+
+
+def _lead_groups(*, leads, target_minutes: int) -> list[dict]:
+    """One pass over the leads: counts per (day, hour received, source, owner), the grain of every breakdown."""
+    zone = store_zone()
     counts = {"leads": Count("pk")} | {stage: Count(field) for stage, field in FUNNEL_STAGES}
-    if dimension:
-        field = FUNNEL_DIMENSIONS[dimension]
-        rows = [
-            {"key": row.pop(field) or "", **row}
-            for row in leads.values(field, *DIMENSION_LABEL_FIELDS.get(dimension, []))
-            .annotate(**counts)
-            .order_by("-leads", field)
-        ]
-        for row in rows:
-            row["label"] = _dimension_label(dimension, row)
-    else:
-        rows = [{"key": "all", **leads.aggregate(**counts)}]
-    for row in rows:
-        row["appointment_rate"] = _rate(row["appointment_set"], row["leads"])
-        row["show_rate"] = _rate(row["shown"], row["appointment_set"])
-        row["close_rate"] = _rate(row["sold"], row["leads"])
-    return rows
-
-
-def percentile(sorted_values: list[int], fraction: float) -> float | None:
-    """Linear interpolation between closest ranks (the same as PostgreSQL's percentile_cont)."""
-    if not sorted_values:
-        return None
-    position = (len(sorted_values) - 1) * fraction
-    lower, upper = math.floor(position), math.ceil(position)
-    return sorted_values[lower] + (sorted_values[upper] - sorted_values[lower]) * (position - lower)
-
-
-RESPONSE_BUCKETS = [(0, 5), (5, 15), (15, 30), (30, 60), (60, 240), (240, 1440), (1440, None)]
-
-
-def response_times(*, leads, target_minutes: int) -> dict:
-    """First-response time in business minutes: distribution, median, 90th percentile, share within target."""
-    minutes = sorted(
-        leads.filter(first_response_business_minutes__isnull=False).values_list(
-            "first_response_business_minutes", flat=True
+    counts |= {
+        "answered": Count("first_response_business_minutes"),
+        "within": Count("pk", filter=Q(first_response_business_minutes__lte=target_minutes)),
+    }
+    return list(
+        leads.annotate(
+            day=TruncDate("received_at", tzinfo=zone), local_hour=ExtractHour("received_at", tzinfo=zone)
         )
+        .values("day", "local_hour", "source", "owner_id")
+        .annotate(**counts)
+        .order_by()
     )
-    total = leads.count()
-    within = sum(1 for value in minutes if value <= target_minutes)
-    buckets = [
-        {
-            "label": f"{low}–{high} min" if high is not None else f"over {low // 60} h",
-            "low": low,
-            "high": high,
-            "count": sum(1 for value in minutes if value >= low and (high is None or value < high)),
-        }
-        for low, high in RESPONSE_BUCKETS
+
+
+def _roll_up(groups: list[dict], key) -> dict:
+    totals: dict = {}
+    for group in groups:
+        row = totals.setdefault(key(group), dict.fromkeys(COUNTED, 0))
+        for name in COUNTED:
+            row[name] += group[name]
+    return totals
+
+
+def funnel(*, groups: list[dict], key=None, labels: dict | None = None) -> list[dict]:
+    """Leads → contacted → appointment set → shown → sold with rates, overall or per key, most leads first."""
+    totals = _roll_up(groups, key or (lambda group: "all"))
+    if not totals:
+        totals = {"all": dict.fromkeys(COUNTED, 0)} if key is None else {}
+    rows = [
+        _with_rates({"key": name, "label": (labels or {}).get(name, name), **row})
+        for name, row in totals.items()
     ]
+    return sorted(rows, key=lambda row: (-row["leads"], str(row["label"])))
+
+
+def percentile(distribution: list[tuple[int, int]], fraction: float) -> float | None:
+    """Linear interpolation between closest ranks (PostgreSQL's percentile_cont) over (value, count) pairs."""
+    total = sum(count for _, count in distribution)
+    if not total:
+        return None
+    position = (total - 1) * fraction
+    lower_rank, upper_rank = math.floor(position), math.ceil(position)
+    lower = upper = None
+    seen = 0
+    for value, count in distribution:
+        if lower is None and lower_rank < seen + count:
+            lower = value
+        if upper_rank < seen + count:
+            upper = value
+            break
+        seen += count
+    return lower + (upper - lower) * (position - lower_rank)
+
+
+def response_distribution(*, leads) -> list[tuple[int, int]]:
+    """How many leads were first answered after each number of business minutes, ascending."""
+    return sorted(
+        leads.filter(first_response_business_minutes__isnull=False)
+        .values_list("first_response_business_minutes")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+
+
+def response_summary(*, distribution: list[tuple[int, int]], total: int, target_minutes: int) -> dict:
+    """First-response time in business minutes: median, 90th percentile, share within target, buckets."""
+    answered = sum(count for _, count in distribution)
+    within = sum(count for value, count in distribution if value <= target_minutes)
     return {
         "leads": total,
-        "answered": len(minutes),
-        "unanswered": total - len(minutes),
-        "median": percentile(minutes, 0.5),
-        "p90": percentile(minutes, 0.9),
+        "answered": answered,
+        "unanswered": total - answered,
+        "median": percentile(distribution, 0.5),
+        "p90": percentile(distribution, 0.9),
         "within_target": within,
-        "share_within_target": _rate(within, len(minutes)),
+        "share_within_target": _rate(within, answered),
         "target_minutes": target_minutes,
-        "buckets": buckets,
+        "buckets": [
+            {
+                "label": f"{low}–{high} min" if high is not None else f"over {low // 60} h",
+                "count": sum(c for v, c in distribution if v >= low and (high is None or v < high)),
+            }
+            for low, high in RESPONSE_BUCKETS
+        ],
     }
 
 
-def response_by_time_received(*, leads, target_minutes: int, part: str) -> list[dict]:
-    """Leads and how many were answered within target, by hour of the day or ISO day of the week received."""
-    extract = ExtractHour if part == "hour" else ExtractIsoWeekDay
-    rows = (
-        leads.annotate(slot=extract("received_at", tzinfo=store_zone()))
-        .values("slot")
-        .annotate(
-            leads=Count("pk"),
-            answered=Count("first_response_business_minutes"),
-            within=Count("pk", filter=Q(first_response_business_minutes__lte=target_minutes)),
-        )
-        .order_by("slot")
+def response_times(*, leads, target_minutes: int) -> dict:
+    return response_summary(
+        distribution=response_distribution(leads=leads), total=leads.count(), target_minutes=target_minutes
     )
-    by_slot = {row["slot"]: row for row in rows}
-    slots = range(24) if part == "hour" else range(1, 8)
+
+
+def _by_slot(groups: list[dict], slot, slots) -> list[dict]:
+    totals = _roll_up(groups, slot)
+    return [_with_rates({"slot": n, **totals.get(n, dict.fromkeys(COUNTED, 0))}) for n in slots]
+
+
+def volume_by_day(*, groups: list[dict], period: Period) -> list[dict]:
+    """Every day of the period with its leads per source (days without leads included)."""
+    days: dict[date, dict] = {period.start + timedelta(days=n): {} for n in range(period.days)}
+    for group in groups:
+        sources = days.setdefault(group["day"], {})
+        sources[group["source"] or "(none)"] = sources.get(group["source"] or "(none)", 0) + group["leads"]
+    return [{"day": day, "sources": sources, "leads": sum(sources.values())} for day, sources in days.items()]
+
+
+def _owner_labels(owner_ids) -> dict:
+    users = get_user_model().objects.filter(pk__in=[pk for pk in owner_ids if pk])
+    labels = {user.pk: (user.username, user.get_full_name() or user.username) for user in users}
+    return {pk: labels.get(pk, ("", "(unassigned)")) for pk in owner_ids}
+
+
+def _summary_groups(*, period: Period, filters: dict, target_minutes: int) -> list[dict] | None:
+    """The same groups as _lead_groups, added up from the hourly summary rows (PostgreSQL keeps them)."""
+    if connection.vendor != "postgresql" or target_minutes not in SUMMARY_EDGES:
+        return None
+    start, end = period.bounds
+    rows = LeadHourStats.objects.filter(hour__gte=start, hour__lt=end, leads__gt=0)
+    if filters.get("source"):
+        rows = rows.filter(source=filters["source"])
+    if filters.get("person"):
+        owner = (
+            get_user_model().objects.filter(username=filters["person"]).values_list("pk", flat=True).first()
+        )
+        rows = rows.filter(owner_key=owner or -1)
+    zone = store_zone()
+    counts = {
+        name: Sum(name) for name in ("leads", "contacted", "appointment_set", "shown", "sold", "answered")
+    }
     return [
-        {
-            "slot": slot,
-            "leads": by_slot.get(slot, {}).get("leads", 0),
-            "answered": by_slot.get(slot, {}).get("answered", 0),
-            "within": by_slot.get(slot, {}).get("within", 0),
-            "share_within_target": _rate(
-                by_slot.get(slot, {}).get("within", 0), by_slot.get(slot, {}).get("answered", 0)
-            ),
-        }
-        for slot in slots
+        row | {"owner_id": row.pop("owner_key") or None}
+        for row in rows.annotate(
+            day=TruncDate("hour", tzinfo=zone), local_hour=ExtractHour("hour", tzinfo=zone)
+        )
+        .values("day", "local_hour", "source", "owner_key")
+        .annotate(**counts, within=Sum(f"answered_within_{target_minutes}"))
+        .order_by()
     ]
 
 
-def volume_by_source(*, leads) -> list[dict]:
-    """Leads per day received, per source."""
-    return list(
-        leads.annotate(day=TruncDate("received_at", tzinfo=store_zone()))
-        .values("day", "source")
-        .annotate(leads=Count("pk"))
-        .order_by("day", "source")
-    )
+def dashboard_figures(*, user, period: Period, filters: dict, target_minutes: int) -> dict:
+    """Every figure of the dashboard from two grouped queries, whatever the number of leads.
 
-
-def volume_by_day(*, volume: list[dict], period: Period) -> list[dict]:
-    """Every day of the period with its leads per source (zero days included), for the chart."""
-    days: dict[date, dict] = {period.start + timedelta(days=n): {} for n in range(period.days)}
-    for row in volume:
-        days.setdefault(row["day"], {})[row["source"] or "(none)"] = row["leads"]
-    return [{"day": day, "sources": sources, "leads": sum(sources.values())} for day, sources in days.items()]
+    For people who see every lead, the funnel and time breakdowns come from the hourly summary rows.
+    """
+    leads = dashboard_leads(user=user, period=period, filters=filters)
+    groups = None
+    if sees_every_lead(user):
+        groups = _summary_groups(period=period, filters=filters, target_minutes=target_minutes)
+    if groups is None:
+        groups = _lead_groups(leads=leads, target_minutes=target_minutes)
+    owners = _owner_labels({group["owner_id"] for group in groups})
+    overall = funnel(groups=groups)[0]
+    return {
+        "overall": overall,
+        "by_source": funnel(groups=groups, key=lambda g: g["source"] or "", labels={"": "(none)"}),
+        "by_person": [
+            row | {"key": owners[row["key"]][0], "label": owners[row["key"]][1]}
+            for row in funnel(groups=groups, key=lambda g: g["owner_id"])
+        ],
+        "response": response_summary(
+            distribution=response_distribution(leads=leads),
+            total=overall["leads"],
+            target_minutes=target_minutes,
+        ),
+        "by_hour": _by_slot(groups, lambda g: g["local_hour"], range(24)),
+        "by_weekday": _by_slot(groups, lambda g: g["day"].isoweekday(), range(1, 8)),
+        "volume_days": volume_by_day(groups=groups, period=period),
+    }
 
 
 def _leads_of(objective: Objective):
@@ -250,11 +316,21 @@ def _response(objective: Objective, period: Period, key: str):
     )[key]
 
 
+def _answered(objective: Objective, period: Period) -> dict:
+    """Leads of the period answered, and answered within target, for the objective's scope."""
+    target = settings.RESPONSE_TARGET_MINUTES
+    person = {"person": objective.person.user.username} if objective.person else {}
+    groups = _summary_groups(period=period, filters=person, target_minutes=target)
+    if groups is None:
+        groups = _lead_groups(leads=_received_in(objective, period), target_minutes=target)
+    return funnel(groups=groups)[0]
+
+
 # How each metric is measured for an objective's period; a metric missing here is not measured yet.
 METRIC_ACTUALS = {
-    Metric.LEADS_ANSWERED: lambda o, p: _received_in(o, p).filter(first_response_at__isnull=False).count(),
+    Metric.LEADS_ANSWERED: lambda o, p: _answered(o, p)["answered"],
     Metric.MEDIAN_RESPONSE: lambda o, p: _response(o, p, "median"),
-    Metric.SHARE_WITHIN_TARGET: lambda o, p: _response(o, p, "share_within_target"),
+    Metric.SHARE_WITHIN_TARGET: lambda o, p: _answered(o, p)["share_within_target"],
     Metric.APPOINTMENTS_SET: lambda o, p: _reached_in(o, p, "appointment_set_at"),
     Metric.APPOINTMENTS_SHOWN: lambda o, p: _reached_in(o, p, "shown_at"),
     Metric.VEHICLES_SOLD: lambda o, p: _reached_in(o, p, "sold_at"),

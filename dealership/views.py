@@ -17,16 +17,11 @@ from .models import Objective, PeriodKind, Role
 from .selectors import (
     FUNNEL_STAGES,
     STAGE_LABELS,
-    dashboard_leads,
-    funnel,
+    dashboard_figures,
     objective_progress,
     objectives_for,
     period_for,
-    response_by_time_received,
-    response_times,
     staff_directory,
-    volume_by_day,
-    volume_by_source,
 )
 from .services import ObjectiveTransitionError, objective_propose, objective_transition
 from .tasks import directory_send_task
@@ -123,43 +118,33 @@ DAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
 def _dashboard_tables(request, period, filters, today) -> dict:
-    leads = dashboard_leads(user=request.user, period=period, filters=filters)
-    target = settings.RESPONSE_TARGET_MINUTES
-    overall = funnel(leads=leads)[0]
-    by_source = funnel(leads=leads, dimension="source")
-    by_person = funnel(leads=leads, dimension="person")
-    response = response_times(leads=leads, target_minutes=target)
-    by_hour = response_by_time_received(leads=leads, target_minutes=target, part="hour")
-    by_weekday = response_by_time_received(leads=leads, target_minutes=target, part="weekday")
-    for row in by_weekday:
+    figures = dashboard_figures(
+        user=request.user, period=period, filters=filters, target_minutes=settings.RESPONSE_TARGET_MINUTES
+    )
+    overall = figures["overall"]
+    for row in figures["by_weekday"]:
         row["label"] = DAY_NAMES[row["slot"] - 1]
-    for row in by_hour:
+    for row in figures["by_hour"]:
         row["label"] = f"{row['slot']:02d}:00"
     link = partial(_leads_link, period, filters)
-    volume = volume_by_source(leads=leads)
-    return {
-        "overall": overall,
-        "overall_links": {stage: link(reached=stage) for stage, _ in FUNNEL_STAGES} | {"leads": link()},
+    stages = ["leads", *(stage for stage, _ in FUNNEL_STAGES)]
+    return figures | {
+        "overall_links": {stage: link(reached=stage if stage != "leads" else None) for stage in stages},
         "funnel_bars": _bars(
-            [{"stage": "leads", "label": STAGE_LABELS["leads"], "count": overall["leads"]}]
-            + [
-                {"stage": stage, "label": STAGE_LABELS[stage], "count": overall[stage]}
-                for stage, _ in FUNNEL_STAGES
-            ],
+            [{"stage": stage, "label": STAGE_LABELS[stage], "count": overall[stage]} for stage in stages],
             value="count",
             label="label",
             link=lambda row: link(reached=row["stage"] if row["stage"] != "leads" else None),
         ),
-        "by_source": [row | {"href": link(source=row["key"])} for row in by_source],
-        "by_person": [row | {"href": link(owner=row["key"])} for row in by_person],
-        "response": response,
+        "by_source": [row | {"href": link(source=row["key"])} for row in figures["by_source"]],
+        "by_person": [row | {"href": link(owner=row["key"])} for row in figures["by_person"]],
         "response_bars": _bars(
-            response["buckets"], value="count", label="label", link=lambda row: link(answered="yes")
+            figures["response"]["buckets"],
+            value="count",
+            label="label",
+            link=lambda row: link(answered="yes"),
         ),
-        "by_hour": by_hour,
-        "by_weekday": by_weekday,
-        "volume": volume,
-        "volume_days": _columns(volume_by_day(volume=volume, period=period), link),
+        "volume_days": _columns(figures["volume_days"], link),
         "objectives": [
             objective_progress(objective=o, today=today)
             for o in objectives_for(user=request.user, period=period)
@@ -167,61 +152,52 @@ def _dashboard_tables(request, period, filters, today) -> dict:
     }
 
 
-# Each table of the dashboard, as CSV: columns and how to read the rows from the tables above.
+FUNNEL_COLUMNS = [
+    "leads",
+    "contacted",
+    "appointment_set",
+    "shown",
+    "sold",
+    "appointment_rate",
+    "show_rate",
+    "close_rate",
+]
+SLOT_COLUMNS = ["leads", "answered", "within", "share_within_target"]
+
+# Each table of the dashboard as CSV: its header, and its rows from the figures on the page.
 CSV_TABLES = {
     "funnel_source": (
-        [
-            "source",
-            "leads",
-            "contacted",
-            "appointment_set",
-            "shown",
-            "sold",
-            "appointment_rate",
-            "show_rate",
-            "close_rate",
-        ],
-        "by_source",
+        ["source", *FUNNEL_COLUMNS],
+        lambda t: ([r["key"], *map(r.get, FUNNEL_COLUMNS)] for r in t["by_source"]),
     ),
     "funnel_person": (
-        [
-            "person",
-            "leads",
-            "contacted",
-            "appointment_set",
-            "shown",
-            "sold",
-            "appointment_rate",
-            "show_rate",
-            "close_rate",
-        ],
-        "by_person",
+        ["person", *FUNNEL_COLUMNS],
+        lambda t: ([r["key"], *map(r.get, FUNNEL_COLUMNS)] for r in t["by_person"]),
     ),
-    "response_hour": (["hour", "leads", "answered", "within", "share_within_target"], "by_hour"),
-    "response_weekday": (["weekday", "leads", "answered", "within", "share_within_target"], "by_weekday"),
-    "volume": (["day", "source", "leads"], "volume"),
-}
-CSV_KEY_COLUMN = {
-    "funnel_source": "key",
-    "funnel_person": "key",
-    "response_hour": "slot",
-    "response_weekday": "slot",
+    "response_hour": (
+        ["hour", *SLOT_COLUMNS],
+        lambda t: ([r["slot"], *map(r.get, SLOT_COLUMNS)] for r in t["by_hour"]),
+    ),
+    "response_weekday": (
+        ["weekday", *SLOT_COLUMNS],
+        lambda t: ([r["label"], *map(r.get, SLOT_COLUMNS)] for r in t["by_weekday"]),
+    ),
+    "volume": (
+        ["day", "source", "leads"],
+        lambda t: (
+            [d["day"], source, count] for d in t["volume_days"] for source, count in d["sources"].items()
+        ),
+    ),
 }
 
 
 def _csv_response(name: str, tables: dict, period) -> HttpResponse:
-    columns, table = CSV_TABLES[name]
+    header, rows = CSV_TABLES[name]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}-{period.start}.csv"'
     writer = csv.writer(response)
-    writer.writerow(columns)
-    key_column = CSV_KEY_COLUMN.get(name)
-    for row in tables[table]:
-        values = [
-            row.get(key_column) if index == 0 and key_column else row.get(column)
-            for index, column in enumerate(columns)
-        ]
-        writer.writerow(["" if value is None else value for value in values])
+    writer.writerow(header)
+    writer.writerows(["" if value is None else value for value in row] for row in rows(tables))
     return response
 
 

@@ -3,6 +3,7 @@
 from .customers import Customer, Language, PreferredChannel
 from .leads import InquiryType, Lead, LeadEvent, LeadStatus, LeadVehicle, VehicleInterest
 from .messages import Attachment, Channel, Direction, Message
+from .stats import LeadHourStats
 
 __all__ = [
     "Attachment",
@@ -14,6 +15,7 @@ __all__ = [
     "Language",
     "Lead",
     "LeadEvent",
+    "LeadHourStats",
     "LeadStatus",
     "LeadVehicle",
     "PreferredChannel",

@@ -58,7 +58,16 @@ class Lead(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
-        indexes = [models.Index(fields=["status", "-received_at"])]
+        indexes = [
+            models.Index(fields=["status", "-received_at"]),
+            # The dashboard: first-response times of a period, and stages reached in a period.
+            models.Index(
+                fields=["received_at", "first_response_business_minutes"], name="lead_received_response"
+            ),
+            models.Index(fields=["appointment_set_at"], name="lead_appointment_set_at"),
+            models.Index(fields=["shown_at"], name="lead_shown_at"),
+            models.Index(fields=["sold_at"], name="lead_sold_at"),
+        ]
         permissions = [("work_leads", "Can work every lead (supervisor)")]
 
     def __str__(self):

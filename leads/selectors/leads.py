@@ -7,11 +7,16 @@ from dealership.models import Role
 from ..models import Lead
 
 
+def sees_every_lead(user) -> bool:
+    staff = getattr(user, "staff", None)
+    return user.is_superuser or bool(staff and staff.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN))
+
+
 def lead_visible_to(*, user) -> QuerySet[Lead]:
     """Supervisors, managers and admins see every lead; an advisor only the leads assigned to them."""
     leads = Lead.objects.all()
     staff = getattr(user, "staff", None)
-    if user.is_superuser or (staff and staff.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)):
+    if sees_every_lead(user):
         return leads
     if staff and staff.role == Role.ADVISOR:
         return leads.filter(owner=user)

@@ -6,10 +6,11 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from dealership.models import Metric, Objective, ObjectiveEvent, Role
-from dealership.selectors import objective_progress, percentile, period_for
+from dealership.selectors import _lead_groups, _summary_groups, objective_progress, percentile, period_for
 from dealership.services import objective_propose
 from leads.models import Lead, LeadStatus
 from leads.services.leads import lead_transition
@@ -163,10 +164,11 @@ def test_lead_transition_keeps_the_funnel_milestones(db):
     assert lead.lost_at is not None and lead.appointment_set_at is not None
 
 
-def test_percentile_matches_linear_interpolation():
+def test_percentile_matches_linear_interpolation_over_counted_values():
     assert percentile([], 0.5) is None
-    assert percentile([7], 0.9) == 7
-    assert percentile([1, 2, 3, 4], 0.5) == 2.5
+    assert percentile([(7, 1)], 0.9) == 7
+    assert percentile([(1, 1), (2, 1), (3, 1), (4, 1)], 0.5) == 2.5
+    assert percentile([(1, 3), (10, 1)], 0.9) == pytest.approx(7.3)  # ranks 1 1 1 10
 
 
 def test_objective_progress_and_pace(store):
@@ -272,3 +274,43 @@ def test_period_boundaries():
     assert (quarter.start, quarter.end) == (date(2026, 10, 1), date(2027, 1, 1))
     december = period_for(kind="month", anchor=date(2026, 12, 31))
     assert december.end == date(2027, 1, 1) and december.shifted(-1).start == date(2026, 11, 1)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the summary rows are kept by PostgreSQL")
+def test_summary_rows_follow_every_change_to_leads(store):
+    period = period_for(kind="month", anchor=date(2026, 11, 15))
+
+    def same_figures():
+        def key(groups):
+            return sorted(
+                (
+                    g["day"],
+                    g["local_hour"],
+                    g["source"],
+                    g["owner_id"] or 0,
+                    g["leads"],
+                    g["contacted"],
+                    g["sold"],
+                    g["within"],
+                )
+                for g in groups
+            )
+
+        leads = Lead.objects.filter(received_at__gte=period.bounds[0], received_at__lt=period.bounds[1])
+        live = _lead_groups(leads=leads, target_minutes=30)
+        assert key(_summary_groups(period=period, filters={}, target_minutes=30)) == key(live)
+        return live
+
+    assert sum(g["leads"] for g in same_figures()) == 6
+    lead = Lead.objects.filter(source="AutoTrader", owner__isnull=True).get()
+    lead.owner = store["y"].user  # reassigned
+    lead.save()
+    lead_transition(lead=lead, to_status=LeadStatus.CONTACTED)  # a milestone reached
+    Lead.objects.filter(source="Website").update(source="Website form")  # a bulk change
+    Lead.objects.filter(first_response_business_minutes=40).update(first_response_business_minutes=25)
+    Lead.objects.filter(first_response_business_minutes=100).delete()
+    moved = Lead.objects.filter(first_response_business_minutes=3).get()
+    moved.received_at += timedelta(hours=30)  # received at another hour
+    moved.save()
+    live = same_figures()
+    assert sum(g["leads"] for g in live) == 5 and sum(g["within"] for g in live) == 4
