@@ -45,16 +45,20 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Many files in one field; the service checks each of them and their number."""
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(file, initial) for file in files]
+
+
 class PhotoUploadForm(forms.Form):
-    photos = forms.FileField(
+    photos = MultipleFileField(
         widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "environment", "multiple": True}),
         label=_("Photos"),
         help_text=_("JPEG, PNG, WebP or iPhone HEIC; several at once."),
     )
-
-    def clean_photos(self):
-        # One FileField, many files: the service checks each of them and their number.
-        return self.files.getlist("photos")
 
 
 class PhotoOrderForm(forms.Form):
