@@ -24,6 +24,8 @@ MAX_SIDE = 16_000
 # Long side in pixels of each web size.
 WEB_SIZES = {"large": 1600, "medium": 800, "thumb": 320}
 WEBP_QUALITY = 80
+# WebP effort 2 encodes 2–3× faster than Pillow's default 4, for files within a few per cent.
+WEBP_METHOD = 2
 JPEG_QUALITY = 82
 
 _SRGB = ImageCms.createProfile("sRGB")
@@ -125,8 +127,9 @@ def web_images_render(source: BinaryIO) -> list[WebImage]:
                 name=name,
                 width=current.width,
                 height=current.height,
-                webp=_encode(current, "WEBP", quality=WEBP_QUALITY, method=4),
-                jpeg=_encode(current, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True),
+                webp=_encode(current, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD),
+                # Optimised Huffman tables: most of progressive's saving at a fraction of its cost.
+                jpeg=_encode(current, "JPEG", quality=JPEG_QUALITY, optimize=True),
             )
         )
     return rendered

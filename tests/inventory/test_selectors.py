@@ -28,11 +28,19 @@ def _with_photo(vehicle):
 def lot():
     today = timezone.localdate()
     return {
-        "rav4": _with_photo(factories.vehicle(stock_number="N1", condition="new", make="Toyota", model="RAV4")),
-        "civic": factories.vehicle(
-            stock_number="U1", condition="used", make="Honda", model="Civic", in_stock_on=today - timedelta(days=95)
+        "rav4": _with_photo(
+            factories.vehicle(stock_number="N1", condition="new", make="Toyota", model="RAV4")
         ),
-        "f150": factories.vehicle(stock_number="U2", make="Ford", model="F-150", status=VehicleStatus.ON_ORDER),
+        "civic": factories.vehicle(
+            stock_number="U1",
+            condition="used",
+            make="Honda",
+            model="Civic",
+            in_stock_on=today - timedelta(days=95),
+        ),
+        "f150": factories.vehicle(
+            stock_number="U2", make="Ford", model="F-150", status=VehicleStatus.ON_ORDER
+        ),
     }
 
 

@@ -88,7 +88,10 @@ def test_every_price_change_is_kept_with_who_and_when(supervisor):
     vehicle_price_set(vehicle=vehicle, price=Decimal("28500"), actor=supervisor.user)
     vehicle_price_set(vehicle=vehicle, price=Decimal("28500"), actor=supervisor.user)  # no change
     history = list(vehicle.price_changes.order_by("changed_at", "pk"))
-    assert [(h.old_price, h.new_price) for h in history] == [(None, Decimal("30000")), (Decimal("30000"), Decimal("28500"))]
+    assert [(h.old_price, h.new_price) for h in history] == [
+        (None, Decimal("30000")),
+        (Decimal("30000"), Decimal("28500")),
+    ]
     assert history[-1].changed_by == supervisor.user
     assert vehicle.price_changed_at == history[-1].changed_at
 
@@ -113,7 +116,10 @@ def test_upload_keeps_the_original_privately_and_queues_one_task_per_photo(
     with django_capture_on_commit_callbacks() as callbacks:
         result = photos_upload(
             vehicle=vehicle,
-            files=[images.upload("a.jpg", images.phone_jpeg()), images.upload("b.png", images.encoded("PNG"))],
+            files=[
+                images.upload("a.jpg", images.phone_jpeg()),
+                images.upload("b.png", images.encoded("PNG")),
+            ],
             actor=supervisor.user,
         )
     assert len(callbacks) == 2 and not result.rejected
@@ -129,7 +135,9 @@ def test_upload_keeps_the_original_privately_and_queues_one_task_per_photo(
 
 def test_processing_makes_every_web_size_without_metadata():
     vehicle = factories.vehicle()
-    photo = photos_upload(vehicle=vehicle, files=[images.upload("a.jpg", images.phone_jpeg())], process_now=True).accepted[0]
+    photo = photos_upload(
+        vehicle=vehicle, files=[images.upload("a.jpg", images.phone_jpeg())], process_now=True
+    ).accepted[0]
     photo.refresh_from_db()
     assert photo.status == PhotoStatus.READY
     assert photo.sizes == {"large": [200, 400], "medium": [200, 400], "thumb": [160, 320]}
@@ -159,7 +167,9 @@ def test_bad_files_are_refused_at_upload_with_a_reason_and_good_ones_kept():
 
 def test_truncated_photo_fails_with_a_reason_and_nothing_published():
     vehicle = factories.vehicle()
-    photo = photos_upload(vehicle=vehicle, files=[images.upload("cut.jpg", images.truncated_jpeg())]).accepted[0]
+    photo = photos_upload(
+        vehicle=vehicle, files=[images.upload("cut.jpg", images.truncated_jpeg())]
+    ).accepted[0]
     photo = photo_process(photo=photo)
     assert photo.status == PhotoStatus.FAILED
     assert "damaged" in photo.failure_reason
@@ -229,7 +239,7 @@ def _csv(*rows: str) -> bytes:
 
 
 def test_dry_run_previews_without_writing():
-    content = _csv(f"A100,{factories.vin()},N,2026,Toyota,RAV4,XLE,Blue,12,\"$41,990\",In stock")
+    content = _csv(f'A100,{factories.vin()},N,2026,Toyota,RAV4,XLE,Blue,12,"$41,990",In stock')
     report = vehicles_import_csv(content=content, dry_run=True)
     assert report.created == ["A100"] and not report.errors and not report.applied
     assert not Vehicle.objects.exists()

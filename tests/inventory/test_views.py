@@ -50,7 +50,13 @@ def test_list_filters_and_htmx_partial(supervisor_client):
 def test_create_with_a_typo_in_the_vin_keeps_what_was_typed(supervisor_client):
     response = supervisor_client.post(
         reverse("inventory:vehicle_create"),
-        {"vin": "1HGCM82633A0O4352", "stock_number": "NEW1", "condition": "used", "model": "Accord", "status": "in_stock"},
+        {
+            "vin": "1HGCM82633A0O4352",
+            "stock_number": "NEW1",
+            "condition": "used",
+            "model": "Accord",
+            "status": "in_stock",
+        },
     )
     page = response.content.decode()
     assert response.status_code == 200
@@ -61,11 +67,26 @@ def test_create_with_a_typo_in_the_vin_keeps_what_was_typed(supervisor_client):
 def test_create_then_edit_price_records_history(supervisor_client, supervisor):
     response = supervisor_client.post(
         reverse("inventory:vehicle_create"),
-        {"vin": "1HGCM82633A004352", "stock_number": "NEW2", "condition": "used", "price": "9000", "status": "in_stock", "published": "on"},
+        {
+            "vin": "1HGCM82633A004352",
+            "stock_number": "NEW2",
+            "condition": "used",
+            "price": "9000",
+            "status": "in_stock",
+            "published": "on",
+        },
     )
     vehicle = Vehicle.objects.get(stock_number="NEW2")
     assert response.status_code == 302 and vehicle.make == "Honda" and vehicle.year == 2003
-    data = {"vin": vehicle.vin, "stock_number": "NEW2", "condition": "used", "price": "8500", "published": "on", "make": "Honda", "year": 2003}
+    data = {
+        "vin": vehicle.vin,
+        "stock_number": "NEW2",
+        "condition": "used",
+        "price": "8500",
+        "published": "on",
+        "make": "Honda",
+        "year": 2003,
+    }
     supervisor_client.post(reverse("inventory:vehicle_edit", args=[vehicle.pk]), data)
     assert [c.new_price for c in vehicle.price_changes.order_by("pk")] == [9000, 8500]
     assert vehicle.price_changes.first().changed_by == supervisor.user
@@ -128,13 +149,17 @@ def test_too_many_files_get_a_clear_message(supervisor_client, settings):
 def test_reorder_endpoint_and_buttons(supervisor_client):
     vehicle = _published_with_photos()
     first, second = vehicle.photos.all()
-    supervisor_client.post(reverse("inventory:photos_order", args=[vehicle.pk]), {"order": f"{second.pk},{first.pk}"})
+    supervisor_client.post(
+        reverse("inventory:photos_order", args=[vehicle.pk]), {"order": f"{second.pk},{first.pk}"}
+    )
     assert list(vehicle.photos.values_list("pk", flat=True)) == [second.pk, first.pk]
     supervisor_client.post(reverse("inventory:photo_move", args=[first.pk]), {"direction": "up"})
     assert list(vehicle.photos.values_list("pk", flat=True)) == [first.pk, second.pk]
     supervisor_client.post(reverse("inventory:photo_main", args=[second.pk]))
     assert vehicle.photos.first() == second
-    response = supervisor_client.post(reverse("inventory:photos_order", args=[vehicle.pk]), {"order": "x,y"}, HTTP_HX_REQUEST="true")
+    response = supervisor_client.post(
+        reverse("inventory:photos_order", args=[vehicle.pk]), {"order": "x,y"}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 400 and "could not be read" in response.content.decode()
     supervisor_client.post(reverse("inventory:photo_delete", args=[second.pk]))
     assert list(vehicle.photos.all()) == [first]
@@ -142,7 +167,9 @@ def test_reorder_endpoint_and_buttons(supervisor_client):
 
 def test_import_preview_then_confirm(supervisor_client):
     content = f"Stock,VIN,Make,Model,Price\nI1,{factories.vin()},Kia,Soul,17995\n".encode()
-    preview = supervisor_client.post(reverse("inventory:import"), {"file": images.upload("dms.csv", content, "text/csv")})
+    preview = supervisor_client.post(
+        reverse("inventory:import"), {"file": images.upload("dms.csv", content, "text/csv")}
+    )
     page = preview.content.decode()
     assert "Preview — nothing is changed yet" in page and not Vehicle.objects.exists()
     token = re.search(r'name="token" value="([0-9a-f]+)"', page).group(1)
@@ -153,7 +180,9 @@ def test_import_preview_then_confirm(supervisor_client):
 
 def test_import_with_errors_offers_no_confirmation(supervisor_client):
     content = b"Stock,VIN\nI2,1HGCM82633A004353\n"
-    page = supervisor_client.post(reverse("inventory:import"), {"file": images.upload("dms.csv", content, "text/csv")}).content.decode()
+    page = supervisor_client.post(
+        reverse("inventory:import"), {"file": images.upload("dms.csv", content, "text/csv")}
+    ).content.decode()
     assert "Line 2:" in page and "check digit" in page and 'name="token"' not in page
 
 
@@ -180,7 +209,10 @@ def test_public_list_shows_only_published_in_stock_vehicles_and_filters_by_price
     assert "Log out" not in page  # no staff navigation
     cheap = client.get(reverse("vehicles:list"), {"price_max": "20000"}).content.decode()
     assert "Civic" in cheap and "RAV4" not in cheap
-    assert "RAV4" in client.get(reverse("vehicles:list"), {"price_min": "25000", "make": "Toyota"}).content.decode()
+    assert (
+        "RAV4"
+        in client.get(reverse("vehicles:list"), {"price_min": "25000", "make": "Toyota"}).content.decode()
+    )
 
 
 def test_vehicle_page_has_schema_org_vehicle_and_offer(client):
@@ -217,20 +249,35 @@ def test_contact_form_becomes_a_website_lead_with_the_vehicle(client):
     vehicle = factories.vehicle(make="Toyota", model="RAV4", price="31995")
     response = client.post(
         vehicle.get_absolute_url(),
-        {"first_name": "Maya", "last_name": "Singh", "email": "Maya@Example.com", "phone": "", "inquiry_type": "test_drive", "message": "Saturday?"},
+        {
+            "first_name": "Maya",
+            "last_name": "Singh",
+            "email": "Maya@Example.com",
+            "phone": "",
+            "inquiry_type": "test_drive",
+            "message": "Saturday?",
+        },
     )
     assert response.status_code == 302 and response["Location"].endswith("?sent=1#contact")
     lead = Lead.objects.get()
     assert (lead.source, lead.inquiry_type, lead.comments) == ("Website", "test_drive", "Saturday?")
     assert lead.customer.email == "maya@example.com"
     wanted = lead.vehicles.get()
-    assert (wanted.vin, wanted.stock_number, wanted.make, wanted.price) == (vehicle.vin, vehicle.stock_number, "Toyota", vehicle.price)
+    assert (wanted.vin, wanted.stock_number, wanted.make, wanted.price) == (
+        vehicle.vin,
+        vehicle.stock_number,
+        "Toyota",
+        vehicle.price,
+    )
     assert "Thank you" in client.get(response["Location"]).content.decode()
 
 
 def test_contact_form_errors_keep_what_was_typed(client):
     vehicle = factories.vehicle()
-    response = client.post(vehicle.get_absolute_url(), {"first_name": "Maya", "phone": "12", "message": "Is it still there?", "inquiry_type": "price"})
+    response = client.post(
+        vehicle.get_absolute_url(),
+        {"first_name": "Maya", "phone": "12", "message": "Is it still there?", "inquiry_type": "price"},
+    )
     page = response.content.decode()
     assert response.status_code == 400
     assert "phone number does not look complete" in page
@@ -248,7 +295,9 @@ def test_sitemap_lists_every_published_vehicle(client):
     response = client.get(reverse("vehicles:sitemap"))
     locations = [
         element.text
-        for element in ElementTree.fromstring(response.content).iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")
+        for element in ElementTree.fromstring(response.content).iter(
+            "{http://www.sitemaps.org/schemas/sitemap/0.9}loc"
+        )
     ]
     assert sorted(locations) == sorted(f"http://testserver{v.get_absolute_url()}" for v in listed)
 
@@ -264,7 +313,9 @@ def test_json_feed_has_absolute_photo_urls_and_drops_sold_vehicles(client):
     assert photo["thumb"]["jpeg"].endswith("-thumb.jpg")
     assert rows["F1"]["url"] == f"http://testserver{vehicle.get_absolute_url()}"
     vehicle_transition(vehicle=other, to_status=VehicleStatus.SOLD)
-    assert [row["stock_number"] for row in client.get(reverse("vehicles:feed_json")).json()["vehicles"]] == ["F1"]
+    assert [row["stock_number"] for row in client.get(reverse("vehicles:feed_json")).json()["vehicles"]] == [
+        "F1"
+    ]
 
 
 def test_csv_feed(client):
@@ -272,7 +323,10 @@ def test_csv_feed(client):
     rows = list(csv.DictReader(io.StringIO(client.get(reverse("vehicles:feed_csv")).content.decode())))
     assert [row["stock_number"] for row in rows] == ["C1"]
     assert rows[0]["price"] == "25000.00"
-    assert rows[0]["main_photo"].startswith("http://testserver/media/") and len(rows[0]["photo_urls"].split()) == 2
+    assert (
+        rows[0]["main_photo"].startswith("http://testserver/media/")
+        and len(rows[0]["photo_urls"].split()) == 2
+    )
 
 
 def test_since_feed_reports_new_price_changed_and_sold(client):
@@ -284,10 +338,16 @@ def test_since_feed_reports_new_price_changed_and_sold(client):
     factories.vehicle(stock_number="NEW")
     feed = client.get(reverse("vehicles:feed_json"), {"since": since.isoformat()}).json()
     changes = {item["stock_number"]: item for item in feed["changes"]}
-    assert {k: v["change"] for k, v in changes.items()} == {"OLD": "price_changed", "SELL": "sold", "NEW": "new"}
+    assert {k: v["change"] for k, v in changes.items()} == {
+        "OLD": "price_changed",
+        "SELL": "sold",
+        "NEW": "new",
+    }
     assert changes["OLD"]["vehicle"]["price"] == "19999.00"
     assert changes["SELL"]["vehicle"] is None
-    later = client.get(reverse("vehicles:feed_json"), {"since": (timezone.now() + timedelta(seconds=1)).isoformat()})
+    later = client.get(
+        reverse("vehicles:feed_json"), {"since": (timezone.now() + timedelta(seconds=1)).isoformat()}
+    )
     assert later.json()["changes"] == []
 
 

@@ -25,7 +25,11 @@ def test_check_digit_computed_with_transliteration_and_weights():
 
 @pytest.mark.parametrize(
     ("vin", "position", "letter", "digit"),
-    [("1HGCM82633AOO4352", 12, "O", "0"), ("1HGCM8I633A004352", 7, "I", "1"), ("QHGCM82633A004352", 1, "Q", "0")],
+    [
+        ("1HGCM82633AOO4352", 12, "O", "0"),
+        ("1HGCM8I633A004352", 7, "I", "1"),
+        ("QHGCM82633A004352", 1, "Q", "0"),
+    ],
 )
 def test_letters_i_o_q_are_refused_naming_the_position(vin, position, letter, digit):
     with pytest.raises(ValidationError) as error:
