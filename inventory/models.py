@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +25,9 @@ class Vehicle(models.Model):
     vin = models.CharField("VIN", max_length=17, unique=True)
     stock_number = models.CharField(max_length=30, unique=True)
     condition = models.CharField(max_length=10, choices=Condition.choices, default=Condition.USED)
-    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    year = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
     make = models.CharField(max_length=60, blank=True)
     model = models.CharField(max_length=60, blank=True)
     trim = models.CharField(max_length=60, blank=True)

@@ -410,29 +410,22 @@ def public_detail(request, pk: int, slug: str):
     )
 
 
-FEED_FIELDS = [
-    "stock_number",
-    "vin",
-    "condition",
-    "year",
-    "make",
-    "model",
-    "trim",
-    "body_style",
-    "exterior_colour",
-    "interior_colour",
-    "odometer_km",
+# Every feed row starts with these, as stored; then price, days_in_stock, url, photos, updated_at.
+FEED_VEHICLE_FIELDS = ("stock_number", "vin", *DESCRIPTIVE_FIELDS)
+CSV_FEED_COLUMNS = [
+    *FEED_VEHICLE_FIELDS,
     "price",
     "days_in_stock",
     "url",
-    "photos",
+    "main_photo",
+    "photo_urls",
     "updated_at",
 ]
 
 
 def _feed_row(request, vehicle: Vehicle) -> dict:
     return {
-        **{name: getattr(vehicle, name) for name in FEED_FIELDS[:11]},
+        **{name: getattr(vehicle, name) for name in FEED_VEHICLE_FIELDS},
         "price": None if vehicle.price is None else str(vehicle.price),
         "days_in_stock": vehicle.days_in_stock,
         "url": request.build_absolute_uri(vehicle.get_absolute_url()),
@@ -484,16 +477,10 @@ def feed_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="vehicles.csv"'
     writer = csv.writer(response)
-    writer.writerow([*FEED_FIELDS[:-2], "main_photo", "photo_urls", "updated_at"])
+    writer.writerow(CSV_FEED_COLUMNS)
     for vehicle in vehicle_feed():
         row = _feed_row(request, vehicle)
         photo_urls = [photo["large"]["jpeg"] for photo in row["photos"] if "large" in photo]
-        writer.writerow(
-            [
-                *("" if row[name] is None else row[name] for name in FEED_FIELDS[:-2]),
-                photo_urls[0] if photo_urls else "",
-                " ".join(photo_urls),
-                row["updated_at"],
-            ]
-        )
+        row.update(main_photo=photo_urls[0] if photo_urls else "", photo_urls=" ".join(photo_urls))
+        writer.writerow(["" if row[name] is None else row[name] for name in CSV_FEED_COLUMNS])
     return response

@@ -63,24 +63,25 @@ _STATUS_WORDS = {
 }
 
 
-class ImportRowForm(forms.Form):
-    stock_number = forms.CharField(max_length=30)
-    vin = forms.CharField(max_length=40)
-    condition = forms.ChoiceField(choices=Condition.choices, required=False)
-    year = forms.IntegerField(min_value=1900, max_value=2100, required=False)
-    make = forms.CharField(max_length=60, required=False)
-    model = forms.CharField(max_length=60, required=False)
-    trim = forms.CharField(max_length=60, required=False)
-    body_style = forms.CharField(max_length=40, required=False)
-    exterior_colour = forms.CharField(max_length=40, required=False)
-    interior_colour = forms.CharField(max_length=40, required=False)
-    odometer_km = forms.IntegerField(min_value=0, required=False)
-    price = forms.DecimalField(min_value=0, max_digits=10, decimal_places=2, required=False)
+class ImportRowForm(forms.ModelForm):
+    """One row, checked like the vehicle form; rows name existing vehicles, so no uniqueness check here."""
+
+    vin = forms.CharField(max_length=40)  # spaces and dashes allowed before normalising
     status = forms.ChoiceField(choices=VehicleStatus.choices, required=False)
-    description = forms.CharField(required=False)
+
+    class Meta:
+        model = Vehicle
+        fields = ["stock_number", "vin", *DESCRIPTIVE_FIELDS, "price", "status"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["condition"].required = False
 
     def clean_vin(self):
         return vin_validate(self.cleaned_data["vin"])
+
+    def validate_unique(self):
+        pass
 
 
 @dataclass
