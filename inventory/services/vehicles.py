@@ -122,7 +122,7 @@ def vehicle_price_set(*, vehicle: Vehicle, price: Decimal | None, actor=None) ->
     """Change the asking price, keeping a row per change with who and when."""
     if price is not None:
         price = Decimal(price).quantize(Decimal("0.01"))
-    if price == vehicle.price and vehicle.price_changed_at is not None:
+    if price == vehicle.price:
         return vehicle
     now = timezone.now()
     VehiclePriceChange.objects.create(

@@ -106,4 +106,14 @@ def test_photos_uploaded_from_the_vehicle_page_appear_and_reorder(live_server, c
     assert list(vehicle.photos.values_list("pk", flat=True)) == [second.pk, first.pk]
     page.reload()
     assert page.locator("#photo-grid .photo-card").first.get_attribute("data-photo-id") == str(second.pk)
+
+    # Drag the last photo onto the first: it becomes the main photo.
+    page.drag_and_drop(
+        f'.photo-card[data-photo-id="{first.pk}"]', f'.photo-card[data-photo-id="{second.pk}"]'
+    )
+    page.wait_for_function(
+        "id => document.querySelector('#photo-grid .photo-card .badge')?.closest('.photo-card').dataset.photoId === id",
+        arg=str(first.pk),
+    )
+    assert list(vehicle.photos.values_list("pk", flat=True)) == [first.pk, second.pk]
     assert csp_errors == [], "\n".join(csp_errors)

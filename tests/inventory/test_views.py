@@ -90,6 +90,14 @@ def test_create_then_edit_price_records_history(supervisor_client, supervisor):
     supervisor_client.post(reverse("inventory:vehicle_edit", args=[vehicle.pk]), data)
     assert [c.new_price for c in vehicle.price_changes.order_by("pk")] == [9000, 8500]
     assert vehicle.price_changes.first().changed_by == supervisor.user
+    supervisor_client.post(reverse("inventory:vehicle_edit", args=[vehicle.pk]), {**data, "trim": "EX"})
+    assert vehicle.price_changes.count() == 2  # saving other fields adds no price row
+    unpriced = factories.vehicle(price=None)
+    supervisor_client.post(
+        reverse("inventory:vehicle_edit", args=[unpriced.pk]),
+        {"vin": unpriced.vin, "stock_number": unpriced.stock_number, "condition": "used", "trim": "EX"},
+    )
+    assert not unpriced.price_changes.exists()
 
 
 def test_status_change_and_refusal_are_explained(supervisor_client):
