@@ -96,3 +96,13 @@ def test_truncated_photo_is_reported_as_damaged():
 def test_files_that_are_not_accepted_photos_get_a_clear_message(data):
     with pytest.raises(ImageRejected, match="not a photo we can read: send JPEG, PNG, WebP or iPhone HEIC"):
         image_open_checked(io.BytesIO(data))
+
+
+def test_refusals_in_french():
+    from django.utils import translation
+
+    with (
+        translation.override("fr"),
+        pytest.raises(ImageRejected, match="n’est pas une photo que nous pouvons lire"),
+    ):
+        image_open_checked(io.BytesIO(images.PDF))

@@ -72,3 +72,13 @@ def test_make_and_year_decode_from_the_vin():
 def test_model_year_cycle_is_told_by_position_seven_in_north_america():
     assert vin_model_year("1M8GDM9AXKP042788") == 1989  # position 7 is a digit
     assert vin_model_year("5YJ3E1EA2KF317000") == 2019  # position 7 is a letter
+
+
+def test_messages_in_french():
+    from django.utils import translation
+
+    with translation.override("fr"), pytest.raises(ValidationError) as error:
+        vin_validate("1HGCM82633A0O4352")
+    assert error.value.messages == [
+        "Un NIV ne contient jamais les lettres I, O ou Q : la position 13 est « O » — sans doute le chiffre 0."
+    ]
