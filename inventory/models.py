@@ -5,18 +5,19 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 
 class Condition(models.TextChoices):
-    NEW = "new", "New"
-    USED = "used", "Used"
+    NEW = "new", _("New")
+    USED = "used", _("Used")
 
 
 class VehicleStatus(models.TextChoices):
-    ON_ORDER = "on_order", "On order"
-    IN_STOCK = "in_stock", "In stock"
-    ON_HOLD = "on_hold", "On hold"
-    SOLD = "sold", "Sold"
+    ON_ORDER = "on_order", _("On order")
+    IN_STOCK = "in_stock", _("In stock")
+    ON_HOLD = "on_hold", _("On hold")
+    SOLD = "sold", _("Sold")
 
 
 class Vehicle(models.Model):

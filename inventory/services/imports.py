@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ..models import Condition, Vehicle, VehicleStatus
 from ..vin import vin_validate
@@ -114,7 +115,9 @@ def _rows(text: str):
     header = next(reader, None) or []
     columns = [_FIELD_BY_HEADER.get(name.strip().lower()) for name in header]
     if "stock_number" not in columns or "vin" not in columns:
-        raise ValidationError("The first line must name the columns, with at least a stock number and a VIN.")
+        raise ValidationError(
+            _("The first line must name the columns, with at least a stock number and a VIN.")
+        )
     for row in reader:
         if not any(cell.strip() for cell in row):
             continue
@@ -145,7 +148,10 @@ def _apply_row(data: dict, present: set[str], actor, report: ImportReport) -> No
     """Blank cells leave what the store already holds as it is."""
     other = Vehicle.objects.filter(vin=data["vin"]).exclude(stock_number=data["stock_number"]).first()
     if other is not None:
-        raise ValidationError(f"VIN {data['vin']} is already stock number {other.stock_number}.")
+        raise ValidationError(
+            _("VIN %(vin)s is already stock number %(stock)s.")
+            % {"vin": data["vin"], "stock": other.stock_number}
+        )
     descriptive = {
         name: data[name] for name in DESCRIPTIVE_FIELDS if name in present and data[name] not in ("", None)
     }
@@ -181,7 +187,7 @@ def vehicles_import_csv(*, content: bytes, actor=None, dry_run: bool = True) -> 
         report.errors.append((1, " ".join(getattr(error, "messages", [str(error)]))))
         return report
     if not rows:
-        report.errors.append((1, "The file holds no vehicles."))
+        report.errors.append((1, _("The file holds no vehicles.")))
     for line, values in rows:
         form = ImportRowForm(values)
         if not form.is_valid():
@@ -192,7 +198,8 @@ def vehicles_import_csv(*, content: bytes, actor=None, dry_run: bool = True) -> 
             report.errors.append(
                 (
                     line,
-                    f"Stock number {data['stock_number']} is already on line {seen[data['stock_number']]}.",
+                    _("Stock number %(stock)s is already on line %(line)d.")
+                    % {"stock": data["stock_number"], "line": seen[data["stock_number"]]},
                 )
             )
             continue

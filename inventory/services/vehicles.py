@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import Vehicle, VehicleEvent, VehiclePriceChange, VehicleStatus
 from ..vin import vin_decode, vin_validate
@@ -146,8 +147,13 @@ def vehicle_transition(*, vehicle: Vehicle, to_status: str, actor=None, on=None)
     vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
     if to_status not in VEHICLE_TRANSITIONS.get(vehicle.status, set()):
         raise TransitionError(
-            f"A vehicle that is {VehicleStatus(vehicle.status).label.lower()} cannot become "
-            f"{VehicleStatus(to_status).label.lower() if to_status in VehicleStatus.values else repr(to_status)}."
+            _("A vehicle that is %(from)s cannot become %(to)s.")
+            % {
+                "from": VehicleStatus(vehicle.status).label.lower(),
+                "to": VehicleStatus(to_status).label.lower()
+                if to_status in VehicleStatus.values
+                else repr(to_status),
+            }
         )
     was_public = vehicle.is_public
     on = on or timezone.localdate()
