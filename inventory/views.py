@@ -120,6 +120,7 @@ def vehicle_edit(request, pk: int):
                 vehicle=vehicle,
                 actor=request.user,
                 vin=data["vin"],
+                stock_number=data["stock_number"],
                 published=data["published"],
                 **{name: data[name] for name in DESCRIPTIVE_FIELDS},
             )

@@ -94,9 +94,15 @@ def vehicle_create(
 
 @transaction.atomic
 def vehicle_update(
-    *, vehicle: Vehicle, actor=None, vin: str | None = None, published: bool | None = None, **fields
+    *,
+    vehicle: Vehicle,
+    actor=None,
+    vin: str | None = None,
+    stock_number: str | None = None,
+    published: bool | None = None,
+    **fields,
 ) -> Vehicle:
-    """Change descriptive fields (and VIN, publication); records which fields changed."""
+    """Change descriptive fields (and VIN, stock number, publication); records which fields changed."""
     unknown = set(fields) - set(DESCRIPTIVE_FIELDS)
     if unknown:
         raise TypeError(f"vehicle_update cannot change {', '.join(sorted(unknown))}")
@@ -104,6 +110,8 @@ def vehicle_update(
     if vin is not None:
         fields["vin"] = vin_validate(vin)
         fields = _with_decoded_vin(fields["vin"], {**{"make": vehicle.make, "year": vehicle.year}, **fields})
+    if stock_number is not None:
+        fields["stock_number"] = stock_number.strip()
     if published is not None:
         fields["published"] = published
     changed = sorted(name for name, value in fields.items() if getattr(vehicle, name) != value)

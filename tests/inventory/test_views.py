@@ -90,7 +90,11 @@ def test_create_then_edit_price_records_history(supervisor_client, supervisor):
     supervisor_client.post(reverse("inventory:vehicle_edit", args=[vehicle.pk]), data)
     assert [c.new_price for c in vehicle.price_changes.order_by("pk")] == [9000, 8500]
     assert vehicle.price_changes.first().changed_by == supervisor.user
-    supervisor_client.post(reverse("inventory:vehicle_edit", args=[vehicle.pk]), {**data, "trim": "EX"})
+    supervisor_client.post(
+        reverse("inventory:vehicle_edit", args=[vehicle.pk]), {**data, "trim": "EX", "stock_number": "NEW2B"}
+    )
+    vehicle.refresh_from_db()
+    assert (vehicle.trim, vehicle.stock_number) == ("EX", "NEW2B")
     assert vehicle.price_changes.count() == 2  # saving other fields adds no price row
     unpriced = factories.vehicle(price=None)
     supervisor_client.post(
