@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from .forms import (
@@ -197,7 +198,12 @@ def _photos_answer(request, vehicle: Vehicle, *, status: int = 200, **extra):
     if accepted := getattr(extra.get("upload_result"), "accepted", None):
         messages.success(
             request,
-            _("%(count)d photos received; they appear as soon as they are ready.") % {"count": len(accepted)},
+            ngettext(
+                "%(count)d photo received; it appears as soon as it is ready.",
+                "%(count)d photos received; they appear as soon as they are ready.",
+                len(accepted),
+            )
+            % {"count": len(accepted)},
         )
     return redirect("inventory:vehicle_detail", pk=vehicle.pk)
 
