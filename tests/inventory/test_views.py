@@ -374,3 +374,15 @@ def test_photos_in_processing_are_not_published(client):
     assert vehicle.photos.get().status == PhotoStatus.UPLOADED
     row = client.get(reverse("vehicles:feed_json")).json()["vehicles"][0]
     assert row["photos"] == []
+
+
+def test_a_sold_vehicle_page_stays_reachable_saying_so(client):
+    vehicle = factories.vehicle(make="Toyota", model="RAV4")
+    vehicle_transition(vehicle=vehicle, to_status=VehicleStatus.SOLD)
+    page = client.get(vehicle.get_absolute_url()).content.decode()
+    assert "This vehicle has been sold" in page
+    data = json.loads(
+        re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', page, re.S).group(1)
+    )
+    assert data["offers"]["availability"] == "https://schema.org/SoldOut"
+    assert "RAV4" not in client.get(reverse("vehicles:list")).content.decode()
