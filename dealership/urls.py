@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from inventory.urls import public_urlpatterns as vehicle_public_urlpatterns
+
 from . import views
 
 store_patterns = [
@@ -21,6 +23,7 @@ urlpatterns = [
     path("store/", include((store_patterns, "dealership"))),
     path("leads/", include("leads.urls")),
     path("inventory/", include("inventory.urls")),
+    path("vehicles/", include(vehicle_public_urlpatterns)),
     path("promotions/", include("promotions.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -16,6 +16,7 @@ from dealership.services import (
     role_groups_ensure,
     staff_create,
 )
+from inventory.demo import demo_stock_ensure
 from leads.models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle
 from leads.services.leads import customer_find_or_create, lead_create
 
@@ -94,10 +95,14 @@ class Command(BaseCommand):
             created += 1
         self._demo_leads()
         self._bulk_leads(DEMO_HISTORY_LEADS, prefix="history", days=75)
+        vehicles = demo_stock_ensure()
         if leads:
             self._bulk_leads(leads, prefix="bulk", days=365)
         self._demo_objectives()
-        self.stdout.write(f"Demo dealership ready ({created} staff created, {Lead.objects.count()} leads).")
+        self.stdout.write(
+            f"Demo dealership ready ({created} staff created, {Lead.objects.count()} leads,"
+            f" {vehicles} stock vehicles created)."
+        )
         self.stdout.write(
             "Demo logins (password: {}): {}".format(password, ", ".join(s[0] for s in DEMO_STAFF))
         )
