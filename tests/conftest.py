@@ -52,3 +52,13 @@ def supervisor(db):
 def supervisor_client(client, supervisor):
     client.force_login(supervisor.user)
     return client
+
+
+@pytest.fixture
+def eager_celery():
+    """Run Celery tasks in the calling thread (for browser tests, where no worker runs)."""
+    from dealership.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False

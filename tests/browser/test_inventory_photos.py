@@ -1,59 +1,17 @@
 """In Chromium: the supervisor uploads photos from a vehicle's page and sees them appear, then
 reorders them, with the page's own script (upload progress, XMLHttpRequest) and htmx."""
 
-import os
-
 import pytest
 
 from inventory.models import PhotoStatus
 from tests import factories
-from tests.conftest import service_missing
 from tests.inventory import images
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
-
-@pytest.fixture
-def chromium_page():
-    if not os.path.exists(CHROMIUM):
-        service_missing("needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop running in this thread; the test's ORM calls are
-    # ordinary synchronous calls beside it.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page()
-            page.set_default_timeout(15_000)
-            yield page
-            browser.close()
-
-
-@pytest.fixture
-def eager_celery():
-    from dealership.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
-def test_photos_uploaded_from_the_vehicle_page_appear_and_reorder(live_server, chromium_page, eager_celery):
-    page = chromium_page
+def test_photos_uploaded_from_the_vehicle_page_appear_and_reorder(live_server, page, eager_celery):
+    page.set_default_timeout(15_000)
     member = factories.staff("supervisor", username="photographer")
     vehicle = factories.vehicle(make="Toyota", model="RAV4")
     csp_errors = []
