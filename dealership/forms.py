@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import Metric, Objective, PeriodKind, Role, StaffMember
+from .models import SHARES, Objective, PeriodKind, Role, StaffMember
 
 
 class ObjectiveForm(forms.ModelForm):
@@ -22,7 +22,7 @@ class ObjectiveForm(forms.ModelForm):
         target = self.cleaned_data["target"]
         if target < 0:
             raise forms.ValidationError("A target cannot be negative.")
-        if self.cleaned_data.get("metric") in {Metric.SHARE_WITHIN_TARGET} and target > 100:
+        if self.cleaned_data.get("metric") in SHARES and target > 100:
             raise forms.ValidationError("A share is at most 100 %.")
         return target
 

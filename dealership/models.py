@@ -65,8 +65,9 @@ class Metric(models.TextChoices):
     FOLLOWUPS_ON_TIME = "followups_on_time", "Follow-up tasks done on time (%)"
 
 
-# Metrics where a lower figure is better.
+# Metrics where a lower figure is better, and metrics that are shares (no daily pace).
 LOWER_IS_BETTER = {Metric.MEDIAN_RESPONSE}
+SHARES = {Metric.SHARE_WITHIN_TARGET, Metric.PHOTO_COVERAGE, Metric.FOLLOWUPS_ON_TIME}
 
 
 class PeriodKind(models.TextChoices):

@@ -11,10 +11,11 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, TruncDate
 
+from inventory.selectors import photo_coverage
 from leads.models import Lead, LeadHourStats
 from leads.selectors.leads import lead_visible_to, sees_every_lead
 
-from .models import LOWER_IS_BETTER, Metric, Objective, PeriodKind, Role, StaffMember
+from .models import LOWER_IS_BETTER, SHARES, Metric, Objective, PeriodKind, Role, StaffMember
 
 
 def staff_directory(*, department_code: str | None = None) -> QuerySet[StaffMember]:
@@ -334,6 +335,7 @@ METRIC_ACTUALS = {
     Metric.APPOINTMENTS_SET: lambda o, p: _reached_in(o, p, "appointment_set_at"),
     Metric.APPOINTMENTS_SHOWN: lambda o, p: _reached_in(o, p, "shown_at"),
     Metric.VEHICLES_SOLD: lambda o, p: _reached_in(o, p, "sold_at"),
+    Metric.PHOTO_COVERAGE: lambda o, p: photo_coverage(),
 }
 
 
@@ -359,7 +361,7 @@ def objective_progress(*, objective: Objective, today: date) -> Progress:
             objective, period, actual, _rate(target, actual) if actual else 100.0, actual <= target, None
         )
     percent = _rate(actual, target) if target else 100.0
-    if objective.metric == Metric.SHARE_WITHIN_TARGET:
+    if objective.metric in SHARES:
         return Progress(objective, period, actual, percent, actual >= target, None)
     elapsed = min(period.days, max(0, (today - period.start).days + 1))
     expected_by_now = target * elapsed / period.days

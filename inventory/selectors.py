@@ -192,3 +192,13 @@ def vehicle_price_history(*, vehicle: Vehicle) -> QuerySet[VehiclePriceChange]:
 
 def vehicle_events(*, vehicle: Vehicle) -> QuerySet[VehicleEvent]:
     return vehicle.events.select_related("actor").order_by("-created_at", "-pk")
+
+
+def photo_coverage() -> float | None:
+    """Share (%) of the vehicles in stock that have at least one photo ready for the website."""
+    in_stock = Vehicle.objects.filter(status=VehicleStatus.IN_STOCK)
+    counts = in_stock.aggregate(
+        total=Count("pk", distinct=True),
+        with_photos=Count("pk", distinct=True, filter=Q(photos__status=PhotoStatus.READY)),
+    )
+    return round(100.0 * counts["with_photos"] / counts["total"], 1) if counts["total"] else None

@@ -314,3 +314,17 @@ def test_summary_rows_follow_every_change_to_leads(store):
     moved.save()
     live = same_figures()
     assert sum(g["leads"] for g in live) == 5 and sum(g["within"] for g in live) == 4
+
+
+def test_photo_coverage_objective_measures_the_stock_today(db):
+    factories.vehicle(stock_number="A1")
+    objective = objective_propose(
+        metric=Metric.PHOTO_COVERAGE,
+        period_kind="month",
+        period_start=date(2026, 11, 1),
+        target=90,
+        person=None,
+        actor=None,
+    )
+    progress = objective_progress(objective=objective, today=date(2026, 11, 15))
+    assert progress.actual == 0.0 and progress.on_track is False

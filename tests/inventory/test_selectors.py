@@ -6,7 +6,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from inventory.models import Vehicle, VehicleStatus
-from inventory.selectors import freshness_report, vehicle_changes_since, vehicle_find, vehicle_list
+from inventory.selectors import (
+    freshness_report,
+    photo_coverage,
+    vehicle_changes_since,
+    vehicle_find,
+    vehicle_list,
+)
 from inventory.services.photos import photos_upload
 from inventory.services.vehicles import vehicle_price_set, vehicle_transition, vehicle_update
 from tests import factories
@@ -122,3 +128,10 @@ def test_freshness_report(lot):
     assert _stock(report.stale_prices) == ["U1"]
     assert [v.stock_number for v in report.longest_in_stock][0] == "U1"
     assert rav4.stock_number not in _stock(report.stale_prices)
+
+
+def test_photo_coverage_counts_vehicles_in_stock_with_a_ready_photo(lot):
+    # RAV4 and Civic are in stock, one with a photo; the F-150 on order does not count.
+    assert photo_coverage() == 50.0
+    _with_photo(lot["civic"])
+    assert photo_coverage() == 100.0
