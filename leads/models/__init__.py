@@ -3,6 +3,7 @@
 from .customers import Customer, Language, PreferredChannel
 from .leads import InquiryType, Lead, LeadEvent, LeadStatus, LeadVehicle, VehicleInterest
 from .messages import Attachment, Channel, Direction, Message
+from .routing import MailKind, RoutingRule
 
 __all__ = [
     "Attachment",
@@ -16,6 +17,8 @@ __all__ = [
     "LeadEvent",
     "LeadStatus",
     "LeadVehicle",
+    "MailKind",
     "PreferredChannel",
+    "RoutingRule",
     "VehicleInterest",
 ]

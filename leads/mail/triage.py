@@ -1,0 +1,418 @@
+"""What an inbound message is, who it is from and where it goes.
+
+Order of decision: the supervisor's active routing rules (in their order), then the built-in
+signals — bounce, automatic reply, reply on a lead, then a new lead (sales) or a forward to the
+department the words point to. Lead-provider ADF and website contact forms are machine-made by
+nature, so the bulk/auto-generated headers they often carry do not make them automatic replies.
+"""
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+
+import phonenumbers
+from django.conf import settings
+
+from ..models.routing import MailKind, keywords
+from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone, split_name
+from ..threading import lead_id_from_address
+from .adf import AdfLead, AdfVehicle, looks_like_adf, parse_adf
+from .parsing import ParsedMail
+from .webforms import WebForm, parse_web_form
+from .words import (
+    BOUNCE_SUBJECTS,
+    DEPARTMENT_PHRASES,
+    ENGLISH_WORDS,
+    FRENCH_WORDS,
+    INQUIRY_PHRASES,
+    NEUTRAL_PHRASES,
+    OUT_OF_OFFICE_SUBJECTS,
+    PERMANENT_FAILURE_PHRASES,
+    fold,
+    phrase_pattern,
+    phrases_found,
+)
+
+SALES = "sales"
+ADF_ATTACHMENT = re.compile(r"\.(xml|adf)$", re.IGNORECASE)
+EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+DSN_STATUS = re.compile(r"(?<![\d.])([245])\.\d{1,3}\.\d{1,3}(?![\d.])")
+VEHICLE_WORDS = re.compile(
+    r"^\s*(?:(?P<year>(?:19|20)\d{2})\s+)?(?P<make>\S+)(?:\s+(?P<model>\S+))?(?:\s+(?P<trim>.+))?$"
+)
+
+
+@dataclass
+class Triage:
+    kind: str
+    department: str | None
+    language: str = "en"
+    rule: str = ""
+    contact: dict = field(default_factory=dict)
+    vehicles: list[dict] = field(default_factory=list)
+    source: str | None = None
+    comments: str = ""
+    inquiry_type: str = "general"
+    reply_lead_id: int | None = None
+    in_reply_to_ids: list[str] = field(default_factory=list)
+    bounce_recipients: list[str] = field(default_factory=list)
+    bounce_permanent: bool = False
+    acknowledge: bool = False  # send the new lead an immediate acknowledgement
+    adf: AdfLead | None = None
+
+
+# --- the signals ---------------------------------------------------------------------------------
+
+
+def _store_domain() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2].lower()
+
+
+def _local_part(address: str) -> str:
+    return address.partition("@")[0].lower()
+
+
+def is_bounce(parsed: ParsedMail) -> bool:
+    if parsed.is_bounce_report or parsed.delivery_status:
+        return True
+    if _local_part(parsed.from_address) in ("mailer-daemon", "postmaster", "mail-daemon"):
+        return True
+    return bool(phrases_found(fold(parsed.subject), BOUNCE_SUBJECTS))
+
+
+def bounce_details(parsed: ParsedMail) -> tuple[list[str], bool]:
+    """The addresses that failed and whether the failure is permanent (5.x.x)."""
+    failed = [s for s in parsed.delivery_status if s.action in ("failed", "")] or parsed.delivery_status
+    recipients = [s.recipient for s in failed]
+    statuses = [s.status for s in failed]
+    header = parsed.headers.get("x-failed-recipients", "")
+    recipients += [a.lower() for a in EMAIL.findall(header)]
+    text = parsed.text[:20_000]
+    if not recipients:
+        ignore = {parsed.from_address, *parsed.recipients}
+        recipients = [a.lower() for a in EMAIL.findall(text) if a.lower() not in ignore][:5]
+    if not statuses:
+        statuses = [m.group(0) for m in DSN_STATUS.finditer(text)]
+    permanent = any(s.startswith("5") for s in statuses) or (
+        not statuses and bool(phrases_found(fold(text), PERMANENT_FAILURE_PHRASES))
+    )
+    if not statuses and re.search(r"(?<!\d)55[0-4](?!\d)", text):
+        permanent = True
+    return list(dict.fromkeys(r for r in recipients if r)), permanent
+
+
+def auto_reply_signal(parsed: ParsedMail, *, machine_made_lead: bool) -> str | None:
+    """The header or subject that marks an automatic reply, if any."""
+    headers = parsed.headers
+    auto_submitted = headers.get("auto-submitted", "").strip().lower()
+    if auto_submitted.startswith("auto-replied"):
+        return "auto-submitted"
+    if headers.get("x-autoreply") or headers.get("x-autorespond"):
+        return "x-autoreply"
+    if phrases_found(fold(parsed.subject), OUT_OF_OFFICE_SUBJECTS):
+        return "out-of-office-subject"
+    if headers.get("x-auto-response-suppress", "").strip().lower() in ("oof", "all"):
+        return "x-auto-response-suppress"
+    if machine_made_lead:
+        return None
+    if auto_submitted and auto_submitted != "no":
+        return "auto-submitted"
+    if headers.get("precedence", "").strip().lower() in ("bulk", "auto_reply", "junk"):
+        return "precedence"
+    return None
+
+
+def detect_language(text: str) -> str:
+    """'fr' when French stop words (and accents) outweigh English ones, else 'en'."""
+    folded = fold(text[:5000])
+    words = re.findall(r"[a-z]+", folded)
+    french = sum(word in FRENCH_WORDS for word in words)
+    english = sum(word in ENGLISH_WORDS for word in words)
+    french += len(re.findall(r"[éèêàçùâôî]", text[:5000].lower())) / 3
+    return "fr" if french > english else "en"
+
+
+def detect_department(text: str, *, wants_vehicle: bool = False) -> tuple[str, str]:
+    """The department the words point to, and the signal that decided. A purchase in view wins
+    ties: a buyer asking about a service plan or financing is still a sales lead."""
+    folded = phrase_pattern(NEUTRAL_PHRASES).sub(" ", fold(text))
+    scores = {dept: len(phrases_found(folded, phrases)) for dept, phrases in DEPARTMENT_PHRASES.items()}
+    if wants_vehicle:
+        scores[SALES] += 1
+    best = max((d for d in scores if d != SALES), key=lambda d: scores[d])
+    if scores[best] > scores[SALES]:
+        return best, f"keywords:{best}"
+    return SALES, "keywords:sales" if scores[SALES] else "default"
+
+
+def detect_inquiry_type(text: str, vehicles: list[dict]) -> str:
+    interests = {v.get("interest") for v in vehicles}
+    if "test-drive" in interests:
+        return "test_drive"
+    folded = fold(text)
+    for inquiry, phrases in INQUIRY_PHRASES.items():
+        if phrases_found(folded, phrases):
+            return inquiry
+    if "trade-in" in interests:
+        return "trade_in"
+    if "lease" in interests:
+        return "financing"
+    return "general"
+
+
+# --- who and what ----------------------------------------------------------------------------------
+
+
+def _first_phone(*texts: str) -> str:
+    for text in texts:
+        if not text:
+            continue
+        if phone := normalize_phone(text):
+            return phone
+        try:
+            for match in phonenumbers.PhoneNumberMatcher(text[:20_000], DEFAULT_REGION):
+                return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+        except Exception:  # noqa: BLE001 - a phone is a nicety, never a failure
+            continue
+    return ""
+
+
+def _contact(first: str, last: str, full: str, email: str, phone: str) -> dict:
+    if full and not (first or last):
+        first, last = split_name(full)
+    full = " ".join(p for p in (first, last) if p) or full
+    return {
+        "first_name": first or None,
+        "last_name": last or None,
+        "name": full or None,
+        "email": normalize_email(email) or None,
+        "phone": phone or None,
+    }
+
+
+def _vehicle_dict(
+    *, interest="buy", status="", year=None, make="", model="", trim="", vin="", stock="", **extra
+) -> dict:
+    vehicle = {
+        "interest": interest or "buy",
+        "status": status or None,
+        "year": year,
+        "make": make or None,
+        "model": model or None,
+        "trim": trim or None,
+        "vin": vin or None,
+        "stock": stock or None,
+    }
+    vehicle.update({k: v for k, v in extra.items() if v is not None})
+    return vehicle
+
+
+def _adf_vehicle(vehicle: AdfVehicle) -> dict:
+    odometer = vehicle.odometer
+    if odometer is not None and vehicle.odometer_units in ("mi", "miles", "mile"):
+        odometer = round(odometer * 1.609344)
+    return _vehicle_dict(
+        interest=vehicle.interest,
+        status=vehicle.status,
+        year=vehicle.year,
+        make=vehicle.make,
+        model=vehicle.model,
+        trim=vehicle.trim,
+        vin=vehicle.vin,
+        stock=vehicle.stock,
+        odometer=odometer,
+        price=vehicle.price,
+    )
+
+
+def _words_vehicle(description: str, **known) -> dict | None:
+    match = VEHICLE_WORDS.match(" ".join(description.split()))
+    if not match or not (match.group("year") or known):
+        return None
+    year = match.group("year")
+    return _vehicle_dict(
+        year=int(year) if year else None,
+        make=match.group("make") or "",
+        model=match.group("model") or "",
+        trim=match.group("trim") or "",
+        **known,
+    )
+
+
+def _form_vehicles(form: WebForm) -> list[dict]:
+    status = "used" if re.search(r"used|usag|occasion|pre-?owned", fold(form.get("status"))) else ""
+    status = status or ("new" if re.search(r"new|neu", fold(form.get("status"))) else "")
+    known = {k: form.get(k) for k in ("vin", "stock") if form.get(k)}
+    vehicles = []
+    if form.get("vehicle"):
+        vehicle = _words_vehicle(form.get("vehicle"), status=status, **known)
+        if vehicle:
+            vehicles.append(vehicle)
+    elif form.get("make") or form.get("model"):
+        year = re.search(r"\d{4}", form.get("year"))
+        vehicles.append(
+            _vehicle_dict(
+                status=status,
+                year=int(year.group(0)) if year else None,
+                make=form.get("make"),
+                model=form.get("model"),
+                trim=form.get("trim"),
+                **known,
+            )
+        )
+    if form.get("trade_in"):
+        trade = _words_vehicle(form.get("trade_in"), interest="trade-in")
+        if trade:
+            vehicles.append(trade)
+    return vehicles
+
+
+def _find_adf(parsed: ParsedMail) -> tuple[AdfLead | None, str]:
+    """The ADF lead of the body or of an .xml/.adf attachment, and the raw ADF text seen (if any)."""
+    raw_seen = ""
+    for attachment in parsed.attachments:
+        if ADF_ATTACHMENT.search(attachment.filename) or "xml" in attachment.content_type:
+            if adf := parse_adf(attachment.data):
+                return adf, ""
+            raw_seen = raw_seen or attachment.data.decode("utf-8", "replace")
+    for body in (parsed.text, parsed.html):
+        if body and looks_like_adf(body):
+            if adf := parse_adf(body):
+                return adf, ""
+            raw_seen = raw_seen or body
+    return None, raw_seen if looks_like_adf(raw_seen) else ""
+
+
+def _rule_matches(rule, parsed: ParsedMail, folded_text: str) -> bool:
+    sender = fold(f"{parsed.from_name} {parsed.from_address}")
+    checks = []
+    if rule.sender_contains.strip():
+        checks.append(any(fold(k) in sender for k in keywords(rule.sender_contains)))
+    if rule.sender_regex.strip():
+        try:
+            checks.append(bool(re.search(rule.sender_regex, parsed.from_address, re.IGNORECASE)))
+        except re.error:
+            checks.append(False)
+    if rule.recipient_contains.strip():
+        words = [fold(k) for k in keywords(rule.recipient_contains)]
+        checks.append(any(w in r for w in words for r in parsed.recipients))
+    if rule.subject_contains.strip():
+        checks.append(bool(phrases_found(fold(parsed.subject), tuple(keywords(rule.subject_contains)))))
+    if rule.text_contains.strip():
+        checks.append(bool(phrases_found(folded_text, tuple(keywords(rule.text_contains)))))
+    return bool(checks) and all(checks)
+
+
+def _load_rules():
+    from ..selectors.routing import routing_rule_list
+
+    return list(routing_rule_list(active_only=True))
+
+
+def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
+    """Decide what this message is. `rules` are RoutingRule rows (None: the active ones in the DB)."""
+    rules = _load_rules() if rules is None else [r for r in rules if r.active]
+    adf, unreadable_adf = _find_adf(parsed)
+    body = parsed.new_text or parsed.text
+    form = None if adf or unreadable_adf else parse_web_form(parsed.text)
+
+    # Who, what, from where.
+    if adf:
+        contact_adf = adf.contact
+        phones = [p.number for p in contact_adf.phones] if contact_adf else []
+        contact = _contact(
+            contact_adf.first_name if contact_adf else "",
+            contact_adf.last_name if contact_adf else "",
+            contact_adf.full_name if contact_adf else "",
+            contact_adf.email if contact_adf else "",
+            _first_phone(*phones),
+        )
+        vehicles = [_adf_vehicle(v) for v in adf.vehicles]
+        source = adf.source or None
+        comments = adf.comments or "\n\n".join(v.comments for v in adf.vehicles if v.comments)
+    elif form:
+        contact = _contact(
+            form.get("first_name"),
+            form.get("last_name"),
+            form.get("name"),
+            form.get("email") or "",
+            _first_phone(form.get("phone")),
+        )
+        vehicles = _form_vehicles(form)
+        source = form.get("source") or parsed.from_address.rpartition("@")[2] or None
+        comments = form.get("comments")
+    else:
+        contact = _contact("", "", parsed.from_name, parsed.from_address, _first_phone(body))
+        vehicles = []
+        source = None
+        comments = unreadable_adf or body
+    language_text = f"{parsed.subject}\n{comments or body}"
+    wants_vehicle = any(v["interest"] in ("buy", "lease", "test-drive") for v in vehicles)
+    decision_text = f"{parsed.subject}\n{comments if (adf or form) else body}"
+
+    result = Triage(
+        kind=MailKind.LEAD,
+        department=SALES,
+        language=detect_language(language_text),
+        contact=contact,
+        vehicles=vehicles,
+        source=source,
+        comments=comments or "",
+        inquiry_type=detect_inquiry_type(decision_text, vehicles),
+        in_reply_to_ids=[i for i in dict.fromkeys([parsed.in_reply_to, *parsed.references]) if i],
+        adf=adf,
+    )
+    result.reply_lead_id = next(
+        (lead_id for address in parsed.recipients if (lead_id := lead_id_from_address(address))), None
+    )
+
+    folded_text = fold(decision_text)
+    for rule in rules:
+        if _rule_matches(rule, parsed, folded_text):
+            return _apply_rule(result, rule, parsed, decision_text, wants_vehicle)
+
+    if is_bounce(parsed):
+        result.bounce_recipients, result.bounce_permanent = bounce_details(parsed)
+        return _set(result, MailKind.BOUNCE, None, "bounce")
+    machine_made_lead = bool(adf or unreadable_adf or form)
+    if signal := auto_reply_signal(parsed, machine_made_lead=machine_made_lead):
+        return _set(result, MailKind.AUTO_REPLY, None, signal)
+    if result.reply_lead_id:
+        return _set(result, MailKind.REPLY, SALES, "reply-token")
+    domain = _store_domain()
+    if domain and any(i.lower().endswith(f"@{domain}>") for i in result.in_reply_to_ids):
+        return _set(result, MailKind.REPLY, SALES, "in-reply-to")
+    if adf:
+        result.acknowledge = True
+        return _set(result, MailKind.LEAD, SALES, "adf")
+    if unreadable_adf:
+        result.acknowledge = True
+        return _set(result, MailKind.LEAD, SALES, "adf-unreadable")
+    department, signal = detect_department(decision_text, wants_vehicle=wants_vehicle)
+    if form:
+        signal = f"web-form+{signal}"
+    kind = MailKind.LEAD if department == SALES else MailKind.FORWARD
+    result.acknowledge = kind == MailKind.LEAD
+    return _set(result, kind, department, signal)
+
+
+def _set(result: Triage, kind: str, department: str | None, rule: str) -> Triage:
+    result.kind, result.department, result.rule = str(kind), department, rule
+    return result
+
+
+def _apply_rule(result: Triage, rule, parsed: ParsedMail, text: str, wants_vehicle: bool) -> Triage:
+    kind = rule.kind
+    if kind in (MailKind.AUTO_REPLY, MailKind.BOUNCE):
+        department = None
+        if kind == MailKind.BOUNCE:
+            result.bounce_recipients, result.bounce_permanent = bounce_details(parsed)
+    elif rule.department:
+        department = rule.department
+    elif kind in (MailKind.LEAD, MailKind.REPLY):
+        department = SALES
+    else:
+        department = detect_department(text, wants_vehicle=wants_vehicle)[0]
+    result.acknowledge = bool(rule.acknowledge) and kind == MailKind.LEAD
+    return _set(result, kind, department, f"rule:{rule.name}")
