@@ -252,6 +252,11 @@ class _Reader:
     def _leaf(self, part: Message, content_type: str) -> None:
         disposition = _disposition(part)
         filename = _filename(part)
+        if content_type.startswith("multipart/"):
+            # A multipart without a usable boundary: its body is all there is to read.
+            content_type = "text/plain"
+            if not _payload(part).strip():
+                return
         is_body = content_type in ("text/plain", "text/html") and disposition != "attachment" and not filename
         if not is_body:
             self._attach(part, content_type)
