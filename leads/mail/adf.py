@@ -211,6 +211,15 @@ def clean_adf(text: str) -> str | None:
 # --- a lenient reader for documents that are still not XML ---------------------------------------
 
 
+# Elements that hold only text, never other elements.
+TEXT_ELEMENTS = {
+    "id", "requestdate", "year", "make", "model", "trim", "vin", "stock", "odometer", "price", "comments",
+    "name", "email", "phone", "street", "apartment", "city", "regioncode", "postalcode", "country",
+    "description", "earliestdate", "latestdate", "vendorname", "url", "service", "doors", "bodystyle",
+    "transmission", "condition", "imagetag",
+}  # fmt: skip
+
+
 class _LenientTreeBuilder(HTMLParser):
     """Builds Elements from tag soup: unclosed tags close at their parent's end."""
 
@@ -220,6 +229,8 @@ class _LenientTreeBuilder(HTMLParser):
         self.stack = [self.root]
 
     def handle_starttag(self, tag, attrs):
+        if self.stack[-1].tag in TEXT_ELEMENTS:
+            self.stack.pop()  # a value element left open: it ends where the next element starts
         element = Element(tag.lower(), {k.lower(): v or "" for k, v in attrs})
         element.text = ""
         self.stack[-1].append(element)
