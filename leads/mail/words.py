@@ -81,7 +81,9 @@ INQUIRY_PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "price": (
         "price", "pricing", "best price", "quote", "how much", "cost", "msrp", "out the door", "discount",
-        "prix", "meilleur prix", "combien", "soumission", "cout", "rabais",
+        "available", "availability", "in stock", "still have",
+        "prix", "meilleur prix", "combien", "soumission", "cout", "rabais", "disponible", "disponibilite",
+        "en inventaire",
     ),
 }  # fmt: skip
 
