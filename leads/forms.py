@@ -2,6 +2,7 @@ from django import forms
 
 from .models import Lead, LeadStatus, RoutingRule
 from .services.leads import LEAD_TRANSITIONS
+from .services.routing import RULE_FIELDS
 
 
 class LeadTransitionForm(forms.Form):
@@ -19,19 +20,7 @@ class LeadTransitionForm(forms.Form):
 class RoutingRuleForm(forms.ModelForm):
     class Meta:
         model = RoutingRule
-        fields = [
-            "name",
-            "active",
-            "order",
-            "sender_contains",
-            "sender_regex",
-            "recipient_contains",
-            "subject_contains",
-            "text_contains",
-            "kind",
-            "department",
-            "acknowledge",
-        ]
+        fields = list(RULE_FIELDS)
         widgets = {"text_contains": forms.Textarea(attrs={"rows": 3})}
 
 

@@ -33,18 +33,10 @@ def test_autotrader_adf_is_a_sales_lead_despite_its_bulk_headers():
     }
     assert result.source == "AutoTrader.ca"
     wanted, trade = result.vehicles
-    assert wanted == {
-        "interest": "buy",
-        "status": "used",
-        "year": 2022,
-        "make": "Ford",
-        "model": "F-150",
-        "trim": "XLT",
-        "vin": "1FTFW1E50NFA00001",
-        "stock": "U1234",
-        "odometer": 45000,
-        "price": wanted["price"],
-    }
+    # The ADF lead's first vehicle, with what the JSON of triage_mail leaves out (see test_triage_command).
+    assert (wanted["interest"], wanted["vin"], wanted["stock"], wanted["odometer"]) == (
+        "buy", "1FTFW1E50NFA00001", "U1234", 45000,
+    )  # fmt: skip
     assert str(wanted["price"]) == "42995.00"
     assert (trade["interest"], trade["year"], trade["make"], trade["odometer"]) == (
         "trade-in",
