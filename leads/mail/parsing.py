@@ -19,6 +19,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 import nh3
 
+from .adf import looks_like_adf
 from .text import html_to_text, new_text_of
 
 DEFAULT_ATTACHMENT_MAX_BYTES = 15 * 1024 * 1024
@@ -95,8 +96,10 @@ class ParsedMail:
     # multipart/report; report-type=delivery-status, with its per-recipient blocks
     is_bounce_report: bool = False
     delivery_status: list[DeliveryStatus] = field(default_factory=list)
-    # the headers or start of the returned message inside a bounce (to find our Message-ID)
+    # Message-IDs in the returned message inside a bounce (to find our outbound Message)
     returned_message_ids: list[str] = field(default_factory=list)
+    # the raw text of the first body part carrying ADF/XML, before any HTML clean-up removed its tags
+    adf_text: str = ""
 
 
 def attachment_max_bytes() -> int:
@@ -223,6 +226,7 @@ class _Reader:
         self.attachments: list[ParsedAttachment] = []
         self.delivery_status: list[DeliveryStatus] = []
         self.returned_ids: list[str] = []
+        self.adf_text = ""
 
     def walk(self, part: Message, depth: int = 0) -> None:
         self.parts_seen += 1
@@ -261,8 +265,10 @@ class _Reader:
         if not is_body:
             self._attach(part, content_type)
             return
-        text = decode_bytes(_payload(part), _charset(part))
-        (self.htmls if content_type == "text/html" else self.texts).append(clean_text(text))
+        text = clean_text(decode_bytes(_payload(part), _charset(part)))
+        if not self.adf_text and looks_like_adf(text):
+            self.adf_text = text
+        (self.htmls if content_type == "text/html" else self.texts).append(text)
 
     def _attach(self, part: Message, content_type: str, data: bytes | None = None) -> None:
         if data is None:
@@ -451,4 +457,5 @@ def parse_message(raw: bytes) -> ParsedMail:
         and str(report_type).lower() == "delivery-status",
         delivery_status=reader.delivery_status,
         returned_message_ids=_unique(reader.returned_ids),
+        adf_text=reader.adf_text,
     )

@@ -276,11 +276,10 @@ def _find_adf(parsed: ParsedMail) -> tuple[AdfLead | None, str]:
             if adf := parse_adf(attachment.data):
                 return adf, ""
             raw_seen = raw_seen or attachment.data.decode("utf-8", "replace")
-    for body in (parsed.text, parsed.html):
-        if body and looks_like_adf(body):
-            if adf := parse_adf(body):
-                return adf, ""
-            raw_seen = raw_seen or body
+    if parsed.adf_text:
+        if adf := parse_adf(parsed.adf_text):
+            return adf, ""
+        raw_seen = raw_seen or parsed.adf_text
     return None, raw_seen if looks_like_adf(raw_seen) else ""
 
 

@@ -259,3 +259,14 @@ def test_parse_message_never_raises_on_arbitrary_header_and_body_text(headers, b
     parsed = parse_message(raw.encode("utf-8", "surrogatepass"))
     assert "\x00" not in parsed.text and "\x00" not in parsed.subject
     assert all("\x00" not in a.filename for a in parsed.attachments)
+
+
+def test_html_only_reply_keeps_only_the_new_words():
+    html = (
+        '<div dir="ltr">Saturday is perfect.</div><br><div class="gmail_quote"><div dir="ltr">'
+        "On Mon, Nov 30, 2026 at 9:14 AM Maple Motors &lt;internet@maplemotors.example&gt; wrote:<br></div>"
+        "<blockquote>Would you like a test drive?</blockquote></div>"
+    )
+    parsed = parse_message(factories.mail(text=None, html=html))
+    assert parsed.new_text == "Saturday is perfect."
+    assert "Would you like a test drive?" in parsed.text

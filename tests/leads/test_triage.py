@@ -1,6 +1,8 @@
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from leads.mail.parsing import parse_message
 from leads.mail.triage import detect_language, triage
@@ -396,3 +398,39 @@ def test_default_rules_are_created_once_and_route_provider_mail():
     assert result.contact["email"] == "jean.tremblay@example.com"
     claim = triage(parse_message(customer_mail("Voici mon numéro de réclamation: 123")), rules=rules)
     assert claim.department == "body_shop"
+
+
+def test_adf_sent_as_unescaped_tags_in_an_html_body_is_read_before_the_html_is_cleaned():
+    html = (
+        "<html><body><adf><prospect><vehicle interest='buy'><year>2025</year><make>Honda</make>"
+        "<model>Civic</model></vehicle><customer><contact><name part='full'>Sam Lee</name>"
+        "<email>sam@example.com</email></contact></customer></prospect></adf></body></html>"
+    )
+    result = triaged(factories.mail(text=None, html=html, sender="leads@dealer-site.example"))
+    assert (result.kind, result.rule) == ("lead", "adf")
+    assert result.contact["name"] == "Sam Lee" and result.vehicles[0]["model"] == "Civic"
+
+
+def test_xml_attachment_that_is_not_adf_is_ignored():
+    raw = factories.mail(
+        text="Invoice attached, thanks", attachments=[("invoice.xml", "application/xml", b"<invoice/>")]
+    )
+    result = triaged(raw)
+    assert result.rule != "adf-unreadable" and result.comments == "Invoice attached, thanks"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=3000))
+def test_triage_never_raises_on_arbitrary_bytes(raw):
+    result = triage(parse_message(raw), rules=[])
+    assert result.kind in {"lead", "reply", "forward", "auto_reply", "bounce"}
+    assert result.language in {"en", "fr"}
+    assert (result.department is None) == (result.kind in {"auto_reply", "bounce"})
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(subject=st.text(max_size=200), body=st.text(max_size=2000))
+def test_triage_never_raises_on_arbitrary_text(subject, body):
+    raw = f"From: Pat <pat@example.com>\r\nSubject: {subject}\r\n\r\n{body}".encode("utf-8", "surrogatepass")
+    result = triage(parse_message(raw), rules=[])
+    assert result.contact.keys() == {"first_name", "last_name", "name", "email", "phone"}
