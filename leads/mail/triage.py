@@ -35,6 +35,7 @@ from .words import (
 )
 
 SALES = "sales"
+WORDS_READ = 20_000  # characters of a message's words that triage reads
 ADF_ATTACHMENT = re.compile(r"\.(xml|adf)$", re.IGNORECASE)
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 DSN_STATUS = re.compile(r"(?<![\d.])([245])\.\d{1,3}\.\d{1,3}(?![\d.])")
@@ -314,7 +315,7 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
     rules = _load_rules() if rules is None else [r for r in rules if r.active]
     adf, unreadable_adf = _find_adf(parsed)
     body = parsed.new_text or parsed.text
-    form = None if adf or unreadable_adf else parse_web_form(parsed.text)
+    form = None if adf or unreadable_adf else parse_web_form(parsed.text[:WORDS_READ])
 
     # Who, what, from where.
     if adf:
@@ -346,9 +347,10 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
         vehicles = []
         source = None
         comments = unreadable_adf or body
-    language_text = f"{parsed.subject}\n{comments or body}"
+    language_text = f"{parsed.subject}\n{comments or body}"[:WORDS_READ]
     wants_vehicle = any(v["interest"] in ("buy", "lease", "test-drive") for v in vehicles)
-    decision_text = f"{parsed.subject}\n{comments if (adf or form) else body}"
+    # What a person would read to decide; the start of a very long mail is enough.
+    decision_text = f"{parsed.subject}\n{comments if (adf or form) else body}"[:WORDS_READ]
 
     result = Triage(
         kind=MailKind.LEAD,
