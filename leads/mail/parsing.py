@@ -129,15 +129,26 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     candidates += ["utf-8", "cp1252"]
     for encoding in candidates:
         try:
-            return data.decode(encoding)
+            text = data.decode(encoding)
+            text.encode("utf-8")  # some codecs (unicode_escape…) yield lone surrogates no database takes
+            return text
         except Exception:  # noqa: BLE001 - any codec can fail in its own way
             continue
     return data.decode("latin-1")
 
 
+def undo_surrogates(value: str) -> str:
+    """Header text the parser kept as surrogate escapes (raw 8-bit bytes): decoded as UTF-8 or Windows-1252."""
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return decode_bytes(value.encode("utf-8", "surrogateescape"), None)
+
+
 def decode_header_value(raw: str) -> str:
     """A header's raw value with RFC 2047 encoded words decoded, unfolded and capped."""
-    raw = raw[:MAX_HEADER_CHARS]
+    raw = undo_surrogates(raw[:MAX_HEADER_CHARS])
     try:
         pieces = []
         for chunk, charset in decode_header(raw):

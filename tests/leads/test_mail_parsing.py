@@ -1,3 +1,4 @@
+import dataclasses
 import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -180,7 +181,7 @@ def test_nul_bytes_never_reach_the_fields():
     raw = b"From: Pat <pat@exa\x00mple.com>\r\nSubject: hi\x00 there\r\n\r\nbody\x00 text\x00"
     parsed = parse_message(raw)
     assert parsed.subject == "hi there" and parsed.text == "body text"
-    assert "\x00" not in repr(parsed)
+    assert_storable(parsed)
 
 
 def test_broken_mime_still_yields_the_text():
@@ -235,12 +236,45 @@ def test_delivery_status_report_is_read():
 # --- properties -----------------------------------------------------------------------------------
 
 
+def strings_of(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from strings_of(key)
+            yield from strings_of(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from strings_of(item)
+    elif dataclasses.is_dataclass(value):
+        for item in dataclasses.fields(value):
+            yield from strings_of(getattr(value, item.name))
+
+
+def assert_storable(parsed: ParsedMail):
+    """Every text a database or JSON will receive: valid UTF-8, no NUL."""
+    for text in strings_of(parsed):
+        text.encode("utf-8")
+        assert "\x00" not in text
+
+
+def test_raw_8bit_headers_and_surrogate_producing_charsets_are_decoded():
+    raw = (
+        b"Subject: Caf\xc3\xa9 =?utf-8?q?=C3=A9t=C3=A9?=\r\nFrom: J\xc3\xa9r\xc3\xb4me <j@example.com>\r\n"
+        b"Content-Type: text/plain; charset=unicode_escape\r\n\r\nbody \\ud800"
+    )
+    parsed = parse_message(raw)
+    assert parsed.subject == "Café été" and parsed.from_name == "Jérôme"
+    assert_storable(parsed)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=4000))
 def test_parse_message_never_raises_on_arbitrary_bytes(raw):
     parsed = parse_message(raw)
     assert parsed.content_hash == hashlib.sha256(raw).hexdigest()
     assert parsed.message_id
+    assert_storable(parsed)
 
 
 HEADER_NAMES = st.sampled_from(
@@ -256,9 +290,21 @@ HEADER_NAMES = st.sampled_from(
 )
 def test_parse_message_never_raises_on_arbitrary_header_and_body_text(headers, body):
     raw = "".join(f"{name}: {value}\r\n" for name, value in headers) + "\r\n" + body
-    parsed = parse_message(raw.encode("utf-8", "surrogatepass"))
-    assert "\x00" not in parsed.text and "\x00" not in parsed.subject
-    assert all("\x00" not in a.filename for a in parsed.attachments)
+    assert_storable(parse_message(raw.encode("utf-8", "surrogatepass")))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    header_bytes=st.lists(st.tuples(HEADER_NAMES, st.binary(max_size=120)), max_size=10),
+    charset=st.sampled_from(
+        ["utf-8", "us-ascii", "latin-1", "x-unknown", "unicode_escape", "utf-16", "rot13", ""]
+    ),
+    body=st.binary(max_size=1500),
+)
+def test_parse_message_output_is_always_storable(header_bytes, charset, body):
+    raw = b"".join(name.encode() + b": " + value + b"\r\n" for name, value in header_bytes)
+    raw += f"Content-Type: text/plain; charset={charset}\r\n\r\n".encode() + body
+    assert_storable(parse_message(raw))
 
 
 def test_html_only_reply_keeps_only_the_new_words():
