@@ -384,6 +384,11 @@ def _contact(element: Element | None) -> AdfContact | None:
     )
 
 
+def _primary_contact(customer: Element | None) -> Element | None:
+    contacts = [] if customer is None else customer.findall("contact")
+    return next((c for c in contacts if _attr(c, "primarycontact") == "1"), contacts[0] if contacts else None)
+
+
 def _prospect(element: Element) -> AdfProspect:
     customer = _child(element, "customer")
     timeframe = _child(customer, "timeframe")
@@ -393,7 +398,7 @@ def _prospect(element: Element) -> AdfProspect:
         request_date=_child_text(element, "requestdate"),
         ids=[(_attr(i, "source"), _text(i)) for i in element.findall("id")],
         vehicles=[_vehicle(v) for v in element.findall("vehicle")],
-        contact=_contact(_child(customer, "contact")),
+        contact=_contact(_primary_contact(customer)),
         comments=_child_text(customer, "comments"),
         timeframe=None
         if timeframe is None

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from leads.mail.adf import parse_adf
 from leads.mail.parsing import parse_message
 from tests import factories
+from tests.leads.mail_checks import assert_storable
 
 SPEC_ADF = """<?xml version="1.0" encoding="UTF-8"?>
 <?adf version="1.0"?>
@@ -117,6 +118,14 @@ def test_sloppy_autotrader_document_is_read():
     assert lead.source == "AutoTrader.ca"
 
 
+def test_the_primary_contact_is_the_customer():
+    lead = parse_adf(
+        "<adf><prospect><customer><contact><name part='full'>Assistant</name></contact>"
+        "<contact primarycontact='1'><name part='full'>Buyer</name></contact></customer></prospect></adf>"
+    )
+    assert lead.contact.full_name == "Buyer"
+
+
 def test_source_falls_back_to_the_id_source_without_a_provider():
     lead = parse_adf('<adf><prospect><id source="Kijiji">9</id></prospect></adf>')
     assert lead.source == "Kijiji"
@@ -189,7 +198,7 @@ def test_undeclared_entities_stay_literal_text():
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.text(max_size=3000), st.binary(max_size=3000)))
 def test_parse_adf_never_raises(value):
-    parse_adf(value)
+    assert_storable(parse_adf(value))
 
 
 ADF_PIECES = st.sampled_from(
@@ -202,4 +211,4 @@ ADF_PIECES = st.sampled_from(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(ADF_PIECES, max_size=40))
 def test_parse_adf_never_raises_on_near_adf_soup(pieces):
-    parse_adf("".join(pieces))
+    assert_storable(parse_adf("".join(pieces)))

@@ -1,4 +1,3 @@
-import dataclasses
 import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -7,6 +6,7 @@ from hypothesis import strategies as st
 
 from leads.mail.parsing import ParsedMail, parse_message, safe_filename
 from tests import factories
+from tests.leads.mail_checks import assert_storable
 
 
 def test_plain_message_headers_and_text():
@@ -234,28 +234,6 @@ def test_delivery_status_report_is_read():
 
 
 # --- properties -----------------------------------------------------------------------------------
-
-
-def strings_of(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from strings_of(key)
-            yield from strings_of(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from strings_of(item)
-    elif dataclasses.is_dataclass(value):
-        for item in dataclasses.fields(value):
-            yield from strings_of(getattr(value, item.name))
-
-
-def assert_storable(parsed: ParsedMail):
-    """Every text a database or JSON will receive: valid UTF-8, no NUL."""
-    for text in strings_of(parsed):
-        text.encode("utf-8")
-        assert "\x00" not in text
 
 
 def test_raw_8bit_headers_and_surrogate_producing_charsets_are_decoded():

@@ -10,6 +10,7 @@ from leads.models import RoutingRule
 from leads.services.routing import routing_rule_create, routing_rules_ensure_defaults
 from leads.threading import reply_address
 from tests import factories
+from tests.leads.mail_checks import assert_storable
 
 
 def triaged(raw: bytes, rules=()):
@@ -423,6 +424,7 @@ def test_xml_attachment_that_is_not_adf_is_ignored():
 @given(st.binary(max_size=3000))
 def test_triage_never_raises_on_arbitrary_bytes(raw):
     result = triage(parse_message(raw), rules=[])
+    assert_storable(result)
     assert result.kind in {"lead", "reply", "forward", "auto_reply", "bounce"}
     assert result.language in {"en", "fr"}
     assert (result.department is None) == (result.kind in {"auto_reply", "bounce"})
@@ -433,4 +435,5 @@ def test_triage_never_raises_on_arbitrary_bytes(raw):
 def test_triage_never_raises_on_arbitrary_text(subject, body):
     raw = f"From: Pat <pat@example.com>\r\nSubject: {subject}\r\n\r\n{body}".encode("utf-8", "surrogatepass")
     result = triage(parse_message(raw), rules=[])
+    assert_storable(result)
     assert result.contact.keys() == {"first_name", "last_name", "name", "email", "phone"}
