@@ -17,7 +17,7 @@ from django.conf import settings
 from ..models.routing import MailKind, keywords
 from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone, split_name
 from ..threading import lead_id_from_address
-from .adf import AdfLead, AdfVehicle, looks_like_adf, parse_adf
+from .adf import AdfContact, AdfLead, AdfVehicle, looks_like_adf, parse_adf
 from .parsing import ParsedMail
 from .webforms import WebForm, parse_web_form
 from .words import (
@@ -38,6 +38,7 @@ SALES = "sales"
 WORDS_READ = 20_000  # characters of a message's words that triage reads
 ADF_ATTACHMENT = re.compile(r"\.(xml|adf)$", re.IGNORECASE)
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+MESSAGE_ID_LINE = re.compile(r"(?im)^[ \t>]*message-id:[ \t]*(<[^<>\s]{1,900}>)")
 DSN_STATUS = re.compile(r"(?<![\d.])([245])\.\d{1,3}\.\d{1,3}(?![\d.])")
 VEHICLE_WORDS = re.compile(
     r"^\s*(?:(?P<year>(?:19|20)\d{2})\s+)?(?P<make>\S+)(?:\s+(?P<model>\S+))?(?:\s+(?P<trim>.+))?$"
@@ -74,12 +75,15 @@ def _local_part(address: str) -> str:
     return address.partition("@")[0].lower()
 
 
-def is_bounce(parsed: ParsedMail) -> bool:
+def bounce_signal(parsed: ParsedMail) -> str | None:
+    """What marks a delivery failure notice, if anything."""
     if parsed.is_bounce_report or parsed.delivery_status:
-        return True
+        return "bounce-report"
     if _local_part(parsed.from_address) in ("mailer-daemon", "postmaster", "mail-daemon"):
-        return True
-    return bool(phrases_found(fold(parsed.subject), BOUNCE_SUBJECTS))
+        return "bounce-sender"
+    if phrases_found(fold(parsed.subject), BOUNCE_SUBJECTS):
+        return "bounce-subject"
+    return None
 
 
 def bounce_details(parsed: ParsedMail) -> tuple[list[str], bool]:
@@ -91,8 +95,13 @@ def bounce_details(parsed: ParsedMail) -> tuple[list[str], bool]:
     recipients += [a.lower() for a in EMAIL.findall(header)]
     text = parsed.text[:20_000]
     if not recipients:
+        # Addresses the notice names, less its own, the store's and the ids of quoted messages.
         ignore = {parsed.from_address, *parsed.recipients}
-        recipients = [a.lower() for a in EMAIL.findall(text) if a.lower() not in ignore][:5]
+        domain = _store_domain()
+        named = EMAIL.findall(MESSAGE_ID_LINE.sub("", text))
+        recipients = [
+            a.lower() for a in named if a.lower() not in ignore and not a.lower().endswith("@" + domain)
+        ][:5]
     if not statuses:
         statuses = [m.group(0) for m in DSN_STATUS.finditer(text)]
     permanent = any(s.startswith("5") for s in statuses) or (
@@ -310,62 +319,76 @@ def _load_rules():
     return list(routing_rule_list(active_only=True))
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """Who wrote, about what, through whom: from the ADF, else the web form, else the mail itself."""
+
+    contact: dict
+    vehicles: list[dict]
+    source: str | None
+    comments: str
+
+
+def _read(parsed: ParsedMail, adf: AdfLead | None, unreadable_adf: str, form: WebForm | None) -> _Reading:
+    if adf:
+        person = adf.contact or AdfContact()
+        return _Reading(
+            contact=_contact(
+                person.first_name,
+                person.last_name,
+                person.full_name,
+                person.email,
+                _first_phone(*(phone.number for phone in person.phones)),
+            ),
+            vehicles=[_adf_vehicle(v) for v in adf.vehicles],
+            source=adf.source or None,
+            comments=adf.comments or "\n\n".join(v.comments for v in adf.vehicles if v.comments),
+        )
+    if form:
+        return _Reading(
+            contact=_contact(
+                form.get("first_name"),
+                form.get("last_name"),
+                form.get("name"),
+                form.get("email"),
+                _first_phone(form.get("phone")),
+            ),
+            vehicles=_form_vehicles(form),
+            source=form.get("source") or parsed.from_address.rpartition("@")[2] or None,
+            comments=form.get("comments"),
+        )
+    body = parsed.new_text or parsed.text
+    return _Reading(
+        contact=_contact("", "", parsed.from_name, parsed.from_address, _first_phone(body[:WORDS_READ])),
+        vehicles=[],
+        source=None,
+        comments=unreadable_adf or body,
+    )
+
+
 def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
     """Decide what this message is. `rules` are RoutingRule rows (None: the active ones in the DB)."""
     rules = _load_rules() if rules is None else [r for r in rules if r.active]
     adf, unreadable_adf = _find_adf(parsed)
-    body = parsed.new_text or parsed.text
     form = None if adf or unreadable_adf else parse_web_form(parsed.text[:WORDS_READ])
-
-    # Who, what, from where.
-    if adf:
-        contact_adf = adf.contact
-        phones = [p.number for p in contact_adf.phones] if contact_adf else []
-        contact = _contact(
-            contact_adf.first_name if contact_adf else "",
-            contact_adf.last_name if contact_adf else "",
-            contact_adf.full_name if contact_adf else "",
-            contact_adf.email if contact_adf else "",
-            _first_phone(*phones),
-        )
-        vehicles = [_adf_vehicle(v) for v in adf.vehicles]
-        source = adf.source or None
-        comments = adf.comments or "\n\n".join(v.comments for v in adf.vehicles if v.comments)
-    elif form:
-        contact = _contact(
-            form.get("first_name"),
-            form.get("last_name"),
-            form.get("name"),
-            form.get("email") or "",
-            _first_phone(form.get("phone")),
-        )
-        vehicles = _form_vehicles(form)
-        source = form.get("source") or parsed.from_address.rpartition("@")[2] or None
-        comments = form.get("comments")
-    else:
-        contact = _contact("", "", parsed.from_name, parsed.from_address, _first_phone(body))
-        vehicles = []
-        source = None
-        comments = unreadable_adf or body
-    language_text = f"{parsed.subject}\n{comments or body}"[:WORDS_READ]
-    wants_vehicle = any(v["interest"] in ("buy", "lease", "test-drive") for v in vehicles)
+    reading = _read(parsed, adf, unreadable_adf, form)
     # What a person would read to decide; the start of a very long mail is enough.
-    decision_text = f"{parsed.subject}\n{comments if (adf or form) else body}"[:WORDS_READ]
+    words = reading.comments if (adf or form) else parsed.new_text or parsed.text
+    decision_text = f"{parsed.subject}\n{words}"[:WORDS_READ]
+    wants_vehicle = any(v["interest"] in ("buy", "lease", "test-drive") for v in reading.vehicles)
 
     result = Triage(
         kind=MailKind.LEAD,
         department=SALES,
-        language=detect_language(language_text),
-        contact=contact,
-        vehicles=vehicles,
-        source=source,
-        comments=comments or "",
-        inquiry_type=detect_inquiry_type(decision_text, vehicles),
+        language=detect_language(decision_text),
+        contact=reading.contact,
+        vehicles=reading.vehicles,
+        source=reading.source,
+        comments=reading.comments or "",
+        inquiry_type=detect_inquiry_type(decision_text, reading.vehicles),
+        reply_lead_id=next(filter(None, map(lead_id_from_address, parsed.recipients)), None),
         in_reply_to_ids=[i for i in dict.fromkeys([parsed.in_reply_to, *parsed.references]) if i],
         adf=adf,
-    )
-    result.reply_lead_id = next(
-        (lead_id for address in parsed.recipients if (lead_id := lead_id_from_address(address))), None
     )
 
     folded_text = fold(decision_text)
@@ -373,29 +396,32 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
         if _rule_matches(rule, parsed, folded_text):
             return _apply_rule(result, rule, parsed, decision_text, wants_vehicle)
 
-    if is_bounce(parsed):
-        result.bounce_recipients, result.bounce_permanent = bounce_details(parsed)
-        return _set(result, MailKind.BOUNCE, None, "bounce")
-    machine_made_lead = bool(adf or unreadable_adf or form)
-    if signal := auto_reply_signal(parsed, machine_made_lead=machine_made_lead):
+    if signal := bounce_signal(parsed):
+        _add_bounce_details(result, parsed)
+        return _set(result, MailKind.BOUNCE, None, signal)
+    if signal := auto_reply_signal(parsed, machine_made_lead=bool(adf or unreadable_adf or form)):
         return _set(result, MailKind.AUTO_REPLY, None, signal)
     if result.reply_lead_id:
         return _set(result, MailKind.REPLY, SALES, "reply-token")
     domain = _store_domain()
     if domain and any(i.lower().endswith(f"@{domain}>") for i in result.in_reply_to_ids):
         return _set(result, MailKind.REPLY, SALES, "in-reply-to")
-    if adf:
-        result.acknowledge = True
-        return _set(result, MailKind.LEAD, SALES, "adf")
-    if unreadable_adf:
-        result.acknowledge = True
-        return _set(result, MailKind.LEAD, SALES, "adf-unreadable")
+    result.acknowledge = True
+    if adf or unreadable_adf:
+        return _set(result, MailKind.LEAD, SALES, "adf" if adf else "adf-unreadable")
     department, signal = detect_department(decision_text, wants_vehicle=wants_vehicle)
-    if form:
-        signal = f"web-form+{signal}"
     kind = MailKind.LEAD if department == SALES else MailKind.FORWARD
     result.acknowledge = kind == MailKind.LEAD
-    return _set(result, kind, department, signal)
+    return _set(result, kind, department, f"web-form+{signal}" if form else signal)
+
+
+def _add_bounce_details(result: Triage, parsed: ParsedMail) -> None:
+    result.bounce_recipients, result.bounce_permanent = bounce_details(parsed)
+    # The returned message's ids find the outbound Message that failed.
+    quoted_ids = MESSAGE_ID_LINE.findall(parsed.text[:WORDS_READ])
+    result.in_reply_to_ids = list(
+        dict.fromkeys([*result.in_reply_to_ids, *parsed.returned_message_ids, *quoted_ids])
+    )
 
 
 def _set(result: Triage, kind: str, department: str | None, rule: str) -> Triage:
@@ -408,7 +434,7 @@ def _apply_rule(result: Triage, rule, parsed: ParsedMail, text: str, wants_vehic
     if kind in (MailKind.AUTO_REPLY, MailKind.BOUNCE):
         department = None
         if kind == MailKind.BOUNCE:
-            result.bounce_recipients, result.bounce_permanent = bounce_details(parsed)
+            _add_bounce_details(result, parsed)
     elif rule.department:
         department = rule.department
     elif kind in (MailKind.LEAD, MailKind.REPLY):

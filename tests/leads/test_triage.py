@@ -222,16 +222,33 @@ def test_language_detection(text, language):
 
 def test_delivery_status_notification_is_a_permanent_bounce():
     result = triaged(factories.sample_mail("dsn_bounce.eml"))
-    assert (result.kind, result.department, result.rule) == ("bounce", None, "bounce")
+    assert (result.kind, result.department, result.rule) == ("bounce", None, "bounce-report")
     assert result.bounce_recipients == ["gone@example.com"]
     assert result.bounce_permanent
+    assert "<lead12.0123abcd@maplemotors.example>" in result.in_reply_to_ids  # the message that failed
 
 
 def test_plain_mailer_daemon_bounce_names_the_failed_address():
     result = triaged(factories.sample_mail("plain_bounce.eml"))
-    assert (result.kind, result.department) == ("bounce", None)
+    assert (result.kind, result.department, result.rule) == ("bounce", None, "bounce-sender")
     assert result.bounce_recipients == ["nobody@example.org"]
     assert result.bounce_permanent
+
+
+def test_bounce_quoting_the_failed_message_inline_names_its_message_id():
+    text = (
+        "Your message to lost@example.net could not be delivered: 550 5.1.1 user unknown.\n\n"
+        "------ Original message ------\nMessage-ID: <lead3.ff00@maplemotors.example>\nSubject: Your Civic\n"
+    )
+    result = triaged(
+        customer_mail(text, subject="Undeliverable: Your Civic", sender="Mail <notices@isp.example>")
+    )
+    assert (result.kind, result.rule, result.bounce_recipients) == (
+        "bounce",
+        "bounce-subject",
+        ["lost@example.net"],
+    )
+    assert result.in_reply_to_ids == ["<lead3.ff00@maplemotors.example>"]
 
 
 def test_delay_notice_is_a_temporary_bounce():
