@@ -345,13 +345,14 @@ def _read(parsed: ParsedMail, adf: AdfLead | None, unreadable_adf: str, form: We
             comments=adf.comments or "\n\n".join(v.comments for v in adf.vehicles if v.comments),
         )
     if form:
+        first, last, full = form.get("first_name"), form.get("last_name"), form.get("name")
+        if first and full and not last:
+            # "Prénom : Léa / Nom : Morin": beside a first name, the name field is the family name.
+            last, full = full.removeprefix(first).strip() if full.startswith(first) else full, ""
+        email = EMAIL.search(form.get("email"))
         return _Reading(
             contact=_contact(
-                form.get("first_name"),
-                form.get("last_name"),
-                form.get("name"),
-                form.get("email"),
-                _first_phone(form.get("phone")),
+                first, last, full, email.group(0) if email else "", _first_phone(form.get("phone"))
             ),
             vehicles=_form_vehicles(form),
             source=form.get("source") or parsed.from_address.rpartition("@")[2] or None,

@@ -89,7 +89,8 @@ def test_english_contact_form_customer_is_the_person_in_the_form():
         "You have a new website inquiry.\n\n"
         "Name: Noah Williams\nEmail: NOAH.W@example.com\nPhone: (647) 555-0133\n"
         "Vehicle: 2026 Hyundai Tucson Preferred\nStock #: H2611\nTrade-in: 2017 Nissan Rogue\n"
-        "Message: Is this still available?\nWhat is your best price?\n"
+        "Message: Is this still available?\nWhat is your best price?\n\n"
+        "--\nThis message was sent from www.maplemotors.example\n"
     )
     result = triaged(customer_mail(form, sender="Maple Motors Website <no-reply@maplemotors.example>"))
     assert (result.kind, result.department) == ("lead", "sales")
@@ -454,3 +455,29 @@ def test_triage_never_raises_on_arbitrary_text(subject, body):
     result = triage(parse_message(raw), rules=[])
     assert_storable(result)
     assert result.contact.keys() == {"first_name", "last_name", "name", "email", "phone"}
+
+
+def test_french_form_with_prenom_and_nom_reads_nom_as_the_family_name():
+    form = "Prénom : Chloé\nNom : Gauthier\nCourriel : Chloé G. <chloe@example.com>\nTéléphone : 438 555 0144 poste 2"
+    result = triaged(customer_mail(form, sender="web@concession.example"))
+    assert result.contact == {
+        "first_name": "Chloé",
+        "last_name": "Gauthier",
+        "name": "Chloé Gauthier",
+        "email": "chloe@example.com",
+        "phone": "+14385550144",
+    }
+    assert result.source == "concession.example"
+
+
+def test_html_table_form_notification_is_read():
+    html = (
+        "<table><tr><td>Name:</td><td>Liam Brown</td></tr><tr><td>Email:</td><td>"
+        "<a href='mailto:liam@example.com'>liam@example.com</a></td></tr><tr><td>Phone:</td><td>905-555-0155</td></tr>"
+        "<tr><td>Comments:</td><td>Do you have the Tucson in grey?</td></tr></table>"
+    )
+    result = triaged(factories.mail(text=None, html=html, sender="forms@dealer-websites.example"))
+    assert result.contact["name"] == "Liam Brown" and result.contact["email"] == "liam@example.com"
+    assert result.contact["phone"] == "+19055550155"
+    assert result.comments == "Do you have the Tucson in grey?"
+    assert result.source == "dealer-websites.example"
