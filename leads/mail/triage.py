@@ -22,6 +22,7 @@ from .parsing import ParsedMail
 from .webforms import WebForm, parse_web_form
 from .words import (
     BOUNCE_SUBJECTS,
+    DEPARTMENT_OF_PHRASE,
     DEPARTMENT_PHRASES,
     ENGLISH_WORDS,
     FRENCH_WORDS,
@@ -29,12 +30,14 @@ from .words import (
     NEUTRAL_PHRASES,
     OUT_OF_OFFICE_SUBJECTS,
     PERMANENT_FAILURE_PHRASES,
+    STRONG_SALES_PHRASES,
     fold,
     phrase_pattern,
     phrases_found,
 )
 
 SALES = "sales"
+STRONG_SALES = {fold(phrase) for phrase in STRONG_SALES_PHRASES}
 WORDS_READ = 20_000  # characters of a message's words that triage reads
 ADF_ATTACHMENT = re.compile(r"\.(xml|adf)$", re.IGNORECASE)
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
@@ -144,12 +147,14 @@ def detect_language(text: str) -> str:
 
 
 def detect_department(text: str, *, wants_vehicle: bool = False) -> tuple[str, str]:
-    """The department the words point to, and the signal that decided. A purchase in view wins
-    ties: a buyer asking about a service plan or financing is still a sales lead."""
+    """The department the words point to, and the signal that decided. Wanting a vehicle weighs
+    double and wins ties: a buyer asking about a service plan or financing is still a sales lead."""
     folded = phrase_pattern(NEUTRAL_PHRASES).sub(" ", fold(text))
-    scores = {dept: len(phrases_found(folded, phrases)) for dept, phrases in DEPARTMENT_PHRASES.items()}
+    scores = dict.fromkeys(DEPARTMENT_PHRASES, 0)
+    for phrase in set(phrase_pattern(tuple(DEPARTMENT_OF_PHRASE)).findall(folded)):
+        scores[DEPARTMENT_OF_PHRASE[phrase]] += 2 if phrase in STRONG_SALES else 1
     if wants_vehicle:
-        scores[SALES] += 1
+        scores[SALES] += 2
     best = max((d for d in scores if d != SALES), key=lambda d: scores[d])
     if scores[best] > scores[SALES]:
         return best, f"keywords:{best}"

@@ -162,6 +162,13 @@ def test_form_asking_for_service_goes_to_service():
         ("Je voudrais faire un essai routier du Tucson et connaître les options de location.", "sales"),
         ("Je voudrais acheter le Civic, est-ce qu'il y a un plan d'entretien inclus?", "sales"),
         ("Hi, is the 2022 F-150 still available?", "sales"),
+        ("I want to buy the RAV4. Does it have new tires?", "sales"),
+        ("I'm interested in winter tires, what's the price?", "service"),
+        ("Can you give me a quote for replacing my bumper?", "body_shop"),
+        ("What is the payoff amount on my lease?", "finance"),
+        ("Do you have this part in stock?", "parts"),
+        ("Is a service appointment available Tuesday?", "service"),
+        ("Combien pour une soumission de carrosserie?", "body_shop"),
     ],
 )
 def test_department_from_the_words(text, department):
