@@ -17,8 +17,8 @@ from django.conf import settings
 from ..models.routing import MailKind, keywords
 from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone, split_name
 from ..threading import lead_id_from_address
-from .adf import AdfContact, AdfLead, AdfVehicle, looks_like_adf, parse_adf
-from .parsing import ParsedMail
+from .adf import AdfContact, AdfLead, AdfVehicle, decode_adf_bytes, looks_like_adf, parse_adf
+from .parsing import ParsedMail, clean_text
 from .webforms import WebForm, parse_web_form
 from .words import (
     BOUNCE_SUBJECTS,
@@ -283,19 +283,26 @@ def _form_vehicles(form: WebForm) -> list[dict]:
     return vehicles
 
 
-def _find_adf(parsed: ParsedMail) -> tuple[AdfLead | None, str]:
-    """The ADF lead of the body or of an .xml/.adf attachment, and the raw ADF text seen (if any)."""
-    raw_seen = ""
+def _adf_candidates(parsed: ParsedMail):
+    """Texts that may carry ADF: .xml/.adf or XML attachments, any attachment that starts like ADF,
+    then the body part that carried it."""
     for attachment in parsed.attachments:
-        if ADF_ATTACHMENT.search(attachment.filename) or "xml" in attachment.content_type:
-            if adf := parse_adf(attachment.data):
-                return adf, ""
-            raw_seen = raw_seen or attachment.data.decode("utf-8", "replace")
+        named = ADF_ATTACHMENT.search(attachment.filename) or "xml" in attachment.content_type
+        if named or looks_like_adf(attachment.data[:4096].decode("latin-1")):
+            yield clean_text(decode_adf_bytes(attachment.data))
     if parsed.adf_text:
-        if adf := parse_adf(parsed.adf_text):
+        yield parsed.adf_text
+
+
+def _find_adf(parsed: ParsedMail) -> tuple[AdfLead | None, str]:
+    """The first readable ADF lead, else the raw text of ADF that could not be read (else "")."""
+    unreadable = ""
+    for text in _adf_candidates(parsed):
+        if adf := parse_adf(text):
             return adf, ""
-        raw_seen = raw_seen or parsed.adf_text
-    return None, raw_seen if looks_like_adf(raw_seen) else ""
+        if not unreadable and looks_like_adf(text):
+            unreadable = text
+    return None, unreadable
 
 
 def _rule_matches(rule, parsed: ParsedMail, folded_text: str) -> bool:

@@ -488,3 +488,20 @@ def test_html_table_form_notification_is_read():
     assert result.contact["phone"] == "+19055550155"
     assert result.comments == "Do you have the Tucson in grey?"
     assert result.source == "dealer-websites.example"
+
+
+def test_adf_in_an_attachment_of_any_name_is_found():
+    adf = b"<adf><prospect><customer><contact><name part='full'>Ann Lee</name></contact></customer></prospect></adf>"
+    raw = factories.mail(text="New lead", attachments=[("lead.txt", "text/plain", adf)])
+    result = triaged(raw)
+    assert (result.rule, result.contact["name"]) == ("adf", "Ann Lee")
+
+
+def test_unreadable_adf_attachment_becomes_a_storable_comment():
+    broken = b'<!DOCTYPE adf [<!ENTITY x "y">]>\x00<adf><prospect>&x;</prospect></adf>'
+    result = triaged(
+        factories.mail(text="lead attached", attachments=[("lead.xml", "application/xml", broken)])
+    )
+    assert (result.kind, result.rule) == ("lead", "adf-unreadable")
+    assert "<adf><prospect>&x;" in result.comments
+    assert_storable(result)
