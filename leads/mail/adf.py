@@ -140,6 +140,9 @@ class AdfLead:
 
 ADF_START = re.compile(r"<\s*adf[\s>]", re.IGNORECASE)
 ADF_END = re.compile(r"<\s*/\s*adf\s*>", re.IGNORECASE)
+# An entity declaration or a DTD with an internal subset, plain or HTML-escaped. A bare
+# <!DOCTYPE html> (an HTML body carrying escaped ADF) is harmless and dropped with the rest.
+ENTITY_DECLARATION = re.compile(r"(<|&lt;)!\s*(ENTITY|DOCTYPE[^>\[]*\[)", re.IGNORECASE)
 ESCAPED_ADF = re.compile(r"&lt;\s*adf(\s|&gt;)", re.IGNORECASE)
 PROCESSING_INSTRUCTION = re.compile(r"<\?.*?\?>", re.DOTALL)
 COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -435,7 +438,7 @@ def parse_adf(text: str | bytes) -> AdfLead | None:
             text = decode_adf_bytes(bytes(text))
         if not isinstance(text, str) or len(text) > MAX_ADF_CHARS:
             return None
-        if re.search(r"<!\s*(ENTITY|DOCTYPE)", text, re.IGNORECASE):
+        if ENTITY_DECLARATION.search(text):
             return None  # entity declarations: refused, never expanded (billion laughs)
         document = clean_adf(text)
         if document is None:

@@ -155,6 +155,20 @@ def test_html_escaped_adf_in_a_body_is_found():
     assert lead.vehicles[0].interest == "test-drive"
 
 
+def test_html_page_with_a_doctype_around_escaped_adf_is_read():
+    page = (
+        "<!DOCTYPE html><html><body><pre>&lt;adf&gt;&lt;prospect&gt;&lt;customer&gt;&lt;contact&gt;"
+        "&lt;email&gt;kim@example.com&lt;/email&gt;&lt;/contact&gt;&lt;/customer&gt;&lt;/prospect&gt;&lt;/adf&gt;"
+        "</pre></body></html>"
+    )
+    assert parse_adf(page).contact.email == "kim@example.com"
+
+
+def test_escaped_entity_declarations_are_refused_too():
+    escaped = "&lt;!DOCTYPE a [&lt;!ENTITY x 'y'&gt;]&gt;&lt;adf&gt;&lt;prospect&gt;&amp;x;&lt;/prospect&gt;&lt;/adf&gt;"
+    assert parse_adf(escaped) is None
+
+
 def test_tag_soup_falls_back_to_the_lenient_reader():
     soup = (
         "<adf><prospect><customer><contact><name part=full>Sam Lee<email>sam@example.com</contact></customer>"
