@@ -131,8 +131,10 @@ def auto_reply_signal(parsed: ParsedMail, *, machine_made_lead: bool) -> str | N
         return None
     if auto_submitted and auto_submitted != "no":
         return "auto-submitted"
-    if headers.get("precedence", "").strip().lower() in ("bulk", "auto_reply", "junk"):
+    if headers.get("precedence", "").strip().lower() in ("bulk", "auto_reply", "junk", "list"):
         return "precedence"
+    if headers.get("list-id") or headers.get("list-unsubscribe"):
+        return "mailing-list"  # newsletters and list traffic: nobody is asking anything
     return None
 
 

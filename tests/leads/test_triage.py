@@ -291,6 +291,8 @@ def test_french_non_delivery_subject_is_a_bounce():
         ("Re: Your RAV4", {"Precedence": "auto_reply"}, "precedence"),
         ("Newsletter", {"Precedence": "bulk"}, "precedence"),
         ("Re: Your RAV4", {"Auto-Submitted": "auto-generated"}, "auto-submitted"),
+        ("December deals", {"List-Unsubscribe": "<mailto:unsub@oem.example>"}, "mailing-list"),
+        ("[owners] meetup", {"List-Id": "<owners.lists.example>"}, "mailing-list"),
     ],
 )
 def test_automatic_replies(subject, headers, rule):
