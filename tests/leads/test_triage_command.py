@@ -1,4 +1,7 @@
 import json
+import os
+import subprocess
+import sys
 from io import StringIO
 from pathlib import Path
 
@@ -110,3 +113,18 @@ def test_active_rules_from_the_database_are_used():
     )
     [line], _ = run(SAMPLES / "autotrader_adf.eml")
     assert line["rule"] == "rule:Ontario desk"
+
+
+def test_without_a_migrated_database_the_built_in_signals_still_answer(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "VAR_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "triage_mail", "--json", str(SAMPLES / "ooo_fr.eml")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=120,
+    )
+    assert result.returncode == 0
+    assert "Routing rules could not be read" in result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1])["kind"] == "auto_reply"
