@@ -50,6 +50,9 @@ KEPT_HEADERS = (
 
 SAFE_URL_SCHEMES = {"http", "https", "mailto", "tel", "cid"}
 MESSAGE_ID = re.compile(r"<[^<>\s]{1,900}>")
+# Codecs Python knows that are no mail charset: UTF-7 smuggles markup past filters, the escape
+# codecs turn backslashes into characters (and warnings), idna/punycode are for host names.
+NOT_MAIL_CHARSETS = {"utf-7", "unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined"}
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -122,7 +125,7 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     if charset:
         try:
             name = codecs.lookup(charset.strip().strip('"').lower()).name
-            if name not in {"utf-7"}:  # UTF-7 smuggles markup past filters
+            if name not in NOT_MAIL_CHARSETS:
                 candidates.append(name)
         except (LookupError, ValueError):
             pass
@@ -250,17 +253,13 @@ class _Reader:
         if content_type in ("message/rfc822", "text/rfc822-headers"):
             self._returned_message(part, content_type)
         if part.is_multipart():
-            try:
-                children = part.get_payload()
-            except Exception:  # noqa: BLE001
-                children = []
+            children = _children(part)
             if content_type == "message/rfc822":
                 # A forwarded message travels as an attachment the pipeline can store.
                 self._attach(part, content_type, data=_as_bytes(children[0]) if children else b"")
                 return
-            for child in children if isinstance(children, list) else []:
-                if isinstance(child, Message):
-                    self.walk(child, depth + 1)
+            for child in children:
+                self.walk(child, depth + 1)
             return
         self._leaf(part, content_type)
 
@@ -284,7 +283,7 @@ class _Reader:
     def _attach(self, part: Message, content_type: str, data: bytes | None = None) -> None:
         if data is None:
             data = _payload(part)
-        content_id = decode_header_value(str(part.get("content-id", "") or "")) if _safe_get(part) else ""
+        content_id = decode_header_value(_header(part, "content-id"))
         oversized = len(data) > self.max_bytes
         filename = _filename(part)
         if not filename and content_type == "message/rfc822":
@@ -316,19 +315,31 @@ class _Reader:
                 )
 
     def _returned_message(self, part: Message, content_type: str) -> None:
-        raw = _as_bytes(part) if content_type == "message/rfc822" else _payload(part)
-        head = decode_bytes(raw[:64_000], "utf-8")
+        """The Message-ID of a message returned inside a bounce (or forwarded), from its headers only."""
+        if content_type == "message/rfc822":
+            inner = _children(part)
+            raw = _as_bytes(inner[0]) if inner else b""
+        else:
+            raw = _payload(part)
+        headers = re.split(rb"\r?\n\r?\n", raw[:64_000], maxsplit=1)[0]
         self.returned_ids += MESSAGE_ID.findall(
-            "\n".join(re.findall(r"(?im)^(?:message-id|in-reply-to|references):.*$", head))
+            "\n".join(re.findall(r"(?im)^message-id:.*$", decode_bytes(headers, "utf-8")))
         )
 
 
-def _safe_get(part: Message) -> bool:
+def _children(part: Message) -> list[Message]:
     try:
-        part.get("content-id")
-        return True
+        children = part.get_payload()
     except Exception:  # noqa: BLE001
-        return False
+        return []
+    return [child for child in children if isinstance(child, Message)] if isinstance(children, list) else []
+
+
+def _header(part: Message, name: str) -> str:
+    try:
+        return str(part.get(name, "") or "")
+    except Exception:  # noqa: BLE001 - a header the policy cannot parse
+        return ""
 
 
 def _status_fields(block: str) -> dict[str, str]:
