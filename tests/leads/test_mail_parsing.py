@@ -1,6 +1,9 @@
 import hashlib
+import html
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -66,6 +69,35 @@ def test_html_only_mail_is_converted_to_text_and_sanitised():
         assert dangerous not in lowered
     assert 'src="cid:logo@x"' in parsed.html  # kept for the viewer to rewrite
     assert 'href="https://example.com/x"' in parsed.html
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        '<a href="JaVaScRiPt:alert(1)">x</a>',
+        '<a href="java&#x09;script:alert(1)">x</a>',
+        '<a href=" &#106;avascript:alert(1)">x</a>',
+        "<img src=x onerror=alert(1)>",
+        "<svg onload=alert(1)></svg>",
+        "<body onload=alert(1)>",
+        '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
+        '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>',
+        '<object data="javascript:alert(1)"></object>',
+        "<scr<script>ipt>alert(1)</script>",
+        '<div style="background:url(javascript:alert(1))">x</div>',
+        "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+        '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+        '<form><button formaction="javascript:alert(1)">x</button></form>',
+    ],
+)
+def test_no_script_event_handler_or_javascript_url_survives_sanitising(attack):
+    cleaned = parse_message(factories.mail(text=None, html=f"<p>hello</p>{attack}")).html
+    unescaped = html.unescape(cleaned).lower().replace("\t", "").replace(" ", "")
+    assert "<script" not in unescaped
+    assert "javascript:" not in unescaped and "data:text/html" not in unescaped
+    assert not re.search(r"<[^>]*\son\w+\s*=", html.unescape(cleaned).lower())
+    assert "<iframe" not in cleaned and "<object" not in cleaned and "<meta" not in cleaned
+    assert "<p>hello</p>" in cleaned
 
 
 def test_alternative_keeps_the_plain_text_and_the_html():
