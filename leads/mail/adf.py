@@ -146,6 +146,7 @@ ENTITY_DECLARATION = re.compile(r"(<|&lt;)!\s*(ENTITY|DOCTYPE[^>\[]*\[)", re.IGN
 ESCAPED_ADF = re.compile(r"&lt;\s*adf(\s|&gt;)", re.IGNORECASE)
 PROCESSING_INSTRUCTION = re.compile(r"<\?.*?\?>", re.DOTALL)
 COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 INVALID_XML_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 TAG = re.compile(r"<[A-Za-z][^<>]*>")
 UNQUOTED_ATTRIBUTE = re.compile(r"""(\s[\w:.-]+)\s*=\s*([^\s"'<>=]+)""")
@@ -203,6 +204,8 @@ def clean_adf(text: str) -> str | None:
     if document is None:
         return None
     document = INVALID_XML_CHARS.sub("", document)
+    # CDATA becomes escaped text, so the clean-up below leaves its content alone.
+    document = CDATA.sub(lambda m: html.escape(m.group(1), quote=False), document)
     document = COMMENT.sub("", PROCESSING_INSTRUCTION.sub("", document))
     document = TAG.sub(_quote_attributes, document)
     document = ENTITY.sub(_entity, document)

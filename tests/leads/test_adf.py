@@ -226,3 +226,27 @@ ADF_PIECES = st.sampled_from(
 @given(st.lists(ADF_PIECES, max_size=40))
 def test_parse_adf_never_raises_on_near_adf_soup(pieces):
     assert_storable(parse_adf("".join(pieces)))
+
+
+def test_mismatched_case_bare_attributes_stray_angle_brackets_and_cdata():
+    document = (
+        "<ADF><Prospect><Vehicle Interest=Buy Status=New><Year>2026</year><Make>Ford</MAKE>"
+        "<Model>Bronco</model></Vehicle><Customer><Contact PrimaryContact><Name Part=Full>Zoé Roy</name>"
+        "<Phone Type=Mobile>5145550123</phone></Contact>"
+        "<Comments>Budget < 60k, want it > soon <![CDATA[& fast]]></Comments></Customer></Prospect></ADF>"
+    )
+    lead = parse_adf(document)
+    vehicle = lead.vehicles[0]
+    assert (vehicle.interest, vehicle.status, vehicle.year, vehicle.make, vehicle.model) == (
+        "buy", "new", 2026, "Ford", "Bronco",
+    )  # fmt: skip
+    assert lead.contact.full_name == "Zoé Roy"
+    assert lead.contact.phones[0].type == "mobile"
+    assert lead.comments.startswith("Budget < 60k, want it > soon")
+
+
+def test_cdata_in_well_formed_adf():
+    lead = parse_adf(
+        "<adf><prospect><customer><comments><![CDATA[Price <= $30k & AWD]]></comments></customer></prospect></adf>"
+    )
+    assert lead.comments == "Price <= $30k & AWD"
