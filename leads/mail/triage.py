@@ -383,7 +383,9 @@ def _read(parsed: ParsedMail, adf: AdfLead | None, unreadable_adf: str, form: We
 
 def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
     """Decide what this message is. `rules` are RoutingRule rows (None: the active ones in the DB)."""
-    rules = _load_rules() if rules is None else [r for r in rules if r.active]
+    if rules is None:
+        rules = _load_rules()
+    rules = sorted((r for r in rules if r.active), key=lambda r: (r.order, r.pk or 0))
     adf, unreadable_adf = _find_adf(parsed)
     form = None if adf or unreadable_adf else parse_web_form(parsed.text[:WORDS_READ])
     reading = _read(parsed, adf, unreadable_adf, form)

@@ -385,6 +385,14 @@ def test_rules_apply_in_order_and_every_filled_condition_must_match():
     assert result.acknowledge
 
 
+def test_rules_given_in_any_order_are_tried_by_their_order():
+    rules = [
+        rule(name="late", order=50, sender_contains="pat", kind="forward", department="parts"),
+        rule(name="early", order=5, sender_contains="pat", kind="forward", department="service"),
+    ]
+    assert triaged(customer_mail("hi"), rules=rules).rule == "rule:early"
+
+
 def test_rule_keywords_ignore_case_and_accents():
     rules = [rule(name="fr", text_contains="pièces\ncarrosserie", kind="forward", department="body_shop")]
     assert triaged(customer_mail("Avez-vous des PIECES?"), rules=rules).rule == "rule:fr"
