@@ -91,11 +91,12 @@ INQUIRY_PHRASES: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 
+# Subjects of automatic replies; plain words a customer might write ("vacation") are left out.
 OUT_OF_OFFICE_SUBJECTS = (
     "out of office", "out of the office", "automatic reply", "auto reply", "autoreply", "auto-reply",
-    "away from the office", "vacation reply", "on vacation", "away message",
-    "absence du bureau", "reponse automatique", "absent du bureau", "absente du bureau", "en vacances",
-    "message d'absence", "reponse d'absence", "absence",
+    "auto response", "autoresponse", "vacation reply", "vacation response", "away message",
+    "absence du bureau", "reponse automatique", "absent du bureau", "absente du bureau",
+    "message d'absence", "avis d'absence", "reponse d'absence", "hors du bureau",
 )  # fmt: skip
 
 BOUNCE_SUBJECTS = (

@@ -305,6 +305,13 @@ def test_french_out_of_office_from_a_file():
     assert (result.kind, result.department, result.language) == ("auto_reply", None, "fr")
 
 
+@pytest.mark.parametrize(
+    "subject", ["Going on vacation, can you service my car first?", "Absence of a spare tire", "Reply please"]
+)
+def test_customer_subjects_with_everyday_words_are_not_automatic_replies(subject):
+    assert triaged(customer_mail("Thanks", subject=subject)).kind != "auto_reply"
+
+
 def test_auto_submitted_no_is_a_person():
     result = triaged(customer_mail("I want the RAV4", headers={"Auto-Submitted": "no"}))
     assert result.kind == "lead"
