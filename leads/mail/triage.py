@@ -296,6 +296,15 @@ def _adf_candidates(parsed: ParsedMail):
         yield parsed.adf_text
 
 
+def _notification_form(parsed: ParsedMail) -> WebForm | None:
+    """A website's contact-form notification; not a customer whose own signature says "Phone:"."""
+    form = parse_web_form(parsed.text[:WORDS_READ])
+    if form is None:
+        return None
+    email = EMAIL.search(form.get("email"))
+    return None if email and email.group(0).lower() == parsed.from_address else form
+
+
 def _find_adf(parsed: ParsedMail) -> tuple[AdfLead | None, str]:
     """The first readable ADF lead, else the raw text of ADF that could not be read (else "")."""
     unreadable = ""
@@ -387,7 +396,7 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
         rules = _load_rules()
     rules = sorted((r for r in rules if r.active), key=lambda r: (r.order, r.pk or 0))
     adf, unreadable_adf = _find_adf(parsed)
-    form = None if adf or unreadable_adf else parse_web_form(parsed.text[:WORDS_READ])
+    form = None if adf or unreadable_adf else _notification_form(parsed)
     reading = _read(parsed, adf, unreadable_adf, form)
     # What a person would read to decide; the start of a very long mail is enough.
     words = reading.comments if (adf or form) else parsed.new_text or parsed.text

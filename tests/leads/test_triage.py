@@ -128,6 +128,13 @@ def test_french_contact_form_with_a_source_field():
     assert result.inquiry_type == "test_drive"
 
 
+def test_customer_signature_with_labels_is_not_a_web_form():
+    text = "Is the Tucson still for sale?\n\nName: Omar Haddad\nEmail: omar@example.com\nPhone: 416 555 0177"
+    result = triaged(customer_mail(text, sender="Omar Haddad <omar@example.com>"))
+    assert result.source is None and not result.rule.startswith("web-form")
+    assert result.contact["email"] == "omar@example.com" and result.contact["phone"] == "+14165550177"
+
+
 def test_form_asking_for_service_goes_to_service():
     form = "Nom : Luc Roy\nCourriel : luc@example.com\nMessage : Je voudrais un rendez-vous pour une vidange."
     result = triaged(customer_mail(form, sender="Formulaire <web@maplemotors.example>"))
