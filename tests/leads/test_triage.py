@@ -13,6 +13,10 @@ from tests import factories
 from tests.leads.mail_checks import assert_storable
 
 
+def person(first: str, last: str, email: str, phone: str) -> dict:
+    return {"first_name": first, "last_name": last, "name": f"{first} {last}", "email": email, "phone": phone}
+
+
 def triaged(raw: bytes, rules=()):
     return triage(parse_message(raw), rules=rules)
 
@@ -27,13 +31,7 @@ def customer_mail(text: str, subject: str = "Question", **fields) -> bytes:
 def test_autotrader_adf_is_a_sales_lead_despite_its_bulk_headers():
     result = triaged(factories.sample_mail("autotrader_adf.eml"))
     assert (result.kind, result.department, result.rule, result.language) == ("lead", "sales", "adf", "en")
-    assert result.contact == {
-        "first_name": "Jean",
-        "last_name": "Tremblay",
-        "name": "Jean Tremblay",
-        "email": "jean.tremblay@example.com",
-        "phone": "+15145550199",
-    }
+    assert result.contact == person("Jean", "Tremblay", "jean.tremblay@example.com", "+15145550199")
     assert result.source == "AutoTrader.ca"
     wanted, trade = result.vehicles
     # The ADF lead's first vehicle, with what the JSON of triage_mail leaves out (see test_triage_command).
@@ -95,13 +93,7 @@ def test_english_contact_form_customer_is_the_person_in_the_form():
     result = triaged(customer_mail(form, sender="Maple Motors Website <no-reply@maplemotors.example>"))
     assert (result.kind, result.department) == ("lead", "sales")
     assert result.rule.startswith("web-form")
-    assert result.contact == {
-        "first_name": "Noah",
-        "last_name": "Williams",
-        "name": "Noah Williams",
-        "email": "noah.w@example.com",
-        "phone": "+16475550133",
-    }
+    assert result.contact == person("Noah", "Williams", "noah.w@example.com", "+16475550133")
     assert result.source == "maplemotors.example"
     assert result.vehicles[0] == {
         "interest": "buy",
@@ -192,13 +184,7 @@ def test_mail_with_no_telling_words_is_a_sales_lead_by_default():
 def test_plain_customer_mail_contact_comes_from_the_sender_and_the_body():
     text = "Is the RAV4 still available? Call me at 416.555.0111 after 5.\n\n-- \nMarc Gagnon"
     result = triaged(customer_mail(text, sender="Marc Gagnon <MARC@Example.com>"))
-    assert result.contact == {
-        "first_name": "Marc",
-        "last_name": "Gagnon",
-        "name": "Marc Gagnon",
-        "email": "marc@example.com",
-        "phone": "+14165550111",
-    }
+    assert result.contact == person("Marc", "Gagnon", "marc@example.com", "+14165550111")
     assert result.comments == "Is the RAV4 still available? Call me at 416.555.0111 after 5."
     assert result.source is None
     assert result.inquiry_type == "price"
@@ -491,13 +477,7 @@ def test_triage_never_raises_on_arbitrary_text(subject, body):
 def test_french_form_with_prenom_and_nom_reads_nom_as_the_family_name():
     form = "Prénom : Chloé\nNom : Gauthier\nCourriel : Chloé G. <chloe@example.com>\nTéléphone : 438 555 0144 poste 2"
     result = triaged(customer_mail(form, sender="web@concession.example"))
-    assert result.contact == {
-        "first_name": "Chloé",
-        "last_name": "Gauthier",
-        "name": "Chloé Gauthier",
-        "email": "chloe@example.com",
-        "phone": "+14385550144",
-    }
+    assert result.contact == person("Chloé", "Gauthier", "chloe@example.com", "+14385550144")
     assert result.source == "concession.example"
 
 
