@@ -25,6 +25,7 @@ from .text import html_to_text, new_text_of
 DEFAULT_ATTACHMENT_MAX_BYTES = 15 * 1024 * 1024
 MAX_DEPTH = 20  # MIME nesting we follow; deeper parts are ignored
 MAX_PARTS = 500
+MAX_PART_MARKERS = 2000  # lines starting with "--" (boundaries) before the fast parse is used
 MAX_HEADER_CHARS = 16_000  # of one header value
 MAX_ADDRESSES = 200  # per address header
 MAX_FILENAME_CHARS = 120
@@ -404,11 +405,15 @@ def _as_bytes(part: Message) -> bytes:
 
 
 def _parse_tree(raw: bytes) -> Message:
+    # policy.default builds rich header objects for every part, half a millisecond each: a message of
+    # tens of thousands of tiny parts would hold a worker for minutes, so such a message is read
+    # with the plain policy (the same tree, simpler headers).
+    chosen = policy.compat32 if raw.count(b"\n--") > MAX_PART_MARKERS else policy.default
     try:
-        return BytesParser(policy=policy.default).parsebytes(raw)
+        return BytesParser(policy=chosen).parsebytes(raw)
     except Exception:  # noqa: BLE001 - e.g. recursion on absurd nesting: keep the headers, body as text
         try:
-            message = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+            message = BytesParser(policy=chosen).parsebytes(raw, headersonly=True)
             message.set_payload("")
             return message
         except Exception:  # noqa: BLE001

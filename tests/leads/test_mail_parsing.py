@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leads.mail.parsing import ParsedMail, parse_message, safe_filename
+from leads.mail.parsing import MAX_PARTS, ParsedMail, parse_message, safe_filename
 from tests import factories
 from tests.leads.mail_checks import assert_storable
 
@@ -326,3 +326,12 @@ def test_html_only_reply_keeps_only_the_new_words():
     parsed = parse_message(factories.mail(text=None, html=html))
     assert parsed.new_text == "Saturday is perfect."
     assert "Would you like a test drive?" in parsed.text
+
+
+def test_a_flood_of_tiny_parts_is_read_in_bounded_work():
+    parts = b"--a\r\nContent-Type: text/plain\r\n\r\nx\r\n" * 20_000
+    raw = b"Subject: flood\r\nContent-Type: multipart/mixed; boundary=a\r\n\r\n" + parts + b"--a--"
+    parsed = parse_message(raw)
+    assert parsed.subject == "flood"
+    assert parsed.text.count("x") == MAX_PARTS - 1  # the container is a part too; the rest is not read
+    assert_storable(parsed)
