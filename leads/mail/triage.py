@@ -70,8 +70,12 @@ class Triage:
 # --- the signals ---------------------------------------------------------------------------------
 
 
+def _store_address() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower()
+
+
 def _store_domain() -> str:
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2].lower()
+    return _store_address().rpartition("@")[2]
 
 
 def _local_part(address: str) -> str:
@@ -427,6 +431,9 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
         return _set(result, MailKind.BOUNCE, None, signal)
     if signal := auto_reply_signal(parsed, machine_made_lead=bool(adf or unreadable_adf or form)):
         return _set(result, MailKind.AUTO_REPLY, None, signal)
+    store = _store_address()
+    if store and (parsed.from_address == store or store in parsed.headers.get("x-loop", "").lower()):
+        return _set(result, MailKind.AUTO_REPLY, None, "own-mail")  # our own mail come back: a loop
     if result.reply_lead_id:
         return _set(result, MailKind.REPLY, SALES, "reply-token")
     domain = _store_domain()

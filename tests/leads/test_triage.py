@@ -305,6 +305,18 @@ def test_customer_subjects_with_everyday_words_are_not_automatic_replies(subject
     assert triaged(customer_mail("Thanks", subject=subject)).kind != "auto_reply"
 
 
+@pytest.mark.parametrize(
+    ("sender", "headers"),
+    [
+        ("Maple Motors <internet@maplemotors.example>", {}),
+        ("Pat <pat@example.com>", {"X-Loop": "internet@maplemotors.example"}),
+    ],
+)
+def test_the_stores_own_mail_coming_back_is_ignored(sender, headers):
+    result = triaged(customer_mail("I want to buy a RAV4", sender=sender, headers=headers))
+    assert (result.kind, result.department, result.rule) == ("auto_reply", None, "own-mail")
+
+
 def test_auto_submitted_no_is_a_person():
     result = triaged(customer_mail("I want the RAV4", headers={"Auto-Submitted": "no"}))
     assert result.kind == "lead"
