@@ -1,9 +1,12 @@
 """What an inbound message is, who it is from and where it goes.
 
 Order of decision: the supervisor's active routing rules (in their order), then the built-in
-signals — bounce, automatic reply, reply on a lead, then a new lead (sales) or a forward to the
-department the words point to. Lead-provider ADF and website contact forms are machine-made by
-nature, so the bulk/auto-generated headers they often carry do not make them automatic replies.
+signals — bounce, automatic reply (out-of-office, bulk, mailing lists, the store's own mail come
+back), reply on a lead, then a new lead (sales) or a forward to the department the words point to.
+Lead-provider ADF and website contact forms are machine-made by nature, so the bulk/auto-generated
+headers they often carry do not make them automatic replies. Triage reads no database but the
+rules: a reply is known by its signed reply address or by an In-Reply-To/References id of the
+store's domain; the pipeline also matches `in_reply_to_ids` against the messages it sent.
 """
 
 import re
@@ -50,21 +53,22 @@ VEHICLE_WORDS = re.compile(
 
 @dataclass
 class Triage:
-    kind: str
-    department: str | None
-    language: str = "en"
-    rule: str = ""
-    contact: dict = field(default_factory=dict)
-    vehicles: list[dict] = field(default_factory=list)
-    source: str | None = None
-    comments: str = ""
-    inquiry_type: str = "general"
-    reply_lead_id: int | None = None
-    in_reply_to_ids: list[str] = field(default_factory=list)
+    kind: str  # a MailKind value: lead, reply, forward, auto_reply, bounce
+    department: str | None  # a Department.Code value; None for automatic replies and bounces
+    language: str = "en"  # en or fr
+    rule: str = ""  # what decided: "rule:<name>", "adf", "bounce-report", "keywords:service", …
+    contact: dict = field(default_factory=dict)  # first_name, last_name, name, email, phone (E.164)
+    vehicles: list[dict] = field(default_factory=list)  # interest, status, year, make, model, trim, vin,
+    # stock, and odometer (km) and price when known
+    source: str | None = None  # the lead provider or website
+    comments: str = ""  # the customer's words
+    inquiry_type: str = "general"  # an InquiryType value
+    reply_lead_id: int | None = None  # from a signed reply address among the recipients
+    in_reply_to_ids: list[str] = field(default_factory=list)  # and, for bounces, the failed message's ids
     bounce_recipients: list[str] = field(default_factory=list)
-    bounce_permanent: bool = False
+    bounce_permanent: bool = False  # a hard failure (5.x.x)
     acknowledge: bool = False  # send the new lead an immediate acknowledgement
-    adf: AdfLead | None = None
+    adf: AdfLead | None = None  # everything the ADF document said
 
 
 # --- the signals ---------------------------------------------------------------------------------
