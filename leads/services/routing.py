@@ -19,6 +19,8 @@ RULE_FIELDS = (
 )
 
 # Sensible starting rules, English and French; a store edits or switches them off in the browser.
+# They look at senders, subjects and unmistakable phrases; the rest of a message's words is left to
+# the built-in signals, which weigh a buyer's mention of a recall or a loan against the purchase.
 DEFAULT_RULES = [
     {
         "name": "Lead providers (AutoTrader, Cars.com, CarGurus, Kijiji…)",
@@ -31,7 +33,7 @@ DEFAULT_RULES = [
     {
         "name": "Safety recalls / Rappels de sécurité",
         "order": 20,
-        "text_contains": "recall notice, safety recall, avis de rappel, rappel de sécurité, campagne de rappel",
+        "subject_contains": "recall, avis de rappel, rappel de sécurité, campagne de rappel",
         "kind": MailKind.FORWARD,
         "department": "service",
     },
@@ -45,7 +47,7 @@ DEFAULT_RULES = [
     {
         "name": "Loan and lease payoffs / Rachat et solde de prêt",
         "order": 40,
-        "text_contains": "payoff, pay-off, payout quote, lease buyout, solde de prêt, rachat de location",
+        "subject_contains": "payoff, pay-off, payout, lease buyout, solde de prêt, rachat de location",
         "kind": MailKind.FORWARD,
         "department": "finance",
     },

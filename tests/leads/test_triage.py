@@ -446,6 +446,12 @@ def test_default_rules_are_created_once_and_route_provider_mail():
     assert result.contact["email"] == "jean.tremblay@example.com"
     claim = triage(parse_message(customer_mail("Voici mon numéro de réclamation: 123")), rules=rules)
     assert claim.department == "body_shop"
+    recall = triage(
+        parse_message(customer_mail("Service", subject="Avis de rappel - coussin gonflable")), rules=rules
+    )
+    assert recall.department == "service"
+    buyer = customer_mail("I'd like to buy the used F-150. Was its safety recall done? Any payoff owing?")
+    assert triage(parse_message(buyer), rules=rules).department == "sales"
 
 
 def test_adf_sent_as_unescaped_tags_in_an_html_body_is_read_before_the_html_is_cleaned():
