@@ -18,12 +18,20 @@ DEFAULT_DEPARTMENTS = [
     (Department.Code.BODY_SHOP, "bodyshop"),
 ]
 
+# Supervisors and managers edit how inbound mail is routed.
+ROUTING_RULE_PERMISSIONS = [
+    "leads.view_routingrule",
+    "leads.add_routingrule",
+    "leads.change_routingrule",
+    "leads.delete_routingrule",
+]
 # Model permissions each role's group holds, as "app_label.codename".
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.SUPERVISOR: [
         "dealership.send_directory",
         "dealership.view_staffmember",
         "dealership.propose_objective",
+        *ROUTING_RULE_PERMISSIONS,
     ],
     Role.ADVISOR: ["dealership.view_staffmember"],
     Role.MANAGER: [
@@ -31,6 +39,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "dealership.view_staffmember",
         "dealership.propose_objective",
         "dealership.approve_objective",
+        *ROUTING_RULE_PERMISSIONS,
     ],
     Role.DEPARTMENT: ["dealership.view_staffmember"],
     Role.ADMIN: [

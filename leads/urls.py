@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_rules
 
 app_name = "leads"
 
@@ -10,4 +10,9 @@ urlpatterns = [
     path("<int:pk>/status/", views.lead_transition_view, name="lead_transition"),
     path("appointments/mine/", views.my_appointments, name="my_appointments"),
     path("department-mail/", views.department_mail, name="department_mail"),
+    path("rules/", views_rules.rule_list, name="rule_list"),
+    path("rules/new/", views_rules.rule_create, name="rule_create"),
+    path("rules/<int:pk>/", views_rules.rule_edit, name="rule_edit"),
+    path("rules/<int:pk>/delete/", views_rules.rule_delete, name="rule_delete"),
+    path("rules/test/", views_rules.rule_test, name="rule_test"),
 ]

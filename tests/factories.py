@@ -1,6 +1,8 @@
 """Builders for test data, going through the real services."""
 
 import itertools
+from email.message import EmailMessage
+from pathlib import Path
 
 from django.utils import timezone
 
@@ -68,3 +70,43 @@ def vehicle(**fields):
     fields.setdefault("model", "RAV4")
     fields.setdefault("price", "29995.00")
     return vehicle_create(**fields)
+
+
+def mail(
+    *,
+    sender: str = "Pat Customer <pat@example.com>",
+    to: str = "Maple Motors <internet@maplemotors.example>",
+    subject: str = "Question",
+    text: str | None = "Hello",
+    html: str | None = None,
+    headers: dict[str, str] | None = None,
+    attachments: list[tuple[str, str, bytes]] | None = None,
+) -> bytes:
+    """A raw inbound message, built as a mail client would (attachments: filename, MIME type, data)."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = "Mon, 30 Nov 2026 10:00:00 -0500"
+    message["Message-ID"] = f"<test-{next(_sequence)}@example.com>"
+    for name, value in (headers or {}).items():
+        message[name] = value
+    if text is not None:
+        message.set_content(text)
+    if html is not None:
+        if text is None:
+            message.set_content(html, subtype="html")
+        else:
+            message.add_alternative(html, subtype="html")
+    for filename, content_type, data in attachments or []:
+        maintype, _, subtype = content_type.partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return message.as_bytes()
+
+
+MAIL_SAMPLES = Path(__file__).parent / "leads" / "mail_samples"
+
+
+def sample_mail(name: str) -> bytes:
+    """A real-shaped message kept as a file under tests/leads/mail_samples/."""
+    return (MAIL_SAMPLES / name).read_bytes()

@@ -191,6 +191,8 @@ RESPONSE_TARGET_MINUTES = env.int("RESPONSE_TARGET_MINUTES", default=30)
 # Mailboxes the workers poll: a list of URLs (imaps://, imap://, maildir://).
 MAILBOX_URLS = env.list("MAILBOX_URL", default=[f"maildir://{VAR_DIR / 'mailbox'}"])
 MAILBOX_POLL_SECONDS = env.float("MAILBOX_POLL_SECONDS", default=30.0)
+# An inbound attachment larger than this is recorded (name, type, size) but its content is not kept.
+MAIL_ATTACHMENT_MAX_BYTES = env.int("MAIL_ATTACHMENT_MAX_BYTES", default=15 * 1024 * 1024)
 
 # Celery: an embedded filesystem broker by default, Redis in production.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

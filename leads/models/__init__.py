@@ -3,6 +3,7 @@
 from .customers import Customer, Language, PreferredChannel
 from .leads import InquiryType, Lead, LeadEvent, LeadStatus, LeadVehicle, VehicleInterest
 from .messages import Attachment, Channel, Direction, Message
+from .routing import MailKind, RoutingRule
 from .stats import LeadHourStats
 
 __all__ = [
@@ -18,6 +19,8 @@ __all__ = [
     "LeadHourStats",
     "LeadStatus",
     "LeadVehicle",
+    "MailKind",
     "PreferredChannel",
+    "RoutingRule",
     "VehicleInterest",
 ]

@@ -19,6 +19,7 @@ from dealership.services import (
 from inventory.demo import demo_stock_ensure
 from leads.models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle
 from leads.services.leads import customer_find_or_create, lead_create
+from leads.services.routing import routing_rules_ensure_defaults
 
 EMAIL_DOMAIN = "maplemotors.example"
 
@@ -77,6 +78,7 @@ class Command(BaseCommand):
         password = os.environ.get("DEMO_PASSWORD", "demo-dealer-2026")
         departments = {d.code: d for d in departments_ensure(email_domain=EMAIL_DOMAIN)}
         role_groups_ensure()
+        routing_rules_ensure_defaults()
         created = 0
         for index, (username, first, last, role, department, title) in enumerate(DEMO_STAFF):
             if StaffMember.objects.filter(user__username=username).exists():

@@ -1,0 +1,89 @@
+"""Plain text from mail bodies: HTML made readable, and what the sender just wrote set apart from
+the quoted earlier mail and the signature (English and French mail clients)."""
+
+import re
+from html.parser import HTMLParser
+
+BLOCK_TAGS = {
+    "p", "div", "br", "tr", "li", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6",
+    "blockquote", "pre", "hr", "section", "article", "header", "footer", "dd", "dt", "address",
+}  # fmt: skip
+SKIPPED_TAGS = {"script", "style", "head", "title", "template", "noscript"}
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in SKIPPED_TAGS:
+            self.skipping += 1
+        elif tag in BLOCK_TAGS:
+            self.chunks.append("\n")
+        if tag == "li":
+            self.chunks.append("- ")
+        elif tag in ("td", "th"):
+            self.chunks.append(" ")
+
+    def handle_endtag(self, tag):
+        if tag in SKIPPED_TAGS:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in BLOCK_TAGS:
+            self.chunks.append("\n")
+
+    def handle_data(self, data):
+        if not self.skipping:
+            self.chunks.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Readable text of an HTML body: blocks on their own lines, no markup, scripts or styles."""
+    parser = _TextExtractor()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:  # noqa: BLE001 - keep whatever was read
+        pass
+    lines = (" ".join(line.split()) for line in "".join(parser.chunks).splitlines())
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+# Where quoted earlier mail begins, in the forms English and French mail clients write it.
+QUOTE_START = re.compile(
+    r"""^(
+        >                                                   # quoted line
+      | On\s.{0,300}?\swrote:\s*$                           # On Mon, 3 Mar 2026, Ann <a@b> wrote:
+      | Le\s.{0,300}?\sa\s+[ée]crit\s*:\s*$                 # Le lun. 3 mars 2026, Ann a écrit :
+      | -{2,}\s*(Original\s+Message|Message\s+d'origine|Forwarded\s+message|Message\s+transf[ée]r[ée])\s*-{2,}
+      | _{10,}\s*$                                          # Outlook's rule above the quoted mail
+      | (From|De)\s*:\s.+\n\s*(Sent|Envoy[ée])\s*:          # Outlook's header block
+    )""",
+    re.IGNORECASE | re.MULTILINE | re.VERBOSE,
+)
+# "On … wrote:" that the sender's client wrapped over two lines.
+WRAPPED_ATTRIBUTION = re.compile(
+    r"^(On\s.{0,200}\n.{0,200}\swrote:|Le\s.{0,200}\n.{0,200}\sa\s+[ée]crit\s*:)\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+SIGNATURE_START = re.compile(
+    r"""^(
+        --\s*$                                              # the standard signature separator
+      | (Sent|Envoy[ée])\s+(from|de|depuis)\s+(my|mon|ma)\s.{0,40}$   # Sent from my iPhone
+      | Get\s+Outlook\s+for\s.{0,20}$
+      | Obtenir\s+Outlook\s+pour\s.{0,20}$
+    )""",
+    re.IGNORECASE | re.MULTILINE | re.VERBOSE,
+)
+
+
+def new_text_of(text: str) -> str:
+    """What the sender just wrote: the text before quoted earlier mail and the signature."""
+    cut = len(text)
+    for pattern in (QUOTE_START, WRAPPED_ATTRIBUTION, SIGNATURE_START):
+        match = pattern.search(text[:cut])
+        if match:
+            cut = min(cut, match.start())
+    return text[:cut].strip()

@@ -1,0 +1,134 @@
+"""Word lists of triage, English and French, and matching that ignores case and accents."""
+
+import re
+import unicodedata
+from functools import lru_cache
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Pièces" and "pieces" match alike."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("’", "'")
+
+
+@lru_cache(maxsize=512)
+def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern:
+    """One pattern finding any of these phrases as whole words, in folded text."""
+    alternatives = sorted({re.escape(fold(p)) for p in phrases if p.strip()}, key=len, reverse=True)
+    if not alternatives:
+        return re.compile(r"(?!)")
+    return re.compile(r"(?<!\w)(" + "|".join(alternatives) + r")(?!\w)")
+
+
+def phrases_found(folded_text: str, phrases: tuple[str, ...]) -> set[str]:
+    return set(phrase_pattern(phrases).findall(folded_text))
+
+
+# Mentioned while buying, these do not make the mail the service or finance department's.
+NEUTRAL_PHRASES = (
+    "service plan", "maintenance plan", "prepaid maintenance", "extended warranty", "protection plan",
+    "plan d'entretien", "forfait d'entretien", "entretien prepaye", "garantie prolongee", "plan de protection",
+    "customer service", "service a la clientele",
+)  # fmt: skip
+
+# Words that want a vehicle; they weigh double, so a buyer's passing mention of tires stays sales.
+STRONG_SALES_PHRASES = (
+    "buy", "buying", "purchase", "purchasing", "lease", "leasing", "test drive", "test-drive", "trade-in",
+    "trade in", "trading in", "my trade",
+    "acheter", "achat", "location", "louer", "essai routier", "echange", "reprise",
+)  # fmt: skip
+
+# Price, quote and availability words are left out: a repair or a part is priced and booked too.
+DEPARTMENT_PHRASES: dict[str, tuple[str, ...]] = {
+    "sales": (
+        *STRONG_SALES_PHRASES, "msrp", "monthly payment", "monthly payments", "payments on", "new car",
+        "used car", "for sale", "demo", "essai", "paiement mensuel", "paiements mensuels", "vehicule neuf",
+        "vehicule d'occasion", "a vendre",
+    ),
+    "service": (
+        "oil change", "maintenance", "service appointment", "service my", "serviced", "servicing",
+        "repair", "repairs", "brake", "brakes", "recall", "warranty work", "warranty repair", "tire",
+        "tires", "tyres", "tire change", "winter tires", "check engine", "engine light", "noise",
+        "alignment", "battery", "inspection", "diagnostic", "mechanic", "mechanical",
+        "entretien", "vidange", "vidange d'huile", "reparation", "reparations", "freins", "rappel de securite",
+        "avis de rappel", "campagne de rappel", "rappel", "pneus", "pneu", "pneus d'hiver", "changement de pneus",
+        "rendez-vous de service", "rendez-vous d'entretien", "voyant", "bruit", "alignement", "batterie",
+        "mecanique", "mecanicien", "travaux sous garantie",
+    ),
+    "parts": (
+        "parts", "part", "part number", "accessory", "accessories", "floor mats", "roof rack", "order a part",
+        "parts order", "oem part", "pieces", "piece", "numero de piece", "accessoire", "accessoires",
+        "tapis", "porte-bagages", "commande de pieces", "commander une piece",
+    ),
+    "finance": (
+        "payoff", "pay off", "pay-off", "payout", "loan", "my lease", "end of lease", "lease return",
+        "lease buyout", "buyout", "credit application", "credit", "financing", "refinance", "statement",
+        "balance owing", "my payments",
+        "pret", "ma location", "fin de location", "fin de bail", "rachat", "demande de credit",
+        "financement", "refinancement", "releve", "solde", "mes paiements",
+    ),
+    "body_shop": (
+        "collision", "accident", "dent", "dents", "scratch", "scratches", "body shop", "bodywork",
+        "body work", "insurance claim", "claim", "insurance", "hail", "bumper", "paint", "fender",
+        "carrosserie", "bosse", "bosses", "debosselage", "rayure", "rayures", "reclamation d'assurance",
+        "reclamation", "assurance", "grele", "pare-chocs", "peinture", "aile",
+    ),
+}  # fmt: skip
+
+INQUIRY_PHRASES: dict[str, tuple[str, ...]] = {
+    "test_drive": ("test drive", "test-drive", "essai routier", "essai", "drive it", "l'essayer"),
+    "trade_in": ("trade-in", "trade in", "trading in", "my trade", "echange", "reprise", "valeur de mon"),
+    "financing": (
+        "financing", "finance", "monthly payment", "payments", "payment", "lease", "leasing", "loan",
+        "credit", "apr", "interest rate", "financement", "paiement", "paiements", "mensualite", "location",
+        "taux", "pret",
+    ),
+    "price": (
+        "price", "pricing", "best price", "quote", "how much", "cost", "msrp", "out the door", "discount",
+        "available", "availability", "in stock", "still have",
+        "prix", "meilleur prix", "combien", "soumission", "cout", "rabais", "disponible", "disponibilite",
+        "en inventaire",
+    ),
+}  # fmt: skip
+
+# Subjects of automatic replies; plain words a customer might write ("vacation") are left out.
+OUT_OF_OFFICE_SUBJECTS = (
+    "out of office", "out of the office", "automatic reply", "auto reply", "autoreply", "auto-reply",
+    "auto response", "autoresponse", "vacation reply", "vacation response", "away message",
+    "absence du bureau", "reponse automatique", "absent du bureau", "absente du bureau",
+    "message d'absence", "avis d'absence", "reponse d'absence", "hors du bureau",
+)  # fmt: skip
+
+BOUNCE_SUBJECTS = (
+    "undeliverable", "undelivered mail", "delivery status notification", "mail delivery failed",
+    "delivery failure", "returned mail", "failure notice", "delivery has failed", "could not be delivered",
+    "mail delivery failure", "delivery failed",
+    "non remis", "echec de la remise", "message non delivre", "impossible de remettre",
+    "notification d'etat de remise", "non distribuable", "echec de livraison", "remise impossible",
+)  # fmt: skip
+
+PERMANENT_FAILURE_PHRASES = (
+    "user unknown", "does not exist", "no such user", "mailbox unavailable", "address rejected",
+    "recipient address rejected", "mailbox not found", "permanent error", "permanent failure",
+    "n'existe pas", "destinataire inconnu", "adresse introuvable", "echec permanent",
+)  # fmt: skip
+
+FRENCH_WORDS = frozenset(
+    "le la les des du de un une est et je vous nous pour avec pas que qui dans sur mon ma mes au aux ce "
+    "cette bonjour merci voiture vehicule aimerais voudrais serait votre vos svp plait oui non mais "
+    "avez etes suis quel quelle prix essai courriel telephone salutations cordialement".split()
+)
+ENGLISH_WORDS = frozenset(
+    "the is and to of a i you we for with not that this in on my your would like please can what "
+    "hello hi thanks thank car vehicle are am be have has do does price test drive email phone regards "
+    "best it at if when there".split()
+)
+
+
+# Every department phrase (folded) → its department. Matching all of them in one pass lets the
+# longest phrase win: "my lease" is finance's, not sales' "lease".
+DEPARTMENT_OF_PHRASE: dict[str, str] = {
+    fold(phrase): department
+    for department, phrases in reversed(DEPARTMENT_PHRASES.items())
+    for phrase in phrases
+}
