@@ -1,0 +1,19 @@
+from celery import shared_task
+
+from .services.replies import MailServerUnavailable, message_deliver
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(MailServerUnavailable,),
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    max_retries=6,
+    time_limit=120,
+    soft_time_limit=90,
+)
+def message_send(self, message_id: int) -> str:
+    """Send one queued email to a customer (exactly once; safe to run again)."""
+    message = message_deliver(message_id=message_id, final_attempt=self.request.retries >= self.max_retries)
+    return message.send_status

@@ -3,6 +3,7 @@
 from .customers import Customer, Language, PreferredChannel
 from .leads import InquiryType, Lead, LeadEvent, LeadStatus, LeadVehicle, VehicleInterest
 from .messages import Attachment, Channel, Direction, Message
+from .templates import ReplyTemplate
 
 __all__ = [
     "Attachment",
@@ -17,5 +18,6 @@ __all__ = [
     "LeadStatus",
     "LeadVehicle",
     "PreferredChannel",
+    "ReplyTemplate",
     "VehicleInterest",
 ]

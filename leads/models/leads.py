@@ -44,12 +44,22 @@ class Lead(models.Model):
     )
     received_at = models.DateTimeField(db_index=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
+    # Minutes the store was open between the inquiry and the first answer (the OEM measure).
+    first_response_business_minutes = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-received_at"]
-        indexes = [models.Index(fields=["status", "-received_at"])]
+        indexes = [
+            models.Index(fields=["status", "-received_at"]),
+            # The inbox's "unanswered" and "overdue" views read only the leads still waiting.
+            models.Index(
+                fields=["-received_at"],
+                condition=models.Q(first_response_at__isnull=True),
+                name="lead_unanswered_idx",
+            ),
+        ]
         permissions = [("work_leads", "Can work every lead (supervisor)")]
 
     def __str__(self):

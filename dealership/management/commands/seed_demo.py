@@ -12,6 +12,7 @@ from dealership.models import Role, StaffMember
 from dealership.services import departments_ensure, role_groups_ensure, staff_create
 from leads.models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle
 from leads.services.leads import customer_find_or_create, lead_create
+from leads.services.replies import reply_templates_ensure_defaults
 
 EMAIL_DOMAIN = "maplemotors.example"
 
@@ -75,6 +76,7 @@ class Command(BaseCommand):
                 title=title,
             )
             created += 1
+        reply_templates_ensure_defaults()
         self._demo_leads()
         if leads:
             self._bulk_leads(leads)
