@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from dealership.models import Department, Role, StaffMember
 from dealership.services import departments_ensure, staff_create
-from leads.models import Customer, Lead
+from leads.models import Channel, Customer, Direction, Lead, Message
 from leads.services.leads import customer_find_or_create, lead_create
 
 _sequence = itertools.count(1)
@@ -47,3 +47,22 @@ def lead(*, customer_obj: Customer | None = None, **fields) -> Lead:
     fields.setdefault("received_at", timezone.now())
     fields.setdefault("source", "Website")
     return lead_create(customer=customer_obj or customer(), **fields)
+
+
+def inbound_email(*, lead: Lead, body: str = "Is it still available?", **fields) -> Message:
+    """A customer's mail on a lead, as mail ingestion stores it."""
+    n = next(_sequence)
+    fields.setdefault("occurred_at", lead.received_at)
+    return Message.objects.create(
+        lead=lead,
+        customer=lead.customer,
+        channel=Channel.EMAIL,
+        direction=Direction.INBOUND,
+        from_address=lead.customer.email,
+        to_addresses=["internet@maplemotors.example"],
+        subject=fields.pop("subject", "Question"),
+        body_text=body,
+        new_text=body,
+        message_id=fields.pop("message_id", f"<customer{n}@example.com>"),
+        **fields,
+    )

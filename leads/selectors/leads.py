@@ -1,5 +1,6 @@
 """Reads for leads, scoped to what the person asking may see."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -12,6 +13,7 @@ from dealership.models import Role
 from ..business_hours import business_minutes_between, business_moment_before, store_hours, store_zone
 from ..models import Lead, LeadEvent, LeadStatus, LeadVehicle, Message
 
+PHONE_LIKE = re.compile(r"[\d\s().+-]+")
 OPEN_STATUSES = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN]
 
 
@@ -55,7 +57,11 @@ def _overdue_q(deadlines: ResponseDeadlines) -> Q:
 
 
 def _search_q(text: str) -> Q:
-    """Every word must match the customer's name, email or phone, or a vehicle's VIN or stock number."""
+    """Every word must match the customer's name, email or phone, or a vehicle's VIN or stock number;
+    a query that is only a phone number (spaces, dashes and all) matches the customer's phone."""
+    digits = "".join(c for c in text if c.isdigit())
+    if len(digits) >= 7 and PHONE_LIKE.fullmatch(text.strip()):
+        return Q(customer__phone__endswith=digits[-10:])
     query = Q()
     for word in text.split():
         vehicles = LeadVehicle.objects.filter(lead=OuterRef("pk")).filter(

@@ -9,12 +9,13 @@ an explanation for the supervisor to check, never resent blindly.
 
 import re
 import smtplib
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import formats, timezone
+from django.utils import timezone
 
 from ..consent_links import unsubscribe_url
 from ..inventory_link import photo_links, stock_vehicle_for
@@ -159,7 +160,7 @@ def merge_fields_render(text: str, fields: dict[str, str]) -> str:
 def _price(amount, language: str) -> str:
     if amount is None:
         return ""
-    number = formats.number_format(amount, decimal_pos=0, use_l10n=False, force_grouping=True)
+    number = f"{Decimal(amount):,.0f}"
     # 34,995 $ in French Canada, $34,995 in English.
     return f"{number.replace(',', ' ')} $" if language == Language.FRENCH else f"${number}"
 
