@@ -303,7 +303,11 @@ def _finish(message: Message, status: str, error: str = "") -> None:
 def message_deliver(*, message_id: int, final_attempt: bool = False) -> Message:
     """Send one queued email at most once; see the module docstring for the states."""
     with transaction.atomic():
-        message = Message.objects.select_for_update().select_related("lead", "customer").get(pk=message_id)
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("lead", "customer")
+            .get(pk=message_id)
+        )
         if message.send_status == Message.SendStatus.SENDING:
             _finish(message, Message.SendStatus.FAILED, UNCERTAIN_SEND)
             return message

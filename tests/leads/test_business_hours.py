@@ -70,9 +70,7 @@ def test_moment_before_when_never_open_is_none():
     assert business_moment_before(at(2026, 3, 9, 9, 0), 30, hours=closed, zone=TORONTO) is None
 
 
-@pytest.mark.parametrize(
-    "bad", [["9-21"] * 6, ["21-9"] * 7, ["nine-five"] + ["9-17"] * 6]
-)
+@pytest.mark.parametrize("bad", [["9-21"] * 6, ["21-9"] * 7, ["nine-five"] + ["9-17"] * 6])
 def test_malformed_hours_are_refused(bad):
     with pytest.raises(ValueError):
         parse_business_hours(bad)

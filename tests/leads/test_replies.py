@@ -43,7 +43,9 @@ def test_defaults_exist_for_every_inquiry_type_in_english_and_french_once():
     assert reply_templates_ensure_defaults() == 0
     for inquiry_type in InquiryType.values:
         for language in ("en", "fr"):
-            assert ReplyTemplate.objects.filter(inquiry_type=inquiry_type, language=language, active=True).exists()
+            assert ReplyTemplate.objects.filter(
+                inquiry_type=inquiry_type, language=language, active=True
+            ).exists()
 
 
 def test_an_edited_default_is_not_replaced():
@@ -59,13 +61,17 @@ def test_merge_fields_render_customer_vehicle_price_signature_and_store(template
         inquiry_type="price",
         vehicles=[{"year": 2026, "make": "Toyota", "model": "RAV4", "trim": "XLE", "price": "38995.00"}],
     )
-    english = reply_draft(template=ReplyTemplate.objects.get(inquiry_type="price", language="en"), lead=lead, sender=sophie)
+    english = reply_draft(
+        template=ReplyTemplate.objects.get(inquiry_type="price", language="en"), lead=lead, sender=sophie
+    )
     assert english["subject"] == f"Your 2026 Toyota RAV4 XLE at {settings.STORE['name']}"
     assert "Hello Olivier," in english["body"] and "$38,995" in english["body"]
     assert "Sophie Tremblay\nInternet sales supervisor" in english["body"]
     assert "+1 416 555 0142" in english["body"] and "sophie@maplemotors.example" in english["body"]
     assert "{{" not in english["body"]
-    french = reply_draft(template=ReplyTemplate.objects.get(inquiry_type="price", language="fr"), lead=lead, sender=sophie)
+    french = reply_draft(
+        template=ReplyTemplate.objects.get(inquiry_type="price", language="fr"), lead=lead, sender=sophie
+    )
     assert "Bonjour Olivier," in french["body"] and "38 995 $" in french["body"]
 
 
@@ -80,7 +86,9 @@ def test_suggested_template_follows_inquiry_type_and_language(templates, inquiry
 
 def test_language_comes_from_the_customers_words_when_clear(templates):
     lead = factories.lead(language="en", inquiry_type="test_drive")
-    factories.inbound_email(lead=lead, body="Bonjour, est-ce que la voiture est encore disponible pour un essai?")
+    factories.inbound_email(
+        lead=lead, body="Bonjour, est-ce que la voiture est encore disponible pour un essai?"
+    )
     assert reply_language(lead=lead) == "fr"
     assert reply_template_suggested(lead=lead, language="fr").name == "Essai routier"
     unclear = factories.lead(language="fr")
@@ -113,7 +121,9 @@ def _threaded_lead():
     return lead
 
 
-def test_reply_is_sent_by_smtp_with_threading_headers_and_footer(smtp_sink, sophie, settings, django_capture_on_commit_callbacks):
+def test_reply_is_sent_by_smtp_with_threading_headers_and_footer(
+    smtp_sink, sophie, settings, django_capture_on_commit_callbacks
+):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     lead = _threaded_lead()
     with django_capture_on_commit_callbacks(execute=True):

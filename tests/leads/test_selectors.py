@@ -96,7 +96,9 @@ def test_fixed_clock_over_a_weekend_is_not_overdue_on_sunday(boss, settings):
 def test_search_by_name_email_phone_vin_and_stock_number(boss, query, expected):
     leads = {
         "sophie": factories.lead(
-            customer_obj=factories.customer(first_name="Sophie", last_name="Tremblay", email="st@example.com"),
+            customer_obj=factories.customer(
+                first_name="Sophie", last_name="Tremblay", email="st@example.com"
+            ),
             vehicles=[{"make": "Toyota", "vin": "2T3P1RFV8RW000001"}],
         ),
         "marc": factories.lead(
@@ -113,7 +115,10 @@ def test_search_by_name_email_phone_vin_and_stock_number(boss, query, expected):
 def test_filters_by_source_owner_language_and_dates(boss):
     advisor = factories.staff(Role.ADVISOR).user
     early = factories.lead(
-        source="AutoTrader", language="fr", owner=advisor, received_at=datetime(2026, 3, 2, 10, tzinfo=TORONTO)
+        source="AutoTrader",
+        language="fr",
+        owner=advisor,
+        received_at=datetime(2026, 3, 2, 10, tzinfo=TORONTO),
     )
     late = factories.lead(source="Website", received_at=datetime(2026, 3, 5, 23, 30, tzinfo=TORONTO))
     assert list(lead_list(user=boss, filters={"source": "autotrader"})) == [early]
@@ -129,7 +134,9 @@ def test_filters_by_source_owner_language_and_dates(boss):
 def test_timeline_merges_messages_and_events_in_order():
     lead = factories.lead(received_at=datetime(2026, 3, 2, 9, 0, tzinfo=TORONTO))
     author = factories.staff(Role.SUPERVISOR, first_name="Sophie", last_name="T").user
-    factories.inbound_email(lead=lead, body="Still there?", occurred_at=datetime(2026, 3, 2, 9, 0, tzinfo=TORONTO))
+    factories.inbound_email(
+        lead=lead, body="Still there?", occurred_at=datetime(2026, 3, 2, 9, 0, tzinfo=TORONTO)
+    )
     contact_log(lead=lead, author=author, channel=Channel.NOTE, notes="Checked stock")
     entries = lead_timeline(lead=lead)
     kinds = [(e.message.channel if e.message else e.event.type) for e in entries]

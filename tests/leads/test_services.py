@@ -60,7 +60,9 @@ def _monday(hour, minute=0):
 def test_first_call_sets_first_response_once_and_contacts_the_lead():
     advisor = factories.staff(Role.ADVISOR).user
     lead = factories.lead(received_at=_monday(10))
-    contact_log(lead=lead, author=advisor, channel=Channel.PHONE, outcome="reached", occurred_at=_monday(10, 12))
+    contact_log(
+        lead=lead, author=advisor, channel=Channel.PHONE, outcome="reached", occurred_at=_monday(10, 12)
+    )
     contact_log(lead=lead, author=advisor, channel=Channel.TEXT, occurred_at=_monday(11))
     lead.refresh_from_db()
     assert lead.first_response_at == _monday(10, 12)
@@ -83,7 +85,11 @@ def test_first_call_sets_first_response_once_and_contacts_the_lead():
 def test_only_real_answers_count_as_first_response(channel, outcome, answers):
     lead = factories.lead()
     contact_log(
-        lead=lead, author=factories.staff().user, channel=channel, outcome=outcome, notes="Called about the RAV4"
+        lead=lead,
+        author=factories.staff().user,
+        channel=channel,
+        outcome=outcome,
+        notes="Called about the RAV4",
     )
     lead.refresh_from_db()
     assert (lead.first_response_at is not None) == answers
@@ -107,7 +113,12 @@ def test_logging_keeps_notes_and_next_step_and_refuses_empty_notes():
     lead = factories.lead()
     author = factories.staff().user
     message = contact_log(
-        lead=lead, author=author, channel=Channel.PHONE, outcome="reached", notes="Wants blue", next_step="Send lease quote"
+        lead=lead,
+        author=author,
+        channel=Channel.PHONE,
+        outcome="reached",
+        notes="Wants blue",
+        next_step="Send lease quote",
     )
     assert message.subject == "Spoke with the customer"
     assert "Wants blue" in message.body_text and "Next step: Send lease quote" in message.body_text
