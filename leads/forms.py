@@ -8,6 +8,12 @@ from .services.leads import LEAD_TRANSITIONS, LOGGABLE_CHANNELS, ContactOutcome
 from .services.replies import MERGE_FIELDS, merge_field_tags, unknown_merge_fields
 
 
+def _choices_from(field: forms.ModelChoiceField, queryset, *, label) -> None:
+    """Offer a queryset's rows, read once: validation still checks the submitted id against it."""
+    field.queryset = queryset
+    field.choices = [("", field.empty_label or "")] + [(row.pk, label(row)) for row in queryset]
+
+
 class LeadTransitionForm(forms.Form):
     status = forms.ChoiceField()
     reason = forms.CharField(required=False, max_length=200, label="Reason (when lost)")
@@ -68,7 +74,7 @@ class ReplyForm(forms.Form):
 
     def __init__(self, *args, templates, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["template"].queryset = templates
+        _choices_from(self.fields["template"], templates, label=str)
 
 
 class ContactLogForm(forms.Form):
@@ -111,7 +117,8 @@ class LeadMergeForm(forms.Form):
 
     def __init__(self, *args, duplicates, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["duplicate"].queryset = duplicates
-        self.fields["duplicate"].label_from_instance = lambda lead: (
-            f"Lead {lead.pk} · {lead.get_status_display()} · {lead.received_at:%Y-%m-%d}"
+        _choices_from(
+            self.fields["duplicate"],
+            duplicates,
+            label=lambda lead: f"Lead {lead.pk} · {lead.get_status_display()} · {lead.received_at:%Y-%m-%d}",
         )

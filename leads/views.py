@@ -16,7 +16,7 @@ from .forms import (
     ReplyTemplateForm,
 )
 from .inventory_link import stock_vehicle_for
-from .models import Attachment, Lead, LeadStatus, Message, PreferredChannel, ReplyTemplate
+from .models import Attachment, Lead, LeadStatus, PreferredChannel, ReplyTemplate
 from .selectors.leads import (
     lead_counts,
     lead_duplicates,
@@ -108,12 +108,11 @@ def inbox(request):
 
 
 def _composer_form(request, lead: Lead, language: str) -> ReplyForm:
-    templates = reply_templates(active_only=True)
-    chosen = None
+    templates = reply_templates(active_only=True)  # read once, here and by the form
     if picked := request.GET.get("template"):
-        chosen = templates.filter(pk=picked).first() if picked.isdigit() else None
+        chosen = next((t for t in templates if str(t.pk) == picked), None)
     else:
-        chosen = reply_template_suggested(lead=lead, language=language)
+        chosen = reply_template_suggested(templates=templates, lead=lead, language=language)
     draft = reply_draft(template=chosen, lead=lead, sender=request.user)
     return ReplyForm(
         initial={"template": chosen, "language": chosen.language if chosen else language, **draft},
@@ -131,7 +130,6 @@ def _lead_page(request, lead: Lead, **overrides):
             for vehicle in lead.vehicles.all()
         ],
         "timeline": lead_timeline(lead=lead),
-        "failed_mail": Message.objects.filter(lead=lead, send_status=Message.SendStatus.FAILED),
         "reply_language": language,
         "transition_form": LeadTransitionForm(lead=lead),
         "reply_form": _composer_form(request, lead, language),

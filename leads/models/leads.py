@@ -13,6 +13,10 @@ class LeadStatus(models.TextChoices):
     LOST = "lost", "Lost"
 
 
+# Leads still being worked; sold and lost ones are history.
+OPEN_LEAD_STATUSES = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN]
+
+
 class InquiryType(models.TextChoices):
     PRICE = "price", "Price and availability"
     TRADE_IN = "trade_in", "Trade-in value"
@@ -53,10 +57,11 @@ class Lead(models.Model):
         ordering = ["-received_at"]
         indexes = [
             models.Index(fields=["status", "-received_at"]),
-            # The inbox's "unanswered" and "overdue" views read only the leads still waiting.
+            # The inbox's "unanswered" and "overdue" views and counts read only the open leads
+            # still waiting for an answer: a small index however long the store's history.
             models.Index(
                 fields=["-received_at"],
-                condition=models.Q(first_response_at__isnull=True),
+                condition=models.Q(first_response_at__isnull=True, status__in=OPEN_LEAD_STATUSES),
                 name="lead_unanswered_idx",
             ),
         ]

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -12,9 +13,19 @@ from dealership.models import Role
 
 from ..business_hours import business_minutes_between, business_moment_before, store_hours, store_zone
 from ..models import Lead, LeadEvent, LeadStatus, LeadVehicle, Message
+from ..models.leads import OPEN_LEAD_STATUSES
 
 PHONE_LIKE = re.compile(r"[\d\s().+-]+")
-OPEN_STATUSES = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN]
+
+
+def _visibility_scope(user) -> str:
+    """ "all", "owner" (only leads assigned to them) or "none"."""
+    staff = getattr(user, "staff", None)
+    if user.is_superuser or (staff and staff.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)):
+        return "all"
+    if staff and staff.role == Role.ADVISOR:
+        return "owner"
+    return "none"
 
 
 def lead_visible_to(*, user) -> QuerySet[Lead]:
@@ -22,11 +33,11 @@ def lead_visible_to(*, user) -> QuerySet[Lead]:
 
     Department staff see none here: what reaches them is forwarded mail, not leads.
     """
+    scope = _visibility_scope(user)
     leads = Lead.objects.all()
-    staff = getattr(user, "staff", None)
-    if user.is_superuser or (staff and staff.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)):
+    if scope == "all":
         return leads
-    if staff and staff.role == Role.ADVISOR:
+    if scope == "owner":
         return leads.filter(owner=user)
     return leads.none()
 
@@ -90,7 +101,7 @@ def lead_list(
     leads = lead_visible_to(user=user).select_related("customer", "owner")
     status = filters.get("status") or "open"
     if status == "open":
-        leads = leads.filter(status__in=OPEN_STATUSES)
+        leads = leads.filter(status__in=OPEN_LEAD_STATUSES)
     elif status != "all":
         leads = leads.filter(status=status)
     if source := filters.get("source"):
@@ -120,16 +131,48 @@ def lead_list(
     return leads.order_by("-received_at", "-pk")
 
 
+# Counting leads by status reads every lead the store ever had: those counts are kept this long,
+# and dropped whenever a lead is created or changes status (see leads_counts_changed).
+STATUS_COUNTS_SECONDS = 15
+STATUS_COUNTS_VERSION_KEY = "leads:status-counts-version"
+
+
 def lead_counts(*, user, deadlines: ResponseDeadlines | None = None) -> dict[str, int]:
-    """How many visible leads each filter chip would show, in one query."""
+    """How many visible leads each filter chip would show.
+
+    Unanswered and overdue, the counts that call for action, are always live and cheap (a small
+    partial index); counts by status come from a short cache.
+    """
     deadlines = deadlines or response_deadlines()
-    open_q = Q(status__in=OPEN_STATUSES)
-    aggregates = {status: Count("pk", filter=Q(status=status)) for status in LeadStatus.values}
-    aggregates["open"] = Count("pk", filter=open_q)
-    aggregates["all"] = Count("pk")
-    aggregates["unanswered"] = Count("pk", filter=open_q & Q(first_response_at__isnull=True))
-    aggregates["overdue"] = Count("pk", filter=open_q & _overdue_q(deadlines))
-    return lead_visible_to(user=user).aggregate(**aggregates)
+    visible = lead_visible_to(user=user)
+    scope = _visibility_scope(user)
+    version = cache.get_or_set(STATUS_COUNTS_VERSION_KEY, 1, None)
+    key = f"leads:status-counts:{version}:{scope}:{user.pk if scope == 'owner' else ''}"
+    by_status = cache.get_or_set(
+        key,
+        lambda: dict(
+            visible.order_by()
+            .values_list("status")
+            .annotate(count=Count("pk"))
+            .values_list("status", "count")
+        ),
+        STATUS_COUNTS_SECONDS,
+    )
+    counts = {status: by_status.get(status, 0) for status in LeadStatus.values}
+    counts["open"] = sum(counts[status] for status in OPEN_LEAD_STATUSES)
+    counts["all"] = sum(by_status.values())
+    counts |= visible.filter(status__in=OPEN_LEAD_STATUSES, first_response_at__isnull=True).aggregate(
+        unanswered=Count("pk"), overdue=Count("pk", filter=_overdue_q(deadlines))
+    )
+    return counts
+
+
+def leads_counts_changed() -> None:
+    """Forget cached counts by status; called by the services that create leads or change status."""
+    try:
+        cache.incr(STATUS_COUNTS_VERSION_KEY)
+    except ValueError:  # not set yet: nothing cached to forget
+        pass
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,16 @@ def reply_language(*, lead: Lead) -> str:
     return detect_language(lead_last_customer_words(lead=lead)) or lead.language or lead.customer.language
 
 
-def reply_template_suggested(*, lead: Lead, language: str) -> ReplyTemplate | None:
-    """The active template for the lead's kind of inquiry in its language, else the general one."""
-    candidates = reply_templates(active_only=True).filter(language=language)
+def reply_template_suggested(*, templates, lead: Lead, language: str) -> ReplyTemplate | None:
+    """Among the active templates, the one for the lead's kind of inquiry in its language, else
+    the general one in that language, else any in that language."""
+    candidates = sorted(
+        (t for t in templates if t.active and t.language == language), key=lambda t: (t.name, t.pk)
+    )
     for inquiry_type in (lead.inquiry_type, InquiryType.GENERAL):
-        template = candidates.filter(inquiry_type=inquiry_type).order_by("name", "pk").first()
-        if template:
-            return template
-    return candidates.order_by("name", "pk").first()
+        if match := next((t for t in candidates if t.inquiry_type == inquiry_type), None):
+            return match
+    return candidates[0] if candidates else None
 
 
 def can_manage_reply_templates(*, user) -> bool:

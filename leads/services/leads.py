@@ -6,6 +6,7 @@ from django.utils import timezone
 from ..business_hours import business_minutes_between
 from ..models import Channel, Customer, Direction, Lead, LeadEvent, LeadStatus, LeadVehicle, Message
 from ..normalize import normalize_email, normalize_phone
+from ..selectors.leads import leads_counts_changed
 
 # The lead status machine: which status may follow which.
 LEAD_TRANSITIONS: dict[str, set[str]] = {
@@ -91,6 +92,7 @@ def lead_create(
     )
     LeadVehicle.objects.bulk_create(LeadVehicle(lead=lead, **vehicle) for vehicle in vehicles or [])
     lead_event_add(lead=lead, type="created", actor=actor, source=source)
+    transaction.on_commit(leads_counts_changed)
     return lead
 
 
@@ -117,6 +119,7 @@ def lead_transition(*, lead: Lead, to_status: str, actor=None, reason: str = "")
         to_status=to_status,
         reason=reason,
     )
+    transaction.on_commit(leads_counts_changed)
     return lead
 
 

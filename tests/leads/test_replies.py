@@ -3,7 +3,7 @@ import pytest
 from dealership.models import Role
 from leads.consent_links import UNSUBSCRIBE_SALT
 from leads.models import InquiryType, LeadStatus, Message, ReplyTemplate
-from leads.selectors.replies import reply_language, reply_template_suggested
+from leads.selectors.replies import reply_language, reply_template_suggested, reply_templates
 from leads.services.replies import (
     DEFAULT_TEMPLATES,
     MailServerUnavailable,
@@ -19,6 +19,10 @@ from tests import factories
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.django_db
+
+
+def _active():
+    return list(reply_templates(active_only=True))
 
 
 @pytest.fixture
@@ -79,7 +83,7 @@ def test_merge_fields_render_customer_vehicle_price_signature_and_store(template
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_suggested_template_follows_inquiry_type_and_language(templates, inquiry_type, language):
     lead = factories.lead(inquiry_type=inquiry_type, language=language)
-    suggested = reply_template_suggested(lead=lead, language=reply_language(lead=lead))
+    suggested = reply_template_suggested(templates=_active(), lead=lead, language=reply_language(lead=lead))
     assert (suggested.inquiry_type, suggested.language) == (inquiry_type, language)
     assert suggested.name == DEFAULT_TEMPLATES[(inquiry_type, language)][0]
 
@@ -90,7 +94,7 @@ def test_language_comes_from_the_customers_words_when_clear(templates):
         lead=lead, body="Bonjour, est-ce que la voiture est encore disponible pour un essai?"
     )
     assert reply_language(lead=lead) == "fr"
-    assert reply_template_suggested(lead=lead, language="fr").name == "Essai routier"
+    assert reply_template_suggested(templates=_active(), lead=lead, language="fr").name == "Essai routier"
     unclear = factories.lead(language="fr")
     factories.inbound_email(lead=unclear, body="OK 👍")
     assert reply_language(lead=unclear) == "fr"
@@ -99,7 +103,7 @@ def test_language_comes_from_the_customers_words_when_clear(templates):
 def test_inactive_templates_fall_back_to_the_general_one(templates):
     ReplyTemplate.objects.filter(inquiry_type="financing", language="en").update(active=False)
     lead = factories.lead(inquiry_type="financing", language="en")
-    assert reply_template_suggested(lead=lead, language="en").inquiry_type == "general"
+    assert reply_template_suggested(templates=_active(), lead=lead, language="en").inquiry_type == "general"
 
 
 def test_reply_refuses_unknown_merge_fields_and_missing_email(sophie):
