@@ -6,14 +6,14 @@ from datetime import datetime, time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from dealership.models import Role
 
 from ..business_hours import business_minutes_between, business_moment_before, store_hours, store_zone
-from ..models import Lead, LeadEvent, LeadStatus, LeadVehicle, Message
-from ..models.leads import OPEN_LEAD_STATUSES
+from ..models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle, Message
+from ..models.leads import LEAD_WAITING_FIRST, OPEN_LEAD_STATUSES
 
 PHONE_LIKE = re.compile(r"[\d\s().+-]+")
 
@@ -69,25 +69,28 @@ def _overdue_q(deadlines: ResponseDeadlines) -> Q:
 
 def _search_q(text: str) -> Q:
     """Every word must match the customer's name, email or phone, or a vehicle's VIN or stock number;
-    a query that is only a phone number (spaces, dashes and all) matches the customer's phone."""
+    a query that is only a phone number (spaces, dashes and all) matches the customer's phone.
+
+    Each word becomes a set of lead ids (customers matched on their own table, vehicles on theirs),
+    so the database can use the search indexes instead of reading every lead.
+    """
     digits = "".join(c for c in text if c.isdigit())
     if len(digits) >= 7 and PHONE_LIKE.fullmatch(text.strip()):
-        return Q(customer__phone__endswith=digits[-10:])
+        customers = Customer.objects.filter(phone__endswith=digits[-10:])
+        return Q(customer__in=customers)
     query = Q()
     for word in text.split():
-        vehicles = LeadVehicle.objects.filter(lead=OuterRef("pk")).filter(
-            Q(vin__iexact=word) | Q(stock_number__iexact=word)
+        customer_match = (
+            Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
         )
-        digits = "".join(c for c in word if c.isdigit())
-        match = (
-            Q(customer__first_name__icontains=word)
-            | Q(customer__last_name__icontains=word)
-            | Q(customer__email__icontains=word)
-            | Exists(vehicles)
+        word_digits = "".join(c for c in word if c.isdigit())
+        if len(word_digits) >= 4:
+            customer_match |= Q(phone__contains=word_digits)
+        by_customer = Lead.objects.filter(customer__in=Customer.objects.filter(customer_match)).values("pk")
+        by_vehicle = LeadVehicle.objects.filter(Q(vin__iexact=word) | Q(stock_number__iexact=word)).values(
+            "lead_id"
         )
-        if len(digits) >= 4:
-            match |= Q(customer__phone__contains=digits)
-        query &= match
+        query &= Q(pk__in=by_customer.union(by_vehicle))
     return query
 
 
@@ -124,10 +127,7 @@ def lead_list(
     leads = leads.prefetch_related(Prefetch("vehicles", queryset=LeadVehicle.objects.order_by("pk")))
     if filters.get("sort") == "urgent":
         # Waiting leads first, the longest waiting on top; then the rest, oldest first.
-        waiting = Case(
-            When(first_response_at__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField()
-        )
-        return leads.order_by(waiting, "received_at", "pk")
+        return leads.order_by(LEAD_WAITING_FIRST, "received_at", "pk")
     return leads.order_by("-received_at", "-pk")
 
 
