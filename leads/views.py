@@ -213,11 +213,17 @@ def lead_log(request, pk: int):
         form = ContactLogForm(initial={"channel": form.cleaned_data["channel"]})
     elif not request.htmx:
         return render(request, "leads/lead_detail.html", _lead_page(request, lead, log_form=form), status=400)
-    # The timeline, and the form (fresh, or with its errors) swapped out of band.
+    # The timeline; the form (fresh, or with its errors) and the status and clock out of band.
+    lead = _lead_or_404(request, pk)
     return render(
         request,
         "leads/_log_response.html",
-        {"lead": lead, "log_form": form, "timeline": lead_timeline(lead=lead)},
+        {
+            "lead": lead,
+            "clock": response_clock(lead, deadlines=response_deadlines()),
+            "log_form": form,
+            "timeline": lead_timeline(lead=lead),
+        },
     )
 
 

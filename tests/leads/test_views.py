@@ -228,6 +228,8 @@ def test_logging_a_call_by_htmx_adds_it_to_the_timeline_and_answers_the_lead(cli
     page = response.content.decode()
     assert response.status_code == 200 and 'id="timeline"' in page and "Coming Saturday" in page
     assert 'hx-swap-oob="true"' in page and "<html" not in page
+    header = page.split('id="lead-header"')[1]
+    assert "Contacted" in header and "answered in" in header
     lead.refresh_from_db()
     assert lead.status == LeadStatus.CONTACTED and lead.first_response_at is not None
 
