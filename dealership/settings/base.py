@@ -213,7 +213,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "leads-messages-sweep": {"task": "leads.tasks.messages_sweep_task", "schedule": 300.0},
+}
 
 LOGGING = {
     "version": 1,
