@@ -26,7 +26,7 @@ LEADS = 100_000
 MESSAGES_PER_LEAD = 10
 
 
-def ensure_database(url: str) -> None:
+def ensure_database(url: str, *, fresh: bool) -> None:
     import psycopg2
     from psycopg2 import sql
 
@@ -34,6 +34,8 @@ def ensure_database(url: str) -> None:
     admin = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
     admin.autocommit = True
     with admin.cursor() as cursor:
+        if fresh:
+            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if not cursor.fetchone():
             cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -46,13 +48,29 @@ def fill(leads: int) -> float:
 
     started = time.perf_counter()
     with connection.cursor() as cursor:
+        # A throwaway database: no need to wait for the disk, and indexes are built once at the end.
+        cursor.execute("SET synchronous_commit TO off")
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN %s AND indexname NOT LIKE %s",
+            [("leads_message", "leads_leadevent", "leads_leadvehicle"), "%pkey"],
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
         cursor.execute("SELECT id FROM auth_user WHERE username LIKE %s ORDER BY id", ["benchadvisor%"])
         advisors = [row[0] for row in cursor.fetchall()]
         cursor.execute(
             """
             INSERT INTO leads_customer (first_name, last_name, email, phone, preferred_channel, language,
                 street, city, province, postal_code, notes, created_at, updated_at)
-            SELECT 'First' || g, 'Last' || g, 'customer' || g || '@example.net',
+            SELECT (ARRAY['Emma', 'Olivia', 'Noah', 'Liam', 'Léa', 'Chloé', 'William', 'Thomas', 'Alice',
+                          'Jacob', 'Zoé', 'Nathan', 'Sofia', 'Samuel', 'Charlotte', 'Félix', 'Mia', 'Gabriel',
+                          'Priya', 'Wei'])[1 + g %% 20],
+                   (ARRAY['Tremblay', 'Gagnon', 'Roy', 'Côté', 'Bouchard', 'Gauthier', 'Morin', 'Lavoie',
+                          'Fortin', 'Gagné', 'Smith', 'Brown', 'Wilson', 'Patel', 'Chen', 'Singh', 'Martin',
+                          'Campbell', 'Anderson', 'Nguyen', 'Lee', 'Taylor', 'Thompson', 'White', 'Pelletier',
+                          'Bélanger', 'Lévesque', 'Bergeron', 'Leblanc', 'Girard'])[1 + (g / 20) %% 30],
+                   'customer' || g || '@example.net',
                    '+1416' || lpad(g::text, 7, '0'),
                    (ARRAY['email', 'email', 'phone', 'text'])[1 + g %% 4],
                    CASE WHEN g %% 4 = 0 THEN 'fr' ELSE 'en' END, '', 'Toronto', 'ON', '', '', now(), now()
@@ -116,6 +134,8 @@ def fill(leads: int) -> float:
             """,
             [MESSAGES_PER_LEAD],
         )
+        for _, definition in indexes:
+            cursor.execute(definition)
         cursor.execute("ANALYZE")
     return time.perf_counter() - started
 
@@ -200,13 +220,14 @@ def main():
     )
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--leads", type=int, default=LEADS)
+    parser.add_argument("--fresh", action="store_true", help="drop the database first and fill it again")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         sys.exit(
             "Set DATABASE_URL to a throwaway PostgreSQL database, e.g. postgres://postgres@127.0.0.1:5432/crm_bench"
         )
-    ensure_database(url)
+    ensure_database(url, fresh=args.fresh)
 
     import django
 
@@ -248,7 +269,9 @@ def main():
         ("Inbox (open, newest first)", "/leads/"),
         ("Inbox (unanswered, most urgent)", "/leads/?unanswered=on&sort=urgent"),
         ("Inbox (overdue)", "/leads/?overdue=on"),
-        ("Inbox (search)", "/leads/?q=First12345"),
+        ("Inbox (search by phone)", "/leads/?q=416+000+1234"),
+        ("Inbox (search by name)", "/leads/?q=Chloé+Pelletier"),
+        ("Inbox (search by stock #)", "/leads/?q=STK12345"),
         ("Lead page (10 messages)", f"/leads/{busy_lead}/"),
     ]
     print(

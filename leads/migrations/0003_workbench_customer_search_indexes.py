@@ -1,29 +1,33 @@
-"""Trigram indexes for the inbox search on PostgreSQL: "contains" matches on names, email and phone
-without reading every customer. Other databases search without them."""
+"""A trigram index for the inbox search on PostgreSQL: "contains" matches on a customer's name,
+email and phone together without reading every customer. Other databases search without it.
+
+The indexed expression is compiled from leads.selectors.leads.CUSTOMER_SEARCH_TEXT, the very
+expression the search filters on, so the two cannot drift apart.
+"""
 
 from django.db import migrations
+from django.db.models.sql import Query
 
-COLUMNS = {
-    "customer_first_name_trgm": "(UPPER(first_name::text)) gin_trgm_ops",
-    "customer_last_name_trgm": "(UPPER(last_name::text)) gin_trgm_ops",
-    "customer_email_trgm": "(UPPER(email::text)) gin_trgm_ops",
-    "customer_phone_trgm": "phone gin_trgm_ops",
-}
+INDEX = "customer_search_text_trgm"
 
 
 def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    from leads.selectors.leads import CUSTOMER_SEARCH_TEXT
+
+    query = Query(apps.get_model("leads", "Customer"), alias_cols=False)
+    sql, params = CUSTOMER_SEARCH_TEXT.resolve_expression(query).as_sql(
+        query.get_compiler(connection=schema_editor.connection), schema_editor.connection
+    )
+    expression = sql % tuple(schema_editor.quote_value(param) for param in params)
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    for name, column in COLUMNS.items():
-        schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON leads_customer USING gin ({column})")
+    schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {INDEX} ON leads_customer USING gin (({expression}) gin_trgm_ops)")
 
 
 def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name in COLUMNS:
-        schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
 
 
 class Migration(migrations.Migration):
