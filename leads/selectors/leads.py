@@ -2,7 +2,7 @@
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, tzinfo
 
 from django.conf import settings
 from django.core.cache import cache
@@ -12,7 +12,13 @@ from django.utils import timezone
 
 from dealership.models import Role
 
-from ..business_hours import business_minutes_between, business_moment_before, store_hours, store_zone
+from ..business_hours import (
+    WeekHours,
+    business_minutes_between,
+    business_moment_before,
+    store_hours,
+    store_zone,
+)
 from ..models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle, Message
 from ..models.leads import LEAD_WAITING_FIRST, OPEN_LEAD_STATUSES
 
@@ -59,11 +65,15 @@ def lead_visible_to(*, user) -> QuerySet[Lead]:
 
 @dataclass(frozen=True)
 class ResponseDeadlines:
-    """Leads received at or before `late_before` are amber, at or before `overdue_before` red."""
+    """Leads received at or before `late_before` are amber, at or before `overdue_before` red.
+
+    Worked out once per page, with the opening hours read once, for every row's clock."""
 
     now: datetime
     late_before: datetime | None
     overdue_before: datetime | None
+    hours: WeekHours
+    zone: tzinfo
 
 
 def response_deadlines(*, now: datetime | None = None) -> ResponseDeadlines:
@@ -73,6 +83,8 @@ def response_deadlines(*, now: datetime | None = None) -> ResponseDeadlines:
         now=now,
         late_before=business_moment_before(now, settings.RESPONSE_WARNING_MINUTES, hours=hours, zone=zone),
         overdue_before=business_moment_before(now, settings.RESPONSE_TARGET_MINUTES, hours=hours, zone=zone),
+        hours=hours,
+        zone=zone,
     )
 
 
@@ -194,9 +206,13 @@ def response_clock(lead: Lead, *, deadlines: ResponseDeadlines) -> ResponseClock
     if lead.first_response_at is not None:
         minutes = lead.first_response_business_minutes
         if minutes is None:
-            minutes = business_minutes_between(lead.received_at, lead.first_response_at)
+            minutes = business_minutes_between(
+                lead.received_at, lead.first_response_at, hours=deadlines.hours, zone=deadlines.zone
+            )
         return ResponseClock(minutes=minutes, state="answered")
-    minutes = business_minutes_between(lead.received_at, deadlines.now)
+    minutes = business_minutes_between(
+        lead.received_at, deadlines.now, hours=deadlines.hours, zone=deadlines.zone
+    )
     if deadlines.overdue_before and lead.received_at <= deadlines.overdue_before:
         state = "overdue"
     elif deadlines.late_before and lead.received_at <= deadlines.late_before:
