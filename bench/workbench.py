@@ -24,6 +24,8 @@ os.environ.setdefault("CONN_MAX_AGE", "600")
 
 LEADS = 100_000
 MESSAGES_PER_LEAD = 10
+# A page that only checks the login and renders a short template: the cost every request pays.
+FLOOR_URL = "/leads/appointments/mine/"
 
 
 def ensure_database(url: str, *, fresh: bool) -> None:
@@ -283,6 +285,13 @@ def main():
             f"{label:34} {result['queries']:>7} {result['page_median']:>7.1f}ms {result['page_p95']:>5.1f}ms"
             f" {result['render_median']:>9.1f}ms {result['render_p95']:>5.1f}ms {result['overhead']:>8.0%}"
         )
+    floor_median, floor_p95 = summary(
+        interleaved_timings(lambda: client.get(FLOOR_URL), lambda: None, args.repeat)[0]
+    )
+    print(
+        f"{'Floor: logged-in page, no data':34} {'':>7} {floor_median:>7.1f}ms {floor_p95:>5.1f}ms"
+        "   (session, user, middleware: paid by every page)"
+    )
     print("\noverhead = (page − render) / render; goal ≤ 50 %")
 
 

@@ -101,7 +101,7 @@ def inbox(request):
         "query": request.GET.urlencode(),
         "previous_url": (_query(params) + f"&page={page - 1}") if page > 1 else "",
         "next_url": (_query(params) + f"&page={page + 1}") if len(rows) > INBOX_PAGE_SIZE else "",
-        "sort_urls": {"newest": _query(params, sort="newest"), "urgent": _query(params, sort="urgent")},
+        "can_manage_templates": can_manage_reply_templates(user=request.user),
     }
     template = "leads/lead_list.html#table" if request.htmx else "leads/lead_list.html"
     return render(request, template, context)

@@ -317,3 +317,13 @@ def test_reply_templates_are_managed_by_supervisors_only(client):
     assert "Spring sale" in client.get(reverse("leads:replytemplate_list")).content.decode()
     client.post(reverse("leads:replytemplate_delete", args=[template.pk]))
     assert not ReplyTemplate.objects.filter(pk=template.pk).exists()
+
+
+def test_no_email_means_no_composer_and_advisors_see_no_template_admin(client):
+    advisor = _login(client, Role.ADVISOR)
+    lead = factories.lead(owner=advisor, customer_obj=factories.customer(email="", phone="+14165550177"))
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    assert "No email address for this customer" in page and 'id="reply-form"' not in page
+    assert "Reply templates" not in client.get("/leads/").content.decode()
+    _login(client)
+    assert "Reply templates" in client.get("/leads/").content.decode()
