@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime, time, tzinfo
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import CharField, Count, Prefetch, Q, QuerySet, Value
-from django.db.models.functions import Concat, Upper
+from django.db.models import CharField, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat, Trim, Upper
 from django.utils import timezone
 
 from dealership.models import Role
@@ -19,7 +20,7 @@ from ..business_hours import (
     store_hours,
     store_zone,
 )
-from ..models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle, Message
+from ..models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle, Message, VehicleInterest
 from ..models.leads import LEAD_WAITING_FIRST, OPEN_LEAD_STATUSES
 
 # A customer's name, email and phone as one upper-case text: one "contains" per search word, and
@@ -115,6 +116,28 @@ def _search_q(text: str) -> Q:
     return Q(pk__in=by_customer.union(by_vehicle))
 
 
+# The vehicle a lead asks about (not a trade-in), as one line: "2026 Toyota RAV4 XLE".
+_first_wanted_vehicle = (
+    LeadVehicle.objects.filter(lead=OuterRef("pk"))
+    .exclude(interest__in=[VehicleInterest.SELL, VehicleInterest.TRADE_IN])
+    .order_by("pk")
+    .annotate(
+        summary=Trim(
+            Concat(
+                Coalesce(Cast("year", CharField()), Value("")),
+                Value(" "),
+                "make",
+                Value(" "),
+                "model",
+                Value(" "),
+                "trim",
+                output_field=CharField(),
+            )
+        )
+    )
+)
+
+
 def lead_list(
     *, user, filters: dict | None = None, deadlines: ResponseDeadlines | None = None
 ) -> QuerySet[Lead]:
@@ -145,7 +168,7 @@ def lead_list(
         leads = leads.filter(received_at__lte=datetime.combine(received_to, time.max, tzinfo=zone))
     if text := (filters.get("q") or "").strip():
         leads = leads.filter(_search_q(text))
-    leads = leads.prefetch_related(Prefetch("vehicles", queryset=LeadVehicle.objects.order_by("pk")))
+    leads = leads.annotate(vehicle_wanted=Subquery(_first_wanted_vehicle.values("summary")[:1]))
     if filters.get("sort") == "urgent":
         # Waiting leads first, the longest waiting on top; then the rest, oldest first.
         return leads.order_by(LEAD_WAITING_FIRST, "received_at", "pk")
@@ -220,6 +243,24 @@ def response_clock(lead: Lead, *, deadlines: ResponseDeadlines) -> ResponseClock
     else:
         state = "ok"
     return ResponseClock(minutes=minutes, state=state)
+
+
+# The people leads can be assigned to change seldom; the inbox's owner filter reads them this often.
+OWNER_CHOICES_SECONDS = 60
+
+
+def lead_owner_choices() -> list[tuple[str, str]]:
+    """(user id, name) of everyone who may own a lead, for the inbox's owner filter."""
+
+    def read():
+        people = (
+            get_user_model()
+            .objects.filter(is_active=True, staff__role__in=[Role.ADVISOR, Role.SUPERVISOR, Role.MANAGER])
+            .order_by("first_name", "last_name")
+        )
+        return [(str(user.pk), user.get_full_name() or user.username) for user in people]
+
+    return cache.get_or_set("leads:owner-choices", read, OWNER_CHOICES_SECONDS)
 
 
 def lead_get(*, user, pk: int) -> Lead:

@@ -327,3 +327,15 @@ def test_no_email_means_no_composer_and_advisors_see_no_template_admin(client):
     assert "Reply templates" not in client.get("/leads/").content.decode()
     _login(client)
     assert "Reply templates" in client.get("/leads/").content.decode()
+
+
+def test_inbox_shows_the_vehicle_asked_about_not_the_trade_in(client):
+    _login(client)
+    factories.lead(
+        vehicles=[
+            {"make": "Honda", "model": "Civic", "interest": "trade-in"},
+            {"year": 2026, "make": "Toyota", "model": "RAV4", "trim": "XLE"},
+        ]
+    )
+    row = client.get("/leads/").content.decode().split('class="lead-row"')[1]
+    assert "2026 Toyota RAV4 XLE" in row and "Civic" not in row
