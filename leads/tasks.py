@@ -1,0 +1,25 @@
+from celery import shared_task
+
+from .services.replies import MailServerUnavailable, message_deliver, messages_sweep
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(MailServerUnavailable,),
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    max_retries=6,
+    time_limit=120,
+    soft_time_limit=90,
+)
+def message_send(self, message_id: int) -> str:
+    """Send one queued email to a customer (exactly once; safe to run again)."""
+    message = message_deliver(message_id=message_id, final_attempt=self.request.retries >= self.max_retries)
+    return message.send_status
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=90)
+def messages_sweep_task() -> dict:
+    """Periodic: queue again mail whose task was lost; mark mail stuck in "sending" as uncertain."""
+    return messages_sweep()

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from dealership.models import Department, Role, StaffMember
 from dealership.services import departments_ensure, staff_create
-from leads.models import Customer, Lead
+from leads.models import Channel, Customer, Direction, Lead, Message
 from leads.services.leads import customer_find_or_create, lead_create
 
 _sequence = itertools.count(1)
@@ -110,3 +110,22 @@ MAIL_SAMPLES = Path(__file__).parent / "leads" / "mail_samples"
 def sample_mail(name: str) -> bytes:
     """A real-shaped message kept as a file under tests/leads/mail_samples/."""
     return (MAIL_SAMPLES / name).read_bytes()
+
+
+def inbound_email(*, lead: Lead, body: str = "Is it still available?", **fields) -> Message:
+    """A customer's mail on a lead, as mail ingestion stores it."""
+    n = next(_sequence)
+    fields.setdefault("occurred_at", lead.received_at)
+    return Message.objects.create(
+        lead=lead,
+        customer=lead.customer,
+        channel=Channel.EMAIL,
+        direction=Direction.INBOUND,
+        from_address=lead.customer.email,
+        to_addresses=["internet@maplemotors.example"],
+        subject=fields.pop("subject", "Question"),
+        body_text=body,
+        new_text=body,
+        message_id=fields.pop("message_id", f"<customer{n}@example.com>"),
+        **fields,
+    )

@@ -5,6 +5,7 @@ from .leads import InquiryType, Lead, LeadEvent, LeadStatus, LeadVehicle, Vehicl
 from .messages import Attachment, Channel, Direction, Message
 from .routing import MailKind, RoutingRule
 from .stats import LeadHourStats
+from .templates import ReplyTemplate
 
 __all__ = [
     "Attachment",
@@ -22,5 +23,6 @@ __all__ = [
     "MailKind",
     "PreferredChannel",
     "RoutingRule",
+    "ReplyTemplate",
     "VehicleInterest",
 ]

@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Upper
 
 from .customers import Customer, Language
 
@@ -11,6 +13,16 @@ class LeadStatus(models.TextChoices):
     SHOWN = "shown", "Shown"
     SOLD = "sold", "Sold"
     LOST = "lost", "Lost"
+
+
+# Leads still being worked; sold and lost ones are history.
+OPEN_LEAD_STATUSES = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN]
+
+
+# 0 while a lead waits for its first answer, 1 once answered: the first key of "most urgent".
+LEAD_WAITING_FIRST = Case(
+    When(first_response_at__isnull=True, then=Value(0)), default=Value(1), output_field=models.IntegerField()
+)
 
 
 class InquiryType(models.TextChoices):
@@ -67,6 +79,21 @@ class Lead(models.Model):
             models.Index(fields=["appointment_set_at"], name="lead_appointment_set_at"),
             models.Index(fields=["shown_at"], name="lead_shown_at"),
             models.Index(fields=["sold_at"], name="lead_sold_at"),
+            # The inbox's "unanswered" and "overdue" views and counts read only the open leads
+            # still waiting for an answer: a small index however long the store's history.
+            models.Index(
+                fields=["-received_at"],
+                condition=models.Q(first_response_at__isnull=True, status__in=OPEN_LEAD_STATUSES),
+                name="lead_unanswered_idx",
+            ),
+            # "Most urgent first": open leads still waiting, longest wait on top, then the others.
+            models.Index(
+                LEAD_WAITING_FIRST,
+                F("received_at"),
+                F("id"),
+                condition=models.Q(status__in=OPEN_LEAD_STATUSES),
+                name="lead_urgent_idx",
+            ),
         ]
         permissions = [("work_leads", "Can work every lead (supervisor)")]
 
@@ -91,6 +118,11 @@ class LeadVehicle(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        # The inbox search matches VIN and stock number whatever their case.
+        indexes = [
+            models.Index(Upper("vin"), name="leadvehicle_vin_upper_idx"),
+            models.Index(Upper("stock_number"), name="leadvehicle_stock_upper_idx"),
+        ]
 
     def __str__(self):
         return " ".join(str(part) for part in (self.year, self.make, self.model, self.trim) if part)

@@ -51,9 +51,8 @@ def test_directory_lists_every_active_staff_member(client):
 
 
 def test_supervisor_sends_directory_to_every_active_member_with_vcard(
-    client, django_capture_on_commit_callbacks, settings
+    client, django_capture_on_commit_callbacks, settings, eager_celery
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     supervisor = factories.staff(Role.SUPERVISOR, first_name="Sophie", last_name="Tremblay")
     factories.staff(
         Role.DEPARTMENT, department_code="parts", first_name="Omar", last_name="Haddad", phone="+14165550199"

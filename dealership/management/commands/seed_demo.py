@@ -19,6 +19,7 @@ from dealership.services import (
 from inventory.demo import demo_stock_ensure
 from leads.models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle
 from leads.services.leads import customer_find_or_create, lead_create
+from leads.services.replies import reply_templates_ensure_defaults
 from leads.services.routing import routing_rules_ensure_defaults
 
 EMAIL_DOMAIN = "maplemotors.example"
@@ -95,6 +96,7 @@ class Command(BaseCommand):
                 title=title,
             )
             created += 1
+        reply_templates_ensure_defaults()
         self._demo_leads()
         self._bulk_leads(DEMO_HISTORY_LEADS, prefix="history", days=75)
         vehicles = demo_stock_ensure()
