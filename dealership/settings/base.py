@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -179,6 +180,9 @@ STORE = {
     "province": env.str("STORE_PROVINCE", default="ON"),
 }
 
+# Where the app is reached from outside: absolute links in mail (unsubscribe) start with it.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
 # Mailboxes the workers poll: a list of URLs (imaps://, imap://, maildir://).
 MAILBOX_URLS = env.list("MAILBOX_URL", default=[f"maildir://{VAR_DIR / 'mailbox'}"])
 MAILBOX_POLL_SECONDS = env.float("MAILBOX_POLL_SECONDS", default=30.0)
@@ -203,7 +207,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "loyalty-tasks-daily": {
+        "task": "leads.tasks.loyalty_tasks_create_task",
+        "schedule": crontab(hour=6, minute=0),
+    },
+}
 
 LOGGING = {
     "version": 1,
