@@ -28,7 +28,7 @@ class ContactAddForm(forms.Form):
 class ConsentGrantForm(forms.Form):
     channels = forms.MultipleChoiceField(choices=ConsentChannel.choices, widget=forms.CheckboxSelectMultiple)
     basis = forms.ChoiceField(choices=ConsentBasis.choices, initial=ConsentBasis.EXPRESS)
-    given_at = forms.DateTimeField(initial=timezone.now, help_text="When the customer gave it.")
+    at = forms.DateTimeField(initial=timezone.now, label="Given at", help_text="When the customer gave it.")
     source = forms.CharField(max_length=200, help_text="Where: showroom, phone call, web form…")
     wording = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
                               help_text="The words the customer agreed to (needed for express consent).")  # fmt: skip
