@@ -110,8 +110,9 @@ def customer_search(*, query: str = "") -> QuerySet[Customer]:
     condition |= Q(email__icontains=query) | Q(extra_emails__email__icontains=query.lower())
     if phone := normalize_phone(query):
         condition |= Q(phone=phone) | Q(extra_phones__phone=phone)
-    elif digits := "".join(ch for ch in query if ch.isdigit()):
-        condition |= Q(phone__contains=digits) if len(digits) >= 4 else Q(pk__in=[])
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if len(digits) >= 4:  # part of a number, as staff often type it
+        condition |= Q(phone__contains=digits) | Q(extra_phones__phone__contains=digits)
     return customers.filter(condition).distinct()
 
 
