@@ -159,20 +159,21 @@ def absolute_unsubscribe_url(customer: Customer) -> str:
     return settings.SITE_URL.rstrip("/") + unsubscribe_url(customer)
 
 
-def commercial_email_headers(customer: Customer) -> dict:
+def commercial_email_headers(customer: Customer, *, link: str = "") -> dict:
     """RFC 2369 and RFC 8058 headers, so mail programs offer a one-click unsubscribe."""
     return {
-        "List-Unsubscribe": f"<{absolute_unsubscribe_url(customer)}>",
+        "List-Unsubscribe": f"<{link or absolute_unsubscribe_url(customer)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 
 
-def commercial_footer(customer: Customer) -> str:
+def commercial_footer(customer: Customer, *, link: str = "") -> str:
+    """The store's identification and the unsubscribe link, in the customer's language."""
     return render_to_string(
         "leads/mail/_commercial_footer.txt",
         {
             "store": settings.STORE,
-            "unsubscribe_url": absolute_unsubscribe_url(customer),
+            "unsubscribe_url": link or absolute_unsubscribe_url(customer),
             "language": customer.language,
         },
     )
@@ -224,13 +225,14 @@ def commercial_email_send(
             created_by=actor,
         )
         return SendResult(False, reason)
-    full_body = f"{body.rstrip()}\n\n{commercial_footer(customer)}"
+    link = absolute_unsubscribe_url(customer)  # one token for the footer and the headers
+    full_body = f"{body.rstrip()}\n\n{commercial_footer(customer, link=link)}"
     email = EmailMessage(
         subject=subject,
         body=full_body,
         from_email=from_email or settings.DEFAULT_FROM_EMAIL,
         to=[customer.email],
-        headers={} if transactional else commercial_email_headers(customer),
+        headers={} if transactional else commercial_email_headers(customer, link=link),
     )
     email.send()
     message = Message.objects.create(
