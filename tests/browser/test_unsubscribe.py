@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connections
 from django.utils import timezone
 
 from leads.services.consent import commercial_email_send, consent_record_inquiry
@@ -24,7 +25,8 @@ LAUNCH_ARGS = [
 
 
 @pytest.fixture
-def page():
+def page(live_server):
+    """Depends on live_server so the browser closes (ending its keep-alive requests) first."""
     if not os.path.exists(CHROMIUM):
         service_missing("needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -34,6 +36,9 @@ def page():
         try:
             yield browser.new_page()
         finally:
+            # While Playwright's event loop runs, Django keeps the test's database connection in
+            # this context, not the thread: close it here, or PostgreSQL cannot drop the test database.
+            connections.close_all()
             browser.close()
 
 
