@@ -75,44 +75,44 @@ def customer_update(*, customer: Customer, actor, data: dict, action: str = "edi
     return customer
 
 
+def _extra_contact_add(*, customer: Customer, model, field: str, value: str, actor, **extra_fields):
+    """Add an extra email or phone (already normalised) unless the customer has it; audited."""
+    if not value:
+        raise ValidationError(
+            {field: f"Enter {'an email address' if field == 'email' else 'a phone number'}."}
+        )
+    if (
+        value == getattr(customer, field)
+        or model.objects.filter(customer=customer, **{field: value}).exists()
+    ):
+        return None
+    before = customer_snapshot(customer)
+    extra = model.objects.create(customer=customer, **{field: value}, **extra_fields)
+    changes = changes_between(before, customer_snapshot(customer))
+    audit_record(customer=customer, action=f"{field}_added", changes=changes, actor=actor)
+    return extra
+
+
 @transaction.atomic
 def customer_email_add(
     *, customer: Customer, email: str, actor=None, label: str = ""
 ) -> CustomerEmail | None:
     """Add an address to a customer; nothing when they already have it."""
     email, _ = clean_contact(email=email)
-    if not email:
-        raise ValidationError({"email": "Enter an email address."})
-    if email == customer.email or customer.extra_emails.filter(email=email).exists():
-        return None
-    before = customer_snapshot(customer)
-    extra = CustomerEmail.objects.create(customer=customer, email=email, label=label)
-    audit_record(
-        customer=customer,
-        action="email_added",
-        changes=changes_between(before, customer_snapshot(customer)),
-        actor=actor,
+    return _extra_contact_add(
+        customer=customer, model=CustomerEmail, field="email", value=email, actor=actor, label=label
     )
-    return extra
 
 
 @transaction.atomic
-def customer_phone_add(*, customer: Customer, phone: str, kind: str = CustomerPhone.Kind.MOBILE, actor=None):
+def customer_phone_add(
+    *, customer: Customer, phone: str, kind: str = CustomerPhone.Kind.MOBILE, actor=None
+) -> CustomerPhone | None:
     """Add a phone number to a customer; nothing when they already have it."""
     _, phone = clean_contact(phone=phone)
-    if not phone:
-        raise ValidationError({"phone": "Enter a phone number."})
-    if phone == customer.phone or customer.extra_phones.filter(phone=phone).exists():
-        return None
-    before = customer_snapshot(customer)
-    extra = CustomerPhone.objects.create(customer=customer, phone=phone, kind=kind)
-    audit_record(
-        customer=customer,
-        action="phone_added",
-        changes=changes_between(before, customer_snapshot(customer)),
-        actor=actor,
+    return _extra_contact_add(
+        customer=customer, model=CustomerPhone, field="phone", value=phone, actor=actor, kind=kind
     )
-    return extra
 
 
 @transaction.atomic

@@ -77,3 +77,15 @@ def test_customer_pages_need_login(client):
     customer = factories.customer()
     for name in ("customer_detail", "customer_consent", "customer_audit", "customer_export_json"):
         assert client.get(reverse(f"leads:{name}", args=[customer.pk])).status_code == 302
+
+
+def test_every_customer_page_renders_for_a_supervisor(supervisor_client):
+    customer = factories.customer()
+    for name, args in (
+        ("customer_list", []), ("customer_detail", [customer.pk]), ("customer_edit", [customer.pk]),
+        ("customer_consent", [customer.pk]), ("customer_audit", [customer.pk]), ("customer_duplicates", []),
+        ("customer_import", []), ("loyalty_rules", []), ("my_tasks", []),
+    ):  # fmt: skip
+        response = supervisor_client.get(reverse(f"leads:{name}", args=args))
+        assert response.status_code == 200, name
+        assert "style=" not in response.content.decode(), name  # the CSP forbids inline styles

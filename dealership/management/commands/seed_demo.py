@@ -11,6 +11,7 @@ from django.utils import timezone
 from dealership.models import Role, StaffMember
 from dealership.services import departments_ensure, role_groups_ensure, staff_create
 from leads.models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle
+from leads.services.consent import consent_record_inquiry
 from leads.services.leads import customer_find_or_create, lead_create
 
 EMAIL_DOMAIN = "maplemotors.example"
@@ -100,6 +101,7 @@ class Command(BaseCommand):
                 comments="Is this vehicle still available? What is the best price?",
                 vehicles=[{**DEMO_VEHICLES[index % len(DEMO_VEHICLES)], "interest": "buy"}],
             )
+            consent_record_inquiry(customer=customer, at=lead.received_at, source=lead.source)
             status = statuses[index % len(statuses)]
             Lead.objects.filter(pk=lead.pk).update(
                 status=status,
