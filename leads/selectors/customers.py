@@ -8,6 +8,7 @@ from itertools import combinations
 
 from django.db.models import Q, QuerySet
 from django.forms.models import model_to_dict
+from django.urls import reverse
 
 from dealership.models import Role
 
@@ -169,6 +170,11 @@ class TimelineEntry:
     link: str = ""
 
 
+def customer_messages(*, customer: Customer) -> QuerySet[Message]:
+    """The customer's messages, including those filed only under one of their leads."""
+    return Message.objects.filter(Q(customer=customer) | Q(lead__customer=customer)).distinct()
+
+
 def customer_timeline(*, customer: Customer) -> list[TimelineEntry]:
     """Everything that happened with a customer, newest first: leads, messages, history items."""
     entries = [
@@ -177,7 +183,7 @@ def customer_timeline(*, customer: Customer) -> list[TimelineEntry]:
             "Lead",
             "Sales",
             f"{lead.get_inquiry_type_display()} via {lead.source or 'unknown source'} — {lead.get_status_display()}",
-            f"/leads/{lead.pk}/",
+            reverse("leads:lead_detail", args=[lead.pk]),
         )
         for lead in Lead.objects.filter(customer=customer)
     ]
@@ -188,7 +194,7 @@ def customer_timeline(*, customer: Customer) -> list[TimelineEntry]:
             "",
             message.subject or message.new_text[:120] or message.body_text[:120],
         )
-        for message in Message.objects.filter(customer=customer)
+        for message in customer_messages(customer=customer)
     ]
     entries += [
         TimelineEntry(item.occurred_at, item.get_kind_display(), item.get_department_display(), item.summary)
@@ -228,7 +234,7 @@ def customer_data_export(*, customer: Customer) -> dict:
             {**row, "vehicles": _rows(lead.vehicles.all()), "events": _rows(lead.events.all())}
             for lead, row in zip(leads, _rows(leads), strict=True)
         ],
-        "messages": _rows(Message.objects.filter(customer=customer)),
+        "messages": _rows(customer_messages(customer=customer)),
         "history": _rows(CustomerHistoryItem.objects.filter(customer=customer)),
         "consent": _rows(ConsentRecord.objects.filter(customer=customer)),
         "tasks": _rows(Task.objects.filter(customer=customer)),
