@@ -56,7 +56,12 @@ def consent_ledger(*, customer: Customer, channel: str | None = None) -> QuerySe
 def consent_check(*, customer: Customer, channel: str, at: datetime | None = None) -> ConsentStatus:
     """May the store send this customer a commercial message on this channel at this moment?"""
     at = at or timezone.now()
-    records = list(consent_ledger(customer=customer, channel=channel).filter(given_at__lte=at))
+    return consent_status(list(consent_ledger(customer=customer, channel=channel)), channel=channel, at=at)
+
+
+def consent_status(records: list[ConsentRecord], *, channel: str, at: datetime) -> ConsentStatus:
+    """consent_check's answer from ledger rows already loaded (ordered by given_at, pk)."""
+    records = [r for r in records if r.channel == channel and r.given_at <= at]
     withdrawals = [r for r in records if r.action == ConsentAction.WITHDRAW]
     last_withdrawal = withdrawals[-1] if withdrawals else None
     grants = [r for r in records if r.action == ConsentAction.GRANT]
@@ -90,4 +95,6 @@ def consent_check(*, customer: Customer, channel: str, at: datetime | None = Non
 
 
 def consent_overview(*, customer: Customer, at: datetime | None = None) -> list[ConsentStatus]:
-    return [consent_check(customer=customer, channel=channel, at=at) for channel in ConsentChannel.values]
+    """The standing of every channel, from one read of the ledger."""
+    records, at = list(consent_ledger(customer=customer)), at or timezone.now()
+    return [consent_status(records, channel=channel, at=at) for channel in ConsentChannel.values]

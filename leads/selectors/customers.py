@@ -16,8 +16,10 @@ from ..models import (
     AuditEntry,
     ConsentRecord,
     Customer,
+    CustomerEmail,
     CustomerHistoryItem,
     CustomerMerge,
+    CustomerPhone,
     Lead,
     Message,
     Task,
@@ -65,12 +67,17 @@ def customer_active() -> QuerySet[Customer]:
     return Customer.objects.filter(merged_into__isnull=True)
 
 
+# Two indexed lookups, then the records: one query with an OR lets SQLite scan every customer.
 def customers_with_email(email: str) -> QuerySet[Customer]:
-    return customer_active().filter(Q(email=email) | Q(extra_emails__email=email)).distinct()
+    ids = [*Customer.objects.filter(email=email).values_list("pk", flat=True)]
+    ids += CustomerEmail.objects.filter(email=email).values_list("customer_id", flat=True)
+    return customer_active().filter(pk__in=ids)
 
 
 def customers_with_phone(phone: str) -> QuerySet[Customer]:
-    return customer_active().filter(Q(phone=phone) | Q(extra_phones__phone=phone)).distinct()
+    ids = [*Customer.objects.filter(phone=phone).values_list("pk", flat=True)]
+    ids += CustomerPhone.objects.filter(phone=phone).values_list("customer_id", flat=True)
+    return customer_active().filter(pk__in=ids)
 
 
 def customer_match(

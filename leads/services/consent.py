@@ -27,29 +27,35 @@ from ..models import (
     HistoryKind,
     Message,
 )
-from ..selectors.consent import consent_check, consent_expiry
+from ..selectors.consent import consent_check, consent_expiry, consent_ledger, consent_status
 from .audit import audit_record
 
 ELECTRONIC_CHANNELS = [ConsentChannel.EMAIL, ConsentChannel.TEXT]
 
 
-def _status_text(customer: Customer, channel: str, at: datetime) -> str:
-    status = consent_check(customer=customer, channel=channel, at=at)
-    return status.basis if status.valid else f"none ({status.reason})"
+def _standing(customer: Customer, channels, at: datetime) -> dict[str, str]:
+    """Each channel's standing as a short text for the audit trail, from one read of the ledger."""
+    records = list(consent_ledger(customer=customer))
+    standing = {}
+    for channel in channels:
+        status = consent_status(records, channel=channel, at=at)
+        standing[channel] = status.basis if status.valid else f"none ({status.reason})"
+    return standing
 
 
 def _record(
     *, customer: Customer, channels, action: str, at: datetime, actor=None, **fields
 ) -> list[ConsentRecord]:
     """Append one ledger row per channel and audit how each channel's standing changed."""
-    before = {channel: _status_text(customer, channel, at) for channel in channels}
-    records = [
-        ConsentRecord.objects.create(
+    before = _standing(customer, channels, at)
+    records = ConsentRecord.objects.bulk_create(
+        ConsentRecord(
             customer=customer, channel=channel, action=action, given_at=at, recorded_by=actor, **fields
         )
         for channel in channels
-    ]
-    changes = {channel: [before[channel], _status_text(customer, channel, at)] for channel in channels}
+    )
+    after = _standing(customer, channels, at)
+    changes = {channel: [before[channel], after[channel]] for channel in channels}
     audit_record(customer=customer, action=f"consent_{action}", changes=changes, actor=actor)
     return records
 
@@ -95,13 +101,15 @@ def consent_grant(
 def _implied(*, customer: Customer, basis: str, at: datetime, source: str) -> list[ConsentRecord]:
     """Implied consent on the electronic channels the customer gave us; recording the same
     inquiry or purchase twice adds nothing."""
+    recorded = set(
+        ConsentRecord.objects.filter(customer=customer, basis=basis, given_at=at).values_list(
+            "channel", flat=True
+        )
+    )
     channels = [
         channel
         for channel, known in ((ConsentChannel.EMAIL, customer.email), (ConsentChannel.TEXT, customer.phone))
-        if known
-        and not ConsentRecord.objects.filter(
-            customer=customer, channel=channel, basis=basis, given_at=at
-        ).exists()
+        if known and channel not in recorded
     ]
     if not channels:
         return []

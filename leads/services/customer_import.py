@@ -351,9 +351,10 @@ def _apply_rows(rows, summary: ImportSummary, actor, batch: CustomerImport) -> N
             )
             created.add(customer.pk)
             before[customer.pk] = {}
-        before.setdefault(
-            customer.pk, customer_snapshot(customer) | {"history_items": customer.history_items.count()}
-        )
+        if customer.pk not in before:
+            before[customer.pk] = customer_snapshot(customer) | {
+                "history_items": customer.history_items.count()
+            }
         _fill_customer(customer, row)
         if row.get("kind"):
             if _history_add(customer, row, actor):
