@@ -1,12 +1,17 @@
 from django import forms
 from django.utils import timezone
 
-from .models import ConsentBasis, ConsentChannel, Customer, CustomerPhone
+from .models import ConsentBasis, ConsentChannel, Customer, CustomerPhone, Household
 from .selectors.customers import CUSTOMER_FIELDS
 from .services.customer_import import TARGETS
 
 
 class CustomerForm(forms.ModelForm):
+    new_household = forms.CharField(
+        required=False, max_length=200, label="Or a new household or company", help_text="Its name."
+    )
+    new_household_kind = forms.ChoiceField(choices=Household.Kind.choices, required=False, label="Which is a")
+
     class Meta:
         model = Customer
         fields = CUSTOMER_FIELDS

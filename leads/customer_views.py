@@ -97,8 +97,10 @@ def customer_edit(request, pk: int):
     customer = _customer_or_404(pk)
     form = CustomerForm(request.POST or None, instance=Customer.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        new_household = {"name": data.pop("new_household"), "kind": data.pop("new_household_kind")}
         try:
-            customer_update(customer=customer, actor=request.user, data=form.cleaned_data)
+            customer_update(customer=customer, actor=request.user, data=data, new_household=new_household)
         except ValidationError as error:
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)

@@ -13,6 +13,7 @@ from ..models import (
     CustomerMerge,
     CustomerPhone,
     HistoryKind,
+    Household,
     Lead,
     Message,
     Task,
@@ -50,8 +51,19 @@ def clean_contact(*, email: str = "", phone: str = "") -> tuple[str, str]:
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, actor, data: dict, action: str = "edit") -> Customer:
-    """Change a customer's own fields (any of CUSTOMER_FIELDS), recording before and after."""
+def customer_update(
+    *, customer: Customer, actor, data: dict, action: str = "edit", new_household: dict | None = None
+) -> Customer:
+    """Change a customer's own fields (any of CUSTOMER_FIELDS), recording before and after.
+    new_household ({"name", "kind"}) links them to that household or company, made if new."""
+    if new_household and new_household.get("name", "").strip():
+        data = {
+            **data,
+            "household": Household.objects.get_or_create(
+                name=new_household["name"].strip(),
+                kind=new_household.get("kind") or Household.Kind.HOUSEHOLD,
+            )[0],
+        }
     unknown = set(data) - set(CUSTOMER_FIELDS)
     if unknown:
         raise ValueError(f"Not customer fields: {', '.join(sorted(unknown))}")

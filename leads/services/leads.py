@@ -7,7 +7,8 @@ from django.utils import timezone
 from ..models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle
 from ..normalize import normalize_email, normalize_phone
 from ..selectors.customers import customer_match
-from .customers import customer_email_add, customer_phone_add
+from .audit import audit_record, changes_between
+from .customers import customer_email_add, customer_phone_add, customer_snapshot
 
 # The lead status machine: which status may follow which.
 LEAD_TRANSITIONS: dict[str, set[str]] = {
@@ -56,6 +57,8 @@ def customer_find_or_create(
                 changed.append(field)
         if changed:
             customer.save(update_fields=[*changed, "updated_at"])
+            filled = {field: ["", getattr(customer, field)] for field in changed}
+            audit_record(customer=customer, action="filled_from_inquiry", changes=filled)
         try:
             if email and email != customer.email:
                 customer_email_add(customer=customer, email=email)
@@ -70,6 +73,9 @@ def customer_find_or_create(
         first_name=first_name,
         last_name=last_name,
         **({"language": language} if language else {}),
+    )
+    audit_record(
+        customer=customer, action="created", changes=changes_between({}, customer_snapshot(customer))
     )
     return customer, True
 

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from leads.models import AuditEntry, Customer
 from leads.services.customers import MergeError, customer_merge
+from leads.services.leads import customer_find_or_create
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +65,9 @@ def test_a_merge_is_audited_on_both_records_and_reviewable(supervisor, superviso
     assert entry.changes["city"] == ["", "Laval"]
     assert entry.changes["other_emails"] == [[], ["o.cote@example.com"]]
     assert entry.changes["merged_customer"] == [None, duplicate.pk]
-    assert AuditEntry.objects.get(customer=duplicate).changes == {"merged_into": [None, target.pk]}
+    assert AuditEntry.objects.get(customer=duplicate, action="merged_into").changes == {
+        "merged_into": [None, target.pk]
+    }
     page = supervisor_client.get(reverse("leads:customer_audit", args=[target.pk])).content.decode()
     assert "merge" in page and "Laval" in page and f"(customer {duplicate.pk})" in page
     tombstone = supervisor_client.get(reverse("leads:customer_detail", args=[duplicate.pk])).content.decode()
@@ -82,3 +85,11 @@ def test_merge_needs_a_supervisor(client):
     with pytest.raises(MergeError, match="into itself"):
         customer_merge(target=first, duplicate=first, actor=advisor.user)
     assert not Customer.objects.filter(merged_into__isnull=False).exists()
+
+
+def test_an_inquiry_that_fills_in_a_missing_phone_is_audited():
+    customer = factories.customer(email="noah@example.com", phone="")
+    assert AuditEntry.objects.filter(customer=customer, action="created").exists()
+    customer_find_or_create(email="NOAH@example.com", phone="647 555 0133")
+    entry = AuditEntry.objects.get(customer=customer, action="filled_from_inquiry")
+    assert entry.changes == {"phone": ["", "+16475550133"]} and entry.actor is None

@@ -89,3 +89,21 @@ def test_every_customer_page_renders_for_a_supervisor(supervisor_client):
         response = supervisor_client.get(reverse(f"leads:{name}", args=args))
         assert response.status_code == 200, name
         assert "style=" not in response.content.decode(), name  # the CSP forbids inline styles
+
+
+def test_linking_two_people_to_a_new_household(supervisor_client):
+    marc = factories.customer(first_name="Marc", last_name="Roy", phone="416 555 0199")
+    julie = factories.customer(first_name="Julie", last_name="Roy", phone="")
+    form = {"first_name": "Marc", "last_name": "Roy", "email": marc.email, "phone": marc.phone,
+            "preferred_channel": "email", "language": "en", "new_household": "Roy family",
+            "new_household_kind": "household"}  # fmt: skip
+    supervisor_client.post(reverse("leads:customer_edit", args=[marc.pk]), form)
+    marc.refresh_from_db()
+    assert str(marc.household) == "Roy family (household)"
+    form.update(
+        first_name="Julie", email=julie.email, phone="", new_household="", household=marc.household_id
+    )
+    supervisor_client.post(reverse("leads:customer_edit", args=[julie.pk]), form)
+    julie.refresh_from_db()
+    assert julie.household == marc.household
+    assert marc.audit_entries.get(action="edit").changes["household"] == [None, marc.household_id]
