@@ -1,7 +1,7 @@
 """Customer matching, duplicate finding and DMS import speed, each as a ratio to a baseline
 measured in the same run on the same rows. Run: .venv/bin/python -m pytest bench -s
 
-Baselines: loading the same customers with their emails and phones (duplicates); one indexed
+Baselines: reading the same customers' columns (duplicates); one indexed
 lookup by email (matching); inserting the same customers with bulk_create (import)."""
 
 import time
@@ -46,7 +46,8 @@ def report(name: str, measured: float, baseline: float) -> None:
 
 
 def test_duplicates_scan(many_customers):
-    baseline = timed(lambda: list(Customer.objects.prefetch_related("extra_emails", "extra_phones")))
+    columns = ("pk", "first_name", "last_name", "email", "phone", "street", "postal_code")
+    baseline = timed(lambda: list(Customer.objects.values_list(*columns)))
     measured = timed(customer_duplicates)
     report(f"customer_duplicates over {CUSTOMERS} customers", measured, baseline)
 

@@ -56,9 +56,9 @@ def name_key(first_name: str, last_name: str) -> str:
     return " ".join(text.casefold().replace("-", " ").split())
 
 
-def address_key(customer: Customer) -> str:
-    street = " ".join(name_key(customer.street, "").replace(".", "").replace(",", "").split())
-    postal = customer.postal_code.replace(" ", "").upper()
+def address_key(street: str, postal_code: str) -> str:
+    street = " ".join(name_key(street, "").replace(".", "").replace(",", "").split())
+    postal = postal_code.replace(" ", "").upper()
     return f"{street}|{postal}" if street and postal else ""
 
 
@@ -138,33 +138,45 @@ class DuplicatePair:
 def customer_duplicates() -> list[DuplicatePair]:
     """Pairs that are probably one person: same name and a shared phone or email, or nearly the
     same name (accents, typos) at the same address. People who only share a phone are left alone."""
-    customers = list(customer_active().prefetch_related("extra_emails", "extra_phones"))
-    groups: dict[tuple, list[Customer]] = {}
-    for customer in customers:
-        key = name_key(customer.first_name, customer.last_name)
-        phones = {customer.phone, *(p.phone for p in customer.extra_phones.all())} - {""}
-        emails = {customer.email, *(e.email for e in customer.extra_emails.all())} - {""}
-        for phone in phones:
-            if key:
-                groups.setdefault(("same name and phone", key, phone), []).append(customer)
-        for email in emails:
-            groups.setdefault(("same email", email), []).append(customer)
-        if address := address_key(customer):
-            groups.setdefault(("similar name at the same address", address), []).append(customer)
-    pairs: dict[tuple[int, int], DuplicatePair] = {}
+    # Plain values, not model instances: this reads every customer.
+    rows = customer_active().values_list(
+        "pk", "first_name", "last_name", "email", "phone", "street", "postal_code"
+    )
+    names, emails, phones, groups = {}, {}, {}, {}
+    for pk, first, last, email, phone, street, postal_code in rows:
+        names[pk] = name_key(first, last)
+        emails[pk], phones[pk] = {email} - {""}, {phone} - {""}
+        if address := address_key(street, postal_code):
+            groups.setdefault(("similar name at the same address", address), []).append(pk)
+    for pk, email in CustomerEmail.objects.filter(customer__in=customer_active()).values_list(
+        "customer_id", "email"
+    ):
+        emails[pk].add(email)
+    for pk, phone in CustomerPhone.objects.filter(customer__in=customer_active()).values_list(
+        "customer_id", "phone"
+    ):
+        phones[pk].add(phone)
+    for pk, name in names.items():
+        for phone in phones[pk]:
+            if name:
+                groups.setdefault(("same name and phone", name, phone), []).append(pk)
+        for email in emails[pk]:
+            groups.setdefault(("same email", email), []).append(pk)
+    found: dict[tuple[int, int], str] = {}
     for key, members in groups.items():
-        reason = key[0]
-        for first, second in combinations(sorted(members, key=lambda c: c.pk), 2):
-            if (first.pk, second.pk) in pairs:
+        for first, second in combinations(sorted(members), 2):
+            if (first, second) in found:
                 continue
-            if reason == "similar name at the same address" and not _similar_names(first, second):
+            if key[0] == "similar name at the same address" and not _similar_names(
+                names[first], names[second]
+            ):
                 continue
-            pairs[(first.pk, second.pk)] = DuplicatePair(first, second, reason)
-    return sorted(pairs.values(), key=lambda pair: (pair.first.pk, pair.second.pk))
+            found[(first, second)] = key[0]
+    customers = Customer.objects.in_bulk({pk for pair in found for pk in pair})
+    return [DuplicatePair(customers[a], customers[b], reason) for (a, b), reason in sorted(found.items())]
 
 
-def _similar_names(first: Customer, second: Customer) -> bool:
-    a, b = name_key(first.first_name, first.last_name), name_key(second.first_name, second.last_name)
+def _similar_names(a: str, b: str) -> bool:
     return bool(a and b) and SequenceMatcher(None, a, b).ratio() >= 0.85
 
 
