@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from .customer_forms import (
     ConsentGrantForm,
@@ -36,7 +37,7 @@ from .selectors.customers import (
     customer_timeline,
 )
 from .services.consent import consent_grant, consent_withdraw, unsubscribe_customer
-from .services.customer_import import TARGETS, ImportRejected, csv_rows, import_apply, import_create
+from .services.customer_import import RUNNING, csv_rows, import_create, import_start
 from .services.customers import (
     MergeError,
     customer_email_add,
@@ -45,6 +46,7 @@ from .services.customers import (
     customer_update,
 )
 from .services.loyalty import loyalty_rule_set, loyalty_rules_ensure, task_done
+from .tasks import customer_import_run_task
 
 
 def manager_required(view):
@@ -243,28 +245,32 @@ def customer_import_upload(request):
 @manager_required
 def customer_import_mapping(request, pk: int):
     batch = get_object_or_404(CustomerImport, pk=pk)
+    if request.htmx:  # the page polls while a worker runs: nothing new, or reload to show the result
+        return HttpResponse(status=204) if batch.state in RUNNING else HttpResponseClientRefresh()
     header, rows = csv_rows(batch.content)
     form = ImportMappingForm(request.POST or None, header=header, initial_mapping=batch.mapping)
-    context = {"batch": batch, "form": form, "sample": rows[:5], "header": header, "targets": TARGETS}
-    if request.method == "POST" and form.is_valid() and not batch.applied_at:
-        apply = request.POST.get("action") == "apply"
+    if request.method == "POST" and form.is_valid():
         try:
-            summary = import_apply(batch=batch, mapping=form.mapping(), actor=request.user, dry_run=not apply)
-        except ImportRejected as rejected:
-            context["errors"] = rejected.errors
-            messages.error(request, str(rejected))
+            import_start(
+                batch=batch,
+                mapping=form.mapping(),
+                apply=request.POST.get("action") == "apply",
+                actor=request.user,
+            )
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
-            if apply:
-                messages.success(
-                    request,
-                    f"Imported {summary.rows} rows: {summary.customers_created} new customers, "
-                    f"{summary.customers_updated} updated, {summary.history_added} history items.",
-                )
-                return redirect("leads:customer_list")
-            context["summary"] = summary
-            context["errors"] = summary.errors
+            customer_import_run_task.delay_on_commit(batch_id=batch.pk)
+            return redirect("leads:customer_import_mapping", pk=batch.pk)
+    context = {
+        "batch": batch,
+        "form": form,
+        "sample": rows[:5],
+        "header": header,
+        "running": batch.state in RUNNING,
+        "summary": batch.summary,
+        "errors": batch.summary.get("errors", []),
+    }
     return render(request, "leads/customer_import_mapping.html", context)
 
 

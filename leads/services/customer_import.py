@@ -233,16 +233,20 @@ class ImportSummary:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-def import_check(
-    *, batch: CustomerImport, mapping: dict[str, str]
-) -> tuple[ImportSummary, list[tuple[int, dict]]]:
-    """Validate every row under this mapping; the summary lists each bad row with its line."""
+def mapping_check(mapping: dict[str, str]) -> None:
     unknown = set(mapping.values()) - set(TARGETS) - {""}
     if unknown:
         raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}")
     targets = [t for t in mapping.values() if t]
     if len(targets) != len(set(targets)):
         raise ValidationError("Two columns are mapped to the same field.")
+
+
+def import_check(
+    *, batch: CustomerImport, mapping: dict[str, str]
+) -> tuple[ImportSummary, list[tuple[int, dict]]]:
+    """Validate every row under this mapping; the summary lists each bad row with its line."""
+    mapping_check(mapping)
     header, rows = csv_rows(batch.content)
     summary, cleaned = ImportSummary(rows=len(rows)), []
     for line, row in rows:
@@ -310,6 +314,54 @@ def _history_add(customer: Customer, row: dict, actor) -> bool:
     return True
 
 
+def summary_dict(summary: ImportSummary) -> dict:
+    return {**vars(summary), "errors": [list(error) for error in summary.errors]}
+
+
+RUNNING = (CustomerImport.State.PREVIEWING, CustomerImport.State.APPLYING)
+
+
+@transaction.atomic
+def import_start(*, batch: CustomerImport, mapping: dict[str, str], apply: bool, actor) -> CustomerImport:
+    """Ask a worker to preview (dry run) or apply the import with this mapping. Applying needs a
+    clean preview of exactly this mapping first."""
+    mapping_check(mapping)
+    batch = CustomerImport.objects.select_for_update().get(pk=batch.pk)
+    if batch.state in RUNNING:
+        raise ValidationError("This file is already being worked on.")
+    if batch.applied_at:
+        raise ValidationError("This file was already imported.")
+    if apply and (
+        batch.state != CustomerImport.State.PREVIEWED
+        or batch.mapping != mapping
+        or batch.summary.get("errors")
+    ):
+        raise ValidationError("Preview this mapping first; import when the preview shows no bad rows.")
+    batch.mapping, batch.run_by = mapping, actor
+    batch.state = CustomerImport.State.APPLYING if apply else CustomerImport.State.PREVIEWING
+    if not apply:
+        batch.summary = {}
+    batch.save(update_fields=["mapping", "run_by", "state", "summary"])
+    return batch
+
+
+def import_run(*, batch_id: int) -> dict:
+    """The worker's part: run the preview or the import that was asked for. Idempotent."""
+    batch = CustomerImport.objects.get(pk=batch_id)
+    if batch.state not in RUNNING or batch.applied_at:
+        return batch.summary
+    dry_run = batch.state == CustomerImport.State.PREVIEWING
+    try:
+        summary = import_apply(batch=batch, mapping=batch.mapping, actor=batch.run_by, dry_run=dry_run)
+    except ImportRejected as rejected:
+        summary = ImportSummary(errors=rejected.errors)
+    if dry_run or summary.errors:
+        batch.state = CustomerImport.State.PREVIEWED if dry_run else CustomerImport.State.REJECTED
+        batch.summary = summary_dict(summary)
+        batch.save(update_fields=["state", "summary"])
+    return summary_dict(summary)
+
+
 class _DryRun(Exception):
     pass
 
@@ -326,9 +378,14 @@ def import_apply(*, batch: CustomerImport, mapping: dict[str, str], actor, dry_r
             _apply_rows(rows, summary, actor, batch)
             if dry_run:
                 raise _DryRun
-            batch.mapping, batch.applied_at = mapping, timezone.now()
-            batch.summary = {k: v for k, v in vars(summary).items() if k != "errors"}
-            batch.save(update_fields=["mapping", "applied_at", "summary"])
+            # Marked applied in the same transaction, so a repeated run can never import twice.
+            batch.mapping, batch.applied_at, batch.state = (
+                mapping,
+                timezone.now(),
+                CustomerImport.State.APPLIED,
+            )
+            batch.summary = summary_dict(summary)
+            batch.save(update_fields=["mapping", "applied_at", "state", "summary"])
     except _DryRun:
         pass
     return summary

@@ -10,7 +10,13 @@ from django.urls import reverse
 
 from leads.models import AuditEntry, Customer, CustomerHistoryItem, CustomerImport, HistoryKind
 from leads.selectors.consent import consent_check
-from leads.services.customer_import import ImportRejected, import_apply, import_create
+from leads.services.customer_import import (
+    ImportRejected,
+    import_apply,
+    import_create,
+    import_run,
+    import_start,
+)
 from leads.services.customers import customer_email_add
 from tests import factories
 
@@ -110,30 +116,72 @@ def test_dry_run_previews_exactly_and_writes_nothing_then_apply_imports_everythi
     )
 
 
-def test_import_pages_map_preview_and_apply(supervisor_client):
+@pytest.fixture
+def worker(settings, django_capture_on_commit_callbacks):
+    """Run what the pages enqueue, as the Celery worker would, when the request commits."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+MAPPING_FORM = {f"col_{i}": MAPPING[column] for i, column in enumerate(HEADER.strip().split(","))}
+
+
+def test_import_pages_map_preview_and_apply_in_the_background(supervisor_client, worker):
     page = supervisor_client.post(
         reverse("leads:customer_import"), {"file": SimpleUploadedFile("export.csv", GOOD.encode("cp1252"))}
     )
     upload = CustomerImport.objects.get()
-    assert page["Location"] == reverse("leads:customer_import_mapping", args=[upload.pk])
+    url = reverse("leads:customer_import_mapping", args=[upload.pk])
+    assert page["Location"] == url
     assert upload.content.startswith("Customer Name") and "Montréal" in upload.content  # Windows-1252 decoded
-    mapping_page = supervisor_client.get(page["Location"]).content.decode()
-    assert "Which column is which" in mapping_page
-    form = {f"col_{i}": MAPPING[column] for i, column in enumerate(HEADER.strip().split(","))}
-    preview = supervisor_client.post(page["Location"], {**form, "action": "preview"}).content.decode()
+    assert "Which column is which" in supervisor_client.get(url).content.decode()
+    # Importing before a preview is refused.
+    refused = supervisor_client.post(url, {**MAPPING_FORM, "action": "apply"}).content.decode()
+    assert "Preview this mapping first" in refused and Customer.objects.count() == 0
+    with worker():
+        supervisor_client.post(url, {**MAPPING_FORM, "action": "preview"})
+    preview = supervisor_client.get(url).content.decode()
     assert "2 rows → 2 new customers" in preview and Customer.objects.count() == 0
-    done = supervisor_client.post(page["Location"], {**form, "action": "apply"}, follow=True).content.decode()
-    assert "Imported 2 rows" in done and Customer.objects.count() == 2
+    # A changed mapping needs its own preview.
+    changed = supervisor_client.post(url, {**MAPPING_FORM, "col_5": "", "action": "apply"}).content.decode()
+    assert "Preview this mapping first" in changed
+    with worker():
+        supervisor_client.post(url, {**MAPPING_FORM, "action": "apply"})
+    done = supervisor_client.get(url).content.decode()
+    assert "2 new customers, 0 updated, 2 history items" in done and Customer.objects.count() == 2
+    upload.refresh_from_db()
+    assert upload.state == "applied" and upload.run_by.username == "sup"
 
 
-def test_import_page_shows_bad_lines(supervisor_client):
+def test_while_the_worker_runs_the_page_says_so_and_refreshes_when_done(supervisor_client):
+    upload = batch(GOOD)
+    url = reverse("leads:customer_import_mapping", args=[upload.pk])
+    supervisor_client.post(url, {**MAPPING_FORM, "action": "preview"})  # enqueued, not run
+    assert "Checking every row" in supervisor_client.get(url).content.decode()
+    assert supervisor_client.get(url, HTTP_HX_REQUEST="true").status_code == 204  # still working: no change
+    import_run(batch_id=upload.pk)
+    assert supervisor_client.get(url, HTTP_HX_REQUEST="true")["HX-Refresh"] == "true"
+
+
+def test_import_page_shows_bad_lines_and_offers_no_import(supervisor_client, worker):
     upload = batch(HEADER + "X,bad@,,,,,en,,,,,,\n")
-    form = {f"col_{i}": MAPPING[column] for i, column in enumerate(HEADER.strip().split(","))}
-    page = supervisor_client.post(
-        reverse("leads:customer_import_mapping", args=[upload.pk]), {**form, "action": "apply"}
-    )
-    assert "Line 2: “bad@” is not an email address." in page.content.decode()
+    url = reverse("leads:customer_import_mapping", args=[upload.pk])
+    with worker():
+        supervisor_client.post(url, {**MAPPING_FORM, "action": "preview"})
+    page = supervisor_client.get(url).content.decode()
+    assert "Line 2: “bad@” is not an email address." in page and 'value="apply"' not in page
     assert Customer.objects.count() == 0
+
+
+def test_running_the_same_import_twice_imports_once(supervisor):
+    upload = batch(GOOD)
+    import_start(batch=upload, mapping=MAPPING, apply=False, actor=supervisor.user)
+    import_run(batch_id=upload.pk)
+    import_start(batch=upload, mapping=MAPPING, apply=True, actor=supervisor.user)
+    first = import_run(batch_id=upload.pk)
+    second = import_run(batch_id=upload.pk)  # a redelivered task
+    assert first["customers_created"] == 2 and second == first
+    assert Customer.objects.count() == 2 and CustomerHistoryItem.objects.count() == 2
 
 
 def test_advisors_may_not_import(client):
