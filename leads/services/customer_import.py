@@ -31,6 +31,7 @@ from ..selectors.customers import customer_match
 from .audit import audit_record, changes_between
 from .customers import (
     clean_contact,
+    customer_fill_blanks,
     customer_snapshot,
     history_item_add,
 )
@@ -261,23 +262,7 @@ def import_check(
 
 
 def _fill_customer(customer: Customer, row: dict) -> None:
-    changed = [
-        name
-        for name in (
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "street",
-            "city",
-            "province",
-            "postal_code",
-            "language",
-        )
-        if row.get(name) and not getattr(customer, name) and not setattr(customer, name, row[name])
-    ]
-    if changed:
-        customer.save(update_fields=[*changed, "updated_at"])
+    customer_fill_blanks(customer=customer, values=row)
     # Written directly: the import audits each customer once, with all its changes.
     if row.get("email") and row["email"] != customer.email:
         CustomerEmail.objects.get_or_create(customer=customer, email=row["email"])

@@ -50,6 +50,29 @@ def clean_contact(*, email: str = "", phone: str = "") -> tuple[str, str]:
     return email, normalized_phone
 
 
+FILLABLE_FIELDS = [
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "street",
+    "city",
+    "province",
+    "postal_code",
+    "language",
+]
+
+
+def customer_fill_blanks(*, customer: Customer, values: dict) -> list[str]:
+    """Set the fields the store did not know yet; never overwrite what it holds. Returns them."""
+    changed = [name for name in FILLABLE_FIELDS if values.get(name) and not getattr(customer, name)]
+    for name in changed:
+        setattr(customer, name, values[name])
+    if changed:
+        customer.save(update_fields=[*changed, "updated_at"])
+    return changed
+
+
 @transaction.atomic
 def customer_update(
     *, customer: Customer, actor, data: dict, action: str = "edit", new_household: dict | None = None
@@ -196,12 +219,14 @@ def customer_merge(*, target: Customer, duplicate: Customer, actor) -> CustomerM
     duplicate.extra_phones.all().delete()
     for email in dict.fromkeys(a for a in addresses if a and a != target.email):
         extra, created = CustomerEmail.objects.get_or_create(customer=target, email=email)
-        moved["emails"].append(extra.pk) if created else None
+        if created:
+            moved["emails"].append(extra.pk)
     for phone in dict.fromkeys(n for n in numbers if n and n != target.phone):
         extra, created = CustomerPhone.objects.get_or_create(
             customer=target, phone=phone, defaults={"kind": phone_kinds.get(phone, CustomerPhone.Kind.OTHER)}
         )
-        moved["phones"].append(extra.pk) if created else None
+        if created:
+            moved["phones"].append(extra.pk)
 
     for name, model in (
         ("leads", Lead),

@@ -8,7 +8,7 @@ from ..models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle
 from ..normalize import normalize_email, normalize_phone
 from ..selectors.customers import customer_match
 from .audit import audit_record, changes_between
-from .customers import customer_email_add, customer_phone_add, customer_snapshot
+from .customers import customer_email_add, customer_fill_blanks, customer_phone_add, customer_snapshot
 
 # The lead status machine: which status may follow which.
 LEAD_TRANSITIONS: dict[str, set[str]] = {
@@ -44,19 +44,8 @@ def customer_find_or_create(
     email, phone = normalize_email(email), normalize_phone(phone)
     customer = customer_match(email=email, phone=phone, first_name=first_name, last_name=last_name)
     if customer is not None:
-        # Fill what we did not know; never overwrite what the store already holds.
-        changed = []
-        for field, value in (
-            ("email", email),
-            ("phone", phone),
-            ("first_name", first_name),
-            ("last_name", last_name),
-        ):
-            if value and not getattr(customer, field):
-                setattr(customer, field, value)
-                changed.append(field)
-        if changed:
-            customer.save(update_fields=[*changed, "updated_at"])
+        values = {"email": email, "phone": phone, "first_name": first_name, "last_name": last_name}
+        if changed := customer_fill_blanks(customer=customer, values=values):
             filled = {field: ["", getattr(customer, field)] for field in changed}
             audit_record(customer=customer, action="filled_from_inquiry", changes=filled)
         try:
