@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from inventory.urls import public_urlpatterns as vehicle_public_urlpatterns
+from leads.customer_views import unsubscribe
 
 from . import views
 
@@ -26,6 +27,7 @@ urlpatterns = [
     path("vehicles/", include(vehicle_public_urlpatterns)),
     path("promotions/", include("promotions.urls")),
     path("admin/", admin.site.urls),
+    path("u/<str:token>/", unsubscribe, name="unsubscribe"),
 ]
 
 if settings.DEBUG:

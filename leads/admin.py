@@ -1,6 +1,18 @@
 from django.contrib import admin
 
-from .models import Customer, Lead, LeadEvent, LeadVehicle
+from .models import (
+    AuditEntry,
+    ConsentRecord,
+    Customer,
+    CustomerHistoryItem,
+    CustomerMerge,
+    Household,
+    Lead,
+    LeadEvent,
+    LeadVehicle,
+    LoyaltyRule,
+    Task,
+)
 
 
 @admin.register(Customer)
@@ -26,3 +38,55 @@ class LeadAdmin(admin.ModelAdmin):
     list_filter = ["status", "source", "inquiry_type"]
     list_select_related = ["customer"]
     inlines = [LeadVehicleInline, LeadEventInline]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Ledgers are append-only: the admin may look, never change."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(ReadOnlyAdmin):
+    list_display = ["customer", "channel", "action", "basis", "given_at", "expires_at", "source"]
+    list_filter = ["channel", "action", "basis"]
+    list_select_related = ["customer"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "model", "object_id", "action", "actor"]
+    list_filter = ["model", "action"]
+
+
+@admin.register(CustomerMerge)
+class CustomerMergeAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "target", "duplicate", "actor"]
+
+
+@admin.register(CustomerHistoryItem)
+class CustomerHistoryItemAdmin(admin.ModelAdmin):
+    list_display = ["customer", "kind", "department", "occurred_at", "summary"]
+    list_filter = ["kind", "department"]
+    list_select_related = ["customer"]
+
+
+@admin.register(LoyaltyRule)
+class LoyaltyRuleAdmin(admin.ModelAdmin):
+    list_display = ["kind", "enabled", "days", "mileage_km", "department"]
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "customer", "assignee", "due_on", "done_at"]
+    list_filter = ["kind"]
+
+
+admin.site.register(Household)

@@ -1,12 +1,7 @@
-"""Signed unsubscribe links for commercial mail.
+"""Signed unsubscribe links: the token carries only the customer's id."""
 
-The token carries only the customer's id, signed with the "unsubscribe" salt; the page at
-/u/<token>/ that reads it (signing.loads(token, salt=UNSUBSCRIBE_SALT)) and records the withdrawal
-belongs to the consent ledger.
-"""
-
-from django.conf import settings
 from django.core import signing
+from django.urls import reverse
 
 UNSUBSCRIBE_SALT = "unsubscribe"
 
@@ -16,4 +11,5 @@ def unsubscribe_token(customer) -> str:
 
 
 def unsubscribe_url(customer) -> str:
-    return f"{settings.SITE_URL}/u/{unsubscribe_token(customer)}/"
+    """The unsubscribe page's path (no host); senders make it absolute with SITE_URL."""
+    return reverse("unsubscribe", args=[unsubscribe_token(customer)])

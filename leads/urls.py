@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views, views_rules
+from .customer_urls import urlpatterns as customer_urlpatterns
 
 app_name = "leads"
 
@@ -23,4 +24,5 @@ urlpatterns = [
     path("rules/<int:pk>/", views_rules.rule_edit, name="rule_edit"),
     path("rules/<int:pk>/delete/", views_rules.rule_delete, name="rule_delete"),
     path("rules/test/", views_rules.rule_test, name="rule_test"),
+    *customer_urlpatterns,
 ]

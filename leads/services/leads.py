@@ -1,12 +1,16 @@
 """Writes for customers and leads. Every status change goes through lead_transition."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from ..business_hours import business_minutes_between
 from ..models import Channel, Customer, Direction, Lead, LeadEvent, LeadStatus, LeadVehicle, Message
 from ..normalize import normalize_email, normalize_phone
+from ..selectors.customers import customer_match
 from ..selectors.leads import leads_counts_changed
+from .audit import audit_record, changes_between
+from .customers import customer_email_add, customer_fill_blanks, customer_phone_add, customer_snapshot
 
 # The lead status machine: which status may follow which.
 LEAD_TRANSITIONS: dict[str, set[str]] = {
@@ -45,27 +49,23 @@ def customer_find_or_create(
     last_name: str = "",
     language: str | None = None,
 ) -> tuple[Customer, bool]:
-    """The customer with this normalised email, else this phone; created when neither matches."""
+    """The customer these details belong to (any of their emails, else a phone that is really
+    theirs: see customer_match); created when nobody matches. A new address or number of a known
+    customer is added to their record, never lost."""
     email, phone = normalize_email(email), normalize_phone(phone)
-    customer = None
-    if email:
-        customer = Customer.objects.filter(email=email).order_by("pk").first()
-    if customer is None and phone:
-        customer = Customer.objects.filter(phone=phone).order_by("pk").first()
+    customer = customer_match(email=email, phone=phone, first_name=first_name, last_name=last_name)
     if customer is not None:
-        # Fill what we did not know; never overwrite what the store already holds.
-        changed = []
-        for field, value in (
-            ("email", email),
-            ("phone", phone),
-            ("first_name", first_name),
-            ("last_name", last_name),
-        ):
-            if value and not getattr(customer, field):
-                setattr(customer, field, value)
-                changed.append(field)
-        if changed:
-            customer.save(update_fields=[*changed, "updated_at"])
+        values = {"email": email, "phone": phone, "first_name": first_name, "last_name": last_name}
+        if changed := customer_fill_blanks(customer=customer, values=values):
+            filled = {field: ["", getattr(customer, field)] for field in changed}
+            audit_record(customer=customer, action="filled_from_inquiry", changes=filled)
+        try:
+            if email and email != customer.email:
+                customer_email_add(customer=customer, email=email)
+            if phone and phone != customer.phone:
+                customer_phone_add(customer=customer, phone=phone)
+        except ValidationError:
+            pass  # a malformed address from a lead provider must not stop the lead itself
         return customer, False
     customer = Customer.objects.create(
         email=email,
@@ -73,6 +73,9 @@ def customer_find_or_create(
         first_name=first_name,
         last_name=last_name,
         **({"language": language} if language else {}),
+    )
+    audit_record(
+        customer=customer, action="created", changes=changes_between({}, customer_snapshot(customer))
     )
     return customer, True
 

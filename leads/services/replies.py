@@ -15,13 +15,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
-from ..consent_links import unsubscribe_url
 from ..inventory_link import photo_links, stock_vehicle_for
 from ..models import Channel, Direction, InquiryType, Language, Lead, Message, ReplyTemplate
 from ..threading import new_message_id, reply_address
+from .consent import commercial_email_headers, commercial_footer
 from .leads import lead_record_answer
 
 MERGE_FIELD = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -223,13 +222,6 @@ def _last_inbound_email(lead: Lead) -> Message | None:
     )
 
 
-def commercial_footer(*, customer, language: str) -> str:
-    return render_to_string(
-        "leads/mail/_commercial_footer.txt",
-        {"store": settings.STORE, "language": language, "unsubscribe_url": unsubscribe_url(customer)},
-    ).strip()
-
-
 @transaction.atomic
 def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = Language.ENGLISH) -> Message:
     """Store an email answer to the customer, threaded under their last mail, and queue its sending."""
@@ -254,7 +246,7 @@ def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = 
         from_address=settings.DEFAULT_FROM_EMAIL,
         to_addresses=[customer.email],
         subject=subject,
-        body_text=f"{body}\n\n-- \n{commercial_footer(customer=customer, language=language)}\n",
+        body_text=f"{body}\n\n{commercial_footer(customer, language=language)}",
         # Chosen and stored before sending, so a customer's answer threads back whatever happens.
         message_id=new_message_id(lead.pk),
         in_reply_to=parent.message_id if parent else "",
@@ -267,10 +259,7 @@ def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = 
 
 
 def _email_for(message: Message) -> EmailMessage:
-    headers = {
-        "Message-ID": message.message_id,
-        "List-Unsubscribe": f"<{unsubscribe_url(message.customer)}>",
-    }
+    headers = {"Message-ID": message.message_id, **commercial_email_headers(message.customer)}
     if message.in_reply_to:
         headers["In-Reply-To"] = message.in_reply_to
     if message.references:

@@ -6,6 +6,7 @@ Screenshots of failing tests are kept under test-artifacts/ (pytest-playwright's
 import os
 
 import pytest
+from django.db import connections
 
 from tests.conftest import service_missing
 
@@ -29,6 +30,14 @@ def allow_orm_beside_playwright():
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         yield
+
+
+@pytest.fixture(autouse=True)
+def close_connections_after_the_test():
+    # While Playwright's event loop runs, Django keeps the test's database connections in that
+    # context rather than the thread; close them, or PostgreSQL cannot drop the test database.
+    yield
+    connections.close_all()
 
 
 @pytest.fixture(scope="session")

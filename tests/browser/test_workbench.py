@@ -62,7 +62,7 @@ def test_supervisor_answers_an_overdue_french_lead(live_server, page, smtp_sink,
     assert received["References"] == "<question@client.example>"
     assert received["Message-ID"].startswith(f"<lead{lead.pk}.")
     assert lead_id_from_address(received["Reply-To"]) == lead.pk
-    assert "Pour ne plus recevoir nos courriels" in received.get_content()
+    assert "Pour ne plus recevoir nos messages" in received.get_content()
     lead.refresh_from_db()
     assert lead.status == LeadStatus.CONTACTED and lead.first_response_at is not None
     assert supervisor.pk

@@ -17,8 +17,11 @@ from dealership.services import (
     staff_create,
 )
 from inventory.demo import demo_stock_ensure
-from leads.models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle
+from leads.models import Customer, HistoryKind, Lead, LeadEvent, LeadStatus, LeadVehicle
+from leads.services.consent import consent_record_inquiry
+from leads.services.customers import history_item_add
 from leads.services.leads import customer_find_or_create, lead_create
+from leads.services.loyalty import loyalty_tasks_create
 from leads.services.replies import reply_templates_ensure_defaults
 from leads.services.routing import routing_rules_ensure_defaults
 
@@ -153,12 +156,34 @@ class Command(BaseCommand):
                 comments="Is this vehicle still available? What is the best price?",
                 vehicles=[{**DEMO_VEHICLES[index % len(DEMO_VEHICLES)], "interest": "buy"}],
             )
+            consent_record_inquiry(customer=customer, at=lead.received_at, source=lead.source)
             status = statuses[index % len(statuses)]
             Lead.objects.filter(pk=lead.pk).update(
                 status=status,
                 owner=advisors[index % len(advisors)].user if advisors and status != LeadStatus.NEW else None,
                 lost_reason="Bought elsewhere" if status == LeadStatus.LOST else "",
             )
+        self._demo_history(now)
+
+    def _demo_history(self, now):
+        """Earlier business with the first customers, so timelines and loyalty tasks have something."""
+        emma, olivier, noah = (Customer.objects.get(email=c[2]) for c in DEMO_CUSTOMERS[:3])
+        history_item_add(
+            customer=emma, kind=HistoryKind.PURCHASE, occurred_at=now - timedelta(days=3 * 365 - 10),
+            summary="2023 Toyota RAV4 LE, financed", department="sales", vehicle="2023 Toyota RAV4 LE",
+            price="38900.00", deal_type="finance", term_months=36, term_ends_on=(now + timedelta(days=75)).date(),
+            warranty_ends_on=(now + timedelta(days=45)).date(),
+        )  # fmt: skip
+        history_item_add(
+            customer=olivier, kind=HistoryKind.SERVICE_VISIT, occurred_at=now - timedelta(days=12),
+            summary="Brakes and 160,000 km service", department="service", vehicle="2016 Honda Civic",
+            vin="2HGFC2F59GH000016", odometer_km=161_250,
+        )  # fmt: skip
+        history_item_add(
+            customer=noah, kind=HistoryKind.BODY_SHOP_JOB, occurred_at=now - timedelta(days=40),
+            summary="Rear bumper repair", department="body_shop", vehicle="2022 Ford F-150",
+        )  # fmt: skip
+        loyalty_tasks_create()
 
     def _bulk_leads(self, count: int, *, prefix: str, days: int, batch: int = 5000):
         """Leads with a believable history (funnel stages, first-response times), inserted in bulk.

@@ -1,0 +1,282 @@
+"""Reads for customers: matching, search, likely duplicates, the shared timeline, exports."""
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from difflib import SequenceMatcher
+from itertools import combinations
+
+from django.db.models import Q, QuerySet
+from django.forms.models import model_to_dict
+from django.urls import reverse
+
+from dealership.models import Role
+
+from ..models import (
+    AuditEntry,
+    ConsentRecord,
+    Customer,
+    CustomerEmail,
+    CustomerHistoryItem,
+    CustomerMerge,
+    CustomerPhone,
+    Lead,
+    Message,
+    Task,
+)
+from ..normalize import normalize_email, normalize_phone
+
+# The customer's own fields shown, edited, audited and exported.
+CUSTOMER_FIELDS = [
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "preferred_channel",
+    "language",
+    "street",
+    "city",
+    "province",
+    "postal_code",
+    "household",
+    "notes",
+]
+
+
+def can_manage_customers(user) -> bool:
+    """Merging, importing and loyalty rules are for supervisors, managers and admins."""
+    staff = getattr(user, "staff", None)
+    return user.is_superuser or bool(staff and staff.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN))
+
+
+def name_key(first_name: str, last_name: str) -> str:
+    """A name without accents, case or extra spaces: "Chloé  Gauthier" and "chloe gauthier" match."""
+    text = unicodedata.normalize("NFKD", f"{first_name} {last_name}")
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    return " ".join(text.casefold().replace("-", " ").split())
+
+
+def address_key(street: str, postal_code: str) -> str:
+    street = " ".join(name_key(street, "").replace(".", "").replace(",", "").split())
+    postal = postal_code.replace(" ", "").upper()
+    return f"{street}|{postal}" if street and postal else ""
+
+
+def customer_active() -> QuerySet[Customer]:
+    """Customers that are not merged tombstones."""
+    return Customer.objects.filter(merged_into__isnull=True)
+
+
+# Two indexed lookups, then the records: one query with an OR lets SQLite scan every customer.
+def customers_with_email(email: str) -> QuerySet[Customer]:
+    ids = [*Customer.objects.filter(email=email).values_list("pk", flat=True)]
+    ids += CustomerEmail.objects.filter(email=email).values_list("customer_id", flat=True)
+    return customer_active().filter(pk__in=ids)
+
+
+def customers_with_phone(phone: str) -> QuerySet[Customer]:
+    ids = [*Customer.objects.filter(phone=phone).values_list("pk", flat=True)]
+    ids += CustomerPhone.objects.filter(phone=phone).values_list("customer_id", flat=True)
+    return customer_active().filter(pk__in=ids)
+
+
+def customer_match(
+    *, email: str = "", phone: str = "", first_name: str = "", last_name: str = ""
+) -> Customer | None:
+    """The customer these contact details belong to, or None for someone new.
+
+    Any of a customer's emails identifies them. A phone alone is weaker: households share one,
+    so when an email was given that nobody has, the phone only matches a customer with no email
+    or with the same name; with several people on that phone, only the one with the same name.
+    """
+    email, phone = normalize_email(email), normalize_phone(phone)
+    if email and (by_email := customers_with_email(email).order_by("pk").first()):
+        return by_email
+    if not phone:
+        return None
+    candidates = list(customers_with_phone(phone).order_by("pk"))
+    wanted = name_key(first_name, last_name)
+    same_name = [c for c in candidates if wanted and name_key(c.first_name, c.last_name) == wanted]
+    if same_name:
+        return same_name[0]
+    if len(candidates) != 1:
+        return None
+    only = candidates[0]
+    if email and only.email and wanted:
+        return None  # another address and another name: a household member, not the same person
+    return only
+
+
+def customer_search(*, query: str = "") -> QuerySet[Customer]:
+    customers = customer_active().select_related("household")
+    query = " ".join(query.split())
+    if not query:
+        return customers
+    condition = Q()
+    for word in query.split(" "):
+        condition &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
+    condition |= Q(email__icontains=query) | Q(extra_emails__email__icontains=query.lower())
+    if phone := normalize_phone(query):
+        condition |= Q(phone=phone) | Q(extra_phones__phone=phone)
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if len(digits) >= 4:  # part of a number, as staff often type it
+        condition |= Q(phone__contains=digits) | Q(extra_phones__phone__contains=digits)
+    return customers.filter(condition).distinct()
+
+
+def customer_get(*, pk: int) -> Customer:
+    return Customer.objects.select_related("household", "merged_into").get(pk=pk)
+
+
+@dataclass(frozen=True)
+class DuplicatePair:
+    first: Customer
+    second: Customer
+    reason: str
+
+
+def customer_duplicates() -> list[DuplicatePair]:
+    """Pairs that are probably one person: same name and a shared phone or email, or nearly the
+    same name (accents, typos) at the same address. People who only share a phone are left alone."""
+    # Plain values, not model instances: this reads every customer.
+    rows = customer_active().values_list(
+        "pk", "first_name", "last_name", "email", "phone", "street", "postal_code"
+    )
+    names, emails, phones, groups = {}, {}, {}, {}
+    for pk, first, last, email, phone, street, postal_code in rows:
+        names[pk] = name_key(first, last)
+        emails[pk], phones[pk] = {email} - {""}, {phone} - {""}
+        if address := address_key(street, postal_code):
+            groups.setdefault(("similar name at the same address", address), []).append(pk)
+    for pk, email in CustomerEmail.objects.filter(customer__in=customer_active()).values_list(
+        "customer_id", "email"
+    ):
+        emails[pk].add(email)
+    for pk, phone in CustomerPhone.objects.filter(customer__in=customer_active()).values_list(
+        "customer_id", "phone"
+    ):
+        phones[pk].add(phone)
+    for pk, name in names.items():
+        for phone in phones[pk]:
+            if name:
+                groups.setdefault(("same name and phone", name, phone), []).append(pk)
+        for email in emails[pk]:
+            groups.setdefault(("same email", email), []).append(pk)
+    found: dict[tuple[int, int], str] = {}
+    for key, members in groups.items():
+        for first, second in combinations(sorted(members), 2):
+            if (first, second) in found:
+                continue
+            if key[0] == "similar name at the same address" and not _similar_names(
+                names[first], names[second]
+            ):
+                continue
+            found[(first, second)] = key[0]
+    customers = Customer.objects.in_bulk({pk for pair in found for pk in pair})
+    return [DuplicatePair(customers[a], customers[b], reason) for (a, b), reason in sorted(found.items())]
+
+
+def _similar_names(a: str, b: str) -> bool:
+    return bool(a and b) and SequenceMatcher(None, a, b).ratio() >= 0.85
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str
+    department: str
+    summary: str
+    link: str = ""
+
+
+def customer_messages(*, customer: Customer) -> QuerySet[Message]:
+    """The customer's messages, including those filed only under one of their leads."""
+    return Message.objects.filter(Q(customer=customer) | Q(lead__customer=customer)).distinct()
+
+
+def customer_timeline(*, customer: Customer) -> list[TimelineEntry]:
+    """Everything that happened with a customer, newest first: leads, messages, history items."""
+    entries = [
+        TimelineEntry(
+            lead.received_at,
+            "Lead",
+            "Sales",
+            f"{lead.get_inquiry_type_display()} via {lead.source or 'unknown source'} — {lead.get_status_display()}",
+            reverse("leads:lead_detail", args=[lead.pk]),
+        )
+        for lead in Lead.objects.filter(customer=customer)
+    ]
+    entries += [
+        TimelineEntry(
+            message.occurred_at,
+            f"{message.get_channel_display()} ({message.get_direction_display().lower()})",
+            "",
+            message.subject or message.new_text[:120] or message.body_text[:120],
+        )
+        for message in customer_messages(customer=customer)
+    ]
+    entries += [
+        TimelineEntry(item.occurred_at, item.get_kind_display(), item.get_department_display(), item.summary)
+        for item in CustomerHistoryItem.objects.filter(customer=customer)
+    ]
+    return sorted(entries, key=lambda entry: entry.at, reverse=True)
+
+
+def customer_audit(*, customer: Customer) -> QuerySet[AuditEntry]:
+    """Audit entries of this customer and of every record merged into it."""
+    ids = [customer.pk, *customer.merged_duplicates.values_list("pk", flat=True)]
+    return AuditEntry.objects.filter(customer_id__in=ids).select_related("actor")
+
+
+def _plain(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _rows(queryset) -> list[dict]:
+    return [{key: _plain(value) for key, value in row.items()} for row in queryset.values()]
+
+
+def customer_data_export(*, customer: Customer) -> dict:
+    """Everything the store holds on a customer, for a request to see their data."""
+    leads = Lead.objects.filter(customer=customer)
+    return {
+        "customer": {
+            "id": customer.pk,
+            **{k: _plain(v) for k, v in model_to_dict(customer, fields=CUSTOMER_FIELDS).items()},
+            "household": str(customer.household) if customer.household else "",
+            "created_at": customer.created_at.isoformat(),
+            "updated_at": customer.updated_at.isoformat(),
+        },
+        "emails": _rows(customer.extra_emails.all()),
+        "phones": _rows(customer.extra_phones.all()),
+        "leads": [
+            {**row, "vehicles": _rows(lead.vehicles.all()), "events": _rows(lead.events.all())}
+            for lead, row in zip(leads, _rows(leads), strict=True)
+        ],
+        "messages": _rows(customer_messages(customer=customer)),
+        "history": _rows(CustomerHistoryItem.objects.filter(customer=customer)),
+        "consent": _rows(ConsentRecord.objects.filter(customer=customer)),
+        "tasks": _rows(Task.objects.filter(customer=customer)),
+        "merges": _rows(CustomerMerge.objects.filter(Q(target=customer) | Q(duplicate=customer))),
+        "audit": _rows(customer_audit(customer=customer)),
+    }
+
+
+EXPORT_COLUMNS = ["id", *CUSTOMER_FIELDS[:-2], "household", "other_emails", "other_phones"]
+
+
+def customer_export_rows() -> list[list]:
+    """One row per active customer for a CSV export, header first."""
+    rows = [EXPORT_COLUMNS]
+    customers = customer_active().select_related("household").prefetch_related("extra_emails", "extra_phones")
+    for customer in customers.order_by("pk"):
+        rows.append(
+            [
+                customer.pk,
+                *(getattr(customer, field) for field in CUSTOMER_FIELDS[:-2]),
+                customer.household.name if customer.household else "",
+                " ".join(e.email for e in customer.extra_emails.all()),
+                " ".join(p.phone for p in customer.extra_phones.all()),
+            ]
+        )
+    return rows

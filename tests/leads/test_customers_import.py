@@ -1,0 +1,206 @@
+"""Importing a dealer-management-system export: mapping, dry run, bad rows, all-or-nothing; CSV export."""
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from leads.models import AuditEntry, Customer, CustomerHistoryItem, CustomerImport, HistoryKind
+from leads.selectors.consent import consent_check
+from leads.services.customer_import import (
+    ImportRejected,
+    import_apply,
+    import_create,
+    import_run,
+    import_start,
+)
+from leads.services.customers import customer_email_add
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+MAPPING = {
+    "Customer Name": "full_name",
+    "E-mail": "email",
+    "Home Phone": "phone",
+    "Address": "street",
+    "City": "city",
+    "Postal": "postal_code",
+    "Lang": "language",
+    "Type": "kind",
+    "Deal Date": "date",
+    "Vehicle": "vehicle",
+    "Sale Price": "price",
+    "Term End": "term_ends_on",
+    "Deal #": "reference",
+}
+HEADER = "Customer Name,E-mail,Home Phone,Address,City,Postal,Lang,Type,Deal Date,Vehicle,Sale Price,Term End,Deal #\n"
+GOOD = (
+    HEADER
+    + '"Gauthier, Chloé",chloe@example.com,514-555-0144,12 Rue Saint-Denis,Montréal,H2X 1K4,FR,Lease,2024-05-02,2024 Honda CR-V,"$41,200.00",2028-05-01,D1001\n'
+    + "Emma Johnson,EMMA@example.com,416 555 0111,,Toronto,,en,Service,2025/11/03,2019 Ford Escape,,,RO5501\n"
+)
+
+
+def batch(content: str) -> CustomerImport:
+    return import_create(filename="dms.csv", data=content.encode("utf-8-sig"), actor=None)
+
+
+def test_a_file_with_bad_rows_reports_each_line_and_imports_nothing(supervisor):
+    existing = factories.customer(first_name="Emma", last_name="Johnson", email="emma@example.com", phone="")
+    content = (
+        GOOD
+        + "Bad Email,not-an-email,416 555 0177,,,,en,Sale,2025-01-01,,,,D1002\n"
+        + '"Multi\nLine",ok@example.com,12,,,,klingon,Sale,01/13/2025,,12x,,D1003\n'
+        + "Fine Person,fine@example.com,,,,,en,,,,,,\n"
+    )
+    with pytest.raises(ImportRejected) as rejected:
+        import_apply(batch=batch(content), mapping=MAPPING, actor=supervisor.user, dry_run=False)
+    lines = dict(rejected.value.errors)
+    assert sorted(lines) == [4, 5]  # header is line 1; the quoted newline keeps line 5's number right
+    assert "not-an-email" in lines[4]
+    assert "“12” is not a phone number" in lines[5] and "klingon" in lines[5]
+    assert "01/13/2025" in lines[5] and "“12x” is not a number" in lines[5]
+    # Nothing of the good rows was written.
+    assert list(Customer.objects.all()) == [existing]
+    assert CustomerHistoryItem.objects.count() == 0 and not existing.extra_phones.exists()
+
+
+def test_dry_run_previews_exactly_and_writes_nothing_then_apply_imports_everything(supervisor):
+    existing = factories.customer(first_name="Emma", last_name="Johnson", email="emma@example.com", phone="")
+    upload = batch(GOOD)
+    preview = import_apply(batch=upload, mapping=MAPPING, actor=supervisor.user, dry_run=True)
+    assert (preview.rows, preview.customers_created, preview.customers_updated, preview.history_added) == (
+        2,
+        1,
+        1,
+        2,
+    )
+    assert (
+        Customer.objects.count() == 1
+        and CustomerHistoryItem.objects.count() == 0
+        and not AuditEntry.objects.filter(action__startswith="import_").exists()
+    )
+
+    summary = import_apply(batch=upload, mapping=MAPPING, actor=supervisor.user, dry_run=False)
+    assert vars(summary) == vars(preview)
+    chloe = Customer.objects.get(email="chloe@example.com")
+    assert (chloe.first_name, chloe.last_name, chloe.language, chloe.phone) == (
+        "Chloé",
+        "Gauthier",
+        "fr",
+        "+15145550144",
+    )
+    lease = chloe.history_items.get()
+    assert (
+        lease.kind == HistoryKind.LEASE
+        and lease.term_ends_on == date(2028, 5, 1)
+        and str(lease.price) == "41200.00"
+    )
+    assert consent_check(customer=chloe, channel="email", at=lease.occurred_at).basis == "implied_purchase"
+    existing.refresh_from_db()
+    assert existing.phone == "+14165550111" and existing.history_items.get().department == "service"
+    # One audit entry per customer the import created or changed, with before and after.
+    entries = AuditEntry.objects.filter(action__startswith="import_")
+    assert entries.count() == 2
+    assert entries.get(customer=existing).changes["phone"] == ["", "+14165550111"]
+    # Importing the same file again adds no history twice.
+    again = import_apply(batch=batch(GOOD), mapping=MAPPING, actor=supervisor.user, dry_run=False)
+    assert (
+        again.history_added == 0
+        and again.history_already_there == 2
+        and CustomerHistoryItem.objects.count() == 2
+    )
+
+
+@pytest.fixture
+def worker(eager_celery, django_capture_on_commit_callbacks):
+    """Run what the pages enqueue, as the Celery worker would, when the request commits."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+MAPPING_FORM = {f"col_{i}": MAPPING[column] for i, column in enumerate(HEADER.strip().split(","))}
+
+
+def test_import_pages_map_preview_and_apply_in_the_background(supervisor_client, worker):
+    page = supervisor_client.post(
+        reverse("leads:customer_import"), {"file": SimpleUploadedFile("export.csv", GOOD.encode("cp1252"))}
+    )
+    upload = CustomerImport.objects.get()
+    url = reverse("leads:customer_import_mapping", args=[upload.pk])
+    assert page["Location"] == url
+    assert upload.content.startswith("Customer Name") and "Montréal" in upload.content  # Windows-1252 decoded
+    assert "Which column is which" in supervisor_client.get(url).content.decode()
+    # Importing before a preview is refused.
+    refused = supervisor_client.post(url, {**MAPPING_FORM, "action": "apply"}).content.decode()
+    assert "Preview this mapping first" in refused and Customer.objects.count() == 0
+    with worker():
+        supervisor_client.post(url, {**MAPPING_FORM, "action": "preview"})
+    preview = supervisor_client.get(url).content.decode()
+    assert "2 rows → 2 new customers" in preview and Customer.objects.count() == 0
+    # A changed mapping needs its own preview.
+    changed = supervisor_client.post(url, {**MAPPING_FORM, "col_5": "", "action": "apply"}).content.decode()
+    assert "Preview this mapping first" in changed
+    with worker():
+        supervisor_client.post(url, {**MAPPING_FORM, "action": "apply"})
+    done = supervisor_client.get(url).content.decode()
+    assert "2 new customers, 0 updated, 2 history items" in done and Customer.objects.count() == 2
+    upload.refresh_from_db()
+    assert upload.state == "applied" and upload.run_by.username == "sup"
+
+
+def test_while_the_worker_runs_the_page_says_so_and_refreshes_when_done(supervisor_client):
+    upload = batch(GOOD)
+    url = reverse("leads:customer_import_mapping", args=[upload.pk])
+    supervisor_client.post(url, {**MAPPING_FORM, "action": "preview"})  # enqueued, not run
+    assert "Checking every row" in supervisor_client.get(url).content.decode()
+    assert supervisor_client.get(url, HTTP_HX_REQUEST="true").status_code == 204  # still working: no change
+    import_run(batch_id=upload.pk)
+    assert supervisor_client.get(url, HTTP_HX_REQUEST="true")["HX-Refresh"] == "true"
+
+
+def test_import_page_shows_bad_lines_and_offers_no_import(supervisor_client, worker):
+    upload = batch(HEADER + "X,bad@,,,,,en,,,,,,\n")
+    url = reverse("leads:customer_import_mapping", args=[upload.pk])
+    with worker():
+        supervisor_client.post(url, {**MAPPING_FORM, "action": "preview"})
+    page = supervisor_client.get(url).content.decode()
+    assert "Line 2: “bad@” is not an email address." in page and 'value="apply"' not in page
+    assert Customer.objects.count() == 0
+
+
+def test_running_the_same_import_twice_imports_once(supervisor):
+    upload = batch(GOOD)
+    import_start(batch=upload, mapping=MAPPING, apply=False, actor=supervisor.user)
+    import_run(batch_id=upload.pk)
+    import_start(batch=upload, mapping=MAPPING, apply=True, actor=supervisor.user)
+    first = import_run(batch_id=upload.pk)
+    second = import_run(batch_id=upload.pk)  # a redelivered task
+    assert first["customers_created"] == 2 and second == first
+    assert Customer.objects.count() == 2 and CustomerHistoryItem.objects.count() == 2
+
+
+def test_advisors_may_not_import(client):
+    advisor = factories.staff("advisor")
+    client.force_login(advisor.user)
+    assert client.get(reverse("leads:customer_import")).status_code == 403
+
+
+def test_export_csv_lists_active_customers_with_all_their_contacts(supervisor_client):
+    customer = factories.customer(
+        first_name="Léa", last_name="Morin", email="lea@example.com", phone="819 555 0166"
+    )
+    customer_email_add(customer=customer, email="lea@work.example")
+    rows = list(
+        csv.DictReader(
+            io.StringIO(supervisor_client.get(reverse("leads:customers_export_csv")).content.decode())
+        )
+    )
+    assert (
+        rows == [rows[0]]
+        and rows[0]["last_name"] == "Morin"
+        and rows[0]["other_emails"] == "lea@work.example"
+    )
