@@ -1,0 +1,49 @@
+"""Background work of the leads app: thin tasks that load by id and call one service."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from .services.appointments import appointment_notices_send, appointment_reminders_due
+from .services.followup import MailServerUnavailable, followup_dispatch_due, followup_run_send
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(MailServerUnavailable,),
+    retry_backoff=30,
+    max_retries=8,
+    time_limit=120,
+    soft_time_limit=100,
+)
+def followup_send_step_task(*, run_id: int) -> str:
+    return followup_run_send(run_id=run_id)
+
+
+def enqueue_followup_send(run_id: int) -> None:
+    followup_send_step_task.delay(run_id=run_id)
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def followup_dispatch_task() -> dict:
+    """Every minute: new leads into plans, finished plans stopped, due steps claimed."""
+    return followup_dispatch_due(now=timezone.now(), enqueue_send=enqueue_followup_send)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(ConnectionError,),
+    retry_backoff=30,
+    max_retries=8,
+    time_limit=120,
+    soft_time_limit=100,
+)
+def appointment_notify_task(*, appointment_id: int, kind: str, sequence: int) -> int:
+    return appointment_notices_send(appointment_id=appointment_id, kind=kind, sequence=sequence)
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def appointment_reminders_task() -> int:
+    due = appointment_reminders_due(now=timezone.now())
+    for appointment_id, sequence in due:
+        appointment_notify_task.delay(appointment_id=appointment_id, kind="reminder", sequence=sequence)
+    return len(due)

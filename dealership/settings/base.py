@@ -205,7 +205,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Follow-up plans: new leads in, finished plans stopped, due steps claimed and sent.
+    "followup-dispatch": {"task": "leads.tasks.followup_dispatch_task", "schedule": 60.0},
+    # Appointment reminders, the day before.
+    "appointment-reminders": {"task": "leads.tasks.appointment_reminders_task", "schedule": 300.0},
+}
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,8 @@ from django.utils import timezone
 from dealership.models import Role, StaffMember
 from dealership.services import departments_ensure, role_groups_ensure, staff_create
 from leads.models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle
+from leads.services.appointments import working_hours_ensure_defaults
+from leads.services.followup import followup_plans_ensure_defaults
 from leads.services.leads import customer_find_or_create, lead_create
 
 EMAIL_DOMAIN = "maplemotors.example"
@@ -75,6 +77,9 @@ class Command(BaseCommand):
                 title=title,
             )
             created += 1
+        for advisor in StaffMember.objects.filter(role=Role.ADVISOR):
+            working_hours_ensure_defaults(advisor=advisor)
+        followup_plans_ensure_defaults()
         self._demo_leads()
         if leads:
             self._bulk_leads(leads)
