@@ -7,6 +7,7 @@ from django.utils import timezone
 from dealership.models import Department, Role, StaffMember
 from dealership.services import departments_ensure, staff_create
 from leads.models import Customer, Lead
+from leads.services.appointments import working_hours_ensure_defaults
 from leads.services.leads import customer_find_or_create, lead_create
 
 _sequence = itertools.count(1)
@@ -47,3 +48,10 @@ def lead(*, customer_obj: Customer | None = None, **fields) -> Lead:
     fields.setdefault("received_at", timezone.now())
     fields.setdefault("source", "Website")
     return lead_create(customer=customer_obj or customer(), **fields)
+
+
+def advisor(**fields) -> StaffMember:
+    """A sales advisor with the store's default working week."""
+    member = staff(Role.ADVISOR, **fields)
+    working_hours_ensure_defaults(advisor=member)
+    return member
