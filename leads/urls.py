@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import appointment_views, views
 
 app_name = "leads"
 
@@ -10,4 +10,25 @@ urlpatterns = [
     path("<int:pk>/status/", views.lead_transition_view, name="lead_transition"),
     path("appointments/mine/", views.my_appointments, name="my_appointments"),
     path("department-mail/", views.department_mail, name="department_mail"),
+    path("<int:pk>/appointments/new/", appointment_views.appointment_book_view, name="appointment_book"),
+    path("appointments/", appointment_views.appointment_calendar_view, name="appointment_calendar"),
+    path(
+        "appointments/<int:pk>/reschedule/",
+        appointment_views.appointment_reschedule_view,
+        name="appointment_reschedule",
+    ),
+    path(
+        "appointments/<int:pk>/outcome/",
+        appointment_views.appointment_outcome_view,
+        name="appointment_outcome",
+    ),
+    path("followup/plans/", appointment_views.followupplan_list, name="followupplan_list"),
+    path("followup/plans/new/", appointment_views.followupplan_form, name="followupplan_create"),
+    path("followup/plans/<int:pk>/", appointment_views.followupplan_form, name="followupplan_update"),
+    path("<int:pk>/followup/", appointment_views.lead_followup, name="lead_followup"),
+    path("<int:pk>/followup/start/", appointment_views.lead_followup_start, name="lead_followup_start"),
+    path("<int:pk>/followup/stop/", appointment_views.lead_followup_stop, name="lead_followup_stop"),
+    path("tasks/", appointment_views.task_list, name="task_list"),
+    path("tasks/<int:pk>/done/", appointment_views.task_done, name="task_done"),
+    path("tasks/<int:pk>/send/", appointment_views.task_send, name="task_send"),
 ]

@@ -2,10 +2,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from .forms import LeadTransitionForm
 from .models import Lead
+from .selectors.appointments import advisor_agenda
 from .selectors.leads import lead_get, lead_list
 from .services.leads import TransitionError, lead_transition
 
@@ -61,7 +63,8 @@ def lead_transition_view(request, pk: int):
 
 @login_required
 def my_appointments(request):
-    return render(request, "leads/my_appointments.html")
+    agenda = advisor_agenda(user=request.user, now=timezone.now())
+    return render(request, "leads/my_appointments.html", {"agenda": agenda, "today": timezone.localdate()})
 
 
 @login_required

@@ -128,7 +128,7 @@ class FollowUpStepRun(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     enrollment = models.ForeignKey(FollowUpEnrollment, on_delete=models.CASCADE, related_name="runs")
-    step = models.ForeignKey(FollowUpStep, on_delete=models.CASCADE, related_name="runs")
+    step = models.ForeignKey(FollowUpStep, on_delete=models.PROTECT, related_name="runs")
     due_at = models.DateTimeField(db_index=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
     status_changed_at = models.DateTimeField(null=True, blank=True)

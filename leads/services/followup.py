@@ -482,6 +482,26 @@ def followup_draft_approve(*, run: Run, actor, subject: str, body: str, now: dat
     return run
 
 
+@transaction.atomic
+def followup_plan_save(*, plan_form, steps_formset) -> FollowUpPlan:
+    """Save a plan and its steps from validated forms. Steps that already ran stay (their history)."""
+    used = [
+        form.instance
+        for form in steps_formset.deleted_forms
+        if form.instance.pk and form.instance.runs.exists()
+    ]
+    if used:
+        raise FollowUpError(
+            "Steps leads already went through cannot be deleted; make the plan inactive and create a new one."
+        )
+    plan = plan_form.save(commit=False)
+    plan.sources = plan_form.cleaned_data["sources_text"]
+    plan.save()
+    steps_formset.instance = plan
+    steps_formset.save()
+    return plan
+
+
 # --- plans ----------------------------------------------------------------------------------------
 
 _ACK = (
