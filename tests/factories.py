@@ -1,6 +1,7 @@
 """Builders for test data, going through the real services."""
 
 import itertools
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -55,3 +56,11 @@ def advisor(**fields) -> StaffMember:
     member = staff(Role.ADVISOR, **fields)
     working_hours_ensure_defaults(advisor=member)
     return member
+
+
+def next_weekday_at(hour: int) -> datetime:
+    """Tomorrow, or the next Monday-to-Friday day, at `hour` store time: always bookable."""
+    day = timezone.localdate() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.get_default_timezone())

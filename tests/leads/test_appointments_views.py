@@ -1,7 +1,5 @@
 """The pages: booking a slot, the advisor's week with outcome buttons, the calendar, follow-up screens."""
 
-from datetime import datetime, timedelta
-
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -12,14 +10,6 @@ from leads.services.followup import followup_enroll, followup_plans_ensure_defau
 from tests import factories
 
 
-def next_weekday_at(hour: int) -> datetime:
-    """Tomorrow, or the next Monday-to-Friday day, at `hour` store time."""
-    day = timezone.localdate() + timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.get_default_timezone())
-
-
 @pytest.fixture
 def advisor(db):
     return factories.advisor(first_name="Alex", last_name="Chen")
@@ -27,7 +17,7 @@ def advisor(db):
 
 def test_the_supervisor_books_a_free_slot(supervisor_client, advisor):
     lead = factories.lead(vehicles=[{"year": 2026, "make": "Toyota", "model": "RAV4"}])
-    starts = next_weekday_at(10)
+    starts = factories.next_weekday_at(10)
     url = reverse("leads:appointment_book", args=[lead.pk]) + f"?advisor={advisor.pk}&day={starts.date()}"
     page = supervisor_client.get(url)
     assert page.status_code == 200
@@ -60,7 +50,7 @@ def test_advisors_cannot_book_for_others_or_see_the_calendar(client, advisor):
 
 def test_my_appointments_shows_only_mine_and_records_the_outcome(client, advisor):
     other = factories.advisor()
-    starts = next_weekday_at(11)
+    starts = factories.next_weekday_at(11)
     mine = appointment_book(
         lead=factories.lead(), advisor=advisor, starts_at=starts, purpose="test_drive", now=timezone.now()
     )
@@ -83,7 +73,7 @@ def test_my_appointments_shows_only_mine_and_records_the_outcome(client, advisor
 
 def test_the_calendar_shows_every_advisor_by_day_and_week(client, advisor):
     manager = factories.staff("manager")
-    starts = next_weekday_at(14)
+    starts = factories.next_weekday_at(14)
     appointment = appointment_book(
         lead=factories.lead(), advisor=advisor, starts_at=starts, purpose="delivery", now=timezone.now()
     )
