@@ -6,15 +6,19 @@ from django.utils import timezone
 from .services.appointments import appointment_notices_send, appointment_reminders_due
 from .services.followup import MailServerUnavailable, followup_dispatch_due, followup_run_send
 
+# Mail is retried only when nothing reached the mail server; anything else goes to a person.
+SENDS_MAIL = {
+    "acks_late": True,
+    "autoretry_for": (MailServerUnavailable,),
+    "retry_backoff": 30,
+    "max_retries": 8,
+    "time_limit": 120,
+    "soft_time_limit": 100,
+}
+PERIODIC = {"acks_late": True, "time_limit": 120, "soft_time_limit": 100}
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(MailServerUnavailable,),
-    retry_backoff=30,
-    max_retries=8,
-    time_limit=120,
-    soft_time_limit=100,
-)
+
+@shared_task(**SENDS_MAIL)
 def followup_send_step_task(*, run_id: int) -> str:
     return followup_run_send(run_id=run_id)
 
@@ -23,25 +27,18 @@ def enqueue_followup_send(run_id: int) -> None:
     followup_send_step_task.delay(run_id=run_id)
 
 
-@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+@shared_task(**PERIODIC)
 def followup_dispatch_task() -> dict:
     """Every minute: new leads into plans, finished plans stopped, due steps claimed."""
     return followup_dispatch_due(now=timezone.now(), enqueue_send=enqueue_followup_send)
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(ConnectionError,),
-    retry_backoff=30,
-    max_retries=8,
-    time_limit=120,
-    soft_time_limit=100,
-)
+@shared_task(**SENDS_MAIL)
 def appointment_notify_task(*, appointment_id: int, kind: str, sequence: int) -> int:
     return appointment_notices_send(appointment_id=appointment_id, kind=kind, sequence=sequence)
 
 
-@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+@shared_task(**PERIODIC)
 def appointment_reminders_task() -> int:
     due = appointment_reminders_due(now=timezone.now())
     for appointment_id, sequence in due:

@@ -5,6 +5,7 @@ change goes through lead_transition. Emails go out from background tasks, each (
 sequence, recipient) at most once.
 """
 
+import logging
 from datetime import datetime, time, timedelta
 from email.utils import parseaddr
 
@@ -33,9 +34,10 @@ from ..models import (
     WorkingHours,
 )
 from ..threading import new_message_id, reply_address
-from .followup import followup_stop_for_lead
+from .followup import MailServerUnavailable, followup_stop_for_lead, mail_send
 from .leads import TransitionError, lead_event_add, lead_transition
 
+logger = logging.getLogger(__name__)
 Status = Appointment.Status
 SLOT = timedelta(minutes=30)
 
@@ -407,7 +409,16 @@ def appointment_notices_send(*, appointment_id: int, kind: str, sequence: int) -
             notice.status = AppointmentNotice.Status.SKIPPED
             notice.save(update_fields=["status"])
             continue
-        message.send()
+        try:
+            mail_send(message)
+        except MailServerUnavailable:
+            notice.delete()  # nothing reached the server: free the claim so the retry sends it
+            raise
+        except Exception as error:  # whatever else happened, a person decides about a resend
+            logger.warning("Appointment notice %s failed: %s", notice.pk, error)
+            notice.status = AppointmentNotice.Status.NEEDS_REVIEW
+            notice.save(update_fields=["status"])
+            continue
         with transaction.atomic():
             notice.status, notice.sent_at = AppointmentNotice.Status.SENT, timezone.now()
             notice.save(update_fields=["status", "sent_at"])

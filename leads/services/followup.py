@@ -7,6 +7,7 @@ A run found "sending" means a worker stopped mid-send: it goes to review, never 
 """
 
 import importlib
+import logging
 import re
 import smtplib
 from datetime import datetime, time, timedelta
@@ -36,6 +37,7 @@ from ..models import (
 from ..threading import new_message_id, reply_address
 from .leads import lead_event_add
 
+logger = logging.getLogger(__name__)
 Run = FollowUpStepRun
 Enrollment = FollowUpEnrollment
 
@@ -385,15 +387,25 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
     return counts
 
 
+def mail_send(message: EmailMessage) -> None:
+    """Send one email; MailServerUnavailable when nothing reached the server (a retry is safe)."""
+    try:
+        message.send()
+    except (ConnectionRefusedError, smtplib.SMTPConnectError) as error:
+        raise MailServerUnavailable(str(error)) from error
+
+
 def _send_email(*, run: Run, message_id: str) -> None:
     lead = run.enrollment.lead
-    EmailMessage(
-        subject=run.subject,
-        body=run.body,
-        to=[lead.customer.email],
-        reply_to=[reply_address(lead.pk)],
-        headers={"Message-ID": message_id},
-    ).send()
+    mail_send(
+        EmailMessage(
+            subject=run.subject,
+            body=run.body,
+            to=[lead.customer.email],
+            reply_to=[reply_address(lead.pk)],
+            headers={"Message-ID": message_id},
+        )
+    )
 
 
 def followup_run_send(*, run_id: int, now: datetime | None = None) -> str:
@@ -417,14 +429,13 @@ def followup_run_send(*, run_id: int, now: datetime | None = None) -> str:
     message_id = new_message_id(run.enrollment.lead_id)
     try:
         _send_email(run=run, message_id=message_id)
-    except (ConnectionRefusedError, smtplib.SMTPConnectError) as error:
+    except MailServerUnavailable:
         # Nothing reached the server: back to the queue, the task retries later.
-        with transaction.atomic():
-            _set_status(run, Run.Status.QUEUED, timezone.now())
-        raise MailServerUnavailable(str(error)) from error
+        _set_status(run, Run.Status.QUEUED, timezone.now())
+        raise
     except Exception as error:  # whatever else happened, a person decides about a resend
-        with transaction.atomic():
-            _set_status(run, Run.Status.NEEDS_REVIEW, timezone.now(), note=f"Sending failed: {error}")
+        logger.warning("Follow-up email %s failed: %s", run.pk, error)
+        _set_status(run, Run.Status.NEEDS_REVIEW, timezone.now(), note=f"Sending failed: {error}")
         return run.status
     return _record_sent(run=run, message_id=message_id, actor=None, now=timezone.now())
 

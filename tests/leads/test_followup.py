@@ -1,5 +1,6 @@
 """Follow-up plans with a controlled clock: timing on business hours, sending once, every stop."""
 
+import socket
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -273,3 +274,24 @@ def test_a_lead_enrolled_by_hand_starts_now_and_only_once(plan):
         followup_enroll(lead=lead, plan=plan, now=now, actor=supervisor)
     assert followup_stop(enrollment=enrollment, reason=StopReason.BY_HAND, now=now, actor=supervisor)
     assert not followup_stop(enrollment=enrollment, reason=StopReason.BY_HAND, now=now)
+
+
+def test_an_unreachable_mail_server_leaves_the_email_queued_for_the_retry(
+    plan, django_capture_on_commit_callbacks, settings
+):
+    enroll(plan, received_at=local(2026, 3, 10, 10, 0))
+    _, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    smtp = {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {"host": "127.0.0.1", "port": port},
+    }
+    settings.MAILERS = {"default": smtp}
+    with pytest.raises(followup_service.MailServerUnavailable):
+        followup_run_send(run_id=queued[0])
+    assert Run.objects.get(pk=queued[0]).status == Run.Status.QUEUED
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    assert followup_run_send(run_id=queued[0]) == Run.Status.SENT
+    assert len(mail.outbox) == 1
