@@ -1,7 +1,17 @@
 from django import forms
+from django.contrib.auth import get_user_model
 
-from .models import Lead, LeadStatus
-from .services.leads import LEAD_TRANSITIONS
+from dealership.models import Role
+
+from .models import Language, Lead, LeadStatus, ReplyTemplate
+from .services.leads import LEAD_TRANSITIONS, LOGGABLE_CHANNELS, ContactOutcome
+from .services.replies import MERGE_FIELDS, merge_field_tags, unknown_merge_fields
+
+
+def _choices_from(field: forms.ModelChoiceField, queryset, *, label) -> None:
+    """Offer a queryset's rows, read once: validation still checks the submitted id against it."""
+    field.queryset = queryset
+    field.choices = [("", field.empty_label or "")] + [(row.pk, label(row)) for row in queryset]
 
 
 class LeadTransitionForm(forms.Form):
@@ -14,3 +24,101 @@ class LeadTransitionForm(forms.Form):
         self.fields["status"].choices = [
             (value, label) for value, label in LeadStatus.choices if value in allowed
         ]
+
+
+class InboxFilterForm(forms.Form):
+    """The inbox's query string; anything malformed is dropped, never an error page."""
+
+    status = forms.ChoiceField(
+        required=False, choices=[("open", "Open"), *LeadStatus.choices, ("all", "All")]
+    )
+    unanswered = forms.BooleanField(required=False)
+    overdue = forms.BooleanField(required=False)
+    q = forms.CharField(required=False, max_length=100, label="Search")
+    source = forms.CharField(required=False, max_length=100)
+    owner = forms.ChoiceField(required=False)
+    language = forms.ChoiceField(required=False, choices=[("", "Any language"), *Language.choices])
+    received_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    received_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    sort = forms.ChoiceField(
+        required=False, choices=[("newest", "Newest first"), ("urgent", "Most urgent first")]
+    )
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = (
+            get_user_model()
+            .objects.filter(is_active=True, staff__role__in=[Role.ADVISOR, Role.SUPERVISOR, Role.MANAGER])
+            .order_by("first_name", "last_name")
+        )
+        self.fields["owner"].choices = [
+            ("", "Any owner"),
+            ("none", "Unassigned"),
+            *((str(user.pk), user.get_full_name() or user.username) for user in people),
+        ]
+
+    def filters(self) -> dict:
+        """The valid filters; invalid ones are ignored."""
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "", False)}
+
+
+class ReplyForm(forms.Form):
+    template = forms.ModelChoiceField(
+        queryset=ReplyTemplate.objects.none(), required=False, empty_label="No template"
+    )
+    language = forms.ChoiceField(choices=Language.choices, widget=forms.HiddenInput)
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), label="Message")
+
+    def __init__(self, *args, templates, **kwargs):
+        super().__init__(*args, **kwargs)
+        _choices_from(self.fields["template"], templates, label=str)
+
+
+class ContactLogForm(forms.Form):
+    channel = forms.ChoiceField(choices=[(channel.value, channel.label) for channel in LOGGABLE_CHANNELS])
+    outcome = forms.ChoiceField(required=False, choices=[("", "— call outcome —"), *ContactOutcome.CHOICES])
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    next_step = forms.CharField(required=False, max_length=200)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("channel") == "phone" and not data.get("outcome"):
+            self.add_error("outcome", "Say how the call went.")
+        if data.get("channel") == "note" and not (data.get("notes") or "").strip():
+            self.add_error("notes", "Write the note.")
+        return data
+
+
+class ReplyTemplateForm(forms.ModelForm):
+    class Meta:
+        model = ReplyTemplate
+        fields = ["name", "inquiry_type", "language", "subject", "body", "active"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 14})}
+        help_texts = {
+            "body": f"Merge fields: {merge_field_tags(MERGE_FIELDS)}",
+        }
+
+    def clean(self):
+        data = super().clean()
+        unknown = unknown_merge_fields((data.get("subject") or "") + (data.get("body") or ""))
+        if unknown:
+            raise forms.ValidationError(
+                "Unknown merge fields: %(fields)s.",
+                params={"fields": merge_field_tags(unknown)},
+            )
+        return data
+
+
+class LeadMergeForm(forms.Form):
+    duplicate = forms.ModelChoiceField(queryset=Lead.objects.none(), label="Duplicate lead to fold in")
+
+    def __init__(self, *args, duplicates, **kwargs):
+        super().__init__(*args, **kwargs)
+        _choices_from(
+            self.fields["duplicate"],
+            duplicates,
+            label=lambda lead: f"Lead {lead.pk} · {lead.get_status_display()} · {lead.received_at:%Y-%m-%d}",
+        )

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from .services.appointments import appointment_notices_send, appointment_reminders_due
 from .services.followup import MailServerUnavailable, followup_dispatch_due, followup_run_send
+from .services.replies import message_deliver
 
 # Mail is retried only when nothing reached the mail server; anything else goes to a person.
 SENDS_MAIL = {
@@ -44,3 +45,20 @@ def appointment_reminders_task() -> int:
     for appointment_id, sequence in due:
         appointment_notify_task.delay(appointment_id=appointment_id, kind="reminder", sequence=sequence)
     return len(due)
+
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(MailServerUnavailable,),
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    max_retries=6,
+    time_limit=120,
+    soft_time_limit=90,
+)
+def message_send(self, message_id: int) -> str:
+    """Send one queued email to a customer (exactly once; safe to run again)."""
+    message = message_deliver(message_id=message_id, final_attempt=self.request.retries >= self.max_retries)
+    return message.send_status

@@ -1,15 +1,52 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from .forms import LeadTransitionForm
-from .models import Lead
+from .forms import (
+    ContactLogForm,
+    InboxFilterForm,
+    LeadMergeForm,
+    LeadTransitionForm,
+    ReplyForm,
+    ReplyTemplateForm,
+)
+from .inventory_link import stock_vehicle_for
+from .models import Attachment, Lead, LeadStatus, PreferredChannel, ReplyTemplate
 from .selectors.appointments import advisor_agenda
-from .selectors.leads import lead_get, lead_list
-from .services.leads import TransitionError, lead_transition
+from .selectors.leads import (
+    lead_counts,
+    lead_duplicates,
+    lead_get,
+    lead_list,
+    lead_timeline,
+    lead_visible_to,
+    response_clock,
+    response_deadlines,
+)
+from .selectors.replies import (
+    can_manage_reply_templates,
+    reply_language,
+    reply_template_suggested,
+    reply_templates,
+)
+from .services.leads import MergeError, TransitionError, contact_log, lead_merge, lead_transition
+from .services.replies import ReplyError, reply_draft, reply_queue
+
+INBOX_PAGE_SIZE = 50
+
+# The logging form starts on the channel the customer prefers.
+PREFERRED_LOG_CHANNEL = {
+    PreferredChannel.PHONE: "phone",
+    PreferredChannel.TEXT: "text",
+    PreferredChannel.IN_PERSON: "visit",
+    PreferredChannel.EMAIL: "phone",
+}
 
 
 def _lead_or_404(request, pk: int) -> Lead:
@@ -19,25 +56,106 @@ def _lead_or_404(request, pk: int) -> Lead:
         raise Http404("No such lead, or it is not yours to see.") from None
 
 
+def _query(params: dict, **changes) -> str:
+    """The inbox query string with some parameters changed (None removes one); back to page 1."""
+    merged = {key: value for key, value in {**params, **changes, "page": None}.items() if value}
+    return "?" + urlencode(merged) if merged else "?"
+
+
 @login_required
 def inbox(request):
-    leads = lead_list(user=request.user, filters=request.GET)[:50]
+    form = InboxFilterForm(request.GET)
+    filters = form.filters()
+    deadlines = response_deadlines()
+    page = filters.get("page", 1)
+    start = (page - 1) * INBOX_PAGE_SIZE
+    rows = list(
+        lead_list(user=request.user, filters=filters, deadlines=deadlines)[
+            start : start + INBOX_PAGE_SIZE + 1
+        ]
+    )
+    counts = lead_counts(user=request.user, deadlines=deadlines)
+    params = {key: value for key, value in request.GET.items() if key in form.fields}
+    status = filters.get("status", "open")
+    chips = [
+        {
+            "label": label,
+            "count": counts[value],
+            "url": _query(params, status=value),
+            "active": status == value,
+        }
+        for value, label in [("open", "Open"), *LeadStatus.choices, ("all", "All")]
+    ]
+    toggles = [
+        {
+            "label": label,
+            "count": counts[name],
+            "url": _query(params, **{name: None if filters.get(name) else "on"}),
+            "active": bool(filters.get(name)),
+        }
+        for name, label in (("unanswered", "Unanswered"), ("overdue", "Overdue"))
+    ]
+    context = {
+        "form": form,
+        "leads": [(lead, response_clock(lead, deadlines=deadlines)) for lead in rows[:INBOX_PAGE_SIZE]],
+        "chips": chips,
+        "toggles": toggles,
+        "query": request.GET.urlencode(),
+        "previous_url": (_query(params) + f"&page={page - 1}") if page > 1 else "",
+        "next_url": (_query(params) + f"&page={page + 1}") if len(rows) > INBOX_PAGE_SIZE else "",
+        "sort_urls": {"newest": _query(params, sort="newest"), "urgent": _query(params, sort="urgent")},
+    }
     template = "leads/lead_list.html#table" if request.htmx else "leads/lead_list.html"
-    return render(request, template, {"leads": leads})
+    return render(request, template, context)
+
+
+def _composer_form(request, lead: Lead, language: str) -> ReplyForm:
+    templates = reply_templates(active_only=True)  # read once, here and by the form
+    if picked := request.GET.get("template"):
+        chosen = next((t for t in templates if str(t.pk) == picked), None)
+    else:
+        chosen = reply_template_suggested(templates=templates, lead=lead, language=language)
+    draft = reply_draft(template=chosen, lead=lead, sender=request.user)
+    return ReplyForm(
+        initial={"template": chosen, "language": chosen.language if chosen else language, **draft},
+        templates=templates,
+    )
+
+
+def _lead_page(request, lead: Lead, **overrides):
+    language = reply_language(lead=lead)
+    context = {
+        "lead": lead,
+        "clock": response_clock(lead, deadlines=response_deadlines()),
+        "vehicles": [
+            (vehicle, stock_vehicle_for(vin=vehicle.vin, stock_number=vehicle.stock_number))
+            for vehicle in lead.vehicles.all()
+        ],
+        "timeline": lead_timeline(lead=lead),
+        "reply_language": language,
+        "transition_form": LeadTransitionForm(lead=lead),
+        "reply_form": _composer_form(request, lead, language),
+        "log_form": ContactLogForm(
+            initial={"channel": PREFERRED_LOG_CHANNEL[lead.customer.preferred_channel]}
+        ),
+        "merge_form": LeadMergeForm(duplicates=lead_duplicates(user=request.user, lead=lead)),
+        "prefers_email": lead.customer.preferred_channel == PreferredChannel.EMAIL,
+        **overrides,
+    }
+    return context
 
 
 @login_required
 def lead_detail(request, pk: int):
     lead = _lead_or_404(request, pk)
-    return render(
-        request,
-        "leads/lead_detail.html",
-        {
-            "lead": lead,
-            "events": lead.events.select_related("actor"),
-            "transition_form": LeadTransitionForm(lead=lead),
-        },
-    )
+    if request.htmx and "template" in request.GET:
+        language = reply_language(lead=lead)
+        return render(
+            request,
+            "leads/lead_detail.html#composer",
+            {"lead": lead, "reply_form": _composer_form(request, lead, language)},
+        )
+    return render(request, "leads/lead_detail.html", _lead_page(request, lead))
 
 
 @login_required
@@ -59,6 +177,113 @@ def lead_transition_view(request, pk: int):
     else:
         messages.error(request, "Choose a status.")
     return redirect("leads:lead_detail", pk=lead.pk)
+
+
+@login_required
+@require_POST
+def lead_reply(request, pk: int):
+    lead = _lead_or_404(request, pk)
+    form = ReplyForm(request.POST, templates=reply_templates(active_only=True))
+    if form.is_valid():
+        try:
+            reply_queue(
+                lead=lead,
+                author=request.user,
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                language=form.cleaned_data["language"],
+            )
+        except ReplyError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Your answer to {lead.customer} is being sent.")
+            return redirect("leads:lead_detail", pk=lead.pk)
+    # Nothing is lost: the page comes back with what was written and the reason.
+    return render(request, "leads/lead_detail.html", _lead_page(request, lead, reply_form=form), status=400)
+
+
+@login_required
+@require_POST
+def lead_log(request, pk: int):
+    lead = _lead_or_404(request, pk)
+    form = ContactLogForm(request.POST)
+    if form.is_valid():
+        contact_log(lead=lead, author=request.user, **form.cleaned_data)
+        if not request.htmx:
+            messages.success(request, "Added to the conversation.")
+            return redirect("leads:lead_detail", pk=lead.pk)
+        form = ContactLogForm(initial={"channel": form.cleaned_data["channel"]})
+    elif not request.htmx:
+        return render(request, "leads/lead_detail.html", _lead_page(request, lead, log_form=form), status=400)
+    # The timeline, and the form (fresh, or with its errors) swapped out of band.
+    return render(
+        request,
+        "leads/_log_response.html",
+        {"lead": lead, "log_form": form, "timeline": lead_timeline(lead=lead)},
+    )
+
+
+@login_required
+@require_POST
+def lead_merge_view(request, pk: int):
+    lead = _lead_or_404(request, pk)
+    form = LeadMergeForm(request.POST, duplicates=lead_duplicates(user=request.user, lead=lead))
+    if form.is_valid():
+        try:
+            lead_merge(target=lead, duplicate=form.cleaned_data["duplicate"], actor=request.user)
+            messages.success(request, f"Lead {form.cleaned_data['duplicate'].pk} merged into this one.")
+        except MergeError as error:
+            messages.error(request, str(error))
+    else:
+        messages.error(request, "Choose a lead of this customer to merge.")
+    return redirect("leads:lead_detail", pk=lead.pk)
+
+
+@login_required
+def attachment_download(request, pk: int):
+    attachment = get_object_or_404(
+        Attachment.objects.filter(message__lead__in=lead_visible_to(user=request.user)), pk=pk
+    )
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+
+
+def _template_manager(request) -> None:
+    if not can_manage_reply_templates(user=request.user):
+        raise PermissionDenied("Only supervisors and managers manage reply templates.")
+
+
+@login_required
+def replytemplate_list(request):
+    _template_manager(request)
+    return render(request, "leads/replytemplate_list.html", {"templates": reply_templates()})
+
+
+@login_required
+def replytemplate_edit(request, pk: int | None = None):
+    _template_manager(request)
+    template = get_object_or_404(ReplyTemplate, pk=pk) if pk else None
+    form = ReplyTemplateForm(request.POST or None, instance=template)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Template “{form.instance.name}” saved.")
+        return redirect("leads:replytemplate_list")
+    return render(request, "leads/replytemplate_form.html", {"form": form, "template": template})
+
+
+@login_required
+def replytemplate_delete(request, pk: int):
+    _template_manager(request)
+    template = get_object_or_404(ReplyTemplate, pk=pk)
+    if request.method == "POST":
+        template.delete()
+        messages.success(request, f"Template “{template.name}” deleted.")
+        return redirect("leads:replytemplate_list")
+    return render(request, "leads/replytemplate_confirm_delete.html", {"template": template})
 
 
 @login_required

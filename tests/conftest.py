@@ -52,3 +52,54 @@ def supervisor(db):
 def supervisor_client(client, supervisor):
     client.force_login(supervisor.user)
     return client
+
+
+class SmtpSink:
+    """A real SMTP server on a free loopback port that keeps what it receives.
+
+    Recipients whose address starts with "refused" are rejected with 550, as a real server would.
+    """
+
+    def __init__(self):
+        self.messages: list[bytes] = []
+        self.port = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower().startswith("refused"):
+            return f"550 5.1.1 <{address}>: Recipient address rejected: no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope.content)
+        return "250 Message accepted for delivery"
+
+    def parsed(self):
+        from email import message_from_bytes, policy
+
+        return [message_from_bytes(raw, policy=policy.default) for raw in self.messages]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    """Outgoing mail goes by SMTP to a sink on 127.0.0.1 for the length of the test."""
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink()
+    sink.port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": sink.port, "timeout": 10},
+        }
+    }
+    yield sink
+    controller.stop()

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from dealership.models import Department, Role, StaffMember
 from dealership.services import departments_ensure, staff_create
-from leads.models import Customer, Lead
+from leads.models import Channel, Customer, Direction, Lead, Message
 from leads.services.appointments import working_hours_ensure_defaults
 from leads.services.leads import customer_find_or_create, lead_create
 
@@ -64,3 +64,20 @@ def next_weekday_at(hour: int) -> datetime:
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.get_default_timezone())
+def inbound_email(*, lead: Lead, body: str = "Is it still available?", **fields) -> Message:
+    """A customer's mail on a lead, as mail ingestion stores it."""
+    n = next(_sequence)
+    fields.setdefault("occurred_at", lead.received_at)
+    return Message.objects.create(
+        lead=lead,
+        customer=lead.customer,
+        channel=Channel.EMAIL,
+        direction=Direction.INBOUND,
+        from_address=lead.customer.email,
+        to_addresses=["internet@maplemotors.example"],
+        subject=fields.pop("subject", "Question"),
+        body_text=body,
+        new_text=body,
+        message_id=fields.pop("message_id", f"<customer{n}@example.com>"),
+        **fields,
+    )

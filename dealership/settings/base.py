@@ -181,6 +181,16 @@ STORE = {
     "province": env.str("STORE_PROVINCE", default="ON"),
 }
 
+# The address people reach this application at, for links in outgoing mail (unsubscribe).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Lead response clock: the first answer is due within RESPONSE_TARGET_MINUTES business minutes
+# of the inquiry (the OEM target); the clock turns amber at RESPONSE_WARNING_MINUTES.
+RESPONSE_TARGET_MINUTES = env.int("RESPONSE_TARGET_MINUTES", default=30)
+RESPONSE_WARNING_MINUTES = env.int("RESPONSE_WARNING_MINUTES", default=15)
+# Opening hours in the store time zone, Monday first: "9-21", "8:30-17:30" or "closed".
+BUSINESS_HOURS = env.list("BUSINESS_HOURS", default=["9-21"] * 5 + ["9-17", "closed"])
+
 # Mailboxes the workers poll: a list of URLs (imaps://, imap://, maildir://).
 MAILBOX_URLS = env.list("MAILBOX_URL", default=[f"maildir://{VAR_DIR / 'mailbox'}"])
 MAILBOX_POLL_SECONDS = env.float("MAILBOX_POLL_SECONDS", default=30.0)

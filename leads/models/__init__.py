@@ -5,6 +5,7 @@ from .customers import Customer, Language, PreferredChannel
 from .followup import FollowUpEnrollment, FollowUpPlan, FollowUpStep, FollowUpStepRun, StopReason
 from .leads import InquiryType, Lead, LeadEvent, LeadStatus, LeadVehicle, VehicleInterest
 from .messages import Attachment, Channel, Direction, Message
+from .templates import ReplyTemplate
 
 __all__ = [
     "Appointment",
@@ -29,5 +30,6 @@ __all__ = [
     "LeadStatus",
     "LeadVehicle",
     "PreferredChannel",
+    "ReplyTemplate",
     "VehicleInterest",
 ]

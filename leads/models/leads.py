@@ -13,6 +13,10 @@ class LeadStatus(models.TextChoices):
     LOST = "lost", "Lost"
 
 
+# Leads still being worked; sold and lost ones are history.
+OPEN_LEAD_STATUSES = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN]
+
+
 class InquiryType(models.TextChoices):
     PRICE = "price", "Price and availability"
     TRADE_IN = "trade_in", "Trade-in value"
@@ -44,12 +48,23 @@ class Lead(models.Model):
     )
     received_at = models.DateTimeField(db_index=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
+    # Minutes the store was open between the inquiry and the first answer (the OEM measure).
+    first_response_business_minutes = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-received_at"]
-        indexes = [models.Index(fields=["status", "-received_at"])]
+        indexes = [
+            models.Index(fields=["status", "-received_at"]),
+            # The inbox's "unanswered" and "overdue" views and counts read only the open leads
+            # still waiting for an answer: a small index however long the store's history.
+            models.Index(
+                fields=["-received_at"],
+                condition=models.Q(first_response_at__isnull=True, status__in=OPEN_LEAD_STATUSES),
+                name="lead_unanswered_idx",
+            ),
+        ]
         permissions = [("work_leads", "Can work every lead (supervisor)")]
 
     def __str__(self):

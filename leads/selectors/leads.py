@@ -1,30 +1,256 @@
 """Reads for leads, scoped to what the person asking may see."""
 
-from django.db.models import QuerySet
+import re
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from dealership.models import Role
 
-from ..models import Lead
+from ..business_hours import business_minutes_between, business_moment_before, store_hours, store_zone
+from ..models import Lead, LeadEvent, LeadStatus, LeadVehicle, Message
+from ..models.leads import OPEN_LEAD_STATUSES
+
+PHONE_LIKE = re.compile(r"[\d\s().+-]+")
+
+
+def _visibility_scope(user) -> str:
+    """ "all", "owner" (only leads assigned to them) or "none"."""
+    staff = getattr(user, "staff", None)
+    if user.is_superuser or (staff and staff.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)):
+        return "all"
+    if staff and staff.role == Role.ADVISOR:
+        return "owner"
+    return "none"
 
 
 def lead_visible_to(*, user) -> QuerySet[Lead]:
-    """Supervisors, managers and admins see every lead; an advisor only the leads assigned to them."""
+    """Supervisors, managers and admins see every lead; an advisor only the leads assigned to them.
+
+    Department staff see none here: what reaches them is forwarded mail, not leads.
+    """
+    scope = _visibility_scope(user)
     leads = Lead.objects.all()
-    staff = getattr(user, "staff", None)
-    if user.is_superuser or (staff and staff.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)):
+    if scope == "all":
         return leads
-    if staff and staff.role == Role.ADVISOR:
+    if scope == "owner":
         return leads.filter(owner=user)
     return leads.none()
 
 
-def lead_list(*, user, filters: dict | None = None) -> QuerySet[Lead]:
+@dataclass(frozen=True)
+class ResponseDeadlines:
+    """Leads received at or before `late_before` are amber, at or before `overdue_before` red."""
+
+    now: datetime
+    late_before: datetime | None
+    overdue_before: datetime | None
+
+
+def response_deadlines(*, now: datetime | None = None) -> ResponseDeadlines:
+    now = now or timezone.now()
+    hours, zone = store_hours(), store_zone()
+    return ResponseDeadlines(
+        now=now,
+        late_before=business_moment_before(now, settings.RESPONSE_WARNING_MINUTES, hours=hours, zone=zone),
+        overdue_before=business_moment_before(now, settings.RESPONSE_TARGET_MINUTES, hours=hours, zone=zone),
+    )
+
+
+def _overdue_q(deadlines: ResponseDeadlines) -> Q:
+    if deadlines.overdue_before is None:
+        return Q(pk__in=[])
+    return Q(first_response_at__isnull=True, received_at__lte=deadlines.overdue_before)
+
+
+def _search_q(text: str) -> Q:
+    """Every word must match the customer's name, email or phone, or a vehicle's VIN or stock number;
+    a query that is only a phone number (spaces, dashes and all) matches the customer's phone."""
+    digits = "".join(c for c in text if c.isdigit())
+    if len(digits) >= 7 and PHONE_LIKE.fullmatch(text.strip()):
+        return Q(customer__phone__endswith=digits[-10:])
+    query = Q()
+    for word in text.split():
+        vehicles = LeadVehicle.objects.filter(lead=OuterRef("pk")).filter(
+            Q(vin__iexact=word) | Q(stock_number__iexact=word)
+        )
+        digits = "".join(c for c in word if c.isdigit())
+        match = (
+            Q(customer__first_name__icontains=word)
+            | Q(customer__last_name__icontains=word)
+            | Q(customer__email__icontains=word)
+            | Exists(vehicles)
+        )
+        if len(digits) >= 4:
+            match |= Q(customer__phone__contains=digits)
+        query &= match
+    return query
+
+
+def lead_list(
+    *, user, filters: dict | None = None, deadlines: ResponseDeadlines | None = None
+) -> QuerySet[Lead]:
+    """The inbox: visible leads, filtered; open ones by default. Filters are cleaned values of
+    InboxFilterForm (status, source, owner, unanswered, overdue, language, received_from/_to, q, sort)."""
     filters = filters or {}
+    deadlines = deadlines or response_deadlines()
     leads = lead_visible_to(user=user).select_related("customer", "owner")
-    if status := filters.get("status"):
+    status = filters.get("status") or "open"
+    if status == "open":
+        leads = leads.filter(status__in=OPEN_LEAD_STATUSES)
+    elif status != "all":
         leads = leads.filter(status=status)
-    return leads.order_by("-received_at")
+    if source := filters.get("source"):
+        leads = leads.filter(source__iexact=source)
+    if owner := filters.get("owner"):
+        leads = leads.filter(owner__isnull=True) if owner == "none" else leads.filter(owner_id=owner)
+    if filters.get("unanswered"):
+        leads = leads.filter(first_response_at__isnull=True)
+    if filters.get("overdue"):
+        leads = leads.filter(_overdue_q(deadlines))
+    if language := filters.get("language"):
+        leads = leads.filter(language=language)
+    zone = store_zone()
+    if received_from := filters.get("received_from"):
+        leads = leads.filter(received_at__gte=datetime.combine(received_from, time.min, tzinfo=zone))
+    if received_to := filters.get("received_to"):
+        leads = leads.filter(received_at__lte=datetime.combine(received_to, time.max, tzinfo=zone))
+    if text := (filters.get("q") or "").strip():
+        leads = leads.filter(_search_q(text))
+    leads = leads.prefetch_related(Prefetch("vehicles", queryset=LeadVehicle.objects.order_by("pk")))
+    if filters.get("sort") == "urgent":
+        # Waiting leads first, the longest waiting on top; then the rest, oldest first.
+        waiting = Case(
+            When(first_response_at__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
+        return leads.order_by(waiting, "received_at", "pk")
+    return leads.order_by("-received_at", "-pk")
+
+
+# Counting leads by status reads every lead the store ever had: those counts are kept this long,
+# and dropped whenever a lead is created or changes status (see leads_counts_changed).
+STATUS_COUNTS_SECONDS = 15
+STATUS_COUNTS_VERSION_KEY = "leads:status-counts-version"
+
+
+def lead_counts(*, user, deadlines: ResponseDeadlines | None = None) -> dict[str, int]:
+    """How many visible leads each filter chip would show.
+
+    Unanswered and overdue, the counts that call for action, are always live and cheap (a small
+    partial index); counts by status come from a short cache.
+    """
+    deadlines = deadlines or response_deadlines()
+    visible = lead_visible_to(user=user)
+    scope = _visibility_scope(user)
+    version = cache.get_or_set(STATUS_COUNTS_VERSION_KEY, 1, None)
+    key = f"leads:status-counts:{version}:{scope}:{user.pk if scope == 'owner' else ''}"
+    by_status = cache.get_or_set(
+        key,
+        lambda: dict(
+            visible.order_by()
+            .values_list("status")
+            .annotate(count=Count("pk"))
+            .values_list("status", "count")
+        ),
+        STATUS_COUNTS_SECONDS,
+    )
+    counts = {status: by_status.get(status, 0) for status in LeadStatus.values}
+    counts["open"] = sum(counts[status] for status in OPEN_LEAD_STATUSES)
+    counts["all"] = sum(by_status.values())
+    counts |= visible.filter(status__in=OPEN_LEAD_STATUSES, first_response_at__isnull=True).aggregate(
+        unanswered=Count("pk"), overdue=Count("pk", filter=_overdue_q(deadlines))
+    )
+    return counts
+
+
+def leads_counts_changed() -> None:
+    """Forget cached counts by status; called by the services that create leads or change status."""
+    try:
+        cache.incr(STATUS_COUNTS_VERSION_KEY)
+    except ValueError:  # not set yet: nothing cached to forget
+        pass
+
+
+@dataclass(frozen=True)
+class ResponseClock:
+    minutes: int  # business minutes waited so far, or taken by the first answer
+    state: str  # "ok", "late" (amber), "overdue" (red) or "answered"
+
+
+def response_clock(lead: Lead, *, deadlines: ResponseDeadlines) -> ResponseClock:
+    if lead.first_response_at is not None:
+        minutes = lead.first_response_business_minutes
+        if minutes is None:
+            minutes = business_minutes_between(lead.received_at, lead.first_response_at)
+        return ResponseClock(minutes=minutes, state="answered")
+    minutes = business_minutes_between(lead.received_at, deadlines.now)
+    if deadlines.overdue_before and lead.received_at <= deadlines.overdue_before:
+        state = "overdue"
+    elif deadlines.late_before and lead.received_at <= deadlines.late_before:
+        state = "late"
+    else:
+        state = "ok"
+    return ResponseClock(minutes=minutes, state=state)
 
 
 def lead_get(*, user, pk: int) -> Lead:
-    return lead_visible_to(user=user).select_related("customer", "owner").get(pk=pk)
+    return (
+        lead_visible_to(user=user)
+        .select_related("customer", "owner")
+        .prefetch_related(Prefetch("vehicles", queryset=LeadVehicle.objects.order_by("pk")))
+        .get(pk=pk)
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    who: str
+    message: Message | None = None
+    event: LeadEvent | None = None
+
+
+def _person(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
+    """The whole conversation and every recorded change, oldest first, each with who and when."""
+    messages = Message.objects.filter(lead=lead).select_related("author").prefetch_related("attachments")
+    events = LeadEvent.objects.filter(lead=lead).select_related("actor")
+    entries = [
+        TimelineEntry(
+            at=message.occurred_at,
+            who=_person(message.author) or message.from_address or "customer",
+            message=message,
+        )
+        for message in messages
+    ]
+    entries += [TimelineEntry(at=event.created_at, who=_person(event.actor), event=event) for event in events]
+    return sorted(entries, key=lambda entry: (entry.at, entry.event is not None))
+
+
+def lead_last_customer_words(*, lead: Lead) -> str:
+    """What the customer wrote last (their latest inbound message, else the lead's comments)."""
+    last = (
+        Message.objects.filter(lead=lead, direction="in")
+        .order_by("-occurred_at", "-pk")
+        .values_list("new_text", "body_text")
+        .first()
+    )
+    return (last[0] or last[1]) if last else lead.comments
+
+
+def lead_duplicates(*, user, lead: Lead) -> QuerySet[Lead]:
+    """Other leads of the same customer this person may see: candidates for a merge."""
+    return (
+        lead_visible_to(user=user)
+        .filter(customer_id=lead.customer_id)
+        .exclude(pk=lead.pk)
+        .exclude(status=LeadStatus.SOLD)
+        .order_by("-received_at")
+    )

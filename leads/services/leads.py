@@ -3,8 +3,10 @@
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle
+from ..business_hours import business_minutes_between
+from ..models import Channel, Customer, Direction, Lead, LeadEvent, LeadStatus, LeadVehicle, Message
 from ..normalize import normalize_email, normalize_phone
+from ..selectors.leads import leads_counts_changed
 
 # The lead status machine: which status may follow which.
 LEAD_TRANSITIONS: dict[str, set[str]] = {
@@ -90,6 +92,7 @@ def lead_create(
     )
     LeadVehicle.objects.bulk_create(LeadVehicle(lead=lead, **vehicle) for vehicle in vehicles or [])
     lead_event_add(lead=lead, type="created", actor=actor, source=source)
+    transaction.on_commit(leads_counts_changed)
     return lead
 
 
@@ -116,4 +119,131 @@ def lead_transition(*, lead: Lead, to_status: str, actor=None, reason: str = "")
         to_status=to_status,
         reason=reason,
     )
+    transaction.on_commit(leads_counts_changed)
     return lead
+
+
+@transaction.atomic
+def lead_record_answer(*, lead: Lead, answered_at, actor=None, channel: str) -> Lead:
+    """Note that a person answered the customer: sets the first-response time once, and a new
+    lead becomes contacted. Called by every service that records a real answer (mail sent, call,
+    text, visit) and never for notes or automatic acknowledgements."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.first_response_at is not None:
+        return lead
+    lead.first_response_at = answered_at
+    lead.first_response_business_minutes = business_minutes_between(lead.received_at, answered_at)
+    lead.save(update_fields=["first_response_at", "first_response_business_minutes", "updated_at"])
+    lead_event_add(
+        lead=lead,
+        type="first_response",
+        actor=actor,
+        channel=channel,
+        business_minutes=lead.first_response_business_minutes,
+    )
+    if lead.status == LeadStatus.NEW:
+        lead = lead_transition(lead=lead, to_status=LeadStatus.CONTACTED, actor=actor)
+    return lead
+
+
+class ContactOutcome:
+    """What came of a call; only a conversation or a message left counts as an answer."""
+
+    REACHED = "reached"
+    VOICEMAIL = "voicemail"
+    NO_ANSWER = "no_answer"
+    WRONG_NUMBER = "wrong_number"
+    CHOICES = [
+        (REACHED, "Spoke with the customer"),
+        (VOICEMAIL, "Left a voicemail"),
+        (NO_ANSWER, "No answer, no message left"),
+        (WRONG_NUMBER, "Wrong number"),
+    ]
+    ANSWERED = {REACHED, VOICEMAIL}
+
+
+# Channels a person can log by hand; email goes through the reply composer.
+LOGGABLE_CHANNELS = [Channel.PHONE, Channel.TEXT, Channel.VISIT, Channel.NOTE]
+
+
+@transaction.atomic
+def contact_log(
+    *,
+    lead: Lead,
+    author,
+    channel: str,
+    notes: str = "",
+    outcome: str = "",
+    next_step: str = "",
+    occurred_at=None,
+) -> Message:
+    """Record a call, a text sent from a phone, a visit or a note on the lead's conversation."""
+    if channel not in LOGGABLE_CHANNELS:
+        raise ValueError(f"Cannot log a {channel!r} by hand.")
+    if channel == Channel.PHONE and outcome not in dict(ContactOutcome.CHOICES):
+        raise ValueError("Say how the call went.")
+    if channel == Channel.NOTE and not notes.strip():
+        raise ValueError("Write the note.")
+    occurred_at = occurred_at or timezone.now()
+    body = notes.strip()
+    if next_step.strip():
+        body = f"{body}\n\nNext step: {next_step.strip()}".strip()
+    message = Message.objects.create(
+        lead=lead,
+        customer=lead.customer,
+        channel=channel,
+        direction=Direction.INTERNAL if channel == Channel.NOTE else Direction.OUTBOUND,
+        author=author,
+        subject=dict(ContactOutcome.CHOICES).get(outcome, "") if channel == Channel.PHONE else "",
+        body_text=body,
+        occurred_at=occurred_at,
+    )
+    answered = channel in (Channel.TEXT, Channel.VISIT) or (
+        channel == Channel.PHONE and outcome in ContactOutcome.ANSWERED
+    )
+    if answered:
+        lead_record_answer(lead=lead, answered_at=occurred_at, actor=author, channel=channel)
+    return message
+
+
+class MergeError(ValueError):
+    pass
+
+
+@transaction.atomic
+def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
+    """Fold a duplicate lead of the same customer into another: its conversation, vehicles and
+    events move over; the duplicate stays, lost with a reason pointing at the target."""
+    if target.pk == duplicate.pk:
+        raise MergeError("A lead cannot be merged into itself.")
+    target, duplicate = (
+        Lead.objects.select_for_update().get(pk=target.pk),
+        Lead.objects.select_for_update().get(pk=duplicate.pk),
+    )
+    if target.customer_id != duplicate.customer_id:
+        raise MergeError("Only leads of the same customer can be merged.")
+    if duplicate.status == LeadStatus.SOLD:
+        raise MergeError("A sold lead cannot be merged into another.")
+    moved = {
+        "messages": Message.objects.filter(lead=duplicate).update(lead=target),
+        "vehicles": LeadVehicle.objects.filter(lead=duplicate).update(lead=target),
+        "events": LeadEvent.objects.filter(lead=duplicate).update(lead=target),
+    }
+    # The customer has waited since the earlier inquiry and was answered at the earlier answer.
+    target.received_at = min(target.received_at, duplicate.received_at)
+    answers = [at for at in (target.first_response_at, duplicate.first_response_at) if at]
+    target.first_response_at = min(answers) if answers else None
+    if target.first_response_at:
+        target.first_response_business_minutes = business_minutes_between(
+            target.received_at, target.first_response_at
+        )
+    target.save(
+        update_fields=["received_at", "first_response_at", "first_response_business_minutes", "updated_at"]
+    )
+    lead_event_add(lead=target, type="merged", actor=actor, merged_lead=duplicate.pk, **moved)
+    lead_event_add(lead=duplicate, type="merged", actor=actor, into_lead=target.pk, **moved)
+    if duplicate.status != LeadStatus.LOST:
+        lead_transition(
+            lead=duplicate, to_status=LeadStatus.LOST, actor=actor, reason=f"Merged into lead {target.pk}"
+        )
+    return target

@@ -14,6 +14,7 @@ from leads.models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle
 from leads.services.appointments import working_hours_ensure_defaults
 from leads.services.followup import followup_plans_ensure_defaults
 from leads.services.leads import customer_find_or_create, lead_create
+from leads.services.replies import reply_templates_ensure_defaults
 
 EMAIL_DOMAIN = "maplemotors.example"
 
@@ -80,6 +81,7 @@ class Command(BaseCommand):
         for advisor in StaffMember.objects.filter(role=Role.ADVISOR):
             working_hours_ensure_defaults(advisor=advisor)
         followup_plans_ensure_defaults()
+        reply_templates_ensure_defaults()
         self._demo_leads()
         if leads:
             self._bulk_leads(leads)

@@ -1,0 +1,262 @@
+"""Benchmark of the supervisor's workbench on a large store's history.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench .venv/bin/python bench/workbench.py
+
+Fills a throwaway PostgreSQL database (created if missing) with 100,000 leads and 1,000,000
+messages by INSERT … SELECT generate_series, then times the inbox and a lead page through the
+Django test client (server time: median and p95, queries per page) beside the time to render the
+same rows, already in memory, with the same templates. The goal: database, permissions and logic
+cost at most half as much again as that render (page ≤ 1.5 × render).
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dealership.settings.test")
+# Persistent connections, as a deployment sets them: each page pays for its queries, not for a new
+# PostgreSQL connection.
+os.environ.setdefault("CONN_MAX_AGE", "600")
+
+LEADS = 100_000
+MESSAGES_PER_LEAD = 10
+
+
+def ensure_database(url: str) -> None:
+    import psycopg2
+    from psycopg2 import sql
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    admin = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if not cursor.fetchone():
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    admin.close()
+
+
+def fill(leads: int) -> float:
+    """Customers, leads, vehicles, events and messages in a handful of set-based inserts."""
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM auth_user WHERE username LIKE %s ORDER BY id", ["benchadvisor%"])
+        advisors = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            """
+            INSERT INTO leads_customer (first_name, last_name, email, phone, preferred_channel, language,
+                street, city, province, postal_code, notes, created_at, updated_at)
+            SELECT 'First' || g, 'Last' || g, 'customer' || g || '@example.net',
+                   '+1416' || lpad(g::text, 7, '0'),
+                   (ARRAY['email', 'email', 'phone', 'text'])[1 + g %% 4],
+                   CASE WHEN g %% 4 = 0 THEN 'fr' ELSE 'en' END, '', 'Toronto', 'ON', '', '', now(), now()
+            FROM generate_series(1, %s) AS g
+            """,
+            [leads],
+        )
+        # One lead per customer, one every five minutes back from now; the newest ones still open,
+        # most of them answered, older ones closed.
+        cursor.execute(
+            """
+            INSERT INTO leads_lead (customer_id, status, lost_reason, source, inquiry_type, language, comments,
+                owner_id, received_at, first_response_at, first_response_business_minutes, created_at, updated_at)
+            SELECT c.id,
+                   CASE WHEN c.rn <= 3000 THEN (ARRAY['new', 'contacted', 'appointment_set', 'shown'])[1 + c.rn %% 4]
+                        ELSE (ARRAY['sold', 'lost', 'lost', 'contacted'])[1 + c.rn %% 4] END,
+                   CASE WHEN c.rn > 3000 AND c.rn %% 4 IN (1, 2) THEN 'Bought elsewhere' ELSE '' END,
+                   (ARRAY['AutoTrader', 'Cars.com', 'Kijiji Autos', 'CarGurus', 'Website', 'Toyota.ca'])[1 + c.rn %% 6],
+                   (ARRAY['price', 'trade_in', 'financing', 'test_drive', 'general'])[1 + c.rn %% 5],
+                   c.language, 'Is this vehicle still available? What is your best price?',
+                   (%s::bigint[])[1 + c.rn %% 4],
+                   now() - c.rn * interval '5 minutes',
+                   CASE WHEN c.rn %% 10 = 0 THEN NULL ELSE now() - c.rn * interval '5 minutes' + interval '17 minutes' END,
+                   CASE WHEN c.rn %% 10 = 0 THEN NULL ELSE 17 END,
+                   now(), now()
+            FROM (SELECT id, language, row_number() OVER (ORDER BY id) AS rn FROM leads_customer) AS c
+            """,
+            [advisors + [None]],
+        )
+        cursor.execute(
+            """
+            INSERT INTO leads_leadvehicle (lead_id, interest, condition, year, make, model, trim, vin,
+                stock_number, odometer_km, price)
+            SELECT id, 'buy', 'new', 2026, (ARRAY['Toyota', 'Honda', 'Ford', 'Hyundai'])[1 + id % 4],
+                   (ARRAY['RAV4', 'Civic', 'F-150', 'Tucson'])[1 + id % 4], 'Base',
+                   upper(substr(md5(id::text), 1, 17)), 'STK' || id, NULL, 30000 + id % 20000
+            FROM leads_lead
+            """
+        )
+        cursor.execute(
+            """
+            INSERT INTO leads_leadevent (lead_id, actor_id, type, params, created_at)
+            SELECT id, NULL, 'created', jsonb_build_object('source', source), received_at FROM leads_lead
+            """
+        )
+        cursor.execute(
+            """
+            INSERT INTO leads_message (lead_id, customer_id, channel, direction, author_id, from_address,
+                to_addresses, subject, body_text, body_html, new_text, message_id, in_reply_to, "references",
+                send_status, send_error, occurred_at, created_at)
+            SELECT l.id, l.customer_id,
+                   CASE WHEN k %% 3 = 0 THEN 'phone' ELSE 'email' END,
+                   CASE WHEN k %% 2 = 1 THEN 'in' ELSE 'out' END,
+                   NULL, 'customer' || l.customer_id || '@example.net', '[]'::jsonb,
+                   'Re: your inquiry #' || k,
+                   repeat('Thank you for the information about the vehicle. ', 6),
+                   '', 'Is it still available?', '<m' || l.id || '.' || k || '@example.net>', '', '',
+                   CASE WHEN k %% 2 = 0 THEN 'sent' ELSE '' END, '',
+                   l.received_at + k * interval '20 minutes', now()
+            FROM leads_lead AS l CROSS JOIN generate_series(1, %s) AS k
+            """,
+            [MESSAGES_PER_LEAD],
+        )
+        cursor.execute("ANALYZE")
+    return time.perf_counter() - started
+
+
+def timings(fn, repeat: int) -> list[float]:
+    fn()  # warm caches, templates and connections
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def summary(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
+
+
+def frozen_context(context: dict) -> dict:
+    """The page's context with every database-backed value already evaluated into memory."""
+    from django.db.models import QuerySet
+    from django.forms import Form
+
+    frozen = {}
+    for key, value in context.items():
+        if isinstance(value, QuerySet):
+            value = list(value)
+        elif isinstance(value, Form):
+            for field in value.fields.values():
+                if hasattr(field, "queryset"):
+                    field.choices = list(field.choices)
+        frozen[key] = value
+    return frozen
+
+
+def measure(client, url: str, repeat: int) -> dict:
+    from django.db import connection
+    from django.template.loader import render_to_string
+
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    executed = []
+    with connection.execute_wrapper(lambda execute, sql, *args: executed.append(sql) or execute(sql, *args)):
+        client.get(url)
+    page = timings(lambda: client.get(url), repeat)
+
+    # The same rows, from memory, through the same template and context processors.
+    template_name = response.templates[0].name
+    request = response.wsgi_request
+    context = frozen_context(response.context[0].flatten())
+    render_queries = []
+    with connection.execute_wrapper(
+        lambda execute, sql, *args: render_queries.append(sql) or execute(sql, *args)
+    ):
+        render_to_string(template_name, context, request=request)
+    assert not render_queries, render_queries
+    render = timings(lambda: render_to_string(template_name, context, request=request), repeat)
+    page_median, page_p95 = summary(page)
+    render_median, render_p95 = summary(render)
+    return {
+        "url": url,
+        "queries": len(executed),
+        "page_median": page_median,
+        "page_p95": page_p95,
+        "render_median": render_median,
+        "render_p95": render_p95,
+        "overhead": (page_median - render_median) / render_median,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--leads", type=int, default=LEADS)
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        sys.exit(
+            "Set DATABASE_URL to a throwaway PostgreSQL database, e.g. postgres://postgres@127.0.0.1:5432/crm_bench"
+        )
+    ensure_database(url)
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from dealership.models import Role
+    from dealership.services import departments_ensure
+    from leads.models import Lead, Message
+    from leads.services.replies import reply_templates_ensure_defaults
+    from tests import factories
+
+    setup_test_environment()  # the test client records each page's templates and context
+    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.DEBUG = False  # as in production: no query log kept
+    call_command("migrate", verbosity=0)
+    departments_ensure(email_domain="store.test")
+    reply_templates_ensure_defaults()
+    if not Lead.objects.exists():
+        factories.staff(Role.SUPERVISOR, username="benchsupervisor")
+        for n in range(3):
+            factories.staff(Role.ADVISOR, username=f"benchadvisor{n}")
+        seconds = fill(args.leads)
+        print(
+            f"Filled {Lead.objects.count():,} leads and {Message.objects.count():,} messages in {seconds:.1f} s"
+        )
+    else:
+        print(f"Reusing {Lead.objects.count():,} leads and {Message.objects.count():,} messages")
+    supervisor = get_user_model().objects.get(username="benchsupervisor")
+    client = Client()
+    client.force_login(supervisor)
+    busy_lead = (
+        Lead.objects.filter(status="new").order_by("-received_at").values_list("pk", flat=True).first()
+    )
+
+    pages = [
+        ("Inbox (open, newest first)", "/leads/"),
+        ("Inbox (unanswered, most urgent)", "/leads/?unanswered=on&sort=urgent"),
+        ("Inbox (overdue)", "/leads/?overdue=on"),
+        ("Inbox (search)", "/leads/?q=First12345"),
+        ("Lead page (10 messages)", f"/leads/{busy_lead}/"),
+    ]
+    print(
+        f"\n{'page':34} {'queries':>7} {'page med':>9} {'p95':>7} {'render med':>11} {'p95':>7} {'overhead':>9}"
+    )
+    for label, url in pages:
+        result = measure(client, url, args.repeat)
+        print(
+            f"{label:34} {result['queries']:>7} {result['page_median']:>7.1f}ms {result['page_p95']:>5.1f}ms"
+            f" {result['render_median']:>9.1f}ms {result['render_p95']:>5.1f}ms {result['overhead']:>8.0%}"
+        )
+    print("\noverhead = (page − render) / render; goal ≤ 50 %")
+
+
+if __name__ == "__main__":
+    main()

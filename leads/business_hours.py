@@ -1,0 +1,116 @@
+"""The store's opening hours, and time measured in business minutes.
+
+Lead response times count only the minutes the store is open (settings.BUSINESS_HOURS, in the
+store time zone): an inquiry sent on Saturday night is not late on Sunday when the store is closed.
+"""
+
+from datetime import date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+# One day's opening hours (open, close), or None when closed; Monday first.
+WeekHours = list[tuple[time, time] | None]
+
+# Beyond this many days of looking back without finding enough open time, give up.
+LOOKBACK_DAYS = 366
+
+
+def _parse_clock(value: str) -> time:
+    hour, _, minute = value.strip().partition(":")
+    return time(int(hour), int(minute or 0))
+
+
+def parse_business_hours(days: list[str]) -> WeekHours:
+    """["9-21", ..., "closed"] → [(09:00, 21:00), ..., None]; exactly seven days, Monday first."""
+    if len(days) != 7:
+        raise ValueError(f"BUSINESS_HOURS needs seven days, Monday first; got {len(days)}.")
+    week: WeekHours = []
+    for day in days:
+        day = day.strip().lower()
+        if day in ("", "closed"):
+            week.append(None)
+            continue
+        opening, _, closing = day.partition("-")
+        window = (_parse_clock(opening), _parse_clock(closing))
+        if window[0] >= window[1]:
+            raise ValueError(f"BUSINESS_HOURS: {day!r} closes before it opens.")
+        week.append(window)
+    return week
+
+
+def store_hours() -> WeekHours:
+    return parse_business_hours(settings.BUSINESS_HOURS)
+
+
+def store_zone() -> tzinfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def _open_interval(day: date, hours: WeekHours, zone: tzinfo) -> tuple[datetime, datetime] | None:
+    window = hours[day.weekday()]
+    if window is None:
+        return None
+    # zoneinfo resolves each wall-clock time with the offset in force that day (DST-aware).
+    return datetime.combine(day, window[0], tzinfo=zone), datetime.combine(day, window[1], tzinfo=zone)
+
+
+def _seconds(delta: timedelta) -> float:
+    return max(delta.total_seconds(), 0.0)
+
+
+def _elapsed(start: datetime, end: datetime) -> timedelta:
+    # Subtracting aware datetimes that share a tzinfo compares wall clocks; UTC gives real time.
+    return end.astimezone(ZoneInfo("UTC")) - start.astimezone(ZoneInfo("UTC"))
+
+
+def business_minutes_between(
+    start: datetime, end: datetime, *, hours: WeekHours | None = None, zone: tzinfo | None = None
+) -> int:
+    """Whole minutes the store was open between two instants (0 when end is not after start)."""
+    hours = store_hours() if hours is None else hours
+    zone = zone or store_zone()
+    if end <= start:
+        return 0
+    first_day, last_day = start.astimezone(zone).date(), end.astimezone(zone).date()
+    week_seconds = sum(
+        _seconds(datetime.combine(date.min, w[1]) - datetime.combine(date.min, w[0])) for w in hours if w
+    )
+    total = 0.0
+    day = first_day
+    while day <= last_day:
+        # Whole weeks strictly between the first and the last day count in one step.
+        if day > first_day and (last_day - day).days > 7:
+            weeks = ((last_day - day).days - 1) // 7
+            total += weeks * week_seconds
+            day += timedelta(days=7 * weeks)
+            continue
+        interval = _open_interval(day, hours, zone)
+        if interval:
+            total += _seconds(_elapsed(max(start, interval[0]), min(end, interval[1])))
+        day += timedelta(days=1)
+    return int(total // 60)
+
+
+def business_moment_before(
+    end: datetime, minutes: int, *, hours: WeekHours | None = None, zone: tzinfo | None = None
+) -> datetime | None:
+    """The latest instant from which `minutes` business minutes have passed by `end`.
+
+    Anything received at or before it has waited at least that long: this turns "late by business
+    minutes" into a plain date comparison the database can index. None if the store is never open.
+    """
+    hours = store_hours() if hours is None else hours
+    zone = zone or store_zone()
+    remaining = timedelta(minutes=minutes)
+    day = end.astimezone(zone).date()
+    for _ in range(LOOKBACK_DAYS):
+        interval = _open_interval(day, hours, zone)
+        if interval and interval[0] < end:
+            close = min(end, interval[1])
+            available = _elapsed(interval[0], close)
+            if available >= remaining:
+                return (close.astimezone(ZoneInfo("UTC")) - remaining).astimezone(zone)
+            remaining -= available
+        day -= timedelta(days=1)
+    return None

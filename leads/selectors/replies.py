@@ -1,0 +1,36 @@
+"""Reads for answering: reply templates and the one to suggest for a lead."""
+
+from django.db.models import QuerySet
+
+from dealership.models import Role
+
+from ..language import detect_language
+from ..models import InquiryType, Lead, ReplyTemplate
+from .leads import lead_last_customer_words
+
+
+def reply_templates(*, active_only: bool = False) -> QuerySet[ReplyTemplate]:
+    templates = ReplyTemplate.objects.all()
+    return templates.filter(active=True) if active_only else templates
+
+
+def reply_language(*, lead: Lead) -> str:
+    """The language to answer in: the customer's own words decide when they are clear."""
+    return detect_language(lead_last_customer_words(lead=lead)) or lead.language or lead.customer.language
+
+
+def reply_template_suggested(*, templates, lead: Lead, language: str) -> ReplyTemplate | None:
+    """Among the active templates, the one for the lead's kind of inquiry in its language, else
+    the general one in that language, else any in that language."""
+    candidates = sorted(
+        (t for t in templates if t.active and t.language == language), key=lambda t: (t.name, t.pk)
+    )
+    for inquiry_type in (lead.inquiry_type, InquiryType.GENERAL):
+        if match := next((t for t in candidates if t.inquiry_type == inquiry_type), None):
+            return match
+    return candidates[0] if candidates else None
+
+
+def can_manage_reply_templates(*, user) -> bool:
+    staff = getattr(user, "staff", None)
+    return user.is_superuser or bool(staff and staff.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN))

@@ -1,0 +1,341 @@
+"""Answering a lead by email: reply templates and their merge fields, queueing and sending.
+
+A reply is stored first (queued, with its Message-ID already chosen) and sent by a Celery task.
+The send is exactly-once: the row moves queued → sending → sent | failed under a row lock, and a
+task that finds the row anywhere but "queued" sends nothing. A row found still "sending" means a
+worker stopped mid-send; SMTP cannot tell whether the customer got it, so it becomes failed with
+an explanation for the supervisor to check, never resent blindly.
+"""
+
+import re
+import smtplib
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.mail import EmailMessage, mailers
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from ..consent_links import unsubscribe_url
+from ..inventory_link import photo_links, stock_vehicle_for
+from ..models import Channel, Direction, InquiryType, Language, Lead, Message, ReplyTemplate
+from ..threading import new_message_id, reply_address
+from .leads import lead_record_answer
+
+MERGE_FIELD = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+
+# Merge fields offered in templates, with what each becomes.
+MERGE_FIELDS = {
+    "first_name": "The customer's first name",
+    "customer_name": "The customer's full name",
+    "vehicle": "The vehicle asked about (year, make, model, trim)",
+    "price": "Its price",
+    "photo_links": "Links to its photos",
+    "signature": "Your name, title, phone and email",
+    "store_name": "The store's name",
+    "store_address": "The store's address",
+    "store_phone": "The store's phone",
+    "store_website": "The store's website",
+}
+
+UNCERTAIN_SEND = (
+    "Sending was interrupted after the message was handed to the mail server; the customer may or "
+    "may not have received it. Check with the customer before sending it again."
+)
+# The server said no to this message: trying again would get the same answer.
+REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+class ReplyError(ValueError):
+    pass
+
+
+class MailServerUnavailable(Exception):
+    """The mail server could not be reached; nothing was handed over, so trying later is safe."""
+
+
+_EN, _FR = Language.ENGLISH, Language.FRENCH
+DEFAULT_TEMPLATES: dict[tuple[str, str], tuple[str, str, str]] = {
+    (InquiryType.PRICE, _EN): (
+        "Price and availability",
+        "Your {{ vehicle }} at {{ store_name }}",
+        "Hello {{ first_name }},\n\nThank you for your interest in the {{ vehicle }}. It is available, "
+        "at {{ price }}.\n{{ photo_links }}\nWhen would you like to come and see it? I can hold it for "
+        "you.\n\n{{ signature }}",
+    ),
+    (InquiryType.PRICE, _FR): (
+        "Prix et disponibilité",
+        "Votre {{ vehicle }} chez {{ store_name }}",
+        "Bonjour {{ first_name }},\n\nMerci de votre intérêt pour le {{ vehicle }}. Il est disponible, "
+        "au prix de {{ price }}.\n{{ photo_links }}\nQuand aimeriez-vous venir le voir? Je peux le "
+        "réserver pour vous.\n\n{{ signature }}",
+    ),
+    (InquiryType.TRADE_IN, _EN): (
+        "Trade-in value",
+        "The value of your trade-in",
+        "Hello {{ first_name }},\n\nThank you for asking about your trade-in. To give you a firm "
+        "figure, our appraiser needs ten minutes with the vehicle: when could you bring it to "
+        "{{ store_address }}?\n\n{{ signature }}",
+    ),
+    (InquiryType.TRADE_IN, _FR): (
+        "Valeur d'échange",
+        "La valeur de votre véhicule d'échange",
+        "Bonjour {{ first_name }},\n\nMerci de votre demande d'évaluation. Pour vous donner un "
+        "montant ferme, notre évaluateur a besoin de dix minutes avec le véhicule : quand "
+        "pourriez-vous l'apporter au {{ store_address }}?\n\n{{ signature }}",
+    ),
+    (InquiryType.FINANCING, _EN): (
+        "Financing and lease payments",
+        "Payments on the {{ vehicle }}",
+        "Hello {{ first_name }},\n\nThank you for asking about financing the {{ vehicle }} ({{ price }}). "
+        "Tell me your preferred term and down payment and I will send you the exact finance and lease "
+        "payments.\n\n{{ signature }}",
+    ),
+    (InquiryType.FINANCING, _FR): (
+        "Financement et location",
+        "Paiements pour le {{ vehicle }}",
+        "Bonjour {{ first_name }},\n\nMerci de votre demande de financement pour le {{ vehicle }} "
+        "({{ price }}). Indiquez-moi la durée et le comptant souhaités et je vous enverrai les "
+        "paiements exacts, en financement et en location.\n\n{{ signature }}",
+    ),
+    (InquiryType.TEST_DRIVE, _EN): (
+        "Test drive",
+        "Your test drive of the {{ vehicle }}",
+        "Hello {{ first_name }},\n\nThe {{ vehicle }} is ready for your test drive. Which day and time "
+        "suit you? We are at {{ store_address }}, {{ store_phone }}.\n\n{{ signature }}",
+    ),
+    (InquiryType.TEST_DRIVE, _FR): (
+        "Essai routier",
+        "Votre essai routier du {{ vehicle }}",
+        "Bonjour {{ first_name }},\n\nLe {{ vehicle }} est prêt pour votre essai routier. Quel jour et "
+        "quelle heure vous conviennent? Nous sommes au {{ store_address }}, {{ store_phone }}."
+        "\n\n{{ signature }}",
+    ),
+    (InquiryType.GENERAL, _EN): (
+        "General answer",
+        "Your question to {{ store_name }}",
+        "Hello {{ first_name }},\n\nThank you for contacting {{ store_name }}. I will be glad to help: "
+        "what is the best time to reach you by phone?\n\n{{ signature }}",
+    ),
+    (InquiryType.GENERAL, _FR): (
+        "Réponse générale",
+        "Votre question à {{ store_name }}",
+        "Bonjour {{ first_name }},\n\nMerci d'avoir communiqué avec {{ store_name }}. Je serai heureux "
+        "de vous aider : quel est le meilleur moment pour vous joindre par téléphone?\n\n{{ signature }}",
+    ),
+}
+
+
+@transaction.atomic
+def reply_templates_ensure_defaults() -> int:
+    """Give every inquiry type a template in English and in French; returns how many were created.
+
+    A pair that already has any template (even an edited or renamed one) is left alone.
+    """
+    created = 0
+    for (inquiry_type, language), (name, subject, body) in DEFAULT_TEMPLATES.items():
+        if ReplyTemplate.objects.filter(inquiry_type=inquiry_type, language=language).exists():
+            continue
+        ReplyTemplate.objects.create(
+            name=name, inquiry_type=inquiry_type, language=language, subject=subject, body=body
+        )
+        created += 1
+    return created
+
+
+def merge_field_tags(names) -> str:
+    """How merge fields are written in a template: "{{ first_name }}, {{ vehicle }}"."""
+    return ", ".join("{{ " + name + " }}" for name in names)
+
+
+def unknown_merge_fields(text: str) -> list[str]:
+    return sorted({name for name in MERGE_FIELD.findall(text) if name not in MERGE_FIELDS})
+
+
+def merge_fields_render(text: str, fields: dict[str, str]) -> str:
+    return MERGE_FIELD.sub(lambda match: fields.get(match.group(1), match.group(0)), text)
+
+
+def _price(amount, language: str) -> str:
+    if amount is None:
+        return ""
+    number = f"{Decimal(amount):,.0f}"
+    # 34,995 $ in French Canada, $34,995 in English.
+    return f"{number.replace(',', ' ')} $" if language == Language.FRENCH else f"${number}"
+
+
+def _signature(user) -> str:
+    staff = getattr(user, "staff", None)
+    lines = [user.get_full_name() or user.get_username()]
+    if staff and staff.title:
+        lines.append(staff.title)
+    lines.append(settings.STORE["name"])
+    if staff and staff.phone:
+        lines.append(staff.phone)
+    if user.email:
+        lines.append(user.email)
+    return "\n".join(lines)
+
+
+def merge_fields_for(*, lead: Lead, sender, language: str) -> dict[str, str]:
+    """The values of every merge field for one lead, answered by `sender`, in `language`."""
+    customer = lead.customer
+    vehicles = list(lead.vehicles.all())
+    wanted = next((v for v in vehicles if v.interest not in ("sell", "trade-in")), None)
+    stock = stock_vehicle_for(vin=wanted.vin, stock_number=wanted.stock_number) if wanted else None
+    price = getattr(stock, "price", None) or (wanted.price if wanted else None)
+    return {
+        "first_name": customer.first_name or customer.full_name,
+        "customer_name": customer.full_name,
+        "vehicle": str(wanted) if wanted else "",
+        "price": _price(price, language),
+        "photo_links": "\n".join(photo_links(stock)),
+        "signature": _signature(sender),
+        "store_name": settings.STORE["name"],
+        "store_address": settings.STORE["address"],
+        "store_phone": settings.STORE["phone"],
+        "store_website": settings.STORE["website"],
+    }
+
+
+def reply_draft(*, template: ReplyTemplate | None, lead: Lead, sender) -> dict[str, str]:
+    """Subject and body of a template filled in for this lead, ready to edit."""
+    if template is None:
+        return {"subject": "", "body": ""}
+    fields = merge_fields_for(lead=lead, sender=sender, language=template.language)
+    return {
+        "subject": merge_fields_render(template.subject, fields),
+        "body": merge_fields_render(template.body, fields),
+    }
+
+
+def _last_inbound_email(lead: Lead) -> Message | None:
+    return (
+        Message.objects.filter(lead=lead, channel=Channel.EMAIL, direction=Direction.INBOUND)
+        .exclude(message_id="")
+        .order_by("-occurred_at", "-pk")
+        .first()
+    )
+
+
+def commercial_footer(*, customer, language: str) -> str:
+    return render_to_string(
+        "leads/mail/_commercial_footer.txt",
+        {"store": settings.STORE, "language": language, "unsubscribe_url": unsubscribe_url(customer)},
+    ).strip()
+
+
+@transaction.atomic
+def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = Language.ENGLISH) -> Message:
+    """Store an email answer to the customer, threaded under their last mail, and queue its sending."""
+    from ..tasks import message_send
+
+    customer = lead.customer
+    if not customer.email:
+        raise ReplyError("This customer has no email address; call or text them instead.")
+    subject, body = subject.strip(), body.strip()
+    if not subject or not body:
+        raise ReplyError("Write a subject and a message.")
+    if unknown := unknown_merge_fields(subject + body):
+        raise ReplyError(f"Fill in or remove: {merge_field_tags(unknown)}.")
+    parent = _last_inbound_email(lead)
+    references = f"{parent.references} {parent.message_id}".strip() if parent else ""
+    message = Message.objects.create(
+        lead=lead,
+        customer=customer,
+        channel=Channel.EMAIL,
+        direction=Direction.OUTBOUND,
+        author=author,
+        from_address=settings.DEFAULT_FROM_EMAIL,
+        to_addresses=[customer.email],
+        subject=subject,
+        body_text=f"{body}\n\n-- \n{commercial_footer(customer=customer, language=language)}\n",
+        # Chosen and stored before sending, so a customer's answer threads back whatever happens.
+        message_id=new_message_id(lead.pk),
+        in_reply_to=parent.message_id if parent else "",
+        references=references,
+        send_status=Message.SendStatus.QUEUED,
+        occurred_at=timezone.now(),
+    )
+    message_send.delay_on_commit(message.pk)
+    return message
+
+
+def _email_for(message: Message) -> EmailMessage:
+    headers = {
+        "Message-ID": message.message_id,
+        "List-Unsubscribe": f"<{unsubscribe_url(message.customer)}>",
+    }
+    if message.in_reply_to:
+        headers["In-Reply-To"] = message.in_reply_to
+    if message.references:
+        headers["References"] = message.references
+    return EmailMessage(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=message.from_address or settings.DEFAULT_FROM_EMAIL,
+        to=message.to_addresses,
+        reply_to=[reply_address(message.lead_id)],
+        headers=headers,
+    )
+
+
+def _refusal_text(error: smtplib.SMTPException) -> str:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "; ".join(
+            f"{address}: {code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
+            for address, (code, reply) in error.recipients.items()
+        )
+    reply = error.smtp_error
+    return f"{error.smtp_code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
+
+
+def _finish(message: Message, status: str, error: str = "") -> None:
+    message.send_status, message.send_error = status, error
+    fields = ["send_status", "send_error"]
+    if status == Message.SendStatus.SENT:
+        message.occurred_at = timezone.now()
+        fields.append("occurred_at")
+    message.save(update_fields=fields)
+
+
+def message_deliver(*, message_id: int, final_attempt: bool = False) -> Message:
+    """Send one queued email at most once; see the module docstring for the states."""
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("lead", "customer")
+            .get(pk=message_id)
+        )
+        if message.send_status == Message.SendStatus.SENDING:
+            _finish(message, Message.SendStatus.FAILED, UNCERTAIN_SEND)
+            return message
+        if message.send_status != Message.SendStatus.QUEUED:
+            return message
+        _finish(message, Message.SendStatus.SENDING)
+    email = _email_for(message)
+    connection = mailers.default
+    try:
+        connection.open()
+    except (OSError, smtplib.SMTPException) as error:
+        if final_attempt:
+            _finish(message, Message.SendStatus.FAILED, f"The mail server could not be reached: {error}")
+            return message
+        _finish(message, Message.SendStatus.QUEUED, f"Will try again: {error}")
+        raise MailServerUnavailable(str(error)) from error
+    try:
+        connection.send_messages([email])
+    except REFUSALS as error:
+        _finish(message, Message.SendStatus.FAILED, f"The mail server refused it: {_refusal_text(error)}")
+        return message
+    except Exception as error:  # noqa: BLE001 — after the hand-over any failure is ambiguous, never retried
+        _finish(message, Message.SendStatus.FAILED, f"{UNCERTAIN_SEND} ({error})")
+        return message
+    finally:
+        connection.close()
+    _finish(message, Message.SendStatus.SENT)
+    lead_record_answer(
+        lead=message.lead, answered_at=message.occurred_at, actor=message.author, channel=Channel.EMAIL
+    )
+    return message

@@ -1,0 +1,203 @@
+import pytest
+
+from dealership.models import Role
+from leads.consent_links import UNSUBSCRIBE_SALT
+from leads.models import InquiryType, LeadStatus, Message, ReplyTemplate
+from leads.selectors.replies import reply_language, reply_template_suggested, reply_templates
+from leads.services.replies import (
+    DEFAULT_TEMPLATES,
+    MailServerUnavailable,
+    ReplyError,
+    message_deliver,
+    reply_draft,
+    reply_queue,
+    reply_templates_ensure_defaults,
+)
+from leads.tasks import message_send
+from leads.threading import lead_id_from_address
+from tests import factories
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.django_db
+
+
+def _active():
+    return list(reply_templates(active_only=True))
+
+
+@pytest.fixture
+def templates():
+    reply_templates_ensure_defaults()
+
+
+@pytest.fixture
+def sophie():
+    return factories.staff(
+        Role.SUPERVISOR,
+        first_name="Sophie",
+        last_name="Tremblay",
+        title="Internet sales supervisor",
+        phone="+1 416 555 0142",
+        email="sophie@maplemotors.example",
+    ).user
+
+
+def test_defaults_exist_for_every_inquiry_type_in_english_and_french_once():
+    assert reply_templates_ensure_defaults() == 10
+    assert reply_templates_ensure_defaults() == 0
+    for inquiry_type in InquiryType.values:
+        for language in ("en", "fr"):
+            assert ReplyTemplate.objects.filter(
+                inquiry_type=inquiry_type, language=language, active=True
+            ).exists()
+
+
+def test_an_edited_default_is_not_replaced():
+    reply_templates_ensure_defaults()
+    ReplyTemplate.objects.filter(inquiry_type="price", language="fr").update(name="Mon prix", subject="Prix")
+    assert reply_templates_ensure_defaults() == 0
+    assert ReplyTemplate.objects.get(inquiry_type="price", language="fr").subject == "Prix"
+
+
+def test_merge_fields_render_customer_vehicle_price_signature_and_store(templates, sophie, settings):
+    lead = factories.lead(
+        customer_obj=factories.customer(first_name="Olivier", last_name="Côté"),
+        inquiry_type="price",
+        vehicles=[{"year": 2026, "make": "Toyota", "model": "RAV4", "trim": "XLE", "price": "38995.00"}],
+    )
+    english = reply_draft(
+        template=ReplyTemplate.objects.get(inquiry_type="price", language="en"), lead=lead, sender=sophie
+    )
+    assert english["subject"] == f"Your 2026 Toyota RAV4 XLE at {settings.STORE['name']}"
+    assert "Hello Olivier," in english["body"] and "$38,995" in english["body"]
+    assert "Sophie Tremblay\nInternet sales supervisor" in english["body"]
+    assert "+1 416 555 0142" in english["body"] and "sophie@maplemotors.example" in english["body"]
+    assert "{{" not in english["body"]
+    french = reply_draft(
+        template=ReplyTemplate.objects.get(inquiry_type="price", language="fr"), lead=lead, sender=sophie
+    )
+    assert "Bonjour Olivier," in french["body"] and "38 995 $" in french["body"]
+
+
+@pytest.mark.parametrize("inquiry_type", InquiryType.values)
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_suggested_template_follows_inquiry_type_and_language(templates, inquiry_type, language):
+    lead = factories.lead(inquiry_type=inquiry_type, language=language)
+    suggested = reply_template_suggested(templates=_active(), lead=lead, language=reply_language(lead=lead))
+    assert (suggested.inquiry_type, suggested.language) == (inquiry_type, language)
+    assert suggested.name == DEFAULT_TEMPLATES[(inquiry_type, language)][0]
+
+
+def test_language_comes_from_the_customers_words_when_clear(templates):
+    lead = factories.lead(language="en", inquiry_type="test_drive")
+    factories.inbound_email(
+        lead=lead, body="Bonjour, est-ce que la voiture est encore disponible pour un essai?"
+    )
+    assert reply_language(lead=lead) == "fr"
+    assert reply_template_suggested(templates=_active(), lead=lead, language="fr").name == "Essai routier"
+    unclear = factories.lead(language="fr")
+    factories.inbound_email(lead=unclear, body="OK 👍")
+    assert reply_language(lead=unclear) == "fr"
+
+
+def test_inactive_templates_fall_back_to_the_general_one(templates):
+    ReplyTemplate.objects.filter(inquiry_type="financing", language="en").update(active=False)
+    lead = factories.lead(inquiry_type="financing", language="en")
+    assert reply_template_suggested(templates=_active(), lead=lead, language="en").inquiry_type == "general"
+
+
+def test_reply_refuses_unknown_merge_fields_and_missing_email(sophie):
+    lead = factories.lead()
+    with pytest.raises(ReplyError, match="first_nme"):
+        reply_queue(lead=lead, author=sophie, subject="Hi", body="Hello {{ first_nme }}")
+    no_email = factories.lead(customer_obj=factories.customer(email="", phone="+14165550123"))
+    with pytest.raises(ReplyError, match="no email"):
+        reply_queue(lead=no_email, author=sophie, subject="Hi", body="Hello")
+    assert not Message.objects.filter(direction="out").exists()
+
+
+def _threaded_lead():
+    lead = factories.lead(language="fr")
+    factories.inbound_email(lead=lead, message_id="<first@customer.example>")
+    factories.inbound_email(
+        lead=lead, message_id="<second@customer.example>", references="<first@customer.example>"
+    )
+    return lead
+
+
+def test_reply_is_sent_by_smtp_with_threading_headers_and_footer(
+    smtp_sink, sophie, settings, django_capture_on_commit_callbacks
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    lead = _threaded_lead()
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = reply_queue(lead=lead, author=sophie, subject="Votre RAV4", body="Bonjour!", language="fr")
+    assert queued.message_id.startswith(f"<lead{lead.pk}.")
+    [received] = smtp_sink.parsed()
+    assert received["Message-ID"] == queued.message_id
+    assert received["In-Reply-To"] == "<second@customer.example>"
+    assert received["References"] == "<first@customer.example> <second@customer.example>"
+    assert lead_id_from_address(received["Reply-To"]) == lead.pk
+    assert received["To"] == lead.customer.email
+    body = received.get_content()
+    store = settings.STORE
+    for part in (store["name"], store["address"], store["phone"], store["website"]):
+        assert part in body
+    unsubscribe = next(line for line in body.splitlines() if "/u/" in line).split()[-1]
+    token = unsubscribe.rstrip("/").rsplit("/", 1)[-1]
+    from django.core import signing
+
+    assert signing.loads(token, salt=UNSUBSCRIBE_SALT) == {"c": lead.customer.pk}
+    assert received["List-Unsubscribe"] == f"<{unsubscribe}>"
+    queued.refresh_from_db()
+    lead.refresh_from_db()
+    assert queued.send_status == Message.SendStatus.SENT
+    assert lead.first_response_at == queued.occurred_at and lead.status == LeadStatus.CONTACTED
+
+
+def test_task_run_twice_sends_once(smtp_sink, sophie):
+    lead = _threaded_lead()
+    message = reply_queue(lead=lead, author=sophie, subject="Hello", body="Hi")
+    assert message_send.apply(args=[message.pk]).get() == "sent"
+    assert message_send.apply(args=[message.pk]).get() == "sent"
+    assert len(smtp_sink.messages) == 1
+
+
+def test_refused_recipient_fails_with_the_servers_words_and_no_retry(smtp_sink, sophie):
+    lead = factories.lead(customer_obj=factories.customer(email="refused-me@example.com"))
+    message = reply_queue(lead=lead, author=sophie, subject="Hello", body="Hi")
+    assert message_send.apply(args=[message.pk]).get() == "failed"
+    message.refresh_from_db()
+    assert "550" in message.send_error and "no such mailbox" in message.send_error
+    assert smtp_sink.messages == []
+    lead.refresh_from_db()
+    assert lead.first_response_at is None and lead.status == LeadStatus.NEW
+
+
+def test_message_left_sending_by_a_dead_worker_is_not_resent(smtp_sink, sophie):
+    lead = factories.lead()
+    message = reply_queue(lead=lead, author=sophie, subject="Hello", body="Hi")
+    Message.objects.filter(pk=message.pk).update(send_status=Message.SendStatus.SENDING)
+    message_deliver(message_id=message.pk)
+    message.refresh_from_db()
+    assert message.send_status == Message.SendStatus.FAILED
+    assert "may or may not have received it" in message.send_error
+    assert smtp_sink.messages == []
+
+
+def test_unreachable_server_keeps_it_queued_for_a_retry_then_fails(settings, sophie):
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": free_port(), "timeout": 2},
+        }
+    }
+    message = reply_queue(lead=factories.lead(), author=sophie, subject="Hello", body="Hi")
+    with pytest.raises(MailServerUnavailable):
+        message_deliver(message_id=message.pk)
+    message.refresh_from_db()
+    assert message.send_status == Message.SendStatus.QUEUED
+    message_deliver(message_id=message.pk, final_attempt=True)
+    message.refresh_from_db()
+    assert message.send_status == Message.SendStatus.FAILED
+    assert "could not be reached" in message.send_error

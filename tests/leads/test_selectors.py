@@ -1,0 +1,146 @@
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from dealership.models import Role
+from leads.business_hours import business_moment_before
+from leads.models import Channel, LeadStatus
+from leads.selectors.leads import (
+    lead_counts,
+    lead_list,
+    lead_timeline,
+    lead_visible_to,
+    response_clock,
+    response_deadlines,
+)
+from leads.services.leads import contact_log, lead_transition
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+TORONTO = ZoneInfo("America/Toronto")
+
+
+@pytest.fixture
+def boss():
+    return factories.staff(Role.SUPERVISOR).user
+
+
+def test_supervisors_and_managers_see_all_advisors_their_own_department_none():
+    advisor, other_advisor = factories.staff(Role.ADVISOR).user, factories.staff(Role.ADVISOR).user
+    mine, theirs = factories.lead(owner=advisor), factories.lead(owner=other_advisor)
+    for role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN):
+        assert set(lead_visible_to(user=factories.staff(role).user)) == {mine, theirs}
+    assert list(lead_visible_to(user=advisor)) == [mine]
+    department = factories.staff(Role.DEPARTMENT, department_code="service").user
+    assert not lead_visible_to(user=department).exists()
+
+
+def test_inbox_shows_open_leads_newest_first_by_default(boss):
+    now = timezone.now()
+    old, new = factories.lead(received_at=now - timedelta(days=1)), factories.lead(received_at=now)
+    lost = factories.lead(received_at=now)
+    lead_transition(lead=lost, to_status=LeadStatus.LOST, reason="Spam")
+    assert list(lead_list(user=boss)) == [new, old]
+    assert list(lead_list(user=boss, filters={"status": "lost"})) == [lost]
+    assert set(lead_list(user=boss, filters={"status": "all"})) == {old, new, lost}
+
+
+def test_unanswered_overdue_and_urgent_order(boss):
+    now = timezone.now()
+    overdue = factories.lead(received_at=business_moment_before(now, 45))
+    late = factories.lead(received_at=business_moment_before(now, 20))
+    answered = factories.lead(received_at=business_moment_before(now, 60))
+    contact_log(lead=answered, author=boss, channel=Channel.TEXT)
+    deadlines = response_deadlines(now=now)
+    assert list(lead_list(user=boss, filters={"overdue": True}, deadlines=deadlines)) == [overdue]
+    assert set(lead_list(user=boss, filters={"unanswered": True}, deadlines=deadlines)) == {overdue, late}
+    assert list(lead_list(user=boss, filters={"sort": "urgent"}, deadlines=deadlines)) == [
+        overdue,
+        late,
+        answered,
+    ]
+    assert response_clock(overdue, deadlines=deadlines).state == "overdue"
+    assert response_clock(late, deadlines=deadlines).state == "late"
+    answered.refresh_from_db()
+    assert response_clock(answered, deadlines=deadlines).state == "answered"
+    counts = lead_counts(user=boss, deadlines=deadlines)
+    assert (counts["open"], counts["unanswered"], counts["overdue"]) == (3, 2, 1)
+    assert (counts["new"], counts["contacted"]) == (2, 1)
+
+
+def test_fixed_clock_over_a_weekend_is_not_overdue_on_sunday(boss, settings):
+    # Saturday 16:50 inquiry, checked Sunday noon: 10 business minutes, still on time.
+    lead = factories.lead(received_at=datetime(2026, 3, 7, 16, 50, tzinfo=TORONTO))
+    deadlines = response_deadlines(now=datetime(2026, 3, 8, 12, 0, tzinfo=TORONTO))
+    clock = response_clock(lead, deadlines=deadlines)
+    assert (clock.minutes, clock.state) == (10, "ok")
+    monday = response_deadlines(now=datetime(2026, 3, 9, 9, 25, tzinfo=TORONTO))
+    assert response_clock(lead, deadlines=monday).state == "overdue"
+    assert list(lead_list(user=boss, filters={"overdue": True}, deadlines=monday)) == [lead]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Tremblay", "sophie"),
+        ("sophie t", "sophie"),
+        ("lavoie.m@EXAMPLE", "marc"),
+        ("514 555 0199", "marc"),
+        ("2T3P1RFV8RW000001", "sophie"),
+        ("STK-4471", "marc"),
+        ("nobody", None),
+    ],
+)
+def test_search_by_name_email_phone_vin_and_stock_number(boss, query, expected):
+    leads = {
+        "sophie": factories.lead(
+            customer_obj=factories.customer(
+                first_name="Sophie", last_name="Tremblay", email="st@example.com"
+            ),
+            vehicles=[{"make": "Toyota", "vin": "2T3P1RFV8RW000001"}],
+        ),
+        "marc": factories.lead(
+            customer_obj=factories.customer(
+                first_name="Marc", last_name="Lavoie", email="lavoie.m@example.com", phone="514-555-0199"
+            ),
+            vehicles=[{"make": "Honda", "stock_number": "STK-4471"}],
+        ),
+    }
+    found = list(lead_list(user=boss, filters={"q": query}))
+    assert found == ([leads[expected]] if expected else [])
+
+
+def test_filters_by_source_owner_language_and_dates(boss):
+    advisor = factories.staff(Role.ADVISOR).user
+    early = factories.lead(
+        source="AutoTrader",
+        language="fr",
+        owner=advisor,
+        received_at=datetime(2026, 3, 2, 10, tzinfo=TORONTO),
+    )
+    late = factories.lead(source="Website", received_at=datetime(2026, 3, 5, 23, 30, tzinfo=TORONTO))
+    assert list(lead_list(user=boss, filters={"source": "autotrader"})) == [early]
+    assert list(lead_list(user=boss, filters={"owner": str(advisor.pk)})) == [early]
+    assert list(lead_list(user=boss, filters={"owner": "none"})) == [late]
+    assert list(lead_list(user=boss, filters={"language": "fr"})) == [early]
+    # Dates are the store's calendar days: 23:30 in Toronto on the 5th is the 5th.
+    assert list(lead_list(user=boss, filters={"received_from": date(2026, 3, 5)})) == [late]
+    assert list(lead_list(user=boss, filters={"received_to": date(2026, 3, 5)})) == [late, early]
+    assert list(lead_list(user=boss, filters={"received_to": date(2026, 3, 4)})) == [early]
+
+
+def test_timeline_merges_messages_and_events_in_order():
+    lead = factories.lead(received_at=datetime(2026, 3, 2, 9, 0, tzinfo=TORONTO))
+    author = factories.staff(Role.SUPERVISOR, first_name="Sophie", last_name="T").user
+    factories.inbound_email(
+        lead=lead, body="Still there?", occurred_at=datetime(2026, 3, 2, 9, 0, tzinfo=TORONTO)
+    )
+    contact_log(lead=lead, author=author, channel=Channel.NOTE, notes="Checked stock")
+    entries = lead_timeline(lead=lead)
+    kinds = [(e.message.channel if e.message else e.event.type) for e in entries]
+    assert kinds[0] == "email"
+    assert "created" in kinds and kinds[-1] == "note"
+    assert entries[-1].who == "Sophie T"
+    assert [e.at for e in entries] == sorted(e.at for e in entries)

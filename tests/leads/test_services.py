@@ -1,0 +1,164 @@
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dealership.models import Role
+from leads.models import Channel, LeadEvent, LeadStatus, LeadVehicle, Message
+from leads.services.leads import (
+    LEAD_TRANSITIONS,
+    MergeError,
+    TransitionError,
+    contact_log,
+    lead_merge,
+    lead_transition,
+)
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+TORONTO = ZoneInfo("America/Toronto")
+
+ALL_PAIRS = [(a, b) for a in LeadStatus.values for b in LeadStatus.values]
+
+
+@pytest.mark.parametrize(("from_status", "to_status"), ALL_PAIRS)
+def test_status_machine_allows_exactly_the_listed_transitions(from_status, to_status):
+    lead = factories.lead()
+    lead.__class__.objects.filter(pk=lead.pk).update(status=from_status)
+    actor = factories.staff(Role.SUPERVISOR).user
+    if to_status in LEAD_TRANSITIONS[from_status]:
+        lead_transition(lead=lead, to_status=to_status, actor=actor, reason="Bought elsewhere")
+        lead.refresh_from_db()
+        assert lead.status == to_status
+        event = lead.events.get(type="status_changed")
+        assert event.actor == actor
+        assert event.params["from_status"] == from_status and event.params["to_status"] == to_status
+    else:
+        with pytest.raises(TransitionError):
+            lead_transition(lead=lead, to_status=to_status, actor=actor, reason="Bought elsewhere")
+        lead.refresh_from_db()
+        assert lead.status == from_status
+        assert not lead.events.filter(type="status_changed").exists()
+
+
+def test_lost_needs_a_reason_and_keeps_it():
+    lead = factories.lead()
+    with pytest.raises(TransitionError, match="why"):
+        lead_transition(lead=lead, to_status=LeadStatus.LOST, reason="  ")
+    lead_transition(lead=lead, to_status=LeadStatus.LOST, reason="Bought elsewhere")
+    lead.refresh_from_db()
+    assert lead.lost_reason == "Bought elsewhere"
+    lead_transition(lead=lead, to_status=LeadStatus.CONTACTED)
+    lead.refresh_from_db()
+    assert lead.lost_reason == ""
+
+
+def _monday(hour, minute=0):
+    return datetime(2026, 3, 2, hour, minute, tzinfo=TORONTO)
+
+
+def test_first_call_sets_first_response_once_and_contacts_the_lead():
+    advisor = factories.staff(Role.ADVISOR).user
+    lead = factories.lead(received_at=_monday(10))
+    contact_log(
+        lead=lead, author=advisor, channel=Channel.PHONE, outcome="reached", occurred_at=_monday(10, 12)
+    )
+    contact_log(lead=lead, author=advisor, channel=Channel.TEXT, occurred_at=_monday(11))
+    lead.refresh_from_db()
+    assert lead.first_response_at == _monday(10, 12)
+    assert lead.first_response_business_minutes == 12
+    assert lead.status == LeadStatus.CONTACTED
+    assert lead.events.filter(type="first_response").count() == 1
+    assert lead.events.get(type="status_changed").actor == advisor
+
+
+@pytest.mark.parametrize(
+    ("channel", "outcome", "answers"),
+    [
+        (Channel.NOTE, "", False),
+        (Channel.PHONE, "no_answer", False),
+        (Channel.PHONE, "voicemail", True),
+        (Channel.VISIT, "", True),
+        (Channel.TEXT, "", True),
+    ],
+)
+def test_only_real_answers_count_as_first_response(channel, outcome, answers):
+    lead = factories.lead()
+    contact_log(
+        lead=lead,
+        author=factories.staff().user,
+        channel=channel,
+        outcome=outcome,
+        notes="Called about the RAV4",
+    )
+    lead.refresh_from_db()
+    assert (lead.first_response_at is not None) == answers
+    assert lead.status == (LeadStatus.CONTACTED if answers else LeadStatus.NEW)
+
+
+def test_after_hours_answer_counts_business_minutes_only():
+    lead = factories.lead(received_at=datetime(2026, 3, 6, 20, 50, tzinfo=TORONTO))  # Friday 20:50
+    contact_log(
+        lead=lead,
+        author=factories.staff().user,
+        channel=Channel.PHONE,
+        outcome="reached",
+        occurred_at=datetime(2026, 3, 7, 9, 5, tzinfo=TORONTO),  # Saturday 9:05
+    )
+    lead.refresh_from_db()
+    assert lead.first_response_business_minutes == 15
+
+
+def test_logging_keeps_notes_and_next_step_and_refuses_empty_notes():
+    lead = factories.lead()
+    author = factories.staff().user
+    message = contact_log(
+        lead=lead,
+        author=author,
+        channel=Channel.PHONE,
+        outcome="reached",
+        notes="Wants blue",
+        next_step="Send lease quote",
+    )
+    assert message.subject == "Spoke with the customer"
+    assert "Wants blue" in message.body_text and "Next step: Send lease quote" in message.body_text
+    with pytest.raises(ValueError, match="note"):
+        contact_log(lead=lead, author=author, channel=Channel.NOTE, notes=" ")
+    with pytest.raises(ValueError, match="call"):
+        contact_log(lead=lead, author=author, channel=Channel.PHONE)
+
+
+def test_merge_moves_everything_and_closes_the_duplicate():
+    customer = factories.customer()
+    actor = factories.staff().user
+    now = datetime(2026, 3, 2, 12, 0, tzinfo=TORONTO)
+    target = factories.lead(customer_obj=customer, received_at=now, vehicles=[{"make": "Toyota"}])
+    duplicate = factories.lead(
+        customer_obj=customer, received_at=now - timedelta(hours=1), vehicles=[{"make": "Honda"}]
+    )
+    factories.inbound_email(lead=duplicate, body="Second inquiry")
+    lead_merge(target=target, duplicate=duplicate, actor=actor)
+    target.refresh_from_db()
+    duplicate.refresh_from_db()
+    assert Message.objects.filter(lead=target, body_text="Second inquiry").exists()
+    assert set(LeadVehicle.objects.filter(lead=target).values_list("make", flat=True)) == {"Toyota", "Honda"}
+    assert target.received_at == now - timedelta(hours=1)  # waiting since the earlier inquiry
+    assert LeadEvent.objects.filter(lead=target, type="created").count() == 2
+    assert target.events.get(type="merged").params["merged_lead"] == duplicate.pk
+    assert duplicate.events.get(type="merged").params["into_lead"] == target.pk
+    assert duplicate.status == LeadStatus.LOST
+    assert duplicate.lost_reason == f"Merged into lead {target.pk}"
+
+
+def test_merge_refuses_other_customers_sold_leads_and_itself():
+    lead = factories.lead()
+    other = factories.lead()
+    with pytest.raises(MergeError, match="same customer"):
+        lead_merge(target=lead, duplicate=other)
+    with pytest.raises(MergeError, match="itself"):
+        lead_merge(target=lead, duplicate=lead)
+    sold = factories.lead(customer_obj=lead.customer)
+    sold.__class__.objects.filter(pk=sold.pk).update(status=LeadStatus.SOLD)
+    with pytest.raises(MergeError, match="sold"):
+        lead_merge(target=lead, duplicate=sold)
+    assert not Message.objects.exists()

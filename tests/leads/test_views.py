@@ -1,0 +1,317 @@
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from dealership.models import Role
+from leads.business_hours import business_moment_before
+from leads.models import Attachment, LeadStatus, Message, ReplyTemplate
+from leads.services.replies import reply_templates_ensure_defaults
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _login(client, role=Role.SUPERVISOR, **fields):
+    member = factories.staff(role, **fields)
+    client.force_login(member.user)
+    return member.user
+
+
+def _leads_with_history(count: int):
+    advisor = factories.staff(Role.ADVISOR).user
+    for n in range(count):
+        lead = factories.lead(
+            owner=advisor if n % 2 else None,
+            vehicles=[
+                {"year": 2026, "make": "Toyota", "model": "RAV4"},
+                {"make": "Honda", "interest": "trade-in"},
+            ],
+        )
+        factories.inbound_email(lead=lead)
+
+
+def _queries(client, url) -> int:
+    cache.clear()  # count the queries of a page whose counts are not cached yet
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("url", ["/leads/", "/leads/?sort=urgent&unanswered=on&q=customer"])
+def test_inbox_query_count_does_not_grow_with_the_page(client, url):
+    _login(client)
+    _leads_with_history(5)
+    few = _queries(client, url)
+    _leads_with_history(45)
+    assert _queries(client, url) == few
+    assert few <= 8
+
+
+def test_lead_page_query_count_does_not_grow_with_the_conversation(client):
+    _login(client)
+    reply_templates_ensure_defaults()
+    lead = factories.lead(vehicles=[{"make": "Toyota"}])
+    factories.inbound_email(lead=lead)
+    url = reverse("leads:lead_detail", args=[lead.pk])
+    few = _queries(client, url)
+    for _ in range(20):
+        message = factories.inbound_email(lead=lead)
+        Attachment.objects.create(
+            message=message,
+            filename="quote.pdf",
+            content_type="application/pdf",
+            size=3,
+            file=ContentFile(b"pdf", "q.pdf"),
+        )
+    assert _queries(client, url) == few
+
+
+def test_inbox_filters_counts_and_htmx_partial(client):
+    _login(client)
+    now = timezone.now()
+    overdue = factories.lead(
+        customer_obj=factories.customer(first_name="Late", last_name="Larry"),
+        received_at=business_moment_before(now, 60),
+    )
+    fresh = factories.lead(
+        customer_obj=factories.customer(first_name="Fresh", last_name="Fiona"), received_at=now
+    )
+    page = client.get("/leads/?overdue=on").content.decode()
+    assert "Late Larry" in page and "Fresh Fiona" not in page
+    assert "clock-overdue" in page
+    assert 'data-filter="overdue"' in page
+    partial = client.get("/leads/?q=fiona", headers={"HX-Request": "true"}).content.decode()
+    assert "Fresh Fiona" in partial and "Late Larry" not in partial
+    assert (
+        "<html" not in partial
+        and 'hx-get="/leads/?q=fiona"' in partial
+        and 'hx-trigger="every 15s"' in partial
+    )
+    assert overdue.pk and fresh.pk
+
+
+def test_inbox_paginates_and_ignores_malformed_filters(client):
+    _login(client)
+    for _ in range(51):
+        factories.lead()
+    first = client.get("/leads/?page=1&received_from=not-a-date&owner=999999")
+    assert first.status_code == 200
+    body = first.content.decode()
+    assert body.count('class="lead-row"') == 50 and "page=2" in body
+    second = client.get("/leads/?page=2").content.decode()
+    assert second.count('class="lead-row"') == 1
+
+
+def test_advisor_cannot_open_another_advisors_lead(client):
+    other = factories.staff(Role.ADVISOR).user
+    theirs = factories.lead(owner=other)
+    me = _login(client, Role.ADVISOR)
+    mine = factories.lead(owner=me)
+    assert client.get(reverse("leads:lead_detail", args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("leads:lead_detail", args=[mine.pk])).status_code == 200
+    assert (
+        client.post(
+            reverse("leads:lead_log", args=[theirs.pk]), {"channel": "note", "notes": "x"}
+        ).status_code
+        == 404
+    )
+    inbox = client.get("/leads/?status=all").content.decode()
+    assert str(mine.customer) in inbox and str(theirs.customer) not in inbox
+
+
+def test_department_staff_see_no_leads(client):
+    lead = factories.lead()
+    _login(client, Role.DEPARTMENT, department_code="service")
+    assert client.get(reverse("leads:lead_detail", args=[lead.pk])).status_code == 404
+    assert "No leads match" in client.get("/leads/").content.decode()
+
+
+def test_attachment_download_checks_lead_visibility(client):
+    lead = factories.lead(owner=factories.staff(Role.ADVISOR).user)
+    message = factories.inbound_email(lead=lead)
+    attachment = Attachment.objects.create(
+        message=message,
+        filename="trade-in.jpg",
+        content_type="image/jpeg",
+        size=4,
+        file=ContentFile(b"jpeg", "t.jpg"),
+    )
+    url = reverse("leads:attachment_download", args=[attachment.pk])
+    assert client.get(url).status_code == 302  # login first
+    _login(client, Role.ADVISOR)
+    assert client.get(url).status_code == 404
+    _login(client)
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"jpeg"
+    assert 'attachment; filename="trade-in.jpg"' in response["Content-Disposition"]
+
+
+def test_lead_page_shows_card_timeline_and_the_suggested_french_template(client):
+    user = _login(client, first_name="Sophie", last_name="Tremblay")
+    reply_templates_ensure_defaults()
+    customer = factories.customer(first_name="Chloé", last_name="Gauthier", phone="+14385550144")
+    lead = factories.lead(
+        customer_obj=customer, inquiry_type="test_drive", vehicles=[{"make": "Hyundai", "model": "Tucson"}]
+    )
+    factories.inbound_email(
+        lead=lead, body="Bonjour, je voudrais faire un essai routier du Tucson s'il vous plaît."
+    )
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    assert "Prefers <strong>email</strong>" in page and "+14385550144" in page
+    assert "Hyundai Tucson" in page and "je voudrais faire un essai" in page
+    essai = ReplyTemplate.objects.get(inquiry_type="test_drive", language="fr")
+    assert f'<option value="{essai.pk}" selected>' in page
+    assert "Bonjour Chloé" in page and "Sophie Tremblay" in page
+    assert user.pk
+
+
+def test_picking_a_template_refills_the_composer_with_and_without_htmx(client):
+    _login(client)
+    reply_templates_ensure_defaults()
+    lead = factories.lead(customer_obj=factories.customer(first_name="Noah"))
+    trade = ReplyTemplate.objects.get(inquiry_type="trade_in", language="en")
+    url = reverse("leads:lead_detail", args=[lead.pk]) + f"?template={trade.pk}"
+    full = client.get(url).content.decode()
+    assert "The value of your trade-in" in full and "<html" in full
+    partial = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "The value of your trade-in" in partial and "<html" not in partial and 'id="composer"' in partial
+
+
+def test_sending_a_reply_with_a_bad_merge_field_keeps_the_text(client):
+    _login(client)
+    lead = factories.lead()
+    response = client.post(
+        reverse("leads:lead_reply", args=[lead.pk]),
+        {"subject": "Hello", "body": "Dear {{ frist_name }}, my long answer", "language": "en"},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "{{ frist_name }}" in page and "my long answer" in page and "Fill in or remove" in page
+    assert not Message.objects.filter(direction="out").exists()
+
+
+def test_refused_mail_shows_a_clear_error_on_the_lead_page(
+    client, smtp_sink, settings, django_capture_on_commit_callbacks
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    _login(client)
+    lead = factories.lead(customer_obj=factories.customer(email="refused.buyer@example.com"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("leads:lead_reply", args=[lead.pk]),
+            {"subject": "Your Civic", "body": "Hello", "language": "en"},
+        )
+    page = client.get(response["Location"]).content.decode()
+    assert "is being sent" in page
+    assert "Not sent:" in page and "no such mailbox" in page and "refused.buyer@example.com" in page
+
+
+def test_logging_a_call_by_htmx_adds_it_to_the_timeline_and_answers_the_lead(client):
+    _login(client)
+    lead = factories.lead()
+    response = client.post(
+        reverse("leads:lead_log", args=[lead.pk]),
+        {
+            "channel": "phone",
+            "outcome": "reached",
+            "notes": "Coming Saturday",
+            "next_step": "Book test drive",
+        },
+        headers={"HX-Request": "true"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and 'id="timeline"' in page and "Coming Saturday" in page
+    assert 'hx-swap-oob="true"' in page and "<html" not in page
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.CONTACTED and lead.first_response_at is not None
+
+
+def test_logging_without_js_redirects_and_errors_keep_the_input(client):
+    _login(client)
+    lead = factories.lead()
+    url = reverse("leads:lead_log", args=[lead.pk])
+    assert client.post(url, {"channel": "note", "notes": "Called back"}).status_code == 302
+    bad = client.post(url, {"channel": "phone", "notes": "Half-written"})
+    assert bad.status_code == 400 and "Say how the call went." in bad.content.decode()
+    assert "Half-written" in bad.content.decode()
+
+
+def test_status_change_lost_needs_a_reason(client):
+    _login(client)
+    lead = factories.lead()
+    url = reverse("leads:lead_transition", args=[lead.pk])
+    page = client.post(url, {"status": "lost", "reason": ""}, follow=True).content.decode()
+    assert "Say why the lead was lost." in page
+    client.post(url, {"status": "lost", "reason": "Bought elsewhere"})
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.LOST and lead.lost_reason == "Bought elsewhere"
+    assert client.post(url, {"status": "sold"}, follow=True).status_code == 200
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.LOST
+
+
+def test_merge_from_the_lead_page(client):
+    _login(client)
+    customer = factories.customer()
+    target = factories.lead(customer_obj=customer)
+    duplicate = factories.lead(customer_obj=customer, received_at=timezone.now() - timedelta(hours=2))
+    page = client.get(reverse("leads:lead_detail", args=[target.pk])).content.decode()
+    assert f"Lead {duplicate.pk}" in page
+    response = client.post(
+        reverse("leads:lead_merge", args=[target.pk]), {"duplicate": duplicate.pk}, follow=True
+    )
+    assert "merged into this one" in response.content.decode()
+    duplicate.refresh_from_db()
+    assert duplicate.lost_reason == f"Merged into lead {target.pk}"
+
+
+def test_reply_templates_are_managed_by_supervisors_only(client):
+    _login(client, Role.ADVISOR)
+    assert client.get(reverse("leads:replytemplate_list")).status_code == 403
+    _login(client, Role.MANAGER)
+    create = reverse("leads:replytemplate_create")
+    bad = client.post(
+        create,
+        {
+            "name": "Bad",
+            "inquiry_type": "general",
+            "language": "en",
+            "subject": "Hi",
+            "body": "{{ nope }}",
+            "active": "on",
+        },
+    )
+    assert "Unknown merge fields: {{ nope }}" in bad.content.decode()
+    client.post(
+        create,
+        {
+            "name": "Spring",
+            "inquiry_type": "general",
+            "language": "en",
+            "subject": "Hi {{ first_name }}",
+            "body": "Hello",
+            "active": "on",
+        },
+    )
+    template = ReplyTemplate.objects.get(name="Spring")
+    client.post(
+        reverse("leads:replytemplate_edit", args=[template.pk]),
+        {
+            "name": "Spring sale",
+            "inquiry_type": "general",
+            "language": "fr",
+            "subject": "Bonjour",
+            "body": "Salut",
+        },
+    )
+    template.refresh_from_db()
+    assert (template.name, template.language, template.active) == ("Spring sale", "fr", False)
+    assert "Spring sale" in client.get(reverse("leads:replytemplate_list")).content.decode()
+    client.post(reverse("leads:replytemplate_delete", args=[template.pk]))
+    assert not ReplyTemplate.objects.filter(pk=template.pk).exists()
