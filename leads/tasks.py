@@ -4,8 +4,8 @@ from celery import shared_task
 from django.utils import timezone
 
 from .services.appointments import appointment_notices_send, appointment_reminders_due
-from .services.followup import MailServerUnavailable, followup_dispatch_due, followup_run_send
-from .services.replies import message_deliver
+from .services.followup import followup_dispatch_due, followup_run_send
+from .services.replies import MailServerUnavailable, message_deliver
 
 # Mail is retried only when nothing reached the mail server; anything else goes to a person.
 SENDS_MAIL = {
@@ -45,7 +45,6 @@ def appointment_reminders_task() -> int:
     for appointment_id, sequence in due:
         appointment_notify_task.delay(appointment_id=appointment_id, kind="reminder", sequence=sequence)
     return len(due)
-
 
 
 @shared_task(

@@ -64,6 +64,8 @@ def next_weekday_at(hour: int) -> datetime:
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.get_default_timezone())
+
+
 def inbound_email(*, lead: Lead, body: str = "Is it still available?", **fields) -> Message:
     """A customer's mail on a lead, as mail ingestion stores it."""
     n = next(_sequence)

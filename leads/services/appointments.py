@@ -34,8 +34,9 @@ from ..models import (
     WorkingHours,
 )
 from ..threading import new_message_id, reply_address
-from .followup import MailServerUnavailable, followup_stop_for_lead, mail_send
+from .followup import followup_stop_for_lead, mail_send
 from .leads import TransitionError, lead_event_add, lead_transition
+from .replies import MailServerUnavailable
 
 logger = logging.getLogger(__name__)
 Status = Appointment.Status

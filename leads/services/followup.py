@@ -8,16 +8,20 @@ A run found "sending" means a worker stopped mid-send: it goes to review, never 
 
 import importlib
 import logging
-import re
 import smtplib
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from dealership.models import Role
+
+from ..business_hours import WeekHours, store_hours, store_zone
+from ..consent_links import unsubscribe_url
 from ..models import (
     BLOCKING_STATUSES,
     Appointment,
@@ -36,13 +40,12 @@ from ..models import (
 )
 from ..threading import new_message_id, reply_address
 from .leads import lead_event_add
+from .replies import MailServerUnavailable, commercial_footer, merge_fields_for, merge_fields_render
 
 logger = logging.getLogger(__name__)
 Run = FollowUpStepRun
 Enrollment = FollowUpEnrollment
 
-# The store's opening hours, Monday first, in the format of settings.BUSINESS_HOURS ("9-21", "closed").
-DEFAULT_BUSINESS_HOURS = ["9-21"] * 5 + ["9-17", "closed"]
 # How many due steps one beat tick claims; the rest wait for the next tick.
 DISPATCH_BATCH = 200
 # A run left "queued" this long lost its task (broker restart): queue it again. Left "sending": review.
@@ -60,36 +63,13 @@ class FollowUpError(ValueError):
     pass
 
 
-class MailServerUnavailable(Exception):
-    """Nothing was handed to the mail server: sending later is safe."""
-
-
 # --- business hours -------------------------------------------------------------------------------
 
 
-def _parse_clock(value: str) -> time:
-    hour, _, minute = value.strip().partition(":")
-    return time(int(hour), int(minute or 0))
-
-
-def parse_opening_hours(days: list[str]) -> list[tuple[time, time] | None]:
-    if len(days) != 7:
-        raise ValueError(f"Opening hours need seven days, Monday first; got {len(days)}.")
-    week = []
-    for day in days:
-        day = day.strip().lower()
-        if day in ("", "closed"):
-            week.append(None)
-            continue
-        opening, _, closing = day.partition("-")
-        week.append((_parse_clock(opening), _parse_clock(closing)))
-    return week
-
-
-def next_open_moment(at: datetime, *, hours: list[str] | None = None) -> datetime:
-    """`at` if the store is open then, else the next opening (store time zone, DST-aware)."""
-    week = parse_opening_hours(hours or getattr(settings, "BUSINESS_HOURS", DEFAULT_BUSINESS_HOURS))
-    zone = timezone.get_default_timezone()
+def next_open_moment(at: datetime, *, hours: WeekHours | None = None) -> datetime:
+    """`at` if the store is open then, else the next opening (settings.BUSINESS_HOURS, DST-aware)."""
+    week = store_hours() if hours is None else hours
+    zone = store_zone()
     first_day = at.astimezone(zone).date()
     for offset in range(8):
         day = first_day + timedelta(days=offset)
@@ -97,10 +77,9 @@ def next_open_moment(at: datetime, *, hours: list[str] | None = None) -> datetim
         if window is None:
             continue
         opens = datetime.combine(day, window[0], tzinfo=zone)
-        closes = datetime.combine(day, window[1], tzinfo=zone)
         if at < opens:
             return opens
-        if at < closes:
+        if at < datetime.combine(day, window[1], tzinfo=zone):
             return at
     raise ValueError("The store is never open: check BUSINESS_HOURS.")
 
@@ -132,42 +111,30 @@ def commercial_email_consent(*, customer, at: datetime) -> tuple[bool, str]:
 
 # --- rendering ------------------------------------------------------------------------------------
 
-MERGE_FIELD = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+
+def _signer(enrollment: Enrollment):
+    """Whose signature closes the email: the lead's owner, whoever enrolled it, else a supervisor."""
+    lead = enrollment.lead
+    return (
+        lead.owner
+        or enrollment.enrolled_by
+        or get_user_model().objects.filter(is_active=True, staff__role=Role.SUPERVISOR).order_by("pk").first()
+    )
 
 
-def merge_fields(*, lead: Lead) -> dict[str, str]:
-    vehicle = lead.vehicles.first()
-    owner = lead.owner
-    return {
-        "first_name": lead.customer.first_name or lead.customer.full_name,
-        "customer_name": lead.customer.full_name,
-        "vehicle": str(vehicle) if vehicle else "",
-        "store_name": settings.STORE["name"],
-        "store_phone": settings.STORE["phone"],
-        "store_address": settings.STORE["address"],
-        "store_website": settings.STORE["website"],
-        "signature": "\n".join(
-            part
-            for part in (
-                owner.get_full_name() if owner else "",
-                settings.STORE["name"],
-                settings.STORE["phone"],
-            )
-            if part
-        ),
-    }
-
-
-def step_render(*, step: FollowUpStep, lead: Lead) -> tuple[str, str]:
-    """The step's subject and body in the lead's language (English when the French is empty)."""
+def step_render(*, step: FollowUpStep, enrollment: Enrollment) -> tuple[str, str]:
+    """The step's subject and body in the lead's language (English when the French is empty),
+    merge fields filled as in the workbench's replies, with the commercial footer (unsubscribe)."""
+    lead = enrollment.lead
     french = lead.language == Language.FRENCH and step.body_fr.strip()
+    language = Language.FRENCH if french else Language.ENGLISH
     subject, body = (step.subject_fr, step.body_fr) if french else (step.subject_en, step.body_en)
-    fields = merge_fields(lead=lead)
-
-    def fill(text: str) -> str:
-        return MERGE_FIELD.sub(lambda match: fields.get(match.group(1), match.group(0)), text)
-
-    return fill(subject), fill(body)
+    signer = _signer(enrollment)
+    if signer is None:
+        raise FollowUpError("No one to sign the email: the store has no active supervisor.")
+    fields = merge_fields_for(lead=lead, sender=signer, language=language)
+    footer = commercial_footer(customer=lead.customer, language=language)
+    return merge_fields_render(subject, fields), f"{merge_fields_render(body, fields)}\n\n-- \n{footer}\n"
 
 
 # --- enrolling and stopping -----------------------------------------------------------------------
@@ -365,7 +332,11 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
                 stopped_by_consent.add(enrollment.pk)
                 counts["no_consent"] += 1
                 continue
-            subject, body = step_render(step=run.step, lead=lead)
+            try:
+                subject, body = step_render(step=run.step, enrollment=enrollment)
+            except FollowUpError as error:
+                _set_status(run, Run.Status.NEEDS_REVIEW, now, note=str(error))
+                continue
             if run.step.kind == FollowUpStep.Kind.DRAFT_EMAIL:
                 _set_status(run, Run.Status.OPEN, now, subject=subject, body=body, consent_basis=basis)
                 counts["opened"] += 1
@@ -403,7 +374,7 @@ def _send_email(*, run: Run, message_id: str) -> None:
             body=run.body,
             to=[lead.customer.email],
             reply_to=[reply_address(lead.pk)],
-            headers={"Message-ID": message_id},
+            headers={"Message-ID": message_id, "List-Unsubscribe": f"<{unsubscribe_url(lead.customer)}>"},
         )
     )
 

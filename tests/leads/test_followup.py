@@ -51,7 +51,8 @@ class Sent(list):
 
 
 @pytest.fixture
-def plan(db):
+def plan(supervisor):
+    # The supervisor signs the automatic emails of leads nobody owns yet.
     return followup_plans_ensure_defaults()
 
 
@@ -107,6 +108,10 @@ def test_a_due_email_goes_out_once_in_the_customers_language(plan, django_captur
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject.startswith("Votre demande")
     assert "Bonjour Chloé" in mail.outbox[0].body
+    # Commercial mail: the store's footer with its unsubscribe link, in the header too.
+    assert "/u/" in mail.outbox[0].body and mail.outbox[0].extra_headers["List-Unsubscribe"].startswith(
+        "<http"
+    )
     run = Run.objects.get(pk=queued[0])
     assert run.consent_basis == CONSENT_NOT_CHECKED
     assert run.message.direction == Direction.OUTBOUND

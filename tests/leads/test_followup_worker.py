@@ -82,7 +82,7 @@ def mail_server():
     controller.stop()
 
 
-def test_a_worker_killed_mid_send_does_not_send_the_email_twice(mail_server, tmp_path):
+def test_a_worker_killed_mid_send_does_not_send_the_email_twice(mail_server, tmp_path, supervisor):
     if not port_open("127.0.0.1", 6379):
         service_missing("needs a Redis server on 127.0.0.1:6379")
     if connection.vendor != "postgresql":
