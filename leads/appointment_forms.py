@@ -102,6 +102,7 @@ class FollowUpStepForm(forms.ModelForm):
             "delay_days",
             "delay_hours",
             "anchor",
+            "reply_template",
             "subject_en",
             "body_en",
             "subject_fr",
@@ -112,10 +113,14 @@ class FollowUpStepForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("kind") in (FollowUpStep.Kind.AUTO_EMAIL, FollowUpStep.Kind.DRAFT_EMAIL) and not (
-            cleaned.get("subject_en") and cleaned.get("body_en")
+        if (
+            cleaned.get("kind") in (FollowUpStep.Kind.AUTO_EMAIL, FollowUpStep.Kind.DRAFT_EMAIL)
+            and not cleaned.get("reply_template")
+            and not (cleaned.get("subject_en") and cleaned.get("body_en"))
         ):
-            raise forms.ValidationError("An email step needs at least its English subject and message.")
+            raise forms.ValidationError(
+                "An email step needs a reply template, or at least its English subject and message."
+            )
         return cleaned
 
 

@@ -51,7 +51,16 @@ class FollowUpStep(models.Model):
     delay_days = models.PositiveSmallIntegerField(default=0)
     delay_hours = models.PositiveSmallIntegerField(default=0)
     anchor = models.CharField(max_length=10, choices=Anchor.choices, default=Anchor.INQUIRY)
-    # The email in both of the store's languages; the customer's language picks one.
+    reply_template = models.ForeignKey(
+        "leads.ReplyTemplate",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Send this reply template instead of the texts below; for a customer of the other "
+        "language, its counterpart (same name, else same inquiry type) in that language.",
+    )
+    # Or the email written here, in both of the store's languages; the customer's language picks one.
     subject_en = models.CharField(max_length=200, blank=True)
     body_en = models.TextField(blank=True)
     subject_fr = models.CharField(max_length=200, blank=True)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from dealership.models import Role, StaffMember
 
+from ..inventory_link import photo_links, stock_vehicle_for
 from ..models import (
     BLOCKING_STATUSES,
     Appointment,
@@ -101,6 +102,9 @@ def advisor_agenda(*, user, now: datetime) -> list[tuple[date, list[Appointment]
     )
     days: dict[date, list[Appointment]] = {}
     for appointment in appointments:
+        vehicle = appointment.lead_vehicle
+        stock = stock_vehicle_for(vin=vehicle.vin, stock_number=vehicle.stock_number) if vehicle else None
+        appointment.photo_url = next(iter(photo_links(stock)), "")
         days.setdefault(appointment.starts_at.astimezone(timezone.get_default_timezone()).date(), []).append(
             appointment
         )

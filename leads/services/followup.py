@@ -36,6 +36,7 @@ from ..models import (
     LeadEvent,
     LeadStatus,
     Message,
+    ReplyTemplate,
     StopReason,
 )
 from ..threading import new_message_id, reply_address
@@ -126,9 +127,20 @@ def step_render(*, step: FollowUpStep, enrollment: Enrollment) -> tuple[str, str
     """The step's subject and body in the lead's language (English when the French is empty),
     merge fields filled as in the workbench's replies, with the commercial footer (unsubscribe)."""
     lead = enrollment.lead
-    french = lead.language == Language.FRENCH and step.body_fr.strip()
-    language = Language.FRENCH if french else Language.ENGLISH
-    subject, body = (step.subject_fr, step.body_fr) if french else (step.subject_en, step.body_en)
+    if step.reply_template is not None:
+        chosen = step.reply_template
+        translations = ReplyTemplate.objects.filter(language=lead.language, active=True).order_by("pk")
+        template = (
+            (chosen if chosen.language == lead.language else None)
+            or translations.filter(name=chosen.name).first()
+            or translations.filter(inquiry_type=chosen.inquiry_type).first()
+            or chosen
+        )
+        language, subject, body = template.language, template.subject, template.body
+    else:
+        french = lead.language == Language.FRENCH and step.body_fr.strip()
+        language = Language.FRENCH if french else Language.ENGLISH
+        subject, body = (step.subject_fr, step.body_fr) if french else (step.subject_en, step.body_en)
     signer = _signer(enrollment)
     if signer is None:
         raise FollowUpError("No one to sign the email: the store has no active supervisor.")
@@ -309,7 +321,7 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
         due = list(
             Run.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=Run.Status.SCHEDULED, due_at__lte=now, enrollment__status=Enrollment.Status.ACTIVE)
-            .select_related("step", "enrollment__lead__customer", "enrollment__plan")
+            .select_related("step__reply_template", "enrollment__lead__customer", "enrollment__plan")
             .order_by("due_at", "pk")[:DISPATCH_BATCH]
         )
         stopped_by_consent: set[int] = set()

@@ -122,7 +122,10 @@ def test_a_plan_is_edited_with_its_steps(supervisor_client):
     data[f"steps-{last}-kind"] = "auto_email"
     data[f"steps-{last}-call_notes"] = "Another"
     refused = supervisor_client.post(url, data)
-    assert refused.status_code == 200 and "needs at least its English subject" in refused.content.decode()
+    assert (
+        refused.status_code == 200
+        and "needs a reply template, or at least its English subject" in refused.content.decode()
+    )
     assert FollowUpPlan.objects.get().steps.count() == len(form.forms)
 
 

@@ -15,6 +15,7 @@ from leads.models import (
     FollowUpStepRun,
     LeadStatus,
     Message,
+    ReplyTemplate,
     StopReason,
 )
 from leads.selectors.appointments import followup_due_count, followup_tasks
@@ -31,8 +32,10 @@ from leads.services.followup import (
     followup_stop,
     followup_task_done,
     next_open_moment,
+    step_render,
 )
 from leads.services.leads import lead_event_add, lead_transition
+from leads.services.replies import reply_templates_ensure_defaults
 from tests import factories
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -300,3 +303,18 @@ def test_an_unreachable_mail_server_leaves_the_email_queued_for_the_retry(
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     assert followup_run_send(run_id=queued[0]) == Run.Status.SENT
     assert len(mail.outbox) == 1
+
+
+def test_a_step_may_send_a_reply_template_in_the_customers_language(supervisor):
+    reply_templates_ensure_defaults()
+    english = ReplyTemplate.objects.get(name="Price and availability", language="en")
+    plan = FollowUpPlan.objects.create(name="Price questions")
+    step = FollowUpStep.objects.create(plan=plan, reply_template=english)
+    customer = factories.customer(language="fr", first_name="Léa")
+    lead = factories.lead(
+        customer_obj=customer, language="fr", vehicles=[{"year": 2026, "make": "Honda", "model": "Civic"}]
+    )
+    enrollment = followup_enroll(lead=lead, plan=plan, now=local(2026, 3, 10, 10, 0))
+    subject, body = step_render(step=step, enrollment=enrollment)
+    assert subject == "Votre 2026 Honda Civic chez Maple Motors"
+    assert body.startswith("Bonjour Léa")
