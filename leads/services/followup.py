@@ -99,15 +99,13 @@ def _consent_check():
 
 
 def commercial_email_consent(*, customer, at: datetime) -> tuple[bool, str]:
-    """(may we send commercial email, the basis recorded on the run)."""
+    """(may we send commercial email, the basis recorded on the run), from the consent ledger's
+    ConsentStatus (valid, basis_label, reason) once it exists."""
     check = _consent_check()
     if check is None:
         return True, CONSENT_NOT_CHECKED
-    result = check(customer=customer, channel=Channel.EMAIL, at=at)
-    allowed = getattr(result, "allowed", result)
-    return bool(allowed), str(
-        getattr(result, "basis", "") or ("consent checked" if allowed else "no consent")
-    )
+    status = check(customer=customer, channel=Channel.EMAIL, at=at)
+    return status.valid, (status.basis_label if status.valid else status.reason) or "consent checked"
 
 
 # --- rendering ------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import socket
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -224,12 +225,17 @@ def test_no_consent_for_commercial_mail_stops_the_plan(plan, django_capture_on_c
     enrollment = enroll(plan, received_at=local(2026, 3, 10, 10, 0))
 
     def consent_check(*, customer, channel, at=None):
-        return customer.pk != enrollment.lead.customer_id
+        # The consent ledger's answer, shaped as its ConsentStatus (customers area).
+        refused = customer.pk == enrollment.lead.customer_id
+        return SimpleNamespace(
+            valid=not refused, basis_label="", reason="withdrawn on 2026-03-09 (unsubscribe link)"
+        )
 
     monkeypatch.setattr(followup_service, "_consent_check", lambda: consent_check)
     _, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
     assert queued == []
     assert _stop_reason(enrollment) == (FollowUpEnrollment.Status.STOPPED, StopReason.UNSUBSCRIBED)
+    assert "withdrawn" in enrollment.lead.events.get(type="followup_stopped").params["detail"]
 
 
 def test_calls_and_drafts_wait_on_the_supervisors_list(plan, django_capture_on_commit_callbacks):
