@@ -19,7 +19,7 @@ from .appointment_forms import (
     SlotPickerForm,
     TaskDoneForm,
 )
-from .models import Appointment, FollowUpPlan, FollowUpStepRun, Lead, StopReason
+from .models import Appointment, FollowUpPlan, FollowUpStepRun, StopReason
 from .selectors.appointments import (
     appointment_calendar,
     appointment_get,
@@ -28,7 +28,6 @@ from .selectors.appointments import (
     lead_followups,
     sees_all_appointments,
 )
-from .selectors.leads import lead_get
 from .services.appointments import (
     BookingError,
     appointment_book,
@@ -44,6 +43,7 @@ from .services.followup import (
     followup_task_done,
 )
 from .tasks import enqueue_followup_send
+from .views import _lead_or_404
 
 OUTCOMES = {
     "shown": Appointment.Status.SHOWN,
@@ -57,13 +57,6 @@ def _require_desk(request) -> None:
     """Booking for others, the calendar and follow-up plans are the supervisor's and manager's."""
     if not sees_all_appointments(request.user):
         raise PermissionDenied("Only the internet sales supervisor and the managers can do this.")
-
-
-def _lead_or_404(request, pk: int) -> Lead:
-    try:
-        return lead_get(user=request.user, pk=pk)
-    except Lead.DoesNotExist:
-        raise Http404("No such lead, or it is not yours to see.") from None
 
 
 def _appointment_or_404(request, pk: int) -> Appointment:
@@ -268,9 +261,11 @@ def _task_or_404(request, pk: int) -> FollowUpStepRun:
 @login_required
 def task_list(request):
     _require_desk(request)
-    tasks = list(followup_tasks(user=request.user))
-    forms = {task.pk: DraftForm(initial={"subject": task.subject, "body": task.body}) for task in tasks}
-    return render(request, "leads/task_list.html", {"tasks": [(task, forms[task.pk]) for task in tasks]})
+    tasks = [
+        (task, DraftForm(initial={"subject": task.subject, "body": task.body}))
+        for task in followup_tasks(user=request.user)
+    ]
+    return render(request, "leads/task_list.html", {"tasks": tasks})
 
 
 @login_required

@@ -155,3 +155,10 @@ def test_enrolling_a_lead_twice_says_why(supervisor_client, supervisor):
         reverse("leads:lead_followup_start", args=[lead.pk]), {"plan": plan.pk}, follow=True
     )
     assert "already follows a plan" in response.content.decode()
+
+
+def test_plan_pages_list_the_plans_and_offer_a_blank_form(supervisor_client):
+    plan = followup_plans_ensure_defaults()
+    listing = supervisor_client.get(reverse("leads:followupplan_list")).content.decode()
+    assert plan.name in listing and "All internet leads" in listing
+    assert supervisor_client.get(reverse("leads:followupplan_create")).status_code == 200
