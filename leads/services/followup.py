@@ -6,6 +6,7 @@ email goes scheduled → queued → sending → sent; a call or a draft opens a 
 A run found "sending" means a worker stopped mid-send: it goes to review, never out again by itself.
 """
 
+import functools
 import importlib
 import logging
 import smtplib
@@ -88,6 +89,7 @@ def next_open_moment(at: datetime, *, hours: WeekHours | None = None) -> datetim
 # --- consent --------------------------------------------------------------------------------------
 
 
+@functools.cache
 def _consent_check():
     """The customers area's consent_check, wherever it lives, or None until it exists."""
     for module in ("leads.selectors.consent", "leads.services.consent"):
@@ -111,17 +113,12 @@ def commercial_email_consent(*, customer, at: datetime) -> tuple[bool, str]:
 # --- rendering ------------------------------------------------------------------------------------
 
 
-def _signer(enrollment: Enrollment):
-    """Whose signature closes the email: the lead's owner, whoever enrolled it, else a supervisor."""
-    lead = enrollment.lead
-    return (
-        lead.owner
-        or enrollment.enrolled_by
-        or get_user_model().objects.filter(is_active=True, staff__role=Role.SUPERVISOR).order_by("pk").first()
-    )
+def store_signer():
+    """Who signs the emails of leads nobody owns or enrolled: the first active supervisor."""
+    return get_user_model().objects.filter(is_active=True, staff__role=Role.SUPERVISOR).order_by("pk").first()
 
 
-def step_render(*, step: FollowUpStep, enrollment: Enrollment) -> tuple[str, str]:
+def step_render(*, step: FollowUpStep, enrollment: Enrollment, store_signer) -> tuple[str, str]:
     """The step's subject and body in the lead's language (English when the French is empty),
     merge fields filled as in the workbench's replies, with the commercial footer (unsubscribe)."""
     lead = enrollment.lead
@@ -139,7 +136,8 @@ def step_render(*, step: FollowUpStep, enrollment: Enrollment) -> tuple[str, str
         french = lead.language == Language.FRENCH and step.body_fr.strip()
         language = Language.FRENCH if french else Language.ENGLISH
         subject, body = (step.subject_fr, step.body_fr) if french else (step.subject_en, step.body_en)
-    signer = _signer(enrollment)
+    # The lead's owner signs, else whoever enrolled it, else the store's supervisor.
+    signer = lead.owner or enrollment.enrolled_by or store_signer
     if signer is None:
         raise FollowUpError("No one to sign the email: the store has no active supervisor.")
     fields = merge_fields_for(lead=lead, sender=signer, language=language)
@@ -319,9 +317,17 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
         due = list(
             Run.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=Run.Status.SCHEDULED, due_at__lte=now, enrollment__status=Enrollment.Status.ACTIVE)
-            .select_related("step__reply_template", "enrollment__lead__customer", "enrollment__plan")
+            .select_related(
+                "step__reply_template",
+                "enrollment__lead__customer",
+                "enrollment__lead__owner__staff",
+                "enrollment__enrolled_by__staff",
+                "enrollment__plan",
+            )
+            .prefetch_related("enrollment__lead__vehicles")
             .order_by("due_at", "pk")[:DISPATCH_BATCH]
         )
+        signer = store_signer() if due else None
         stopped_by_consent: set[int] = set()
         for run in due:
             enrollment, lead = run.enrollment, run.enrollment.lead
@@ -343,7 +349,7 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
                 counts["no_consent"] += 1
                 continue
             try:
-                subject, body = step_render(step=run.step, enrollment=enrollment)
+                subject, body = step_render(step=run.step, enrollment=enrollment, store_signer=signer)
             except FollowUpError as error:
                 _set_status(run, Run.Status.NEEDS_REVIEW, now, note=str(error))
                 continue

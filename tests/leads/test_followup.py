@@ -321,6 +321,6 @@ def test_a_step_may_send_a_reply_template_in_the_customers_language(supervisor):
         customer_obj=customer, language="fr", vehicles=[{"year": 2026, "make": "Honda", "model": "Civic"}]
     )
     enrollment = followup_enroll(lead=lead, plan=plan, now=local(2026, 3, 10, 10, 0))
-    subject, body = step_render(step=step, enrollment=enrollment)
+    subject, body = step_render(step=step, enrollment=enrollment, store_signer=supervisor.user)
     assert subject == "Votre 2026 Honda Civic chez Maple Motors"
     assert body.startswith("Bonjour Léa")
