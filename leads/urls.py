@@ -37,6 +37,6 @@ urlpatterns = [
     path("<int:pk>/followup/start/", appointment_views.lead_followup_start, name="lead_followup_start"),
     path("<int:pk>/followup/stop/", appointment_views.lead_followup_stop, name="lead_followup_stop"),
     path("tasks/", appointment_views.task_list, name="task_list"),
-    path("tasks/<int:pk>/done/", appointment_views.task_done, name="task_done"),
-    path("tasks/<int:pk>/send/", appointment_views.task_send, name="task_send"),
+    path("followup/tasks/<int:pk>/done/", appointment_views.task_done, name="followup_task_done"),
+    path("followup/tasks/<int:pk>/send/", appointment_views.task_send, name="followup_task_send"),
 ]

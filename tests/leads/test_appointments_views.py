@@ -140,7 +140,7 @@ def test_a_lead_is_put_in_a_plan_by_hand_and_its_call_done_from_the_task_list(su
     FollowUpStepRun.objects.filter(pk=call.pk).update(status="open")
     tasks = supervisor_client.get(reverse("leads:task_list")).content.decode()
     assert str(lead.customer) in tasks
-    supervisor_client.post(reverse("leads:task_done", args=[call.pk]), {"note": "Voicemail"})
+    supervisor_client.post(reverse("leads:followup_task_done", args=[call.pk]), {"note": "Voicemail"})
     call.refresh_from_db()
     assert call.status == "done" and call.note == "Voicemail"
     supervisor_client.post(reverse("leads:lead_followup_stop", args=[lead.pk]))
