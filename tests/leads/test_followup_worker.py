@@ -35,7 +35,10 @@ VISIBILITY_TIMEOUT = 2
 WORKER = (
     "import django; django.setup()\n"
     "from dealership.celery import app\n"
-    f"app.conf.broker_transport_options = {{'visibility_timeout': {VISIBILITY_TIMEOUT}}}\n"
+    # Look for unacknowledged tasks every second (the default is every 100 s).
+    "app.conf.broker_transport_options = {"
+    f"'visibility_timeout': {VISIBILITY_TIMEOUT}, 'unacked_restore_interval': 1, 'unacked_restore_throttle': 1"
+    "}\n"
     "app.worker_main(['worker', '--pool=solo', '--loglevel=WARNING', '--without-heartbeat',"
     " '--without-mingle', '--without-gossip'])\n"
 )
