@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Customer, Lead, LeadEvent, LeadVehicle
+from .models import Appointment, AppointmentEvent, Customer, Lead, LeadEvent, LeadVehicle, WorkingHours
 
 
 @admin.register(Customer)
@@ -26,3 +26,25 @@ class LeadAdmin(admin.ModelAdmin):
     list_filter = ["status", "source", "inquiry_type"]
     list_select_related = ["customer"]
     inlines = [LeadVehicleInline, LeadEventInline]
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(admin.ModelAdmin):
+    list_display = ["advisor", "weekday", "start", "end"]
+    list_filter = ["advisor", "weekday"]
+
+
+class AppointmentEventInline(admin.TabularInline):
+    model = AppointmentEvent
+    extra = 0
+    readonly_fields = ["type", "actor", "params", "created_at"]
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    """Read-mostly: bookings, moves and outcomes go through the pages (invitations, lead status)."""
+
+    list_display = ["__str__", "lead", "status", "sequence"]
+    list_filter = ["status", "purpose", "advisor"]
+    readonly_fields = ["lead", "advisor", "starts_at", "ends_at", "status", "uid", "sequence", "booked_by"]
+    inlines = [AppointmentEventInline]

@@ -213,9 +213,10 @@ def followupplan_form(request, pk: int | None = None):
 def lead_followup(request, pk: int):
     _require_desk(request)
     lead = _lead_or_404(request, pk)
+    # Loaded by htmx into the lead page (templates/leads/_followup_panel_slot.html): the panel alone.
     return render(
         request,
-        "leads/followupplan_enrollment.html",
+        "leads/_followup_panel.html" if request.htmx else "leads/followupplan_enrollment.html",
         {
             "lead": lead,
             "followups": lead_followups(lead=lead),

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
 from dealership.models import Role, StaffMember
@@ -12,6 +12,7 @@ from ..inventory_link import photo_links, stock_vehicle_for
 from ..models import (
     BLOCKING_STATUSES,
     Appointment,
+    AppointmentEvent,
     FollowUpEnrollment,
     FollowUpPlan,
     FollowUpStepRun,
@@ -20,6 +21,7 @@ from ..models import (
 
 SLOT = timedelta(minutes=30)
 AGENDA_DAYS = 7
+APPOINTMENT_EVENT_TYPES = ["booked", "rescheduled", "shown", "no_show", "sold", "cancelled"]
 
 
 def sees_all_appointments(user) -> bool:
@@ -155,6 +157,18 @@ def appointment_calendar(*, user, start_day: date, days: int) -> CalendarGrid:
         if appointment.advisor_id in index:
             cells[row][index[appointment.advisor_id]].append(appointment)
     return CalendarGrid(advisors=columns, rows=sorted(cells.items()))
+
+
+def appointment_outcome_counts(*, since: datetime, until: datetime) -> dict[str, int]:
+    """For the dashboard: appointments booked, rescheduled, shown, no-show, sold and cancelled in a period
+    (from the appointments' events, so a rescheduled then shown visit counts in both)."""
+    counts = dict(
+        AppointmentEvent.objects.filter(created_at__gte=since, created_at__lt=until)
+        .values_list("type")
+        .annotate(total=Count("pk"))
+        .values_list("type", "total")
+    )
+    return {kind: counts.get(kind, 0) for kind in APPOINTMENT_EVENT_TYPES}
 
 
 # --- follow-up ------------------------------------------------------------------------------------

@@ -162,3 +162,12 @@ def test_plan_pages_list_the_plans_and_offer_a_blank_form(supervisor_client):
     listing = supervisor_client.get(reverse("leads:followupplan_list")).content.decode()
     assert plan.name in listing and "All internet leads" in listing
     assert supervisor_client.get(reverse("leads:followupplan_create")).status_code == 200
+
+
+def test_the_lead_page_slot_loads_the_panel_alone_for_htmx(supervisor_client):
+    followup_plans_ensure_defaults()
+    lead = factories.lead()
+    url = reverse("leads:lead_followup", args=[lead.pk])
+    panel = supervisor_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert 'id="followup-panel"' in panel and "<html" not in panel
+    assert "Book an appointment" in panel
