@@ -14,6 +14,7 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import redis
@@ -96,7 +97,10 @@ def test_a_worker_killed_mid_send_does_not_send_the_email_twice(mail_server, tmp
     env = {
         **{k: v for k, v in os.environ.items() if k not in {"MAILBOX_URL", "DJANGO_SETTINGS_MODULE"}},
         "DJANGO_SETTINGS_MODULE": "dealership.settings.base",
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "DATABASE_URL": (
+            f"postgres://{quote(database['USER'])}:{quote(database['PASSWORD'] or '')}"
+            f"@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+        ),
         "CELERY_BROKER_URL": REDIS_URL,
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp_port),
