@@ -74,6 +74,15 @@ class FollowUpStep(models.Model):
         return f"{self.plan}: step {self.position} ({self.get_kind_display()})"
 
     @property
+    def is_acknowledgement(self) -> bool:
+        """An automatic email right at the inquiry."""
+        return (
+            self.kind == self.Kind.AUTO_EMAIL
+            and self.anchor == self.Anchor.INQUIRY
+            and not (self.delay_days or self.delay_hours)
+        )
+
+    @property
     def is_email(self) -> bool:
         return self.kind in (self.Kind.AUTO_EMAIL, self.Kind.DRAFT_EMAIL)
 

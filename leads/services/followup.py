@@ -55,6 +55,8 @@ STALE_AFTER = timedelta(minutes=10)
 # New leads received within this window enter a plan; older ones only by hand.
 ARRIVAL_WINDOW = timedelta(days=1)
 CONSENT_NOT_CHECKED = "consent not checked"
+# Mail ingestion may have acknowledged the inquiry already: the customer gets one acknowledgement.
+ALREADY_ACKNOWLEDGED = "The store had already written to the customer; no second acknowledgement."
 INTERRUPTED_SEND = (
     "Sending was interrupted after the email was handed over; the customer may or may not have it. "
     "Check before sending it again."
@@ -306,6 +308,10 @@ def _set_status(run: Run, status: str, now: datetime, **fields) -> None:
     run.save(update_fields=["status", "status_changed_at", *fields])
 
 
+def _store_wrote_already(lead: Lead) -> bool:
+    return Message.objects.filter(lead=lead, channel=Channel.EMAIL, direction=Direction.OUTBOUND).exists()
+
+
 def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
     """One beat tick: enroll arrivals, stop finished plans, claim due steps.
 
@@ -336,6 +342,9 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
             if run.step.kind == FollowUpStep.Kind.CALL:
                 _set_status(run, Run.Status.OPEN, now, subject=run.step.call_notes)
                 counts["opened"] += 1
+                continue
+            if run.step.is_acknowledgement and _store_wrote_already(lead):
+                _set_status(run, Run.Status.DONE, now, note=ALREADY_ACKNOWLEDGED)
                 continue
             allowed, basis = commercial_email_consent(customer=lead.customer, at=now)
             if not allowed or not lead.customer.email:

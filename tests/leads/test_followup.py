@@ -324,3 +324,17 @@ def test_a_step_may_send_a_reply_template_in_the_customers_language(supervisor):
     subject, body = step_render(step=step, enrollment=enrollment, store_signer=supervisor.user)
     assert subject == "Votre 2026 Honda Civic chez Maple Motors"
     assert body.startswith("Bonjour Léa")
+
+
+def test_no_second_acknowledgement_when_the_store_already_wrote(plan, django_capture_on_commit_callbacks):
+    enrollment = enroll(plan, received_at=local(2026, 3, 10, 10, 0))
+    lead = enrollment.lead
+    Message.objects.create(  # mail ingestion's automatic acknowledgement
+        lead=lead, customer=lead.customer, direction=Direction.OUTBOUND, occurred_at=local(2026, 3, 10, 10, 0)
+    )
+    counts, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
+    assert queued == [] and mail.outbox == []
+    assert enrollment.runs.get(step__position=0).status == Run.Status.DONE
+    # The rest of the plan goes on.
+    _, queued = dispatch(local(2026, 3, 11, 10, 1), django_capture_on_commit_callbacks)
+    assert len(queued) == 1
