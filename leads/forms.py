@@ -1,9 +1,7 @@
 from django import forms
-from django.contrib.auth import get_user_model
-
-from dealership.models import Role
 
 from .models import Language, Lead, LeadStatus, ReplyTemplate
+from .selectors.leads import lead_owner_choices
 from .services.leads import LEAD_TRANSITIONS, LOGGABLE_CHANNELS, ContactOutcome
 from .services.replies import MERGE_FIELDS, merge_field_tags, unknown_merge_fields
 
@@ -47,16 +45,7 @@ class InboxFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        people = (
-            get_user_model()
-            .objects.filter(is_active=True, staff__role__in=[Role.ADVISOR, Role.SUPERVISOR, Role.MANAGER])
-            .order_by("first_name", "last_name")
-        )
-        self.fields["owner"].choices = [
-            ("", "Any owner"),
-            ("none", "Unassigned"),
-            *((str(user.pk), user.get_full_name() or user.username) for user in people),
-        ]
+        self.fields["owner"].choices = [("", "Any owner"), ("none", "Unassigned"), *lead_owner_choices()]
 
     def filters(self) -> dict:
         """The valid filters; invalid ones are ignored."""

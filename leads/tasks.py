@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from .services.appointments import appointment_notices_send, appointment_reminders_due
 from .services.followup import followup_dispatch_due, followup_run_send
-from .services.replies import MailServerUnavailable, message_deliver
+from .services.replies import MailServerUnavailable, message_deliver, messages_sweep
 
 # Mail is retried only when nothing reached the mail server; anything else goes to a person.
 SENDS_MAIL = {
@@ -61,3 +61,9 @@ def message_send(self, message_id: int) -> str:
     """Send one queued email to a customer (exactly once; safe to run again)."""
     message = message_deliver(message_id=message_id, final_attempt=self.request.retries >= self.max_retries)
     return message.send_status
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=90)
+def messages_sweep_task() -> dict:
+    """Periodic: queue again mail whose task was lost; mark mail stuck in "sending" as uncertain."""
+    return messages_sweep()

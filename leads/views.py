@@ -103,7 +103,7 @@ def inbox(request):
         "query": request.GET.urlencode(),
         "previous_url": (_query(params) + f"&page={page - 1}") if page > 1 else "",
         "next_url": (_query(params) + f"&page={page + 1}") if len(rows) > INBOX_PAGE_SIZE else "",
-        "sort_urls": {"newest": _query(params, sort="newest"), "urgent": _query(params, sort="urgent")},
+        "can_manage_templates": can_manage_reply_templates(user=request.user),
     }
     template = "leads/lead_list.html#table" if request.htmx else "leads/lead_list.html"
     return render(request, template, context)
@@ -215,11 +215,17 @@ def lead_log(request, pk: int):
         form = ContactLogForm(initial={"channel": form.cleaned_data["channel"]})
     elif not request.htmx:
         return render(request, "leads/lead_detail.html", _lead_page(request, lead, log_form=form), status=400)
-    # The timeline, and the form (fresh, or with its errors) swapped out of band.
+    # The timeline; the form (fresh, or with its errors) and the status and clock out of band.
+    lead = _lead_or_404(request, pk)
     return render(
         request,
         "leads/_log_response.html",
-        {"lead": lead, "log_form": form, "timeline": lead_timeline(lead=lead)},
+        {
+            "lead": lead,
+            "clock": response_clock(lead, deadlines=response_deadlines()),
+            "log_form": form,
+            "timeline": lead_timeline(lead=lead),
+        },
     )
 
 

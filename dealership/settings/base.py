@@ -220,6 +220,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "followup-dispatch": {"task": "leads.tasks.followup_dispatch_task", "schedule": 60.0},
     # Appointment reminders, the day before.
     "appointment-reminders": {"task": "leads.tasks.appointment_reminders_task", "schedule": 300.0},
+    "leads-messages-sweep": {"task": "leads.tasks.messages_sweep_task", "schedule": 300.0},
 }
 
 LOGGING = {

@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Upper
 
 from .customers import Customer, Language
 
@@ -15,6 +17,12 @@ class LeadStatus(models.TextChoices):
 
 # Leads still being worked; sold and lost ones are history.
 OPEN_LEAD_STATUSES = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN]
+
+
+# 0 while a lead waits for its first answer, 1 once answered: the first key of "most urgent".
+LEAD_WAITING_FIRST = Case(
+    When(first_response_at__isnull=True, then=Value(0)), default=Value(1), output_field=models.IntegerField()
+)
 
 
 class InquiryType(models.TextChoices):
@@ -64,6 +72,14 @@ class Lead(models.Model):
                 condition=models.Q(first_response_at__isnull=True, status__in=OPEN_LEAD_STATUSES),
                 name="lead_unanswered_idx",
             ),
+            # "Most urgent first": open leads still waiting, longest wait on top, then the others.
+            models.Index(
+                LEAD_WAITING_FIRST,
+                F("received_at"),
+                F("id"),
+                condition=models.Q(status__in=OPEN_LEAD_STATUSES),
+                name="lead_urgent_idx",
+            ),
         ]
         permissions = [("work_leads", "Can work every lead (supervisor)")]
 
@@ -88,6 +104,11 @@ class LeadVehicle(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        # The inbox search matches VIN and stock number whatever their case.
+        indexes = [
+            models.Index(Upper("vin"), name="leadvehicle_vin_upper_idx"),
+            models.Index(Upper("stock_number"), name="leadvehicle_stock_upper_idx"),
+        ]
 
     def __str__(self):
         return " ".join(str(part) for part in (self.year, self.make, self.model, self.trim) if part)

@@ -2,19 +2,41 @@
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, tzinfo
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import CharField, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat, Trim, Upper
 from django.utils import timezone
 
 from dealership.models import Role
 
-from ..business_hours import business_minutes_between, business_moment_before, store_hours, store_zone
-from ..models import Lead, LeadEvent, LeadStatus, LeadVehicle, Message
-from ..models.leads import OPEN_LEAD_STATUSES
+from ..business_hours import (
+    WeekHours,
+    business_minutes_between,
+    business_moment_before,
+    store_hours,
+    store_zone,
+)
+from ..models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle, Message, VehicleInterest
+from ..models.leads import LEAD_WAITING_FIRST, OPEN_LEAD_STATUSES
 
+# A customer's name, email and phone as one upper-case text: one "contains" per search word, and
+# one trigram index on PostgreSQL (migration 0003 builds it from this very expression).
+CUSTOMER_SEARCH_TEXT = Upper(
+    Concat(
+        "first_name",
+        Value(" "),
+        "last_name",
+        Value(" "),
+        "email",
+        Value(" "),
+        "phone",
+        output_field=CharField(),
+    )
+)
 PHONE_LIKE = re.compile(r"[\d\s().+-]+")
 
 
@@ -44,11 +66,15 @@ def lead_visible_to(*, user) -> QuerySet[Lead]:
 
 @dataclass(frozen=True)
 class ResponseDeadlines:
-    """Leads received at or before `late_before` are amber, at or before `overdue_before` red."""
+    """Leads received at or before `late_before` are amber, at or before `overdue_before` red.
+
+    Worked out once per page, with the opening hours read once, for every row's clock."""
 
     now: datetime
     late_before: datetime | None
     overdue_before: datetime | None
+    hours: WeekHours
+    zone: tzinfo
 
 
 def response_deadlines(*, now: datetime | None = None) -> ResponseDeadlines:
@@ -58,6 +84,8 @@ def response_deadlines(*, now: datetime | None = None) -> ResponseDeadlines:
         now=now,
         late_before=business_moment_before(now, settings.RESPONSE_WARNING_MINUTES, hours=hours, zone=zone),
         overdue_before=business_moment_before(now, settings.RESPONSE_TARGET_MINUTES, hours=hours, zone=zone),
+        hours=hours,
+        zone=zone,
     )
 
 
@@ -68,27 +96,46 @@ def _overdue_q(deadlines: ResponseDeadlines) -> Q:
 
 
 def _search_q(text: str) -> Q:
-    """Every word must match the customer's name, email or phone, or a vehicle's VIN or stock number;
-    a query that is only a phone number (spaces, dashes and all) matches the customer's phone."""
+    """Leads whose customer's name, email or phone holds every word, or whose vehicle has one of
+    the words as its VIN or stock number. A query that is only a phone number (spaces, dashes and
+    all) is matched on the phone's last ten digits.
+
+    The customers are found on their own table (one trigram index on PostgreSQL) and the vehicles
+    on theirs, so the database never reads every lead.
+    """
     digits = "".join(c for c in text if c.isdigit())
-    if len(digits) >= 7 and PHONE_LIKE.fullmatch(text.strip()):
-        return Q(customer__phone__endswith=digits[-10:])
-    query = Q()
-    for word in text.split():
-        vehicles = LeadVehicle.objects.filter(lead=OuterRef("pk")).filter(
-            Q(vin__iexact=word) | Q(stock_number__iexact=word)
+    words = [digits[-10:]] if len(digits) >= 7 and PHONE_LIKE.fullmatch(text.strip()) else text.split()
+    customers = Customer.objects.alias(search_text=CUSTOMER_SEARCH_TEXT)
+    for word in words:
+        customers = customers.filter(search_text__contains=word.upper())
+    vehicles = Q()
+    for word in words:
+        vehicles |= Q(vin__iexact=word) | Q(stock_number__iexact=word)
+    by_customer = Lead.objects.filter(customer__in=customers).values("pk")
+    by_vehicle = LeadVehicle.objects.filter(vehicles).values("lead_id")
+    return Q(pk__in=by_customer.union(by_vehicle))
+
+
+# The vehicle a lead asks about (not a trade-in), as one line: "2026 Toyota RAV4 XLE".
+_first_wanted_vehicle = (
+    LeadVehicle.objects.filter(lead=OuterRef("pk"))
+    .exclude(interest__in=[VehicleInterest.SELL, VehicleInterest.TRADE_IN])
+    .order_by("pk")
+    .annotate(
+        summary=Trim(
+            Concat(
+                Coalesce(Cast("year", CharField()), Value("")),
+                Value(" "),
+                "make",
+                Value(" "),
+                "model",
+                Value(" "),
+                "trim",
+                output_field=CharField(),
+            )
         )
-        digits = "".join(c for c in word if c.isdigit())
-        match = (
-            Q(customer__first_name__icontains=word)
-            | Q(customer__last_name__icontains=word)
-            | Q(customer__email__icontains=word)
-            | Exists(vehicles)
-        )
-        if len(digits) >= 4:
-            match |= Q(customer__phone__contains=digits)
-        query &= match
-    return query
+    )
+)
 
 
 def lead_list(
@@ -121,13 +168,10 @@ def lead_list(
         leads = leads.filter(received_at__lte=datetime.combine(received_to, time.max, tzinfo=zone))
     if text := (filters.get("q") or "").strip():
         leads = leads.filter(_search_q(text))
-    leads = leads.prefetch_related(Prefetch("vehicles", queryset=LeadVehicle.objects.order_by("pk")))
+    leads = leads.annotate(vehicle_wanted=Subquery(_first_wanted_vehicle.values("summary")[:1]))
     if filters.get("sort") == "urgent":
         # Waiting leads first, the longest waiting on top; then the rest, oldest first.
-        waiting = Case(
-            When(first_response_at__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField()
-        )
-        return leads.order_by(waiting, "received_at", "pk")
+        return leads.order_by(LEAD_WAITING_FIRST, "received_at", "pk")
     return leads.order_by("-received_at", "-pk")
 
 
@@ -185,9 +229,13 @@ def response_clock(lead: Lead, *, deadlines: ResponseDeadlines) -> ResponseClock
     if lead.first_response_at is not None:
         minutes = lead.first_response_business_minutes
         if minutes is None:
-            minutes = business_minutes_between(lead.received_at, lead.first_response_at)
+            minutes = business_minutes_between(
+                lead.received_at, lead.first_response_at, hours=deadlines.hours, zone=deadlines.zone
+            )
         return ResponseClock(minutes=minutes, state="answered")
-    minutes = business_minutes_between(lead.received_at, deadlines.now)
+    minutes = business_minutes_between(
+        lead.received_at, deadlines.now, hours=deadlines.hours, zone=deadlines.zone
+    )
     if deadlines.overdue_before and lead.received_at <= deadlines.overdue_before:
         state = "overdue"
     elif deadlines.late_before and lead.received_at <= deadlines.late_before:
@@ -195,6 +243,24 @@ def response_clock(lead: Lead, *, deadlines: ResponseDeadlines) -> ResponseClock
     else:
         state = "ok"
     return ResponseClock(minutes=minutes, state=state)
+
+
+# The people leads can be assigned to change seldom; the inbox's owner filter reads them this often.
+OWNER_CHOICES_SECONDS = 60
+
+
+def lead_owner_choices() -> list[tuple[str, str]]:
+    """(user id, name) of everyone who may own a lead, for the inbox's owner filter."""
+
+    def read():
+        people = (
+            get_user_model()
+            .objects.filter(is_active=True, staff__role__in=[Role.ADVISOR, Role.SUPERVISOR, Role.MANAGER])
+            .order_by("first_name", "last_name")
+        )
+        return [(str(user.pk), user.get_full_name() or user.username) for user in people]
+
+    return cache.get_or_set("leads:owner-choices", read, OWNER_CHOICES_SECONDS)
 
 
 def lead_get(*, user, pk: int) -> Lead:

@@ -9,6 +9,7 @@ an explanation for the supervisor to check, never resent blindly.
 
 import re
 import smtplib
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -43,6 +44,9 @@ UNCERTAIN_SEND = (
     "Sending was interrupted after the message was handed to the mail server; the customer may or "
     "may not have received it. Check with the customer before sending it again."
 )
+# A queued message untouched for longer than the longest retry wait has lost its task (the broker
+# was down when it was queued); the sweep queues it again.
+QUEUED_GRACE_MINUTES = 40
 # The server said no to this message: trying again would get the same answer.
 REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 
@@ -292,12 +296,9 @@ def _refusal_text(error: smtplib.SMTPException) -> str:
 
 
 def _finish(message: Message, status: str, error: str = "") -> None:
-    message.send_status, message.send_error = status, error
-    fields = ["send_status", "send_error"]
-    if status == Message.SendStatus.SENT:
-        message.occurred_at = timezone.now()
-        fields.append("occurred_at")
-    message.save(update_fields=fields)
+    # occurred_at follows the latest attempt: when sent, it is when the server took the message.
+    message.send_status, message.send_error, message.occurred_at = status, error, timezone.now()
+    message.save(update_fields=["send_status", "send_error", "occurred_at"])
 
 
 def message_deliver(*, message_id: int, final_attempt: bool = False) -> Message:
@@ -339,3 +340,24 @@ def message_deliver(*, message_id: int, final_attempt: bool = False) -> Message:
         lead=message.lead, answered_at=message.occurred_at, actor=message.author, channel=Channel.EMAIL
     )
     return message
+
+
+def messages_sweep(*, now=None) -> dict[str, int]:
+    """Catch mail that fell between the cracks: queue again what was never picked up (the broker
+    was down when it was queued), and give up on what has been "sending" longer than any task may
+    run (its worker died and the redelivery was lost) — as uncertain, never resent."""
+    from ..tasks import message_send
+
+    now = now or timezone.now()
+    stuck_before = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2)
+    stuck = Message.objects.filter(send_status=Message.SendStatus.SENDING, occurred_at__lt=stuck_before)
+    given_up = stuck.update(send_status=Message.SendStatus.FAILED, send_error=UNCERTAIN_SEND)
+    waiting = list(
+        Message.objects.filter(
+            send_status=Message.SendStatus.QUEUED,
+            occurred_at__lt=now - timedelta(minutes=QUEUED_GRACE_MINUTES),
+        ).values_list("pk", flat=True)[:500]
+    )
+    for message_id in waiting:
+        message_send.delay(message_id)
+    return {"requeued": len(waiting), "given_up": given_up}

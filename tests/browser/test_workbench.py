@@ -4,6 +4,7 @@ import os
 import tempfile
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from dealership.models import Role
@@ -16,7 +17,7 @@ from tests import factories
 # Playwright's sync API keeps an event loop running in this thread; the ORM must still work here.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.browser
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -41,6 +42,9 @@ def page(chromium_path):
             yield page
         finally:
             browser.close()
+            # Database connections opened while Playwright runs belong to its context, not the
+            # test's; close them here or they outlive the test database.
+            connections.close_all()
 
 
 @pytest.fixture

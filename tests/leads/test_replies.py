@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from dealership.models import Role
 from leads.consent_links import UNSUBSCRIBE_SALT
@@ -9,6 +12,7 @@ from leads.services.replies import (
     MailServerUnavailable,
     ReplyError,
     message_deliver,
+    messages_sweep,
     reply_draft,
     reply_queue,
     reply_templates_ensure_defaults,
@@ -197,7 +201,25 @@ def test_unreachable_server_keeps_it_queued_for_a_retry_then_fails(settings, sop
         message_deliver(message_id=message.pk)
     message.refresh_from_db()
     assert message.send_status == Message.SendStatus.QUEUED
-    message_deliver(message_id=message.pk, final_attempt=True)
+    # The task's last allowed retry gives up instead of leaving the mail queued for ever.
+    assert message_send.apply(args=[message.pk], retries=message_send.max_retries).get() == "failed"
     message.refresh_from_db()
     assert message.send_status == Message.SendStatus.FAILED
     assert "could not be reached" in message.send_error
+
+
+def test_sweep_requeues_lost_mail_and_gives_up_on_mail_stuck_sending(smtp_sink, sophie, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    lost = reply_queue(lead=factories.lead(), author=sophie, subject="Lost task", body="Hi")
+    stuck = reply_queue(lead=factories.lead(), author=sophie, subject="Stuck", body="Hi")
+    fresh = reply_queue(lead=factories.lead(), author=sophie, subject="Just queued", body="Hi")
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Message.objects.filter(pk=lost.pk).update(occurred_at=an_hour_ago)
+    Message.objects.filter(pk=stuck.pk).update(
+        occurred_at=an_hour_ago, send_status=Message.SendStatus.SENDING
+    )
+    assert messages_sweep() == {"requeued": 1, "given_up": 1}
+    statuses = dict(Message.objects.filter(direction="out").values_list("subject", "send_status"))
+    assert statuses == {"Lost task": "sent", "Stuck": "failed", "Just queued": "queued"}
+    assert [m["Subject"] for m in smtp_sink.parsed()] == ["Lost task"]
+    assert fresh.pk

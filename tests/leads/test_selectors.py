@@ -144,3 +144,13 @@ def test_timeline_merges_messages_and_events_in_order():
     assert "created" in kinds and kinds[-1] == "note"
     assert entries[-1].who == "Sophie T"
     assert [e.at for e in entries] == sorted(e.at for e in entries)
+
+
+def test_status_counts_follow_changes_once_committed(boss, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        lead = factories.lead()
+    assert lead_counts(user=boss)["new"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_transition(lead=lead, to_status=LeadStatus.LOST, reason="Spam")
+    counts = lead_counts(user=boss)
+    assert (counts["new"], counts["lost"], counts["open"], counts["all"]) == (0, 1, 0, 1)

@@ -228,6 +228,8 @@ def test_logging_a_call_by_htmx_adds_it_to_the_timeline_and_answers_the_lead(cli
     page = response.content.decode()
     assert response.status_code == 200 and 'id="timeline"' in page and "Coming Saturday" in page
     assert 'hx-swap-oob="true"' in page and "<html" not in page
+    header = page.split('id="lead-header"')[1]
+    assert "Contacted" in header and "answered in" in header
     lead.refresh_from_db()
     assert lead.status == LeadStatus.CONTACTED and lead.first_response_at is not None
 
@@ -315,3 +317,25 @@ def test_reply_templates_are_managed_by_supervisors_only(client):
     assert "Spring sale" in client.get(reverse("leads:replytemplate_list")).content.decode()
     client.post(reverse("leads:replytemplate_delete", args=[template.pk]))
     assert not ReplyTemplate.objects.filter(pk=template.pk).exists()
+
+
+def test_no_email_means_no_composer_and_advisors_see_no_template_admin(client):
+    advisor = _login(client, Role.ADVISOR)
+    lead = factories.lead(owner=advisor, customer_obj=factories.customer(email="", phone="+14165550177"))
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    assert "No email address for this customer" in page and 'id="reply-form"' not in page
+    assert "Reply templates" not in client.get("/leads/").content.decode()
+    _login(client)
+    assert "Reply templates" in client.get("/leads/").content.decode()
+
+
+def test_inbox_shows_the_vehicle_asked_about_not_the_trade_in(client):
+    _login(client)
+    factories.lead(
+        vehicles=[
+            {"make": "Honda", "model": "Civic", "interest": "trade-in"},
+            {"year": 2026, "make": "Toyota", "model": "RAV4", "trim": "XLE"},
+        ]
+    )
+    row = client.get("/leads/").content.decode().split('class="lead-row"')[1]
+    assert "2026 Toyota RAV4 XLE" in row and "Civic" not in row

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('dealership', '0001_initial'),
-        ('leads', '0002_workbench_reply_templates_first_response'),
+        ('leads', '0003_workbench_customer_search_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

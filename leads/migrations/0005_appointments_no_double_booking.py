@@ -29,6 +29,6 @@ def drop_exclusion(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("leads", "0003_appointments_followup_and_appointments")]
+    dependencies = [("leads", "0004_appointments_followup_and_appointments")]
 
     operations = [migrations.RunPython(add_exclusion, drop_exclusion, elidable=False)]
