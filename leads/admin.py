@@ -1,6 +1,8 @@
 from django.contrib import admin
 
 from .models import (
+    Appointment,
+    AppointmentEvent,
     AuditEntry,
     ConsentRecord,
     Customer,
@@ -12,6 +14,7 @@ from .models import (
     LeadVehicle,
     LoyaltyRule,
     Task,
+    WorkingHours,
 )
 
 
@@ -90,3 +93,25 @@ class TaskAdmin(admin.ModelAdmin):
 
 
 admin.site.register(Household)
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(admin.ModelAdmin):
+    list_display = ["advisor", "weekday", "start", "end"]
+    list_filter = ["advisor", "weekday"]
+
+
+class AppointmentEventInline(admin.TabularInline):
+    model = AppointmentEvent
+    extra = 0
+    readonly_fields = ["type", "actor", "params", "created_at"]
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    """Read-mostly: bookings, moves and outcomes go through the pages (invitations, lead status)."""
+
+    list_display = ["__str__", "lead", "status", "sequence"]
+    list_filter = ["status", "purpose", "advisor"]
+    readonly_fields = ["lead", "advisor", "starts_at", "ends_at", "status", "uid", "sequence", "booked_by"]
+    inlines = [AppointmentEventInline]

@@ -1,9 +1,53 @@
+"""Background work of the leads app: thin tasks that load by id and call one service."""
+
 from celery import shared_task
 from django.db import OperationalError
+from django.utils import timezone
 
+from .services.appointments import appointment_notices_send, appointment_reminders_due
 from .services.customer_import import import_run
+from .services.followup import followup_dispatch_due, followup_run_send
 from .services.loyalty import loyalty_tasks_create
 from .services.replies import MailServerUnavailable, message_deliver, messages_sweep
+
+# Mail is retried only when nothing reached the mail server; anything else goes to a person.
+SENDS_MAIL = {
+    "acks_late": True,
+    "autoretry_for": (MailServerUnavailable,),
+    "retry_backoff": 30,
+    "max_retries": 8,
+    "time_limit": 120,
+    "soft_time_limit": 100,
+}
+PERIODIC = {"acks_late": True, "time_limit": 120, "soft_time_limit": 100}
+
+
+@shared_task(**SENDS_MAIL)
+def followup_send_step_task(*, run_id: int) -> str:
+    return followup_run_send(run_id=run_id)
+
+
+def enqueue_followup_send(run_id: int) -> None:
+    followup_send_step_task.delay(run_id=run_id)
+
+
+@shared_task(**PERIODIC)
+def followup_dispatch_task() -> dict:
+    """Every minute: new leads into plans, finished plans stopped, due steps claimed."""
+    return followup_dispatch_due(now=timezone.now(), enqueue_send=enqueue_followup_send)
+
+
+@shared_task(**SENDS_MAIL)
+def appointment_notify_task(*, appointment_id: int, kind: str, sequence: int) -> int:
+    return appointment_notices_send(appointment_id=appointment_id, kind=kind, sequence=sequence)
+
+
+@shared_task(**PERIODIC)
+def appointment_reminders_task() -> int:
+    due = appointment_reminders_due(now=timezone.now())
+    for appointment_id, sequence in due:
+        appointment_notify_task.delay(appointment_id=appointment_id, kind="reminder", sequence=sequence)
+    return len(due)
 
 
 @shared_task(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_rules
+from . import appointment_views, views, views_rules
 from .customer_urls import urlpatterns as customer_urlpatterns
 
 app_name = "leads"
@@ -25,4 +25,25 @@ urlpatterns = [
     path("rules/<int:pk>/delete/", views_rules.rule_delete, name="rule_delete"),
     path("rules/test/", views_rules.rule_test, name="rule_test"),
     *customer_urlpatterns,
+    path("<int:pk>/appointments/new/", appointment_views.appointment_book_view, name="appointment_book"),
+    path("appointments/", appointment_views.appointment_calendar_view, name="appointment_calendar"),
+    path(
+        "appointments/<int:pk>/reschedule/",
+        appointment_views.appointment_reschedule_view,
+        name="appointment_reschedule",
+    ),
+    path(
+        "appointments/<int:pk>/outcome/",
+        appointment_views.appointment_outcome_view,
+        name="appointment_outcome",
+    ),
+    path("followup/plans/", appointment_views.followupplan_list, name="followupplan_list"),
+    path("followup/plans/new/", appointment_views.followupplan_form, name="followupplan_create"),
+    path("followup/plans/<int:pk>/", appointment_views.followupplan_form, name="followupplan_update"),
+    path("<int:pk>/followup/", appointment_views.lead_followup, name="lead_followup"),
+    path("<int:pk>/followup/start/", appointment_views.lead_followup_start, name="lead_followup_start"),
+    path("<int:pk>/followup/stop/", appointment_views.lead_followup_stop, name="lead_followup_stop"),
+    path("tasks/", appointment_views.task_list, name="task_list"),
+    path("followup/tasks/<int:pk>/done/", appointment_views.task_done, name="followup_task_done"),
+    path("followup/tasks/<int:pk>/send/", appointment_views.task_send, name="followup_task_send"),
 ]

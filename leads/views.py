@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from .forms import (
@@ -17,6 +18,7 @@ from .forms import (
 )
 from .inventory_link import stock_vehicle_for
 from .models import Attachment, Lead, LeadStatus, PreferredChannel, ReplyTemplate
+from .selectors.appointments import advisor_agenda
 from .selectors.leads import (
     lead_counts,
     lead_duplicates,
@@ -292,7 +294,8 @@ def replytemplate_delete(request, pk: int):
 
 @login_required
 def my_appointments(request):
-    return render(request, "leads/my_appointments.html")
+    agenda = advisor_agenda(user=request.user, now=timezone.now())
+    return render(request, "leads/my_appointments.html", {"agenda": agenda, "today": timezone.localdate()})
 
 
 @login_required

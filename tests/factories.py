@@ -1,6 +1,7 @@
 """Builders for test data, going through the real services."""
 
 import itertools
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from django.utils import timezone
 from dealership.models import Department, Role, StaffMember
 from dealership.services import departments_ensure, staff_create
 from leads.models import Channel, Customer, Direction, Lead, Message
+from leads.services.appointments import working_hours_ensure_defaults
 from leads.services.leads import customer_find_or_create, lead_create
 
 _sequence = itertools.count(1)
@@ -110,6 +112,21 @@ MAIL_SAMPLES = Path(__file__).parent / "leads" / "mail_samples"
 def sample_mail(name: str) -> bytes:
     """A real-shaped message kept as a file under tests/leads/mail_samples/."""
     return (MAIL_SAMPLES / name).read_bytes()
+
+
+def advisor(**fields) -> StaffMember:
+    """A sales advisor with the store's default working week."""
+    member = staff(Role.ADVISOR, **fields)
+    working_hours_ensure_defaults(advisor=member)
+    return member
+
+
+def next_weekday_at(hour: int) -> datetime:
+    """Tomorrow, or the next Monday-to-Friday day, at `hour` store time: always bookable."""
+    day = timezone.localdate() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.get_default_timezone())
 
 
 def inbound_email(*, lead: Lead, body: str = "Is it still available?", **fields) -> Message:

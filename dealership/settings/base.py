@@ -224,6 +224,10 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
+    # Follow-up plans: new leads in, finished plans stopped, due steps claimed and sent.
+    "followup-dispatch": {"task": "leads.tasks.followup_dispatch_task", "schedule": 60.0},
+    # Appointment reminders, the day before.
+    "appointment-reminders": {"task": "leads.tasks.appointment_reminders_task", "schedule": 300.0},
     "leads-messages-sweep": {"task": "leads.tasks.messages_sweep_task", "schedule": 300.0},
     "loyalty-tasks-daily": {
         "task": "leads.tasks.loyalty_tasks_create_task",

@@ -1,9 +1,11 @@
 """Leads app models, one module per area: customers, leads, the conversation."""
 
+from .appointments import BLOCKING_STATUSES, Appointment, AppointmentEvent, AppointmentNotice, WorkingHours
 from .audit import AuditEntry, CustomerMerge
 from .consent import ConsentAction, ConsentBasis, ConsentChannel, ConsentRecord
 from .contacts import CustomerEmail, CustomerPhone, Household
 from .customers import Customer, Language, PreferredChannel
+from .followup import FollowUpEnrollment, FollowUpPlan, FollowUpStep, FollowUpStepRun, StopReason
 from .history import CustomerHistoryItem, DealType, HistoryKind
 from .imports import CustomerImport
 from .leads import InquiryType, Lead, LeadEvent, LeadStatus, LeadVehicle, VehicleInterest
@@ -30,6 +32,16 @@ __all__ = [
     "LoyaltyKind",
     "LoyaltyRule",
     "Task",
+    "Appointment",
+    "AppointmentEvent",
+    "AppointmentNotice",
+    "BLOCKING_STATUSES",
+    "FollowUpEnrollment",
+    "FollowUpPlan",
+    "FollowUpStep",
+    "FollowUpStepRun",
+    "StopReason",
+    "WorkingHours",
     "Attachment",
     "Channel",
     "Direction",

@@ -10,6 +10,7 @@ from ..normalize import normalize_email, normalize_phone
 from ..selectors.customers import customer_match
 from ..selectors.leads import leads_counts_changed
 from .audit import audit_record, changes_between
+from .consent import consent_record_inquiry
 from .customers import customer_email_add, customer_fill_blanks, customer_phone_add, customer_snapshot
 
 # The lead status machine: which status may follow which.
@@ -104,6 +105,8 @@ def lead_create(
     )
     LeadVehicle.objects.bulk_create(LeadVehicle(lead=lead, **vehicle) for vehicle in vehicles or [])
     lead_event_add(lead=lead, type="created", actor=actor, source=source)
+    # An inquiry implies consent to write back for six months (CASL); the ledger records it once.
+    consent_record_inquiry(customer=customer, at=lead.received_at, source=source or "inquiry")
     transaction.on_commit(leads_counts_changed)
     return lead
 

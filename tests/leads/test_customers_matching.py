@@ -107,10 +107,12 @@ def test_merge_moves_every_history_and_keeps_a_tombstone(supervisor):
         "lea.morin@b.example",
         "lea@work.example",
     ]
-    # The ledger is copied, never moved: the unsubscribe still holds on the surviving record.
-    assert ConsentRecord.objects.filter(customer=duplicate).count() == 1
-    copy = ConsentRecord.objects.get(customer=target)
-    assert copy.copied_from.customer == duplicate
+    # The ledger is copied, never moved: the inquiry's consent and the later unsubscribe both come
+    # along, and the unsubscribe still holds on the surviving record.
+    originals = ConsentRecord.objects.filter(customer=duplicate)
+    copies = ConsentRecord.objects.filter(customer=target)
+    assert originals.count() == 3 and copies.count() == 3
+    assert {copy.copied_from.customer for copy in copies} == {duplicate}
     assert consent_check(customer=target, channel="email").valid is False
     # The merge can be reviewed: who, what moved, before and after.
     assert merge.actor == supervisor.user and merge.moved["leads"] == [lead.pk]

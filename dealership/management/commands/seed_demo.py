@@ -18,8 +18,10 @@ from dealership.services import (
 )
 from inventory.demo import demo_stock_ensure
 from leads.models import Customer, HistoryKind, Lead, LeadEvent, LeadStatus, LeadVehicle
+from leads.services.appointments import working_hours_ensure_defaults
 from leads.services.consent import consent_record_inquiry
 from leads.services.customers import history_item_add
+from leads.services.followup import followup_plans_ensure_defaults
 from leads.services.leads import customer_find_or_create, lead_create
 from leads.services.loyalty import loyalty_tasks_create
 from leads.services.replies import reply_templates_ensure_defaults
@@ -99,6 +101,9 @@ class Command(BaseCommand):
                 title=title,
             )
             created += 1
+        for advisor in StaffMember.objects.filter(role=Role.ADVISOR):
+            working_hours_ensure_defaults(advisor=advisor)
+        followup_plans_ensure_defaults()
         reply_templates_ensure_defaults()
         self._demo_leads()
         self._bulk_leads(DEMO_HISTORY_LEADS, prefix="history", days=75)

@@ -1,0 +1,138 @@
+"""Forms for booking appointments and editing follow-up plans."""
+
+from datetime import datetime, timedelta
+
+from django import forms
+from django.forms import inlineformset_factory
+from django.utils import timezone
+
+from .models import Appointment, FollowUpPlan, FollowUpStep, Lead
+from .selectors.appointments import advisor_free_slots, advisors
+
+DURATIONS = [(30, "30 minutes"), (60, "1 hour"), (90, "1 hour 30")]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class SlotPickerForm(forms.Form):
+    """Which advisor, which day: the free times follow (a GET form, so it works without JS)."""
+
+    advisor = forms.ModelChoiceField(queryset=advisors(), empty_label="Choose an advisor")
+    day = forms.DateField(widget=DateInput)
+
+
+def _slot_choices(*, advisor, day, now) -> list[tuple[str, str]]:
+    zone = timezone.get_default_timezone()
+    return [
+        (slot.isoformat(), slot.astimezone(zone).strftime("%H:%M"))
+        for slot in advisor_free_slots(advisor=advisor, day=day, now=now)
+    ]
+
+
+class SlotField(forms.ChoiceField):
+    widget = forms.RadioSelect
+    default_error_messages = {
+        "invalid_choice": "That time is not free (any more). Choose one of the free times."
+    }
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            raise forms.ValidationError("Choose one of the free times.") from None
+
+
+class BookingForm(forms.Form):
+    slot = SlotField(label="Time")
+    duration = forms.TypedChoiceField(choices=DURATIONS, coerce=int, initial=30)
+    purpose = forms.ChoiceField(choices=Appointment.Purpose.choices)
+    lead_vehicle = forms.ModelChoiceField(
+        queryset=None, required=False, label="Vehicle of interest", empty_label="— none —"
+    )
+    vehicle_text = forms.CharField(max_length=200, required=False, label="Or another vehicle")
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, lead: Lead, advisor, day, now, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slot"].choices = _slot_choices(advisor=advisor, day=day, now=now)
+        self.fields["lead_vehicle"].queryset = lead.vehicles.all()
+        self.fields["lead_vehicle"].initial = lead.vehicles.first()
+
+    @property
+    def duration_delta(self) -> timedelta:
+        return timedelta(minutes=self.cleaned_data["duration"])
+
+
+class RescheduleForm(forms.Form):
+    slot = SlotField(label="New time")
+
+    def __init__(self, *args, advisor, day, now, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slot"].choices = _slot_choices(advisor=advisor, day=day, now=now)
+
+
+class FollowUpPlanForm(forms.ModelForm):
+    sources_text = forms.CharField(
+        required=False,
+        label="Sources",
+        help_text="New leads from these sources (comma-separated, e.g. AutoTrader, Kijiji Autos) enter this plan.",
+    )
+
+    class Meta:
+        model = FollowUpPlan
+        fields = ["name", "active", "all_internet_leads"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sources_text"].initial = ", ".join(self.instance.sources or [])
+
+    def clean_sources_text(self) -> list[str]:
+        return [name.strip() for name in self.cleaned_data["sources_text"].split(",") if name.strip()]
+
+
+class FollowUpStepForm(forms.ModelForm):
+    class Meta:
+        model = FollowUpStep
+        fields = [
+            "position",
+            "kind",
+            "delay_days",
+            "delay_hours",
+            "anchor",
+            "reply_template",
+            "subject_en",
+            "body_en",
+            "subject_fr",
+            "body_fr",
+            "call_notes",
+        ]
+        widgets = {"body_en": forms.Textarea(attrs={"rows": 3}), "body_fr": forms.Textarea(attrs={"rows": 3})}
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("kind") in (FollowUpStep.Kind.AUTO_EMAIL, FollowUpStep.Kind.DRAFT_EMAIL)
+            and not cleaned.get("reply_template")
+            and not (cleaned.get("subject_en") and cleaned.get("body_en"))
+        ):
+            raise forms.ValidationError(
+                "An email step needs a reply template, or at least its English subject and message."
+            )
+        return cleaned
+
+
+FollowUpStepFormSet = inlineformset_factory(
+    FollowUpPlan, FollowUpStep, form=FollowUpStepForm, extra=1, can_delete=True
+)
+
+
+class DraftForm(forms.Form):
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), label="Message")
+
+
+class TaskDoneForm(forms.Form):
+    note = forms.CharField(max_length=500, required=False)

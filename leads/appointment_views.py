@@ -1,0 +1,308 @@
+"""Pages for appointments (booking, outcomes, the calendar) and follow-up plans and tasks."""
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from .appointment_forms import (
+    BookingForm,
+    DraftForm,
+    FollowUpPlanForm,
+    FollowUpStepFormSet,
+    RescheduleForm,
+    SlotPickerForm,
+    TaskDoneForm,
+)
+from .models import Appointment, FollowUpPlan, FollowUpStepRun, StopReason
+from .selectors.appointments import (
+    appointment_calendar,
+    appointment_get,
+    followup_plan_list,
+    followup_tasks,
+    lead_followups,
+    sees_all_appointments,
+)
+from .services.appointments import (
+    BookingError,
+    appointment_book,
+    appointment_reschedule,
+    appointment_transition,
+)
+from .services.followup import (
+    FollowUpError,
+    followup_draft_approve,
+    followup_enroll,
+    followup_plan_save,
+    followup_stop_for_lead,
+    followup_task_done,
+)
+from .tasks import enqueue_followup_send
+from .views import _lead_or_404
+
+OUTCOMES = {
+    "shown": Appointment.Status.SHOWN,
+    "no_show": Appointment.Status.NO_SHOW,
+    "sold": Appointment.Status.SOLD,
+    "cancelled": Appointment.Status.CANCELLED,
+}
+
+
+def _require_desk(request) -> None:
+    """Booking for others, the calendar and follow-up plans are the supervisor's and manager's."""
+    if not sees_all_appointments(request.user):
+        raise PermissionDenied("Only the internet sales supervisor and the managers can do this.")
+
+
+def _appointment_or_404(request, pk: int) -> Appointment:
+    try:
+        return appointment_get(user=request.user, pk=pk)
+    except Appointment.DoesNotExist:
+        raise Http404("No such appointment, or it is not yours to see.") from None
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _day_param(request) -> date:
+    try:
+        return date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        return _today()
+
+
+# --- appointments ---------------------------------------------------------------------------------
+
+
+@login_required
+def appointment_book_view(request, pk: int):
+    _require_desk(request)
+    lead = _lead_or_404(request, pk)
+    now = timezone.now()
+    picker = SlotPickerForm(request.GET or None, initial={"day": _today()})
+    form = None
+    if picker.is_valid():
+        advisor, day = picker.cleaned_data["advisor"], picker.cleaned_data["day"]
+        form = BookingForm(request.POST or None, lead=lead, advisor=advisor, day=day, now=now)
+        if request.method == "POST" and form.is_valid():
+            try:
+                appointment = appointment_book(
+                    lead=lead,
+                    advisor=advisor,
+                    starts_at=form.cleaned_data["slot"],
+                    duration=form.duration_delta,
+                    purpose=form.cleaned_data["purpose"],
+                    lead_vehicle=form.cleaned_data["lead_vehicle"],
+                    vehicle_text=form.cleaned_data["vehicle_text"],
+                    notes=form.cleaned_data["notes"],
+                    actor=request.user,
+                    now=now,
+                )
+            except BookingError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, f"Booked: {appointment}. The invitations are on their way.")
+                return redirect("leads:lead_detail", pk=lead.pk)
+    template = "leads/appointment_form.html#slots" if request.htmx else "leads/appointment_form.html"
+    return render(request, template, {"lead": lead, "picker": picker, "form": form})
+
+
+@login_required
+def appointment_reschedule_view(request, pk: int):
+    appointment = _appointment_or_404(request, pk)
+    now = timezone.now()
+    day = _day_param(request)
+    form = RescheduleForm(request.POST or None, advisor=appointment.advisor, day=day, now=now)
+    if request.method == "POST" and form.is_valid():
+        try:
+            appointment_reschedule(
+                appointment=appointment, starts_at=form.cleaned_data["slot"], now=now, actor=request.user
+            )
+        except BookingError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Rescheduled; the customer and the advisor get the updated invitation.")
+            return redirect(_back(request))
+    return render(
+        request, "leads/appointment_reschedule.html", {"appointment": appointment, "form": form, "day": day}
+    )
+
+
+def _back(request) -> str:
+    """Where the person came from: their own page for an advisor, the calendar for the desk."""
+    return "leads:appointment_calendar" if sees_all_appointments(request.user) else "leads:my_appointments"
+
+
+@login_required
+@require_POST
+def appointment_outcome_view(request, pk: int):
+    appointment = _appointment_or_404(request, pk)
+    outcome = OUTCOMES.get(request.POST.get("outcome", ""))
+    if outcome is None:
+        messages.error(request, "Choose what happened: shown, no-show, sold or cancelled.")
+        return redirect(_back(request))
+    try:
+        appointment_transition(
+            appointment=appointment, to_status=outcome, now=timezone.now(), actor=request.user
+        )
+    except BookingError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, f"{appointment.lead.customer}: {Appointment.Status(outcome).label.lower()}."
+        )
+    return redirect(_back(request))
+
+
+@login_required
+def appointment_calendar_view(request):
+    _require_desk(request)
+    week = request.GET.get("view") == "week"
+    day = _day_param(request)
+    start = day - timedelta(days=day.weekday()) if week else day
+    span = 7 if week else 1
+    grid = appointment_calendar(user=request.user, start_day=start, days=span)
+    return render(
+        request,
+        "leads/appointment_calendar.html",
+        {
+            "grid": grid,
+            "week": week,
+            "start": start,
+            "end": start + timedelta(days=span - 1),
+            "previous": start - timedelta(days=span),
+            "next": start + timedelta(days=span),
+            "today": _today(),
+        },
+    )
+
+
+# --- follow-up ------------------------------------------------------------------------------------
+
+
+@login_required
+def followupplan_list(request):
+    _require_desk(request)
+    return render(request, "leads/followupplan_list.html", {"plans": followup_plan_list()})
+
+
+@login_required
+def followupplan_form(request, pk: int | None = None):
+    _require_desk(request)
+    plan = get_object_or_404(FollowUpPlan, pk=pk) if pk else FollowUpPlan()
+    plan_form = FollowUpPlanForm(request.POST or None, instance=plan)
+    steps = FollowUpStepFormSet(request.POST or None, instance=plan, prefix="steps")
+    if request.method == "POST" and plan_form.is_valid() and steps.is_valid():
+        try:
+            plan = followup_plan_save(plan_form=plan_form, steps_formset=steps)
+        except FollowUpError as error:
+            plan_form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Plan “{plan}” saved.")
+            return redirect("leads:followupplan_list")
+    return render(request, "leads/followupplan_form.html", {"plan": plan, "form": plan_form, "steps": steps})
+
+
+@login_required
+def lead_followup(request, pk: int):
+    _require_desk(request)
+    lead = _lead_or_404(request, pk)
+    # Loaded by htmx into the lead page (templates/leads/_followup_panel_slot.html): the panel alone.
+    return render(
+        request,
+        "leads/_followup_panel.html" if request.htmx else "leads/followupplan_enrollment.html",
+        {
+            "lead": lead,
+            "followups": lead_followups(lead=lead),
+            "plans": FollowUpPlan.objects.filter(active=True),
+        },
+    )
+
+
+@login_required
+@require_POST
+def lead_followup_start(request, pk: int):
+    _require_desk(request)
+    lead = _lead_or_404(request, pk)
+    plan = FollowUpPlan.objects.filter(pk=request.POST.get("plan"), active=True).first()
+    if plan is None:
+        messages.error(request, "Choose a plan.")
+    else:
+        try:
+            followup_enroll(lead=lead, plan=plan, now=timezone.now(), actor=request.user)
+            messages.success(request, f"{lead.customer} now follows “{plan}”.")
+        except FollowUpError as error:
+            messages.error(request, str(error))
+    return redirect("leads:lead_followup", pk=lead.pk)
+
+
+@login_required
+@require_POST
+def lead_followup_stop(request, pk: int):
+    _require_desk(request)
+    lead = _lead_or_404(request, pk)
+    if followup_stop_for_lead(lead=lead, reason=StopReason.BY_HAND, now=timezone.now(), actor=request.user):
+        messages.success(request, "Follow-up stopped.")
+    return redirect("leads:lead_followup", pk=lead.pk)
+
+
+def _task_or_404(request, pk: int) -> FollowUpStepRun:
+    try:
+        return followup_tasks(user=request.user).get(pk=pk)
+    except FollowUpStepRun.DoesNotExist:
+        raise Http404("This task is done or gone.") from None
+
+
+@login_required
+def task_list(request):
+    _require_desk(request)
+    tasks = [
+        (task, DraftForm(initial={"subject": task.subject, "body": task.body}))
+        for task in followup_tasks(user=request.user)
+    ]
+    return render(request, "leads/followup_task_list.html", {"tasks": tasks})
+
+
+@login_required
+@require_POST
+def task_done(request, pk: int):
+    _require_desk(request)
+    task = _task_or_404(request, pk)
+    form = TaskDoneForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        followup_task_done(run=task, actor=request.user, now=timezone.now(), note=note)
+        messages.success(request, "Done.")
+    except FollowUpError as error:
+        messages.error(request, str(error))
+    return redirect("leads:task_list")
+
+
+@login_required
+@require_POST
+def task_send(request, pk: int):
+    _require_desk(request)
+    task = _task_or_404(request, pk)
+    form = DraftForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The email needs a subject and a message; nothing was sent.")
+        return redirect("leads:task_list")
+    try:
+        followup_draft_approve(
+            run=task,
+            actor=request.user,
+            subject=form.cleaned_data["subject"],
+            body=form.cleaned_data["body"],
+            now=timezone.now(),
+            enqueue_send=enqueue_followup_send,
+        )
+        messages.success(request, f"Email to {task.enrollment.lead.customer} is on its way.")
+    except FollowUpError as error:
+        messages.error(request, str(error))
+    return redirect("leads:task_list")

@@ -1,0 +1,150 @@
+"""Appointments with sales advisors, the advisors' working hours, and what came of each visit."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from dealership.models import StaffMember
+
+from .leads import Lead, LeadVehicle
+
+
+class WorkingHours(models.Model):
+    """When an advisor takes appointments on one day of the week (store time)."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    advisor = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        ordering = ["advisor", "weekday", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["advisor", "weekday"], name="working_hours_one_per_day"),
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="working_hours_end_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.advisor} {self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class Appointment(models.Model):
+    class Purpose(models.TextChoices):
+        TEST_DRIVE = "test_drive", "Test drive"
+        PURCHASE = "purchase", "Purchase discussion"
+        APPRAISAL = "appraisal", "Trade-in appraisal"
+        DELIVERY = "delivery", "Delivery"
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        SHOWN = "shown", "Shown"
+        NO_SHOW = "no_show", "No-show"
+        SOLD = "sold", "Sold"
+        CANCELLED = "cancelled", "Cancelled"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="appointments")
+    advisor = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="appointments")
+    starts_at = models.DateTimeField(db_index=True)
+    ends_at = models.DateTimeField()
+    purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.TEST_DRIVE)
+    lead_vehicle = models.ForeignKey(LeadVehicle, null=True, blank=True, on_delete=models.SET_NULL)
+    vehicle_text = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
+    # The calendar invitation: one UID for the appointment's whole life, SEQUENCE up on every change.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    sequence = models.PositiveIntegerField(default=0)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="appointment_ends_after_start"
+            ),
+        ]
+        indexes = [models.Index(fields=["advisor", "starts_at"])]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} with {self.advisor} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def vehicle(self) -> str:
+        return self.vehicle_text or (str(self.lead_vehicle) if self.lead_vehicle else "")
+
+
+# Appointments that hold their advisor's time; a cancelled or missed one frees it.
+BLOCKING_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.SHOWN, Appointment.Status.SOLD)
+
+
+class AppointmentEvent(models.Model):
+    """One entry of an appointment's history: booked, rescheduled, shown, ... (feeds the dashboard)."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    type = models.CharField(max_length=30)
+    params = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.type} on appointment {self.appointment_id}"
+
+
+class AppointmentNotice(models.Model):
+    """One email about an appointment (invitation, cancellation, reminder) for one version of it.
+
+    Unique per (appointment, kind, sequence, recipient): claimed under a row lock, queued → sending → sent;
+    one found still "sending" is not sent again.
+    """
+
+    class Kind(models.TextChoices):
+        INVITATION = "invitation", "Invitation"
+        CANCELLATION = "cancellation", "Cancellation"
+        REMINDER = "reminder", "Reminder"
+
+    class Recipient(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        ADVISOR = "advisor", "Advisor"
+
+    class Status(models.TextChoices):
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        NEEDS_REVIEW = "needs_review", "Needs review"
+        SKIPPED = "skipped", "Skipped (no address)"
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    sequence = models.PositiveIntegerField()
+    recipient = models.CharField(max_length=10, choices=Recipient.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SENDING)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "kind", "sequence", "recipient"], name="appointment_notice_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.sequence} to {self.recipient} for {self.appointment_id}"

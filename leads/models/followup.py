@@ -1,0 +1,172 @@
+"""Follow-up plans: a sequence of steps (emails, drafts, calls) a lead goes through until it answers."""
+
+from django.conf import settings
+from django.db import models
+
+from .leads import Lead
+
+
+class FollowUpPlan(models.Model):
+    """A named sequence of steps; which new leads enter it is decided by its source rule."""
+
+    code = models.SlugField(
+        max_length=50,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Set on the plans that ship with the product.",
+    )
+    name = models.CharField(max_length=100)
+    active = models.BooleanField(default=True)
+    all_internet_leads = models.BooleanField(
+        default=False,
+        help_text="Every new internet lead enters this plan unless another plan names its source.",
+    )
+    sources = models.JSONField(
+        default=list, blank=True, help_text="Lead sources (e.g. AutoTrader) whose new leads enter this plan."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class FollowUpStep(models.Model):
+    class Kind(models.TextChoices):
+        AUTO_EMAIL = "auto_email", "Email sent automatically"
+        DRAFT_EMAIL = "draft_email", "Email drafted for review"
+        CALL = "call", "Call task"
+
+    class Anchor(models.TextChoices):
+        INQUIRY = "inquiry", "after the inquiry"
+        PREVIOUS = "previous", "after the previous step"
+
+    plan = models.ForeignKey(FollowUpPlan, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.AUTO_EMAIL)
+    delay_days = models.PositiveSmallIntegerField(default=0)
+    delay_hours = models.PositiveSmallIntegerField(default=0)
+    anchor = models.CharField(max_length=10, choices=Anchor.choices, default=Anchor.INQUIRY)
+    reply_template = models.ForeignKey(
+        "leads.ReplyTemplate",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Send this reply template instead of the texts below; for a customer of the other "
+        "language, its counterpart (same name, else same inquiry type) in that language.",
+    )
+    # Or the email written here, in both of the store's languages; the customer's language picks one.
+    subject_en = models.CharField(max_length=200, blank=True)
+    body_en = models.TextField(blank=True)
+    subject_fr = models.CharField(max_length=200, blank=True)
+    body_fr = models.TextField(blank=True)
+    call_notes = models.CharField(max_length=200, blank=True, help_text="What to say on the call.")
+
+    class Meta:
+        ordering = ["plan", "position", "pk"]
+
+    def __str__(self):
+        return f"{self.plan}: step {self.position} ({self.get_kind_display()})"
+
+    @property
+    def is_acknowledgement(self) -> bool:
+        """An automatic email right at the inquiry."""
+        return (
+            self.kind == self.Kind.AUTO_EMAIL
+            and self.anchor == self.Anchor.INQUIRY
+            and not (self.delay_days or self.delay_hours)
+        )
+
+    @property
+    def is_email(self) -> bool:
+        return self.kind in (self.Kind.AUTO_EMAIL, self.Kind.DRAFT_EMAIL)
+
+
+class StopReason(models.TextChoices):
+    CUSTOMER_REPLIED = "customer_replied", "The customer replied"
+    APPOINTMENT_BOOKED = "appointment_booked", "An appointment was booked"
+    SOLD = "sold", "The lead was sold"
+    LOST = "lost", "The lead was lost"
+    UNSUBSCRIBED = "unsubscribed", "The customer unsubscribed or has no consent for commercial mail"
+    BY_HAND = "by_hand", "Stopped by hand"
+    COMPLETED = "completed", "Every step done"
+
+
+class FollowUpEnrollment(models.Model):
+    """One lead going through one plan."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        STOPPED = "stopped", "Stopped"
+        COMPLETED = "completed", "Completed"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="followups")
+    plan = models.ForeignKey(FollowUpPlan, on_delete=models.PROTECT, related_name="enrollments")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    enrolled_at = models.DateTimeField()
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    stop_reason = models.CharField(max_length=30, choices=StopReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["-enrolled_at"]
+        constraints = [
+            # A lead follows at most one plan at a time.
+            models.UniqueConstraint(
+                fields=["lead"], condition=models.Q(status="active"), name="followup_one_active_per_lead"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.lead} in {self.plan}"
+
+
+class FollowUpStepRun(models.Model):
+    """One step of one enrollment: scheduled, then sent (email), or open on the task list (call, draft).
+
+    An automatic email moves scheduled → queued → sending → sent under a row lock; a run found still
+    "sending" means a worker stopped mid-send and goes to review instead of being sent again.
+    """
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        OPEN = "open", "To do"
+        DONE = "done", "Done"
+        NEEDS_REVIEW = "needs_review", "Needs review"
+        CANCELLED = "cancelled", "Cancelled"
+
+    enrollment = models.ForeignKey(FollowUpEnrollment, on_delete=models.CASCADE, related_name="runs")
+    step = models.ForeignKey(FollowUpStep, on_delete=models.PROTECT, related_name="runs")
+    due_at = models.DateTimeField(db_index=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    message = models.ForeignKey(
+        "leads.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="followup_runs"
+    )
+    consent_basis = models.CharField(max_length=200, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "step"], name="followup_run_once_per_step")
+        ]
+        indexes = [models.Index(fields=["status", "due_at"])]
+
+    def __str__(self):
+        return f"{self.step} for {self.enrollment.lead}"

@@ -1,0 +1,201 @@
+"""Reads for appointments, advisors' free time and follow-up tasks, scoped to who is asking."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.utils import timezone
+
+from dealership.models import Role, StaffMember
+
+from ..inventory_link import photo_links, stock_vehicle_for
+from ..models import (
+    BLOCKING_STATUSES,
+    Appointment,
+    AppointmentEvent,
+    FollowUpEnrollment,
+    FollowUpPlan,
+    FollowUpStepRun,
+    LeadEvent,
+)
+
+SLOT = timedelta(minutes=30)
+AGENDA_DAYS = 7
+APPOINTMENT_EVENT_TYPES = ["booked", "rescheduled", "shown", "no_show", "sold", "cancelled"]
+
+
+def sees_all_appointments(user) -> bool:
+    """Supervisors, managers and admins see (and book) every advisor's appointments."""
+    staff = getattr(user, "staff", None)
+    return user.is_superuser or bool(staff and staff.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN))
+
+
+def advisors() -> QuerySet[StaffMember]:
+    return StaffMember.objects.filter(role=Role.ADVISOR, user__is_active=True).select_related("user")
+
+
+def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    zone = timezone.get_default_timezone()
+    return (
+        datetime.combine(day, time.min, tzinfo=zone),
+        datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+def advisor_free_slots(
+    *, advisor: StaffMember, day: date, now: datetime, length: timedelta = SLOT
+) -> list[datetime]:
+    """Starts of the 30-minute slots in the advisor's hours that day, not taken and not past."""
+    hours = advisor.working_hours.filter(weekday=day.weekday()).first()
+    if hours is None:
+        return []
+    zone = timezone.get_default_timezone()
+    day_start, day_end = _local_day_bounds(day)
+    taken = list(
+        Appointment.objects.filter(
+            advisor=advisor, status__in=BLOCKING_STATUSES, starts_at__lt=day_end, ends_at__gt=day_start
+        ).values_list("starts_at", "ends_at")
+    )
+    slots = []
+    start = datetime.combine(day, hours.start, tzinfo=zone)
+    close = datetime.combine(day, hours.end, tzinfo=zone)
+    while start + length <= close:
+        end = start + length
+        if start >= now and not any(begin < end and start < finish for begin, finish in taken):
+            slots.append(start)
+        start += SLOT
+    return slots
+
+
+def appointment_visible_to(*, user) -> QuerySet[Appointment]:
+    appointments = Appointment.objects.select_related(
+        "lead__customer", "advisor__user", "lead_vehicle", "booked_by"
+    )
+    if sees_all_appointments(user):
+        return appointments
+    staff = getattr(user, "staff", None)
+    if staff and staff.role == Role.ADVISOR:
+        return appointments.filter(advisor=staff)
+    return appointments.none()
+
+
+def appointment_get(*, user, pk: int) -> Appointment:
+    return appointment_visible_to(user=user).get(pk=pk)
+
+
+def advisor_agenda(*, user, now: datetime) -> list[tuple[date, list[Appointment]]]:
+    """The advisor's own appointments today and the week ahead, by day, with the lead's history."""
+    today = now.astimezone(timezone.get_default_timezone()).date()
+    start, _ = _local_day_bounds(today)
+    _, end = _local_day_bounds(today + timedelta(days=AGENDA_DAYS))
+    staff = getattr(user, "staff", None)
+    if staff is None or staff.role != Role.ADVISOR:
+        return []
+    appointments = (
+        appointment_visible_to(user=user)
+        .filter(advisor=staff, starts_at__gte=start, starts_at__lt=end)
+        .exclude(status=Appointment.Status.CANCELLED)
+        .prefetch_related(
+            Prefetch(
+                "lead__events", queryset=LeadEvent.objects.select_related("actor").order_by("-created_at")
+            )
+        )
+        .order_by("starts_at")
+    )
+    days: dict[date, list[Appointment]] = {}
+    for appointment in appointments:
+        vehicle = appointment.lead_vehicle
+        stock = stock_vehicle_for(vin=vehicle.vin, stock_number=vehicle.stock_number) if vehicle else None
+        appointment.photo_url = next(iter(photo_links(stock)), "")
+        days.setdefault(appointment.starts_at.astimezone(timezone.get_default_timezone()).date(), []).append(
+            appointment
+        )
+    return sorted(days.items())
+
+
+@dataclass
+class CalendarGrid:
+    """Rows (times of day, or days of the week) × one column per advisor; each cell a list."""
+
+    advisors: list[StaffMember]
+    rows: list[tuple[object, list[list[Appointment]]]] = field(default_factory=list)
+
+
+def appointment_calendar(*, user, start_day: date, days: int) -> CalendarGrid:
+    """Every advisor's appointments over `days` days (1: by half hour, 7: by day), for the grid."""
+    zone = timezone.get_default_timezone()
+    columns = list(advisors())
+    index = {advisor.pk: position for position, advisor in enumerate(columns)}
+    start, _ = _local_day_bounds(start_day)
+    _, end = _local_day_bounds(start_day + timedelta(days=days - 1))
+    appointments = (
+        appointment_visible_to(user=user)
+        .filter(starts_at__gte=start, starts_at__lt=end)
+        .exclude(status=Appointment.Status.CANCELLED)
+        .order_by("starts_at")
+    )
+    if days == 1:
+        keys = [
+            (datetime.combine(start_day, time(8), tzinfo=zone) + SLOT * n).timetz().replace(tzinfo=None)
+            for n in range(2 * 13)
+        ]
+
+        def key(appointment):
+            local = appointment.starts_at.astimezone(zone)
+            return local.replace(minute=0 if local.minute < 30 else 30, second=0, microsecond=0).time()
+    else:
+        keys = [start_day + timedelta(days=n) for n in range(days)]
+
+        def key(appointment):
+            return appointment.starts_at.astimezone(zone).date()
+
+    cells = {row: [[] for _ in columns] for row in keys}
+    for appointment in appointments:
+        row = key(appointment)
+        if row not in cells:  # outside the day's grid (very early or late): its own row
+            cells[row] = [[] for _ in columns]
+        if appointment.advisor_id in index:
+            cells[row][index[appointment.advisor_id]].append(appointment)
+    return CalendarGrid(advisors=columns, rows=sorted(cells.items()))
+
+
+def appointment_outcome_counts(*, since: datetime, until: datetime) -> dict[str, int]:
+    """For the dashboard: appointments booked, rescheduled, shown, no-show, sold and cancelled in a period
+    (from the appointments' events, so a rescheduled then shown visit counts in both)."""
+    counts = dict(
+        AppointmentEvent.objects.filter(created_at__gte=since, created_at__lt=until)
+        .values_list("type")
+        .annotate(total=Count("pk"))
+        .values_list("type", "total")
+    )
+    return {kind: counts.get(kind, 0) for kind in APPOINTMENT_EVENT_TYPES}
+
+
+# --- follow-up ------------------------------------------------------------------------------------
+
+
+def followup_plan_list() -> QuerySet[FollowUpPlan]:
+    return FollowUpPlan.objects.prefetch_related("steps").order_by("name")
+
+
+def followup_tasks(*, user) -> QuerySet[FollowUpStepRun]:
+    """Calls to make, drafts to review and interrupted sends to check, oldest first."""
+    if not sees_all_appointments(user):
+        return FollowUpStepRun.objects.none()
+    return (
+        FollowUpStepRun.objects.filter(
+            status__in=[FollowUpStepRun.Status.OPEN, FollowUpStepRun.Status.NEEDS_REVIEW]
+        )
+        .select_related("step", "enrollment__lead__customer", "enrollment__plan")
+        .order_by("due_at", "pk")
+    )
+
+
+def followup_due_count(*, user) -> int:
+    return followup_tasks(user=user).count()
+
+
+def lead_followups(*, lead) -> QuerySet[FollowUpEnrollment]:
+    return lead.followups.select_related("plan").prefetch_related(
+        Prefetch("runs", queryset=FollowUpStepRun.objects.select_related("step"))
+    )

@@ -1,0 +1,468 @@
+"""Appointments with sales advisors: booking without double-booking, outcomes, calendar invitations.
+
+Appointment status machine (APPOINTMENT_TRANSITIONS) and its events live here; every lead status
+change goes through lead_transition. Emails go out from background tasks, each (appointment, kind,
+sequence, recipient) at most once.
+"""
+
+import logging
+from datetime import datetime, time, timedelta
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from dealership.models import Role, StaffMember
+
+from ..models import (
+    BLOCKING_STATUSES,
+    Appointment,
+    AppointmentEvent,
+    AppointmentNotice,
+    Channel,
+    Direction,
+    Language,
+    Lead,
+    LeadStatus,
+    LeadVehicle,
+    Message,
+    StopReason,
+    WorkingHours,
+)
+from ..threading import new_message_id, reply_address
+from .followup import followup_stop_for_lead, mail_send
+from .leads import TransitionError, lead_event_add, lead_transition
+from .replies import MailServerUnavailable
+
+logger = logging.getLogger(__name__)
+Status = Appointment.Status
+SLOT = timedelta(minutes=30)
+
+APPOINTMENT_TRANSITIONS: dict[str, set[str]] = {
+    Status.BOOKED: {Status.SHOWN, Status.NO_SHOW, Status.SOLD, Status.CANCELLED},
+    Status.SHOWN: {Status.SOLD},
+    Status.NO_SHOW: set(),
+    Status.SOLD: set(),
+    Status.CANCELLED: set(),
+}
+# Where each outcome takes the lead, step by step through the lead machine.
+OUTCOME_LEAD_PATH: dict[str, list[str]] = {
+    Status.SHOWN: [LeadStatus.SHOWN],
+    Status.SOLD: [LeadStatus.SHOWN, LeadStatus.SOLD],
+    Status.NO_SHOW: [LeadStatus.CONTACTED],
+}
+# Default working hours for advisors (store time), Monday first; None = day off.
+DEFAULT_WORKING_HOURS = [(time(9), time(18))] * 5 + [(time(9), time(17)), None]
+# The purpose as a customer reads it, in each language.
+PURPOSE_WORDS = {
+    Language.ENGLISH: {
+        Appointment.Purpose.TEST_DRIVE: "test drive",
+        Appointment.Purpose.PURCHASE: "purchase discussion",
+        Appointment.Purpose.APPRAISAL: "trade-in appraisal",
+        Appointment.Purpose.DELIVERY: "vehicle delivery",
+    },
+    Language.FRENCH: {
+        Appointment.Purpose.TEST_DRIVE: "essai routier",
+        Appointment.Purpose.PURCHASE: "discussion d'achat",
+        Appointment.Purpose.APPRAISAL: "évaluation de votre échange",
+        Appointment.Purpose.DELIVERY: "livraison du véhicule",
+    },
+}
+# Reminders go out the day before, from this time of day.
+REMINDER_FROM = time(9)
+
+
+class BookingError(ValueError):
+    pass
+
+
+def store_zone():
+    return timezone.get_default_timezone()
+
+
+def _event(appointment: Appointment, type: str, actor=None, **params) -> AppointmentEvent:
+    return AppointmentEvent.objects.create(appointment=appointment, type=type, actor=actor, params=params)
+
+
+def _lock_advisor(advisor: StaffMember) -> StaffMember:
+    """One booking per advisor at a time: the check for overlaps and the insert are serialised."""
+    advisor = StaffMember.objects.select_for_update().select_related("user").get(pk=advisor.pk)
+    if advisor.role != Role.ADVISOR:
+        raise BookingError(f"{advisor} is not a sales advisor.")
+    return advisor
+
+
+def _check_bookable(
+    *, advisor: StaffMember, starts_at: datetime, ends_at: datetime, now: datetime, exclude: int | None = None
+) -> None:
+    if timezone.is_naive(starts_at):
+        raise BookingError("The time needs a time zone.")
+    if starts_at < now:
+        raise BookingError("That time has passed.")
+    local_start, local_end = starts_at.astimezone(store_zone()), ends_at.astimezone(store_zone())
+    hours = advisor.working_hours.filter(weekday=local_start.weekday()).first()
+    if (
+        hours is None
+        or local_start.date() != local_end.date()
+        or local_start.time() < hours.start
+        or local_end.time() > hours.end
+    ):
+        raise BookingError(f"{advisor} does not work at that time.")
+    overlapping = Appointment.objects.filter(
+        advisor=advisor, status__in=BLOCKING_STATUSES, starts_at__lt=ends_at, ends_at__gt=starts_at
+    ).exclude(pk=exclude)
+    if overlapping.exists():
+        raise BookingError(f"{advisor} already has an appointment at that time.")
+
+
+def _save_guarded(appointment: Appointment) -> None:
+    # On PostgreSQL an exclusion constraint also refuses overlaps: the last word if a check was bypassed.
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as error:
+        raise BookingError(f"{appointment.advisor} already has an appointment at that time.") from error
+
+
+def _notify(appointment: Appointment, kind: str) -> None:
+    from ..tasks import appointment_notify_task
+
+    appointment_notify_task.delay_on_commit(
+        appointment_id=appointment.pk, kind=kind, sequence=appointment.sequence
+    )
+
+
+def _move_lead(*, lead: Lead, path: list[str], actor, reason: str) -> None:
+    for to_status in path:
+        lead.refresh_from_db(fields=["status"])
+        if lead.status == to_status:
+            continue
+        try:
+            lead_transition(lead=lead, to_status=to_status, actor=actor, reason=reason)
+        except TransitionError as error:
+            raise BookingError(str(error)) from error
+
+
+@transaction.atomic
+def appointment_book(
+    *,
+    lead: Lead,
+    advisor: StaffMember,
+    starts_at: datetime,
+    purpose: str,
+    now: datetime,
+    actor=None,
+    duration: timedelta = SLOT,
+    lead_vehicle: LeadVehicle | None = None,
+    vehicle_text: str = "",
+    notes: str = "",
+) -> Appointment:
+    advisor = _lock_advisor(advisor)
+    ends_at = starts_at + duration
+    _check_bookable(advisor=advisor, starts_at=starts_at, ends_at=ends_at, now=now)
+    if lead_vehicle is not None and lead_vehicle.lead_id != lead.pk:
+        raise BookingError("That vehicle belongs to another lead.")
+    _move_lead(lead=lead, path=[LeadStatus.APPOINTMENT_SET], actor=actor, reason="appointment booked")
+    appointment = Appointment(
+        lead=lead,
+        advisor=advisor,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        purpose=purpose,
+        lead_vehicle=lead_vehicle,
+        vehicle_text=vehicle_text.strip(),
+        notes=notes.strip(),
+        booked_by=actor,
+    )
+    _save_guarded(appointment)
+    _event(appointment, "booked", actor, starts_at=starts_at.isoformat(), advisor=advisor.pk)
+    lead_event_add(
+        lead=lead,
+        type="appointment_booked",
+        actor=actor,
+        appointment=appointment.pk,
+        advisor=advisor.name,
+        starts_at=starts_at.isoformat(),
+        purpose=purpose,
+    )
+    followup_stop_for_lead(lead=lead, reason=StopReason.APPOINTMENT_BOOKED, now=now, actor=actor)
+    _notify(appointment, AppointmentNotice.Kind.INVITATION)
+    return appointment
+
+
+def _lock(appointment: Appointment) -> Appointment:
+    return Appointment.objects.select_for_update().select_related("lead").get(pk=appointment.pk)
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    starts_at: datetime,
+    now: datetime,
+    actor=None,
+    duration: timedelta | None = None,
+) -> Appointment:
+    """A new time for the same appointment: same invitation UID, next SEQUENCE."""
+    appointment = _lock(appointment)
+    if appointment.status != Status.BOOKED:
+        raise BookingError(f"A {appointment.get_status_display().lower()} appointment cannot be moved.")
+    advisor = _lock_advisor(appointment.advisor)
+    ends_at = starts_at + (duration or (appointment.ends_at - appointment.starts_at))
+    _check_bookable(advisor=advisor, starts_at=starts_at, ends_at=ends_at, now=now, exclude=appointment.pk)
+    previous = appointment.starts_at
+    appointment.starts_at, appointment.ends_at = starts_at, ends_at
+    appointment.sequence += 1
+    _save_guarded(appointment)
+    _event(appointment, "rescheduled", actor, from_time=previous.isoformat(), to_time=starts_at.isoformat())
+    lead_event_add(
+        lead=appointment.lead,
+        type="appointment_rescheduled",
+        actor=actor,
+        appointment=appointment.pk,
+        starts_at=starts_at.isoformat(),
+    )
+    _notify(appointment, AppointmentNotice.Kind.INVITATION)
+    return appointment
+
+
+@transaction.atomic
+def appointment_transition(
+    *, appointment: Appointment, to_status: str, now: datetime, actor=None
+) -> Appointment:
+    """Record what came of an appointment (shown, no-show, sold) or cancel it; the lead follows."""
+    appointment = _lock(appointment)
+    if to_status not in APPOINTMENT_TRANSITIONS[appointment.status]:
+        raise BookingError(
+            f"A {appointment.get_status_display().lower()} appointment cannot become "
+            f"{Status(to_status).label.lower() if to_status in Status.values else to_status!r}."
+        )
+    if to_status == Status.CANCELLED:
+        has_other = (
+            appointment.lead.appointments.filter(status=Status.BOOKED).exclude(pk=appointment.pk).exists()
+        )
+        if appointment.lead.status == LeadStatus.APPOINTMENT_SET and not has_other:
+            _move_lead(
+                lead=appointment.lead,
+                path=[LeadStatus.CONTACTED],
+                actor=actor,
+                reason="appointment cancelled",
+            )
+        appointment.sequence += 1
+    else:
+        _move_lead(
+            lead=appointment.lead,
+            path=OUTCOME_LEAD_PATH[to_status],
+            actor=actor,
+            reason=f"appointment {to_status}",
+        )
+    from_status = appointment.status
+    appointment.status = to_status
+    appointment.save(update_fields=["status", "sequence", "updated_at"])
+    _event(appointment, to_status, actor, from_status=from_status)
+    lead_event_add(
+        lead=appointment.lead, type=f"appointment_{to_status}", actor=actor, appointment=appointment.pk
+    )
+    if to_status == Status.SOLD:
+        followup_stop_for_lead(lead=appointment.lead, reason=StopReason.SOLD, now=now, actor=actor)
+    if to_status == Status.CANCELLED:
+        _notify(appointment, AppointmentNotice.Kind.CANCELLATION)
+    return appointment
+
+
+@transaction.atomic
+def working_hours_ensure_defaults(*, advisor: StaffMember) -> int:
+    """Give an advisor the store's default week if they have no hours yet; returns rows created."""
+    if advisor.working_hours.exists():
+        return 0
+    rows = [
+        WorkingHours(advisor=advisor, weekday=weekday, start=window[0], end=window[1])
+        for weekday, window in enumerate(DEFAULT_WORKING_HOURS)
+        if window
+    ]
+    WorkingHours.objects.bulk_create(rows)
+    return len(rows)
+
+
+# --- calendar invitations and emails --------------------------------------------------------------
+
+
+def _store_email() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+
+
+def appointment_ics(*, appointment: Appointment, cancelled: bool = False) -> bytes:
+    """An iCalendar invitation (METHOD REQUEST) or cancellation (CANCEL), in the store's time zone."""
+    zone = store_zone()
+    calendar = Calendar()
+    calendar.add("prodid", f"-//{settings.STORE['name']}//Dealership CRM//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancelled else "REQUEST")
+    event = Event()
+    event.add("uid", f"appointment-{appointment.uid}@{_store_email().partition('@')[2]}")
+    event.add("sequence", appointment.sequence)
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", appointment.starts_at.astimezone(zone))
+    event.add("dtend", appointment.ends_at.astimezone(zone))
+    event.add("summary", f"{appointment.get_purpose_display()} — {settings.STORE['name']}")
+    event.add("location", settings.STORE["address"])
+    if appointment.vehicle:
+        event.add("description", appointment.vehicle)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    organizer = vCalAddress(f"mailto:{_store_email()}")
+    organizer.params["cn"] = vText(settings.STORE["name"])
+    event.add("organizer", organizer)
+    for name, email in (
+        (str(appointment.lead.customer), appointment.lead.customer.email),
+        (appointment.advisor.name, appointment.advisor.email),
+    ):
+        if email:
+            attendee = vCalAddress(f"mailto:{email}")
+            attendee.params["cn"] = vText(name)
+            attendee.params["role"] = vText("REQ-PARTICIPANT")
+            event.add("attendee", attendee, encode=0)
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def _render_mail(template: str, context: dict) -> tuple[str, str]:
+    """Mail templates hold the subject on their first line and the body below."""
+    subject, _, body = render_to_string(template, context).strip().partition("\n")
+    return subject.strip(), body.strip() + "\n"
+
+
+def _mail_for(appointment: Appointment, kind: str, recipient: str) -> EmailMessage | None:
+    lead, zone = appointment.lead, store_zone()
+    if recipient == AppointmentNotice.Recipient.CUSTOMER:
+        language = lead.language if lead.language in Language.values else Language.ENGLISH
+        template, to = f"leads/mail/appointment_{kind}_{language}.txt", lead.customer.email
+    else:
+        language = Language.ENGLISH
+        template, to = f"leads/mail/appointment_advisor_{kind}.txt", appointment.advisor.email
+    if not to:
+        return None
+    with translation.override(language):
+        subject, body = _render_mail(
+            template,
+            {
+                "appointment": appointment,
+                "purpose": PURPOSE_WORDS[language][appointment.purpose],
+                "customer": lead.customer,
+                "starts_at": appointment.starts_at.astimezone(zone),
+                "store": settings.STORE,
+            },
+        )
+    message = EmailMessage(
+        subject=subject,
+        body=body,
+        to=[to],
+        reply_to=[reply_address(lead.pk)] if recipient == AppointmentNotice.Recipient.CUSTOMER else [],
+        headers={"Message-ID": new_message_id(lead.pk)},
+    )
+    cancelled = kind == AppointmentNotice.Kind.CANCELLATION
+    method = "CANCEL" if cancelled else "REQUEST"
+    message.attach(
+        "invite.ics",
+        appointment_ics(appointment=appointment, cancelled=cancelled).decode(),
+        f"text/calendar; method={method}",
+    )
+    return message
+
+
+def _claim_notice(
+    appointment: Appointment, kind: str, sequence: int, recipient: str
+) -> AppointmentNotice | None:
+    """The notice row to send, or None if it went (or may have gone) already."""
+    with transaction.atomic():
+        notice, created = AppointmentNotice.objects.select_for_update().get_or_create(
+            appointment=appointment, kind=kind, sequence=sequence, recipient=recipient
+        )
+        if created:
+            return notice
+        if notice.status == AppointmentNotice.Status.SENDING:
+            notice.status = AppointmentNotice.Status.NEEDS_REVIEW
+            notice.save(update_fields=["status"])
+        return None
+
+
+def appointment_notices_send(*, appointment_id: int, kind: str, sequence: int) -> int:
+    """Send one version's email to the customer and the advisor (reminders: customer only), once."""
+    appointment = Appointment.objects.select_related("lead__customer", "advisor__user", "lead_vehicle").get(
+        pk=appointment_id
+    )
+    if appointment.sequence != sequence:
+        return 0  # a newer version has its own notices
+    recipients = [AppointmentNotice.Recipient.CUSTOMER]
+    if kind != AppointmentNotice.Kind.REMINDER:
+        recipients.append(AppointmentNotice.Recipient.ADVISOR)
+    sent = 0
+    for recipient in recipients:
+        notice = _claim_notice(appointment, kind, sequence, recipient)
+        if notice is None:
+            continue
+        message = _mail_for(appointment, kind, recipient)
+        if message is None:
+            notice.status = AppointmentNotice.Status.SKIPPED
+            notice.save(update_fields=["status"])
+            continue
+        try:
+            mail_send(message)
+        except MailServerUnavailable:
+            notice.delete()  # nothing reached the server: free the claim so the retry sends it
+            raise
+        except Exception as error:  # whatever else happened, a person decides about a resend
+            logger.warning("Appointment notice %s failed: %s", notice.pk, error)
+            notice.status = AppointmentNotice.Status.NEEDS_REVIEW
+            notice.save(update_fields=["status"])
+            continue
+        with transaction.atomic():
+            notice.status, notice.sent_at = AppointmentNotice.Status.SENT, timezone.now()
+            notice.save(update_fields=["status", "sent_at"])
+            if recipient == AppointmentNotice.Recipient.CUSTOMER:
+                Message.objects.create(
+                    lead=appointment.lead,
+                    customer=appointment.lead.customer,
+                    channel=Channel.EMAIL,
+                    direction=Direction.OUTBOUND,
+                    from_address=settings.DEFAULT_FROM_EMAIL,
+                    to_addresses=message.to,
+                    subject=message.subject,
+                    body_text=message.body,
+                    message_id=message.extra_headers["Message-ID"],
+                    send_status=Message.SendStatus.SENT,
+                    occurred_at=notice.sent_at,
+                )
+        sent += 1
+    return sent
+
+
+def appointment_reminders_due(*, now: datetime) -> list[tuple[int, int]]:
+    """(appointment id, sequence) of tomorrow's appointments whose reminder has not gone out.
+
+    From REMINDER_FROM the day before; an appointment booked after that moment needs none (its
+    confirmation is fresh).
+    """
+    zone = store_zone()
+    local_now = now.astimezone(zone)
+    from_moment = datetime.combine(local_now.date(), REMINDER_FROM, tzinfo=zone)
+    if local_now < from_moment:
+        return []
+    tomorrow = local_now.date() + timedelta(days=1)
+    start = datetime.combine(tomorrow, time.min, tzinfo=zone)
+    end = datetime.combine(tomorrow + timedelta(days=1), time.min, tzinfo=zone)
+    candidates = Appointment.objects.filter(
+        status=Status.BOOKED, starts_at__gte=start, starts_at__lt=end, created_at__lt=from_moment
+    ).values_list("pk", "sequence")
+    reminded = set(
+        AppointmentNotice.objects.filter(
+            kind=AppointmentNotice.Kind.REMINDER,
+            appointment__starts_at__gte=start,
+            appointment__starts_at__lt=end,
+        ).values_list("appointment_id", "sequence")
+    )
+    return [candidate for candidate in candidates if candidate not in reminded]

@@ -1,0 +1,602 @@
+"""Follow-up plans: enrolling leads, scheduling steps on business hours, sending exactly once, stopping.
+
+Every step of an enrollment is one FollowUpStepRun row (unique per enrollment and step), scheduled
+when the lead enters the plan. The beat claims due rows under a row lock (skip_locked): an automatic
+email goes scheduled → queued → sending → sent; a call or a draft opens a task for the supervisor.
+A run found "sending" means a worker stopped mid-send: it goes to review, never out again by itself.
+"""
+
+import logging
+import smtplib
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from dealership.models import Role
+
+from ..business_hours import WeekHours, store_hours, store_zone
+from ..models import (
+    BLOCKING_STATUSES,
+    Appointment,
+    Channel,
+    Direction,
+    FollowUpEnrollment,
+    FollowUpPlan,
+    FollowUpStep,
+    FollowUpStepRun,
+    Language,
+    Lead,
+    LeadEvent,
+    LeadStatus,
+    Message,
+    ReplyTemplate,
+    StopReason,
+)
+from ..selectors.consent import consent_check
+from ..threading import new_message_id, reply_address
+from .consent import commercial_email_headers, commercial_footer
+from .leads import lead_event_add
+from .replies import MailServerUnavailable, merge_fields_for, merge_fields_render
+
+logger = logging.getLogger(__name__)
+Run = FollowUpStepRun
+Enrollment = FollowUpEnrollment
+
+# How many due steps one beat tick claims; the rest wait for the next tick.
+DISPATCH_BATCH = 200
+# A run left "queued" this long lost its task (broker restart): queue it again. Left "sending": review.
+STALE_AFTER = timedelta(minutes=10)
+# New leads received within this window enter a plan; older ones only by hand.
+ARRIVAL_WINDOW = timedelta(days=1)
+# Mail ingestion may have acknowledged the inquiry already: the customer gets one acknowledgement.
+ALREADY_ACKNOWLEDGED = "The store had already written to the customer; no second acknowledgement."
+INTERRUPTED_SEND = (
+    "Sending was interrupted after the email was handed over; the customer may or may not have it. "
+    "Check before sending it again."
+)
+
+
+class FollowUpError(ValueError):
+    pass
+
+
+# --- business hours -------------------------------------------------------------------------------
+
+
+def next_open_moment(at: datetime, *, hours: WeekHours | None = None) -> datetime:
+    """`at` if the store is open then, else the next opening (settings.BUSINESS_HOURS, DST-aware)."""
+    week = store_hours() if hours is None else hours
+    zone = store_zone()
+    first_day = at.astimezone(zone).date()
+    for offset in range(8):
+        day = first_day + timedelta(days=offset)
+        window = week[day.weekday()]
+        if window is None:
+            continue
+        opens = datetime.combine(day, window[0], tzinfo=zone)
+        if at < opens:
+            return opens
+        if at < datetime.combine(day, window[1], tzinfo=zone):
+            return at
+    raise ValueError("The store is never open: check BUSINESS_HOURS.")
+
+
+# --- consent --------------------------------------------------------------------------------------
+
+
+def commercial_email_consent(*, customer, at: datetime) -> tuple[bool, str]:
+    """(may we send commercial email, the basis recorded on the run), from the consent ledger."""
+    status = consent_check(customer=customer, channel=Channel.EMAIL, at=at)
+    return status.valid, (status.basis_label if status.valid else status.reason) or "consent checked"
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+
+def store_signer():
+    """Who signs the emails of leads nobody owns or enrolled: the first active supervisor."""
+    return get_user_model().objects.filter(is_active=True, staff__role=Role.SUPERVISOR).order_by("pk").first()
+
+
+def step_render(*, step: FollowUpStep, enrollment: Enrollment, store_signer) -> tuple[str, str]:
+    """The step's subject and body in the lead's language (English when the French is empty),
+    merge fields filled as in the workbench's replies, with the commercial footer (unsubscribe)."""
+    lead = enrollment.lead
+    if step.reply_template is not None:
+        chosen = step.reply_template
+        translations = ReplyTemplate.objects.filter(language=lead.language, active=True).order_by("pk")
+        template = (
+            (chosen if chosen.language == lead.language else None)
+            or translations.filter(name=chosen.name).first()
+            or translations.filter(inquiry_type=chosen.inquiry_type).first()
+            or chosen
+        )
+        language, subject, body = template.language, template.subject, template.body
+    else:
+        french = lead.language == Language.FRENCH and step.body_fr.strip()
+        language = Language.FRENCH if french else Language.ENGLISH
+        subject, body = (step.subject_fr, step.body_fr) if french else (step.subject_en, step.body_en)
+    # The lead's owner signs, else whoever enrolled it, else the store's supervisor.
+    signer = lead.owner or enrollment.enrolled_by or store_signer
+    if signer is None:
+        raise FollowUpError("No one to sign the email: the store has no active supervisor.")
+    fields = merge_fields_for(lead=lead, sender=signer, language=language)
+    footer = commercial_footer(lead.customer, language=language)
+    return merge_fields_render(subject, fields), f"{merge_fields_render(body, fields)}\n\n{footer}"
+
+
+# --- enrolling and stopping -----------------------------------------------------------------------
+
+
+def _enrollments_to_stop(enrollments: QuerySet[Enrollment]) -> dict[int, str]:
+    """Which of these active enrollments must stop, and why (first reason wins)."""
+    since = OuterRef("enrolled_at")
+    checks = [
+        (StopReason.SOLD, Q(lead__status=LeadStatus.SOLD)),
+        (StopReason.LOST, Q(lead__status=LeadStatus.LOST)),
+        (
+            StopReason.APPOINTMENT_BOOKED,
+            Q(lead__status__in=[LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN])
+            | Q(
+                Exists(
+                    Appointment.objects.filter(
+                        lead=OuterRef("lead"), created_at__gte=since, status__in=BLOCKING_STATUSES
+                    )
+                )
+            ),
+        ),
+        (
+            StopReason.CUSTOMER_REPLIED,
+            Q(
+                Exists(
+                    LeadEvent.objects.filter(
+                        lead=OuterRef("lead"), type="customer_replied", created_at__gt=since
+                    )
+                )
+            )
+            | Q(
+                Exists(
+                    Message.objects.filter(
+                        lead=OuterRef("lead"), direction=Direction.INBOUND, occurred_at__gt=since
+                    )
+                )
+            ),
+        ),
+    ]
+    reasons: dict[int, str] = {}
+    for reason, condition in checks:
+        for pk in enrollments.filter(condition).values_list("pk", flat=True):
+            reasons.setdefault(pk, reason)
+    return reasons
+
+
+def plan_for_source(*, source: str) -> FollowUpPlan | None:
+    """The active plan naming this source, else the one for all internet leads."""
+    plans = list(FollowUpPlan.objects.filter(active=True).order_by("pk"))
+    wanted = source.strip().lower()
+    for plan in plans:
+        if wanted and wanted in (name.strip().lower() for name in plan.sources):
+            return plan
+    return next((plan for plan in plans if plan.all_internet_leads), None)
+
+
+@transaction.atomic
+def followup_enroll(*, lead: Lead, plan: FollowUpPlan, now: datetime, actor=None) -> Enrollment:
+    """Put a lead in a plan and schedule every step; refused when the lead needs no follow-up."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.followups.filter(status=Enrollment.Status.ACTIVE).exists():
+        raise FollowUpError("This lead already follows a plan; stop it first.")
+    if lead.status in (LeadStatus.SOLD, LeadStatus.LOST, LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN):
+        raise FollowUpError(f"A lead that is {lead.get_status_display().lower()} needs no follow-up plan.")
+    steps = list(plan.steps.all())
+    if not steps:
+        raise FollowUpError("This plan has no steps.")
+    # A lead that arrives by itself starts at its inquiry; one enrolled by hand starts now.
+    start = lead.received_at if actor is None else now
+    enrollment = Enrollment.objects.create(lead=lead, plan=plan, enrolled_at=start, enrolled_by=actor)
+    runs, previous_due = [], start
+    for step in steps:
+        anchor = previous_due if step.anchor == FollowUpStep.Anchor.PREVIOUS else start
+        due = next_open_moment(anchor + timedelta(days=step.delay_days, hours=step.delay_hours))
+        runs.append(Run(enrollment=enrollment, step=step, due_at=due, status_changed_at=now))
+        previous_due = due
+    Run.objects.bulk_create(runs)
+    lead_event_add(lead=lead, type="followup_started", actor=actor, plan=plan.name, plan_id=plan.pk)
+    return enrollment
+
+
+def followup_enroll_arrivals(*, now: datetime) -> int:
+    """New leads that have never followed a plan enter the one their source picks."""
+    recent = Lead.objects.filter(
+        status=LeadStatus.NEW, received_at__gte=now - ARRIVAL_WINDOW, followups__isnull=True
+    ).order_by("received_at")
+    enrolled = 0
+    for lead in recent[:DISPATCH_BATCH]:
+        plan = plan_for_source(source=lead.source)
+        if plan is None:
+            continue
+        try:
+            followup_enroll(lead=lead, plan=plan, now=now)
+        except FollowUpError:
+            continue
+        enrolled += 1
+    return enrolled
+
+
+@transaction.atomic
+def followup_stop(
+    *, enrollment: Enrollment, reason: str, now: datetime, actor=None, detail: str = ""
+) -> bool:
+    """Stop an active enrollment, cancel what has not gone out, and record why. False if not active."""
+    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if enrollment.status != Enrollment.Status.ACTIVE:
+        return False
+    finished = reason == StopReason.COMPLETED
+    enrollment.status = Enrollment.Status.COMPLETED if finished else Enrollment.Status.STOPPED
+    enrollment.stopped_at = now
+    enrollment.stop_reason = reason
+    enrollment.save(update_fields=["status", "stopped_at", "stop_reason"])
+    enrollment.runs.filter(status__in=[Run.Status.SCHEDULED, Run.Status.QUEUED, Run.Status.OPEN]).update(
+        status=Run.Status.CANCELLED, status_changed_at=now
+    )
+    lead_event_add(
+        lead=enrollment.lead,
+        type="followup_completed" if finished else "followup_stopped",
+        actor=actor,
+        plan=enrollment.plan.name,
+        reason=reason,
+        reason_label=StopReason(reason).label,
+        detail=detail,
+    )
+    return True
+
+
+def followup_stop_for_lead(*, lead: Lead, reason: str, now: datetime, actor=None) -> int:
+    stopped = 0
+    for enrollment in lead.followups.filter(status=Enrollment.Status.ACTIVE):
+        stopped += followup_stop(enrollment=enrollment, reason=reason, now=now, actor=actor)
+    return stopped
+
+
+def followup_stop_finished(*, now: datetime, enrollments: QuerySet[Enrollment] | None = None) -> int:
+    """Stop every active enrollment whose lead replied, booked, was sold or lost."""
+    active = (enrollments if enrollments is not None else Enrollment.objects).filter(
+        status=Enrollment.Status.ACTIVE
+    )
+    reasons = _enrollments_to_stop(active)
+    for pk, reason in reasons.items():
+        followup_stop(enrollment=Enrollment(pk=pk), reason=reason, now=now)
+    return len(reasons)
+
+
+def _complete_if_done(*, enrollment: Enrollment, now: datetime) -> None:
+    pending = [Run.Status.SCHEDULED, Run.Status.QUEUED, Run.Status.SENDING, Run.Status.OPEN]
+    if not enrollment.runs.filter(status__in=pending).exists():
+        followup_stop(enrollment=enrollment, reason=StopReason.COMPLETED, now=now)
+
+
+# --- the beat: due steps --------------------------------------------------------------------------
+
+
+def _set_status(run: Run, status: str, now: datetime, **fields) -> None:
+    run.status = status
+    run.status_changed_at = now
+    for name, value in fields.items():
+        setattr(run, name, value)
+    run.save(update_fields=["status", "status_changed_at", *fields])
+
+
+def _store_wrote_already(lead: Lead) -> bool:
+    return Message.objects.filter(lead=lead, channel=Channel.EMAIL, direction=Direction.OUTBOUND).exists()
+
+
+def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
+    """One beat tick: enroll arrivals, stop finished plans, claim due steps.
+
+    `enqueue_send(run_id)` is called after commit for each automatic email claimed.
+    """
+    counts = {"enrolled": followup_enroll_arrivals(now=now), "stopped": followup_stop_finished(now=now)}
+    counts |= {"queued": 0, "opened": 0, "no_consent": 0, "requeued": 0, "to_review": 0}
+    with transaction.atomic():
+        due = list(
+            Run.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=Run.Status.SCHEDULED, due_at__lte=now, enrollment__status=Enrollment.Status.ACTIVE)
+            .select_related(
+                "step__reply_template",
+                "enrollment__lead__customer",
+                "enrollment__lead__owner__staff",
+                "enrollment__enrolled_by__staff",
+                "enrollment__plan",
+            )
+            .prefetch_related("enrollment__lead__vehicles")
+            .order_by("due_at", "pk")[:DISPATCH_BATCH]
+        )
+        signer = store_signer() if due else None
+        stopped_by_consent: set[int] = set()
+        for run in due:
+            enrollment, lead = run.enrollment, run.enrollment.lead
+            if enrollment.pk in stopped_by_consent:
+                continue
+            if run.step.kind == FollowUpStep.Kind.CALL:
+                _set_status(run, Run.Status.OPEN, now, subject=run.step.call_notes)
+                counts["opened"] += 1
+                continue
+            if run.step.is_acknowledgement and _store_wrote_already(lead):
+                _set_status(run, Run.Status.DONE, now, note=ALREADY_ACKNOWLEDGED)
+                continue
+            allowed, basis = commercial_email_consent(customer=lead.customer, at=now)
+            if not allowed or not lead.customer.email:
+                followup_stop(
+                    enrollment=enrollment,
+                    reason=StopReason.UNSUBSCRIBED,
+                    now=now,
+                    detail=basis if not allowed else "no email address",
+                )
+                stopped_by_consent.add(enrollment.pk)
+                counts["no_consent"] += 1
+                continue
+            try:
+                subject, body = step_render(step=run.step, enrollment=enrollment, store_signer=signer)
+            except FollowUpError as error:
+                _set_status(run, Run.Status.NEEDS_REVIEW, now, note=str(error))
+                continue
+            if run.step.kind == FollowUpStep.Kind.DRAFT_EMAIL:
+                _set_status(run, Run.Status.OPEN, now, subject=subject, body=body, consent_basis=basis)
+                counts["opened"] += 1
+            else:
+                _set_status(run, Run.Status.QUEUED, now, subject=subject, body=body, consent_basis=basis)
+                transaction.on_commit(lambda pk=run.pk: enqueue_send(pk))
+                counts["queued"] += 1
+        # Rows left behind by a worker or broker that stopped.
+        stale = now - STALE_AFTER
+        for run in Run.objects.select_for_update(skip_locked=True).filter(
+            status=Run.Status.QUEUED, status_changed_at__lt=stale
+        ):
+            _set_status(run, Run.Status.QUEUED, now)
+            transaction.on_commit(lambda pk=run.pk: enqueue_send(pk))
+            counts["requeued"] += 1
+        counts["to_review"] = Run.objects.filter(
+            status=Run.Status.SENDING, status_changed_at__lt=stale
+        ).update(status=Run.Status.NEEDS_REVIEW, status_changed_at=now, note=INTERRUPTED_SEND)
+    return counts
+
+
+def mail_send(message: EmailMessage) -> None:
+    """Send one email; MailServerUnavailable when nothing reached the server (a retry is safe)."""
+    try:
+        message.send()
+    except (ConnectionRefusedError, smtplib.SMTPConnectError) as error:
+        raise MailServerUnavailable(str(error)) from error
+
+
+def _send_email(*, run: Run, message_id: str) -> None:
+    lead = run.enrollment.lead
+    mail_send(
+        EmailMessage(
+            subject=run.subject,
+            body=run.body,
+            to=[lead.customer.email],
+            reply_to=[reply_address(lead.pk)],
+            headers={"Message-ID": message_id, **commercial_email_headers(lead.customer)},
+        )
+    )
+
+
+def followup_run_send(*, run_id: int, now: datetime | None = None) -> str:
+    """Send one queued email step, exactly once; returns the run's status afterwards."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        run = Run.objects.select_for_update().select_related("enrollment__lead__customer").get(pk=run_id)
+        if run.status == Run.Status.SENDING:
+            # A previous attempt stopped mid-send: the customer may have it already.
+            _set_status(run, Run.Status.NEEDS_REVIEW, now, note=INTERRUPTED_SEND)
+            return run.status
+        if run.status != Run.Status.QUEUED:
+            return run.status
+        enrollments = Enrollment.objects.filter(pk=run.enrollment_id)
+        if run.enrollment.status != Enrollment.Status.ACTIVE or followup_stop_finished(
+            now=now, enrollments=enrollments
+        ):
+            run.refresh_from_db()
+            return run.status
+        _set_status(run, Run.Status.SENDING, now)
+    message_id = new_message_id(run.enrollment.lead_id)
+    try:
+        _send_email(run=run, message_id=message_id)
+    except MailServerUnavailable:
+        # Nothing reached the server: back to the queue, the task retries later.
+        _set_status(run, Run.Status.QUEUED, timezone.now())
+        raise
+    except Exception as error:  # whatever else happened, a person decides about a resend
+        logger.warning("Follow-up email %s failed: %s", run.pk, error)
+        _set_status(run, Run.Status.NEEDS_REVIEW, timezone.now(), note=f"Sending failed: {error}")
+        return run.status
+    return _record_sent(run=run, message_id=message_id, actor=None, now=timezone.now())
+
+
+@transaction.atomic
+def _record_sent(*, run: Run, message_id: str, actor, now: datetime) -> str:
+    lead = run.enrollment.lead
+    message = Message.objects.create(
+        lead=lead,
+        customer=lead.customer,
+        channel=Channel.EMAIL,
+        direction=Direction.OUTBOUND,
+        author=actor,
+        from_address=settings.DEFAULT_FROM_EMAIL,
+        to_addresses=[lead.customer.email],
+        subject=run.subject,
+        body_text=run.body,
+        message_id=message_id,
+        send_status=Message.SendStatus.SENT,
+        occurred_at=now,
+    )
+    _set_status(run, Run.Status.SENT, now, message=message, done_by=actor)
+    lead_event_add(lead=lead, type="followup_sent", actor=actor, step=run.step_id, message=message.pk)
+    _complete_if_done(enrollment=run.enrollment, now=now)
+    return run.status
+
+
+# --- the supervisor's tasks -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def followup_task_done(*, run: Run, actor, now: datetime, note: str = "") -> Run:
+    """A call made (or a draft or a reviewed email dealt with by hand)."""
+    run = Run.objects.select_for_update().select_related("enrollment").get(pk=run.pk)
+    if run.status not in (Run.Status.OPEN, Run.Status.NEEDS_REVIEW):
+        raise FollowUpError("This task is no longer open.")
+    _set_status(run, Run.Status.DONE, now, done_by=actor, note=note.strip() or run.note)
+    lead_event_add(
+        lead=run.enrollment.lead, type="followup_task_done", actor=actor, step=run.step_id, note=note
+    )
+    _complete_if_done(enrollment=run.enrollment, now=now)
+    return run
+
+
+@transaction.atomic
+def followup_draft_approve(*, run: Run, actor, subject: str, body: str, now: datetime, enqueue_send) -> Run:
+    """Send a reviewed draft (or a run in review, on purpose) with the supervisor's final text."""
+    run = Run.objects.select_for_update().select_related("enrollment", "step").get(pk=run.pk)
+    if run.status not in (Run.Status.OPEN, Run.Status.NEEDS_REVIEW) or not run.step.is_email:
+        raise FollowUpError("This email is no longer waiting for review.")
+    if not subject.strip() or not body.strip():
+        raise FollowUpError("The email needs a subject and a message.")
+    _set_status(run, Run.Status.QUEUED, now, subject=subject.strip(), body=body.strip(), done_by=actor)
+    transaction.on_commit(lambda: enqueue_send(run.pk))
+    return run
+
+
+@transaction.atomic
+def followup_plan_save(*, plan_form, steps_formset) -> FollowUpPlan:
+    """Save a plan and its steps from validated forms. Steps that already ran stay (their history)."""
+    used = [
+        form.instance
+        for form in steps_formset.deleted_forms
+        if form.instance.pk and form.instance.runs.exists()
+    ]
+    if used:
+        raise FollowUpError(
+            "Steps leads already went through cannot be deleted; make the plan inactive and create a new one."
+        )
+    plan = plan_form.save(commit=False)
+    plan.sources = plan_form.cleaned_data["sources_text"]
+    plan.save()
+    steps_formset.instance = plan
+    steps_formset.save()
+    return plan
+
+
+# --- plans ----------------------------------------------------------------------------------------
+
+_ACK = (
+    "Your inquiry at {{ store_name }}",
+    "Hello {{ first_name }},\n\nThank you for your inquiry about the {{ vehicle }}. We received it and "
+    "will answer you shortly.\n\n{{ signature }}",
+    "Votre demande chez {{ store_name }}",
+    "Bonjour {{ first_name }},\n\nMerci de votre demande au sujet du {{ vehicle }}. Nous l'avons bien "
+    "reçue et vous répondrons sous peu.\n\n{{ signature }}",
+)
+_ANGLES = [
+    (
+        1,
+        "Photos and details of the {{ vehicle }}",
+        "Hello {{ first_name }},\n\nI put together the details of the {{ vehicle }} for you. Would you "
+        "like to see it in person this week?\n\n{{ signature }}",
+        "Photos et détails du {{ vehicle }}",
+        "Bonjour {{ first_name }},\n\nJ'ai rassemblé les détails du {{ vehicle }} pour vous. Aimeriez-vous "
+        "le voir en personne cette semaine?\n\n{{ signature }}",
+    ),
+    (
+        3,
+        "What is your current vehicle worth?",
+        "Hello {{ first_name }},\n\nIf you have a vehicle to trade, we can appraise it in ten minutes "
+        "when you visit {{ store_address }}.\n\n{{ signature }}",
+        "Quelle est la valeur de votre véhicule actuel?",
+        "Bonjour {{ first_name }},\n\nSi vous avez un véhicule à échanger, nous pouvons l'évaluer en dix "
+        "minutes lors de votre visite au {{ store_address }}.\n\n{{ signature }}",
+    ),
+    (
+        14,
+        "Book a test drive of the {{ vehicle }}",
+        "Hello {{ first_name }},\n\nThe best way to decide is behind the wheel. Answer this email with a "
+        "day and time and I will have the {{ vehicle }} ready.\n\n{{ signature }}",
+        "Réservez un essai routier du {{ vehicle }}",
+        "Bonjour {{ first_name }},\n\nLa meilleure façon de décider, c'est au volant. Répondez à ce courriel "
+        "avec un jour et une heure et le {{ vehicle }} sera prêt.\n\n{{ signature }}",
+    ),
+    (
+        30,
+        "Still looking for a vehicle?",
+        "Hello {{ first_name }},\n\nAre you still looking? New vehicles arrive every week; tell me what "
+        "you need and I will let you know.\n\n{{ signature }}",
+        "Toujours à la recherche d'un véhicule?",
+        "Bonjour {{ first_name }},\n\nÊtes-vous toujours à la recherche? De nouveaux véhicules arrivent "
+        "chaque semaine; dites-moi ce qu'il vous faut.\n\n{{ signature }}",
+    ),
+]
+_CHECK_IN = (
+    "Following up on your inquiry",
+    "Hello {{ first_name }},\n\nI wanted to check in personally about the {{ vehicle }}. Do you have any "
+    "questions about price, financing or availability?\n\n{{ signature }}",
+    "Suivi de votre demande",
+    "Bonjour {{ first_name }},\n\nJe voulais faire un suivi personnel au sujet du {{ vehicle }}. Avez-vous "
+    "des questions sur le prix, le financement ou la disponibilité?\n\n{{ signature }}",
+)
+_MONTHLY = (
+    "News from {{ store_name }}",
+    "Hello {{ first_name }},\n\nA short note to say we are here when you are ready. Reply to this email "
+    "or call {{ store_phone }}.\n\n{{ signature }}",
+    "Des nouvelles de {{ store_name }}",
+    "Bonjour {{ first_name }},\n\nUn petit mot pour vous dire que nous sommes là quand vous serez prêt. "
+    "Répondez à ce courriel ou appelez au {{ store_phone }}.\n\n{{ signature }}",
+)
+DEFAULT_PLAN_CODE = "internet-default"
+MONTHLY_EMAILS = 3
+
+
+def _default_steps() -> list[dict]:
+    def email(kind, days, texts, anchor=FollowUpStep.Anchor.INQUIRY, hours=0):
+        subject_en, body_en, subject_fr, body_fr = texts
+        return {
+            "kind": kind,
+            "delay_days": days,
+            "delay_hours": hours,
+            "anchor": anchor,
+            "subject_en": subject_en,
+            "body_en": body_en,
+            "subject_fr": subject_fr,
+            "body_fr": body_fr,
+        }
+
+    auto, draft = FollowUpStep.Kind.AUTO_EMAIL, FollowUpStep.Kind.DRAFT_EMAIL
+    steps = [
+        email(auto, 0, _ACK),
+        {
+            "kind": FollowUpStep.Kind.CALL,
+            "delay_hours": 2,
+            "call_notes": "Call the customer: confirm the vehicle, offer a test drive.",
+        },
+        *(email(auto, days, texts) for days, *texts in _ANGLES[:2]),
+        email(draft, 7, _CHECK_IN),
+        *(email(auto, days, texts) for days, *texts in _ANGLES[2:]),
+        *(email(auto, 30, _MONTHLY, anchor=FollowUpStep.Anchor.PREVIOUS) for _ in range(MONTHLY_EMAILS)),
+    ]
+    return [{**step, "position": position} for position, step in enumerate(steps)]
+
+
+@transaction.atomic
+def followup_plans_ensure_defaults() -> FollowUpPlan:
+    """The plan for new internet leads that ships with the product; never touches an edited one."""
+    plan, created = FollowUpPlan.objects.get_or_create(
+        code=DEFAULT_PLAN_CODE,
+        defaults={"name": "New internet leads", "all_internet_leads": True},
+    )
+    if created:
+        FollowUpStep.objects.bulk_create(FollowUpStep(plan=plan, **step) for step in _default_steps())
+    return plan

@@ -1,0 +1,49 @@
+"""In Chromium: the supervisor books a test drive, the advisor finds it on their page and marks it shown."""
+
+import os
+
+import pytest
+
+from leads.models import Appointment, LeadStatus
+from tests import factories
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+def test_supervisor_books_a_test_drive_and_the_advisor_marks_it_shown(login, live_server):
+    factories.staff("supervisor", username="desk")
+    advisor = factories.advisor(username="alex", first_name="Alex", last_name="Chen")
+    customer = factories.customer(first_name="Emma", last_name="Johnson", phone="+14165550111")
+    lead = factories.lead(
+        customer_obj=customer, vehicles=[{"year": 2026, "make": "Toyota", "model": "RAV4", "trim": "XLE"}]
+    )
+    starts = factories.next_weekday_at(10)
+
+    page = login("desk", factories.PASSWORD)
+    page.goto(f"{live_server.url}/leads/{lead.pk}/appointments/new/")
+    page.get_by_label("Day").fill(starts.date().isoformat())
+    page.get_by_label("Advisor").select_option(label="Alex Chen")
+    page.get_by_role("button", name="Show free times").click()
+    page.get_by_label("10:00").check()
+    page.get_by_label("Purpose").select_option(label="Test drive")
+    page.get_by_role("button", name="Book").click()
+    page.wait_for_load_state()
+    assert page.url == f"{live_server.url}/leads/{lead.pk}/"
+    assert "Booked" in page.locator(".alert-success").inner_text()
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_load_state()
+
+    page = login("alex", factories.PASSWORD)
+    assert page.url == f"{live_server.url}/leads/appointments/mine/"
+    card = page.locator("article.appointment").filter(has_text="Emma Johnson")
+    assert "Test drive" in card.inner_text() and "2026 Toyota RAV4 XLE" in card.inner_text()
+    assert "+14165550111" in card.inner_text()
+    card.get_by_role("button", name="Shown").click()
+    page.wait_for_load_state()
+    assert page.locator("article.appointment .appointment-status").first.inner_text() == "Shown"
+
+    appointment = Appointment.objects.get()
+    lead.refresh_from_db()
+    assert (appointment.advisor_id, appointment.starts_at) == (advisor.pk, starts)
+    assert (appointment.status, lead.status) == (Appointment.Status.SHOWN, LeadStatus.SHOWN)

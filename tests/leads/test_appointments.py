@@ -1,0 +1,280 @@
+"""Booking with advisors: free slots, no double-booking, outcomes feeding the lead, invitations."""
+
+import threading
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from django.core import mail
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from leads.models import Appointment, AppointmentNotice, LeadStatus
+from leads.selectors.appointments import (
+    advisor_agenda,
+    advisor_free_slots,
+    appointment_calendar,
+    appointment_outcome_counts,
+    appointment_visible_to,
+)
+from leads.services.appointments import (
+    BookingError,
+    appointment_book,
+    appointment_ics,
+    appointment_notices_send,
+    appointment_reminders_due,
+    appointment_reschedule,
+    appointment_transition,
+)
+from tests import factories
+
+TORONTO = ZoneInfo("America/Toronto")
+MONDAY = date(2026, 3, 16)
+BEFORE = datetime(2026, 3, 13, 12, 0, tzinfo=TORONTO)  # the Friday before
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TORONTO)
+
+
+def book(lead, advisor, starts_at, now=BEFORE, **fields):
+    fields.setdefault("purpose", Appointment.Purpose.TEST_DRIVE)
+    return appointment_book(lead=lead, advisor=advisor, starts_at=starts_at, now=now, **fields)
+
+
+@pytest.fixture
+def advisor(db):
+    return factories.advisor(first_name="Alex", last_name="Chen")
+
+
+def test_free_slots_are_the_advisors_half_hours_minus_what_is_booked(advisor):
+    book(factories.lead(), advisor, at(MONDAY, 10, 0), duration=timedelta(hours=1))
+    slots = [
+        slot.astimezone(TORONTO).time().strftime("%H:%M")
+        for slot in advisor_free_slots(advisor=advisor, day=MONDAY, now=BEFORE)
+    ]
+    assert slots[:4] == ["09:00", "09:30", "11:00", "11:30"]
+    assert slots[-1] == "17:30" and len(slots) == 16
+    assert advisor_free_slots(advisor=advisor, day=MONDAY + timedelta(days=6), now=BEFORE) == []  # Sunday off
+    # Past slots are not offered.
+    assert advisor_free_slots(advisor=advisor, day=MONDAY, now=at(MONDAY, 17, 10)) == [at(MONDAY, 17, 30)]
+
+
+def test_booking_sets_the_lead_and_records_the_event(advisor):
+    supervisor = factories.staff("supervisor").user
+    lead = factories.lead()
+    appointment = book(lead, advisor, at(MONDAY, 14, 0), actor=supervisor, vehicle_text="2026 Toyota RAV4")
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.APPOINTMENT_SET
+    assert lead.events.filter(type="appointment_booked").exists()
+    assert appointment.events.get().type == "booked"
+    assert appointment.vehicle == "2026 Toyota RAV4"
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "message"),
+    [
+        (at(MONDAY, 10, 30), "already has an appointment"),  # overlaps 10:00–11:00
+        (at(MONDAY, 9, 45), "already has an appointment"),  # ends inside it
+        (at(MONDAY, 18, 0), "does not work"),  # after hours
+        (at(MONDAY + timedelta(days=6), 10), "does not work"),  # Sunday
+        (at(MONDAY - timedelta(days=7), 10), "has passed"),
+    ],
+)
+def test_double_booking_and_impossible_times_are_refused(advisor, starts_at, message):
+    book(factories.lead(), advisor, at(MONDAY, 10, 0), duration=timedelta(hours=1))
+    lead = factories.lead()
+    with pytest.raises(BookingError, match=message):
+        book(lead, advisor, starts_at)
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.NEW  # nothing half-done
+    assert Appointment.objects.count() == 1
+
+
+def test_a_cancelled_appointment_frees_the_time(advisor):
+    first = book(factories.lead(), advisor, at(MONDAY, 10, 0))
+    appointment_transition(appointment=first, to_status=Appointment.Status.CANCELLED, now=BEFORE)
+    assert book(factories.lead(), advisor, at(MONDAY, 10, 0)).pk != first.pk
+
+
+@pytest.mark.parametrize(
+    ("outcome", "lead_status"),
+    [
+        (Appointment.Status.SHOWN, LeadStatus.SHOWN),
+        (Appointment.Status.SOLD, LeadStatus.SOLD),
+        (Appointment.Status.NO_SHOW, LeadStatus.CONTACTED),
+        (Appointment.Status.CANCELLED, LeadStatus.CONTACTED),
+    ],
+)
+def test_the_outcome_feeds_the_lead_status(advisor, outcome, lead_status):
+    advisor_user = advisor.user
+    appointment = book(factories.lead(), advisor, at(MONDAY, 10, 0))
+    appointment_transition(
+        appointment=appointment, to_status=outcome, now=at(MONDAY, 10, 40), actor=advisor_user
+    )
+    appointment.refresh_from_db()
+    appointment.lead.refresh_from_db()
+    assert appointment.status == outcome
+    assert appointment.lead.status == lead_status
+    assert appointment.events.last().type == outcome
+    with pytest.raises(BookingError):
+        appointment_transition(appointment=appointment, to_status=Appointment.Status.NO_SHOW, now=BEFORE)
+
+
+def test_rescheduling_keeps_the_invitation_and_refuses_a_taken_time(advisor):
+    appointment = book(factories.lead(), advisor, at(MONDAY, 10, 0))
+    book(factories.lead(), advisor, at(MONDAY, 15, 0))
+    with pytest.raises(BookingError):
+        appointment_reschedule(appointment=appointment, starts_at=at(MONDAY, 15, 0), now=BEFORE)
+    moved = appointment_reschedule(appointment=appointment, starts_at=at(MONDAY, 10, 30), now=BEFORE)
+    assert (moved.uid, moved.sequence) == (appointment.uid, 1)
+    assert moved.lead.status == LeadStatus.APPOINTMENT_SET
+    assert moved.events.last().type == "rescheduled"
+
+
+def _event_of(ics: bytes):
+    calendar = icalendar.Calendar.from_ical(ics)
+    return calendar, next(iter(calendar.walk("VEVENT")))
+
+
+def test_the_invitation_keeps_the_wall_clock_across_the_daylight_saving_change(advisor):
+    # Booked in October (EDT, UTC-4) for the Monday after the change back to EST (UTC-5).
+    booked_on = datetime(2026, 10, 20, 11, 0, tzinfo=TORONTO)
+    appointment = book(factories.lead(), advisor, datetime(2026, 11, 2, 10, 0, tzinfo=TORONTO), now=booked_on)
+    calendar, event = _event_of(appointment_ics(appointment=appointment))
+    assert calendar["METHOD"] == "REQUEST"
+    start = event.decoded("DTSTART")
+    assert event["DTSTART"].params["TZID"] == "America/Toronto"
+    assert (start.hour, start.minute) == (10, 0)
+    assert start.astimezone(ZoneInfo("UTC")).hour == 15  # EST, not EDT
+    assert event.decoded("DTEND") - start == timedelta(minutes=30)
+    assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["America/Toronto"]
+    uid = str(event["UID"])
+
+    moved = appointment_reschedule(
+        appointment=appointment, starts_at=datetime(2026, 11, 2, 11, 0, tzinfo=TORONTO), now=booked_on
+    )
+    _, event = _event_of(appointment_ics(appointment=moved))
+    assert (str(event["UID"]), int(event["SEQUENCE"])) == (uid, 1)
+    assert event.decoded("DTSTART").astimezone(ZoneInfo("UTC")).hour == 16
+
+    cancelled = appointment_transition(
+        appointment=moved, to_status=Appointment.Status.CANCELLED, now=booked_on
+    )
+    calendar, event = _event_of(appointment_ics(appointment=cancelled, cancelled=True))
+    assert calendar["METHOD"] == "CANCEL" and event["STATUS"] == "CANCELLED"
+    assert (str(event["UID"]), int(event["SEQUENCE"])) == (uid, 2)
+
+
+def test_confirmations_go_once_to_the_customer_in_french_and_to_the_advisor(advisor):
+    customer = factories.customer(language="fr", first_name="Olivier")
+    lead = factories.lead(customer_obj=customer, language="fr")
+    appointment = book(lead, advisor, at(MONDAY, 10, 0))
+    kind = AppointmentNotice.Kind.INVITATION
+    assert appointment_notices_send(appointment_id=appointment.pk, kind=kind, sequence=0) == 2
+    assert appointment_notices_send(appointment_id=appointment.pk, kind=kind, sequence=0) == 0
+    to_customer, to_advisor = mail.outbox
+    assert to_customer.to == [customer.email] and to_customer.subject.startswith("Votre rendez-vous")
+    assert "lundi 16 mars" in to_customer.body and "essai routier" in to_customer.body
+    assert to_advisor.to == [advisor.email] and str(customer) in to_advisor.subject
+    filename, content, mimetype = to_customer.attachments[0]
+    assert filename == "invite.ics" and mimetype.startswith("text/calendar")
+    assert "METHOD:REQUEST" in content
+    assert lead.messages.filter(subject=to_customer.subject).exists()
+    # A stale task for an older version sends nothing.
+    appointment_reschedule(appointment=appointment, starts_at=at(MONDAY, 11, 0), now=BEFORE)
+    assert appointment_notices_send(appointment_id=appointment.pk, kind=kind, sequence=0) == 0
+
+
+def test_a_notice_interrupted_mid_send_is_not_sent_again(advisor):
+    appointment = book(factories.lead(), advisor, at(MONDAY, 10, 0))
+    AppointmentNotice.objects.create(
+        appointment=appointment, kind="invitation", sequence=0, recipient="customer", status="sending"
+    )
+    assert appointment_notices_send(appointment_id=appointment.pk, kind="invitation", sequence=0) == 1
+    assert [message.to for message in mail.outbox] == [[advisor.email]]
+    assert AppointmentNotice.objects.get(recipient="customer").status == AppointmentNotice.Status.NEEDS_REVIEW
+
+
+def test_the_reminder_goes_the_day_before_once(advisor):
+    appointment = book(factories.lead(), advisor, at(MONDAY, 10, 0))
+    Appointment.objects.filter(pk=appointment.pk).update(created_at=BEFORE)
+    sunday = MONDAY - timedelta(days=1)
+    assert appointment_reminders_due(now=at(sunday, 8, 0)) == []  # too early in the day
+    assert appointment_reminders_due(now=at(sunday - timedelta(days=1), 12, 0)) == []  # two days before
+    assert appointment_reminders_due(now=at(sunday, 9, 30)) == [(appointment.pk, 0)]
+    appointment_notices_send(appointment_id=appointment.pk, kind="reminder", sequence=0)
+    assert mail.outbox[0].subject.startswith("Reminder")
+    assert appointment_reminders_due(now=at(sunday, 9, 35)) == []
+
+
+def test_each_advisor_sees_only_their_own_week(advisor):
+    other = factories.advisor()
+    mine = book(factories.lead(), advisor, at(MONDAY, 10, 0))
+    book(factories.lead(), other, at(MONDAY, 10, 0))
+    book(factories.lead(), advisor, at(MONDAY + timedelta(days=9), 10, 0))  # beyond the week
+    agenda = advisor_agenda(user=advisor.user, now=at(MONDAY, 8, 0))
+    assert agenda == [(MONDAY, [mine])]
+    assert list(appointment_visible_to(user=advisor.user)) != list(Appointment.objects.all())
+    manager = factories.staff("manager").user
+    grid = appointment_calendar(user=manager, start_day=MONDAY, days=1)
+    ten = dict(grid.rows)[at(MONDAY, 10).time()]
+    assert sum(len(cell) for cell in ten) == 2
+    week = appointment_calendar(user=manager, start_day=MONDAY, days=7)
+    assert len(week.rows) == 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_bookings_of_one_slot_give_one_appointment():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks between connections: run with DATABASE_URL=postgres://…")
+    advisor = factories.advisor()
+    leads = [factories.lead(), factories.lead()]
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def attempt(lead):
+        try:
+            barrier.wait()
+            book(lead, advisor, at(MONDAY, 10, 0))
+            outcomes.append("booked")
+        except BookingError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(lead,)) for lead in leads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["booked", "refused"]
+    assert Appointment.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_itself_refuses_overlapping_appointments():
+    if connection.vendor != "postgresql":
+        pytest.skip("exclusion constraints exist on PostgreSQL only")
+    advisor = factories.advisor()
+    first = book(factories.lead(), advisor, at(MONDAY, 10, 0))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Appointment.objects.create(
+            lead=factories.lead(),
+            advisor=advisor,
+            starts_at=first.starts_at + timedelta(minutes=15),
+            ends_at=first.ends_at + timedelta(minutes=15),
+        )
+
+
+def test_the_dashboard_counts_what_came_of_the_appointments(advisor):
+    first = book(factories.lead(), advisor, at(MONDAY, 10, 0))
+    second = book(factories.lead(), advisor, at(MONDAY, 11, 0))
+    appointment_reschedule(appointment=second, starts_at=at(MONDAY, 12, 0), now=BEFORE)
+    appointment_transition(appointment=first, to_status=Appointment.Status.SHOWN, now=at(MONDAY, 10, 40))
+    appointment_transition(appointment=first, to_status=Appointment.Status.SOLD, now=at(MONDAY, 11, 40))
+    appointment_transition(appointment=second, to_status=Appointment.Status.NO_SHOW, now=at(MONDAY, 12, 40))
+    now = timezone.now()
+    counts = appointment_outcome_counts(since=now - timedelta(hours=1), until=now + timedelta(hours=1))
+    assert counts == {"booked": 2, "rescheduled": 1, "shown": 1, "no_show": 1, "sold": 1, "cancelled": 0}

@@ -1,0 +1,173 @@
+"""The pages: booking a slot, the advisor's week with outcome buttons, the calendar, follow-up screens."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from leads.models import Appointment, FollowUpPlan, FollowUpStepRun, LeadStatus
+from leads.services.appointments import appointment_book
+from leads.services.followup import followup_enroll, followup_plans_ensure_defaults
+from tests import factories
+
+
+@pytest.fixture
+def advisor(db):
+    return factories.advisor(first_name="Alex", last_name="Chen")
+
+
+def test_the_supervisor_books_a_free_slot(supervisor_client, advisor):
+    lead = factories.lead(vehicles=[{"year": 2026, "make": "Toyota", "model": "RAV4"}])
+    starts = factories.next_weekday_at(10)
+    url = reverse("leads:appointment_book", args=[lead.pk]) + f"?advisor={advisor.pk}&day={starts.date()}"
+    page = supervisor_client.get(url)
+    assert page.status_code == 200
+    assert starts.isoformat() in page.content.decode()
+    response = supervisor_client.post(
+        url,
+        {
+            "slot": starts.isoformat(),
+            "duration": 30,
+            "purpose": "test_drive",
+            "lead_vehicle": lead.vehicles.get().pk,
+        },
+    )
+    assert response.status_code == 302
+    appointment = Appointment.objects.get()
+    assert appointment.starts_at == starts and appointment.vehicle == "2026 Toyota RAV4"
+    # The slot is gone from the page; booking it again is refused with a clear message.
+    assert starts.isoformat() not in supervisor_client.get(url).content.decode()
+    again = supervisor_client.post(url, {"slot": starts.isoformat(), "duration": 30, "purpose": "test_drive"})
+    assert again.status_code == 200 and "Choose one of the free times" in again.content.decode()
+
+
+def test_advisors_cannot_book_for_others_or_see_the_calendar(client, advisor):
+    client.force_login(advisor.user)
+    lead = factories.lead()
+    assert client.get(reverse("leads:appointment_book", args=[lead.pk])).status_code in (403, 404)
+    assert client.get(reverse("leads:appointment_calendar")).status_code == 403
+    assert client.get(reverse("leads:task_list")).status_code == 403
+
+
+def test_my_appointments_shows_only_mine_and_records_the_outcome(client, advisor):
+    other = factories.advisor()
+    starts = factories.next_weekday_at(11)
+    mine = appointment_book(
+        lead=factories.lead(), advisor=advisor, starts_at=starts, purpose="test_drive", now=timezone.now()
+    )
+    theirs = appointment_book(
+        lead=factories.lead(), advisor=other, starts_at=starts, purpose="purchase", now=timezone.now()
+    )
+    client.force_login(advisor.user)
+    page = client.get(reverse("leads:my_appointments")).content.decode()
+    assert str(mine.lead.customer) in page and str(theirs.lead.customer) not in page
+    assert (
+        client.post(reverse("leads:appointment_outcome", args=[theirs.pk]), {"outcome": "shown"}).status_code
+        == 404
+    )
+    response = client.post(reverse("leads:appointment_outcome", args=[mine.pk]), {"outcome": "shown"})
+    assert response.status_code == 302
+    mine.refresh_from_db()
+    mine.lead.refresh_from_db()
+    assert (mine.status, mine.lead.status) == (Appointment.Status.SHOWN, LeadStatus.SHOWN)
+
+
+def test_the_calendar_shows_every_advisor_by_day_and_week(client, advisor):
+    manager = factories.staff("manager")
+    starts = factories.next_weekday_at(14)
+    appointment = appointment_book(
+        lead=factories.lead(), advisor=advisor, starts_at=starts, purpose="delivery", now=timezone.now()
+    )
+    client.force_login(manager.user)
+    for view in ("day", "week"):
+        page = client.get(
+            reverse("leads:appointment_calendar"), {"view": view, "day": starts.date()}
+        ).content.decode()
+        assert str(advisor) in page and str(appointment.lead.customer) in page
+
+
+def test_a_plan_is_edited_with_its_steps(supervisor_client):
+    plan = followup_plans_ensure_defaults()
+    url = reverse("leads:followupplan_update", args=[plan.pk])
+    form = supervisor_client.get(url).context["steps"]
+    data = {
+        "name": "Internet leads",
+        "active": "on",
+        "all_internet_leads": "on",
+        "sources_text": "AutoTrader, Kijiji Autos",
+        "steps-TOTAL_FORMS": str(len(form.forms)),
+        "steps-INITIAL_FORMS": str(form.initial_form_count()),
+        "steps-MIN_NUM_FORMS": "0",
+        "steps-MAX_NUM_FORMS": "1000",
+    }
+    for index, step_form in enumerate(form.forms):
+        for name, field in step_form.fields.items():
+            value = step_form.initial.get(name, field.initial)
+            if value is not None and value is not False:
+                data[f"steps-{index}-{name}"] = value
+    last = len(form.forms) - 1
+    data |= {
+        f"steps-{last}-position": 20,
+        f"steps-{last}-kind": "call",
+        f"steps-{last}-delay_days": 60,
+        f"steps-{last}-delay_hours": 0,
+        f"steps-{last}-anchor": "inquiry",
+        f"steps-{last}-call_notes": "Two-month check-in call",
+    }
+    response = supervisor_client.post(url, data)
+    assert response.status_code == 302, response.context["form"].errors or response.context["steps"].errors
+    plan.refresh_from_db()
+    assert plan.sources == ["AutoTrader", "Kijiji Autos"]
+    assert plan.steps.filter(call_notes="Two-month check-in call").exists()
+    # An email step without text is refused, and nothing is lost.
+    data[f"steps-{last}-kind"] = "auto_email"
+    data[f"steps-{last}-call_notes"] = "Another"
+    refused = supervisor_client.post(url, data)
+    assert (
+        refused.status_code == 200
+        and "needs a reply template, or at least its English subject" in refused.content.decode()
+    )
+    assert FollowUpPlan.objects.get().steps.count() == len(form.forms)
+
+
+def test_a_lead_is_put_in_a_plan_by_hand_and_its_call_done_from_the_task_list(supervisor_client, supervisor):
+    plan = followup_plans_ensure_defaults()
+    lead = factories.lead()
+    response = supervisor_client.post(reverse("leads:lead_followup_start", args=[lead.pk]), {"plan": plan.pk})
+    assert response.status_code == 302
+    page = supervisor_client.get(reverse("leads:lead_followup", args=[lead.pk])).content.decode()
+    assert "Stop the follow-up" in page
+    call = lead.followups.get().runs.get(step__kind="call")
+    FollowUpStepRun.objects.filter(pk=call.pk).update(status="open")
+    tasks = supervisor_client.get(reverse("leads:task_list")).content.decode()
+    assert str(lead.customer) in tasks
+    supervisor_client.post(reverse("leads:followup_task_done", args=[call.pk]), {"note": "Voicemail"})
+    call.refresh_from_db()
+    assert call.status == "done" and call.note == "Voicemail"
+    supervisor_client.post(reverse("leads:lead_followup_stop", args=[lead.pk]))
+    assert lead.followups.get().stop_reason == "by_hand"
+
+
+def test_enrolling_a_lead_twice_says_why(supervisor_client, supervisor):
+    plan = followup_plans_ensure_defaults()
+    lead = factories.lead()
+    followup_enroll(lead=lead, plan=plan, now=timezone.now(), actor=supervisor.user)
+    response = supervisor_client.post(
+        reverse("leads:lead_followup_start", args=[lead.pk]), {"plan": plan.pk}, follow=True
+    )
+    assert "already follows a plan" in response.content.decode()
+
+
+def test_plan_pages_list_the_plans_and_offer_a_blank_form(supervisor_client):
+    plan = followup_plans_ensure_defaults()
+    listing = supervisor_client.get(reverse("leads:followupplan_list")).content.decode()
+    assert plan.name in listing and "All internet leads" in listing
+    assert supervisor_client.get(reverse("leads:followupplan_create")).status_code == 200
+
+
+def test_the_lead_page_slot_loads_the_panel_alone_for_htmx(supervisor_client):
+    followup_plans_ensure_defaults()
+    lead = factories.lead()
+    url = reverse("leads:lead_followup", args=[lead.pk])
+    panel = supervisor_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert 'id="followup-panel"' in panel and "<html" not in panel
+    assert "Book an appointment" in panel

@@ -1,0 +1,337 @@
+"""Follow-up plans with a controlled clock: timing on business hours, sending once, every stop."""
+
+import socket
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+
+from leads.models import (
+    ConsentBasis,
+    Direction,
+    FollowUpEnrollment,
+    FollowUpPlan,
+    FollowUpStep,
+    FollowUpStepRun,
+    LeadStatus,
+    Message,
+    ReplyTemplate,
+    StopReason,
+)
+from leads.selectors.appointments import followup_due_count, followup_tasks
+from leads.services import followup as followup_service
+from leads.services.appointments import appointment_book
+from leads.services.consent import consent_withdraw
+from leads.services.followup import (
+    FollowUpError,
+    followup_dispatch_due,
+    followup_draft_approve,
+    followup_enroll,
+    followup_plans_ensure_defaults,
+    followup_run_send,
+    followup_stop,
+    followup_task_done,
+    next_open_moment,
+    step_render,
+)
+from leads.services.leads import lead_event_add, lead_transition
+from leads.services.replies import reply_templates_ensure_defaults
+from tests import factories
+
+TORONTO = ZoneInfo("America/Toronto")
+Run = FollowUpStepRun
+
+
+def local(*args) -> datetime:
+    return datetime(*args, tzinfo=TORONTO)
+
+
+class Sent(list):
+    """Collects the run ids the dispatcher hands to the send task."""
+
+    def __call__(self, run_id: int) -> None:
+        self.append(run_id)
+
+
+@pytest.fixture
+def plan(supervisor):
+    # The supervisor signs the automatic emails of leads nobody owns yet.
+    return followup_plans_ensure_defaults()
+
+
+def enroll(plan, *, received_at, language="en", **customer_fields):
+    customer = factories.customer(language=language, **customer_fields)
+    lead = factories.lead(customer_obj=customer, received_at=received_at, language=language)
+    return followup_enroll(lead=lead, plan=plan, now=received_at)
+
+
+def dispatch(now, django_capture_on_commit_callbacks):
+    queued = Sent()
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = followup_dispatch_due(now=now, enqueue_send=queued)
+    return counts, queued
+
+
+def test_the_default_plan_ships_once_in_english_and_french(plan):
+    again = followup_plans_ensure_defaults()
+    assert again.pk == plan.pk and FollowUpPlan.objects.count() == 1
+    steps = list(plan.steps.all())
+    assert plan.all_internet_leads
+    assert [s.kind for s in steps[:2]] == [FollowUpStep.Kind.AUTO_EMAIL, FollowUpStep.Kind.CALL]
+    assert {s.delay_days for s in steps if s.anchor == FollowUpStep.Anchor.INQUIRY} >= {0, 1, 3, 7, 14, 30}
+    assert all(s.subject_en and s.body_en and s.subject_fr and s.body_fr for s in steps if s.is_email)
+
+
+def test_business_hours_move_a_night_or_weekend_moment_to_the_next_opening():
+    assert next_open_moment(local(2026, 3, 10, 22, 30)) == local(2026, 3, 11, 9, 0)  # Tuesday night
+    assert next_open_moment(local(2026, 3, 11, 6, 0)) == local(2026, 3, 11, 9, 0)  # early morning
+    assert next_open_moment(local(2026, 3, 11, 14, 5)) == local(2026, 3, 11, 14, 5)  # open: unchanged
+    assert next_open_moment(local(2026, 3, 14, 18, 0)) == local(2026, 3, 16, 9, 0)  # Saturday after 17h
+    assert next_open_moment(local(2026, 3, 15, 12, 0)) == local(2026, 3, 16, 9, 0)  # closed Sunday
+
+
+def test_steps_are_scheduled_from_the_inquiry_and_fall_on_opening_hours(plan):
+    enrollment = enroll(plan, received_at=local(2026, 3, 10, 22, 30))  # Tuesday, after closing
+    due = [run.due_at.astimezone(TORONTO) for run in enrollment.runs.order_by("step__position")]
+    assert due[0] == local(2026, 3, 11, 9, 0)  # acknowledgement: at opening
+    assert due[1] == local(2026, 3, 11, 9, 0)  # same-day call (+2 h is still night)
+    assert due[2] == local(2026, 3, 11, 22, 30) + timedelta(hours=10, minutes=30)  # day 1 → Thursday 9:00
+    assert due[5] == local(2026, 3, 24, 22, 30) + timedelta(hours=10, minutes=30)  # day 14 → Wednesday 9:00
+    # Monthly steps count from the step before them.
+    assert due[8] - due[7] >= timedelta(days=30)
+    assert all(a <= b for a, b in zip(due, due[1:], strict=False))
+
+
+def test_a_due_email_goes_out_once_in_the_customers_language(plan, django_capture_on_commit_callbacks):
+    enrollment = enroll(plan, received_at=local(2026, 3, 10, 10, 0), language="fr", first_name="Chloé")
+    counts, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
+    assert counts["queued"] == 1 and len(queued) == 1
+    assert followup_run_send(run_id=queued[0]) == Run.Status.SENT
+    assert followup_run_send(run_id=queued[0]) == Run.Status.SENT  # a second delivery sends nothing
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].subject.startswith("Votre demande")
+    assert "Bonjour Chloé" in mail.outbox[0].body
+    # Commercial mail: the store's footer with its unsubscribe link, in the header too.
+    assert "/u/" in mail.outbox[0].body and mail.outbox[0].extra_headers["List-Unsubscribe"].startswith(
+        "<http"
+    )
+    run = Run.objects.get(pk=queued[0])
+    assert run.consent_basis == ConsentBasis.IMPLIED_INQUIRY.label  # the inquiry itself
+    assert run.message.direction == Direction.OUTBOUND
+    assert enrollment.lead.events.filter(type="followup_sent").count() == 1
+    # The next tick finds nothing new due; the call of the same morning is a task, not an email.
+    counts, queued = dispatch(local(2026, 3, 10, 12, 30), django_capture_on_commit_callbacks)
+    assert queued == [] and counts["opened"] == 1
+
+
+def test_a_worker_stopping_mid_send_never_sends_again_and_goes_to_review(
+    plan, django_capture_on_commit_callbacks
+):
+    enroll(plan, received_at=local(2026, 3, 10, 10, 0))
+    _, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
+    run = Run.objects.get(pk=queued[0])
+    # The worker marked the run "sending" and died before recording "sent".
+    Run.objects.filter(pk=run.pk).update(
+        status=Run.Status.SENDING, status_changed_at=local(2026, 3, 10, 10, 1)
+    )
+    # The broker redelivers the task (acks_late): nothing is sent, a person is asked.
+    assert followup_run_send(run_id=run.pk) == Run.Status.NEEDS_REVIEW
+    assert mail.outbox == []
+    user = factories.staff("supervisor").user
+    assert [task.pk for task in followup_tasks(user=user)] == [run.pk]
+
+
+def test_runs_left_behind_are_requeued_or_sent_to_review(plan, django_capture_on_commit_callbacks):
+    first = enroll(plan, received_at=local(2026, 3, 10, 10, 0))
+    second = enroll(plan, received_at=local(2026, 3, 10, 10, 0))
+    dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
+    ack_of = {e.pk: e.runs.get(step__position=0) for e in (first, second)}
+    Run.objects.filter(pk=ack_of[second.pk].pk).update(status=Run.Status.SENDING)
+    counts, queued = dispatch(local(2026, 3, 10, 10, 30), django_capture_on_commit_callbacks)
+    assert queued == [ack_of[first.pk].pk]  # its task was lost: queued again, still never sent
+    assert counts["to_review"] == 1
+    assert Run.objects.get(pk=ack_of[second.pk].pk).status == Run.Status.NEEDS_REVIEW
+
+
+def _stop_reason(enrollment):
+    enrollment.refresh_from_db()
+    return enrollment.status, enrollment.stop_reason
+
+
+@pytest.mark.parametrize(
+    ("make_it_happen", "reason"),
+    [
+        (lambda lead: lead_event_add(lead=lead, type="customer_replied"), StopReason.CUSTOMER_REPLIED),
+        (
+            lambda lead: Message.objects.create(
+                lead=lead,
+                customer=lead.customer,
+                direction=Direction.INBOUND,
+                occurred_at=local(2026, 3, 10, 11),
+            ),
+            StopReason.CUSTOMER_REPLIED,
+        ),
+        (
+            lambda lead: lead_transition(lead=lead, to_status=LeadStatus.LOST, reason="Bought elsewhere"),
+            StopReason.LOST,
+        ),
+        (
+            lambda lead: (
+                lead_transition(lead=lead, to_status=LeadStatus.CONTACTED),
+                lead_transition(lead=lead, to_status=LeadStatus.SOLD),
+            ),
+            StopReason.SOLD,
+        ),
+    ],
+    ids=["reply-event", "inbound-message", "lost", "sold"],
+)
+def test_a_plan_stops_by_itself_and_says_why(
+    plan, django_capture_on_commit_callbacks, make_it_happen, reason
+):
+    enrollment = enroll(plan, received_at=local(2026, 3, 10, 10, 0))
+    make_it_happen(enrollment.lead)
+    counts, queued = dispatch(local(2026, 3, 12, 10, 0), django_capture_on_commit_callbacks)
+    assert queued == [] and mail.outbox == []
+    assert _stop_reason(enrollment) == (FollowUpEnrollment.Status.STOPPED, reason)
+    assert not enrollment.runs.filter(status=Run.Status.SCHEDULED).exists()
+    event = enrollment.lead.events.get(type="followup_stopped")
+    assert event.params["reason"] == reason
+
+
+def test_a_reply_between_claim_and_send_stops_the_email(plan, django_capture_on_commit_callbacks):
+    enrollment = enroll(plan, received_at=local(2026, 3, 10, 10, 0))
+    _, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
+    lead_event_add(lead=enrollment.lead, type="customer_replied")
+    assert followup_run_send(run_id=queued[0]) == Run.Status.CANCELLED
+    assert mail.outbox == []
+    assert _stop_reason(enrollment)[1] == StopReason.CUSTOMER_REPLIED
+
+
+def test_booking_an_appointment_stops_the_plan(plan):
+    enrollment = enroll(plan, received_at=local(2026, 3, 10, 10, 0))
+    advisor = factories.advisor()
+    appointment_book(
+        lead=enrollment.lead,
+        advisor=advisor,
+        starts_at=local(2026, 3, 11, 10, 0),
+        purpose="test_drive",
+        now=local(2026, 3, 10, 10, 30),
+    )
+    assert _stop_reason(enrollment) == (FollowUpEnrollment.Status.STOPPED, StopReason.APPOINTMENT_BOOKED)
+
+
+def test_no_consent_for_commercial_mail_stops_the_plan(plan, django_capture_on_commit_callbacks):
+    enrollment = enroll(plan, received_at=local(2026, 3, 10, 10, 0))
+    consent_withdraw(
+        customer=enrollment.lead.customer,
+        channels=["email"],
+        source="unsubscribe link",
+        at=local(2026, 3, 10, 10, 0, 30),
+    )
+    _, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
+    assert queued == []
+    assert _stop_reason(enrollment) == (FollowUpEnrollment.Status.STOPPED, StopReason.UNSUBSCRIBED)
+    assert "withdrawn" in enrollment.lead.events.get(type="followup_stopped").params["detail"]
+
+
+def test_calls_and_drafts_wait_on_the_supervisors_list(plan, django_capture_on_commit_callbacks):
+    enrollment = enroll(plan, received_at=local(2026, 3, 10, 10, 0))
+    supervisor = factories.staff("supervisor").user
+    dispatch(local(2026, 3, 10, 12, 5), django_capture_on_commit_callbacks)
+    call = enrollment.runs.get(step__kind=FollowUpStep.Kind.CALL)
+    assert call.status == Run.Status.OPEN and followup_due_count(user=supervisor) == 1
+    followup_task_done(run=call, actor=supervisor, now=local(2026, 3, 10, 12, 10), note="Left a message")
+    assert followup_due_count(user=supervisor) == 0
+
+    dispatch(local(2026, 3, 17, 10, 0), django_capture_on_commit_callbacks)
+    draft = enrollment.runs.get(step__kind=FollowUpStep.Kind.DRAFT_EMAIL)
+    assert draft.status == Run.Status.OPEN and "Hello Pat" in draft.body
+    queued = Sent()
+    with django_capture_on_commit_callbacks(execute=True):
+        followup_draft_approve(
+            run=draft,
+            actor=supervisor,
+            subject="About your RAV4",
+            body="Hello Pat, a personal note.",
+            now=local(2026, 3, 17, 10, 5),
+            enqueue_send=queued,
+        )
+    assert followup_run_send(run_id=queued[0]) == Run.Status.SENT
+    assert mail.outbox[-1].subject == "About your RAV4"
+    with pytest.raises(FollowUpError):
+        followup_task_done(run=draft, actor=supervisor, now=local(2026, 3, 17, 10, 6))
+
+
+def test_new_leads_enter_the_plan_their_source_names(plan, django_capture_on_commit_callbacks):
+    autotrader = FollowUpPlan.objects.create(name="AutoTrader leads", sources=["AutoTrader"])
+    FollowUpStep.objects.create(plan=autotrader, subject_en="Hi", body_en="Hello")
+    received = local(2026, 3, 10, 10, 0)
+    from_autotrader = factories.lead(source="AutoTrader", received_at=received)
+    from_website = factories.lead(source="Website", received_at=received)
+    counts, _ = dispatch(received + timedelta(minutes=1), django_capture_on_commit_callbacks)
+    assert counts["enrolled"] == 2
+    assert from_autotrader.followups.get().plan == autotrader
+    assert from_website.followups.get().plan == plan
+
+
+def test_a_lead_enrolled_by_hand_starts_now_and_only_once(plan):
+    supervisor = factories.staff("supervisor").user
+    lead = factories.lead(received_at=local(2026, 1, 5, 10, 0))
+    now = local(2026, 3, 10, 10, 0)
+    enrollment = followup_enroll(lead=lead, plan=plan, now=now, actor=supervisor)
+    assert enrollment.runs.order_by("due_at").first().due_at == now
+    with pytest.raises(FollowUpError):
+        followup_enroll(lead=lead, plan=plan, now=now, actor=supervisor)
+    assert followup_stop(enrollment=enrollment, reason=StopReason.BY_HAND, now=now, actor=supervisor)
+    assert not followup_stop(enrollment=enrollment, reason=StopReason.BY_HAND, now=now)
+
+
+def test_an_unreachable_mail_server_leaves_the_email_queued_for_the_retry(
+    plan, django_capture_on_commit_callbacks, settings
+):
+    enroll(plan, received_at=local(2026, 3, 10, 10, 0))
+    _, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    smtp = {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {"host": "127.0.0.1", "port": port},
+    }
+    settings.MAILERS = {"default": smtp}
+    with pytest.raises(followup_service.MailServerUnavailable):
+        followup_run_send(run_id=queued[0])
+    assert Run.objects.get(pk=queued[0]).status == Run.Status.QUEUED
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    assert followup_run_send(run_id=queued[0]) == Run.Status.SENT
+    assert len(mail.outbox) == 1
+
+
+def test_a_step_may_send_a_reply_template_in_the_customers_language(supervisor):
+    reply_templates_ensure_defaults()
+    english = ReplyTemplate.objects.get(name="Price and availability", language="en")
+    plan = FollowUpPlan.objects.create(name="Price questions")
+    step = FollowUpStep.objects.create(plan=plan, reply_template=english)
+    customer = factories.customer(language="fr", first_name="Léa")
+    lead = factories.lead(
+        customer_obj=customer, language="fr", vehicles=[{"year": 2026, "make": "Honda", "model": "Civic"}]
+    )
+    enrollment = followup_enroll(lead=lead, plan=plan, now=local(2026, 3, 10, 10, 0))
+    subject, body = step_render(step=step, enrollment=enrollment, store_signer=supervisor.user)
+    assert subject == "Votre 2026 Honda Civic chez Maple Motors"
+    assert body.startswith("Bonjour Léa")
+
+
+def test_no_second_acknowledgement_when_the_store_already_wrote(plan, django_capture_on_commit_callbacks):
+    enrollment = enroll(plan, received_at=local(2026, 3, 10, 10, 0))
+    lead = enrollment.lead
+    Message.objects.create(  # mail ingestion's automatic acknowledgement
+        lead=lead, customer=lead.customer, direction=Direction.OUTBOUND, occurred_at=local(2026, 3, 10, 10, 0)
+    )
+    counts, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
+    assert queued == [] and mail.outbox == []
+    assert enrollment.runs.get(step__position=0).status == Run.Status.DONE
+    # The rest of the plan goes on.
+    _, queued = dispatch(local(2026, 3, 11, 10, 1), django_capture_on_commit_callbacks)
+    assert len(queued) == 1
