@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -206,6 +207,14 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["promotions-advance-daily"] = {
+    "task": "promotions.tasks.promotions_advance_task",
+    "schedule": crontab(hour=0, minute=5),
+}
+
+# Promotion email campaigns leave at a steady rate, in batches of this size.
+PROMOTIONS_CAMPAIGN_PER_MINUTE = env.int("PROMOTIONS_CAMPAIGN_PER_MINUTE", default=120)
+PROMOTIONS_CAMPAIGN_BATCH_SIZE = env.int("PROMOTIONS_CAMPAIGN_BATCH_SIZE", default=20)
 
 LOGGING = {
     "version": 1,

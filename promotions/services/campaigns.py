@@ -1,0 +1,177 @@
+"""Email campaigns: the audience is frozen into recipient rows, then sent in batches, each once."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.core.mail.message import make_msgid
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+
+from ..adapters import consent_for_email, unsubscribe_url
+from ..models import Campaign, CampaignRecipient, CampaignStatus, EmailOptOut, RecipientStatus
+from ..selectors import campaign_audience
+from .promotions import PromotionError, promotion_event_add
+
+# The campaign status machine.
+CAMPAIGN_TRANSITIONS: dict[str, set[str]] = {
+    CampaignStatus.DRAFT: {CampaignStatus.SENDING},
+    CampaignStatus.SENDING: {CampaignStatus.DONE},
+    CampaignStatus.DONE: set(),
+}
+# A row still 'sending' this long after it was claimed belongs to a worker that died mid-send.
+STALE_CLAIM = timedelta(minutes=10)
+
+
+@transaction.atomic
+def campaign_create(*, promotion, actor=None, **fields) -> Campaign:
+    campaign = Campaign(promotion=promotion, created_by=actor, **fields)
+    campaign.full_clean()
+    campaign.save()
+    promotion_event_add(promotion=promotion, type="campaign_created", actor=actor, campaign=campaign.pk)
+    return campaign
+
+
+def _campaign_transition(*, campaign: Campaign, to_status: str, actor=None) -> None:
+    if to_status not in CAMPAIGN_TRANSITIONS[campaign.status]:
+        raise PromotionError(
+            f"A campaign that is {CampaignStatus(campaign.status).label.lower()} cannot become "
+            f"{CampaignStatus(to_status).label.lower()}."
+        )
+    promotion_event_add(
+        promotion=campaign.promotion,
+        type="campaign_status_changed",
+        actor=actor,
+        campaign=campaign.pk,
+        from_status=campaign.status,
+        to_status=to_status,
+    )
+    campaign.status = to_status
+    campaign.save(update_fields=["status"])
+
+
+@transaction.atomic
+def campaign_start(*, campaign: Campaign, actor=None) -> dict[str, int]:
+    """Freeze the audience: a queued row per customer with consent, a skipped row (and why) per other."""
+    campaign = Campaign.objects.select_for_update().select_related("promotion").get(pk=campaign.pk)
+    _campaign_transition(campaign=campaign, to_status=CampaignStatus.SENDING, actor=actor)
+    rows = []
+    for customer in campaign_audience(filters=campaign.audience):
+        consent = consent_for_email(customer=customer)
+        if not customer.email:
+            status, reason = RecipientStatus.SKIPPED, "No email address."
+        elif not consent.allowed:
+            status, reason = RecipientStatus.SKIPPED, consent.reason
+        else:
+            status, reason = RecipientStatus.QUEUED, ""
+        rows.append(
+            CampaignRecipient(
+                campaign=campaign,
+                customer=customer,
+                email=customer.email,
+                language=customer.language,
+                status=status,
+                reason=reason,
+            )
+        )
+    CampaignRecipient.objects.bulk_create(rows, ignore_conflicts=True)
+    counts = {"queued": 0, "skipped": 0}
+    for row in rows:
+        counts[row.status] += 1
+    from ..tasks import campaign_batch_send_task
+
+    campaign_batch_send_task.delay_on_commit(campaign_id=campaign.pk)
+    return counts
+
+
+def _claim(*, campaign: Campaign, limit: int) -> list[CampaignRecipient]:
+    """Take up to `limit` queued rows for this worker alone; committed before any mail leaves."""
+    with transaction.atomic():
+        rows = list(
+            CampaignRecipient.objects.select_for_update(skip_locked=True)
+            .filter(campaign=campaign, status=RecipientStatus.QUEUED)
+            .order_by("pk")[:limit]
+        )
+        now = timezone.now()
+        for row in rows:
+            row.status, row.claimed_at = RecipientStatus.SENDING, now
+            row.message_id = make_msgid(domain=settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(">") or None)
+        CampaignRecipient.objects.bulk_update(rows, ["status", "claimed_at", "message_id"])
+    return rows
+
+
+def _interrupted_close(*, campaign: Campaign) -> int:
+    """Rows a dead worker left 'sending': the mail may have gone, so never send it again."""
+    return CampaignRecipient.objects.filter(
+        campaign=campaign, status=RecipientStatus.SENDING, claimed_at__lt=timezone.now() - STALE_CLAIM
+    ).update(
+        status=RecipientStatus.FAILED,
+        reason="Sending was interrupted; not sent again so nobody gets it twice.",
+    )
+
+
+def campaign_message(*, recipient: CampaignRecipient) -> EmailMessage:
+    campaign = recipient.campaign
+    french = recipient.language == "fr"
+    first_name = recipient.customer.first_name or ("client" if french else "customer")
+    store = settings.STORE
+    link = unsubscribe_url(customer=recipient.customer, recipient_id=recipient.pk, website=store["website"])
+    body = (campaign.body_fr if french else campaign.body_en).replace("{first_name}", first_name)
+    landing = f"{store['website'].rstrip('/')}/offers/{campaign.promotion.landing_slug}/?src=email-{campaign.pk}"
+    footer = render_to_string(
+        "promotions/mail/_commercial_footer.txt",
+        {"store": store, "unsubscribe_url": link, "french": french, "code": campaign.promotion.tracking_code},
+    )
+    return EmailMessage(
+        subject=(campaign.subject_fr if french else campaign.subject_en).replace("{first_name}", first_name),
+        body=f"{body}\n\n{landing}\n\n{footer}",
+        to=[recipient.email],
+        headers={
+            "Message-ID": recipient.message_id,
+            "List-Unsubscribe": f"<{link}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+def campaign_batch_send(*, campaign: Campaign, limit: int) -> int:
+    """Send one batch; returns how many rows are still queued. Safe to run twice or in parallel."""
+    _interrupted_close(campaign=campaign)
+    for recipient in _claim(campaign=campaign, limit=limit):
+        try:
+            campaign_message(recipient=recipient).send()
+        except OSError as error:  # SMTP refusals and connection errors
+            recipient.status, recipient.reason = RecipientStatus.FAILED, f"Not sent: {error}"[:300]
+        else:
+            recipient.status, recipient.sent_at = RecipientStatus.SENT, timezone.now()
+        recipient.save(update_fields=["status", "reason", "sent_at"])
+    remaining = CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.QUEUED).count()
+    still_sending = CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.SENDING).exists()
+    if not remaining and not still_sending:
+        with transaction.atomic():
+            campaign = Campaign.objects.select_for_update().select_related("promotion").get(pk=campaign.pk)
+            if campaign.status == CampaignStatus.SENDING:
+                _campaign_transition(campaign=campaign, to_status=CampaignStatus.DONE)
+    return remaining
+
+
+@transaction.atomic
+def campaign_recipient_unsubscribe(*, recipient: CampaignRecipient) -> None:
+    """The customer clicked the link of this campaign's mail: no more commercial email."""
+    if recipient.unsubscribed_at is None:
+        recipient.unsubscribed_at = timezone.now()
+        recipient.save(update_fields=["unsubscribed_at"])
+    EmailOptOut.objects.get_or_create(customer=recipient.customer)
+
+
+def campaign_bounce_record(*, message_id: str) -> bool:
+    """For the mail pipeline: a bounce quoting one of our Message-IDs marks that recipient bounced."""
+    return bool(
+        CampaignRecipient.objects.filter(message_id=message_id.strip(), bounced_at=None).update(
+            bounced_at=timezone.now()
+        )
+    )
+
+

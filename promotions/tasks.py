@@ -1,0 +1,50 @@
+from smtplib import SMTPException
+
+from celery import shared_task
+from django.conf import settings
+
+from .models import Campaign, InfoShare
+from .services.campaigns import campaign_batch_send
+from .services.promotions import promotions_advance
+from .services.sharing import info_share_deliver
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def promotions_advance_task() -> dict:
+    return promotions_advance()
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(SMTPException, ConnectionError),
+    retry_backoff=True,
+    max_retries=5,
+    time_limit=300,
+    soft_time_limit=240,
+)
+def campaign_batch_send_task(self, *, campaign_id: int) -> int:
+    """One batch, then the next one later, so mail leaves at the configured steady rate."""
+    campaign = Campaign.objects.select_related("promotion").filter(pk=campaign_id).first()
+    if campaign is None:
+        return 0
+    batch = settings.PROMOTIONS_CAMPAIGN_BATCH_SIZE
+    remaining = campaign_batch_send(campaign=campaign, limit=batch)
+    if remaining:
+        campaign_batch_send_task.apply_async(
+            kwargs={"campaign_id": campaign_id}, countdown=60 * batch / settings.PROMOTIONS_CAMPAIGN_PER_MINUTE
+        )
+    return remaining
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(SMTPException, ConnectionError),
+    retry_backoff=True,
+    max_retries=5,
+    time_limit=120,
+    soft_time_limit=100,
+)
+def info_share_deliver_task(*, share_id: int) -> int:
+    share = InfoShare.objects.filter(pk=share_id).select_related("sent_by").first()
+    return len(info_share_deliver(share=share)) if share else 0
