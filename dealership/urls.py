@@ -19,6 +19,7 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("inventory/", include("inventory.urls")),
     path("promotions/", include("promotions.urls")),
+    path("offers/", include("promotions.public_urls")),
     path("admin/", admin.site.urls),
 ]
 

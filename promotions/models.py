@@ -21,6 +21,10 @@ class Channel(models.TextChoices):
 INTERNET_CHANNELS = {Channel.WEBSITE, Channel.EMAIL, Channel.SOCIAL, Channel.LISTING_SITES}
 
 
+# Pages under /offers/ that a landing page may not shadow.
+RESERVED_SLUGS = {"thanks", "unsubscribe"}
+
+
 class PromotionStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     SCHEDULED = "scheduled", "Scheduled"
@@ -70,7 +74,9 @@ class Promotion(models.Model):
         ordering = ["-starts_on", "name"]
         indexes = [models.Index(fields=["starts_on", "ends_on"]), models.Index(fields=["status"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="promotion_period")
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="promotion_period"
+            )
         ]
 
     def __str__(self):
@@ -79,6 +85,8 @@ class Promotion(models.Model):
     def clean(self):
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": "The promotion cannot end before it starts."})
+        if self.landing_slug in RESERVED_SLUGS:
+            raise ValidationError({"landing_slug": f"“{self.landing_slug}” is taken by a page of the site."})
         unknown = set(self.channels or []) - set(Channel.values)
         if unknown:
             raise ValidationError({"channels": f"Unknown channels: {', '.join(sorted(unknown))}."})
@@ -137,6 +145,9 @@ class SourceVisit(models.Model):
                 fields=["day", "src"], condition=models.Q(promotion=None), name="source_visit_per_day_general"
             ),
         ]
+
+    def __str__(self):
+        return f"{self.src} on {self.day}: {self.count}"
 
 
 class CampaignStatus(models.TextChoices):
@@ -209,6 +220,9 @@ class EmailOptOut(models.Model):
 
     customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="promotion_opt_out")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.customer} opted out"
 
 
 class InfoShare(models.Model):

@@ -30,14 +30,18 @@ def promotion_list(*, filters: dict | None = None) -> QuerySet[Promotion]:
 
 def promotion_running_get(*, slug: str) -> Promotion:
     """The promotion whose public landing page this is: running, on an internet channel."""
-    promotion = Promotion.objects.prefetch_related("models").get(landing_slug=slug, status=PromotionStatus.RUNNING)
+    promotion = Promotion.objects.prefetch_related("models").get(
+        landing_slug=slug, status=PromotionStatus.RUNNING
+    )
     if not promotion.is_internet:
         raise Promotion.DoesNotExist
     return promotion
 
 
 def promotions_running_internet() -> list[Promotion]:
-    running = Promotion.objects.filter(status=PromotionStatus.RUNNING, is_advertising=False).order_by("ends_on")
+    running = Promotion.objects.filter(status=PromotionStatus.RUNNING, is_advertising=False).order_by(
+        "ends_on"
+    )
     return [promotion for promotion in running if promotion.is_internet]
 
 
@@ -78,7 +82,12 @@ def model_overlaps(promotions) -> list[Overlap]:
         if not _periods_overlap(a, b):
             continue
         shared = sorted(
-            {str(ma if ma.model else mb) for ma in a.models.all() for mb in b.models.all() if _covers_same(ma, mb)}
+            {
+                str(ma if ma.model else mb)
+                for ma in a.models.all()
+                for mb in b.models.all()
+                if _covers_same(ma, mb)
+            }
         )
         if shared:
             found.append(Overlap("models", a, b, ", ".join(shared)))
@@ -163,9 +172,13 @@ def promotion_calendar(*, view: str, anchor: date, today: date) -> PromotionCale
         previous = (start - timedelta(days=1)).replace(day=1)
         following = end + timedelta(days=1)
     promotions = list(promotions_between(start=grid_start, end=grid_end))
-    campaigns = list(Campaign.objects.filter(send_on__range=(grid_start, grid_end)).select_related("promotion"))
+    campaigns = list(
+        Campaign.objects.filter(send_on__range=(grid_start, grid_end)).select_related("promotion")
+    )
     overlaps = model_overlaps(promotions) + campaign_overlaps(start=grid_start, end=grid_end)
-    flagged = {o.first.pk for o in overlaps if o.kind == "models"} | {o.second.pk for o in overlaps if o.kind == "models"}
+    flagged = {o.first.pk for o in overlaps if o.kind == "models"} | {
+        o.second.pk for o in overlaps if o.kind == "models"
+    }
     days = []
     day = grid_start
     while day <= grid_end:
@@ -199,17 +212,23 @@ def promotion_results(*, promotion: Promotion) -> dict:
     """The leads a promotion brought, its sales, and the visits its printed and mailed links brought."""
     leads = promotion.leads.select_related("customer", "owner").order_by("-received_at")
     visits = (
-        SourceVisit.objects.filter(promotion=promotion).values("src").annotate(total=Sum("count")).order_by("src")
+        SourceVisit.objects.filter(promotion=promotion)
+        .values("src")
+        .annotate(total=Sum("count"))
+        .order_by("src")
     )
     return {"leads": leads, "sales": leads.filter(status=LeadStatus.SOLD), "visits": list(visits)}
 
 
 def campaign_report(*, campaign: Campaign) -> dict[str, int]:
     recipients = campaign.recipients
-    counts = dict(
-        recipients.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+    counts = dict(recipients.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    first_sent = (
+        recipients.filter(status=RecipientStatus.SENT)
+        .order_by("sent_at")
+        .values_list("sent_at", flat=True)
+        .first()
     )
-    first_sent = recipients.filter(status=RecipientStatus.SENT).order_by("sent_at").values_list("sent_at", flat=True).first()
     leads = 0
     if first_sent:
         leads = Lead.objects.filter(
@@ -229,8 +248,4 @@ def campaign_report(*, campaign: Campaign) -> dict[str, int]:
 
 
 def campaign_recipients(*, campaign: Campaign) -> QuerySet[CampaignRecipient]:
-    return campaign.recipients.select_related("customer").order_by(
-        "status", "pk"
-    )
-
-
+    return campaign.recipients.select_related("customer").order_by("status", "pk")

@@ -32,7 +32,8 @@ def campaign_batch_send_task(self, *, campaign_id: int) -> int:
     remaining = campaign_batch_send(campaign=campaign, limit=batch)
     if remaining:
         campaign_batch_send_task.apply_async(
-            kwargs={"campaign_id": campaign_id}, countdown=60 * batch / settings.PROMOTIONS_CAMPAIGN_PER_MINUTE
+            kwargs={"campaign_id": campaign_id},
+            countdown=60 * batch / settings.PROMOTIONS_CAMPAIGN_PER_MINUTE,
         )
     return remaining
 

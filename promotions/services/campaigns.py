@@ -9,7 +9,6 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-
 from ..adapters import consent_for_email, unsubscribe_url
 from ..models import Campaign, CampaignRecipient, CampaignStatus, EmailOptOut, RecipientStatus
 from ..selectors import campaign_audience
@@ -97,7 +96,9 @@ def _claim(*, campaign: Campaign, limit: int) -> list[CampaignRecipient]:
         now = timezone.now()
         for row in rows:
             row.status, row.claimed_at = RecipientStatus.SENDING, now
-            row.message_id = make_msgid(domain=settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(">") or None)
+            row.message_id = make_msgid(
+                domain=settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(">") or None
+            )
         CampaignRecipient.objects.bulk_update(rows, ["status", "claimed_at", "message_id"])
     return rows
 
@@ -119,7 +120,9 @@ def campaign_message(*, recipient: CampaignRecipient) -> EmailMessage:
     store = settings.STORE
     link = unsubscribe_url(customer=recipient.customer, recipient_id=recipient.pk, website=store["website"])
     body = (campaign.body_fr if french else campaign.body_en).replace("{first_name}", first_name)
-    landing = f"{store['website'].rstrip('/')}/offers/{campaign.promotion.landing_slug}/?src=email-{campaign.pk}"
+    landing = (
+        f"{store['website'].rstrip('/')}/offers/{campaign.promotion.landing_slug}/?src=email-{campaign.pk}"
+    )
     footer = render_to_string(
         "promotions/mail/_commercial_footer.txt",
         {"store": store, "unsubscribe_url": link, "french": french, "code": campaign.promotion.tracking_code},
@@ -148,7 +151,9 @@ def campaign_batch_send(*, campaign: Campaign, limit: int) -> int:
             recipient.status, recipient.sent_at = RecipientStatus.SENT, timezone.now()
         recipient.save(update_fields=["status", "reason", "sent_at"])
     remaining = CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.QUEUED).count()
-    still_sending = CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.SENDING).exists()
+    still_sending = CampaignRecipient.objects.filter(
+        campaign=campaign, status=RecipientStatus.SENDING
+    ).exists()
     if not remaining and not still_sending:
         with transaction.atomic():
             campaign = Campaign.objects.select_for_update().select_related("promotion").get(pk=campaign.pk)
@@ -173,5 +178,3 @@ def campaign_bounce_record(*, message_id: str) -> bool:
             bounced_at=timezone.now()
         )
     )
-
-

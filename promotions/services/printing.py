@@ -27,6 +27,10 @@ def _tracked(path: str, src: str) -> str:
     return f"{_website()}{path}?{urlencode({'src': src})}"
 
 
+def landing_url(promotion: Promotion) -> str:
+    return f"{_website()}/offers/{promotion.landing_slug}/"
+
+
 def card_url(member: StaffMember) -> str:
     return _tracked("/offers/", f"card-{member.user.get_username()}")
 
@@ -108,9 +112,7 @@ def leaflet_pdf(*, promotion: Promotion) -> bytes:
         canvas.drawString(margin, y, offer)
         y -= 0.4 * inch
     canvas.setFont("Helvetica", 12)
-    canvas.drawString(
-        margin, y, f"From {promotion.starts_on:%B %-d, %Y} to {promotion.ends_on:%B %-d, %Y}"
-    )
+    canvas.drawString(margin, y, f"From {promotion.starts_on:%B %-d, %Y} to {promotion.ends_on:%B %-d, %Y}")
     y -= 0.35 * inch
     text = canvas.beginText(margin, y)
     text.setFont("Helvetica", 12)

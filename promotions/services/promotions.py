@@ -49,7 +49,9 @@ def tracking_code_normalize(text: str) -> str:
 def _models_set(*, promotion: Promotion, models: list[dict]) -> None:
     promotion.models.all().delete()
     PromotionModel.objects.bulk_create(
-        PromotionModel(promotion=promotion, make=m["make"].strip(), model=m.get("model", "").strip(), year=m.get("year"))
+        PromotionModel(
+            promotion=promotion, make=m["make"].strip(), model=m.get("model", "").strip(), year=m.get("year")
+        )
         for m in models
         if m.get("make", "").strip()
     )
@@ -73,7 +75,9 @@ def promotion_create(*, actor=None, models: list[dict] | None = None, **fields) 
 
 
 @transaction.atomic
-def promotion_update(*, promotion: Promotion, actor=None, models: list[dict] | None = None, **fields) -> Promotion:
+def promotion_update(
+    *, promotion: Promotion, actor=None, models: list[dict] | None = None, **fields
+) -> Promotion:
     promotion = Promotion.objects.select_for_update().get(pk=promotion.pk)
     for field, value in fields.items():
         setattr(promotion, field, value)
@@ -104,7 +108,11 @@ def promotion_transition(*, promotion: Promotion, to_status: str, actor=None, re
     """Move a promotion to another status if the machine allows it; publishing checks the price first."""
     promotion = Promotion.objects.select_for_update().get(pk=promotion.pk)
     if to_status not in PROMOTION_TRANSITIONS.get(promotion.status, set()):
-        target = PromotionStatus(to_status).label.lower() if to_status in PromotionStatus.values else repr(to_status)
+        target = (
+            PromotionStatus(to_status).label.lower()
+            if to_status in PromotionStatus.values
+            else repr(to_status)
+        )
         raise PromotionError(
             f"A promotion that is {PromotionStatus(promotion.status).label.lower()} cannot become {target}."
         )
@@ -153,11 +161,17 @@ def promotion_for_text(text: str) -> Promotion | None:
         return None
     found = Promotion.objects.filter(tracking_code__in=codes)
     # A running promotion first, then the most recent.
-    return sorted(found, key=lambda p: (p.status != PromotionStatus.RUNNING, -p.starts_on.toordinal()))[0] if found else None
+    return (
+        sorted(found, key=lambda p: (p.status != PromotionStatus.RUNNING, -p.starts_on.toordinal()))[0]
+        if found
+        else None
+    )
 
 
 @transaction.atomic
-def lead_promotion_attribute(*, lead: Lead, promotion: Promotion, how: str, src: str = "", actor=None) -> Lead:
+def lead_promotion_attribute(
+    *, lead: Lead, promotion: Promotion, how: str, src: str = "", actor=None
+) -> Lead:
     """Credit a lead to a promotion, once: the first promotion that brought it keeps it."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.promotion_id is not None:
@@ -165,7 +179,12 @@ def lead_promotion_attribute(*, lead: Lead, promotion: Promotion, how: str, src:
     lead.promotion = promotion
     lead.save(update_fields=["promotion", "updated_at"])
     lead_event_add(
-        lead=lead, type="promotion_attributed", actor=actor, promotion=promotion.tracking_code, how=how, src=src
+        lead=lead,
+        type="promotion_attributed",
+        actor=actor,
+        promotion=promotion.tracking_code,
+        how=how,
+        src=src,
     )
     return lead
 
@@ -207,7 +226,9 @@ def public_lead_submit(
         vehicles=[vehicle] if vehicle else [],
         promotion=promotion,
     )
-    lead_event_add(lead=lead, type="public_form", src=src, promotion=promotion.tracking_code if promotion else "")
+    lead_event_add(
+        lead=lead, type="public_form", src=src, promotion=promotion.tracking_code if promotion else ""
+    )
     if promotion is None and (quoted := promotion_for_text(comments)):
         lead_promotion_attribute(lead=lead, promotion=quoted, how="code quoted", src=src)
     return lead

@@ -8,7 +8,9 @@ from ..models import InfoShare
 
 
 @transaction.atomic
-def info_share_create(*, sent_by, subject: str, text: str, link: str = "", staff=(), departments=()) -> InfoShare:
+def info_share_create(
+    *, sent_by, subject: str, text: str, link: str = "", staff=(), departments=()
+) -> InfoShare:
     """Record what is shared with whom; the mail goes out once the record is committed."""
     if not staff and not departments:
         raise ValueError("Choose at least one staff member or department.")
