@@ -71,6 +71,11 @@ def _covers_same(a: PromotionModel, b: PromotionModel) -> bool:
     return not (a.year and b.year and a.year != b.year)
 
 
+def _narrower(a: PromotionModel, b: PromotionModel) -> PromotionModel:
+    """Of two coverages of the same vehicles, the more precise: what both promotions really share."""
+    return max((a, b), key=lambda m: (bool(m.model), bool(m.year)))
+
+
 def _periods_overlap(a: Promotion, b: Promotion) -> bool:
     return a.starts_on <= b.ends_on and b.starts_on <= a.ends_on
 
@@ -82,12 +87,7 @@ def model_overlaps(promotions) -> list[Overlap]:
         if not _periods_overlap(a, b):
             continue
         shared = sorted(
-            {
-                str(ma if ma.model else mb)
-                for ma in a.models.all()
-                for mb in b.models.all()
-                if _covers_same(ma, mb)
-            }
+            {str(_narrower(ma, mb)) for ma in a.models.all() for mb in b.models.all() if _covers_same(ma, mb)}
         )
         if shared:
             found.append(Overlap("models", a, b, ", ".join(shared)))

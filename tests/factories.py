@@ -1,6 +1,7 @@
 """Builders for test data, going through the real services."""
 
 import itertools
+from datetime import timedelta
 
 from django.utils import timezone
 
@@ -47,3 +48,18 @@ def lead(*, customer_obj: Customer | None = None, **fields) -> Lead:
     fields.setdefault("received_at", timezone.now())
     fields.setdefault("source", "Website")
     return lead_create(customer=customer_obj or customer(), **fields)
+
+
+def promotion(**fields):
+    """A draft promotion of the sales department, running this week on the website by default."""
+    from promotions.services.promotions import promotion_create
+
+    n = next(_sequence)
+    today = timezone.localdate()
+    fields.setdefault("name", f"Promotion {n}")
+    fields.setdefault("starts_on", today)
+    fields.setdefault("ends_on", today + timedelta(days=6))
+    fields.setdefault("channels", ["website"])
+    fields.setdefault("department", department(fields.pop("department_code", "sales")))
+    fields.setdefault("landing_slug", f"promotion-{n}")
+    return promotion_create(**fields)

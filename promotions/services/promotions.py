@@ -230,7 +230,7 @@ def public_lead_submit(
         lead=lead, type="public_form", src=src, promotion=promotion.tracking_code if promotion else ""
     )
     if promotion is None and (quoted := promotion_for_text(comments)):
-        lead_promotion_attribute(lead=lead, promotion=quoted, how="code quoted", src=src)
+        lead = lead_promotion_attribute(lead=lead, promotion=quoted, how="code quoted", src=src)
     return lead
 
 
