@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 
 from .models import Campaign, InfoShare
-from .services.campaigns import campaign_batch_send
+from .services.campaigns import campaign_batch_send, campaigns_resume
 from .services.promotions import promotions_advance
 from .services.sharing import info_share_deliver
 
@@ -36,6 +36,11 @@ def campaign_batch_send_task(self, *, campaign_id: int) -> int:
             countdown=60 * batch / settings.PROMOTIONS_CAMPAIGN_PER_MINUTE,
         )
     return remaining
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def campaigns_resume_task() -> int:
+    return campaigns_resume()
 
 
 @shared_task(

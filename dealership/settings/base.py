@@ -211,6 +211,10 @@ CELERY_BEAT_SCHEDULE["promotions-advance-daily"] = {
     "task": "promotions.tasks.promotions_advance_task",
     "schedule": crontab(hour=0, minute=5),
 }
+CELERY_BEAT_SCHEDULE["promotions-campaigns-resume"] = {
+    "task": "promotions.tasks.campaigns_resume_task",
+    "schedule": timedelta(minutes=5),
+}
 
 # Promotion email campaigns leave at a steady rate, in batches of this size.
 PROMOTIONS_CAMPAIGN_PER_MINUTE = env.int("PROMOTIONS_CAMPAIGN_PER_MINUTE", default=120)

@@ -162,6 +162,16 @@ def campaign_batch_send(*, campaign: Campaign, limit: int) -> int:
     return remaining
 
 
+def campaigns_resume() -> int:
+    """Start a batch again for every campaign still sending: a worker lost with its task loses nothing."""
+    from ..tasks import campaign_batch_send_task
+
+    sending = Campaign.objects.filter(status=CampaignStatus.SENDING).values_list("pk", flat=True)
+    for campaign_id in sending:
+        campaign_batch_send_task.delay(campaign_id=campaign_id)
+    return len(sending)
+
+
 @transaction.atomic
 def campaign_recipient_unsubscribe(*, recipient: CampaignRecipient) -> None:
     """The customer clicked the link of this campaign's mail: no more commercial email."""

@@ -2,7 +2,10 @@ import pytest
 
 from promotions.pricing import all_in_price_problems
 
-FEES_OUT = {"freight_pdi": {"amount": "2100", "included": False}, "admin": {"amount": "499", "included": True}}
+FEES_OUT = {
+    "freight_pdi": {"amount": "2100", "included": False},
+    "admin": {"amount": "499", "included": True},
+}
 FEES_IN = {"freight_pdi": {"amount": "2100", "included": True}, "admin": {"amount": "499", "included": True}}
 
 

@@ -69,7 +69,9 @@ def test_the_same_price_is_published_in_alberta(settings):
     promotion = factories.promotion(
         advertised_price="29999", fees={"freight_pdi": {"amount": "1995", "included": False}}
     )
-    assert promotion_transition(promotion=promotion, to_status=PromotionStatus.SCHEDULED).status == "scheduled"
+    assert (
+        promotion_transition(promotion=promotion, to_status=PromotionStatus.SCHEDULED).status == "scheduled"
+    )
 
 
 def test_the_daily_move_starts_and_ends_promotions_by_their_dates():
@@ -108,7 +110,10 @@ def test_tracking_codes_are_short_unique_and_unambiguous():
 
 def test_same_model_in_overlapping_periods_from_two_departments_is_flagged():
     showroom = factories.promotion(
-        name="Showroom RAV4", starts_on=MONDAY, ends_on=MONDAY + timedelta(days=13), models=[_on("Toyota", "RAV4")]
+        name="Showroom RAV4",
+        starts_on=MONDAY,
+        ends_on=MONDAY + timedelta(days=13),
+        models=[_on("Toyota", "RAV4")],
     )
     internet = factories.promotion(
         name="Web RAV4 rate",
