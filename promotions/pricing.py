@@ -31,6 +31,23 @@ def _amount(value) -> Decimal | None:
         return None
 
 
+def fees_added(fees: dict) -> list[str]:
+    """Fees (other than taxes and licensing) that the buyer pays on top of the advertised price."""
+    return [
+        _fee_label(name)
+        for name, fee in (fees or {}).items()
+        if (_amount(fee.get("amount")) or 0) > 0 and not fee.get("included") and not _excludable(name)
+    ]
+
+
+def price_terms(fees: dict) -> str:
+    """What the advertised price includes, as the customer must read it next to the price."""
+    added = fees_added(fees)
+    if added:
+        return f"plus {', '.join(added).lower()}, taxes and licensing"
+    return "all fees included, plus taxes and licensing"
+
+
 def all_in_price_problems(*, province: str, advertised_price, fees: dict) -> list[str]:
     """What keeps this advertised price from being legal in the province; empty when it is.
 

@@ -8,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from .adapters import UNSUBSCRIBE_SALT
 from .forms import PublicContactForm
 from .models import CampaignRecipient, Promotion
+from .pricing import price_terms
 from .selectors import promotion_running_get, promotions_running_internet
 from .services.campaigns import campaign_recipient_unsubscribe
 from .services.promotions import public_lead_submit, source_visit_record
@@ -52,7 +53,12 @@ def landing(request, slug: str):
         promotion = promotion_running_get(slug=slug)
     except Promotion.DoesNotExist:
         raise Http404("This offer is not running.") from None
-    return _contact(request, promotion=promotion, template="promotions/public/landing.html", context={})
+    return _contact(
+        request,
+        promotion=promotion,
+        template="promotions/public/landing.html",
+        context={"price_terms": price_terms(promotion.fees)},
+    )
 
 
 def thanks(request):

@@ -13,6 +13,7 @@ from reportlab.pdfgen.canvas import Canvas
 from dealership.models import StaffMember
 
 from ..models import OfferKind, Promotion
+from ..pricing import price_terms
 
 CARD_WIDTH, CARD_HEIGHT = 3.5 * inch, 2 * inch
 BLEED = 0.125 * inch  # what print shops ask for beyond the trim line
@@ -87,7 +88,7 @@ def business_card_pdf(*, member: StaffMember) -> bytes:
 
 def _offer_line(promotion: Promotion) -> str:
     if promotion.offer_kind == OfferKind.PRICE and promotion.advertised_price:
-        return f"${promotion.advertised_price:,.2f} all in, plus taxes and licensing"
+        return f"${promotion.advertised_price:,.2f} {price_terms(promotion.fees)}"
     if promotion.offer_kind in (OfferKind.FINANCING, OfferKind.LEASE) and promotion.rate is not None:
         return f"{promotion.get_offer_kind_display()}: {promotion.rate}%"
     return promotion.get_offer_kind_display() if promotion.offer_kind else ""
