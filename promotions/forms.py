@@ -10,7 +10,7 @@ from .services.promotions import PROMOTION_TRANSITIONS
 
 # The fees the form asks about, by name in Promotion.fees.
 FEE_FIELDS = [("freight_pdi", "Freight and PDI"), ("admin", "Administration fee"), ("other", "Other fees")]
-MODEL_LINE = re.compile(r"^(?P<make>[^,]+)(?:,(?P<model>[^,]*))?(?:,\s*(?P<year>\d{4}))?\s*$")
+MODEL_LINE = re.compile(r"^(?P<make>\w[\w .&'-]*)(?:,(?P<model>[\w .&'/+-]*))?(?:,\s*(?P<year>\d{4}))?\s*$")
 
 
 class PromotionForm(forms.ModelForm):
