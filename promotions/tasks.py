@@ -14,16 +14,19 @@ def promotions_advance_task() -> dict:
     return promotions_advance()
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=(SMTPException, ConnectionError),
-    retry_backoff=True,
-    max_retries=5,
-    time_limit=300,
-    soft_time_limit=240,
-)
-def campaign_batch_send_task(self, *, campaign_id: int) -> int:
+# Tasks that send mail: retried with backoff when the mail server is unreachable.
+MAIL_TASK = {
+    "acks_late": True,
+    "autoretry_for": (SMTPException, ConnectionError),
+    "retry_backoff": True,
+    "max_retries": 5,
+    "time_limit": 300,
+    "soft_time_limit": 240,
+}
+
+
+@shared_task(**MAIL_TASK)
+def campaign_batch_send_task(*, campaign_id: int) -> int:
     """One batch, then the next one later, so mail leaves at the configured steady rate."""
     campaign = Campaign.objects.select_related("promotion").filter(pk=campaign_id).first()
     if campaign is None:
@@ -43,14 +46,7 @@ def campaigns_resume_task() -> int:
     return campaigns_resume()
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(SMTPException, ConnectionError),
-    retry_backoff=True,
-    max_retries=5,
-    time_limit=120,
-    soft_time_limit=100,
-)
+@shared_task(**MAIL_TASK)
 def info_share_deliver_task(*, share_id: int) -> int:
     share = InfoShare.objects.filter(pk=share_id).select_related("sent_by").first()
     return len(info_share_deliver(share=share)) if share else 0

@@ -12,7 +12,7 @@ from django.utils import timezone
 from ..adapters import consent_for_email, unsubscribe_url
 from ..models import Campaign, CampaignRecipient, CampaignStatus, EmailOptOut, RecipientStatus
 from ..selectors import campaign_audience
-from .promotions import PromotionError, promotion_event_add
+from .promotions import promotion_event_add, transition_check
 
 # The campaign status machine.
 CAMPAIGN_TRANSITIONS: dict[str, set[str]] = {
@@ -34,11 +34,13 @@ def campaign_create(*, promotion, actor=None, **fields) -> Campaign:
 
 
 def _campaign_transition(*, campaign: Campaign, to_status: str, actor=None) -> None:
-    if to_status not in CAMPAIGN_TRANSITIONS[campaign.status]:
-        raise PromotionError(
-            f"A campaign that is {CampaignStatus(campaign.status).label.lower()} cannot become "
-            f"{CampaignStatus(to_status).label.lower()}."
-        )
+    transition_check(
+        machine=CAMPAIGN_TRANSITIONS,
+        choices=CampaignStatus,
+        noun="campaign",
+        from_status=campaign.status,
+        to_status=to_status,
+    )
     promotion_event_add(
         promotion=campaign.promotion,
         type="campaign_status_changed",

@@ -34,6 +34,16 @@ class PromotionError(ValueError):
     pass
 
 
+def transition_check(
+    *, machine: dict[str, set[str]], choices, noun: str, from_status: str, to_status: str
+) -> None:
+    """Refuse, in words, a status change that a status machine does not allow."""
+    if to_status in machine.get(from_status, set()):
+        return
+    target = choices(to_status).label.lower() if to_status in choices.values else repr(to_status)
+    raise PromotionError(f"A {noun} that is {choices(from_status).label.lower()} cannot become {target}.")
+
+
 def promotion_event_add(*, promotion: Promotion, type: str, actor=None, **params) -> PromotionEvent:
     return PromotionEvent.objects.create(promotion=promotion, type=type, actor=actor, params=params)
 
@@ -107,15 +117,13 @@ def _publishable_or_raise(promotion: Promotion) -> None:
 def promotion_transition(*, promotion: Promotion, to_status: str, actor=None, reason: str = "") -> Promotion:
     """Move a promotion to another status if the machine allows it; publishing checks the price first."""
     promotion = Promotion.objects.select_for_update().get(pk=promotion.pk)
-    if to_status not in PROMOTION_TRANSITIONS.get(promotion.status, set()):
-        target = (
-            PromotionStatus(to_status).label.lower()
-            if to_status in PromotionStatus.values
-            else repr(to_status)
-        )
-        raise PromotionError(
-            f"A promotion that is {PromotionStatus(promotion.status).label.lower()} cannot become {target}."
-        )
+    transition_check(
+        machine=PROMOTION_TRANSITIONS,
+        choices=PromotionStatus,
+        noun="promotion",
+        from_status=promotion.status,
+        to_status=to_status,
+    )
     if to_status in PUBLISHED:
         _publishable_or_raise(promotion)
     from_status = promotion.status

@@ -31,11 +31,10 @@ def _customer_with_consent(**fields):
     return customer
 
 
-def _campaign(**audience):
-    promotion = factories.promotion(name="Spring tires", landing_slug="spring-tires")
+def _campaign(promotion=None, name="Spring mailing", **audience):
     return campaign_create(
-        promotion=promotion,
-        name="Spring mailing",
+        promotion=promotion or factories.promotion(name="Spring tires", landing_slug="spring-tires"),
+        name=name,
         send_on=timezone.localdate(),
         subject_en="{first_name}, spring tires are in",
         body_en="Hello {first_name}, book your tire change.",
@@ -172,15 +171,7 @@ def test_unsubscribe_bounce_and_leads_show_in_the_report_and_the_next_campaign_s
     report = campaign_report(campaign=campaign)
     assert (report["sent"], report["unsubscribed"], report["bounced"], report["leads"]) == (3, 1, 1, 1)
 
-    again = campaign_create(
-        promotion=campaign.promotion,
-        name="Reminder",
-        send_on=timezone.localdate(),
-        subject_en="s",
-        body_en="b",
-        subject_fr="s",
-        body_fr="b",
-    )
+    again = _campaign(campaign.promotion, name="Reminder")
     assert campaign_start(campaign=again) == {"queued": 2, "skipped": 1}
     assert again.recipients.get(customer=leaving).reason == "Unsubscribed from the store's email."
 

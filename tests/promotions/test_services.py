@@ -53,25 +53,21 @@ def test_an_ended_promotion_cannot_run_again():
     assert promotion.status == PromotionStatus.ENDED
 
 
-def test_publishing_refuses_a_price_without_its_fees_in_ontario(settings):
-    settings.STORE = {**settings.STORE, "province": "ON"}
+@pytest.mark.parametrize(("province", "published"), [("ON", False), ("QC", False), ("AB", True)])
+def test_publishing_checks_the_all_in_price_of_the_store_province(settings, province, published):
+    settings.STORE = {**settings.STORE, "province": province}
     promotion = factories.promotion(
         advertised_price="29999", fees={"freight_pdi": {"amount": "1995", "included": False}}
     )
-    with pytest.raises(PromotionError, match="Freight and PDI .* must be included"):
+    if published:
         promotion_transition(promotion=promotion, to_status=PromotionStatus.SCHEDULED)
+    else:
+        with pytest.raises(
+            PromotionError, match=r"cannot be published: Freight and PDI \(\$1,995.00\) must be"
+        ):
+            promotion_transition(promotion=promotion, to_status=PromotionStatus.SCHEDULED)
     promotion.refresh_from_db()
-    assert promotion.status == PromotionStatus.DRAFT
-
-
-def test_the_same_price_is_published_in_alberta(settings):
-    settings.STORE = {**settings.STORE, "province": "AB"}
-    promotion = factories.promotion(
-        advertised_price="29999", fees={"freight_pdi": {"amount": "1995", "included": False}}
-    )
-    assert (
-        promotion_transition(promotion=promotion, to_status=PromotionStatus.SCHEDULED).status == "scheduled"
-    )
+    assert promotion.status == (PromotionStatus.SCHEDULED if published else PromotionStatus.DRAFT)
 
 
 def test_the_daily_move_starts_and_ends_promotions_by_their_dates():
