@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from leads.customer_views import unsubscribe
+
 from . import views
 
 store_patterns = [
@@ -21,6 +23,7 @@ urlpatterns = [
     path("promotions/", include("promotions.urls")),
     path("offers/", include("promotions.public_urls")),
     path("admin/", admin.site.urls),
+    path("u/<str:token>/", unsubscribe, name="unsubscribe"),
 ]
 
 if settings.DEBUG:

@@ -124,6 +124,9 @@ class CampaignForm(forms.ModelForm):
     audience_language = forms.ChoiceField(
         label="Language", required=False, choices=[("", "Any")] + list(Language.choices)
     )
+    audience_lease_ending_within_days = forms.IntegerField(
+        label="Lease ending within (days)", required=False, min_value=1, max_value=730
+    )
 
     class Meta:
         model = Campaign
@@ -141,6 +144,8 @@ class CampaignForm(forms.ModelForm):
             for key in ("make", "model", "language")
             if self.cleaned_data[f"audience_{key}"].strip()
         }
+        if days := self.cleaned_data["audience_lease_ending_within_days"]:
+            data["audience"]["lease_ending_within_days"] = days
         return data
 
 

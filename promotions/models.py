@@ -22,7 +22,7 @@ INTERNET_CHANNELS = {Channel.WEBSITE, Channel.EMAIL, Channel.SOCIAL, Channel.LIS
 
 
 # Pages under /offers/ that a landing page may not shadow.
-RESERVED_SLUGS = {"thanks", "unsubscribe"}
+RESERVED_SLUGS = {"thanks"}
 
 
 class PromotionStatus(models.TextChoices):
@@ -202,7 +202,6 @@ class CampaignRecipient(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
-    unsubscribed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]
@@ -213,16 +212,6 @@ class CampaignRecipient(models.Model):
 
     def __str__(self):
         return f"{self.email} ({self.status})"
-
-
-class EmailOptOut(models.Model):
-    """A customer who asked for no more commercial email from the store's campaigns."""
-
-    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="promotion_opt_out")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self):
-        return f"{self.customer} opted out"
 
 
 class InfoShare(models.Model):

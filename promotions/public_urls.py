@@ -7,6 +7,5 @@ app_name = "offers"
 urlpatterns = [
     path("", public_views.offers_index, name="index"),
     path("thanks/", public_views.thanks, name="thanks"),
-    path("unsubscribe/<str:token>/", public_views.unsubscribe, name="unsubscribe"),
     path("<slug:slug>/", public_views.landing, name="landing"),
 ]

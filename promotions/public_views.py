@@ -1,16 +1,12 @@
 """The public pages under /offers/: no login, each visit and lead carrying its source code."""
 
-from django.core import signing
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.csrf import csrf_exempt
+from django.shortcuts import redirect, render
 
-from .adapters import UNSUBSCRIBE_SALT
 from .forms import PublicContactForm
-from .models import CampaignRecipient, Promotion
+from .models import Promotion
 from .pricing import price_terms
 from .selectors import promotion_running_get, promotions_running_internet
-from .services.campaigns import campaign_recipient_unsubscribe
 from .services.promotions import public_lead_submit, source_visit_record
 
 
@@ -63,16 +59,3 @@ def landing(request, slug: str):
 
 def thanks(request):
     return render(request, "promotions/public/thanks.html")
-
-
-@csrf_exempt  # mail providers' one-click unsubscribe (RFC 8058) posts without a form; the token is the proof
-def unsubscribe(request, token: str):
-    try:
-        recipient_id = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    except signing.BadSignature:
-        raise Http404("This unsubscribe link is not valid.") from None
-    recipient = get_object_or_404(CampaignRecipient.objects.select_related("customer"), pk=recipient_id)
-    if request.method == "POST":
-        campaign_recipient_unsubscribe(recipient=recipient)
-        return render(request, "promotions/public/unsubscribe.html", {"done": True, "recipient": recipient})
-    return render(request, "promotions/public/unsubscribe.html", {"done": False, "recipient": recipient})

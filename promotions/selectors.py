@@ -1,13 +1,16 @@
 """Reads for promotions: lists, the calendar and its overlaps, audiences, results."""
 
 import calendar as pycalendar
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import combinations
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
-from leads.models import Customer, Lead, LeadStatus
+from leads.models import ConsentAction, ConsentChannel, ConsentRecord, Customer, Lead, LeadStatus
+from leads.models.history import CustomerHistoryItem, DealType, HistoryKind
 
 from .models import (
     Campaign,
@@ -94,17 +97,27 @@ def model_overlaps(promotions) -> list[Overlap]:
     return found
 
 
-def campaign_audience(*, filters: dict) -> QuerySet[Customer]:
-    """Customers chosen by past purchase (make/model of a sold lead), language; only with an email."""
-    customers = Customer.objects.exclude(email="")
+def campaign_audience(*, filters: dict, today: date | None = None) -> QuerySet[Customer]:
+    """Customers chosen by what they bought or lease (history or sold leads), lease end, language."""
+    customers = Customer.objects.exclude(email="").filter(merged_into=None)
     make, model = (filters.get("make") or "").strip(), (filters.get("model") or "").strip()
     if make or model:
         sold = Lead.objects.filter(status=LeadStatus.SOLD)
-        if make:
-            sold = sold.filter(vehicles__make__iexact=make)
-        if model:
-            sold = sold.filter(vehicles__model__iexact=model)
-        customers = customers.filter(pk__in=sold.values("customer_id"))
+        owned = CustomerHistoryItem.objects.filter(kind__in=[HistoryKind.PURCHASE, HistoryKind.LEASE])
+        for value, lead_field in ((make, "vehicles__make__iexact"), (model, "vehicles__model__iexact")):
+            if value:
+                sold = sold.filter(**{lead_field: value})
+                owned = owned.filter(vehicle__iregex=rf"(^|\s){re.escape(value)}(\s|$)")
+        customers = customers.filter(
+            Q(pk__in=sold.values("customer_id")) | Q(pk__in=owned.values("customer_id"))
+        )
+    if days := filters.get("lease_ending_within_days"):
+        today = today or timezone.localdate()
+        leases = CustomerHistoryItem.objects.filter(
+            Q(kind=HistoryKind.LEASE) | Q(deal_type=DealType.LEASE),
+            term_ends_on__range=(today, today + timedelta(days=int(days))),
+        )
+        customers = customers.filter(pk__in=leases.values("customer_id"))
     if language := filters.get("language"):
         customers = customers.filter(language=language)
     return customers.order_by("pk")
@@ -242,7 +255,17 @@ def campaign_report(*, campaign: Campaign) -> dict[str, int]:
         "skipped": counts.get(RecipientStatus.SKIPPED, 0),
         "failed": counts.get(RecipientStatus.FAILED, 0),
         "bounced": recipients.exclude(bounced_at=None).count(),
-        "unsubscribed": recipients.exclude(unsubscribed_at=None).count(),
+        "unsubscribed": ConsentRecord.objects.filter(
+            action=ConsentAction.WITHDRAW,
+            channel=ConsentChannel.EMAIL,
+            customer__in=recipients.filter(status=RecipientStatus.SENT).values("customer_id"),
+            given_at__gte=first_sent,
+        )
+        .values("customer_id")
+        .distinct()
+        .count()
+        if first_sent
+        else 0,
         "leads": leads,
     }
 

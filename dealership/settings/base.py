@@ -182,6 +182,9 @@ STORE = {
     "province": env.str("STORE_PROVINCE", default="ON"),
 }
 
+# Where the app is reached from outside: absolute links in mail (unsubscribe) start with it.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
 # Mailboxes the workers poll: a list of URLs (imaps://, imap://, maildir://).
 MAILBOX_URLS = env.list("MAILBOX_URL", default=[f"maildir://{VAR_DIR / 'mailbox'}"])
 MAILBOX_POLL_SECONDS = env.float("MAILBOX_POLL_SECONDS", default=30.0)
@@ -206,7 +209,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "loyalty-tasks-daily": {
+        "task": "leads.tasks.loyalty_tasks_create_task",
+        "schedule": crontab(hour=6, minute=0),
+    },
+}
 CELERY_BEAT_SCHEDULE["promotions-advance-daily"] = {
     "task": "promotions.tasks.promotions_advance_task",
     "schedule": crontab(hour=0, minute=5),

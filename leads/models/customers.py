@@ -30,6 +30,15 @@ class Customer(models.Model):
     province = models.CharField(max_length=50, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
     notes = models.TextField(blank=True)
+    # One record shared by the whole store: a household or company it belongs to, and, once merged
+    # into another record, a tombstone pointing at the record that now holds its history.
+    household = models.ForeignKey(
+        "leads.Household", null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_duplicates"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

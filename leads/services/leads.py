@@ -1,10 +1,13 @@
 """Writes for customers and leads. Every status change goes through lead_transition."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from ..models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle
 from ..normalize import normalize_email, normalize_phone
+from ..selectors.customers import customer_match
+from .customers import customer_email_add, customer_phone_add
 
 # The lead status machine: which status may follow which.
 LEAD_TRANSITIONS: dict[str, set[str]] = {
@@ -34,13 +37,11 @@ def customer_find_or_create(
     last_name: str = "",
     language: str | None = None,
 ) -> tuple[Customer, bool]:
-    """The customer with this normalised email, else this phone; created when neither matches."""
+    """The customer these details belong to (any of their emails, else a phone that is really
+    theirs: see customer_match); created when nobody matches. A new address or number of a known
+    customer is added to their record, never lost."""
     email, phone = normalize_email(email), normalize_phone(phone)
-    customer = None
-    if email:
-        customer = Customer.objects.filter(email=email).order_by("pk").first()
-    if customer is None and phone:
-        customer = Customer.objects.filter(phone=phone).order_by("pk").first()
+    customer = customer_match(email=email, phone=phone, first_name=first_name, last_name=last_name)
     if customer is not None:
         # Fill what we did not know; never overwrite what the store already holds.
         changed = []
@@ -55,6 +56,13 @@ def customer_find_or_create(
                 changed.append(field)
         if changed:
             customer.save(update_fields=[*changed, "updated_at"])
+        try:
+            if email and email != customer.email:
+                customer_email_add(customer=customer, email=email)
+            if phone and phone != customer.phone:
+                customer_phone_add(customer=customer, phone=phone)
+        except ValidationError:
+            pass  # a malformed address from a lead provider must not stop the lead itself
         return customer, False
     customer = Customer.objects.create(
         email=email,

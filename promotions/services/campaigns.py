@@ -6,11 +6,14 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
-from ..adapters import consent_for_email, unsubscribe_url
-from ..models import Campaign, CampaignRecipient, CampaignStatus, EmailOptOut, RecipientStatus
+from leads.models import ConsentChannel, Message
+from leads.models.messages import Direction
+from leads.selectors.consent import consent_check
+from leads.services.consent import absolute_unsubscribe_url, commercial_email_headers, commercial_footer
+
+from ..models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
 from ..selectors import campaign_audience
 from .promotions import promotion_event_add, transition_check
 
@@ -60,11 +63,9 @@ def campaign_start(*, campaign: Campaign, actor=None) -> dict[str, int]:
     _campaign_transition(campaign=campaign, to_status=CampaignStatus.SENDING, actor=actor)
     rows = []
     for customer in campaign_audience(filters=campaign.audience):
-        consent = consent_for_email(customer=customer)
-        if not customer.email:
-            status, reason = RecipientStatus.SKIPPED, "No email address."
-        elif not consent.allowed:
-            status, reason = RecipientStatus.SKIPPED, consent.reason
+        consent = consent_check(customer=customer, channel=ConsentChannel.EMAIL)
+        if not consent.valid:
+            status, reason = RecipientStatus.SKIPPED, f"No valid consent: {consent.reason}."
         else:
             status, reason = RecipientStatus.QUEUED, ""
         rows.append(
@@ -91,7 +92,8 @@ def _claim(*, campaign: Campaign, limit: int) -> list[CampaignRecipient]:
     """Take up to `limit` queued rows for this worker alone; committed before any mail leaves."""
     with transaction.atomic():
         rows = list(
-            CampaignRecipient.objects.select_for_update(skip_locked=True)
+            CampaignRecipient.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("customer", "campaign__promotion")
             .filter(campaign=campaign, status=RecipientStatus.QUEUED)
             .order_by("pk")[:limit]
         )
@@ -116,28 +118,34 @@ def _interrupted_close(*, campaign: Campaign) -> int:
 
 
 def campaign_message(*, recipient: CampaignRecipient) -> EmailMessage:
-    campaign = recipient.campaign
+    """The campaign in the customer's language, first name filled in, with the ledger's footer."""
+    campaign, customer = recipient.campaign, recipient.customer
     french = recipient.language == "fr"
-    first_name = recipient.customer.first_name or ("client" if french else "customer")
-    store = settings.STORE
-    link = unsubscribe_url(customer=recipient.customer, recipient_id=recipient.pk, website=store["website"])
+    first_name = customer.first_name or ("client" if french else "customer")
     body = (campaign.body_fr if french else campaign.body_en).replace("{first_name}", first_name)
-    landing = (
-        f"{store['website'].rstrip('/')}/offers/{campaign.promotion.landing_slug}/?src=email-{campaign.pk}"
-    )
-    footer = render_to_string(
-        "promotions/mail/_commercial_footer.txt",
-        {"store": store, "unsubscribe_url": link, "french": french, "code": campaign.promotion.tracking_code},
-    )
+    landing = f"{settings.STORE['website'].rstrip('/')}/offers/{campaign.promotion.landing_slug}/?src=email-{campaign.pk}"
+    code = f"{'Code de l’offre' if french else 'Offer code'} : {campaign.promotion.tracking_code}"
+    link = absolute_unsubscribe_url(customer)  # one token for the footer and the headers
     return EmailMessage(
         subject=(campaign.subject_fr if french else campaign.subject_en).replace("{first_name}", first_name),
-        body=f"{body}\n\n{landing}\n\n{footer}",
+        body=f"{body.rstrip()}\n\n{landing}\n{code}\n\n{commercial_footer(customer, link=link)}",
         to=[recipient.email],
-        headers={
-            "Message-ID": recipient.message_id,
-            "List-Unsubscribe": f"<{link}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
+        headers={"Message-ID": recipient.message_id, **commercial_email_headers(customer, link=link)},
+    )
+
+
+def _timeline_record(*, recipient: CampaignRecipient, message: EmailMessage) -> None:
+    """The mail on the customer's timeline, like every other message the store sends."""
+    Message.objects.create(
+        customer=recipient.customer,
+        direction=Direction.OUTBOUND,
+        from_address=message.from_email,
+        to_addresses=message.to,
+        subject=message.subject,
+        body_text=message.body,
+        message_id=recipient.message_id,
+        send_status=Message.SendStatus.SENT,
+        occurred_at=recipient.sent_at,
     )
 
 
@@ -145,13 +153,23 @@ def campaign_batch_send(*, campaign: Campaign, limit: int) -> int:
     """Send one batch; returns how many rows are still queued. Safe to run twice or in parallel."""
     _interrupted_close(campaign=campaign)
     for recipient in _claim(campaign=campaign, limit=limit):
+        # Consent is asked again at sending time: it may have been withdrawn since the start.
+        consent = consent_check(customer=recipient.customer, channel=ConsentChannel.EMAIL)
+        message = campaign_message(recipient=recipient) if consent.valid else None
         try:
-            campaign_message(recipient=recipient).send()
+            if message is None:
+                recipient.status, recipient.reason = (
+                    RecipientStatus.SKIPPED,
+                    f"No valid consent: {consent.reason}.",
+                )
+            else:
+                message.send()
+                recipient.status, recipient.sent_at = RecipientStatus.SENT, timezone.now()
         except OSError as error:  # SMTP refusals and connection errors
             recipient.status, recipient.reason = RecipientStatus.FAILED, f"Not sent: {error}"[:300]
-        else:
-            recipient.status, recipient.sent_at = RecipientStatus.SENT, timezone.now()
         recipient.save(update_fields=["status", "reason", "sent_at"])
+        if recipient.status == RecipientStatus.SENT:
+            _timeline_record(recipient=recipient, message=message)
     remaining = CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.QUEUED).count()
     still_sending = CampaignRecipient.objects.filter(
         campaign=campaign, status=RecipientStatus.SENDING
@@ -172,15 +190,6 @@ def campaigns_resume() -> int:
     for campaign_id in sending:
         campaign_batch_send_task.delay(campaign_id=campaign_id)
     return len(sending)
-
-
-@transaction.atomic
-def campaign_recipient_unsubscribe(*, recipient: CampaignRecipient) -> None:
-    """The customer clicked the link of this campaign's mail: no more commercial email."""
-    if recipient.unsubscribed_at is None:
-        recipient.unsubscribed_at = timezone.now()
-        recipient.save(update_fields=["unsubscribed_at"])
-    EmailOptOut.objects.get_or_create(customer=recipient.customer)
 
 
 def campaign_bounce_record(*, message_id: str) -> bool:

@@ -5,17 +5,18 @@ from django.core import mail
 from django.db import IntegrityError
 from django.utils import timezone
 
-from leads.models import LeadStatus
+from leads.models import LeadStatus, Message
+from leads.services.consent import consent_record_inquiry, consent_withdraw
+from leads.services.customers import history_item_add
 from leads.services.leads import lead_transition
 from promotions.models import CampaignRecipient, CampaignStatus, RecipientStatus
-from promotions.selectors import campaign_report
+from promotions.selectors import campaign_audience, campaign_report
 from promotions.services.campaigns import (
     STALE_CLAIM,
     _claim,
     campaign_batch_send,
     campaign_bounce_record,
     campaign_create,
-    campaign_recipient_unsubscribe,
     campaign_start,
 )
 from promotions.services.promotions import PromotionError, public_lead_submit
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.django_db
 def _customer_with_consent(**fields):
     """A customer who asked the store something last month: CASL's implied consent."""
     customer = factories.customer(**fields)
-    factories.lead(customer_obj=customer, received_at=timezone.now() - timedelta(days=30))
+    consent_record_inquiry(customer=customer, at=timezone.now() - timedelta(days=30), source="web inquiry")
     return customer
 
 
@@ -58,7 +59,7 @@ def test_only_customers_with_consent_receive_it_each_once_in_their_language(
     french = _customer_with_consent(first_name="Éloïse", language="fr")
     stranger = factories.customer(first_name="Nobody")  # never asked anything
     old = factories.customer(first_name="Old")
-    factories.lead(customer_obj=old, received_at=timezone.now() - timedelta(days=400))
+    consent_record_inquiry(customer=old, at=timezone.now() - timedelta(days=400), source="web inquiry")
     campaign = _campaign()
     with django_capture_on_commit_callbacks() as callbacks:
         assert campaign_start(campaign=campaign) == {"queued": 2, "skipped": 2}
@@ -71,18 +72,16 @@ def test_only_customers_with_consent_receive_it_each_once_in_their_language(
     assert by_address[english.email].subject == "Ann, spring tires are in"
     assert by_address[french.email].subject == "Éloïse, les pneus d'été sont arrivés"
     assert "Bonjour Éloïse" in by_address[french.email].body
-    assert "Pour ne plus recevoir nos offres" in by_address[french.email].body
+    assert "Pour ne plus recevoir nos messages" in by_address[french.email].body
     message = by_address[english.email]
-    assert message.extra_headers["List-Unsubscribe"].startswith(
-        "<https://www.maplemotors.example/offers/unsubscribe/"
-    )
+    assert message.extra_headers["List-Unsubscribe"].startswith("<http")
+    assert message.extra_headers["List-Unsubscribe"].strip("<>") in message.body
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "1200 King Street West" in message.body  # CASL: the sender's mailing address
     skipped = {r.customer: r.reason for r in campaign.recipients.filter(status=RecipientStatus.SKIPPED)}
-    assert skipped == {
-        stranger: "No consent on record (no purchase in 2 years, no inquiry in 6 months).",
-        old: "No consent on record (no purchase in 2 years, no inquiry in 6 months).",
-    }
+    assert skipped[stranger] == "No valid consent: no consent recorded."
+    assert skipped[old].startswith("No valid consent: implied: inquiry") and "expired on" in skipped[old]
+    assert Message.objects.filter(customer=english, subject="Ann, spring tires are in").exists()
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.DONE
     assert campaign_report(campaign=campaign) | {"leads": 0} == {
@@ -147,6 +146,42 @@ def test_audience_by_model_bought_and_language():
     assert list(campaign.recipients.values_list("customer", flat=True)) == [owner.pk]
 
 
+def test_audience_from_the_customer_history_owners_and_leases_ending():
+    today = timezone.localdate()
+    now = timezone.now()
+    owner = factories.customer()
+    history_item_add(
+        customer=owner, kind="purchase", occurred_at=now, summary="Bought", vehicle="2021 Honda Civic EX"
+    )
+    leasing = factories.customer()
+    history_item_add(
+        customer=leasing,
+        kind="lease",
+        occurred_at=now - timedelta(days=1000),
+        summary="Leased",
+        vehicle="2023 Toyota RAV4",
+        deal_type="lease",
+        term_ends_on=today + timedelta(days=60),
+    )
+    later = factories.customer()
+    history_item_add(
+        customer=later,
+        kind="lease",
+        occurred_at=now,
+        summary="Leased",
+        vehicle="2025 Honda Civic",
+        deal_type="lease",
+        term_ends_on=today + timedelta(days=400),
+    )
+    hondas = campaign_audience(filters={"make": "Honda", "model": "civic"})
+    assert set(hondas) == {owner, later}
+    assert list(campaign_audience(filters={"lease_ending_within_days": 90})) == [leasing]
+    # Implied consent from a lease signed 1000 days ago has lapsed: skipped, and the list says why.
+    campaign = _campaign(lease_ending_within_days=90)
+    assert campaign_start(campaign=campaign) == {"queued": 0, "skipped": 1}
+    assert "expired on" in campaign.recipients.get(customer=leasing).reason
+
+
 def test_unsubscribe_bounce_and_leads_show_in_the_report_and_the_next_campaign_skips(client):
     leaving, bouncing, buying = (_customer_with_consent() for _ in range(3))
     campaign = _campaign()
@@ -155,8 +190,9 @@ def test_unsubscribe_bounce_and_leads_show_in_the_report_and_the_next_campaign_s
     link = mail.outbox[0].extra_headers["List-Unsubscribe"].strip("<>")
     recipient = campaign.recipients.get(email=mail.outbox[0].to[0])
     assert recipient.customer == leaving
-    # One-click unsubscribe as a mail provider does it: a bare POST, no form, no session.
-    assert client.post(link.removeprefix("https://www.maplemotors.example")).status_code == 200
+    # One-click unsubscribe as a mail provider does it (RFC 8058): a bare POST, no session.
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    assert client.post(path, {"List-Unsubscribe": "One-Click"}).status_code == 200
     assert campaign_bounce_record(message_id=campaign.recipients.get(customer=bouncing).message_id)
     public_lead_submit(
         promotion=campaign.promotion,
@@ -173,14 +209,14 @@ def test_unsubscribe_bounce_and_leads_show_in_the_report_and_the_next_campaign_s
 
     again = _campaign(campaign.promotion, name="Reminder")
     assert campaign_start(campaign=again) == {"queued": 2, "skipped": 1}
-    assert again.recipients.get(customer=leaving).reason == "Unsubscribed from the store's email."
+    assert again.recipients.get(customer=leaving).reason.startswith("No valid consent: withdrawn on ")
 
 
-def test_unsubscribing_twice_is_harmless():
-    customer = _customer_with_consent()
+def test_consent_withdrawn_after_the_start_is_respected_at_sending_time():
+    staying, leaving = _customer_with_consent(), _customer_with_consent()
     campaign = _campaign()
-    campaign_start(campaign=campaign)
-    recipient = campaign.recipients.get(customer=customer)
-    campaign_recipient_unsubscribe(recipient=recipient)
-    campaign_recipient_unsubscribe(recipient=recipient)
-    assert campaign_report(campaign=campaign)["unsubscribed"] == 1
+    assert campaign_start(campaign=campaign) == {"queued": 2, "skipped": 0}
+    consent_withdraw(customer=leaving, channels=["email"], source="phone call")
+    _send_all(campaign)
+    assert [m.to[0] for m in mail.outbox] == [staying.email]
+    assert campaign.recipients.get(customer=leaving).status == RecipientStatus.SKIPPED

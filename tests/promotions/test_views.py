@@ -224,7 +224,7 @@ def test_campaign_form_keeps_input_on_error_then_starts(
     with django_capture_on_commit_callbacks(execute=False):
         page = supervisor_client.post(reverse("promotions:campaign_start", args=[campaign.pk]), follow=True)
     html = page.content.decode()
-    assert "Sending to 0 customer(s); 1 skipped" in html and "No consent on record" in html
+    assert "Sending to 0 customer(s); 1 skipped" in html and "No valid consent: no consent recorded." in html
 
 
 def test_sharing_information_records_who_it_went_to(supervisor_client, supervisor):

@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from leads.services.consent import consent_record_inquiry
 from promotions.models import CampaignRecipient, RecipientStatus
 from promotions.services.campaigns import campaign_create, campaign_start
 from tests import factories
@@ -83,7 +84,7 @@ def _wait(condition, seconds: float, what: str):
 def test_a_worker_killed_mid_campaign_and_restarted_sends_each_customer_once(worker_env):
     customers = [factories.customer(first_name=f"C{n}") for n in range(8)]
     for customer in customers:
-        factories.lead(customer_obj=customer, received_at=timezone.now() - timedelta(days=3))
+        consent_record_inquiry(customer=customer, at=timezone.now() - timedelta(days=3), source="web inquiry")
     factories.customer(first_name="No consent")
     campaign = campaign_create(
         promotion=factories.promotion(),

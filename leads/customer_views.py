@@ -1,0 +1,378 @@
+"""Customer pages: list, card and timeline, edit, consent, audit, duplicates, import and export,
+loyalty rules and tasks; and the public unsubscribe page."""
+
+import csv
+import json
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from .customer_forms import (
+    ConsentGrantForm,
+    ConsentWithdrawForm,
+    ContactAddForm,
+    CustomerForm,
+    ImportMappingForm,
+    ImportUploadForm,
+)
+from .models import ConsentChannel, Customer, CustomerImport, CustomerMerge, LoyaltyRule, Task
+from .selectors.consent import consent_ledger, consent_overview
+from .selectors.customers import (
+    can_manage_customers,
+    customer_audit,
+    customer_data_export,
+    customer_duplicates,
+    customer_export_rows,
+    customer_get,
+    customer_search,
+    customer_timeline,
+)
+from .services.consent import consent_grant, consent_withdraw, unsubscribe_customer
+from .services.customer_import import TARGETS, ImportRejected, csv_rows, import_apply, import_create
+from .services.customers import (
+    MergeError,
+    customer_email_add,
+    customer_merge,
+    customer_phone_add,
+    customer_update,
+)
+from .services.loyalty import loyalty_rule_set, loyalty_rules_ensure, task_done
+
+
+def manager_required(view):
+    """Merging, importing and loyalty rules: supervisors, managers and admins only."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not can_manage_customers(request.user):
+            raise PermissionDenied("Supervisors and managers only.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _customer_or_404(pk: int) -> Customer:
+    try:
+        return customer_get(pk=pk)
+    except Customer.DoesNotExist:
+        raise Http404("No such customer.") from None
+
+
+@login_required
+def customer_list(request):
+    query = request.GET.get("q", "")
+    customers = customer_search(query=query)[:100]
+    template = "leads/customer_list.html#table" if request.htmx else "leads/customer_list.html"
+    return render(request, template, {"customers": customers, "query": query})
+
+
+@login_required
+def customer_detail(request, pk: int):
+    customer = _customer_or_404(pk)
+    return render(
+        request,
+        "leads/customer_detail.html",
+        {
+            "customer": customer,
+            "timeline": customer_timeline(customer=customer),
+            "consent": consent_overview(customer=customer),
+            "tasks": customer.tasks.filter(done_at__isnull=True).select_related("assignee"),
+            "contact_form": ContactAddForm(),
+            "merges": CustomerMerge.objects.filter(target=customer).select_related("duplicate", "actor"),
+        },
+    )
+
+
+@login_required
+def customer_edit(request, pk: int):
+    customer = _customer_or_404(pk)
+    form = CustomerForm(request.POST or None, instance=Customer.objects.get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer_update(customer=customer, actor=request.user, data=form.cleaned_data)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "Customer saved.")
+            return redirect("leads:customer_detail", pk=customer.pk)
+    return render(request, "leads/customer_form.html", {"customer": customer, "form": form})
+
+
+@login_required
+@require_POST
+def customer_contact_add(request, pk: int):
+    customer = _customer_or_404(pk)
+    form = ContactAddForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.non_field_errors()) or "Check the contact details.")
+        return redirect("leads:customer_detail", pk=pk)
+    try:
+        if form.cleaned_data["email"]:
+            customer_email_add(customer=customer, email=form.cleaned_data["email"], actor=request.user)
+        if form.cleaned_data["phone"]:
+            customer_phone_add(
+                customer=customer,
+                phone=form.cleaned_data["phone"],
+                kind=form.cleaned_data["phone_kind"] or "mobile",
+                actor=request.user,
+            )
+        messages.success(request, "Contact details added.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("leads:customer_detail", pk=pk)
+
+
+@login_required
+def customer_consent(request, pk: int, grant_form=None, withdraw_form=None):
+    customer = _customer_or_404(pk)
+    return render(
+        request,
+        "leads/customer_consent.html",
+        {
+            "customer": customer,
+            "consent": consent_overview(customer=customer),
+            "ledger": consent_ledger(customer=customer).select_related("copied_from"),
+            "grant_form": grant_form or ConsentGrantForm(),
+            "withdraw_form": withdraw_form or ConsentWithdrawForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def customer_consent_grant(request, pk: int):
+    customer = _customer_or_404(pk)
+    form = ConsentGrantForm(request.POST)
+    if form.is_valid():
+        try:
+            consent_grant(customer=customer, actor=request.user, proof_ip=None, **form.cleaned_data)
+        except ValueError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Consent recorded.")
+            return redirect("leads:customer_consent", pk=pk)
+    return customer_consent(request, pk, grant_form=form)
+
+
+@login_required
+@require_POST
+def customer_consent_withdraw(request, pk: int):
+    customer = _customer_or_404(pk)
+    form = ConsentWithdrawForm(request.POST)
+    if form.is_valid():
+        consent_withdraw(customer=customer, actor=request.user, **form.cleaned_data)
+        messages.success(request, "Withdrawal recorded; it takes effect now.")
+        return redirect("leads:customer_consent", pk=pk)
+    return customer_consent(request, pk, withdraw_form=form)
+
+
+@login_required
+def customer_audit_view(request, pk: int):
+    customer = _customer_or_404(pk)
+    return render(
+        request,
+        "leads/customer_audit.html",
+        {"customer": customer, "entries": customer_audit(customer=customer)},
+    )
+
+
+@login_required
+def customer_export_json(request, pk: int):
+    customer = _customer_or_404(pk)
+    data = json.dumps(
+        customer_data_export(customer=customer), cls=DjangoJSONEncoder, indent=2, ensure_ascii=False
+    )
+    response = HttpResponse(data, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.json"'
+    return response
+
+
+@manager_required
+def customers_export_csv(request):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="customers.csv"'
+    csv.writer(response).writerows(customer_export_rows())
+    return response
+
+
+@manager_required
+def customer_duplicates_view(request):
+    return render(request, "leads/customer_duplicates.html", {"pairs": customer_duplicates()})
+
+
+@manager_required
+@require_POST
+def customer_merge_view(request):
+    target = get_object_or_404(Customer, pk=request.POST.get("target"))
+    duplicate = get_object_or_404(Customer, pk=request.POST.get("duplicate"))
+    try:
+        customer_merge(target=target, duplicate=duplicate, actor=request.user)
+    except MergeError as error:
+        messages.error(request, str(error))
+        return redirect("leads:customer_duplicates")
+    messages.success(request, f"{duplicate} merged into {target}.")
+    return redirect("leads:customer_detail", pk=target.pk)
+
+
+@manager_required
+def customer_import_upload(request):
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            batch = import_create(filename=upload.name, data=upload.read(), actor=request.user)
+        except ValidationError as error:
+            form.add_error("file", error.messages)
+        else:
+            return redirect("leads:customer_import_mapping", pk=batch.pk)
+    return render(request, "leads/customer_import.html", {"form": form})
+
+
+@manager_required
+def customer_import_mapping(request, pk: int):
+    batch = get_object_or_404(CustomerImport, pk=pk)
+    header, rows = csv_rows(batch.content)
+    form = ImportMappingForm(request.POST or None, header=header, initial_mapping=batch.mapping)
+    context = {"batch": batch, "form": form, "sample": rows[:5], "header": header, "targets": TARGETS}
+    if request.method == "POST" and form.is_valid() and not batch.applied_at:
+        apply = request.POST.get("action") == "apply"
+        try:
+            summary = import_apply(batch=batch, mapping=form.mapping(), actor=request.user, dry_run=not apply)
+        except ImportRejected as rejected:
+            context["errors"] = rejected.errors
+            messages.error(request, str(rejected))
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            if apply:
+                messages.success(
+                    request,
+                    f"Imported {summary.rows} rows: {summary.customers_created} new customers, "
+                    f"{summary.customers_updated} updated, {summary.history_added} history items.",
+                )
+                return redirect("leads:customer_list")
+            context["summary"] = summary
+            context["errors"] = summary.errors
+    return render(request, "leads/customer_import_mapping.html", context)
+
+
+@manager_required
+def loyalty_rules(request):
+    return render(request, "leads/loyaltyrule_list.html", {"rules": loyalty_rules_ensure()})
+
+
+@manager_required
+@require_POST
+def loyalty_rule_toggle(request, pk: int):
+    rule = get_object_or_404(LoyaltyRule, pk=pk)
+    loyalty_rule_set(rule=rule, enabled=request.POST.get("enabled") == "on", actor=request.user)
+    if request.htmx:
+        return render(request, "leads/loyaltyrule_list.html#rule", {"rule": rule})
+    messages.success(request, f"{rule} {'on' if rule.enabled else 'off'}.")
+    return redirect("leads:loyalty_rules")
+
+
+@login_required
+def my_tasks(request):
+    tasks = Task.objects.filter(assignee=request.user).select_related("customer")
+    return render(
+        request,
+        "leads/task_list.html",
+        {
+            "tasks": tasks.filter(done_at__isnull=True),
+            "done": tasks.filter(done_at__isnull=False).order_by("-done_at")[:20],
+        },
+    )
+
+
+@login_required
+@require_POST
+def task_done_view(request, pk: int):
+    task = get_object_or_404(Task, pk=pk, assignee=request.user)
+    task_done(task=task, user=request.user)
+    messages.success(request, f"Done: {task.title}")
+    return redirect("leads:my_tasks")
+
+
+UNSUBSCRIBE_TEXT = {
+    "en": {
+        "title": "Your messages from {store}",
+        "intro": "Choose the messages you no longer want to receive from {store}.",
+        "all": "All messages",
+        "channels": {"email": "Email", "text": "Text messages", "phone": "Phone calls"},
+        "submit": "Unsubscribe",
+        "done": "You are unsubscribed",
+        "done_detail": "{store} will no longer send you: {channels}. This takes effect now.",
+        "invalid": "This unsubscribe link is not valid. Please contact {store} at {phone}.",
+        "choose": "Choose at least one kind of message.",
+    },
+    "fr": {
+        "title": "Vos messages de {store}",
+        "intro": "Choisissez les messages que vous ne voulez plus recevoir de {store}.",
+        "all": "Tous les messages",
+        "channels": {"email": "Courriels", "text": "Textos", "phone": "Appels téléphoniques"},
+        "submit": "Me désabonner",
+        "done": "Votre désabonnement est confirmé",
+        "done_detail": "{store} ne vous enverra plus : {channels}. Cela prend effet immédiatement.",
+        "invalid": "Ce lien de désabonnement n’est pas valide. Veuillez joindre {store} au {phone}.",
+        "choose": "Choisissez au moins un type de message.",
+    },
+}
+
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _unsubscribe_text(language: str, channels: str = "") -> dict:
+    store = settings.STORE
+    return {
+        key: value.format(store=store["name"], phone=store["phone"], channels=channels)
+        if isinstance(value, str)
+        else value
+        for key, value in UNSUBSCRIBE_TEXT[language].items()
+    }
+
+
+# Public: the link in every commercial email works without logging in. The signed token is the
+# credential, and mail programs' one-click POST (RFC 8058) carries no CSRF token.
+@csrf_exempt
+def unsubscribe(request, token: str):
+    customer = unsubscribe_customer(token)
+    language = customer.language if customer else "en"
+    text = _unsubscribe_text(language)
+    context = {
+        "text": text,
+        "language": language,
+        "token": token,
+        "customer": customer,
+        "channel_choices": [(value, text["channels"][value]) for value in ConsentChannel.values],
+    }
+    if customer is None:
+        return render(request, "leads/unsubscribe.html", context, status=404)
+    if request.method == "POST":
+        if request.POST.get("List-Unsubscribe") == "One-Click":
+            channels = [ConsentChannel.EMAIL]
+        elif request.POST.get("all"):
+            channels = list(ConsentChannel.values)
+        else:
+            channels = [c for c in request.POST.getlist("channels") if c in ConsentChannel.values]
+        if not channels:
+            context["error"] = text["choose"]
+            return render(request, "leads/unsubscribe.html", context, status=400)
+        consent_withdraw(
+            customer=customer, channels=channels, source="unsubscribe link", ip=_client_ip(request)
+        )
+        names = ", ".join(text["channels"][c] for c in channels).lower()
+        context["confirmed"] = _unsubscribe_text(language, channels=names)["done_detail"]
+    return render(request, "leads/unsubscribe.html", context)

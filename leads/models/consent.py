@@ -1,0 +1,64 @@
+from django.conf import settings
+from django.db import models
+
+from .append_only import AppendOnlyModel
+from .customers import Customer
+
+
+class ConsentChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+    TEXT = "text", "Text message"
+    PHONE = "phone", "Phone call"
+
+
+class ConsentBasis(models.TextChoices):
+    EXPRESS = "express", "Express consent"
+    IMPLIED_PURCHASE = "implied_purchase", "Implied: purchase or lease (two years)"
+    IMPLIED_INQUIRY = "implied_inquiry", "Implied: inquiry (six months)"
+    BUSINESS_RELATIONSHIP = "business_relationship", "Implied: written contract (two years after it ends)"
+
+
+class ConsentAction(models.TextChoices):
+    GRANT = "grant", "Consent given"
+    WITHDRAW = "withdraw", "Withdrawn (unsubscribe)"
+
+
+class ConsentRecord(AppendOnlyModel):
+    """One row of a customer's consent ledger for one channel. Never edited, never deleted:
+    a withdrawal is a new row, and a merge copies rows onto the surviving record."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="consent_records")
+    channel = models.CharField(max_length=10, choices=ConsentChannel.choices)
+    action = models.CharField(max_length=10, choices=ConsentAction.choices)
+    basis = models.CharField(max_length=30, choices=ConsentBasis.choices, blank=True)
+    # When the consent was given or withdrawn (the purchase date, the inquiry, the form submission).
+    given_at = models.DateTimeField(db_index=True)
+    # Computed from basis and given_at when recorded; null means it lasts until withdrawn.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=200, help_text="Where: web form, showroom, lead provider, link…")
+    wording = models.TextField(blank=True, help_text="The words the customer saw or heard.")
+    # Proof of express consent.
+    proof_form = models.CharField(max_length=200, blank=True)
+    proof_ip = models.GenericIPAddressField(null=True, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    copied_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="copies"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["given_at", "pk"]
+        indexes = [models.Index(fields=["customer", "channel", "given_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action="withdraw", basis="")
+                | (models.Q(action="grant") & ~models.Q(basis="")),
+                name="consent_grant_has_basis_withdrawal_none",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} ({self.channel}) for customer {self.customer_id}"

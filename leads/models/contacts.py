@@ -1,0 +1,63 @@
+from django.db import models
+
+from .customers import Customer
+
+
+class Household(models.Model):
+    """People who share a home or a company account: linked, never merged."""
+
+    class Kind(models.TextChoices):
+        HOUSEHOLD = "household", "Household"
+        COMPANY = "company", "Company"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.HOUSEHOLD)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_kind_display().lower()})"
+
+
+class CustomerEmail(models.Model):
+    """An address of a customer besides the primary one on Customer; stored lower-case."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="extra_emails")
+    email = models.EmailField(db_index=True)
+    label = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "email"], name="customer_email_once_per_customer")
+        ]
+
+    def __str__(self):
+        return self.email
+
+
+class CustomerPhone(models.Model):
+    """A phone number of a customer besides the primary one; stored in E.164 form."""
+
+    class Kind(models.TextChoices):
+        MOBILE = "mobile", "Mobile"
+        HOME = "home", "Home"
+        WORK = "work", "Work"
+        OTHER = "other", "Other"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="extra_phones")
+    phone = models.CharField(max_length=20, db_index=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MOBILE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "phone"], name="customer_phone_once_per_customer")
+        ]
+
+    def __str__(self):
+        return f"{self.phone} ({self.get_kind_display().lower()})"

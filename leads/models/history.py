@@ -1,0 +1,66 @@
+from django.conf import settings
+from django.db import models
+
+from dealership.models import Department
+
+from .customers import Customer
+
+
+class HistoryKind(models.TextChoices):
+    INQUIRY = "inquiry", "Inquiry"
+    PURCHASE = "purchase", "Purchase"
+    LEASE = "lease", "Lease"
+    SERVICE_VISIT = "service_visit", "Service visit"
+    PARTS_ORDER = "parts_order", "Parts order"
+    BODY_SHOP_JOB = "body_shop_job", "Body-shop job"
+    FORWARDED_MAIL = "forwarded_mail", "Forwarded mail"
+    MAIL_WITHHELD = "mail_withheld", "Mail not sent"
+    NOTE = "note", "Note"
+
+
+class DealType(models.TextChoices):
+    CASH = "cash", "Cash"
+    FINANCE = "finance", "Financing"
+    LEASE = "lease", "Lease"
+
+
+class CustomerHistoryItem(models.Model):
+    """One thing that happened with a customer in any department, for the shared timeline.
+
+    Anything may use it (imports, mail forwarding, the sender); the optional vehicle and deal
+    fields are the ones loyalty rules look at, everything else goes in `details`.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="history_items")
+    kind = models.CharField(max_length=20, choices=HistoryKind.choices)
+    department = models.CharField(max_length=20, choices=Department.Code.choices, blank=True)
+    occurred_at = models.DateTimeField(db_index=True)
+    summary = models.CharField(max_length=300)
+    details = models.JSONField(default=dict, blank=True)
+    vehicle = models.CharField(max_length=120, blank=True)
+    vin = models.CharField(max_length=17, blank=True, db_index=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    deal_type = models.CharField(max_length=10, choices=DealType.choices, blank=True)
+    term_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    term_ends_on = models.DateField(null=True, blank=True)
+    warranty_ends_on = models.DateField(null=True, blank=True)
+    odometer_km = models.PositiveIntegerField(null=True, blank=True)
+    # Where it came from ("dms-import", "mail", ...) and its id there, so a re-import adds nothing.
+    source = models.CharField(max_length=40, blank=True)
+    external_ref = models.CharField(max_length=100, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [models.Index(fields=["customer", "-occurred_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_ref"],
+                condition=~models.Q(external_ref=""),
+                name="history_item_external_ref_once",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.summary}"

@@ -1,0 +1,93 @@
+"""Reads of the consent ledger. `consent_check` is the one question every commercial sender asks.
+
+Expiry, precisely: an implied consent is valid from the moment it was given up to, not including,
+the same local clock time in the store's time zone six calendar months (an inquiry) or two calendar
+years (a purchase or lease; a written contract counts from the day it ends) later. A day that does
+not exist in the later month is the month's last day (31 August + 6 months = 28 or 29 February).
+Express consent lasts until withdrawn. A withdrawal beats every consent given before it, and only a
+new express consent restores the channel afterwards: a later purchase or inquiry does not.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from ..models import ConsentAction, ConsentBasis, ConsentChannel, ConsentRecord, Customer
+
+IMPLIED_VALIDITY = {
+    ConsentBasis.IMPLIED_INQUIRY: relativedelta(months=6),
+    ConsentBasis.IMPLIED_PURCHASE: relativedelta(years=2),
+    ConsentBasis.BUSINESS_RELATIONSHIP: relativedelta(years=2),
+}
+
+
+def consent_expiry(*, basis: str, starts_at: datetime) -> datetime | None:
+    """When consent on this basis, counted from starts_at, stops being valid (None: never)."""
+    if basis == ConsentBasis.EXPRESS:
+        return None
+    local = timezone.localtime(starts_at)
+    # Calendar arithmetic on the local wall clock, then back to an aware time (DST-proof).
+    wall = local.replace(tzinfo=None) + IMPLIED_VALIDITY[basis]
+    return timezone.make_aware(wall, local.tzinfo)
+
+
+@dataclass(frozen=True)
+class ConsentStatus:
+    valid: bool
+    channel: str
+    basis: str = ""
+    expires_at: datetime | None = None
+    reason: str = ""
+    record: ConsentRecord | None = None
+
+    @property
+    def basis_label(self) -> str:
+        return ConsentBasis(self.basis).label if self.basis else ""
+
+
+def consent_ledger(*, customer: Customer, channel: str | None = None) -> QuerySet[ConsentRecord]:
+    records = ConsentRecord.objects.filter(customer=customer).select_related("recorded_by")
+    return records.filter(channel=channel) if channel else records
+
+
+def consent_check(*, customer: Customer, channel: str, at: datetime | None = None) -> ConsentStatus:
+    """May the store send this customer a commercial message on this channel at this moment?"""
+    at = at or timezone.now()
+    records = list(consent_ledger(customer=customer, channel=channel).filter(given_at__lte=at))
+    withdrawals = [r for r in records if r.action == ConsentAction.WITHDRAW]
+    last_withdrawal = withdrawals[-1] if withdrawals else None
+    grants = [r for r in records if r.action == ConsentAction.GRANT]
+    if last_withdrawal:
+        # Ordered by (given_at, pk): a grant recorded after the withdrawal at the same instant counts.
+        grants = [r for r in grants if (r.given_at, r.pk) > (last_withdrawal.given_at, last_withdrawal.pk)]
+        grants = [r for r in grants if r.basis == ConsentBasis.EXPRESS]
+    if express := [r for r in grants if r.basis == ConsentBasis.EXPRESS]:
+        return ConsentStatus(True, channel, ConsentBasis.EXPRESS, None, record=express[-1])
+    current = [r for r in grants if r.expires_at and r.expires_at > at]
+    if current:
+        best = max(current, key=lambda r: r.expires_at)
+        return ConsentStatus(True, channel, best.basis, best.expires_at, record=best)
+    if last_withdrawal:
+        when = timezone.localtime(last_withdrawal.given_at).strftime("%Y-%m-%d %H:%M")
+        return ConsentStatus(
+            False, channel, reason=f"withdrawn on {when} ({last_withdrawal.source})", record=last_withdrawal
+        )
+    if grants:
+        lapsed = max(grants, key=lambda r: r.expires_at)
+        when = timezone.localtime(lapsed.expires_at).strftime("%Y-%m-%d %H:%M")
+        return ConsentStatus(
+            False,
+            channel,
+            lapsed.basis,
+            lapsed.expires_at,
+            reason=f"{ConsentBasis(lapsed.basis).label.lower()} expired on {when}",
+            record=lapsed,
+        )
+    return ConsentStatus(False, channel, reason="no consent recorded")
+
+
+def consent_overview(*, customer: Customer, at: datetime | None = None) -> list[ConsentStatus]:
+    return [consent_check(customer=customer, channel=channel, at=at) for channel in ConsentChannel.values]

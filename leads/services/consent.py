@@ -1,0 +1,251 @@
+"""Writes to the consent ledger, and the one way commercial email leaves the store.
+
+Implied consent from an inquiry or a purchase is recorded for electronic messages (email and text,
+which CASL governs); phone calls follow the telemarketing rules and need express consent here.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from ..consent_links import unsubscribe_url
+from ..models import (
+    Channel,
+    ConsentAction,
+    ConsentBasis,
+    ConsentChannel,
+    ConsentRecord,
+    Customer,
+    CustomerHistoryItem,
+    Direction,
+    HistoryKind,
+    Message,
+)
+from ..selectors.consent import consent_check, consent_expiry
+from .audit import audit_record
+
+ELECTRONIC_CHANNELS = [ConsentChannel.EMAIL, ConsentChannel.TEXT]
+
+
+def _status_text(customer: Customer, channel: str, at: datetime) -> str:
+    status = consent_check(customer=customer, channel=channel, at=at)
+    return status.basis if status.valid else f"none ({status.reason})"
+
+
+def _record(
+    *, customer: Customer, channels, action: str, at: datetime, actor=None, **fields
+) -> list[ConsentRecord]:
+    """Append one ledger row per channel and audit how each channel's standing changed."""
+    before = {channel: _status_text(customer, channel, at) for channel in channels}
+    records = [
+        ConsentRecord.objects.create(
+            customer=customer, channel=channel, action=action, given_at=at, recorded_by=actor, **fields
+        )
+        for channel in channels
+    ]
+    changes = {channel: [before[channel], _status_text(customer, channel, at)] for channel in channels}
+    audit_record(customer=customer, action=f"consent_{action}", changes=changes, actor=actor)
+    return records
+
+
+@transaction.atomic
+def consent_grant(
+    *,
+    customer: Customer,
+    channels: list[str],
+    basis: str,
+    at: datetime,
+    source: str,
+    wording: str = "",
+    proof_form: str = "",
+    proof_ip: str | None = None,
+    relationship_ends_at: datetime | None = None,
+    actor=None,
+) -> list[ConsentRecord]:
+    """Record consent given. Express consent needs the wording shown; a written contract counts
+    two years from the day it ends (relationship_ends_at), the other implied kinds from `at`."""
+    if basis == ConsentBasis.EXPRESS and not wording.strip():
+        raise ValueError("Express consent needs the wording the customer agreed to.")
+    if basis == ConsentBasis.BUSINESS_RELATIONSHIP and relationship_ends_at is None:
+        raise ValueError("Say when the contract ends.")
+    expires_at = consent_expiry(basis=basis, starts_at=relationship_ends_at or at)
+    evidence = {"relationship_ends_at": relationship_ends_at.isoformat()} if relationship_ends_at else {}
+    return _record(
+        customer=customer,
+        channels=channels,
+        action=ConsentAction.GRANT,
+        at=at,
+        actor=actor,
+        basis=basis,
+        expires_at=expires_at,
+        source=source[:200],
+        wording=wording,
+        proof_form=proof_form,
+        proof_ip=proof_ip or None,
+        evidence=evidence,
+    )
+
+
+def _implied(*, customer: Customer, basis: str, at: datetime, source: str) -> list[ConsentRecord]:
+    """Implied consent on the electronic channels the customer gave us; recording the same
+    inquiry or purchase twice adds nothing."""
+    channels = [
+        channel
+        for channel, known in ((ConsentChannel.EMAIL, customer.email), (ConsentChannel.TEXT, customer.phone))
+        if known
+        and not ConsentRecord.objects.filter(
+            customer=customer, channel=channel, basis=basis, given_at=at
+        ).exists()
+    ]
+    if not channels:
+        return []
+    return consent_grant(customer=customer, channels=channels, basis=basis, at=at, source=source)
+
+
+@transaction.atomic
+def consent_record_inquiry(*, customer: Customer, at: datetime, source: str) -> list[ConsentRecord]:
+    """An inquiry implies consent for six months (call it for every lead made from an inquiry)."""
+    return _implied(customer=customer, basis=ConsentBasis.IMPLIED_INQUIRY, at=at, source=source)
+
+
+@transaction.atomic
+def consent_record_purchase(*, customer: Customer, at: datetime, source: str) -> list[ConsentRecord]:
+    """A purchase or lease implies consent for two years from its date."""
+    return _implied(customer=customer, basis=ConsentBasis.IMPLIED_PURCHASE, at=at, source=source)
+
+
+@transaction.atomic
+def consent_withdraw(
+    *,
+    customer: Customer,
+    channels: list[str],
+    source: str,
+    at: datetime | None = None,
+    actor=None,
+    ip: str | None = None,
+) -> list[ConsentRecord]:
+    """Unsubscribe: effective at once, and it wins over every consent given before."""
+    return _record(
+        customer=customer,
+        channels=channels,
+        action=ConsentAction.WITHDRAW,
+        at=at or timezone.now(),
+        actor=actor,
+        source=source[:200],
+        proof_ip=ip or None,
+    )
+
+
+def unsubscribe_customer(token: str) -> Customer | None:
+    """The customer an unsubscribe token was made for (the surviving record after a merge).
+    No max_age: CASL wants the link to keep working at least 60 days; ours never expires."""
+    try:
+        payload = signing.loads(token, salt="unsubscribe")
+    except signing.BadSignature:
+        return None
+    customer = Customer.objects.filter(pk=payload.get("c") if isinstance(payload, dict) else None).first()
+    while customer is not None and customer.merged_into_id:
+        customer = customer.merged_into
+    return customer
+
+
+def absolute_unsubscribe_url(customer: Customer) -> str:
+    return settings.SITE_URL.rstrip("/") + unsubscribe_url(customer)
+
+
+def commercial_email_headers(customer: Customer, *, link: str = "") -> dict:
+    """RFC 2369 and RFC 8058 headers, so mail programs offer a one-click unsubscribe."""
+    return {
+        "List-Unsubscribe": f"<{link or absolute_unsubscribe_url(customer)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def commercial_footer(customer: Customer, *, link: str = "") -> str:
+    """The store's identification and the unsubscribe link, in the customer's language."""
+    return render_to_string(
+        "leads/mail/_commercial_footer.txt",
+        {
+            "store": settings.STORE,
+            "unsubscribe_url": link or absolute_unsubscribe_url(customer),
+            "language": customer.language,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class SendResult:
+    sent: bool
+    reason: str = ""
+    message: Message | None = None
+
+
+def email_undeliverable(customer: Customer) -> bool:
+    # Set by mail ingestion when the address bounces; absent until that part is installed.
+    return bool(getattr(customer, "email_undeliverable", False))
+
+
+def commercial_email_send(
+    *,
+    customer: Customer,
+    subject: str,
+    body: str,
+    transactional: bool = False,
+    actor=None,
+    lead=None,
+    from_email: str | None = None,
+) -> SendResult:
+    """Send one email to a customer, only when the ledger allows it; a refusal is kept on the
+    customer's timeline with its reason. transactional=True is for replies to the customer's own
+    request: no consent needed, still identified with the store's footer."""
+    now = timezone.now()
+    reason = ""
+    if customer.merged_into_id:
+        reason = f"record merged into customer {customer.merged_into_id}"
+    elif not customer.email:
+        reason = "no email address"
+    elif email_undeliverable(customer):
+        reason = f"address {customer.email} is undeliverable"
+    elif not transactional:
+        status = consent_check(customer=customer, channel=ConsentChannel.EMAIL, at=now)
+        reason = "" if status.valid else f"no valid consent: {status.reason}"
+    if reason:
+        CustomerHistoryItem.objects.create(
+            customer=customer,
+            kind=HistoryKind.MAIL_WITHHELD,
+            occurred_at=now,
+            summary=f"Not sent: {subject}"[:300],
+            details={"reason": reason, "subject": subject, "transactional": transactional},
+            created_by=actor,
+        )
+        return SendResult(False, reason)
+    link = absolute_unsubscribe_url(customer)  # one token for the footer and the headers
+    full_body = f"{body.rstrip()}\n\n{commercial_footer(customer, link=link)}"
+    email = EmailMessage(
+        subject=subject,
+        body=full_body,
+        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
+        to=[customer.email],
+        headers={} if transactional else commercial_email_headers(customer, link=link),
+    )
+    email.send()
+    message = Message.objects.create(
+        customer=customer,
+        lead=lead,
+        channel=Channel.EMAIL,
+        direction=Direction.OUTBOUND,
+        author=actor,
+        from_address=email.from_email,
+        to_addresses=[customer.email],
+        subject=subject,
+        body_text=full_body,
+        send_status=Message.SendStatus.SENT,
+        occurred_at=now,
+    )
+    return SendResult(True, message=message)

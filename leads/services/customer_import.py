@@ -1,0 +1,374 @@
+"""Import from a dealer-management-system CSV export: map the columns, preview, then apply.
+
+Every row is checked before anything is written; a file with a bad row imports nothing and the
+report names each bad row by its line number in the file. Applying happens in one transaction.
+A dry run performs the whole import and rolls it back, so its counts are exactly what applying does.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from dealership.models import Department
+
+from ..models import (
+    Customer,
+    CustomerEmail,
+    CustomerHistoryItem,
+    CustomerImport,
+    CustomerPhone,
+    DealType,
+    HistoryKind,
+)
+from ..normalize import split_name
+from ..selectors.customers import customer_match
+from .audit import audit_record, changes_between
+from .customers import (
+    clean_contact,
+    customer_snapshot,
+    history_item_add,
+)
+
+IMPORT_SOURCE = "dms-import"
+MAX_BYTES = 20 * 1024 * 1024
+
+CUSTOMER_TARGETS = {
+    "full_name": "Full name",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "email": "Email",
+    "phone": "Phone",
+    "phone_2": "Other phone",
+    "street": "Street",
+    "city": "City",
+    "province": "Province",
+    "postal_code": "Postal code",
+    "language": "Language",
+}
+HISTORY_TARGETS = {
+    "kind": "History: kind (purchase, lease, service…)",
+    "date": "History: date",
+    "summary": "History: summary",
+    "department": "History: department",
+    "vehicle": "Vehicle",
+    "vin": "VIN",
+    "price": "Price",
+    "deal_type": "Deal type (cash, finance, lease)",
+    "term_months": "Term (months)",
+    "term_ends_on": "Term end date",
+    "warranty_ends_on": "Warranty end date",
+    "odometer_km": "Odometer (km)",
+    "reference": "DMS reference (deal or repair order number)",
+}
+TARGETS = {**CUSTOMER_TARGETS, **HISTORY_TARGETS}
+
+# Column headers DMS exports commonly use, for a first guess at the mapping.
+HEADER_GUESSES = {
+    "name": "full_name", "customer name": "full_name", "customer": "full_name",
+    "first": "first_name", "firstname": "first_name", "last": "last_name", "lastname": "last_name",
+    "surname": "last_name", "e-mail": "email", "email address": "email", "home phone": "phone",
+    "cell": "phone", "mobile": "phone", "work phone": "phone_2", "address": "street", "address1": "street",
+    "postal": "postal_code", "zip": "postal_code", "postcode": "postal_code", "prov": "province",
+    "state": "province", "lang": "language", "type": "kind", "transaction": "kind", "deal date": "date",
+    "sale date": "date", "ro date": "date", "description": "summary", "mileage": "odometer_km",
+    "odometer": "odometer_km", "km": "odometer_km", "sale price": "price", "deal number": "reference",
+    "deal #": "reference", "ro number": "reference", "ro #": "reference", "term": "term_months",
+    "lease end": "term_ends_on", "term end": "term_ends_on", "maturity date": "term_ends_on",
+    "warranty end": "warranty_ends_on", "warranty expiry": "warranty_ends_on",
+}  # fmt: skip
+KIND_WORDS = {
+    "purchase": HistoryKind.PURCHASE, "sale": HistoryKind.PURCHASE, "sold": HistoryKind.PURCHASE,
+    "lease": HistoryKind.LEASE, "service": HistoryKind.SERVICE_VISIT, "ro": HistoryKind.SERVICE_VISIT,
+    "repair": HistoryKind.SERVICE_VISIT, "parts": HistoryKind.PARTS_ORDER, "body": HistoryKind.BODY_SHOP_JOB,
+    "body shop": HistoryKind.BODY_SHOP_JOB, "collision": HistoryKind.BODY_SHOP_JOB,
+}  # fmt: skip
+KIND_DEPARTMENT = {
+    HistoryKind.PURCHASE: Department.Code.SALES,
+    HistoryKind.LEASE: Department.Code.SALES,
+    HistoryKind.SERVICE_VISIT: Department.Code.SERVICE,
+    HistoryKind.PARTS_ORDER: Department.Code.PARTS,
+    HistoryKind.BODY_SHOP_JOB: Department.Code.BODY_SHOP,
+}
+LANGUAGE_WORDS = {"en": "en", "english": "en", "anglais": "en", "fr": "fr", "french": "fr", "français": "fr",
+                  "francais": "fr", "fr-ca": "fr", "en-ca": "en"}  # fmt: skip
+DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"]
+
+
+class ImportRejected(ValueError):
+    def __init__(self, errors: list[tuple[int, str]]):
+        self.errors = errors
+        super().__init__(f"{len(errors)} bad row(s); nothing was imported.")
+
+
+def decode_upload(data: bytes) -> str:
+    """DMS exports are UTF-8 (often with a BOM) or Windows-1252."""
+    if len(data) > MAX_BYTES:
+        raise ValidationError("The file is larger than 20 MB.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _dialect(content: str):
+    try:
+        return csv.Sniffer().sniff(content[:4096], delimiters=",;\t|")
+    except csv.Error:
+        return csv.excel
+
+
+def csv_rows(content: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and each data row with the line number it starts on (the header is line 1)."""
+    reader = csv.reader(io.StringIO(content), _dialect(content))
+    rows, start = [], 1
+    for row in reader:
+        rows.append((start, row))
+        start = reader.line_num + 1
+    if not rows:
+        raise ValidationError("The file is empty.")
+    header = [cell.strip() for cell in rows[0][1]]
+    return header, [(line, row) for line, row in rows[1:] if any(cell.strip() for cell in row)]
+
+
+def mapping_guess(header: list[str]) -> dict[str, str]:
+    guesses = {}
+    for column in header:
+        key = column.strip().lower().replace("_", " ")
+        target = HEADER_GUESSES.get(key) or next((t for t in TARGETS if t.replace("_", " ") == key), "")
+        if target and target not in guesses.values():
+            guesses[column] = target
+    return guesses
+
+
+def _date(value: str):
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.strptime(value, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(f"“{value}” is not a date (use YYYY-MM-DD)")
+
+
+def _number(value: str, kind):
+    cleaned = value.replace("$", "").replace(",", "").replace(" ", "").replace("\u00a0", "")
+    try:
+        number = kind(cleaned)
+    except (ValueError, InvalidOperation):
+        raise ValueError(f"“{value}” is not a number") from None
+    if number < 0:
+        raise ValueError(f"“{value}” is negative")
+    return number
+
+
+def row_clean(values: dict[str, str]) -> dict:
+    """The row's values ready to write, or ValueError listing everything wrong with it."""
+    problems, row = [], {k: v.strip() for k, v in values.items() if v and v.strip()}
+    if "full_name" in row:
+        first, last = split_name(row.pop("full_name"))
+        row.setdefault("first_name", first)
+        row.setdefault("last_name", last)
+    try:
+        row["email"], row["phone"] = clean_contact(email=row.get("email", ""), phone=row.get("phone", ""))
+        row["phone_2"] = clean_contact(phone=row.get("phone_2", ""))[1]
+    except ValidationError as error:
+        problems += [m for messages in error.message_dict.values() for m in messages]
+    if not any(row.get(f) for f in ("email", "phone", "first_name", "last_name")):
+        problems.append("no name, email or phone")
+    if "language" in row and (language := LANGUAGE_WORDS.get(row["language"].lower())) is None:
+        problems.append(f"language “{row['language']}” is neither English nor French")
+    elif "language" in row:
+        row["language"] = language
+    for name, convert in (
+        ("date", _date),
+        ("term_ends_on", _date),
+        ("warranty_ends_on", _date),
+        ("price", lambda v: _number(v, Decimal)),
+        ("term_months", lambda v: _number(v, int)),
+        ("odometer_km", lambda v: _number(v, int)),
+    ):
+        if name in row:
+            try:
+                row[name] = convert(row[name])
+            except ValueError as error:
+                problems.append(f"{TARGETS[name].lower()}: {error}")
+    if any(name in row for name in HISTORY_TARGETS):
+        kind = KIND_WORDS.get(row.get("kind", "").lower(), row.get("kind", "").lower())
+        if kind not in HistoryKind.values:
+            problems.append(
+                f"kind “{row.get('kind', '')}” is not purchase, lease, service, parts or body shop"
+            )
+        row["kind"] = kind
+        if "date" not in row and "date" not in [p.split(":")[0] for p in problems]:
+            problems.append("a history row needs a date")
+    if "deal_type" in row and row["deal_type"].lower() not in DealType.values:
+        problems.append(f"deal type “{row['deal_type']}” is not cash, finance or lease")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return row
+
+
+def import_create(*, filename: str, data: bytes, actor) -> CustomerImport:
+    content = decode_upload(data)
+    header, _ = csv_rows(content)
+    if len(set(header)) != len(header) or not all(header):
+        raise ValidationError("Every column needs a header, and headers must differ.")
+    return CustomerImport.objects.create(
+        filename=filename[:255], content=content, mapping=mapping_guess(header), uploaded_by=actor
+    )
+
+
+@dataclass
+class ImportSummary:
+    rows: int = 0
+    customers_created: int = 0
+    customers_updated: int = 0
+    history_added: int = 0
+    history_already_there: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def import_check(
+    *, batch: CustomerImport, mapping: dict[str, str]
+) -> tuple[ImportSummary, list[tuple[int, dict]]]:
+    """Validate every row under this mapping; the summary lists each bad row with its line."""
+    unknown = set(mapping.values()) - set(TARGETS) - {""}
+    if unknown:
+        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}")
+    targets = [t for t in mapping.values() if t]
+    if len(targets) != len(set(targets)):
+        raise ValidationError("Two columns are mapped to the same field.")
+    header, rows = csv_rows(batch.content)
+    summary, cleaned = ImportSummary(rows=len(rows)), []
+    for line, row in rows:
+        values = {
+            mapping[col]: row[i] if i < len(row) else "" for i, col in enumerate(header) if mapping.get(col)
+        }
+        try:
+            cleaned.append((line, row_clean(values)))
+        except ValueError as error:
+            summary.errors.append((line, str(error)))
+    return summary, cleaned
+
+
+def _fill_customer(customer: Customer, row: dict) -> None:
+    changed = [
+        name
+        for name in (
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "street",
+            "city",
+            "province",
+            "postal_code",
+            "language",
+        )
+        if row.get(name) and not getattr(customer, name) and not setattr(customer, name, row[name])
+    ]
+    if changed:
+        customer.save(update_fields=[*changed, "updated_at"])
+    # Written directly: the import audits each customer once, with all its changes.
+    if row.get("email") and row["email"] != customer.email:
+        CustomerEmail.objects.get_or_create(customer=customer, email=row["email"])
+    for phone in (row.get("phone"), row.get("phone_2")):
+        if phone and phone != customer.phone:
+            CustomerPhone.objects.get_or_create(customer=customer, phone=phone)
+
+
+def _history_add(customer: Customer, row: dict, actor) -> bool:
+    reference = row.get("reference", "")
+    if (
+        reference
+        and CustomerHistoryItem.objects.filter(source=IMPORT_SOURCE, external_ref=reference).exists()
+    ):
+        return False
+    kind = row["kind"]
+    summary = row.get("summary") or " ".join(
+        filter(None, [HistoryKind(kind).label, row.get("vehicle", ""), reference and f"#{reference}"])
+    )
+    history_item_add(
+        customer=customer,
+        kind=kind,
+        occurred_at=timezone.make_aware(datetime.combine(row["date"], time(12))),
+        summary=summary,
+        department=row.get("department", "").lower() if row.get("department", "").lower() in Department.Code.values
+        else KIND_DEPARTMENT.get(kind, ""),
+        actor=actor,
+        source=IMPORT_SOURCE,
+        external_ref=reference,
+        deal_type=row.get("deal_type", "").lower(),
+        **{name: row[name] for name in ("vehicle", "vin", "price", "term_months", "term_ends_on",
+                                         "warranty_ends_on", "odometer_km") if name in row},
+    )  # fmt: skip
+    return True
+
+
+class _DryRun(Exception):
+    pass
+
+
+def import_apply(*, batch: CustomerImport, mapping: dict[str, str], actor, dry_run: bool) -> ImportSummary:
+    """Import every row, or nothing. A dry run does all of it, then rolls it back."""
+    summary, rows = import_check(batch=batch, mapping=mapping)
+    if summary.errors:
+        if dry_run:
+            return summary
+        raise ImportRejected(summary.errors)
+    try:
+        with transaction.atomic():
+            _apply_rows(rows, summary, actor, batch)
+            if dry_run:
+                raise _DryRun
+            batch.mapping, batch.applied_at = mapping, timezone.now()
+            batch.summary = {k: v for k, v in vars(summary).items() if k != "errors"}
+            batch.save(update_fields=["mapping", "applied_at", "summary"])
+    except _DryRun:
+        pass
+    return summary
+
+
+def _apply_rows(rows, summary: ImportSummary, actor, batch: CustomerImport) -> None:
+    before: dict[int, dict] = {}
+    created: set[int] = set()
+    touched: dict[int, Customer] = {}
+    for _line, row in rows:
+        customer = customer_match(
+            email=row.get("email", ""),
+            phone=row.get("phone", ""),
+            first_name=row.get("first_name", ""),
+            last_name=row.get("last_name", ""),
+        )
+        if customer is None:
+            customer = Customer.objects.create(
+                **{k: row[k] for k in CUSTOMER_TARGETS if k in row and k != "phone_2"}
+            )
+            created.add(customer.pk)
+            before[customer.pk] = {}
+        before.setdefault(
+            customer.pk, customer_snapshot(customer) | {"history_items": customer.history_items.count()}
+        )
+        _fill_customer(customer, row)
+        if row.get("kind"):
+            if _history_add(customer, row, actor):
+                summary.history_added += 1
+            else:
+                summary.history_already_there += 1
+        touched[customer.pk] = customer
+    # One audit entry per customer the file created or changed.
+    for pk, customer in touched.items():
+        after = customer_snapshot(customer) | {"history_items": customer.history_items.count()}
+        changes = changes_between(before[pk], after)
+        if changes:
+            action = "import_created" if pk in created else "import_updated"
+            audit_record(
+                customer=customer, action=action, changes={**changes, "import": [None, batch.pk]}, actor=actor
+            )
+            summary.customers_updated += pk not in created
+    summary.customers_created = len(created)

@@ -1,0 +1,251 @@
+"""Writes for customers: edits, extra emails and phones, history items, merges. All audited."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import (
+    ConsentRecord,
+    Customer,
+    CustomerEmail,
+    CustomerHistoryItem,
+    CustomerMerge,
+    CustomerPhone,
+    HistoryKind,
+    Lead,
+    Message,
+    Task,
+)
+from ..normalize import normalize_email, normalize_phone
+from ..selectors.customers import CUSTOMER_FIELDS
+from .audit import audit_record, changes_between
+from .consent import consent_record_purchase
+
+
+def customer_snapshot(customer: Customer) -> dict:
+    """The customer's own data as plain values, for audit entries and merge records."""
+    snapshot = {field: getattr(customer, field) for field in CUSTOMER_FIELDS if field != "household"}
+    snapshot["household"] = customer.household_id
+    snapshot["other_emails"] = sorted(customer.extra_emails.values_list("email", flat=True))
+    snapshot["other_phones"] = sorted(customer.extra_phones.values_list("phone", flat=True))
+    return snapshot
+
+
+def clean_contact(*, email: str = "", phone: str = "") -> tuple[str, str]:
+    """Normalised email and phone, or a ValidationError saying which one is wrong."""
+    errors = {}
+    email = normalize_email(email)
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = f"“{email}” is not an email address."
+    normalized_phone = normalize_phone(phone)
+    if phone and phone.strip() and not normalized_phone:
+        errors["phone"] = f"“{phone}” is not a phone number."
+    if errors:
+        raise ValidationError(errors)
+    return email, normalized_phone
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, actor, data: dict, action: str = "edit") -> Customer:
+    """Change a customer's own fields (any of CUSTOMER_FIELDS), recording before and after."""
+    unknown = set(data) - set(CUSTOMER_FIELDS)
+    if unknown:
+        raise ValueError(f"Not customer fields: {', '.join(sorted(unknown))}")
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.merged_into_id:
+        raise ValidationError("This record was merged into another; edit that one.")
+    data = dict(data)
+    if "email" in data or "phone" in data:
+        email, phone = clean_contact(
+            email=data.get("email", customer.email), phone=data.get("phone", customer.phone)
+        )
+        data.update(email=email, phone=phone)
+    before = customer_snapshot(customer)
+    for field, value in data.items():
+        setattr(customer, field, value)
+    customer.full_clean(exclude=["household", "merged_into"])
+    customer.save()
+    changes = changes_between(before, customer_snapshot(customer))
+    if changes:
+        audit_record(customer=customer, action=action, changes=changes, actor=actor)
+    return customer
+
+
+@transaction.atomic
+def customer_email_add(
+    *, customer: Customer, email: str, actor=None, label: str = ""
+) -> CustomerEmail | None:
+    """Add an address to a customer; nothing when they already have it."""
+    email, _ = clean_contact(email=email)
+    if not email:
+        raise ValidationError({"email": "Enter an email address."})
+    if email == customer.email or customer.extra_emails.filter(email=email).exists():
+        return None
+    before = customer_snapshot(customer)
+    extra = CustomerEmail.objects.create(customer=customer, email=email, label=label)
+    audit_record(
+        customer=customer,
+        action="email_added",
+        changes=changes_between(before, customer_snapshot(customer)),
+        actor=actor,
+    )
+    return extra
+
+
+@transaction.atomic
+def customer_phone_add(*, customer: Customer, phone: str, kind: str = CustomerPhone.Kind.MOBILE, actor=None):
+    """Add a phone number to a customer; nothing when they already have it."""
+    _, phone = clean_contact(phone=phone)
+    if not phone:
+        raise ValidationError({"phone": "Enter a phone number."})
+    if phone == customer.phone or customer.extra_phones.filter(phone=phone).exists():
+        return None
+    before = customer_snapshot(customer)
+    extra = CustomerPhone.objects.create(customer=customer, phone=phone, kind=kind)
+    audit_record(
+        customer=customer,
+        action="phone_added",
+        changes=changes_between(before, customer_snapshot(customer)),
+        actor=actor,
+    )
+    return extra
+
+
+@transaction.atomic
+def history_item_add(
+    *,
+    customer: Customer,
+    kind: str,
+    occurred_at,
+    summary: str,
+    department: str = "",
+    details: dict | None = None,
+    actor=None,
+    **fields,
+) -> CustomerHistoryItem:
+    """Add something that happened to the customer's timeline (mail forwarding, imports, staff).
+
+    A purchase or lease also records the implied consent it gives (CASL: two years)."""
+    item = CustomerHistoryItem.objects.create(
+        customer=customer,
+        kind=kind,
+        occurred_at=occurred_at,
+        summary=summary[:300],
+        department=department,
+        details=details or {},
+        created_by=actor,
+        **fields,
+    )
+    if kind in (HistoryKind.PURCHASE, HistoryKind.LEASE):
+        consent_record_purchase(
+            customer=customer, at=occurred_at, source=f"{item.get_kind_display()}: {summary}"[:200]
+        )
+    return item
+
+
+class MergeError(ValueError):
+    pass
+
+
+@transaction.atomic
+def customer_merge(*, target: Customer, duplicate: Customer, actor) -> CustomerMerge:
+    """Fold a duplicate into the target: every history moves over, the target keeps its values and
+    gains what it lacked, and the duplicate stays as a tombstone pointing at the target."""
+    target, duplicate = (
+        Customer.objects.select_for_update().get(pk=target.pk),
+        Customer.objects.select_for_update().get(pk=duplicate.pk),
+    )
+    if target.pk == duplicate.pk:
+        raise MergeError("A customer cannot be merged into itself.")
+    if target.merged_into_id or duplicate.merged_into_id:
+        raise MergeError("One of these records was already merged.")
+    before = customer_snapshot(target)
+    duplicate_before = customer_snapshot(duplicate)
+
+    for field in CUSTOMER_FIELDS:
+        if field not in ("email", "phone") and not getattr(target, field) and getattr(duplicate, field):
+            setattr(target, field, getattr(duplicate, field))
+    if duplicate.notes and duplicate.notes not in target.notes:
+        target.notes = "\n\n".join(part for part in (target.notes, duplicate.notes) if part)
+    addresses = [duplicate.email, *duplicate.extra_emails.values_list("email", flat=True)]
+    numbers = [duplicate.phone, *duplicate.extra_phones.values_list("phone", flat=True)]
+    phone_kinds = dict(duplicate.extra_phones.values_list("phone", "kind"))
+    if not target.email and addresses[0]:
+        target.email = addresses[0]
+    if not target.phone and numbers[0]:
+        target.phone = numbers[0]
+    target.save()
+    moved: dict[str, list[int]] = {"emails": [], "phones": []}
+    duplicate.extra_emails.all().delete()
+    duplicate.extra_phones.all().delete()
+    for email in dict.fromkeys(a for a in addresses if a and a != target.email):
+        extra, created = CustomerEmail.objects.get_or_create(customer=target, email=email)
+        moved["emails"].append(extra.pk) if created else None
+    for phone in dict.fromkeys(n for n in numbers if n and n != target.phone):
+        extra, created = CustomerPhone.objects.get_or_create(
+            customer=target, phone=phone, defaults={"kind": phone_kinds.get(phone, CustomerPhone.Kind.OTHER)}
+        )
+        moved["phones"].append(extra.pk) if created else None
+
+    for name, model in (
+        ("leads", Lead),
+        ("messages", Message),
+        ("history_items", CustomerHistoryItem),
+        ("tasks", Task),
+    ):
+        rows = model.objects.filter(customer=duplicate)
+        moved[name] = list(rows.values_list("pk", flat=True))
+        rows.update(customer=target)
+    # The ledger is append-only: the duplicate keeps its rows and the target gets faithful copies.
+    copies = [
+        ConsentRecord(
+            customer=target,
+            **{
+                f: getattr(r, f)
+                for f in (
+                    "channel",
+                    "action",
+                    "basis",
+                    "given_at",
+                    "expires_at",
+                    "source",
+                    "wording",
+                    "proof_form",
+                    "proof_ip",
+                    "evidence",
+                    "recorded_by",
+                )
+            },
+            copied_from=r,
+        )
+        for r in ConsentRecord.objects.filter(customer=duplicate).order_by("given_at", "pk")
+    ]
+    moved["consent_records"] = [r.copied_from_id for r in ConsentRecord.objects.bulk_create(copies)]
+
+    duplicate.merged_into = target
+    duplicate.merged_at = timezone.now()
+    duplicate.save(update_fields=["merged_into", "merged_at", "updated_at"])
+    after = customer_snapshot(target)
+    merge = CustomerMerge.objects.create(
+        target=target,
+        duplicate=duplicate,
+        actor=actor,
+        moved=moved,
+        before=before,
+        after=after,
+        duplicate_snapshot=duplicate_before,
+    )
+    audit_record(
+        customer=target,
+        action="merge",
+        changes={**changes_between(before, after), "merged_customer": [None, duplicate.pk]},
+        actor=actor,
+    )
+    audit_record(
+        customer=duplicate, action="merged_into", changes={"merged_into": [None, target.pk]}, actor=actor
+    )
+    return merge

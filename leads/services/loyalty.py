@@ -1,0 +1,205 @@
+"""Loyalty moments (anniversaries, terms and warranties ending, high mileage, lost leads worth a
+second try) turned into tasks for the right person. Idempotent: a moment has a key and the table
+holds each (kind, key) once, so the daily run may repeat without making a task twice."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+
+from dealership.models import Department, Role, StaffMember
+
+from ..models import (
+    CustomerHistoryItem,
+    HistoryKind,
+    Lead,
+    LeadStatus,
+    LoyaltyKind,
+    LoyaltyRule,
+    Task,
+)
+from .audit import audit_record
+
+RULE_DEFAULTS = {
+    LoyaltyKind.PURCHASE_ANNIVERSARY: {"days": 14, "department": Department.Code.SALES},
+    LoyaltyKind.TERM_ENDING: {"days": 90, "department": Department.Code.FINANCE},
+    LoyaltyKind.WARRANTY_ENDING: {"days": 60, "department": Department.Code.SERVICE},
+    LoyaltyKind.HIGH_MILEAGE: {"days": 30, "department": Department.Code.SALES, "mileage_km": 100_000},
+    LoyaltyKind.LOST_LEAD_REVIVAL: {"days": 90, "department": Department.Code.SALES},
+}
+# A lost lead is offered for revival during this many days after its waiting period, not forever.
+REVIVAL_WINDOW_DAYS = 30
+
+
+def loyalty_rules_ensure() -> list[LoyaltyRule]:
+    return [LoyaltyRule.objects.get_or_create(kind=kind, defaults=d)[0] for kind, d in RULE_DEFAULTS.items()]
+
+
+@transaction.atomic
+def loyalty_rule_set(*, rule: LoyaltyRule, enabled: bool, actor) -> LoyaltyRule:
+    if rule.enabled != enabled:
+        rule.enabled = enabled
+        rule.save(update_fields=["enabled"])
+        audit_record(
+            customer=None,
+            model="leads.loyaltyrule",
+            object_id=rule.pk,
+            action="rule_switched",
+            changes={"enabled": [not enabled, enabled]},
+            actor=actor,
+        )
+    return rule
+
+
+@dataclass(frozen=True)
+class Moment:
+    customer_id: int
+    key: str
+    due_on: date
+    title: str
+    assignee_id: int | None = None
+
+
+def _department_person(code: str) -> int | None:
+    """Who gets a department's tasks nobody in particular owns: its supervisor (sales) or its staff."""
+    staff = StaffMember.objects.filter(user__is_active=True, department__code=code).order_by("pk")
+    preferred = staff.filter(role__in=[Role.SUPERVISOR, Role.DEPARTMENT]).values_list("user_id", flat=True)
+    return preferred.first() or staff.values_list("user_id", flat=True).first()
+
+
+def _salesperson(customer_id: int) -> int | None:
+    return (
+        Lead.objects.filter(customer_id=customer_id, owner__isnull=False, owner__is_active=True)
+        .order_by("-received_at")
+        .values_list("owner_id", flat=True)
+        .first()
+    )
+
+
+def _history(today: date) -> QuerySet[CustomerHistoryItem]:
+    return CustomerHistoryItem.objects.filter(
+        customer__merged_into__isnull=True, occurred_at__date__lte=today
+    )
+
+
+def _anniversary(when: date, year: int) -> date:
+    try:
+        return when.replace(year=year)
+    except ValueError:  # 29 February in a common year
+        return date(year, 2, 28)
+
+
+def _anniversaries(rule: LoyaltyRule, today: date) -> list[Moment]:
+    moments = []
+    items = _history(today).filter(kind__in=[HistoryKind.PURCHASE, HistoryKind.LEASE])
+    for item in items.filter(occurred_at__date__lte=today - timedelta(days=365)):
+        bought = timezone.localtime(item.occurred_at).date()
+        for year in (today.year, today.year + 1):
+            day = _anniversary(bought, year)
+            if today <= day <= today + timedelta(days=rule.days) and year > bought.year:
+                title = f"{year - bought.year}-year anniversary of {item.summary}"
+                moments.append(
+                    Moment(item.customer_id, f"{item.pk}:{year}", day, title, _salesperson(item.customer_id))
+                )
+    return moments
+
+
+def _ending(rule: LoyaltyRule, today: date, field: str, label: str) -> list[Moment]:
+    window = {f"{field}__gte": today, f"{field}__lte": today + timedelta(days=rule.days)}
+    moments = []
+    for item in _history(today).filter(**window):
+        ends = getattr(item, field)
+        kind = item.get_deal_type_display().lower() if field == "term_ends_on" and item.deal_type else ""
+        title = f"{(kind + ' ' if kind else '') + label} ends {ends:%Y-%m-%d}: {item.vehicle or item.summary}"
+        moments.append(
+            Moment(item.customer_id, f"{item.pk}:{ends:%Y-%m-%d}", today, title[:1].upper() + title[1:])
+        )
+    return moments
+
+
+def _high_mileage(rule: LoyaltyRule, today: date) -> list[Moment]:
+    items = _history(today).filter(
+        kind=HistoryKind.SERVICE_VISIT,
+        odometer_km__gte=rule.mileage_km,
+        occurred_at__date__gte=today - timedelta(days=rule.days),
+    )
+    return [
+        Moment(
+            item.customer_id,
+            f"{item.customer_id}:{item.vin or item.pk}",
+            today,
+            f"{item.odometer_km:,} km on {item.vehicle or 'their vehicle'}: offer a trade-in appraisal",
+            _salesperson(item.customer_id),
+        )
+        for item in items
+    ]
+
+
+def _lost_leads(rule: LoyaltyRule, today: date) -> list[Moment]:
+    newest = today - timedelta(days=rule.days)
+    oldest = newest - timedelta(days=REVIVAL_WINDOW_DAYS)
+    leads = (
+        Lead.objects.filter(status=LeadStatus.LOST, customer__merged_into__isnull=True)
+        .annotate(
+            lost_at=Max(
+                "events__created_at",
+                filter=Q(events__type="status_changed", events__params__to_status=LeadStatus.LOST),
+            )
+        )
+        .filter(lost_at__date__gte=oldest, lost_at__date__lte=newest)
+    )
+    return [
+        Moment(
+            lead.customer_id,
+            str(lead.pk),
+            today,
+            f"Lost lead from {timezone.localtime(lead.received_at):%Y-%m-%d} ({lead.lost_reason}): worth another try",
+            lead.owner_id if lead.owner_id and lead.owner.is_active else None,
+        )
+        for lead in leads.select_related("owner")
+        if not Lead.objects.filter(customer_id=lead.customer_id, received_at__gt=lead.received_at).exists()
+    ]
+
+
+FINDERS = {
+    LoyaltyKind.PURCHASE_ANNIVERSARY: _anniversaries,
+    LoyaltyKind.TERM_ENDING: lambda rule, today: _ending(rule, today, "term_ends_on", "term"),
+    LoyaltyKind.WARRANTY_ENDING: lambda rule, today: _ending(rule, today, "warranty_ends_on", "warranty"),
+    LoyaltyKind.HIGH_MILEAGE: _high_mileage,
+    LoyaltyKind.LOST_LEAD_REVIVAL: _lost_leads,
+}
+
+
+@transaction.atomic
+def loyalty_tasks_create(*, today: date | None = None) -> list[Task]:
+    """Create the tasks for every moment of every enabled rule; returns only the new ones."""
+    today = today or timezone.localdate()
+    created = []
+    for rule in loyalty_rules_ensure():
+        if not rule.enabled:
+            continue
+        fallback = _department_person(rule.department)
+        for moment in FINDERS[rule.kind](rule, today):
+            task, new = Task.objects.get_or_create(
+                kind=rule.kind,
+                moment_key=moment.key,
+                defaults={
+                    "customer_id": moment.customer_id,
+                    "title": moment.title[:300],
+                    "due_on": moment.due_on,
+                    "assignee_id": moment.assignee_id or fallback,
+                },
+            )
+            if new:
+                created.append(task)
+    return created
+
+
+@transaction.atomic
+def task_done(*, task: Task, user) -> Task:
+    if task.done_at is None:
+        task.done_at = timezone.now()
+        task.save(update_fields=["done_at"])
+    return task

@@ -1,0 +1,88 @@
+"""Commercial mail leaves only with valid consent, identified, with a working unsubscribe link.
+
+Sent through a real SMTP server (aiosmtpd) on a loopback port."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from leads.models import CustomerHistoryItem, HistoryKind, Message
+from leads.services.consent import commercial_email_headers, commercial_email_send, consent_record_inquiry
+from tests import factories
+from tests.smtp_sink import smtp_sink
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sink(settings):
+    settings.SITE_URL = "https://crm.maplemotors.example"
+    with smtp_sink(settings) as messages:
+        yield messages
+
+
+def test_current_implied_consent_sends_an_identified_message_with_unsubscribe_headers(sink, settings):
+    customer = factories.customer(first_name="Emma", last_name="Johnson", email="emma@example.com")
+    consent_record_inquiry(customer=customer, at=timezone.now() - timedelta(days=30), source="AutoTrader")
+    result = commercial_email_send(
+        customer=customer, subject="Spring tire event", body="Book your tire swap today."
+    )
+    assert result.sent
+    [(recipients, message)] = sink
+    assert recipients == ["emma@example.com"]
+    body = message.get_content()
+    store = settings.STORE
+    assert "Book your tire swap today." in body
+    assert (
+        store["name"] in body
+        and store["address"] in body
+        and store["phone"] in body
+        and store["website"] in body
+    )
+    unsubscribe_link = message["List-Unsubscribe"].strip("<>")
+    assert unsubscribe_link.startswith("https://crm.maplemotors.example/u/") and unsubscribe_link in body
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert commercial_email_headers(customer)["List-Unsubscribe"] == message["List-Unsubscribe"]
+    assert Message.objects.get(customer=customer).send_status == "sent"
+
+
+def test_lapsed_implied_consent_is_refused_with_a_visible_reason(sink):
+    customer = factories.customer(email="old.inquiry@example.com")
+    inquiry = timezone.now() - timedelta(days=200)  # more than six months ago
+    consent_record_inquiry(customer=customer, at=inquiry, source="Website")
+    result = commercial_email_send(customer=customer, subject="Year-end clearance", body="Big savings.")
+    assert not result.sent and "implied: inquiry (six months) expired on" in result.reason
+    assert sink == []
+    withheld = CustomerHistoryItem.objects.get(customer=customer, kind=HistoryKind.MAIL_WITHHELD)
+    assert withheld.summary == "Not sent: Year-end clearance" and withheld.details["reason"] == result.reason
+
+
+def test_a_reply_to_the_customers_own_request_goes_out_and_is_still_identified(sink, settings):
+    customer = factories.customer(email="asked@example.com")  # no consent at all
+    result = commercial_email_send(
+        customer=customer, subject="Your trade-in appraisal", body="Here is the value.", transactional=True
+    )
+    assert result.sent
+    [(_, message)] = sink
+    assert settings.STORE["address"] in message.get_content() and "/u/" in message.get_content()
+
+
+def test_an_undeliverable_address_is_skipped(sink):
+    customer = factories.customer(email="bounced@example.com")
+    consent_record_inquiry(customer=customer, at=timezone.now(), source="Website")
+    customer.email_undeliverable = True  # set by mail ingestion when the address bounces
+    result = commercial_email_send(customer=customer, subject="Offer", body="Hello")
+    assert not result.sent and result.reason == "address bounced@example.com is undeliverable" and sink == []
+
+
+def test_after_the_unsubscribe_link_is_used_no_more_mail_goes_out(sink, client):
+    customer = factories.customer(email="done@example.com")
+    consent_record_inquiry(customer=customer, at=timezone.now() - timedelta(days=1), source="Website")
+    assert commercial_email_send(customer=customer, subject="First", body="Hello").sent
+    link = sink[0][1]["List-Unsubscribe"].strip("<>").removeprefix("https://crm.maplemotors.example")
+    # The mail program's one-click POST (RFC 8058): no login, no CSRF token.
+    response = client.post(link, {"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    second = commercial_email_send(customer=customer, subject="Second", body="Hello again")
+    assert not second.sent and second.reason.startswith("no valid consent: withdrawn on") and len(sink) == 1

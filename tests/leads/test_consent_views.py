@@ -1,0 +1,113 @@
+"""The public unsubscribe page, the consent report and the customer's data export."""
+
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from django.core import signing
+from django.urls import reverse
+from django.utils import timezone
+
+from leads.consent_links import unsubscribe_url
+from leads.models import ConsentRecord
+from leads.selectors.consent import consent_check
+from leads.services.consent import consent_record_inquiry
+from leads.services.customers import customer_merge
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+class NinetyDaysAgoSigner(signing.TimestampSigner):
+    def timestamp(self):
+        return signing.b62_encode(int(time.time()) - 90 * 24 * 3600)
+
+
+def test_unsubscribe_page_works_without_login_and_records_each_chosen_channel(client):
+    customer = factories.customer(phone="416 555 0111")
+    consent_record_inquiry(customer=customer, at=timezone.now() - timedelta(days=1), source="Website")
+    url = unsubscribe_url(customer)
+    page = client.get(url)
+    assert page.status_code == 200 and "Choose the messages you no longer want" in page.content.decode()
+    done = client.post(url, {"channels": ["email", "text"]}, REMOTE_ADDR="198.51.100.7")
+    assert "will no longer send you: email, text messages. This takes effect now." in done.content.decode()
+    for channel in ("email", "text"):
+        assert not consent_check(customer=customer, channel=channel).valid
+    record = ConsentRecord.objects.filter(action="withdraw").first()
+    assert (
+        record.source == "unsubscribe link"
+        and record.proof_ip == "198.51.100.7"
+        and record.recorded_by is None
+    )
+
+
+def test_all_channels_and_french_confirmation(client):
+    customer = factories.customer(language="fr", first_name="Olivier", last_name="Côté")
+    page = client.get(unsubscribe_url(customer)).content.decode()
+    assert "Choisissez les messages que vous ne voulez plus recevoir" in page
+    done = client.post(unsubscribe_url(customer), {"all": "1"}).content.decode()
+    assert "Votre désabonnement est confirmé" in done and "courriels, textos, appels téléphoniques" in done
+    assert set(ConsentRecord.objects.values_list("channel", flat=True)) == {"email", "text", "phone"}
+
+
+def test_nothing_chosen_is_refused_and_records_nothing(client):
+    customer = factories.customer()
+    response = client.post(unsubscribe_url(customer), {})
+    assert response.status_code == 400 and "Choose at least one kind of message." in response.content.decode()
+    assert not ConsentRecord.objects.exists()
+
+
+def test_forged_token_is_refused_and_links_stay_valid_long_after_sending(client):
+    customer = factories.customer()
+    forged = signing.dumps({"c": customer.pk}, salt="something-else")
+    assert client.post(reverse("unsubscribe", args=[forged]), {"all": "1"}).status_code == 404
+    assert not ConsentRecord.objects.exists()
+    # A link mailed 90 days ago still works (CASL: at least 60 days).
+    token = NinetyDaysAgoSigner(salt="unsubscribe").sign_object({"c": customer.pk})
+    assert client.post(reverse("unsubscribe", args=[token]), {"all": "1"}).status_code == 200
+    assert not consent_check(customer=customer, channel="email").valid
+
+
+def test_a_link_sent_to_a_merged_record_unsubscribes_the_surviving_customer(client, supervisor):
+    target, duplicate = factories.customer(), factories.customer()
+    link = unsubscribe_url(duplicate)
+    customer_merge(target=target, duplicate=duplicate, actor=supervisor.user)
+    client.post(link, {"channels": ["email"]})
+    assert ConsentRecord.objects.get().customer == target
+
+
+def test_consent_report_shows_standing_reason_and_history(supervisor_client):
+    customer = factories.customer(email="report@example.com")
+    consent_record_inquiry(customer=customer, at=timezone.now() - timedelta(days=10), source="Kijiji Autos")
+    page = supervisor_client.get(reverse("leads:customer_consent", args=[customer.pk])).content.decode()
+    assert (
+        "Implied: inquiry (six months)" in page
+        and "Kijiji Autos" in page
+        and "no consent recorded" in page.lower()
+    )
+    response = supervisor_client.post(
+        reverse("leads:customer_consent_grant", args=[customer.pk]),
+        {"channels": ["phone"], "basis": "express", "at": "2026-11-01 10:00", "source": "Phone call",
+         "wording": "May we call you about offers?", "proof_form": "call recording 1234"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert consent_check(customer=customer, channel="phone").valid
+    refused = supervisor_client.post(
+        reverse("leads:customer_consent_grant", args=[customer.pk]),
+        {"channels": ["text"], "basis": "express", "at": "2026-11-01 10:00", "source": "Showroom"},
+    )
+    assert "needs the wording" in refused.content.decode()
+
+
+def test_customer_data_export_holds_everything(supervisor_client):
+    customer = factories.customer(first_name="Léa", last_name="Morin")
+    lead = factories.lead(customer_obj=customer)
+    consent_record_inquiry(customer=customer, at=lead.received_at, source="Website")
+    response = supervisor_client.get(reverse("leads:customer_export_json", args=[customer.pk]))
+    assert response["Content-Disposition"] == f'attachment; filename="customer-{customer.pk}.json"'
+    data = json.loads(response.content)
+    assert data["customer"]["last_name"] == "Morin"
+    assert data["leads"][0]["id"] == lead.pk and data["leads"][0]["events"][0]["type"] == "created"
+    assert data["consent"][0]["basis"] == "implied_inquiry"
+    assert {"emails", "phones", "messages", "history", "tasks", "merges", "audit"} <= data.keys()

@@ -1,0 +1,79 @@
+"""Customer list with search, the card with its cross-department timeline, contacts, duplicates page."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from leads.models import Customer, HistoryKind
+from leads.services.customers import history_item_add
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_search_by_name_without_accents_email_or_phone(supervisor_client):
+    factories.customer(
+        first_name="Chloé", last_name="Gauthier", email="chloe@example.com", phone="438 555 0144"
+    )
+    factories.customer(
+        first_name="Noah", last_name="Williams", email="noah@example.com", phone="647 555 0133"
+    )
+    url = reverse("leads:customer_list")
+    for query in ("gauthier", "chloe@EXAMPLE", "(438) 555-0144", "5550144"):
+        page = supervisor_client.get(url, {"q": query}).content.decode()
+        assert "Gauthier" in page and "Williams" not in page, query
+    fragment = supervisor_client.get(url, {"q": "noah"}, HTTP_HX_REQUEST="true").content.decode()
+    assert (
+        fragment.strip().startswith('<table class="table table-hover" id="customer-table">')
+        and "Williams" in fragment
+    )
+
+
+def test_card_shows_every_department_on_one_timeline_and_the_consent(supervisor_client):
+    customer = factories.customer(first_name="Emma", last_name="Johnson")
+    factories.lead(customer_obj=customer, source="AutoTrader")
+    history_item_add(
+        customer=customer, kind=HistoryKind.BODY_SHOP_JOB, occurred_at=timezone.now(), summary="Rear bumper repair",
+        department="body_shop",
+    )  # fmt: skip
+    history_item_add(
+        customer=customer, kind=HistoryKind.PURCHASE, occurred_at=timezone.now(), summary="2025 Honda Civic Sport",
+        department="sales", price="31500.00",
+    )  # fmt: skip
+    page = supervisor_client.get(reverse("leads:customer_detail", args=[customer.pk])).content.decode()
+    assert "Rear bumper repair" in page and "Body shop" in page
+    assert "2025 Honda Civic Sport" in page and "AutoTrader" in page
+    assert "Implied: purchase or lease (two years)" in page  # the purchase implied consent
+
+
+def test_adding_another_email_and_phone_and_refusing_bad_ones(supervisor_client):
+    customer = factories.customer()
+    url = reverse("leads:customer_contact_add", args=[customer.pk])
+    supervisor_client.post(
+        url, {"email": "Second@Example.com", "phone": "416-555-0188", "phone_kind": "work"}
+    )
+    assert list(customer.extra_emails.values_list("email", flat=True)) == ["second@example.com"]
+    assert list(customer.extra_phones.values_list("phone", "kind")) == [("+14165550188", "work")]
+    page = supervisor_client.post(url, {"phone": "99"}, follow=True).content.decode()
+    assert "“99” is not a phone number." in page and customer.extra_phones.count() == 1
+
+
+def test_duplicates_page_offers_the_pair_and_merges_it(supervisor_client):
+    first = factories.customer(
+        first_name="Chloé", last_name="Gauthier", email="c1@example.com", phone="438 555 0144"
+    )
+    second = factories.customer(first_name="Chloe", last_name="Gauthier", email="c2@example.com", phone="")
+    Customer.objects.filter(pk=second.pk).update(phone="+14385550144")
+    page = supervisor_client.get(reverse("leads:customer_duplicates")).content.decode()
+    assert "Same name and phone" in page
+    supervisor_client.post(reverse("leads:customer_merge"), {"target": first.pk, "duplicate": second.pk})
+    assert (
+        "No likely duplicates."
+        in supervisor_client.get(reverse("leads:customer_duplicates")).content.decode()
+    )
+
+
+def test_customer_pages_need_login(client):
+    customer = factories.customer()
+    for name in ("customer_detail", "customer_consent", "customer_audit", "customer_export_json"):
+        assert client.get(reverse(f"leads:{name}", args=[customer.pk])).status_code == 302
