@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from inventory.urls import public_urlpatterns as vehicle_public_urlpatterns
 from leads.customer_views import unsubscribe
 
 from . import views
@@ -20,6 +21,7 @@ urlpatterns = [
     path("store/", include((store_patterns, "dealership"))),
     path("leads/", include("leads.urls")),
     path("inventory/", include("inventory.urls")),
+    path("vehicles/", include(vehicle_public_urlpatterns)),
     path("promotions/", include("promotions.urls")),
     path("offers/", include("promotions.public_urls")),
     path("admin/", admin.site.urls),

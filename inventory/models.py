@@ -1,0 +1,167 @@
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+
+class Condition(models.TextChoices):
+    NEW = "new", _("New")
+    USED = "used", _("Used")
+
+
+class VehicleStatus(models.TextChoices):
+    ON_ORDER = "on_order", _("On order")
+    IN_STOCK = "in_stock", _("In stock")
+    ON_HOLD = "on_hold", _("On hold")
+    SOLD = "sold", _("Sold")
+
+
+class Vehicle(models.Model):
+    """A vehicle of the store's stock, from order to sale."""
+
+    vin = models.CharField("VIN", max_length=17, unique=True)
+    stock_number = models.CharField(max_length=30, unique=True)
+    condition = models.CharField(max_length=10, choices=Condition.choices, default=Condition.USED)
+    year = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
+    make = models.CharField(max_length=60, blank=True)
+    model = models.CharField(max_length=60, blank=True)
+    trim = models.CharField(max_length=60, blank=True)
+    body_style = models.CharField(max_length=40, blank=True)
+    exterior_colour = models.CharField(max_length=40, blank=True)
+    interior_colour = models.CharField(max_length=40, blank=True)
+    odometer_km = models.PositiveIntegerField("odometer (km)", null=True, blank=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    price_changed_at = models.DateTimeField(null=True, blank=True)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=VehicleStatus.choices, default=VehicleStatus.IN_STOCK)
+    in_stock_on = models.DateField(null=True, blank=True)
+    sold_on = models.DateField(null=True, blank=True)
+    published = models.BooleanField(default=True, help_text="Shown on the store's website while in stock.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "published"]),
+            models.Index(fields=["make", "model"]),
+            models.Index(fields=["in_stock_on"]),
+        ]
+
+    def __str__(self):
+        return self.title or self.stock_number
+
+    def get_absolute_url(self) -> str:
+        return reverse("vehicles:detail", kwargs={"pk": self.pk, "slug": self.slug})
+
+    @property
+    def title(self) -> str:
+        return " ".join(str(part) for part in (self.year, self.make, self.model, self.trim) if part)
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.title) or "vehicle"
+
+    @property
+    def days_in_stock(self) -> int | None:
+        if self.in_stock_on is None:
+            return None
+        until = self.sold_on or timezone.localdate()
+        return (until - self.in_stock_on).days
+
+    @property
+    def is_public(self) -> bool:
+        return self.published and self.status == VehicleStatus.IN_STOCK
+
+
+class VehiclePriceChange(models.Model):
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="price_changes")
+    old_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    new_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.old_price} → {self.new_price} on vehicle {self.vehicle_id}"
+
+
+class VehicleEvent(models.Model):
+    """One entry of a vehicle's timeline: who did what, when, with its parameters."""
+
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    type = models.CharField(max_length=40)
+    params = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["type", "created_at"])]
+
+    def __str__(self):
+        return f"{self.type} on vehicle {self.vehicle_id}"
+
+
+class PhotoStatus(models.TextChoices):
+    UPLOADED = "uploaded", "Uploaded"
+    PROCESSING = "processing", "Processing"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class VehiclePhoto(models.Model):
+    """A photo of a vehicle: the original kept privately, web sizes published once processed.
+
+    The first photo in order is the vehicle's main photo.
+    """
+
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="photos")
+    key = models.CharField(max_length=32, unique=True, help_text="Names the photo's files.")
+    position = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=20, choices=PhotoStatus.choices, default=PhotoStatus.UPLOADED)
+    failure_reason = models.CharField(max_length=300, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    sizes = models.JSONField(default=dict, blank=True, help_text="Web size name → [width, height].")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        indexes = [models.Index(fields=["vehicle", "status", "position"])]
+
+    def __str__(self):
+        return f"Photo {self.pk} of {self.vehicle_id}"
+
+    def web_path(self, size: str, extension: str) -> str:
+        return f"inventory/{self.vehicle_id}/{self.key}-{size}.{extension}"
+
+    def url(self, size: str = "large", extension: str = "webp") -> str:
+        return default_storage.url(self.web_path(size, extension))
+
+    @property
+    def thumb_jpeg_url(self) -> str:
+        return self.url("thumb", "jpg")
+
+    @property
+    def large_jpeg_url(self) -> str:
+        return self.url("large", "jpg")
+
+    @property
+    def srcset_webp(self) -> str:
+        return ", ".join(f"{self.url(name)} {width}w" for name, (width, _height) in self.sizes.items())
+
+    @property
+    def srcset_jpeg(self) -> str:
+        return ", ".join(f"{self.url(name, 'jpg')} {width}w" for name, (width, _height) in self.sizes.items())

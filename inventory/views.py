@@ -1,7 +1,493 @@
+import csv
+import json
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from .forms import (
+    PhotoOrderForm,
+    PhotoUploadForm,
+    VehicleCreateForm,
+    VehicleForm,
+    VehicleImportForm,
+    VehicleInquiryForm,
+    VehicleTransitionForm,
+)
+from .models import Condition, PhotoStatus, Vehicle, VehiclePhoto, VehicleStatus
+from .selectors import (
+    freshness_report,
+    vehicle_changes_since,
+    vehicle_events,
+    vehicle_feed,
+    vehicle_list,
+    vehicle_makes,
+    vehicle_price_history,
+    vehicle_public_get,
+    vehicle_public_page_list,
+    vehicle_ready_photos,
+)
+from .services.imports import import_file_keep, import_file_read, vehicles_import_csv
+from .services.inquiries import vehicle_inquiry_create
+from .services.photos import (
+    PhotoError,
+    photo_delete,
+    photo_make_main,
+    photo_move,
+    photos_reorder,
+    photos_upload,
+)
+from .services.vehicles import (
+    DESCRIPTIVE_FIELDS,
+    TransitionError,
+    vehicle_create,
+    vehicle_price_set,
+    vehicle_transition,
+    vehicle_update,
+)
+
+PAGE_SIZE = 50
+PUBLIC_PAGE_SIZE = 24
+
+
+def _page(request, items, size: int):
+    return Paginator(items, size).get_page(request.GET.get("page"))
+
+
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+# Staff pages -----------------------------------------------------------------------------------
 
 
 @login_required
 def index(request):
-    return render(request, "inventory/vehicle_list.html")
+    page = _page(request, vehicle_list(filters=request.GET), PAGE_SIZE)
+    context = {
+        "page": page,
+        "filters": request.GET,
+        "query": _query_without_page(request),
+        "makes": vehicle_makes(),
+        "statuses": VehicleStatus.choices,
+        "conditions": Condition.choices,
+    }
+    template = "inventory/vehicle_list.html#table" if request.htmx else "inventory/vehicle_list.html"
+    return render(request, template, context)
+
+
+@login_required
+def vehicle_create_view(request):
+    form = VehicleCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            vehicle = vehicle_create(
+                actor=request.user,
+                vin=data["vin"],
+                stock_number=data["stock_number"],
+                price=data["price"],
+                status=data["status"],
+                published=data["published"],
+                **{name: data[name] for name in DESCRIPTIVE_FIELDS if data[name] is not None},
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Vehicle added."))
+            return redirect("inventory:vehicle_detail", pk=vehicle.pk)
+    return render(request, "inventory/vehicle_form.html", {"form": form, "vehicle": None})
+
+
+@login_required
+def vehicle_edit(request, pk: int):
+    vehicle = get_object_or_404(Vehicle, pk=pk)
+    form = VehicleForm(request.POST or None, instance=Vehicle.objects.get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            vehicle = vehicle_update(
+                vehicle=vehicle,
+                actor=request.user,
+                vin=data["vin"],
+                stock_number=data["stock_number"],
+                published=data["published"],
+                **{name: data[name] for name in DESCRIPTIVE_FIELDS},
+            )
+            vehicle_price_set(vehicle=vehicle, price=data["price"], actor=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Vehicle saved."))
+            return redirect("inventory:vehicle_detail", pk=vehicle.pk)
+    return render(request, "inventory/vehicle_form.html", {"form": form, "vehicle": vehicle})
+
+
+def _photos_context(vehicle: Vehicle, **extra) -> dict:
+    photos = list(vehicle.photos.all())
+    return {
+        "vehicle": vehicle,
+        "photos": photos,
+        "photos_pending": any(p.status in (PhotoStatus.UPLOADED, PhotoStatus.PROCESSING) for p in photos),
+        **extra,
+    }
+
+
+@login_required
+def vehicle_detail(request, pk: int):
+    vehicle = get_object_or_404(Vehicle, pk=pk)
+    return render(
+        request,
+        "inventory/vehicle_detail.html",
+        _photos_context(
+            vehicle,
+            upload_form=PhotoUploadForm(),
+            transition_form=VehicleTransitionForm(vehicle=vehicle),
+            price_history=vehicle_price_history(vehicle=vehicle),
+            events=vehicle_events(vehicle=vehicle)[:50],
+        ),
+    )
+
+
+@login_required
+@require_POST
+def vehicle_transition_view(request, pk: int):
+    vehicle = get_object_or_404(Vehicle, pk=pk)
+    form = VehicleTransitionForm(request.POST, vehicle=vehicle)
+    if form.is_valid():
+        try:
+            vehicle_transition(
+                vehicle=vehicle,
+                to_status=form.cleaned_data["status"],
+                actor=request.user,
+                on=form.cleaned_data["on"],
+            )
+            messages.success(request, _("Status changed."))
+        except TransitionError as error:
+            messages.error(request, str(error))
+    else:
+        messages.error(request, _("Choose a status."))
+    return redirect("inventory:vehicle_detail", pk=vehicle.pk)
+
+
+def _is_script_request(request) -> bool:
+    """Requests from the page's own JS or htmx get the photo grid back instead of a redirect."""
+    return bool(request.htmx) or request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+def _photos_answer(request, vehicle: Vehicle, *, status: int = 200, **extra):
+    if _is_script_request(request):
+        return render(
+            request, "inventory/vehicle_detail.html#photos", _photos_context(vehicle, **extra), status=status
+        )
+    for name, reason in getattr(extra.get("upload_result"), "rejected", []):
+        messages.error(request, f"{name}: {reason}")
+    if extra.get("error"):
+        messages.error(request, extra["error"])
+    if accepted := getattr(extra.get("upload_result"), "accepted", None):
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d photo received; it appears as soon as it is ready.",
+                "%(count)d photos received; they appear as soon as they are ready.",
+                len(accepted),
+            )
+            % {"count": len(accepted)},
+        )
+    return redirect("inventory:vehicle_detail", pk=vehicle.pk)
+
+
+@login_required
+@require_POST
+def photos_upload_view(request, pk: int):
+    vehicle = get_object_or_404(Vehicle, pk=pk)
+    form = PhotoUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _photos_answer(request, vehicle, status=400, error=_("Choose at least one photo."))
+    try:
+        result = photos_upload(vehicle=vehicle, files=form.cleaned_data["photos"], actor=request.user)
+    except PhotoError as error:
+        return _photos_answer(request, vehicle, status=400, error=str(error))
+    return _photos_answer(request, vehicle, status=200 if result.accepted else 400, upload_result=result)
+
+
+@login_required
+@require_GET
+def photos_grid(request, pk: int):
+    vehicle = get_object_or_404(Vehicle, pk=pk)
+    return render(request, "inventory/vehicle_detail.html#photos", _photos_context(vehicle))
+
+
+@login_required
+@require_POST
+def photos_order_view(request, pk: int):
+    vehicle = get_object_or_404(Vehicle, pk=pk)
+    form = PhotoOrderForm(request.POST)
+    if not form.is_valid():
+        return _photos_answer(
+            request, vehicle, status=400, error=_("The new order could not be read; reload the page.")
+        )
+    try:
+        photos_reorder(vehicle=vehicle, photo_ids=form.cleaned_data["order"], actor=request.user)
+    except PhotoError as error:
+        return _photos_answer(request, vehicle, status=400, error=str(error))
+    return _photos_answer(request, vehicle)
+
+
+@login_required
+@require_POST
+def photo_move_view(request, pk: int):
+    photo = get_object_or_404(VehiclePhoto.objects.select_related("vehicle"), pk=pk)
+    photo_move(photo=photo, offset=-1 if request.POST.get("direction") == "up" else 1, actor=request.user)
+    return _photos_answer(request, photo.vehicle)
+
+
+@login_required
+@require_POST
+def photo_main_view(request, pk: int):
+    photo = get_object_or_404(VehiclePhoto.objects.select_related("vehicle"), pk=pk)
+    photo_make_main(photo=photo, actor=request.user)
+    return _photos_answer(request, photo.vehicle)
+
+
+@login_required
+@require_POST
+def photo_delete_view(request, pk: int):
+    photo = get_object_or_404(VehiclePhoto.objects.select_related("vehicle"), pk=pk)
+    vehicle = photo.vehicle
+    photo_delete(photo=photo, actor=request.user)
+    return _photos_answer(request, vehicle)
+
+
+@login_required
+def vehicle_import_view(request):
+    """Upload shows a dry-run preview; the import itself is a second, explicit step."""
+    form = VehicleImportForm(request.POST or None, request.FILES or None)
+    context = {"form": form}
+    if request.method == "POST" and form.is_valid():
+        content = form.cleaned_data["file"].read()
+        context["report"] = vehicles_import_csv(content=content, actor=request.user, dry_run=True)
+        if not context["report"].errors:
+            context["token"] = import_file_keep(content=content)
+    return render(request, "inventory/vehicle_import.html", context)
+
+
+@login_required
+@require_POST
+def vehicle_import_confirm(request):
+    try:
+        content = import_file_read(token=request.POST.get("token", ""))
+    except FileNotFoundError:
+        messages.error(request, _("That preview is no longer available; upload the file again."))
+        return redirect("inventory:import")
+    report = vehicles_import_csv(content=content, actor=request.user, dry_run=False)
+    return render(request, "inventory/vehicle_import.html", {"form": VehicleImportForm(), "report": report})
+
+
+@login_required
+def freshness_view(request):
+    def number(name, default):
+        value = request.GET.get(name, "")
+        return int(value) if value.isdigit() else default
+
+    report = freshness_report(min_photos=number("min_photos", 6), price_days=number("price_days", 30))
+    return render(request, "inventory/freshness.html", {"report": report})
+
+
+# The public website --------------------------------------------------------------------------
+
+
+def public_list(request):
+    page = _page(request, vehicle_public_page_list(filters=request.GET), PUBLIC_PAGE_SIZE)
+    return render(
+        request,
+        "inventory/public_list.html",
+        {
+            "page": page,
+            "filters": request.GET,
+            "query": _query_without_page(request),
+            "makes": vehicle_makes(public=True),
+            "conditions": Condition.choices,
+        },
+    )
+
+
+def _json_for_script(data) -> str:
+    """JSON safe inside a <script> element: nothing in it can close the element."""
+    text = json.dumps(data, ensure_ascii=False)
+    return mark_safe(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))  # noqa: S308
+
+
+def _absolute_photo_urls(request, photo: VehiclePhoto) -> dict:
+    return {
+        name: {
+            "width": width,
+            "height": height,
+            "webp": request.build_absolute_uri(photo.url(name, "webp")),
+            "jpeg": request.build_absolute_uri(photo.url(name, "jpg")),
+        }
+        for name, (width, height) in photo.sizes.items()
+    }
+
+
+def _structured_data(request, vehicle: Vehicle, photos) -> dict:
+    """schema.org Vehicle with its Offer, for search engines."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Vehicle",
+        "name": vehicle.title,
+        "vehicleIdentificationNumber": vehicle.vin,
+        "sku": vehicle.stock_number,
+        "brand": {"@type": "Brand", "name": vehicle.make},
+        "model": vehicle.model,
+        "vehicleConfiguration": vehicle.trim,
+        "bodyType": vehicle.body_style,
+        "color": vehicle.exterior_colour,
+        "vehicleInteriorColor": vehicle.interior_colour,
+        "itemCondition": "https://schema.org/NewCondition"
+        if vehicle.condition == Condition.NEW
+        else "https://schema.org/UsedCondition",
+        "url": request.build_absolute_uri(vehicle.get_absolute_url()),
+        "image": [request.build_absolute_uri(photo.url("large", "jpg")) for photo in photos],
+        "offers": {
+            "@type": "Offer",
+            "priceCurrency": "CAD",
+            "availability": "https://schema.org/InStock"
+            if vehicle.status == VehicleStatus.IN_STOCK
+            else "https://schema.org/SoldOut",
+            "url": request.build_absolute_uri(vehicle.get_absolute_url()),
+        },
+    }
+    if vehicle.year:
+        data["vehicleModelDate"] = str(vehicle.year)
+    if vehicle.odometer_km is not None:
+        data["mileageFromOdometer"] = {
+            "@type": "QuantitativeValue",
+            "value": vehicle.odometer_km,
+            "unitCode": "KMT",
+        }
+    if vehicle.price is not None:
+        data["offers"]["price"] = str(vehicle.price)
+    return {key: value for key, value in data.items() if value not in ("", [], None)}
+
+
+def public_detail(request, pk: int, slug: str):
+    try:
+        vehicle = vehicle_public_get(pk=pk)
+    except Vehicle.DoesNotExist:
+        raise Http404(_("This vehicle is not on our website.")) from None
+    if slug != vehicle.slug:
+        return redirect(vehicle, permanent=True)
+    form = VehicleInquiryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        vehicle_inquiry_create(
+            vehicle=vehicle,
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            email=data["email"],
+            phone=data["phone"],
+            inquiry_type=data["inquiry_type"],
+            message=data["message"],
+        )
+        return redirect(f"{vehicle.get_absolute_url()}?sent=1#contact")
+    photos = list(vehicle_ready_photos(vehicle=vehicle))
+    return render(
+        request,
+        "inventory/public_detail.html",
+        {
+            "vehicle": vehicle,
+            "photos": photos,
+            "form": form,
+            "sent": request.GET.get("sent") == "1",
+            "structured_data": _json_for_script(_structured_data(request, vehicle, photos)),
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+# Every feed row starts with these, as stored; then price, days_in_stock, url, photos, updated_at.
+FEED_VEHICLE_FIELDS = ("stock_number", "vin", *DESCRIPTIVE_FIELDS)
+CSV_FEED_COLUMNS = [
+    *FEED_VEHICLE_FIELDS,
+    "price",
+    "days_in_stock",
+    "url",
+    "main_photo",
+    "photo_urls",
+    "updated_at",
+]
+
+
+def _feed_row(request, vehicle: Vehicle) -> dict:
+    return {
+        **{name: getattr(vehicle, name) for name in FEED_VEHICLE_FIELDS},
+        "price": None if vehicle.price is None else str(vehicle.price),
+        "days_in_stock": vehicle.days_in_stock,
+        "url": request.build_absolute_uri(vehicle.get_absolute_url()),
+        "photos": [_absolute_photo_urls(request, photo) for photo in vehicle.ready_photos],
+        "updated_at": vehicle.updated_at.isoformat(),
+    }
+
+
+def _since(request):
+    """The `since` parameter as an aware datetime; None when absent; ValueError when unreadable."""
+    raw = request.GET.get("since", "").strip().replace(" ", "+")  # a '+' offset arrives as a space
+    if not raw:
+        return None
+    moment = parse_datetime(raw)
+    if moment is None:
+        raise ValueError(raw)
+    return (
+        moment if timezone.is_aware(moment) else timezone.make_aware(moment, timezone.get_default_timezone())
+    )
+
+
+@require_GET
+def feed_json(request):
+    try:
+        since = _since(request)
+    except ValueError:
+        return JsonResponse(
+            {"error": "since must be an ISO 8601 date and time, e.g. 2026-11-30T09:00:00Z"}, status=400
+        )
+    generated_at = timezone.now().isoformat()
+    if since is None:
+        vehicles = [_feed_row(request, vehicle) for vehicle in vehicle_feed()]
+        return JsonResponse({"generated_at": generated_at, "count": len(vehicles), "vehicles": vehicles})
+    changes = [
+        {
+            "change": item.change,
+            "at": item.at.isoformat(),
+            "stock_number": item.vehicle.stock_number,
+            "vin": item.vehicle.vin,
+            "vehicle": _feed_row(request, item.vehicle) if item.vehicle.is_public else None,
+        }
+        for item in vehicle_changes_since(since=since)
+    ]
+    return JsonResponse({"generated_at": generated_at, "since": since.isoformat(), "changes": changes})
+
+
+@require_GET
+def feed_csv(request):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="vehicles.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_FEED_COLUMNS)
+    for vehicle in vehicle_feed():
+        row = _feed_row(request, vehicle)
+        photo_urls = [photo["large"]["jpeg"] for photo in row["photos"] if "large" in photo]
+        row.update(main_photo=photo_urls[0] if photo_urls else "", photo_urls=" ".join(photo_urls))
+        writer.writerow(["" if row[name] is None else row[name] for name in CSV_FEED_COLUMNS])
+    return response

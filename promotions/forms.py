@@ -3,9 +3,10 @@ import re
 from django import forms
 
 from dealership.models import Department, StaffMember
+from inventory.selectors import vehicle_find
 from leads.models import Language
 
-from .models import Campaign, Channel, Promotion
+from .models import Campaign, Channel, Promotion, PromotionModel
 from .services.promotions import PROMOTION_TRANSITIONS
 
 # The fees the form asks about, by name in Promotion.fees.
@@ -20,6 +21,12 @@ class PromotionForm(forms.ModelForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One a line: make, model, year (model and year optional). E.g. Toyota, RAV4, 2026",
+    )
+    stock_text = forms.CharField(
+        label="Stock vehicles covered",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Stock numbers or VINs, separated by spaces or lines.",
     )
 
     class Meta:
@@ -66,10 +73,22 @@ class PromotionForm(forms.ModelForm):
                 initial=fees.get(name, {}).get("included", False),
             )
         if self.instance.pk:
+            self.fields["stock_text"].initial = "\n".join(
+                v.stock_number for v in self.instance.vehicles.all()
+            )
             self.fields["models_text"].initial = "\n".join(
                 ", ".join(str(part) for part in (m.make, m.model, m.year) if part)
                 for m in self.instance.models.all()
             )
+
+    def clean_stock_text(self) -> list:
+        found, unknown = [], []
+        for line in self.cleaned_data["stock_text"].split():
+            vehicle = vehicle_find(vin=line, stock_number=line)
+            (found if vehicle else unknown).append(vehicle or line)
+        if unknown:
+            raise forms.ValidationError(f"Not in the inventory: {', '.join(unknown)}")
+        return found
 
     def clean_models_text(self) -> list[dict]:
         models, bad = [], []
@@ -104,6 +123,7 @@ class PromotionForm(forms.ModelForm):
             if self.cleaned_data.get(f"fee_{name}") is not None
         }
         data["models"] = self.cleaned_data["models_text"]
+        data["vehicles"] = self.cleaned_data["stock_text"]
         return data
 
 
@@ -158,11 +178,13 @@ class PublicContactForm(forms.Form):
     vehicle = forms.ChoiceField(required=False, label="Vehicle / Véhicule")
     comments = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Message")
 
-    def __init__(self, *args, promotion: Promotion | None = None, **kwargs):
+    def __init__(self, *args, promotion: Promotion | None = None, stock=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.models = {str(m.pk): m for m in promotion.models.all()} if promotion else {}
-        if self.models:
-            self.fields["vehicle"].choices = [("", "—")] + [(pk, str(m)) for pk, m in self.models.items()]
+        self.choices = {f"stock-{v.pk}": v for v in stock}
+        if promotion:
+            self.choices |= {f"model-{m.pk}": m for m in promotion.models.all()}
+        if self.choices:
+            self.fields["vehicle"].choices = [("", "—")] + [(key, str(v)) for key, v in self.choices.items()]
         else:
             del self.fields["vehicle"]
 
@@ -175,8 +197,20 @@ class PublicContactForm(forms.Form):
         return data
 
     def vehicle_dict(self) -> dict | None:
-        chosen = self.models.get(self.cleaned_data.get("vehicle") or "")
-        return {"make": chosen.make, "model": chosen.model, "year": chosen.year} if chosen else None
+        """The vehicle chosen, as a lead names it; a stock vehicle with its stock number, VIN and price."""
+        chosen = self.choices.get(self.cleaned_data.get("vehicle") or "")
+        if chosen is None:
+            return None
+        vehicle = {"make": chosen.make, "model": chosen.model, "year": chosen.year}
+        if isinstance(chosen, PromotionModel):
+            return vehicle
+        return vehicle | {
+            "trim": chosen.trim,
+            "condition": chosen.condition,
+            "vin": chosen.vin,
+            "stock_number": chosen.stock_number,
+            "price": chosen.price,
+        }
 
 
 class InfoShareForm(forms.Form):

@@ -51,6 +51,9 @@ class Promotion(models.Model):
     is_advertising = models.BooleanField(
         default=False, help_text="An advertising campaign recorded for the calendar, not an offer."
     )
+    vehicles = models.ManyToManyField(
+        "inventory.Vehicle", blank=True, related_name="promotions", help_text="Specific stock vehicles."
+    )
     service_offers = models.TextField(blank=True, help_text="Service offers covered, one a line.")
     offer_kind = models.CharField(max_length=20, choices=OfferKind.choices, blank=True)
     advertised_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)

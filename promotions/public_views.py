@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from .forms import PublicContactForm
 from .models import Promotion
 from .pricing import price_terms
-from .selectors import promotion_running_get, promotions_running_internet
+from .selectors import promotion_running_get, promotion_stock, promotions_running_internet
 from .services.promotions import public_lead_submit, source_visit_record
 
 
@@ -16,7 +16,7 @@ def _src(request) -> str:
 
 def _contact(request, *, promotion: Promotion | None, template: str, context: dict):
     src = _src(request)
-    form = PublicContactForm(request.POST or None, promotion=promotion)
+    form = PublicContactForm(request.POST or None, promotion=promotion, stock=context.get("stock", ()))
     if request.method == "POST" and form.is_valid():
         public_lead_submit(
             promotion=promotion,
@@ -53,7 +53,7 @@ def landing(request, slug: str):
         request,
         promotion=promotion,
         template="promotions/public/landing.html",
-        context={"price_terms": price_terms(promotion.fees)},
+        context={"price_terms": price_terms(promotion.fees), "stock": promotion_stock(promotion=promotion)},
     )
 
 

@@ -9,6 +9,8 @@ from itertools import combinations
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from inventory.models import Vehicle
+from inventory.selectors import vehicle_public_list
 from leads.models import ConsentAction, ConsentChannel, ConsentRecord, Customer, Lead, LeadStatus
 from leads.models.history import CustomerHistoryItem, DealType, HistoryKind
 
@@ -29,6 +31,21 @@ def promotion_list(*, filters: dict | None = None) -> QuerySet[Promotion]:
     if status := filters.get("status"):
         promotions = promotions.filter(status=status)
     return promotions.order_by("-starts_on", "name")
+
+
+def promotion_stock(*, promotion: Promotion, limit: int = 24) -> list[Vehicle]:
+    """What the landing page shows: the stock vehicles it names, then in-stock vehicles of its models."""
+    named = list(vehicle_public_list().filter(promotions=promotion))
+    coverage = Q(pk__in=[])
+    for covered in promotion.models.all():
+        match = Q(make__iexact=covered.make)
+        if covered.model:
+            match &= Q(model__iexact=covered.model)
+        if covered.year:
+            match &= Q(year=covered.year)
+        coverage |= match
+    matching = vehicle_public_list().filter(coverage).exclude(pk__in=[v.pk for v in named])
+    return (named + list(matching[:limit]))[:limit]
 
 
 def promotion_running_get(*, slug: str) -> Promotion:
@@ -53,7 +70,7 @@ def promotions_between(*, start: date, end: date) -> QuerySet[Promotion]:
     return (
         Promotion.objects.filter(starts_on__lte=end, ends_on__gte=start)
         .select_related("department")
-        .prefetch_related("models")
+        .prefetch_related("models", "vehicles")
         .order_by("starts_on", "name")
     )
 
@@ -83,14 +100,22 @@ def _periods_overlap(a: Promotion, b: Promotion) -> bool:
     return a.starts_on <= b.ends_on and b.starts_on <= a.ends_on
 
 
+def _coverage(promotion: Promotion) -> list[PromotionModel]:
+    """The makes/models a promotion covers, its named stock vehicles included."""
+    return list(promotion.models.all()) + [
+        PromotionModel(make=v.make, model=v.model, year=v.year) for v in promotion.vehicles.all() if v.make
+    ]
+
+
 def model_overlaps(promotions) -> list[Overlap]:
     """Pairs of promotions on the same make/model at the same time: offers that may contradict."""
+    coverage = {promotion.pk: _coverage(promotion) for promotion in promotions}
     found = []
     for a, b in combinations(promotions, 2):
         if not _periods_overlap(a, b):
             continue
         shared = sorted(
-            {str(_narrower(ma, mb)) for ma in a.models.all() for mb in b.models.all() if _covers_same(ma, mb)}
+            {str(_narrower(ma, mb)) for ma in coverage[a.pk] for mb in coverage[b.pk] if _covers_same(ma, mb)}
         )
         if shared:
             found.append(Overlap("models", a, b, ", ".join(shared)))

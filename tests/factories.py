@@ -63,3 +63,24 @@ def promotion(**fields):
     fields.setdefault("department", department(fields.pop("department_code", "sales")))
     fields.setdefault("landing_slug", f"promotion-{n}")
     return promotion_create(**fields)
+
+
+def vin(serial: int | None = None, *, prefix: str = "2T3W1RFV", year_code: str = "R") -> str:
+    """A valid North American VIN (check digit computed) that no other test uses."""
+    from inventory.vin import vin_check_digit
+
+    body = f"{prefix}0{year_code}W{(serial if serial is not None else next(_sequence)):06d}"
+    return body[:8] + vin_check_digit(body) + body[9:]
+
+
+def vehicle(**fields):
+    """A stock vehicle made through the inventory service."""
+    from inventory.services.vehicles import vehicle_create
+
+    n = next(_sequence)
+    fields.setdefault("vin", vin(n))
+    fields.setdefault("stock_number", f"S{n:05d}")
+    fields.setdefault("condition", "used")
+    fields.setdefault("model", "RAV4")
+    fields.setdefault("price", "29995.00")
+    return vehicle_create(**fields)

@@ -131,6 +131,10 @@ STORAGES = {
     },
 }
 
+# Vehicle photos: how many one upload may hold, and the largest file accepted.
+INVENTORY_PHOTOS_PER_UPLOAD = env.int("INVENTORY_PHOTOS_PER_UPLOAD", default=40)
+INVENTORY_PHOTO_MAX_BYTES = env.int("INVENTORY_PHOTO_MAX_MB", default=30) * 1024 * 1024
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

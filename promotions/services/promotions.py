@@ -67,7 +67,7 @@ def _models_set(*, promotion: Promotion, models: list[dict]) -> None:
     )
 
 
-def promotion_create(*, actor=None, models: list[dict] | None = None, **fields) -> Promotion:
+def promotion_create(*, actor=None, models: list[dict] | None = None, vehicles=(), **fields) -> Promotion:
     """A new draft promotion with a fresh tracking code (drawn again on the rare collision)."""
     for _ in range(5):
         try:
@@ -76,6 +76,7 @@ def promotion_create(*, actor=None, models: list[dict] | None = None, **fields) 
                 promotion.full_clean()
                 promotion.save()
                 _models_set(promotion=promotion, models=models or [])
+                promotion.vehicles.set(vehicles)
                 promotion_event_add(promotion=promotion, type="created", actor=actor)
                 return promotion
         except IntegrityError:
@@ -86,7 +87,7 @@ def promotion_create(*, actor=None, models: list[dict] | None = None, **fields) 
 
 @transaction.atomic
 def promotion_update(
-    *, promotion: Promotion, actor=None, models: list[dict] | None = None, **fields
+    *, promotion: Promotion, actor=None, models: list[dict] | None = None, vehicles=None, **fields
 ) -> Promotion:
     promotion = Promotion.objects.select_for_update().get(pk=promotion.pk)
     for field, value in fields.items():
@@ -97,6 +98,8 @@ def promotion_update(
     promotion.save()
     if models is not None:
         _models_set(promotion=promotion, models=models)
+    if vehicles is not None:
+        promotion.vehicles.set(vehicles)
     promotion_event_add(promotion=promotion, type="updated", actor=actor, fields=sorted(fields))
     return promotion
 

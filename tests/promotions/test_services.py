@@ -248,3 +248,11 @@ def test_sales_of_a_promotion_are_its_sold_leads():
     lead_transition(lead=sold, to_status=LeadStatus.SOLD)
     results = promotion_results(promotion=promotion)
     assert results["leads"].count() == 2 and list(results["sales"]) == [sold]
+
+
+def test_a_stock_vehicle_in_one_promotion_overlaps_its_model_in_another():
+    rav4 = factories.vehicle(make="Toyota", model="RAV4", year=2024)
+    factories.promotion(name="Used RAV4 clearance", starts_on=MONDAY, ends_on=MONDAY, vehicles=[rav4])
+    factories.promotion(name="RAV4 rate", starts_on=MONDAY, ends_on=MONDAY, models=[_on("Toyota", "RAV4")])
+    (overlap,) = model_overlaps(list(promotions_between(start=MONDAY, end=MONDAY)))
+    assert overlap.detail == "2024 Toyota RAV4"

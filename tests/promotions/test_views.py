@@ -82,6 +82,7 @@ def test_the_promotion_form_shows_errors_and_keeps_what_was_typed(supervisor_cli
         "department": factories.department("sales").pk,
         "landing_slug": "summer-event",
         "models_text": "Toyota, RAV4, 2026\nToyota; Corolla",
+        "stock_text": "NOPE1",
         "fee_freight_pdi": "1995",
     }
     response = supervisor_client.post(reverse("promotions:new"), data)
@@ -89,11 +90,13 @@ def test_the_promotion_form_shows_errors_and_keeps_what_was_typed(supervisor_cli
     assert response.status_code == 200 and not Promotion.objects.exists()
     assert "The promotion cannot end before it starts." in html
     assert "Write each model as make, model, year: Toyota; Corolla" in html
+    assert "Not in the inventory: NOPE1" in html
     assert 'value="Summer event"' in html and "Toyota, RAV4, 2026" in html and 'value="1995"' in html
 
 
 def test_creating_a_promotion_then_publishing_it_checks_the_all_in_price(supervisor_client, settings):
     settings.STORE = {**settings.STORE, "province": "QC"}
+    civic = factories.vehicle(make="Honda", model="Civic", stock_number="H100")
     response = supervisor_client.post(
         reverse("promotions:new"),
         {
@@ -104,6 +107,7 @@ def test_creating_a_promotion_then_publishing_it_checks_the_all_in_price(supervi
             "department": factories.department("sales").pk,
             "landing_slug": "civic-days",
             "models_text": "Honda, Civic",
+            "stock_text": "H100",
             "offer_kind": "price",
             "advertised_price": "27995",
             "fee_freight_pdi": "1995",
@@ -112,6 +116,7 @@ def test_creating_a_promotion_then_publishing_it_checks_the_all_in_price(supervi
     promotion = Promotion.objects.get()
     assert response["Location"] == reverse("promotions:detail", args=[promotion.pk])
     assert promotion.fees == {"freight_pdi": {"amount": "1995", "included": False}}
+    assert list(promotion.vehicles.all()) == [civic]
     detail = supervisor_client.get(response["Location"]).content.decode()
     assert "Cannot be published as it is" in detail
     response = supervisor_client.post(
@@ -127,24 +132,28 @@ def test_landing_page_is_public_counts_the_visit_and_turns_the_form_into_an_attr
         name="CX-5 event", landing_slug="cx5-event", models=[{"make": "Mazda", "model": "CX-5"}]
     )
     url = reverse("offers:landing", args=["cx5-event"]) + f"?src=leaflet-{promotion.tracking_code}"
+    in_stock = factories.vehicle(make="Mazda", model="CX-5", year=2024, stock_number="M123")
+    factories.vehicle(make="Mazda", model="CX-30", stock_number="M124")
     page = client.get(url)
-    assert page.status_code == 200 and "CX-5 event" in page.content.decode()
+    html = page.content.decode()
+    assert page.status_code == 200 and "CX-5 event" in html
+    assert "M123" in html and "M124" not in html  # the stock of the models it covers
     assert SourceVisit.objects.get().count == 1
-    vehicle = str(promotion.models.get().pk)
     response = client.post(
         url,
         {
             "first_name": "Léa",
             "email": "lea@example.com",
             "language": "fr",
-            "vehicle": vehicle,
+            "vehicle": f"stock-{in_stock.pk}",
             "comments": "Prix ?",
         },
     )
     assert response["Location"] == reverse("offers:thanks")
     lead = Lead.objects.get()
     assert lead.promotion == promotion and f"leaflet-{promotion.tracking_code}" in lead.source
-    assert str(lead.vehicles.get()) == "Mazda CX-5"
+    wanted = lead.vehicles.get()
+    assert (wanted.stock_number, wanted.vin, wanted.model) == ("M123", in_stock.vin, "CX-5")
 
 
 def test_landing_form_errors_keep_the_input(client):

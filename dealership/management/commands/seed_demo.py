@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from dealership.models import Role, StaffMember
 from dealership.services import departments_ensure, role_groups_ensure, staff_create
+from inventory.demo import demo_stock_ensure
 from leads.models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle
 from leads.services.leads import customer_find_or_create, lead_create
 
@@ -76,9 +77,13 @@ class Command(BaseCommand):
             )
             created += 1
         self._demo_leads()
+        vehicles = demo_stock_ensure()
         if leads:
             self._bulk_leads(leads)
-        self.stdout.write(f"Demo dealership ready ({created} staff created, {Lead.objects.count()} leads).")
+        self.stdout.write(
+            f"Demo dealership ready ({created} staff created, {Lead.objects.count()} leads,"
+            f" {vehicles} stock vehicles created)."
+        )
         self.stdout.write(
             "Demo logins (password: {}): {}".format(password, ", ".join(s[0] for s in DEMO_STAFF))
         )

@@ -1,0 +1,104 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from leads.models import InquiryType
+from leads.normalize import normalize_phone
+
+from .models import Vehicle, VehicleStatus
+from .services.vehicles import DESCRIPTIVE_FIELDS, VEHICLE_TRANSITIONS
+from .vin import vin_validate
+
+
+class VehicleForm(forms.ModelForm):
+    class Meta:
+        model = Vehicle
+        fields = ["vin", "stock_number", *DESCRIPTIVE_FIELDS, "price", "published"]
+        help_texts = {"vin": _("Make and model year fill themselves in from the VIN when left blank.")}
+
+    def clean_vin(self):
+        return vin_validate(self.cleaned_data["vin"])
+
+
+class VehicleCreateForm(VehicleForm):
+    status = forms.ChoiceField(
+        choices=[(s.value, s.label) for s in (VehicleStatus.IN_STOCK, VehicleStatus.ON_ORDER)],
+        initial=VehicleStatus.IN_STOCK,
+    )
+
+    class Meta(VehicleForm.Meta):
+        fields = [*VehicleForm.Meta.fields, "status"]
+
+
+class VehicleTransitionForm(forms.Form):
+    status = forms.ChoiceField()
+    on = forms.DateField(
+        required=False, label=_("Date (today when blank)"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, vehicle: Vehicle, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = VEHICLE_TRANSITIONS[vehicle.status]
+        self.fields["status"].choices = [(v, label) for v, label in VehicleStatus.choices if v in allowed]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Many files in one field; the service checks each of them and their number."""
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(file, initial) for file in files]
+
+
+class PhotoUploadForm(forms.Form):
+    photos = MultipleFileField(
+        widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "environment", "multiple": True}),
+        label=_("Photos"),
+        help_text=_("JPEG, PNG, WebP or iPhone HEIC; several at once."),
+    )
+
+
+class PhotoOrderForm(forms.Form):
+    order = forms.CharField(help_text=_("Photo ids, first (main photo) to last, separated by commas."))
+
+    def clean_order(self):
+        try:
+            return [int(part) for part in self.cleaned_data["order"].split(",") if part.strip()]
+        except ValueError:
+            raise forms.ValidationError(_("The order must list photo numbers.")) from None
+
+
+class VehicleImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV export of the dealer management system"))
+
+
+class VehicleInquiryForm(forms.Form):
+    first_name = forms.CharField(max_length=100, label=_("First name"))
+    last_name = forms.CharField(max_length=100, required=False, label=_("Last name"))
+    email = forms.EmailField(required=False, label=_("Email"))
+    phone = forms.CharField(max_length=30, required=False, label=_("Phone"))
+    inquiry_type = forms.ChoiceField(
+        choices=InquiryType.choices, initial=InquiryType.PRICE, label=_("I'd like")
+    )
+    message = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000, label=_("Message")
+    )
+    # Left empty by people; robots fill every field.
+    website = forms.CharField(required=False, label=_("Leave this empty"))
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"]
+        if phone.strip() and not normalize_phone(phone):
+            raise forms.ValidationError(_("This phone number does not look complete; check it."))
+        return phone
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("email") and not cleaned.get("phone"):
+            raise forms.ValidationError(_("Give an email address or a phone number so we can answer you."))
+        if cleaned.get("website"):
+            raise forms.ValidationError(_("Leave the last field empty."))
+        return cleaned

@@ -1,0 +1,194 @@
+"""Reads of stock vehicles, for staff pages, the public website, its feeds and the freshness report."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from .models import PhotoStatus, Vehicle, VehicleEvent, VehiclePhoto, VehiclePriceChange, VehicleStatus
+from .vin import vin_normalize
+
+
+def _with_photos(vehicles: QuerySet[Vehicle]) -> QuerySet[Vehicle]:
+    """Ready-photo counts and the main photo, in a constant number of queries for any page size."""
+    ready = Q(photos__status=PhotoStatus.READY)
+    return vehicles.annotate(photo_count=Count("photos", filter=ready)).prefetch_related(
+        Prefetch(
+            "photos",
+            queryset=VehiclePhoto.objects.filter(status=PhotoStatus.READY).order_by("position", "pk")[:1],
+            to_attr="main_photos",
+        )
+    )
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _decimal(value) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def _filter_common(vehicles: QuerySet[Vehicle], filters) -> QuerySet[Vehicle]:
+    if condition := filters.get("condition"):
+        vehicles = vehicles.filter(condition=condition)
+    if make := filters.get("make"):
+        vehicles = vehicles.filter(make__iexact=make)
+    if model := filters.get("model"):
+        vehicles = vehicles.filter(model__iexact=model)
+    return vehicles
+
+
+def vehicle_list(*, filters=None) -> QuerySet[Vehicle]:
+    """Staff list: filters condition, make, model, status, photos=missing, days (in stock at least), q."""
+    filters = filters or {}
+    vehicles = _filter_common(Vehicle.objects.all(), filters)
+    if status := filters.get("status"):
+        vehicles = vehicles.filter(status=status)
+    if (days := _int(filters.get("days"))) is not None:
+        vehicles = vehicles.filter(in_stock_on__lte=timezone.localdate() - timedelta(days=days), sold_on=None)
+    if query := (filters.get("q") or "").strip():
+        # Every word must match make, model or trim ("toyota rav4"); or the whole is a stock number or VIN.
+        words = Q()
+        for word in query.split():
+            words &= Q(make__icontains=word) | Q(model__icontains=word) | Q(trim__icontains=word)
+        match = Q(stock_number__iexact=query) | Q(vin__icontains=vin_normalize(query)) | words
+        vehicles = vehicles.filter(match)
+    vehicles = _with_photos(vehicles)
+    if filters.get("photos") == "missing":
+        vehicles = vehicles.filter(photo_count=0)
+    return vehicles.order_by("-created_at", "-pk")
+
+
+def vehicle_get(*, pk: int) -> Vehicle:
+    return Vehicle.objects.get(pk=pk)
+
+
+def vehicle_find(*, vin: str = "", stock_number: str = "") -> Vehicle | None:
+    """The stock vehicle with this VIN, else this stock number; None when neither matches."""
+    vin = vin_normalize(vin)
+    if vin and (vehicle := Vehicle.objects.filter(vin=vin).first()):
+        return vehicle
+    if stock_number.strip():
+        return Vehicle.objects.filter(stock_number__iexact=stock_number.strip()).first()
+    return None
+
+
+def vehicle_makes(*, public: bool = False) -> list[str]:
+    vehicles = vehicle_public_list() if public else Vehicle.objects.all()
+    return list(vehicles.exclude(make="").order_by("make").values_list("make", flat=True).distinct())
+
+
+def vehicle_public_list(*, filters=None) -> QuerySet[Vehicle]:
+    """What the website shows: published vehicles in stock. Filters condition, make, model, price_min/max."""
+    filters = filters or {}
+    vehicles = _filter_common(Vehicle.objects.filter(published=True, status=VehicleStatus.IN_STOCK), filters)
+    if (low := _decimal(filters.get("price_min"))) is not None:
+        vehicles = vehicles.filter(price__gte=low)
+    if (high := _decimal(filters.get("price_max"))) is not None:
+        vehicles = vehicles.filter(price__lte=high)
+    return vehicles.order_by("-in_stock_on", "-pk")
+
+
+def vehicle_public_page_list(*, filters=None) -> QuerySet[Vehicle]:
+    return _with_photos(vehicle_public_list(filters=filters))
+
+
+def vehicle_public_get(*, pk: int) -> Vehicle:
+    """A published vehicle page; sold vehicles stay reachable (saying so) so old links don't break."""
+    return Vehicle.objects.filter(published=True).exclude(status=VehicleStatus.ON_ORDER).get(pk=pk)
+
+
+def vehicle_ready_photos(*, vehicle: Vehicle) -> QuerySet[VehiclePhoto]:
+    return vehicle.photos.filter(status=PhotoStatus.READY).order_by("position", "pk")
+
+
+def vehicle_feed(*, vehicles=None) -> QuerySet[Vehicle]:
+    """Vehicles for the feeds, with every ready photo in order."""
+    return (vehicles if vehicles is not None else vehicle_public_list()).prefetch_related(
+        Prefetch(
+            "photos", queryset=VehiclePhoto.objects.filter(status=PhotoStatus.READY), to_attr="ready_photos"
+        )
+    )
+
+
+@dataclass(frozen=True)
+class VehicleChange:
+    change: str  # new, price_changed, sold, removed
+    at: datetime
+    vehicle: Vehicle
+
+
+def vehicle_changes_since(*, since: datetime) -> list[VehicleChange]:
+    """One change per vehicle since the time given, as the website needs it to catch up:
+    new (now listed, and listed since), price_changed (listed before, price changed since),
+    sold, removed (no longer listed for another reason)."""
+    events = (
+        VehicleEvent.objects.filter(created_at__gt=since, type__in=("listed", "unlisted", "price_changed"))
+        .order_by("created_at", "pk")
+        .values_list("vehicle_id", "type", "params", "created_at")
+    )
+    per_vehicle: dict[int, list[tuple[str, dict, datetime]]] = {}
+    for vehicle_id, type_, params, at in events:
+        per_vehicle.setdefault(vehicle_id, []).append((type_, params, at))
+    vehicles = vehicle_feed(vehicles=Vehicle.objects.filter(pk__in=per_vehicle)).in_bulk()
+    changes = []
+    for vehicle_id, history in per_vehicle.items():
+        vehicle = vehicles[vehicle_id]
+        types = {type_ for type_, _params, _at in history}
+        last_at = history[-1][2]
+        if vehicle.is_public and "listed" in types:
+            change = "new"
+        elif vehicle.is_public and "price_changed" in types:
+            change = "price_changed"
+        elif not vehicle.is_public and "unlisted" in types:
+            change = "sold" if vehicle.status == VehicleStatus.SOLD else "removed"
+        else:
+            continue
+        changes.append(VehicleChange(change=change, at=last_at, vehicle=vehicle))
+    return sorted(changes, key=lambda item: item.at)
+
+
+@dataclass(frozen=True)
+class FreshnessReport:
+    few_photos: QuerySet[Vehicle]
+    sold_published: QuerySet[Vehicle]
+    stale_prices: QuerySet[Vehicle]
+    longest_in_stock: QuerySet[Vehicle]
+    min_photos: int
+    price_days: int
+
+
+def freshness_report(*, min_photos: int = 6, price_days: int = 30, limit: int = 25) -> FreshnessReport:
+    """What keeps the website stale: vehicles listed with no or few photos, sold vehicles still
+    published, prices not changed for `price_days` days, and the vehicles in stock longest."""
+    in_stock = _with_photos(Vehicle.objects.filter(status=VehicleStatus.IN_STOCK))
+    price_cutoff = timezone.now() - timedelta(days=price_days)
+    return FreshnessReport(
+        few_photos=in_stock.filter(photo_count__lt=min_photos).order_by("photo_count", "in_stock_on")[:limit],
+        sold_published=_with_photos(
+            Vehicle.objects.filter(status=VehicleStatus.SOLD, published=True)
+        ).order_by("sold_on")[:limit],
+        stale_prices=in_stock.filter(
+            Q(price_changed_at__lt=price_cutoff) | Q(price_changed_at=None)
+        ).order_by("price_changed_at")[:limit],
+        longest_in_stock=in_stock.exclude(in_stock_on=None).order_by("in_stock_on", "pk")[:limit],
+        min_photos=min_photos,
+        price_days=price_days,
+    )
+
+
+def vehicle_price_history(*, vehicle: Vehicle) -> QuerySet[VehiclePriceChange]:
+    return vehicle.price_changes.select_related("changed_by")
+
+
+def vehicle_events(*, vehicle: Vehicle) -> QuerySet[VehicleEvent]:
+    return vehicle.events.select_related("actor").order_by("-created_at", "-pk")

@@ -1,0 +1,228 @@
+"""Import and update stock from a CSV export of the dealer management system, by stock number.
+
+All or nothing: every row is checked and applied inside one transaction; a single bad row, or a
+dry run, rolls everything back. The report names each bad row by its line number in the file.
+"""
+
+import csv
+import io
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from ..models import Condition, Vehicle, VehicleStatus
+from ..vin import vin_validate
+from .photos import private_storage
+from .vehicles import (
+    DESCRIPTIVE_FIELDS,
+    TransitionError,
+    vehicle_create,
+    vehicle_price_set,
+    vehicle_transition,
+    vehicle_update,
+)
+
+# Column names seen in dealer management system exports, lower-cased, to our field names.
+COLUMN_ALIASES = {
+    "stock_number": ("stock_number", "stock number", "stock #", "stock no", "stock", "stockno"),
+    "vin": ("vin", "serial"),
+    "condition": ("condition", "new/used", "type", "new_used"),
+    "year": ("year", "model year"),
+    "make": ("make",),
+    "model": ("model",),
+    "trim": ("trim", "series"),
+    "body_style": ("body_style", "body style", "body"),
+    "exterior_colour": (
+        "exterior_colour",
+        "exterior colour",
+        "exterior color",
+        "ext color",
+        "colour",
+        "color",
+    ),
+    "interior_colour": ("interior_colour", "interior colour", "interior color", "int color"),
+    "odometer_km": ("odometer_km", "odometer", "kilometres", "kilometers", "km", "mileage"),
+    "price": ("price", "internet price", "selling price", "asking price"),
+    "status": ("status",),
+    "description": ("description", "comments"),
+}
+_FIELD_BY_HEADER = {alias: name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
+_CONDITION_WORDS = {"n": "new", "new": "new", "neuf": "new", "u": "used", "used": "used", "occasion": "used"}
+_STATUS_WORDS = {
+    **{value: value for value in VehicleStatus.values},
+    **{label.lower(): value for value, label in VehicleStatus.choices},
+    "instock": VehicleStatus.IN_STOCK,
+    "available": VehicleStatus.IN_STOCK,
+    "hold": VehicleStatus.ON_HOLD,
+    "ordered": VehicleStatus.ON_ORDER,
+}
+
+
+class ImportRowForm(forms.ModelForm):
+    """One row, checked like the vehicle form; rows name existing vehicles, so no uniqueness check here."""
+
+    vin = forms.CharField(max_length=40)  # spaces and dashes allowed before normalising
+    status = forms.ChoiceField(choices=VehicleStatus.choices, required=False)
+
+    class Meta:
+        model = Vehicle
+        fields = ["stock_number", "vin", *DESCRIPTIVE_FIELDS, "price", "status"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["condition"].required = False
+
+    def clean_vin(self):
+        return vin_validate(self.cleaned_data["vin"])
+
+    def validate_unique(self):
+        pass
+
+
+@dataclass
+class ImportReport:
+    dry_run: bool
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def applied(self) -> bool:
+        return not self.dry_run and not self.errors
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")  # older exports from Windows
+
+
+def _rows(text: str):
+    """(line number, {field: value}) for each data row; unknown columns are ignored."""
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    header = next(reader, None) or []
+    columns = [_FIELD_BY_HEADER.get(name.strip().lower()) for name in header]
+    if "stock_number" not in columns or "vin" not in columns:
+        raise ValidationError(
+            _("The first line must name the columns, with at least a stock number and a VIN.")
+        )
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        values = {name: cell.strip() for name, cell in zip(columns, row, strict=False) if name}
+        values["price"] = values.get("price", "").replace("$", "").replace(",", "").replace(" ", "")
+        values["odometer_km"] = values.get("odometer_km", "").replace(",", "").replace(" ", "")
+        if "condition" in values:
+            values["condition"] = _CONDITION_WORDS.get(values["condition"].lower(), values["condition"])
+        if "status" in values:
+            values["status"] = _STATUS_WORDS.get(values["status"].lower(), values["status"])
+        yield reader.line_num, values
+
+
+def _form_errors(form: forms.Form) -> str:
+    return "; ".join(
+        f"{form.fields[name].label or name.replace('_', ' ')}: {' '.join(messages)}"
+        if name != "__all__"
+        else " ".join(messages)
+        for name, messages in form.errors.items()
+    )
+
+
+def _snapshot(vehicle: Vehicle) -> tuple:
+    return tuple(getattr(vehicle, name) for name in ("vin", "price", "status", *DESCRIPTIVE_FIELDS))
+
+
+def _apply_row(data: dict, present: set[str], actor, report: ImportReport) -> None:
+    """Blank cells leave what the store already holds as it is."""
+    other = Vehicle.objects.filter(vin=data["vin"]).exclude(stock_number=data["stock_number"]).first()
+    if other is not None:
+        raise ValidationError(
+            _("VIN %(vin)s is already stock number %(stock)s.")
+            % {"vin": data["vin"], "stock": other.stock_number}
+        )
+    descriptive = {
+        name: data[name] for name in DESCRIPTIVE_FIELDS if name in present and data[name] not in ("", None)
+    }
+    vehicle = Vehicle.objects.filter(stock_number=data["stock_number"]).first()
+    if vehicle is None:
+        vehicle_create(
+            vin=data["vin"],
+            stock_number=data["stock_number"],
+            actor=actor,
+            price=data["price"],
+            status=data["status"] or VehicleStatus.IN_STOCK,
+            **{"condition": Condition.USED, **descriptive},
+        )
+        report.created.append(data["stock_number"])
+        return
+    before = _snapshot(vehicle)
+    vehicle = vehicle_update(vehicle=vehicle, actor=actor, vin=data["vin"], **descriptive)
+    if data["price"] is not None:
+        vehicle = vehicle_price_set(vehicle=vehicle, price=data["price"], actor=actor)
+    if data["status"] and data["status"] != vehicle.status:
+        vehicle = vehicle_transition(vehicle=vehicle, to_status=data["status"], actor=actor)
+    (report.updated if _snapshot(vehicle) != before else report.unchanged).append(data["stock_number"])
+
+
+@transaction.atomic
+def vehicles_import_csv(*, content: bytes, actor=None, dry_run: bool = True) -> ImportReport:
+    """Create or update vehicles from the CSV, by stock number; nothing is kept unless every row is good."""
+    report = ImportReport(dry_run=dry_run)
+    seen: dict[str, int] = {}
+    try:
+        rows = list(_rows(_decode(content)))
+    except (ValidationError, csv.Error) as error:
+        report.errors.append((1, " ".join(getattr(error, "messages", [str(error)]))))
+        return report
+    if not rows:
+        report.errors.append((1, _("The file holds no vehicles.")))
+    for line, values in rows:
+        form = ImportRowForm(values)
+        if not form.is_valid():
+            report.errors.append((line, _form_errors(form)))
+            continue
+        data = form.cleaned_data
+        if data["stock_number"] in seen:
+            report.errors.append(
+                (
+                    line,
+                    _("Stock number %(stock)s is already on line %(line)d.")
+                    % {"stock": data["stock_number"], "line": seen[data["stock_number"]]},
+                )
+            )
+            continue
+        seen[data["stock_number"]] = line
+        try:
+            with transaction.atomic():
+                _apply_row(data, set(values), actor, report)
+        except (ValidationError, TransitionError) as error:
+            report.errors.append((line, " ".join(getattr(error, "messages", [str(error)]))))
+    if report.errors or dry_run:
+        transaction.set_rollback(True)
+    return report
+
+
+def import_file_keep(*, content: bytes) -> str:
+    """Keep an uploaded export privately between its preview and its import; returns its token."""
+    token = uuid.uuid4().hex
+    private_storage().save(f"inventory/imports/{token}.csv", ContentFile(content))
+    return token
+
+
+def import_file_read(*, token: str) -> bytes:
+    if not re.fullmatch(r"[0-9a-f]{32}", token or ""):
+        raise FileNotFoundError(token)
+    with private_storage().open(f"inventory/imports/{token}.csv") as kept:
+        return kept.read()

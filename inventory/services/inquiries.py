@@ -1,0 +1,48 @@
+"""A website visitor's question about a stock vehicle becomes a lead in the CRM."""
+
+from django.db import transaction
+
+from leads.models import Lead
+from leads.services.leads import customer_find_or_create, lead_create
+
+from ..models import Vehicle
+
+WEBSITE_SOURCE = "Website"
+
+
+@transaction.atomic
+def vehicle_inquiry_create(
+    *,
+    vehicle: Vehicle,
+    first_name: str,
+    last_name: str = "",
+    email: str = "",
+    phone: str = "",
+    inquiry_type: str = "price",
+    message: str = "",
+    language: str | None = None,
+) -> Lead:
+    customer, _created = customer_find_or_create(
+        email=email, phone=phone, first_name=first_name, last_name=last_name, language=language
+    )
+    return lead_create(
+        customer=customer,
+        source=WEBSITE_SOURCE,
+        inquiry_type=inquiry_type,
+        language=language,
+        comments=message,
+        vehicles=[
+            {
+                "interest": "buy",
+                "condition": vehicle.condition,
+                "year": vehicle.year,
+                "make": vehicle.make,
+                "model": vehicle.model,
+                "trim": vehicle.trim,
+                "vin": vehicle.vin,
+                "stock_number": vehicle.stock_number,
+                "odometer_km": vehicle.odometer_km,
+                "price": vehicle.price,
+            }
+        ],
+    )

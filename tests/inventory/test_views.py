@@ -1,0 +1,388 @@
+import csv
+import io
+import json
+import re
+from datetime import timedelta
+from xml.etree import ElementTree
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from inventory.models import PhotoStatus, Vehicle, VehicleStatus
+from inventory.services.photos import photos_upload
+from inventory.services.vehicles import vehicle_price_set, vehicle_transition
+from leads.models import Lead
+from tests import factories
+from tests.inventory import images
+
+pytestmark = pytest.mark.django_db
+
+
+def _published_with_photos(**fields):
+    vehicle = factories.vehicle(**fields)
+    photos_upload(
+        vehicle=vehicle,
+        files=[images.upload("a.jpg", images.phone_jpeg()), images.upload("b.png", images.encoded("PNG"))],
+        process_now=True,
+    )
+    return vehicle
+
+
+# Staff pages ------------------------------------------------------------------------------------
+
+
+def test_staff_pages_need_login(client):
+    vehicle = factories.vehicle()
+    for url in (reverse("inventory:index"), reverse("inventory:vehicle_detail", args=[vehicle.pk])):
+        assert client.get(url).status_code == 302
+
+
+def test_list_filters_and_htmx_partial(supervisor_client):
+    factories.vehicle(stock_number="KEEP1", make="Toyota", model="Corolla")
+    factories.vehicle(stock_number="DROP1", make="Honda", model="Civic")
+    page = supervisor_client.get(reverse("inventory:index"), {"make": "Toyota"}).content.decode()
+    assert "KEEP1" in page and "DROP1" not in page and "<nav" in page
+    partial = supervisor_client.get(reverse("inventory:index"), {"q": "civic"}, HTTP_HX_REQUEST="true")
+    assert "DROP1" in partial.content.decode() and "<html" not in partial.content.decode()
+
+
+def test_create_with_a_typo_in_the_vin_keeps_what_was_typed(supervisor_client):
+    response = supervisor_client.post(
+        reverse("inventory:vehicle_create"),
+        {
+            "vin": "1HGCM82633A0O4352",
+            "stock_number": "NEW1",
+            "condition": "used",
+            "model": "Accord",
+            "status": "in_stock",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "position 13" in page and 'value="NEW1"' in page and 'value="Accord"' in page
+    assert not Vehicle.objects.exists()
+
+
+def test_create_then_edit_price_records_history(supervisor_client, supervisor):
+    response = supervisor_client.post(
+        reverse("inventory:vehicle_create"),
+        {
+            "vin": "1HGCM82633A004352",
+            "stock_number": "NEW2",
+            "condition": "used",
+            "price": "9000",
+            "status": "in_stock",
+            "published": "on",
+        },
+    )
+    vehicle = Vehicle.objects.get(stock_number="NEW2")
+    assert response.status_code == 302 and vehicle.make == "Honda" and vehicle.year == 2003
+    data = {
+        "vin": vehicle.vin,
+        "stock_number": "NEW2",
+        "condition": "used",
+        "price": "8500",
+        "published": "on",
+        "make": "Honda",
+        "year": 2003,
+    }
+    supervisor_client.post(reverse("inventory:vehicle_edit", args=[vehicle.pk]), data)
+    assert [c.new_price for c in vehicle.price_changes.order_by("pk")] == [9000, 8500]
+    assert vehicle.price_changes.first().changed_by == supervisor.user
+    supervisor_client.post(
+        reverse("inventory:vehicle_edit", args=[vehicle.pk]), {**data, "trim": "EX", "stock_number": "NEW2B"}
+    )
+    vehicle.refresh_from_db()
+    assert (vehicle.trim, vehicle.stock_number) == ("EX", "NEW2B")
+    assert vehicle.price_changes.count() == 2  # saving other fields adds no price row
+    unpriced = factories.vehicle(price=None)
+    supervisor_client.post(
+        reverse("inventory:vehicle_edit", args=[unpriced.pk]),
+        {"vin": unpriced.vin, "stock_number": unpriced.stock_number, "condition": "used", "trim": "EX"},
+    )
+    assert not unpriced.price_changes.exists()
+
+
+def test_status_change_and_refusal_are_explained(supervisor_client):
+    vehicle = factories.vehicle()
+    url = reverse("inventory:vehicle_transition", args=[vehicle.pk])
+    response = supervisor_client.post(url, {"status": "sold"}, follow=True)
+    assert "Status changed." in response.content.decode()
+    response = supervisor_client.post(url, {"status": "on_hold"}, follow=True)
+    assert "Choose a status." in response.content.decode()  # not offered from sold
+    vehicle.refresh_from_db()
+    assert vehicle.status == VehicleStatus.SOLD
+
+
+def test_upload_without_js_redirects_with_messages(supervisor_client, django_capture_on_commit_callbacks):
+    vehicle = factories.vehicle()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = supervisor_client.post(
+            reverse("inventory:photos_upload", args=[vehicle.pk]),
+            {"photos": [images.upload("car.jpg", images.phone_jpeg()), images.upload("doc.jpg", images.PDF)]},
+            follow=True,
+        )
+    page = response.content.decode()
+    assert "1 photo received; it appears as soon as it is ready." in page
+    assert "doc.jpg" in page and "not a photo we can read" in page
+    assert vehicle.photos.count() == 1
+
+
+def test_upload_from_script_returns_the_grid_which_polls_until_ready(supervisor_client):
+    vehicle = factories.vehicle()
+    response = supervisor_client.post(
+        reverse("inventory:photos_upload", args=[vehicle.pk]),
+        {"photos": [images.upload("car.jpg", images.phone_jpeg())]},
+        HTTP_X_REQUESTED_WITH="XMLHttpRequest",
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and page.lstrip().startswith('<div id="photos"')
+    assert 'hx-trigger="every 2s"' in page and "Uploaded" in page
+    from inventory.services.photos import photo_process
+
+    photo_process(photo=vehicle.photos.get())
+    grid = supervisor_client.get(reverse("inventory:photos_grid", args=[vehicle.pk])).content.decode()
+    assert "hx-trigger" not in grid and "<picture>" in grid and "Main photo" in grid
+
+
+def test_too_many_files_get_a_clear_message(supervisor_client, settings):
+    settings.INVENTORY_PHOTOS_PER_UPLOAD = 2
+    vehicle = factories.vehicle()
+    response = supervisor_client.post(
+        reverse("inventory:photos_upload", args=[vehicle.pk]),
+        {"photos": [images.upload(f"{n}.png", images.encoded("PNG")) for n in range(3)]},
+        HTTP_X_REQUESTED_WITH="XMLHttpRequest",
+    )
+    assert response.status_code == 400
+    assert "You sent 3 photos; up to 2 can be sent at once." in response.content.decode()
+
+
+def test_reorder_endpoint_and_buttons(supervisor_client):
+    vehicle = _published_with_photos()
+    first, second = vehicle.photos.all()
+    supervisor_client.post(
+        reverse("inventory:photos_order", args=[vehicle.pk]), {"order": f"{second.pk},{first.pk}"}
+    )
+    assert list(vehicle.photos.values_list("pk", flat=True)) == [second.pk, first.pk]
+    supervisor_client.post(reverse("inventory:photo_move", args=[first.pk]), {"direction": "up"})
+    assert list(vehicle.photos.values_list("pk", flat=True)) == [first.pk, second.pk]
+    supervisor_client.post(reverse("inventory:photo_main", args=[second.pk]))
+    assert vehicle.photos.first() == second
+    response = supervisor_client.post(
+        reverse("inventory:photos_order", args=[vehicle.pk]), {"order": "x,y"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 400 and "could not be read" in response.content.decode()
+    supervisor_client.post(reverse("inventory:photo_delete", args=[second.pk]))
+    assert list(vehicle.photos.all()) == [first]
+
+
+def test_import_preview_then_confirm(supervisor_client):
+    content = f"Stock,VIN,Make,Model,Price\nI1,{factories.vin()},Kia,Soul,17995\n".encode()
+    preview = supervisor_client.post(
+        reverse("inventory:import"), {"file": images.upload("dms.csv", content, "text/csv")}
+    )
+    page = preview.content.decode()
+    assert "Preview — nothing is changed yet" in page and not Vehicle.objects.exists()
+    token = re.search(r'name="token" value="([0-9a-f]+)"', page).group(1)
+    done = supervisor_client.post(reverse("inventory:import_confirm"), {"token": token})
+    assert "Imported:" in done.content.decode()
+    assert Vehicle.objects.get().stock_number == "I1"
+
+
+def test_import_with_errors_offers_no_confirmation(supervisor_client):
+    content = b"Stock,VIN\nI2,1HGCM82633A004353\n"
+    page = supervisor_client.post(
+        reverse("inventory:import"), {"file": images.upload("dms.csv", content, "text/csv")}
+    ).content.decode()
+    assert "Line 2:" in page and "check digit" in page and 'name="token"' not in page
+
+
+def test_freshness_page(supervisor_client):
+    sold = factories.vehicle(stock_number="SOLD1")
+    vehicle_transition(vehicle=sold, to_status=VehicleStatus.SOLD)
+    page = supervisor_client.get(reverse("inventory:freshness")).content.decode()
+    sold_section = page.split('id="sold-published"')[1].split('id="stale-prices"')[0]
+    assert "SOLD1" in sold_section
+
+
+# The public website -----------------------------------------------------------------------------
+
+
+def test_public_list_shows_only_published_in_stock_vehicles_and_filters_by_price(client):
+    _published_with_photos(stock_number="P1", make="Toyota", model="RAV4", price="30000")
+    factories.vehicle(stock_number="P2", make="Honda", model="Civic", price="18000")
+    factories.vehicle(stock_number="P3", make="Ford", model="Escape", published=False)
+    sold = factories.vehicle(stock_number="P4", make="Kia", model="Soul")
+    vehicle_transition(vehicle=sold, to_status=VehicleStatus.SOLD)
+    page = client.get(reverse("vehicles:list")).content.decode()
+    assert "RAV4" in page and "Civic" in page and "Escape" not in page and "Soul" not in page
+    assert "srcset=" in page and 'type="image/webp"' in page
+    assert "Log out" not in page  # no staff navigation
+    cheap = client.get(reverse("vehicles:list"), {"price_max": "20000"}).content.decode()
+    assert "Civic" in cheap and "RAV4" not in cheap
+    assert (
+        "RAV4"
+        in client.get(reverse("vehicles:list"), {"price_min": "25000", "make": "Toyota"}).content.decode()
+    )
+
+
+def test_vehicle_page_has_schema_org_vehicle_and_offer(client):
+    vehicle = _published_with_photos(make="Toyota", model="RAV4", price="31995.00", odometer_km=15000)
+    response = client.get(vehicle.get_absolute_url())
+    page = response.content.decode()
+    nonce = re.search(r"script-src [^;]*'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
+    block = re.search(r'<script type="application/ld\+json" nonce="([^"]+)">(.*?)</script>', page, re.S)
+    assert block.group(1) == nonce
+    data = json.loads(block.group(2))
+    assert data["@type"] == "Vehicle" and data["vehicleIdentificationNumber"] == vehicle.vin
+    assert data["offers"]["@type"] == "Offer"
+    assert data["offers"]["price"] == "31995.00" and data["offers"]["priceCurrency"] == "CAD"
+    assert data["offers"]["availability"] == "https://schema.org/InStock"
+    assert data["mileageFromOdometer"]["value"] == 15000
+    assert len(data["image"]) == 2 and data["image"][0].startswith("http://testserver/media/")
+
+
+def test_structured_data_cannot_break_out_of_its_script(client):
+    vehicle = factories.vehicle(model="</script><script>alert(1)</script>")
+    page = client.get(vehicle.get_absolute_url()).content.decode()
+    assert "<script>alert(1)" not in page
+
+
+def test_wrong_slug_redirects_and_unpublished_is_not_found(client):
+    vehicle = factories.vehicle(make="Toyota", model="RAV4")
+    response = client.get(reverse("vehicles:detail", kwargs={"pk": vehicle.pk, "slug": "old-name"}))
+    assert response.status_code == 301 and response["Location"] == vehicle.get_absolute_url()
+    hidden = factories.vehicle(published=False)
+    assert client.get(hidden.get_absolute_url()).status_code == 404
+
+
+def test_contact_form_becomes_a_website_lead_with_the_vehicle(client):
+    vehicle = factories.vehicle(make="Toyota", model="RAV4", price="31995")
+    response = client.post(
+        vehicle.get_absolute_url(),
+        {
+            "first_name": "Maya",
+            "last_name": "Singh",
+            "email": "Maya@Example.com",
+            "phone": "",
+            "inquiry_type": "test_drive",
+            "message": "Saturday?",
+        },
+    )
+    assert response.status_code == 302 and response["Location"].endswith("?sent=1#contact")
+    lead = Lead.objects.get()
+    assert (lead.source, lead.inquiry_type, lead.comments) == ("Website", "test_drive", "Saturday?")
+    assert lead.customer.email == "maya@example.com"
+    wanted = lead.vehicles.get()
+    assert (wanted.vin, wanted.stock_number, wanted.make, wanted.price) == (
+        vehicle.vin,
+        vehicle.stock_number,
+        "Toyota",
+        vehicle.price,
+    )
+    assert "Thank you" in client.get(response["Location"]).content.decode()
+
+
+def test_contact_form_errors_keep_what_was_typed(client):
+    vehicle = factories.vehicle()
+    response = client.post(
+        vehicle.get_absolute_url(),
+        {"first_name": "Maya", "phone": "12", "message": "Is it still there?", "inquiry_type": "price"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "phone number does not look complete" in page
+    assert 'value="Maya"' in page and "Is it still there?" in page
+    assert not Lead.objects.exists()
+    response = client.post(vehicle.get_absolute_url(), {"first_name": "Maya", "inquiry_type": "price"})
+    assert "Give an email address or a phone number" in response.content.decode()
+
+
+def test_sitemap_lists_every_published_vehicle(client):
+    listed = [factories.vehicle() for _ in range(3)]
+    sold = factories.vehicle()
+    vehicle_transition(vehicle=sold, to_status=VehicleStatus.SOLD)
+    factories.vehicle(published=False)
+    response = client.get(reverse("vehicles:sitemap"))
+    locations = [
+        element.text
+        for element in ElementTree.fromstring(response.content).iter(
+            "{http://www.sitemaps.org/schemas/sitemap/0.9}loc"
+        )
+    ]
+    assert sorted(locations) == sorted(f"http://testserver{v.get_absolute_url()}" for v in listed)
+
+
+def test_json_feed_has_absolute_photo_urls_and_drops_sold_vehicles(client):
+    vehicle = _published_with_photos(stock_number="F1")
+    other = factories.vehicle(stock_number="F2")
+    feed = client.get(reverse("vehicles:feed_json")).json()
+    rows = {row["stock_number"]: row for row in feed["vehicles"]}
+    assert set(rows) == {"F1", "F2"} and feed["count"] == 2
+    photo = rows["F1"]["photos"][0]
+    assert photo["large"]["webp"].startswith("http://testserver/media/inventory/")
+    assert photo["thumb"]["jpeg"].endswith("-thumb.jpg")
+    assert rows["F1"]["url"] == f"http://testserver{vehicle.get_absolute_url()}"
+    vehicle_transition(vehicle=other, to_status=VehicleStatus.SOLD)
+    assert [row["stock_number"] for row in client.get(reverse("vehicles:feed_json")).json()["vehicles"]] == [
+        "F1"
+    ]
+
+
+def test_csv_feed(client):
+    _published_with_photos(stock_number="C1", price="25000")
+    rows = list(csv.DictReader(io.StringIO(client.get(reverse("vehicles:feed_csv")).content.decode())))
+    assert [row["stock_number"] for row in rows] == ["C1"]
+    assert rows[0]["price"] == "25000.00"
+    assert (
+        rows[0]["main_photo"].startswith("http://testserver/media/")
+        and len(rows[0]["photo_urls"].split()) == 2
+    )
+
+
+def test_since_feed_reports_new_price_changed_and_sold(client):
+    old = factories.vehicle(stock_number="OLD")
+    to_sell = factories.vehicle(stock_number="SELL")
+    since = timezone.now()
+    vehicle_price_set(vehicle=old, price=19999)
+    vehicle_transition(vehicle=to_sell, to_status=VehicleStatus.SOLD)
+    factories.vehicle(stock_number="NEW")
+    feed = client.get(reverse("vehicles:feed_json"), {"since": since.isoformat()}).json()
+    changes = {item["stock_number"]: item for item in feed["changes"]}
+    assert {k: v["change"] for k, v in changes.items()} == {
+        "OLD": "price_changed",
+        "SELL": "sold",
+        "NEW": "new",
+    }
+    assert changes["OLD"]["vehicle"]["price"] == "19999.00"
+    assert changes["SELL"]["vehicle"] is None
+    later = client.get(
+        reverse("vehicles:feed_json"), {"since": (timezone.now() + timedelta(seconds=1)).isoformat()}
+    )
+    assert later.json()["changes"] == []
+
+
+def test_since_feed_explains_a_bad_date(client):
+    response = client.get(reverse("vehicles:feed_json"), {"since": "yesterday"})
+    assert response.status_code == 400 and "ISO 8601" in response.json()["error"]
+
+
+def test_photos_in_processing_are_not_published(client):
+    vehicle = factories.vehicle()
+    photos_upload(vehicle=vehicle, files=[images.upload("a.png", images.encoded("PNG"))])
+    assert vehicle.photos.get().status == PhotoStatus.UPLOADED
+    row = client.get(reverse("vehicles:feed_json")).json()["vehicles"][0]
+    assert row["photos"] == []
+
+
+def test_a_sold_vehicle_page_stays_reachable_saying_so(client):
+    vehicle = factories.vehicle(make="Toyota", model="RAV4")
+    vehicle_transition(vehicle=vehicle, to_status=VehicleStatus.SOLD)
+    page = client.get(vehicle.get_absolute_url()).content.decode()
+    assert "This vehicle has been sold" in page
+    data = json.loads(
+        re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', page, re.S).group(1)
+    )
+    assert data["offers"]["availability"] == "https://schema.org/SoldOut"
+    assert "RAV4" not in client.get(reverse("vehicles:list")).content.decode()
