@@ -16,7 +16,7 @@ FEE_LABELS = {
 }
 
 
-def _fee_label(name: str) -> str:
+def fee_label(name: str) -> str:
     return FEE_LABELS.get(name, name.replace("_", " ").capitalize())
 
 
@@ -34,7 +34,7 @@ def _amount(value) -> Decimal | None:
 def fees_added(fees: dict) -> list[str]:
     """Fees (other than taxes and licensing) that the buyer pays on top of the advertised price."""
     return [
-        _fee_label(name)
+        fee_label(name)
         for name, fee in (fees or {}).items()
         if (_amount(fee.get("amount")) or 0) > 0 and not fee.get("included") and not _excludable(name)
     ]
@@ -60,7 +60,7 @@ def all_in_price_problems(*, province: str, advertised_price, fees: dict) -> lis
     for name, fee in (fees or {}).items():
         amount = _amount(fee.get("amount"))
         if fee.get("amount") not in (None, "") and (amount is None or amount < 0):
-            problems.append(f"{_fee_label(name)}: the amount must be zero or more.")
+            problems.append(f"{fee_label(name)}: the amount must be zero or more.")
     regulator = ALL_IN_PROVINCES.get((province or "").upper())
     if regulator is None or price is None:
         return problems
@@ -68,7 +68,7 @@ def all_in_price_problems(*, province: str, advertised_price, fees: dict) -> lis
         amount = _amount(fee.get("amount")) or Decimal(0)
         if amount > 0 and not fee.get("included") and not _excludable(name):
             problems.append(
-                f"{_fee_label(name)} (${amount:,.2f}) must be included in the advertised price: in "
+                f"{fee_label(name)} (${amount:,.2f}) must be included in the advertised price: in "
                 f"{regulator} only sales taxes and licensing may be added to an advertised price."
             )
     return problems

@@ -13,6 +13,7 @@ from dealership.selectors import staff_directory
 
 from .forms import CampaignForm, InfoShareForm, PromotionForm, PromotionTransitionForm
 from .models import Campaign, InfoShare, Promotion, PromotionStatus
+from .pricing import fee_label
 from .selectors import (
     campaign_recipients,
     campaign_report,
@@ -81,6 +82,7 @@ def promotion_detail(request, pk: int):
         {
             "promotion": promotion,
             "price_problems": promotion_price_problems(promotion),
+            "fees": [(fee_label(name), fee) for name, fee in (promotion.fees or {}).items()],
             "transition_form": PromotionTransitionForm(promotion=promotion),
             "events": promotion.events.select_related("actor"),
             "campaigns": promotion.campaigns.all(),
