@@ -133,3 +133,51 @@ def test_a_worker_killed_mid_campaign_and_restarted_sends_each_customer_once(wor
     unconfirmed = [email for email, status in statuses.items() if status == RecipientStatus.SENDING]
     assert len(unconfirmed) <= 1
     assert len([s for s in statuses.values() if s == RecipientStatus.SENT]) + len(unconfirmed) == 8
+
+
+def test_two_workers_claiming_at_once_never_take_the_same_recipient():
+    """skip_locked: while one worker holds its batch, another gets the next rows, never the same."""
+    if connection.vendor != "postgresql":
+        service_missing("needs PostgreSQL (DATABASE_URL): SQLite has no row locks to skip")
+    import threading
+
+    from django.db import connections, transaction
+
+    from promotions.services.campaigns import _claim
+
+    for n in range(6):
+        customer = factories.customer(first_name=f"P{n}")
+        consent_record_inquiry(customer=customer, at=timezone.now() - timedelta(days=3), source="web inquiry")
+    campaign = campaign_create(
+        promotion=factories.promotion(),
+        name="Parallel",
+        send_on=timezone.localdate(),
+        subject_en="s",
+        body_en="b",
+        subject_fr="s",
+        body_fr="b",
+    )
+    campaign_start(campaign=campaign)
+    holding, release, claimed = threading.Event(), threading.Event(), {}
+
+    def slow_worker():
+        # Holds the lock on its rows, as a worker in the middle of its claim does.
+        with transaction.atomic():
+            rows = list(
+                CampaignRecipient.objects.select_for_update(skip_locked=True)
+                .filter(campaign=campaign, status=RecipientStatus.QUEUED)
+                .order_by("pk")[:3]
+            )
+            claimed["slow"] = {row.pk for row in rows}
+            holding.set()
+            release.wait(10)
+        connections.close_all()
+
+    thread = threading.Thread(target=slow_worker)
+    thread.start()
+    assert holding.wait(10)
+    claimed["fast"] = {row.pk for row in _claim(campaign=campaign, limit=6)}
+    release.set()
+    thread.join(10)
+    assert len(claimed["slow"]) == 3 and len(claimed["fast"]) == 3
+    assert not claimed["slow"] & claimed["fast"]
