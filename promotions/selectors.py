@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import combinations
 
+from django.apps import apps
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -23,6 +24,28 @@ from .models import (
     RecipientStatus,
     SourceVisit,
 )
+
+# A tracking code as it appears in a subject or a message: six letters and digits on their own.
+CODE_TOKEN = re.compile(r"\b[0-9A-Za-z]{6}\b")
+
+
+def tracking_code_normalize(text: str) -> str:
+    """Crockford's reading: O is zero, I and L are one, case does not matter."""
+    return text.upper().replace("O", "0").replace("I", "1").replace("L", "1")
+
+
+def promotion_for_text(text: str) -> Promotion | None:
+    """The promotion whose tracking code is quoted in this text (a subject, comments), if any."""
+    codes = {tracking_code_normalize(token) for token in CODE_TOKEN.findall(text or "")}
+    if not codes:
+        return None
+    found = Promotion.objects.filter(tracking_code__in=codes)
+    # A running promotion first, then the most recent.
+    return (
+        sorted(found, key=lambda p: (p.status != PromotionStatus.RUNNING, -p.starts_on.toordinal()))[0]
+        if found
+        else None
+    )
 
 
 def promotion_list(*, filters: dict | None = None) -> QuerySet[Promotion]:
@@ -255,7 +278,25 @@ def promotion_results(*, promotion: Promotion) -> dict:
         .annotate(total=Sum("count"))
         .order_by("src")
     )
-    return {"leads": leads, "sales": leads.filter(status=LeadStatus.SOLD), "visits": list(visits)}
+    return {
+        "leads": leads,
+        "sales": leads.filter(status=LeadStatus.SOLD),
+        "appointments": _promotion_appointments(promotion),
+        "visits": list(visits),
+    }
+
+
+def _promotion_appointments(promotion: Promotion):
+    """Appointments set with the promotion's leads; None where the CRM keeps no appointments."""
+    try:
+        appointment_model = apps.get_model("leads", "Appointment")
+    except LookupError:
+        return None
+    return (
+        appointment_model.objects.filter(lead__promotion=promotion)
+        .select_related("lead__customer")
+        .order_by("starts_at")
+    )
 
 
 def campaign_report(*, campaign: Campaign) -> dict[str, int]:

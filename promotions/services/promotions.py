@@ -1,6 +1,5 @@
 """Promotions: creation, the status machine, the daily calendar move, attribution of leads."""
 
-import re
 import secrets
 from datetime import date
 
@@ -14,6 +13,7 @@ from leads.services.leads import customer_find_or_create, lead_create, lead_even
 
 from ..models import Promotion, PromotionEvent, PromotionModel, PromotionStatus, SourceVisit
 from ..pricing import all_in_price_problems
+from ..selectors import promotion_for_text
 
 # The promotion status machine: which status may follow which.
 PROMOTION_TRANSITIONS: dict[str, set[str]] = {
@@ -27,7 +27,6 @@ PUBLISHED = {PromotionStatus.SCHEDULED, PromotionStatus.RUNNING}
 # Crockford's base 32: no I, L, O, U, so a code read aloud or typed is not mistaken.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 6
-CODE_TOKEN = re.compile(r"\b[0-9A-Za-z]{6}\b")
 
 
 class PromotionError(ValueError):
@@ -50,10 +49,6 @@ def promotion_event_add(*, promotion: Promotion, type: str, actor=None, **params
 
 def tracking_code_new() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def tracking_code_normalize(text: str) -> str:
-    return text.upper().replace("O", "0").replace("I", "1").replace("L", "1")
 
 
 def _models_set(*, promotion: Promotion, models: list[dict]) -> None:
@@ -163,20 +158,6 @@ def promotions_advance(*, today: date | None = None) -> dict[str, int]:
             continue
         moved["started"] += 1
     return moved
-
-
-def promotion_for_text(text: str) -> Promotion | None:
-    """The promotion whose tracking code is quoted in this text (a subject, comments), if any."""
-    codes = {tracking_code_normalize(token) for token in CODE_TOKEN.findall(text or "")}
-    if not codes:
-        return None
-    found = Promotion.objects.filter(tracking_code__in=codes)
-    # A running promotion first, then the most recent.
-    return (
-        sorted(found, key=lambda p: (p.status != PromotionStatus.RUNNING, -p.starts_on.toordinal()))[0]
-        if found
-        else None
-    )
 
 
 @transaction.atomic

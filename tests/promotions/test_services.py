@@ -6,12 +6,11 @@ from django.core.exceptions import ValidationError
 from leads.models import LeadStatus
 from leads.services.leads import lead_transition
 from promotions.models import PromotionStatus
-from promotions.selectors import campaign_overlaps, model_overlaps, promotions_between
+from promotions.selectors import campaign_overlaps, model_overlaps, promotion_for_text, promotions_between
 from promotions.services.campaigns import campaign_create
 from promotions.services.promotions import (
     PromotionError,
     lead_promotion_attribute_from_text,
-    promotion_for_text,
     promotion_transition,
     promotions_advance,
     public_lead_submit,
