@@ -20,11 +20,16 @@ DEFAULT_DEPARTMENTS = [
 
 # Model permissions each role's group holds, as "app_label.codename".
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.SUPERVISOR: ["dealership.send_directory", "dealership.view_staffmember"],
+    Role.SUPERVISOR: ["dealership.send_directory", "dealership.view_staffmember", "promotions.send_campaign"],
     Role.ADVISOR: ["dealership.view_staffmember"],
-    Role.MANAGER: ["dealership.send_directory", "dealership.view_staffmember"],
+    Role.MANAGER: ["dealership.send_directory", "dealership.view_staffmember", "promotions.send_campaign"],
     Role.DEPARTMENT: ["dealership.view_staffmember"],
-    Role.ADMIN: ["dealership.send_directory", "dealership.view_staffmember", "dealership.change_staffmember"],
+    Role.ADMIN: [
+        "dealership.send_directory",
+        "dealership.view_staffmember",
+        "dealership.change_staffmember",
+        "promotions.send_campaign",
+    ],
 }
 
 

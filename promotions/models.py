@@ -179,6 +179,7 @@ class Campaign(models.Model):
 
     class Meta:
         ordering = ["-send_on", "-pk"]
+        permissions = [("send_campaign", "Can send promotion email campaigns to customers")]
 
     def __str__(self):
         return self.name

@@ -1,7 +1,7 @@
 from datetime import date
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -155,6 +155,7 @@ def campaign_detail(request, pk: int):
 
 @login_required
 @require_POST
+@permission_required("promotions.send_campaign", raise_exception=True)
 def campaign_start_view(request, pk: int):
     campaign = get_object_or_404(Campaign.objects.select_related("promotion"), pk=pk)
     try:

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from leads.models import Lead
 from promotions.models import InfoShare, Promotion, PromotionStatus, SourceVisit
+from promotions.services.campaigns import campaign_create
 from promotions.services.promotions import promotion_transition
 from promotions.services.sharing import info_share_deliver
 from tests import factories
@@ -261,3 +262,23 @@ def test_sharing_information_records_who_it_went_to(supervisor_client, superviso
     assert len(mail.outbox) == 2 and mail.outbox[0].reply_to == [supervisor.email]
     html = supervisor_client.get(reverse("promotions:infoshare_list")).content.decode()
     assert "Rival offer" in html and "colleague@store.test, parts@store.test" in html
+
+
+def test_only_supervisors_managers_and_admins_may_send_a_campaign(client):
+    campaign = campaign_create(
+        promotion=factories.promotion(),
+        name="Mailing",
+        send_on=date(2026, 7, 1),
+        subject_en="s",
+        body_en="b",
+        subject_fr="s",
+        body_fr="b",
+    )
+    client.force_login(factories.staff("advisor").user)
+    assert (
+        "Start sending"
+        not in client.get(reverse("promotions:campaign_detail", args=[campaign.pk])).content.decode()
+    )
+    assert client.post(reverse("promotions:campaign_start", args=[campaign.pk])).status_code == 403
+    campaign.refresh_from_db()
+    assert campaign.status == "draft"
