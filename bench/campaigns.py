@@ -10,7 +10,6 @@ Run: .venv/bin/python bench/campaigns.py [recipients]   (DATABASE_URL picks the 
 import os
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -23,29 +22,18 @@ django.setup()
 from django.core import mail  # noqa: E402
 from django.core.mail import EmailMessage  # noqa: E402
 from django.test.utils import setup_databases, setup_test_environment, teardown_databases  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
 
 def main(recipients: int) -> None:
-    from leads.services.consent import consent_record_inquiry
     from promotions.models import CampaignRecipient
-    from promotions.services.campaigns import campaign_batch_send, campaign_create, campaign_start
+    from promotions.services.campaigns import campaign_batch_send, campaign_start
     from tests import factories
 
-    customers = []
-    for n in range(recipients):
-        customer = factories.customer(first_name=f"Bench{n}", language="fr" if n % 3 == 0 else "en")
-        consent_record_inquiry(customer=customer, at=timezone.now() - timedelta(days=5), source="bench")
-        customers.append(customer)
-    campaign = campaign_create(
-        promotion=factories.promotion(),
-        name="Bench",
-        send_on=timezone.localdate(),
-        subject_en="{first_name}, an offer",
-        body_en="Hello {first_name}",
-        subject_fr="{first_name}, une offre",
-        body_fr="Bonjour {first_name}",
-    )
+    customers = [
+        factories.customer_with_email_consent(first_name=f"Bench{n}", language="fr" if n % 3 == 0 else "en")
+        for n in range(recipients)
+    ]
+    campaign = factories.campaign()
     campaign_start(campaign=campaign)
 
     mail.outbox = []

@@ -84,3 +84,25 @@ def vehicle(**fields):
     fields.setdefault("model", "RAV4")
     fields.setdefault("price", "29995.00")
     return vehicle_create(**fields)
+
+
+def customer_with_email_consent(**fields) -> Customer:
+    """A customer who asked the store something last month: CASL's implied consent to email."""
+    from leads.services.consent import consent_record_inquiry
+
+    found = customer(**fields)
+    consent_record_inquiry(customer=found, at=timezone.now() - timedelta(days=30), source="web inquiry")
+    return found
+
+
+def campaign(promotion=None, **fields):
+    """A draft email campaign, in English and French, to every customer unless `audience` says."""
+    from promotions.services.campaigns import campaign_create
+
+    fields.setdefault("name", f"Mailing {next(_sequence)}")
+    fields.setdefault("send_on", timezone.localdate())
+    fields.setdefault("subject_en", "{first_name}, an offer for you")
+    fields.setdefault("body_en", "Hello {first_name}")
+    fields.setdefault("subject_fr", "{first_name}, une offre pour vous")
+    fields.setdefault("body_fr", "Bonjour {first_name}")
+    return campaign_create(promotion=promotion or globals()["promotion"](), **fields)

@@ -16,7 +16,6 @@ from promotions.services.campaigns import (
     _claim,
     campaign_batch_send,
     campaign_bounce_record,
-    campaign_create,
     campaign_start,
 )
 from promotions.services.promotions import PromotionError, public_lead_submit
@@ -25,18 +24,10 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def _customer_with_consent(**fields):
-    """A customer who asked the store something last month: CASL's implied consent."""
-    customer = factories.customer(**fields)
-    consent_record_inquiry(customer=customer, at=timezone.now() - timedelta(days=30), source="web inquiry")
-    return customer
-
-
 def _campaign(promotion=None, name="Spring mailing", **audience):
-    return campaign_create(
-        promotion=promotion or factories.promotion(name="Spring tires", landing_slug="spring-tires"),
+    return factories.campaign(
+        promotion or factories.promotion(name="Spring tires", landing_slug="spring-tires"),
         name=name,
-        send_on=timezone.localdate(),
         subject_en="{first_name}, spring tires are in",
         body_en="Hello {first_name}, book your tire change.",
         subject_fr="{first_name}, les pneus d'été sont arrivés",
@@ -55,8 +46,8 @@ def _send_all(campaign, *, batch=2):
 def test_only_customers_with_consent_receive_it_each_once_in_their_language(
     django_capture_on_commit_callbacks,
 ):
-    english = _customer_with_consent(first_name="Ann", language="en")
-    french = _customer_with_consent(first_name="Éloïse", language="fr")
+    english = factories.customer_with_email_consent(first_name="Ann", language="en")
+    french = factories.customer_with_email_consent(first_name="Éloïse", language="fr")
     stranger = factories.customer(first_name="Nobody")  # never asked anything
     old = factories.customer(first_name="Old")
     consent_record_inquiry(customer=old, at=timezone.now() - timedelta(days=400), source="web inquiry")
@@ -96,7 +87,7 @@ def test_only_customers_with_consent_receive_it_each_once_in_their_language(
 
 
 def test_a_recipient_left_sending_by_a_dead_worker_is_never_sent_twice():
-    customers = [_customer_with_consent(first_name=f"C{n}") for n in range(5)]
+    customers = [factories.customer_with_email_consent(first_name=f"C{n}") for n in range(5)]
     campaign = _campaign()
     campaign_start(campaign=campaign)
     # A worker claims one row, then dies before it could record whether the mail left.
@@ -122,7 +113,7 @@ def test_a_recipient_left_sending_by_a_dead_worker_is_never_sent_twice():
 
 
 def test_a_customer_is_in_a_campaign_once_and_a_campaign_starts_once():
-    customer = _customer_with_consent()
+    customer = factories.customer_with_email_consent()
     campaign = _campaign()
     campaign_start(campaign=campaign)
     with pytest.raises(PromotionError, match="A campaign that is sending cannot become sending"):
@@ -132,15 +123,15 @@ def test_a_customer_is_in_a_campaign_once_and_a_campaign_starts_once():
 
 
 def test_audience_by_model_bought_and_language():
-    owner = _customer_with_consent(language="fr")
+    owner = factories.customer_with_email_consent(language="fr")
     sold = factories.lead(customer_obj=owner, vehicles=[{"make": "Honda", "model": "Civic"}])
     lead_transition(lead=sold, to_status=LeadStatus.CONTACTED)
     lead_transition(lead=sold, to_status=LeadStatus.SOLD)
-    browser = _customer_with_consent(language="fr")
+    browser = factories.customer_with_email_consent(language="fr")
     factories.lead(
         customer_obj=browser, vehicles=[{"make": "Honda", "model": "Civic"}]
     )  # asked, never bought
-    _customer_with_consent(language="en")
+    factories.customer_with_email_consent(language="en")
     campaign = _campaign(make="honda", model="civic", language="fr")
     assert campaign_start(campaign=campaign) == {"queued": 1, "skipped": 0}
     assert list(campaign.recipients.values_list("customer", flat=True)) == [owner.pk]
@@ -183,7 +174,7 @@ def test_audience_from_the_customer_history_owners_and_leases_ending():
 
 
 def test_unsubscribe_bounce_and_leads_show_in_the_report_and_the_next_campaign_skips(client):
-    leaving, bouncing, buying = (_customer_with_consent() for _ in range(3))
+    leaving, bouncing, buying = (factories.customer_with_email_consent() for _ in range(3))
     campaign = _campaign()
     campaign_start(campaign=campaign)
     _send_all(campaign)
@@ -213,7 +204,7 @@ def test_unsubscribe_bounce_and_leads_show_in_the_report_and_the_next_campaign_s
 
 
 def test_consent_withdrawn_after_the_start_is_respected_at_sending_time():
-    staying, leaving = _customer_with_consent(), _customer_with_consent()
+    staying, leaving = factories.customer_with_email_consent(), factories.customer_with_email_consent()
     campaign = _campaign()
     assert campaign_start(campaign=campaign) == {"queued": 2, "skipped": 0}
     consent_withdraw(customer=leaving, channels=["email"], source="phone call")

@@ -7,7 +7,6 @@ from leads.models import LeadStatus
 from leads.services.leads import lead_transition
 from promotions.models import PromotionStatus
 from promotions.selectors import campaign_overlaps, model_overlaps, promotion_for_text, promotions_between
-from promotions.services.campaigns import campaign_create
 from promotions.services.promotions import (
     PromotionError,
     lead_promotion_attribute_from_text,
@@ -146,16 +145,7 @@ def test_no_flag_when_periods_or_models_differ(second_period, second_models):
 
 
 def _campaign(promotion, send_on, **audience):
-    return campaign_create(
-        promotion=promotion,
-        name=f"Campaign {send_on}",
-        send_on=send_on,
-        subject_en="Offer",
-        body_en="Hello {first_name}",
-        subject_fr="Offre",
-        body_fr="Bonjour {first_name}",
-        audience=audience,
-    )
+    return factories.campaign(promotion, send_on=send_on, audience=audience)
 
 
 def test_two_email_campaigns_to_the_same_customers_in_one_week_are_flagged():

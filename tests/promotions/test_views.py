@@ -6,7 +6,6 @@ from django.urls import reverse
 
 from leads.models import Lead
 from promotions.models import InfoShare, Promotion, PromotionStatus, SourceVisit
-from promotions.services.campaigns import campaign_create
 from promotions.services.promotions import promotion_transition
 from promotions.services.sharing import info_share_deliver
 from tests import factories
@@ -265,15 +264,7 @@ def test_sharing_information_records_who_it_went_to(supervisor_client, superviso
 
 
 def test_only_supervisors_managers_and_admins_may_send_a_campaign(client):
-    campaign = campaign_create(
-        promotion=factories.promotion(),
-        name="Mailing",
-        send_on=date(2026, 7, 1),
-        subject_en="s",
-        body_en="b",
-        subject_fr="s",
-        body_fr="b",
-    )
+    campaign = factories.campaign()
     client.force_login(factories.staff("advisor").user)
     assert (
         "Start sending"

@@ -5,16 +5,13 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
-from leads.services.consent import consent_record_inquiry
 from promotions.models import CampaignRecipient, RecipientStatus
-from promotions.services.campaigns import campaign_create, campaign_start
+from promotions.services.campaigns import campaign_start
 from tests import factories
 from tests.conftest import port_open, service_missing
 
@@ -82,19 +79,10 @@ def _wait(condition, seconds: float, what: str):
 
 
 def test_a_worker_killed_mid_campaign_and_restarted_sends_each_customer_once(worker_env):
-    customers = [factories.customer(first_name=f"C{n}") for n in range(8)]
-    for customer in customers:
-        consent_record_inquiry(customer=customer, at=timezone.now() - timedelta(days=3), source="web inquiry")
+    for n in range(8):
+        factories.customer_with_email_consent(first_name=f"C{n}")
     factories.customer(first_name="No consent")
-    campaign = campaign_create(
-        promotion=factories.promotion(),
-        name="Mailing",
-        send_on=timezone.localdate(),
-        subject_en="Hi {first_name}",
-        body_en="Hello",
-        subject_fr="Salut {first_name}",
-        body_fr="Bonjour",
-    )
+    campaign = factories.campaign()
     assert campaign_start(campaign=campaign) == {"queued": 8, "skipped": 1}
     outbox = Path(worker_env["VAR_DIR"]) / "outbox"
 
@@ -146,17 +134,8 @@ def test_two_workers_claiming_at_once_never_take_the_same_recipient():
     from promotions.services.campaigns import _claim
 
     for n in range(6):
-        customer = factories.customer(first_name=f"P{n}")
-        consent_record_inquiry(customer=customer, at=timezone.now() - timedelta(days=3), source="web inquiry")
-    campaign = campaign_create(
-        promotion=factories.promotion(),
-        name="Parallel",
-        send_on=timezone.localdate(),
-        subject_en="s",
-        body_en="b",
-        subject_fr="s",
-        body_fr="b",
-    )
+        factories.customer_with_email_consent(first_name=f"P{n}")
+    campaign = factories.campaign()
     campaign_start(campaign=campaign)
     holding, release, claimed = threading.Event(), threading.Event(), {}
 
