@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from itertools import combinations
 
 from django.apps import apps
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from inventory.models import Vehicle
@@ -334,6 +334,14 @@ def campaign_report(*, campaign: Campaign) -> dict[str, int]:
         else 0,
         "leads": leads,
     }
+
+
+def campaign_batch_due(*, campaign: Campaign, interval: float) -> bool:
+    """Has a batch interval passed since the last claim? When two chains of batch tasks send one
+    campaign (a resumed one beside one thought lost), the later of the two sees a recent claim and
+    ends, so the campaign keeps its steady rate."""
+    last = campaign.recipients.aggregate(last=Max("claimed_at"))["last"]
+    return last is None or (timezone.now() - last).total_seconds() >= interval * 0.9
 
 
 def campaign_recipients(*, campaign: Campaign) -> QuerySet[CampaignRecipient]:

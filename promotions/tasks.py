@@ -4,6 +4,7 @@ from celery import shared_task
 from django.conf import settings
 
 from .models import Campaign, InfoShare
+from .selectors import campaign_batch_due
 from .services.campaigns import campaign_batch_send, campaigns_resume
 from .services.promotions import promotions_advance
 from .services.sharing import info_share_deliver
@@ -26,18 +27,16 @@ MAIL_TASK = {
 
 
 @shared_task(**MAIL_TASK)
-def campaign_batch_send_task(*, campaign_id: int) -> int:
+def campaign_batch_send_task(*, campaign_id: int) -> int | None:
     """One batch, then the next one later, so mail leaves at the configured steady rate."""
     campaign = Campaign.objects.select_related("promotion").filter(pk=campaign_id).first()
-    if campaign is None:
-        return 0
     batch = settings.PROMOTIONS_CAMPAIGN_BATCH_SIZE
+    interval = 60 * batch / settings.PROMOTIONS_CAMPAIGN_PER_MINUTE
+    if campaign is None or not campaign_batch_due(campaign=campaign, interval=interval):
+        return None  # gone, or another chain of batches is already sending it: this one ends
     remaining = campaign_batch_send(campaign=campaign, limit=batch)
     if remaining:
-        campaign_batch_send_task.apply_async(
-            kwargs={"campaign_id": campaign_id},
-            countdown=60 * batch / settings.PROMOTIONS_CAMPAIGN_PER_MINUTE,
-        )
+        campaign_batch_send_task.apply_async(kwargs={"campaign_id": campaign_id}, countdown=interval)
     return remaining
 
 

@@ -183,7 +183,8 @@ def campaign_batch_send(*, campaign: Campaign, limit: int) -> int:
 
 
 def campaigns_resume() -> int:
-    """Start a batch again for every campaign still sending: a worker lost with its task loses nothing."""
+    """Start a batch again for every campaign still sending: a worker lost with its task loses
+    nothing. A campaign whose batches are still going keeps one chain (see campaign_batch_due)."""
     from ..tasks import campaign_batch_send_task
 
     sending = Campaign.objects.filter(status=CampaignStatus.SENDING).values_list("pk", flat=True)

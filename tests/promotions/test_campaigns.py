@@ -211,3 +211,19 @@ def test_consent_withdrawn_after_the_start_is_respected_at_sending_time():
     _send_all(campaign)
     assert [m.to[0] for m in mail.outbox] == [staying.email]
     assert campaign.recipients.get(customer=leaving).status == RecipientStatus.SKIPPED
+
+
+def test_a_second_chain_of_batches_ends_so_the_rate_stays_steady():
+    from promotions.selectors import campaign_batch_due
+
+    for _ in range(3):
+        factories.customer_with_email_consent()
+    campaign = _campaign()
+    campaign_start(campaign=campaign)
+    assert campaign_batch_due(campaign=campaign, interval=10)  # nothing claimed yet
+    campaign_batch_send(campaign=campaign, limit=1)
+    assert not campaign_batch_due(campaign=campaign, interval=10)  # a chain sent just now
+    CampaignRecipient.objects.filter(campaign=campaign).update(
+        claimed_at=timezone.now() - timedelta(seconds=10)
+    )
+    assert campaign_batch_due(campaign=campaign, interval=10)  # its interval has passed
