@@ -131,6 +131,7 @@ def leaflet_pdf(*, promotion: Promotion) -> bytes:
     canvas.drawString(margin, 2.6 * inch, _display_website())
     canvas.setFont("Helvetica", 11)
     canvas.drawString(margin, 2.3 * inch, f"Scan the code, or quote code {promotion.tracking_code}.")
+    canvas.drawString(margin, 2.1 * inch, f"Balayez le code, ou mentionnez le code {promotion.tracking_code}.")
     store = settings.STORE
     canvas.drawString(margin, 1.0 * inch, f"{store['name']} · {store['address']} · {store['phone']}")
     canvas.showPage()

@@ -66,6 +66,7 @@ def test_leaflet_is_letter_size_with_the_offer_and_a_qr_code_to_its_landing_page
     text = _text(pdf, tmp_path)
     assert "Civic days" in text and "2026 Honda Civic" in text and "$27,995.00" in text
     assert promotion.tracking_code in text and "www.maplemotors.example" in text
+    assert f"mentionnez le code {promotion.tracking_code}" in text
     assert _qr_codes(pdf, tmp_path) == [
         f"https://www.maplemotors.example/offers/civic-days/?src=leaflet-{promotion.tracking_code}"
     ]

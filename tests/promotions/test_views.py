@@ -273,3 +273,29 @@ def test_only_supervisors_managers_and_admins_may_send_a_campaign(client):
     assert client.post(reverse("promotions:campaign_start", args=[campaign.pk])).status_code == 403
     campaign.refresh_from_db()
     assert campaign.status == "draft"
+
+
+def test_editing_a_running_promotion_into_a_price_without_its_fees_is_refused(supervisor_client, settings):
+    settings.STORE = {**settings.STORE, "province": "ON"}
+    promotion = _running(
+        name="Open house", landing_slug="open-house-2", offer_kind="price", advertised_price="30000"
+    )
+    response = supervisor_client.post(
+        reverse("promotions:edit", args=[promotion.pk]),
+        {
+            "name": "Open house",
+            "starts_on": promotion.starts_on.isoformat(),
+            "ends_on": promotion.ends_on.isoformat(),
+            "channels": ["website"],
+            "department": promotion.department.pk,
+            "landing_slug": "open-house-2",
+            "offer_kind": "price",
+            "advertised_price": "27000",
+            "fee_admin": "699",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Administration fee ($699.00) must be included" in html and 'value="27000"' in html
+    promotion.refresh_from_db()
+    assert promotion.advertised_price == 30000 and promotion.fees == {}
