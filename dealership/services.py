@@ -31,6 +31,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "dealership.send_directory",
         "dealership.view_staffmember",
         "dealership.propose_objective",
+        "promotions.send_campaign",
         *ROUTING_RULE_PERMISSIONS,
     ],
     Role.ADVISOR: ["dealership.view_staffmember"],
@@ -39,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "dealership.view_staffmember",
         "dealership.propose_objective",
         "dealership.approve_objective",
+        "promotions.send_campaign",
         *ROUTING_RULE_PERMISSIONS,
     ],
     Role.DEPARTMENT: ["dealership.view_staffmember"],
@@ -48,6 +50,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "dealership.change_staffmember",
         "dealership.propose_objective",
         "dealership.approve_objective",
+        "promotions.send_campaign",
     ],
 }
 

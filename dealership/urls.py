@@ -26,6 +26,7 @@ urlpatterns = [
     path("inventory/", include("inventory.urls")),
     path("vehicles/", include(vehicle_public_urlpatterns)),
     path("promotions/", include("promotions.urls")),
+    path("offers/", include("promotions.public_urls")),
     path("admin/", admin.site.urls),
     path("u/<str:token>/", unsubscribe, name="unsubscribe"),
 ]

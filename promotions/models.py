@@ -1,0 +1,239 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from dealership.models import Department, StaffMember
+from leads.models import Customer, Language
+
+
+class Channel(models.TextChoices):
+    WEBSITE = "website", "Website"
+    EMAIL = "email", "Email"
+    SOCIAL = "social", "Social media"
+    LISTING_SITES = "listing_sites", "Listing sites"
+    PRINT = "print", "Print"
+    RADIO_TV = "radio_tv", "Radio / TV"
+    IN_STORE = "in_store", "In-store"
+    MANUFACTURER = "manufacturer", "Manufacturer program"
+
+
+# Channels on which the customer sees the offer on the internet: these get a public landing page.
+INTERNET_CHANNELS = {Channel.WEBSITE, Channel.EMAIL, Channel.SOCIAL, Channel.LISTING_SITES}
+
+
+# Pages under /offers/ that a landing page may not shadow.
+RESERVED_SLUGS = {"thanks"}
+
+
+class PromotionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    RUNNING = "running", "Running"
+    ENDED = "ended", "Ended"
+
+
+class OfferKind(models.TextChoices):
+    PRICE = "price", "Price"
+    REBATE = "rebate", "Rebate"
+    FINANCING = "financing", "Financing rate"
+    LEASE = "lease", "Lease rate"
+    GIFT = "gift", "Gift"
+
+
+class Promotion(models.Model):
+    """A promotion of the store, or one of its advertising campaigns, over a period and channels."""
+
+    name = models.CharField(max_length=150)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    channels = models.JSONField(default=list, help_text="Values of Channel.")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="promotions")
+    is_advertising = models.BooleanField(
+        default=False, help_text="An advertising campaign recorded for the calendar, not an offer."
+    )
+    vehicles = models.ManyToManyField(
+        "inventory.Vehicle", blank=True, related_name="promotions", help_text="Specific stock vehicles."
+    )
+    service_offers = models.TextField(blank=True, help_text="Service offers covered, one a line.")
+    offer_kind = models.CharField(max_length=20, choices=OfferKind.choices, blank=True)
+    advertised_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    # {"freight_pdi": {"amount": "2100.00", "included": true}, ...}: every fee beside the price.
+    fees = models.JSONField(default=dict, blank=True)
+    rate = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, help_text="Financing or lease rate, in %."
+    )
+    offer_description = models.TextField(blank=True)
+    budget = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    landing_slug = models.SlugField(max_length=80, unique=True)
+    tracking_code = models.CharField(max_length=6, unique=True, editable=False)
+    status = models.CharField(max_length=20, choices=PromotionStatus.choices, default=PromotionStatus.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-starts_on", "name"]
+        indexes = [models.Index(fields=["starts_on", "ends_on"]), models.Index(fields=["status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="promotion_period"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": "The promotion cannot end before it starts."})
+        if self.landing_slug in RESERVED_SLUGS:
+            raise ValidationError({"landing_slug": f"“{self.landing_slug}” is taken by a page of the site."})
+        unknown = set(self.channels or []) - set(Channel.values)
+        if unknown:
+            raise ValidationError({"channels": f"Unknown channels: {', '.join(sorted(unknown))}."})
+
+    @property
+    def is_internet(self) -> bool:
+        return bool(INTERNET_CHANNELS & set(self.channels or []))
+
+    def get_channels_display(self) -> str:
+        return ", ".join(Channel(value).label for value in self.channels or [] if value in Channel.values)
+
+
+class PromotionModel(models.Model):
+    """A make/model (optionally a model year) that a promotion covers; a blank model covers the make."""
+
+    promotion = models.ForeignKey(Promotion, on_delete=models.CASCADE, related_name="models")
+    make = models.CharField(max_length=60)
+    model = models.CharField(max_length=60, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["make", "model", "year"]
+
+    def __str__(self):
+        return " ".join(str(part) for part in (self.year, self.make, self.model) if part)
+
+
+class PromotionEvent(models.Model):
+    """One entry of a promotion's timeline: who did what, when, with its parameters."""
+
+    promotion = models.ForeignKey(Promotion, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    type = models.CharField(max_length=40)
+    params = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.type} on promotion {self.promotion_id}"
+
+
+class SourceVisit(models.Model):
+    """Visits of the public pages per day and source code (`?src=`), so print is counted."""
+
+    day = models.DateField()
+    src = models.CharField(max_length=80)
+    promotion = models.ForeignKey(Promotion, null=True, blank=True, on_delete=models.CASCADE)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "src", "promotion"], name="source_visit_per_day"),
+            models.UniqueConstraint(
+                fields=["day", "src"], condition=models.Q(promotion=None), name="source_visit_per_day_general"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.src} on {self.day}: {self.count}"
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SENDING = "sending", "Sending"
+    DONE = "done", "Done"
+
+
+class Campaign(models.Model):
+    """An email campaign of a promotion to a chosen audience, in the customer's language."""
+
+    promotion = models.ForeignKey(Promotion, on_delete=models.CASCADE, related_name="campaigns")
+    name = models.CharField(max_length=150)
+    send_on = models.DateField(help_text="The day it goes out; campaigns of the same week are compared.")
+    subject_en = models.CharField(max_length=200)
+    body_en = models.TextField(help_text="{first_name} is replaced by the customer's first name.")
+    subject_fr = models.CharField(max_length=200)
+    body_fr = models.TextField(help_text="{first_name} est remplacé par le prénom du client.")
+    # Audience filters: {"make": ..., "model": ..., "language": ..., "lease_ending_within_days": ...}
+    audience = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-send_on", "-pk"]
+        permissions = [("send_campaign", "Can send promotion email campaigns to customers")]
+
+    def __str__(self):
+        return self.name
+
+
+class RecipientStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Skipped"
+    FAILED = "failed", "Failed"
+
+
+class CampaignRecipient(models.Model):
+    """One customer of a campaign: claimed, sent and recorded once, whatever happens to the workers."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipients")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="campaign_receipts")
+    email = models.EmailField()
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
+    status = models.CharField(max_length=20, choices=RecipientStatus.choices, default=RecipientStatus.QUEUED)
+    reason = models.CharField(max_length=300, blank=True, help_text="Why it was skipped or failed.")
+    message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "customer"], name="campaign_recipient_once"),
+        ]
+        indexes = [models.Index(fields=["campaign", "status"])]
+
+    def __str__(self):
+        return f"{self.email} ({self.status})"
+
+
+class InfoShare(models.Model):
+    """A piece of information (a competitor's offer, a new model, a promotion) sent to colleagues."""
+
+    subject = models.CharField(max_length=200)
+    text = models.TextField()
+    link = models.URLField(blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="info_shares"
+    )
+    staff = models.ManyToManyField(StaffMember, blank=True, related_name="info_shares")
+    departments = models.ManyToManyField(Department, blank=True, related_name="info_shares")
+    delivered_to = models.JSONField(default=list, blank=True, help_text="Addresses it was sent to.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.subject

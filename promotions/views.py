@@ -1,7 +1,202 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from dealership.models import StaffMember
+from dealership.selectors import staff_directory
+
+from .forms import CampaignForm, InfoShareForm, PromotionForm, PromotionTransitionForm
+from .models import Campaign, InfoShare, Promotion, PromotionStatus
+from .pricing import fee_label
+from .selectors import (
+    campaign_recipients,
+    campaign_report,
+    promotion_calendar,
+    promotion_list,
+    promotion_results,
+)
+from .services.campaigns import campaign_create, campaign_start
+from .services.printing import business_card_pdf, card_url, landing_url, leaflet_pdf, leaflet_url
+from .services.promotions import (
+    PromotionError,
+    promotion_create,
+    promotion_price_problems,
+    promotion_transition,
+    promotion_update,
+)
+from .services.sharing import info_share_create
+
+
+def _pdf(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
 
 
 @login_required
 def index(request):
-    return render(request, "promotions/promotion_list.html")
+    return render(
+        request,
+        "promotions/promotion_list.html",
+        {"promotions": promotion_list(filters=request.GET), "statuses": PromotionStatus.choices},
+    )
+
+
+@login_required
+def promotion_new(request):
+    form = PromotionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        promotion = promotion_create(actor=request.user, **form.service_fields())
+        messages.success(request, f"Promotion created with tracking code {promotion.tracking_code}.")
+        return redirect("promotions:detail", pk=promotion.pk)
+    return render(request, "promotions/promotion_form.html", {"form": form})
+
+
+@login_required
+def promotion_edit(request, pk: int):
+    promotion = get_object_or_404(Promotion, pk=pk)
+    form = PromotionForm(request.POST or None, instance=promotion)
+    if request.method == "POST" and form.is_valid():
+        try:
+            promotion_update(promotion=promotion, actor=request.user, **form.service_fields())
+        except (PromotionError, ValidationError) as error:
+            form.add_error(None, error.messages if isinstance(error, ValidationError) else str(error))
+        else:
+            messages.success(request, "Promotion saved.")
+            return redirect("promotions:detail", pk=promotion.pk)
+    return render(request, "promotions/promotion_form.html", {"form": form, "promotion": promotion})
+
+
+@login_required
+def promotion_detail(request, pk: int):
+    promotion = get_object_or_404(Promotion.objects.select_related("department"), pk=pk)
+    return render(
+        request,
+        "promotions/promotion_detail.html",
+        {
+            "promotion": promotion,
+            "price_problems": promotion_price_problems(promotion),
+            "fees": [(fee_label(name), fee) for name, fee in (promotion.fees or {}).items()],
+            "transition_form": PromotionTransitionForm(promotion=promotion),
+            "events": promotion.events.select_related("actor"),
+            "campaigns": promotion.campaigns.all(),
+            "leaflet_url": leaflet_url(promotion),
+            "promotion_public_url": landing_url(promotion),
+            **promotion_results(promotion=promotion),
+        },
+    )
+
+
+@login_required
+@require_POST
+def promotion_transition_view(request, pk: int):
+    promotion = get_object_or_404(Promotion, pk=pk)
+    form = PromotionTransitionForm(request.POST, promotion=promotion)
+    if not form.is_valid():
+        messages.error(request, "Choose a status the promotion may move to.")
+    else:
+        try:
+            promotion_transition(
+                promotion=promotion, to_status=form.cleaned_data["status"], actor=request.user
+            )
+            messages.success(request, "Status changed.")
+        except PromotionError as error:
+            messages.error(request, str(error))
+    return redirect("promotions:detail", pk=promotion.pk)
+
+
+@login_required
+def promotion_leaflet(request, pk: int):
+    promotion = get_object_or_404(Promotion, pk=pk)
+    return _pdf(leaflet_pdf(promotion=promotion), f"leaflet-{promotion.landing_slug}.pdf")
+
+
+@login_required
+def calendar(request):
+    today = timezone.localdate()
+    try:
+        anchor = date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        anchor = today
+    grid = promotion_calendar(view=request.GET.get("view", "month"), anchor=anchor, today=today)
+    return render(request, "promotions/promotion_calendar.html", {"calendar": grid, "today": today})
+
+
+@login_required
+def campaign_new(request, pk: int):
+    promotion = get_object_or_404(Promotion, pk=pk)
+    form = CampaignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        campaign = campaign_create(promotion=promotion, actor=request.user, **form.service_fields())
+        messages.success(request, "Campaign saved as a draft; check the audience, then start it.")
+        return redirect("promotions:campaign_detail", pk=campaign.pk)
+    return render(request, "promotions/campaign_form.html", {"form": form, "promotion": promotion})
+
+
+@login_required
+def campaign_detail(request, pk: int):
+    campaign = get_object_or_404(Campaign.objects.select_related("promotion"), pk=pk)
+    return render(
+        request,
+        "promotions/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "report": campaign_report(campaign=campaign),
+            "recipients": campaign_recipients(campaign=campaign)[:500],
+        },
+    )
+
+
+@login_required
+@require_POST
+@permission_required("promotions.send_campaign", raise_exception=True)
+def campaign_start_view(request, pk: int):
+    campaign = get_object_or_404(Campaign.objects.select_related("promotion"), pk=pk)
+    try:
+        counts = campaign_start(campaign=campaign, actor=request.user)
+    except PromotionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Sending to {counts['queued']} customer(s); {counts['skipped']} skipped (see why below).",
+        )
+    return redirect("promotions:campaign_detail", pk=campaign.pk)
+
+
+@login_required
+def print_materials(request):
+    staff = staff_directory()
+    return render(
+        request,
+        "promotions/print_materials.html",
+        {"cards": [(member, card_url(member)) for member in staff], "promotions": promotion_list()},
+    )
+
+
+@login_required
+def business_card(request, pk: int):
+    member = get_object_or_404(StaffMember.objects.select_related("user", "department"), pk=pk)
+    return _pdf(business_card_pdf(member=member), f"card-{member.user.get_username()}.pdf")
+
+
+@login_required
+def infoshare_list(request):
+    shares = InfoShare.objects.select_related("sent_by").prefetch_related("staff__user", "departments")[:200]
+    return render(request, "promotions/infoshare_list.html", {"shares": shares})
+
+
+@login_required
+def infoshare_new(request):
+    form = InfoShareForm(request.POST or None, initial={"link": request.GET.get("link", "")})
+    if request.method == "POST" and form.is_valid():
+        info_share_create(sent_by=request.user, **form.cleaned_data)
+        messages.success(request, "Sent. The list below shows who it went to.")
+        return redirect("promotions:infoshare_list")
+    return render(request, "promotions/infoshare_form.html", {"form": form})

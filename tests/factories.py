@@ -53,6 +53,21 @@ def lead(*, customer_obj: Customer | None = None, **fields) -> Lead:
     return lead_create(customer=customer_obj or customer(), **fields)
 
 
+def promotion(**fields):
+    """A draft promotion of the sales department, running this week on the website by default."""
+    from promotions.services.promotions import promotion_create
+
+    n = next(_sequence)
+    today = timezone.localdate()
+    fields.setdefault("name", f"Promotion {n}")
+    fields.setdefault("starts_on", today)
+    fields.setdefault("ends_on", today + timedelta(days=6))
+    fields.setdefault("channels", ["website"])
+    fields.setdefault("department", department(fields.pop("department_code", "sales")))
+    fields.setdefault("landing_slug", f"promotion-{n}")
+    return promotion_create(**fields)
+
+
 def vin(serial: int | None = None, *, prefix: str = "2T3W1RFV", year_code: str = "R") -> str:
     """A valid North American VIN (check digit computed) that no other test uses."""
     from inventory.vin import vin_check_digit
@@ -146,3 +161,25 @@ def inbound_email(*, lead: Lead, body: str = "Is it still available?", **fields)
         message_id=fields.pop("message_id", f"<customer{n}@example.com>"),
         **fields,
     )
+
+
+def customer_with_email_consent(**fields) -> Customer:
+    """A customer who asked the store something last month: CASL's implied consent to email."""
+    from leads.services.consent import consent_record_inquiry
+
+    found = customer(**fields)
+    consent_record_inquiry(customer=found, at=timezone.now() - timedelta(days=30), source="web inquiry")
+    return found
+
+
+def campaign(promotion=None, **fields):
+    """A draft email campaign, in English and French, to every customer unless `audience` says."""
+    from promotions.services.campaigns import campaign_create
+
+    fields.setdefault("name", f"Mailing {next(_sequence)}")
+    fields.setdefault("send_on", timezone.localdate())
+    fields.setdefault("subject_en", "{first_name}, an offer for you")
+    fields.setdefault("body_en", "Hello {first_name}")
+    fields.setdefault("subject_fr", "{first_name}, une offre pour vous")
+    fields.setdefault("body_fr", "Bonjour {first_name}")
+    return campaign_create(promotion=promotion or globals()["promotion"](), **fields)

@@ -234,6 +234,18 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=6, minute=0),
     },
 }
+CELERY_BEAT_SCHEDULE["promotions-advance-daily"] = {
+    "task": "promotions.tasks.promotions_advance_task",
+    "schedule": crontab(hour=0, minute=5),
+}
+CELERY_BEAT_SCHEDULE["promotions-campaigns-resume"] = {
+    "task": "promotions.tasks.campaigns_resume_task",
+    "schedule": timedelta(minutes=5),
+}
+
+# Promotion email campaigns leave at a steady rate, in batches of this size.
+PROMOTIONS_CAMPAIGN_PER_MINUTE = env.int("PROMOTIONS_CAMPAIGN_PER_MINUTE", default=120)
+PROMOTIONS_CAMPAIGN_BATCH_SIZE = env.int("PROMOTIONS_CAMPAIGN_BATCH_SIZE", default=20)
 
 LOGGING = {
     "version": 1,

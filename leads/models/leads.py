@@ -67,6 +67,9 @@ class Lead(models.Model):
     lost_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    promotion = models.ForeignKey(
+        "promotions.Promotion", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
 
     class Meta:
         ordering = ["-received_at"]

@@ -1,0 +1,234 @@
+import re
+
+from django import forms
+
+from dealership.models import Department, StaffMember
+from inventory.selectors import vehicle_find
+from leads.models import Language
+
+from .models import Campaign, Channel, Promotion, PromotionModel
+from .services.promotions import PROMOTION_TRANSITIONS
+
+# The fees the form asks about, by name in Promotion.fees.
+FEE_FIELDS = [("freight_pdi", "Freight and PDI"), ("admin", "Administration fee"), ("other", "Other fees")]
+MODEL_LINE = re.compile(r"^(?P<make>\w[\w .&'-]*)(?:,(?P<model>[\w .&'/+-]*))?(?:,\s*(?P<year>\d{4}))?\s*$")
+
+
+class PromotionForm(forms.ModelForm):
+    channels = forms.MultipleChoiceField(choices=Channel.choices, widget=forms.CheckboxSelectMultiple)
+    models_text = forms.CharField(
+        label="Models covered",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One a line: make, model, year (model and year optional). E.g. Toyota, RAV4, 2026",
+    )
+    stock_text = forms.CharField(
+        label="Stock vehicles covered",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Stock numbers or VINs, separated by spaces or lines.",
+    )
+
+    class Meta:
+        model = Promotion
+        fields = [
+            "name",
+            "starts_on",
+            "ends_on",
+            "channels",
+            "department",
+            "is_advertising",
+            "service_offers",
+            "offer_kind",
+            "advertised_price",
+            "rate",
+            "offer_description",
+            "budget",
+            "landing_slug",
+        ]
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}),
+            "ends_on": forms.DateInput(attrs={"type": "date"}),
+            "service_offers": forms.Textarea(attrs={"rows": 2}),
+            "offer_description": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {"landing_slug": "Landing page address (/offers/…/)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = Department.objects.all()
+        fees = self.instance.fees or {}
+        for name, label in FEE_FIELDS:
+            self.fields[f"fee_{name}"] = forms.DecimalField(
+                label=label,
+                required=False,
+                min_value=0,
+                max_digits=10,
+                decimal_places=2,
+                initial=fees.get(name, {}).get("amount"),
+            )
+            self.fields[f"fee_{name}_included"] = forms.BooleanField(
+                label=f"{label} included in the advertised price",
+                required=False,
+                initial=fees.get(name, {}).get("included", False),
+            )
+        if self.instance.pk:
+            self.fields["stock_text"].initial = "\n".join(
+                v.stock_number for v in self.instance.vehicles.all()
+            )
+            self.fields["models_text"].initial = "\n".join(
+                ", ".join(str(part) for part in (m.make, m.model, m.year) if part)
+                for m in self.instance.models.all()
+            )
+
+    def clean_stock_text(self) -> list:
+        found, unknown = [], []
+        for line in self.cleaned_data["stock_text"].split():
+            vehicle = vehicle_find(vin=line, stock_number=line)
+            (found if vehicle else unknown).append(vehicle or line)
+        if unknown:
+            raise forms.ValidationError(f"Not in the inventory: {', '.join(unknown)}")
+        return found
+
+    def clean_models_text(self) -> list[dict]:
+        models, bad = [], []
+        for line in self.cleaned_data["models_text"].splitlines():
+            if not line.strip():
+                continue
+            match = MODEL_LINE.match(line.strip())
+            if not match:
+                bad.append(line.strip())
+                continue
+            year = match["year"]
+            models.append(
+                {
+                    "make": match["make"].strip(),
+                    "model": (match["model"] or "").strip(),
+                    "year": int(year) if year else None,
+                }
+            )
+        if bad:
+            raise forms.ValidationError(f"Write each model as make, model, year: {'; '.join(bad)}")
+        return models
+
+    def service_fields(self) -> dict:
+        """The cleaned data as the promotion services take it."""
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        data["fees"] = {
+            name: {
+                "amount": str(self.cleaned_data[f"fee_{name}"]),
+                "included": self.cleaned_data[f"fee_{name}_included"],
+            }
+            for name, _ in FEE_FIELDS
+            if self.cleaned_data.get(f"fee_{name}") is not None
+        }
+        data["models"] = self.cleaned_data["models_text"]
+        data["vehicles"] = self.cleaned_data["stock_text"]
+        return data
+
+
+class PromotionTransitionForm(forms.Form):
+    status = forms.ChoiceField()
+
+    def __init__(self, *args, promotion: Promotion, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = PROMOTION_TRANSITIONS[promotion.status]
+        self.fields["status"].choices = [
+            (value, label) for value, label in promotion._meta.get_field("status").choices if value in allowed
+        ]
+
+
+class CampaignForm(forms.ModelForm):
+    audience_make = forms.CharField(label="Bought a (make)", required=False, max_length=60)
+    audience_model = forms.CharField(label="Model", required=False, max_length=60)
+    audience_language = forms.ChoiceField(
+        label="Language", required=False, choices=[("", "Any")] + list(Language.choices)
+    )
+    audience_lease_ending_within_days = forms.IntegerField(
+        label="Lease ending within (days)", required=False, min_value=1, max_value=730
+    )
+
+    class Meta:
+        model = Campaign
+        fields = ["name", "send_on", "subject_en", "body_en", "subject_fr", "body_fr"]
+        widgets = {
+            "send_on": forms.DateInput(attrs={"type": "date"}),
+            "body_en": forms.Textarea(attrs={"rows": 5}),
+            "body_fr": forms.Textarea(attrs={"rows": 5}),
+        }
+
+    def service_fields(self) -> dict:
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        data["audience"] = {
+            key: self.cleaned_data[f"audience_{key}"].strip()
+            for key in ("make", "model", "language")
+            if self.cleaned_data[f"audience_{key}"].strip()
+        }
+        if days := self.cleaned_data["audience_lease_ending_within_days"]:
+            data["audience"]["lease_ending_within_days"] = days
+        return data
+
+
+class PublicContactForm(forms.Form):
+    first_name = forms.CharField(max_length=100, label="First name / Prénom")
+    last_name = forms.CharField(max_length=100, required=False, label="Last name / Nom")
+    email = forms.EmailField(required=False, label="Email / Courriel")
+    phone = forms.CharField(max_length=30, required=False, label="Phone / Téléphone")
+    language = forms.ChoiceField(choices=Language.choices, label="Language / Langue")
+    vehicle = forms.ChoiceField(required=False, label="Vehicle / Véhicule")
+    comments = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Message")
+
+    def __init__(self, *args, promotion: Promotion | None = None, stock=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.choices = {f"stock-{v.pk}": v for v in stock}
+        if promotion:
+            self.choices |= {f"model-{m.pk}": m for m in promotion.models.all()}
+        if self.choices:
+            self.fields["vehicle"].choices = [("", "—")] + [(key, str(v)) for key, v in self.choices.items()]
+        else:
+            del self.fields["vehicle"]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("email") and not data.get("phone", "").strip():
+            raise forms.ValidationError(
+                "Give an email or a phone number so we can answer. / Indiquez un courriel ou un téléphone."
+            )
+        return data
+
+    def vehicle_dict(self) -> dict | None:
+        """The vehicle chosen, as a lead names it; a stock vehicle with its stock number, VIN and price."""
+        chosen = self.choices.get(self.cleaned_data.get("vehicle") or "")
+        if chosen is None:
+            return None
+        vehicle = {"make": chosen.make, "model": chosen.model, "year": chosen.year}
+        if isinstance(chosen, PromotionModel):
+            return vehicle
+        return vehicle | {
+            "trim": chosen.trim,
+            "condition": chosen.condition,
+            "vin": chosen.vin,
+            "stock_number": chosen.stock_number,
+            "price": chosen.price,
+        }
+
+
+class InfoShareForm(forms.Form):
+    subject = forms.CharField(max_length=200)
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
+    link = forms.URLField(required=False, assume_scheme="https")
+    staff = forms.ModelMultipleChoiceField(
+        queryset=StaffMember.objects.filter(user__is_active=True).select_related("user"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="People",
+    )
+    departments = forms.ModelMultipleChoiceField(
+        queryset=Department.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("staff") and not data.get("departments"):
+            raise forms.ValidationError("Choose at least one person or department.")
+        return data

@@ -1,0 +1,74 @@
+"""All-in advertised price rules of the provinces: pure functions, no database."""
+
+from decimal import Decimal, InvalidOperation
+
+# Provinces whose regulator requires the advertised price to include every fee the buyer must pay:
+# Ontario (OMVIC) and Quebec (Consumer Protection Act, OPC).
+ALL_IN_PROVINCES = {"ON": "Ontario (OMVIC)", "QC": "Quebec (OPC)"}
+
+# What may still be added on top of an all-in price: sales taxes and licensing.
+EXCLUDABLE_FEE_WORDS = ("hst", "gst", "qst", "pst", "tax", "licen", "registration", "plate")
+
+FEE_LABELS = {
+    "freight_pdi": "Freight and PDI",
+    "admin": "Administration fee",
+    "other": "Other fees",
+}
+
+
+def fee_label(name: str) -> str:
+    return FEE_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def _excludable(name: str) -> bool:
+    return any(word in name.lower() for word in EXCLUDABLE_FEE_WORDS)
+
+
+def _amount(value) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def fees_added(fees: dict) -> list[str]:
+    """Fees (other than taxes and licensing) that the buyer pays on top of the advertised price."""
+    return [
+        fee_label(name)
+        for name, fee in (fees or {}).items()
+        if (_amount(fee.get("amount")) or 0) > 0 and not fee.get("included") and not _excludable(name)
+    ]
+
+
+def price_terms(fees: dict) -> str:
+    """What the advertised price includes, as the customer must read it next to the price."""
+    added = fees_added(fees)
+    if added:
+        return f"plus {', '.join(added).lower()}, taxes and licensing"
+    return "all fees included, plus taxes and licensing"
+
+
+def all_in_price_problems(*, province: str, advertised_price, fees: dict) -> list[str]:
+    """What keeps this advertised price from being legal in the province; empty when it is.
+
+    `fees` maps a fee's name to {"amount": ..., "included": bool}, e.g. {"freight_pdi": {...}}.
+    """
+    problems = []
+    price = _amount(advertised_price)
+    if advertised_price not in (None, "") and (price is None or price <= 0):
+        problems.append("The advertised price must be an amount above zero.")
+    for name, fee in (fees or {}).items():
+        amount = _amount(fee.get("amount"))
+        if fee.get("amount") not in (None, "") and (amount is None or amount < 0):
+            problems.append(f"{fee_label(name)}: the amount must be zero or more.")
+    regulator = ALL_IN_PROVINCES.get((province or "").upper())
+    if regulator is None or price is None:
+        return problems
+    for name, fee in (fees or {}).items():
+        amount = _amount(fee.get("amount")) or Decimal(0)
+        if amount > 0 and not fee.get("included") and not _excludable(name):
+            problems.append(
+                f"{fee_label(name)} (${amount:,.2f}) must be included in the advertised price: in "
+                f"{regulator} only sales taxes and licensing may be added to an advertised price."
+            )
+    return problems

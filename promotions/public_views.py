@@ -1,0 +1,61 @@
+"""The public pages under /offers/: no login, each visit and lead carrying its source code."""
+
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from .forms import PublicContactForm
+from .models import Promotion
+from .pricing import price_terms
+from .selectors import promotion_running_get, promotion_stock, promotions_running_internet
+from .services.promotions import public_lead_submit, source_visit_record
+
+
+def _src(request) -> str:
+    return (request.GET.get("src") or request.POST.get("src") or "").strip()[:80]
+
+
+def _contact(request, *, promotion: Promotion | None, template: str, context: dict):
+    src = _src(request)
+    form = PublicContactForm(request.POST or None, promotion=promotion, stock=context.get("stock", ()))
+    if request.method == "POST" and form.is_valid():
+        public_lead_submit(
+            promotion=promotion,
+            first_name=form.cleaned_data["first_name"],
+            last_name=form.cleaned_data["last_name"],
+            email=form.cleaned_data["email"],
+            phone=form.cleaned_data["phone"],
+            language=form.cleaned_data["language"],
+            comments=form.cleaned_data["comments"],
+            vehicle=form.vehicle_dict(),
+            src=src,
+        )
+        return redirect("offers:thanks")
+    if request.method == "GET":
+        source_visit_record(src=src, promotion=promotion)
+    return render(request, template, {"form": form, "src": src, "promotion": promotion, **context})
+
+
+def offers_index(request):
+    return _contact(
+        request,
+        promotion=None,
+        template="promotions/public/offers_index.html",
+        context={"promotions": promotions_running_internet()},
+    )
+
+
+def landing(request, slug: str):
+    try:
+        promotion = promotion_running_get(slug=slug)
+    except Promotion.DoesNotExist:
+        raise Http404("This offer is not running.") from None
+    return _contact(
+        request,
+        promotion=promotion,
+        template="promotions/public/landing.html",
+        context={"price_terms": price_terms(promotion.fees), "stock": promotion_stock(promotion=promotion)},
+    )
+
+
+def thanks(request):
+    return render(request, "promotions/public/thanks.html")

@@ -1,0 +1,348 @@
+"""Reads for promotions: lists, the calendar and its overlaps, audiences, results."""
+
+import calendar as pycalendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import combinations
+
+from django.apps import apps
+from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.utils import timezone
+
+from inventory.models import Vehicle
+from inventory.selectors import vehicle_public_list
+from leads.models import ConsentAction, ConsentChannel, ConsentRecord, Customer, Lead, LeadStatus
+from leads.models.history import CustomerHistoryItem, DealType, HistoryKind
+
+from .models import (
+    Campaign,
+    CampaignRecipient,
+    Promotion,
+    PromotionModel,
+    PromotionStatus,
+    RecipientStatus,
+    SourceVisit,
+)
+
+# A tracking code as it appears in a subject or a message: six letters and digits on their own.
+CODE_TOKEN = re.compile(r"\b[0-9A-Za-z]{6}\b")
+
+
+def tracking_code_normalize(text: str) -> str:
+    """Crockford's reading: O is zero, I and L are one, case does not matter."""
+    return text.upper().replace("O", "0").replace("I", "1").replace("L", "1")
+
+
+def promotion_for_text(text: str) -> Promotion | None:
+    """The promotion whose tracking code is quoted in this text (a subject, comments), if any."""
+    codes = {tracking_code_normalize(token) for token in CODE_TOKEN.findall(text or "")}
+    if not codes:
+        return None
+    found = Promotion.objects.filter(tracking_code__in=codes)
+    # A running promotion first, then the most recent.
+    return (
+        sorted(found, key=lambda p: (p.status != PromotionStatus.RUNNING, -p.starts_on.toordinal()))[0]
+        if found
+        else None
+    )
+
+
+def promotion_list(*, filters: dict | None = None) -> QuerySet[Promotion]:
+    filters = filters or {}
+    promotions = Promotion.objects.select_related("department").prefetch_related("models")
+    if status := filters.get("status"):
+        promotions = promotions.filter(status=status)
+    return promotions.order_by("-starts_on", "name")
+
+
+def promotion_stock(*, promotion: Promotion, limit: int = 24) -> list[Vehicle]:
+    """What the landing page shows: the stock vehicles it names, then in-stock vehicles of its models."""
+    named = list(vehicle_public_list().filter(promotions=promotion))
+    coverage = Q(pk__in=[])
+    for covered in promotion.models.all():
+        match = Q(make__iexact=covered.make)
+        if covered.model:
+            match &= Q(model__iexact=covered.model)
+        if covered.year:
+            match &= Q(year=covered.year)
+        coverage |= match
+    matching = vehicle_public_list().filter(coverage).exclude(pk__in=[v.pk for v in named])
+    return (named + list(matching[:limit]))[:limit]
+
+
+def promotion_running_get(*, slug: str) -> Promotion:
+    """The promotion whose public landing page this is: running, on an internet channel."""
+    promotion = Promotion.objects.prefetch_related("models").get(
+        landing_slug=slug, status=PromotionStatus.RUNNING
+    )
+    if not promotion.is_internet:
+        raise Promotion.DoesNotExist
+    return promotion
+
+
+def promotions_running_internet() -> list[Promotion]:
+    running = Promotion.objects.filter(status=PromotionStatus.RUNNING, is_advertising=False).order_by(
+        "ends_on"
+    )
+    return [promotion for promotion in running if promotion.is_internet]
+
+
+def promotions_between(*, start: date, end: date) -> QuerySet[Promotion]:
+    """Every promotion and advertising campaign, all departments, active at some day of [start, end]."""
+    return (
+        Promotion.objects.filter(starts_on__lte=end, ends_on__gte=start)
+        .select_related("department")
+        .prefetch_related("models", "vehicles")
+        .order_by("starts_on", "name")
+    )
+
+
+@dataclass
+class Overlap:
+    kind: str  # "models" or "customers"
+    first: object
+    second: object
+    detail: str
+
+
+def _covers_same(a: PromotionModel, b: PromotionModel) -> bool:
+    if a.make.strip().lower() != b.make.strip().lower():
+        return False
+    if a.model and b.model and a.model.strip().lower() != b.model.strip().lower():
+        return False
+    return not (a.year and b.year and a.year != b.year)
+
+
+def _narrower(a: PromotionModel, b: PromotionModel) -> PromotionModel:
+    """Of two coverages of the same vehicles, the more precise: what both promotions really share."""
+    return max((a, b), key=lambda m: (bool(m.model), bool(m.year)))
+
+
+def _periods_overlap(a: Promotion, b: Promotion) -> bool:
+    return a.starts_on <= b.ends_on and b.starts_on <= a.ends_on
+
+
+def _coverage(promotion: Promotion) -> list[PromotionModel]:
+    """The makes/models a promotion covers, its named stock vehicles included."""
+    return list(promotion.models.all()) + [
+        PromotionModel(make=v.make, model=v.model, year=v.year) for v in promotion.vehicles.all() if v.make
+    ]
+
+
+def model_overlaps(promotions) -> list[Overlap]:
+    """Pairs of promotions on the same make/model at the same time: offers that may contradict."""
+    coverage = {promotion.pk: _coverage(promotion) for promotion in promotions}
+    found = []
+    for a, b in combinations(promotions, 2):
+        if not _periods_overlap(a, b):
+            continue
+        shared = sorted(
+            {str(_narrower(ma, mb)) for ma in coverage[a.pk] for mb in coverage[b.pk] if _covers_same(ma, mb)}
+        )
+        if shared:
+            found.append(Overlap("models", a, b, ", ".join(shared)))
+    return found
+
+
+def campaign_audience(*, filters: dict, today: date | None = None) -> QuerySet[Customer]:
+    """Customers chosen by what they bought or lease (history or sold leads), lease end, language."""
+    customers = Customer.objects.exclude(email="").filter(merged_into=None)
+    make, model = (filters.get("make") or "").strip(), (filters.get("model") or "").strip()
+    if make or model:
+        sold = Lead.objects.filter(status=LeadStatus.SOLD)
+        owned = CustomerHistoryItem.objects.filter(kind__in=[HistoryKind.PURCHASE, HistoryKind.LEASE])
+        for value, lead_field in ((make, "vehicles__make__iexact"), (model, "vehicles__model__iexact")):
+            if value:
+                sold = sold.filter(**{lead_field: value})
+                owned = owned.filter(vehicle__iregex=rf"(^|\s){re.escape(value)}(\s|$)")
+        customers = customers.filter(
+            Q(pk__in=sold.values("customer_id")) | Q(pk__in=owned.values("customer_id"))
+        )
+    if days := filters.get("lease_ending_within_days"):
+        today = today or timezone.localdate()
+        leases = CustomerHistoryItem.objects.filter(
+            Q(kind=HistoryKind.LEASE) | Q(deal_type=DealType.LEASE),
+            term_ends_on__range=(today, today + timedelta(days=int(days))),
+        )
+        customers = customers.filter(pk__in=leases.values("customer_id"))
+    if language := filters.get("language"):
+        customers = customers.filter(language=language)
+    return customers.order_by("pk")
+
+
+def _campaign_customer_ids(campaign: Campaign) -> set[int]:
+    if campaign.recipients.exists():
+        return set(campaign.recipients.values_list("customer_id", flat=True))
+    return set(campaign_audience(filters=campaign.audience).values_list("pk", flat=True))
+
+
+def campaign_overlaps(*, start: date, end: date) -> list[Overlap]:
+    """Email campaigns of the same week whose audiences share customers."""
+    campaigns = list(
+        Campaign.objects.filter(send_on__gte=start - timedelta(days=6), send_on__lte=end + timedelta(days=6))
+        .select_related("promotion")
+        .order_by("send_on", "pk")
+    )
+    audiences = {campaign.pk: _campaign_customer_ids(campaign) for campaign in campaigns}
+    found = []
+    for a, b in combinations(campaigns, 2):
+        if a.send_on.isocalendar()[:2] != b.send_on.isocalendar()[:2]:
+            continue
+        shared = audiences[a.pk] & audiences[b.pk]
+        if shared:
+            found.append(Overlap("customers", a, b, f"{len(shared)} customer(s) in both audiences"))
+    return found
+
+
+@dataclass
+class CalendarDay:
+    day: date
+    in_period: bool
+    promotions: list = field(default_factory=list)
+    campaigns: list = field(default_factory=list)
+
+
+@dataclass
+class PromotionCalendar:
+    view: str
+    start: date
+    end: date
+    previous: date
+    next: date
+    weeks: list[list[CalendarDay]]
+    overlaps: list[Overlap]
+    flagged_ids: set[int]
+    starting: list[Promotion]
+    ending: list[Promotion]
+
+
+def promotion_calendar(*, view: str, anchor: date, today: date) -> PromotionCalendar:
+    """The month or week around `anchor` as a grid of weeks, with overlaps and the webmaster's week."""
+    if view == "week":
+        start = anchor - timedelta(days=anchor.weekday())
+        end = start + timedelta(days=6)
+        grid_start, grid_end = start, end
+        previous, following = start - timedelta(days=7), start + timedelta(days=7)
+    else:
+        view = "month"
+        start = anchor.replace(day=1)
+        end = start.replace(day=pycalendar.monthrange(start.year, start.month)[1])
+        grid_start = start - timedelta(days=start.weekday())
+        grid_end = end + timedelta(days=6 - end.weekday())
+        previous = (start - timedelta(days=1)).replace(day=1)
+        following = end + timedelta(days=1)
+    promotions = list(promotions_between(start=grid_start, end=grid_end))
+    campaigns = list(
+        Campaign.objects.filter(send_on__range=(grid_start, grid_end)).select_related("promotion")
+    )
+    overlaps = model_overlaps(promotions) + campaign_overlaps(start=grid_start, end=grid_end)
+    flagged = {o.first.pk for o in overlaps if o.kind == "models"} | {
+        o.second.pk for o in overlaps if o.kind == "models"
+    }
+    days = []
+    day = grid_start
+    while day <= grid_end:
+        days.append(
+            CalendarDay(
+                day=day,
+                in_period=start <= day <= end,
+                promotions=[p for p in promotions if p.starts_on <= day <= p.ends_on],
+                campaigns=[c for c in campaigns if c.send_on == day],
+            )
+        )
+        day += timedelta(days=1)
+    week_start = today - timedelta(days=today.weekday())
+    week_end = week_start + timedelta(days=6)
+    this_week = Promotion.objects.select_related("department").order_by("starts_on")
+    return PromotionCalendar(
+        view=view,
+        start=start,
+        end=end,
+        previous=previous,
+        next=following,
+        weeks=[days[i : i + 7] for i in range(0, len(days), 7)],
+        overlaps=overlaps,
+        flagged_ids=flagged,
+        starting=list(this_week.filter(starts_on__range=(week_start, week_end))),
+        ending=list(this_week.filter(ends_on__range=(week_start, week_end))),
+    )
+
+
+def promotion_results(*, promotion: Promotion) -> dict:
+    """The leads a promotion brought, its sales, and the visits its printed and mailed links brought."""
+    leads = promotion.leads.select_related("customer", "owner").order_by("-received_at")
+    visits = (
+        SourceVisit.objects.filter(promotion=promotion)
+        .values("src")
+        .annotate(total=Sum("count"))
+        .order_by("src")
+    )
+    return {
+        "leads": leads,
+        "sales": leads.filter(status=LeadStatus.SOLD),
+        "appointments": _promotion_appointments(promotion),
+        "visits": list(visits),
+    }
+
+
+def _promotion_appointments(promotion: Promotion):
+    """Appointments set with the promotion's leads; None where the CRM keeps no appointments."""
+    try:
+        appointment_model = apps.get_model("leads", "Appointment")
+    except LookupError:
+        return None
+    return (
+        appointment_model.objects.filter(lead__promotion=promotion)
+        .select_related("lead__customer")
+        .order_by("starts_at")
+    )
+
+
+def campaign_report(*, campaign: Campaign) -> dict[str, int]:
+    recipients = campaign.recipients
+    counts = dict(recipients.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    first_sent = (
+        recipients.filter(status=RecipientStatus.SENT)
+        .order_by("sent_at")
+        .values_list("sent_at", flat=True)
+        .first()
+    )
+    leads = 0
+    if first_sent:
+        leads = Lead.objects.filter(
+            promotion=campaign.promotion,
+            customer__in=recipients.filter(status=RecipientStatus.SENT).values("customer_id"),
+            received_at__gte=first_sent,
+        ).count()
+    return {
+        "queued": counts.get(RecipientStatus.QUEUED, 0),
+        "sent": counts.get(RecipientStatus.SENT, 0),
+        "skipped": counts.get(RecipientStatus.SKIPPED, 0),
+        "failed": counts.get(RecipientStatus.FAILED, 0),
+        "bounced": recipients.exclude(bounced_at=None).count(),
+        "unsubscribed": ConsentRecord.objects.filter(
+            action=ConsentAction.WITHDRAW,
+            channel=ConsentChannel.EMAIL,
+            customer__in=recipients.filter(status=RecipientStatus.SENT).values("customer_id"),
+            given_at__gte=first_sent,
+        )
+        .values("customer_id")
+        .distinct()
+        .count()
+        if first_sent
+        else 0,
+        "leads": leads,
+    }
+
+
+def campaign_batch_due(*, campaign: Campaign, interval: float) -> bool:
+    """Has a batch interval passed since the last claim? When two chains of batch tasks send one
+    campaign (a resumed one beside one thought lost), the later of the two sees a recent claim and
+    ends, so the campaign keeps its steady rate."""
+    last = campaign.recipients.aggregate(last=Max("claimed_at"))["last"]
+    return last is None or (timezone.now() - last).total_seconds() >= interval * 0.9
+
+
+def campaign_recipients(*, campaign: Campaign) -> QuerySet[CampaignRecipient]:
+    return campaign.recipients.select_related("customer").order_by("status", "pk")

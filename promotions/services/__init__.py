@@ -1,0 +1,1 @@
+"""Writes of the promotions app, one module per area (promotions, campaigns, printing, sharing)."""

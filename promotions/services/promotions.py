@@ -1,0 +1,237 @@
+"""Promotions: creation, the status machine, the daily calendar move, attribution of leads."""
+
+import secrets
+from datetime import date
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from leads.models import Lead
+from leads.services.leads import customer_find_or_create, lead_create, lead_event_add
+
+from ..models import Promotion, PromotionEvent, PromotionModel, PromotionStatus, SourceVisit
+from ..pricing import all_in_price_problems
+from ..selectors import promotion_for_text
+
+# The promotion status machine: which status may follow which.
+PROMOTION_TRANSITIONS: dict[str, set[str]] = {
+    PromotionStatus.DRAFT: {PromotionStatus.SCHEDULED, PromotionStatus.RUNNING},
+    PromotionStatus.SCHEDULED: {PromotionStatus.DRAFT, PromotionStatus.RUNNING, PromotionStatus.ENDED},
+    PromotionStatus.RUNNING: {PromotionStatus.ENDED},
+    PromotionStatus.ENDED: set(),
+}
+PUBLISHED = {PromotionStatus.SCHEDULED, PromotionStatus.RUNNING}
+
+# Crockford's base 32: no I, L, O, U, so a code read aloud or typed is not mistaken.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 6
+
+
+class PromotionError(ValueError):
+    pass
+
+
+def transition_check(
+    *, machine: dict[str, set[str]], choices, noun: str, from_status: str, to_status: str
+) -> None:
+    """Refuse, in words, a status change that a status machine does not allow."""
+    if to_status in machine.get(from_status, set()):
+        return
+    target = choices(to_status).label.lower() if to_status in choices.values else repr(to_status)
+    raise PromotionError(f"A {noun} that is {choices(from_status).label.lower()} cannot become {target}.")
+
+
+def promotion_event_add(*, promotion: Promotion, type: str, actor=None, **params) -> PromotionEvent:
+    return PromotionEvent.objects.create(promotion=promotion, type=type, actor=actor, params=params)
+
+
+def tracking_code_new() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def _models_set(*, promotion: Promotion, models: list[dict]) -> None:
+    promotion.models.all().delete()
+    PromotionModel.objects.bulk_create(
+        PromotionModel(
+            promotion=promotion, make=m["make"].strip(), model=m.get("model", "").strip(), year=m.get("year")
+        )
+        for m in models
+        if m.get("make", "").strip()
+    )
+
+
+def promotion_create(*, actor=None, models: list[dict] | None = None, vehicles=(), **fields) -> Promotion:
+    """A new draft promotion with a fresh tracking code (drawn again on the rare collision)."""
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                promotion = Promotion(tracking_code=tracking_code_new(), created_by=actor, **fields)
+                promotion.full_clean()
+                promotion.save()
+                _models_set(promotion=promotion, models=models or [])
+                promotion.vehicles.set(vehicles)
+                promotion_event_add(promotion=promotion, type="created", actor=actor)
+                return promotion
+        except IntegrityError:
+            if Promotion.objects.filter(landing_slug=fields.get("landing_slug")).exists():
+                raise
+    raise PromotionError("Could not draw a unique tracking code; try again.")
+
+
+@transaction.atomic
+def promotion_update(
+    *, promotion: Promotion, actor=None, models: list[dict] | None = None, vehicles=None, **fields
+) -> Promotion:
+    promotion = Promotion.objects.select_for_update().get(pk=promotion.pk)
+    for field, value in fields.items():
+        setattr(promotion, field, value)
+    promotion.full_clean()
+    if promotion.status in PUBLISHED:
+        _publishable_or_raise(promotion)
+    promotion.save()
+    if models is not None:
+        _models_set(promotion=promotion, models=models)
+    if vehicles is not None:
+        promotion.vehicles.set(vehicles)
+    promotion_event_add(promotion=promotion, type="updated", actor=actor, fields=sorted(fields))
+    return promotion
+
+
+def promotion_price_problems(promotion: Promotion) -> list[str]:
+    return all_in_price_problems(
+        province=settings.STORE["province"], advertised_price=promotion.advertised_price, fees=promotion.fees
+    )
+
+
+def _publishable_or_raise(promotion: Promotion) -> None:
+    problems = promotion_price_problems(promotion)
+    if problems:
+        raise PromotionError("This promotion cannot be published: " + " ".join(problems))
+
+
+@transaction.atomic
+def promotion_transition(*, promotion: Promotion, to_status: str, actor=None, reason: str = "") -> Promotion:
+    """Move a promotion to another status if the machine allows it; publishing checks the price first."""
+    promotion = Promotion.objects.select_for_update().get(pk=promotion.pk)
+    transition_check(
+        machine=PROMOTION_TRANSITIONS,
+        choices=PromotionStatus,
+        noun="promotion",
+        from_status=promotion.status,
+        to_status=to_status,
+    )
+    if to_status in PUBLISHED:
+        _publishable_or_raise(promotion)
+    from_status = promotion.status
+    promotion.status = to_status
+    promotion.save(update_fields=["status", "updated_at"])
+    promotion_event_add(
+        promotion=promotion,
+        type="status_changed",
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+    )
+    return promotion
+
+
+def promotions_advance(*, today: date | None = None) -> dict[str, int]:
+    """The daily move by the calendar: scheduled promotions start, running ones past their end end."""
+    today = today or timezone.localdate()
+    moved = {"started": 0, "ended": 0}
+    due_to_end = Promotion.objects.filter(
+        status__in=[PromotionStatus.SCHEDULED, PromotionStatus.RUNNING], ends_on__lt=today
+    )
+    for promotion in due_to_end:
+        promotion_transition(promotion=promotion, to_status=PromotionStatus.ENDED, reason="end date passed")
+        moved["ended"] += 1
+    due_to_start = Promotion.objects.filter(status=PromotionStatus.SCHEDULED, starts_on__lte=today)
+    for promotion in due_to_start:
+        try:
+            promotion_transition(promotion=promotion, to_status=PromotionStatus.RUNNING, reason="start date")
+        except PromotionError as error:
+            # Rules may have changed since it was scheduled: leave it, with the reason on its timeline.
+            promotion_event_add(promotion=promotion, type="start_refused", reason=str(error))
+            continue
+        moved["started"] += 1
+    return moved
+
+
+@transaction.atomic
+def lead_promotion_attribute(
+    *, lead: Lead, promotion: Promotion, how: str, src: str = "", actor=None
+) -> Lead:
+    """Credit a lead to a promotion, once: the first promotion that brought it keeps it."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.promotion_id is not None:
+        return lead
+    lead.promotion = promotion
+    lead.save(update_fields=["promotion", "updated_at"])
+    lead_event_add(
+        lead=lead,
+        type="promotion_attributed",
+        actor=actor,
+        promotion=promotion.tracking_code,
+        how=how,
+        src=src,
+    )
+    return lead
+
+
+def lead_promotion_attribute_from_text(*, lead: Lead, text: str) -> Promotion | None:
+    """For the mail pipeline: credit the lead to the promotion whose code its subject or text quotes."""
+    promotion = promotion_for_text(text)
+    if promotion is not None:
+        lead_promotion_attribute(lead=lead, promotion=promotion, how="code quoted")
+    return promotion
+
+
+@transaction.atomic
+def public_lead_submit(
+    *,
+    promotion: Promotion | None,
+    first_name: str,
+    last_name: str,
+    email: str,
+    phone: str,
+    language: str,
+    comments: str,
+    vehicle: dict | None = None,
+    src: str = "",
+) -> Lead:
+    """A lead from a public form: a promotion's landing page, or the general contact form."""
+    customer, _ = customer_find_or_create(
+        email=email, phone=phone, first_name=first_name, last_name=last_name, language=language
+    )
+    source = f"Offer {promotion.tracking_code}" if promotion else "Website contact form"
+    if src:
+        source = f"{source} ({src})"[:100]
+    lead = lead_create(
+        customer=customer,
+        source=source,
+        inquiry_type="price" if promotion else "general",
+        language=language,
+        comments=comments,
+        vehicles=[vehicle] if vehicle else [],
+        promotion=promotion,
+    )
+    lead_event_add(
+        lead=lead, type="public_form", src=src, promotion=promotion.tracking_code if promotion else ""
+    )
+    if promotion is None and (quoted := promotion_for_text(comments)):
+        lead = lead_promotion_attribute(lead=lead, promotion=quoted, how="code quoted", src=src)
+    return lead
+
+
+def source_visit_record(*, src: str, promotion: Promotion | None = None, day: date | None = None) -> None:
+    """Count one visit of a public page carrying a source code."""
+    src = src.strip()[:80]
+    if not src:
+        return
+    day = day or timezone.localdate()
+    with transaction.atomic():
+        visit, _ = SourceVisit.objects.get_or_create(day=day, src=src, promotion=promotion)
+        SourceVisit.objects.filter(pk=visit.pk).update(count=F("count") + 1)

@@ -1,0 +1,38 @@
+"""Forwarding information to colleagues and departments, with a record of who got it."""
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+
+from ..models import InfoShare
+
+
+@transaction.atomic
+def info_share_create(
+    *, sent_by, subject: str, text: str, link: str = "", staff=(), departments=()
+) -> InfoShare:
+    """Record what is shared with whom; the mail goes out once the record is committed."""
+    if not staff and not departments:
+        raise ValueError("Choose at least one staff member or department.")
+    share = InfoShare.objects.create(sent_by=sent_by, subject=subject, text=text, link=link)
+    share.staff.set(staff)
+    share.departments.set(departments)
+    from ..tasks import info_share_deliver_task
+
+    info_share_deliver_task.delay_on_commit(share_id=share.pk)
+    return share
+
+
+def info_share_deliver(*, share: InfoShare) -> list[str]:
+    """Send the information to every person and department mailbox chosen, once each."""
+    addresses = [member.email for member in share.staff.select_related("user") if member.email]
+    addresses += [department.forward_email for department in share.departments.all()]
+    wanted = sorted({address.lower() for address in addresses} - {a.lower() for a in share.delivered_to})
+    sender = share.sent_by.get_full_name() if share.sent_by else settings.STORE["name"]
+    body = f"{share.text}\n\n{share.link}\n\n— {sender}" if share.link else f"{share.text}\n\n— {sender}"
+    reply_to = [share.sent_by.email] if share.sent_by and share.sent_by.email else []
+    for address in wanted:
+        EmailMessage(subject=share.subject, body=body, to=[address], reply_to=reply_to).send()
+        share.delivered_to = [*share.delivered_to, address]
+        share.save(update_fields=["delivered_to"])
+    return share.delivered_to

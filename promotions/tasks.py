@@ -1,0 +1,51 @@
+from smtplib import SMTPException
+
+from celery import shared_task
+from django.conf import settings
+
+from .models import Campaign, InfoShare
+from .selectors import campaign_batch_due
+from .services.campaigns import campaign_batch_send, campaigns_resume
+from .services.promotions import promotions_advance
+from .services.sharing import info_share_deliver
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def promotions_advance_task() -> dict:
+    return promotions_advance()
+
+
+# Tasks that send mail: retried with backoff when the mail server is unreachable.
+MAIL_TASK = {
+    "acks_late": True,
+    "autoretry_for": (SMTPException, ConnectionError),
+    "retry_backoff": True,
+    "max_retries": 5,
+    "time_limit": 300,
+    "soft_time_limit": 240,
+}
+
+
+@shared_task(**MAIL_TASK)
+def campaign_batch_send_task(*, campaign_id: int) -> int | None:
+    """One batch, then the next one later, so mail leaves at the configured steady rate."""
+    campaign = Campaign.objects.select_related("promotion").filter(pk=campaign_id).first()
+    batch = settings.PROMOTIONS_CAMPAIGN_BATCH_SIZE
+    interval = 60 * batch / settings.PROMOTIONS_CAMPAIGN_PER_MINUTE
+    if campaign is None or not campaign_batch_due(campaign=campaign, interval=interval):
+        return None  # gone, or another chain of batches is already sending it: this one ends
+    remaining = campaign_batch_send(campaign=campaign, limit=batch)
+    if remaining:
+        campaign_batch_send_task.apply_async(kwargs={"campaign_id": campaign_id}, countdown=interval)
+    return remaining
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def campaigns_resume_task() -> int:
+    return campaigns_resume()
+
+
+@shared_task(**MAIL_TASK)
+def info_share_deliver_task(*, share_id: int) -> int:
+    share = InfoShare.objects.filter(pk=share_id).select_related("sent_by").first()
+    return len(info_share_deliver(share=share)) if share else 0

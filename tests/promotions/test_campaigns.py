@@ -1,0 +1,229 @@
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import IntegrityError
+from django.utils import timezone
+
+from leads.models import LeadStatus, Message
+from leads.services.consent import consent_record_inquiry, consent_withdraw
+from leads.services.customers import history_item_add
+from leads.services.leads import lead_transition
+from promotions.models import CampaignRecipient, CampaignStatus, RecipientStatus
+from promotions.selectors import campaign_audience, campaign_report
+from promotions.services.campaigns import (
+    STALE_CLAIM,
+    _claim,
+    campaign_batch_send,
+    campaign_bounce_record,
+    campaign_start,
+)
+from promotions.services.promotions import PromotionError, public_lead_submit
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _campaign(promotion=None, name="Spring mailing", **audience):
+    return factories.campaign(
+        promotion or factories.promotion(name="Spring tires", landing_slug="spring-tires"),
+        name=name,
+        subject_en="{first_name}, spring tires are in",
+        body_en="Hello {first_name}, book your tire change.",
+        subject_fr="{first_name}, les pneus d'été sont arrivés",
+        body_fr="Bonjour {first_name}, réservez votre changement de pneus.",
+        audience=audience,
+    )
+
+
+def _send_all(campaign, *, batch=2):
+    for _ in range(20):
+        if not campaign_batch_send(campaign=campaign, limit=batch):
+            return
+    raise AssertionError("the campaign never finished")
+
+
+def test_only_customers_with_consent_receive_it_each_once_in_their_language(
+    django_capture_on_commit_callbacks,
+):
+    english = factories.customer_with_email_consent(first_name="Ann", language="en")
+    french = factories.customer_with_email_consent(first_name="Éloïse", language="fr")
+    stranger = factories.customer(first_name="Nobody")  # never asked anything
+    old = factories.customer(first_name="Old")
+    consent_record_inquiry(customer=old, at=timezone.now() - timedelta(days=400), source="web inquiry")
+    campaign = _campaign()
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert campaign_start(campaign=campaign) == {"queued": 2, "skipped": 2}
+    assert len(callbacks) == 1  # the first batch is enqueued once the rows are committed
+
+    _send_all(campaign)
+
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([english.email, french.email])
+    by_address = {m.to[0]: m for m in mail.outbox}
+    assert by_address[english.email].subject == "Ann, spring tires are in"
+    assert by_address[french.email].subject == "Éloïse, les pneus d'été sont arrivés"
+    assert "Bonjour Éloïse" in by_address[french.email].body
+    assert "Pour ne plus recevoir nos messages" in by_address[french.email].body
+    message = by_address[english.email]
+    assert message.extra_headers["List-Unsubscribe"].startswith("<http")
+    assert message.extra_headers["List-Unsubscribe"].strip("<>") in message.body
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "1200 King Street West" in message.body  # CASL: the sender's mailing address
+    skipped = {r.customer: r.reason for r in campaign.recipients.filter(status=RecipientStatus.SKIPPED)}
+    assert skipped[stranger] == "No valid consent: no consent recorded."
+    assert skipped[old].startswith("No valid consent: implied: inquiry") and "expired on" in skipped[old]
+    assert Message.objects.filter(customer=english, subject="Ann, spring tires are in").exists()
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DONE
+    assert campaign_report(campaign=campaign) | {"leads": 0} == {
+        "queued": 0,
+        "sent": 2,
+        "skipped": 2,
+        "failed": 0,
+        "bounced": 0,
+        "unsubscribed": 0,
+        "leads": 0,
+    }
+
+
+def test_a_recipient_left_sending_by_a_dead_worker_is_never_sent_twice():
+    customers = [factories.customer_with_email_consent(first_name=f"C{n}") for n in range(5)]
+    campaign = _campaign()
+    campaign_start(campaign=campaign)
+    # A worker claims one row, then dies before it could record whether the mail left.
+    (claimed,) = _claim(campaign=campaign, limit=1)
+    # Restarted workers run the batch, twice over.
+    _send_all(campaign, batch=3)
+    _send_all(campaign, batch=3)
+    sent_to = [m.to[0] for m in mail.outbox]
+    assert sorted(sent_to) == sorted(c.email for c in customers if c != claimed.customer)
+    assert len(sent_to) == len(set(sent_to)) == 4
+    claimed.refresh_from_db()
+    assert claimed.status == RecipientStatus.SENDING
+
+    # Long after, the row is closed as interrupted, visibly, and still not sent again.
+    CampaignRecipient.objects.filter(pk=claimed.pk).update(claimed_at=timezone.now() - STALE_CLAIM * 2)
+    campaign_batch_send(campaign=campaign, limit=10)
+    claimed.refresh_from_db()
+    assert claimed.status == RecipientStatus.FAILED
+    assert claimed.reason == "Sending was interrupted; not sent again so nobody gets it twice."
+    assert len(mail.outbox) == 4
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DONE
+
+
+def test_a_customer_is_in_a_campaign_once_and_a_campaign_starts_once():
+    customer = factories.customer_with_email_consent()
+    campaign = _campaign()
+    campaign_start(campaign=campaign)
+    with pytest.raises(PromotionError, match="A campaign that is sending cannot become sending"):
+        campaign_start(campaign=campaign)
+    with pytest.raises(IntegrityError):
+        CampaignRecipient.objects.create(campaign=campaign, customer=customer, email=customer.email)
+
+
+def test_audience_by_model_bought_and_language():
+    owner = factories.customer_with_email_consent(language="fr")
+    sold = factories.lead(customer_obj=owner, vehicles=[{"make": "Honda", "model": "Civic"}])
+    lead_transition(lead=sold, to_status=LeadStatus.CONTACTED)
+    lead_transition(lead=sold, to_status=LeadStatus.SOLD)
+    browser = factories.customer_with_email_consent(language="fr")
+    factories.lead(
+        customer_obj=browser, vehicles=[{"make": "Honda", "model": "Civic"}]
+    )  # asked, never bought
+    factories.customer_with_email_consent(language="en")
+    campaign = _campaign(make="honda", model="civic", language="fr")
+    assert campaign_start(campaign=campaign) == {"queued": 1, "skipped": 0}
+    assert list(campaign.recipients.values_list("customer", flat=True)) == [owner.pk]
+
+
+def test_audience_from_the_customer_history_owners_and_leases_ending():
+    today = timezone.localdate()
+    now = timezone.now()
+    owner = factories.customer()
+    history_item_add(
+        customer=owner, kind="purchase", occurred_at=now, summary="Bought", vehicle="2021 Honda Civic EX"
+    )
+    leasing = factories.customer()
+    history_item_add(
+        customer=leasing,
+        kind="lease",
+        occurred_at=now - timedelta(days=1000),
+        summary="Leased",
+        vehicle="2023 Toyota RAV4",
+        deal_type="lease",
+        term_ends_on=today + timedelta(days=60),
+    )
+    later = factories.customer()
+    history_item_add(
+        customer=later,
+        kind="lease",
+        occurred_at=now,
+        summary="Leased",
+        vehicle="2025 Honda Civic",
+        deal_type="lease",
+        term_ends_on=today + timedelta(days=400),
+    )
+    hondas = campaign_audience(filters={"make": "Honda", "model": "civic"})
+    assert set(hondas) == {owner, later}
+    assert list(campaign_audience(filters={"lease_ending_within_days": 90})) == [leasing]
+    # Implied consent from a lease signed 1000 days ago has lapsed: skipped, and the list says why.
+    campaign = _campaign(lease_ending_within_days=90)
+    assert campaign_start(campaign=campaign) == {"queued": 0, "skipped": 1}
+    assert "expired on" in campaign.recipients.get(customer=leasing).reason
+
+
+def test_unsubscribe_bounce_and_leads_show_in_the_report_and_the_next_campaign_skips(client):
+    leaving, bouncing, buying = (factories.customer_with_email_consent() for _ in range(3))
+    campaign = _campaign()
+    campaign_start(campaign=campaign)
+    _send_all(campaign)
+    link = mail.outbox[0].extra_headers["List-Unsubscribe"].strip("<>")
+    recipient = campaign.recipients.get(email=mail.outbox[0].to[0])
+    assert recipient.customer == leaving
+    # One-click unsubscribe as a mail provider does it (RFC 8058): a bare POST, no session.
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    assert client.post(path, {"List-Unsubscribe": "One-Click"}).status_code == 200
+    assert campaign_bounce_record(message_id=campaign.recipients.get(customer=bouncing).message_id)
+    public_lead_submit(
+        promotion=campaign.promotion,
+        first_name="B",
+        last_name="",
+        email=buying.email,
+        phone="",
+        language="en",
+        comments="",
+        src=f"email-{campaign.pk}",
+    )
+    report = campaign_report(campaign=campaign)
+    assert (report["sent"], report["unsubscribed"], report["bounced"], report["leads"]) == (3, 1, 1, 1)
+
+    again = _campaign(campaign.promotion, name="Reminder")
+    assert campaign_start(campaign=again) == {"queued": 2, "skipped": 1}
+    assert again.recipients.get(customer=leaving).reason.startswith("No valid consent: withdrawn on ")
+
+
+def test_consent_withdrawn_after_the_start_is_respected_at_sending_time():
+    staying, leaving = factories.customer_with_email_consent(), factories.customer_with_email_consent()
+    campaign = _campaign()
+    assert campaign_start(campaign=campaign) == {"queued": 2, "skipped": 0}
+    consent_withdraw(customer=leaving, channels=["email"], source="phone call")
+    _send_all(campaign)
+    assert [m.to[0] for m in mail.outbox] == [staying.email]
+    assert campaign.recipients.get(customer=leaving).status == RecipientStatus.SKIPPED
+
+
+def test_a_second_chain_of_batches_ends_so_the_rate_stays_steady():
+    from promotions.selectors import campaign_batch_due
+
+    for _ in range(3):
+        factories.customer_with_email_consent()
+    campaign = _campaign()
+    campaign_start(campaign=campaign)
+    assert campaign_batch_due(campaign=campaign, interval=10)  # nothing claimed yet
+    campaign_batch_send(campaign=campaign, limit=1)
+    assert not campaign_batch_due(campaign=campaign, interval=10)  # a chain sent just now
+    CampaignRecipient.objects.filter(campaign=campaign).update(
+        claimed_at=timezone.now() - timedelta(seconds=10)
+    )
+    assert campaign_batch_due(campaign=campaign, interval=10)  # its interval has passed

@@ -1,0 +1,72 @@
+import shutil
+import subprocess
+
+import pytest
+from pypdf import PdfReader
+
+from promotions.services.printing import business_card_pdf, leaflet_pdf
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+POINTS_PER_INCH = 72
+
+
+def _qr_codes(pdf: bytes, tmp_path) -> list[str]:
+    """Render the PDF as a print shop would and read every QR code on it."""
+    for program, package in (("pdftoppm", "poppler-utils"), ("zbarimg", "zbar-tools")):
+        if not shutil.which(program):
+            from tests.conftest import service_missing
+
+            service_missing(f"needs {program} (apt-get install {package})")
+    (tmp_path / "print.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "300", "-png", tmp_path / "print.pdf", tmp_path / "page"], check=True)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert pages, "pdftoppm rendered no page"
+    result = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", *pages],
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.split()
+
+
+def _text(pdf: bytes, tmp_path) -> str:
+    (tmp_path / "text.pdf").write_bytes(pdf)
+    return "".join(page.extract_text() for page in PdfReader(tmp_path / "text.pdf").pages)
+
+
+def test_business_card_is_3_5_by_2_inches_with_bleed_and_a_tracked_qr_code(tmp_path):
+    member = factories.staff(
+        "advisor", username="jroy", first_name="Julie", last_name="Roy", phone="+14165550142"
+    )
+    pdf = business_card_pdf(member=member)
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+    (tmp_path / "card.pdf").write_bytes(pdf)
+    page = PdfReader(tmp_path / "card.pdf").pages[0]
+    trim, bleed = page.trimbox, page.bleedbox
+    assert (float(trim.width) / POINTS_PER_INCH, float(trim.height) / POINTS_PER_INCH) == (3.5, 2.0)
+    assert (float(bleed.width) / POINTS_PER_INCH, float(bleed.height) / POINTS_PER_INCH) == (3.75, 2.25)
+    text = _text(pdf, tmp_path)
+    assert "Julie Roy" in text and "www.maplemotors.example" in text and "+14165550142" in text
+    assert _qr_codes(pdf, tmp_path) == ["https://www.maplemotors.example/offers/?src=card-jroy"]
+
+
+def test_leaflet_is_letter_size_with_the_offer_and_a_qr_code_to_its_landing_page(tmp_path):
+    promotion = factories.promotion(
+        name="Civic days",
+        landing_slug="civic-days",
+        offer_kind="price",
+        advertised_price="27995",
+        models=[{"make": "Honda", "model": "Civic", "year": 2026}],
+    )
+    pdf = leaflet_pdf(promotion=promotion)
+    (tmp_path / "leaflet.pdf").write_bytes(pdf)
+    page = PdfReader(tmp_path / "leaflet.pdf").pages[0]
+    assert (float(page.mediabox.width), float(page.mediabox.height)) == (612, 792)
+    text = _text(pdf, tmp_path)
+    assert "Civic days" in text and "2026 Honda Civic" in text and "$27,995.00" in text
+    assert promotion.tracking_code in text and "www.maplemotors.example" in text
+    assert f"mentionnez le code {promotion.tracking_code}" in text
+    assert _qr_codes(pdf, tmp_path) == [
+        f"https://www.maplemotors.example/offers/civic-days/?src=leaflet-{promotion.tracking_code}"
+    ]

@@ -1,0 +1,301 @@
+from datetime import date, timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from leads.models import Lead
+from promotions.models import InfoShare, Promotion, PromotionStatus, SourceVisit
+from promotions.services.promotions import promotion_transition
+from promotions.services.sharing import info_share_deliver
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _running(**fields):
+    promotion = factories.promotion(**fields)
+    return promotion_transition(promotion=promotion, to_status=PromotionStatus.RUNNING)
+
+
+def test_promotion_pages_need_login(client):
+    for name in ("promotions:index", "promotions:calendar", "promotions:print", "promotions:infoshare_list"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_month_calendar_shows_every_department_and_flags_contradicting_offers(supervisor_client):
+    day = date(2026, 5, 11)
+    factories.promotion(
+        name="Showroom CR-V price",
+        starts_on=day,
+        ends_on=day + timedelta(days=5),
+        models=[{"make": "Honda", "model": "CR-V"}],
+    )
+    factories.promotion(
+        name="Web CR-V lease",
+        starts_on=day + timedelta(days=2),
+        ends_on=day + timedelta(days=20),
+        department_code="finance",
+        models=[{"make": "Honda", "model": "CR-V"}],
+    )
+    factories.promotion(
+        name="Radio: service week",
+        is_advertising=True,
+        channels=["radio_tv"],
+        department_code="service",
+        starts_on=day,
+        ends_on=day,
+    )
+    factories.promotion(name="June thing", starts_on=date(2026, 6, 20), ends_on=date(2026, 6, 21))
+    page = supervisor_client.get(reverse("promotions:calendar"), {"view": "month", "date": "2026-05-20"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "May 2026" in html and "Showroom CR-V price" in html and "Radio: service week" in html
+    assert "June thing" not in html
+    assert "Same models (Honda CR-V)" in html
+    assert "?view=month&amp;date=2026-04-01" in html and "?view=month&amp;date=2026-06-01" in html
+
+
+def test_week_calendar_lists_what_starts_and_ends_this_week(supervisor_client):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    factories.promotion(name="Starts today", starts_on=today, ends_on=today + timedelta(days=30))
+    factories.promotion(name="Ends today", starts_on=today - timedelta(days=30), ends_on=today)
+    html = supervisor_client.get(reverse("promotions:calendar"), {"view": "week"}).content.decode()
+    assert "Week of" in html
+    starting, ending = html.split("Ending this week")
+    assert "Starts today" in starting.split("Starting this week")[1] and "Ends today" in ending
+
+
+def test_a_bad_calendar_date_falls_back_to_today(supervisor_client):
+    assert supervisor_client.get(reverse("promotions:calendar"), {"date": "31/02/2026"}).status_code == 200
+
+
+def test_the_promotion_form_shows_errors_and_keeps_what_was_typed(supervisor_client):
+    data = {
+        "name": "Summer event",
+        "starts_on": "2026-07-10",
+        "ends_on": "2026-07-01",
+        "channels": ["website", "print"],
+        "department": factories.department("sales").pk,
+        "landing_slug": "summer-event",
+        "models_text": "Toyota, RAV4, 2026\nToyota; Corolla",
+        "stock_text": "NOPE1",
+        "fee_freight_pdi": "1995",
+    }
+    response = supervisor_client.post(reverse("promotions:new"), data)
+    html = response.content.decode()
+    assert response.status_code == 200 and not Promotion.objects.exists()
+    assert "The promotion cannot end before it starts." in html
+    assert "Write each model as make, model, year: Toyota; Corolla" in html
+    assert "Not in the inventory: NOPE1" in html
+    assert 'value="Summer event"' in html and "Toyota, RAV4, 2026" in html and 'value="1995"' in html
+
+
+def test_creating_a_promotion_then_publishing_it_checks_the_all_in_price(supervisor_client, settings):
+    settings.STORE = {**settings.STORE, "province": "QC"}
+    civic = factories.vehicle(make="Honda", model="Civic", stock_number="H100")
+    response = supervisor_client.post(
+        reverse("promotions:new"),
+        {
+            "name": "Civic days",
+            "starts_on": "2026-07-01",
+            "ends_on": "2026-07-10",
+            "channels": ["website"],
+            "department": factories.department("sales").pk,
+            "landing_slug": "civic-days",
+            "models_text": "Honda, Civic",
+            "stock_text": "H100",
+            "offer_kind": "price",
+            "advertised_price": "27995",
+            "fee_freight_pdi": "1995",
+        },
+    )
+    promotion = Promotion.objects.get()
+    assert response["Location"] == reverse("promotions:detail", args=[promotion.pk])
+    assert promotion.fees == {"freight_pdi": {"amount": "1995", "included": False}}
+    assert list(promotion.vehicles.all()) == [civic]
+    detail = supervisor_client.get(response["Location"]).content.decode()
+    assert "Cannot be published as it is" in detail
+    response = supervisor_client.post(
+        reverse("promotions:transition", args=[promotion.pk]), {"status": "scheduled"}, follow=True
+    )
+    assert "cannot be published: Freight and PDI ($1,995.00) must be included" in response.content.decode()
+    promotion.refresh_from_db()
+    assert promotion.status == PromotionStatus.DRAFT
+
+
+def test_landing_page_is_public_counts_the_visit_and_turns_the_form_into_an_attributed_lead(client):
+    promotion = _running(
+        name="CX-5 event", landing_slug="cx5-event", models=[{"make": "Mazda", "model": "CX-5"}]
+    )
+    url = reverse("offers:landing", args=["cx5-event"]) + f"?src=leaflet-{promotion.tracking_code}"
+    in_stock = factories.vehicle(make="Mazda", model="CX-5", year=2024, stock_number="M123")
+    factories.vehicle(make="Mazda", model="CX-30", stock_number="M124")
+    page = client.get(url)
+    html = page.content.decode()
+    assert page.status_code == 200 and "CX-5 event" in html
+    assert "M123" in html and "M124" not in html  # the stock of the models it covers
+    assert SourceVisit.objects.get().count == 1
+    response = client.post(
+        url,
+        {
+            "first_name": "Léa",
+            "email": "lea@example.com",
+            "language": "fr",
+            "vehicle": f"stock-{in_stock.pk}",
+            "comments": "Prix ?",
+        },
+    )
+    assert response["Location"] == reverse("offers:thanks")
+    lead = Lead.objects.get()
+    assert lead.promotion == promotion and f"leaflet-{promotion.tracking_code}" in lead.source
+    wanted = lead.vehicles.get()
+    assert (wanted.stock_number, wanted.vin, wanted.model) == ("M123", in_stock.vin, "CX-5")
+
+
+def test_landing_form_errors_keep_the_input(client):
+    _running(landing_slug="open-house")
+    response = client.post(
+        reverse("offers:landing", args=["open-house"]),
+        {"first_name": "Sam", "language": "en", "comments": "Hi there"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and not Lead.objects.exists()
+    assert "Give an email or a phone number" in html and 'value="Sam"' in html and "Hi there" in html
+
+
+@pytest.mark.parametrize("status", ["draft", "ended"])
+def test_landing_page_of_a_promotion_not_running_is_not_found(client, status):
+    promotion = factories.promotion(landing_slug="not-now")
+    if status == "ended":
+        promotion_transition(promotion=promotion, to_status="running")
+        promotion_transition(promotion=promotion, to_status="ended")
+    assert client.get(reverse("offers:landing", args=["not-now"])).status_code == 404
+
+
+def test_a_print_only_promotion_has_no_landing_page(client):
+    _running(landing_slug="flyer-only", channels=["print"])
+    assert client.get(reverse("offers:landing", args=["flyer-only"])).status_code == 404
+
+
+def test_business_card_link_records_its_source_on_the_general_contact_form(client):
+    _running(name="Open house", landing_slug="open-house")
+    page = client.get(reverse("offers:index") + "?src=card-advisor1")
+    assert "Open house" in page.content.decode()
+    client.post(
+        reverse("offers:index") + "?src=card-advisor1",
+        {"first_name": "Kim", "phone": "416 555 0199", "language": "en", "src": "card-advisor1"},
+    )
+    lead = Lead.objects.get()
+    assert lead.source == "Website contact form (card-advisor1)"
+    assert lead.events.get(type="public_form").params["src"] == "card-advisor1"
+    assert SourceVisit.objects.get(src="card-advisor1").count == 1
+
+
+def test_promotion_detail_lists_its_leads_and_pdfs_download(supervisor_client):
+    promotion = factories.promotion(name="Tire days")
+    factories.lead(promotion=promotion, customer_obj=factories.customer(first_name="Zoe", last_name="Lam"))
+    html = supervisor_client.get(reverse("promotions:detail", args=[promotion.pk])).content.decode()
+    assert "Zoe Lam" in html and promotion.tracking_code in html
+    leaflet = supervisor_client.get(reverse("promotions:leaflet", args=[promotion.pk]))
+    assert leaflet["Content-Type"] == "application/pdf" and leaflet.content.startswith(b"%PDF")
+    member = factories.staff("advisor")
+    card = supervisor_client.get(reverse("promotions:business_card", args=[member.pk]))
+    assert card["Content-Type"] == "application/pdf" and card.content.startswith(b"%PDF")
+
+
+def test_campaign_form_keeps_input_on_error_then_starts(
+    supervisor_client, django_capture_on_commit_callbacks
+):
+    promotion = factories.promotion()
+    url = reverse("promotions:campaign_new", args=[promotion.pk])
+    response = supervisor_client.post(url, {"name": "Mailing", "subject_en": "Hi {first_name}"})
+    html = response.content.decode()
+    assert response.status_code == 200 and "This field is required." in html and "Hi {first_name}" in html
+    response = supervisor_client.post(
+        url,
+        {
+            "name": "Mailing",
+            "send_on": "2026-07-01",
+            "subject_en": "Hi",
+            "body_en": "Hello",
+            "subject_fr": "Salut",
+            "body_fr": "Bonjour",
+            "audience_language": "fr",
+        },
+    )
+    campaign = promotion.campaigns.get()
+    assert campaign.audience == {"language": "fr"}
+    factories.customer(language="fr")
+    with django_capture_on_commit_callbacks(execute=False):
+        page = supervisor_client.post(reverse("promotions:campaign_start", args=[campaign.pk]), follow=True)
+    html = page.content.decode()
+    assert "Sending to 0 customer(s); 1 skipped" in html and "No valid consent: no consent recorded." in html
+
+
+def test_sharing_information_records_who_it_went_to(supervisor_client, supervisor):
+    colleague = factories.staff("advisor", email="colleague@store.test")
+    parts = factories.department("parts")
+    response = supervisor_client.post(
+        reverse("promotions:infoshare_new"), {"subject": "Rival offer", "text": ""}
+    )
+    html = response.content.decode()
+    assert "Choose at least one person or department." in html and 'value="Rival offer"' in html
+    response = supervisor_client.post(
+        reverse("promotions:infoshare_new"),
+        {
+            "subject": "Rival offer",
+            "text": "Their RAV4 is 0.9% this month.",
+            "link": "https://rival.example/rav4",
+            "staff": [colleague.pk],
+            "departments": [parts.pk],
+        },
+    )
+    assert response["Location"] == reverse("promotions:infoshare_list")
+    share = InfoShare.objects.get()
+    assert info_share_deliver(share=share) == ["colleague@store.test", "parts@store.test"]
+    assert info_share_deliver(share=share) == ["colleague@store.test", "parts@store.test"]  # not twice
+    assert len(mail.outbox) == 2 and mail.outbox[0].reply_to == [supervisor.email]
+    html = supervisor_client.get(reverse("promotions:infoshare_list")).content.decode()
+    assert "Rival offer" in html and "colleague@store.test, parts@store.test" in html
+
+
+def test_only_supervisors_managers_and_admins_may_send_a_campaign(client):
+    campaign = factories.campaign()
+    client.force_login(factories.staff("advisor").user)
+    assert (
+        "Start sending"
+        not in client.get(reverse("promotions:campaign_detail", args=[campaign.pk])).content.decode()
+    )
+    assert client.post(reverse("promotions:campaign_start", args=[campaign.pk])).status_code == 403
+    campaign.refresh_from_db()
+    assert campaign.status == "draft"
+
+
+def test_editing_a_running_promotion_into_a_price_without_its_fees_is_refused(supervisor_client, settings):
+    settings.STORE = {**settings.STORE, "province": "ON"}
+    promotion = _running(
+        name="Open house", landing_slug="open-house-2", offer_kind="price", advertised_price="30000"
+    )
+    response = supervisor_client.post(
+        reverse("promotions:edit", args=[promotion.pk]),
+        {
+            "name": "Open house",
+            "starts_on": promotion.starts_on.isoformat(),
+            "ends_on": promotion.ends_on.isoformat(),
+            "channels": ["website"],
+            "department": promotion.department.pk,
+            "landing_slug": "open-house-2",
+            "offer_kind": "price",
+            "advertised_price": "27000",
+            "fee_admin": "699",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Administration fee ($699.00) must be included" in html and 'value="27000"' in html
+    promotion.refresh_from_db()
+    assert promotion.advertised_price == 30000 and promotion.fees == {}
