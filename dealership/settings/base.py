@@ -184,6 +184,16 @@ MAILBOX_URLS = env.list("MAILBOX_URL", default=[f"maildir://{VAR_DIR / 'mailbox'
 MAILBOX_POLL_SECONDS = env.float("MAILBOX_POLL_SECONDS", default=30.0)
 # An inbound attachment larger than this is recorded (name, type, size) but its content is not kept.
 MAIL_ATTACHMENT_MAX_BYTES = env.int("MAIL_ATTACHMENT_MAX_BYTES", default=15 * 1024 * 1024)
+# A poll waits this long in IMAP IDLE for new mail (so it shows up within seconds), then returns;
+# keep it under MAILBOX_POLL_SECONDS. 0 turns IDLE off.
+MAILBOX_IDLE_SECONDS = env.float("MAILBOX_IDLE_SECONDS", default=25.0)
+# A poller's hold on its mailbox lapses when not renewed for this long (a crashed worker).
+MAILBOX_LOCK_SECONDS = env.float("MAILBOX_LOCK_SECONDS", default=120.0)
+# Larger messages are kept (header only) and quarantined without being parsed.
+MAIL_MAX_MESSAGE_BYTES = env.int("MAIL_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
+# Time budget of processing one message, and when a message still waiting is queued again.
+MAIL_PROCESS_SECONDS = env.int("MAIL_PROCESS_SECONDS", default=60)
+MAIL_REQUEUE_SECONDS = env.float("MAIL_REQUEUE_SECONDS", default=300.0)
 
 # Celery: an embedded filesystem broker by default, Redis in production.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -195,6 +205,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith("redis"):
+    # Several deployments (or test runs) may share one Redis.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": env.str("CELERY_KEY_PREFIX", default="")}
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None) or None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -205,7 +218,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "poll-mailboxes": {
+        "task": "leads.tasks.poll_mailboxes",
+        "schedule": MAILBOX_POLL_SECONDS,
+        "options": {"expires": MAILBOX_POLL_SECONDS},
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -2,6 +2,7 @@
 
 from .customers import Customer, Language, PreferredChannel
 from .leads import InquiryType, Lead, LeadEvent, LeadStatus, LeadVehicle, VehicleInterest
+from .mail import ForwardedMail, InboundMail, InboundOutcome, InboundStatus, Mailbox
 from .messages import Attachment, Channel, Direction, Message
 from .routing import MailKind, RoutingRule
 
@@ -11,6 +12,10 @@ __all__ = [
     "Direction",
     "Message",
     "Customer",
+    "ForwardedMail",
+    "InboundMail",
+    "InboundOutcome",
+    "InboundStatus",
     "InquiryType",
     "Language",
     "Lead",
@@ -18,6 +23,7 @@ __all__ = [
     "LeadStatus",
     "LeadVehicle",
     "MailKind",
+    "Mailbox",
     "PreferredChannel",
     "RoutingRule",
     "VehicleInterest",

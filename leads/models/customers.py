@@ -32,6 +32,9 @@ class Customer(models.Model):
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set by a hard bounce: mail to this address cannot be delivered.
+    email_undeliverable = models.BooleanField(default=False)
+    email_undeliverable_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["last_name", "first_name"]
