@@ -47,3 +47,34 @@ def lead(*, customer_obj: Customer | None = None, **fields) -> Lead:
     fields.setdefault("received_at", timezone.now())
     fields.setdefault("source", "Website")
     return lead_create(customer=customer_obj or customer(), **fields)
+
+
+def raw_mail(
+    *,
+    from_address: str = "pat.buyer@example.com",
+    from_name: str = "Pat Buyer",
+    to: str = "internet@maplemotors.example",
+    subject: str = "Price of the 2024 RAV4",
+    body: str = "Hello, what is your best price on the 2024 Toyota RAV4 in stock? Thanks.",
+    message_id: str | None = "",
+    headers: dict | None = None,
+    attachments: list[tuple[str, str, bytes]] = (),
+) -> bytes:
+    """An inbound email as the mailbox would hold it. message_id="" makes a fresh one, None leaves it out."""
+    from email.message import EmailMessage
+    from email.utils import format_datetime, make_msgid
+
+    message = EmailMessage()
+    message["From"] = f"{from_name} <{from_address}>" if from_name else from_address
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(timezone.now())
+    if message_id is not None:
+        message["Message-ID"] = message_id or make_msgid(domain="example.com")
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(body)
+    for filename, content_type, data in attachments:
+        maintype, subtype = content_type.split("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return message.as_bytes()

@@ -1,0 +1,272 @@
+"""Real mail servers for the mail-in tests: Dovecot (IMAP), an aiosmtpd sink (SMTP), a Celery worker."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from imapclient import IMAPClient
+
+from tests.conftest import port_open, service_missing
+
+DOVECOT = "/usr/sbin/dovecot"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, *, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not port_open("127.0.0.1", port):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+        time.sleep(0.05)
+
+
+class Dovecot:
+    """A throwaway Dovecot with one user and a Maildir, on a free loopback port."""
+
+    user = "leads@example.test"
+    password = "secret"
+
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="dovecot-"))
+        self.port = free_port()
+
+    def start(self) -> None:
+        d = self.dir
+        d.chmod(0o755)
+        (d / "run").mkdir()
+        (d / "mail").mkdir()
+        shutil.chown(d / "mail", "nobody", "nogroup")
+        (d / "users").write_text(f"{self.user}:{{PLAIN}}{self.password}\n")
+        (d / "dovecot.conf").write_text(
+            textwrap.dedent(f"""\
+                protocols = imap
+                listen = 127.0.0.1
+                base_dir = {d}/run
+                state_dir = {d}/run
+                log_path = {d}/dovecot.log
+                ssl = no
+                disable_plaintext_auth = no
+                auth_mechanisms = plain login
+                passdb {{
+                  driver = passwd-file
+                  args = scheme=PLAIN username_format=%u {d}/users
+                }}
+                userdb {{
+                  driver = static
+                  args = uid=nobody gid=nogroup home={d}/mail/%u
+                }}
+                mail_location = maildir:~/Maildir
+                service imap-login {{
+                  inet_listener imap {{
+                    address = 127.0.0.1
+                    port = {self.port}
+                  }}
+                  inet_listener imaps {{
+                    port = 0
+                  }}
+                }}
+            """)
+        )
+        subprocess.run([DOVECOT, "-c", str(d / "dovecot.conf")], check=True)
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        pid_file = self.dir / "run" / "master.pid"
+        if pid_file.exists():
+            pid = int(pid_file.read_text().strip())
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+                time.sleep(0.05)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    @property
+    def url(self) -> str:
+        return f"imap://{self.user.replace('@', '%40')}:{self.password}@127.0.0.1:{self.port}/INBOX"
+
+    def client(self) -> IMAPClient:
+        client = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=30)
+        client.login(self.user, self.password)
+        return client
+
+    def append(self, *raws: bytes, folder: str = "INBOX") -> None:
+        with self.client() as client:
+            for raw in raws:
+                client.append(folder, raw)
+
+    def recreate_inbox_folder(self, folder: str, *raws: bytes) -> None:
+        """Delete and create the folder again (a new UIDVALIDITY) holding these messages."""
+        with self.client() as client:
+            client.delete_folder(folder)
+            client.create_folder(folder)
+            for raw in raws:
+                client.append(folder, raw)
+
+    def flags(self, folder: str = "INBOX") -> dict[int, tuple]:
+        with self.client() as client:
+            client.select_folder(folder, readonly=True)
+            return {uid: data[b"FLAGS"] for uid, data in client.fetch("1:*", ["FLAGS"]).items()}
+
+
+@pytest.fixture
+def dovecot():
+    if not os.path.exists(DOVECOT):
+        service_missing("needs Dovecot (apt-get install dovecot-imapd)")
+    server = Dovecot()
+    server.start()
+    yield server
+    server.stop()
+
+
+class SmtpSink:
+    """Every message delivered to it, parsed."""
+
+    def __init__(self):
+        self.received = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+    def wait_for(self, count: int, *, seconds: float = 30.0) -> list:
+        deadline = time.monotonic() + seconds
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.received
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    """An SMTP server on a free loopback port, and the default mailer pointed at it."""
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink()
+    port = free_port()  # aiosmtpd cannot be given port 0
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
+        }
+    }
+    sink.port = port
+    yield sink
+    controller.stop()
+
+
+def postgres_only(connection) -> None:
+    if connection.vendor == "postgresql":
+        return
+    reason = (
+        "needs PostgreSQL (DATABASE_URL=postgres://...): a Celery worker process shares the test database"
+    )
+    if os.environ.get("REQUIRE_ALL_SERVICES") == "1":
+        pytest.fail(f"{reason} (REQUIRE_ALL_SERVICES=1: DATABASE_URL must point at PostgreSQL)")
+    pytest.skip(reason)
+
+
+class Worker:
+    """`celery -A dealership worker` (with its beat) in its own process group, on Redis db 12."""
+
+    def __init__(self, env: dict):
+        self.env = env
+        self.process = None
+        self.log = tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "dealership",
+                "worker",
+                "--beat",
+                f"--schedule={self.env['VAR_DIR']}/celerybeat-schedule",
+                "--concurrency=2",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self) -> None:
+        """kill -9 the worker and its children, as a power cut would."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")
+
+
+@pytest.fixture
+def celery_worker_env(transactional_db, redis_url, dovecot):
+    """The environment of a worker process that sees the test database, Redis db 12 and Dovecot."""
+    from django.db import connection
+
+    postgres_only(connection)
+    db = connection.settings_dict
+    var_dir = tempfile.mkdtemp(prefix="worker-var-")
+    redis_base = redis_url.rsplit("/", 1)[0]
+    import redis
+
+    client = redis.Redis.from_url(f"{redis_base}/12")
+    client.flushdb()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "dealership.settings.base",
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}",
+        "CELERY_BROKER_URL": f"{redis_base}/12",
+        "CELERY_KEY_PREFIX": "mailingest-test:",
+        "MAILBOX_URL": dovecot.url,
+        "MAILBOX_POLL_SECONDS": "1",
+        "MAILBOX_IDLE_SECONDS": "0",
+        "MAILBOX_LOCK_SECONDS": "5",
+        "MAIL_REQUEUE_SECONDS": "5",
+        "VAR_DIR": var_dir,
+        "MEDIA_ROOT": f"{var_dir}/media",
+        "LOG_LEVEL": "WARNING",
+    }
+    yield env
+    client.flushdb()
+    shutil.rmtree(var_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def celery_worker(celery_worker_env):
+    worker = Worker(celery_worker_env)
+    worker.start()
+    yield worker
+    worker.stop()
