@@ -1,5 +1,6 @@
 """Real mail servers for the mail-in tests: Dovecot (IMAP), an aiosmtpd sink (SMTP), a Celery worker."""
 
+import itertools
 import os
 import shutil
 import signal
@@ -18,6 +19,7 @@ from imapclient import IMAPClient
 from tests.conftest import port_open, service_missing
 
 DOVECOT = "/usr/sbin/dovecot"
+_users = itertools.count(1)
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -36,14 +38,14 @@ def wait_for_port(port: int, *, seconds: float = 10.0) -> None:
 
 
 class Dovecot:
-    """A throwaway Dovecot with one user and a Maildir, on a free loopback port."""
+    """A throwaway Dovecot with Maildirs, on a free loopback port."""
 
-    user = "leads@example.test"
     password = "secret"
 
     def __init__(self):
         self.dir = Path(tempfile.mkdtemp(prefix="dovecot-"))
         self.port = free_port()
+        self.user = "leads@example.test"
 
     def start(self) -> None:
         d = self.dir
@@ -51,7 +53,6 @@ class Dovecot:
         (d / "run").mkdir()
         (d / "mail").mkdir()
         shutil.chown(d / "mail", "nobody", "nogroup")
-        (d / "users").write_text(f"{self.user}:{{PLAIN}}{self.password}\n")
         (d / "dovecot.conf").write_text(
             textwrap.dedent(f"""\
                 protocols = imap
@@ -63,8 +64,8 @@ class Dovecot:
                 disable_plaintext_auth = no
                 auth_mechanisms = plain login
                 passdb {{
-                  driver = passwd-file
-                  args = scheme=PLAIN username_format=%u {d}/users
+                  driver = static
+                  args = password={self.password}
                 }}
                 userdb {{
                   driver = static
@@ -95,9 +96,12 @@ class Dovecot:
                 time.sleep(0.05)
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def url_for(self, folder: str) -> str:
+        return f"imap://{self.user.replace('@', '%40')}:{self.password}@127.0.0.1:{self.port}/{folder}"
+
     @property
     def url(self) -> str:
-        return f"imap://{self.user.replace('@', '%40')}:{self.password}@127.0.0.1:{self.port}/INBOX"
+        return self.url_for("INBOX")
 
     def client(self) -> IMAPClient:
         client = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=30)
@@ -109,10 +113,11 @@ class Dovecot:
             for raw in raws:
                 client.append(folder, raw)
 
-    def recreate_inbox_folder(self, folder: str, *raws: bytes) -> None:
-        """Delete and create the folder again (a new UIDVALIDITY) holding these messages."""
+    def recreate_folder(self, folder: str, *raws: bytes) -> None:
+        """(Delete and) create the folder (a new UIDVALIDITY) holding these messages."""
         with self.client() as client:
-            client.delete_folder(folder)
+            if client.folder_exists(folder):
+                client.delete_folder(folder)
             client.create_folder(folder)
             for raw in raws:
                 client.append(folder, raw)
@@ -120,17 +125,26 @@ class Dovecot:
     def flags(self, folder: str = "INBOX") -> dict[int, tuple]:
         with self.client() as client:
             client.select_folder(folder, readonly=True)
-            return {uid: data[b"FLAGS"] for uid, data in client.fetch("1:*", ["FLAGS"]).items()}
+            return {
+                uid: data[b"FLAGS"] for uid, data in client.fetch(client.search("ALL"), ["FLAGS"]).items()
+            }
 
 
-@pytest.fixture
-def dovecot():
+@pytest.fixture(scope="session")
+def dovecot_server():
     if not os.path.exists(DOVECOT):
         service_missing("needs Dovecot (apt-get install dovecot-imapd)")
     server = Dovecot()
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def dovecot(dovecot_server):
+    """The server with a user of its own for this test (any user name logs in): an empty mailbox."""
+    dovecot_server.user = f"leads{next(_users)}@example.test"
+    return dovecot_server
 
 
 class SmtpSink:
