@@ -539,7 +539,7 @@ def mail_out_send(*, what: str, pk: int, last_attempt: bool = True) -> str:
     again (a duplicate is worse than a gap the supervisor can see); a failure is retried, then kept."""
     queryset, build = SENDABLE[what]
     with transaction.atomic():
-        record = queryset.select_for_update().get(pk=pk)
+        record = queryset.select_for_update(of=("self",)).get(pk=pk)
         if record.send_status == Message.SendStatus.SENDING:
             record.send_status = Message.SendStatus.FAILED
             record.send_error = "Interrupted while sending; not sent again in case it went out."

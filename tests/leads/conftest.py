@@ -245,8 +245,9 @@ class Worker:
 
 
 @pytest.fixture
-def celery_worker_env(transactional_db, redis_url, dovecot):
-    """The environment of a worker process that sees the test database, Redis db 12 and Dovecot."""
+def celery_worker_env(transactional_db, redis_url, dovecot, smtp_sink):
+    """The environment of a worker process that sees the test database, Redis db 12, the SMTP sink and
+    Dovecot's folder "Leads" (created empty)."""
     from django.db import connection
 
     postgres_only(connection)
@@ -257,6 +258,7 @@ def celery_worker_env(transactional_db, redis_url, dovecot):
 
     client = redis.Redis.from_url(f"{redis_base}/12")
     client.flushdb()
+    dovecot.recreate_folder("Leads")
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "dealership.settings.base",
@@ -264,7 +266,9 @@ def celery_worker_env(transactional_db, redis_url, dovecot):
         f"{db['PORT'] or 5432}/{db['NAME']}",
         "CELERY_BROKER_URL": f"{redis_base}/12",
         "CELERY_KEY_PREFIX": "mailingest-test:",
-        "MAILBOX_URL": dovecot.url,
+        "MAILBOX_URL": dovecot.url_for("Leads"),
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_sink.port),
         "MAILBOX_POLL_SECONDS": "1",
         "MAILBOX_IDLE_SECONDS": "0",
         "MAILBOX_LOCK_SECONDS": "5",
