@@ -189,6 +189,8 @@ MAIL_ATTACHMENT_MAX_BYTES = env.int("MAIL_ATTACHMENT_MAX_BYTES", default=15 * 10
 MAILBOX_IDLE_SECONDS = env.float("MAILBOX_IDLE_SECONDS", default=25.0)
 # A poller's hold on its mailbox lapses when not renewed for this long (a crashed worker).
 MAILBOX_LOCK_SECONDS = env.float("MAILBOX_LOCK_SECONDS", default=120.0)
+# Messages fetched and stored per transaction.
+MAILBOX_FETCH_BATCH = env.int("MAILBOX_FETCH_BATCH", default=100)
 # Larger messages are kept (header only) and quarantined without being parsed.
 MAIL_MAX_MESSAGE_BYTES = env.int("MAIL_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
 # Time budget of processing one message, and when a message still waiting is queued again.

@@ -26,7 +26,6 @@ from .sources import MailboxSource, imap_connect, maildir_mark_seen, maildir_rea
 
 logger = logging.getLogger(__name__)
 
-BATCH_MESSAGES = 100
 BATCH_BYTES = 20 * 1024 * 1024
 SIZE_CHUNK = 2000
 
@@ -64,8 +63,8 @@ def poll_source(source: MailboxSource, *, idle_seconds: float = 0.0) -> PollResu
 def _poll_maildir(source: MailboxSource, mailbox, token: str, result: PollResult) -> None:
     files = maildir_ready_files(source.path)
     max_bytes = settings.MAIL_MAX_MESSAGE_BYTES
-    for start in range(0, len(files), BATCH_MESSAGES):
-        batch = files[start : start + BATCH_MESSAGES]
+    for start in range(0, len(files), settings.MAILBOX_FETCH_BATCH):
+        batch = files[start : start + settings.MAILBOX_FETCH_BATCH]
         messages = []
         for file in batch:
             with open(file.path, "rb") as handle:
@@ -160,7 +159,7 @@ def _batches(uids: list[int], sizes: dict[int, int]):
     batch, total = [], 0
     for uid in uids:
         size = min(sizes[uid], settings.MAIL_MAX_MESSAGE_BYTES)
-        if batch and (len(batch) >= BATCH_MESSAGES or total + size > BATCH_BYTES):
+        if batch and (len(batch) >= settings.MAILBOX_FETCH_BATCH or total + size > BATCH_BYTES):
             yield batch
             batch, total = [], 0
         batch.append(uid)

@@ -273,6 +273,7 @@ def celery_worker_env(transactional_db, redis_url, dovecot, smtp_sink):
         "MAILBOX_IDLE_SECONDS": "0",
         "MAILBOX_LOCK_SECONDS": "5",
         "MAIL_REQUEUE_SECONDS": "5",
+        "MAILBOX_FETCH_BATCH": "10",
         "VAR_DIR": var_dir,
         "MEDIA_ROOT": f"{var_dir}/media",
         "LOG_LEVEL": "WARNING",

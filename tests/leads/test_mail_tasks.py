@@ -37,6 +37,12 @@ def all_settled(count: int):
     return check
 
 
+def progress() -> str:
+    stored = InboundMail.objects.count()
+    settled = InboundMail.objects.filter(status__in=SETTLED).count()
+    return f"{stored} stored, {settled} routed"
+
+
 def backlog(size: int) -> list[bytes]:
     """Mostly new leads from different people, some service mail to forward, some automatic replies."""
     messages = []
@@ -107,16 +113,20 @@ def test_killing_the_worker_mid_backlog_loses_and_duplicates_nothing(dovecot, ce
     print(f"kill points seed {seed}")
 
     for _ in range(3):
-        time.sleep(chance.uniform(0.5, 4.0))
+        time.sleep(chance.uniform(1.0, 4.0))
         celery_worker.kill()
+        print(f"killed with {progress()}")
         celery_worker.start()
     wait_until(all_settled(size), seconds=180, worker=celery_worker)
     assert_each_message_became_exactly_one_record(size)
     first_uidvalidity = Mailbox.objects.get().uidvalidity
 
-    dovecot.recreate_folder("Leads", *messages)
-    time.sleep(chance.uniform(0.5, 2.0))
     celery_worker.kill()
+    dovecot.recreate_folder("Leads", *messages)
+    celery_worker.start()
+    time.sleep(chance.uniform(1.5, 3.0))
+    celery_worker.kill()
+    print(f"killed after the reset at UID {Mailbox.objects.get().last_uid}")
     celery_worker.start()
     wait_until(
         lambda: Mailbox.objects.filter(last_uid__gte=size).exclude(uidvalidity=first_uidvalidity).exists(),
