@@ -78,3 +78,22 @@ def raw_mail(
         maintype, subtype = content_type.split("/")
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return message.as_bytes()
+
+
+def inbound_mail(raw: bytes | None = None, *, process: bool = True):
+    """A message stored as a poll stores it, then routed as the worker routes it (unless process=False)."""
+    from leads.mail.rawmail import RawMail
+    from leads.models import InboundMail
+    from leads.services.mail import InboundRetry, inbound_process, inbound_store, mailbox_ensure, mailbox_lock
+
+    raw = raw or raw_mail()
+    mailbox = mailbox_ensure(name="maildir:///test/mailbox")
+    token = mailbox_lock(mailbox=mailbox)
+    [pk] = inbound_store(mailbox=mailbox, token=token, messages=[RawMail(raw=raw, size=len(raw))])
+    mailbox.__class__.objects.filter(pk=mailbox.pk).update(lock_token="", locked_until=None)
+    if process:
+        try:
+            inbound_process(inbound_id=pk)
+        except InboundRetry:
+            pass
+    return InboundMail.objects.get(pk=pk)
