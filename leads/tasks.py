@@ -17,7 +17,8 @@ POLL_TIME_LIMIT = int(settings.MAILBOX_IDLE_SECONDS + settings.MAILBOX_LOCK_SECO
 def poll_mailboxes() -> int:
     """Beat's entry point: one poll task per configured mailbox, and a sweep for lost routing tasks."""
     for source in configured_sources():
-        poll_mailbox.delay(source.name)
+        # A poll not started before the next one is due is not worth starting.
+        poll_mailbox.apply_async((source.name,), expires=settings.MAILBOX_POLL_SECONDS)
     return inbound_requeue_waiting()
 
 

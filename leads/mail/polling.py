@@ -6,7 +6,6 @@ to cur/ (Maildir). A crash between two steps leaves a message either unstored an
 again next time) or stored (recognised by UID or Message-ID next time), never lost or doubled.
 """
 
-import logging
 import time
 from dataclasses import dataclass
 
@@ -24,10 +23,9 @@ from ..services.mail import (
 from .rawmail import RawMail
 from .sources import MailboxSource, imap_connect, maildir_mark_seen, maildir_ready_files
 
-logger = logging.getLogger(__name__)
-
 BATCH_BYTES = 20 * 1024 * 1024
 SIZE_CHUNK = 2000
+MAILDIR_LOOK_SECONDS = 1.0
 
 
 @dataclass
@@ -49,7 +47,7 @@ def poll_source(source: MailboxSource, *, idle_seconds: float = 0.0) -> PollResu
     error = ""
     try:
         if source.scheme == "maildir":
-            _poll_maildir(source, mailbox, token, result)
+            _poll_maildir(source, mailbox, token, result, idle_seconds=idle_seconds)
         else:
             _poll_imap(source, mailbox, token, result, idle_seconds=idle_seconds)
     except Exception as exc:
@@ -60,7 +58,18 @@ def poll_source(source: MailboxSource, *, idle_seconds: float = 0.0) -> PollResu
     return result
 
 
-def _poll_maildir(source: MailboxSource, mailbox, token: str, result: PollResult) -> None:
+def _poll_maildir(source: MailboxSource, mailbox, token: str, result: PollResult, *, idle_seconds: float):
+    """Store what waits in new/; with idle_seconds, keep looking every second (a local folder has no
+    IDLE, and looking is cheap) so a dropped file shows up within seconds."""
+    deadline = time.monotonic() + idle_seconds
+    _maildir_sync(source, mailbox, token, result)
+    while time.monotonic() < deadline:
+        time.sleep(MAILDIR_LOOK_SECONDS)
+        mailbox_renew(mailbox=mailbox, token=token)
+        _maildir_sync(source, mailbox, token, result)
+
+
+def _maildir_sync(source: MailboxSource, mailbox, token: str, result: PollResult) -> None:
     files = maildir_ready_files(source.path)
     max_bytes = settings.MAIL_MAX_MESSAGE_BYTES
     for start in range(0, len(files), settings.MAILBOX_FETCH_BATCH):

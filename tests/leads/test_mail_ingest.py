@@ -3,6 +3,7 @@
 Messages come in through a real Maildir folder and the same poll as production."""
 
 import os
+import threading
 import time
 
 import pytest
@@ -337,3 +338,16 @@ def test_department_mail_is_forwarded_with_the_original_attached(maildir, smtp_s
     assert attached.get_content()["Message-ID"] == inbound.message_id
     assert forwarded.customer == Customer.objects.get(email="diy@example.com")
     assert not mail.outbox
+
+
+def test_a_poll_that_waits_picks_up_a_file_dropped_meanwhile(maildir):
+    def drop_soon():
+        time.sleep(0.3)
+        (maildir / "new" / "late.eml").write_bytes(factories.raw_mail(subject="Dropped while waiting"))
+
+    thread = threading.Thread(target=drop_soon)
+    thread.start()
+    result = poll_source(parse_mailbox_url(f"maildir://{maildir}"), idle_seconds=3)
+    thread.join()
+    assert result.stored == 1
+    assert InboundMail.objects.get().subject == "Dropped while waiting"
