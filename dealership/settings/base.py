@@ -184,11 +184,11 @@ MAILBOX_URLS = env.list("MAILBOX_URL", default=[f"maildir://{VAR_DIR / 'mailbox'
 MAILBOX_POLL_SECONDS = env.float("MAILBOX_POLL_SECONDS", default=30.0)
 # An inbound attachment larger than this is recorded (name, type, size) but its content is not kept.
 MAIL_ATTACHMENT_MAX_BYTES = env.int("MAIL_ATTACHMENT_MAX_BYTES", default=15 * 1024 * 1024)
-# A poll waits this long in IMAP IDLE for new mail (so it shows up within seconds), then returns;
-# keep it under MAILBOX_POLL_SECONDS. 0 turns IDLE off.
+# A poll then waits this long (IMAP IDLE; a Maildir is looked at every second) for new mail, and
+# queues the next poll: one worker process stays on each mailbox. 0: only beat's polls.
 MAILBOX_IDLE_SECONDS = env.float("MAILBOX_IDLE_SECONDS", default=25.0)
 # A poller's hold on its mailbox lapses when not renewed for this long (a crashed worker).
-MAILBOX_LOCK_SECONDS = env.float("MAILBOX_LOCK_SECONDS", default=120.0)
+MAILBOX_LOCK_SECONDS = env.float("MAILBOX_LOCK_SECONDS", default=60.0)
 # Messages fetched and stored per transaction.
 MAILBOX_FETCH_BATCH = env.int("MAILBOX_FETCH_BATCH", default=100)
 # Larger messages are kept (header only) and quarantined without being parsed.
