@@ -12,11 +12,15 @@ from .services.leads import TransitionError, lead_transition
 from .services.mail import ReplayError, inbound_replay
 
 
-def _lead_or_404(request, pk: int) -> Lead:
+def _visible_or_404(get, model, request, pk: int):
     try:
-        return lead_get(user=request.user, pk=pk)
-    except Lead.DoesNotExist:
-        raise Http404("No such lead, or it is not yours to see.") from None
+        return get(user=request.user, pk=pk)
+    except model.DoesNotExist:
+        raise Http404(f"No such {model._meta.verbose_name}, or it is not yours to see.") from None
+
+
+def _lead_or_404(request, pk: int) -> Lead:
+    return _visible_or_404(lead_get, Lead, request, pk)
 
 
 @login_required
@@ -73,10 +77,7 @@ def department_mail(request):
 
 
 def _inbound_or_404(request, pk: int) -> InboundMail:
-    try:
-        return inbound_mail_get(user=request.user, pk=pk)
-    except InboundMail.DoesNotExist:
-        raise Http404("No such message, or it is not yours to see.") from None
+    return _visible_or_404(inbound_mail_get, InboundMail, request, pk)
 
 
 @login_required
