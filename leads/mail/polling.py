@@ -76,11 +76,14 @@ def _maildir_sync(source: MailboxSource, mailbox, token: str, result: PollResult
         batch = files[start : start + settings.MAILBOX_FETCH_BATCH]
         messages = []
         for file in batch:
-            with open(file.path, "rb") as handle:
-                if file.size > max_bytes:
-                    raw, complete = _header_only(handle.read(256 * 1024)), False
-                else:
-                    raw, complete = handle.read(), True
+            try:
+                with open(file.path, "rb") as handle:
+                    if file.size > max_bytes:
+                        raw, complete = _header_only(handle.read(256 * 1024)), False
+                    else:
+                        raw, complete = handle.read(), True
+            except FileNotFoundError:  # taken away since the folder was listed
+                continue
             messages.append(RawMail(raw=raw, size=file.size, complete=complete))
         result.stored += len(inbound_store(mailbox=mailbox, token=token, messages=messages))
         result.seen += len(batch)

@@ -211,7 +211,9 @@ def inbound_process(*, inbound_id: int) -> str:
 @transaction.atomic
 def _attempt_start(inbound_id: int) -> bool:
     """Count the attempt before making it, so a message that kills its worker still runs out of tries."""
-    inbound = InboundMail.objects.select_for_update(skip_locked=True).filter(pk=inbound_id).first()
+    inbound = (
+        InboundMail.objects.select_for_update(skip_locked=True).defer("raw").filter(pk=inbound_id).first()
+    )
     if inbound is None or inbound.status != InboundStatus.PENDING:
         return False  # being routed right now by another worker, or done
     if not inbound.raw_complete:
@@ -231,7 +233,7 @@ def _attempt_start(inbound_id: int) -> bool:
 
 @transaction.atomic
 def _attempt_failed(inbound_id: int, error: Exception) -> str:
-    inbound = InboundMail.objects.select_for_update().get(pk=inbound_id)
+    inbound = InboundMail.objects.select_for_update().defer("raw").get(pk=inbound_id)
     inbound.last_error = "".join(traceback.format_exception_only(error)).strip()[:4000]
     if inbound.tries >= MAX_TRIES:
         _quarantine(inbound, inbound.last_error)
@@ -249,7 +251,7 @@ def _quarantine(inbound: InboundMail, error: str) -> None:
 @transaction.atomic
 def inbound_replay(*, inbound: InboundMail) -> InboundMail:
     """Give a quarantined message a fresh set of tries and queue it (the supervisor fixed the cause)."""
-    inbound = InboundMail.objects.select_for_update().get(pk=inbound.pk)
+    inbound = InboundMail.objects.select_for_update().defer("raw").get(pk=inbound.pk)
     if inbound.status != InboundStatus.QUARANTINED:
         raise ReplayError("Only quarantined mail can be replayed.")
     if not inbound.raw_complete:
@@ -283,7 +285,22 @@ def _route(inbound: InboundMail) -> None:
         inbound.status = InboundStatus.PROCESSED
     inbound.processed_at = timezone.now()
     inbound.last_error = ""
-    inbound.save()
+    inbound.save(update_fields=ROUTING_RESULT_FIELDS)
+
+
+# What routing writes on the stored message (never the raw bytes again).
+ROUTING_RESULT_FIELDS = [
+    "status",
+    "processed_at",
+    "last_error",
+    "kind",
+    "department",
+    "language",
+    "rule",
+    "outcome",
+    "lead",
+    "conversation_message",
+]
 
 
 def _customer_for(parsed: ParsedMail, decision: Triage) -> Customer:
