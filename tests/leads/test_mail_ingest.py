@@ -5,9 +5,11 @@ Messages come in through a real Maildir folder and the same poll as production."
 import os
 import threading
 import time
+from io import StringIO
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 
 from dealership.models import Department
 from leads.mail.polling import poll_source
@@ -351,3 +353,14 @@ def test_a_poll_that_waits_picks_up_a_file_dropped_meanwhile(maildir):
     thread.join()
     assert result.stored == 1
     assert InboundMail.objects.get().subject == "Dropped while waiting"
+
+
+def test_poll_mailbox_once_stores_routes_and_sends_in_the_foreground(maildir):
+    drop(maildir, factories.raw_mail(from_address="cron@example.com", subject="Price of the 2024 RAV4"))
+    out = StringIO()
+    call_command("poll_mailbox", "--once", stdout=out)
+    assert "1 read, 1 new" in out.getvalue()
+    lead = Lead.objects.get(customer__email="cron@example.com")
+    [sent] = mail.outbox
+    assert sent.to == ["cron@example.com"]
+    assert lead.messages.get(direction="out").send_status == Message.SendStatus.SENT
