@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from django.utils.csp import CSP
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -220,6 +221,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = TIME_ZONE
+# Mailbox polls have a queue of their own (every worker consumes both): a backlog of mail being
+# routed never holds back reading the mailbox.
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in ("celery", "mailbox")]
+CELERY_TASK_ROUTES = {"leads.tasks.poll_mailbox*": {"queue": "mailbox"}}
 CELERY_BEAT_SCHEDULE: dict = {
     "poll-mailboxes": {
         "task": "leads.tasks.poll_mailboxes",

@@ -68,7 +68,7 @@ class InboundMail(models.Model):
     tries = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     queued_at = models.DateTimeField(default=timezone.now)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True, help_text="When it was routed or quarantined.")
 
     # The decision: what triage said and which rule said it.
     kind = models.CharField(max_length=20, blank=True)

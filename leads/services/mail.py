@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -175,8 +175,15 @@ def _queue_routing(ids: list[int]) -> None:
 def inbound_requeue_waiting() -> int:
     """Queue again what still waits long after it was queued (a lost task, a broker restart):
     routing and sending are idempotent, so something queued twice still happens once."""
-    cutoff = timezone.now() - timedelta(seconds=settings.MAIL_REQUEUE_SECONDS)
+    delay = timedelta(seconds=settings.MAIL_REQUEUE_SECONDS)
+    cutoff = timezone.now() - delay
     waiting = InboundMail.objects.filter(status=InboundStatus.PENDING, queued_at__lt=cutoff)
+    settled = InboundMail.objects.exclude(status=InboundStatus.PENDING)
+    if settled.filter(processed_at__gte=cutoff).exists():
+        # Routing is under way (a backlog may take a while): only mail overtaken by mail queued well
+        # after it has lost its task; the rest is still in the queue and is not queued twice.
+        newest = settled.aggregate(newest=Max("queued_at"))["newest"]
+        waiting = waiting.filter(queued_at__lt=newest - delay)
     ids = list(waiting.values_list("pk", flat=True)[:5000])
     InboundMail.objects.filter(pk__in=ids).update(queued_at=timezone.now())
     _queue_routing(ids)
@@ -245,7 +252,8 @@ def _attempt_failed(inbound_id: int, error: Exception) -> str:
 def _quarantine(inbound: InboundMail, error: str) -> None:
     inbound.status = InboundStatus.QUARANTINED
     inbound.last_error = error
-    inbound.save(update_fields=["status", "last_error"])
+    inbound.processed_at = timezone.now()
+    inbound.save(update_fields=["status", "last_error", "processed_at"])
 
 
 @transaction.atomic

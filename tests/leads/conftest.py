@@ -270,7 +270,7 @@ def celery_worker_env(transactional_db, redis_url, dovecot, smtp_sink):
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp_sink.port),
         "MAILBOX_POLL_SECONDS": "1",
-        "MAILBOX_IDLE_SECONDS": "0",
+        "MAILBOX_IDLE_SECONDS": "2",
         "MAILBOX_LOCK_SECONDS": "5",
         "MAIL_REQUEUE_SECONDS": "5",
         "MAILBOX_FETCH_BATCH": "10",

@@ -5,11 +5,13 @@ Messages come in through a real Maildir folder and the same poll as production."
 import os
 import threading
 import time
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.utils import timezone
 
 from dealership.models import Department
 from leads.mail.polling import poll_source
@@ -30,6 +32,7 @@ from leads.services.mail import (
     ReplayError,
     inbound_process,
     inbound_replay,
+    inbound_requeue_waiting,
     mail_out_send,
 )
 from leads.threading import reply_address
@@ -364,3 +367,22 @@ def test_poll_mailbox_once_stores_routes_and_sends_in_the_foreground(maildir):
     [sent] = mail.outbox
     assert sent.to == ["cron@example.com"]
     assert lead.messages.get(direction="out").send_status == Message.SendStatus.SENT
+
+
+def test_mail_whose_task_was_lost_is_queued_again_but_a_backlog_is_not_queued_twice(settings):
+    settings.MAIL_REQUEUE_SECONDS = 60
+    long_ago = timezone.now() - timedelta(minutes=10)
+    lost = factories.inbound_mail(process=False)
+    InboundMail.objects.filter(pk=lost.pk).update(queued_at=long_ago)
+    # Routing is busy with mail queued at the same time: the message may still be in the queue.
+    routed = factories.inbound_mail()
+    InboundMail.objects.filter(pk=routed.pk).update(queued_at=long_ago + timedelta(seconds=5))
+    assert inbound_requeue_waiting() == 0
+    # Mail queued well after it has been routed: its task was lost.
+    InboundMail.objects.filter(pk=routed.pk).update(queued_at=timezone.now())
+    assert inbound_requeue_waiting() == 1
+    assert InboundMail.objects.get(pk=lost.pk).queued_at > long_ago
+    # Nothing routed lately: whatever waits too long is queued again.
+    InboundMail.objects.filter(pk=lost.pk).update(queued_at=long_ago)
+    InboundMail.objects.filter(pk=routed.pk).update(processed_at=long_ago)
+    assert inbound_requeue_waiting() == 1
