@@ -31,7 +31,7 @@ def poll_mailbox(name: str) -> dict:
     if settings.MAILBOX_IDLE_SECONDS > 0 and not result.locked_elsewhere:
         # Wait on the mailbox again at once, so new mail is seen within seconds at all times; beat's
         # own polls find the mailbox taken and return, and restart the chain if a worker died.
-        poll_mailbox.apply_async((name,), expires=settings.MAILBOX_POLL_SECONDS)
+        poll_mailbox.delay(name)
     return vars(result)
 
 

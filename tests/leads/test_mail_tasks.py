@@ -115,9 +115,10 @@ def test_killing_the_worker_mid_backlog_loses_and_duplicates_nothing(dovecot, ce
     for _ in range(3):
         time.sleep(chance.uniform(1.0, 4.0))
         celery_worker.kill()
-        print(f"killed with {progress()}")
+        print(f"{time.monotonic():.1f} killed with {progress()}")
         celery_worker.start()
     wait_until(all_settled(size), seconds=180, worker=celery_worker)
+    print(f"{time.monotonic():.1f} all routed")
     assert_each_message_became_exactly_one_record(size)
     first_uidvalidity = Mailbox.objects.get().uidvalidity
 
@@ -126,7 +127,7 @@ def test_killing_the_worker_mid_backlog_loses_and_duplicates_nothing(dovecot, ce
     celery_worker.start()
     time.sleep(chance.uniform(1.5, 3.0))
     celery_worker.kill()
-    print(f"killed after the reset at UID {Mailbox.objects.get().last_uid}")
+    print(f"{time.monotonic():.1f} killed after the reset at UID {Mailbox.objects.get().last_uid}")
     celery_worker.start()
     wait_until(
         lambda: Mailbox.objects.filter(last_uid__gte=size).exclude(uidvalidity=first_uidvalidity).exists(),
