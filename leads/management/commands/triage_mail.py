@@ -32,9 +32,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", metavar="FILE.eml")
-        parser.add_argument(
-            "--json", action="store_true", dest="as_json", help="One JSON object per file per line."
-        )
+        parser.add_argument("--json", action="store_true", dest="as_json", help="One JSON object per file per line.")
 
     def handle(self, *args, files: list[str], as_json: bool, **options):
         rules = list(routing_rule_list(active_only=True))
