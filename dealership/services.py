@@ -18,11 +18,18 @@ DEFAULT_DEPARTMENTS = [
     (Department.Code.BODY_SHOP, "bodyshop"),
 ]
 
+# Supervisors and managers edit how inbound mail is routed.
+ROUTING_RULE_PERMISSIONS = [
+    "leads.view_routingrule",
+    "leads.add_routingrule",
+    "leads.change_routingrule",
+    "leads.delete_routingrule",
+]
 # Model permissions each role's group holds, as "app_label.codename".
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.SUPERVISOR: ["dealership.send_directory", "dealership.view_staffmember"],
+    Role.SUPERVISOR: ["dealership.send_directory", "dealership.view_staffmember", *ROUTING_RULE_PERMISSIONS],
     Role.ADVISOR: ["dealership.view_staffmember"],
-    Role.MANAGER: ["dealership.send_directory", "dealership.view_staffmember"],
+    Role.MANAGER: ["dealership.send_directory", "dealership.view_staffmember", *ROUTING_RULE_PERMISSIONS],
     Role.DEPARTMENT: ["dealership.view_staffmember"],
     Role.ADMIN: ["dealership.send_directory", "dealership.view_staffmember", "dealership.change_staffmember"],
 }

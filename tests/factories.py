@@ -1,6 +1,9 @@
 """Builders for test data, going through the real services."""
 
 import itertools
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
 
 from django.utils import timezone
 
@@ -49,34 +52,66 @@ def lead(*, customer_obj: Customer | None = None, **fields) -> Lead:
     return lead_create(customer=customer_obj or customer(), **fields)
 
 
+def mail(
+    *,
+    sender: str = "Pat Customer <pat@example.com>",
+    to: str = "Maple Motors <internet@maplemotors.example>",
+    subject: str = "Question",
+    text: str | None = "Hello",
+    html: str | None = None,
+    headers: dict[str, str] | None = None,
+    attachments: list[tuple[str, str, bytes]] | None = None,
+) -> bytes:
+    """A raw inbound message, built as a mail client would (attachments: filename, MIME type, data)."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = "Mon, 30 Nov 2026 10:00:00 -0500"
+    message["Message-ID"] = f"<test-{next(_sequence)}@example.com>"
+    for name, value in (headers or {}).items():
+        message[name] = value
+    if text is not None:
+        message.set_content(text)
+    if html is not None:
+        if text is None:
+            message.set_content(html, subtype="html")
+        else:
+            message.add_alternative(html, subtype="html")
+    for filename, content_type, data in attachments or []:
+        maintype, _, subtype = content_type.partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return message.as_bytes()
+
+
+MAIL_SAMPLES = Path(__file__).parent / "leads" / "mail_samples"
+
+
+def sample_mail(name: str) -> bytes:
+    """A real-shaped message kept as a file under tests/leads/mail_samples/."""
+    return (MAIL_SAMPLES / name).read_bytes()
+
+
 def raw_mail(
     *,
     from_address: str = "pat.buyer@example.com",
     from_name: str = "Pat Buyer",
-    to: str = "internet@maplemotors.example",
     subject: str = "Price of the 2024 RAV4",
     body: str = "Hello, what is your best price on the 2024 Toyota RAV4 in stock? Thanks.",
     message_id: str | None = "",
-    headers: dict | None = None,
-    attachments: list[tuple[str, str, bytes]] = (),
+    **fields,
 ) -> bytes:
-    """An inbound email as the mailbox would hold it. message_id="" makes a fresh one, None leaves it out."""
-    from email.message import EmailMessage
-    from email.utils import format_datetime, make_msgid
+    """A customer's inquiry (a sales lead unless told otherwise), built with mail().
 
-    message = EmailMessage()
-    message["From"] = f"{from_name} <{from_address}>" if from_name else from_address
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = format_datetime(timezone.now())
+    message_id: "" a fresh one, None none at all, anything else that one."""
+    sender = f"{from_name} <{from_address}>" if from_name else from_address
+    raw = mail(sender=sender, subject=subject, text=body, **fields)
+    if message_id == "":
+        return raw
+    message = message_from_bytes(raw, policy=policy.default)
+    del message["Message-ID"]
     if message_id is not None:
-        message["Message-ID"] = message_id or make_msgid(domain="example.com")
-    for name, value in (headers or {}).items():
-        message[name] = value
-    message.set_content(body)
-    for filename, content_type, data in attachments:
-        maintype, subtype = content_type.split("/")
-        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+        message["Message-ID"] = message_id
     return message.as_bytes()
 
 

@@ -140,9 +140,13 @@ class AdfLead:
 
 ADF_START = re.compile(r"<\s*adf[\s>]", re.IGNORECASE)
 ADF_END = re.compile(r"<\s*/\s*adf\s*>", re.IGNORECASE)
+# An entity declaration or a DTD with an internal subset, plain or HTML-escaped. A bare
+# <!DOCTYPE html> (an HTML body carrying escaped ADF) is harmless and dropped with the rest.
+ENTITY_DECLARATION = re.compile(r"(<|&lt;)!\s*(ENTITY|DOCTYPE[^>\[]*\[)", re.IGNORECASE)
 ESCAPED_ADF = re.compile(r"&lt;\s*adf(\s|&gt;)", re.IGNORECASE)
 PROCESSING_INSTRUCTION = re.compile(r"<\?.*?\?>", re.DOTALL)
 COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 INVALID_XML_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 TAG = re.compile(r"<[A-Za-z][^<>]*>")
 UNQUOTED_ATTRIBUTE = re.compile(r"""(\s[\w:.-]+)\s*=\s*([^\s"'<>=]+)""")
@@ -200,6 +204,8 @@ def clean_adf(text: str) -> str | None:
     if document is None:
         return None
     document = INVALID_XML_CHARS.sub("", document)
+    # CDATA becomes escaped text, so the clean-up below leaves its content alone.
+    document = CDATA.sub(lambda m: html.escape(m.group(1), quote=False), document)
     document = COMMENT.sub("", PROCESSING_INSTRUCTION.sub("", document))
     document = TAG.sub(_quote_attributes, document)
     document = ENTITY.sub(_entity, document)
@@ -211,6 +217,15 @@ def clean_adf(text: str) -> str | None:
 # --- a lenient reader for documents that are still not XML ---------------------------------------
 
 
+# Elements that hold only text, never other elements.
+TEXT_ELEMENTS = {
+    "id", "requestdate", "year", "make", "model", "trim", "vin", "stock", "odometer", "price", "comments",
+    "name", "email", "phone", "street", "apartment", "city", "regioncode", "postalcode", "country",
+    "description", "earliestdate", "latestdate", "vendorname", "url", "service", "doors", "bodystyle",
+    "transmission", "condition", "imagetag",
+}  # fmt: skip
+
+
 class _LenientTreeBuilder(HTMLParser):
     """Builds Elements from tag soup: unclosed tags close at their parent's end."""
 
@@ -220,6 +235,8 @@ class _LenientTreeBuilder(HTMLParser):
         self.stack = [self.root]
 
     def handle_starttag(self, tag, attrs):
+        if self.stack[-1].tag in TEXT_ELEMENTS:
+            self.stack.pop()  # a value element left open: it ends where the next element starts
         element = Element(tag.lower(), {k.lower(): v or "" for k, v in attrs})
         element.text = ""
         self.stack[-1].append(element)
@@ -373,6 +390,11 @@ def _contact(element: Element | None) -> AdfContact | None:
     )
 
 
+def _primary_contact(customer: Element | None) -> Element | None:
+    contacts = [] if customer is None else customer.findall("contact")
+    return next((c for c in contacts if _attr(c, "primarycontact") == "1"), contacts[0] if contacts else None)
+
+
 def _prospect(element: Element) -> AdfProspect:
     customer = _child(element, "customer")
     timeframe = _child(customer, "timeframe")
@@ -382,7 +404,7 @@ def _prospect(element: Element) -> AdfProspect:
         request_date=_child_text(element, "requestdate"),
         ids=[(_attr(i, "source"), _text(i)) for i in element.findall("id")],
         vehicles=[_vehicle(v) for v in element.findall("vehicle")],
-        contact=_contact(_child(customer, "contact")),
+        contact=_contact(_primary_contact(customer)),
         comments=_child_text(customer, "comments"),
         timeframe=None
         if timeframe is None
@@ -419,7 +441,7 @@ def parse_adf(text: str | bytes) -> AdfLead | None:
             text = decode_adf_bytes(bytes(text))
         if not isinstance(text, str) or len(text) > MAX_ADF_CHARS:
             return None
-        if re.search(r"<!\s*(ENTITY|DOCTYPE)", text, re.IGNORECASE):
+        if ENTITY_DECLARATION.search(text):
             return None  # entity declarations: refused, never expanded (billion laughs)
         document = clean_adf(text)
         if document is None:

@@ -19,11 +19,13 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 import nh3
 
+from .adf import looks_like_adf
 from .text import html_to_text, new_text_of
 
 DEFAULT_ATTACHMENT_MAX_BYTES = 15 * 1024 * 1024
 MAX_DEPTH = 20  # MIME nesting we follow; deeper parts are ignored
 MAX_PARTS = 500
+MAX_PART_MARKERS = 2000  # lines starting with "--" (boundaries) before the fast parse is used
 MAX_HEADER_CHARS = 16_000  # of one header value
 MAX_ADDRESSES = 200  # per address header
 MAX_FILENAME_CHARS = 120
@@ -49,6 +51,9 @@ KEPT_HEADERS = (
 
 SAFE_URL_SCHEMES = {"http", "https", "mailto", "tel", "cid"}
 MESSAGE_ID = re.compile(r"<[^<>\s]{1,900}>")
+# Codecs Python knows that are no mail charset: UTF-7 smuggles markup past filters, the escape
+# codecs turn backslashes into characters (and warnings), idna/punycode are for host names.
+NOT_MAIL_CHARSETS = {"utf-7", "unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined"}
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -95,8 +100,10 @@ class ParsedMail:
     # multipart/report; report-type=delivery-status, with its per-recipient blocks
     is_bounce_report: bool = False
     delivery_status: list[DeliveryStatus] = field(default_factory=list)
-    # the headers or start of the returned message inside a bounce (to find our Message-ID)
+    # Message-IDs in the returned message inside a bounce (to find our outbound Message)
     returned_message_ids: list[str] = field(default_factory=list)
+    # the raw text of the first body part carrying ADF/XML, before any HTML clean-up removed its tags
+    adf_text: str = ""
 
 
 def attachment_max_bytes() -> int:
@@ -119,22 +126,33 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     if charset:
         try:
             name = codecs.lookup(charset.strip().strip('"').lower()).name
-            if name not in {"utf-7"}:  # UTF-7 smuggles markup past filters
+            if name not in NOT_MAIL_CHARSETS:
                 candidates.append(name)
         except (LookupError, ValueError):
             pass
     candidates += ["utf-8", "cp1252"]
     for encoding in candidates:
         try:
-            return data.decode(encoding)
+            text = data.decode(encoding)
+            text.encode("utf-8")  # some codecs (unicode_escape…) yield lone surrogates no database takes
+            return text
         except Exception:  # noqa: BLE001 - any codec can fail in its own way
             continue
     return data.decode("latin-1")
 
 
+def undo_surrogates(value: str) -> str:
+    """Header text the parser kept as surrogate escapes (raw 8-bit bytes): decoded as UTF-8 or Windows-1252."""
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return decode_bytes(value.encode("utf-8", "surrogateescape"), None)
+
+
 def decode_header_value(raw: str) -> str:
     """A header's raw value with RFC 2047 encoded words decoded, unfolded and capped."""
-    raw = raw[:MAX_HEADER_CHARS]
+    raw = undo_surrogates(raw[:MAX_HEADER_CHARS])
     try:
         pieces = []
         for chunk, charset in decode_header(raw):
@@ -223,6 +241,7 @@ class _Reader:
         self.attachments: list[ParsedAttachment] = []
         self.delivery_status: list[DeliveryStatus] = []
         self.returned_ids: list[str] = []
+        self.adf_text = ""
 
     def walk(self, part: Message, depth: int = 0) -> None:
         self.parts_seen += 1
@@ -235,34 +254,37 @@ class _Reader:
         if content_type in ("message/rfc822", "text/rfc822-headers"):
             self._returned_message(part, content_type)
         if part.is_multipart():
-            try:
-                children = part.get_payload()
-            except Exception:  # noqa: BLE001
-                children = []
+            children = _children(part)
             if content_type == "message/rfc822":
                 # A forwarded message travels as an attachment the pipeline can store.
                 self._attach(part, content_type, data=_as_bytes(children[0]) if children else b"")
                 return
-            for child in children if isinstance(children, list) else []:
-                if isinstance(child, Message):
-                    self.walk(child, depth + 1)
+            for child in children:
+                self.walk(child, depth + 1)
             return
         self._leaf(part, content_type)
 
     def _leaf(self, part: Message, content_type: str) -> None:
         disposition = _disposition(part)
         filename = _filename(part)
+        if content_type.startswith("multipart/"):
+            # A multipart without a usable boundary: its body is all there is to read.
+            content_type = "text/plain"
+            if not _payload(part).strip():
+                return
         is_body = content_type in ("text/plain", "text/html") and disposition != "attachment" and not filename
         if not is_body:
             self._attach(part, content_type)
             return
-        text = decode_bytes(_payload(part), _charset(part))
-        (self.htmls if content_type == "text/html" else self.texts).append(clean_text(text))
+        text = clean_text(decode_bytes(_payload(part), _charset(part)))
+        if not self.adf_text and looks_like_adf(text):
+            self.adf_text = text
+        (self.htmls if content_type == "text/html" else self.texts).append(text)
 
     def _attach(self, part: Message, content_type: str, data: bytes | None = None) -> None:
         if data is None:
             data = _payload(part)
-        content_id = decode_header_value(str(part.get("content-id", "") or "")) if _safe_get(part) else ""
+        content_id = decode_header_value(_header(part, "content-id"))
         oversized = len(data) > self.max_bytes
         filename = _filename(part)
         if not filename and content_type == "message/rfc822":
@@ -294,19 +316,31 @@ class _Reader:
                 )
 
     def _returned_message(self, part: Message, content_type: str) -> None:
-        raw = _as_bytes(part) if content_type == "message/rfc822" else _payload(part)
-        head = decode_bytes(raw[:64_000], "utf-8")
+        """The Message-ID of a message returned inside a bounce (or forwarded), from its headers only."""
+        if content_type == "message/rfc822":
+            inner = _children(part)
+            raw = _as_bytes(inner[0]) if inner else b""
+        else:
+            raw = _payload(part)
+        headers = re.split(rb"\r?\n\r?\n", raw[:64_000], maxsplit=1)[0]
         self.returned_ids += MESSAGE_ID.findall(
-            "\n".join(re.findall(r"(?im)^(?:message-id|in-reply-to|references):.*$", head))
+            "\n".join(re.findall(r"(?im)^message-id:.*$", decode_bytes(headers, "utf-8")))
         )
 
 
-def _safe_get(part: Message) -> bool:
+def _children(part: Message) -> list[Message]:
     try:
-        part.get("content-id")
-        return True
+        children = part.get_payload()
     except Exception:  # noqa: BLE001
-        return False
+        return []
+    return [child for child in children if isinstance(child, Message)] if isinstance(children, list) else []
+
+
+def _header(part: Message, name: str) -> str:
+    try:
+        return str(part.get(name, "") or "")
+    except Exception:  # noqa: BLE001 - a header the policy cannot parse
+        return ""
 
 
 def _status_fields(block: str) -> dict[str, str]:
@@ -371,11 +405,15 @@ def _as_bytes(part: Message) -> bytes:
 
 
 def _parse_tree(raw: bytes) -> Message:
+    # policy.default builds rich header objects for every part, half a millisecond each: a message of
+    # tens of thousands of tiny parts would hold a worker for minutes, so such a message is read
+    # with the plain policy (the same tree, simpler headers).
+    chosen = policy.compat32 if raw.count(b"\n--") > MAX_PART_MARKERS else policy.default
     try:
-        return BytesParser(policy=policy.default).parsebytes(raw)
+        return BytesParser(policy=chosen).parsebytes(raw)
     except Exception:  # noqa: BLE001 - e.g. recursion on absurd nesting: keep the headers, body as text
         try:
-            message = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+            message = BytesParser(policy=chosen).parsebytes(raw, headersonly=True)
             message.set_payload("")
             return message
         except Exception:  # noqa: BLE001
@@ -446,4 +484,5 @@ def parse_message(raw: bytes) -> ParsedMail:
         and str(report_type).lower() == "delivery-status",
         delivery_status=reader.delivery_status,
         returned_message_ids=_unique(reader.returned_ids),
+        adf_text=reader.adf_text,
     )

@@ -1,9 +1,12 @@
 """What an inbound message is, who it is from and where it goes.
 
 Order of decision: the supervisor's active routing rules (in their order), then the built-in
-signals — bounce, automatic reply, reply on a lead, then a new lead (sales) or a forward to the
-department the words point to. Lead-provider ADF and website contact forms are machine-made by
-nature, so the bulk/auto-generated headers they often carry do not make them automatic replies.
+signals — bounce, automatic reply (out-of-office, bulk, mailing lists, the store's own mail come
+back), reply on a lead, then a new lead (sales) or a forward to the department the words point to.
+Lead-provider ADF and website contact forms are machine-made by nature, so the bulk/auto-generated
+headers they often carry do not make them automatic replies. Triage reads no database but the
+rules: a reply is known by its signed reply address or by an In-Reply-To/References id of the
+store's domain; the pipeline also matches `in_reply_to_ids` against the messages it sent.
 """
 
 import re
@@ -17,11 +20,12 @@ from django.conf import settings
 from ..models.routing import MailKind, keywords
 from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone, split_name
 from ..threading import lead_id_from_address
-from .adf import AdfLead, AdfVehicle, looks_like_adf, parse_adf
-from .parsing import ParsedMail
+from .adf import AdfContact, AdfLead, AdfVehicle, decode_adf_bytes, looks_like_adf, parse_adf
+from .parsing import ParsedMail, clean_text
 from .webforms import WebForm, parse_web_form
 from .words import (
     BOUNCE_SUBJECTS,
+    DEPARTMENT_OF_PHRASE,
     DEPARTMENT_PHRASES,
     ENGLISH_WORDS,
     FRENCH_WORDS,
@@ -29,14 +33,18 @@ from .words import (
     NEUTRAL_PHRASES,
     OUT_OF_OFFICE_SUBJECTS,
     PERMANENT_FAILURE_PHRASES,
+    STRONG_SALES_PHRASES,
     fold,
     phrase_pattern,
     phrases_found,
 )
 
 SALES = "sales"
+STRONG_SALES = {fold(phrase) for phrase in STRONG_SALES_PHRASES}
+WORDS_READ = 20_000  # characters of a message's words that triage reads
 ADF_ATTACHMENT = re.compile(r"\.(xml|adf)$", re.IGNORECASE)
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+MESSAGE_ID_LINE = re.compile(r"(?im)^[ \t>]*message-id:[ \t]*(<[^<>\s]{1,900}>)")
 DSN_STATUS = re.compile(r"(?<![\d.])([245])\.\d{1,3}\.\d{1,3}(?![\d.])")
 VEHICLE_WORDS = re.compile(
     r"^\s*(?:(?P<year>(?:19|20)\d{2})\s+)?(?P<make>\S+)(?:\s+(?P<model>\S+))?(?:\s+(?P<trim>.+))?$"
@@ -45,40 +53,48 @@ VEHICLE_WORDS = re.compile(
 
 @dataclass
 class Triage:
-    kind: str
-    department: str | None
-    language: str = "en"
-    rule: str = ""
-    contact: dict = field(default_factory=dict)
-    vehicles: list[dict] = field(default_factory=list)
-    source: str | None = None
-    comments: str = ""
-    inquiry_type: str = "general"
-    reply_lead_id: int | None = None
-    in_reply_to_ids: list[str] = field(default_factory=list)
+    kind: str  # a MailKind value: lead, reply, forward, auto_reply, bounce
+    department: str | None  # a Department.Code value; None for automatic replies and bounces
+    language: str = "en"  # en or fr
+    rule: str = ""  # what decided: "rule:<name>", "adf", "bounce-report", "keywords:service", …
+    contact: dict = field(default_factory=dict)  # first_name, last_name, name, email, phone (E.164)
+    vehicles: list[dict] = field(default_factory=list)  # interest, status, year, make, model, trim, vin,
+    # stock, and odometer (km) and price when known
+    source: str | None = None  # the lead provider or website
+    comments: str = ""  # the customer's words
+    inquiry_type: str = "general"  # an InquiryType value
+    reply_lead_id: int | None = None  # from a signed reply address among the recipients
+    in_reply_to_ids: list[str] = field(default_factory=list)  # and, for bounces, the failed message's ids
     bounce_recipients: list[str] = field(default_factory=list)
-    bounce_permanent: bool = False
+    bounce_permanent: bool = False  # a hard failure (5.x.x)
     acknowledge: bool = False  # send the new lead an immediate acknowledgement
-    adf: AdfLead | None = None
+    adf: AdfLead | None = None  # everything the ADF document said
 
 
 # --- the signals ---------------------------------------------------------------------------------
 
 
+def _store_address() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower()
+
+
 def _store_domain() -> str:
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2].lower()
+    return _store_address().rpartition("@")[2]
 
 
 def _local_part(address: str) -> str:
     return address.partition("@")[0].lower()
 
 
-def is_bounce(parsed: ParsedMail) -> bool:
+def bounce_signal(parsed: ParsedMail) -> str | None:
+    """What marks a delivery failure notice, if anything."""
     if parsed.is_bounce_report or parsed.delivery_status:
-        return True
+        return "bounce-report"
     if _local_part(parsed.from_address) in ("mailer-daemon", "postmaster", "mail-daemon"):
-        return True
-    return bool(phrases_found(fold(parsed.subject), BOUNCE_SUBJECTS))
+        return "bounce-sender"
+    if phrases_found(fold(parsed.subject), BOUNCE_SUBJECTS):
+        return "bounce-subject"
+    return None
 
 
 def bounce_details(parsed: ParsedMail) -> tuple[list[str], bool]:
@@ -90,8 +106,13 @@ def bounce_details(parsed: ParsedMail) -> tuple[list[str], bool]:
     recipients += [a.lower() for a in EMAIL.findall(header)]
     text = parsed.text[:20_000]
     if not recipients:
+        # Addresses the notice names, less its own, the store's and the ids of quoted messages.
         ignore = {parsed.from_address, *parsed.recipients}
-        recipients = [a.lower() for a in EMAIL.findall(text) if a.lower() not in ignore][:5]
+        domain = _store_domain()
+        named = EMAIL.findall(MESSAGE_ID_LINE.sub("", text))
+        recipients = [
+            a.lower() for a in named if a.lower() not in ignore and not a.lower().endswith("@" + domain)
+        ][:5]
     if not statuses:
         statuses = [m.group(0) for m in DSN_STATUS.finditer(text)]
     permanent = any(s.startswith("5") for s in statuses) or (
@@ -118,8 +139,10 @@ def auto_reply_signal(parsed: ParsedMail, *, machine_made_lead: bool) -> str | N
         return None
     if auto_submitted and auto_submitted != "no":
         return "auto-submitted"
-    if headers.get("precedence", "").strip().lower() in ("bulk", "auto_reply", "junk"):
+    if headers.get("precedence", "").strip().lower() in ("bulk", "auto_reply", "junk", "list"):
         return "precedence"
+    if headers.get("list-id") or headers.get("list-unsubscribe"):
+        return "mailing-list"  # newsletters and list traffic: nobody is asking anything
     return None
 
 
@@ -134,12 +157,14 @@ def detect_language(text: str) -> str:
 
 
 def detect_department(text: str, *, wants_vehicle: bool = False) -> tuple[str, str]:
-    """The department the words point to, and the signal that decided. A purchase in view wins
-    ties: a buyer asking about a service plan or financing is still a sales lead."""
+    """The department the words point to, and the signal that decided. Wanting a vehicle weighs
+    double and wins ties: a buyer asking about a service plan or financing is still a sales lead."""
     folded = phrase_pattern(NEUTRAL_PHRASES).sub(" ", fold(text))
-    scores = {dept: len(phrases_found(folded, phrases)) for dept, phrases in DEPARTMENT_PHRASES.items()}
+    scores = dict.fromkeys(DEPARTMENT_PHRASES, 0)
+    for phrase in set(phrase_pattern(tuple(DEPARTMENT_OF_PHRASE)).findall(folded)):
+        scores[DEPARTMENT_OF_PHRASE[phrase]] += 2 if phrase in STRONG_SALES else 1
     if wants_vehicle:
-        scores[SALES] += 1
+        scores[SALES] += 2
     best = max((d for d in scores if d != SALES), key=lambda d: scores[d])
     if scores[best] > scores[SALES]:
         return best, f"keywords:{best}"
@@ -268,20 +293,35 @@ def _form_vehicles(form: WebForm) -> list[dict]:
     return vehicles
 
 
-def _find_adf(parsed: ParsedMail) -> tuple[AdfLead | None, str]:
-    """The ADF lead of the body or of an .xml/.adf attachment, and the raw ADF text seen (if any)."""
-    raw_seen = ""
+def _adf_candidates(parsed: ParsedMail):
+    """Texts that may carry ADF: .xml/.adf or XML attachments, any attachment that starts like ADF,
+    then the body part that carried it."""
     for attachment in parsed.attachments:
-        if ADF_ATTACHMENT.search(attachment.filename) or "xml" in attachment.content_type:
-            if adf := parse_adf(attachment.data):
-                return adf, ""
-            raw_seen = raw_seen or attachment.data.decode("utf-8", "replace")
-    for body in (parsed.text, parsed.html):
-        if body and looks_like_adf(body):
-            if adf := parse_adf(body):
-                return adf, ""
-            raw_seen = raw_seen or body
-    return None, raw_seen if looks_like_adf(raw_seen) else ""
+        named = ADF_ATTACHMENT.search(attachment.filename) or "xml" in attachment.content_type
+        if named or looks_like_adf(attachment.data[:4096].decode("latin-1")):
+            yield clean_text(decode_adf_bytes(attachment.data))
+    if parsed.adf_text:
+        yield parsed.adf_text
+
+
+def _notification_form(parsed: ParsedMail) -> WebForm | None:
+    """A website's contact-form notification; not a customer whose own signature says "Phone:"."""
+    form = parse_web_form(parsed.text[:WORDS_READ])
+    if form is None:
+        return None
+    email = EMAIL.search(form.get("email"))
+    return None if email and email.group(0).lower() == parsed.from_address else form
+
+
+def _find_adf(parsed: ParsedMail) -> tuple[AdfLead | None, str]:
+    """The first readable ADF lead, else the raw text of ADF that could not be read (else "")."""
+    unreadable = ""
+    for text in _adf_candidates(parsed):
+        if adf := parse_adf(text):
+            return adf, ""
+        if not unreadable and looks_like_adf(text):
+            unreadable = text
+    return None, unreadable
 
 
 def _rule_matches(rule, parsed: ParsedMail, folded_text: str) -> bool:
@@ -310,61 +350,79 @@ def _load_rules():
     return list(routing_rule_list(active_only=True))
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """Who wrote, about what, through whom: from the ADF, else the web form, else the mail itself."""
+
+    contact: dict
+    vehicles: list[dict]
+    source: str | None
+    comments: str
+
+
+def _read(parsed: ParsedMail, adf: AdfLead | None, unreadable_adf: str, form: WebForm | None) -> _Reading:
+    if adf:
+        person = adf.contact or AdfContact()
+        return _Reading(
+            contact=_contact(
+                person.first_name,
+                person.last_name,
+                person.full_name,
+                person.email,
+                _first_phone(*(phone.number for phone in person.phones)),
+            ),
+            vehicles=[_adf_vehicle(v) for v in adf.vehicles],
+            source=adf.source or None,
+            comments=adf.comments or "\n\n".join(v.comments for v in adf.vehicles if v.comments),
+        )
+    if form:
+        first, last, full = form.get("first_name"), form.get("last_name"), form.get("name")
+        if first and full and not last:
+            # "Prénom : Léa / Nom : Morin": beside a first name, the name field is the family name.
+            last, full = full.removeprefix(first).strip() if full.startswith(first) else full, ""
+        email = EMAIL.search(form.get("email"))
+        return _Reading(
+            contact=_contact(
+                first, last, full, email.group(0) if email else "", _first_phone(form.get("phone"))
+            ),
+            vehicles=_form_vehicles(form),
+            source=form.get("source") or parsed.from_address.rpartition("@")[2] or None,
+            comments=form.get("comments"),
+        )
+    body = parsed.new_text or parsed.text
+    return _Reading(
+        contact=_contact("", "", parsed.from_name, parsed.from_address, _first_phone(body[:WORDS_READ])),
+        vehicles=[],
+        source=None,
+        comments=unreadable_adf or body,
+    )
+
+
 def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
     """Decide what this message is. `rules` are RoutingRule rows (None: the active ones in the DB)."""
-    rules = _load_rules() if rules is None else [r for r in rules if r.active]
+    if rules is None:
+        rules = _load_rules()
+    rules = sorted((r for r in rules if r.active), key=lambda r: (r.order, r.pk or 0))
     adf, unreadable_adf = _find_adf(parsed)
-    body = parsed.new_text or parsed.text
-    form = None if adf or unreadable_adf else parse_web_form(parsed.text)
-
-    # Who, what, from where.
-    if adf:
-        contact_adf = adf.contact
-        phones = [p.number for p in contact_adf.phones] if contact_adf else []
-        contact = _contact(
-            contact_adf.first_name if contact_adf else "",
-            contact_adf.last_name if contact_adf else "",
-            contact_adf.full_name if contact_adf else "",
-            contact_adf.email if contact_adf else "",
-            _first_phone(*phones),
-        )
-        vehicles = [_adf_vehicle(v) for v in adf.vehicles]
-        source = adf.source or None
-        comments = adf.comments or "\n\n".join(v.comments for v in adf.vehicles if v.comments)
-    elif form:
-        contact = _contact(
-            form.get("first_name"),
-            form.get("last_name"),
-            form.get("name"),
-            form.get("email") or "",
-            _first_phone(form.get("phone")),
-        )
-        vehicles = _form_vehicles(form)
-        source = form.get("source") or parsed.from_address.rpartition("@")[2] or None
-        comments = form.get("comments")
-    else:
-        contact = _contact("", "", parsed.from_name, parsed.from_address, _first_phone(body))
-        vehicles = []
-        source = None
-        comments = unreadable_adf or body
-    language_text = f"{parsed.subject}\n{comments or body}"
-    wants_vehicle = any(v["interest"] in ("buy", "lease", "test-drive") for v in vehicles)
-    decision_text = f"{parsed.subject}\n{comments if (adf or form) else body}"
+    form = None if adf or unreadable_adf else _notification_form(parsed)
+    reading = _read(parsed, adf, unreadable_adf, form)
+    # What a person would read to decide; the start of a very long mail is enough.
+    words = reading.comments if (adf or form) else parsed.new_text or parsed.text
+    decision_text = f"{parsed.subject}\n{words}"[:WORDS_READ]
+    wants_vehicle = any(v["interest"] in ("buy", "lease", "test-drive") for v in reading.vehicles)
 
     result = Triage(
         kind=MailKind.LEAD,
         department=SALES,
-        language=detect_language(language_text),
-        contact=contact,
-        vehicles=vehicles,
-        source=source,
-        comments=comments or "",
-        inquiry_type=detect_inquiry_type(decision_text, vehicles),
+        language=detect_language(decision_text),
+        contact=reading.contact,
+        vehicles=reading.vehicles,
+        source=reading.source,
+        comments=reading.comments or "",
+        inquiry_type=detect_inquiry_type(decision_text, reading.vehicles),
+        reply_lead_id=next(filter(None, map(lead_id_from_address, parsed.recipients)), None),
         in_reply_to_ids=[i for i in dict.fromkeys([parsed.in_reply_to, *parsed.references]) if i],
         adf=adf,
-    )
-    result.reply_lead_id = next(
-        (lead_id for address in parsed.recipients if (lead_id := lead_id_from_address(address))), None
     )
 
     folded_text = fold(decision_text)
@@ -372,29 +430,35 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
         if _rule_matches(rule, parsed, folded_text):
             return _apply_rule(result, rule, parsed, decision_text, wants_vehicle)
 
-    if is_bounce(parsed):
-        result.bounce_recipients, result.bounce_permanent = bounce_details(parsed)
-        return _set(result, MailKind.BOUNCE, None, "bounce")
-    machine_made_lead = bool(adf or unreadable_adf or form)
-    if signal := auto_reply_signal(parsed, machine_made_lead=machine_made_lead):
+    if signal := bounce_signal(parsed):
+        _add_bounce_details(result, parsed)
+        return _set(result, MailKind.BOUNCE, None, signal)
+    if signal := auto_reply_signal(parsed, machine_made_lead=bool(adf or unreadable_adf or form)):
         return _set(result, MailKind.AUTO_REPLY, None, signal)
+    store = _store_address()
+    if store and (parsed.from_address == store or store in parsed.headers.get("x-loop", "").lower()):
+        return _set(result, MailKind.AUTO_REPLY, None, "own-mail")  # our own mail come back: a loop
     if result.reply_lead_id:
         return _set(result, MailKind.REPLY, SALES, "reply-token")
     domain = _store_domain()
     if domain and any(i.lower().endswith(f"@{domain}>") for i in result.in_reply_to_ids):
         return _set(result, MailKind.REPLY, SALES, "in-reply-to")
-    if adf:
-        result.acknowledge = True
-        return _set(result, MailKind.LEAD, SALES, "adf")
-    if unreadable_adf:
-        result.acknowledge = True
-        return _set(result, MailKind.LEAD, SALES, "adf-unreadable")
+    result.acknowledge = True
+    if adf or unreadable_adf:
+        return _set(result, MailKind.LEAD, SALES, "adf" if adf else "adf-unreadable")
     department, signal = detect_department(decision_text, wants_vehicle=wants_vehicle)
-    if form:
-        signal = f"web-form+{signal}"
     kind = MailKind.LEAD if department == SALES else MailKind.FORWARD
     result.acknowledge = kind == MailKind.LEAD
-    return _set(result, kind, department, signal)
+    return _set(result, kind, department, f"web-form+{signal}" if form else signal)
+
+
+def _add_bounce_details(result: Triage, parsed: ParsedMail) -> None:
+    result.bounce_recipients, result.bounce_permanent = bounce_details(parsed)
+    # The returned message's ids find the outbound Message that failed.
+    quoted_ids = MESSAGE_ID_LINE.findall(parsed.text[:WORDS_READ])
+    result.in_reply_to_ids = list(
+        dict.fromkeys([*result.in_reply_to_ids, *parsed.returned_message_ids, *quoted_ids])
+    )
 
 
 def _set(result: Triage, kind: str, department: str | None, rule: str) -> Triage:
@@ -407,7 +471,7 @@ def _apply_rule(result: Triage, rule, parsed: ParsedMail, text: str, wants_vehic
     if kind in (MailKind.AUTO_REPLY, MailKind.BOUNCE):
         department = None
         if kind == MailKind.BOUNCE:
-            result.bounce_recipients, result.bounce_permanent = bounce_details(parsed)
+            _add_bounce_details(result, parsed)
     elif rule.department:
         department = rule.department
     elif kind in (MailKind.LEAD, MailKind.REPLY):

@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass, field
 
+from .text import new_text_of
 from .words import fold
 
 # Folded label → field. A label is matched at a line start, followed by ":" (French puts a space before).
@@ -53,6 +54,8 @@ def parse_web_form(text: str) -> WebForm | None:
     def close():
         if current and current not in fields:
             value = "\n".join(lines).strip()
+            if current == "comments":
+                value = new_text_of(value)  # not the site's footer or signature below the message
             if value:
                 fields[current] = value
 

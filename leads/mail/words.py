@@ -31,15 +31,19 @@ NEUTRAL_PHRASES = (
     "customer service", "service a la clientele",
 )  # fmt: skip
 
+# Words that want a vehicle; they weigh double, so a buyer's passing mention of tires stays sales.
+STRONG_SALES_PHRASES = (
+    "buy", "buying", "purchase", "purchasing", "lease", "leasing", "test drive", "test-drive", "trade-in",
+    "trade in", "trading in", "my trade",
+    "acheter", "achat", "location", "louer", "essai routier", "echange", "reprise",
+)  # fmt: skip
+
+# Price, quote and availability words are left out: a repair or a part is priced and booked too.
 DEPARTMENT_PHRASES: dict[str, tuple[str, ...]] = {
     "sales": (
-        "buy", "buying", "purchase", "purchasing", "price", "pricing", "best price", "quote", "lease",
-        "leasing", "test drive", "test-drive", "trade-in", "trade in", "trading in", "my trade",
-        "available", "availability", "in stock", "interested in", "msrp", "monthly payment",
-        "payments on", "new car", "used car", "for sale", "deal", "demo",
-        "acheter", "achat", "prix", "meilleur prix", "soumission", "location", "louer", "essai routier",
-        "essai", "echange", "reprise", "disponible", "disponibilite", "interesse", "interessee",
-        "paiement mensuel", "paiements mensuels", "vehicule neuf", "a vendre", "en inventaire",
+        *STRONG_SALES_PHRASES, "msrp", "monthly payment", "monthly payments", "payments on", "new car",
+        "used car", "for sale", "demo", "essai", "paiement mensuel", "paiements mensuels", "vehicule neuf",
+        "vehicule d'occasion", "a vendre",
     ),
     "service": (
         "oil change", "maintenance", "service appointment", "service my", "serviced", "servicing",
@@ -52,7 +56,7 @@ DEPARTMENT_PHRASES: dict[str, tuple[str, ...]] = {
         "mecanique", "mecanicien", "travaux sous garantie",
     ),
     "parts": (
-        "parts", "part number", "accessory", "accessories", "floor mats", "roof rack", "order a part",
+        "parts", "part", "part number", "accessory", "accessories", "floor mats", "roof rack", "order a part",
         "parts order", "oem part", "pieces", "piece", "numero de piece", "accessoire", "accessoires",
         "tapis", "porte-bagages", "commande de pieces", "commander une piece",
     ),
@@ -81,15 +85,18 @@ INQUIRY_PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "price": (
         "price", "pricing", "best price", "quote", "how much", "cost", "msrp", "out the door", "discount",
-        "prix", "meilleur prix", "combien", "soumission", "cout", "rabais",
+        "available", "availability", "in stock", "still have",
+        "prix", "meilleur prix", "combien", "soumission", "cout", "rabais", "disponible", "disponibilite",
+        "en inventaire",
     ),
 }  # fmt: skip
 
+# Subjects of automatic replies; plain words a customer might write ("vacation") are left out.
 OUT_OF_OFFICE_SUBJECTS = (
     "out of office", "out of the office", "automatic reply", "auto reply", "autoreply", "auto-reply",
-    "away from the office", "vacation reply", "on vacation", "away message",
-    "absence du bureau", "reponse automatique", "absent du bureau", "absente du bureau", "en vacances",
-    "message d'absence", "reponse d'absence", "absence",
+    "auto response", "autoresponse", "vacation reply", "vacation response", "away message",
+    "absence du bureau", "reponse automatique", "absent du bureau", "absente du bureau",
+    "message d'absence", "avis d'absence", "reponse d'absence", "hors du bureau",
 )  # fmt: skip
 
 BOUNCE_SUBJECTS = (
@@ -116,3 +123,12 @@ ENGLISH_WORDS = frozenset(
     "hello hi thanks thank car vehicle are am be have has do does price test drive email phone regards "
     "best it at if when there".split()
 )
+
+
+# Every department phrase (folded) → its department. Matching all of them in one pass lets the
+# longest phrase win: "my lease" is finance's, not sales' "lease".
+DEPARTMENT_OF_PHRASE: dict[str, str] = {
+    fold(phrase): department
+    for department, phrases in reversed(DEPARTMENT_PHRASES.items())
+    for phrase in phrases
+}

@@ -12,6 +12,7 @@ from dealership.models import Role, StaffMember
 from dealership.services import departments_ensure, role_groups_ensure, staff_create
 from leads.models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle
 from leads.services.leads import customer_find_or_create, lead_create
+from leads.services.routing import routing_rules_ensure_defaults
 
 EMAIL_DOMAIN = "maplemotors.example"
 
@@ -59,6 +60,7 @@ class Command(BaseCommand):
         password = os.environ.get("DEMO_PASSWORD", "demo-dealer-2026")
         departments = {d.code: d for d in departments_ensure(email_domain=EMAIL_DOMAIN)}
         role_groups_ensure()
+        routing_rules_ensure_defaults()
         created = 0
         for username, first, last, role, department, title in DEMO_STAFF:
             if StaffMember.objects.filter(user__username=username).exists():

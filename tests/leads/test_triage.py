@@ -1,0 +1,529 @@
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from leads.mail.parsing import parse_message
+from leads.mail.triage import detect_language, triage
+from leads.models import RoutingRule
+from leads.services.routing import routing_rule_create, routing_rules_ensure_defaults
+from leads.threading import reply_address
+from tests import factories
+from tests.leads.mail_checks import assert_storable
+
+
+def person(first: str, last: str, email: str, phone: str) -> dict:
+    return {"first_name": first, "last_name": last, "name": f"{first} {last}", "email": email, "phone": phone}
+
+
+def triaged(raw: bytes, rules=()):
+    return triage(parse_message(raw), rules=rules)
+
+
+def customer_mail(text: str, subject: str = "Question", **fields) -> bytes:
+    return factories.mail(text=text, subject=subject, **fields)
+
+
+# --- leads from providers -----------------------------------------------------------------------
+
+
+def test_autotrader_adf_is_a_sales_lead_despite_its_bulk_headers():
+    result = triaged(factories.sample_mail("autotrader_adf.eml"))
+    assert (result.kind, result.department, result.rule, result.language) == ("lead", "sales", "adf", "en")
+    assert result.contact == person("Jean", "Tremblay", "jean.tremblay@example.com", "+15145550199")
+    assert result.source == "AutoTrader.ca"
+    wanted, trade = result.vehicles
+    # The ADF lead's first vehicle, with what the JSON of triage_mail leaves out (see test_triage_command).
+    assert (wanted["interest"], wanted["vin"], wanted["stock"], wanted["odometer"]) == (
+        "buy", "1FTFW1E50NFA00001", "U1234", 45000,
+    )  # fmt: skip
+    assert str(wanted["price"]) == "42995.00"
+    assert (trade["interest"], trade["year"], trade["make"], trade["odometer"]) == (
+        "trade-in",
+        2015,
+        "Honda",
+        160934,
+    )
+    assert "Best price & trade value?" in result.comments
+    assert result.acknowledge
+
+
+def test_html_escaped_adf_from_cars_com_is_a_test_drive_lead():
+    result = triaged(factories.sample_mail("carscom_html_adf.eml"))
+    assert (result.kind, result.department, result.source) == ("lead", "sales", "Cars.com")
+    assert result.contact["name"] == "Emma Johnson" and result.contact["phone"] == "+16475550133"
+    assert result.inquiry_type == "test_drive"
+
+
+def test_oem_adf_attachment_in_french_is_a_lease_lead():
+    result = triaged(factories.sample_mail("oem_attachment.eml"))
+    assert (result.kind, result.department, result.language, result.source) == (
+        "lead",
+        "sales",
+        "fr",
+        "Toyota.ca",
+    )
+    assert result.contact["first_name"] == "Renée" and result.contact["last_name"] == "Côté"
+    assert result.vehicles[0]["interest"] == "lease" and result.vehicles[0]["model"] == "Corolla"
+    assert result.inquiry_type == "financing"
+
+
+def test_unreadable_adf_still_becomes_a_lead_with_the_raw_text_as_comment():
+    bomb = '<!DOCTYPE a [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><adf><prospect>&b;</prospect></adf>'
+    started = time.perf_counter()
+    result = triaged(customer_mail(bomb, sender="Leads <leads@provider.example>"))
+    assert time.perf_counter() - started < 1.0
+    assert (result.kind, result.department, result.rule) == ("lead", "sales", "adf-unreadable")
+    assert "<!ENTITY b" in result.comments  # the raw text, never expanded
+    assert "aaaaaaaaaaaaaaaaaaaa" not in result.comments
+
+
+# --- website forms -------------------------------------------------------------------------------
+
+
+def test_english_contact_form_customer_is_the_person_in_the_form():
+    form = (
+        "You have a new website inquiry.\n\n"
+        "Name: Noah Williams\nEmail: NOAH.W@example.com\nPhone: (647) 555-0133\n"
+        "Vehicle: 2026 Hyundai Tucson Preferred\nStock #: H2611\nTrade-in: 2017 Nissan Rogue\n"
+        "Message: Is this still available?\nWhat is your best price?\n\n"
+        "--\nThis message was sent from www.maplemotors.example\n"
+    )
+    result = triaged(customer_mail(form, sender="Maple Motors Website <no-reply@maplemotors.example>"))
+    assert (result.kind, result.department) == ("lead", "sales")
+    assert result.rule.startswith("web-form")
+    assert result.contact == person("Noah", "Williams", "noah.w@example.com", "+16475550133")
+    assert result.source == "maplemotors.example"
+    assert result.vehicles[0] == {
+        "interest": "buy",
+        "status": None,
+        "year": 2026,
+        "make": "Hyundai",
+        "model": "Tucson",
+        "trim": "Preferred",
+        "vin": None,
+        "stock": "H2611",
+    }
+    assert result.vehicles[1]["interest"] == "trade-in" and result.vehicles[1]["model"] == "Rogue"
+    assert result.comments == "Is this still available?\nWhat is your best price?"
+    assert result.inquiry_type == "price"  # the words ask for a price; the trade-in is a form field
+
+
+def test_french_contact_form_with_a_source_field():
+    result = triaged(factories.sample_mail("form_fr.eml"))
+    assert (result.kind, result.department, result.language) == ("lead", "sales", "fr")
+    assert result.contact["name"] == "Léa Morin" and result.contact["email"] == "lea.morin@example.com"
+    assert result.contact["phone"] == "+18195550166"
+    assert result.source == "maplemotors.example/fr/inventaire"
+    assert result.vehicles[0]["make"] == "Honda" and result.vehicles[0]["year"] == 2025
+    assert result.inquiry_type == "test_drive"
+
+
+def test_customer_signature_with_labels_is_not_a_web_form():
+    text = "Is the Tucson still for sale?\n\nName: Omar Haddad\nEmail: omar@example.com\nPhone: 416 555 0177"
+    result = triaged(customer_mail(text, sender="Omar Haddad <omar@example.com>"))
+    assert result.source is None and not result.rule.startswith("web-form")
+    assert result.contact["email"] == "omar@example.com" and result.contact["phone"] == "+14165550177"
+
+
+def test_form_asking_for_service_goes_to_service():
+    form = "Nom : Luc Roy\nCourriel : luc@example.com\nMessage : Je voudrais un rendez-vous pour une vidange."
+    result = triaged(customer_mail(form, sender="Formulaire <web@maplemotors.example>"))
+    assert (result.kind, result.department) == ("forward", "service")
+    assert result.contact["email"] == "luc@example.com"
+
+
+# --- departments --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "department"),
+    [
+        ("I'd like to buy the 2026 RAV4 you have in stock. Does it come with a service plan?", "sales"),
+        ("What would my monthly payments be on the Civic Sport if I lease it for 48 months?", "sales"),
+        ("Can I book an oil change and a tire rotation next Tuesday?", "service"),
+        ("My check engine light is on, can you look at it?", "service"),
+        ("I received a recall notice for my airbag.", "service"),
+        ("I'd like to order floor mats and a roof rack for my Tucson. Part number 12345?", "parts"),
+        ("Could you send me the payoff amount for my loan?", "finance"),
+        ("I'd like to fill out a credit application.", "finance"),
+        ("My car was in a collision and I have an insurance claim. Can you fix the dent?", "body_shop"),
+        ("J'aimerais acheter le RAV4 2026. Quel est votre meilleur prix?", "sales"),
+        (
+            "Je voudrais prendre rendez-vous pour une vidange d'huile et l'entretien de mon véhicule.",
+            "service",
+        ),
+        ("Est-ce que vous pouvez installer mes pneus d'hiver?", "service"),
+        ("Je voudrais commander des pièces et des accessoires pour mon Civic.", "parts"),
+        ("Quel est le solde de mon prêt? Je voudrais faire le rachat de ma location.", "finance"),
+        ("J'ai eu un accident, j'ai une réclamation d'assurance pour la carrosserie.", "body_shop"),
+        ("Je voudrais faire un essai routier du Tucson et connaître les options de location.", "sales"),
+        ("Je voudrais acheter le Civic, est-ce qu'il y a un plan d'entretien inclus?", "sales"),
+        ("Hi, is the 2022 F-150 still available?", "sales"),
+        ("I want to buy the RAV4. Does it have new tires?", "sales"),
+        ("I'm interested in winter tires, what's the price?", "service"),
+        ("Can you give me a quote for replacing my bumper?", "body_shop"),
+        ("What is the payoff amount on my lease?", "finance"),
+        ("Do you have this part in stock?", "parts"),
+        ("Is a service appointment available Tuesday?", "service"),
+        ("Combien pour une soumission de carrosserie?", "body_shop"),
+    ],
+)
+def test_department_from_the_words(text, department):
+    result = triaged(customer_mail(text))
+    assert result.department == department
+    assert result.kind == ("lead" if department == "sales" else "forward")
+
+
+def test_mail_with_no_telling_words_is_a_sales_lead_by_default():
+    result = triaged(customer_mail("Hello"))
+    assert (result.kind, result.department, result.rule) == ("lead", "sales", "default")
+
+
+def test_plain_customer_mail_contact_comes_from_the_sender_and_the_body():
+    text = "Is the RAV4 still available? Call me at 416.555.0111 after 5.\n\n-- \nMarc Gagnon"
+    result = triaged(customer_mail(text, sender="Marc Gagnon <MARC@Example.com>"))
+    assert result.contact == person("Marc", "Gagnon", "marc@example.com", "+14165550111")
+    assert result.comments == "Is the RAV4 still available? Call me at 416.555.0111 after 5."
+    assert result.source is None
+    assert result.inquiry_type == "price"
+
+
+@pytest.mark.parametrize(
+    ("text", "inquiry"),
+    [
+        ("Can I come in for a test drive Saturday?", "test_drive"),
+        ("What is my 2015 Civic worth as a trade-in?", "trade_in"),
+        ("What are the monthly payments with financing?", "financing"),
+        ("What is your best price on the Tucson?", "price"),
+        ("Quel est votre meilleur prix?", "price"),
+        ("Bonjour, je vous écris au sujet du Tucson.", "general"),
+    ],
+)
+def test_inquiry_type_from_the_text(text, inquiry):
+    assert triaged(customer_mail(text)).inquiry_type == inquiry
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Hello, I would like to know the price of the RAV4.", "en"),
+        ("Bonjour, je voudrais connaître le prix du RAV4.", "fr"),
+        ("Allo, c'est pour le Civic usagé. Merci!", "fr"),
+        ("", "en"),
+    ],
+)
+def test_language_detection(text, language):
+    assert detect_language(text) == language
+
+
+# --- bounces and automatic replies ------------------------------------------------------------------
+
+
+def test_delivery_status_notification_is_a_permanent_bounce():
+    result = triaged(factories.sample_mail("dsn_bounce.eml"))
+    assert (result.kind, result.department, result.rule) == ("bounce", None, "bounce-report")
+    assert result.bounce_recipients == ["gone@example.com"]
+    assert result.bounce_permanent
+    assert "<lead12.0123abcd@maplemotors.example>" in result.in_reply_to_ids  # the message that failed
+
+
+def test_plain_mailer_daemon_bounce_names_the_failed_address():
+    result = triaged(factories.sample_mail("plain_bounce.eml"))
+    assert (result.kind, result.department, result.rule) == ("bounce", None, "bounce-sender")
+    assert result.bounce_recipients == ["nobody@example.org"]
+    assert result.bounce_permanent
+
+
+def test_bounce_quoting_the_failed_message_inline_names_its_message_id():
+    text = (
+        "Your message to lost@example.net could not be delivered: 550 5.1.1 user unknown.\n\n"
+        "------ Original message ------\nMessage-ID: <lead3.ff00@maplemotors.example>\nSubject: Your Civic\n"
+    )
+    result = triaged(
+        customer_mail(text, subject="Undeliverable: Your Civic", sender="Mail <notices@isp.example>")
+    )
+    assert (result.kind, result.rule, result.bounce_recipients) == (
+        "bounce",
+        "bounce-subject",
+        ["lost@example.net"],
+    )
+    assert result.in_reply_to_ids == ["<lead3.ff00@maplemotors.example>"]
+
+
+def test_delay_notice_is_a_temporary_bounce():
+    text = "Delivery to the following recipient has been delayed:\n\n    slow@example.net\n\nStatus: 4.4.1"
+    result = triaged(
+        customer_mail(text, subject="Delivery Status Notification (Delay)", sender="postmaster@mx.example")
+    )
+    assert result.kind == "bounce"
+    assert result.bounce_recipients == ["slow@example.net"] and not result.bounce_permanent
+
+
+def test_french_non_delivery_subject_is_a_bounce():
+    text = "Votre message n'a pas pu être remis à : absent@example.fr\nLe destinataire n'existe pas."
+    result = triaged(
+        customer_mail(text, subject="Non remis : Votre RAV4", sender="Outlook <outlook@example.fr>")
+    )
+    assert (
+        result.kind == "bounce"
+        and result.bounce_recipients == ["absent@example.fr"]
+        and result.bounce_permanent
+    )
+
+
+@pytest.mark.parametrize(
+    ("subject", "headers", "rule"),
+    [
+        ("Out of Office: Your RAV4", {}, "out-of-office-subject"),
+        ("Automatic reply: Your RAV4", {}, "out-of-office-subject"),
+        ("Absence du bureau : Votre RAV4", {}, "out-of-office-subject"),
+        ("Re: Your RAV4", {"Auto-Submitted": "auto-replied"}, "auto-submitted"),
+        ("Re: Your RAV4", {"X-Autoreply": "yes"}, "x-autoreply"),
+        ("Re: Your RAV4", {"Precedence": "auto_reply"}, "precedence"),
+        ("Newsletter", {"Precedence": "bulk"}, "precedence"),
+        ("Re: Your RAV4", {"Auto-Submitted": "auto-generated"}, "auto-submitted"),
+        ("December deals", {"List-Unsubscribe": "<mailto:unsub@oem.example>"}, "mailing-list"),
+        ("[owners] meetup", {"List-Id": "<owners.lists.example>"}, "mailing-list"),
+    ],
+)
+def test_automatic_replies(subject, headers, rule):
+    result = triaged(customer_mail("I am away until Monday.", subject=subject, headers=headers))
+    assert (result.kind, result.department, result.rule) == ("auto_reply", None, rule)
+
+
+def test_french_out_of_office_from_a_file():
+    result = triaged(factories.sample_mail("ooo_fr.eml"))
+    assert (result.kind, result.department, result.language) == ("auto_reply", None, "fr")
+
+
+@pytest.mark.parametrize(
+    "subject", ["Going on vacation, can you service my car first?", "Absence of a spare tire", "Reply please"]
+)
+def test_customer_subjects_with_everyday_words_are_not_automatic_replies(subject):
+    assert triaged(customer_mail("Thanks", subject=subject)).kind != "auto_reply"
+
+
+@pytest.mark.parametrize(
+    ("sender", "headers"),
+    [
+        ("Maple Motors <internet@maplemotors.example>", {}),
+        ("Pat <pat@example.com>", {"X-Loop": "internet@maplemotors.example"}),
+    ],
+)
+def test_the_stores_own_mail_coming_back_is_ignored(sender, headers):
+    result = triaged(customer_mail("I want to buy a RAV4", sender=sender, headers=headers))
+    assert (result.kind, result.department, result.rule) == ("auto_reply", None, "own-mail")
+
+
+def test_auto_submitted_no_is_a_person():
+    result = triaged(customer_mail("I want the RAV4", headers={"Auto-Submitted": "no"}))
+    assert result.kind == "lead"
+
+
+# --- replies ---------------------------------------------------------------------------------------
+
+
+def test_reply_token_in_a_recipient_makes_a_reply_on_that_lead():
+    result = triaged(customer_mail("Saturday works.", to=f"Maple Motors <{reply_address(42)}>"))
+    assert (result.kind, result.department, result.rule, result.reply_lead_id) == (
+        "reply",
+        "sales",
+        "reply-token",
+        42,
+    )
+
+
+def test_reply_token_in_delivered_to_counts_too():
+    raw = customer_mail("ok", headers={"Delivered-To": reply_address(7)})
+    assert triaged(raw).reply_lead_id == 7
+
+
+def test_forged_reply_token_is_not_a_reply():
+    forged = reply_address(42).replace("+L42-", "+L43-")
+    result = triaged(customer_mail("I want the RAV4", to=forged))
+    assert result.kind == "lead" and result.reply_lead_id is None
+
+
+def test_in_reply_to_our_message_id_is_a_reply():
+    raw = customer_mail(
+        "Yes please.\n\nOn Mon, Nov 30, 2026 Maple Motors wrote:\n> Test drive?",
+        headers={"In-Reply-To": "<lead5.abc@maplemotors.example>", "References": "<x@other.example>"},
+    )
+    result = triaged(raw)
+    assert (result.kind, result.rule) == ("reply", "in-reply-to")
+    assert result.in_reply_to_ids == ["<lead5.abc@maplemotors.example>", "<x@other.example>"]
+    assert result.comments == "Yes please."
+
+
+def test_in_reply_to_someone_else_is_not_a_reply_but_the_ids_are_passed_on():
+    result = triaged(customer_mail("I want a RAV4", headers={"In-Reply-To": "<abc@gmail.example>"}))
+    assert result.kind == "lead"
+    assert result.in_reply_to_ids == ["<abc@gmail.example>"]
+
+
+# --- the supervisor's rules ------------------------------------------------------------------------
+
+
+def rule(**fields) -> RoutingRule:
+    fields.setdefault("name", "rule")
+    return RoutingRule(**fields)
+
+
+def test_a_matching_rule_decides_before_the_built_in_signals():
+    rules = [rule(name="Fleet desk", subject_contains="fleet, flotte", kind="forward", department="finance")]
+    result = triaged(customer_mail("I want to buy 12 pickups", subject="Fleet purchase"), rules=rules)
+    assert (result.kind, result.department, result.rule) == ("forward", "finance", "rule:Fleet desk")
+
+
+def test_rules_apply_in_order_and_every_filled_condition_must_match():
+    rules = [
+        rule(
+            name="needs both",
+            sender_contains="example.com",
+            subject_contains="nomatch",
+            kind="forward",
+            department="parts",
+        ),
+        rule(
+            name="inactive", sender_contains="example.com", kind="forward", department="parts", active=False
+        ),
+        rule(name="sender regex", sender_regex=r"^pat@example\.com$", kind="lead", acknowledge=True),
+        rule(name="later", sender_contains="example.com", kind="forward", department="service"),
+    ]
+    result = triaged(customer_mail("Oil change please"), rules=rules)
+    assert (result.kind, result.department, result.rule) == ("lead", "sales", "rule:sender regex")
+    assert result.acknowledge
+
+
+def test_rules_given_in_any_order_are_tried_by_their_order():
+    rules = [
+        rule(name="late", order=50, sender_contains="pat", kind="forward", department="parts"),
+        rule(name="early", order=5, sender_contains="pat", kind="forward", department="service"),
+    ]
+    assert triaged(customer_mail("hi"), rules=rules).rule == "rule:early"
+
+
+def test_rule_keywords_ignore_case_and_accents():
+    rules = [rule(name="fr", text_contains="pièces\ncarrosserie", kind="forward", department="body_shop")]
+    assert triaged(customer_mail("Avez-vous des PIECES?"), rules=rules).rule == "rule:fr"
+    rules = [rule(name="to", recipient_contains="parts@", kind="forward", department="parts")]
+    assert triaged(customer_mail("hi", to="parts@maplemotors.example"), rules=rules).department == "parts"
+
+
+def test_forward_rule_without_department_uses_the_words():
+    rules = [rule(name="mailbox", recipient_contains="help@", kind="forward")]
+    result = triaged(customer_mail("I need new brakes", to="help@maplemotors.example"), rules=rules)
+    assert (result.kind, result.department) == ("forward", "service")
+
+
+def test_auto_reply_rule_has_no_department():
+    rules = [rule(name="vendor noise", sender_contains="newsletter", kind="auto_reply")]
+    result = triaged(customer_mail("deals", sender="newsletter@vendor.example"), rules=rules)
+    assert (result.kind, result.department) == ("auto_reply", None)
+
+
+@pytest.mark.django_db
+def test_rules_none_loads_the_active_rules_from_the_database():
+    routing_rule_create(
+        name="Parts mailbox", recipient_contains="parts@", kind="forward", department="parts", order=1
+    )
+    routing_rule_create(name="Off", sender_contains="pat@", kind="auto_reply", active=False, order=0)
+    result = triage(parse_message(customer_mail("hello", to="parts@maplemotors.example")))
+    assert result.rule == "rule:Parts mailbox"
+
+
+@pytest.mark.django_db
+def test_default_rules_are_created_once_and_route_provider_mail():
+    created = routing_rules_ensure_defaults()
+    assert len(created) >= 5
+    assert routing_rules_ensure_defaults() == []
+    rules = list(RoutingRule.objects.all())
+    result = triage(parse_message(factories.sample_mail("autotrader_adf.eml")), rules=rules)
+    assert (result.kind, result.department, result.acknowledge) == ("lead", "sales", True)
+    assert result.rule.startswith("rule:Lead providers")
+    assert result.contact["email"] == "jean.tremblay@example.com"
+    claim = triage(parse_message(customer_mail("Voici mon numéro de réclamation: 123")), rules=rules)
+    assert claim.department == "body_shop"
+    recall = triage(
+        parse_message(customer_mail("Service", subject="Avis de rappel - coussin gonflable")), rules=rules
+    )
+    assert recall.department == "service"
+    buyer = customer_mail("I'd like to buy the used F-150. Was its safety recall done? Any payoff owing?")
+    assert triage(parse_message(buyer), rules=rules).department == "sales"
+
+
+def test_adf_sent_as_unescaped_tags_in_an_html_body_is_read_before_the_html_is_cleaned():
+    html = (
+        "<html><body><adf><prospect><vehicle interest='buy'><year>2025</year><make>Honda</make>"
+        "<model>Civic</model></vehicle><customer><contact><name part='full'>Sam Lee</name>"
+        "<email>sam@example.com</email></contact></customer></prospect></adf></body></html>"
+    )
+    result = triaged(factories.mail(text=None, html=html, sender="leads@dealer-site.example"))
+    assert (result.kind, result.rule) == ("lead", "adf")
+    assert result.contact["name"] == "Sam Lee" and result.vehicles[0]["model"] == "Civic"
+
+
+def test_xml_attachment_that_is_not_adf_is_ignored():
+    raw = factories.mail(
+        text="Invoice attached, thanks", attachments=[("invoice.xml", "application/xml", b"<invoice/>")]
+    )
+    result = triaged(raw)
+    assert result.rule != "adf-unreadable" and result.comments == "Invoice attached, thanks"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=3000))
+def test_triage_never_raises_on_arbitrary_bytes(raw):
+    result = triage(parse_message(raw), rules=[])
+    assert_storable(result)
+    assert result.kind in {"lead", "reply", "forward", "auto_reply", "bounce"}
+    assert result.language in {"en", "fr"}
+    assert (result.department is None) == (result.kind in {"auto_reply", "bounce"})
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(subject=st.text(max_size=200), body=st.text(max_size=2000))
+def test_triage_never_raises_on_arbitrary_text(subject, body):
+    raw = f"From: Pat <pat@example.com>\r\nSubject: {subject}\r\n\r\n{body}".encode("utf-8", "surrogatepass")
+    result = triage(parse_message(raw), rules=[])
+    assert_storable(result)
+    assert result.contact.keys() == {"first_name", "last_name", "name", "email", "phone"}
+
+
+def test_french_form_with_prenom_and_nom_reads_nom_as_the_family_name():
+    form = "Prénom : Chloé\nNom : Gauthier\nCourriel : Chloé G. <chloe@example.com>\nTéléphone : 438 555 0144 poste 2"
+    result = triaged(customer_mail(form, sender="web@concession.example"))
+    assert result.contact == person("Chloé", "Gauthier", "chloe@example.com", "+14385550144")
+    assert result.source == "concession.example"
+
+
+def test_html_table_form_notification_is_read():
+    html = (
+        "<table><tr><td>Name:</td><td>Liam Brown</td></tr><tr><td>Email:</td><td>"
+        "<a href='mailto:liam@example.com'>liam@example.com</a></td></tr><tr><td>Phone:</td><td>905-555-0155</td></tr>"
+        "<tr><td>Comments:</td><td>Do you have the Tucson in grey?</td></tr></table>"
+    )
+    result = triaged(factories.mail(text=None, html=html, sender="forms@dealer-websites.example"))
+    assert result.contact["name"] == "Liam Brown" and result.contact["email"] == "liam@example.com"
+    assert result.contact["phone"] == "+19055550155"
+    assert result.comments == "Do you have the Tucson in grey?"
+    assert result.source == "dealer-websites.example"
+
+
+def test_adf_in_an_attachment_of_any_name_is_found():
+    adf = b"<adf><prospect><customer><contact><name part='full'>Ann Lee</name></contact></customer></prospect></adf>"
+    raw = factories.mail(text="New lead", attachments=[("lead.txt", "text/plain", adf)])
+    result = triaged(raw)
+    assert (result.rule, result.contact["name"]) == ("adf", "Ann Lee")
+
+
+def test_unreadable_adf_attachment_becomes_a_storable_comment():
+    broken = b'<!DOCTYPE adf [<!ENTITY x "y">]>\x00<adf><prospect>&x;</prospect></adf>'
+    result = triaged(
+        factories.mail(text="lead attached", attachments=[("lead.xml", "application/xml", broken)])
+    )
+    assert (result.kind, result.rule) == ("lead", "adf-unreadable")
+    assert "<adf><prospect>&x;" in result.comments
+    assert_storable(result)
