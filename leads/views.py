@@ -7,7 +7,13 @@ from django.views.decorators.http import require_POST
 from .forms import LeadTransitionForm
 from .models import InboundMail, Lead
 from .selectors.leads import lead_get, lead_list
-from .selectors.mail import forwarded_mail_for, inbound_mail_counts, inbound_mail_get, inbound_mail_list
+from .selectors.mail import (
+    forwarded_mail_for,
+    inbound_mail_counts,
+    inbound_mail_get,
+    inbound_mail_list,
+    mailbox_status,
+)
 from .services.leads import TransitionError, lead_transition
 from .services.mail import ReplayError, inbound_replay
 
@@ -87,6 +93,7 @@ def inbound_mail_list_view(request):
     context = {
         "mail": mail,
         "counts": inbound_mail_counts(user=request.user),
+        "mailboxes": mailbox_status(user=request.user),
         "status": request.GET.get("status", ""),
     }
     return render(request, template, context)

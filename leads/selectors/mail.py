@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from dealership.models import Role
 
-from ..models import ForwardedMail, InboundMail, InboundStatus
+from ..models import ForwardedMail, InboundMail, InboundStatus, Mailbox
 
 SEES_ALL_MAIL = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
 
@@ -56,3 +56,11 @@ def forwarded_mail_for(*, user) -> QuerySet[ForwardedMail]:
     if staff and staff.role == Role.DEPARTMENT:
         return forwarded.filter(department=staff.department)
     return forwarded.none()
+
+
+def mailbox_status(*, user) -> QuerySet[Mailbox]:
+    """The mailboxes read, when last and with what error, for those who see all mail."""
+    staff = getattr(user, "staff", None)
+    if user.is_superuser or (staff and staff.role in SEES_ALL_MAIL):
+        return Mailbox.objects.order_by("name")
+    return Mailbox.objects.none()

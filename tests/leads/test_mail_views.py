@@ -4,6 +4,8 @@ import pytest
 from django.urls import reverse
 
 from dealership.models import Department, Role
+from leads.mail.polling import poll_source
+from leads.mail.sources import configured_sources
 from leads.models import InboundStatus
 from leads.services.mail import MAX_TRIES, InboundRetry, inbound_process
 from tests import factories
@@ -100,3 +102,14 @@ def test_an_advisor_cannot_see_the_quarantine(client):
     assert "Oil change" not in client.get(reverse("leads:inbound_mail_list")).content.decode()
     assert client.get(reverse("leads:inbound_mail_detail", args=[inbound.pk])).status_code == 404
     assert client.post(reverse("leads:inbound_mail_replay", args=[inbound.pk])).status_code == 404
+
+
+def test_the_supervisor_sees_when_each_mailbox_was_read_and_its_error(supervisor_client, settings):
+    settings.MAILBOX_URLS = ["imap://leads:wrong-password@127.0.0.1:1/INBOX"]
+    source = configured_sources()[0]
+    with pytest.raises(OSError):
+        poll_source(source)
+    page = supervisor_client.get(reverse("leads:inbound_mail_list")).content.decode()
+    assert "imap://leads@127.0.0.1:1/INBOX" in page
+    assert "ConnectionRefusedError" in page
+    assert "wrong-password" not in page
