@@ -1,13 +1,19 @@
 """Background work of the leads app: thin tasks that load by id and call one service."""
 
+from smtplib import SMTPException
+
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
+from .mail.polling import poll_source
+from .mail.sources import configured_sources
 from .services.appointments import appointment_notices_send, appointment_reminders_due
 from .services.customer_import import import_run
 from .services.followup import followup_dispatch_due, followup_run_send
 from .services.loyalty import loyalty_tasks_create
+from .services.mail import MAX_TRIES, InboundRetry, inbound_process, inbound_requeue_waiting, mail_out_send
 from .services.replies import MailServerUnavailable, message_deliver, messages_sweep
 
 # Mail is retried only when nothing reached the mail server; anything else goes to a person.
@@ -48,6 +54,44 @@ def appointment_reminders_task() -> int:
     for appointment_id, sequence in due:
         appointment_notify_task.delay(appointment_id=appointment_id, kind="reminder", sequence=sequence)
     return len(due)
+
+
+# A poll holds IDLE for MAILBOX_IDLE_SECONDS; it must be allowed that long plus a backlog's worth.
+POLL_TIME_LIMIT = int(settings.MAILBOX_IDLE_SECONDS + settings.MAILBOX_LOCK_SECONDS + 600)
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def poll_mailboxes() -> int:
+    """Beat's entry point: one poll task per configured mailbox, and a sweep for lost routing tasks."""
+    for source in configured_sources():
+        # A poll not started before the next one is due is not worth starting.
+        poll_mailbox.apply_async((source.name,), expires=settings.MAILBOX_POLL_SECONDS)
+    return inbound_requeue_waiting()
+
+
+@shared_task(acks_late=True, time_limit=POLL_TIME_LIMIT, soft_time_limit=POLL_TIME_LIMIT - 30)
+def poll_mailbox(name: str) -> dict:
+    source = next((source for source in configured_sources() if source.name == name), None)
+    if source is None:  # removed from MAILBOX_URL since the task was queued
+        return {"mailbox": name, "configured": False}
+    result = poll_source(source, idle_seconds=settings.MAILBOX_IDLE_SECONDS)
+    if settings.MAILBOX_IDLE_SECONDS > 0 and not result.locked_elsewhere:
+        # Wait on the mailbox again at once, so new mail is seen within seconds at all times; beat's
+        # own polls find the mailbox taken and return, and restart the chain if a worker died.
+        poll_mailbox.delay(name)
+    return vars(result)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(InboundRetry,),
+    retry_backoff=5,
+    max_retries=MAX_TRIES,
+    soft_time_limit=settings.MAIL_PROCESS_SECONDS,
+    time_limit=settings.MAIL_PROCESS_SECONDS + 30,
+)
+def process_inbound(inbound_id: int) -> str:
+    return inbound_process(inbound_id=inbound_id)
 
 
 @shared_task(
@@ -98,3 +142,16 @@ def loyalty_tasks_create_task() -> int:
 def customer_import_run_task(*, batch_id: int) -> dict:
     """Preview or apply a DMS import in the background (a large export takes minutes)."""
     return import_run(batch_id=batch_id)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=30,
+    max_retries=4,
+    soft_time_limit=90,
+    time_limit=120,
+)
+def send_mail_out(self, what: str, pk: int) -> str:
+    return mail_out_send(what=what, pk=pk, last_attempt=self.request.retries >= self.max_retries)

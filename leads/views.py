@@ -3,7 +3,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -17,7 +17,7 @@ from .forms import (
     ReplyTemplateForm,
 )
 from .inventory_link import stock_vehicle_for
-from .models import Attachment, Lead, LeadStatus, PreferredChannel, ReplyTemplate
+from .models import Attachment, InboundMail, Lead, LeadStatus, PreferredChannel, ReplyTemplate
 from .selectors.appointments import advisor_agenda
 from .selectors.leads import (
     lead_counts,
@@ -29,6 +29,13 @@ from .selectors.leads import (
     response_clock,
     response_deadlines,
 )
+from .selectors.mail import (
+    forwarded_mail_for,
+    inbound_mail_counts,
+    inbound_mail_get,
+    inbound_mail_list,
+    mailbox_status,
+)
 from .selectors.replies import (
     can_manage_reply_templates,
     reply_language,
@@ -36,6 +43,7 @@ from .selectors.replies import (
     reply_templates,
 )
 from .services.leads import MergeError, TransitionError, contact_log, lead_merge, lead_transition
+from .services.mail import ReplayError, inbound_replay
 from .services.replies import ReplyError, reply_draft, reply_queue
 
 INBOX_PAGE_SIZE = 50
@@ -49,11 +57,15 @@ PREFERRED_LOG_CHANNEL = {
 }
 
 
-def _lead_or_404(request, pk: int) -> Lead:
+def _visible_or_404(get, model, request, pk: int):
     try:
-        return lead_get(user=request.user, pk=pk)
-    except Lead.DoesNotExist:
-        raise Http404("No such lead, or it is not yours to see.") from None
+        return get(user=request.user, pk=pk)
+    except model.DoesNotExist:
+        raise Http404(f"No such {model._meta.verbose_name}, or it is not yours to see.") from None
+
+
+def _lead_or_404(request, pk: int) -> Lead:
+    return _visible_or_404(lead_get, Lead, request, pk)
 
 
 def _query(params: dict, **changes) -> str:
@@ -300,4 +312,48 @@ def my_appointments(request):
 
 @login_required
 def department_mail(request):
-    return render(request, "leads/department_mail.html")
+    forwarded = forwarded_mail_for(user=request.user)[:100]
+    return render(request, "leads/department_mail.html", {"forwarded": forwarded})
+
+
+def _inbound_or_404(request, pk: int) -> InboundMail:
+    return _visible_or_404(inbound_mail_get, InboundMail, request, pk)
+
+
+@login_required
+def inbound_mail_list_view(request):
+    mail = inbound_mail_list(user=request.user, filters=request.GET)[:100]
+    template = "leads/inboundmail_list.html#table" if request.htmx else "leads/inboundmail_list.html"
+    context = {
+        "mail": mail,
+        "counts": inbound_mail_counts(user=request.user),
+        "mailboxes": mailbox_status(user=request.user),
+        "status": request.GET.get("status", ""),
+    }
+    return render(request, template, context)
+
+
+@login_required
+def inbound_mail_detail(request, pk: int):
+    return render(request, "leads/inboundmail_detail.html", {"inbound": _inbound_or_404(request, pk)})
+
+
+@login_required
+def inbound_mail_original(request, pk: int):
+    """The message exactly as received, shown as plain text (never rendered as HTML)."""
+    inbound = _inbound_or_404(request, pk)
+    response = HttpResponse(bytes(inbound.raw), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="inbound-{inbound.pk}.eml"'
+    return response
+
+
+@login_required
+@require_POST
+def inbound_mail_replay_view(request, pk: int):
+    inbound = _inbound_or_404(request, pk)
+    try:
+        inbound_replay(inbound=inbound)
+        messages.success(request, "The message was queued to be processed again.")
+    except ReplayError as error:
+        messages.error(request, str(error))
+    return redirect("leads:inbound_mail_detail", pk=inbound.pk)

@@ -7,6 +7,7 @@ when that program is missing; with REQUIRE_ALL_SERVICES=1 (CI) the skip becomes 
 import os
 import shutil
 import socket
+import time
 
 import pytest
 
@@ -68,10 +69,12 @@ class SmtpSink:
     """A real SMTP server on a free loopback port that keeps what it receives.
 
     Recipients whose address starts with "refused" are rejected with 550, as a real server would.
+    `messages` holds the raw messages; `received` each one's recipients and parsed message.
     """
 
     def __init__(self):
         self.messages: list[bytes] = []
+        self.received: list[tuple[list[str], object]] = []
         self.port = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -81,13 +84,23 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
         self.messages.append(envelope.content)
+        self.received.append(
+            (list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default))
+        )
         return "250 Message accepted for delivery"
 
     def parsed(self):
-        from email import message_from_bytes, policy
+        return [message for _, message in self.received]
 
-        return [message_from_bytes(raw, policy=policy.default) for raw in self.messages]
+    def wait_for(self, count: int, *, seconds: float = 30.0) -> list:
+        """What has arrived once `count` messages have (or the time is up), for mail sent by workers."""
+        deadline = time.monotonic() + seconds
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.received
 
 
 def free_port() -> int:

@@ -2,6 +2,7 @@
 
 import itertools
 from datetime import datetime, timedelta
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -183,3 +184,45 @@ def campaign(promotion=None, **fields):
     fields.setdefault("subject_fr", "{first_name}, une offre pour vous")
     fields.setdefault("body_fr", "Bonjour {first_name}")
     return campaign_create(promotion=promotion or globals()["promotion"](), **fields)
+
+
+def raw_mail(
+    *,
+    from_address: str = "pat.buyer@example.com",
+    from_name: str = "Pat Buyer",
+    subject: str = "Price of the 2024 RAV4",
+    body: str = "Hello, what is your best price on the 2024 Toyota RAV4 in stock? Thanks.",
+    message_id: str | None = "",
+    **fields,
+) -> bytes:
+    """A customer's inquiry (a sales lead unless told otherwise), built with mail().
+
+    message_id: "" a fresh one, None none at all, anything else that one."""
+    sender = f"{from_name} <{from_address}>" if from_name else from_address
+    raw = mail(sender=sender, subject=subject, text=body, **fields)
+    if message_id == "":
+        return raw
+    message = message_from_bytes(raw, policy=policy.default)
+    del message["Message-ID"]
+    if message_id is not None:
+        message["Message-ID"] = message_id
+    return message.as_bytes()
+
+
+def inbound_mail(raw: bytes | None = None, *, process: bool = True):
+    """A message stored as a poll stores it, then routed as the worker routes it (unless process=False)."""
+    from leads.mail.rawmail import RawMail
+    from leads.models import InboundMail
+    from leads.services.mail import InboundRetry, inbound_process, inbound_store, mailbox_ensure, mailbox_lock
+
+    raw = raw or raw_mail()
+    mailbox = mailbox_ensure(name="maildir:///test/mailbox")
+    token = mailbox_lock(mailbox=mailbox)
+    [pk] = inbound_store(mailbox=mailbox, token=token, messages=[RawMail(raw=raw, size=len(raw))])
+    mailbox.__class__.objects.filter(pk=mailbox.pk).update(lock_token="", locked_until=None)
+    if process:
+        try:
+            inbound_process(inbound_id=pk)
+        except InboundRetry:
+            pass
+    return InboundMail.objects.get(pk=pk)

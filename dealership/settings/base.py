@@ -11,6 +11,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.utils.csp import CSP
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -81,8 +82,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Web, worker and beat share the file: wait for the lock instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Web, worker and beat share the file: wait for the lock instead of failing, and take the write
+    # lock when a transaction begins (a read lock upgraded later fails at once when another writes).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -201,6 +203,18 @@ MAILBOX_URLS = env.list("MAILBOX_URL", default=[f"maildir://{VAR_DIR / 'mailbox'
 MAILBOX_POLL_SECONDS = env.float("MAILBOX_POLL_SECONDS", default=30.0)
 # An inbound attachment larger than this is recorded (name, type, size) but its content is not kept.
 MAIL_ATTACHMENT_MAX_BYTES = env.int("MAIL_ATTACHMENT_MAX_BYTES", default=15 * 1024 * 1024)
+# A poll then waits this long (IMAP IDLE; a Maildir is looked at every second) for new mail, and
+# queues the next poll: one worker process stays on each mailbox. 0: only beat's polls.
+MAILBOX_IDLE_SECONDS = env.float("MAILBOX_IDLE_SECONDS", default=25.0)
+# A poller's hold on its mailbox lapses when not renewed for this long (a crashed worker).
+MAILBOX_LOCK_SECONDS = env.float("MAILBOX_LOCK_SECONDS", default=60.0)
+# Messages fetched and stored per transaction.
+MAILBOX_FETCH_BATCH = env.int("MAILBOX_FETCH_BATCH", default=100)
+# Larger messages are kept (header only) and quarantined without being parsed.
+MAIL_MAX_MESSAGE_BYTES = env.int("MAIL_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
+# Time budget of processing one message, and when a message still waiting is queued again.
+MAIL_PROCESS_SECONDS = env.int("MAIL_PROCESS_SECONDS", default=60)
+MAIL_REQUEUE_SECONDS = env.float("MAIL_REQUEUE_SECONDS", default=300.0)
 
 # Celery: an embedded filesystem broker by default, Redis in production.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -213,6 +227,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith("redis"):
+    # Several deployments (or test runs) may share one Redis.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": env.str("CELERY_KEY_PREFIX", default="")}
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -223,7 +240,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = TIME_ZONE
+# Mailbox polls have a queue of their own (every worker consumes both): a backlog of mail being
+# routed never holds back reading the mailbox.
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in ("celery", "mailbox")]
+CELERY_TASK_ROUTES = {"leads.tasks.poll_mailbox*": {"queue": "mailbox"}}
 CELERY_BEAT_SCHEDULE: dict = {
+    "poll-mailboxes": {
+        "task": "leads.tasks.poll_mailboxes",
+        "schedule": MAILBOX_POLL_SECONDS,
+        "options": {"expires": MAILBOX_POLL_SECONDS},
+    },
     # Follow-up plans: new leads in, finished plans stopped, due steps claimed and sent.
     "followup-dispatch": {"task": "leads.tasks.followup_dispatch_task", "schedule": 60.0},
     # Appointment reminders, the day before.
@@ -233,14 +259,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "leads.tasks.loyalty_tasks_create_task",
         "schedule": crontab(hour=6, minute=0),
     },
-}
-CELERY_BEAT_SCHEDULE["promotions-advance-daily"] = {
-    "task": "promotions.tasks.promotions_advance_task",
-    "schedule": crontab(hour=0, minute=5),
-}
-CELERY_BEAT_SCHEDULE["promotions-campaigns-resume"] = {
-    "task": "promotions.tasks.campaigns_resume_task",
-    "schedule": timedelta(minutes=5),
+    "promotions-advance-daily": {
+        "task": "promotions.tasks.promotions_advance_task",
+        "schedule": crontab(hour=0, minute=5),
+    },
+    "promotions-campaigns-resume": {
+        "task": "promotions.tasks.campaigns_resume_task",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 # Promotion email campaigns leave at a steady rate, in batches of this size.

@@ -10,6 +10,7 @@ from .history import CustomerHistoryItem, DealType, HistoryKind
 from .imports import CustomerImport
 from .leads import InquiryType, Lead, LeadEvent, LeadStatus, LeadVehicle, VehicleInterest
 from .loyalty import LoyaltyKind, LoyaltyRule, Task
+from .mail import ForwardedMail, InboundMail, InboundOutcome, InboundStatus, Mailbox
 from .messages import Attachment, Channel, Direction, Message
 from .routing import MailKind, RoutingRule
 from .stats import LeadHourStats
@@ -47,6 +48,10 @@ __all__ = [
     "Direction",
     "Message",
     "Customer",
+    "ForwardedMail",
+    "InboundMail",
+    "InboundOutcome",
+    "InboundStatus",
     "InquiryType",
     "Language",
     "Lead",
@@ -55,6 +60,7 @@ __all__ = [
     "LeadStatus",
     "LeadVehicle",
     "MailKind",
+    "Mailbox",
     "PreferredChannel",
     "RoutingRule",
     "ReplyTemplate",

@@ -41,6 +41,9 @@ class Customer(models.Model):
     merged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set by a hard bounce: mail to this address cannot be delivered.
+    email_undeliverable = models.BooleanField(default=False)
+    email_undeliverable_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["last_name", "first_name"]

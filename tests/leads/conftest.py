@@ -1,5 +1,21 @@
+"""Fixtures of the leads tests: an empty cache, and real mail servers for mail in: Dovecot (IMAP), an aiosmtpd sink (SMTP), a Celery worker."""
+
+import itertools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
 import pytest
 from django.core.cache import cache
+from imapclient import IMAPClient
+
+from tests.conftest import free_port, port_open, service_missing
 
 
 @pytest.fixture(autouse=True)
@@ -8,3 +24,233 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+DOVECOT = "/usr/sbin/dovecot"
+_users = itertools.count(1)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_for_port(port: int, *, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not port_open("127.0.0.1", port):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+        time.sleep(0.05)
+
+
+class Dovecot:
+    """A throwaway Dovecot with Maildirs, on a free loopback port."""
+
+    password = "secret"
+
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="dovecot-"))
+        self.port = free_port()
+        self.user = "leads@example.test"
+
+    def start(self) -> None:
+        d = self.dir
+        d.chmod(0o755)
+        (d / "run").mkdir()
+        (d / "mail").mkdir()
+        shutil.chown(d / "mail", "nobody", "nogroup")
+        (d / "dovecot.conf").write_text(
+            textwrap.dedent(f"""\
+                protocols = imap
+                listen = 127.0.0.1
+                base_dir = {d}/run
+                state_dir = {d}/run
+                log_path = {d}/dovecot.log
+                ssl = no
+                disable_plaintext_auth = no
+                auth_mechanisms = plain login
+                passdb {{
+                  driver = static
+                  args = password={self.password}
+                }}
+                userdb {{
+                  driver = static
+                  args = uid=nobody gid=nogroup home={d}/mail/%u
+                }}
+                mail_location = maildir:~/Maildir
+                service imap-login {{
+                  inet_listener imap {{
+                    address = 127.0.0.1
+                    port = {self.port}
+                  }}
+                  inet_listener imaps {{
+                    port = 0
+                  }}
+                }}
+            """)
+        )
+        subprocess.run([DOVECOT, "-c", str(d / "dovecot.conf")], check=True)
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        pid_file = self.dir / "run" / "master.pid"
+        if pid_file.exists():
+            pid = int(pid_file.read_text().strip())
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+                time.sleep(0.05)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def url_for(self, folder: str) -> str:
+        return f"imap://{self.user.replace('@', '%40')}:{self.password}@127.0.0.1:{self.port}/{folder}"
+
+    @property
+    def url(self) -> str:
+        return self.url_for("INBOX")
+
+    def client(self) -> IMAPClient:
+        client = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=30)
+        client.login(self.user, self.password)
+        return client
+
+    def append(self, *raws: bytes, folder: str = "INBOX") -> None:
+        with self.client() as client:
+            for raw in raws:
+                client.append(folder, raw)
+
+    def recreate_folder(self, folder: str, *raws: bytes) -> None:
+        """(Delete and) create the folder (a new UIDVALIDITY) holding these messages."""
+        with self.client() as client:
+            if client.folder_exists(folder):
+                client.delete_folder(folder)
+            client.create_folder(folder)
+            for raw in raws:
+                client.append(folder, raw)
+
+    def flags(self, folder: str = "INBOX") -> dict[int, tuple]:
+        with self.client() as client:
+            client.select_folder(folder, readonly=True)
+            return {
+                uid: data[b"FLAGS"] for uid, data in client.fetch(client.search("ALL"), ["FLAGS"]).items()
+            }
+
+
+@pytest.fixture(scope="session")
+def dovecot_server():
+    if not os.path.exists(DOVECOT):
+        service_missing("needs Dovecot (apt-get install dovecot-imapd)")
+    server = Dovecot()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def dovecot(dovecot_server):
+    """The server with a user of its own for this test (any user name logs in): an empty mailbox."""
+    dovecot_server.user = f"leads{next(_users)}@example.test"
+    return dovecot_server
+
+
+def postgres_only(connection) -> None:
+    if connection.vendor == "postgresql":
+        return
+    reason = (
+        "needs PostgreSQL (DATABASE_URL=postgres://...): a Celery worker process shares the test database"
+    )
+    if os.environ.get("REQUIRE_ALL_SERVICES") == "1":
+        pytest.fail(f"{reason} (REQUIRE_ALL_SERVICES=1: DATABASE_URL must point at PostgreSQL)")
+    pytest.skip(reason)
+
+
+class Worker:
+    """`celery -A dealership worker` (with its beat) in its own process group, on Redis db 12."""
+
+    def __init__(self, env: dict):
+        self.env = env
+        self.process = None
+        self.log = tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "dealership",
+                "worker",
+                "--beat",
+                f"--schedule={self.env['VAR_DIR']}/celerybeat-schedule",
+                "--concurrency=2",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self) -> None:
+        """kill -9 the worker and its children, as a power cut would."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")
+
+
+@pytest.fixture
+def celery_worker_env(transactional_db, redis_url, dovecot, smtp_sink):
+    """The environment of a worker process that sees the test database, Redis db 12, the SMTP sink and
+    Dovecot's folder "Leads" (created empty)."""
+    from django.db import connection
+
+    postgres_only(connection)
+    db = connection.settings_dict
+    var_dir = tempfile.mkdtemp(prefix="worker-var-")
+    redis_base = redis_url.rsplit("/", 1)[0]
+    import redis
+
+    client = redis.Redis.from_url(f"{redis_base}/12")
+    client.flushdb()
+    dovecot.recreate_folder("Leads")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "dealership.settings.base",
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}",
+        "CELERY_BROKER_URL": f"{redis_base}/12",
+        "CELERY_KEY_PREFIX": "mailingest-test:",
+        "MAILBOX_URL": dovecot.url_for("Leads"),
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_sink.port),
+        "MAILBOX_POLL_SECONDS": "1",
+        "MAILBOX_IDLE_SECONDS": "2",
+        "MAILBOX_LOCK_SECONDS": "5",
+        "MAIL_REQUEUE_SECONDS": "5",
+        "MAILBOX_FETCH_BATCH": "10",
+        "VAR_DIR": var_dir,
+        "MEDIA_ROOT": f"{var_dir}/media",
+        "LOG_LEVEL": "WARNING",
+    }
+    yield env
+    client.flushdb()
+    shutil.rmtree(var_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def celery_worker(celery_worker_env):
+    worker = Worker(celery_worker_env)
+    worker.start()
+    yield worker
+    worker.stop()

@@ -10,16 +10,14 @@ from django.utils import timezone
 from leads.models import CustomerHistoryItem, HistoryKind, Message
 from leads.services.consent import commercial_email_send, consent_record_inquiry, unsubscribe_customer
 from tests import factories
-from tests.smtp_sink import smtp_sink
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def sink(settings):
+def sink(settings, smtp_sink):
     settings.SITE_URL = "https://crm.maplemotors.example"
-    with smtp_sink(settings) as messages:
-        yield messages
+    return smtp_sink.received
 
 
 def test_current_implied_consent_sends_an_identified_message_with_unsubscribe_headers(sink, settings):

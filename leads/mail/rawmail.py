@@ -1,0 +1,61 @@
+"""A message as fetched: its bytes and the few header fields needed before it is parsed."""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from email import policy
+from email.parser import BytesParser
+
+MESSAGE_ID = re.compile(r"<[^<>\s]{1,900}>")
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_KEY_CHARS = 255
+
+
+@dataclass(frozen=True)
+class RawMail:
+    raw: bytes
+    size: int
+    uid: int | None = None
+    # False when only the header was fetched (the message is over the size limit).
+    complete: bool = True
+
+
+@dataclass(frozen=True)
+class RawSummary:
+    message_id: str
+    dedup_key: str
+    content_hash: str
+    subject: str
+    from_address: str
+
+
+def _header(headers, name: str, limit: int) -> str:
+    try:
+        value = str(headers.get(name, "") or "")
+    except Exception:  # noqa: BLE001 - a header too broken to decode is left out, the raw keeps it
+        return ""
+    return " ".join(CONTROL_CHARS.sub("", value).split())[:limit]
+
+
+def summarize(raw: bytes) -> RawSummary:
+    """Message-ID (the key that stops a message being stored twice), subject and sender, never raising."""
+    content_hash = hashlib.sha256(raw).hexdigest()
+    try:
+        headers = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+    except Exception:  # noqa: BLE001
+        headers = {}
+    match = MESSAGE_ID.search(_header(headers, "Message-ID", 998))
+    message_id = match.group(0) if match else ""
+    if not message_id:
+        dedup_key = f"sha256:{content_hash}"
+    elif len(message_id) > MAX_KEY_CHARS:
+        dedup_key = "sha256-id:" + hashlib.sha256(message_id.encode()).hexdigest()
+    else:
+        dedup_key = message_id
+    return RawSummary(
+        message_id=message_id,
+        dedup_key=dedup_key,
+        content_hash=content_hash,
+        subject=_header(headers, "Subject", 998),
+        from_address=_header(headers, "From", 320),
+    )

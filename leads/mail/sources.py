@@ -1,0 +1,118 @@
+"""Where mail comes from: MAILBOX_URL entries, IMAP connections and local Maildir folders."""
+
+import os
+import ssl
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from imapclient import IMAPClient
+
+IMAP_DEFAULT_PORTS = {"imap": 143, "imaps": 993}
+# A file dropped into new/ may still be being written: leave it until it has been quiet this long.
+MAILDIR_SETTLE_SECONDS = 1.0
+
+
+class MailboxURLError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class MailboxSource:
+    """One MAILBOX_URL entry, understood."""
+
+    scheme: str  # imap, imaps or maildir
+    host: str = ""
+    port: int = 0
+    username: str = ""
+    password: str = ""
+    folder: str = "INBOX"
+    path: Path | None = None
+
+    @property
+    def name(self) -> str:
+        """The URL without the password: how the mailbox is known in the database and on screen."""
+        if self.scheme == "maildir":
+            return f"maildir://{self.path}"
+        user = f"{self.username}@" if self.username else ""
+        return f"{self.scheme}://{user}{self.host}:{self.port}/{self.folder}"
+
+
+def parse_mailbox_url(url: str) -> MailboxSource:
+    url = url.strip()
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "maildir":
+        # maildir:///abs/path, or maildir://relative/path (relative to the project).
+        raw_path = unquote(url[len("maildir://") :])
+        path = Path(raw_path)
+        if not path.is_absolute():
+            path = Path(settings.BASE_DIR) / path
+        return MailboxSource(scheme="maildir", path=path)
+    if scheme not in IMAP_DEFAULT_PORTS:
+        raise MailboxURLError(
+            f"Mailbox URL {url.split('@')[-1]!r} must start with imaps://, imap:// or maildir://."
+        )
+    if not parts.hostname:
+        raise MailboxURLError(f"Mailbox URL for scheme {scheme} has no host name.")
+    return MailboxSource(
+        scheme=scheme,
+        host=parts.hostname,
+        port=parts.port or IMAP_DEFAULT_PORTS[scheme],
+        username=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        folder=unquote(parts.path.lstrip("/")) or "INBOX",
+    )
+
+
+def configured_sources() -> list[MailboxSource]:
+    return [parse_mailbox_url(url) for url in settings.MAILBOX_URLS if url.strip()]
+
+
+def imap_connect(source: MailboxSource) -> IMAPClient:
+    """A logged-in IMAP connection: TLS for imaps, STARTTLS for imap when the server offers it."""
+    context = ssl.create_default_context()
+    client = IMAPClient(
+        source.host, port=source.port, ssl=source.scheme == "imaps", ssl_context=context, timeout=60
+    )
+    try:
+        if source.scheme == "imap" and client.has_capability("STARTTLS"):
+            client.starttls(context)
+        client.login(source.username, source.password)
+    except Exception:
+        client.shutdown()
+        raise
+    return client
+
+
+@dataclass(frozen=True)
+class MaildirFile:
+    path: Path
+    size: int
+
+
+def maildir_ready_files(root: Path) -> list[MaildirFile]:
+    """Messages waiting in new/, oldest first, skipping any still being written."""
+    new = root / "new"
+    for folder in ("new", "cur", "tmp"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    settled_before = time.time() - MAILDIR_SETTLE_SECONDS
+    files = []
+    for entry in os.scandir(new):
+        if entry.name.startswith(".") or not entry.is_file():
+            continue
+        stat = entry.stat()
+        if stat.st_mtime <= settled_before:
+            files.append((stat.st_mtime, MaildirFile(Path(entry.path), stat.st_size)))
+    return [file for _, file in sorted(files, key=lambda item: (item[0], item[1].path.name))]
+
+
+def maildir_mark_seen(file: MaildirFile) -> None:
+    """Move a stored message from new/ to cur/ with the Seen flag, as a mail client would."""
+    base = file.path.name.split(":2,")[0]
+    try:
+        file.path.rename(file.path.parent.parent / "cur" / f"{base}:2,S")
+    except FileNotFoundError:  # someone else moved it: it is stored either way
+        pass

@@ -1,0 +1,66 @@
+"""Reads for mail in, scoped to what the person asking may see."""
+
+from django.db.models import QuerySet
+
+from dealership.models import Role
+
+from ..models import ForwardedMail, InboundMail, InboundStatus, Mailbox
+
+SEES_ALL_MAIL = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+
+
+def inbound_mail_visible_to(*, user) -> QuerySet[InboundMail]:
+    """Supervisors, managers and admins see all inbound mail (quarantine included); department staff
+    the mail forwarded to their department; an advisor the mail on leads assigned to them."""
+    mail = InboundMail.objects.all()
+    staff = getattr(user, "staff", None)
+    if user.is_superuser or (staff and staff.role in SEES_ALL_MAIL):
+        return mail
+    if staff and staff.role == Role.DEPARTMENT:
+        return mail.filter(forward__department=staff.department)
+    if staff and staff.role == Role.ADVISOR:
+        return mail.filter(lead__owner=user)
+    return mail.none()
+
+
+def inbound_mail_list(*, user, filters: dict | None = None) -> QuerySet[InboundMail]:
+    filters = filters or {}
+    mail = inbound_mail_visible_to(user=user).defer("raw").select_related("mailbox", "lead__customer")
+    if (status := filters.get("status")) in InboundStatus.values:
+        mail = mail.filter(status=status)
+    return mail.order_by("-received_at", "-pk")
+
+
+def inbound_mail_get(*, user, pk: int) -> InboundMail:
+    return (
+        inbound_mail_visible_to(user=user)
+        .select_related("mailbox", "lead__customer", "conversation_message", "forward__department")
+        .get(pk=pk)
+    )
+
+
+def inbound_mail_counts(*, user) -> dict[str, int]:
+    mail = inbound_mail_visible_to(user=user)
+    return {status: mail.filter(status=status).count() for status in InboundStatus.values}
+
+
+def forwarded_mail_for(*, user) -> QuerySet[ForwardedMail]:
+    """The mail forwarded to the department of the person asking (every department's for those who
+    see all mail)."""
+    forwarded = ForwardedMail.objects.select_related("department", "customer", "inbound").defer(
+        "inbound__raw"
+    )
+    staff = getattr(user, "staff", None)
+    if user.is_superuser or (staff and staff.role in SEES_ALL_MAIL):
+        return forwarded
+    if staff and staff.role == Role.DEPARTMENT:
+        return forwarded.filter(department=staff.department)
+    return forwarded.none()
+
+
+def mailbox_status(*, user) -> QuerySet[Mailbox]:
+    """The mailboxes read, when last and with what error, for those who see all mail."""
+    staff = getattr(user, "staff", None)
+    if user.is_superuser or (staff and staff.role in SEES_ALL_MAIL):
+        return Mailbox.objects.order_by("name")
+    return Mailbox.objects.none()

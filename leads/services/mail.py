@@ -1,0 +1,590 @@
+"""Writes for mail in: storing raw messages exactly once, routing each one, sending what follows.
+
+Storing and routing are separate steps. A poll stores raw messages and the mailbox checkpoint in one
+transaction (nothing parsed, so nothing can fail there); each stored message is then routed by its
+own task, in one transaction, at most MAX_TRIES times before it is quarantined for a person to look at.
+"""
+
+import logging
+import secrets
+import traceback
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Max, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from dealership.models import Department
+
+from ..mail.parsing import ParsedMail, parse_message
+from ..mail.rawmail import RawMail, summarize
+from ..mail.triage import Triage, triage
+from ..models import (
+    Attachment,
+    Channel,
+    Customer,
+    Direction,
+    ForwardedMail,
+    InboundMail,
+    InboundOutcome,
+    InboundStatus,
+    InquiryType,
+    Lead,
+    LeadStatus,
+    LeadVehicle,
+    Mailbox,
+    MailKind,
+    Message,
+    VehicleInterest,
+)
+from ..normalize import normalize_email
+from ..threading import new_message_id, reply_address
+from .leads import customer_find_or_create, lead_create, lead_event_add
+
+logger = logging.getLogger(__name__)
+
+MAX_TRIES = 3
+CLOSED_STATUSES = (LeadStatus.SOLD, LeadStatus.LOST)
+
+
+class MailboxLockLost(RuntimeError):
+    """Another poller took the mailbox over (this one was too slow to renew its hold)."""
+
+
+class InboundRetry(RuntimeError):
+    """Routing failed and will be tried again later."""
+
+
+class ReplayError(ValueError):
+    pass
+
+
+# --- mailboxes and storing ---------------------------------------------------------------------
+
+
+def mailbox_ensure(*, name: str) -> Mailbox:
+    return Mailbox.objects.get_or_create(name=name)[0]
+
+
+def _lock_expiry():
+    return timezone.now() + timedelta(seconds=settings.MAILBOX_LOCK_SECONDS)
+
+
+def mailbox_lock(*, mailbox: Mailbox) -> str | None:
+    """Take the mailbox for one poll; None when another poller holds it. A single UPDATE, so it is
+    atomic on every database, and a crashed poller's hold lapses after MAILBOX_LOCK_SECONDS."""
+    token = secrets.token_hex(16)
+    now = timezone.now()
+    taken = (
+        Mailbox.objects.filter(pk=mailbox.pk)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .update(lock_token=token, locked_until=_lock_expiry())
+    )
+    return token if taken else None
+
+
+def _mailbox_renew(*, mailbox: Mailbox, token: str, **fields) -> None:
+    renewed = Mailbox.objects.filter(pk=mailbox.pk, lock_token=token).update(
+        locked_until=_lock_expiry(), **fields
+    )
+    if not renewed:
+        raise MailboxLockLost(f"Mailbox {mailbox.name} is being polled by another worker.")
+
+
+def mailbox_renew(*, mailbox: Mailbox, token: str) -> None:
+    _mailbox_renew(mailbox=mailbox, token=token)
+
+
+def mailbox_unlock(*, mailbox: Mailbox, token: str, error: str = "") -> None:
+    Mailbox.objects.filter(pk=mailbox.pk, lock_token=token).update(
+        lock_token="", locked_until=None, last_polled_at=timezone.now(), last_error=error
+    )
+
+
+@transaction.atomic
+def mailbox_uidvalidity_set(*, mailbox: Mailbox, token: str, uidvalidity: int) -> int:
+    """The UID to read after. A new UIDVALIDITY means every UID changed: read the folder again from
+    the start (messages already stored are recognised by their Message-ID)."""
+    mailbox.refresh_from_db(fields=["uidvalidity", "last_uid"])
+    if mailbox.uidvalidity != uidvalidity:
+        _mailbox_renew(mailbox=mailbox, token=token, uidvalidity=uidvalidity, last_uid=0)
+        mailbox.uidvalidity, mailbox.last_uid = uidvalidity, 0
+    return mailbox.last_uid
+
+
+@transaction.atomic
+def inbound_store(
+    *,
+    mailbox: Mailbox,
+    token: str,
+    messages: list[RawMail],
+    uidvalidity: int | None = None,
+    checkpoint_uid: int | None = None,
+) -> list[int]:
+    """Store raw messages not seen before and move the checkpoint, in one transaction; the ids stored.
+
+    Routing is queued once the transaction commits."""
+    fields = {"last_uid": checkpoint_uid} if checkpoint_uid is not None else {}
+    _mailbox_renew(mailbox=mailbox, token=token, **fields)
+    rows: dict[str, InboundMail] = {}
+    for message in messages:
+        summary = summarize(message.raw)
+        if summary.dedup_key in rows:
+            continue
+        rows[summary.dedup_key] = InboundMail(
+            mailbox=mailbox,
+            uidvalidity=uidvalidity if message.uid is not None else None,
+            uid=message.uid,
+            message_id=summary.message_id,
+            dedup_key=summary.dedup_key,
+            content_hash=summary.content_hash,
+            size=message.size,
+            raw=message.raw,
+            raw_complete=message.complete,
+            from_address=summary.from_address,
+            subject=summary.subject,
+        )
+    known = set(InboundMail.objects.filter(dedup_key__in=list(rows)).values_list("dedup_key", flat=True))
+    created = InboundMail.objects.bulk_create([row for key, row in rows.items() if key not in known])
+    ids = [row.pk for row in created]
+    transaction.on_commit(lambda: _queue_routing(ids))
+    return ids
+
+
+def _enqueue(task_name: str, *args) -> None:
+    """Queue a task after commit. A broker that is down loses nothing: the row waits in the database
+    and the periodic sweep queues it again."""
+    from .. import tasks
+
+    try:
+        getattr(tasks, task_name).delay(*args)
+    except Exception as error:  # noqa: BLE001 - any broker failure
+        logger.warning("Could not queue %s%s (%s); the sweep will queue it again.", task_name, args, error)
+
+
+def _queue_routing(ids: list[int]) -> None:
+    for pk in ids:
+        _enqueue("process_inbound", pk)
+
+
+def inbound_requeue_waiting() -> int:
+    """Queue again what still waits long after it was queued (a lost task, a broker restart):
+    routing and sending are idempotent, so something queued twice still happens once."""
+    delay = timedelta(seconds=settings.MAIL_REQUEUE_SECONDS)
+    cutoff = timezone.now() - delay
+    waiting = InboundMail.objects.filter(status=InboundStatus.PENDING, queued_at__lt=cutoff)
+    settled = InboundMail.objects.exclude(status=InboundStatus.PENDING)
+    if settled.filter(processed_at__gte=cutoff).exists():
+        # Routing is under way (a backlog may take a while): only mail overtaken by mail queued well
+        # after it has lost its task; the rest is still in the queue and is not queued twice.
+        newest = settled.aggregate(newest=Max("queued_at"))["newest"]
+        waiting = waiting.filter(queued_at__lt=newest - delay)
+    ids = list(waiting.values_list("pk", flat=True)[:5000])
+    InboundMail.objects.filter(pk__in=ids).update(queued_at=timezone.now())
+    _queue_routing(ids)
+    queued = {"send_status": Message.SendStatus.QUEUED, "created_at__lt": cutoff}
+    for what, (queryset, _) in SENDABLE.items():
+        for pk in queryset.filter(**queued).values_list("pk", flat=True)[:1000]:
+            _queue_send(what, pk)
+    return len(ids)
+
+
+# --- routing one message -----------------------------------------------------------------------
+
+
+def inbound_process(*, inbound_id: int) -> str:
+    """Route one stored message; its resulting status. Raises InboundRetry when it should be tried
+    again; after MAX_TRIES attempts (also ones cut short by a crash) it is quarantined instead."""
+    if not _attempt_start(inbound_id):
+        return InboundMail.objects.values_list("status", flat=True).get(pk=inbound_id)
+    try:
+        with transaction.atomic():
+            inbound = InboundMail.objects.select_for_update().get(pk=inbound_id)
+            if inbound.status != InboundStatus.PENDING:
+                return inbound.status
+            _route(inbound)
+            return inbound.status
+    except Exception as error:  # noqa: BLE001 - any failure is recorded on the message and retried
+        if _attempt_failed(inbound_id, error) == InboundStatus.PENDING:
+            raise InboundRetry(f"Inbound mail {inbound_id}: {error}") from error
+        return InboundStatus.QUARANTINED
+
+
+@transaction.atomic
+def _attempt_start(inbound_id: int) -> bool:
+    """Count the attempt before making it, so a message that kills its worker still runs out of tries."""
+    inbound = (
+        InboundMail.objects.select_for_update(skip_locked=True).defer("raw").filter(pk=inbound_id).first()
+    )
+    if inbound is None or inbound.status != InboundStatus.PENDING:
+        return False  # being routed right now by another worker, or done
+    if not inbound.raw_complete:
+        _quarantine(
+            inbound,
+            f"The message is {inbound.size:,} bytes, over the {settings.MAIL_MAX_MESSAGE_BYTES:,}-byte "
+            "limit: only its header was kept and it was not read. It is still in the mailbox.",
+        )
+        return False
+    if inbound.tries >= MAX_TRIES:
+        _quarantine(inbound, inbound.last_error or f"Stopped after {MAX_TRIES} attempts that did not finish.")
+        return False
+    inbound.tries += 1
+    inbound.save(update_fields=["tries"])
+    return True
+
+
+@transaction.atomic
+def _attempt_failed(inbound_id: int, error: Exception) -> str:
+    inbound = InboundMail.objects.select_for_update().defer("raw").get(pk=inbound_id)
+    inbound.last_error = "".join(traceback.format_exception_only(error)).strip()[:4000]
+    if inbound.tries >= MAX_TRIES:
+        _quarantine(inbound, inbound.last_error)
+    else:
+        inbound.save(update_fields=["last_error"])
+    return inbound.status
+
+
+def _quarantine(inbound: InboundMail, error: str) -> None:
+    inbound.status = InboundStatus.QUARANTINED
+    inbound.last_error = error
+    inbound.processed_at = timezone.now()
+    inbound.save(update_fields=["status", "last_error", "processed_at"])
+
+
+@transaction.atomic
+def inbound_replay(*, inbound: InboundMail) -> InboundMail:
+    """Give a quarantined message a fresh set of tries and queue it (the supervisor fixed the cause)."""
+    inbound = InboundMail.objects.select_for_update().defer("raw").get(pk=inbound.pk)
+    if inbound.status != InboundStatus.QUARANTINED:
+        raise ReplayError("Only quarantined mail can be replayed.")
+    if not inbound.raw_complete:
+        raise ReplayError("This message is too large to be read here; open it in the mailbox.")
+    inbound.status = InboundStatus.PENDING
+    inbound.tries = 0
+    inbound.queued_at = timezone.now()
+    inbound.save(update_fields=["status", "tries", "queued_at"])
+    transaction.on_commit(lambda: _queue_routing([inbound.pk]))
+    return inbound
+
+
+def _route(inbound: InboundMail) -> None:
+    parsed = parse_message(bytes(inbound.raw))
+    decision = triage(parsed)
+    inbound.kind = decision.kind
+    inbound.department = decision.department or ""
+    inbound.language = decision.language or ""
+    inbound.rule = (decision.rule or "")[:200]
+    if decision.kind == MailKind.REPLY:
+        _on_reply(inbound, parsed, decision)
+    elif decision.kind == MailKind.FORWARD:
+        _on_forward(inbound, parsed, decision)
+    elif decision.kind == MailKind.AUTO_REPLY:
+        _on_auto_reply(inbound, decision)
+    elif decision.kind == MailKind.BOUNCE:
+        _on_bounce(inbound, decision)
+    else:
+        _on_lead(inbound, parsed, decision)
+    if inbound.status == InboundStatus.PENDING:
+        inbound.status = InboundStatus.PROCESSED
+    inbound.processed_at = timezone.now()
+    inbound.last_error = ""
+    inbound.save(update_fields=ROUTING_RESULT_FIELDS)
+
+
+# What routing writes on the stored message (never the raw bytes again).
+ROUTING_RESULT_FIELDS = [
+    "status",
+    "processed_at",
+    "last_error",
+    "kind",
+    "department",
+    "language",
+    "rule",
+    "outcome",
+    "lead",
+    "conversation_message",
+]
+
+
+def _customer_for(parsed: ParsedMail, decision: Triage) -> Customer:
+    contact = decision.contact or {}
+    return customer_find_or_create(
+        email=contact.get("email") or parsed.from_address,
+        phone=contact.get("phone") or "",
+        first_name=(contact.get("first_name") or "")[:100],
+        last_name=(contact.get("last_name") or "")[:100],
+        language=decision.language if decision.language in ("en", "fr") else None,
+    )[0]
+
+
+def _inbound_message_create(
+    *, inbound: InboundMail, parsed: ParsedMail, customer: Customer, lead: Lead | None
+) -> Message:
+    """The mail as an entry of the customer's conversation, with its attachments saved to storage."""
+    message = Message.objects.create(
+        lead=lead,
+        customer=customer,
+        channel=Channel.EMAIL,
+        direction=Direction.INBOUND,
+        from_address=parsed.from_address[:320],
+        to_addresses=[*parsed.to, *parsed.cc],
+        subject=parsed.subject[:998],
+        body_text=parsed.text,
+        body_html=parsed.html,
+        new_text=parsed.new_text,
+        message_id=parsed.message_id[:998],
+        in_reply_to=parsed.in_reply_to[:998],
+        references=" ".join(parsed.references),
+        occurred_at=inbound.received_at,
+    )
+    for part in parsed.attachments:
+        if not part.data:  # too large to keep: the raw message still holds it
+            continue
+        attachment = Attachment(
+            message=message,
+            filename=part.filename[:255] or "attachment",
+            content_type=part.content_type[:255],
+            content_id=part.content_id[:255],
+            size=len(part.data),
+        )
+        attachment.file.save(attachment.filename, ContentFile(part.data), save=False)
+        attachment.save()
+    inbound.conversation_message = message
+    inbound.lead = lead
+    return message
+
+
+def _open_lead(customer: Customer) -> Lead | None:
+    return customer.leads.exclude(status__in=CLOSED_STATUSES).order_by("-received_at", "-pk").first()
+
+
+def _on_lead(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> None:
+    customer = _customer_for(parsed, decision)
+    lead = _open_lead(customer)
+    if lead is not None:
+        message = _inbound_message_create(inbound=inbound, parsed=parsed, customer=customer, lead=lead)
+        lead_event_add(lead=lead, type="customer_wrote", message=message.pk, inbound_mail=inbound.pk)
+        inbound.outcome = InboundOutcome.JOINED_LEAD
+        return
+    lead = lead_create(
+        customer=customer,
+        source=(decision.source or "Email")[:100],
+        inquiry_type=decision.inquiry_type if decision.inquiry_type in InquiryType.values else "general",
+        language=decision.language if decision.language in ("en", "fr") else None,
+        comments=decision.comments or "",
+        received_at=inbound.received_at,
+        vehicles=[_lead_vehicle(vehicle) for vehicle in decision.vehicles],
+    )
+    message = _inbound_message_create(inbound=inbound, parsed=parsed, customer=customer, lead=lead)
+    inbound.outcome = InboundOutcome.NEW_LEAD
+    if decision.acknowledge and customer.email and not customer.email_undeliverable:
+        _acknowledgement_create(lead=lead, customer=customer, inbound_message=message)
+
+
+def _text(value, field: str) -> str:
+    return str(value or "")[: LeadVehicle._meta.get_field(field).max_length]
+
+
+def _number(value, kind):
+    try:
+        return kind(value) if value not in (None, "") else None
+    except (TypeError, ValueError, InvalidOperation):
+        return None
+
+
+def _lead_vehicle(vehicle: dict) -> dict:
+    """A triage vehicle as LeadVehicle fields; values that do not fit are left out, never fatal."""
+    interest = vehicle.get("interest") or VehicleInterest.BUY
+    year = _number(vehicle.get("year"), int)
+    odometer = _number(vehicle.get("odometer"), int)
+    price = _number(vehicle.get("price"), Decimal)
+    return {
+        "interest": interest if interest in VehicleInterest.values else VehicleInterest.BUY,
+        "condition": _text(vehicle.get("status"), "condition"),
+        "year": year if year and 1900 <= year <= 2100 else None,
+        "make": _text(vehicle.get("make"), "make"),
+        "model": _text(vehicle.get("model"), "model"),
+        "trim": _text(vehicle.get("trim"), "trim"),
+        "vin": _text(vehicle.get("vin"), "vin"),
+        "stock_number": _text(vehicle.get("stock"), "stock_number"),
+        "odometer_km": odometer if odometer is not None and 0 <= odometer < 10_000_000 else None,
+        "price": price if price is not None and 0 <= price < Decimal("100000000") else None,
+    }
+
+
+def _lead_replied_to(decision: Triage) -> Lead | None:
+    if decision.reply_lead_id:
+        lead = Lead.objects.filter(pk=decision.reply_lead_id).first()
+        if lead is not None:
+            return lead
+    if decision.in_reply_to_ids:
+        earlier = (
+            Message.objects.filter(message_id__in=decision.in_reply_to_ids, lead__isnull=False)
+            .order_by("-occurred_at")
+            .first()
+        )
+        if earlier is not None:
+            return earlier.lead
+    return None
+
+
+def _on_reply(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> None:
+    lead = _lead_replied_to(decision)
+    if lead is None:  # a reply to something we no longer know: still a customer writing to us
+        _on_lead(inbound, parsed, decision)
+        return
+    message = _inbound_message_create(inbound=inbound, parsed=parsed, customer=lead.customer, lead=lead)
+    lead_event_add(lead=lead, type="customer_replied", message=message.pk, inbound_mail=inbound.pk)
+    inbound.outcome = InboundOutcome.REPLY
+
+
+def _on_forward(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> None:
+    department = Department.objects.filter(code=decision.department).first()
+    if department is None or not department.forward_email:
+        raise LookupError(
+            f"No forward address for the {decision.department or 'unknown'} department: "
+            "set one up under Departments, then replay this message."
+        )
+    customer = _customer_for(parsed, decision)
+    _inbound_message_create(inbound=inbound, parsed=parsed, customer=customer, lead=None)
+    forwarded = ForwardedMail.objects.create(
+        inbound=inbound,
+        department=department,
+        customer=customer,
+        to_address=department.forward_email,
+        from_address=parsed.from_address[:320],
+        subject=parsed.subject[:998],
+        message_id=new_message_id(),
+    )
+    inbound.outcome = InboundOutcome.FORWARDED
+    transaction.on_commit(lambda: _queue_send("forward", forwarded.pk))
+
+
+def _on_auto_reply(inbound: InboundMail, decision: Triage) -> None:
+    """Recorded, never answered: answering an automatic reply starts a mail loop."""
+    inbound.lead = _lead_replied_to(decision)
+    inbound.outcome = InboundOutcome.AUTO_REPLY
+    inbound.status = InboundStatus.IGNORED
+
+
+def _on_bounce(inbound: InboundMail, decision: Triage) -> None:
+    """Recorded, never answered; a permanent failure marks the address undeliverable."""
+    inbound.lead = _lead_replied_to(decision)
+    inbound.outcome = InboundOutcome.BOUNCE
+    inbound.status = InboundStatus.IGNORED
+    addresses = {normalize_email(address) for address in decision.bounce_recipients} - {""}
+    if decision.bounce_permanent and addresses:
+        reason = f"Permanent delivery failure reported on {timezone.localdate():%Y-%m-%d} (inbound mail {inbound.pk})."
+        Customer.objects.filter(email__in=addresses).update(
+            email_undeliverable=True, email_undeliverable_reason=reason, updated_at=timezone.now()
+        )
+
+
+# --- mail the store sends in answer ------------------------------------------------------------
+
+
+def _acknowledgement_create(*, lead: Lead, customer: Customer, inbound_message: Message) -> Message:
+    """The immediate 'we have your inquiry' mail, in the customer's language, threaded on the lead.
+
+    Created in the same transaction as the lead, so it exists once; sent after commit."""
+    language = lead.language if lead.language in ("en", "fr") else "en"
+    context = {"lead": lead, "customer": customer, "store": settings.STORE}
+    subject, _, body = (
+        render_to_string(f"leads/mail/acknowledgement_{language}.txt", context).strip().partition("\n")
+    )
+    references = " ".join(part for part in (inbound_message.references, inbound_message.message_id) if part)
+    message = Message.objects.create(
+        lead=lead,
+        customer=customer,
+        channel=Channel.EMAIL,
+        direction=Direction.OUTBOUND,
+        from_address=settings.DEFAULT_FROM_EMAIL,
+        to_addresses=[customer.email],
+        subject=subject.strip(),
+        body_text=body.strip() + "\n",
+        message_id=new_message_id(lead.pk),
+        in_reply_to=inbound_message.message_id,
+        references=references,
+        send_status=Message.SendStatus.QUEUED,
+        occurred_at=timezone.now(),
+    )
+    lead_event_add(lead=lead, type="acknowledged", message=message.pk)
+    transaction.on_commit(lambda: _queue_send("message", message.pk))
+    return message
+
+
+def _queue_send(what: str, pk: int) -> None:
+    _enqueue("send_mail_out", what, pk)
+
+
+def _acknowledgement_email(message: Message) -> EmailMessage:
+    headers = {"Message-ID": message.message_id, "Auto-Submitted": "auto-replied"}
+    if message.in_reply_to:
+        headers["In-Reply-To"] = message.in_reply_to
+    if message.references:
+        headers["References"] = message.references
+    return EmailMessage(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=message.from_address or settings.DEFAULT_FROM_EMAIL,
+        to=message.to_addresses,
+        reply_to=[reply_address(message.lead_id)],
+        headers=headers,
+    )
+
+
+def _forward_email(forwarded: ForwardedMail) -> EmailMessage:
+    inbound = forwarded.inbound
+    body = render_to_string("leads/mail/forward.txt", {"forwarded": forwarded, "inbound": inbound})
+    email = EmailMessage(
+        subject=f"Fwd: {forwarded.subject}" if forwarded.subject else "Fwd: (no subject)",
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[forwarded.to_address],
+        reply_to=[forwarded.from_address] if forwarded.from_address else None,
+        headers={"Message-ID": forwarded.message_id, "Auto-Submitted": "auto-forwarded"},
+    )
+    email.attach("original.eml", bytes(inbound.raw), "message/rfc822")
+    return email
+
+
+SENDABLE = {
+    "message": (Message.objects.select_related("lead"), _acknowledgement_email),
+    "forward": (ForwardedMail.objects.select_related("inbound"), _forward_email),
+}
+
+
+def mail_out_send(*, what: str, pk: int, last_attempt: bool = True) -> str:
+    """Send a queued acknowledgement or forward once. One that was interrupted mid-send is not sent
+    again (a duplicate is worse than a gap the supervisor can see); a failure is retried, then kept."""
+    queryset, build = SENDABLE[what]
+    with transaction.atomic():
+        record = queryset.select_for_update(of=("self",)).get(pk=pk)
+        if record.send_status == Message.SendStatus.SENDING:
+            record.send_status = Message.SendStatus.FAILED
+            record.send_error = "Interrupted while sending; not sent again in case it went out."
+            record.save(update_fields=["send_status", "send_error"])
+        if record.send_status != Message.SendStatus.QUEUED:
+            return record.send_status
+        record.send_status = Message.SendStatus.SENDING
+        record.save(update_fields=["send_status"])
+    try:
+        build(record).send()
+    except Exception as error:
+        record.send_status = Message.SendStatus.FAILED if last_attempt else Message.SendStatus.QUEUED
+        record.send_error = str(error)[:2000]
+        record.save(update_fields=["send_status", "send_error"])
+        raise
+    record.send_status = Message.SendStatus.SENT
+    record.send_error = ""
+    fields = ["send_status", "send_error"]
+    if isinstance(record, ForwardedMail):
+        record.sent_at = timezone.now()
+        fields.append("sent_at")
+    record.save(update_fields=fields)
+    return record.send_status

@@ -1,0 +1,388 @@
+"""Routing stored mail: what each kind of message becomes, retries, quarantine and replay.
+
+Messages come in through a real Maildir folder and the same poll as production."""
+
+import os
+import threading
+import time
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from dealership.models import Department
+from leads.mail.polling import poll_source
+from leads.mail.sources import parse_mailbox_url
+from leads.models import (
+    Customer,
+    ForwardedMail,
+    InboundMail,
+    InboundOutcome,
+    InboundStatus,
+    Lead,
+    LeadStatus,
+    Message,
+)
+from leads.services.mail import (
+    MAX_TRIES,
+    InboundRetry,
+    ReplayError,
+    inbound_process,
+    inbound_replay,
+    inbound_requeue_waiting,
+    mail_out_send,
+)
+from leads.threading import reply_address
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def maildir(tmp_path, settings):
+    settings.MAILBOX_URLS = [f"maildir://{tmp_path}"]
+    for folder in ("new", "cur", "tmp"):
+        (tmp_path / folder).mkdir()
+    return tmp_path
+
+
+def drop(maildir, raw: bytes, name: str | None = None) -> None:
+    """Put a message in new/ as a user copying an .eml there would, settled a moment ago."""
+    path = maildir / "new" / (name or f"{time.time_ns()}.eml")
+    path.write_bytes(raw)
+    past = time.time() - 5
+    os.utime(path, (past, past))
+
+
+def receive(maildir, *raws: bytes) -> list[InboundMail]:
+    """Drop messages, poll the folder and route what was stored (as the worker would)."""
+    for raw in raws:
+        drop(maildir, raw)
+    before = set(InboundMail.objects.values_list("pk", flat=True))
+    poll_source(parse_mailbox_url(f"maildir://{maildir}"))
+    stored = list(InboundMail.objects.exclude(pk__in=before).order_by("pk"))
+    for inbound in stored:
+        try:
+            inbound_process(inbound_id=inbound.pk)
+        except InboundRetry:
+            pass
+    return [InboundMail.objects.get(pk=inbound.pk) for inbound in stored]
+
+
+def test_an_eml_dropped_in_the_maildir_becomes_a_lead_with_its_attachment(maildir):
+    raw = factories.raw_mail(
+        from_address="Jean.Tremblay@Example.ca",
+        from_name="Jean Tremblay",
+        subject="Prix du RAV4 2024",
+        body="Bonjour, je voudrais connaître le prix du Toyota RAV4 2024. Mon numéro est 514-555-0199. Merci",
+        attachments=[("permis.pdf", "application/pdf", b"%PDF-1.4 test")],
+    )
+    [inbound] = receive(maildir, raw)
+
+    assert inbound.status == InboundStatus.PROCESSED
+    assert (inbound.kind, inbound.department, inbound.language) == ("lead", "sales", "fr")
+    assert inbound.rule
+    lead = inbound.lead
+    assert lead.customer.email == "jean.tremblay@example.ca"
+    assert lead.language == "fr"
+    message = inbound.conversation_message
+    assert message.lead == lead and message.direction == "in" and message.channel == "email"
+    assert "RAV4" in message.body_text
+    [attachment] = message.attachments.all()
+    assert attachment.filename == "permis.pdf"
+    assert attachment.file.read() == b"%PDF-1.4 test"
+    assert bytes(inbound.raw) == raw
+    # The file was moved out of new/ once stored, as a mail client marks mail read.
+    assert not list((maildir / "new").iterdir())
+    assert [p.name.endswith(":2,S") for p in (maildir / "cur").iterdir()] == [True]
+
+
+def test_a_second_mail_from_the_same_customer_joins_the_open_lead(maildir):
+    first, second = receive(
+        maildir,
+        factories.raw_mail(from_address="pat@example.com"),
+        factories.raw_mail(from_address="PAT@example.com", subject="Also, is it available in blue?"),
+    )
+    assert first.outcome == InboundOutcome.NEW_LEAD
+    assert second.outcome == InboundOutcome.JOINED_LEAD
+    assert second.lead == first.lead
+    assert Lead.objects.count() == 1
+    assert first.lead.messages.filter(direction="in").count() == 2
+
+
+def test_a_closed_lead_is_not_reopened_by_new_mail(maildir):
+    [first] = receive(maildir, factories.raw_mail(from_address="pat@example.com"))
+    Lead.objects.filter(pk=first.lead_id).update(status=LeadStatus.SOLD)
+    [second] = receive(
+        maildir, factories.raw_mail(from_address="pat@example.com", subject="Price of a Camry")
+    )
+    assert second.outcome == InboundOutcome.NEW_LEAD
+    assert second.lead != first.lead
+
+
+def test_the_same_message_twice_is_stored_and_routed_once(maildir):
+    raw = factories.raw_mail(message_id="<same-one@example.com>")
+    receive(maildir, raw)
+    assert receive(maildir, raw) == []
+    [inbound] = InboundMail.objects.all()
+    assert inbound_process(inbound_id=inbound.pk) == InboundStatus.PROCESSED
+    assert Lead.objects.count() == 1
+    assert Message.objects.filter(message_id="<same-one@example.com>").count() == 1
+
+
+def test_without_a_message_id_the_content_decides_what_is_a_duplicate(maildir):
+    raw = factories.raw_mail(message_id=None)
+    receive(maildir, raw)
+    receive(maildir, raw)
+    receive(maildir, factories.raw_mail(message_id=None, subject="Another question"))
+    assert InboundMail.objects.count() == 2
+
+
+def test_a_reply_joins_its_conversation_and_records_customer_replied(maildir):
+    lead = factories.lead()
+    [inbound] = receive(
+        maildir,
+        factories.raw_mail(
+            from_address=lead.customer.email,
+            to=reply_address(lead.pk),
+            subject="Re: your quote",
+            body="Yes, Saturday works for me.",
+        ),
+    )
+    assert inbound.outcome == InboundOutcome.REPLY
+    assert inbound.lead == lead
+    assert lead.events.filter(type="customer_replied").count() == 1
+    assert lead.messages.get().new_text.startswith("Yes, Saturday")
+
+
+def test_a_reply_found_by_in_reply_to_joins_the_lead_it_answers(maildir):
+    lead = factories.lead()
+    sent = Message.objects.create(
+        lead=lead,
+        customer=lead.customer,
+        direction="out",
+        subject="Your quote",
+        message_id="<lead1.abc@maplemotors.example>",
+        occurred_at=lead.received_at,
+    )
+    [inbound] = receive(
+        maildir,
+        factories.raw_mail(
+            from_address=lead.customer.email,
+            subject="Re: Your quote",
+            body="Thanks, see you Saturday.",
+            headers={"In-Reply-To": sent.message_id, "References": sent.message_id},
+        ),
+    )
+    assert inbound.outcome == InboundOutcome.REPLY
+    assert inbound.lead == lead
+
+
+def test_a_reply_to_a_lead_we_do_not_know_becomes_a_lead(maildir):
+    [inbound] = receive(
+        maildir,
+        factories.raw_mail(
+            subject="Re: Your quote",
+            headers={"In-Reply-To": "<gone@maplemotors.example>"},
+            body="Is the RAV4 still available?",
+        ),
+    )
+    assert inbound.kind == "reply"
+    assert inbound.outcome == InboundOutcome.NEW_LEAD
+    assert inbound.lead is not None
+
+
+def test_an_auto_reply_is_recorded_and_never_answered(maildir):
+    [inbound] = receive(
+        maildir,
+        factories.raw_mail(
+            subject="Out of office",
+            body="I am away until Monday.",
+            headers={"Auto-Submitted": "auto-replied"},
+        ),
+    )
+    assert inbound.status == InboundStatus.IGNORED
+    assert inbound.outcome == InboundOutcome.AUTO_REPLY
+    assert Lead.objects.count() == 0
+    assert Message.objects.count() == 0
+
+
+def test_a_hard_bounce_marks_the_address_undeliverable_and_is_never_answered(maildir):
+    customer = factories.customer(email="gone@example.net")
+    bounce = factories.raw_mail(
+        from_address="mailer-daemon@mx.example.net",
+        from_name="Mail Delivery System",
+        subject="Undelivered Mail Returned to Sender",
+        body="Delivery to the following recipient failed permanently:\n\n    gone@example.net\n\n"
+        "Status: 5.1.1 The email account that you tried to reach does not exist.",
+        headers={"X-Failed-Recipients": "gone@example.net"},
+    )
+    [inbound] = receive(maildir, bounce)
+    assert inbound.outcome == InboundOutcome.BOUNCE
+    assert inbound.status == InboundStatus.IGNORED
+    customer.refresh_from_db()
+    assert customer.email_undeliverable
+    assert "Permanent" in customer.email_undeliverable_reason
+    assert Message.objects.count() == 0
+
+
+def test_mail_for_a_department_fails_until_it_has_an_address_then_replay_forwards_it(maildir):
+    """A message that cannot be routed is tried MAX_TRIES times, quarantined with its error, and
+    does not hold back the mail behind it; once the cause is fixed, replaying it routes it."""
+    service_mail = factories.raw_mail(
+        subject="Oil change appointment",
+        body="Hi, I need an oil change and my brakes make a noise. Can I book a service appointment?",
+    )
+    lead_mail = factories.raw_mail(from_address="buyer@example.com")
+    drop(maildir, service_mail)
+    drop(maildir, lead_mail)
+    poll_source(parse_mailbox_url(f"maildir://{maildir}"))
+    stuck, behind = InboundMail.objects.order_by("pk")
+
+    for attempt in range(1, MAX_TRIES):
+        with pytest.raises(InboundRetry):
+            inbound_process(inbound_id=stuck.pk)
+        stuck.refresh_from_db()
+        assert (stuck.status, stuck.tries) == (InboundStatus.PENDING, attempt)
+    assert inbound_process(inbound_id=stuck.pk) == InboundStatus.QUARANTINED
+    stuck.refresh_from_db()
+    assert "No forward address for the service department" in stuck.last_error
+    # Never tried again by itself.
+    assert inbound_process(inbound_id=stuck.pk) == InboundStatus.QUARANTINED
+    assert InboundMail.objects.get(pk=stuck.pk).tries == MAX_TRIES
+
+    assert inbound_process(inbound_id=behind.pk) == InboundStatus.PROCESSED
+
+    factories.department("service")
+    inbound_replay(inbound=stuck)
+    assert inbound_process(inbound_id=stuck.pk) == InboundStatus.PROCESSED
+    stuck.refresh_from_db()
+    assert stuck.outcome == InboundOutcome.FORWARDED
+    forwarded = stuck.forward
+    assert forwarded.to_address == Department.objects.get(code="service").forward_email
+    assert forwarded.customer.messages.get().inbound_mail == stuck
+
+
+def test_only_quarantined_mail_can_be_replayed(maildir):
+    [inbound] = receive(maildir, factories.raw_mail())
+    with pytest.raises(ReplayError):
+        inbound_replay(inbound=inbound)
+
+
+def test_an_oversized_message_is_kept_and_quarantined_without_being_read(maildir, settings):
+    settings.MAIL_MAX_MESSAGE_BYTES = 10_000
+    big = factories.raw_mail(
+        subject="Photos of my trade-in",
+        attachments=[("car.jpg", "image/jpeg", os.urandom(20_000))],
+    )
+    [inbound] = receive(maildir, big)
+    assert inbound.status == InboundStatus.QUARANTINED
+    assert "over the 10,000-byte limit" in inbound.last_error
+    assert inbound.kind == ""  # never triaged
+    assert inbound.size == len(big)
+    assert not inbound.raw_complete
+    assert b"Subject: Photos of my trade-in" in bytes(inbound.raw)
+    assert Lead.objects.count() == 0
+    with pytest.raises(ReplayError):
+        inbound_replay(inbound=inbound)
+
+
+def test_a_new_lead_is_acknowledged_once_in_its_language_threaded_on_the_lead(maildir, smtp_sink):
+    [inbound] = receive(
+        maildir,
+        factories.raw_mail(
+            from_address="marie@example.ca",
+            from_name="Marie Gagnon",
+            subject="Prix Corolla 2025",
+            body="Bonjour, quel est votre meilleur prix pour la Corolla 2025 disponible? Merci",
+        ),
+    )
+    lead = inbound.lead
+    ack = lead.messages.get(direction="out")
+    assert ack.send_status == Message.SendStatus.QUEUED
+    assert mail_out_send(what="message", pk=ack.pk) == Message.SendStatus.SENT
+    assert mail_out_send(what="message", pk=ack.pk) == Message.SendStatus.SENT  # not sent twice
+    [(recipients, sent)] = smtp_sink.wait_for(1)
+    assert recipients == ["marie@example.ca"]
+    assert sent["Subject"].startswith("Nous avons bien reçu votre demande")
+    assert "Bonjour Marie" in sent.get_body().get_content()
+    assert sent["Message-ID"] == ack.message_id
+    assert sent["In-Reply-To"] == inbound.message_id
+    assert sent["Reply-To"] == reply_address(lead.pk)
+    assert sent["Auto-Submitted"] == "auto-replied"
+    assert lead.events.filter(type="acknowledged").count() == 1
+
+
+def test_a_customer_whose_mail_bounced_is_not_acknowledged(maildir):
+    customer = factories.customer(email="gone@example.net")
+    Customer.objects.filter(pk=customer.pk).update(email_undeliverable=True)
+    [inbound] = receive(maildir, factories.raw_mail(from_address="gone@example.net"))
+    assert inbound.outcome == InboundOutcome.NEW_LEAD
+    assert not inbound.lead.messages.filter(direction="out").exists()
+
+
+def test_department_mail_is_forwarded_with_the_original_attached(maildir, smtp_sink):
+    factories.department("parts")
+    original = factories.raw_mail(
+        from_address="diy@example.com",
+        subject="Part number for floor mats",
+        body="Hello, I would like to order floor mats, what is the part number for a 2022 Civic?",
+    )
+    [inbound] = receive(maildir, original)
+    assert (inbound.kind, inbound.department) == ("forward", "parts")
+    forwarded = ForwardedMail.objects.get()
+    assert mail_out_send(what="forward", pk=forwarded.pk) == Message.SendStatus.SENT
+    [(recipients, sent)] = smtp_sink.wait_for(1)
+    assert recipients == ["parts@store.test"]
+    assert sent["Subject"] == "Fwd: Part number for floor mats"
+    assert sent["Reply-To"] == "diy@example.com"
+    [attached] = [part for part in sent.iter_attachments() if part.get_content_type() == "message/rfc822"]
+    assert attached.get_content()["Message-ID"] == inbound.message_id
+    assert forwarded.customer == Customer.objects.get(email="diy@example.com")
+    assert not mail.outbox
+
+
+def test_a_poll_that_waits_picks_up_a_file_dropped_meanwhile(maildir):
+    def drop_soon():
+        time.sleep(0.3)
+        (maildir / "new" / "late.eml").write_bytes(factories.raw_mail(subject="Dropped while waiting"))
+
+    thread = threading.Thread(target=drop_soon)
+    thread.start()
+    result = poll_source(parse_mailbox_url(f"maildir://{maildir}"), idle_seconds=3)
+    thread.join()
+    assert result.stored == 1
+    assert InboundMail.objects.get().subject == "Dropped while waiting"
+
+
+def test_poll_mailbox_once_stores_routes_and_sends_in_the_foreground(maildir):
+    drop(maildir, factories.raw_mail(from_address="cron@example.com", subject="Price of the 2024 RAV4"))
+    out = StringIO()
+    call_command("poll_mailbox", "--once", stdout=out)
+    assert "1 read, 1 new" in out.getvalue()
+    lead = Lead.objects.get(customer__email="cron@example.com")
+    [sent] = mail.outbox
+    assert sent.to == ["cron@example.com"]
+    assert lead.messages.get(direction="out").send_status == Message.SendStatus.SENT
+
+
+def test_mail_whose_task_was_lost_is_queued_again_but_a_backlog_is_not_queued_twice(settings):
+    settings.MAIL_REQUEUE_SECONDS = 60
+    long_ago = timezone.now() - timedelta(minutes=10)
+    lost = factories.inbound_mail(process=False)
+    InboundMail.objects.filter(pk=lost.pk).update(queued_at=long_ago)
+    # Routing is busy with mail queued at the same time: the message may still be in the queue.
+    routed = factories.inbound_mail()
+    InboundMail.objects.filter(pk=routed.pk).update(queued_at=long_ago + timedelta(seconds=5))
+    assert inbound_requeue_waiting() == 0
+    # Mail queued well after it has been routed: its task was lost.
+    InboundMail.objects.filter(pk=routed.pk).update(queued_at=timezone.now())
+    assert inbound_requeue_waiting() == 1
+    assert InboundMail.objects.get(pk=lost.pk).queued_at > long_ago
+    # Nothing routed lately: whatever waits too long is queued again.
+    InboundMail.objects.filter(pk=lost.pk).update(queued_at=long_ago)
+    InboundMail.objects.filter(pk=routed.pk).update(processed_at=long_ago)
+    assert inbound_requeue_waiting() == 1

@@ -1,0 +1,137 @@
+"""Mail in end to end: Dovecot polled by a real Celery worker (with beat) on Redis and PostgreSQL."""
+
+import random
+import time
+
+import pytest
+
+from leads.models import (
+    ForwardedMail,
+    InboundMail,
+    InboundOutcome,
+    InboundStatus,
+    Lead,
+    LeadEvent,
+    Mailbox,
+    Message,
+)
+from tests import factories
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SETTLED = (InboundStatus.PROCESSED, InboundStatus.IGNORED, InboundStatus.QUARANTINED)
+
+
+def wait_until(check, *, seconds: float, worker) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting after {seconds} s; worker output:\n{worker.output()[-4000:]}")
+        time.sleep(0.2)
+
+
+def all_settled(count: int):
+    def check():
+        return InboundMail.objects.filter(status__in=SETTLED).count() >= count
+
+    return check
+
+
+def progress() -> str:
+    stored = InboundMail.objects.count()
+    settled = InboundMail.objects.filter(status__in=SETTLED).count()
+    return f"{stored} stored, {settled} routed"
+
+
+def backlog(size: int) -> list[bytes]:
+    """Mostly new leads from different people, some service mail to forward, some automatic replies."""
+    messages = []
+    for n in range(size):
+        if n % 10 == 3:
+            raw = factories.raw_mail(
+                from_address=f"owner{n}@example.org",
+                subject=f"Oil change #{n}",
+                body="Hello, I need an oil change and a brake inspection. Can I book a service appointment?",
+            )
+        elif n % 10 == 7:
+            raw = factories.raw_mail(
+                from_address=f"away{n}@example.org",
+                subject=f"Out of office #{n}",
+                body="I am away until Monday.",
+                headers={"Auto-Submitted": "auto-replied"},
+            )
+        else:
+            raw = factories.raw_mail(from_address=f"buyer{n}@example.com", subject=f"Price of a RAV4 #{n}")
+        messages.append(raw)
+    return messages
+
+
+def assert_each_message_became_exactly_one_record(count: int) -> None:
+    rows = list(InboundMail.objects.all())
+    assert len(rows) == count
+    assert {row.status for row in rows} <= set(SETTLED)
+    by_outcome = {outcome: [row for row in rows if row.outcome == outcome] for outcome in InboundOutcome}
+    settled_rows = [row for row in rows if row.status != InboundStatus.QUARANTINED]
+    assert sum(len(group) for group in by_outcome.values()) == len(settled_rows)
+    # One lead per new-lead message, one created event each, one conversation entry per message.
+    assert Lead.objects.count() == len(by_outcome[InboundOutcome.NEW_LEAD])
+    assert LeadEvent.objects.filter(type="created").count() == Lead.objects.count()
+    assert ForwardedMail.objects.count() == len(by_outcome[InboundOutcome.FORWARDED])
+    inbound_entries = Message.objects.filter(direction="in")
+    assert inbound_entries.count() == len(settled_rows) - len(by_outcome[InboundOutcome.AUTO_REPLY])
+    assert inbound_entries.values("message_id").distinct().count() == inbound_entries.count()
+    # One acknowledgement per new lead, no more.
+    assert Message.objects.filter(direction="out").count() == Lead.objects.count()
+
+
+def test_a_message_appended_to_the_mailbox_becomes_a_lead_and_is_acknowledged(
+    dovecot, smtp_sink, celery_worker
+):
+    dovecot.append(
+        factories.raw_mail(from_address="amelie@example.ca", subject="Test drive of the Corolla?"),
+        folder="Leads",
+    )
+    wait_until(all_settled(1), seconds=60, worker=celery_worker)
+    inbound = InboundMail.objects.get()
+    assert inbound.outcome == InboundOutcome.NEW_LEAD
+    assert inbound.lead.customer.email == "amelie@example.ca"
+    [(recipients, sent)] = smtp_sink.wait_for(1)
+    assert recipients == ["amelie@example.ca"]
+    assert sent["In-Reply-To"] == inbound.message_id
+
+
+def test_killing_the_worker_mid_backlog_loses_and_duplicates_nothing(dovecot, celery_worker):
+    """kill -9 the worker at random points while it works through a backlog, restart it, again; then
+    the same after the folder is recreated (new UIDVALIDITY) with the same messages."""
+    factories.department("service")
+    size = 200
+    messages = backlog(size)
+    dovecot.append(*messages, folder="Leads")
+    chance = random.Random()
+    seed = chance.randrange(1_000_000)
+    chance.seed(seed)
+    print(f"kill points seed {seed}")
+
+    for _ in range(3):
+        time.sleep(chance.uniform(1.0, 4.0))
+        celery_worker.kill()
+        print(f"{time.monotonic():.1f} killed with {progress()}")
+        celery_worker.start()
+    wait_until(all_settled(size), seconds=180, worker=celery_worker)
+    print(f"{time.monotonic():.1f} all routed")
+    assert_each_message_became_exactly_one_record(size)
+    first_uidvalidity = Mailbox.objects.get().uidvalidity
+
+    celery_worker.kill()
+    dovecot.recreate_folder("Leads", *messages)
+    celery_worker.start()
+    time.sleep(chance.uniform(1.5, 3.0))
+    celery_worker.kill()
+    print(f"{time.monotonic():.1f} killed after the reset at UID {Mailbox.objects.get().last_uid}")
+    celery_worker.start()
+    wait_until(
+        lambda: Mailbox.objects.filter(last_uid__gte=size).exclude(uidvalidity=first_uidvalidity).exists(),
+        seconds=120,
+        worker=celery_worker,
+    )
+    assert_each_message_became_exactly_one_record(size)

@@ -1,0 +1,115 @@
+"""The supervisor's view of mail in (decisions, quarantine, replay) and the department staff's mail."""
+
+import pytest
+from django.urls import reverse
+
+from dealership.models import Department, Role
+from leads.mail.polling import poll_source
+from leads.mail.sources import configured_sources
+from leads.models import InboundStatus
+from leads.services.mail import MAX_TRIES, InboundRetry, inbound_process
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+SERVICE_MAIL = dict(
+    subject="Oil change", body="I need an oil change and new brakes, can I book a service appointment?"
+)
+
+
+def quarantined_mail():
+    """Service mail while the service department has no forward address: it cannot be routed."""
+    factories.department("service")
+    Department.objects.filter(code="service").update(forward_email="")
+    inbound = factories.inbound_mail(factories.raw_mail(**SERVICE_MAIL), process=False)
+    for _ in range(MAX_TRIES):
+        try:
+            inbound_process(inbound_id=inbound.pk)
+        except InboundRetry:
+            pass
+    inbound.refresh_from_db()
+    assert inbound.status == InboundStatus.QUARANTINED
+    return inbound
+
+
+def test_the_supervisor_sees_each_message_with_its_decision(supervisor_client):
+    inbound = factories.inbound_mail(factories.raw_mail(subject="Price of the 2024 RAV4"))
+    response = supervisor_client.get(reverse("leads:inbound_mail_list"))
+    page = response.content.decode()
+    assert "Price of the 2024 RAV4" in page
+    assert inbound.rule in page and ">lead<" in page and ">sales<" in page
+    assert "New lead" in page
+
+
+def test_quarantined_mail_is_listed_with_its_error_and_can_be_replayed(supervisor_client):
+    factories.inbound_mail()  # a message that went through
+    inbound = quarantined_mail()
+    page = supervisor_client.get(
+        reverse("leads:inbound_mail_list"), {"status": "quarantined"}
+    ).content.decode()
+    assert "Oil change" in page and "No forward address for the service department" in page
+    assert "Price of the 2024 RAV4" not in page
+
+    detail = supervisor_client.get(reverse("leads:inbound_mail_detail", args=[inbound.pk])).content.decode()
+    assert reverse("leads:inbound_mail_replay", args=[inbound.pk]) in detail
+
+    Department.objects.filter(code="service").update(forward_email="service@store.test")
+    response = supervisor_client.post(reverse("leads:inbound_mail_replay", args=[inbound.pk]), follow=True)
+    assert "queued to be processed again" in response.content.decode()
+    inbound.refresh_from_db()
+    assert (inbound.status, inbound.tries) == (InboundStatus.PENDING, 0)
+    assert inbound_process(inbound_id=inbound.pk) == InboundStatus.PROCESSED
+
+
+def test_replay_is_refused_for_mail_that_is_not_quarantined(supervisor_client):
+    inbound = factories.inbound_mail()
+    response = supervisor_client.post(reverse("leads:inbound_mail_replay", args=[inbound.pk]), follow=True)
+    assert "Only quarantined mail can be replayed" in response.content.decode()
+    assert supervisor_client.get(reverse("leads:inbound_mail_replay", args=[inbound.pk])).status_code == 405
+
+
+def test_the_original_is_shown_exactly_as_received_and_linked_from_the_lead(supervisor_client):
+    raw = factories.raw_mail(body="<script>alert(1)</script> best price?")
+    inbound = factories.inbound_mail(raw)
+    original = reverse("leads:inbound_mail_original", args=[inbound.pk])
+    response = supervisor_client.get(original)
+    assert response.content == raw
+    assert response["Content-Type"].startswith("text/plain")
+    lead_page = supervisor_client.get(reverse("leads:lead_detail", args=[inbound.lead_id])).content.decode()
+    assert original in lead_page
+
+
+def test_department_staff_see_the_mail_forwarded_to_their_department_only(client):
+    factories.department("service")
+    factories.department("parts")
+    mine = factories.inbound_mail(factories.raw_mail(**SERVICE_MAIL))
+    theirs = factories.inbound_mail(
+        factories.raw_mail(subject="Floor mats", body="Do you have floor mats, what is the part number?")
+    )
+    assert (mine.outcome, theirs.outcome) == ("forwarded", "forwarded")
+    member = factories.staff(Role.DEPARTMENT, department_code="service")
+    client.force_login(member.user)
+
+    page = client.get(reverse("leads:department_mail")).content.decode()
+    assert "Oil change" in page and "Floor mats" not in page
+    assert client.get(reverse("leads:inbound_mail_original", args=[mine.pk])).status_code == 200
+    assert client.get(reverse("leads:inbound_mail_original", args=[theirs.pk])).status_code == 404
+
+
+def test_an_advisor_cannot_see_the_quarantine(client):
+    inbound = quarantined_mail()
+    client.force_login(factories.staff(Role.ADVISOR).user)
+    assert "Oil change" not in client.get(reverse("leads:inbound_mail_list")).content.decode()
+    assert client.get(reverse("leads:inbound_mail_detail", args=[inbound.pk])).status_code == 404
+    assert client.post(reverse("leads:inbound_mail_replay", args=[inbound.pk])).status_code == 404
+
+
+def test_the_supervisor_sees_when_each_mailbox_was_read_and_its_error(supervisor_client, settings):
+    settings.MAILBOX_URLS = ["imap://leads:wrong-password@127.0.0.1:1/INBOX"]
+    source = configured_sources()[0]
+    with pytest.raises(OSError):
+        poll_source(source)
+    page = supervisor_client.get(reverse("leads:inbound_mail_list")).content.decode()
+    assert "imap://leads@127.0.0.1:1/INBOX" in page
+    assert "ConnectionRefusedError" in page
+    assert "wrong-password" not in page
