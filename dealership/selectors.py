@@ -13,6 +13,7 @@ from django.db.models.functions import ExtractHour, TruncDate
 
 from inventory.selectors import photo_coverage
 from leads.models import Lead, LeadHourStats
+from leads.models.leads import FUNNEL_MILESTONES
 from leads.selectors.leads import lead_visible_to, sees_every_lead
 
 from .models import LOWER_IS_BETTER, SHARES, Metric, Objective, PeriodKind, Role, StaffMember
@@ -76,13 +77,7 @@ def period_for(*, kind: str, anchor: date) -> Period:
     return Period(kind, start, end)
 
 
-# Funnel stages in order, with the milestone field a lead carries when it reached the stage.
-FUNNEL_STAGES = [
-    ("contacted", "contacted_at"),
-    ("appointment_set", "appointment_set_at"),
-    ("shown", "shown_at"),
-    ("sold", "sold_at"),
-]
+FUNNEL_STAGES = [(str(stage), field) for stage, field in FUNNEL_MILESTONES]
 STAGE_LABELS = {
     "leads": "Leads",
     "contacted": "Contacted",
@@ -237,6 +232,10 @@ def _owner_labels(owner_ids) -> dict:
     return {pk: labels.get(pk, ("", "(unassigned)")) for pk in owner_ids}
 
 
+def owner_id_for(*, username: str) -> int | None:
+    return get_user_model().objects.filter(username=username).values_list("pk", flat=True).first()
+
+
 def _summary_groups(*, period: Period, filters: dict, target_minutes: int) -> list[dict] | None:
     """The same groups as _lead_groups, added up from the hourly summary rows (PostgreSQL keeps them)."""
     if connection.vendor != "postgresql" or target_minutes not in SUMMARY_EDGES:
@@ -282,7 +281,7 @@ def dashboard_figures(*, user, period: Period, filters: dict, target_minutes: in
         "overall": overall,
         "by_source": funnel(groups=groups, key=lambda g: g["source"] or "", labels={"": "(none)"}),
         "by_person": [
-            row | {"key": owners[row["key"]][0], "label": owners[row["key"]][1]}
+            row | {"key": owners[row["key"]][0], "label": owners[row["key"]][1], "owner_id": row["key"]}
             for row in funnel(groups=groups, key=lambda g: g["owner_id"])
         ],
         "response": response_summary(

@@ -20,6 +20,7 @@ from .selectors import (
     dashboard_figures,
     objective_progress,
     objectives_for,
+    owner_id_for,
     period_for,
     staff_directory,
 )
@@ -72,13 +73,14 @@ def _dashboard_scope(request):
 def _leads_link(period, filters: dict, **more) -> str:
     """The lead inbox narrowed to the leads behind a figure."""
     params = {
+        "status": "all",
         "received_from": period.start.isoformat(),
         "received_to": (period.end - timedelta(days=1)).isoformat(),
     }
     if filters.get("source"):
         params["source"] = filters["source"]
     if filters.get("person"):
-        params["owner"] = filters["person"]
+        params["owner"] = owner_id_for(username=filters["person"]) or "none"
     params |= {key: value for key, value in more.items() if value not in (None, "")}
     return f"{reverse('leads:inbox')}?{urlencode(params)}"
 
@@ -108,7 +110,7 @@ def _columns(days: list[dict], link) -> list[dict]:
             "width": round(width * 0.8, 2),
             "height": round(100 * day["leads"] / tallest, 1),
             "y": round(100 - 100 * day["leads"] / tallest, 1),
-            "href": f"{link()}&received_on={day['day']}",
+            "href": link(received_from=day["day"].isoformat(), received_to=day["day"].isoformat()),
         }
         for index, day in enumerate(days)
     ]
@@ -137,7 +139,7 @@ def _dashboard_tables(request, period, filters, today) -> dict:
             link=lambda row: link(reached=row["stage"] if row["stage"] != "leads" else None),
         ),
         "by_source": [row | {"href": link(source=row["key"])} for row in figures["by_source"]],
-        "by_person": [row | {"href": link(owner=row["key"])} for row in figures["by_person"]],
+        "by_person": [row | {"href": link(owner=row["owner_id"] or "none")} for row in figures["by_person"]],
         "response_bars": _bars(
             figures["response"]["buckets"],
             value="count",

@@ -1,7 +1,7 @@
 from django import forms
 
 from .models import Language, Lead, LeadStatus, ReplyTemplate, RoutingRule
-from .selectors.leads import lead_owner_choices
+from .selectors.leads import REACHED_STAGES, lead_owner_choices
 from .services.leads import LEAD_TRANSITIONS, LOGGABLE_CHANNELS, ContactOutcome
 from .services.replies import MERGE_FIELDS, merge_field_tags, unknown_merge_fields
 from .services.routing import RULE_FIELDS
@@ -75,6 +75,10 @@ class InboxFilterForm(forms.Form):
     received_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     sort = forms.ChoiceField(
         required=False, choices=[("newest", "Newest first"), ("urgent", "Most urgent first")]
+    )
+    # From the dashboard: leads that reached a stage of the funnel (whatever their status now).
+    reached = forms.ChoiceField(
+        required=False, choices=[("", "Any stage"), *((stage, stage) for stage in REACHED_STAGES)]
     )
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 

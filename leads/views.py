@@ -17,8 +17,9 @@ from .forms import (
     ReplyTemplateForm,
 )
 from .inventory_link import stock_vehicle_for
-from .models import Attachment, InboundMail, Lead, LeadStatus, PreferredChannel, ReplyTemplate
-from .selectors.appointments import advisor_agenda
+from .models import Attachment, ConsentChannel, InboundMail, Lead, LeadStatus, PreferredChannel, ReplyTemplate
+from .selectors.appointments import advisor_agenda, followup_due_count
+from .selectors.consent import consent_check
 from .selectors.leads import (
     lead_counts,
     lead_duplicates,
@@ -116,6 +117,7 @@ def inbox(request):
         "previous_url": (_query(params) + f"&page={page - 1}") if page > 1 else "",
         "next_url": (_query(params) + f"&page={page + 1}") if len(rows) > INBOX_PAGE_SIZE else "",
         "can_manage_templates": can_manage_reply_templates(user=request.user),
+        "followup_due": followup_due_count(user=request.user),
     }
     template = "leads/lead_list.html#table" if request.htmx else "leads/lead_list.html"
     return render(request, template, context)
@@ -152,6 +154,7 @@ def _lead_page(request, lead: Lead, **overrides):
         ),
         "merge_form": LeadMergeForm(duplicates=lead_duplicates(user=request.user, lead=lead)),
         "prefers_email": lead.customer.preferred_channel == PreferredChannel.EMAIL,
+        "email_consent": consent_check(customer=lead.customer, channel=ConsentChannel.EMAIL),
         **overrides,
     }
     return context

@@ -25,6 +25,15 @@ LEAD_WAITING_FIRST = Case(
 )
 
 
+# The funnel in order, with the field on which a lead keeps when it first reached each stage.
+FUNNEL_MILESTONES = [
+    (LeadStatus.CONTACTED, "contacted_at"),
+    (LeadStatus.APPOINTMENT_SET, "appointment_set_at"),
+    (LeadStatus.SHOWN, "shown_at"),
+    (LeadStatus.SOLD, "sold_at"),
+]
+
+
 class InquiryType(models.TextChoices):
     PRICE = "price", "Price and availability"
     TRADE_IN = "trade_in", "Trade-in value"

@@ -21,7 +21,7 @@ from ..business_hours import (
     store_zone,
 )
 from ..models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle, Message, VehicleInterest
-from ..models.leads import LEAD_WAITING_FIRST, OPEN_LEAD_STATUSES
+from ..models.leads import FUNNEL_MILESTONES, LEAD_WAITING_FIRST, OPEN_LEAD_STATUSES
 
 # A customer's name, email and phone as one upper-case text: one "contains" per search word, and
 # one trigram index on PostgreSQL (migration 0003 builds it from this very expression).
@@ -37,6 +37,8 @@ CUSTOMER_SEARCH_TEXT = Upper(
         output_field=CharField(),
     )
 )
+# Funnel stages the inbox can narrow to, by the milestone each lead keeps.
+REACHED_STAGES = {str(stage): field for stage, field in FUNNEL_MILESTONES}
 PHONE_LIKE = re.compile(r"[\d\s().+-]+")
 
 
@@ -170,6 +172,8 @@ def lead_list(
         leads = leads.filter(received_at__gte=datetime.combine(received_from, time.min, tzinfo=zone))
     if received_to := filters.get("received_to"):
         leads = leads.filter(received_at__lte=datetime.combine(received_to, time.max, tzinfo=zone))
+    if reached := filters.get("reached"):
+        leads = leads.filter(**{f"{REACHED_STAGES[reached]}__isnull": False})
     if text := (filters.get("q") or "").strip():
         leads = leads.filter(_search_q(text))
     leads = leads.annotate(vehicle_wanted=Subquery(_first_wanted_vehicle.values("summary")[:1]))

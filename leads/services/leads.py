@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from ..business_hours import business_minutes_between
 from ..models import Channel, Customer, Direction, Lead, LeadEvent, LeadStatus, LeadVehicle, Message
+from ..models.leads import FUNNEL_MILESTONES
 from ..normalize import normalize_email, normalize_phone
 from ..selectors.customers import customer_match
 from ..selectors.leads import leads_counts_changed
@@ -22,15 +23,6 @@ LEAD_TRANSITIONS: dict[str, set[str]] = {
     LeadStatus.SOLD: set(),
     LeadStatus.LOST: {LeadStatus.CONTACTED},
 }
-
-
-# The funnel, in order; reaching a stage means every earlier one was reached too.
-FUNNEL_MILESTONES = [
-    (LeadStatus.CONTACTED, "contacted_at"),
-    (LeadStatus.APPOINTMENT_SET, "appointment_set_at"),
-    (LeadStatus.SHOWN, "shown_at"),
-    (LeadStatus.SOLD, "sold_at"),
-]
 
 
 class TransitionError(ValueError):

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from dealership.models import Department
+from promotions.services.promotions import lead_promotion_attribute_from_text
 
 from ..mail.parsing import ParsedMail, parse_message
 from ..mail.rawmail import RawMail, summarize
@@ -381,6 +382,8 @@ def _on_lead(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> None
         vehicles=[_lead_vehicle(vehicle) for vehicle in decision.vehicles],
     )
     message = _inbound_message_create(inbound=inbound, parsed=parsed, customer=customer, lead=lead)
+    # A customer quoting a promotion's tracking code is that promotion's lead.
+    lead_promotion_attribute_from_text(lead=lead, text=f"{parsed.subject}\n{parsed.text}")
     inbound.outcome = InboundOutcome.NEW_LEAD
     if decision.acknowledge and customer.email and not customer.email_undeliverable:
         _acknowledgement_create(lead=lead, customer=customer, inbound_message=message)

@@ -328,3 +328,18 @@ def test_photo_coverage_objective_measures_the_stock_today(db):
     )
     progress = objective_progress(objective=objective, today=date(2026, 11, 15))
     assert progress.actual == 0.0 and progress.on_track is False
+
+
+def test_following_a_figure_opens_the_inbox_on_exactly_those_leads(client, store):
+    manager = factories.staff(Role.MANAGER)
+    context = _dashboard(client, manager.user).context
+    autotrader = next(row for row in context["by_source"] if row["key"] == "AutoTrader")
+    xavier = next(row for row in context["by_person"] if row["key"] == "xavier")
+    for href, expected in [
+        (autotrader["href"], 4),
+        (xavier["href"], 3),
+        (context["overall_links"]["appointment_set"], 3),
+        (context["overall_links"]["leads"], 6),
+    ]:
+        page = client.get(href).content.decode()
+        assert page.count('class="lead-row') == expected, href

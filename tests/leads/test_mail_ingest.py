@@ -386,3 +386,18 @@ def test_mail_whose_task_was_lost_is_queued_again_but_a_backlog_is_not_queued_tw
     InboundMail.objects.filter(pk=lost.pk).update(queued_at=long_ago)
     InboundMail.objects.filter(pk=routed.pk).update(processed_at=long_ago)
     assert inbound_requeue_waiting() == 1
+
+
+def test_a_mail_quoting_a_promotions_code_becomes_that_promotions_lead(maildir):
+    promotion = factories.promotion(name="Winter tires")
+    [inbound] = receive(
+        maildir,
+        factories.raw_mail(
+            from_address="sam@example.com",
+            subject="Winter offer",
+            body=f"Hello, I saw your flyer (code {promotion.tracking_code}). Is the RAV4 still available?",
+        ),
+    )
+    assert inbound.outcome == InboundOutcome.NEW_LEAD
+    assert inbound.lead.promotion == promotion
+    assert inbound.lead.events.filter(type="promotion_attributed").count() == 1
