@@ -12,7 +12,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, TruncDate
 
 from inventory.selectors import photo_coverage
-from leads.models import Lead, LeadHourStats
+from leads.business_hours import store_hours
+from leads.models import Appointment, InboundMail, Lead, LeadHourStats
 from leads.models.leads import FUNNEL_MILESTONES
 from leads.selectors.leads import lead_visible_to, sees_every_lead
 
@@ -115,22 +116,44 @@ def _with_rates(row: dict) -> dict:
     return row
 
 
-def _lead_groups(*, leads, target_minutes: int) -> list[dict]:
-    """One pass over the leads: counts per (day, hour received, source, owner), the grain of every breakdown."""
-    zone = store_zone()
+def _counts(target_minutes: int) -> dict:
     counts = {"leads": Count("pk")} | {stage: Count(field) for stage, field in FUNNEL_STAGES}
-    counts |= {
+    return counts | {
         "answered": Count("first_response_business_minutes"),
         "within": Count("pk", filter=Q(first_response_business_minutes__lte=target_minutes)),
     }
+
+
+def _lead_groups(*, leads, target_minutes: int) -> list[dict]:
+    """One pass over the leads: counts per (day, hour received, source, owner), the grain of every breakdown."""
+    zone = store_zone()
     return list(
         leads.annotate(
             day=TruncDate("received_at", tzinfo=zone), local_hour=ExtractHour("received_at", tzinfo=zone)
         )
         .values("day", "local_hour", "source", "owner_id")
-        .annotate(**counts)
+        .annotate(**_counts(target_minutes))
         .order_by()
     )
+
+
+def _promotion_groups(*, leads, target_minutes: int) -> list[dict]:
+    """Counts per promotion, for the leads that came through one."""
+    return list(
+        leads.filter(promotion__isnull=False)
+        .values("promotion_id", "promotion__name")
+        .annotate(**_counts(target_minutes))
+        .order_by()
+    )
+
+
+def after_hours(group: dict, hours) -> bool:
+    """Received in an hour the store is not open at all (BUSINESS_HOURS, read to the hour)."""
+    window = hours[group["day"].weekday()]
+    if window is None:
+        return True
+    opens, closes = window
+    return not (opens.hour <= group["local_hour"] < closes.hour + (1 if closes.minute else 0))
 
 
 def _roll_up(groups: list[dict], key) -> dict:
@@ -276,6 +299,8 @@ def dashboard_figures(*, user, period: Period, filters: dict, target_minutes: in
     if groups is None:
         groups = _lead_groups(leads=leads, target_minutes=target_minutes)
     owners = _owner_labels({group["owner_id"] for group in groups})
+    week = store_hours()
+    promotions = _promotion_groups(leads=leads, target_minutes=target_minutes)
     overall = funnel(groups=groups)[0]
     return {
         "overall": overall,
@@ -289,6 +314,17 @@ def dashboard_figures(*, user, period: Period, filters: dict, target_minutes: in
             total=overall["leads"],
             target_minutes=target_minutes,
         ),
+        "by_promotion": funnel(
+            groups=promotions,
+            key=lambda g: g["promotion_id"],
+            labels={g["promotion_id"]: g["promotion__name"] for g in promotions},
+        ),
+        "opening_hours": funnel(
+            groups=groups,
+            key=lambda g: "after hours" if after_hours(g, week) else "opening hours",
+        ),
+        "appointments_by_advisor": appointments_by_advisor(user=user, period=period),
+        "mail_by_department": mail_by_department(user=user, period=period),
         "by_hour": _by_slot(groups, lambda g: g["local_hour"], range(24)),
         "by_weekday": _by_slot(groups, lambda g: g["day"].isoweekday(), range(1, 8)),
         "volume_days": volume_by_day(groups=groups, period=period),
@@ -381,4 +417,44 @@ def objectives_visible_to(*, user) -> QuerySet[Objective]:
 def objectives_for(*, user, period: Period) -> QuerySet[Objective]:
     return objectives_visible_to(user=user).filter(
         period_start__gte=period.start, period_start__lt=period.end
+    )
+
+
+def appointments_by_advisor(*, user, period: Period) -> list[dict]:
+    """Appointments of the period per advisor, and how many showed (a sale counts as shown)."""
+    start, end = period.bounds
+    appointments = Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
+    if not sees_every_lead(user):
+        appointments = appointments.filter(advisor__user=user)
+    status = Appointment.Status
+    rows = (
+        appointments.values("advisor_id", "advisor__user__first_name", "advisor__user__last_name")
+        .annotate(
+            booked=Count("pk", filter=~Q(status=status.CANCELLED)),
+            shown=Count("pk", filter=Q(status__in=[status.SHOWN, status.SOLD])),
+            no_show=Count("pk", filter=Q(status=status.NO_SHOW)),
+            sold=Count("pk", filter=Q(status=status.SOLD)),
+        )
+        .order_by("-booked")
+    )
+    return [
+        {
+            "advisor": f"{row['advisor__user__first_name']} {row['advisor__user__last_name']}".strip(),
+            **{key: row[key] for key in ("booked", "shown", "no_show", "sold")},
+            "show_rate": _rate(row["shown"], row["shown"] + row["no_show"]),
+        }
+        for row in rows
+    ]
+
+
+def mail_by_department(*, user, period: Period) -> list[dict]:
+    """Inbound mail of the period by what it was and the department it went to."""
+    if not sees_every_lead(user):
+        return []
+    start, end = period.bounds
+    return list(
+        InboundMail.objects.filter(received_at__gte=start, received_at__lt=end)
+        .values("kind", "department")
+        .annotate(messages=Count("pk"))
+        .order_by("-messages", "kind", "department")
     )

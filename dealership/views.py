@@ -140,6 +140,9 @@ def _dashboard_tables(request, period, filters, today) -> dict:
         ),
         "by_source": [row | {"href": link(source=row["key"])} for row in figures["by_source"]],
         "by_person": [row | {"href": link(owner=row["owner_id"] or "none")} for row in figures["by_person"]],
+        "by_promotion": [
+            row | {"href": reverse("promotions:detail", args=[row["key"]])} for row in figures["by_promotion"]
+        ],
         "response_bars": _bars(
             figures["response"]["buckets"],
             value="count",
@@ -164,6 +167,7 @@ FUNNEL_COLUMNS = [
     "show_rate",
     "close_rate",
 ]
+APPOINTMENT_COLUMNS = ["booked", "shown", "no_show", "sold", "show_rate"]
 SLOT_COLUMNS = ["leads", "answered", "within", "share_within_target"]
 
 # Each table of the dashboard as CSV: its header, and its rows from the figures on the page.
@@ -175,6 +179,18 @@ CSV_TABLES = {
     "funnel_person": (
         ["person", *FUNNEL_COLUMNS],
         lambda t: ([r["key"], *map(r.get, FUNNEL_COLUMNS)] for r in t["by_person"]),
+    ),
+    "funnel_promotion": (
+        ["promotion", *FUNNEL_COLUMNS],
+        lambda t: ([r["label"], *map(r.get, FUNNEL_COLUMNS)] for r in t["by_promotion"]),
+    ),
+    "appointments_advisor": (
+        ["advisor", *APPOINTMENT_COLUMNS],
+        lambda t: ([r["advisor"], *map(r.get, APPOINTMENT_COLUMNS)] for r in t["appointments_by_advisor"]),
+    ),
+    "mail_department": (
+        ["kind", "department", "messages"],
+        lambda t: ([r["kind"], r["department"], r["messages"]] for r in t["mail_by_department"]),
     ),
     "response_hour": (
         ["hour", *SLOT_COLUMNS],

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from dealership.models import Metric, Objective, ObjectiveEvent, Role
 from dealership.selectors import _lead_groups, _summary_groups, objective_progress, percentile, period_for
@@ -343,3 +344,58 @@ def test_following_a_figure_opens_the_inbox_on_exactly_those_leads(client, store
     ]:
         page = client.get(href).content.decode()
         assert page.count('class="lead-row') == expected, href
+
+
+def test_leads_received_after_hours_show_separately(client, store):
+    # Five leads came while the store was open; the Sunday one (closed all day) after hours.
+    manager = factories.staff(Role.MANAGER)
+    rows = {row["key"]: row for row in _dashboard(client, manager.user).context["opening_hours"]}
+    assert rows["opening hours"]["leads"] == 5 and rows["after hours"]["leads"] == 1
+    assert rows["after hours"]["answered"] == 1 and rows["after hours"]["share_within_target"] == 100.0
+
+
+def test_appointments_by_advisor_with_their_show_rate(client, store):
+    from leads.models import Appointment
+
+    start = datetime(2026, 11, 20, 10, tzinfo=TORONTO)
+    for n, status in enumerate(["shown", "sold", "no_show", "cancelled", "booked"]):
+        Appointment.objects.create(
+            lead=factories.lead(),
+            advisor=store["x"],
+            starts_at=start + timedelta(hours=n),
+            ends_at=start + timedelta(hours=n, minutes=30),
+            status=status,
+        )
+    manager = factories.staff(Role.MANAGER)
+    [row] = _dashboard(client, manager.user).context["appointments_by_advisor"]
+    assert (row["booked"], row["shown"], row["no_show"], row["sold"]) == (4, 2, 1, 1)
+    assert row["show_rate"] == 66.7  # two of the three that came due showed
+    # An advisor sees their own; another advisor sees none of them.
+    assert _dashboard(client, store["y"].user).context["appointments_by_advisor"] == []
+
+
+def test_mail_routed_to_each_department_is_counted(client, store):
+    factories.department("service")
+    for subject, body in [
+        ("Oil change", "I need an oil change and new brake pads for my car."),
+        ("RAV4 price", "What is your best price on the RAV4?"),
+    ]:
+        factories.inbound_mail(factories.raw_mail(subject=subject, body=body))
+    manager = factories.staff(Role.MANAGER)
+    today = timezone.localdate().isoformat()
+    rows = _dashboard(client, manager.user, date=today).context["mail_by_department"]
+    assert {(row["kind"], row["department"]): row["messages"] for row in rows} == {
+        ("forward", "service"): 1,
+        ("lead", "sales"): 1,
+    }
+    assert _dashboard(client, store["x"].user, date=today).context["mail_by_department"] == []
+
+
+def test_funnel_by_promotion(client, store):
+    promotion = factories.promotion(name="Winter tires")
+    lead = Lead.objects.filter(source="AutoTrader", sold_at__isnull=False).get()
+    Lead.objects.filter(pk=lead.pk).update(promotion=promotion)
+    manager = factories.staff(Role.MANAGER)
+    [row] = _dashboard(client, manager.user).context["by_promotion"]
+    assert (row["label"], row["leads"], row["sold"]) == ("Winter tires", 1, 1)
+    assert row["href"] == f"/promotions/{promotion.pk}/"
