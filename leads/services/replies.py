@@ -191,7 +191,8 @@ def merge_fields_for(*, lead: Lead, sender, language: str) -> dict[str, str]:
     return {
         "first_name": customer.first_name or customer.full_name,
         "customer_name": customer.full_name,
-        "vehicle": str(wanted) if wanted else "",
+        # Without a named vehicle the sentence still reads: "your vehicle", "votre véhicule".
+        "vehicle": (str(wanted) if wanted else "") or ("véhicule" if language == "fr" else "vehicle"),
         "price": _price(price, language),
         "photo_links": "\n".join(photo_links(stock)),
         "signature": _signature(sender),
