@@ -10,6 +10,7 @@ import uuid
 from email.utils import parseaddr
 
 from django.conf import settings
+from django.core.mail import EmailMessage
 
 
 def _store_address() -> tuple[str, str]:
@@ -44,3 +45,21 @@ def new_message_id(lead_id: int | None = None) -> str:
     _, domain = _store_address()
     prefix = f"lead{lead_id}." if lead_id else ""
     return f"<{prefix}{uuid.uuid4().hex}@{domain}>"
+
+
+def threaded_email(message, *, headers: dict | None = None) -> EmailMessage:
+    """The email for a stored outbound Message, threaded under what it answers (Message-ID,
+    In-Reply-To, References) with the lead's reply address, plus any extra headers."""
+    threading = {"Message-ID": message.message_id}
+    if message.in_reply_to:
+        threading["In-Reply-To"] = message.in_reply_to
+    if message.references:
+        threading["References"] = message.references
+    return EmailMessage(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=message.from_address or settings.DEFAULT_FROM_EMAIL,
+        to=message.to_addresses,
+        reply_to=[reply_address(message.lead_id)],
+        headers=threading | (headers or {}),
+    )

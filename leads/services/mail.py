@@ -44,7 +44,7 @@ from ..models import (
     VehicleInterest,
 )
 from ..normalize import normalize_email
-from ..threading import new_message_id, reply_address
+from ..threading import new_message_id, threaded_email
 from .leads import customer_find_or_create, lead_create, lead_event_add
 
 logger = logging.getLogger(__name__)
@@ -526,19 +526,7 @@ def _queue_send(what: str, pk: int) -> None:
 
 
 def _acknowledgement_email(message: Message) -> EmailMessage:
-    headers = {"Message-ID": message.message_id, "Auto-Submitted": "auto-replied"}
-    if message.in_reply_to:
-        headers["In-Reply-To"] = message.in_reply_to
-    if message.references:
-        headers["References"] = message.references
-    return EmailMessage(
-        subject=message.subject,
-        body=message.body_text,
-        from_email=message.from_address or settings.DEFAULT_FROM_EMAIL,
-        to=message.to_addresses,
-        reply_to=[reply_address(message.lead_id)],
-        headers=headers,
-    )
+    return threaded_email(message, headers={"Auto-Submitted": "auto-replied"})
 
 
 def _forward_email(forwarded: ForwardedMail) -> EmailMessage:

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from ..inventory_link import photo_links, stock_vehicle_for
 from ..models import Channel, Direction, InquiryType, Language, Lead, Message, ReplyTemplate
-from ..threading import new_message_id, reply_address
+from ..threading import new_message_id, threaded_email
 from .consent import commercial_email_headers, commercial_footer
 from .leads import lead_record_answer
 
@@ -260,19 +260,7 @@ def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = 
 
 
 def _email_for(message: Message) -> EmailMessage:
-    headers = {"Message-ID": message.message_id, **commercial_email_headers(message.customer)}
-    if message.in_reply_to:
-        headers["In-Reply-To"] = message.in_reply_to
-    if message.references:
-        headers["References"] = message.references
-    return EmailMessage(
-        subject=message.subject,
-        body=message.body_text,
-        from_email=message.from_address or settings.DEFAULT_FROM_EMAIL,
-        to=message.to_addresses,
-        reply_to=[reply_address(message.lead_id)],
-        headers=headers,
-    )
+    return threaded_email(message, headers=commercial_email_headers(message.customer))
 
 
 def _refusal_text(error: smtplib.SMTPException) -> str:
