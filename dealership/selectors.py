@@ -124,14 +124,18 @@ def _counts(target_minutes: int) -> dict:
     }
 
 
-def _lead_groups(*, leads, target_minutes: int) -> list[dict]:
-    """One pass over the leads: counts per (day, hour received, source, owner), the grain of every breakdown."""
+# The finest grain of the dashboard's counts; each breakdown asks only for the fields it needs.
+GRAIN = ("day", "local_hour", "source", "owner_id")
+
+
+def _lead_groups(*, leads, target_minutes: int, by=GRAIN) -> list[dict]:
+    """Counts per group of leads: by day and hour received (store time), source and/or owner."""
     zone = store_zone()
     return list(
         leads.annotate(
             day=TruncDate("received_at", tzinfo=zone), local_hour=ExtractHour("received_at", tzinfo=zone)
         )
-        .values("day", "local_hour", "source", "owner_id")
+        .values(*by)
         .annotate(**_counts(target_minutes))
         .order_by()
     )
@@ -259,7 +263,7 @@ def owner_id_for(*, username: str) -> int | None:
     return get_user_model().objects.filter(username=username).values_list("pk", flat=True).first()
 
 
-def _summary_groups(*, period: Period, filters: dict, target_minutes: int) -> list[dict] | None:
+def _summary_groups(*, period: Period, filters: dict, target_minutes: int, by=GRAIN) -> list[dict] | None:
     """The same groups as _lead_groups, added up from the hourly summary rows (PostgreSQL keeps them)."""
     if connection.vendor != "postgresql" or target_minutes not in SUMMARY_EDGES:
         return None
@@ -268,46 +272,52 @@ def _summary_groups(*, period: Period, filters: dict, target_minutes: int) -> li
     if filters.get("source"):
         rows = rows.filter(source=filters["source"])
     if filters.get("person"):
-        owner = (
-            get_user_model().objects.filter(username=filters["person"]).values_list("pk", flat=True).first()
-        )
-        rows = rows.filter(owner_key=owner or -1)
+        rows = rows.filter(owner_key=owner_id_for(username=filters["person"]) or -1)
     zone = store_zone()
-    counts = {
-        name: Sum(name) for name in ("leads", "contacted", "appointment_set", "shown", "sold", "answered")
-    }
-    return [
-        row | {"owner_id": row.pop("owner_key") or None}
-        for row in rows.annotate(
-            day=TruncDate("hour", tzinfo=zone), local_hour=ExtractHour("hour", tzinfo=zone)
-        )
-        .values("day", "local_hour", "source", "owner_key")
+    counts = {name: Sum(name) for name in ("leads", *(stage for stage, _ in FUNNEL_STAGES), "answered")}
+    fields = ["owner_key" if field == "owner_id" else field for field in by]
+    groups = list(
+        rows.annotate(day=TruncDate("hour", tzinfo=zone), local_hour=ExtractHour("hour", tzinfo=zone))
+        .values(*fields)
         .annotate(**counts, within=Sum(f"answered_within_{target_minutes}"))
         .order_by()
-    ]
+    )
+    if "owner_id" in by:
+        for group in groups:
+            group["owner_id"] = group.pop("owner_key") or None
+    return groups
 
 
 def dashboard_figures(*, user, period: Period, filters: dict, target_minutes: int) -> dict:
-    """Every figure of the dashboard from two grouped queries, whatever the number of leads.
+    """Every figure of the dashboard, from a handful of grouped queries whatever the number of leads.
 
-    For people who see every lead, the funnel and time breakdowns come from the hourly summary rows.
+    For people who see every lead, the funnel and time breakdowns add up the hourly summary rows.
     """
     leads = dashboard_leads(user=user, period=period, filters=filters)
-    groups = None
-    if sees_every_lead(user):
-        groups = _summary_groups(period=period, filters=filters, target_minutes=target_minutes)
-    if groups is None:
-        groups = _lead_groups(leads=leads, target_minutes=target_minutes)
-    owners = _owner_labels({group["owner_id"] for group in groups})
+
+    def groups(by) -> list[dict]:
+        summed = None
+        if sees_every_lead(user):
+            summed = _summary_groups(period=period, filters=filters, target_minutes=target_minutes, by=by)
+        return (
+            summed if summed is not None else _lead_groups(leads=leads, target_minutes=target_minutes, by=by)
+        )
+
+    by_time, by_day_source, by_owner = (
+        groups(("day", "local_hour")),
+        groups(("day", "source")),
+        groups(("owner_id",)),
+    )
+    owners = _owner_labels({group["owner_id"] for group in by_owner})
     week = store_hours()
     promotions = _promotion_groups(leads=leads, target_minutes=target_minutes)
-    overall = funnel(groups=groups)[0]
+    overall = funnel(groups=by_time)[0]
     return {
         "overall": overall,
-        "by_source": funnel(groups=groups, key=lambda g: g["source"] or "", labels={"": "(none)"}),
+        "by_source": funnel(groups=by_day_source, key=lambda g: g["source"] or "", labels={"": "(none)"}),
         "by_person": [
             row | {"key": owners[row["key"]][0], "label": owners[row["key"]][1], "owner_id": row["key"]}
-            for row in funnel(groups=groups, key=lambda g: g["owner_id"])
+            for row in funnel(groups=by_owner, key=lambda g: g["owner_id"])
         ],
         "response": response_summary(
             distribution=response_distribution(leads=leads),
@@ -320,14 +330,14 @@ def dashboard_figures(*, user, period: Period, filters: dict, target_minutes: in
             labels={g["promotion_id"]: g["promotion__name"] for g in promotions},
         ),
         "opening_hours": funnel(
-            groups=groups,
+            groups=by_time,
             key=lambda g: "after hours" if after_hours(g, week) else "opening hours",
         ),
         "appointments_by_advisor": appointments_by_advisor(user=user, period=period),
         "mail_by_department": mail_by_department(user=user, period=period),
-        "by_hour": _by_slot(groups, lambda g: g["local_hour"], range(24)),
-        "by_weekday": _by_slot(groups, lambda g: g["day"].isoweekday(), range(1, 8)),
-        "volume_days": volume_by_day(groups=groups, period=period),
+        "by_hour": _by_slot(by_time, lambda g: g["local_hour"], range(24)),
+        "by_weekday": _by_slot(by_time, lambda g: g["day"].isoweekday(), range(1, 8)),
+        "volume_days": volume_by_day(groups=by_day_source, period=period),
     }
 
 
