@@ -15,6 +15,7 @@ from inventory.selectors import photo_coverage
 from leads.business_hours import store_hours
 from leads.models import Appointment, InboundMail, Lead, LeadHourStats
 from leads.models.leads import FUNNEL_MILESTONES
+from leads.selectors.appointments import followup_tasks_on_time
 from leads.selectors.leads import lead_visible_to, sees_every_lead
 
 from .models import LOWER_IS_BETTER, SHARES, Metric, Objective, PeriodKind, Role, StaffMember
@@ -381,6 +382,9 @@ METRIC_ACTUALS = {
     Metric.APPOINTMENTS_SHOWN: lambda o, p: _reached_in(o, p, "shown_at"),
     Metric.VEHICLES_SOLD: lambda o, p: _reached_in(o, p, "sold_at"),
     Metric.PHOTO_COVERAGE: lambda o, p: photo_coverage(),
+    Metric.FOLLOWUPS_ON_TIME: lambda o, p: followup_tasks_on_time(
+        since=p.bounds[0], until=p.bounds[1], owner=o.person.user if o.person else None
+    ),
 }
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from dealership.models import Role, StaffMember
@@ -15,6 +15,7 @@ from ..models import (
     AppointmentEvent,
     FollowUpEnrollment,
     FollowUpPlan,
+    FollowUpStep,
     FollowUpStepRun,
     LeadEvent,
 )
@@ -199,3 +200,30 @@ def lead_followups(*, lead) -> QuerySet[FollowUpEnrollment]:
     return lead.followups.select_related("plan").prefetch_related(
         Prefetch("runs", queryset=FollowUpStepRun.objects.select_related("step"))
     )
+
+
+# A follow-up task done within this long of falling due counts as done on time.
+TASK_ON_TIME = timedelta(hours=24)
+
+
+def followup_tasks_on_time(*, since: datetime, until: datetime, owner=None) -> float | None:
+    """Share (%) of the calls and drafts that fell due in the period (and are due by now) that were
+    done within a day; None when none fell due. `owner`: only the leads that person owns."""
+    runs = FollowUpStepRun.objects.filter(
+        step__kind__in=[FollowUpStep.Kind.CALL, FollowUpStep.Kind.DRAFT_EMAIL],
+        due_at__gte=since,
+        due_at__lt=min(until, timezone.now()),
+    ).exclude(status=FollowUpStepRun.Status.CANCELLED)
+    if owner is not None:
+        runs = runs.filter(enrollment__lead__owner=owner)
+    counts = runs.aggregate(
+        due=Count("pk"),
+        on_time=Count(
+            "pk",
+            filter=Q(
+                status__in=[FollowUpStepRun.Status.DONE, FollowUpStepRun.Status.SENT],
+                status_changed_at__lte=F("due_at") + TASK_ON_TIME,
+            ),
+        ),
+    )
+    return round(100.0 * counts["on_time"] / counts["due"], 1) if counts["due"] else None

@@ -399,3 +399,39 @@ def test_funnel_by_promotion(client, store):
     [row] = _dashboard(client, manager.user).context["by_promotion"]
     assert (row["label"], row["leads"], row["sold"]) == ("Winter tires", 1, 1)
     assert row["href"] == f"/promotions/{promotion.pk}/"
+
+
+def test_followup_tasks_done_on_time_objective(db):
+    from leads.models import FollowUpStep, FollowUpStepRun
+    from leads.services.followup import followup_enroll, followup_plans_ensure_defaults
+
+    factories.staff(Role.SUPERVISOR)
+    plan = followup_plans_ensure_defaults()
+    received = datetime(2026, 10, 1, 10, tzinfo=TORONTO)  # a past month: every task has fallen due
+    for _ in range(2):
+        followup_enroll(lead=factories.lead(received_at=received), plan=plan, now=received)
+    tasks = list(
+        FollowUpStepRun.objects.filter(
+            step__kind__in=[FollowUpStep.Kind.CALL, FollowUpStep.Kind.DRAFT_EMAIL],
+            due_at__month=10,
+            due_at__year=2026,
+        ).order_by("pk")
+    )
+    assert len(tasks) >= 3
+    on_time, late, *left_open = tasks
+    FollowUpStepRun.objects.filter(pk=on_time.pk).update(
+        status="done", status_changed_at=on_time.due_at + timedelta(hours=2)
+    )
+    FollowUpStepRun.objects.filter(pk=late.pk).update(
+        status="done", status_changed_at=late.due_at + timedelta(days=3)
+    )
+    objective = objective_propose(
+        metric=Metric.FOLLOWUPS_ON_TIME,
+        period_kind="month",
+        period_start=date(2026, 11, 1),
+        target=90,
+        person=None,
+        actor=None,
+    )
+    progress = objective_progress(objective=objective, today=date(2026, 10, 31))
+    assert progress.actual == round(100 / len(tasks), 1) and progress.on_track is False
