@@ -428,7 +428,7 @@ def test_followup_tasks_done_on_time_objective(db):
     objective = objective_propose(
         metric=Metric.FOLLOWUPS_ON_TIME,
         period_kind="month",
-        period_start=date(2026, 11, 1),
+        period_start=date(2026, 10, 1),
         target=90,
         person=None,
         actor=None,
