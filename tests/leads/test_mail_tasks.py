@@ -1,7 +1,10 @@
 """Mail in end to end: Dovecot polled by a real Celery worker (with beat) on Redis and PostgreSQL."""
 
 import random
+import shutil
+import subprocess
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -16,6 +19,8 @@ from leads.models import (
     Message,
 )
 from tests import factories
+from tests.conftest import free_port, service_missing
+from tests.leads.conftest import Worker, wait_for_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -135,3 +140,60 @@ def test_killing_the_worker_mid_backlog_loses_and_duplicates_nothing(dovecot, ce
         worker=celery_worker,
     )
     assert_each_message_became_exactly_one_record(size)
+
+
+@pytest.fixture
+def private_redis():
+    """A Redis server of this test's own on a free loopback port, which the test may restart."""
+    server_binary = shutil.which("redis-server")
+    if not server_binary:
+        service_missing("needs redis-server (apt-get install redis-server)")
+    port = free_port()
+
+    def start():
+        process = subprocess.Popen(
+            [server_binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(port)
+        return process
+
+    server = SimpleNamespace(process=start(), url=f"redis://127.0.0.1:{port}/0")
+
+    def restart():
+        """Stop it hard (everything queued in it is gone, as it keeps nothing on disk), start it again."""
+        server.process.kill()
+        server.process.wait()
+        server.process = start()
+
+    server.restart = restart
+    yield server
+    server.process.kill()
+    server.process.wait()
+
+
+def test_restarting_redis_mid_backlog_loses_and_duplicates_nothing(dovecot, celery_worker_env, private_redis):
+    """Redis restarted twice while a backlog is read and routed: what its queues held is lost, and every
+    message still becomes exactly one record. A worker that gives up on the lost broker exits, and is
+    started again as its supervisor would (docker-compose's restart policy)."""
+    worker = Worker({**celery_worker_env, "CELERY_BROKER_URL": private_redis.url})
+    worker.start()
+
+    def settled_with_a_supervised_worker():
+        if worker.process.poll() is not None:
+            print(f"{time.monotonic():.1f} worker exited; started again")
+            worker.start()
+        return all_settled(size)()
+
+    try:
+        size = 100
+        dovecot.append(*backlog(size), folder="Leads")
+        for _ in range(2):
+            time.sleep(2.5)
+            private_redis.restart()
+            print(f"{time.monotonic():.1f} Redis restarted with {progress()}")
+        wait_until(settled_with_a_supervised_worker, seconds=180, worker=worker)
+        assert_each_message_became_exactly_one_record(size)
+    finally:
+        worker.stop()

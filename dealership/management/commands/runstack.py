@@ -64,10 +64,15 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Drop .eml files into {var / 'mailbox' / 'new'} to see them arrive as leads.\n")
         try:
-            while all(process.poll() is None for process in processes.values()):
+            # A worker or beat that exits (say, the broker went away) is started again, as a process
+            # supervisor would; the web server exiting ends the whole stack.
+            while processes["web"].poll() is None:
+                for name in ("worker", "beat"):
+                    if processes[name].poll() is not None:
+                        self.stderr.write(f"{name} exited; starting it again.")
+                        processes[name] = subprocess.Popen(commands[name])
                 time.sleep(0.5)
-            stopped = [name for name, process in processes.items() if process.poll() is not None]
-            self.stderr.write(f"{', '.join(stopped)} stopped; stopping the rest.")
+            self.stderr.write("The web server stopped; stopping the worker and beat.")
         except KeyboardInterrupt:
             pass
         finally:
