@@ -9,6 +9,7 @@ import pytest
 from django.db import connections
 
 from tests.conftest import service_missing
+from tests.leads.conftest import dovecot, dovecot_server  # noqa: F401  (mail in, for answers in the browser)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

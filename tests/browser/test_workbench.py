@@ -5,7 +5,10 @@ from django.utils import timezone
 
 from dealership.models import Role
 from leads.business_hours import business_moment_before
-from leads.models import LeadStatus, ReplyTemplate
+from leads.mail.polling import poll_source
+from leads.mail.sources import parse_mailbox_url
+from leads.models import InboundMail, InboundStatus, LeadStatus, ReplyTemplate
+from leads.services.mail import inbound_process
 from leads.services.replies import reply_templates_ensure_defaults
 from leads.threading import lead_id_from_address
 from tests import factories
@@ -13,7 +16,7 @@ from tests import factories
 pytestmark = pytest.mark.browser
 
 
-def test_supervisor_answers_an_overdue_french_lead(live_server, page, smtp_sink, eager_celery):
+def test_supervisor_answers_an_overdue_french_lead(live_server, page, smtp_sink, eager_celery, dovecot):
     reply_templates_ensure_defaults()
     supervisor = factories.staff(
         Role.SUPERVISOR, username="sophie", first_name="Sophie", last_name="Tremblay"
@@ -65,4 +68,22 @@ def test_supervisor_answers_an_overdue_french_lead(live_server, page, smtp_sink,
     assert "Pour ne plus recevoir nos messages" in received.get_content()
     lead.refresh_from_db()
     assert lead.status == LeadStatus.CONTACTED and lead.first_response_at is not None
+
+    # The customer answers from their mail program; the mailbox is read and the answer joins the lead.
+    dovecot.append(
+        factories.raw_mail(
+            from_address="olivier@example.com",
+            from_name="Olivier Côté",
+            to=received["Reply-To"],
+            subject=f"Re: {received['Subject']}",
+            body="Samedi à 10 h, ça me va. Merci!",
+            headers={"In-Reply-To": received["Message-ID"], "References": received["Message-ID"]},
+        )
+    )
+    poll_source(parse_mailbox_url(dovecot.url_for("INBOX")))
+    for inbound in InboundMail.objects.filter(status=InboundStatus.PENDING):
+        inbound_process(inbound_id=inbound.pk)
+    page.reload()
+    assert page.locator("#timeline").get_by_text("Samedi à 10 h, ça me va.").count() == 1
+    assert lead.events.filter(type="customer_replied").count() == 1
     assert supervisor.pk
