@@ -1,5 +1,22 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+
+class TimelineEvent(models.Model):
+    """One entry of a record's timeline: who did what, when, with its parameters.
+
+    Every status machine appends one of these (a subclass with a foreign key to its record).
+    """
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    type = models.CharField(max_length=40)
+    params = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "pk"]
 
 
 class Role(models.TextChoices):
@@ -112,15 +129,8 @@ class Objective(models.Model):
         return f"{self.get_metric_display()} — {who}, {self.get_period_kind_display().lower()} of {self.period_start}"
 
 
-class ObjectiveEvent(models.Model):
+class ObjectiveEvent(TimelineEvent):
     objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    type = models.CharField(max_length=40)
-    params = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["created_at", "pk"]
 
     def __str__(self):
         return f"{self.type} on objective {self.objective_id}"

@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from dealership.models import TimelineEvent
+
 
 class Condition(models.TextChoices):
     NEW = "new", _("New")
@@ -94,17 +96,12 @@ class VehiclePriceChange(models.Model):
         return f"{self.old_price} → {self.new_price} on vehicle {self.vehicle_id}"
 
 
-class VehicleEvent(models.Model):
+class VehicleEvent(TimelineEvent):
     """One entry of a vehicle's timeline: who did what, when, with its parameters."""
 
     vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    type = models.CharField(max_length=40)
-    params = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    class Meta:
-        ordering = ["created_at", "pk"]
+    class Meta(TimelineEvent.Meta):
         indexes = [models.Index(fields=["type", "created_at"])]
 
     def __str__(self):

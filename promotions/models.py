@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from dealership.models import Department, StaffMember
+from dealership.models import Department, StaffMember, TimelineEvent
 from leads.models import Customer, Language
 
 
@@ -117,17 +117,10 @@ class PromotionModel(models.Model):
         return " ".join(str(part) for part in (self.year, self.make, self.model) if part)
 
 
-class PromotionEvent(models.Model):
+class PromotionEvent(TimelineEvent):
     """One entry of a promotion's timeline: who did what, when, with its parameters."""
 
     promotion = models.ForeignKey(Promotion, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    type = models.CharField(max_length=40)
-    params = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        ordering = ["created_at", "pk"]
 
     def __str__(self):
         return f"{self.type} on promotion {self.promotion_id}"

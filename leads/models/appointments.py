@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from dealership.models import StaffMember
+from dealership.models import StaffMember, TimelineEvent
 
 from .leads import Lead, LeadVehicle
 
@@ -93,17 +93,10 @@ class Appointment(models.Model):
 BLOCKING_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.SHOWN, Appointment.Status.SOLD)
 
 
-class AppointmentEvent(models.Model):
+class AppointmentEvent(TimelineEvent):
     """One entry of an appointment's history: booked, rescheduled, shown, ... (feeds the dashboard)."""
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    type = models.CharField(max_length=30)
-    params = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        ordering = ["created_at", "pk"]
 
     def __str__(self):
         return f"{self.type} on appointment {self.appointment_id}"

@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Case, F, Value, When
 from django.db.models.functions import Upper
 
+from dealership.models import TimelineEvent
+
 from .customers import Customer, Language
 
 
@@ -140,17 +142,12 @@ class LeadVehicle(models.Model):
         return " ".join(str(part) for part in (self.year, self.make, self.model, self.trim) if part)
 
 
-class LeadEvent(models.Model):
+class LeadEvent(TimelineEvent):
     """One entry of a lead's timeline: who did what, when, with its parameters."""
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    type = models.CharField(max_length=40)
-    params = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
-    class Meta:
-        ordering = ["created_at", "pk"]
+    class Meta(TimelineEvent.Meta):
         indexes = [models.Index(fields=["lead", "created_at"])]
 
     def __str__(self):
