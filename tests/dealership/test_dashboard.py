@@ -58,6 +58,19 @@ def _dashboard(client, user, **params):
     return client.get(reverse("dealership:dashboard"), {**NOVEMBER, **params})
 
 
+def _mid_november(metric: str, *, target: int, person=None):
+    """Progress on 15 November of a November objective of the department (or of `person`)."""
+    objective = objective_propose(
+        metric=metric,
+        period_kind="month",
+        period_start=date(2026, 11, 1),
+        target=target,
+        person=person,
+        actor=None,
+    )
+    return objective_progress(objective=objective, today=date(2026, 11, 15))
+
+
 def test_funnel_and_rates_for_the_month(client, store):
     manager = factories.staff(Role.MANAGER)
     context = _dashboard(client, manager.user).context
@@ -193,28 +206,12 @@ def test_objective_progress_and_pace(store):
 
 
 def test_objective_progress_lower_is_better_for_response_time(store):
-    objective = objective_propose(
-        metric=Metric.MEDIAN_RESPONSE,
-        period_kind="month",
-        period_start=date(2026, 11, 1),
-        target=30,
-        person=None,
-        actor=None,
-    )
-    progress = objective_progress(objective=objective, today=date(2026, 11, 15))
+    progress = _mid_november(Metric.MEDIAN_RESPONSE, target=30)
     assert progress.actual == 20 and progress.on_track is True
 
 
 def test_personal_objective_counts_only_that_persons_leads(store):
-    objective = objective_propose(
-        metric=Metric.LEADS_ANSWERED,
-        period_kind="month",
-        period_start=date(2026, 11, 1),
-        target=5,
-        person=store["x"],
-        actor=None,
-    )
-    assert objective_progress(objective=objective, today=date(2026, 11, 15)).actual == 3
+    assert _mid_november(Metric.LEADS_ANSWERED, target=5, person=store["x"]).actual == 3
 
 
 def test_supervisor_proposes_manager_approves_and_the_history_is_kept(client):
@@ -319,15 +316,7 @@ def test_summary_rows_follow_every_change_to_leads(store):
 
 def test_photo_coverage_objective_measures_the_stock_today(db):
     factories.vehicle(stock_number="A1")
-    objective = objective_propose(
-        metric=Metric.PHOTO_COVERAGE,
-        period_kind="month",
-        period_start=date(2026, 11, 1),
-        target=90,
-        person=None,
-        actor=None,
-    )
-    progress = objective_progress(objective=objective, today=date(2026, 11, 15))
+    progress = _mid_november(Metric.PHOTO_COVERAGE, target=90)
     assert progress.actual == 0.0 and progress.on_track is False
 
 
