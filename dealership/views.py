@@ -20,6 +20,7 @@ from .selectors import (
     dashboard_figures,
     objective_progress,
     objectives_for,
+    objectives_visible_to,
     owner_id_for,
     period_for,
     staff_directory,
@@ -254,9 +255,7 @@ def objective_list(request):
             "previous": period.shifted(-1),
             "next": period.shifted(1),
             "progress": [objective_progress(objective=o, today=today) for o in objectives],
-            "history": Objective.objects.filter(period_start__lt=period.start).select_related("person__user")[
-                :50
-            ],
+            "history": objectives_visible_to(user=request.user).filter(period_start__lt=period.start)[:50],
         },
     )
 

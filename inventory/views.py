@@ -113,7 +113,7 @@ def vehicle_create_view(request):
 @login_required
 def vehicle_edit(request, pk: int):
     vehicle = get_object_or_404(Vehicle, pk=pk)
-    form = VehicleForm(request.POST or None, instance=Vehicle.objects.get(pk=pk))
+    form = VehicleForm(request.POST or None, instance=get_object_or_404(Vehicle, pk=pk))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

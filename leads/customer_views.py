@@ -97,7 +97,7 @@ def customer_detail(request, pk: int):
 @login_required
 def customer_edit(request, pk: int):
     customer = _customer_or_404(pk)
-    form = CustomerForm(request.POST or None, instance=Customer.objects.get(pk=pk))
+    form = CustomerForm(request.POST or None, instance=get_object_or_404(Customer, pk=pk))
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         new_household = {"name": data.pop("new_household"), "kind": data.pop("new_household_kind")}

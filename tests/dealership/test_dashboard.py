@@ -424,3 +424,19 @@ def test_followup_tasks_done_on_time_objective(db):
     )
     progress = objective_progress(objective=objective, today=date(2026, 10, 31))
     assert progress.actual == round(100 / len(tasks), 1) and progress.on_track is False
+
+
+def test_an_advisor_sees_only_their_own_objectives_and_history(client, store):
+    supervisor = factories.staff(Role.SUPERVISOR)
+    for person, month in [(store["x"], 10), (store["y"], 10), (store["y"], 11)]:
+        objective_propose(
+            metric=Metric.APPOINTMENTS_SET,
+            period_kind="month",
+            period_start=date(2026, month, 1),
+            target=10,
+            person=person,
+            actor=supervisor.user,
+        )
+    client.force_login(store["x"].user)
+    page = client.get(reverse("dealership:objective_list"), NOVEMBER)
+    assert page.context["progress"] == [] and [o.person for o in page.context["history"]] == [store["x"]]
