@@ -3,6 +3,23 @@ from django.db import models
 from django.utils import timezone
 
 
+class Role(models.TextChoices):
+    SUPERVISOR = "supervisor", "Internet sales supervisor"
+    ADVISOR = "advisor", "Sales advisor"
+    MANAGER = "manager", "Sales manager"
+    DEPARTMENT = "department", "Department staff"
+    ADMIN = "admin", "Administrator"
+
+
+# Roles that oversee the whole internet department: every lead, appointment, mail and objective.
+OVERSEEING_ROLES = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+
+
+def oversees_store(user) -> bool:
+    staff = getattr(user, "staff", None)
+    return user.is_superuser or bool(staff and staff.role in OVERSEEING_ROLES)
+
+
 class TimelineEvent(models.Model):
     """One entry of a record's timeline: who did what, when, with its parameters.
 
@@ -17,14 +34,6 @@ class TimelineEvent(models.Model):
     class Meta:
         abstract = True
         ordering = ["created_at", "pk"]
-
-
-class Role(models.TextChoices):
-    SUPERVISOR = "supervisor", "Internet sales supervisor"
-    ADVISOR = "advisor", "Sales advisor"
-    MANAGER = "manager", "Sales manager"
-    DEPARTMENT = "department", "Department staff"
-    ADMIN = "admin", "Administrator"
 
 
 class Department(models.Model):

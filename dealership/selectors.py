@@ -18,7 +18,7 @@ from leads.models.leads import FUNNEL_MILESTONES
 from leads.selectors.appointments import followup_tasks_on_time
 from leads.selectors.leads import lead_visible_to, sees_every_lead
 
-from .models import LOWER_IS_BETTER, SHARES, Metric, Objective, PeriodKind, Role, StaffMember
+from .models import LOWER_IS_BETTER, SHARES, Metric, Objective, PeriodKind, StaffMember, oversees_store
 
 
 def staff_directory(*, department_code: str | None = None) -> QuerySet[StaffMember]:
@@ -422,9 +422,9 @@ def objective_progress(*, objective: Objective, today: date) -> Progress:
 def objectives_visible_to(*, user) -> QuerySet[Objective]:
     """Everyone's objectives for supervisors and managers; an advisor sees only their own."""
     objectives = Objective.objects.select_related("person__user")
-    staff = getattr(user, "staff", None)
-    if user.is_superuser or (staff and staff.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)):
+    if oversees_store(user):
         return objectives
+    staff = getattr(user, "staff", None)
     return objectives.filter(person=staff) if staff else objectives.none()
 
 

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from dealership.models import Role, StaffMember
+from dealership.models import Role, StaffMember, oversees_store
 
 from ..inventory_link import photo_links, stock_vehicle_for
 from ..models import (
@@ -27,8 +27,7 @@ APPOINTMENT_EVENT_TYPES = ["booked", "rescheduled", "shown", "no_show", "sold", 
 
 def sees_all_appointments(user) -> bool:
     """Supervisors, managers and admins see (and book) every advisor's appointments."""
-    staff = getattr(user, "staff", None)
-    return user.is_superuser or bool(staff and staff.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN))
+    return oversees_store(user)
 
 
 def advisors() -> QuerySet[StaffMember]:

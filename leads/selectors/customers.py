@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
-from dealership.models import Role
+from dealership.models import oversees_store
 
 from ..models import (
     AuditEntry,
@@ -45,8 +45,7 @@ CUSTOMER_FIELDS = [
 
 def can_manage_customers(user) -> bool:
     """Merging, importing and loyalty rules are for supervisors, managers and admins."""
-    staff = getattr(user, "staff", None)
-    return user.is_superuser or bool(staff and staff.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN))
+    return oversees_store(user)
 
 
 def name_key(first_name: str, last_name: str) -> str:

@@ -11,7 +11,7 @@ from django.db.models import CharField, Count, OuterRef, Prefetch, Q, QuerySet, 
 from django.db.models.functions import Cast, Coalesce, Concat, Trim, Upper
 from django.utils import timezone
 
-from dealership.models import Role
+from dealership.models import Role, oversees_store
 
 from ..business_hours import (
     WeekHours,
@@ -44,9 +44,9 @@ PHONE_LIKE = re.compile(r"[\d\s().+-]+")
 
 def _visibility_scope(user) -> str:
     """ "all", "owner" (only leads assigned to them) or "none"."""
-    staff = getattr(user, "staff", None)
-    if user.is_superuser or (staff and staff.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)):
+    if oversees_store(user):
         return "all"
+    staff = getattr(user, "staff", None)
     if staff and staff.role == Role.ADVISOR:
         return "owner"
     return "none"

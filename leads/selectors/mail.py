@@ -2,11 +2,9 @@
 
 from django.db.models import QuerySet
 
-from dealership.models import Role
+from dealership.models import Role, oversees_store
 
 from ..models import ForwardedMail, InboundMail, InboundStatus, Mailbox
-
-SEES_ALL_MAIL = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
 
 
 def inbound_mail_visible_to(*, user) -> QuerySet[InboundMail]:
@@ -14,7 +12,7 @@ def inbound_mail_visible_to(*, user) -> QuerySet[InboundMail]:
     the mail forwarded to their department; an advisor the mail on leads assigned to them."""
     mail = InboundMail.objects.all()
     staff = getattr(user, "staff", None)
-    if user.is_superuser or (staff and staff.role in SEES_ALL_MAIL):
+    if oversees_store(user):
         return mail
     if staff and staff.role == Role.DEPARTMENT:
         return mail.filter(forward__department=staff.department)
@@ -51,7 +49,7 @@ def forwarded_mail_for(*, user) -> QuerySet[ForwardedMail]:
         "inbound__raw"
     )
     staff = getattr(user, "staff", None)
-    if user.is_superuser or (staff and staff.role in SEES_ALL_MAIL):
+    if oversees_store(user):
         return forwarded
     if staff and staff.role == Role.DEPARTMENT:
         return forwarded.filter(department=staff.department)
@@ -60,7 +58,6 @@ def forwarded_mail_for(*, user) -> QuerySet[ForwardedMail]:
 
 def mailbox_status(*, user) -> QuerySet[Mailbox]:
     """The mailboxes read, when last and with what error, for those who see all mail."""
-    staff = getattr(user, "staff", None)
-    if user.is_superuser or (staff and staff.role in SEES_ALL_MAIL):
+    if oversees_store(user):
         return Mailbox.objects.order_by("name")
     return Mailbox.objects.none()

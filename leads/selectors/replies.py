@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from dealership.models import Role
+from dealership.models import oversees_store
 
 from ..language import detect_language
 from ..models import InquiryType, Lead, ReplyTemplate
@@ -32,5 +32,4 @@ def reply_template_suggested(*, templates, lead: Lead, language: str) -> ReplyTe
 
 
 def can_manage_reply_templates(*, user) -> bool:
-    staff = getattr(user, "staff", None)
-    return user.is_superuser or bool(staff and staff.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN))
+    return oversees_store(user)
