@@ -69,14 +69,19 @@ def departments_ensure(*, email_domain: str) -> list[Department]:
 @transaction.atomic
 def role_groups_ensure() -> dict[str, Group]:
     """One group per role, holding exactly that role's permissions."""
+    names = {perm for perms in ROLE_PERMISSIONS.values() for perm in perms}
+    permissions = {
+        f"{permission.content_type.app_label}.{permission.codename}": permission
+        for permission in Permission.objects.filter(
+            codename__in={name.split(".")[1] for name in names}
+        ).select_related("content_type")
+    }
+    if missing := names - permissions.keys():
+        raise LookupError(f"Unknown permissions: {', '.join(sorted(missing))} (run migrate first).")
     groups = {}
     for role, perms in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=Role(role).label)
-        wanted = []
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-        group.permissions.set(wanted)
+        group.permissions.set([permissions[name] for name in perms])
         groups[role] = group
     return groups
 

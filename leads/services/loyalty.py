@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from dealership.models import Department, Role, StaffMember
@@ -149,6 +149,12 @@ def _lost_leads(rule: LoyaltyRule, today: date) -> list[Moment]:
             )
         )
         .filter(last_lost_event_at__date__gte=oldest, last_lost_event_at__date__lte=newest)
+        # Not worth reviving when the customer has come back with a newer inquiry since.
+        .exclude(
+            Exists(
+                Lead.objects.filter(customer=OuterRef("customer"), received_at__gt=OuterRef("received_at"))
+            )
+        )
     )
     return [
         Moment(
@@ -159,7 +165,6 @@ def _lost_leads(rule: LoyaltyRule, today: date) -> list[Moment]:
             lead.owner_id if lead.owner_id and lead.owner.is_active else None,
         )
         for lead in leads.select_related("owner")
-        if not Lead.objects.filter(customer_id=lead.customer_id, received_at__gt=lead.received_at).exists()
     ]
 
 

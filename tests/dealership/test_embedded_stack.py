@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -10,6 +9,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,12 +30,6 @@ def embedded_env(tmp_path):
     (tmp_path / "results").mkdir()
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     return env
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_a_worker_on_the_embedded_broker_executes_a_task(embedded_env):
@@ -67,7 +62,7 @@ def test_a_worker_on_the_embedded_broker_executes_a_task(embedded_env):
 
 
 def test_runstack_serves_pages_and_one_interrupt_stops_web_worker_and_beat(embedded_env):
-    port = _free_port()
+    port = free_port()
     stack = subprocess.Popen(
         [sys.executable, "manage.py", "runstack", "--addr", f"127.0.0.1:{port}"],
         cwd=ROOT,

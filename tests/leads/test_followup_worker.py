@@ -7,7 +7,6 @@ The mail server holds the message's DATA without answering, so the worker is cau
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,7 +26,7 @@ from leads.models import FollowUpStepRun, Message
 from leads.services.followup import followup_dispatch_due, followup_enroll, followup_plans_ensure_defaults
 from leads.tasks import followup_send_step_task
 from tests import factories
-from tests.conftest import port_open, service_missing
+from tests.conftest import free_port, port_open, service_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("FOLLOWUP_TEST_REDIS_URL", "redis://127.0.0.1:6379/8")
@@ -61,12 +60,6 @@ class HoldingMailServer:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _wait_for(condition, seconds: float = 60.0):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -79,7 +72,7 @@ def _wait_for(condition, seconds: float = 60.0):
 @pytest.fixture
 def mail_server():
     handler = HoldingMailServer()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield handler, controller.port
     handler.release.set()
