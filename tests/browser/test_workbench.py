@@ -86,4 +86,4 @@ def test_supervisor_answers_an_overdue_french_lead(live_server, page, smtp_sink,
     page.reload()
     assert page.locator("#timeline").get_by_text("Samedi à 10 h, ça me va.").count() == 1
     assert lead.events.filter(type="customer_replied").count() == 1
-    assert supervisor.pk
+    assert supervisor.user.get_full_name() in received.get_content()  # signed by the supervisor

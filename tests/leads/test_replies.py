@@ -222,4 +222,5 @@ def test_sweep_requeues_lost_mail_and_gives_up_on_mail_stuck_sending(
     statuses = dict(Message.objects.filter(direction="out").values_list("subject", "send_status"))
     assert statuses == {"Lost task": "sent", "Stuck": "failed", "Just queued": "queued"}
     assert [m["Subject"] for m in smtp_sink.parsed()] == ["Lost task"]
-    assert fresh.pk
+    fresh.refresh_from_db()
+    assert fresh.send_status == Message.SendStatus.QUEUED  # too young for the sweep to touch
