@@ -64,7 +64,8 @@ def fill(leads: int) -> float:
         cursor.execute(
             """
             INSERT INTO leads_customer (first_name, last_name, email, phone, preferred_channel, language,
-                street, city, province, postal_code, notes, created_at, updated_at)
+                street, city, province, postal_code, notes, email_undeliverable, email_undeliverable_reason,
+                created_at, updated_at)
             SELECT (ARRAY['Emma', 'Olivia', 'Noah', 'Liam', 'Léa', 'Chloé', 'William', 'Thomas', 'Alice',
                           'Jacob', 'Zoé', 'Nathan', 'Sofia', 'Samuel', 'Charlotte', 'Félix', 'Mia', 'Gabriel',
                           'Priya', 'Wei'])[1 + g %% 20],
@@ -75,7 +76,8 @@ def fill(leads: int) -> float:
                    'customer' || g || '@example.net',
                    '+1416' || lpad(g::text, 7, '0'),
                    (ARRAY['email', 'email', 'phone', 'text'])[1 + g %% 4],
-                   CASE WHEN g %% 4 = 0 THEN 'fr' ELSE 'en' END, '', 'Toronto', 'ON', '', '', now(), now()
+                   CASE WHEN g %% 4 = 0 THEN 'fr' ELSE 'en' END, '', 'Toronto', 'ON', '', '', false, '',
+                   now(), now()
             FROM generate_series(1, %s) AS g
             """,
             [leads],

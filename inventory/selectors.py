@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from .models import PhotoStatus, Vehicle, VehicleEvent, VehiclePhoto, VehiclePriceChange, VehicleStatus
@@ -74,12 +75,27 @@ def vehicle_get(*, pk: int) -> Vehicle:
 
 def vehicle_find(*, vin: str = "", stock_number: str = "") -> Vehicle | None:
     """The stock vehicle with this VIN, else this stock number; None when neither matches."""
-    vin = vin_normalize(vin)
-    if vin and (vehicle := Vehicle.objects.filter(vin=vin).first()):
-        return vehicle
-    if stock_number.strip():
-        return Vehicle.objects.filter(stock_number__iexact=stock_number.strip()).first()
-    return None
+    return vehicles_find([(vin, stock_number)])[0]
+
+
+def vehicles_find(wanted: list[tuple[str, str]]) -> list[Vehicle | None]:
+    """vehicle_find for several (VIN, stock number) pairs in one query; answers in the same order."""
+    pairs = [(vin_normalize(vin), (stock_number or "").strip().upper()) for vin, stock_number in wanted]
+    vins = {vin for vin, _ in pairs if vin}
+    stock_numbers = {stock_number for _, stock_number in pairs if stock_number}
+    if not (vins or stock_numbers):
+        return [None] * len(pairs)
+    by_vin: dict[str, Vehicle] = {}
+    by_stock_number: dict[str, Vehicle] = {}
+    matches = (
+        Vehicle.objects.alias(stock_number_upper=Upper("stock_number"))
+        .filter(Q(vin__in=vins) | Q(stock_number_upper__in=stock_numbers))
+        .order_by("pk")
+    )
+    for vehicle in matches:
+        by_vin.setdefault(vehicle.vin, vehicle)
+        by_stock_number.setdefault(vehicle.stock_number.upper(), vehicle)
+    return [(vin and by_vin.get(vin)) or by_stock_number.get(stock_number) for vin, stock_number in pairs]
 
 
 def vehicle_makes(*, public: bool = False) -> list[str]:

@@ -16,7 +16,7 @@ from .forms import (
     ReplyForm,
     ReplyTemplateForm,
 )
-from .inventory_link import stock_vehicle_for
+from .inventory_link import lead_vehicles_with_stock
 from .models import Attachment, ConsentChannel, InboundMail, Lead, LeadStatus, PreferredChannel, ReplyTemplate
 from .selectors.appointments import advisor_agenda, followup_due_count
 from .selectors.consent import consent_check
@@ -24,7 +24,7 @@ from .selectors.leads import (
     lead_counts,
     lead_duplicates,
     lead_get,
-    lead_list,
+    lead_inbox_rows,
     lead_timeline,
     lead_visible_to,
     response_clock,
@@ -35,6 +35,7 @@ from .selectors.mail import (
     inbound_mail_counts,
     inbound_mail_get,
     inbound_mail_list,
+    lead_inbound_mail,
     mailbox_status,
 )
 from .selectors.replies import (
@@ -82,10 +83,8 @@ def inbox(request):
     deadlines = response_deadlines()
     page = filters.get("page", 1)
     start = (page - 1) * INBOX_PAGE_SIZE
-    rows = list(
-        lead_list(user=request.user, filters=filters, deadlines=deadlines)[
-            start : start + INBOX_PAGE_SIZE + 1
-        ]
+    rows = lead_inbox_rows(
+        user=request.user, filters=filters, deadlines=deadlines, offset=start, limit=INBOX_PAGE_SIZE + 1
     )
     counts = lead_counts(user=request.user, deadlines=deadlines)
     params = {key: value for key, value in request.GET.items() if key in form.fields}
@@ -123,13 +122,13 @@ def inbox(request):
     return render(request, template, context)
 
 
-def _composer_form(request, lead: Lead, language: str) -> ReplyForm:
+def _composer_form(request, lead: Lead, language: str, vehicles: list[tuple] | None = None) -> ReplyForm:
     templates = reply_templates(active_only=True)  # read once, here and by the form
     if picked := request.GET.get("template"):
         chosen = next((t for t in templates if str(t.pk) == picked), None)
     else:
         chosen = reply_template_suggested(templates=templates, lead=lead, language=language)
-    draft = reply_draft(template=chosen, lead=lead, sender=request.user)
+    draft = reply_draft(template=chosen, lead=lead, sender=request.user, vehicles=vehicles)
     return ReplyForm(
         initial={"template": chosen, "language": chosen.language if chosen else language, **draft},
         templates=templates,
@@ -137,18 +136,18 @@ def _composer_form(request, lead: Lead, language: str) -> ReplyForm:
 
 
 def _lead_page(request, lead: Lead, **overrides):
-    language = reply_language(lead=lead)
+    timeline = lead_timeline(lead=lead)
+    language = reply_language(lead=lead, timeline=timeline)
+    vehicles = lead_vehicles_with_stock(lead.vehicles.all())
     context = {
         "lead": lead,
         "clock": response_clock(lead, deadlines=response_deadlines()),
-        "vehicles": [
-            (vehicle, stock_vehicle_for(vin=vehicle.vin, stock_number=vehicle.stock_number))
-            for vehicle in lead.vehicles.all()
-        ],
-        "timeline": lead_timeline(lead=lead),
+        "vehicles": vehicles,
+        "timeline": timeline,
+        "inbound_mail": lead_inbound_mail(lead=lead),
         "reply_language": language,
         "transition_form": LeadTransitionForm(lead=lead),
-        "reply_form": _composer_form(request, lead, language),
+        "reply_form": _composer_form(request, lead, language, vehicles),
         "log_form": ContactLogForm(
             initial={"channel": PREFERRED_LOG_CHANNEL[lead.customer.preferred_channel]}
         ),

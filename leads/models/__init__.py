@@ -4,7 +4,7 @@ from .appointments import BLOCKING_STATUSES, Appointment, AppointmentEvent, Appo
 from .audit import AuditEntry, CustomerMerge
 from .consent import ConsentAction, ConsentBasis, ConsentChannel, ConsentRecord
 from .contacts import CustomerEmail, CustomerPhone, Household
-from .customers import Customer, Language, PreferredChannel
+from .customers import Customer, Language, PreferredChannel, customer_label
 from .followup import FollowUpEnrollment, FollowUpPlan, FollowUpStep, FollowUpStepRun, StopReason
 from .history import CustomerHistoryItem, DealType, HistoryKind
 from .imports import CustomerImport
@@ -48,6 +48,7 @@ __all__ = [
     "Direction",
     "Message",
     "Customer",
+    "customer_label",
     "ForwardedMail",
     "InboundMail",
     "InboundOutcome",

@@ -13,6 +13,15 @@ class PreferredChannel(models.TextChoices):
     IN_PERSON = "in_person", "In person"
 
 
+def _full_name(first_name: str, last_name: str) -> str:
+    return " ".join(part for part in (first_name, last_name) if part)
+
+
+def customer_label(*, first_name: str, last_name: str, email: str, phone: str, pk) -> str:
+    """How staff pages name a customer: their name, else their email, else their phone."""
+    return _full_name(first_name, last_name) or email or phone or f"Customer {pk}"
+
+
 class Customer(models.Model):
     """One person, shared by every department of the store."""
 
@@ -49,8 +58,14 @@ class Customer(models.Model):
         ordering = ["last_name", "first_name"]
 
     def __str__(self):
-        return self.full_name or self.email or self.phone or f"Customer {self.pk}"
+        return customer_label(
+            first_name=self.first_name,
+            last_name=self.last_name,
+            email=self.email,
+            phone=self.phone,
+            pk=self.pk,
+        )
 
     @property
     def full_name(self) -> str:
-        return " ".join(part for part in (self.first_name, self.last_name) if part)
+        return _full_name(self.first_name, self.last_name)

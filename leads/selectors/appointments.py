@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from dealership.models import Role, StaffMember, oversees_store
 
-from ..inventory_link import photo_links, stock_vehicle_for
+from ..inventory_link import photo_links, stock_vehicles_for
 from ..models import (
     BLOCKING_STATUSES,
     Appointment,
@@ -102,11 +102,16 @@ def advisor_agenda(*, user, now: datetime) -> list[tuple[date, list[Appointment]
         )
         .order_by("starts_at")
     )
+    appointments = list(appointments)
+    stock = stock_vehicles_for(
+        [
+            (a.lead_vehicle.vin, a.lead_vehicle.stock_number) if a.lead_vehicle else ("", "")
+            for a in appointments
+        ]
+    )
     days: dict[date, list[Appointment]] = {}
-    for appointment in appointments:
-        vehicle = appointment.lead_vehicle
-        stock = stock_vehicle_for(vin=vehicle.vin, stock_number=vehicle.stock_number) if vehicle else None
-        appointment.photo_url = next(iter(photo_links(stock)), "")
+    for appointment, stock_vehicle in zip(appointments, stock, strict=True):
+        appointment.photo_url = next(iter(photo_links(stock_vehicle)), "")
         days.setdefault(appointment.starts_at.astimezone(timezone.get_default_timezone()).date(), []).append(
             appointment
         )

@@ -20,7 +20,17 @@ from ..business_hours import (
     store_hours,
     store_zone,
 )
-from ..models import Customer, Lead, LeadEvent, LeadStatus, LeadVehicle, Message, VehicleInterest
+from ..models import (
+    Customer,
+    InquiryType,
+    Lead,
+    LeadEvent,
+    LeadStatus,
+    LeadVehicle,
+    Message,
+    VehicleInterest,
+    customer_label,
+)
 from ..models.leads import FUNNEL_MILESTONES, LEAD_WAITING_FIRST, OPEN_LEAD_STATUSES
 
 # A customer's name, email and phone as one upper-case text: one "contains" per search word, and
@@ -183,46 +193,110 @@ def lead_list(
     return leads.order_by("-received_at", "-pk")
 
 
-# Counting leads by status reads every lead the store ever had: those counts are kept this long,
-# and dropped whenever a lead is created or changes status (see leads_counts_changed).
-STATUS_COUNTS_SECONDS = 15
-STATUS_COUNTS_VERSION_KEY = "leads:status-counts-version"
+@dataclass(frozen=True)
+class InboxRow:
+    """One line of the inbox, read as plain values: a page of them builds no model objects."""
+
+    pk: int
+    customer: str
+    language: str
+    vehicle_wanted: str | None
+    inquiry_type: str
+    source: str
+    status: str
+    received_at: datetime
+    first_response_at: datetime | None
+    first_response_business_minutes: int | None
+    owner: str
+
+    @property
+    def inquiry_type_label(self) -> str:
+        return dict(InquiryType.choices).get(self.inquiry_type, self.inquiry_type)
+
+    @property
+    def status_label(self) -> str:
+        return dict(LeadStatus.choices).get(self.status, self.status)
+
+
+_INBOX_ROW_FIELDS = [
+    "pk",
+    "language",
+    "vehicle_wanted",
+    "inquiry_type",
+    "source",
+    "status",
+    "received_at",
+    "first_response_at",
+    "first_response_business_minutes",
+]
+
+
+def lead_inbox_rows(
+    *, user, filters: dict | None = None, deadlines: ResponseDeadlines | None = None, offset: int, limit: int
+) -> list[InboxRow]:
+    """One page of `lead_list`, in its order, as the inbox shows it."""
+    values = lead_list(user=user, filters=filters, deadlines=deadlines).values(
+        *_INBOX_ROW_FIELDS,
+        "customer_id",
+        "customer__first_name",
+        "customer__last_name",
+        "customer__email",
+        "customer__phone",
+        "owner__first_name",
+        "owner__last_name",
+        "owner__username",
+    )[offset : offset + limit]
+    return [
+        InboxRow(
+            **{field: row[field] for field in _INBOX_ROW_FIELDS},
+            customer=customer_label(
+                first_name=row["customer__first_name"],
+                last_name=row["customer__last_name"],
+                email=row["customer__email"],
+                phone=row["customer__phone"],
+                pk=row["customer_id"],
+            ),
+            owner=f"{row['owner__first_name'] or ''} {row['owner__last_name'] or ''}".strip()
+            or (row["owner__username"] or ""),
+        )
+        for row in values
+    ]
+
+
+# Counting reads every lead the store ever had: the counts are kept this long, and dropped
+# whenever a lead is created, changes status or gets its first answer (see leads_counts_changed).
+# The inbox refreshes every 15 s anyway; a lead turning overdue with time shows within that.
+COUNTS_SECONDS = 15
+COUNTS_VERSION_KEY = "leads:counts-version"
 
 
 def lead_counts(*, user, deadlines: ResponseDeadlines | None = None) -> dict[str, int]:
-    """How many visible leads each filter chip would show.
-
-    Unanswered and overdue, the counts that call for action, are always live and cheap (a small
-    partial index); counts by status come from a short cache.
-    """
+    """How many visible leads each filter chip would show: by status, open, all, and the open
+    leads still unanswered and overdue. Read in one query, then from a short cache."""
     deadlines = deadlines or response_deadlines()
-    visible = lead_visible_to(user=user)
     scope = _visibility_scope(user)
-    version = cache.get_or_set(STATUS_COUNTS_VERSION_KEY, 1, None)
-    key = f"leads:status-counts:{version}:{scope}:{user.pk if scope == 'owner' else ''}"
-    by_status = cache.get_or_set(
-        key,
-        lambda: dict(
-            visible.order_by()
-            .values_list("status")
-            .annotate(count=Count("pk"))
-            .values_list("status", "count")
-        ),
-        STATUS_COUNTS_SECONDS,
-    )
-    counts = {status: by_status.get(status, 0) for status in LeadStatus.values}
-    counts["open"] = sum(counts[status] for status in OPEN_LEAD_STATUSES)
-    counts["all"] = sum(by_status.values())
-    counts |= visible.filter(status__in=OPEN_LEAD_STATUSES, first_response_at__isnull=True).aggregate(
-        unanswered=Count("pk"), overdue=Count("pk", filter=_overdue_q(deadlines))
-    )
-    return counts
+    version = cache.get_or_set(COUNTS_VERSION_KEY, 1, None)
+    key = f"leads:counts:{version}:{scope}:{user.pk if scope == 'owner' else ''}"
+
+    def count():
+        waiting = Q(status__in=OPEN_LEAD_STATUSES, first_response_at__isnull=True)
+        counts = lead_visible_to(user=user).aggregate(
+            all=Count("pk"),
+            unanswered=Count("pk", filter=waiting),
+            overdue=Count("pk", filter=waiting & _overdue_q(deadlines)),
+            **{status: Count("pk", filter=Q(status=status)) for status in LeadStatus.values},
+        )
+        counts["open"] = sum(counts[status] for status in OPEN_LEAD_STATUSES)
+        return counts
+
+    return cache.get_or_set(key, count, COUNTS_SECONDS)
 
 
 def leads_counts_changed() -> None:
-    """Forget cached counts by status; called by the services that create leads or change status."""
+    """Forget the cached counts; called by the services that create leads, change their status or
+    record their first answer."""
     try:
-        cache.incr(STATUS_COUNTS_VERSION_KEY)
+        cache.incr(COUNTS_VERSION_KEY)
     except ValueError:  # not set yet: nothing cached to forget
         pass
 
@@ -233,7 +307,7 @@ class ResponseClock:
     state: str  # "ok", "late" (amber), "overdue" (red) or "answered"
 
 
-def response_clock(lead: Lead, *, deadlines: ResponseDeadlines) -> ResponseClock:
+def response_clock(lead: Lead | InboxRow, *, deadlines: ResponseDeadlines) -> ResponseClock:
     if lead.first_response_at is not None:
         minutes = lead.first_response_business_minutes
         if minutes is None:
@@ -308,15 +382,16 @@ def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
     return sorted(entries, key=lambda entry: (entry.at, entry.event is not None))
 
 
-def lead_last_customer_words(*, lead: Lead) -> str:
-    """What the customer wrote last (their latest inbound message, else the lead's comments)."""
-    last = (
-        Message.objects.filter(lead=lead, direction="in")
-        .order_by("-occurred_at", "-pk")
-        .values_list("new_text", "body_text")
-        .first()
-    )
-    return (last[0] or last[1]) if last else lead.comments
+def lead_last_customer_words(*, lead: Lead, timeline: list[TimelineEntry] | None = None) -> str:
+    """What the customer wrote last (their latest inbound message, else the lead's comments).
+
+    `timeline`: the lead's timeline when the caller has read it already; it holds every message."""
+    if timeline is None:
+        last = Message.objects.filter(lead=lead, direction="in").order_by("-occurred_at", "-pk").first()
+    else:
+        inbound = (entry.message for entry in timeline if entry.message and entry.message.direction == "in")
+        last = max(inbound, key=lambda message: (message.occurred_at, message.pk), default=None)
+    return (last.new_text or last.body_text) if last else lead.comments
 
 
 def lead_duplicates(*, user, lead: Lead) -> QuerySet[Lead]:

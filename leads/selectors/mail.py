@@ -29,6 +29,15 @@ def inbound_mail_list(*, user, filters: dict | None = None) -> QuerySet[InboundM
     return mail.order_by("-received_at", "-pk")
 
 
+def lead_inbound_mail(*, lead) -> QuerySet[InboundMail]:
+    """The mail that reached this lead, newest first; the raw messages stay in the database."""
+    return (
+        InboundMail.objects.filter(lead=lead)
+        .only("pk", "received_at", "subject")
+        .order_by("-received_at", "-pk")
+    )
+
+
 def inbound_mail_get(*, user, pk: int) -> InboundMail:
     return (
         inbound_mail_visible_to(user=user)

@@ -6,7 +6,7 @@ from dealership.models import oversees_store
 
 from ..language import detect_language
 from ..models import InquiryType, Lead, ReplyTemplate
-from .leads import lead_last_customer_words
+from .leads import TimelineEntry, lead_last_customer_words
 
 
 def reply_templates(*, active_only: bool = False) -> QuerySet[ReplyTemplate]:
@@ -14,9 +14,10 @@ def reply_templates(*, active_only: bool = False) -> QuerySet[ReplyTemplate]:
     return templates.filter(active=True) if active_only else templates
 
 
-def reply_language(*, lead: Lead) -> str:
+def reply_language(*, lead: Lead, timeline: list[TimelineEntry] | None = None) -> str:
     """The language to answer in: the customer's own words decide when they are clear."""
-    return detect_language(lead_last_customer_words(lead=lead)) or lead.language or lead.customer.language
+    words = lead_last_customer_words(lead=lead, timeline=timeline)
+    return detect_language(words) or lead.language or lead.customer.language
 
 
 def reply_template_suggested(*, templates, lead: Lead, language: str) -> ReplyTemplate | None:

@@ -164,6 +164,7 @@ def lead_record_answer(*, lead: Lead, answered_at, actor=None, channel: str) -> 
         channel=channel,
         business_minutes=lead.first_response_business_minutes,
     )
+    transaction.on_commit(leads_counts_changed)
     if lead.status == LeadStatus.NEW:
         lead = lead_transition(lead=lead, to_status=LeadStatus.CONTACTED, actor=actor)
     return lead

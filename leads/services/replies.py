@@ -17,8 +17,8 @@ from django.core.mail import EmailMessage, mailers
 from django.db import transaction
 from django.utils import timezone
 
-from ..inventory_link import photo_links, stock_vehicle_for
-from ..models import Channel, Direction, InquiryType, Language, Lead, Message, ReplyTemplate
+from ..inventory_link import lead_vehicles_with_stock, photo_links
+from ..models import Channel, Direction, InquiryType, Language, Lead, Message, ReplyTemplate, VehicleInterest
 from ..threading import new_message_id, threaded_email
 from .consent import commercial_email_headers, commercial_footer
 from .leads import lead_record_answer
@@ -181,12 +181,20 @@ def _signature(user) -> str:
     return "\n".join(lines)
 
 
-def merge_fields_for(*, lead: Lead, sender, language: str) -> dict[str, str]:
-    """The values of every merge field for one lead, answered by `sender`, in `language`."""
+def merge_fields_for(
+    *, lead: Lead, sender, language: str, vehicles: list[tuple] | None = None
+) -> dict[str, str]:
+    """The values of every merge field for one lead, answered by `sender`, in `language`.
+
+    `vehicles`: the lead's vehicles beside their stock (lead_vehicles_with_stock), when the caller
+    has them already."""
     customer = lead.customer
-    vehicles = list(lead.vehicles.all())
-    wanted = next((v for v in vehicles if v.interest not in ("sell", "trade-in")), None)
-    stock = stock_vehicle_for(vin=wanted.vin, stock_number=wanted.stock_number) if wanted else None
+    if vehicles is None:
+        vehicles = lead_vehicles_with_stock(lead.vehicles.all())
+    wanted, stock = next(
+        ((v, s) for v, s in vehicles if v.interest not in (VehicleInterest.SELL, VehicleInterest.TRADE_IN)),
+        (None, None),
+    )
     price = getattr(stock, "price", None) or (wanted.price if wanted else None)
     return {
         "first_name": customer.first_name or customer.full_name,
@@ -203,11 +211,13 @@ def merge_fields_for(*, lead: Lead, sender, language: str) -> dict[str, str]:
     }
 
 
-def reply_draft(*, template: ReplyTemplate | None, lead: Lead, sender) -> dict[str, str]:
+def reply_draft(
+    *, template: ReplyTemplate | None, lead: Lead, sender, vehicles: list[tuple] | None = None
+) -> dict[str, str]:
     """Subject and body of a template filled in for this lead, ready to edit."""
     if template is None:
         return {"subject": "", "body": ""}
-    fields = merge_fields_for(lead=lead, sender=sender, language=template.language)
+    fields = merge_fields_for(lead=lead, sender=sender, language=template.language, vehicles=vehicles)
     return {
         "subject": merge_fields_render(template.subject, fields),
         "body": merge_fields_render(template.body, fields),

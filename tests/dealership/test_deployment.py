@@ -75,6 +75,8 @@ def test_compose_defines_the_production_services_with_healthchecks():
     for name in ("web", "worker", "beat"):
         assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://")
         assert services[name]["environment"]["CELERY_BROKER_URL"].startswith("redis://redis:")
+        # One cache for all processes: a count refreshed by a worker is refreshed for the web too.
+        assert services[name]["environment"]["CACHE_URL"].startswith("redis://redis:")
 
 
 @pytest.mark.parametrize("service", ["web", "worker", "beat"])

@@ -11,6 +11,7 @@ from inventory.selectors import (
     photo_coverage,
     vehicle_changes_since,
     vehicle_find,
+    vehicles_find,
     vehicle_list,
 )
 from inventory.services.photos import photos_upload
@@ -100,6 +101,15 @@ def test_vehicle_find_by_vin_or_stock_number(lot):
     assert vehicle_find(vin="1HGCM82633A004352", stock_number="N1") == lot["rav4"]
     assert vehicle_find(vin="1HGCM82633A004352") is None
     assert vehicle_find() is None
+
+
+def test_vehicles_find_answers_each_pair_in_order_in_one_query(lot, django_assert_num_queries):
+    rav4, civic = lot["rav4"], lot["civic"]
+    wanted = [(civic.vin, ""), ("", " n1 "), ("1HGCM82633A004352", ""), (rav4.vin, civic.stock_number), ("", "")]
+    with django_assert_num_queries(1):
+        found = vehicles_find(wanted)
+    # A VIN that matches wins over the stock number of another vehicle.
+    assert found == [civic, rav4, None, rav4, None]
 
 
 def test_changes_since_reports_new_price_changed_sold_and_removed(lot):

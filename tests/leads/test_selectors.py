@@ -9,6 +9,7 @@ from leads.business_hours import business_moment_before
 from leads.models import Channel, LeadStatus
 from leads.selectors.leads import (
     lead_counts,
+    lead_inbox_rows,
     lead_list,
     lead_timeline,
     lead_visible_to,
@@ -154,3 +155,25 @@ def test_status_counts_follow_changes_once_committed(boss, django_capture_on_com
         lead_transition(lead=lead, to_status=LeadStatus.LOST, reason="Spam")
     counts = lead_counts(user=boss)
     assert (counts["new"], counts["lost"], counts["open"], counts["all"]) == (0, 1, 0, 1)
+
+
+def test_counts_follow_a_first_answer_once_committed(boss, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        lead = factories.lead(received_at=business_moment_before(timezone.now(), 45))
+        lead_transition(lead=lead, to_status=LeadStatus.CONTACTED)  # contacted, yet not answered
+    counts = lead_counts(user=boss)
+    assert (counts["contacted"], counts["unanswered"], counts["overdue"]) == (1, 1, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        contact_log(lead=lead, author=boss, channel=Channel.TEXT)
+    counts = lead_counts(user=boss)
+    assert (counts["contacted"], counts["unanswered"], counts["overdue"]) == (1, 0, 0)
+
+
+def test_inbox_rows_are_the_page_of_the_inbox_in_its_order(boss):
+    advisor = factories.staff(Role.ADVISOR, first_name="Julie", last_name="Roy").user
+    now = timezone.now()
+    leads = [factories.lead(received_at=now - timedelta(minutes=n), owner=advisor) for n in range(5)]
+    rows = lead_inbox_rows(user=boss, offset=1, limit=3)
+    assert [row.pk for row in rows] == [lead.pk for lead in list(lead_list(user=boss))[1:4]]
+    assert rows[0].customer == str(leads[1].customer) and rows[0].owner == "Julie Roy"
+    assert rows[0].status_label == "New" and rows[0].inquiry_type_label == leads[1].get_inquiry_type_display()

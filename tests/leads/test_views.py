@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from dealership.models import Role
 from leads.business_hours import business_moment_before
-from leads.models import Attachment, LeadStatus, Message, ReplyTemplate
+from leads.models import Attachment, LeadStatus, LeadVehicle, Message, ReplyTemplate
 from leads.services.replies import reply_templates_ensure_defaults
 from tests import factories
 
@@ -70,6 +70,32 @@ def test_lead_page_query_count_does_not_grow_with_the_conversation(client):
             file=ContentFile(b"pdf", "q.pdf"),
         )
     assert _queries(client, url) == few
+
+
+def test_lead_page_links_every_vehicle_to_stock_in_the_same_number_of_queries(client):
+    _login(client)
+    reply_templates_ensure_defaults()
+    first = factories.vehicle()
+    lead = factories.lead(vehicles=[{"make": "Toyota", "stock_number": first.stock_number.lower()}])
+    url = reverse("leads:lead_detail", args=[lead.pk])
+    one = _queries(client, url)
+    more = [factories.vehicle() for _ in range(4)]
+    for stock in more:
+        LeadVehicle.objects.create(lead=lead, make="Toyota", vin=stock.vin.lower())
+    assert _queries(client, url) == one
+    page = client.get(url).content.decode()
+    for stock in [first, *more]:
+        assert f'href="{stock.get_absolute_url()}"' in page
+
+
+def test_inbox_names_customers_and_owners(client):
+    _login(client)
+    owner = factories.staff(Role.ADVISOR, first_name="Julie", last_name="Roy").user
+    factories.lead(customer_obj=factories.customer(first_name="", last_name="", email="nobody@example.net"))
+    factories.lead(customer_obj=factories.customer(first_name="Marc", last_name="Ouellet"), owner=owner)
+    rows = client.get("/leads/").content.decode().split('class="lead-row"')[1:]
+    assert "Marc Ouellet" in rows[0] and "Julie Roy" in rows[0]
+    assert "nobody@example.net" in rows[1] and "—" in rows[1]
 
 
 def test_inbox_filters_counts_and_htmx_partial(client):
