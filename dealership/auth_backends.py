@@ -59,7 +59,13 @@ def permissions_changed(**kwargs) -> None:
 
 def connect_permission_signals() -> None:
     user_model = get_user_model()
-    for through in (user_model.groups.through, user_model.user_permissions.through, Group.permissions.through):
-        m2m_changed.connect(permissions_changed, sender=through, dispatch_uid=f"permissions:{through.__name__}")
+    for through in (
+        user_model.groups.through,
+        user_model.user_permissions.through,
+        Group.permissions.through,
+    ):
+        m2m_changed.connect(
+            permissions_changed, sender=through, dispatch_uid=f"permissions:{through.__name__}"
+        )
     for model in (Group, Permission):
         post_delete.connect(permissions_changed, sender=model, dispatch_uid=f"permissions:{model.__name__}")

@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from dealership.auth_backends import StaffModelBackend
 from dealership.models import Role

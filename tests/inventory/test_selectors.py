@@ -11,8 +11,8 @@ from inventory.selectors import (
     photo_coverage,
     vehicle_changes_since,
     vehicle_find,
-    vehicles_find,
     vehicle_list,
+    vehicles_find,
 )
 from inventory.services.photos import photos_upload
 from inventory.services.vehicles import vehicle_price_set, vehicle_transition, vehicle_update
@@ -105,7 +105,13 @@ def test_vehicle_find_by_vin_or_stock_number(lot):
 
 def test_vehicles_find_answers_each_pair_in_order_in_one_query(lot, django_assert_num_queries):
     rav4, civic = lot["rav4"], lot["civic"]
-    wanted = [(civic.vin, ""), ("", " n1 "), ("1HGCM82633A004352", ""), (rav4.vin, civic.stock_number), ("", "")]
+    wanted = [
+        (civic.vin, ""),
+        ("", " n1 "),
+        ("1HGCM82633A004352", ""),
+        (rav4.vin, civic.stock_number),
+        ("", ""),
+    ]
     with django_assert_num_queries(1):
         found = vehicles_find(wanted)
     # A VIN that matches wins over the stock number of another vehicle.
