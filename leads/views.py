@@ -76,6 +76,32 @@ def _query(params: dict, **changes) -> str:
     return "?" + urlencode(merged) if merged else "?"
 
 
+def _inbox_filter_links(*, user, filters: dict, params: dict, deadlines) -> dict:
+    """The status chips and the unanswered/overdue toggles, each with its count and its link."""
+    counts = lead_counts(user=user, deadlines=deadlines)
+    status = filters.get("status", "open")
+    return {
+        "chips": [
+            {
+                "label": label,
+                "count": counts[value],
+                "url": _query(params, status=value),
+                "active": status == value,
+            }
+            for value, label in [("open", "Open"), *LeadStatus.choices, ("all", "All")]
+        ],
+        "toggles": [
+            {
+                "label": label,
+                "count": counts[name],
+                "url": _query(params, **{name: None if filters.get(name) else "on"}),
+                "active": bool(filters.get(name)),
+            }
+            for name, label in (("unanswered", "Unanswered"), ("overdue", "Overdue"))
+        ],
+    }
+
+
 @login_required
 def inbox(request):
     form = InboxFilterForm(request.GET)
@@ -86,40 +112,22 @@ def inbox(request):
     rows = lead_inbox_rows(
         user=request.user, filters=filters, deadlines=deadlines, offset=start, limit=INBOX_PAGE_SIZE + 1
     )
-    counts = lead_counts(user=request.user, deadlines=deadlines)
     params = {key: value for key, value in request.GET.items() if key in form.fields}
-    status = filters.get("status", "open")
-    chips = [
-        {
-            "label": label,
-            "count": counts[value],
-            "url": _query(params, status=value),
-            "active": status == value,
-        }
-        for value, label in [("open", "Open"), *LeadStatus.choices, ("all", "All")]
-    ]
-    toggles = [
-        {
-            "label": label,
-            "count": counts[name],
-            "url": _query(params, **{name: None if filters.get(name) else "on"}),
-            "active": bool(filters.get(name)),
-        }
-        for name, label in (("unanswered", "Unanswered"), ("overdue", "Overdue"))
-    ]
     context = {
-        "form": form,
         "leads": [(lead, response_clock(lead, deadlines=deadlines)) for lead in rows[:INBOX_PAGE_SIZE]],
-        "chips": chips,
-        "toggles": toggles,
         "query": request.GET.urlencode(),
         "previous_url": (_query(params) + f"&page={page - 1}") if page > 1 else "",
         "next_url": (_query(params) + f"&page={page + 1}") if len(rows) > INBOX_PAGE_SIZE else "",
+    }
+    if request.htmx:  # the table refreshing itself: no chips, filters or buttons to count for
+        return render(request, "leads/lead_list.html#table", context)
+    context |= {
+        "form": form,
+        **_inbox_filter_links(user=request.user, filters=filters, params=params, deadlines=deadlines),
         "can_manage_templates": can_manage_reply_templates(user=request.user),
         "followup_due": followup_due_count(user=request.user),
     }
-    template = "leads/lead_list.html#table" if request.htmx else "leads/lead_list.html"
-    return render(request, template, context)
+    return render(request, "leads/lead_list.html", context)
 
 
 def _composer_form(request, lead: Lead, language: str, vehicles: list[tuple] | None = None) -> ReplyForm:

@@ -119,7 +119,19 @@ def test_inbox_filters_counts_and_htmx_partial(client):
         and 'hx-get="/leads/?q=fiona"' in partial
         and 'hx-trigger="every 15s"' in partial
     )
-    assert overdue.pk and fresh.pk
+    assert f'href="/leads/{fresh.pk}/"' in partial and f'href="/leads/{overdue.pk}/"' not in partial
+
+
+def test_the_inbox_refresh_reads_only_the_rows(client):
+    _login(client)
+    _leads_with_history(3)
+    page = _queries(client, "/leads/")
+    cache.clear()
+    with CaptureQueriesContext(connection) as refresh:
+        partial = client.get("/leads/", headers={"HX-Request": "true"}).content.decode()
+    assert partial.count('class="lead-row"') == 3 and 'data-filter="overdue"' not in partial
+    # No counts for chips, no follow-up badge: the refresh every 15 s costs only the rows.
+    assert len(refresh) <= page - 2
 
 
 def test_inbox_paginates_and_ignores_malformed_filters(client):
