@@ -211,11 +211,15 @@ class InboxRow:
 
     @property
     def inquiry_type_label(self) -> str:
-        return dict(InquiryType.choices).get(self.inquiry_type, self.inquiry_type)
+        return _INQUIRY_TYPE_LABELS.get(self.inquiry_type, self.inquiry_type)
 
     @property
     def status_label(self) -> str:
-        return dict(LeadStatus.choices).get(self.status, self.status)
+        return _STATUS_LABELS.get(self.status, self.status)
+
+
+_INQUIRY_TYPE_LABELS = dict(InquiryType.choices)
+_STATUS_LABELS = dict(LeadStatus.choices)
 
 
 _INBOX_ROW_FIELDS = [
@@ -256,8 +260,7 @@ def lead_inbox_rows(
                 phone=row["customer__phone"],
                 pk=row["customer_id"],
             ),
-            owner=f"{row['owner__first_name'] or ''} {row['owner__last_name'] or ''}".strip()
-            or (row["owner__username"] or ""),
+            owner=_person_name(row["owner__first_name"], row["owner__last_name"], row["owner__username"]),
         )
         for row in values
     ]
@@ -362,8 +365,13 @@ class TimelineEntry:
     event: LeadEvent | None = None
 
 
+def _person_name(first_name: str | None, last_name: str | None, username: str | None) -> str:
+    """A staff member as pages name them: full name, else user name ("" for nobody)."""
+    return f"{first_name or ''} {last_name or ''}".strip() or username or ""
+
+
 def _person(user) -> str:
-    return (user.get_full_name() or user.get_username()) if user else ""
+    return _person_name(user.first_name, user.last_name, user.get_username()) if user else ""
 
 
 def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
