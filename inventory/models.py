@@ -62,6 +62,15 @@ class Vehicle(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("vehicles:detail", kwargs={"pk": self.pk, "slug": self.slug})
 
+    def photo_urls(self) -> list[str]:
+        """Full addresses of the vehicle's ready photos (large JPEG), in order, for mail to customers.
+
+        Read from `ready_photos` when the selector prefetched them (see vehicles_find)."""
+        photos = getattr(self, "ready_photos", None)
+        if photos is None:
+            photos = self.photos.filter(status=PhotoStatus.READY)
+        return [settings.SITE_URL + photo.url("large", "jpg") for photo in photos]
+
     @property
     def title(self) -> str:
         return " ".join(str(part) for part in (self.year, self.make, self.model, self.trim) if part)

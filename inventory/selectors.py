@@ -69,8 +69,10 @@ def vehicle_list(*, filters=None) -> QuerySet[Vehicle]:
     return vehicles.order_by("-created_at", "-pk")
 
 
-def vehicle_get(*, pk: int) -> Vehicle:
-    return Vehicle.objects.get(pk=pk)
+# A vehicle's ready photos in their order, as `ready_photos` (Vehicle.photo_urls reads them).
+_READY_PHOTOS = Prefetch(
+    "photos", queryset=VehiclePhoto.objects.filter(status=PhotoStatus.READY), to_attr="ready_photos"
+)
 
 
 def vehicle_find(*, vin: str = "", stock_number: str = "") -> Vehicle | None:
@@ -79,7 +81,8 @@ def vehicle_find(*, vin: str = "", stock_number: str = "") -> Vehicle | None:
 
 
 def vehicles_find(wanted: list[tuple[str, str]]) -> list[Vehicle | None]:
-    """vehicle_find for several (VIN, stock number) pairs in one query; answers in the same order."""
+    """vehicle_find for several (VIN, stock number) pairs in one query (and one for their photos);
+    answers in the same order."""
     pairs = [(vin_normalize(vin), (stock_number or "").strip().upper()) for vin, stock_number in wanted]
     vins = {vin for vin, _ in pairs if vin}
     stock_numbers = {stock_number for _, stock_number in pairs if stock_number}
@@ -90,6 +93,7 @@ def vehicles_find(wanted: list[tuple[str, str]]) -> list[Vehicle | None]:
     matches = (
         Vehicle.objects.alias(stock_number_upper=Upper("stock_number"))
         .filter(Q(vin__in=vins) | Q(stock_number_upper__in=stock_numbers))
+        .prefetch_related(_READY_PHOTOS)
         .order_by("pk")
     )
     for vehicle in matches:
@@ -129,11 +133,7 @@ def vehicle_ready_photos(*, vehicle: Vehicle) -> QuerySet[VehiclePhoto]:
 
 def vehicle_feed(*, vehicles=None) -> QuerySet[Vehicle]:
     """Vehicles for the feeds, with every ready photo in order."""
-    return (vehicles if vehicles is not None else vehicle_public_list()).prefetch_related(
-        Prefetch(
-            "photos", queryset=VehiclePhoto.objects.filter(status=PhotoStatus.READY), to_attr="ready_photos"
-        )
-    )
+    return (vehicles if vehicles is not None else vehicle_public_list()).prefetch_related(_READY_PHOTOS)
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ def test_vehicle_find_by_vin_or_stock_number(lot):
     assert vehicle_find() is None
 
 
-def test_vehicles_find_answers_each_pair_in_order_in_one_query(lot, django_assert_num_queries):
+def test_vehicles_find_answers_each_pair_in_order_with_their_photos(lot, django_assert_num_queries):
     rav4, civic = lot["rav4"], lot["civic"]
     wanted = [
         (civic.vin, ""),
@@ -112,10 +112,12 @@ def test_vehicles_find_answers_each_pair_in_order_in_one_query(lot, django_asser
         (rav4.vin, civic.stock_number),
         ("", ""),
     ]
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the vehicles, then their photos
         found = vehicles_find(wanted)
     # A VIN that matches wins over the stock number of another vehicle.
     assert found == [civic, rav4, None, rav4, None]
+    with django_assert_num_queries(0):
+        assert len(found[1].photo_urls()) == 1 and found[0].photo_urls() == []
 
 
 def test_changes_since_reports_new_price_changed_sold_and_removed(lot):

@@ -4,10 +4,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from inventory.services.photos import photos_upload
 from leads.models import Appointment, FollowUpPlan, FollowUpStepRun, LeadStatus
 from leads.services.appointments import appointment_book
 from leads.services.followup import followup_enroll, followup_plans_ensure_defaults
 from tests import factories
+from tests.inventory import images
 
 
 @pytest.fixture
@@ -38,6 +40,23 @@ def test_the_supervisor_books_a_free_slot(supervisor_client, advisor):
     assert starts.isoformat() not in supervisor_client.get(url).content.decode()
     again = supervisor_client.post(url, {"slot": starts.isoformat(), "duration": 30, "purpose": "test_drive"})
     assert again.status_code == 200 and "Choose one of the free times" in again.content.decode()
+
+
+def test_my_appointments_shows_the_photo_of_the_vehicle_in_stock(client, advisor):
+    stock = factories.vehicle()
+    photos_upload(vehicle=stock, files=[images.upload("a.png", images.encoded("PNG"))], process_now=True)
+    lead = factories.lead(vehicles=[{"make": "Toyota", "vin": stock.vin}])
+    appointment_book(
+        lead=lead,
+        advisor=advisor,
+        starts_at=factories.next_weekday_at(11),
+        purpose="test_drive",
+        now=timezone.now(),
+        lead_vehicle=lead.vehicles.get(),
+    )
+    client.force_login(advisor.user)
+    page = client.get(reverse("leads:my_appointments")).content.decode()
+    assert f'src="{stock.photo_urls()[0]}"' in page
 
 
 def test_advisors_cannot_book_for_others_or_see_the_calendar(client, advisor):

@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from dealership.models import Role
+from inventory.services.photos import photos_upload
 from leads.consent_links import UNSUBSCRIBE_SALT
 from leads.models import InquiryType, LeadStatus, Message, ReplyTemplate
 from leads.selectors.replies import reply_language, reply_template_suggested, reply_templates
@@ -21,6 +22,7 @@ from leads.tasks import message_send
 from leads.threading import lead_id_from_address
 from tests import factories
 from tests.conftest import free_port
+from tests.inventory import images
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +83,20 @@ def test_merge_fields_render_customer_vehicle_price_signature_and_store(template
         template=ReplyTemplate.objects.get(inquiry_type="price", language="fr"), lead=lead, sender=sophie
     )
     assert "Bonjour Olivier," in french["body"] and "38 995 $" in french["body"]
+
+
+def test_the_draft_links_the_photos_of_the_vehicle_in_stock(templates, sophie, settings):
+    stock = factories.vehicle(make="Toyota", model="RAV4")
+    photos_upload(vehicle=stock, files=[images.upload("a.png", images.encoded("PNG"))], process_now=True)
+    photo = stock.photos.get()
+    lead = factories.lead(
+        inquiry_type="price", vehicles=[{"make": "Toyota", "stock_number": stock.stock_number}]
+    )
+    draft = reply_draft(
+        template=ReplyTemplate.objects.get(inquiry_type="price", language="en"), lead=lead, sender=sophie
+    )
+    assert f"{settings.SITE_URL}{photo.url('large', 'jpg')}" in draft["body"]
+    assert settings.SITE_URL.startswith("http")
 
 
 @pytest.mark.parametrize("inquiry_type", InquiryType.values)
