@@ -111,14 +111,6 @@ class ContactLogForm(forms.Form):
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     next_step = forms.CharField(required=False, max_length=200)
 
-    def clean(self):
-        data = super().clean()
-        if data.get("channel") == "phone" and not data.get("outcome"):
-            self.add_error("outcome", "Say how the call went.")
-        if data.get("channel") == "note" and not (data.get("notes") or "").strip():
-            self.add_error("notes", "Write the note.")
-        return data
-
 
 class ReplyTemplateForm(forms.ModelForm):
     class Meta:

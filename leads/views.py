@@ -44,7 +44,14 @@ from .selectors.replies import (
     reply_template_suggested,
     reply_templates,
 )
-from .services.leads import MergeError, TransitionError, contact_log, lead_merge, lead_transition
+from .services.leads import (
+    ContactLogError,
+    MergeError,
+    TransitionError,
+    contact_log,
+    lead_merge,
+    lead_transition,
+)
 from .services.mail import ReplayError, inbound_replay
 from .services.replies import ReplyError, reply_draft, reply_queue
 
@@ -230,12 +237,16 @@ def lead_log(request, pk: int):
     lead = _lead_or_404(request, pk)
     form = ContactLogForm(request.POST)
     if form.is_valid():
-        contact_log(lead=lead, author=request.user, **form.cleaned_data)
-        if not request.htmx:
-            messages.success(request, "Added to the conversation.")
-            return redirect("leads:lead_detail", pk=lead.pk)
-        form = ContactLogForm(initial={"channel": form.cleaned_data["channel"]})
-    elif not request.htmx:
+        try:
+            contact_log(lead=lead, author=request.user, **form.cleaned_data)
+        except ContactLogError as error:
+            form.add_error(error.field, str(error))
+        else:
+            if not request.htmx:
+                messages.success(request, "Added to the conversation.")
+                return redirect("leads:lead_detail", pk=lead.pk)
+            form = ContactLogForm(initial={"channel": form.cleaned_data["channel"]})
+    if form.errors and not request.htmx:
         return render(request, "leads/lead_detail.html", _lead_page(request, lead, log_form=form), status=400)
     # The timeline; the form (fresh, or with its errors) and the status and clock out of band.
     lead = _lead_or_404(request, pk)

@@ -190,6 +190,14 @@ class ContactOutcome:
 LOGGABLE_CHANNELS = [Channel.PHONE, Channel.TEXT, Channel.VISIT, Channel.NOTE]
 
 
+class ContactLogError(ValueError):
+    """A contact that cannot be logged as given; `field` names the input at fault."""
+
+    def __init__(self, message: str, *, field: str):
+        super().__init__(message)
+        self.field = field
+
+
 @transaction.atomic
 def contact_log(
     *,
@@ -203,11 +211,11 @@ def contact_log(
 ) -> Message:
     """Record a call, a text sent from a phone, a visit or a note on the lead's conversation."""
     if channel not in LOGGABLE_CHANNELS:
-        raise ValueError(f"Cannot log a {channel!r} by hand.")
+        raise ContactLogError(f"Cannot log a {channel!r} by hand.", field="channel")
     if channel == Channel.PHONE and outcome not in dict(ContactOutcome.CHOICES):
-        raise ValueError("Say how the call went.")
+        raise ContactLogError("Say how the call went.", field="outcome")
     if channel == Channel.NOTE and not notes.strip():
-        raise ValueError("Write the note.")
+        raise ContactLogError("Write the note.", field="notes")
     occurred_at = occurred_at or timezone.now()
     body = notes.strip()
     if next_step.strip():

@@ -280,6 +280,19 @@ def test_logging_without_js_redirects_and_errors_keep_the_input(client):
     assert "Half-written" in bad.content.decode()
 
 
+def test_logging_by_htmx_shows_what_is_missing_and_adds_nothing(client):
+    _login(client)
+    lead = factories.lead()
+    response = client.post(
+        reverse("leads:lead_log", args=[lead.pk]),
+        {"channel": "note", "notes": "  ", "next_step": "Call Monday"},
+        headers={"HX-Request": "true"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and "Write the note." in page and "Call Monday" in page
+    assert not lead.messages.exists()
+
+
 def test_status_change_lost_needs_a_reason(client):
     _login(client)
     lead = factories.lead()
