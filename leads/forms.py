@@ -3,7 +3,7 @@ from django import forms
 from .models import Language, Lead, LeadStatus, ReplyTemplate, RoutingRule
 from .selectors.leads import REACHED_STAGES, lead_owner_choices
 from .services.leads import LEAD_TRANSITIONS, LOGGABLE_CHANNELS, ContactOutcome
-from .services.replies import MERGE_FIELDS, merge_field_tags, unknown_merge_fields
+from .services.replies import MERGE_FIELDS, merge_field_tags
 from .services.routing import RULE_FIELDS
 
 
@@ -120,16 +120,6 @@ class ReplyTemplateForm(forms.ModelForm):
         help_texts = {
             "body": f"Merge fields: {merge_field_tags(MERGE_FIELDS)}",
         }
-
-    def clean(self):
-        data = super().clean()
-        unknown = unknown_merge_fields((data.get("subject") or "") + (data.get("body") or ""))
-        if unknown:
-            raise forms.ValidationError(
-                "Unknown merge fields: %(fields)s.",
-                params={"fields": merge_field_tags(unknown)},
-            )
-        return data
 
 
 class LeadMergeForm(forms.Form):

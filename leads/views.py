@@ -53,7 +53,7 @@ from .services.leads import (
     lead_transition,
 )
 from .services.mail import ReplayError, inbound_replay
-from .services.replies import ReplyError, reply_draft, reply_queue
+from .services.replies import ReplyError, reply_draft, reply_queue, reply_template_delete, reply_template_save
 
 INBOX_PAGE_SIZE = 50
 
@@ -308,9 +308,13 @@ def replytemplate_edit(request, pk: int | None = None):
     template = get_object_or_404(ReplyTemplate, pk=pk) if pk else None
     form = ReplyTemplateForm(request.POST or None, instance=template)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, f"Template “{form.instance.name}” saved.")
-        return redirect("leads:replytemplate_list")
+        try:
+            saved = reply_template_save(template=template, **form.cleaned_data)
+        except ReplyError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Template “{saved.name}” saved.")
+            return redirect("leads:replytemplate_list")
     return render(request, "leads/replytemplate_form.html", {"form": form, "template": template})
 
 
@@ -319,7 +323,7 @@ def replytemplate_delete(request, pk: int):
     _template_manager(request)
     template = get_object_or_404(ReplyTemplate, pk=pk)
     if request.method == "POST":
-        template.delete()
+        reply_template_delete(template=template)
         messages.success(request, f"Template “{template.name}” deleted.")
         return redirect("leads:replytemplate_list")
     return render(request, "leads/replytemplate_confirm_delete.html", {"template": template})

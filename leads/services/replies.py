@@ -349,3 +349,30 @@ def messages_sweep(*, now=None) -> dict[str, int]:
     for message_id in waiting:
         message_send.delay(message_id)
     return {"requeued": len(waiting), "given_up": given_up}
+
+
+@transaction.atomic
+def reply_template_save(
+    *,
+    template: ReplyTemplate | None = None,
+    name: str,
+    inquiry_type: str,
+    language: str,
+    subject: str,
+    body: str,
+    active: bool = True,
+) -> ReplyTemplate:
+    """Create a reply template, or change the one given. A merge field nothing fills is refused:
+    every reply drafted from the template would have to be mended by hand before it is sent."""
+    if unknown := unknown_merge_fields(subject + body):
+        raise ReplyError(f"Unknown merge fields: {merge_field_tags(unknown)}.")
+    template = template or ReplyTemplate()
+    template.name, template.inquiry_type, template.language = name, inquiry_type, language
+    template.subject, template.body, template.active = subject, body, active
+    template.save()
+    return template
+
+
+@transaction.atomic
+def reply_template_delete(*, template: ReplyTemplate) -> None:
+    template.delete()

@@ -339,6 +339,7 @@ def test_reply_templates_are_managed_by_supervisors_only(client):
         },
     )
     assert "Unknown merge fields: {{ nope }}" in bad.content.decode()
+    assert not ReplyTemplate.objects.filter(name="Bad").exists()
     client.post(
         create,
         {
