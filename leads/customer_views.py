@@ -46,7 +46,6 @@ from .services.customers import (
     customer_update,
 )
 from .services.loyalty import loyalty_rule_set, loyalty_rules_ensure, task_done
-from .tasks import customer_import_run_task
 
 
 def manager_required(view):
@@ -260,7 +259,6 @@ def customer_import_mapping(request, pk: int):
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
-            customer_import_run_task.delay_on_commit(batch_id=batch.pk)
             return redirect("leads:customer_import_mapping", pk=batch.pk)
     context = {
         "batch": batch,

@@ -310,6 +310,8 @@ RUNNING = (CustomerImport.State.PREVIEWING, CustomerImport.State.APPLYING)
 def import_start(*, batch: CustomerImport, mapping: dict[str, str], apply: bool, actor) -> CustomerImport:
     """Ask a worker to preview (dry run) or apply the import with this mapping. Applying needs a
     clean preview of exactly this mapping first."""
+    from ..tasks import customer_import_run_task
+
     mapping_check(mapping)
     batch = CustomerImport.objects.select_for_update().get(pk=batch.pk)
     if batch.state in RUNNING:
@@ -327,6 +329,7 @@ def import_start(*, batch: CustomerImport, mapping: dict[str, str], apply: bool,
     if not apply:
         batch.summary = {}
     batch.save(update_fields=["mapping", "run_by", "state", "summary"])
+    customer_import_run_task.delay_on_commit(batch_id=batch.pk)
     return batch
 
 
