@@ -161,4 +161,6 @@ def test_merge_refuses_other_customers_sold_leads_and_itself():
     sold.__class__.objects.filter(pk=sold.pk).update(status=LeadStatus.SOLD)
     with pytest.raises(MergeError, match="sold"):
         lead_merge(target=lead, duplicate=sold)
-    assert not Message.objects.exists()
+    assert not LeadEvent.objects.filter(type="merged").exists()
+    other.refresh_from_db()
+    assert other.status == LeadStatus.NEW and not other.lost_reason

@@ -191,7 +191,7 @@ def test_attachment_download_checks_lead_visibility(client):
 
 
 def test_lead_page_shows_card_timeline_and_the_suggested_french_template(client):
-    user = _login(client, first_name="Sophie", last_name="Tremblay")
+    _login(client, first_name="Sophie", last_name="Tremblay")
     reply_templates_ensure_defaults()
     customer = factories.customer(first_name="Chloé", last_name="Gauthier", phone="+14385550144")
     lead = factories.lead(
@@ -205,7 +205,7 @@ def test_lead_page_shows_card_timeline_and_the_suggested_french_template(client)
     assert "Hyundai Tucson" in page and "je voudrais faire un essai" in page
     essai = ReplyTemplate.objects.get(inquiry_type="test_drive", language="fr")
     assert f'<option value="{essai.pk}" selected>' in page
-    assert "Bonjour Chloé" in page and user.get_full_name() == "Sophie Tremblay" and "Sophie Tremblay" in page
+    assert "Bonjour Chloé" in page and "Sophie Tremblay" in page
 
 
 def test_picking_a_template_refills_the_composer_with_and_without_htmx(client):
