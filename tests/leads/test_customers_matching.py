@@ -7,7 +7,13 @@ from leads.models import ConsentRecord, Customer, CustomerHistoryItem, CustomerM
 from leads.selectors.consent import consent_check
 from leads.selectors.customers import customer_duplicates, customer_match
 from leads.services.consent import consent_withdraw
-from leads.services.customers import MergeError, customer_email_add, customer_merge, history_item_add
+from leads.services.customers import (
+    MergeError,
+    customer_email_add,
+    customer_merge,
+    customer_phone_add,
+    history_item_add,
+)
 from leads.services.leads import customer_find_or_create
 from tests import factories
 
@@ -46,6 +52,13 @@ def test_household_sharing_a_phone_stays_two_people_and_email_wins_over_phone():
     assert customer_match(phone="416 555 0199", first_name="Julie", last_name="Roy") == julie
     # Sharing a phone is not a reason to offer a merge.
     assert customer_duplicates() == []
+
+
+def test_a_second_phone_finds_its_customer_in_one_query(django_assert_num_queries):
+    nadia = factories.customer(first_name="Nadia", last_name="Haddad", email="", phone="613 555 0101")
+    customer_phone_add(customer=nadia, phone="613 555 0102")
+    with django_assert_num_queries(1):
+        assert customer_match(phone="(613) 555-0102") == nadia
 
 
 def test_a_phone_known_to_one_person_without_email_still_finds_them():
