@@ -52,6 +52,10 @@ class VehicleInterest(models.TextChoices):
     TEST_DRIVE = "test-drive", "Test drive"
 
 
+# Vehicles the customer brings to the store (to sell or trade in), as against the ones they want.
+VEHICLES_OFFERED = (VehicleInterest.SELL, VehicleInterest.TRADE_IN)
+
+
 class Lead(models.Model):
     """A sales inquiry from an internet customer, worked until sold or lost."""
 
@@ -140,6 +144,10 @@ class LeadVehicle(models.Model):
 
     def __str__(self):
         return " ".join(str(part) for part in (self.year, self.make, self.model, self.trim) if part)
+
+    @property
+    def is_offered(self) -> bool:
+        return self.interest in VEHICLES_OFFERED
 
 
 class LeadEvent(TimelineEvent):

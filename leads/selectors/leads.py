@@ -28,10 +28,9 @@ from ..models import (
     LeadStatus,
     LeadVehicle,
     Message,
-    VehicleInterest,
     customer_label,
 )
-from ..models.leads import FUNNEL_MILESTONES, LEAD_WAITING_FIRST, OPEN_LEAD_STATUSES
+from ..models.leads import FUNNEL_MILESTONES, LEAD_WAITING_FIRST, OPEN_LEAD_STATUSES, VEHICLES_OFFERED
 
 # A customer's name, email and phone as one upper-case text: one "contains" per search word, and
 # one trigram index on PostgreSQL (migration 0003 builds it from this very expression).
@@ -135,7 +134,7 @@ def _search_q(text: str) -> Q:
 # The vehicle a lead asks about (not a trade-in), as one line: "2026 Toyota RAV4 XLE".
 _first_wanted_vehicle = (
     LeadVehicle.objects.filter(lead=OuterRef("pk"))
-    .exclude(interest__in=[VehicleInterest.SELL, VehicleInterest.TRADE_IN])
+    .exclude(interest__in=VEHICLES_OFFERED)
     .order_by("pk")
     .annotate(
         summary=Trim(

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..inventory_link import lead_vehicles_with_stock, photo_links
-from ..models import Channel, Direction, InquiryType, Language, Lead, Message, ReplyTemplate, VehicleInterest
+from ..models import Channel, Direction, InquiryType, Language, Lead, Message, ReplyTemplate
 from ..threading import new_message_id, threaded_email
 from .consent import commercial_email_headers, commercial_footer
 from .leads import lead_record_answer
@@ -192,7 +192,7 @@ def merge_fields_for(
     if vehicles is None:
         vehicles = lead_vehicles_with_stock(lead.vehicles.all())
     wanted, stock = next(
-        ((v, s) for v, s in vehicles if v.interest not in (VehicleInterest.SELL, VehicleInterest.TRADE_IN)),
+        ((v, s) for v, s in vehicles if not v.is_offered),
         (None, None),
     )
     price = getattr(stock, "price", None) or (wanted.price if wanted else None)

@@ -389,3 +389,17 @@ def test_inbox_shows_the_vehicle_asked_about_not_the_trade_in(client):
     )
     row = client.get("/leads/").content.decode().split('class="lead-row"')[1]
     assert "2026 Toyota RAV4 XLE" in row and "Civic" not in row
+
+
+def test_lead_page_badges_a_car_to_sell_as_a_trade_in(client):
+    _login(client)
+    lead = factories.lead(
+        vehicles=[
+            {"make": "Honda", "model": "Civic", "interest": "sell"},
+            {"make": "Toyota", "model": "RAV4", "interest": "lease"},
+        ]
+    )
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    civic, rav4 = page.split('<h2 class="h6">Vehicles</h2>')[1].split("</ul>")[0].split("<li")[1:]
+    assert "Honda Civic" in civic and ">Trade-in<" in civic
+    assert "Toyota RAV4" in rav4 and ">Lease<" in rav4 and "Trade-in" not in rav4
