@@ -98,10 +98,8 @@ def customer_edit(request, pk: int):
     customer = _customer_or_404(pk)
     form = CustomerForm(request.POST or None, instance=get_object_or_404(Customer, pk=pk))
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        new_household = {"name": data.pop("new_household"), "kind": data.pop("new_household_kind")}
         try:
-            customer_update(customer=customer, actor=request.user, data=data, new_household=new_household)
+            customer_update(customer=customer, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)

@@ -75,25 +75,27 @@ def customer_fill_blanks(*, customer: Customer, values: dict) -> list[str]:
 
 @transaction.atomic
 def customer_update(
-    *, customer: Customer, actor, data: dict, action: str = "edit", new_household: dict | None = None
+    *,
+    customer: Customer,
+    actor,
+    action: str = "edit",
+    new_household: str = "",
+    new_household_kind: str = "",
+    **data,
 ) -> Customer:
     """Change a customer's own fields (any of CUSTOMER_FIELDS), recording before and after.
-    new_household ({"name", "kind"}) links them to that household or company, made if new."""
-    if new_household and new_household.get("name", "").strip():
-        data = {
-            **data,
-            "household": Household.objects.get_or_create(
-                name=new_household["name"].strip(),
-                kind=new_household.get("kind") or Household.Kind.HOUSEHOLD,
-            )[0],
-        }
+    A new_household name links them to that household or company (of new_household_kind), made if
+    new."""
+    if new_household.strip():
+        data["household"] = Household.objects.get_or_create(
+            name=new_household.strip(), kind=new_household_kind or Household.Kind.HOUSEHOLD
+        )[0]
     unknown = set(data) - set(CUSTOMER_FIELDS)
     if unknown:
         raise ValueError(f"Not customer fields: {', '.join(sorted(unknown))}")
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.merged_into_id:
         raise ValidationError("This record was merged into another; edit that one.")
-    data = dict(data)
     if "email" in data or "phone" in data:
         email, phone = clean_contact(
             email=data.get("email", customer.email), phone=data.get("phone", customer.phone)
