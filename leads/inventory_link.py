@@ -1,16 +1,13 @@
-"""The stock vehicles a lead's vehicles name, when the inventory app can tell.
+"""The stock vehicles that a lead's vehicles name (by VIN or stock number), read from inventory.
 
-Inventory is optional for the leads app: until it offers `inventory.selectors.vehicles_find`,
-every lookup answers None and the lead page shows the vehicle as the customer described it.
+A vehicle that names none has None beside it, and pages show it as the customer described it.
 """
+
+from inventory.selectors import vehicles_find
 
 
 def stock_vehicles_for(wanted: list[tuple[str, str]]) -> list:
     """The stock vehicle for each (VIN, stock number) pair, or None; one query for all of them."""
-    try:
-        from inventory.selectors import vehicles_find
-    except ImportError:
-        return [None] * len(wanted)
     return vehicles_find(wanted)
 
 
@@ -21,7 +18,5 @@ def lead_vehicles_with_stock(vehicles) -> list[tuple]:
 
 
 def photo_links(stock_vehicle) -> list[str]:
-    """Public photo addresses of a stock vehicle; empty when there is none to show."""
-    if stock_vehicle is None:
-        return []
-    return [url for url in getattr(stock_vehicle, "photo_urls", lambda: [])() if url]
+    """Public photo addresses of a stock vehicle; empty when there is none."""
+    return stock_vehicle.photo_urls() if stock_vehicle else []

@@ -7,7 +7,7 @@ from datetime import datetime, time, tzinfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import CharField, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat, Trim, Upper
 from django.utils import timezone
 
@@ -349,10 +349,7 @@ def lead_owner_choices() -> list[tuple[str, str]]:
 
 def lead_get(*, user, pk: int) -> Lead:
     return (
-        lead_visible_to(user=user)
-        .select_related("customer", "owner")
-        .prefetch_related(Prefetch("vehicles", queryset=LeadVehicle.objects.order_by("pk")))
-        .get(pk=pk)
+        lead_visible_to(user=user).select_related("customer", "owner").prefetch_related("vehicles").get(pk=pk)
     )
 
 
