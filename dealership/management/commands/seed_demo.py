@@ -19,7 +19,6 @@ from dealership.services import (
 from inventory.demo import demo_stock_ensure
 from leads.models import Customer, HistoryKind, Lead, LeadEvent, LeadStatus, LeadVehicle
 from leads.services.appointments import working_hours_ensure_defaults
-from leads.services.consent import consent_record_inquiry
 from leads.services.customers import history_item_add
 from leads.services.followup import followup_plans_ensure_defaults
 from leads.services.leads import customer_find_or_create, lead_create
@@ -161,7 +160,6 @@ class Command(BaseCommand):
                 comments="Is this vehicle still available? What is the best price?",
                 vehicles=[{**DEMO_VEHICLES[index % len(DEMO_VEHICLES)], "interest": "buy"}],
             )
-            consent_record_inquiry(customer=customer, at=lead.received_at, source=lead.source)
             status = statuses[index % len(statuses)]
             Lead.objects.filter(pk=lead.pk).update(
                 status=status,
