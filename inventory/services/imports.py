@@ -5,7 +5,6 @@ dry run, rolls everything back. The report names each bad row by its line number
 """
 
 import csv
-import io
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -15,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
+
+from dealership.csv_upload import csv_decode, csv_rows
 
 from ..models import Condition, Vehicle, VehicleStatus
 from ..vin import vin_validate
@@ -98,37 +99,26 @@ class ImportReport:
         return not self.dry_run and not self.errors
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")  # older exports from Windows
-
-
-def _rows(text: str):
+def _rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
     """(line number, {field: value}) for each data row; unknown columns are ignored."""
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    header = next(reader, None) or []
-    columns = [_FIELD_BY_HEADER.get(name.strip().lower()) for name in header]
+    header, rows = csv_rows(csv_decode(content))
+    columns = [_FIELD_BY_HEADER.get(name.lower()) for name in header]
     if "stock_number" not in columns or "vin" not in columns:
         raise ValidationError(
             _("The first line must name the columns, with at least a stock number and a VIN.")
         )
-    for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue
-        values = {name: cell.strip() for name, cell in zip(columns, row, strict=False) if name}
-        values["price"] = values.get("price", "").replace("$", "").replace(",", "").replace(" ", "")
-        values["odometer_km"] = values.get("odometer_km", "").replace(",", "").replace(" ", "")
-        if "condition" in values:
-            values["condition"] = _CONDITION_WORDS.get(values["condition"].lower(), values["condition"])
-        if "status" in values:
-            values["status"] = _STATUS_WORDS.get(values["status"].lower(), values["status"])
-        yield reader.line_num, values
+    return [(line, _row_values(columns, row)) for line, row in rows]
+
+
+def _row_values(columns: list[str | None], row: list[str]) -> dict[str, str]:
+    values = {name: cell.strip() for name, cell in zip(columns, row, strict=False) if name}
+    values["price"] = values.get("price", "").replace("$", "").replace(",", "").replace(" ", "")
+    values["odometer_km"] = values.get("odometer_km", "").replace(",", "").replace(" ", "")
+    if "condition" in values:
+        values["condition"] = _CONDITION_WORDS.get(values["condition"].lower(), values["condition"])
+    if "status" in values:
+        values["status"] = _STATUS_WORDS.get(values["status"].lower(), values["status"])
+    return values
 
 
 def _form_errors(form: forms.Form) -> str:
@@ -182,7 +172,7 @@ def vehicles_import_csv(*, content: bytes, actor=None, dry_run: bool = True) -> 
     report = ImportReport(dry_run=dry_run)
     seen: dict[str, int] = {}
     try:
-        rows = list(_rows(_decode(content)))
+        rows = _rows(content)
     except (ValidationError, csv.Error) as error:
         report.errors.append((1, " ".join(getattr(error, "messages", [str(error)]))))
         return report

@@ -265,6 +265,20 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_half_imported():
     assert not Vehicle.objects.exists()
 
 
+def test_bad_rows_are_named_by_the_line_they_start_on_when_descriptions_span_lines():
+    content = (
+        "Stock #,VIN,Year,Make,Description\n"
+        f'F1,{factories.vin()},2022,Mazda,"One owner.\nWinter tires.\nNo accident."\n'
+        f"F1,{factories.vin()},2021,Kia,\n"
+        f'F2,{factories.vin()},twenty,Ford,"Tow package.\nNew brakes."\n'
+    ).encode()
+    report = vehicles_import_csv(content=content, dry_run=True)
+    lines = dict(report.errors)
+    assert sorted(lines) == [5, 6]
+    assert "already on line 2" in lines[5]
+    assert "ear" in lines[6]
+
+
 def test_import_updates_by_stock_number_with_price_history_and_status():
     vehicle = factories.vehicle(stock_number="C1", price="20000", trim="LE")
     content = _csv(f"C1,{vehicle.vin},U,,,,,Silver,,18500,Sold")
