@@ -75,16 +75,11 @@ def _query_without_page(request) -> str:
 @login_required
 def index(request):
     page = _page(request, vehicle_list(filters=request.GET), PAGE_SIZE)
-    context = {
-        "page": page,
-        "filters": request.GET,
-        "query": _query_without_page(request),
-        "makes": vehicle_makes(),
-        "statuses": VehicleStatus.choices,
-        "conditions": Condition.choices,
-    }
-    template = "inventory/vehicle_list.html#table" if request.htmx else "inventory/vehicle_list.html"
-    return render(request, template, context)
+    context = {"page": page, "filters": request.GET, "query": _query_without_page(request)}
+    if request.htmx:  # the filters changed: only the table is redrawn, the filter form stays
+        return render(request, "inventory/vehicle_list.html#table", context)
+    context |= {"makes": vehicle_makes(), "statuses": VehicleStatus.choices, "conditions": Condition.choices}
+    return render(request, "inventory/vehicle_list.html", context)
 
 
 @login_required

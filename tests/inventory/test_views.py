@@ -6,6 +6,8 @@ from datetime import timedelta
 from xml.etree import ElementTree
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -45,6 +47,18 @@ def test_list_filters_and_htmx_partial(supervisor_client):
     assert "KEEP1" in page and "DROP1" not in page and "<nav" in page
     partial = supervisor_client.get(reverse("inventory:index"), {"q": "civic"}, HTTP_HX_REQUEST="true")
     assert "DROP1" in partial.content.decode() and "<html" not in partial.content.decode()
+
+
+def test_typing_in_the_search_redraws_the_table_without_reading_the_makes(supervisor_client):
+    factories.vehicle(make="Toyota")
+    factories.vehicle(make="Honda")
+    with CaptureQueriesContext(connection) as page:
+        supervisor_client.get(reverse("inventory:index"), {"q": "civic"})
+    with CaptureQueriesContext(connection) as partial:
+        supervisor_client.get(reverse("inventory:index"), {"q": "civic"}, HTTP_HX_REQUEST="true")
+    assert len(partial) < len(page)
+    assert ["DISTINCT" in query["sql"] for query in page.captured_queries].count(True) == 1
+    assert not any("DISTINCT" in query["sql"] for query in partial.captured_queries)
 
 
 def test_create_with_a_typo_in_the_vin_keeps_what_was_typed(supervisor_client):
