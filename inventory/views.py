@@ -1,3 +1,4 @@
+import copy
 import csv
 import json
 
@@ -50,7 +51,6 @@ from .services.vehicles import (
     DESCRIPTIVE_FIELDS,
     TransitionError,
     vehicle_create,
-    vehicle_price_set,
     vehicle_transition,
     vehicle_update,
 )
@@ -108,7 +108,8 @@ def vehicle_create_view(request):
 @login_required
 def vehicle_edit(request, pk: int):
     vehicle = get_object_or_404(Vehicle, pk=pk)
-    form = VehicleForm(request.POST or None, instance=get_object_or_404(Vehicle, pk=pk))
+    # The form fills its instance with what was typed; the service compares with the vehicle as stored.
+    form = VehicleForm(request.POST or None, instance=copy.copy(vehicle))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -118,9 +119,9 @@ def vehicle_edit(request, pk: int):
                 vin=data["vin"],
                 stock_number=data["stock_number"],
                 published=data["published"],
+                price=data["price"],
                 **{name: data[name] for name in DESCRIPTIVE_FIELDS},
             )
-            vehicle_price_set(vehicle=vehicle, price=data["price"], actor=request.user)
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -24,7 +24,6 @@ from .vehicles import (
     DESCRIPTIVE_FIELDS,
     TransitionError,
     vehicle_create,
-    vehicle_price_set,
     vehicle_transition,
     vehicle_update,
 )
@@ -142,8 +141,10 @@ def _apply_row(data: dict, present: set[str], actor, report: ImportReport) -> No
             _("VIN %(vin)s is already stock number %(stock)s.")
             % {"vin": data["vin"], "stock": other.stock_number}
         )
-    descriptive = {
-        name: data[name] for name in DESCRIPTIVE_FIELDS if name in present and data[name] not in ("", None)
+    given = {
+        name: data[name]
+        for name in (*DESCRIPTIVE_FIELDS, "price")
+        if name in present and data[name] not in ("", None)
     }
     vehicle = Vehicle.objects.filter(stock_number=data["stock_number"]).first()
     if vehicle is None:
@@ -151,16 +152,13 @@ def _apply_row(data: dict, present: set[str], actor, report: ImportReport) -> No
             vin=data["vin"],
             stock_number=data["stock_number"],
             actor=actor,
-            price=data["price"],
             status=data["status"] or VehicleStatus.IN_STOCK,
-            **{"condition": Condition.USED, **descriptive},
+            **{"condition": Condition.USED, **given},
         )
         report.created.append(data["stock_number"])
         return
     before = _snapshot(vehicle)
-    vehicle = vehicle_update(vehicle=vehicle, actor=actor, vin=data["vin"], **descriptive)
-    if data["price"] is not None:
-        vehicle = vehicle_price_set(vehicle=vehicle, price=data["price"], actor=actor)
+    vehicle = vehicle_update(vehicle=vehicle, actor=actor, vin=data["vin"], **given)
     if data["status"] and data["status"] != vehicle.status:
         vehicle = vehicle_transition(vehicle=vehicle, to_status=data["status"], actor=actor)
     (report.updated if _snapshot(vehicle) != before else report.unchanged).append(data["stock_number"])

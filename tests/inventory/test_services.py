@@ -102,6 +102,18 @@ def test_update_records_the_fields_that_changed():
     assert vehicle.events.get(type="updated").params == {"fields": ["odometer_km", "trim"]}
 
 
+def test_update_with_a_price_keeps_it_in_the_price_history(supervisor):
+    vehicle = factories.vehicle(price="30000", trim="LE")
+    vehicle_update(vehicle=vehicle, trim="XLE", price=Decimal("28500"), actor=supervisor.user)
+    vehicle_update(vehicle=vehicle, trim="SE")  # no price given: the price stays
+    vehicle.refresh_from_db()
+    assert (vehicle.trim, vehicle.price) == ("SE", Decimal("28500"))
+    assert [c.new_price for c in vehicle.price_changes.order_by("pk")] == [30000, 28500]
+    vehicle_update(vehicle=vehicle, price=None)
+    vehicle.refresh_from_db()
+    assert vehicle.price is None and vehicle.price_changes.count() == 3
+
+
 # Photos ----------------------------------------------------------------------------------------
 
 
