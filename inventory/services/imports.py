@@ -13,12 +13,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from dealership.csv_upload import csv_decode, csv_rows
 
 from ..models import Condition, Vehicle, VehicleStatus
-from ..vin import vin_validate
+from ..vin import vin_normalize, vin_validate
 from .photos import private_storage
 from .vehicles import (
     DESCRIPTIVE_FIELDS,
@@ -133,20 +134,31 @@ def _snapshot(vehicle: Vehicle) -> tuple:
     return tuple(getattr(vehicle, name) for name in ("vin", "price", "status", *DESCRIPTIVE_FIELDS))
 
 
-def _apply_row(data: dict, present: set[str], actor, report: ImportReport) -> None:
+class _StoredVehicles:
+    """The stored vehicles the file names by stock number or VIN, read in one query before any row
+    is applied. Each stock number is applied once, so only which one holds each VIN changes."""
+
+    def __init__(self, rows: list[tuple[int, dict[str, str]]]):
+        stock_numbers = {values.get("stock_number", "") for _line, values in rows}
+        vins = {vin_normalize(values.get("vin", "")) for _line, values in rows}
+        vehicles = list(Vehicle.objects.filter(Q(stock_number__in=stock_numbers) | Q(vin__in=vins)))
+        self.by_stock_number = {vehicle.stock_number: vehicle for vehicle in vehicles}
+        self.stock_number_by_vin = {vehicle.vin: vehicle.stock_number for vehicle in vehicles}
+
+
+def _apply_row(data: dict, present: set[str], actor, report: ImportReport, stored: _StoredVehicles) -> None:
     """Blank cells leave what the store already holds as it is."""
-    other = Vehicle.objects.filter(vin=data["vin"]).exclude(stock_number=data["stock_number"]).first()
-    if other is not None:
+    owner = stored.stock_number_by_vin.get(data["vin"], data["stock_number"])
+    if owner != data["stock_number"]:
         raise ValidationError(
-            _("VIN %(vin)s is already stock number %(stock)s.")
-            % {"vin": data["vin"], "stock": other.stock_number}
+            _("VIN %(vin)s is already stock number %(stock)s.") % {"vin": data["vin"], "stock": owner}
         )
     given = {
         name: data[name]
         for name in (*DESCRIPTIVE_FIELDS, "price")
         if name in present and data[name] not in ("", None)
     }
-    vehicle = Vehicle.objects.filter(stock_number=data["stock_number"]).first()
+    vehicle = stored.by_stock_number.get(data["stock_number"])
     if vehicle is None:
         vehicle_create(
             vin=data["vin"],
@@ -156,12 +168,14 @@ def _apply_row(data: dict, present: set[str], actor, report: ImportReport) -> No
             **{"condition": Condition.USED, **given},
         )
         report.created.append(data["stock_number"])
-        return
-    before = _snapshot(vehicle)
-    vehicle = vehicle_update(vehicle=vehicle, actor=actor, vin=data["vin"], **given)
-    if data["status"] and data["status"] != vehicle.status:
-        vehicle = vehicle_transition(vehicle=vehicle, to_status=data["status"], actor=actor)
-    (report.updated if _snapshot(vehicle) != before else report.unchanged).append(data["stock_number"])
+    else:
+        vin_before, before = vehicle.vin, _snapshot(vehicle)
+        vehicle = vehicle_update(vehicle=vehicle, actor=actor, vin=data["vin"], **given)
+        if data["status"] and data["status"] != vehicle.status:
+            vehicle = vehicle_transition(vehicle=vehicle, to_status=data["status"], actor=actor)
+        (report.updated if _snapshot(vehicle) != before else report.unchanged).append(data["stock_number"])
+        stored.stock_number_by_vin.pop(vin_before, None)
+    stored.stock_number_by_vin[data["vin"]] = data["stock_number"]
 
 
 @transaction.atomic
@@ -176,6 +190,7 @@ def vehicles_import_csv(*, content: bytes, actor=None, dry_run: bool = True) -> 
         return report
     if not rows:
         report.errors.append((1, _("The file holds no vehicles.")))
+    stored = _StoredVehicles(rows)
     for line, values in rows:
         form = ImportRowForm(values)
         if not form.is_valid():
@@ -194,7 +209,7 @@ def vehicles_import_csv(*, content: bytes, actor=None, dry_run: bool = True) -> 
         seen[data["stock_number"]] = line
         try:
             with transaction.atomic():
-                _apply_row(data, set(values), actor, report)
+                _apply_row(data, set(values), actor, report, stored)
         except (ValidationError, TransitionError) as error:
             report.errors.append((line, " ".join(getattr(error, "messages", [str(error)]))))
     if report.errors or dry_run:

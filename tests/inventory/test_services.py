@@ -6,6 +6,8 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from inventory.models import PhotoStatus, Vehicle, VehicleStatus
@@ -289,6 +291,32 @@ def test_bad_rows_are_named_by_the_line_they_start_on_when_descriptions_span_lin
     assert sorted(lines) == [5, 6]
     assert "already on line 2" in lines[5]
     assert "ear" in lines[6]
+
+
+def test_a_vin_belongs_to_one_stock_number_as_the_rows_leave_them():
+    stored = factories.vehicle(stock_number="G1")
+    new_vin, freed_vin = factories.vin(), stored.vin
+    content = _csv(
+        f"G2,{new_vin},U,,,,,,,,",
+        f"G3,{new_vin},U,,,,,,,,",  # the VIN the line before gave G2
+        f"G1,{factories.vin()},U,,,,,,,,",  # G1 takes another VIN ...
+        f"G4,{freed_vin},U,,,,,,,,",  # ... so its old one is free
+    )
+    report = vehicles_import_csv(content=content, dry_run=True)
+    assert report.errors == [(3, f"VIN {new_vin} is already stock number G2.")]
+    assert report.created == ["G2", "G4"] and report.updated == ["G1"]
+
+
+def test_import_reads_the_stored_vehicles_once_whatever_the_number_of_rows():
+    def reads(count: int) -> int:
+        vehicles = [factories.vehicle() for _ in range(count)]
+        content = _csv(*(f"{v.stock_number},{v.vin},U,,,RAV4,,,,29995,In stock" for v in vehicles))
+        with CaptureQueriesContext(connection) as queries:
+            report = vehicles_import_csv(content=content, dry_run=False)
+        assert report.unchanged == [v.stock_number for v in vehicles]
+        return sum(query["sql"].startswith("SELECT") for query in queries.captured_queries)
+
+    assert reads(2) == reads(6)
 
 
 def test_import_updates_by_stock_number_with_price_history_and_status():
