@@ -102,6 +102,22 @@ def vehicles_find(wanted: list[tuple[str, str]]) -> list[Vehicle | None]:
     return [(vin and by_vin.get(vin)) or by_stock_number.get(stock_number) for vin, stock_number in pairs]
 
 
+def lead_vehicle_fields(vehicle: Vehicle) -> dict:
+    """A stock vehicle as a lead names the vehicle it is about (LeadVehicle's fields)."""
+    return {
+        "interest": "buy",
+        "condition": vehicle.condition,
+        "year": vehicle.year,
+        "make": vehicle.make,
+        "model": vehicle.model,
+        "trim": vehicle.trim,
+        "vin": vehicle.vin,
+        "stock_number": vehicle.stock_number,
+        "odometer_km": vehicle.odometer_km,
+        "price": vehicle.price,
+    }
+
+
 def vehicle_makes(*, public: bool = False) -> list[str]:
     vehicles = vehicle_public_list() if public else Vehicle.objects.all()
     return list(vehicles.exclude(make="").order_by("make").values_list("make", flat=True).distinct())
