@@ -166,17 +166,17 @@ def vehicle_changes_since(*, since: datetime) -> list[VehicleChange]:
     events = (
         VehicleEvent.objects.filter(created_at__gt=since, type__in=("listed", "unlisted", "price_changed"))
         .order_by("created_at", "pk")
-        .values_list("vehicle_id", "type", "params", "created_at")
+        .values_list("vehicle_id", "type", "created_at")
     )
-    per_vehicle: dict[int, list[tuple[str, dict, datetime]]] = {}
-    for vehicle_id, type_, params, at in events:
-        per_vehicle.setdefault(vehicle_id, []).append((type_, params, at))
+    per_vehicle: dict[int, list[tuple[str, datetime]]] = {}
+    for vehicle_id, type_, at in events:
+        per_vehicle.setdefault(vehicle_id, []).append((type_, at))
     vehicles = vehicle_feed(vehicles=Vehicle.objects.filter(pk__in=per_vehicle)).in_bulk()
     changes = []
     for vehicle_id, history in per_vehicle.items():
         vehicle = vehicles[vehicle_id]
-        types = {type_ for type_, _params, _at in history}
-        last_at = history[-1][2]
+        types = {type_ for type_, _at in history}
+        last_at = history[-1][1]
         if vehicle.is_public and "listed" in types:
             change = "new"
         elif vehicle.is_public and "price_changed" in types:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from dealership.csv_upload import csv_decode, csv_rows
 
-from ..models import Condition, Vehicle, VehicleStatus
+from ..models import Vehicle, VehicleStatus
 from ..vin import vin_normalize, vin_validate
 from .photos import private_storage
 from .vehicles import (
@@ -165,7 +165,7 @@ def _apply_row(data: dict, present: set[str], actor, report: ImportReport, store
             stock_number=data["stock_number"],
             actor=actor,
             status=data["status"] or VehicleStatus.IN_STOCK,
-            **{"condition": Condition.USED, **given},
+            **given,
         )
         report.created.append(data["stock_number"])
     else:

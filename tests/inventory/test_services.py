@@ -357,4 +357,5 @@ def test_semicolon_and_windows_encoded_exports_are_read():
     content = content.replace(b"Corolla", "Corolla Édition".encode("cp1252"))
     report = vehicles_import_csv(content=content, dry_run=False)
     assert report.created == ["E1"]
-    assert Vehicle.objects.get().model == "Corolla Édition"
+    vehicle = Vehicle.objects.get()
+    assert (vehicle.model, vehicle.condition) == ("Corolla Édition", "used")  # used unless said new
