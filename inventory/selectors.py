@@ -139,8 +139,8 @@ def vehicle_public_page_list(*, filters=None) -> QuerySet[Vehicle]:
 
 
 def vehicle_public_get(*, pk: int) -> Vehicle:
-    """A published vehicle page; sold vehicles stay reachable (saying so) so old links don't break."""
-    return Vehicle.objects.filter(published=True).exclude(status=VehicleStatus.ON_ORDER).get(pk=pk)
+    """A vehicle's public page (see Vehicle.has_public_page)."""
+    return Vehicle.objects.with_public_page().get(pk=pk)
 
 
 def vehicle_ready_photos(*, vehicle: Vehicle) -> QuerySet[VehiclePhoto]:

@@ -129,6 +129,17 @@ def test_status_change_and_refusal_are_explained(supervisor_client):
     assert vehicle.status == VehicleStatus.SOLD
 
 
+def test_staff_page_links_the_public_page_exactly_when_there_is_one(supervisor_client, client):
+    sold = factories.vehicle()
+    vehicle_transition(vehicle=sold, to_status=VehicleStatus.SOLD)
+    on_order = factories.vehicle(status=VehicleStatus.ON_ORDER)
+    unpublished = factories.vehicle(published=False)
+    for vehicle, has_page in ((sold, True), (on_order, False), (unpublished, False)):
+        staff_page = supervisor_client.get(reverse("inventory:vehicle_detail", args=[vehicle.pk]))
+        assert ("Public page" in staff_page.content.decode()) is has_page
+        assert client.get(vehicle.get_absolute_url()).status_code == (200 if has_page else 404)
+
+
 def test_upload_without_js_redirects_with_messages(supervisor_client, django_capture_on_commit_callbacks):
     vehicle = factories.vehicle()
     with django_capture_on_commit_callbacks(execute=True):
