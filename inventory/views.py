@@ -182,25 +182,32 @@ def _is_script_request(request) -> bool:
     return bool(request.htmx) or request.headers.get("X-Requested-With") == "XMLHttpRequest"
 
 
+def _photos_received(upload_result) -> str:
+    count = len(getattr(upload_result, "accepted", []))
+    if not count:
+        return ""
+    return ngettext(
+        "%(count)d photo received; it appears as soon as it is ready.",
+        "%(count)d photos received; they appear as soon as they are ready.",
+        count,
+    ) % {"count": count}
+
+
 def _photos_answer(request, vehicle: Vehicle, *, status: int = 200, **extra):
+    received = _photos_received(extra.get("upload_result"))
     if _is_script_request(request):
         return render(
-            request, "inventory/vehicle_detail.html#photos", _photos_context(vehicle, **extra), status=status
+            request,
+            "inventory/vehicle_detail.html#photos",
+            _photos_context(vehicle, received=received, **extra),
+            status=status,
         )
     for name, reason in getattr(extra.get("upload_result"), "rejected", []):
         messages.error(request, f"{name}: {reason}")
     if extra.get("error"):
         messages.error(request, extra["error"])
-    if accepted := getattr(extra.get("upload_result"), "accepted", None):
-        messages.success(
-            request,
-            ngettext(
-                "%(count)d photo received; it appears as soon as it is ready.",
-                "%(count)d photos received; they appear as soon as they are ready.",
-                len(accepted),
-            )
-            % {"count": len(accepted)},
-        )
+    if received:
+        messages.success(request, received)
     return redirect("inventory:vehicle_detail", pk=vehicle.pk)
 
 

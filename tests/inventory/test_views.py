@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from inventory.models import PhotoStatus, Vehicle, VehicleStatus
 from inventory.services.photos import photos_upload
@@ -169,6 +169,22 @@ def test_upload_from_script_returns_the_grid_which_polls_until_ready(supervisor_
     photo_process(photo=vehicle.photos.get())
     grid = supervisor_client.get(reverse("inventory:photos_grid", args=[vehicle.pk])).content.decode()
     assert "hx-trigger" not in grid and "<picture>" in grid and "Main photo" in grid
+
+
+def test_received_photos_are_announced_in_the_same_translated_words_with_or_without_script(
+    supervisor_client,
+):
+    vehicle = factories.vehicle()
+    url = reverse("inventory:photos_upload", args=[vehicle.pk])
+
+    def photos():
+        return {"photos": [images.upload(f"{n}.jpg", images.phone_jpeg()) for n in range(2)]}
+
+    with translation.override("fr"):
+        grid = supervisor_client.post(url, photos(), HTTP_X_REQUESTED_WITH="XMLHttpRequest").content.decode()
+        page = supervisor_client.post(url, photos(), follow=True).content.decode()
+    said = "2 photos reçues ; elles apparaissent dès qu’elles sont prêtes."
+    assert said in grid and said in page
 
 
 def test_too_many_files_get_a_clear_message(supervisor_client, settings):
