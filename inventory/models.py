@@ -22,6 +22,12 @@ class VehicleStatus(models.TextChoices):
     SOLD = "sold", _("Sold")
 
 
+class VehicleQuerySet(models.QuerySet):
+    def with_public_page(self) -> "VehicleQuerySet":
+        """The vehicles that have a page on the website: see Vehicle.has_public_page."""
+        return self.filter(published=True).exclude(status=VehicleStatus.ON_ORDER)
+
+
 class Vehicle(models.Model):
     """A vehicle of the store's stock, from order to sale."""
 
@@ -47,6 +53,8 @@ class Vehicle(models.Model):
     published = models.BooleanField(default=True, help_text="Shown on the store's website while in stock.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = VehicleQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -89,6 +97,12 @@ class Vehicle(models.Model):
     @property
     def is_public(self) -> bool:
         return self.published and self.status == VehicleStatus.IN_STOCK
+
+    @property
+    def has_public_page(self) -> bool:
+        """Published vehicles have a page from their arrival on; sold ones keep it (saying so) so old
+        links don't break. VehicleQuerySet.with_public_page selects the same vehicles."""
+        return self.published and self.status != VehicleStatus.ON_ORDER
 
 
 class VehiclePriceChange(models.Model):

@@ -102,6 +102,22 @@ def vehicles_find(wanted: list[tuple[str, str]]) -> list[Vehicle | None]:
     return [(vin and by_vin.get(vin)) or by_stock_number.get(stock_number) for vin, stock_number in pairs]
 
 
+def lead_vehicle_fields(vehicle: Vehicle) -> dict:
+    """A stock vehicle as a lead names the vehicle it is about (LeadVehicle's fields)."""
+    return {
+        "interest": "buy",
+        "condition": vehicle.condition,
+        "year": vehicle.year,
+        "make": vehicle.make,
+        "model": vehicle.model,
+        "trim": vehicle.trim,
+        "vin": vehicle.vin,
+        "stock_number": vehicle.stock_number,
+        "odometer_km": vehicle.odometer_km,
+        "price": vehicle.price,
+    }
+
+
 def vehicle_makes(*, public: bool = False) -> list[str]:
     vehicles = vehicle_public_list() if public else Vehicle.objects.all()
     return list(vehicles.exclude(make="").order_by("make").values_list("make", flat=True).distinct())
@@ -123,8 +139,8 @@ def vehicle_public_page_list(*, filters=None) -> QuerySet[Vehicle]:
 
 
 def vehicle_public_get(*, pk: int) -> Vehicle:
-    """A published vehicle page; sold vehicles stay reachable (saying so) so old links don't break."""
-    return Vehicle.objects.filter(published=True).exclude(status=VehicleStatus.ON_ORDER).get(pk=pk)
+    """A vehicle's public page (see Vehicle.has_public_page)."""
+    return Vehicle.objects.with_public_page().get(pk=pk)
 
 
 def vehicle_ready_photos(*, vehicle: Vehicle) -> QuerySet[VehiclePhoto]:
@@ -150,17 +166,17 @@ def vehicle_changes_since(*, since: datetime) -> list[VehicleChange]:
     events = (
         VehicleEvent.objects.filter(created_at__gt=since, type__in=("listed", "unlisted", "price_changed"))
         .order_by("created_at", "pk")
-        .values_list("vehicle_id", "type", "params", "created_at")
+        .values_list("vehicle_id", "type", "created_at")
     )
-    per_vehicle: dict[int, list[tuple[str, dict, datetime]]] = {}
-    for vehicle_id, type_, params, at in events:
-        per_vehicle.setdefault(vehicle_id, []).append((type_, params, at))
+    per_vehicle: dict[int, list[tuple[str, datetime]]] = {}
+    for vehicle_id, type_, at in events:
+        per_vehicle.setdefault(vehicle_id, []).append((type_, at))
     vehicles = vehicle_feed(vehicles=Vehicle.objects.filter(pk__in=per_vehicle)).in_bulk()
     changes = []
     for vehicle_id, history in per_vehicle.items():
         vehicle = vehicles[vehicle_id]
-        types = {type_ for type_, _params, _at in history}
-        last_at = history[-1][2]
+        types = {type_ for type_, _at in history}
+        last_at = history[-1][1]
         if vehicle.is_public and "listed" in types:
             change = "new"
         elif vehicle.is_public and "price_changed" in types:

@@ -1,3 +1,4 @@
+import copy
 import csv
 import json
 
@@ -50,7 +51,6 @@ from .services.vehicles import (
     DESCRIPTIVE_FIELDS,
     TransitionError,
     vehicle_create,
-    vehicle_price_set,
     vehicle_transition,
     vehicle_update,
 )
@@ -75,16 +75,11 @@ def _query_without_page(request) -> str:
 @login_required
 def index(request):
     page = _page(request, vehicle_list(filters=request.GET), PAGE_SIZE)
-    context = {
-        "page": page,
-        "filters": request.GET,
-        "query": _query_without_page(request),
-        "makes": vehicle_makes(),
-        "statuses": VehicleStatus.choices,
-        "conditions": Condition.choices,
-    }
-    template = "inventory/vehicle_list.html#table" if request.htmx else "inventory/vehicle_list.html"
-    return render(request, template, context)
+    context = {"page": page, "filters": request.GET, "query": _query_without_page(request)}
+    if request.htmx:  # the filters changed: only the table is redrawn, the filter form stays
+        return render(request, "inventory/vehicle_list.html#table", context)
+    context |= {"makes": vehicle_makes(), "statuses": VehicleStatus.choices, "conditions": Condition.choices}
+    return render(request, "inventory/vehicle_list.html", context)
 
 
 @login_required
@@ -113,7 +108,8 @@ def vehicle_create_view(request):
 @login_required
 def vehicle_edit(request, pk: int):
     vehicle = get_object_or_404(Vehicle, pk=pk)
-    form = VehicleForm(request.POST or None, instance=get_object_or_404(Vehicle, pk=pk))
+    # The form fills its instance with what was typed; the service compares with the vehicle as stored.
+    form = VehicleForm(request.POST or None, instance=copy.copy(vehicle))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -123,9 +119,9 @@ def vehicle_edit(request, pk: int):
                 vin=data["vin"],
                 stock_number=data["stock_number"],
                 published=data["published"],
+                price=data["price"],
                 **{name: data[name] for name in DESCRIPTIVE_FIELDS},
             )
-            vehicle_price_set(vehicle=vehicle, price=data["price"], actor=request.user)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -186,25 +182,32 @@ def _is_script_request(request) -> bool:
     return bool(request.htmx) or request.headers.get("X-Requested-With") == "XMLHttpRequest"
 
 
+def _photos_received(upload_result) -> str:
+    count = len(getattr(upload_result, "accepted", []))
+    if not count:
+        return ""
+    return ngettext(
+        "%(count)d photo received; it appears as soon as it is ready.",
+        "%(count)d photos received; they appear as soon as they are ready.",
+        count,
+    ) % {"count": count}
+
+
 def _photos_answer(request, vehicle: Vehicle, *, status: int = 200, **extra):
+    received = _photos_received(extra.get("upload_result"))
     if _is_script_request(request):
         return render(
-            request, "inventory/vehicle_detail.html#photos", _photos_context(vehicle, **extra), status=status
+            request,
+            "inventory/vehicle_detail.html#photos",
+            _photos_context(vehicle, received=received, **extra),
+            status=status,
         )
     for name, reason in getattr(extra.get("upload_result"), "rejected", []):
         messages.error(request, f"{name}: {reason}")
     if extra.get("error"):
         messages.error(request, extra["error"])
-    if accepted := getattr(extra.get("upload_result"), "accepted", None):
-        messages.success(
-            request,
-            ngettext(
-                "%(count)d photo received; it appears as soon as it is ready.",
-                "%(count)d photos received; they appear as soon as they are ready.",
-                len(accepted),
-            )
-            % {"count": len(accepted)},
-        )
+    if received:
+        messages.success(request, received)
     return redirect("inventory:vehicle_detail", pk=vehicle.pk)
 
 

@@ -3,7 +3,7 @@ import re
 from django import forms
 
 from dealership.models import Department, StaffMember
-from inventory.selectors import vehicle_find
+from inventory.selectors import lead_vehicle_fields, vehicle_find
 from leads.models import Language
 
 from .models import Campaign, Channel, Promotion, PromotionModel
@@ -197,20 +197,13 @@ class PublicContactForm(forms.Form):
         return data
 
     def vehicle_dict(self) -> dict | None:
-        """The vehicle chosen, as a lead names it; a stock vehicle with its stock number, VIN and price."""
+        """The vehicle chosen, as a lead names it; a stock vehicle with its stock number, VIN, odometer and price."""
         chosen = self.choices.get(self.cleaned_data.get("vehicle") or "")
         if chosen is None:
             return None
-        vehicle = {"make": chosen.make, "model": chosen.model, "year": chosen.year}
         if isinstance(chosen, PromotionModel):
-            return vehicle
-        return vehicle | {
-            "trim": chosen.trim,
-            "condition": chosen.condition,
-            "vin": chosen.vin,
-            "stock_number": chosen.stock_number,
-            "price": chosen.price,
-        }
+            return {"make": chosen.make, "model": chosen.model, "year": chosen.year}
+        return lead_vehicle_fields(chosen)
 
 
 class InfoShareForm(forms.Form):

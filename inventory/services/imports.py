@@ -5,7 +5,6 @@ dry run, rolls everything back. The report names each bad row by its line number
 """
 
 import csv
-import io
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -14,16 +13,18 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from ..models import Condition, Vehicle, VehicleStatus
-from ..vin import vin_validate
+from dealership.csv_upload import csv_decode, csv_rows
+
+from ..models import Vehicle, VehicleStatus
+from ..vin import vin_normalize, vin_validate
 from .photos import private_storage
 from .vehicles import (
     DESCRIPTIVE_FIELDS,
     TransitionError,
     vehicle_create,
-    vehicle_price_set,
     vehicle_transition,
     vehicle_update,
 )
@@ -98,37 +99,26 @@ class ImportReport:
         return not self.dry_run and not self.errors
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")  # older exports from Windows
-
-
-def _rows(text: str):
+def _rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
     """(line number, {field: value}) for each data row; unknown columns are ignored."""
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    header = next(reader, None) or []
-    columns = [_FIELD_BY_HEADER.get(name.strip().lower()) for name in header]
+    header, rows = csv_rows(csv_decode(content))
+    columns = [_FIELD_BY_HEADER.get(name.lower()) for name in header]
     if "stock_number" not in columns or "vin" not in columns:
         raise ValidationError(
             _("The first line must name the columns, with at least a stock number and a VIN.")
         )
-    for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue
-        values = {name: cell.strip() for name, cell in zip(columns, row, strict=False) if name}
-        values["price"] = values.get("price", "").replace("$", "").replace(",", "").replace(" ", "")
-        values["odometer_km"] = values.get("odometer_km", "").replace(",", "").replace(" ", "")
-        if "condition" in values:
-            values["condition"] = _CONDITION_WORDS.get(values["condition"].lower(), values["condition"])
-        if "status" in values:
-            values["status"] = _STATUS_WORDS.get(values["status"].lower(), values["status"])
-        yield reader.line_num, values
+    return [(line, _row_values(columns, row)) for line, row in rows]
+
+
+def _row_values(columns: list[str | None], row: list[str]) -> dict[str, str]:
+    values = {name: cell.strip() for name, cell in zip(columns, row, strict=False) if name}
+    values["price"] = values.get("price", "").replace("$", "").replace(",", "").replace(" ", "")
+    values["odometer_km"] = values.get("odometer_km", "").replace(",", "").replace(" ", "")
+    if "condition" in values:
+        values["condition"] = _CONDITION_WORDS.get(values["condition"].lower(), values["condition"])
+    if "status" in values:
+        values["status"] = _STATUS_WORDS.get(values["status"].lower(), values["status"])
+    return values
 
 
 def _form_errors(form: forms.Form) -> str:
@@ -144,36 +134,48 @@ def _snapshot(vehicle: Vehicle) -> tuple:
     return tuple(getattr(vehicle, name) for name in ("vin", "price", "status", *DESCRIPTIVE_FIELDS))
 
 
-def _apply_row(data: dict, present: set[str], actor, report: ImportReport) -> None:
+class _StoredVehicles:
+    """The stored vehicles the file names by stock number or VIN, read in one query before any row
+    is applied. Each stock number is applied once, so only which one holds each VIN changes."""
+
+    def __init__(self, rows: list[tuple[int, dict[str, str]]]):
+        stock_numbers = {values.get("stock_number", "") for _line, values in rows}
+        vins = {vin_normalize(values.get("vin", "")) for _line, values in rows}
+        vehicles = list(Vehicle.objects.filter(Q(stock_number__in=stock_numbers) | Q(vin__in=vins)))
+        self.by_stock_number = {vehicle.stock_number: vehicle for vehicle in vehicles}
+        self.stock_number_by_vin = {vehicle.vin: vehicle.stock_number for vehicle in vehicles}
+
+
+def _apply_row(data: dict, present: set[str], actor, report: ImportReport, stored: _StoredVehicles) -> None:
     """Blank cells leave what the store already holds as it is."""
-    other = Vehicle.objects.filter(vin=data["vin"]).exclude(stock_number=data["stock_number"]).first()
-    if other is not None:
+    owner = stored.stock_number_by_vin.get(data["vin"], data["stock_number"])
+    if owner != data["stock_number"]:
         raise ValidationError(
-            _("VIN %(vin)s is already stock number %(stock)s.")
-            % {"vin": data["vin"], "stock": other.stock_number}
+            _("VIN %(vin)s is already stock number %(stock)s.") % {"vin": data["vin"], "stock": owner}
         )
-    descriptive = {
-        name: data[name] for name in DESCRIPTIVE_FIELDS if name in present and data[name] not in ("", None)
+    given = {
+        name: data[name]
+        for name in (*DESCRIPTIVE_FIELDS, "price")
+        if name in present and data[name] not in ("", None)
     }
-    vehicle = Vehicle.objects.filter(stock_number=data["stock_number"]).first()
+    vehicle = stored.by_stock_number.get(data["stock_number"])
     if vehicle is None:
         vehicle_create(
             vin=data["vin"],
             stock_number=data["stock_number"],
             actor=actor,
-            price=data["price"],
             status=data["status"] or VehicleStatus.IN_STOCK,
-            **{"condition": Condition.USED, **descriptive},
+            **given,
         )
         report.created.append(data["stock_number"])
-        return
-    before = _snapshot(vehicle)
-    vehicle = vehicle_update(vehicle=vehicle, actor=actor, vin=data["vin"], **descriptive)
-    if data["price"] is not None:
-        vehicle = vehicle_price_set(vehicle=vehicle, price=data["price"], actor=actor)
-    if data["status"] and data["status"] != vehicle.status:
-        vehicle = vehicle_transition(vehicle=vehicle, to_status=data["status"], actor=actor)
-    (report.updated if _snapshot(vehicle) != before else report.unchanged).append(data["stock_number"])
+    else:
+        vin_before, before = vehicle.vin, _snapshot(vehicle)
+        vehicle = vehicle_update(vehicle=vehicle, actor=actor, vin=data["vin"], **given)
+        if data["status"] and data["status"] != vehicle.status:
+            vehicle = vehicle_transition(vehicle=vehicle, to_status=data["status"], actor=actor)
+        (report.updated if _snapshot(vehicle) != before else report.unchanged).append(data["stock_number"])
+        stored.stock_number_by_vin.pop(vin_before, None)
+    stored.stock_number_by_vin[data["vin"]] = data["stock_number"]
 
 
 @transaction.atomic
@@ -182,12 +184,13 @@ def vehicles_import_csv(*, content: bytes, actor=None, dry_run: bool = True) -> 
     report = ImportReport(dry_run=dry_run)
     seen: dict[str, int] = {}
     try:
-        rows = list(_rows(_decode(content)))
+        rows = _rows(content)
     except (ValidationError, csv.Error) as error:
         report.errors.append((1, " ".join(getattr(error, "messages", [str(error)]))))
         return report
     if not rows:
         report.errors.append((1, _("The file holds no vehicles.")))
+    stored = _StoredVehicles(rows)
     for line, values in rows:
         form = ImportRowForm(values)
         if not form.is_valid():
@@ -206,7 +209,7 @@ def vehicles_import_csv(*, content: bytes, actor=None, dry_run: bool = True) -> 
         seen[data["stock_number"]] = line
         try:
             with transaction.atomic():
-                _apply_row(data, set(values), actor, report)
+                _apply_row(data, set(values), actor, report, stored)
         except (ValidationError, TransitionError) as error:
             report.errors.append((line, " ".join(getattr(error, "messages", [str(error)]))))
     if report.errors or dry_run:

@@ -6,6 +6,7 @@ from leads.models import Lead
 from leads.services.leads import customer_find_or_create, lead_create
 
 from ..models import Vehicle
+from ..selectors import lead_vehicle_fields
 
 WEBSITE_SOURCE = "Website"
 
@@ -31,18 +32,5 @@ def vehicle_inquiry_create(
         inquiry_type=inquiry_type,
         language=language,
         comments=message,
-        vehicles=[
-            {
-                "interest": "buy",
-                "condition": vehicle.condition,
-                "year": vehicle.year,
-                "make": vehicle.make,
-                "model": vehicle.model,
-                "trim": vehicle.trim,
-                "vin": vehicle.vin,
-                "stock_number": vehicle.stock_number,
-                "odometer_km": vehicle.odometer_km,
-                "price": vehicle.price,
-            }
-        ],
+        vehicles=[lead_vehicle_fields(vehicle)],
     )

@@ -102,10 +102,13 @@ def vehicle_update(
     published: bool | None = None,
     **fields,
 ) -> Vehicle:
-    """Change descriptive fields (and VIN, stock number, publication); records which fields changed."""
-    unknown = set(fields) - set(DESCRIPTIVE_FIELDS)
+    """Change descriptive fields (and VIN, stock number, publication); records which fields changed.
+    A price, when given (None clears it), is recorded as vehicle_price_set records it."""
+    unknown = set(fields) - {*DESCRIPTIVE_FIELDS, "price"}
     if unknown:
         raise TypeError(f"vehicle_update cannot change {', '.join(sorted(unknown))}")
+    price_given = "price" in fields
+    price = fields.pop("price", None)
     was_public = vehicle.is_public
     if vin is not None:
         fields["vin"] = vin_validate(vin)
@@ -115,14 +118,15 @@ def vehicle_update(
     if published is not None:
         fields["published"] = published
     changed = sorted(name for name, value in fields.items() if getattr(vehicle, name) != value)
-    if not changed:
-        return vehicle
-    for name in changed:
-        setattr(vehicle, name, fields[name])
-    vehicle.full_clean()
-    vehicle.save(update_fields=[*changed, "updated_at"])
-    vehicle_event_add(vehicle=vehicle, type="updated", actor=actor, fields=changed)
-    _listing_changed(vehicle=vehicle, was_public=was_public, actor=actor, reason="published")
+    if changed:
+        for name in changed:
+            setattr(vehicle, name, fields[name])
+        vehicle.full_clean()
+        vehicle.save(update_fields=[*changed, "updated_at"])
+        vehicle_event_add(vehicle=vehicle, type="updated", actor=actor, fields=changed)
+        _listing_changed(vehicle=vehicle, was_public=was_public, actor=actor, reason="published")
+    if price_given:
+        vehicle = vehicle_price_set(vehicle=vehicle, price=price, actor=actor)
     return vehicle
 
 

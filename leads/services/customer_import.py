@@ -5,8 +5,6 @@ report names each bad row by its line number in the file. Applying happens in on
 A dry run performs the whole import and rolls it back, so its counts are exactly what applying does.
 """
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
@@ -15,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from dealership.csv_upload import csv_decode, csv_rows
 from dealership.models import Department
 
 from ..models import (
@@ -37,7 +36,6 @@ from .customers import (
 )
 
 IMPORT_SOURCE = "dms-import"
-MAX_BYTES = 20 * 1024 * 1024
 
 CUSTOMER_TARGETS = {
     "full_name": "Full name",
@@ -105,36 +103,6 @@ class ImportRejected(ValueError):
     def __init__(self, errors: list[tuple[int, str]]):
         self.errors = errors
         super().__init__(f"{len(errors)} bad row(s); nothing was imported.")
-
-
-def decode_upload(data: bytes) -> str:
-    """DMS exports are UTF-8 (often with a BOM) or Windows-1252."""
-    if len(data) > MAX_BYTES:
-        raise ValidationError("The file is larger than 20 MB.")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
-def _dialect(content: str):
-    try:
-        return csv.Sniffer().sniff(content[:4096], delimiters=",;\t|")
-    except csv.Error:
-        return csv.excel
-
-
-def csv_rows(content: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and each data row with the line number it starts on (the header is line 1)."""
-    reader = csv.reader(io.StringIO(content), _dialect(content))
-    rows, start = [], 1
-    for row in reader:
-        rows.append((start, row))
-        start = reader.line_num + 1
-    if not rows:
-        raise ValidationError("The file is empty.")
-    header = [cell.strip() for cell in rows[0][1]]
-    return header, [(line, row) for line, row in rows[1:] if any(cell.strip() for cell in row)]
 
 
 def mapping_guess(header: list[str]) -> dict[str, str]:
@@ -215,7 +183,7 @@ def row_clean(values: dict[str, str]) -> dict:
 
 
 def import_create(*, filename: str, data: bytes, actor) -> CustomerImport:
-    content = decode_upload(data)
+    content = csv_decode(data)
     header, _ = csv_rows(content)
     if len(set(header)) != len(header) or not all(header):
         raise ValidationError("Every column needs a header, and headers must differ.")

@@ -6,6 +6,8 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from inventory.models import PhotoStatus, Vehicle, VehicleStatus
@@ -100,6 +102,18 @@ def test_update_records_the_fields_that_changed():
     vehicle = factories.vehicle(trim="LE")
     vehicle_update(vehicle=vehicle, trim="XLE", odometer_km=12000)
     assert vehicle.events.get(type="updated").params == {"fields": ["odometer_km", "trim"]}
+
+
+def test_update_with_a_price_keeps_it_in_the_price_history(supervisor):
+    vehicle = factories.vehicle(price="30000", trim="LE")
+    vehicle_update(vehicle=vehicle, trim="XLE", price=Decimal("28500"), actor=supervisor.user)
+    vehicle_update(vehicle=vehicle, trim="SE")  # no price given: the price stays
+    vehicle.refresh_from_db()
+    assert (vehicle.trim, vehicle.price) == ("SE", Decimal("28500"))
+    assert [c.new_price for c in vehicle.price_changes.order_by("pk")] == [30000, 28500]
+    vehicle_update(vehicle=vehicle, price=None)
+    vehicle.refresh_from_db()
+    assert vehicle.price is None and vehicle.price_changes.count() == 3
 
 
 # Photos ----------------------------------------------------------------------------------------
@@ -265,6 +279,46 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_half_imported():
     assert not Vehicle.objects.exists()
 
 
+def test_bad_rows_are_named_by_the_line_they_start_on_when_descriptions_span_lines():
+    content = (
+        "Stock #,VIN,Year,Make,Description\n"
+        f'F1,{factories.vin()},2022,Mazda,"One owner.\nWinter tires.\nNo accident."\n'
+        f"F1,{factories.vin()},2021,Kia,\n"
+        f'F2,{factories.vin()},twenty,Ford,"Tow package.\nNew brakes."\n'
+    ).encode()
+    report = vehicles_import_csv(content=content, dry_run=True)
+    lines = dict(report.errors)
+    assert sorted(lines) == [5, 6]
+    assert "already on line 2" in lines[5]
+    assert "ear" in lines[6]
+
+
+def test_a_vin_belongs_to_one_stock_number_as_the_rows_leave_them():
+    stored = factories.vehicle(stock_number="G1")
+    new_vin, freed_vin = factories.vin(), stored.vin
+    content = _csv(
+        f"G2,{new_vin},U,,,,,,,,",
+        f"G3,{new_vin},U,,,,,,,,",  # the VIN the line before gave G2
+        f"G1,{factories.vin()},U,,,,,,,,",  # G1 takes another VIN ...
+        f"G4,{freed_vin},U,,,,,,,,",  # ... so its old one is free
+    )
+    report = vehicles_import_csv(content=content, dry_run=True)
+    assert report.errors == [(3, f"VIN {new_vin} is already stock number G2.")]
+    assert report.created == ["G2", "G4"] and report.updated == ["G1"]
+
+
+def test_import_reads_the_stored_vehicles_once_whatever_the_number_of_rows():
+    def reads(count: int) -> int:
+        vehicles = [factories.vehicle() for _ in range(count)]
+        content = _csv(*(f"{v.stock_number},{v.vin},U,,,RAV4,,,,29995,In stock" for v in vehicles))
+        with CaptureQueriesContext(connection) as queries:
+            report = vehicles_import_csv(content=content, dry_run=False)
+        assert report.unchanged == [v.stock_number for v in vehicles]
+        return sum(query["sql"].startswith("SELECT") for query in queries.captured_queries)
+
+    assert reads(2) == reads(6)
+
+
 def test_import_updates_by_stock_number_with_price_history_and_status():
     vehicle = factories.vehicle(stock_number="C1", price="20000", trim="LE")
     content = _csv(f"C1,{vehicle.vin},U,,,,,Silver,,18500,Sold")
@@ -303,4 +357,5 @@ def test_semicolon_and_windows_encoded_exports_are_read():
     content = content.replace(b"Corolla", "Corolla Édition".encode("cp1252"))
     report = vehicles_import_csv(content=content, dry_run=False)
     assert report.created == ["E1"]
-    assert Vehicle.objects.get().model == "Corolla Édition"
+    vehicle = Vehicle.objects.get()
+    assert (vehicle.model, vehicle.condition) == ("Corolla Édition", "used")  # used unless said new

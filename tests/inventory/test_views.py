@@ -6,8 +6,10 @@ from datetime import timedelta
 from xml.etree import ElementTree
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from inventory.models import PhotoStatus, Vehicle, VehicleStatus
 from inventory.services.photos import photos_upload
@@ -45,6 +47,18 @@ def test_list_filters_and_htmx_partial(supervisor_client):
     assert "KEEP1" in page and "DROP1" not in page and "<nav" in page
     partial = supervisor_client.get(reverse("inventory:index"), {"q": "civic"}, HTTP_HX_REQUEST="true")
     assert "DROP1" in partial.content.decode() and "<html" not in partial.content.decode()
+
+
+def test_typing_in_the_search_redraws_the_table_without_reading_the_makes(supervisor_client):
+    factories.vehicle(make="Toyota")
+    factories.vehicle(make="Honda")
+    with CaptureQueriesContext(connection) as page:
+        supervisor_client.get(reverse("inventory:index"), {"q": "civic"})
+    with CaptureQueriesContext(connection) as partial:
+        supervisor_client.get(reverse("inventory:index"), {"q": "civic"}, HTTP_HX_REQUEST="true")
+    assert len(partial) < len(page)
+    assert ["DISTINCT" in query["sql"] for query in page.captured_queries].count(True) == 1
+    assert not any("DISTINCT" in query["sql"] for query in partial.captured_queries)
 
 
 def test_create_with_a_typo_in_the_vin_keeps_what_was_typed(supervisor_client):
@@ -115,6 +129,17 @@ def test_status_change_and_refusal_are_explained(supervisor_client):
     assert vehicle.status == VehicleStatus.SOLD
 
 
+def test_staff_page_links_the_public_page_exactly_when_there_is_one(supervisor_client, client):
+    sold = factories.vehicle()
+    vehicle_transition(vehicle=sold, to_status=VehicleStatus.SOLD)
+    on_order = factories.vehicle(status=VehicleStatus.ON_ORDER)
+    unpublished = factories.vehicle(published=False)
+    for vehicle, has_page in ((sold, True), (on_order, False), (unpublished, False)):
+        staff_page = supervisor_client.get(reverse("inventory:vehicle_detail", args=[vehicle.pk]))
+        assert ("Public page" in staff_page.content.decode()) is has_page
+        assert client.get(vehicle.get_absolute_url()).status_code == (200 if has_page else 404)
+
+
 def test_upload_without_js_redirects_with_messages(supervisor_client, django_capture_on_commit_callbacks):
     vehicle = factories.vehicle()
     with django_capture_on_commit_callbacks(execute=True):
@@ -144,6 +169,22 @@ def test_upload_from_script_returns_the_grid_which_polls_until_ready(supervisor_
     photo_process(photo=vehicle.photos.get())
     grid = supervisor_client.get(reverse("inventory:photos_grid", args=[vehicle.pk])).content.decode()
     assert "hx-trigger" not in grid and "<picture>" in grid and "Main photo" in grid
+
+
+def test_received_photos_are_announced_in_the_same_translated_words_with_or_without_script(
+    supervisor_client,
+):
+    vehicle = factories.vehicle()
+    url = reverse("inventory:photos_upload", args=[vehicle.pk])
+
+    def photos():
+        return {"photos": [images.upload(f"{n}.jpg", images.phone_jpeg()) for n in range(2)]}
+
+    with translation.override("fr"):
+        grid = supervisor_client.post(url, photos(), HTTP_X_REQUESTED_WITH="XMLHttpRequest").content.decode()
+        page = supervisor_client.post(url, photos(), follow=True).content.decode()
+    said = "2 photos reçues ; elles apparaissent dès qu’elles sont prêtes."
+    assert said in grid and said in page
 
 
 def test_too_many_files_get_a_clear_message(supervisor_client, settings):

@@ -1,0 +1,44 @@
+"""Reading a CSV export uploaded from the dealer management system, for the customer and stock imports.
+
+Exports come from Windows tools as often as not: UTF-8 with or without a BOM, or Windows-1252; comma,
+semicolon, tab or pipe separated. A quoted cell may hold line breaks, so each row is named by the line
+it starts on, as a person finds it in a spreadsheet or text editor.
+"""
+
+import csv
+import io
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+MAX_BYTES = 20 * 1024 * 1024
+
+
+def csv_decode(data: bytes) -> str:
+    if len(data) > MAX_BYTES:
+        raise ValidationError(_("The file is larger than %(mb)d MB.") % {"mb": MAX_BYTES >> 20})
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _dialect(content: str):
+    try:
+        return csv.Sniffer().sniff(content[:4096], delimiters=",;\t|")
+    except csv.Error:
+        return csv.excel
+
+
+def csv_rows(content: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header (cells stripped) and each data row with the line number it starts on (the header
+    is line 1); blank rows are left out."""
+    reader = csv.reader(io.StringIO(content), _dialect(content))
+    rows, start = [], 1
+    for row in reader:
+        rows.append((start, row))
+        start = reader.line_num + 1
+    if not rows:
+        raise ValidationError(_("The file is empty."))
+    header = [cell.strip() for cell in rows[0][1]]
+    return header, [(line, row) for line, row in rows[1:] if any(cell.strip() for cell in row)]
