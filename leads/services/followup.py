@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from dealership.models import Role
 
-from ..business_hours import WeekHours, store_hours, store_zone
+from ..business_hours import next_open_moment, store_hours, store_zone
 from ..models import (
     BLOCKING_STATUSES,
     Appointment,
@@ -63,27 +63,6 @@ INTERRUPTED_SEND = (
 
 class FollowUpError(ValueError):
     pass
-
-
-# --- business hours -------------------------------------------------------------------------------
-
-
-def next_open_moment(at: datetime, *, hours: WeekHours | None = None) -> datetime:
-    """`at` if the store is open then, else the next opening (settings.BUSINESS_HOURS, DST-aware)."""
-    week = store_hours() if hours is None else hours
-    zone = store_zone()
-    first_day = at.astimezone(zone).date()
-    for offset in range(8):
-        day = first_day + timedelta(days=offset)
-        window = week[day.weekday()]
-        if window is None:
-            continue
-        opens = datetime.combine(day, window[0], tzinfo=zone)
-        if at < opens:
-            return opens
-        if at < datetime.combine(day, window[1], tzinfo=zone):
-            return at
-    raise ValueError("The store is never open: check BUSINESS_HOURS.")
 
 
 # --- consent --------------------------------------------------------------------------------------
@@ -200,9 +179,11 @@ def followup_enroll(*, lead: Lead, plan: FollowUpPlan, now: datetime, actor=None
     start = lead.received_at if actor is None else now
     enrollment = Enrollment.objects.create(lead=lead, plan=plan, enrolled_at=start, enrolled_by=actor)
     runs, previous_due = [], start
+    hours, zone = store_hours(), store_zone()
     for step in steps:
         anchor = previous_due if step.anchor == FollowUpStep.Anchor.PREVIOUS else start
-        due = next_open_moment(anchor + timedelta(days=step.delay_days, hours=step.delay_hours))
+        delay = timedelta(days=step.delay_days, hours=step.delay_hours)
+        due = next_open_moment(anchor + delay, hours=hours, zone=zone)
         runs.append(Run(enrollment=enrollment, step=step, due_at=due, status_changed_at=now))
         previous_due = due
     Run.objects.bulk_create(runs)

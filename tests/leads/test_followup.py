@@ -32,7 +32,6 @@ from leads.services.followup import (
     followup_run_send,
     followup_stop,
     followup_task_done,
-    next_open_moment,
     step_render,
 )
 from leads.services.leads import lead_event_add, lead_transition
@@ -81,14 +80,6 @@ def test_the_default_plan_ships_once_in_english_and_french(plan):
     assert [s.kind for s in steps[:2]] == [FollowUpStep.Kind.AUTO_EMAIL, FollowUpStep.Kind.CALL]
     assert {s.delay_days for s in steps if s.anchor == FollowUpStep.Anchor.INQUIRY} >= {0, 1, 3, 7, 14, 30}
     assert all(s.subject_en and s.body_en and s.subject_fr and s.body_fr for s in steps if s.is_email)
-
-
-def test_business_hours_move_a_night_or_weekend_moment_to_the_next_opening():
-    assert next_open_moment(local(2026, 3, 10, 22, 30)) == local(2026, 3, 11, 9, 0)  # Tuesday night
-    assert next_open_moment(local(2026, 3, 11, 6, 0)) == local(2026, 3, 11, 9, 0)  # early morning
-    assert next_open_moment(local(2026, 3, 11, 14, 5)) == local(2026, 3, 11, 14, 5)  # open: unchanged
-    assert next_open_moment(local(2026, 3, 14, 18, 0)) == local(2026, 3, 16, 9, 0)  # Saturday after 17h
-    assert next_open_moment(local(2026, 3, 15, 12, 0)) == local(2026, 3, 16, 9, 0)  # closed Sunday
 
 
 def test_steps_are_scheduled_from_the_inquiry_and_fall_on_opening_hours(plan):
