@@ -24,6 +24,7 @@ from ..models import (
     BLOCKING_STATUSES,
     Appointment,
     Channel,
+    ConsentRecord,
     Direction,
     FollowUpEnrollment,
     FollowUpPlan,
@@ -37,7 +38,7 @@ from ..models import (
     ReplyTemplate,
     StopReason,
 )
-from ..selectors.consent import consent_check
+from ..selectors.consent import consent_check, consent_status
 from ..threading import new_message_id, reply_address
 from .consent import commercial_email_headers, commercial_footer
 from .leads import lead_event_add
@@ -272,8 +273,21 @@ def _set_status(run: Run, status: str, now: datetime, **fields) -> None:
     run.save(update_fields=["status", "status_changed_at", *fields])
 
 
-def _store_wrote_already(lead: Lead) -> bool:
-    return Message.objects.filter(lead=lead, channel=Channel.EMAIL, direction=Direction.OUTBOUND).exists()
+def _email_consents(customer_ids: set[int], *, at: datetime) -> dict[int, tuple[bool, str]]:
+    """commercial_email_consent's answer for each of these customers, from one read of the ledger."""
+    ledgers: dict[int, list[ConsentRecord]] = {pk: [] for pk in customer_ids}
+    for record in ConsentRecord.objects.filter(customer__in=customer_ids, channel=Channel.EMAIL).order_by(
+        "given_at", "pk"
+    ):
+        ledgers[record.customer_id].append(record)
+    answers = {}
+    for pk, records in ledgers.items():
+        status = consent_status(records, channel=Channel.EMAIL, at=at)
+        answers[pk] = (
+            status.valid,
+            (status.basis_label if status.valid else status.reason) or "consent checked",
+        )
+    return answers
 
 
 def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
@@ -295,9 +309,17 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
                 "enrollment__plan",
             )
             .prefetch_related("enrollment__lead__vehicles")
+            .annotate(
+                store_wrote_already=Exists(
+                    Message.objects.filter(
+                        lead=OuterRef("enrollment__lead"), channel=Channel.EMAIL, direction=Direction.OUTBOUND
+                    )
+                )
+            )
             .order_by("due_at", "pk")[:DISPATCH_BATCH]
         )
         signer = store_signer() if due else None
+        consents = _email_consents({run.enrollment.lead.customer_id for run in due}, at=now)
         stopped_by_consent: set[int] = set()
         for run in due:
             enrollment, lead = run.enrollment, run.enrollment.lead
@@ -307,10 +329,10 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
                 _set_status(run, Run.Status.OPEN, now, subject=run.step.call_notes)
                 counts["opened"] += 1
                 continue
-            if run.step.is_acknowledgement and _store_wrote_already(lead):
+            if run.step.is_acknowledgement and run.store_wrote_already:
                 _set_status(run, Run.Status.DONE, now, note=ALREADY_ACKNOWLEDGED)
                 continue
-            allowed, basis = commercial_email_consent(customer=lead.customer, at=now)
+            allowed, basis = consents[lead.customer_id]
             if not allowed or not lead.customer.email:
                 followup_stop(
                     enrollment=enrollment,

@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from leads.models import (
     ConsentBasis,
@@ -326,3 +328,23 @@ def test_no_second_acknowledgement_when_the_store_already_wrote(plan, django_cap
     # The rest of the plan goes on.
     _, queued = dispatch(local(2026, 3, 11, 10, 1), django_capture_on_commit_callbacks)
     assert len(queued) == 1
+
+
+def test_a_tick_reads_as_much_for_many_due_steps_as_for_one(plan, django_capture_on_commit_callbacks):
+    """Due rows stay locked while the tick runs: each claimed step costs its own write, no reads."""
+
+    def tick(leads: int, day: int):
+        for _ in range(leads):
+            enroll(plan, received_at=local(2026, 3, day, 10, 0))
+        with CaptureQueriesContext(connection) as captured:
+            counts, _ = dispatch(local(2026, 3, day, 12, 30), django_capture_on_commit_callbacks)
+        Run.objects.update(status=Run.Status.DONE)  # out of the next tick
+        reads = [query for query in captured.captured_queries if query["sql"].startswith("SELECT")]
+        return counts, len(captured.captured_queries), len(reads)
+
+    counts, one_lead, one_lead_reads = tick(1, day=10)
+    assert (counts["queued"], counts["opened"]) == (1, 1)  # the acknowledgement and the call
+    counts, six_leads, six_leads_reads = tick(6, day=11)
+    assert (counts["queued"], counts["opened"]) == (6, 6)
+    assert six_leads_reads == one_lead_reads
+    assert six_leads - one_lead == 2 * 5  # one update per extra step claimed
