@@ -155,9 +155,8 @@ def _enrollments_to_stop(enrollments: QuerySet[Enrollment]) -> dict[int, str]:
     return reasons
 
 
-def plan_for_source(*, source: str) -> FollowUpPlan | None:
-    """The active plan naming this source, else the one for all internet leads."""
-    plans = list(FollowUpPlan.objects.filter(active=True).order_by("pk"))
+def plan_for_source(*, source: str, plans: list[FollowUpPlan]) -> FollowUpPlan | None:
+    """Of these active plans, the one naming this source, else the one for all internet leads."""
     wanted = source.strip().lower()
     for plan in plans:
         if wanted and wanted in (name.strip().lower() for name in plan.sources):
@@ -194,12 +193,19 @@ def followup_enroll(*, lead: Lead, plan: FollowUpPlan, now: datetime, actor=None
 
 def followup_enroll_arrivals(*, now: datetime) -> int:
     """New leads that have never followed a plan enter the one their source picks."""
-    recent = Lead.objects.filter(
-        status=LeadStatus.NEW, received_at__gte=now - ARRIVAL_WINDOW, followups__isnull=True
-    ).order_by("received_at")
+    recent = list(
+        Lead.objects.filter(
+            status=LeadStatus.NEW, received_at__gte=now - ARRIVAL_WINDOW, followups__isnull=True
+        ).order_by("received_at")[:DISPATCH_BATCH]
+    )
+    plans = (
+        list(FollowUpPlan.objects.filter(active=True).order_by("pk").prefetch_related("steps"))
+        if recent
+        else []
+    )
     enrolled = 0
-    for lead in recent[:DISPATCH_BATCH]:
-        plan = plan_for_source(source=lead.source)
+    for lead in recent:
+        plan = plan_for_source(source=lead.source, plans=plans)
         if plan is None:
             continue
         try:
@@ -215,7 +221,11 @@ def followup_stop(
     *, enrollment: Enrollment, reason: str, now: datetime, actor=None, detail: str = ""
 ) -> bool:
     """Stop an active enrollment, cancel what has not gone out, and record why. False if not active."""
-    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    enrollment = (
+        Enrollment.objects.select_for_update(of=("self",))
+        .select_related("lead", "plan")
+        .get(pk=enrollment.pk)
+    )
     if enrollment.status != Enrollment.Status.ACTIVE:
         return False
     finished = reason == StopReason.COMPLETED

@@ -16,6 +16,7 @@ from leads.models import (
     FollowUpPlan,
     FollowUpStep,
     FollowUpStepRun,
+    Lead,
     LeadStatus,
     Message,
     ReplyTemplate,
@@ -30,9 +31,11 @@ from leads.services.followup import (
     followup_dispatch_due,
     followup_draft_approve,
     followup_enroll,
+    followup_enroll_arrivals,
     followup_plans_ensure_defaults,
     followup_run_send,
     followup_stop,
+    followup_stop_finished,
     followup_task_done,
     step_render,
 )
@@ -266,6 +269,33 @@ def test_new_leads_enter_the_plan_their_source_names(plan, django_capture_on_com
     assert counts["enrolled"] == 2
     assert from_autotrader.followups.get().plan == autotrader
     assert from_website.followups.get().plan == plan
+
+
+def test_new_leads_enter_their_plans_from_one_read_of_the_plans(plan):
+    received = local(2026, 3, 10, 10, 0)
+    for source in ("AutoTrader", "Website", "Kijiji Autos"):
+        factories.lead(source=source, received_at=received)
+    with CaptureQueriesContext(connection) as captured:
+        assert followup_enroll_arrivals(now=received + timedelta(minutes=1)) == 3
+    plan_reads = [
+        query["sql"]
+        for query in captured.captured_queries
+        if 'FROM "leads_followupplan"' in query["sql"] or 'FROM "leads_followupstep"' in query["sql"]
+    ]
+    assert len(plan_reads) == 2  # the active plans, then their steps
+
+
+def test_stopping_plans_reads_each_enrollment_once_with_its_lead_and_plan(plan):
+    def stop_lost(leads: int, day: int) -> int:
+        enrollments = [enroll(plan, received_at=local(2026, 3, day, 10, 0)) for _ in range(leads)]
+        Lead.objects.filter(pk__in=[e.lead_id for e in enrollments]).update(status=LeadStatus.LOST)
+        with CaptureQueriesContext(connection) as captured:
+            assert followup_stop_finished(now=local(2026, 3, day, 12, 0)) == leads
+        assert all(e.lead.events.filter(type="followup_stopped").exists() for e in enrollments)
+        return sum(query["sql"].startswith("SELECT") for query in captured.captured_queries)
+
+    one, five = stop_lost(1, day=10), stop_lost(5, day=11)
+    assert five - one == 4  # the lock of each enrollment, its lead and plan read with it
 
 
 def test_a_lead_enrolled_by_hand_starts_now_and_only_once(plan):
