@@ -24,6 +24,7 @@ from .selectors.appointments import (
     appointment_calendar,
     appointment_get,
     followup_plan_list,
+    followup_plans_active,
     followup_tasks,
     lead_followups,
     sees_all_appointments,
@@ -220,7 +221,7 @@ def lead_followup(request, pk: int):
         {
             "lead": lead,
             "followups": lead_followups(lead=lead),
-            "plans": FollowUpPlan.objects.filter(active=True),
+            "plans": followup_plans_active(),
         },
     )
 
@@ -230,7 +231,7 @@ def lead_followup(request, pk: int):
 def lead_followup_start(request, pk: int):
     _require_desk(request)
     lead = _lead_or_404(request, pk)
-    plan = FollowUpPlan.objects.filter(pk=request.POST.get("plan"), active=True).first()
+    plan = followup_plans_active().filter(pk=request.POST.get("plan")).first()
     if plan is None:
         messages.error(request, "Choose a plan.")
     else:

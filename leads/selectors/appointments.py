@@ -183,6 +183,11 @@ def followup_plan_list() -> QuerySet[FollowUpPlan]:
     return FollowUpPlan.objects.prefetch_related("steps").order_by("name")
 
 
+def followup_plans_active() -> QuerySet[FollowUpPlan]:
+    """The plans leads may enter, by name."""
+    return FollowUpPlan.objects.filter(active=True).order_by("name")
+
+
 def followup_tasks(*, user) -> QuerySet[FollowUpStepRun]:
     """Calls to make, drafts to review and interrupted sends to check, oldest first."""
     if not sees_all_appointments(user):

@@ -38,6 +38,7 @@ from ..models import (
     ReplyTemplate,
     StopReason,
 )
+from ..selectors.appointments import followup_plans_active
 from ..selectors.consent import consent_check, consent_status
 from ..threading import new_message_id, reply_address
 from .consent import commercial_email_headers, commercial_footer
@@ -199,9 +200,8 @@ def followup_enroll_arrivals(*, now: datetime) -> int:
         ).order_by("received_at")[:DISPATCH_BATCH]
     )
     plans = (
-        list(FollowUpPlan.objects.filter(active=True).order_by("pk").prefetch_related("steps"))
-        if recent
-        else []
+        # The oldest matching plan wins.
+        list(followup_plans_active().order_by("pk").prefetch_related("steps")) if recent else []
     )
     enrolled = 0
     for lead in recent:
