@@ -120,15 +120,21 @@ def advisor_agenda(*, user, now: datetime) -> list[tuple[date, list[Appointment]
 
 @dataclass
 class CalendarGrid:
-    """Rows (times of day, or days of the week) × one column per advisor; each cell a list."""
+    """Rows (times of day, or days of the week) × one column per advisor; each cell a list.
+    Its first day, and the first days of the spans before and after it."""
 
     advisors: list[StaffMember]
+    start: date
+    previous: date
+    next: date
     rows: list[tuple[object, list[list[Appointment]]]] = field(default_factory=list)
 
 
-def appointment_calendar(*, user, start_day: date, days: int) -> CalendarGrid:
-    """Every advisor's appointments over `days` days (1: by half hour, 7: by day), for the grid."""
+def appointment_calendar(*, user, day: date, week: bool) -> CalendarGrid:
+    """Every advisor's appointments on `day` by half hour, or in its week (Monday first) by day."""
     zone = timezone.get_default_timezone()
+    days = 7 if week else 1
+    start_day = day - timedelta(days=day.weekday()) if week else day
     columns = list(advisors())
     index = {advisor.pk: position for position, advisor in enumerate(columns)}
     start, _ = _local_day_bounds(start_day)
@@ -139,7 +145,7 @@ def appointment_calendar(*, user, start_day: date, days: int) -> CalendarGrid:
         .exclude(status=Appointment.Status.CANCELLED)
         .order_by("starts_at")
     )
-    if days == 1:
+    if not week:
         keys = [
             (datetime.combine(start_day, time(8), tzinfo=zone) + SLOT * n).timetz().replace(tzinfo=None)
             for n in range(2 * 13)
@@ -161,7 +167,13 @@ def appointment_calendar(*, user, start_day: date, days: int) -> CalendarGrid:
             cells[row] = [[] for _ in columns]
         if appointment.advisor_id in index:
             cells[row][index[appointment.advisor_id]].append(appointment)
-    return CalendarGrid(advisors=columns, rows=sorted(cells.items()))
+    return CalendarGrid(
+        advisors=columns,
+        start=start_day,
+        previous=start_day - timedelta(days=days),
+        next=start_day + timedelta(days=days),
+        rows=sorted(cells.items()),
+    )
 
 
 def appointment_outcome_counts(*, since: datetime, until: datetime) -> dict[str, int]:

@@ -218,11 +218,21 @@ def test_each_advisor_sees_only_their_own_week(advisor):
     assert agenda == [(MONDAY, [mine])]
     assert list(appointment_visible_to(user=advisor.user)) != list(Appointment.objects.all())
     manager = factories.staff("manager").user
-    grid = appointment_calendar(user=manager, start_day=MONDAY, days=1)
+    grid = appointment_calendar(user=manager, day=MONDAY, week=False)
     ten = dict(grid.rows)[at(MONDAY, 10).time()]
     assert sum(len(cell) for cell in ten) == 2
-    week = appointment_calendar(user=manager, start_day=MONDAY, days=7)
+    assert (grid.start, grid.previous, grid.next) == (
+        MONDAY,
+        MONDAY - timedelta(days=1),
+        MONDAY + timedelta(days=1),
+    )
+    week = appointment_calendar(user=manager, day=MONDAY + timedelta(days=2), week=True)  # a Wednesday
     assert len(week.rows) == 7
+    assert (week.start, week.previous, week.next) == (
+        MONDAY,
+        MONDAY - timedelta(days=7),
+        MONDAY + timedelta(days=7),
+    )
 
 
 @pytest.mark.django_db(transaction=True)
