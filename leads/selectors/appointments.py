@@ -34,7 +34,8 @@ def advisors() -> QuerySet[StaffMember]:
     return StaffMember.objects.filter(role=Role.ADVISOR, user__is_active=True).select_related("user")
 
 
-def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """From midnight to the next midnight, store time (23 or 25 hours on daylight-saving days)."""
     zone = timezone.get_default_timezone()
     return (
         datetime.combine(day, time.min, tzinfo=zone),
@@ -50,7 +51,7 @@ def advisor_free_slots(
     if hours is None:
         return []
     zone = timezone.get_default_timezone()
-    day_start, day_end = _local_day_bounds(day)
+    day_start, day_end = local_day_bounds(day)
     taken = list(
         Appointment.objects.filter(
             advisor=advisor, status__in=BLOCKING_STATUSES, starts_at__lt=day_end, ends_at__gt=day_start
@@ -86,8 +87,8 @@ def appointment_get(*, user, pk: int) -> Appointment:
 def advisor_agenda(*, user, now: datetime) -> list[tuple[date, list[Appointment]]]:
     """The advisor's own appointments today and the week ahead, by day, with the lead's history."""
     today = now.astimezone(timezone.get_default_timezone()).date()
-    start, _ = _local_day_bounds(today)
-    _, end = _local_day_bounds(today + timedelta(days=AGENDA_DAYS))
+    start, _ = local_day_bounds(today)
+    _, end = local_day_bounds(today + timedelta(days=AGENDA_DAYS))
     staff = getattr(user, "staff", None)
     if staff is None or staff.role != Role.ADVISOR:
         return []
@@ -137,8 +138,8 @@ def appointment_calendar(*, user, day: date, week: bool) -> CalendarGrid:
     start_day = day - timedelta(days=day.weekday()) if week else day
     columns = list(advisors())
     index = {advisor.pk: position for position, advisor in enumerate(columns)}
-    start, _ = _local_day_bounds(start_day)
-    _, end = _local_day_bounds(start_day + timedelta(days=days - 1))
+    start, _ = local_day_bounds(start_day)
+    _, end = local_day_bounds(start_day + timedelta(days=days - 1))
     appointments = (
         appointment_visible_to(user=user)
         .filter(starts_at__gte=start, starts_at__lt=end)
