@@ -12,7 +12,6 @@ from ..inventory_link import photo_links, stock_vehicles_for
 from ..models import (
     BLOCKING_STATUSES,
     Appointment,
-    AppointmentEvent,
     FollowUpEnrollment,
     FollowUpPlan,
     FollowUpStep,
@@ -22,7 +21,6 @@ from ..models import (
 
 SLOT = timedelta(minutes=30)
 AGENDA_DAYS = 7
-APPOINTMENT_EVENT_TYPES = ["booked", "rescheduled", "shown", "no_show", "sold", "cancelled"]
 
 
 def sees_all_appointments(user) -> bool:
@@ -175,18 +173,6 @@ def appointment_calendar(*, user, day: date, week: bool) -> CalendarGrid:
         next=start_day + timedelta(days=days),
         rows=sorted(cells.items()),
     )
-
-
-def appointment_outcome_counts(*, since: datetime, until: datetime) -> dict[str, int]:
-    """For the dashboard: appointments booked, rescheduled, shown, no-show, sold and cancelled in a period
-    (from the appointments' events, so a rescheduled then shown visit counts in both)."""
-    counts = dict(
-        AppointmentEvent.objects.filter(created_at__gte=since, created_at__lt=until)
-        .values_list("type")
-        .annotate(total=Count("pk"))
-        .values_list("type", "total")
-    )
-    return {kind: counts.get(kind, 0) for kind in APPOINTMENT_EVENT_TYPES}
 
 
 # --- follow-up ------------------------------------------------------------------------------------

@@ -8,14 +8,12 @@ import icalendar
 import pytest
 from django.core import mail
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
 from leads.models import Appointment, AppointmentNotice, LeadStatus
 from leads.selectors.appointments import (
     advisor_agenda,
     advisor_free_slots,
     appointment_calendar,
-    appointment_outcome_counts,
     appointment_visible_to,
 )
 from leads.services.appointments import (
@@ -276,15 +274,3 @@ def test_postgresql_itself_refuses_overlapping_appointments():
             starts_at=first.starts_at + timedelta(minutes=15),
             ends_at=first.ends_at + timedelta(minutes=15),
         )
-
-
-def test_the_dashboard_counts_what_came_of_the_appointments(advisor):
-    first = book(factories.lead(), advisor, at(MONDAY, 10, 0))
-    second = book(factories.lead(), advisor, at(MONDAY, 11, 0))
-    appointment_reschedule(appointment=second, starts_at=at(MONDAY, 12, 0), now=BEFORE)
-    appointment_transition(appointment=first, to_status=Appointment.Status.SHOWN, now=at(MONDAY, 10, 40))
-    appointment_transition(appointment=first, to_status=Appointment.Status.SOLD, now=at(MONDAY, 11, 40))
-    appointment_transition(appointment=second, to_status=Appointment.Status.NO_SHOW, now=at(MONDAY, 12, 40))
-    now = timezone.now()
-    counts = appointment_outcome_counts(since=now - timedelta(hours=1), until=now + timedelta(hours=1))
-    assert counts == {"booked": 2, "rescheduled": 1, "shown": 1, "no_show": 1, "sold": 1, "cancelled": 0}
