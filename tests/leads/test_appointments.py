@@ -61,13 +61,13 @@ def test_free_slots_are_the_advisors_half_hours_minus_what_is_booked(advisor):
 
 def test_booking_sets_the_lead_and_records_the_event(advisor):
     supervisor = factories.staff("supervisor").user
-    lead = factories.lead()
-    appointment = book(lead, advisor, at(MONDAY, 14, 0), actor=supervisor, vehicle_text="2026 Toyota RAV4")
+    lead = factories.lead(vehicles=[{"year": 2026, "make": "Toyota", "model": "RAV4"}])
+    appointment = book(lead, advisor, at(MONDAY, 14, 0), actor=supervisor, lead_vehicle=lead.vehicles.get())
     lead.refresh_from_db()
     assert lead.status == LeadStatus.APPOINTMENT_SET
     assert lead.events.filter(type="appointment_booked").exists()
     assert appointment.events.get().type == "booked"
-    assert appointment.vehicle == "2026 Toyota RAV4"
+    assert appointment.vehicle == "2026 Toyota RAV4"  # no text typed: the lead's vehicle
 
 
 @pytest.mark.parametrize(
@@ -93,7 +93,11 @@ def test_double_booking_and_impossible_times_are_refused(advisor, starts_at, mes
 def test_a_cancelled_appointment_frees_the_time(advisor):
     first = book(factories.lead(), advisor, at(MONDAY, 10, 0))
     appointment_transition(appointment=first, to_status=Appointment.Status.CANCELLED, now=BEFORE)
-    assert book(factories.lead(), advisor, at(MONDAY, 10, 0)).pk != first.pk
+    second = book(factories.lead(), advisor, at(MONDAY, 10, 0))
+    booked = Appointment.objects.filter(
+        advisor=advisor, starts_at=at(MONDAY, 10, 0), status=Appointment.Status.BOOKED
+    )
+    assert list(booked) == [second]
 
 
 @pytest.mark.parametrize(
@@ -211,10 +215,10 @@ def test_each_advisor_sees_only_their_own_week(advisor):
     other = factories.advisor()
     mine = book(factories.lead(), advisor, at(MONDAY, 10, 0))
     book(factories.lead(), other, at(MONDAY, 10, 0))
-    book(factories.lead(), advisor, at(MONDAY + timedelta(days=9), 10, 0))  # beyond the week
+    later = book(factories.lead(), advisor, at(MONDAY + timedelta(days=9), 10, 0))  # beyond the week
     agenda = advisor_agenda(user=advisor.user, now=at(MONDAY, 8, 0))
     assert agenda == [(MONDAY, [mine])]
-    assert list(appointment_visible_to(user=advisor.user)) != list(Appointment.objects.all())
+    assert set(appointment_visible_to(user=advisor.user)) == {mine, later}
     manager = factories.staff("manager").user
     grid = appointment_calendar(user=manager, day=MONDAY, week=False)
     ten = dict(grid.rows)[at(MONDAY, 10).time()]
