@@ -1,6 +1,6 @@
 """Pages for appointments (booking, outcomes, the calendar) and follow-up plans and tasks."""
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,6 +24,7 @@ from .selectors.appointments import (
     appointment_calendar,
     appointment_get,
     followup_plan_list,
+    followup_plans_active,
     followup_tasks,
     lead_followups,
     sees_all_appointments,
@@ -164,23 +165,8 @@ def appointment_outcome_view(request, pk: int):
 def appointment_calendar_view(request):
     _require_desk(request)
     week = request.GET.get("view") == "week"
-    day = _day_param(request)
-    start = day - timedelta(days=day.weekday()) if week else day
-    span = 7 if week else 1
-    grid = appointment_calendar(user=request.user, start_day=start, days=span)
-    return render(
-        request,
-        "leads/appointment_calendar.html",
-        {
-            "grid": grid,
-            "week": week,
-            "start": start,
-            "end": start + timedelta(days=span - 1),
-            "previous": start - timedelta(days=span),
-            "next": start + timedelta(days=span),
-            "today": _today(),
-        },
-    )
+    grid = appointment_calendar(user=request.user, day=_day_param(request), week=week)
+    return render(request, "leads/appointment_calendar.html", {"grid": grid, "week": week, "today": _today()})
 
 
 # --- follow-up ------------------------------------------------------------------------------------
@@ -220,7 +206,7 @@ def lead_followup(request, pk: int):
         {
             "lead": lead,
             "followups": lead_followups(lead=lead),
-            "plans": FollowUpPlan.objects.filter(active=True),
+            "plans": followup_plans_active(),
         },
     )
 
@@ -230,7 +216,7 @@ def lead_followup(request, pk: int):
 def lead_followup_start(request, pk: int):
     _require_desk(request)
     lead = _lead_or_404(request, pk)
-    plan = FollowUpPlan.objects.filter(pk=request.POST.get("plan"), active=True).first()
+    plan = followup_plans_active().filter(pk=request.POST.get("plan")).first()
     if plan is None:
         messages.error(request, "Choose a plan.")
     else:

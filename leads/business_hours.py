@@ -55,6 +55,23 @@ def _open_interval(day: date, hours: WeekHours, zone: tzinfo) -> tuple[datetime,
     return datetime.combine(day, window[0], tzinfo=zone), datetime.combine(day, window[1], tzinfo=zone)
 
 
+def next_open_moment(at: datetime, *, hours: WeekHours | None = None, zone: tzinfo | None = None) -> datetime:
+    """`at` if the store is open then, else the next opening (settings.BUSINESS_HOURS by default)."""
+    hours = store_hours() if hours is None else hours
+    zone = zone or store_zone()
+    first_day = at.astimezone(zone).date()
+    for offset in range(8):
+        interval = _open_interval(first_day + timedelta(days=offset), hours, zone)
+        if interval is None:
+            continue
+        opens, closes = interval
+        if at < opens:
+            return opens
+        if at < closes:
+            return at
+    raise ValueError("The store is never open: check BUSINESS_HOURS.")
+
+
 def _seconds(delta: timedelta) -> float:
     return max(delta.total_seconds(), 0.0)
 

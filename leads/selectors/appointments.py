@@ -12,7 +12,6 @@ from ..inventory_link import photo_links, stock_vehicles_for
 from ..models import (
     BLOCKING_STATUSES,
     Appointment,
-    AppointmentEvent,
     FollowUpEnrollment,
     FollowUpPlan,
     FollowUpStep,
@@ -22,7 +21,6 @@ from ..models import (
 
 SLOT = timedelta(minutes=30)
 AGENDA_DAYS = 7
-APPOINTMENT_EVENT_TYPES = ["booked", "rescheduled", "shown", "no_show", "sold", "cancelled"]
 
 
 def sees_all_appointments(user) -> bool:
@@ -34,7 +32,8 @@ def advisors() -> QuerySet[StaffMember]:
     return StaffMember.objects.filter(role=Role.ADVISOR, user__is_active=True).select_related("user")
 
 
-def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """From midnight to the next midnight, store time (23 or 25 hours on daylight-saving days)."""
     zone = timezone.get_default_timezone()
     return (
         datetime.combine(day, time.min, tzinfo=zone),
@@ -50,7 +49,7 @@ def advisor_free_slots(
     if hours is None:
         return []
     zone = timezone.get_default_timezone()
-    day_start, day_end = _local_day_bounds(day)
+    day_start, day_end = local_day_bounds(day)
     taken = list(
         Appointment.objects.filter(
             advisor=advisor, status__in=BLOCKING_STATUSES, starts_at__lt=day_end, ends_at__gt=day_start
@@ -86,8 +85,8 @@ def appointment_get(*, user, pk: int) -> Appointment:
 def advisor_agenda(*, user, now: datetime) -> list[tuple[date, list[Appointment]]]:
     """The advisor's own appointments today and the week ahead, by day, with the lead's history."""
     today = now.astimezone(timezone.get_default_timezone()).date()
-    start, _ = _local_day_bounds(today)
-    _, end = _local_day_bounds(today + timedelta(days=AGENDA_DAYS))
+    start, _ = local_day_bounds(today)
+    _, end = local_day_bounds(today + timedelta(days=AGENDA_DAYS))
     staff = getattr(user, "staff", None)
     if staff is None or staff.role != Role.ADVISOR:
         return []
@@ -120,26 +119,32 @@ def advisor_agenda(*, user, now: datetime) -> list[tuple[date, list[Appointment]
 
 @dataclass
 class CalendarGrid:
-    """Rows (times of day, or days of the week) × one column per advisor; each cell a list."""
+    """Rows (times of day, or days of the week) × one column per advisor; each cell a list.
+    Its first day, and the first days of the spans before and after it."""
 
     advisors: list[StaffMember]
+    start: date
+    previous: date
+    next: date
     rows: list[tuple[object, list[list[Appointment]]]] = field(default_factory=list)
 
 
-def appointment_calendar(*, user, start_day: date, days: int) -> CalendarGrid:
-    """Every advisor's appointments over `days` days (1: by half hour, 7: by day), for the grid."""
+def appointment_calendar(*, user, day: date, week: bool) -> CalendarGrid:
+    """Every advisor's appointments on `day` by half hour, or in its week (Monday first) by day."""
     zone = timezone.get_default_timezone()
+    days = 7 if week else 1
+    start_day = day - timedelta(days=day.weekday()) if week else day
     columns = list(advisors())
     index = {advisor.pk: position for position, advisor in enumerate(columns)}
-    start, _ = _local_day_bounds(start_day)
-    _, end = _local_day_bounds(start_day + timedelta(days=days - 1))
+    start, _ = local_day_bounds(start_day)
+    _, end = local_day_bounds(start_day + timedelta(days=days - 1))
     appointments = (
         appointment_visible_to(user=user)
         .filter(starts_at__gte=start, starts_at__lt=end)
         .exclude(status=Appointment.Status.CANCELLED)
         .order_by("starts_at")
     )
-    if days == 1:
+    if not week:
         keys = [
             (datetime.combine(start_day, time(8), tzinfo=zone) + SLOT * n).timetz().replace(tzinfo=None)
             for n in range(2 * 13)
@@ -161,19 +166,13 @@ def appointment_calendar(*, user, start_day: date, days: int) -> CalendarGrid:
             cells[row] = [[] for _ in columns]
         if appointment.advisor_id in index:
             cells[row][index[appointment.advisor_id]].append(appointment)
-    return CalendarGrid(advisors=columns, rows=sorted(cells.items()))
-
-
-def appointment_outcome_counts(*, since: datetime, until: datetime) -> dict[str, int]:
-    """For the dashboard: appointments booked, rescheduled, shown, no-show, sold and cancelled in a period
-    (from the appointments' events, so a rescheduled then shown visit counts in both)."""
-    counts = dict(
-        AppointmentEvent.objects.filter(created_at__gte=since, created_at__lt=until)
-        .values_list("type")
-        .annotate(total=Count("pk"))
-        .values_list("type", "total")
+    return CalendarGrid(
+        advisors=columns,
+        start=start_day,
+        previous=start_day - timedelta(days=days),
+        next=start_day + timedelta(days=days),
+        rows=sorted(cells.items()),
     )
-    return {kind: counts.get(kind, 0) for kind in APPOINTMENT_EVENT_TYPES}
 
 
 # --- follow-up ------------------------------------------------------------------------------------
@@ -181,6 +180,11 @@ def appointment_outcome_counts(*, since: datetime, until: datetime) -> dict[str,
 
 def followup_plan_list() -> QuerySet[FollowUpPlan]:
     return FollowUpPlan.objects.prefetch_related("steps").order_by("name")
+
+
+def followup_plans_active() -> QuerySet[FollowUpPlan]:
+    """The plans leads may enter, by name."""
+    return FollowUpPlan.objects.filter(active=True).order_by("name")
 
 
 def followup_tasks(*, user) -> QuerySet[FollowUpStepRun]:

@@ -18,6 +18,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from dealership.models import Role, StaffMember
 
+from ..business_hours import store_zone
 from ..models import (
     BLOCKING_STATUSES,
     Appointment,
@@ -33,6 +34,7 @@ from ..models import (
     StopReason,
     WorkingHours,
 )
+from ..selectors.appointments import SLOT, local_day_bounds
 from ..threading import new_message_id, reply_address
 from .followup import followup_stop_for_lead, mail_send
 from .leads import TransitionError, lead_event_add, lead_transition
@@ -40,7 +42,6 @@ from .replies import MailServerUnavailable
 
 logger = logging.getLogger(__name__)
 Status = Appointment.Status
-SLOT = timedelta(minutes=30)
 
 APPOINTMENT_TRANSITIONS: dict[str, set[str]] = {
     Status.BOOKED: {Status.SHOWN, Status.NO_SHOW, Status.SOLD, Status.CANCELLED},
@@ -78,10 +79,6 @@ REMINDER_FROM = time(9)
 
 class BookingError(ValueError):
     pass
-
-
-def store_zone():
-    return timezone.get_default_timezone()
 
 
 def _event(appointment: Appointment, type: str, actor=None, **params) -> AppointmentEvent:
@@ -452,9 +449,7 @@ def appointment_reminders_due(*, now: datetime) -> list[tuple[int, int]]:
     from_moment = datetime.combine(local_now.date(), REMINDER_FROM, tzinfo=zone)
     if local_now < from_moment:
         return []
-    tomorrow = local_now.date() + timedelta(days=1)
-    start = datetime.combine(tomorrow, time.min, tzinfo=zone)
-    end = datetime.combine(tomorrow + timedelta(days=1), time.min, tzinfo=zone)
+    start, end = local_day_bounds(local_now.date() + timedelta(days=1))
     candidates = Appointment.objects.filter(
         status=Status.BOOKED, starts_at__gte=start, starts_at__lt=end, created_at__lt=from_moment
     ).values_list("pk", "sequence")

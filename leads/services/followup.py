@@ -19,11 +19,12 @@ from django.utils import timezone
 
 from dealership.models import Role
 
-from ..business_hours import WeekHours, store_hours, store_zone
+from ..business_hours import next_open_moment, store_hours, store_zone
 from ..models import (
     BLOCKING_STATUSES,
     Appointment,
     Channel,
+    ConsentRecord,
     Direction,
     FollowUpEnrollment,
     FollowUpPlan,
@@ -37,7 +38,8 @@ from ..models import (
     ReplyTemplate,
     StopReason,
 )
-from ..selectors.consent import consent_check
+from ..selectors.appointments import followup_plans_active
+from ..selectors.consent import consent_check, consent_status
 from ..threading import new_message_id, reply_address
 from .consent import commercial_email_headers, commercial_footer
 from .leads import lead_event_add
@@ -63,27 +65,6 @@ INTERRUPTED_SEND = (
 
 class FollowUpError(ValueError):
     pass
-
-
-# --- business hours -------------------------------------------------------------------------------
-
-
-def next_open_moment(at: datetime, *, hours: WeekHours | None = None) -> datetime:
-    """`at` if the store is open then, else the next opening (settings.BUSINESS_HOURS, DST-aware)."""
-    week = store_hours() if hours is None else hours
-    zone = store_zone()
-    first_day = at.astimezone(zone).date()
-    for offset in range(8):
-        day = first_day + timedelta(days=offset)
-        window = week[day.weekday()]
-        if window is None:
-            continue
-        opens = datetime.combine(day, window[0], tzinfo=zone)
-        if at < opens:
-            return opens
-        if at < datetime.combine(day, window[1], tzinfo=zone):
-            return at
-    raise ValueError("The store is never open: check BUSINESS_HOURS.")
 
 
 # --- consent --------------------------------------------------------------------------------------
@@ -175,9 +156,8 @@ def _enrollments_to_stop(enrollments: QuerySet[Enrollment]) -> dict[int, str]:
     return reasons
 
 
-def plan_for_source(*, source: str) -> FollowUpPlan | None:
-    """The active plan naming this source, else the one for all internet leads."""
-    plans = list(FollowUpPlan.objects.filter(active=True).order_by("pk"))
+def plan_for_source(*, source: str, plans: list[FollowUpPlan]) -> FollowUpPlan | None:
+    """Of these active plans, the one naming this source, else the one for all internet leads."""
     wanted = source.strip().lower()
     for plan in plans:
         if wanted and wanted in (name.strip().lower() for name in plan.sources):
@@ -200,9 +180,11 @@ def followup_enroll(*, lead: Lead, plan: FollowUpPlan, now: datetime, actor=None
     start = lead.received_at if actor is None else now
     enrollment = Enrollment.objects.create(lead=lead, plan=plan, enrolled_at=start, enrolled_by=actor)
     runs, previous_due = [], start
+    hours, zone = store_hours(), store_zone()
     for step in steps:
         anchor = previous_due if step.anchor == FollowUpStep.Anchor.PREVIOUS else start
-        due = next_open_moment(anchor + timedelta(days=step.delay_days, hours=step.delay_hours))
+        delay = timedelta(days=step.delay_days, hours=step.delay_hours)
+        due = next_open_moment(anchor + delay, hours=hours, zone=zone)
         runs.append(Run(enrollment=enrollment, step=step, due_at=due, status_changed_at=now))
         previous_due = due
     Run.objects.bulk_create(runs)
@@ -212,12 +194,18 @@ def followup_enroll(*, lead: Lead, plan: FollowUpPlan, now: datetime, actor=None
 
 def followup_enroll_arrivals(*, now: datetime) -> int:
     """New leads that have never followed a plan enter the one their source picks."""
-    recent = Lead.objects.filter(
-        status=LeadStatus.NEW, received_at__gte=now - ARRIVAL_WINDOW, followups__isnull=True
-    ).order_by("received_at")
+    recent = list(
+        Lead.objects.filter(
+            status=LeadStatus.NEW, received_at__gte=now - ARRIVAL_WINDOW, followups__isnull=True
+        ).order_by("received_at")[:DISPATCH_BATCH]
+    )
+    plans = (
+        # The oldest matching plan wins.
+        list(followup_plans_active().order_by("pk").prefetch_related("steps")) if recent else []
+    )
     enrolled = 0
-    for lead in recent[:DISPATCH_BATCH]:
-        plan = plan_for_source(source=lead.source)
+    for lead in recent:
+        plan = plan_for_source(source=lead.source, plans=plans)
         if plan is None:
             continue
         try:
@@ -233,7 +221,11 @@ def followup_stop(
     *, enrollment: Enrollment, reason: str, now: datetime, actor=None, detail: str = ""
 ) -> bool:
     """Stop an active enrollment, cancel what has not gone out, and record why. False if not active."""
-    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    enrollment = (
+        Enrollment.objects.select_for_update(of=("self",))
+        .select_related("lead", "plan")
+        .get(pk=enrollment.pk)
+    )
     if enrollment.status != Enrollment.Status.ACTIVE:
         return False
     finished = reason == StopReason.COMPLETED
@@ -291,8 +283,21 @@ def _set_status(run: Run, status: str, now: datetime, **fields) -> None:
     run.save(update_fields=["status", "status_changed_at", *fields])
 
 
-def _store_wrote_already(lead: Lead) -> bool:
-    return Message.objects.filter(lead=lead, channel=Channel.EMAIL, direction=Direction.OUTBOUND).exists()
+def _email_consents(customer_ids: set[int], *, at: datetime) -> dict[int, tuple[bool, str]]:
+    """commercial_email_consent's answer for each of these customers, from one read of the ledger."""
+    ledgers: dict[int, list[ConsentRecord]] = {pk: [] for pk in customer_ids}
+    for record in ConsentRecord.objects.filter(customer__in=customer_ids, channel=Channel.EMAIL).order_by(
+        "given_at", "pk"
+    ):
+        ledgers[record.customer_id].append(record)
+    answers = {}
+    for pk, records in ledgers.items():
+        status = consent_status(records, channel=Channel.EMAIL, at=at)
+        answers[pk] = (
+            status.valid,
+            (status.basis_label if status.valid else status.reason) or "consent checked",
+        )
+    return answers
 
 
 def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
@@ -314,9 +319,17 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
                 "enrollment__plan",
             )
             .prefetch_related("enrollment__lead__vehicles")
+            .annotate(
+                store_wrote_already=Exists(
+                    Message.objects.filter(
+                        lead=OuterRef("enrollment__lead"), channel=Channel.EMAIL, direction=Direction.OUTBOUND
+                    )
+                )
+            )
             .order_by("due_at", "pk")[:DISPATCH_BATCH]
         )
         signer = store_signer() if due else None
+        consents = _email_consents({run.enrollment.lead.customer_id for run in due}, at=now)
         stopped_by_consent: set[int] = set()
         for run in due:
             enrollment, lead = run.enrollment, run.enrollment.lead
@@ -326,10 +339,10 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
                 _set_status(run, Run.Status.OPEN, now, subject=run.step.call_notes)
                 counts["opened"] += 1
                 continue
-            if run.step.is_acknowledgement and _store_wrote_already(lead):
+            if run.step.is_acknowledgement and run.store_wrote_already:
                 _set_status(run, Run.Status.DONE, now, note=ALREADY_ACKNOWLEDGED)
                 continue
-            allowed, basis = commercial_email_consent(customer=lead.customer, at=now)
+            allowed, basis = consents[lead.customer_id]
             if not allowed or not lead.customer.email:
                 followup_stop(
                     enrollment=enrollment,

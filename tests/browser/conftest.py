@@ -61,11 +61,3 @@ def login(page, live_server):
         return page
 
     return _login
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    """Keep each phase's report on the test item, so fixtures can tell whether the test failed."""
-    report = yield
-    setattr(item, f"rep_{report.when}", report)
-    return report

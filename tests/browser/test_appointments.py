@@ -1,13 +1,10 @@
 """In Chromium: the supervisor books a test drive, the advisor finds it on their page and marks it shown."""
 
-import os
-
 import pytest
 
 from leads.models import Appointment, LeadStatus
 from tests import factories
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 

@@ -10,7 +10,7 @@ from tests.inventory import images
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_photos_uploaded_from_the_vehicle_page_appear_and_reorder(live_server, page, eager_celery):
+def test_photos_uploaded_from_the_vehicle_page_appear_and_reorder(login, live_server, page, eager_celery):
     page.set_default_timeout(15_000)
     member = factories.staff("supervisor", username="photographer")
     vehicle = factories.vehicle(make="Toyota", model="RAV4")
@@ -25,11 +25,7 @@ def test_photos_uploaded_from_the_vehicle_page_appear_and_reorder(live_server, p
         ),
     )
 
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(member.user.username)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
+    login(member.user.username, factories.PASSWORD)
     page.goto(f"{live_server.url}/inventory/{vehicle.pk}/")
 
     file_input = page.locator("input[type=file][name=photos]")

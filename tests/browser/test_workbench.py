@@ -16,7 +16,9 @@ from tests import factories
 pytestmark = pytest.mark.browser
 
 
-def test_supervisor_answers_an_overdue_french_lead(live_server, page, smtp_sink, eager_celery, dovecot):
+def test_supervisor_answers_an_overdue_french_lead(
+    login, live_server, page, smtp_sink, eager_celery, dovecot
+):
     reply_templates_ensure_defaults()
     supervisor = factories.staff(
         Role.SUPERVISOR, username="sophie", first_name="Sophie", last_name="Tremblay"
@@ -36,10 +38,7 @@ def test_supervisor_answers_an_overdue_french_lead(live_server, page, smtp_sink,
     )
     on_time = factories.lead(customer_obj=factories.customer(first_name="Emma", last_name="Johnson"))
 
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", "sophie")
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.click("button[type=submit]")
+    login("sophie", factories.PASSWORD)
     page.wait_for_url(f"{live_server.url}/leads/")
     assert page.locator("tr.lead-row").count() == 2
 

@@ -1,13 +1,16 @@
 """The pages: booking a slot, the advisor's week with outcome buttons, the calendar, follow-up screens."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from inventory.services.photos import photos_upload
-from leads.models import Appointment, FollowUpPlan, FollowUpStepRun, LeadStatus
+from leads.models import Appointment, FollowUpPlan, FollowUpStep, FollowUpStepRun, LeadStatus, ReplyTemplate
 from leads.services.appointments import appointment_book
 from leads.services.followup import followup_enroll, followup_plans_ensure_defaults
+from leads.services.replies import reply_templates_ensure_defaults
 from tests import factories
 from tests.inventory import images
 
@@ -146,6 +149,27 @@ def test_a_plan_is_edited_with_its_steps(supervisor_client):
         and "needs a reply template, or at least its English subject" in refused.content.decode()
     )
     assert FollowUpPlan.objects.get().steps.count() == len(form.forms)
+
+
+def test_the_plan_page_reads_the_reply_templates_once_whatever_the_number_of_steps(supervisor_client):
+    reply_templates_ensure_defaults()
+    template = ReplyTemplate.objects.get(name="Price and availability", language="en")
+    short = FollowUpPlan.objects.create(name="Short")
+    FollowUpStep.objects.create(plan=short, reply_template=template)
+    long = followup_plans_ensure_defaults()
+    assert long.steps.count() > 5
+
+    def page_queries(plan):
+        with CaptureQueriesContext(connection) as captured:
+            page = supervisor_client.get(reverse("leads:followupplan_update", args=[plan.pk]))
+        assert page.status_code == 200
+        return page.content.decode(), len(captured.captured_queries)
+
+    supervisor_client.get(reverse("leads:followupplan_list"))  # the first page also reads permissions
+    short_page, short_queries = page_queries(short)
+    assert f'<option value="{template.pk}" selected>' in short_page
+    _, long_queries = page_queries(long)
+    assert long_queries == short_queries
 
 
 def test_a_lead_is_put_in_a_plan_by_hand_and_its_call_done_from_the_task_list(supervisor_client, supervisor):

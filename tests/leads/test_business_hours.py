@@ -3,7 +3,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from leads.business_hours import business_minutes_between, business_moment_before, parse_business_hours
+from leads.business_hours import (
+    business_minutes_between,
+    business_moment_before,
+    next_open_moment,
+    parse_business_hours,
+)
 
 TORONTO = ZoneInfo("America/Toronto")
 # Mon–Fri 9–21, Sat 9–17, Sun closed (the default).
@@ -78,3 +83,19 @@ def test_malformed_hours_are_refused(bad):
 
 def test_half_hours_are_understood():
     assert parse_business_hours(["8:30-17:30"] + ["closed"] * 6)[0] == (time(8, 30), time(17, 30))
+
+
+def test_next_open_moment_moves_a_night_or_weekend_moment_to_the_next_opening():
+    def opening(moment):
+        return next_open_moment(moment, hours=HOURS, zone=TORONTO)
+
+    assert opening(at(2026, 3, 10, 22, 30)) == at(2026, 3, 11, 9, 0)  # Tuesday night
+    assert opening(at(2026, 3, 11, 6, 0)) == at(2026, 3, 11, 9, 0)  # early morning
+    assert opening(at(2026, 3, 11, 14, 5)) == at(2026, 3, 11, 14, 5)  # open: unchanged
+    assert opening(at(2026, 3, 14, 18, 0)) == at(2026, 3, 16, 9, 0)  # Saturday after 17h
+    assert opening(at(2026, 3, 15, 12, 0)) == at(2026, 3, 16, 9, 0)  # closed Sunday
+
+
+def test_next_open_moment_refuses_a_store_never_open():
+    with pytest.raises(ValueError, match="never open"):
+        next_open_moment(at(2026, 3, 10, 12, 0), hours=[None] * 7, zone=TORONTO)

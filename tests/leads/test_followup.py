@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from leads.models import (
     ConsentBasis,
@@ -14,6 +16,7 @@ from leads.models import (
     FollowUpPlan,
     FollowUpStep,
     FollowUpStepRun,
+    Lead,
     LeadStatus,
     Message,
     ReplyTemplate,
@@ -28,11 +31,12 @@ from leads.services.followup import (
     followup_dispatch_due,
     followup_draft_approve,
     followup_enroll,
+    followup_enroll_arrivals,
     followup_plans_ensure_defaults,
     followup_run_send,
     followup_stop,
+    followup_stop_finished,
     followup_task_done,
-    next_open_moment,
     step_render,
 )
 from leads.services.leads import lead_event_add, lead_transition
@@ -81,14 +85,6 @@ def test_the_default_plan_ships_once_in_english_and_french(plan):
     assert [s.kind for s in steps[:2]] == [FollowUpStep.Kind.AUTO_EMAIL, FollowUpStep.Kind.CALL]
     assert {s.delay_days for s in steps if s.anchor == FollowUpStep.Anchor.INQUIRY} >= {0, 1, 3, 7, 14, 30}
     assert all(s.subject_en and s.body_en and s.subject_fr and s.body_fr for s in steps if s.is_email)
-
-
-def test_business_hours_move_a_night_or_weekend_moment_to_the_next_opening():
-    assert next_open_moment(local(2026, 3, 10, 22, 30)) == local(2026, 3, 11, 9, 0)  # Tuesday night
-    assert next_open_moment(local(2026, 3, 11, 6, 0)) == local(2026, 3, 11, 9, 0)  # early morning
-    assert next_open_moment(local(2026, 3, 11, 14, 5)) == local(2026, 3, 11, 14, 5)  # open: unchanged
-    assert next_open_moment(local(2026, 3, 14, 18, 0)) == local(2026, 3, 16, 9, 0)  # Saturday after 17h
-    assert next_open_moment(local(2026, 3, 15, 12, 0)) == local(2026, 3, 16, 9, 0)  # closed Sunday
 
 
 def test_steps_are_scheduled_from_the_inquiry_and_fall_on_opening_hours(plan):
@@ -275,6 +271,33 @@ def test_new_leads_enter_the_plan_their_source_names(plan, django_capture_on_com
     assert from_website.followups.get().plan == plan
 
 
+def test_new_leads_enter_their_plans_from_one_read_of_the_plans(plan):
+    received = local(2026, 3, 10, 10, 0)
+    for source in ("AutoTrader", "Website", "Kijiji Autos"):
+        factories.lead(source=source, received_at=received)
+    with CaptureQueriesContext(connection) as captured:
+        assert followup_enroll_arrivals(now=received + timedelta(minutes=1)) == 3
+    plan_reads = [
+        query["sql"]
+        for query in captured.captured_queries
+        if 'FROM "leads_followupplan"' in query["sql"] or 'FROM "leads_followupstep"' in query["sql"]
+    ]
+    assert len(plan_reads) == 2  # the active plans, then their steps
+
+
+def test_stopping_plans_reads_each_enrollment_once_with_its_lead_and_plan(plan):
+    def stop_lost(leads: int, day: int) -> int:
+        enrollments = [enroll(plan, received_at=local(2026, 3, day, 10, 0)) for _ in range(leads)]
+        Lead.objects.filter(pk__in=[e.lead_id for e in enrollments]).update(status=LeadStatus.LOST)
+        with CaptureQueriesContext(connection) as captured:
+            assert followup_stop_finished(now=local(2026, 3, day, 12, 0)) == leads
+        assert all(e.lead.events.filter(type="followup_stopped").exists() for e in enrollments)
+        return sum(query["sql"].startswith("SELECT") for query in captured.captured_queries)
+
+    one, five = stop_lost(1, day=10), stop_lost(5, day=11)
+    assert five - one == 4  # the lock of each enrollment, its lead and plan read with it
+
+
 def test_a_lead_enrolled_by_hand_starts_now_and_only_once(plan):
     supervisor = factories.staff("supervisor").user
     lead = factories.lead(received_at=local(2026, 1, 5, 10, 0))
@@ -335,3 +358,23 @@ def test_no_second_acknowledgement_when_the_store_already_wrote(plan, django_cap
     # The rest of the plan goes on.
     _, queued = dispatch(local(2026, 3, 11, 10, 1), django_capture_on_commit_callbacks)
     assert len(queued) == 1
+
+
+def test_a_tick_reads_as_much_for_many_due_steps_as_for_one(plan, django_capture_on_commit_callbacks):
+    """Due rows stay locked while the tick runs: each claimed step costs its own write, no reads."""
+
+    def tick(leads: int, day: int):
+        for _ in range(leads):
+            enroll(plan, received_at=local(2026, 3, day, 10, 0))
+        with CaptureQueriesContext(connection) as captured:
+            counts, _ = dispatch(local(2026, 3, day, 12, 30), django_capture_on_commit_callbacks)
+        Run.objects.update(status=Run.Status.DONE)  # out of the next tick
+        reads = [query for query in captured.captured_queries if query["sql"].startswith("SELECT")]
+        return counts, len(captured.captured_queries), len(reads)
+
+    counts, one_lead, one_lead_reads = tick(1, day=10)
+    assert (counts["queued"], counts["opened"]) == (1, 1)  # the acknowledgement and the call
+    counts, six_leads, six_leads_reads = tick(6, day=11)
+    assert (counts["queued"], counts["opened"]) == (6, 6)
+    assert six_leads_reads == one_lead_reads
+    assert six_leads - one_lead == 2 * 5  # one update per extra step claimed
