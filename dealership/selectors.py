@@ -3,7 +3,6 @@
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -12,7 +11,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, TruncDate
 
 from inventory.selectors import photo_coverage
-from leads.business_hours import store_hours
+from leads.business_hours import store_hours, store_zone
 from leads.models import Appointment, InboundMail, Lead, LeadHourStats
 from leads.models.leads import FUNNEL_MILESTONES
 from leads.selectors.appointments import followup_tasks_on_time
@@ -27,10 +26,6 @@ def staff_directory(*, department_code: str | None = None) -> QuerySet[StaffMemb
     if department_code:
         staff = staff.filter(department__code=department_code)
     return staff.order_by("department__name", "user__last_name", "user__first_name")
-
-
-def store_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
 
 
 @dataclass(frozen=True)
