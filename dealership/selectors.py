@@ -260,15 +260,18 @@ def owner_id_for(*, username: str) -> int | None:
 
 
 def _summary_groups(*, period: Period, filters: dict, target_minutes: int, by=GRAIN) -> list[dict] | None:
-    """The same groups as _lead_groups, added up from the hourly summary rows (PostgreSQL keeps them)."""
+    """The same groups as _lead_groups, added up from the hourly summary rows (PostgreSQL keeps them).
+
+    `filters` may name a source, and an owner_id: the person's user id (None: no such person).
+    """
     if connection.vendor != "postgresql" or target_minutes not in SUMMARY_EDGES:
         return None
     start, end = period.bounds
     rows = LeadHourStats.objects.filter(hour__gte=start, hour__lt=end, leads__gt=0)
     if filters.get("source"):
         rows = rows.filter(source=filters["source"])
-    if filters.get("person"):
-        rows = rows.filter(owner_key=owner_id_for(username=filters["person"]) or -1)
+    if "owner_id" in filters:
+        rows = rows.filter(owner_key=filters["owner_id"] or -1)
     zone = store_zone()
     counts = {name: Sum(name) for name in ("leads", *(stage for stage, _ in FUNNEL_STAGES), "answered")}
     fields = ["owner_key" if field == "owner_id" else field for field in by]
@@ -288,6 +291,7 @@ def dashboard_figures(*, user, period: Period, filters: dict, target_minutes: in
     """Every figure of the dashboard, from a handful of grouped queries whatever the number of leads.
 
     For people who see every lead, the funnel and time breakdowns add up the hourly summary rows.
+    `filters` may name a source, and a person by username ("person") and user id ("owner_id").
     """
     leads = dashboard_leads(user=user, period=period, filters=filters)
 
@@ -361,7 +365,7 @@ def _response(objective: Objective, period: Period, key: str):
 def _answered(objective: Objective, period: Period) -> dict:
     """Leads of the period answered, and answered within target, for the objective's scope."""
     target = settings.RESPONSE_TARGET_MINUTES
-    person = {"person": objective.person.user.username} if objective.person else {}
+    person = {"owner_id": objective.person.user_id} if objective.person else {}
     groups = _summary_groups(period=period, filters=person, target_minutes=target)
     if groups is None:
         groups = _lead_groups(leads=_received_in(objective, period), target_minutes=target)

@@ -68,6 +68,9 @@ def _dashboard_scope(request):
     today = timezone.localdate()
     period = period_for(kind=values.get("period") or PeriodKind.MONTH, anchor=values.get("date") or today)
     filters = {key: values.get(key) for key in ("source", "person") if values.get(key)}
+    if "person" in filters:
+        # Looked up once: every link and summary query of the page narrows by this id.
+        filters["owner_id"] = owner_id_for(username=filters["person"])
     return form, period, filters, today
 
 
@@ -80,8 +83,8 @@ def _leads_link(period, filters: dict, **more) -> str:
     }
     if filters.get("source"):
         params["source"] = filters["source"]
-    if filters.get("person"):
-        params["owner"] = owner_id_for(username=filters["person"]) or "none"
+    if "owner_id" in filters:
+        params["owner"] = filters["owner_id"] or "none"
     params |= {key: value for key, value in more.items() if value not in (None, "")}
     return f"{reverse('leads:inbox')}?{urlencode(params)}"
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -333,6 +334,20 @@ def test_following_a_figure_opens_the_inbox_on_exactly_those_leads(client, store
     ]:
         page = client.get(href).content.decode()
         assert page.count('class="lead-row') == expected, href
+
+
+def test_a_person_filter_costs_the_same_queries_for_a_month_as_for_a_quarter(client, store):
+    manager = factories.staff(Role.MANAGER)
+    _dashboard(client, manager.user)  # the first page also reads the user's permissions
+    counts = {}
+    for period in ("month", "quarter"):
+        with CaptureQueriesContext(connection) as queries:
+            context = _dashboard(client, manager.user, period=period, person="xavier").context
+        counts[period] = len(queries)
+        assert context["overall"]["leads"] == 3
+        page = client.get(context["overall_links"]["leads"]).content.decode()
+        assert page.count('class="lead-row') == 3
+    assert counts["month"] == counts["quarter"]
 
 
 def test_leads_received_after_hours_show_separately(client, store):
