@@ -279,16 +279,14 @@ def objective_create(request):
 @permission_required("dealership.approve_objective", raise_exception=True)
 def objective_decide(request, pk: int):
     objective = get_object_or_404(Objective, pk=pk)
-    decision = request.POST.get("decision")
     try:
-        objective_transition(
-            objective=objective,
-            to_status=decision if decision in Objective.Status.values else "",
-            actor=request.user,
+        objective = objective_transition(
+            objective=objective, to_status=request.POST.get("decision", ""), actor=request.user
         )
-        messages.success(request, f"Objective {Objective.Status(decision).label.lower()}.")
-    except (ObjectiveTransitionError, ValueError) as error:
-        messages.error(request, str(error) or "Choose approve or reject.")
+    except ObjectiveTransitionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Objective {objective.get_status_display().lower()}.")
     return redirect(
         f"{reverse('dealership:objective_list')}?date={objective.period_start}&period={objective.period_kind}"
     )

@@ -251,6 +251,27 @@ def test_supervisor_proposes_manager_approves_and_the_history_is_kept(client):
     assert "cannot become rejected" in page.content.decode()
 
 
+def test_an_unknown_decision_on_an_objective_is_refused_in_words(client):
+    manager = factories.staff(Role.MANAGER)
+    objective = objective_propose(
+        metric=Metric.APPOINTMENTS_SET,
+        period_kind="month",
+        period_start=date(2026, 11, 1),
+        target=40,
+        person=None,
+        actor=None,
+    )
+    client.force_login(manager.user)
+    page = client.post(
+        reverse("dealership:objective_decide", args=[objective.pk]), {"decision": "bogus"}, follow=True
+    ).content.decode()
+    assert (
+        "An objective cannot become &#x27;bogus&#x27;: its statuses are proposed, approved, rejected." in page
+    )
+    objective.refresh_from_db()
+    assert objective.status == Objective.Status.PROPOSED
+
+
 def test_objective_form_refuses_bad_targets(client):
     supervisor = factories.staff(Role.SUPERVISOR)
     client.force_login(supervisor.user)
