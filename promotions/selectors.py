@@ -171,20 +171,34 @@ def campaign_audience(*, filters: dict, today: date | None = None) -> QuerySet[C
     return customers.order_by("pk")
 
 
-def _campaign_customer_ids(campaign: Campaign) -> set[int]:
-    if campaign.recipients.exists():
-        return set(campaign.recipients.values_list("customer_id", flat=True))
-    return set(campaign_audience(filters=campaign.audience).values_list("pk", flat=True))
-
-
-def campaign_overlaps(*, start: date, end: date) -> list[Overlap]:
-    """Email campaigns of the same week whose audiences share customers."""
-    campaigns = list(
-        Campaign.objects.filter(send_on__gte=start - timedelta(days=6), send_on__lte=end + timedelta(days=6))
+def campaigns_between(*, start: date, end: date) -> QuerySet[Campaign]:
+    """Every email campaign sent on a day of [start, end]."""
+    return (
+        Campaign.objects.filter(send_on__range=(start, end))
         .select_related("promotion")
         .order_by("send_on", "pk")
     )
-    audiences = {campaign.pk: _campaign_customer_ids(campaign) for campaign in campaigns}
+
+
+def _campaign_customer_ids(campaigns: list[Campaign]) -> dict[int, set[int]]:
+    """Each campaign's customers: its recipients once started, else whom its audience filters choose."""
+    customer_ids: dict[int, set[int]] = {campaign.pk: set() for campaign in campaigns}
+    recipients = CampaignRecipient.objects.filter(campaign__in=campaigns).values_list(
+        "campaign_id", "customer_id"
+    )
+    for campaign_id, customer_id in recipients:
+        customer_ids[campaign_id].add(customer_id)
+    for campaign in campaigns:
+        if not customer_ids[campaign.pk]:
+            customer_ids[campaign.pk] = set(
+                campaign_audience(filters=campaign.audience).values_list("pk", flat=True)
+            )
+    return customer_ids
+
+
+def campaign_overlaps(campaigns: list[Campaign]) -> list[Overlap]:
+    """Pairs of these email campaigns sent the same week whose audiences share customers."""
+    audiences = _campaign_customer_ids(campaigns)
     found = []
     for a, b in combinations(campaigns, 2):
         if a.send_on.isocalendar()[:2] != b.send_on.isocalendar()[:2]:
@@ -233,10 +247,9 @@ def promotion_calendar(*, view: str, anchor: date, today: date) -> PromotionCale
         previous = (start - timedelta(days=1)).replace(day=1)
         following = end + timedelta(days=1)
     promotions = list(promotions_between(start=grid_start, end=grid_end))
-    campaigns = list(
-        Campaign.objects.filter(send_on__range=(grid_start, grid_end)).select_related("promotion")
-    )
-    overlaps = model_overlaps(promotions) + campaign_overlaps(start=grid_start, end=grid_end)
+    # The grid holds whole weeks, so every pair of campaigns sent the same week is in it.
+    campaigns = list(campaigns_between(start=grid_start, end=grid_end))
+    overlaps = model_overlaps(promotions) + campaign_overlaps(campaigns)
     flagged = {o.first.pk for o in overlaps if o.kind == "models"} | {
         o.second.pk for o in overlaps if o.kind == "models"
     }
