@@ -6,13 +6,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import combinations
 
-from django.apps import apps
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from inventory.models import Vehicle
 from inventory.selectors import vehicle_public_list
-from leads.models import ConsentAction, ConsentChannel, ConsentRecord, Customer, Lead, LeadStatus
+from leads.models import Appointment, ConsentAction, ConsentChannel, ConsentRecord, Customer, Lead, LeadStatus
 from leads.models.history import CustomerHistoryItem, DealType, HistoryKind
 
 from .models import (
@@ -291,25 +290,17 @@ def promotion_results(*, promotion: Promotion) -> dict:
         .annotate(total=Sum("count"))
         .order_by("src")
     )
-    return {
-        "leads": leads,
-        "sales": leads.filter(status=LeadStatus.SOLD),
-        "appointments": _promotion_appointments(promotion),
-        "visits": list(visits),
-    }
-
-
-def _promotion_appointments(promotion: Promotion):
-    """Appointments set with the promotion's leads; None where the CRM keeps no appointments."""
-    try:
-        appointment_model = apps.get_model("leads", "Appointment")
-    except LookupError:
-        return None
-    return (
-        appointment_model.objects.filter(lead__promotion=promotion)
+    appointments = (
+        Appointment.objects.filter(lead__promotion=promotion)
         .select_related("lead__customer")
         .order_by("starts_at")
     )
+    return {
+        "leads": leads,
+        "sales": leads.filter(status=LeadStatus.SOLD),
+        "appointments": appointments,
+        "visits": list(visits),
+    }
 
 
 def campaign_report(*, campaign: Campaign) -> dict[str, int]:
