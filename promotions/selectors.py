@@ -17,12 +17,14 @@ from leads.models.history import CustomerHistoryItem, DealType, HistoryKind
 from .models import (
     Campaign,
     CampaignRecipient,
+    InfoShare,
     Promotion,
     PromotionModel,
     PromotionStatus,
     RecipientStatus,
     SourceVisit,
 )
+from .pricing import fee_label
 
 # A tracking code as it appears in a subject or a message: six letters and digits on their own.
 CODE_TOKEN = re.compile(r"\b[0-9A-Za-z]{6}\b")
@@ -282,7 +284,9 @@ def promotion_calendar(*, view: str, anchor: date, today: date) -> PromotionCale
 
 
 def promotion_results(*, promotion: Promotion) -> dict:
-    """The leads a promotion brought, its sales, and the visits its printed and mailed links brought."""
+    """What the promotion's page shows beside its own fields: its fees by label, email campaigns and
+    timeline, the leads it brought and its sales among them, their appointments, and the visits its
+    printed and mailed links brought."""
     leads = promotion.leads.select_related("customer", "owner").order_by("-received_at")
     visits = (
         SourceVisit.objects.filter(promotion=promotion)
@@ -296,11 +300,19 @@ def promotion_results(*, promotion: Promotion) -> dict:
         .order_by("starts_at")
     )
     return {
+        "fees": [(fee_label(name), fee) for name, fee in (promotion.fees or {}).items()],
+        "campaigns": promotion.campaigns.all(),
+        "events": promotion.events.select_related("actor"),
         "leads": leads,
-        "sales": leads.filter(status=LeadStatus.SOLD),
+        "sales": [lead for lead in leads if lead.status == LeadStatus.SOLD],
         "appointments": appointments,
         "visits": list(visits),
     }
+
+
+def info_shares_recent(*, limit: int = 200) -> QuerySet[InfoShare]:
+    """The latest information shared with colleagues, with whom it went to."""
+    return InfoShare.objects.select_related("sent_by").prefetch_related("staff__user", "departments")[:limit]
 
 
 def campaign_report(*, campaign: Campaign) -> dict[str, int]:
