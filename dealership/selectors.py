@@ -229,12 +229,6 @@ def response_summary(*, distribution: list[tuple[int, int]], total: int, target_
     }
 
 
-def response_times(*, leads, target_minutes: int) -> dict:
-    return response_summary(
-        distribution=response_distribution(leads=leads), total=leads.count(), target_minutes=target_minutes
-    )
-
-
 def _by_slot(groups: list[dict], slot, slots) -> list[dict]:
     totals = _roll_up(groups, slot)
     return [_with_rates({"slot": n, **totals.get(n, dict.fromkeys(COUNTED, 0))}) for n in slots]
@@ -356,10 +350,8 @@ def _reached_in(objective: Objective, period: Period, field: str) -> int:
     return _leads_of(objective).filter(**{f"{field}__gte": start, f"{field}__lt": end}).count()
 
 
-def _response(objective: Objective, period: Period, key: str):
-    return response_times(
-        leads=_received_in(objective, period), target_minutes=settings.RESPONSE_TARGET_MINUTES
-    )[key]
+def _median_response(objective: Objective, period: Period) -> float | None:
+    return percentile(response_distribution(leads=_received_in(objective, period)), 0.5)
 
 
 def _answered(objective: Objective, period: Period) -> dict:
@@ -375,7 +367,7 @@ def _answered(objective: Objective, period: Period) -> dict:
 # How each metric is measured for an objective's period; a metric missing here is not measured yet.
 METRIC_ACTUALS = {
     Metric.LEADS_ANSWERED: lambda o, p: _answered(o, p)["answered"],
-    Metric.MEDIAN_RESPONSE: lambda o, p: _response(o, p, "median"),
+    Metric.MEDIAN_RESPONSE: _median_response,
     Metric.SHARE_WITHIN_TARGET: lambda o, p: _answered(o, p)["share_within_target"],
     Metric.APPOINTMENTS_SET: lambda o, p: _reached_in(o, p, "appointment_set_at"),
     Metric.APPOINTMENTS_SHOWN: lambda o, p: _reached_in(o, p, "shown_at"),
