@@ -3,7 +3,6 @@
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -12,7 +11,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, TruncDate
 
 from inventory.selectors import photo_coverage
-from leads.business_hours import store_hours
+from leads.business_hours import store_hours, store_zone
 from leads.models import Appointment, InboundMail, Lead, LeadHourStats
 from leads.models.leads import FUNNEL_MILESTONES
 from leads.selectors.appointments import followup_tasks_on_time
@@ -27,10 +26,6 @@ def staff_directory(*, department_code: str | None = None) -> QuerySet[StaffMemb
     if department_code:
         staff = staff.filter(department__code=department_code)
     return staff.order_by("department__name", "user__last_name", "user__first_name")
-
-
-def store_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
 
 
 @dataclass(frozen=True)
@@ -234,12 +229,6 @@ def response_summary(*, distribution: list[tuple[int, int]], total: int, target_
     }
 
 
-def response_times(*, leads, target_minutes: int) -> dict:
-    return response_summary(
-        distribution=response_distribution(leads=leads), total=leads.count(), target_minutes=target_minutes
-    )
-
-
 def _by_slot(groups: list[dict], slot, slots) -> list[dict]:
     totals = _roll_up(groups, slot)
     return [_with_rates({"slot": n, **totals.get(n, dict.fromkeys(COUNTED, 0))}) for n in slots]
@@ -265,15 +254,18 @@ def owner_id_for(*, username: str) -> int | None:
 
 
 def _summary_groups(*, period: Period, filters: dict, target_minutes: int, by=GRAIN) -> list[dict] | None:
-    """The same groups as _lead_groups, added up from the hourly summary rows (PostgreSQL keeps them)."""
+    """The same groups as _lead_groups, added up from the hourly summary rows (PostgreSQL keeps them).
+
+    `filters` may name a source, and an owner_id: the person's user id (None: no such person).
+    """
     if connection.vendor != "postgresql" or target_minutes not in SUMMARY_EDGES:
         return None
     start, end = period.bounds
     rows = LeadHourStats.objects.filter(hour__gte=start, hour__lt=end, leads__gt=0)
     if filters.get("source"):
         rows = rows.filter(source=filters["source"])
-    if filters.get("person"):
-        rows = rows.filter(owner_key=owner_id_for(username=filters["person"]) or -1)
+    if "owner_id" in filters:
+        rows = rows.filter(owner_key=filters["owner_id"] or -1)
     zone = store_zone()
     counts = {name: Sum(name) for name in ("leads", *(stage for stage, _ in FUNNEL_STAGES), "answered")}
     fields = ["owner_key" if field == "owner_id" else field for field in by]
@@ -293,6 +285,7 @@ def dashboard_figures(*, user, period: Period, filters: dict, target_minutes: in
     """Every figure of the dashboard, from a handful of grouped queries whatever the number of leads.
 
     For people who see every lead, the funnel and time breakdowns add up the hourly summary rows.
+    `filters` may name a source, and a person by username ("person") and user id ("owner_id").
     """
     leads = dashboard_leads(user=user, period=period, filters=filters)
 
@@ -357,16 +350,14 @@ def _reached_in(objective: Objective, period: Period, field: str) -> int:
     return _leads_of(objective).filter(**{f"{field}__gte": start, f"{field}__lt": end}).count()
 
 
-def _response(objective: Objective, period: Period, key: str):
-    return response_times(
-        leads=_received_in(objective, period), target_minutes=settings.RESPONSE_TARGET_MINUTES
-    )[key]
+def _median_response(objective: Objective, period: Period) -> float | None:
+    return percentile(response_distribution(leads=_received_in(objective, period)), 0.5)
 
 
 def _answered(objective: Objective, period: Period) -> dict:
     """Leads of the period answered, and answered within target, for the objective's scope."""
     target = settings.RESPONSE_TARGET_MINUTES
-    person = {"person": objective.person.user.username} if objective.person else {}
+    person = {"owner_id": objective.person.user_id} if objective.person else {}
     groups = _summary_groups(period=period, filters=person, target_minutes=target)
     if groups is None:
         groups = _lead_groups(leads=_received_in(objective, period), target_minutes=target)
@@ -376,7 +367,7 @@ def _answered(objective: Objective, period: Period) -> dict:
 # How each metric is measured for an objective's period; a metric missing here is not measured yet.
 METRIC_ACTUALS = {
     Metric.LEADS_ANSWERED: lambda o, p: _answered(o, p)["answered"],
-    Metric.MEDIAN_RESPONSE: lambda o, p: _response(o, p, "median"),
+    Metric.MEDIAN_RESPONSE: _median_response,
     Metric.SHARE_WITHIN_TARGET: lambda o, p: _answered(o, p)["share_within_target"],
     Metric.APPOINTMENTS_SET: lambda o, p: _reached_in(o, p, "appointment_set_at"),
     Metric.APPOINTMENTS_SHOWN: lambda o, p: _reached_in(o, p, "shown_at"),

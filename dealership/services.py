@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 
 from .models import Department, Objective, ObjectiveEvent, Role, StaffMember
 from .selectors import period_for, staff_directory
+from .transitions import transition_check
 
 DEFAULT_DEPARTMENTS = [
     (Department.Code.SALES, "sales"),
@@ -187,11 +188,14 @@ class ObjectiveTransitionError(ValueError):
 @transaction.atomic
 def objective_transition(*, objective: Objective, to_status: str, actor, note: str = "") -> Objective:
     objective = Objective.objects.select_for_update().get(pk=objective.pk)
-    if to_status not in OBJECTIVE_TRANSITIONS[objective.status]:
-        raise ObjectiveTransitionError(
-            f"An objective that is {objective.get_status_display().lower()} cannot become "
-            f"{Objective.Status(to_status).label.lower()}."
-        )
+    transition_check(
+        machine=OBJECTIVE_TRANSITIONS,
+        choices=Objective.Status,
+        noun="objective",
+        from_status=objective.status,
+        to_status=to_status,
+        error=ObjectiveTransitionError,
+    )
     from_status, objective.status = objective.status, to_status
     objective.save(update_fields=["status"])
     ObjectiveEvent.objects.create(

@@ -68,6 +68,9 @@ def _dashboard_scope(request):
     today = timezone.localdate()
     period = period_for(kind=values.get("period") or PeriodKind.MONTH, anchor=values.get("date") or today)
     filters = {key: values.get(key) for key in ("source", "person") if values.get(key)}
+    if "person" in filters:
+        # Looked up once: every link and summary query of the page narrows by this id.
+        filters["owner_id"] = owner_id_for(username=filters["person"])
     return form, period, filters, today
 
 
@@ -80,8 +83,8 @@ def _leads_link(period, filters: dict, **more) -> str:
     }
     if filters.get("source"):
         params["source"] = filters["source"]
-    if filters.get("person"):
-        params["owner"] = owner_id_for(username=filters["person"]) or "none"
+    if "owner_id" in filters:
+        params["owner"] = filters["owner_id"] or "none"
     params |= {key: value for key, value in more.items() if value not in (None, "")}
     return f"{reverse('leads:inbox')}?{urlencode(params)}"
 
@@ -276,16 +279,14 @@ def objective_create(request):
 @permission_required("dealership.approve_objective", raise_exception=True)
 def objective_decide(request, pk: int):
     objective = get_object_or_404(Objective, pk=pk)
-    decision = request.POST.get("decision")
     try:
-        objective_transition(
-            objective=objective,
-            to_status=decision if decision in Objective.Status.values else "",
-            actor=request.user,
+        objective = objective_transition(
+            objective=objective, to_status=request.POST.get("decision", ""), actor=request.user
         )
-        messages.success(request, f"Objective {Objective.Status(decision).label.lower()}.")
-    except (ObjectiveTransitionError, ValueError) as error:
-        messages.error(request, str(error) or "Choose approve or reject.")
+    except ObjectiveTransitionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Objective {objective.get_status_display().lower()}.")
     return redirect(
         f"{reverse('dealership:objective_list')}?date={objective.period_start}&period={objective.period_kind}"
     )

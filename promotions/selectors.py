@@ -6,24 +6,25 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import combinations
 
-from django.apps import apps
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from inventory.models import Vehicle
 from inventory.selectors import vehicle_public_list
-from leads.models import ConsentAction, ConsentChannel, ConsentRecord, Customer, Lead, LeadStatus
+from leads.models import Appointment, ConsentAction, ConsentChannel, ConsentRecord, Customer, Lead, LeadStatus
 from leads.models.history import CustomerHistoryItem, DealType, HistoryKind
 
 from .models import (
     Campaign,
     CampaignRecipient,
+    InfoShare,
     Promotion,
     PromotionModel,
     PromotionStatus,
     RecipientStatus,
     SourceVisit,
 )
+from .pricing import fee_label
 
 # A tracking code as it appears in a subject or a message: six letters and digits on their own.
 CODE_TOKEN = re.compile(r"\b[0-9A-Za-z]{6}\b")
@@ -171,20 +172,34 @@ def campaign_audience(*, filters: dict, today: date | None = None) -> QuerySet[C
     return customers.order_by("pk")
 
 
-def _campaign_customer_ids(campaign: Campaign) -> set[int]:
-    if campaign.recipients.exists():
-        return set(campaign.recipients.values_list("customer_id", flat=True))
-    return set(campaign_audience(filters=campaign.audience).values_list("pk", flat=True))
-
-
-def campaign_overlaps(*, start: date, end: date) -> list[Overlap]:
-    """Email campaigns of the same week whose audiences share customers."""
-    campaigns = list(
-        Campaign.objects.filter(send_on__gte=start - timedelta(days=6), send_on__lte=end + timedelta(days=6))
+def campaigns_between(*, start: date, end: date) -> QuerySet[Campaign]:
+    """Every email campaign sent on a day of [start, end]."""
+    return (
+        Campaign.objects.filter(send_on__range=(start, end))
         .select_related("promotion")
         .order_by("send_on", "pk")
     )
-    audiences = {campaign.pk: _campaign_customer_ids(campaign) for campaign in campaigns}
+
+
+def _campaign_customer_ids(campaigns: list[Campaign]) -> dict[int, set[int]]:
+    """Each campaign's customers: its recipients once started, else whom its audience filters choose."""
+    customer_ids: dict[int, set[int]] = {campaign.pk: set() for campaign in campaigns}
+    recipients = CampaignRecipient.objects.filter(campaign__in=campaigns).values_list(
+        "campaign_id", "customer_id"
+    )
+    for campaign_id, customer_id in recipients:
+        customer_ids[campaign_id].add(customer_id)
+    for campaign in campaigns:
+        if not customer_ids[campaign.pk]:
+            customer_ids[campaign.pk] = set(
+                campaign_audience(filters=campaign.audience).values_list("pk", flat=True)
+            )
+    return customer_ids
+
+
+def campaign_overlaps(campaigns: list[Campaign]) -> list[Overlap]:
+    """Pairs of these email campaigns sent the same week whose audiences share customers."""
+    audiences = _campaign_customer_ids(campaigns)
     found = []
     for a, b in combinations(campaigns, 2):
         if a.send_on.isocalendar()[:2] != b.send_on.isocalendar()[:2]:
@@ -233,10 +248,9 @@ def promotion_calendar(*, view: str, anchor: date, today: date) -> PromotionCale
         previous = (start - timedelta(days=1)).replace(day=1)
         following = end + timedelta(days=1)
     promotions = list(promotions_between(start=grid_start, end=grid_end))
-    campaigns = list(
-        Campaign.objects.filter(send_on__range=(grid_start, grid_end)).select_related("promotion")
-    )
-    overlaps = model_overlaps(promotions) + campaign_overlaps(start=grid_start, end=grid_end)
+    # The grid holds whole weeks, so every pair of campaigns sent the same week is in it.
+    campaigns = list(campaigns_between(start=grid_start, end=grid_end))
+    overlaps = model_overlaps(promotions) + campaign_overlaps(campaigns)
     flagged = {o.first.pk for o in overlaps if o.kind == "models"} | {
         o.second.pk for o in overlaps if o.kind == "models"
     }
@@ -270,7 +284,9 @@ def promotion_calendar(*, view: str, anchor: date, today: date) -> PromotionCale
 
 
 def promotion_results(*, promotion: Promotion) -> dict:
-    """The leads a promotion brought, its sales, and the visits its printed and mailed links brought."""
+    """What the promotion's page shows beside its own fields: its fees by label, email campaigns and
+    timeline, the leads it brought and its sales among them, their appointments, and the visits its
+    printed and mailed links brought."""
     leads = promotion.leads.select_related("customer", "owner").order_by("-received_at")
     visits = (
         SourceVisit.objects.filter(promotion=promotion)
@@ -278,25 +294,25 @@ def promotion_results(*, promotion: Promotion) -> dict:
         .annotate(total=Sum("count"))
         .order_by("src")
     )
+    appointments = (
+        Appointment.objects.filter(lead__promotion=promotion)
+        .select_related("lead__customer")
+        .order_by("starts_at")
+    )
     return {
+        "fees": [(fee_label(name), fee) for name, fee in (promotion.fees or {}).items()],
+        "campaigns": promotion.campaigns.all(),
+        "events": promotion.events.select_related("actor"),
         "leads": leads,
-        "sales": leads.filter(status=LeadStatus.SOLD),
-        "appointments": _promotion_appointments(promotion),
+        "sales": [lead for lead in leads if lead.status == LeadStatus.SOLD],
+        "appointments": appointments,
         "visits": list(visits),
     }
 
 
-def _promotion_appointments(promotion: Promotion):
-    """Appointments set with the promotion's leads; None where the CRM keeps no appointments."""
-    try:
-        appointment_model = apps.get_model("leads", "Appointment")
-    except LookupError:
-        return None
-    return (
-        appointment_model.objects.filter(lead__promotion=promotion)
-        .select_related("lead__customer")
-        .order_by("starts_at")
-    )
+def info_shares_recent(*, limit: int = 200) -> QuerySet[InfoShare]:
+    """The latest information shared with colleagues, with whom it went to."""
+    return InfoShare.objects.select_related("sent_by").prefetch_related("staff__user", "departments")[:limit]
 
 
 def campaign_report(*, campaign: Campaign) -> dict[str, int]:

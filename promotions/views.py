@@ -12,11 +12,11 @@ from dealership.models import StaffMember
 from dealership.selectors import staff_directory
 
 from .forms import CampaignForm, InfoShareForm, PromotionForm, PromotionTransitionForm
-from .models import Campaign, InfoShare, Promotion, PromotionStatus
-from .pricing import fee_label
+from .models import Campaign, Promotion, PromotionStatus
 from .selectors import (
     campaign_recipients,
     campaign_report,
+    info_shares_recent,
     promotion_calendar,
     promotion_list,
     promotion_results,
@@ -82,10 +82,7 @@ def promotion_detail(request, pk: int):
         {
             "promotion": promotion,
             "price_problems": promotion_price_problems(promotion),
-            "fees": [(fee_label(name), fee) for name, fee in (promotion.fees or {}).items()],
             "transition_form": PromotionTransitionForm(promotion=promotion),
-            "events": promotion.events.select_related("actor"),
-            "campaigns": promotion.campaigns.all(),
             "leaflet_url": leaflet_url(promotion),
             "promotion_public_url": landing_url(promotion),
             **promotion_results(promotion=promotion),
@@ -188,8 +185,7 @@ def business_card(request, pk: int):
 
 @login_required
 def infoshare_list(request):
-    shares = InfoShare.objects.select_related("sent_by").prefetch_related("staff__user", "departments")[:200]
-    return render(request, "promotions/infoshare_list.html", {"shares": shares})
+    return render(request, "promotions/infoshare_list.html", {"shares": info_shares_recent()})
 
 
 @login_required

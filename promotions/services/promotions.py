@@ -2,12 +2,14 @@
 
 import secrets
 from datetime import date
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from dealership import transitions
 from leads.models import Lead
 from leads.services.leads import customer_find_or_create, lead_create, lead_event_add
 
@@ -33,14 +35,8 @@ class PromotionError(ValueError):
     pass
 
 
-def transition_check(
-    *, machine: dict[str, set[str]], choices, noun: str, from_status: str, to_status: str
-) -> None:
-    """Refuse, in words, a status change that a status machine does not allow."""
-    if to_status in machine.get(from_status, set()):
-        return
-    target = choices(to_status).label.lower() if to_status in choices.values else repr(to_status)
-    raise PromotionError(f"A {noun} that is {choices(from_status).label.lower()} cannot become {target}.")
+# Promotions and campaigns refuse a status change with PromotionError.
+transition_check = partial(transitions.transition_check, error=PromotionError)
 
 
 def promotion_event_add(*, promotion: Promotion, type: str, actor=None, **params) -> PromotionEvent:

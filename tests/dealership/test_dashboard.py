@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -250,6 +251,27 @@ def test_supervisor_proposes_manager_approves_and_the_history_is_kept(client):
     assert "cannot become rejected" in page.content.decode()
 
 
+def test_an_unknown_decision_on_an_objective_is_refused_in_words(client):
+    manager = factories.staff(Role.MANAGER)
+    objective = objective_propose(
+        metric=Metric.APPOINTMENTS_SET,
+        period_kind="month",
+        period_start=date(2026, 11, 1),
+        target=40,
+        person=None,
+        actor=None,
+    )
+    client.force_login(manager.user)
+    page = client.post(
+        reverse("dealership:objective_decide", args=[objective.pk]), {"decision": "bogus"}, follow=True
+    ).content.decode()
+    assert (
+        "An objective cannot become &#x27;bogus&#x27;: its statuses are proposed, approved, rejected." in page
+    )
+    objective.refresh_from_db()
+    assert objective.status == Objective.Status.PROPOSED
+
+
 def test_objective_form_refuses_bad_targets(client):
     supervisor = factories.staff(Role.SUPERVISOR)
     client.force_login(supervisor.user)
@@ -333,6 +355,20 @@ def test_following_a_figure_opens_the_inbox_on_exactly_those_leads(client, store
     ]:
         page = client.get(href).content.decode()
         assert page.count('class="lead-row') == expected, href
+
+
+def test_a_person_filter_costs_the_same_queries_for_a_month_as_for_a_quarter(client, store):
+    manager = factories.staff(Role.MANAGER)
+    _dashboard(client, manager.user)  # the first page also reads the user's permissions
+    counts = {}
+    for period in ("month", "quarter"):
+        with CaptureQueriesContext(connection) as queries:
+            context = _dashboard(client, manager.user, period=period, person="xavier").context
+        counts[period] = len(queries)
+        assert context["overall"]["leads"] == 3
+        page = client.get(context["overall_links"]["leads"]).content.decode()
+        assert page.count('class="lead-row') == 3
+    assert counts["month"] == counts["quarter"]
 
 
 def test_leads_received_after_hours_show_separately(client, store):

@@ -75,7 +75,7 @@ def test_only_customers_with_consent_receive_it_each_once_in_their_language(
     assert Message.objects.filter(customer=english, subject="Ann, spring tires are in").exists()
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.DONE
-    assert campaign_report(campaign=campaign) | {"leads": 0} == {
+    assert campaign_report(campaign=campaign) == {
         "queued": 0,
         "sent": 2,
         "skipped": 2,

@@ -6,7 +6,13 @@ from django.core.exceptions import ValidationError
 from leads.models import LeadStatus
 from leads.services.leads import lead_transition
 from promotions.models import PromotionStatus
-from promotions.selectors import campaign_overlaps, model_overlaps, promotion_for_text, promotions_between
+from promotions.selectors import (
+    campaign_overlaps,
+    campaigns_between,
+    model_overlaps,
+    promotion_for_text,
+    promotions_between,
+)
 from promotions.services.promotions import (
     PromotionError,
     lead_promotion_attribute_from_text,
@@ -154,7 +160,7 @@ def test_two_email_campaigns_to_the_same_customers_in_one_week_are_flagged():
     a = _campaign(factories.promotion(), MONDAY)
     b = _campaign(factories.promotion(department_code="service"), MONDAY + timedelta(days=3), language="fr")
     _campaign(factories.promotion(), MONDAY + timedelta(days=7))  # next week: fine
-    overlaps = campaign_overlaps(start=MONDAY, end=MONDAY + timedelta(days=6))
+    overlaps = campaign_overlaps(list(campaigns_between(start=MONDAY, end=MONDAY + timedelta(days=7))))
     assert [(o.first, o.second, o.detail) for o in overlaps] == [(a, b, "1 customer(s) in both audiences")]
 
 
@@ -163,7 +169,7 @@ def test_campaigns_to_separate_audiences_in_one_week_are_not_flagged():
     factories.customer(language="en")
     _campaign(factories.promotion(), MONDAY, language="en")
     _campaign(factories.promotion(), MONDAY + timedelta(days=1), language="fr")
-    assert campaign_overlaps(start=MONDAY, end=MONDAY + timedelta(days=6)) == []
+    assert campaign_overlaps(list(campaigns_between(start=MONDAY, end=MONDAY + timedelta(days=6)))) == []
 
 
 # --- attribution ----------------------------------------------------------------------------

@@ -2,10 +2,13 @@ from datetime import date, timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from leads.models import Lead
 from promotions.models import InfoShare, Promotion, PromotionStatus, SourceVisit
+from promotions.services.campaigns import campaign_start
 from promotions.services.promotions import promotion_transition
 from promotions.services.sharing import info_share_deliver
 from tests import factories
@@ -55,6 +58,35 @@ def test_month_calendar_shows_every_department_and_flags_contradicting_offers(su
     assert "June thing" not in html
     assert "Same models (Honda CR-V)" in html
     assert "?view=month&amp;date=2026-04-01" in html and "?view=month&amp;date=2026-06-01" in html
+
+
+def test_the_calendar_reads_the_audiences_of_started_campaigns_in_queries_that_do_not_grow(
+    supervisor_client,
+):
+    monday = date(2026, 5, 11)
+    for _ in range(2):
+        factories.customer_with_email_consent()
+
+    def started(count: int) -> None:
+        for n in range(count):
+            campaign_start(campaign=factories.campaign(send_on=monday + timedelta(days=n % 5)))
+
+    def calendar_queries() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            page = supervisor_client.get(
+                reverse("promotions:calendar"), {"view": "week", "date": "2026-05-13"}
+            )
+        return len(queries), page.content.decode()
+
+    calendar_queries()  # the first page also reads the user's permissions
+    started(2)
+    few, html = calendar_queries()
+    assert html.count("Same customers the same week (2 customer(s) in both audiences)") == 1
+    started(4)
+    many, html = calendar_queries()
+    # six campaigns to the same two customers: every pair of them is flagged
+    assert html.count("Same customers the same week (2 customer(s) in both audiences)") == 15
+    assert many == few
 
 
 def test_week_calendar_lists_what_starts_and_ends_this_week(supervisor_client):
