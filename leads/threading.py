@@ -47,6 +47,14 @@ def new_message_id(lead_id: int | None = None) -> str:
     return f"<{prefix}{uuid.uuid4().hex}@{domain}>"
 
 
+def references_answering(parent) -> str:
+    """The References of an answer to the stored Message `parent` (or to nothing): the parent's own
+    References followed by its Message-ID (RFC 5322 3.6.4)."""
+    if parent is None:
+        return ""
+    return " ".join(part for part in (parent.references, parent.message_id) if part)
+
+
 def threaded_email(message, *, headers: dict | None = None) -> EmailMessage:
     """The email for a stored outbound Message, threaded under what it answers (Message-ID,
     In-Reply-To, References) with the lead's reply address, plus any extra headers."""

@@ -34,9 +34,9 @@ from ..models import (
     WorkingHours,
 )
 from ..threading import new_message_id, reply_address
-from .followup import followup_stop_for_lead, mail_send
+from .followup import followup_stop_for_lead
 from .leads import TransitionError, lead_event_add, lead_transition
-from .replies import MailServerUnavailable
+from .replies import MailServerUnavailable, mail_send
 
 logger = logging.getLogger(__name__)
 Status = Appointment.Status
