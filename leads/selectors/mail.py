@@ -1,6 +1,6 @@
 """Reads for mail in, scoped to what the person asking may see."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from dealership.models import Role, oversees_store
 
@@ -47,8 +47,10 @@ def inbound_mail_get(*, user, pk: int) -> InboundMail:
 
 
 def inbound_mail_counts(*, user) -> dict[str, int]:
-    mail = inbound_mail_visible_to(user=user)
-    return {status: mail.filter(status=status).count() for status in InboundStatus.values}
+    """How many messages the person sees in each status, in one query."""
+    return inbound_mail_visible_to(user=user).aggregate(
+        **{status: Count("pk", filter=Q(status=status)) for status in InboundStatus.values}
+    )
 
 
 def forwarded_mail_for(*, user) -> QuerySet[ForwardedMail]:
