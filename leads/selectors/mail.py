@@ -39,8 +39,11 @@ def lead_inbound_mail(*, lead) -> QuerySet[InboundMail]:
 
 
 def inbound_mail_get(*, user, pk: int) -> InboundMail:
+    """One message with what its page shows; the raw message (up to MAIL_MAX_MESSAGE_BYTES) is read
+    only when asked for."""
     return (
         inbound_mail_visible_to(user=user)
+        .defer("raw")
         .select_related("mailbox", "lead__customer", "conversation_message", "forward__department")
         .get(pk=pk)
     )

@@ -1,6 +1,8 @@
 """The supervisor's view of mail in (decisions, quarantine, replay) and the department staff's mail."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dealership.models import Department, Role
@@ -123,3 +125,11 @@ def test_the_counts_of_each_status_are_read_in_one_query(supervisor, django_asse
     with django_assert_num_queries(1):
         counts = inbound_mail_counts(user=supervisor.user)
     assert counts == {"pending": 1, "processed": 1, "quarantined": 1, "ignored": 0}
+
+
+def test_the_detail_page_leaves_the_raw_message_in_the_database(supervisor_client):
+    inbound = factories.inbound_mail()
+    with CaptureQueriesContext(connection) as queries:
+        page = supervisor_client.get(reverse("leads:inbound_mail_detail", args=[inbound.pk])).content.decode()
+    assert inbound.subject in page
+    assert not [query for query in queries if '_inboundmail"."raw"' in query["sql"]]
