@@ -36,13 +36,13 @@ from ..models import (
     InboundStatus,
     InquiryType,
     Lead,
-    LeadStatus,
     LeadVehicle,
     Mailbox,
     MailKind,
     Message,
     VehicleInterest,
 )
+from ..models.leads import OPEN_LEAD_STATUSES
 from ..normalize import normalize_email
 from ..threading import new_message_id, references_answering
 from .leads import customer_find_or_create, lead_create, lead_event_add
@@ -51,7 +51,6 @@ from .replies import MailServerUnavailable, mail_send
 logger = logging.getLogger(__name__)
 
 MAX_TRIES = 3
-CLOSED_STATUSES = (LeadStatus.SOLD, LeadStatus.LOST)
 
 
 class MailboxLockLost(RuntimeError):
@@ -362,7 +361,7 @@ def _inbound_message_create(
 
 
 def _open_lead(customer: Customer) -> Lead | None:
-    return customer.leads.exclude(status__in=CLOSED_STATUSES).order_by("-received_at", "-pk").first()
+    return customer.leads.filter(status__in=OPEN_LEAD_STATUSES).order_by("-received_at", "-pk").first()
 
 
 def _on_lead(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> None:
