@@ -66,7 +66,6 @@ class Triage:
     bounce_recipients: list[str] = field(default_factory=list)
     bounce_permanent: bool = False  # a hard failure (5.x.x)
     acknowledge: bool = False  # send the new lead an immediate acknowledgement
-    adf: AdfLead | None = None  # everything the ADF document said
 
 
 # --- the signals ---------------------------------------------------------------------------------
@@ -416,7 +415,6 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
         inquiry_type=detect_inquiry_type(decision_text, reading.vehicles),
         reply_lead_id=next(filter(None, map(lead_id_from_address, parsed.recipients)), None),
         in_reply_to_ids=[i for i in dict.fromkeys([parsed.in_reply_to, *parsed.references]) if i],
-        adf=adf,
     )
 
     folded_text = fold(decision_text)
