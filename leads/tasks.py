@@ -1,7 +1,5 @@
 """Background work of the leads app: thin tasks that load by id and call one service."""
 
-from smtplib import SMTPException
-
 from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
@@ -13,7 +11,7 @@ from .services.appointments import appointment_notices_send, appointment_reminde
 from .services.customer_import import import_run
 from .services.followup import followup_dispatch_due, followup_run_send
 from .services.loyalty import loyalty_tasks_create
-from .services.mail import MAX_TRIES, InboundRetry, inbound_process, inbound_requeue_waiting, mail_out_send
+from .services.mail import MAX_TRIES, InboundRetry, forward_send, inbound_process, inbound_requeue_waiting
 from .services.replies import MailServerUnavailable, message_deliver, messages_sweep
 
 # Mail is retried only when nothing reached the mail server; anything else goes to a person.
@@ -147,11 +145,15 @@ def customer_import_run_task(*, batch_id: int) -> dict:
 @shared_task(
     bind=True,
     acks_late=True,
-    autoretry_for=(SMTPException, OSError),
+    autoretry_for=(MailServerUnavailable,),
     retry_backoff=30,
     max_retries=4,
     soft_time_limit=90,
     time_limit=120,
 )
-def send_mail_out(self, what: str, pk: int) -> str:
-    return mail_out_send(what=what, pk=pk, last_attempt=self.request.retries >= self.max_retries)
+def send_forward(self, forwarded_id: int) -> str:
+    """Forward one stored message to its department (exactly once; safe to run again)."""
+    forwarded = forward_send(
+        forwarded_id=forwarded_id, final_attempt=self.request.retries >= self.max_retries
+    )
+    return forwarded.send_status

@@ -13,10 +13,9 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 
 
-def _store_address() -> tuple[str, str]:
-    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-    local, _, domain = address.partition("@")
-    return local, domain
+def store_address() -> str:
+    """The store's own address: DEFAULT_FROM_EMAIL without its display name."""
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
 
 
 def _signature(lead_id: int) -> str:
@@ -25,7 +24,7 @@ def _signature(lead_id: int) -> str:
 
 
 def reply_address(lead_id: int) -> str:
-    local, domain = _store_address()
+    local, _, domain = store_address().partition("@")
     return f"{local}+L{lead_id}-{_signature(lead_id)}@{domain}"
 
 
@@ -42,9 +41,17 @@ def lead_id_from_address(address: str) -> int | None:
 
 
 def new_message_id(lead_id: int | None = None) -> str:
-    _, domain = _store_address()
+    domain = store_address().partition("@")[2]
     prefix = f"lead{lead_id}." if lead_id else ""
     return f"<{prefix}{uuid.uuid4().hex}@{domain}>"
+
+
+def references_answering(parent) -> str:
+    """The References of an answer to the stored Message `parent` (or to nothing): the parent's own
+    References followed by its Message-ID (RFC 5322 3.6.4)."""
+    if parent is None:
+        return ""
+    return " ".join(part for part in (parent.references, parent.message_id) if part)
 
 
 def threaded_email(message, *, headers: dict | None = None) -> EmailMessage:

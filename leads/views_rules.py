@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -22,17 +21,14 @@ def rule_list(request):
 
 def _save(request, rule: RoutingRule | None):
     form = RoutingRuleForm(request.POST or None, instance=rule)
+    # The form runs the model's own validation, the same the services run: a valid form saves.
     if request.method == "POST" and form.is_valid():
-        try:
-            if rule is None:
-                rule = routing_rule_create(**form.cleaned_data)
-            else:
-                rule = routing_rule_update(rule=rule, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
+        if rule is None:
+            rule = routing_rule_create(**form.cleaned_data)
         else:
-            messages.success(request, f"Rule “{rule.name}” saved.")
-            return redirect("leads:rule_list")
+            rule = routing_rule_update(rule=rule, **form.cleaned_data)
+        messages.success(request, f"Rule “{rule.name}” saved.")
+        return redirect("leads:rule_list")
     return render(request, "leads/routingrule_form.html", {"form": form, "rule": rule})
 
 

@@ -89,7 +89,6 @@ class ParsedMail:
     cc: list[str] = field(default_factory=list)
     delivered_to: list[str] = field(default_factory=list)
     recipients: list[str] = field(default_factory=list)
-    reply_to: str = ""
     subject: str = ""
     date: datetime | None = None
     text: str = ""
@@ -446,7 +445,6 @@ def parse_message(raw: bytes) -> ParsedMail:
     delivered_to = _unique(
         [a for _, a in _addresses(headers.get("delivered-to", []) + headers.get("x-original-to", []))]
     )
-    reply_to_pairs = _addresses(headers.get("reply-to", []))
 
     html = sanitise_html("\n".join(reader.htmls)) if reader.htmls else ""
     text = "\n\n".join(t.strip("\n") for t in reader.texts if t.strip())
@@ -472,7 +470,6 @@ def parse_message(raw: bytes) -> ParsedMail:
         cc=cc,
         delivered_to=delivered_to,
         recipients=_unique(to + cc + delivered_to),
-        reply_to=reply_to_pairs[0][1] if reply_to_pairs else "",
         subject=first("subject")[:998],
         date=_date(first("date")),
         text=text,

@@ -1,13 +1,12 @@
 """A message as fetched: its bytes and the few header fields needed before it is parsed."""
 
 import hashlib
-import re
 from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
 
-MESSAGE_ID = re.compile(r"<[^<>\s]{1,900}>")
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+from .parsing import MESSAGE_ID, clean_text
+
 MAX_KEY_CHARS = 255
 
 
@@ -34,7 +33,7 @@ def _header(headers, name: str, limit: int) -> str:
         value = str(headers.get(name, "") or "")
     except Exception:  # noqa: BLE001 - a header too broken to decode is left out, the raw keeps it
         return ""
-    return " ".join(CONTROL_CHARS.sub("", value).split())[:limit]
+    return " ".join(clean_text(value).split())[:limit]
 
 
 def summarize(raw: bytes) -> RawSummary:

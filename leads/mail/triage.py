@@ -12,14 +12,12 @@ store's domain; the pipeline also matches `in_reply_to_ids` against the messages
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from email.utils import parseaddr
 
 import phonenumbers
-from django.conf import settings
 
 from ..models.routing import MailKind, keywords
 from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone, split_name
-from ..threading import lead_id_from_address
+from ..threading import lead_id_from_address, store_address
 from .adf import AdfContact, AdfLead, AdfVehicle, decode_adf_bytes, looks_like_adf, parse_adf
 from .parsing import ParsedMail, clean_text
 from .webforms import WebForm, parse_web_form
@@ -68,18 +66,13 @@ class Triage:
     bounce_recipients: list[str] = field(default_factory=list)
     bounce_permanent: bool = False  # a hard failure (5.x.x)
     acknowledge: bool = False  # send the new lead an immediate acknowledgement
-    adf: AdfLead | None = None  # everything the ADF document said
 
 
 # --- the signals ---------------------------------------------------------------------------------
 
 
-def _store_address() -> str:
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower()
-
-
 def _store_domain() -> str:
-    return _store_address().rpartition("@")[2]
+    return store_address().lower().rpartition("@")[2]
 
 
 def _local_part(address: str) -> str:
@@ -422,7 +415,6 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
         inquiry_type=detect_inquiry_type(decision_text, reading.vehicles),
         reply_lead_id=next(filter(None, map(lead_id_from_address, parsed.recipients)), None),
         in_reply_to_ids=[i for i in dict.fromkeys([parsed.in_reply_to, *parsed.references]) if i],
-        adf=adf,
     )
 
     folded_text = fold(decision_text)
@@ -435,7 +427,7 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
         return _set(result, MailKind.BOUNCE, None, signal)
     if signal := auto_reply_signal(parsed, machine_made_lead=bool(adf or unreadable_adf or form)):
         return _set(result, MailKind.AUTO_REPLY, None, signal)
-    store = _store_address()
+    store = store_address().lower()
     if store and (parsed.from_address == store or store in parsed.headers.get("x-loop", "").lower()):
         return _set(result, MailKind.AUTO_REPLY, None, "own-mail")  # our own mail come back: a loop
     if result.reply_lead_id:

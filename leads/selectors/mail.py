@@ -1,6 +1,6 @@
 """Reads for mail in, scoped to what the person asking may see."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from dealership.models import Role, oversees_store
 
@@ -39,16 +39,21 @@ def lead_inbound_mail(*, lead) -> QuerySet[InboundMail]:
 
 
 def inbound_mail_get(*, user, pk: int) -> InboundMail:
+    """One message with what its page shows; the raw message (up to MAIL_MAX_MESSAGE_BYTES) is read
+    only when asked for."""
     return (
         inbound_mail_visible_to(user=user)
+        .defer("raw")
         .select_related("mailbox", "lead__customer", "conversation_message", "forward__department")
         .get(pk=pk)
     )
 
 
 def inbound_mail_counts(*, user) -> dict[str, int]:
-    mail = inbound_mail_visible_to(user=user)
-    return {status: mail.filter(status=status).count() for status in InboundStatus.values}
+    """How many messages the person sees in each status, in one query."""
+    return inbound_mail_visible_to(user=user).aggregate(
+        **{status: Count("pk", filter=Q(status=status)) for status in InboundStatus.values}
+    )
 
 
 def forwarded_mail_for(*, user) -> QuerySet[ForwardedMail]:

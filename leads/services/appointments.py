@@ -7,7 +7,6 @@ sequence, recipient) at most once.
 
 import logging
 from datetime import datetime, time, timedelta
-from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -35,10 +34,10 @@ from ..models import (
     WorkingHours,
 )
 from ..selectors.appointments import SLOT, local_day_bounds
-from ..threading import new_message_id, reply_address
-from .followup import followup_stop_for_lead, mail_send
+from ..threading import new_message_id, reply_address, store_address
+from .followup import followup_stop_for_lead
 from .leads import TransitionError, lead_event_add, lead_transition
-from .replies import MailServerUnavailable
+from .replies import MailServerUnavailable, mail_send
 
 logger = logging.getLogger(__name__)
 Status = Appointment.Status
@@ -288,10 +287,6 @@ def working_hours_ensure_defaults(*, advisor: StaffMember) -> int:
 # --- calendar invitations and emails --------------------------------------------------------------
 
 
-def _store_email() -> str:
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-
-
 def appointment_ics(*, appointment: Appointment, cancelled: bool = False) -> bytes:
     """An iCalendar invitation (METHOD REQUEST) or cancellation (CANCEL), in the store's time zone."""
     zone = store_zone()
@@ -300,7 +295,7 @@ def appointment_ics(*, appointment: Appointment, cancelled: bool = False) -> byt
     calendar.add("version", "2.0")
     calendar.add("method", "CANCEL" if cancelled else "REQUEST")
     event = Event()
-    event.add("uid", f"appointment-{appointment.uid}@{_store_email().partition('@')[2]}")
+    event.add("uid", f"appointment-{appointment.uid}@{store_address().partition('@')[2]}")
     event.add("sequence", appointment.sequence)
     event.add("dtstamp", timezone.now())
     event.add("dtstart", appointment.starts_at.astimezone(zone))
@@ -310,7 +305,7 @@ def appointment_ics(*, appointment: Appointment, cancelled: bool = False) -> byt
     if appointment.vehicle:
         event.add("description", appointment.vehicle)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    organizer = vCalAddress(f"mailto:{_store_email()}")
+    organizer = vCalAddress(f"mailto:{store_address()}")
     organizer.params["cn"] = vText(settings.STORE["name"])
     event.add("organizer", organizer)
     for name, email in (

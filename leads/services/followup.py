@@ -7,7 +7,6 @@ A run found "sending" means a worker stopped mid-send: it goes to review, never 
 """
 
 import logging
-import smtplib
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -43,7 +42,7 @@ from ..selectors.consent import consent_check, consent_status
 from ..threading import new_message_id, reply_address
 from .consent import commercial_email_headers, commercial_footer
 from .leads import lead_event_add
-from .replies import MailServerUnavailable, merge_fields_for, merge_fields_render
+from .replies import MailServerUnavailable, mail_send, merge_fields_for, merge_fields_render
 
 logger = logging.getLogger(__name__)
 Run = FollowUpStepRun
@@ -377,14 +376,6 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
             status=Run.Status.SENDING, status_changed_at__lt=stale
         ).update(status=Run.Status.NEEDS_REVIEW, status_changed_at=now, note=INTERRUPTED_SEND)
     return counts
-
-
-def mail_send(message: EmailMessage) -> None:
-    """Send one email; MailServerUnavailable when nothing reached the server (a retry is safe)."""
-    try:
-        message.send()
-    except (ConnectionRefusedError, smtplib.SMTPConnectError) as error:
-        raise MailServerUnavailable(str(error)) from error
 
 
 def _send_email(*, run: Run, message_id: str) -> None:

@@ -36,21 +36,21 @@ from ..models import (
     InboundStatus,
     InquiryType,
     Lead,
-    LeadStatus,
     LeadVehicle,
     Mailbox,
     MailKind,
     Message,
     VehicleInterest,
 )
+from ..models.leads import OPEN_LEAD_STATUSES
 from ..normalize import normalize_email
-from ..threading import new_message_id, threaded_email
+from ..threading import new_message_id, references_answering
 from .leads import customer_find_or_create, lead_create, lead_event_add
+from .replies import MailServerUnavailable, mail_send
 
 logger = logging.getLogger(__name__)
 
 MAX_TRIES = 3
-CLOSED_STATUSES = (LeadStatus.SOLD, LeadStatus.LOST)
 
 
 class MailboxLockLost(RuntimeError):
@@ -175,7 +175,8 @@ def _queue_routing(ids: list[int]) -> None:
 
 def inbound_requeue_waiting() -> int:
     """Queue again what still waits long after it was queued (a lost task, a broker restart):
-    routing and sending are idempotent, so something queued twice still happens once."""
+    routing and forwarding are idempotent, so something queued twice still happens once. (Emails to
+    customers, acknowledgements included, are queued again by replies.messages_sweep.)"""
     delay = timedelta(seconds=settings.MAIL_REQUEUE_SECONDS)
     cutoff = timezone.now() - delay
     waiting = InboundMail.objects.filter(status=InboundStatus.PENDING, queued_at__lt=cutoff)
@@ -188,10 +189,9 @@ def inbound_requeue_waiting() -> int:
     ids = list(waiting.values_list("pk", flat=True)[:5000])
     InboundMail.objects.filter(pk__in=ids).update(queued_at=timezone.now())
     _queue_routing(ids)
-    queued = {"send_status": Message.SendStatus.QUEUED, "created_at__lt": cutoff}
-    for what, (queryset, _) in SENDABLE.items():
-        for pk in queryset.filter(**queued).values_list("pk", flat=True)[:1000]:
-            _queue_send(what, pk)
+    forwards = ForwardedMail.objects.filter(send_status=Message.SendStatus.QUEUED, created_at__lt=cutoff)
+    for pk in forwards.values_list("pk", flat=True)[:1000]:
+        _enqueue("send_forward", pk)
     return len(ids)
 
 
@@ -361,7 +361,7 @@ def _inbound_message_create(
 
 
 def _open_lead(customer: Customer) -> Lead | None:
-    return customer.leads.exclude(status__in=CLOSED_STATUSES).order_by("-received_at", "-pk").first()
+    return customer.leads.filter(status__in=OPEN_LEAD_STATUSES).order_by("-received_at", "-pk").first()
 
 
 def _on_lead(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> None:
@@ -465,7 +465,7 @@ def _on_forward(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> N
         message_id=new_message_id(),
     )
     inbound.outcome = InboundOutcome.FORWARDED
-    transaction.on_commit(lambda: _queue_send("forward", forwarded.pk))
+    transaction.on_commit(lambda: _enqueue("send_forward", forwarded.pk))
 
 
 def _on_auto_reply(inbound: InboundMail, decision: Triage) -> None:
@@ -494,13 +494,13 @@ def _on_bounce(inbound: InboundMail, decision: Triage) -> None:
 def _acknowledgement_create(*, lead: Lead, customer: Customer, inbound_message: Message) -> Message:
     """The immediate 'we have your inquiry' mail, in the customer's language, threaded on the lead.
 
-    Created in the same transaction as the lead, so it exists once; sent after commit."""
+    Created in the same transaction as the lead, so it exists once; sent after commit by the task
+    that sends every email to a customer (replies.message_deliver)."""
     language = lead.language if lead.language in ("en", "fr") else "en"
     context = {"lead": lead, "customer": customer, "store": settings.STORE}
     subject, _, body = (
         render_to_string(f"leads/mail/acknowledgement_{language}.txt", context).strip().partition("\n")
     )
-    references = " ".join(part for part in (inbound_message.references, inbound_message.message_id) if part)
     message = Message.objects.create(
         lead=lead,
         customer=customer,
@@ -512,21 +512,13 @@ def _acknowledgement_create(*, lead: Lead, customer: Customer, inbound_message: 
         body_text=body.strip() + "\n",
         message_id=new_message_id(lead.pk),
         in_reply_to=inbound_message.message_id,
-        references=references,
+        references=references_answering(inbound_message),
         send_status=Message.SendStatus.QUEUED,
         occurred_at=timezone.now(),
     )
     lead_event_add(lead=lead, type="acknowledged", message=message.pk)
-    transaction.on_commit(lambda: _queue_send("message", message.pk))
+    transaction.on_commit(lambda: _enqueue("message_send", message.pk))
     return message
-
-
-def _queue_send(what: str, pk: int) -> None:
-    _enqueue("send_mail_out", what, pk)
-
-
-def _acknowledgement_email(message: Message) -> EmailMessage:
-    return threaded_email(message, headers={"Auto-Submitted": "auto-replied"})
 
 
 def _forward_email(forwarded: ForwardedMail) -> EmailMessage:
@@ -544,38 +536,47 @@ def _forward_email(forwarded: ForwardedMail) -> EmailMessage:
     return email
 
 
-SENDABLE = {
-    "message": (Message.objects.select_related("lead"), _acknowledgement_email),
-    "forward": (ForwardedMail.objects.select_related("inbound"), _forward_email),
-}
-
-
-def mail_out_send(*, what: str, pk: int, last_attempt: bool = True) -> str:
-    """Send a queued acknowledgement or forward once. One that was interrupted mid-send is not sent
-    again (a duplicate is worse than a gap the supervisor can see); a failure is retried, then kept."""
-    queryset, build = SENDABLE[what]
-    with transaction.atomic():
-        record = queryset.select_for_update(of=("self",)).get(pk=pk)
-        if record.send_status == Message.SendStatus.SENDING:
-            record.send_status = Message.SendStatus.FAILED
-            record.send_error = "Interrupted while sending; not sent again in case it went out."
-            record.save(update_fields=["send_status", "send_error"])
-        if record.send_status != Message.SendStatus.QUEUED:
-            return record.send_status
-        record.send_status = Message.SendStatus.SENDING
-        record.save(update_fields=["send_status"])
-    try:
-        build(record).send()
-    except Exception as error:
-        record.send_status = Message.SendStatus.FAILED if last_attempt else Message.SendStatus.QUEUED
-        record.send_error = str(error)[:2000]
-        record.save(update_fields=["send_status", "send_error"])
-        raise
-    record.send_status = Message.SendStatus.SENT
-    record.send_error = ""
+def _forward_finish(forwarded: ForwardedMail, status: str, error: str = "") -> None:
+    forwarded.send_status, forwarded.send_error = status, error[:2000]
     fields = ["send_status", "send_error"]
-    if isinstance(record, ForwardedMail):
-        record.sent_at = timezone.now()
+    if status == Message.SendStatus.SENT:
+        forwarded.sent_at = timezone.now()
         fields.append("sent_at")
-    record.save(update_fields=fields)
-    return record.send_status
+    forwarded.save(update_fields=fields)
+
+
+def forward_send(*, forwarded_id: int, final_attempt: bool = False) -> ForwardedMail:
+    """Send a queued forward once. Nothing reached the server: it stays queued and
+    MailServerUnavailable is raised for a retry (failed on the final attempt). Anything after the
+    hand-over, a refusal or an interruption, is final: a duplicate is worse than a gap the supervisor
+    can see."""
+    with transaction.atomic():
+        forwarded = (
+            ForwardedMail.objects.select_for_update(of=("self",))
+            .select_related("inbound")
+            .get(pk=forwarded_id)
+        )
+        if forwarded.send_status == Message.SendStatus.SENDING:
+            _forward_finish(
+                forwarded,
+                Message.SendStatus.FAILED,
+                "Interrupted while sending; not sent again in case it went out.",
+            )
+        if forwarded.send_status != Message.SendStatus.QUEUED:
+            return forwarded
+        _forward_finish(forwarded, Message.SendStatus.SENDING)
+    try:
+        mail_send(_forward_email(forwarded))
+    except MailServerUnavailable as error:
+        if final_attempt:
+            _forward_finish(
+                forwarded, Message.SendStatus.FAILED, f"The mail server could not be reached: {error}"
+            )
+            return forwarded
+        _forward_finish(forwarded, Message.SendStatus.QUEUED, f"Will try again: {error}")
+        raise
+    except Exception as error:  # noqa: BLE001 — handed over: refused, or unknown whether it arrived
+        _forward_finish(forwarded, Message.SendStatus.FAILED, str(error))
+        return forwarded
+    _forward_finish(forwarded, Message.SendStatus.SENT)
+    return forwarded

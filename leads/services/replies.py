@@ -1,6 +1,7 @@
 """Answering a lead by email: reply templates and their merge fields, queueing and sending.
 
-A reply is stored first (queued, with its Message-ID already chosen) and sent by a Celery task.
+A reply is stored first (queued, with its Message-ID already chosen) and sent by a Celery task;
+so is the automatic acknowledgement of a new lead, by the same task.
 The send is exactly-once: the row moves queued → sending → sent | failed under a row lock, and a
 task that finds the row anywhere but "queued" sends nothing. A row found still "sending" means a
 worker stopped mid-send; SMTP cannot tell whether the customer got it, so it becomes failed with
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from ..inventory_link import lead_vehicles_with_stock, photo_links
 from ..models import Channel, Direction, InquiryType, Language, Lead, Message, ReplyTemplate
-from ..threading import new_message_id, threaded_email
+from ..threading import new_message_id, references_answering, threaded_email
 from .consent import commercial_email_headers, commercial_footer
 from .leads import lead_record_answer
 
@@ -247,7 +248,6 @@ def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = 
     if unknown := unknown_merge_fields(subject + body):
         raise ReplyError(f"Fill in or remove: {merge_field_tags(unknown)}.")
     parent = _last_inbound_email(lead)
-    references = f"{parent.references} {parent.message_id}".strip() if parent else ""
     message = Message.objects.create(
         lead=lead,
         customer=customer,
@@ -261,7 +261,7 @@ def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = 
         # Chosen and stored before sending, so a customer's answer threads back whatever happens.
         message_id=new_message_id(lead.pk),
         in_reply_to=parent.message_id if parent else "",
-        references=references,
+        references=references_answering(parent),
         send_status=Message.SendStatus.QUEUED,
         occurred_at=timezone.now(),
     )
@@ -269,8 +269,32 @@ def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = 
     return message
 
 
+def _is_acknowledgement(message: Message) -> bool:
+    """The store's automatic 'we have your inquiry' mail: the only outgoing email no person wrote."""
+    return message.author_id is None
+
+
 def _email_for(message: Message) -> EmailMessage:
+    if _is_acknowledgement(message):
+        # Marked automatic so that other robots do not answer it (RFC 3834); it offers nothing, so
+        # it carries no unsubscribe.
+        return threaded_email(message, headers={"Auto-Submitted": "auto-replied"})
     return threaded_email(message, headers=commercial_email_headers(message.customer))
+
+
+def mail_send(email: EmailMessage) -> None:
+    """Open the connection to the mail server, then send. MailServerUnavailable when it cannot be
+    opened: nothing reached the server, so trying again is safe. Any failure after that is raised as
+    it is: the server may have the message, so it must not be sent again blindly."""
+    connection = mailers.default
+    try:
+        connection.open()
+    except (OSError, smtplib.SMTPException) as error:
+        raise MailServerUnavailable(str(error)) from error
+    try:
+        connection.send_messages([email])
+    finally:
+        connection.close()
 
 
 def _refusal_text(error: smtplib.SMTPException) -> str:
@@ -290,7 +314,8 @@ def _finish(message: Message, status: str, error: str = "") -> None:
 
 
 def message_deliver(*, message_id: int, final_attempt: bool = False) -> Message:
-    """Send one queued email at most once; see the module docstring for the states."""
+    """Send one queued email at most once; see the module docstring for the states. The only sender
+    of Message rows: staff replies and the automatic acknowledgements alike."""
     with transaction.atomic():
         message = (
             Message.objects.select_for_update(of=("self",))
@@ -303,30 +328,25 @@ def message_deliver(*, message_id: int, final_attempt: bool = False) -> Message:
         if message.send_status != Message.SendStatus.QUEUED:
             return message
         _finish(message, Message.SendStatus.SENDING)
-    email = _email_for(message)
-    connection = mailers.default
     try:
-        connection.open()
-    except (OSError, smtplib.SMTPException) as error:
+        mail_send(_email_for(message))
+    except MailServerUnavailable as error:
         if final_attempt:
             _finish(message, Message.SendStatus.FAILED, f"The mail server could not be reached: {error}")
             return message
         _finish(message, Message.SendStatus.QUEUED, f"Will try again: {error}")
-        raise MailServerUnavailable(str(error)) from error
-    try:
-        connection.send_messages([email])
+        raise
     except REFUSALS as error:
         _finish(message, Message.SendStatus.FAILED, f"The mail server refused it: {_refusal_text(error)}")
         return message
     except Exception as error:  # noqa: BLE001 — after the hand-over any failure is ambiguous, never retried
         _finish(message, Message.SendStatus.FAILED, f"{UNCERTAIN_SEND} ({error})")
         return message
-    finally:
-        connection.close()
     _finish(message, Message.SendStatus.SENT)
-    lead_record_answer(
-        lead=message.lead, answered_at=message.occurred_at, actor=message.author, channel=Channel.EMAIL
-    )
+    if not _is_acknowledgement(message):  # an acknowledgement is not an answer from a person
+        lead_record_answer(
+            lead=message.lead, answered_at=message.occurred_at, actor=message.author, channel=Channel.EMAIL
+        )
     return message
 
 

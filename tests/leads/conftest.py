@@ -1,4 +1,4 @@
-"""Fixtures of the leads tests: an empty cache, and real mail servers for mail in: Dovecot (IMAP), an aiosmtpd sink (SMTP), a Celery worker."""
+"""Fixtures of the leads tests: real mail servers for mail in: Dovecot (IMAP), an aiosmtpd sink (SMTP), a Celery worker."""
 
 import itertools
 import os
@@ -12,19 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from imapclient import IMAPClient
 
 from tests.conftest import free_port, port_open, service_missing
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    """Counts cached by one test must not show up in the next."""
-    cache.clear()
-    yield
-    cache.clear()
-
 
 DOVECOT = "/usr/sbin/dovecot"
 _users = itertools.count(1)
@@ -150,14 +140,10 @@ def dovecot(dovecot_server):
 
 
 def postgres_only(connection) -> None:
-    if connection.vendor == "postgresql":
-        return
-    reason = (
-        "needs PostgreSQL (DATABASE_URL=postgres://...): a Celery worker process shares the test database"
-    )
-    if os.environ.get("REQUIRE_ALL_SERVICES") == "1":
-        pytest.fail(f"{reason} (REQUIRE_ALL_SERVICES=1: DATABASE_URL must point at PostgreSQL)")
-    pytest.skip(reason)
+    if connection.vendor != "postgresql":
+        service_missing(
+            "needs PostgreSQL (DATABASE_URL=postgres://...): a Celery worker process shares the test database"
+        )
 
 
 class Worker:

@@ -30,13 +30,15 @@ from leads.services.mail import (
     MAX_TRIES,
     InboundRetry,
     ReplayError,
+    forward_send,
     inbound_process,
     inbound_replay,
     inbound_requeue_waiting,
-    mail_out_send,
 )
+from leads.services.replies import MailServerUnavailable, message_deliver, messages_sweep
 from leads.threading import reply_address
 from tests import factories
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -303,8 +305,8 @@ def test_a_new_lead_is_acknowledged_once_in_its_language_threaded_on_the_lead(ma
     lead = inbound.lead
     ack = lead.messages.get(direction="out")
     assert ack.send_status == Message.SendStatus.QUEUED
-    assert mail_out_send(what="message", pk=ack.pk) == Message.SendStatus.SENT
-    assert mail_out_send(what="message", pk=ack.pk) == Message.SendStatus.SENT  # not sent twice
+    assert message_deliver(message_id=ack.pk).send_status == Message.SendStatus.SENT
+    assert message_deliver(message_id=ack.pk).send_status == Message.SendStatus.SENT  # not sent twice
     [(recipients, sent)] = smtp_sink.wait_for(1)
     assert recipients == ["marie@example.ca"]
     assert sent["Subject"].startswith("Nous avons bien reçu votre demande")
@@ -314,6 +316,30 @@ def test_a_new_lead_is_acknowledged_once_in_its_language_threaded_on_the_lead(ma
     assert sent["Reply-To"] == reply_address(lead.pk)
     assert sent["Auto-Submitted"] == "auto-replied"
     assert lead.events.filter(type="acknowledged").count() == 1
+
+
+def test_an_acknowledgement_whose_task_was_lost_goes_out_automatic_and_is_no_first_response(
+    maildir, smtp_sink, eager_celery, settings
+):
+    settings.MAIL_REQUEUE_SECONDS = 60
+    [inbound] = receive(maildir, factories.raw_mail(from_address="lost-ack@example.com"))
+    lead = inbound.lead
+    ack = lead.messages.get(direction="out")
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Message.objects.filter(pk=ack.pk).update(occurred_at=an_hour_ago, created_at=an_hour_ago)
+
+    messages_sweep()
+    inbound_requeue_waiting()
+    [(recipients, sent)] = smtp_sink.wait_for(1)
+    assert recipients == ["lost-ack@example.com"]
+    assert sent["Auto-Submitted"] == "auto-replied"
+    assert sent["List-Unsubscribe"] is None
+    ack.refresh_from_db()
+    lead.refresh_from_db()
+    assert ack.send_status == Message.SendStatus.SENT
+    # Only a person's answer counts as the first response.
+    assert lead.first_response_at is None and lead.status == LeadStatus.NEW
+    assert not lead.events.filter(type="first_response").exists()
 
 
 def test_a_customer_whose_mail_bounced_is_not_acknowledged(maildir):
@@ -334,7 +360,7 @@ def test_department_mail_is_forwarded_with_the_original_attached(maildir, smtp_s
     [inbound] = receive(maildir, original)
     assert (inbound.kind, inbound.department) == ("forward", "parts")
     forwarded = ForwardedMail.objects.get()
-    assert mail_out_send(what="forward", pk=forwarded.pk) == Message.SendStatus.SENT
+    assert forward_send(forwarded_id=forwarded.pk).send_status == Message.SendStatus.SENT
     [(recipients, sent)] = smtp_sink.wait_for(1)
     assert recipients == ["parts@store.test"]
     assert sent["Subject"] == "Fwd: Part number for floor mats"
@@ -342,7 +368,34 @@ def test_department_mail_is_forwarded_with_the_original_attached(maildir, smtp_s
     [attached] = [part for part in sent.iter_attachments() if part.get_content_type() == "message/rfc822"]
     assert attached.get_content()["Message-ID"] == inbound.message_id
     assert forwarded.customer == Customer.objects.get(email="diy@example.com")
-    assert not mail.outbox
+
+
+def test_a_forward_waits_while_the_server_is_unreachable_and_a_refusal_is_final(maildir, smtp_sink, settings):
+    Department.objects.filter(pk=factories.department("parts").pk).update(
+        forward_email="refused-parts@store.test"
+    )
+    receive(
+        maildir,
+        factories.raw_mail(subject="Part number for floor mats", body="What part number fits a 2022 Civic?"),
+    )
+    forwarded = ForwardedMail.objects.get()
+    sink = settings.MAILERS
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": free_port(), "timeout": 2},
+        }
+    }
+    with pytest.raises(MailServerUnavailable):
+        forward_send(forwarded_id=forwarded.pk)
+    forwarded.refresh_from_db()
+    assert forwarded.send_status == Message.SendStatus.QUEUED
+    settings.MAILERS = sink
+    assert forward_send(forwarded_id=forwarded.pk).send_status == Message.SendStatus.FAILED
+    forwarded.refresh_from_db()
+    assert "550" in forwarded.send_error
+    assert forward_send(forwarded_id=forwarded.pk).send_status == Message.SendStatus.FAILED  # not retried
+    assert smtp_sink.messages == []
 
 
 def test_a_poll_that_waits_picks_up_a_file_dropped_meanwhile(maildir):

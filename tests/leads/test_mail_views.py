@@ -1,12 +1,15 @@
 """The supervisor's view of mail in (decisions, quarantine, replay) and the department staff's mail."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dealership.models import Department, Role
 from leads.mail.polling import poll_source
 from leads.mail.sources import configured_sources
 from leads.models import InboundStatus
+from leads.selectors.mail import inbound_mail_counts
 from leads.services.mail import MAX_TRIES, InboundRetry, inbound_process
 from tests import factories
 
@@ -113,3 +116,20 @@ def test_the_supervisor_sees_when_each_mailbox_was_read_and_its_error(supervisor
     assert "imap://leads@127.0.0.1:1/INBOX" in page
     assert "ConnectionRefusedError" in page
     assert "wrong-password" not in page
+
+
+def test_the_counts_of_each_status_are_read_in_one_query(supervisor, django_assert_num_queries):
+    factories.inbound_mail()
+    factories.inbound_mail(process=False)
+    quarantined_mail()
+    with django_assert_num_queries(1):
+        counts = inbound_mail_counts(user=supervisor.user)
+    assert counts == {"pending": 1, "processed": 1, "quarantined": 1, "ignored": 0}
+
+
+def test_the_detail_page_leaves_the_raw_message_in_the_database(supervisor_client):
+    inbound = factories.inbound_mail()
+    with CaptureQueriesContext(connection) as queries:
+        page = supervisor_client.get(reverse("leads:inbound_mail_detail", args=[inbound.pk])).content.decode()
+    assert inbound.subject in page
+    assert not [query for query in queries if '_inboundmail"."raw"' in query["sql"]]

@@ -8,6 +8,7 @@ from inventory.services.photos import photos_upload
 from leads.consent_links import UNSUBSCRIBE_SALT
 from leads.models import InquiryType, LeadStatus, Message, ReplyTemplate
 from leads.selectors.replies import reply_language, reply_template_suggested, reply_templates
+from leads.services.mail import inbound_requeue_waiting
 from leads.services.replies import (
     DEFAULT_TEMPLATES,
     MailServerUnavailable,
@@ -240,3 +241,36 @@ def test_sweep_requeues_lost_mail_and_gives_up_on_mail_stuck_sending(
     assert [m["Subject"] for m in smtp_sink.parsed()] == ["Lost task"]
     fresh.refresh_from_db()
     assert fresh.send_status == Message.SendStatus.QUEUED  # too young for the sweep to touch
+
+
+def test_a_reply_waiting_for_a_retry_is_sent_once_by_the_sweep_as_the_first_response(
+    smtp_sink, sophie, settings, eager_celery
+):
+    """The mail poll's own sweep (every 30 s) leaves staff replies alone: they go out once, by the
+    messages sweep, with the unsubscribe header, and count as the first response."""
+    settings.MAIL_REQUEUE_SECONDS = 60
+    lead = factories.lead()
+    reply = reply_queue(lead=lead, author=sophie, subject="Your quote", body="Hi")
+    sink = settings.MAILERS
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": free_port(), "timeout": 2},
+        }
+    }
+    with pytest.raises(MailServerUnavailable):
+        message_deliver(message_id=reply.pk)
+    settings.MAILERS = sink
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Message.objects.filter(pk=reply.pk).update(occurred_at=an_hour_ago, created_at=an_hour_ago)
+
+    inbound_requeue_waiting()
+    messages_sweep()
+    [received] = smtp_sink.parsed()
+    assert received["Subject"] == "Your quote"
+    assert received["List-Unsubscribe"].startswith("<http")
+    assert received["Auto-Submitted"] is None
+    reply.refresh_from_db()
+    lead.refresh_from_db()
+    assert reply.send_status == Message.SendStatus.SENT
+    assert lead.first_response_at == reply.occurred_at and lead.status == LeadStatus.CONTACTED

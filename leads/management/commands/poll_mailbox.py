@@ -7,8 +7,9 @@ from django.core.management.base import BaseCommand
 
 from leads.mail.polling import poll_source
 from leads.mail.sources import configured_sources
-from leads.models import InboundMail, InboundStatus, Message
-from leads.services.mail import SENDABLE, InboundRetry, inbound_process, mail_out_send
+from leads.models import ForwardedMail, InboundMail, InboundStatus, Message
+from leads.services.mail import InboundRetry, forward_send, inbound_process
+from leads.services.replies import MailServerUnavailable, message_deliver
 
 
 class Command(BaseCommand):
@@ -45,10 +46,13 @@ class Command(BaseCommand):
             except InboundRetry as error:
                 status = f"will be retried ({error.__cause__})"
             self.stdout.write(f"  inbound mail {pk}: {status}")
-        for what, (queryset, _) in SENDABLE.items():
-            for pk in queryset.filter(send_status=Message.SendStatus.QUEUED).values_list("pk", flat=True):
-                try:
-                    status = mail_out_send(what=what, pk=pk, last_attempt=False)
-                except Exception as error:  # noqa: BLE001 - kept queued, tried again next pass
-                    status = f"not sent yet ({error})"
-                self.stdout.write(f"  {what} {pk}: {status}")
+        self.send_queued("email", Message, lambda pk: message_deliver(message_id=pk))
+        self.send_queued("forward", ForwardedMail, lambda pk: forward_send(forwarded_id=pk))
+
+    def send_queued(self, label: str, model, send) -> None:
+        for pk in model.objects.filter(send_status=Message.SendStatus.QUEUED).values_list("pk", flat=True):
+            try:
+                status = send(pk).send_status
+            except MailServerUnavailable as error:  # kept queued, tried again next pass
+                status = f"not sent yet ({error})"
+            self.stdout.write(f"  {label} {pk}: {status}")
