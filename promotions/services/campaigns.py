@@ -15,6 +15,7 @@ from leads.services.consent import absolute_unsubscribe_url, commercial_email_he
 
 from ..models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
 from ..selectors import campaign_audience
+from .printing import tracked_url
 from .promotions import promotion_event_add, transition_check
 
 # The campaign status machine.
@@ -123,7 +124,7 @@ def campaign_message(*, recipient: CampaignRecipient) -> EmailMessage:
     french = recipient.language == "fr"
     first_name = customer.first_name or ("client" if french else "customer")
     body = (campaign.body_fr if french else campaign.body_en).replace("{first_name}", first_name)
-    landing = f"{settings.STORE['website'].rstrip('/')}/offers/{campaign.promotion.landing_slug}/?src=email-{campaign.pk}"
+    landing = tracked_url(f"/offers/{campaign.promotion.landing_slug}/", f"email-{campaign.pk}")
     code = f"{'Code de l’offre' if french else 'Offer code'} : {campaign.promotion.tracking_code}"
     link = absolute_unsubscribe_url(customer)  # one token for the footer and the headers
     return EmailMessage(

@@ -69,6 +69,7 @@ def test_only_customers_with_consent_receive_it_each_once_in_their_language(
     assert message.extra_headers["List-Unsubscribe"].strip("<>") in message.body
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "1200 King Street West" in message.body  # CASL: the sender's mailing address
+    assert f"https://www.maplemotors.example/offers/spring-tires/?src=email-{campaign.pk}" in message.body
     skipped = {r.customer: r.reason for r in campaign.recipients.filter(status=RecipientStatus.SKIPPED)}
     assert skipped[stranger] == "No valid consent: no consent recorded."
     assert skipped[old].startswith("No valid consent: implied: inquiry") and "expired on" in skipped[old]
