@@ -39,7 +39,7 @@ from ..models import (
 )
 from ..selectors.consent import consent_check
 from ..threading import new_message_id, reply_address
-from .consent import commercial_email_headers, commercial_footer
+from .consent import commercial_email_headers, commercial_email_refusal, commercial_footer
 from .leads import lead_event_add
 from .replies import MailServerUnavailable, merge_fields_for, merge_fields_render
 
@@ -90,9 +90,11 @@ def next_open_moment(at: datetime, *, hours: WeekHours | None = None) -> datetim
 
 
 def commercial_email_consent(*, customer, at: datetime) -> tuple[bool, str]:
-    """(may we send commercial email, the basis recorded on the run), from the consent ledger."""
+    """(may we send commercial email, the basis recorded on the run or why not)."""
     status = consent_check(customer=customer, channel=Channel.EMAIL, at=at)
-    return status.valid, (status.basis_label if status.valid else status.reason) or "consent checked"
+    if refusal := commercial_email_refusal(customer=customer, at=at, consent=status):
+        return False, refusal
+    return True, status.basis_label or "consent checked"
 
 
 # --- rendering ------------------------------------------------------------------------------------
@@ -330,13 +332,8 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
                 _set_status(run, Run.Status.DONE, now, note=ALREADY_ACKNOWLEDGED)
                 continue
             allowed, basis = commercial_email_consent(customer=lead.customer, at=now)
-            if not allowed or not lead.customer.email:
-                followup_stop(
-                    enrollment=enrollment,
-                    reason=StopReason.UNSUBSCRIBED,
-                    now=now,
-                    detail=basis if not allowed else "no email address",
-                )
+            if not allowed:
+                followup_stop(enrollment=enrollment, reason=StopReason.UNSUBSCRIBED, now=now, detail=basis)
                 stopped_by_consent.add(enrollment.pk)
                 counts["no_consent"] += 1
                 continue

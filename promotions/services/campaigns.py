@@ -3,15 +3,11 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.utils import timezone
 
-from leads.models import ConsentChannel, Message
-from leads.models.messages import Direction
-from leads.selectors.consent import consent_check
-from leads.services.consent import absolute_unsubscribe_url, commercial_email_headers, commercial_footer
+from leads.services.consent import commercial_email_refusal, commercial_email_send
 
 from ..models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
 from ..selectors import campaign_audience
@@ -59,14 +55,14 @@ def _campaign_transition(*, campaign: Campaign, to_status: str, actor=None) -> N
 
 @transaction.atomic
 def campaign_start(*, campaign: Campaign, actor=None) -> dict[str, int]:
-    """Freeze the audience: a queued row per customer with consent, a skipped row (and why) per other."""
+    """Freeze the audience: a queued row per customer we may write to, a skipped row (and why) per other."""
     campaign = Campaign.objects.select_for_update().select_related("promotion").get(pk=campaign.pk)
     _campaign_transition(campaign=campaign, to_status=CampaignStatus.SENDING, actor=actor)
     rows = []
+    now = timezone.now()
     for customer in campaign_audience(filters=campaign.audience):
-        consent = consent_check(customer=customer, channel=ConsentChannel.EMAIL)
-        if not consent.valid:
-            status, reason = RecipientStatus.SKIPPED, f"No valid consent: {consent.reason}."
+        if refusal := commercial_email_refusal(customer=customer, at=now):
+            status, reason = RecipientStatus.SKIPPED, _skip_reason(refusal)
         else:
             status, reason = RecipientStatus.QUEUED, ""
         rows.append(
@@ -118,59 +114,41 @@ def _interrupted_close(*, campaign: Campaign) -> int:
     )
 
 
-def campaign_message(*, recipient: CampaignRecipient) -> EmailMessage:
-    """The campaign in the customer's language, first name filled in, with the ledger's footer."""
+def campaign_message(*, recipient: CampaignRecipient) -> tuple[str, str]:
+    """The campaign's subject and body in the customer's language, first name filled in."""
     campaign, customer = recipient.campaign, recipient.customer
     french = recipient.language == "fr"
     first_name = customer.first_name or ("client" if french else "customer")
     body = (campaign.body_fr if french else campaign.body_en).replace("{first_name}", first_name)
     landing = tracked_url(f"/offers/{campaign.promotion.landing_slug}/", f"email-{campaign.pk}")
     code = f"{'Code de l’offre' if french else 'Offer code'} : {campaign.promotion.tracking_code}"
-    link = absolute_unsubscribe_url(customer)  # one token for the footer and the headers
-    return EmailMessage(
-        subject=(campaign.subject_fr if french else campaign.subject_en).replace("{first_name}", first_name),
-        body=f"{body.rstrip()}\n\n{landing}\n{code}\n\n{commercial_footer(customer, link=link)}",
-        to=[recipient.email],
-        headers={"Message-ID": recipient.message_id, **commercial_email_headers(customer, link=link)},
-    )
+    subject = (campaign.subject_fr if french else campaign.subject_en).replace("{first_name}", first_name)
+    return subject, f"{body.rstrip()}\n\n{landing}\n{code}"
 
 
-def _timeline_record(*, recipient: CampaignRecipient, message: EmailMessage) -> None:
-    """The mail on the customer's timeline, like every other message the store sends."""
-    Message.objects.create(
-        customer=recipient.customer,
-        direction=Direction.OUTBOUND,
-        from_address=message.from_email,
-        to_addresses=message.to,
-        subject=message.subject,
-        body_text=message.body,
-        message_id=recipient.message_id,
-        send_status=Message.SendStatus.SENT,
-        occurred_at=recipient.sent_at,
-    )
+def _skip_reason(refusal: str) -> str:
+    return f"{refusal[:1].upper()}{refusal[1:]}."
 
 
 def campaign_batch_send(*, campaign: Campaign, limit: int) -> int:
     """Send one batch; returns how many rows are still queued. Safe to run twice or in parallel."""
     _interrupted_close(campaign=campaign)
     for recipient in _claim(campaign=campaign, limit=limit):
-        # Consent is asked again at sending time: it may have been withdrawn since the start.
-        consent = consent_check(customer=recipient.customer, channel=ConsentChannel.EMAIL)
-        message = campaign_message(recipient=recipient) if consent.valid else None
+        subject, body = campaign_message(recipient=recipient)
         try:
-            if message is None:
-                recipient.status, recipient.reason = (
-                    RecipientStatus.SKIPPED,
-                    f"No valid consent: {consent.reason}.",
-                )
-            else:
-                message.send()
-                recipient.status, recipient.sent_at = RecipientStatus.SENT, timezone.now()
+            # Sent the store's one way, which asks again: consent may be withdrawn or the address
+            # found undeliverable since the start.
+            result = commercial_email_send(
+                customer=recipient.customer, subject=subject, body=body, message_id=recipient.message_id
+            )
         except OSError as error:  # SMTP refusals and connection errors
             recipient.status, recipient.reason = RecipientStatus.FAILED, f"Not sent: {error}"[:300]
+        else:
+            if result.sent:
+                recipient.status, recipient.sent_at = RecipientStatus.SENT, result.message.occurred_at
+            else:
+                recipient.status, recipient.reason = RecipientStatus.SKIPPED, _skip_reason(result.reason)
         recipient.save(update_fields=["status", "reason", "sent_at"])
-        if recipient.status == RecipientStatus.SENT:
-            _timeline_record(recipient=recipient, message=message)
     remaining = CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.QUEUED).count()
     still_sending = CampaignRecipient.objects.filter(
         campaign=campaign, status=RecipientStatus.SENDING

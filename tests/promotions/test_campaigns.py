@@ -5,7 +5,7 @@ from django.core import mail
 from django.db import IntegrityError
 from django.utils import timezone
 
-from leads.models import LeadStatus, Message
+from leads.models import Customer, LeadStatus, Message
 from leads.services.consent import consent_record_inquiry, consent_withdraw
 from leads.services.customers import history_item_add
 from leads.services.leads import lead_transition
@@ -212,6 +212,22 @@ def test_consent_withdrawn_after_the_start_is_respected_at_sending_time():
     _send_all(campaign)
     assert [m.to[0] for m in mail.outbox] == [staying.email]
     assert campaign.recipients.get(customer=leaving).status == RecipientStatus.SKIPPED
+
+
+def test_an_address_found_undeliverable_gets_no_campaign_mail():
+    staying, bounced, bouncing = (factories.customer_with_email_consent() for _ in range(3))
+    Customer.objects.filter(pk=bounced.pk).update(email_undeliverable=True)
+    campaign = _campaign()
+    assert campaign_start(campaign=campaign) == {"queued": 2, "skipped": 1}
+    # Another mailing bounces from this address before the campaign reaches it.
+    Customer.objects.filter(pk=bouncing.pk).update(email_undeliverable=True)
+    _send_all(campaign)
+    assert [m.to[0] for m in mail.outbox] == [staying.email]
+    skipped = {r.customer: r.reason for r in campaign.recipients.filter(status=RecipientStatus.SKIPPED)}
+    assert skipped == {
+        bounced: f"Address {bounced.email} is undeliverable.",
+        bouncing: f"Address {bouncing.email} is undeliverable.",
+    }
 
 
 def test_a_second_chain_of_batches_ends_so_the_rate_stays_steady():
