@@ -222,13 +222,15 @@ def commercial_email_send(
     lead=None,
     from_email: str | None = None,
     message_id: str = "",
+    consent: ConsentStatus | None = None,
 ) -> SendResult:
     """Send one email to a customer, only when the ledger allows it; a refusal is kept on the
     customer's timeline with its reason. transactional=True is for replies to the customer's own
     request: no consent needed, still identified with the store's footer. message_id: the
-    Message-ID chosen beforehand (to match bounces to the mail), else the mail library's."""
+    Message-ID chosen beforehand (to match bounces to the mail), else the mail library's. consent:
+    the customer's email standing now, when the caller read it with the customer."""
     now = timezone.now()
-    reason = commercial_email_refusal(customer=customer, at=now, transactional=transactional)
+    reason = commercial_email_refusal(customer=customer, at=now, transactional=transactional, consent=consent)
     if reason:
         CustomerHistoryItem.objects.create(
             customer=customer,

@@ -1,12 +1,14 @@
 """Email campaigns: the audience is frozen into recipient rows, then sent in batches, each once."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.utils import timezone
 
+from leads.models import ConsentChannel, Customer
+from leads.selectors.consent import ConsentStatus, consent_status
 from leads.services.consent import commercial_email_refusal, commercial_email_send
 
 from ..models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
@@ -53,6 +55,11 @@ def _campaign_transition(*, campaign: Campaign, to_status: str, actor=None) -> N
     campaign.save(update_fields=["status"])
 
 
+def _email_consent(customer: Customer, at: datetime) -> ConsentStatus:
+    """The customer's email standing, from the ledger rows prefetched with the customer."""
+    return consent_status(list(customer.consent_records.all()), channel=ConsentChannel.EMAIL, at=at)
+
+
 @transaction.atomic
 def campaign_start(*, campaign: Campaign, actor=None) -> dict[str, int]:
     """Freeze the audience: a queued row per customer we may write to, a skipped row (and why) per other."""
@@ -60,8 +67,10 @@ def campaign_start(*, campaign: Campaign, actor=None) -> dict[str, int]:
     _campaign_transition(campaign=campaign, to_status=CampaignStatus.SENDING, actor=actor)
     rows = []
     now = timezone.now()
-    for customer in campaign_audience(filters=campaign.audience):
-        if refusal := commercial_email_refusal(customer=customer, at=now):
+    for customer in campaign_audience(filters=campaign.audience).prefetch_related("consent_records"):
+        if refusal := commercial_email_refusal(
+            customer=customer, at=now, consent=_email_consent(customer, now)
+        ):
             status, reason = RecipientStatus.SKIPPED, _skip_reason(refusal)
         else:
             status, reason = RecipientStatus.QUEUED, ""
@@ -91,6 +100,7 @@ def _claim(*, campaign: Campaign, limit: int) -> list[CampaignRecipient]:
         rows = list(
             CampaignRecipient.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("customer", "campaign__promotion")
+            .prefetch_related("customer__consent_records")
             .filter(campaign=campaign, status=RecipientStatus.QUEUED)
             .order_by("pk")[:limit]
         )
@@ -139,7 +149,11 @@ def campaign_batch_send(*, campaign: Campaign, limit: int) -> int:
             # Sent the store's one way, which asks again: consent may be withdrawn or the address
             # found undeliverable since the start.
             result = commercial_email_send(
-                customer=recipient.customer, subject=subject, body=body, message_id=recipient.message_id
+                customer=recipient.customer,
+                subject=subject,
+                body=body,
+                message_id=recipient.message_id,
+                consent=_email_consent(recipient.customer, timezone.now()),
             )
         except OSError as error:  # SMTP refusals and connection errors
             recipient.status, recipient.reason = RecipientStatus.FAILED, f"Not sent: {error}"[:300]

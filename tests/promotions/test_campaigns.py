@@ -2,7 +2,8 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from leads.models import Customer, LeadStatus, Message
@@ -228,6 +229,31 @@ def test_an_address_found_undeliverable_gets_no_campaign_mail():
         bounced: f"Address {bounced.email} is undeliverable.",
         bouncing: f"Address {bouncing.email} is undeliverable.",
     }
+
+
+def _queries(action) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        action()
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def test_starting_and_sending_read_the_consent_ledger_once_however_large_the_audience():
+    def start_and_send(language: str, audience_size: int) -> tuple[list[str], list[str]]:
+        for _ in range(audience_size):
+            factories.customer_with_email_consent(language=language)
+        factories.customer(language=language)  # no consent: skipped
+        promotion = factories.promotion(name=f"Offer {language}", landing_slug=f"offer-{language}")
+        campaign = _campaign(promotion, language=language)
+        started = _queries(lambda: campaign_start(campaign=campaign))
+        sent = _queries(lambda: campaign_batch_send(campaign=campaign, limit=audience_size))
+        assert campaign.recipients.filter(status=RecipientStatus.SENT).count() == audience_size
+        return started, sent
+
+    small_start, _ = start_and_send("fr", 2)
+    large_start, large_send = start_and_send("en", 6)
+    assert len(large_start) == len(small_start)
+    ledger_reads = [sql for sql in large_send if 'FROM "leads_consentrecord"' in sql]
+    assert len(ledger_reads) == 1
 
 
 def test_a_second_chain_of_batches_ends_so_the_rate_stays_steady():
