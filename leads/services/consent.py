@@ -9,7 +9,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, mailers
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -223,12 +224,14 @@ def commercial_email_send(
     from_email: str | None = None,
     message_id: str = "",
     consent: ConsentStatus | None = None,
+    connection: BaseEmailBackend | None = None,
 ) -> SendResult:
     """Send one email to a customer, only when the ledger allows it; a refusal is kept on the
     customer's timeline with its reason. transactional=True is for replies to the customer's own
     request: no consent needed, still identified with the store's footer. message_id: the
     Message-ID chosen beforehand (to match bounces to the mail), else the mail library's. consent:
-    the customer's email standing now, when the caller read it with the customer."""
+    the customer's email standing now, when the caller read it with the customer. connection: an
+    open mail connection to send on (a batch shares one), else the default mailer's."""
     now = timezone.now()
     reason = commercial_email_refusal(customer=customer, at=now, transactional=transactional, consent=consent)
     if reason:
@@ -251,7 +254,7 @@ def commercial_email_send(
         to=[customer.email],
         headers={"Message-ID": message_id, **headers} if message_id else headers,
     )
-    email.send()
+    (connection or mailers.default).send_messages([email])
     message = Message.objects.create(
         customer=customer,
         lead=lead,

@@ -3,6 +3,8 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.mail import mailers
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.utils import timezone
@@ -10,6 +12,7 @@ from django.utils import timezone
 from leads.models import ConsentChannel, Customer
 from leads.selectors.consent import ConsentStatus, consent_status
 from leads.services.consent import commercial_email_refusal, commercial_email_send
+from leads.services.replies import REFUSALS, MailServerUnavailable
 
 from ..models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
 from ..selectors import campaign_audience
@@ -24,6 +27,7 @@ CAMPAIGN_TRANSITIONS: dict[str, set[str]] = {
 }
 # A row still 'sending' this long after it was claimed belongs to a worker that died mid-send.
 STALE_CLAIM = timedelta(minutes=10)
+INTERRUPTED = "Sending was interrupted; not sent again so nobody gets it twice."
 
 
 @transaction.atomic
@@ -118,10 +122,7 @@ def _interrupted_close(*, campaign: Campaign) -> int:
     """Rows a dead worker left 'sending': the mail may have gone, so never send it again."""
     return CampaignRecipient.objects.filter(
         campaign=campaign, status=RecipientStatus.SENDING, claimed_at__lt=timezone.now() - STALE_CLAIM
-    ).update(
-        status=RecipientStatus.FAILED,
-        reason="Sending was interrupted; not sent again so nobody gets it twice.",
-    )
+    ).update(status=RecipientStatus.FAILED, reason=INTERRUPTED)
 
 
 def campaign_message(*, recipient: CampaignRecipient) -> tuple[str, str]:
@@ -140,29 +141,67 @@ def _skip_reason(refusal: str) -> str:
     return f"{refusal[:1].upper()}{refusal[1:]}."
 
 
+def _release(recipients: list[CampaignRecipient]) -> None:
+    """Claimed rows whose mail never reached the server: queued again, as if never claimed."""
+    CampaignRecipient.objects.filter(pk__in=[r.pk for r in recipients]).update(
+        status=RecipientStatus.QUEUED, claimed_at=None, message_id=""
+    )
+
+
+def _recipient_send(*, recipient: CampaignRecipient, connection: BaseEmailBackend) -> None:
+    """Send one claimed row on the batch's connection and record the outcome; a refusal by the
+    server is final for that row. Any other mail error propagates, the row still 'sending'."""
+    subject, body = campaign_message(recipient=recipient)
+    try:
+        # Sent the store's one way, which asks again: consent may be withdrawn or the address
+        # found undeliverable since the start.
+        result = commercial_email_send(
+            customer=recipient.customer,
+            subject=subject,
+            body=body,
+            message_id=recipient.message_id,
+            consent=_email_consent(recipient.customer, timezone.now()),
+            connection=connection,
+        )
+    except REFUSALS as error:
+        recipient.status, recipient.reason = RecipientStatus.FAILED, f"Not sent: {error}"[:300]
+    else:
+        if result.sent:
+            recipient.status, recipient.sent_at = RecipientStatus.SENT, result.message.occurred_at
+        else:
+            recipient.status, recipient.reason = RecipientStatus.SKIPPED, _skip_reason(result.reason)
+    recipient.save(update_fields=["status", "reason", "sent_at"])
+
+
+def _batch_deliver(recipients: list[CampaignRecipient]) -> None:
+    """Send claimed rows on one connection. Only what the server took or refused is final: when
+    it cannot be reached or goes away, the rows it never saw are queued again and
+    MailServerUnavailable tells the task to retry."""
+    connection = mailers.default
+    try:
+        connection.open()
+    except OSError as error:  # smtplib's errors are OSErrors too
+        _release(recipients)
+        raise MailServerUnavailable(str(error)) from error
+    try:
+        for position, recipient in enumerate(recipients):
+            try:
+                _recipient_send(recipient=recipient, connection=connection)
+            except OSError as error:
+                # The server went away with this mail in hand: it may have left, so never again.
+                recipient.status, recipient.reason = RecipientStatus.FAILED, INTERRUPTED
+                recipient.save(update_fields=["status", "reason"])
+                _release(recipients[position + 1 :])
+                raise MailServerUnavailable(str(error)) from error
+    finally:
+        connection.close()
+
+
 def campaign_batch_send(*, campaign: Campaign, limit: int) -> int:
     """Send one batch; returns how many rows are still queued. Safe to run twice or in parallel."""
     _interrupted_close(campaign=campaign)
-    for recipient in _claim(campaign=campaign, limit=limit):
-        subject, body = campaign_message(recipient=recipient)
-        try:
-            # Sent the store's one way, which asks again: consent may be withdrawn or the address
-            # found undeliverable since the start.
-            result = commercial_email_send(
-                customer=recipient.customer,
-                subject=subject,
-                body=body,
-                message_id=recipient.message_id,
-                consent=_email_consent(recipient.customer, timezone.now()),
-            )
-        except OSError as error:  # SMTP refusals and connection errors
-            recipient.status, recipient.reason = RecipientStatus.FAILED, f"Not sent: {error}"[:300]
-        else:
-            if result.sent:
-                recipient.status, recipient.sent_at = RecipientStatus.SENT, result.message.occurred_at
-            else:
-                recipient.status, recipient.reason = RecipientStatus.SKIPPED, _skip_reason(result.reason)
-        recipient.save(update_fields=["status", "reason", "sent_at"])
+    if recipients := _claim(campaign=campaign, limit=limit):
+        _batch_deliver(recipients)
     remaining = CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.QUEUED).count()
     still_sending = CampaignRecipient.objects.filter(
         campaign=campaign, status=RecipientStatus.SENDING

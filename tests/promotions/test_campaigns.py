@@ -10,6 +10,7 @@ from leads.models import Customer, LeadStatus, Message
 from leads.services.consent import consent_record_inquiry, consent_withdraw
 from leads.services.customers import history_item_add
 from leads.services.leads import lead_transition
+from leads.services.replies import MailServerUnavailable
 from promotions.models import CampaignRecipient, CampaignStatus, RecipientStatus
 from promotions.selectors import campaign_audience, campaign_report
 from promotions.services.campaigns import (
@@ -21,6 +22,7 @@ from promotions.services.campaigns import (
 )
 from promotions.services.promotions import PromotionError, public_lead_submit
 from tests import factories
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -254,6 +256,50 @@ def test_starting_and_sending_read_the_consent_ledger_once_however_large_the_aud
     assert len(large_start) == len(small_start)
     ledger_reads = [sql for sql in large_send if 'FROM "leads_consentrecord"' in sql]
     assert len(ledger_reads) == 1
+
+
+def test_a_mail_server_outage_leaves_every_recipient_queued_for_the_retry(settings, smtp_sink):
+    customers = [factories.customer_with_email_consent() for _ in range(3)]
+    campaign = _campaign()
+    campaign_start(campaign=campaign)
+    sink_options = settings.MAILERS["default"]["OPTIONS"]
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": free_port(), "timeout": 5},  # nothing listens
+        }
+    }
+    with pytest.raises(MailServerUnavailable):
+        campaign_batch_send(campaign=campaign, limit=10)
+    assert set(campaign.recipients.values_list("status", flat=True)) == {RecipientStatus.QUEUED}
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENDING
+    assert not Message.objects.exists()
+
+    # The server is back when the task retries: everyone gets the mail, once.
+    settings.MAILERS = {
+        "default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": sink_options}
+    }
+    assert campaign_batch_send(campaign=campaign, limit=10) == 0
+    assert sorted(to for recipients, _ in smtp_sink.received for to in recipients) == sorted(
+        c.email for c in customers
+    )
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DONE
+
+
+def test_an_address_the_mail_server_refuses_fails_alone(smtp_sink):
+    first = factories.customer_with_email_consent()
+    refused = factories.customer_with_email_consent(email="refused.address@example.com")
+    last = factories.customer_with_email_consent()
+    campaign = _campaign()
+    campaign_start(campaign=campaign)
+    assert campaign_batch_send(campaign=campaign, limit=10) == 0
+    assert [recipients for recipients, _ in smtp_sink.received] == [[first.email], [last.email]]
+    row = campaign.recipients.get(customer=refused)
+    assert row.status == RecipientStatus.FAILED and "Recipient address rejected" in row.reason
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DONE
 
 
 def test_a_second_chain_of_batches_ends_so_the_rate_stays_steady():
