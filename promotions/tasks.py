@@ -3,6 +3,8 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.conf import settings
 
+from leads.services.replies import MailServerUnavailable
+
 from .models import Campaign, InfoShare
 from .selectors import campaign_batch_due
 from .services.campaigns import campaign_batch_send, campaigns_resume
@@ -18,7 +20,7 @@ def promotions_advance_task() -> dict:
 # Tasks that send mail: retried with backoff when the mail server is unreachable.
 MAIL_TASK = {
     "acks_late": True,
-    "autoretry_for": (SMTPException, ConnectionError),
+    "autoretry_for": (MailServerUnavailable, SMTPException, ConnectionError),
     "retry_backoff": True,
     "max_retries": 5,
     "time_limit": 300,

@@ -9,7 +9,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, mailers
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -27,7 +28,7 @@ from ..models import (
     HistoryKind,
     Message,
 )
-from ..selectors.consent import consent_check, consent_expiry, consent_ledger, consent_status
+from ..selectors.consent import ConsentStatus, consent_check, consent_expiry, consent_ledger, consent_status
 from .audit import audit_record
 
 ELECTRONIC_CHANNELS = [ConsentChannel.EMAIL, ConsentChannel.TEXT]
@@ -194,9 +195,22 @@ class SendResult:
     message: Message | None = None
 
 
-def email_undeliverable(customer: Customer) -> bool:
-    # Set by mail ingestion when the address bounces; absent until that part is installed.
-    return bool(getattr(customer, "email_undeliverable", False))
+def commercial_email_refusal(
+    *, customer: Customer, at: datetime, transactional: bool = False, consent: ConsentStatus | None = None
+) -> str:
+    """Why no email may go to this customer at `at` ("" when it may): every sender asks this.
+    transactional=True asks about the address only; `consent` is the customer's email standing at
+    `at` when the caller has read it already."""
+    if customer.merged_into_id:
+        return f"record merged into customer {customer.merged_into_id}"
+    if not customer.email:
+        return "no email address"
+    if customer.email_undeliverable:  # set by mail ingestion when the address bounces
+        return f"address {customer.email} is undeliverable"
+    if transactional:
+        return ""
+    consent = consent or consent_check(customer=customer, channel=ConsentChannel.EMAIL, at=at)
+    return "" if consent.valid else f"no valid consent: {consent.reason}"
 
 
 def commercial_email_send(
@@ -208,21 +222,18 @@ def commercial_email_send(
     actor=None,
     lead=None,
     from_email: str | None = None,
+    message_id: str = "",
+    consent: ConsentStatus | None = None,
+    connection: BaseEmailBackend | None = None,
 ) -> SendResult:
     """Send one email to a customer, only when the ledger allows it; a refusal is kept on the
     customer's timeline with its reason. transactional=True is for replies to the customer's own
-    request: no consent needed, still identified with the store's footer."""
+    request: no consent needed, still identified with the store's footer. message_id: the
+    Message-ID chosen beforehand (to match bounces to the mail), else the mail library's. consent:
+    the customer's email standing now, when the caller read it with the customer. connection: an
+    open mail connection to send on (a batch shares one), else the default mailer's."""
     now = timezone.now()
-    reason = ""
-    if customer.merged_into_id:
-        reason = f"record merged into customer {customer.merged_into_id}"
-    elif not customer.email:
-        reason = "no email address"
-    elif email_undeliverable(customer):
-        reason = f"address {customer.email} is undeliverable"
-    elif not transactional:
-        status = consent_check(customer=customer, channel=ConsentChannel.EMAIL, at=now)
-        reason = "" if status.valid else f"no valid consent: {status.reason}"
+    reason = commercial_email_refusal(customer=customer, at=now, transactional=transactional, consent=consent)
     if reason:
         CustomerHistoryItem.objects.create(
             customer=customer,
@@ -235,14 +246,15 @@ def commercial_email_send(
         return SendResult(False, reason)
     link = absolute_unsubscribe_url(customer)  # one token for the footer and the headers
     full_body = f"{body.rstrip()}\n\n{commercial_footer(customer, link=link)}"
+    headers = {} if transactional else commercial_email_headers(customer, link=link)
     email = EmailMessage(
         subject=subject,
         body=full_body,
         from_email=from_email or settings.DEFAULT_FROM_EMAIL,
         to=[customer.email],
-        headers={} if transactional else commercial_email_headers(customer, link=link),
+        headers={"Message-ID": message_id, **headers} if message_id else headers,
     )
-    email.send()
+    (connection or mailers.default).send_messages([email])
     message = Message.objects.create(
         customer=customer,
         lead=lead,
@@ -253,6 +265,7 @@ def commercial_email_send(
         to_addresses=[customer.email],
         subject=subject,
         body_text=full_body,
+        message_id=message_id,
         send_status=Message.SendStatus.SENT,
         occurred_at=now,
     )

@@ -38,9 +38,9 @@ from ..models import (
     StopReason,
 )
 from ..selectors.appointments import followup_plans_active
-from ..selectors.consent import consent_check, consent_status
+from ..selectors.consent import ConsentStatus, consent_check, consent_status
 from ..threading import new_message_id, reply_address
-from .consent import commercial_email_headers, commercial_footer
+from .consent import commercial_email_headers, commercial_email_refusal, commercial_footer
 from .leads import lead_event_add
 from .replies import MailServerUnavailable, mail_send, merge_fields_for, merge_fields_render
 
@@ -69,10 +69,15 @@ class FollowUpError(ValueError):
 # --- consent --------------------------------------------------------------------------------------
 
 
-def commercial_email_consent(*, customer, at: datetime) -> tuple[bool, str]:
-    """(may we send commercial email, the basis recorded on the run), from the consent ledger."""
-    status = consent_check(customer=customer, channel=Channel.EMAIL, at=at)
-    return status.valid, (status.basis_label if status.valid else status.reason) or "consent checked"
+def commercial_email_consent(
+    *, customer, at: datetime, consent: ConsentStatus | None = None
+) -> tuple[bool, str]:
+    """(may we send commercial email, the basis recorded on the run or why not). `consent`: the
+    customer's email standing at `at` when already read (see _email_consents)."""
+    status = consent or consent_check(customer=customer, channel=Channel.EMAIL, at=at)
+    if refusal := commercial_email_refusal(customer=customer, at=at, consent=status):
+        return False, refusal
+    return True, status.basis_label or "consent checked"
 
 
 # --- rendering ------------------------------------------------------------------------------------
@@ -282,21 +287,14 @@ def _set_status(run: Run, status: str, now: datetime, **fields) -> None:
     run.save(update_fields=["status", "status_changed_at", *fields])
 
 
-def _email_consents(customer_ids: set[int], *, at: datetime) -> dict[int, tuple[bool, str]]:
-    """commercial_email_consent's answer for each of these customers, from one read of the ledger."""
+def _email_consents(customer_ids: set[int], *, at: datetime) -> dict[int, ConsentStatus]:
+    """Each of these customers' email consent at `at`, from one read of the ledger."""
     ledgers: dict[int, list[ConsentRecord]] = {pk: [] for pk in customer_ids}
     for record in ConsentRecord.objects.filter(customer__in=customer_ids, channel=Channel.EMAIL).order_by(
         "given_at", "pk"
     ):
         ledgers[record.customer_id].append(record)
-    answers = {}
-    for pk, records in ledgers.items():
-        status = consent_status(records, channel=Channel.EMAIL, at=at)
-        answers[pk] = (
-            status.valid,
-            (status.basis_label if status.valid else status.reason) or "consent checked",
-        )
-    return answers
+    return {pk: consent_status(records, channel=Channel.EMAIL, at=at) for pk, records in ledgers.items()}
 
 
 def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
@@ -341,14 +339,11 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
             if run.step.is_acknowledgement and run.store_wrote_already:
                 _set_status(run, Run.Status.DONE, now, note=ALREADY_ACKNOWLEDGED)
                 continue
-            allowed, basis = consents[lead.customer_id]
-            if not allowed or not lead.customer.email:
-                followup_stop(
-                    enrollment=enrollment,
-                    reason=StopReason.UNSUBSCRIBED,
-                    now=now,
-                    detail=basis if not allowed else "no email address",
-                )
+            allowed, basis = commercial_email_consent(
+                customer=lead.customer, at=now, consent=consents[lead.customer_id]
+            )
+            if not allowed:
+                followup_stop(enrollment=enrollment, reason=StopReason.UNSUBSCRIBED, now=now, detail=basis)
                 stopped_by_consent.add(enrollment.pk)
                 counts["no_consent"] += 1
                 continue

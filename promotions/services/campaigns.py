@@ -1,20 +1,22 @@
 """Email campaigns: the audience is frozen into recipient rows, then sent in batches, each once."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import mailers
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.utils import timezone
 
-from leads.models import ConsentChannel, Message
-from leads.models.messages import Direction
-from leads.selectors.consent import consent_check
-from leads.services.consent import absolute_unsubscribe_url, commercial_email_headers, commercial_footer
+from leads.models import ConsentChannel, Customer
+from leads.selectors.consent import ConsentStatus, consent_status
+from leads.services.consent import commercial_email_refusal, commercial_email_send
+from leads.services.replies import REFUSALS, MailServerUnavailable
 
 from ..models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
 from ..selectors import campaign_audience
+from .printing import tracked_url
 from .promotions import promotion_event_add, transition_check
 
 # The campaign status machine.
@@ -25,6 +27,7 @@ CAMPAIGN_TRANSITIONS: dict[str, set[str]] = {
 }
 # A row still 'sending' this long after it was claimed belongs to a worker that died mid-send.
 STALE_CLAIM = timedelta(minutes=10)
+INTERRUPTED = "Sending was interrupted; not sent again so nobody gets it twice."
 
 
 @transaction.atomic
@@ -56,16 +59,23 @@ def _campaign_transition(*, campaign: Campaign, to_status: str, actor=None) -> N
     campaign.save(update_fields=["status"])
 
 
+def _email_consent(customer: Customer, at: datetime) -> ConsentStatus:
+    """The customer's email standing, from the ledger rows prefetched with the customer."""
+    return consent_status(list(customer.consent_records.all()), channel=ConsentChannel.EMAIL, at=at)
+
+
 @transaction.atomic
 def campaign_start(*, campaign: Campaign, actor=None) -> dict[str, int]:
-    """Freeze the audience: a queued row per customer with consent, a skipped row (and why) per other."""
+    """Freeze the audience: a queued row per customer we may write to, a skipped row (and why) per other."""
     campaign = Campaign.objects.select_for_update().select_related("promotion").get(pk=campaign.pk)
     _campaign_transition(campaign=campaign, to_status=CampaignStatus.SENDING, actor=actor)
     rows = []
-    for customer in campaign_audience(filters=campaign.audience):
-        consent = consent_check(customer=customer, channel=ConsentChannel.EMAIL)
-        if not consent.valid:
-            status, reason = RecipientStatus.SKIPPED, f"No valid consent: {consent.reason}."
+    now = timezone.now()
+    for customer in campaign_audience(filters=campaign.audience).prefetch_related("consent_records"):
+        if refusal := commercial_email_refusal(
+            customer=customer, at=now, consent=_email_consent(customer, now)
+        ):
+            status, reason = RecipientStatus.SKIPPED, _skip_reason(refusal)
         else:
             status, reason = RecipientStatus.QUEUED, ""
         rows.append(
@@ -94,6 +104,7 @@ def _claim(*, campaign: Campaign, limit: int) -> list[CampaignRecipient]:
         rows = list(
             CampaignRecipient.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("customer", "campaign__promotion")
+            .prefetch_related("customer__consent_records")
             .filter(campaign=campaign, status=RecipientStatus.QUEUED)
             .order_by("pk")[:limit]
         )
@@ -111,65 +122,86 @@ def _interrupted_close(*, campaign: Campaign) -> int:
     """Rows a dead worker left 'sending': the mail may have gone, so never send it again."""
     return CampaignRecipient.objects.filter(
         campaign=campaign, status=RecipientStatus.SENDING, claimed_at__lt=timezone.now() - STALE_CLAIM
-    ).update(
-        status=RecipientStatus.FAILED,
-        reason="Sending was interrupted; not sent again so nobody gets it twice.",
-    )
+    ).update(status=RecipientStatus.FAILED, reason=INTERRUPTED)
 
 
-def campaign_message(*, recipient: CampaignRecipient) -> EmailMessage:
-    """The campaign in the customer's language, first name filled in, with the ledger's footer."""
+def campaign_message(*, recipient: CampaignRecipient) -> tuple[str, str]:
+    """The campaign's subject and body in the customer's language, first name filled in."""
     campaign, customer = recipient.campaign, recipient.customer
     french = recipient.language == "fr"
     first_name = customer.first_name or ("client" if french else "customer")
     body = (campaign.body_fr if french else campaign.body_en).replace("{first_name}", first_name)
-    landing = f"{settings.STORE['website'].rstrip('/')}/offers/{campaign.promotion.landing_slug}/?src=email-{campaign.pk}"
+    landing = tracked_url(f"/offers/{campaign.promotion.landing_slug}/", f"email-{campaign.pk}")
     code = f"{'Code de l’offre' if french else 'Offer code'} : {campaign.promotion.tracking_code}"
-    link = absolute_unsubscribe_url(customer)  # one token for the footer and the headers
-    return EmailMessage(
-        subject=(campaign.subject_fr if french else campaign.subject_en).replace("{first_name}", first_name),
-        body=f"{body.rstrip()}\n\n{landing}\n{code}\n\n{commercial_footer(customer, link=link)}",
-        to=[recipient.email],
-        headers={"Message-ID": recipient.message_id, **commercial_email_headers(customer, link=link)},
+    subject = (campaign.subject_fr if french else campaign.subject_en).replace("{first_name}", first_name)
+    return subject, f"{body.rstrip()}\n\n{landing}\n{code}"
+
+
+def _skip_reason(refusal: str) -> str:
+    return f"{refusal[:1].upper()}{refusal[1:]}."
+
+
+def _release(recipients: list[CampaignRecipient]) -> None:
+    """Claimed rows whose mail never reached the server: queued again, as if never claimed."""
+    CampaignRecipient.objects.filter(pk__in=[r.pk for r in recipients]).update(
+        status=RecipientStatus.QUEUED, claimed_at=None, message_id=""
     )
 
 
-def _timeline_record(*, recipient: CampaignRecipient, message: EmailMessage) -> None:
-    """The mail on the customer's timeline, like every other message the store sends."""
-    Message.objects.create(
-        customer=recipient.customer,
-        direction=Direction.OUTBOUND,
-        from_address=message.from_email,
-        to_addresses=message.to,
-        subject=message.subject,
-        body_text=message.body,
-        message_id=recipient.message_id,
-        send_status=Message.SendStatus.SENT,
-        occurred_at=recipient.sent_at,
-    )
+def _recipient_send(*, recipient: CampaignRecipient, connection: BaseEmailBackend) -> None:
+    """Send one claimed row on the batch's connection and record the outcome; a refusal by the
+    server is final for that row. Any other mail error propagates, the row still 'sending'."""
+    subject, body = campaign_message(recipient=recipient)
+    try:
+        # Sent the store's one way, which asks again: consent may be withdrawn or the address
+        # found undeliverable since the start.
+        result = commercial_email_send(
+            customer=recipient.customer,
+            subject=subject,
+            body=body,
+            message_id=recipient.message_id,
+            consent=_email_consent(recipient.customer, timezone.now()),
+            connection=connection,
+        )
+    except REFUSALS as error:
+        recipient.status, recipient.reason = RecipientStatus.FAILED, f"Not sent: {error}"[:300]
+    else:
+        if result.sent:
+            recipient.status, recipient.sent_at = RecipientStatus.SENT, result.message.occurred_at
+        else:
+            recipient.status, recipient.reason = RecipientStatus.SKIPPED, _skip_reason(result.reason)
+    recipient.save(update_fields=["status", "reason", "sent_at"])
+
+
+def _batch_deliver(recipients: list[CampaignRecipient]) -> None:
+    """Send claimed rows on one connection. Only what the server took or refused is final: when
+    it cannot be reached or goes away, the rows it never saw are queued again and
+    MailServerUnavailable tells the task to retry."""
+    connection = mailers.default
+    try:
+        connection.open()
+    except OSError as error:  # smtplib's errors are OSErrors too
+        _release(recipients)
+        raise MailServerUnavailable(str(error)) from error
+    try:
+        for position, recipient in enumerate(recipients):
+            try:
+                _recipient_send(recipient=recipient, connection=connection)
+            except OSError as error:
+                # The server went away with this mail in hand: it may have left, so never again.
+                recipient.status, recipient.reason = RecipientStatus.FAILED, INTERRUPTED
+                recipient.save(update_fields=["status", "reason"])
+                _release(recipients[position + 1 :])
+                raise MailServerUnavailable(str(error)) from error
+    finally:
+        connection.close()
 
 
 def campaign_batch_send(*, campaign: Campaign, limit: int) -> int:
     """Send one batch; returns how many rows are still queued. Safe to run twice or in parallel."""
     _interrupted_close(campaign=campaign)
-    for recipient in _claim(campaign=campaign, limit=limit):
-        # Consent is asked again at sending time: it may have been withdrawn since the start.
-        consent = consent_check(customer=recipient.customer, channel=ConsentChannel.EMAIL)
-        message = campaign_message(recipient=recipient) if consent.valid else None
-        try:
-            if message is None:
-                recipient.status, recipient.reason = (
-                    RecipientStatus.SKIPPED,
-                    f"No valid consent: {consent.reason}.",
-                )
-            else:
-                message.send()
-                recipient.status, recipient.sent_at = RecipientStatus.SENT, timezone.now()
-        except OSError as error:  # SMTP refusals and connection errors
-            recipient.status, recipient.reason = RecipientStatus.FAILED, f"Not sent: {error}"[:300]
-        recipient.save(update_fields=["status", "reason", "sent_at"])
-        if recipient.status == RecipientStatus.SENT:
-            _timeline_record(recipient=recipient, message=message)
+    if recipients := _claim(campaign=campaign, limit=limit):
+        _batch_deliver(recipients)
     remaining = CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.QUEUED).count()
     still_sending = CampaignRecipient.objects.filter(
         campaign=campaign, status=RecipientStatus.SENDING

@@ -24,7 +24,8 @@ def _website() -> str:
     return settings.STORE["website"].rstrip("/")
 
 
-def _tracked(path: str, src: str) -> str:
+def tracked_url(path: str, src: str) -> str:
+    """A page of the store's website, tagged with where the visitor came from."""
     return f"{_website()}{path}?{urlencode({'src': src})}"
 
 
@@ -33,11 +34,11 @@ def landing_url(promotion: Promotion) -> str:
 
 
 def card_url(member: StaffMember) -> str:
-    return _tracked("/offers/", f"card-{member.user.get_username()}")
+    return tracked_url("/offers/", f"card-{member.user.get_username()}")
 
 
 def leaflet_url(promotion: Promotion) -> str:
-    return _tracked(f"/offers/{promotion.landing_slug}/", f"leaflet-{promotion.tracking_code}")
+    return tracked_url(f"/offers/{promotion.landing_slug}/", f"leaflet-{promotion.tracking_code}")
 
 
 def _qr(url: str) -> ImageReader:

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from leads.models import (
     ConsentBasis,
+    Customer,
     Direction,
     FollowUpEnrollment,
     FollowUpPlan,
@@ -229,6 +230,17 @@ def test_no_consent_for_commercial_mail_stops_the_plan(plan, django_capture_on_c
     assert queued == []
     assert _stop_reason(enrollment) == (FollowUpEnrollment.Status.STOPPED, StopReason.UNSUBSCRIBED)
     assert "withdrawn" in enrollment.lead.events.get(type="followup_stopped").params["detail"]
+
+
+def test_an_undeliverable_address_stops_the_plan(plan, django_capture_on_commit_callbacks):
+    enrollment = enroll(plan, received_at=local(2026, 3, 10, 10, 0), email="bounced@example.com")
+    # The address bounced after the inquiry came in.
+    Customer.objects.filter(pk=enrollment.lead.customer_id).update(email_undeliverable=True)
+    _, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
+    assert queued == [] and mail.outbox == []
+    assert _stop_reason(enrollment) == (FollowUpEnrollment.Status.STOPPED, StopReason.UNSUBSCRIBED)
+    detail = enrollment.lead.events.get(type="followup_stopped").params["detail"]
+    assert detail == "address bounced@example.com is undeliverable"
 
 
 def test_calls_and_drafts_wait_on_the_supervisors_list(plan, django_capture_on_commit_callbacks):

@@ -2,13 +2,15 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from leads.models import LeadStatus, Message
+from leads.models import Customer, LeadStatus, Message
 from leads.services.consent import consent_record_inquiry, consent_withdraw
 from leads.services.customers import history_item_add
 from leads.services.leads import lead_transition
+from leads.services.replies import MailServerUnavailable
 from promotions.models import CampaignRecipient, CampaignStatus, RecipientStatus
 from promotions.selectors import campaign_audience, campaign_report
 from promotions.services.campaigns import (
@@ -20,6 +22,7 @@ from promotions.services.campaigns import (
 )
 from promotions.services.promotions import PromotionError, public_lead_submit
 from tests import factories
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +72,7 @@ def test_only_customers_with_consent_receive_it_each_once_in_their_language(
     assert message.extra_headers["List-Unsubscribe"].strip("<>") in message.body
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "1200 King Street West" in message.body  # CASL: the sender's mailing address
+    assert f"https://www.maplemotors.example/offers/spring-tires/?src=email-{campaign.pk}" in message.body
     skipped = {r.customer: r.reason for r in campaign.recipients.filter(status=RecipientStatus.SKIPPED)}
     assert skipped[stranger] == "No valid consent: no consent recorded."
     assert skipped[old].startswith("No valid consent: implied: inquiry") and "expired on" in skipped[old]
@@ -211,6 +215,91 @@ def test_consent_withdrawn_after_the_start_is_respected_at_sending_time():
     _send_all(campaign)
     assert [m.to[0] for m in mail.outbox] == [staying.email]
     assert campaign.recipients.get(customer=leaving).status == RecipientStatus.SKIPPED
+
+
+def test_an_address_found_undeliverable_gets_no_campaign_mail():
+    staying, bounced, bouncing = (factories.customer_with_email_consent() for _ in range(3))
+    Customer.objects.filter(pk=bounced.pk).update(email_undeliverable=True)
+    campaign = _campaign()
+    assert campaign_start(campaign=campaign) == {"queued": 2, "skipped": 1}
+    # Another mailing bounces from this address before the campaign reaches it.
+    Customer.objects.filter(pk=bouncing.pk).update(email_undeliverable=True)
+    _send_all(campaign)
+    assert [m.to[0] for m in mail.outbox] == [staying.email]
+    skipped = {r.customer: r.reason for r in campaign.recipients.filter(status=RecipientStatus.SKIPPED)}
+    assert skipped == {
+        bounced: f"Address {bounced.email} is undeliverable.",
+        bouncing: f"Address {bouncing.email} is undeliverable.",
+    }
+
+
+def _queries(action) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        action()
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def test_starting_and_sending_read_the_consent_ledger_once_however_large_the_audience():
+    def start_and_send(language: str, audience_size: int) -> tuple[list[str], list[str]]:
+        for _ in range(audience_size):
+            factories.customer_with_email_consent(language=language)
+        factories.customer(language=language)  # no consent: skipped
+        promotion = factories.promotion(name=f"Offer {language}", landing_slug=f"offer-{language}")
+        campaign = _campaign(promotion, language=language)
+        started = _queries(lambda: campaign_start(campaign=campaign))
+        sent = _queries(lambda: campaign_batch_send(campaign=campaign, limit=audience_size))
+        assert campaign.recipients.filter(status=RecipientStatus.SENT).count() == audience_size
+        return started, sent
+
+    small_start, _ = start_and_send("fr", 2)
+    large_start, large_send = start_and_send("en", 6)
+    assert len(large_start) == len(small_start)
+    ledger_reads = [sql for sql in large_send if 'FROM "leads_consentrecord"' in sql]
+    assert len(ledger_reads) == 1
+
+
+def test_a_mail_server_outage_leaves_every_recipient_queued_for_the_retry(settings, smtp_sink):
+    customers = [factories.customer_with_email_consent() for _ in range(3)]
+    campaign = _campaign()
+    campaign_start(campaign=campaign)
+    sink_options = settings.MAILERS["default"]["OPTIONS"]
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": free_port(), "timeout": 5},  # nothing listens
+        }
+    }
+    with pytest.raises(MailServerUnavailable):
+        campaign_batch_send(campaign=campaign, limit=10)
+    assert set(campaign.recipients.values_list("status", flat=True)) == {RecipientStatus.QUEUED}
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENDING
+    assert not Message.objects.exists()
+
+    # The server is back when the task retries: everyone gets the mail, once.
+    settings.MAILERS = {
+        "default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": sink_options}
+    }
+    assert campaign_batch_send(campaign=campaign, limit=10) == 0
+    assert sorted(to for recipients, _ in smtp_sink.received for to in recipients) == sorted(
+        c.email for c in customers
+    )
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DONE
+
+
+def test_an_address_the_mail_server_refuses_fails_alone(smtp_sink):
+    first = factories.customer_with_email_consent()
+    refused = factories.customer_with_email_consent(email="refused.address@example.com")
+    last = factories.customer_with_email_consent()
+    campaign = _campaign()
+    campaign_start(campaign=campaign)
+    assert campaign_batch_send(campaign=campaign, limit=10) == 0
+    assert [recipients for recipients, _ in smtp_sink.received] == [[first.email], [last.email]]
+    row = campaign.recipients.get(customer=refused)
+    assert row.status == RecipientStatus.FAILED and "Recipient address rejected" in row.reason
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DONE
 
 
 def test_a_second_chain_of_batches_ends_so_the_rate_stays_steady():
