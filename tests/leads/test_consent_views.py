@@ -69,6 +69,15 @@ def test_forged_token_is_refused_and_links_stay_valid_long_after_sending(client)
     assert not consent_check(customer=customer, channel="email").valid
 
 
+def test_a_customer_has_one_unsubscribe_link_and_a_forged_one_is_refused(client):
+    customer = factories.customer()
+    assert unsubscribe_url(customer) == unsubscribe_url(customer)  # footer and header always agree
+    forged = signing.Signer(salt="something-else").sign_object({"c": customer.pk})
+    assert client.post(reverse("unsubscribe", args=[forged]), {"all": "1"}).status_code == 404
+    assert client.post(unsubscribe_url(customer), {"all": "1"}).status_code == 200
+    assert not consent_check(customer=customer, channel="email").valid
+
+
 def test_a_link_sent_to_a_merged_record_unsubscribes_the_surviving_customer(client, supervisor):
     target, duplicate = factories.customer(), factories.customer()
     link = unsubscribe_url(duplicate)
