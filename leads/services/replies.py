@@ -21,7 +21,7 @@ from django.utils import timezone
 from ..inventory_link import lead_vehicles_with_stock, photo_links
 from ..models import Channel, Direction, InquiryType, Language, Lead, Message, ReplyTemplate
 from ..threading import new_message_id, references_answering, threaded_email
-from .consent import commercial_email_headers, commercial_footer
+from .consent import commercial_email_headers, commercial_email_refusal, commercial_footer
 from .leads import lead_record_answer
 
 MERGE_FIELD = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -242,6 +242,10 @@ def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = 
     customer = lead.customer
     if not customer.email:
         raise ReplyError("This customer has no email address; call or text them instead.")
+    # An answer to the customer's own inquiry needs no more consent than that, but a merged record
+    # or an address that bounced is no place to write to.
+    if refusal := commercial_email_refusal(customer=customer, at=timezone.now(), transactional=True):
+        raise ReplyError(f"Not sent: {refusal}. Call or text them instead.")
     subject, body = subject.strip(), body.strip()
     if not subject or not body:
         raise ReplyError("Write a subject and a message.")

@@ -100,6 +100,15 @@ def test_the_draft_links_the_photos_of_the_vehicle_in_stock(templates, sophie, s
     assert settings.SITE_URL.startswith("http")
 
 
+def test_no_reply_is_queued_to_an_address_that_bounced(sophie):
+    lead = factories.lead()
+    lead.customer.email_undeliverable = True
+    lead.customer.save(update_fields=["email_undeliverable"])
+    with pytest.raises(ReplyError, match="undeliverable"):
+        reply_queue(lead=lead, author=sophie, subject="Your RAV4", body="Hello!")
+    assert not Message.objects.filter(lead=lead, direction="out").exists()
+
+
 @pytest.mark.parametrize("inquiry_type", InquiryType.values)
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_suggested_template_follows_inquiry_type_and_language(templates, inquiry_type, language):
