@@ -117,6 +117,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def smtp_mailers(port: int, *, timeout: int = 10) -> dict:
+    """MAILERS that send by SMTP to 127.0.0.1:port."""
+    return {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": timeout},
+        }
+    }
+
+
+def unreachable_smtp() -> dict:
+    """MAILERS aimed at a port nothing listens on: the mail server is down."""
+    return smtp_mailers(free_port(), timeout=2)
+
+
 @pytest.fixture
 def smtp_sink(settings):
     """Outgoing mail goes by SMTP to a sink on 127.0.0.1 for the length of the test."""
@@ -126,11 +141,6 @@ def smtp_sink(settings):
     sink.port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
     controller.start()
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": sink.port, "timeout": 10},
-        }
-    }
+    settings.MAILERS = smtp_mailers(sink.port)
     yield sink
     controller.stop()

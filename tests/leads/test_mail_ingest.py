@@ -38,7 +38,7 @@ from leads.services.mail import (
 from leads.services.replies import MailServerUnavailable, message_deliver, messages_sweep
 from leads.threading import reply_address
 from tests import factories
-from tests.conftest import free_port
+from tests.conftest import unreachable_smtp
 
 pytestmark = pytest.mark.django_db
 
@@ -380,12 +380,7 @@ def test_a_forward_waits_while_the_server_is_unreachable_and_a_refusal_is_final(
     )
     forwarded = ForwardedMail.objects.get()
     sink = settings.MAILERS
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": free_port(), "timeout": 2},
-        }
-    }
+    settings.MAILERS = unreachable_smtp()
     with pytest.raises(MailServerUnavailable):
         forward_send(forwarded_id=forwarded.pk)
     forwarded.refresh_from_db()

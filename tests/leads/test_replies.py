@@ -22,7 +22,7 @@ from leads.services.replies import (
 from leads.tasks import message_send
 from leads.threading import lead_id_from_address
 from tests import factories
-from tests.conftest import free_port
+from tests.conftest import unreachable_smtp
 from tests.inventory import images
 
 pytestmark = pytest.mark.django_db
@@ -213,12 +213,7 @@ def test_message_left_sending_by_a_dead_worker_is_not_resent(smtp_sink, sophie):
 
 
 def test_unreachable_server_keeps_it_queued_for_a_retry_then_fails(settings, sophie):
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": free_port(), "timeout": 2},
-        }
-    }
+    settings.MAILERS = unreachable_smtp()
     message = reply_queue(lead=factories.lead(), author=sophie, subject="Hello", body="Hi")
     with pytest.raises(MailServerUnavailable):
         message_deliver(message_id=message.pk)
@@ -259,12 +254,7 @@ def test_a_reply_waiting_for_a_retry_is_sent_once_by_the_sweep_as_the_first_resp
     lead = factories.lead()
     reply = reply_queue(lead=lead, author=sophie, subject="Your quote", body="Hi")
     sink = settings.MAILERS
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": free_port(), "timeout": 2},
-        }
-    }
+    settings.MAILERS = unreachable_smtp()
     with pytest.raises(MailServerUnavailable):
         message_deliver(message_id=reply.pk)
     settings.MAILERS = sink

@@ -22,7 +22,7 @@ from promotions.services.campaigns import (
 )
 from promotions.services.promotions import PromotionError, public_lead_submit
 from tests import factories
-from tests.conftest import free_port
+from tests.conftest import unreachable_smtp
 
 pytestmark = pytest.mark.django_db
 
@@ -263,12 +263,7 @@ def test_a_mail_server_outage_leaves_every_recipient_queued_for_the_retry(settin
     campaign = _campaign()
     campaign_start(campaign=campaign)
     sink_options = settings.MAILERS["default"]["OPTIONS"]
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": free_port(), "timeout": 5},  # nothing listens
-        }
-    }
+    settings.MAILERS = unreachable_smtp()
     with pytest.raises(MailServerUnavailable):
         campaign_batch_send(campaign=campaign, limit=10)
     assert set(campaign.recipients.values_list("status", flat=True)) == {RecipientStatus.QUEUED}
