@@ -6,6 +6,6 @@ class DealershipConfig(AppConfig):
     verbose_name = "Dealership"
 
     def ready(self):
-        from .auth_backends import connect_permission_signals
+        from .auth_backends import connect_auth_cache_signals
 
-        connect_permission_signals()
+        connect_auth_cache_signals()

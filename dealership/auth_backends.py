@@ -5,24 +5,36 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 # A person's permissions are read from the cache, and again from the database after any change
 # to who is in which group or what a group or person may do (see permissions_changed).
 PERMISSIONS_SECONDS = 300
 PERMISSIONS_VERSION_KEY = "auth:permissions-version"
+# The signed-in account and its staff record, read on every request, are kept in the cache too,
+# and forgotten whenever either is saved or deleted (see account_changed).
+ACCOUNT_SECONDS = 300
+
+
+def _account_key(user_id) -> str:
+    return f"auth:account:{user_id}"
 
 
 class StaffModelBackend(ModelBackend):
     """Django's model backend, reading the staff record with the account, and every permission,
-    the person's own and their groups', in one query kept in the cache."""
+    the person's own and their groups', in one query each, both kept in the cache."""
 
     def get_user(self, user_id):
-        user_model = get_user_model()
-        try:
-            user = user_model._default_manager.select_related("staff").get(pk=user_id)
-        except user_model.DoesNotExist:
-            return None
+        user = cache.get(_account_key(user_id))
+        if user is None:
+            user_model = get_user_model()
+            try:
+                user = user_model._default_manager.select_related("staff").get(pk=user_id)
+            except user_model.DoesNotExist:
+                return None
+            cache.set(_account_key(user_id), user, ACCOUNT_SECONDS)
+        # Django still compares the session's password hash with this account's, so a changed
+        # password signs the person out as before.
         return user if self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj, obj=None):
@@ -57,8 +69,21 @@ def permissions_changed(**kwargs) -> None:
     transaction.on_commit(forget)
 
 
-def connect_permission_signals() -> None:
+def account_changed(*, sender, instance, **kwargs) -> None:
+    """Forget the cached account now, and again once the change is committed: a request that read
+    the old row in between may have put it back."""
+    key = _account_key(instance.pk if sender is get_user_model() else instance.user_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+def connect_auth_cache_signals() -> None:
+    from .models import StaffMember
+
     user_model = get_user_model()
+    for model in (user_model, StaffMember):
+        for name, signal in (("save", post_save), ("delete", post_delete)):
+            signal.connect(account_changed, sender=model, dispatch_uid=f"account:{name}:{model.__name__}")
     for through in (
         user_model.groups.through,
         user_model.user_permissions.through,

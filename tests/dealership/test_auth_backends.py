@@ -22,6 +22,34 @@ def test_a_signed_in_person_is_read_with_their_staff_record_in_one_query():
     assert len(captured) == 1
 
 
+def test_the_account_is_read_once_and_again_after_any_change_to_it_or_its_staff_record():
+    member = factories.staff(Role.ADVISOR)
+    backend = StaffModelBackend()
+    backend.get_user(member.user.pk)
+    with CaptureQueriesContext(connection) as captured:
+        assert backend.get_user(member.user.pk).staff.role == Role.ADVISOR
+    assert len(captured) == 0
+
+    member.role = Role.SUPERVISOR
+    member.save()
+    assert backend.get_user(member.user.pk).staff.role == Role.SUPERVISOR
+    member.user.first_name = "Renée"
+    member.user.save()
+    assert backend.get_user(member.user.pk).first_name == "Renée"
+    member.user.is_active = False
+    member.user.save()
+    assert backend.get_user(member.user.pk) is None
+
+
+def test_a_changed_password_still_signs_the_person_out(client):
+    member = factories.staff(Role.SUPERVISOR)
+    client.force_login(member.user)
+    assert client.get("/leads/").status_code == 200
+    member.user.set_password("a new secret phrase")
+    member.user.save()
+    assert client.get("/leads/").status_code == 302
+
+
 def test_permissions_of_the_person_and_of_their_groups_in_one_query():
     user = factories.staff(Role.DEPARTMENT).user
     group = Group.objects.create(name="Rule editors")
