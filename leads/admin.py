@@ -16,6 +16,7 @@ from .models import (
     Task,
     WorkingHours,
 )
+from .services.leads import leads_vehicle_wanted_refresh
 
 
 @admin.register(Customer)
@@ -41,6 +42,10 @@ class LeadAdmin(admin.ModelAdmin):
     list_filter = ["status", "source", "inquiry_type"]
     list_select_related = ["customer"]
     inlines = [LeadVehicleInline, LeadEventInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        leads_vehicle_wanted_refresh(leads=Lead.objects.filter(pk=form.instance.pk))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

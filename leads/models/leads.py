@@ -85,6 +85,9 @@ class Lead(models.Model):
     promotion = models.ForeignKey(
         "promotions.Promotion", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
     )
+    # The first vehicle asked about (not a trade-in) as one line, "2026 Toyota RAV4 XLE": the inbox
+    # shows it on every row. Kept by leads_vehicle_wanted_refresh whenever the vehicles change.
+    vehicle_wanted = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         ordering = ["-received_at"]

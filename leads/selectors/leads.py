@@ -7,8 +7,8 @@ from datetime import datetime, time, tzinfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Cast, Coalesce, Concat, Trim, Upper
+from django.db.models import CharField, Count, Q, QuerySet, Value
+from django.db.models.functions import Concat, Upper
 from django.utils import timezone
 
 from dealership.models import Role, oversees_store
@@ -30,7 +30,7 @@ from ..models import (
     Message,
     customer_label,
 )
-from ..models.leads import FUNNEL_MILESTONES, LEAD_WAITING_FIRST, OPEN_LEAD_STATUSES, VEHICLES_OFFERED
+from ..models.leads import FUNNEL_MILESTONES, LEAD_WAITING_FIRST, OPEN_LEAD_STATUSES
 
 # A customer's name, email and phone as one upper-case text: one "contains" per search word, and
 # one trigram index on PostgreSQL (migration 0003 builds it from this very expression).
@@ -131,28 +131,6 @@ def _search_q(text: str) -> Q:
     return Q(pk__in=by_customer.union(by_vehicle))
 
 
-# The vehicle a lead asks about (not a trade-in), as one line: "2026 Toyota RAV4 XLE".
-_first_wanted_vehicle = (
-    LeadVehicle.objects.filter(lead=OuterRef("pk"))
-    .exclude(interest__in=VEHICLES_OFFERED)
-    .order_by("pk")
-    .annotate(
-        summary=Trim(
-            Concat(
-                Coalesce(Cast("year", CharField()), Value("")),
-                Value(" "),
-                "make",
-                Value(" "),
-                "model",
-                Value(" "),
-                "trim",
-                output_field=CharField(),
-            )
-        )
-    )
-)
-
-
 def lead_list(
     *, user, filters: dict | None = None, deadlines: ResponseDeadlines | None = None
 ) -> QuerySet[Lead]:
@@ -185,7 +163,6 @@ def lead_list(
         leads = leads.filter(**{f"{REACHED_STAGES[reached]}__isnull": False})
     if text := (filters.get("q") or "").strip():
         leads = leads.filter(_search_q(text))
-    leads = leads.annotate(vehicle_wanted=Subquery(_first_wanted_vehicle.values("summary")[:1]))
     if filters.get("sort") == "urgent":
         # Waiting leads first, the longest waiting on top; then the rest, oldest first.
         return leads.order_by(LEAD_WAITING_FIRST, "received_at", "pk")
@@ -199,7 +176,7 @@ class InboxRow:
     pk: int
     customer: str
     language: str
-    vehicle_wanted: str | None
+    vehicle_wanted: str
     inquiry_type: str
     source: str
     status: str

@@ -2,11 +2,13 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat, Trim
 from django.utils import timezone
 
 from ..business_hours import business_minutes_between
 from ..models import Channel, Customer, Direction, Lead, LeadEvent, LeadStatus, LeadVehicle, Message
-from ..models.leads import FUNNEL_MILESTONES
+from ..models.leads import FUNNEL_MILESTONES, VEHICLES_OFFERED
 from ..normalize import normalize_email, normalize_phone
 from ..selectors.customers import customer_match
 from ..selectors.leads import leads_counts_changed
@@ -23,6 +25,35 @@ LEAD_TRANSITIONS: dict[str, set[str]] = {
     LeadStatus.SOLD: set(),
     LeadStatus.LOST: {LeadStatus.CONTACTED},
 }
+
+
+# The vehicle a lead asks about (not a trade-in), as one line: "2026 Toyota RAV4 XLE".
+_FIRST_WANTED_VEHICLE = (
+    LeadVehicle.objects.filter(lead=OuterRef("pk"))
+    .exclude(interest__in=VEHICLES_OFFERED)
+    .order_by("pk")
+    .annotate(
+        summary=Trim(
+            Concat(
+                Coalesce(Cast("year", CharField()), Value("")),
+                Value(" "),
+                "make",
+                Value(" "),
+                "model",
+                Value(" "),
+                "trim",
+                output_field=CharField(),
+            )
+        )
+    )
+    .values("summary")[:1]
+)
+
+
+def leads_vehicle_wanted_refresh(*, leads: QuerySet[Lead]) -> int:
+    """Write each of these leads' `vehicle_wanted` line from its vehicles, in one UPDATE; called
+    by every write that adds or moves a lead's vehicles."""
+    return leads.update(vehicle_wanted=Coalesce(Subquery(_FIRST_WANTED_VEHICLE), Value("")))
 
 
 class TransitionError(ValueError):
@@ -95,7 +126,10 @@ def lead_create(
         received_at=received_at or timezone.now(),
         **extra,
     )
-    LeadVehicle.objects.bulk_create(LeadVehicle(lead=lead, **vehicle) for vehicle in vehicles or [])
+    if vehicles:
+        LeadVehicle.objects.bulk_create(LeadVehicle(lead=lead, **vehicle) for vehicle in vehicles)
+        leads_vehicle_wanted_refresh(leads=Lead.objects.filter(pk=lead.pk))
+        lead.refresh_from_db(fields=["vehicle_wanted"])
     lead_event_add(lead=lead, type="created", actor=actor, source=source)
     # An inquiry implies consent to write back for six months (CASL); the ledger records it once.
     consent_record_inquiry(customer=customer, at=lead.received_at, source=source or "inquiry")
@@ -272,6 +306,7 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
     target.save(
         update_fields=["received_at", "first_response_at", "first_response_business_minutes", "updated_at"]
     )
+    leads_vehicle_wanted_refresh(leads=Lead.objects.filter(pk__in=[target.pk, duplicate.pk]))
     lead_event_add(lead=target, type="merged", actor=actor, merged_lead=duplicate.pk, **moved)
     lead_event_add(lead=duplicate, type="merged", actor=actor, into_lead=target.pk, **moved)
     if duplicate.status != LeadStatus.LOST:

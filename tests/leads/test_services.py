@@ -150,6 +150,19 @@ def test_merge_moves_everything_and_closes_the_duplicate():
     assert duplicate.lost_reason == f"Merged into lead {target.pk}"
 
 
+def test_after_a_merge_the_inbox_names_the_vehicle_the_merged_inquiry_asked_about():
+    customer = factories.customer()
+    target = factories.lead(customer_obj=customer, vehicles=[{"make": "Honda", "interest": "trade-in"}])
+    duplicate = factories.lead(
+        customer_obj=customer, vehicles=[{"year": 2026, "make": "Kia", "model": "EV9"}]
+    )
+    assert (target.vehicle_wanted, duplicate.vehicle_wanted) == ("", "2026 Kia EV9")
+    lead_merge(target=target, duplicate=duplicate)
+    target.refresh_from_db()
+    duplicate.refresh_from_db()
+    assert (target.vehicle_wanted, duplicate.vehicle_wanted) == ("2026 Kia EV9", "")
+
+
 def test_merge_refuses_other_customers_sold_leads_and_itself():
     lead = factories.lead()
     other = factories.lead()

@@ -21,7 +21,7 @@ from leads.models import Customer, HistoryKind, Lead, LeadEvent, LeadStatus, Lea
 from leads.services.appointments import working_hours_ensure_defaults
 from leads.services.customers import history_item_add
 from leads.services.followup import followup_plans_ensure_defaults
-from leads.services.leads import customer_find_or_create, lead_create
+from leads.services.leads import customer_find_or_create, lead_create, leads_vehicle_wanted_refresh
 from leads.services.loyalty import loyalty_tasks_create
 from leads.services.replies import reply_templates_ensure_defaults
 from leads.services.routing import routing_rules_ensure_defaults
@@ -211,6 +211,7 @@ class Command(BaseCommand):
             LeadVehicle.objects.bulk_create(
                 LeadVehicle(lead=lead, interest="buy", **rng.choice(DEMO_VEHICLES)) for lead in leads
             )
+            leads_vehicle_wanted_refresh(leads=Lead.objects.filter(pk__in=[lead.pk for lead in leads]))
             LeadEvent.objects.bulk_create(
                 LeadEvent(lead=lead, type=event_type, params=params)
                 for lead in leads
