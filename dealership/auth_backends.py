@@ -7,10 +7,12 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from .cache_generations import cached_in_generation, generation_next
+
 # A person's permissions are read from the cache, and again from the database after any change
 # to who is in which group or what a group or person may do (see permissions_changed).
 PERMISSIONS_SECONDS = 300
-PERMISSIONS_VERSION_KEY = "auth:permissions-version"
+PERMISSIONS = "auth:permissions"
 # The signed-in account and its staff record, read on every request, are kept in the cache too,
 # and forgotten whenever either is saved or deleted (see account_changed).
 ACCOUNT_SECONDS = 300
@@ -41,10 +43,11 @@ class StaffModelBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            version = cache.get_or_set(PERMISSIONS_VERSION_KEY, 1, None)
-            key = f"auth:permissions:{version}:{user_obj.pk}:{int(user_obj.is_superuser)}"
-            user_obj._perm_cache = cache.get_or_set(
-                key, lambda: _permission_names(user_obj), PERMISSIONS_SECONDS
+            user_obj._perm_cache = cached_in_generation(
+                PERMISSIONS,
+                f"{user_obj.pk}:{int(user_obj.is_superuser)}",
+                lambda: _permission_names(user_obj),
+                PERMISSIONS_SECONDS,
             )
         return user_obj._perm_cache
 
@@ -59,14 +62,7 @@ def _permission_names(user) -> set[str]:
 
 def permissions_changed(**kwargs) -> None:
     """Forget every cached permission set once the change is committed."""
-
-    def forget():
-        try:
-            cache.incr(PERMISSIONS_VERSION_KEY)
-        except ValueError:  # nothing cached yet
-            pass
-
-    transaction.on_commit(forget)
+    transaction.on_commit(lambda: generation_next(PERMISSIONS))
 
 
 def account_changed(*, sender, instance, **kwargs) -> None:

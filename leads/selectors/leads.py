@@ -11,6 +11,7 @@ from django.db.models import CharField, Count, Q, QuerySet, Value
 from django.db.models.functions import Concat, Upper
 from django.utils import timezone
 
+from dealership.cache_generations import cached_in_generation, generation_next
 from dealership.models import Role, oversees_store
 
 from ..business_hours import (
@@ -246,7 +247,7 @@ def lead_inbox_rows(
 # whenever a lead is created, changes status or gets its first answer (see leads_counts_changed).
 # The inbox refreshes every 15 s anyway; a lead turning overdue with time shows within that.
 COUNTS_SECONDS = 15
-COUNTS_VERSION_KEY = "leads:counts-version"
+LEAD_COUNTS = "leads:counts"
 
 
 def lead_counts(*, user, deadlines: ResponseDeadlines | None = None) -> dict[str, int]:
@@ -254,8 +255,6 @@ def lead_counts(*, user, deadlines: ResponseDeadlines | None = None) -> dict[str
     leads still unanswered and overdue. Read in one query, then from a short cache."""
     deadlines = deadlines or response_deadlines()
     scope = _visibility_scope(user)
-    version = cache.get_or_set(COUNTS_VERSION_KEY, 1, None)
-    key = f"leads:counts:{version}:{scope}:{user.pk if scope == 'owner' else ''}"
 
     def count():
         waiting = Q(status__in=OPEN_LEAD_STATUSES, first_response_at__isnull=True)
@@ -268,16 +267,14 @@ def lead_counts(*, user, deadlines: ResponseDeadlines | None = None) -> dict[str
         counts["open"] = sum(counts[status] for status in OPEN_LEAD_STATUSES)
         return counts
 
-    return cache.get_or_set(key, count, COUNTS_SECONDS)
+    key = f"{scope}:{user.pk if scope == 'owner' else ''}"
+    return cached_in_generation(LEAD_COUNTS, key, count, COUNTS_SECONDS)
 
 
 def leads_counts_changed() -> None:
     """Forget the cached counts; called by the services that create leads, change their status or
     record their first answer."""
-    try:
-        cache.incr(COUNTS_VERSION_KEY)
-    except ValueError:  # not set yet: nothing cached to forget
-        pass
+    generation_next(LEAD_COUNTS)
 
 
 @dataclass(frozen=True)
