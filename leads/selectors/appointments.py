@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from dealership.cache_generations import cached_in_generation, generation_next
 from dealership.models import Role, StaffMember, oversees_store
 
 from ..inventory_link import photo_links, stock_vehicles_for
@@ -200,8 +201,22 @@ def followup_tasks(*, user) -> QuerySet[FollowUpStepRun]:
     )
 
 
+# The inbox's follow-up badge: kept this long, and dropped whenever a step run changes status
+# (see followup_tasks_changed); steps fall due on the beat, which changes their status too.
+FOLLOWUP_COUNT_SECONDS = 15
+FOLLOWUP_COUNT = "leads:followup-count"
+
+
 def followup_due_count(*, user) -> int:
-    return followup_tasks(user=user).count()
+    if not sees_all_appointments(user):
+        return 0
+    return cached_in_generation(
+        FOLLOWUP_COUNT, "all", lambda: followup_tasks(user=user).count(), FOLLOWUP_COUNT_SECONDS
+    )
+
+
+def followup_tasks_changed() -> None:
+    generation_next(FOLLOWUP_COUNT)
 
 
 def lead_followups(*, lead) -> QuerySet[FollowUpEnrollment]:

@@ -37,7 +37,7 @@ from ..models import (
     ReplyTemplate,
     StopReason,
 )
-from ..selectors.appointments import followup_plans_active
+from ..selectors.appointments import followup_plans_active, followup_tasks_changed
 from ..selectors.consent import ConsentStatus, consent_check, consent_status
 from ..threading import new_message_id, reply_address
 from .consent import commercial_email_headers, commercial_email_refusal, commercial_footer
@@ -240,6 +240,7 @@ def followup_stop(
     enrollment.runs.filter(status__in=[Run.Status.SCHEDULED, Run.Status.QUEUED, Run.Status.OPEN]).update(
         status=Run.Status.CANCELLED, status_changed_at=now
     )
+    transaction.on_commit(followup_tasks_changed)
     lead_event_add(
         lead=enrollment.lead,
         type="followup_completed" if finished else "followup_stopped",
@@ -285,6 +286,7 @@ def _set_status(run: Run, status: str, now: datetime, **fields) -> None:
     for name, value in fields.items():
         setattr(run, name, value)
     run.save(update_fields=["status", "status_changed_at", *fields])
+    transaction.on_commit(followup_tasks_changed)
 
 
 def _email_consents(customer_ids: set[int], *, at: datetime) -> dict[int, ConsentStatus]:
@@ -370,6 +372,8 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
         counts["to_review"] = Run.objects.filter(
             status=Run.Status.SENDING, status_changed_at__lt=stale
         ).update(status=Run.Status.NEEDS_REVIEW, status_changed_at=now, note=INTERRUPTED_SEND)
+        if counts["to_review"]:
+            transaction.on_commit(followup_tasks_changed)
     return counts
 
 

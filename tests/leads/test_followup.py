@@ -249,7 +249,8 @@ def test_calls_and_drafts_wait_on_the_supervisors_list(plan, django_capture_on_c
     dispatch(local(2026, 3, 10, 12, 5), django_capture_on_commit_callbacks)
     call = enrollment.runs.get(step__kind=FollowUpStep.Kind.CALL)
     assert call.status == Run.Status.OPEN and followup_due_count(user=supervisor) == 1
-    followup_task_done(run=call, actor=supervisor, now=local(2026, 3, 10, 12, 10), note="Left a message")
+    with django_capture_on_commit_callbacks(execute=True):  # the badge counts again once it commits
+        followup_task_done(run=call, actor=supervisor, now=local(2026, 3, 10, 12, 10), note="Left a message")
     assert followup_due_count(user=supervisor) == 0
 
     dispatch(local(2026, 3, 17, 10, 0), django_capture_on_commit_callbacks)
@@ -269,6 +270,20 @@ def test_calls_and_drafts_wait_on_the_supervisors_list(plan, django_capture_on_c
     assert mail.outbox[-1].subject == "About your RAV4"
     with pytest.raises(FollowUpError):
         followup_task_done(run=draft, actor=supervisor, now=local(2026, 3, 17, 10, 6))
+
+
+def test_the_task_badge_is_counted_once_and_again_when_a_plan_stops(plan, django_capture_on_commit_callbacks):
+    enrollment = enroll(plan, received_at=local(2026, 3, 10, 10, 0))
+    supervisor = factories.staff("supervisor").user
+    dispatch(local(2026, 3, 10, 12, 5), django_capture_on_commit_callbacks)
+    assert followup_due_count(user=supervisor) == 1
+    with CaptureQueriesContext(connection) as captured:
+        assert followup_due_count(user=supervisor) == 1
+    assert len(captured) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        followup_stop(enrollment=enrollment, reason=StopReason.BY_HAND, now=local(2026, 3, 10, 12, 6))
+    assert followup_due_count(user=supervisor) == 0
+    assert followup_due_count(user=factories.staff("advisor").user) == 0
 
 
 def test_new_leads_enter_the_plan_their_source_names(plan, django_capture_on_commit_callbacks):
