@@ -256,6 +256,23 @@ def measure(client, url: str, repeat: int) -> dict:
     }
 
 
+def query_cost(pk: int, repeat: int) -> tuple[float, float]:
+    """Median milliseconds of one small query through the ORM, and of the same SQL on a raw cursor:
+    what every query of a page costs before its rows are even used."""
+    from django.db import connection
+
+    from leads.models import Lead
+
+    def raw():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            cursor.fetchall()
+
+    sql, params = Lead.objects.filter(pk=pk).query.sql_with_params()
+    orm, raw_times = interleaved_timings(lambda: Lead.objects.get(pk=pk), raw, repeat * 5)
+    return statistics.median(orm), statistics.median(raw_times)
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -334,6 +351,11 @@ def main():
     print(
         f"{'Floor: logged-in page, no data':34} {'':>7} {floor_median:>7.1f}ms {floor_p95:>5.1f}ms"
         "   (session, user, middleware: paid by every page)"
+    )
+    orm_ms, raw_ms = query_cost(busy_lead, args.repeat)
+    print(
+        f"{'One lead read by primary key':34} {'':>7} {orm_ms:>7.2f}ms          "
+        f"(raw cursor: {raw_ms:.2f}ms; the rest is Django building the query and the object)"
     )
     print("\nin DB = time inside the database calls of the page (median);")
     print("rest = page − in DB − render: Django's request, query building and the view's own work;")
