@@ -4,7 +4,8 @@ Lead response times count only the minutes the store is open (settings.BUSINESS_
 store time zone): an inquiry sent on Saturday night is not late on Sunday when the store is closed.
 """
 
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -78,34 +79,43 @@ def _seconds(delta: timedelta) -> float:
 
 def _elapsed(start: datetime, end: datetime) -> timedelta:
     # Subtracting aware datetimes that share a tzinfo compares wall clocks; UTC gives real time.
-    return end.astimezone(ZoneInfo("UTC")) - start.astimezone(ZoneInfo("UTC"))
+    return end.astimezone(UTC) - start.astimezone(UTC)
+
+
+@cache
+def _day_seconds(hours: tuple) -> tuple[float, ...]:
+    """Seconds the store is open on each weekday, by the wall clock; Monday first."""
+    return tuple(
+        _seconds(datetime.combine(date.min, w[1]) - datetime.combine(date.min, w[0])) if w else 0.0
+        for w in hours
+    )
+
+
+def _open_seconds_of_day(day: date, start: datetime, end: datetime, hours: WeekHours, zone: tzinfo) -> float:
+    """Real seconds (DST-aware) the store is open on `day` between start and end."""
+    interval = _open_interval(day, hours, zone)
+    return _seconds(_elapsed(max(start, interval[0]), min(end, interval[1]))) if interval else 0.0
 
 
 def business_minutes_between(
     start: datetime, end: datetime, *, hours: WeekHours | None = None, zone: tzinfo | None = None
 ) -> int:
-    """Whole minutes the store was open between two instants (0 when end is not after start)."""
+    """Whole minutes the store was open between two instants (0 when end is not after start).
+
+    The first and the last day count to the second on the real clock; the whole days between them
+    count their opening hours by the wall clock, in one step however many there are."""
     hours = store_hours() if hours is None else hours
     zone = zone or store_zone()
     if end <= start:
         return 0
     first_day, last_day = start.astimezone(zone).date(), end.astimezone(zone).date()
-    week_seconds = sum(
-        _seconds(datetime.combine(date.min, w[1]) - datetime.combine(date.min, w[0])) for w in hours if w
-    )
-    total = 0.0
-    day = first_day
-    while day <= last_day:
-        # Whole weeks strictly between the first and the last day count in one step.
-        if day > first_day and (last_day - day).days > 7:
-            weeks = ((last_day - day).days - 1) // 7
-            total += weeks * week_seconds
-            day += timedelta(days=7 * weeks)
-            continue
-        interval = _open_interval(day, hours, zone)
-        if interval:
-            total += _seconds(_elapsed(max(start, interval[0]), min(end, interval[1])))
-        day += timedelta(days=1)
+    total = _open_seconds_of_day(first_day, start, end, hours, zone)
+    if last_day > first_day:
+        total += _open_seconds_of_day(last_day, start, end, hours, zone)
+        day_seconds = _day_seconds(tuple(hours))
+        weeks, days = divmod((last_day - first_day).days - 1, 7)
+        total += weeks * sum(day_seconds)
+        total += sum(day_seconds[(first_day.weekday() + 1 + n) % 7] for n in range(days))
     return int(total // 60)
 
 
@@ -127,7 +137,7 @@ def business_moment_before(
             close = min(end, interval[1])
             available = _elapsed(interval[0], close)
             if available >= remaining:
-                return (close.astimezone(ZoneInfo("UTC")) - remaining).astimezone(zone)
+                return (close.astimezone(UTC) - remaining).astimezone(zone)
             remaining -= available
         day -= timedelta(days=1)
     return None

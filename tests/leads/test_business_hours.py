@@ -1,7 +1,9 @@
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from leads.business_hours import (
     business_minutes_between,
@@ -99,3 +101,25 @@ def test_next_open_moment_moves_a_night_or_weekend_moment_to_the_next_opening():
 def test_next_open_moment_refuses_a_store_never_open():
     with pytest.raises(ValueError, match="never open"):
         next_open_moment(at(2026, 3, 10, 12, 0), hours=[None] * 7, zone=TORONTO)
+
+
+def _minutes_day_by_day(start: datetime, end: datetime) -> int:
+    """The plain definition: each day's open interval, clipped to the span, on the real clock."""
+    total, day = timedelta(), start.astimezone(TORONTO).date()
+    while day <= end.astimezone(TORONTO).date():
+        if window := HOURS[day.weekday()]:
+            opens = datetime.combine(day, window[0], tzinfo=TORONTO)
+            closes = datetime.combine(day, window[1], tzinfo=TORONTO)
+            low, high = max(start, opens).astimezone(UTC), min(end, closes).astimezone(UTC)
+            total += max(high - low, timedelta())
+        day += timedelta(days=1)
+    return int(total.total_seconds() // 60)
+
+
+@given(
+    start=st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31)),
+    length=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400)),
+)
+def test_any_span_counts_the_same_as_day_by_day(start, length):
+    start = start.replace(tzinfo=TORONTO)
+    assert minutes(start, start + length) == _minutes_day_by_day(start, start + length)
