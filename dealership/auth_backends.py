@@ -15,7 +15,7 @@ PERMISSIONS_SECONDS = 300
 PERMISSIONS = "auth:permissions"
 # The signed-in account and its staff record, read on every request, are kept in the cache too,
 # and forgotten whenever either is saved or deleted (see account_changed).
-ACCOUNT_SECONDS = 300
+ACCOUNT_SECONDS = 60
 
 
 def _account_key(user_id) -> str:
