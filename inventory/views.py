@@ -1,6 +1,5 @@
 import copy
 import csv
-import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,12 +8,18 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from .feeds import (
+    CSV_FEED_COLUMNS,
+    feed_since,
+    json_for_script,
+    vehicle_csv_row,
+    vehicle_feed_row,
+    vehicle_structured_data,
+)
 from .forms import (
     PhotoOrderForm,
     PhotoUploadForm,
@@ -326,65 +331,6 @@ def public_list(request):
     )
 
 
-def _json_for_script(data) -> str:
-    """JSON safe inside a <script> element: nothing in it can close the element."""
-    text = json.dumps(data, ensure_ascii=False)
-    return mark_safe(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))  # noqa: S308
-
-
-def _absolute_photo_urls(request, photo: VehiclePhoto) -> dict:
-    return {
-        name: {
-            "width": width,
-            "height": height,
-            "webp": request.build_absolute_uri(photo.url(name, "webp")),
-            "jpeg": request.build_absolute_uri(photo.url(name, "jpg")),
-        }
-        for name, (width, height) in photo.sizes.items()
-    }
-
-
-def _structured_data(request, vehicle: Vehicle, photos) -> dict:
-    """schema.org Vehicle with its Offer, for search engines."""
-    data = {
-        "@context": "https://schema.org",
-        "@type": "Vehicle",
-        "name": vehicle.title,
-        "vehicleIdentificationNumber": vehicle.vin,
-        "sku": vehicle.stock_number,
-        "brand": {"@type": "Brand", "name": vehicle.make},
-        "model": vehicle.model,
-        "vehicleConfiguration": vehicle.trim,
-        "bodyType": vehicle.body_style,
-        "color": vehicle.exterior_colour,
-        "vehicleInteriorColor": vehicle.interior_colour,
-        "itemCondition": "https://schema.org/NewCondition"
-        if vehicle.condition == Condition.NEW
-        else "https://schema.org/UsedCondition",
-        "url": request.build_absolute_uri(vehicle.get_absolute_url()),
-        "image": [request.build_absolute_uri(photo.url("large", "jpg")) for photo in photos],
-        "offers": {
-            "@type": "Offer",
-            "priceCurrency": "CAD",
-            "availability": "https://schema.org/InStock"
-            if vehicle.status == VehicleStatus.IN_STOCK
-            else "https://schema.org/SoldOut",
-            "url": request.build_absolute_uri(vehicle.get_absolute_url()),
-        },
-    }
-    if vehicle.year:
-        data["vehicleModelDate"] = str(vehicle.year)
-    if vehicle.odometer_km is not None:
-        data["mileageFromOdometer"] = {
-            "@type": "QuantitativeValue",
-            "value": vehicle.odometer_km,
-            "unitCode": "KMT",
-        }
-    if vehicle.price is not None:
-        data["offers"]["price"] = str(vehicle.price)
-    return {key: value for key, value in data.items() if value not in ("", [], None)}
-
-
 def public_detail(request, pk: int, slug: str):
     try:
         vehicle = vehicle_public_get(pk=pk)
@@ -414,60 +360,26 @@ def public_detail(request, pk: int, slug: str):
             "photos": photos,
             "form": form,
             "sent": request.GET.get("sent") == "1",
-            "structured_data": _json_for_script(_structured_data(request, vehicle, photos)),
+            "structured_data": json_for_script(
+                vehicle_structured_data(vehicle, photos, absolute=request.build_absolute_uri)
+            ),
         },
         status=400 if form.is_bound else 200,
-    )
-
-
-# Every feed row starts with these, as stored; then price, days_in_stock, url, photos, updated_at.
-FEED_VEHICLE_FIELDS = ("stock_number", "vin", *DESCRIPTIVE_FIELDS)
-CSV_FEED_COLUMNS = [
-    *FEED_VEHICLE_FIELDS,
-    "price",
-    "days_in_stock",
-    "url",
-    "main_photo",
-    "photo_urls",
-    "updated_at",
-]
-
-
-def _feed_row(request, vehicle: Vehicle) -> dict:
-    return {
-        **{name: getattr(vehicle, name) for name in FEED_VEHICLE_FIELDS},
-        "price": None if vehicle.price is None else str(vehicle.price),
-        "days_in_stock": vehicle.days_in_stock,
-        "url": request.build_absolute_uri(vehicle.get_absolute_url()),
-        "photos": [_absolute_photo_urls(request, photo) for photo in vehicle.ready_photos],
-        "updated_at": vehicle.updated_at.isoformat(),
-    }
-
-
-def _since(request):
-    """The `since` parameter as an aware datetime; None when absent; ValueError when unreadable."""
-    raw = request.GET.get("since", "").strip().replace(" ", "+")  # a '+' offset arrives as a space
-    if not raw:
-        return None
-    moment = parse_datetime(raw)
-    if moment is None:
-        raise ValueError(raw)
-    return (
-        moment if timezone.is_aware(moment) else timezone.make_aware(moment, timezone.get_default_timezone())
     )
 
 
 @require_GET
 def feed_json(request):
     try:
-        since = _since(request)
+        since = feed_since(request.GET.get("since", ""))
     except ValueError:
         return JsonResponse(
             {"error": "since must be an ISO 8601 date and time, e.g. 2026-11-30T09:00:00Z"}, status=400
         )
     generated_at = timezone.now().isoformat()
+    absolute = request.build_absolute_uri
     if since is None:
-        vehicles = [_feed_row(request, vehicle) for vehicle in vehicle_feed()]
+        vehicles = [vehicle_feed_row(vehicle, absolute=absolute) for vehicle in vehicle_feed()]
         return JsonResponse({"generated_at": generated_at, "count": len(vehicles), "vehicles": vehicles})
     changes = [
         {
@@ -475,7 +387,7 @@ def feed_json(request):
             "at": item.at.isoformat(),
             "stock_number": item.vehicle.stock_number,
             "vin": item.vehicle.vin,
-            "vehicle": _feed_row(request, item.vehicle) if item.vehicle.is_public else None,
+            "vehicle": vehicle_feed_row(item.vehicle, absolute=absolute) if item.vehicle.is_public else None,
         }
         for item in vehicle_changes_since(since=since)
     ]
@@ -489,8 +401,5 @@ def feed_csv(request):
     writer = csv.writer(response)
     writer.writerow(CSV_FEED_COLUMNS)
     for vehicle in vehicle_feed():
-        row = _feed_row(request, vehicle)
-        photo_urls = [photo["large"]["jpeg"] for photo in row["photos"] if "large" in photo]
-        row.update(main_photo=photo_urls[0] if photo_urls else "", photo_urls=" ".join(photo_urls))
-        writer.writerow(["" if row[name] is None else row[name] for name in CSV_FEED_COLUMNS])
+        writer.writerow(vehicle_csv_row(vehicle, absolute=request.build_absolute_uri))
     return response
