@@ -16,7 +16,7 @@ from .models import (
     Task,
     WorkingHours,
 )
-from .services.leads import leads_vehicle_wanted_refresh
+from .services.leads import lead_vehicle_wanted_refresh
 
 
 @admin.register(Customer)
@@ -45,7 +45,7 @@ class LeadAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        leads_vehicle_wanted_refresh(leads=Lead.objects.filter(pk=form.instance.pk))
+        lead_vehicle_wanted_refresh(lead=form.instance)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

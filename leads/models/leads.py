@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Value, When
@@ -86,7 +88,7 @@ class Lead(models.Model):
         "promotions.Promotion", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
     )
     # The first vehicle asked about (not a trade-in) as one line, "2026 Toyota RAV4 XLE": the inbox
-    # shows it on every row. Kept by leads_vehicle_wanted_refresh whenever the vehicles change.
+    # shows it on every row. Written by the services that add or move vehicles (vehicle_wanted_line).
     vehicle_wanted = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
@@ -151,6 +153,11 @@ class LeadVehicle(models.Model):
     @property
     def is_offered(self) -> bool:
         return self.interest in VEHICLES_OFFERED
+
+
+def vehicle_wanted_line(vehicles: Iterable[LeadVehicle]) -> str:
+    """Lead.vehicle_wanted for these vehicles, in their order (by pk): the first one not offered."""
+    return next((str(vehicle) for vehicle in vehicles if not vehicle.is_offered), "")
 
 
 class LeadEvent(TimelineEvent):

@@ -2,13 +2,11 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Cast, Coalesce, Concat, Trim
 from django.utils import timezone
 
 from ..business_hours import business_minutes_between
 from ..models import Channel, Customer, Direction, Lead, LeadEvent, LeadStatus, LeadVehicle, Message
-from ..models.leads import FUNNEL_MILESTONES, VEHICLES_OFFERED
+from ..models.leads import FUNNEL_MILESTONES, vehicle_wanted_line
 from ..normalize import normalize_email, normalize_phone
 from ..selectors.customers import customer_match
 from ..selectors.leads import leads_counts_changed
@@ -27,33 +25,10 @@ LEAD_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-# The vehicle a lead asks about (not a trade-in), as one line: "2026 Toyota RAV4 XLE".
-_FIRST_WANTED_VEHICLE = (
-    LeadVehicle.objects.filter(lead=OuterRef("pk"))
-    .exclude(interest__in=VEHICLES_OFFERED)
-    .order_by("pk")
-    .annotate(
-        summary=Trim(
-            Concat(
-                Coalesce(Cast("year", CharField()), Value("")),
-                Value(" "),
-                "make",
-                Value(" "),
-                "model",
-                Value(" "),
-                "trim",
-                output_field=CharField(),
-            )
-        )
-    )
-    .values("summary")[:1]
-)
-
-
-def leads_vehicle_wanted_refresh(*, leads: QuerySet[Lead]) -> int:
-    """Write each of these leads' `vehicle_wanted` line from its vehicles, in one UPDATE; called
-    by every write that adds or moves a lead's vehicles."""
-    return leads.update(vehicle_wanted=Coalesce(Subquery(_FIRST_WANTED_VEHICLE), Value("")))
+def lead_vehicle_wanted_refresh(*, lead: Lead) -> None:
+    """Write the lead's inbox line from its vehicles as they are now (after a merge or an edit)."""
+    lead.vehicle_wanted = vehicle_wanted_line(lead.vehicles.all())
+    lead.save(update_fields=["vehicle_wanted", "updated_at"])
 
 
 class TransitionError(ValueError):
@@ -117,6 +92,7 @@ def lead_create(
     actor=None,
     **extra,
 ) -> Lead:
+    vehicles = [LeadVehicle(**vehicle) for vehicle in vehicles or []]
     lead = Lead.objects.create(
         customer=customer,
         source=source,
@@ -124,12 +100,12 @@ def lead_create(
         language=language or customer.language,
         comments=comments,
         received_at=received_at or timezone.now(),
+        vehicle_wanted=vehicle_wanted_line(vehicles),
         **extra,
     )
-    if vehicles:
-        LeadVehicle.objects.bulk_create(LeadVehicle(lead=lead, **vehicle) for vehicle in vehicles)
-        leads_vehicle_wanted_refresh(leads=Lead.objects.filter(pk=lead.pk))
-        lead.refresh_from_db(fields=["vehicle_wanted"])
+    for vehicle in vehicles:
+        vehicle.lead = lead
+    LeadVehicle.objects.bulk_create(vehicles)
     lead_event_add(lead=lead, type="created", actor=actor, source=source)
     # An inquiry implies consent to write back for six months (CASL); the ledger records it once.
     consent_record_inquiry(customer=customer, at=lead.received_at, source=source or "inquiry")
@@ -306,7 +282,8 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
     target.save(
         update_fields=["received_at", "first_response_at", "first_response_business_minutes", "updated_at"]
     )
-    leads_vehicle_wanted_refresh(leads=Lead.objects.filter(pk__in=[target.pk, duplicate.pk]))
+    lead_vehicle_wanted_refresh(lead=target)
+    lead_vehicle_wanted_refresh(lead=duplicate)
     lead_event_add(lead=target, type="merged", actor=actor, merged_lead=duplicate.pk, **moved)
     lead_event_add(lead=duplicate, type="merged", actor=actor, into_lead=target.pk, **moved)
     if duplicate.status != LeadStatus.LOST:

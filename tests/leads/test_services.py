@@ -12,6 +12,7 @@ from leads.services.leads import (
     contact_log,
     lead_merge,
     lead_transition,
+    lead_vehicle_wanted_refresh,
 )
 from tests import factories
 
@@ -161,6 +162,15 @@ def test_after_a_merge_the_inbox_names_the_vehicle_the_merged_inquiry_asked_abou
     target.refresh_from_db()
     duplicate.refresh_from_db()
     assert (target.vehicle_wanted, duplicate.vehicle_wanted) == ("2026 Kia EV9", "")
+
+
+def test_the_inbox_line_follows_an_edit_of_the_vehicles():
+    lead = factories.lead(vehicles=[{"make": "Honda", "model": "Civic"}, {"make": "Kia", "model": "EV9"}])
+    assert lead.vehicle_wanted == "Honda Civic"
+    LeadVehicle.objects.filter(lead=lead, make="Honda").update(interest="trade-in")
+    lead_vehicle_wanted_refresh(lead=lead)
+    lead.refresh_from_db()
+    assert lead.vehicle_wanted == "Kia EV9"
 
 
 def test_merge_refuses_other_customers_sold_leads_and_itself():

@@ -18,10 +18,11 @@ from dealership.services import (
 )
 from inventory.demo import demo_stock_ensure
 from leads.models import Customer, HistoryKind, Lead, LeadEvent, LeadStatus, LeadVehicle
+from leads.models.leads import vehicle_wanted_line
 from leads.services.appointments import working_hours_ensure_defaults
 from leads.services.customers import history_item_add
 from leads.services.followup import followup_plans_ensure_defaults
-from leads.services.leads import customer_find_or_create, lead_create, leads_vehicle_wanted_refresh
+from leads.services.leads import customer_find_or_create, lead_create
 from leads.services.loyalty import loyalty_tasks_create
 from leads.services.replies import reply_templates_ensure_defaults
 from leads.services.routing import routing_rules_ensure_defaults
@@ -205,13 +206,14 @@ class Command(BaseCommand):
                 )
                 for n in range(offset, offset + size)
             )
-            leads = Lead.objects.bulk_create(
-                self._history_lead(rng, customer, now, days, advisors) for customer in customers
-            )
-            LeadVehicle.objects.bulk_create(
-                LeadVehicle(lead=lead, interest="buy", **rng.choice(DEMO_VEHICLES)) for lead in leads
-            )
-            leads_vehicle_wanted_refresh(leads=Lead.objects.filter(pk__in=[lead.pk for lead in leads]))
+            leads = [self._history_lead(rng, customer, now, days, advisors) for customer in customers]
+            vehicles = [LeadVehicle(interest="buy", **rng.choice(DEMO_VEHICLES)) for _ in leads]
+            for lead, vehicle in zip(leads, vehicles, strict=True):
+                lead.vehicle_wanted = vehicle_wanted_line([vehicle])
+            Lead.objects.bulk_create(leads)
+            for lead, vehicle in zip(leads, vehicles, strict=True):
+                vehicle.lead = lead
+            LeadVehicle.objects.bulk_create(vehicles)
             LeadEvent.objects.bulk_create(
                 LeadEvent(lead=lead, type=event_type, params=params)
                 for lead in leads
