@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.utils import timezone
 
@@ -286,15 +287,22 @@ def _email_for(message: Message) -> EmailMessage:
     return threaded_email(message, headers=commercial_email_headers(message.customer))
 
 
-def mail_send(email: EmailMessage) -> None:
-    """Open the connection to the mail server, then send. MailServerUnavailable when it cannot be
-    opened: nothing reached the server, so trying again is safe. Any failure after that is raised as
-    it is: the server may have the message, so it must not be sent again blindly."""
+def mail_connection_open() -> BaseEmailBackend:
+    """An open connection to the store's mail server. MailServerUnavailable when it cannot be
+    opened: nothing reached the server, so trying again is safe."""
     connection = mailers.default
     try:
         connection.open()
     except (OSError, smtplib.SMTPException) as error:
         raise MailServerUnavailable(str(error)) from error
+    return connection
+
+
+def mail_send(email: EmailMessage) -> None:
+    """Open the connection to the mail server, then send (see mail_connection_open). Any failure
+    after the opening is raised as it is: the server may have the message, so it must not be sent
+    again blindly."""
+    connection = mail_connection_open()
     try:
         connection.send_messages([email])
     finally:

@@ -3,7 +3,6 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import mailers
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import make_msgid
 from django.db import transaction
@@ -12,7 +11,7 @@ from django.utils import timezone
 from leads.models import ConsentChannel, Customer
 from leads.selectors.consent import ConsentStatus, consent_status
 from leads.services.consent import commercial_email_refusal, commercial_email_send
-from leads.services.replies import REFUSALS, MailServerUnavailable
+from leads.services.replies import REFUSALS, MailServerUnavailable, mail_connection_open
 
 from ..models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
 from ..selectors import campaign_audience
@@ -177,12 +176,11 @@ def _batch_deliver(recipients: list[CampaignRecipient]) -> None:
     """Send claimed rows on one connection. Only what the server took or refused is final: when
     it cannot be reached or goes away, the rows it never saw are queued again and
     MailServerUnavailable tells the task to retry."""
-    connection = mailers.default
     try:
-        connection.open()
-    except OSError as error:  # smtplib's errors are OSErrors too
+        connection = mail_connection_open()
+    except MailServerUnavailable:
         _release(recipients)
-        raise MailServerUnavailable(str(error)) from error
+        raise
     try:
         for position, recipient in enumerate(recipients):
             try:
