@@ -95,8 +95,8 @@ def dashboard_leads(*, user, period: Period, filters: dict | None = None):
     leads = lead_visible_to(user=user).filter(received_at__gte=start, received_at__lt=end)
     if filters.get("source"):
         leads = leads.filter(source=filters["source"])
-    if filters.get("person"):
-        leads = leads.filter(owner__username=filters["person"])
+    if "owner_id" in filters:
+        leads = leads.filter(owner_id=filters["owner_id"]) if filters["owner_id"] else leads.none()
     return leads.order_by()
 
 
@@ -249,14 +249,21 @@ def _owner_labels(owner_ids) -> dict:
     return {pk: labels.get(pk, ("", "(unassigned)")) for pk in owner_ids}
 
 
-def owner_id_for(*, username: str) -> int | None:
-    return get_user_model().objects.filter(username=username).values_list("pk", flat=True).first()
+def dashboard_filters(*, source: str = "", person: str = "") -> dict:
+    """The dashboard's filters as its selectors read them: the source, and the person by username
+    (to show) and by user id, looked up once for every query and link ("owner_id"; None when no one
+    has that username, and then no lead matches)."""
+    filters = {"source": source} if source else {}
+    if person:
+        owner_id = get_user_model().objects.filter(username=person).values_list("pk", flat=True).first()
+        filters |= {"person": person, "owner_id": owner_id}
+    return filters
 
 
 def _summary_groups(*, period: Period, filters: dict, target_minutes: int, by=GRAIN) -> list[dict] | None:
     """The same groups as _lead_groups, added up from the hourly summary rows (PostgreSQL keeps them).
 
-    `filters` may name a source, and an owner_id: the person's user id (None: no such person).
+    `filters`: as dashboard_filters makes them.
     """
     if connection.vendor != "postgresql" or target_minutes not in SUMMARY_EDGES:
         return None
@@ -285,7 +292,7 @@ def dashboard_figures(*, user, period: Period, filters: dict, target_minutes: in
     """Every figure of the dashboard, from a handful of grouped queries whatever the number of leads.
 
     For people who see every lead, the funnel and time breakdowns add up the hourly summary rows.
-    `filters` may name a source, and a person by username ("person") and user id ("owner_id").
+    `filters`: as dashboard_filters makes them.
     """
     leads = dashboard_leads(user=user, period=period, filters=filters)
 

@@ -18,10 +18,10 @@ from .selectors import (
     FUNNEL_STAGES,
     STAGE_LABELS,
     dashboard_figures,
+    dashboard_filters,
     objective_progress,
     objectives_for,
     objectives_visible_to,
-    owner_id_for,
     period_for,
     staff_directory,
 )
@@ -67,10 +67,7 @@ def _dashboard_scope(request):
     values = form.cleaned_data if form.is_valid() else {}
     today = timezone.localdate()
     period = period_for(kind=values.get("period") or PeriodKind.MONTH, anchor=values.get("date") or today)
-    filters = {key: values.get(key) for key in ("source", "person") if values.get(key)}
-    if "person" in filters:
-        # Looked up once: every link and summary query of the page narrows by this id.
-        filters["owner_id"] = owner_id_for(username=filters["person"])
+    filters = dashboard_filters(source=values.get("source") or "", person=values.get("person") or "")
     return form, period, filters, today
 
 
