@@ -6,15 +6,20 @@ A vehicle that names none has None beside it, and pages show it as the customer 
 from inventory.selectors import vehicles_find
 
 
-def stock_vehicles_for(wanted: list[tuple[str, str]]) -> list:
-    """The stock vehicle for each (VIN, stock number) pair, or None; one query for all of them."""
-    return vehicles_find(wanted)
-
-
 def lead_vehicles_with_stock(vehicles) -> list[tuple]:
-    """Each of a lead's vehicles beside the stock vehicle its VIN or stock number names (or None)."""
+    """Each vehicle beside the stock vehicle its VIN or stock number names (or None), read for all
+    of them at once (vehicles_find). A None in `vehicles` (no vehicle) has None beside it."""
     vehicles = list(vehicles)
-    return list(zip(vehicles, stock_vehicles_for([(v.vin, v.stock_number) for v in vehicles]), strict=True))
+    stock = vehicles_find([(v.vin, v.stock_number) if v else ("", "") for v in vehicles])
+    return list(zip(vehicles, stock, strict=True))
+
+
+def leads_vehicles_with_stock(leads) -> dict[int, list[tuple]]:
+    """lead_vehicles_with_stock for several leads at once (their vehicles prefetched), by lead id."""
+    by_lead: dict[int, list[tuple]] = {lead.pk: [] for lead in leads}
+    for vehicle, stock in lead_vehicles_with_stock(v for lead in leads for v in lead.vehicles.all()):
+        by_lead[vehicle.lead_id].append((vehicle, stock))
+    return by_lead
 
 
 def photo_links(stock_vehicle) -> list[str]:

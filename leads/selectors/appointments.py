@@ -9,7 +9,7 @@ from django.utils import timezone
 from dealership.cache_generations import cached_in_generation, generation_next
 from dealership.models import Role, StaffMember, oversees_store
 
-from ..inventory_link import photo_links, stock_vehicles_for
+from ..inventory_link import lead_vehicles_with_stock, photo_links
 from ..models import (
     BLOCKING_STATUSES,
     Appointment,
@@ -103,14 +103,9 @@ def advisor_agenda(*, user, now: datetime) -> list[tuple[date, list[Appointment]
         .order_by("starts_at")
     )
     appointments = list(appointments)
-    stock = stock_vehicles_for(
-        [
-            (a.lead_vehicle.vin, a.lead_vehicle.stock_number) if a.lead_vehicle else ("", "")
-            for a in appointments
-        ]
-    )
+    stock = lead_vehicles_with_stock(appointment.lead_vehicle for appointment in appointments)
     days: dict[date, list[Appointment]] = {}
-    for appointment, stock_vehicle in zip(appointments, stock, strict=True):
+    for appointment, (_, stock_vehicle) in zip(appointments, stock, strict=True):
         appointment.photo_url = next(iter(photo_links(stock_vehicle)), "")
         days.setdefault(appointment.starts_at.astimezone(timezone.get_default_timezone()).date(), []).append(
             appointment

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from ..models import ConsentAction, ConsentBasis, ConsentChannel, ConsentRecord, Customer
@@ -51,6 +51,21 @@ class ConsentStatus:
 def consent_ledger(*, customer: Customer, channel: str | None = None) -> QuerySet[ConsentRecord]:
     records = ConsentRecord.objects.filter(customer=customer).select_related("recorded_by")
     return records.filter(channel=channel) if channel else records
+
+
+def email_ledger_prefetch(path: str = "") -> Prefetch:
+    """Prefetch for a batch of customers' email ledgers in one query (read by email_consent);
+    `path` leads from the queryset's model to the customer, e.g. "customer__"."""
+    return Prefetch(
+        f"{path}consent_records",
+        queryset=ConsentRecord.objects.filter(channel=ConsentChannel.EMAIL),
+        to_attr="email_ledger",
+    )
+
+
+def email_consent(customer: Customer, *, at: datetime) -> ConsentStatus:
+    """consent_check for email, from the ledger email_ledger_prefetch read with the customer."""
+    return consent_status(customer.email_ledger, channel=ConsentChannel.EMAIL, at=at)
 
 
 def consent_check(*, customer: Customer, channel: str, at: datetime | None = None) -> ConsentStatus:

@@ -19,11 +19,11 @@ from django.utils import timezone
 from dealership.models import Role
 
 from ..business_hours import next_open_moment, store_hours, store_zone
+from ..inventory_link import leads_vehicles_with_stock
 from ..models import (
     BLOCKING_STATUSES,
     Appointment,
     Channel,
-    ConsentRecord,
     Direction,
     FollowUpEnrollment,
     FollowUpPlan,
@@ -38,7 +38,7 @@ from ..models import (
     StopReason,
 )
 from ..selectors.appointments import followup_plans_active, followup_tasks_changed
-from ..selectors.consent import ConsentStatus, consent_check, consent_status
+from ..selectors.consent import ConsentStatus, email_consent, email_ledger_prefetch
 from ..threading import new_message_id, reply_address
 from .consent import commercial_email_headers, commercial_email_refusal, commercial_footer
 from .leads import lead_event_add
@@ -69,15 +69,12 @@ class FollowUpError(ValueError):
 # --- consent --------------------------------------------------------------------------------------
 
 
-def commercial_email_consent(
-    *, customer, at: datetime, consent: ConsentStatus | None = None
-) -> tuple[bool, str]:
+def commercial_email_consent(*, customer, at: datetime, consent: ConsentStatus) -> tuple[bool, str]:
     """(may we send commercial email, the basis recorded on the run or why not). `consent`: the
-    customer's email standing at `at` when already read (see _email_consents)."""
-    status = consent or consent_check(customer=customer, channel=Channel.EMAIL, at=at)
-    if refusal := commercial_email_refusal(customer=customer, at=at, consent=status):
+    customer's email standing at `at` (email_consent)."""
+    if refusal := commercial_email_refusal(customer=customer, at=at, consent=consent):
         return False, refusal
-    return True, status.basis_label or "consent checked"
+    return True, consent.basis_label or "consent checked"
 
 
 # --- rendering ------------------------------------------------------------------------------------
@@ -88,9 +85,12 @@ def store_signer():
     return get_user_model().objects.filter(is_active=True, staff__role=Role.SUPERVISOR).order_by("pk").first()
 
 
-def step_render(*, step: FollowUpStep, enrollment: Enrollment, store_signer) -> tuple[str, str]:
+def step_render(
+    *, step: FollowUpStep, enrollment: Enrollment, store_signer, vehicles: list[tuple] | None = None
+) -> tuple[str, str]:
     """The step's subject and body in the lead's language (English when the French is empty),
-    merge fields filled as in the workbench's replies, with the commercial footer (unsubscribe)."""
+    merge fields filled as in the workbench's replies, with the commercial footer (unsubscribe).
+    `vehicles`: the lead's vehicles beside their stock, when the caller read them already."""
     lead = enrollment.lead
     if step.reply_template is not None:
         chosen = step.reply_template
@@ -110,7 +110,7 @@ def step_render(*, step: FollowUpStep, enrollment: Enrollment, store_signer) -> 
     signer = lead.owner or enrollment.enrolled_by or store_signer
     if signer is None:
         raise FollowUpError("No one to sign the email: the store has no active supervisor.")
-    fields = merge_fields_for(lead=lead, sender=signer, language=language)
+    fields = merge_fields_for(lead=lead, sender=signer, language=language, vehicles=vehicles)
     footer = commercial_footer(lead.customer, language=language)
     return merge_fields_render(subject, fields), f"{merge_fields_render(body, fields)}\n\n{footer}"
 
@@ -289,16 +289,6 @@ def _set_status(run: Run, status: str, now: datetime, **fields) -> None:
     transaction.on_commit(followup_tasks_changed)
 
 
-def _email_consents(customer_ids: set[int], *, at: datetime) -> dict[int, ConsentStatus]:
-    """Each of these customers' email consent at `at`, from one read of the ledger."""
-    ledgers: dict[int, list[ConsentRecord]] = {pk: [] for pk in customer_ids}
-    for record in ConsentRecord.objects.filter(customer__in=customer_ids, channel=Channel.EMAIL).order_by(
-        "given_at", "pk"
-    ):
-        ledgers[record.customer_id].append(record)
-    return {pk: consent_status(records, channel=Channel.EMAIL, at=at) for pk, records in ledgers.items()}
-
-
 def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
     """One beat tick: enroll arrivals, stop finished plans, claim due steps.
 
@@ -317,7 +307,9 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
                 "enrollment__enrolled_by__staff",
                 "enrollment__plan",
             )
-            .prefetch_related("enrollment__lead__vehicles")
+            .prefetch_related(
+                "enrollment__lead__vehicles", email_ledger_prefetch("enrollment__lead__customer__")
+            )
             .annotate(
                 store_wrote_already=Exists(
                     Message.objects.filter(
@@ -328,7 +320,7 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
             .order_by("due_at", "pk")[:DISPATCH_BATCH]
         )
         signer = store_signer() if due else None
-        consents = _email_consents({run.enrollment.lead.customer_id for run in due}, at=now)
+        vehicles = leads_vehicles_with_stock({run.enrollment.lead for run in due})
         stopped_by_consent: set[int] = set()
         for run in due:
             enrollment, lead = run.enrollment, run.enrollment.lead
@@ -342,7 +334,7 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
                 _set_status(run, Run.Status.DONE, now, note=ALREADY_ACKNOWLEDGED)
                 continue
             allowed, basis = commercial_email_consent(
-                customer=lead.customer, at=now, consent=consents[lead.customer_id]
+                customer=lead.customer, at=now, consent=email_consent(lead.customer, at=now)
             )
             if not allowed:
                 followup_stop(enrollment=enrollment, reason=StopReason.UNSUBSCRIBED, now=now, detail=basis)
@@ -350,7 +342,9 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
                 counts["no_consent"] += 1
                 continue
             try:
-                subject, body = step_render(step=run.step, enrollment=enrollment, store_signer=signer)
+                subject, body = step_render(
+                    step=run.step, enrollment=enrollment, store_signer=signer, vehicles=vehicles[lead.pk]
+                )
             except FollowUpError as error:
                 _set_status(run, Run.Status.NEEDS_REVIEW, now, note=str(error))
                 continue

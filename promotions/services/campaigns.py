@@ -1,6 +1,6 @@
 """Email campaigns: the audience is frozen into recipient rows, then sent in batches, each once."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
@@ -8,8 +8,7 @@ from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.utils import timezone
 
-from leads.models import ConsentChannel, Customer
-from leads.selectors.consent import ConsentStatus, consent_status
+from leads.selectors.consent import email_consent, email_ledger_prefetch
 from leads.services.consent import commercial_email_refusal, commercial_email_send
 from leads.services.replies import REFUSALS, MailServerUnavailable, mail_connection_open
 
@@ -58,11 +57,6 @@ def _campaign_transition(*, campaign: Campaign, to_status: str, actor=None) -> N
     campaign.save(update_fields=["status"])
 
 
-def _email_consent(customer: Customer, at: datetime) -> ConsentStatus:
-    """The customer's email standing, from the ledger rows prefetched with the customer."""
-    return consent_status(list(customer.consent_records.all()), channel=ConsentChannel.EMAIL, at=at)
-
-
 @transaction.atomic
 def campaign_start(*, campaign: Campaign, actor=None) -> dict[str, int]:
     """Freeze the audience: a queued row per customer we may write to, a skipped row (and why) per other."""
@@ -70,9 +64,9 @@ def campaign_start(*, campaign: Campaign, actor=None) -> dict[str, int]:
     _campaign_transition(campaign=campaign, to_status=CampaignStatus.SENDING, actor=actor)
     rows = []
     now = timezone.now()
-    for customer in campaign_audience(filters=campaign.audience).prefetch_related("consent_records"):
+    for customer in campaign_audience(filters=campaign.audience).prefetch_related(email_ledger_prefetch()):
         if refusal := commercial_email_refusal(
-            customer=customer, at=now, consent=_email_consent(customer, now)
+            customer=customer, at=now, consent=email_consent(customer, at=now)
         ):
             status, reason = RecipientStatus.SKIPPED, _skip_reason(refusal)
         else:
@@ -103,7 +97,7 @@ def _claim(*, campaign: Campaign, limit: int) -> list[CampaignRecipient]:
         rows = list(
             CampaignRecipient.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("customer", "campaign__promotion")
-            .prefetch_related("customer__consent_records")
+            .prefetch_related(email_ledger_prefetch("customer__"))
             .filter(campaign=campaign, status=RecipientStatus.QUEUED)
             .order_by("pk")[:limit]
         )
@@ -159,7 +153,7 @@ def _recipient_send(*, recipient: CampaignRecipient, connection: BaseEmailBacken
             subject=subject,
             body=body,
             message_id=recipient.message_id,
-            consent=_email_consent(recipient.customer, timezone.now()),
+            consent=email_consent(recipient.customer, at=timezone.now()),
             connection=connection,
         )
     except REFUSALS as error:

@@ -65,9 +65,11 @@ def plan(supervisor):
     return followup_plans_ensure_defaults()
 
 
-def enroll(plan, *, received_at, language="en", **customer_fields):
+def enroll(plan, *, received_at, language="en", vehicles=None, **customer_fields):
     customer = factories.customer(language=language, **customer_fields)
-    lead = factories.lead(customer_obj=customer, received_at=received_at, language=language)
+    lead = factories.lead(
+        customer_obj=customer, received_at=received_at, language=language, vehicles=vehicles
+    )
     return followup_enroll(lead=lead, plan=plan, now=received_at)
 
 
@@ -392,7 +394,11 @@ def test_a_tick_reads_as_much_for_many_due_steps_as_for_one(plan, django_capture
 
     def tick(leads: int, day: int):
         for _ in range(leads):
-            enroll(plan, received_at=local(2026, 3, day, 10, 0))
+            # Each lead asks about a stock vehicle: its price and photos fill the merge fields.
+            stock = factories.vehicle()
+            enroll(
+                plan, received_at=local(2026, 3, day, 10, 0), vehicles=[{"stock_number": stock.stock_number}]
+            )
         with CaptureQueriesContext(connection) as captured:
             counts, _ = dispatch(local(2026, 3, day, 12, 30), django_capture_on_commit_callbacks)
         Run.objects.update(status=Run.Status.DONE)  # out of the next tick
