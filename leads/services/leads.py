@@ -279,11 +279,18 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
         target.first_response_business_minutes = business_minutes_between(
             target.received_at, target.first_response_at
         )
+    target.vehicle_wanted = vehicle_wanted_line(target.vehicles.all())
     target.save(
-        update_fields=["received_at", "first_response_at", "first_response_business_minutes", "updated_at"]
+        update_fields=[
+            "received_at",
+            "first_response_at",
+            "first_response_business_minutes",
+            "vehicle_wanted",
+            "updated_at",
+        ]
     )
-    lead_vehicle_wanted_refresh(lead=target)
-    lead_vehicle_wanted_refresh(lead=duplicate)
+    # Every vehicle of the duplicate has moved: it asks about none any more.
+    Lead.objects.filter(pk=duplicate.pk).update(vehicle_wanted="")
     lead_event_add(lead=target, type="merged", actor=actor, merged_lead=duplicate.pk, **moved)
     lead_event_add(lead=duplicate, type="merged", actor=actor, into_lead=target.pk, **moved)
     if duplicate.status != LeadStatus.LOST:
