@@ -145,6 +145,9 @@ class FollowUpStepRun(models.Model):
         NEEDS_REVIEW = "needs_review", "Needs review"
         CANCELLED = "cancelled", "Cancelled"
 
+    # Runs waiting for a person: the calls, drafts and interrupted sends of the task list.
+    TASK_STATUSES = frozenset({Status.OPEN, Status.NEEDS_REVIEW})
+
     enrollment = models.ForeignKey(FollowUpEnrollment, on_delete=models.CASCADE, related_name="runs")
     step = models.ForeignKey(FollowUpStep, on_delete=models.PROTECT, related_name="runs")
     due_at = models.DateTimeField(db_index=True)

@@ -188,9 +188,7 @@ def followup_tasks(*, user) -> QuerySet[FollowUpStepRun]:
     if not sees_all_appointments(user):
         return FollowUpStepRun.objects.none()
     return (
-        FollowUpStepRun.objects.filter(
-            status__in=[FollowUpStepRun.Status.OPEN, FollowUpStepRun.Status.NEEDS_REVIEW]
-        )
+        FollowUpStepRun.objects.filter(status__in=FollowUpStepRun.TASK_STATUSES)
         .select_related("step", "enrollment__lead__customer", "enrollment__plan")
         .order_by("due_at", "pk")
     )

@@ -281,12 +281,13 @@ def _complete_if_done(*, enrollment: Enrollment, now: datetime) -> None:
 
 
 def _set_status(run: Run, status: str, now: datetime, **fields) -> None:
+    if Run.TASK_STATUSES & {run.status, status}:  # the supervisor's task count changes
+        transaction.on_commit(followup_tasks_changed)
     run.status = status
     run.status_changed_at = now
     for name, value in fields.items():
         setattr(run, name, value)
     run.save(update_fields=["status", "status_changed_at", *fields])
-    transaction.on_commit(followup_tasks_changed)
 
 
 def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
@@ -446,7 +447,7 @@ def _record_sent(*, run: Run, message_id: str, actor, now: datetime) -> str:
 def followup_task_done(*, run: Run, actor, now: datetime, note: str = "") -> Run:
     """A call made (or a draft or a reviewed email dealt with by hand)."""
     run = Run.objects.select_for_update().select_related("enrollment").get(pk=run.pk)
-    if run.status not in (Run.Status.OPEN, Run.Status.NEEDS_REVIEW):
+    if run.status not in Run.TASK_STATUSES:
         raise FollowUpError("This task is no longer open.")
     _set_status(run, Run.Status.DONE, now, done_by=actor, note=note.strip() or run.note)
     lead_event_add(
@@ -460,7 +461,7 @@ def followup_task_done(*, run: Run, actor, now: datetime, note: str = "") -> Run
 def followup_draft_approve(*, run: Run, actor, subject: str, body: str, now: datetime, enqueue_send) -> Run:
     """Send a reviewed draft (or a run in review, on purpose) with the supervisor's final text."""
     run = Run.objects.select_for_update().select_related("enrollment", "step").get(pk=run.pk)
-    if run.status not in (Run.Status.OPEN, Run.Status.NEEDS_REVIEW) or not run.step.is_email:
+    if run.status not in Run.TASK_STATUSES or not run.step.is_email:
         raise FollowUpError("This email is no longer waiting for review.")
     if not subject.strip() or not body.strip():
         raise FollowUpError("The email needs a subject and a message.")
