@@ -35,6 +35,7 @@ from .selectors.mail import (
     inbound_mail_counts,
     inbound_mail_get,
     inbound_mail_list,
+    inbound_mail_raw,
     lead_inbound_mail,
     mailbox_status,
 )
@@ -366,7 +367,7 @@ def inbound_mail_detail(request, pk: int):
 @login_required
 def inbound_mail_original(request, pk: int):
     """The message exactly as received, shown as plain text (never rendered as HTML)."""
-    inbound = _inbound_or_404(request, pk)
+    inbound = _visible_or_404(inbound_mail_raw, InboundMail, request, pk)
     response = HttpResponse(bytes(inbound.raw), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="inbound-{inbound.pk}.eml"'
     return response

@@ -49,6 +49,11 @@ def inbound_mail_get(*, user, pk: int) -> InboundMail:
     )
 
 
+def inbound_mail_raw(*, user, pk: int) -> InboundMail:
+    """One message's bytes as received, and nothing else."""
+    return inbound_mail_visible_to(user=user).only("pk", "raw").get(pk=pk)
+
+
 def inbound_mail_counts(*, user) -> dict[str, int]:
     """How many messages the person sees in each status, in one query."""
     return inbound_mail_visible_to(user=user).aggregate(

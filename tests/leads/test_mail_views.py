@@ -75,8 +75,10 @@ def test_the_original_is_shown_exactly_as_received_and_linked_from_the_lead(supe
     raw = factories.raw_mail(body="<script>alert(1)</script> best price?")
     inbound = factories.inbound_mail(raw)
     original = reverse("leads:inbound_mail_original", args=[inbound.pk])
-    response = supervisor_client.get(original)
+    with CaptureQueriesContext(connection) as captured:
+        response = supervisor_client.get(original)
     assert response.content == raw
+    assert len([q for q in captured.captured_queries if "leads_inboundmail" in q["sql"]]) == 1
     assert response["Content-Type"].startswith("text/plain")
     lead_page = supervisor_client.get(reverse("leads:lead_detail", args=[inbound.lead_id])).content.decode()
     assert original in lead_page
