@@ -3,13 +3,12 @@
 from datetime import datetime, timedelta
 
 from django import forms
-from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.forms import inlineformset_factory
 from django.utils import timezone
 
-from .forms import _choices_from
+from .forms import choices_from
 from .models import Appointment, FollowUpPlan, FollowUpStep, Lead
 from .selectors.appointments import advisor_free_slots, advisors
-from .selectors.replies import reply_templates
 
 DURATIONS = [(30, "30 minutes"), (60, "1 hour"), (90, "1 hour 30")]
 
@@ -115,7 +114,7 @@ class FollowUpStepForm(forms.ModelForm):
 
     def __init__(self, *args, templates, **kwargs):
         super().__init__(*args, **kwargs)
-        _choices_from(self.fields["reply_template"], templates, label=str)
+        choices_from(self.fields["reply_template"], templates, label=str)
 
     def clean(self):
         cleaned = super().clean()
@@ -130,22 +129,10 @@ class FollowUpStepForm(forms.ModelForm):
         return cleaned
 
 
-class BaseFollowUpStepFormSet(BaseInlineFormSet):
-    """Every step offers the same reply templates: one queryset, read by the first form, cached for the rest."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.templates = reply_templates()
-
-    def get_form_kwargs(self, index):
-        return {**super().get_form_kwargs(index), "templates": self.templates}
-
-
 FollowUpStepFormSet = inlineformset_factory(
     FollowUpPlan,
     FollowUpStep,
     form=FollowUpStepForm,
-    formset=BaseFollowUpStepFormSet,
     extra=1,
     can_delete=True,
 )

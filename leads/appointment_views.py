@@ -29,6 +29,7 @@ from .selectors.appointments import (
     lead_followups,
     sees_all_appointments,
 )
+from .selectors.replies import reply_templates
 from .services.appointments import (
     BookingError,
     appointment_book,
@@ -183,7 +184,10 @@ def followupplan_form(request, pk: int | None = None):
     _require_desk(request)
     plan = get_object_or_404(FollowUpPlan, pk=pk) if pk else FollowUpPlan()
     plan_form = FollowUpPlanForm(request.POST or None, instance=plan)
-    steps = FollowUpStepFormSet(request.POST or None, instance=plan, prefix="steps")
+    # Every step offers the same reply templates: one queryset, read once for all the forms.
+    steps = FollowUpStepFormSet(
+        request.POST or None, instance=plan, prefix="steps", form_kwargs={"templates": reply_templates()}
+    )
     if request.method == "POST" and plan_form.is_valid() and steps.is_valid():
         try:
             plan = followup_plan_save(plan_form=plan_form, steps_formset=steps)

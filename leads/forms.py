@@ -7,7 +7,7 @@ from .services.replies import MERGE_FIELDS, merge_field_tags
 from .services.routing import RULE_FIELDS
 
 
-def _choices_from(field: forms.ModelChoiceField, queryset, *, label) -> None:
+def choices_from(field: forms.ModelChoiceField, queryset, *, label) -> None:
     """Offer a queryset's rows, read once: validation still checks the submitted id against it."""
     field.queryset = queryset
     field.choices = [("", field.empty_label or "")] + [(row.pk, label(row)) for row in queryset]
@@ -102,7 +102,7 @@ class ReplyForm(forms.Form):
 
     def __init__(self, *args, templates, **kwargs):
         super().__init__(*args, **kwargs)
-        _choices_from(self.fields["template"], templates, label=str)
+        choices_from(self.fields["template"], templates, label=str)
 
 
 class ContactLogForm(forms.Form):
@@ -127,7 +127,7 @@ class LeadMergeForm(forms.Form):
 
     def __init__(self, *args, duplicates, **kwargs):
         super().__init__(*args, **kwargs)
-        _choices_from(
+        choices_from(
             self.fields["duplicate"],
             duplicates,
             label=lambda lead: f"Lead {lead.pk} · {lead.get_status_display()} · {lead.received_at:%Y-%m-%d}",
