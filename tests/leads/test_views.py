@@ -88,6 +88,15 @@ def test_lead_page_links_every_vehicle_to_stock_in_the_same_number_of_queries(cl
         assert f'href="{stock.get_absolute_url()}"' in page
 
 
+def test_lead_page_says_when_the_stock_vehicle_is_sold_and_links_to_its_stock_page(client):
+    _login(client)
+    sold = factories.vehicle(status="sold", published=False)
+    lead = factories.lead(vehicles=[{"make": "Toyota", "vin": sold.vin}])
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    assert f'href="{reverse("inventory:vehicle_detail", args=[sold.pk])}"' in page
+    assert "sold</span>" in page and "in stock</span>" not in page
+
+
 def test_inbox_names_customers_and_owners(client):
     _login(client)
     owner = factories.staff(Role.ADVISOR, first_name="Julie", last_name="Roy").user
