@@ -19,6 +19,9 @@ class LeadStatus(models.TextChoices):
     LOST = "lost", "Lost"
 
 
+# Labels by value, for lines read as plain values (the inbox, the timeline); unknown values as they are.
+LEAD_STATUS_LABELS = dict(LeadStatus.choices)
+
 # Leads still being worked; sold and lost ones are history.
 OPEN_LEAD_STATUSES = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN]
 

@@ -1,7 +1,7 @@
 """Reads for leads, scoped to what the person asking may see."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, time, tzinfo
 
 from django.conf import settings
@@ -31,7 +31,7 @@ from ..models import (
     Message,
     customer_label,
 )
-from ..models.leads import FUNNEL_MILESTONES, LEAD_WAITING_FIRST, OPEN_LEAD_STATUSES
+from ..models.leads import FUNNEL_MILESTONES, LEAD_STATUS_LABELS, LEAD_WAITING_FIRST, OPEN_LEAD_STATUSES
 
 # A customer's name, email and phone as one upper-case text: one "contains" per search word, and
 # one trigram index on PostgreSQL (migration 0003 builds it from this very expression).
@@ -192,24 +192,12 @@ class InboxRow:
 
     @property
     def status_label(self) -> str:
-        return _STATUS_LABELS.get(self.status, self.status)
+        return LEAD_STATUS_LABELS.get(self.status, self.status)
 
 
 _INQUIRY_TYPE_LABELS = dict(InquiryType.choices)
-_STATUS_LABELS = dict(LeadStatus.choices)
-
-
-_INBOX_ROW_FIELDS = [
-    "pk",
-    "language",
-    "vehicle_wanted",
-    "inquiry_type",
-    "source",
-    "status",
-    "received_at",
-    "first_response_at",
-    "first_response_business_minutes",
-]
+# InboxRow's fields read as they are stored; the customer and owner are worked out from several.
+_INBOX_ROW_FIELDS = [field.name for field in fields(InboxRow) if field.name not in ("customer", "owner")]
 
 
 def lead_inbox_rows(

@@ -1,6 +1,6 @@
 from django import template
 
-from ..models import LeadStatus
+from ..models.leads import LEAD_STATUS_LABELS
 
 register = template.Library()
 
@@ -16,10 +16,6 @@ def minutes_span(minutes: int | None) -> str:
     return f"{hours} h {rest:02d}" if hours < 10 else f"{hours} h"
 
 
-def _status_label(value: str) -> str:
-    return LeadStatus(value).label if value in LeadStatus.values else value
-
-
 @register.filter
 def event_summary(event) -> str:
     """One readable line for a timeline event."""
@@ -28,7 +24,10 @@ def event_summary(event) -> str:
         case "created":
             return f"Lead received from {params.get('source') or 'an unknown source'}"
         case "status_changed":
-            text = f"Status: {_status_label(params.get('from_status'))} → {_status_label(params.get('to_status'))}"
+            before, after = params.get("from_status"), params.get("to_status")
+            text = (
+                f"Status: {LEAD_STATUS_LABELS.get(before, before)} → {LEAD_STATUS_LABELS.get(after, after)}"
+            )
             return f"{text} ({params['reason']})" if params.get("reason") else text
         case "first_response":
             return f"First answer ({params.get('channel')}) after {minutes_span(params.get('business_minutes'))} of business time"
