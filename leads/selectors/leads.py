@@ -240,7 +240,8 @@ LEAD_COUNTS = "leads:counts"
 
 def lead_counts(*, user, deadlines: ResponseDeadlines | None = None) -> dict[str, int]:
     """How many visible leads each filter chip would show: by status, open, all, and the open
-    leads still unanswered and overdue. Read in one query, then from a short cache."""
+    leads still unanswered and overdue. Read in one query, then from a short cache: `deadlines`
+    count only when the counts are read again, so callers pass the present ones."""
     deadlines = deadlines or response_deadlines()
     scope = _visibility_scope(user)
 
@@ -353,7 +354,12 @@ def lead_last_customer_words(*, lead: Lead, timeline: list[TimelineEntry] | None
 
     `timeline`: the lead's timeline when the caller has read it already; it holds every message."""
     if timeline is None:
-        last = Message.objects.filter(lead=lead, direction="in").order_by("-occurred_at", "-pk").first()
+        last = (
+            Message.objects.filter(lead=lead, direction="in")
+            .only("pk", "occurred_at", "new_text", "body_text")
+            .order_by("-occurred_at", "-pk")
+            .first()
+        )
     else:
         inbound = (entry.message for entry in timeline if entry.message and entry.message.direction == "in")
         last = max(inbound, key=lambda message: (message.occurred_at, message.pk), default=None)
