@@ -207,13 +207,11 @@ class Command(BaseCommand):
                 for n in range(offset, offset + size)
             )
             leads = [self._history_lead(rng, customer, now, days, advisors) for customer in customers]
-            vehicles = [LeadVehicle(interest="buy", **rng.choice(DEMO_VEHICLES)) for _ in leads]
+            vehicles = [LeadVehicle(lead=lead, interest="buy", **rng.choice(DEMO_VEHICLES)) for lead in leads]
             for lead, vehicle in zip(leads, vehicles, strict=True):
                 lead.vehicle_wanted = vehicle_wanted_line([vehicle])
             Lead.objects.bulk_create(leads)
-            for lead, vehicle in zip(leads, vehicles, strict=True):
-                vehicle.lead = lead
-            LeadVehicle.objects.bulk_create(vehicles)
+            LeadVehicle.objects.bulk_create(vehicles)  # their leads have primary keys now
             LeadEvent.objects.bulk_create(
                 LeadEvent(lead=lead, type=event_type, params=params)
                 for lead in leads
