@@ -19,7 +19,8 @@ VEHICLE_TRANSITIONS: dict[str, set[str]] = {
     VehicleStatus.SOLD: {VehicleStatus.IN_STOCK},
 }
 
-# What a person may edit directly; price, status and publication have their own services.
+# What a person may edit directly. Status has its own service; a price given to vehicle_update goes
+# through vehicle_price_set, which keeps its history.
 DESCRIPTIVE_FIELDS = (
     "condition",
     "year",

@@ -3,7 +3,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from leads.models import Lead, LeadVehicle
+from leads.models import Lead
 
 pytestmark = pytest.mark.django_db
 
