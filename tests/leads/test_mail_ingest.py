@@ -393,6 +393,18 @@ def test_a_forward_waits_while_the_server_is_unreachable_and_a_refusal_is_final(
     assert smtp_sink.messages == []
 
 
+def test_a_forward_left_sending_by_a_dead_worker_fails_and_is_not_sent_again(maildir, smtp_sink):
+    factories.department("parts")
+    receive(maildir, factories.raw_mail(subject="Part number for floor mats", body="Which mats fit a Civic?"))
+    forwarded = ForwardedMail.objects.get()
+    ForwardedMail.objects.filter(pk=forwarded.pk).update(send_status=Message.SendStatus.SENDING)
+    assert forward_send(forwarded_id=forwarded.pk).send_status == Message.SendStatus.FAILED
+    forwarded.refresh_from_db()
+    assert forwarded.send_error == "Interrupted while sending; not sent again in case it went out."
+    assert forwarded.sent_at is None
+    assert smtp_sink.messages == []
+
+
 def test_a_poll_that_waits_picks_up_a_file_dropped_meanwhile(maildir):
     def drop_soon():
         time.sleep(0.3)
