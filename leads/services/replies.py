@@ -244,10 +244,8 @@ def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = 
     from ..tasks import message_send
 
     customer = lead.customer
-    if not customer.email:
-        raise ReplyError("This customer has no email address; call or text them instead.")
-    # An answer to the customer's own inquiry needs no more consent than that, but a merged record
-    # or an address that bounced is no place to write to.
+    # An answer to the customer's own inquiry needs no more consent than that, but there must be an
+    # address, and a merged record or an address that bounced is no place to write to.
     if refusal := commercial_email_refusal(customer=customer, at=timezone.now(), transactional=True):
         raise ReplyError(f"Not sent: {refusal}. Call or text them instead.")
     subject, body = subject.strip(), body.strip()
