@@ -93,14 +93,7 @@ def process_inbound(inbound_id: int) -> str:
 
 
 @shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=(MailServerUnavailable,),
-    retry_backoff=30,
-    retry_backoff_max=30 * 60,
-    max_retries=6,
-    time_limit=120,
-    soft_time_limit=90,
+    **SENDS_MAIL | {"bind": True, "retry_backoff_max": 30 * 60, "max_retries": 6, "soft_time_limit": 90}
 )
 def message_send(self, message_id: int) -> str:
     """Send one queued email to a customer (exactly once; safe to run again)."""
@@ -142,15 +135,7 @@ def customer_import_run_task(*, batch_id: int) -> dict:
     return import_run(batch_id=batch_id)
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=(MailServerUnavailable,),
-    retry_backoff=30,
-    max_retries=4,
-    soft_time_limit=90,
-    time_limit=120,
-)
+@shared_task(**SENDS_MAIL | {"bind": True, "max_retries": 4, "soft_time_limit": 90})
 def send_forward(self, forwarded_id: int) -> str:
     """Forward one stored message to its department (exactly once; safe to run again)."""
     forwarded = forward_send(

@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -130,6 +131,17 @@ def smtp_mailers(port: int, *, timeout: int = 10) -> dict:
 def unreachable_smtp() -> dict:
     """MAILERS aimed at a port nothing listens on: the mail server is down."""
     return smtp_mailers(free_port(), timeout=2)
+
+
+@contextmanager
+def mail_server_down(settings):
+    """The mail server is down inside the block (unreachable_smtp), back as it was after it."""
+    working = settings.MAILERS
+    settings.MAILERS = unreachable_smtp()
+    try:
+        yield
+    finally:
+        settings.MAILERS = working
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ from ..models.leads import OPEN_LEAD_STATUSES
 from ..normalize import normalize_email
 from ..threading import new_message_id, references_answering
 from .leads import customer_find_or_create, lead_create, lead_event_add
-from .replies import MailServerUnavailable, mail_send
+from .replies import queued_mail_deliver
 
 logger = logging.getLogger(__name__)
 
@@ -546,37 +546,17 @@ def _forward_finish(forwarded: ForwardedMail, status: str, error: str = "") -> N
 
 
 def forward_send(*, forwarded_id: int, final_attempt: bool = False) -> ForwardedMail:
-    """Send a queued forward once. Nothing reached the server: it stays queued and
-    MailServerUnavailable is raised for a retry (failed on the final attempt). Anything after the
-    hand-over, a refusal or an interruption, is final: a duplicate is worse than a gap the supervisor
-    can see."""
-    with transaction.atomic():
-        forwarded = (
-            ForwardedMail.objects.select_for_update(of=("self",))
-            .select_related("inbound")
-            .get(pk=forwarded_id)
-        )
-        if forwarded.send_status == Message.SendStatus.SENDING:
-            _forward_finish(
-                forwarded,
-                Message.SendStatus.FAILED,
-                "Interrupted while sending; not sent again in case it went out.",
-            )
-        if forwarded.send_status != Message.SendStatus.QUEUED:
-            return forwarded
-        _forward_finish(forwarded, Message.SendStatus.SENDING)
-    try:
-        mail_send(_forward_email(forwarded))
-    except MailServerUnavailable as error:
-        if final_attempt:
-            _forward_finish(
-                forwarded, Message.SendStatus.FAILED, f"The mail server could not be reached: {error}"
-            )
-            return forwarded
-        _forward_finish(forwarded, Message.SendStatus.QUEUED, f"Will try again: {error}")
-        raise
-    except Exception as error:  # noqa: BLE001 — handed over: refused, or unknown whether it arrived
-        _forward_finish(forwarded, Message.SendStatus.FAILED, str(error))
-        return forwarded
-    _forward_finish(forwarded, Message.SendStatus.SENT)
+    """Send a queued forward once (replies.queued_mail_deliver). Nothing reached the server: it stays
+    queued and MailServerUnavailable is raised for a retry (failed on the final attempt). Anything
+    after the hand-over, a refusal or an interruption, is final: a duplicate is worse than a gap the
+    supervisor can see."""
+    forwarded, _ = queued_mail_deliver(
+        queryset=ForwardedMail.objects.select_related("inbound"),
+        pk=forwarded_id,
+        email_for=_forward_email,
+        finish=_forward_finish,
+        interrupted_error="Interrupted while sending; not sent again in case it went out.",
+        send_error_for=str,
+        final_attempt=final_attempt,
+    )
     return forwarded

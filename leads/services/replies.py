@@ -5,11 +5,13 @@ so is the automatic acknowledgement of a new lead, by the same task.
 The send is exactly-once: the row moves queued → sending → sent | failed under a row lock, and a
 task that finds the row anywhere but "queued" sends nothing. A row found still "sending" means a
 worker stopped mid-send; SMTP cannot tell whether the customer got it, so it becomes failed with
-an explanation for the supervisor to check, never resent blindly.
+an explanation for the supervisor to check, never resent blindly. Forwards to a department
+(services.mail.forward_send) take the same steps, through queued_mail_deliver.
 """
 
 import re
 import smtplib
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
@@ -17,6 +19,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from ..inventory_link import lead_vehicles_with_stock, photo_links
@@ -241,10 +244,8 @@ def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = 
     from ..tasks import message_send
 
     customer = lead.customer
-    if not customer.email:
-        raise ReplyError("This customer has no email address; call or text them instead.")
-    # An answer to the customer's own inquiry needs no more consent than that, but a merged record
-    # or an address that bounced is no place to write to.
+    # An answer to the customer's own inquiry needs no more consent than that, but there must be an
+    # address, and a merged record or an address that bounced is no place to write to.
     if refusal := commercial_email_refusal(customer=customer, at=timezone.now(), transactional=True):
         raise ReplyError(f"Not sent: {refusal}. Call or text them instead.")
     subject, body = subject.strip(), body.strip()
@@ -325,37 +326,65 @@ def _finish(message: Message, status: str, error: str = "") -> None:
     message.save(update_fields=["send_status", "send_error", "occurred_at"])
 
 
-def message_deliver(*, message_id: int, final_attempt: bool = False) -> Message:
-    """Send one queued email at most once; see the module docstring for the states. The only sender
-    of Message rows: staff replies and the automatic acknowledgements alike."""
+def queued_mail_deliver[Row: Model](
+    *,
+    queryset: QuerySet[Row],
+    pk: int,
+    email_for: Callable[[Row], EmailMessage],
+    finish: Callable[[Row, str, str], None],
+    interrupted_error: str,
+    send_error_for: Callable[[Exception], str],
+    final_attempt: bool,
+) -> tuple[Row, bool]:
+    """Send the queued row `pk` of `queryset` at most once; see the module docstring for the states.
+    Returns the row and whether this call sent it.
+
+    `email_for` builds the email from the locked row and `finish(row, status, error)` records each
+    step. A row found still "sending" fails with `interrupted_error`; a failure once the connection
+    was open fails with `send_error_for(error)`, never retried. An unreachable server queues the row
+    again and raises MailServerUnavailable for a retry, or fails it on the `final_attempt`."""
     with transaction.atomic():
-        message = (
-            Message.objects.select_for_update(of=("self",))
-            .select_related("lead", "customer")
-            .get(pk=message_id)
-        )
-        if message.send_status == Message.SendStatus.SENDING:
-            _finish(message, Message.SendStatus.FAILED, UNCERTAIN_SEND)
-            return message
-        if message.send_status != Message.SendStatus.QUEUED:
-            return message
-        _finish(message, Message.SendStatus.SENDING)
+        row = queryset.select_for_update(of=("self",)).get(pk=pk)
+        if row.send_status == Message.SendStatus.SENDING:
+            finish(row, Message.SendStatus.FAILED, interrupted_error)
+            return row, False
+        if row.send_status != Message.SendStatus.QUEUED:
+            return row, False
+        finish(row, Message.SendStatus.SENDING, "")
     try:
-        mail_send(_email_for(message))
+        mail_send(email_for(row))
     except MailServerUnavailable as error:
         if final_attempt:
-            _finish(message, Message.SendStatus.FAILED, f"The mail server could not be reached: {error}")
-            return message
-        _finish(message, Message.SendStatus.QUEUED, f"Will try again: {error}")
+            finish(row, Message.SendStatus.FAILED, f"The mail server could not be reached: {error}")
+            return row, False
+        finish(row, Message.SendStatus.QUEUED, f"Will try again: {error}")
         raise
-    except REFUSALS as error:
-        _finish(message, Message.SendStatus.FAILED, f"The mail server refused it: {_refusal_text(error)}")
-        return message
     except Exception as error:  # noqa: BLE001 — after the hand-over any failure is ambiguous, never retried
-        _finish(message, Message.SendStatus.FAILED, f"{UNCERTAIN_SEND} ({error})")
-        return message
-    _finish(message, Message.SendStatus.SENT)
-    if not _is_acknowledgement(message):  # an acknowledgement is not an answer from a person
+        finish(row, Message.SendStatus.FAILED, send_error_for(error))
+        return row, False
+    finish(row, Message.SendStatus.SENT, "")
+    return row, True
+
+
+def _send_error_for(error: Exception) -> str:
+    if isinstance(error, REFUSALS):
+        return f"The mail server refused it: {_refusal_text(error)}"
+    return f"{UNCERTAIN_SEND} ({error})"
+
+
+def message_deliver(*, message_id: int, final_attempt: bool = False) -> Message:
+    """Send one queued email at most once (queued_mail_deliver). The only sender of Message rows:
+    staff replies and the automatic acknowledgements alike."""
+    message, sent = queued_mail_deliver(
+        queryset=Message.objects.select_related("lead", "customer"),
+        pk=message_id,
+        email_for=_email_for,
+        finish=_finish,
+        interrupted_error=UNCERTAIN_SEND,
+        send_error_for=_send_error_for,
+        final_attempt=final_attempt,
+    )
+    if sent and not _is_acknowledgement(message):  # an acknowledgement is not an answer from a person
         lead_record_answer(
             lead=message.lead, answered_at=message.occurred_at, actor=message.author, channel=Channel.EMAIL
         )

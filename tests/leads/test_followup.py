@@ -1,6 +1,5 @@
 """Follow-up plans with a controlled clock: timing on business hours, sending once, every stop."""
 
-import socket
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -43,6 +42,7 @@ from leads.services.followup import (
 from leads.services.leads import lead_event_add, lead_transition
 from leads.services.replies import reply_templates_ensure_defaults
 from tests import factories
+from tests.conftest import mail_server_down
 
 TORONTO = ZoneInfo("America/Toronto")
 Run = FollowUpStepRun
@@ -344,18 +344,9 @@ def test_an_unreachable_mail_server_leaves_the_email_queued_for_the_retry(
 ):
     enroll(plan, received_at=local(2026, 3, 10, 10, 0))
     _, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-    smtp = {
-        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "OPTIONS": {"host": "127.0.0.1", "port": port},
-    }
-    settings.MAILERS = {"default": smtp}
-    with pytest.raises(followup_service.MailServerUnavailable):
+    with mail_server_down(settings), pytest.raises(followup_service.MailServerUnavailable):
         followup_run_send(run_id=queued[0])
     assert Run.objects.get(pk=queued[0]).status == Run.Status.QUEUED
-    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     assert followup_run_send(run_id=queued[0]) == Run.Status.SENT
     assert len(mail.outbox) == 1
 

@@ -38,7 +38,7 @@ from leads.services.mail import (
 from leads.services.replies import MailServerUnavailable, message_deliver, messages_sweep
 from leads.threading import reply_address
 from tests import factories
-from tests.conftest import unreachable_smtp
+from tests.conftest import mail_server_down
 
 pytestmark = pytest.mark.django_db
 
@@ -379,17 +379,26 @@ def test_a_forward_waits_while_the_server_is_unreachable_and_a_refusal_is_final(
         factories.raw_mail(subject="Part number for floor mats", body="What part number fits a 2022 Civic?"),
     )
     forwarded = ForwardedMail.objects.get()
-    sink = settings.MAILERS
-    settings.MAILERS = unreachable_smtp()
-    with pytest.raises(MailServerUnavailable):
+    with mail_server_down(settings), pytest.raises(MailServerUnavailable):
         forward_send(forwarded_id=forwarded.pk)
     forwarded.refresh_from_db()
     assert forwarded.send_status == Message.SendStatus.QUEUED
-    settings.MAILERS = sink
     assert forward_send(forwarded_id=forwarded.pk).send_status == Message.SendStatus.FAILED
     forwarded.refresh_from_db()
     assert "550" in forwarded.send_error
     assert forward_send(forwarded_id=forwarded.pk).send_status == Message.SendStatus.FAILED  # not retried
+    assert smtp_sink.messages == []
+
+
+def test_a_forward_left_sending_by_a_dead_worker_fails_and_is_not_sent_again(maildir, smtp_sink):
+    factories.department("parts")
+    receive(maildir, factories.raw_mail(subject="Part number for floor mats", body="Which mats fit a Civic?"))
+    forwarded = ForwardedMail.objects.get()
+    ForwardedMail.objects.filter(pk=forwarded.pk).update(send_status=Message.SendStatus.SENDING)
+    assert forward_send(forwarded_id=forwarded.pk).send_status == Message.SendStatus.FAILED
+    forwarded.refresh_from_db()
+    assert forwarded.send_error == "Interrupted while sending; not sent again in case it went out."
+    assert forwarded.sent_at is None
     assert smtp_sink.messages == []
 
 

@@ -22,7 +22,7 @@ from leads.services.replies import (
 from leads.tasks import message_send
 from leads.threading import lead_id_from_address
 from tests import factories
-from tests.conftest import unreachable_smtp
+from tests.conftest import mail_server_down, unreachable_smtp
 from tests.inventory import images
 
 pytestmark = pytest.mark.django_db
@@ -253,11 +253,8 @@ def test_a_reply_waiting_for_a_retry_is_sent_once_by_the_sweep_as_the_first_resp
     settings.MAIL_REQUEUE_SECONDS = 60
     lead = factories.lead()
     reply = reply_queue(lead=lead, author=sophie, subject="Your quote", body="Hi")
-    sink = settings.MAILERS
-    settings.MAILERS = unreachable_smtp()
-    with pytest.raises(MailServerUnavailable):
+    with mail_server_down(settings), pytest.raises(MailServerUnavailable):
         message_deliver(message_id=reply.pk)
-    settings.MAILERS = sink
     an_hour_ago = timezone.now() - timedelta(hours=1)
     Message.objects.filter(pk=reply.pk).update(occurred_at=an_hour_ago, created_at=an_hour_ago)
 

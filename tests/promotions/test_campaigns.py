@@ -22,7 +22,7 @@ from promotions.services.campaigns import (
 )
 from promotions.services.promotions import PromotionError, public_lead_submit
 from tests import factories
-from tests.conftest import smtp_mailers, unreachable_smtp
+from tests.conftest import mail_server_down
 
 pytestmark = pytest.mark.django_db
 
@@ -262,8 +262,7 @@ def test_a_mail_server_outage_leaves_every_recipient_queued_for_the_retry(settin
     customers = [factories.customer_with_email_consent() for _ in range(3)]
     campaign = _campaign()
     campaign_start(campaign=campaign)
-    settings.MAILERS = unreachable_smtp()
-    with pytest.raises(MailServerUnavailable):
+    with mail_server_down(settings), pytest.raises(MailServerUnavailable):
         campaign_batch_send(campaign=campaign, limit=10)
     assert set(campaign.recipients.values_list("status", flat=True)) == {RecipientStatus.QUEUED}
     campaign.refresh_from_db()
@@ -271,7 +270,6 @@ def test_a_mail_server_outage_leaves_every_recipient_queued_for_the_retry(settin
     assert not Message.objects.exists()
 
     # The server is back when the task retries: everyone gets the mail, once.
-    settings.MAILERS = smtp_mailers(smtp_sink.port)
     assert campaign_batch_send(campaign=campaign, limit=10) == 0
     assert sorted(to for recipients, _ in smtp_sink.received for to in recipients) == sorted(
         c.email for c in customers
