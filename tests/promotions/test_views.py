@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from leads.models import Lead
+from leads.models import Appointment, Lead
 from promotions.models import InfoShare, Promotion, PromotionStatus, SourceVisit
 from promotions.services.campaigns import campaign_start
 from promotions.services.promotions import promotion_transition
@@ -237,6 +237,33 @@ def test_promotion_detail_lists_its_leads_and_pdfs_download(supervisor_client):
     member = factories.staff("advisor")
     card = supervisor_client.get(reverse("promotions:business_card", args=[member.pk]))
     assert card["Content-Type"] == "application/pdf" and card.content.startswith(b"%PDF")
+
+
+def test_the_promotion_page_reads_its_appointments_in_queries_that_do_not_grow(supervisor_client):
+    promotion = factories.promotion(name="Tire days")
+    start = factories.next_weekday_at(10)
+
+    def booked(count: int) -> None:
+        for _ in range(count):
+            Appointment.objects.create(
+                lead=factories.lead(promotion=promotion),
+                advisor=factories.advisor(),
+                starts_at=start,
+                ends_at=start + timedelta(minutes=30),
+            )
+
+    def page_queries() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            page = supervisor_client.get(reverse("promotions:detail", args=[promotion.pk]))
+        return len(queries), page.content.decode()
+
+    page_queries()  # the first page also reads the user's permissions
+    booked(1)
+    few, _ = page_queries()
+    booked(3)
+    many, html = page_queries()
+    assert html.count("Test drive with Advisor Person") == 4
+    assert many == few
 
 
 def test_campaign_form_keeps_input_on_error_then_starts(
