@@ -126,6 +126,40 @@ def test_the_promotion_form_shows_errors_and_keeps_what_was_typed(supervisor_cli
     assert 'value="Summer event"' in html and "Toyota, RAV4, 2026" in html and 'value="1995"' in html
 
 
+def test_pasted_stock_is_looked_up_in_queries_that_do_not_grow_with_the_lines():
+    from promotions.forms import PromotionForm
+
+    civic = factories.vehicle(make="Honda", model="Civic", stock_number="H100")
+    rav4 = factories.vehicle(make="Toyota", model="RAV4", stock_number="T200")
+    cx5 = factories.vehicle(make="Mazda", model="CX-5", stock_number="M300")
+
+    def checked(stock_text: str) -> tuple[int, PromotionForm]:
+        form = PromotionForm(
+            {
+                "name": "Stock days",
+                "starts_on": "2026-07-01",
+                "ends_on": "2026-07-10",
+                "channels": ["website"],
+                "department": factories.department("sales").pk,
+                "landing_slug": "stock-days",
+                "stock_text": stock_text,
+            }
+        )
+        with CaptureQueriesContext(connection) as queries:
+            form.is_valid()
+        return len(queries), form
+
+    one, form = checked("H100")
+    assert form.cleaned_data["stock_text"] == [civic]
+    # By stock number in any case or by VIN, one a line, in the order pasted.
+    many, form = checked(f"m300\n{rav4.vin.lower()}\nH100")
+    assert form.cleaned_data["stock_text"] == [cx5, rav4, civic]
+    assert many == one
+    unknown, form = checked("NOPE1\nH100\nNOPE2")
+    assert form.errors["stock_text"] == ["Not in the inventory: NOPE1, NOPE2"]
+    assert unknown == one
+
+
 def test_creating_a_promotion_then_publishing_it_checks_the_all_in_price(supervisor_client, settings):
     settings.STORE = {**settings.STORE, "province": "QC"}
     civic = factories.vehicle(make="Honda", model="Civic", stock_number="H100")
