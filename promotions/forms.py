@@ -3,7 +3,7 @@ import re
 from django import forms
 
 from dealership.models import Department, StaffMember
-from inventory.selectors import lead_vehicle_fields, vehicle_find
+from inventory.selectors import lead_vehicle_fields, vehicles_find
 from leads.models import Language
 
 from .models import Campaign, Channel, Promotion, PromotionModel
@@ -83,8 +83,9 @@ class PromotionForm(forms.ModelForm):
 
     def clean_stock_text(self) -> list:
         found, unknown = [], []
-        for line in self.cleaned_data["stock_text"].split():
-            vehicle = vehicle_find(vin=line, stock_number=line)
+        lines = self.cleaned_data["stock_text"].split()
+        # Each line may be a VIN or a stock number.
+        for line, vehicle in zip(lines, vehicles_find([(line, line) for line in lines]), strict=True):
             (found if vehicle else unknown).append(vehicle or line)
         if unknown:
             raise forms.ValidationError(f"Not in the inventory: {', '.join(unknown)}")

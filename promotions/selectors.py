@@ -296,7 +296,7 @@ def promotion_results(*, promotion: Promotion) -> dict:
     )
     appointments = (
         Appointment.objects.filter(lead__promotion=promotion)
-        .select_related("lead__customer")
+        .select_related("lead__customer", "advisor__user")
         .order_by("starts_at")
     )
     return {

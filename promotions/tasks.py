@@ -28,15 +28,20 @@ MAIL_TASK = {
 }
 
 
-@shared_task(**MAIL_TASK)
-def campaign_batch_send_task(*, campaign_id: int) -> int | None:
+@shared_task(bind=True, **MAIL_TASK)
+def campaign_batch_send_task(self, *, campaign_id: int) -> int | None:
     """One batch, then the next one later, so mail leaves at the configured steady rate."""
     campaign = Campaign.objects.select_related("promotion").filter(pk=campaign_id).first()
     batch = settings.PROMOTIONS_CAMPAIGN_BATCH_SIZE
     interval = 60 * batch / settings.PROMOTIONS_CAMPAIGN_PER_MINUTE
     if campaign is None or not campaign_batch_due(campaign=campaign, interval=interval):
         return None  # gone, or another chain of batches is already sending it: this one ends
-    remaining = campaign_batch_send(campaign=campaign, limit=batch)
+    try:
+        remaining = campaign_batch_send(campaign=campaign, limit=batch)
+    except MailServerUnavailable as outage:
+        # Part of the batch may have left before the server went away. A retry sooner than the
+        # batch interval would find that claim too recent, be taken for a second chain and end.
+        raise self.retry(exc=outage, countdown=interval * 2**self.request.retries) from outage
     if remaining:
         campaign_batch_send_task.apply_async(kwargs={"campaign_id": campaign_id}, countdown=interval)
     return remaining

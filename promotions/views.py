@@ -12,6 +12,7 @@ from dealership.models import StaffMember
 from dealership.selectors import staff_directory
 
 from .forms import CampaignForm, InfoShareForm, PromotionForm, PromotionTransitionForm
+from .links import landing_url
 from .models import Campaign, Promotion, PromotionStatus
 from .selectors import (
     campaign_recipients,
@@ -22,7 +23,7 @@ from .selectors import (
     promotion_results,
 )
 from .services.campaigns import campaign_create, campaign_start
-from .services.printing import business_card_pdf, card_url, landing_url, leaflet_pdf, leaflet_url
+from .services.printing import business_card_pdf, card_url, leaflet_pdf, leaflet_url
 from .services.promotions import (
     PromotionError,
     promotion_create,

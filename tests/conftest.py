@@ -79,12 +79,15 @@ class SmtpSink:
 
     Recipients whose address starts with "refused" are rejected with 550, as a real server would.
     `messages` holds the raw messages; `received` each one's recipients and parsed message.
+    Set `hang_up_after` to a number of messages and the server goes away, once, while taking the
+    next one: the connection drops before any answer and that message is lost.
     """
 
     def __init__(self):
         self.messages: list[bytes] = []
         self.received: list[tuple[list[str], object]] = []
         self.port = 0
+        self.hang_up_after: int | None = None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower().startswith("refused"):
@@ -95,6 +98,10 @@ class SmtpSink:
     async def handle_DATA(self, server, session, envelope):
         from email import message_from_bytes, policy
 
+        if len(self.messages) == self.hang_up_after:
+            self.hang_up_after = None
+            server.transport.abort()
+            return "421 4.3.2 Shutting down"  # never reaches the client: the connection is gone
         self.messages.append(envelope.content)
         self.received.append(
             (list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default))

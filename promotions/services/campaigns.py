@@ -12,9 +12,9 @@ from leads.selectors.consent import email_consent, email_ledger_prefetch
 from leads.services.consent import commercial_email_refusal, commercial_email_send
 from leads.services.replies import REFUSALS, MailServerUnavailable, mail_connection_open
 
+from ..links import landing_url
 from ..models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
 from ..selectors import campaign_audience
-from .printing import tracked_url
 from .promotions import promotion_event_add, transition_check
 
 # The campaign status machine.
@@ -124,7 +124,7 @@ def campaign_message(*, recipient: CampaignRecipient) -> tuple[str, str]:
     french = recipient.language == "fr"
     first_name = customer.first_name or ("client" if french else "customer")
     body = (campaign.body_fr if french else campaign.body_en).replace("{first_name}", first_name)
-    landing = tracked_url(f"/offers/{campaign.promotion.landing_slug}/", f"email-{campaign.pk}")
+    landing = landing_url(campaign.promotion, src=f"email-{campaign.pk}")
     code = f"{'Code de l’offre' if french else 'Offer code'} : {campaign.promotion.tracking_code}"
     subject = (campaign.subject_fr if french else campaign.subject_en).replace("{first_name}", first_name)
     return subject, f"{body.rstrip()}\n\n{landing}\n{code}"

@@ -1,7 +1,6 @@
 """Print-ready PDFs carrying the website and a QR code whose link says where the visitor came from."""
 
 import io
-from urllib.parse import urlencode
 
 import segno
 from django.conf import settings
@@ -12,6 +11,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from dealership.models import StaffMember
 
+from ..links import landing_url, tracked_url, website
 from ..models import OfferKind, Promotion
 from ..pricing import price_terms
 
@@ -20,25 +20,12 @@ BLEED = 0.125 * inch  # what print shops ask for beyond the trim line
 SAFE = 0.125 * inch  # inside the trim line, nothing important
 
 
-def _website() -> str:
-    return settings.STORE["website"].rstrip("/")
-
-
-def tracked_url(path: str, src: str) -> str:
-    """A page of the store's website, tagged with where the visitor came from."""
-    return f"{_website()}{path}?{urlencode({'src': src})}"
-
-
-def landing_url(promotion: Promotion) -> str:
-    return f"{_website()}/offers/{promotion.landing_slug}/"
-
-
 def card_url(member: StaffMember) -> str:
     return tracked_url("/offers/", f"card-{member.user.get_username()}")
 
 
 def leaflet_url(promotion: Promotion) -> str:
-    return tracked_url(f"/offers/{promotion.landing_slug}/", f"leaflet-{promotion.tracking_code}")
+    return landing_url(promotion, src=f"leaflet-{promotion.tracking_code}")
 
 
 def _qr(url: str) -> ImageReader:
@@ -49,7 +36,7 @@ def _qr(url: str) -> ImageReader:
 
 
 def _display_website() -> str:
-    return _website().removeprefix("https://").removeprefix("http://")
+    return website().removeprefix("https://").removeprefix("http://")
 
 
 def business_card_pdf(*, member: StaffMember) -> bytes:

@@ -278,6 +278,30 @@ def test_a_mail_server_outage_leaves_every_recipient_queued_for_the_retry(settin
     assert campaign.status == CampaignStatus.DONE
 
 
+@pytest.mark.django_db(transaction=True)  # the worker thread has its own database connection
+def test_a_batch_the_mail_server_cuts_short_goes_on_when_the_task_retries(settings, smtp_sink):
+    from celery.contrib.testing.worker import start_worker
+
+    from dealership.celery import app
+
+    settings.PROMOTIONS_CAMPAIGN_BATCH_SIZE = 4  # a batch every 2 s at 120 a minute
+    customers = [factories.customer_with_email_consent() for _ in range(6)]
+    campaign = _campaign()
+    # The server goes away while taking the batch's second mail: the first has left.
+    smtp_sink.hang_up_after = 1
+    app.control.purge()  # tasks other tests left in the in-memory broker
+    with start_worker(app, perform_ping_check=False):
+        campaign_start(campaign=campaign)
+        smtp_sink.wait_for(5, seconds=15)
+
+    interrupted = campaign.recipients.get(status=RecipientStatus.FAILED)
+    assert interrupted.reason == "Sending was interrupted; not sent again so nobody gets it twice."
+    sent_to = [to for recipients, _ in smtp_sink.received for to in recipients]
+    assert sorted(sent_to) == sorted(c.email for c in customers if c != interrupted.customer)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DONE
+
+
 def test_an_address_the_mail_server_refuses_fails_alone(smtp_sink):
     first = factories.customer_with_email_consent()
     refused = factories.customer_with_email_consent(email="refused.address@example.com")

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from leads.models import Lead
+from leads.models import Appointment, Lead
 from promotions.models import InfoShare, Promotion, PromotionStatus, SourceVisit
 from promotions.services.campaigns import campaign_start
 from promotions.services.promotions import promotion_transition
@@ -126,6 +126,40 @@ def test_the_promotion_form_shows_errors_and_keeps_what_was_typed(supervisor_cli
     assert 'value="Summer event"' in html and "Toyota, RAV4, 2026" in html and 'value="1995"' in html
 
 
+def test_pasted_stock_is_looked_up_in_queries_that_do_not_grow_with_the_lines():
+    from promotions.forms import PromotionForm
+
+    civic = factories.vehicle(make="Honda", model="Civic", stock_number="H100")
+    rav4 = factories.vehicle(make="Toyota", model="RAV4", stock_number="T200")
+    cx5 = factories.vehicle(make="Mazda", model="CX-5", stock_number="M300")
+
+    def checked(stock_text: str) -> tuple[int, PromotionForm]:
+        form = PromotionForm(
+            {
+                "name": "Stock days",
+                "starts_on": "2026-07-01",
+                "ends_on": "2026-07-10",
+                "channels": ["website"],
+                "department": factories.department("sales").pk,
+                "landing_slug": "stock-days",
+                "stock_text": stock_text,
+            }
+        )
+        with CaptureQueriesContext(connection) as queries:
+            form.is_valid()
+        return len(queries), form
+
+    one, form = checked("H100")
+    assert form.cleaned_data["stock_text"] == [civic]
+    # By stock number in any case or by VIN, one a line, in the order pasted.
+    many, form = checked(f"m300\n{rav4.vin.lower()}\nH100")
+    assert form.cleaned_data["stock_text"] == [cx5, rav4, civic]
+    assert many == one
+    unknown, form = checked("NOPE1\nH100\nNOPE2")
+    assert form.errors["stock_text"] == ["Not in the inventory: NOPE1, NOPE2"]
+    assert unknown == one
+
+
 def test_creating_a_promotion_then_publishing_it_checks_the_all_in_price(supervisor_client, settings):
     settings.STORE = {**settings.STORE, "province": "QC"}
     civic = factories.vehicle(make="Honda", model="Civic", stock_number="H100")
@@ -237,6 +271,33 @@ def test_promotion_detail_lists_its_leads_and_pdfs_download(supervisor_client):
     member = factories.staff("advisor")
     card = supervisor_client.get(reverse("promotions:business_card", args=[member.pk]))
     assert card["Content-Type"] == "application/pdf" and card.content.startswith(b"%PDF")
+
+
+def test_the_promotion_page_reads_its_appointments_in_queries_that_do_not_grow(supervisor_client):
+    promotion = factories.promotion(name="Tire days")
+    start = factories.next_weekday_at(10)
+
+    def booked(count: int) -> None:
+        for _ in range(count):
+            Appointment.objects.create(
+                lead=factories.lead(promotion=promotion),
+                advisor=factories.advisor(),
+                starts_at=start,
+                ends_at=start + timedelta(minutes=30),
+            )
+
+    def page_queries() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            page = supervisor_client.get(reverse("promotions:detail", args=[promotion.pk]))
+        return len(queries), page.content.decode()
+
+    page_queries()  # the first page also reads the user's permissions
+    booked(1)
+    few, _ = page_queries()
+    booked(3)
+    many, html = page_queries()
+    assert html.count("Test drive with Advisor Person") == 4
+    assert many == few
 
 
 def test_campaign_form_keeps_input_on_error_then_starts(

@@ -1,0 +1,23 @@
+"""Addresses on the store's public website. Kept free of the PDF and QR libraries: the worker
+that sends campaign mail formats these links too."""
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+
+from .models import Promotion
+
+
+def website() -> str:
+    return settings.STORE["website"].rstrip("/")
+
+
+def tracked_url(path: str, src: str) -> str:
+    """A page of the store's website, tagged with where the visitor came from."""
+    return f"{website()}{path}?{urlencode({'src': src})}"
+
+
+def landing_url(promotion: Promotion, *, src: str = "") -> str:
+    """The promotion's landing page; with `src`, tagged with where the visitor came from."""
+    path = f"/offers/{promotion.landing_slug}/"
+    return tracked_url(path, src) if src else f"{website()}{path}"
