@@ -75,14 +75,9 @@ _READY_PHOTOS = Prefetch(
 )
 
 
-def vehicle_find(*, vin: str = "", stock_number: str = "") -> Vehicle | None:
-    """The stock vehicle with this VIN, else this stock number; None when neither matches."""
-    return vehicles_find([(vin, stock_number)])[0]
-
-
 def vehicles_find(wanted: list[tuple[str, str]]) -> list[Vehicle | None]:
-    """vehicle_find for several (VIN, stock number) pairs in one query (and one for their photos);
-    answers in the same order."""
+    """The stock vehicle with each (VIN, stock number) pair's VIN, else its stock number (None when
+    neither matches), in one query and one for their photos; answers in the same order."""
     pairs = [(vin_normalize(vin), (stock_number or "").strip().upper()) for vin, stock_number in wanted]
     vins = {vin for vin, _ in pairs if vin}
     stock_numbers = {stock_number for _, stock_number in pairs if stock_number}

@@ -10,7 +10,6 @@ from inventory.selectors import (
     freshness_report,
     photo_coverage,
     vehicle_changes_since,
-    vehicle_find,
     vehicle_list,
     vehicles_find,
 )
@@ -94,13 +93,18 @@ def test_list_page_costs_the_same_queries_for_10_or_40_vehicles():
     assert first.photo_count == 1 and len(first.main_photos) == 1
 
 
-def test_vehicle_find_by_vin_or_stock_number(lot):
+def test_vehicles_find_by_vin_or_stock_number(lot):
     civic = lot["civic"]
-    assert vehicle_find(vin=civic.vin.lower()) == civic
-    assert vehicle_find(stock_number=" u1 ") == civic
-    assert vehicle_find(vin="1HGCM82633A004352", stock_number="N1") == lot["rav4"]
-    assert vehicle_find(vin="1HGCM82633A004352") is None
-    assert vehicle_find() is None
+    found = vehicles_find(
+        [
+            (civic.vin.lower(), ""),
+            ("", " u1 "),
+            ("1HGCM82633A004352", "N1"),
+            ("1HGCM82633A004352", ""),
+            ("", ""),
+        ]
+    )
+    assert found == [civic, civic, lot["rav4"], None, None]
 
 
 def test_vehicles_find_answers_each_pair_in_order_with_their_photos(lot, django_assert_num_queries):
