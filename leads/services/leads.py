@@ -5,7 +5,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..business_hours import business_minutes_between
-from ..models import Channel, Customer, Direction, Lead, LeadEvent, LeadStatus, LeadVehicle, Message
+from ..models import (
+    Channel,
+    Customer,
+    Direction,
+    InboundMail,
+    Lead,
+    LeadEvent,
+    LeadStatus,
+    LeadVehicle,
+    Message,
+)
 from ..models.leads import FUNNEL_MILESTONES, vehicle_wanted_line
 from ..normalize import normalize_email, normalize_phone
 from ..selectors.customers import customer_match
@@ -254,8 +264,8 @@ class MergeError(ValueError):
 
 @transaction.atomic
 def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
-    """Fold a duplicate lead of the same customer into another: its conversation, vehicles and
-    events move over; the duplicate stays, lost with a reason pointing at the target."""
+    """Fold a duplicate lead of the same customer into another: its conversation, vehicles, events
+    and received mail move over; the duplicate stays, lost with a reason pointing at the target."""
     if target.pk == duplicate.pk:
         raise MergeError("A lead cannot be merged into itself.")
     target, duplicate = (
@@ -270,6 +280,7 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
         "messages": Message.objects.filter(lead=duplicate).update(lead=target),
         "vehicles": LeadVehicle.objects.filter(lead=duplicate).update(lead=target),
         "events": LeadEvent.objects.filter(lead=duplicate).update(lead=target),
+        "received_mail": InboundMail.objects.filter(lead=duplicate).update(lead=target),
     }
     # The customer has waited since the earlier inquiry and was answered at the earlier answer.
     target.received_at = min(target.received_at, duplicate.received_at)

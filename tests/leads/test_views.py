@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 import pytest
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -320,15 +318,19 @@ def test_status_change_lost_needs_a_reason(client):
 
 def test_merge_from_the_lead_page(client):
     _login(client)
-    customer = factories.customer()
-    target = factories.lead(customer_obj=customer)
-    duplicate = factories.lead(customer_obj=customer, received_at=timezone.now() - timedelta(hours=2))
+    received = factories.inbound_mail(factories.raw_mail(subject="First inquiry about the Tucson"))
+    duplicate = received.lead
+    target = factories.lead(customer_obj=duplicate.customer)
     page = client.get(reverse("leads:lead_detail", args=[target.pk])).content.decode()
-    assert f"Lead {duplicate.pk}" in page
+    assert f"Lead {duplicate.pk}" in page and "Mail received" not in page
     response = client.post(
         reverse("leads:lead_merge", args=[target.pk]), {"duplicate": duplicate.pk}, follow=True
     )
-    assert "merged into this one" in response.content.decode()
+    page = response.content.decode()
+    assert "merged into this one" in page
+    # The mail the duplicate came in by is now listed, with its original, on the surviving lead.
+    assert "First inquiry about the Tucson" in page
+    assert reverse("leads:inbound_mail_original", args=[received.pk]) in page
     duplicate.refresh_from_db()
     assert duplicate.lost_reason == f"Merged into lead {target.pk}"
 
