@@ -160,14 +160,18 @@ def _lead_page(request, lead: Lead, **overrides):
         "clock": response_clock(lead, deadlines=response_deadlines()),
         "vehicles": vehicles,
         "timeline": timeline,
-        "inbound_mail": lead_inbound_mail(lead=lead),
+        "inbound_mail": lead_inbound_mail(lead=lead) if lead.has_inbound_mail else [],
         "reply_language": language,
         "transition_form": LeadTransitionForm(lead=lead),
         "reply_form": _composer_form(request, lead, language, vehicles),
         "log_form": ContactLogForm(
             initial={"channel": PREFERRED_LOG_CHANNEL[lead.customer.preferred_channel]}
         ),
-        "merge_form": LeadMergeForm(duplicates=lead_duplicates(user=request.user, lead=lead)),
+        "merge_form": LeadMergeForm(
+            duplicates=lead_duplicates(user=request.user, lead=lead)
+            if lead.has_duplicates
+            else Lead.objects.none()
+        ),
         "prefers_email": lead.customer.preferred_channel == PreferredChannel.EMAIL,
         "email_consent": consent_check(customer=lead.customer, channel=ConsentChannel.EMAIL),
         **overrides,

@@ -7,7 +7,7 @@ from datetime import datetime, time, tzinfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import CharField, Count, Q, QuerySet, Value
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Concat, Upper
 from django.utils import timezone
 
@@ -22,7 +22,9 @@ from ..business_hours import (
     store_zone,
 )
 from ..models import (
+    Attachment,
     Customer,
+    InboundMail,
     InquiryType,
     Lead,
     LeadEvent,
@@ -311,8 +313,19 @@ def lead_owner_choices() -> list[tuple[str, str]]:
 
 
 def lead_get(*, user, pk: int) -> Lead:
+    """The lead with its customer, owner and vehicles; `has_duplicates` and `has_inbound_mail` say
+    whether its page needs to read those lists at all."""
     return (
-        lead_visible_to(user=user).select_related("customer", "owner").prefetch_related("vehicles").get(pk=pk)
+        lead_visible_to(user=user)
+        .select_related("customer", "owner")
+        .prefetch_related("vehicles")
+        .annotate(
+            has_duplicates=Exists(
+                _duplicates(user=user, customer_id=OuterRef("customer_id"), pk=OuterRef("pk"))
+            ),
+            has_inbound_mail=Exists(InboundMail.objects.filter(lead=OuterRef("pk"))),
+        )
+        .get(pk=pk)
     )
 
 
@@ -322,6 +335,7 @@ class TimelineEntry:
     who: str
     message: Message | None = None
     event: LeadEvent | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 def _person_name(first_name: str | None, last_name: str | None, username: str | None) -> str:
@@ -334,14 +348,25 @@ def _person(user) -> str:
 
 
 def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
-    """The whole conversation and every recorded change, oldest first, each with who and when."""
-    messages = Message.objects.filter(lead=lead).select_related("author").prefetch_related("attachments")
+    """The whole conversation and every recorded change, oldest first, each with who and when.
+
+    Attachments are read only for the messages that have some: most conversations have none."""
+    messages = list(
+        Message.objects.filter(lead=lead)
+        .select_related("author")
+        .annotate(has_attachments=Exists(Attachment.objects.filter(message=OuterRef("pk"))))
+    )
+    attachments: dict[int, list[Attachment]] = {}
+    if with_attachments := [message.pk for message in messages if message.has_attachments]:
+        for attachment in Attachment.objects.filter(message__in=with_attachments).order_by("pk"):
+            attachments.setdefault(attachment.message_id, []).append(attachment)
     events = LeadEvent.objects.filter(lead=lead).select_related("actor")
     entries = [
         TimelineEntry(
             at=message.occurred_at,
             who=_person(message.author) or message.from_address or "customer",
             message=message,
+            attachments=tuple(attachments.get(message.pk, ())),
         )
         for message in messages
     ]
@@ -368,10 +393,13 @@ def lead_last_customer_words(*, lead: Lead, timeline: list[TimelineEntry] | None
 
 def lead_duplicates(*, user, lead: Lead) -> QuerySet[Lead]:
     """Other leads of the same customer this person may see: candidates for a merge."""
+    return _duplicates(user=user, customer_id=lead.customer_id, pk=lead.pk).order_by("-received_at")
+
+
+def _duplicates(*, user, customer_id, pk) -> QuerySet[Lead]:
     return (
         lead_visible_to(user=user)
-        .filter(customer_id=lead.customer_id)
-        .exclude(pk=lead.pk)
+        .filter(customer_id=customer_id)
+        .exclude(pk=pk)
         .exclude(status=LeadStatus.SOLD)
-        .order_by("-received_at")
     )

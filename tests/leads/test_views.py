@@ -51,23 +51,30 @@ def test_inbox_query_count_does_not_grow_with_the_page(client, url):
     assert few <= 10
 
 
+def _attach(message, filename: str) -> Attachment:
+    return Attachment.objects.create(
+        message=message,
+        filename=filename,
+        content_type="application/pdf",
+        size=3,
+        file=ContentFile(b"pdf", "q.pdf"),
+    )
+
+
 def test_lead_page_query_count_does_not_grow_with_the_conversation(client):
     _login(client)
     reply_templates_ensure_defaults()
     lead = factories.lead(vehicles=[{"make": "Toyota"}])
+    _attach(factories.inbound_email(lead=lead), "first.pdf")
     factories.inbound_email(lead=lead)
     url = reverse("leads:lead_detail", args=[lead.pk])
     few = _queries(client, url)
-    for _ in range(20):
-        message = factories.inbound_email(lead=lead)
-        Attachment.objects.create(
-            message=message,
-            filename="quote.pdf",
-            content_type="application/pdf",
-            size=3,
-            file=ContentFile(b"pdf", "q.pdf"),
-        )
+    attachments = [_attach(factories.inbound_email(lead=lead), f"quote-{n}.pdf") for n in range(20)]
     assert _queries(client, url) == few
+    page = client.get(url).content.decode()
+    for attachment in attachments:
+        assert f'href="{reverse("leads:attachment_download", args=[attachment.pk])}"' in page
+        assert attachment.filename in page
 
 
 def test_lead_page_links_every_vehicle_to_stock_in_the_same_number_of_queries(client):
