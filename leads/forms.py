@@ -2,15 +2,18 @@ from django import forms
 
 from .models import Language, Lead, LeadStatus, ReplyTemplate, RoutingRule
 from .selectors.leads import REACHED_STAGES, lead_owner_choices
+from .selectors.replies import reply_templates
 from .services.leads import LEAD_TRANSITIONS, LOGGABLE_CHANNELS, ContactOutcome
 from .services.replies import MERGE_FIELDS, merge_field_tags
 from .services.routing import RULE_FIELDS
 
 
-def choices_from(field: forms.ModelChoiceField, queryset, *, label) -> None:
-    """Offer a queryset's rows, read once: validation still checks the submitted id against it."""
+def choices_from(field: forms.ModelChoiceField, queryset, *, label, rows=None) -> None:
+    """Offer a queryset's rows, read once: validation still checks the submitted id against it.
+    `rows`: the same rows, already read (from the cache), so the queryset is read only to validate."""
     field.queryset = queryset
-    field.choices = [("", field.empty_label or "")] + [(row.pk, label(row)) for row in queryset]
+    offered = queryset if rows is None else rows
+    field.choices = [("", field.empty_label or "")] + [(row.pk, label(row)) for row in offered]
 
 
 class LeadTransitionForm(forms.Form):
@@ -100,9 +103,9 @@ class ReplyForm(forms.Form):
     subject = forms.CharField(max_length=200)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), label="Message")
 
-    def __init__(self, *args, templates, **kwargs):
+    def __init__(self, *args, templates: list[ReplyTemplate], **kwargs):
         super().__init__(*args, **kwargs)
-        choices_from(self.fields["template"], templates, label=str)
+        choices_from(self.fields["template"], reply_templates(active_only=True), label=str, rows=templates)
 
 
 class ContactLogForm(forms.Form):

@@ -44,6 +44,7 @@ from .selectors.replies import (
     reply_language,
     reply_template_suggested,
     reply_templates,
+    reply_templates_offered,
 )
 from .services.leads import (
     ContactLogError,
@@ -139,7 +140,7 @@ def inbox(request):
 
 
 def _composer_form(request, lead: Lead, language: str, vehicles: list[tuple] | None = None) -> ReplyForm:
-    templates = reply_templates(active_only=True)  # read once, here and by the form
+    templates = reply_templates_offered()
     if picked := request.GET.get("template"):
         chosen = next((t for t in templates if str(t.pk) == picked), None)
     else:
@@ -217,7 +218,7 @@ def lead_transition_view(request, pk: int):
 @require_POST
 def lead_reply(request, pk: int):
     lead = _lead_or_404(request, pk)
-    form = ReplyForm(request.POST, templates=reply_templates(active_only=True))
+    form = ReplyForm(request.POST, templates=reply_templates_offered())
     if form.is_valid():
         try:
             reply_queue(

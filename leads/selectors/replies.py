@@ -1,7 +1,9 @@
 """Reads for answering: reply templates and the one to suggest for a lead."""
 
+from django.db import transaction
 from django.db.models import QuerySet
 
+from dealership.cache_generations import cached_in_generation, generation_next
 from dealership.models import oversees_store
 
 from ..language import detect_language
@@ -12,6 +14,26 @@ from .leads import TimelineEntry, lead_last_customer_words
 def reply_templates(*, active_only: bool = False) -> QuerySet[ReplyTemplate]:
     templates = ReplyTemplate.objects.all()
     return templates.filter(active=True) if active_only else templates
+
+
+# Every lead page offers the active templates; they change a few times a year, through
+# reply_template_save and reply_template_delete, which drop this copy (reply_templates_changed).
+ACTIVE_TEMPLATES = "leads:reply-templates"
+ACTIVE_TEMPLATES_SECONDS = 600
+
+
+def reply_templates_offered() -> list[ReplyTemplate]:
+    """The active templates, as the composer offers them (read from the cache)."""
+    return cached_in_generation(
+        ACTIVE_TEMPLATES, "active", lambda: list(reply_templates(active_only=True)), ACTIVE_TEMPLATES_SECONDS
+    )
+
+
+def reply_templates_changed() -> None:
+    """Drop the cached templates now and, for a change still inside a transaction, once it is
+    committed (a page read in between would otherwise keep the old ones)."""
+    generation_next(ACTIVE_TEMPLATES)
+    transaction.on_commit(lambda: generation_next(ACTIVE_TEMPLATES))
 
 
 def reply_language(*, lead: Lead, timeline: list[TimelineEntry] | None = None) -> str:

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from ..inventory_link import lead_vehicles_with_stock, photo_links
 from ..models import Channel, Direction, InquiryType, Language, Lead, Message, ReplyTemplate
+from ..selectors.replies import reply_templates_changed
 from ..threading import new_message_id, references_answering, threaded_email
 from .consent import commercial_email_headers, commercial_email_refusal, commercial_footer
 from .leads import lead_record_answer
@@ -149,6 +150,8 @@ def reply_templates_ensure_defaults() -> int:
             name=name, inquiry_type=inquiry_type, language=language, subject=subject, body=body
         )
         created += 1
+    if created:
+        reply_templates_changed()
     return created
 
 
@@ -431,9 +434,11 @@ def reply_template_save(
     template.name, template.inquiry_type, template.language = name, inquiry_type, language
     template.subject, template.body, template.active = subject, body, active
     template.save()
+    reply_templates_changed()
     return template
 
 
 @transaction.atomic
 def reply_template_delete(*, template: ReplyTemplate) -> None:
     template.delete()
+    reply_templates_changed()

@@ -236,6 +236,27 @@ def test_picking_a_template_refills_the_composer_with_and_without_htmx(client):
     assert "The value of your trade-in" in partial and "<html" not in partial and 'id="composer"' in partial
 
 
+def test_the_composer_offers_a_saved_renamed_or_deleted_template_at_once(client):
+    _login(client)
+    reply_templates_ensure_defaults()
+    url = reverse("leads:lead_detail", args=[factories.lead().pk])
+    assert "Spring sale" not in client.get(url).content.decode()  # the offered templates are now cached
+    fields = {"inquiry_type": "general", "language": "en", "subject": "Hi", "body": "Hello", "active": "on"}
+    client.post(reverse("leads:replytemplate_create"), {"name": "Spring sale", **fields})
+    spring = ReplyTemplate.objects.get(name="Spring sale")
+    assert f'<option value="{spring.pk}">Spring sale' in client.get(url).content.decode()
+    client.post(reverse("leads:replytemplate_edit", args=[spring.pk]), {"name": "Summer sale", **fields})
+    page = client.get(url).content.decode()
+    assert f'<option value="{spring.pk}">Summer sale' in page and "Spring sale" not in page
+    client.post(
+        reverse("leads:replytemplate_edit", args=[spring.pk]), {"name": "Summer sale", **fields, "active": ""}
+    )
+    assert f'<option value="{spring.pk}"' not in client.get(url).content.decode()
+    general = ReplyTemplate.objects.filter(language="en", inquiry_type="general").exclude(pk=spring.pk).get()
+    client.post(reverse("leads:replytemplate_delete", args=[general.pk]))
+    assert f'<option value="{general.pk}"' not in client.get(url).content.decode()
+
+
 def test_sending_a_reply_with_a_bad_merge_field_keeps_the_text(client):
     _login(client)
     lead = factories.lead()
