@@ -168,11 +168,10 @@ def _lead_page(request, lead: Lead, **overrides):
         "log_form": ContactLogForm(
             initial={"channel": PREFERRED_LOG_CHANNEL[lead.customer.preferred_channel]}
         ),
-        "merge_form": LeadMergeForm(
-            duplicates=lead_duplicates(user=request.user, lead=lead)
-            if lead.has_duplicates
-            else Lead.objects.none()
-        ),
+        # Offered only when the customer has another lead this person may fold in.
+        "merge_form": LeadMergeForm(duplicates=lead_duplicates(user=request.user, lead=lead))
+        if lead.has_duplicates
+        else None,
         "prefers_email": lead.customer.preferred_channel == PreferredChannel.EMAIL,
         "email_consent": consent_check(customer=lead.customer, channel=ConsentChannel.EMAIL),
         **overrides,

@@ -363,6 +363,19 @@ def test_merge_from_the_lead_page(client):
     assert duplicate.lost_reason == f"Merged into lead {target.pk}"
 
 
+def test_merging_is_offered_only_with_another_lead_of_the_customer_the_person_may_see(client):
+    advisor = _login(client, Role.ADVISOR)
+    other_advisor = factories.staff(Role.ADVISOR).user
+    mine = factories.lead(owner=advisor)
+    url = reverse("leads:lead_detail", args=[mine.pk])
+    assert 'id="merge-form"' not in client.get(url).content.decode()
+    factories.lead(customer_obj=mine.customer, owner=other_advisor)
+    assert 'id="merge-form"' not in client.get(url).content.decode()
+    also_mine = factories.lead(customer_obj=mine.customer, owner=advisor)
+    page = client.get(url).content.decode()
+    assert 'id="merge-form"' in page and f"Lead {also_mine.pk}" in page
+
+
 def test_reply_templates_are_managed_by_supervisors_only(client):
     _login(client, Role.ADVISOR)
     assert client.get(reverse("leads:replytemplate_list")).status_code == 403
