@@ -34,6 +34,8 @@ from ..models import (
     customer_label,
 )
 from ..models.leads import FUNNEL_MILESTONES, LEAD_STATUS_LABELS, LEAD_WAITING_FIRST, OPEN_LEAD_STATUSES
+from ..normalize import normalize_email, normalize_phone
+from .customers import customers_with_contact
 
 # A customer's name, email and phone as one upper-case text: one "contains" per search word, and
 # one trigram index on PostgreSQL (migration 0003 builds it from this very expression).
@@ -52,6 +54,7 @@ CUSTOMER_SEARCH_TEXT = Upper(
 # Funnel stages the inbox can narrow to, by the milestone each lead keeps.
 REACHED_STAGES = {str(stage): field for stage, field in FUNNEL_MILESTONES}
 PHONE_LIKE = re.compile(r"[\d\s().+-]+")
+EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _visibility_scope(user) -> str:
@@ -115,17 +118,25 @@ def _overdue_q(deadlines: ResponseDeadlines) -> Q:
 
 def _search_q(text: str) -> Q:
     """Leads whose customer's name, email or phone holds every word, or whose vehicle has one of
-    the words as its VIN or stock number. A query that is only a phone number (spaces, dashes and
-    all) is matched on the phone's last ten digits.
+    the words as its VIN or stock number. A whole phone number or email address finds the customer
+    by any number or address they have, as stored (an index lookup); part of a number (spaces,
+    dashes and all) is matched on its last ten digits.
 
     The customers are found on their own table (one trigram index on PostgreSQL) and the vehicles
     on theirs, so the database never reads every lead.
     """
+    text = text.strip()
     digits = "".join(c for c in text if c.isdigit())
-    words = [digits[-10:]] if len(digits) >= 7 and PHONE_LIKE.fullmatch(text.strip()) else text.split()
-    customers = Customer.objects.alias(search_text=CUSTOMER_SEARCH_TEXT)
-    for word in words:
-        customers = customers.filter(search_text__contains=word.upper())
+    phone_like = len(digits) >= 7 and PHONE_LIKE.fullmatch(text)
+    words = [digits[-10:]] if phone_like else text.split()
+    if phone_like and len(digits) >= 10 and (phone := normalize_phone(text)):
+        customers = customers_with_contact("phone", phone)
+    elif EMAIL_LIKE.fullmatch(text):
+        customers = customers_with_contact("email", normalize_email(text))
+    else:
+        customers = Customer.objects.alias(search_text=CUSTOMER_SEARCH_TEXT)
+        for word in words:
+            customers = customers.filter(search_text__contains=word.upper())
     vehicles = Q()
     for word in words:
         vehicles |= Q(vin__iexact=word) | Q(stock_number__iexact=word)

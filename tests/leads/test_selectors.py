@@ -16,6 +16,7 @@ from leads.selectors.leads import (
     response_clock,
     response_deadlines,
 )
+from leads.services.customers import customer_email_add, customer_phone_add
 from leads.services.leads import contact_log, lead_transition
 from tests import factories
 
@@ -89,6 +90,12 @@ def test_fixed_clock_over_a_weekend_is_not_overdue_on_sunday(boss, settings):
         ("sophie t", "sophie"),
         ("lavoie.m@EXAMPLE", "marc"),
         ("514 555 0199", "marc"),
+        ("+1 (514) 555-0199", "marc"),
+        ("555-0199", "marc"),
+        ("lavoie.m@example.com", "marc"),
+        # Numbers and addresses a customer has besides their main ones find them too.
+        ("438.555.0123", "marc"),
+        ("Marc.Work@Example.org", "marc"),
         ("2T3P1RFV8RW000001", "sophie"),
         ("STK-4471", "marc"),
         ("nobody", None),
@@ -109,6 +116,8 @@ def test_search_by_name_email_phone_vin_and_stock_number(boss, query, expected):
             vehicles=[{"make": "Honda", "stock_number": "STK-4471"}],
         ),
     }
+    customer_phone_add(customer=leads["marc"].customer, phone="438 555 0123")
+    customer_email_add(customer=leads["marc"].customer, email="marc.work@example.org")
     found = list(lead_list(user=boss, filters={"q": query}))
     assert found == ([leads[expected]] if expected else [])
 
