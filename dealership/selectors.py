@@ -92,7 +92,10 @@ def dashboard_leads(*, user, period: Period, filters: dict | None = None):
     """Leads received in the period that this person may see, narrowed by the dashboard's filters."""
     filters = filters or {}
     start, end = period.bounds
-    leads = lead_visible_to(user=user).filter(received_at__gte=start, received_at__lt=end)
+    # A merged duplicate is counted once, as the lead it was merged into.
+    leads = lead_visible_to(user=user).filter(
+        received_at__gte=start, received_at__lt=end, merged_into__isnull=True
+    )
     if filters.get("source"):
         leads = leads.filter(source=filters["source"])
     if "owner_id" in filters:
@@ -343,7 +346,7 @@ def dashboard_figures(*, user, period: Period, filters: dict, target_minutes: in
 
 
 def _leads_of(objective: Objective):
-    leads = Lead.objects.all()
+    leads = Lead.objects.filter(merged_into__isnull=True)
     return leads.filter(owner=objective.person.user) if objective.person else leads
 
 

@@ -3,7 +3,7 @@ from django import forms
 from .models import Language, Lead, LeadStatus, ReplyTemplate, RoutingRule
 from .selectors.leads import REACHED_STAGES, lead_owner_choices
 from .selectors.replies import reply_templates
-from .services.leads import LEAD_TRANSITIONS, LOGGABLE_CHANNELS, ContactOutcome
+from .services.leads import LOGGABLE_CHANNELS, ContactOutcome, lead_next_statuses
 from .services.replies import MERGE_FIELDS, merge_field_tags
 from .services.routing import RULE_FIELDS
 
@@ -22,7 +22,7 @@ class LeadTransitionForm(forms.Form):
 
     def __init__(self, *args, lead: Lead, **kwargs):
         super().__init__(*args, **kwargs)
-        allowed = LEAD_TRANSITIONS[lead.status]
+        allowed = lead_next_statuses(lead)
         self.fields["status"].choices = [
             (value, label) for value, label in LeadStatus.choices if value in allowed
         ]

@@ -287,7 +287,11 @@ def promotion_results(*, promotion: Promotion) -> dict:
     """What the promotion's page shows beside its own fields: its fees by label, email campaigns and
     timeline, the leads it brought and its sales among them, their appointments, and the visits its
     printed and mailed links brought."""
-    leads = promotion.leads.select_related("customer", "owner").order_by("-received_at")
+    leads = (
+        promotion.leads.filter(merged_into__isnull=True)
+        .select_related("customer", "owner")
+        .order_by("-received_at")
+    )
     visits = (
         SourceVisit.objects.filter(promotion=promotion)
         .values("src")
@@ -327,6 +331,7 @@ def campaign_report(*, campaign: Campaign) -> dict[str, int]:
     leads = 0
     if first_sent:
         leads = Lead.objects.filter(
+            merged_into__isnull=True,
             promotion=campaign.promotion,
             customer__in=recipients.filter(status=RecipientStatus.SENT).values("customer_id"),
             received_at__gte=first_sent,

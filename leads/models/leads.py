@@ -93,6 +93,11 @@ class Lead(models.Model):
     # The first vehicle asked about (not a trade-in) as one line, "2026 Toyota RAV4 XLE": the inbox
     # shows it on every row. Written by the services that add or move vehicles (vehicle_wanted_line).
     vehicle_wanted = models.CharField(max_length=200, blank=True, editable=False)
+    # Set on a duplicate folded into another lead (lead_merge): it keeps its own trail, but the
+    # dashboard and promotion figures count the pair once, as the lead it was merged into.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_leads", editable=False
+    )
 
     class Meta:
         ordering = ["-received_at"]

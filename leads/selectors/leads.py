@@ -156,7 +156,9 @@ def lead_list(
     status = filters.get("status") or "open"
     if status == "open":
         leads = leads.filter(status__in=OPEN_LEAD_STATUSES)
-    elif status != "all":
+    elif status == "all":  # a merged duplicate is one of the lost, not a lead of its own
+        leads = leads.filter(merged_into__isnull=True)
+    else:
         leads = leads.filter(status=status)
     if source := filters.get("source"):
         leads = leads.filter(source__iexact=source)
@@ -261,7 +263,7 @@ def lead_counts(*, user, deadlines: ResponseDeadlines | None = None) -> dict[str
     def count():
         waiting = Q(status__in=OPEN_LEAD_STATUSES, first_response_at__isnull=True)
         counts = lead_visible_to(user=user).aggregate(
-            all=Count("pk"),
+            all=Count("pk", filter=Q(merged_into__isnull=True)),
             unanswered=Count("pk", filter=waiting),
             overdue=Count("pk", filter=waiting & _overdue_q(deadlines)),
             **{status: Count("pk", filter=Q(status=status)) for status in LeadStatus.values},
@@ -413,4 +415,5 @@ def _duplicates(*, user, customer_id, pk) -> QuerySet[Lead]:
         .filter(customer_id=customer_id)
         .exclude(pk=pk)
         .exclude(status=LeadStatus.SOLD)
+        .filter(merged_into__isnull=True)
     )

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from ..business_hours import business_minutes_between
 from ..models import (
+    Appointment,
     Channel,
     Customer,
     Direction,
@@ -137,11 +138,18 @@ def _milestones_reached(*, lead: Lead, status: str) -> list[str]:
     return stamped
 
 
+def lead_next_statuses(lead: Lead) -> set[str]:
+    """The statuses the lead may move to now; none once it has been merged into another."""
+    return set() if lead.merged_into_id else LEAD_TRANSITIONS.get(lead.status, set())
+
+
 @transaction.atomic
 def lead_transition(*, lead: Lead, to_status: str, actor=None, reason: str = "") -> Lead:
     """Move a lead to another status if the machine allows it, recording who and why."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
-    if to_status not in LEAD_TRANSITIONS.get(lead.status, set()):
+    if lead.merged_into_id:
+        raise TransitionError(f"This lead was merged into lead {lead.merged_into_id}: work that one.")
+    if to_status not in lead_next_statuses(lead):
         raise TransitionError(
             f"A lead that is {LeadStatus(lead.status).label.lower()} cannot become "
             f"{LeadStatus(to_status).label.lower() if to_status in LeadStatus.values else to_status!r}."
@@ -264,8 +272,10 @@ class MergeError(ValueError):
 
 @transaction.atomic
 def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
-    """Fold a duplicate lead of the same customer into another: its conversation, vehicles, events
-    and received mail move over; the duplicate stays, lost with a reason pointing at the target."""
+    """Fold a duplicate lead of the same customer into another: its conversation, vehicles, events,
+    received mail and appointments move over, and the target keeps the earlier of each funnel
+    milestone. The duplicate stays, lost and marked as merged into the target, so that figures
+    count the pair once. The target's status stays as it is: moving it is the supervisor's call."""
     if target.pk == duplicate.pk:
         raise MergeError("A lead cannot be merged into itself.")
     target, duplicate = (
@@ -276,36 +286,47 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
         raise MergeError("Only leads of the same customer can be merged.")
     if duplicate.status == LeadStatus.SOLD:
         raise MergeError("A sold lead cannot be merged into another.")
+    for lead in (duplicate, target):
+        if lead.merged_into_id:
+            raise MergeError(f"Lead {lead.pk} was already merged into lead {lead.merged_into_id}.")
     moved = {
         "messages": Message.objects.filter(lead=duplicate).update(lead=target),
         "vehicles": LeadVehicle.objects.filter(lead=duplicate).update(lead=target),
         "events": LeadEvent.objects.filter(lead=duplicate).update(lead=target),
         "received_mail": InboundMail.objects.filter(lead=duplicate).update(lead=target),
+        "appointments": Appointment.objects.filter(lead=duplicate).update(lead=target),
     }
     # The customer has waited since the earlier inquiry and was answered at the earlier answer.
     target.received_at = min(target.received_at, duplicate.received_at)
+    for _, field in FUNNEL_MILESTONES:
+        reached = [at for at in (getattr(target, field), getattr(duplicate, field)) if at]
+        setattr(target, field, min(reached) if reached else None)
     answers = [at for at in (target.first_response_at, duplicate.first_response_at) if at]
     target.first_response_at = min(answers) if answers else None
     if target.first_response_at:
         target.first_response_business_minutes = business_minutes_between(
             target.received_at, target.first_response_at
         )
+    target.promotion_id = target.promotion_id or duplicate.promotion_id
     target.vehicle_wanted = vehicle_wanted_line(target.vehicles.all())
     target.save(
         update_fields=[
             "received_at",
+            *(field for _, field in FUNNEL_MILESTONES),
             "first_response_at",
             "first_response_business_minutes",
+            "promotion",
             "vehicle_wanted",
             "updated_at",
         ]
     )
-    # Every vehicle of the duplicate has moved: it asks about none any more.
-    Lead.objects.filter(pk=duplicate.pk).update(vehicle_wanted="")
     lead_event_add(lead=target, type="merged", actor=actor, merged_lead=duplicate.pk, **moved)
     lead_event_add(lead=duplicate, type="merged", actor=actor, into_lead=target.pk, **moved)
     if duplicate.status != LeadStatus.LOST:
         lead_transition(
             lead=duplicate, to_status=LeadStatus.LOST, actor=actor, reason=f"Merged into lead {target.pk}"
         )
+    # Every vehicle of the duplicate has moved: it asks about none any more. Marked merged last,
+    # as a merged lead takes no more status changes.
+    Lead.objects.filter(pk=duplicate.pk).update(vehicle_wanted="", merged_into=target)
     return target

@@ -15,7 +15,7 @@ from dealership.models import Metric, Objective, ObjectiveEvent, Role
 from dealership.selectors import _lead_groups, _summary_groups, objective_progress, percentile, period_for
 from dealership.services import objective_propose
 from leads.models import Lead, LeadStatus
-from leads.services.leads import lead_transition
+from leads.services.leads import lead_merge, lead_transition
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +96,26 @@ def test_funnel_and_rates_for_the_month(client, store):
     by_person = {row["key"]: row for row in context["by_person"]}
     assert by_person["xavier"]["leads"] == 3 and by_person["yasmin"]["appointment_set"] == 1
     assert by_person[""]["leads"] == 2  # unassigned leads are shown too
+
+
+def test_a_merged_duplicate_counts_once_with_what_it_reached(client, store):
+    manager = factories.staff(Role.MANAGER)
+    kept = Lead.objects.get(source="AutoTrader", first_response_business_minutes__isnull=True)
+    duplicate = factories.lead(
+        customer_obj=kept.customer, source="Website", received_at=datetime(2026, 11, 20, 9, tzinfo=TORONTO)
+    )
+    lead_transition(lead=duplicate, to_status=LeadStatus.APPOINTMENT_SET)
+    overall = _dashboard(client, manager.user).context["overall"]
+    assert (overall["leads"], overall["appointment_set"]) == (7, 4)
+    lead_merge(target=kept, duplicate=duplicate)
+    context = _dashboard(client, manager.user).context
+    overall = context["overall"]
+    assert (overall["leads"], overall["contacted"], overall["appointment_set"]) == (6, 6, 4)
+    by_source = {row["key"]: row for row in context["by_source"]}
+    assert by_source["Website"]["leads"] == 2 and by_source["AutoTrader"]["appointment_set"] == 4
+    # The figure's link opens the inbox on the same leads: the duplicate is listed with the lost.
+    inbox = client.get(context["overall_links"]["appointment_set"]).content.decode()
+    assert f'href="/leads/{kept.pk}/"' in inbox and f'href="/leads/{duplicate.pk}/"' not in inbox
 
 
 def test_first_response_median_90th_percentile_and_share_within_target(client, store):
@@ -316,7 +336,9 @@ def test_summary_rows_follow_every_change_to_leads(store):
                 for g in groups
             )
 
-        leads = Lead.objects.filter(received_at__gte=period.bounds[0], received_at__lt=period.bounds[1])
+        leads = Lead.objects.filter(
+            received_at__gte=period.bounds[0], received_at__lt=period.bounds[1], merged_into__isnull=True
+        )
         live = _lead_groups(leads=leads, target_minutes=30)
         assert key(_summary_groups(period=period, filters={}, target_minutes=30)) == key(live)
         return live
@@ -334,6 +356,10 @@ def test_summary_rows_follow_every_change_to_leads(store):
     moved.save()
     live = same_figures()
     assert sum(g["leads"] for g in live) == 5 and sum(g["within"] for g in live) == 4
+    duplicate = factories.lead(customer_obj=moved.customer, source="Email", received_at=moved.received_at)
+    assert sum(g["leads"] for g in same_figures()) == 6
+    lead_merge(target=moved, duplicate=duplicate)  # the pair counts once
+    assert sum(g["leads"] for g in same_figures()) == 5
 
 
 def test_photo_coverage_objective_measures_the_stock_today(db):

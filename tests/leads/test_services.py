@@ -5,6 +5,8 @@ import pytest
 
 from dealership.models import Role
 from leads.models import Channel, LeadEvent, LeadStatus, LeadVehicle, Message
+from leads.selectors.leads import lead_duplicates
+from leads.services.appointments import appointment_book
 from leads.services.leads import (
     LEAD_TRANSITIONS,
     MergeError,
@@ -171,6 +173,49 @@ def test_the_inbox_line_follows_an_edit_of_the_vehicles():
     lead_vehicle_wanted_refresh(lead=lead)
     lead.refresh_from_db()
     assert lead.vehicle_wanted == "Kia EV9"
+
+
+def test_merge_moves_appointments_and_keeps_the_earlier_milestones_and_the_promotion():
+    advisor = factories.advisor()
+    target = factories.lead()
+    duplicate = factories.lead(customer_obj=target.customer, promotion=factories.promotion())
+    lead_transition(lead=target, to_status=LeadStatus.CONTACTED)
+    lead_transition(lead=duplicate, to_status=LeadStatus.APPOINTMENT_SET)
+    starts_at = factories.next_weekday_at(10)
+    appointment = appointment_book(
+        lead=duplicate,
+        advisor=advisor,
+        starts_at=starts_at,
+        purpose="test_drive",
+        now=starts_at - timedelta(days=1),
+    )
+    target.refresh_from_db()
+    duplicate.refresh_from_db()
+    lead_merge(target=target, duplicate=duplicate)
+    appointment.refresh_from_db()
+    assert appointment.lead == target
+    merged = target.__class__.objects.get(pk=target.pk)
+    assert merged.contacted_at == target.contacted_at  # the earlier of the two
+    assert merged.appointment_set_at == duplicate.appointment_set_at
+    assert merged.promotion_id == duplicate.promotion_id
+    assert merged.status == LeadStatus.CONTACTED  # the supervisor moves it on
+    duplicate.refresh_from_db()
+    assert (duplicate.merged_into, duplicate.status) == (merged, LeadStatus.LOST)
+
+
+def test_a_merged_lead_takes_no_more_changes_and_is_not_offered_again():
+    target = factories.lead()
+    duplicate = factories.lead(customer_obj=target.customer)
+    third = factories.lead(customer_obj=target.customer)
+    lead_merge(target=target, duplicate=duplicate)
+    boss = factories.staff(Role.SUPERVISOR).user
+    assert list(lead_duplicates(user=boss, lead=target)) == [third]
+    with pytest.raises(MergeError, match=f"already merged into lead {target.pk}"):
+        lead_merge(target=third, duplicate=duplicate)
+    with pytest.raises(MergeError, match="already merged"):
+        lead_merge(target=duplicate, duplicate=third)
+    with pytest.raises(TransitionError, match=f"merged into lead {target.pk}"):
+        lead_transition(lead=duplicate, to_status=LeadStatus.CONTACTED)
 
 
 def test_merge_refuses_other_customers_sold_leads_and_itself():

@@ -361,6 +361,12 @@ def test_merge_from_the_lead_page(client):
     assert reverse("leads:inbound_mail_original", args=[received.pk]) in page
     duplicate.refresh_from_db()
     assert duplicate.lost_reason == f"Merged into lead {target.pk}"
+    page = client.get(reverse("leads:lead_detail", args=[duplicate.pk])).content.decode()
+    assert f'merged into <a href="{reverse("leads:lead_detail", args=[target.pk])}">' in page
+    assert 'id="status-form"' not in page  # a merged lead is worked on the lead it went into
+    duplicate_row = f'href="{reverse("leads:lead_detail", args=[duplicate.pk])}"'
+    assert duplicate_row in client.get(reverse("leads:inbox"), {"status": "lost"}).content.decode()
+    assert duplicate_row not in client.get(reverse("leads:inbox"), {"status": "all"}).content.decode()
 
 
 def test_merging_is_offered_only_with_another_lead_of_the_customer_the_person_may_see(client):
