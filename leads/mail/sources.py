@@ -1,5 +1,6 @@
 """Where mail comes from: MAILBOX_URL entries, IMAP connections and local Maildir folders."""
 
+import contextlib
 import os
 import ssl
 import time
@@ -82,7 +83,9 @@ def imap_connect(source: MailboxSource) -> IMAPClient:
             client.starttls(context)
         client.login(source.username, source.password)
     except Exception:
-        client.shutdown()
+        # A failed TLS handshake leaves the socket unusable: closing it must not hide the reason.
+        with contextlib.suppress(OSError):
+            client.shutdown()
         raise
     return client
 

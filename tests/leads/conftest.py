@@ -4,6 +4,7 @@ import itertools
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -30,14 +31,49 @@ def wait_for_port(port: int, *, seconds: float = 10.0) -> None:
 
 
 class Dovecot:
-    """A throwaway Dovecot with Maildirs, on a free loopback port."""
+    """A throwaway Dovecot with Maildirs, on a free loopback port.
+
+    With `tls`, it holds a self-signed certificate for 127.0.0.1 (`certificate`), offers STARTTLS
+    on `port`, speaks TLS from the start on `tls_port`, and refuses passwords sent in the clear."""
 
     password = "secret"
 
-    def __init__(self):
+    def __init__(self, *, tls: bool = False):
         self.dir = Path(tempfile.mkdtemp(prefix="dovecot-"))
         self.port = free_port()
+        self.tls_port = free_port() if tls else 0
+        self.certificate = self.dir / "cert.pem" if tls else None
         self.user = "leads@example.test"
+
+    def _tls_settings(self) -> str:
+        if not self.certificate:
+            return "ssl = no\ndisable_plaintext_auth = no"
+        key = self.dir / "key.pem"
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-keyout",
+                str(key),
+                "-out",
+                str(self.certificate),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        return (
+            f"ssl = required\nssl_cert = <{self.certificate}\nssl_key = <{key}\ndisable_plaintext_auth = yes"
+        )
 
     def start(self) -> None:
         d = self.dir
@@ -45,6 +81,7 @@ class Dovecot:
         (d / "run").mkdir()
         (d / "mail").mkdir()
         shutil.chown(d / "mail", "nobody", "nogroup")
+        tls_settings = self._tls_settings()
         (d / "dovecot.conf").write_text(
             textwrap.dedent(f"""\
                 protocols = imap
@@ -52,8 +89,6 @@ class Dovecot:
                 base_dir = {d}/run
                 state_dir = {d}/run
                 log_path = {d}/dovecot.log
-                ssl = no
-                disable_plaintext_auth = no
                 auth_mechanisms = plain login
                 passdb {{
                   driver = static
@@ -70,13 +105,19 @@ class Dovecot:
                     port = {self.port}
                   }}
                   inet_listener imaps {{
-                    port = 0
+                    address = 127.0.0.1
+                    port = {self.tls_port}
+                    ssl = yes
                   }}
                 }}
             """)
+            + tls_settings
+            + "\n"
         )
         subprocess.run([DOVECOT, "-c", str(d / "dovecot.conf")], check=True)
         wait_for_port(self.port)
+        if self.tls_port:
+            wait_for_port(self.tls_port)
 
     def stop(self) -> None:
         pid_file = self.dir / "run" / "master.pid"
@@ -88,15 +129,20 @@ class Dovecot:
                 time.sleep(0.05)
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def url_for(self, folder: str) -> str:
-        return f"imap://{self.user.replace('@', '%40')}:{self.password}@127.0.0.1:{self.port}/{folder}"
+    def url_for(self, folder: str, *, scheme: str = "imap") -> str:
+        port = self.tls_port if scheme == "imaps" else self.port
+        return f"{scheme}://{self.user.replace('@', '%40')}:{self.password}@127.0.0.1:{port}/{folder}"
 
     @property
     def url(self) -> str:
         return self.url_for("INBOX")
 
     def client(self) -> IMAPClient:
-        client = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=30)
+        if self.certificate:
+            context = ssl.create_default_context(cafile=self.certificate)
+            client = IMAPClient("127.0.0.1", port=self.tls_port, ssl=True, ssl_context=context, timeout=30)
+        else:
+            client = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=30)
         client.login(self.user, self.password)
         return client
 
@@ -130,6 +176,23 @@ def dovecot_server():
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot_tls_server():
+    if not os.path.exists(DOVECOT):
+        service_missing("needs Dovecot (apt-get install dovecot-imapd)")
+    server = Dovecot(tls=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def dovecot_tls(dovecot_tls_server):
+    """Like `dovecot`, on the server that speaks only TLS."""
+    dovecot_tls_server.user = f"leads{next(_users)}@example.test"
+    return dovecot_tls_server
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Polling a real IMAP server (Dovecot): every message stored once, flagged only after it is stored."""
 
+import ssl
 import threading
 import time
 
@@ -126,3 +127,23 @@ def test_mail_arriving_while_the_poll_waits_in_idle_is_stored_by_that_poll(dovec
     assert appended.is_set()
     assert result.stored == 1
     assert InboundMail.objects.get().subject == "Arrived during IDLE"
+
+
+@pytest.mark.parametrize("scheme", ["imaps", "imap"])
+def test_mail_is_read_over_tls_from_the_start_or_after_starttls(dovecot_tls, monkeypatch, scheme):
+    """imaps:// speaks TLS from the first byte; imap:// upgrades with STARTTLS before logging in
+    (this server refuses a password sent in the clear)."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(dovecot_tls.certificate))  # the store's own authority
+    dovecot_tls.append(factories.raw_mail(subject=f"Over {scheme}"))
+    result = poll_source(parse_mailbox_url(dovecot_tls.url_for("INBOX", scheme=scheme)))
+    assert (result.seen, result.stored) == (1, 1)
+    assert InboundMail.objects.get().subject == f"Over {scheme}"
+
+
+def test_a_server_certificate_nobody_vouches_for_is_refused(dovecot_tls, monkeypatch):
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    dovecot_tls.append(factories.raw_mail())
+    for scheme in ("imaps", "imap"):
+        with pytest.raises(ssl.SSLCertVerificationError):
+            poll_source(parse_mailbox_url(dovecot_tls.url_for("INBOX", scheme=scheme)))
+    assert not InboundMail.objects.exists()
