@@ -128,11 +128,13 @@ def inbox(request):
         "previous_url": (_query(params) + f"&page={page - 1}") if page > 1 else "",
         "next_url": (_query(params) + f"&page={page + 1}") if len(rows) > INBOX_PAGE_SIZE else "",
     }
-    if request.htmx:  # the table refreshing itself: no chips, filters or buttons to count for
-        return render(request, "leads/lead_list.html#table", context)
+    # The counts behind the chips are shared by every open inbox and recounted at most every
+    # COUNTS_SECONDS, so the refresh brings them too.
+    context |= _inbox_filter_links(user=request.user, filters=filters, params=params, deadlines=deadlines)
+    if request.htmx:  # the table refreshing itself, with the chips: no filters or buttons
+        return render(request, "leads/_inbox_refresh.html", context)
     context |= {
         "form": form,
-        **_inbox_filter_links(user=request.user, filters=filters, params=params, deadlines=deadlines),
         "can_manage_templates": can_manage_reply_templates(user=request.user),
         "followup_due": followup_due_count(user=request.user),
     }
