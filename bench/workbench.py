@@ -15,6 +15,7 @@ import pickle
 import statistics
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -151,6 +152,31 @@ def fill(leads: int) -> float:
         )
         cursor.execute("ANALYZE")
     return time.perf_counter() - started
+
+
+def lead_as_mail_brings_it(pk: int) -> None:
+    """Give one lead what most leads that came by mail have besides their messages: the mail
+    received (its "View original" list), an attachment and an earlier inquiry of the same customer.
+    Done once; the lead page reads each of these only when the lead has it."""
+    from django.core.files.base import ContentFile
+
+    from leads.models import Attachment, InboundMail, Lead, Message
+    from tests import factories
+
+    lead = Lead.objects.get(pk=pk)
+    if lead.inbound_mail.exists():
+        return
+    inbound = factories.inbound_mail(factories.raw_mail(subject="Price of the 2024 RAV4"), process=False)
+    InboundMail.objects.filter(pk=inbound.pk).update(lead=lead, status="processed")
+    first = Message.objects.filter(lead=lead).order_by("occurred_at").first()
+    Attachment.objects.create(
+        message=first,
+        filename="trade-in.jpg",
+        content_type="image/jpeg",
+        size=4,
+        file=ContentFile(b"jpeg", "t.jpg"),
+    )
+    factories.lead(customer_obj=lead.customer, received_at=lead.received_at - timedelta(days=40))
 
 
 def interleaved_timings(first, second, repeat: int) -> tuple[list[float], list[float]]:
@@ -323,9 +349,10 @@ def main():
     supervisor = get_user_model().objects.get(username="benchsupervisor")
     client = Client()
     client.force_login(supervisor)
-    busy_lead = (
-        Lead.objects.filter(status="new").order_by("-received_at").values_list("pk", flat=True).first()
+    busy_lead, mail_lead = (
+        Lead.objects.filter(status="new").order_by("-received_at").values_list("pk", flat=True)[:2]
     )
+    lead_as_mail_brings_it(mail_lead)
 
     pages = [
         ("Inbox (open, newest first)", "/leads/"),
@@ -336,6 +363,7 @@ def main():
         ("Inbox (search by name)", "/leads/?q=Chloé+Pelletier"),
         ("Inbox (search by stock #)", "/leads/?q=STK12345"),
         ("Lead page (10 messages)", f"/leads/{busy_lead}/"),
+        ("Lead page (+ mail, file, 2nd lead)", f"/leads/{mail_lead}/"),
     ]
     # What any page pays beyond its own render and its database time: the request, session, user
     # and middleware, measured on a page that reads nothing.
