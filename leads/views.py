@@ -170,9 +170,9 @@ def _lead_page(request, lead: Lead, **overrides):
         "log_form": ContactLogForm(
             initial={"channel": PREFERRED_LOG_CHANNEL[lead.customer.preferred_channel]}
         ),
-        # Offered only when the customer has another lead this person may fold in.
+        # Offered only when the customer has another lead this person may fold into this one.
         "merge_form": LeadMergeForm(duplicates=lead_duplicates(user=request.user, lead=lead))
-        if lead.has_duplicates
+        if lead.has_duplicates and not lead.merged_into_id
         else None,
         "prefers_email": lead.customer.preferred_channel == PreferredChannel.EMAIL,
         "email_consent": consent_check(customer=lead.customer, channel=ConsentChannel.EMAIL),

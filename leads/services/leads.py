@@ -138,6 +138,22 @@ def _milestones_reached(*, lead: Lead, status: str) -> list[str]:
     return stamped
 
 
+def lead_kept(lead: Lead) -> Lead:
+    """The lead that carries on this one: itself, or the lead it was merged into (and so on)."""
+    while lead.merged_into_id:
+        lead = Lead.objects.get(pk=lead.merged_into_id)
+    return lead
+
+
+def lead_merged_refusal(lead: Lead) -> str:
+    """Why nothing more is done on this lead, or "": a merged lead is worked on the one it went into."""
+    return (
+        f"This lead was merged into lead {lead.merged_into_id}: work on that one."
+        if lead.merged_into_id
+        else ""
+    )
+
+
 def lead_next_statuses(lead: Lead) -> set[str]:
     """The statuses the lead may move to now; none once it has been merged into another."""
     return set() if lead.merged_into_id else LEAD_TRANSITIONS.get(lead.status, set())
@@ -147,8 +163,8 @@ def lead_next_statuses(lead: Lead) -> set[str]:
 def lead_transition(*, lead: Lead, to_status: str, actor=None, reason: str = "") -> Lead:
     """Move a lead to another status if the machine allows it, recording who and why."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
-    if lead.merged_into_id:
-        raise TransitionError(f"This lead was merged into lead {lead.merged_into_id}: work that one.")
+    if refusal := lead_merged_refusal(lead):
+        raise TransitionError(refusal)
     if to_status not in lead_next_statuses(lead):
         raise TransitionError(
             f"A lead that is {LeadStatus(lead.status).label.lower()} cannot become "
@@ -221,7 +237,7 @@ LOGGABLE_CHANNELS = [Channel.PHONE, Channel.TEXT, Channel.VISIT, Channel.NOTE]
 class ContactLogError(ValueError):
     """A contact that cannot be logged as given; `field` names the input at fault."""
 
-    def __init__(self, message: str, *, field: str):
+    def __init__(self, message: str, *, field: str | None):
         super().__init__(message)
         self.field = field
 
@@ -238,6 +254,8 @@ def contact_log(
     occurred_at=None,
 ) -> Message:
     """Record a call, a text sent from a phone, a visit or a note on the lead's conversation."""
+    if refusal := lead_merged_refusal(lead):
+        raise ContactLogError(refusal, field=None)
     if channel not in LOGGABLE_CHANNELS:
         raise ContactLogError(f"Cannot log a {channel!r} by hand.", field="channel")
     if channel == Channel.PHONE and outcome not in dict(ContactOutcome.CHOICES):

@@ -45,7 +45,7 @@ from ..models import (
 from ..models.leads import OPEN_LEAD_STATUSES
 from ..normalize import normalize_email
 from ..threading import new_message_id, references_answering
-from .leads import customer_find_or_create, lead_create, lead_event_add
+from .leads import customer_find_or_create, lead_create, lead_event_add, lead_kept
 from .replies import queued_mail_deliver
 
 logger = logging.getLogger(__name__)
@@ -421,10 +421,12 @@ def _lead_vehicle(vehicle: dict) -> dict:
 
 
 def _lead_replied_to(decision: Triage) -> Lead | None:
+    """The lead a reply answers: by its signed reply address, else by the mail it quotes. A reply
+    to a lead merged since into another joins that one, where the conversation now is."""
     if decision.reply_lead_id:
         lead = Lead.objects.filter(pk=decision.reply_lead_id).first()
         if lead is not None:
-            return lead
+            return lead_kept(lead)
     if decision.in_reply_to_ids:
         earlier = (
             Message.objects.filter(message_id__in=decision.in_reply_to_ids, lead__isnull=False)

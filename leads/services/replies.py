@@ -27,7 +27,7 @@ from ..models import Channel, Direction, InquiryType, Language, Lead, Message, R
 from ..selectors.replies import reply_templates_changed
 from ..threading import new_message_id, references_answering, threaded_email
 from .consent import commercial_email_headers, commercial_email_refusal, commercial_footer
-from .leads import lead_record_answer
+from .leads import lead_merged_refusal, lead_record_answer
 
 MERGE_FIELD = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 
@@ -246,6 +246,8 @@ def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = 
     """Store an email answer to the customer, threaded under their last mail, and queue its sending."""
     from ..tasks import message_send
 
+    if refusal := lead_merged_refusal(lead):
+        raise ReplyError(refusal)
     customer = lead.customer
     # An answer to the customer's own inquiry needs no more consent than that, but there must be an
     # address, and a merged record or an address that bounced is no place to write to.

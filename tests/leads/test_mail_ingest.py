@@ -26,6 +26,7 @@ from leads.models import (
     LeadStatus,
     Message,
 )
+from leads.services.leads import lead_merge
 from leads.services.mail import (
     MAX_TRIES,
     InboundRetry,
@@ -158,6 +159,24 @@ def test_a_reply_joins_its_conversation_and_records_customer_replied(maildir):
     assert inbound.lead == lead
     assert lead.events.filter(type="customer_replied").count() == 1
     assert lead.messages.get().new_text.startswith("Yes, Saturday")
+
+
+def test_a_reply_to_a_lead_merged_since_joins_the_lead_it_went_into(maildir):
+    kept = factories.lead()
+    duplicate = factories.lead(customer_obj=kept.customer)
+    lead_merge(target=kept, duplicate=duplicate)
+    [inbound] = receive(
+        maildir,
+        factories.raw_mail(
+            from_address=kept.customer.email,
+            to=reply_address(duplicate.pk),  # the address of a mail sent before the merge
+            subject="Re: your quote",
+            body="Saturday works.",
+        ),
+    )
+    assert inbound.lead == kept
+    assert kept.events.filter(type="customer_replied").count() == 1
+    assert kept.messages.get().new_text.startswith("Saturday")
 
 
 def test_a_reply_found_by_in_reply_to_joins_the_lead_it_answers(maildir):

@@ -9,6 +9,7 @@ from leads.selectors.leads import lead_duplicates
 from leads.services.appointments import appointment_book
 from leads.services.leads import (
     LEAD_TRANSITIONS,
+    ContactLogError,
     MergeError,
     TransitionError,
     contact_log,
@@ -16,6 +17,7 @@ from leads.services.leads import (
     lead_transition,
     lead_vehicle_wanted_refresh,
 )
+from leads.services.replies import ReplyError, reply_queue
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -216,6 +218,12 @@ def test_a_merged_lead_takes_no_more_changes_and_is_not_offered_again():
         lead_merge(target=duplicate, duplicate=third)
     with pytest.raises(TransitionError, match=f"merged into lead {target.pk}"):
         lead_transition(lead=duplicate, to_status=LeadStatus.CONTACTED)
+    duplicate.refresh_from_db()
+    with pytest.raises(ContactLogError, match=f"merged into lead {target.pk}"):
+        contact_log(lead=duplicate, author=boss, channel=Channel.NOTE, notes="Called back")
+    with pytest.raises(ReplyError, match=f"merged into lead {target.pk}"):
+        reply_queue(lead=duplicate, author=boss, subject="Your quote", body="Here it is.")
+    assert not Message.objects.filter(author=boss).exists()
 
 
 def test_merge_refuses_other_customers_sold_leads_and_itself():

@@ -373,7 +373,9 @@ def test_merge_from_the_lead_page(client):
     assert duplicate.lost_reason == f"Merged into lead {target.pk}"
     page = client.get(reverse("leads:lead_detail", args=[duplicate.pk])).content.decode()
     assert f'merged into <a href="{reverse("leads:lead_detail", args=[target.pk])}">' in page
-    assert 'id="status-form"' not in page  # a merged lead is worked on the lead it went into
+    # A merged lead is worked on the lead it went into: no status, answer, log or merge here.
+    for form in ("status-form", "reply-form", "log-form", "merge-form"):
+        assert f'id="{form}"' not in page
     duplicate_row = f'href="{reverse("leads:lead_detail", args=[duplicate.pk])}"'
     assert duplicate_row in client.get(reverse("leads:inbox"), {"status": "lost"}).content.decode()
     assert duplicate_row not in client.get(reverse("leads:inbox"), {"status": "all"}).content.decode()
