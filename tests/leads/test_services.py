@@ -6,7 +6,7 @@ import pytest
 from dealership.models import Role
 from leads.models import Channel, LeadEvent, LeadStatus, LeadVehicle, Message
 from leads.selectors.leads import lead_duplicates
-from leads.services.appointments import appointment_book
+from leads.services.appointments import BookingError, appointment_book
 from leads.services.leads import (
     LEAD_TRANSITIONS,
     ContactLogError,
@@ -224,6 +224,15 @@ def test_a_merged_lead_takes_no_more_changes_and_is_not_offered_again():
     with pytest.raises(ReplyError, match=f"merged into lead {target.pk}"):
         reply_queue(lead=duplicate, author=boss, subject="Your quote", body="Here it is.")
     assert not Message.objects.filter(author=boss).exists()
+    starts_at = factories.next_weekday_at(11)
+    with pytest.raises(BookingError, match=f"merged into lead {target.pk}"):
+        appointment_book(
+            lead=duplicate,
+            advisor=factories.advisor(),
+            starts_at=starts_at,
+            purpose="test_drive",
+            now=starts_at - timedelta(days=1),
+        )
 
 
 def test_merge_refuses_other_customers_sold_leads_and_itself():
