@@ -154,7 +154,7 @@ def fill(leads: int) -> float:
     return time.perf_counter() - started
 
 
-def lead_as_mail_brings_it(pk: int) -> None:
+def mail_lead_extras_add(pk: int) -> None:
     """Give one lead what most leads that came by mail have besides their messages: the mail
     received (its "View original" list), an attachment and an earlier inquiry of the same customer.
     Done once; the lead page reads each of these only when the lead has it."""
@@ -352,7 +352,7 @@ def main():
     busy_lead, mail_lead = (
         Lead.objects.filter(status="new").order_by("-received_at").values_list("pk", flat=True)[:2]
     )
-    lead_as_mail_brings_it(mail_lead)
+    mail_lead_extras_add(mail_lead)
 
     pages = [
         ("Inbox (open, newest first)", "/leads/"),
