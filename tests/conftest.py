@@ -4,6 +4,7 @@ A test that needs Chromium, Dovecot or Redis is skipped, with the reason in the 
 when that program is missing; with REQUIRE_ALL_SERVICES=1 (CI) the skip becomes a failure.
 """
 
+import asyncio
 import os
 import shutil
 import socket
@@ -81,6 +82,7 @@ class SmtpSink:
     `messages` holds the raw messages; `received` each one's recipients and parsed message.
     Set `hang_up_after` to a number of messages and the server goes away, once, while taking the
     next one: the connection drops before any answer and that message is lost.
+    Set `seconds_per_message` and it takes that long over each message, as a busy server does.
     """
 
     def __init__(self):
@@ -88,6 +90,7 @@ class SmtpSink:
         self.received: list[tuple[list[str], object]] = []
         self.port = 0
         self.hang_up_after: int | None = None
+        self.seconds_per_message = 0.0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower().startswith("refused"):
@@ -102,6 +105,7 @@ class SmtpSink:
             self.hang_up_after = None
             server.transport.abort()
             return "421 4.3.2 Shutting down"  # never reaches the client: the connection is gone
+        await asyncio.sleep(self.seconds_per_message)
         self.messages.append(envelope.content)
         self.received.append(
             (list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default))

@@ -246,10 +246,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = TIME_ZONE
-# Mailbox polls have a queue of their own (every worker consumes both): a backlog of mail being
-# routed never holds back reading the mailbox.
-CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in ("celery", "mailbox")]
-CELERY_TASK_ROUTES = {"leads.tasks.poll_mailbox*": {"queue": "mailbox"}}
+# Mailbox polls and routing have queues of their own (every worker consumes all, in turn): a
+# backlog of mail being routed never holds back reading the mailbox, and a new inquiry is routed
+# without waiting behind the acknowledgements and replies a backlog queued before it.
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in ("celery", "mailbox", "routing")]
+CELERY_TASK_ROUTES = {
+    "leads.tasks.poll_mailbox*": {"queue": "mailbox"},
+    "leads.tasks.process_inbound": {"queue": "routing"},
+}
 CELERY_BEAT_SCHEDULE: dict = {
     "poll-mailboxes": {
         "task": "leads.tasks.poll_mailboxes",

@@ -197,3 +197,33 @@ def test_restarting_redis_mid_backlog_loses_and_duplicates_nothing(dovecot, cele
         assert_each_message_became_exactly_one_record(size)
     finally:
         worker.stop()
+
+
+def test_a_new_inquiry_does_not_wait_behind_the_acknowledgements_a_backlog_queued(
+    dovecot, smtp_sink, celery_worker
+):
+    """A busy mail server slows the backlog's acknowledgements. Once the backlog is routed, a new inquiry
+    becomes a lead without waiting for the acknowledgements still to go: routing has a queue of its own,
+    which every worker takes turns with, so the backlog's acknowledgements go as it is routed."""
+    smtp_sink.seconds_per_message = 0.4
+    size = 30
+    dovecot.append(
+        *(
+            factories.raw_mail(from_address=f"buyer{n}@example.com", subject=f"RAV4 #{n}")
+            for n in range(size)
+        ),
+        folder="Leads",
+    )
+    wait_until(all_settled(size), seconds=60, worker=celery_worker)
+    sent_before = len(smtp_sink.received)
+    dovecot.append(
+        factories.raw_mail(from_address="latecomer@example.ca", subject="Is the Tacoma still there?"),
+        folder="Leads",
+    )
+    wait_until(
+        Lead.objects.filter(customer__email="latecomer@example.ca").exists, seconds=60, worker=celery_worker
+    )
+    sent_meanwhile = len(smtp_sink.received) - sent_before
+    print(f"acknowledgements sent: {sent_before} before the new inquiry, {sent_meanwhile} while it waited")
+    assert sent_meanwhile < size // 2
+    assert len(smtp_sink.wait_for(size + 1, seconds=60)) == size + 1
