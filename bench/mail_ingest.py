@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 PG = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/12")
+KEY_PREFIX = "mailingest-bench:"
 DB_NAME = f"bench_mailingest_{os.getpid()}"
 
 
@@ -109,11 +110,14 @@ def main() -> None:
 
         import redis
 
-        redis.Redis.from_url(REDIS).flushdb()
+        # Tasks an interrupted run left behind; nothing else in that Redis is touched.
+        broker = redis.Redis.from_url(REDIS)
+        if leftovers := list(broker.scan_iter(match=f"{KEY_PREFIX}*")):
+            broker.delete(*leftovers)
         env = {
             **os.environ,
             "CELERY_BROKER_URL": REDIS,
-            "CELERY_KEY_PREFIX": "mailingest-bench:",
+            "CELERY_KEY_PREFIX": KEY_PREFIX,
             "MAILBOX_URL": dovecot.url_for("Leads"),
             "MAILBOX_POLL_SECONDS": "30",
             "MAILBOX_IDLE_SECONDS": "25",

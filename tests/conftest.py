@@ -9,7 +9,9 @@ import os
 import shutil
 import socket
 import time
+import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pytest
 
@@ -44,6 +46,37 @@ def redis_url():
     if not port_open("127.0.0.1", int(url.split(":")[2].split("/")[0])):
         service_missing("needs a Redis server on 127.0.0.1:6379")
     return url
+
+
+@dataclass
+class WorkerBroker:
+    """Where this test's worker processes take their tasks: the test Redis, under a key prefix no
+    other test or test run uses, so suites running side by side never take or drop each other's
+    tasks, and nothing else kept in that Redis is touched."""
+
+    url: str
+    prefix: str
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"CELERY_BROKER_URL": self.url, "CELERY_KEY_PREFIX": self.prefix}
+
+    def connection(self):
+        """A connection of this process to the same queues, to enqueue tasks for the worker."""
+        from dealership.celery import app
+
+        return app.connection_for_write(self.url, transport_options={"global_keyprefix": self.prefix})
+
+
+@pytest.fixture
+def worker_broker(redis_url):
+    import redis
+
+    broker = WorkerBroker(url=redis_url, prefix=f"test-{uuid.uuid4().hex}:")
+    yield broker
+    client = redis.Redis.from_url(redis_url)
+    if keys := list(client.scan_iter(match=f"{broker.prefix}*")):
+        client.delete(*keys)
 
 
 @pytest.fixture(scope="session")

@@ -210,7 +210,7 @@ def postgres_only(connection) -> None:
 
 
 class Worker:
-    """`celery -A dealership worker` (with its beat) in its own process group, on Redis db 12."""
+    """`celery -A dealership worker` (with its beat) in its own process group."""
 
     def __init__(self, env: dict):
         self.env = env
@@ -259,27 +259,21 @@ class Worker:
 
 
 @pytest.fixture
-def celery_worker_env(transactional_db, redis_url, dovecot, smtp_sink):
-    """The environment of a worker process that sees the test database, Redis db 12, the SMTP sink and
-    Dovecot's folder "Leads" (created empty)."""
+def celery_worker_env(transactional_db, worker_broker, dovecot, smtp_sink):
+    """The environment of a worker process that sees the test database, the test's own broker, the
+    SMTP sink and Dovecot's folder "Leads" (created empty)."""
     from django.db import connection
 
     postgres_only(connection)
     db = connection.settings_dict
     var_dir = tempfile.mkdtemp(prefix="worker-var-")
-    redis_base = redis_url.rsplit("/", 1)[0]
-    import redis
-
-    client = redis.Redis.from_url(f"{redis_base}/12")
-    client.flushdb()
     dovecot.recreate_folder("Leads")
     env = {
         **os.environ,
+        **worker_broker.env,
         "DJANGO_SETTINGS_MODULE": "dealership.settings.base",
         "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
         f"{db['PORT'] or 5432}/{db['NAME']}",
-        "CELERY_BROKER_URL": f"{redis_base}/12",
-        "CELERY_KEY_PREFIX": "mailingest-test:",
         "MAILBOX_URL": dovecot.url_for("Leads"),
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp_sink.port),
@@ -293,7 +287,6 @@ def celery_worker_env(transactional_db, redis_url, dovecot, smtp_sink):
         "LOG_LEVEL": "WARNING",
     }
     yield env
-    client.flushdb()
     shutil.rmtree(var_dir, ignore_errors=True)
 
 

@@ -16,27 +16,24 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-import redis
 from aiosmtpd.controller import Controller
 from django.db import connection
 from django.utils import timezone
-from kombu import Connection
 
 from leads.models import FollowUpStepRun, Message
 from leads.services.followup import followup_dispatch_due, followup_enroll, followup_plans_ensure_defaults
 from leads.tasks import followup_send_step_task
 from tests import factories
-from tests.conftest import free_port, port_open, service_missing
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("FOLLOWUP_TEST_REDIS_URL", "redis://127.0.0.1:6379/8")
 # The worker redelivers a task left unacknowledged this many seconds after it was taken.
 VISIBILITY_TIMEOUT = 2
 WORKER = (
     "import django; django.setup()\n"
     "from dealership.celery import app\n"
     # Look for unacknowledged tasks every second (the default is every 100 s).
-    "app.conf.broker_transport_options = {"
+    "app.conf.broker_transport_options = {**app.conf.broker_transport_options, "
     f"'visibility_timeout': {VISIBILITY_TIMEOUT}, 'unacked_restore_interval': 1, 'unacked_restore_throttle': 1"
     "}\n"
     "app.worker_main(['worker', '--pool=solo', '--loglevel=WARNING', '--without-heartbeat',"
@@ -79,13 +76,12 @@ def mail_server():
     controller.stop()
 
 
-def test_a_worker_killed_mid_send_does_not_send_the_email_twice(mail_server, tmp_path, supervisor):
-    if not port_open("127.0.0.1", 6379):
-        service_missing("needs a Redis server on 127.0.0.1:6379")
+def test_a_worker_killed_mid_send_does_not_send_the_email_twice(
+    mail_server, tmp_path, supervisor, worker_broker
+):
     if connection.vendor != "postgresql":
         pytest.skip("the worker process shares the test database: run with DATABASE_URL=postgres://…")
     handler, smtp_port = mail_server
-    redis.Redis.from_url(REDIS_URL).flushdb()
     database = connection.settings_dict
     env = {
         **{k: v for k, v in os.environ.items() if k not in {"MAILBOX_URL", "DJANGO_SETTINGS_MODULE"}},
@@ -94,7 +90,7 @@ def test_a_worker_killed_mid_send_does_not_send_the_email_twice(mail_server, tmp
             f"postgres://{quote(database['USER'])}:{quote(database['PASSWORD'] or '')}"
             f"@{database['HOST']}:{database['PORT']}/{database['NAME']}"
         ),
-        "CELERY_BROKER_URL": REDIS_URL,
+        **worker_broker.env,
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp_port),
         "VAR_DIR": str(tmp_path),
@@ -107,7 +103,7 @@ def test_a_worker_killed_mid_send_does_not_send_the_email_twice(mail_server, tmp
     FollowUpStepRun.objects.filter(enrollment__lead=lead).update(due_at=now - timedelta(minutes=1))
     FollowUpStepRun.objects.filter(enrollment__lead=lead, step__position__gt=0).update(status="cancelled")
 
-    with Connection(REDIS_URL) as broker:
+    with worker_broker.connection() as broker:
         followup_dispatch_due(
             now=now,
             enqueue_send=lambda pk: followup_send_step_task.apply_async(

@@ -13,22 +13,16 @@ from django.db import connection
 from promotions.models import CampaignRecipient, RecipientStatus
 from promotions.services.campaigns import campaign_start
 from tests import factories
-from tests.conftest import port_open, service_missing
+from tests.conftest import service_missing
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("PROMOTIONS_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def worker_env(tmp_path):
+def worker_env(tmp_path, worker_broker):
     if connection.vendor != "postgresql":
         service_missing("needs PostgreSQL (DATABASE_URL) so a worker process shares the test database")
-    if not port_open("127.0.0.1", 6379):
-        service_missing("needs a Redis server on 127.0.0.1:6379")
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
     db = connection.settings_dict
     env = {key: value for key, value in os.environ.items() if key not in {"EMAIL_HOST", "MAILBOX_URL"}}
     env |= {
@@ -36,7 +30,7 @@ def worker_env(tmp_path):
         "DEBUG": "true",
         "VAR_DIR": str(tmp_path / "var"),
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "CELERY_BROKER_URL": REDIS_URL,
+        **worker_broker.env,
         # One mail every 0.4 s: slow enough to stop the worker in the middle.
         "PROMOTIONS_CAMPAIGN_BATCH_SIZE": "1",
         "PROMOTIONS_CAMPAIGN_PER_MINUTE": "150",
@@ -63,11 +57,10 @@ def _sent_to(outbox: Path) -> list[str]:
     ]
 
 
-def _enqueue_batch(campaign_id: int) -> None:
-    from dealership.celery import app
+def _enqueue_batch(worker_broker, campaign_id: int) -> None:
     from promotions.tasks import campaign_batch_send_task
 
-    with app.connection_for_write(REDIS_URL) as broker:
+    with worker_broker.connection() as broker:
         campaign_batch_send_task.apply_async(kwargs={"campaign_id": campaign_id}, connection=broker)
 
 
@@ -78,7 +71,7 @@ def _wait(condition, seconds: float, what: str):
         time.sleep(0.1)
 
 
-def test_a_worker_killed_mid_campaign_and_restarted_sends_each_customer_once(worker_env):
+def test_a_worker_killed_mid_campaign_and_restarted_sends_each_customer_once(worker_env, worker_broker):
     for n in range(8):
         factories.customer_with_email_consent(first_name=f"C{n}")
     factories.customer(first_name="No consent")
@@ -88,7 +81,7 @@ def test_a_worker_killed_mid_campaign_and_restarted_sends_each_customer_once(wor
 
     first = _worker(worker_env)
     try:
-        _enqueue_batch(campaign.pk)
+        _enqueue_batch(worker_broker, campaign.pk)
         _wait(lambda: len(_sent_to(outbox)) >= 2, 60, "the first worker sent nothing")
     finally:
         os.killpg(first.pid, signal.SIGKILL)  # a crash: no warm shutdown, the task is not acknowledged
@@ -98,7 +91,7 @@ def test_a_worker_killed_mid_campaign_and_restarted_sends_each_customer_once(wor
 
     second = _worker(worker_env)
     try:
-        _enqueue_batch(campaign.pk)  # what the campaigns-resume beat entry does
+        _enqueue_batch(worker_broker, campaign.pk)  # what the campaigns-resume beat entry does
         _wait(
             lambda: (
                 not CampaignRecipient.objects.filter(
