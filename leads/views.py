@@ -42,6 +42,7 @@ from .selectors.mail import (
 from .selectors.replies import (
     can_manage_reply_templates,
     reply_language,
+    reply_template_plans,
     reply_template_suggested,
     reply_templates,
     reply_templates_offered,
@@ -330,10 +331,18 @@ def replytemplate_delete(request, pk: int):
     _template_manager(request)
     template = get_object_or_404(ReplyTemplate, pk=pk)
     if request.method == "POST":
-        reply_template_delete(template=template)
-        messages.success(request, f"Template “{template.name}” deleted.")
+        try:
+            reply_template_delete(template=template)
+        except ReplyError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Template “{template.name}” deleted.")
         return redirect("leads:replytemplate_list")
-    return render(request, "leads/replytemplate_confirm_delete.html", {"template": template})
+    return render(
+        request,
+        "leads/replytemplate_confirm_delete.html",
+        {"template": template, "plans": reply_template_plans(template=template)},
+    )
 
 
 @login_required

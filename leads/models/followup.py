@@ -55,7 +55,7 @@ class FollowUpStep(models.Model):
         "leads.ReplyTemplate",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
         help_text="Send this reply template instead of the texts below; for a customer of the other "
         "language, its counterpart (same name, else same inquiry type) in that language.",

@@ -7,7 +7,7 @@ from dealership.cache_generations import cached_in_generation, generation_next
 from dealership.models import oversees_store
 
 from ..language import detect_language
-from ..models import InquiryType, Lead, ReplyTemplate
+from ..models import FollowUpPlan, InquiryType, Lead, ReplyTemplate
 from .leads import TimelineEntry, lead_last_customer_words
 
 
@@ -20,6 +20,16 @@ def reply_templates(*, active_only: bool = False) -> QuerySet[ReplyTemplate]:
 # reply_template_save and reply_template_delete, which drop this copy (reply_templates_changed).
 ACTIVE_TEMPLATES = "leads:reply-templates"
 ACTIVE_TEMPLATES_SECONDS = 600
+
+
+def reply_template_plans(*, template: ReplyTemplate) -> list[str]:
+    """The names of the follow-up plans with a step that sends this template."""
+    return list(
+        FollowUpPlan.objects.filter(steps__reply_template=template)
+        .distinct()
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
 
 
 def reply_templates_offered() -> list[ReplyTemplate]:

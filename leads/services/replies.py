@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from ..inventory_link import lead_vehicles_with_stock, photo_links
 from ..models import Channel, Direction, InquiryType, Language, Lead, Message, ReplyTemplate
-from ..selectors.replies import reply_templates_changed
+from ..selectors.replies import reply_template_plans, reply_templates_changed
 from ..threading import new_message_id, references_answering, threaded_email
 from .consent import commercial_email_headers, commercial_email_refusal, commercial_footer
 from .leads import lead_merged_refusal, lead_record_answer
@@ -442,5 +442,13 @@ def reply_template_save(
 
 @transaction.atomic
 def reply_template_delete(*, template: ReplyTemplate) -> None:
+    """Delete a template no follow-up step sends: a step left without its template would send
+    customers an empty email."""
+    if plans := reply_template_plans(template=template):
+        names = ", ".join(f"“{name}”" for name in plans)
+        raise ReplyError(
+            f"Not deleted: the follow-up plan {names} sends it. Choose another template for those "
+            "steps first, or switch this one off (untick Active) to stop offering it in the composer."
+        )
     template.delete()
     reply_templates_changed()

@@ -8,7 +8,15 @@ from django.utils import timezone
 
 from dealership.models import Role
 from leads.business_hours import business_moment_before
-from leads.models import Attachment, LeadStatus, LeadVehicle, Message, ReplyTemplate
+from leads.models import (
+    Attachment,
+    FollowUpPlan,
+    FollowUpStep,
+    LeadStatus,
+    LeadVehicle,
+    Message,
+    ReplyTemplate,
+)
 from leads.services.replies import reply_templates_ensure_defaults
 from tests import factories
 
@@ -439,6 +447,23 @@ def test_reply_templates_are_managed_by_supervisors_only(client):
     assert "Spring sale" in client.get(reverse("leads:replytemplate_list")).content.decode()
     client.post(reverse("leads:replytemplate_delete", args=[template.pk]))
     assert not ReplyTemplate.objects.filter(pk=template.pk).exists()
+
+
+def test_a_template_a_follow_up_step_sends_cannot_be_deleted(client):
+    """Deleting it would leave the step sending customers an empty email."""
+    _login(client)
+    reply_templates_ensure_defaults()
+    template = ReplyTemplate.objects.get(inquiry_type="general", language="en")
+    plan = FollowUpPlan.objects.create(name="Thirty days")
+    FollowUpStep.objects.create(plan=plan, kind=FollowUpStep.Kind.AUTO_EMAIL, reply_template=template)
+    url = reverse("leads:replytemplate_delete", args=[template.pk])
+
+    confirm = client.get(url).content.decode()
+    assert "“Thirty days”" in confirm and ">Delete</button>" not in confirm
+    answer = client.post(url, follow=True).content.decode()
+    assert "Not deleted: the follow-up plan “Thirty days” sends it" in answer
+    assert ReplyTemplate.objects.filter(pk=template.pk).exists()
+    assert FollowUpStep.objects.get().reply_template == template
 
 
 def test_no_email_means_no_composer_and_advisors_see_no_template_admin(client):
