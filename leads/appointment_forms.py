@@ -9,6 +9,7 @@ from django.utils import timezone
 from .forms import choices_from
 from .models import Appointment, FollowUpPlan, FollowUpStep, Lead
 from .selectors.appointments import advisor_free_slots, advisors
+from .services.replies import unknown_markup
 
 DURATIONS = [(30, "30 minutes"), (60, "1 hour"), (90, "1 hour 30")]
 
@@ -126,6 +127,9 @@ class FollowUpStepForm(forms.ModelForm):
             raise forms.ValidationError(
                 "An email step needs a reply template, or at least its English subject and message."
             )
+        for name in ("subject_en", "body_en", "subject_fr", "body_fr"):
+            if unknown := unknown_markup(cleaned.get(name) or ""):
+                self.add_error(name, f"Not a merge field: {', '.join(unknown)}.")
         return cleaned
 
 

@@ -144,7 +144,8 @@ def inbox(request):
 
 def _composer_form(request, lead: Lead, language: str, vehicles: list[tuple] | None = None) -> ReplyForm:
     templates = reply_templates_offered()
-    if picked := request.GET.get("template"):
+    if "template" in request.GET:  # the supervisor's pick; "" is "No template", a blank composer
+        picked = request.GET["template"]
         chosen = next((t for t in templates if str(t.pk) == picked), None)
     else:
         chosen = reply_template_suggested(templates=templates, lead=lead, language=language)
@@ -212,7 +213,8 @@ def lead_transition_view(request, pk: int):
         except TransitionError as error:
             messages.error(request, str(error))
     else:
-        messages.error(request, "Choose a status.")
+        # What was refused, field by field (a status no longer offered, a reason too long).
+        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
     return redirect("leads:lead_detail", pk=lead.pk)
 
 

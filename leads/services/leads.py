@@ -184,7 +184,7 @@ def lead_transition(*, lead: Lead, to_status: str, actor=None, reason: str = "")
         actor=actor,
         from_status=from_status,
         to_status=to_status,
-        reason=reason,
+        reason=lead.lost_reason,  # the form's reason is for a lost lead only
     )
     transaction.on_commit(leads_counts_changed)
     return lead

@@ -30,6 +30,8 @@ from .consent import commercial_email_headers, commercial_email_refusal, commerc
 from .leads import lead_merged_refusal, lead_record_answer
 
 MERGE_FIELD = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+# Template markup of any kind: a field ({{ … }}), a tag ({% … %}), or a brace pair left open.
+MARKUP = re.compile(r"\{\{[^{}]*\}\}|\{%[^{}]*%\}|\{\{|\}\}|\{%|%\}")
 
 # Merge fields offered in templates, with what each becomes.
 MERGE_FIELDS = {
@@ -160,8 +162,13 @@ def merge_field_tags(names) -> str:
     return ", ".join("{{ " + name + " }}" for name in names)
 
 
-def unknown_merge_fields(text: str) -> list[str]:
-    return sorted({name for name in MERGE_FIELD.findall(text) if name not in MERGE_FIELDS})
+def unknown_markup(text: str) -> list[str]:
+    """The markup of a text that no merge field fills, as written: a misspelt or unknown field
+    ({{ prénom }}), a tag, a stray brace. It would reach the customer as it is."""
+    known_removed = MERGE_FIELD.sub(
+        lambda match: "" if match.group(1) in MERGE_FIELDS else match.group(0), text
+    )
+    return list(dict.fromkeys(MARKUP.findall(known_removed)))
 
 
 def merge_fields_render(text: str, fields: dict[str, str]) -> str:
@@ -256,8 +263,13 @@ def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = 
     subject, body = subject.strip(), body.strip()
     if not subject or not body:
         raise ReplyError("Write a subject and a message.")
-    if unknown := unknown_merge_fields(subject + body):
-        raise ReplyError(f"Fill in or remove: {merge_field_tags(unknown)}.")
+    if "\n" in subject or "\r" in subject:
+        raise ReplyError("Write the subject on one line.")
+    if unknown := unknown_markup(subject + body):
+        raise ReplyError(f"Fill in or remove: {', '.join(unknown)}.")
+    if MERGE_FIELD.search(subject + body):  # typed by hand: filled in as a template's would be
+        fields = merge_fields_for(lead=lead, sender=author, language=language)
+        subject, body = merge_fields_render(subject, fields), merge_fields_render(body, fields)
     parent = _last_inbound_email(lead)
     message = Message.objects.create(
         lead=lead,
@@ -430,8 +442,10 @@ def reply_template_save(
 ) -> ReplyTemplate:
     """Create a reply template, or change the one given. A merge field nothing fills is refused:
     every reply drafted from the template would have to be mended by hand before it is sent."""
-    if unknown := unknown_merge_fields(subject + body):
-        raise ReplyError(f"Unknown merge fields: {merge_field_tags(unknown)}.")
+    if unknown := unknown_markup(subject + body):
+        raise ReplyError(
+            f"Not a merge field: {', '.join(unknown)}. The merge fields are {merge_field_tags(MERGE_FIELDS)}."
+        )
     template = template or ReplyTemplate()
     template.name, template.inquiry_type, template.language = name, inquiry_type, language
     template.subject, template.body, template.active = subject, body, active

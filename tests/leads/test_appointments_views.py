@@ -149,6 +149,14 @@ def test_a_plan_is_edited_with_its_steps(supervisor_client):
         and "needs a reply template, or at least its English subject" in refused.content.decode()
     )
     assert FollowUpPlan.objects.get().steps.count() == len(form.forms)
+    # So is a step whose text holds markup no merge field fills: it would reach customers as it is.
+    data |= {
+        f"steps-{last}-subject_en": "Hi {{ first_name }}",
+        f"steps-{last}-body_en": "Bonjour {{ prénom }}",
+    }
+    misspelt = supervisor_client.post(url, data).content.decode()
+    assert "Not a merge field: {{ prénom }}." in misspelt
+    assert FollowUpPlan.objects.get().steps.count() == len(form.forms)
 
 
 def test_the_plan_page_reads_the_reply_templates_once_whatever_the_number_of_steps(supervisor_client):

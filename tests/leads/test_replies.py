@@ -17,6 +17,7 @@ from leads.services.replies import (
     messages_sweep,
     reply_draft,
     reply_queue,
+    reply_template_save,
     reply_templates_ensure_defaults,
 )
 from leads.tasks import message_send
@@ -144,6 +145,35 @@ def test_reply_refuses_unknown_merge_fields_and_missing_email(sophie):
     with pytest.raises(ReplyError, match="no email"):
         reply_queue(lead=no_email, author=sophie, subject="Hi", body="Hello")
     assert not Message.objects.filter(direction="out").exists()
+
+
+def test_merge_fields_typed_by_hand_are_filled_in_and_other_markup_is_refused(sophie):
+    lead = factories.lead(customer_obj=factories.customer(first_name="Hélène", email="helene@example.ca"))
+    queued = reply_queue(
+        lead=lead, author=sophie, subject="{{ first_name }}, your answer", body="Hi {{first_name}}!"
+    )
+    assert (queued.subject, queued.body_text.split("\n")[0]) == ("Hélène, your answer", "Hi Hélène!")
+    for mistake in (
+        "Bonjour {{ prénom }}",
+        "{{ First_Name }}",
+        "{% if vehicle %}",
+        "Hi {{ first_name",
+        "{{ }}",
+    ):
+        with pytest.raises(ReplyError, match="Fill in or remove"):
+            reply_queue(lead=lead, author=sophie, subject="Hi", body=mistake)
+    with pytest.raises(ReplyError, match="one line"):
+        reply_queue(lead=lead, author=sophie, subject="Hello\r\nBcc: someone@example.com", body="Hi")
+    assert Message.objects.filter(direction="out").count() == 1
+
+
+def test_a_template_with_markup_no_merge_field_fills_is_refused():
+    with pytest.raises(ReplyError, match=r"Not a merge field: \{\{ prénom \}\}, \{% if %\}"):
+        reply_template_save(
+            name="Prix", inquiry_type="price", language="fr", subject="Votre {{ vehicle }}",
+            body="Bonjour {{ prénom }} {% if %}",
+        )  # fmt: skip
+    assert not ReplyTemplate.objects.filter(name="Prix").exists()
 
 
 def _threaded_lead():

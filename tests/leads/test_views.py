@@ -254,6 +254,17 @@ def test_picking_a_template_refills_the_composer_with_and_without_htmx(client):
     assert "The value of your trade-in" in partial and "<html" not in partial and 'id="composer"' in partial
 
 
+def test_no_template_gives_a_blank_composer(client):
+    _login(client)
+    reply_templates_ensure_defaults()
+    lead = factories.lead(inquiry_type="price")
+    url = reverse("leads:lead_detail", args=[lead.pk])
+    assert "price" in client.get(url).content.decode().lower()  # the suggested template, filled in
+    blank = client.get(url + "?template=", headers={"HX-Request": "true"}).content.decode()
+    assert " selected>" not in blank  # "No template" stays chosen
+    assert 'name="body" id="id_body" rows="12"></textarea>' in blank
+
+
 def test_the_composer_offers_a_saved_renamed_or_deleted_template_at_once(client):
     _login(client)
     reply_templates_ensure_defaults()
@@ -348,6 +359,32 @@ def test_logging_by_htmx_shows_what_is_missing_and_adds_nothing(client):
     assert not lead.messages.exists()
 
 
+def test_a_too_long_next_step_is_shown_as_the_reason_nothing_was_logged(client):
+    _login(client)
+    lead = factories.lead()
+    fields = {"channel": "phone", "outcome": "reached", "notes": "Kept", "next_step": "x" * 201}
+    for headers in ({}, {"HX-Request": "true"}):
+        page = client.post(
+            reverse("leads:lead_log", args=[lead.pk]), fields, headers=headers
+        ).content.decode()
+        assert "at most 200 characters" in page and "Kept" in page
+    assert not lead.messages.exists()
+
+
+def test_a_refused_status_change_says_why(client):
+    _login(client)
+    lead = factories.lead()
+    url = reverse("leads:lead_transition", args=[lead.pk])
+    page = client.post(url, {"status": "lost", "reason": "x" * 201}, follow=True).content.decode()
+    assert "at most 200 characters" in page
+    page = client.post(url, {"status": "sold"}, follow=True).content.decode()  # not offered to a new lead
+    assert "Select a valid choice. sold is not one of the available choices." in page
+    client.post(url, {"status": "contacted", "reason": "typed by mistake"})
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.CONTACTED
+    assert lead.events.get(type="status_changed").params["reason"] == ""
+
+
 def test_status_change_lost_needs_a_reason(client):
     _login(client)
     lead = factories.lead()
@@ -418,7 +455,7 @@ def test_reply_templates_are_managed_by_supervisors_only(client):
             "active": "on",
         },
     )
-    assert "Unknown merge fields: {{ nope }}" in bad.content.decode()
+    assert "Not a merge field: {{ nope }}" in bad.content.decode()
     assert not ReplyTemplate.objects.filter(name="Bad").exists()
     client.post(
         create,
