@@ -1,4 +1,7 @@
+from datetime import date
+
 from django import forms
+from django.core.validators import MaxValueValidator
 
 from .models import Language, Lead, LeadStatus, ReplyTemplate, RoutingRule
 from .selectors.leads import REACHED_STAGES, lead_owner_choices
@@ -62,8 +65,11 @@ class MailTestForm(forms.Form):
         return self.cleaned_data["raw"].encode("utf-8")
 
 
+LAST_DAY = MaxValueValidator(date(9998, 12, 31))
+
+
 class InboxFilterForm(forms.Form):
-    """The inbox's query string; anything malformed is dropped, never an error page."""
+    """The inbox's query string; anything malformed is dropped (the page says so), never an error page."""
 
     status = forms.ChoiceField(
         required=False, choices=[("open", "Open"), *LeadStatus.choices, ("all", "All")]
@@ -74,8 +80,13 @@ class InboxFilterForm(forms.Form):
     source = forms.CharField(required=False, max_length=100)
     owner = forms.ChoiceField(required=False)
     language = forms.ChoiceField(required=False, choices=[("", "Any language"), *Language.choices])
-    received_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    received_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # The last day whose end, in the store's time, is still a date in UTC.
+    received_from = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=[LAST_DAY]
+    )
+    received_to = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=[LAST_DAY]
+    )
     sort = forms.ChoiceField(
         required=False, choices=[("newest", "Newest first"), ("urgent", "Most urgent first")]
     )
@@ -83,7 +94,8 @@ class InboxFilterForm(forms.Form):
     reached = forms.ChoiceField(
         required=False, choices=[("", "Any stage"), *((stage, stage) for stage in REACHED_STAGES)]
     )
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # Far past the last page of any store, and still an offset the database takes.
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

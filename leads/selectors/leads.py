@@ -110,6 +110,10 @@ def response_deadlines(*, now: datetime | None = None) -> ResponseDeadlines:
     )
 
 
+# Open leads still waiting for their first answer.
+WAITING_FOR_ANSWER = Q(status__in=OPEN_LEAD_STATUSES, first_response_at__isnull=True)
+
+
 def _overdue_q(deadlines: ResponseDeadlines) -> Q:
     if deadlines.overdue_before is None:
         return Q(pk__in=[])
@@ -164,10 +168,11 @@ def lead_list(
         leads = leads.filter(source__iexact=source)
     if owner := filters.get("owner"):
         leads = leads.filter(owner__isnull=True) if owner == "none" else leads.filter(owner_id=owner)
+    # Like their counts, the toggles are about open leads: a sold or lost lead waits for nothing.
     if filters.get("unanswered"):
-        leads = leads.filter(first_response_at__isnull=True)
+        leads = leads.filter(WAITING_FOR_ANSWER)
     if filters.get("overdue"):
-        leads = leads.filter(_overdue_q(deadlines))
+        leads = leads.filter(WAITING_FOR_ANSWER & _overdue_q(deadlines))
     if language := filters.get("language"):
         leads = leads.filter(language=language)
     zone = store_zone()
@@ -261,11 +266,10 @@ def lead_counts(*, user, deadlines: ResponseDeadlines | None = None) -> dict[str
     scope = _visibility_scope(user)
 
     def count():
-        waiting = Q(status__in=OPEN_LEAD_STATUSES, first_response_at__isnull=True)
         counts = lead_visible_to(user=user).aggregate(
             all=Count("pk", filter=Q(merged_into__isnull=True)),
-            unanswered=Count("pk", filter=waiting),
-            overdue=Count("pk", filter=waiting & _overdue_q(deadlines)),
+            unanswered=Count("pk", filter=WAITING_FOR_ANSWER),
+            overdue=Count("pk", filter=WAITING_FOR_ANSWER & _overdue_q(deadlines)),
             **{status: Count("pk", filter=Q(status=status)) for status in LeadStatus.values},
         )
         counts["open"] = sum(counts[status] for status in OPEN_LEAD_STATUSES)
@@ -284,7 +288,7 @@ def leads_counts_changed() -> None:
 @dataclass(frozen=True)
 class ResponseClock:
     minutes: int  # business minutes waited so far, or taken by the first answer
-    state: str  # "ok", "late" (amber), "overdue" (red) or "answered"
+    state: str  # "ok", "late" (amber), "overdue" (red), "answered", or "closed" (sold or lost unanswered)
 
 
 def response_clock(lead: Lead | InboxRow, *, deadlines: ResponseDeadlines) -> ResponseClock:
@@ -295,6 +299,8 @@ def response_clock(lead: Lead | InboxRow, *, deadlines: ResponseDeadlines) -> Re
                 lead.received_at, lead.first_response_at, hours=deadlines.hours, zone=deadlines.zone
             )
         return ResponseClock(minutes=minutes, state="answered")
+    if lead.status not in OPEN_LEAD_STATUSES:  # nobody waits any more: no clock running
+        return ResponseClock(minutes=0, state="closed")
     minutes = business_minutes_between(
         lead.received_at, deadlines.now, hours=deadlines.hours, zone=deadlines.zone
     )

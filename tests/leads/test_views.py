@@ -17,6 +17,7 @@ from leads.models import (
     Message,
     ReplyTemplate,
 )
+from leads.services.leads import lead_transition
 from leads.services.replies import reply_templates_ensure_defaults
 from tests import factories
 
@@ -178,6 +179,58 @@ def test_inbox_paginates_and_ignores_malformed_filters(client):
     assert body.count('class="lead-row"') == 50 and "page=2" in body
     second = client.get("/leads/?page=2").content.decode()
     assert second.count('class="lead-row"') == 1
+
+
+def test_inbox_says_which_filters_it_could_not_apply_and_never_fails_on_them(client):
+    _login(client)
+    factories.lead(customer_obj=factories.customer(first_name="Ada", last_name="Lovelace"))
+    for query, reason in [
+        ("page=200000000000000000", "Page: Ensure this value is less than or equal to 100000"),
+        ("received_to=9999-12-31", "less than or equal to 9998-12-31"),
+        ("received_from=2024-02-30", "Enter a valid date"),
+        ("q=" + "x" * 101, "Search: Ensure this value has at most 100 characters"),
+    ]:
+        response = client.get(f"/leads/?{query}")
+        page = response.content.decode()
+        assert response.status_code == 200 and "Not applied" in page and reason in page, query
+    assert "Not applied" not in client.get("/leads/?q=ada").content.decode()
+
+
+def test_refiltering_keeps_the_funnel_stage_the_dashboard_linked_to(client):
+    _login(client)
+    page = client.get("/leads/?reached=contacted").content.decode()
+    filters = page.split('id="inbox-filters"')[1].split("</form>")[0]
+    assert '<input type="hidden" name="reached" value="contacted">' in filters
+
+
+def test_a_closed_lead_never_answered_has_no_running_clock_and_is_not_waiting(client):
+    _login(client)
+    lost = factories.lead(
+        customer_obj=factories.customer(first_name="Gone", last_name="Elsewhere"),
+        received_at=timezone.now() - timezone.timedelta(days=5),
+    )
+    lead_transition(lead=lost, to_status=LeadStatus.LOST, reason="Bought elsewhere")
+    row = client.get("/leads/?status=lost").content.decode().split('class="lead-row"')[1]
+    assert "never answered" in row and "waiting" not in row
+    page = client.get(reverse("leads:lead_detail", args=[lost.pk])).content.decode()
+    assert "never answered" in page and "clock-overdue" not in page
+    # "Unanswered" and "Overdue" list what their counts count: open leads waiting for an answer.
+    for toggle in ("unanswered", "overdue"):
+        assert "Gone Elsewhere" not in client.get(f"/leads/?status=all&{toggle}=on").content.decode()
+
+
+def test_an_inbox_refresh_after_the_session_ended_sends_the_page_to_the_login(client):
+    refresh = client.get(
+        "/leads/?q=ada",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/leads/?q=ada&sort=urgent"},
+    )
+    assert (
+        refresh.status_code == 200
+        and refresh["HX-Redirect"] == "/login/?next=/leads/%3Fq%3Dada%26sort%3Durgent"
+    )
+    _login(client)
+    page = client.get("/leads/")
+    assert "HX-Request" in page["Vary"]  # a cached fragment is never shown as the page
 
 
 def test_advisor_cannot_open_another_advisors_lead(client):
