@@ -7,7 +7,7 @@ from datetime import datetime, time, tzinfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import CharField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Concat, Upper
 from django.utils import timezone
 
@@ -340,7 +340,12 @@ def lead_get(*, user, pk: int) -> Lead:
         .prefetch_related("vehicles")
         .annotate(
             has_duplicates=Exists(
-                _duplicates(user=user, customer_id=OuterRef("customer_id"), pk=OuterRef("pk"))
+                _duplicates(
+                    user=user,
+                    customer_id=OuterRef("customer_id"),
+                    pk=OuterRef("pk"),
+                    status=OuterRef("status"),
+                )
             ),
             has_inbound_mail=Exists(InboundMail.objects.filter(lead=OuterRef("pk"))),
         )
@@ -412,14 +417,20 @@ def lead_last_customer_words(*, lead: Lead, timeline: list[TimelineEntry] | None
 
 def lead_duplicates(*, user, lead: Lead) -> QuerySet[Lead]:
     """Other leads of the same customer this person may see: candidates for a merge."""
-    return _duplicates(user=user, customer_id=lead.customer_id, pk=lead.pk).order_by("-received_at")
+    return _duplicates(
+        user=user, customer_id=lead.customer_id, pk=lead.pk, status=Value(lead.status)
+    ).order_by("-received_at")
 
 
-def _duplicates(*, user, customer_id, pk) -> QuerySet[Lead]:
+def _duplicates(*, user, customer_id, pk, status) -> QuerySet[Lead]:
+    """Leads that may be folded into the lead (`pk`, `status`): never a sold one, and into a sold or
+    lost lead only a lost one, so that a merge never closes an inquiry still being worked."""
     return (
         lead_visible_to(user=user)
         .filter(customer_id=customer_id)
         .exclude(pk=pk)
         .exclude(status=LeadStatus.SOLD)
         .filter(merged_into__isnull=True)
+        .alias(target_status=ExpressionWrapper(status, output_field=CharField()))
+        .filter(Q(status=LeadStatus.LOST) | Q(target_status__in=OPEN_LEAD_STATUSES))
     )

@@ -17,7 +17,7 @@ from ..models import (
     LeadVehicle,
     Message,
 )
-from ..models.leads import FUNNEL_MILESTONES, vehicle_wanted_line
+from ..models.leads import FUNNEL_MILESTONES, OPEN_LEAD_STATUSES, vehicle_wanted_line
 from ..normalize import normalize_email, normalize_phone
 from ..selectors.customers import customer_match
 from ..selectors.leads import leads_counts_changed
@@ -307,6 +307,13 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
     for lead in (duplicate, target):
         if lead.merged_into_id:
             raise MergeError(f"Lead {lead.pk} was already merged into lead {lead.merged_into_id}.")
+    if target.status not in OPEN_LEAD_STATUSES and duplicate.status in OPEN_LEAD_STATUSES:
+        raise MergeError(
+            f"Lead {duplicate.pk} is still being worked and this one is lost: merging would close it."
+            f" Open lead {duplicate.pk} and merge this one into it instead."
+            if target.status == LeadStatus.LOST
+            else f"Lead {duplicate.pk} is still being worked and this one is sold: it is an inquiry of its own."
+        )
     moved = {
         "messages": Message.objects.filter(lead=duplicate).update(lead=target),
         "vehicles": LeadVehicle.objects.filter(lead=duplicate).update(lead=target),

@@ -4,8 +4,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dealership.models import Role
-from leads.models import Channel, LeadEvent, LeadStatus, LeadVehicle, Message
-from leads.selectors.leads import lead_duplicates
+from leads.models import Channel, Lead, LeadEvent, LeadStatus, LeadVehicle, Message
+from leads.selectors.leads import lead_duplicates, lead_get
 from leads.services.appointments import BookingError, appointment_book
 from leads.services.leads import (
     LEAD_TRANSITIONS,
@@ -233,6 +233,27 @@ def test_a_merged_lead_takes_no_more_changes_and_is_not_offered_again():
             purpose="test_drive",
             now=starts_at - timedelta(days=1),
         )
+
+
+def test_a_merge_never_closes_an_inquiry_still_being_worked(supervisor):
+    """The customer who bought last year writes again: the new inquiry is not folded into the sold
+    lead, nor into a lost one (the lost one goes into it instead); the page offers only that."""
+    new_inquiry = factories.lead()
+    for closed_status in (LeadStatus.SOLD, LeadStatus.LOST):
+        closed = factories.lead(customer_obj=new_inquiry.customer)
+        Lead.objects.filter(pk=closed.pk).update(status=closed_status)
+        closed.refresh_from_db()
+        with pytest.raises(MergeError, match=f"Lead {new_inquiry.pk} is still being worked"):
+            lead_merge(target=closed, duplicate=new_inquiry)
+        assert not list(lead_duplicates(user=supervisor.user, lead=closed))
+        assert not lead_get(user=supervisor.user, pk=closed.pk).has_duplicates
+    new_inquiry.refresh_from_db()
+    assert new_inquiry.status == LeadStatus.NEW and not new_inquiry.merged_into_id
+    assert [lead.status for lead in lead_duplicates(user=supervisor.user, lead=new_inquiry)] == [
+        LeadStatus.LOST
+    ]
+    lead_merge(target=new_inquiry, duplicate=closed)
+    assert Lead.objects.get(pk=closed.pk).merged_into_id == new_inquiry.pk
 
 
 def test_merge_refuses_other_customers_sold_leads_and_itself():
