@@ -58,6 +58,10 @@ QUEUED_GRACE_MINUTES = 40
 REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 
 
+# An identical answer by the same person within this time is the same answer submitted twice.
+RESUBMITTED_WITHIN = timedelta(minutes=10)
+
+
 class ReplyError(ValueError):
     pass
 
@@ -270,6 +274,19 @@ def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = 
     if MERGE_FIELD.search(subject + body):  # typed by hand: filled in as a template's would be
         fields = merge_fields_for(lead=lead, sender=author, language=language)
         subject, body = merge_fields_render(subject, fields), merge_fields_render(body, fields)
+    body_text = f"{body}\n\n{commercial_footer(customer, language=language)}"
+    # The same answer sent again at once (a double click, a form sent twice) is the one queued:
+    # the lead's row is locked so that two such requests take turns.
+    Lead.objects.select_for_update().get(pk=lead.pk)
+    if already := Message.objects.filter(
+        lead=lead,
+        direction=Direction.OUTBOUND,
+        author=author,
+        subject=subject,
+        body_text=body_text,
+        occurred_at__gte=timezone.now() - RESUBMITTED_WITHIN,
+    ).first():
+        return already
     parent = _last_inbound_email(lead)
     message = Message.objects.create(
         lead=lead,
@@ -280,7 +297,7 @@ def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = 
         from_address=settings.DEFAULT_FROM_EMAIL,
         to_addresses=[customer.email],
         subject=subject,
-        body_text=f"{body}\n\n{commercial_footer(customer, language=language)}",
+        body_text=body_text,
         # Chosen and stored before sending, so a customer's answer threads back whatever happens.
         message_id=new_message_id(lead.pk),
         in_reply_to=parent.message_id if parent else "",

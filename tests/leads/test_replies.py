@@ -167,6 +167,18 @@ def test_merge_fields_typed_by_hand_are_filled_in_and_other_markup_is_refused(so
     assert Message.objects.filter(direction="out").count() == 1
 
 
+def test_the_same_answer_sent_twice_at_once_goes_once(
+    sophie, django_capture_on_commit_callbacks, smtp_sink, eager_celery
+):
+    lead = factories.lead()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = reply_queue(lead=lead, author=sophie, subject="Your RAV4", body="It is here.")
+        again = reply_queue(lead=lead, author=sophie, subject="Your RAV4", body="It is here.")
+        other = reply_queue(lead=lead, author=sophie, subject="Your RAV4", body="It is here, in blue.")
+    assert again == first and other != first
+    assert len(smtp_sink.received) == 2
+
+
 def test_a_template_with_markup_no_merge_field_fills_is_refused():
     with pytest.raises(ReplyError, match=r"Not a merge field: \{\{ prénom \}\}, \{% if %\}"):
         reply_template_save(
