@@ -17,7 +17,7 @@ from leads.models import (
     Message,
     ReplyTemplate,
 )
-from leads.services.leads import lead_transition
+from leads.services.leads import lead_merge, lead_transition
 from leads.services.replies import reply_templates_ensure_defaults
 from tests import factories
 
@@ -450,6 +450,26 @@ def test_status_change_lost_needs_a_reason(client):
     assert client.post(url, {"status": "sold"}, follow=True).status_code == 200
     lead.refresh_from_db()
     assert lead.status == LeadStatus.LOST
+
+
+def test_an_answer_or_log_refused_on_a_page_left_open_keeps_the_text_and_says_why(client):
+    """The lead was merged, or the customer's address removed, while the page was open."""
+    _login(client)
+    merged = factories.lead()
+    lead_merge(target=factories.lead(customer_obj=merged.customer), duplicate=merged)
+    for url, fields in [
+        (
+            reverse("leads:lead_reply", args=[merged.pk]),
+            {"subject": "Hi", "body": "Long answer", "language": "en"},
+        ),
+        (reverse("leads:lead_log", args=[merged.pk]), {"channel": "note", "notes": "Long answer"}),
+    ]:
+        page = client.post(url, fields).content.decode()
+        assert "was merged into lead" in page and ">Long answer</textarea>" in page, url
+    no_email = factories.lead(customer_obj=factories.customer(email="", phone="+14165550123"))
+    fields = {"subject": "Hi", "body": "Long answer", "language": "en"}
+    page = client.post(reverse("leads:lead_reply", args=[no_email.pk]), fields).content.decode()
+    assert "Not sent: " in page and ">Long answer</textarea>" in page
 
 
 def test_merge_from_the_lead_page(client):
