@@ -142,7 +142,8 @@ def _search_q(text: str) -> Q:
         for word in words:
             customers = customers.filter(search_text__contains=word.upper())
     vehicles = Q()
-    for word in words:
+    # As typed too: a stock number of digits and dashes ("12345-67") also looks like a phone number.
+    for word in dict.fromkeys([*words, *text.split()]):
         vehicles |= Q(vin__iexact=word) | Q(stock_number__iexact=word)
     by_customer = Lead.objects.filter(customer__in=customers).values("pk")
     by_vehicle = LeadVehicle.objects.filter(vehicles).values("lead_id")

@@ -98,6 +98,7 @@ def test_fixed_clock_over_a_weekend_is_not_overdue_on_sunday(boss, settings):
         ("Marc.Work@Example.org", "marc"),
         ("2T3P1RFV8RW000001", "sophie"),
         ("STK-4471", "marc"),
+        ("12345-67", "sophie"),  # digits and a dash, as a stock number, not a phone number
         ("nobody", None),
     ],
 )
@@ -107,7 +108,7 @@ def test_search_by_name_email_phone_vin_and_stock_number(boss, query, expected):
             customer_obj=factories.customer(
                 first_name="Sophie", last_name="Tremblay", email="st@example.com"
             ),
-            vehicles=[{"make": "Toyota", "vin": "2T3P1RFV8RW000001"}],
+            vehicles=[{"make": "Toyota", "vin": "2T3P1RFV8RW000001", "stock_number": "12345-67"}],
         ),
         "marc": factories.lead(
             customer_obj=factories.customer(
