@@ -27,7 +27,9 @@ from .customer_forms import (
 from .models import ConsentChannel, Customer, CustomerImport, CustomerMerge, LoyaltyRule, Task
 from .selectors.consent import consent_ledger, consent_overview
 from .selectors.customers import (
+    can_change_customer,
     can_manage_customers,
+    can_use_customers,
     customer_audit,
     customer_data_export,
     customer_duplicates,
@@ -61,41 +63,87 @@ def manager_required(view):
     return wrapper
 
 
-def _customer_or_404(pk: int) -> Customer:
+# Why someone may not open or change customer records, in words they can act on.
+NO_CUSTOMER_PAGES = (
+    "Customer records are for sales advisors, supervisors and managers. Department staff see the "
+    "mail forwarded to them under Department mail."
+)
+NO_STAFF_ROLE = "Your account has no staff role at this store. Ask a manager to set one up for you."
+NO_CHANGES = (
+    "Only a supervisor, a manager or the advisor assigned to one of this customer's leads may "
+    "change their contact details or consent."
+)
+EXPORT_FOR_MANAGERS = "A customer's data export is for supervisors and managers only."
+
+
+def customer_pages(view):
+    """Customer pages: advisors and those who oversee the store (see can_use_customers). A refusal,
+    here or in the view, is a 403 page saying why."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        try:
+            if not can_use_customers(request.user):
+                has_role = getattr(request.user, "staff", None) is not None
+                raise PermissionDenied(NO_CUSTOMER_PAGES if has_role else NO_STAFF_ROLE)
+            return view(request, *args, **kwargs)
+        except PermissionDenied as refusal:
+            return render(
+                request,
+                "leads/customer_forbidden.html",
+                {"reason": str(refusal) or NO_CUSTOMER_PAGES},
+                status=403,
+            )
+
+    return wrapper
+
+
+def _customer_or_404(request, pk: int) -> Customer:
     try:
-        return customer_get(pk=pk)
+        return customer_get(pk=pk, user=request.user)
     except Customer.DoesNotExist:
         raise Http404("No such customer.") from None
 
 
-@login_required
+def _customer_to_change(request, pk: int) -> Customer:
+    """The customer, when this person may correct their contact details and consent."""
+    customer = _customer_or_404(request, pk)
+    if not can_change_customer(user=request.user, customer=customer):
+        raise PermissionDenied(NO_CHANGES)
+    return customer
+
+
+@customer_pages
 def customer_list(request):
     query = request.GET.get("q", "")
-    customers = customer_search(query=query)[:100]
+    customers = customer_search(user=request.user, query=query)[:100]
     template = "leads/customer_list.html#table" if request.htmx else "leads/customer_list.html"
-    return render(request, template, {"customers": customers, "query": query})
+    context = {"customers": customers, "query": query, "can_manage": can_manage_customers(request.user)}
+    return render(request, template, context)
 
 
-@login_required
+@customer_pages
 def customer_detail(request, pk: int):
-    customer = _customer_or_404(pk)
+    customer = _customer_or_404(request, pk)
     return render(
         request,
         "leads/customer_detail.html",
         {
             "customer": customer,
-            "timeline": customer_timeline(customer=customer),
+            "timeline": customer_timeline(customer=customer, user=request.user),
             "consent": consent_overview(customer=customer),
             "tasks": customer.tasks.filter(done_at__isnull=True).select_related("assignee"),
             "contact_form": ContactAddForm(),
             "merges": CustomerMerge.objects.filter(target=customer).select_related("duplicate", "actor"),
+            "can_change": can_change_customer(user=request.user, customer=customer),
         },
     )
 
 
-@login_required
+@customer_pages
 def customer_edit(request, pk: int):
-    customer = _customer_or_404(pk)
+    customer = _customer_to_change(request, pk)
     form = CustomerForm(request.POST or None, instance=get_object_or_404(Customer, pk=pk))
     if request.method == "POST" and form.is_valid():
         try:
@@ -109,10 +157,10 @@ def customer_edit(request, pk: int):
     return render(request, "leads/customer_form.html", {"customer": customer, "form": form})
 
 
-@login_required
+@customer_pages
 @require_POST
 def customer_contact_add(request, pk: int):
-    customer = _customer_or_404(pk)
+    customer = _customer_to_change(request, pk)
     form = ContactAddForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(form.non_field_errors()) or "Check the contact details.")
@@ -133,9 +181,7 @@ def customer_contact_add(request, pk: int):
     return redirect("leads:customer_detail", pk=pk)
 
 
-@login_required
-def customer_consent(request, pk: int, grant_form=None, withdraw_form=None):
-    customer = _customer_or_404(pk)
+def _consent_page(request, customer: Customer, grant_form=None, withdraw_form=None):
     return render(
         request,
         "leads/customer_consent.html",
@@ -145,14 +191,20 @@ def customer_consent(request, pk: int, grant_form=None, withdraw_form=None):
             "ledger": consent_ledger(customer=customer).select_related("copied_from"),
             "grant_form": grant_form or ConsentGrantForm(),
             "withdraw_form": withdraw_form or ConsentWithdrawForm(),
+            "can_change": can_change_customer(user=request.user, customer=customer),
         },
     )
 
 
-@login_required
+@customer_pages
+def customer_consent(request, pk: int):
+    return _consent_page(request, _customer_or_404(request, pk))
+
+
+@customer_pages
 @require_POST
 def customer_consent_grant(request, pk: int):
-    customer = _customer_or_404(pk)
+    customer = _customer_to_change(request, pk)
     form = ConsentGrantForm(request.POST)
     if form.is_valid():
         try:
@@ -162,24 +214,24 @@ def customer_consent_grant(request, pk: int):
         else:
             messages.success(request, "Consent recorded.")
             return redirect("leads:customer_consent", pk=pk)
-    return customer_consent(request, pk, grant_form=form)
+    return _consent_page(request, customer, grant_form=form)
 
 
-@login_required
+@customer_pages
 @require_POST
 def customer_consent_withdraw(request, pk: int):
-    customer = _customer_or_404(pk)
+    customer = _customer_to_change(request, pk)
     form = ConsentWithdrawForm(request.POST)
     if form.is_valid():
         consent_withdraw(customer=customer, actor=request.user, **form.cleaned_data)
         messages.success(request, "Withdrawal recorded; it takes effect now.")
         return redirect("leads:customer_consent", pk=pk)
-    return customer_consent(request, pk, withdraw_form=form)
+    return _consent_page(request, customer, withdraw_form=form)
 
 
-@login_required
+@customer_pages
 def customer_audit_view(request, pk: int):
-    customer = _customer_or_404(pk)
+    customer = _customer_or_404(request, pk)
     return render(
         request,
         "leads/customer_audit.html",
@@ -187,11 +239,18 @@ def customer_audit_view(request, pk: int):
     )
 
 
-@login_required
+@customer_pages
 def customer_export_json(request, pk: int):
-    customer = _customer_or_404(pk)
+    """A customer's data, for a request under privacy law: for those who oversee the store, like
+    the store-wide CSV export."""
+    if not can_manage_customers(request.user):
+        raise PermissionDenied(EXPORT_FOR_MANAGERS)
+    customer = _customer_or_404(request, pk)
     data = json.dumps(
-        customer_data_export(customer=customer), cls=DjangoJSONEncoder, indent=2, ensure_ascii=False
+        customer_data_export(customer=customer, user=request.user),
+        cls=DjangoJSONEncoder,
+        indent=2,
+        ensure_ascii=False,
     )
     response = HttpResponse(data, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.json"'

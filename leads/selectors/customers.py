@@ -1,4 +1,7 @@
-"""Reads for customers: matching, search, likely duplicates, the shared timeline, exports."""
+"""Reads for customers: matching, search, likely duplicates, the shared timeline, exports.
+
+Who sees what: one customer record is shared by the people who work leads, for loyalty, but a
+customer's leads and conversations follow the lead rules (`lead_visible_to`)."""
 
 import unicodedata
 from dataclasses import dataclass
@@ -10,7 +13,7 @@ from django.db.models import Q, QuerySet
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
-from dealership.models import oversees_store
+from dealership.models import Role, oversees_store
 
 from ..models import (
     AuditEntry,
@@ -44,8 +47,44 @@ CUSTOMER_FIELDS = [
 
 
 def can_manage_customers(user) -> bool:
-    """Merging, importing and loyalty rules are for supervisors, managers and admins."""
+    """Merging, importing, exports and loyalty rules are for supervisors, managers and admins."""
     return oversees_store(user)
+
+
+def can_use_customers(user) -> bool:
+    """Customer pages are for the people who work leads: sales advisors, and those who oversee the
+    store. Department staff see only the mail forwarded to them, and an account with no staff
+    profile has no role: neither opens customer records."""
+    staff = getattr(user, "staff", None)
+    return oversees_store(user) or bool(staff and staff.role == Role.ADVISOR)
+
+
+def _leads_visible_to(user) -> QuerySet[Lead]:
+    # The lead selectors import this module (customers_with_contact): import them when called.
+    from .leads import lead_visible_to
+
+    return lead_visible_to(user=user)
+
+
+def customer_visible_to(*, user) -> QuerySet[Customer]:
+    """Every customer record for those who may use customer pages; none for anyone else."""
+    return Customer.objects.all() if can_use_customers(user) else Customer.objects.none()
+
+
+def customer_leads(*, user, customer: Customer) -> QuerySet[Lead]:
+    """The customer's leads this person may see: all of them when they oversee the store, an
+    advisor's own, none for anyone else."""
+    return _leads_visible_to(user).filter(customer=customer)
+
+
+def can_change_customer(*, user, customer: Customer) -> bool:
+    """Who may correct a customer's contact details and record or withdraw their consent: those who
+    oversee the store, for every customer; an advisor, for a customer one of whose leads they may
+    see (assigned to them). Others may read the record but not change it; department staff and
+    accounts with no staff profile may do neither."""
+    if not can_use_customers(user):
+        return False
+    return oversees_store(user) or customer_leads(user=user, customer=customer).exists()
 
 
 def name_key(first_name: str, last_name: str) -> str:
@@ -107,8 +146,8 @@ def customer_match(
     return only
 
 
-def customer_search(*, query: str = "") -> QuerySet[Customer]:
-    customers = customer_active().select_related("household")
+def customer_search(*, user, query: str = "") -> QuerySet[Customer]:
+    customers = (customer_visible_to(user=user) & customer_active()).select_related("household")
     query = " ".join(query.split())
     if not query:
         return customers
@@ -124,8 +163,8 @@ def customer_search(*, query: str = "") -> QuerySet[Customer]:
     return customers.filter(condition).distinct()
 
 
-def customer_get(*, pk: int) -> Customer:
-    return Customer.objects.select_related("household", "merged_into").get(pk=pk)
+def customer_get(*, pk: int, user) -> Customer:
+    return customer_visible_to(user=user).select_related("household", "merged_into").get(pk=pk)
 
 
 @dataclass(frozen=True)
@@ -189,13 +228,21 @@ class TimelineEntry:
     link: str = ""
 
 
-def customer_messages(*, customer: Customer) -> QuerySet[Message]:
-    """The customer's messages, including those filed only under one of their leads."""
-    return Message.objects.filter(Q(customer=customer) | Q(lead__customer=customer)).distinct()
+def customer_messages(*, customer: Customer, user) -> QuerySet[Message]:
+    """The customer's messages, including those filed only under one of their leads.
+
+    Those who oversee the store see them all; anyone else only the messages of leads they may see
+    (a message filed under no lead is not theirs to read)."""
+    messages = Message.objects.filter(Q(customer=customer) | Q(lead__customer=customer))
+    if not oversees_store(user):
+        messages = messages.filter(lead__in=_leads_visible_to(user))
+    return messages.distinct()
 
 
-def customer_timeline(*, customer: Customer) -> list[TimelineEntry]:
-    """Everything that happened with a customer, newest first: leads, messages, history items."""
+def customer_timeline(*, customer: Customer, user) -> list[TimelineEntry]:
+    """Everything that happened with a customer, newest first: leads, messages, history items.
+
+    The leads and messages are those `user` may see; the other departments' history is shared."""
     entries = [
         TimelineEntry(
             lead.received_at,
@@ -204,7 +251,7 @@ def customer_timeline(*, customer: Customer) -> list[TimelineEntry]:
             f"{lead.get_inquiry_type_display()} via {lead.source or 'unknown source'} — {lead.get_status_display()}",
             reverse("leads:lead_detail", args=[lead.pk]),
         )
-        for lead in Lead.objects.filter(customer=customer)
+        for lead in customer_leads(user=user, customer=customer)
     ]
     entries += [
         TimelineEntry(
@@ -213,7 +260,7 @@ def customer_timeline(*, customer: Customer) -> list[TimelineEntry]:
             "",
             message.subject or message.new_text[:120] or message.body_text[:120],
         )
-        for message in customer_messages(customer=customer)
+        for message in customer_messages(customer=customer, user=user)
     ]
     entries += [
         TimelineEntry(item.occurred_at, item.get_kind_display(), item.get_department_display(), item.summary)
@@ -236,9 +283,12 @@ def _rows(queryset) -> list[dict]:
     return [{key: _plain(value) for key, value in row.items()} for row in queryset.values()]
 
 
-def customer_data_export(*, customer: Customer) -> dict:
-    """Everything the store holds on a customer, for a request to see their data."""
-    leads = Lead.objects.filter(customer=customer)
+def customer_data_export(*, customer: Customer, user) -> dict:
+    """Everything the store holds on a customer, for a request to see their data.
+
+    The export is for those who oversee the store (see can_manage_customers); the leads and
+    messages in it are anyway only those `user` may see."""
+    leads = customer_leads(user=user, customer=customer)
     return {
         "customer": {
             "id": customer.pk,
@@ -253,7 +303,7 @@ def customer_data_export(*, customer: Customer) -> dict:
             {**row, "vehicles": _rows(lead.vehicles.all()), "events": _rows(lead.events.all())}
             for lead, row in zip(leads, _rows(leads), strict=True)
         ],
-        "messages": _rows(customer_messages(customer=customer)),
+        "messages": _rows(customer_messages(customer=customer, user=user)),
         "history": _rows(CustomerHistoryItem.objects.filter(customer=customer)),
         "consent": _rows(ConsentRecord.objects.filter(customer=customer)),
         "tasks": _rows(Task.objects.filter(customer=customer)),
