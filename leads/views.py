@@ -8,6 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from dealership.models import oversees_store
+
 from .forms import (
     ContactLogForm,
     InboxFilterForm,
@@ -177,6 +179,8 @@ def _lead_page(request, lead: Lead, **overrides):
         if lead.has_duplicates and not lead.merged_into_id
         else None,
         "prefers_email": lead.customer.preferred_channel == PreferredChannel.EMAIL,
+        # Follow-up plans and booking for others are the supervisor's and managers'.
+        "oversees_store": oversees_store(request.user),
         "email_consent": consent_check(customer=lead.customer, channel=ConsentChannel.EMAIL),
         **overrides,
     }

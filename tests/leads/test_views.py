@@ -233,6 +233,16 @@ def test_an_inbox_refresh_after_the_session_ended_sends_the_page_to_the_login(cl
     assert "HX-Request" in page["Vary"]  # a cached fragment is never shown as the page
 
 
+def test_an_advisors_lead_page_offers_no_follow_up_panel_they_would_be_refused(client):
+    me = _login(client, Role.ADVISOR)
+    mine = reverse("leads:lead_detail", args=[factories.lead(owner=me).pk])
+    assert reverse("leads:lead_followup", args=[factories.lead(owner=me).pk]).split("/")[1] == "leads"
+    page = client.get(mine).content.decode()
+    assert 'id="followup-panel-slot"' not in page
+    _login(client)
+    assert 'id="followup-panel-slot"' in client.get(mine).content.decode()
+
+
 def test_advisor_cannot_open_another_advisors_lead(client):
     other = factories.staff(Role.ADVISOR).user
     theirs = factories.lead(owner=other)
