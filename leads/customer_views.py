@@ -114,6 +114,20 @@ def _customer_to_change(request, pk: int) -> Customer:
     return customer
 
 
+def _customer_page(request, template: str, customer: Customer, **context):
+    """A page of one customer, with what its menu offers this person."""
+    return render(
+        request,
+        template,
+        {
+            "customer": customer,
+            "can_change": can_change_customer(user=request.user, customer=customer),
+            "can_manage": can_manage_customers(request.user),
+            **context,
+        },
+    )
+
+
 @customer_pages
 def customer_list(request):
     query = request.GET.get("q", "")
@@ -126,18 +140,15 @@ def customer_list(request):
 @customer_pages
 def customer_detail(request, pk: int):
     customer = _customer_or_404(request, pk)
-    return render(
+    return _customer_page(
         request,
         "leads/customer_detail.html",
-        {
-            "customer": customer,
-            "timeline": customer_timeline(customer=customer, user=request.user),
-            "consent": consent_overview(customer=customer),
-            "tasks": customer.tasks.filter(done_at__isnull=True).select_related("assignee"),
-            "contact_form": ContactAddForm(),
-            "merges": CustomerMerge.objects.filter(target=customer).select_related("duplicate", "actor"),
-            "can_change": can_change_customer(user=request.user, customer=customer),
-        },
+        customer,
+        timeline=customer_timeline(customer=customer, user=request.user),
+        consent=consent_overview(customer=customer),
+        tasks=customer.tasks.filter(done_at__isnull=True).select_related("assignee"),
+        contact_form=ContactAddForm(),
+        merges=CustomerMerge.objects.filter(target=customer).select_related("duplicate", "actor"),
     )
 
 
@@ -154,7 +165,7 @@ def customer_edit(request, pk: int):
         else:
             messages.success(request, "Customer saved.")
             return redirect("leads:customer_detail", pk=customer.pk)
-    return render(request, "leads/customer_form.html", {"customer": customer, "form": form})
+    return _customer_page(request, "leads/customer_form.html", customer, form=form)
 
 
 @customer_pages
@@ -182,17 +193,14 @@ def customer_contact_add(request, pk: int):
 
 
 def _consent_page(request, customer: Customer, grant_form=None, withdraw_form=None):
-    return render(
+    return _customer_page(
         request,
         "leads/customer_consent.html",
-        {
-            "customer": customer,
-            "consent": consent_overview(customer=customer),
-            "ledger": consent_ledger(customer=customer).select_related("copied_from"),
-            "grant_form": grant_form or ConsentGrantForm(),
-            "withdraw_form": withdraw_form or ConsentWithdrawForm(),
-            "can_change": can_change_customer(user=request.user, customer=customer),
-        },
+        customer,
+        consent=consent_overview(customer=customer),
+        ledger=consent_ledger(customer=customer).select_related("copied_from"),
+        grant_form=grant_form or ConsentGrantForm(),
+        withdraw_form=withdraw_form or ConsentWithdrawForm(),
     )
 
 
@@ -232,10 +240,8 @@ def customer_consent_withdraw(request, pk: int):
 @customer_pages
 def customer_audit_view(request, pk: int):
     customer = _customer_or_404(request, pk)
-    return render(
-        request,
-        "leads/customer_audit.html",
-        {"customer": customer, "entries": customer_audit(customer=customer)},
+    return _customer_page(
+        request, "leads/customer_audit.html", customer, entries=customer_audit(customer=customer)
     )
 
 
@@ -354,6 +360,8 @@ def my_tasks(request):
         {
             "tasks": tasks.filter(done_at__isnull=True),
             "done": tasks.filter(done_at__isnull=False).order_by("-done_at")[:20],
+            # Department staff do their tasks from the contact details shown: no customer pages.
+            "opens_customers": can_use_customers(request.user),
         },
     )
 

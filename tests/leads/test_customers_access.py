@@ -3,13 +3,14 @@ when the lead is theirs, department staff and accounts with no role have no cust
 the per-customer data export is for supervisors and managers."""
 
 import json
+from datetime import date
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from dealership.models import Role
-from leads.models import ConsentRecord
+from leads.models import ConsentRecord, LoyaltyKind, Task
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +57,17 @@ def test_the_data_export_is_for_supervisors_not_advisors(client, supervisor, adv
         body = response.content.decode()
         assert response.status_code == 403
         assert "31,000" not in body and "supervisors and managers only" in body
-    data = json.loads(login(client, supervisor.user).get(url).content)
+        menu = client.get(reverse("leads:customer_detail", args=[customer.pk])).content.decode()
+        assert url not in menu  # not offered where it would be refused
+        edit = reverse("leads:customer_edit", args=[customer.pk])
+        assert (edit in menu) == (advisor == advisor_b)
+    assert (
+        url
+        in login(client, supervisor.user)
+        .get(reverse("leads:customer_audit", args=[customer.pk]))
+        .content.decode()
+    )
+    data = json.loads(client.get(url).content)
     assert [row["id"] for row in data["leads"]] == [lead.pk]
     assert "31,000" in data["messages"][0]["body_text"]
 
@@ -179,3 +190,15 @@ def test_the_customers_menu_item_shows_only_to_those_who_may_use_it(client, advi
     assert customers_link in login(client, advisor_a.user).get(reverse("leads:my_tasks")).content.decode()
     user, _ = roleless_user
     assert customers_link not in login(client, user).get(reverse("leads:my_tasks")).content.decode()
+
+
+def test_department_staff_do_their_tasks_from_the_contact_details_shown(client, customer_of_b):
+    customer, _ = customer_of_b
+    service = factories.staff(Role.DEPARTMENT, department_code="service")
+    Task.objects.create(
+        assignee=service.user, customer=customer, kind=LoyaltyKind.HIGH_MILEAGE, title="Book the oil change",
+        due_on=date(2026, 12, 15), moment_key="service:test",
+    )  # fmt: skip
+    page = login(client, service.user).get(reverse("leads:my_tasks")).content.decode()
+    assert "Book the oil change" in page and customer.email in page
+    assert reverse("leads:customer_detail", args=[customer.pk]) not in page  # a page they would be refused
