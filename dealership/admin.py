@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import Department, StaffMember
+from .services import staff_role_change
 
 
 @admin.register(Department)
@@ -13,3 +14,13 @@ class StaffMemberAdmin(admin.ModelAdmin):
     list_display = ["__str__", "role", "department", "phone"]
     list_filter = ["role", "department"]
     list_select_related = ["user", "department"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The role's access belongs to the login account: moving the record to another account
+        # would leave the first one with it.
+        return ["user"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change or "role" in form.changed_data:
+            staff_role_change(staff=obj, role=obj.role)

@@ -103,11 +103,28 @@ def staff_create(
     user = get_user_model().objects.create_user(
         username=username, email=email, password=password, first_name=first_name, last_name=last_name
     )
-    user.is_staff = role == Role.ADMIN
-    user.is_superuser = role == Role.ADMIN
-    user.save(update_fields=["is_staff", "is_superuser"])
-    user.groups.add(role_groups_ensure()[role])
+    _role_access_set(user=user, role=role)
     return StaffMember.objects.create(user=user, role=role, department=department, phone=phone, title=title)
+
+
+@transaction.atomic
+def staff_role_change(*, staff: StaffMember, role: str) -> StaffMember:
+    """Give the person a new role, and with it exactly that role's access: the old role's
+    permissions go, groups an administrator added by hand stay."""
+    staff.role = Role(role)
+    staff.save(update_fields=["role"])
+    _role_access_set(user=staff.user, role=staff.role)
+    return staff
+
+
+def _role_access_set(*, user, role: str) -> None:
+    """Put the account in its role's group and no other role's; only administrators get the
+    admin site and every permission."""
+    groups = role_groups_ensure()
+    user.groups.remove(*(group for other, group in groups.items() if other != role))
+    user.groups.add(groups[role])
+    user.is_staff = user.is_superuser = role == Role.ADMIN
+    user.save(update_fields=["is_staff", "is_superuser"])
 
 
 def directory_vcard(*, staff: list[StaffMember]) -> str:

@@ -1,0 +1,148 @@
+"""A person's access follows their role: changing the role takes the old role's access away."""
+
+import importlib
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.urls import reverse
+
+from dealership.models import Role, StaffMember
+from dealership.services import staff_role_change
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+RULES = "/leads/rules/"
+NEW_OBJECTIVE = "/store/objectives/new/"
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run the block as a committed change, as a request or the admin does."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def _admin_change(client, staff: StaffMember, role: str):
+    """An administrator changes the person's role on the staff member's admin page."""
+    client.force_login(factories.staff(Role.ADMIN).user)
+    response = client.post(
+        reverse("admin:dealership_staffmember_change", args=[staff.pk]),
+        {"role": role, "department": staff.department_id, "title": staff.title, "phone": staff.phone},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    client.logout()
+
+
+def test_a_supervisor_made_an_advisor_loses_the_rules_page_and_objectives(client, committed):
+    member = factories.staff(Role.SUPERVISOR)
+    client.force_login(member.user)
+    assert client.get(RULES).status_code == 200
+    assert client.get(NEW_OBJECTIVE).status_code == 200
+
+    with committed():
+        staff_role_change(staff=member, role=Role.ADVISOR)
+
+    assert client.get(RULES).status_code == 403
+    assert client.get(NEW_OBJECTIVE).status_code == 403
+
+
+def test_an_advisor_made_a_manager_gets_what_managers_get(client, committed):
+    member = factories.staff(Role.ADVISOR)
+    client.force_login(member.user)
+    assert client.get(RULES).status_code == 403
+    assert client.get(NEW_OBJECTIVE).status_code == 403
+
+    with committed():
+        staff_role_change(staff=member, role=Role.MANAGER)
+
+    assert client.get(RULES).status_code == 200
+    assert client.get(NEW_OBJECTIVE).status_code == 200
+    assert StaffMember.objects.get(pk=member.pk).role == Role.MANAGER
+
+
+def test_a_demoted_administrator_loses_the_admin_site_and_every_permission(client, committed):
+    member = factories.staff(Role.ADMIN)
+    client.force_login(member.user)
+    assert client.get("/admin/").status_code == 200
+
+    with committed():
+        staff_role_change(staff=member, role=Role.ADVISOR)
+
+    assert client.get("/admin/").status_code == 302
+    assert client.get(NEW_OBJECTIVE).status_code == 403
+
+
+def test_groups_given_by_hand_stay_after_a_role_change(client, committed):
+    member = factories.staff(Role.SUPERVISOR)
+    rule_viewers = Group.objects.create(name="Rule viewers")
+    rule_viewers.permissions.add(Permission.objects.get(codename="view_routingrule"))
+    member.user.groups.add(rule_viewers)
+
+    with committed():
+        staff_role_change(staff=member, role=Role.ADVISOR)
+
+    client.force_login(member.user)
+    assert client.get(RULES).status_code == 200
+    assert client.get(NEW_OBJECTIVE).status_code == 403
+    assert set(member.user.groups.values_list("name", flat=True)) == {"Sales advisor", "Rule viewers"}
+
+
+def test_changing_the_role_in_the_admin_changes_access(client, committed):
+    supervisor = factories.staff(Role.SUPERVISOR)
+    advisor = factories.staff(Role.ADVISOR)
+
+    with committed():
+        _admin_change(client, supervisor, Role.ADVISOR)
+        _admin_change(client, advisor, Role.MANAGER)
+
+    client.force_login(supervisor.user)
+    assert client.get(RULES).status_code == 403
+    assert client.get(NEW_OBJECTIVE).status_code == 403
+    client.force_login(advisor.user)
+    assert client.get(RULES).status_code == 200
+    assert client.get(NEW_OBJECTIVE).status_code == 200
+
+
+def test_an_advisor_made_an_administrator_in_the_admin_can_open_it(client, committed):
+    advisor = factories.staff(Role.ADVISOR)
+    with committed():
+        _admin_change(client, advisor, Role.ADMIN)
+    client.force_login(advisor.user)
+    assert client.get("/admin/").status_code == 200
+
+
+def test_the_admin_does_not_move_a_staff_record_to_another_account(client):
+    member = factories.staff(Role.SUPERVISOR)
+    other = get_user_model().objects.create_user(username="newcomer", password=factories.PASSWORD)
+    client.force_login(factories.staff(Role.ADMIN).user)
+    client.post(
+        reverse("admin:dealership_staffmember_change", args=[member.pk]),
+        {"user": other.pk, "role": Role.SUPERVISOR, "department": member.department_id},
+    )
+    assert StaffMember.objects.get(pk=member.pk).user_id == member.user_id
+
+
+def test_people_whose_role_changed_before_get_their_role_access_once_migrated(client):
+    demoted = factories.staff(Role.SUPERVISOR)
+    promoted = factories.staff(Role.ADVISOR)
+    former_admin = factories.staff(Role.ADMIN)
+    # What a role change did before it carried its access.
+    for member, role in ((demoted, Role.ADVISOR), (promoted, Role.MANAGER), (former_admin, Role.ADVISOR)):
+        member.role = role
+        member.save()
+
+    migration = importlib.import_module("dealership.migrations.0004_staff_role_access")
+    migration.staff_role_access_set(apps, None)
+    migration.staff_role_access_set(apps, None)  # once more: nothing changes
+
+    client.force_login(demoted.user)
+    assert client.get(RULES).status_code == 403
+    assert client.get(NEW_OBJECTIVE).status_code == 403
+    client.force_login(promoted.user)
+    assert client.get(RULES).status_code == 200
+    assert client.get(NEW_OBJECTIVE).status_code == 200
+    client.force_login(former_admin.user)
+    assert client.get("/admin/").status_code == 302
+    assert client.get(NEW_OBJECTIVE).status_code == 403
