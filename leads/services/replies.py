@@ -22,6 +22,8 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
+from inventory.models import VehicleStatus
+
 from ..inventory_link import lead_vehicles_with_stock, photo_links
 from ..models import Channel, Direction, InquiryType, Language, Lead, Message, ReplyTemplate
 from ..selectors.replies import reply_template_plans, reply_templates_changed
@@ -39,6 +41,7 @@ MERGE_FIELDS = {
     "customer_name": "The customer's full name",
     "vehicle": "The vehicle asked about (year, make, model, trim)",
     "price": "Its price",
+    "availability": "A sentence on whether it is available (sold, on hold, on order), with its price",
     "photo_links": "Links to its photos",
     "signature": "Your name, title, phone and email",
     "store_name": "The store's name",
@@ -75,16 +78,14 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], tuple[str, str, str]] = {
     (InquiryType.PRICE, _EN): (
         "Price and availability",
         "Your {{ vehicle }} at {{ store_name }}",
-        "Hello {{ first_name }},\n\nThank you for your interest in the {{ vehicle }}. It is available, "
-        "at {{ price }}.\n{{ photo_links }}\nWhen would you like to come and see it? I can hold it for "
-        "you.\n\n{{ signature }}",
+        "Hello {{ first_name }},\n\nThank you for your interest in the {{ vehicle }}. {{ availability }}\n"
+        "{{ photo_links }}\nWhen would you like to come and see it?\n\n{{ signature }}",
     ),
     (InquiryType.PRICE, _FR): (
         "Prix et disponibilité",
         "Votre {{ vehicle }} chez {{ store_name }}",
-        "Bonjour {{ first_name }},\n\nMerci de votre intérêt pour le {{ vehicle }}. Il est disponible, "
-        "au prix de {{ price }}.\n{{ photo_links }}\nQuand aimeriez-vous venir le voir? Je peux le "
-        "réserver pour vous.\n\n{{ signature }}",
+        "Bonjour {{ first_name }},\n\nMerci de votre intérêt pour le {{ vehicle }}. {{ availability }}\n"
+        "{{ photo_links }}\nQuand aimeriez-vous venir le voir?\n\n{{ signature }}",
     ),
     (InquiryType.TRADE_IN, _EN): (
         "Trade-in value",
@@ -103,15 +104,15 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], tuple[str, str, str]] = {
     (InquiryType.FINANCING, _EN): (
         "Financing and lease payments",
         "Payments on the {{ vehicle }}",
-        "Hello {{ first_name }},\n\nThank you for asking about financing the {{ vehicle }} ({{ price }}). "
+        "Hello {{ first_name }},\n\nThank you for asking about financing the {{ vehicle }}. "
         "Tell me your preferred term and down payment and I will send you the exact finance and lease "
         "payments.\n\n{{ signature }}",
     ),
     (InquiryType.FINANCING, _FR): (
         "Financement et location",
         "Paiements pour le {{ vehicle }}",
-        "Bonjour {{ first_name }},\n\nMerci de votre demande de financement pour le {{ vehicle }} "
-        "({{ price }}). Indiquez-moi la durée et le comptant souhaités et je vous enverrai les "
+        "Bonjour {{ first_name }},\n\nMerci de votre demande de financement pour le {{ vehicle }}. "
+        "Indiquez-moi la durée et le comptant souhaités et je vous enverrai les "
         "paiements exacts, en financement et en location.\n\n{{ signature }}",
     ),
     (InquiryType.TEST_DRIVE, _EN): (
@@ -187,6 +188,39 @@ def _price(amount, language: str) -> str:
     return f"{number.replace(',', ' ')} $" if language == Language.FRENCH else f"${number}"
 
 
+# What the customer is told of the vehicle asked about, by its stock status (None: not matched to
+# stock), in each language; "{price}" is dropped, with its comma, when there is no price.
+_AVAILABILITY = {
+    _EN: {
+        None: "It is available{price}, and I can hold it for you.",
+        VehicleStatus.IN_STOCK: "It is available{price}, and I can hold it for you.",
+        VehicleStatus.ON_ORDER: "It is on order and arriving soon{price}.",
+        VehicleStatus.ON_HOLD: "It is on hold for another customer at the moment: I will let you know as "
+        "soon as it is free, and I have similar vehicles to show you.",
+        VehicleStatus.SOLD: "It has just been sold, but I have similar vehicles to show you.",
+    },
+    _FR: {
+        None: "Il est disponible{price}, et je peux le réserver pour vous.",
+        VehicleStatus.IN_STOCK: "Il est disponible{price}, et je peux le réserver pour vous.",
+        VehicleStatus.ON_ORDER: "Il est en commande et arrive bientôt{price}.",
+        VehicleStatus.ON_HOLD: "Il est réservé pour un autre client en ce moment : je vous avertirai dès "
+        "qu'il se libère, et j'ai des véhicules semblables à vous montrer.",
+        VehicleStatus.SOLD: "Il vient d'être vendu, mais j'ai des véhicules semblables à vous montrer.",
+    },
+}
+
+
+def _availability(status: str | None, price: str, language: str) -> str:
+    sentences = _AVAILABILITY[_FR if language == _FR else _EN]
+    if not price:
+        at = ""
+    elif language == _FR:
+        at = f", au prix de {price}"
+    else:
+        at = f", at {price}"
+    return sentences.get(status, sentences[None]).format(price=at)
+
+
 def _signature(user) -> str:
     staff = getattr(user, "staff", None)
     lines = [user.get_full_name() or user.get_username()]
@@ -221,6 +255,7 @@ def merge_fields_for(
         # Without a named vehicle the sentence still reads: "your vehicle", "votre véhicule".
         "vehicle": (str(wanted) if wanted else "") or ("véhicule" if language == "fr" else "vehicle"),
         "price": _price(price, language),
+        "availability": _availability(getattr(stock, "status", None), _price(price, language), language),
         "photo_links": "\n".join(photo_links(stock)),
         "signature": _signature(sender),
         "store_name": settings.STORE["name"],

@@ -1,6 +1,8 @@
+import importlib
 from datetime import timedelta
 
 import pytest
+from django.apps import apps as django_apps
 from django.utils import timezone
 
 from dealership.models import Role
@@ -85,6 +87,29 @@ def test_merge_fields_render_customer_vehicle_price_signature_and_store(template
         template=ReplyTemplate.objects.get(inquiry_type="price", language="fr"), lead=lead, sender=sophie
     )
     assert "Bonjour Olivier," in french["body"] and "38 995 $" in french["body"]
+
+
+@pytest.mark.parametrize(
+    ("stock_status", "price", "english", "french"),
+    [
+        (None, "", "It is available, and I can hold it for you.", "Il est disponible, et je peux"),
+        ("in_stock", "29995", "It is available, at $29,995, and I can hold", "au prix de 29 995 $, et je"),
+        ("on_order", "29995", "It is on order and arriving soon, at $29,995.", "arrive bientôt, au prix de"),
+        ("on_hold", "29995", "on hold for another customer", "réservé pour un autre client"),
+        ("sold", "29995", "It has just been sold, but I have similar", "Il vient d'être vendu"),
+    ],
+)
+def test_the_price_draft_says_what_the_stock_says(templates, sophie, stock_status, price, english, french):
+    """No price: no "at ." left hanging; a vehicle sold or held is not said to be available."""
+    wanted = {"year": 2024, "make": "Honda", "model": "Civic"}
+    if stock_status:
+        stock = factories.vehicle(make="Honda", model="Civic", status=stock_status, price=price)
+        wanted["stock_number"] = stock.stock_number
+    lead = factories.lead(inquiry_type="price", vehicles=[wanted])
+    for language, sentence in (("en", english), ("fr", french)):
+        template = ReplyTemplate.objects.get(inquiry_type="price", language=language)
+        body = reply_draft(template=template, lead=lead, sender=sophie)["body"]
+        assert sentence in body and " ." not in body and "de ." not in body, body
 
 
 def test_the_draft_links_the_photos_of_the_vehicle_in_stock(templates, sophie, settings):
@@ -310,3 +335,16 @@ def test_a_reply_waiting_for_a_retry_is_sent_once_by_the_sweep_as_the_first_resp
     lead.refresh_from_db()
     assert reply.send_status == Message.SendStatus.SENT
     assert lead.first_response_at == reply.occurred_at and lead.status == LeadStatus.CONTACTED
+
+
+def test_a_store_s_unedited_default_templates_learn_availability_and_edited_ones_stay(templates):
+    migration = importlib.import_module("leads.migrations.0017_default_templates_say_availability")
+    old_price_en, old_price_fr, old_financing_en, _ = migration.OLD_TO_NEW
+    ReplyTemplate.objects.filter(inquiry_type="price", language="en").update(body=old_price_en)
+    ReplyTemplate.objects.filter(inquiry_type="price", language="fr").update(body=old_price_fr + " Merci!")
+    ReplyTemplate.objects.filter(inquiry_type="financing", language="en").update(body=old_financing_en)
+    migration.update_unedited_defaults(django_apps, None)
+    body = dict(ReplyTemplate.objects.values_list("inquiry_type", "body").filter(language="en"))
+    assert "{{ availability }}" in body["price"] and "({{ price }})" not in body["financing"]
+    edited = ReplyTemplate.objects.get(inquiry_type="price", language="fr").body
+    assert edited == old_price_fr + " Merci!"
