@@ -1,6 +1,13 @@
 """Normalised forms of contact details, so the same person is found again."""
 
 import phonenumbers
+from django.db.models import Func
+
+# Accented letters of the names a Canadian store sees, and the letter each is searched as: "Cote"
+# finds "Côté". One character for one, as the database's TRANSLATE wants.
+ACCENTED = "ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝŸàáâãäåçèéêëìíîïñòóôõöùúûüýÿ"
+PLAIN = "AAAAAACEEEEIIIINOOOOOUUUUYYaaaaaaceeeeiiiinooooouuuuyy"
+_UNACCENT = str.maketrans(ACCENTED, PLAIN)
 
 DEFAULT_REGION = "CA"  # North American numbering plan: CA and US share it.
 
@@ -32,3 +39,32 @@ def split_name(full_name: str | None) -> tuple[str, str]:
         return first.strip(), last.strip()
     first, _, last = name.partition(" ")
     return first, last
+
+
+def search_form(text: str) -> str:
+    """Text as search compares it: accents taken off, upper case (see SearchForm)."""
+    return text.translate(_UNACCENT).upper()
+
+
+class SearchForm(Func):
+    """An expression as search compares it, in the database: accents taken off (ACCENTED → PLAIN),
+    then upper case. SQLite has neither TRANSLATE nor an UPPER for accented letters: there it is
+    search_form itself, which every SQLite connection is given (leads.apps)."""
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"UPPER(TRANSLATE({sql}, %s, %s))", [*params, ACCENTED, PLAIN]
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"search_form({sql})", params
+
+
+def sqlite_search_form_add(sender, connection, **kwargs) -> None:
+    """Give a new SQLite connection the search_form function SearchForm calls there."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function("search_form", 1, _search_form_or_null, deterministic=True)
+
+
+def _search_form_or_null(text: str | None) -> str | None:
+    return None if text is None else search_form(text)

@@ -9,7 +9,8 @@ from datetime import datetime
 from difflib import SequenceMatcher
 from itertools import combinations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Concat
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
@@ -27,7 +28,7 @@ from ..models import (
     Message,
     Task,
 )
-from ..normalize import normalize_email, normalize_phone
+from ..normalize import SearchForm, normalize_email, normalize_phone, search_form
 
 # The customer's own fields shown, edited, audited and exported.
 CUSTOMER_FIELDS = [
@@ -151,9 +152,11 @@ def customer_search(*, user, query: str = "") -> QuerySet[Customer]:
     query = " ".join(query.split())
     if not query:
         return customers
+    # Names compared without accents or case: "helene cote" finds "Hélène Côté".
+    customers = customers.alias(search_name=SearchForm(Concat("first_name", Value(" "), "last_name")))
     condition = Q()
     for word in query.split(" "):
-        condition &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
+        condition &= Q(search_name__contains=search_form(word))
     condition |= Q(email__icontains=query) | Q(extra_emails__email__icontains=query.lower())
     if phone := normalize_phone(query):
         condition |= Q(phone=phone) | Q(extra_phones__phone=phone)

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import CharField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Concat, Upper
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from dealership.cache_generations import cached_in_generation, generation_next
@@ -34,12 +34,13 @@ from ..models import (
     customer_label,
 )
 from ..models.leads import FUNNEL_MILESTONES, LEAD_STATUS_LABELS, LEAD_WAITING_FIRST, OPEN_LEAD_STATUSES
-from ..normalize import normalize_email, normalize_phone
+from ..normalize import SearchForm, normalize_email, normalize_phone, search_form
 from .customers import customers_with_contact
 
-# A customer's name, email and phone as one upper-case text: one "contains" per search word, and
-# one trigram index on PostgreSQL (migration 0003 builds it from this very expression).
-CUSTOMER_SEARCH_TEXT = Upper(
+# A customer's name, email and phone as one text, unaccented and in upper case: one "contains" per
+# search word, and one trigram index on PostgreSQL (migrations 0003 and 0018 build it from this
+# very expression).
+CUSTOMER_SEARCH_TEXT = SearchForm(
     Concat(
         "first_name",
         Value(" "),
@@ -140,7 +141,7 @@ def _search_q(text: str) -> Q:
     else:
         customers = Customer.objects.alias(search_text=CUSTOMER_SEARCH_TEXT)
         for word in words:
-            customers = customers.filter(search_text__contains=word.upper())
+            customers = customers.filter(search_text__contains=search_form(word))
     vehicles = Q()
     # As typed too: a stock number of digits and dashes ("12345-67") also looks like a phone number.
     for word in dict.fromkeys([*words, *text.split()]):

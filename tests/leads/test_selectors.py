@@ -99,6 +99,10 @@ def test_fixed_clock_over_a_weekend_is_not_overdue_on_sunday(boss, settings):
         ("2T3P1RFV8RW000001", "sophie"),
         ("STK-4471", "marc"),
         ("12345-67", "sophie"),  # digits and a dash, as a stock number, not a phone number
+        # Accents and case as typed or not: French names are found either way.
+        ("Hélène Côté", "helene"),
+        ("helene cote", "helene"),
+        ("HÉLÈNE", "helene"),
         ("nobody", None),
     ],
 )
@@ -117,6 +121,9 @@ def test_search_by_name_email_phone_vin_and_stock_number(boss, query, expected):
             vehicles=[{"make": "Honda", "stock_number": "STK-4471"}],
         ),
     }
+    leads["helene"] = factories.lead(
+        customer_obj=factories.customer(first_name="Hélène", last_name="Côté", email="hc@example.ca")
+    )
     customer_phone_add(customer=leads["marc"].customer, phone="438 555 0123")
     customer_email_add(customer=leads["marc"].customer, email="marc.work@example.org")
     found = list(lead_list(user=boss, filters={"q": query}))
