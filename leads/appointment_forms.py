@@ -127,6 +127,8 @@ class FollowUpStepForm(forms.ModelForm):
             raise forms.ValidationError(
                 "An email step needs a reply template, or at least its English subject and message."
             )
+        if bool((cleaned.get("subject_fr") or "").strip()) != bool((cleaned.get("body_fr") or "").strip()):
+            self.add_error("subject_fr", "Write both the French subject and message, or neither.")
         for name in ("subject_en", "body_en", "subject_fr", "body_fr"):
             if unknown := unknown_markup(cleaned.get(name) or ""):
                 self.add_error(name, f"Not a merge field: {', '.join(unknown)}.")

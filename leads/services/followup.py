@@ -24,6 +24,7 @@ from ..models import (
     BLOCKING_STATUSES,
     Appointment,
     Channel,
+    ConsentChannel,
     Direction,
     FollowUpEnrollment,
     FollowUpPlan,
@@ -38,7 +39,7 @@ from ..models import (
     StopReason,
 )
 from ..selectors.appointments import followup_plans_active, followup_tasks_changed
-from ..selectors.consent import ConsentStatus, email_consent, email_ledger_prefetch
+from ..selectors.consent import ConsentStatus, consent_check, email_consent, email_ledger_prefetch
 from ..threading import new_message_id, reply_address
 from .consent import commercial_email_headers, commercial_email_refusal, commercial_footer
 from .leads import lead_event_add
@@ -55,6 +56,8 @@ STALE_AFTER = timedelta(minutes=10)
 # New leads received within this window enter a plan; older ones only by hand.
 ARRIVAL_WINDOW = timedelta(days=1)
 # Mail ingestion may have acknowledged the inquiry already: the customer gets one acknowledgement.
+SUBJECT_MAX = Run._meta.get_field("subject").max_length
+NO_ADDRESS = "No email address to write to (none, or it bounced): the email step was skipped."
 ALREADY_ACKNOWLEDGED = "The store had already written to the customer; no second acknowledgement."
 INTERRUPTED_SEND = (
     "Sending was interrupted after the email was handed over; the customer may or may not have it. "
@@ -75,6 +78,16 @@ def commercial_email_consent(*, customer, at: datetime, consent: ConsentStatus) 
     if refusal := commercial_email_refusal(customer=customer, at=at, consent=consent):
         return False, refusal
     return True, consent.basis_label or "consent checked"
+
+
+def _commercial_email_consent_now(*, customer, now: datetime) -> tuple[bool, str]:
+    """commercial_email_consent as the customer's ledger stands now, read for this one customer:
+    checked again at send time, since they may have unsubscribed after the step came due."""
+    return commercial_email_consent(
+        customer=customer,
+        at=now,
+        consent=consent_check(customer=customer, channel=ConsentChannel.EMAIL, at=now),
+    )
 
 
 # --- rendering ------------------------------------------------------------------------------------
@@ -103,7 +116,7 @@ def step_render(
         )
         language, subject, body = template.language, template.subject, template.body
     else:
-        french = lead.language == Language.FRENCH and step.body_fr.strip()
+        french = lead.language == Language.FRENCH and step.subject_fr.strip() and step.body_fr.strip()
         language = Language.FRENCH if french else Language.ENGLISH
         subject, body = (step.subject_fr, step.body_fr) if french else (step.subject_en, step.body_en)
     # The lead's owner signs, else whoever enrolled it, else the store's supervisor.
@@ -112,7 +125,12 @@ def step_render(
         raise FollowUpError("No one to sign the email: the store has no active supervisor.")
     fields = merge_fields_for(lead=lead, sender=signer, language=language, vehicles=vehicles)
     footer = commercial_footer(lead.customer, language=language)
-    return merge_fields_render(subject, fields), f"{merge_fields_render(body, fields)}\n\n{footer}"
+    subject = merge_fields_render(subject, fields)
+    if len(subject) > SUBJECT_MAX:
+        raise FollowUpError(
+            f"Once filled in, the subject is longer than {SUBJECT_MAX} characters: shorten the step's subject."
+        )
+    return subject, f"{merge_fields_render(body, fields)}\n\n{footer}"
 
 
 # --- enrolling and stopping -----------------------------------------------------------------------
@@ -334,6 +352,10 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
             if run.step.is_acknowledgement and run.store_wrote_already:
                 _set_status(run, Run.Status.DONE, now, note=ALREADY_ACKNOWLEDGED)
                 continue
+            if not lead.customer.email or lead.customer.email_undeliverable:  # the calls still go on
+                _set_status(run, Run.Status.CANCELLED, now, note=NO_ADDRESS)
+                _complete_if_done(enrollment=enrollment, now=now)
+                continue
             allowed, basis = commercial_email_consent(
                 customer=lead.customer, at=now, consent=email_consent(lead.customer, at=now)
             )
@@ -402,6 +424,13 @@ def followup_run_send(*, run_id: int, now: datetime | None = None) -> str:
         ):
             run.refresh_from_db()
             return run.status
+        # Consent as it is now: the customer may have unsubscribed since the step was queued or drafted.
+        customer = run.enrollment.lead.customer
+        allowed, basis = _commercial_email_consent_now(customer=customer, now=now)
+        if not allowed:
+            followup_stop(enrollment=run.enrollment, reason=StopReason.UNSUBSCRIBED, now=now, detail=basis)
+            run.refresh_from_db()
+            return run.status
         _set_status(run, Run.Status.SENDING, now)
     message_id = new_message_id(run.enrollment.lead_id)
     try:
@@ -460,12 +489,24 @@ def followup_task_done(*, run: Run, actor, now: datetime, note: str = "") -> Run
 @transaction.atomic
 def followup_draft_approve(*, run: Run, actor, subject: str, body: str, now: datetime, enqueue_send) -> Run:
     """Send a reviewed draft (or a run in review, on purpose) with the supervisor's final text."""
-    run = Run.objects.select_for_update().select_related("enrollment", "step").get(pk=run.pk)
+    run = Run.objects.select_for_update().select_related("enrollment__lead__customer", "step").get(pk=run.pk)
     if run.status not in Run.TASK_STATUSES or not run.step.is_email:
         raise FollowUpError("This email is no longer waiting for review.")
+    if run.enrollment.status != Enrollment.Status.ACTIVE:
+        raise FollowUpError(
+            f"This lead's follow-up has stopped ({StopReason(run.enrollment.stop_reason).label.lower()}):"
+            " nothing more is sent. Mark the task done."
+        )
     if not subject.strip() or not body.strip():
         raise FollowUpError("The email needs a subject and a message.")
-    _set_status(run, Run.Status.QUEUED, now, subject=subject.strip(), body=body.strip(), done_by=actor)
+    customer = run.enrollment.lead.customer
+    allowed, basis = _commercial_email_consent_now(customer=customer, now=now)
+    if not allowed:
+        raise FollowUpError(f"Not sent: {basis}.")
+    # The sender's identification and the unsubscribe link stay, whatever was edited.
+    footer = commercial_footer(customer, language=run.enrollment.lead.language)
+    body = body.strip() if footer in body else f"{body.strip()}\n\n{footer}"
+    _set_status(run, Run.Status.QUEUED, now, subject=subject.strip(), body=body, done_by=actor)
     transaction.on_commit(lambda: enqueue_send(run.pk))
     return run
 

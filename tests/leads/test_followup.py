@@ -106,8 +106,11 @@ def test_a_due_email_goes_out_once_in_the_customers_language(plan, django_captur
     enrollment = enroll(plan, received_at=local(2026, 3, 10, 10, 0), language="fr", first_name="Chloé")
     counts, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
     assert counts["queued"] == 1 and len(queued) == 1
-    assert followup_run_send(run_id=queued[0]) == Run.Status.SENT
-    assert followup_run_send(run_id=queued[0]) == Run.Status.SENT  # a second delivery sends nothing
+    sent_at = local(2026, 3, 10, 10, 2)
+    assert followup_run_send(run_id=queued[0], now=sent_at) == Run.Status.SENT
+    assert (
+        followup_run_send(run_id=queued[0], now=sent_at) == Run.Status.SENT
+    )  # a second delivery sends nothing
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject.startswith("Votre demande")
     assert "Bonjour Chloé" in mail.outbox[0].body
@@ -234,15 +237,71 @@ def test_no_consent_for_commercial_mail_stops_the_plan(plan, django_capture_on_c
     assert "withdrawn" in enrollment.lead.events.get(type="followup_stopped").params["detail"]
 
 
-def test_an_undeliverable_address_stops_the_plan(plan, django_capture_on_commit_callbacks):
+def test_without_an_address_to_write_to_the_emails_are_skipped_and_the_calls_go_on(
+    plan, django_capture_on_commit_callbacks
+):
     enrollment = enroll(plan, received_at=local(2026, 3, 10, 10, 0), email="bounced@example.com")
     # The address bounced after the inquiry came in.
     Customer.objects.filter(pk=enrollment.lead.customer_id).update(email_undeliverable=True)
-    _, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
+    _, queued = dispatch(local(2026, 3, 10, 12, 5), django_capture_on_commit_callbacks)
     assert queued == [] and mail.outbox == []
+    acknowledgement, call = enrollment.runs.order_by("step__position")[:2]
+    assert (acknowledgement.status, acknowledgement.note) == (
+        Run.Status.CANCELLED,
+        followup_service.NO_ADDRESS,
+    )
+    assert call.status == Run.Status.OPEN  # the supervisor calls instead
+    assert _stop_reason(enrollment) == (FollowUpEnrollment.Status.ACTIVE, "")
+
+
+def test_an_email_queued_or_approved_before_an_unsubscribe_is_not_sent(
+    plan, django_capture_on_commit_callbacks
+):
+    enrollment = enroll(plan, received_at=local(2026, 3, 10, 10, 0))
+    _, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
+    consent_withdraw(
+        customer=enrollment.lead.customer,
+        channels=["email"],
+        source="unsubscribe link",
+        at=local(2026, 3, 10, 10, 2),
+    )
+    assert followup_run_send(run_id=queued[0], now=local(2026, 3, 10, 10, 3)) == Run.Status.CANCELLED
+    assert mail.outbox == []
     assert _stop_reason(enrollment) == (FollowUpEnrollment.Status.STOPPED, StopReason.UNSUBSCRIBED)
-    detail = enrollment.lead.events.get(type="followup_stopped").params["detail"]
-    assert detail == "address bounced@example.com is undeliverable"
+
+
+def test_an_approved_draft_keeps_the_unsubscribe_link_and_a_stopped_plan_sends_nothing(
+    plan, django_capture_on_commit_callbacks
+):
+    enrollment = enroll(plan, received_at=local(2026, 3, 10, 10, 0))
+    supervisor = factories.staff("supervisor").user
+    dispatch(local(2026, 3, 17, 10, 0), django_capture_on_commit_callbacks)
+    draft = enrollment.runs.get(step__kind=FollowUpStep.Kind.DRAFT_EMAIL)
+    approve = dict(
+        run=draft, actor=supervisor, subject="Hi", now=local(2026, 3, 17, 10, 5), enqueue_send=Sent()
+    )
+    followup_draft_approve(**approve, body="A short note, the footer cut.")
+    draft.refresh_from_db()
+    assert draft.body.startswith("A short note, the footer cut.") and "/u/" in draft.body
+    Run.objects.filter(pk=draft.pk).update(status=Run.Status.NEEDS_REVIEW)
+    followup_stop(enrollment=enrollment, reason=StopReason.BY_HAND, now=local(2026, 3, 17, 10, 6))
+    with pytest.raises(FollowUpError, match="follow-up has stopped"):
+        followup_draft_approve(**approve, body="Again")
+
+
+def test_a_subject_too_long_once_filled_in_puts_that_step_in_review_and_the_rest_goes_on(
+    plan, django_capture_on_commit_callbacks
+):
+    step = plan.steps.get(position=0)
+    FollowUpStep.objects.filter(pk=step.pk).update(
+        reply_template=None, subject_en="A" * 195 + " {{ vehicle }}", body_en="Hi"
+    )
+    too_long = enroll(plan, received_at=local(2026, 3, 10, 10, 0))
+    other = enroll(plan, received_at=local(2026, 3, 10, 10, 0), language="fr")
+    counts, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
+    run = too_long.runs.get(step=step)
+    assert run.status == Run.Status.NEEDS_REVIEW and "longer than 200 characters" in run.note
+    assert other.runs.get(step=step).status == Run.Status.QUEUED and len(queued) == 1
 
 
 def test_calls_and_drafts_wait_on_the_supervisors_list(plan, django_capture_on_commit_callbacks):
@@ -268,7 +327,7 @@ def test_calls_and_drafts_wait_on_the_supervisors_list(plan, django_capture_on_c
             now=local(2026, 3, 17, 10, 5),
             enqueue_send=queued,
         )
-    assert followup_run_send(run_id=queued[0]) == Run.Status.SENT
+    assert followup_run_send(run_id=queued[0], now=local(2026, 3, 17, 10, 6)) == Run.Status.SENT
     assert mail.outbox[-1].subject == "About your RAV4"
     with pytest.raises(FollowUpError):
         followup_task_done(run=draft, actor=supervisor, now=local(2026, 3, 17, 10, 6))
@@ -345,9 +404,9 @@ def test_an_unreachable_mail_server_leaves_the_email_queued_for_the_retry(
     enroll(plan, received_at=local(2026, 3, 10, 10, 0))
     _, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
     with mail_server_down(settings), pytest.raises(followup_service.MailServerUnavailable):
-        followup_run_send(run_id=queued[0])
+        followup_run_send(run_id=queued[0], now=local(2026, 3, 10, 10, 2))
     assert Run.objects.get(pk=queued[0]).status == Run.Status.QUEUED
-    assert followup_run_send(run_id=queued[0]) == Run.Status.SENT
+    assert followup_run_send(run_id=queued[0], now=local(2026, 3, 10, 10, 3)) == Run.Status.SENT
     assert len(mail.outbox) == 1
 
 
