@@ -72,11 +72,17 @@ def _today() -> date:
     return timezone.localdate()
 
 
+# Days a calendar can show: a week or two either side of any of them is still a date.
+_DAYS_SHOWN = (date(1900, 1, 1), date(9000, 12, 31))
+
+
 def _day_param(request) -> date:
+    """The day asked for; today when it is missing, malformed or out of any calendar's reach."""
     try:
-        return date.fromisoformat(request.GET.get("day", ""))
+        day = date.fromisoformat(request.GET.get("day", ""))
     except ValueError:
         return _today()
+    return day if _DAYS_SHOWN[0] <= day <= _DAYS_SHOWN[1] else _today()
 
 
 # --- appointments ---------------------------------------------------------------------------------
@@ -220,7 +226,8 @@ def lead_followup(request, pk: int):
 def lead_followup_start(request, pk: int):
     _require_desk(request)
     lead = _lead_or_404(request, pk)
-    plan = followup_plans_active().filter(pk=request.POST.get("plan")).first()
+    plan_id = request.POST.get("plan", "")
+    plan = followup_plans_active().filter(pk=plan_id).first() if plan_id.isdigit() else None
     if plan is None:
         messages.error(request, "Choose a plan.")
     else:
@@ -265,7 +272,12 @@ def task_done(request, pk: int):
     _require_desk(request)
     task = _task_or_404(request, pk)
     form = TaskDoneForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
+    if not form.is_valid():  # the note is kept in the message, not dropped
+        messages.error(
+            request, f"Not done: {' '.join(form.errors['note'])} Your note: {request.POST['note']}"
+        )
+        return redirect("leads:task_list")
+    note = form.cleaned_data["note"]
     try:
         followup_task_done(run=task, actor=request.user, now=timezone.now(), note=note)
         messages.success(request, "Done.")

@@ -237,6 +237,11 @@ def appointment_transition(
             f"A {appointment.get_status_display().lower()} appointment cannot become "
             f"{Status(to_status).label.lower() if to_status in Status.values else to_status!r}."
         )
+    if to_status != Status.CANCELLED and now < appointment.starts_at:
+        raise BookingError(
+            f"The appointment has not started yet ({timezone.localtime(appointment.starts_at):%Y-%m-%d %H:%M}):"
+            " what came of it is recorded once it has."
+        )
     if to_status == Status.CANCELLED:
         has_other = (
             appointment.lead.appointments.filter(status=Status.BOOKED).exclude(pk=appointment.pk).exists()

@@ -1,5 +1,7 @@
 """The pages: booking a slot, the advisor's week with outcome buttons, the calendar, follow-up screens."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -86,11 +88,51 @@ def test_my_appointments_shows_only_mine_and_records_the_outcome(client, advisor
         client.post(reverse("leads:appointment_outcome", args=[theirs.pk]), {"outcome": "shown"}).status_code
         == 404
     )
+    early = client.post(
+        reverse("leads:appointment_outcome", args=[mine.pk]), {"outcome": "shown"}, follow=True
+    )
+    assert "has not started yet" in early.content.decode()  # a misclick on a later appointment
+    Appointment.objects.filter(pk=mine.pk).update(starts_at=timezone.now() - timedelta(minutes=5))
     response = client.post(reverse("leads:appointment_outcome", args=[mine.pk]), {"outcome": "shown"})
     assert response.status_code == 302
     mine.refresh_from_db()
     mine.lead.refresh_from_db()
     assert (mine.status, mine.lead.status) == (Appointment.Status.SHOWN, LeadStatus.SHOWN)
+
+
+def test_odd_links_and_inputs_get_an_answer_not_an_error_page(supervisor_client):
+    lead = factories.lead()
+    for day in ("9999-12-31", "0001-01-01"):
+        for view in ("day", "week"):
+            assert (
+                supervisor_client.get(
+                    reverse("leads:appointment_calendar"), {"day": day, "view": view}
+                ).status_code
+                == 200
+            )
+        assert (
+            supervisor_client.get(reverse("leads:appointment_book", args=[lead.pk]), {"day": day}).status_code
+            == 200
+        )
+    started = supervisor_client.post(
+        reverse("leads:lead_followup_start", args=[lead.pk]), {"plan": "abc"}, follow=True
+    )
+    assert "Choose a plan." in started.content.decode()
+
+
+def test_a_call_note_too_long_is_said_and_kept(supervisor_client):
+    plan = followup_plans_ensure_defaults()
+    lead = factories.lead()
+    followup_enroll(lead=lead, plan=plan, now=timezone.now())
+    call = FollowUpStepRun.objects.get(enrollment__lead=lead, step__kind="call")
+    FollowUpStepRun.objects.filter(pk=call.pk).update(status=FollowUpStepRun.Status.OPEN)  # on the list
+    note = "Talked about the trade-in. " * 25
+    page = supervisor_client.post(
+        reverse("leads:followup_task_done", args=[call.pk]), {"note": note}, follow=True
+    )
+    assert "Not done" in page.content.decode() and note.strip() in page.content.decode()
+    call.refresh_from_db()
+    assert call.status == FollowUpStepRun.Status.OPEN
 
 
 def test_the_calendar_shows_every_advisor_by_day_and_week(client, advisor):
@@ -156,6 +198,13 @@ def test_a_plan_is_edited_with_its_steps(supervisor_client):
     }
     misspelt = supervisor_client.post(url, data).content.decode()
     assert "Not a merge field: {{ prénom }}." in misspelt
+    # A French message without its subject would reach French customers with an empty subject.
+    data |= {
+        f"steps-{last}-body_en": "Hi",
+        f"steps-{last}-subject_fr": "",
+        f"steps-{last}-body_fr": "Bonjour",
+    }
+    assert "Write both the French subject and message" in supervisor_client.post(url, data).content.decode()
     assert FollowUpPlan.objects.get().steps.count() == len(form.forms)
 
 
