@@ -450,9 +450,13 @@ def appointment_reminders_due(*, now: datetime) -> list[tuple[int, int]]:
     if local_now < from_moment:
         return []
     start, end = local_day_bounds(local_now.date() + timedelta(days=1))
-    candidates = Appointment.objects.filter(
-        status=Status.BOOKED, starts_at__gte=start, starts_at__lt=end, created_at__lt=from_moment
-    ).values_list("pk", "sequence")
+    candidates = (
+        Appointment.objects.filter(
+            status=Status.BOOKED, starts_at__gte=start, starts_at__lt=end, created_at__lt=from_moment
+        )
+        .exclude(lead__status=LeadStatus.LOST)  # bought elsewhere, or merged: no reminder to come
+        .values_list("pk", "sequence")
+    )
     reminded = set(
         AppointmentNotice.objects.filter(
             kind=AppointmentNotice.Kind.REMINDER,

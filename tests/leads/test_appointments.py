@@ -25,6 +25,7 @@ from leads.services.appointments import (
     appointment_reschedule,
     appointment_transition,
 )
+from leads.services.leads import lead_transition
 from tests import factories
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -209,6 +210,13 @@ def test_the_reminder_goes_the_day_before_once(advisor):
     appointment_notices_send(appointment_id=appointment.pk, kind="reminder", sequence=0)
     assert mail.outbox[0].subject.startswith("Reminder")
     assert appointment_reminders_due(now=at(sunday, 9, 35)) == []
+
+
+def test_no_reminder_for_the_appointment_of_a_lost_lead(advisor):
+    appointment = book(factories.lead(), advisor, at(MONDAY, 10, 0))
+    Appointment.objects.filter(pk=appointment.pk).update(created_at=BEFORE)
+    lead_transition(lead=appointment.lead, to_status=LeadStatus.LOST, reason="Bought elsewhere")
+    assert appointment_reminders_due(now=at(MONDAY - timedelta(days=1), 9, 30)) == []
 
 
 def test_each_advisor_sees_only_their_own_week(advisor):
