@@ -1,4 +1,3 @@
-import csv
 from datetime import timedelta
 from functools import partial
 from urllib.parse import urlencode
@@ -12,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from .csv_download import csv_download
 from .forms import DashboardFilterForm, ObjectiveForm
 from .models import Objective, PeriodKind, Role
 from .selectors import (
@@ -64,7 +64,8 @@ def directory_send_view(request):
 
 def _dashboard_scope(request):
     form = DashboardFilterForm(request.GET or None)
-    values = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()  # a malformed field is left out; the others still apply
+    values = getattr(form, "cleaned_data", {})
     today = timezone.localdate()
     period = period_for(kind=values.get("period") or PeriodKind.MONTH, anchor=values.get("date") or today)
     filters = dashboard_filters(source=values.get("source") or "", person=values.get("person") or "")
@@ -212,12 +213,7 @@ CSV_TABLES = {
 
 def _csv_response(name: str, tables: dict, period) -> HttpResponse:
     header, rows = CSV_TABLES[name]
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}-{period.start}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows(["" if value is None else value for value in row] for row in rows(tables))
-    return response
+    return csv_download(f"{name}-{period.start}.csv", [header, *rows(tables)])
 
 
 @login_required

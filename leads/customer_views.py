@@ -1,7 +1,6 @@
 """Customer pages: list, card and timeline, edit, consent, audit, duplicates, import and export,
 loyalty rules and tasks; and the public unsubscribe page."""
 
-import csv
 import json
 from functools import wraps
 
@@ -15,6 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
+
+from dealership.csv_download import csv_download
 
 from .customer_forms import (
     ConsentGrantForm,
@@ -265,10 +266,7 @@ def customer_export_json(request, pk: int):
 
 @manager_required
 def customers_export_csv(request):
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="customers.csv"'
-    csv.writer(response).writerows(customer_export_rows())
-    return response
+    return csv_download("customers.csv", customer_export_rows())
 
 
 @manager_required

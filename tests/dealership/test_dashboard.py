@@ -146,12 +146,24 @@ def test_response_by_hour_and_weekday_in_the_store_time_zone(client, store):
     assert by_day == {"Mon": 1, "Tue": 2, "Wed": 1, "Thu": 1, "Fri": 0, "Sat": 0, "Sun": 1}
 
 
+def test_a_csv_opened_in_a_spreadsheet_runs_no_formula_and_shows_accents(client, store):
+    """Anyone who writes to the store names the source of their lead."""
+    nov = datetime(2026, 11, 12, 10, 0, tzinfo=TORONTO)
+    _lead(source='=HYPERLINK("http://evil.example","Click")', received=nov, minutes=3, reached=1)
+    _lead(source="Québec Auto", received=nov, minutes=3, reached=1)
+    client.force_login(factories.staff(Role.MANAGER).user)
+    exported = client.get(reverse("dealership:dashboard"), {**NOVEMBER, "export": "funnel_source"}).content
+    assert exported.startswith(b"\xef\xbb\xbf")  # UTF-8, said so to Excel
+    sources = {row["source"] for row in csv.DictReader(io.StringIO(exported.decode("utf-8-sig")))}
+    assert '\'=HYPERLINK("http://evil.example","Click")' in sources and "Québec Auto" in sources
+
+
 def test_dashboard_and_csv_agree(client, store):
     manager = factories.staff(Role.MANAGER)
     page = _dashboard(client, manager.user)
     exported = client.get(reverse("dealership:dashboard"), {**NOVEMBER, "export": "funnel_source"})
     assert exported["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(exported.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
     for row in rows:
         shown = next(r for r in page.context["by_source"] if r["key"] == row["source"])
         assert int(row["leads"]) == shown["leads"] and int(row["sold"]) == shown["sold"]
@@ -224,6 +236,37 @@ def test_objective_progress_and_pace(store):
     assert progress.actual == 1 and progress.percent == 25.0
     assert progress.on_track is False  # half the month gone, a quarter of the target
     assert progress.needed_per_day == pytest.approx(3 / 15)
+
+
+def test_an_objective_shows_on_every_page_its_period_overlaps(client, store):
+    quarter = objective_propose(
+        metric=Metric.LEADS_ANSWERED,
+        period_kind="quarter",
+        period_start=date(2026, 10, 1),
+        target=120,
+        person=None,
+        actor=None,
+    )
+    month = objective_propose(
+        metric=Metric.LEADS_ANSWERED,
+        period_kind="month",
+        period_start=date(2026, 11, 1),
+        target=40,
+        person=None,
+        actor=None,
+    )
+    manager = factories.staff(Role.MANAGER).user
+    week_of_the_10th = _dashboard(client, manager, period="week", date="2026-11-10").context
+    november = _dashboard(client, manager).context
+    december = _dashboard(client, manager, period="month", date="2026-12-15").context
+    shown = lambda context: {progress.objective.pk for progress in context["objectives"]}  # noqa: E731
+    assert shown(week_of_the_10th) == shown(november) == {quarter.pk, month.pk}
+    assert shown(december) == {quarter.pk}
+    # A far-off or malformed date is left out, and the other filters still apply.
+    for day in ("9999-12-15", "0001-01-01", "2026-3-1x"):
+        assert (
+            _dashboard(client, manager, date=day, source="Website").context["filters"]["source"] == "Website"
+        )
 
 
 def test_objective_progress_lower_is_better_for_response_time(store):
