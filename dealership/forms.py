@@ -1,4 +1,7 @@
+from datetime import date
+
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from .models import SHARES, Objective, PeriodKind, Role, StaffMember
 
@@ -29,6 +32,11 @@ class ObjectiveForm(forms.ModelForm):
 
 class DashboardFilterForm(forms.Form):
     period = forms.ChoiceField(choices=PeriodKind.choices, required=False)
-    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # Days whose quarter, and the one either side, are still dates.
+    date = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MinValueValidator(date(1900, 1, 1)), MaxValueValidator(date(9000, 12, 31))],
+    )
     source = forms.CharField(required=False)
     person = forms.CharField(required=False)

@@ -430,9 +430,12 @@ def objectives_visible_to(*, user) -> QuerySet[Objective]:
 
 
 def objectives_for(*, user, period: Period) -> QuerySet[Objective]:
-    return objectives_visible_to(user=user).filter(
-        period_start__gte=period.start, period_start__lt=period.end
-    )
+    """The objectives whose period overlaps this one: a quarter's objective shows in each of its
+    months and weeks, a month's in each of its weeks."""
+    overlapping = Q()
+    for kind in PeriodKind.values:  # it starts no earlier than its own period holding our first day
+        overlapping |= Q(period_kind=kind, period_start__gte=period_for(kind=kind, anchor=period.start).start)
+    return objectives_visible_to(user=user).filter(overlapping, period_start__lt=period.end)
 
 
 def appointments_by_advisor(*, user, period: Period) -> list[dict]:
