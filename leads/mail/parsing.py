@@ -50,6 +50,13 @@ KEPT_HEADERS = (
 )
 
 SAFE_URL_SCHEMES = {"http", "https", "mailto", "tel", "cid"}
+MAX_HTML_NESTING = 1000
+HTML_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^<>]*?(/?)>")
+# Elements that hold no others, or that the next one closes: they do not deepen the nesting.
+NOT_NESTING = {
+    *("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"),
+    *("p", "li", "dt", "dd", "tr", "td", "th", "option"),
+}
 MESSAGE_ID = re.compile(r"<[^<>\s]{1,900}>")
 # Codecs Python knows that are no mail charset: UTF-7 smuggles markup past filters, the escape
 # codecs turn backslashes into characters (and warnings), idna/punycode are for host names.
@@ -176,16 +183,18 @@ def _raw_headers(message: Message) -> dict[str, list[str]]:
 
 
 def _addresses(values: list[str]) -> list[tuple[str, str]]:
+    """(display name, address) pairs. The list is split before the display names are decoded: an
+    encoded name ("=?utf-8?q?someone=40example.com?= <other@…>") never stands for the address."""
     result = []
     for value in values:
         try:
-            pairs = getaddresses([decode_header_value(value)])
+            pairs = getaddresses([value])
         except Exception:  # noqa: BLE001
             pairs = []
         for name, address in pairs[:MAX_ADDRESSES]:
-            address = address.strip().strip("<>").lower()
+            address = decode_header_value(address).strip().strip("<>").lower()  # 8-bit bytes made text
             if "@" in address and len(address) <= 320:
-                result.append((name.strip(), address))
+                result.append((decode_header_value(name).strip(), address))
     return result
 
 
@@ -221,8 +230,25 @@ def safe_filename(name: str, content_type: str = "") -> str:
     return name
 
 
+def _nests_deeper_than(html: str, limit: int) -> bool:
+    """Whether elements open inside one another more than `limit` deep (an estimate: elements a
+    browser closes by itself, and empty ones, do not count)."""
+    depth = 0
+    for closing, name, self_closing in HTML_TAG.findall(html):
+        if self_closing or name.lower() in NOT_NESTING:
+            continue
+        depth = max(0, depth - 1) if closing else depth + 1
+        if depth > limit:
+            return True
+    return False
+
+
 def sanitise_html(html: str) -> str:
-    """HTML safe to show: no script, no event handlers, only web, mail and cid: links."""
+    """HTML safe to show: no script, no event handlers, only web, mail and cid: links. HTML nested
+    deeper than any real mail is not kept (the message shows as text): cleaning it takes time that
+    grows with the square of the depth, and a sender could hold a worker for minutes."""
+    if _nests_deeper_than(html, MAX_HTML_NESTING):
+        return ""
     try:
         return nh3.clean(clean_text(html), url_schemes=SAFE_URL_SCHEMES)
     except Exception:  # noqa: BLE001

@@ -43,6 +43,39 @@ def test_plain_message_headers_and_text():
     assert parsed.message_id.startswith("<test-") and parsed.content_hash == hashlib.sha256(raw).hexdigest()
 
 
+@pytest.mark.parametrize(
+    ("sender", "name", "address"),
+    [
+        # An encoded display name that reads as an address never replaces the real one.
+        (
+            b"=?utf-8?q?victim=40example=2Ecom?= <attacker@evil.example>",
+            "victim@example.com",
+            "attacker@evil.example",
+        ),
+        # An encoded comma stays in the name: "Last, First".
+        (
+            b"=?utf-8?q?C=C3=B4t=C3=A9=2C_H=C3=A9l=C3=A8ne?= <h@example.ca>",
+            "C\u00f4t\u00e9, H\u00e9l\u00e8ne",
+            "h@example.ca",
+        ),
+    ],
+)
+def test_the_sender_address_is_taken_from_the_address_never_the_encoded_name(sender, name, address):
+    raw = (
+        b"From: " + sender + b"\r\nTo: internet@maplemotors.example\r\nSubject: Hi\r\n\r\nCancel my deal.\r\n"
+    )
+    parsed = parse_message(raw)
+    assert (parsed.from_name, parsed.from_address) == (name, address)
+
+
+def test_html_nested_deeper_than_any_mail_is_shown_as_text_and_read_at_once():
+    """Cleaning deeply nested HTML takes time growing with the square of the depth."""
+    parsed = parse_message(factories.mail(text=None, html="<div><p>hi</p>" * 20_000))
+    assert parsed.html == "" and parsed.text.startswith("hi")
+    normal = parse_message(factories.mail(text=None, html="<div>" * 50 + "<p>Hello</p>" + "</div>" * 50))
+    assert "Hello" in normal.html
+
+
 def test_missing_message_id_and_from_get_a_stable_content_hash_id():
     raw = b"Subject: anonymous\r\n\r\nwho sent this?"
     first, second = parse_message(raw), parse_message(raw)
