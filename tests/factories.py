@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from dealership.models import Department, Role, StaffMember
 from dealership.services import departments_ensure, staff_create
+from leads.mail.text import new_text_of
 from leads.models import Channel, Customer, Direction, Lead, Message
 from leads.services.appointments import working_hours_ensure_defaults
 from leads.services.leads import customer_find_or_create, lead_create
@@ -158,7 +159,7 @@ def inbound_email(*, lead: Lead, body: str = "Is it still available?", **fields)
         to_addresses=["internet@maplemotors.example"],
         subject=fields.pop("subject", "Question"),
         body_text=body,
-        new_text=body,
+        new_text=new_text_of(body),
         message_id=fields.pop("message_id", f"<customer{n}@example.com>"),
         **fields,
     )

@@ -80,10 +80,16 @@ SIGNATURE_START = re.compile(
 
 
 def new_text_of(text: str) -> str:
-    """What the sender just wrote: the text before quoted earlier mail and the signature."""
+    """What the sender just wrote: the text before quoted earlier mail and the signature; when
+    they wrote below the quote instead, the lines that are not quoted."""
     cut = len(text)
     for pattern in (QUOTE_START, WRAPPED_ATTRIBUTION, SIGNATURE_START):
         match = pattern.search(text[:cut])
         if match:
             cut = min(cut, match.start())
-    return text[:cut].strip()
+    if written_above := text[:cut].strip():
+        return written_above
+    unquoted = "\n".join(line for line in text.splitlines() if not QUOTE_START.match(line))
+    if signature := SIGNATURE_START.search(unquoted):
+        unquoted = unquoted[: signature.start()]
+    return unquoted.strip()

@@ -170,6 +170,11 @@ def test_wrapped_attribution_and_outlook_blocks_are_quoted_text():
     assert parse_message(factories.mail(text=mobile)).new_text == "Sounds good"
 
 
+def test_a_reply_written_below_the_quote_keeps_what_was_written():
+    bottom = "On Mon, Nov 30, 2026 Maple Motors wrote:\n> Hello Pat,\n> Maple Motors\n\nGreat, can I come Saturday?"
+    assert parse_message(factories.mail(text=bottom)).new_text == "Great, can I come Saturday?"
+
+
 def test_attachments_are_kept_with_safe_names_and_content_ids():
     raw = factories.mail(
         text="see attached",

@@ -482,6 +482,19 @@ def test_an_answer_or_log_refused_on_a_page_left_open_keeps_the_text_and_says_wh
     assert "Not sent: " in page and ">Long answer</textarea>" in page
 
 
+def test_the_conversation_shows_what_the_customer_just_wrote_and_the_quote_on_demand(client):
+    _login(client)
+    lead = factories.lead()
+    factories.inbound_email(
+        lead=lead,
+        body="Saturday at 10 works.\n\nOn Mon, Nov 30, 2026 Maple Motors wrote:\n> The RAV4 is here.",
+    )
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    shown, quoted = page.split('timeline-message"')[1].split("<details", 1)
+    assert "Saturday at 10 works." in shown and "The RAV4 is here." not in shown
+    assert "The RAV4 is here." in quoted.split("</details>")[0]
+
+
 def test_merge_from_the_lead_page(client):
     _login(client)
     received = factories.inbound_mail(factories.raw_mail(subject="First inquiry about the Tucson"))
