@@ -45,7 +45,13 @@ from ..models import (
 from ..models.leads import OPEN_LEAD_STATUSES
 from ..normalize import normalize_email
 from ..threading import new_message_id, references_answering
-from .leads import customer_find_or_create, lead_create, lead_event_add, lead_kept
+from .leads import (
+    customer_find_or_create,
+    lead_create,
+    lead_event_add,
+    lead_kept,
+    lead_vehicle_wanted_refresh,
+)
 from .replies import queued_mail_deliver
 
 logger = logging.getLogger(__name__)
@@ -314,8 +320,12 @@ ROUTING_RESULT_FIELDS = [
 
 def _customer_for(parsed: ParsedMail, decision: Triage) -> Customer:
     contact = decision.contact or {}
+    # Triage reads the contact from the ADF or web form of a machine-made lead, else from the sender of
+    # a mail the customer wrote. An ADF or form without an email was sent by the lead provider or the
+    # website: its sender is never the customer (every such lead would become one customer).
+    email = (contact.get("email") or "") if contact else parsed.from_address
     return customer_find_or_create(
-        email=contact.get("email") or parsed.from_address,
+        email=email,
         phone=contact.get("phone") or "",
         first_name=(contact.get("first_name") or "")[:100],
         last_name=(contact.get("last_name") or "")[:100],
@@ -369,7 +379,17 @@ def _on_lead(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> None
     lead = _open_lead(customer)
     if lead is not None:
         message = _inbound_message_create(inbound=inbound, parsed=parsed, customer=customer, lead=lead)
-        lead_event_add(lead=lead, type="customer_wrote", message=message.pk, inbound_mail=inbound.pk)
+        added = _lead_vehicles_add(
+            lead=lead, vehicles=[_lead_vehicle(vehicle) for vehicle in decision.vehicles]
+        )
+        lead_event_add(
+            lead=lead,
+            type="customer_wrote",
+            message=message.pk,
+            inbound_mail=inbound.pk,
+            source=(decision.source or "")[:100],
+            vehicles="; ".join(str(vehicle) for vehicle in added),
+        )
         inbound.outcome = InboundOutcome.JOINED_LEAD
         return
     lead = lead_create(
@@ -418,6 +438,36 @@ def _lead_vehicle(vehicle: dict) -> dict:
         "odometer_km": odometer if odometer is not None and 0 <= odometer < 10_000_000 else None,
         "price": price if price is not None and 0 <= price < Decimal("100000000") else None,
     }
+
+
+def _vehicle_keys(vehicle: LeadVehicle) -> set[tuple]:
+    """What makes two inquiries about the same vehicle: its VIN, its stock number, or its year, make
+    and model for that interest (a trade-in of the same model is another car)."""
+    keys = set()
+    if vehicle.vin:
+        keys.add(("vin", vehicle.vin.upper()))
+    if vehicle.stock_number:
+        keys.add(("stock", vehicle.stock_number.upper()))
+    if vehicle.make and vehicle.model:
+        keys.add(("model", vehicle.interest, vehicle.year, vehicle.make.casefold(), vehicle.model.casefold()))
+    return keys
+
+
+def _lead_vehicles_add(*, lead: Lead, vehicles: list[dict]) -> list[LeadVehicle]:
+    """Add to an open lead the vehicles a new inquiry names that it does not have yet; those added."""
+    known = set().union(*(_vehicle_keys(vehicle) for vehicle in lead.vehicles.all()))
+    added = []
+    for fields in vehicles:
+        vehicle = LeadVehicle(lead=lead, **fields)
+        keys = _vehicle_keys(vehicle)
+        if not keys or keys & known:  # nothing to tell it by, or asked about before
+            continue
+        known |= keys
+        added.append(vehicle)
+    if added:
+        LeadVehicle.objects.bulk_create(added)
+        lead_vehicle_wanted_refresh(lead=lead)
+    return added
 
 
 def _lead_replied_to(decision: Triage) -> Lead | None:

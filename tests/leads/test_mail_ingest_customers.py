@@ -1,0 +1,100 @@
+"""Machine-made leads (ADF from a lead provider): whose customer they are and what the lead keeps."""
+
+import pytest
+
+from leads.models import Customer, InboundOutcome, Lead, LeadVehicle, Message
+from leads.templatetags.lead_tags import event_summary
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def adf_mail(*, first: str, last: str, email: str = "", phone: str = "", vehicle: str) -> bytes:
+    """An AutoTrader.ca lead as it arrives: sent by the provider, the customer only in the ADF."""
+    contact = f"<name part=first>{first}</name><name part=last>{last}</name>"
+    if email:
+        contact += f"<email>{email}</email>"
+    if phone:
+        contact += f"<phone type=cell>{phone}</phone>"
+    body = f"""<?xml version="1.0"?>
+<?ADF VERSION "1.0"?>
+<adf><prospect status=new>
+<id sequence=1 source=AutoTrader.ca>AT-1</id>
+<vehicle interest=buy status=used>{vehicle}</vehicle>
+<customer><contact primarycontact=1>{contact}</contact><comments>Is it available?</comments></customer>
+<provider><name part="full">AutoTrader.ca</name></provider>
+</prospect></adf>"""
+    return factories.mail(
+        sender='"AutoTrader.ca" <noreply@autotrader.ca>',
+        subject="AutoTrader.ca Lead",
+        text=body,
+        headers={"Auto-Submitted": "auto-generated", "Precedence": "bulk"},
+    )
+
+
+RAV4 = (
+    "<year>2024</year><make>Toyota</make><model>RAV4</model><vin>2T3W1RFV0RW000001</vin><stock>N101</stock>"
+)
+TACOMA = "<year>2024</year><make>Toyota</make><model>Tacoma</model><stock>N202</stock>"
+
+
+def test_provider_leads_without_an_email_are_two_customers_found_by_phone_and_not_acknowledged():
+    marc = factories.inbound_mail(adf_mail(first="Marc", last="Roy", phone="514-555-0111", vehicle=RAV4))
+    lise = factories.inbound_mail(adf_mail(first="Lise", last="Poulin", phone="438-555-0222", vehicle=TACOMA))
+
+    assert marc.outcome == lise.outcome == InboundOutcome.NEW_LEAD
+    assert marc.lead != lise.lead
+    assert (marc.lead.customer.first_name, marc.lead.customer.phone, marc.lead.customer.email) == (
+        "Marc",
+        "+15145550111",
+        "",
+    )
+    assert (lise.lead.customer.first_name, lise.lead.customer.phone, lise.lead.customer.email) == (
+        "Lise",
+        "+14385550222",
+        "",
+    )
+    assert not Customer.objects.filter(email="noreply@autotrader.ca").exists()
+    # Nobody to acknowledge by email: nothing goes back to the lead provider.
+    assert not Message.objects.filter(direction="out").exists()
+
+    # Marc's next lead, still without an email, finds him by his phone.
+    again = factories.inbound_mail(adf_mail(first="Marc", last="Roy", phone="514 555 0111", vehicle=RAV4))
+    assert again.lead == marc.lead and again.outcome == InboundOutcome.JOINED_LEAD
+    assert Customer.objects.count() == 2
+
+
+def test_a_customer_writing_themselves_is_still_known_by_the_address_they_wrote_from():
+    inbound = factories.inbound_mail(factories.raw_mail(from_address="Pat.Buyer@Example.com"))
+    assert inbound.lead.customer.email == "pat.buyer@example.com"
+    assert Message.objects.filter(direction="out", to_addresses=["pat.buyer@example.com"]).exists()
+
+
+def test_a_second_provider_lead_for_another_vehicle_adds_it_to_the_open_lead():
+    first = factories.inbound_mail(adf_mail(first="Ann", last="Lee", email="ann@example.com", vehicle=RAV4))
+    second = factories.inbound_mail(
+        adf_mail(first="Ann", last="Lee", email="ann@example.com", vehicle=TACOMA)
+    )
+
+    assert second.outcome == InboundOutcome.JOINED_LEAD and second.lead == first.lead
+    lead = Lead.objects.get()
+    assert [(v.make, v.model) for v in lead.vehicles.order_by("pk")] == [
+        ("Toyota", "RAV4"),
+        ("Toyota", "Tacoma"),
+    ]
+    assert lead.vehicle_wanted == "2024 Toyota RAV4"  # what the lead first asked about leads the inbox
+    # The timeline says what the new inquiry was about and through whom it came.
+    shown = event_summary(lead.events.get(type="customer_wrote"))
+    assert "AutoTrader.ca" in shown and "2024 Toyota Tacoma" in shown and "RAV4" not in shown
+
+
+def test_the_same_vehicle_asked_about_again_is_not_added_twice():
+    factories.inbound_mail(adf_mail(first="Ann", last="Lee", email="ann@example.com", vehicle=RAV4))
+    # The same RAV4 by its VIN (in other case, without its stock number) and by year, make and model.
+    same_vin = "<year>2024</year><make>Toyota</make><model>RAV4</model><vin>2t3w1rfv0rw000001</vin>"
+    same_model = "<year>2024</year><make>TOYOTA</make><model>Rav4</model>"
+    factories.inbound_mail(adf_mail(first="Ann", last="Lee", email="ann@example.com", vehicle=same_vin))
+    factories.inbound_mail(adf_mail(first="Ann", last="Lee", email="ann@example.com", vehicle=same_model))
+
+    assert LeadVehicle.objects.count() == 1
+    assert Lead.objects.get().events.filter(type="customer_wrote").count() == 2
