@@ -1,8 +1,10 @@
 """What an inbound message is, who it is from and where it goes.
 
-Order of decision: the supervisor's active routing rules (in their order), then the built-in
-signals — bounce, automatic reply (out-of-office, bulk, mailing lists, the store's own mail come
-back), reply on a lead, then a new lead (sales) or a forward to the department the words point to.
+Order of decision: bounces, automatic replies (headers, subject, an absence notice in the body) and
+the store's own mail come back, whatever the rules say: no rule can make the store answer them.
+Then the supervisor's active routing rules (in their order), which may still route bulk and
+mailing-list mail (never acknowledged); then bulk mail is set aside, then a reply on a lead, then a
+new lead (sales) or a forward to the department the words point to.
 Lead-provider ADF and website contact forms are machine-made by nature, so the bulk/auto-generated
 headers they often carry do not make them automatic replies. Triage reads no database but the
 rules: a reply is known by its signed reply address or by an In-Reply-To/References id of the
@@ -23,14 +25,19 @@ from .parsing import ParsedMail, clean_text
 from .webforms import WebForm, parse_web_form
 from .words import (
     BOUNCE_SUBJECTS,
+    DELIVERY_NOTICE_PHRASES,
     DEPARTMENT_OF_PHRASE,
     DEPARTMENT_PHRASES,
     ENGLISH_WORDS,
     FRENCH_WORDS,
     INQUIRY_PHRASES,
     NEUTRAL_PHRASES,
+    OUT_OF_OFFICE_PHRASES,
+    OUT_OF_OFFICE_SUBJECT_START,
     OUT_OF_OFFICE_SUBJECTS,
     PERMANENT_FAILURE_PHRASES,
+    REQUEST_PHRASES,
+    RETURN_PHRASES,
     STRONG_SALES_PHRASES,
     fold,
     phrase_pattern,
@@ -44,6 +51,15 @@ ADF_ATTACHMENT = re.compile(r"\.(xml|adf)$", re.IGNORECASE)
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 MESSAGE_ID_LINE = re.compile(r"(?im)^[ \t>]*message-id:[ \t]*(<[^<>\s]{1,900}>)")
 DSN_STATUS = re.compile(r"(?<![\d.])([245])\.\d{1,3}\.\d{1,3}(?![\d.])")
+# A permanent SMTP reply where a server's answer stands: at a line start, after "said:" or "smtp;",
+# and followed by words or a 5.x.x status ("550 No such user", "550-5.1.1 …"); never the digits of
+# a phone number such as 514-550-1234.
+SMTP_PERMANENT = re.compile(
+    r"(?im)(?:^[ \t>]*|said:[ \t]*|smtp;[ \t]*)55[0-4](?=[ \t]+[a-z<#(\[]|[ \t]+5\.\d|-5\.\d|-[a-z])"
+)
+MAIL_SYSTEM_SENDERS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon")
+OUT_OF_OFFICE_OPENING = 300  # characters of the body in which an absence notice says so
+OUT_OF_OFFICE_LENGTH = 600  # an absence notice is short; a longer mail is a person's
 VEHICLE_WORDS = re.compile(
     r"^\s*(?:(?P<year>(?:19|20)\d{2})\s+)?(?P<make>\S+)(?:\s+(?P<model>\S+))?(?:\s+(?P<trim>.+))?$"
 )
@@ -80,13 +96,18 @@ def _local_part(address: str) -> str:
 
 
 def bounce_signal(parsed: ParsedMail) -> str | None:
-    """What marks a delivery failure notice, if anything."""
+    """What marks a delivery failure notice, if anything: a report (multipart/report, a
+    delivery-status part), a mail system's sender (mailer-daemon, postmaster), or else a subject
+    that opens like one ("Undeliverable: …") over a body that speaks of an undelivered message or
+    carries an SMTP status. A customer's "Parts delivery failed" is none of these."""
     if parsed.is_bounce_report or parsed.delivery_status:
         return "bounce-report"
-    if _local_part(parsed.from_address) in ("mailer-daemon", "postmaster", "mail-daemon"):
+    if _local_part(parsed.from_address) in MAIL_SYSTEM_SENDERS:
         return "bounce-sender"
-    if phrases_found(fold(parsed.subject), BOUNCE_SUBJECTS):
-        return "bounce-subject"
+    if phrase_pattern(BOUNCE_SUBJECTS).match(fold(parsed.subject).strip()):
+        text = parsed.text[:WORDS_READ]
+        if phrases_found(fold(text), DELIVERY_NOTICE_PHRASES) or DSN_STATUS.search(text):
+            return "bounce-subject"
     return None
 
 
@@ -111,25 +132,62 @@ def bounce_details(parsed: ParsedMail) -> tuple[list[str], bool]:
     permanent = any(s.startswith("5") for s in statuses) or (
         not statuses and bool(phrases_found(fold(text), PERMANENT_FAILURE_PHRASES))
     )
-    if not statuses and re.search(r"(?<!\d)55[0-4](?!\d)", text):
+    if not statuses and SMTP_PERMANENT.search(text):
         permanent = True
     return list(dict.fromkeys(r for r in recipients if r)), permanent
 
 
 def auto_reply_signal(parsed: ParsedMail, *, machine_made_lead: bool) -> str | None:
-    """The header or subject that marks an automatic reply, if any."""
+    """What marks an automatic reply (answering_signal) or bulk mail (bulk_signal), if anything."""
+    return answering_signal(parsed, machine_made_lead=machine_made_lead) or bulk_signal(
+        parsed, machine_made_lead=machine_made_lead
+    )
+
+
+def answering_signal(parsed: ParsedMail, *, machine_made_lead: bool) -> str | None:
+    """The header, subject or body that marks an automatic answer (out-of-office, vacation), if any."""
     headers = parsed.headers
     auto_submitted = headers.get("auto-submitted", "").strip().lower()
     if auto_submitted.startswith("auto-replied"):
         return "auto-submitted"
     if headers.get("x-autoreply") or headers.get("x-autorespond"):
         return "x-autoreply"
-    if phrases_found(fold(parsed.subject), OUT_OF_OFFICE_SUBJECTS):
+    subject = fold(parsed.subject)
+    if phrases_found(subject, OUT_OF_OFFICE_SUBJECTS) or OUT_OF_OFFICE_SUBJECT_START.match(subject):
         return "out-of-office-subject"
     if headers.get("x-auto-response-suppress", "").strip().lower() in ("oof", "all"):
         return "x-auto-response-suppress"
+    if not machine_made_lead and out_of_office_body(parsed.new_text or parsed.text):
+        return "out-of-office-body"
+    return None
+
+
+def out_of_office_body(text: str) -> bool:
+    """An absence notice written in the body, as a vacation responder without headers sends it.
+    Only when all of these hold, so that a customer mentioning a trip is still read: an absence
+    phrase opens the message (its first lines), the message is short, says when the writer is back
+    ("until", "jusqu'au", "de retour"), and asks nothing: no question mark, no request ("call me",
+    "j'aimerais") and no department's words (a vehicle, a repair, a part, a loan…)."""
+    text = text.strip()
+    if not text or len(text) > OUT_OF_OFFICE_LENGTH or "?" in text:
+        return False
+    folded = fold(text)
+    if not phrases_found(folded[:OUT_OF_OFFICE_OPENING], OUT_OF_OFFICE_PHRASES):
+        return False
+    if not phrases_found(folded, RETURN_PHRASES) or phrases_found(folded, REQUEST_PHRASES):
+        return False
+    folded = phrase_pattern(NEUTRAL_PHRASES).sub(" ", folded)
+    return not phrase_pattern(tuple(DEPARTMENT_OF_PHRASE)).search(folded)
+
+
+def bulk_signal(parsed: ParsedMail, *, machine_made_lead: bool) -> str | None:
+    """The headers of mail a program sent (auto-generated, bulk, mailing lists), if any: never
+    answered automatically, though a rule may route it. Lead providers' ADF and website forms carry
+    them by nature, so they do not count there."""
     if machine_made_lead:
         return None
+    headers = parsed.headers
+    auto_submitted = headers.get("auto-submitted", "").strip().lower()
     if auto_submitted and auto_submitted != "no":
         return "auto-submitted"
     if headers.get("precedence", "").strip().lower() in ("bulk", "auto_reply", "junk", "list"):
@@ -317,11 +375,25 @@ def _find_adf(parsed: ParsedMail) -> tuple[AdfLead | None, str]:
     return None, unreadable
 
 
+def _sender_matches(keyword: str, address: str) -> bool:
+    """A rule's sender keyword against the sender's address, never the display name (a "John
+    Edmunds" is no lead provider): a domain ("cars.com") matches itself and its subdomains (not
+    "mycars.com") or an address with that local part, any other keyword ("leads@", "autotrader")
+    any part of the address."""
+    keyword = fold(keyword).strip().lstrip(".")
+    if not keyword:
+        return False
+    local, _, domain = address.rpartition("@")
+    if "." in keyword and "@" not in keyword:
+        return domain == keyword or domain.endswith("." + keyword) or local == keyword
+    return keyword in address
+
+
 def _rule_matches(rule, parsed: ParsedMail, folded_text: str) -> bool:
-    sender = fold(f"{parsed.from_name} {parsed.from_address}")
+    sender = fold(parsed.from_address)
     checks = []
     if rule.sender_contains.strip():
-        checks.append(any(fold(k) in sender for k in keywords(rule.sender_contains)))
+        checks.append(any(_sender_matches(k, sender) for k in keywords(rule.sender_contains)))
     if rule.sender_regex.strip():
         try:
             checks.append(bool(re.search(rule.sender_regex, parsed.from_address, re.IGNORECASE)))
@@ -417,19 +489,24 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
         in_reply_to_ids=[i for i in dict.fromkeys([parsed.in_reply_to, *parsed.references]) if i],
     )
 
-    folded_text = fold(decision_text)
-    for rule in rules:
-        if _rule_matches(rule, parsed, folded_text):
-            return _apply_rule(result, rule, parsed, decision_text, wants_vehicle)
-
+    # Bounces, automatic answers and our own mail first: answering them could start a mail loop.
+    machine_made = bool(adf or unreadable_adf or form)
     if signal := bounce_signal(parsed):
         _add_bounce_details(result, parsed)
         return _set(result, MailKind.BOUNCE, None, signal)
-    if signal := auto_reply_signal(parsed, machine_made_lead=bool(adf or unreadable_adf or form)):
+    if signal := answering_signal(parsed, machine_made_lead=machine_made):
         return _set(result, MailKind.AUTO_REPLY, None, signal)
-    store = store_address().lower()
-    if store and (parsed.from_address == store or store in parsed.headers.get("x-loop", "").lower()):
+    if _own_mail(parsed, machine_made_lead=machine_made):
         return _set(result, MailKind.AUTO_REPLY, None, "own-mail")  # our own mail come back: a loop
+
+    bulk = bulk_signal(parsed, machine_made_lead=machine_made)
+    folded_text = fold(decision_text)
+    for rule in rules:
+        if _rule_matches(rule, parsed, folded_text):
+            return _apply_rule(result, rule, parsed, decision_text, wants_vehicle, answerable=not bulk)
+
+    if bulk:
+        return _set(result, MailKind.AUTO_REPLY, None, bulk)
     if result.reply_lead_id:
         return _set(result, MailKind.REPLY, SALES, "reply-token")
     domain = _store_domain()
@@ -442,6 +519,24 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
     kind = MailKind.LEAD if department == SALES else MailKind.FORWARD
     result.acknowledge = kind == MailKind.LEAD
     return _set(result, kind, department, f"web-form+{signal}" if form else signal)
+
+
+def _own_mail(parsed: ParsedMail, *, machine_made_lead: bool) -> bool:
+    """The store's own mail come back (from its address, or through it per X-Loop). A website
+    that sends its form From the store's address is not: a machine-made lead that is a fresh
+    message — what the store sends itself (acknowledgements, forwards, replies) is marked
+    Auto-Submitted or answers a thread."""
+    store = store_address().lower()
+    if not store:
+        return False
+    if store in parsed.headers.get("x-loop", "").lower():
+        return True
+    if parsed.from_address != store:
+        return False
+    auto_submitted = parsed.headers.get("auto-submitted", "").strip().lower()
+    automatic = bool(auto_submitted) and auto_submitted != "no"
+    fresh = not (automatic or parsed.in_reply_to or parsed.references)
+    return not (machine_made_lead and fresh)
 
 
 def _add_bounce_details(result: Triage, parsed: ParsedMail) -> None:
@@ -458,7 +553,9 @@ def _set(result: Triage, kind: str, department: str | None, rule: str) -> Triage
     return result
 
 
-def _apply_rule(result: Triage, rule, parsed: ParsedMail, text: str, wants_vehicle: bool) -> Triage:
+def _apply_rule(
+    result: Triage, rule, parsed: ParsedMail, text: str, wants_vehicle: bool, *, answerable: bool
+) -> Triage:
     kind = rule.kind
     if kind in (MailKind.AUTO_REPLY, MailKind.BOUNCE):
         department = None
@@ -470,5 +567,6 @@ def _apply_rule(result: Triage, rule, parsed: ParsedMail, text: str, wants_vehic
         department = SALES
     else:
         department = detect_department(text, wants_vehicle=wants_vehicle)[0]
-    result.acknowledge = bool(rule.acknowledge) and kind == MailKind.LEAD
+    # Bulk and list mail a rule takes is still never answered automatically.
+    result.acknowledge = bool(rule.acknowledge) and kind == MailKind.LEAD and answerable
     return _set(result, kind, department, f"rule:{rule.name}")

@@ -54,6 +54,9 @@ DEPARTMENT_PHRASES: dict[str, tuple[str, ...]] = {
         "avis de rappel", "campagne de rappel", "rappel", "pneus", "pneu", "pneus d'hiver", "changement de pneus",
         "rendez-vous de service", "rendez-vous d'entretien", "voyant", "bruit", "alignement", "batterie",
         "mecanique", "mecanicien", "travaux sous garantie",
+        # Oil and scheduled maintenance: "my 10,000 km service", "changement d'huile".
+        "oil", "km service", "kilometre service", "kilometer service", "mile service", "tune-up", "tune up",
+        "huile", "changement d'huile", "mise au point",
     ),
     "parts": (
         "parts", "part", "part number", "accessory", "accessories", "floor mats", "roof rack", "order a part",
@@ -97,14 +100,52 @@ OUT_OF_OFFICE_SUBJECTS = (
     "auto response", "autoresponse", "vacation reply", "vacation response", "away message",
     "absence du bureau", "reponse automatique", "absent du bureau", "absente du bureau",
     "message d'absence", "avis d'absence", "reponse d'absence", "hors du bureau",
+    "absent jusqu'au", "absente jusqu'au", "en vacances jusqu'au", "en conge jusqu'au",
 )  # fmt: skip
 
+# A subject that opens like "Absence : …" or "Away until Monday"; "Absence of a spare tire" does not.
+OUT_OF_OFFICE_SUBJECT_START = re.compile(
+    r"^\s*(?:absence\s*:|(?:absente?|away|out|on vacation|on leave|en vacances|en conge)\s+(?:until|jusqu'))"
+)
+
+# An absence notice written in the body ("I am out of the office until…"). See
+# triage.out_of_office_body for the conditions that keep a customer's own words out.
+OUT_OF_OFFICE_PHRASES = (
+    "out of the office", "out of office", "away from the office", "away from my desk", "on vacation",
+    "on holiday", "on holidays", "on leave", "on annual leave", "on parental leave", "on maternity leave",
+    "absent du bureau", "absente du bureau", "hors du bureau", "en vacances", "en conge", "absent",
+    "absente",
+)  # fmt: skip
+# …which says when the writer is back.
+RETURN_PHRASES = (
+    "until", "till", "return", "returning", "back on", "back in", "back at", "limited access",
+    "jusqu'au", "jusqu'a", "retour", "de retour", "acces limite",
+)  # fmt: skip
+# A person asking for something, which an absence notice never does.
+REQUEST_PHRASES = (
+    "call me", "text me", "contact me", "i'd like", "i would like", "interested in", "can we", "could we",
+    "appelez-moi", "rappelez-moi", "contactez-moi", "j'aimerais", "je voudrais", "interesse", "interessee",
+    "pourrions-nous", "peut-on", "stop by", "drop by", "come by", "je passerai", "passer vous voir",
+)  # fmt: skip
+
+# Subjects of delivery failure notices, as they open: "Undeliverable: …", "Non remis : …".
 BOUNCE_SUBJECTS = (
-    "undeliverable", "undelivered mail", "delivery status notification", "mail delivery failed",
+    "undeliverable", "message non remis", "undelivered mail", "delivery status notification", "mail delivery failed",
     "delivery failure", "returned mail", "failure notice", "delivery has failed", "could not be delivered",
     "mail delivery failure", "delivery failed",
     "non remis", "echec de la remise", "message non delivre", "impossible de remettre",
     "notification d'etat de remise", "non distribuable", "echec de livraison", "remise impossible",
+)  # fmt: skip
+
+# What a delivery failure notice says of the message (a parcel's failed delivery says none of it).
+DELIVERY_NOTICE_PHRASES = (
+    "could not be delivered", "couldn't be delivered", "was not delivered", "wasn't delivered",
+    "could not deliver", "delivery has failed", "delivery to the following recipient",
+    "delivery to the following recipients", "the following address(es) failed", "the following addresses failed",
+    "message not delivered", "returned to sender", "mail delivery software", "delivery status notification",
+    "user unknown", "no such user", "mailbox unavailable", "recipient address rejected", "undeliverable",
+    "n'a pas pu etre remis", "n'a pas pu etre distribue", "n'a pas pu etre livre", "n'a pas pu etre transmis",
+    "echec de la remise", "impossible de remettre", "remise impossible", "destinataire inconnu",
 )  # fmt: skip
 
 PERMANENT_FAILURE_PHRASES = (

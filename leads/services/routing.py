@@ -25,7 +25,9 @@ DEFAULT_RULES = [
     {
         "name": "Lead providers (AutoTrader, Cars.com, CarGurus, Kijiji…)",
         "order": 10,
-        "sender_contains": "autotrader, cars.com, cargurus, kijiji, edmunds, truecar, carfax, autohebdo",
+        # Matched against the sender's address: a domain ("edmunds.com") also takes its subdomains,
+        # a brand name any part of the address. A person's display name never counts.
+        "sender_contains": "autotrader, cars.com, cargurus, kijiji, edmunds.com, truecar, carfax, autohebdo",
         "kind": MailKind.LEAD,
         "department": "sales",
         "acknowledge": True,

@@ -1,0 +1,188 @@
+"""Triage of mail that must not be answered (bounces, automatic replies, the store's own mail) and
+of the words that decide a department, with the store's default routing rules in place."""
+
+import pytest
+
+from leads.mail.parsing import parse_message
+from leads.mail.triage import triage
+from leads.models import RoutingRule
+from leads.services.routing import DEFAULT_RULES
+from tests import factories
+
+DEFAULTS = [RoutingRule(**values) for values in DEFAULT_RULES]
+
+
+def triaged(raw: bytes, rules=DEFAULTS):
+    return triage(parse_message(raw), rules=rules)
+
+
+# --- rules never answer bounces or automatic replies, and read the sender's address ----------------
+
+
+def test_out_of_office_from_someone_named_like_a_lead_provider_is_not_acknowledged():
+    raw = factories.mail(
+        sender="John Edmunds <john@example.com>",
+        subject="Out of office",
+        text="I am away until Monday.",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    result = triaged(raw)
+    assert (result.kind, result.department, result.acknowledge) == ("auto_reply", None, False)
+
+
+def test_a_customer_named_like_a_lead_provider_asking_for_service_goes_to_service():
+    result = triaged(factories.mail(sender="John Edmunds <john@example.com>", text="I need an oil change"))
+    assert (result.kind, result.department) == ("forward", "service")
+
+
+@pytest.mark.parametrize(
+    "sender",
+    ["Mail Delivery System <mailer-daemon@mx.autotrader.ca>", "Carfax Mail <postmaster@carfax.example>"],
+)
+def test_a_bounce_from_a_lead_providers_mail_system_is_a_bounce(sender):
+    text = "Your message to gone@example.com could not be delivered.\n\n550 5.1.1 user unknown"
+    result = triaged(factories.mail(sender=sender, subject="Undelivered Mail Returned to Sender", text=text))
+    assert (result.kind, result.acknowledge, result.bounce_recipients) == (
+        "bounce",
+        False,
+        ["gone@example.com"],
+    )
+
+
+def test_lead_provider_rule_still_takes_the_providers_own_mail():
+    result = triaged(
+        factories.mail(sender="Edmunds Leads <leads@mail.edmunds.com>", text="I need an oil change")
+    )
+    assert (result.kind, result.department, result.acknowledge) == ("lead", "sales", True)
+    assert result.rule.startswith("rule:Lead providers")
+    assert triaged(factories.mail(sender="Pat <pat@mycars.com>", text="oil change")).department == "service"
+
+
+def test_bulk_mail_a_rule_takes_is_routed_but_never_acknowledged():
+    raw = factories.mail(sender="news@cars.com", text="December deals", headers={"Precedence": "bulk"})
+    result = triaged(raw)
+    assert (result.kind, result.acknowledge) == ("lead", False)
+    assert triaged(raw, rules=()).kind == "auto_reply"
+
+
+# --- a website form sent from the store's own address ------------------------------------------------
+
+
+def test_website_form_sent_from_the_stores_address_is_the_customers_lead():
+    form = (
+        "Name: Noah Williams\nEmail: noah@example.com\nPhone: 647 555 0133\nMessage: Is the Tucson available?"
+    )
+    result = triaged(factories.mail(sender="Maple Motors <internet@maplemotors.example>", text=form))
+    assert (result.kind, result.department, result.acknowledge) == ("lead", "sales", True)
+    assert result.contact["email"] == "noah@example.com"
+
+
+def test_french_website_form_sent_from_the_stores_address_is_a_lead():
+    raw = factories.sample_mail("form_fr.eml").replace(
+        b"From: Site web Maple Motors <noreply@", b"From: Site web Maple Motors <internet@"
+    )
+    result = triaged(raw)
+    assert (result.kind, result.language) == ("lead", "fr")
+    assert result.contact["email"] == "lea.morin@example.com"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Auto-Submitted": "auto-forwarded"}, {"In-Reply-To": "<lead5.abc@maplemotors.example>"}, {}],
+)
+def test_the_stores_own_mail_coming_back_stays_ignored_even_quoting_a_form(headers):
+    text = "Name: Noah Williams\nEmail: noah@example.com\nPhone: 647 555 0133"
+    if not headers:
+        text = "Thank you, we will call you shortly."  # not a form at all
+    raw = factories.mail(sender="Maple Motors <internet@maplemotors.example>", text=text, headers=headers)
+    assert triaged(raw).rule == "own-mail"
+
+
+# --- absence notices written in the body ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("subject", "text"),
+    [
+        ("RE: Votre RAV4", "Je suis absent du bureau jusqu'au 5 janvier. Je vous répondrai à mon retour."),
+        ("Re: Your RAV4", "I'm on vacation until Jan 5 with limited access to email."),
+        (
+            "Re: Your RAV4",
+            "Thank you for your email.\nI am currently out of the office and will return on January 5.",
+        ),
+        ("Re: Votre RAV4", "Bonjour,\nJe suis en congé jusqu'au 5 janvier.\nMerci"),
+        ("Absence : Votre RAV4", "Bonjour"),
+        ("Absent jusqu'au 5 janvier", "Bonjour"),
+    ],
+)
+def test_absence_notices_without_headers_are_automatic_replies(subject, text):
+    result = triaged(factories.mail(sender="Marie <marie@example.fr>", subject=subject, text=text))
+    assert (result.kind, result.acknowledge) == ("auto_reply", False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I will be away next week, can we meet after?",
+        "I'm on vacation until Jan 5. Please call me when the RAV4 arrives.",
+        "Je suis en vacances jusqu'au 5 janvier, j'aimerais essayer le RAV4 à mon retour.",
+        "Hello,\nI'm looking at the 2024 RAV4 you have in stock. "
+        + "It looks great. " * 40
+        + "I'm on vacation until Monday.",
+        "Back from vacation! I want to buy the RAV4 before it's gone.",
+    ],
+)
+def test_customers_mentioning_a_trip_are_still_read(text):
+    result = triaged(factories.mail(sender="Pat <pat@example.com>", subject="RAV4", text=text))
+    assert result.kind == "lead" and result.acknowledge
+
+
+# --- department words -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bonjour, je voudrais prendre rendez-vous pour un changement d'huile la semaine prochaine.",
+        "Bonjour, est-ce possible de faire l'entretien des 10 000 km de ma Corolla?",
+        "Can I book an appointment for my 10,000 km service?",
+    ],
+)
+def test_oil_and_scheduled_maintenance_go_to_service(text):
+    result = triaged(factories.mail(text=text, subject="Rendez-vous"))
+    assert (result.kind, result.department) == ("forward", "service")
+
+
+# --- bounces --------------------------------------------------------------------------------------------
+
+
+def test_a_customers_mail_about_a_failed_parcel_delivery_is_not_a_bounce():
+    text = (
+        "Hi, my order never arrived, the courier said the address does not exist. "
+        "Call my wife at jane@example.com"
+    )
+    result = triaged(
+        factories.mail(sender="Bob Smith <bob@example.com>", subject="Parts delivery failed", text=text)
+    )
+    assert result.kind != "bounce" and result.bounce_recipients == []
+
+
+def test_a_delay_notice_naming_a_phone_number_is_temporary():
+    text = "Delivery to slow@example.net has been delayed.\nQuestions? Help desk, phone: 514-550-1234"
+    raw = factories.mail(sender="postmaster@mx.example", subject="Delivery delayed", text=text)
+    result = triaged(raw)
+    assert result.kind == "bounce" and not result.bounce_permanent
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "host mx.example.net[192.0.2.1] said: 550 Recipient address rejected",
+        "550-The email account that you tried to reach is disabled.",
+        "    554 delivery error: dd This user doesn't have an account",
+    ],
+)
+def test_a_permanent_smtp_reply_still_makes_a_permanent_bounce(line):
+    text = f"A message could not be delivered to gone@example.net:\n\n{line}"
+    raw = factories.mail(sender="MAILER-DAEMON@mx.example", subject="Returned mail", text=text)
+    assert triaged(raw).bounce_permanent
