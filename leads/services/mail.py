@@ -5,6 +5,7 @@ transaction (nothing parsed, so nothing can fail there); each stored message is 
 own task, in one transaction, at most MAX_TRIES times before it is quarantined for a person to look at.
 """
 
+import hashlib
 import logging
 import secrets
 import traceback
@@ -116,12 +117,57 @@ def mailbox_unlock(*, mailbox: Mailbox, token: str, error: str = "") -> None:
 @transaction.atomic
 def mailbox_uidvalidity_set(*, mailbox: Mailbox, token: str, uidvalidity: int) -> int:
     """The UID to read after. A new UIDVALIDITY means every UID changed: read the folder again from
-    the start (messages already stored are recognised by their Message-ID)."""
+    the start (messages already stored are recognised by their Message-ID and content)."""
     mailbox.refresh_from_db(fields=["uidvalidity", "last_uid"])
     if mailbox.uidvalidity != uidvalidity:
         _mailbox_renew(mailbox=mailbox, token=token, uidvalidity=uidvalidity, last_uid=0)
         mailbox.uidvalidity, mailbox.last_uid = uidvalidity, 0
     return mailbox.last_uid
+
+
+# Headers each delivery adds: the same message fetched again, or delivered to two of the store's
+# mailboxes, differs only in these (and in its line endings).
+_DELIVERY_HEADERS = frozenset(
+    {
+        b"received",
+        b"return-path",
+        b"delivered-to",
+        b"x-original-to",
+        b"envelope-to",
+        b"x-envelope-to",
+        b"received-spf",
+        b"authentication-results",
+        b"arc-authentication-results",
+        b"x-spam-status",
+        b"x-spam-score",
+        b"x-spam-flag",
+    }
+)
+
+
+def _content_fingerprint(raw: bytes, *, header_only: bool = False) -> str:
+    text = bytes(raw).replace(b"\r\n", b"\n")
+    head, _, body = text.partition(b"\n\n")
+    kept, keep = [], True
+    for line in head.split(b"\n"):
+        if line[:1] not in (b" ", b"\t"):  # a continuation line goes with its header
+            keep = line.partition(b":")[0].strip().lower() not in _DELIVERY_HEADERS
+        if keep:
+            kept.append(line)
+    digest = hashlib.sha256(b"\n".join(kept))
+    if not header_only:
+        digest.update(b"\n\n" + body)
+    return digest.hexdigest()
+
+
+def _same_message(earlier: InboundMail, message: RawMail, content_hash: str) -> bool:
+    if earlier.content_hash == content_hash:
+        return True
+    # Only the header of a message over the size limit is kept: then the headers decide.
+    header_only = not (earlier.raw_complete and message.complete)
+    return _content_fingerprint(earlier.raw, header_only=header_only) == _content_fingerprint(
+        message.raw, header_only=header_only
+    )
 
 
 @transaction.atomic
@@ -135,20 +181,40 @@ def inbound_store(
 ) -> list[int]:
     """Store raw messages not seen before and move the checkpoint, in one transaction; the ids stored.
 
+    A message is known by its Message-ID and its content: lead providers reuse Message-IDs, so the
+    same id on other content is another message, kept under a key made from its content.
     Routing is queued once the transaction commits."""
     fields = {"last_uid": checkpoint_uid} if checkpoint_uid is not None else {}
     _mailbox_renew(mailbox=mailbox, token=token, **fields)
+    summaries = [(message, summarize(message.raw)) for message in messages]
+    other_content = {
+        id(message): f"content:{_content_fingerprint(message.raw)}"
+        for message, summary in summaries
+        if summary.message_id
+    }
+    keys = {summary.dedup_key for _, summary in summaries} | set(other_content.values())
+    stored = {
+        row.dedup_key: row
+        for row in InboundMail.objects.filter(dedup_key__in=keys).only(
+            "pk", "dedup_key", "content_hash", "raw_complete"
+        )
+    }
     rows: dict[str, InboundMail] = {}
-    for message in messages:
-        summary = summarize(message.raw)
-        if summary.dedup_key in rows:
+    for message, summary in summaries:
+        key = summary.dedup_key
+        earlier = rows.get(key) or stored.get(key)
+        if earlier is not None and summary.message_id:
+            if _same_message(earlier, message, summary.content_hash):
+                continue
+            key = other_content[id(message)]
+        if key in rows or key in stored:
             continue
-        rows[summary.dedup_key] = InboundMail(
+        rows[key] = InboundMail(
             mailbox=mailbox,
             uidvalidity=uidvalidity if message.uid is not None else None,
             uid=message.uid,
             message_id=summary.message_id,
-            dedup_key=summary.dedup_key,
+            dedup_key=key,
             content_hash=summary.content_hash,
             size=message.size,
             raw=message.raw,
@@ -156,8 +222,7 @@ def inbound_store(
             from_address=summary.from_address,
             subject=summary.subject,
         )
-    known = set(InboundMail.objects.filter(dedup_key__in=list(rows)).values_list("dedup_key", flat=True))
-    created = InboundMail.objects.bulk_create([row for key, row in rows.items() if key not in known])
+    created = InboundMail.objects.bulk_create(list(rows.values()))
     ids = [row.pk for row in created]
     transaction.on_commit(lambda: _queue_routing(ids))
     return ids

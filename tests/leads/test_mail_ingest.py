@@ -136,6 +136,34 @@ def test_the_same_message_twice_is_stored_and_routed_once(maildir):
     assert Message.objects.filter(message_id="<same-one@example.com>").count() == 1
 
 
+def test_a_message_id_reused_on_another_message_stores_and_routes_both_once(maildir):
+    """Lead providers reuse Message-IDs: another message under the same id is not dropped."""
+    first = factories.raw_mail(from_address="a@example.com", message_id="<lead@provider.example>")
+    second = factories.raw_mail(
+        from_address="b@example.com", subject="Price of a Camry", message_id="<lead@provider.example>"
+    )
+    stored = receive(maildir, first, second)
+    assert [inbound.outcome for inbound in stored] == [InboundOutcome.NEW_LEAD] * 2
+    assert sorted(Lead.objects.values_list("customer__email", flat=True)) == [
+        "a@example.com",
+        "b@example.com",
+    ]
+
+    # Both fetched again (a mailbox read from the start): neither is stored twice.
+    assert receive(maildir, second, first) == []
+    assert InboundMail.objects.count() == 2 and Lead.objects.count() == 2
+
+
+def test_the_same_message_delivered_again_with_other_delivery_headers_is_stored_once(maildir):
+    raw = factories.raw_mail(message_id="<one-inquiry@example.com>")
+    [inbound] = receive(maildir, raw)
+    # The copy delivered to another of the store's addresses: other trace headers and line endings.
+    copy = b"Delivered-To: sales@maplemotors.example\r\nReceived: from mx2 by mail;\r\n\tMon, 30 Nov 2026\r\n"
+    assert receive(maildir, copy + raw.replace(b"\n", b"\r\n")) == []
+    assert InboundMail.objects.get() == inbound
+    assert Message.objects.filter(message_id="<one-inquiry@example.com>").count() == 1
+
+
 def test_without_a_message_id_the_content_decides_what_is_a_duplicate(maildir):
     raw = factories.raw_mail(message_id=None)
     receive(maildir, raw)
