@@ -53,7 +53,8 @@ class InboundMail(models.Model):
     uidvalidity = models.BigIntegerField(null=True, blank=True)
     uid = models.BigIntegerField(null=True, blank=True)
     message_id = models.CharField(max_length=998, blank=True)
-    # Message-ID, or the content hash when there is none: the same message is stored once.
+    # Message-ID, or the content hash when there is none or when another message already has that
+    # Message-ID with other content: the same message is stored once.
     dedup_key = models.CharField(max_length=255)
     content_hash = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField()
