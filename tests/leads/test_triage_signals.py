@@ -1,12 +1,14 @@
 """Triage of mail that must not be answered (bounces, automatic replies, the store's own mail) and
 of the words that decide a department, with the store's default routing rules in place."""
 
+import importlib
+
 import pytest
 
 from leads.mail.parsing import parse_message
 from leads.mail.triage import triage
 from leads.models import RoutingRule
-from leads.services.routing import DEFAULT_RULES
+from leads.services.routing import DEFAULT_RULES, routing_rules_ensure_defaults
 from tests import factories
 
 DEFAULTS = [RoutingRule(**values) for values in DEFAULT_RULES]
@@ -186,3 +188,17 @@ def test_a_permanent_smtp_reply_still_makes_a_permanent_bounce(line):
     text = f"A message could not be delivered to gone@example.net:\n\n{line}"
     raw = factories.mail(sender="MAILER-DAEMON@mx.example", subject="Returned mail", text=text)
     assert triaged(raw).bounce_permanent
+
+
+def test_a_store_s_unedited_lead_provider_rule_takes_edmunds_by_its_domain(db):
+    from django.apps import apps
+
+    migration = importlib.import_module("leads.migrations.0019_lead_provider_rule_edmunds_domain")
+    routing_rules_ensure_defaults()
+    rule = RoutingRule.objects.get(order=10)
+    RoutingRule.objects.filter(pk=rule.pk).update(sender_contains=migration.OLD)
+    edited = RoutingRule.objects.create(name="Mine", order=20, sender_contains="edmunds, pat", kind="lead")
+    migration.edmunds_by_domain(apps, None)
+    rule.refresh_from_db()
+    edited.refresh_from_db()
+    assert "edmunds.com" in rule.sender_contains and edited.sender_contains == "edmunds, pat"
