@@ -353,8 +353,11 @@ def replytemplate_delete(request, pk: int):
 
 @login_required
 def my_appointments(request):
-    agenda = advisor_agenda(user=request.user, now=timezone.now())
-    return render(request, "leads/my_appointments.html", {"agenda": agenda, "today": timezone.localdate()})
+    now = timezone.now()
+    agenda = advisor_agenda(user=request.user, now=now)
+    return render(
+        request, "leads/my_appointments.html", {"agenda": agenda, "today": timezone.localdate(), "now": now}
+    )
 
 
 @login_required

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from inventory.services.photos import photos_upload
 from leads.models import Appointment, FollowUpPlan, FollowUpStep, FollowUpStepRun, LeadStatus, ReplyTemplate
+from leads.selectors.appointments import local_day_bounds
 from leads.services.appointments import appointment_book
 from leads.services.followup import followup_enroll, followup_plans_ensure_defaults
 from leads.services.replies import reply_templates_ensure_defaults
@@ -88,11 +89,15 @@ def test_my_appointments_shows_only_mine_and_records_the_outcome(client, advisor
         client.post(reverse("leads:appointment_outcome", args=[theirs.pk]), {"outcome": "shown"}).status_code
         == 404
     )
+    assert 'value="shown"' not in page  # no outcome to record before it has started
     early = client.post(
         reverse("leads:appointment_outcome", args=[mine.pk]), {"outcome": "shown"}, follow=True
     )
     assert "has not started yet" in early.content.decode()  # a misclick on a later appointment
-    Appointment.objects.filter(pk=mine.pk).update(starts_at=timezone.now() - timedelta(minutes=5))
+    Appointment.objects.filter(pk=mine.pk).update(
+        starts_at=max(timezone.now() - timedelta(minutes=5), local_day_bounds(timezone.localdate())[0])
+    )  # started, today
+    assert 'value="shown"' in client.get(reverse("leads:my_appointments")).content.decode()
     response = client.post(reverse("leads:appointment_outcome", args=[mine.pk]), {"outcome": "shown"})
     assert response.status_code == 302
     mine.refresh_from_db()
