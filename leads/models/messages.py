@@ -66,6 +66,15 @@ class Message(models.Model):
             f"{self.get_channel_display()} {self.get_direction_display().lower()}: {self.subject or self.pk}"
         )
 
+    @property
+    def holds_more_than_new_text(self) -> bool:
+        """A customer's mail with more than what they just wrote: the earlier mail quoted, a signature."""
+        return (
+            self.direction == Direction.INBOUND
+            and bool(self.new_text.strip())
+            and self.new_text.strip() != self.body_text.strip()
+        )
+
 
 def private_storage() -> FileSystemStorage:
     """Customers' files live outside MEDIA_ROOT: never served by the web server, only through the

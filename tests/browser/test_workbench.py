@@ -83,6 +83,8 @@ def test_supervisor_answers_an_overdue_french_lead(
     for inbound in InboundMail.objects.filter(status=InboundStatus.PENDING):
         inbound_process(inbound_id=inbound.pk)
     page.reload()
-    assert page.locator("#timeline").get_by_text("Samedi à 10 h, ça me va.").count() == 1
+    assert (
+        page.locator("#timeline .timeline-message").filter(has_text="Samedi à 10 h, ça me va.").count() == 1
+    )
     assert lead.events.filter(type="customer_replied").count() == 1
     assert supervisor.user.get_full_name() in received.get_content()  # signed by the supervisor
