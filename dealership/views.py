@@ -232,6 +232,9 @@ def dashboard(request):
             "period": period,
             "filters": filters,
             "query": query.urlencode(),
+            "filter_query": urlencode(
+                {name: filters[name] for name in ("source", "person") if filters.get(name)}
+            ),
             "previous": period.shifted(-1),
             "next": period.shifted(1),
             **tables,

@@ -158,6 +158,13 @@ def test_a_csv_opened_in_a_spreadsheet_runs_no_formula_and_shows_accents(client,
     assert '\'=HYPERLINK("http://evil.example","Click")' in sources and "Québec Auto" in sources
 
 
+def test_the_previous_and_next_periods_keep_the_source_and_person(client, store):
+    page = _dashboard(client, factories.staff(Role.MANAGER).user, source="Website", person="xavier")
+    html = page.content.decode()
+    assert 'href="?period=month&date=2026-10-01&source=Website&amp;person=xavier"' in html
+    assert 'href="?period=month&date=2026-12-01&source=Website&amp;person=xavier"' in html
+
+
 def test_dashboard_and_csv_agree(client, store):
     manager = factories.staff(Role.MANAGER)
     page = _dashboard(client, manager.user)
