@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
 
-from .parsing import MESSAGE_ID, clean_text
+from .parsing import MESSAGE_ID, clean_text, decode_header_value
 
 MAX_KEY_CHARS = 255
 
@@ -29,8 +29,11 @@ class RawSummary:
 
 
 def _header(headers, name: str, limit: int) -> str:
+    """Decoded as parsing decodes it (8-bit bytes in their charset, encoded words), so that the
+    Mail-in list reads as the conversation does."""
     try:
-        value = str(headers.get(name, "") or "")
+        raw = next((str(value) for key, value in headers.raw_items() if key.lower() == name.lower()), "")
+        value = decode_header_value(raw)
     except Exception:  # noqa: BLE001 - a header too broken to decode is left out, the raw keeps it
         return ""
     return " ".join(clean_text(value).split())[:limit]

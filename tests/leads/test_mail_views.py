@@ -44,6 +44,17 @@ def test_the_supervisor_sees_each_message_with_its_decision(supervisor_client):
     assert "New lead" in page
 
 
+def test_the_mail_in_list_reads_accented_subjects_and_names_as_the_conversation_does(supervisor_client):
+    raw = (
+        b"From: =?utf-8?q?H=C3=A9l=C3=A8ne_C=C3=B4t=C3=A9?= <helene@example.ca>\r\n"
+        b"To: internet@maplemotors.example\r\nSubject: Pr\xe9cision v\xe9hicule\r\n"
+        b"Message-ID: <accents@example.ca>\r\n\r\nLe RAV4 est-il disponible?\r\n"
+    )  # a Windows client's subject in raw 8-bit, an encoded name
+    factories.inbound_mail(raw)
+    page = supervisor_client.get(reverse("leads:inbound_mail_list")).content.decode()
+    assert "Précision véhicule" in page and "Hélène Côté" in page and "\ufffd" not in page
+
+
 def test_quarantined_mail_is_listed_with_its_error_and_can_be_replayed(supervisor_client):
     factories.inbound_mail()  # a message that went through
     inbound = quarantined_mail()
