@@ -294,9 +294,10 @@ def test_a_subject_too_long_once_filled_in_puts_that_step_in_review_and_the_rest
 ):
     step = plan.steps.get(position=0)
     FollowUpStep.objects.filter(pk=step.pk).update(
-        reply_template=None, subject_en="A" * 195 + " {{ vehicle }}", body_en="Hi"
-    )
-    too_long = enroll(plan, received_at=local(2026, 3, 10, 10, 0))
+        reply_template=None, subject_en="A" * 180 + " {{ vehicle }}", body_en="Hi"
+    )  # 194 characters as written
+    hybrid = [{"year": 2026, "make": "Toyota", "model": "RAV4 Hybrid", "trim": "XSE Premium"}]
+    too_long = enroll(plan, received_at=local(2026, 3, 10, 10, 0), vehicles=hybrid)
     other = enroll(plan, received_at=local(2026, 3, 10, 10, 0), language="fr")
     counts, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
     run = too_long.runs.get(step=step)
