@@ -137,18 +137,15 @@ def bounce_details(parsed: ParsedMail) -> tuple[list[str], bool]:
     return list(dict.fromkeys(r for r in recipients if r)), permanent
 
 
-def auto_reply_signal(parsed: ParsedMail, *, machine_made_lead: bool) -> str | None:
-    """What marks an automatic reply (answering_signal) or bulk mail (bulk_signal), if anything."""
-    return answering_signal(parsed, machine_made_lead=machine_made_lead) or bulk_signal(
-        parsed, machine_made_lead=machine_made_lead
-    )
+def _auto_submitted(parsed: ParsedMail) -> str:
+    """The Auto-Submitted header, as compared: "" when absent, "no" for a person's mail."""
+    return parsed.headers.get("auto-submitted", "").strip().lower()
 
 
 def answering_signal(parsed: ParsedMail, *, machine_made_lead: bool) -> str | None:
     """The header, subject or body that marks an automatic answer (out-of-office, vacation), if any."""
     headers = parsed.headers
-    auto_submitted = headers.get("auto-submitted", "").strip().lower()
-    if auto_submitted.startswith("auto-replied"):
+    if _auto_submitted(parsed).startswith("auto-replied"):
         return "auto-submitted"
     if headers.get("x-autoreply") or headers.get("x-autorespond"):
         return "x-autoreply"
@@ -187,8 +184,7 @@ def bulk_signal(parsed: ParsedMail, *, machine_made_lead: bool) -> str | None:
     if machine_made_lead:
         return None
     headers = parsed.headers
-    auto_submitted = headers.get("auto-submitted", "").strip().lower()
-    if auto_submitted and auto_submitted != "no":
+    if _auto_submitted(parsed) not in ("", "no"):
         return "auto-submitted"
     if headers.get("precedence", "").strip().lower() in ("bulk", "auto_reply", "junk", "list"):
         return "precedence"
@@ -533,8 +529,7 @@ def _own_mail(parsed: ParsedMail, *, machine_made_lead: bool) -> bool:
         return True
     if parsed.from_address != store:
         return False
-    auto_submitted = parsed.headers.get("auto-submitted", "").strip().lower()
-    automatic = bool(auto_submitted) and auto_submitted != "no"
+    automatic = _auto_submitted(parsed) not in ("", "no")
     fresh = not (automatic or parsed.in_reply_to or parsed.references)
     return not (machine_made_lead and fresh)
 
