@@ -17,10 +17,10 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from dealership.csv_upload import csv_decode, csv_rows
+from dealership.storage import private_storage
 
 from ..models import Vehicle, VehicleStatus
 from ..vin import vin_normalize, vin_validate
-from .photos import private_storage
 from .vehicles import (
     DESCRIPTIVE_FIELDS,
     TransitionError,

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from dealership.storage import private_storage
 
 from ..imaging import WEB_SIZES, ImageRejected, image_open_checked, web_images_render
 from ..models import PhotoStatus, Vehicle, VehiclePhoto
@@ -36,11 +38,6 @@ class PhotoError(ValueError):
 class UploadResult:
     accepted: list[VehiclePhoto] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
-
-
-def private_storage() -> FileSystemStorage:
-    """Originals live outside MEDIA_ROOT: never served by the web server."""
-    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
 
 
 def _original_path(photo: VehiclePhoto) -> str:

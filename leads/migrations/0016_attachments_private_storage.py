@@ -9,6 +9,7 @@ from django.core.files import File
 from django.core.files.storage import FileSystemStorage
 from django.db import migrations, models
 
+import dealership.storage
 import leads.models.messages
 
 
@@ -48,7 +49,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='attachment',
             name='file',
-            field=models.FileField(storage=leads.models.messages.private_storage, upload_to=leads.models.messages.attachment_upload_to),
+            field=models.FileField(storage=dealership.storage.private_storage, upload_to=leads.models.messages.attachment_upload_to),
         ),
         # Not moved back when unapplied: customers' files are not to be made public again.
         migrations.RunPython(attachment_files_make_private, migrations.RunPython.noop, elidable=True),

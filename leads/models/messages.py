@@ -1,9 +1,10 @@
 import uuid
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils import timezone
+
+from dealership.storage import private_storage
 
 from .customers import Customer
 from .leads import Lead
@@ -76,12 +77,6 @@ class Message(models.Model):
         )
 
 
-def private_storage() -> FileSystemStorage:
-    """Customers' files live outside MEDIA_ROOT: never served by the web server, only through the
-    download view, which checks that the user may see the lead."""
-    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
-
-
 def attachment_upload_to(instance, filename: str) -> str:
     """A name that cannot be guessed; the sender's filename is kept in Attachment.filename."""
     return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
@@ -93,6 +88,7 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=255)
     content_id = models.CharField(max_length=255, blank=True, help_text="For inline cid: images.")
     size = models.PositiveIntegerField()
+    # Customers' files: reached only through the download view, which checks the lead.
     file = models.FileField(upload_to=attachment_upload_to, storage=private_storage)
 
     def __str__(self):
