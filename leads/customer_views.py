@@ -79,23 +79,15 @@ EXPORT_FOR_MANAGERS = "A customer's data export is for supervisors and managers 
 
 def customer_pages(view):
     """Customer pages: advisors and those who oversee the store (see can_use_customers). A refusal,
-    here or in the view, is a 403 page saying why."""
+    here or in the view, is the 403 page, which says why."""
 
     @wraps(view)
     @login_required
     def wrapper(request, *args, **kwargs):
-        try:
-            if not can_use_customers(request.user):
-                has_role = getattr(request.user, "staff", None) is not None
-                raise PermissionDenied(NO_CUSTOMER_PAGES if has_role else NO_STAFF_ROLE)
-            return view(request, *args, **kwargs)
-        except PermissionDenied as refusal:
-            return render(
-                request,
-                "leads/customer_forbidden.html",
-                {"reason": str(refusal) or NO_CUSTOMER_PAGES},
-                status=403,
-            )
+        if not can_use_customers(request.user):
+            has_role = getattr(request.user, "staff", None) is not None
+            raise PermissionDenied(NO_CUSTOMER_PAGES if has_role else NO_STAFF_ROLE)
+        return view(request, *args, **kwargs)
 
     return wrapper
 
