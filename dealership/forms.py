@@ -5,6 +5,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 
 from .models import SHARES, Objective, PeriodKind, Role, StaffMember
 
+# Days a page may be asked for: the weeks and quarters either side of any of them are still dates,
+# and so is the end of any of them, in the store's time, in UTC.
+DAYS_IN_REACH = (date(1900, 1, 1), date(9998, 12, 31))
+DAY_IN_REACH = [MinValueValidator(DAYS_IN_REACH[0]), MaxValueValidator(DAYS_IN_REACH[1])]
+
 
 class ObjectiveForm(forms.ModelForm):
     person = forms.ModelChoiceField(
@@ -32,11 +37,8 @@ class ObjectiveForm(forms.ModelForm):
 
 class DashboardFilterForm(forms.Form):
     period = forms.ChoiceField(choices=PeriodKind.choices, required=False)
-    # Days whose quarter, and the one either side, are still dates.
     date = forms.DateField(
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        validators=[MinValueValidator(date(1900, 1, 1)), MaxValueValidator(date(9000, 12, 31))],
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=DAY_IN_REACH
     )
     source = forms.CharField(required=False)
     person = forms.CharField(required=False)

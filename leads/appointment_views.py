@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from dealership.forms import DAYS_IN_REACH
+
 from .appointment_forms import (
     BookingForm,
     DraftForm,
@@ -72,17 +74,13 @@ def _today() -> date:
     return timezone.localdate()
 
 
-# Days a calendar can show: a week or two either side of any of them is still a date.
-_DAYS_SHOWN = (date(1900, 1, 1), date(9000, 12, 31))
-
-
 def _day_param(request) -> date:
     """The day asked for; today when it is missing, malformed or out of any calendar's reach."""
     try:
         day = date.fromisoformat(request.GET.get("day", ""))
     except ValueError:
         return _today()
-    return day if _DAYS_SHOWN[0] <= day <= _DAYS_SHOWN[1] else _today()
+    return day if DAYS_IN_REACH[0] <= day <= DAYS_IN_REACH[1] else _today()
 
 
 # --- appointments ---------------------------------------------------------------------------------

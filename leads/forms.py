@@ -1,7 +1,6 @@
-from datetime import date
-
 from django import forms
-from django.core.validators import MaxValueValidator
+
+from dealership.forms import DAY_IN_REACH
 
 from .models import Language, Lead, LeadStatus, ReplyTemplate, RoutingRule
 from .selectors.leads import REACHED_STAGES, lead_owner_choices
@@ -65,9 +64,6 @@ class MailTestForm(forms.Form):
         return self.cleaned_data["raw"].encode("utf-8")
 
 
-LAST_DAY = MaxValueValidator(date(9998, 12, 31))
-
-
 class InboxFilterForm(forms.Form):
     """The inbox's query string; anything malformed is dropped (the page says so), never an error page."""
 
@@ -80,12 +76,11 @@ class InboxFilterForm(forms.Form):
     source = forms.CharField(required=False, max_length=100)
     owner = forms.ChoiceField(required=False)
     language = forms.ChoiceField(required=False, choices=[("", "Any language"), *Language.choices])
-    # The last day whose end, in the store's time, is still a date in UTC.
     received_from = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=[LAST_DAY]
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=DAY_IN_REACH
     )
     received_to = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=[LAST_DAY]
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=DAY_IN_REACH
     )
     sort = forms.ChoiceField(
         required=False, choices=[("newest", "Newest first"), ("urgent", "Most urgent first")]
