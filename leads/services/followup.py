@@ -55,9 +55,9 @@ DISPATCH_BATCH = 200
 STALE_AFTER = timedelta(minutes=10)
 # New leads received within this window enter a plan; older ones only by hand.
 ARRIVAL_WINDOW = timedelta(days=1)
-# Mail ingestion may have acknowledged the inquiry already: the customer gets one acknowledgement.
 SUBJECT_MAX = Run._meta.get_field("subject").max_length
 NO_ADDRESS = "No email address to write to (none, or it bounced): the email step was skipped."
+# Mail ingestion may have acknowledged the inquiry already: the customer gets one acknowledgement.
 ALREADY_ACKNOWLEDGED = "The store had already written to the customer; no second acknowledgement."
 INTERRUPTED_SEND = (
     "Sending was interrupted after the email was handed over; the customer may or may not have it. "

@@ -188,12 +188,11 @@ def _price(amount, language: str) -> str:
     return f"{number.replace(',', ' ')} $" if language == Language.FRENCH else f"${number}"
 
 
-# What the customer is told of the vehicle asked about, by its stock status (None: not matched to
-# stock), in each language; "{price}" is dropped, with its comma, when there is no price.
+# What the customer is told of the vehicle asked about, by its stock status (None: in stock, or not
+# matched to stock), in each language; "{price}" is dropped, with its comma, when there is no price.
 _AVAILABILITY = {
     _EN: {
         None: "It is available{price}, and I can hold it for you.",
-        VehicleStatus.IN_STOCK: "It is available{price}, and I can hold it for you.",
         VehicleStatus.ON_ORDER: "It is on order and arriving soon{price}.",
         VehicleStatus.ON_HOLD: "It is on hold for another customer at the moment: I will let you know as "
         "soon as it is free, and I have similar vehicles to show you.",
@@ -201,7 +200,6 @@ _AVAILABILITY = {
     },
     _FR: {
         None: "Il est disponible{price}, et je peux le réserver pour vous.",
-        VehicleStatus.IN_STOCK: "Il est disponible{price}, et je peux le réserver pour vous.",
         VehicleStatus.ON_ORDER: "Il est en commande et arrive bientôt{price}.",
         VehicleStatus.ON_HOLD: "Il est réservé pour un autre client en ce moment : je vous avertirai dès "
         "qu'il se libère, et j'ai des véhicules semblables à vous montrer.",
@@ -248,14 +246,14 @@ def merge_fields_for(
         ((v, s) for v, s in vehicles if not v.is_offered),
         (None, None),
     )
-    price = getattr(stock, "price", None) or (wanted.price if wanted else None)
+    price = _price(getattr(stock, "price", None) or (wanted.price if wanted else None), language)
     return {
         "first_name": customer.first_name or customer.full_name,
         "customer_name": customer.full_name,
         # Without a named vehicle the sentence still reads: "your vehicle", "votre véhicule".
         "vehicle": (str(wanted) if wanted else "") or ("véhicule" if language == "fr" else "vehicle"),
-        "price": _price(price, language),
-        "availability": _availability(getattr(stock, "status", None), _price(price, language), language),
+        "price": price,
+        "availability": _availability(getattr(stock, "status", None), price, language),
         "photo_links": "\n".join(photo_links(stock)),
         "signature": _signature(sender),
         "store_name": settings.STORE["name"],
