@@ -35,31 +35,27 @@ def _admin_change(client, staff: StaffMember, role: str):
     client.logout()
 
 
-def test_a_supervisor_made_an_advisor_loses_the_rules_page_and_objectives(client, committed):
-    member = factories.staff(Role.SUPERVISOR)
+@pytest.mark.parametrize(
+    ("before", "after", "status_before", "status_after"),
+    [
+        (Role.SUPERVISOR, Role.ADVISOR, 200, 403),  # a supervisor made an advisor loses the pages
+        (Role.ADVISOR, Role.MANAGER, 403, 200),  # an advisor made a manager gets what managers get
+    ],
+)
+def test_the_rules_page_and_objectives_follow_a_role_change(
+    client, committed, before, after, status_before, status_after
+):
+    member = factories.staff(before)
     client.force_login(member.user)
-    assert client.get(RULES).status_code == 200
-    assert client.get(NEW_OBJECTIVE).status_code == 200
+    assert client.get(RULES).status_code == status_before
+    assert client.get(NEW_OBJECTIVE).status_code == status_before
 
     with committed():
-        staff_role_change(staff=member, role=Role.ADVISOR)
+        staff_role_change(staff=member, role=after)
 
-    assert client.get(RULES).status_code == 403
-    assert client.get(NEW_OBJECTIVE).status_code == 403
-
-
-def test_an_advisor_made_a_manager_gets_what_managers_get(client, committed):
-    member = factories.staff(Role.ADVISOR)
-    client.force_login(member.user)
-    assert client.get(RULES).status_code == 403
-    assert client.get(NEW_OBJECTIVE).status_code == 403
-
-    with committed():
-        staff_role_change(staff=member, role=Role.MANAGER)
-
-    assert client.get(RULES).status_code == 200
-    assert client.get(NEW_OBJECTIVE).status_code == 200
-    assert StaffMember.objects.get(pk=member.pk).role == Role.MANAGER
+    assert client.get(RULES).status_code == status_after
+    assert client.get(NEW_OBJECTIVE).status_code == status_after
+    assert StaffMember.objects.get(pk=member.pk).role == after
 
 
 def test_a_demoted_administrator_loses_the_admin_site_and_every_permission(client, committed):

@@ -236,7 +236,6 @@ def test_an_inbox_refresh_after_the_session_ended_sends_the_page_to_the_login(cl
 def test_an_advisors_lead_page_offers_no_follow_up_panel_they_would_be_refused(client):
     me = _login(client, Role.ADVISOR)
     mine = reverse("leads:lead_detail", args=[factories.lead(owner=me).pk])
-    assert reverse("leads:lead_followup", args=[factories.lead(owner=me).pk]).split("/")[1] == "leads"
     page = client.get(mine).content.decode()
     assert 'id="followup-panel-slot"' not in page
     _login(client)
