@@ -26,9 +26,12 @@ LEAD_STATUS_LABELS = dict(LeadStatus.choices)
 OPEN_LEAD_STATUSES = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN]
 
 
-# 0 while a lead waits for its first answer, 1 once answered: the first key of "most urgent".
+# 0 while an open lead waits for its first answer, 1 once answered or closed: the first key of
+# "most urgent" (a sold or lost lead never answered waits for nothing).
 LEAD_WAITING_FIRST = Case(
-    When(first_response_at__isnull=True, then=Value(0)), default=Value(1), output_field=models.IntegerField()
+    When(first_response_at__isnull=True, status__in=OPEN_LEAD_STATUSES, then=Value(0)),
+    default=Value(1),
+    output_field=models.IntegerField(),
 )
 
 

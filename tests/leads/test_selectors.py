@@ -72,6 +72,18 @@ def test_unanswered_overdue_and_urgent_order(boss):
     assert (counts["new"], counts["contacted"]) == (2, 1)
 
 
+def test_most_urgent_first_with_every_status_puts_only_open_waiting_leads_on_top(boss):
+    now = timezone.now()
+    lost_unanswered = factories.lead(received_at=business_moment_before(now, 90))
+    lead_transition(lead=lost_unanswered, to_status=LeadStatus.LOST, reason="Bought elsewhere")
+    waiting = factories.lead(received_at=business_moment_before(now, 20))
+    answered = factories.lead(received_at=business_moment_before(now, 60))
+    contact_log(lead=answered, author=boss, channel=Channel.TEXT)
+    urgent_all = lead_list(user=boss, filters={"status": "all", "sort": "urgent"})
+    # The lost lead was never answered, but nobody waits for it any more: it goes with the rest.
+    assert list(urgent_all) == [waiting, lost_unanswered, answered]
+
+
 def test_fixed_clock_over_a_weekend_is_not_overdue_on_sunday(boss, settings):
     # Saturday 16:50 inquiry, checked Sunday noon: 10 business minutes, still on time.
     lead = factories.lead(received_at=datetime(2026, 3, 7, 16, 50, tzinfo=TORONTO))
