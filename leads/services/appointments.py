@@ -24,6 +24,7 @@ from ..models import (
     AppointmentEvent,
     AppointmentNotice,
     Channel,
+    Customer,
     Direction,
     Language,
     Lead,
@@ -33,10 +34,11 @@ from ..models import (
     StopReason,
     WorkingHours,
 )
+from ..models.leads import OPEN_LEAD_STATUSES
 from ..selectors.appointments import SLOT, local_day_bounds
 from ..threading import new_message_id, reply_address, store_address
 from .followup import followup_stop_for_lead
-from .leads import TransitionError, lead_event_add, lead_transition
+from .leads import TransitionError, lead_event_add, lead_merged_refusal, lead_transition
 from .replies import MailServerUnavailable, mail_send
 
 logger = logging.getLogger(__name__)
@@ -90,6 +92,29 @@ def _lock_advisor(advisor: StaffMember) -> StaffMember:
     if advisor.role != Role.ADVISOR:
         raise BookingError(f"{advisor} is not a sales advisor.")
     return advisor
+
+
+def _check_customer_free(
+    *, lead: Lead, starts_at: datetime, ends_at: datetime, exclude: int | None = None
+) -> None:
+    """One customer in one place: no two appointments of theirs overlap, whichever advisor or lead."""
+    Customer.objects.select_for_update().get(pk=lead.customer_id)  # their bookings, one at a time
+    clash = (
+        Appointment.objects.filter(
+            lead__customer_id=lead.customer_id,
+            status__in=BLOCKING_STATUSES,
+            starts_at__lt=ends_at,
+            ends_at__gt=starts_at,
+        )
+        .exclude(pk=exclude)
+        .select_related("advisor__user", "lead__customer")
+        .first()
+    )
+    if clash is not None:
+        raise BookingError(
+            f"{clash.lead.customer} already has an appointment with {clash.advisor} at "
+            f"{timezone.localtime(clash.starts_at):%Y-%m-%d %H:%M} that overlaps this time."
+        )
 
 
 def _check_bookable(
@@ -157,12 +182,20 @@ def appointment_book(
     vehicle_text: str = "",
     notes: str = "",
 ) -> Appointment:
+    lead.refresh_from_db(fields=["status", "merged_into"])
+    if refusal := lead_merged_refusal(lead):
+        raise BookingError(refusal)
+    if lead.status == LeadStatus.LOST:
+        raise BookingError("This lead is lost: set it back to contacted before booking an appointment.")
     advisor = _lock_advisor(advisor)
     ends_at = starts_at + duration
     _check_bookable(advisor=advisor, starts_at=starts_at, ends_at=ends_at, now=now)
+    _check_customer_free(lead=lead, starts_at=starts_at, ends_at=ends_at)
     if lead_vehicle is not None and lead_vehicle.lead_id != lead.pk:
         raise BookingError("That vehicle belongs to another lead.")
-    _move_lead(lead=lead, path=[LeadStatus.APPOINTMENT_SET], actor=actor, reason="appointment booked")
+    # A sold customer's later visit (a delivery, say) leaves the sale as it is.
+    if lead.status != LeadStatus.SOLD:
+        _move_lead(lead=lead, path=[LeadStatus.APPOINTMENT_SET], actor=actor, reason="appointment booked")
     appointment = Appointment(
         lead=lead,
         advisor=advisor,
@@ -210,6 +243,7 @@ def appointment_reschedule(
     advisor = _lock_advisor(appointment.advisor)
     ends_at = starts_at + (duration or (appointment.ends_at - appointment.starts_at))
     _check_bookable(advisor=advisor, starts_at=starts_at, ends_at=ends_at, now=now, exclude=appointment.pk)
+    _check_customer_free(lead=appointment.lead, starts_at=starts_at, ends_at=ends_at, exclude=appointment.pk)
     previous = appointment.starts_at
     appointment.starts_at, appointment.ends_at = starts_at, ends_at
     appointment.sequence += 1
@@ -254,7 +288,8 @@ def appointment_transition(
                 reason="appointment cancelled",
             )
         appointment.sequence += 1
-    else:
+    # A sold or lost lead stays as it is: the outcome is the appointment's; reopening is a person's call.
+    elif appointment.lead.status in OPEN_LEAD_STATUSES:
         _move_lead(
             lead=appointment.lead,
             path=OUTCOME_LEAD_PATH[to_status],

@@ -125,6 +125,56 @@ def test_the_outcome_feeds_the_lead_status(advisor, outcome, lead_status):
         appointment_transition(appointment=appointment, to_status=Appointment.Status.NO_SHOW, now=BEFORE)
 
 
+def sold_lead():
+    lead = factories.lead()
+    lead_transition(lead=lead, to_status=LeadStatus.CONTACTED)
+    return lead_transition(lead=lead, to_status=LeadStatus.SOLD)
+
+
+@pytest.mark.parametrize(
+    "outcome", [Appointment.Status.SHOWN, Appointment.Status.NO_SHOW, Appointment.Status.SOLD]
+)
+def test_a_delivery_for_a_sold_lead_is_booked_and_recorded_and_the_lead_stays_sold(advisor, outcome):
+    lead = sold_lead()
+    appointment = book(lead, advisor, at(MONDAY, 10, 0), purpose=Appointment.Purpose.DELIVERY)
+    lead.refresh_from_db()
+    assert (appointment.status, lead.status) == (Appointment.Status.BOOKED, LeadStatus.SOLD)
+    appointment_transition(appointment=appointment, to_status=outcome, now=at(MONDAY, 10, 30))
+    appointment.refresh_from_db()
+    lead.refresh_from_db()
+    assert (appointment.status, lead.status) == (outcome, LeadStatus.SOLD)
+    assert not lead.events.filter(type="status_changed", params__from_status=LeadStatus.SOLD).exists()
+
+
+def test_no_appointment_for_a_lost_lead_and_the_refusal_says_what_to_do(advisor):
+    lead = factories.lead()
+    lead_transition(lead=lead, to_status=LeadStatus.LOST, reason="Bought elsewhere")
+    with pytest.raises(BookingError, match="This lead is lost: set it back to contacted before booking"):
+        book(lead, advisor, at(MONDAY, 10, 0))
+    assert not Appointment.objects.exists()
+
+
+def test_one_customer_is_not_booked_twice_at_once_with_two_advisors(advisor):
+    other = factories.advisor(first_name="Sam", last_name="Lee")
+    customer = factories.customer()
+    first = book(
+        factories.lead(customer_obj=customer), advisor, at(MONDAY, 10, 0), duration=timedelta(hours=1)
+    )
+    second_lead = factories.lead(customer_obj=customer)
+    with pytest.raises(BookingError) as refused:
+        book(second_lead, other, at(MONDAY, 10, 30))
+    assert str(refused.value) == (
+        f"{customer} already has an appointment with Alex Chen at 2026-03-16 10:00 that overlaps this time."
+    )
+    later = book(second_lead, other, at(MONDAY, 11, 0))  # right after: no overlap
+    with pytest.raises(BookingError, match="already has an appointment with Alex Chen"):
+        appointment_reschedule(appointment=later, starts_at=at(MONDAY, 10, 30), now=BEFORE)
+    appointment_transition(appointment=first, to_status=Appointment.Status.CANCELLED, now=BEFORE)
+    assert (
+        appointment_reschedule(appointment=later, starts_at=at(MONDAY, 10, 30), now=BEFORE).advisor == other
+    )
+
+
 def test_rescheduling_keeps_the_invitation_and_refuses_a_taken_time(advisor):
     appointment = book(factories.lead(), advisor, at(MONDAY, 10, 0))
     book(factories.lead(), advisor, at(MONDAY, 15, 0))
