@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from .models import Department, StaffMember
-from .services import staff_role_change
+from .services import staff_remove, staff_role_change
 
 
 @admin.register(Department)
@@ -24,3 +24,11 @@ class StaffMemberAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if not change or "role" in form.changed_data:
             staff_role_change(staff=obj, role=obj.role)
+
+    # Deleting the record alone would leave the account in its role's group, with its access.
+    def delete_model(self, request, obj):
+        staff_remove(staff=obj)
+
+    def delete_queryset(self, request, queryset):
+        for staff in queryset.select_related("user"):
+            staff_remove(staff=staff)

@@ -117,12 +117,21 @@ def staff_role_change(*, staff: StaffMember, role: str) -> StaffMember:
     return staff
 
 
-def _role_access_set(*, user, role: str) -> None:
-    """Put the account in its role's group and no other role's; only administrators get the
-    admin site and every permission."""
+@transaction.atomic
+def staff_remove(*, staff: StaffMember) -> None:
+    """Take the person off the staff: their account keeps no role's access (it may still sign in,
+    and sees what an account with no role sees)."""
+    _role_access_set(user=staff.user, role=None)
+    staff.delete()
+
+
+def _role_access_set(*, user, role: str | None) -> None:
+    """Put the account in its role's group (if any) and no other role's; only administrators get
+    the admin site and every permission."""
     groups = role_groups_ensure()
     user.groups.remove(*(group for other, group in groups.items() if other != role))
-    user.groups.add(groups[role])
+    if role is not None:
+        user.groups.add(groups[role])
     user.is_staff = user.is_superuser = role == Role.ADMIN
     user.save(update_fields=["is_staff", "is_superuser"])
 

@@ -142,3 +142,30 @@ def test_people_whose_role_changed_before_get_their_role_access_once_migrated(cl
     client.force_login(former_admin.user)
     assert client.get("/admin/").status_code == 302
     assert client.get(NEW_OBJECTIVE).status_code == 403
+
+
+@pytest.mark.parametrize("how", ["delete page", "delete action"])
+def test_deleting_a_staff_record_in_the_admin_takes_its_access_away(client, committed, how):
+    supervisor = factories.staff(Role.SUPERVISOR)
+    user = supervisor.user
+    lead = factories.lead()
+    client.force_login(user)
+    assert client.get(f"/leads/{lead.pk}/").status_code == 200
+    client.force_login(factories.staff(Role.ADMIN).user)
+    with committed():
+        if how == "delete page":
+            response = client.post(
+                reverse("admin:dealership_staffmember_delete", args=[supervisor.pk]), {"post": "yes"}
+            )
+        else:
+            response = client.post(
+                reverse("admin:dealership_staffmember_changelist"),
+                {"action": "delete_selected", "_selected_action": [supervisor.pk], "post": "yes"},
+            )
+    assert response.status_code == 302
+    assert not StaffMember.objects.filter(pk=supervisor.pk).exists()
+
+    client.force_login(get_user_model().objects.get(pk=user.pk))
+    assert client.get(RULES).status_code == 403
+    assert client.get(f"/leads/{lead.pk}/").status_code == 404
+    assert not user.groups.exists()
