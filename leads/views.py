@@ -207,13 +207,20 @@ def lead_transition_view(request, pk: int):
     form = LeadTransitionForm(request.POST, lead=lead)
     if form.is_valid():
         try:
-            lead_transition(
+            lead = lead_transition(
                 lead=lead,
                 to_status=form.cleaned_data["status"],
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
             )
-            messages.success(request, "Status changed.")
+            cancelled = lead.appointments_cancelled
+            messages.success(
+                request,
+                f"Status changed; {cancelled} appointment{'s' if cancelled > 1 else ''} cancelled"
+                " (the customer and the advisor are told)."
+                if cancelled
+                else "Status changed.",
+            )
         except TransitionError as error:
             messages.error(request, str(error))
     else:

@@ -311,6 +311,16 @@ def appointment_transition(
 
 
 @transaction.atomic
+def appointments_cancel_upcoming(*, lead: Lead, now: datetime, actor=None) -> int:
+    """Cancel the lead's booked appointments that have not started (it was lost), each as a person
+    would; one already started stays, for its outcome to be recorded. Returns how many."""
+    upcoming = list(lead.appointments.filter(status=Status.BOOKED, starts_at__gt=now))
+    for appointment in upcoming:
+        appointment_transition(appointment=appointment, to_status=Status.CANCELLED, now=now, actor=actor)
+    return len(upcoming)
+
+
+@transaction.atomic
 def working_hours_ensure_defaults(*, advisor: StaffMember) -> int:
     """Give an advisor the store's default week if they have no hours yet; returns rows created."""
     if advisor.working_hours.exists():

@@ -161,7 +161,10 @@ def lead_next_statuses(lead: Lead) -> set[str]:
 
 @transaction.atomic
 def lead_transition(*, lead: Lead, to_status: str, actor=None, reason: str = "") -> Lead:
-    """Move a lead to another status if the machine allows it, recording who and why."""
+    """Move a lead to another status if the machine allows it, recording who and why.
+
+    A lost lead's booked appointments still to come are cancelled (customer and advisor told);
+    the lead returned says how many in `appointments_cancelled`."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if refusal := lead_merged_refusal(lead):
         raise TransitionError(refusal)
@@ -186,6 +189,11 @@ def lead_transition(*, lead: Lead, to_status: str, actor=None, reason: str = "")
         to_status=to_status,
         reason=lead.lost_reason,  # the form's reason is for a lost lead only
     )
+    lead.appointments_cancelled = 0
+    if to_status == LeadStatus.LOST:
+        from .appointments import appointments_cancel_upcoming  # imported here: that module imports this one
+
+        lead.appointments_cancelled = appointments_cancel_upcoming(lead=lead, now=timezone.now(), actor=actor)
     transaction.on_commit(leads_counts_changed)
     return lead
 

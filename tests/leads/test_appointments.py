@@ -8,6 +8,7 @@ import icalendar
 import pytest
 from django.core import mail
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from leads.models import Appointment, AppointmentNotice, LeadStatus
 from leads.selectors.appointments import (
@@ -267,6 +268,37 @@ def test_no_reminder_for_the_appointment_of_a_lost_lead(advisor):
     Appointment.objects.filter(pk=appointment.pk).update(created_at=BEFORE)
     lead_transition(lead=appointment.lead, to_status=LeadStatus.LOST, reason="Bought elsewhere")
     assert appointment_reminders_due(now=at(MONDAY - timedelta(days=1), 9, 30)) == []
+
+
+def test_losing_the_lead_cancels_its_appointments_to_come_and_tells_customer_and_advisor(
+    advisor, eager_celery, django_capture_on_commit_callbacks
+):
+    lead = factories.lead()
+    coming = book(lead, advisor, factories.next_weekday_at(10), now=timezone.now())
+    started = book(lead, advisor, factories.next_weekday_at(14), now=timezone.now())
+    Appointment.objects.filter(pk=started.pk).update(
+        starts_at=timezone.now() - timedelta(minutes=10), ends_at=timezone.now() + timedelta(minutes=20)
+    )
+    supervisor = factories.staff("supervisor").user
+    with django_capture_on_commit_callbacks(execute=True):
+        lost = lead_transition(
+            lead=lead, to_status=LeadStatus.LOST, actor=supervisor, reason="Bought elsewhere"
+        )
+    assert lost.appointments_cancelled == 1
+    coming.refresh_from_db()
+    started.refresh_from_db()
+    assert (coming.status, started.status) == (Appointment.Status.CANCELLED, Appointment.Status.BOOKED)
+    assert coming.events.last().type == "cancelled"
+    assert lead.events.filter(type="appointment_cancelled", params__appointment=coming.pk).exists()
+    assert sorted(message.to[0] for message in mail.outbox) == sorted([lead.customer.email, advisor.email])
+    assert all(message.subject.startswith("Cancelled") for message in mail.outbox)
+    assert coming.starts_at in advisor_free_slots(
+        advisor=advisor, day=timezone.localdate(coming.starts_at), now=BEFORE
+    )
+    # The one under way keeps its outcome to record, and recording it leaves the lead lost.
+    appointment_transition(appointment=started, to_status=Appointment.Status.NO_SHOW, now=timezone.now())
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.LOST
 
 
 def test_each_advisor_sees_only_their_own_week(advisor):

@@ -276,3 +276,22 @@ def test_the_lead_page_slot_loads_the_panel_alone_for_htmx(supervisor_client):
     panel = supervisor_client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert 'id="followup-panel"' in panel and "<html" not in panel
     assert "Book an appointment" in panel
+
+
+def test_marking_a_lead_lost_says_how_many_appointments_were_cancelled(supervisor_client, advisor):
+    lead = factories.lead()
+    for hour in (10, 14):
+        appointment_book(
+            lead=lead,
+            advisor=advisor,
+            starts_at=factories.next_weekday_at(hour),
+            purpose="test_drive",
+            now=timezone.now(),
+        )
+    page = supervisor_client.post(
+        reverse("leads:lead_transition", args=[lead.pk]),
+        {"status": "lost", "reason": "Bought elsewhere"},
+        follow=True,
+    ).content.decode()
+    assert "Status changed; 2 appointments cancelled (the customer and the advisor are told)." in page
+    assert set(lead.appointments.values_list("status", flat=True)) == {Appointment.Status.CANCELLED}
