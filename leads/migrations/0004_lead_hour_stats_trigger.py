@@ -13,7 +13,11 @@ COLUMNS = ["leads", "contacted", "appointment_set", "shown", "sold", "answered"]
 ]
 
 
-def _values(row: str, sign: str) -> str:
+# The summary row a lead counts in, by when it was received (`{}`: the received_at column).
+HOUR_BUCKET = "date_trunc('hour', {})"
+
+
+def _values(row: str, sign: str, bucket: str = HOUR_BUCKET) -> str:
     minutes = f"{row}.first_response_business_minutes"
     counts = [
         "1",
@@ -25,7 +29,7 @@ def _values(row: str, sign: str) -> str:
     ] + [f"(COALESCE({minutes} <= {edge}, false))::int" for edge in EDGES]
     return (
         f"INSERT INTO leads_leadhourstats (hour, source, owner_key, {', '.join(COLUMNS)}) "
-        f"VALUES (date_trunc('hour', {row}.received_at), {row}.source, COALESCE({row}.owner_id, 0), "
+        f"VALUES ({bucket.format(f'{row}.received_at')}, {row}.source, COALESCE({row}.owner_id, 0), "
         + ", ".join(f"{sign}{count}" for count in counts)
         + ") ON CONFLICT (hour, source, owner_key) DO UPDATE SET "
         + ", ".join(f"{column} = leads_leadhourstats.{column} + EXCLUDED.{column}" for column in COLUMNS)

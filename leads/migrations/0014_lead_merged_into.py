@@ -16,9 +16,10 @@ UPDATE_COLUMNS = (
 )
 
 
-def _trigger_sql(*, counted: str, columns: str) -> str:
+def _trigger_sql(*, counted: str, columns: str, bucket: str = hour_stats.HOUR_BUCKET) -> str:
     """The trigger function and its update trigger, counting the rows where `counted` holds
-    (written for NEW; OLD is put in its place), then the summary rows rebuilt from the leads."""
+    (written for NEW; OLD is put in its place), then the summary rows rebuilt from the leads.
+    `bucket`: the summary row's time from received_at, as in hour_stats._values."""
     old_counted, new_counted = counted.replace("ROW.", "OLD."), counted.replace("ROW.", "NEW.")
     where = counted.replace("ROW.", "")
     return f"""
@@ -26,12 +27,12 @@ CREATE OR REPLACE FUNCTION leads_lead_hour_stats() RETURNS trigger AS $$
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         IF {old_counted} THEN
-            {hour_stats._values("OLD", "-")}
+            {hour_stats._values("OLD", "-", bucket)}
         END IF;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         IF {new_counted} THEN
-            {hour_stats._values("NEW", "")}
+            {hour_stats._values("NEW", "", bucket)}
         END IF;
     END IF;
     RETURN NULL;
@@ -44,7 +45,7 @@ CREATE TRIGGER leads_lead_hour_stats_update AFTER UPDATE OF {columns} ON leads_l
 
 DELETE FROM leads_leadhourstats;
 INSERT INTO leads_leadhourstats (hour, source, owner_key, {", ".join(hour_stats.COLUMNS)})
-SELECT date_trunc('hour', received_at), source, COALESCE(owner_id, 0), count(*), count(contacted_at),
+SELECT {bucket.format("received_at")}, source, COALESCE(owner_id, 0), count(*), count(contacted_at),
        count(appointment_set_at), count(shown_at), count(sold_at), count(first_response_business_minutes),
        {", ".join(f"count(*) FILTER (WHERE first_response_business_minutes <= {edge})" for edge in hour_stats.EDGES)}
 FROM leads_lead WHERE {where} GROUP BY 1, 2, 3;

@@ -2,11 +2,13 @@ from django.db import models
 
 
 class LeadHourStats(models.Model):
-    """Leads received in one hour from one source for one owner, with how far they went.
+    """Leads received in one quarter hour from one source for one owner, with how far they went.
 
-    Kept by a PostgreSQL trigger on leads_lead (see migration 0003), so the figures follow every
-    insert, update and delete whatever code made it; the dashboard adds these rows up instead of
-    scanning every lead. `answered_within_N`: first answered within N business minutes.
+    Kept by a PostgreSQL trigger on leads_lead (migrations 0004, 0014, 0021), so the figures follow
+    every insert, update and delete whatever code made it; the dashboard adds these rows up instead
+    of scanning every lead. `hour`: the start of the quarter hour; quarter hours, so that rows add
+    up to whole local hours and days in any time zone, Newfoundland's half hour included.
+    `answered_within_N`: first answered within N business minutes.
     """
 
     hour = models.DateTimeField()
@@ -31,4 +33,4 @@ class LeadHourStats(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.hour:%Y-%m-%d %H}h {self.source}: {self.leads} leads"
+        return f"{self.hour:%Y-%m-%d %H:%M} {self.source}: {self.leads} leads"
