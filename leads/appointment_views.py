@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from dealership.forms import DAYS_IN_REACH
@@ -28,6 +29,7 @@ from .selectors.appointments import (
     followup_plan_list,
     followup_plans_active,
     followup_tasks,
+    lead_appointments,
     lead_followups,
     sees_all_appointments,
 )
@@ -74,13 +76,32 @@ def _today() -> date:
     return timezone.localdate()
 
 
-def _day_param(request) -> date:
-    """The day asked for; today when it is missing, malformed or out of any calendar's reach."""
+def _day_param(request, default: date | None = None) -> date:
+    """The day asked for; `default` (else today) when it is missing, malformed or out of any
+    calendar's reach."""
+    default = default or _today()
     try:
         day = date.fromisoformat(request.GET.get("day", ""))
     except ValueError:
-        return _today()
-    return day if DAYS_IN_REACH[0] <= day <= DAYS_IN_REACH[1] else _today()
+        return default
+    return day if DAYS_IN_REACH[0] <= day <= DAYS_IN_REACH[1] else default
+
+
+def _next(request) -> str:
+    """The page to come back to (`next`), when it is one of this site's; else ""."""
+    url = request.POST.get("next") or request.GET.get("next", "")
+    on_site = url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return url if on_site else ""
+
+
+def _back(request) -> str:
+    """Where the person came from: the page that sent them (`next`), else their own page for an
+    advisor, the calendar for the desk."""
+    return _next(request) or (
+        "leads:appointment_calendar" if sees_all_appointments(request.user) else "leads:my_appointments"
+    )
 
 
 # --- appointments ---------------------------------------------------------------------------------
@@ -123,7 +144,7 @@ def appointment_book_view(request, pk: int):
 def appointment_reschedule_view(request, pk: int):
     appointment = _appointment_or_404(request, pk)
     now = timezone.now()
-    day = _day_param(request)
+    day = _day_param(request, default=max(timezone.localdate(appointment.starts_at), _today()))
     form = RescheduleForm(request.POST or None, advisor=appointment.advisor, day=day, now=now)
     if request.method == "POST" and form.is_valid():
         try:
@@ -136,13 +157,10 @@ def appointment_reschedule_view(request, pk: int):
             messages.success(request, "Rescheduled; the customer and the advisor get the updated invitation.")
             return redirect(_back(request))
     return render(
-        request, "leads/appointment_reschedule.html", {"appointment": appointment, "form": form, "day": day}
+        request,
+        "leads/appointment_reschedule.html",
+        {"appointment": appointment, "form": form, "day": day, "next": _next(request)},
     )
-
-
-def _back(request) -> str:
-    """Where the person came from: their own page for an advisor, the calendar for the desk."""
-    return "leads:appointment_calendar" if sees_all_appointments(request.user) else "leads:my_appointments"
 
 
 @login_required
@@ -207,6 +225,7 @@ def followupplan_form(request, pk: int | None = None):
 def lead_followup(request, pk: int):
     _require_desk(request)
     lead = _lead_or_404(request, pk)
+    now = timezone.now()
     # Loaded by htmx into the lead page (templates/leads/_followup_panel_slot.html): the panel alone.
     return render(
         request,
@@ -215,6 +234,8 @@ def lead_followup(request, pk: int):
             "lead": lead,
             "followups": lead_followups(lead=lead),
             "plans": followup_plans_active(),
+            "appointments": lead_appointments(lead=lead, now=now),
+            "now": now,
         },
     )
 

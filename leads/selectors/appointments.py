@@ -83,6 +83,20 @@ def appointment_get(*, user, pk: int) -> Appointment:
     return appointment_visible_to(user=user).get(pk=pk)
 
 
+def lead_appointments(*, lead, now: datetime) -> list[Appointment]:
+    """The lead's appointments for its page: the booked ones still to come first, soonest first;
+    then the others (under way, past, cancelled), latest first."""
+    appointments = list(
+        lead.appointments.select_related("advisor__user", "lead_vehicle").order_by("starts_at", "pk")
+    )
+    to_come = [
+        appointment
+        for appointment in appointments
+        if appointment.status == Appointment.Status.BOOKED and appointment.starts_at > now
+    ]
+    return to_come + [appointment for appointment in reversed(appointments) if appointment not in to_come]
+
+
 def advisor_agenda(*, user, now: datetime) -> list[tuple[date, list[Appointment]]]:
     """The advisor's own appointments today and the week ahead, by day, with the lead's history."""
     today = now.astimezone(timezone.get_default_timezone()).date()

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from leads.models import Appointment, LeadStatus
 from leads.selectors.appointments import local_day_bounds
+from leads.services.appointments import appointment_book
 from tests import factories
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -53,3 +54,28 @@ def test_supervisor_books_a_test_drive_and_the_advisor_marks_it_shown(login, liv
     appointment = Appointment.objects.get()
     lead.refresh_from_db()
     assert (appointment.status, lead.status) == (Appointment.Status.SHOWN, LeadStatus.SHOWN)
+
+
+def test_the_desk_cancels_an_appointment_from_the_lead_page_and_stays_on_it(login, live_server):
+    factories.staff("supervisor", username="desk")
+    advisor = factories.advisor(first_name="Alex", last_name="Chen")
+    lead = factories.lead(customer_obj=factories.customer(first_name="Emma", last_name="Johnson"))
+    appointment = appointment_book(
+        lead=lead,
+        advisor=advisor,
+        starts_at=factories.next_weekday_at(10),
+        purpose="test_drive",
+        now=timezone.now(),
+    )
+
+    page = login("desk", factories.PASSWORD)
+    page.goto(f"{live_server.url}/leads/{lead.pk}/")
+    card = page.locator(f"#appointment-{appointment.pk}")  # in the panel htmx loads
+    assert "Alex Chen" in card.inner_text() and "Booked" in card.inner_text()
+    card.get_by_role("button", name="Cancel").click()
+    page.wait_for_load_state()
+    assert page.url == f"{live_server.url}/leads/{lead.pk}/"
+    assert "Emma Johnson: cancelled." in page.locator(".alert-success").inner_text()
+    assert "Cancelled" in page.locator(f"#appointment-{appointment.pk}").inner_text()
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.CANCELLED

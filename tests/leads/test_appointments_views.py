@@ -1,6 +1,7 @@
 """The pages: booking a slot, the advisor's week with outcome buttons, the calendar, follow-up screens."""
 
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -11,7 +12,7 @@ from django.utils import timezone
 from inventory.services.photos import photos_upload
 from leads.models import Appointment, FollowUpPlan, FollowUpStep, FollowUpStepRun, LeadStatus, ReplyTemplate
 from leads.selectors.appointments import local_day_bounds
-from leads.services.appointments import appointment_book
+from leads.services.appointments import appointment_book, appointment_transition
 from leads.services.followup import followup_enroll, followup_plans_ensure_defaults
 from leads.services.replies import reply_templates_ensure_defaults
 from tests import factories
@@ -295,3 +296,117 @@ def test_marking_a_lead_lost_says_how_many_appointments_were_cancelled(superviso
     ).content.decode()
     assert "Status changed; 2 appointments cancelled (the customer and the advisor are told)." in page
     assert set(lead.appointments.values_list("status", flat=True)) == {Appointment.Status.CANCELLED}
+
+
+def _panel(client, lead, **headers) -> str:
+    return client.get(reverse("leads:lead_followup", args=[lead.pk]), headers=headers).content.decode()
+
+
+def test_the_lead_panel_lists_its_appointments_to_come_first_then_the_others(supervisor_client, advisor):
+    lead = factories.lead(vehicles=[{"year": 2026, "make": "Toyota", "model": "RAV4"}])
+    other = factories.advisor(first_name="Sam", last_name="Lee")
+    now = timezone.now()
+
+    def booked(hour, who=advisor, **fields):
+        return appointment_book(
+            lead=lead, advisor=who, starts_at=factories.next_weekday_at(hour), now=now, **fields
+        )
+
+    later = booked(14, other, purpose="purchase")
+    sooner = booked(10, purpose="test_drive", lead_vehicle=lead.vehicles.get())
+    cancelled = booked(16, purpose="test_drive")
+    under_way = booked(11, purpose="test_drive")
+    past = booked(15, purpose="appraisal")
+    appointment_transition(appointment=cancelled, to_status=Appointment.Status.CANCELLED, now=now)
+    Appointment.objects.filter(pk=under_way.pk).update(
+        starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(minutes=25)
+    )
+    Appointment.objects.filter(pk=past.pk).update(
+        starts_at=now - timedelta(days=2), ends_at=now - timedelta(days=2) + timedelta(minutes=30)
+    )
+    past.refresh_from_db()
+    appointment_transition(appointment=past, to_status=Appointment.Status.SHOWN, now=now)
+
+    for page in (_panel(supervisor_client, lead, **{"HX-Request": "true"}), _panel(supervisor_client, lead)):
+        cards = {
+            appointment.pk: page.index(f'id="appointment-{appointment.pk}"')
+            for appointment in (sooner, later, cancelled, under_way, past)
+        }
+        assert sorted(cards, key=cards.get) == [sooner.pk, later.pk, cancelled.pk, under_way.pk, past.pk]
+        card = page[cards[sooner.pk] : cards[later.pk]]
+        assert "10:00 AM" in card and "Alex Chen" in card and "Test drive" in card
+        assert "2026 Toyota RAV4" in card and "Booked" in card
+        assert "Cancel" in card and "Reschedule" in card and 'value="shown"' not in card  # not started
+        assert "Sam Lee" in page[cards[later.pk] : cards[cancelled.pk]]
+        assert 'value="shown"' in page[cards[under_way.pk] : cards[past.pk]]  # started: its outcome
+        done = page[cards[past.pk] :]
+        assert "Trade-in appraisal" in done and "Shown" in done and 'value="sold"' in done
+        assert "Cancelled" in page[cards[cancelled.pk] : cards[under_way.pk]]
+
+
+def test_what_is_done_from_the_lead_panel_comes_back_to_the_lead_page(supervisor_client, advisor):
+    lead = factories.lead()
+    now = timezone.now()
+    first, second = (
+        appointment_book(
+            lead=lead,
+            advisor=advisor,
+            starts_at=factories.next_weekday_at(hour),
+            purpose="test_drive",
+            now=now,
+        )
+        for hour in (10, 14)
+    )
+    lead_page = reverse("leads:lead_detail", args=[lead.pk])
+    panel = _panel(supervisor_client, lead, **{"HX-Request": "true"})
+    assert f'name="next" value="{lead_page}"' in panel
+    reschedule = reverse("leads:appointment_reschedule", args=[first.pk]) + f"?next={lead_page}"
+    assert f'href="{reschedule.replace(lead_page, quote(lead_page, safe=""))}"' in panel
+    # Moved: the time picker keeps where to go back to, and the person lands on the lead page.
+    form = supervisor_client.get(reschedule).content.decode()
+    assert f'name="next" value="{lead_page}"' in form
+    assert f'value="{timezone.localdate(first.starts_at)}"' in form  # opens on the appointment's day
+    new_time = factories.next_weekday_at(11)
+    moved = supervisor_client.post(f"{reschedule}&day={new_time.date()}", {"slot": new_time.isoformat()})
+    assert moved.status_code == 302 and moved.url == lead_page
+    first.refresh_from_db()
+    assert first.starts_at == new_time
+    # Cancelled: the same.
+    cancelled = supervisor_client.post(
+        reverse("leads:appointment_outcome", args=[second.pk]), {"outcome": "cancelled", "next": lead_page}
+    )
+    assert cancelled.url == lead_page
+    second.refresh_from_db()
+    assert second.status == Appointment.Status.CANCELLED
+    # Never to another site.
+    elsewhere = supervisor_client.post(
+        reverse("leads:appointment_outcome", args=[first.pk]),
+        {"outcome": "shown", "next": "https://elsewhere.example/"},
+    )
+    assert elsewhere.url == reverse("leads:appointment_calendar")
+
+
+def test_the_lead_panel_reads_the_same_whatever_the_number_of_appointments(supervisor_client, advisor):
+    now = timezone.now()
+
+    def lead_with(count):
+        lead = factories.lead(vehicles=[{"make": "Toyota", "model": "RAV4"}])
+        for hour in (10, 11, 14, 15)[:count]:
+            appointment_book(
+                lead=lead,
+                advisor=factories.advisor(),
+                starts_at=factories.next_weekday_at(hour),
+                purpose="test_drive",
+                now=now,
+                lead_vehicle=lead.vehicles.get(),
+            )
+        return lead
+
+    def queries(lead):
+        with CaptureQueriesContext(connection) as captured:
+            assert "Reschedule" in _panel(supervisor_client, lead, **{"HX-Request": "true"})
+        return len(captured.captured_queries)
+
+    one, four = lead_with(1), lead_with(4)
+    queries(one)  # the first page also reads permissions
+    assert queries(four) == queries(one)
