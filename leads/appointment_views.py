@@ -26,6 +26,7 @@ from .models import Appointment, FollowUpPlan, FollowUpStepRun, StopReason
 from .selectors.appointments import (
     appointment_calendar,
     appointment_get,
+    appointments_unrecorded,
     followup_plan_list,
     followup_plans_active,
     followup_tasks,
@@ -189,7 +190,18 @@ def appointment_calendar_view(request):
     _require_desk(request)
     week = request.GET.get("view") == "week"
     grid = appointment_calendar(user=request.user, day=_day_param(request), week=week)
-    return render(request, "leads/appointment_calendar.html", {"grid": grid, "week": week, "today": _today()})
+    now = timezone.now()
+    return render(
+        request,
+        "leads/appointment_calendar.html",
+        {
+            "grid": grid,
+            "week": week,
+            "today": _today(),
+            "now": now,
+            "unrecorded": appointments_unrecorded(user=request.user, now=now),
+        },
+    )
 
 
 # --- follow-up ------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from ..models import (
 
 SLOT = timedelta(minutes=30)
 AGENDA_DAYS = 7
+# How far back an appointment still booked is offered for its outcome to be recorded.
+UNRECORDED_REACH = timedelta(days=30)
 
 
 def sees_all_appointments(user) -> bool:
@@ -97,18 +99,44 @@ def lead_appointments(*, lead, now: datetime) -> list[Appointment]:
     return to_come + [appointment for appointment in reversed(appointments) if appointment not in to_come]
 
 
-def advisor_agenda(*, user, now: datetime) -> list[tuple[date, list[Appointment]]]:
-    """The advisor's own appointments today and the week ahead, by day, with the lead's history."""
-    today = now.astimezone(timezone.get_default_timezone()).date()
+def _unrecorded(now: datetime) -> Q:
+    """Still booked though it started before today (and within UNRECORDED_REACH): nobody has said
+    what came of it."""
+    today_start, _ = local_day_bounds(timezone.localdate(now))
+    return Q(
+        status=Appointment.Status.BOOKED, starts_at__gte=now - UNRECORDED_REACH, starts_at__lt=today_start
+    )
+
+
+def appointments_unrecorded(*, user, now: datetime) -> QuerySet[Appointment]:
+    """The appointments whose outcome is still to record, oldest first."""
+    return appointment_visible_to(user=user).filter(_unrecorded(now)).order_by("starts_at", "pk")
+
+
+@dataclass
+class Agenda:
+    """An advisor's page: the appointments whose outcome they have yet to record, then today and
+    the week ahead by day."""
+
+    unrecorded: list[Appointment]
+    days: list[tuple[date, list[Appointment]]]
+
+
+def advisor_agenda(*, user, now: datetime) -> Agenda:
+    """The advisor's own appointments, with the lead's history and the vehicle's photo."""
+    today = timezone.localdate(now)
     start, _ = local_day_bounds(today)
     _, end = local_day_bounds(today + timedelta(days=AGENDA_DAYS))
     staff = getattr(user, "staff", None)
     if staff is None or staff.role != Role.ADVISOR:
-        return []
+        return Agenda(unrecorded=[], days=[])
     appointments = (
         appointment_visible_to(user=user)
-        .filter(advisor=staff, starts_at__gte=start, starts_at__lt=end)
-        .exclude(status=Appointment.Status.CANCELLED)
+        .filter(advisor=staff)
+        .filter(
+            _unrecorded(now)
+            | Q(starts_at__gte=start, starts_at__lt=end) & ~Q(status=Appointment.Status.CANCELLED)
+        )
         .prefetch_related(
             Prefetch(
                 "lead__events", queryset=LeadEvent.objects.select_related("actor").order_by("-created_at")
@@ -118,13 +146,16 @@ def advisor_agenda(*, user, now: datetime) -> list[tuple[date, list[Appointment]
     )
     appointments = list(appointments)
     stock = lead_vehicles_with_stock(appointment.lead_vehicle for appointment in appointments)
+    agenda = Agenda(unrecorded=[], days=[])
     days: dict[date, list[Appointment]] = {}
     for appointment, (_, stock_vehicle) in zip(appointments, stock, strict=True):
         appointment.photo_url = next(iter(photo_links(stock_vehicle)), "")
-        days.setdefault(appointment.starts_at.astimezone(timezone.get_default_timezone()).date(), []).append(
-            appointment
-        )
-    return sorted(days.items())
+        if appointment.starts_at < start:
+            agenda.unrecorded.append(appointment)
+        else:
+            days.setdefault(timezone.localdate(appointment.starts_at), []).append(appointment)
+    agenda.days = sorted(days.items())
+    return agenda
 
 
 @dataclass

@@ -16,6 +16,7 @@ from leads.selectors.appointments import (
     advisor_free_slots,
     appointment_calendar,
     appointment_visible_to,
+    appointments_unrecorded,
 )
 from leads.services.appointments import (
     BookingError,
@@ -307,7 +308,7 @@ def test_each_advisor_sees_only_their_own_week(advisor):
     book(factories.lead(), other, at(MONDAY, 10, 0))
     later = book(factories.lead(), advisor, at(MONDAY + timedelta(days=9), 10, 0))  # beyond the week
     agenda = advisor_agenda(user=advisor.user, now=at(MONDAY, 8, 0))
-    assert agenda == [(MONDAY, [mine])]
+    assert (agenda.unrecorded, agenda.days) == ([], [(MONDAY, [mine])])
     assert set(appointment_visible_to(user=advisor.user)) == {mine, later}
     manager = factories.staff("manager").user
     grid = appointment_calendar(user=manager, day=MONDAY, week=False)
@@ -325,6 +326,31 @@ def test_each_advisor_sees_only_their_own_week(advisor):
         MONDAY - timedelta(days=7),
         MONDAY + timedelta(days=7),
     )
+
+
+def test_an_appointment_whose_outcome_nobody_recorded_stays_on_the_advisors_page_for_a_month(advisor):
+    forgotten = book(factories.lead(), advisor, at(MONDAY, 10, 0))
+    recorded = book(factories.lead(), advisor, at(MONDAY, 11, 0))
+    cancelled = book(factories.lead(), advisor, at(MONDAY, 12, 0))
+    theirs = book(factories.lead(), factories.advisor(), at(MONDAY, 10, 0))
+    appointment_transition(appointment=recorded, to_status=Appointment.Status.SHOWN, now=at(MONDAY, 11, 5))
+    appointment_transition(appointment=cancelled, to_status=Appointment.Status.CANCELLED, now=BEFORE)
+    today = book(factories.lead(), advisor, at(MONDAY + timedelta(days=1), 9, 0))
+
+    tuesday = advisor_agenda(user=advisor.user, now=at(MONDAY + timedelta(days=1), 9, 30))
+    assert tuesday.unrecorded == [forgotten]
+    assert tuesday.days == [(MONDAY + timedelta(days=1), [today])]  # today's, under way, is in the day
+    assert advisor_agenda(user=advisor.user, now=at(MONDAY + timedelta(days=29), 9)).unrecorded == [
+        forgotten,
+        today,
+    ]
+    assert advisor_agenda(user=advisor.user, now=at(MONDAY + timedelta(days=32), 9)).unrecorded == []
+    # The desk sees every advisor's.
+    desk = factories.staff("supervisor").user
+    assert list(appointments_unrecorded(user=desk, now=at(MONDAY + timedelta(days=1), 9, 30))) == [
+        forgotten,
+        theirs,
+    ]
 
 
 @pytest.mark.django_db(transaction=True)

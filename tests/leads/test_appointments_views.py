@@ -410,3 +410,61 @@ def test_the_lead_panel_reads_the_same_whatever_the_number_of_appointments(super
     one, four = lead_with(1), lead_with(4)
     queries(one)  # the first page also reads permissions
     assert queries(four) == queries(one)
+
+
+def _passed(appointment, *, days: int) -> None:
+    """Move a booked appointment back in time, as if it had been left unrecorded."""
+    starts_at = timezone.now() - timedelta(days=days)
+    Appointment.objects.filter(pk=appointment.pk).update(
+        starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30)
+    )
+
+
+def test_the_advisor_records_the_outcome_of_an_appointment_left_from_before(client, advisor):
+    forgotten = appointment_book(
+        lead=factories.lead(),
+        advisor=advisor,
+        starts_at=factories.next_weekday_at(10),
+        purpose="test_drive",
+        now=timezone.now(),
+    )
+    _passed(forgotten, days=2)
+    client.force_login(advisor.user)
+    page = client.get(reverse("leads:my_appointments")).content.decode()
+    assert "Outcome not recorded" in page
+    card = page[page.index(f'id="appointment-{forgotten.pk}"') :]
+    assert str(forgotten.lead.customer) in card and 'value="no_show"' in card
+    response = client.post(reverse("leads:appointment_outcome", args=[forgotten.pk]), {"outcome": "no_show"})
+    assert response.url == reverse("leads:my_appointments")
+    forgotten.refresh_from_db()
+    assert forgotten.status == Appointment.Status.NO_SHOW
+    assert "Outcome not recorded" not in client.get(reverse("leads:my_appointments")).content.decode()
+
+
+def test_the_desks_calendar_records_an_outcome_left_from_before_and_stays_on_its_day(
+    supervisor_client, advisor
+):
+    forgotten = appointment_book(
+        lead=factories.lead(),
+        advisor=advisor,
+        starts_at=factories.next_weekday_at(10),
+        purpose="test_drive",
+        now=timezone.now(),
+    )
+    _passed(forgotten, days=3)
+    forgotten.refresh_from_db()
+    day = timezone.localdate(forgotten.starts_at)
+    calendar = reverse("leads:appointment_calendar") + f"?view=week&day={day}"
+    page = supervisor_client.get(calendar).content.decode()
+    listed = page[page.index(f'id="unrecorded-{forgotten.pk}"') :]
+    assert str(forgotten.lead.customer) in listed and 'value="shown"' in listed
+    # Also in its cell of that week, with its buttons.
+    cell = page[page.index('class="table') :]
+    assert str(forgotten.lead.customer) in cell and 'value="shown"' in cell
+    response = supervisor_client.post(
+        reverse("leads:appointment_outcome", args=[forgotten.pk]), {"outcome": "shown", "next": calendar}
+    )
+    assert response.url == calendar
+    forgotten.refresh_from_db()
+    assert forgotten.status == Appointment.Status.SHOWN
+    assert f'id="unrecorded-{forgotten.pk}"' not in supervisor_client.get(calendar).content.decode()
