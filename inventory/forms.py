@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -8,15 +10,46 @@ from .models import Vehicle, VehicleStatus
 from .services.vehicles import DESCRIPTIVE_FIELDS, VEHICLE_TRANSITIONS
 from .vin import vin_validate
 
+# "$29,995", "1,234,567.50": commas group thousands. "29 995,50 $", "29.995,50": French, the comma is
+# the decimal sign. Anything else is left for the decimal field to refuse ("29.995" reads both ways).
+_THOUSANDS_COMMAS = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")
+_DECIMAL_COMMA = re.compile(r"(\d{1,3}(\.\d{3})+|\d+),\d{1,2}")
+
+
+class PriceField(forms.DecimalField):
+    """An amount of dollars as people type it and exports write it, in English or French."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal"})
+
+    def __init__(self, **kwargs):
+        super().__init__(**{"max_digits": 10, "decimal_places": 2, "min_value": 0, **kwargs})
+
+    def to_python(self, value):
+        text = re.sub(r"\s|\$|CAD", "", str(value or ""), flags=re.IGNORECASE)
+        if _THOUSANDS_COMMAS.fullmatch(text):
+            text = text.replace(",", "")
+        elif _DECIMAL_COMMA.fullmatch(text):
+            text = text.replace(".", "").replace(",", ".")
+        return super().to_python(text)
+
+
+class VinField(forms.CharField):
+    """A VIN as copied from a windshield or papers: spaces and dashes are dropped before it is checked."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**{"max_length": 40, "label": "VIN", **kwargs})
+
+    def clean(self, value):
+        return vin_validate(super().clean(value))
+
 
 class VehicleForm(forms.ModelForm):
+    vin = VinField(help_text=_("Make and model year fill themselves in from the VIN when left blank."))
+    price = PriceField(required=False)
+
     class Meta:
         model = Vehicle
         fields = ["vin", "stock_number", *DESCRIPTIVE_FIELDS, "price", "published"]
-        help_texts = {"vin": _("Make and model year fill themselves in from the VIN when left blank.")}
-
-    def clean_vin(self):
-        return vin_validate(self.cleaned_data["vin"])
 
 
 class VehicleCreateForm(VehicleForm):

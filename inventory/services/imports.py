@@ -19,8 +19,9 @@ from django.utils.translation import gettext as _
 from dealership.csv_upload import csv_decode, csv_rows
 from dealership.storage import private_storage
 
+from ..forms import PriceField, VinField
 from ..models import Vehicle, VehicleStatus
-from ..vin import vin_normalize, vin_validate
+from ..vin import vin_normalize
 from .vehicles import (
     DESCRIPTIVE_FIELDS,
     TransitionError,
@@ -68,7 +69,8 @@ _STATUS_WORDS = {
 class ImportRowForm(forms.ModelForm):
     """One row, checked like the vehicle form; rows name existing vehicles, so no uniqueness check here."""
 
-    vin = forms.CharField(max_length=40)  # spaces and dashes allowed before normalising
+    vin = VinField()
+    price = PriceField(required=False)
     status = forms.ChoiceField(choices=VehicleStatus.choices, required=False)
 
     class Meta:
@@ -78,9 +80,6 @@ class ImportRowForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["condition"].required = False
-
-    def clean_vin(self):
-        return vin_validate(self.cleaned_data["vin"])
 
     def validate_unique(self):
         pass
@@ -112,7 +111,6 @@ def _rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
 
 def _row_values(columns: list[str | None], row: list[str]) -> dict[str, str]:
     values = {name: cell.strip() for name, cell in zip(columns, row, strict=False) if name}
-    values["price"] = values.get("price", "").replace("$", "").replace(",", "").replace(" ", "")
     values["odometer_km"] = values.get("odometer_km", "").replace(",", "").replace(" ", "")
     if "condition" in values:
         values["condition"] = _CONDITION_WORDS.get(values["condition"].lower(), values["condition"])

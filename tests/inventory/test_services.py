@@ -359,3 +359,29 @@ def test_semicolon_and_windows_encoded_exports_are_read():
     assert report.created == ["E1"]
     vehicle = Vehicle.objects.get()
     assert (vehicle.model, vehicle.condition) == ("Corolla Édition", "used")  # used unless said new
+
+
+@pytest.mark.parametrize(
+    ("cell", "price"),
+    [
+        ("29 995,50", "29995.50"),  # a French export: the comma is the decimal sign
+        ("24995,00 $", "24995.00"),
+        ("1 234,5", "1234.50"),
+        ('"$31,250"', "31250.00"),  # an English one: the comma groups thousands
+        ('"31,250.00"', "31250.00"),
+        ('"29.995,50"', "29995.50"),
+    ],
+)
+def test_prices_are_read_with_their_decimal_comma_or_their_thousands_commas(cell, price):
+    content = f"Stock;VIN;Price\nH1;{factories.vin()};{cell}\n".encode()
+    report = vehicles_import_csv(content=content, dry_run=False)
+    assert report.created == ["H1"], report.errors
+    assert Vehicle.objects.get().price == Decimal(price)
+
+
+@pytest.mark.parametrize("cell", ["29.995", "29,99,5", "about 20k"])
+def test_a_price_that_reads_two_ways_is_refused_by_its_line(cell):
+    content = f"Stock;VIN;Price\nH2;{factories.vin()};{cell}\n".encode()
+    report = vehicles_import_csv(content=content, dry_run=False)
+    assert [line for line, _ in report.errors] == [2] and "rice" in report.errors[0][1]
+    assert not Vehicle.objects.exists()

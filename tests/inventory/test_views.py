@@ -427,3 +427,47 @@ def test_a_sold_vehicle_page_stays_reachable_saying_so(client):
     )
     assert data["offers"]["availability"] == "https://schema.org/SoldOut"
     assert "RAV4" not in client.get(reverse("vehicles:list")).content.decode()
+
+
+@pytest.mark.parametrize("typed", ["1HGCM826 33A004352", "1HGCM-82633-A004352", " 1hgcm82633a004352 "])
+def test_a_vin_typed_with_spaces_or_dashes_is_taken_as_its_17_characters(supervisor_client, typed):
+    page = supervisor_client.get(reverse("inventory:vehicle_create")).content.decode()
+    assert 'maxlength="17"' not in page  # the phone's keyboard must not cut a VIN typed with spaces
+    supervisor_client.post(
+        reverse("inventory:vehicle_create"),
+        {"vin": typed, "stock_number": "SP1", "condition": "used", "status": "in_stock", "published": "on"},
+    )
+    assert Vehicle.objects.get().vin == "1HGCM82633A004352"
+
+
+@pytest.mark.parametrize(
+    ("typed", "price"), [("$29,995", "29995.00"), ("29 995,50 $", "29995.50"), ("29995.5", "29995.50")]
+)
+def test_a_price_is_taken_as_typed_in_english_or_french(supervisor_client, typed, price):
+    supervisor_client.post(
+        reverse("inventory:vehicle_create"),
+        {
+            "vin": factories.vin(),
+            "stock_number": "P1",
+            "condition": "used",
+            "price": typed,
+            "status": "in_stock",
+        },
+    )
+    assert str(Vehicle.objects.get().price) == price
+
+
+def test_a_price_that_reads_two_ways_is_refused_and_the_form_kept(supervisor_client):
+    response = supervisor_client.post(
+        reverse("inventory:vehicle_create"),
+        {
+            "vin": factories.vin(),
+            "stock_number": "P2",
+            "condition": "used",
+            "price": "29.995",
+            "status": "in_stock",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and not Vehicle.objects.exists()
+    assert "decimal places" in page and 'value="29.995"' in page and 'value="P2"' in page
