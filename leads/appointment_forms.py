@@ -18,10 +18,15 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class SlotPickerForm(forms.Form):
-    """Which advisor, which day: the free times follow (a GET form, so it works without JS)."""
+class AdvisorForm(forms.Form):
+    """Which advisor (a GET form, so it works without JS)."""
 
     advisor = forms.ModelChoiceField(queryset=advisors(), empty_label="Choose an advisor")
+
+
+class SlotPickerForm(AdvisorForm):
+    """Which advisor, which day: the free times follow."""
+
     day = forms.DateField(widget=DateInput)
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from dealership.forms import DAYS_IN_REACH
 
 from .appointment_forms import (
+    AdvisorForm,
     BookingForm,
     DraftForm,
     FollowUpPlanForm,
@@ -24,6 +25,7 @@ from .appointment_forms import (
 )
 from .models import Appointment, FollowUpPlan, FollowUpStepRun, StopReason
 from .selectors.appointments import (
+    advisors,
     appointment_calendar,
     appointment_get,
     appointments_unrecorded,
@@ -146,11 +148,20 @@ def appointment_reschedule_view(request, pk: int):
     appointment = _appointment_or_404(request, pk)
     now = timezone.now()
     day = _day_param(request, default=max(timezone.localdate(appointment.starts_at), _today()))
-    form = RescheduleForm(request.POST or None, advisor=appointment.advisor, day=day, now=now)
-    if request.method == "POST" and form.is_valid():
+    advisor, handover = appointment.advisor, None
+    if not advisors().filter(pk=advisor.pk).exists():
+        # Their advisor is no longer active: the desk chooses who takes the appointment over.
+        handover = AdvisorForm(request.GET if "advisor" in request.GET else None)
+        advisor = handover.cleaned_data["advisor"] if handover.is_valid() else None
+    form = RescheduleForm(request.POST or None, advisor=advisor, day=day, now=now) if advisor else None
+    if request.method == "POST" and form and form.is_valid():
         try:
             appointment_reschedule(
-                appointment=appointment, starts_at=form.cleaned_data["slot"], now=now, actor=request.user
+                appointment=appointment,
+                starts_at=form.cleaned_data["slot"],
+                now=now,
+                actor=request.user,
+                advisor=advisor,
             )
         except BookingError as error:
             form.add_error(None, str(error))
@@ -160,7 +171,14 @@ def appointment_reschedule_view(request, pk: int):
     return render(
         request,
         "leads/appointment_reschedule.html",
-        {"appointment": appointment, "form": form, "day": day, "next": _next(request)},
+        {
+            "appointment": appointment,
+            "advisor": advisor,
+            "handover": handover,
+            "form": form,
+            "day": day,
+            "next": _next(request),
+        },
     )
 
 

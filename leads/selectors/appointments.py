@@ -161,13 +161,15 @@ def advisor_agenda(*, user, now: datetime) -> Agenda:
 @dataclass
 class CalendarGrid:
     """Rows (times of day, or days of the week) × one column per advisor; each cell a list.
-    Its first day, and the first days of the spans before and after it."""
+    Its first day, and the first days of the spans before and after it. `former`: the columns of
+    people no longer active as advisors."""
 
     advisors: list[StaffMember]
     start: date
     previous: date
     next: date
     rows: list[tuple[object, list[list[Appointment]]]] = field(default_factory=list)
+    former: set[int] = field(default_factory=set)
 
 
 def appointment_calendar(*, user, day: date, week: bool) -> CalendarGrid:
@@ -175,16 +177,25 @@ def appointment_calendar(*, user, day: date, week: bool) -> CalendarGrid:
     zone = timezone.get_default_timezone()
     days = 7 if week else 1
     start_day = day - timedelta(days=day.weekday()) if week else day
-    columns = list(advisors())
-    index = {advisor.pk: position for position, advisor in enumerate(columns)}
     start, _ = local_day_bounds(start_day)
     _, end = local_day_bounds(start_day + timedelta(days=days - 1))
-    appointments = (
+    appointments = list(
         appointment_visible_to(user=user)
         .filter(starts_at__gte=start, starts_at__lt=end)
         .exclude(status=Appointment.Status.CANCELLED)
         .order_by("starts_at")
     )
+    columns = list(advisors())
+    # A deactivated advisor (or one no longer in that role) keeps a column while they have
+    # appointments here: their customers still come, and the desk hands them to someone else.
+    current = {advisor.pk for advisor in columns}
+    former = {
+        appointment.advisor_id: appointment.advisor
+        for appointment in appointments
+        if appointment.advisor_id not in current
+    }
+    columns += sorted(former.values(), key=str)
+    index = {advisor.pk: position for position, advisor in enumerate(columns)}
     if not week:
         keys = [
             (datetime.combine(start_day, time(8), tzinfo=zone) + SLOT * n).timetz().replace(tzinfo=None)
@@ -205,14 +216,14 @@ def appointment_calendar(*, user, day: date, week: bool) -> CalendarGrid:
         row = key(appointment)
         if row not in cells:  # outside the day's grid (very early or late): its own row
             cells[row] = [[] for _ in columns]
-        if appointment.advisor_id in index:
-            cells[row][index[appointment.advisor_id]].append(appointment)
+        cells[row][index[appointment.advisor_id]].append(appointment)
     return CalendarGrid(
         advisors=columns,
         start=start_day,
         previous=start_day - timedelta(days=days),
         next=start_day + timedelta(days=days),
         rows=sorted(cells.items()),
+        former=set(former),
     )
 
 

@@ -35,7 +35,7 @@ from ..models import (
     WorkingHours,
 )
 from ..models.leads import OPEN_LEAD_STATUSES
-from ..selectors.appointments import SLOT, local_day_bounds
+from ..selectors.appointments import SLOT, advisors, local_day_bounds
 from ..threading import new_message_id, reply_address, store_address
 from .followup import followup_stop_for_lead
 from .leads import TransitionError, lead_event_add, lead_merged_refusal, lead_transition
@@ -91,6 +91,8 @@ def _lock_advisor(advisor: StaffMember) -> StaffMember:
     advisor = StaffMember.objects.select_for_update().select_related("user").get(pk=advisor.pk)
     if advisor.role != Role.ADVISOR:
         raise BookingError(f"{advisor} is not a sales advisor.")
+    if not advisor.user.is_active:
+        raise BookingError(f"{advisor} is no longer active.")
     return advisor
 
 
@@ -235,26 +237,45 @@ def appointment_reschedule(
     now: datetime,
     actor=None,
     duration: timedelta | None = None,
+    advisor: StaffMember | None = None,
 ) -> Appointment:
-    """A new time for the same appointment: same invitation UID, next SEQUENCE."""
+    """A new time for the same appointment: same invitation UID, next SEQUENCE. `advisor`: who takes
+    it over from an advisor no longer active."""
     appointment = _lock(appointment)
     if appointment.status != Status.BOOKED:
         raise BookingError(f"A {appointment.get_status_display().lower()} appointment cannot be moved.")
-    advisor = _lock_advisor(appointment.advisor)
+    previous_advisor = appointment.advisor
+    # Only a departed advisor's appointment changes hands: one still here would keep it in their
+    # calendar, with nobody telling them.
+    if advisor and advisor != previous_advisor and advisors().filter(pk=previous_advisor.pk).exists():
+        raise BookingError(
+            f"{previous_advisor} is still active: the appointment stays theirs. To change advisor,"
+            " cancel it and book another."
+        )
+    advisor = _lock_advisor(advisor or previous_advisor)
     ends_at = starts_at + (duration or (appointment.ends_at - appointment.starts_at))
     _check_bookable(advisor=advisor, starts_at=starts_at, ends_at=ends_at, now=now, exclude=appointment.pk)
     _check_customer_free(lead=appointment.lead, starts_at=starts_at, ends_at=ends_at, exclude=appointment.pk)
     previous = appointment.starts_at
-    appointment.starts_at, appointment.ends_at = starts_at, ends_at
+    appointment.advisor, appointment.starts_at, appointment.ends_at = advisor, starts_at, ends_at
     appointment.sequence += 1
     _save_guarded(appointment)
-    _event(appointment, "rescheduled", actor, from_time=previous.isoformat(), to_time=starts_at.isoformat())
+    _event(
+        appointment,
+        "rescheduled",
+        actor,
+        from_time=previous.isoformat(),
+        to_time=starts_at.isoformat(),
+        from_advisor=previous_advisor.pk,
+        advisor=advisor.pk,
+    )
     lead_event_add(
         lead=appointment.lead,
         type="appointment_rescheduled",
         actor=actor,
         appointment=appointment.pk,
         starts_at=starts_at.isoformat(),
+        advisor=advisor.name,
     )
     _notify(appointment, AppointmentNotice.Kind.INVITATION)
     return appointment

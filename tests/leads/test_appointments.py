@@ -353,6 +353,49 @@ def test_an_appointment_whose_outcome_nobody_recorded_stays_on_the_advisors_page
     ]
 
 
+def deactivate(advisor) -> None:
+    advisor.user.is_active = False
+    advisor.user.save(update_fields=["is_active"])
+
+
+def test_a_deactivated_advisors_appointments_keep_their_column_marked_as_former(advisor):
+    gone = factories.advisor(first_name="Robin", last_name="Gone")
+    idle = factories.advisor(first_name="Idle", last_name="Former")
+    appointment = book(factories.lead(), gone, at(MONDAY, 10, 0))
+    deactivate(gone)
+    deactivate(idle)
+    manager = factories.staff("manager").user
+    for week in (False, True):
+        grid = appointment_calendar(user=manager, day=MONDAY, week=week)
+        assert [str(column) for column in grid.advisors] == [
+            "Alex Chen",
+            "Robin Gone",
+        ]  # not Idle: nothing here
+        assert grid.former == {gone.pk}
+        row = dict(grid.rows)[at(MONDAY, 10).time() if not week else MONDAY]
+        assert row[1] == [appointment]
+    assert appointment_calendar(user=manager, day=MONDAY + timedelta(days=7), week=True).former == set()
+
+
+def test_a_deactivated_advisors_appointment_is_handed_to_another_and_only_theirs(advisor):
+    gone = factories.advisor(first_name="Robin", last_name="Gone")
+    appointment = book(factories.lead(), gone, at(MONDAY, 10, 0))
+    kept = book(factories.lead(), advisor, at(MONDAY, 11, 0))
+    other = factories.advisor(first_name="Sam", last_name="Lee")
+    with pytest.raises(BookingError, match="Alex Chen is still active: the appointment stays theirs"):
+        appointment_reschedule(appointment=kept, starts_at=at(MONDAY, 14, 0), now=BEFORE, advisor=other)
+    deactivate(gone)
+    with pytest.raises(BookingError, match="Robin Gone is no longer active"):
+        appointment_reschedule(appointment=appointment, starts_at=at(MONDAY, 14, 0), now=BEFORE)
+    moved = appointment_reschedule(
+        appointment=appointment, starts_at=at(MONDAY, 14, 0), now=BEFORE, advisor=other
+    )
+    moved.refresh_from_db()
+    assert (moved.advisor, moved.starts_at, moved.sequence) == (other, at(MONDAY, 14, 0), 1)
+    assert moved.events.last().params["from_advisor"] == gone.pk
+    assert moved.lead.events.filter(type="appointment_rescheduled", params__advisor="Sam Lee").exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_bookings_of_one_slot_give_one_appointment():
     if connection.vendor != "postgresql":

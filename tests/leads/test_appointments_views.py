@@ -468,3 +468,30 @@ def test_the_desks_calendar_records_an_outcome_left_from_before_and_stays_on_its
     forgotten.refresh_from_db()
     assert forgotten.status == Appointment.Status.SHOWN
     assert f'id="unrecorded-{forgotten.pk}"' not in supervisor_client.get(calendar).content.decode()
+
+
+def test_the_desk_finds_a_deactivated_advisors_customer_and_hands_them_to_another(supervisor_client, advisor):
+    gone = factories.advisor(first_name="Robin", last_name="Gone")
+    appointment = appointment_book(
+        lead=factories.lead(),
+        advisor=gone,
+        starts_at=factories.next_weekday_at(10),
+        purpose="test_drive",
+        now=timezone.now(),
+    )
+    gone.user.is_active = False
+    gone.user.save(update_fields=["is_active"])
+    day = timezone.localdate(appointment.starts_at)
+    calendar = supervisor_client.get(reverse("leads:appointment_calendar"), {"day": day}).content.decode()
+    assert "Robin Gone <span" in calendar and "(no longer active)" in calendar
+    assert str(appointment.lead.customer) in calendar
+    url = reverse("leads:appointment_reschedule", args=[appointment.pk])
+    assert "Robin Gone is no longer active: choose who takes the appointment over." in (
+        supervisor_client.get(url).content.decode()
+    )
+    with_alex = f"{url}?advisor={advisor.pk}&day={day}"
+    assert appointment.starts_at.isoformat() in supervisor_client.get(with_alex).content.decode()
+    response = supervisor_client.post(with_alex, {"slot": appointment.starts_at.isoformat()})
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert (appointment.advisor, appointment.sequence) == (advisor, 1)
