@@ -13,6 +13,7 @@ from inventory.models import Vehicle
 from inventory.selectors import vehicle_public_list
 from leads.models import Appointment, ConsentAction, ConsentChannel, ConsentRecord, Customer, Lead, LeadStatus
 from leads.models.history import CustomerHistoryItem, DealType, HistoryKind
+from leads.selectors.leads import lead_visible_to
 
 from .models import (
     Campaign,
@@ -283,15 +284,17 @@ def promotion_calendar(*, view: str, anchor: date, today: date) -> PromotionCale
     )
 
 
-def promotion_results(*, promotion: Promotion) -> dict:
+def promotion_results(*, promotion: Promotion, user) -> dict:
     """What the promotion's page shows beside its own fields: its fees by label, email campaigns and
     timeline, the leads it brought and its sales among them, their appointments, and the visits its
-    printed and mailed links brought."""
+    printed and mailed links brought. Everyone sees the figures; only the leads this person may open
+    are listed, with their customer and appointments (`leads_shown`)."""
     leads = (
         promotion.leads.filter(merged_into__isnull=True)
         .select_related("customer", "owner")
         .order_by("-received_at")
     )
+    visible = lead_visible_to(user=user).values("pk")
     visits = (
         SourceVisit.objects.filter(promotion=promotion)
         .values("src")
@@ -299,7 +302,7 @@ def promotion_results(*, promotion: Promotion) -> dict:
         .order_by("src")
     )
     appointments = (
-        Appointment.objects.filter(lead__promotion=promotion)
+        Appointment.objects.filter(lead__promotion=promotion, lead__in=visible)
         .select_related("lead__customer", "advisor__user")
         .order_by("starts_at")
     )
@@ -308,6 +311,7 @@ def promotion_results(*, promotion: Promotion) -> dict:
         "campaigns": promotion.campaigns.all(),
         "events": promotion.events.select_related("actor"),
         "leads": leads,
+        "leads_shown": leads.filter(pk__in=visible),
         "sales": [lead for lead in leads if lead.status == LeadStatus.SOLD],
         "appointments": appointments,
         "visits": list(visits),

@@ -241,7 +241,7 @@ def test_sales_of_a_promotion_are_its_sold_leads():
     factories.lead(promotion=promotion)
     lead_transition(lead=sold, to_status=LeadStatus.CONTACTED)
     lead_transition(lead=sold, to_status=LeadStatus.SOLD)
-    results = promotion_results(promotion=promotion)
+    results = promotion_results(promotion=promotion, user=factories.staff("manager").user)
     assert results["leads"].count() == 2 and list(results["sales"]) == [sold]
 
 
