@@ -2,7 +2,6 @@ import copy
 import csv
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
@@ -12,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from .access import staff_role_required
 from .feeds import (
     CSV_FEED_COLUMNS,
     feed_since,
@@ -77,7 +77,7 @@ def _query_without_page(request) -> str:
 # Staff pages -----------------------------------------------------------------------------------
 
 
-@login_required
+@staff_role_required
 def index(request):
     page = _page(request, vehicle_list(filters=request.GET), PAGE_SIZE)
     context = {"page": page, "filters": request.GET, "query": _query_without_page(request)}
@@ -87,7 +87,7 @@ def index(request):
     return render(request, "inventory/vehicle_list.html", context)
 
 
-@login_required
+@staff_role_required
 def vehicle_create_view(request):
     form = VehicleCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -110,7 +110,7 @@ def vehicle_create_view(request):
     return render(request, "inventory/vehicle_form.html", {"form": form, "vehicle": None})
 
 
-@login_required
+@staff_role_required
 def vehicle_edit(request, pk: int):
     vehicle = get_object_or_404(Vehicle, pk=pk)
     # The form fills its instance with what was typed; the service compares with the vehicle as stored.
@@ -145,7 +145,7 @@ def _photos_context(vehicle: Vehicle, **extra) -> dict:
     }
 
 
-@login_required
+@staff_role_required
 def vehicle_detail(request, pk: int):
     vehicle = get_object_or_404(Vehicle, pk=pk)
     return render(
@@ -161,7 +161,7 @@ def vehicle_detail(request, pk: int):
     )
 
 
-@login_required
+@staff_role_required
 @require_POST
 def vehicle_transition_view(request, pk: int):
     vehicle = get_object_or_404(Vehicle, pk=pk)
@@ -216,7 +216,7 @@ def _photos_answer(request, vehicle: Vehicle, *, status: int = 200, **extra):
     return redirect("inventory:vehicle_detail", pk=vehicle.pk)
 
 
-@login_required
+@staff_role_required
 @require_POST
 def photos_upload_view(request, pk: int):
     vehicle = get_object_or_404(Vehicle, pk=pk)
@@ -230,14 +230,14 @@ def photos_upload_view(request, pk: int):
     return _photos_answer(request, vehicle, status=200 if result.accepted else 400, upload_result=result)
 
 
-@login_required
+@staff_role_required
 @require_GET
 def photos_grid(request, pk: int):
     vehicle = get_object_or_404(Vehicle, pk=pk)
     return render(request, "inventory/vehicle_detail.html#photos", _photos_context(vehicle))
 
 
-@login_required
+@staff_role_required
 @require_POST
 def photos_order_view(request, pk: int):
     vehicle = get_object_or_404(Vehicle, pk=pk)
@@ -253,7 +253,7 @@ def photos_order_view(request, pk: int):
     return _photos_answer(request, vehicle)
 
 
-@login_required
+@staff_role_required
 @require_POST
 def photo_move_view(request, pk: int):
     photo = get_object_or_404(VehiclePhoto.objects.select_related("vehicle"), pk=pk)
@@ -261,7 +261,7 @@ def photo_move_view(request, pk: int):
     return _photos_answer(request, photo.vehicle)
 
 
-@login_required
+@staff_role_required
 @require_POST
 def photo_main_view(request, pk: int):
     photo = get_object_or_404(VehiclePhoto.objects.select_related("vehicle"), pk=pk)
@@ -269,7 +269,7 @@ def photo_main_view(request, pk: int):
     return _photos_answer(request, photo.vehicle)
 
 
-@login_required
+@staff_role_required
 @require_POST
 def photo_delete_view(request, pk: int):
     photo = get_object_or_404(VehiclePhoto.objects.select_related("vehicle"), pk=pk)
@@ -278,7 +278,7 @@ def photo_delete_view(request, pk: int):
     return _photos_answer(request, vehicle)
 
 
-@login_required
+@staff_role_required
 def vehicle_import_view(request):
     """Upload shows a dry-run preview; the import itself is a second, explicit step."""
     form = VehicleImportForm(request.POST or None, request.FILES or None)
@@ -291,7 +291,7 @@ def vehicle_import_view(request):
     return render(request, "inventory/vehicle_import.html", context)
 
 
-@login_required
+@staff_role_required
 @require_POST
 def vehicle_import_confirm(request):
     try:
@@ -303,7 +303,7 @@ def vehicle_import_confirm(request):
     return render(request, "inventory/vehicle_import.html", {"form": VehicleImportForm(), "report": report})
 
 
-@login_required
+@staff_role_required
 def freshness_view(request):
     def number(name, default):
         value = request.GET.get(name, "")

@@ -1,7 +1,7 @@
 from datetime import date
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,6 +10,8 @@ from django.views.decorators.http import require_POST
 
 from dealership.models import StaffMember
 from dealership.selectors import staff_directory
+from inventory.access import staff_role_required
+from leads.selectors.customers import can_use_customers
 
 from .forms import CampaignForm, InfoShareForm, PromotionForm, PromotionTransitionForm
 from .links import landing_url
@@ -40,7 +42,7 @@ def _pdf(content: bytes, filename: str) -> HttpResponse:
     return response
 
 
-@login_required
+@staff_role_required
 def index(request):
     return render(
         request,
@@ -49,7 +51,7 @@ def index(request):
     )
 
 
-@login_required
+@staff_role_required
 def promotion_new(request):
     form = PromotionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -59,7 +61,7 @@ def promotion_new(request):
     return render(request, "promotions/promotion_form.html", {"form": form})
 
 
-@login_required
+@staff_role_required
 def promotion_edit(request, pk: int):
     promotion = get_object_or_404(Promotion, pk=pk)
     form = PromotionForm(request.POST or None, instance=promotion)
@@ -74,7 +76,7 @@ def promotion_edit(request, pk: int):
     return render(request, "promotions/promotion_form.html", {"form": form, "promotion": promotion})
 
 
-@login_required
+@staff_role_required
 def promotion_detail(request, pk: int):
     promotion = get_object_or_404(Promotion.objects.select_related("department"), pk=pk)
     return render(
@@ -86,12 +88,12 @@ def promotion_detail(request, pk: int):
             "transition_form": PromotionTransitionForm(promotion=promotion),
             "leaflet_url": leaflet_url(promotion),
             "promotion_public_url": landing_url(promotion),
-            **promotion_results(promotion=promotion),
+            **promotion_results(promotion=promotion, user=request.user),
         },
     )
 
 
-@login_required
+@staff_role_required
 @require_POST
 def promotion_transition_view(request, pk: int):
     promotion = get_object_or_404(Promotion, pk=pk)
@@ -109,13 +111,13 @@ def promotion_transition_view(request, pk: int):
     return redirect("promotions:detail", pk=promotion.pk)
 
 
-@login_required
+@staff_role_required
 def promotion_leaflet(request, pk: int):
     promotion = get_object_or_404(Promotion, pk=pk)
     return _pdf(leaflet_pdf(promotion=promotion), f"leaflet-{promotion.landing_slug}.pdf")
 
 
-@login_required
+@staff_role_required
 def calendar(request):
     today = timezone.localdate()
     try:
@@ -126,7 +128,7 @@ def calendar(request):
     return render(request, "promotions/promotion_calendar.html", {"calendar": grid, "today": today})
 
 
-@login_required
+@staff_role_required
 def campaign_new(request, pk: int):
     promotion = get_object_or_404(Promotion, pk=pk)
     form = CampaignForm(request.POST or None)
@@ -137,7 +139,7 @@ def campaign_new(request, pk: int):
     return render(request, "promotions/campaign_form.html", {"form": form, "promotion": promotion})
 
 
-@login_required
+@staff_role_required
 def campaign_detail(request, pk: int):
     campaign = get_object_or_404(Campaign.objects.select_related("promotion"), pk=pk)
     return render(
@@ -146,12 +148,15 @@ def campaign_detail(request, pk: int):
         {
             "campaign": campaign,
             "report": campaign_report(campaign=campaign),
-            "recipients": campaign_recipients(campaign=campaign)[:500],
+            # Customers' names and addresses, for those who may open customer records.
+            "recipients": campaign_recipients(campaign=campaign)[:500]
+            if can_use_customers(request.user)
+            else None,
         },
     )
 
 
-@login_required
+@staff_role_required
 @require_POST
 @permission_required("promotions.send_campaign", raise_exception=True)
 def campaign_start_view(request, pk: int):
@@ -168,7 +173,7 @@ def campaign_start_view(request, pk: int):
     return redirect("promotions:campaign_detail", pk=campaign.pk)
 
 
-@login_required
+@staff_role_required
 def print_materials(request):
     staff = staff_directory()
     return render(
@@ -178,18 +183,18 @@ def print_materials(request):
     )
 
 
-@login_required
+@staff_role_required
 def business_card(request, pk: int):
     member = get_object_or_404(StaffMember.objects.select_related("user", "department"), pk=pk)
     return _pdf(business_card_pdf(member=member), f"card-{member.user.get_username()}.pdf")
 
 
-@login_required
+@staff_role_required
 def infoshare_list(request):
     return render(request, "promotions/infoshare_list.html", {"shares": info_shares_recent()})
 
 
-@login_required
+@staff_role_required
 def infoshare_new(request):
     form = InfoShareForm(request.POST or None, initial={"link": request.GET.get("link", "")})
     if request.method == "POST" and form.is_valid():

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from inventory.models import PhotoStatus, Vehicle, VehicleStatus
+from dealership.services import staff_remove
+from inventory.models import PhotoStatus, Vehicle, VehiclePhoto, VehicleStatus
 from inventory.services.photos import photos_upload
 from inventory.services.vehicles import vehicle_price_set, vehicle_transition
 from leads.models import Lead
@@ -38,6 +39,43 @@ def test_staff_pages_need_login(client):
     vehicle = factories.vehicle()
     for url in (reverse("inventory:index"), reverse("inventory:vehicle_detail", args=[vehicle.pk])):
         assert client.get(url).status_code == 302
+
+
+def test_an_account_without_a_staff_role_opens_no_stock_page_and_changes_nothing(client):
+    vehicle = factories.vehicle(price="20000")
+    photo = VehiclePhoto.objects.create(vehicle=vehicle, key="k" * 32, position=1)
+    removed = factories.staff("advisor")
+    staff_remove(staff=removed)
+    client.force_login(removed.user)
+    for url in (
+        reverse("inventory:index"),
+        reverse("inventory:vehicle_create"),
+        reverse("inventory:import"),
+        reverse("inventory:freshness"),
+        reverse("inventory:vehicle_detail", args=[vehicle.pk]),
+        reverse("inventory:vehicle_edit", args=[vehicle.pk]),
+        reverse("inventory:photos_grid", args=[vehicle.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert "no staff role" in response.content.decode()
+    posts = {
+        reverse("inventory:vehicle_edit", args=[vehicle.pk]): {"vin": vehicle.vin, "price": "1"},
+        reverse("inventory:vehicle_transition", args=[vehicle.pk]): {"status": "sold"},
+        reverse("inventory:photo_delete", args=[photo.pk]): {},
+    }
+    for url, data in posts.items():
+        assert client.post(url, data).status_code == 403, url
+    vehicle.refresh_from_db()
+    assert (vehicle.price, vehicle.status, vehicle.photos.count()) == (20000, VehicleStatus.IN_STOCK, 1)
+
+
+@pytest.mark.parametrize("role", ["supervisor", "manager", "advisor", "department"])
+def test_every_staff_role_opens_the_stock_pages(client, role):
+    vehicle = factories.vehicle()
+    client.force_login(factories.staff(role, department_code="service").user)
+    for url in (reverse("inventory:index"), reverse("inventory:vehicle_detail", args=[vehicle.pk])):
+        assert client.get(url).status_code == 200, url
 
 
 def test_list_filters_and_htmx_partial(supervisor_client):

@@ -392,3 +392,84 @@ def test_editing_a_running_promotion_into_a_price_without_its_fees_is_refused(su
     assert "Administration fee ($699.00) must be included" in html and 'value="27000"' in html
     promotion.refresh_from_db()
     assert promotion.advertised_price == 30000 and promotion.fees == {}
+
+
+def test_an_account_without_a_staff_role_opens_no_promotion_page_and_changes_nothing(client):
+    promotion = factories.promotion()
+    campaign = factories.campaign(promotion)
+    member = factories.staff("advisor")
+    factories.lead(promotion=promotion, customer_obj=factories.customer(first_name="Zoe", last_name="Lam"))
+    removed = factories.staff("advisor")
+    from dealership.services import staff_remove
+
+    staff_remove(staff=removed)
+    client.force_login(removed.user)
+    for url in (
+        reverse("promotions:index"),
+        reverse("promotions:new"),
+        reverse("promotions:calendar"),
+        reverse("promotions:detail", args=[promotion.pk]),
+        reverse("promotions:edit", args=[promotion.pk]),
+        reverse("promotions:leaflet", args=[promotion.pk]),
+        reverse("promotions:campaign_new", args=[promotion.pk]),
+        reverse("promotions:campaign_detail", args=[campaign.pk]),
+        reverse("promotions:print"),
+        reverse("promotions:business_card", args=[member.pk]),
+        reverse("promotions:infoshare_list"),
+        reverse("promotions:infoshare_new"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert "no staff role" in response.content.decode()
+    response = client.post(reverse("promotions:transition", args=[promotion.pk]), {"status": "scheduled"})
+    assert response.status_code == 403
+    promotion.refresh_from_db()
+    assert promotion.status == PromotionStatus.DRAFT
+
+
+@pytest.mark.parametrize("role", ["supervisor", "manager", "advisor", "department"])
+def test_every_staff_role_opens_the_promotion_pages(client, role):
+    promotion = factories.promotion()
+    campaign = factories.campaign(promotion)
+    client.force_login(factories.staff(role, department_code="service").user)
+    for url in (
+        reverse("promotions:index"),
+        reverse("promotions:detail", args=[promotion.pk]),
+        reverse("promotions:campaign_detail", args=[campaign.pk]),
+        reverse("promotions:print"),
+    ):
+        assert client.get(url).status_code == 200, url
+
+
+def test_a_promotion_page_names_only_the_customers_this_person_may_see(client):
+    promotion = factories.promotion()
+    advisor = factories.advisor()
+    factories.lead(
+        promotion=promotion,
+        owner=advisor.user,
+        customer_obj=factories.customer(first_name="Zoe", last_name="Lam"),
+    )
+    factories.lead(promotion=promotion, customer_obj=factories.customer(first_name="Max", last_name="Roy"))
+    url = reverse("promotions:detail", args=[promotion.pk])
+
+    client.force_login(factories.staff("supervisor").user)
+    html = client.get(url).content.decode()
+    assert "Leads (2)" in html and "Zoe Lam" in html and "Max Roy" in html
+    client.force_login(advisor.user)
+    html = client.get(url).content.decode()
+    assert "Leads (2)" in html and "Zoe Lam" in html and "Max Roy" not in html
+    client.force_login(factories.staff("department", department_code="service").user)
+    html = client.get(url).content.decode()
+    assert "Leads (2)" in html and "Zoe Lam" not in html and "Max Roy" not in html
+
+
+def test_campaign_recipients_are_listed_only_to_those_who_open_customer_records(client):
+    factories.customer_with_email_consent(first_name="Zoe", last_name="Lam", email="zoe@example.com")
+    campaign = factories.campaign()
+    campaign_start(campaign=campaign)
+    url = reverse("promotions:campaign_detail", args=[campaign.pk])
+    client.force_login(factories.staff("supervisor").user)
+    assert "zoe@example.com" in client.get(url).content.decode()
+    client.force_login(factories.staff("department", department_code="service").user)
+    html = client.get(url).content.decode()
+    assert "zoe@example.com" not in html and "Zoe Lam" not in html
