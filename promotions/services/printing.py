@@ -6,7 +6,8 @@ import segno
 from django.conf import settings
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.units import inch
-from reportlab.lib.utils import ImageReader
+from reportlab.lib.utils import ImageReader, simpleSplit
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from dealership.models import StaffMember
@@ -18,6 +19,7 @@ from ..pricing import price_terms
 CARD_WIDTH, CARD_HEIGHT = 3.5 * inch, 2 * inch
 BLEED = 0.125 * inch  # what print shops ask for beyond the trim line
 SAFE = 0.125 * inch  # inside the trim line, nothing important
+LEADING = 1.2  # line height, times the font size
 
 
 def card_url(member: StaffMember) -> str:
@@ -82,37 +84,68 @@ def _offer_line(promotion: Promotion) -> str:
     return promotion.get_offer_kind_display() if promotion.offer_kind else ""
 
 
+def _fit(text: str, font: str, sizes: tuple[int, ...], width: float, height: float) -> tuple[int, list[str]]:
+    """`text` wrapped to `width` at the largest of `sizes` whose lines fit in `height`. At the smallest
+    size, the lines that fit, the last ending in an ellipsis: the landing page has the whole text."""
+    for size in sizes:
+        lines = [
+            line
+            for paragraph in text.splitlines() or [""]
+            for line in simpleSplit(paragraph, font, size, width) or [""]
+        ]
+        if len(lines) * size * LEADING <= height:
+            return size, lines
+    keep = max(1, int(height // (size * LEADING)))
+    if len(lines) > keep:
+        last = lines[keep - 1]
+        while last and stringWidth(f"{last} …", font, size) > width:
+            last = last.rpartition(" ")[0]
+        lines = [*lines[: keep - 1], f"{last} …"]
+    return size, lines
+
+
+def _draw_lines(canvas: Canvas, x: float, top: float, font: str, size: int, lines: list[str]) -> float:
+    """Draw the lines with their first baseline at `top`; returns the baseline after the last one."""
+    text = canvas.beginText(x, top)
+    text.setFont(font, size, leading=size * LEADING)
+    for line in lines:
+        text.textLine(line)
+    canvas.drawText(text)
+    return top - len(lines) * size * LEADING
+
+
 def leaflet_pdf(*, promotion: Promotion) -> bytes:
-    """A letter-size leaflet: the offer, the models, the dates, the website and the tracked QR code."""
+    """A letter-size leaflet: the offer, the models, the dates, the website and the tracked QR code.
+    Text is wrapped, and made smaller when long, so nothing runs off the page or over the QR code."""
     out = io.BytesIO()
     width, height = LETTER
     canvas = Canvas(out, pagesize=LETTER)
     canvas.setTitle(promotion.name)
     margin = 0.75 * inch
+    text_width = width - 2 * margin
+    band = 1.4 * inch
     canvas.setFillColorRGB(0.11, 0.23, 0.42)
-    canvas.rect(0, height - 1.4 * inch, width, 1.4 * inch, stroke=0, fill=1)
+    canvas.rect(0, height - band, width, band, stroke=0, fill=1)
     canvas.setFillColorRGB(1, 1, 1)
-    canvas.setFont("Helvetica-Bold", 28)
-    canvas.drawString(margin, height - 0.95 * inch, promotion.name[:40])
+    size, lines = _fit(promotion.name, "Helvetica-Bold", (28, 24, 20, 18), text_width, band - 0.3 * inch)
+    # The name's lines centred in the band, by their baselines.
+    top = height - band / 2 + (len(lines) * size * LEADING) / 2 - size
+    _draw_lines(canvas, margin, top, "Helvetica-Bold", size, lines)
     canvas.setFillColorRGB(0, 0, 0)
     y = height - 2.0 * inch
-    canvas.setFont("Helvetica-Bold", 18)
     if offer := _offer_line(promotion):
-        canvas.drawString(margin, y, offer)
-        y -= 0.4 * inch
+        size, lines = _fit(offer, "Helvetica-Bold", (18, 16, 14), text_width, 3 * 14 * LEADING)
+        y = _draw_lines(canvas, margin, y, "Helvetica-Bold", size, lines) - 0.15 * inch
     canvas.setFont("Helvetica", 12)
     canvas.drawString(margin, y, f"From {promotion.starts_on:%B %-d, %Y} to {promotion.ends_on:%B %-d, %Y}")
     y -= 0.35 * inch
-    text = canvas.beginText(margin, y)
-    text.setFont("Helvetica", 12)
-    for model in promotion.models.all():
-        text.textLine(f"• {model}")
-    for line in (promotion.service_offers or "").splitlines():
-        if line.strip():
-            text.textLine(f"• {line.strip()}")
-    for line in (promotion.offer_description or "").splitlines():
-        text.textLine(line)
-    canvas.drawText(text)
+    body = [f"• {model}" for model in promotion.models.all()]
+    body += [f"• {line.strip()}" for line in (promotion.service_offers or "").splitlines() if line.strip()]
+    body += (promotion.offer_description or "").splitlines()
+    if body:
+        # Down to the top of the QR code and the website beside it.
+        size, lines = _fit("\n".join(body), "Helvetica", (12, 11, 10, 9), text_width, y - 4.0 * inch)
+        _draw_lines(canvas, margin, y, "Helvetica", size, lines)
     qr_size = 2.2 * inch
     canvas.drawImage(_qr(leaflet_url(promotion)), width - margin - qr_size, 1.6 * inch, qr_size, qr_size)
     canvas.setFont("Helvetica-Bold", 16)

@@ -70,3 +70,53 @@ def test_leaflet_is_letter_size_with_the_offer_and_a_qr_code_to_its_landing_page
     assert _qr_codes(pdf, tmp_path) == [
         f"https://www.maplemotors.example/offers/civic-days/?src=leaflet-{promotion.tracking_code}"
     ]
+
+
+def _lines(pdf: bytes, tmp_path) -> list[tuple[str, float, float, float]]:
+    """Each line of text on the page: where it starts and ends across the page, and its baseline, in points."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    (tmp_path / "lines.pdf").write_bytes(pdf)
+    lines = []
+
+    def visit(text, _cm, tm, font, size):
+        if text.strip():
+            width = stringWidth(text.strip(), font["/BaseFont"].lstrip("/"), size)
+            lines.append((text.strip(), tm[4], tm[4] + width, tm[5]))
+
+    PdfReader(tmp_path / "lines.pdf").pages[0].extract_text(visitor_text=visit)
+    return lines
+
+
+def test_a_long_name_offer_and_description_stay_whole_on_the_leaflet_and_off_its_qr_code(tmp_path):
+    name = "Spring clearance on every new and used SUV in stock"
+    description = (
+        "Get 0.9% financing on all new RAV4 models in stock, plus free winter tires with every "
+        "purchase made before the end of the month, and a full tank of gas at delivery."
+    )
+    promotion = factories.promotion(
+        name=name,
+        offer_kind="price",
+        advertised_price="41995",
+        fees={
+            "freight_pdi": {"amount": "2100", "included": False},
+            "admin": {"amount": "499", "included": False},
+        },
+        offer_description=description,
+    )
+    lines = _lines(leaflet_pdf(promotion=promotion), tmp_path)
+    margin = 0.75 * POINTS_PER_INCH
+    assert all(left >= margin and right <= 612 - margin for _text, left, right, _y in lines), lines
+    text = " ".join(text for text, *_place in lines)
+    assert (
+        name in text
+        and description in text
+        and "$41,995.00 plus freight" in text
+        and "taxes and licensing" in text
+    )
+
+    promotion.offer_description = "\n".join(f"Line {n} of the fine print." for n in range(1, 61))
+    lines = _lines(leaflet_pdf(promotion=promotion), tmp_path)
+    body = [(text, y) for text, _left, _right, y in lines if text.startswith("Line ")]
+    assert body[0][0] == "Line 1 of the fine print." and body[-1][0].endswith("…")
+    assert min(y for _text, y in body) >= 4.0 * POINTS_PER_INCH  # above the QR code and the website
