@@ -24,26 +24,37 @@ def _with_photos(vehicles: QuerySet[Vehicle]) -> QuerySet[Vehicle]:
     )
 
 
+# Filters come from the address, which anyone can edit: what no vehicle could match is ignored rather
+# than sent to the database (a NUL character, an amount beyond a price's digits, a century of days).
+MAX_PRICE = Decimal(10**8)
+MAX_DAYS = 36_500
+
+
+def _text(filters, name: str) -> str:
+    return (filters.get(name) or "").replace("\x00", "")
+
+
 def _int(value) -> int | None:
     try:
-        return int(value)
+        return min(int(value), MAX_DAYS)
     except (TypeError, ValueError):
         return None
 
 
 def _decimal(value) -> Decimal | None:
     try:
-        return Decimal(str(value)) if value not in (None, "") else None
+        amount = Decimal(str(value)) if value not in (None, "") else None
     except InvalidOperation:
         return None
+    return amount if amount is not None and amount.is_finite() and abs(amount) < MAX_PRICE else None
 
 
 def _filter_common(vehicles: QuerySet[Vehicle], filters) -> QuerySet[Vehicle]:
-    if condition := filters.get("condition"):
+    if condition := _text(filters, "condition"):
         vehicles = vehicles.filter(condition=condition)
-    if make := filters.get("make"):
+    if make := _text(filters, "make"):
         vehicles = vehicles.filter(make__iexact=make)
-    if model := filters.get("model"):
+    if model := _text(filters, "model"):
         vehicles = vehicles.filter(model__iexact=model)
     return vehicles
 
@@ -52,11 +63,11 @@ def vehicle_list(*, filters=None) -> QuerySet[Vehicle]:
     """Staff list: filters condition, make, model, status, photos=missing, days (in stock at least), q."""
     filters = filters or {}
     vehicles = _filter_common(Vehicle.objects.all(), filters)
-    if status := filters.get("status"):
+    if status := _text(filters, "status"):
         vehicles = vehicles.filter(status=status)
     if (days := _int(filters.get("days"))) is not None:
         vehicles = vehicles.filter(in_stock_on__lte=timezone.localdate() - timedelta(days=days), sold_on=None)
-    if query := (filters.get("q") or "").strip():
+    if query := _text(filters, "q").strip():
         # Every word must match make, model or trim ("toyota rav4"); or the whole is a stock number or VIN.
         words = Q()
         for word in query.split():

@@ -31,6 +31,7 @@ from .forms import (
 )
 from .models import Condition, PhotoStatus, Vehicle, VehiclePhoto, VehicleStatus
 from .selectors import (
+    MAX_DAYS,
     freshness_report,
     vehicle_changes_since,
     vehicle_events,
@@ -307,7 +308,7 @@ def vehicle_import_confirm(request):
 def freshness_view(request):
     def number(name, default):
         value = request.GET.get(name, "")
-        return int(value) if value.isdigit() else default
+        return min(int(value), MAX_DAYS) if value.isdigit() else default
 
     report = freshness_report(min_photos=number("min_photos", 6), price_days=number("price_days", 30))
     return render(request, "inventory/freshness.html", {"report": report})

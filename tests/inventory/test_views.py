@@ -509,3 +509,26 @@ def test_a_price_that_reads_two_ways_is_refused_and_the_form_kept(supervisor_cli
     page = response.content.decode()
     assert response.status_code == 200 and not Vehicle.objects.exists()
     assert "decimal places" in page and 'value="29.995"' in page and 'value="P2"' in page
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"price_max": "NaN"}, {"price_min": "1e999999"}, {"make": "\x00"}, {"model": "RAV4\x00"}, {"page": "x"}],
+)
+def test_a_public_list_address_edited_by_hand_still_lists_the_stock(client, query):
+    factories.vehicle(model="RAV4")
+    response = client.get(reverse("vehicles:list"), query)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "query"),
+    [
+        ("inventory:index", {"days": "99999999999"}),
+        ("inventory:index", {"q": "rav4\x00"}),
+        ("inventory:freshness", {"price_days": "99999999999", "min_photos": "99999999999"}),
+    ],
+)
+def test_a_staff_list_address_edited_by_hand_answers(supervisor_client, name, query):
+    factories.vehicle(model="RAV4")
+    assert supervisor_client.get(reverse(name), query).status_code == 200
