@@ -11,7 +11,8 @@ from .services.promotions import public_lead_submit, source_visit_record
 
 
 def _src(request) -> str:
-    return (request.GET.get("src") or request.POST.get("src") or "").strip()[:80]
+    # Anyone can edit the address: a NUL character is refused by PostgreSQL, so it never gets that far.
+    return (request.GET.get("src") or request.POST.get("src") or "").replace("\x00", "").strip()[:80]
 
 
 def _contact(request, *, promotion: Promotion | None, template: str, context: dict):

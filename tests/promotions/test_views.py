@@ -473,3 +473,16 @@ def test_campaign_recipients_are_listed_only_to_those_who_open_customer_records(
     client.force_login(factories.staff("department", department_code="service").user)
     html = client.get(url).content.decode()
     assert "zoe@example.com" not in html and "Zoe Lam" not in html
+
+
+def test_a_source_code_edited_by_hand_is_counted_without_what_the_database_refuses(client):
+    promotion = _running(landing_slug="nul-src")
+    assert client.get(reverse("offers:index"), {"src": "card\x00x"}).status_code == 200
+    assert client.get(reverse("offers:landing", args=["nul-src"]), {"src": "\x00"}).status_code == 200
+    response = client.post(
+        reverse("offers:landing", args=["nul-src"]) + "?src=qr%00",
+        {"first_name": "Sam", "email": "sam@example.com", "language": "en"},
+    )
+    assert response.status_code == 302
+    assert list(SourceVisit.objects.values_list("src", flat=True)) == ["cardx"]
+    assert Lead.objects.get().source == f"Offer {promotion.tracking_code} (qr)"
