@@ -2,16 +2,17 @@
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import ExtractHour, TruncDate
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, ExtractHour, TruncDate
+from django.utils import timezone
 
 from inventory.selectors import photo_coverage
-from leads.business_hours import store_hours, store_zone
+from leads.business_hours import business_moment_before, store_hours, store_zone
 from leads.models import Appointment, InboundMail, Lead, LeadHourStats
 from leads.models.leads import FUNNEL_MILESTONES
 from leads.selectors.appointments import followup_tasks_on_time
@@ -82,7 +83,7 @@ STAGE_LABELS = {
     "shown": "Shown",
     "sold": "Sold",
 }
-COUNTED = ["leads", *(stage for stage, _ in FUNNEL_STAGES), "answered", "within"]
+COUNTED = ["leads", *(stage for stage, _ in FUNNEL_STAGES), "answered", "within", "missed"]
 RESPONSE_BUCKETS = [(0, 5), (5, 15), (15, 30), (30, 60), (60, 240), (240, 1440), (1440, None)]
 # Targets the hourly summary rows can answer for ("answered within N minutes" columns).
 SUMMARY_EDGES = {5, 15, 30, 60, 240, 1440}
@@ -90,12 +91,14 @@ SUMMARY_EDGES = {5, 15, 30, 60, 240, 1440}
 
 def dashboard_leads(*, user, period: Period, filters: dict | None = None):
     """Leads received in the period that this person may see, narrowed by the dashboard's filters."""
-    filters = filters or {}
+    return _narrowed(lead_visible_to(user=user), period=period, filters=filters or {})
+
+
+def _narrowed(leads, *, period: Period, filters: dict):
+    """Those of `leads` received in the period, narrowed by the dashboard's filters."""
     start, end = period.bounds
     # A merged duplicate is counted once, as the lead it was merged into.
-    leads = lead_visible_to(user=user).filter(
-        received_at__gte=start, received_at__lt=end, merged_into__isnull=True
-    )
+    leads = leads.filter(received_at__gte=start, received_at__lt=end, merged_into__isnull=True)
     if filters.get("source"):
         leads = leads.filter(source=filters["source"])
     if "owner_id" in filters:
@@ -111,15 +114,39 @@ def _with_rates(row: dict) -> dict:
     row["appointment_rate"] = _rate(row["appointment_set"], row["leads"])
     row["show_rate"] = _rate(row["shown"], row["appointment_set"])
     row["close_rate"] = _rate(row["sold"], row["leads"])
-    row["share_within_target"] = _rate(row["within"], row["answered"])
+    row["share_within_target"] = _rate(row["within"], row["answered"] + row["missed"])
     return row
 
 
-def _counts(target_minutes: int) -> dict:
+@dataclass(frozen=True)
+class ResponseTarget:
+    """The first-response target in business minutes, judged at one moment: a lead received at or
+    before `overdue_before` and never answered has missed it (None: the store is never open)."""
+
+    minutes: int
+    overdue_before: datetime | None
+
+
+def response_target(*, minutes: int, now: datetime | None = None) -> ResponseTarget:
+    """The target as the inbox's overdue clock reads it (leads.selectors.leads.response_deadlines)."""
+    return ResponseTarget(minutes, business_moment_before(now or timezone.now(), minutes))
+
+
+def _missed_q(target: ResponseTarget) -> Q:
+    """Leads nobody answered whose target time has passed, whatever their status (a sold or lost lead
+    nobody answered was missed too): with the answered ones, the leads whose answer is decided.
+    Unanswered is read on the column "answered" counts, so that a lead is one or the other."""
+    if target.overdue_before is None:
+        return Q(pk__in=[])
+    return Q(first_response_business_minutes__isnull=True, received_at__lte=target.overdue_before)
+
+
+def _counts(target: ResponseTarget) -> dict:
     counts = {"leads": Count("pk")} | {stage: Count(field) for stage, field in FUNNEL_STAGES}
     return counts | {
         "answered": Count("first_response_business_minutes"),
-        "within": Count("pk", filter=Q(first_response_business_minutes__lte=target_minutes)),
+        "within": Count("pk", filter=Q(first_response_business_minutes__lte=target.minutes)),
+        "missed": Count("pk", filter=_missed_q(target)),
     }
 
 
@@ -127,25 +154,25 @@ def _counts(target_minutes: int) -> dict:
 GRAIN = ("day", "local_hour", "source", "owner_id")
 
 
-def _lead_groups(*, leads, target_minutes: int, by=GRAIN) -> list[dict]:
-    """Counts per group of leads: by day and hour received (store time), source and/or owner."""
+def _day_and_hour(field: str) -> dict:
+    """The day and the hour of `field` in store time, for the groups "day" and "local_hour"."""
     zone = store_zone()
+    return {"day": TruncDate(field, tzinfo=zone), "local_hour": ExtractHour(field, tzinfo=zone)}
+
+
+def _lead_groups(*, leads, target: ResponseTarget, by=GRAIN) -> list[dict]:
+    """Counts per group of leads: by day and hour received (store time), source and/or owner."""
     return list(
-        leads.annotate(
-            day=TruncDate("received_at", tzinfo=zone), local_hour=ExtractHour("received_at", tzinfo=zone)
-        )
-        .values(*by)
-        .annotate(**_counts(target_minutes))
-        .order_by()
+        leads.annotate(**_day_and_hour("received_at")).values(*by).annotate(**_counts(target)).order_by()
     )
 
 
-def _promotion_groups(*, leads, target_minutes: int) -> list[dict]:
+def _promotion_groups(*, leads, target: ResponseTarget) -> list[dict]:
     """Counts per promotion, for the leads that came through one."""
     return list(
         leads.filter(promotion__isnull=False)
         .values("promotion_id", "promotion__name")
-        .annotate(**_counts(target_minutes))
+        .annotate(**_counts(target))
         .order_by()
     )
 
@@ -209,18 +236,24 @@ def response_distribution(*, leads) -> list[tuple[int, int]]:
     )
 
 
-def response_summary(*, distribution: list[tuple[int, int]], total: int, target_minutes: int) -> dict:
-    """First-response time in business minutes: median, 90th percentile, share within target, buckets."""
+def response_summary(
+    *, distribution: list[tuple[int, int]], total: int, missed: int, target_minutes: int
+) -> dict:
+    """First-response time in business minutes: median, 90th percentile, share within target, buckets.
+
+    The share is of the leads whose answer is decided: the answered ones, and the `missed` ones
+    (never answered, target time passed); a lead still inside its target time counts for neither."""
     answered = sum(count for _, count in distribution)
     within = sum(count for value, count in distribution if value <= target_minutes)
     return {
         "leads": total,
         "answered": answered,
         "unanswered": total - answered,
+        "missed": missed,
         "median": percentile(distribution, 0.5),
         "p90": percentile(distribution, 0.9),
         "within_target": within,
-        "share_within_target": _rate(within, answered),
+        "share_within_target": _rate(within, answered + missed),
         "target_minutes": target_minutes,
         "buckets": [
             {
@@ -263,12 +296,12 @@ def dashboard_filters(*, source: str = "", person: str = "") -> dict:
     return filters
 
 
-def _summary_groups(*, period: Period, filters: dict, target_minutes: int, by=GRAIN) -> list[dict] | None:
+def _summary_groups(*, period: Period, filters: dict, target: ResponseTarget, by=GRAIN) -> list[dict] | None:
     """The same groups as _lead_groups, added up from the hourly summary rows (PostgreSQL keeps them).
 
     `filters`: as dashboard_filters makes them.
     """
-    if connection.vendor != "postgresql" or target_minutes not in SUMMARY_EDGES:
+    if connection.vendor != "postgresql" or target.minutes not in SUMMARY_EDGES:
         return None
     start, end = period.bounds
     rows = LeadHourStats.objects.filter(hour__gte=start, hour__lt=end, leads__gt=0)
@@ -276,36 +309,56 @@ def _summary_groups(*, period: Period, filters: dict, target_minutes: int, by=GR
         rows = rows.filter(source=filters["source"])
     if "owner_id" in filters:
         rows = rows.filter(owner_key=filters["owner_id"] or -1)
-    zone = store_zone()
+    # The rows cannot tell which unanswered leads have passed their target since. A row holds the
+    # leads of a quarter hour counted from a UTC midnight (migration 0021), so none straddles a UTC
+    # hour: in the rows before the UTC hour of `overdue_before`, every lead nobody answered has
+    # missed it; those received since, an hour's worth at most, are read from the leads.
+    settled = start
+    if target.overdue_before:
+        settled = target.overdue_before.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     counts = {name: Sum(name) for name in ("leads", *(stage for stage, _ in FUNNEL_STAGES), "answered")}
+    counts |= {
+        "within": Sum(f"answered_within_{target.minutes}"),
+        "missed": Coalesce(Sum("unanswered", filter=Q(hour__lt=settled)), 0),
+    }
     fields = ["owner_key" if field == "owner_id" else field for field in by]
     groups = list(
-        rows.annotate(day=TruncDate("hour", tzinfo=zone), local_hour=ExtractHour("hour", tzinfo=zone))
+        rows.annotate(**_day_and_hour("hour"))
+        .alias(unanswered=F("leads") - F("answered"))
         .values(*fields)
-        .annotate(**counts, within=Sum(f"answered_within_{target_minutes}"))
+        .annotate(**counts)
         .order_by()
     )
     if "owner_id" in by:
         for group in groups:
             group["owner_id"] = group.pop("owner_key") or None
+    recent = (
+        _narrowed(Lead.objects.all(), period=period, filters=filters)
+        .filter(_missed_q(target), received_at__gte=settled)
+        .annotate(**_day_and_hour("received_at"))
+        .values_list(*by)
+        .annotate(missed=Count("pk"))
+    )
+    by_key = {tuple(group[field] for field in by): group for group in groups}
+    for *key, missed in recent:
+        if group := by_key.get(tuple(key)):  # else received after the rows were read: not counted yet
+            group["missed"] += missed
     return groups
 
 
-def dashboard_figures(*, user, period: Period, filters: dict, target_minutes: int) -> dict:
+def dashboard_figures(*, user, period: Period, filters: dict, target: ResponseTarget) -> dict:
     """Every figure of the dashboard, from a handful of grouped queries whatever the number of leads.
 
     For people who see every lead, the funnel and time breakdowns add up the hourly summary rows.
-    `filters`: as dashboard_filters makes them.
+    `filters`: as dashboard_filters makes them; `target`: as response_target makes it.
     """
     leads = dashboard_leads(user=user, period=period, filters=filters)
 
     def groups(by) -> list[dict]:
         summed = None
         if sees_every_lead(user):
-            summed = _summary_groups(period=period, filters=filters, target_minutes=target_minutes, by=by)
-        return (
-            summed if summed is not None else _lead_groups(leads=leads, target_minutes=target_minutes, by=by)
-        )
+            summed = _summary_groups(period=period, filters=filters, target=target, by=by)
+        return summed if summed is not None else _lead_groups(leads=leads, target=target, by=by)
 
     by_time, by_day_source, by_owner = (
         groups(("day", "local_hour")),
@@ -314,7 +367,7 @@ def dashboard_figures(*, user, period: Period, filters: dict, target_minutes: in
     )
     owners = _owner_labels({group["owner_id"] for group in by_owner})
     week = store_hours()
-    promotions = _promotion_groups(leads=leads, target_minutes=target_minutes)
+    promotions = _promotion_groups(leads=leads, target=target)
     overall = funnel(groups=by_time)[0]
     return {
         "overall": overall,
@@ -326,7 +379,8 @@ def dashboard_figures(*, user, period: Period, filters: dict, target_minutes: in
         "response": response_summary(
             distribution=response_distribution(leads=leads),
             total=overall["leads"],
-            target_minutes=target_minutes,
+            missed=overall["missed"],
+            target_minutes=target.minutes,
         ),
         "by_promotion": funnel(
             groups=promotions,
@@ -365,12 +419,12 @@ def _median_response(objective: Objective, period: Period) -> float | None:
 
 
 def _answered(objective: Objective, period: Period) -> dict:
-    """Leads of the period answered, and answered within target, for the objective's scope."""
-    target = settings.RESPONSE_TARGET_MINUTES
+    """Leads of the period answered, answered within target and missed, for the objective's scope."""
+    target = response_target(minutes=settings.RESPONSE_TARGET_MINUTES)
     person = {"owner_id": objective.person.user_id} if objective.person else {}
-    groups = _summary_groups(period=period, filters=person, target_minutes=target)
+    groups = _summary_groups(period=period, filters=person, target=target)
     if groups is None:
-        groups = _lead_groups(leads=_received_in(objective, period), target_minutes=target)
+        groups = _lead_groups(leads=_received_in(objective, period), target=target)
     return funnel(groups=groups)[0]
 
 

@@ -23,6 +23,7 @@ from .selectors import (
     objectives_for,
     objectives_visible_to,
     period_for,
+    response_target,
     staff_directory,
 )
 from .services import ObjectiveTransitionError, objective_propose, objective_transition
@@ -123,7 +124,10 @@ DAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 def _dashboard_tables(request, period, filters, today) -> dict:
     figures = dashboard_figures(
-        user=request.user, period=period, filters=filters, target_minutes=settings.RESPONSE_TARGET_MINUTES
+        user=request.user,
+        period=period,
+        filters=filters,
+        target=response_target(minutes=settings.RESPONSE_TARGET_MINUTES),
     )
     overall = figures["overall"]
     for row in figures["by_weekday"]:
@@ -170,7 +174,7 @@ FUNNEL_COLUMNS = [
     "close_rate",
 ]
 APPOINTMENT_COLUMNS = ["booked", "shown", "no_show", "sold", "show_rate"]
-SLOT_COLUMNS = ["leads", "answered", "within", "share_within_target"]
+SLOT_COLUMNS = ["leads", "answered", "missed", "within", "share_within_target"]
 
 # Each table of the dashboard as CSV: its header, and its rows from the figures on the page.
 CSV_TABLES = {

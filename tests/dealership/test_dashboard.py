@@ -12,7 +12,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dealership.models import Metric, Objective, ObjectiveEvent, Role
-from dealership.selectors import _lead_groups, _summary_groups, objective_progress, percentile, period_for
+from dealership.selectors import (
+    GRAIN,
+    _lead_groups,
+    _summary_groups,
+    dashboard_figures,
+    dashboard_leads,
+    objective_progress,
+    percentile,
+    period_for,
+    response_target,
+)
 from dealership.services import objective_propose
 from leads.models import Lead, LeadStatus
 from leads.services.leads import lead_merge, lead_transition
@@ -125,7 +135,8 @@ def test_first_response_median_90th_percentile_and_share_within_target(client, s
     assert response["answered"] == 5 and response["unanswered"] == 1
     assert response["median"] == 20
     assert response["p90"] == pytest.approx(76.0)  # 40 + 0.6 × (100 − 40)
-    assert response["share_within_target"] == 60.0  # 3 of 5 within 30 minutes
+    # 3 within 30 minutes of the 6 whose answer is decided: 5 answered, 1 never answered in time
+    assert response["missed"] == 1 and response["share_within_target"] == 50.0
     counts = {bucket["label"]: bucket["count"] for bucket in response["buckets"]}
     assert (
         counts["0–5 min"] == 1
@@ -133,6 +144,57 @@ def test_first_response_median_90th_percentile_and_share_within_target(client, s
         and counts["15–30 min"] == 1
         and counts["60–240 min"] == 1
     )
+
+
+def test_leads_nobody_answered_count_against_the_share_once_their_target_time_has_passed(client, store):
+    # Sold or lost, a lead nobody ever answered was still missed.
+    nov = datetime(2026, 11, 20, 10, tzinfo=TORONTO)
+    _lead(source="Website", received=nov, minutes=None, reached=4, status=LeadStatus.SOLD)
+    _lead(source="Website", received=nov, minutes=None, reached=0, status=LeadStatus.LOST)
+    manager = factories.staff(Role.MANAGER)
+    page = _dashboard(client, manager.user)
+    response = page.context["response"]
+    assert (response["answered"], response["within_target"], response["missed"]) == (5, 3, 3)
+    assert response["share_within_target"] == 37.5  # 3 of 8, not 3 of the 5 answered
+    assert "37.5 %</div>within 30 min · 3 never answered in time" in page.content.decode()
+
+
+def test_the_target_time_of_a_lead_nobody_answered_runs_in_business_minutes(db):
+    """Received ten minutes before the store closes on Saturday, it has waited 25 business minutes at
+    9:15 on Monday (closed on Sunday): not counted yet; at 9:20 its 30 minutes have passed."""
+    manager = factories.staff(Role.MANAGER)
+    factories.lead(received_at=datetime(2026, 11, 14, 16, 50, tzinfo=TORONTO))
+    monday = datetime(2026, 11, 16, 9, tzinfo=TORONTO)
+
+    def response_at(now):
+        figures = dashboard_figures(
+            user=manager.user,
+            period=period_for(kind="month", anchor=date(2026, 11, 1)),
+            filters={},
+            target=response_target(minutes=30, now=now),
+        )
+        return figures["response"]
+
+    waiting = response_at(monday + timedelta(minutes=15))
+    assert (waiting["missed"], waiting["share_within_target"]) == (0, None)
+    missed = response_at(monday + timedelta(minutes=20))
+    assert (missed["missed"], missed["share_within_target"]) == (1, 0.0)
+
+
+def test_every_breakdown_and_objective_reads_the_share_within_target_the_same_way(client, store):
+    # The lead nobody answered came on Thursday at 10:00, in opening hours.
+    client.force_login(factories.staff(Role.MANAGER).user)
+    context = client.get(reverse("dealership:dashboard"), NOVEMBER).context
+    ten = next(row for row in context["by_hour"] if row["slot"] == 10)
+    assert (ten["answered"], ten["missed"], ten["share_within_target"]) == (4, 1, 40.0)
+    thursday = next(row for row in context["by_weekday"] if row["label"] == "Thu")
+    assert (thursday["answered"], thursday["missed"], thursday["share_within_target"]) == (0, 1, 0.0)
+    opening = next(row for row in context["opening_hours"] if row["key"] == "opening hours")
+    assert opening["share_within_target"] == 40.0  # 3 and 10 minutes, of 4 answered and 1 missed
+    exported = client.get(reverse("dealership:dashboard"), {**NOVEMBER, "export": "response_hour"})
+    rows = {row["hour"]: row for row in csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig")))}
+    assert (rows["10"]["missed"], rows["10"]["share_within_target"]) == ("1", "40.0")
+    assert _mid_november(Metric.SHARE_WITHIN_TARGET, target=80).actual == 50.0
 
 
 def test_response_by_hour_and_weekday_in_the_store_time_zone(client, store):
@@ -366,31 +428,24 @@ def test_period_boundaries():
     assert december.end == date(2027, 1, 1) and december.shifted(-1).start == date(2026, 11, 1)
 
 
+def _same_groups(summed: list[dict], live: list[dict]) -> None:
+    def key(groups):
+        return sorted(repr(sorted(group.items())) for group in groups)
+
+    assert key(summed) == key(live)
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the summary rows are kept by PostgreSQL")
 def test_summary_rows_follow_every_change_to_leads(store):
     period = period_for(kind="month", anchor=date(2026, 11, 15))
 
     def same_figures():
-        def key(groups):
-            return sorted(
-                (
-                    g["day"],
-                    g["local_hour"],
-                    g["source"],
-                    g["owner_id"] or 0,
-                    g["leads"],
-                    g["contacted"],
-                    g["sold"],
-                    g["within"],
-                )
-                for g in groups
-            )
-
         leads = Lead.objects.filter(
             received_at__gte=period.bounds[0], received_at__lt=period.bounds[1], merged_into__isnull=True
         )
-        live = _lead_groups(leads=leads, target_minutes=30)
-        assert key(_summary_groups(period=period, filters={}, target_minutes=30)) == key(live)
+        target = response_target(minutes=30)
+        live = _lead_groups(leads=leads, target=target)
+        _same_groups(_summary_groups(period=period, filters={}, target=target), live)
         return live
 
     assert sum(g["leads"] for g in same_figures()) == 6
@@ -412,6 +467,29 @@ def test_summary_rows_follow_every_change_to_leads(store):
     lead_transition(lead=duplicate, to_status=LeadStatus.LOST, reason="The same inquiry")
     lead_merge(target=moved, duplicate=duplicate)  # the pair counts once
     assert sum(g["leads"] for g in same_figures()) == 5
+    # The lead nobody answered, reassigned above, is missed under its new owner.
+    assert [(g["owner_id"], g["missed"]) for g in same_figures() if g["missed"]] == [(store["y"].user.pk, 1)]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the summary rows are kept by PostgreSQL")
+def test_summary_rows_and_leads_give_the_same_figures_for_every_breakdown_and_filter(store):
+    """With leads nobody answered, closed or open, in time or not, and two spellings of a source."""
+    nov = datetime(2026, 11, 20, 9, tzinfo=TORONTO)
+    y = store["y"].user
+    _lead(source="autotrader", received=nov, minutes=None, reached=4, owner=y, status=LeadStatus.SOLD)
+    _lead(source="autotrader", received=nov, minutes=None, reached=0, status=LeadStatus.LOST)
+    _lead(source="Website", received=nov + timedelta(minutes=50), minutes=None, reached=0)  # in time
+    target = response_target(minutes=30, now=nov + timedelta(hours=1))
+    manager = factories.staff(Role.MANAGER).user
+    period = period_for(kind="month", anchor=date(2026, 11, 15))
+    for filters in ({}, {"source": "AUTOTRADER"}, {"owner_id": store["y"].user.pk}):
+        leads = dashboard_leads(user=manager, period=period, filters=filters)
+        for by in (GRAIN, ("day", "local_hour"), ("day", "source"), ("owner_id",)):
+            live = _lead_groups(leads=leads, target=target, by=by)
+            summed = _summary_groups(period=period, filters=filters, target=target, by=by)
+            _same_groups(summed, live)
+    figures = dashboard_figures(user=manager, period=period, filters={}, target=target)
+    assert (figures["overall"]["missed"], figures["response"]["missed"]) == (3, 3)
 
 
 def test_photo_coverage_objective_measures_the_stock_today(db):
