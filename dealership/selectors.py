@@ -1,6 +1,7 @@
 """Reads for the store-wide pages: the staff directory, and the figures on the manager's dashboard."""
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -100,7 +101,7 @@ def _narrowed(leads, *, period: Period, filters: dict):
     # A merged duplicate is counted once, as the lead it was merged into.
     leads = leads.filter(received_at__gte=start, received_at__lt=end, merged_into__isnull=True)
     if filters.get("source"):
-        leads = leads.filter(source=filters["source"])
+        leads = leads.filter(source__iexact=filters["source"])
     if "owner_id" in filters:
         leads = leads.filter(owner_id=filters["owner_id"]) if filters["owner_id"] else leads.none()
     return leads.order_by()
@@ -270,12 +271,28 @@ def _by_slot(groups: list[dict], slot, slots) -> list[dict]:
     return [_with_rates({"slot": n, **totals.get(n, dict.fromkeys(COUNTED, 0))}) for n in slots]
 
 
-def volume_by_day(*, groups: list[dict], period: Period) -> list[dict]:
-    """Every day of the period with its leads per source (days without leads included)."""
+def source_names(groups: list[dict]) -> dict[str, str]:
+    """Each source as leads spell it → the source it is counted as. Spellings that differ only in
+    case ("AutoTrader", "autotrader") are one source, as the inbox's source filter takes them, named
+    as most of its leads spell it."""
+    spellings = Counter()
+    for group in groups:
+        spellings[group["source"] or ""] += group["leads"]
+    names: dict[str, str] = {}
+    for spelling, _ in sorted(spellings.items(), key=lambda item: (-item[1], item[0])):
+        names.setdefault(spelling.lower(), spelling)
+    return {spelling: names[spelling.lower()] for spelling in spellings}
+
+
+def volume_by_day(*, groups: list[dict], period: Period, names: dict[str, str]) -> list[dict]:
+    """Every day of the period with its leads per source (days without leads included).
+
+    `names`: as source_names gives them."""
     days: dict[date, dict] = {period.start + timedelta(days=n): {} for n in range(period.days)}
     for group in groups:
         sources = days.setdefault(group["day"], {})
-        sources[group["source"] or "(none)"] = sources.get(group["source"] or "(none)", 0) + group["leads"]
+        source = names[group["source"] or ""] or "(none)"
+        sources[source] = sources.get(source, 0) + group["leads"]
     return [{"day": day, "sources": sources, "leads": sum(sources.values())} for day, sources in days.items()]
 
 
@@ -306,7 +323,7 @@ def _summary_groups(*, period: Period, filters: dict, target: ResponseTarget, by
     start, end = period.bounds
     rows = LeadHourStats.objects.filter(hour__gte=start, hour__lt=end, leads__gt=0)
     if filters.get("source"):
-        rows = rows.filter(source=filters["source"])
+        rows = rows.filter(source__iexact=filters["source"])
     if "owner_id" in filters:
         rows = rows.filter(owner_key=filters["owner_id"] or -1)
     # The rows cannot tell which unanswered leads have passed their target since. A row holds the
@@ -366,12 +383,15 @@ def dashboard_figures(*, user, period: Period, filters: dict, target: ResponseTa
         groups(("owner_id",)),
     )
     owners = _owner_labels({group["owner_id"] for group in by_owner})
+    sources = source_names(by_day_source)
     week = store_hours()
     promotions = _promotion_groups(leads=leads, target=target)
     overall = funnel(groups=by_time)[0]
     return {
         "overall": overall,
-        "by_source": funnel(groups=by_day_source, key=lambda g: g["source"] or "", labels={"": "(none)"}),
+        "by_source": funnel(
+            groups=by_day_source, key=lambda g: sources[g["source"] or ""], labels={"": "(none)"}
+        ),
         "by_person": [
             row | {"key": owners[row["key"]][0], "label": owners[row["key"]][1], "owner_id": row["key"]}
             for row in funnel(groups=by_owner, key=lambda g: g["owner_id"])
@@ -395,7 +415,7 @@ def dashboard_figures(*, user, period: Period, filters: dict, target: ResponseTa
         "mail_by_department": mail_by_department(user=user, period=period),
         "by_hour": _by_slot(by_time, lambda g: g["local_hour"], range(24)),
         "by_weekday": _by_slot(by_time, lambda g: g["day"].isoweekday(), range(1, 8)),
-        "volume_days": volume_by_day(groups=by_day_source, period=period),
+        "volume_days": volume_by_day(groups=by_day_source, period=period, names=sources),
     }
 
 

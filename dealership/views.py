@@ -88,15 +88,16 @@ def _leads_link(period, filters: dict, **more) -> str:
     return f"{reverse('leads:inbox')}?{urlencode(params)}"
 
 
-def _bars(rows: list[dict], *, value: str, label: str, link) -> list[dict]:
-    """Rows of a horizontal bar chart drawn in SVG on the server: width in percent of the largest."""
+def _bars(rows: list[dict], *, value: str, label: str, link=None) -> list[dict]:
+    """Rows of a horizontal bar chart drawn in SVG on the server: width in percent of the largest;
+    `link`: each row's leads in the inbox, when the inbox can list exactly them."""
     largest = max((row[value] or 0 for row in rows), default=0) or 1
     return [
         {
             "label": row[label],
             "value": row[value],
             "width": round(100 * (row[value] or 0) / largest, 1),
-            "href": link(row),
+            "href": link(row) if link else "",
         }
         for row in rows
     ]
@@ -144,17 +145,16 @@ def _dashboard_tables(request, period, filters, today) -> dict:
             label="label",
             link=lambda row: link(reached=row["stage"] if row["stage"] != "leads" else None),
         ),
-        "by_source": [row | {"href": link(source=row["key"])} for row in figures["by_source"]],
+        # The inbox cannot ask for leads without a source: that row is no link.
+        "by_source": [
+            row | {"href": link(source=row["key"]) if row["key"] else ""} for row in figures["by_source"]
+        ],
         "by_person": [row | {"href": link(owner=row["owner_id"] or "none")} for row in figures["by_person"]],
         "by_promotion": [
             row | {"href": reverse("promotions:detail", args=[row["key"]])} for row in figures["by_promotion"]
         ],
-        "response_bars": _bars(
-            figures["response"]["buckets"],
-            value="count",
-            label="label",
-            link=lambda row: link(answered="yes"),
-        ),
+        # No links: the inbox cannot narrow its leads to a first-response time.
+        "response_bars": _bars(figures["response"]["buckets"], value="count", label="label"),
         "volume_days": _columns(figures["volume_days"], link),
         "objectives": [
             objective_progress(objective=o, today=today)

@@ -2,7 +2,9 @@
 
 import csv
 import io
+import re
 from datetime import date, datetime, timedelta
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -511,6 +513,48 @@ def test_following_a_figure_opens_the_inbox_on_exactly_those_leads(client, store
     ]:
         page = client.get(href).content.decode()
         assert page.count('class="lead-row') == expected, href
+
+
+def _inbox_rows(client, href: str) -> int:
+    return client.get(unescape(href)).content.decode().count('class="lead-row')
+
+
+# A bar of a chart that links to its leads, and the number it shows.
+LINKED_BAR = re.compile(r'<a class="bar-row" href="([^"]+)">.*?<span class="bar-value">(\d+)</span>', re.S)
+
+
+def test_every_bar_that_links_to_the_inbox_lists_as_many_leads_as_it_shows(client, store):
+    page = _dashboard(client, factories.staff(Role.MANAGER).user).content.decode()
+    bars = LINKED_BAR.findall(page)
+    # The funnel's five; the inbox cannot narrow leads to a first-response time, so those bars are no links.
+    assert len(bars) == 5
+    for href, shown in bars:
+        assert _inbox_rows(client, href) == int(shown), href
+
+
+def test_two_spellings_of_a_source_are_one_source_and_its_link_lists_both(client, store):
+    nov = datetime(2026, 11, 20, 10, tzinfo=TORONTO)
+    for _ in range(2):
+        _lead(source="autotrader", received=nov, minutes=5, reached=1)
+    manager = factories.staff(Role.MANAGER)
+    context = _dashboard(client, manager.user).context
+    [autotrader] = [row for row in context["by_source"] if row["key"].lower() == "autotrader"]
+    # Named as most of its leads spell it.
+    assert (autotrader["label"], autotrader["leads"], autotrader["contacted"]) == ("AutoTrader", 6, 5)
+    assert _inbox_rows(client, autotrader["href"]) == 6
+    day = next(day for day in context["volume_days"] if day["day"] == date(2026, 11, 20))
+    assert day["sources"] == {"AutoTrader": 2}
+    # Asked for in any spelling, the dashboard shows that source, and its link lists the same leads.
+    narrowed = _dashboard(client, manager.user, source="AUTOTRADER").context
+    assert narrowed["overall"]["leads"] == 6 and _inbox_rows(client, narrowed["overall_links"]["leads"]) == 6
+
+
+def test_leads_without_a_source_are_counted_in_a_row_that_is_no_link(client, store):
+    _lead(source="", received=datetime(2026, 11, 20, 10, tzinfo=TORONTO), minutes=5, reached=1)
+    page = _dashboard(client, factories.staff(Role.MANAGER).user)
+    [none] = [row for row in page.context["by_source"] if row["label"] == "(none)"]
+    # The inbox cannot ask for leads without a source: a link would list every lead.
+    assert none["leads"] == 1 and not none["href"] and ">(none)</a>" not in page.content.decode()
 
 
 def test_a_person_filter_costs_the_same_queries_for_a_month_as_for_a_quarter(client, store):
