@@ -309,11 +309,19 @@ def appointment_transition(
                 reason="appointment cancelled",
             )
         appointment.sequence += 1
-    # A sold or lost lead stays as it is: the outcome is the appointment's; reopening is a person's call.
     elif appointment.lead.status in OPEN_LEAD_STATUSES:
         _move_lead(
             lead=appointment.lead,
             path=OUTCOME_LEAD_PATH[to_status],
+            actor=actor,
+            reason=f"appointment {to_status}",
+        )
+    # A customer given up for lost who came in after all, or bought, is not lost: the lead reopens
+    # so that the visit and the sale count. A sold lead stays sold, and a no-show leaves it as it is.
+    elif appointment.lead.status == LeadStatus.LOST and to_status in (Status.SHOWN, Status.SOLD):
+        _move_lead(
+            lead=appointment.lead,
+            path=[LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_SET, *OUTCOME_LEAD_PATH[to_status]],
             actor=actor,
             reason=f"appointment {to_status}",
         )

@@ -302,6 +302,19 @@ def test_losing_the_lead_cancels_its_appointments_to_come_and_tells_customer_and
     assert lead.status == LeadStatus.LOST
 
 
+def test_a_lost_customer_who_comes_in_and_buys_after_all_counts_as_sold(advisor):
+    lead = factories.lead()
+    started = book(lead, advisor, factories.next_weekday_at(14), now=timezone.now())
+    Appointment.objects.filter(pk=started.pk).update(
+        starts_at=timezone.now() - timedelta(minutes=10), ends_at=timezone.now() + timedelta(minutes=20)
+    )
+    lead_transition(lead=lead, to_status=LeadStatus.LOST, reason="No answer")
+    appointment_transition(appointment=started, to_status=Appointment.Status.SOLD, now=timezone.now())
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.SOLD
+    assert lead.sold_at is not None and lead.shown_at is not None  # the dashboard counts the visit and sale
+
+
 def test_each_advisor_sees_only_their_own_week(advisor):
     other = factories.advisor()
     mine = book(factories.lead(), advisor, at(MONDAY, 10, 0))
