@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import get_user_model
 
 from dealership.forms import DAY_IN_REACH
 
@@ -94,7 +95,22 @@ class InboxFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = [("", "Any owner"), ("none", "Unassigned"), *lead_owner_choices()]
+        offered = lead_owner_choices()
+        self.fields["owner"].choices = [
+            ("", "Any owner"),
+            ("none", "Unassigned"),
+            *offered,
+            *self._former_owner(offered),
+        ]
+
+    def _former_owner(self, offered: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The owner asked for when no longer offered (deactivated, or out of sales since): their
+        leads stay theirs, and a link from the dashboard still lists them."""
+        owner = self.data.get("owner", "")
+        if not owner.isdigit() or owner in dict(offered):
+            return []
+        user = get_user_model().objects.filter(pk=owner).first()
+        return [(owner, f"{user.get_full_name() or user.username} (no longer takes leads)")] if user else []
 
     def filters(self) -> dict:
         """The valid filters; invalid ones are ignored."""

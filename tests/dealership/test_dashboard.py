@@ -557,6 +557,19 @@ def test_leads_without_a_source_are_counted_in_a_row_that_is_no_link(client, sto
     assert none["leads"] == 1 and not none["href"] and ">(none)</a>" not in page.content.decode()
 
 
+def test_a_deactivated_persons_figures_still_list_their_leads(client, store):
+    xavier = store["x"].user
+    xavier.is_active = False
+    xavier.save()
+    manager = factories.staff(Role.MANAGER)
+    [row] = [row for row in _dashboard(client, manager.user).context["by_person"] if row["key"] == "xavier"]
+    inbox = client.get(unescape(row["href"])).content.decode()
+    assert row["leads"] == 3 and inbox.count('class="lead-row') == 3
+    assert "Not applied" not in inbox and "(no longer takes leads)</option>" in inbox
+    narrowed = _dashboard(client, manager.user, person="xavier").context
+    assert narrowed["overall"]["leads"] == 3 and _inbox_rows(client, narrowed["overall_links"]["leads"]) == 3
+
+
 def test_a_person_filter_costs_the_same_queries_for_a_month_as_for_a_quarter(client, store):
     manager = factories.staff(Role.MANAGER)
     _dashboard(client, manager.user)  # the first page also reads the user's permissions
