@@ -6,7 +6,12 @@ from django.shortcuts import redirect, render
 from .forms import PublicContactForm
 from .models import Promotion
 from .pricing import price_terms
-from .selectors import promotion_running_get, promotion_stock, promotions_running_internet
+from .selectors import (
+    promotion_ended_get,
+    promotion_running_get,
+    promotion_stock,
+    promotions_running_internet,
+)
 from .services.promotions import public_lead_submit, source_visit_record
 
 
@@ -15,7 +20,7 @@ def _src(request) -> str:
     return (request.GET.get("src") or request.POST.get("src") or "").replace("\x00", "").strip()[:80]
 
 
-def _contact(request, *, promotion: Promotion | None, template: str, context: dict):
+def _contact(request, *, promotion: Promotion | None, template: str, context: dict, status: int = 200):
     src = _src(request)
     form = PublicContactForm(request.POST or None, promotion=promotion, stock=context.get("stock", ()))
     if request.method == "POST" and form.is_valid():
@@ -33,15 +38,19 @@ def _contact(request, *, promotion: Promotion | None, template: str, context: di
         return redirect("offers:thanks")
     if request.method == "GET":
         source_visit_record(src=src, promotion=promotion)
-    return render(request, template, {"form": form, "src": src, "promotion": promotion, **context})
+    return render(
+        request, template, {"form": form, "src": src, "promotion": promotion, **context}, status=status
+    )
 
 
-def offers_index(request):
+def offers_index(request, *, ended: Promotion | None = None):
+    """The offers on now and a contact form; `ended`: the finished offer a visitor's link was for."""
     return _contact(
         request,
         promotion=None,
         template="promotions/public/offers_index.html",
-        context={"promotions": promotions_running_internet()},
+        context={"promotions": promotions_running_internet(), "ended": ended},
+        status=410 if ended else 200,
     )
 
 
@@ -49,7 +58,11 @@ def landing(request, slug: str):
     try:
         promotion = promotion_running_get(slug=slug)
     except Promotion.DoesNotExist:
-        raise Http404("This offer is not running.") from None
+        # An old leaflet's QR code or an old ad: say the offer ended and show what is on now.
+        try:
+            return offers_index(request, ended=promotion_ended_get(slug=slug))
+        except Promotion.DoesNotExist:
+            raise Http404("This offer is not running.") from None
     return _contact(
         request,
         promotion=promotion,

@@ -83,6 +83,14 @@ def promotion_running_get(*, slug: str) -> Promotion:
     return promotion
 
 
+def promotion_ended_get(*, slug: str) -> Promotion:
+    """An ended promotion that had a public landing page: its leaflets and links are still about."""
+    promotion = Promotion.objects.get(landing_slug=slug, status=PromotionStatus.ENDED)
+    if not promotion.is_internet:
+        raise Promotion.DoesNotExist
+    return promotion
+
+
 def promotions_running_internet() -> list[Promotion]:
     running = Promotion.objects.filter(status=PromotionStatus.RUNNING, is_advertising=False).order_by(
         "ends_on"

@@ -233,13 +233,27 @@ def test_landing_form_errors_keep_the_input(client):
     assert "Give an email or a phone number" in html and 'value="Sam"' in html and "Hi there" in html
 
 
-@pytest.mark.parametrize("status", ["draft", "ended"])
-def test_landing_page_of_a_promotion_not_running_is_not_found(client, status):
-    promotion = factories.promotion(landing_slug="not-now")
-    if status == "ended":
-        promotion_transition(promotion=promotion, to_status="running")
-        promotion_transition(promotion=promotion, to_status="ended")
-    assert client.get(reverse("offers:landing", args=["not-now"])).status_code == 404
+def test_landing_page_of_a_draft_promotion_is_not_found(client):
+    factories.promotion(landing_slug="not-yet")
+    assert client.get(reverse("offers:landing", args=["not-yet"])).status_code == 404
+
+
+def test_an_ended_offers_link_says_it_ended_shows_what_is_on_and_still_takes_a_message(client):
+    ended = _running(name="Summer tire event", landing_slug="summer-tires")
+    promotion_transition(promotion=ended, to_status="ended")
+    _running(name="Winter lease", landing_slug="winter-lease")
+    url = reverse("offers:landing", args=["summer-tires"]) + "?src=leaflet"
+    response = client.get(url)
+    html = response.content.decode()
+    assert response.status_code == 410  # gone: search engines drop it, a visitor still reads the page
+    assert "“Summer tire event” ended on" in html and "Cette offre a pris fin" in html
+    assert reverse("offers:landing", args=["winter-lease"]) in html
+    response = client.post(
+        url, {"first_name": "Sam", "email": "sam@example.net", "language": "en", "comments": "Still on?"}
+    )
+    assert response.status_code == 302
+    lead = Lead.objects.get()
+    assert (lead.customer.email, lead.promotion) == ("sam@example.net", None)
 
 
 def test_a_print_only_promotion_has_no_landing_page(client):
