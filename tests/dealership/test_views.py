@@ -99,3 +99,11 @@ def test_pages_carry_a_content_security_policy(client):
     response = client.get(reverse("login"))
     policy = response["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "script-src 'self' 'nonce-" in policy
+
+
+def test_a_website_visitors_dead_link_leads_to_the_stock_and_the_offers(client):
+    response = client.get("/vehicles/999999-gone-civic/")
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "Cette page est introuvable" in html
+    assert f'href="{reverse("vehicles:list")}"' in html and f'href="{reverse("offers:index")}"' in html
