@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from .access import staff_role_required
+from dealership.access import staff_role_required
+
 from .feeds import (
     CSV_FEED_COLUMNS,
     feed_since,

@@ -8,9 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from dealership.access import staff_role_required
 from dealership.models import StaffMember
 from dealership.selectors import staff_directory
-from inventory.access import staff_role_required
 from leads.selectors.customers import can_use_customers
 
 from .forms import CampaignForm, InfoShareForm, PromotionForm, PromotionTransitionForm

@@ -68,6 +68,9 @@ def test_an_account_without_a_staff_role_opens_no_stock_page_and_changes_nothing
         assert client.post(url, data).status_code == 403, url
     vehicle.refresh_from_db()
     assert (vehicle.price, vehicle.status, vehicle.photos.count()) == (20000, VehicleStatus.IN_STOCK, 1)
+    # The menu offers neither.
+    menu = client.get(reverse("dealership:directory")).content.decode()
+    assert reverse("inventory:index") not in menu and reverse("promotions:index") not in menu
 
 
 @pytest.mark.parametrize("role", ["supervisor", "manager", "advisor", "department"])
@@ -76,6 +79,8 @@ def test_every_staff_role_opens_the_stock_pages(client, role):
     client.force_login(factories.staff(role, department_code="service").user)
     for url in (reverse("inventory:index"), reverse("inventory:vehicle_detail", args=[vehicle.pk])):
         assert client.get(url).status_code == 200, url
+    menu = client.get(reverse("dealership:directory")).content.decode()
+    assert f'href="{reverse("inventory:index")}"' in menu and f'href="{reverse("promotions:index")}"' in menu
 
 
 def test_list_filters_and_htmx_partial(supervisor_client):

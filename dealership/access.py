@@ -9,7 +9,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-from dealership.models import oversees_store
+from .models import oversees_store
 
 NO_STAFF_ROLE = "Your account has no staff role at this store. Ask a manager to set one up for you."
 
