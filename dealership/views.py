@@ -74,7 +74,10 @@ def _dashboard_scope(request):
 
 
 def _leads_link(period, filters: dict, **more) -> str:
-    """The lead inbox narrowed to the leads behind a figure."""
+    """The lead inbox narrowed to the leads behind a figure; "" when the dashboard is asked for a
+    person no one is (it counts no lead: the inbox has no filter that lists none)."""
+    if "owner_id" in filters and filters["owner_id"] is None:
+        return ""
     params = {
         "status": "all",
         "received_from": period.start.isoformat(),
@@ -83,7 +86,7 @@ def _leads_link(period, filters: dict, **more) -> str:
     if filters.get("source"):
         params["source"] = filters["source"]
     if "owner_id" in filters:
-        params["owner"] = filters["owner_id"] or "none"
+        params["owner"] = filters["owner_id"]
     params |= {key: value for key, value in more.items() if value not in (None, "")}
     return f"{reverse('leads:inbox')}?{urlencode(params)}"
 

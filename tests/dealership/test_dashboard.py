@@ -570,6 +570,13 @@ def test_a_deactivated_persons_figures_still_list_their_leads(client, store):
     assert narrowed["overall"]["leads"] == 3 and _inbox_rows(client, narrowed["overall_links"]["leads"]) == 3
 
 
+def test_a_person_no_one_is_has_no_leads_and_no_link_to_any(client, store):
+    page = _dashboard(client, factories.staff(Role.MANAGER).user, person="nobody")
+    html = page.content.decode()
+    # Two leads are unassigned: a link must not list them for someone who does not exist.
+    assert page.context["overall"]["leads"] == 0 and "/leads/?" not in html
+
+
 def test_a_person_filter_costs_the_same_queries_for_a_month_as_for_a_quarter(client, store):
     manager = factories.staff(Role.MANAGER)
     _dashboard(client, manager.user)  # the first page also reads the user's permissions
