@@ -88,7 +88,9 @@ class MultipleFileField(forms.FileField):
 
 class PhotoUploadForm(forms.Form):
     photos = MultipleFileField(
-        widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "environment", "multiple": True}),
+        # No `capture`: it would open the camera alone, one shot at a time; without it a phone offers
+        # the camera and its photo library, several photos at once.
+        widget=MultipleFileInput(attrs={"accept": "image/*", "multiple": True}),
         label=_("Photos"),
         help_text=_("JPEG, PNG, WebP or iPhone HEIC; several at once."),
     )

@@ -537,3 +537,11 @@ def test_a_public_list_address_edited_by_hand_still_lists_the_stock(client, quer
 def test_a_staff_list_address_edited_by_hand_answers(supervisor_client, name, query):
     factories.vehicle(model="RAV4")
     assert supervisor_client.get(reverse(name), query).status_code == 200
+
+
+def test_a_phone_may_take_photos_or_pick_several_from_its_library(supervisor_client):
+    vehicle = factories.vehicle()
+    page = supervisor_client.get(reverse("inventory:vehicle_detail", args=[vehicle.pk])).content.decode()
+    picker = re.search(r'<input[^>]*name="photos"[^>]*>', page).group()
+    assert 'accept="image/*"' in picker and "multiple" in picker
+    assert "capture" not in picker  # capture would open the camera alone, one shot at a time
