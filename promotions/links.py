@@ -9,7 +9,9 @@ from .models import Promotion
 
 
 def website() -> str:
-    return settings.STORE["website"].rstrip("/")
+    """The store's website address, whole: set as "www.…", a QR code of it would open no page."""
+    address = settings.STORE["website"].strip().rstrip("/")
+    return address if "://" in address else f"https://{address}"
 
 
 def tracked_url(path: str, src: str) -> str:

@@ -51,6 +51,14 @@ def test_business_card_is_3_5_by_2_inches_with_bleed_and_a_tracked_qr_code(tmp_p
     assert _qr_codes(pdf, tmp_path) == ["https://www.maplemotors.example/offers/?src=card-jroy"]
 
 
+def test_a_website_set_without_https_still_gives_a_qr_code_a_phone_opens(tmp_path, settings):
+    settings.STORE = {**settings.STORE, "website": "www.maplemotors.example/"}
+    member = factories.staff("advisor", username="jroy")
+    pdf = business_card_pdf(member=member)
+    assert _qr_codes(pdf, tmp_path) == ["https://www.maplemotors.example/offers/?src=card-jroy"]
+    assert "www.maplemotors.example" in _text(pdf, tmp_path)
+
+
 def test_leaflet_is_letter_size_with_the_offer_and_a_qr_code_to_its_landing_page(tmp_path):
     promotion = factories.promotion(
         name="Civic days",
