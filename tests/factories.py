@@ -9,7 +9,7 @@ from pathlib import Path
 from django.utils import timezone
 
 from dealership.models import Department, Role, StaffMember
-from dealership.services import departments_ensure, staff_create
+from dealership.services import departments_ensure, staff_create, staff_remove
 from leads.mail.text import new_text_of
 from leads.models import Channel, Customer, Direction, Lead, Message
 from leads.services.appointments import working_hours_ensure_defaults
@@ -39,6 +39,13 @@ def staff(
         password=PASSWORD,
         **fields,
     )
+
+
+def former_staff():
+    """The login account of someone taken off the staff: it may still sign in, with no role."""
+    member = staff(Role.ADVISOR)
+    staff_remove(staff=member)
+    return member.user
 
 
 def customer(**fields) -> Customer:

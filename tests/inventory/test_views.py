@@ -11,7 +11,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from dealership.services import staff_remove
 from inventory.models import PhotoStatus, Vehicle, VehiclePhoto, VehicleStatus
 from inventory.services.photos import photos_upload
 from inventory.services.vehicles import vehicle_price_set, vehicle_transition
@@ -44,9 +43,7 @@ def test_staff_pages_need_login(client):
 def test_an_account_without_a_staff_role_opens_no_stock_page_and_changes_nothing(client):
     vehicle = factories.vehicle(price="20000")
     photo = VehiclePhoto.objects.create(vehicle=vehicle, key="k" * 32, position=1)
-    removed = factories.staff("advisor")
-    staff_remove(staff=removed)
-    client.force_login(removed.user)
+    client.force_login(factories.former_staff())
     for url in (
         reverse("inventory:index"),
         reverse("inventory:vehicle_create"),

@@ -413,11 +413,7 @@ def test_an_account_without_a_staff_role_opens_no_promotion_page_and_changes_not
     campaign = factories.campaign(promotion)
     member = factories.staff("advisor")
     factories.lead(promotion=promotion, customer_obj=factories.customer(first_name="Zoe", last_name="Lam"))
-    removed = factories.staff("advisor")
-    from dealership.services import staff_remove
-
-    staff_remove(staff=removed)
-    client.force_login(removed.user)
+    client.force_login(factories.former_staff())
     for url in (
         reverse("promotions:index"),
         reverse("promotions:new"),
