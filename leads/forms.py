@@ -20,14 +20,16 @@ def choices_from(field: forms.ModelChoiceField, queryset, *, label, rows=None) -
 
 
 class LeadTransitionForm(forms.Form):
-    status = forms.ChoiceField()
+    status = forms.ChoiceField(label="New status", error_messages={"required": "Choose the new status."})
     reason = forms.CharField(required=False, max_length=200, label="Reason (when lost)")
 
     def __init__(self, *args, lead: Lead, **kwargs):
         super().__init__(*args, **kwargs)
         allowed = lead_next_statuses(lead)
+        # Nothing chosen at first: a click on "Change status" never moves the lead by default.
         self.fields["status"].choices = [
-            (value, label) for value, label in LeadStatus.choices if value in allowed
+            ("", "—"),
+            *((value, label) for value, label in LeadStatus.choices if value in allowed),
         ]
 
 

@@ -447,6 +447,19 @@ def test_a_refused_status_change_says_why(client):
     assert lead.events.get(type="status_changed").params["reason"] == ""
 
 
+def test_the_status_form_starts_with_no_status_chosen_and_a_bare_click_moves_nothing(client):
+    _login(client)
+    lead = factories.lead()
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    form = page[page.index(reverse("leads:lead_transition", args=[lead.pk])) :]
+    assert '<option value="" selected>—</option>' in form[: form.index("</select>")]
+    url = reverse("leads:lead_transition", args=[lead.pk])
+    page = client.post(url, {"status": "", "reason": ""}, follow=True).content.decode()
+    assert "Choose the new status." in page
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.NEW
+
+
 def test_status_change_lost_needs_a_reason(client):
     _login(client)
     lead = factories.lead()
