@@ -29,6 +29,20 @@ def normalize_phone(value: str | None, *, region: str = DEFAULT_REGION) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_display(value: str | None, *, region: str = DEFAULT_REGION) -> str:
+    """A stored number as people read it aloud: "(514) 555-0122" at home, "+33 1 23 45 67 89"
+    abroad; anything that is not a number comes back as it is."""
+    try:
+        number = phonenumbers.parse(value or "", region)
+    except phonenumbers.NumberParseException:
+        return value or ""
+    home = phonenumbers.region_code_for_number(number) in phonenumbers.region_codes_for_country_code(
+        phonenumbers.country_code_for_region(region)
+    )
+    style = phonenumbers.PhoneNumberFormat.NATIONAL if home else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(number, style)
+
+
 def split_name(full_name: str | None) -> tuple[str, str]:
     """First and last name from a full name ("Last, First" understood)."""
     name = " ".join((full_name or "").split())

@@ -1,8 +1,12 @@
 from django import template
 
 from ..models.leads import LEAD_STATUS_LABELS
+from ..normalize import phone_display
 
 register = template.Library()
+
+
+register.filter("phone", phone_display)
 
 
 @register.filter

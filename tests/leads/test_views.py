@@ -297,7 +297,8 @@ def test_lead_page_shows_card_timeline_and_the_suggested_french_template(client)
         lead=lead, body="Bonjour, je voudrais faire un essai routier du Tucson s'il vous plaît."
     )
     page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
-    assert "Prefers <strong>email</strong>" in page and "+14385550144" in page
+    assert "Prefers <strong>email</strong>" in page
+    assert '<a href="tel:+14385550144">(438) 555-0144</a>' in page  # dialled as stored, read as written
     assert "Hyundai Tucson" in page and "je voudrais faire un essai" in page
     essai = ReplyTemplate.objects.get(inquiry_type="test_drive", language="fr")
     assert f'<option value="{essai.pk}" selected>' in page
