@@ -358,7 +358,7 @@ def _route(inbound: InboundMail) -> None:
     elif decision.kind == MailKind.AUTO_REPLY:
         _on_auto_reply(inbound, decision)
     elif decision.kind == MailKind.BOUNCE:
-        _on_bounce(inbound, decision)
+        _on_bounce(inbound, parsed, decision)
     else:
         _on_lead(inbound, parsed, decision)
     if inbound.status == InboundStatus.PENDING:
@@ -592,17 +592,30 @@ def _on_auto_reply(inbound: InboundMail, decision: Triage) -> None:
     inbound.status = InboundStatus.IGNORED
 
 
-def _on_bounce(inbound: InboundMail, decision: Triage) -> None:
-    """Recorded, never answered; a permanent failure marks the address undeliverable."""
+def _on_bounce(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> None:
+    """Recorded, never answered; a permanent failure marks the address undeliverable, and a
+    forward it returns as failed."""
     inbound.lead = _lead_replied_to(decision)
     inbound.outcome = InboundOutcome.BOUNCE
     inbound.status = InboundStatus.IGNORED
+    if not decision.bounce_permanent:
+        return  # a delay: the server is still trying
     addresses = {normalize_email(address) for address in decision.bounce_recipients} - {""}
-    if decision.bounce_permanent and addresses:
+    if addresses:
         reason = f"Permanent delivery failure reported on {timezone.localdate():%Y-%m-%d} (inbound mail {inbound.pk})."
         Customer.objects.filter(email__in=addresses).update(
             email_undeliverable=True, email_undeliverable_reason=reason, updated_at=timezone.now()
         )
+    # The forward went out, so it reads "sent", yet the department never got it: "failed" with the
+    # server's reason puts it before the department and the supervisor, to send on by hand.
+    diagnostics = "; ".join(dict.fromkeys(s.diagnostic for s in parsed.delivery_status if s.diagnostic))
+    error = (
+        f"Returned undelivered to {', '.join(sorted(addresses)) or 'the department'} "
+        f"(inbound mail {inbound.pk}){': ' + diagnostics if diagnostics else '.'}"
+    )
+    ForwardedMail.objects.filter(
+        message_id__in=decision.in_reply_to_ids, send_status=Message.SendStatus.SENT
+    ).update(send_status=Message.SendStatus.FAILED, send_error=error[:2000])
 
 
 # --- mail the store sends in answer ------------------------------------------------------------

@@ -417,6 +417,36 @@ def test_department_mail_is_forwarded_with_the_original_attached(maildir, smtp_s
     assert forwarded.customer == Customer.objects.get(email="diy@example.com")
 
 
+def test_a_forward_the_departments_server_returns_shows_as_failed_with_the_reason(maildir, smtp_sink):
+    """The department's address was mistyped or closed: the forward went out but never arrived.
+    Its bounce marks it failed on the department's mail list, so someone sends it on by hand."""
+    factories.department("parts")
+    receive(maildir, factories.raw_mail(subject="Floor mats", body="Do you have floor mats in stock?"))
+    forwarded = ForwardedMail.objects.get()
+    assert forward_send(forwarded_id=forwarded.pk).send_status == Message.SendStatus.SENT
+
+    def bounce(action: str, status: str) -> bytes:
+        return (
+            factories.sample_mail("dsn_bounce.eml")
+            .replace(b"gone@example.com", b"parts@store.test")
+            .replace(b"<lead12.0123abcd@maplemotors.example>", forwarded.message_id.encode())
+            .replace(b"<dsn-1@", f"<dsn-{action}@".encode())
+            .replace(b"Action: failed\nStatus: 5.1.1", f"Action: {action}\nStatus: {status}".encode())
+        )
+
+    [delayed] = receive(maildir, bounce("delayed", "4.4.1"))
+    assert delayed.outcome == InboundOutcome.BOUNCE
+    forwarded.refresh_from_db()
+    assert forwarded.send_status == Message.SendStatus.SENT  # the server still tries
+
+    [returned] = receive(maildir, bounce("failed", "5.1.1"))
+    assert returned.outcome == InboundOutcome.BOUNCE
+    forwarded.refresh_from_db()
+    assert forwarded.send_status == Message.SendStatus.FAILED
+    assert "parts@store.test" in forwarded.send_error and "User unknown" in forwarded.send_error
+    assert not Customer.objects.filter(email_undeliverable=True).exists()
+
+
 def test_a_forward_waits_while_the_server_is_unreachable_and_a_refusal_is_final(maildir, smtp_sink, settings):
     Department.objects.filter(pk=factories.department("parts").pk).update(
         forward_email="refused-parts@store.test"
