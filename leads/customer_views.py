@@ -74,6 +74,9 @@ NO_CHANGES = (
     "Only a supervisor, a manager or the advisor assigned to one of this customer's leads may "
     "change their contact details or consent."
 )
+MERGED_RECORD = (
+    "This record was merged into {merged_into}: make the change on that record, nothing was changed here."
+)
 EXPORT_FOR_MANAGERS = "A customer's data export is for supervisors and managers only."
 
 
@@ -102,6 +105,8 @@ def _customer_or_404(request, pk: int) -> Customer:
 def _customer_to_change(request, pk: int) -> Customer:
     """The customer, when this person may correct their contact details and consent."""
     customer = _customer_or_404(request, pk)
+    if customer.merged_into_id:
+        raise PermissionDenied(MERGED_RECORD.format(merged_into=customer.merged_into))
     if not can_change_customer(user=request.user, customer=customer):
         raise PermissionDenied(NO_CHANGES)
     return customer
@@ -153,8 +158,7 @@ def customer_edit(request, pk: int):
         try:
             customer_update(customer=customer, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            form.add_error(None, error)  # a field's errors go to that field
         else:
             messages.success(request, "Customer saved.")
             return redirect("leads:customer_detail", pk=customer.pk)

@@ -82,8 +82,9 @@ def can_change_customer(*, user, customer: Customer) -> bool:
     """Who may correct a customer's contact details and record or withdraw their consent: those who
     oversee the store, for every customer; an advisor, for a customer one of whose leads they may
     see (assigned to them). Others may read the record but not change it; department staff and
-    accounts with no staff profile may do neither."""
-    if not can_use_customers(user):
+    accounts with no staff profile may do neither. A merged record changes no more: its surviving
+    record is the one senders and matching read."""
+    if customer.merged_into_id or not can_use_customers(user):
         return False
     return oversees_store(user) or customer_leads(user=user, customer=customer).exists()
 

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from leads.models import Customer, HistoryKind
-from leads.services.customers import history_item_add
+from leads.models import ConsentRecord, Customer, HistoryKind
+from leads.services.customers import customer_merge, history_item_add
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +115,31 @@ def test_linking_two_people_to_a_new_household(supervisor_client):
     julie.refresh_from_db()
     assert julie.household == marc.household
     assert marc.audit_entries.get(action="edit").changes["household"] == [None, marc.household_id]
+
+
+def test_a_merged_record_is_changed_nowhere_and_says_which_record_to_change(supervisor, supervisor_client):
+    """A page left open on a record merged since (an old link, another tab): saving it, adding a
+    contact or recording a withdrawal there would be lost on the tombstone, where no sender looks."""
+    kept = factories.customer(first_name="Emma", last_name="Kept")
+    merged = factories.customer(first_name="Emma", last_name="Gone")
+    customer_merge(target=kept, duplicate=merged, actor=supervisor.user)
+    form = {"first_name": "Emma", "last_name": "Edited", "email": merged.email, "phone": "",
+            "preferred_channel": "email", "language": "en"}  # fmt: skip
+    for name, data in (
+        ("customer_edit", form),
+        ("customer_contact_add", {"email": "another@example.com"}),
+        ("customer_consent_withdraw", {"channels": ["email"], "source": "Told staff"}),
+        ("customer_consent_grant", {"channels": ["email"], "basis": "express", "at": "2026-11-01 10:00",
+                                    "source": "Showroom", "wording": "Yes, send me offers."}),
+    ):  # fmt: skip
+        response = supervisor_client.post(reverse(f"leads:{name}", args=[merged.pk]), data)
+        assert response.status_code == 403, name
+        assert "merged into Emma Kept" in response.content.decode(), name
+    merged.refresh_from_db()
+    assert merged.last_name == "Gone" and not merged.extra_emails.exists()
+    assert not ConsentRecord.objects.filter(customer=merged).exists()
+    page = supervisor_client.get(reverse("leads:customer_detail", args=[merged.pk])).content.decode()
+    assert reverse("leads:customer_edit", args=[merged.pk]) not in page
+    assert reverse("leads:customer_contact_add", args=[merged.pk]) not in page
+    consent_page = supervisor_client.get(reverse("leads:customer_consent", args=[merged.pk])).content.decode()
+    assert reverse("leads:customer_consent_withdraw", args=[merged.pk]) not in consent_page
