@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from dealership.csv_upload import csv_decode, csv_rows
 from dealership.models import Department
+from inventory.forms import PriceField
 
 from ..models import (
     Customer,
@@ -124,6 +126,16 @@ def _date(value: str):
     raise ValueError(f"“{value}” is not a date (use YYYY-MM-DD)")
 
 
+def _price(value: str) -> Decimal:
+    """A price read as the stock import reads it: "$41,200.00", or "29 995,50 $" from a French export."""
+    try:
+        return PriceField().clean(value)
+    except forms.ValidationError as error:
+        if "invalid" in {e.code for e in error.error_list}:
+            raise ValueError(f"“{value}” is not a number") from None
+        raise ValueError(f"“{value}” is refused: {' '.join(error.messages)}") from None
+
+
 def _number(value: str, kind):
     cleaned = value.replace("$", "").replace(",", "").replace(" ", "").replace("\u00a0", "")
     try:
@@ -157,7 +169,7 @@ def row_clean(values: dict[str, str]) -> dict:
         ("date", _date),
         ("term_ends_on", _date),
         ("warranty_ends_on", _date),
-        ("price", lambda v: _number(v, Decimal)),
+        ("price", _price),
         ("term_months", lambda v: _number(v, int)),
         ("odometer_km", lambda v: _number(v, int)),
     ):

@@ -204,3 +204,29 @@ def test_export_csv_lists_active_customers_with_all_their_contacts(supervisor_cl
         and rows[0]["last_name"] == "Morin"
         and rows[0]["other_emails"] == "lea@work.example"
     )
+
+
+def test_a_french_excel_export_keeps_its_decimal_comma_prices(supervisor):
+    """Semicolons, Windows-1252 accents and prices written 29 995,50 $: the sale is $29,995.50, not a
+    hundred times more; a price that reads two ways (29.995) is refused rather than rounded."""
+    content = (
+        "Nom;Courriel;Type;Date;Prix;Adresse\r\n"
+        "Côté, Hélène;helene@example.com;Sale;2024-05-02;29 995,50 $;12, rue Saint-Denis\r\n"
+        'Roy, Marc;marc@example.com;Sale;2024-06-03;"$41,200.00";\r\n'
+    )
+    mapping = {"Nom": "full_name", "Courriel": "email", "Type": "kind", "Date": "date", "Prix": "price",
+               "Adresse": "street"}  # fmt: skip
+    upload = import_create(filename="dms.csv", data=content.encode("cp1252"), actor=None)
+    import_apply(batch=upload, mapping=mapping, actor=supervisor.user, dry_run=False)
+    helene = Customer.objects.get(email="helene@example.com")
+    assert (helene.first_name, helene.last_name, helene.street) == ("Hélène", "Côté", "12, rue Saint-Denis")
+    assert str(helene.history_items.get().price) == "29995.50"
+    assert str(Customer.objects.get(email="marc@example.com").history_items.get().price) == "41200.00"
+    ambiguous = import_create(
+        filename="dms.csv",
+        data=(content.split("\r\n")[0] + "\r\nA B;ab@example.com;Sale;2024-05-02;29.995;\r\n").encode(),
+        actor=None,
+    )
+    with pytest.raises(ImportRejected) as rejected:
+        import_apply(batch=ambiguous, mapping=mapping, actor=supervisor.user, dry_run=False)
+    assert "price: “29.995”" in rejected.value.errors[0][1]
