@@ -138,20 +138,19 @@ def _imap_sync(client, mailbox, token, uidvalidity: int, last_uid: int, result: 
     sizes: dict[int, int] = {}
     for start in range(0, len(uids), SIZE_CHUNK):
         chunk = uids[start : start + SIZE_CHUNK]
-        for uid, data in client.fetch(chunk, ["RFC822.SIZE"]).items():
-            sizes[uid] = int(data[b"RFC822.SIZE"])
+        sizes |= _fetched(client, chunk, "RFC822.SIZE", int)
     max_bytes = settings.MAIL_MAX_MESSAGE_BYTES
     for batch in _batches([uid for uid in uids if uid in sizes], sizes):
         small = [uid for uid in batch if sizes[uid] <= max_bytes]
         large = [uid for uid in batch if sizes[uid] > max_bytes]
         messages = []
         if small:
-            for uid, data in client.fetch(small, ["BODY.PEEK[]"]).items():
-                messages.append(RawMail(raw=data[b"BODY[]"], size=sizes[uid], uid=uid))
+            for uid, raw in _fetched(client, small, "BODY.PEEK[]", bytes).items():
+                messages.append(RawMail(raw=raw, size=sizes[uid], uid=uid))
         if large:
             # Too large to read: keep the header so the supervisor sees what it was.
-            for uid, data in client.fetch(large, ["BODY.PEEK[HEADER]"]).items():
-                messages.append(RawMail(raw=data[b"BODY[HEADER]"], size=sizes[uid], uid=uid, complete=False))
+            for uid, raw in _fetched(client, large, "BODY.PEEK[HEADER]", bytes).items():
+                messages.append(RawMail(raw=raw, size=sizes[uid], uid=uid, complete=False))
         checkpoint = max(batch)
         stored = inbound_store(
             mailbox=mailbox,
@@ -165,6 +164,18 @@ def _imap_sync(client, mailbox, token, uidvalidity: int, last_uid: int, result: 
         client.add_flags(batch, [SEEN], silent=True)
         last_uid = checkpoint
     return last_uid
+
+
+def _fetched(client, uids: list[int], item: str, kind: type) -> dict:
+    """One item of each of these messages, by UID. A message deleted since the folder was listed
+    comes back empty (NIL) or not at all: there is nothing left to store, it is passed over."""
+    key = item.replace(".PEEK", "").encode()
+    wanted = set(uids)
+    return {
+        uid: data[key]
+        for uid, data in client.fetch(uids, [item]).items()
+        if uid in wanted and isinstance(data.get(key), kind)
+    }
 
 
 def _batches(uids: list[int], sizes: dict[int, int]):

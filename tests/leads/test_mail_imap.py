@@ -5,7 +5,7 @@ import threading
 import time
 
 import pytest
-from imapclient import SEEN
+from imapclient import SEEN, IMAPClient
 
 from leads.mail.polling import poll_source
 from leads.mail.sources import MailboxURLError, parse_mailbox_url
@@ -110,6 +110,34 @@ def test_an_oversized_message_keeps_its_header_and_stays_on_the_server(dovecot, 
     with dovecot.client() as client:
         client.select_folder("INBOX", readonly=True)
         assert len(client.search("ALL")) == 2
+
+
+@pytest.mark.parametrize("max_bytes", [None, 100], ids=["whole", "header-only"])
+def test_a_message_deleted_between_listing_and_fetching_is_passed_over(
+    dovecot, monkeypatch, settings, max_bytes
+):
+    """Someone deletes a message in their mail client while the poll reads the folder: the server
+    answers its fetch with nothing; the poll stores the others and goes on."""
+    if max_bytes:
+        settings.MAIL_MAX_MESSAGE_BYTES = max_bytes
+    dovecot.append(*(factories.raw_mail(subject=f"Question {n}") for n in range(3)))
+    fetch = IMAPClient.fetch
+
+    def fetch_after_a_delete(client, messages, data, modifiers=None):
+        if any("PEEK" in item for item in data):  # the folder was listed: now someone deletes
+            monkeypatch.setattr(IMAPClient, "fetch", fetch)
+            with dovecot.client() as other:
+                other.select_folder("INBOX")
+                other.delete_messages([sorted(messages)[1]])
+                other.expunge()
+        return fetch(client, messages, data, modifiers)
+
+    monkeypatch.setattr(IMAPClient, "fetch", fetch_after_a_delete)
+    result = poll(dovecot)
+    assert result.stored == 2
+    assert sorted(InboundMail.objects.values_list("subject", flat=True)) == ["Question 0", "Question 2"]
+    mailbox = Mailbox.objects.get()
+    assert mailbox.last_error == "" and mailbox.last_uid == 3
 
 
 def test_mail_arriving_while_the_poll_waits_in_idle_is_stored_by_that_poll(dovecot):
