@@ -42,7 +42,7 @@ from ..selectors.appointments import followup_plans_active, followup_tasks_chang
 from ..selectors.consent import ConsentStatus, consent_check, email_consent, email_ledger_prefetch
 from ..threading import new_message_id, reply_address
 from .consent import commercial_email_headers, commercial_email_refusal, commercial_footer
-from .leads import lead_event_add
+from .leads import ContactOutcome, lead_event_add
 from .replies import MailServerUnavailable, mail_send, merge_fields_for, merge_fields_render
 
 logger = logging.getLogger(__name__)
@@ -62,6 +62,13 @@ ALREADY_ACKNOWLEDGED = "The store had already written to the customer; no second
 INTERRUPTED_SEND = (
     "Sending was interrupted after the email was handed over; the customer may or may not have it. "
     "Check before sending it again."
+)
+
+
+# The customer answered on the phone or came in, as the advisor logged it (contact_log keeps a
+# call's outcome as its subject): automatic emails would talk past what was said.
+ANSWERED_IN_PERSON = Q(channel=Channel.VISIT) | Q(
+    channel=Channel.PHONE, subject=dict(ContactOutcome.CHOICES)[ContactOutcome.REACHED]
 )
 
 
@@ -164,8 +171,8 @@ def _enrollments_to_stop(enrollments: QuerySet[Enrollment]) -> dict[int, str]:
             )
             | Q(
                 Exists(
-                    Message.objects.filter(
-                        lead=OuterRef("lead"), direction=Direction.INBOUND, occurred_at__gt=since
+                    Message.objects.filter(lead=OuterRef("lead"), occurred_at__gt=since).filter(
+                        Q(direction=Direction.INBOUND) | ANSWERED_IN_PERSON
                     )
                 )
             ),

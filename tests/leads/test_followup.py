@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from leads.models import (
+    Channel,
     ConsentBasis,
     Customer,
     Direction,
@@ -39,7 +40,7 @@ from leads.services.followup import (
     followup_task_done,
     step_render,
 )
-from leads.services.leads import lead_event_add, lead_transition
+from leads.services.leads import ContactOutcome, contact_log, lead_event_add, lead_transition
 from leads.services.replies import reply_templates_ensure_defaults
 from tests import factories
 from tests.conftest import mail_server_down
@@ -199,6 +200,37 @@ def test_a_plan_stops_by_itself_and_says_why(
     assert not enrollment.runs.filter(status=Run.Status.SCHEDULED).exists()
     event = enrollment.lead.events.get(type="followup_stopped")
     assert event.params["reason"] == reason
+
+
+@pytest.mark.parametrize(
+    ("channel", "outcome", "stops"),
+    [
+        (Channel.PHONE, ContactOutcome.REACHED, True),
+        (Channel.VISIT, "", True),
+        (Channel.PHONE, ContactOutcome.VOICEMAIL, False),
+        (Channel.PHONE, ContactOutcome.NO_ANSWER, False),
+    ],
+    ids=["spoke-on-the-phone", "came-in", "voicemail", "no-answer"],
+)
+def test_a_customer_who_answered_by_phone_or_in_person_gets_no_more_automatic_emails(
+    plan, supervisor, django_capture_on_commit_callbacks, channel, outcome, stops
+):
+    enrollment = enroll(plan, received_at=local(2026, 3, 10, 10, 0))
+    contact_log(
+        lead=enrollment.lead,
+        author=supervisor.user,
+        channel=channel,
+        outcome=outcome,
+        notes="Coming Saturday to see it",
+        occurred_at=local(2026, 3, 10, 13, 0),
+    )
+    _, queued = dispatch(local(2026, 3, 11, 10, 0), django_capture_on_commit_callbacks)
+    if stops:
+        assert queued == []
+        assert _stop_reason(enrollment) == (FollowUpEnrollment.Status.STOPPED, StopReason.CUSTOMER_REPLIED)
+    else:
+        assert len(queued) == 2  # the acknowledgement and the day-1 email: the plan goes on
+        assert _stop_reason(enrollment) == (FollowUpEnrollment.Status.ACTIVE, "")
 
 
 def test_a_reply_between_claim_and_send_stops_the_email(plan, django_capture_on_commit_callbacks):
