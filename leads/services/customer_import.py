@@ -7,7 +7,8 @@ A dry run performs the whole import and rolls it back, so its counts are exactly
 
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from functools import partial
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -17,6 +18,7 @@ from django.utils import timezone
 from dealership.csv_upload import csv_decode, csv_rows
 from dealership.models import Department
 from inventory.forms import PriceField
+from inventory.vin import vin_normalize
 
 from ..models import (
     Customer,
@@ -136,15 +138,38 @@ def _price(value: str) -> Decimal:
         raise ValueError(f"“{value}” is refused: {' '.join(error.messages)}") from None
 
 
-def _number(value: str, kind):
-    cleaned = value.replace("$", "").replace(",", "").replace(" ", "").replace("\u00a0", "")
+def _whole_number(value: str, *, largest: int) -> int:
+    """A count (km, months) with its thousands grouped by commas or spaces: "120,000", "120 000"."""
+    cleaned = value.replace(",", "").replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
     try:
-        number = kind(cleaned)
-    except (ValueError, InvalidOperation):
+        number = int(cleaned)
+    except ValueError:
         raise ValueError(f"“{value}” is not a number") from None
     if number < 0:
         raise ValueError(f"“{value}” is negative")
+    if number > largest:
+        raise ValueError(f"“{value}” is too large")
     return number
+
+
+# What the database holds for each text and count column: a longer or larger cell is a bad row,
+# named by its line, instead of a write PostgreSQL refuses halfway through the preview.
+LONGEST = {
+    target: model._meta.get_field(field).max_length
+    for target, model, field in (
+        ("first_name", Customer, "first_name"),
+        ("last_name", Customer, "last_name"),
+        ("email", Customer, "email"),
+        ("street", Customer, "street"),
+        ("city", Customer, "city"),
+        ("province", Customer, "province"),
+        ("postal_code", Customer, "postal_code"),
+        ("vehicle", CustomerHistoryItem, "vehicle"),
+        ("vin", CustomerHistoryItem, "vin"),
+        ("reference", CustomerHistoryItem, "external_ref"),
+    )
+}
+LARGEST = {"term_months": 32_767, "odometer_km": 2_147_483_647}  # PositiveSmallInteger, PositiveInteger
 
 
 def row_clean(values: dict[str, str]) -> dict:
@@ -170,14 +195,21 @@ def row_clean(values: dict[str, str]) -> dict:
         ("term_ends_on", _date),
         ("warranty_ends_on", _date),
         ("price", _price),
-        ("term_months", lambda v: _number(v, int)),
-        ("odometer_km", lambda v: _number(v, int)),
+        ("term_months", partial(_whole_number, largest=LARGEST["term_months"])),
+        ("odometer_km", partial(_whole_number, largest=LARGEST["odometer_km"])),
     ):
         if name in row:
             try:
                 row[name] = convert(row[name])
             except ValueError as error:
                 problems.append(f"{TARGETS[name].lower()}: {error}")
+    if "vin" in row:
+        row["vin"] = vin_normalize(row["vin"])
+    problems += [
+        f"{TARGETS[name].lower()}: longer than {longest} characters"
+        for name, longest in LONGEST.items()
+        if len(row.get(name, "")) > longest
+    ]
     if any(name in row for name in HISTORY_TARGETS):
         kind = KIND_WORDS.get(row.get("kind", "").lower(), row.get("kind", "").lower())
         if kind not in HistoryKind.values:

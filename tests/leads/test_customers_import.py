@@ -230,3 +230,26 @@ def test_a_french_excel_export_keeps_its_decimal_comma_prices(supervisor):
     with pytest.raises(ImportRejected) as rejected:
         import_apply(batch=ambiguous, mapping=mapping, actor=supervisor.user, dry_run=False)
     assert "price: “29.995”" in rejected.value.errors[0][1]
+
+
+def test_a_cell_too_long_or_too_large_for_its_field_is_a_bad_row_not_a_stuck_import(supervisor):
+    """PostgreSQL refuses text longer than its column: the preview named no line and never ended.
+    A VIN copied with spaces is taken as its 17 characters."""
+    header = "Name,Email,Type,Date,VIN,Province,Odometer,Term\n"
+    content = (
+        header
+        + "Ann Lee,ann@example.com,Service,2024-05-02,2T3W1RFV 8RC-123456,ON,120 000,\n"
+        + f"Bob Roy,bob@example.com,Service,2024-05-02,,{'Ontario ' * 8},3000000000,40000\n"
+    )
+    mapping = {"Name": "full_name", "Email": "email", "Type": "kind", "Date": "date", "VIN": "vin",
+               "Province": "province", "Odometer": "odometer_km", "Term": "term_months"}  # fmt: skip
+    with pytest.raises(ImportRejected) as rejected:
+        import_apply(batch=batch(content), mapping=mapping, actor=supervisor.user, dry_run=False)
+    [(line, problems)] = rejected.value.errors
+    assert line == 3
+    assert "province: longer than 50 characters" in problems
+    assert "odometer (km): “3000000000” is too large" in problems and "term (months): “40000”" in problems
+    import_apply(batch=batch(content.splitlines()[0] + "\n" + content.splitlines()[1]), mapping=mapping,
+                 actor=supervisor.user, dry_run=False)  # fmt: skip
+    visit = CustomerHistoryItem.objects.get()
+    assert (visit.vin, visit.odometer_km) == ("2T3W1RFV8RC123456", 120000)
