@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 
@@ -131,6 +133,19 @@ class Objective(models.Model):
         permissions = [
             ("propose_objective", "Can propose objectives (supervisor)"),
             ("approve_objective", "Can approve objectives (manager)"),
+        ]
+        # One target at a time per metric, person (or the department: no person) and period: the
+        # one proposed, until the manager rejects it, or the one approved. Two requests at once
+        # (a double click) cannot both add one.
+        constraints = [
+            models.UniqueConstraint(
+                F("metric"),
+                F("period_kind"),
+                F("period_start"),
+                Coalesce(F("person"), Value(0)),
+                condition=Q(status__in=["proposed", "approved"]),
+                name="objective_one_open_per_metric_person_period",
+            )
         ]
 
     def __str__(self):

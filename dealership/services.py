@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
 from .models import Department, Objective, ObjectiveEvent, Role, StaffMember
@@ -188,19 +188,44 @@ OBJECTIVE_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+class ObjectiveTakenError(ValueError):
+    pass
+
+
+# The statuses that hold a metric's one target for a person and period (the model's constraint).
+OPEN_STATUSES = (Objective.Status.PROPOSED, Objective.Status.APPROVED)
+
+
+def _taken_reason(taken: Objective) -> str:
+    then = (
+        "The manager approves or rejects it; once rejected, another target may be proposed."
+        if taken.status == Objective.Status.PROPOSED
+        else "An approved target stays for its period."
+    )
+    return (
+        f"This objective is already {taken.get_status_display().lower()} ({taken}, "
+        f"target {taken.target.normalize():f}). {then}"
+    )
+
+
 @transaction.atomic
 def objective_propose(
     *, metric: str, period_kind: str, period_start, target, person: StaffMember | None, actor, note: str = ""
 ) -> Objective:
-    period = period_for(kind=period_kind, anchor=period_start)
-    objective = Objective.objects.create(
-        metric=metric,
-        period_kind=period_kind,
-        period_start=period.start,
-        target=target,
-        person=person,
-        note=note,
-    )
+    scope = {
+        "metric": metric,
+        "period_kind": period_kind,
+        "period_start": period_for(kind=period_kind, anchor=period_start).start,
+        "person": person,
+    }
+    try:
+        with transaction.atomic():
+            objective = Objective.objects.create(**scope, target=target, note=note)
+    except IntegrityError:
+        taken = Objective.objects.filter(**scope, status__in=OPEN_STATUSES).first()
+        if taken is None:
+            raise
+        raise ObjectiveTakenError(_taken_reason(taken)) from None
     ObjectiveEvent.objects.create(
         objective=objective, actor=actor, type="proposed", params={"target": str(target), "note": note}
     )

@@ -26,7 +26,7 @@ from .selectors import (
     response_target,
     staff_directory,
 )
-from .services import ObjectiveTransitionError, objective_propose, objective_transition
+from .services import ObjectiveTakenError, ObjectiveTransitionError, objective_propose, objective_transition
 from .tasks import directory_send_task
 
 # Where each role starts its day.
@@ -271,9 +271,13 @@ def objective_list(request):
 def objective_create(request):
     form = ObjectiveForm(request.POST or None, initial={"period_start": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
-        objective_propose(**form.cleaned_data, actor=request.user)
-        messages.success(request, "Objective proposed; the manager will review it.")
-        return redirect("dealership:objective_list")
+        try:
+            objective_propose(**form.cleaned_data, actor=request.user)
+        except ObjectiveTakenError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Objective proposed; the manager will review it.")
+            return redirect("dealership:objective_list")
     return render(request, "dealership/objective_form.html", {"form": form})
 
 

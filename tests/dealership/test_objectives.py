@@ -1,0 +1,68 @@
+"""Proposing objectives: one target at a time for a metric, a person (or the department) and a period."""
+
+import pytest
+from django.urls import reverse
+
+from dealership.models import Metric, Objective, Role
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _propose(client, **fields):
+    data = {
+        "metric": Metric.APPOINTMENTS_SET,
+        "period_kind": "month",
+        "period_start": "2026-11-15",
+        "target": "40",
+    }
+    return client.post(reverse("dealership:objective_create"), data | fields)
+
+
+def test_proposing_the_same_objective_twice_keeps_one_and_says_why(client):
+    supervisor = factories.staff(Role.SUPERVISOR)
+    client.force_login(supervisor.user)
+    assert _propose(client).status_code == 302
+    # a double click, or the same objective proposed again from another day of the month
+    again = _propose(client, period_start="2026-11-03", target="45")
+    assert again.status_code == 200
+    assert "already proposed" in again.content.decode()
+    assert 'value="45"' in again.content.decode()  # the form keeps what was typed
+    assert Objective.objects.count() == 1
+
+
+def test_an_approved_objective_is_not_doubled_by_another_target(client):
+    supervisor = factories.staff(Role.SUPERVISOR)
+    advisor = factories.staff(Role.ADVISOR)
+    manager = factories.staff(Role.MANAGER)
+    client.force_login(supervisor.user)
+    _propose(client, person=advisor.pk)
+    objective = Objective.objects.get()
+    client.force_login(manager.user)
+    client.post(reverse("dealership:objective_decide", args=[objective.pk]), {"decision": "approved"})
+    again = _propose(client, person=advisor.pk, target="50")
+    assert "already approved" in again.content.decode()
+    assert list(Objective.objects.values_list("target", flat=True)) == [40]
+
+
+def test_other_periods_people_and_metrics_are_other_objectives_and_a_rejected_one_may_come_back(client):
+    supervisor = factories.staff(Role.SUPERVISOR)
+    advisor = factories.staff(Role.ADVISOR)
+    manager = factories.staff(Role.MANAGER)
+    client.force_login(supervisor.user)
+    for fields in (
+        {},
+        {"person": advisor.pk},
+        {"period_kind": "quarter"},
+        {"period_start": "2026-12-01"},
+        {"metric": Metric.VEHICLES_SOLD},
+    ):
+        assert _propose(client, **fields).status_code == 302
+    first = Objective.objects.get(
+        person=None, metric=Metric.APPOINTMENTS_SET, period_kind="month", period_start="2026-11-01"
+    )
+    client.force_login(manager.user)
+    client.post(reverse("dealership:objective_decide", args=[first.pk]), {"decision": "rejected"})
+    client.force_login(supervisor.user)
+    assert _propose(client, target="30").status_code == 302
+    assert Objective.objects.count() == 6
