@@ -7,7 +7,7 @@ A run found "sending" means a worker stopped mid-send: it goes to review, never 
 """
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -212,8 +212,12 @@ def followup_enroll(*, lead: Lead, plan: FollowUpPlan, now: datetime, actor=None
     hours, zone = store_hours(), store_zone()
     for step in steps:
         anchor = previous_due if step.anchor == FollowUpStep.Anchor.PREVIOUS else start
-        delay = timedelta(days=step.delay_days, hours=step.delay_hours)
-        due = next_open_moment(anchor + delay, hours=hours, zone=zone)
+        # Days count on the store's calendar, so "3 days later" keeps its time of day across a
+        # clock change (not an hour off, past closing); hours count as time elapsed.
+        later = anchor.astimezone(zone) + timedelta(days=step.delay_days)
+        due = next_open_moment(
+            later.astimezone(UTC) + timedelta(hours=step.delay_hours), hours=hours, zone=zone
+        )
         runs.append(Run(enrollment=enrollment, step=step, due_at=due, status_changed_at=now))
         previous_due = due
     Run.objects.bulk_create(runs)

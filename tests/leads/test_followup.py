@@ -103,6 +103,23 @@ def test_steps_are_scheduled_from_the_inquiry_and_fall_on_opening_hours(plan):
     assert all(a <= b for a, b in zip(due, due[1:], strict=False))
 
 
+@pytest.mark.parametrize(
+    ("received_at", "day_3"),
+    [
+        # Friday evening before the clocks go forward: Monday 20:30, before the 21:00 closing, not
+        # 21:30 (so Tuesday morning).
+        (local(2026, 3, 6, 20, 30), local(2026, 3, 9, 20, 30)),
+        # Friday morning before they go back: Monday 9:30, not 8:30 (so the 9:00 opening).
+        (local(2026, 10, 30, 9, 30), local(2026, 11, 2, 9, 30)),
+    ],
+    ids=["spring-forward", "fall-back"],
+)
+def test_a_step_days_after_the_inquiry_keeps_its_time_of_day_across_a_clock_change(plan, received_at, day_3):
+    enrollment = enroll(plan, received_at=received_at)
+    run = enrollment.runs.get(step__delay_days=3, step__anchor=FollowUpStep.Anchor.INQUIRY)
+    assert run.due_at.astimezone(TORONTO) == day_3
+
+
 def test_a_due_email_goes_out_once_in_the_customers_language(plan, django_capture_on_commit_callbacks):
     enrollment = enroll(plan, received_at=local(2026, 3, 10, 10, 0), language="fr", first_name="Chloé")
     counts, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
