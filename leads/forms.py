@@ -25,12 +25,10 @@ class LeadTransitionForm(forms.Form):
 
     def __init__(self, *args, lead: Lead, **kwargs):
         super().__init__(*args, **kwargs)
-        allowed = lead_next_statuses(lead)
+        allowed = [(value, label) for value, label in LeadStatus.choices if value in lead_next_statuses(lead)]
         # Nothing chosen at first: a click on "Change status" never moves the lead by default.
-        self.fields["status"].choices = [
-            ("", "—"),
-            *((value, label) for value, label in LeadStatus.choices if value in allowed),
-        ]
+        # No choice at all when the lead can go nowhere (sold, merged): the page offers no form.
+        self.fields["status"].choices = [("", "—"), *allowed] if allowed else []
 
 
 class RoutingRuleForm(forms.ModelForm):
