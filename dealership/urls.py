@@ -28,6 +28,7 @@ urlpatterns = [
     path("promotions/", include("promotions.urls")),
     path("offers/", include("promotions.public_urls")),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the menu's language switch
     path("u/<str:token>/", unsubscribe, name="unsubscribe"),
 ]
 

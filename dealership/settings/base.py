@@ -49,6 +49,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Staff pages in the language the person chose (the menu's switch), else their browser's.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -122,6 +124,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français")]
 TIME_ZONE = env.str("STORE_TIME_ZONE", default="America/Toronto")
 USE_I18N = True
+# Translations of the pages under templates/ (each app keeps its own code's in <app>/locale).
+LOCALE_PATHS = [BASE_DIR / "dealership" / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

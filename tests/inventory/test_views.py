@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from inventory.models import PhotoStatus, Vehicle, VehiclePhoto, VehicleStatus
 from inventory.services.photos import photos_upload
@@ -220,9 +220,11 @@ def test_received_photos_are_announced_in_the_same_translated_words_with_or_with
     def photos():
         return {"photos": [images.upload(f"{n}.jpg", images.phone_jpeg()) for n in range(2)]}
 
-    with translation.override("fr"):
-        grid = supervisor_client.post(url, photos(), HTTP_X_REQUESTED_WITH="XMLHttpRequest").content.decode()
-        page = supervisor_client.post(url, photos(), follow=True).content.decode()
+    french = {"Accept-Language": "fr-CA,fr;q=0.9"}  # a browser set to French
+    grid = supervisor_client.post(
+        url, photos(), headers={**french, "X-Requested-With": "XMLHttpRequest"}
+    ).content.decode()
+    page = supervisor_client.post(url, photos(), headers=french, follow=True).content.decode()
     said = "2 photos reçues ; elles apparaissent dès qu’elles sont prêtes."
     assert said in grid and said in page
 
