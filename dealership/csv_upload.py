@@ -5,6 +5,7 @@ semicolon, tab or pipe separated. A quoted cell may hold line breaks, so each ro
 it starts on, as a person finds it in a spreadsheet or text editor.
 """
 
+import codecs
 import csv
 import io
 
@@ -14,13 +15,22 @@ from django.utils.translation import gettext as _
 MAX_BYTES = 20 * 1024 * 1024
 
 
+NOT_CSV = _("This is not a CSV file (a workbook?). Save it as CSV from the spreadsheet and upload that.")
+
+
 def csv_decode(data: bytes) -> str:
     if len(data) > MAX_BYTES:
         raise ValidationError(_("The file is larger than %(mb)d MB.") % {"mb": MAX_BYTES >> 20})
     try:
-        return data.decode("utf-8-sig")
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode text"
+            text = data.decode("utf-16")
+        else:
+            text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        text = data.decode("cp1252", errors="replace")
+    if "\x00" in text:  # no text file holds NUL, and PostgreSQL stores none
+        raise ValidationError(NOT_CSV)
+    return text
 
 
 def _dialect(content: str):
@@ -35,9 +45,12 @@ def csv_rows(content: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     is line 1); blank rows are left out."""
     reader = csv.reader(io.StringIO(content), _dialect(content))
     rows, start = [], 1
-    for row in reader:
-        rows.append((start, row))
-        start = reader.line_num + 1
+    try:
+        for row in reader:
+            rows.append((start, row))
+            start = reader.line_num + 1
+    except csv.Error:
+        raise ValidationError(NOT_CSV) from None
     if not rows:
         raise ValidationError(_("The file is empty."))
     header = [cell.strip() for cell in rows[0][1]]

@@ -253,3 +253,30 @@ def test_a_cell_too_long_or_too_large_for_its_field_is_a_bad_row_not_a_stuck_imp
                  actor=supervisor.user, dry_run=False)  # fmt: skip
     visit = CustomerHistoryItem.objects.get()
     assert (visit.vin, visit.odometer_km) == ("2T3W1RFV8RC123456", 120000)
+
+
+def upload(client, data: bytes):
+    return client.post(reverse("leads:customer_import"), {"file": SimpleUploadedFile("export.csv", data)})
+
+
+def test_excels_unicode_text_export_is_read(supervisor_client):
+    """Excel's "Unicode text": UTF-16 with a byte-order mark, tab separated."""
+    data = "Name\tEmail\r\nJosé Núñez\tjose@example.com\r\n".encode("utf-16")
+    assert upload(supervisor_client, data).status_code == 302
+    batch = CustomerImport.objects.get()
+    assert batch.mapping == {"Name": "full_name", "Email": "email"} and "José Núñez" in batch.content
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" + bytes(range(256)) * 20,
+        b"Name,Email\nAnn\x00Lee,a@b.c\n",
+    ],
+    ids=["workbook", "nul"],
+)
+def test_an_upload_that_is_not_csv_text_is_refused_clearly(supervisor_client, data):
+    """A workbook uploaded as it is, or a file with NUL characters (PostgreSQL stores no NUL)."""
+    response = upload(supervisor_client, data)
+    assert response.status_code == 200 and not CustomerImport.objects.exists()
+    assert "Save it as CSV" in response.content.decode()
