@@ -1,11 +1,15 @@
 """Writes for the store-wide records: departments, staff, their roles and the directory."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from .models import Department, Objective, ObjectiveEvent, Role, StaffMember
 from .selectors import period_for, staff_directory
@@ -136,48 +140,84 @@ def _role_access_set(*, user, role: str | None) -> None:
     user.save(update_fields=["is_staff", "is_superuser"])
 
 
+# vCard lines are folded to this many octets (RFC 6350 §3.2, RFC 2426 §2.6): phones may cut longer ones.
+VCARD_LINE_OCTETS = 75
+
+
+def _vcard_text(value: str) -> str:
+    """A text value escaped as vCard 3.0 and 4.0 read it; a line break of any kind is \\n."""
+    escaped = value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+    return "\\n".join(escaped.splitlines())
+
+
+def _vcard_folded(line: str) -> str:
+    """A content line as lines of at most VCARD_LINE_OCTETS octets, each after the first starting
+    with a space; a character is never split across two lines (a phone would show it garbled)."""
+    folded, chunk, octets = [], "", 0
+    for char in line:
+        size = len(char.encode())
+        if octets + size > VCARD_LINE_OCTETS:
+            folded.append(chunk)
+            chunk, octets = "", 1  # the space that starts the next line
+        chunk += char
+        octets += size
+    return "\r\n ".join([*folded, chunk])
+
+
 def directory_vcard(*, staff: list[StaffMember]) -> str:
     """The directory as vCard 3.0 cards, one per person, for phones and mail clients."""
-
-    def escape(value: str) -> str:
-        return value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
-
-    org = escape(settings.STORE["name"])
-    cards = []
+    org = _vcard_text(settings.STORE["name"])
+    lines = []
     for member in staff:
         user = member.user
-        lines = [
+        lines += [
             "BEGIN:VCARD",
             "VERSION:3.0",
-            f"N:{escape(user.last_name)};{escape(user.first_name)};;;",
-            f"FN:{escape(member.name)}",
-            f"ORG:{org};{escape(member.department.name)}",
-            f"TITLE:{escape(member.title or member.get_role_display())}",
-            f"EMAIL;TYPE=INTERNET,WORK:{user.email}",
+            f"N:{_vcard_text(user.last_name)};{_vcard_text(user.first_name)};;;",
+            f"FN:{_vcard_text(member.name)}",
+            f"ORG:{org};{_vcard_text(member.department.name)}",
+            f"TITLE:{_vcard_text(member.title or member.get_role_display())}",
         ]
+        if user.email:
+            lines.append(f"EMAIL;TYPE=INTERNET,WORK:{user.email}")
         if member.phone:
-            lines.append(f"TEL;TYPE=WORK,VOICE:{member.phone}")
+            lines.append(f"TEL;TYPE=WORK,VOICE:{_vcard_text(member.phone)}")
         lines.append("END:VCARD")
-        cards.append("\r\n".join(lines))
-    return "\r\n".join(cards) + "\r\n"
+    return "".join(f"{_vcard_folded(line)}\r\n" for line in lines)
+
+
+# Asked again this soon (a double click, a second tab), the directory is not sent again: everyone
+# would get it twice.
+DIRECTORY_RESEND_SECONDS = 5 * 60
+DIRECTORY_SENT_KEY = "directory:sent-at"
+
+
+def directory_send_claim() -> datetime | None:
+    """Claim the sending of the directory: None when it may go now (it is then claimed for
+    DIRECTORY_RESEND_SECONDS), else when it was last sent."""
+    now = timezone.now()
+    if cache.add(DIRECTORY_SENT_KEY, now, DIRECTORY_RESEND_SECONDS):
+        return None
+    return cache.get(DIRECTORY_SENT_KEY, now)
 
 
 def directory_send(*, sent_by: StaffMember | None = None) -> int:
-    """Email every active staff member the directory, in the body and as a .vcf; returns how many."""
+    """Email the directory to every active staff member, in the body and as a .vcf, once per address
+    (people who share a mailbox get one); returns how many messages went."""
     staff = list(staff_directory())
     body = render_to_string("dealership/directory_email.txt", {"staff": staff, "store": settings.STORE})
     vcard = directory_vcard(staff=staff)
     subject = f"{settings.STORE['name']} staff directory"
     reply_to = [sent_by.email] if sent_by and sent_by.email else []
-    sent = 0
+    addresses: dict[str, str] = {}
     for member in staff:
-        if not member.email:
-            continue
-        message = EmailMessage(subject=subject, body=body, to=[member.email], reply_to=reply_to)
+        if member.email:
+            addresses.setdefault(member.email.lower(), member.email)
+    for address in addresses.values():
+        message = EmailMessage(subject=subject, body=body, to=[address], reply_to=reply_to)
         message.attach("staff-directory.vcf", vcard, "text/vcard")
         message.send()
-        sent += 1
-    return sent
+    return len(addresses)
 
 
 # Objectives: the supervisor proposes, the manager approves or sends back.

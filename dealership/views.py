@@ -26,7 +26,14 @@ from .selectors import (
     response_target,
     staff_directory,
 )
-from .services import ObjectiveTakenError, ObjectiveTransitionError, objective_propose, objective_transition
+from .services import (
+    DIRECTORY_RESEND_SECONDS,
+    ObjectiveTakenError,
+    ObjectiveTransitionError,
+    directory_send_claim,
+    objective_propose,
+    objective_transition,
+)
 from .tasks import directory_send_task
 
 # Where each role starts its day.
@@ -56,6 +63,14 @@ def directory(request):
 @require_POST
 @permission_required("dealership.send_directory", raise_exception=True)
 def directory_send_view(request):
+    if sent_at := directory_send_claim():
+        resend_at = sent_at + timedelta(seconds=DIRECTORY_RESEND_SECONDS)
+        messages.info(
+            request,
+            f"The staff directory was already sent at {timezone.localtime(sent_at):%H:%M}; so that nobody "
+            f"gets it twice, it can be sent again from {timezone.localtime(resend_at):%H:%M}.",
+        )
+        return redirect("dealership:directory")
     directory_send_task.delay_on_commit(
         sent_by_id=getattr(request.user, "staff", None) and request.user.staff.pk
     )

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dealership.models import Role
+from dealership.services import directory_vcard
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +108,54 @@ def test_a_website_visitors_dead_link_leads_to_the_stock_and_the_offers(client):
     assert response.status_code == 404
     assert "Cette page est introuvable" in html
     assert f'href="{reverse("vehicles:list")}"' in html and f'href="{reverse("offers:index")}"' in html
+
+
+def test_sending_the_directory_twice_in_a_row_mails_each_address_once(
+    client, django_capture_on_commit_callbacks, eager_celery
+):
+    supervisor = factories.staff(Role.SUPERVISOR)
+    factories.staff(Role.ADVISOR, email="sales@store.test")
+    factories.staff(Role.ADVISOR, email="Sales@store.test")  # a mailbox two people share
+    client.force_login(supervisor.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("dealership:directory_send"))  # a double click, or a second tab
+        again = client.post(reverse("dealership:directory_send"), follow=True)
+    assert sorted(m.to[0].lower() for m in mail.outbox) == ["sales@store.test", supervisor.email]
+    assert "already sent" in again.content.decode()
+
+
+def test_the_directory_vcard_reads_back_whole_on_a_phone():
+    """RFC 6350 and 2426: CRLF line ends, lines folded at 75 octets (never inside a character),
+    text values escaped; a person without email gets no empty address."""
+    long_name = factories.staff(
+        Role.SUPERVISOR,
+        first_name="Geneviève-Éléonore",
+        last_name="Bélanger-Côté de la Montagne-Saint-Hilaire-des-Érables",
+        title="Directrice des ventes, véhicules d'occasion; secteur nord\r\net sud",
+        phone="+1 514 555-0199",
+    )
+    no_email = factories.staff(Role.ADVISOR, email="")
+    card = directory_vcard(staff=[long_name, no_email])
+    assert card.endswith("\r\n") and "\n" not in card.replace("\r\n", "")
+    for line in card.encode().split(b"\r\n"):
+        assert len(line) <= 75
+        line.decode()  # each line is whole UTF-8
+    lines = card.replace("\r\n ", "").split("\r\n")
+    assert "FN:Geneviève-Éléonore Bélanger-Côté de la Montagne-Saint-Hilaire-des-Érables" in lines
+    assert "TITLE:Directrice des ventes\\, véhicules d'occasion\\; secteur nord\\net sud" in lines
+    assert [line for line in lines if line.startswith("EMAIL")] == [
+        f"EMAIL;TYPE=INTERNET,WORK:{long_name.email}"
+    ]
+
+
+def test_someone_without_email_is_listed_without_an_empty_address(
+    client, django_capture_on_commit_callbacks, eager_celery
+):
+    supervisor = factories.staff(Role.SUPERVISOR)
+    factories.staff(Role.ADVISOR, first_name="Noé", last_name="Sansmail", email="")
+    client.force_login(supervisor.user)
+    assert 'href="mailto:"' not in client.get(reverse("dealership:directory")).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("dealership:directory_send"))
+    assert [m.to for m in mail.outbox] == [[supervisor.email]]
+    assert "Noé Sansmail (Sales advisor): no email" in mail.outbox[0].body
