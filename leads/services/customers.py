@@ -1,5 +1,6 @@
 """Writes for customers: edits, extra emails and phones, history items, merges. All audited."""
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -18,7 +19,7 @@ from ..models import (
     Message,
     Task,
 )
-from ..normalize import normalize_email, normalize_phone
+from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone
 from ..selectors.customers import CUSTOMER_FIELDS
 from .audit import audit_record, changes_between
 from .consent import consent_record_purchase
@@ -33,6 +34,13 @@ def customer_snapshot(customer: Customer) -> dict:
     return snapshot
 
 
+def _phone_extension(phone: str) -> str:
+    try:
+        return phonenumbers.parse(phone, DEFAULT_REGION).extension or ""
+    except phonenumbers.NumberParseException:
+        return ""
+
+
 def clean_contact(*, email: str = "", phone: str = "") -> tuple[str, str]:
     """Normalised email and phone, or a ValidationError saying which one is wrong."""
     errors = {}
@@ -45,6 +53,11 @@ def clean_contact(*, email: str = "", phone: str = "") -> tuple[str, str]:
     normalized_phone = normalize_phone(phone)
     if phone and phone.strip() and not normalized_phone:
         errors["phone"] = f"“{phone}” is not a phone number."
+    elif extension := _phone_extension(phone):  # E.164 has no room for it: say so, drop nothing
+        errors["phone"] = (
+            f"“{phone}” has an extension ({extension}): enter the number without it and keep the "
+            "extension in the notes."
+        )
     if errors:
         raise ValidationError(errors)
     return email, normalized_phone

@@ -143,3 +143,20 @@ def test_a_merged_record_is_changed_nowhere_and_says_which_record_to_change(supe
     assert reverse("leads:customer_contact_add", args=[merged.pk]) not in page
     consent_page = supervisor_client.get(reverse("leads:customer_consent", args=[merged.pk])).content.decode()
     assert reverse("leads:customer_consent_withdraw", args=[merged.pk]) not in consent_page
+
+
+def test_a_phone_with_an_extension_is_refused_instead_of_losing_the_extension(supervisor_client):
+    """Stored as E.164, "514 555 0100 ext. 23" became +15145550100: whoever called got the switchboard."""
+    customer = factories.customer(first_name="Liam", last_name="Brown", phone="905 555 0155")
+    form = {"first_name": "Liam", "last_name": "Brown", "email": customer.email, "phone": "514 555 0100 ext. 23",
+            "preferred_channel": "email", "language": "en"}  # fmt: skip
+    page = supervisor_client.post(reverse("leads:customer_edit", args=[customer.pk]), form).content.decode()
+    assert "“514 555 0100 ext. 23” has an extension (23)" in page
+    page = supervisor_client.post(
+        reverse("leads:customer_contact_add", args=[customer.pk]),
+        {"phone": "+1 514-555-0199 x7"},
+        follow=True,
+    ).content.decode()
+    assert "“+1 514-555-0199 x7” has an extension (7)" in page
+    customer.refresh_from_db()
+    assert customer.phone == "+19055550155" and not customer.extra_phones.exists()
