@@ -292,7 +292,8 @@ def customer_data_export(*, customer: Customer, user) -> dict:
 
     The export is for those who oversee the store (see can_manage_customers); the leads and
     messages in it are anyway only those `user` may see."""
-    leads = customer_leads(user=user, customer=customer)
+    # Read twice (as rows, then as leads for their vehicles): the same order both times, ties too.
+    leads = customer_leads(user=user, customer=customer).order_by("-received_at", "-pk")
     return {
         "customer": {
             "id": customer.pk,
@@ -304,7 +305,12 @@ def customer_data_export(*, customer: Customer, user) -> dict:
         "emails": _rows(customer.extra_emails.all()),
         "phones": _rows(customer.extra_phones.all()),
         "leads": [
-            {**row, "vehicles": _rows(lead.vehicles.all()), "events": _rows(lead.events.all())}
+            {
+                **row,
+                "vehicles": _rows(lead.vehicles.all()),
+                "appointments": _rows(lead.appointments.all()),
+                "events": _rows(lead.events.all()),
+            }
             for lead, row in zip(leads, _rows(leads), strict=True)
         ],
         "messages": _rows(customer_messages(customer=customer, user=user)),

@@ -13,6 +13,7 @@ from django.utils import timezone
 from leads.consent_links import UNSUBSCRIBE_SALT, unsubscribe_url
 from leads.models import ConsentRecord
 from leads.selectors.consent import consent_check
+from leads.services.appointments import appointment_book
 from leads.services.consent import consent_record_inquiry
 from leads.services.customers import customer_merge
 from tests import factories
@@ -129,3 +130,27 @@ def test_customer_data_export_holds_everything(supervisor_client):
     assert data["leads"][0]["id"] == lead.pk and data["leads"][0]["events"][0]["type"] == "created"
     assert data["consent"][0]["basis"] == "implied_inquiry"
     assert {"emails", "phones", "messages", "history", "tasks", "merges", "audit"} <= data.keys()
+
+
+def test_customer_data_export_holds_each_leads_appointments_and_vehicles(supervisor_client):
+    """Appointments (when, with whom, the notes taken) are the customer's data too; two leads
+    received at the same moment each keep their own vehicles."""
+    customer = factories.customer(first_name="Léa", last_name="Morin")
+    received = timezone.now() - timedelta(days=2)
+    civic, rav4 = (
+        factories.lead(customer_obj=customer, received_at=received, vehicles=[{"make": make, "model": model}])
+        for make, model in (("Honda", "Civic"), ("Toyota", "RAV4"))
+    )
+    appointment_book(
+        lead=rav4, advisor=factories.advisor(), starts_at=factories.next_weekday_at(10), purpose="test_drive",
+        now=timezone.now(), notes="Wants to bring her père along",
+    )  # fmt: skip
+    data = json.loads(
+        supervisor_client.get(reverse("leads:customer_export_json", args=[customer.pk])).content
+    )
+    leads = {lead["id"]: lead for lead in data["leads"]}
+    assert [v["model"] for v in leads[civic.pk]["vehicles"]] == ["Civic"] and leads[civic.pk][
+        "appointments"
+    ] == []
+    assert [v["model"] for v in leads[rav4.pk]["vehicles"]] == ["RAV4"]
+    assert [a["notes"] for a in leads[rav4.pk]["appointments"]] == ["Wants to bring her père along"]
