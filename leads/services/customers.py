@@ -226,6 +226,9 @@ def customer_merge(*, target: Customer, duplicate: Customer, actor) -> CustomerM
     phone_kinds = dict(duplicate.extra_phones.values_list("phone", "kind"))
     if not target.email and addresses[0]:
         target.email = addresses[0]
+        # A bounce belongs to the address: the target keeps knowing it cannot be delivered.
+        target.email_undeliverable = duplicate.email_undeliverable
+        target.email_undeliverable_reason = duplicate.email_undeliverable_reason
     if not target.phone and numbers[0]:
         target.phone = numbers[0]
     target.save()

@@ -6,7 +6,7 @@ from django.utils import timezone
 from leads.models import ConsentRecord, Customer, CustomerHistoryItem, CustomerMerge, HistoryKind, Message
 from leads.selectors.consent import consent_check
 from leads.selectors.customers import customer_duplicates, customer_match
-from leads.services.consent import consent_withdraw
+from leads.services.consent import commercial_email_refusal, consent_withdraw
 from leads.services.customers import (
     MergeError,
     customer_email_add,
@@ -137,3 +137,17 @@ def test_merge_moves_every_history_and_keeps_a_tombstone(supervisor):
     with pytest.raises(MergeError):
         customer_merge(target=target, duplicate=duplicate, actor=supervisor.user)
     assert CustomerMerge.objects.count() == 1
+
+
+def test_a_merge_that_takes_a_bounced_address_keeps_it_marked_undeliverable(supervisor):
+    """The target had no email and takes the duplicate's, which bounced: mail must not go back to it."""
+    target = factories.customer(email="", phone="416 555 0999")
+    duplicate = factories.customer(email="gone@example.com")
+    Customer.objects.filter(pk=duplicate.pk).update(
+        email_undeliverable=True, email_undeliverable_reason="550 no such user"
+    )
+    customer_merge(target=target, duplicate=duplicate, actor=supervisor.user)
+    target.refresh_from_db()
+    assert target.email == "gone@example.com"
+    assert target.email_undeliverable and target.email_undeliverable_reason == "550 no such user"
+    assert "undeliverable" in commercial_email_refusal(customer=target, at=timezone.now(), transactional=True)
