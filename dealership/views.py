@@ -276,7 +276,11 @@ def objective_list(request):
             "previous": period.shifted(-1),
             "next": period.shifted(1),
             "progress": [objective_progress(objective=o, today=today) for o in objectives],
-            "history": objectives_visible_to(user=request.user).filter(period_start__lt=period.start)[:50],
+            # Started before this period and over by then: a quarter's objective is still running
+            # on its months' and weeks' pages.
+            "history": objectives_visible_to(user=request.user)
+            .filter(period_start__lt=period.start)
+            .exclude(pk__in=objectives)[:50],
         },
     )
 

@@ -66,3 +66,17 @@ def test_other_periods_people_and_metrics_are_other_objectives_and_a_rejected_on
     client.force_login(supervisor.user)
     assert _propose(client, target="30").status_code == 302
     assert Objective.objects.count() == 6
+
+
+def test_an_objective_still_running_is_not_listed_among_the_earlier_ones(client):
+    """The quarter's and the month's objectives are in progress on a week's page, not earlier."""
+    supervisor = factories.staff(Role.SUPERVISOR)
+    client.force_login(supervisor.user)
+    _propose(client, period_kind="quarter")
+    _propose(client)
+    _propose(client, period_start="2026-10-15")  # October's: earlier than the week of 9 November
+    page = client.get(reverse("dealership:objective_list"), {"period": "week", "date": "2026-11-10"})
+    running = {(p.objective.period_kind, str(p.objective.period_start)) for p in page.context["progress"]}
+    earlier = {(o.period_kind, str(o.period_start)) for o in page.context["history"]}
+    assert running == {("quarter", "2026-10-01"), ("month", "2026-11-01")}
+    assert earlier == {("month", "2026-10-01")}
