@@ -20,7 +20,7 @@ from ..models import (
     Task,
 )
 from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone
-from ..selectors.customers import CUSTOMER_FIELDS
+from ..selectors.customers import CUSTOMER_FIELDS, customers_with_contact
 from .audit import audit_record, changes_between
 from .consent import consent_record_purchase
 
@@ -61,6 +61,15 @@ def clean_contact(*, email: str = "", phone: str = "") -> tuple[str, str]:
     if errors:
         raise ValidationError(errors)
     return email, normalized_phone
+
+
+def _email_unclaimed(*, customer: Customer, email: str) -> None:
+    """Refuse an address another customer has: matching takes an email as the person, so a second
+    record holding it would never get that person's mail or inquiries."""
+    if email and (other := customers_with_contact("email", email).exclude(pk=customer.pk).first()):
+        raise ValidationError(
+            {"email": f"{email} is the address of {other}: if they are one person, merge the two records."}
+        )
 
 
 FILLABLE_FIELDS = [
@@ -113,6 +122,8 @@ def customer_update(
         email, phone = clean_contact(
             email=data.get("email", customer.email), phone=data.get("phone", customer.phone)
         )
+        if email != customer.email:
+            _email_unclaimed(customer=customer, email=email)
         data.update(email=email, phone=phone)
     before = customer_snapshot(customer)
     for field, value in data.items():
@@ -149,6 +160,7 @@ def customer_email_add(
 ) -> CustomerEmail | None:
     """Add an address to a customer; nothing when they already have it."""
     email, _ = clean_contact(email=email)
+    _email_unclaimed(customer=customer, email=email)
     return _extra_contact_add(
         customer=customer, model=CustomerEmail, field="email", value=email, actor=actor, label=label
     )

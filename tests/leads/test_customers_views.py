@@ -160,3 +160,20 @@ def test_a_phone_with_an_extension_is_refused_instead_of_losing_the_extension(su
     assert "“+1 514-555-0199 x7” has an extension (7)" in page
     customer.refresh_from_db()
     assert customer.phone == "+19055550155" and not customer.extra_phones.exists()
+
+
+def test_an_email_another_customer_has_is_refused_and_points_to_the_merge(supervisor_client):
+    """Matching takes an email as the person: a second record with it would never get their mail."""
+    owner = factories.customer(first_name="Ann", last_name="Lee", email="ann@example.com")
+    other = factories.customer(first_name="Bob", last_name="Roy", email="bob@example.com")
+    form = {"first_name": "Bob", "last_name": "Roy", "email": "ANN@example.com", "phone": "",
+            "preferred_channel": "email", "language": "en"}  # fmt: skip
+    page = supervisor_client.post(reverse("leads:customer_edit", args=[other.pk]), form).content.decode()
+    assert "ann@example.com is the address of Ann Lee" in page
+    page = supervisor_client.post(
+        reverse("leads:customer_contact_add", args=[other.pk]), {"email": "ann@example.com"}, follow=True
+    ).content.decode()
+    assert "ann@example.com is the address of Ann Lee" in page
+    other.refresh_from_db()
+    assert other.email == "bob@example.com" and not other.extra_emails.exists()
+    assert owner.email == "ann@example.com"
