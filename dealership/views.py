@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from leads.selectors.leads import sees_every_lead
+
 from .csv_download import csv_download
 from .forms import DashboardFilterForm, ObjectiveForm
 from .models import Objective, PeriodKind, Role
@@ -252,6 +254,8 @@ def dashboard(request):
         {
             "form": form,
             "period": period,
+            # An advisor's figures are their own leads', not the department's.
+            "whose": "Internet department" if sees_every_lead(request.user) else "My figures",
             "filters": filters,
             "query": query.urlencode(),
             "filter_query": urlencode(

@@ -253,8 +253,14 @@ def test_every_figure_links_to_the_leads_behind_it(client, store):
 
 
 def test_an_advisor_sees_only_their_own_figures(client, store):
-    context = _dashboard(client, store["x"].user).context
+    response = _dashboard(client, store["x"].user)
+    context = response.context
     assert context["overall"]["leads"] == 3
+    assert "My figures — November 2026" in response.content.decode()
+    assert (
+        "Internet department — November 2026"
+        in _dashboard(client, factories.staff(Role.MANAGER).user).content.decode()
+    )
     assert {row["key"] for row in context["by_person"]} == {"xavier"}
 
 
