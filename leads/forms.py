@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 
 from dealership.forms import DAY_IN_REACH
 
@@ -20,8 +21,8 @@ def choices_from(field: forms.ModelChoiceField, queryset, *, label, rows=None) -
 
 
 class LeadTransitionForm(forms.Form):
-    status = forms.ChoiceField(label="New status", error_messages={"required": "Choose the new status."})
-    reason = forms.CharField(required=False, max_length=200, label="Reason (when lost)")
+    status = forms.ChoiceField(label=_("New status"), error_messages={"required": _("Choose the new status.")})
+    reason = forms.CharField(required=False, max_length=200, label=_("Reason (when lost)"))
 
     def __init__(self, *args, lead: Lead, **kwargs):
         super().__init__(*args, **kwargs)
@@ -69,22 +70,32 @@ class InboxFilterForm(forms.Form):
     """The inbox's query string; anything malformed is dropped (the page says so), never an error page."""
 
     status = forms.ChoiceField(
-        required=False, choices=[("open", "Open"), *LeadStatus.choices, ("all", "All")]
+        required=False, choices=[("open", _("Open")), *LeadStatus.choices, ("all", _("All"))]
     )
-    unanswered = forms.BooleanField(required=False)
-    overdue = forms.BooleanField(required=False)
-    q = forms.CharField(required=False, max_length=100, label="Search")
-    source = forms.CharField(required=False, max_length=100)
-    owner = forms.ChoiceField(required=False)
-    language = forms.ChoiceField(required=False, choices=[("", "Any language"), *Language.choices])
+    unanswered = forms.BooleanField(required=False, label=_("Unanswered"))
+    overdue = forms.BooleanField(required=False, label=_("Overdue"))
+    q = forms.CharField(required=False, max_length=100, label=_("Search"))
+    source = forms.CharField(required=False, max_length=100, label=_("Source"))
+    owner = forms.ChoiceField(required=False, label=_("Owner"))
+    language = forms.ChoiceField(
+        required=False, choices=[("", _("Any language")), *Language.choices], label=_("Language")
+    )
     received_from = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=DAY_IN_REACH
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=DAY_IN_REACH,
+        label=_("Received from"),
     )
     received_to = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=DAY_IN_REACH
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=DAY_IN_REACH,
+        label=_("Received to"),
     )
     sort = forms.ChoiceField(
-        required=False, choices=[("newest", "Newest first"), ("urgent", "Most urgent first")]
+        required=False,
+        choices=[("newest", _("Newest first")), ("urgent", _("Most urgent first"))],
+        label=_("Sort"),
     )
     # From the dashboard: leads that reached a stage of the funnel (whatever their status now).
     reached = forms.ChoiceField(
@@ -97,8 +108,8 @@ class InboxFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         offered = lead_owner_choices()
         self.fields["owner"].choices = [
-            ("", "Any owner"),
-            ("none", "Unassigned"),
+            ("", _("Any owner")),
+            ("none", _("Unassigned")),
             *offered,
             *self._former_owner(offered),
         ]
@@ -110,7 +121,10 @@ class InboxFilterForm(forms.Form):
         if not owner.isdigit() or owner in dict(offered):
             return []
         user = get_user_model().objects.filter(pk=owner).first()
-        return [(owner, f"{user.get_full_name() or user.username} (no longer takes leads)")] if user else []
+        if not user:
+            return []
+        name = user.get_full_name() or user.username
+        return [(owner, _("%(name)s (no longer takes leads)") % {"name": name})]
 
     def filters(self) -> dict:
         """The valid filters; invalid ones are ignored."""
@@ -120,11 +134,11 @@ class InboxFilterForm(forms.Form):
 
 class ReplyForm(forms.Form):
     template = forms.ModelChoiceField(
-        queryset=ReplyTemplate.objects.none(), required=False, empty_label="No template"
+        queryset=ReplyTemplate.objects.none(), required=False, empty_label=_("No template")
     )
     language = forms.ChoiceField(choices=Language.choices, widget=forms.HiddenInput)
-    subject = forms.CharField(max_length=200)
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), label="Message")
+    subject = forms.CharField(max_length=200, label=_("Subject"))
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), label=_("Message"))
 
     def __init__(self, *args, templates: list[ReplyTemplate], **kwargs):
         super().__init__(*args, **kwargs)
@@ -132,10 +146,17 @@ class ReplyForm(forms.Form):
 
 
 class ContactLogForm(forms.Form):
-    channel = forms.ChoiceField(choices=[(channel.value, channel.label) for channel in LOGGABLE_CHANNELS])
-    outcome = forms.ChoiceField(required=False, choices=[("", "— call outcome —"), *ContactOutcome.CHOICES])
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    next_step = forms.CharField(required=False, max_length=200)
+    channel = forms.ChoiceField(
+        choices=[(channel.value, channel.label) for channel in LOGGABLE_CHANNELS], label=_("Channel")
+    )
+    # The outcomes' English text is what a call keeps as its subject; people read it in their language.
+    outcome = forms.ChoiceField(
+        required=False,
+        choices=[("", _("— call outcome —")), *((value, _(label)) for value, label in ContactOutcome.CHOICES)],
+        label=_("Call outcome"),
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Notes"))
+    next_step = forms.CharField(required=False, max_length=200, label=_("Next step"))
 
 
 class ReplyTemplateForm(forms.ModelForm):
@@ -149,12 +170,13 @@ class ReplyTemplateForm(forms.ModelForm):
 
 
 class LeadMergeForm(forms.Form):
-    duplicate = forms.ModelChoiceField(queryset=Lead.objects.none(), label="Duplicate lead to fold in")
+    duplicate = forms.ModelChoiceField(queryset=Lead.objects.none(), label=_("Duplicate lead to fold in"))
 
     def __init__(self, *args, duplicates, **kwargs):
         super().__init__(*args, **kwargs)
         choices_from(
             self.fields["duplicate"],
             duplicates,
-            label=lambda lead: f"Lead {lead.pk} · {lead.get_status_display()} · {lead.received_at:%Y-%m-%d}",
+            label=lambda lead: _("Lead %(number)s · %(status)s · %(received)s")
+            % {"number": lead.pk, "status": lead.get_status_display(), "received": f"{lead.received_at:%Y-%m-%d}"},
         )

@@ -6,6 +6,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from dealership.models import oversees_store
@@ -100,16 +102,17 @@ def _inbox_filter_links(*, user, filters: dict, params: dict, deadlines) -> dict
                 "url": _query(params, status=value),
                 "active": status == value,
             }
-            for value, label in [("open", "Open"), *LeadStatus.choices, ("all", "All")]
+            for value, label in [("open", _("Open")), *LeadStatus.choices, ("all", _("All"))]
         ],
         "toggles": [
             {
+                "name": name,
                 "label": label,
                 "count": counts[name],
                 "url": _query(params, **{name: None if filters.get(name) else "on"}),
                 "active": bool(filters.get(name)),
             }
-            for name, label in (("unanswered", "Unanswered"), ("overdue", "Overdue"))
+            for name, label in (("unanswered", _("Unanswered")), ("overdue", _("Overdue")))
         ],
     }
 
@@ -216,10 +219,14 @@ def lead_transition_view(request, pk: int):
             cancelled = lead.appointments_cancelled
             messages.success(
                 request,
-                f"Status changed; {cancelled} appointment{'s' if cancelled > 1 else ''} cancelled"
-                " (the customer and the advisor are told)."
+                ngettext(
+                    "Status changed; %(count)d appointment cancelled (the customer and the advisor are told).",
+                    "Status changed; %(count)d appointments cancelled (the customer and the advisor are told).",
+                    cancelled,
+                )
+                % {"count": cancelled}
                 if cancelled
-                else "Status changed.",
+                else _("Status changed."),
             )
         except TransitionError as error:
             messages.error(request, str(error))
@@ -246,7 +253,7 @@ def lead_reply(request, pk: int):
         except ReplyError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"Your answer to {lead.customer} is being sent.")
+            messages.success(request, _("Your answer to %(customer)s is being sent.") % {"customer": lead.customer})
             return redirect("leads:lead_detail", pk=lead.pk)
     # Nothing is lost: the page comes back with what was written and the reason.
     return render(request, "leads/lead_detail.html", _lead_page(request, lead, reply_form=form), status=400)
@@ -264,7 +271,7 @@ def lead_log(request, pk: int):
             form.add_error(error.field, str(error))
         else:
             if not request.htmx:
-                messages.success(request, "Added to the conversation.")
+                messages.success(request, _("Added to the conversation."))
                 return redirect("leads:lead_detail", pk=lead.pk)
             form = ContactLogForm(initial={"channel": form.cleaned_data["channel"]})
     if form.errors and not request.htmx:
@@ -291,11 +298,13 @@ def lead_merge_view(request, pk: int):
     if form.is_valid():
         try:
             lead_merge(target=lead, duplicate=form.cleaned_data["duplicate"], actor=request.user)
-            messages.success(request, f"Lead {form.cleaned_data['duplicate'].pk} merged into this one.")
+            messages.success(
+                request, _("Lead %(number)s merged into this one.") % {"number": form.cleaned_data["duplicate"].pk}
+            )
         except MergeError as error:
             messages.error(request, str(error))
     else:
-        messages.error(request, "Choose a lead of this customer to merge.")
+        messages.error(request, _("Choose a lead of this customer to merge."))
     return redirect("leads:lead_detail", pk=lead.pk)
 
 

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .append_only import AppendOnlyModel
 from .customers import Customer
@@ -12,10 +13,10 @@ class ConsentChannel(models.TextChoices):
 
 
 class ConsentBasis(models.TextChoices):
-    EXPRESS = "express", "Express consent"
-    IMPLIED_PURCHASE = "implied_purchase", "Implied: purchase or lease (two years)"
-    IMPLIED_INQUIRY = "implied_inquiry", "Implied: inquiry (six months)"
-    BUSINESS_RELATIONSHIP = "business_relationship", "Implied: written contract (two years after it ends)"
+    EXPRESS = "express", _("Express consent")
+    IMPLIED_PURCHASE = "implied_purchase", _("Implied: purchase or lease (two years)")
+    IMPLIED_INQUIRY = "implied_inquiry", _("Implied: inquiry (six months)")
+    BUSINESS_RELATIONSHIP = "business_relationship", _("Implied: written contract (two years after it ends)")
 
 
 class ConsentAction(models.TextChoices):

@@ -1,16 +1,17 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Language(models.TextChoices):
-    ENGLISH = "en", "English"
-    FRENCH = "fr", "Français"
+    ENGLISH = "en", _("English")
+    FRENCH = "fr", _("Français")
 
 
 class PreferredChannel(models.TextChoices):
-    EMAIL = "email", "Email"
-    PHONE = "phone", "Phone"
-    TEXT = "text", "Text message"
-    IN_PERSON = "in_person", "In person"
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    TEXT = "text", _("Text message")
+    IN_PERSON = "in_person", _("In person")
 
 
 def _full_name(first_name: str, last_name: str) -> str:

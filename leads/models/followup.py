@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from .leads import Lead
 
@@ -37,9 +39,9 @@ class FollowUpPlan(models.Model):
 
 class FollowUpStep(models.Model):
     class Kind(models.TextChoices):
-        AUTO_EMAIL = "auto_email", "Email sent automatically"
-        DRAFT_EMAIL = "draft_email", "Email drafted for review"
-        CALL = "call", "Call task"
+        AUTO_EMAIL = "auto_email", _("Email sent automatically")
+        DRAFT_EMAIL = "draft_email", _("Email drafted for review")
+        CALL = "call", _("Call task")
 
     class Anchor(models.TextChoices):
         INQUIRY = "inquiry", "after the inquiry"
@@ -88,22 +90,22 @@ class FollowUpStep(models.Model):
 
 
 class StopReason(models.TextChoices):
-    CUSTOMER_REPLIED = "customer_replied", "The customer replied"
-    APPOINTMENT_BOOKED = "appointment_booked", "An appointment was booked"
-    SOLD = "sold", "The lead was sold"
-    LOST = "lost", "The lead was lost"
-    UNSUBSCRIBED = "unsubscribed", "The customer unsubscribed or has no consent for commercial mail"
-    BY_HAND = "by_hand", "Stopped by hand"
-    COMPLETED = "completed", "Every step done"
+    CUSTOMER_REPLIED = "customer_replied", gettext_noop("The customer replied")
+    APPOINTMENT_BOOKED = "appointment_booked", gettext_noop("An appointment was booked")
+    SOLD = "sold", gettext_noop("The lead was sold")
+    LOST = "lost", gettext_noop("The lead was lost")
+    UNSUBSCRIBED = "unsubscribed", gettext_noop("The customer unsubscribed or has no consent for commercial mail")
+    BY_HAND = "by_hand", gettext_noop("Stopped by hand")
+    COMPLETED = "completed", gettext_noop("Every step done")
 
 
 class FollowUpEnrollment(models.Model):
     """One lead going through one plan."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        STOPPED = "stopped", "Stopped"
-        COMPLETED = "completed", "Completed"
+        ACTIVE = "active", pgettext_lazy("follow-up status", "Active")
+        STOPPED = "stopped", pgettext_lazy("follow-up status", "Stopped")
+        COMPLETED = "completed", pgettext_lazy("follow-up status", "Completed")
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="followups")
     plan = models.ForeignKey(FollowUpPlan, on_delete=models.PROTECT, related_name="enrollments")
@@ -136,14 +138,14 @@ class FollowUpStepRun(models.Model):
     """
 
     class Status(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        OPEN = "open", "To do"
-        DONE = "done", "Done"
-        NEEDS_REVIEW = "needs_review", "Needs review"
-        CANCELLED = "cancelled", "Cancelled"
+        SCHEDULED = "scheduled", pgettext_lazy("follow-up status", "Scheduled")
+        QUEUED = "queued", pgettext_lazy("follow-up status", "Queued")
+        SENDING = "sending", pgettext_lazy("follow-up status", "Sending")
+        SENT = "sent", pgettext_lazy("follow-up status", "Sent")
+        OPEN = "open", pgettext_lazy("follow-up status", "To do")
+        DONE = "done", pgettext_lazy("follow-up status", "Done")
+        NEEDS_REVIEW = "needs_review", pgettext_lazy("follow-up status", "Needs review")
+        CANCELLED = "cancelled", pgettext_lazy("follow-up status", "Cancelled")
 
     # Runs waiting for a person: the calls, drafts and interrupted sends of the task list.
     TASK_STATUSES = frozenset({Status.OPEN, Status.NEEDS_REVIEW})

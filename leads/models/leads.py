@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Value, When
 from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dealership.models import TimelineEvent
 
@@ -11,12 +13,12 @@ from .customers import Customer, Language
 
 
 class LeadStatus(models.TextChoices):
-    NEW = "new", "New"
-    CONTACTED = "contacted", "Contacted"
-    APPOINTMENT_SET = "appointment_set", "Appointment set"
-    SHOWN = "shown", "Shown"
-    SOLD = "sold", "Sold"
-    LOST = "lost", "Lost"
+    NEW = "new", pgettext_lazy("lead status", "New")
+    CONTACTED = "contacted", pgettext_lazy("lead status", "Contacted")
+    APPOINTMENT_SET = "appointment_set", pgettext_lazy("lead status", "Appointment set")
+    SHOWN = "shown", pgettext_lazy("lead status", "Shown")
+    SOLD = "sold", pgettext_lazy("lead status", "Sold")
+    LOST = "lost", pgettext_lazy("lead status", "Lost")
 
 
 # Labels by value, for lines read as plain values (the inbox, the timeline); unknown values as they are.
@@ -45,19 +47,19 @@ FUNNEL_MILESTONES = [
 
 
 class InquiryType(models.TextChoices):
-    PRICE = "price", "Price and availability"
-    TRADE_IN = "trade_in", "Trade-in value"
-    FINANCING = "financing", "Financing and lease payments"
-    TEST_DRIVE = "test_drive", "Test drive"
-    GENERAL = "general", "General"
+    PRICE = "price", _("Price and availability")
+    TRADE_IN = "trade_in", _("Trade-in value")
+    FINANCING = "financing", _("Financing and lease payments")
+    TEST_DRIVE = "test_drive", _("Test drive")
+    GENERAL = "general", _("General")
 
 
 class VehicleInterest(models.TextChoices):
-    BUY = "buy", "Buy"
-    LEASE = "lease", "Lease"
-    SELL = "sell", "Sell"
-    TRADE_IN = "trade-in", "Trade-in"
-    TEST_DRIVE = "test-drive", "Test drive"
+    BUY = "buy", _("Buy")
+    LEASE = "lease", _("Lease")
+    SELL = "sell", _("Sell")
+    TRADE_IN = "trade-in", _("Trade-in")
+    TEST_DRIVE = "test-drive", _("Test drive")
 
 
 # Vehicles the customer brings to the store (to sell or trade in), as against the ones they want.

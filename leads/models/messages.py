@@ -3,6 +3,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dealership.storage import private_storage
 
@@ -11,17 +13,17 @@ from .leads import Lead
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", "Email"
-    PHONE = "phone", "Phone call"
-    TEXT = "text", "Text message"
-    VISIT = "visit", "Visit"
-    NOTE = "note", "Note"
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone call")
+    TEXT = "text", _("Text message")
+    VISIT = "visit", _("Visit")
+    NOTE = "note", _("Note")
 
 
 class Direction(models.TextChoices):
-    INBOUND = "in", "From the customer"
-    OUTBOUND = "out", "To the customer"
-    INTERNAL = "internal", "Internal"
+    INBOUND = "in", _("From the customer")
+    OUTBOUND = "out", _("To the customer")
+    INTERNAL = "internal", _("Internal")
 
 
 class Message(models.Model):
@@ -29,10 +31,10 @@ class Message(models.Model):
 
     class SendStatus(models.TextChoices):
         NOT_APPLICABLE = "", "—"
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", pgettext_lazy("send status", "Queued")
+        SENDING = "sending", pgettext_lazy("send status", "Sending")
+        SENT = "sent", pgettext_lazy("send status", "Sent")
+        FAILED = "failed", pgettext_lazy("send status", "Failed")
 
     lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
     customer = models.ForeignKey(

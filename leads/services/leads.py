@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from ..business_hours import business_minutes_between
 from ..models import (
@@ -148,7 +149,8 @@ def lead_kept(lead: Lead) -> Lead:
 def lead_merged_refusal(lead: Lead) -> str:
     """Why nothing more is done on this lead, or "": a merged lead is worked on the one it went into."""
     return (
-        f"This lead was merged into lead {lead.merged_into_id}: work on that one."
+        gettext("This lead was merged into lead %(number)s: work on that one.")
+        % {"number": lead.merged_into_id}
         if lead.merged_into_id
         else ""
     )
@@ -170,11 +172,16 @@ def lead_transition(*, lead: Lead, to_status: str, actor=None, reason: str = "")
         raise TransitionError(refusal)
     if to_status not in lead_next_statuses(lead):
         raise TransitionError(
-            f"A lead that is {LeadStatus(lead.status).label.lower()} cannot become "
-            f"{LeadStatus(to_status).label.lower() if to_status in LeadStatus.values else to_status!r}."
+            gettext("A lead that is %(status)s cannot become %(to_status)s.")
+            % {
+                "status": LeadStatus(lead.status).label.lower(),
+                "to_status": LeadStatus(to_status).label.lower()
+                if to_status in LeadStatus.values
+                else repr(to_status),
+            }
         )
     if to_status == LeadStatus.LOST and not reason.strip():
-        raise TransitionError("Say why the lead was lost.")
+        raise TransitionError(gettext("Say why the lead was lost."))
     from_status = lead.status
     lead.status = to_status
     lead.lost_reason = reason.strip() if to_status == LeadStatus.LOST else ""
@@ -229,11 +236,12 @@ class ContactOutcome:
     VOICEMAIL = "voicemail"
     NO_ANSWER = "no_answer"
     WRONG_NUMBER = "wrong_number"
+    # In English: the text a call keeps as its subject (and follow-up looks for); shown translated.
     CHOICES = [
-        (REACHED, "Spoke with the customer"),
-        (VOICEMAIL, "Left a voicemail"),
-        (NO_ANSWER, "No answer, no message left"),
-        (WRONG_NUMBER, "Wrong number"),
+        (REACHED, gettext_noop("Spoke with the customer")),
+        (VOICEMAIL, gettext_noop("Left a voicemail")),
+        (NO_ANSWER, gettext_noop("No answer, no message left")),
+        (WRONG_NUMBER, gettext_noop("Wrong number")),
     ]
     ANSWERED = {REACHED, VOICEMAIL}
 
@@ -265,11 +273,13 @@ def contact_log(
     if refusal := lead_merged_refusal(lead):
         raise ContactLogError(refusal, field=None)
     if channel not in LOGGABLE_CHANNELS:
-        raise ContactLogError(f"Cannot log a {channel!r} by hand.", field="channel")
+        raise ContactLogError(
+            gettext("Cannot log a %(channel)r by hand.") % {"channel": channel}, field="channel"
+        )
     if channel == Channel.PHONE and outcome not in dict(ContactOutcome.CHOICES):
-        raise ContactLogError("Say how the call went.", field="outcome")
+        raise ContactLogError(gettext("Say how the call went."), field="outcome")
     if channel == Channel.NOTE and not notes.strip():
-        raise ContactLogError("Write the note.", field="notes")
+        raise ContactLogError(gettext("Write the note."), field="notes")
     occurred_at = occurred_at or timezone.now()
     body = notes.strip()
     if next_step.strip():
@@ -303,24 +313,34 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
     milestone. The duplicate stays, lost and marked as merged into the target, so that figures
     count the pair once. The target's status stays as it is: moving it is the supervisor's call."""
     if target.pk == duplicate.pk:
-        raise MergeError("A lead cannot be merged into itself.")
+        raise MergeError(gettext("A lead cannot be merged into itself."))
     target, duplicate = (
         Lead.objects.select_for_update().get(pk=target.pk),
         Lead.objects.select_for_update().get(pk=duplicate.pk),
     )
     if target.customer_id != duplicate.customer_id:
-        raise MergeError("Only leads of the same customer can be merged.")
+        raise MergeError(gettext("Only leads of the same customer can be merged."))
     if duplicate.status == LeadStatus.SOLD:
-        raise MergeError("A sold lead cannot be merged into another.")
+        raise MergeError(gettext("A sold lead cannot be merged into another."))
     for lead in (duplicate, target):
         if lead.merged_into_id:
-            raise MergeError(f"Lead {lead.pk} was already merged into lead {lead.merged_into_id}.")
+            raise MergeError(
+                gettext("Lead %(number)s was already merged into lead %(into)s.")
+                % {"number": lead.pk, "into": lead.merged_into_id}
+            )
     if target.status not in OPEN_LEAD_STATUSES and duplicate.status in OPEN_LEAD_STATUSES:
         raise MergeError(
-            f"Lead {duplicate.pk} is still being worked and this one is lost: merging would close it."
-            f" Open lead {duplicate.pk} and merge this one into it instead."
-            if target.status == LeadStatus.LOST
-            else f"Lead {duplicate.pk} is still being worked and this one is sold: it is an inquiry of its own."
+            (
+                gettext(
+                    "Lead %(number)s is still being worked and this one is lost: merging would close it."
+                    " Open lead %(number)s and merge this one into it instead."
+                )
+                if target.status == LeadStatus.LOST
+                else gettext(
+                    "Lead %(number)s is still being worked and this one is sold: it is an inquiry of its own."
+                )
+            )
+            % {"number": duplicate.pk}
         )
     moved = {
         "messages": Message.objects.filter(lead=duplicate).update(lead=target),

@@ -1,9 +1,14 @@
 from django import template
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from ..models.leads import LEAD_STATUS_LABELS
 from ..normalize import phone_display
+from ..services.leads import ContactOutcome
 
 register = template.Library()
+
+CALL_OUTCOMES = {label for _value, label in ContactOutcome.CHOICES}
 
 
 register.filter("phone", phone_display)
@@ -15,9 +20,60 @@ def minutes_span(minutes: int | None) -> str:
     if minutes is None:
         return "—"
     if minutes < 60:
-        return f"{minutes} min"
+        return _("%(minutes)d min") % {"minutes": minutes}
     hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest:02d}" if hours < 10 else f"{hours} h"
+    if hours < 10:
+        return _("%(hours)d h %(minutes)02d") % {"hours": hours, "minutes": rest}
+    return _("%(hours)d h") % {"hours": hours}
+
+
+# Titles of the other events, in English as "type with spaces, capitalised" (how they always read).
+EVENT_TITLES = {
+    "acknowledged": gettext_lazy("Acknowledged"),
+    "appointment_booked": gettext_lazy("Appointment booked"),
+    "appointment_rescheduled": gettext_lazy("Appointment rescheduled"),
+    "customer_replied": gettext_lazy("Customer replied"),
+    "customer_wrote": gettext_lazy("Customer wrote"),
+    "followup_completed": gettext_lazy("Followup completed"),
+    "followup_sent": gettext_lazy("Followup sent"),
+    "followup_started": gettext_lazy("Followup started"),
+    "followup_stopped": gettext_lazy("Followup stopped"),
+    "followup_task_done": gettext_lazy("Followup task done"),
+    "promotion_attributed": gettext_lazy("Promotion attributed"),
+    "public_form": gettext_lazy("Public form"),
+}
+# Their parameters' names, as they are stored.
+EVENT_PARAMS = {
+    "advisor": pgettext_lazy("timeline event detail", "advisor"),
+    "appointment": pgettext_lazy("timeline event detail", "appointment"),
+    "detail": pgettext_lazy("timeline event detail", "detail"),
+    "inbound_mail": pgettext_lazy("timeline event detail", "inbound_mail"),
+    "message": pgettext_lazy("timeline event detail", "message"),
+    "note": pgettext_lazy("timeline event detail", "note"),
+    "plan": pgettext_lazy("timeline event detail", "plan"),
+    "plan_id": pgettext_lazy("timeline event detail", "plan_id"),
+    "promotion": pgettext_lazy("timeline event detail", "promotion"),
+    "reason": pgettext_lazy("timeline event detail", "reason"),
+    "reason_label": pgettext_lazy("timeline event detail", "reason_label"),
+    "source": pgettext_lazy("timeline event detail", "source"),
+    "starts_at": pgettext_lazy("timeline event detail", "starts_at"),
+    "step": pgettext_lazy("timeline event detail", "step"),
+}
+# The channel of a first answer, as stored.
+ANSWER_CHANNELS = {
+    "email": pgettext_lazy("channel of a first answer", "email"),
+    "phone": pgettext_lazy("channel of a first answer", "phone"),
+    "text": pgettext_lazy("channel of a first answer", "text"),
+    "visit": pgettext_lazy("channel of a first answer", "visit"),
+}
+
+
+@register.filter
+def message_subject(message) -> str:
+    """A message's subject; a call's outcome (kept in English) in the reader's language."""
+    if message.channel == "phone" and message.subject in CALL_OUTCOMES:
+        return _(message.subject)
+    return message.subject
 
 
 @register.filter
@@ -26,18 +82,29 @@ def event_summary(event) -> str:
     params = event.params or {}
     match event.type:
         case "created":
-            return f"Lead received from {params.get('source') or 'an unknown source'}"
+            if params.get("source"):
+                return _("Lead received from %(source)s") % {"source": params["source"]}
+            return _("Lead received from an unknown source")
         case "status_changed":
             before, after = params.get("from_status"), params.get("to_status")
-            text = (
-                f"Status: {LEAD_STATUS_LABELS.get(before, before)} → {LEAD_STATUS_LABELS.get(after, after)}"
-            )
-            return f"{text} ({params['reason']})" if params.get("reason") else text
+            text = _("Status: %(before)s → %(after)s") % {
+                "before": LEAD_STATUS_LABELS.get(before, before),
+                "after": LEAD_STATUS_LABELS.get(after, after),
+            }
+            if params.get("reason"):
+                return _("%(change)s (%(reason)s)") % {"change": text, "reason": params["reason"]}
+            return text
         case "first_response":
-            return f"First answer ({params.get('channel')}) after {minutes_span(params.get('business_minutes'))} of business time"
+            return _("First answer (%(channel)s) after %(span)s of business time") % {
+                "channel": ANSWER_CHANNELS.get(params.get("channel"), params.get("channel")),
+                "span": minutes_span(params.get("business_minutes")),
+            }
         case "merged" if "into_lead" in params:
-            return f"Merged into lead {params['into_lead']}"
+            return _("Merged into lead %(number)s") % {"number": params["into_lead"]}
         case "merged":
-            return f"Lead {params.get('merged_lead')} merged into this one"
-    details = ", ".join(f"{key}: {value}" for key, value in params.items() if value not in ("", None))
-    return event.type.replace("_", " ").capitalize() + (f" ({details})" if details else "")
+            return _("Lead %(number)s merged into this one") % {"number": params.get("merged_lead")}
+    details = ", ".join(
+        f"{EVENT_PARAMS.get(key, key)}: {value}" for key, value in params.items() if value not in ("", None)
+    )
+    title = EVENT_TITLES.get(event.type) or event.type.replace("_", " ").capitalize()
+    return f"{title} ({details})" if details else str(title)

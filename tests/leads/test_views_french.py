@@ -1,0 +1,199 @@
+"""The supervisor's workbench in French for a browser that asks for it (Accept-Language), or for a
+person who chose it (set_language); English otherwise, as before."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from dealership.models import Role
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+FRENCH = {"Accept-Language": "fr-CA,fr;q=0.9"}
+ENGLISH = {"Accept-Language": "en-CA,en;q=0.9"}
+
+
+def _supervisor(client):
+    member = factories.staff(Role.SUPERVISOR)
+    client.force_login(member.user)
+    return member.user
+
+
+def _page(client, url, headers=None) -> str:
+    response = client.get(url, headers=headers or {})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_inbox_in_french_for_a_french_browser_in_english_otherwise(client):
+    _supervisor(client)
+    factories.lead(
+        received_at=timezone.now() - timedelta(minutes=5),
+        customer_obj=factories.customer(first_name="Josée", last_name="Tremblay"),
+    )
+    page = _page(client, "/leads/", FRENCH)
+    for text in (
+        "Demandes reçues",  # the heading
+        "Ouvertes",  # the chips
+        "Sans réponse",
+        "En retard",
+        "Nouvelle",
+        "Perdue",
+        "Client</th>",  # column heads
+        "Première réponse</th>",
+        "Reçue</th>",
+        "Responsable",
+        "Tâches de relance",
+        "Filtrer",
+        "Plus récentes d’abord",
+        "Tous les responsables",
+        "en attente depuis",  # the clock
+        "il y a ",
+    ):
+        assert text in page, text
+    for english in ("Lead inbox", "Unanswered", "First answer", "waiting ", " ago", "Newest first"):
+        assert english not in page, english
+    # What htmx and tests read stays as it was.
+    assert 'data-filter="unanswered"' in page and 'data-filter="overdue"' in page
+    # An English browser, or one that asks for nothing, reads the page as before.
+    for headers in (ENGLISH, {}):
+        page = _page(client, "/leads/", headers)
+        for text in ("Lead inbox", "Unanswered", "First answer", "waiting ", " ago", "Newest first"):
+            assert text in page, text
+        assert "Demandes reçues" not in page
+
+
+def test_inbox_refresh_in_french(client):
+    _supervisor(client)
+    factories.lead(received_at=timezone.now() - timedelta(minutes=5))
+    page = _page(client, "/leads/", {**FRENCH, "HX-Request": "true"})
+    assert "en attente depuis" in page and "Ouvertes" in page
+
+
+def test_language_chosen_with_set_language_sticks(client):
+    _supervisor(client)
+    response = client.post("/i18n/setlang/", {"language": "fr", "next": "/leads/"}, headers=ENGLISH)
+    assert response.status_code == 302 and response["Location"] == "/leads/"
+    # The browser still asks for English: the choice wins, on this page and the next ones.
+    assert "Demandes reçues" in _page(client, "/leads/", ENGLISH)
+    assert "Demandes reçues" in _page(client, "/leads/?status=all", ENGLISH)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/leads/"})
+    assert "Lead inbox" in _page(client, "/leads/", FRENCH)
+
+
+def _lead_with_history():
+    lead = factories.lead(
+        customer_obj=factories.customer(first_name="Josée", last_name="Tremblay", email="josee@example.test"),
+        vehicles=[{"year": 2026, "make": "Toyota", "model": "RAV4"}],
+    )
+    lead.customer.preferred_channel = "phone"
+    lead.customer.save(update_fields=["preferred_channel"])
+    factories.inbound_email(lead=lead)
+    return lead
+
+
+def test_lead_page_in_french_for_a_french_browser_in_english_otherwise(client):
+    _supervisor(client)
+    lead = _lead_with_history()
+    page = _page(client, reverse("leads:lead_detail", args=[lead.pk]), FRENCH)
+    for text in (
+        "Moyen préféré",  # the customer card
+        "<strong>téléphone</strong>",
+        "Courriel commercial",
+        "Responsable\u00a0:",
+        "Véhicules",
+        "Consigner un appel, un texto, une visite ou une note",  # the log form
+        'placeholder="Prochaine étape"',
+        "— résultat de l’appel —",
+        "A parlé au client",
+        ">Ajouter</button>",
+        "Répondre par courriel",  # the composer
+        ">Objet</label>",
+        ">Envoyer</button>",
+        "Aucun modèle",
+        "Nouvel état",  # the status form
+        "Changer l’état",
+        "Contactée",
+        "Conversation",  # the timeline
+        "Demande reçue de Website",
+        "du client",
+        "en attente depuis",
+    ):
+        assert text in page, text
+    for english in ("Prefers", "Log a call", "Answer by email", "Change status", "Lead received from"):
+        assert english not in page, english
+    page = _page(client, reverse("leads:lead_detail", args=[lead.pk]))
+    for text in (
+        "Prefers <strong>phone</strong>",
+        "Log a call, text, visit or note",
+        "— call outcome —",
+        "Answer by email",
+        "Change status",
+        "Lead received from Website",
+        "from the customer",
+    ):
+        assert text in page, text
+
+
+def test_logging_a_call_in_french_says_so_and_shows_the_outcome_in_french(client):
+    _supervisor(client)
+    lead = _lead_with_history()
+    response = client.post(
+        reverse("leads:lead_log", args=[lead.pk]),
+        {"channel": "phone", "outcome": "reached", "notes": "Rappeler jeudi"},
+        headers=FRENCH,
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Ajouté à la conversation." in page
+    assert "A parlé au client" in page  # the call's outcome, in the timeline
+    assert "Appel" in page
+    # What is kept is the English text, whoever logged it: follow-up and reports look for it.
+    assert lead.messages.get(channel="phone").subject == "Spoke with the customer"
+    # A call logged without saying how it went: the error, in French.
+    response = client.post(
+        reverse("leads:lead_log", args=[lead.pk]), {"channel": "phone", "outcome": ""}, headers=FRENCH
+    )
+    assert response.status_code == 400
+    assert "Dites comment l’appel s’est passé." in response.content.decode()
+
+
+def test_status_change_refused_by_the_machine_explains_itself_in_french(client):
+    _supervisor(client)
+    lead = _lead_with_history()  # new: it cannot be marked shown
+    response = client.post(
+        reverse("leads:lead_transition", args=[lead.pk]),
+        {"status": "contacted"},
+        headers=FRENCH,
+        follow=True,
+    )
+    assert "État changé." in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.status == "contacted"
+    # Lost without a reason: refused by the machine, in French.
+    response = client.post(
+        reverse("leads:lead_transition", args=[lead.pk]), {"status": "lost"}, headers=FRENCH, follow=True
+    )
+    page = response.content.decode()
+    assert "Dites pourquoi la demande a été perdue." in page
+    assert "État\u00a0: Nouvelle → Contactée" in page  # the timeline line of the first change
+
+
+def test_transition_error_names_the_statuses_in_french():
+    from django.utils import translation
+
+    from leads.services.leads import TransitionError, lead_transition
+
+    lead = factories.lead()
+    with translation.override("fr"), pytest.raises(TransitionError) as refused:
+        lead_transition(lead=lead, to_status="sold")
+    assert (
+        str(refused.value)
+        == "Une demande à l’état «\u00a0nouvelle\u00a0» ne peut pas passer à l’état «\u00a0vendue\u00a0»."
+    )
+    with translation.override("en"), pytest.raises(TransitionError) as refused:
+        lead_transition(lead=lead, to_status="sold")
+    assert str(refused.value) == "A lead that is new cannot become sold."
