@@ -46,7 +46,7 @@ def test_supervisor_books_a_test_drive_and_the_advisor_marks_it_shown(login, liv
     assert page.url == f"{live_server.url}/leads/appointments/mine/"
     card = page.locator("article.appointment").filter(has_text="Emma Johnson")
     assert "Test drive" in card.inner_text() and "2026 Toyota RAV4 XLE" in card.inner_text()
-    assert "+14165550111" in card.inner_text()
+    assert "(416) 555-0111" in card.inner_text()
     card.get_by_role("button", name="Shown").click()
     page.wait_for_load_state()
     assert page.locator("article.appointment .appointment-status").first.inner_text() == "Shown"
