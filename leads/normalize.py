@@ -24,7 +24,9 @@ def normalize_phone(value: str | None, *, region: str = DEFAULT_REGION) -> str:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         return ""
-    if not phonenumbers.is_possible_number(number):
+    # A local number without its area code ("555-0100") is possible only locally: it could be
+    # anyone's in another area code, so it is not taken as the person's number.
+    if phonenumbers.is_possible_number_with_reason(number) != phonenumbers.ValidationResult.IS_POSSIBLE:
         return ""
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -52,7 +52,7 @@ def clean_contact(*, email: str = "", phone: str = "") -> tuple[str, str]:
             errors["email"] = f"“{email}” is not an email address."
     normalized_phone = normalize_phone(phone)
     if phone and phone.strip() and not normalized_phone:
-        errors["phone"] = f"“{phone}” is not a phone number."
+        errors["phone"] = f"“{phone}” is not a phone number with its area code."
     elif extension := _phone_extension(phone):  # E.164 has no room for it: say so, drop nothing
         errors["phone"] = (
             f"“{phone}” has an extension ({extension}): enter the number without it and keep the "

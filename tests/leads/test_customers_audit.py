@@ -43,7 +43,7 @@ def test_a_bad_phone_is_refused_with_a_clear_message_and_nothing_changes(supervi
     form = {"first_name": "Liam", "last_name": "Brown", "email": customer.email, "phone": "12",
             "preferred_channel": "email", "language": "en"}  # fmt: skip
     page = supervisor_client.post(reverse("leads:customer_edit", args=[customer.pk]), form).content.decode()
-    assert "“12” is not a phone number." in page
+    assert "“12” is not a phone number with its area code." in page
     customer.refresh_from_db()
     assert customer.phone == "+19055550155" and not AuditEntry.objects.filter(action="edit").exists()
 

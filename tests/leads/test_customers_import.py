@@ -62,7 +62,7 @@ def test_a_file_with_bad_rows_reports_each_line_and_imports_nothing(supervisor):
     lines = dict(rejected.value.errors)
     assert sorted(lines) == [4, 5]  # header is line 1; the quoted newline keeps line 5's number right
     assert "not-an-email" in lines[4]
-    assert "“12” is not a phone number" in lines[5] and "klingon" in lines[5]
+    assert "“12” is not a phone number with its area code" in lines[5] and "klingon" in lines[5]
     assert "01/13/2025" in lines[5] and "“12x” is not a number" in lines[5]
     # Nothing of the good rows was written.
     assert list(Customer.objects.all()) == [existing]

@@ -63,7 +63,7 @@ def test_adding_another_email_and_phone_and_refusing_bad_ones(supervisor_client)
     assert list(customer.extra_emails.values_list("email", flat=True)) == ["second@example.com"]
     assert list(customer.extra_phones.values_list("phone", "kind")) == [("+14165550188", "work")]
     page = supervisor_client.post(url, {"phone": "99"}, follow=True).content.decode()
-    assert "“99” is not a phone number." in page and customer.extra_phones.count() == 1
+    assert "“99” is not a phone number with its area code." in page and customer.extra_phones.count() == 1
 
 
 def test_duplicates_page_offers_the_pair_and_merges_it(supervisor_client):
@@ -160,6 +160,17 @@ def test_a_phone_with_an_extension_is_refused_instead_of_losing_the_extension(su
     assert "“+1 514-555-0199 x7” has an extension (7)" in page
     customer.refresh_from_db()
     assert customer.phone == "+19055550155" and not customer.extra_phones.exists()
+
+
+def test_a_phone_without_its_area_code_is_refused_instead_of_matching_someone_elsewhere(supervisor_client):
+    """"555-0100" was stored as +15550100: no one can dial it, and it matched any 555-0100."""
+    customer = factories.customer(first_name="Liam", last_name="Brown", phone="905 555 0155")
+    form = {"first_name": "Liam", "last_name": "Brown", "email": customer.email, "phone": "555-0100",
+            "preferred_channel": "email", "language": "en"}  # fmt: skip
+    page = supervisor_client.post(reverse("leads:customer_edit", args=[customer.pk]), form).content.decode()
+    assert "“555-0100” is not a phone number with its area code." in page
+    customer.refresh_from_db()
+    assert customer.phone == "+19055550155"
 
 
 def test_an_email_another_customer_has_is_refused_and_points_to_the_merge(supervisor_client):
