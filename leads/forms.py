@@ -74,6 +74,7 @@ class InboxFilterForm(forms.Form):
     )
     unanswered = forms.BooleanField(required=False, label=_("Unanswered"))
     overdue = forms.BooleanField(required=False, label=_("Overdue"))
+    replied = forms.BooleanField(required=False, label=_("Replied"))
     q = forms.CharField(required=False, max_length=100, label=_("Search"))
     source = forms.CharField(required=False, max_length=100, label=_("Source"))
     owner = forms.ChoiceField(required=False, label=_("Owner"))

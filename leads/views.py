@@ -29,6 +29,7 @@ from .selectors.leads import (
     lead_duplicates,
     lead_get,
     lead_inbox_rows,
+    lead_list_status,
     lead_timeline,
     lead_visible_to,
     response_clock,
@@ -93,7 +94,7 @@ def _query(params: dict, **changes) -> str:
 def _inbox_filter_links(*, user, filters: dict, params: dict, deadlines) -> dict:
     """The status chips and the unanswered/overdue toggles, each with its count and its link."""
     counts = lead_counts(user=user, deadlines=deadlines)
-    status = filters.get("status", "open")
+    status = lead_list_status(filters)
     return {
         "chips": [
             {
@@ -112,7 +113,11 @@ def _inbox_filter_links(*, user, filters: dict, params: dict, deadlines) -> dict
                 "url": _query(params, **{name: None if filters.get(name) else "on"}),
                 "active": bool(filters.get(name)),
             }
-            for name, label in (("unanswered", _("Unanswered")), ("overdue", _("Overdue")))
+            for name, label in (
+                ("unanswered", _("Unanswered")),
+                ("overdue", _("Overdue")),
+                ("replied", _("Replied")),
+            )
         ],
     }
 

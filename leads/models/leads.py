@@ -83,6 +83,9 @@ class Lead(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     # Inbound time to first human answer, counted in the store's business minutes.
     first_response_business_minutes = models.PositiveIntegerField(null=True, blank=True)
+    # When the customer wrote again after a person had answered, and nobody has answered since: the
+    # inbox's "Replied" list. Kept by lead_customer_wrote and lead_record_answer.
+    customer_waiting_since = models.DateTimeField(null=True, blank=True, editable=False)
     # Funnel milestones: when the lead first reached each stage (kept by lead_transition),
     # so the dashboard counts stages without replaying the event history.
     contacted_at = models.DateTimeField(null=True, blank=True)
@@ -121,6 +124,12 @@ class Lead(models.Model):
                 fields=["-received_at"],
                 condition=models.Q(first_response_at__isnull=True, status__in=OPEN_LEAD_STATUSES),
                 name="lead_unanswered_idx",
+            ),
+            # The "Replied" list and its count read only the leads whose customer waits for an answer.
+            models.Index(
+                fields=["customer_waiting_since"],
+                condition=models.Q(customer_waiting_since__isnull=False),
+                name="lead_customer_waiting_idx",
             ),
             # "Most urgent first": open leads still waiting, longest wait on top, then the others.
             models.Index(

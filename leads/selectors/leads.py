@@ -113,6 +113,15 @@ def response_deadlines(*, now: datetime | None = None) -> ResponseDeadlines:
 
 # Open leads still waiting for their first answer.
 WAITING_FOR_ANSWER = Q(status__in=OPEN_LEAD_STATUSES, first_response_at__isnull=True)
+# Leads, of any status, whose customer wrote again after an answer and waits for another: a sold
+# customer asking about delivery, or a lost one who changed their mind, must be seen too.
+CUSTOMER_REPLIED = Q(customer_waiting_since__isnull=False, merged_into__isnull=True)
+
+
+def lead_list_status(filters: dict) -> str:
+    """The status the inbox lists: the one asked for, else every status for "Replied" (a customer
+    writes back on a sold or lost lead too), else the open leads."""
+    return filters.get("status") or ("all" if filters.get("replied") else "open")
 
 
 def _overdue_q(deadlines: ResponseDeadlines) -> Q:
@@ -159,7 +168,7 @@ def lead_list(
     filters = filters or {}
     deadlines = deadlines or response_deadlines()
     leads = lead_visible_to(user=user).select_related("customer", "owner")
-    status = filters.get("status") or "open"
+    status = lead_list_status(filters)
     if status == "open":
         leads = leads.filter(status__in=OPEN_LEAD_STATUSES)
     elif status == "all":  # a merged duplicate is one of the lost, not a lead of its own
@@ -175,6 +184,8 @@ def lead_list(
         leads = leads.filter(WAITING_FOR_ANSWER)
     if filters.get("overdue"):
         leads = leads.filter(WAITING_FOR_ANSWER & _overdue_q(deadlines))
+    if filters.get("replied"):
+        leads = leads.filter(CUSTOMER_REPLIED)
     if language := filters.get("language"):
         leads = leads.filter(language=language)
     zone = store_zone()
@@ -186,6 +197,10 @@ def lead_list(
         leads = leads.filter(**{f"{REACHED_STAGES[reached]}__isnull": False})
     if text := (filters.get("q") or "").strip():
         leads = leads.filter(_search_q(text))
+    if filters.get("replied"):  # by when the customer wrote: the newest, or the longest waiting, first
+        if filters.get("sort") == "urgent":
+            return leads.order_by("customer_waiting_since", "pk")
+        return leads.order_by("-customer_waiting_since", "-pk")
     if filters.get("sort") == "urgent":
         # Waiting leads first, the longest waiting on top; then the rest, oldest first.
         return leads.order_by(LEAD_WAITING_FIRST, "received_at", "pk")
@@ -206,6 +221,7 @@ class InboxRow:
     received_at: datetime
     first_response_at: datetime | None
     first_response_business_minutes: int | None
+    customer_waiting_since: datetime | None
     owner: str
 
     @property
@@ -272,6 +288,7 @@ def lead_counts(*, user, deadlines: ResponseDeadlines | None = None) -> dict[str
             all=Count("pk", filter=Q(merged_into__isnull=True)),
             unanswered=Count("pk", filter=WAITING_FOR_ANSWER),
             overdue=Count("pk", filter=WAITING_FOR_ANSWER & _overdue_q(deadlines)),
+            replied=Count("pk", filter=CUSTOMER_REPLIED),
             **{status: Count("pk", filter=Q(status=status)) for status in LeadStatus.values},
         )
         counts["open"] = sum(counts[status] for status in OPEN_LEAD_STATUSES)

@@ -207,10 +207,15 @@ def lead_transition(*, lead: Lead, to_status: str, actor=None, reason: str = "")
 
 @transaction.atomic
 def lead_record_answer(*, lead: Lead, answered_at, actor=None, channel: str) -> Lead:
-    """Note that a person answered the customer: sets the first-response time once, and a new
-    lead becomes contacted. Called by every service that records a real answer (mail sent, call,
-    text, visit) and never for notes or automatic acknowledgements."""
+    """Note that a person answered the customer: sets the first-response time once, a new lead
+    becomes contacted, and a customer who had written again no longer waits. Called by every
+    service that records a real answer (mail sent, call, text, visit) and never for notes or
+    automatic acknowledgements."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.customer_waiting_since is not None and answered_at >= lead.customer_waiting_since:
+        lead.customer_waiting_since = None
+        lead.save(update_fields=["customer_waiting_since", "updated_at"])
+        transaction.on_commit(leads_counts_changed)
     if lead.first_response_at is not None:
         return lead
     lead.first_response_at = answered_at
@@ -226,6 +231,21 @@ def lead_record_answer(*, lead: Lead, answered_at, actor=None, channel: str) -> 
     transaction.on_commit(leads_counts_changed)
     if lead.status == LeadStatus.NEW:
         lead = lead_transition(lead=lead, to_status=LeadStatus.CONTACTED, actor=actor)
+    return lead
+
+
+@transaction.atomic
+def lead_customer_wrote(*, lead: Lead, at) -> Lead:
+    """The customer wrote again on a lead a person had answered: it waits for an answer from then
+    (the earliest such message counts), whatever the lead's status, until a person answers."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.first_response_at is None or lead.customer_waiting_since is not None:
+        return lead  # still waiting for its first answer, or already waiting: nothing changes
+    if at < lead.first_response_at:
+        return lead  # an older message fetched late: the answer came after it
+    lead.customer_waiting_since = at
+    lead.save(update_fields=["customer_waiting_since", "updated_at"])
+    transaction.on_commit(leads_counts_changed)
     return lead
 
 

@@ -49,6 +49,7 @@ from ..threading import new_message_id, references_answering
 from .leads import (
     customer_find_or_create,
     lead_create,
+    lead_customer_wrote,
     lead_event_add,
     lead_kept,
     lead_vehicle_wanted_refresh,
@@ -455,6 +456,7 @@ def _on_lead(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> None
             source=(decision.source or "")[:100],
             vehicles="; ".join(str(vehicle) for vehicle in added),
         )
+        lead_customer_wrote(lead=lead, at=message.occurred_at)
         inbound.outcome = InboundOutcome.JOINED_LEAD
         return
     lead = lead_create(
@@ -560,6 +562,7 @@ def _on_reply(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> Non
         return
     message = _inbound_message_create(inbound=inbound, parsed=parsed, customer=lead.customer, lead=lead)
     lead_event_add(lead=lead, type="customer_replied", message=message.pk, inbound_mail=inbound.pk)
+    lead_customer_wrote(lead=lead, at=message.occurred_at)
     inbound.outcome = InboundOutcome.REPLY
 
 
