@@ -5,13 +5,14 @@ from datetime import datetime, timedelta
 from django import forms
 from django.forms import inlineformset_factory
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .forms import choices_from
 from .models import Appointment, FollowUpPlan, FollowUpStep, Lead
 from .selectors.appointments import advisor_free_slots, advisors
 from .services.replies import unknown_markup
 
-DURATIONS = [(30, "30 minutes"), (60, "1 hour"), (90, "1 hour 30")]
+DURATIONS = [(30, _("30 minutes")), (60, _("1 hour")), (90, _("1 hour 30"))]
 
 
 class DateInput(forms.DateInput):
@@ -21,13 +22,15 @@ class DateInput(forms.DateInput):
 class AdvisorForm(forms.Form):
     """Which advisor (a GET form, so it works without JS)."""
 
-    advisor = forms.ModelChoiceField(queryset=advisors(), empty_label="Choose an advisor")
+    advisor = forms.ModelChoiceField(
+        queryset=advisors(), empty_label=_("Choose an advisor"), label=_("Advisor")
+    )
 
 
 class SlotPickerForm(AdvisorForm):
     """Which advisor, which day: the free times follow."""
 
-    day = forms.DateField(widget=DateInput)
+    day = forms.DateField(widget=DateInput, label=_("Day"))
 
 
 def _slot_choices(*, advisor, day, now) -> list[tuple[str, str]]:
@@ -41,7 +44,7 @@ def _slot_choices(*, advisor, day, now) -> list[tuple[str, str]]:
 class SlotField(forms.ChoiceField):
     widget = forms.RadioSelect
     default_error_messages = {
-        "invalid_choice": "That time is not free (any more). Choose one of the free times."
+        "invalid_choice": _("That time is not free (any more). Choose one of the free times.")
     }
 
     def clean(self, value):
@@ -49,18 +52,18 @@ class SlotField(forms.ChoiceField):
         try:
             return datetime.fromisoformat(value)
         except ValueError:
-            raise forms.ValidationError("Choose one of the free times.") from None
+            raise forms.ValidationError(_("Choose one of the free times.")) from None
 
 
 class BookingForm(forms.Form):
-    slot = SlotField(label="Time")
-    duration = forms.TypedChoiceField(choices=DURATIONS, coerce=int, initial=30)
-    purpose = forms.ChoiceField(choices=Appointment.Purpose.choices)
+    slot = SlotField(label=_("Time"))
+    duration = forms.TypedChoiceField(choices=DURATIONS, coerce=int, initial=30, label=_("Duration"))
+    purpose = forms.ChoiceField(choices=Appointment.Purpose.choices, label=_("Purpose"))
     lead_vehicle = forms.ModelChoiceField(
-        queryset=None, required=False, label="Vehicle of interest", empty_label="— none —"
+        queryset=None, required=False, label=_("Vehicle of interest"), empty_label=_("— none —")
     )
-    vehicle_text = forms.CharField(max_length=200, required=False, label="Or another vehicle")
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    vehicle_text = forms.CharField(max_length=200, required=False, label=_("Or another vehicle"))
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label=_("Notes"))
 
     def __init__(self, *args, lead: Lead, advisor, day, now, **kwargs):
         super().__init__(*args, **kwargs)
@@ -74,7 +77,7 @@ class BookingForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    slot = SlotField(label="New time")
+    slot = SlotField(label=_("New time"))
 
     def __init__(self, *args, advisor, day, now, **kwargs):
         super().__init__(*args, **kwargs)

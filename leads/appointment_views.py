@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dealership.forms import DAYS_IN_REACH
@@ -137,7 +138,11 @@ def appointment_book_view(request, pk: int):
             except BookingError as error:
                 form.add_error(None, str(error))
             else:
-                messages.success(request, f"Booked: {appointment}. The invitations are on their way.")
+                messages.success(
+                    request,
+                    _("Booked: %(appointment)s. The invitations are on their way.")
+                    % {"appointment": appointment},
+                )
                 return redirect("leads:lead_detail", pk=lead.pk)
     template = "leads/appointment_form.html#slots" if request.htmx else "leads/appointment_form.html"
     return render(request, template, {"lead": lead, "picker": picker, "form": form})
@@ -166,7 +171,9 @@ def appointment_reschedule_view(request, pk: int):
         except BookingError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Rescheduled; the customer and the advisor get the updated invitation.")
+            messages.success(
+                request, _("Rescheduled; the customer and the advisor get the updated invitation.")
+            )
             return redirect(_back(request))
     return render(
         request,
@@ -188,7 +195,7 @@ def appointment_outcome_view(request, pk: int):
     appointment = _appointment_or_404(request, pk)
     outcome = OUTCOMES.get(request.POST.get("outcome", ""))
     if outcome is None:
-        messages.error(request, "Choose what happened: shown, no-show, sold or cancelled.")
+        messages.error(request, _("Choose what happened: shown, no-show, sold or cancelled."))
         return redirect(_back(request))
     try:
         appointment_transition(
@@ -198,7 +205,9 @@ def appointment_outcome_view(request, pk: int):
         messages.error(request, str(error))
     else:
         messages.success(
-            request, f"{appointment.lead.customer}: {Appointment.Status(outcome).label.lower()}."
+            request,
+            _("%(customer)s: %(outcome)s.")
+            % {"customer": appointment.lead.customer, "outcome": Appointment.Status(outcome).label.lower()},
         )
     return redirect(_back(request))
 
@@ -278,11 +287,13 @@ def lead_followup_start(request, pk: int):
     plan_id = request.POST.get("plan", "")
     plan = followup_plans_active().filter(pk=plan_id).first() if plan_id.isdigit() else None
     if plan is None:
-        messages.error(request, "Choose a plan.")
+        messages.error(request, _("Choose a plan."))
     else:
         try:
             followup_enroll(lead=lead, plan=plan, now=timezone.now(), actor=request.user)
-            messages.success(request, f"{lead.customer} now follows “{plan}”.")
+            messages.success(
+                request, _("%(customer)s now follows “%(plan)s”.") % {"customer": lead.customer, "plan": plan}
+            )
         except FollowUpError as error:
             messages.error(request, str(error))
     return redirect("leads:lead_followup", pk=lead.pk)
@@ -294,7 +305,7 @@ def lead_followup_stop(request, pk: int):
     _require_desk(request)
     lead = _lead_or_404(request, pk)
     if followup_stop_for_lead(lead=lead, reason=StopReason.BY_HAND, now=timezone.now(), actor=request.user):
-        messages.success(request, "Follow-up stopped.")
+        messages.success(request, _("Follow-up stopped."))
     return redirect("leads:lead_followup", pk=lead.pk)
 
 

@@ -4,6 +4,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dealership.models import StaffMember, TimelineEvent
 
@@ -14,13 +16,13 @@ class WorkingHours(models.Model):
     """When an advisor takes appointments on one day of the week (store time)."""
 
     class Weekday(models.IntegerChoices):
-        MONDAY = 0, "Monday"
-        TUESDAY = 1, "Tuesday"
-        WEDNESDAY = 2, "Wednesday"
-        THURSDAY = 3, "Thursday"
-        FRIDAY = 4, "Friday"
-        SATURDAY = 5, "Saturday"
-        SUNDAY = 6, "Sunday"
+        MONDAY = 0, pgettext_lazy("weekday", "Monday")
+        TUESDAY = 1, pgettext_lazy("weekday", "Tuesday")
+        WEDNESDAY = 2, pgettext_lazy("weekday", "Wednesday")
+        THURSDAY = 3, pgettext_lazy("weekday", "Thursday")
+        FRIDAY = 4, pgettext_lazy("weekday", "Friday")
+        SATURDAY = 5, pgettext_lazy("weekday", "Saturday")
+        SUNDAY = 6, pgettext_lazy("weekday", "Sunday")
 
     advisor = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="working_hours")
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
@@ -42,17 +44,17 @@ class WorkingHours(models.Model):
 
 class Appointment(models.Model):
     class Purpose(models.TextChoices):
-        TEST_DRIVE = "test_drive", "Test drive"
-        PURCHASE = "purchase", "Purchase discussion"
-        APPRAISAL = "appraisal", "Trade-in appraisal"
-        DELIVERY = "delivery", "Delivery"
+        TEST_DRIVE = "test_drive", _("Test drive")
+        PURCHASE = "purchase", _("Purchase discussion")
+        APPRAISAL = "appraisal", _("Trade-in appraisal")
+        DELIVERY = "delivery", _("Delivery")
 
     class Status(models.TextChoices):
-        BOOKED = "booked", "Booked"
-        SHOWN = "shown", "Shown"
-        NO_SHOW = "no_show", "No-show"
-        SOLD = "sold", "Sold"
-        CANCELLED = "cancelled", "Cancelled"
+        BOOKED = "booked", pgettext_lazy("appointment status", "Booked")
+        SHOWN = "shown", pgettext_lazy("appointment status", "Shown")
+        NO_SHOW = "no_show", pgettext_lazy("appointment status", "No-show")
+        SOLD = "sold", pgettext_lazy("appointment status", "Sold")
+        CANCELLED = "cancelled", pgettext_lazy("appointment status", "Cancelled")
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="appointments")
     advisor = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="appointments")
@@ -82,7 +84,11 @@ class Appointment(models.Model):
         indexes = [models.Index(fields=["advisor", "starts_at"])]
 
     def __str__(self):
-        return f"{self.get_purpose_display()} with {self.advisor} at {self.starts_at:%Y-%m-%d %H:%M}"
+        return _("%(purpose)s with %(advisor)s at %(time)s") % {
+            "purpose": self.get_purpose_display(),
+            "advisor": self.advisor,
+            "time": f"{self.starts_at:%Y-%m-%d %H:%M}",
+        }
 
     @property
     def vehicle(self) -> str:
@@ -119,10 +125,10 @@ class AppointmentNotice(models.Model):
         ADVISOR = "advisor", "Advisor"
 
     class Status(models.TextChoices):
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        NEEDS_REVIEW = "needs_review", "Needs review"
-        SKIPPED = "skipped", "Skipped (no address)"
+        SENDING = "sending", pgettext_lazy("appointment status", "Sending")
+        SENT = "sent", pgettext_lazy("appointment status", "Sent")
+        NEEDS_REVIEW = "needs_review", pgettext_lazy("appointment status", "Needs review")
+        SKIPPED = "skipped", pgettext_lazy("appointment status", "Skipped (no address)")
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="notices")
     kind = models.CharField(max_length=20, choices=Kind.choices)

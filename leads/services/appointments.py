@@ -13,6 +13,7 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from dealership.models import Role, StaffMember
@@ -90,9 +91,9 @@ def _lock_advisor(advisor: StaffMember) -> StaffMember:
     """One booking per advisor at a time: the check for overlaps and the insert are serialised."""
     advisor = StaffMember.objects.select_for_update().select_related("user").get(pk=advisor.pk)
     if advisor.role != Role.ADVISOR:
-        raise BookingError(f"{advisor} is not a sales advisor.")
+        raise BookingError(gettext("%(advisor)s is not a sales advisor.") % {"advisor": advisor})
     if not advisor.user.is_active:
-        raise BookingError(f"{advisor} is no longer active.")
+        raise BookingError(gettext("%(advisor)s is no longer active.") % {"advisor": advisor})
     return advisor
 
 
@@ -114,8 +115,14 @@ def _check_customer_free(
     )
     if clash is not None:
         raise BookingError(
-            f"{clash.lead.customer} already has an appointment with {clash.advisor} at "
-            f"{timezone.localtime(clash.starts_at):%Y-%m-%d %H:%M} that overlaps this time."
+            gettext(
+                "%(customer)s already has an appointment with %(advisor)s at %(time)s that overlaps this time."
+            )
+            % {
+                "customer": clash.lead.customer,
+                "advisor": clash.advisor,
+                "time": f"{timezone.localtime(clash.starts_at):%Y-%m-%d %H:%M}",
+            }
         )
 
 
@@ -123,9 +130,9 @@ def _check_bookable(
     *, advisor: StaffMember, starts_at: datetime, ends_at: datetime, now: datetime, exclude: int | None = None
 ) -> None:
     if timezone.is_naive(starts_at):
-        raise BookingError("The time needs a time zone.")
+        raise BookingError(gettext("The time needs a time zone."))
     if starts_at < now:
-        raise BookingError("That time has passed.")
+        raise BookingError(gettext("That time has passed."))
     local_start, local_end = starts_at.astimezone(store_zone()), ends_at.astimezone(store_zone())
     hours = advisor.working_hours.filter(weekday=local_start.weekday()).first()
     if (
@@ -134,12 +141,14 @@ def _check_bookable(
         or local_start.time() < hours.start
         or local_end.time() > hours.end
     ):
-        raise BookingError(f"{advisor} does not work at that time.")
+        raise BookingError(gettext("%(advisor)s does not work at that time.") % {"advisor": advisor})
     overlapping = Appointment.objects.filter(
         advisor=advisor, status__in=BLOCKING_STATUSES, starts_at__lt=ends_at, ends_at__gt=starts_at
     ).exclude(pk=exclude)
     if overlapping.exists():
-        raise BookingError(f"{advisor} already has an appointment at that time.")
+        raise BookingError(
+            gettext("%(advisor)s already has an appointment at that time.") % {"advisor": advisor}
+        )
 
 
 def _save_guarded(appointment: Appointment) -> None:
@@ -148,7 +157,9 @@ def _save_guarded(appointment: Appointment) -> None:
         with transaction.atomic():
             appointment.save()
     except IntegrityError as error:
-        raise BookingError(f"{appointment.advisor} already has an appointment at that time.") from error
+        raise BookingError(
+            gettext("%(advisor)s already has an appointment at that time.") % {"advisor": appointment.advisor}
+        ) from error
 
 
 def _notify(appointment: Appointment, kind: str) -> None:
@@ -188,13 +199,15 @@ def appointment_book(
     if refusal := lead_merged_refusal(lead):
         raise BookingError(refusal)
     if lead.status == LeadStatus.LOST:
-        raise BookingError("This lead is lost: set it back to contacted before booking an appointment.")
+        raise BookingError(
+            gettext("This lead is lost: set it back to contacted before booking an appointment.")
+        )
     advisor = _lock_advisor(advisor)
     ends_at = starts_at + duration
     _check_bookable(advisor=advisor, starts_at=starts_at, ends_at=ends_at, now=now)
     _check_customer_free(lead=lead, starts_at=starts_at, ends_at=ends_at)
     if lead_vehicle is not None and lead_vehicle.lead_id != lead.pk:
-        raise BookingError("That vehicle belongs to another lead.")
+        raise BookingError(gettext("That vehicle belongs to another lead."))
     # A sold customer's later visit (a delivery, say) leaves the sale as it is.
     if lead.status != LeadStatus.SOLD:
         _move_lead(lead=lead, path=[LeadStatus.APPOINTMENT_SET], actor=actor, reason="appointment booked")
@@ -243,14 +256,20 @@ def appointment_reschedule(
     it over from an advisor no longer active."""
     appointment = _lock(appointment)
     if appointment.status != Status.BOOKED:
-        raise BookingError(f"A {appointment.get_status_display().lower()} appointment cannot be moved.")
+        raise BookingError(
+            gettext("A %(status)s appointment cannot be moved.")
+            % {"status": appointment.get_status_display().lower()}
+        )
     previous_advisor = appointment.advisor
     # Only a departed advisor's appointment changes hands: one still here would keep it in their
     # calendar, with nobody telling them.
     if advisor and advisor != previous_advisor and advisors().filter(pk=previous_advisor.pk).exists():
         raise BookingError(
-            f"{previous_advisor} is still active: the appointment stays theirs. To change advisor,"
-            " cancel it and book another."
+            gettext(
+                "%(advisor)s is still active: the appointment stays theirs. To change advisor,"
+                " cancel it and book another."
+            )
+            % {"advisor": previous_advisor}
         )
     advisor = _lock_advisor(advisor or previous_advisor)
     ends_at = starts_at + (duration or (appointment.ends_at - appointment.starts_at))
@@ -289,13 +308,20 @@ def appointment_transition(
     appointment = _lock(appointment)
     if to_status not in APPOINTMENT_TRANSITIONS[appointment.status]:
         raise BookingError(
-            f"A {appointment.get_status_display().lower()} appointment cannot become "
-            f"{Status(to_status).label.lower() if to_status in Status.values else to_status!r}."
+            gettext("A %(status)s appointment cannot become %(to_status)s.")
+            % {
+                "status": appointment.get_status_display().lower(),
+                "to_status": Status(to_status).label.lower()
+                if to_status in Status.values
+                else repr(to_status),
+            }
         )
     if to_status != Status.CANCELLED and now < appointment.starts_at:
         raise BookingError(
-            f"The appointment has not started yet ({timezone.localtime(appointment.starts_at):%Y-%m-%d %H:%M}):"
-            " what came of it is recorded once it has."
+            gettext(
+                "The appointment has not started yet (%(time)s): what came of it is recorded once it has."
+            )
+            % {"time": f"{timezone.localtime(appointment.starts_at):%Y-%m-%d %H:%M}"}
         )
     if to_status == Status.CANCELLED:
         has_other = (
@@ -428,6 +454,7 @@ def _mail_for(appointment: Appointment, kind: str, recipient: str) -> EmailMessa
                 "store": settings.STORE,
             },
         )
+        ics = appointment_ics(appointment=appointment, cancelled=kind == AppointmentNotice.Kind.CANCELLATION)
     message = EmailMessage(
         subject=subject,
         body=body,
@@ -437,11 +464,7 @@ def _mail_for(appointment: Appointment, kind: str, recipient: str) -> EmailMessa
     )
     cancelled = kind == AppointmentNotice.Kind.CANCELLATION
     method = "CANCEL" if cancelled else "REQUEST"
-    message.attach(
-        "invite.ics",
-        appointment_ics(appointment=appointment, cancelled=cancelled).decode(),
-        f"text/calendar; method={method}",
-    )
+    message.attach("invite.ics", ics.decode(), f"text/calendar; method={method}")
     return message
 
 

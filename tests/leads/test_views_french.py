@@ -197,3 +197,88 @@ def test_transition_error_names_the_statuses_in_french():
     with translation.override("en"), pytest.raises(TransitionError) as refused:
         lead_transition(lead=lead, to_status="sold")
     assert str(refused.value) == "A lead that is new cannot become sold."
+
+
+def test_my_appointments_in_french_with_dates_in_french(client):
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    from leads.services.appointments import appointment_book
+
+    advisor = factories.advisor(first_name="Alex", last_name="Chen")
+    lead = factories.lead(vehicles=[{"year": 2026, "make": "Toyota", "model": "RAV4"}])
+    starts = factories.next_weekday_at(14)
+    appointment_book(
+        lead=lead,
+        advisor=advisor,
+        starts_at=starts,
+        purpose="test_drive",
+        now=timezone.now(),
+        lead_vehicle=lead.vehicles.get(),
+    )
+    client.force_login(advisor.user)
+    page = _page(client, reverse("leads:my_appointments"), FRENCH)
+    with translation.override("fr"):
+        day = date_format(timezone.localtime(starts), "l j F")  # e.g. « mercredi 2 décembre »
+    for text in (
+        "Mes rendez-vous",
+        "Aujourd’hui et la semaine à venir.",
+        day,
+        "14:00–14:30",
+        "Essai routier",
+        ">Prévu</span>",  # the status badge
+        ">Annuler</button>",
+        ">Déplacer</a>",
+        "Véhicule\u00a0: 2026 Toyota RAV4",
+        "Historique de la demande",
+    ):
+        assert text in page, text
+    for english in (">My appointments</h1>", "Test drive", "2:00 PM", "Reschedule"):
+        assert english not in page, english
+    # Recording what came of it before it started: refused, and said in French.
+    appointment = lead.appointments.get()
+    response = client.post(
+        reverse("leads:appointment_outcome", args=[appointment.pk]),
+        {"outcome": "shown"},
+        headers=FRENCH,
+        follow=True,
+    )
+    assert "Le rendez-vous n’a pas encore commencé" in response.content.decode()
+    # An English browser still reads English.
+    page = _page(client, reverse("leads:my_appointments"), ENGLISH)
+    assert "My appointments" in page and "2:00 PM" in page and "Test drive" in page
+
+
+def test_booking_page_in_french_and_a_taken_time_refused_in_french(client):
+    _supervisor(client)
+    advisor = factories.advisor(first_name="Alex", last_name="Chen")
+    lead = factories.lead()
+    starts = factories.next_weekday_at(10)
+    url = reverse("leads:appointment_book", args=[lead.pk]) + f"?advisor={advisor.pk}&day={starts.date()}"
+    page = _page(client, url, FRENCH)
+    for text in (
+        "Prendre un rendez-vous pour",
+        "Voir les heures libres",
+        ">Réserver</button>",
+        "Discussion d’achat",
+    ):
+        assert text in page, text
+    booked = client.post(
+        url,
+        {"slot": starts.isoformat(), "duration": 30, "purpose": "test_drive"},
+        headers=FRENCH,
+        follow=True,
+    )
+    assert "Rendez-vous pris\u00a0: Essai routier avec Alex Chen" in booked.content.decode()
+    again = client.post(
+        url, {"slot": starts.isoformat(), "duration": 30, "purpose": "test_drive"}, headers=FRENCH
+    )
+    assert "Choisissez une des heures libres." in again.content.decode()
+
+
+def test_calendar_in_french(client):
+    _supervisor(client)
+    factories.advisor(first_name="Alex", last_name="Chen")
+    page = _page(client, reverse("leads:appointment_calendar") + "?view=week", FRENCH)
+    for text in ("semaine du", "Aujourd’hui", "Semaine", "Jour</th>", "← Précédent"):
+        assert text in page, text
