@@ -222,6 +222,21 @@ def test_a_csv_opened_in_a_spreadsheet_runs_no_formula_and_shows_accents(client,
     assert '\'=HYPERLINK("http://evil.example","Click")' in sources and "Québec Auto" in sources
 
 
+def test_a_csv_asked_for_in_french_opens_in_columns_in_a_french_excel(client, store):
+    client.force_login(factories.staff(Role.MANAGER).user)
+    url = reverse("dealership:dashboard")
+    english = client.get(url, {**NOVEMBER, "export": "funnel_source"}).content.decode("utf-8-sig")
+    french = client.get(
+        url, {**NOVEMBER, "export": "funnel_source"}, headers={"Accept-Language": "fr-CA,fr;q=0.9"}
+    ).content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(french), delimiter=";"))
+    assert rows[0] == next(csv.reader(io.StringIO(english)))  # the same columns, split by semicolons
+    by_source = {row[0]: row for row in rows[1:]}
+    english_rows = {row[0]: row for row in list(csv.reader(io.StringIO(english)))[1:]}
+    rate = rows[0].index("appointment_rate")
+    assert english_rows["AutoTrader"][rate] == "75.0" and by_source["AutoTrader"][rate] == "75,0"
+
+
 def test_the_previous_and_next_periods_keep_the_source_and_person(client, store):
     page = _dashboard(client, factories.staff(Role.MANAGER).user, source="Website", person="xavier")
     html = page.content.decode()
