@@ -40,6 +40,7 @@ def test_inbox_in_french_for_a_french_browser_in_english_otherwise(client):
         "Ouvertes",  # the chips
         "Sans réponse",
         "En retard",
+        "Client a réécrit",
         "Nouvelle",
         "Perdue",
         "Client</th>",  # column heads
