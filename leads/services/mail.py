@@ -596,8 +596,8 @@ def _on_auto_reply(inbound: InboundMail, decision: Triage) -> None:
 
 
 def _on_bounce(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> None:
-    """Recorded, never answered; a permanent failure marks the address undeliverable, and a
-    forward it returns as failed."""
+    """Recorded, never answered; a permanent failure marks the address undeliverable, and the
+    forward or the mail to a customer it returns as failed."""
     inbound.lead = _lead_replied_to(decision)
     inbound.outcome = InboundOutcome.BOUNCE
     inbound.status = InboundStatus.IGNORED
@@ -609,16 +609,19 @@ def _on_bounce(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> No
         Customer.objects.filter(email__in=addresses).update(
             email_undeliverable=True, email_undeliverable_reason=reason, updated_at=timezone.now()
         )
-    # The forward went out, so it reads "sent", yet the department never got it: "failed" with the
-    # server's reason puts it before the department and the supervisor, to send on by hand.
+    # The mail went out, so it reads "sent", yet the department or the customer never got it:
+    # "failed" with the server's reason puts it before the department and the supervisor (at the
+    # top of the lead page), to send on by hand or reach the customer another way.
     diagnostics = "; ".join(dict.fromkeys(s.diagnostic for s in parsed.delivery_status if s.diagnostic))
     error = (
-        f"Returned undelivered to {', '.join(sorted(addresses)) or 'the department'} "
+        f"Returned undelivered to {', '.join(sorted(addresses)) or 'the recipient'} "
         f"(inbound mail {inbound.pk}){': ' + diagnostics if diagnostics else '.'}"
+    )[:2000]
+    returned = {"message_id__in": decision.in_reply_to_ids, "send_status": Message.SendStatus.SENT}
+    ForwardedMail.objects.filter(**returned).update(send_status=Message.SendStatus.FAILED, send_error=error)
+    Message.objects.filter(direction=Direction.OUTBOUND, **returned).update(
+        send_status=Message.SendStatus.FAILED, send_error=error
     )
-    ForwardedMail.objects.filter(
-        message_id__in=decision.in_reply_to_ids, send_status=Message.SendStatus.SENT
-    ).update(send_status=Message.SendStatus.FAILED, send_error=error[:2000])
 
 
 # --- mail the store sends in answer ------------------------------------------------------------

@@ -447,6 +447,32 @@ def test_a_forward_the_departments_server_returns_shows_as_failed_with_the_reaso
     assert not Customer.objects.filter(email_undeliverable=True).exists()
 
 
+def test_an_answer_the_customers_server_returns_shows_as_not_received_on_the_lead_page(maildir, client):
+    """The supervisor's answer went out, but the customer's mailbox is gone: the lead page must not
+    let them believe the customer has it."""
+    lead = factories.lead(customer_obj=factories.customer(email="gone@example.com"))
+    answer = Message.objects.create(
+        lead=lead,
+        customer=lead.customer,
+        direction="out",
+        channel="email",
+        subject="Your RAV4 quote",
+        to_addresses=["gone@example.com"],
+        message_id="<lead12.0123abcd@maplemotors.example>",  # the one the sample bounce returns
+        send_status=Message.SendStatus.SENT,
+        occurred_at=timezone.now(),
+    )
+    [returned] = receive(maildir, factories.sample_mail("dsn_bounce.eml"))
+    assert returned.outcome == InboundOutcome.BOUNCE
+    answer.refresh_from_db()
+    assert answer.send_status == Message.SendStatus.FAILED
+    assert "gone@example.com" in answer.send_error and "User unknown" in answer.send_error
+    client.force_login(factories.staff("supervisor").user)
+    page = client.get(f"/leads/{lead.pk}/").content.decode()
+    banner = page[page.index("Not sent:") :][:600]
+    assert "Your RAV4 quote" in banner and "Returned undelivered to gone@example.com" in banner
+
+
 def test_a_forward_waits_while_the_server_is_unreachable_and_a_refusal_is_final(maildir, smtp_sink, settings):
     Department.objects.filter(pk=factories.department("parts").pk).update(
         forward_email="refused-parts@store.test"
