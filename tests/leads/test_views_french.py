@@ -283,3 +283,10 @@ def test_calendar_in_french(client):
     page = _page(client, reverse("leads:appointment_calendar") + "?view=week", FRENCH)
     for text in ("semaine du", "Aujourd’hui", "Semaine", "Jour</th>", "← Précédent"):
         assert text in page, text
+
+
+def test_login_page_in_french(client):
+    page = _page(client, "/login/", FRENCH)
+    assert "— connexion</h1>" in page and ">Se connecter</button>" in page
+    assert "Log in" not in page.split("<main", 1)[-1]
+    assert ">Log in</button>" in _page(client, "/login/", ENGLISH)
