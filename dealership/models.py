@@ -115,11 +115,13 @@ class Objective(models.Model):
     metric = models.CharField(max_length=40, choices=Metric.choices)
     period_kind = models.CharField(max_length=10, choices=PeriodKind.choices, default=PeriodKind.MONTH)
     period_start = models.DateField()
+    # PROTECT: a person's objectives and their approvals are the store's history; someone who
+    # leaves is deactivated, and deleting their record is refused while it holds any.
     person = models.ForeignKey(
         StaffMember,
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="objectives",
         help_text="Empty: the whole internet department.",
     )

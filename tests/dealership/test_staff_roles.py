@@ -1,6 +1,7 @@
 """A person's access follows their role: changing the role takes the old role's access away."""
 
 import importlib
+from datetime import date
 
 import pytest
 from django.apps import apps
@@ -8,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
-from dealership.models import Role, StaffMember
-from dealership.services import staff_role_change
+from dealership.models import Metric, Objective, Role, StaffMember
+from dealership.services import objective_propose, staff_role_change
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -169,3 +170,24 @@ def test_deleting_a_staff_record_in_the_admin_takes_its_access_away(client, comm
     assert client.get(RULES).status_code == 403
     assert client.get(f"/leads/{lead.pk}/").status_code == 404
     assert not user.groups.exists()
+
+
+def test_deleting_the_record_of_someone_with_objectives_is_refused_and_keeps_them(client):
+    advisor = factories.staff(Role.ADVISOR)
+    objective = objective_propose(
+        metric=Metric.LEADS_ANSWERED,
+        period_kind="month",
+        period_start=date(2026, 11, 1),
+        target=40,
+        person=advisor,
+        actor=factories.staff(Role.SUPERVISOR).user,
+    )
+    client.force_login(factories.staff(Role.ADMIN).user)
+    page = client.post(
+        reverse("admin:dealership_staffmember_delete", args=[advisor.pk]), {"post": "yes"}
+    ).content.decode()
+    assert "would require deleting the following protected related objects" in page
+    assert (
+        StaffMember.objects.filter(pk=advisor.pk).exists()
+        and Objective.objects.filter(pk=objective.pk).exists()
+    )
