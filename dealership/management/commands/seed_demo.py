@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from dealership.demo_mail import demo_mailbox_fill
 from dealership.models import Metric, Objective, Role, StaffMember
 from dealership.services import (
     departments_ensure,
@@ -17,12 +18,23 @@ from dealership.services import (
     staff_create,
 )
 from inventory.demo import demo_stock_ensure
-from leads.models import Customer, HistoryKind, Lead, LeadEvent, LeadStatus, LeadVehicle
+from leads.mail.sources import configured_sources
+from leads.models import (
+    Channel,
+    Customer,
+    Direction,
+    HistoryKind,
+    Lead,
+    LeadEvent,
+    LeadStatus,
+    LeadVehicle,
+    Message,
+)
 from leads.models.leads import vehicle_wanted_line
 from leads.services.appointments import working_hours_ensure_defaults
 from leads.services.customers import history_item_add
 from leads.services.followup import followup_plans_ensure_defaults
-from leads.services.leads import customer_find_or_create, lead_create
+from leads.services.leads import customer_find_or_create, lead_create, lead_customer_wrote, lead_record_answer
 from leads.services.loyalty import loyalty_tasks_create
 from leads.services.replies import reply_templates_ensure_defaults
 from leads.services.routing import routing_rules_ensure_defaults
@@ -66,6 +78,20 @@ MILESTONE_STATUS = {
     "sold_at": LeadStatus.SOLD,
 }
 SOURCES = ["AutoTrader", "Cars.com", "Kijiji Autos", "CarGurus", "Website", "Toyota.ca"]
+# What each featured customer wrote, in their language.
+QUESTIONS = {
+    "en": ("Is it still available?", "Is this vehicle still available? What is your best price?"),
+    "fr": (
+        "Encore disponible?",
+        "Bonjour, est-ce que ce véhicule est encore disponible? Quel est votre meilleur prix?",
+    ),
+}
+# Names of the customers of the store's earlier months: a Canadian store's mix, French and English.
+FIRST_NAMES = [("Emma", "en"), ("Liam", "en"), ("Olivia", "en"), ("Noah", "en"), ("Ava", "en"), ("Ethan", "en"),
+               ("Priya", "en"), ("Wei", "en"), ("Léa", "fr"), ("William", "fr"), ("Florence", "fr"),
+               ("Félix", "fr"), ("Zoé", "fr"), ("Thomas", "fr"), ("Camille", "fr"), ("Mathis", "fr")]  # fmt: skip
+LAST_NAMES = ["Tremblay", "Gagnon", "Roy", "Côté", "Bouchard", "Gauthier", "Morin", "Lavoie", "Fortin",
+              "Smith", "Brown", "Wilson", "MacDonald", "Patel", "Nguyen", "Singh", "Martin", "Campbell"]  # fmt: skip
 
 
 DEMO_HISTORY_LEADS = 150
@@ -111,9 +137,12 @@ class Command(BaseCommand):
         if leads:
             self._bulk_leads(leads, prefix="bulk", days=365)
         self._demo_objectives()
+        mail = sum(
+            demo_mailbox_fill(source.path) for source in configured_sources() if source.scheme == "maildir"
+        )
         self.stdout.write(
             f"Demo dealership ready ({created} staff created, {Lead.objects.count()} leads,"
-            f" {vehicles} stock vehicles created)."
+            f" {vehicles} stock vehicles created, {mail} messages put in the local mailbox)."
         )
         self.stdout.write(
             "Demo logins (password: {}): {}".format(password, ", ".join(s[0] for s in DEMO_STAFF))
@@ -154,11 +183,14 @@ class Command(BaseCommand):
             customer, _ = customer_find_or_create(
                 email=email, phone=phone, first_name=first, last_name=last, language=language
             )
+            subject, question = QUESTIONS[language]
+            received = now - timedelta(minutes=7 + 45 * index)
             lead = lead_create(
                 customer=customer,
                 source=SOURCES[index % len(SOURCES)],
-                received_at=now - timedelta(minutes=7 + 45 * index),
-                comments="Is this vehicle still available? What is the best price?",
+                received_at=received,
+                language=language,
+                comments=question,
                 vehicles=[{**DEMO_VEHICLES[index % len(DEMO_VEHICLES)], "interest": "buy"}],
             )
             status = statuses[index % len(statuses)]
@@ -167,7 +199,35 @@ class Command(BaseCommand):
                 owner=advisors[index % len(advisors)].user if advisors and status != LeadStatus.NEW else None,
                 lost_reason="Bought elsewhere" if status == LeadStatus.LOST else "",
             )
+            self._demo_mail(lead, subject=subject, text=question, at=received)
+        self._demo_conversation(Lead.objects.get(customer__email=DEMO_CUSTOMERS[2][2]), now)
         self._demo_history(now)
+
+    @staticmethod
+    def _demo_mail(lead: Lead, *, subject: str, text: str, at) -> Message:
+        """The customer's mail on the lead, as mail ingestion stores it."""
+        return Message.objects.create(
+            lead=lead, customer=lead.customer, channel=Channel.EMAIL, direction=Direction.INBOUND,
+            from_address=lead.customer.email, to_addresses=[f"internet@{EMAIL_DOMAIN}"], subject=subject,
+            body_text=text, new_text=text, occurred_at=at,
+        )  # fmt: skip
+
+    def _demo_conversation(self, lead: Lead, now) -> None:
+        """An answer from the supervisor, then the customer writing back: a lead under "Replied"."""
+        supervisor = StaffMember.objects.get(user__username="supervisor").user
+        answered = lead.received_at + timedelta(minutes=9)
+        Message.objects.create(
+            lead=lead, customer=lead.customer, channel=Channel.EMAIL, direction=Direction.OUTBOUND,
+            author=supervisor, from_address=f"internet@{EMAIL_DOMAIN}", to_addresses=[lead.customer.email],
+            subject="Re: Is it still available?", send_status=Message.SendStatus.SENT, occurred_at=answered,
+            body_text="Hello Noah,\n\nYes, it is here. Would Saturday at 10 suit you for a test drive?\n",
+        )  # fmt: skip
+        lead_record_answer(lead=lead, answered_at=answered, actor=supervisor, channel=Channel.EMAIL)
+        reply = self._demo_mail(
+            lead, subject="Re: Is it still available?", at=min(now, answered + timedelta(minutes=25)),
+            text="Saturday works. Can I bring my 2017 Mazda CX-5 to have it appraised as a trade-in?",
+        )  # fmt: skip
+        lead_customer_wrote(lead=lead, at=reply.occurred_at)
 
     def _demo_history(self, now):
         """Earlier business with the first customers, so timelines and loyalty tasks have something."""
@@ -200,11 +260,12 @@ class Command(BaseCommand):
         now = timezone.now()
         for offset in range(start, count, batch):
             size = min(batch, count - offset)
+            names = [(rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)) for _ in range(size)]
             customers = Customer.objects.bulk_create(
                 Customer(
-                    first_name=f"Customer{n}", last_name=prefix.title(), email=f"{prefix}{n}@example.net"
+                    first_name=first, last_name=last, language=language, email=f"{prefix}{n}@example.net"
                 )
-                for n in range(offset, offset + size)
+                for n, ((first, language), last) in zip(range(offset, offset + size), names, strict=True)
             )
             leads = [self._history_lead(rng, customer, now, days, advisors) for customer in customers]
             vehicles = [LeadVehicle(lead=lead, interest="buy", **rng.choice(DEMO_VEHICLES)) for lead in leads]
