@@ -159,3 +159,18 @@ def test_someone_without_email_is_listed_without_an_empty_address(
         client.post(reverse("dealership:directory_send"))
     assert [m.to for m in mail.outbox] == [[supervisor.email]]
     assert "Noé Sansmail (Sales advisor): no email" in mail.outbox[0].body
+
+
+def test_the_menu_speaks_the_pages_language_and_its_switch_changes_it_on_the_same_page(client):
+    client.force_login(factories.staff(Role.SUPERVISOR).user)
+    french = client.get(reverse("leads:inbox"), headers={"Accept-Language": "fr-CA,fr;q=0.9"}).content.decode()
+    assert '<html lang="fr">' in french
+    assert ">Demandes</a>" in french and ">Tableau de bord</a>" in french and "Se déconnecter" in french
+    assert 'name="language" value="en"' in french  # the switch offers the other language
+    english = client.get(reverse("leads:inbox")).content.decode()
+    assert ">Leads</a>" in english and 'name="language" value="fr"' in english
+    switch = english[english.index('id="language-switch"') :]
+    assert f'name="next" value="{reverse("leads:inbox")}"' in switch[: switch.index("</form>")]
+    response = client.post("/i18n/setlang/", {"language": "fr", "next": reverse("leads:inbox")})
+    assert response["Location"] == reverse("leads:inbox")
+    assert ">Demandes</a>" in client.get(response["Location"]).content.decode()
