@@ -8,10 +8,11 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
 
 from .models import oversees_store
 
-NO_STAFF_ROLE = "Your account has no staff role at this store. Ask a manager to set one up for you."
+NO_STAFF_ROLE = _("Your account has no staff role at this store. Ask a manager to set one up for you.")
 
 
 def has_staff_role(user) -> bool:

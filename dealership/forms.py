@@ -2,6 +2,7 @@ from datetime import date
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext_lazy as _
 
 from .models import SHARES, Objective, PeriodKind, Role, StaffMember
 
@@ -17,21 +18,28 @@ class ObjectiveForm(forms.ModelForm):
             role__in=[Role.SUPERVISOR, Role.ADVISOR], user__is_active=True
         ).select_related("user"),
         required=False,
-        empty_label="Internet department (everyone)",
+        label=_("Person"),
+        empty_label=_("Internet department (everyone)"),
     )
 
     class Meta:
         model = Objective
         fields = ["metric", "period_kind", "period_start", "person", "target", "note"]
         widgets = {"period_start": forms.DateInput(attrs={"type": "date"})}
-        labels = {"period_start": "A day in the period", "period_kind": "Period"}
+        labels = {
+            "metric": _("Metric"),
+            "period_start": _("A day in the period"),
+            "period_kind": _("Period"),
+            "target": _("Target"),
+            "note": _("Note"),
+        }
 
     def clean_target(self):
         target = self.cleaned_data["target"]
         if target < 0:
-            raise forms.ValidationError("A target cannot be negative.")
+            raise forms.ValidationError(_("A target cannot be negative."))
         if self.cleaned_data.get("metric") in SHARES and target > 100:
-            raise forms.ValidationError("A share is at most 100 %.")
+            raise forms.ValidationError(_("A share is at most 100 %."))
         return target
 
 

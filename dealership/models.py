@@ -3,14 +3,16 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    SUPERVISOR = "supervisor", "Internet sales supervisor"
-    ADVISOR = "advisor", "Sales advisor"
-    MANAGER = "manager", "Sales manager"
-    DEPARTMENT = "department", "Department staff"
-    ADMIN = "admin", "Administrator"
+    SUPERVISOR = "supervisor", _("Internet sales supervisor")
+    ADVISOR = "advisor", _("Sales advisor")
+    MANAGER = "manager", _("Sales manager")
+    DEPARTMENT = "department", _("Department staff")
+    ADMIN = "admin", _("Administrator")
 
 
 # Roles that oversee the whole internet department: every lead, appointment, mail and objective.
@@ -83,14 +85,14 @@ class StaffMember(models.Model):
 
 
 class Metric(models.TextChoices):
-    LEADS_ANSWERED = "leads_answered", "Leads answered"
-    MEDIAN_RESPONSE = "median_response_minutes", "Median first-response time (business minutes)"
-    SHARE_WITHIN_TARGET = "share_within_target", "Share answered within target (%)"
-    APPOINTMENTS_SET = "appointments_set", "Appointments set"
-    APPOINTMENTS_SHOWN = "appointments_shown", "Appointments shown"
-    VEHICLES_SOLD = "vehicles_sold", "Vehicles sold from internet leads"
-    PHOTO_COVERAGE = "photo_coverage", "Stock with photos (%)"
-    FOLLOWUPS_ON_TIME = "followups_on_time", "Follow-up tasks done on time (%)"
+    LEADS_ANSWERED = "leads_answered", _("Leads answered")
+    MEDIAN_RESPONSE = "median_response_minutes", _("Median first-response time (business minutes)")
+    SHARE_WITHIN_TARGET = "share_within_target", _("Share answered within target (%)")
+    APPOINTMENTS_SET = "appointments_set", _("Appointments set")
+    APPOINTMENTS_SHOWN = "appointments_shown", _("Appointments shown")
+    VEHICLES_SOLD = "vehicles_sold", _("Vehicles sold from internet leads")
+    PHOTO_COVERAGE = "photo_coverage", _("Stock with photos (%)")
+    FOLLOWUPS_ON_TIME = "followups_on_time", _("Follow-up tasks done on time (%)")
 
 
 # Metrics where a lower figure is better, and metrics that are shares (no daily pace).
@@ -99,18 +101,18 @@ SHARES = {Metric.SHARE_WITHIN_TARGET, Metric.PHOTO_COVERAGE, Metric.FOLLOWUPS_ON
 
 
 class PeriodKind(models.TextChoices):
-    WEEK = "week", "Week"
-    MONTH = "month", "Month"
-    QUARTER = "quarter", "Quarter"
+    WEEK = "week", _("Week")
+    MONTH = "month", _("Month")
+    QUARTER = "quarter", _("Quarter")
 
 
 class Objective(models.Model):
     """A target for one period, for the internet department or one person; proposed, then approved."""
 
     class Status(models.TextChoices):
-        PROPOSED = "proposed", "Proposed"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        PROPOSED = "proposed", pgettext_lazy("objective status", "Proposed")
+        APPROVED = "approved", pgettext_lazy("objective status", "Approved")
+        REJECTED = "rejected", pgettext_lazy("objective status", "Rejected")
 
     metric = models.CharField(max_length=40, choices=Metric.choices)
     period_kind = models.CharField(max_length=10, choices=PeriodKind.choices, default=PeriodKind.MONTH)
@@ -151,8 +153,12 @@ class Objective(models.Model):
         ]
 
     def __str__(self):
-        who = self.person or "Internet department"
-        return f"{self.get_metric_display()} — {who}, {self.get_period_kind_display().lower()} of {self.period_start}"
+        return gettext("%(metric)s — %(who)s, %(period)s of %(start)s") % {
+            "metric": self.get_metric_display(),
+            "who": self.person or gettext("Internet department"),
+            "period": self.get_period_kind_display().lower(),
+            "start": self.period_start,
+        }
 
 
 class ObjectiveEvent(TimelineEvent):

@@ -11,6 +11,8 @@ from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, ExtractHour, TruncDate
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from inventory.selectors import photo_coverage
 from leads.business_hours import business_moment_before, store_hours, store_zone
@@ -38,11 +40,15 @@ class Period:
 
     @property
     def label(self) -> str:
+        # In the page's language: "Week of November 2, 2026", "Semaine du 2 novembre 2026".
         if self.kind == PeriodKind.WEEK:
-            return f"Week of {self.start:%B %-d, %Y}"
+            return gettext("Week of %(day)s") % {"day": date_format(self.start, gettext("F j, Y"))}
         if self.kind == PeriodKind.QUARTER:
-            return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year}"
-        return f"{self.start:%B %Y}"
+            return gettext("Q%(quarter)s %(year)s") % {
+                "quarter": (self.start.month - 1) // 3 + 1,
+                "year": self.start.year,
+            }
+        return date_format(self.start, "F Y")
 
     @property
     def bounds(self) -> tuple[datetime, datetime]:
@@ -78,11 +84,11 @@ def period_for(*, kind: str, anchor: date) -> Period:
 
 FUNNEL_STAGES = [(str(stage), field) for stage, field in FUNNEL_MILESTONES]
 STAGE_LABELS = {
-    "leads": "Leads",
-    "contacted": "Contacted",
-    "appointment_set": "Appointment set",
-    "shown": "Shown",
-    "sold": "Sold",
+    "leads": gettext_lazy("Leads"),
+    "contacted": gettext_lazy("Contacted"),
+    "appointment_set": gettext_lazy("Appointment set"),
+    "shown": pgettext_lazy("funnel", "Shown"),
+    "sold": pgettext_lazy("funnel", "Sold"),
 }
 COUNTED = ["leads", *(stage for stage, _ in FUNNEL_STAGES), "answered", "within", "missed"]
 RESPONSE_BUCKETS = [(0, 5), (5, 15), (15, 30), (30, 60), (60, 240), (240, 1440), (1440, None)]
@@ -258,7 +264,9 @@ def response_summary(
         "target_minutes": target_minutes,
         "buckets": [
             {
-                "label": f"{low}–{high} min" if high is not None else f"over {low // 60} h",
+                "label": gettext("%(low)s–%(high)s min") % {"low": low, "high": high}
+                if high is not None
+                else gettext("over %(hours)s h") % {"hours": low // 60},
                 "count": sum(c for v, c in distribution if v >= low and (high is None or v < high)),
             }
             for low, high in RESPONSE_BUCKETS
@@ -299,7 +307,7 @@ def volume_by_day(*, groups: list[dict], period: Period, names: dict[str, str]) 
 def _owner_labels(owner_ids) -> dict:
     users = get_user_model().objects.filter(pk__in=[pk for pk in owner_ids if pk])
     labels = {user.pk: (user.username, user.get_full_name() or user.username) for user in users}
-    return {pk: labels.get(pk, ("", "(unassigned)")) for pk in owner_ids}
+    return {pk: labels.get(pk, ("", gettext("(unassigned)"))) for pk in owner_ids}
 
 
 def dashboard_filters(*, source: str = "", person: str = "") -> dict:
@@ -390,7 +398,7 @@ def dashboard_figures(*, user, period: Period, filters: dict, target: ResponseTa
     return {
         "overall": overall,
         "by_source": funnel(
-            groups=by_day_source, key=lambda g: sources[g["source"] or ""], labels={"": "(none)"}
+            groups=by_day_source, key=lambda g: sources[g["source"] or ""], labels={"": gettext("(none)")}
         ),
         "by_person": [
             row | {"key": owners[row["key"]][0], "label": owners[row["key"]][1], "owner_id": row["key"]}
@@ -410,6 +418,7 @@ def dashboard_figures(*, user, period: Period, filters: dict, target: ResponseTa
         "opening_hours": funnel(
             groups=by_time,
             key=lambda g: "after hours" if after_hours(g, week) else "opening hours",
+            labels={"after hours": gettext("after hours"), "opening hours": gettext("opening hours")},
         ),
         "appointments_by_advisor": appointments_by_advisor(user=user, period=period),
         "mail_by_department": mail_by_department(user=user, period=period),

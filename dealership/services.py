@@ -9,7 +9,8 @@ from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from .models import Department, Objective, ObjectiveEvent, Role, StaffMember
 from .selectors import period_for, staff_directory
@@ -201,13 +202,16 @@ def directory_send_claim() -> datetime | None:
     return cache.get(DIRECTORY_SENT_KEY, now)
 
 
-def directory_send(*, sent_by: StaffMember | None = None) -> int:
+def directory_send(*, sent_by: StaffMember | None = None, language: str | None = None) -> int:
     """Email the directory to every active staff member, in the body and as a .vcf, once per address
-    (people who share a mailbox get one); returns how many messages went."""
+    (people who share a mailbox get one); returns how many messages went.
+
+    `language`: the one the page that sent it was read in (None: English)."""
     staff = list(staff_directory())
-    body = render_to_string("dealership/directory_email.txt", {"staff": staff, "store": settings.STORE})
-    vcard = directory_vcard(staff=staff)
-    subject = f"{settings.STORE['name']} staff directory"
+    with translation.override(language):
+        body = render_to_string("dealership/directory_email.txt", {"staff": staff, "store": settings.STORE})
+        vcard = directory_vcard(staff=staff)
+        subject = gettext("%(store)s staff directory") % {"store": settings.STORE["name"]}
     reply_to = [sent_by.email] if sent_by and sent_by.email else []
     addresses: dict[str, str] = {}
     for member in staff:
@@ -238,14 +242,16 @@ OPEN_STATUSES = (Objective.Status.PROPOSED, Objective.Status.APPROVED)
 
 def _taken_reason(taken: Objective) -> str:
     then = (
-        "The manager approves or rejects it; once rejected, another target may be proposed."
+        gettext("The manager approves or rejects it; once rejected, another target may be proposed.")
         if taken.status == Objective.Status.PROPOSED
-        else "An approved target stays for its period."
+        else gettext("An approved target stays for its period.")
     )
-    return (
-        f"This objective is already {taken.get_status_display().lower()} ({taken}, "
-        f"target {taken.target.normalize():f}). {then}"
-    )
+    return gettext("This objective is already %(status)s (%(objective)s, target %(target)s). %(then)s") % {
+        "status": taken.get_status_display().lower(),
+        "objective": taken,
+        "target": f"{taken.target.normalize():f}",
+        "then": then,
+    }
 
 
 @transaction.atomic

@@ -9,6 +9,9 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from leads.selectors.leads import sees_every_lead
@@ -69,14 +72,22 @@ def directory_send_view(request):
         resend_at = sent_at + timedelta(seconds=DIRECTORY_RESEND_SECONDS)
         messages.info(
             request,
-            f"The staff directory was already sent at {timezone.localtime(sent_at):%H:%M}; so that nobody "
-            f"gets it twice, it can be sent again from {timezone.localtime(resend_at):%H:%M}.",
+            gettext(
+                "The staff directory was already sent at %(sent)s; so that nobody gets it twice, it can be "
+                "sent again from %(resend)s."
+            )
+            % {
+                "sent": f"{timezone.localtime(sent_at):%H:%M}",
+                "resend": f"{timezone.localtime(resend_at):%H:%M}",
+            },
         )
         return redirect("dealership:directory")
     directory_send_task.delay_on_commit(
-        sent_by_id=getattr(request.user, "staff", None) and request.user.staff.pk
+        sent_by_id=getattr(request.user, "staff", None) and request.user.staff.pk,
+        # In the language the page was read in: the one of the person who sends it.
+        language=get_language(),
     )
-    messages.success(request, "The staff directory is being sent to every active staff member.")
+    messages.success(request, gettext("The staff directory is being sent to every active staff member."))
     return redirect("dealership:directory")
 
 
@@ -140,6 +151,7 @@ def _columns(days: list[dict], link) -> list[dict]:
     ]
 
 
+# The weekdays as the CSV names them (in English whatever the page's language).
 DAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
@@ -152,7 +164,7 @@ def _dashboard_tables(request, period, filters, today) -> dict:
     )
     overall = figures["overall"]
     for row in figures["by_weekday"]:
-        row["label"] = DAY_NAMES[row["slot"] - 1]
+        row["label"] = str(WEEKDAYS_ABBR[row["slot"] - 1])
     for row in figures["by_hour"]:
         row["label"] = f"{row['slot']:02d}:00"
     link = partial(_leads_link, period, filters)
@@ -224,7 +236,7 @@ CSV_TABLES = {
     ),
     "response_weekday": (
         ["weekday", *SLOT_COLUMNS],
-        lambda t: ([r["label"], *map(r.get, SLOT_COLUMNS)] for r in t["by_weekday"]),
+        lambda t: ([DAY_NAMES[r["slot"] - 1], *map(r.get, SLOT_COLUMNS)] for r in t["by_weekday"]),
     ),
     "volume": (
         ["day", "source", "leads"],
@@ -255,7 +267,9 @@ def dashboard(request):
             "form": form,
             "period": period,
             # An advisor's figures are their own leads', not the department's.
-            "whose": "Internet department" if sees_every_lead(request.user) else "My figures",
+            "whose": gettext("Internet department")
+            if sees_every_lead(request.user)
+            else gettext("My figures"),
             "filters": filters,
             "query": query.urlencode(),
             "filter_query": urlencode(
@@ -299,9 +313,16 @@ def objective_create(request):
         except ObjectiveTakenError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Objective proposed; the manager will review it.")
+            messages.success(request, gettext("Objective proposed; the manager will review it."))
             return redirect("dealership:objective_list")
     return render(request, "dealership/objective_form.html", {"form": form})
+
+
+DECIDED = {
+    Objective.Status.APPROVED: _("Objective approved."),
+    Objective.Status.REJECTED: _("Objective rejected."),
+    Objective.Status.PROPOSED: _("Objective proposed."),
+}
 
 
 @login_required
@@ -316,7 +337,7 @@ def objective_decide(request, pk: int):
     except ObjectiveTransitionError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Objective {objective.get_status_display().lower()}.")
+        messages.success(request, DECIDED.get(objective.status, _("Objective saved.")))
     return redirect(
         f"{reverse('dealership:objective_list')}?date={objective.period_start}&period={objective.period_kind}"
     )

@@ -66,7 +66,7 @@ OUTCOMES = {
 def _require_desk(request) -> None:
     """Booking for others, the calendar and follow-up plans are the supervisor's and manager's."""
     if not sees_all_appointments(request.user):
-        raise PermissionDenied("Only the internet sales supervisor and the managers can do this.")
+        raise PermissionDenied(_("Only the internet sales supervisor and the managers can do this."))
 
 
 def _appointment_or_404(request, pk: int) -> Appointment:

@@ -328,7 +328,7 @@ def attachment_download(request, pk: int):
 
 def _template_manager(request) -> None:
     if not can_manage_reply_templates(user=request.user):
-        raise PermissionDenied("Only supervisors and managers manage reply templates.")
+        raise PermissionDenied(_("Only supervisors and managers manage reply templates."))
 
 
 @login_required
