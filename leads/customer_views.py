@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
@@ -365,7 +366,7 @@ def my_tasks(request):
 def task_done_view(request, pk: int):
     task = get_object_or_404(Task, pk=pk, assignee=request.user)
     task_done(task=task, user=request.user)
-    messages.success(request, f"Done: {task.title}")
+    messages.success(request, _("Done: %(task)s") % {"task": task.title})
     return redirect("leads:my_tasks")
 
 
