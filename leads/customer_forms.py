@@ -1,5 +1,6 @@
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import ConsentBasis, ConsentChannel, Customer, CustomerPhone, Household
 from .selectors.customers import CUSTOMER_FIELDS
@@ -8,46 +9,74 @@ from .services.customer_import import TARGETS
 
 class CustomerForm(forms.ModelForm):
     new_household = forms.CharField(
-        required=False, max_length=200, label="Or a new household or company", help_text="Its name."
+        required=False, max_length=200, label=_("Or a new household or company"), help_text=_("Its name.")
     )
-    new_household_kind = forms.ChoiceField(choices=Household.Kind.choices, required=False, label="Which is a")
+    new_household_kind = forms.ChoiceField(
+        choices=Household.Kind.choices, required=False, label=_("Which is a")
+    )
 
     class Meta:
         model = Customer
         fields = CUSTOMER_FIELDS
         widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
+        labels = {
+            "first_name": _("First name"),
+            "last_name": _("Last name"),
+            "email": _("Email"),
+            "phone": _("Phone"),
+            "preferred_channel": _("Preferred channel"),
+            "language": _("Language"),
+            "street": _("Street"),
+            "city": _("City"),
+            "province": _("Province"),
+            "postal_code": _("Postal code"),
+            "household": _("Household"),
+            "notes": _("Notes"),
+        }
 
 
 class ContactAddForm(forms.Form):
-    email = forms.CharField(required=False, max_length=254, label="Another email")
-    phone = forms.CharField(required=False, max_length=40, label="Another phone")
-    phone_kind = forms.ChoiceField(choices=CustomerPhone.Kind.choices, required=False, label="Phone type")
+    email = forms.CharField(required=False, max_length=254, label=_("Another email"))
+    phone = forms.CharField(required=False, max_length=40, label=_("Another phone"))
+    phone_kind = forms.ChoiceField(choices=CustomerPhone.Kind.choices, required=False, label=_("Phone type"))
 
     def clean(self):
         data = super().clean()
         if not data.get("email") and not data.get("phone"):
-            raise forms.ValidationError("Enter an email or a phone number.")
+            raise forms.ValidationError(_("Enter an email or a phone number."))
         return data
 
 
 class ConsentGrantForm(forms.Form):
-    channels = forms.MultipleChoiceField(choices=ConsentChannel.choices, widget=forms.CheckboxSelectMultiple)
-    basis = forms.ChoiceField(choices=ConsentBasis.choices, initial=ConsentBasis.EXPRESS)
-    at = forms.DateTimeField(initial=timezone.now, label="Given at", help_text="When the customer gave it.")
-    source = forms.CharField(max_length=200, help_text="Where: showroom, phone call, web form…")
-    wording = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                              help_text="The words the customer agreed to (needed for express consent).")  # fmt: skip
-    proof_form = forms.CharField(required=False, max_length=200, label="Form or document (proof)")
-    relationship_ends_at = forms.DateTimeField(required=False, label="Contract ends (written contract only)")
+    channels = forms.MultipleChoiceField(
+        choices=ConsentChannel.choices, widget=forms.CheckboxSelectMultiple, label=_("Channels")
+    )
+    basis = forms.ChoiceField(choices=ConsentBasis.choices, initial=ConsentBasis.EXPRESS, label=_("Basis"))
+    at = forms.DateTimeField(
+        initial=timezone.now, label=_("Given at"), help_text=_("When the customer gave it.")
+    )
+    source = forms.CharField(
+        max_length=200, label=_("Source"), help_text=_("Where: showroom, phone call, web form…")
+    )
+    wording = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Wording"),
+                              help_text=_("The words the customer agreed to (needed for express consent)."))  # fmt: skip
+    proof_form = forms.CharField(required=False, max_length=200, label=_("Form or document (proof)"))
+    relationship_ends_at = forms.DateTimeField(
+        required=False, label=_("Contract ends (written contract only)")
+    )
 
 
 class ConsentWithdrawForm(forms.Form):
-    channels = forms.MultipleChoiceField(choices=ConsentChannel.choices, widget=forms.CheckboxSelectMultiple)
-    source = forms.CharField(max_length=200, initial="Told staff", help_text="How the customer asked.")
+    channels = forms.MultipleChoiceField(
+        choices=ConsentChannel.choices, widget=forms.CheckboxSelectMultiple, label=_("Channels")
+    )
+    source = forms.CharField(
+        max_length=200, initial="Told staff", label=_("Source"), help_text=_("How the customer asked.")
+    )
 
 
 class ImportUploadForm(forms.Form):
-    file = forms.FileField(label="CSV export from the dealer management system")
+    file = forms.FileField(label=_("CSV export from the dealer management system"))
 
 
 class ImportMappingForm(forms.Form):
@@ -55,7 +84,7 @@ class ImportMappingForm(forms.Form):
 
     def __init__(self, *args, header: list[str], initial_mapping: dict[str, str], **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [("", "— ignore —"), *TARGETS.items()]
+        choices = [("", _("— ignore —")), *TARGETS.items()]
         self.columns = header
         for index, column in enumerate(header):
             self.fields[f"col_{index}"] = forms.ChoiceField(

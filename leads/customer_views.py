@@ -12,6 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
@@ -59,26 +60,28 @@ def manager_required(view):
     @login_required
     def wrapper(request, *args, **kwargs):
         if not can_manage_customers(request.user):
-            raise PermissionDenied("Supervisors and managers only.")
+            raise PermissionDenied(_("Supervisors and managers only."))
         return view(request, *args, **kwargs)
 
     return wrapper
 
 
 # Why someone may not open or change customer records, in words they can act on.
-NO_CUSTOMER_PAGES = (
+NO_CUSTOMER_PAGES = gettext_lazy(
     "Customer records are for sales advisors, supervisors and managers. Department staff see the "
     "mail forwarded to them under Department mail."
 )
-NO_STAFF_ROLE = "Your account has no staff role at this store. Ask a manager to set one up for you."
-NO_CHANGES = (
+NO_STAFF_ROLE = gettext_lazy(
+    "Your account has no staff role at this store. Ask a manager to set one up for you."
+)
+NO_CHANGES = gettext_lazy(
     "Only a supervisor, a manager or the advisor assigned to one of this customer's leads may "
     "change their contact details or consent."
 )
-MERGED_RECORD = (
-    "This record was merged into {merged_into}: make the change on that record, nothing was changed here."
+MERGED_RECORD = gettext_lazy(
+    "This record was merged into %(merged_into)s: make the change on that record, nothing was changed here."
 )
-EXPORT_FOR_MANAGERS = "A customer's data export is for supervisors and managers only."
+EXPORT_FOR_MANAGERS = gettext_lazy("A customer's data export is for supervisors and managers only.")
 
 
 def customer_pages(view):
@@ -90,7 +93,7 @@ def customer_pages(view):
     def wrapper(request, *args, **kwargs):
         if not can_use_customers(request.user):
             has_role = getattr(request.user, "staff", None) is not None
-            raise PermissionDenied(NO_CUSTOMER_PAGES if has_role else NO_STAFF_ROLE)
+            raise PermissionDenied(str(NO_CUSTOMER_PAGES if has_role else NO_STAFF_ROLE))
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -107,9 +110,9 @@ def _customer_to_change(request, pk: int) -> Customer:
     """The customer, when this person may correct their contact details and consent."""
     customer = _customer_or_404(request, pk)
     if customer.merged_into_id:
-        raise PermissionDenied(MERGED_RECORD.format(merged_into=customer.merged_into))
+        raise PermissionDenied(MERGED_RECORD % {"merged_into": customer.merged_into})
     if not can_change_customer(user=request.user, customer=customer):
-        raise PermissionDenied(NO_CHANGES)
+        raise PermissionDenied(str(NO_CHANGES))
     return customer
 
 
@@ -161,7 +164,7 @@ def customer_edit(request, pk: int):
         except ValidationError as error:
             form.add_error(None, error)  # a field's errors go to that field
         else:
-            messages.success(request, "Customer saved.")
+            messages.success(request, _("Customer saved."))
             return redirect("leads:customer_detail", pk=customer.pk)
     return _customer_page(request, "leads/customer_form.html", customer, form=form)
 
@@ -172,7 +175,7 @@ def customer_contact_add(request, pk: int):
     customer = _customer_to_change(request, pk)
     form = ContactAddForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.non_field_errors()) or "Check the contact details.")
+        messages.error(request, " ".join(form.non_field_errors()) or _("Check the contact details."))
         return redirect("leads:customer_detail", pk=pk)
     try:
         if form.cleaned_data["email"]:
@@ -184,7 +187,7 @@ def customer_contact_add(request, pk: int):
                 kind=form.cleaned_data["phone_kind"] or "mobile",
                 actor=request.user,
             )
-        messages.success(request, "Contact details added.")
+        messages.success(request, _("Contact details added."))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("leads:customer_detail", pk=pk)
@@ -218,7 +221,7 @@ def customer_consent_grant(request, pk: int):
         except ValueError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Consent recorded.")
+            messages.success(request, _("Consent recorded."))
             return redirect("leads:customer_consent", pk=pk)
     return _consent_page(request, customer, grant_form=form)
 
@@ -230,7 +233,7 @@ def customer_consent_withdraw(request, pk: int):
     form = ConsentWithdrawForm(request.POST)
     if form.is_valid():
         consent_withdraw(customer=customer, actor=request.user, **form.cleaned_data)
-        messages.success(request, "Withdrawal recorded; it takes effect now.")
+        messages.success(request, _("Withdrawal recorded; it takes effect now."))
         return redirect("leads:customer_consent", pk=pk)
     return _consent_page(request, customer, withdraw_form=form)
 
@@ -248,7 +251,7 @@ def customer_export_json(request, pk: int):
     """A customer's data, for a request under privacy law: for those who oversee the store, like
     the store-wide CSV export."""
     if not can_manage_customers(request.user):
-        raise PermissionDenied(EXPORT_FOR_MANAGERS)
+        raise PermissionDenied(str(EXPORT_FOR_MANAGERS))
     customer = _customer_or_404(request, pk)
     data = json.dumps(
         customer_data_export(customer=customer, user=request.user),
@@ -281,7 +284,9 @@ def customer_merge_view(request):
     except MergeError as error:
         messages.error(request, str(error))
         return redirect("leads:customer_duplicates")
-    messages.success(request, f"{duplicate} merged into {target}.")
+    messages.success(
+        request, _("%(duplicate)s merged into %(target)s.") % {"duplicate": duplicate, "target": target}
+    )
     return redirect("leads:customer_detail", pk=target.pk)
 
 
@@ -342,7 +347,7 @@ def loyalty_rule_toggle(request, pk: int):
     loyalty_rule_set(rule=rule, enabled=request.POST.get("enabled") == "on", actor=request.user)
     if request.htmx:
         return render(request, "leads/loyaltyrule_list.html#rule", {"rule": rule})
-    messages.success(request, f"{rule} {'on' if rule.enabled else 'off'}.")
+    messages.success(request, (_("%(rule)s on.") if rule.enabled else _("%(rule)s off.")) % {"rule": rule})
     return redirect("leads:loyalty_rules")
 
 

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .mail.polling import poll_source
 from .mail.sources import configured_sources
@@ -130,9 +130,11 @@ def loyalty_tasks_create_task() -> int:
     soft_time_limit=3 * 3600 - 60,
     serializer="json",
 )
-def customer_import_run_task(*, batch_id: int) -> dict:
-    """Preview or apply a DMS import in the background (a large export takes minutes)."""
-    return import_run(batch_id=batch_id)
+def customer_import_run_task(*, batch_id: int, language: str | None = None) -> dict:
+    """Preview or apply a DMS import in the background (a large export takes minutes). The report
+    of bad rows is written in the language of the page that asked for it."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return import_run(batch_id=batch_id)
 
 
 @shared_task(**SENDS_MAIL | {"bind": True, "max_retries": 4, "soft_time_limit": 90})

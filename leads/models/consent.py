@@ -7,9 +7,9 @@ from .customers import Customer
 
 
 class ConsentChannel(models.TextChoices):
-    EMAIL = "email", "Email"
-    TEXT = "text", "Text message"
-    PHONE = "phone", "Phone call"
+    EMAIL = "email", _("Email")
+    TEXT = "text", _("Text message")
+    PHONE = "phone", _("Phone call")
 
 
 class ConsentBasis(models.TextChoices):
@@ -20,8 +20,8 @@ class ConsentBasis(models.TextChoices):
 
 
 class ConsentAction(models.TextChoices):
-    GRANT = "grant", "Consent given"
-    WITHDRAW = "withdraw", "Withdrawn (unsubscribe)"
+    GRANT = "grant", _("Consent given")
+    WITHDRAW = "withdraw", _("Withdrawn (unsubscribe)")
 
 
 class ConsentRecord(AppendOnlyModel):

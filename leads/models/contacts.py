@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .customers import Customer
 
@@ -7,8 +8,8 @@ class Household(models.Model):
     """People who share a home or a company account: linked, never merged."""
 
     class Kind(models.TextChoices):
-        HOUSEHOLD = "household", "Household"
-        COMPANY = "company", "Company"
+        HOUSEHOLD = "household", _("Household")
+        COMPANY = "company", _("Company")
 
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.HOUSEHOLD)
@@ -43,10 +44,10 @@ class CustomerPhone(models.Model):
     """A phone number of a customer besides the primary one; stored in E.164 form."""
 
     class Kind(models.TextChoices):
-        MOBILE = "mobile", "Mobile"
-        HOME = "home", "Home"
-        WORK = "work", "Work"
-        OTHER = "other", "Other"
+        MOBILE = "mobile", _("Mobile")
+        HOME = "home", _("Home")
+        WORK = "work", _("Work")
+        OTHER = "other", _("Other")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="extra_phones")
     phone = models.CharField(max_length=20, db_index=True)

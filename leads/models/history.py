@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from dealership.models import Department
 
@@ -7,15 +8,15 @@ from .customers import Customer
 
 
 class HistoryKind(models.TextChoices):
-    INQUIRY = "inquiry", "Inquiry"
-    PURCHASE = "purchase", "Purchase"
-    LEASE = "lease", "Lease"
-    SERVICE_VISIT = "service_visit", "Service visit"
-    PARTS_ORDER = "parts_order", "Parts order"
-    BODY_SHOP_JOB = "body_shop_job", "Body-shop job"
-    FORWARDED_MAIL = "forwarded_mail", "Forwarded mail"
-    MAIL_WITHHELD = "mail_withheld", "Mail not sent"
-    NOTE = "note", "Note"
+    INQUIRY = "inquiry", _("Inquiry")
+    PURCHASE = "purchase", _("Purchase")
+    LEASE = "lease", _("Lease")
+    SERVICE_VISIT = "service_visit", _("Service visit")
+    PARTS_ORDER = "parts_order", _("Parts order")
+    BODY_SHOP_JOB = "body_shop_job", _("Body-shop job")
+    FORWARDED_MAIL = "forwarded_mail", _("Forwarded mail")
+    MAIL_WITHHELD = "mail_withheld", _("Mail not sent")
+    NOTE = "note", _("Note")
 
 
 class DealType(models.TextChoices):

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class CustomerImport(models.Model):
@@ -7,12 +8,12 @@ class CustomerImport(models.Model):
     Previews and imports run in a worker (large exports take minutes); `state` says where it is."""
 
     class State(models.TextChoices):
-        UPLOADED = "uploaded", "Uploaded"
-        PREVIEWING = "previewing", "Previewing"
-        PREVIEWED = "previewed", "Previewed"
-        APPLYING = "applying", "Importing"
-        APPLIED = "applied", "Imported"
-        REJECTED = "rejected", "Refused: bad rows"
+        UPLOADED = "uploaded", _("Uploaded")
+        PREVIEWING = "previewing", _("Previewing")
+        PREVIEWED = "previewed", _("Previewed")
+        APPLYING = "applying", _("Importing")
+        APPLIED = "applied", _("Imported")
+        REJECTED = "rejected", _("Refused: bad rows")
 
     filename = models.CharField(max_length=255)
     content = models.TextField(help_text="The file, decoded.")

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from dealership.models import Department
 
@@ -7,11 +8,11 @@ from .customers import Customer
 
 
 class LoyaltyKind(models.TextChoices):
-    PURCHASE_ANNIVERSARY = "purchase_anniversary", "Purchase anniversary"
-    TERM_ENDING = "term_ending", "Lease or finance term ending"
-    WARRANTY_ENDING = "warranty_ending", "Warranty ending"
-    HIGH_MILEAGE = "high_mileage", "High-mileage service customer"
-    LOST_LEAD_REVIVAL = "lost_lead_revival", "Lost lead worth reviving"
+    PURCHASE_ANNIVERSARY = "purchase_anniversary", _("Purchase anniversary")
+    TERM_ENDING = "term_ending", _("Lease or finance term ending")
+    WARRANTY_ENDING = "warranty_ending", _("Warranty ending")
+    HIGH_MILEAGE = "high_mileage", _("High-mileage service customer")
+    LOST_LEAD_REVIVAL = "lost_lead_revival", _("Lost lead worth reviving")
 
 
 class LoyaltyRule(models.Model):

@@ -14,6 +14,7 @@ from datetime import datetime
 from dateutil.relativedelta import relativedelta
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 
 from ..models import ConsentAction, ConsentBasis, ConsentChannel, ConsentRecord, Customer
 
@@ -46,6 +47,41 @@ class ConsentStatus:
     @property
     def basis_label(self) -> str:
         return ConsentBasis(self.basis).label if self.basis else ""
+
+    @property
+    def channel_label(self) -> str:
+        """The channel's name, in the page's language."""
+        return str(CHANNEL_NAMES[self.channel]) if self.channel in CHANNEL_NAMES else self.channel
+
+    @property
+    def reason_label(self) -> str:
+        """Why no message may be sent, in the page's language. `reason` stays in English: it is
+        stored with audit entries and refusals."""
+        if self.valid:
+            return ""
+        record = self.record
+        if record is not None and record.action == ConsentAction.WITHDRAW:
+            return gettext("withdrawn on %(when)s (%(source)s)") % {
+                "when": _local_minute(record.given_at),
+                "source": record.source,
+            }
+        if record is not None and self.basis and self.expires_at:
+            return gettext("%(basis)s expired on %(when)s") % {
+                "basis": ConsentBasis(self.basis).label.lower(),
+                "when": _local_minute(self.expires_at),
+            }
+        return gettext("no consent recorded")
+
+
+CHANNEL_NAMES = {
+    ConsentChannel.EMAIL: pgettext_lazy("consent channel", "email"),
+    ConsentChannel.TEXT: pgettext_lazy("consent channel", "text"),
+    ConsentChannel.PHONE: pgettext_lazy("consent channel", "phone"),
+}
+
+
+def _local_minute(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def consent_ledger(*, customer: Customer, channel: str | None = None) -> QuerySet[ConsentRecord]:

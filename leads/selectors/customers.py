@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Concat
 from django.forms.models import model_to_dict
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 
 from dealership.models import Role, oversees_store
 
@@ -177,6 +178,18 @@ class DuplicatePair:
     second: Customer
     reason: str
 
+    @property
+    def reason_label(self) -> str:
+        """Why the pair looks like one person, in the page's language."""
+        return str(DUPLICATE_REASONS.get(self.reason, self.reason))
+
+
+DUPLICATE_REASONS = {
+    "similar name at the same address": gettext_lazy("similar name at the same address"),
+    "same name and phone": gettext_lazy("same name and phone"),
+    "same email": gettext_lazy("same email"),
+}
+
 
 def customer_duplicates() -> list[DuplicatePair]:
     """Pairs that are probably one person: same name and a shared phone or email, or nearly the
@@ -250,9 +263,14 @@ def customer_timeline(*, customer: Customer, user) -> list[TimelineEntry]:
     entries = [
         TimelineEntry(
             lead.received_at,
-            "Lead",
-            "Sales",
-            f"{lead.get_inquiry_type_display()} via {lead.source or 'unknown source'} — {lead.get_status_display()}",
+            gettext("Lead"),
+            gettext("Sales"),
+            gettext("%(inquiry)s via %(source)s — %(status)s")
+            % {
+                "inquiry": lead.get_inquiry_type_display(),
+                "source": lead.source or gettext("unknown source"),
+                "status": lead.get_status_display(),
+            },
             reverse("leads:lead_detail", args=[lead.pk]),
         )
         for lead in customer_leads(user=user, customer=customer)

@@ -14,6 +14,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..consent_links import UNSUBSCRIBE_SALT, unsubscribe_url
 from ..models import (
@@ -78,9 +79,9 @@ def consent_grant(
     """Record consent given. Express consent needs the wording shown; a written contract counts
     two years from the day it ends (relationship_ends_at), the other implied kinds from `at`."""
     if basis == ConsentBasis.EXPRESS and not wording.strip():
-        raise ValueError("Express consent needs the wording the customer agreed to.")
+        raise ValueError(_("Express consent needs the wording the customer agreed to."))
     if basis == ConsentBasis.BUSINESS_RELATIONSHIP and relationship_ends_at is None:
-        raise ValueError("Say when the contract ends.")
+        raise ValueError(_("Say when the contract ends."))
     expires_at = consent_expiry(basis=basis, starts_at=relationship_ends_at or at)
     evidence = {"relationship_ends_at": relationship_ends_at.isoformat()} if relationship_ends_at else {}
     return _record(

@@ -11,9 +11,12 @@ from decimal import Decimal
 from functools import partial
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dealership.csv_upload import csv_decode, csv_rows
 from dealership.models import Department
@@ -42,32 +45,32 @@ from .customers import (
 IMPORT_SOURCE = "dms-import"
 
 CUSTOMER_TARGETS = {
-    "full_name": "Full name",
-    "first_name": "First name",
-    "last_name": "Last name",
-    "email": "Email",
-    "phone": "Phone",
-    "phone_2": "Other phone",
-    "street": "Street",
-    "city": "City",
-    "province": "Province",
-    "postal_code": "Postal code",
-    "language": "Language",
+    "full_name": gettext_lazy("Full name"),
+    "first_name": gettext_lazy("First name"),
+    "last_name": gettext_lazy("Last name"),
+    "email": gettext_lazy("Email"),
+    "phone": gettext_lazy("Phone"),
+    "phone_2": gettext_lazy("Other phone"),
+    "street": gettext_lazy("Street"),
+    "city": gettext_lazy("City"),
+    "province": gettext_lazy("Province"),
+    "postal_code": gettext_lazy("Postal code"),
+    "language": gettext_lazy("Language"),
 }
 HISTORY_TARGETS = {
-    "kind": "History: kind (purchase, lease, service…)",
-    "date": "History: date",
-    "summary": "History: summary",
-    "department": "History: department",
-    "vehicle": "Vehicle",
-    "vin": "VIN",
-    "price": "Price",
-    "deal_type": "Deal type (cash, finance, lease)",
-    "term_months": "Term (months)",
-    "term_ends_on": "Term end date",
-    "warranty_ends_on": "Warranty end date",
-    "odometer_km": "Odometer (km)",
-    "reference": "DMS reference (deal or repair order number)",
+    "kind": gettext_lazy("History: kind (purchase, lease, service…)"),
+    "date": gettext_lazy("History: date"),
+    "summary": gettext_lazy("History: summary"),
+    "department": gettext_lazy("History: department"),
+    "vehicle": gettext_lazy("Vehicle"),
+    "vin": gettext_lazy("VIN"),
+    "price": gettext_lazy("Price"),
+    "deal_type": gettext_lazy("Deal type (cash, finance, lease)"),
+    "term_months": gettext_lazy("Term (months)"),
+    "term_ends_on": gettext_lazy("Term end date"),
+    "warranty_ends_on": gettext_lazy("Warranty end date"),
+    "odometer_km": gettext_lazy("Odometer (km)"),
+    "reference": gettext_lazy("DMS reference (deal or repair order number)"),
 }
 TARGETS = {**CUSTOMER_TARGETS, **HISTORY_TARGETS}
 
@@ -125,7 +128,7 @@ def _date(value: str):
             return datetime.strptime(value, pattern).date()
         except ValueError:
             continue
-    raise ValueError(f"“{value}” is not a date (use YYYY-MM-DD)")
+    raise ValueError(_("“%(value)s” is not a date (use YYYY-MM-DD)") % {"value": value})
 
 
 def _price(value: str) -> Decimal:
@@ -134,8 +137,10 @@ def _price(value: str) -> Decimal:
         return PriceField().clean(value)
     except forms.ValidationError as error:
         if "invalid" in {e.code for e in error.error_list}:
-            raise ValueError(f"“{value}” is not a number") from None
-        raise ValueError(f"“{value}” is refused: {' '.join(error.messages)}") from None
+            raise ValueError(_("“%(value)s” is not a number") % {"value": value}) from None
+        raise ValueError(
+            _("“%(value)s” is refused: %(why)s") % {"value": value, "why": " ".join(error.messages)}
+        ) from None
 
 
 def _whole_number(value: str, *, largest: int) -> int:
@@ -144,11 +149,11 @@ def _whole_number(value: str, *, largest: int) -> int:
     try:
         number = int(cleaned)
     except ValueError:
-        raise ValueError(f"“{value}” is not a number") from None
+        raise ValueError(_("“%(value)s” is not a number") % {"value": value}) from None
     if number < 0:
-        raise ValueError(f"“{value}” is negative")
+        raise ValueError(_("“%(value)s” is negative") % {"value": value})
     if number > largest:
-        raise ValueError(f"“{value}” is too large")
+        raise ValueError(_("“%(value)s” is too large") % {"value": value})
     return number
 
 
@@ -185,9 +190,9 @@ def row_clean(values: dict[str, str]) -> dict:
     except ValidationError as error:
         problems += [m for messages in error.message_dict.values() for m in messages]
     if not any(row.get(f) for f in ("email", "phone", "first_name", "last_name")):
-        problems.append("no name, email or phone")
+        problems.append(_("no name, email or phone"))
     if "language" in row and (language := LANGUAGE_WORDS.get(row["language"].lower())) is None:
-        problems.append(f"language “{row['language']}” is neither English nor French")
+        problems.append(_("language “%(value)s” is neither English nor French") % {"value": row["language"]})
     elif "language" in row:
         row["language"] = language
     for name, convert in (
@@ -202,11 +207,14 @@ def row_clean(values: dict[str, str]) -> dict:
             try:
                 row[name] = convert(row[name])
             except ValueError as error:
-                problems.append(f"{TARGETS[name].lower()}: {error}")
+                problems.append(
+                    _("%(field)s: %(problem)s") % {"field": TARGETS[name].lower(), "problem": error}
+                )
     if "vin" in row:
         row["vin"] = vin_normalize(row["vin"])
     problems += [
-        f"{TARGETS[name].lower()}: longer than {longest} characters"
+        _("%(field)s: longer than %(longest)s characters")
+        % {"field": TARGETS[name].lower(), "longest": longest}
         for name, longest in LONGEST.items()
         if len(row.get(name, "")) > longest
     ]
@@ -214,13 +222,16 @@ def row_clean(values: dict[str, str]) -> dict:
         kind = KIND_WORDS.get(row.get("kind", "").lower(), row.get("kind", "").lower())
         if kind not in HistoryKind.values:
             problems.append(
-                f"kind “{row.get('kind', '')}” is not purchase, lease, service, parts or body shop"
+                _("kind “%(value)s” is not purchase, lease, service, parts or body shop")
+                % {"value": row.get("kind", "")}
             )
         row["kind"] = kind
         if "date" not in row and "date" not in [p.split(":")[0] for p in problems]:
-            problems.append("a history row needs a date")
+            problems.append(_("a history row needs a date"))
     if "deal_type" in row and row["deal_type"].lower() not in DealType.values:
-        problems.append(f"deal type “{row['deal_type']}” is not cash, finance or lease")
+        problems.append(
+            _("deal type “%(value)s” is not cash, finance or lease") % {"value": row["deal_type"]}
+        )
     if problems:
         raise ValueError("; ".join(problems))
     return row
@@ -228,9 +239,9 @@ def row_clean(values: dict[str, str]) -> dict:
 
 def import_create(*, filename: str, data: bytes, actor) -> CustomerImport:
     content = csv_decode(data)
-    header, _ = csv_rows(content)
+    header = csv_rows(content)[0]
     if len(set(header)) != len(header) or not all(header):
-        raise ValidationError("Every column needs a header, and headers must differ.")
+        raise ValidationError(_("Every column needs a header, and headers must differ."))
     return CustomerImport.objects.create(
         filename=filename[:255], content=content, mapping=mapping_guess(header), uploaded_by=actor
     )
@@ -249,10 +260,10 @@ class ImportSummary:
 def mapping_check(mapping: dict[str, str]) -> None:
     unknown = set(mapping.values()) - set(TARGETS) - {""}
     if unknown:
-        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}")
+        raise ValidationError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
     targets = [t for t in mapping.values() if t]
     if len(targets) != len(set(targets)):
-        raise ValidationError("Two columns are mapped to the same field.")
+        raise ValidationError(_("Two columns are mapped to the same field."))
 
 
 def import_check(
@@ -291,9 +302,12 @@ def _history_add(customer: Customer, row: dict, actor) -> bool:
     ):
         return False
     kind = row["kind"]
-    summary = row.get("summary") or " ".join(
-        filter(None, [HistoryKind(kind).label, row.get("vehicle", ""), reference and f"#{reference}"])
-    )
+    with translation.override(settings.LANGUAGE_CODE):  # stored: one language whoever imports
+        summary = row.get("summary") or " ".join(
+            filter(
+                None, [str(HistoryKind(kind).label), row.get("vehicle", ""), reference and f"#{reference}"]
+            )
+        )
     history_item_add(
         customer=customer,
         kind=kind,
@@ -327,21 +341,21 @@ def import_start(*, batch: CustomerImport, mapping: dict[str, str], apply: bool,
     mapping_check(mapping)
     batch = CustomerImport.objects.select_for_update().get(pk=batch.pk)
     if batch.state in RUNNING:
-        raise ValidationError("This file is already being worked on.")
+        raise ValidationError(_("This file is already being worked on."))
     if batch.applied_at:
-        raise ValidationError("This file was already imported.")
+        raise ValidationError(_("This file was already imported."))
     if apply and (
         batch.state != CustomerImport.State.PREVIEWED
         or batch.mapping != mapping
         or batch.summary.get("errors")
     ):
-        raise ValidationError("Preview this mapping first; import when the preview shows no bad rows.")
+        raise ValidationError(_("Preview this mapping first; import when the preview shows no bad rows."))
     batch.mapping, batch.run_by = mapping, actor
     batch.state = CustomerImport.State.APPLYING if apply else CustomerImport.State.PREVIEWING
     if not apply:
         batch.summary = {}
     batch.save(update_fields=["mapping", "run_by", "state", "summary"])
-    customer_import_run_task.delay_on_commit(batch_id=batch.pk)
+    customer_import_run_task.delay_on_commit(batch_id=batch.pk, language=translation.get_language())
     return batch
 
 

@@ -1,10 +1,12 @@
 """Writes for customers: edits, extra emails and phones, history items, merges. All audited."""
 
 import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from ..models import (
     ConsentRecord,
@@ -49,15 +51,15 @@ def clean_contact(*, email: str = "", phone: str = "") -> tuple[str, str]:
         try:
             validate_email(email)
         except ValidationError:
-            errors["email"] = f"“{email}” is not an email address."
+            errors["email"] = _("“%(email)s” is not an email address.") % {"email": email}
     normalized_phone = normalize_phone(phone)
     if phone and phone.strip() and not normalized_phone:
-        errors["phone"] = f"“{phone}” is not a phone number with its area code."
+        errors["phone"] = _("“%(phone)s” is not a phone number with its area code.") % {"phone": phone}
     elif extension := _phone_extension(phone):  # E.164 has no room for it: say so, drop nothing
-        errors["phone"] = (
-            f"“{phone}” has an extension ({extension}): enter the number without it and keep the "
+        errors["phone"] = _(
+            "“%(phone)s” has an extension (%(extension)s): enter the number without it and keep the "
             "extension in the notes."
-        )
+        ) % {"phone": phone, "extension": extension}
     if errors:
         raise ValidationError(errors)
     return email, normalized_phone
@@ -68,7 +70,12 @@ def _email_unclaimed(*, customer: Customer, email: str) -> None:
     record holding it would never get that person's mail or inquiries."""
     if email and (other := customers_with_contact("email", email).exclude(pk=customer.pk).first()):
         raise ValidationError(
-            {"email": f"{email} is the address of {other}: if they are one person, merge the two records."}
+            {
+                "email": _(
+                    "%(email)s is the address of %(other)s: if they are one person, merge the two records."
+                )
+                % {"email": email, "other": other}
+            }
         )
 
 
@@ -117,7 +124,7 @@ def customer_update(
         raise ValueError(f"Not customer fields: {', '.join(sorted(unknown))}")
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.merged_into_id:
-        raise ValidationError("This record was merged into another; edit that one.")
+        raise ValidationError(_("This record was merged into another; edit that one."))
     if "email" in data or "phone" in data:
         email, phone = clean_contact(
             email=data.get("email", customer.email), phone=data.get("phone", customer.phone)
@@ -140,7 +147,7 @@ def _extra_contact_add(*, customer: Customer, model, field: str, value: str, act
     """Add an extra email or phone (already normalised) unless the customer has it; audited."""
     if not value:
         raise ValidationError(
-            {field: f"Enter {'an email address' if field == 'email' else 'a phone number'}."}
+            {field: _("Enter an email address.") if field == "email" else _("Enter a phone number.")}
         )
     if (
         value == getattr(customer, field)
@@ -159,7 +166,7 @@ def customer_email_add(
     *, customer: Customer, email: str, actor=None, label: str = ""
 ) -> CustomerEmail | None:
     """Add an address to a customer; nothing when they already have it."""
-    email, _ = clean_contact(email=email)
+    email = clean_contact(email=email)[0]
     _email_unclaimed(customer=customer, email=email)
     return _extra_contact_add(
         customer=customer, model=CustomerEmail, field="email", value=email, actor=actor, label=label
@@ -171,7 +178,7 @@ def customer_phone_add(
     *, customer: Customer, phone: str, kind: str = CustomerPhone.Kind.MOBILE, actor=None
 ) -> CustomerPhone | None:
     """Add a phone number to a customer; nothing when they already have it."""
-    _, phone = clean_contact(phone=phone)
+    phone = clean_contact(phone=phone)[1]
     return _extra_contact_add(
         customer=customer, model=CustomerPhone, field="phone", value=phone, actor=actor, kind=kind
     )
@@ -203,9 +210,9 @@ def history_item_add(
         **fields,
     )
     if kind in (HistoryKind.PURCHASE, HistoryKind.LEASE):
-        consent_record_purchase(
-            customer=customer, at=occurred_at, source=f"{item.get_kind_display()}: {summary}"[:200]
-        )
+        with translation.override(settings.LANGUAGE_CODE):  # stored in the ledger: one language
+            source = f"{item.get_kind_display()}: {summary}"[:200]
+        consent_record_purchase(customer=customer, at=occurred_at, source=source)
     return item
 
 
@@ -222,9 +229,9 @@ def customer_merge(*, target: Customer, duplicate: Customer, actor) -> CustomerM
         Customer.objects.select_for_update().get(pk=duplicate.pk),
     )
     if target.pk == duplicate.pk:
-        raise MergeError("A customer cannot be merged into itself.")
+        raise MergeError(_("A customer cannot be merged into itself."))
     if target.merged_into_id or duplicate.merged_into_id:
-        raise MergeError("One of these records was already merged.")
+        raise MergeError(_("One of these records was already merged."))
     before = customer_snapshot(target)
     duplicate_before = customer_snapshot(duplicate)
 
