@@ -33,6 +33,17 @@ def port_open(host: str, port: int) -> bool:
 
 
 @pytest.fixture(autouse=True)
+def default_language_afterwards():
+    """A request leaves its language active in the thread (LocaleMiddleware): a page asked for in
+    French must not turn the next test's messages French."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache():
     """Each test starts with an empty cache: counts cached by one test never show in the next."""
     from django.core.cache import cache

@@ -19,13 +19,6 @@ ENGLISH = {"Accept-Language": "en-CA,en;q=0.9"}
 NBSP = "\u00a0"
 
 
-@pytest.fixture(autouse=True)
-def _english_afterwards():
-    """A request leaves its language active in the thread: the next tests expect English."""
-    yield
-    translation.activate("en")
-
-
 def _page(client, url, headers=None, status=200) -> str:
     response = client.get(url, headers=headers or {})
     assert response.status_code == status
