@@ -424,7 +424,7 @@ def inbound_mail_replay_view(request, pk: int):
     inbound = _inbound_or_404(request, pk)
     try:
         inbound_replay(inbound=inbound)
-        messages.success(request, "The message was queued to be processed again.")
+        messages.success(request, _("The message was queued to be processed again."))
     except ReplayError as error:
         messages.error(request, str(error))
     return redirect("leads:inbound_mail_detail", pk=inbound.pk)

@@ -2,6 +2,8 @@
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dealership.models import Department
 
@@ -31,19 +33,19 @@ class Mailbox(models.Model):
 
 
 class InboundStatus(models.TextChoices):
-    PENDING = "pending", "Waiting to be processed"
-    PROCESSED = "processed", "Processed"
-    QUARANTINED = "quarantined", "Quarantined"
-    IGNORED = "ignored", "Ignored"
+    PENDING = "pending", _("Waiting to be processed")
+    PROCESSED = "processed", pgettext_lazy("inbound mail status", "Processed")
+    QUARANTINED = "quarantined", pgettext_lazy("inbound mail status", "Quarantined")
+    IGNORED = "ignored", pgettext_lazy("inbound mail status", "Ignored")
 
 
 class InboundOutcome(models.TextChoices):
-    NEW_LEAD = "new_lead", "New lead"
-    JOINED_LEAD = "joined_lead", "Added to an open lead"
-    REPLY = "reply", "Reply on a lead"
-    FORWARDED = "forwarded", "Forwarded to a department"
-    AUTO_REPLY = "auto_reply", "Automatic reply (not answered)"
-    BOUNCE = "bounce", "Bounce (not answered)"
+    NEW_LEAD = "new_lead", _("New lead")
+    JOINED_LEAD = "joined_lead", _("Added to an open lead")
+    REPLY = "reply", _("Reply on a lead")
+    FORWARDED = "forwarded", _("Forwarded to a department")
+    AUTO_REPLY = "auto_reply", _("Automatic reply (not answered)")
+    BOUNCE = "bounce", _("Bounce (not answered)")
 
 
 class InboundMail(models.Model):

@@ -2,16 +2,17 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from dealership.models import Department
 
 
 class MailKind(models.TextChoices):
-    LEAD = "lead", "New lead"
-    REPLY = "reply", "Reply on a lead"
-    FORWARD = "forward", "Forward to a department"
-    AUTO_REPLY = "auto_reply", "Automatic reply (ignored)"
-    BOUNCE = "bounce", "Bounce (delivery failure)"
+    LEAD = "lead", _("New lead")
+    REPLY = "reply", _("Reply on a lead")
+    FORWARD = "forward", _("Forward to a department")
+    AUTO_REPLY = "auto_reply", _("Automatic reply (ignored)")
+    BOUNCE = "bounce", _("Bounce (delivery failure)")
 
 
 def keywords(value: str) -> list[str]:

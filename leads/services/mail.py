@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from dealership.models import Department
 from promotions.services.promotions import lead_promotion_attribute_from_text
@@ -334,9 +335,9 @@ def inbound_replay(*, inbound: InboundMail) -> InboundMail:
     """Give a quarantined message a fresh set of tries and queue it (the supervisor fixed the cause)."""
     inbound = InboundMail.objects.select_for_update().defer("raw").get(pk=inbound.pk)
     if inbound.status != InboundStatus.QUARANTINED:
-        raise ReplayError("Only quarantined mail can be replayed.")
+        raise ReplayError(gettext("Only quarantined mail can be replayed."))
     if not inbound.raw_complete:
-        raise ReplayError("This message is too large to be read here; open it in the mailbox.")
+        raise ReplayError(gettext("This message is too large to be read here; open it in the mailbox."))
     inbound.status = InboundStatus.PENDING
     inbound.tries = 0
     inbound.queued_at = timezone.now()
