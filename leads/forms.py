@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dealership.forms import DAY_IN_REACH
 
@@ -165,9 +166,18 @@ class ReplyTemplateForm(forms.ModelForm):
         model = ReplyTemplate
         fields = ["name", "inquiry_type", "language", "subject", "body", "active"]
         widgets = {"body": forms.Textarea(attrs={"rows": 14})}
-        help_texts = {
-            "body": f"Merge fields: {merge_field_tags(MERGE_FIELDS)}",
+        labels = {
+            "name": _("Name"),
+            "inquiry_type": _("Inquiry type"),
+            "language": _("Language"),
+            "subject": _("Subject"),
+            "body": _("Body"),
+            "active": pgettext_lazy("reply template", "Active"),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"].help_text = _("Merge fields: %(fields)s") % {"fields": merge_field_tags(MERGE_FIELDS)}
 
 
 class LeadMergeForm(forms.Form):

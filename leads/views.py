@@ -348,7 +348,7 @@ def replytemplate_edit(request, pk: int | None = None):
         except ReplyError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"Template “{saved.name}” saved.")
+            messages.success(request, _("Template “%(name)s” saved.") % {"name": saved.name})
             return redirect("leads:replytemplate_list")
     return render(request, "leads/replytemplate_form.html", {"form": form, "template": template})
 
@@ -363,12 +363,14 @@ def replytemplate_delete(request, pk: int):
         except ReplyError as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, f"Template “{template.name}” deleted.")
+            messages.success(request, _("Template “%(name)s” deleted.") % {"name": template.name})
         return redirect("leads:replytemplate_list")
+    plans = reply_template_plans(template=template)
+    plan_names = ", ".join(_("“%(name)s”") % {"name": name} for name in plans)
     return render(
         request,
         "leads/replytemplate_confirm_delete.html",
-        {"template": template, "plans": reply_template_plans(template=template)},
+        {"template": template, "plans": plans, "plan_names": plan_names},
     )
 
 

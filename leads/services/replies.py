@@ -21,6 +21,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inventory.models import VehicleStatus
 
@@ -494,7 +495,8 @@ def reply_template_save(
     every reply drafted from the template would have to be mended by hand before it is sent."""
     if unknown := unknown_markup(subject + body):
         raise ReplyError(
-            f"Not a merge field: {', '.join(unknown)}. The merge fields are {merge_field_tags(MERGE_FIELDS)}."
+            gettext("Not a merge field: %(unknown)s. The merge fields are %(fields)s.")
+            % {"unknown": ", ".join(unknown), "fields": merge_field_tags(MERGE_FIELDS)}
         )
     template = template or ReplyTemplate()
     template.name, template.inquiry_type, template.language = name, inquiry_type, language
@@ -509,10 +511,13 @@ def reply_template_delete(*, template: ReplyTemplate) -> None:
     """Delete a template no follow-up step sends: a step left without its template would send
     customers an empty email."""
     if plans := reply_template_plans(template=template):
-        names = ", ".join(f"“{name}”" for name in plans)
+        names = ", ".join(gettext("“%(name)s”") % {"name": name} for name in plans)
         raise ReplyError(
-            f"Not deleted: the follow-up plan {names} sends it. Choose another template for those "
-            "steps first, or switch this one off (untick Active) to stop offering it in the composer."
+            gettext(
+                "Not deleted: the follow-up plan %(names)s sends it. Choose another template for those "
+                "steps first, or switch this one off (untick Active) to stop offering it in the composer."
+            )
+            % {"names": names}
         )
     template.delete()
     reply_templates_changed()

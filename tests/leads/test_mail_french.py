@@ -4,9 +4,10 @@ for a browser that asks for it; English otherwise, as before."""
 import pytest
 from django.urls import reverse
 
-from dealership.models import Department
-from leads.models import InboundStatus
+from dealership.models import Department, Role
+from leads.models import FollowUpPlan, FollowUpStep, InboundStatus, ReplyTemplate
 from leads.services.mail import MAX_TRIES, InboundRetry, inbound_process
+from leads.services.replies import reply_templates_ensure_defaults
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -113,3 +114,101 @@ def test_mail_in_detail_replay_and_its_refusal_in_french(supervisor_client):
     assert "Traité" in detail and "Nouvelle demande" in detail and "demande de " in detail
     response = supervisor_client.post(reverse("leads:inbound_mail_replay", args=[done.pk]), follow=True)
     assert _flash(response) == "Only quarantined mail can be replayed."
+
+
+# b. Reply templates
+
+
+def test_reply_templates_list_and_form_in_french_for_a_french_browser(supervisor_client):
+    reply_templates_ensure_defaults()
+    url = reverse("leads:replytemplate_list")
+    page = _page(supervisor_client, url, FRENCH)
+    for text in (
+        "<title>Modèles de réponse",
+        '<h1 class="h3 mb-0">Modèles de réponse</h1>',
+        ">Nouveau modèle</a>",
+        "<th>Nom</th><th>Type de demande</th><th>Langue</th><th>Objet</th><th>Actif</th><th></th>",
+        "<td>oui</td>",
+        ">Supprimer</a>",
+    ):
+        assert text in page, text
+    english = _page(supervisor_client, url)
+    assert "<th>Name</th><th>Inquiry</th><th>Language</th><th>Subject</th><th>Active</th>" in english
+    assert ">New template</a>" in english and "<td>yes</td>" in english and "Supprimer" not in english
+
+    form = _page(supervisor_client, reverse("leads:replytemplate_create"), FRENCH)
+    for text in (
+        '<h1 class="h3">Nouveau modèle de réponse</h1>',
+        "Nom<span",
+        "Type de demande<span",
+        "Texte<span",
+        f"Champs de fusion{NBSP}: {{{{ first_name }}}}",
+        "Actif",
+        ">Enregistrer</button>",
+        ">Annuler</a>",
+    ):
+        assert text in form, text
+    english = _page(supervisor_client, reverse("leads:replytemplate_create"))
+    assert (
+        '<h1 class="h3">New reply template</h1>' in english
+        and "Merge fields: {{ first_name }}" in english
+    )
+    assert "Inquiry type<span" in english and "Body<span" in english and ">Save</button>" in english
+
+    data = {
+        "name": "Printemps",
+        "inquiry_type": "general",
+        "language": "fr",
+        "subject": "Bonjour",
+        "body": "Salut",
+    }
+    response = supervisor_client.post(
+        reverse("leads:replytemplate_create"), data, headers=FRENCH, follow=True
+    )
+    assert _flash(response) == f"Modèle «{NBSP}Printemps{NBSP}» enregistré."
+    refused = supervisor_client.post(
+        reverse("leads:replytemplate_create"),
+        {**data, "name": "Autre", "body": "Salut {{ prix }}"},
+        headers=FRENCH,
+    ).content.decode()
+    assert f"Champ de fusion inconnu{NBSP}: {{{{ prix }}}}." in refused
+    template = ReplyTemplate.objects.get(name="Printemps")
+    edit = _page(supervisor_client, reverse("leads:replytemplate_edit", args=[template.pk]), FRENCH)
+    assert f'<h1 class="h3">Modifier «{NBSP}Printemps{NBSP}»</h1>' in edit
+    delete = reverse("leads:replytemplate_delete", args=[template.pk])
+    confirm = _page(supervisor_client, delete, FRENCH)
+    assert (
+        f'<h1 class="h3">Supprimer «{NBSP}Printemps{NBSP}»{NBSP}?</h1>' in confirm
+        and ">Le garder</a>" in confirm
+    )
+    response = supervisor_client.post(delete, headers=FRENCH, follow=True)
+    assert _flash(response) == f"Modèle «{NBSP}Printemps{NBSP}» supprimé."
+    response = supervisor_client.post(
+        reverse("leads:replytemplate_create"), {**data, "name": "Summer"}, headers=ENGLISH, follow=True
+    )
+    assert _flash(response) == "Template “Summer” saved."
+
+
+def test_a_template_a_plan_sends_is_refused_deletion_in_french(supervisor_client, client):
+    reply_templates_ensure_defaults()
+    template = ReplyTemplate.objects.get(inquiry_type="general", language="en")
+    for name in ("Trente jours", "Soixante jours"):
+        plan = FollowUpPlan.objects.create(name=name)
+        FollowUpStep.objects.create(plan=plan, kind=FollowUpStep.Kind.AUTO_EMAIL, reply_template=template)
+    url = reverse("leads:replytemplate_delete", args=[template.pk])
+    confirm = _page(supervisor_client, url, FRENCH)
+    assert (
+        f"Les plans de relance «{NBSP}Soixante jours{NBSP}», «{NBSP}Trente jours{NBSP}» envoient ce modèle"
+        in confirm
+    )
+    assert ">Retour aux modèles</a>" in confirm
+    english = _page(supervisor_client, url)
+    assert "The follow-up plans “Soixante jours”, “Trente jours” send this template" in english
+    response = supervisor_client.post(url, headers=FRENCH, follow=True)
+    assert _flash(response).startswith(f"Non supprimé{NBSP}: des étapes de relance l’envoient («{NBSP}")
+    assert ReplyTemplate.objects.filter(pk=template.pk).exists()
+
+    advisor = factories.staff(Role.ADVISOR)
+    client.force_login(advisor.user)
+    refusal = _page(client, reverse("leads:replytemplate_list"), FRENCH, status=403)
+    assert "Seuls les superviseurs et les directeurs gèrent les modèles de réponse." in refusal
