@@ -12,12 +12,9 @@ from django.utils import translation
 
 from dealership.models import Metric, Objective, Role
 from tests import factories
+from tests.french import ENGLISH, FRENCH, NBSP, page_text
 
 pytestmark = pytest.mark.django_db
-
-FRENCH = {"Accept-Language": "fr-CA,fr;q=0.9"}
-ENGLISH = {"Accept-Language": "en-CA,en;q=0.9"}
-NBSP = "\u00a0"
 
 
 def _login(client, role):
@@ -26,18 +23,12 @@ def _login(client, role):
     return member
 
 
-def _page(client, url, headers=None) -> str:
-    response = client.get(url, headers=headers or {})
-    assert response.status_code == 200
-    return response.content.decode()
-
-
 DASHBOARD = "/store/dashboard/?period=month&date=2026-11-15"
 
 
 def test_dashboard_in_french_for_a_french_browser(client):
     _login(client, Role.MANAGER)
-    page = _page(client, DASHBOARD, FRENCH)
+    page = page_text(client, DASHBOARD, FRENCH)
     for text in (
         "<title>Tableau de bord",
         "Service Internet — novembre 2026",  # the heading, with the month in French
@@ -92,7 +83,7 @@ def test_dashboard_in_french_for_a_french_browser(client):
 def test_dashboard_in_english_for_an_english_browser_or_one_that_asks_for_nothing(client):
     _login(client, Role.MANAGER)
     for headers in (ENGLISH, {}):
-        page = _page(client, DASHBOARD, headers)
+        page = page_text(client, DASHBOARD, headers)
         for text in (
             "<title>Dashboard",
             "Internet department — November 2026",
@@ -110,22 +101,22 @@ def test_dashboard_in_english_for_an_english_browser_or_one_that_asks_for_nothin
 
 def test_week_and_quarter_labels_in_french(client):
     _login(client, Role.MANAGER)
-    week = _page(client, "/store/dashboard/?period=week&date=2026-11-04", FRENCH)
+    week = page_text(client, "/store/dashboard/?period=week&date=2026-11-04", FRENCH)
     assert "Semaine du 2 novembre 2026" in week and "Week of" not in week
-    quarter = _page(client, "/store/dashboard/?period=quarter&date=2026-11-04", FRENCH)
+    quarter = page_text(client, "/store/dashboard/?period=quarter&date=2026-11-04", FRENCH)
     assert "Service Internet — T4 2026" in quarter and "‹ T3 2026" in quarter
-    assert "Week of November 2, 2026" in _page(client, "/store/dashboard/?period=week&date=2026-11-04")
-    assert "Q4 2026" in _page(client, "/store/dashboard/?period=quarter&date=2026-11-04")
+    assert "Week of November 2, 2026" in page_text(client, "/store/dashboard/?period=week&date=2026-11-04")
+    assert "Q4 2026" in page_text(client, "/store/dashboard/?period=quarter&date=2026-11-04")
 
 
 def test_an_advisor_reads_my_figures_in_french(client):
     _login(client, Role.ADVISOR)
-    assert "Mes résultats — novembre 2026" in _page(client, DASHBOARD, FRENCH)
+    assert "Mes résultats — novembre 2026" in page_text(client, DASHBOARD, FRENCH)
 
 
 def test_objectives_in_french_proposed_then_approved(client):
     supervisor = _login(client, Role.SUPERVISOR)
-    form = _page(client, reverse("dealership:objective_create"), FRENCH)
+    form = page_text(client, reverse("dealership:objective_create"), FRENCH)
     for text in (
         "<title>Proposer un objectif",
         "Indicateur",
@@ -147,7 +138,7 @@ def test_objectives_in_french_proposed_then_approved(client):
         reverse("dealership:objective_create"), data | {"target": "40"}, headers=FRENCH, follow=True
     )
     assert f"Objectif proposé{NBSP}; le directeur l’examinera." in response.content.decode()  # the flash
-    page = _page(client, "/store/objectives/?period=month&date=2026-11-15", FRENCH)
+    page = page_text(client, "/store/objectives/?period=month&date=2026-11-15", FRENCH)
     for text in (
         "Objectifs — novembre 2026",
         "<th>Objectif</th>",
@@ -161,7 +152,7 @@ def test_objectives_in_french_proposed_then_approved(client):
         "Aucun pour l’instant.",
     ):
         assert text in page, text
-    later = _page(client, "/store/objectives/?period=month&date=2027-01-15", FRENCH)
+    later = page_text(client, "/store/objectives/?period=month&date=2027-01-15", FRENCH)
     assert f"Rendez-vous fixés — Service Internet, mois du 2026-11-01</a>{NBSP}: cible 40 (proposé)" in later
     again = client.post(reverse("dealership:objective_create"), data | {"target": "45"}, headers=FRENCH)
     assert (
@@ -173,7 +164,9 @@ def test_objectives_in_french_proposed_then_approved(client):
         assert str(objective).startswith("Appointments set — Internet department, month of")
 
     _login(client, Role.MANAGER)
-    assert ">Approuver</button>" in _page(client, "/store/objectives/?period=month&date=2026-11-15", FRENCH)
+    assert ">Approuver</button>" in page_text(
+        client, "/store/objectives/?period=month&date=2026-11-15", FRENCH
+    )
     response = client.post(
         reverse("dealership:objective_decide", args=[objective.pk]),
         {"decision": "approved"},
@@ -189,7 +182,7 @@ def test_objectives_in_french_proposed_then_approved(client):
 def test_staff_directory_and_its_mail_in_french(client, django_capture_on_commit_callbacks, eager_celery):
     _login(client, Role.SUPERVISOR)
     factories.staff(Role.DEPARTMENT, department_code="parts", first_name="Omar", last_name="Haddad")
-    page = _page(client, reverse("dealership:directory"), FRENCH)
+    page = page_text(client, reverse("dealership:directory"), FRENCH)
     for text in (
         "<title>Répertoire du personnel",
         "Envoyer le répertoire à tout le personnel",
@@ -209,11 +202,11 @@ def test_staff_directory_and_its_mail_in_french(client, django_capture_on_commit
     assert "Le répertoire du personnel a déjà été envoyé à" in again.content.decode()
 
 
-def test_staff_directory_mail_in_english_from_an_english_page(
+def test_staff_directory_mail_in_english_from_an_englishpage_text(
     client, django_capture_on_commit_callbacks, eager_celery
 ):
     _login(client, Role.SUPERVISOR)
-    page = _page(client, reverse("dealership:directory"), ENGLISH)
+    page = page_text(client, reverse("dealership:directory"), ENGLISH)
     assert "Send the directory to all staff" in page and "<th>Role</th>" in page
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("dealership:directory_send"), headers=ENGLISH)

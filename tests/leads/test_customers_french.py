@@ -11,28 +11,15 @@ from leads.models import AuditEntry, Customer, CustomerImport, HistoryKind, Loya
 from leads.services.consent import consent_withdraw
 from leads.services.customers import history_item_add
 from tests import factories
+from tests.french import ENGLISH, FRENCH, NBSP, flash_text, page_text
 
 pytestmark = pytest.mark.django_db
-
-FRENCH = {"Accept-Language": "fr-CA,fr;q=0.9"}
-ENGLISH = {"Accept-Language": "en-CA,en;q=0.9"}
-NBSP = "\u00a0"
-
-
-def _page(client, url, headers=None, status=200) -> str:
-    response = client.get(url, headers=headers or {})
-    assert response.status_code == status
-    return response.content.decode()
-
-
-def _flash(response) -> str:
-    return " ".join(str(message) for message in response.context["messages"])
 
 
 def test_customer_list_in_french_for_a_french_browser_in_english_otherwise(supervisor_client):
     factories.customer(first_name="Josée", last_name="Tremblay", language="fr")
     url = reverse("leads:customer_list")
-    page = _page(supervisor_client, url, FRENCH)
+    page = page_text(supervisor_client, url, FRENCH)
     for text in (
         "<title>Clients",
         '<h1 class="h3 mb-0">Clients</h1>',
@@ -46,10 +33,10 @@ def test_customer_list_in_french_for_a_french_browser_in_english_otherwise(super
     ):
         assert text in page, text
     assert "Possible duplicates" not in page and "<th>City</th>" not in page
-    empty = _page(supervisor_client, url + "?q=nobody-at-all", FRENCH)
+    empty = page_text(supervisor_client, url + "?q=nobody-at-all", FRENCH)
     assert "Aucun client trouvé." in empty
     for headers in (ENGLISH, {}):
-        page = _page(supervisor_client, url, headers)
+        page = page_text(supervisor_client, url, headers)
         assert (
             ">Possible duplicates</a>" in page
             and "<th>Name</th><th>Email</th><th>Phone</th><th>City</th>" in page
@@ -66,7 +53,7 @@ def test_customer_card_in_french_with_its_timeline_and_consent(supervisor_client
     )  # fmt: skip
     consent_withdraw(customer=customer, channels=["text"], source="Told staff")
     url = reverse("leads:customer_detail", args=[customer.pk])
-    page = _page(supervisor_client, url, FRENCH)
+    page = page_text(supervisor_client, url, FRENCH)
     for text in (
         ">Fiche et chronologie</a>",
         ">Modifier</a>",
@@ -93,7 +80,7 @@ def test_customer_card_in_french_with_its_timeline_and_consent(supervisor_client
         assert text in page, text
     for english in ("Card and timeline", "May we write?", "No consent recorded", "Timeline", "Service visit"):
         assert english not in page, english
-    english = _page(supervisor_client, url, ENGLISH)
+    english = page_text(supervisor_client, url, ENGLISH)
     assert "Prefers email, English" in english and "No consent recorded" in english
     assert "Withdrawn on " in english and "<strong>Lead</strong> · Sales" in english
     assert "<strong>Service visit</strong>" in english and "<td>Text</td>" in english
@@ -102,7 +89,7 @@ def test_customer_card_in_french_with_its_timeline_and_consent(supervisor_client
 def test_editing_a_customer_in_french_labels_flash_and_refusal(supervisor_client):
     customer = factories.customer(first_name="Josée", last_name="Tremblay", email="josee@example.test")
     url = reverse("leads:customer_edit", args=[customer.pk])
-    page = _page(supervisor_client, url, FRENCH)
+    page = page_text(supervisor_client, url, FRENCH)
     for text in (
         "<title>Modifier Josée Tremblay",
         "Prénom",
@@ -117,9 +104,9 @@ def test_editing_a_customer_in_french_labels_flash_and_refusal(supervisor_client
     refused = supervisor_client.post(url, data, headers=FRENCH).content.decode()
     assert "« 12 » n’est pas un numéro de téléphone avec son indicatif régional." in refused
     saved = supervisor_client.post(url, data | {"phone": ""}, headers=FRENCH, follow=True)
-    assert _flash(saved) == "Client enregistré."
+    assert flash_text(saved) == "Client enregistré."
     saved = supervisor_client.post(url, data | {"phone": ""}, headers=ENGLISH, follow=True)
-    assert _flash(saved) == "Customer saved."
+    assert flash_text(saved) == "Customer saved."
 
 
 def test_a_customer_page_refused_in_french(client):
@@ -136,7 +123,7 @@ def test_a_customer_page_refused_in_french(client):
 def test_consent_report_in_french_with_its_forms_flash_and_refusal(supervisor_client):
     customer = factories.customer(first_name="Josée", last_name="Tremblay", email="josee@example.test")
     url = reverse("leads:customer_consent", args=[customer.pk])
-    page = _page(supervisor_client, url, FRENCH)
+    page = page_text(supervisor_client, url, FRENCH)
     for text in (
         "<title>Rapport de consentement · Josée Tremblay",
         f"Rapport de consentement{NBSP}: Josée Tremblay",
@@ -165,7 +152,7 @@ def test_consent_report_in_french_with_its_forms_flash_and_refusal(supervisor_cl
         follow=True,
     )
     page = done.content.decode()
-    assert _flash(done) == "Consentement consigné."
+    assert flash_text(done) == "Consentement consigné."
     assert "<td>Consentement donné</td>" in page and "<td>Courriel</td>" in page
     withdrawn = supervisor_client.post(
         reverse("leads:customer_consent_withdraw", args=[customer.pk]),
@@ -173,9 +160,9 @@ def test_consent_report_in_french_with_its_forms_flash_and_refusal(supervisor_cl
         headers=FRENCH,
         follow=True,
     )
-    assert _flash(withdrawn) == f"Retrait consigné{NBSP}; il prend effet immédiatement."
+    assert flash_text(withdrawn) == f"Retrait consigné{NBSP}; il prend effet immédiatement."
     assert "Retiré (désabonnement)" in withdrawn.content.decode()
-    english = _page(supervisor_client, url, ENGLISH)
+    english = page_text(supervisor_client, url, ENGLISH)
     assert "Ledger (never edited; newest last)" in english and "<td>Withdrawn (unsubscribe)</td>" in english
 
 
@@ -185,7 +172,7 @@ def test_audit_and_duplicates_in_french_with_the_merge_flash_and_refusal(supervi
     )
     second = factories.customer(first_name="Josee", last_name="Tremblay", email="jt@example.test", phone="")
     Customer.objects.filter(pk=second.pk).update(phone="+14385550144")
-    page = _page(supervisor_client, reverse("leads:customer_duplicates"), FRENCH)
+    page = page_text(supervisor_client, reverse("leads:customer_duplicates"), FRENCH)
     for text in (
         "<title>Doublons possibles",
         "<th>À garder</th><th>À y fusionner</th><th>Pourquoi</th>",
@@ -200,25 +187,25 @@ def test_audit_and_duplicates_in_french_with_the_merge_flash_and_refusal(supervi
         headers=FRENCH,
         follow=True,
     )
-    assert _flash(refused) == "Un client ne peut pas être fusionné avec lui-même."
+    assert flash_text(refused) == "Un client ne peut pas être fusionné avec lui-même."
     merged = supervisor_client.post(
         reverse("leads:customer_merge"),
         {"target": first.pk, "duplicate": second.pk},
         headers=FRENCH,
         follow=True,
     )
-    assert _flash(merged) == "Josee Tremblay fusionné avec Josée Tremblay."
+    assert flash_text(merged) == "Josee Tremblay fusionné avec Josée Tremblay."
     assert "Fusion du client" in merged.content.decode()
-    audit = _page(supervisor_client, reverse("leads:customer_audit", args=[first.pk]), FRENCH)
+    audit = page_text(supervisor_client, reverse("leads:customer_audit", args=[first.pk]), FRENCH)
     for text in (
         f"Journal des modifications{NBSP}: Josée Tremblay",
         "<th>Quand</th><th>Qui</th><th>Action</th><th>Champ</th><th>Avant</th><th>Après</th>",
         f"(client {second.pk})",
     ):
         assert text in audit, text
-    merged_page = _page(supervisor_client, reverse("leads:customer_detail", args=[second.pk]), FRENCH)
+    merged_page = page_text(supervisor_client, reverse("leads:customer_detail", args=[second.pk]), FRENCH)
     assert "Cette fiche a été fusionnée avec <a href=" in merged_page
-    english = _page(supervisor_client, reverse("leads:customer_audit", args=[first.pk]), ENGLISH)
+    english = page_text(supervisor_client, reverse("leads:customer_audit", args=[first.pk]), ENGLISH)
     assert "Audit: Josée Tremblay" in english and f"(customer {second.pk})" in english
 
 
@@ -232,7 +219,7 @@ BAD_FILE = (
 def test_customer_import_in_french_with_each_bad_line_explained(
     supervisor_client, eager_celery, django_capture_on_commit_callbacks
 ):
-    page = _page(supervisor_client, reverse("leads:customer_import"), FRENCH)
+    page = page_text(supervisor_client, reverse("leads:customer_import"), FRENCH)
     for text in (
         "<title>Importer des clients",
         "Importer depuis le système de gestion du concessionnaire",
@@ -247,7 +234,7 @@ def test_customer_import_in_french_with_each_bad_line_explained(
     )
     upload = CustomerImport.objects.get()
     url = reverse("leads:customer_import_mapping", args=[upload.pk])
-    page = _page(supervisor_client, url, FRENCH)
+    page = page_text(supervisor_client, url, FRENCH)
     for text in (
         "Importation de dms.csv",
         "Téléversé</span>",
@@ -264,7 +251,7 @@ def test_customer_import_in_french_with_each_bad_line_explained(
     assert "Faites d’abord l’aperçu de cette association" in refused
     with django_capture_on_commit_callbacks(execute=True):
         supervisor_client.post(url, mapping | {"action": "preview"}, headers=FRENCH)
-    page = _page(supervisor_client, url, FRENCH)
+    page = page_text(supervisor_client, url, FRENCH)
     for text in (
         f"1 ligne erronée{NBSP}; rien ne sera importé tant qu’elle ne sera pas corrigée.",
         f"Ligne 3{NBSP}: « not-an-email » n’est pas une adresse courriel.",
@@ -275,7 +262,7 @@ def test_customer_import_in_french_with_each_bad_line_explained(
         assert text in page, text
     assert "bad row" not in page and "is not a date" not in page
     with translation.override("en"):
-        english = _page(supervisor_client, url, ENGLISH)
+        english = page_text(supervisor_client, url, ENGLISH)
     assert "1 bad row; nothing will be imported until it is fixed." in english and "First rows" in english
 
 
@@ -289,14 +276,14 @@ def test_an_import_previewed_from_an_english_page_reports_in_english(
     mapping = {"col_0": "full_name", "col_1": "email", "col_2": "language", "col_3": "kind", "col_4": "date"}
     with django_capture_on_commit_callbacks(execute=True):
         supervisor_client.post(url, mapping | {"action": "preview"}, headers=ENGLISH)
-    page = _page(supervisor_client, url, ENGLISH)
+    page = page_text(supervisor_client, url, ENGLISH)
     assert "Line 3: “not-an-email” is not an email address." in page
     assert "history: date: “13/01/2025” is not a date (use YYYY-MM-DD)" in page
 
 
-def test_loyalty_rules_in_french_with_the_switch_flash(supervisor_client):
+def test_loyalty_rules_in_french_with_the_switchflash_text(supervisor_client):
     url = reverse("leads:loyalty_rules")
-    page = _page(supervisor_client, url, FRENCH)
+    page = page_text(supervisor_client, url, FRENCH)
     for text in (
         "<title>Règles de fidélisation",
         "Chaque matin, les règles activées transforment les moments de fidélisation en tâches",
@@ -311,9 +298,9 @@ def test_loyalty_rules_in_french_with_the_switch_flash(supervisor_client):
     switched = supervisor_client.post(
         reverse("leads:loyalty_rule_toggle", args=[rule.pk]), {}, headers=FRENCH, follow=True
     )
-    assert _flash(switched) == f"Anniversaire d’achat{NBSP}: désactivée."
+    assert flash_text(switched) == f"Anniversaire d’achat{NBSP}: désactivée."
     assert ">Désactivée — activer</button>" in switched.content.decode()
-    english = _page(supervisor_client, url, ENGLISH)
+    english = page_text(supervisor_client, url, ENGLISH)
     assert "<td>Purchase anniversary</td>" in english and ">Off — switch on</button>" in english
 
 
@@ -324,7 +311,7 @@ def test_consent_reasons_read_in_french_but_stored_in_english(supervisor_client)
         {"channels": ["email"], "source": "Told staff"},
         headers=FRENCH,
     )
-    page = _page(supervisor_client, reverse("leads:customer_consent", args=[customer.pk]), FRENCH)
+    page = page_text(supervisor_client, reverse("leads:customer_consent", args=[customer.pk]), FRENCH)
     assert "Retiré le " in page and "(Told staff)" in page and "Withdrawn on" not in page
     entry = AuditEntry.objects.filter(customer=customer).latest("pk")
     assert "none (withdrawn on" in str(entry.changes)  # the audit keeps one language

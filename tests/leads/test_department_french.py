@@ -9,18 +9,9 @@ from django.urls import reverse
 from dealership.models import Role
 from leads.models import LoyaltyKind, Task
 from tests import factories
+from tests.french import ENGLISH, FRENCH, NBSP, page_text
 
 pytestmark = pytest.mark.django_db
-
-FRENCH = {"Accept-Language": "fr-CA,fr;q=0.9"}
-ENGLISH = {"Accept-Language": "en-CA,en;q=0.9"}
-NBSP = "\u00a0"
-
-
-def _page(client, url, headers=None) -> str:
-    response = client.get(url, headers=headers or {})
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 def test_department_mail_in_french_for_a_french_browser_in_english_otherwise(client):
@@ -33,7 +24,7 @@ def test_department_mail_in_french_for_a_french_browser_in_english_otherwise(cli
     member = factories.staff(Role.DEPARTMENT, department_code="service")
     client.force_login(member.user)
     url = reverse("leads:department_mail")
-    page = _page(client, url, FRENCH)
+    page = page_text(client, url, FRENCH)
     for text in (
         "<title>Courriels du service",
         "Courriels transférés à votre service",
@@ -45,7 +36,7 @@ def test_department_mail_in_french_for_a_french_browser_in_english_otherwise(cli
     for english in ("Mail forwarded to your department", "Forwarded to", "View original"):
         assert english not in page, english
     for headers in (ENGLISH, {}):
-        page = _page(client, url, headers)
+        page = page_text(client, url, headers)
         assert "Mail forwarded to your department" in page and "<th>Forwarded to</th>" in page
         assert "Courriels transférés" not in page
 
@@ -53,7 +44,7 @@ def test_department_mail_in_french_for_a_french_browser_in_english_otherwise(cli
 def test_no_department_mail_yet_in_french(client):
     member = factories.staff(Role.DEPARTMENT, department_code="parts")
     client.force_login(member.user)
-    page = _page(client, reverse("leads:department_mail"), FRENCH)
+    page = page_text(client, reverse("leads:department_mail"), FRENCH)
     assert "Aucun courriel n’a encore été transféré à votre service." in page
 
 
@@ -66,7 +57,7 @@ def test_my_tasks_in_french_for_a_french_browser_in_english_otherwise(client):
     )  # fmt: skip
     client.force_login(service.user)
     url = reverse("leads:my_tasks")
-    page = _page(client, url, FRENCH)
+    page = page_text(client, url, FRENCH)
     for text in (
         "<title>Mes tâches",
         '<h1 class="h3">Mes tâches</h1>',
@@ -75,7 +66,7 @@ def test_my_tasks_in_french_for_a_french_browser_in_english_otherwise(client):
     ):
         assert text in page, text
     assert "due " not in page and ">Done</button>" not in page
-    english = _page(client, url, ENGLISH)
+    english = page_text(client, url, ENGLISH)
     assert (
         '<h1 class="h3">My tasks</h1>' in english and ": Book the oil change · due Dec. 15, 2026" in english
     )
@@ -84,5 +75,5 @@ def test_my_tasks_in_french_for_a_french_browser_in_english_otherwise(client):
     page = response.content.decode()
     assert f"Fait{NBSP}: Book the oil change" in page  # the flash message
     assert "Rien à faire." in page and "Faites récemment" in page
-    english = _page(client, url, ENGLISH)
+    english = page_text(client, url, ENGLISH)
     assert "Nothing to do." in english and "Recently done" in english

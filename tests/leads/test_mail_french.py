@@ -9,22 +9,9 @@ from leads.models import FollowUpPlan, FollowUpStep, InboundStatus, ReplyTemplat
 from leads.services.mail import MAX_TRIES, InboundRetry, inbound_process
 from leads.services.replies import reply_templates_ensure_defaults
 from tests import factories
+from tests.french import ENGLISH, FRENCH, NBSP, flash_text, page_text
 
 pytestmark = pytest.mark.django_db
-
-FRENCH = {"Accept-Language": "fr-CA,fr;q=0.9"}
-ENGLISH = {"Accept-Language": "en-CA,en;q=0.9"}
-NBSP = "\u00a0"
-
-
-def _page(client, url, headers=None, status=200) -> str:
-    response = client.get(url, headers=headers or {})
-    assert response.status_code == status
-    return response.content.decode()
-
-
-def _flash(response) -> str:
-    return " ".join(str(message) for message in response.context["messages"])
 
 
 def _quarantined_mail():
@@ -49,7 +36,7 @@ def test_mail_in_list_in_french_for_a_french_browser_in_english_otherwise(superv
     factories.inbound_mail(factories.raw_mail(subject="Price of the 2024 RAV4"))
     _quarantined_mail()
     url = reverse("leads:inbound_mail_list")
-    page = _page(supervisor_client, url, FRENCH)
+    page = page_text(supervisor_client, url, FRENCH)
     for text in (
         "<title>Courriels reçus",
         '<h1 class="h3">Courriels reçus</h1>',
@@ -65,9 +52,9 @@ def test_mail_in_list_in_french_for_a_french_browser_in_english_otherwise(superv
     ):
         assert text in page, text
     assert "Not answered" not in page and "New lead" not in page
-    assert "Aucun courriel." in _page(supervisor_client, url + "?status=ignored", FRENCH)
+    assert "Aucun courriel." in page_text(supervisor_client, url + "?status=ignored", FRENCH)
     for headers in (ENGLISH, {}):
-        page = _page(supervisor_client, url, headers)
+        page = page_text(supervisor_client, url, headers)
         for text in (
             '<h1 class="h3">Mail in</h1>',
             "maildir:///test/mailbox: not read yet",
@@ -84,7 +71,7 @@ def test_mail_in_list_in_french_for_a_french_browser_in_english_otherwise(superv
 def test_mail_in_detail_replay_and_its_refusal_in_french(supervisor_client):
     inbound = _quarantined_mail()
     url = reverse("leads:inbound_mail_detail", args=[inbound.pk])
-    page = _page(supervisor_client, url, FRENCH)
+    page = page_text(supervisor_client, url, FRENCH)
     for text in (
         ">← Courriels reçus</a>",
         '<dt class="col-sm-4">De</dt>',
@@ -96,24 +83,24 @@ def test_mail_in_detail_replay_and_its_refusal_in_french(supervisor_client):
         "Le traiter de nouveau (après avoir corrigé ce qui l’a arrêté).",
     ):
         assert text in page, text
-    english = _page(supervisor_client, url)
+    english = page_text(supervisor_client, url)
     assert f"Quarantined after {MAX_TRIES} attempts" in english and ">Replay</button>" in english
     assert ">View original</a>" in english and "Traiter" not in english
 
     Department.objects.filter(code="service").update(forward_email="service@store.test")
     replay = reverse("leads:inbound_mail_replay", args=[inbound.pk])
     response = supervisor_client.post(replay, headers=FRENCH, follow=True)
-    assert _flash(response) == "Le message a été remis en file d’attente pour être traité de nouveau."
+    assert flash_text(response) == "Le message a été remis en file d’attente pour être traité de nouveau."
 
     done = factories.inbound_mail()
     response = supervisor_client.post(
         reverse("leads:inbound_mail_replay", args=[done.pk]), headers=FRENCH, follow=True
     )
-    assert _flash(response) == "Seuls les courriels en quarantaine peuvent être traités de nouveau."
-    detail = _page(supervisor_client, reverse("leads:inbound_mail_detail", args=[done.pk]), FRENCH)
+    assert flash_text(response) == "Seuls les courriels en quarantaine peuvent être traités de nouveau."
+    detail = page_text(supervisor_client, reverse("leads:inbound_mail_detail", args=[done.pk]), FRENCH)
     assert "Traité" in detail and "Nouvelle demande" in detail and "demande de " in detail
     response = supervisor_client.post(reverse("leads:inbound_mail_replay", args=[done.pk]), follow=True)
-    assert _flash(response) == "Only quarantined mail can be replayed."
+    assert flash_text(response) == "Only quarantined mail can be replayed."
 
 
 # b. Reply templates
@@ -122,7 +109,7 @@ def test_mail_in_detail_replay_and_its_refusal_in_french(supervisor_client):
 def test_reply_templates_list_and_form_in_french_for_a_french_browser(supervisor_client):
     reply_templates_ensure_defaults()
     url = reverse("leads:replytemplate_list")
-    page = _page(supervisor_client, url, FRENCH)
+    page = page_text(supervisor_client, url, FRENCH)
     for text in (
         "<title>Modèles de réponse",
         '<h1 class="h3 mb-0">Modèles de réponse</h1>',
@@ -132,11 +119,11 @@ def test_reply_templates_list_and_form_in_french_for_a_french_browser(supervisor
         ">Supprimer</a>",
     ):
         assert text in page, text
-    english = _page(supervisor_client, url)
+    english = page_text(supervisor_client, url)
     assert "<th>Name</th><th>Inquiry</th><th>Language</th><th>Subject</th><th>Active</th>" in english
     assert ">New template</a>" in english and "<td>yes</td>" in english and "Supprimer" not in english
 
-    form = _page(supervisor_client, reverse("leads:replytemplate_create"), FRENCH)
+    form = page_text(supervisor_client, reverse("leads:replytemplate_create"), FRENCH)
     for text in (
         '<h1 class="h3">Nouveau modèle de réponse</h1>',
         "Nom<span",
@@ -148,11 +135,8 @@ def test_reply_templates_list_and_form_in_french_for_a_french_browser(supervisor
         ">Annuler</a>",
     ):
         assert text in form, text
-    english = _page(supervisor_client, reverse("leads:replytemplate_create"))
-    assert (
-        '<h1 class="h3">New reply template</h1>' in english
-        and "Merge fields: {{ first_name }}" in english
-    )
+    english = page_text(supervisor_client, reverse("leads:replytemplate_create"))
+    assert '<h1 class="h3">New reply template</h1>' in english and "Merge fields: {{ first_name }}" in english
     assert "Inquiry type<span" in english and "Body<span" in english and ">Save</button>" in english
 
     data = {
@@ -165,7 +149,7 @@ def test_reply_templates_list_and_form_in_french_for_a_french_browser(supervisor
     response = supervisor_client.post(
         reverse("leads:replytemplate_create"), data, headers=FRENCH, follow=True
     )
-    assert _flash(response) == f"Modèle «{NBSP}Printemps{NBSP}» enregistré."
+    assert flash_text(response) == f"Modèle «{NBSP}Printemps{NBSP}» enregistré."
     refused = supervisor_client.post(
         reverse("leads:replytemplate_create"),
         {**data, "name": "Autre", "body": "Salut {{ prix }}"},
@@ -173,20 +157,20 @@ def test_reply_templates_list_and_form_in_french_for_a_french_browser(supervisor
     ).content.decode()
     assert f"Champ de fusion inconnu{NBSP}: {{{{ prix }}}}." in refused
     template = ReplyTemplate.objects.get(name="Printemps")
-    edit = _page(supervisor_client, reverse("leads:replytemplate_edit", args=[template.pk]), FRENCH)
+    edit = page_text(supervisor_client, reverse("leads:replytemplate_edit", args=[template.pk]), FRENCH)
     assert f'<h1 class="h3">Modifier «{NBSP}Printemps{NBSP}»</h1>' in edit
     delete = reverse("leads:replytemplate_delete", args=[template.pk])
-    confirm = _page(supervisor_client, delete, FRENCH)
+    confirm = page_text(supervisor_client, delete, FRENCH)
     assert (
         f'<h1 class="h3">Supprimer «{NBSP}Printemps{NBSP}»{NBSP}?</h1>' in confirm
         and ">Le garder</a>" in confirm
     )
     response = supervisor_client.post(delete, headers=FRENCH, follow=True)
-    assert _flash(response) == f"Modèle «{NBSP}Printemps{NBSP}» supprimé."
+    assert flash_text(response) == f"Modèle «{NBSP}Printemps{NBSP}» supprimé."
     response = supervisor_client.post(
         reverse("leads:replytemplate_create"), {**data, "name": "Summer"}, headers=ENGLISH, follow=True
     )
-    assert _flash(response) == "Template “Summer” saved."
+    assert flash_text(response) == "Template “Summer” saved."
 
 
 def test_a_template_a_plan_sends_is_refused_deletion_in_french(supervisor_client, client):
@@ -196,19 +180,19 @@ def test_a_template_a_plan_sends_is_refused_deletion_in_french(supervisor_client
         plan = FollowUpPlan.objects.create(name=name)
         FollowUpStep.objects.create(plan=plan, kind=FollowUpStep.Kind.AUTO_EMAIL, reply_template=template)
     url = reverse("leads:replytemplate_delete", args=[template.pk])
-    confirm = _page(supervisor_client, url, FRENCH)
+    confirm = page_text(supervisor_client, url, FRENCH)
     assert (
         f"Les plans de relance «{NBSP}Soixante jours{NBSP}», «{NBSP}Trente jours{NBSP}» envoient ce modèle"
         in confirm
     )
     assert ">Retour aux modèles</a>" in confirm
-    english = _page(supervisor_client, url)
+    english = page_text(supervisor_client, url)
     assert "The follow-up plans “Soixante jours”, “Trente jours” send this template" in english
     response = supervisor_client.post(url, headers=FRENCH, follow=True)
-    assert _flash(response).startswith(f"Non supprimé{NBSP}: des étapes de relance l’envoient («{NBSP}")
+    assert flash_text(response).startswith(f"Non supprimé{NBSP}: des étapes de relance l’envoient («{NBSP}")
     assert ReplyTemplate.objects.filter(pk=template.pk).exists()
 
     advisor = factories.staff(Role.ADVISOR)
     client.force_login(advisor.user)
-    refusal = _page(client, reverse("leads:replytemplate_list"), FRENCH, status=403)
+    refusal = page_text(client, reverse("leads:replytemplate_list"), FRENCH, status=403)
     assert "Seuls les superviseurs et les directeurs gèrent les modèles de réponse." in refusal

@@ -9,11 +9,9 @@ from django.utils import timezone
 
 from dealership.models import Role
 from tests import factories
+from tests.french import ENGLISH, FRENCH, page_text
 
 pytestmark = pytest.mark.django_db
-
-FRENCH = {"Accept-Language": "fr-CA,fr;q=0.9"}
-ENGLISH = {"Accept-Language": "en-CA,en;q=0.9"}
 
 
 def _supervisor(client):
@@ -22,19 +20,13 @@ def _supervisor(client):
     return member.user
 
 
-def _page(client, url, headers=None) -> str:
-    response = client.get(url, headers=headers or {})
-    assert response.status_code == 200
-    return response.content.decode()
-
-
 def test_inbox_in_french_for_a_french_browser_in_english_otherwise(client):
     _supervisor(client)
     factories.lead(
         received_at=timezone.now() - timedelta(minutes=5),
         customer_obj=factories.customer(first_name="Josée", last_name="Tremblay"),
     )
-    page = _page(client, "/leads/", FRENCH)
+    page = page_text(client, "/leads/", FRENCH)
     for text in (
         "Demandes reçues",  # the heading
         "Ouvertes",  # the chips
@@ -61,7 +53,7 @@ def test_inbox_in_french_for_a_french_browser_in_english_otherwise(client):
     assert 'data-filter="unanswered"' in page and 'data-filter="overdue"' in page
     # An English browser, or one that asks for nothing, reads the page as before.
     for headers in (ENGLISH, {}):
-        page = _page(client, "/leads/", headers)
+        page = page_text(client, "/leads/", headers)
         for text in ("Lead inbox", "Unanswered", "First answer", "waiting ", " ago", "Newest first"):
             assert text in page, text
         assert "Demandes reçues" not in page
@@ -70,7 +62,7 @@ def test_inbox_in_french_for_a_french_browser_in_english_otherwise(client):
 def test_inbox_refresh_in_french(client):
     _supervisor(client)
     factories.lead(received_at=timezone.now() - timedelta(minutes=5))
-    page = _page(client, "/leads/", {**FRENCH, "HX-Request": "true"})
+    page = page_text(client, "/leads/", {**FRENCH, "HX-Request": "true"})
     assert "en attente depuis" in page and "Ouvertes" in page
 
 
@@ -79,10 +71,10 @@ def test_language_chosen_with_set_language_sticks(client):
     response = client.post("/i18n/setlang/", {"language": "fr", "next": "/leads/"}, headers=ENGLISH)
     assert response.status_code == 302 and response["Location"] == "/leads/"
     # The browser still asks for English: the choice wins, on this page and the next ones.
-    assert "Demandes reçues" in _page(client, "/leads/", ENGLISH)
-    assert "Demandes reçues" in _page(client, "/leads/?status=all", ENGLISH)
+    assert "Demandes reçues" in page_text(client, "/leads/", ENGLISH)
+    assert "Demandes reçues" in page_text(client, "/leads/?status=all", ENGLISH)
     client.post("/i18n/setlang/", {"language": "en", "next": "/leads/"})
-    assert "Lead inbox" in _page(client, "/leads/", FRENCH)
+    assert "Lead inbox" in page_text(client, "/leads/", FRENCH)
 
 
 def _lead_with_history():
@@ -99,7 +91,7 @@ def _lead_with_history():
 def test_lead_page_in_french_for_a_french_browser_in_english_otherwise(client):
     _supervisor(client)
     lead = _lead_with_history()
-    page = _page(client, reverse("leads:lead_detail", args=[lead.pk]), FRENCH)
+    page = page_text(client, reverse("leads:lead_detail", args=[lead.pk]), FRENCH)
     for text in (
         "Moyen préféré",  # the customer card
         "<strong>téléphone</strong>",
@@ -126,7 +118,7 @@ def test_lead_page_in_french_for_a_french_browser_in_english_otherwise(client):
         assert text in page, text
     for english in ("Prefers", "Log a call", "Answer by email", "Change status", "Lead received from"):
         assert english not in page, english
-    page = _page(client, reverse("leads:lead_detail", args=[lead.pk]))
+    page = page_text(client, reverse("leads:lead_detail", args=[lead.pk]))
     for text in (
         "Prefers <strong>phone</strong>",
         "Log a call, text, visit or note",
@@ -218,7 +210,7 @@ def test_my_appointments_in_french_with_dates_in_french(client):
         lead_vehicle=lead.vehicles.get(),
     )
     client.force_login(advisor.user)
-    page = _page(client, reverse("leads:my_appointments"), FRENCH)
+    page = page_text(client, reverse("leads:my_appointments"), FRENCH)
     with translation.override("fr"):
         day = date_format(timezone.localtime(starts), "l j F")  # e.g. « mercredi 2 décembre »
     for text in (
@@ -246,7 +238,7 @@ def test_my_appointments_in_french_with_dates_in_french(client):
     )
     assert "Le rendez-vous n’a pas encore commencé" in response.content.decode()
     # An English browser still reads English.
-    page = _page(client, reverse("leads:my_appointments"), ENGLISH)
+    page = page_text(client, reverse("leads:my_appointments"), ENGLISH)
     assert "My appointments" in page and "2:00 PM" in page and "Test drive" in page
 
 
@@ -256,7 +248,7 @@ def test_booking_page_in_french_and_a_taken_time_refused_in_french(client):
     lead = factories.lead()
     starts = factories.next_weekday_at(10)
     url = reverse("leads:appointment_book", args=[lead.pk]) + f"?advisor={advisor.pk}&day={starts.date()}"
-    page = _page(client, url, FRENCH)
+    page = page_text(client, url, FRENCH)
     for text in (
         "Prendre un rendez-vous pour",
         "Voir les heures libres",
@@ -280,13 +272,13 @@ def test_booking_page_in_french_and_a_taken_time_refused_in_french(client):
 def test_calendar_in_french(client):
     _supervisor(client)
     factories.advisor(first_name="Alex", last_name="Chen")
-    page = _page(client, reverse("leads:appointment_calendar") + "?view=week", FRENCH)
+    page = page_text(client, reverse("leads:appointment_calendar") + "?view=week", FRENCH)
     for text in ("semaine du", "Aujourd’hui", "Semaine", "Jour</th>", "← Précédent"):
         assert text in page, text
 
 
 def test_login_page_in_french(client):
-    page = _page(client, "/login/", FRENCH)
+    page = page_text(client, "/login/", FRENCH)
     assert "— connexion</h1>" in page and ">Se connecter</button>" in page
     assert "Log in" not in page.split("<main", 1)[-1]
-    assert ">Log in</button>" in _page(client, "/login/", ENGLISH)
+    assert ">Log in</button>" in page_text(client, "/login/", ENGLISH)
