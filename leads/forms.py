@@ -38,15 +38,38 @@ class RoutingRuleForm(forms.ModelForm):
         model = RoutingRule
         fields = list(RULE_FIELDS)
         widgets = {"text_contains": forms.Textarea(attrs={"rows": 3})}
+        labels = {
+            "name": _("Name"),
+            "active": pgettext_lazy("rule", "Active"),
+            "order": _("Order"),
+            "sender_contains": _("Sender contains"),
+            "sender_regex": _("Sender regex"),
+            "recipient_contains": _("Recipient contains"),
+            "subject_contains": _("Subject contains"),
+            "text_contains": _("Text contains"),
+            "kind": _("Kind"),
+            "department": _("Department"),
+            "acknowledge": _("Acknowledge"),
+        }
+        help_texts = {
+            "order": _("Lower numbers are tried first."),
+            "sender_contains": _("Sender address or name contains any of (comma-separated)."),
+            "sender_regex": _("Sender address matches this regular expression."),
+            "recipient_contains": _("Any recipient address contains any of (comma-separated)."),
+            "subject_contains": _("Subject contains any of (comma-separated)."),
+            "text_contains": _("Subject or body contains any of (one per line or comma-separated)."),
+            "department": _("Left empty: found from the mail's words (sales for leads)."),
+            "acknowledge": _("Send new leads an immediate acknowledgement."),
+        }
 
 
 class MailTestForm(forms.Form):
     """A raw message to triage: pasted, or an uploaded .eml file."""
 
     raw = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 12}), label="Raw message (headers and body)"
+        required=False, widget=forms.Textarea(attrs={"rows": 12}), label=_("Raw message (headers and body)")
     )
-    eml = forms.FileField(required=False, label="Or upload an .eml file")
+    eml = forms.FileField(required=False, label=_("Or upload an .eml file"))
 
     MAX_BYTES = 25 * 1024 * 1024
 
@@ -54,9 +77,9 @@ class MailTestForm(forms.Form):
         cleaned = super().clean()
         upload = cleaned.get("eml")
         if upload and upload.size > self.MAX_BYTES:
-            raise forms.ValidationError("The file is larger than 25 MB.")
+            raise forms.ValidationError(_("The file is larger than 25 MB."))
         if not upload and not (cleaned.get("raw") or "").strip():
-            raise forms.ValidationError("Paste a message or choose an .eml file.")
+            raise forms.ValidationError(_("Paste a message or choose an .eml file."))
         return cleaned
 
     def message_bytes(self) -> bytes:

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .forms import MailTestForm, RoutingRuleForm
@@ -27,7 +28,7 @@ def _save(request, rule: RoutingRule | None):
             rule = routing_rule_create(**form.cleaned_data)
         else:
             rule = routing_rule_update(rule=rule, **form.cleaned_data)
-        messages.success(request, f"Rule “{rule.name}” saved.")
+        messages.success(request, _("Rule “%(name)s” saved.") % {"name": rule.name})
         return redirect("leads:rule_list")
     return render(request, "leads/routingrule_form.html", {"form": form, "rule": rule})
 
@@ -50,7 +51,7 @@ def rule_edit(request, pk: int):
 def rule_delete(request, pk: int):
     rule = get_object_or_404(RoutingRule, pk=pk)
     routing_rule_delete(rule=rule)
-    messages.success(request, f"Rule “{rule.name}” deleted.")
+    messages.success(request, _("Rule “%(name)s” deleted.") % {"name": rule.name})
     return redirect("leads:rule_list")
 
 

@@ -2,6 +2,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dealership.models import Department
@@ -72,13 +73,15 @@ class RoutingRule(models.Model):
     def clean(self):
         errors = {}
         if not any(getattr(self, name).strip() for name in self.CONDITION_FIELDS):
-            errors["__all__"] = "Give at least one condition, or the rule would catch every message."
+            errors["__all__"] = gettext("Give at least one condition, or the rule would catch every message.")
         if self.sender_regex:
             try:
                 re.compile(self.sender_regex)
             except re.error as error:
-                errors["sender_regex"] = f"Not a valid regular expression: {error}."
+                errors["sender_regex"] = gettext("Not a valid regular expression: %(error)s.") % {
+                    "error": error
+                }
         if self.kind in (MailKind.AUTO_REPLY, MailKind.BOUNCE) and self.department:
-            errors["department"] = "Automatic replies and bounces go to no department."
+            errors["department"] = gettext("Automatic replies and bounces go to no department.")
         if errors:
             raise ValidationError(errors)

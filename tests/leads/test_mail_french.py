@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from dealership.models import Department, Role
-from leads.models import FollowUpPlan, FollowUpStep, InboundStatus, ReplyTemplate
+from leads.models import FollowUpPlan, FollowUpStep, InboundStatus, MailKind, ReplyTemplate, RoutingRule
 from leads.services.mail import MAX_TRIES, InboundRetry, inbound_process
 from leads.services.replies import reply_templates_ensure_defaults
 from tests import factories
@@ -196,3 +196,83 @@ def test_a_template_a_plan_sends_is_refused_deletion_in_french(supervisor_client
     client.force_login(advisor.user)
     refusal = page_text(client, reverse("leads:replytemplate_list"), FRENCH, status=403)
     assert "Seuls les superviseurs et les directeurs gèrent les modèles de réponse." in refusal
+
+
+# c. Mail rules
+
+
+def test_mail_rules_list_form_and_test_page_in_french_for_a_french_browser(supervisor_client):
+    RoutingRule.objects.create(name="Fournisseur", sender_contains="autotrader", kind=MailKind.LEAD)
+    url = reverse("leads:rule_list")
+    page = page_text(supervisor_client, url, FRENCH)
+    for text in (
+        "<title>Règles de courriel",
+        '<h1 class="h3 me-auto">Règles de courriel</h1>',
+        ">Tester un message</a>",
+        ">Nouvelle règle</a>",
+        "<th>Ordre</th><th>Nom</th><th>Quand</th><th>Alors</th><th>Accusé de réception</th><th>Active</th>",
+        "<div>l’expéditeur contient autotrader</div>",
+        f'data-confirm="Supprimer la règle «{NBSP}Fournisseur{NBSP}»{NBSP}?"',
+    ):
+        assert text in page, text
+    english = page_text(supervisor_client, url)
+    assert (
+        "<th>Order</th><th>Name</th><th>When</th><th>Then</th><th>Acknowledge</th><th>Active</th>" in english
+    )
+    assert "<div>sender contains autotrader</div>" in english and "Règles" not in english
+
+    form = page_text(supervisor_client, reverse("leads:rule_create"), FRENCH)
+    for text in (
+        '<h1 class="h3">Nouvelle règle</h1>',
+        "L’expéditeur contient",
+        "Expression régulière de l’expéditeur",
+        "Les plus petits nombres sont essayés en premier.",
+        ">Enregistrer</button>",
+    ):
+        assert text in form, text
+    english = page_text(supervisor_client, reverse("leads:rule_create"), ENGLISH)
+    assert "Sender regex" in english and "Lower numbers are tried first." in english
+
+    data = {"name": "Service", "order": 10, "subject_contains": "entretien", "kind": MailKind.FORWARD}
+    data["department"] = "service"
+    response = supervisor_client.post(reverse("leads:rule_create"), data, headers=FRENCH, follow=True)
+    assert flash_text(response) == f"Règle «{NBSP}Service{NBSP}» enregistrée."
+    refused = supervisor_client.post(
+        reverse("leads:rule_create"), {"name": "Tout", "order": 1, "kind": MailKind.LEAD}, headers=FRENCH
+    ).content.decode()
+    assert "Donnez au moins une condition, sinon la règle attraperait tous les messages." in refused
+    refused = supervisor_client.post(
+        reverse("leads:rule_create"),
+        {"name": "Mauvaise", "order": 1, "sender_regex": "(", "kind": MailKind.LEAD},
+        headers=FRENCH,
+    ).content.decode()
+    assert f"Expression régulière non valide{NBSP}:" in refused
+    refused = supervisor_client.post(
+        reverse("leads:rule_create"), {"name": "All", "order": 1, "kind": MailKind.LEAD}, headers=ENGLISH
+    ).content.decode()
+    assert "Give at least one condition, or the rule would catch every message." in refused
+    rule = RoutingRule.objects.get(name="Service")
+    edit = page_text(supervisor_client, reverse("leads:rule_edit", args=[rule.pk]), FRENCH)
+    assert f'<h1 class="h3">Modifier la règle «{NBSP}Service{NBSP}»</h1>' in edit
+    response = supervisor_client.post(
+        reverse("leads:rule_delete", args=[rule.pk]), headers=FRENCH, follow=True
+    )
+    assert flash_text(response) == f"Règle «{NBSP}Service{NBSP}» supprimée."
+
+    test_url = reverse("leads:rule_test")
+    page = page_text(supervisor_client, test_url, FRENCH)
+    for text in (
+        '<h1 class="h3">Tester un message avec les règles de courriel</h1>',
+        "Message brut (en-têtes et texte)",
+        ">Trier</button>",
+        ">Retour aux règles</a>",
+    ):
+        assert text in page, text
+    response = supervisor_client.post(test_url, {"raw": ""}, headers=FRENCH)
+    assert "Collez un message ou choisissez un fichier .eml." in response.content.decode()
+    raw = factories.raw_mail(subject="Price of the 2024 RAV4").decode()
+    result = supervisor_client.post(test_url, {"raw": raw}, headers=FRENCH).content.decode()
+    assert '<h2 class="h5">Résultat</h2>' in result and '<dt class="col-sm-4">Décidé par</dt>' in result
+    assert '<h3 class="h6">Pièces jointes</h3>' not in result and ">Pièces jointes</dt>" in result
+    english = supervisor_client.post(test_url, {"raw": raw}).content.decode()
+    assert '<h2 class="h5">Result</h2>' in english and ">Attachments</dt>" in english
