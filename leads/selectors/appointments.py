@@ -91,12 +91,11 @@ def lead_appointments(*, lead, now: datetime) -> list[Appointment]:
     appointments = list(
         lead.appointments.select_related("advisor__user", "lead_vehicle").order_by("starts_at", "pk")
     )
-    to_come = [
-        appointment
-        for appointment in appointments
-        if appointment.status == Appointment.Status.BOOKED and appointment.starts_at > now
-    ]
-    return to_come + [appointment for appointment in reversed(appointments) if appointment not in to_come]
+    to_come, others = [], []
+    for appointment in appointments:
+        coming = appointment.status == Appointment.Status.BOOKED and appointment.starts_at > now
+        (to_come if coming else others).append(appointment)
+    return to_come + others[::-1]
 
 
 def _unrecorded(now: datetime) -> Q:
