@@ -75,6 +75,17 @@ class ConsentWithdrawForm(forms.Form):
     )
 
 
+class CustomerMergeForm(forms.Form):
+    """Which record stays (`target`) and which is folded into it (`duplicate`)."""
+
+    error_messages = {
+        "required": _("Choose both records to merge."),
+        "invalid_choice": _("That customer no longer exists; reload the duplicates list."),
+    }
+    target = forms.ModelChoiceField(queryset=Customer.objects.all(), error_messages=error_messages)
+    duplicate = forms.ModelChoiceField(queryset=Customer.objects.all(), error_messages=error_messages)
+
+
 class ImportUploadForm(forms.Form):
     file = forms.FileField(label=_("CSV export from the dealer management system"))
 

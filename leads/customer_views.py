@@ -24,6 +24,7 @@ from .customer_forms import (
     ConsentWithdrawForm,
     ContactAddForm,
     CustomerForm,
+    CustomerMergeForm,
     ImportMappingForm,
     ImportUploadForm,
 )
@@ -277,8 +278,11 @@ def customer_duplicates_view(request):
 @manager_required
 @require_POST
 def customer_merge_view(request):
-    target = get_object_or_404(Customer, pk=request.POST.get("target"))
-    duplicate = get_object_or_404(Customer, pk=request.POST.get("duplicate"))
+    form = CustomerMergeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(sorted({error for errors in form.errors.values() for error in errors})))
+        return redirect("leads:customer_duplicates")
+    target, duplicate = form.cleaned_data["target"], form.cleaned_data["duplicate"]
     try:
         customer_merge(target=target, duplicate=duplicate, actor=request.user)
     except MergeError as error:

@@ -7,6 +7,7 @@ from leads.models import AuditEntry, Customer
 from leads.services.customers import MergeError, customer_merge
 from leads.services.leads import customer_find_or_create
 from tests import factories
+from tests.french import flash_text
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +86,24 @@ def test_merge_needs_a_supervisor(client):
     with pytest.raises(MergeError, match="into itself"):
         customer_merge(target=first, duplicate=first, actor=advisor.user)
     assert not Customer.objects.filter(merged_into__isnull=False).exists()
+
+
+@pytest.mark.parametrize(
+    ("duplicate", "refusal"),
+    [
+        ("abc", "That customer no longer exists; reload the duplicates list."),
+        ("999999", "That customer no longer exists; reload the duplicates list."),
+        ("", "Choose both records to merge."),
+    ],
+)
+def test_a_merge_of_a_customer_that_is_not_there_is_refused_in_words(supervisor_client, duplicate, refusal):
+    target = factories.customer()
+    response = supervisor_client.post(
+        reverse("leads:customer_merge"), {"target": target.pk, "duplicate": duplicate}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("leads:customer_duplicates")
+    assert flash_text(response) == refusal
+    assert not AuditEntry.objects.filter(action="merge").exists()
 
 
 def test_an_inquiry_that_fills_in_a_missing_phone_is_audited():
