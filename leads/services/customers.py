@@ -131,6 +131,7 @@ def customer_update(
         )
         if email != customer.email:
             _email_unclaimed(customer=customer, email=email)
+        _still_reachable(customer=customer, email=email, phone=phone)
         data.update(email=email, phone=phone)
     before = customer_snapshot(customer)
     for field, value in data.items():
@@ -141,6 +142,16 @@ def customer_update(
     if changes:
         audit_record(customer=customer, action=action, changes=changes, actor=actor)
     return customer
+
+
+def _still_reachable(*, customer: Customer, email: str, phone: str) -> None:
+    """Refuse an edit that empties the last email and phone of a customer who had one: the
+    follow-up, the replies and the next inquiry's matching would all lose them."""
+    had_contact = customer.email or customer.phone
+    if had_contact and not (email or phone or customer.extra_emails.exists() or customer.extra_phones.exists()):
+        raise ValidationError(
+            _("Keep at least one email or phone: without one the customer can no longer be reached or recognised.")
+        )
 
 
 def _extra_contact_add(*, customer: Customer, model, field: str, value: str, actor, **extra_fields):

@@ -188,3 +188,19 @@ def test_an_email_another_customer_has_is_refused_and_points_to_the_merge(superv
     other.refresh_from_db()
     assert other.email == "bob@example.com" and not other.extra_emails.exists()
     assert owner.email == "ann@example.com"
+
+
+def test_an_edit_that_empties_the_last_email_and_phone_is_refused(supervisor_client):
+    customer = factories.customer(first_name="Liam", last_name="Brown", email="liam@example.com", phone="")
+    url = reverse("leads:customer_edit", args=[customer.pk])
+    form = {"first_name": "Liam", "last_name": "Brown", "email": "", "phone": "",
+            "preferred_channel": "email", "language": "en"}  # fmt: skip
+    page = supervisor_client.post(url, form).content.decode()
+    assert "Keep at least one email or phone" in page
+    customer.refresh_from_db()
+    assert customer.email == "liam@example.com"
+    # With another address on the card, the main one may be emptied.
+    supervisor_client.post(reverse("leads:customer_contact_add", args=[customer.pk]), {"email": "l.b@example.com"})
+    assert supervisor_client.post(url, form).status_code == 302
+    customer.refresh_from_db()
+    assert customer.email == "" and customer.extra_emails.get().email == "l.b@example.com"
