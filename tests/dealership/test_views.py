@@ -82,6 +82,7 @@ def test_advisor_cannot_send_the_directory(client):
 
 
 def test_login_locks_after_repeated_failures_then_cools_off(client, settings):
+    settings.AXES_COOLOFF_TIME = timedelta(minutes=45)
     member = factories.staff(Role.SUPERVISOR)
     url = reverse("login")
     for _ in range(settings.AXES_FAILURE_LIMIT):
@@ -89,6 +90,7 @@ def test_login_locks_after_repeated_failures_then_cools_off(client, settings):
     locked = client.post(url, {"username": member.user.username, "password": factories.PASSWORD})
     assert locked.status_code == 429
     assert "Too many failed log-in attempts" in locked.content.decode()
+    assert "locked from this computer for 45 min after the last failed attempt" in locked.content.decode()
     AccessAttempt.objects.update(
         attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - timedelta(seconds=1)
     )
