@@ -215,8 +215,8 @@ CSV_TABLES = {
         lambda t: ([r["key"], *map(r.get, FUNNEL_COLUMNS)] for r in t["by_source"]),
     ),
     "funnel_person": (
-        ["person", *FUNNEL_COLUMNS],
-        lambda t: ([r["key"], *map(r.get, FUNNEL_COLUMNS)] for r in t["by_person"]),
+        ["person", "username", *FUNNEL_COLUMNS],
+        lambda t: ([r["label"], r["key"], *map(r.get, FUNNEL_COLUMNS)] for r in t["by_person"]),
     ),
     "funnel_promotion": (
         ["promotion", *FUNNEL_COLUMNS],

@@ -259,6 +259,17 @@ def test_dashboard_and_csv_agree(client, store):
     assert "AutoTrader" in html and "66.7 %" in html
 
 
+def test_the_csv_by_person_names_people_as_the_page_does(client, store):
+    manager = factories.staff(Role.MANAGER)
+    client.force_login(manager.user)
+    exported = client.get(reverse("dealership:dashboard"), {**NOVEMBER, "export": "funnel_person"})
+    rows = {row["person"]: row for row in csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig")))}
+    xavier = store["x"].user.get_full_name()
+    assert set(rows) == {xavier, store["y"].user.get_full_name(), "(unassigned)"}
+    assert rows[xavier]["username"] == "xavier" and rows[xavier]["leads"] == "3"
+    assert rows["(unassigned)"]["username"] == "" and rows["(unassigned)"]["leads"] == "2"
+
+
 def test_every_figure_links_to_the_leads_behind_it(client, store):
     manager = factories.staff(Role.MANAGER)
     context = _dashboard(client, manager.user).context
