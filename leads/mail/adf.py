@@ -138,12 +138,15 @@ class AdfLead:
 
 # --- finding and cleaning the document ---------------------------------------------------------
 
-ADF_START = re.compile(r"<\s*adf[\s>]", re.IGNORECASE)
-ADF_END = re.compile(r"<\s*/\s*adf\s*>", re.IGNORECASE)
+# A namespace prefix some senders put on every tag: <adf:adf xmlns:adf="…"><adf:prospect>…
+PREFIX = r"(?:[A-Za-z_][\w.-]*:)?"
+TAG_PREFIX = re.compile(r"<(/?)\s*[A-Za-z_][\w.-]*:(?=[A-Za-z_])")
+ADF_START = re.compile(rf"<\s*{PREFIX}adf[\s>]", re.IGNORECASE)
+ADF_END = re.compile(rf"<\s*/\s*{PREFIX}adf\s*>", re.IGNORECASE)
 # An entity declaration or a DTD with an internal subset, plain or HTML-escaped. A bare
 # <!DOCTYPE html> (an HTML body carrying escaped ADF) is harmless and dropped with the rest.
 ENTITY_DECLARATION = re.compile(r"(<|&lt;)!\s*(ENTITY|DOCTYPE[^>\[]*\[)", re.IGNORECASE)
-ESCAPED_ADF = re.compile(r"&lt;\s*adf(\s|&gt;)", re.IGNORECASE)
+ESCAPED_ADF = re.compile(rf"&lt;\s*{PREFIX}adf(\s|&gt;)", re.IGNORECASE)
 PROCESSING_INSTRUCTION = re.compile(r"<\?.*?\?>", re.DOTALL)
 COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
@@ -207,6 +210,7 @@ def clean_adf(text: str) -> str | None:
     # CDATA becomes escaped text, so the clean-up below leaves its content alone.
     document = CDATA.sub(lambda m: html.escape(m.group(1), quote=False), document)
     document = COMMENT.sub("", PROCESSING_INSTRUCTION.sub("", document))
+    document = TAG_PREFIX.sub(r"<\1", document)
     document = TAG.sub(_quote_attributes, document)
     document = ENTITY.sub(_entity, document)
     if not ADF_END.search(document):
@@ -267,11 +271,16 @@ def _lenient_tree(document: str) -> Element | None:
     return next((e for e in builder.root.iter() if e.tag == "adf"), None)
 
 
+def _local_name(name: str) -> str:
+    """An attribute's name without its namespace ({uri}part, adf:part → part), in lower case."""
+    return name.rpartition("}")[2].rpartition(":")[2].lower()
+
+
 def _lower_tags(root: Element) -> Element:
     for element in root.iter():
         if isinstance(element.tag, str):
             element.tag = element.tag.rpartition("}")[2].lower()
-            element.attrib = {k.lower(): v for k, v in element.attrib.items()}
+            element.attrib = {_local_name(k): v for k, v in element.attrib.items()}
     return root
 
 

@@ -147,6 +147,27 @@ def test_uppercase_tags_latin1_bytes_and_a_lying_declaration():
     assert lead.contact.full_name == "Renée Côté"
 
 
+def test_a_namespace_prefix_on_every_tag_is_read_as_plain_adf():
+    document = (
+        '<?xml version="1.0"?><adf:adf xmlns:adf="urn:adf"><adf:prospect><adf:vehicle adf:interest="buy">'
+        "<adf:year>2025</adf:year><adf:make>Honda</adf:make><adf:model>CR-V</adf:model></adf:vehicle>"
+        '<adf:customer><adf:contact><adf:name adf:part="first">Léa</adf:name><adf:name part="last">Roy</adf:name>'
+        "<adf:email>lea@example.com</adf:email></adf:contact></adf:customer></adf:prospect></adf:adf>"
+    )
+    for text in (document, "<p>" + document.replace("<", "&lt;").replace(">", "&gt;") + "</p>"):
+        lead = parse_adf(text)
+        assert (lead.vehicles[0].interest, lead.vehicles[0].make, lead.vehicles[0].model) == (
+            "buy",
+            "Honda",
+            "CR-V",
+        )
+        assert (lead.contact.first_name, lead.contact.last_name, lead.contact.email) == (
+            "Léa",
+            "Roy",
+            "lea@example.com",
+        )
+
+
 def test_html_escaped_adf_in_a_body_is_found():
     parsed = parse_message(factories.sample_mail("carscom_html_adf.eml"))
     lead = parse_adf(parsed.html)
