@@ -62,6 +62,10 @@ DEPARTMENT_PHRASES: dict[str, tuple[str, ...]] = {
         "parts", "part", "part number", "accessory", "accessories", "floor mats", "roof rack", "order a part",
         "parts order", "oem part", "pieces", "piece", "numero de piece", "accessoire", "accessoires",
         "tapis", "porte-bagages", "commande de pieces", "commander une piece",
+        # Filters and wipers are bought over the counter; "oil filter" outweighs the service word "oil".
+        "filter", "oil filter", "air filter", "cabin filter", "cabin air filter", "wiper blade", "wiper blades",
+        "filtre", "filtre a huile", "filtre a air", "filtre d'habitacle", "essuie-glace", "essuie-glaces",
+        "balais d'essuie-glace",
     ),
     "finance": (
         "payoff", "pay off", "pay-off", "payout", "loan", "my lease", "end of lease", "lease return",
