@@ -225,7 +225,7 @@ def test_received_photos_are_announced_in_the_same_translated_words_with_or_with
         url, photos(), headers={**french, "X-Requested-With": "XMLHttpRequest"}
     ).content.decode()
     page = supervisor_client.post(url, photos(), headers=french, follow=True).content.decode()
-    said = "2 photos reçues ; elles apparaissent dès qu’elles sont prêtes."
+    said = "2 photos reçues\u00a0; elles apparaissent dès qu’elles sont prêtes."  # a no-break space before ;
     assert said in grid and said in page
 
 

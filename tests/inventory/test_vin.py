@@ -80,5 +80,5 @@ def test_messages_in_french():
     with translation.override("fr"), pytest.raises(ValidationError) as error:
         vin_validate("1HGCM82633A0O4352")
     assert error.value.messages == [
-        "Un NIV ne contient jamais les lettres I, O ou Q : la position 13 est « O » — sans doute le chiffre 0."
+        "Un NIV ne contient jamais les lettres I, O ou Q\u00a0: la position 13 est «\u00a0O\u00a0» — sans doute le chiffre 0."
     ]
