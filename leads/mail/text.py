@@ -2,6 +2,7 @@
 the quoted earlier mail and the signature (English and French mail clients)."""
 
 import re
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 BLOCK_TAGS = {
@@ -93,3 +94,53 @@ def new_text_of(text: str) -> str:
     if signature := SIGNATURE_START.search(unquoted):
         unquoted = unquoted[: signature.start()]
     return unquoted.strip()
+
+
+# Where a forwarded message begins in the forwarder's text (Gmail, Thunderbird, Apple Mail, Outlook).
+FORWARD_MARKER = re.compile(
+    r"""^\s*(
+        -{2,}\s*(Forwarded\s+message|Message\s+transf[ée]r[ée])\s*-{2,}
+      | Begin\s+forwarded\s+message\s*:
+      | D[ée]but\s+du\s+message\s+r[ée]exp[ée]di[ée]\s*:
+      | _{10,}
+    )\s*$""",
+    re.IGNORECASE | re.MULTILINE | re.VERBOSE,
+)
+# The forwarded message's header lines: "From: Ann <ann@example.com>", "De : Ann [mailto:ann@…]".
+FORWARDED_HEADER = re.compile(r"^[ \t>]*([A-Za-zÀ-ÿ-]{2,12})[ \t]*:[ \t]*(.*)$")
+SENDER_FIELDS = ("from", "de", "expediteur", "expéditeur")
+FORWARD_SUBJECT = re.compile(r"^\s*(fwd?|tr|transf[ée]r[ée])\s*:", re.IGNORECASE)
+ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+@dataclass(frozen=True)
+class ForwardedOriginal:
+    name: str
+    address: str
+    text: str
+
+
+def forwarded_original(subject: str, text: str) -> ForwardedOriginal | None:
+    """The message a person forwarded inline, below their own words: who wrote it and what they
+    wrote. None when the text holds no forwarded message with a sender's address."""
+    marker = FORWARD_MARKER.search(text)
+    if marker:
+        rest = text[marker.end() :]
+    elif FORWARD_SUBJECT.match(subject):
+        # Outlook's forward without the rule: its header block opens the forwarded part.
+        start = re.search(r"^[ \t>]*(From|De)[ \t]*:", text, re.IGNORECASE | re.MULTILINE)
+        if not start:
+            return None
+        rest = text[start.start() :]
+    else:
+        return None
+    headers, _, body = rest.lstrip("\n").partition("\n\n")
+    sender = ""
+    for line in headers.splitlines():
+        if (field := FORWARDED_HEADER.match(line)) and field.group(1).lower() in SENDER_FIELDS:
+            sender = field.group(2)
+            break
+    if not (address := ADDRESS.search(sender)):
+        return None
+    name = sender[: address.start()].strip(" \t\"'<[(").removesuffix("mailto:").strip(" \t\"'<[(")
+    return ForwardedOriginal(name=name, address=address.group(0).lower(), text=new_text_of(body.strip()))

@@ -21,7 +21,8 @@ from ..models.routing import MailKind, keywords
 from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone, split_name
 from ..threading import lead_id_from_address, store_address
 from .adf import AdfContact, AdfLead, AdfVehicle, decode_adf_bytes, looks_like_adf, parse_adf
-from .parsing import ParsedMail, clean_text
+from .parsing import ParsedMail, clean_text, parse_message
+from .text import ForwardedOriginal, forwarded_original
 from .webforms import WebForm, parse_web_form
 from .words import (
     BOUNCE_SUBJECTS,
@@ -419,6 +420,7 @@ class _Reading:
     vehicles: list[dict]
     source: str | None
     comments: str
+    forwarded: bool = False  # a customer's mail forwarded by staff: its words are the customer's
 
 
 def _read(parsed: ParsedMail, adf: AdfLead | None, unreadable_adf: str, form: WebForm | None) -> _Reading:
@@ -450,6 +452,17 @@ def _read(parsed: ParsedMail, adf: AdfLead | None, unreadable_adf: str, form: We
             source=form.get("source") or parsed.from_address.rpartition("@")[2] or None,
             comments=form.get("comments"),
         )
+    if not unreadable_adf and (original := staff_forward(parsed)):
+        # A salesperson passing on their customer's mail: the lead is the customer's.
+        return _Reading(
+            contact=_contact(
+                "", "", original.name, original.address, _first_phone(original.text[:WORDS_READ])
+            ),
+            vehicles=[],
+            source=None,
+            comments=original.text,
+            forwarded=True,
+        )
     body = parsed.new_text or parsed.text
     return _Reading(
         contact=_contact("", "", parsed.from_name, parsed.from_address, _first_phone(body[:WORDS_READ])),
@@ -457,6 +470,31 @@ def _read(parsed: ParsedMail, adf: AdfLead | None, unreadable_adf: str, form: We
         source=None,
         comments=unreadable_adf or body,
     )
+
+
+# Public mailbox providers: a store whose own address is at one of them cannot tell its staff by it.
+PUBLIC_MAIL_DOMAINS = {
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com", "yahoo.com",
+    "yahoo.ca", "icloud.com", "me.com", "videotron.ca", "sympatico.ca", "bell.net", "rogers.com",
+}  # fmt: skip
+
+
+def staff_forward(parsed: ParsedMail) -> ForwardedOriginal | None:
+    """The customer's message a member of staff (an address at the store's own domain) forwarded,
+    attached or inline; None for anything else, and for a forward of the store's own mail."""
+    domain = _store_domain()
+    if not domain or domain in PUBLIC_MAIL_DOMAINS or not parsed.from_address.endswith(f"@{domain}"):
+        return None
+    original = None
+    for attachment in parsed.attachments:
+        if attachment.content_type == "message/rfc822" and attachment.data:
+            inner = parse_message(attachment.data)
+            original = ForwardedOriginal(inner.from_name, inner.from_address, inner.new_text or inner.text)
+            break
+    original = original or forwarded_original(parsed.subject, parsed.text)
+    if original is None or not original.address or original.address.endswith(f"@{domain}"):
+        return None
+    return original
 
 
 def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
@@ -468,7 +506,7 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
     form = None if adf or unreadable_adf else _notification_form(parsed)
     reading = _read(parsed, adf, unreadable_adf, form)
     # What a person would read to decide; the start of a very long mail is enough.
-    words = reading.comments if (adf or form) else parsed.new_text or parsed.text
+    words = reading.comments if (adf or form or reading.forwarded) else parsed.new_text or parsed.text
     decision_text = f"{parsed.subject}\n{words}"[:WORDS_READ]
     wants_vehicle = any(v["interest"] in ("buy", "lease", "test-drive") for v in reading.vehicles)
 

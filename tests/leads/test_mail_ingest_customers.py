@@ -98,3 +98,26 @@ def test_the_same_vehicle_asked_about_again_is_not_added_twice():
 
     assert LeadVehicle.objects.count() == 1
     assert Lead.objects.get().events.filter(type="customer_wrote").count() == 2
+
+
+def test_a_customer_mail_forwarded_by_a_salesperson_is_the_customers_lead_and_they_get_the_answer():
+    forward = factories.mail(
+        sender="Bob Advisor <bob@maplemotors.example>",
+        subject="Fwd: RAV4",
+        text=(
+            "Can you take this one?\n\n---------- Forwarded message ---------\n"
+            "From: John Smith <john.smith@example.com>\nSubject: RAV4\n\n"
+            "Is the 2026 RAV4 still available?\n"
+        ),
+    )
+    inbound = factories.inbound_mail(forward)
+    lead = inbound.lead
+    assert inbound.outcome == InboundOutcome.NEW_LEAD
+    assert (lead.customer.email, lead.customer.first_name, lead.customer.last_name) == (
+        "john.smith@example.com", "John", "Smith",
+    )  # fmt: skip
+    assert lead.comments == "Is the 2026 RAV4 still available?"
+    # The forward stays in the conversation as it came, and the acknowledgement goes to the customer.
+    assert lead.messages.get(direction="in").from_address == "bob@maplemotors.example"
+    assert Message.objects.filter(lead=lead, direction="out", to_addresses=["john.smith@example.com"]).exists()
+    assert not Customer.objects.filter(email="bob@maplemotors.example").exists()

@@ -1,3 +1,5 @@
+from email.message import EmailMessage
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -527,3 +529,80 @@ def test_unreadable_adf_attachment_becomes_a_storable_comment():
     assert (result.kind, result.rule) == ("lead", "adf-unreadable")
     assert "<adf><prospect>&x;" in result.comments
     assert_storable(result)
+
+
+# --- a customer's mail forwarded by staff -------------------------------------------------------
+
+GMAIL_FORWARD = """Can you take this one? He came in on Saturday.
+
+---------- Forwarded message ---------
+From: John Smith <John.Smith@Example.com>
+Date: Sat, 28 Nov 2026 at 14:02
+Subject: RAV4
+To: Bob Advisor <bob@maplemotors.example>
+
+Is the 2026 RAV4 still available? What would the monthly payments be?
+Call me at 416-555-0142.
+"""
+OUTLOOK_FRENCH_FORWARD = """Pour toi.
+
+De : Léa Roy [mailto:lea.roy@example.com]
+Envoyé : 28 novembre 2026 14:02
+À : Bob Conseiller
+Objet : Civic
+
+Bonjour, je voudrais faire un essai routier de la Civic samedi.
+"""
+
+
+@pytest.mark.parametrize(
+    ("subject", "text", "contact", "inquiry", "language"),
+    [
+        ("Fwd: RAV4", GMAIL_FORWARD, person("John", "Smith", "john.smith@example.com", "+14165550142"),
+         "financing", "en"),
+        ("TR: Civic", OUTLOOK_FRENCH_FORWARD, person("Léa", "Roy", "lea.roy@example.com", None), "test_drive", "fr"),
+    ],
+)  # fmt: skip
+def test_a_customer_mail_forwarded_inline_by_staff_is_the_customers_lead(
+    subject, text, contact, inquiry, language
+):
+    result = triaged(customer_mail(text, subject=subject, sender="Bob Advisor <bob@maplemotors.example>"))
+    assert (result.kind, result.department, result.contact) == ("lead", "sales", contact)
+    assert (result.inquiry_type, result.language) == (inquiry, language)
+    assert result.comments.startswith(("Is the 2026 RAV4", "Bonjour, je voudrais"))
+    assert "Can you take this one" not in result.comments and "Pour toi" not in result.comments
+
+
+def test_a_customer_mail_forwarded_as_an_attachment_by_staff_is_the_customers_lead():
+    original = EmailMessage()
+    original["From"], original["Subject"] = "Ann Lee <ann@example.com>", "Tucson"
+    original.set_content("Do you have a 2025 Tucson in grey? I'd like to trade in my Elantra.")
+    outer = EmailMessage()
+    outer["From"], outer["To"] = "bob@maplemotors.example", "internet@maplemotors.example"
+    outer["Subject"], outer["Message-ID"] = "Fw: Tucson", "<fw-1@maplemotors.example>"
+    outer.set_content("See attached.")
+    outer.add_attachment(original)
+    result = triaged(outer.as_bytes())
+    assert (result.kind, result.contact["email"], result.contact["name"]) == (
+        "lead",
+        "ann@example.com",
+        "Ann Lee",
+    )
+    assert (result.inquiry_type, result.comments) == ("trade_in", original.get_content().strip())
+
+
+@pytest.mark.parametrize(
+    ("sender", "text"),
+    [
+        # A customer forwarding a friend's mail is still the customer.
+        ("Pat Customer <pat@example.com>", GMAIL_FORWARD),
+        # Staff forwarding the store's own mail (an offer) is no customer's inquiry.
+        (
+            "bob@maplemotors.example",
+            GMAIL_FORWARD.replace("John.Smith@Example.com", "offers@maplemotors.example"),
+        ),
+    ],
+)
+def test_only_a_customers_mail_forwarded_by_staff_changes_who_the_lead_is(sender, text):
+    result = triaged(customer_mail(text, subject="Fwd: RAV4", sender=sender))
+    assert result.contact["email"] == sender.rpartition("<")[2].rstrip(">")
