@@ -6,6 +6,7 @@ from django import forms
 from django.forms import inlineformset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .forms import choices_from
 from .models import Appointment, FollowUpPlan, FollowUpStep, Lead
@@ -87,13 +88,26 @@ class RescheduleForm(forms.Form):
 class FollowUpPlanForm(forms.ModelForm):
     sources_text = forms.CharField(
         required=False,
-        label="Sources",
-        help_text="New leads from these sources (comma-separated, e.g. AutoTrader, Kijiji Autos) enter this plan.",
+        label=_("Sources"),
+        help_text=_(
+            "New leads from these sources (comma-separated, e.g. AutoTrader, Kijiji Autos) enter this plan."
+        ),
     )
 
     class Meta:
         model = FollowUpPlan
         fields = ["name", "active", "all_internet_leads"]
+        # The model's words, here so that they can be translated without a migration.
+        labels = {
+            "name": _("Name"),
+            "active": pgettext_lazy("plan", "Active"),
+            "all_internet_leads": _("All internet leads"),
+        }
+        help_texts = {
+            "all_internet_leads": _(
+                "Every new internet lead enters this plan unless another plan names its source."
+            ),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -120,6 +134,26 @@ class FollowUpStepForm(forms.ModelForm):
             "call_notes",
         ]
         widgets = {"body_en": forms.Textarea(attrs={"rows": 3}), "body_fr": forms.Textarea(attrs={"rows": 3})}
+        labels = {
+            "position": _("Position"),
+            "kind": _("Kind"),
+            "delay_days": _("Delay days"),
+            "delay_hours": _("Delay hours"),
+            "anchor": _("Anchor"),
+            "reply_template": _("Reply template"),
+            "subject_en": _("Subject en"),
+            "body_en": _("Body en"),
+            "subject_fr": _("Subject fr"),
+            "body_fr": _("Body fr"),
+            "call_notes": _("Call notes"),
+        }
+        help_texts = {
+            "reply_template": _(
+                "Send this reply template instead of the texts below; for a customer of the other "
+                "language, its counterpart (same name, else same inquiry type) in that language."
+            ),
+            "call_notes": _("What to say on the call."),
+        }
 
     def __init__(self, *args, templates, **kwargs):
         super().__init__(*args, **kwargs)
@@ -133,13 +167,13 @@ class FollowUpStepForm(forms.ModelForm):
             and not (cleaned.get("subject_en") and cleaned.get("body_en"))
         ):
             raise forms.ValidationError(
-                "An email step needs a reply template, or at least its English subject and message."
+                _("An email step needs a reply template, or at least its English subject and message.")
             )
         if bool((cleaned.get("subject_fr") or "").strip()) != bool((cleaned.get("body_fr") or "").strip()):
-            self.add_error("subject_fr", "Write both the French subject and message, or neither.")
+            self.add_error("subject_fr", _("Write both the French subject and message, or neither."))
         for name in ("subject_en", "body_en", "subject_fr", "body_fr"):
             if unknown := unknown_markup(cleaned.get(name) or ""):
-                self.add_error(name, f"Not a merge field: {', '.join(unknown)}.")
+                self.add_error(name, _("Not a merge field: %(fields)s.") % {"fields": ", ".join(unknown)})
         return cleaned
 
 
@@ -153,8 +187,8 @@ FollowUpStepFormSet = inlineformset_factory(
 
 
 class DraftForm(forms.Form):
-    subject = forms.CharField(max_length=200)
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), label="Message")
+    subject = forms.CharField(max_length=200, label=_("Subject"))
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), label=_("Message"))
 
 
 class TaskDoneForm(forms.Form):

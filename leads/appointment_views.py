@@ -73,7 +73,7 @@ def _appointment_or_404(request, pk: int) -> Appointment:
     try:
         return appointment_get(user=request.user, pk=pk)
     except Appointment.DoesNotExist:
-        raise Http404("No such appointment, or it is not yours to see.") from None
+        raise Http404(_("No such appointment, or it is not yours to see.")) from None
 
 
 def _today() -> date:
@@ -255,7 +255,7 @@ def followupplan_form(request, pk: int | None = None):
         except FollowUpError as error:
             plan_form.add_error(None, str(error))
         else:
-            messages.success(request, f"Plan “{plan}” saved.")
+            messages.success(request, _("Plan “%(plan)s” saved.") % {"plan": plan})
             return redirect("leads:followupplan_list")
     return render(request, "leads/followupplan_form.html", {"plan": plan, "form": plan_form, "steps": steps})
 
@@ -313,7 +313,7 @@ def _task_or_404(request, pk: int) -> FollowUpStepRun:
     try:
         return followup_tasks(user=request.user).get(pk=pk)
     except FollowUpStepRun.DoesNotExist:
-        raise Http404("This task is done or gone.") from None
+        raise Http404(_("This task is done or gone.")) from None
 
 
 @login_required
@@ -334,13 +334,15 @@ def task_done(request, pk: int):
     form = TaskDoneForm(request.POST)
     if not form.is_valid():  # the note is kept in the message, not dropped
         messages.error(
-            request, f"Not done: {' '.join(form.errors['note'])} Your note: {request.POST['note']}"
+            request,
+            _("Not done: %(errors)s Your note: %(note)s")
+            % {"errors": " ".join(form.errors["note"]), "note": request.POST["note"]},
         )
         return redirect("leads:task_list")
     note = form.cleaned_data["note"]
     try:
         followup_task_done(run=task, actor=request.user, now=timezone.now(), note=note)
-        messages.success(request, "Done.")
+        messages.success(request, _("Done."))
     except FollowUpError as error:
         messages.error(request, str(error))
     return redirect("leads:task_list")
@@ -353,7 +355,7 @@ def task_send(request, pk: int):
     task = _task_or_404(request, pk)
     form = DraftForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "The email needs a subject and a message; nothing was sent.")
+        messages.error(request, _("The email needs a subject and a message; nothing was sent."))
         return redirect("leads:task_list")
     try:
         followup_draft_approve(
@@ -364,7 +366,9 @@ def task_send(request, pk: int):
             now=timezone.now(),
             enqueue_send=enqueue_followup_send,
         )
-        messages.success(request, f"Email to {task.enrollment.lead.customer} is on its way.")
+        messages.success(
+            request, _("Email to %(customer)s is on its way.") % {"customer": task.enrollment.lead.customer}
+        )
     except FollowUpError as error:
         messages.error(request, str(error))
     return redirect("leads:task_list")

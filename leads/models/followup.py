@@ -44,8 +44,8 @@ class FollowUpStep(models.Model):
         CALL = "call", _("Call task")
 
     class Anchor(models.TextChoices):
-        INQUIRY = "inquiry", "after the inquiry"
-        PREVIOUS = "previous", "after the previous step"
+        INQUIRY = "inquiry", _("after the inquiry")
+        PREVIOUS = "previous", _("after the previous step")
 
     plan = models.ForeignKey(FollowUpPlan, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField(default=0)

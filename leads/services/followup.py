@@ -15,6 +15,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dealership.models import Role
 
@@ -129,13 +130,14 @@ def step_render(
     # The lead's owner signs, else whoever enrolled it, else the store's supervisor.
     signer = lead.owner or enrollment.enrolled_by or store_signer
     if signer is None:
-        raise FollowUpError("No one to sign the email: the store has no active supervisor.")
+        raise FollowUpError(_("No one to sign the email: the store has no active supervisor."))
     fields = merge_fields_for(lead=lead, sender=signer, language=language, vehicles=vehicles)
     footer = commercial_footer(lead.customer, language=language)
     subject = merge_fields_render(subject, fields)
     if len(subject) > SUBJECT_MAX:
         raise FollowUpError(
-            f"Once filled in, the subject is longer than {SUBJECT_MAX} characters: shorten the step's subject."
+            _("Once filled in, the subject is longer than %(max)d characters: shorten the step's subject.")
+            % {"max": SUBJECT_MAX}
         )
     return subject, f"{merge_fields_render(body, fields)}\n\n{footer}"
 
@@ -199,12 +201,15 @@ def followup_enroll(*, lead: Lead, plan: FollowUpPlan, now: datetime, actor=None
     """Put a lead in a plan and schedule every step; refused when the lead needs no follow-up."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.followups.filter(status=Enrollment.Status.ACTIVE).exists():
-        raise FollowUpError("This lead already follows a plan; stop it first.")
+        raise FollowUpError(_("This lead already follows a plan; stop it first."))
     if lead.status in (LeadStatus.SOLD, LeadStatus.LOST, LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN):
-        raise FollowUpError(f"A lead that is {lead.get_status_display().lower()} needs no follow-up plan.")
+        raise FollowUpError(
+            _("A lead that is %(status)s needs no follow-up plan.")
+            % {"status": lead.get_status_display().lower()}
+        )
     steps = list(plan.steps.all())
     if not steps:
-        raise FollowUpError("This plan has no steps.")
+        raise FollowUpError(_("This plan has no steps."))
     # A lead that arrives by itself starts at its inquiry; one enrolled by hand starts now.
     start = lead.received_at if actor is None else now
     enrollment = Enrollment.objects.create(lead=lead, plan=plan, enrolled_at=start, enrolled_by=actor)
@@ -488,7 +493,7 @@ def followup_task_done(*, run: Run, actor, now: datetime, note: str = "") -> Run
     """A call made (or a draft or a reviewed email dealt with by hand)."""
     run = Run.objects.select_for_update().select_related("enrollment").get(pk=run.pk)
     if run.status not in Run.TASK_STATUSES:
-        raise FollowUpError("This task is no longer open.")
+        raise FollowUpError(_("This task is no longer open."))
     _set_status(run, Run.Status.DONE, now, done_by=actor, note=note.strip() or run.note)
     lead_event_add(
         lead=run.enrollment.lead, type="followup_task_done", actor=actor, step=run.step_id, note=note
@@ -502,18 +507,18 @@ def followup_draft_approve(*, run: Run, actor, subject: str, body: str, now: dat
     """Send a reviewed draft (or a run in review, on purpose) with the supervisor's final text."""
     run = Run.objects.select_for_update().select_related("enrollment__lead__customer", "step").get(pk=run.pk)
     if run.status not in Run.TASK_STATUSES or not run.step.is_email:
-        raise FollowUpError("This email is no longer waiting for review.")
+        raise FollowUpError(_("This email is no longer waiting for review."))
     if run.enrollment.status != Enrollment.Status.ACTIVE:
         raise FollowUpError(
-            f"This lead's follow-up has stopped ({StopReason(run.enrollment.stop_reason).label.lower()}):"
-            " nothing more is sent. Mark the task done."
+            _("This lead's follow-up has stopped (%(reason)s): nothing more is sent. Mark the task done.")
+            % {"reason": _(StopReason(run.enrollment.stop_reason).label).lower()}
         )
     if not subject.strip() or not body.strip():
-        raise FollowUpError("The email needs a subject and a message.")
+        raise FollowUpError(_("The email needs a subject and a message."))
     customer = run.enrollment.lead.customer
     allowed, basis = _commercial_email_consent_now(customer=customer, now=now)
     if not allowed:
-        raise FollowUpError(f"Not sent: {basis}.")
+        raise FollowUpError(_("Not sent: %(reason)s.") % {"reason": basis})
     # The sender's identification and the unsubscribe link stay, whatever was edited.
     footer = commercial_footer(customer, language=run.enrollment.lead.language)
     body = body.strip() if footer in body else f"{body.strip()}\n\n{footer}"
@@ -532,7 +537,9 @@ def followup_plan_save(*, plan_form, steps_formset) -> FollowUpPlan:
     ]
     if used:
         raise FollowUpError(
-            "Steps leads already went through cannot be deleted; make the plan inactive and create a new one."
+            _(
+                "Steps leads already went through cannot be deleted; make the plan inactive and create a new one."
+            )
         )
     plan = plan_form.save(commit=False)
     plan.sources = plan_form.cleaned_data["sources_text"]
