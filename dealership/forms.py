@@ -35,12 +35,27 @@ class ObjectiveForm(forms.ModelForm):
         }
 
     def clean_target(self):
-        target = self.cleaned_data["target"]
-        if target < 0:
-            raise forms.ValidationError(_("A target cannot be negative."))
-        if self.cleaned_data.get("metric") in SHARES and target > 100:
-            raise forms.ValidationError(_("A share is at most 100 %."))
-        return target
+        return _target_checked(self.cleaned_data["target"], metric=self.cleaned_data.get("metric"))
+
+
+class ObjectiveReviseForm(forms.ModelForm):
+    """A proposed objective's target and note, changed before the manager decides."""
+
+    class Meta:
+        model = Objective
+        fields = ["target", "note"]
+        labels = {"target": _("Target"), "note": _("Note")}
+
+    def clean_target(self):
+        return _target_checked(self.cleaned_data["target"], metric=self.instance.metric)
+
+
+def _target_checked(target, *, metric: str | None):
+    if target < 0:
+        raise forms.ValidationError(_("A target cannot be negative."))
+    if metric in SHARES and target > 100:
+        raise forms.ValidationError(_("A share is at most 100 %."))
+    return target
 
 
 class DashboardFilterForm(forms.Form):

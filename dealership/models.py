@@ -113,6 +113,7 @@ class Objective(models.Model):
         PROPOSED = "proposed", pgettext_lazy("objective status", "Proposed")
         APPROVED = "approved", pgettext_lazy("objective status", "Approved")
         REJECTED = "rejected", pgettext_lazy("objective status", "Rejected")
+        WITHDRAWN = "withdrawn", pgettext_lazy("objective status", "Withdrawn")
 
     metric = models.CharField(max_length=40, choices=Metric.choices)
     period_kind = models.CharField(max_length=10, choices=PeriodKind.choices, default=PeriodKind.MONTH)

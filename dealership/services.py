@@ -224,11 +224,17 @@ def directory_send(*, sent_by: StaffMember | None = None, language: str | None =
     return len(addresses)
 
 
-# Objectives: the supervisor proposes, the manager approves or sends back.
+# Objectives: the supervisor proposes (and may withdraw while it waits), the manager approves or
+# sends back.
 OBJECTIVE_TRANSITIONS: dict[str, set[str]] = {
-    Objective.Status.PROPOSED: {Objective.Status.APPROVED, Objective.Status.REJECTED},
+    Objective.Status.PROPOSED: {
+        Objective.Status.APPROVED,
+        Objective.Status.REJECTED,
+        Objective.Status.WITHDRAWN,
+    },
     Objective.Status.REJECTED: {Objective.Status.PROPOSED},
     Objective.Status.APPROVED: set(),
+    Objective.Status.WITHDRAWN: set(),
 }
 
 
@@ -280,6 +286,32 @@ def objective_propose(
 
 class ObjectiveTransitionError(ValueError):
     pass
+
+
+def objective_unchangeable(objective: Objective) -> str | None:
+    """Why this objective's target can no longer be changed (None while it waits for a decision)."""
+    if objective.status == Objective.Status.PROPOSED:
+        return None
+    return gettext("Only a proposed objective can be changed; this one is %(status)s.") % {
+        "status": objective.get_status_display().lower()
+    }
+
+
+@transaction.atomic
+def objective_revise(*, objective: Objective, target, note: str, actor) -> Objective:
+    """Change the target (and note) of an objective still waiting for the manager's decision."""
+    objective = Objective.objects.select_for_update().get(pk=objective.pk)
+    if refusal := objective_unchangeable(objective):
+        raise ObjectiveTransitionError(refusal)
+    before = {"target": f"{objective.target.normalize():f}", "note": objective.note}
+    objective.target, objective.note = target, note
+    objective.save(update_fields=["target", "note"])
+    after = {"target": f"{objective.target.normalize():f}", "note": objective.note}
+    if after != before:
+        ObjectiveEvent.objects.create(
+            objective=objective, actor=actor, type="revised", params={"from": before, "to": after}
+        )
+    return objective
 
 
 @transaction.atomic

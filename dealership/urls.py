@@ -15,6 +15,8 @@ store_patterns = [
     path("objectives/", views.objective_list, name="objective_list"),
     path("objectives/new/", views.objective_create, name="objective_create"),
     path("objectives/<int:pk>/decide/", views.objective_decide, name="objective_decide"),
+    path("objectives/<int:pk>/change/", views.objective_revise_view, name="objective_revise"),
+    path("objectives/<int:pk>/withdraw/", views.objective_withdraw, name="objective_withdraw"),
 ]
 
 urlpatterns = [

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from leads.selectors.leads import sees_every_lead
 
 from .csv_download import csv_download
-from .forms import DashboardFilterForm, ObjectiveForm
+from .forms import DashboardFilterForm, ObjectiveForm, ObjectiveReviseForm
 from .models import Objective, PeriodKind, Role
 from .selectors import (
     FUNNEL_STAGES,
@@ -37,7 +37,9 @@ from .services import (
     ObjectiveTransitionError,
     directory_send_claim,
     objective_propose,
+    objective_revise,
     objective_transition,
+    objective_unchangeable,
 )
 from .tasks import directory_send_task
 
@@ -322,22 +324,54 @@ DECIDED = {
     Objective.Status.APPROVED: _("Objective approved."),
     Objective.Status.REJECTED: _("Objective rejected."),
     Objective.Status.PROPOSED: _("Objective proposed."),
+    Objective.Status.WITHDRAWN: _("Objective withdrawn."),
 }
+
+
+def _objective_period_page(objective: Objective):
+    return redirect(
+        f"{reverse('dealership:objective_list')}?date={objective.period_start}&period={objective.period_kind}"
+    )
+
+
+def _objective_moved(request, objective: Objective, to_status: str):
+    try:
+        objective = objective_transition(objective=objective, to_status=to_status, actor=request.user)
+    except ObjectiveTransitionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, DECIDED.get(objective.status, _("Objective saved.")))
+    return _objective_period_page(objective)
 
 
 @login_required
 @require_POST
 @permission_required("dealership.approve_objective", raise_exception=True)
 def objective_decide(request, pk: int):
+    return _objective_moved(request, get_object_or_404(Objective, pk=pk), request.POST.get("decision", ""))
+
+
+@login_required
+@require_POST
+@permission_required("dealership.propose_objective", raise_exception=True)
+def objective_withdraw(request, pk: int):
+    return _objective_moved(request, get_object_or_404(Objective, pk=pk), Objective.Status.WITHDRAWN)
+
+
+@login_required
+@permission_required("dealership.propose_objective", raise_exception=True)
+def objective_revise_view(request, pk: int):
     objective = get_object_or_404(Objective, pk=pk)
-    try:
-        objective = objective_transition(
-            objective=objective, to_status=request.POST.get("decision", ""), actor=request.user
-        )
-    except ObjectiveTransitionError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, DECIDED.get(objective.status, _("Objective saved.")))
-    return redirect(
-        f"{reverse('dealership:objective_list')}?date={objective.period_start}&period={objective.period_kind}"
-    )
+    if refusal := objective_unchangeable(objective):
+        messages.error(request, refusal)
+        return _objective_period_page(objective)
+    form = ObjectiveReviseForm(request.POST or None, instance=objective)
+    if request.method == "POST" and form.is_valid():
+        try:
+            objective_revise(objective=objective, actor=request.user, **form.cleaned_data)
+        except ObjectiveTransitionError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, gettext("Objective changed; the manager will review it."))
+        return _objective_period_page(objective)
+    return render(request, "dealership/objective_form.html", {"form": form, "objective": objective})

@@ -80,3 +80,48 @@ def test_an_objective_still_running_is_not_listed_among_the_earlier_ones(client)
     earlier = {(o.period_kind, str(o.period_start)) for o in page.context["history"]}
     assert running == {("quarter", "2026-10-01"), ("month", "2026-11-01")}
     assert earlier == {("month", "2026-10-01")}
+
+
+def test_a_proposed_target_is_changed_before_the_decision_and_the_change_is_kept(client):
+    supervisor, manager = factories.staff(Role.SUPERVISOR), factories.staff(Role.MANAGER)
+    client.force_login(supervisor.user)
+    _propose(client, target="400")  # one zero too many
+    objective = Objective.objects.get()
+    page = client.get(reverse("dealership:objective_list"), {"date": "2026-11-15"}).content.decode()
+    change = reverse("dealership:objective_revise", args=[objective.pk])
+    assert f'href="{change}"' in page
+    refused = client.post(change, {"target": "-4"})
+    assert "A target cannot be negative." in refused.content.decode()
+    saved = client.post(change, {"target": "40", "note": "typo"}, follow=True)
+    assert "Objective changed; the manager will review it." in saved.content.decode()
+    objective.refresh_from_db()
+    assert (objective.target, objective.note, objective.status) == (40, "typo", "proposed")
+    revised = objective.events.get(type="revised")
+    assert (revised.actor, revised.params["from"]["target"], revised.params["to"]["target"]) == (
+        supervisor.user, "400", "40",
+    )  # fmt: skip
+    # Once the manager decides, the target stays as decided.
+    client.force_login(manager.user)
+    client.post(reverse("dealership:objective_decide", args=[objective.pk]), {"decision": "approved"})
+    client.force_login(supervisor.user)
+    late = client.post(change, {"target": "30"}, follow=True)
+    assert "Only a proposed objective can be changed; this one is approved." in late.content.decode()
+    assert Objective.objects.get().target == 40
+
+
+def test_a_withdrawn_objective_frees_its_place_and_an_advisor_cannot_withdraw_one(client):
+    supervisor, advisor = factories.staff(Role.SUPERVISOR), factories.staff(Role.ADVISOR)
+    client.force_login(supervisor.user)
+    _propose(client, person=advisor.pk)
+    objective = Objective.objects.get()
+    client.force_login(advisor.user)
+    withdraw = reverse("dealership:objective_withdraw", args=[objective.pk])
+    assert client.post(withdraw).status_code == 403
+    assert client.get(reverse("dealership:objective_revise", args=[objective.pk])).status_code == 403
+    client.force_login(supervisor.user)
+    page = client.post(withdraw, follow=True).content.decode()
+    assert "Objective withdrawn." in page and "Withdrawn" in page
+    assert Objective.objects.get().status == "withdrawn"
+    assert _propose(client, person=advisor.pk, target="35").status_code == 302  # its place is free
+    again = client.post(withdraw, follow=True).content.decode()
+    assert "withdrawn" in again.lower() and Objective.objects.filter(status="withdrawn").count() == 1
