@@ -2,6 +2,7 @@ import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from leads.models import InquiryType
 from leads.normalize import normalize_phone
@@ -37,7 +38,7 @@ class VinField(forms.CharField):
     """A VIN as copied from a windshield or papers: spaces and dashes are dropped before it is checked."""
 
     def __init__(self, **kwargs):
-        super().__init__(**{"max_length": 40, "label": "VIN", **kwargs})
+        super().__init__(**{"max_length": 40, "label": _("VIN"), **kwargs})
 
     def clean(self, value):
         return vin_validate(super().clean(value))
@@ -45,17 +46,34 @@ class VinField(forms.CharField):
 
 class VehicleForm(forms.ModelForm):
     vin = VinField(help_text=_("Make and model year fill themselves in from the VIN when left blank."))
-    price = PriceField(required=False)
+    price = PriceField(required=False, label=_("Price"))
 
     class Meta:
         model = Vehicle
         fields = ["vin", "stock_number", *DESCRIPTIVE_FIELDS, "price", "published"]
+        # The model's words, here so that they can be translated without a migration.
+        labels = {
+            "stock_number": _("Stock number"),
+            "condition": _("Condition"),
+            "year": _("Year"),
+            "make": _("Make"),
+            "model": _("Model"),
+            "trim": _("Trim"),
+            "body_style": _("Body style"),
+            "exterior_colour": _("Exterior colour"),
+            "interior_colour": _("Interior colour"),
+            "odometer_km": _("Odometer (km)"),
+            "description": _("Description"),
+            "published": _("Published"),
+        }
+        help_texts = {"published": _("Shown on the store's website while in stock.")}
 
 
 class VehicleCreateForm(VehicleForm):
     status = forms.ChoiceField(
         choices=[(s.value, s.label) for s in (VehicleStatus.IN_STOCK, VehicleStatus.ON_ORDER)],
         initial=VehicleStatus.IN_STOCK,
+        label=pgettext_lazy("vehicle", "Status"),
     )
 
     class Meta(VehicleForm.Meta):
@@ -63,7 +81,7 @@ class VehicleCreateForm(VehicleForm):
 
 
 class VehicleTransitionForm(forms.Form):
-    status = forms.ChoiceField()
+    status = forms.ChoiceField(label=pgettext_lazy("vehicle", "Status"))
     on = forms.DateField(
         required=False, label=_("Date (today when blank)"), widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dealership.models import TimelineEvent
 
@@ -132,10 +133,10 @@ class VehicleEvent(TimelineEvent):
 
 
 class PhotoStatus(models.TextChoices):
-    UPLOADED = "uploaded", "Uploaded"
-    PROCESSING = "processing", "Processing"
-    READY = "ready", "Ready"
-    FAILED = "failed", "Failed"
+    UPLOADED = "uploaded", pgettext_lazy("photo status", "Uploaded")
+    PROCESSING = "processing", pgettext_lazy("photo status", "Processing")
+    READY = "ready", pgettext_lazy("photo status", "Ready")
+    FAILED = "failed", pgettext_lazy("photo status", "Failed")
 
 
 class VehiclePhoto(models.Model):

@@ -8,7 +8,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from dealership.access import staff_role_required
@@ -176,7 +176,7 @@ def vehicle_transition_view(request, pk: int):
                 actor=request.user,
                 on=form.cleaned_data["on"],
             )
-            messages.success(request, _("Status changed."))
+            messages.success(request, pgettext("vehicle", "Status changed."))
         except TransitionError as error:
             messages.error(request, str(error))
     else:

@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from dealership.csv_upload import csv_decode, csv_rows
 from dealership.storage import private_storage
@@ -120,8 +121,9 @@ def _row_values(columns: list[str | None], row: list[str]) -> dict[str, str]:
 
 
 def _form_errors(form: forms.Form) -> str:
-    return "; ".join(
-        f"{form.fields[name].label or name.replace('_', ' ')}: {' '.join(messages)}"
+    return pgettext("between the errors of a line", "; ").join(
+        _("%(field)s: %(errors)s")
+        % {"field": form.fields[name].label or name.replace("_", " "), "errors": " ".join(messages)}
         if name != "__all__"
         else " ".join(messages)
         for name, messages in form.errors.items()

@@ -28,13 +28,14 @@
     request.setRequestHeader("X-CSRFToken", csrfToken);
     progress.hidden = false;
     progress.value = 0;
-    statusLine.textContent = "Sending " + input.files.length + " photo(s)…";
+    // The page's words, in its language (data-* attributes of the form).
+    statusLine.textContent = (form.dataset.sending || "Sending {count} photo(s)…").replace("{count}", input.files.length);
     request.upload.addEventListener("progress", function (e) {
       if (e.lengthComputable) progress.value = Math.round((100 * e.loaded) / e.total);
     });
     request.addEventListener("load", function () {
       progress.hidden = true;
-      statusLine.textContent = request.status < 500 ? "" : "The upload failed; try again.";
+      statusLine.textContent = request.status < 500 ? "" : form.dataset.failed || "The upload failed; try again.";
       if (request.status < 500) {
         replacePhotos(request.responseText);
         form.reset();
@@ -42,7 +43,7 @@
     });
     request.addEventListener("error", function () {
       progress.hidden = true;
-      statusLine.textContent = "The connection was lost during the upload; try again.";
+      statusLine.textContent = form.dataset.lost || "The connection was lost during the upload; try again.";
     });
     request.send(new FormData(form));
   });

@@ -1,14 +1,17 @@
 """The store's vehicle pages in French for a browser that asks for it (Accept-Language), or for a
 visitor who chose it (set_language); English otherwise, as before."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
 from inventory.models import VehicleStatus
-from inventory.services.vehicles import vehicle_transition
+from inventory.services.vehicles import vehicle_price_set, vehicle_transition
 from leads.models import Lead
 from tests import factories
-from tests.french import ENGLISH, FRENCH, NBSP, page_text
+from tests.french import ENGLISH, FRENCH, NBSP, flash_text, page_text
+from tests.inventory import images
 
 pytestmark = pytest.mark.django_db
 
@@ -164,3 +167,206 @@ def test_visitor_who_chose_french_keeps_it(client):
     assert "Renseignez-vous sur ce véhicule" in page_text(client, vehicle.get_absolute_url(), ENGLISH)
     client.post("/i18n/setlang/", {"language": "en", "next": reverse("vehicles:list")})
     assert "Vehicles in stock" in page_text(client, reverse("vehicles:list"), FRENCH)
+
+
+# Staff pages -----------------------------------------------------------------------------------
+
+
+def test_stock_list_in_french_for_a_french_browser_in_english_otherwise(supervisor_client):
+    factories.vehicle(stock_number="K1", make="Kia", model="Soul", price="17995")
+    url = reverse("inventory:index")
+    page = page_text(supervisor_client, url, FRENCH)
+    for text in (
+        "Inventaire</h1>",
+        ">Ajouter un véhicule</a>",
+        ">Importer un CSV</a>",
+        ">Fraîcheur du site Web</a>",
+        'placeholder="NIV, numéro de stock, marque, modèle"',
+        ">Tous les statuts</option>",
+        ">En stock</option>",  # the statuses
+        ">Photos manquantes</option>",
+        ">30 jours ou plus en stock</option>",
+        ">Filtrer</button>",
+        "<th>N° de stock</th>",
+        "<th>Statut</th>",
+        "<th>Jours en stock</th>",
+        f"17{NBSP}995{NBSP}$",
+    ):
+        assert text in page, text
+    for english in ("Add a vehicle", "Every status", "Days in stock", "$17,995"):
+        assert english not in page, english
+    assert "Aucun véhicule ne correspond." in page_text(supervisor_client, url + "?q=zzz", FRENCH)
+    for headers in (ENGLISH, {}):
+        page = page_text(supervisor_client, url, headers)
+        for text in (
+            "Inventory</h1>",
+            ">Add a vehicle</a>",
+            ">Every status</option>",
+            ">In stock</option>",
+            ">30+ days in stock</option>",
+            "<th>Stock #</th>",
+            "<th>Status</th>",
+            "$17,995",
+        ):
+            assert text in page, text
+    assert "No vehicles match." in page_text(supervisor_client, url + "?q=zzz", ENGLISH)
+
+
+def test_vehicle_page_in_french_with_its_photos_and_status_change(supervisor_client):
+    vehicle = factories.vehicle(make="Kia", model="Soul", price="17995", odometer_km=42000)
+    vehicle_price_set(vehicle=vehicle, price="16995")
+    url = reverse("inventory:vehicle_detail", args=[vehicle.pk])
+    page = page_text(supervisor_client, url, FRENCH)
+    for text in (
+        ">Modifier</a>",
+        ">Page publique</a>",
+        "Numéro de stock</dt>",
+        "NIV</dt>",
+        f"16{NBSP}995,00{NBSP}$",
+        f"42000{NBSP}km",
+        'Sur le site Web</dt><dd class="col-7">Oui</dd>',
+        'Statut<span class="asteriskField">',  # the status change form
+        ">Vendu</option>",
+        "Historique des prix",
+        "Envoyer les photos",
+        'data-failed="L’envoi a échoué',  # what the page's script says
+        "Aucune photo pour l’instant.",
+        "Chronologie",
+    ):
+        assert text in page, text
+    for english in ("Price history", "Upload photos", "No photos yet.", "On the website"):
+        assert english not in page, english
+    english = page_text(supervisor_client, url, ENGLISH)
+    for text in ("Price history", "Upload photos", "No photos yet.", "$16,995.00", "On the website"):
+        assert text in english, text
+    response = supervisor_client.post(
+        reverse("inventory:vehicle_transition", args=[vehicle.pk]),
+        {"status": "on_hold"},
+        headers=FRENCH,
+        follow=True,
+    )
+    assert flash_text(response) == "Statut modifié."
+    response = supervisor_client.post(
+        reverse("inventory:vehicle_transition", args=[vehicle.pk]),
+        {"status": "sold"},
+        headers=ENGLISH,
+        follow=True,
+    )
+    assert flash_text(response) == "Status changed."
+
+
+def test_photos_in_preparation_and_their_buttons_in_french(supervisor_client):
+    vehicle = factories.vehicle()
+    supervisor_client.post(
+        reverse("inventory:photos_upload", args=[vehicle.pk]),
+        {"photos": [images.upload(f"{n}.png", images.encoded("PNG")) for n in range(2)]},
+        headers=FRENCH,
+    )
+    page = page_text(supervisor_client, reverse("inventory:vehicle_detail", args=[vehicle.pk]), FRENCH)
+    for text in (
+        f"Les photos sont en préparation{NBSP}; cette page reste utilisable.",
+        "Photo principale",
+        ">Reçue</div>",  # the photo's status
+        'aria-label="Descendre"',
+        f'hx-confirm="Supprimer cette photo{NBSP}?"',
+        ">Principale</button>",
+    ):
+        assert text in page, text
+
+
+def test_vehicle_form_in_french_with_its_labels_and_refusals(supervisor_client):
+    url = reverse("inventory:vehicle_create")
+    page = page_text(supervisor_client, url, FRENCH)
+    for text in (
+        "Ajouter un véhicule</h1>",
+        "NIV",
+        "Numéro de stock",
+        "Année",
+        "Carrosserie",
+        "Couleur extérieure",
+        "Odomètre (km)",
+        "Publié",
+        "Affiché sur le site Web du concessionnaire tant qu’il est en stock.",
+        ">Enregistrer</button>",
+        ">Annuler</a>",
+    ):
+        assert text in page, text
+    assert "Exterior colour" not in page
+    english = page_text(supervisor_client, url, ENGLISH)
+    for text in (
+        "Add a vehicle</h1>",
+        "Stock number",
+        "Exterior colour",
+        "Odometer (km)",
+        "Published",
+        ">Save</button>",
+    ):
+        assert text in english, text
+    data = {"vin": "1HGCM82633A004352", "stock_number": "FR1", "condition": "used", "status": "in_stock"}
+    response = supervisor_client.post(url, data, headers=FRENCH, follow=True)
+    assert flash_text(response) == "Véhicule ajouté."
+    vehicle_url = response.redirect_chain[-1][0]
+    edit = page_text(supervisor_client, vehicle_url.rstrip("/") + "/edit/", FRENCH)
+    assert re.search(r"<h1 class=\"h3\">Modifier [^<]*</h1>", edit)
+    refused = supervisor_client.post(
+        url, {"vin": "1HGCM8263", "stock_number": "FR2", "status": "in_stock"}, headers=FRENCH
+    )
+    assert "Un NIV compte exactement 17 caractères" in refused.content.decode()
+
+
+def test_import_in_french(supervisor_client):
+    url = reverse("inventory:import")
+    page = page_text(supervisor_client, url, FRENCH)
+    assert "Importer des véhicules depuis le système de gestion du concessionnaire</h1>" in page
+    assert ">Aperçu</button>" in page and "Export CSV du système de gestion du concessionnaire" in page
+    content = f"Stock,VIN,Make,Model,Price\nI1,{factories.vin()},Kia,Soul,17995\n".encode()
+    preview = supervisor_client.post(
+        url, {"file": images.upload("dms.csv", content, "text/csv")}, headers=FRENCH
+    )
+    page = preview.content.decode()
+    assert f"Aperçu — rien n’est encore modifié{NBSP}:" in page
+    assert "1 nouveaux, 0 mis à jour, 0 inchangés." in page and f"Nouveaux{NBSP}: I1" in page
+    assert ">Importer ces véhicules</button>" in page
+    token = re.search(r'name="token" value="([0-9a-f]+)"', page).group(1)
+    done = supervisor_client.post(reverse("inventory:import_confirm"), {"token": token}, headers=FRENCH)
+    assert f"Importés{NBSP}:" in done.content.decode()
+    wrong = supervisor_client.post(
+        url,
+        {"file": images.upload("dms.csv", b"Stock,VIN\nI2,1HGCM82633A004353\n", "text/csv")},
+        headers=FRENCH,
+    ).content.decode()
+    assert (
+        f"Rien n’a été importé{NBSP}: corrigez ces lignes" in wrong
+        and f"Ligne 2{NBSP}: NIV{NBSP}: Le chiffre de contrôle" in wrong
+    )
+    gone = supervisor_client.post(
+        reverse("inventory:import_confirm"), {"token": "0" * 32}, headers=FRENCH, follow=True
+    )
+    assert flash_text(gone) == f"Cet aperçu n’est plus disponible{NBSP}; envoyez le fichier de nouveau."
+
+
+def test_freshness_in_french(supervisor_client):
+    sold = factories.vehicle(stock_number="SOLD1")
+    vehicle_transition(vehicle=sold, to_status=VehicleStatus.SOLD)
+    url = reverse("inventory:freshness")
+    page = page_text(supervisor_client, url, FRENCH)
+    for text in (
+        "Fraîcheur du site Web</h1>",
+        "Moins de photos que</label>",
+        ">Mettre à jour</button>",
+        "En stock avec moins de 6 photos",
+        "Vendus mais encore publiés",
+        "Prix inchangé depuis 30 jours ou plus",
+        "En stock depuis le plus longtemps",
+        "<th>Prix modifié</th>",
+        "Rien ici.",
+    ):
+        assert text in page, text
+    english = page_text(supervisor_client, url, ENGLISH)
+    for text in (
+        "Website freshness</h1>",
+        "Sold but still published",
+        "Price unchanged for 30+ days",
+        "Nothing here.",
+    ):
+        assert text in english, text
