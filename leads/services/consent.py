@@ -206,11 +206,11 @@ def commercial_email_refusal(
     transactional=True asks about the address only; `consent` is the customer's email standing at
     `at` when the caller has read it already."""
     if customer.merged_into_id:
-        return f"record merged into customer {customer.merged_into_id}"
+        return _("record merged into customer %(id)s") % {"id": customer.merged_into_id}
     if not customer.email:
-        return "no email address"
+        return _("no email address")
     if customer.email_undeliverable:  # set by mail ingestion when the address bounces
-        return f"address {customer.email} is undeliverable"
+        return _("address %(email)s is undeliverable") % {"email": customer.email}
     if transactional:
         return ""
     consent = consent or consent_check(customer=customer, channel=ConsentChannel.EMAIL, at=at)

@@ -297,14 +297,14 @@ def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = 
     # An answer to the customer's own inquiry needs no more consent than that, but there must be an
     # address, and a merged record or an address that bounced is no place to write to.
     if refusal := commercial_email_refusal(customer=customer, at=timezone.now(), transactional=True):
-        raise ReplyError(f"Not sent: {refusal}. Call or text them instead.")
+        raise ReplyError(gettext("Not sent: %(reason)s. Call or text them instead.") % {"reason": refusal})
     subject, body = subject.strip(), body.strip()
     if not subject or not body:
-        raise ReplyError("Write a subject and a message.")
+        raise ReplyError(gettext("Write a subject and a message."))
     if "\n" in subject or "\r" in subject:
-        raise ReplyError("Write the subject on one line.")
+        raise ReplyError(gettext("Write the subject on one line."))
     if unknown := unknown_markup(subject + body):
-        raise ReplyError(f"Fill in or remove: {', '.join(unknown)}.")
+        raise ReplyError(gettext("Fill in or remove: %(fields)s.") % {"fields": ", ".join(unknown)})
     if MERGE_FIELD.search(subject + body):  # typed by hand: filled in as a template's would be
         fields = merge_fields_for(lead=lead, sender=author, language=language)
         subject, body = merge_fields_render(subject, fields), merge_fields_render(body, fields)
