@@ -83,6 +83,7 @@ class Triage:
     bounce_recipients: list[str] = field(default_factory=list)
     bounce_permanent: bool = False  # a hard failure (5.x.x)
     acknowledge: bool = False  # send the new lead an immediate acknowledgement
+    forwarded_by: str = ""  # the member of staff who forwarded the customer's mail
 
 
 # --- the signals ---------------------------------------------------------------------------------
@@ -521,6 +522,7 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
         inquiry_type=detect_inquiry_type(decision_text, reading.vehicles),
         reply_lead_id=next(filter(None, map(lead_id_from_address, parsed.recipients)), None),
         in_reply_to_ids=[i for i in dict.fromkeys([parsed.in_reply_to, *parsed.references]) if i],
+        forwarded_by=parsed.from_address if reading.forwarded else "",
     )
 
     # Bounces, automatic answers and our own mail first: answering them could start a mail loop.

@@ -401,9 +401,15 @@ def _customer_for(parsed: ParsedMail, decision: Triage) -> Customer:
 
 
 def _inbound_message_create(
-    *, inbound: InboundMail, parsed: ParsedMail, customer: Customer, lead: Lead | None
+    *,
+    inbound: InboundMail,
+    parsed: ParsedMail,
+    customer: Customer,
+    lead: Lead | None,
+    new_text: str | None = None,
 ) -> Message:
-    """The mail as an entry of the customer's conversation, with its attachments saved to storage."""
+    """The mail as an entry of the customer's conversation, with its attachments saved to storage.
+    `new_text`: the customer's own words when they are not what the sender wrote (a staff forward)."""
     message = Message.objects.create(
         lead=lead,
         customer=customer,
@@ -414,7 +420,7 @@ def _inbound_message_create(
         subject=parsed.subject[:998],
         body_text=parsed.text,
         body_html=parsed.html,
-        new_text=parsed.new_text,
+        new_text=parsed.new_text if new_text is None else new_text,
         message_id=parsed.message_id[:998],
         in_reply_to=parsed.in_reply_to[:998],
         references=" ".join(parsed.references),
@@ -444,8 +450,12 @@ def _open_lead(customer: Customer) -> Lead | None:
 def _on_lead(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> None:
     customer = _customer_for(parsed, decision)
     lead = _open_lead(customer)
+    # A forward's own words are the salesperson's; the conversation shows the customer's.
+    written = {"new_text": decision.comments} if decision.forwarded_by else {}
     if lead is not None:
-        message = _inbound_message_create(inbound=inbound, parsed=parsed, customer=customer, lead=lead)
+        message = _inbound_message_create(
+            inbound=inbound, parsed=parsed, customer=customer, lead=lead, **written
+        )
         added = _lead_vehicles_add(
             lead=lead, vehicles=[_lead_vehicle(vehicle) for vehicle in decision.vehicles]
         )
@@ -469,7 +479,7 @@ def _on_lead(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> None
         received_at=inbound.received_at,
         vehicles=[_lead_vehicle(vehicle) for vehicle in decision.vehicles],
     )
-    message = _inbound_message_create(inbound=inbound, parsed=parsed, customer=customer, lead=lead)
+    message = _inbound_message_create(inbound=inbound, parsed=parsed, customer=customer, lead=lead, **written)
     # A customer quoting a promotion's tracking code is that promotion's lead.
     lead_promotion_attribute_from_text(lead=lead, text=f"{parsed.subject}\n{parsed.text}")
     inbound.outcome = InboundOutcome.NEW_LEAD

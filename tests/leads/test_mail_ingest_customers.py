@@ -117,7 +117,10 @@ def test_a_customer_mail_forwarded_by_a_salesperson_is_the_customers_lead_and_th
         "john.smith@example.com", "John", "Smith",
     )  # fmt: skip
     assert lead.comments == "Is the 2026 RAV4 still available?"
-    # The forward stays in the conversation as it came, and the acknowledgement goes to the customer.
-    assert lead.messages.get(direction="in").from_address == "bob@maplemotors.example"
+    # The forward stays in the conversation as it came, with the customer's words as what was
+    # written, and the acknowledgement goes to the customer.
+    message = lead.messages.get(direction="in")
+    assert message.from_address == "bob@maplemotors.example" and "Can you take this one?" in message.body_text
+    assert message.new_text == "Is the 2026 RAV4 still available?"
     assert Message.objects.filter(lead=lead, direction="out", to_addresses=["john.smith@example.com"]).exists()
     assert not Customer.objects.filter(email="bob@maplemotors.example").exists()
