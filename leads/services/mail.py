@@ -400,6 +400,11 @@ def _customer_for(parsed: ParsedMail, decision: Triage) -> Customer:
     )[0]
 
 
+def _customer_words(decision: Triage) -> dict:
+    """A staff forward's own words are the salesperson's: the conversation shows the customer's."""
+    return {"new_text": decision.comments} if decision.forwarded_by else {}
+
+
 def _inbound_message_create(
     *,
     inbound: InboundMail,
@@ -450,8 +455,7 @@ def _open_lead(customer: Customer) -> Lead | None:
 def _on_lead(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> None:
     customer = _customer_for(parsed, decision)
     lead = _open_lead(customer)
-    # A forward's own words are the salesperson's; the conversation shows the customer's.
-    written = {"new_text": decision.comments} if decision.forwarded_by else {}
+    written = _customer_words(decision)
     if lead is not None:
         message = _inbound_message_create(
             inbound=inbound, parsed=parsed, customer=customer, lead=lead, **written
@@ -585,13 +589,16 @@ def _on_forward(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> N
             "set one up under Departments, then replay this message."
         )
     customer = _customer_for(parsed, decision)
-    _inbound_message_create(inbound=inbound, parsed=parsed, customer=customer, lead=None)
+    _inbound_message_create(
+        inbound=inbound, parsed=parsed, customer=customer, lead=None, **_customer_words(decision)
+    )
     forwarded = ForwardedMail.objects.create(
         inbound=inbound,
         department=department,
         customer=customer,
         to_address=department.forward_email,
-        from_address=parsed.from_address[:320],
+        # The department answers the customer, also when a salesperson passed their mail on.
+        from_address=(customer.email if decision.forwarded_by else parsed.from_address)[:320],
         subject=parsed.subject[:998],
         message_id=new_message_id(),
     )

@@ -417,6 +417,28 @@ def test_department_mail_is_forwarded_with_the_original_attached(maildir, smtp_s
     assert forwarded.customer == Customer.objects.get(email="diy@example.com")
 
 
+def test_a_service_request_a_salesperson_passes_on_reaches_service_answerable_to_the_customer(
+    maildir, smtp_sink
+):
+    factories.department("service")
+    original = factories.mail(
+        sender="Bob Advisor <bob@maplemotors.example>",
+        subject="TR: Rendez-vous",
+        text=(
+            "Pour le service.\n\nDe : Luc Roy <luc.roy@example.com>\nEnvoyé : 28 novembre 2026\nObjet : Rendez-vous\n\n"
+            "Bonjour, je voudrais un rendez-vous pour une vidange d'huile mardi.\n"
+        ),
+    )
+    [inbound] = receive(maildir, original)
+    assert (inbound.kind, inbound.department) == ("forward", "service")
+    forwarded = ForwardedMail.objects.get()
+    assert forwarded.customer == Customer.objects.get(email="luc.roy@example.com")
+    forward_send(forwarded_id=forwarded.pk)
+    [(recipients, sent)] = smtp_sink.wait_for(1)
+    assert sent["Reply-To"] == "luc.roy@example.com"
+    assert not Customer.objects.filter(email="bob@maplemotors.example").exists()
+
+
 def test_a_forward_the_departments_server_returns_shows_as_failed_with_the_reason(maildir, smtp_sink):
     """The department's address was mistyped or closed: the forward went out but never arrived.
     Its bounce marks it failed on the department's mail list, so someone sends it on by hand."""
