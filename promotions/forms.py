@@ -1,6 +1,8 @@
 import re
 
 from django import forms
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from dealership.models import Department, StaffMember
 from inventory.selectors import lead_vehicle_fields, vehicles_find
@@ -10,23 +12,31 @@ from .models import Campaign, Channel, Promotion, PromotionModel
 from .services.promotions import PROMOTION_TRANSITIONS
 
 # The fees the form asks about, by name in Promotion.fees.
-FEE_FIELDS = [("freight_pdi", "Freight and PDI"), ("admin", "Administration fee"), ("other", "Other fees")]
+FEE_FIELDS = [
+    ("freight_pdi", _("Freight and PDI")),
+    ("admin", _("Administration fee")),
+    ("other", _("Other fees")),
+]
 MODEL_LINE = re.compile(r"^(?P<make>\w[\w .&'-]*)(?:,(?P<model>[\w .&'/+-]*))?(?:,\s*(?P<year>\d{4}))?\s*$")
 
 
 class PromotionForm(forms.ModelForm):
-    channels = forms.MultipleChoiceField(choices=Channel.choices, widget=forms.CheckboxSelectMultiple)
+    channels = forms.MultipleChoiceField(
+        choices=Channel.choices,
+        widget=forms.CheckboxSelectMultiple,
+        label=pgettext_lazy("promotion", "Channels"),
+    )
     models_text = forms.CharField(
-        label="Models covered",
+        label=_("Models covered"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One a line: make, model, year (model and year optional). E.g. Toyota, RAV4, 2026",
+        help_text=_("One a line: make, model, year (model and year optional). E.g. Toyota, RAV4, 2026"),
     )
     stock_text = forms.CharField(
-        label="Stock vehicles covered",
+        label=_("Stock vehicles covered"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Stock numbers or VINs, separated by spaces or lines.",
+        help_text=_("Stock numbers or VINs, separated by spaces or lines."),
     )
 
     class Meta:
@@ -52,11 +62,34 @@ class PromotionForm(forms.ModelForm):
             "service_offers": forms.Textarea(attrs={"rows": 2}),
             "offer_description": forms.Textarea(attrs={"rows": 3}),
         }
-        labels = {"landing_slug": "Landing page address (/offers/…/)"}
+        # The model's words, here so that they can be translated without a migration.
+        labels = {
+            "name": _("Name"),
+            "starts_on": _("Starts on"),
+            "ends_on": _("Ends on"),
+            "department": _("Department"),
+            "is_advertising": _("Is advertising"),
+            "service_offers": _("Service offers"),
+            "offer_kind": _("Offer kind"),
+            "advertised_price": _("Advertised price"),
+            "rate": _("Rate"),
+            "offer_description": _("Offer description"),
+            "budget": _("Budget"),
+            "landing_slug": _("Landing page address (/offers/…/)"),
+        }
+        help_texts = {
+            "is_advertising": _("An advertising campaign recorded for the calendar, not an offer."),
+            "service_offers": _("Service offers covered, one a line."),
+            "rate": _("Financing or lease rate, in %."),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["department"].queryset = Department.objects.all()
+        # The offer kinds stay in English on the public pages; here they read in the page's language.
+        self.fields["offer_kind"].choices = [
+            (value, gettext(label) if value else label) for value, label in self.fields["offer_kind"].choices
+        ]
         fees = self.instance.fees or {}
         for name, label in FEE_FIELDS:
             self.fields[f"fee_{name}"] = forms.DecimalField(
@@ -68,7 +101,7 @@ class PromotionForm(forms.ModelForm):
                 initial=fees.get(name, {}).get("amount"),
             )
             self.fields[f"fee_{name}_included"] = forms.BooleanField(
-                label=f"{label} included in the advertised price",
+                label=_("%(fee)s included in the advertised price") % {"fee": label},
                 required=False,
                 initial=fees.get(name, {}).get("included", False),
             )
@@ -88,7 +121,9 @@ class PromotionForm(forms.ModelForm):
         for line, vehicle in zip(lines, vehicles_find([(line, line) for line in lines]), strict=True):
             (found if vehicle else unknown).append(vehicle or line)
         if unknown:
-            raise forms.ValidationError(f"Not in the inventory: {', '.join(unknown)}")
+            raise forms.ValidationError(
+                _("Not in the inventory: %(numbers)s") % {"numbers": ", ".join(unknown)}
+            )
         return found
 
     def clean_models_text(self) -> list[dict]:
@@ -109,7 +144,9 @@ class PromotionForm(forms.ModelForm):
                 }
             )
         if bad:
-            raise forms.ValidationError(f"Write each model as make, model, year: {'; '.join(bad)}")
+            raise forms.ValidationError(
+                _("Write each model as make, model, year: %(lines)s") % {"lines": "; ".join(bad)}
+            )
         return models
 
     def service_fields(self) -> dict:
@@ -129,7 +166,7 @@ class PromotionForm(forms.ModelForm):
 
 
 class PromotionTransitionForm(forms.Form):
-    status = forms.ChoiceField()
+    status = forms.ChoiceField(label=pgettext_lazy("promotion", "Status"))
 
     def __init__(self, *args, promotion: Promotion, **kwargs):
         super().__init__(*args, **kwargs)
@@ -140,13 +177,15 @@ class PromotionTransitionForm(forms.Form):
 
 
 class CampaignForm(forms.ModelForm):
-    audience_make = forms.CharField(label="Bought a (make)", required=False, max_length=60)
-    audience_model = forms.CharField(label="Model", required=False, max_length=60)
+    audience_make = forms.CharField(label=_("Bought a (make)"), required=False, max_length=60)
+    audience_model = forms.CharField(label=_("Model"), required=False, max_length=60)
     audience_language = forms.ChoiceField(
-        label="Language", required=False, choices=[("", "Any")] + list(Language.choices)
+        label=_("Language"),
+        required=False,
+        choices=[("", pgettext_lazy("language", "Any")), *Language.choices],
     )
     audience_lease_ending_within_days = forms.IntegerField(
-        label="Lease ending within (days)", required=False, min_value=1, max_value=730
+        label=_("Lease ending within (days)"), required=False, min_value=1, max_value=730
     )
 
     class Meta:
@@ -156,6 +195,19 @@ class CampaignForm(forms.ModelForm):
             "send_on": forms.DateInput(attrs={"type": "date"}),
             "body_en": forms.Textarea(attrs={"rows": 5}),
             "body_fr": forms.Textarea(attrs={"rows": 5}),
+        }
+        labels = {
+            "name": _("Name"),
+            "send_on": _("Send on"),
+            "subject_en": _("Subject en"),
+            "body_en": _("Body en"),
+            "subject_fr": _("Subject fr"),
+            "body_fr": _("Body fr"),
+        }
+        help_texts = {
+            "send_on": _("The day it goes out; campaigns of the same week are compared."),
+            "body_en": _("{first_name} is replaced by the customer's first name."),
+            "body_fr": _("{first_name} est remplacé par le prénom du client."),
         }
 
     def service_fields(self) -> dict:
@@ -208,21 +260,24 @@ class PublicContactForm(forms.Form):
 
 
 class InfoShareForm(forms.Form):
-    subject = forms.CharField(max_length=200)
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
-    link = forms.URLField(required=False, assume_scheme="https")
+    subject = forms.CharField(max_length=200, label=_("Subject"))
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), label=_("Text"))
+    link = forms.URLField(required=False, assume_scheme="https", label=_("Link"))
     staff = forms.ModelMultipleChoiceField(
         queryset=StaffMember.objects.filter(user__is_active=True).select_related("user"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="People",
+        label=_("People"),
     )
     departments = forms.ModelMultipleChoiceField(
-        queryset=Department.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+        queryset=Department.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Departments"),
     )
 
     def clean(self):
         data = super().clean()
         if not data.get("staff") and not data.get("departments"):
-            raise forms.ValidationError("Choose at least one person or department.")
+            raise forms.ValidationError(_("Choose at least one person or department."))
         return data

@@ -1,20 +1,21 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 
 from dealership.models import Department, StaffMember, TimelineEvent
 from leads.models import Customer, Language
 
 
 class Channel(models.TextChoices):
-    WEBSITE = "website", "Website"
-    EMAIL = "email", "Email"
-    SOCIAL = "social", "Social media"
-    LISTING_SITES = "listing_sites", "Listing sites"
-    PRINT = "print", "Print"
-    RADIO_TV = "radio_tv", "Radio / TV"
-    IN_STORE = "in_store", "In-store"
-    MANUFACTURER = "manufacturer", "Manufacturer program"
+    WEBSITE = "website", pgettext_lazy("channel", "Website")
+    EMAIL = "email", pgettext_lazy("channel", "Email")
+    SOCIAL = "social", pgettext_lazy("channel", "Social media")
+    LISTING_SITES = "listing_sites", pgettext_lazy("channel", "Listing sites")
+    PRINT = "print", pgettext_lazy("channel", "Print")
+    RADIO_TV = "radio_tv", pgettext_lazy("channel", "Radio / TV")
+    IN_STORE = "in_store", pgettext_lazy("channel", "In-store")
+    MANUFACTURER = "manufacturer", pgettext_lazy("channel", "Manufacturer program")
 
 
 # Channels on which the customer sees the offer on the internet: these get a public landing page.
@@ -26,18 +27,19 @@ RESERVED_SLUGS = {"thanks"}
 
 
 class PromotionStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SCHEDULED = "scheduled", "Scheduled"
-    RUNNING = "running", "Running"
-    ENDED = "ended", "Ended"
+    DRAFT = "draft", pgettext_lazy("promotion status", "Draft")
+    SCHEDULED = "scheduled", pgettext_lazy("promotion status", "Scheduled")
+    RUNNING = "running", pgettext_lazy("promotion status", "Running")
+    ENDED = "ended", pgettext_lazy("promotion status", "Ended")
 
 
 class OfferKind(models.TextChoices):
-    PRICE = "price", "Price"
-    REBATE = "rebate", "Rebate"
-    FINANCING = "financing", "Financing rate"
-    LEASE = "lease", "Lease rate"
-    GIFT = "gift", "Gift"
+    # In English on the public offer pages and leaflets; the staff pages translate them.
+    PRICE = "price", gettext_noop("Price")
+    REBATE = "rebate", gettext_noop("Rebate")
+    FINANCING = "financing", gettext_noop("Financing rate")
+    LEASE = "lease", gettext_noop("Lease rate")
+    GIFT = "gift", gettext_noop("Gift")
 
 
 class Promotion(models.Model):
@@ -87,19 +89,31 @@ class Promotion(models.Model):
 
     def clean(self):
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
-            raise ValidationError({"ends_on": "The promotion cannot end before it starts."})
+            raise ValidationError({"ends_on": gettext("The promotion cannot end before it starts.")})
         if self.landing_slug in RESERVED_SLUGS:
-            raise ValidationError({"landing_slug": f"“{self.landing_slug}” is taken by a page of the site."})
+            raise ValidationError(
+                {
+                    "landing_slug": gettext("“%(slug)s” is taken by a page of the site.")
+                    % {"slug": self.landing_slug}
+                }
+            )
         unknown = set(self.channels or []) - set(Channel.values)
         if unknown:
-            raise ValidationError({"channels": f"Unknown channels: {', '.join(sorted(unknown))}."})
+            raise ValidationError(
+                {
+                    "channels": gettext("Unknown channels: %(channels)s.")
+                    % {"channels": ", ".join(sorted(unknown))}
+                }
+            )
 
     @property
     def is_internet(self) -> bool:
         return bool(INTERNET_CHANNELS & set(self.channels or []))
 
     def get_channels_display(self) -> str:
-        return ", ".join(Channel(value).label for value in self.channels or [] if value in Channel.values)
+        return ", ".join(
+            str(Channel(value).label) for value in self.channels or [] if value in Channel.values
+        )
 
 
 class PromotionModel(models.Model):
@@ -147,9 +161,9 @@ class SourceVisit(models.Model):
 
 
 class CampaignStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SENDING = "sending", "Sending"
-    DONE = "done", "Done"
+    DRAFT = "draft", pgettext_lazy("campaign status", "Draft")
+    SENDING = "sending", pgettext_lazy("campaign status", "Sending")
+    DONE = "done", pgettext_lazy("campaign status", "Done")
 
 
 class Campaign(models.Model):
@@ -179,11 +193,11 @@ class Campaign(models.Model):
 
 
 class RecipientStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    SKIPPED = "skipped", "Skipped"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", pgettext_lazy("recipient status", "Queued")
+    SENDING = "sending", pgettext_lazy("recipient status", "Sending")
+    SENT = "sent", pgettext_lazy("recipient status", "Sent")
+    SKIPPED = "skipped", pgettext_lazy("recipient status", "Skipped")
+    FAILED = "failed", pgettext_lazy("recipient status", "Failed")
 
 
 class CampaignRecipient(models.Model):

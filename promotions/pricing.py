@@ -2,22 +2,34 @@
 
 from decimal import Decimal, InvalidOperation
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 # Provinces whose regulator requires the advertised price to include every fee the buyer must pay:
 # Ontario (OMVIC) and Quebec (Consumer Protection Act, OPC).
 ALL_IN_PROVINCES = {"ON": "Ontario (OMVIC)", "QC": "Quebec (OPC)"}
+# The same, as the problems name them ("in Ontario", "en Ontario", "au Québec").
+_IN_PROVINCE = {"ON": gettext_noop("in Ontario (OMVIC)"), "QC": gettext_noop("in Quebec (OPC)")}
 
 # What may still be added on top of an all-in price: sales taxes and licensing.
 EXCLUDABLE_FEE_WORDS = ("hst", "gst", "qst", "pst", "tax", "licen", "registration", "plate")
 
+# In English on the public pages and leaflets (price_terms); the staff's problems are translated.
 FEE_LABELS = {
-    "freight_pdi": "Freight and PDI",
-    "admin": "Administration fee",
-    "other": "Other fees",
+    "freight_pdi": gettext_noop("Freight and PDI"),
+    "admin": gettext_noop("Administration fee"),
+    "other": gettext_noop("Other fees"),
 }
 
 
 def fee_label(name: str) -> str:
     return FEE_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def _dollars(amount: Decimal) -> str:
+    """$1,995.00 in English, 1 995,00 $ in French."""
+    return _("$%(amount)s") % {"amount": number_format(amount, 2, force_grouping=True)}
 
 
 def _excludable(name: str) -> bool:
@@ -56,11 +68,11 @@ def all_in_price_problems(*, province: str, advertised_price, fees: dict) -> lis
     problems = []
     price = _amount(advertised_price)
     if advertised_price not in (None, "") and (price is None or price <= 0):
-        problems.append("The advertised price must be an amount above zero.")
+        problems.append(_("The advertised price must be an amount above zero."))
     for name, fee in (fees or {}).items():
         amount = _amount(fee.get("amount"))
         if fee.get("amount") not in (None, "") and (amount is None or amount < 0):
-            problems.append(f"{fee_label(name)}: the amount must be zero or more.")
+            problems.append(_("%(fee)s: the amount must be zero or more.") % {"fee": _(fee_label(name))})
     regulator = ALL_IN_PROVINCES.get((province or "").upper())
     if regulator is None or price is None:
         return problems
@@ -68,7 +80,14 @@ def all_in_price_problems(*, province: str, advertised_price, fees: dict) -> lis
         amount = _amount(fee.get("amount")) or Decimal(0)
         if amount > 0 and not fee.get("included") and not _excludable(name):
             problems.append(
-                f"{fee_label(name)} (${amount:,.2f}) must be included in the advertised price: in "
-                f"{regulator} only sales taxes and licensing may be added to an advertised price."
+                _(
+                    "%(fee)s (%(amount)s) must be included in the advertised price: %(in_province)s only "
+                    "sales taxes and licensing may be added to an advertised price."
+                )
+                % {
+                    "fee": _(fee_label(name)),
+                    "amount": _dollars(amount),
+                    "in_province": _(_IN_PROVINCE[province.upper()]),
+                }
             )
     return problems

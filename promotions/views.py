@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from dealership.access import staff_role_required
@@ -56,7 +58,9 @@ def promotion_new(request):
     form = PromotionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         promotion = promotion_create(actor=request.user, **form.service_fields())
-        messages.success(request, f"Promotion created with tracking code {promotion.tracking_code}.")
+        messages.success(
+            request, _("Promotion created with tracking code %(code)s.") % {"code": promotion.tracking_code}
+        )
         return redirect("promotions:detail", pk=promotion.pk)
     return render(request, "promotions/promotion_form.html", {"form": form})
 
@@ -71,7 +75,7 @@ def promotion_edit(request, pk: int):
         except (PromotionError, ValidationError) as error:
             form.add_error(None, error.messages if isinstance(error, ValidationError) else str(error))
         else:
-            messages.success(request, "Promotion saved.")
+            messages.success(request, _("Promotion saved."))
             return redirect("promotions:detail", pk=promotion.pk)
     return render(request, "promotions/promotion_form.html", {"form": form, "promotion": promotion})
 
@@ -99,13 +103,13 @@ def promotion_transition_view(request, pk: int):
     promotion = get_object_or_404(Promotion, pk=pk)
     form = PromotionTransitionForm(request.POST, promotion=promotion)
     if not form.is_valid():
-        messages.error(request, "Choose a status the promotion may move to.")
+        messages.error(request, _("Choose a status the promotion may move to."))
     else:
         try:
             promotion_transition(
                 promotion=promotion, to_status=form.cleaned_data["status"], actor=request.user
             )
-            messages.success(request, "Status changed.")
+            messages.success(request, pgettext("promotion", "Status changed."))
         except PromotionError as error:
             messages.error(request, str(error))
     return redirect("promotions:detail", pk=promotion.pk)
@@ -134,7 +138,7 @@ def campaign_new(request, pk: int):
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         campaign = campaign_create(promotion=promotion, actor=request.user, **form.service_fields())
-        messages.success(request, "Campaign saved as a draft; check the audience, then start it.")
+        messages.success(request, _("Campaign saved as a draft; check the audience, then start it."))
         return redirect("promotions:campaign_detail", pk=campaign.pk)
     return render(request, "promotions/campaign_form.html", {"form": form, "promotion": promotion})
 
@@ -168,7 +172,8 @@ def campaign_start_view(request, pk: int):
     else:
         messages.success(
             request,
-            f"Sending to {counts['queued']} customer(s); {counts['skipped']} skipped (see why below).",
+            _("Sending to %(queued)s customer(s); %(skipped)s skipped (see why below).")
+            % {"queued": counts["queued"], "skipped": counts["skipped"]},
         )
     return redirect("promotions:campaign_detail", pk=campaign.pk)
 
@@ -199,6 +204,6 @@ def infoshare_new(request):
     form = InfoShareForm(request.POST or None, initial={"link": request.GET.get("link", "")})
     if request.method == "POST" and form.is_valid():
         info_share_create(sent_by=request.user, **form.cleaned_data)
-        messages.success(request, "Sent. The list below shows who it went to.")
+        messages.success(request, _("Sent. The list below shows who it went to."))
         return redirect("promotions:infoshare_list")
     return render(request, "promotions/infoshare_form.html", {"form": form})

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from dealership import transitions
 from leads.models import Lead
@@ -104,7 +105,9 @@ def promotion_price_problems(promotion: Promotion) -> list[str]:
 def _publishable_or_raise(promotion: Promotion) -> None:
     problems = promotion_price_problems(promotion)
     if problems:
-        raise PromotionError("This promotion cannot be published: " + " ".join(problems))
+        raise PromotionError(
+            gettext("This promotion cannot be published: %(problems)s") % {"problems": " ".join(problems)}
+        )
 
 
 @transaction.atomic
