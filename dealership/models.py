@@ -42,11 +42,11 @@ class TimelineEvent(models.Model):
 
 class Department(models.Model):
     class Code(models.TextChoices):
-        SALES = "sales", "Sales"
-        SERVICE = "service", "Service"
-        PARTS = "parts", "Parts"
-        FINANCE = "finance", "Finance"
-        BODY_SHOP = "body_shop", "Body shop"
+        SALES = "sales", _("Sales")
+        SERVICE = "service", _("Service")
+        PARTS = "parts", _("Parts")
+        FINANCE = "finance", _("Finance")
+        BODY_SHOP = "body_shop", _("Body shop")
 
     code = models.CharField(max_length=20, choices=Code.choices, unique=True)
     name = models.CharField(max_length=80)

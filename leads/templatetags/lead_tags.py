@@ -2,7 +2,10 @@ from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from dealership.models import Department
+
 from ..models.leads import LEAD_STATUS_LABELS
+from ..models.routing import MailKind
 from ..normalize import phone_display
 from ..services.leads import ContactOutcome
 
@@ -108,3 +111,50 @@ def event_summary(event) -> str:
     )
     title = EVENT_TITLES.get(event.type) or event.type.replace("_", " ").capitalize()
     return f"{title} ({details})" if details else str(title)
+
+
+@register.filter
+def mail_kind(kind: str) -> str:
+    """What triage made of a message ("forward" → "Forward to a department"); "—" for nothing yet."""
+    return MailKind(kind).label if kind in MailKind.values else kind or "—"
+
+
+@register.filter
+def department_name(code: str | None) -> str:
+    return Department.Code(code).label if code in Department.Code.values else code or "—"
+
+
+# What decided a message's route, as triage records it.
+TRIAGE_REASONS = {
+    "adf": gettext_lazy("ADF lead data"),
+    "adf-unreadable": gettext_lazy("ADF lead data that could not be read"),
+    "default": gettext_lazy("no words pointing to another department"),
+    "reply-token": gettext_lazy("sent to a lead's reply address"),
+    "in-reply-to": gettext_lazy("answers mail the store sent"),
+    "own-mail": gettext_lazy("the store's own mail come back"),
+    "bounce-report": gettext_lazy("delivery failure report"),
+    "bounce-sender": gettext_lazy("sent by a mail server"),
+    "bounce-subject": gettext_lazy("subject of a delivery failure"),
+    "auto-submitted": gettext_lazy("automatic mail headers"),
+    "x-autoreply": gettext_lazy("automatic reply headers"),
+    "x-auto-response-suppress": gettext_lazy("automatic reply headers"),
+    "out-of-office-subject": gettext_lazy("absence notice (subject)"),
+    "out-of-office-body": gettext_lazy("absence notice (message)"),
+    "precedence": gettext_lazy("bulk mail headers"),
+    "mailing-list": gettext_lazy("mailing list"),
+}
+
+
+@register.filter
+def triage_reason(rule: str) -> str:
+    """What decided a message's route, in words: "keywords:service" → "words about Service"."""
+    if not rule:
+        return "—"
+    if rule.startswith("rule:"):
+        return _("rule “%(name)s”") % {"name": rule.removeprefix("rule:")}
+    form, plus, rest = rule.partition("+")
+    if form == "web-form" and plus:
+        return _("website form, %(reason)s") % {"reason": triage_reason(rest)}
+    if rule.startswith("keywords:"):
+        return _("words about %(department)s") % {"department": department_name(rule.removeprefix("keywords:"))}
+    return str(TRIAGE_REASONS.get(rule, rule))

@@ -412,6 +412,7 @@ def test_department_mail_is_forwarded_with_the_original_attached(maildir, smtp_s
     assert recipients == ["parts@store.test"]
     assert sent["Subject"] == "Fwd: Part number for floor mats"
     assert sent["Reply-To"] == "diy@example.com"
+    assert "From: diy@example.com\r\nSubject:" in sent.get_body(("plain",)).get_content()
     [attached] = [part for part in sent.iter_attachments() if part.get_content_type() == "message/rfc822"]
     assert attached.get_content()["Message-ID"] == inbound.message_id
     assert forwarded.customer == Customer.objects.get(email="diy@example.com")
@@ -436,6 +437,9 @@ def test_a_service_request_a_salesperson_passes_on_reaches_service_answerable_to
     forward_send(forwarded_id=forwarded.pk)
     [(recipients, sent)] = smtp_sink.wait_for(1)
     assert sent["Reply-To"] == "luc.roy@example.com"
+    body = sent.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "From: luc.roy@example.com\nPassed on by: Bob Advisor <bob@maplemotors.example>\n" in body
+    assert "Routed by: words about Service" in body
     assert not Customer.objects.filter(email="bob@maplemotors.example").exists()
 
 

@@ -40,8 +40,28 @@ def test_the_supervisor_sees_each_message_with_its_decision(supervisor_client):
     response = supervisor_client.get(reverse("leads:inbound_mail_list"))
     page = response.content.decode()
     assert "Price of the 2024 RAV4" in page
-    assert inbound.rule in page and ">lead<" in page and ">sales<" in page
-    assert "New lead" in page
+    assert (inbound.kind, inbound.department, inbound.rule) == ("lead", "sales", "default")
+    assert ">New lead<" in page and ">Sales<" in page and "no words pointing to another department" in page
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "department", "reason"),
+    [
+        (
+            factories.raw_mail(subject="Brakes", body="Can I book a brake repair?"),
+            "Forward to a department", "Service", "words about Service",
+        ),
+        (
+            factories.raw_mail(subject="Out of office", headers={"Auto-Submitted": "auto-replied"}),
+            "Automatic reply (ignored)", "—", "automatic mail headers",
+        ),
+    ],
+)  # fmt: skip
+def test_the_mail_in_pages_say_in_words_what_each_message_became_and_why(supervisor_client, raw, kind, department, reason):
+    inbound = factories.inbound_mail(raw)
+    for url in (reverse("leads:inbound_mail_list"), reverse("leads:inbound_mail_detail", args=[inbound.pk])):
+        page = supervisor_client.get(url).content.decode()
+        assert all(f">{text}<" in page for text in (kind, department, reason)), url
 
 
 def test_the_mail_in_list_reads_accented_subjects_and_names_as_the_conversation_does(supervisor_client):

@@ -91,16 +91,16 @@ def test_test_page_triages_a_pasted_message_without_storing_anything(supervisor_
     )
     raw = factories.mail(subject="Fleet inquiry", text="We need 10 vans.").decode()
     page = supervisor_client.post(reverse("leads:rule_test"), {"raw": raw}).content.decode()
-    assert 'id="triage-kind">forward<' in page
-    assert 'id="triage-department">finance<' in page
-    assert 'id="triage-rule">rule:Fleet desk<' in page
+    assert 'id="triage-kind">Forward to a department<' in page
+    assert 'id="triage-department">Finance<' in page
+    assert 'id="triage-rule">rule “Fleet desk”<' in page
     assert not (Customer.objects.exists() or Lead.objects.exists() or Message.objects.exists())
 
 
 def test_test_page_accepts_an_uploaded_eml_file(supervisor_client):
     upload = SimpleUploadedFile("lead.eml", factories.sample_mail("autotrader_adf.eml"), "message/rfc822")
     page = supervisor_client.post(reverse("leads:rule_test"), {"eml": upload}).content.decode()
-    assert 'id="triage-kind">lead<' in page and 'id="triage-rule">adf<' in page
+    assert 'id="triage-kind">New lead<' in page and 'id="triage-rule">ADF lead data<' in page
     assert "Jean Tremblay" in page and "jean.tremblay@example.com" in page and "+15145550199" in page
     assert "2022 Ford F-150 XLT" in page and "AutoTrader.ca" in page
 
