@@ -68,6 +68,22 @@ def test_mail_in_list_in_french_for_a_french_browser_in_english_otherwise(superv
         assert "Courriels reçus" not in page
 
 
+def test_what_each_message_became_and_why_reads_in_french(supervisor_client):
+    factories.department("service")
+    service = factories.inbound_mail(factories.raw_mail(subject="Freins", body="Je voudrais faire réparer mes freins."))
+    lead = factories.inbound_mail(factories.raw_mail(subject="Bonjour", body="Bonjour"))
+    page = page_text(supervisor_client, reverse("leads:inbound_mail_list"), FRENCH)
+    for text in (
+        ">Transfert à un service<", ">Service<", f">mots désignant le service{NBSP}: Service<",
+        ">Nouvelle demande<", ">Ventes<", ">aucun mot ne désigne un autre service<",
+    ):  # fmt: skip
+        assert text in page, text
+    detail = page_text(supervisor_client, reverse("leads:inbound_mail_detail", args=[lead.pk]), FRENCH)
+    assert ">Ventes<" in detail and ">aucun mot ne désigne un autre service<" in detail
+    english = page_text(supervisor_client, reverse("leads:inbound_mail_detail", args=[service.pk]), ENGLISH)
+    assert ">Forward to a department<" in english and ">words about Service<" in english
+
+
 def test_mail_in_detail_replay_and_its_refusal_in_french(supervisor_client):
     inbound = _quarantined_mail()
     url = reverse("leads:inbound_mail_detail", args=[inbound.pk])

@@ -282,3 +282,25 @@ def test_login_page_in_french(client):
     assert "— connexion</h1>" in page and ">Se connecter</button>" in page
     assert "Log in" not in page.split("<main", 1)[-1]
     assert ">Log in</button>" in page_text(client, "/login/", ENGLISH)
+
+
+@pytest.mark.parametrize(
+    ("customer_fields", "reply", "refusal"),
+    [
+        ({}, {"subject": "Votre\nRAV4", "body": "Bonjour"}, "Écrivez l’objet sur une seule ligne."),
+        ({}, {"subject": "Votre RAV4", "body": "Bonjour {{ prenom }}"}, "À remplir ou à retirer\u00a0: {{ prenom }}."),
+        (
+            {"email": ""},
+            {"subject": "Votre RAV4", "body": "Bonjour"},
+            "Non envoyé\u00a0: aucune adresse courriel. Appelez ou textez plutôt le client.",
+        ),
+    ],
+)
+def test_a_refused_answer_says_why_in_french(client, customer_fields, reply, refusal):
+    _supervisor(client)
+    lead = factories.lead(customer_obj=factories.customer(**({"email": "josee@example.test"} | customer_fields)))
+    response = client.post(
+        reverse("leads:lead_reply", args=[lead.pk]), reply | {"language": "fr"}, headers=FRENCH
+    )
+    assert refusal in response.content.decode()
+    assert not lead.messages.filter(direction="out").exists()
