@@ -16,6 +16,7 @@ from leads.services.appointments import appointment_book, appointment_transition
 from leads.services.followup import followup_enroll, followup_plans_ensure_defaults
 from leads.services.replies import reply_templates_ensure_defaults
 from tests import factories
+from tests.formsets import formset_data
 from tests.inventory import images
 
 
@@ -164,16 +165,8 @@ def test_a_plan_is_edited_with_its_steps(supervisor_client):
         "active": "on",
         "all_internet_leads": "on",
         "sources_text": "AutoTrader, Kijiji Autos",
-        "steps-TOTAL_FORMS": str(len(form.forms)),
-        "steps-INITIAL_FORMS": str(form.initial_form_count()),
-        "steps-MIN_NUM_FORMS": "0",
-        "steps-MAX_NUM_FORMS": "1000",
+        **formset_data(form),
     }
-    for index, step_form in enumerate(form.forms):
-        for name, field in step_form.fields.items():
-            value = step_form.initial.get(name, field.initial)
-            if value is not None and value is not False:
-                data[f"steps-{index}-{name}"] = value
     last = len(form.forms) - 1
     data |= {
         f"steps-{last}-position": 20,

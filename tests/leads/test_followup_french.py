@@ -8,6 +8,7 @@ from django.utils import timezone
 from leads.models import FollowUpPlan, FollowUpStep, FollowUpStepRun
 from leads.services.followup import followup_enroll, followup_plans_ensure_defaults
 from tests import factories
+from tests.formsets import formset_data
 from tests.french import ENGLISH, FRENCH, NBSP, flash_text, page_text
 
 pytestmark = pytest.mark.django_db
@@ -110,16 +111,8 @@ def test_plan_form_in_french_with_its_labels_errors_and_flash(supervisor_client)
         "name": "Relance Web",
         "active": "on",
         "sources_text": "",
-        "steps-TOTAL_FORMS": str(len(form.forms)),
-        "steps-INITIAL_FORMS": str(form.initial_form_count()),
-        "steps-MIN_NUM_FORMS": "0",
-        "steps-MAX_NUM_FORMS": "1000",
+        **formset_data(form),
     }
-    for index, step_form in enumerate(form.forms):
-        for name, field in step_form.fields.items():
-            value = step_form.initial.get(name, field.initial)
-            if value is not None and value is not False:
-                data[f"steps-{index}-{name}"] = value
     last = len(form.forms) - 1
     data |= {
         f"steps-{last}-position": 9,

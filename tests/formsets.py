@@ -1,0 +1,18 @@
+"""Posting a page's formset as a browser would: its management form and every form as shown."""
+
+
+def formset_data(formset) -> dict:
+    """The fields a browser sends for this formset, each form with the values it was shown with."""
+    prefix = formset.prefix
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(formset.forms)),
+        f"{prefix}-INITIAL_FORMS": str(formset.initial_form_count()),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for index, form in enumerate(formset.forms):
+        for name, field in form.fields.items():
+            value = form.initial.get(name, field.initial)
+            if value is not None and value is not False:
+                data[f"{prefix}-{index}-{name}"] = value
+    return data
