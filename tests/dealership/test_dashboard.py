@@ -432,7 +432,7 @@ def test_an_unknown_decision_on_an_objective_is_refused_in_words(client):
         reverse("dealership:objective_decide", args=[objective.pk]), {"decision": "bogus"}, follow=True
     ).content.decode()
     assert (
-        "An objective cannot become &#x27;bogus&#x27;: its statuses are proposed, approved, rejected." in page
+        "An objective cannot become &#x27;bogus&#x27;: its statuses are proposed, approved, rejected, withdrawn." in page
     )
     objective.refresh_from_db()
     assert objective.status == Objective.Status.PROPOSED
