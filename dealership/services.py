@@ -320,7 +320,8 @@ def objective_transition(*, objective: Objective, to_status: str, actor, note: s
     transition_check(
         machine=OBJECTIVE_TRANSITIONS,
         choices=Objective.Status,
-        noun="objective",
+        refused=gettext("An objective that is %(from)s cannot become %(to)s."),
+        unknown=gettext("An objective cannot become %(to)s: its statuses are %(known)s."),
         from_status=objective.status,
         to_status=to_status,
         error=ObjectiveTransitionError,

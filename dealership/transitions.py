@@ -5,19 +5,19 @@ def transition_check(
     *,
     machine: dict[str, set[str]],
     choices,
-    noun: str,
     from_status: str,
     to_status: str,
     error: type[Exception],
+    refused: str,
+    unknown: str,
 ) -> None:
-    """Refuse, in words and with `error`, a status change that a status machine does not allow."""
+    """Refuse, in words and with `error`, a status change that a status machine does not allow.
+
+    `refused` says it with %(from)s and %(to)s (the statuses' labels), `unknown` with %(to)s (what
+    was asked for) and %(known)s (the machine's statuses), each in the reader's language."""
     if to_status in machine.get(from_status, set()):
         return
-    article = "An" if noun[0] in "aeiou" else "A"
     if to_status not in choices.values:
         known = ", ".join(str(label).lower() for label in choices.labels)
-        raise error(f"{article} {noun} cannot become {to_status!r}: its statuses are {known}.")
-    raise error(
-        f"{article} {noun} that is {choices(from_status).label.lower()} "
-        f"cannot become {choices(to_status).label.lower()}."
-    )
+        raise error(unknown % {"to": repr(to_status), "known": known})
+    raise error(refused % {"from": choices(from_status).label.lower(), "to": choices(to_status).label.lower()})

@@ -7,6 +7,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from leads.selectors.consent import email_consent, email_ledger_prefetch
 from leads.services.consent import commercial_email_refusal, commercial_email_send
@@ -41,7 +42,8 @@ def _campaign_transition(*, campaign: Campaign, to_status: str, actor=None) -> N
     transition_check(
         machine=CAMPAIGN_TRANSITIONS,
         choices=CampaignStatus,
-        noun="campaign",
+        refused=gettext("A campaign that is %(from)s cannot become %(to)s."),
+        unknown=gettext("A campaign cannot become %(to)s: its statuses are %(known)s."),
         from_status=campaign.status,
         to_status=to_status,
     )

@@ -117,7 +117,8 @@ def promotion_transition(*, promotion: Promotion, to_status: str, actor=None, re
     transition_check(
         machine=PROMOTION_TRANSITIONS,
         choices=PromotionStatus,
-        noun="promotion",
+        refused=gettext("A promotion that is %(from)s cannot become %(to)s."),
+        unknown=gettext("A promotion cannot become %(to)s: its statuses are %(known)s."),
         from_status=promotion.status,
         to_status=to_status,
     )

@@ -12,7 +12,7 @@ from django.utils import translation
 
 from dealership.models import Metric, Objective, Role
 from tests import factories
-from tests.french import ENGLISH, FRENCH, NBSP, page_text
+from tests.french import ENGLISH, FRENCH, NBSP, flash_text, page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -174,6 +174,17 @@ def test_objectives_in_french_proposed_then_approved(client):
         follow=True,
     )
     assert "Objectif approuvé." in response.content.decode()
+    # The same decision from a page left open: refused in French, naming both statuses.
+    stale = client.post(
+        reverse("dealership:objective_decide", args=[objective.pk]),
+        {"decision": "rejected"},
+        headers=FRENCH,
+        follow=True,
+    )
+    assert (
+        f"Un objectif à l’état «{NBSP}approuvé{NBSP}» ne peut pas passer à l’état «{NBSP}refusé{NBSP}»."
+        in flash_text(stale)
+    )
     assert supervisor  # the proposer stays the supervisor
     english = client.get("/store/objectives/?period=month&date=2026-11-15").content.decode()
     assert "Objectives — November 2026" in english and ">Approved</span>" in english
