@@ -22,7 +22,7 @@ from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone, split_
 from ..threading import lead_id_from_address, store_address
 from .adf import AdfContact, AdfLead, AdfVehicle, decode_adf_bytes, looks_like_adf, parse_adf
 from .parsing import ParsedMail, clean_text, parse_message
-from .text import ForwardedOriginal, forwarded_original
+from .text import QUOTE_START, ForwardedOriginal, forwarded_original
 from .webforms import WebForm, parse_web_form
 from .words import (
     BOUNCE_SUBJECTS,
@@ -156,9 +156,29 @@ def answering_signal(parsed: ParsedMail, *, machine_made_lead: bool) -> str | No
         return "out-of-office-subject"
     if headers.get("x-auto-response-suppress", "").strip().lower() in ("oof", "all"):
         return "x-auto-response-suppress"
-    if not machine_made_lead and out_of_office_body(parsed.new_text or parsed.text):
+    if (
+        not machine_made_lead
+        and _answers_without_quoting(parsed)
+        and out_of_office_body(parsed.new_text or parsed.text)
+    ):
         return "out-of-office-body"
     return None
+
+
+REPLY_SUBJECT = re.compile(r"^\s*(re|r[ée]p|r[ée]ponse|aw|sv)\s*:", re.IGNORECASE)
+
+
+def _answers_without_quoting(parsed: ParsedMail) -> bool:
+    """Answers a message (a reply subject, thread headers, a lead's reply address) and quotes none
+    of it, as a responder does. A fresh mail is a person writing, whatever it says of their
+    holidays ("on vacation until the 20th, send me your best price"); so is a reply that quotes."""
+    answers = bool(
+        parsed.in_reply_to
+        or parsed.references
+        or REPLY_SUBJECT.match(parsed.subject)
+        or any(map(lead_id_from_address, parsed.recipients))
+    )
+    return answers and not QUOTE_START.search(parsed.text)
 
 
 def out_of_office_body(text: str) -> bool:

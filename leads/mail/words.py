@@ -118,7 +118,7 @@ OUT_OF_OFFICE_PHRASES = (
     "out of the office", "out of office", "away from the office", "away from my desk", "on vacation",
     "on holiday", "on holidays", "on leave", "on annual leave", "on parental leave", "on maternity leave",
     "absent du bureau", "absente du bureau", "hors du bureau", "en vacances", "en conge", "absent",
-    "absente",
+    "absente", "a l'exterieur du bureau", "currently away", "presentement absent", "presentement absente",
 )  # fmt: skip
 # …which says when the writer is back.
 RETURN_PHRASES = (

@@ -113,6 +113,8 @@ def test_the_stores_own_mail_coming_back_stays_ignored_even_quoting_a_form(heade
             "Thank you for your email.\nI am currently out of the office and will return on January 5.",
         ),
         ("Re: Votre RAV4", "Bonjour,\nJe suis en congé jusqu'au 5 janvier.\nMerci"),
+        ("RE: Votre RAV4", "Je suis présentement à l'extérieur du bureau et de retour le lundi 17 mars."),
+        ("Re: Your RAV4", "I am currently away and will be returning on March 17."),
         ("Absence : Votre RAV4", "Bonjour"),
         ("Absent jusqu'au 5 janvier", "Bonjour"),
     ],
@@ -132,11 +134,28 @@ def test_absence_notices_without_headers_are_automatic_replies(subject, text):
         + "It looks great. " * 40
         + "I'm on vacation until Monday.",
         "Back from vacation! I want to buy the RAV4 before it's gone.",
+        # Fresh mail, not an answer to anything: a person writing, whatever they say of their holidays.
+        "Hi, I'm on vacation until the 20th but please send me your best price on the 2024 Tacoma in the "
+        "meantime. Thanks, Brian",
+        "Bonjour, je suis en vacances jusqu'au 20 mars. Merci de me rappeler à mon retour pour discuter du "
+        "Kona 2024 que j'ai vu sur votre site.",
     ],
 )
 def test_customers_mentioning_a_trip_are_still_read(text):
     result = triaged(factories.mail(sender="Pat <pat@example.com>", subject="RAV4", text=text))
     assert result.kind == "lead" and result.acknowledge
+
+
+def test_a_customer_answering_that_they_are_away_but_buying_is_a_reply():
+    text = (
+        "Hi Marc, I'm on vacation until March 20 but I'll take the Tacoma. I'll come sign when I'm back.\n\n"
+        "On Mon, Mar 2, 2026 at 10:00, Marc <internet@maplemotors.example> wrote:\n> Here is the price."
+    )
+    raw = factories.mail(
+        sender="Pat <pat@example.com>", subject="Re: Your Tacoma", text=text,
+        headers={"In-Reply-To": "<lead5.abc@maplemotors.example>"},
+    )  # fmt: skip
+    assert triaged(raw).kind == "reply"
 
 
 # --- department words -----------------------------------------------------------------------------------
