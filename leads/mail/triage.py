@@ -32,6 +32,7 @@ from .words import (
     ENGLISH_WORDS,
     FRENCH_WORDS,
     INQUIRY_PHRASES,
+    LISTING_PHRASES,
     NEUTRAL_PHRASES,
     OUT_OF_OFFICE_PHRASES,
     OUT_OF_OFFICE_SUBJECT_START,
@@ -225,10 +226,19 @@ def detect_language(text: str) -> str:
     return "fr" if french > english else "en"
 
 
+# "Buy floor mats", "acheter des tapis": a purchase verb a few words before a part is not a buyer's.
+BUYING_PARTS = re.compile(
+    r"(?<!\w)(?:buy|purchase|acheter|achat)(?=(?:\s+[\w'-]+){0,3}?\s+"
+    + phrase_pattern(DEPARTMENT_PHRASES["parts"]).pattern.removeprefix(r"(?<!\w)")
+    + ")"
+)
+
+
 def detect_department(text: str, *, wants_vehicle: bool = False) -> tuple[str, str]:
     """The department the words point to, and the signal that decided. Wanting a vehicle weighs
     double and wins ties: a buyer asking about a service plan or financing is still a sales lead."""
     folded = phrase_pattern(NEUTRAL_PHRASES).sub(" ", fold(text))
+    folded = BUYING_PARTS.sub(" ", folded)
     scores = dict.fromkeys(DEPARTMENT_PHRASES, 0)
     for phrase in set(phrase_pattern(tuple(DEPARTMENT_OF_PHRASE)).findall(folded)):
         scores[DEPARTMENT_OF_PHRASE[phrase]] += 2 if phrase in STRONG_SALES else 1
@@ -518,6 +528,29 @@ def staff_forward(parsed: ParsedMail) -> ForwardedOriginal | None:
     return original
 
 
+# "the 2024 RAV4", "le Tucson 2023": a vehicle named as one of the stock; "my 2018 Corolla" is the
+# customer's own (service, parts), so it does not count.
+LISTED_VEHICLE = re.compile(
+    r"(?<!\w)(?:(?:the|this|that|your) (?:19|20)\d\d|(?:le|la|ce|cette|votre) (?:[\w-]+ ){1,2}(?:19|20)\d\d)(?!\w)"
+)
+
+
+def _wants_vehicle(vehicles: list[dict], text: str, *, from_form: bool) -> bool:
+    """Whether the customer asks about a vehicle to buy, which weighs as a sales word. A form's
+    vehicle counts when it is one of the stock (stock number, VIN, new or used), not the customer's
+    own car named for a repair; a plain mail's when it names a listing."""
+    if vehicles and not from_form:
+        return any(v["interest"] in ("buy", "lease", "test-drive") for v in vehicles)
+    if any(
+        v["interest"] in ("buy", "lease", "test-drive")
+        and (v.get("stock") or v.get("vin") or v.get("status"))
+        for v in vehicles
+    ):
+        return True
+    folded = fold(text)
+    return bool(phrases_found(folded, LISTING_PHRASES) or LISTED_VEHICLE.search(folded))
+
+
 def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
     """Decide what this message is. `rules` are RoutingRule rows (None: the active ones in the DB)."""
     if rules is None:
@@ -529,7 +562,7 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
     # What a person would read to decide; the start of a very long mail is enough.
     words = reading.comments if (adf or form or reading.forwarded) else parsed.new_text or parsed.text
     decision_text = f"{parsed.subject}\n{words}"[:WORDS_READ]
-    wants_vehicle = any(v["interest"] in ("buy", "lease", "test-drive") for v in reading.vehicles)
+    wants_vehicle = _wants_vehicle(reading.vehicles, decision_text, from_form=bool(form))
 
     result = Triage(
         kind=MailKind.LEAD,

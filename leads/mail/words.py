@@ -29,6 +29,20 @@ NEUTRAL_PHRASES = (
     "service plan", "maintenance plan", "prepaid maintenance", "extended warranty", "protection plan",
     "plan d'entretien", "forfait d'entretien", "entretien prepaye", "garantie prolongee", "plan de protection",
     "customer service", "service a la clientele",
+    # Attachments, identity papers, a listing's history and features, reminders: not a department's job.
+    "piece jointe", "pieces jointes", "en piece jointe", "piece d'identite", "pieces d'identite",
+    "accident history", "been in an accident", "in an accident", "accidente", "historique d'accident",
+    "come with winter tires", "comes with winter tires", "vient avec des pneus", "viennent avec des pneus",
+    "battery range", "autonomie de la batterie", "paint colour", "paint color", "couleur de peinture",
+    "petit rappel", "rappel amical", "simple rappel",
+    "notre echange", "echange telephonique", "suite a notre echange",
+)  # fmt: skip
+
+# A vehicle of the store's stock asked about in a plain mail: worth as much as an ADF or form vehicle.
+LISTING_PHRASES = (
+    "still available", "still for sale", "still have it", "is it available", "encore disponible",
+    "toujours disponible", "toujours en vente", "est-il disponible", "est-elle disponible", "carfax",
+    "listed at", "your listing", "your ad", "votre annonce", "stock #", "stock number", "numero de stock",
 )  # fmt: skip
 
 # Words that want a vehicle; they weigh double, so a buyer's passing mention of tires stays sales.
@@ -43,7 +57,9 @@ DEPARTMENT_PHRASES: dict[str, tuple[str, ...]] = {
     "sales": (
         *STRONG_SALES_PHRASES, "msrp", "monthly payment", "monthly payments", "payments on", "new car",
         "used car", "for sale", "demo", "essai", "paiement mensuel", "paiements mensuels", "vehicule neuf",
-        "vehicule d'occasion", "a vendre",
+        "vehicule d'occasion", "a vendre", "en solde", "used suv", "used truck", "used vehicle", "new suv",
+        "new truck", "vehicule usage", "voiture d'occasion", "un nouveau vehicule", "une nouvelle voiture",
+        "un nouveau modele",
     ),
     "service": (
         "oil change", "maintenance", "service appointment", "service my", "serviced", "servicing",

@@ -40,8 +40,8 @@ def test_the_supervisor_sees_each_message_with_its_decision(supervisor_client):
     response = supervisor_client.get(reverse("leads:inbound_mail_list"))
     page = response.content.decode()
     assert "Price of the 2024 RAV4" in page
-    assert (inbound.kind, inbound.department, inbound.rule) == ("lead", "sales", "default")
-    assert ">New lead<" in page and ">Sales<" in page and "no words pointing to another department" in page
+    assert (inbound.kind, inbound.department, inbound.rule) == ("lead", "sales", "keywords:sales")
+    assert ">New lead<" in page and ">Sales<" in page and ">words about Sales<" in page
 
 
 @pytest.mark.parametrize(

@@ -132,6 +132,36 @@ def test_form_asking_for_service_goes_to_service():
     assert result.contact["email"] == "luc@example.com"
 
 
+@pytest.mark.parametrize(
+    ("form", "department", "comments"),
+    [
+        (
+            "Name: Tom Reid\nEmail: tom@example.com\nYear: 2018\nMake: Toyota\nModel: Corolla\n"
+            "Comments: I need an oil change next Tuesday morning.",
+            "service", "I need an oil change next Tuesday morning.",
+        ),
+        (
+            "Name: Tom Reid\nEmail: tom@example.com\nVehicle: 2018 Mazda Mazda3 GS\n"
+            "Comments: Price for a cabin air filter and wiper blades?",
+            "parts", "Price for a cabin air filter and wiper blades?",
+        ),
+        (
+            "Your Name: Tom Reid\nYour Email: tom@example.com\n"
+            "Your Message: My brakes are grinding and the check engine light is on.",
+            "service", "My brakes are grinding and the check engine light is on.",
+        ),
+        (
+            "Name: Tom Reid\nEmail: tom@example.com\nVehicle: 2024 Toyota RAV4\nStock #: N2601\n"
+            "Comments: Does it come with winter tires?",
+            "sales", "Does it come with winter tires?",
+        ),
+    ],
+)  # fmt: skip
+def test_a_forms_vehicle_is_a_buyers_only_when_it_is_one_of_the_stock(form, department, comments):
+    result = triaged(customer_mail(form, sender="Website <forms@maplemotors-site.example>"))
+    assert (result.department, result.comments) == (department, comments)
+
+
 # --- departments --------------------------------------------------------------------------------
 
 
@@ -170,6 +200,28 @@ def test_form_asking_for_service_goes_to_service():
         ("Do you have this part in stock?", "parts"),
         ("Is a service appointment available Tuesday?", "service"),
         ("Combien pour une soumission de carrosserie?", "body_shop"),
+        # A buyer's question about a listed vehicle, whatever else it mentions.
+        (
+            "Le Tucson Preferred 2023 est-il encore disponible? Est-ce qu'il vient avec des pneus d'hiver?",
+            "sales",
+        ),
+        ("Is the 2021 Elantra still under warranty and have the brakes and tires been replaced?", "sales"),
+        ("The 2019 Camry SE listed at $21,995: has it ever been in an accident? Carfax?", "sales"),
+        ("Do you offer financing on the 2024 Civic Sport?", "sales"),
+        ("Quelle est l'autonomie de la batterie du Ioniq 5? L'avez-vous en inventaire?", "sales"),
+        ("Petit rappel : j'attends toujours votre prix pour le Tucson.", "sales"),
+        ("Les Civic 2024 sont encore en solde? Quel serait le prix?", "sales"),
+        ("Vous trouverez en pièce jointe la photo du Tucson que j'ai vu. L'avez-vous?", "sales"),
+        ("I have bad credit. Could I be approved for a used SUV around $20k?", "sales"),
+        # …and a customer's own car, or parts bought over the counter, stay where they belong.
+        ("My 2018 Corolla needs new brakes, can I book it in?", "service"),
+        ("I'd like to buy all-weather floor mats for my 2021 Civic.", "parts"),
+        ("Je voudrais acheter des tapis d'hiver et des balais d'essuie-glace pour ma Corolla.", "parts"),
+        ("I want to buy the RAV4 you have. Does it come with floor mats?", "sales"),
+        (
+            "Suite à notre échange téléphonique, je confirme mon rendez-vous pour un changement d'huile.",
+            "service",
+        ),
     ],
 )
 def test_department_from_the_words(text, department):
