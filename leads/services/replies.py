@@ -310,16 +310,22 @@ def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = 
         subject, body = merge_fields_render(subject, fields), merge_fields_render(body, fields)
     body_text = f"{body}\n\n{commercial_footer(customer, language=language)}"
     # The same answer sent again at once (a double click, a form sent twice) is the one queued:
-    # the lead's row is locked so that two such requests take turns.
+    # the lead's row is locked so that two such requests take turns. One the server refused, or
+    # sent to an address since corrected, is sent again.
     Lead.objects.select_for_update().get(pk=lead.pk)
-    if already := Message.objects.filter(
-        lead=lead,
-        direction=Direction.OUTBOUND,
-        author=author,
-        subject=subject,
-        body_text=body_text,
-        occurred_at__gte=timezone.now() - RESUBMITTED_WITHIN,
-    ).first():
+    if already := (
+        Message.objects.filter(
+            lead=lead,
+            direction=Direction.OUTBOUND,
+            author=author,
+            subject=subject,
+            body_text=body_text,
+            to_addresses=[customer.email],
+            occurred_at__gte=timezone.now() - RESUBMITTED_WITHIN,
+        )
+        .exclude(send_status=Message.SendStatus.FAILED)
+        .first()
+    ):
         return already
     parent = _last_inbound_email(lead)
     message = Message.objects.create(

@@ -204,6 +204,32 @@ def test_the_same_answer_sent_twice_at_once_goes_once(
     assert len(smtp_sink.received) == 2
 
 
+def test_the_same_answer_refused_by_the_server_or_to_a_corrected_address_goes_again(
+    sophie, django_capture_on_commit_callbacks, smtp_sink, eager_celery
+):
+    lead = factories.lead(customer_obj=factories.customer(email="jean@exmaple.com"))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = reply_queue(lead=lead, author=sophie, subject="Your RAV4", body="It is here.")
+    Message.objects.filter(pk=first.pk).update(
+        send_status=Message.SendStatus.FAILED, send_error="550 no such user"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = reply_queue(lead=lead, author=sophie, subject="Your RAV4", body="It is here.")
+    assert retried != first
+    # The supervisor corrects the address and sends the same answer at once: it goes to the new one.
+    lead.customer.email = "jean@example.com"
+    lead.customer.save(update_fields=["email"])
+    lead.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        corrected = reply_queue(lead=lead, author=sophie, subject="Your RAV4", body="It is here.")
+    assert corrected not in (first, retried) and corrected.to_addresses == ["jean@example.com"]
+    assert [to for to, _ in smtp_sink.received] == [
+        ["jean@exmaple.com"],
+        ["jean@exmaple.com"],
+        ["jean@example.com"],
+    ]
+
+
 def test_a_template_with_markup_no_merge_field_fills_is_refused():
     with pytest.raises(ReplyError, match=r"Not a merge field: \{\{ prénom \}\}, \{% if %\}"):
         reply_template_save(
