@@ -369,6 +369,9 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
         "received_mail": InboundMail.objects.filter(lead=duplicate).update(lead=target),
         "appointments": Appointment.objects.filter(lead=duplicate).update(lead=target),
     }
+    # An inquiry nobody answered, or a customer who wrote again, still waits once the two are one.
+    waiting = [lead.customer_waiting_since for lead in (target, duplicate) if lead.customer_waiting_since]
+    unanswered = [lead.received_at for lead in (target, duplicate) if lead.first_response_at is None]
     # The customer has waited since the earlier inquiry and was answered at the earlier answer.
     target.received_at = min(target.received_at, duplicate.received_at)
     for _, field in FUNNEL_MILESTONES:
@@ -380,11 +383,15 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
         target.first_response_business_minutes = business_minutes_between(
             target.received_at, target.first_response_at
         )
+    if target.first_response_at:
+        waiting += [at for at in unanswered if at > target.first_response_at]
+    target.customer_waiting_since = min(waiting) if target.first_response_at and waiting else None
     target.promotion_id = target.promotion_id or duplicate.promotion_id
     target.vehicle_wanted = vehicle_wanted_line(target.vehicles.all())
     target.save(
         update_fields=[
             "received_at",
+            "customer_waiting_since",
             *(field for _, field in FUNNEL_MILESTONES),
             "first_response_at",
             "first_response_business_minutes",
@@ -402,4 +409,5 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
     # Every vehicle of the duplicate has moved: it asks about none any more. Marked merged last,
     # as a merged lead takes no more status changes.
     Lead.objects.filter(pk=duplicate.pk).update(vehicle_wanted="", merged_into=target)
+    transaction.on_commit(leads_counts_changed)
     return target

@@ -2,10 +2,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from dealership.models import Role
 from leads.models import Channel, Lead, LeadEvent, LeadStatus, LeadVehicle, Message
-from leads.selectors.leads import lead_duplicates, lead_get
+from leads.selectors.leads import CUSTOMER_REPLIED, lead_duplicates, lead_get
 from leads.services.appointments import BookingError, appointment_book
 from leads.services.leads import (
     LEAD_TRANSITIONS,
@@ -13,7 +14,9 @@ from leads.services.leads import (
     MergeError,
     TransitionError,
     contact_log,
+    lead_customer_wrote,
     lead_merge,
+    lead_record_answer,
     lead_transition,
     lead_vehicle_wanted_refresh,
 )
@@ -270,3 +273,32 @@ def test_merge_refuses_other_customers_sold_leads_and_itself():
     assert not LeadEvent.objects.filter(type="merged").exists()
     other.refresh_from_db()
     assert other.status == LeadStatus.NEW and not other.lost_reason
+
+
+def _answered(lead, days_ago: int):
+    at = timezone.now() - timedelta(days=days_ago)
+    Lead.objects.filter(pk=lead.pk).update(received_at=at - timedelta(hours=1))
+    return lead_record_answer(lead=lead, answered_at=at, channel="email")
+
+
+@pytest.mark.parametrize("new_into_old", [True, False])
+def test_a_merge_keeps_a_new_unanswered_inquiry_waiting_in_the_inbox(new_into_old):
+    old = _answered(factories.lead(), days_ago=10)
+    new = factories.lead(customer_obj=old.customer, received_at=timezone.now() - timedelta(hours=2))
+    target, duplicate = (old, new) if new_into_old else (new, old)
+    merged = lead_merge(target=target, duplicate=duplicate)
+    merged.refresh_from_db()
+    assert merged.first_response_at == old.first_response_at  # the earlier answer counts for the dashboard
+    assert merged.customer_waiting_since == new.received_at  # …and the new inquiry still waits
+    assert list(Lead.objects.filter(CUSTOMER_REPLIED)) == [merged]
+
+
+def test_a_customer_who_wrote_again_on_the_duplicate_still_waits_after_the_merge():
+    target = _answered(factories.lead(), days_ago=10)
+    duplicate = _answered(factories.lead(customer_obj=target.customer), days_ago=5)
+    wrote = timezone.now() - timedelta(hours=3)
+    lead_customer_wrote(lead=duplicate, at=wrote)
+    merged = lead_merge(target=target, duplicate=duplicate)
+    merged.refresh_from_db()
+    assert merged.customer_waiting_since == wrote
+    assert list(Lead.objects.filter(CUSTOMER_REPLIED)) == [merged]
