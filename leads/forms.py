@@ -24,9 +24,12 @@ def choices_from(field: forms.ModelChoiceField, queryset, *, label, rows=None) -
 class LeadTransitionForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"), error_messages={"required": _("Choose the new status.")})
     reason = forms.CharField(required=False, max_length=200, label=_("Reason (when lost)"))
+    # The status the page showed: a change made from a page left open is checked against it.
+    shown_status = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, lead: Lead, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["shown_status"].initial = lead.status
         allowed = [(value, label) for value, label in LeadStatus.choices if value in lead_next_statuses(lead)]
         # Nothing chosen at first: a click on "Change status" never moves the lead by default.
         # No choice at all when the lead can go nowhere (sold, merged): the page offers no form.

@@ -220,6 +220,7 @@ def lead_transition_view(request, pk: int):
                 to_status=form.cleaned_data["status"],
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
+                shown_status=form.cleaned_data["shown_status"] or None,
             )
             cancelled = lead.appointments_cancelled
             messages.success(

@@ -162,14 +162,23 @@ def lead_next_statuses(lead: Lead) -> set[str]:
 
 
 @transaction.atomic
-def lead_transition(*, lead: Lead, to_status: str, actor=None, reason: str = "") -> Lead:
+def lead_transition(
+    *, lead: Lead, to_status: str, actor=None, reason: str = "", shown_status: str | None = None
+) -> Lead:
     """Move a lead to another status if the machine allows it, recording who and why.
 
+    `shown_status`: the status the person saw when they chose; someone else changed it since, and
+    the change is refused, so that a page left open never reopens a lead another person closed.
     A lost lead's booked appointments still to come are cancelled (customer and advisor told);
     the lead returned says how many in `appointments_cancelled`."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if refusal := lead_merged_refusal(lead):
         raise TransitionError(refusal)
+    if shown_status and shown_status != lead.status:
+        raise TransitionError(
+            gettext("Someone changed this lead meanwhile: it is %(status)s now. Check it, then choose again.")
+            % {"status": LeadStatus(lead.status).label.lower()}
+        )
     if to_status not in lead_next_statuses(lead):
         raise TransitionError(
             gettext("A lead that is %(status)s cannot become %(to_status)s.")

@@ -461,6 +461,22 @@ def test_the_status_form_starts_with_no_status_chosen_and_a_bare_click_moves_not
     assert lead.status == LeadStatus.NEW
 
 
+def test_a_status_chosen_on_a_page_left_open_never_reopens_a_lead_someone_closed(client):
+    _login(client)
+    lead = factories.lead()
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    assert 'name="shown_status" value="new"' in page
+    lead_transition(lead=lead, to_status=LeadStatus.LOST, reason="Bought elsewhere")  # another supervisor
+    url = reverse("leads:lead_transition", args=[lead.pk])
+    page = client.post(url, {"status": "contacted", "shown_status": "new"}, follow=True).content.decode()
+    assert "Someone changed this lead meanwhile: it is lost now. Check it, then choose again." in page
+    lead.refresh_from_db()
+    assert (lead.status, lead.lost_reason) == (LeadStatus.LOST, "Bought elsewhere")
+    client.post(url, {"status": "contacted", "shown_status": "lost"})  # chosen on the page as it is now
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.CONTACTED
+
+
 def test_status_change_lost_needs_a_reason(client):
     _login(client)
     lead = factories.lead()
