@@ -134,7 +134,10 @@ def forwarded_original(subject: str, text: str) -> ForwardedOriginal | None:
         rest = text[start.start() :]
     else:
         return None
-    headers, _, body = rest.lstrip("\n").partition("\n\n")
+    rest = rest.lstrip("\n")
+    if rest.startswith(">"):  # Apple Mail on a phone quotes the whole forwarded message
+        rest = re.sub(r"(?m)^> ?", "", rest)
+    headers, _, body = re.sub(r"\n[ \t]+\n", "\n\n", rest).partition("\n\n")
     sender = ""
     for line in headers.splitlines():
         if (field := FORWARDED_HEADER.match(line)) and field.group(1).lower() in SENDER_FIELDS:

@@ -658,3 +658,17 @@ def test_a_customer_mail_forwarded_as_an_attachment_by_staff_is_the_customers_le
 def test_only_a_customers_mail_forwarded_by_staff_changes_who_the_lead_is(sender, text):
     result = triaged(customer_mail(text, subject="Fwd: RAV4", sender=sender))
     assert result.contact["email"] == sender.rpartition("<")[2].rstrip(">")
+
+
+def test_a_forward_from_an_iphone_that_quotes_the_customers_mail_keeps_their_words():
+    text = (
+        "Sent from my iPhone\n\nBegin forwarded message:\n\n"
+        "> From: Olivia Martin <olivia.martin@example.com>\n> Date: 28 November 2026 at 14:02\n"
+        "> Subject: Santa Fe\n> \n"
+        "> Hi Marc, my check engine light is on again and I need the brakes looked at. Can I bring it in "
+        "Friday? 514-555-0161\n"
+    )
+    result = triaged(customer_mail(text, subject="Fwd: Santa Fe", sender="marc@maplemotors.example"))
+    assert (result.kind, result.department) == ("forward", "service")
+    assert result.contact == person("Olivia", "Martin", "olivia.martin@example.com", "+15145550161")
+    assert result.comments.startswith("Hi Marc, my check engine light is on again")
