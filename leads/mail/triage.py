@@ -14,6 +14,7 @@ store's domain; the pipeline also matches `in_reply_to_ids` against the messages
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from email.utils import getaddresses
 
 import phonenumbers
 
@@ -495,8 +496,9 @@ def _read(parsed: ParsedMail, adf: AdfLead | None, unreadable_adf: str, form: We
             forwarded=True,
         )
     body = parsed.new_text or parsed.text
+    name, address = outside_reply_to(parsed) or (parsed.from_name, parsed.from_address)
     return _Reading(
-        contact=_contact("", "", parsed.from_name, parsed.from_address, _first_phone(body[:WORDS_READ])),
+        contact=_contact("", "", name, address, _first_phone(body[:WORDS_READ])),
         vehicles=[],
         source=None,
         comments=unreadable_adf or body,
@@ -510,12 +512,30 @@ PUBLIC_MAIL_DOMAINS = {
 }  # fmt: skip
 
 
+def _at_store(address: str) -> bool:
+    """An address of the store's own domain: its staff, its website's notifications, itself."""
+    domain = _store_domain()
+    return bool(domain) and domain not in PUBLIC_MAIL_DOMAINS and address.lower().endswith(f"@{domain}")
+
+
+def outside_reply_to(parsed: ParsedMail) -> tuple[str, str] | None:
+    """(name, address) to answer, when mail from the store's own domain (a website's notification
+    sent in the store's name) asks for answers to go to someone outside it: the customer."""
+    if not _at_store(parsed.from_address):
+        return None
+    for name, address in getaddresses([parsed.headers.get("reply-to", "")]):
+        address = normalize_email(address)
+        if address and "@" in address and not _at_store(address):
+            return name, address
+    return None
+
+
 def staff_forward(parsed: ParsedMail) -> ForwardedOriginal | None:
     """The customer's message a member of staff (an address at the store's own domain) forwarded,
     attached or inline; None for anything else, and for a forward of the store's own mail."""
-    domain = _store_domain()
-    if not domain or domain in PUBLIC_MAIL_DOMAINS or not parsed.from_address.endswith(f"@{domain}"):
+    if not _at_store(parsed.from_address):
         return None
+    domain = _store_domain()
     original = None
     for attachment in parsed.attachments:
         if attachment.content_type == "message/rfc822" and attachment.data:
@@ -596,6 +616,10 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
 
     if bulk:
         return _set(result, MailKind.AUTO_REPLY, None, bulk)
+    if _at_store(parsed.from_address) and not (machine_made or reading.forwarded or outside_reply_to(parsed)):
+        # A salesperson's own mail (a copy of what they wrote a customer, a note to a colleague):
+        # no customer's inquiry, nobody to acknowledge.
+        return _set(result, MailKind.AUTO_REPLY, None, "staff-mail")
     if result.reply_lead_id:
         return _set(result, MailKind.REPLY, SALES, "reply-token")
     domain = _store_domain()
@@ -624,7 +648,7 @@ def _own_mail(parsed: ParsedMail, *, machine_made_lead: bool) -> bool:
         return False
     automatic = _auto_submitted(parsed) not in ("", "no")
     fresh = not (automatic or parsed.in_reply_to or parsed.references)
-    return not (machine_made_lead and fresh)
+    return not ((machine_made_lead or outside_reply_to(parsed)) and fresh)
 
 
 def _add_bounce_details(result: Triage, parsed: ParsedMail) -> None:

@@ -672,3 +672,45 @@ def test_a_forward_from_an_iphone_that_quotes_the_customers_mail_keeps_their_wor
     assert (result.kind, result.department) == ("forward", "service")
     assert result.contact == person("Olivia", "Martin", "olivia.martin@example.com", "+15145550161")
     assert result.comments.startswith("Hi Marc, my check engine light is on again")
+
+
+WORDPRESS_NOTICE = (
+    "From: Nathalie Simard <nathalie.simard@example.com>\nSubject: Essai Kona\n\nMessage Body:\n"
+    "Bonjour, j'aimerais faire l'essai du Kona électrique samedi.\n\n-- \n"
+    "Ce courriel a été envoyé depuis un formulaire de contact sur Maple Motors"
+)
+
+
+@pytest.mark.parametrize(
+    "sender", ["Maple Motors <internet@maplemotors.example>", "WordPress <wordpress@maplemotors.example>"]
+)
+def test_a_website_notice_sent_in_the_stores_name_is_the_customers_lead_by_its_reply_to(sender):
+    raw = customer_mail(
+        WORDPRESS_NOTICE, subject="Nouveau message du site", sender=sender,
+        headers={"Reply-To": "Nathalie Simard <Nathalie.Simard@example.com>"},
+    )  # fmt: skip
+    result = triaged(raw)
+    assert (result.kind, result.department, result.acknowledge) == ("lead", "sales", True)
+    assert (result.contact["name"], result.contact["email"]) == (
+        "Nathalie Simard",
+        "nathalie.simard@example.com",
+    )
+    assert (result.inquiry_type, result.language) == ("test_drive", "fr")
+
+
+@pytest.mark.parametrize(
+    ("headers", "text"),
+    [
+        (
+            {"Cc": "internet@maplemotors.example"},
+            "Bonjour M. Côté, je vous confirme votre essai routier samedi.",
+        ),
+        ({}, "Peux-tu réassigner la demande d'Olivia Martin à Marc?"),
+    ],
+)
+def test_a_salespersons_own_mail_is_no_lead_and_is_not_acknowledged(headers, text):
+    raw = customer_mail(
+        text, subject="Essai", sender="Marc Gagnon <marc.gagnon@maplemotors.example>", headers=headers
+    )
+    result = triaged(raw)
+    assert (result.kind, result.rule, result.acknowledge) == ("auto_reply", "staff-mail", False)
