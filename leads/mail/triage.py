@@ -158,6 +158,11 @@ def answering_signal(parsed: ParsedMail, *, machine_made_lead: bool) -> str | No
         return "out-of-office-subject"
     if headers.get("x-auto-response-suppress", "").strip().lower() in ("oof", "all"):
         return "x-auto-response-suppress"
+    if any(
+        part.content_type == "text/calendar" and re.search(rb"(?im)^METHOD:\s*REPLY\s*$", part.data)
+        for part in parsed.attachments
+    ):
+        return "calendar-reply"  # "Accepted: Test drive": the calendar answering an invitation
     if (
         not machine_made_lead
         and _answers_without_quoting(parsed)

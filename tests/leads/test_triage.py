@@ -714,3 +714,18 @@ def test_a_salespersons_own_mail_is_no_lead_and_is_not_acknowledged(headers, tex
     )
     result = triaged(raw)
     assert (result.kind, result.rule, result.acknowledge) == ("auto_reply", "staff-mail", False)
+
+
+def test_a_calendar_accepting_an_invitation_is_an_automatic_reply():
+    reply = b"BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\nSUMMARY:Test drive\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    raw = customer_mail(
+        "Pat Customer has accepted this invitation.", subject="Accepted: Test drive, Sat 10:00",
+        attachments=[("invite.ics", "text/calendar", reply)],
+    )  # fmt: skip
+    result = triaged(raw)
+    assert (result.kind, result.rule, result.acknowledge) == ("auto_reply", "calendar-reply", False)
+    invitation = reply.replace(b"METHOD:REPLY", b"METHOD:REQUEST")
+    raw = customer_mail(
+        "Can we meet then?", subject="Meeting", attachments=[("invite.ics", "text/calendar", invitation)]
+    )
+    assert triaged(raw).kind == "lead"
