@@ -274,6 +274,13 @@ def detect_inquiry_type(text: str, vehicles: list[dict]) -> str:
 # --- who and what ----------------------------------------------------------------------------------
 
 
+def _above_quote(text: str) -> str:
+    """The sender's own part of a mail, signature included: all before the earlier mail it quotes
+    (whose phones are the store's or someone else's)."""
+    quote = QUOTE_START.search(text)
+    return (text[: quote.start()] if quote else text)[:WORDS_READ]
+
+
 def _first_phone(*texts: str) -> str:
     for text in texts:
         if not text:
@@ -503,7 +510,8 @@ def _read(parsed: ParsedMail, adf: AdfLead | None, unreadable_adf: str, form: We
     body = parsed.new_text or parsed.text
     name, address = outside_reply_to(parsed) or (parsed.from_name, parsed.from_address)
     return _Reading(
-        contact=_contact("", "", name, address, _first_phone(body[:WORDS_READ])),
+        # The phone is often in the signature, below what the customer just wrote.
+        contact=_contact("", "", name, address, _first_phone(body[:WORDS_READ], _above_quote(parsed.text))),
         vehicles=[],
         source=None,
         comments=unreadable_adf or body,
@@ -592,7 +600,8 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
     result = Triage(
         kind=MailKind.LEAD,
         department=SALES,
-        language=detect_language(decision_text),
+        # A form with no comments is still in its labels' language (« Prénom », « Courriel »).
+        language=detect_language(decision_text if words.strip() else f"{parsed.subject}\n{parsed.text}"),
         contact=reading.contact,
         vehicles=reading.vehicles,
         source=reading.source,

@@ -729,3 +729,24 @@ def test_a_calendar_accepting_an_invitation_is_an_automatic_reply():
         "Can we meet then?", subject="Meeting", attachments=[("invite.ics", "text/calendar", invitation)]
     )
     assert triaged(raw).kind == "lead"
+
+
+def test_a_phone_in_the_signature_is_the_customers_and_a_quoted_one_is_not():
+    text = (
+        "Is the 2024 RAV4 still available?\n\n-- \nPaul Tremblay\nCell: 514-555-0177\n\n"
+        "On Mon, Nov 30, 2026, Maple Motors <internet@maplemotors.example> wrote:\n> Call us at 416-555-0100"
+    )
+    assert (
+        triaged(customer_mail(text, sender="Paul Tremblay <paul@example.com>")).contact["phone"]
+        == "+15145550177"
+    )
+    quoted_only = "Thanks!\n\nOn Mon, Nov 30, 2026, Maple Motors <internet@maplemotors.example> wrote:\n> Call 416-555-0100"
+    assert triaged(customer_mail(quoted_only, sender="Paul <paul@example.com>")).contact["phone"] is None
+
+
+def test_a_french_form_without_comments_is_french():
+    form = (
+        "Prénom : Léa\nNom : Morin\nAdresse de courriel : lea.morin@example.com\nVéhicule : 2025 Honda CR-V"
+    )
+    result = triaged(customer_mail(form, subject="Demande d'information", sender="Site <forms@site.example>"))
+    assert (result.contact["email"], result.language) == ("lea.morin@example.com", "fr")
