@@ -1,9 +1,13 @@
+from datetime import datetime
+
 from django import template
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from dealership.models import Department
 
+from ..models.appointments import Appointment
 from ..models.leads import LEAD_STATUS_LABELS
 from ..models.routing import MailKind
 from ..normalize import phone_display
@@ -34,7 +38,11 @@ def minutes_span(minutes: int | None) -> str:
 EVENT_TITLES = {
     "acknowledged": gettext_lazy("Acknowledged"),
     "appointment_booked": gettext_lazy("Appointment booked"),
+    "appointment_cancelled": gettext_lazy("Appointment cancelled"),
+    "appointment_no_show": gettext_lazy("Customer did not come to the appointment"),
     "appointment_rescheduled": gettext_lazy("Appointment rescheduled"),
+    "appointment_shown": gettext_lazy("Customer came to the appointment"),
+    "appointment_sold": gettext_lazy("Sold at the appointment"),
     "customer_replied": gettext_lazy("Customer replied"),
     "customer_wrote": gettext_lazy("Customer wrote"),
     "followup_completed": gettext_lazy("Followup completed"),
@@ -79,6 +87,45 @@ def message_subject(message) -> str:
     return message.subject
 
 
+def _local_datetime(value) -> str:
+    """A stored ISO time as the page shows its times: the store's date and time, in the reader's language."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return ""
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def _purpose_label(purpose) -> str:
+    return str(Appointment.Purpose(purpose).label) if purpose in Appointment.Purpose.values else purpose or ""
+
+
+def _appointment_summary(event_type: str, params: dict) -> str:
+    """A booked or moved appointment: with whom, when (store time), what for; never its id."""
+    advisor, start = params.get("advisor") or "", _local_datetime(params.get("starts_at"))
+    purpose = _purpose_label(params.get("purpose"))
+    booked = event_type == "appointment_booked"
+    if advisor and start:
+        if booked:
+            line = _("Appointment booked with %(advisor)s for %(start)s")
+        else:
+            line = _("Appointment moved to %(start)s, with %(advisor)s")
+        line %= {"advisor": advisor, "start": start}
+    elif advisor:
+        line = _("Appointment booked with %(advisor)s") if booked else _("Appointment moved, with %(advisor)s")
+        line %= {"advisor": advisor}
+    elif start:
+        line = _("Appointment booked for %(start)s") if booked else _("Appointment moved to %(start)s")
+        line %= {"start": start}
+    else:
+        line = str(EVENT_TITLES[event_type])
+    if purpose:
+        return _("%(appointment)s (%(purpose)s)") % {"appointment": line, "purpose": purpose}
+    return line
+
+
 @register.filter
 def event_summary(event) -> str:
     """One readable line for a timeline event."""
@@ -106,6 +153,11 @@ def event_summary(event) -> str:
             return _("Merged into lead %(number)s") % {"number": params["into_lead"]}
         case "merged":
             return _("Lead %(number)s merged into this one") % {"number": params.get("merged_lead")}
+        case "appointment_booked" | "appointment_rescheduled":
+            return _appointment_summary(event.type, params)
+        case type if type.startswith("appointment_") and type in EVENT_TITLES:
+            # What came of it (shown, no-show, sold) or its cancellation: the title says it all.
+            return str(EVENT_TITLES[type])
     details = ", ".join(
         f"{EVENT_PARAMS.get(key, key)}: {value}" for key, value in params.items() if value not in ("", None)
     )
