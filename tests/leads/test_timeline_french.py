@@ -145,6 +145,25 @@ def test_the_lead_page_reads_its_appointment_events_in_french_and_english(superv
     assert "appointment:" not in page and "test_drive" not in page
 
 
+def test_the_lead_history_on_my_appointments_reads_as_sentences(client, advisor):
+    appointment = _booked(advisor, hour=11)
+    appointment.lead.events.create(type="first_response", params={"channel": "phone", "business_minutes": 12})
+    client.force_login(advisor.user)
+    url = reverse("leads:my_appointments")
+
+    page = page_text(client, url, FRENCH)
+    assert "Rendez-vous pris avec Alex Chen pour le" in page
+    assert "Première réponse" in page
+    for raw in ("appointment_booked", "status_changed", "first_response", "created ·"):
+        assert raw not in page, raw
+
+    page = page_text(client, url, ENGLISH)
+    assert "Appointment booked with Alex Chen for" in page
+    assert "Lead received from" in page
+    for raw in ("appointment_booked", "status_changed", "first_response"):
+        assert raw not in page, raw
+
+
 def test_a_past_outcome_reads_in_the_history(client, advisor):
     appointment = _booked(advisor, hour=11)
     Appointment.objects.filter(pk=appointment.pk).update(
