@@ -22,7 +22,7 @@ from .forms import (
 )
 from .inventory_link import lead_vehicles_with_stock
 from .models import Attachment, ConsentChannel, InboundMail, Lead, LeadStatus, PreferredChannel, ReplyTemplate
-from .selectors.appointments import advisor_agenda, followup_due_count
+from .selectors.appointments import advisor_agenda, followup_due_count, sees_all_appointments
 from .selectors.consent import consent_check
 from .selectors.leads import (
     lead_counts,
@@ -144,10 +144,11 @@ def inbox(request):
     context |= _inbox_filter_links(user=request.user, filters=filters, params=params, deadlines=deadlines)
     if request.htmx:  # the table refreshing itself, with the chips: no filters or buttons
         return render(request, "leads/_inbox_refresh.html", context)
+    desk = sees_all_appointments(request.user)  # templates and follow-up tasks are the desk's
     context |= {
         "form": form,
         "can_manage_templates": can_manage_reply_templates(user=request.user),
-        "followup_due": followup_due_count(user=request.user),
+        "followup_due": followup_due_count(user=request.user) if desk else None,
     }
     return render(request, "leads/lead_list.html", context)
 

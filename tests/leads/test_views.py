@@ -242,6 +242,15 @@ def test_an_advisors_lead_page_offers_no_follow_up_panel_they_would_be_refused(c
     assert 'id="followup-panel-slot"' in client.get(mine).content.decode()
 
 
+def test_an_advisors_inbox_offers_no_follow_up_tasks_button_they_would_be_refused(client):
+    _login(client, Role.ADVISOR)
+    tasks = reverse("leads:task_list")
+    assert f'href="{tasks}"' not in client.get(reverse("leads:inbox")).content.decode()
+    assert client.get(tasks).status_code == 403
+    _login(client)
+    assert f'href="{tasks}"' in client.get(reverse("leads:inbox")).content.decode()
+
+
 def test_advisor_cannot_open_another_advisors_lead(client):
     other = factories.staff(Role.ADVISOR).user
     theirs = factories.lead(owner=other)
