@@ -52,12 +52,14 @@ APPOINTMENT_TRANSITIONS: dict[str, set[str]] = {
     Status.SOLD: set(),
     Status.CANCELLED: set(),
 }
-# Where each outcome takes the lead, step by step through the lead machine.
+# Where each outcome takes a lead whose appointment is set, step by step through the lead machine.
 OUTCOME_LEAD_PATH: dict[str, list[str]] = {
     Status.SHOWN: [LeadStatus.SHOWN],
     Status.SOLD: [LeadStatus.SHOWN, LeadStatus.SOLD],
     Status.NO_SHOW: [LeadStatus.CONTACTED],
 }
+# Lead statuses before an appointment is set: a visit or sale goes through appointment_set first.
+BEFORE_APPOINTMENT = (LeadStatus.NEW, LeadStatus.CONTACTED)
 # Default working hours for advisors (store time), Monday first; None = day off.
 DEFAULT_WORKING_HOURS = [(time(9), time(18))] * 5 + [(time(9), time(17)), None]
 # The purpose as a customer reads it, in each language.
@@ -179,6 +181,42 @@ def _move_lead(*, lead: Lead, path: list[str], actor, reason: str) -> None:
             lead_transition(lead=lead, to_status=to_status, actor=actor, reason=reason)
         except TransitionError as error:
             raise BookingError(str(error)) from error
+
+
+def _move_lead_if_allowed(*, lead: Lead, path: list[str], actor, reason: str) -> bool:
+    """Like _move_lead, but a step the lead machine refuses leaves the lead where it was (no step
+    of the path taken, no event) instead of refusing what the caller records. True if it moved."""
+    try:
+        with transaction.atomic():
+            _move_lead(lead=lead, path=path, actor=actor, reason=reason)
+    except BookingError as error:
+        lead.refresh_from_db(fields=["status"])
+        logger.info("Lead %s stays %s (%s): %s", lead.pk, lead.status, reason, error)
+        return False
+    return True
+
+
+def _outcome_lead_path(*, appointment: Appointment, outcome: str) -> list[str]:
+    """Where the appointment's outcome takes its lead; [] where the lead stays as it is.
+
+    A no-show takes the lead back to contacted only if nothing else is booked for it and it had
+    not got further (a visit or a sale that happened still counts). A visit or sale takes a lead
+    not (or no longer) at appointment_set through it first, and reopens a lost one; a sold lead
+    stays sold.
+    """
+    lead = appointment.lead
+    if outcome == Status.NO_SHOW:
+        other_booked = lead.appointments.filter(status=Status.BOOKED).exclude(pk=appointment.pk).exists()
+        if lead.status in (*BEFORE_APPOINTMENT, LeadStatus.APPOINTMENT_SET) and not other_booked:
+            return OUTCOME_LEAD_PATH[outcome]
+        return []
+    if lead.status == LeadStatus.LOST:
+        return [LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_SET, *OUTCOME_LEAD_PATH[outcome]]
+    if lead.status in BEFORE_APPOINTMENT:
+        return [LeadStatus.APPOINTMENT_SET, *OUTCOME_LEAD_PATH[outcome]]
+    if lead.status in OPEN_LEAD_STATUSES:
+        return OUTCOME_LEAD_PATH[outcome]
+    return []
 
 
 @transaction.atomic
@@ -328,26 +366,19 @@ def appointment_transition(
             appointment.lead.appointments.filter(status=Status.BOOKED).exclude(pk=appointment.pk).exists()
         )
         if appointment.lead.status == LeadStatus.APPOINTMENT_SET and not has_other:
-            _move_lead(
+            _move_lead_if_allowed(
                 lead=appointment.lead,
                 path=[LeadStatus.CONTACTED],
                 actor=actor,
                 reason="appointment cancelled",
             )
         appointment.sequence += 1
-    elif appointment.lead.status in OPEN_LEAD_STATUSES:
-        _move_lead(
+    else:
+        # The appointment gets its outcome whatever the lead can do: a lead step the machine
+        # refuses leaves the lead where it is.
+        _move_lead_if_allowed(
             lead=appointment.lead,
-            path=OUTCOME_LEAD_PATH[to_status],
-            actor=actor,
-            reason=f"appointment {to_status}",
-        )
-    # A customer given up for lost who came in after all, or bought, is not lost: the lead reopens
-    # so that the visit and the sale count. A sold lead stays sold, and a no-show leaves it as it is.
-    elif appointment.lead.status == LeadStatus.LOST and to_status in (Status.SHOWN, Status.SOLD):
-        _move_lead(
-            lead=appointment.lead,
-            path=[LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_SET, *OUTCOME_LEAD_PATH[to_status]],
+            path=_outcome_lead_path(appointment=appointment, outcome=to_status),
             actor=actor,
             reason=f"appointment {to_status}",
         )

@@ -315,6 +315,79 @@ def test_a_lost_customer_who_comes_in_and_buys_after_all_counts_as_sold(advisor)
     assert lead.sold_at is not None and lead.shown_at is not None  # the dashboard counts the visit and sale
 
 
+def status_steps(lead) -> list[tuple[str, str]]:
+    """The lead's timeline of status changes, oldest first."""
+    return [
+        (event.params["from_status"], event.params["to_status"])
+        for event in lead.events.filter(type="status_changed").order_by("created_at", "pk")
+    ]
+
+
+def test_the_second_appointment_of_a_lead_that_showed_gets_its_no_show(advisor):
+    lead = factories.lead()
+    first, second = book(lead, advisor, at(MONDAY, 10, 0)), book(lead, advisor, at(MONDAY, 13, 0))
+    appointment_transition(
+        appointment=first, to_status=Appointment.Status.SHOWN, now=at(MONDAY, 10, 40), actor=advisor.user
+    )
+    appointment_transition(
+        appointment=second, to_status=Appointment.Status.NO_SHOW, now=at(MONDAY, 13, 40), actor=advisor.user
+    )
+    second.refresh_from_db()
+    lead.refresh_from_db()
+    assert second.status == Appointment.Status.NO_SHOW
+    assert lead.status == LeadStatus.SHOWN  # the visit that happened still counts
+    assert status_steps(lead) == [
+        (LeadStatus.NEW, LeadStatus.APPOINTMENT_SET),
+        (LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN),
+    ]
+    assert lead.events.filter(type="appointment_no_show", params__appointment=second.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("outcome", "lead_status", "steps"),
+    [
+        (Appointment.Status.SHOWN, LeadStatus.SHOWN, [LeadStatus.SHOWN]),
+        (Appointment.Status.SOLD, LeadStatus.SOLD, [LeadStatus.SHOWN, LeadStatus.SOLD]),
+        (Appointment.Status.NO_SHOW, LeadStatus.CONTACTED, [LeadStatus.CONTACTED]),
+    ],
+)
+def test_a_no_show_leaves_the_lead_set_while_another_appointment_is_booked(
+    advisor, outcome, lead_status, steps
+):
+    lead = factories.lead()
+    first, second = book(lead, advisor, at(MONDAY, 10, 0)), book(lead, advisor, at(MONDAY, 13, 0))
+    appointment_transition(appointment=first, to_status=Appointment.Status.NO_SHOW, now=at(MONDAY, 10, 40))
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.APPOINTMENT_SET  # the 13:00 is still to come
+    appointment_transition(appointment=second, to_status=outcome, now=at(MONDAY, 13, 40))
+    second.refresh_from_db()
+    lead.refresh_from_db()
+    assert (second.status, lead.status) == (outcome, lead_status)
+    # The last one missed takes the lead back to contacted; a visit or a sale moves it forward.
+    path = [LeadStatus.NEW, LeadStatus.APPOINTMENT_SET, *steps]
+    assert status_steps(lead) == list(zip(path, path[1:], strict=False))
+
+
+@pytest.mark.parametrize(
+    ("outcome", "steps"),
+    [
+        (Appointment.Status.SHOWN, [LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN]),
+        (Appointment.Status.SOLD, [LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN, LeadStatus.SOLD]),
+    ],
+)
+def test_a_visit_to_a_lead_set_back_to_contacted_counts_through_its_appointment(advisor, outcome, steps):
+    lead = factories.lead()
+    appointment = book(lead, advisor, at(MONDAY, 10, 0))
+    lead_transition(lead=lead, to_status=LeadStatus.CONTACTED)  # a person set it back by hand
+    appointment_transition(appointment=appointment, to_status=outcome, now=at(MONDAY, 10, 40))
+    appointment.refresh_from_db()
+    lead.refresh_from_db()
+    assert (appointment.status, lead.status) == (outcome, steps[-1])
+    assert lead.appointment_set_at is not None and lead.shown_at is not None
+    path = [LeadStatus.CONTACTED, *steps]
+    assert status_steps(lead)[2:] == list(zip(path, path[1:], strict=False))
+
+
 def test_each_advisor_sees_only_their_own_week(advisor):
     other = factories.advisor()
     mine = book(factories.lead(), advisor, at(MONDAY, 10, 0))

@@ -436,6 +436,39 @@ def test_the_advisor_records_the_outcome_of_an_appointment_left_from_before(clie
     assert "Outcome not recorded" not in client.get(reverse("leads:my_appointments")).content.decode()
 
 
+def test_the_advisor_records_the_no_show_of_a_second_appointment_after_the_first_showed(client, advisor):
+    lead = factories.lead()
+    first, second = (
+        appointment_book(
+            lead=lead,
+            advisor=advisor,
+            starts_at=factories.next_weekday_at(hour),
+            purpose="test_drive",
+            now=timezone.now(),
+        )
+        for hour in (10, 13)
+    )
+    yesterday = timezone.now() - timedelta(days=1)
+    for appointment, hours in ((first, 0), (second, 3)):
+        starts_at = yesterday + timedelta(hours=hours)
+        Appointment.objects.filter(pk=appointment.pk).update(
+            starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30)
+        )
+    appointment_transition(
+        appointment=first, to_status=Appointment.Status.SHOWN, now=timezone.now(), actor=advisor.user
+    )
+    client.force_login(advisor.user)
+    response = client.post(
+        reverse("leads:appointment_outcome", args=[second.pk]), {"outcome": "no_show"}, follow=True
+    )
+    page = response.content.decode()
+    assert "cannot become" not in page
+    assert f"{lead.customer}: no-show." in page
+    second.refresh_from_db()
+    lead.refresh_from_db()
+    assert (second.status, lead.status) == (Appointment.Status.NO_SHOW, LeadStatus.SHOWN)
+
+
 def test_the_desks_calendar_records_an_outcome_left_from_before_and_stays_on_its_day(
     supervisor_client, advisor
 ):
