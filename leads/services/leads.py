@@ -1,5 +1,7 @@
 """Writes for customers and leads. Every status change goes through lead_transition."""
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -287,6 +289,10 @@ class ContactLogError(ValueError):
         self.field = field
 
 
+# A form sent twice by a double click arrives within this.
+RELOGGED_WITHIN = timedelta(seconds=20)
+
+
 @transaction.atomic
 def contact_log(
     *,
@@ -313,14 +319,22 @@ def contact_log(
     body = notes.strip()
     if next_step.strip():
         body = f"{body}\n\nNext step: {next_step.strip()}".strip()
+    entry = {
+        "lead": lead,
+        "channel": channel,
+        "author": author,
+        "subject": dict(ContactOutcome.CHOICES).get(outcome, "") if channel == Channel.PHONE else "",
+        "body_text": body,
+    }
+    # The same entry sent again at once (a double click) is the one logged; the lead's row is
+    # locked so that two such requests take turns. A second call a minute later is its own.
+    Lead.objects.select_for_update().get(pk=lead.pk)
+    if already := Message.objects.filter(**entry, created_at__gte=timezone.now() - RELOGGED_WITHIN).first():
+        return already
     message = Message.objects.create(
-        lead=lead,
+        **entry,
         customer=lead.customer,
-        channel=channel,
         direction=Direction.INTERNAL if channel == Channel.NOTE else Direction.OUTBOUND,
-        author=author,
-        subject=dict(ContactOutcome.CHOICES).get(outcome, "") if channel == Channel.PHONE else "",
-        body_text=body,
         occurred_at=occurred_at,
     )
     answered = channel in (Channel.TEXT, Channel.VISIT) or (

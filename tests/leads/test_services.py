@@ -302,3 +302,13 @@ def test_a_customer_who_wrote_again_on_the_duplicate_still_waits_after_the_merge
     merged.refresh_from_db()
     assert merged.customer_waiting_since == wrote
     assert list(Lead.objects.filter(CUSTOMER_REPLIED)) == [merged]
+
+
+def test_a_call_logged_twice_by_a_double_click_is_one_call_and_a_later_call_is_another():
+    lead = factories.lead()
+    author = factories.staff(Role.SUPERVISOR).user
+    call = {"lead": lead, "author": author, "channel": Channel.PHONE, "outcome": "no_answer"}
+    first, again = contact_log(**call), contact_log(**call)
+    assert again == first and lead.messages.filter(channel=Channel.PHONE).count() == 1
+    Message.objects.filter(pk=first.pk).update(created_at=timezone.now() - timedelta(minutes=1))
+    assert contact_log(**call) != first and lead.messages.filter(channel=Channel.PHONE).count() == 2
