@@ -130,6 +130,14 @@ def _overdue_q(deadlines: ResponseDeadlines) -> Q:
     return Q(first_response_at__isnull=True, received_at__lte=deadlines.overdue_before)
 
 
+def _search_word(word: str) -> str:
+    return (
+        "".join(c for c in word if c.isdigit())
+        if PHONE_LIKE.fullmatch(word) and any(map(str.isdigit, word))
+        else word
+    )
+
+
 def _search_q(text: str) -> Q:
     """Leads whose customer's name, email or phone holds every word, or whose vehicle has one of
     the words as its VIN or stock number. A whole phone number or email address finds the customer
@@ -142,7 +150,10 @@ def _search_q(text: str) -> Q:
     text = text.strip()
     digits = "".join(c for c in text if c.isdigit())
     phone_like = len(digits) >= 7 and PHONE_LIKE.fullmatch(text)
-    words = [digits[-10:]] if phone_like else text.split()
+    # "Côté, Émilie" is two words; "514-555", part of a number, is its digits as phones are stored.
+    words = (
+        [digits[-10:]] if phone_like else [_search_word(word) for word in re.split(r"[\s,;]+", text) if word]
+    )
     if phone_like and len(digits) >= 10 and (phone := normalize_phone(text)):
         customers = customers_with_contact("phone", phone)
     elif EMAIL_LIKE.fullmatch(text):

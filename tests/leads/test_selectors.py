@@ -115,6 +115,10 @@ def test_fixed_clock_over_a_weekend_is_not_overdue_on_sunday(boss, settings):
         ("Hélène Côté", "helene"),
         ("helene cote", "helene"),
         ("HÉLÈNE", "helene"),
+        # As people type them: "Last, First", and the start of a number.
+        ("Côté, Hélène", "helene"),
+        ("514-555", "marc"),
+        ("(514) 555", "marc"),
         ("nobody", None),
     ],
 )
