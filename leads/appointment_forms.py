@@ -10,7 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from .forms import choices_from
 from .models import Appointment, FollowUpPlan, FollowUpStep, Lead
-from .selectors.appointments import advisor_free_slots, advisors
+from .selectors.appointments import SLOT, advisor_free_slots, advisors
 from .services.replies import unknown_markup
 
 DURATIONS = [(30, _("30 minutes")), (60, _("1 hour")), (90, _("1 hour 30"))]
@@ -34,11 +34,13 @@ class SlotPickerForm(AdvisorForm):
     day = forms.DateField(widget=DateInput, label=_("Day"))
 
 
-def _slot_choices(*, advisor, day, now) -> list[tuple[str, str]]:
+def _slot_choices(
+    *, advisor, day, now, length: timedelta = SLOT, exclude: int | None = None
+) -> list[tuple[str, str]]:
     zone = timezone.get_default_timezone()
     return [
         (slot.isoformat(), slot.astimezone(zone).strftime("%H:%M"))
-        for slot in advisor_free_slots(advisor=advisor, day=day, now=now)
+        for slot in advisor_free_slots(advisor=advisor, day=day, now=now, length=length, exclude=exclude)
     ]
 
 
@@ -78,11 +80,19 @@ class BookingForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
+    """The free times for the appointment as long as it is, its own time not counting as taken."""
+
     slot = SlotField(label=_("New time"))
 
-    def __init__(self, *args, advisor, day, now, **kwargs):
+    def __init__(self, *args, appointment: Appointment, advisor, day, now, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["slot"].choices = _slot_choices(advisor=advisor, day=day, now=now)
+        self.fields["slot"].choices = _slot_choices(
+            advisor=advisor,
+            day=day,
+            now=now,
+            length=appointment.ends_at - appointment.starts_at,
+            exclude=appointment.pk,
+        )
 
 
 class FollowUpPlanForm(forms.ModelForm):

@@ -158,7 +158,11 @@ def appointment_reschedule_view(request, pk: int):
         # Their advisor is no longer active: the desk chooses who takes the appointment over.
         handover = AdvisorForm(request.GET if "advisor" in request.GET else None)
         advisor = handover.cleaned_data["advisor"] if handover.is_valid() else None
-    form = RescheduleForm(request.POST or None, advisor=advisor, day=day, now=now) if advisor else None
+    form = (
+        RescheduleForm(request.POST or None, appointment=appointment, advisor=advisor, day=day, now=now)
+        if advisor
+        else None
+    )
     if request.method == "POST" and form and form.is_valid():
         try:
             appointment_reschedule(

@@ -45,9 +45,10 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def advisor_free_slots(
-    *, advisor: StaffMember, day: date, now: datetime, length: timedelta = SLOT
+    *, advisor: StaffMember, day: date, now: datetime, length: timedelta = SLOT, exclude: int | None = None
 ) -> list[datetime]:
-    """Starts of the 30-minute slots in the advisor's hours that day, not taken and not past."""
+    """Starts, every half hour, of the times of `length` within the advisor's hours that day, not
+    taken and not past. `exclude`: the appointment being moved, whose own time is free for it."""
     hours = advisor.working_hours.filter(weekday=day.weekday()).first()
     if hours is None:
         return []
@@ -56,7 +57,9 @@ def advisor_free_slots(
     taken = list(
         Appointment.objects.filter(
             advisor=advisor, status__in=BLOCKING_STATUSES, starts_at__lt=day_end, ends_at__gt=day_start
-        ).values_list("starts_at", "ends_at")
+        )
+        .exclude(pk=exclude)
+        .values_list("starts_at", "ends_at")
     )
     slots = []
     start = datetime.combine(day, hours.start, tzinfo=zone)

@@ -62,6 +62,23 @@ def test_free_slots_are_the_advisors_half_hours_minus_what_is_booked(advisor):
     assert advisor_free_slots(advisor=advisor, day=MONDAY, now=at(MONDAY, 17, 10)) == [at(MONDAY, 17, 30)]
 
 
+def test_free_times_to_move_a_long_appointment_fit_its_length_around_the_others(advisor):
+    long = book(factories.lead(), advisor, at(MONDAY, 10, 0), duration=timedelta(minutes=90))
+    book(factories.lead(), advisor, at(MONDAY, 14, 0))  # someone else's, 14:00–14:30
+    slots = [
+        slot.astimezone(TORONTO).strftime("%H:%M")
+        for slot in advisor_free_slots(
+            advisor=advisor, day=MONDAY, now=BEFORE, length=timedelta(minutes=90), exclude=long.pk
+        )
+    ]
+    # Its own time and the times next to it are free for it; 90 minutes fit before 18:00 only
+    # from 16:30; none of them runs into 14:00–14:30.
+    assert slots[:5] == ["09:00", "09:30", "10:00", "10:30", "11:00"]
+    assert "13:00" not in slots and "13:30" not in slots and "14:00" not in slots
+    assert "12:30" in slots and "14:30" in slots
+    assert slots[-1] == "16:30"
+
+
 def test_booking_sets_the_lead_and_records_the_event(advisor):
     supervisor = factories.staff("supervisor").user
     lead = factories.lead(vehicles=[{"year": 2026, "make": "Toyota", "model": "RAV4"}])

@@ -490,6 +490,30 @@ def test_the_desks_calendar_records_an_outcome_left_from_before_and_stays_on_its
     assert f'id="unrecorded-{forgotten.pk}"' not in supervisor_client.get(calendar).content.decode()
 
 
+def test_rescheduling_a_long_appointment_offers_only_times_it_fits(supervisor_client, advisor):
+    starts = factories.next_weekday_at(10)
+    appointment = appointment_book(
+        lead=factories.lead(),
+        advisor=advisor,
+        starts_at=starts,
+        purpose="test_drive",
+        now=timezone.now(),
+        duration=timedelta(minutes=90),
+    )
+    url = reverse("leads:appointment_reschedule", args=[appointment.pk]) + f"?day={starts.date()}"
+    page = supervisor_client.get(url).content.decode()
+    # Half an hour later is free for it (it does not block itself); 17:00 would end after hours.
+    later = starts + timedelta(minutes=30)
+    assert later.isoformat() in page
+    assert starts.replace(hour=16, minute=30).isoformat() in page
+    assert starts.replace(hour=17).isoformat() not in page
+    assert starts.replace(hour=17, minute=30).isoformat() not in page
+    response = supervisor_client.post(url, {"slot": later.isoformat()})
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert (appointment.starts_at, appointment.ends_at) == (later, later + timedelta(minutes=90))
+
+
 def test_the_desk_finds_a_deactivated_advisors_customer_and_hands_them_to_another(supervisor_client, advisor):
     gone = factories.advisor(first_name="Robin", last_name="Gone")
     appointment = appointment_book(
