@@ -20,6 +20,7 @@ from ..models import (
     LoyaltyRule,
     Task,
 )
+from ..models.leads import OPEN_LEAD_STATUSES
 from .audit import audit_record
 
 RULE_DEFAULTS = {
@@ -141,7 +142,10 @@ def _lost_leads(rule: LoyaltyRule, today: date) -> list[Moment]:
     newest = today - timedelta(days=rule.days)
     oldest = newest - timedelta(days=REVIVAL_WINDOW_DAYS)
     leads = (
-        Lead.objects.filter(status=LeadStatus.LOST, customer__merged_into__isnull=True)
+        # A duplicate merged into another lead is worked there: it is no lead to revive.
+        Lead.objects.filter(
+            status=LeadStatus.LOST, merged_into__isnull=True, customer__merged_into__isnull=True
+        )
         .annotate(
             last_lost_event_at=Max(
                 "events__created_at",
@@ -149,10 +153,19 @@ def _lost_leads(rule: LoyaltyRule, today: date) -> list[Moment]:
             )
         )
         .filter(last_lost_event_at__date__gte=oldest, last_lost_event_at__date__lte=newest)
-        # Not worth reviving when the customer has come back with a newer inquiry since.
+        # Not worth reviving when the customer has come back with a newer inquiry since, is being
+        # worked on another lead, or bought on one since this inquiry came in.
         .exclude(
             Exists(
                 Lead.objects.filter(customer=OuterRef("customer"), received_at__gt=OuterRef("received_at"))
+            )
+        )
+        .exclude(Exists(Lead.objects.filter(customer=OuterRef("customer"), status__in=OPEN_LEAD_STATUSES)))
+        .exclude(
+            Exists(
+                Lead.objects.filter(customer=OuterRef("customer"), status=LeadStatus.SOLD).filter(
+                    Q(sold_at__gte=OuterRef("received_at")) | Q(sold_at__isnull=True)
+                )
             )
         )
     )
