@@ -318,7 +318,9 @@ def contact_log(
     occurred_at = occurred_at or timezone.now()
     body = notes.strip()
     if next_step.strip():
-        body = f"{body}\n\nNext step: {next_step.strip()}".strip()
+        # In the words of whoever logs it, as the notes themselves are.
+        step = gettext("Next step: %(step)s") % {"step": next_step.strip()}
+        body = f"{body}\n\n{step}".strip()
     entry = {
         "lead": lead,
         "channel": channel,

@@ -194,6 +194,8 @@ TRIAGE_REASONS = {
     "out-of-office-body": gettext_lazy("absence notice (message)"),
     "precedence": gettext_lazy("bulk mail headers"),
     "mailing-list": gettext_lazy("mailing list"),
+    "staff-mail": gettext_lazy("mail from the store's staff"),
+    "calendar-reply": gettext_lazy("a calendar's answer to an invitation"),
 }
 
 

@@ -55,6 +55,10 @@ def test_the_supervisor_sees_each_message_with_its_decision(supervisor_client):
             factories.raw_mail(subject="Out of office", headers={"Auto-Submitted": "auto-replied"}),
             "Automatic reply (ignored)", "—", "automatic mail headers",
         ),
+        (
+            factories.raw_mail(from_address="marc@maplemotors.example", subject="Note", body="Call Olivia back."),
+            "Automatic reply (ignored)", "—", "mail from the store&#x27;s staff",
+        ),
     ],
 )  # fmt: skip
 def test_the_mail_in_pages_say_in_words_what_each_message_became_and_why(supervisor_client, raw, kind, department, reason):

@@ -136,12 +136,13 @@ def test_logging_a_call_in_french_says_so_and_shows_the_outcome_in_french(client
     lead = _lead_with_history()
     response = client.post(
         reverse("leads:lead_log", args=[lead.pk]),
-        {"channel": "phone", "outcome": "reached", "notes": "Rappeler jeudi"},
+        {"channel": "phone", "outcome": "reached", "notes": "Intéressée", "next_step": "Rappeler jeudi"},
         headers=FRENCH,
         follow=True,
     )
     page = response.content.decode()
     assert "Ajouté à la conversation." in page
+    assert "Intéressée\n\nProchaine étape\u00a0: Rappeler jeudi" in page  # written as the supervisor reads
     assert "A parlé au client" in page  # the call's outcome, in the timeline
     assert "Appel" in page
     # What is kept is the English text, whoever logged it: follow-up and reports look for it.
