@@ -77,6 +77,20 @@ def promotion(**fields):
     return promotion_create(**fields)
 
 
+def crossing_cr_v_offers(day, *, names: tuple[str, str]) -> None:
+    """Two offers on the Honda CR-V from two departments whose dates cross: the calendar flags them."""
+    first, second = names
+    cr_v = [{"make": "Honda", "model": "CR-V"}]
+    promotion(name=first, starts_on=day, ends_on=day + timedelta(days=5), models=cr_v)
+    promotion(
+        name=second,
+        starts_on=day + timedelta(days=2),
+        ends_on=day + timedelta(days=20),
+        department_code="finance",
+        models=cr_v,
+    )
+
+
 def vin(serial: int | None = None, *, prefix: str = "2T3W1RFV", year_code: str = "R") -> str:
     """A valid North American VIN (check digit computed) that no other test uses."""
     from inventory.vin import vin_check_digit

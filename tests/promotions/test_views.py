@@ -29,19 +29,7 @@ def test_promotion_pages_need_login(client):
 
 def test_month_calendar_shows_every_department_and_flags_contradicting_offers(supervisor_client):
     day = date(2026, 5, 11)
-    factories.promotion(
-        name="Showroom CR-V price",
-        starts_on=day,
-        ends_on=day + timedelta(days=5),
-        models=[{"make": "Honda", "model": "CR-V"}],
-    )
-    factories.promotion(
-        name="Web CR-V lease",
-        starts_on=day + timedelta(days=2),
-        ends_on=day + timedelta(days=20),
-        department_code="finance",
-        models=[{"make": "Honda", "model": "CR-V"}],
-    )
+    factories.crossing_cr_v_offers(day, names=("Showroom CR-V price", "Web CR-V lease"))
     factories.promotion(
         name="Radio: service week",
         is_advertising=True,

@@ -1,7 +1,7 @@
 """The staff's promotion pages in French for a browser that asks for it (Accept-Language), English
 otherwise, as before. The public offer pages are bilingual side by side and stay as they are."""
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from django.urls import reverse
@@ -161,19 +161,7 @@ def test_the_public_offer_page_stays_as_it_was(client):
 
 def test_calendar_in_french(supervisor_client):
     day = date(2026, 5, 11)
-    factories.promotion(
-        name="Prix CR-V",
-        starts_on=day,
-        ends_on=day + timedelta(days=5),
-        models=[{"make": "Honda", "model": "CR-V"}],
-    )
-    factories.promotion(
-        name="Location CR-V",
-        starts_on=day + timedelta(days=2),
-        ends_on=day + timedelta(days=20),
-        department_code="finance",
-        models=[{"make": "Honda", "model": "CR-V"}],
-    )
+    factories.crossing_cr_v_offers(day, names=("Prix CR-V", "Location CR-V"))
     url = reverse("promotions:calendar")
     page = page_text(supervisor_client, url + "?view=month&date=2026-05-20", FRENCH)
     for text in (
