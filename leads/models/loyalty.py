@@ -1,5 +1,9 @@
+from datetime import date
+
 from django.conf import settings
 from django.db import models
+from django.utils import formats
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from dealership.models import Department
@@ -40,7 +44,10 @@ class Task(models.Model):
     )
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tasks")
     kind = models.CharField(max_length=30, choices=LoyaltyKind.choices)
+    # The title in English, as it was made (exports, admin); pages show display_title, made from
+    # kind and params in the reader's language. Rows without params show this title as it is.
     title = models.CharField(max_length=300)
+    params = models.JSONField(default=dict, blank=True)
     due_on = models.DateField(db_index=True)
     # Identifies the moment ("anniversary:12:2027"), so the same moment never makes two tasks.
     moment_key = models.CharField(max_length=120)
@@ -52,4 +59,70 @@ class Task(models.Model):
         constraints = [models.UniqueConstraint(fields=["kind", "moment_key"], name="task_once_per_moment")]
 
     def __str__(self):
-        return self.title
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        """The title in the active language, made from kind and params; the stored title if it cannot be."""
+        try:
+            text = task_title(self.kind, self.params)
+        except (KeyError, TypeError, ValueError):
+            text = ""
+        return text or self.title
+
+
+def _km(value) -> str:
+    return formats.number_format(int(value), force_grouping=True)
+
+
+def task_title(kind: str, params: dict) -> str:
+    """A loyalty task's title in the active language ("" when params say too little to make one)."""
+    if not params:
+        return ""
+    vehicle = params.get("vehicle") or ""
+    if kind == LoyaltyKind.PURCHASE_ANNIVERSARY:
+        years = int(params["years"])
+        values = {"years": years, "vehicle": vehicle, "summary": params.get("summary") or vehicle}
+        if vehicle and params.get("deal") == "purchase":
+            text = ngettext(
+                "%(years)d-year anniversary of the %(vehicle)s purchase",
+                "%(years)d-year anniversary of the %(vehicle)s purchase",
+                years,
+            )
+        elif vehicle and params.get("deal") == "lease":
+            text = ngettext(
+                "%(years)d-year anniversary of the %(vehicle)s lease",
+                "%(years)d-year anniversary of the %(vehicle)s lease",
+                years,
+            )
+        else:
+            text = ngettext(
+                "%(years)d-year anniversary of %(summary)s",
+                "%(years)d-year anniversary of %(summary)s",
+                years,
+            )
+        return text % values
+    if kind in (LoyaltyKind.TERM_ENDING, LoyaltyKind.WARRANTY_ENDING):
+        values = {"date": date.fromisoformat(params["ends"]).isoformat(), "vehicle": vehicle}
+        if kind == LoyaltyKind.WARRANTY_ENDING:
+            return gettext("Warranty ends %(date)s: %(vehicle)s") % values
+        text = {
+            "finance": gettext("Financing term ends %(date)s: %(vehicle)s"),
+            "lease": gettext("Lease term ends %(date)s: %(vehicle)s"),
+            "cash": gettext("Cash term ends %(date)s: %(vehicle)s"),
+        }.get(params.get("deal") or "", gettext("Term ends %(date)s: %(vehicle)s"))
+        return text % values
+    if kind == LoyaltyKind.HIGH_MILEAGE:
+        values = {"km": _km(params["km"]), "vehicle": vehicle}
+        if vehicle:
+            return gettext("%(km)s km on %(vehicle)s: offer a trade-in appraisal") % values
+        return gettext("%(km)s km on their vehicle: offer a trade-in appraisal") % values
+    if kind == LoyaltyKind.LOST_LEAD_REVIVAL:
+        values = {
+            "date": date.fromisoformat(params["received"]).isoformat(),
+            "reason": params.get("reason") or "",
+        }
+        if values["reason"]:
+            return gettext("Lost lead from %(date)s (%(reason)s): worth another try") % values
+        return gettext("Lost lead from %(date)s: worth another try") % values
+    return ""

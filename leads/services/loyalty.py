@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from dealership.models import Department, Role, StaffMember
 
@@ -21,6 +21,7 @@ from ..models import (
     Task,
 )
 from ..models.leads import OPEN_LEAD_STATUSES
+from ..models.loyalty import task_title
 from .audit import audit_record
 
 RULE_DEFAULTS = {
@@ -56,10 +57,12 @@ def loyalty_rule_set(*, rule: LoyaltyRule, enabled: bool, actor) -> LoyaltyRule:
 
 @dataclass(frozen=True)
 class Moment:
+    """A moment's title is made from its params in the reader's language (see Task.display_title)."""
+
     customer_id: int
     key: str
     due_on: date
-    title: str
+    params: dict
     assignee_id: int | None = None
 
 
@@ -100,23 +103,27 @@ def _anniversaries(rule: LoyaltyRule, today: date) -> list[Moment]:
         for year in (today.year, today.year + 1):
             day = _anniversary(bought, year)
             if today <= day <= today + timedelta(days=rule.days) and year > bought.year:
-                title = f"{year - bought.year}-year anniversary of {item.summary}"
+                params = {
+                    "years": year - bought.year,
+                    "deal": item.kind,  # purchase or lease
+                    "vehicle": item.vehicle,
+                    "summary": item.summary,
+                }
                 moments.append(
-                    Moment(item.customer_id, f"{item.pk}:{year}", day, title, _salesperson(item.customer_id))
+                    Moment(item.customer_id, f"{item.pk}:{year}", day, params, _salesperson(item.customer_id))
                 )
     return moments
 
 
-def _ending(rule: LoyaltyRule, today: date, field: str, label: str) -> list[Moment]:
+def _ending(rule: LoyaltyRule, today: date, field: str) -> list[Moment]:
     window = {f"{field}__gte": today, f"{field}__lte": today + timedelta(days=rule.days)}
     moments = []
     for item in _history(today).filter(**window):
         ends = getattr(item, field)
-        kind = item.get_deal_type_display().lower() if field == "term_ends_on" and item.deal_type else ""
-        title = f"{(kind + ' ' if kind else '') + label} ends {ends:%Y-%m-%d}: {item.vehicle or item.summary}"
-        moments.append(
-            Moment(item.customer_id, f"{item.pk}:{ends:%Y-%m-%d}", today, title[:1].upper() + title[1:])
-        )
+        params = {"ends": ends.isoformat(), "vehicle": item.vehicle or item.summary}
+        if field == "term_ends_on" and item.deal_type:
+            params["deal"] = item.deal_type
+        moments.append(Moment(item.customer_id, f"{item.pk}:{ends:%Y-%m-%d}", today, params))
     return moments
 
 
@@ -131,7 +138,7 @@ def _high_mileage(rule: LoyaltyRule, today: date) -> list[Moment]:
             item.customer_id,
             f"{item.customer_id}:{item.vin or item.pk}",
             today,
-            f"{item.odometer_km:,} km on {item.vehicle or 'their vehicle'}: offer a trade-in appraisal",
+            {"km": item.odometer_km, "vehicle": item.vehicle},
             _salesperson(item.customer_id),
         )
         for item in items
@@ -174,7 +181,7 @@ def _lost_leads(rule: LoyaltyRule, today: date) -> list[Moment]:
             lead.customer_id,
             str(lead.pk),
             today,
-            f"Lost lead from {timezone.localtime(lead.received_at):%Y-%m-%d} ({lead.lost_reason}): worth another try",
+            {"received": timezone.localtime(lead.received_at).date().isoformat(), "reason": lead.lost_reason},
             lead.owner_id if lead.owner_id and lead.owner.is_active else None,
         )
         for lead in leads.select_related("owner")
@@ -183,8 +190,8 @@ def _lost_leads(rule: LoyaltyRule, today: date) -> list[Moment]:
 
 FINDERS = {
     LoyaltyKind.PURCHASE_ANNIVERSARY: _anniversaries,
-    LoyaltyKind.TERM_ENDING: lambda rule, today: _ending(rule, today, "term_ends_on", "term"),
-    LoyaltyKind.WARRANTY_ENDING: lambda rule, today: _ending(rule, today, "warranty_ends_on", "warranty"),
+    LoyaltyKind.TERM_ENDING: lambda rule, today: _ending(rule, today, "term_ends_on"),
+    LoyaltyKind.WARRANTY_ENDING: lambda rule, today: _ending(rule, today, "warranty_ends_on"),
     LoyaltyKind.HIGH_MILEAGE: _high_mileage,
     LoyaltyKind.LOST_LEAD_REVIVAL: _lost_leads,
 }
@@ -200,12 +207,15 @@ def loyalty_tasks_create(*, today: date | None = None) -> list[Task]:
             continue
         fallback = _department_person(rule.department)
         for moment in FINDERS[rule.kind](rule, today):
+            with translation.override("en"):  # the stored title, for exports and the admin
+                title = task_title(rule.kind, moment.params)
             task, new = Task.objects.get_or_create(
                 kind=rule.kind,
                 moment_key=moment.key,
                 defaults={
                     "customer_id": moment.customer_id,
-                    "title": moment.title[:300],
+                    "title": title[:300],
+                    "params": moment.params,
                     "due_on": moment.due_on,
                     "assignee_id": moment.assignee_id or fallback,
                 },
