@@ -120,8 +120,17 @@ def appointment_book_view(request, pk: int):
     form = None
     if picker.is_valid():
         advisor, day = picker.cleaned_data["advisor"], picker.cleaned_data["day"]
-        form = BookingForm(request.POST or None, lead=lead, advisor=advisor, day=day, now=now)
-        if request.method == "POST" and form.is_valid():
+        # The length changed (htmx): the times where it fits, what was typed kept, nothing booked.
+        refresh = "refresh" in request.POST
+        form = BookingForm(
+            None if refresh else request.POST or None,
+            initial=request.POST.dict() if refresh else None,
+            lead=lead,
+            advisor=advisor,
+            day=day,
+            now=now,
+        )
+        if request.method == "POST" and not refresh and form.is_valid():
             try:
                 appointment = appointment_book(
                     lead=lead,

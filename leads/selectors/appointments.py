@@ -72,6 +72,29 @@ def advisor_free_slots(
     return slots
 
 
+def advisor_free_until(
+    *, advisor: StaffMember, starts_at: datetime, exclude: int | None = None
+) -> datetime | None:
+    """Until when the advisor is free from `starts_at` on: the end of their hours that day or the
+    start of their next appointment, whichever comes first; None when they are not free then.
+    `exclude`: the appointment being moved, whose own time is free for it."""
+    zone = timezone.get_default_timezone()
+    local = starts_at.astimezone(zone)
+    hours = advisor.working_hours.filter(weekday=local.weekday()).first()
+    if hours is None or not hours.start <= local.time() < hours.end:
+        return None
+    close = datetime.combine(local.date(), hours.end, tzinfo=zone)
+    later = (
+        Appointment.objects.filter(
+            advisor=advisor, status__in=BLOCKING_STATUSES, starts_at__lt=close, ends_at__gt=starts_at
+        )
+        .exclude(pk=exclude)
+        .values_list("starts_at", flat=True)
+    )
+    until = min([close, *later])
+    return until if until > starts_at else None
+
+
 def appointment_visible_to(*, user) -> QuerySet[Appointment]:
     appointments = Appointment.objects.select_related(
         "lead__customer", "advisor__user", "lead_vehicle", "booked_by"

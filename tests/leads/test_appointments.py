@@ -10,10 +10,12 @@ from django.core import mail
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from leads.appointment_forms import BookingForm
 from leads.models import Appointment, AppointmentNotice, LeadStatus
 from leads.selectors.appointments import (
     advisor_agenda,
     advisor_free_slots,
+    advisor_free_until,
     appointment_calendar,
     appointment_visible_to,
     appointments_unrecorded,
@@ -540,3 +542,27 @@ def test_postgresql_itself_refuses_overlapping_appointments():
             starts_at=first.starts_at + timedelta(minutes=15),
             ends_at=first.ends_at + timedelta(minutes=15),
         )
+
+
+def test_the_advisor_is_free_until_the_end_of_their_day_or_their_next_appointment(advisor):
+    book(factories.lead(), advisor, at(MONDAY, 14, 0))  # 14:00–14:30
+    assert advisor_free_until(advisor=advisor, starts_at=at(MONDAY, 17, 0)) == at(MONDAY, 18, 0)
+    assert advisor_free_until(advisor=advisor, starts_at=at(MONDAY, 13, 0)) == at(MONDAY, 14, 0)
+    assert advisor_free_until(advisor=advisor, starts_at=at(MONDAY, 14, 0)) is None  # taken
+    assert advisor_free_until(advisor=advisor, starts_at=at(MONDAY, 18, 0)) is None  # after hours
+    assert advisor_free_until(advisor=advisor, starts_at=at(MONDAY + timedelta(days=6), 10)) is None  # Sunday
+
+
+def test_the_booking_form_offers_the_times_the_chosen_length_fits(advisor):
+    lead = factories.lead()
+    book(factories.lead(), advisor, at(MONDAY, 9, 0), duration=timedelta(hours=8))  # free from 17:00
+
+    def offered(minutes):
+        form = BookingForm(lead=lead, advisor=advisor, day=MONDAY, now=BEFORE, initial={"duration": minutes})
+        return form, [label for _, label in form.fields["slot"].choices]
+
+    assert offered(30)[1] == ["17:00", "17:30"]
+    assert offered(60)[1] == ["17:00"]
+    form, times = offered(90)
+    assert times == [] and form.free_any
+    assert form.fields["slot"].help_text == "No free time that day is this long: choose a shorter length."

@@ -514,6 +514,70 @@ def test_rescheduling_a_long_appointment_offers_only_times_it_fits(supervisor_cl
     assert (appointment.starts_at, appointment.ends_at) == (later, later + timedelta(minutes=90))
 
 
+def _booking_url(lead, advisor, starts) -> str:
+    return reverse("leads:appointment_book", args=[lead.pk]) + f"?advisor={advisor.pk}&day={starts.date()}"
+
+
+def test_a_length_that_does_not_fit_is_refused_saying_until_when_the_advisor_is_free(
+    supervisor_client, advisor
+):
+    lead = factories.lead()
+    five = factories.next_weekday_at(17)  # the advisor's day ends at 18:00
+    url = _booking_url(lead, advisor, five)
+    typed = {"slot": five.isoformat(), "duration": 90, "purpose": "appraisal", "notes": "Bring the winter tires"}
+    refused = supervisor_client.post(url, typed)
+    page = refused.content.decode()
+    assert refused.status_code == 200
+    assert "Alex Chen is free at 17:00 only until 18:00: choose a shorter length or another time." in page
+    assert "does not work at that time" not in page
+    assert not Appointment.objects.exists()
+    # Everything typed is kept: the time still chosen, the length, the purpose, the notes.
+    assert f'value="{five.isoformat()}"' in page and "checked" in page.split(f'value="{five.isoformat()}"')[1][:40]
+    assert "Bring the winter tires" in page
+    form = refused.context["form"]
+    assert (form["duration"].value(), form["purpose"].value()) == ("90", "appraisal")
+    # The times offered now are those where 90 minutes fit.
+    assert five.replace(hour=16, minute=30).isoformat() in page
+    assert five.replace(hour=17, minute=30).isoformat() not in page
+    # An hour fits: the same time is booked once the length is shortened.
+    booked = supervisor_client.post(url, typed | {"duration": 60})
+    assert booked.status_code == 302
+    appointment = Appointment.objects.get()
+    assert (appointment.starts_at, appointment.ends_at) == (five, five + timedelta(hours=1))
+
+
+def test_a_length_that_runs_into_the_next_appointment_says_when_that_one_starts(supervisor_client, advisor):
+    two = factories.next_weekday_at(14)
+    appointment_book(lead=factories.lead(), advisor=advisor, starts_at=two, purpose="purchase", now=timezone.now())
+    lead = factories.lead()
+    half_past_one = two - timedelta(minutes=30)
+    refused = supervisor_client.post(
+        _booking_url(lead, advisor, two),
+        {"slot": half_past_one.isoformat(), "duration": 60, "purpose": "test_drive"},
+    )
+    assert refused.status_code == 200
+    assert "Alex Chen is free at 13:30 only until 14:00" in refused.content.decode()
+    assert not lead.appointments.exists()
+
+
+def test_changing_the_length_offers_the_times_it_fits_and_keeps_what_was_typed(supervisor_client, advisor):
+    lead = factories.lead()
+    five = factories.next_weekday_at(17)
+    url = _booking_url(lead, advisor, five)
+    assert five.isoformat() in supervisor_client.get(url).content.decode()  # 30 minutes fit at 17:00
+    refreshed = supervisor_client.post(
+        url,
+        {"refresh": "1", "duration": 90, "purpose": "delivery", "notes": "Second key"},
+        headers={"HX-Request": "true"},
+    )
+    part = refreshed.content.decode()
+    assert refreshed.status_code == 200 and part.lstrip().startswith('<div id="slots">')
+    assert five.replace(hour=16, minute=30).isoformat() in part and five.isoformat() not in part
+    assert "Second key" in part and "This field is required" not in part
+    assert refreshed.context["form"]["purpose"].value() == "delivery"
+    assert not Appointment.objects.exists()
+
+
 def test_the_desk_finds_a_deactivated_advisors_customer_and_hands_them_to_another(supervisor_client, advisor):
     gone = factories.advisor(first_name="Robin", last_name="Gone")
     appointment = appointment_book(
