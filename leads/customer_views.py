@@ -375,7 +375,7 @@ def my_tasks(request):
 def task_done_view(request, pk: int):
     task = get_object_or_404(Task, pk=pk, assignee=request.user)
     task_done(task=task, user=request.user)
-    messages.success(request, _("Done: %(task)s") % {"task": task.title})
+    messages.success(request, _("Done: %(task)s") % {"task": task.display_title})
     return redirect("leads:my_tasks")
 
 

@@ -16,7 +16,7 @@ from leads.services.customers import history_item_add
 from leads.services.leads import lead_transition
 from leads.services.loyalty import loyalty_tasks_create
 from tests import factories
-from tests.french import ENGLISH, FRENCH, NBSP, page_text
+from tests.french import ENGLISH, FRENCH, NBSP, flash_text, page_text
 
 pytestmark = pytest.mark.django_db
 TORONTO = ZoneInfo("America/Toronto")
@@ -107,7 +107,8 @@ def test_the_customer_card_shows_loyalty_titles_in_the_readers_language(client, 
 def test_a_done_task_reads_in_french_too(client, supervisor, grace):
     task = Task.objects.get(kind=LoyaltyKind.LOST_LEAD_REVIVAL)
     client.force_login(supervisor.user)
-    client.post(reverse("leads:task_done", args=[task.pk]))
+    done = client.post(reverse("leads:task_done", args=[task.pk]), headers=FRENCH, follow=True)
+    assert flash_text(done).endswith(f"Demande perdue du 2026-08-01 (Bought elsewhere){NBSP}: à relancer")
     french = page_text(client, reverse("leads:my_tasks"), FRENCH)
     assert f"Grace Lee{NBSP}: Demande perdue du 2026-08-01 (Bought elsewhere){NBSP}: à relancer (" in french
 
