@@ -4,7 +4,7 @@ request.build_absolute_uri)."""
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -36,9 +36,11 @@ def feed_since(raw: str) -> datetime | None:
     moment = parse_datetime(raw)
     if moment is None:
         raise ValueError(raw)
-    return (
-        moment if timezone.is_aware(moment) else timezone.make_aware(moment, timezone.get_default_timezone())
-    )
+    moment = moment if timezone.is_aware(moment) else timezone.make_aware(moment, timezone.get_default_timezone())
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # "9999-12-31T23:59-12:00" is past the last moment a database holds
+        raise ValueError(raw) from None
 
 
 def _photo_urls(photo: VehiclePhoto, absolute: Absolute) -> dict:

@@ -7,8 +7,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from dealership.access import staff_role_required
@@ -338,7 +338,9 @@ def public_detail(request, pk: int, slug: str):
         vehicle = vehicle_public_get(pk=pk)
     except Vehicle.DoesNotExist:
         raise Http404(_("This vehicle is not on our website.")) from None
-    if slug != vehicle.slug:
+    # An old address of a vehicle since renamed moves to the new one; a message sent from a page
+    # opened before the change is still taken (a redirect would drop it).
+    if slug != vehicle.slug and request.method != "POST":
         return redirect(vehicle, permanent=True)
     form = VehicleInquiryForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -351,6 +353,7 @@ def public_detail(request, pk: int, slug: str):
             phone=data["phone"],
             inquiry_type=data["inquiry_type"],
             message=data["message"],
+            language=get_language()[:2],  # the page's language: follow-up mail is written in it
         )
         return redirect(f"{vehicle.get_absolute_url()}?sent=1#contact")
     photos = list(vehicle_ready_photos(vehicle=vehicle))

@@ -1,7 +1,7 @@
 import re
 
 from django import forms
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from dealership.models import Department, StaffMember
@@ -233,6 +233,8 @@ class PublicContactForm(forms.Form):
 
     def __init__(self, *args, promotion: Promotion | None = None, stock=(), **kwargs):
         super().__init__(*args, **kwargs)
+        # The page's language, unless the visitor picks the other: follow-up mail is written in it.
+        self.fields["language"].initial = get_language()[:2]
         self.choices = {f"stock-{v.pk}": v for v in stock}
         if promotion:
             self.choices |= {f"model-{m.pk}": m for m in promotion.models.all()}

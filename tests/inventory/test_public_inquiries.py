@@ -1,0 +1,49 @@
+"""A website visitor's message about a vehicle or an offer is never lost, and is in their language."""
+
+from datetime import datetime
+
+import pytest
+from django.urls import reverse
+
+from inventory.services.vehicles import vehicle_update
+from leads.models import Lead
+from promotions.services.promotions import promotion_transition
+from tests import factories
+from tests.french import ENGLISH, FRENCH
+
+pytestmark = pytest.mark.django_db
+
+MESSAGE = {"first_name": "Jean", "email": "jean@example.com", "inquiry_type": "price"}
+
+
+def test_a_message_sent_from_a_page_opened_before_the_vehicle_was_renamed_is_taken(client):
+    vehicle = factories.vehicle(make="Toyota", model="RAV4")
+    old_address = vehicle.get_absolute_url()
+    vehicle_update(vehicle=vehicle, trim="XLE")  # the staff adds the trim meanwhile
+    vehicle.refresh_from_db()
+    assert client.get(old_address).status_code == 301  # a page view moves to the new address
+    response = client.post(old_address, MESSAGE)
+    assert response["Location"] == f"{vehicle.get_absolute_url()}?sent=1#contact"
+    assert Lead.objects.get().customer.email == "jean@example.com"
+
+
+@pytest.mark.parametrize(("headers", "language"), [(FRENCH, "fr"), (ENGLISH, "en")])
+def test_a_vehicle_message_is_in_the_language_of_the_page(client, headers, language):
+    vehicle = factories.vehicle()
+    client.post(vehicle.get_absolute_url(), MESSAGE, headers=headers)
+    lead = Lead.objects.get()
+    assert (lead.language, lead.customer.language) == (language, language)
+
+
+def test_an_offers_form_starts_in_the_language_of_the_page(client):
+    promotion = factories.promotion(landing_slug="crv-fr")
+    promotion_transition(promotion=promotion, to_status="running")
+    url = reverse("offers:landing", args=["crv-fr"])
+    assert '<option value="fr" selected>' in client.get(url, headers=FRENCH).content.decode()
+    assert '<option value="en" selected>' in client.get(url, headers=ENGLISH).content.decode()
+
+
+def test_a_feed_asked_for_changes_since_a_moment_past_the_calendar_is_refused_not_a_server_error(client):
+    response = client.get(reverse("vehicles:feed_json"), {"since": "9999-12-31T23:59:59-12:00"})
+    assert response.status_code == 400
+    assert client.get(reverse("vehicles:feed_json"), {"since": datetime(2026, 1, 1).isoformat()}).status_code == 200
