@@ -165,12 +165,19 @@ class VehicleChange:
     vehicle: Vehicle
 
 
+# What changes a listed vehicle as the website shows it, besides its price: its details and photos.
+CONTENT_EVENTS = ("updated", "photo_status", "photos_reordered", "photo_deleted")
+
+
 def vehicle_changes_since(*, since: datetime) -> list[VehicleChange]:
     """One change per vehicle since the time given, as the website needs it to catch up:
     new (now listed, and listed since), price_changed (listed before, price changed since),
-    sold, removed (no longer listed for another reason)."""
+    updated (listed before, details or photos changed since), sold, removed (no longer listed
+    for another reason)."""
     events = (
-        VehicleEvent.objects.filter(created_at__gt=since, type__in=("listed", "unlisted", "price_changed"))
+        VehicleEvent.objects.filter(
+            created_at__gt=since, type__in=("listed", "unlisted", "price_changed", *CONTENT_EVENTS)
+        )
         .order_by("created_at", "pk")
         .values_list("vehicle_id", "type", "created_at")
     )
@@ -187,6 +194,8 @@ def vehicle_changes_since(*, since: datetime) -> list[VehicleChange]:
             change = "new"
         elif vehicle.is_public and "price_changed" in types:
             change = "price_changed"
+        elif vehicle.is_public and types & set(CONTENT_EVENTS):
+            change = "updated"
         elif not vehicle.is_public and "unlisted" in types:
             change = "sold" if vehicle.status == VehicleStatus.SOLD else "removed"
         else:

@@ -139,6 +139,17 @@ def test_changes_since_reports_new_price_changed_sold_and_removed(lot):
     assert vehicle_changes_since(since=timezone.now()) == []
 
 
+def test_changes_since_reports_new_photos_and_edits_of_a_listed_vehicle(lot):
+    rav4 = lot["rav4"]
+    since = timezone.now()
+    photos_upload(vehicle=rav4, files=[images.upload("a.jpg", images.phone_jpeg())], process_now=True)
+    [change] = vehicle_changes_since(since=since)
+    assert (change.change, change.vehicle.stock_number) == ("updated", rav4.stock_number)
+    since = timezone.now()
+    vehicle_update(vehicle=Vehicle.objects.get(pk=rav4.pk), description="Winter tires included")
+    assert [item.change for item in vehicle_changes_since(since=since)] == ["updated"]
+
+
 def test_freshness_report(lot):
     rav4, civic = lot["rav4"], lot["civic"]
     sold = factories.vehicle(stock_number="S9")
