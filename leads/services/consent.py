@@ -5,7 +5,7 @@ which CASL governs); phone calls follow the telemarketing rules and need express
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -62,6 +62,10 @@ def _record(
     return records
 
 
+# A clock a few minutes ahead of the server's is not the future.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
 @transaction.atomic
 def consent_grant(
     *,
@@ -80,8 +84,15 @@ def consent_grant(
     two years from the day it ends (relationship_ends_at), the other implied kinds from `at`."""
     if basis == ConsentBasis.EXPRESS and not wording.strip():
         raise ValueError(_("Express consent needs the wording the customer agreed to."))
+    if basis != ConsentBasis.EXPRESS and ConsentChannel.PHONE in channels:
+        raise ValueError(_("Phone calls need express consent; implied consent covers email and text only."))
+    if at > timezone.now() + FUTURE_TOLERANCE:
+        # A year typed wrong would otherwise outrank, when its day comes, a withdrawal made since.
+        raise ValueError(_("Consent cannot be given in the future: check the date."))
     if basis == ConsentBasis.BUSINESS_RELATIONSHIP and relationship_ends_at is None:
         raise ValueError(_("Say when the contract ends."))
+    if basis != ConsentBasis.BUSINESS_RELATIONSHIP:
+        relationship_ends_at = None  # a contract's end counts for a written contract only
     expires_at = consent_expiry(basis=basis, starts_at=relationship_ends_at or at)
     evidence = {"relationship_ends_at": relationship_ends_at.isoformat()} if relationship_ends_at else {}
     return _record(

@@ -113,12 +113,13 @@ def customer_update(
     **data,
 ) -> Customer:
     """Change a customer's own fields (any of CUSTOMER_FIELDS), recording before and after.
-    A new_household name links them to that household or company (of new_household_kind), made if
-    new."""
+    A new_household name makes a household or company (of new_household_kind) and links them to
+    it: always a new one, as two Tremblay families are two households (joining an existing one is
+    choosing it as `household`)."""
     if new_household.strip():
-        data["household"] = Household.objects.get_or_create(
+        data["household"] = Household.objects.create(
             name=new_household.strip(), kind=new_household_kind or Household.Kind.HOUSEHOLD
-        )[0]
+        )
     unknown = set(data) - set(CUSTOMER_FIELDS)
     if unknown:
         raise ValueError(f"Not customer fields: {', '.join(sorted(unknown))}")
@@ -134,6 +135,9 @@ def customer_update(
         _still_reachable(customer=customer, email=email, phone=phone)
         data.update(email=email, phone=phone)
     before = customer_snapshot(customer)
+    if "email" in data and data["email"] != customer.email:
+        # A corrected address has not bounced: mail to it goes again.
+        customer.email_undeliverable, customer.email_undeliverable_reason = False, ""
     for field, value in data.items():
         setattr(customer, field, value)
     customer.full_clean(exclude=["household", "merged_into"])
