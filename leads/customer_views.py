@@ -46,9 +46,8 @@ from .services.consent import consent_grant, consent_withdraw, unsubscribe_custo
 from .services.customer_import import RUNNING, csv_rows, import_create, import_start
 from .services.customers import (
     MergeError,
-    customer_email_add,
+    customer_contacts_add,
     customer_merge,
-    customer_phone_add,
     customer_update,
 )
 from .services.loyalty import loyalty_rule_set, loyalty_rules_ensure, task_done
@@ -179,18 +178,20 @@ def customer_contact_add(request, pk: int):
         messages.error(request, " ".join(form.non_field_errors()) or _("Check the contact details."))
         return redirect("leads:customer_detail", pk=pk)
     try:
-        if form.cleaned_data["email"]:
-            customer_email_add(customer=customer, email=form.cleaned_data["email"], actor=request.user)
-        if form.cleaned_data["phone"]:
-            customer_phone_add(
-                customer=customer,
-                phone=form.cleaned_data["phone"],
-                kind=form.cleaned_data["phone_kind"] or "mobile",
-                actor=request.user,
-            )
-        messages.success(request, _("Contact details added."))
+        added = customer_contacts_add(
+            customer=customer,
+            email=form.cleaned_data["email"],
+            phone=form.cleaned_data["phone"],
+            phone_kind=form.cleaned_data["phone_kind"] or "mobile",
+            actor=request.user,
+        )
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, " ".join(error.messages) + " " + _("Nothing was added."))
+    else:
+        if added:
+            messages.success(request, _("Added: %(contacts)s.") % {"contacts": ", ".join(added)})
+        else:
+            messages.info(request, _("The customer already has these contact details."))
     return redirect("leads:customer_detail", pk=pk)
 
 
@@ -280,7 +281,9 @@ def customer_duplicates_view(request):
 def customer_merge_view(request):
     form = CustomerMergeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(sorted({error for errors in form.errors.values() for error in errors})))
+        messages.error(
+            request, " ".join(sorted({error for errors in form.errors.values() for error in errors}))
+        )
         return redirect("leads:customer_duplicates")
     target, duplicate = form.cleaned_data["target"], form.cleaned_data["duplicate"]
     try:

@@ -21,7 +21,7 @@ from ..models import (
     Message,
     Task,
 )
-from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone
+from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone, phone_display
 from ..selectors.customers import CUSTOMER_FIELDS, customers_with_contact
 from .audit import audit_record, changes_between
 from .consent import consent_record_purchase
@@ -152,9 +152,13 @@ def _still_reachable(*, customer: Customer, email: str, phone: str) -> None:
     """Refuse an edit that empties the last email and phone of a customer who had one: the
     follow-up, the replies and the next inquiry's matching would all lose them."""
     had_contact = customer.email or customer.phone
-    if had_contact and not (email or phone or customer.extra_emails.exists() or customer.extra_phones.exists()):
+    if had_contact and not (
+        email or phone or customer.extra_emails.exists() or customer.extra_phones.exists()
+    ):
         raise ValidationError(
-            _("Keep at least one email or phone: without one the customer can no longer be reached or recognised.")
+            _(
+                "Keep at least one email or phone: without one the customer can no longer be reached or recognised."
+            )
         )
 
 
@@ -197,6 +201,25 @@ def customer_phone_add(
     return _extra_contact_add(
         customer=customer, model=CustomerPhone, field="phone", value=phone, actor=actor, kind=kind
     )
+
+
+@transaction.atomic
+def customer_contacts_add(
+    *,
+    customer: Customer,
+    email: str = "",
+    phone: str = "",
+    phone_kind: str = CustomerPhone.Kind.MOBILE,
+    actor=None,
+) -> list[str]:
+    """Add another email and another phone together: both or neither, so that a refusal of one
+    never leaves the other saved unsaid. Returns those added (ones the customer had are not)."""
+    added = []
+    if email and (extra := customer_email_add(customer=customer, email=email, actor=actor)):
+        added.append(extra.email)
+    if phone and (extra := customer_phone_add(customer=customer, phone=phone, kind=phone_kind, actor=actor)):
+        added.append(phone_display(extra.phone))
+    return added
 
 
 @transaction.atomic

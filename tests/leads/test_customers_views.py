@@ -7,6 +7,7 @@ from django.utils import timezone
 from leads.models import ConsentRecord, Customer, HistoryKind
 from leads.services.customers import customer_merge, history_item_add
 from tests import factories
+from tests.french import flash_text
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +65,18 @@ def test_adding_another_email_and_phone_and_refusing_bad_ones(supervisor_client)
     assert list(customer.extra_phones.values_list("phone", "kind")) == [("+14165550188", "work")]
     page = supervisor_client.post(url, {"phone": "99"}, follow=True).content.decode()
     assert "“99” is not a phone number with its area code." in page and customer.extra_phones.count() == 1
+
+
+def test_adding_an_email_and_a_bad_phone_adds_neither_and_says_so(supervisor_client):
+    customer = factories.customer(phone="514 555 0100")
+    url = reverse("leads:customer_contact_add", args=[customer.pk])
+    response = supervisor_client.post(url, {"email": "second@example.com", "phone": "12345"}, follow=True)
+    assert flash_text(response) == "“12345” is not a phone number with its area code. Nothing was added."
+    assert not customer.extra_emails.exists()
+    response = supervisor_client.post(url, {"email": "second@example.com", "phone": "416-555-0188"}, follow=True)
+    assert flash_text(response) == "Added: second@example.com, (416) 555-0188."
+    response = supervisor_client.post(url, {"phone": "+1 514 555 0100"}, follow=True)  # the main number
+    assert flash_text(response) == "The customer already has these contact details."
 
 
 def test_duplicates_page_offers_the_pair_and_merges_it(supervisor_client):
