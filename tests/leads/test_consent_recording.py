@@ -11,6 +11,7 @@ from leads.selectors.consent import consent_check
 from leads.services.consent import commercial_email_send, consent_withdraw
 from leads.services.customers import customer_update
 from tests import factories
+from tests.french import FRENCH, NBSP
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +78,13 @@ def test_two_families_of_the_same_name_are_two_households(supervisor):
         customer_update(customer=customer, actor=supervisor.user, new_household="Famille Tremblay")
     first.refresh_from_db(), second.refresh_from_db()
     assert first.household_id != second.household_id
+
+
+def test_the_refusals_read_in_french(supervisor_client):
+    customer = factories.customer()
+    url = reverse("leads:customer_consent_grant", args=[customer.pk])
+    data = {"channels": ["phone"], "basis": "implied_inquiry", "source": "web", "at": _when(timedelta(days=365))}
+    page = supervisor_client.post(url, data, headers=FRENCH).content.decode()
+    assert f"Les appels exigent un consentement exprès{NBSP}; le consentement tacite" in page
+    page = supervisor_client.post(url, data | {"channels": ["email"]}, headers=FRENCH).content.decode()
+    assert f"Un consentement ne peut pas être donné dans le futur{NBSP}: vérifiez la date." in page
