@@ -8,6 +8,7 @@ it starts on, as a person finds it in a spreadsheet or text editor.
 import codecs
 import csv
 import io
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -54,4 +55,19 @@ def csv_rows(content: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     if not rows:
         raise ValidationError(_("The file is empty."))
     header = [cell.strip() for cell in rows[0][1]]
-    return header, [(line, row) for line, row in rows[1:] if any(cell.strip() for cell in row)]
+    data = [(line, row) for line, row in rows[1:] if any(cell.strip() for cell in row)]
+    # A delimiter at the end of every line (many exports write one): an empty last column, dropped.
+    while (
+        header
+        and not header[-1]
+        and not any(len(row) >= len(header) and row[len(header) - 1].strip() for _, row in data)
+    ):
+        header.pop()
+    return header, data
+
+
+def header_key(text: str) -> str:
+    """A column header as compared with the names an import knows: no case, accents or extra
+    spaces ("Année " → "annee", "No de série" → "no de serie")."""
+    decomposed = unicodedata.normalize("NFKD", " ".join(text.split()).lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from dealership.csv_upload import csv_decode, csv_rows
+from dealership.csv_upload import csv_decode, csv_rows, header_key
 from dealership.storage import private_storage
 
 from ..forms import PriceField, VinField
@@ -33,14 +33,24 @@ from .vehicles import (
 
 # Column names seen in dealer management system exports, lower-cased, to our field names.
 COLUMN_ALIASES = {
-    "stock_number": ("stock_number", "stock number", "stock #", "stock no", "stock", "stockno"),
-    "vin": ("vin", "serial"),
-    "condition": ("condition", "new/used", "type", "new_used"),
-    "year": ("year", "model year"),
-    "make": ("make",),
-    "model": ("model",),
-    "trim": ("trim", "series"),
-    "body_style": ("body_style", "body style", "body"),
+    "stock_number": (
+        "stock_number",
+        "stock number",
+        "stock #",
+        "stock no",
+        "stock",
+        "stockno",
+        "no de stock",
+        "numero de stock",
+        "no stock",
+    ),
+    "vin": ("vin", "serial", "niv", "no de serie", "numero de serie"),
+    "condition": ("condition", "new/used", "type", "new_used", "neuf/usage", "neuf/occasion", "etat"),
+    "year": ("year", "model year", "annee", "annee modele"),
+    "make": ("make", "marque"),
+    "model": ("model", "modele"),
+    "trim": ("trim", "series", "version", "serie"),
+    "body_style": ("body_style", "body style", "body", "carrosserie"),
     "exterior_colour": (
         "exterior_colour",
         "exterior colour",
@@ -48,15 +58,34 @@ COLUMN_ALIASES = {
         "ext color",
         "colour",
         "color",
+        "couleur",
+        "couleur exterieure",
     ),
-    "interior_colour": ("interior_colour", "interior colour", "interior color", "int color"),
-    "odometer_km": ("odometer_km", "odometer", "kilometres", "kilometers", "km", "mileage"),
-    "price": ("price", "internet price", "selling price", "asking price"),
-    "status": ("status",),
-    "description": ("description", "comments"),
+    "interior_colour": (
+        "interior_colour",
+        "interior colour",
+        "interior color",
+        "int color",
+        "couleur interieure",
+    ),
+    "odometer_km": ("odometer_km", "odometer", "kilometres", "kilometers", "km", "mileage", "kilometrage"),
+    "price": (
+        "price",
+        "internet price",
+        "selling price",
+        "asking price",
+        "prix",
+        "prix de vente",
+        "prix internet",
+    ),
+    "status": ("status", "statut"),
+    "description": ("description", "comments", "commentaires"),
 }
 _FIELD_BY_HEADER = {alias: name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
-_CONDITION_WORDS = {"n": "new", "new": "new", "neuf": "new", "u": "used", "used": "used", "occasion": "used"}
+_CONDITION_WORDS = {
+    "n": "new", "new": "new", "neuf": "new", "u": "used", "used": "used", "occasion": "used",
+    "usage": "used", "d'occasion": "used",
+}  # fmt: skip
 _STATUS_WORDS = {
     **{value: value for value in VehicleStatus.values},
     **{label.lower(): value for value, label in VehicleStatus.choices},
@@ -64,6 +93,13 @@ _STATUS_WORDS = {
     "available": VehicleStatus.IN_STOCK,
     "hold": VehicleStatus.ON_HOLD,
     "ordered": VehicleStatus.ON_ORDER,
+    "en inventaire": VehicleStatus.IN_STOCK,
+    "en stock": VehicleStatus.IN_STOCK,
+    "disponible": VehicleStatus.IN_STOCK,
+    "en attente": VehicleStatus.ON_HOLD,
+    "reserve": VehicleStatus.ON_HOLD,
+    "en commande": VehicleStatus.ON_ORDER,
+    "vendu": VehicleStatus.SOLD,
 }
 
 
@@ -102,7 +138,8 @@ class ImportReport:
 def _rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
     """(line number, {field: value}) for each data row; unknown columns are ignored."""
     header, rows = csv_rows(csv_decode(content))
-    columns = [_FIELD_BY_HEADER.get(name.lower()) for name in header]
+    # Headers and words compared without case or accents: « Année », « Usagé » as typed.
+    columns = [_FIELD_BY_HEADER.get(header_key(name)) for name in header]
     if "stock_number" not in columns or "vin" not in columns:
         raise ValidationError(
             _("The first line must name the columns, with at least a stock number and a VIN.")
@@ -112,11 +149,12 @@ def _rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
 
 def _row_values(columns: list[str | None], row: list[str]) -> dict[str, str]:
     values = {name: cell.strip() for name, cell in zip(columns, row, strict=False) if name}
-    values["odometer_km"] = values.get("odometer_km", "").replace(",", "").replace(" ", "")
+    # "45,000 km", "45 000" with any kind of space: the digits.
+    values["odometer_km"] = re.sub(r"[\s,]|km$", "", values.get("odometer_km", "").lower())
     if "condition" in values:
-        values["condition"] = _CONDITION_WORDS.get(values["condition"].lower(), values["condition"])
+        values["condition"] = _CONDITION_WORDS.get(header_key(values["condition"]), values["condition"])
     if "status" in values:
-        values["status"] = _STATUS_WORDS.get(values["status"].lower(), values["status"])
+        values["status"] = _STATUS_WORDS.get(header_key(values["status"]), values["status"])
     return values
 
 

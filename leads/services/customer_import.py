@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dealership.csv_upload import csv_decode, csv_rows
+from dealership.csv_upload import csv_decode, csv_rows, header_key
 from dealership.models import Department
 from inventory.forms import PriceField
 from inventory.vin import vin_normalize
@@ -87,6 +87,16 @@ HEADER_GUESSES = {
     "deal #": "reference", "ro number": "reference", "ro #": "reference", "term": "term_months",
     "lease end": "term_ends_on", "term end": "term_ends_on", "maturity date": "term_ends_on",
     "warranty end": "warranty_ends_on", "warranty expiry": "warranty_ends_on",
+    # Québec exports.
+    "nom complet": "full_name", "nom du client": "full_name", "client": "full_name", "prenom": "first_name",
+    "nom de famille": "last_name", "courriel": "email", "adresse courriel": "email",
+    "adresse de courriel": "email", "telephone": "phone", "tel": "phone", "tel. residence": "phone",
+    "cellulaire": "phone", "cell.": "phone", "tel. bureau": "phone_2", "telephone bureau": "phone_2",
+    "autre telephone": "phone_2", "adresse": "street", "ville": "city", "code postal": "postal_code",
+    "langue": "language", "date de vente": "date", "date de livraison": "date", "kilometrage": "odometer_km",
+    "prix": "price", "prix de vente": "price", "no de contrat": "reference", "numero de contrat": "reference",
+    "bon de travail": "reference", "no bt": "reference", "terme": "term_months", "fin de location": "term_ends_on",
+    "fin du terme": "term_ends_on", "fin de garantie": "warranty_ends_on", "niv": "vin", "vehicule": "vehicle",
 }  # fmt: skip
 KIND_WORDS = {
     "purchase": HistoryKind.PURCHASE, "sale": HistoryKind.PURCHASE, "sold": HistoryKind.PURCHASE,
@@ -113,10 +123,15 @@ class ImportRejected(ValueError):
 
 
 def mapping_guess(header: list[str]) -> dict[str, str]:
+    keys = {column: header_key(column.replace("_", " ")) for column in header}
+    # « Nom » beside « Prénom » is the family name; alone, the whole name.
+    nom = "last_name" if "prenom" in keys.values() else "full_name"
     guesses = {}
     for column in header:
-        key = column.strip().lower().replace("_", " ")
-        target = HEADER_GUESSES.get(key) or next((t for t in TARGETS if t.replace("_", " ") == key), "")
+        key = keys[column]
+        target = (nom if key == "nom" else HEADER_GUESSES.get(key)) or next(
+            (t for t in TARGETS if t.replace("_", " ") == key), ""
+        )
         if target and target not in guesses.values():
             guesses[column] = target
     return guesses

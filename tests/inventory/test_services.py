@@ -385,3 +385,16 @@ def test_a_price_that_reads_two_ways_is_refused_by_its_line(cell):
     report = vehicles_import_csv(content=content, dry_run=False)
     assert [line for line, _ in report.errors] == [2] and "rice" in report.errors[0][1]
     assert not Vehicle.objects.exists()
+
+
+def test_a_quebec_export_in_french_with_a_trailing_delimiter_is_read():
+    vin = factories.vin(601)
+    content = (
+        "No de stock;NIV;Année;Marque;Modèle;Kilométrage;Prix;Statut;Neuf/Usagé;\n"
+        f"B2;{vin};2022;Toyota;RAV4;45\u00a0000 km;29 995,00 $;En inventaire;Usagé;\n"
+    ).encode("cp1252")
+    report = vehicles_import_csv(content=content, dry_run=False)
+    assert not report.errors and report.created == ["B2"]
+    vehicle = Vehicle.objects.get(stock_number="B2")
+    assert (vehicle.vin, vehicle.year, vehicle.model, vehicle.odometer_km) == (vin, 2022, "RAV4", 45000)
+    assert (str(vehicle.price), vehicle.status, vehicle.condition) == ("29995.00", "in_stock", "used")

@@ -280,3 +280,16 @@ def test_an_upload_that_is_not_csv_text_is_refused_clearly(supervisor_client, da
     response = upload(supervisor_client, data)
     assert response.status_code == 200 and not CustomerImport.objects.exists()
     assert "Save it as CSV" in response.content.decode()
+
+
+def test_a_quebec_export_with_french_headers_and_a_trailing_delimiter_is_mapped(supervisor):
+    content = "Prénom;Nom;Courriel;Téléphone;Ville;Code postal;Langue;\nLéa;Morin;lea@example.com;514 555 0166;Laval;H7N 1A1;fr;\n"
+    batch = import_create(filename="clients.csv", data=content.encode("utf-8"), actor=supervisor.user)
+    assert batch.mapping == {
+        "Prénom": "first_name", "Nom": "last_name", "Courriel": "email", "Téléphone": "phone",
+        "Ville": "city", "Code postal": "postal_code", "Langue": "language",
+    }  # fmt: skip
+    alone = import_create(
+        filename="c.csv", data=b"Nom,Courriel\nLea Morin,lea@example.com\n", actor=supervisor.user
+    )
+    assert alone.mapping["Nom"] == "full_name"  # no first name beside it: the whole name
