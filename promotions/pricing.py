@@ -2,6 +2,7 @@
 
 from decimal import Decimal, InvalidOperation
 
+from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -52,12 +53,25 @@ def fees_added(fees: dict) -> list[str]:
     ]
 
 
-def price_terms(fees: dict) -> str:
-    """What the advertised price includes, as the customer must read it next to the price."""
-    added = fees_added(fees)
-    if added:
-        return f"plus {', '.join(added).lower()}, taxes and licensing"
-    return "all fees included, plus taxes and licensing"
+def price_terms(fees: dict, *, language: str = "en") -> str:
+    """What the advertised price includes, as the customer must read it next to the price (in
+    English unless told: leaflets are printed in English)."""
+    with translation.override(language):
+        if added := fees_added(fees):
+            return _("plus %(fees)s, taxes and licensing") % {
+                "fees": ", ".join(_(fee) for fee in added).lower()
+            }
+        return _("all fees included, plus taxes and licensing")
+
+
+def advertised_price_line(*, price, fees: dict) -> str:
+    """The price and what it includes in English, then in French, for the bilingual offer page:
+    "$34,995.00 — all fees included, … / 34 995,00 $ — tous frais inclus, …"."""
+    lines = []
+    for language in ("en", "fr"):
+        with translation.override(language):
+            lines.append(f"{_dollars(Decimal(price))} — {price_terms(fees, language=language)}")
+    return " / ".join(lines)
 
 
 def all_in_price_problems(*, province: str, advertised_price, fees: dict) -> list[str]:

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 
 from .forms import PublicContactForm
 from .models import Promotion
-from .pricing import price_terms
+from .pricing import advertised_price_line
 from .selectors import (
     promotion_ended_get,
     promotion_running_get,
@@ -67,7 +67,12 @@ def landing(request, slug: str):
         request,
         promotion=promotion,
         template="promotions/public/landing.html",
-        context={"price_terms": price_terms(promotion.fees), "stock": promotion_stock(promotion=promotion)},
+        context={
+            "advertised": advertised_price_line(price=promotion.advertised_price, fees=promotion.fees)
+            if promotion.advertised_price
+            else "",
+            "stock": promotion_stock(promotion=promotion),
+        },
     )
 
 

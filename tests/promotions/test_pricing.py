@@ -1,6 +1,6 @@
 import pytest
 
-from promotions.pricing import all_in_price_problems
+from promotions.pricing import all_in_price_problems, price_terms
 
 FEES_OUT = {
     "freight_pdi": {"amount": "2100", "included": False},
@@ -45,3 +45,12 @@ def test_nonsense_amounts_are_reported_everywhere():
         "The advertised price must be an amount above zero.",
         "Administration fee: the amount must be zero or more.",
     ]
+
+
+def test_price_terms_name_the_fees_added_in_english_or_in_french():
+    fees = {"freight_pdi": {"amount": "2100", "included": False}, "admin": {"amount": "499", "included": False}}
+    assert price_terms(fees) == "plus freight and pdi, administration fee, taxes and licensing"
+    assert price_terms(fees, language="fr") == (
+        "plus transport et préparation, frais d’administration, taxes et immatriculation en sus"
+    )
+    assert price_terms({}, language="fr") == "tous frais inclus, taxes et immatriculation en sus"

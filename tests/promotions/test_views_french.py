@@ -2,6 +2,7 @@
 otherwise, as before. The public offer pages are bilingual side by side and stay as they are."""
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -245,3 +246,17 @@ def test_sharing_information_and_print_materials_in_french(supervisor_client):
     assert "Imprimés</h1>" in page and "Dépliants (format lettre)" in page and "Aucune promotion." in page
     english = page_text(supervisor_client, reverse("promotions:print"), ENGLISH)
     assert "Print materials</h1>" in english and "Leaflets (letter)" in english
+
+
+def test_an_offers_price_reads_in_english_and_in_french_as_the_page_does(client):
+    promotion = factories.promotion(
+        landing_slug="crv-prix", advertised_price=Decimal("34995"), offer_kind="price",
+        fees={"freight_pdi": {"amount": "2100", "included": True}},
+    )  # fmt: skip
+    promotion_transition(promotion=promotion, to_status="running")
+    page = page_text(client, reverse("offers:landing", args=["crv-prix"]), FRENCH)
+    assert (
+        "$34,995.00 — all fees included, plus taxes and licensing / "
+        f"34{NBSP}995,00{NBSP}$ — tous frais inclus, taxes et immatriculation en sus"
+    ) in page
+    assert "$34995" not in page
