@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -17,6 +18,11 @@ from leads.services.leads import customer_find_or_create, lead_create
 
 _sequence = itertools.count(1)
 PASSWORD = "test-pass-123"
+
+
+def noon(day) -> datetime:
+    """Noon of that day at the store (Toronto time, as the test settings have it)."""
+    return datetime(day.year, day.month, day.day, 12, tzinfo=ZoneInfo("America/Toronto"))
 
 
 def department(code: str = "sales") -> Department:

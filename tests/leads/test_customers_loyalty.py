@@ -1,7 +1,6 @@
 """Loyalty moments become tasks for the right person, once per moment, when their rule is on."""
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
@@ -16,12 +15,8 @@ from leads.tasks import loyalty_tasks_create_task
 from tests import factories
 
 pytestmark = pytest.mark.django_db
-TORONTO = ZoneInfo("America/Toronto")
 TODAY = date(2026, 12, 1)
-
-
-def noon(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 12, tzinfo=TORONTO)
+noon = factories.noon
 
 
 @pytest.fixture

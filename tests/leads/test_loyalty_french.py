@@ -2,8 +2,7 @@
 made before titles were translated still read as they were written, or in French once understood."""
 
 import importlib
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 from django.apps import apps
@@ -19,12 +18,8 @@ from tests import factories
 from tests.french import ENGLISH, FRENCH, NBSP, flash_text, page_text
 
 pytestmark = pytest.mark.django_db
-TORONTO = ZoneInfo("America/Toronto")
 TODAY = date(2026, 12, 1)
-
-
-def noon(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 12, tzinfo=TORONTO)
+noon = factories.noon
 
 
 @pytest.fixture
