@@ -110,7 +110,8 @@ FORWARD_MARKER = re.compile(
 FORWARDED_HEADER = re.compile(r"^[ \t>]*([A-Za-zÀ-ÿ-]{2,12})[ \t]*:[ \t]*(.*)$")
 SENDER_FIELDS = ("from", "de", "expediteur", "expéditeur")
 FORWARD_SUBJECT = re.compile(r"^\s*(fwd?|tr|transf[ée]r[ée])\s*:", re.IGNORECASE)
-ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+# An email address written in text.
+EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def forwarded_original(subject: str, text: str) -> ForwardedOriginal | None:
         if (field := FORWARDED_HEADER.match(line)) and field.group(1).lower() in SENDER_FIELDS:
             sender = field.group(2)
             break
-    if not (address := ADDRESS.search(sender)):
+    if not (address := EMAIL.search(sender)):
         return None
     name = sender[: address.start()].strip(" \t\"'<[(").removesuffix("mailto:").strip(" \t\"'<[(")
     return ForwardedOriginal(name=name, address=address.group(0).lower(), text=new_text_of(body.strip()))

@@ -23,7 +23,7 @@ from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone, split_
 from ..threading import lead_id_from_address, store_address
 from .adf import AdfContact, AdfLead, AdfVehicle, decode_adf_bytes, looks_like_adf, parse_adf
 from .parsing import ParsedMail, clean_text, parse_message
-from .text import QUOTE_START, ForwardedOriginal, forwarded_original
+from .text import EMAIL, QUOTE_START, ForwardedOriginal, forwarded_original
 from .webforms import WebForm, parse_web_form
 from .words import (
     BOUNCE_SUBJECTS,
@@ -51,7 +51,6 @@ SALES = "sales"
 STRONG_SALES = {fold(phrase) for phrase in STRONG_SALES_PHRASES}
 WORDS_READ = 20_000  # characters of a message's words that triage reads
 ADF_ATTACHMENT = re.compile(r"\.(xml|adf)$", re.IGNORECASE)
-EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 MESSAGE_ID_LINE = re.compile(r"(?im)^[ \t>]*message-id:[ \t]*(<[^<>\s]{1,900}>)")
 DSN_STATUS = re.compile(r"(?<![\d.])([245])\.\d{1,3}\.\d{1,3}(?![\d.])")
 # A permanent SMTP reply where a server's answer stands: at a line start, after "said:" or "smtp;",
@@ -467,7 +466,13 @@ class _Reading:
     forwarded: bool = False  # a customer's mail forwarded by staff: its words are the customer's
 
 
-def _read(parsed: ParsedMail, adf: AdfLead | None, unreadable_adf: str, form: WebForm | None) -> _Reading:
+def _read(
+    parsed: ParsedMail,
+    adf: AdfLead | None,
+    unreadable_adf: str,
+    form: WebForm | None,
+    reply_to: tuple[str, str] | None,
+) -> _Reading:
     if adf:
         person = adf.contact or AdfContact()
         return _Reading(
@@ -508,7 +513,7 @@ def _read(parsed: ParsedMail, adf: AdfLead | None, unreadable_adf: str, form: We
             forwarded=True,
         )
     body = parsed.new_text or parsed.text
-    name, address = outside_reply_to(parsed) or (parsed.from_name, parsed.from_address)
+    name, address = reply_to or (parsed.from_name, parsed.from_address)
     return _Reading(
         # The phone is often in the signature, below what the customer just wrote.
         contact=_contact("", "", name, address, _first_phone(body[:WORDS_READ], _above_quote(parsed.text))),
@@ -548,15 +553,15 @@ def staff_forward(parsed: ParsedMail) -> ForwardedOriginal | None:
     attached or inline; None for anything else, and for a forward of the store's own mail."""
     if not _at_store(parsed.from_address):
         return None
-    domain = _store_domain()
-    original = None
-    for attachment in parsed.attachments:
-        if attachment.content_type == "message/rfc822" and attachment.data:
-            inner = parse_message(attachment.data)
-            original = ForwardedOriginal(inner.from_name, inner.from_address, inner.new_text or inner.text)
-            break
-    original = original or forwarded_original(parsed.subject, parsed.text)
-    if original is None or not original.address or original.address.endswith(f"@{domain}"):
+    attached = next(
+        (a.data for a in parsed.attachments if a.content_type == "message/rfc822" and a.data), None
+    )
+    if attached:
+        inner = parse_message(attached)
+        original = ForwardedOriginal(inner.from_name, inner.from_address, inner.new_text or inner.text)
+    else:
+        original = forwarded_original(parsed.subject, parsed.text)
+    if original is None or not original.address or _at_store(original.address):
         return None
     return original
 
@@ -591,7 +596,8 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
     rules = sorted((r for r in rules if r.active), key=lambda r: (r.order, r.pk or 0))
     adf, unreadable_adf = _find_adf(parsed)
     form = None if adf or unreadable_adf else _notification_form(parsed)
-    reading = _read(parsed, adf, unreadable_adf, form)
+    reply_to = outside_reply_to(parsed)
+    reading = _read(parsed, adf, unreadable_adf, form, reply_to)
     # What a person would read to decide; the start of a very long mail is enough.
     words = reading.comments if (adf or form or reading.forwarded) else parsed.new_text or parsed.text
     decision_text = f"{parsed.subject}\n{words}"[:WORDS_READ]
@@ -619,7 +625,7 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
         return _set(result, MailKind.BOUNCE, None, signal)
     if signal := answering_signal(parsed, machine_made_lead=machine_made):
         return _set(result, MailKind.AUTO_REPLY, None, signal)
-    if _own_mail(parsed, machine_made_lead=machine_made):
+    if _own_mail(parsed, machine_made_lead=machine_made, reply_to=reply_to):
         return _set(result, MailKind.AUTO_REPLY, None, "own-mail")  # our own mail come back: a loop
 
     bulk = bulk_signal(parsed, machine_made_lead=machine_made)
@@ -630,7 +636,7 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
 
     if bulk:
         return _set(result, MailKind.AUTO_REPLY, None, bulk)
-    if _at_store(parsed.from_address) and not (machine_made or reading.forwarded or outside_reply_to(parsed)):
+    if _at_store(parsed.from_address) and not (machine_made or reading.forwarded or reply_to):
         # A salesperson's own mail (a copy of what they wrote a customer, a note to a colleague):
         # no customer's inquiry, nobody to acknowledge.
         return _set(result, MailKind.AUTO_REPLY, None, "staff-mail")
@@ -648,7 +654,7 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
     return _set(result, kind, department, f"web-form+{signal}" if form else signal)
 
 
-def _own_mail(parsed: ParsedMail, *, machine_made_lead: bool) -> bool:
+def _own_mail(parsed: ParsedMail, *, machine_made_lead: bool, reply_to: tuple[str, str] | None) -> bool:
     """The store's own mail come back (from its address, or through it per X-Loop). A website
     that sends its form From the store's address is not: a machine-made lead that is a fresh
     message — what the store sends itself (acknowledgements, forwards, replies) is marked
@@ -662,7 +668,7 @@ def _own_mail(parsed: ParsedMail, *, machine_made_lead: bool) -> bool:
         return False
     automatic = _auto_submitted(parsed) not in ("", "no")
     fresh = not (automatic or parsed.in_reply_to or parsed.references)
-    return not ((machine_made_lead or outside_reply_to(parsed)) and fresh)
+    return not ((machine_made_lead or reply_to) and fresh)
 
 
 def _add_bounce_details(result: Triage, parsed: ParsedMail) -> None:
