@@ -185,7 +185,8 @@ def test_objectives_in_french_proposed_then_approved(client):
         f"Un objectif à l’état «{NBSP}approuvé{NBSP}» ne peut pas passer à l’état «{NBSP}refusé{NBSP}»."
         in flash_text(stale)
     )
-    assert supervisor  # the proposer stays the supervisor
+    # The proposal stays the supervisor's on the objective's history.
+    assert objective.events.get(type="proposed").actor == supervisor.user
     english = client.get("/store/objectives/?period=month&date=2026-11-15").content.decode()
     assert "Objectives — November 2026" in english and ">Approved</span>" in english
 
@@ -213,7 +214,7 @@ def test_staff_directory_and_its_mail_in_french(client, django_capture_on_commit
     assert "Le répertoire du personnel a déjà été envoyé à" in again.content.decode()
 
 
-def test_staff_directory_mail_in_english_from_an_englishpage_text(
+def test_staff_directory_mail_in_english_from_an_english_page(
     client, django_capture_on_commit_callbacks, eager_celery
 ):
     _login(client, Role.SUPERVISOR)

@@ -16,6 +16,7 @@ from inventory.services.photos import photos_upload
 from inventory.services.vehicles import vehicle_price_set, vehicle_transition
 from leads.models import Lead
 from tests import factories
+from tests.french import FRENCH
 from tests.inventory import images
 
 pytestmark = pytest.mark.django_db
@@ -220,11 +221,10 @@ def test_received_photos_are_announced_in_the_same_translated_words_with_or_with
     def photos():
         return {"photos": [images.upload(f"{n}.jpg", images.phone_jpeg()) for n in range(2)]}
 
-    french = {"Accept-Language": "fr-CA,fr;q=0.9"}  # a browser set to French
     grid = supervisor_client.post(
-        url, photos(), headers={**french, "X-Requested-With": "XMLHttpRequest"}
+        url, photos(), headers={**FRENCH, "X-Requested-With": "XMLHttpRequest"}
     ).content.decode()
-    page = supervisor_client.post(url, photos(), headers=french, follow=True).content.decode()
+    page = supervisor_client.post(url, photos(), headers=FRENCH, follow=True).content.decode()
     said = "2 photos reçues\u00a0; elles apparaissent dès qu’elles sont prêtes."  # a no-break space before ;
     assert said in grid and said in page
 

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
@@ -46,6 +47,9 @@ def test_consent_given_in_the_future_is_refused_and_never_outranks_a_withdrawal(
     ).content.decode()
     assert "Consent cannot be given in the future: check the date." in page
     assert not customer.consent_records.exists()
+    # Given yesterday, withdrawn today: still withdrawn a year on.
+    _grant(supervisor_client, customer, basis="express", wording="Yes", at=_when(-timedelta(days=1)))
+    assert consent_check(customer=customer, channel="email").valid
     consent_withdraw(customer=customer, channels=["email"], at=timezone.now(), source="Unsubscribe link")
     assert not consent_check(
         customer=customer, channel="email", at=timezone.now() + timedelta(days=366)
@@ -69,7 +73,7 @@ def test_a_corrected_address_after_a_bounce_gets_mail_again(supervisor):
     )
     assert (customer.email_undeliverable, customer.email_undeliverable_reason) == (False, "")
     result = commercial_email_send(customer=customer, subject="Hi", body="x", transactional=True)
-    assert "undeliverable" not in result.reason
+    assert result.sent and mail.outbox[-1].to == ["jean@example.com"]
 
 
 def test_two_families_of_the_same_name_are_two_households(supervisor):
@@ -83,7 +87,12 @@ def test_two_families_of_the_same_name_are_two_households(supervisor):
 def test_the_refusals_read_in_french(supervisor_client):
     customer = factories.customer()
     url = reverse("leads:customer_consent_grant", args=[customer.pk])
-    data = {"channels": ["phone"], "basis": "implied_inquiry", "source": "web", "at": _when(timedelta(days=365))}
+    data = {
+        "channels": ["phone"],
+        "basis": "implied_inquiry",
+        "source": "web",
+        "at": _when(timedelta(days=365)),
+    }
     page = supervisor_client.post(url, data, headers=FRENCH).content.decode()
     assert f"Les appels exigent un consentement exprès{NBSP}; le consentement tacite" in page
     page = supervisor_client.post(url, data | {"channels": ["email"]}, headers=FRENCH).content.decode()

@@ -281,7 +281,7 @@ def test_an_import_previewed_from_an_english_page_reports_in_english(
     assert "history: date: “13/01/2025” is not a date (use YYYY-MM-DD)" in page
 
 
-def test_loyalty_rules_in_french_with_the_switchflash_text(supervisor_client):
+def test_loyalty_rules_in_french_with_the_switch_flash(supervisor_client):
     url = reverse("leads:loyalty_rules")
     page = page_text(supervisor_client, url, FRENCH)
     for text in (

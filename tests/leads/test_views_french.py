@@ -143,8 +143,9 @@ def test_logging_a_call_in_french_says_so_and_shows_the_outcome_in_french(client
     page = response.content.decode()
     assert "Ajouté à la conversation." in page
     assert "Intéressée\n\nProchaine étape\u00a0: Rappeler jeudi" in page  # written as the supervisor reads
-    assert "A parlé au client" in page  # the call's outcome, in the timeline
-    assert "Appel" in page
+    # The call's outcome and channel in the timeline (the log form offers every one of them).
+    timeline = page[page.index("timeline-message") :]
+    assert "<strong>Appel</strong>" in timeline and "A parlé au client" in timeline
     # What is kept is the English text, whoever logged it: follow-up and reports look for it.
     assert lead.messages.get(channel="phone").subject == "Spoke with the customer"
     # A call logged without saying how it went: the error, in French.
