@@ -340,7 +340,7 @@ def _objective_moved(request, objective: Objective, to_status: str):
     except ObjectiveTransitionError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, DECIDED.get(objective.status, _("Objective saved.")))
+        messages.success(request, DECIDED[objective.status])
     return _objective_period_page(objective)
 
 

@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from dealership.access import NO_STAFF_ROLE
 from dealership.csv_download import csv_download
 
 from .customer_forms import (
@@ -70,9 +71,6 @@ def manager_required(view):
 NO_CUSTOMER_PAGES = gettext_lazy(
     "Customer records are for sales advisors, supervisors and managers. Department staff see the "
     "mail forwarded to them under Department mail."
-)
-NO_STAFF_ROLE = gettext_lazy(
-    "Your account has no staff role at this store. Ask a manager to set one up for you."
 )
 NO_CHANGES = gettext_lazy(
     "Only a supervisor, a manager or the advisor assigned to one of this customer's leads may "

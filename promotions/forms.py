@@ -9,14 +9,11 @@ from inventory.selectors import lead_vehicle_fields, vehicles_find
 from leads.models import Language
 
 from .models import Campaign, Channel, Promotion, PromotionModel
+from .pricing import FEE_LABELS
 from .services.promotions import PROMOTION_TRANSITIONS
 
 # The fees the form asks about, by name in Promotion.fees.
-FEE_FIELDS = [
-    ("freight_pdi", _("Freight and PDI")),
-    ("admin", _("Administration fee")),
-    ("other", _("Other fees")),
-]
+FEE_FIELDS = [(name, _(label)) for name, label in FEE_LABELS.items()]
 MODEL_LINE = re.compile(r"^(?P<make>\w[\w .&'-]*)(?:,(?P<model>[\w .&'/+-]*))?(?:,\s*(?P<year>\d{4}))?\s*$")
 
 

@@ -9,9 +9,8 @@ from django.utils.translation import gettext_noop
 
 # Provinces whose regulator requires the advertised price to include every fee the buyer must pay:
 # Ontario (OMVIC) and Quebec (Consumer Protection Act, OPC).
-ALL_IN_PROVINCES = {"ON": "Ontario (OMVIC)", "QC": "Quebec (OPC)"}
-# The same, as the problems name them ("in Ontario", "en Ontario", "au Québec").
-_IN_PROVINCE = {"ON": gettext_noop("in Ontario (OMVIC)"), "QC": gettext_noop("in Quebec (OPC)")}
+# Each as the problems name it ("in Ontario", "en Ontario", "au Québec").
+ALL_IN_PROVINCES = {"ON": gettext_noop("in Ontario (OMVIC)"), "QC": gettext_noop("in Quebec (OPC)")}
 
 # What may still be added on top of an all-in price: sales taxes and licensing.
 EXCLUDABLE_FEE_WORDS = ("hst", "gst", "qst", "pst", "tax", "licen", "registration", "plate")
@@ -69,8 +68,9 @@ def advertised_price_line(*, price, fees: dict) -> str:
     "$34,995.00 — all fees included, … / 34 995,00 $ — tous frais inclus, …"."""
     lines = []
     for language in ("en", "fr"):
-        with translation.override(language):
-            lines.append(f"{_dollars(Decimal(price))} — {price_terms(fees, language=language)}")
+        with translation.override(language):  # the amount's format; price_terms takes its language
+            amount = _dollars(Decimal(price))
+        lines.append(f"{amount} — {price_terms(fees, language=language)}")
     return " / ".join(lines)
 
 
@@ -101,7 +101,7 @@ def all_in_price_problems(*, province: str, advertised_price, fees: dict) -> lis
                 % {
                     "fee": _(fee_label(name)),
                     "amount": _dollars(amount),
-                    "in_province": _(_IN_PROVINCE[province.upper()]),
+                    "in_province": _(regulator),
                 }
             )
     return problems
