@@ -8,10 +8,11 @@ it starts on, as a person finds it in a spreadsheet or text editor.
 import codecs
 import csv
 import io
-import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from leads.mail.words import fold
 
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -69,5 +70,4 @@ def csv_rows(content: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
 def header_key(text: str) -> str:
     """A column header as compared with the names an import knows: no case, accents or extra
     spaces ("Année " → "annee", "No de série" → "no de serie")."""
-    decomposed = unicodedata.normalize("NFKD", " ".join(text.split()).lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return fold(" ".join(text.split()))

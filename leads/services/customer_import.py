@@ -241,7 +241,7 @@ def row_clean(values: dict[str, str]) -> dict:
                 % {"value": row.get("kind", "")}
             )
         row["kind"] = kind
-        if "date" not in row and "date" not in [p.split(":")[0] for p in problems]:
+        if "date" not in row:
             problems.append(_("a history row needs a date"))
     if "deal_type" in row and row["deal_type"].lower() not in DealType.values:
         problems.append(

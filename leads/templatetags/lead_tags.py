@@ -98,8 +98,13 @@ def _local_datetime(value) -> str:
     return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
+def _choice_label(choices, value, empty: str = "—") -> str:
+    """A stored choice as its label in the reader's language; an unknown one as stored."""
+    return str(choices(value).label) if value in choices.values else value or empty
+
+
 def _purpose_label(purpose) -> str:
-    return str(Appointment.Purpose(purpose).label) if purpose in Appointment.Purpose.values else purpose or ""
+    return _choice_label(Appointment.Purpose, purpose, empty="")
 
 
 def _appointment_summary(event_type: str, params: dict) -> str:
@@ -168,12 +173,12 @@ def event_summary(event) -> str:
 @register.filter
 def mail_kind(kind: str) -> str:
     """What triage made of a message ("forward" → "Forward to a department"); "—" for nothing yet."""
-    return MailKind(kind).label if kind in MailKind.values else kind or "—"
+    return _choice_label(MailKind, kind)
 
 
 @register.filter
 def department_name(code: str | None) -> str:
-    return Department.Code(code).label if code in Department.Code.values else code or "—"
+    return _choice_label(Department.Code, code)
 
 
 # What decided a message's route, as triage records it.
