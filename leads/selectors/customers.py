@@ -18,6 +18,7 @@ from django.utils.translation import gettext, gettext_lazy
 from dealership.models import Role, oversees_store
 
 from ..models import (
+    Appointment,
     AuditEntry,
     ConsentRecord,
     Customer,
@@ -26,6 +27,8 @@ from ..models import (
     CustomerMerge,
     CustomerPhone,
     Lead,
+    LeadEvent,
+    LeadVehicle,
     Message,
     Task,
 )
@@ -305,13 +308,24 @@ def _rows(queryset) -> list[dict]:
     return [{key: _plain(value) for key, value in row.items()} for row in queryset.values()]
 
 
+def _rows_by_lead(queryset) -> dict[int, list[dict]]:
+    grouped: dict[int, list[dict]] = {}
+    for row in _rows(queryset):
+        grouped.setdefault(row["lead_id"], []).append(row)
+    return grouped
+
+
 def customer_data_export(*, customer: Customer, user) -> dict:
     """Everything the store holds on a customer, for a request to see their data.
 
     The export is for those who oversee the store (see can_manage_customers); the leads and
     messages in it are anyway only those `user` may see."""
-    # Read twice (as rows, then as leads for their vehicles): the same order both times, ties too.
     leads = customer_leads(user=user, customer=customer).order_by("-received_at", "-pk")
+    # Each lead's vehicles, appointments and events: one query each for all the leads.
+    related = {
+        name: _rows_by_lead(model.objects.filter(lead__in=leads))
+        for name, model in (("vehicles", LeadVehicle), ("appointments", Appointment), ("events", LeadEvent))
+    }
     return {
         "customer": {
             "id": customer.pk,
@@ -323,13 +337,8 @@ def customer_data_export(*, customer: Customer, user) -> dict:
         "emails": _rows(customer.extra_emails.all()),
         "phones": _rows(customer.extra_phones.all()),
         "leads": [
-            {
-                **row,
-                "vehicles": _rows(lead.vehicles.all()),
-                "appointments": _rows(lead.appointments.all()),
-                "events": _rows(lead.events.all()),
-            }
-            for lead, row in zip(leads, _rows(leads), strict=True)
+            {**row, **{name: by_lead.get(row["id"], []) for name, by_lead in related.items()}}
+            for row in _rows(leads)
         ],
         "messages": _rows(customer_messages(customer=customer, user=user)),
         "history": _rows(CustomerHistoryItem.objects.filter(customer=customer)),

@@ -7,6 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 from django.core import signing
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -154,3 +156,20 @@ def test_customer_data_export_holds_each_leads_appointments_and_vehicles(supervi
     ] == []
     assert [v["model"] for v in leads[rav4.pk]["vehicles"]] == ["RAV4"]
     assert [a["notes"] for a in leads[rav4.pk]["appointments"]] == ["Wants to bring her père along"]
+
+
+def test_the_data_export_reads_as_many_times_for_one_lead_as_for_five(supervisor_client):
+    customer = factories.customer()
+    url = reverse("leads:customer_export_json", args=[customer.pk])
+
+    def queries_made() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert supervisor_client.get(url).status_code == 200
+        return len(queries)
+
+    factories.lead(customer_obj=customer, vehicles=[{"make": "Honda", "model": "Civic"}])
+    queries_made()  # the first page of a session reads what later ones find in the cache
+    one = queries_made()
+    for _ in range(4):
+        factories.lead(customer_obj=customer, vehicles=[{"make": "Toyota", "model": "RAV4"}])
+    assert queries_made() == one
