@@ -512,6 +512,16 @@ def objectives_visible_to(*, user) -> QuerySet[Objective]:
     return objectives.filter(person=staff) if staff else objectives.none()
 
 
+def objectives_before(*, user, period: Period) -> QuerySet[Objective]:
+    """Earlier objectives: started before this period and over by then (a quarter's objective still
+    running shows on its months' and weeks' pages, not here)."""
+    return (
+        objectives_visible_to(user=user)
+        .filter(period_start__lt=period.start)
+        .exclude(pk__in=objectives_for(user=user, period=period))
+    )
+
+
 def objectives_for(*, user, period: Period) -> QuerySet[Objective]:
     """The objectives whose period overlaps this one: a quarter's objective shows in each of its
     months and weeks, a month's in each of its weeks."""

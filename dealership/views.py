@@ -25,8 +25,8 @@ from .selectors import (
     dashboard_figures,
     dashboard_filters,
     objective_progress,
+    objectives_before,
     objectives_for,
-    objectives_visible_to,
     period_for,
     response_target,
     staff_directory,
@@ -296,11 +296,7 @@ def objective_list(request):
             "previous": period.shifted(-1),
             "next": period.shifted(1),
             "progress": [objective_progress(objective=o, today=today) for o in objectives],
-            # Started before this period and over by then: a quarter's objective is still running
-            # on its months' and weeks' pages.
-            "history": objectives_visible_to(user=request.user)
-            .filter(period_start__lt=period.start)
-            .exclude(pk__in=objectives)[:50],
+            "history": objectives_before(user=request.user, period=period)[:50],
         },
     )
 
