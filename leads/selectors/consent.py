@@ -13,7 +13,7 @@ from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, pgettext_lazy
 
 from ..models import ConsentAction, ConsentBasis, ConsentChannel, ConsentRecord, Customer
@@ -57,20 +57,33 @@ class ConsentStatus:
     def reason_label(self) -> str:
         """Why no message may be sent, in the page's language. `reason` stays in English: it is
         stored with audit entries and refusals."""
-        if self.valid:
-            return ""
-        record = self.record
-        if record is not None and record.action == ConsentAction.WITHDRAW:
-            return gettext("withdrawn on %(when)s (%(source)s)") % {
-                "when": _local_minute(record.given_at),
-                "source": record.source,
-            }
-        if record is not None and self.basis and self.expires_at:
-            return gettext("%(basis)s expired on %(when)s") % {
-                "basis": ConsentBasis(self.basis).label.lower(),
-                "when": _local_minute(self.expires_at),
-            }
-        return gettext("no consent recorded")
+        return (
+            "" if self.valid else _refusal(record=self.record, basis=self.basis, expires_at=self.expires_at)
+        )
+
+
+def _refusal(*, record: ConsentRecord | None, basis: str, expires_at: datetime | None) -> str:
+    """Why a standing allows nothing, in the active language: withdrawn, lapsed or never given."""
+    if record is not None and record.action == ConsentAction.WITHDRAW:
+        return gettext("withdrawn on %(when)s (%(source)s)") % {
+            "when": _local_minute(record.given_at),
+            "source": record.source,
+        }
+    if record is not None and basis and expires_at:
+        return gettext("%(basis)s expired on %(when)s") % {
+            "basis": ConsentBasis(basis).label.lower(),
+            "when": _local_minute(expires_at),
+        }
+    return gettext("no consent recorded")
+
+
+def _refused(
+    channel: str, *, record: ConsentRecord | None = None, basis: str = "", expires_at=None
+) -> ConsentStatus:
+    """A standing that allows nothing, its reason in English (it is stored)."""
+    with translation.override("en"):
+        reason = _refusal(record=record, basis=basis, expires_at=expires_at)
+    return ConsentStatus(False, channel, basis, expires_at, reason=reason, record=record)
 
 
 CHANNEL_NAMES = {
@@ -127,22 +140,11 @@ def consent_status(records: list[ConsentRecord], *, channel: str, at: datetime) 
         best = max(current, key=lambda r: r.expires_at)
         return ConsentStatus(True, channel, best.basis, best.expires_at, record=best)
     if last_withdrawal:
-        when = timezone.localtime(last_withdrawal.given_at).strftime("%Y-%m-%d %H:%M")
-        return ConsentStatus(
-            False, channel, reason=f"withdrawn on {when} ({last_withdrawal.source})", record=last_withdrawal
-        )
+        return _refused(channel, record=last_withdrawal)
     if grants:
         lapsed = max(grants, key=lambda r: r.expires_at)
-        when = timezone.localtime(lapsed.expires_at).strftime("%Y-%m-%d %H:%M")
-        return ConsentStatus(
-            False,
-            channel,
-            lapsed.basis,
-            lapsed.expires_at,
-            reason=f"{ConsentBasis(lapsed.basis).label.lower()} expired on {when}",
-            record=lapsed,
-        )
-    return ConsentStatus(False, channel, reason="no consent recorded")
+        return _refused(channel, record=lapsed, basis=lapsed.basis, expires_at=lapsed.expires_at)
+    return _refused(channel)
 
 
 def consent_overview(*, customer: Customer, at: datetime | None = None) -> list[ConsentStatus]:
