@@ -183,17 +183,19 @@ def _move_lead(*, lead: Lead, path: list[str], actor, reason: str) -> None:
             raise BookingError(str(error)) from error
 
 
-def _move_lead_if_allowed(*, lead: Lead, path: list[str], actor, reason: str) -> bool:
+def _move_lead_if_allowed(*, lead: Lead, path: list[str], actor, reason: str) -> None:
     """Like _move_lead, but a step the lead machine refuses leaves the lead where it was (no step
-    of the path taken, no event) instead of refusing what the caller records. True if it moved."""
+    of the path taken, no event) instead of refusing what the caller records."""
     try:
         with transaction.atomic():
             _move_lead(lead=lead, path=path, actor=actor, reason=reason)
     except BookingError as error:
         lead.refresh_from_db(fields=["status"])
         logger.info("Lead %s stays %s (%s): %s", lead.pk, lead.status, reason, error)
-        return False
-    return True
+
+
+def _other_booked(appointment: Appointment) -> bool:
+    return appointment.lead.appointments.filter(status=Status.BOOKED).exclude(pk=appointment.pk).exists()
 
 
 def _outcome_lead_path(*, appointment: Appointment, outcome: str) -> list[str]:
@@ -205,9 +207,15 @@ def _outcome_lead_path(*, appointment: Appointment, outcome: str) -> list[str]:
     stays sold.
     """
     lead = appointment.lead
+    if outcome == Status.CANCELLED:
+        # Back to contacted, unless another appointment still holds it at appointment_set.
+        if lead.status == LeadStatus.APPOINTMENT_SET and not _other_booked(appointment):
+            return [LeadStatus.CONTACTED]
+        return []
     if outcome == Status.NO_SHOW:
-        other_booked = lead.appointments.filter(status=Status.BOOKED).exclude(pk=appointment.pk).exists()
-        if lead.status in (*BEFORE_APPOINTMENT, LeadStatus.APPOINTMENT_SET) and not other_booked:
+        if lead.status in (*BEFORE_APPOINTMENT, LeadStatus.APPOINTMENT_SET) and not _other_booked(
+            appointment
+        ):
             return OUTCOME_LEAD_PATH[outcome]
         return []
     if lead.status == LeadStatus.LOST:
@@ -361,27 +369,16 @@ def appointment_transition(
             )
             % {"time": f"{timezone.localtime(appointment.starts_at):%Y-%m-%d %H:%M}"}
         )
+    # The appointment gets its outcome whatever the lead can do: a lead step the machine refuses
+    # leaves the lead where it is.
+    _move_lead_if_allowed(
+        lead=appointment.lead,
+        path=_outcome_lead_path(appointment=appointment, outcome=to_status),
+        actor=actor,
+        reason=f"appointment {to_status}",
+    )
     if to_status == Status.CANCELLED:
-        has_other = (
-            appointment.lead.appointments.filter(status=Status.BOOKED).exclude(pk=appointment.pk).exists()
-        )
-        if appointment.lead.status == LeadStatus.APPOINTMENT_SET and not has_other:
-            _move_lead_if_allowed(
-                lead=appointment.lead,
-                path=[LeadStatus.CONTACTED],
-                actor=actor,
-                reason="appointment cancelled",
-            )
         appointment.sequence += 1
-    else:
-        # The appointment gets its outcome whatever the lead can do: a lead step the machine
-        # refuses leaves the lead where it is.
-        _move_lead_if_allowed(
-            lead=appointment.lead,
-            path=_outcome_lead_path(appointment=appointment, outcome=to_status),
-            actor=actor,
-            reason=f"appointment {to_status}",
-        )
     from_status = appointment.status
     appointment.status = to_status
     appointment.save(update_fields=["status", "sequence", "updated_at"])
