@@ -75,9 +75,26 @@ SIGNATURE_START = re.compile(
       | (Sent|Envoy[ée])\s+(from|de|depuis)\s+(my|mon|ma)\s.{0,40}$   # Sent from my iPhone
       | Get\s+Outlook\s+for\s.{0,20}$
       | Obtenir\s+Outlook\s+pour\s.{0,20}$
+      # A company's legal footer is not what its employee wrote, and its language is not theirs.
+      | (Confidentiality\s+notice|Confidential|Disclaimer|Avis\s+de\s+confidentialit[ée]|Confidentialit[ée]
+         |Avertissement\s+de\s+confidentialit[ée]|Avis\s+de\s+non-responsabilit[ée])\s*:
+      | (This|The\s+information\s+in\s+this)\s+(e-?mail|message|communication|transmission)\b[^\n]{0,200}?
+        \b(confidential|privileged|intended\s+(solely\s+|only\s+)?for)
+      | (Ce|Le\s+pr[ée]sent)\s+(courriel|message|courrier\s+[ée]lectronique)\b[^\n]{0,200}?\b(confidenti|destin[ée])
     )""",
     re.IGNORECASE | re.MULTILINE | re.VERBOSE,
 )
+# A closing line ("Thanks,", « Cordialement, ») above the writer's name, title and company.
+SIGN_OFF = re.compile(
+    r"""^[ \t]*(
+        thanks(\s+again)?|thank\s+you|many\s+thanks|regards|best\s+regards|kind\s+regards|warm\s+regards|best
+      | cheers|sincerely|respectfully|merci(\s+beaucoup|\s+[àa]\s+l'avance)?|cordialement|salutations
+      | bien\s+[àa]\s+vous|bonne\s+journ[ée]e|au\s+plaisir
+    )[ \t]*[,.!]*[ \t]*$""",
+    re.IGNORECASE | re.MULTILINE | re.VERBOSE,
+)
+SIGNATURE_LINES = 10
+SIGNATURE_LINE_LENGTH = 80
 
 
 def new_text_of(text: str) -> str:
@@ -94,6 +111,19 @@ def new_text_of(text: str) -> str:
     if signature := SIGNATURE_START.search(unquoted):
         unquoted = unquoted[: signature.start()]
     return unquoted.strip()
+
+
+def without_sign_off(text: str) -> str:
+    """The text without the signature under its closing line: a name, a job title and a company
+    ("Claims adjuster | Intact Insurance") say nothing of what the writer asks. Kept when what
+    follows the closing line reads as more of the message (a question, long lines, many lines)."""
+    for sign_off in SIGN_OFF.finditer(text):
+        below = [line for line in text[sign_off.end() :].splitlines() if line.strip()]
+        if len(below) <= SIGNATURE_LINES and all(
+            len(line) <= SIGNATURE_LINE_LENGTH and "?" not in line for line in below
+        ):
+            return text[: sign_off.start()].rstrip()
+    return text
 
 
 # Where a forwarded message begins in the forwarder's text (Gmail, Thunderbird, Apple Mail, Outlook).

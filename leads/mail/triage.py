@@ -23,7 +23,7 @@ from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone, split_
 from ..threading import lead_id_from_address, store_address
 from .adf import AdfContact, AdfLead, AdfVehicle, decode_adf_bytes, looks_like_adf, parse_adf
 from .parsing import ParsedMail, clean_text, parse_message
-from .text import EMAIL, QUOTE_START, ForwardedOriginal, forwarded_original
+from .text import EMAIL, QUOTE_START, ForwardedOriginal, forwarded_original, without_sign_off
 from .webforms import WebForm, parse_web_form
 from .words import (
     BOUNCE_SUBJECTS,
@@ -33,8 +33,10 @@ from .words import (
     ENGLISH_WORDS,
     FRENCH_WORDS,
     INQUIRY_PHRASES,
+    LEASE_ENDING_PHRASES,
     LISTING_PHRASES,
     NEUTRAL_PHRASES,
+    NEXT_VEHICLE_PHRASES,
     OUT_OF_OFFICE_PHRASES,
     OUT_OF_OFFICE_SUBJECT_START,
     OUT_OF_OFFICE_SUBJECTS,
@@ -49,6 +51,7 @@ from .words import (
 
 SALES = "sales"
 STRONG_SALES = {fold(phrase) for phrase in STRONG_SALES_PHRASES}
+LEASE_ENDING = {fold(phrase) for phrase in LEASE_ENDING_PHRASES}
 WORDS_READ = 20_000  # characters of a message's words that triage reads
 ADF_ATTACHMENT = re.compile(r"\.(xml|adf)$", re.IGNORECASE)
 MESSAGE_ID_LINE = re.compile(r"(?im)^[ \t>]*message-id:[ \t]*(<[^<>\s]{1,900}>)")
@@ -241,11 +244,16 @@ BUYING_PARTS = re.compile(
 
 def detect_department(text: str, *, wants_vehicle: bool = False) -> tuple[str, str]:
     """The department the words point to, and the signal that decided. Wanting a vehicle weighs
-    double and wins ties: a buyer asking about a service plan or financing is still a sales lead."""
+    double and wins ties: a buyer asking about a service plan or financing is still a sales lead,
+    and so is a customer whose lease ends who asks about the next vehicle."""
     folded = phrase_pattern(NEUTRAL_PHRASES).sub(" ", fold(text))
     folded = BUYING_PARTS.sub(" ", folded)
     scores = dict.fromkeys(DEPARTMENT_PHRASES, 0)
-    for phrase in set(phrase_pattern(tuple(DEPARTMENT_OF_PHRASE)).findall(folded)):
+    found = set(phrase_pattern(tuple(DEPARTMENT_OF_PHRASE)).findall(folded))
+    if (renewing := found & LEASE_ENDING) and phrases_found(folded, NEXT_VEHICLE_PHRASES):
+        found -= renewing
+        wants_vehicle = True
+    for phrase in found:
         scores[DEPARTMENT_OF_PHRASE[phrase]] += 2 if phrase in STRONG_SALES else 1
     if wants_vehicle:
         scores[SALES] += 2
@@ -600,7 +608,7 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
     reading = _read(parsed, adf, unreadable_adf, form, reply_to)
     # What a person would read to decide; the start of a very long mail is enough.
     words = reading.comments if (adf or form or reading.forwarded) else parsed.new_text or parsed.text
-    decision_text = f"{parsed.subject}\n{words}"[:WORDS_READ]
+    decision_text = f"{parsed.subject}\n{without_sign_off(words) or words}"[:WORDS_READ]
     wants_vehicle = _wants_vehicle(reading.vehicles, decision_text, from_form=bool(form))
 
     result = Triage(

@@ -52,6 +52,16 @@ STRONG_SALES_PHRASES = (
     "acheter", "achat", "location", "louer", "essai routier", "echange", "reprise",
 )  # fmt: skip
 
+# A lease coming to its end is the finance office's (a buyout, a return)…
+LEASE_ENDING_PHRASES = ("my lease", "end of lease", "lease return", "ma location", "fin de location", "fin de bail")
+# …unless the customer has the next vehicle in view: then it is the sales desk's renewal.
+NEXT_VEHICLE_PHRASES = (
+    "new one", "a new vehicle", "a new car", "new lease", "lease another", "another vehicle", "another car",
+    "next vehicle", "next car", "upgrade", "renew", "un nouveau", "une nouvelle", "nouvelle location",
+    "nouveau vehicule", "nouvelle voiture", "prochain vehicule", "prochaine voiture", "autre vehicule",
+    "autre voiture", "renouveler",
+)  # fmt: skip
+
 # Price, quote and availability words are left out: a repair or a part is priced and booked too.
 DEPARTMENT_PHRASES: dict[str, tuple[str, ...]] = {
     "sales": (
@@ -85,8 +95,8 @@ DEPARTMENT_PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "finance": (
         "payoff", "pay off", "pay-off", "payout", "loan", "my lease", "end of lease", "lease return",
-        "lease buyout", "buyout", "credit application", "credit", "financing", "refinance", "statement",
-        "balance owing", "my payments",
+        "lease buyout", "buyout", "buy out", "buying out", "buy-out", "credit application", "credit",
+        "financing", "refinance", "statement", "balance owing", "my payments",
         "pret", "ma location", "fin de location", "fin de bail", "rachat", "demande de credit",
         "financement", "refinancement", "releve", "solde", "mes paiements",
     ),

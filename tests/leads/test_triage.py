@@ -230,6 +230,71 @@ def test_department_from_the_words(text, department):
     assert result.kind == ("lead" if department == "sales" else "forward")
 
 
+@pytest.mark.parametrize(
+    ("text", "department"),
+    [
+        (
+            "My lease on the 2022 RAV4 ends in March. What are my options for a new one?",
+            "sales",
+        ),
+        (
+            "Bonjour, ma location se termine en avril. J'aimerais voir les options pour un nouveau "
+            "véhicule, peut-être un Tucson 2026.",
+            "sales",
+        ),
+        ("My lease ends next month. I want to renew my lease with another RAV4.", "sales"),
+        ("My lease ends next month and I want to buy out my car. What is the buyout amount?", "finance"),
+        ("C'est la fin de ma location : je voudrais faire le rachat de mon véhicule.", "finance"),
+    ],
+)
+def test_a_lease_that_ends_is_sales_when_the_customer_wants_the_next_vehicle(text, department):
+    assert triaged(customer_mail(text)).department == department
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello, what time are you open on Saturday? I'd like to come see the new Civic.\n\nRegards,\n"
+        "Sarah Klein\nClaims adjuster | Intact Insurance\nAuto insurance claims and collision repairs\n"
+        "T 514-555-0199",
+        "Bonjour, êtes-vous ouverts samedi? J'aimerais voir le nouveau Civic.\n\nCordialement,\n"
+        "Sarah Klein\nExperte en sinistres | Intact Assurance\nRéclamations d'assurance et carrosserie",
+    ],
+)
+def test_the_writers_job_in_their_signature_does_not_choose_the_department(text):
+    result = triaged(customer_mail(text))
+    assert (result.kind, result.department) == ("lead", "sales")
+    assert result.contact["phone"] == ("+15145550199" if "T 514" in text else None)
+
+
+def test_words_after_a_closing_line_that_ask_something_still_count():
+    text = (
+        "Thanks!\nOne more thing: my bumper was scratched in a collision last week.\n"
+        "Can your body shop repair it?"
+    )
+    assert triaged(customer_mail(text)).department == "body_shop"
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "AVIS DE CONFIDENTIALITÉ : Ce courriel et les pièces jointes sont confidentiels et destinés "
+        "uniquement à la personne à qui ils sont adressés. Si vous avez reçu ce courriel par erreur, "
+        "veuillez en aviser l'expéditeur et le supprimer. Toute diffusion est interdite par la loi.",
+        "Ce courriel est confidentiel et peut contenir des renseignements privilégiés. S'il vous est "
+        "parvenu par erreur, veuillez nous en aviser et le détruire.",
+    ],
+)
+def test_a_french_legal_footer_leaves_an_english_mail_english(footer):
+    text = f"Hi, is the 2022 Tacoma SR5 still available? What would be your best price?\n\nThanks,\nMark\n\n{footer}"
+    parsed = parse_message(customer_mail(text))
+    result = triage(parsed, rules=())
+    assert (result.language, result.department) == ("en", "sales")
+    # The customer's words on the lead are theirs, without their employer's footer.
+    assert "confidenti" not in parsed.new_text
+    assert parsed.new_text.startswith("Hi, is the 2022 Tacoma SR5 still available?")
+
+
 def test_mail_with_no_telling_words_is_a_sales_lead_by_default():
     result = triaged(customer_mail("Hello"))
     assert (result.kind, result.department, result.rule) == ("lead", "sales", "default")
