@@ -75,6 +75,13 @@ def vehicle_csv_row(vehicle: Vehicle, *, absolute: Absolute) -> list:
     return ["" if row[name] is None else row[name] for name in CSV_FEED_COLUMNS]
 
 
+# What search engines show of a vehicle page: a vehicle on hold has a sale pending on it.
+SCHEMA_AVAILABILITY = {
+    VehicleStatus.IN_STOCK: "https://schema.org/InStock",
+    VehicleStatus.ON_HOLD: "https://schema.org/Reserved",
+}
+
+
 def vehicle_structured_data(vehicle: Vehicle, photos: list[VehiclePhoto], *, absolute: Absolute) -> dict:
     """schema.org Vehicle with its Offer, for search engines."""
     url = absolute(vehicle.get_absolute_url())
@@ -98,9 +105,7 @@ def vehicle_structured_data(vehicle: Vehicle, photos: list[VehiclePhoto], *, abs
         "offers": {
             "@type": "Offer",
             "priceCurrency": "CAD",
-            "availability": "https://schema.org/InStock"
-            if vehicle.status == VehicleStatus.IN_STOCK
-            else "https://schema.org/SoldOut",
+            "availability": SCHEMA_AVAILABILITY.get(vehicle.status, "https://schema.org/SoldOut"),
             "url": url,
         },
     }

@@ -35,6 +35,11 @@ def _published_with_photos(**fields):
 # Staff pages ------------------------------------------------------------------------------------
 
 
+def structured_data(page: str) -> dict:
+    """The schema.org data a vehicle page gives search engines."""
+    return json.loads(re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', page, re.S).group(1))
+
+
 def test_staff_pages_need_login(client):
     vehicle = factories.vehicle()
     for url in (reverse("inventory:index"), reverse("inventory:vehicle_detail", args=[vehicle.pk])):
@@ -315,9 +320,8 @@ def test_vehicle_page_has_schema_org_vehicle_and_offer(client):
     response = client.get(vehicle.get_absolute_url())
     page = response.content.decode()
     nonce = re.search(r"script-src [^;]*'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
-    block = re.search(r'<script type="application/ld\+json" nonce="([^"]+)">(.*?)</script>', page, re.S)
-    assert block.group(1) == nonce
-    data = json.loads(block.group(2))
+    assert re.search(r'<script type="application/ld\+json" nonce="([^"]+)">', page).group(1) == nonce
+    data = structured_data(page)
     assert data["@type"] == "Vehicle" and data["vehicleIdentificationNumber"] == vehicle.vin
     assert data["offers"]["@type"] == "Offer"
     assert data["offers"]["price"] == "31995.00" and data["offers"]["priceCurrency"] == "CAD"
@@ -464,11 +468,23 @@ def test_a_sold_vehicle_page_stays_reachable_saying_so(client):
     vehicle_transition(vehicle=vehicle, to_status=VehicleStatus.SOLD)
     page = client.get(vehicle.get_absolute_url()).content.decode()
     assert "This vehicle has been sold" in page
-    data = json.loads(
-        re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', page, re.S).group(1)
-    )
-    assert data["offers"]["availability"] == "https://schema.org/SoldOut"
+    assert structured_data(page)["offers"]["availability"] == "https://schema.org/SoldOut"
     assert "RAV4" not in client.get(reverse("vehicles:list")).content.decode()
+
+
+def test_a_vehicle_on_hold_keeps_its_page_saying_a_sale_is_pending_until_it_is_back(client):
+    vehicle = factories.vehicle(make="Toyota", model="RAV4")
+    vehicle_transition(vehicle=vehicle, to_status=VehicleStatus.ON_HOLD)
+    page = client.get(vehicle.get_absolute_url()).content.decode()
+    assert "A sale is pending on this vehicle" in page
+    assert 'id="contact"' in page  # the customer can still ask to hear if it comes back
+    assert structured_data(page)["offers"]["availability"] == "https://schema.org/Reserved"
+    assert "RAV4" not in client.get(reverse("vehicles:list")).content.decode()
+
+    vehicle_transition(vehicle=vehicle, to_status=VehicleStatus.IN_STOCK)
+    page = client.get(vehicle.get_absolute_url()).content.decode()
+    assert "A sale is pending" not in page
+    assert structured_data(page)["offers"]["availability"] == "https://schema.org/InStock"
 
 
 @pytest.mark.parametrize("typed", ["1HGCM826 33A004352", "1HGCM-82633-A004352", " 1hgcm82633a004352 "])

@@ -132,6 +132,12 @@ def test_a_sold_vehicle_page_says_so_in_french(client):
     assert "This vehicle has been sold" in page_text(client, vehicle.get_absolute_url(), ENGLISH)
 
 
+def test_a_vehicle_on_hold_says_a_sale_is_pending_in_french(client):
+    vehicle = factories.vehicle()
+    vehicle_transition(vehicle=vehicle, to_status=VehicleStatus.ON_HOLD)
+    assert "Une vente est en cours pour ce véhicule." in page_text(client, vehicle.get_absolute_url(), FRENCH)
+
+
 def test_contact_form_in_french_thanks_and_refuses_in_french(client):
     vehicle = factories.vehicle()
     response = client.post(
