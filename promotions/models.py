@@ -34,7 +34,7 @@ class PromotionStatus(models.TextChoices):
 
 
 class OfferKind(models.TextChoices):
-    # In English on the public offer pages and leaflets; the staff pages translate them.
+    # Printed in both languages on the public offer pages and leaflets (pricing.offer_lines).
     PRICE = "price", gettext_noop("Price")
     REBATE = "rebate", gettext_noop("Rebate")
     FINANCING = "financing", gettext_noop("Financing rate")

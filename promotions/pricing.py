@@ -7,6 +7,8 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from .models import OfferKind
+
 # Provinces whose regulator requires the advertised price to include every fee the buyer must pay:
 # Ontario (OMVIC) and Quebec (Consumer Protection Act, OPC).
 # Each as the problems name it ("in Ontario", "en Ontario", "au Québec").
@@ -15,7 +17,7 @@ ALL_IN_PROVINCES = {"ON": gettext_noop("in Ontario (OMVIC)"), "QC": gettext_noop
 # What may still be added on top of an all-in price: sales taxes and licensing.
 EXCLUDABLE_FEE_WORDS = ("hst", "gst", "qst", "pst", "tax", "licen", "registration", "plate")
 
-# In English on the public pages and leaflets (price_terms); the staff's problems are translated.
+# Marked for translation: the public pages and leaflets print them in both languages (price_terms).
 FEE_LABELS = {
     "freight_pdi": gettext_noop("Freight and PDI"),
     "admin": gettext_noop("Administration fee"),
@@ -30,6 +32,12 @@ def fee_label(name: str) -> str:
 def _dollars(amount: Decimal) -> str:
     """$1,995.00 in English, 1 995,00 $ in French."""
     return _("$%(amount)s") % {"amount": number_format(amount, 2, force_grouping=True)}
+
+
+def _percent(rate) -> str:
+    """1.9 in English, 1,9 in French; no trailing zeros (1.90 is 1.9, 10.00 is 10)."""
+    rate = Decimal(rate)
+    return number_format(rate, max(0, -rate.normalize().as_tuple().exponent))
 
 
 def _excludable(name: str) -> bool:
@@ -53,25 +61,39 @@ def fees_added(fees: dict) -> list[str]:
 
 
 def price_terms(fees: dict, *, language: str = "en") -> str:
-    """What the advertised price includes, as the customer must read it next to the price (in
-    English unless told: leaflets are printed in English)."""
+    """What the advertised price includes, as the customer must read it next to the price, in
+    `language`."""
     with translation.override(language):
         if added := fees_added(fees):
+            # In the middle of a sentence: "freight and PDI", not "Freight and PDI" nor "freight and pdi".
             return _("plus %(fees)s, taxes and licensing") % {
-                "fees": ", ".join(_(fee) for fee in added).lower()
+                "fees": ", ".join(label[:1].lower() + label[1:] for label in map(_, added))
             }
         return _("all fees included, plus taxes and licensing")
 
 
-def advertised_price_line(*, price, fees: dict) -> str:
-    """The price and what it includes in English, then in French, for the bilingual offer page:
-    "$34,995.00 — all fees included, … / 34 995,00 $ — tous frais inclus, …"."""
+# What the store prints and publishes speaks both languages, English first.
+PRINTED_LANGUAGES = ("en", "fr")
+RATE_OFFERS = (OfferKind.FINANCING, OfferKind.LEASE)
+
+
+def offer_lines(*, offer_kind: str, advertised_price, rate, fees: dict) -> list[str]:
+    """The offer, a line in English then one in French, for the leaflet and the offer page:
+    "$34,995.00 — all fees included, …" / "34 995,00 $ — tous frais inclus, …", "Financing rate:
+    1.9%" / « Taux de financement : 1,9 % ». Empty when the promotion offers nothing in particular."""
     lines = []
-    for language in ("en", "fr"):
-        with translation.override(language):  # the amount's format; price_terms takes its language
-            amount = _dollars(Decimal(price))
-        lines.append(f"{amount} — {price_terms(fees, language=language)}")
-    return " / ".join(lines)
+    for language in PRINTED_LANGUAGES:
+        with translation.override(language):  # the amounts' format, and the words
+            if advertised_price:
+                line = f"{_dollars(Decimal(advertised_price))} — {price_terms(fees, language=language)}"
+            elif offer_kind in RATE_OFFERS and rate is not None:
+                line = _("%(offer)s: %(rate)s%%") % {"offer": _(OfferKind(offer_kind).label), "rate": _percent(rate)}
+            elif offer_kind in (OfferKind.REBATE, OfferKind.GIFT):
+                line = _(OfferKind(offer_kind).label)
+            else:  # a price or a rate offer whose figure is not set yet says nothing
+                return []
+        lines.append(line)
+    return lines
 
 
 def all_in_price_problems(*, province: str, advertised_price, fees: dict) -> list[str]:

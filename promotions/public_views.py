@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 
 from .forms import PublicContactForm
 from .models import Promotion
-from .pricing import advertised_price_line
+from .pricing import offer_lines
 from .selectors import (
     promotion_ended_get,
     promotion_running_get,
@@ -68,9 +68,14 @@ def landing(request, slug: str):
         promotion=promotion,
         template="promotions/public/landing.html",
         context={
-            "advertised": advertised_price_line(price=promotion.advertised_price, fees=promotion.fees)
-            if promotion.advertised_price
-            else "",
+            "offer": " / ".join(
+                offer_lines(
+                    offer_kind=promotion.offer_kind,
+                    advertised_price=promotion.advertised_price,
+                    rate=promotion.rate,
+                    fees=promotion.fees,
+                )
+            ),
             "stock": promotion_stock(promotion=promotion),
         },
     )

@@ -4,6 +4,8 @@ import io
 
 import segno
 from django.conf import settings
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.units import inch
 from reportlab.lib.utils import ImageReader, simpleSplit
@@ -13,8 +15,8 @@ from reportlab.pdfgen.canvas import Canvas
 from dealership.models import StaffMember
 
 from ..links import landing_url, tracked_url, website
-from ..models import OfferKind, Promotion
-from ..pricing import price_terms
+from ..models import Promotion
+from ..pricing import PRINTED_LANGUAGES, offer_lines
 
 CARD_WIDTH, CARD_HEIGHT = 3.5 * inch, 2 * inch
 BLEED = 0.125 * inch  # what print shops ask for beyond the trim line
@@ -76,12 +78,30 @@ def business_card_pdf(*, member: StaffMember) -> bytes:
     return out.getvalue()
 
 
-def _offer_line(promotion: Promotion) -> str:
-    if promotion.offer_kind == OfferKind.PRICE and promotion.advertised_price:
-        return f"${promotion.advertised_price:,.2f} {price_terms(promotion.fees)}"
-    if promotion.offer_kind in (OfferKind.FINANCING, OfferKind.LEASE) and promotion.rate is not None:
-        return f"{promotion.get_offer_kind_display()}: {promotion.rate}%"
-    return promotion.get_offer_kind_display() if promotion.offer_kind else ""
+def _offer(promotion: Promotion) -> str:
+    return "\n".join(
+        offer_lines(
+            offer_kind=promotion.offer_kind,
+            advertised_price=promotion.advertised_price,
+            rate=promotion.rate,
+            fees=promotion.fees,
+        )
+    )
+
+
+def _period(promotion: Promotion) -> str:
+    """"From December 1, 2026 to January 5, 2027", then « Du 1 décembre 2026 au 5 janvier 2027 »."""
+    lines = []
+    for language, date_format in zip(PRINTED_LANGUAGES, ("F j, Y", "j F Y"), strict=True):
+        with translation.override(language):
+            lines.append(
+                _("From %(start)s to %(end)s")
+                % {
+                    "start": formats.date_format(promotion.starts_on, date_format),
+                    "end": formats.date_format(promotion.ends_on, date_format),
+                }
+            )
+    return "\n".join(lines)
 
 
 def _fit(text: str, font: str, sizes: tuple[int, ...], width: float, height: float) -> tuple[int, list[str]]:
@@ -133,12 +153,11 @@ def leaflet_pdf(*, promotion: Promotion) -> bytes:
     _draw_lines(canvas, margin, top, "Helvetica-Bold", size, lines)
     canvas.setFillColorRGB(0, 0, 0)
     y = height - 2.0 * inch
-    if offer := _offer_line(promotion):
-        size, lines = _fit(offer, "Helvetica-Bold", (18, 16, 14), text_width, 3 * 14 * LEADING)
+    if offer := _offer(promotion):
+        # Room for the price and its terms on two lines in each language.
+        size, lines = _fit(offer, "Helvetica-Bold", (18, 16, 14, 12), text_width, 4 * 14 * LEADING)
         y = _draw_lines(canvas, margin, y, "Helvetica-Bold", size, lines) - 0.15 * inch
-    canvas.setFont("Helvetica", 12)
-    canvas.drawString(margin, y, f"From {promotion.starts_on:%B %-d, %Y} to {promotion.ends_on:%B %-d, %Y}")
-    y -= 0.35 * inch
+    y = _draw_lines(canvas, margin, y, "Helvetica", 12, _period(promotion).splitlines()) - 0.2 * inch
     body = [f"• {model}" for model in promotion.models.all()]
     body += [f"• {line.strip()}" for line in (promotion.service_offers or "").splitlines() if line.strip()]
     body += (promotion.offer_description or "").splitlines()

@@ -49,7 +49,7 @@ def test_nonsense_amounts_are_reported_everywhere():
 
 def test_price_terms_name_the_fees_added_in_english_or_in_french():
     fees = {"freight_pdi": {"amount": "2100", "included": False}, "admin": {"amount": "499", "included": False}}
-    assert price_terms(fees) == "plus freight and pdi, administration fee, taxes and licensing"
+    assert price_terms(fees) == "plus freight and PDI, administration fee, taxes and licensing"
     assert price_terms(fees, language="fr") == (
         "plus transport et préparation, frais d’administration, taxes et immatriculation en sus"
     )

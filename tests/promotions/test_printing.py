@@ -1,5 +1,6 @@
 import shutil
 import subprocess
+from datetime import date
 
 import pytest
 from pypdf import PdfReader
@@ -9,6 +10,7 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 POINTS_PER_INCH = 72
+NBSP = "\u00a0"
 
 
 def _qr_codes(pdf: bytes, tmp_path) -> list[str]:
@@ -66,6 +68,8 @@ def test_leaflet_is_letter_size_with_the_offer_and_a_qr_code_to_its_landing_page
         offer_kind="price",
         advertised_price="27995",
         models=[{"make": "Honda", "model": "Civic", "year": 2026}],
+        starts_on=date(2026, 12, 1),
+        ends_on=date(2027, 1, 5),
     )
     pdf = leaflet_pdf(promotion=promotion)
     (tmp_path / "leaflet.pdf").write_bytes(pdf)
@@ -75,6 +79,12 @@ def test_leaflet_is_letter_size_with_the_offer_and_a_qr_code_to_its_landing_page
     assert "Civic days" in text and "2026 Honda Civic" in text and "$27,995.00" in text
     assert promotion.tracking_code in text and "www.maplemotors.example" in text
     assert f"mentionnez le code {promotion.tracking_code}" in text
+    # Printed for a Québec store too: the offer and its dates in English and in French.
+    text = " ".join(text.replace(NBSP, " ").split())
+    assert "$27,995.00 — all fees included, plus taxes and licensing" in text
+    assert "27 995,00 $ — tous frais inclus, taxes et immatriculation en sus" in text
+    assert "From December 1, 2026 to January 5, 2027" in text
+    assert "Du 1 décembre 2026 au 5 janvier 2027" in text
     assert _qr_codes(pdf, tmp_path) == [
         f"https://www.maplemotors.example/offers/civic-days/?src=leaflet-{promotion.tracking_code}"
     ]
@@ -119,8 +129,8 @@ def test_a_long_name_offer_and_description_stay_whole_on_the_leaflet_and_off_its
     assert (
         name in text
         and description in text
-        and "$41,995.00 plus freight" in text
-        and "taxes and licensing" in text
+        and "$41,995.00 — plus freight and PDI, administration fee, taxes and licensing" in text
+        and "transport et préparation, frais d’administration, taxes et immatriculation en sus" in text
     )
 
     promotion.offer_description = "\n".join(f"Line {n} of the fine print." for n in range(1, 61))

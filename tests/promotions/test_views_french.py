@@ -153,11 +153,11 @@ def test_promotion_page_in_french_with_the_all_in_price_refusal(supervisor_clien
     assert '<span class="badge text-bg-info">Planifiée</span>' in response.content.decode()
 
 
-def test_the_public_offer_page_stays_as_it_was(client):
-    promotion = factories.promotion(offer_kind="financing", rate="3.9")
+def test_the_public_offer_page_gives_a_rate_in_english_and_in_french(client):
+    promotion = factories.promotion(offer_kind="financing", rate="3.90")
     promotion_transition(promotion=promotion, to_status=PromotionStatus.RUNNING)
     page = page_text(client, reverse("offers:landing", args=[promotion.landing_slug]), FRENCH)
-    assert "Financing rate: " in page  # the offer kinds stay in English next to the French of that page
+    assert f"Financing rate: 3.9% / Taux de financement{NBSP}: 3,9{NBSP}%" in page
 
 
 def test_calendar_in_french(supervisor_client):
