@@ -152,6 +152,12 @@ def customer_match(
     return only
 
 
+def customer_language_chosen(*, customer: Customer) -> bool:
+    """Whether someone on staff set the customer's language on their record: then it is the
+    customer's word, not a guess from an inquiry's words or the default."""
+    return AuditEntry.objects.filter(customer=customer, action="edit", changes__has_key="language").exists()
+
+
 def customer_search(*, user, query: str = "") -> QuerySet[Customer]:
     customers = (customer_visible_to(user=user) & customer_active()).select_related("household")
     query = " ".join(query.split())

@@ -33,7 +33,7 @@ from ..models import (
     HistoryKind,
 )
 from ..normalize import split_name
-from ..selectors.customers import customer_match
+from ..selectors.customers import customer_language_chosen, customer_match
 from .audit import audit_record, changes_between
 from .customers import (
     clean_contact,
@@ -301,6 +301,12 @@ def import_check(
 
 def _fill_customer(customer: Customer, row: dict) -> None:
     customer_fill_blanks(customer=customer, values=row)
+    # The language is never blank; the store's file says the one the customer asked for, unless
+    # someone here set it on the record since.
+    language = row.get("language")
+    if language and language != customer.language and not customer_language_chosen(customer=customer):
+        customer.language = language
+        customer.save(update_fields=["language", "updated_at"])
     # Written directly: the import audits each customer once, with all its changes.
     if row.get("email") and row["email"] != customer.email:
         CustomerEmail.objects.get_or_create(customer=customer, email=row["email"])

@@ -116,6 +116,22 @@ def test_dry_run_previews_exactly_and_writes_nothing_then_apply_imports_everythi
     )
 
 
+def test_the_files_language_replaces_a_guess_but_not_what_staff_set_on_the_record(supervisor):
+    from leads.services.customers import customer_update
+
+    # Chloé first wrote in English; the store's file says she asked for French.
+    guessed = factories.customer(first_name="Chloé", last_name="Gauthier", email="chloe@example.com", language="en")
+    # Emma told a salesperson she prefers French, who set it on her record; the file is out of date.
+    chosen = factories.customer(first_name="Emma", last_name="Johnson", email="emma@example.com", language="en")
+    customer_update(customer=chosen, actor=supervisor.user, language="fr")
+    content = GOOD.replace(",Toronto,,en,", ",Toronto,,EN,")
+    import_apply(batch=batch(content), mapping=MAPPING, actor=supervisor.user, dry_run=False)
+    guessed.refresh_from_db()
+    chosen.refresh_from_db()
+    assert (guessed.language, chosen.language) == ("fr", "fr")
+    assert AuditEntry.objects.get(customer=guessed, action="import_updated").changes["language"] == ["en", "fr"]
+
+
 @pytest.fixture
 def worker(eager_celery, django_capture_on_commit_callbacks):
     """Run what the pages enqueue, as the Celery worker would, when the request commits."""
