@@ -3,7 +3,7 @@ from django.contrib import admin
 
 from .forms import VinField
 from .models import Vehicle, VehicleEvent, VehiclePhoto, VehiclePriceChange
-from .services.vehicles import vehicle_update
+from .services.vehicles import DESCRIPTIVE_FIELDS, vehicle_update
 
 
 class HistoryInline(admin.TabularInline):
@@ -40,7 +40,7 @@ class VehicleAdminForm(forms.ModelForm):
 
     class Meta:
         model = Vehicle
-        fields = "__all__"
+        fields = ["vin", "stock_number", *DESCRIPTIVE_FIELDS, "published"]
 
 
 @admin.register(Vehicle)
