@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from dealership.models import Department
 
 from ..models.appointments import Appointment
+from ..models.followup import StopReason
 from ..models.leads import LEAD_STATUS_LABELS
 from ..models.routing import MailKind
 from ..normalize import phone_display
@@ -34,9 +35,9 @@ def minutes_span(minutes: int | None) -> str:
     return _("%(hours)d h") % {"hours": hours}
 
 
-# Titles of the other events, in English as "type with spaces, capitalised" (how they always read).
+# Each event's title: all its line says when its details add nothing (an id, a message shown anyway).
 EVENT_TITLES = {
-    "acknowledged": gettext_lazy("Acknowledged"),
+    "acknowledged": gettext_lazy("Acknowledgement sent to the customer"),
     "appointment_booked": gettext_lazy("Appointment booked"),
     "appointment_cancelled": gettext_lazy("Appointment cancelled"),
     "appointment_no_show": gettext_lazy("Customer did not come to the appointment"),
@@ -45,30 +46,13 @@ EVENT_TITLES = {
     "appointment_sold": gettext_lazy("Sold at the appointment"),
     "customer_replied": gettext_lazy("Customer replied"),
     "customer_wrote": gettext_lazy("Customer wrote"),
-    "followup_completed": gettext_lazy("Followup completed"),
-    "followup_sent": gettext_lazy("Followup sent"),
-    "followup_started": gettext_lazy("Followup started"),
-    "followup_stopped": gettext_lazy("Followup stopped"),
-    "followup_task_done": gettext_lazy("Followup task done"),
-    "promotion_attributed": gettext_lazy("Promotion attributed"),
-    "public_form": gettext_lazy("Public form"),
-}
-# Their parameters' names, as they are stored.
-EVENT_PARAMS = {
-    "advisor": pgettext_lazy("timeline event detail", "advisor"),
-    "appointment": pgettext_lazy("timeline event detail", "appointment"),
-    "detail": pgettext_lazy("timeline event detail", "detail"),
-    "inbound_mail": pgettext_lazy("timeline event detail", "inbound_mail"),
-    "message": pgettext_lazy("timeline event detail", "message"),
-    "note": pgettext_lazy("timeline event detail", "note"),
-    "plan": pgettext_lazy("timeline event detail", "plan"),
-    "plan_id": pgettext_lazy("timeline event detail", "plan_id"),
-    "promotion": pgettext_lazy("timeline event detail", "promotion"),
-    "reason": pgettext_lazy("timeline event detail", "reason"),
-    "reason_label": pgettext_lazy("timeline event detail", "reason_label"),
-    "source": pgettext_lazy("timeline event detail", "source"),
-    "starts_at": pgettext_lazy("timeline event detail", "starts_at"),
-    "step": pgettext_lazy("timeline event detail", "step"),
+    "followup_completed": gettext_lazy("Follow-up completed"),
+    "followup_sent": gettext_lazy("Follow-up email sent"),
+    "followup_started": gettext_lazy("Follow-up started"),
+    "followup_stopped": gettext_lazy("Follow-up stopped"),
+    "followup_task_done": gettext_lazy("Follow-up task done"),
+    "promotion_attributed": gettext_lazy("Credited to an offer"),
+    "public_form": gettext_lazy("Sent from the website"),
 }
 # The channel of a first answer, as stored.
 ANSWER_CHANNELS = {
@@ -131,6 +115,50 @@ def _appointment_summary(event_type: str, params: dict) -> str:
     return line
 
 
+def _followup_summary(event_type: str, params: dict) -> str:
+    """A follow-up plan's course: which plan, and why it stopped; never a step's or a message's id
+    (the message sent is on the timeline itself)."""
+    plan = params.get("plan")
+    match event_type:
+        case "followup_started" if plan:
+            return _("Follow-up plan “%(plan)s” started") % {"plan": plan}
+        case "followup_completed" if plan:
+            return _("Follow-up plan “%(plan)s” completed") % {"plan": plan}
+        case "followup_stopped" if plan and params.get("reason") in StopReason.values:
+            reason = _(StopReason(params["reason"]).label)
+            return _("Follow-up plan “%(plan)s” stopped: %(reason)s") % {
+                "plan": plan,
+                "reason": reason[:1].lower() + reason[1:],  # mid-sentence
+            }
+        case "followup_task_done" if params.get("note"):
+            return _("Follow-up task done: %(note)s") % {"note": params["note"]}
+    return str(EVENT_TITLES[event_type])
+
+
+def _arrival_summary(event_type: str, params: dict) -> str:
+    """How the customer came back or in: through whom, about what, from which offer."""
+    source, vehicles = params.get("source"), params.get("vehicles")
+    code, link = params.get("promotion"), params.get("src")
+    match event_type:
+        case "customer_wrote" if source and vehicles:
+            return _("Customer wrote through %(source)s about %(vehicles)s") % {"source": source, "vehicles": vehicles}
+        case "customer_wrote" if source:
+            return _("Customer wrote through %(source)s") % {"source": source}
+        case "customer_wrote" if vehicles:
+            return _("Customer wrote about %(vehicles)s") % {"vehicles": vehicles}
+        case "public_form" if code:
+            line = _("Sent from the page of offer %(code)s") % {"code": code}
+        case "public_form":
+            line = _("Sent from the website")
+        case "promotion_attributed" if code and params.get("how") == "code quoted":
+            return _("Credited to offer %(code)s: the customer quoted its code") % {"code": code}
+        case "promotion_attributed" if code:
+            return _("Credited to offer %(code)s") % {"code": code}
+        case _:
+            return str(EVENT_TITLES[event_type])
+    return _("%(line)s (link %(link)s)") % {"line": line, "link": link} if link else line
+
+
 @register.filter
 def event_summary(event) -> str:
     """One readable line for a timeline event."""
@@ -160,14 +188,17 @@ def event_summary(event) -> str:
             return _("Lead %(number)s merged into this one") % {"number": params.get("merged_lead")}
         case "appointment_booked" | "appointment_rescheduled":
             return _appointment_summary(event.type, params)
-        case type if type.startswith("appointment_") and type in EVENT_TITLES:
-            # What came of it (shown, no-show, sold) or its cancellation: the title says it all.
+        case type if type.startswith("followup_") and type in EVENT_TITLES:
+            return _followup_summary(type, params)
+        case "customer_wrote" | "public_form" | "promotion_attributed":
+            return _arrival_summary(event.type, params)
+        case type if type in EVENT_TITLES:
+            # What came of an appointment, an acknowledgement, a reply: the title says it all.
             return str(EVENT_TITLES[type])
-    details = ", ".join(
-        f"{EVENT_PARAMS.get(key, key)}: {value}" for key, value in params.items() if value not in ("", None)
-    )
-    title = EVENT_TITLES.get(event.type) or event.type.replace("_", " ").capitalize()
-    return f"{title} ({details})" if details else str(title)
+    # An event of a kind this version does not write (an older one's, or one made by hand): as stored.
+    details = ", ".join(f"{key}: {value}" for key, value in params.items() if value not in ("", None))
+    title = event.type.replace("_", " ").capitalize()
+    return f"{title} ({details})" if details else title
 
 
 @register.filter

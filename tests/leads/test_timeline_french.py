@@ -1,5 +1,6 @@
 """A lead's appointment events, on its timeline and on the advisor's "My appointments" page, read as
-sentences in the reader's language: who, when (a local date and time), what for; no codes, no ids."""
+sentences in the reader's language: who, when (a local date and time), what for; no codes, no ids.
+So do the follow-up's events and the customer's arrivals (mail, website, offers)."""
 
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ from leads.models import Appointment, LeadEvent
 from leads.services.appointments import appointment_book, appointment_transition
 from leads.templatetags.lead_tags import EVENT_TITLES, event_summary
 from tests import factories
-from tests.french import ENGLISH, FRENCH, page_text
+from tests.french import ENGLISH, FRENCH, NBSP, page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +79,61 @@ def test_an_odd_or_partial_appointment_event_still_reads():
         "Appointment booked with Alex Chen"
     )
     assert _summary("appointment_rescheduled", "en", appointment=1) == "Appointment rescheduled"
+
+
+@pytest.mark.parametrize(
+    ("type", "params", "french", "english"),
+    [
+        (
+            "followup_started",
+            {"plan": "Nouveau client", "plan_id": 3},
+            "Plan de relance « Nouveau client » lancé",
+            "Follow-up plan “Nouveau client” started",
+        ),
+        ("followup_sent", {"step": 12, "message": 345}, "Courriel de relance envoyé", "Follow-up email sent"),
+        (
+            "followup_stopped",
+            {"plan": "Web", "reason": "customer_replied", "reason_label": "The customer replied", "detail": ""},
+            "Plan de relance « Web » arrêté : le client a répondu",
+            "Follow-up plan “Web” stopped: the customer replied",
+        ),
+        (
+            "followup_task_done",
+            {"step": 4, "note": "Message laissé"},
+            "Tâche de relance faite : Message laissé",
+            "Follow-up task done: Message laissé",
+        ),
+        (
+            "customer_wrote",
+            {"message": 81, "inbound_mail": 9, "source": "AutoTrader.ca", "vehicles": "2024 Toyota Tacoma"},
+            "Le client a écrit par AutoTrader.ca au sujet de : 2024 Toyota Tacoma",
+            "Customer wrote through AutoTrader.ca about 2024 Toyota Tacoma",
+        ),
+        ("customer_replied", {"message": 81, "inbound_mail": 9}, "Le client a répondu", "Customer replied"),
+        (
+            "acknowledged",
+            {"message": 82},
+            "Accusé de réception envoyé au client",
+            "Acknowledgement sent to the customer",
+        ),
+        (
+            "public_form",
+            {"src": "leaflet-K7P2QX", "promotion": "K7P2QX"},
+            "Envoyé depuis la page de l’offre K7P2QX (lien leaflet-K7P2QX)",
+            "Sent from the page of offer K7P2QX (link leaflet-K7P2QX)",
+        ),
+        ("public_form", {"src": "", "promotion": ""}, "Envoyé depuis le site Web", "Sent from the website"),
+        (
+            "promotion_attributed",
+            {"promotion": "K7P2QX", "how": "code quoted", "src": ""},
+            "Attribué à l’offre K7P2QX : le client en a cité le code",
+            "Credited to offer K7P2QX: the customer quoted its code",
+        ),
+    ],
+)
+def test_follow_up_and_arrival_events_read_as_sentences_without_ids(type, params, french, english):
+    assert _summary(type, "fr", **params).replace(NBSP, " ") == french
+    assert _summary(type, "en", **params) == english
 
 
 def test_every_event_the_services_write_has_a_french_title():
