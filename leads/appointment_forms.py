@@ -10,7 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from .forms import choices_from
 from .models import Appointment, FollowUpPlan, FollowUpStep, Lead
-from .selectors.appointments import SLOT, advisor_free_slots, advisor_free_until, advisors
+from .selectors.appointments import SLOT, advisor_free_slots, advisors, slots_fitting
 from .services.replies import unknown_markup
 
 DURATIONS = [(30, _("30 minutes")), (60, _("1 hour")), (90, _("1 hour 30"))]
@@ -34,14 +34,9 @@ class SlotPickerForm(AdvisorForm):
     day = forms.DateField(widget=DateInput, label=_("Day"))
 
 
-def _slot_choices(
-    *, advisor, day, now, length: timedelta = SLOT, exclude: int | None = None
-) -> list[tuple[str, str]]:
+def _slot_choices(slots: list[datetime]) -> list[tuple[str, str]]:
     zone = timezone.get_default_timezone()
-    return [
-        (slot.isoformat(), slot.astimezone(zone).strftime("%H:%M"))
-        for slot in advisor_free_slots(advisor=advisor, day=day, now=now, length=length, exclude=exclude)
-    ]
+    return [(slot.isoformat(), slot.astimezone(zone).strftime("%H:%M")) for slot in slots]
 
 
 class SlotField(forms.ChoiceField):
@@ -60,8 +55,9 @@ class SlotField(forms.ChoiceField):
 
 class BookingForm(forms.Form):
     """The times offered are those where the chosen length fits (30 minutes until one is chosen);
-    a time chosen with a length that does not fit there is refused saying until when the advisor
-    is free. `initial`: what was typed so far, when the length changes (nothing is booked)."""
+    a time chosen with a length that does not fit there stays chosen, and appointment_book refuses
+    it under the length, saying until when the advisor is free. `initial`: what was typed so far,
+    when the length changes (nothing is booked)."""
 
     slot = SlotField(label=_("Time"))
     duration = forms.TypedChoiceField(choices=DURATIONS, coerce=int, initial=30, label=_("Duration"))
@@ -75,11 +71,11 @@ class BookingForm(forms.Form):
     def __init__(self, *args, lead: Lead, advisor, day, now, **kwargs):
         super().__init__(*args, **kwargs)
         self.advisor = advisor
-        free = _slot_choices(advisor=advisor, day=day, now=now)
+        free_slots = advisor_free_slots(advisor=advisor, day=day, now=now)
+        free = _slot_choices(free_slots)
         # Some free time that day, whatever the length: the form is worth showing.
         self.free_any = bool(free)
-        length = self._length_chosen()
-        offered = free if length == SLOT else _slot_choices(advisor=advisor, day=day, now=now, length=length)
+        offered = _slot_choices(slots_fitting(free_slots, self._length_chosen()))
         # The free time chosen with a length that does not fit stays chosen, and clean() says why.
         chosen = self.data.get("slot") if self.is_bound else None
         self.fields["slot"].choices = [
@@ -94,27 +90,6 @@ class BookingForm(forms.Form):
         value = str(self.data.get("duration") if self.is_bound else self.initial.get("duration", ""))
         return timedelta(minutes=int(value)) if value in {str(minutes) for minutes, label in DURATIONS} else SLOT
 
-    def clean(self):
-        cleaned = super().clean()
-        starts_at, minutes = cleaned.get("slot"), cleaned.get("duration")
-        if starts_at and minutes:
-            until = advisor_free_until(advisor=self.advisor, starts_at=starts_at)
-            if until is not None and starts_at + timedelta(minutes=minutes) > until:
-                zone = timezone.get_default_timezone()
-                self.add_error(
-                    "duration",
-                    _(
-                        "%(advisor)s is free at %(time)s only until %(until)s: "
-                        "choose a shorter length or another time."
-                    )
-                    % {
-                        "advisor": self.advisor,
-                        "time": starts_at.astimezone(zone).strftime("%H:%M"),
-                        "until": until.astimezone(zone).strftime("%H:%M"),
-                    },
-                )
-        return cleaned
-
     @property
     def duration_delta(self) -> timedelta:
         return timedelta(minutes=self.cleaned_data["duration"])
@@ -128,11 +103,13 @@ class RescheduleForm(forms.Form):
     def __init__(self, *args, appointment: Appointment, advisor, day, now, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slot"].choices = _slot_choices(
-            advisor=advisor,
-            day=day,
-            now=now,
-            length=appointment.ends_at - appointment.starts_at,
-            exclude=appointment.pk,
+            advisor_free_slots(
+                advisor=advisor,
+                day=day,
+                now=now,
+                length=appointment.ends_at - appointment.starts_at,
+                exclude=appointment.pk,
+            )
         )
 
 

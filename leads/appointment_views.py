@@ -145,7 +145,7 @@ def appointment_book_view(request, pk: int):
                     now=now,
                 )
             except BookingError as error:
-                form.add_error(None, str(error))
+                form.add_error(error.field, str(error))
             else:
                 messages.success(
                     request,

@@ -72,6 +72,14 @@ def advisor_free_slots(
     return slots
 
 
+def slots_fitting(slots: list[datetime], length: timedelta) -> list[datetime]:
+    """Of the free half-hour starts, those from which `length` (a whole number of half hours) is
+    free throughout: the same as advisor_free_slots for that length, without reading them again."""
+    free = set(slots)
+    steps = range(length // SLOT)
+    return [start for start in slots if all(start + step * SLOT in free for step in steps)]
+
+
 def advisor_free_until(
     *, advisor: StaffMember, starts_at: datetime, exclude: int | None = None
 ) -> datetime | None:

@@ -36,7 +36,7 @@ from ..models import (
     WorkingHours,
 )
 from ..models.leads import OPEN_LEAD_STATUSES
-from ..selectors.appointments import SLOT, advisors, local_day_bounds
+from ..selectors.appointments import SLOT, advisor_free_until, advisors, local_day_bounds
 from ..threading import new_message_id, reply_address, store_address
 from .followup import followup_stop_for_lead
 from .leads import TransitionError, lead_event_add, lead_merged_refusal, lead_transition
@@ -82,7 +82,11 @@ REMINDER_FROM = time(9)
 
 
 class BookingError(ValueError):
-    pass
+    """A booking refused; `field` names the input at fault, when one is."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def _event(appointment: Appointment, type: str, actor=None, **params) -> AppointmentEvent:
@@ -135,21 +139,26 @@ def _check_bookable(
         raise BookingError(gettext("The time needs a time zone."))
     if starts_at < now:
         raise BookingError(gettext("That time has passed."))
-    local_start, local_end = starts_at.astimezone(store_zone()), ends_at.astimezone(store_zone())
+    local_start = starts_at.astimezone(store_zone())
     hours = advisor.working_hours.filter(weekday=local_start.weekday()).first()
-    if (
-        hours is None
-        or local_start.date() != local_end.date()
-        or local_start.time() < hours.start
-        or local_end.time() > hours.end
-    ):
+    if hours is None or not hours.start <= local_start.time() < hours.end:
         raise BookingError(gettext("%(advisor)s does not work at that time.") % {"advisor": advisor})
-    overlapping = Appointment.objects.filter(
-        advisor=advisor, status__in=BLOCKING_STATUSES, starts_at__lt=ends_at, ends_at__gt=starts_at
-    ).exclude(pk=exclude)
-    if overlapping.exists():
+    until = advisor_free_until(advisor=advisor, starts_at=starts_at, exclude=exclude)
+    if until is None:
         raise BookingError(
             gettext("%(advisor)s already has an appointment at that time.") % {"advisor": advisor}
+        )
+    if ends_at > until:
+        raise BookingError(
+            gettext(
+                "%(advisor)s is free at %(time)s only until %(until)s: choose a shorter length or another time."
+            )
+            % {
+                "advisor": advisor,
+                "time": f"{starts_at.astimezone(store_zone()):%H:%M}",
+                "until": f"{until.astimezone(store_zone()):%H:%M}",
+            },
+            field="duration",
         )
 
 

@@ -19,6 +19,7 @@ from leads.selectors.appointments import (
     appointment_calendar,
     appointment_visible_to,
     appointments_unrecorded,
+    slots_fitting,
 )
 from leads.services.appointments import (
     BookingError,
@@ -96,7 +97,7 @@ def test_booking_sets_the_lead_and_records_the_event(advisor):
     ("starts_at", "message"),
     [
         (at(MONDAY, 10, 30), "already has an appointment"),  # overlaps 10:00–11:00
-        (at(MONDAY, 9, 45), "already has an appointment"),  # ends inside it
+        (at(MONDAY, 9, 45), "free at 09:45 only until 10:00"),  # ends inside it
         (at(MONDAY, 18, 0), "does not work"),  # after hours
         (at(MONDAY + timedelta(days=6), 10), "does not work"),  # Sunday
         (at(MONDAY - timedelta(days=7), 10), "has passed"),
@@ -551,6 +552,20 @@ def test_the_advisor_is_free_until_the_end_of_their_day_or_their_next_appointmen
     assert advisor_free_until(advisor=advisor, starts_at=at(MONDAY, 14, 0)) is None  # taken
     assert advisor_free_until(advisor=advisor, starts_at=at(MONDAY, 18, 0)) is None  # after hours
     assert advisor_free_until(advisor=advisor, starts_at=at(MONDAY + timedelta(days=6), 10)) is None  # Sunday
+
+
+def test_the_times_a_length_fits_are_those_read_for_that_length(advisor):
+    # Taken: 9:30–10:00 and 11:00–12:30; the day ends at 18:00.
+    book(factories.lead(), advisor, at(MONDAY, 9, 30))
+    book(factories.lead(), advisor, at(MONDAY, 11, 0), duration=timedelta(minutes=90))
+    half_hours = advisor_free_slots(advisor=advisor, day=MONDAY, now=BEFORE)
+    for minutes in (30, 60, 90):
+        length = timedelta(minutes=minutes)
+        fitting = slots_fitting(half_hours, length)
+        assert fitting == advisor_free_slots(advisor=advisor, day=MONDAY, now=BEFORE, length=length)
+    assert at(MONDAY, 10, 0) in slots_fitting(half_hours, timedelta(minutes=60))  # 10:00–11:00
+    assert at(MONDAY, 10, 0) not in slots_fitting(half_hours, timedelta(minutes=90))
+    assert at(MONDAY, 17, 0) not in slots_fitting(half_hours, timedelta(minutes=90))
 
 
 def test_the_booking_form_offers_the_times_the_chosen_length_fits(advisor):

@@ -536,6 +536,7 @@ def test_a_length_that_does_not_fit_is_refused_saying_until_when_the_advisor_is_
     assert "Bring the winter tires" in page
     form = refused.context["form"]
     assert (form["duration"].value(), form["purpose"].value()) == ("90", "appraisal")
+    assert "only until 18:00" in form.errors["duration"][0]  # under the length, the input to change
     # The times offered now are those where 90 minutes fit.
     assert five.replace(hour=16, minute=30).isoformat() in page
     assert five.replace(hour=17, minute=30).isoformat() not in page
