@@ -44,6 +44,8 @@ from .words import (
     REQUEST_PHRASES,
     RETURN_PHRASES,
     STRONG_SALES_PHRASES,
+    UNSUBSCRIBE_PHRASES,
+    UNSUBSCRIBE_WORDS,
     fold,
     phrase_pattern,
     phrases_found,
@@ -88,6 +90,8 @@ class Triage:
     bounce_permanent: bool = False  # a hard failure (5.x.x)
     acknowledge: bool = False  # send the new lead an immediate acknowledgement
     forwarded_by: str = ""  # the member of staff who forwarded the customer's mail
+    unsubscribe: bool = False  # the writer asks for no more mail
+    unsubscribe_only: bool = False  # …and asks nothing else: no lead to open for it
 
 
 # --- the signals ---------------------------------------------------------------------------------
@@ -261,6 +265,20 @@ def detect_department(text: str, *, wants_vehicle: bool = False) -> tuple[str, s
     if scores[best] > scores[SALES]:
         return best, f"keywords:{best}"
     return SALES, "keywords:sales" if scores[SALES] else "default"
+
+
+def unsubscribe_request(subject: str, words: str) -> bool:
+    """Whether the writer asks for no more mail: in the subject or their own words, or a message
+    that is nothing but "STOP"."""
+    if phrases_found(fold(f"{subject}\n{words}"), UNSUBSCRIBE_PHRASES):
+        return True
+    return fold(words).strip(" \t\n.!") in UNSUBSCRIBE_WORDS
+
+
+def asks_nothing_else(text: str, *, wants_vehicle: bool) -> bool:
+    """An unsubscribe request with no question, no vehicle and no department's words besides."""
+    rest = phrase_pattern(UNSUBSCRIBE_PHRASES).sub(" ", fold(text))
+    return not (wants_vehicle or "?" in rest or phrase_pattern(tuple(DEPARTMENT_OF_PHRASE)).search(rest))
 
 
 def detect_inquiry_type(text: str, vehicles: list[dict]) -> str:
@@ -625,9 +643,12 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
         in_reply_to_ids=[i for i in dict.fromkeys([parsed.in_reply_to, *parsed.references]) if i],
         forwarded_by=parsed.from_address if reading.forwarded else "",
     )
+    machine_made = bool(adf or unreadable_adf or form)
+    if not (machine_made or reading.forwarded) and unsubscribe_request(parsed.subject, words):
+        result.unsubscribe = True
+        result.unsubscribe_only = asks_nothing_else(decision_text, wants_vehicle=wants_vehicle)
 
     # Bounces, automatic answers and our own mail first: answering them could start a mail loop.
-    machine_made = bool(adf or unreadable_adf or form)
     if signal := bounce_signal(parsed):
         _add_bounce_details(result, parsed)
         return _set(result, MailKind.BOUNCE, None, signal)
@@ -640,7 +661,9 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
     folded_text = fold(decision_text)
     for rule in rules:
         if _rule_matches(rule, parsed, folded_text):
-            return _apply_rule(result, rule, parsed, decision_text, wants_vehicle, answerable=not bulk)
+            return _apply_rule(
+                result, rule, parsed, decision_text, wants_vehicle, answerable=not (bulk or result.unsubscribe)
+            )
 
     if bulk:
         return _set(result, MailKind.AUTO_REPLY, None, bulk)
@@ -658,7 +681,8 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
         return _set(result, MailKind.LEAD, SALES, "adf" if adf else "adf-unreadable")
     department, signal = detect_department(decision_text, wants_vehicle=wants_vehicle)
     kind = MailKind.LEAD if department == SALES else MailKind.FORWARD
-    result.acknowledge = kind == MailKind.LEAD
+    # Nobody who asked for no more mail gets a sales acknowledgement.
+    result.acknowledge = kind == MailKind.LEAD and not result.unsubscribe
     return _set(result, kind, department, f"web-form+{signal}" if form else signal)
 
 
@@ -707,6 +731,6 @@ def _apply_rule(
         department = SALES
     else:
         department = detect_department(text, wants_vehicle=wants_vehicle)[0]
-    # Bulk and list mail a rule takes is still never answered automatically.
+    # Bulk and list mail a rule takes is still never answered automatically, nor a request for no more mail.
     result.acknowledge = bool(rule.acknowledge) and kind == MailKind.LEAD and answerable
     return _set(result, kind, department, f"rule:{rule.name}")

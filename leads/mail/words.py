@@ -124,6 +124,20 @@ INQUIRY_PHRASES: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 
+# A person asking the store to stop mailing them (CASL and CAN-SPAM: honoured at once).
+UNSUBSCRIBE_PHRASES = (
+    "unsubscribe", "unsubscribe me", "remove me from your list", "remove me from your mailing list",
+    "remove me from your email list", "remove me from your emails", "take me off your list",
+    "take me off your mailing list", "stop emailing me", "stop sending me", "stop e-mailing me",
+    "no more emails", "do not email me", "don't email me", "do not contact me", "don't contact me",
+    "desabonner", "me desabonner", "desabonnez-moi", "desabonnement", "desinscrire", "me desinscrire",
+    "desinscrivez-moi", "retirez-moi de votre liste", "retirer de votre liste", "retirez mon adresse",
+    "ne plus recevoir", "cessez de m'ecrire", "cessez de m'envoyer", "arretez de m'envoyer",
+    "arretez de m'ecrire", "ne me contactez plus", "ne plus me contacter",
+)  # fmt: skip
+# A message that is nothing but this word asks the same.
+UNSUBSCRIBE_WORDS = ("stop", "arret", "arreter", "unsubscribe", "desabonner", "remove")
+
 # Subjects of automatic replies; plain words a customer might write ("vacation") are left out.
 OUT_OF_OFFICE_SUBJECTS = (
     "out of office", "out of the office", "automatic reply", "auto reply", "autoreply", "auto-reply",

@@ -46,6 +46,7 @@ class InboundOutcome(models.TextChoices):
     FORWARDED = "forwarded", _("Forwarded to a department")
     AUTO_REPLY = "auto_reply", _("Automatic reply (not answered)")
     BOUNCE = "bounce", _("Bounce (not answered)")
+    UNSUBSCRIBED = "unsubscribed", _("Asked for no more mail (no lead)")
 
 
 class InboundMail(models.Model):

@@ -30,6 +30,7 @@ from ..mail.triage import Triage, triage
 from ..models import (
     Attachment,
     Channel,
+    ConsentChannel,
     Customer,
     Direction,
     ForwardedMail,
@@ -47,6 +48,7 @@ from ..models import (
 from ..models.leads import OPEN_LEAD_STATUSES
 from ..normalize import normalize_email
 from ..threading import new_message_id, references_answering
+from .consent import consent_withdraw
 from .leads import (
     customer_find_or_create,
     lead_create,
@@ -363,6 +365,8 @@ def _route(inbound: InboundMail) -> None:
         _on_bounce(inbound, parsed, decision)
     else:
         _on_lead(inbound, parsed, decision)
+    if decision.unsubscribe and inbound.conversation_message is not None:
+        _unsubscribe_by_mail(inbound.conversation_message)
     if inbound.status == InboundStatus.PENDING:
         inbound.status = InboundStatus.PROCESSED
     inbound.processed_at = timezone.now()
@@ -456,6 +460,11 @@ def _on_lead(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> None
     customer = _customer_for(parsed, decision)
     lead = _open_lead(customer)
     written = _customer_words(decision)
+    if lead is None and decision.unsubscribe_only:
+        # Nothing asked but no more mail: kept on the customer's record, no lead to answer.
+        _inbound_message_create(inbound=inbound, parsed=parsed, customer=customer, lead=None)
+        inbound.outcome = InboundOutcome.UNSUBSCRIBED
+        return
     if lead is not None:
         message = _inbound_message_create(
             inbound=inbound, parsed=parsed, customer=customer, lead=lead, **written
@@ -489,6 +498,19 @@ def _on_lead(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> None
     inbound.outcome = InboundOutcome.NEW_LEAD
     if decision.acknowledge and customer.email and not customer.email_undeliverable:
         _acknowledgement_create(lead=lead, customer=customer, inbound_message=message)
+
+
+def _unsubscribe_by_mail(message: Message) -> None:
+    """The customer wrote asking for no more mail: from the time they wrote, no commercial mail
+    goes to them (follow-up plans stop at their next step), and their lead says so."""
+    consent_withdraw(
+        customer=message.customer,
+        channels=[ConsentChannel.EMAIL],
+        source=f"email asking for no more mail: {message.subject}",
+        at=message.occurred_at,
+    )
+    if message.lead is not None:
+        lead_event_add(lead=message.lead, type="unsubscribed", message=message.pk)
 
 
 def _text(value, field: str) -> str:

@@ -53,6 +53,7 @@ EVENT_TITLES = {
     "followup_task_done": gettext_lazy("Follow-up task done"),
     "promotion_attributed": gettext_lazy("Credited to an offer"),
     "public_form": gettext_lazy("Sent from the website"),
+    "unsubscribed": gettext_lazy("The customer asked by email for no more mail: no commercial mail goes to them now"),
 }
 # The channel of a first answer, as stored.
 ANSWER_CHANNELS = {

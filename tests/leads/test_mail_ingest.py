@@ -26,6 +26,7 @@ from leads.models import (
     LeadStatus,
     Message,
 )
+from leads.services.consent import commercial_email_refusal, consent_record_inquiry
 from leads.services.leads import lead_merge
 from leads.services.mail import (
     MAX_TRIES,
@@ -187,6 +188,51 @@ def test_a_reply_joins_its_conversation_and_records_customer_replied(maildir):
     assert inbound.lead == lead
     assert lead.events.filter(type="customer_replied").count() == 1
     assert lead.messages.get().new_text.startswith("Yes, Saturday")
+
+
+def test_a_reply_asking_for_no_more_mail_withdraws_email_consent_and_says_so_on_the_lead(maildir):
+    lead = factories.lead()
+    consent_record_inquiry(customer=lead.customer, at=timezone.now() - timedelta(days=3), source="web form")
+    [inbound] = receive(
+        maildir,
+        factories.raw_mail(
+            from_address=lead.customer.email,
+            to=reply_address(lead.pk),
+            subject="Re: your quote",
+            body="Please stop emailing me, I bought elsewhere.",
+        ),
+    )
+    assert (inbound.outcome, inbound.lead) == (InboundOutcome.REPLY, lead)
+    assert lead.events.filter(type="unsubscribed", params__message=inbound.conversation_message.pk).exists()
+    refusal = commercial_email_refusal(customer=lead.customer, at=timezone.now())
+    assert refusal.startswith("no valid consent")
+    # Answering what they asked is still allowed; only commercial mail stops.
+    assert commercial_email_refusal(customer=lead.customer, at=timezone.now(), transactional=True) == ""
+
+
+def test_a_new_mail_asking_only_for_no_more_mail_opens_no_lead_and_gets_no_acknowledgement(maildir):
+    [inbound] = receive(
+        maildir, factories.raw_mail(from_address="former@example.com", subject="Unsubscribe", body="")
+    )
+    assert inbound.outcome == InboundOutcome.UNSUBSCRIBED and inbound.lead is None
+    assert not Lead.objects.exists() and not Message.objects.filter(direction="out").exists()
+    customer = Customer.objects.get(email="former@example.com")
+    assert inbound.conversation_message.customer == customer  # kept on the customer's record
+    assert commercial_email_refusal(customer=customer, at=timezone.now()).startswith("no valid consent")
+
+
+def test_a_question_beside_a_request_for_no_more_mail_is_still_a_lead_but_not_acknowledged(maildir):
+    [inbound] = receive(
+        maildir,
+        factories.raw_mail(
+            from_address="both@example.com",
+            subject="Newsletter",
+            body="Unsubscribe me from the newsletter. But what is your best price on the RAV4?",
+        ),
+    )
+    assert inbound.outcome == InboundOutcome.NEW_LEAD
+    assert not inbound.lead.messages.filter(direction="out").exists()
+    assert inbound.lead.events.filter(type="unsubscribed").exists()
 
 
 def test_a_reply_to_a_lead_merged_since_joins_the_lead_it_went_into(maildir):

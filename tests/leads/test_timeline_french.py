@@ -149,6 +149,7 @@ def test_every_event_the_services_write_has_a_french_title():
         "followup_task_done",
         "promotion_attributed",
         "public_form",
+        "unsubscribed",
         "appointment_cancelled",
         "appointment_shown",
         "appointment_no_show",

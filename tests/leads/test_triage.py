@@ -295,6 +295,36 @@ def test_a_french_legal_footer_leaves_an_english_mail_english(footer):
     assert parsed.new_text.startswith("Hi, is the 2022 Tacoma SR5 still available?")
 
 
+@pytest.mark.parametrize(
+    ("subject", "text", "only"),
+    [
+        ("Re: your RAV4 quote", "Please remove me from your mailing list.", True),
+        ("Unsubscribe", "", True),
+        ("Re: Civic days", "STOP", True),
+        ("Re: Offre Tucson", "Veuillez me désabonner, je ne veux plus recevoir vos courriels.", True),
+        ("Re: offer", "Stop emailing me, I bought a truck elsewhere.", True),
+        ("Newsletter", "Unsubscribe me from the newsletter. But what is your best price on the RAV4?", False),
+    ],
+)
+def test_a_request_for_no_more_mail_is_recognised_and_never_acknowledged(subject, text, only):
+    result = triaged(customer_mail(text, subject=subject))
+    assert (result.unsubscribe, result.unsubscribe_only) == (True, only)
+    assert not result.acknowledge
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can I stop by Saturday to see the Civic?",
+        "Does the RAV4 have a stop-start system?",
+        "I'd like to opt out of the extended warranty on the Tucson.",
+    ],
+)
+def test_everyday_words_are_no_request_for_no_more_mail(text):
+    result = triaged(customer_mail(text))
+    assert not result.unsubscribe and result.acknowledge
+
+
 def test_mail_with_no_telling_words_is_a_sales_lead_by_default():
     result = triaged(customer_mail("Hello"))
     assert (result.kind, result.department, result.rule) == ("lead", "sales", "default")
