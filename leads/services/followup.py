@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dealership.models import Role
 
@@ -57,13 +58,15 @@ STALE_AFTER = timedelta(minutes=10)
 # New leads received within this window enter a plan; older ones only by hand.
 ARRIVAL_WINDOW = timedelta(days=1)
 SUBJECT_MAX = Run._meta.get_field("subject").max_length
-NO_ADDRESS = "No email address to write to (none, or it bounced): the email step was skipped."
+NO_ADDRESS = gettext_noop("No email address to write to (none, or it bounced): the email step was skipped.")
 # Mail ingestion may have acknowledged the inquiry already: the customer gets one acknowledgement.
-ALREADY_ACKNOWLEDGED = "The store had already written to the customer; no second acknowledgement."
-INTERRUPTED_SEND = (
+ALREADY_ACKNOWLEDGED = gettext_noop("The store had already written to the customer; no second acknowledgement.")
+INTERRUPTED_SEND = gettext_noop(
     "Sending was interrupted after the email was handed over; the customer may or may not have it. "
     "Check before sending it again."
 )
+# The notes the worker leaves on a task: stored in English, shown in the reader's language.
+WORKER_NOTES = frozenset({NO_ADDRESS, ALREADY_ACKNOWLEDGED, INTERRUPTED_SEND})
 
 
 # The customer answered on the phone or came in, as the advisor logged it (contact_log keeps a

@@ -12,6 +12,7 @@ from ..models.followup import StopReason
 from ..models.leads import LEAD_STATUS_LABELS
 from ..models.routing import MailKind
 from ..normalize import phone_display
+from ..services.followup import WORKER_NOTES
 from ..services.leads import ContactOutcome
 
 register = template.Library()
@@ -20,6 +21,12 @@ CALL_OUTCOMES = {label for _value, label in ContactOutcome.CHOICES}
 
 
 register.filter("phone", phone_display)
+
+
+@register.filter
+def task_note(note: str) -> str:
+    """A follow-up task's note: the worker's own in the reader's language, a person's as written."""
+    return _(note) if note in WORKER_NOTES else note
 
 
 @register.filter

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leads.models import FollowUpPlan, FollowUpStep, FollowUpStepRun
-from leads.services.followup import followup_enroll, followup_plans_ensure_defaults
+from leads.services.followup import INTERRUPTED_SEND, followup_enroll, followup_plans_ensure_defaults
 from tests import factories
 from tests.formsets import formset_data
 from tests.french import ENGLISH, FRENCH, NBSP, flash_text, page_text
@@ -182,6 +182,20 @@ def test_task_list_in_french_with_its_buttons_and_flash(supervisor_client, super
         follow=True,
     )
     assert flash_text(response) == "Tâche faite."
+
+
+def test_the_workers_note_on_a_task_reads_in_french_and_a_persons_as_written(supervisor_client, supervisor):
+    plan = followup_plans_ensure_defaults()
+    lead = factories.lead()
+    followup_enroll(lead=lead, plan=plan, now=timezone.now(), actor=supervisor.user)
+    first, second = lead.followups.get().runs.order_by("step__position")[:2]
+    FollowUpStepRun.objects.filter(pk=first.pk).update(status="needs_review", note=INTERRUPTED_SEND)
+    FollowUpStepRun.objects.filter(pk=second.pk).update(status="open", note="Rappeler après 17 h")
+    page = page_text(supervisor_client, reverse("leads:task_list"), FRENCH)
+    assert "L’envoi a été interrompu après la remise du courriel" in page
+    assert "Sending was interrupted" not in page
+    assert "Rappeler après 17 h" in page
+    assert "Sending was interrupted" in page_text(supervisor_client, reverse("leads:task_list"), ENGLISH)
 
 
 def test_a_note_too_long_is_refused_in_french_and_kept(supervisor_client, supervisor):
