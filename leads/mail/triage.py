@@ -563,13 +563,12 @@ def _at_store(address: str) -> bool:
 
 
 def outside_reply_to(parsed: ParsedMail) -> tuple[str, str] | None:
-    """(name, address) to answer, when mail from the store's own domain (a website's notification
-    sent in the store's name) asks for answers to go to someone outside it: the customer."""
-    if not _at_store(parsed.from_address):
-        return None
+    """(name, address) to answer, when the mail asks for answers to go to someone outside the store
+    other than its sender: the customer behind a website's notification sent in the store's name,
+    or behind a classifieds site's notice (LesPAC, Kijiji: "notifications@…", Reply-To the buyer)."""
     for name, address in getaddresses([parsed.headers.get("reply-to", "")]):
         address = normalize_email(address)
-        if address and "@" in address and not _at_store(address):
+        if address and "@" in address and not _at_store(address) and address != parsed.from_address:
             return name, address
     return None
 

@@ -619,8 +619,9 @@ def _on_forward(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> N
         department=department,
         customer=customer,
         to_address=department.forward_email,
-        # The department answers the customer, also when a salesperson passed their mail on.
-        from_address=(customer.email if decision.forwarded_by else parsed.from_address)[:320],
+        # The department answers the customer: also when a salesperson passed their mail on, or a
+        # website or classifieds site sent it in their name.
+        from_address=((decision.contact or {}).get("email") or parsed.from_address)[:320],
         subject=parsed.subject[:998],
         message_id=new_message_id(),
     )

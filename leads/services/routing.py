@@ -23,11 +23,14 @@ RULE_FIELDS = (
 # the built-in signals, which weigh a buyer's mention of a recall or a loan against the purchase.
 DEFAULT_RULES = [
     {
-        "name": "Lead providers (AutoTrader, Cars.com, CarGurus, Kijiji…)",
+        "name": "Lead providers (AutoTrader, Cars.com, CarGurus, Kijiji…)",  # and Canada's: LesPAC, Unhaggle…
         "order": 10,
         # Matched against the sender's address: a domain ("edmunds.com") also takes its subdomains,
         # a brand name any part of the address. A person's display name never counts.
-        "sender_contains": "autotrader, cars.com, cargurus, kijiji, edmunds.com, truecar, carfax, autohebdo",
+        "sender_contains": (
+            "autotrader, cars.com, cargurus, kijiji, edmunds.com, truecar, carfax, autohebdo, lespac, "
+            "carpages, unhaggle, carcostcanada"
+        ),
         "kind": MailKind.LEAD,
         "department": "sales",
         "acknowledge": True,

@@ -38,6 +38,7 @@ from leads.services.mail import (
     inbound_requeue_waiting,
 )
 from leads.services.replies import MailServerUnavailable, message_deliver, messages_sweep
+from leads.services.routing import routing_rules_ensure_defaults
 from leads.threading import reply_address
 from tests import factories
 from tests.conftest import mail_server_down
@@ -441,6 +442,46 @@ def test_a_customer_whose_mail_bounced_is_not_acknowledged(maildir):
     [inbound] = receive(maildir, factories.raw_mail(from_address="gone@example.net"))
     assert inbound.outcome == InboundOutcome.NEW_LEAD
     assert not inbound.lead.messages.filter(direction="out").exists()
+
+
+def test_each_buyer_writing_through_a_classifieds_site_is_their_own_customer(maildir):
+    routing_rules_ensure_defaults()
+
+    def notice(name, address, question):
+        return factories.raw_mail(
+            from_address="notifications@lespac.com",
+            from_name="LesPAC",
+            subject="Nouveau message : Honda Civic 2021",
+            body=f"{name} vous a envoyé un message au sujet de votre annonce :\n{question}",
+            headers={"Reply-To": f"{name} <{address}>", "List-Unsubscribe": "<https://www.lespac.com/d>"},
+        )
+
+    marc, julie = receive(
+        maildir,
+        notice("Marc Roy", "marc.roy@example.com", "Est-il encore disponible?"),
+        notice("Julie Côté", "julie.cote@example.com", "Quel est votre meilleur prix?"),
+    )
+    assert (marc.outcome, julie.outcome) == (InboundOutcome.NEW_LEAD, InboundOutcome.NEW_LEAD)
+    assert marc.lead.customer.email == "marc.roy@example.com"
+    assert julie.lead.customer.email == "julie.cote@example.com"
+    assert not Customer.objects.filter(email="notifications@lespac.com").exists()
+
+
+def test_a_service_request_from_the_websites_form_is_forwarded_answerable_to_the_customer(maildir, smtp_sink):
+    factories.department("service")
+    notice = factories.raw_mail(
+        from_address="wordpress@maplemotors.example",
+        from_name="Maple Motors",
+        subject="Nouvelle demande du site",
+        body="Bonjour, je voudrais un rendez-vous pour une vidange d'huile et la rotation de mes pneus.",
+        headers={"Reply-To": "Hélène Côté <helene.cote@example.com>"},
+    )
+    [inbound] = receive(maildir, notice)
+    assert (inbound.kind, inbound.department) == ("forward", "service")
+    forwarded = ForwardedMail.objects.get()
+    assert forward_send(forwarded_id=forwarded.pk).send_status == Message.SendStatus.SENT
+    [(_recipients, sent)] = smtp_sink.wait_for(1)
+    assert sent["Reply-To"] == "helene.cote@example.com"
 
 
 def test_department_mail_is_forwarded_with_the_original_attached(maildir, smtp_sink):

@@ -603,6 +603,25 @@ def test_default_rules_are_created_once_and_route_provider_mail():
     assert triage(parse_message(buyer), rules=rules).department == "sales"
 
 
+@pytest.mark.django_db
+def test_a_lespac_buyers_message_is_a_lead_for_the_buyer_despite_its_list_headers():
+    routing_rules_ensure_defaults()
+    raw = customer_mail(
+        "Marc Roy vous a envoyé un message au sujet de votre annonce :\n"
+        "Est-ce que le Civic est encore disponible? Je peux passer samedi.",
+        subject="Nouveau message : Honda Civic 2021",
+        sender="LesPAC <notifications@lespac.com>",
+        headers={
+            "Reply-To": "Marc Roy <marc.roy@example.com>",
+            "List-Unsubscribe": "<https://www.lespac.com/desabonnement>",
+        },
+    )
+    result = triage(parse_message(raw), rules=list(RoutingRule.objects.all()))
+    assert (result.kind, result.department, result.language) == ("lead", "sales", "fr")
+    assert result.rule.startswith("rule:Lead providers")
+    assert result.contact["email"] == "marc.roy@example.com"
+
+
 def test_adf_sent_as_unescaped_tags_in_an_html_body_is_read_before_the_html_is_cleaned():
     html = (
         "<html><body><adf><prospect><vehicle interest='buy'><year>2025</year><make>Honda</make>"
