@@ -59,9 +59,9 @@ def _target_checked(target, *, metric: str | None):
 
 
 class DashboardFilterForm(forms.Form):
-    period = forms.ChoiceField(choices=PeriodKind.choices, required=False)
+    period = forms.ChoiceField(choices=PeriodKind.choices, required=False, label=_("Period"))
     date = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=DAY_IN_REACH
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=DAY_IN_REACH, label=_("Date")
     )
-    source = forms.CharField(required=False)
-    person = forms.CharField(required=False)
+    source = forms.CharField(required=False, label=_("Source"))
+    person = forms.CharField(required=False, label=_("Username"))

@@ -267,7 +267,9 @@ def response_summary(
                 "label": gettext("%(low)s–%(high)s min") % {"low": low, "high": high}
                 if high is not None
                 else gettext("over %(hours)s h") % {"hours": low // 60},
-                "count": sum(c for v, c in distribution if v >= low and (high is None or v < high)),
+                # A bucket holds its upper edge, as the target does: an answer in 30 minutes is
+                # within a 30-minute target and in the 15–30 bucket.
+                "count": sum(c for v, c in distribution if (low == 0 or v > low) and (high is None or v <= high)),
             }
             for low, high in RESPONSE_BUCKETS
         ],
@@ -420,7 +422,7 @@ def dashboard_figures(*, user, period: Period, filters: dict, target: ResponseTa
             key=lambda g: "after hours" if after_hours(g, week) else "opening hours",
             labels={"after hours": gettext("after hours"), "opening hours": gettext("opening hours")},
         ),
-        "appointments_by_advisor": appointments_by_advisor(user=user, period=period),
+        "appointments_by_advisor": appointments_by_advisor(user=user, period=period, filters=filters),
         "mail_by_department": mail_by_department(user=user, period=period),
         "by_hour": _by_slot(by_time, lambda g: g["local_hour"], range(24)),
         "by_weekday": _by_slot(by_time, lambda g: g["day"].isoweekday(), range(1, 8)),
@@ -531,10 +533,16 @@ def objectives_for(*, user, period: Period) -> QuerySet[Objective]:
     return objectives_visible_to(user=user).filter(overlapping, period_start__lt=period.end)
 
 
-def appointments_by_advisor(*, user, period: Period) -> list[dict]:
-    """Appointments of the period per advisor, and how many showed (a sale counts as shown)."""
+def appointments_by_advisor(*, user, period: Period, filters: dict) -> list[dict]:
+    """Appointments of the period per advisor, and how many showed (a sale counts as shown).
+    `filters` (dashboard_filters): of the leads from that source, or that person's, as the funnel."""
     start, end = period.bounds
     appointments = Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
+    if filters.get("source"):
+        appointments = appointments.filter(lead__source__iexact=filters["source"])
+    if "owner_id" in filters:
+        owner_id = filters["owner_id"]
+        appointments = appointments.filter(lead__owner_id=owner_id) if owner_id else appointments.none()
     if not sees_every_lead(user):
         appointments = appointments.filter(advisor__user=user)
     status = Appointment.Status

@@ -39,7 +39,7 @@ from ..models.leads import OPEN_LEAD_STATUSES
 from ..selectors.appointments import SLOT, advisor_free_until, advisors, local_day_bounds
 from ..threading import new_message_id, reply_address, store_address
 from .followup import followup_stop_for_lead
-from .leads import TransitionError, lead_event_add, lead_merged_refusal, lead_transition
+from .leads import TransitionError, lead_event_add, lead_merged_refusal, lead_record_answer, lead_transition
 from .replies import MailServerUnavailable, mail_send
 
 logger = logging.getLogger(__name__)
@@ -79,6 +79,10 @@ PURPOSE_WORDS = {
 }
 # Reminders go out the day before, from this time of day.
 REMINDER_FROM = time(9)
+
+
+# The channel of a first answer that was the booking itself (the call or message was not logged).
+BOOKING_ANSWER = "appointment"
 
 
 class BookingError(ValueError):
@@ -263,6 +267,9 @@ def appointment_book(
     _check_customer_free(lead=lead, starts_at=starts_at, ends_at=ends_at)
     if lead_vehicle is not None and lead_vehicle.lead_id != lead.pk:
         raise BookingError(gettext("That vehicle belongs to another lead."))
+    if lead.first_response_at is None:
+        # Whoever booked it reached the customer: the answer clock stops now at the latest.
+        lead_record_answer(lead=lead, answered_at=now, actor=actor, channel=BOOKING_ANSWER)
     # A sold customer's later visit (a delivery, say) leaves the sale as it is.
     if lead.status != LeadStatus.SOLD:
         _move_lead(lead=lead, path=[LeadStatus.APPOINTMENT_SET], actor=actor, reason="appointment booked")
@@ -398,8 +405,20 @@ def appointment_transition(
     if to_status == Status.SOLD:
         followup_stop_for_lead(lead=appointment.lead, reason=StopReason.SOLD, now=now, actor=actor)
     if to_status == Status.CANCELLED:
+        _appointment_set_withdrawn(appointment)
         _notify(appointment, AppointmentNotice.Kind.CANCELLATION)
     return appointment
+
+
+def _appointment_set_withdrawn(cancelled: Appointment) -> None:
+    """A lead back to contacted whose every appointment was cancelled before it came has no
+    appointment set: the funnel stops counting it (a no-show still counts, against the show rate)."""
+    lead = cancelled.lead
+    lead.refresh_from_db(fields=["status", "appointment_set_at"])
+    kept = lead.appointments.exclude(status=Status.CANCELLED).exists()
+    if lead.status == LeadStatus.CONTACTED and lead.appointment_set_at is not None and not kept:
+        lead.appointment_set_at = None
+        lead.save(update_fields=["appointment_set_at", "updated_at"])
 
 
 @transaction.atomic

@@ -127,15 +127,25 @@ def lead_create(
     return lead
 
 
-def _milestones_reached(*, lead: Lead, status: str) -> list[str]:
-    """Stamp the milestones up to `status` that the lead had not reached yet; returns the fields set."""
+# A sale straight from contacted (a walk-in, a deal by phone) had no appointment behind it: the
+# funnel's "appointment set" and "shown" count appointments, so that the show rate reads the shown
+# among the appointments set.
+NOT_PASSED: dict[tuple[str, str], set[str]] = {
+    (LeadStatus.CONTACTED, LeadStatus.SOLD): {"appointment_set_at", "shown_at"},
+}
+
+
+def _milestones_reached(*, lead: Lead, from_status: str, status: str) -> list[str]:
+    """Stamp the milestones up to `status` that the lead had not reached yet, but for those a move
+    from `from_status` does not pass through; returns the fields set."""
     stages = [stage for stage, _ in FUNNEL_MILESTONES]
     if status not in stages:
         return []
     now = timezone.now()
+    skipped = NOT_PASSED.get((from_status, status), set())
     stamped = []
     for _, field in FUNNEL_MILESTONES[: stages.index(status) + 1]:
-        if getattr(lead, field) is None:
+        if getattr(lead, field) is None and field not in skipped:
             setattr(lead, field, now)
             stamped.append(field)
     return stamped
@@ -197,7 +207,7 @@ def lead_transition(
     lead.status = to_status
     lead.lost_reason = reason.strip() if to_status == LeadStatus.LOST else ""
     lead.lost_at = timezone.now() if to_status == LeadStatus.LOST else None
-    milestones = _milestones_reached(lead=lead, status=to_status)
+    milestones = _milestones_reached(lead=lead, from_status=from_status, status=to_status)
     lead.save(update_fields=["status", "lost_reason", "lost_at", *milestones, "updated_at"])
     lead_event_add(
         lead=lead,

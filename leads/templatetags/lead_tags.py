@@ -68,6 +68,7 @@ ANSWER_CHANNELS = {
     "phone": pgettext_lazy("channel of a first answer", "phone"),
     "text": pgettext_lazy("channel of a first answer", "text"),
     "visit": pgettext_lazy("channel of a first answer", "visit"),
+    "appointment": pgettext_lazy("channel of a first answer", "appointment booked"),
 }
 
 

@@ -303,6 +303,24 @@ def test_period_filters_are_in_the_url_and_other_months_are_excluded(client, sto
     assert website["overall"]["leads"] == 2
 
 
+def test_the_answer_time_buckets_hold_their_upper_edge_as_the_target_does():
+    from dealership.selectors import response_summary
+
+    summary = response_summary(
+        distribution=[(0, 1), (5, 1), (15, 1), (30, 1), (31, 1)], total=5, missed=0, target_minutes=30
+    )
+    counts = {bucket["label"]: bucket["count"] for bucket in summary["buckets"]}
+    assert (counts["0–5 min"], counts["5–15 min"], counts["15–30 min"], counts["30–60 min"]) == (2, 1, 1, 1)
+    assert summary["within_target"] == 4 == counts["0–5 min"] + counts["5–15 min"] + counts["15–30 min"]
+
+
+def test_a_date_that_cannot_be_read_is_said_not_silently_replaced(client, store):
+    manager = factories.staff(Role.MANAGER)
+    page = unescape(_dashboard(client, manager.user, date="2026-02-30").content.decode())
+    assert "Left out, as it could not be read: Date (2026-02-30)" in page
+    assert "Left out" not in _dashboard(client, manager.user).content.decode()
+
+
 def test_lead_transition_keeps_the_funnel_milestones(db):
     lead = factories.lead()
     lead_transition(lead=lead, to_status=LeadStatus.APPOINTMENT_SET)
@@ -312,6 +330,64 @@ def test_lead_transition_keeps_the_funnel_milestones(db):
     lead_transition(lead=lead, to_status=LeadStatus.LOST, reason="Bought elsewhere")
     lead.refresh_from_db()
     assert lead.lost_at is not None and lead.appointment_set_at is not None
+
+
+def test_a_sale_without_an_appointment_is_no_appointment_set_nor_shown(db):
+    lead = factories.lead()
+    lead_transition(lead=lead, to_status=LeadStatus.CONTACTED)
+    lead_transition(lead=lead, to_status=LeadStatus.SOLD)  # a walk-in, or a deal done by phone
+    lead.refresh_from_db()
+    assert lead.sold_at is not None and lead.contacted_at is not None
+    assert lead.appointment_set_at is None and lead.shown_at is None
+
+
+def test_a_lead_whose_only_appointment_was_cancelled_is_no_appointment_set(db):
+    from leads.models import Appointment
+    from leads.services.appointments import appointment_book, appointment_transition
+
+    advisor = factories.advisor()
+    lead = factories.lead()
+    first = appointment_book(
+        lead=lead,
+        advisor=advisor,
+        starts_at=factories.next_weekday_at(10),
+        purpose="test_drive",
+        now=timezone.now(),
+    )
+    appointment_transition(appointment=first, to_status=Appointment.Status.CANCELLED, now=timezone.now())
+    lead.refresh_from_db()
+    assert (lead.status, lead.appointment_set_at) == (LeadStatus.CONTACTED, None)
+    # Booked again, it counts again; a no-show then stays counted, against the show rate.
+    second = appointment_book(
+        lead=lead,
+        advisor=advisor,
+        starts_at=factories.next_weekday_at(11),
+        purpose="test_drive",
+        now=timezone.now(),
+    )
+    Appointment.objects.filter(pk=second.pk).update(
+        starts_at=timezone.now() - timedelta(hours=2), ends_at=timezone.now() - timedelta(hours=1)
+    )
+    second.refresh_from_db()
+    appointment_transition(appointment=second, to_status=Appointment.Status.NO_SHOW, now=timezone.now())
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.CONTACTED and lead.appointment_set_at is not None
+
+
+def test_booking_an_appointment_for_a_lead_nobody_answered_records_the_answer(db):
+    from leads.services.appointments import appointment_book
+
+    lead = factories.lead(received_at=timezone.now() - timedelta(minutes=20))
+    appointment_book(
+        lead=lead,
+        advisor=factories.advisor(),
+        starts_at=factories.next_weekday_at(10),
+        purpose="test_drive",
+        now=timezone.now(),
+    )
+    lead.refresh_from_db()
+    assert lead.first_response_at is not None and lead.contacted_at is not None
+    assert lead.events.get(type="first_response").params["channel"] == "appointment"
 
 
 def test_percentile_matches_linear_interpolation_over_counted_values():
@@ -432,7 +508,8 @@ def test_an_unknown_decision_on_an_objective_is_refused_in_words(client):
         reverse("dealership:objective_decide", args=[objective.pk]), {"decision": "bogus"}, follow=True
     ).content.decode()
     assert (
-        "An objective cannot become &#x27;bogus&#x27;: its statuses are proposed, approved, rejected, withdrawn." in page
+        "An objective cannot become &#x27;bogus&#x27;: its statuses are proposed, approved, rejected, withdrawn."
+        in page
     )
     objective.refresh_from_db()
     assert objective.status == Objective.Status.PROPOSED
@@ -649,6 +726,13 @@ def test_appointments_by_advisor_with_their_show_rate(client, store):
     assert row["show_rate"] == 66.7  # two of the three that came due showed
     # An advisor sees their own; another advisor sees none of them.
     assert _dashboard(client, store["y"].user).context["appointments_by_advisor"] == []
+    # The page's source and person filters narrow the table as they narrow the funnel.
+    assert _dashboard(client, manager.user, source="Kijiji").context["appointments_by_advisor"] == []
+    assert _dashboard(client, manager.user, person="yasmin").context["appointments_by_advisor"] == []
+    Lead.objects.filter(appointments__status="sold").update(source="Kijiji", owner=store["y"].user)
+    [kijiji] = _dashboard(client, manager.user, source="kijiji").context["appointments_by_advisor"]
+    [yasmins] = _dashboard(client, manager.user, person="yasmin").context["appointments_by_advisor"]
+    assert (kijiji["booked"], kijiji["sold"]) == (yasmins["booked"], yasmins["sold"]) == (1, 1)
 
 
 def test_mail_routed_to_each_department_is_counted(client, store):
@@ -665,6 +749,10 @@ def test_mail_routed_to_each_department_is_counted(client, store):
         ("forward", "service"): 1,
         ("lead", "sales"): 1,
     }
+    # In words on the page, not as stored.
+    page = _dashboard(client, manager.user, date=today).content.decode()
+    assert "<td>Forward to a department</td><td>Service</td>" in page
+    assert "<td>forward</td>" not in page
     assert _dashboard(client, store["x"].user, date=today).context["mail_by_department"] == []
 
 

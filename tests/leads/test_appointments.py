@@ -357,7 +357,8 @@ def test_the_second_appointment_of_a_lead_that_showed_gets_its_no_show(advisor):
     assert second.status == Appointment.Status.NO_SHOW
     assert lead.status == LeadStatus.SHOWN  # the visit that happened still counts
     assert status_steps(lead) == [
-        (LeadStatus.NEW, LeadStatus.APPOINTMENT_SET),
+        (LeadStatus.NEW, LeadStatus.CONTACTED),  # booking it answered the customer
+        (LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_SET),
         (LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN),
     ]
     assert lead.events.filter(type="appointment_no_show", params__appointment=second.pk).exists()
@@ -384,7 +385,7 @@ def test_a_no_show_leaves_the_lead_set_while_another_appointment_is_booked(
     lead.refresh_from_db()
     assert (second.status, lead.status) == (outcome, lead_status)
     # The last one missed takes the lead back to contacted; a visit or a sale moves it forward.
-    path = [LeadStatus.NEW, LeadStatus.APPOINTMENT_SET, *steps]
+    path = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_SET, *steps]
     assert status_steps(lead) == list(zip(path, path[1:], strict=False))
 
 
@@ -405,7 +406,7 @@ def test_a_visit_to_a_lead_set_back_to_contacted_counts_through_its_appointment(
     assert (appointment.status, lead.status) == (outcome, steps[-1])
     assert lead.appointment_set_at is not None and lead.shown_at is not None
     path = [LeadStatus.CONTACTED, *steps]
-    assert status_steps(lead)[2:] == list(zip(path, path[1:], strict=False))
+    assert status_steps(lead)[3:] == list(zip(path, path[1:], strict=False))
 
 
 def test_each_advisor_sees_only_their_own_week(advisor):
