@@ -101,7 +101,8 @@ class MultipleFileField(forms.FileField):
 
     def clean(self, data, initial=None):
         files = data if isinstance(data, list | tuple) else [data]
-        return [super(MultipleFileField, self).clean(file, initial) for file in files]
+        # An empty file is the service's to refuse by its name; the others still go through.
+        return [file if getattr(file, "size", None) == 0 else super().clean(file, initial) for file in files]
 
 
 class PhotoUploadForm(forms.Form):

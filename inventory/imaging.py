@@ -75,30 +75,36 @@ def _fit(size: tuple[int, int], long_side: int) -> tuple[int, int]:
 
 def _upright_srgb(image: Image.Image) -> Image.Image:
     """Decoded pixels, turned by their EXIF orientation, in sRGB, with no metadata attached."""
-    orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
-    # Let the JPEG decoder skip what the largest web size does not need (2–3× faster).
-    target = _fit(image.size, max(WEB_SIZES.values()))
-    if orientation in (5, 6, 7, 8):
-        target = target[::-1]
-    image.draft("RGB", target)
     try:
+        # Reading the EXIF decodes a PNG whole: a cut-off one fails here.
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+        # Let the JPEG decoder skip what the largest web size does not need (2–3× faster).
+        target = _fit(image.size, max(WEB_SIZES.values()))
+        if orientation in (5, 6, 7, 8):
+            target = target[::-1]
+        image.draft("RGB", target)
         image.load()
     except (OSError, SyntaxError, ValueError) as error:
         raise ImageRejected(_("This photo is damaged or was not uploaded completely.")) from error
     image = ImageOps.exif_transpose(image)
     icc_profile = image.info.get("icc_profile")
-    if image.mode in ("RGBA", "LA", "P", "PA"):
-        # Transparent areas on white, as on the website's background.
-        rgba = image.convert("RGBA")
-        image = Image.new("RGB", rgba.size, "white")
-        image.paste(rgba, mask=rgba.getchannel("A"))
-    elif icc_profile and image.mode in ("RGB", "CMYK"):
+    if image.mode in ("LA", "P", "PA"):
+        image = image.convert("RGBA")
+    if icc_profile and image.mode in ("RGB", "RGBA", "CMYK"):
+        # Colours as the camera or the screenshot's display profile meant them (Display P3, Adobe RGB).
         try:
             image = ImageCms.profileToProfile(
-                image, ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)), _SRGB, outputMode="RGB"
+                image,
+                ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)),
+                _SRGB,
+                outputMode="RGBA" if image.mode == "RGBA" else "RGB",
             )
         except ImageCms.PyCMSError:
-            image = image.convert("RGB")
+            pass
+    if image.mode == "RGBA":
+        # Transparent areas on white, as on the website's background.
+        rgba, image = image, Image.new("RGB", image.size, "white")
+        image.paste(rgba, mask=rgba.getchannel("A"))
     if image.mode != "RGB":
         image = image.convert("RGB")
     image.info = {}

@@ -165,8 +165,12 @@ class VehicleChange:
     vehicle: Vehicle
 
 
-# What changes a listed vehicle as the website shows it, besides its price: its details and photos.
+# What changes a listed vehicle as the website shows it, besides its price: its details and photos
+# (a photo's status only when it becomes ready: one still processing, or failed, is not shown).
 CONTENT_EVENTS = ("updated", "photo_status", "photos_reordered", "photo_deleted")
+SHOWN_CHANGE = Q(type__in=("listed", "unlisted", "price_changed", *CONTENT_EVENTS)) & (
+    ~Q(type="photo_status") | Q(params__to_status=PhotoStatus.READY)
+)
 
 
 def vehicle_changes_since(*, since: datetime) -> list[VehicleChange]:
@@ -175,9 +179,7 @@ def vehicle_changes_since(*, since: datetime) -> list[VehicleChange]:
     updated (listed before, details or photos changed since), sold, removed (no longer listed
     for another reason)."""
     events = (
-        VehicleEvent.objects.filter(
-            created_at__gt=since, type__in=("listed", "unlisted", "price_changed", *CONTENT_EVENTS)
-        )
+        VehicleEvent.objects.filter(SHOWN_CHANGE, created_at__gt=since)
         .order_by("created_at", "pk")
         .values_list("vehicle_id", "type", "created_at")
     )

@@ -1,8 +1,9 @@
 from celery import shared_task
 from django.db import OperationalError
+from django.utils import timezone
 
 from .models import VehiclePhoto
-from .services.photos import photo_process
+from .services.photos import photo_process, photos_stuck_sweep
 
 
 @shared_task(
@@ -20,3 +21,9 @@ def photo_process_task(photo_id: int) -> str:
     if photo is None:
         return "deleted"
     return photo_process(photo=photo).status
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100, serializer="json")
+def photos_stuck_sweep_task() -> dict:
+    """Queue again the photos whose task was lost; fail, saying so, those stopped mid-way."""
+    return photos_stuck_sweep(now=timezone.now())

@@ -143,6 +143,8 @@ def _photos_context(vehicle: Vehicle, **extra) -> dict:
         "vehicle": vehicle,
         "photos": photos,
         "photos_pending": any(p.status in (PhotoStatus.UPLOADED, PhotoStatus.PROCESSING) for p in photos),
+        # The website's main photo: the first one ready, whatever comes before it.
+        "main_photo": next((p for p in photos if p.status == PhotoStatus.READY), None),
         **extra,
     }
 

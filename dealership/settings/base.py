@@ -282,6 +282,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "promotions.tasks.campaigns_resume_task",
         "schedule": timedelta(minutes=5),
     },
+    "inventory-photos-stuck": {"task": "inventory.tasks.photos_stuck_sweep_task", "schedule": 300.0},
 }
 
 # Promotion email campaigns leave at a steady rate, in batches of this size.

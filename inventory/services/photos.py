@@ -3,8 +3,10 @@
 Every photo goes uploaded → processing → ready, or failed with a reason for the person who sent it.
 """
 
+import logging
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -12,13 +14,15 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from dealership.storage import private_storage
 
 from ..imaging import WEB_SIZES, ImageRejected, image_open_checked, web_images_render
 from ..models import PhotoStatus, Vehicle, VehiclePhoto
 from .vehicles import vehicle_event_add
+
+logger = logging.getLogger(__name__)
 
 PHOTO_TRANSITIONS: dict[str, set[str]] = {
     PhotoStatus.UPLOADED: {PhotoStatus.PROCESSING},
@@ -84,6 +88,9 @@ def photos_upload(*, vehicle: Vehicle, files: list, actor=None, process_now: boo
     next_position = (vehicle.photos.aggregate(last=Max("position"))["last"] or 0) + 1
     for upload in files:
         name = getattr(upload, "name", "") or "photo"
+        if not upload.size:
+            result.rejected.append((name, _("This file is empty: send the photo again.")))
+            continue
         if upload.size > settings.INVENTORY_PHOTO_MAX_BYTES:
             result.rejected.append(
                 (
@@ -132,25 +139,64 @@ def photo_process(*, photo: VehiclePhoto) -> VehiclePhoto:
     try:
         with private_storage().open(_original_path(photo)) as original:
             rendered = web_images_render(original)
+        for image in rendered:
+            for extension, content in (("webp", image.webp), ("jpg", image.jpeg)):
+                path = photo.web_path(image.name, extension)
+                default_storage.delete(path)  # a re-run writes the same names, not renamed copies
+                default_storage.save(path, ContentFile(content))
     except ImageRejected as error:
         return _photo_fail(photo, str(error))
     except FileNotFoundError:
         return _photo_fail(photo, _("The uploaded file is missing; send the photo again."))
-    for image in rendered:
-        for extension, content in (("webp", image.webp), ("jpg", image.jpeg)):
-            path = photo.web_path(image.name, extension)
-            default_storage.delete(path)  # a re-run writes the same names, not renamed copies
-            default_storage.save(path, ContentFile(content))
+    except Exception:
+        # A full disk, the time limit, too little memory: the photo says so and can be sent again,
+        # instead of showing "processing" for ever.
+        logger.exception("Photo %s could not be prepared", photo.pk)
+        return _photo_fail(photo, _(NOT_PREPARED))
     with transaction.atomic():
-        photo = VehiclePhoto.objects.select_for_update().select_related("vehicle").get(pk=photo.pk)
-        photo.sizes = {image.name: [image.width, image.height] for image in rendered}
-        return photo_transition(photo=photo, to_status=PhotoStatus.READY)
+        current = VehiclePhoto.objects.select_for_update().select_related("vehicle").filter(pk=photo.pk).first()
+        if current is None:  # deleted while it was being prepared: none of its files stay public
+            transaction.on_commit(lambda: _web_files_delete(photo))
+            return photo
+        if current.status == PhotoStatus.READY:  # a second task for it (queued again) finished first
+            return current
+        current.sizes = {image.name: [image.width, image.height] for image in rendered}
+        return photo_transition(photo=current, to_status=PhotoStatus.READY)
+
+
+# Longer than a photo task may run (its time limit) and wait in a busy queue.
+STUCK_AFTER = timedelta(minutes=15)
+NOT_PREPARED = gettext_noop("This photo could not be prepared; send it again.")
+
+
+def photos_stuck_sweep(*, now: datetime) -> dict[str, int]:
+    """Photos left behind by a lost task: one never started (the broker restarted) is queued
+    again; one that stopped mid-way (the worker was killed, out of memory) fails, saying so,
+    rather than show "processing" for ever."""
+    from ..tasks import photo_process_task
+
+    stale = VehiclePhoto.objects.filter(updated_at__lt=now - STUCK_AFTER)
+    queued = list(stale.filter(status=PhotoStatus.UPLOADED).values_list("pk", flat=True))
+    for pk in queued:
+        photo_process_task.delay_on_commit(pk)
+    stopped = list(stale.filter(status=PhotoStatus.PROCESSING))
+    for photo in stopped:
+        _photo_fail(photo, _(NOT_PREPARED))
+    return {"queued": len(queued), "failed": len(stopped)}
 
 
 def _photo_fail(photo: VehiclePhoto, reason: str) -> VehiclePhoto:
     with transaction.atomic():
-        photo = VehiclePhoto.objects.select_for_update().select_related("vehicle").get(pk=photo.pk)
-        return photo_transition(photo=photo, to_status=PhotoStatus.FAILED, reason=reason)
+        current = VehiclePhoto.objects.select_for_update().select_related("vehicle").filter(pk=photo.pk).first()
+        if current is None:  # deleted meanwhile: nothing to say it on
+            return photo
+        return photo_transition(photo=current, to_status=PhotoStatus.FAILED, reason=reason)
+
+
+def _web_files_delete(photo: VehiclePhoto) -> None:
+    for size in WEB_SIZES:
+        for extension in WEB_EXTENSIONS:
+            default_storage.delete(photo.web_path(size, extension))
 
 
 @transaction.atomic
@@ -186,14 +232,12 @@ def photo_make_main(*, photo: VehiclePhoto, actor=None) -> list[VehiclePhoto]:
 
 @transaction.atomic
 def photo_delete(*, photo: VehiclePhoto, actor=None) -> None:
-    paths = [photo.web_path(size, extension) for size in WEB_SIZES for extension in WEB_EXTENSIONS]
     original = _original_path(photo)
     vehicle_event_add(vehicle=photo.vehicle, type="photo_deleted", actor=actor, photo=photo.pk)
     photo.delete()
 
     def remove_files():
-        for path in paths:
-            default_storage.delete(path)
+        _web_files_delete(photo)
         private_storage().delete(original)
 
     transaction.on_commit(remove_files)

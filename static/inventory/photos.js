@@ -35,8 +35,11 @@
     });
     request.addEventListener("load", function () {
       progress.hidden = true;
-      statusLine.textContent = request.status < 500 ? "" : form.dataset.failed || "The upload failed; try again.";
-      if (request.status < 500) {
+      // Only an answer with the photo grid is the page's own; anything else (the login page after
+      // the session ran out, a refusal before the page was reached) keeps the chosen files.
+      var answered = request.status < 500 && request.responseText.indexOf('id="photos"') !== -1;
+      statusLine.textContent = answered ? "" : form.dataset.failed || "The upload failed; try again.";
+      if (answered) {
         replacePhotos(request.responseText);
         form.reset();
       }

@@ -71,3 +71,19 @@ def test_photos_uploaded_from_the_vehicle_page_appear_and_reorder(login, live_se
     )
     assert list(vehicle.photos.values_list("pk", flat=True)) == [first.pk, second.pk]
     assert csp_errors == [], "\n".join(csp_errors)
+
+
+def test_photos_sent_after_the_session_ran_out_are_kept_with_a_message(login, live_server, page, eager_celery):
+    page.set_default_timeout(15_000)
+    member = factories.staff("supervisor", username="latecomer")
+    vehicle = factories.vehicle()
+    login(member.user.username, factories.PASSWORD)
+    page.goto(f"{live_server.url}/inventory/{vehicle.pk}/")
+    file_input = page.locator("input[type=file][name=photos]")
+    file_input.set_input_files([{"name": "front.jpg", "mimeType": "image/jpeg", "buffer": images.phone_jpeg()}])
+    page.context.clear_cookies()  # the session ran out while the page stayed open
+
+    page.get_by_role("button", name="Upload photos").click()
+    page.locator("#upload-status", has_text="The upload failed; try again.").wait_for()
+    assert page.evaluate("document.querySelector('input[type=file][name=photos]').files.length") == 1
+    assert not vehicle.photos.exists()

@@ -65,6 +65,20 @@ def png_header_only(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
 
 
+def swapped_primaries_profile() -> bytes:
+    """An RGB colour profile that is plainly not sRGB: sRGB with its red and green primaries
+    swapped (their tags' places in the tag table exchanged), as a wide-gamut profile differs."""
+    data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    (count,) = struct.unpack_from(">I", data, 128)
+    places = {}
+    for entry in range(count):
+        at = 132 + 12 * entry
+        places[bytes(data[at : at + 4])] = at + 4
+    red, green = places[b"rXYZ"], places[b"gXYZ"]
+    data[red : red + 8], data[green : green + 8] = data[green : green + 8], data[red : red + 8]
+    return bytes(data)
+
+
 def polyglot_jpeg() -> bytes:
     """A valid JPEG that is also an HTML page: markup in its comment and after its end."""
     return encoded("JPEG", comment=HTML) + HTML

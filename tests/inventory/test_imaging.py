@@ -88,6 +88,32 @@ def test_truncated_photo_is_reported_as_damaged():
         web_images_render(io.BytesIO(data))
 
 
+def test_a_cut_off_png_screenshot_is_reported_as_damaged():
+    data = images.encoded("PNG", images.two_tone(1200, 900))
+    with pytest.raises(ImageRejected, match="damaged or was not uploaded completely"):
+        web_images_render(io.BytesIO(data[: len(data) // 2]))
+
+
+def test_a_transparent_screenshot_with_a_wide_gamut_profile_keeps_its_colours():
+    from PIL import Image
+
+    # Phone and Mac screenshots carry a wide-gamut profile (Display P3): their colours are read
+    # through it, with or without transparency.
+    profile = images.swapped_primaries_profile()
+    opaque = Image.new("RGB", (400, 200), (40, 160, 60))
+    transparent = opaque.convert("RGBA")
+    colours = []
+    for image in (opaque, transparent):
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG", icc_profile=profile)
+        large = next(
+            render for render in web_images_render(io.BytesIO(buffer.getvalue())) if render.name == "large"
+        )
+        colours.append(Image.open(io.BytesIO(large.jpeg)).convert("RGB").getpixel((200, 100)))
+    assert colours[0] != (40, 160, 60)  # the profile was applied
+    assert all(abs(a - b) <= 3 for a, b in zip(colours[0], colours[1], strict=True)), colours
+
+
 @pytest.mark.parametrize(
     "data",
     [images.PDF, b"just some text", images.HTML, b"", images.encoded("GIF"), images.encoded("BMP")],

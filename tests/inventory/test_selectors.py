@@ -150,6 +150,13 @@ def test_changes_since_reports_new_photos_and_edits_of_a_listed_vehicle(lot):
     assert [item.change for item in vehicle_changes_since(since=since)] == ["updated"]
 
 
+def test_a_photo_that_fails_changes_nothing_the_website_shows(lot):
+    rav4 = lot["rav4"]
+    since = timezone.now()
+    photos_upload(vehicle=rav4, files=[images.upload("cut.jpg", images.truncated_jpeg())], process_now=True)
+    assert vehicle_changes_since(since=since) == []
+
+
 def test_freshness_report(lot):
     rav4, civic = lot["rav4"], lot["civic"]
     sold = factories.vehicle(stock_number="S9")

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from inventory.models import PhotoStatus, Vehicle, VehicleStatus
+from inventory.models import PhotoStatus, Vehicle, VehiclePhoto, VehicleStatus
 from inventory.services.imports import vehicles_import_csv
 from inventory.services.photos import (
     PhotoError,
@@ -190,6 +190,74 @@ def test_truncated_photo_fails_with_a_reason_and_nothing_published():
     assert not any(default_storage.exists(path) for path in _web_files(photo))
     # A failed photo may be tried again (e.g. after a worker was lost); it fails the same way.
     assert photo_process(photo=photo).status == PhotoStatus.FAILED
+
+
+def test_a_photo_that_cannot_be_prepared_for_any_reason_says_so_instead_of_processing_for_ever(monkeypatch):
+    vehicle = factories.vehicle()
+    photo = photos_upload(vehicle=vehicle, files=[images.upload("a.png", images.encoded("PNG"))]).accepted[0]
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(default_storage, "save", disk_full)
+    photo = photo_process(photo=photo)
+    assert photo.status == PhotoStatus.FAILED
+    assert photo.failure_reason == "This photo could not be prepared; send it again."
+    monkeypatch.undo()
+    assert photo_process(photo=photo).status == PhotoStatus.READY  # tried again once the disk has room
+
+
+def test_a_photo_deleted_while_it_was_prepared_leaves_no_file_on_the_website(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from inventory.services import photos as photo_service
+
+    vehicle = factories.vehicle()
+    photo = photos_upload(vehicle=vehicle, files=[images.upload("a.png", images.encoded("PNG"))]).accepted[0]
+    render = photo_service.web_images_render
+
+    def deleted_meanwhile(original):
+        rendered = render(original)
+        with django_capture_on_commit_callbacks(execute=True):
+            photo_delete(photo=vehicle.photos.get())
+        return rendered
+
+    monkeypatch.setattr(photo_service, "web_images_render", deleted_meanwhile)
+    with django_capture_on_commit_callbacks(execute=True):
+        photo_process(photo=photo)
+    assert not vehicle.photos.exists()
+    assert not any(default_storage.exists(path) for path in _web_files(photo))
+
+
+def test_photos_whose_task_was_lost_are_queued_again_or_fail_saying_so(django_capture_on_commit_callbacks):
+    from inventory.services.photos import photos_stuck_sweep
+
+    vehicle = factories.vehicle()
+    never_started, stopped, recent = photos_upload(
+        vehicle=vehicle, files=[images.upload(f"{n}.png", images.encoded("PNG")) for n in range(3)]
+    ).accepted
+    VehiclePhoto.objects.filter(pk=stopped.pk).update(status=PhotoStatus.PROCESSING)
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    VehiclePhoto.objects.filter(pk__in=[never_started.pk, stopped.pk]).update(updated_at=an_hour_ago)
+    with django_capture_on_commit_callbacks() as queued:
+        assert photos_stuck_sweep(now=timezone.now()) == {"queued": 1, "failed": 1}
+    assert len(queued) == 1
+    statuses = dict(vehicle.photos.values_list("pk", "status"))
+    assert statuses == {never_started.pk: "uploaded", stopped.pk: "failed", recent.pk: "uploaded"}
+    assert vehicle.photos.get(pk=stopped.pk).failure_reason == "This photo could not be prepared; send it again."
+    # The photo queued again twice is prepared once; the second run changes nothing.
+    assert photo_process(photo=never_started).status == PhotoStatus.READY
+    assert photo_process(photo=never_started).status == PhotoStatus.READY
+
+
+def test_an_empty_file_is_refused_by_its_name_and_the_others_are_kept():
+    vehicle = factories.vehicle()
+    result = photos_upload(
+        vehicle=vehicle,
+        files=[images.upload("IMG_1.jpg", images.phone_jpeg()), images.upload("IMG_2.jpg", b"")],
+    )
+    assert [photo.original_name for photo in result.accepted] == ["IMG_1.jpg"]
+    assert result.rejected == [("IMG_2.jpg", "This file is empty: send the photo again.")]
 
 
 def test_more_files_than_allowed_are_refused_as_a_whole(settings):

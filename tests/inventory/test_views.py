@@ -37,7 +37,9 @@ def _published_with_photos(**fields):
 
 def structured_data(page: str) -> dict:
     """The schema.org data a vehicle page gives search engines."""
-    return json.loads(re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', page, re.S).group(1))
+    return json.loads(
+        re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', page, re.S).group(1)
+    )
 
 
 def test_staff_pages_need_login(client):
@@ -198,6 +200,21 @@ def test_upload_without_js_redirects_with_messages(supervisor_client, django_cap
     assert "1 photo received; it appears as soon as it is ready." in page
     assert "doc.jpg" in page and "not a photo we can read" in page
     assert vehicle.photos.count() == 1
+
+
+def test_an_empty_file_among_the_photos_sent_loses_none_of_the_others(supervisor_client):
+    vehicle = factories.vehicle()
+    response = supervisor_client.post(
+        reverse("inventory:photos_upload", args=[vehicle.pk]),
+        {
+            "photos": [images.upload(f"IMG_{n}.jpg", images.phone_jpeg()) for n in range(3)]
+            + [images.upload("IMG_9.jpg", b"")]
+        },
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "3 photos received" in page and "IMG_9.jpg: This file is empty" in page
+    assert vehicle.photos.count() == 3
 
 
 def test_upload_from_script_returns_the_grid_which_polls_until_ready(supervisor_client):

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from inventory.models import VehicleStatus
+from inventory.services.photos import photo_process
 from inventory.services.vehicles import vehicle_price_set, vehicle_transition
 from leads.models import Lead
 from tests import factories
@@ -271,13 +272,18 @@ def test_photos_in_preparation_and_their_buttons_in_french(supervisor_client):
     page = page_text(supervisor_client, reverse("inventory:vehicle_detail", args=[vehicle.pk]), FRENCH)
     for text in (
         f"Les photos sont en préparation{NBSP}; cette page reste utilisable.",
-        "Photo principale",
         ">Reçue</div>",  # the photo's status
         'aria-label="Descendre"',
         f'hx-confirm="Supprimer cette photo{NBSP}?"',
         ">Principale</button>",
     ):
         assert text in page, text
+    # The website's main photo is the first one ready: none yet.
+    assert "Photo principale" not in page
+    photo_process(photo=vehicle.photos.order_by("position").last())
+    assert "Photo principale" in page_text(
+        supervisor_client, reverse("inventory:vehicle_detail", args=[vehicle.pk]), FRENCH
+    )
 
 
 def test_vehicle_form_in_french_with_its_labels_and_refusals(supervisor_client):
