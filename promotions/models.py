@@ -191,6 +191,21 @@ class Campaign(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        errors = {
+            name: gettext("A subject is one line.")
+            for name in ("subject_en", "subject_fr")
+            if "\n" in getattr(self, name) or "\r" in getattr(self, name)
+        }
+        promotion = self.promotion if self.promotion_id else None
+        if promotion and self.send_on and not promotion.starts_on <= self.send_on <= promotion.ends_on:
+            errors["send_on"] = gettext("The campaign goes out while its promotion runs: from %(start)s to %(end)s.") % {
+                "start": promotion.starts_on,
+                "end": promotion.ends_on,
+            }
+        if errors:
+            raise ValidationError(errors)
+
 
 class RecipientStatus(models.TextChoices):
     QUEUED = "queued", pgettext_lazy("recipient status", "Queued")

@@ -369,10 +369,19 @@ def campaign_report(*, campaign: Campaign) -> dict[str, int]:
     }
 
 
+def campaign_waiting(*, campaign: Campaign) -> bool:
+    """Before its day, or before its promotion runs (its offer page opens), a campaign waits."""
+    return campaign.send_on > timezone.localdate() or campaign.promotion.status != PromotionStatus.RUNNING
+
+
 def campaign_batch_due(*, campaign: Campaign, interval: float) -> bool:
-    """Has a batch interval passed since the last claim? When two chains of batch tasks send one
-    campaign (a resumed one beside one thought lost), the later of the two sees a recent claim and
-    ends, so the campaign keeps its steady rate."""
+    """Is the campaign's day here, its offer page open, and has a batch interval passed since the
+    last claim? A campaign started ahead of its day waits for it (campaigns_resume looks every
+    few minutes). When two chains of batch tasks send one campaign (a resumed one beside one
+    thought lost), the later of the two sees a recent claim and ends, so the campaign keeps its
+    steady rate."""
+    if campaign_waiting(campaign=campaign):
+        return False
     last = campaign.recipients.aggregate(last=Max("claimed_at"))["last"]
     return last is None or (timezone.now() - last).total_seconds() >= interval * 0.9
 

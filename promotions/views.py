@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
@@ -21,6 +21,7 @@ from .models import Campaign, Promotion, PromotionStatus
 from .selectors import (
     campaign_recipients,
     campaign_report,
+    campaign_waiting,
     info_shares_recent,
     promotion_calendar,
     promotion_list,
@@ -135,7 +136,7 @@ def calendar(request):
 @staff_role_required
 def campaign_new(request, pk: int):
     promotion = get_object_or_404(Promotion, pk=pk)
-    form = CampaignForm(request.POST or None)
+    form = CampaignForm(request.POST or None, instance=Campaign(promotion=promotion))
     if request.method == "POST" and form.is_valid():
         campaign = campaign_create(promotion=promotion, actor=request.user, **form.service_fields())
         messages.success(request, _("Campaign saved as a draft; check the audience, then start it."))
@@ -170,10 +171,18 @@ def campaign_start_view(request, pk: int):
     except PromotionError as error:
         messages.error(request, str(error))
     else:
+        if campaign_waiting(campaign=campaign):
+            started = _("%(queued)s customer(s) will get it on %(day)s, once the promotion runs; %(skipped)s skipped (see why below).")
+        else:
+            started = _("Sending to %(queued)s customer(s); %(skipped)s skipped (see why below).")
         messages.success(
             request,
-            _("Sending to %(queued)s customer(s); %(skipped)s skipped (see why below).")
-            % {"queued": counts["queued"], "skipped": counts["skipped"]},
+            started
+            % {
+                "queued": counts["queued"],
+                "skipped": counts["skipped"],
+                "day": formats.date_format(campaign.send_on, "DATE_FORMAT"),
+            },
         )
     return redirect("promotions:campaign_detail", pk=campaign.pk)
 

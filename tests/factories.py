@@ -201,17 +201,31 @@ def customer_with_email_consent(**fields) -> Customer:
     return found
 
 
+def running_promotion(**fields):
+    """A promotion whose offer page is open (running), for this week unless told."""
+    from promotions.services.promotions import promotion_transition
+
+    made = promotion(**fields)
+    return promotion_transition(promotion=made, to_status="running")
+
+
 def campaign(promotion=None, **fields):
-    """A draft email campaign, in English and French, to every customer unless `audience` says."""
+    """A draft email campaign, in English and French, to every customer unless `audience` says;
+    of a running promotion around its send day unless one is given."""
     from promotions.services.campaigns import campaign_create
 
     fields.setdefault("name", f"Mailing {next(_sequence)}")
     fields.setdefault("send_on", timezone.localdate())
+    if promotion is None:
+        today, send_on = timezone.localdate(), fields["send_on"]
+        promotion = running_promotion(
+            starts_on=min(today, send_on), ends_on=max(today, send_on) + timedelta(days=6)
+        )
     fields.setdefault("subject_en", "{first_name}, an offer for you")
     fields.setdefault("body_en", "Hello {first_name}")
     fields.setdefault("subject_fr", "{first_name}, une offre pour vous")
     fields.setdefault("body_fr", "Bonjour {first_name}")
-    return campaign_create(promotion=promotion or globals()["promotion"](), **fields)
+    return campaign_create(promotion=promotion, **fields)
 
 
 def raw_mail(

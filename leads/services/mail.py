@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from dealership.models import Department
+from promotions.services.campaigns import campaign_bounce_record
 from promotions.services.promotions import lead_promotion_attribute_from_text
 
 from ..mail.parsing import ParsedMail, parse_message
@@ -481,6 +482,7 @@ def _on_lead(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> None
             vehicles="; ".join(str(vehicle) for vehicle in added),
         )
         lead_customer_wrote(lead=lead, at=message.occurred_at)
+        _promotion_credit(lead=lead, parsed=parsed)
         inbound.outcome = InboundOutcome.JOINED_LEAD
         return
     lead = lead_create(
@@ -493,8 +495,7 @@ def _on_lead(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> None
         vehicles=[_lead_vehicle(vehicle) for vehicle in decision.vehicles],
     )
     message = _inbound_message_create(inbound=inbound, parsed=parsed, customer=customer, lead=lead, **written)
-    # A customer quoting a promotion's tracking code is that promotion's lead.
-    lead_promotion_attribute_from_text(lead=lead, text=f"{parsed.subject}\n{parsed.text}")
+    _promotion_credit(lead=lead, parsed=parsed)
     inbound.outcome = InboundOutcome.NEW_LEAD
     if decision.acknowledge and customer.email and not customer.email_undeliverable:
         _acknowledgement_create(lead=lead, customer=customer, inbound_message=message)
@@ -511,6 +512,12 @@ def _unsubscribe_by_mail(message: Message) -> None:
     )
     if message.lead is not None:
         lead_event_add(lead=message.lead, type="unsubscribed", message=message.pk)
+
+
+def _promotion_credit(*, lead: Lead, parsed: ParsedMail) -> None:
+    """A customer quoting a promotion's tracking code (their own words, or the campaign mail they
+    answer) is that promotion's lead, unless an earlier promotion brought it."""
+    lead_promotion_attribute_from_text(lead=lead, text=f"{parsed.subject}\n{parsed.text}")
 
 
 def _text(value, field: str) -> str:
@@ -600,6 +607,7 @@ def _on_reply(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> Non
     message = _inbound_message_create(inbound=inbound, parsed=parsed, customer=lead.customer, lead=lead)
     lead_event_add(lead=lead, type="customer_replied", message=message.pk, inbound_mail=inbound.pk)
     lead_customer_wrote(lead=lead, at=message.occurred_at)
+    _promotion_credit(lead=lead, parsed=parsed)
     inbound.outcome = InboundOutcome.REPLY
 
 
@@ -663,6 +671,8 @@ def _on_bounce(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> No
     Message.objects.filter(direction=Direction.OUTBOUND, **returned).update(
         send_status=Message.SendStatus.FAILED, send_error=error
     )
+    for message_id in decision.in_reply_to_ids:  # a promotion's campaign mail counts it too
+        campaign_bounce_record(message_id=message_id)
 
 
 # --- mail the store sends in answer ------------------------------------------------------------

@@ -14,9 +14,9 @@ from leads.services.consent import commercial_email_refusal, commercial_email_se
 from leads.services.replies import REFUSALS, MailServerUnavailable, mail_connection_open
 
 from ..links import landing_url
-from ..models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
+from ..models import Campaign, CampaignRecipient, CampaignStatus, PromotionStatus, RecipientStatus
 from ..selectors import campaign_audience
-from .promotions import promotion_event_add, transition_check
+from .promotions import PUBLISHED, PromotionError, promotion_event_add, transition_check
 
 # The campaign status machine.
 CAMPAIGN_TRANSITIONS: dict[str, set[str]] = {
@@ -63,6 +63,13 @@ def _campaign_transition(*, campaign: Campaign, to_status: str, actor=None) -> N
 def campaign_start(*, campaign: Campaign, actor=None) -> dict[str, int]:
     """Freeze the audience: a queued row per customer we may write to, a skipped row (and why) per other."""
     campaign = Campaign.objects.select_for_update().select_related("promotion").get(pk=campaign.pk)
+    if campaign.promotion.status not in PUBLISHED:
+        # Its mail links to the offer page, which is open only while the promotion runs.
+        raise PromotionError(
+            gettext("Schedule the promotion first: the campaign's mail links to its offer page.")
+            if campaign.promotion.status == PromotionStatus.DRAFT
+            else gettext("The promotion has ended: its offer page is closed.")
+        )
     _campaign_transition(campaign=campaign, to_status=CampaignStatus.SENDING, actor=actor)
     rows = []
     now = timezone.now()
@@ -128,7 +135,8 @@ def campaign_message(*, recipient: CampaignRecipient) -> tuple[str, str]:
     body = (campaign.body_fr if french else campaign.body_en).replace("{first_name}", first_name)
     landing = landing_url(campaign.promotion, src=f"email-{campaign.pk}")
     code = f"{'Code de l’offre' if french else 'Offer code'} : {campaign.promotion.tracking_code}"
-    subject = (campaign.subject_fr if french else campaign.subject_en).replace("{first_name}", first_name)
+    # A header is one line: a first name typed with a line break in it is read as one.
+    subject = (campaign.subject_fr if french else campaign.subject_en).replace("{first_name}", " ".join(first_name.split()))
     return subject, f"{body.rstrip()}\n\n{landing}\n{code}"
 
 
@@ -145,7 +153,8 @@ def _release(recipients: list[CampaignRecipient]) -> None:
 
 def _recipient_send(*, recipient: CampaignRecipient, connection: BaseEmailBackend) -> None:
     """Send one claimed row on the batch's connection and record the outcome; a refusal by the
-    server is final for that row. Any other mail error propagates, the row still 'sending'."""
+    server, or a mail that cannot be built (a header), is final for that row. Any other mail error
+    propagates, the row still 'sending'."""
     subject, body = campaign_message(recipient=recipient)
     try:
         # Sent the store's one way, which asks again: consent may be withdrawn or the address
@@ -158,7 +167,7 @@ def _recipient_send(*, recipient: CampaignRecipient, connection: BaseEmailBacken
             consent=email_consent(recipient.customer, at=timezone.now()),
             connection=connection,
         )
-    except REFUSALS as error:
+    except (*REFUSALS, ValueError) as error:  # refused by the server, or a mail that cannot be built
         recipient.status, recipient.reason = RecipientStatus.FAILED, f"Not sent: {error}"[:300]
     else:
         if result.sent:

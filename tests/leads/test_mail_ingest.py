@@ -325,6 +325,47 @@ def test_a_hard_bounce_marks_the_address_undeliverable_and_is_never_answered(mai
     assert Message.objects.count() == 0
 
 
+def test_a_campaign_mail_returned_undelivered_counts_as_bounced_in_the_campaign_report(maildir):
+    from promotions.selectors import campaign_report
+    from promotions.services.campaigns import campaign_batch_send, campaign_start
+
+    customer = factories.customer_with_email_consent(email="gone@example.net")
+    campaign = factories.campaign()
+    campaign_start(campaign=campaign)
+    campaign_batch_send(campaign=campaign, limit=10)
+    sent = campaign.recipients.get(customer=customer)
+    bounce = factories.raw_mail(
+        from_address="mailer-daemon@mx.example.net",
+        from_name="Mail Delivery System",
+        subject="Undelivered Mail Returned to Sender",
+        body="Delivery to the following recipient failed permanently:\n\n    gone@example.net\n\n"
+        "Status: 5.1.1 The email account that you tried to reach does not exist.\n\n"
+        f"----- Original message -----\nMessage-ID: {sent.message_id}\nSubject: Offer\n",
+        headers={"X-Failed-Recipients": "gone@example.net"},
+    )
+    receive(maildir, bounce)
+    sent.refresh_from_db()
+    assert sent.bounced_at is not None
+    assert campaign_report(campaign=campaign)["bounced"] == 1
+
+
+def test_a_reply_quoting_an_offers_code_credits_the_open_lead_it_joins(maildir):
+    promotion = factories.running_promotion()
+    lead = factories.lead()
+    [inbound] = receive(
+        maildir,
+        factories.raw_mail(
+            from_address=lead.customer.email,
+            to=reply_address(lead.pk),
+            subject="Re: your quote",
+            body=f"I'd like this offer, code {promotion.tracking_code}.",
+        ),
+    )
+    assert inbound.lead == lead
+    lead.refresh_from_db()
+    assert lead.promotion == promotion
+
+
 def test_mail_for_a_department_fails_until_it_has_an_address_then_replay_forwards_it(maildir):
     """A message that cannot be routed is tried MAX_TRIES times, quarantined with its error, and
     does not hold back the mail behind it; once the cause is fixed, replaying it routes it."""

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 
 def _campaign(promotion=None, name="Spring mailing", **audience):
     return factories.campaign(
-        promotion or factories.promotion(name="Spring tires", landing_slug="spring-tires"),
+        promotion or factories.running_promotion(name="Spring tires", landing_slug="spring-tires"),
         name=name,
         subject_en="{first_name}, spring tires are in",
         body_en="Hello {first_name}, book your tire change.",
@@ -244,7 +244,7 @@ def test_starting_and_sending_read_the_consent_ledger_once_however_large_the_aud
         for _ in range(audience_size):
             factories.customer_with_email_consent(language=language)
         factories.customer(language=language)  # no consent: skipped
-        promotion = factories.promotion(name=f"Offer {language}", landing_slug=f"offer-{language}")
+        promotion = factories.running_promotion(name=f"Offer {language}", landing_slug=f"offer-{language}")
         campaign = _campaign(promotion, language=language)
         started = _queries(lambda: campaign_start(campaign=campaign))
         sent = _queries(lambda: campaign_batch_send(campaign=campaign, limit=audience_size))
@@ -330,3 +330,56 @@ def test_a_second_chain_of_batches_ends_so_the_rate_stays_steady():
         claimed_at=timezone.now() - timedelta(seconds=10)
     )
     assert campaign_batch_due(campaign=campaign, interval=10)  # its interval has passed
+
+
+def test_a_first_name_typed_with_a_line_break_is_one_line_in_the_subject_and_everyone_gets_it():
+    factories.customer_with_email_consent(first_name="Ann")
+    factories.customer_with_email_consent(first_name="Bob\nBcc: everyone@example.com")
+    factories.customer_with_email_consent(first_name="Cy")
+    campaign = _campaign()
+    campaign_start(campaign=campaign)
+    _send_all(campaign, batch=3)
+    assert sorted(message.subject for message in mail.outbox) == [
+        "Ann, spring tires are in",
+        "Bob Bcc: everyone@example.com, spring tires are in",
+        "Cy, spring tires are in",
+    ]
+    assert all(message.bcc == [] for message in mail.outbox)
+
+
+def test_a_mail_that_cannot_be_built_fails_alone_and_the_batch_goes_on(monkeypatch):
+    from promotions.services import campaigns as campaign_service
+
+    for name in ("Ann", "Bob", "Cy"):
+        factories.customer_with_email_consent(first_name=name)
+    campaign = _campaign()
+    campaign_start(campaign=campaign)
+    send = campaign_service.commercial_email_send
+
+    def unbuildable_for_bob(*, customer, **kwargs):
+        if customer.first_name == "Bob":
+            raise ValueError("Header values may not contain linefeed or carriage return characters")
+        return send(customer=customer, **kwargs)
+
+    monkeypatch.setattr(campaign_service, "commercial_email_send", unbuildable_for_bob)
+    _send_all(campaign, batch=3)
+    statuses = dict(campaign.recipients.values_list("customer__first_name", "status"))
+    assert statuses == {"Ann": "sent", "Bob": "failed", "Cy": "sent"}
+    assert campaign.recipients.get(customer__first_name="Bob").reason.startswith("Not sent: Header values")
+
+
+def test_a_campaign_started_ahead_of_its_day_waits_for_it_and_for_its_promotion():
+    from promotions.selectors import campaign_batch_due
+
+    factories.customer_with_email_consent()
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    ahead = _campaign(factories.running_promotion(ends_on=tomorrow + timedelta(days=5)))
+    ahead.send_on = tomorrow
+    ahead.save(update_fields=["send_on"])
+    assert campaign_start(campaign=ahead) == {"queued": 1, "skipped": 0}
+    assert not campaign_batch_due(campaign=ahead, interval=30)
+    ahead.send_on = timezone.localdate()
+    assert campaign_batch_due(campaign=ahead, interval=30)
+    draft = _campaign(factories.promotion())
+    with pytest.raises(PromotionError, match="Schedule the promotion first"):
+        campaign_start(campaign=draft)

@@ -154,12 +154,17 @@ def _campaign(promotion, send_on, **audience):
     return factories.campaign(promotion, send_on=send_on, audience=audience)
 
 
+def _month_long(**fields):
+    """A promotion running the month from MONDAY: its campaigns go out while it runs."""
+    return factories.promotion(starts_on=MONDAY, ends_on=MONDAY + timedelta(days=30), **fields)
+
+
 def test_two_email_campaigns_to_the_same_customers_in_one_week_are_flagged():
     factories.customer(language="fr")
     factories.customer(language="en")
-    a = _campaign(factories.promotion(), MONDAY)
-    b = _campaign(factories.promotion(department_code="service"), MONDAY + timedelta(days=3), language="fr")
-    _campaign(factories.promotion(), MONDAY + timedelta(days=7))  # next week: fine
+    a = _campaign(_month_long(), MONDAY)
+    b = _campaign(_month_long(department_code="service"), MONDAY + timedelta(days=3), language="fr")
+    _campaign(_month_long(), MONDAY + timedelta(days=7))  # next week: fine
     overlaps = campaign_overlaps(list(campaigns_between(start=MONDAY, end=MONDAY + timedelta(days=7))))
     assert [(o.first, o.second, o.detail) for o in overlaps] == [(a, b, "1 customer(s) in both audiences")]
 
@@ -167,8 +172,8 @@ def test_two_email_campaigns_to_the_same_customers_in_one_week_are_flagged():
 def test_campaigns_to_separate_audiences_in_one_week_are_not_flagged():
     factories.customer(language="fr")
     factories.customer(language="en")
-    _campaign(factories.promotion(), MONDAY, language="en")
-    _campaign(factories.promotion(), MONDAY + timedelta(days=1), language="fr")
+    _campaign(_month_long(), MONDAY, language="en")
+    _campaign(_month_long(), MONDAY + timedelta(days=1), language="fr")
     assert campaign_overlaps(list(campaigns_between(start=MONDAY, end=MONDAY + timedelta(days=6)))) == []
 
 

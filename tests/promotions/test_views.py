@@ -1,10 +1,12 @@
 from datetime import date, timedelta
+from html import unescape
 
 import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from leads.models import Appointment, Lead
 from promotions.models import InfoShare, Promotion, PromotionStatus, SourceVisit
@@ -305,16 +307,31 @@ def test_the_promotion_page_reads_its_appointments_in_queries_that_do_not_grow(s
 def test_campaign_form_keeps_input_on_error_then_starts(
     supervisor_client, django_capture_on_commit_callbacks
 ):
-    promotion = factories.promotion()
+    promotion = factories.running_promotion()
     url = reverse("promotions:campaign_new", args=[promotion.pk])
     response = supervisor_client.post(url, {"name": "Mailing", "subject_en": "Hi {first_name}"})
     html = response.content.decode()
     assert response.status_code == 200 and "This field is required." in html and "Hi {first_name}" in html
+    # A subject on two lines, and a day outside the promotion, are refused on the form.
     response = supervisor_client.post(
         url,
         {
             "name": "Mailing",
-            "send_on": "2026-07-01",
+            "send_on": "1999-01-01",
+            "subject_en": "Hi\r\nBcc: everyone@example.com",
+            "body_en": "Hello",
+            "subject_fr": "Salut",
+            "body_fr": "Bonjour",
+        },
+    )
+    html = unescape(response.content.decode())
+    assert "A subject is one line." in html and "The campaign goes out while its promotion runs" in html
+    assert not promotion.campaigns.exists()
+    response = supervisor_client.post(
+        url,
+        {
+            "name": "Mailing",
+            "send_on": timezone.localdate().isoformat(),
             "subject_en": "Hi",
             "body_en": "Hello",
             "subject_fr": "Salut",

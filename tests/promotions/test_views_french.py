@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from promotions.models import Promotion, PromotionStatus
 from promotions.services.promotions import promotion_transition
@@ -183,7 +184,7 @@ def test_calendar_in_french(supervisor_client):
 
 
 def test_campaign_pages_in_french(supervisor_client, django_capture_on_commit_callbacks):
-    promotion = factories.promotion(name="Civic days")
+    promotion = factories.running_promotion(name="Civic days")
     url = reverse("promotions:campaign_new", args=[promotion.pk])
     page = page_text(supervisor_client, url, FRENCH)
     for text in (
@@ -198,7 +199,7 @@ def test_campaign_pages_in_french(supervisor_client, django_capture_on_commit_ca
         assert text in page, text
     data = {
         "name": "Envoi",
-        "send_on": "2026-07-01",
+        "send_on": timezone.localdate().isoformat(),
         "subject_en": "Hi",
         "body_en": "Hello",
         "subject_fr": "Salut",
