@@ -109,7 +109,9 @@ def staff_create(
         username=username, email=email, password=password, first_name=first_name, last_name=last_name
     )
     _role_access_set(user=user, role=role)
-    return StaffMember.objects.create(user=user, role=role, department=department, phone=phone, title=title)
+    staff = StaffMember.objects.create(user=user, role=role, department=department, phone=phone, title=title)
+    _advisor_hours_ensure(staff)
+    return staff
 
 
 @transaction.atomic
@@ -119,7 +121,16 @@ def staff_role_change(*, staff: StaffMember, role: str) -> StaffMember:
     staff.role = Role(role)
     staff.save(update_fields=["role"])
     _role_access_set(user=staff.user, role=staff.role)
+    _advisor_hours_ensure(staff)
     return staff
+
+
+def _advisor_hours_ensure(staff: StaffMember) -> None:
+    """An advisor can be booked from their first day: the store's usual week, until someone sets theirs."""
+    if staff.role == Role.ADVISOR:
+        from leads.services.appointments import working_hours_ensure_defaults  # leads builds on this app
+
+        working_hours_ensure_defaults(advisor=staff)
 
 
 @transaction.atomic

@@ -8,8 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from dealership.forms import DAY_IN_REACH
+
 from .forms import choices_from
-from .models import Appointment, FollowUpPlan, FollowUpStep, Lead
+from .models import Appointment, FollowUpPlan, FollowUpStep, Lead, VehicleInterest
 from .selectors.appointments import SLOT, advisor_free_slots, advisors, slots_fitting
 from .services.replies import unknown_markup
 
@@ -31,7 +33,21 @@ class AdvisorForm(forms.Form):
 class SlotPickerForm(AdvisorForm):
     """Which advisor, which day: the free times follow."""
 
-    day = forms.DateField(widget=DateInput, label=_("Day"))
+    day = forms.DateField(widget=DateInput, label=_("Day"), validators=DAY_IN_REACH)
+
+
+# The customer's own car, named for a trade-in or a sale, is no vehicle to book a visit for.
+OWN_VEHICLE = (VehicleInterest.TRADE_IN, VehicleInterest.SELL)
+
+
+class LeadVehicleField(forms.ModelChoiceField):
+    def label_from_instance(self, vehicle):
+        if vehicle.interest in OWN_VEHICLE:
+            return _("%(vehicle)s (their %(interest)s)") % {
+                "vehicle": vehicle,
+                "interest": vehicle.get_interest_display().lower(),
+            }
+        return str(vehicle)
 
 
 def _slot_choices(slots: list[datetime]) -> list[tuple[str, str]]:
@@ -62,11 +78,14 @@ class BookingForm(forms.Form):
     slot = SlotField(label=_("Time"))
     duration = forms.TypedChoiceField(choices=DURATIONS, coerce=int, initial=30, label=_("Duration"))
     purpose = forms.ChoiceField(choices=Appointment.Purpose.choices, label=_("Purpose"))
-    lead_vehicle = forms.ModelChoiceField(
+    lead_vehicle = LeadVehicleField(
         queryset=None, required=False, label=_("Vehicle of interest"), empty_label=_("— none —")
     )
     vehicle_text = forms.CharField(max_length=200, required=False, label=_("Or another vehicle"))
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label=_("Notes"))
+    # Copied into the advisor's mail and calendar: a note, not a document.
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000, label=_("Notes")
+    )
 
     def __init__(self, *args, lead: Lead, advisor, day, now, **kwargs):
         super().__init__(*args, **kwargs)
@@ -76,15 +95,16 @@ class BookingForm(forms.Form):
         # Some free time that day, whatever the length: the form is worth showing.
         self.free_any = bool(free)
         offered = _slot_choices(slots_fitting(free_slots, self._length_chosen()))
-        # The free time chosen with a length that does not fit stays chosen, and clean() says why.
+        # The free time chosen with a length that does not fit stays chosen; booking says why.
         chosen = self.data.get("slot") if self.is_bound else None
         self.fields["slot"].choices = [
             choice for choice in free if choice in offered or choice[0] == chosen
         ]
         if free and not offered:
             self.fields["slot"].help_text = _("No free time that day is this long: choose a shorter length.")
+        vehicles = list(lead.vehicles.all())
         self.fields["lead_vehicle"].queryset = lead.vehicles.all()
-        self.fields["lead_vehicle"].initial = lead.vehicles.first()
+        self.fields["lead_vehicle"].initial = next((v for v in vehicles if v.interest not in OWN_VEHICLE), None)
 
     def _length_chosen(self) -> timedelta:
         value = str(self.data.get("duration") if self.is_bound else self.initial.get("duration", ""))

@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -87,7 +88,7 @@ class Appointment(models.Model):
         return _("%(purpose)s with %(advisor)s at %(time)s") % {
             "purpose": self.get_purpose_display(),
             "advisor": self.advisor,
-            "time": f"{self.starts_at:%Y-%m-%d %H:%M}",
+            "time": f"{timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}",  # the store's time
         }
 
     @property

@@ -191,3 +191,18 @@ def test_deleting_the_record_of_someone_with_objectives_is_refused_and_keeps_the
         StaffMember.objects.filter(pk=advisor.pk).exists()
         and Objective.objects.filter(pk=objective.pk).exists()
     )
+
+
+def test_a_new_advisor_can_be_booked_on_the_stores_usual_week_from_their_first_day(db):
+    from dealership.services import staff_create
+
+    department = factories.department("sales")
+    advisor = staff_create(
+        username="nadia", first_name="Nadia", last_name="New", email="nadia@store.test", role=Role.ADVISOR,
+        department=department,
+    )  # fmt: skip
+    assert advisor.working_hours.exists()
+    supervisor = factories.staff(Role.SUPERVISOR)
+    assert not supervisor.working_hours.exists()
+    staff_role_change(staff=supervisor, role=Role.ADVISOR)  # moved to the floor
+    assert supervisor.working_hours.exists()

@@ -1,6 +1,6 @@
 """The pages: booking a slot, the advisor's week with outcome buttons, the calendar, follow-up screens."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -107,9 +107,13 @@ def test_my_appointments_shows_only_mine_and_records_the_outcome(client, advisor
     assert (mine.status, mine.lead.status) == (Appointment.Status.SHOWN, LeadStatus.SHOWN)
 
 
-def test_odd_links_and_inputs_get_an_answer_not_an_error_page(supervisor_client):
+def test_odd_links_and_inputs_get_an_answer_not_an_error_page(supervisor_client, advisor):
     lead = factories.lead()
     for day in ("9999-12-31", "0001-01-01"):
+        booking = supervisor_client.get(
+            reverse("leads:appointment_book", args=[lead.pk]), {"day": day, "advisor": advisor.pk}
+        )
+        assert booking.status_code == 200
         for view in ("day", "week"):
             assert (
                 supervisor_client.get(
@@ -125,6 +129,43 @@ def test_odd_links_and_inputs_get_an_answer_not_an_error_page(supervisor_client)
         reverse("leads:lead_followup_start", args=[lead.pk]), {"plan": "abc"}, follow=True
     )
     assert "Choose a plan." in started.content.decode()
+
+
+def test_the_customers_trade_in_is_named_so_and_not_the_vehicle_chosen_for_the_visit(advisor):
+    from leads.appointment_forms import BookingForm
+
+    lead = factories.lead(
+        vehicles=[
+            {"interest": "trade-in", "year": 2015, "make": "Honda", "model": "Civic"},
+            {"interest": "buy", "year": 2026, "make": "Toyota", "model": "RAV4"},
+        ]
+    )
+    form = BookingForm(
+        lead=lead, advisor=advisor, day=factories.next_weekday_at(10).date(), now=timezone.now()
+    )
+    trade_in, wanted = lead.vehicles.order_by("pk")
+    assert form.fields["lead_vehicle"].initial == wanted
+    labels = [label for _value, label in form.fields["lead_vehicle"].choices]
+    assert "2015 Honda Civic (their trade-in)" in labels and "2026 Toyota RAV4" in labels
+
+
+def test_appointment_notes_the_length_of_a_note_not_a_document(supervisor_client, advisor):
+    lead = factories.lead()
+    starts = factories.next_weekday_at(10)
+    url = reverse("leads:appointment_book", args=[lead.pk]) + f"?advisor={advisor.pk}&day={starts.date()}"
+    page = supervisor_client.post(
+        url, {"slot": starts.isoformat(), "duration": 30, "purpose": "test_drive", "notes": "x" * 2001}
+    )
+    assert page.status_code == 200 and "at most 2000 characters" in page.content.decode()
+    assert not lead.appointments.exists()
+
+
+def test_an_appointment_names_its_time_in_the_stores_time_zone(advisor):
+    ten = factories.next_weekday_at(10)
+    appointment = Appointment(
+        lead=factories.lead(), advisor=advisor, starts_at=ten.astimezone(UTC), purpose="test_drive"
+    )
+    assert str(appointment).endswith(f"{ten:%Y-%m-%d} 10:00")
 
 
 def test_a_call_note_too_long_is_said_and_kept(supervisor_client):
@@ -524,7 +565,12 @@ def test_a_length_that_does_not_fit_is_refused_saying_until_when_the_advisor_is_
     lead = factories.lead()
     five = factories.next_weekday_at(17)  # the advisor's day ends at 18:00
     url = _booking_url(lead, advisor, five)
-    typed = {"slot": five.isoformat(), "duration": 90, "purpose": "appraisal", "notes": "Bring the winter tires"}
+    typed = {
+        "slot": five.isoformat(),
+        "duration": 90,
+        "purpose": "appraisal",
+        "notes": "Bring the winter tires",
+    }
     refused = supervisor_client.post(url, typed)
     page = refused.content.decode()
     assert refused.status_code == 200
@@ -532,7 +578,10 @@ def test_a_length_that_does_not_fit_is_refused_saying_until_when_the_advisor_is_
     assert "does not work at that time" not in page
     assert not Appointment.objects.exists()
     # Everything typed is kept: the time still chosen, the length, the purpose, the notes.
-    assert f'value="{five.isoformat()}"' in page and "checked" in page.split(f'value="{five.isoformat()}"')[1][:40]
+    assert (
+        f'value="{five.isoformat()}"' in page
+        and "checked" in page.split(f'value="{five.isoformat()}"')[1][:40]
+    )
     assert "Bring the winter tires" in page
     form = refused.context["form"]
     assert (form["duration"].value(), form["purpose"].value()) == ("90", "appraisal")
@@ -549,7 +598,9 @@ def test_a_length_that_does_not_fit_is_refused_saying_until_when_the_advisor_is_
 
 def test_a_length_that_runs_into_the_next_appointment_says_when_that_one_starts(supervisor_client, advisor):
     two = factories.next_weekday_at(14)
-    appointment_book(lead=factories.lead(), advisor=advisor, starts_at=two, purpose="purchase", now=timezone.now())
+    appointment_book(
+        lead=factories.lead(), advisor=advisor, starts_at=two, purpose="purchase", now=timezone.now()
+    )
     lead = factories.lead()
     half_past_one = two - timedelta(minutes=30)
     refused = supervisor_client.post(
