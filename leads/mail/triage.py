@@ -165,10 +165,14 @@ def answering_signal(parsed: ParsedMail, *, machine_made_lead: bool) -> str | No
     if headers.get("x-auto-response-suppress", "").strip().lower() in ("oof", "all"):
         return "x-auto-response-suppress"
     if any(
-        part.content_type == "text/calendar" and re.search(rb"(?im)^METHOD:\s*REPLY\s*$", part.data)
+        part.content_type == "text/calendar"
+        and re.search(rb"(?im)^METHOD:\s*REPLY\s*$", part.data)
+        and not re.search(rb"(?i)PARTSTAT=DECLINED", part.data)
         for part in parsed.attachments
     ):
-        return "calendar-reply"  # "Accepted: Test drive": the calendar answering an invitation
+        # "Accepted: Test drive": the calendar answering an invitation. A decline is the
+        # customer's answer, for the desk to see.
+        return "calendar-reply"
     if (
         not machine_made_lead
         and _answers_without_quoting(parsed)

@@ -466,7 +466,9 @@ def appointment_ics(*, appointment: Appointment, cancelled: bool = False) -> byt
     if appointment.vehicle:
         event.add("description", appointment.vehicle)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    organizer = vCalAddress(f"mailto:{store_address()}")
+    # A calendar's Accept or Decline goes to the organizer: the lead's reply address brings it back
+    # to the lead (a decline is the customer's answer, for the desk to see).
+    organizer = vCalAddress(f"mailto:{reply_address(appointment.lead_id)}")
     organizer.params["cn"] = vText(settings.STORE["name"])
     event.add("organizer", organizer)
     for name, email in (

@@ -31,6 +31,7 @@ from leads.services.appointments import (
     appointment_transition,
 )
 from leads.services.leads import lead_transition
+from leads.threading import reply_address
 from tests import factories
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -225,6 +226,8 @@ def test_the_invitation_keeps_the_wall_clock_across_the_daylight_saving_change(a
     assert start.astimezone(ZoneInfo("UTC")).hour == 15  # EST, not EDT
     assert event.decoded("DTEND") - start == timedelta(minutes=30)
     assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["America/Toronto"]
+    # Accept and Decline go to the organizer: the lead's reply address brings them to the lead.
+    assert str(event["ORGANIZER"]) == f"mailto:{reply_address(appointment.lead_id)}"
     uid = str(event["UID"])
 
     moved = appointment_reschedule(

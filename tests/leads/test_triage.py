@@ -845,6 +845,19 @@ def test_a_calendar_accepting_an_invitation_is_an_automatic_reply():
     assert triaged(raw).kind == "lead"
 
 
+def test_a_calendar_declining_the_stores_invitation_is_the_customers_reply_on_the_lead():
+    declined = (
+        b"BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\nSUMMARY:Test drive\r\n"
+        b"ATTENDEE;PARTSTAT=DECLINED;CN=Pat Customer:mailto:pat@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    raw = customer_mail(
+        "Pat Customer has declined this invitation.", subject="Declined: Test drive, Sat 10:00",
+        to=reply_address(42), attachments=[("invite.ics", "text/calendar", declined)],
+    )  # fmt: skip
+    result = triaged(raw)
+    assert (result.kind, result.reply_lead_id) == ("reply", 42)
+
+
 def test_a_phone_in_the_signature_is_the_customers_and_a_quoted_one_is_not():
     text = (
         "Is the 2024 RAV4 still available?\n\n-- \nPaul Tremblay\nCell: 514-555-0177\n\n"
