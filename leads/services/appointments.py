@@ -448,7 +448,7 @@ def working_hours_ensure_defaults(*, advisor: StaffMember) -> int:
 # --- calendar invitations and emails --------------------------------------------------------------
 
 
-def appointment_ics(*, appointment: Appointment, cancelled: bool = False) -> bytes:
+def appointment_ics(*, appointment: Appointment, cancelled: bool = False, for_advisor: bool = False) -> bytes:
     """An iCalendar invitation (METHOD REQUEST) or cancellation (CANCEL), in the store's time zone."""
     zone = store_zone()
     calendar = Calendar()
@@ -461,10 +461,15 @@ def appointment_ics(*, appointment: Appointment, cancelled: bool = False) -> byt
     event.add("dtstamp", timezone.now())
     event.add("dtstart", appointment.starts_at.astimezone(zone))
     event.add("dtend", appointment.ends_at.astimezone(zone))
-    event.add("summary", f"{appointment.get_purpose_display()} — {settings.STORE['name']}")
+    customer = appointment.lead.customer
+    # The advisor's calendar says who is coming; the customer's, where.
+    event.add("summary", f"{appointment.get_purpose_display()} — {customer if for_advisor else settings.STORE['name']}")
     event.add("location", settings.STORE["address"])
-    if appointment.vehicle:
-        event.add("description", appointment.vehicle)
+    details = [appointment.vehicle]
+    if for_advisor:
+        details += [customer.phone, customer.email, appointment.notes]
+    if description := "\n".join(detail for detail in details if detail):
+        event.add("description", description)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     # A calendar's Accept or Decline goes to the organizer: the lead's reply address brings it back
     # to the lead (a decline is the customer's answer, for the desk to see).
@@ -512,7 +517,11 @@ def _mail_for(appointment: Appointment, kind: str, recipient: str) -> EmailMessa
                 "store": settings.STORE,
             },
         )
-        ics = appointment_ics(appointment=appointment, cancelled=kind == AppointmentNotice.Kind.CANCELLATION)
+        ics = appointment_ics(
+            appointment=appointment,
+            cancelled=kind == AppointmentNotice.Kind.CANCELLATION,
+            for_advisor=recipient == AppointmentNotice.Recipient.ADVISOR,
+        )
     message = EmailMessage(
         subject=subject,
         body=body,

@@ -260,9 +260,21 @@ def test_confirmations_go_once_to_the_customer_in_french_and_to_the_advisor(advi
     assert filename == "invite.ics" and mimetype.startswith("text/calendar")
     assert "METHOD:REQUEST" in content
     assert lead.messages.filter(subject=to_customer.subject).exists()
+    # The advisor's calendar entry says who is coming; the customer's says where.
+    _, advisor_event = _event_of(to_advisor.attachments[0][1].encode())
+    _, customer_event = _event_of(content.encode())
+    assert str(customer) in str(advisor_event["SUMMARY"]) and customer.email in str(
+        advisor_event["DESCRIPTION"]
+    )
+    assert str(customer) not in str(customer_event["SUMMARY"])
     # A stale task for an older version sends nothing.
     appointment_reschedule(appointment=appointment, starts_at=at(MONDAY, 11, 0), now=BEFORE)
     assert appointment_notices_send(appointment_id=appointment.pk, kind=kind, sequence=0) == 0
+    # The new version says it is a new time.
+    mail.outbox.clear()
+    assert appointment_notices_send(appointment_id=appointment.pk, kind=kind, sequence=1) == 2
+    assert mail.outbox[0].subject.startswith("Nouvelle heure pour votre rendez-vous")
+    assert "l'invitation jointe remplace la précédente" in mail.outbox[0].body
 
 
 def test_a_notice_interrupted_mid_send_is_not_sent_again(advisor):
