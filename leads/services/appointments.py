@@ -605,18 +605,19 @@ def appointment_notices_send(*, appointment_id: int, kind: str, sequence: int) -
 def appointment_reminders_due(*, now: datetime) -> list[tuple[int, int]]:
     """(appointment id, sequence) of tomorrow's appointments whose reminder has not gone out.
 
-    From REMINDER_FROM the day before; an appointment booked after that moment needs none (its
-    confirmation is fresh).
+    From REMINDER_FROM the day before; an appointment booked or moved that day needs none (its
+    confirmation, or its updated invitation, is fresh).
     """
     zone = store_zone()
     local_now = now.astimezone(zone)
     from_moment = datetime.combine(local_now.date(), REMINDER_FROM, tzinfo=zone)
     if local_now < from_moment:
         return []
+    day_before, _ = local_day_bounds(local_now.date())
     start, end = local_day_bounds(local_now.date() + timedelta(days=1))
     candidates = (
         Appointment.objects.filter(
-            status=Status.BOOKED, starts_at__gte=start, starts_at__lt=end, created_at__lt=from_moment
+            status=Status.BOOKED, starts_at__gte=start, starts_at__lt=end, updated_at__lt=day_before
         )
         .exclude(lead__status=LeadStatus.LOST)  # bought elsewhere, or merged: no reminder to come
         .values_list("pk", "sequence")

@@ -289,7 +289,7 @@ def test_a_notice_interrupted_mid_send_is_not_sent_again(advisor):
 
 def test_the_reminder_goes_the_day_before_once(advisor):
     appointment = book(factories.lead(), advisor, at(MONDAY, 10, 0))
-    Appointment.objects.filter(pk=appointment.pk).update(created_at=BEFORE)
+    Appointment.objects.filter(pk=appointment.pk).update(created_at=BEFORE, updated_at=BEFORE)
     sunday = MONDAY - timedelta(days=1)
     assert appointment_reminders_due(now=at(sunday, 8, 0)) == []  # too early in the day
     assert appointment_reminders_due(now=at(sunday - timedelta(days=1), 12, 0)) == []  # two days before
@@ -299,9 +299,22 @@ def test_the_reminder_goes_the_day_before_once(advisor):
     assert appointment_reminders_due(now=at(sunday, 9, 35)) == []
 
 
+def test_no_reminder_for_an_appointment_booked_or_moved_the_day_before(advisor):
+    sunday = MONDAY - timedelta(days=1)
+    booked = book(factories.lead(), advisor, at(MONDAY, 10, 0))
+    Appointment.objects.filter(pk=booked.pk).update(
+        created_at=at(sunday, 8, 30), updated_at=at(sunday, 8, 30)
+    )
+    moved = book(factories.lead(), advisor, at(MONDAY, 14, 0))
+    Appointment.objects.filter(pk=moved.pk).update(
+        created_at=BEFORE, updated_at=at(sunday, 11, 0), sequence=1
+    )
+    assert appointment_reminders_due(now=at(sunday, 12, 0)) == []  # their confirmation is fresh
+
+
 def test_no_reminder_for_the_appointment_of_a_lost_lead(advisor):
     appointment = book(factories.lead(), advisor, at(MONDAY, 10, 0))
-    Appointment.objects.filter(pk=appointment.pk).update(created_at=BEFORE)
+    Appointment.objects.filter(pk=appointment.pk).update(created_at=BEFORE, updated_at=BEFORE)
     lead_transition(lead=appointment.lead, to_status=LeadStatus.LOST, reason="Bought elsewhere")
     assert appointment_reminders_due(now=at(MONDAY - timedelta(days=1), 9, 30)) == []
 
