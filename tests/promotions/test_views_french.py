@@ -227,7 +227,15 @@ def test_campaign_pages_in_french(supervisor_client, django_capture_on_commit_ca
             reverse("promotions:campaign_start", args=[campaign.pk]), headers=FRENCH, follow=True
         )
     assert flash_text(response) == f"Envoi à 0 client(s){NBSP}; 1 écarté(s) (voir pourquoi ci-dessous)."
-    assert "<td>Écarté</td>" in response.content.decode()
+    page = response.content.decode()
+    assert "<td>Écarté</td>" in page and "<td>Français</td>" in page
+    assert f"auditoire{NBSP}: Français</p>" in page and "language = fr" not in page
+    timeline = page_text(supervisor_client, reverse("promotions:detail", args=[promotion.pk]), FRENCH)
+    assert (
+        "Campagne par courriel créée" in timeline
+        and f"Campagne par courriel{NBSP}: Brouillon → Envoi" in timeline
+    )
+    assert "status_changed" not in timeline and "campaign_created" not in timeline
     english = page_text(supervisor_client, reverse("promotions:campaign_detail", args=[campaign.pk]), ENGLISH)
     assert "<th>Sent</th>" in english and "<td>Skipped</td>" in english and "Recipients</h2>" in english
 

@@ -1,0 +1,59 @@
+"""Promotion and campaign records as a reader reads them: in words, in their language."""
+
+from django import template
+from django.utils.translation import gettext as _
+
+from leads.models import Language
+
+from ..models import CampaignStatus, PromotionStatus
+
+register = template.Library()
+
+
+def _label(choices, value) -> str:
+    return str(choices(value).label) if value in choices.values else str(value)
+
+
+@register.filter
+def audience_summary(audience: dict) -> str:
+    """A campaign's audience: "bought a Toyota RAV4 · French · lease ending within 30 days"."""
+    parts = []
+    if vehicle := " ".join(filter(None, (audience.get("make"), audience.get("model")))):
+        parts.append(_("bought a %(vehicle)s") % {"vehicle": vehicle})
+    if language := audience.get("language"):
+        parts.append(_label(Language, language))
+    if days := audience.get("lease_ending_within_days"):
+        parts.append(_("lease ending within %(days)s days") % {"days": days})
+    return " · ".join(parts) or _("every customer with an email")
+
+
+@register.filter
+def promotion_event_summary(event) -> str:
+    """One line of a promotion's timeline."""
+    params = event.params or {}
+    match event.type:
+        case "created":
+            return _("Promotion created")
+        case "status_changed":
+            line = _("Status: %(before)s → %(after)s") % {
+                "before": _label(PromotionStatus, params.get("from_status")),
+                "after": _label(PromotionStatus, params.get("to_status")),
+            }
+            return (
+                _("%(change)s (%(reason)s)") % {"change": line, "reason": params["reason"]}
+                if params.get("reason")
+                else line
+            )
+        case "updated":
+            return _("Details changed: %(fields)s") % {"fields": ", ".join(params.get("fields", []))}
+        case "campaign_created":
+            return _("Email campaign created")
+        case "campaign_status_changed":
+            return _("Email campaign: %(before)s → %(after)s") % {
+                "before": _label(CampaignStatus, params.get("from_status")),
+                "after": _label(CampaignStatus, params.get("to_status")),
+            }
+        case "start_refused":
+            return _("Could not start on its day: %(reason)s") % {"reason": params.get("reason", "")}
+    details = ", ".join(f"{key}: {value}" for key, value in params.items())
+    return f"{event.type} · {details}" if details else event.type
