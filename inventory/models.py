@@ -151,6 +151,8 @@ class VehiclePhoto(models.Model):
     status = models.CharField(max_length=20, choices=PhotoStatus.choices, default=PhotoStatus.UPLOADED)
     failure_reason = models.CharField(max_length=300, blank=True)
     original_name = models.CharField(max_length=255, blank=True)
+    # The original's SHA-256: the same photo sent twice is put on the vehicle once.
+    content_hash = models.CharField(max_length=64, blank=True)
     sizes = models.JSONField(default=dict, blank=True, help_text="Web size name → [width, height].")
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL

@@ -3,6 +3,7 @@
 Every photo goes uploaded → processing → ready, or failed with a reason for the person who sent it.
 """
 
+import hashlib
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -86,6 +87,12 @@ def photos_upload(*, vehicle: Vehicle, files: list, actor=None, process_now: boo
         raise PhotoError(_("Choose at least one photo."))
     result = UploadResult()
     next_position = (vehicle.photos.aggregate(last=Max("position"))["last"] or 0) + 1
+    # The photos already on the vehicle (a failed one may be sent again), by content.
+    kept = dict(
+        vehicle.photos.exclude(status=PhotoStatus.FAILED)
+        .exclude(content_hash="")
+        .values_list("content_hash", "original_name")
+    )
     for upload in files:
         name = getattr(upload, "name", "") or "photo"
         if not upload.size:
@@ -106,11 +113,22 @@ def photos_upload(*, vehicle: Vehicle, files: list, actor=None, process_now: boo
             result.rejected.append((name, str(error)))
             continue
         upload.seek(0)
+        content_hash = _sha256(upload)
+        if content_hash in kept:
+            result.rejected.append(
+                (
+                    name,
+                    _("The same photo as %(name)s, already on this vehicle.") % {"name": kept[content_hash]},
+                )
+            )
+            continue
+        kept[content_hash] = name
         photo = VehiclePhoto.objects.create(
             vehicle=vehicle,
             key=uuid.uuid4().hex,
             position=next_position,
             original_name=name[:255],
+            content_hash=content_hash,
             uploaded_by=actor,
         )
         next_position += 1
@@ -126,6 +144,14 @@ def photos_upload(*, vehicle: Vehicle, files: list, actor=None, process_now: boo
 
             photo_process_task.delay_on_commit(photo.pk)
     return result
+
+
+def _sha256(upload) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
 
 
 def photo_process(*, photo: VehiclePhoto) -> VehiclePhoto:
@@ -154,7 +180,9 @@ def photo_process(*, photo: VehiclePhoto) -> VehiclePhoto:
         logger.exception("Photo %s could not be prepared", photo.pk)
         return _photo_fail(photo, _(NOT_PREPARED))
     with transaction.atomic():
-        current = VehiclePhoto.objects.select_for_update().select_related("vehicle").filter(pk=photo.pk).first()
+        current = (
+            VehiclePhoto.objects.select_for_update().select_related("vehicle").filter(pk=photo.pk).first()
+        )
         if current is None:  # deleted while it was being prepared: none of its files stay public
             transaction.on_commit(lambda: _web_files_delete(photo))
             return photo
@@ -187,7 +215,9 @@ def photos_stuck_sweep(*, now: datetime) -> dict[str, int]:
 
 def _photo_fail(photo: VehiclePhoto, reason: str) -> VehiclePhoto:
     with transaction.atomic():
-        current = VehiclePhoto.objects.select_for_update().select_related("vehicle").filter(pk=photo.pk).first()
+        current = (
+            VehiclePhoto.objects.select_for_update().select_related("vehicle").filter(pk=photo.pk).first()
+        )
         if current is None:  # deleted meanwhile: nothing to say it on
             return photo
         return photo_transition(photo=current, to_status=PhotoStatus.FAILED, reason=reason)

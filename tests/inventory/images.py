@@ -48,6 +48,11 @@ def encoded(format: str, image: Image.Image | None = None, **options) -> bytes:
     return buffer.getvalue()
 
 
+def shot(n: int, format: str = "PNG") -> bytes:
+    """The n-th of several different photos of a vehicle (a photo sent twice is kept once)."""
+    return encoded(format, two_tone(400 + n, 200))
+
+
 def heic() -> bytes:
     buffer = io.BytesIO()
     pillow_heif.from_pillow(two_tone()).save(buffer, quality=80)

@@ -234,7 +234,7 @@ def test_photos_whose_task_was_lost_are_queued_again_or_fail_saying_so(django_ca
 
     vehicle = factories.vehicle()
     never_started, stopped, recent = photos_upload(
-        vehicle=vehicle, files=[images.upload(f"{n}.png", images.encoded("PNG")) for n in range(3)]
+        vehicle=vehicle, files=[images.upload(f"{n}.png", images.shot(n)) for n in range(3)]
     ).accepted
     VehiclePhoto.objects.filter(pk=stopped.pk).update(status=PhotoStatus.PROCESSING)
     an_hour_ago = timezone.now() - timedelta(hours=1)
@@ -244,7 +244,9 @@ def test_photos_whose_task_was_lost_are_queued_again_or_fail_saying_so(django_ca
     assert len(queued) == 1
     statuses = dict(vehicle.photos.values_list("pk", "status"))
     assert statuses == {never_started.pk: "uploaded", stopped.pk: "failed", recent.pk: "uploaded"}
-    assert vehicle.photos.get(pk=stopped.pk).failure_reason == "This photo could not be prepared; send it again."
+    assert (
+        vehicle.photos.get(pk=stopped.pk).failure_reason == "This photo could not be prepared; send it again."
+    )
     # The photo queued again twice is prepared once; the second run changes nothing.
     assert photo_process(photo=never_started).status == PhotoStatus.READY
     assert photo_process(photo=never_started).status == PhotoStatus.READY
@@ -263,7 +265,7 @@ def test_an_empty_file_is_refused_by_its_name_and_the_others_are_kept():
 def test_more_files_than_allowed_are_refused_as_a_whole(settings):
     settings.INVENTORY_PHOTOS_PER_UPLOAD = 3
     vehicle = factories.vehicle()
-    files = [images.upload(f"{n}.png", images.encoded("PNG"), "image/png") for n in range(4)]
+    files = [images.upload(f"{n}.png", images.shot(n), "image/png") for n in range(4)]
     with pytest.raises(PhotoError, match="You sent 4 photos; up to 3 can be sent at once"):
         photos_upload(vehicle=vehicle, files=files)
     assert not vehicle.photos.exists()
@@ -271,7 +273,7 @@ def test_more_files_than_allowed_are_refused_as_a_whole(settings):
 
 def _three_photos():
     vehicle = factories.vehicle()
-    files = [images.upload(f"{n}.png", images.encoded("PNG"), "image/png") for n in range(3)]
+    files = [images.upload(f"{n}.png", images.shot(n), "image/png") for n in range(3)]
     return vehicle, photos_upload(vehicle=vehicle, files=files).accepted
 
 

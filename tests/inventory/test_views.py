@@ -207,7 +207,7 @@ def test_an_empty_file_among_the_photos_sent_loses_none_of_the_others(supervisor
     response = supervisor_client.post(
         reverse("inventory:photos_upload", args=[vehicle.pk]),
         {
-            "photos": [images.upload(f"IMG_{n}.jpg", images.phone_jpeg()) for n in range(3)]
+            "photos": [images.upload(f"IMG_{n}.jpg", images.shot(n, "JPEG")) for n in range(3)]
             + [images.upload("IMG_9.jpg", b"")]
         },
         follow=True,
@@ -240,15 +240,43 @@ def test_received_photos_are_announced_in_the_same_translated_words_with_or_with
     vehicle = factories.vehicle()
     url = reverse("inventory:photos_upload", args=[vehicle.pk])
 
-    def photos():
-        return {"photos": [images.upload(f"{n}.jpg", images.phone_jpeg()) for n in range(2)]}
+    def photos(first: int):
+        return {"photos": [images.upload(f"{n}.jpg", images.shot(n, "JPEG")) for n in (first, first + 1)]}
 
     grid = supervisor_client.post(
-        url, photos(), headers={**FRENCH, "X-Requested-With": "XMLHttpRequest"}
+        url, photos(0), headers={**FRENCH, "X-Requested-With": "XMLHttpRequest"}
     ).content.decode()
-    page = supervisor_client.post(url, photos(), headers=FRENCH, follow=True).content.decode()
+    page = supervisor_client.post(url, photos(2), headers=FRENCH, follow=True).content.decode()
     said = "2 photos reçues\u00a0; elles apparaissent dès qu’elles sont prêtes."  # a no-break space before ;
     assert said in grid and said in page
+
+
+def test_the_same_photo_sent_twice_is_put_on_the_vehicle_once(supervisor_client):
+    vehicle = factories.vehicle()
+    url = reverse("inventory:photos_upload", args=[vehicle.pk])
+    first = supervisor_client.post(
+        url,
+        {
+            "photos": [
+                images.upload("IMG_1.jpg", images.shot(1, "JPEG")),
+                images.upload("copy.jpg", images.shot(1, "JPEG")),
+            ]
+        },
+        follow=True,
+    ).content.decode()
+    assert (
+        "1 photo received" in first
+        and "copy.jpg: The same photo as IMG_1.jpg, already on this vehicle." in first
+    )
+    again = supervisor_client.post(
+        url, {"photos": [images.upload("IMG_1.jpg", images.shot(1, "JPEG"))]}, follow=True
+    )
+    assert "already on this vehicle" in again.content.decode()
+    assert vehicle.photos.count() == 1
+    # A photo that failed may be sent again.
+    vehicle.photos.update(status="failed")
+    supervisor_client.post(url, {"photos": [images.upload("IMG_1.jpg", images.shot(1, "JPEG"))]})
+    assert vehicle.photos.count() == 2
 
 
 def test_too_many_files_get_a_clear_message(supervisor_client, settings):
@@ -256,7 +284,7 @@ def test_too_many_files_get_a_clear_message(supervisor_client, settings):
     vehicle = factories.vehicle()
     response = supervisor_client.post(
         reverse("inventory:photos_upload", args=[vehicle.pk]),
-        {"photos": [images.upload(f"{n}.png", images.encoded("PNG")) for n in range(3)]},
+        {"photos": [images.upload(f"{n}.png", images.shot(n)) for n in range(3)]},
         HTTP_X_REQUESTED_WITH="XMLHttpRequest",
     )
     assert response.status_code == 400

@@ -266,7 +266,7 @@ def test_photos_in_preparation_and_their_buttons_in_french(supervisor_client):
     vehicle = factories.vehicle()
     supervisor_client.post(
         reverse("inventory:photos_upload", args=[vehicle.pk]),
-        {"photos": [images.upload(f"{n}.png", images.encoded("PNG")) for n in range(2)]},
+        {"photos": [images.upload(f"{n}.png", images.shot(n)) for n in range(2)]},
         headers=FRENCH,
     )
     page = page_text(supervisor_client, reverse("inventory:vehicle_detail", args=[vehicle.pk]), FRENCH)
