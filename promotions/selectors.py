@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import combinations
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from inventory.models import Vehicle
@@ -340,14 +340,26 @@ def campaign_report(*, campaign: Campaign) -> dict[str, int]:
         .values_list("sent_at", flat=True)
         .first()
     )
-    leads = 0
+    credited = {"leads": 0, "sales": 0}
     if first_sent:
-        leads = Lead.objects.filter(
-            merged_into__isnull=True,
-            promotion=campaign.promotion,
-            customer__in=recipients.filter(status=RecipientStatus.SENT).values("customer_id"),
-            received_at__gte=first_sent,
-        ).count()
+        # A lead the promotion brought counts for the last of its campaigns that reached that
+        # customer before the lead came in: two campaigns of one promotion never both claim it.
+        last_reached = (
+            CampaignRecipient.objects.filter(
+                campaign__promotion=campaign.promotion,
+                customer=OuterRef("customer_id"),
+                status=RecipientStatus.SENT,
+                sent_at__lte=OuterRef("received_at"),
+            )
+            .order_by("-sent_at", "-pk")
+            .values("campaign_id")[:1]
+        )
+        credited = (
+            Lead.objects.filter(merged_into__isnull=True, promotion=campaign.promotion)
+            .annotate(campaign_id=Subquery(last_reached))
+            .filter(campaign_id=campaign.pk)
+            .aggregate(leads=Count("pk"), sales=Count("pk", filter=Q(status=LeadStatus.SOLD)))
+        )
     return {
         "queued": counts.get(RecipientStatus.QUEUED, 0),
         "sent": counts.get(RecipientStatus.SENT, 0),
@@ -365,7 +377,7 @@ def campaign_report(*, campaign: Campaign) -> dict[str, int]:
         .count()
         if first_sent
         else 0,
-        "leads": leads,
+        **credited,
     }
 
 

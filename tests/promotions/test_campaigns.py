@@ -87,6 +87,7 @@ def test_only_customers_with_consent_receive_it_each_once_in_their_language(
         "bounced": 0,
         "unsubscribed": 0,
         "leads": 0,
+        "sales": 0,
     }
 
 
@@ -205,6 +206,22 @@ def test_unsubscribe_bounce_and_leads_show_in_the_report_and_the_next_campaign_s
     again = _campaign(campaign.promotion, name="Reminder")
     assert campaign_start(campaign=again) == {"queued": 2, "skipped": 1}
     assert again.recipients.get(customer=leaving).reason.startswith("No valid consent: withdrawn on ")
+    # The reminder reached the buyer after their lead came in: the lead stays the first campaign's.
+    _send_all(again)
+    lead = buying.leads.get()
+    lead_transition(lead=lead, to_status=LeadStatus.CONTACTED)
+    lead_transition(lead=lead, to_status=LeadStatus.SOLD)
+    assert (campaign_report(campaign=campaign)["leads"], campaign_report(campaign=campaign)["sales"]) == (
+        1,
+        1,
+    )
+    assert (campaign_report(campaign=again)["leads"], campaign_report(campaign=again)["sales"]) == (0, 0)
+    # A customer both campaigns reached who answers after the reminder is the reminder's lead alone.
+    public_lead_submit(
+        promotion=campaign.promotion, first_name="C", last_name="", email=bouncing.email, phone="",
+        language="en", comments="", src=f"email-{again.pk}",
+    )  # fmt: skip
+    assert (campaign_report(campaign=campaign)["leads"], campaign_report(campaign=again)["leads"]) == (1, 1)
 
 
 def test_consent_withdrawn_after_the_start_is_respected_at_sending_time():
