@@ -62,6 +62,13 @@ def drop(maildir, raw: bytes, name: str | None = None) -> None:
     os.utime(path, (past, past))
 
 
+def reply_on(lead, body: str) -> bytes:
+    """The customer's answer to the store's mail on the lead, sent to the lead's reply address."""
+    return factories.raw_mail(
+        from_address=lead.customer.email, to=reply_address(lead.pk), subject="Re: your quote", body=body
+    )
+
+
 def receive(maildir, *raws: bytes) -> list[InboundMail]:
     """Drop messages, poll the folder and route what was stored (as the worker would)."""
     for raw in raws:
@@ -178,12 +185,7 @@ def test_a_reply_joins_its_conversation_and_records_customer_replied(maildir):
     lead = factories.lead()
     [inbound] = receive(
         maildir,
-        factories.raw_mail(
-            from_address=lead.customer.email,
-            to=reply_address(lead.pk),
-            subject="Re: your quote",
-            body="Yes, Saturday works for me.",
-        ),
+        reply_on(lead, "Yes, Saturday works for me."),
     )
     assert inbound.outcome == InboundOutcome.REPLY
     assert inbound.lead == lead
@@ -196,12 +198,7 @@ def test_a_reply_asking_for_no_more_mail_withdraws_email_consent_and_says_so_on_
     consent_record_inquiry(customer=lead.customer, at=timezone.now() - timedelta(days=3), source="web form")
     [inbound] = receive(
         maildir,
-        factories.raw_mail(
-            from_address=lead.customer.email,
-            to=reply_address(lead.pk),
-            subject="Re: your quote",
-            body="Please stop emailing me, I bought elsewhere.",
-        ),
+        reply_on(lead, "Please stop emailing me, I bought elsewhere."),
     )
     assert (inbound.outcome, inbound.lead) == (InboundOutcome.REPLY, lead)
     assert lead.events.filter(type="unsubscribed", params__message=inbound.conversation_message.pk).exists()
@@ -354,12 +351,7 @@ def test_a_reply_quoting_an_offers_code_credits_the_open_lead_it_joins(maildir):
     lead = factories.lead()
     [inbound] = receive(
         maildir,
-        factories.raw_mail(
-            from_address=lead.customer.email,
-            to=reply_address(lead.pk),
-            subject="Re: your quote",
-            body=f"I'd like this offer, code {promotion.tracking_code}.",
-        ),
+        reply_on(lead, f"I'd like this offer, code {promotion.tracking_code}."),
     )
     assert inbound.lead == lead
     lead.refresh_from_db()
