@@ -240,6 +240,7 @@ def commercial_email_send(
     message_id: str = "",
     consent: ConsentStatus | None = None,
     connection: BaseEmailBackend | None = None,
+    language: str = "",
 ) -> SendResult:
     """Send one email to a customer, only when the ledger allows it; a refusal is kept on the
     customer's timeline with its reason. transactional=True is for replies to the customer's own
@@ -259,7 +260,8 @@ def commercial_email_send(
             created_by=actor,
         )
         return SendResult(False, reason)
-    full_body = f"{body.rstrip()}\n\n{commercial_footer(customer)}"
+    # The footer in the body's language (`language`, when the caller wrote it in another than the customer's).
+    full_body = f"{body.rstrip()}\n\n{commercial_footer(customer, language=language)}"
     headers = {} if transactional else commercial_email_headers(customer)
     email = EmailMessage(
         subject=subject,

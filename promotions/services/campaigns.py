@@ -166,6 +166,7 @@ def _recipient_send(*, recipient: CampaignRecipient, connection: BaseEmailBacken
             message_id=recipient.message_id,
             consent=email_consent(recipient.customer, at=timezone.now()),
             connection=connection,
+            language=recipient.language,  # the language the campaign was prepared in for them
         )
     except (*REFUSALS, ValueError) as error:  # refused by the server, or a mail that cannot be built
         recipient.status, recipient.reason = RecipientStatus.FAILED, f"Not sent: {error}"[:300]

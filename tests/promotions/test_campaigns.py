@@ -400,3 +400,13 @@ def test_a_campaign_started_ahead_of_its_day_waits_for_it_and_for_its_promotion(
     draft = _campaign(factories.promotion())
     with pytest.raises(PromotionError, match="Schedule the promotion first"):
         campaign_start(campaign=draft)
+
+
+def test_the_footer_is_in_the_language_the_mail_was_prepared_in():
+    customer = factories.customer_with_email_consent(language="fr")
+    campaign = _campaign()
+    campaign_start(campaign=campaign)
+    Customer.objects.filter(pk=customer.pk).update(language="en")  # changed after the start
+    _send_all(campaign)
+    [message] = mail.outbox
+    assert "Bonjour" in message.body and "Pour ne plus recevoir nos messages" in message.body
