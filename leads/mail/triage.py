@@ -647,7 +647,8 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
         forwarded_by=parsed.from_address if reading.forwarded else "",
     )
     machine_made = bool(adf or unreadable_adf or form)
-    if not (machine_made or reading.forwarded) and unsubscribe_request(parsed.subject, words):
+    # Only what the writer wrote now: a reply that quotes the store's mail quotes its unsubscribe line.
+    if not (machine_made or reading.forwarded) and unsubscribe_request(parsed.subject, parsed.new_text):
         result.unsubscribe = True
         result.unsubscribe_only = asks_nothing_else(decision_text, wants_vehicle=wants_vehicle)
 

@@ -312,6 +312,15 @@ def test_a_request_for_no_more_mail_is_recognised_and_never_acknowledged(subject
     assert not result.acknowledge
 
 
+def test_a_reply_with_nothing_written_above_the_quoted_offer_is_no_request_for_no_more_mail():
+    quoted = (
+        "Le lun. 30 nov. 2026 à 10:00, Maple Motors <internet@maplemotors.example> a écrit :\n"
+        "> Bonjour Léa, les pneus d'hiver sont en solde.\n"
+        "> Vous recevez ce message de Maple Motors. Pour ne plus recevoir nos messages : https://x.example/u/abc\n"
+    )
+    assert not triaged(customer_mail(quoted, subject="RE: Pneus d'hiver")).unsubscribe
+
+
 @pytest.mark.parametrize(
     "text",
     [
