@@ -163,6 +163,7 @@ class SourceVisit(models.Model):
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", pgettext_lazy("campaign status", "Draft")
     SENDING = "sending", pgettext_lazy("campaign status", "Sending")
+    PAUSED = "paused", pgettext_lazy("campaign status", "Paused")
     DONE = "done", pgettext_lazy("campaign status", "Done")
 
 

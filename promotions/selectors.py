@@ -18,6 +18,7 @@ from leads.selectors.leads import lead_visible_to
 from .models import (
     Campaign,
     CampaignRecipient,
+    CampaignStatus,
     InfoShare,
     Promotion,
     PromotionModel,
@@ -392,8 +393,8 @@ def campaign_batch_due(*, campaign: Campaign, interval: float) -> bool:
     few minutes). When two chains of batch tasks send one campaign (a resumed one beside one
     thought lost), the later of the two sees a recent claim and ends, so the campaign keeps its
     steady rate."""
-    if campaign_waiting(campaign=campaign):
-        return False
+    if campaign.status != CampaignStatus.SENDING or campaign_waiting(campaign=campaign):
+        return False  # paused, done, or waiting for its day
     last = campaign.recipients.aggregate(last=Max("claimed_at"))["last"]
     return last is None or (timezone.now() - last).total_seconds() >= interval * 0.9
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/campaigns/new/", views.campaign_new, name="campaign_new"),
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
     path("campaigns/<int:pk>/start/", views.campaign_start_view, name="campaign_start"),
+    path("campaigns/<int:pk>/pause/", views.campaign_pause_view, name="campaign_pause"),
     path("print/", views.print_materials, name="print"),
     path("print/cards/<int:pk>.pdf", views.business_card, name="business_card"),
     path("shared/", views.infoshare_list, name="infoshare_list"),

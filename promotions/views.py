@@ -27,7 +27,7 @@ from .selectors import (
     promotion_list,
     promotion_results,
 )
-from .services.campaigns import campaign_create, campaign_start
+from .services.campaigns import campaign_create, campaign_pause, campaign_resume, campaign_start
 from .services.printing import business_card_pdf, card_url, leaflet_pdf, leaflet_url
 from .services.promotions import (
     PromotionError,
@@ -164,6 +164,29 @@ def campaign_detail(request, pk: int):
 @staff_role_required
 @require_POST
 @permission_required("promotions.send_campaign", raise_exception=True)
+def campaign_pause_view(request, pk: int):
+    campaign = get_object_or_404(Campaign.objects.select_related("promotion"), pk=pk)
+    resuming = request.POST.get("action") == "resume"
+    try:
+        if resuming:
+            campaign_resume(campaign=campaign, actor=request.user)
+        else:
+            campaign_pause(campaign=campaign, actor=request.user)
+    except PromotionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("Sending again, at the steady rate.")
+            if resuming
+            else _("Paused: no more mail leaves until you resume."),
+        )
+    return redirect("promotions:campaign_detail", pk=campaign.pk)
+
+
+@staff_role_required
+@require_POST
+@permission_required("promotions.send_campaign", raise_exception=True)
 def campaign_start_view(request, pk: int):
     campaign = get_object_or_404(Campaign.objects.select_related("promotion"), pk=pk)
     try:
@@ -172,7 +195,9 @@ def campaign_start_view(request, pk: int):
         messages.error(request, str(error))
     else:
         if campaign_waiting(campaign=campaign):
-            started = _("%(queued)s customer(s) will get it on %(day)s, once the promotion runs; %(skipped)s skipped (see why below).")
+            started = _(
+                "%(queued)s customer(s) will get it on %(day)s, once the promotion runs; %(skipped)s skipped (see why below)."
+            )
         else:
             started = _("Sending to %(queued)s customer(s); %(skipped)s skipped (see why below).")
         messages.success(

@@ -21,7 +21,9 @@ from .promotions import PUBLISHED, PromotionError, promotion_event_add, transiti
 # The campaign status machine.
 CAMPAIGN_TRANSITIONS: dict[str, set[str]] = {
     CampaignStatus.DRAFT: {CampaignStatus.SENDING},
-    CampaignStatus.SENDING: {CampaignStatus.DONE},
+    # Paused (a mistake seen once it started): nothing more leaves until it is resumed.
+    CampaignStatus.SENDING: {CampaignStatus.PAUSED, CampaignStatus.DONE},
+    CampaignStatus.PAUSED: {CampaignStatus.SENDING},
     CampaignStatus.DONE: set(),
 }
 # A row still 'sending' this long after it was claimed belongs to a worker that died mid-send.
@@ -100,9 +102,35 @@ def campaign_start(*, campaign: Campaign, actor=None) -> dict[str, int]:
     return counts
 
 
+@transaction.atomic
+def campaign_pause(*, campaign: Campaign, actor=None) -> Campaign:
+    """Stop sending: a batch already handed to the mail server finishes, no other one starts."""
+    campaign = Campaign.objects.select_for_update().select_related("promotion").get(pk=campaign.pk)
+    _campaign_transition(campaign=campaign, to_status=CampaignStatus.PAUSED, actor=actor)
+    return campaign
+
+
+@transaction.atomic
+def campaign_resume(*, campaign: Campaign, actor=None) -> Campaign:
+    """Send what is still queued, at the steady rate, as if it had never stopped."""
+    campaign = Campaign.objects.select_for_update().select_related("promotion").get(pk=campaign.pk)
+    _campaign_transition(campaign=campaign, to_status=CampaignStatus.SENDING, actor=actor)
+    from ..tasks import campaign_batch_send_task
+
+    campaign_batch_send_task.delay_on_commit(campaign_id=campaign.pk)
+    return campaign
+
+
 def _claim(*, campaign: Campaign, limit: int) -> list[CampaignRecipient]:
-    """Take up to `limit` queued rows for this worker alone; committed before any mail leaves."""
+    """Take up to `limit` queued rows for this worker alone; committed before any mail leaves.
+    None while the campaign is paused (read under the lock a pause takes)."""
     with transaction.atomic():
+        if (
+            not Campaign.objects.select_for_update()
+            .filter(pk=campaign.pk, status=CampaignStatus.SENDING)
+            .exists()
+        ):
+            return []
         rows = list(
             CampaignRecipient.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("customer", "campaign__promotion")
@@ -136,7 +164,9 @@ def campaign_message(*, recipient: CampaignRecipient) -> tuple[str, str]:
     landing = landing_url(campaign.promotion, src=f"email-{campaign.pk}")
     code = f"{'Code de l’offre' if french else 'Offer code'} : {campaign.promotion.tracking_code}"
     # A header is one line: a first name typed with a line break in it is read as one.
-    subject = (campaign.subject_fr if french else campaign.subject_en).replace("{first_name}", " ".join(first_name.split()))
+    subject = (campaign.subject_fr if french else campaign.subject_en).replace(
+        "{first_name}", " ".join(first_name.split())
+    )
     return subject, f"{body.rstrip()}\n\n{landing}\n{code}"
 
 

@@ -340,6 +340,7 @@ def test_a_second_chain_of_batches_ends_so_the_rate_stays_steady():
         factories.customer_with_email_consent()
     campaign = _campaign()
     campaign_start(campaign=campaign)
+    campaign.refresh_from_db()
     assert campaign_batch_due(campaign=campaign, interval=10)  # nothing claimed yet
     campaign_batch_send(campaign=campaign, limit=1)
     assert not campaign_batch_due(campaign=campaign, interval=10)  # a chain sent just now
@@ -394,6 +395,7 @@ def test_a_campaign_started_ahead_of_its_day_waits_for_it_and_for_its_promotion(
     ahead.send_on = tomorrow
     ahead.save(update_fields=["send_on"])
     assert campaign_start(campaign=ahead) == {"queued": 1, "skipped": 0}
+    ahead.refresh_from_db()
     assert not campaign_batch_due(campaign=ahead, interval=30)
     ahead.send_on = timezone.localdate()
     assert campaign_batch_due(campaign=ahead, interval=30)
@@ -410,3 +412,28 @@ def test_the_footer_is_in_the_language_the_mail_was_prepared_in():
     _send_all(campaign)
     [message] = mail.outbox
     assert "Bonjour" in message.body and "Pour ne plus recevoir nos messages" in message.body
+
+
+def test_a_paused_campaign_sends_nothing_more_until_it_is_resumed(client, django_capture_on_commit_callbacks):
+    from promotions.selectors import campaign_batch_due
+    from promotions.services.campaigns import campaign_pause, campaign_resume
+
+    for name in ("Ann", "Bob", "Cy", "Dee"):
+        factories.customer_with_email_consent(first_name=name)
+    campaign = _campaign()
+    campaign_start(campaign=campaign)
+    assert campaign_batch_send(campaign=campaign, limit=2) == 2
+    campaign_pause(campaign=campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.PAUSED
+    assert campaign_batch_send(campaign=campaign, limit=2) == 2  # nothing claimed
+    assert not campaign_batch_due(campaign=campaign, interval=0)  # the chain of batches ends
+    assert len(mail.outbox) == 2
+    with django_capture_on_commit_callbacks() as queued:
+        campaign_resume(campaign=campaign)
+    assert len(queued) == 1  # the next batch is on its way
+    _send_all(campaign)
+    campaign.refresh_from_db()
+    assert len(mail.outbox) == 4 and campaign.status == CampaignStatus.DONE
+    with pytest.raises(PromotionError):
+        campaign_pause(campaign=campaign)  # done: nothing left to pause

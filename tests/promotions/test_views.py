@@ -348,6 +348,23 @@ def test_campaign_form_keeps_input_on_error_then_starts(
     assert "Sending to 0 customer(s); 1 skipped" in html and "No valid consent: no consent recorded." in html
 
 
+def test_a_campaign_is_paused_and_resumed_from_its_page(
+    supervisor_client, django_capture_on_commit_callbacks
+):
+    factories.customer_with_email_consent()
+    campaign = factories.campaign()
+    with django_capture_on_commit_callbacks(execute=False):
+        supervisor_client.post(reverse("promotions:campaign_start", args=[campaign.pk]))
+    url = reverse("promotions:campaign_pause", args=[campaign.pk])
+    page = supervisor_client.get(reverse("promotions:campaign_detail", args=[campaign.pk])).content.decode()
+    assert f'action="{url}"' in page and "Pause sending" in page
+    paused = supervisor_client.post(url, follow=True).content.decode()
+    assert "Paused: no more mail leaves until you resume." in paused and "Resume sending" in paused
+    with django_capture_on_commit_callbacks(execute=False):
+        resumed = supervisor_client.post(url, {"action": "resume"}, follow=True).content.decode()
+    assert "Sending again, at the steady rate." in resumed and "Pause sending" in resumed
+
+
 def test_sharing_information_records_who_it_went_to(supervisor_client, supervisor):
     colleague = factories.staff("advisor", email="colleague@store.test")
     parts = factories.department("parts")
