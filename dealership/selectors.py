@@ -101,16 +101,23 @@ def dashboard_leads(*, user, period: Period, filters: dict | None = None):
     return _narrowed(lead_visible_to(user=user), period=period, filters=filters or {})
 
 
+def _filtered(filters: dict, *, lead: str = "") -> Q:
+    """The dashboard's filters on leads (`lead`: the path to the lead, for rows of another model):
+    the source, whatever its case, and the person's leads; none for a person no one is."""
+    condition = Q()
+    if filters.get("source"):
+        condition &= Q(**{f"{lead}source__iexact": filters["source"]})
+    if "owner_id" in filters:
+        condition &= Q(**{f"{lead}owner_id": filters["owner_id"]}) if filters["owner_id"] else Q(pk__in=[])
+    return condition
+
+
 def _narrowed(leads, *, period: Period, filters: dict):
     """Those of `leads` received in the period, narrowed by the dashboard's filters."""
     start, end = period.bounds
     # A merged duplicate is counted once, as the lead it was merged into.
     leads = leads.filter(received_at__gte=start, received_at__lt=end, merged_into__isnull=True)
-    if filters.get("source"):
-        leads = leads.filter(source__iexact=filters["source"])
-    if "owner_id" in filters:
-        leads = leads.filter(owner_id=filters["owner_id"]) if filters["owner_id"] else leads.none()
-    return leads.order_by()
+    return leads.filter(_filtered(filters)).order_by()
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -269,7 +276,9 @@ def response_summary(
                 else gettext("over %(hours)s h") % {"hours": low // 60},
                 # A bucket holds its upper edge, as the target does: an answer in 30 minutes is
                 # within a 30-minute target and in the 15–30 bucket.
-                "count": sum(c for v, c in distribution if (low == 0 or v > low) and (high is None or v <= high)),
+                "count": sum(
+                    c for v, c in distribution if (low == 0 or v > low) and (high is None or v <= high)
+                ),
             }
             for low, high in RESPONSE_BUCKETS
         ],
@@ -537,12 +546,9 @@ def appointments_by_advisor(*, user, period: Period, filters: dict) -> list[dict
     """Appointments of the period per advisor, and how many showed (a sale counts as shown).
     `filters` (dashboard_filters): of the leads from that source, or that person's, as the funnel."""
     start, end = period.bounds
-    appointments = Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
-    if filters.get("source"):
-        appointments = appointments.filter(lead__source__iexact=filters["source"])
-    if "owner_id" in filters:
-        owner_id = filters["owner_id"]
-        appointments = appointments.filter(lead__owner_id=owner_id) if owner_id else appointments.none()
+    appointments = Appointment.objects.filter(
+        _filtered(filters, lead="lead__"), starts_at__gte=start, starts_at__lt=end
+    )
     if not sees_every_lead(user):
         appointments = appointments.filter(advisor__user=user)
     status = Appointment.Status

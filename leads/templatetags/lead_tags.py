@@ -91,13 +91,13 @@ def _local_datetime(value) -> str:
     return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
-def _choice_label(choices, value, empty: str = "—") -> str:
+def choice_label(choices, value, empty: str = "—") -> str:
     """A stored choice as its label in the reader's language; an unknown one as stored."""
     return str(choices(value).label) if value in choices.values else value or empty
 
 
 def _purpose_label(purpose) -> str:
-    return _choice_label(Appointment.Purpose, purpose, empty="")
+    return choice_label(Appointment.Purpose, purpose, empty="")
 
 
 def _appointment_summary(event_type: str, params: dict) -> str:
@@ -213,12 +213,12 @@ def event_summary(event) -> str:
 @register.filter
 def mail_kind(kind: str) -> str:
     """What triage made of a message ("forward" → "Forward to a department"); "—" for nothing yet."""
-    return _choice_label(MailKind, kind)
+    return choice_label(MailKind, kind)
 
 
 @register.filter
 def department_name(code: str | None) -> str:
-    return _choice_label(Department.Code, code)
+    return choice_label(Department.Code, code)
 
 
 # What decided a message's route, as triage records it.

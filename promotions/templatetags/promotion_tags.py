@@ -4,14 +4,11 @@ from django import template
 from django.utils.translation import gettext as _
 
 from leads.models import Language
+from leads.templatetags.lead_tags import choice_label
 
 from ..models import CampaignStatus, PromotionStatus
 
 register = template.Library()
-
-
-def _label(choices, value) -> str:
-    return str(choices(value).label) if value in choices.values else str(value)
 
 
 @register.filter
@@ -21,7 +18,7 @@ def audience_summary(audience: dict) -> str:
     if vehicle := " ".join(filter(None, (audience.get("make"), audience.get("model")))):
         parts.append(_("bought a %(vehicle)s") % {"vehicle": vehicle})
     if language := audience.get("language"):
-        parts.append(_label(Language, language))
+        parts.append(choice_label(Language, language))
     if days := audience.get("lease_ending_within_days"):
         parts.append(_("lease ending within %(days)s days") % {"days": days})
     return " · ".join(parts) or _("every customer with an email")
@@ -36,8 +33,8 @@ def promotion_event_summary(event) -> str:
             return _("Promotion created")
         case "status_changed":
             line = _("Status: %(before)s → %(after)s") % {
-                "before": _label(PromotionStatus, params.get("from_status")),
-                "after": _label(PromotionStatus, params.get("to_status")),
+                "before": choice_label(PromotionStatus, params.get("from_status")),
+                "after": choice_label(PromotionStatus, params.get("to_status")),
             }
             return (
                 _("%(change)s (%(reason)s)") % {"change": line, "reason": params["reason"]}
@@ -50,8 +47,8 @@ def promotion_event_summary(event) -> str:
             return _("Email campaign created")
         case "campaign_status_changed":
             return _("Email campaign: %(before)s → %(after)s") % {
-                "before": _label(CampaignStatus, params.get("from_status")),
-                "after": _label(CampaignStatus, params.get("to_status")),
+                "before": choice_label(CampaignStatus, params.get("from_status")),
+                "after": choice_label(CampaignStatus, params.get("to_status")),
             }
         case "start_refused":
             return _("Could not start on its day: %(reason)s") % {"reason": params.get("reason", "")}
