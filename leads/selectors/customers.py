@@ -152,10 +152,14 @@ def customer_match(
     return only
 
 
-def customer_language_chosen(*, customer: Customer) -> bool:
-    """Whether someone on staff set the customer's language on their record: then it is the
-    customer's word, not a guess from an inquiry's words or the default."""
-    return AuditEntry.objects.filter(customer=customer, action="edit", changes__has_key="language").exists()
+def customers_language_chosen() -> set[int]:
+    """The customers whose language someone on staff set on their record: there it is the
+    customer's word, not a guess from an inquiry's words or the default. Read once for a whole import."""
+    return set(
+        AuditEntry.objects.filter(
+            action="edit", changes__has_key="language", customer__isnull=False
+        ).values_list("customer_id", flat=True)
+    )
 
 
 def customer_search(*, user, query: str = "") -> QuerySet[Customer]:

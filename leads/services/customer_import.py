@@ -33,7 +33,7 @@ from ..models import (
     HistoryKind,
 )
 from ..normalize import split_name
-from ..selectors.customers import customer_language_chosen, customer_match
+from ..selectors.customers import customer_match, customers_language_chosen
 from .audit import audit_record, changes_between
 from .customers import (
     clean_contact,
@@ -299,12 +299,12 @@ def import_check(
     return summary, cleaned
 
 
-def _fill_customer(customer: Customer, row: dict) -> None:
+def _fill_customer(customer: Customer, row: dict, *, language_chosen: set[int]) -> None:
     customer_fill_blanks(customer=customer, values=row)
     # The language is never blank; the store's file says the one the customer asked for, unless
-    # someone here set it on the record since.
+    # someone here set it on the record since (`language_chosen`: customers_language_chosen).
     language = row.get("language")
-    if language and language != customer.language and not customer_language_chosen(customer=customer):
+    if language and language != customer.language and customer.pk not in language_chosen:
         customer.language = language
         customer.save(update_fields=["language", "updated_at"])
     # Written directly: the import audits each customer once, with all its changes.
@@ -430,6 +430,7 @@ def _apply_rows(rows, summary: ImportSummary, actor, batch: CustomerImport) -> N
     before: dict[int, dict] = {}
     created: set[int] = set()
     touched: dict[int, Customer] = {}
+    language_chosen = customers_language_chosen()
     for _line, row in rows:
         customer = customer_match(
             email=row.get("email", ""),
@@ -447,7 +448,7 @@ def _apply_rows(rows, summary: ImportSummary, actor, batch: CustomerImport) -> N
             before[customer.pk] = customer_snapshot(customer) | {
                 "history_items": customer.history_items.count()
             }
-        _fill_customer(customer, row)
+        _fill_customer(customer, row, language_chosen=language_chosen)
         if row.get("kind"):
             if _history_add(customer, row, actor):
                 summary.history_added += 1
