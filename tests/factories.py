@@ -1,7 +1,7 @@
 """Builders for test data, going through the real services."""
 
 import itertools
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -171,6 +171,27 @@ def next_weekday_at(hour: int) -> datetime:
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.get_default_timezone())
+
+
+def financed_rav4_2023(customer):
+    """The customer's 2023 RAV4, financed for 36 months: term ends 2027-02-15, warranty 2027-01-20."""
+    from leads.models import HistoryKind
+    from leads.services.customers import history_item_add
+
+    return history_item_add(
+        customer=customer, kind=HistoryKind.PURCHASE, occurred_at=noon(date(2023, 12, 10)),
+        summary="2023 Toyota RAV4 purchase", vehicle="2023 Toyota RAV4", deal_type="finance",
+        term_months=36, term_ends_on=date(2027, 2, 15), warranty_ends_on=date(2027, 1, 20),
+    )  # fmt: skip
+
+
+def test_drive(lead, advisor, *, hour: int):
+    """A test drive booked now for the lead, at that hour of the next weekday."""
+    from leads.services.appointments import appointment_book
+
+    return appointment_book(
+        lead=lead, advisor=advisor, starts_at=next_weekday_at(hour), purpose="test_drive", now=timezone.now()
+    )
 
 
 def inbound_email(*, lead: Lead, body: str = "Is it still available?", **fields) -> Message:

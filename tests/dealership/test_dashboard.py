@@ -341,30 +341,18 @@ def test_a_sale_without_an_appointment_is_no_appointment_set_nor_shown(db):
     assert lead.appointment_set_at is None and lead.shown_at is None
 
 
-def _test_drive(lead, advisor, *, hour: int):
-    from leads.services.appointments import appointment_book
-
-    return appointment_book(
-        lead=lead,
-        advisor=advisor,
-        starts_at=factories.next_weekday_at(hour),
-        purpose="test_drive",
-        now=timezone.now(),
-    )
-
-
 def test_a_lead_whose_only_appointment_was_cancelled_is_no_appointment_set(db):
     from leads.models import Appointment
     from leads.services.appointments import appointment_transition
 
     advisor = factories.advisor()
     lead = factories.lead()
-    first = _test_drive(lead, advisor, hour=10)
+    first = factories.test_drive(lead, advisor, hour=10)
     appointment_transition(appointment=first, to_status=Appointment.Status.CANCELLED, now=timezone.now())
     lead.refresh_from_db()
     assert (lead.status, lead.appointment_set_at) == (LeadStatus.CONTACTED, None)
     # Booked again, it counts again; a no-show then stays counted, against the show rate.
-    second = _test_drive(lead, advisor, hour=11)
+    second = factories.test_drive(lead, advisor, hour=11)
     Appointment.objects.filter(pk=second.pk).update(
         starts_at=timezone.now() - timedelta(hours=2), ends_at=timezone.now() - timedelta(hours=1)
     )
@@ -376,7 +364,7 @@ def test_a_lead_whose_only_appointment_was_cancelled_is_no_appointment_set(db):
 
 def test_booking_an_appointment_for_a_lead_nobody_answered_records_the_answer(db):
     lead = factories.lead(received_at=timezone.now() - timedelta(minutes=20))
-    _test_drive(lead, factories.advisor(), hour=10)
+    factories.test_drive(lead, factories.advisor(), hour=10)
     lead.refresh_from_db()
     assert lead.first_response_at is not None and lead.contacted_at is not None
     assert lead.events.get(type="first_response").params["channel"] == "appointment"

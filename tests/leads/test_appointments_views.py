@@ -380,17 +380,7 @@ def test_the_lead_panel_lists_its_appointments_to_come_first_then_the_others(sup
 
 def test_what_is_done_from_the_lead_panel_comes_back_to_the_lead_page(supervisor_client, advisor):
     lead = factories.lead()
-    now = timezone.now()
-    first, second = (
-        appointment_book(
-            lead=lead,
-            advisor=advisor,
-            starts_at=factories.next_weekday_at(hour),
-            purpose="test_drive",
-            now=now,
-        )
-        for hour in (10, 14)
-    )
+    first, second = (factories.test_drive(lead, advisor, hour=hour) for hour in (10, 14))
     lead_page = reverse("leads:lead_detail", args=[lead.pk])
     panel = _panel(supervisor_client, lead, **{"HX-Request": "true"})
     assert f'name="next" value="{lead_page}"' in panel
@@ -479,16 +469,7 @@ def test_the_advisor_records_the_outcome_of_an_appointment_left_from_before(clie
 
 def test_the_advisor_records_the_no_show_of_a_second_appointment_after_the_first_showed(client, advisor):
     lead = factories.lead()
-    first, second = (
-        appointment_book(
-            lead=lead,
-            advisor=advisor,
-            starts_at=factories.next_weekday_at(hour),
-            purpose="test_drive",
-            now=timezone.now(),
-        )
-        for hour in (10, 13)
-    )
+    first, second = (factories.test_drive(lead, advisor, hour=hour) for hour in (10, 13))
     yesterday = timezone.now() - timedelta(days=1)
     for appointment, hours in ((first, 0), (second, 3)):
         starts_at = yesterday + timedelta(hours=hours)

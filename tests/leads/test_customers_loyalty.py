@@ -32,11 +32,7 @@ def store_staff(db):
 def moments(store_staff):
     """One customer with every kind of loyalty moment falling due around TODAY."""
     customer = factories.customer(first_name="Grace", last_name="Lee")
-    history_item_add(
-        customer=customer, kind=HistoryKind.PURCHASE, occurred_at=noon(date(2023, 12, 10)),
-        summary="2023 Toyota RAV4 purchase", vehicle="2023 Toyota RAV4", deal_type="finance",
-        term_months=36, term_ends_on=date(2027, 2, 15), warranty_ends_on=date(2027, 1, 20),
-    )  # fmt: skip
+    factories.financed_rav4_2023(customer)
     history_item_add(
         customer=customer, kind=HistoryKind.SERVICE_VISIT, occurred_at=noon(date(2026, 11, 20)),
         summary="Brakes", vehicle="2015 Honda Civic", vin="2HGFB2F50FH000001", odometer_km=182_000,

@@ -33,11 +33,7 @@ def supervisor(db):
 def grace(supervisor):
     """A customer with every kind of loyalty moment due around TODAY, all of them the supervisor's."""
     customer = factories.customer(first_name="Grace", last_name="Lee")
-    history_item_add(
-        customer=customer, kind=HistoryKind.PURCHASE, occurred_at=noon(date(2023, 12, 10)),
-        summary="2023 Toyota RAV4 purchase", vehicle="2023 Toyota RAV4", deal_type="finance",
-        term_months=36, term_ends_on=date(2027, 2, 15), warranty_ends_on=date(2027, 1, 20),
-    )  # fmt: skip
+    factories.financed_rav4_2023(customer)
     history_item_add(
         customer=customer, kind=HistoryKind.LEASE, occurred_at=noon(date(2025, 12, 1)),
         summary="Lease", vehicle="2025 Honda CR-V",
@@ -78,25 +74,25 @@ def _pages(client, supervisor, url) -> tuple[str, str]:
     return page_text(client, url, FRENCH), page_text(client, url, ENGLISH)
 
 
-def test_my_tasks_shows_loyalty_titles_in_the_readers_language(client, supervisor, grace):
-    french, english = _pages(client, supervisor, reverse("leads:my_tasks"))
+def _titles_in_the_readers_language(french: str, english: str) -> None:
     for title in FRENCH_TITLES:
         assert title in french, title
     for word in ENGLISH_WORDS:
         assert word not in french, word
     for title in ENGLISH_TITLES:
         assert title in english, title
+
+
+def test_my_tasks_shows_loyalty_titles_in_the_readers_language(client, supervisor, grace):
+    french, english = _pages(client, supervisor, reverse("leads:my_tasks"))
+    _titles_in_the_readers_language(french, english)
     assert "anniversaire" not in english and "relancer" not in english
 
 
 def test_the_customer_card_shows_loyalty_titles_in_the_readers_language(client, supervisor, grace):
-    french, english = _pages(client, supervisor, reverse("leads:customer_detail", args=[grace.pk]))
-    for title in FRENCH_TITLES:
-        assert title in french, title
-    for word in ENGLISH_WORDS:
-        assert word not in french, word
-    for title in ENGLISH_TITLES:
-        assert title in english, title
+    _titles_in_the_readers_language(
+        *_pages(client, supervisor, reverse("leads:customer_detail", args=[grace.pk]))
+    )
 
 
 def test_a_done_task_reads_in_french_too(client, supervisor, grace):
