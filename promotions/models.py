@@ -226,7 +226,8 @@ class CampaignRecipient(models.Model):
     status = models.CharField(max_length=20, choices=RecipientStatus.choices, default=RecipientStatus.QUEUED)
     reason = models.CharField(max_length=300, blank=True, help_text="Why it was skipped or failed.")
     message_id = models.CharField(max_length=200, blank=True, db_index=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
+    # When a batch took the row; the newest one paces the store's campaigns (one batch at a time).
+    claimed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import combinations
 
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from inventory.models import Vehicle
@@ -387,16 +387,33 @@ def campaign_waiting(*, campaign: Campaign) -> bool:
     return campaign.send_on > timezone.localdate() or campaign.promotion.status != PromotionStatus.RUNNING
 
 
-def campaign_batch_due(*, campaign: Campaign, interval: float) -> bool:
-    """Is the campaign's day here, its offer page open, and has a batch interval passed since the
-    last claim? A campaign started ahead of its day waits for it (campaigns_resume looks every
-    few minutes). When two chains of batch tasks send one campaign (a resumed one beside one
-    thought lost), the later of the two sees a recent claim and ends, so the campaign keeps its
-    steady rate."""
-    if campaign.status != CampaignStatus.SENDING or campaign_waiting(campaign=campaign):
-        return False  # paused, done, or waiting for its day
-    last = campaign.recipients.aggregate(last=Max("claimed_at"))["last"]
-    return last is None or (timezone.now() - last).total_seconds() >= interval * 0.9
+def campaigns_to_send() -> QuerySet[Campaign]:
+    """Sending campaigns with mail still queued whose day is here and whose offer page is open,
+    the one served least recently first: campaigns sending at once take turns. A campaign started
+    ahead of its day waits for it (campaigns_resume looks every few minutes)."""
+    return (
+        Campaign.objects.filter(
+            status=CampaignStatus.SENDING,
+            send_on__lte=timezone.localdate(),
+            promotion__status=PromotionStatus.RUNNING,
+        )
+        .filter(
+            Exists(CampaignRecipient.objects.filter(campaign=OuterRef("pk"), status=RecipientStatus.QUEUED))
+        )
+        .select_related("promotion")
+        .annotate(last_claim=Max("recipients__claimed_at"))
+        .order_by(F("last_claim").asc(nulls_first=True), "pk")
+    )
+
+
+def campaign_send_wait(*, interval: float) -> float:
+    """Seconds before the store may send its next campaign batch, whatever the campaign: two
+    campaigns sending at once share the steady rate (the mail server's limit is the store's, not
+    a campaign's). 0 when a batch may leave now. When two chains of batch tasks run (one resumed
+    beside one thought lost), the later of the two finds a claim this recent and ends."""
+    last = CampaignRecipient.objects.aggregate(last=Max("claimed_at"))["last"]
+    elapsed = (timezone.now() - last).total_seconds() if last else interval
+    return 0.0 if elapsed >= interval * 0.9 else interval - elapsed
 
 
 def campaign_recipients(*, campaign: Campaign) -> QuerySet[CampaignRecipient]:

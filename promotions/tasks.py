@@ -5,9 +5,8 @@ from django.conf import settings
 
 from leads.services.replies import MailServerUnavailable
 
-from .models import Campaign, InfoShare
-from .selectors import campaign_batch_due
-from .services.campaigns import campaign_batch_send, campaigns_resume
+from .models import InfoShare
+from .services.campaigns import campaigns_batch_send, campaigns_resume
 from .services.promotions import promotions_advance
 from .services.sharing import info_share_deliver
 
@@ -29,22 +28,20 @@ MAIL_TASK = {
 
 
 @shared_task(bind=True, **MAIL_TASK)
-def campaign_batch_send_task(self, *, campaign_id: int) -> int | None:
-    """One batch, then the next one later, so mail leaves at the configured steady rate."""
-    campaign = Campaign.objects.select_related("promotion").filter(pk=campaign_id).first()
+def campaigns_send_task(self) -> bool | None:
+    """One batch of the store's campaigns, then the next one later, so their mail leaves at the
+    configured steady rate, shared by the campaigns sending at once."""
     batch = settings.PROMOTIONS_CAMPAIGN_BATCH_SIZE
     interval = 60 * batch / settings.PROMOTIONS_CAMPAIGN_PER_MINUTE
-    if campaign is None or not campaign_batch_due(campaign=campaign, interval=interval):
-        return None  # gone, or another chain of batches is already sending it: this one ends
     try:
-        remaining = campaign_batch_send(campaign=campaign, limit=batch)
+        more = campaigns_batch_send(limit=batch, interval=interval)
     except MailServerUnavailable as outage:
         # Part of the batch may have left before the server went away. A retry sooner than the
         # batch interval would find that claim too recent, be taken for a second chain and end.
         raise self.retry(exc=outage, countdown=interval * 2**self.request.retries) from outage
-    if remaining:
-        campaign_batch_send_task.apply_async(kwargs={"campaign_id": campaign_id}, countdown=interval)
-    return remaining
+    if more:
+        campaigns_send_task.apply_async(countdown=interval)
+    return more
 
 
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)

@@ -15,7 +15,7 @@ from leads.services.replies import REFUSALS, MailServerUnavailable, mail_connect
 
 from ..links import landing_url
 from ..models import Campaign, CampaignRecipient, CampaignStatus, PromotionStatus, RecipientStatus
-from ..selectors import campaign_audience
+from ..selectors import campaign_audience, campaign_send_wait, campaigns_to_send
 from .promotions import PUBLISHED, PromotionError, promotion_event_add, transition_check
 
 # The campaign status machine.
@@ -96,10 +96,18 @@ def campaign_start(*, campaign: Campaign, actor=None) -> dict[str, int]:
     counts = {"queued": 0, "skipped": 0}
     for row in rows:
         counts[row.status] += 1
-    from ..tasks import campaign_batch_send_task
-
-    campaign_batch_send_task.delay_on_commit(campaign_id=campaign.pk)
+    if counts["queued"]:
+        _sending_kick()
+    else:  # nobody may be written to: nothing to wait for
+        _campaign_transition(campaign=campaign, to_status=CampaignStatus.DONE)
     return counts
+
+
+def _sending_kick() -> None:
+    """Once committed, the store's chain of batches goes on, or starts if none is running."""
+    from ..tasks import campaigns_send_task
+
+    campaigns_send_task.delay_on_commit()
 
 
 @transaction.atomic
@@ -115,22 +123,26 @@ def campaign_resume(*, campaign: Campaign, actor=None) -> Campaign:
     """Send what is still queued, at the steady rate, as if it had never stopped."""
     campaign = Campaign.objects.select_for_update().select_related("promotion").get(pk=campaign.pk)
     _campaign_transition(campaign=campaign, to_status=CampaignStatus.SENDING, actor=actor)
-    from ..tasks import campaign_batch_send_task
-
-    campaign_batch_send_task.delay_on_commit(campaign_id=campaign.pk)
+    _sending_kick()
     return campaign
 
 
-def _claim(*, campaign: Campaign, limit: int) -> list[CampaignRecipient]:
+def _claim(*, campaign: Campaign, limit: int, interval: float) -> list[CampaignRecipient] | None:
     """Take up to `limit` queued rows for this worker alone; committed before any mail leaves.
-    None while the campaign is paused (read under the lock a pause takes)."""
+    Nothing while the campaign is paused (read under the lock a pause takes); None when, paced by
+    `interval`, another batch of the store's left less than that many seconds ago."""
     with transaction.atomic():
-        if (
-            not Campaign.objects.select_for_update()
-            .filter(pk=campaign.pk, status=CampaignStatus.SENDING)
-            .exists()
-        ):
+        sending = Campaign.objects.select_for_update().filter(status=CampaignStatus.SENDING)
+        if interval:
+            # Every sending campaign locked, in one order, then the store's last claim read: two
+            # batches, of one campaign or of two, never leave within one interval of each other.
+            locked = set(sending.order_by("pk").values_list("pk", flat=True))
+        else:
+            locked = set(sending.filter(pk=campaign.pk).values_list("pk", flat=True))
+        if campaign.pk not in locked:
             return []
+        if interval and campaign_send_wait(interval=interval):
+            return None
         rows = list(
             CampaignRecipient.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("customer", "campaign__promotion")
@@ -148,9 +160,9 @@ def _claim(*, campaign: Campaign, limit: int) -> list[CampaignRecipient]:
     return rows
 
 
-def _interrupted_close(*, campaign: Campaign) -> int:
+def _interrupted_close(*, campaign: Campaign) -> None:
     """Rows a dead worker left 'sending': the mail may have gone, so never send it again."""
-    return CampaignRecipient.objects.filter(
+    CampaignRecipient.objects.filter(
         campaign=campaign, status=RecipientStatus.SENDING, claimed_at__lt=timezone.now() - STALE_CLAIM
     ).update(status=RecipientStatus.FAILED, reason=INTERRUPTED)
 
@@ -231,11 +243,21 @@ def _batch_deliver(recipients: list[CampaignRecipient]) -> None:
         connection.close()
 
 
-def campaign_batch_send(*, campaign: Campaign, limit: int) -> int:
-    """Send one batch; returns how many rows are still queued. Safe to run twice or in parallel."""
+def campaign_batch_send(*, campaign: Campaign, limit: int, interval: float = 0) -> int | None:
+    """Send one batch; returns how many rows are still queued. Safe to run twice or in parallel.
+    With an `interval`, paced with every other campaign: None, and nothing sent, when another
+    batch of the store's left less than that many seconds ago."""
     _interrupted_close(campaign=campaign)
-    if recipients := _claim(campaign=campaign, limit=limit):
+    recipients = _claim(campaign=campaign, limit=limit, interval=interval)
+    if recipients is None:
+        return None
+    if recipients:
         _batch_deliver(recipients)
+    return _campaign_finish_if_done(campaign=campaign)
+
+
+def _campaign_finish_if_done(*, campaign: Campaign) -> int:
+    """How many rows are still queued; with none queued and none going, the campaign is done."""
     remaining = CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.QUEUED).count()
     still_sending = CampaignRecipient.objects.filter(
         campaign=campaign, status=RecipientStatus.SENDING
@@ -248,15 +270,31 @@ def campaign_batch_send(*, campaign: Campaign, limit: int) -> int:
     return remaining
 
 
-def campaigns_resume() -> int:
-    """Start a batch again for every campaign still sending: a worker lost with its task loses
-    nothing. A campaign whose batches are still going keeps one chain (see campaign_batch_due)."""
-    from ..tasks import campaign_batch_send_task
+def campaigns_batch_send(*, limit: int, interval: float) -> bool | None:
+    """The store's next batch, from the campaign whose turn it is, at most one batch every
+    `interval` seconds for the whole store. True while more is queued for a campaign whose day
+    is here; None when another chain of batches sent within the interval (this one ends)."""
+    campaign = campaigns_to_send().first()
+    if campaign is None:
+        return False
+    if campaign_batch_send(campaign=campaign, limit=limit, interval=interval) is None:
+        return None
+    return campaigns_to_send().exists()
 
-    sending = Campaign.objects.filter(status=CampaignStatus.SENDING).values_list("pk", flat=True)
-    for campaign_id in sending:
-        campaign_batch_send_task.delay(campaign_id=campaign_id)
-    return len(sending)
+
+def campaigns_resume() -> int:
+    """Every few minutes: a campaign whose last rows a dead worker left unfinished is closed, and
+    the store's chain of batches starts again if it was lost with its worker (when it is still
+    going, the new one finds its recent claim and ends). Returns how many campaigns may send."""
+    for campaign in Campaign.objects.filter(status=CampaignStatus.SENDING).select_related("promotion"):
+        _interrupted_close(campaign=campaign)
+        _campaign_finish_if_done(campaign=campaign)
+    due = campaigns_to_send().count()
+    if due:
+        from ..tasks import campaigns_send_task
+
+        campaigns_send_task.delay_on_commit()
+    return due
 
 
 def campaign_bounce_record(*, message_id: str) -> bool:

@@ -96,7 +96,7 @@ def test_a_recipient_left_sending_by_a_dead_worker_is_never_sent_twice():
     campaign = _campaign()
     campaign_start(campaign=campaign)
     # A worker claims one row, then dies before it could record whether the mail left.
-    (claimed,) = _claim(campaign=campaign, limit=1)
+    (claimed,) = _claim(campaign=campaign, limit=1, interval=0)
     # Restarted workers run the batch, twice over.
     _send_all(campaign, batch=3)
     _send_all(campaign, batch=3)
@@ -176,6 +176,8 @@ def test_audience_from_the_customer_history_owners_and_leases_ending():
     campaign = _campaign(lease_ending_within_days=90)
     assert campaign_start(campaign=campaign) == {"queued": 0, "skipped": 1}
     assert "expired on" in campaign.recipients.get(customer=leasing).reason
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DONE  # nobody to write to: nothing to wait for
 
 
 def test_unsubscribe_bounce_and_leads_show_in_the_report_and_the_next_campaign_skips(client):
@@ -333,21 +335,55 @@ def test_an_address_the_mail_server_refuses_fails_alone(smtp_sink):
     assert campaign.status == CampaignStatus.DONE
 
 
-def test_a_second_chain_of_batches_ends_so_the_rate_stays_steady():
-    from promotions.selectors import campaign_batch_due
+def test_campaigns_sending_at_once_share_the_store_rate_taking_turns():
+    from promotions.services.campaigns import campaigns_batch_send
 
-    for _ in range(3):
+    for _ in range(2):
         factories.customer_with_email_consent()
-    campaign = _campaign()
-    campaign_start(campaign=campaign)
-    campaign.refresh_from_db()
-    assert campaign_batch_due(campaign=campaign, interval=10)  # nothing claimed yet
-    campaign_batch_send(campaign=campaign, limit=1)
-    assert not campaign_batch_due(campaign=campaign, interval=10)  # a chain sent just now
-    CampaignRecipient.objects.filter(campaign=campaign).update(
+    promotion = factories.running_promotion()
+    first, second = _campaign(promotion, name="Tires"), _campaign(promotion, name="Oil")
+    campaign_start(campaign=first)
+    campaign_start(campaign=second)
+
+    assert campaigns_batch_send(limit=1, interval=10) is True
+    assert [r.campaign for r in CampaignRecipient.objects.filter(status=RecipientStatus.SENT)] == [first]
+    # Within the interval nothing more leaves, whichever campaign asks: another chain of batches
+    # (a resumed one beside one thought lost) ends there.
+    assert campaigns_batch_send(limit=1, interval=10) is None
+    assert campaign_batch_send(campaign=second, limit=1, interval=10) is None
+    assert len(mail.outbox) == 1
+
+    CampaignRecipient.objects.exclude(claimed_at=None).update(
         claimed_at=timezone.now() - timedelta(seconds=10)
     )
-    assert campaign_batch_due(campaign=campaign, interval=10)  # its interval has passed
+    assert campaigns_batch_send(limit=1, interval=10) is True
+    assert second.recipients.filter(status=RecipientStatus.SENT).count() == 1  # the other one's turn
+    assert len(mail.outbox) == 2
+
+
+def test_the_resume_check_closes_what_a_dead_worker_left_and_restarts_the_sending(
+    django_capture_on_commit_callbacks,
+):
+    from promotions.services.campaigns import campaigns_batch_send, campaigns_resume
+
+    factories.customer_with_email_consent()
+    promotion = factories.running_promotion()
+    abandoned = _campaign(promotion, name="Abandoned")
+    campaign_start(campaign=abandoned)
+    _claim(campaign=abandoned, limit=1, interval=0)  # its worker died with the row in hand
+    CampaignRecipient.objects.update(claimed_at=timezone.now() - STALE_CLAIM * 2)
+    factories.customer_with_email_consent()
+    waiting = _campaign(promotion, name="Waiting")
+    campaign_start(campaign=waiting)
+
+    with django_capture_on_commit_callbacks() as resumed:
+        assert campaigns_resume() == 1  # the waiting one; the abandoned one is closed
+    assert len(resumed) == 1  # the chain of batches starts again
+    abandoned.refresh_from_db()
+    assert abandoned.status == CampaignStatus.DONE
+    assert abandoned.recipients.get().reason.startswith("Sending was interrupted")
+    assert campaigns_batch_send(limit=5, interval=10) is False  # all that was due has left
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(waiting.recipients.values_list("email", flat=True))
 
 
 def test_a_first_name_typed_with_a_line_break_is_one_line_in_the_subject_and_everyone_gets_it():
@@ -387,7 +423,7 @@ def test_a_mail_that_cannot_be_built_fails_alone_and_the_batch_goes_on(monkeypat
 
 
 def test_a_campaign_started_ahead_of_its_day_waits_for_it_and_for_its_promotion():
-    from promotions.selectors import campaign_batch_due
+    from promotions.selectors import campaigns_to_send
 
     factories.customer_with_email_consent()
     tomorrow = timezone.localdate() + timedelta(days=1)
@@ -396,9 +432,10 @@ def test_a_campaign_started_ahead_of_its_day_waits_for_it_and_for_its_promotion(
     ahead.save(update_fields=["send_on"])
     assert campaign_start(campaign=ahead) == {"queued": 1, "skipped": 0}
     ahead.refresh_from_db()
-    assert not campaign_batch_due(campaign=ahead, interval=30)
+    assert ahead not in campaigns_to_send()
     ahead.send_on = timezone.localdate()
-    assert campaign_batch_due(campaign=ahead, interval=30)
+    ahead.save(update_fields=["send_on"])
+    assert ahead in campaigns_to_send()
     draft = _campaign(factories.promotion())
     with pytest.raises(PromotionError, match="Schedule the promotion first"):
         campaign_start(campaign=draft)
@@ -415,7 +452,7 @@ def test_the_footer_is_in_the_language_the_mail_was_prepared_in():
 
 
 def test_a_paused_campaign_sends_nothing_more_until_it_is_resumed(client, django_capture_on_commit_callbacks):
-    from promotions.selectors import campaign_batch_due
+    from promotions.selectors import campaigns_to_send
     from promotions.services.campaigns import campaign_pause, campaign_resume
 
     for name in ("Ann", "Bob", "Cy", "Dee"):
@@ -427,7 +464,7 @@ def test_a_paused_campaign_sends_nothing_more_until_it_is_resumed(client, django
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.PAUSED
     assert campaign_batch_send(campaign=campaign, limit=2) == 2  # nothing claimed
-    assert not campaign_batch_due(campaign=campaign, interval=0)  # the chain of batches ends
+    assert campaign not in campaigns_to_send()  # the chain of batches passes it by
     assert len(mail.outbox) == 2
     with django_capture_on_commit_callbacks() as queued:
         campaign_resume(campaign=campaign)

@@ -57,11 +57,11 @@ def _sent_to(outbox: Path) -> list[str]:
     ]
 
 
-def _enqueue_batch(worker_broker, campaign_id: int) -> None:
-    from promotions.tasks import campaign_batch_send_task
+def _enqueue_batch(worker_broker) -> None:
+    from promotions.tasks import campaigns_send_task
 
     with worker_broker.connection() as broker:
-        campaign_batch_send_task.apply_async(kwargs={"campaign_id": campaign_id}, connection=broker)
+        campaigns_send_task.apply_async(connection=broker)
 
 
 def _wait(condition, seconds: float, what: str):
@@ -81,7 +81,7 @@ def test_a_worker_killed_mid_campaign_and_restarted_sends_each_customer_once(wor
 
     first = _worker(worker_env)
     try:
-        _enqueue_batch(worker_broker, campaign.pk)
+        _enqueue_batch(worker_broker)
         _wait(lambda: len(_sent_to(outbox)) >= 2, 60, "the first worker sent nothing")
     finally:
         os.killpg(first.pid, signal.SIGKILL)  # a crash: no warm shutdown, the task is not acknowledged
@@ -91,7 +91,7 @@ def test_a_worker_killed_mid_campaign_and_restarted_sends_each_customer_once(wor
 
     second = _worker(worker_env)
     try:
-        _enqueue_batch(worker_broker, campaign.pk)  # what the campaigns-resume beat entry does
+        _enqueue_batch(worker_broker)  # what the campaigns-resume beat entry does
         _wait(
             lambda: (
                 not CampaignRecipient.objects.filter(
@@ -148,8 +148,54 @@ def test_two_workers_claiming_at_once_never_take_the_same_recipient():
     thread = threading.Thread(target=slow_worker)
     thread.start()
     assert holding.wait(10)
-    claimed["fast"] = {row.pk for row in _claim(campaign=campaign, limit=6)}
+    claimed["fast"] = {row.pk for row in _claim(campaign=campaign, limit=6, interval=0)}
     release.set()
     thread.join(10)
     assert len(claimed["slow"]) == 3 and len(claimed["fast"]) == 3
     assert not claimed["slow"] & claimed["fast"]
+
+
+def test_two_campaigns_claiming_at_the_same_moment_send_one_batch_between_them(monkeypatch):
+    """The store's pace holds across workers: the second claim waits for the first, then sees it."""
+    if connection.vendor != "postgresql":
+        service_missing("needs PostgreSQL (DATABASE_URL): SQLite has no row locks to wait on")
+    import threading
+
+    from django.db import connections
+
+    from promotions.services import campaigns as campaign_service
+
+    factories.customer_with_email_consent()
+    promotion = factories.running_promotion()
+    first, second = factories.campaign(promotion), factories.campaign(promotion, name="Second")
+    campaign_start(campaign=first)
+    campaign_start(campaign=second)
+    holding, release, outcome = threading.Event(), threading.Event(), {}
+    wait = campaign_service.campaign_send_wait
+
+    def first_pauses_inside_its_claim(*, interval):
+        if threading.current_thread().name == "first":
+            holding.set()
+            release.wait(10)
+        return wait(interval=interval)
+
+    monkeypatch.setattr(campaign_service, "campaign_send_wait", first_pauses_inside_its_claim)
+
+    def worker(campaign):
+        outcome[campaign] = campaign_service._claim(campaign=campaign, limit=1, interval=60)
+        connections.close_all()
+
+    threads = {
+        name: threading.Thread(target=worker, args=(campaign,), name=name)
+        for name, campaign in (("first", first), ("second", second))
+    }
+    threads["first"].start()
+    assert holding.wait(10)
+    threads["second"].start()
+    threads["second"].join(0.5)  # time enough to claim, were it not made to wait
+    release.set()
+    for thread in threads.values():
+        thread.join(10)
+    assert [row.campaign_id for row in outcome[first]] == [first.pk]
+    assert outcome[second] is None  # it waited for the first claim, then found it
+    assert second.recipients.get().status == RecipientStatus.QUEUED
