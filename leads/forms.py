@@ -214,6 +214,11 @@ class LeadMergeForm(forms.Form):
         choices_from(
             self.fields["duplicate"],
             duplicates,
-            label=lambda lead: _("Lead %(number)s · %(status)s · %(received)s")
-            % {"number": lead.pk, "status": lead.get_status_display(), "received": f"{lead.received_at:%Y-%m-%d}"},
+            label=lambda lead: _("Lead %(number)s · %(status)s · %(received)s · %(owner)s")
+            % {
+                "number": lead.pk,
+                "status": lead.get_status_display(),
+                "received": f"{lead.received_at:%Y-%m-%d}",
+                "owner": (lead.owner.get_full_name() or lead.owner.username) if lead.owner else _("unassigned"),
+            },
         )

@@ -447,9 +447,11 @@ def lead_last_customer_words(*, lead: Lead, timeline: list[TimelineEntry] | None
 
 def lead_duplicates(*, user, lead: Lead) -> QuerySet[Lead]:
     """Other leads of the same customer this person may see: candidates for a merge."""
-    return _duplicates(
-        user=user, customer_id=lead.customer_id, pk=lead.pk, status=Value(lead.status)
-    ).order_by("-received_at")
+    return (
+        _duplicates(user=user, customer_id=lead.customer_id, pk=lead.pk, status=Value(lead.status))
+        .select_related("owner")
+        .order_by("-received_at")
+    )
 
 
 def _duplicates(*, user, customer_id, pk, status) -> QuerySet[Lead]:

@@ -364,9 +364,11 @@ class MergeError(ValueError):
 @transaction.atomic
 def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
     """Fold a duplicate lead of the same customer into another: its conversation, vehicles, events,
-    received mail and appointments move over, and the target keeps the earlier of each funnel
-    milestone. The duplicate stays, lost and marked as merged into the target, so that figures
-    count the pair once. The target's status stays as it is: moving it is the supervisor's call."""
+    received mail, appointments and the customer's words move over, the target keeps the earlier
+    of each funnel milestone, and an unassigned target takes the duplicate's owner. The duplicate
+    stays, lost and marked as merged into the target, so that figures count the pair once. An
+    open target moves on to where the pair had got: the duplicate's further status, or contacted
+    once either was answered."""
     if target.pk == duplicate.pk:
         raise MergeError(gettext("A lead cannot be merged into itself."))
     target, duplicate = (
@@ -407,6 +409,9 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
     # An inquiry nobody answered, or a customer who wrote again, still waits once the two are one.
     waiting = [lead.customer_waiting_since for lead in (target, duplicate) if lead.customer_waiting_since]
     unanswered = [lead.received_at for lead in (target, duplicate) if lead.first_response_at is None]
+    # The customer's own words of both inquiries, the earlier first.
+    earlier, later = sorted((target, duplicate), key=lambda lead: lead.received_at)
+    target.comments = "\n\n".join(dict.fromkeys(text for text in (earlier.comments, later.comments) if text))
     # The customer has waited since the earlier inquiry and was answered at the earlier answer.
     target.received_at = min(target.received_at, duplicate.received_at)
     for _, field in FUNNEL_MILESTONES:
@@ -422,9 +427,12 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
         waiting += [at for at in unanswered if at > target.first_response_at]
     target.customer_waiting_since = min(waiting) if target.first_response_at and waiting else None
     target.promotion_id = target.promotion_id or duplicate.promotion_id
+    target.owner_id = target.owner_id or duplicate.owner_id
     target.vehicle_wanted = vehicle_wanted_line(target.vehicles.all())
     target.save(
         update_fields=[
+            "owner",
+            "comments",
             "received_at",
             "customer_waiting_since",
             *(field for _, field in FUNNEL_MILESTONES),
@@ -437,6 +445,14 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
     )
     lead_event_add(lead=target, type="merged", actor=actor, merged_lead=duplicate.pk, **moved)
     lead_event_add(lead=duplicate, type="merged", actor=actor, into_lead=target.pk, **moved)
+    if target.status in OPEN_LEAD_STATUSES:
+        reached = [target.status, LeadStatus.CONTACTED if target.first_response_at else LeadStatus.NEW]
+        if duplicate.status in OPEN_LEAD_STATUSES:
+            reached.append(duplicate.status)
+        furthest = max(map(OPEN_LEAD_STATUSES.index, reached))
+        # Step by step along the funnel, each step an allowed one, recorded like any other.
+        for status in OPEN_LEAD_STATUSES[OPEN_LEAD_STATUSES.index(target.status) + 1 : furthest + 1]:
+            target = lead_transition(lead=target, to_status=status, actor=actor)
     if duplicate.status != LeadStatus.LOST:
         lead_transition(
             lead=duplicate, to_status=LeadStatus.LOST, actor=actor, reason=f"Merged into lead {target.pk}"

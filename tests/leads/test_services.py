@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from dealership.models import Role
 from leads.models import Channel, Lead, LeadEvent, LeadStatus, LeadVehicle, Message
-from leads.selectors.leads import CUSTOMER_REPLIED, lead_duplicates, lead_get
+from leads.selectors.leads import CUSTOMER_REPLIED, lead_duplicates, lead_get, lead_visible_to
 from leads.services.appointments import BookingError, appointment_book
 from leads.services.leads import (
     LEAD_TRANSITIONS,
@@ -203,9 +203,28 @@ def test_merge_moves_appointments_and_keeps_the_earlier_milestones_and_the_promo
     assert merged.contacted_at == target.contacted_at  # the earlier of the two
     assert merged.appointment_set_at == duplicate.appointment_set_at
     assert merged.promotion_id == duplicate.promotion_id
-    assert merged.status == LeadStatus.CONTACTED  # the supervisor moves it on
+    # Where the pair had got: the appointment the duplicate had, recorded as a step of its own.
+    assert merged.status == LeadStatus.APPOINTMENT_SET
+    assert merged.events.filter(type="status_changed", params__to_status=LeadStatus.APPOINTMENT_SET).exists()
     duplicate.refresh_from_db()
     assert (duplicate.merged_into, duplicate.status) == (merged, LeadStatus.LOST)
+
+
+def test_a_merge_keeps_the_advisor_working_the_customer_and_both_inquiries_words():
+    advisor = factories.advisor()
+    worked = factories.lead(comments="Avez-vous encore le RAV4 hybride? Échange: Civic 2016.")
+    worked.owner = advisor.user
+    worked.save(update_fields=["owner"])
+    contact_log(lead=worked, author=advisor.user, channel=Channel.PHONE, outcome="reached", notes="Wants AWD")
+    newer = factories.lead(customer_obj=worked.customer, comments="Any news on the RAV4?")
+    assert newer.status == LeadStatus.NEW and newer.owner is None
+
+    lead_merge(target=newer, duplicate=worked, actor=factories.staff(Role.SUPERVISOR).user)
+    newer.refresh_from_db()
+    assert newer.owner == advisor.user  # still theirs to work, and to open
+    assert newer.comments == "Avez-vous encore le RAV4 hybride? Échange: Civic 2016.\n\nAny news on the RAV4?"
+    assert newer.status == LeadStatus.CONTACTED  # answered by the call, so no longer new
+    assert lead_visible_to(user=advisor.user).filter(pk=newer.pk).exists()
 
 
 def test_a_merged_lead_takes_no_more_changes_and_is_not_offered_again():
