@@ -283,7 +283,8 @@ def lead_log(request, pk: int):
             form = ContactLogForm(initial={"channel": form.cleaned_data["channel"]})
     if form.errors and not request.htmx:
         return render(request, "leads/lead_detail.html", _lead_page(request, lead, log_form=form), status=400)
-    # The timeline; the form (fresh, or with its errors) and the status and clock out of band.
+    # The timeline; the form (fresh, or with its errors), the status and clock, and the status
+    # form (a call may have moved the lead on) out of band.
     lead = _lead_or_404(request, pk)
     return render(
         request,
@@ -293,6 +294,7 @@ def lead_log(request, pk: int):
             "clock": response_clock(lead, deadlines=response_deadlines()),
             "log_form": form,
             "timeline": lead_timeline(lead=lead),
+            "transition_form": LeadTransitionForm(lead=lead),
         },
     )
 

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -406,6 +408,16 @@ def test_logging_a_call_by_htmx_adds_it_to_the_timeline_and_answers_the_lead(cli
     assert "Contacted" in header and "answered in" in header
     lead.refresh_from_db()
     assert lead.status == LeadStatus.CONTACTED and lead.first_response_at is not None
+    # The status form follows the call: the next change is taken, not refused as someone else's.
+    status_form = page.split('id="status-form-slot" hx-swap-oob="true"')[1]
+    shown = re.search(r'name="shown_status" value="(\w+)"', status_form).group(1)
+    assert shown == LeadStatus.CONTACTED
+    client.post(
+        reverse("leads:lead_transition", args=[lead.pk]),
+        {"status": LeadStatus.APPOINTMENT_SET, "shown_status": shown},
+    )
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.APPOINTMENT_SET
 
 
 def test_logging_without_js_redirects_and_errors_keep_the_input(client):
