@@ -24,6 +24,7 @@ from ..business_hours import (
 from ..models import (
     Attachment,
     Customer,
+    Direction,
     InboundMail,
     InquiryType,
     Lead,
@@ -426,6 +427,21 @@ def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
     ]
     entries += [TimelineEntry(at=event.created_at, who=_person(event.actor), event=event) for event in events]
     return sorted(entries, key=lambda entry: (entry.at, entry.event is not None))
+
+
+def lead_unsent_mail(*, timeline: list[TimelineEntry]) -> list[Message]:
+    """Mail of the lead that the server refused or never took, and that nothing has made up for:
+    once a later mail to the same people has gone, the failure is history (its timeline line)."""
+    unsent: list[Message] = []
+    for entry in timeline:
+        message = entry.message
+        if message is None or message.direction != Direction.OUTBOUND:
+            continue
+        if message.send_status == Message.SendStatus.FAILED:
+            unsent.append(message)
+        elif message.send_status == Message.SendStatus.SENT:
+            unsent = [failed for failed in unsent if set(failed.to_addresses) - set(message.to_addresses)]
+    return unsent
 
 
 def lead_last_customer_words(*, lead: Lead, timeline: list[TimelineEntry] | None = None) -> str:

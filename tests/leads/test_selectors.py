@@ -210,3 +210,30 @@ def test_inbox_rows_are_the_page_of_the_inbox_in_its_order(boss):
     assert [row.pk for row in rows] == [lead.pk for lead in list(lead_list(user=boss))[1:4]]
     assert rows[0].customer == str(leads[1].customer) and rows[0].owner == "Julie Roy"
     assert rows[0].status_label == "New" and rows[0].inquiry_type_label == leads[1].get_inquiry_type_display()
+
+
+def test_a_refused_mail_stays_flagged_until_a_later_mail_to_the_same_people_has_gone():
+    from leads.models import Direction, Message
+    from leads.selectors.leads import lead_unsent_mail
+
+    lead = factories.lead()
+
+    def outbound(status, to, minutes):
+        return Message.objects.create(
+            lead=lead,
+            customer=lead.customer,
+            channel=Channel.EMAIL,
+            direction=Direction.OUTBOUND,
+            to_addresses=[to],
+            subject="Your quote",
+            send_status=status,
+            occurred_at=lead.received_at + timedelta(minutes=minutes),
+        )
+
+    typo = outbound(Message.SendStatus.FAILED, "dana@exmaple.com", 5)
+    refused = outbound(Message.SendStatus.FAILED, "dana@example.com", 10)
+    outbound(Message.SendStatus.SENT, "dana@example.com", 20)
+    assert lead_unsent_mail(timeline=lead_timeline(lead=lead)) == [typo]  # the other one went since
+    outbound(Message.SendStatus.FAILED, "dana@example.com", 30)
+    assert len(lead_unsent_mail(timeline=lead_timeline(lead=lead))) == 2
+    assert refused not in lead_unsent_mail(timeline=lead_timeline(lead=lead))
