@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
@@ -70,9 +71,11 @@ def _page(request, items, size: int):
     return Paginator(items, size).get_page(request.GET.get("page"))
 
 
-def _query_without_page(request) -> str:
+def _filters_query(request) -> str:
+    """The list's filters for its page links: without the page, nor the thanks for a message sent."""
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("sent", None)
     return query.urlencode()
 
 
@@ -82,7 +85,7 @@ def _query_without_page(request) -> str:
 @staff_role_required
 def index(request):
     page = _page(request, vehicle_list(filters=request.GET), PAGE_SIZE)
-    context = {"page": page, "filters": request.GET, "query": _query_without_page(request)}
+    context = {"page": page, "filters": request.GET, "query": _filters_query(request)}
     if request.htmx:  # the filters changed: only the table is redrawn, the filter form stays
         return render(request, "inventory/vehicle_list.html#table", context)
     context |= {"makes": vehicle_makes(), "statuses": VehicleStatus.choices, "conditions": Condition.choices}
@@ -328,7 +331,8 @@ def public_list(request):
         {
             "page": page,
             "filters": request.GET,
-            "query": _query_without_page(request),
+            "query": _filters_query(request),
+            "sent": request.GET.get("sent") == "1",
             "makes": vehicle_makes(public=True),
             "conditions": Condition.choices,
         },
@@ -336,14 +340,17 @@ def public_list(request):
 
 
 def public_detail(request, pk: int, slug: str):
-    try:
-        vehicle = vehicle_public_get(pk=pk)
-    except Vehicle.DoesNotExist:
-        raise Http404(_("This vehicle is not on our website.")) from None
-    # An old address of a vehicle since renamed moves to the new one; a message sent from a page
-    # opened before the change is still taken (a redirect would drop it).
-    if slug != vehicle.slug and request.method != "POST":
-        return redirect(vehicle, permanent=True)
+    # A message sent from a page opened before the vehicle was renamed, sold or unpublished is still
+    # taken while the vehicle exists: a redirect or a "not found" would drop what the visitor wrote.
+    if request.method == "POST":
+        vehicle = get_object_or_404(Vehicle, pk=pk)
+    else:
+        try:
+            vehicle = vehicle_public_get(pk=pk)
+        except Vehicle.DoesNotExist:
+            raise Http404(_("This vehicle is not on our website.")) from None
+        if slug != vehicle.slug:  # an old address of a vehicle since renamed moves to the new one
+            return redirect(vehicle, permanent=True)
     form = VehicleInquiryForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -357,7 +364,9 @@ def public_detail(request, pk: int, slug: str):
             message=data["message"],
             language=get_language()[:2],  # the page's language: follow-up mail is written in it
         )
-        return redirect(f"{vehicle.get_absolute_url()}?sent=1#contact")
+        if vehicle.has_public_page:
+            return redirect(f"{vehicle.get_absolute_url()}?sent=1#contact")
+        return redirect(f"{reverse('vehicles:list')}?sent=1")
     photos = list(vehicle_ready_photos(vehicle=vehicle))
     return render(
         request,

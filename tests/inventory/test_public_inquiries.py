@@ -5,7 +5,8 @@ from datetime import datetime
 import pytest
 from django.urls import reverse
 
-from inventory.services.vehicles import vehicle_update
+from inventory.models import VehicleStatus
+from inventory.services.vehicles import vehicle_transition, vehicle_update
 from leads.models import Lead
 from promotions.services.promotions import promotion_transition
 from tests import factories
@@ -27,6 +28,32 @@ def test_a_message_sent_from_a_page_opened_before_the_vehicle_was_renamed_is_tak
     assert Lead.objects.get().customer.email == "jean@example.com"
 
 
+def test_a_message_sent_from_a_page_opened_before_the_vehicle_was_unpublished_is_taken(client):
+    vehicle = factories.vehicle(make="Subaru", model="Forester")
+    vehicle_transition(vehicle=vehicle, to_status=VehicleStatus.SOLD)
+    assert client.get(vehicle.get_absolute_url()).status_code == 200  # the visitor opens its page
+    vehicle_update(vehicle=vehicle, published=False)  # the manager unpublishes it meanwhile
+    typo = client.post(
+        vehicle.get_absolute_url(), MESSAGE | {"email": "jean@", "message": "Another one like it?"}
+    )
+    assert typo.status_code == 400 and "Another one like it?" in typo.content.decode()  # kept to correct
+    response = client.post(vehicle.get_absolute_url(), MESSAGE | {"message": "Another one like it?"})
+    assert response["Location"] == f"{reverse('vehicles:list')}?sent=1"
+    assert "Thank you! We will answer you shortly." in client.get(response["Location"]).content.decode()
+    lead = Lead.objects.get()
+    assert (lead.customer.email, lead.comments) == ("jean@example.com", "Another one like it?")
+    assert lead.vehicles.get().stock_number == vehicle.stock_number
+    assert client.get(vehicle.get_absolute_url()).status_code == 404  # the page itself is gone
+
+
+def test_a_message_about_a_vehicle_that_no_longer_exists_is_not_found(client):
+    vehicle = factories.vehicle()
+    address = vehicle.get_absolute_url()
+    vehicle.delete()
+    assert client.post(address, MESSAGE).status_code == 404
+    assert not Lead.objects.exists()
+
+
 @pytest.mark.parametrize(("headers", "language"), [(FRENCH, "fr"), (ENGLISH, "en")])
 def test_a_vehicle_message_is_in_the_language_of_the_page(client, headers, language):
     vehicle = factories.vehicle()
@@ -46,4 +73,7 @@ def test_an_offers_form_starts_in_the_language_of_the_page(client):
 def test_a_feed_asked_for_changes_since_a_moment_past_the_calendar_is_refused_not_a_server_error(client):
     response = client.get(reverse("vehicles:feed_json"), {"since": "9999-12-31T23:59:59-12:00"})
     assert response.status_code == 400
-    assert client.get(reverse("vehicles:feed_json"), {"since": datetime(2026, 1, 1).isoformat()}).status_code == 200
+    assert (
+        client.get(reverse("vehicles:feed_json"), {"since": datetime(2026, 1, 1).isoformat()}).status_code
+        == 200
+    )
