@@ -301,7 +301,8 @@ class _Reader:
         if not is_body:
             self._attach(part, content_type)
             return
-        text = clean_text(decode_bytes(_payload(part), _charset(part)))
+        # IMAP and base64 parts from Gmail and Outlook end lines with CRLF: every rule reads LF.
+        text = clean_text(decode_bytes(_payload(part), _charset(part))).replace("\r\n", "\n")
         if not self.adf_text and looks_like_adf(text):
             self.adf_text = text
         (self.htmls if content_type == "text/html" else self.texts).append(text)

@@ -563,6 +563,20 @@ def test_a_service_request_a_salesperson_passes_on_reaches_service_answerable_to
     assert not Customer.objects.filter(email="bob@maplemotors.example").exists()
 
 
+def test_a_forward_fetched_with_crlf_line_endings_keeps_the_customers_words_and_phone(maildir):
+    """IMAP hands messages over with CRLF line endings: the salesperson's forward reads the same."""
+    factories.department("service")
+    [inbound] = receive(maildir, factories.sample_mail("staff_forward_fr_crlf.eml"))
+    assert (inbound.kind, inbound.department) == ("forward", "service")
+    assert not Message.objects.filter(direction="out").exists()  # no sales acknowledgement
+    forwarded = ForwardedMail.objects.get()
+    assert (forwarded.customer.email, forwarded.customer.phone) == (
+        "robert.gagne@videotron.ca",
+        "+14505550107",
+    )
+    assert inbound.conversation_message.new_text.startswith("Bonjour Julien, mon voyant moteur est allumé")
+
+
 def test_a_forward_the_departments_server_returns_shows_as_failed_with_the_reason(maildir, smtp_sink):
     """The department's address was mistyped or closed: the forward went out but never arrived.
     Its bounce marks it failed on the department's mail list, so someone sends it on by hand."""

@@ -267,6 +267,18 @@ def test_the_writers_job_in_their_signature_does_not_choose_the_department(text)
     assert result.contact["phone"] == ("+15145550199" if "T 514" in text else None)
 
 
+def test_a_signature_under_a_closing_line_is_set_aside_also_with_crlf_line_endings():
+    """Mail fetched over IMAP ends its lines with CRLF: the adjuster's title still says nothing."""
+    text = (
+        "Hello, I'd like a quote on a new 2026 Camry XSE in white. Can you send me your best price?\n\n"
+        "Thanks,\nJohn Miller\nSenior Adjuster, Collision Claims\nIntact Insurance | 416-555-0177\n"
+    )
+    raw = customer_mail(text, subject="Camry XSE quote").replace(b"\n", b"\r\n")
+    result = triaged(raw)
+    assert (result.kind, result.department, result.acknowledge) == ("lead", "sales", True)
+    assert "\r" not in result.comments
+
+
 def test_words_after_a_closing_line_that_ask_something_still_count():
     text = (
         "Thanks!\nOne more thing: my bumper was scratched in a collision last week.\n"
@@ -454,6 +466,11 @@ def test_automatic_replies(subject, headers, rule):
 def test_french_out_of_office_from_a_file():
     result = triaged(factories.sample_mail("ooo_fr.eml"))
     assert (result.kind, result.department, result.language) == ("auto_reply", None, "fr")
+
+
+def test_a_long_corporate_absence_notice_fetched_with_crlf_line_endings_is_an_automatic_reply():
+    result = triaged(factories.sample_mail("ooo_en_crlf.eml"))
+    assert (result.kind, result.acknowledge) == ("auto_reply", False)
 
 
 @pytest.mark.parametrize(
