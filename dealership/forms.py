@@ -12,6 +12,16 @@ DAYS_IN_REACH = (date(1900, 1, 1), date(9998, 12, 31))
 DAY_IN_REACH = [MinValueValidator(DAYS_IN_REACH[0]), MaxValueValidator(DAYS_IN_REACH[1])]
 
 
+class DayInput(forms.DateInput):
+    """The browser's date picker. It shows a day given only as 2026-12-01, whatever the page's
+    language: a French page's 01/12/2026 would leave it empty."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 class ObjectiveForm(forms.ModelForm):
     person = forms.ModelChoiceField(
         queryset=StaffMember.objects.filter(
@@ -25,7 +35,7 @@ class ObjectiveForm(forms.ModelForm):
     class Meta:
         model = Objective
         fields = ["metric", "period_kind", "period_start", "person", "target", "note"]
-        widgets = {"period_start": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"period_start": DayInput()}
         labels = {
             "metric": _("Metric"),
             "period_start": _("A day in the period"),
@@ -61,7 +71,7 @@ def _target_checked(target, *, metric: str | None):
 class DashboardFilterForm(forms.Form):
     period = forms.ChoiceField(choices=PeriodKind.choices, required=False, label=_("Period"))
     date = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=DAY_IN_REACH, label=_("Date")
+        required=False, widget=DayInput(), validators=DAY_IN_REACH, label=_("Date")
     )
     source = forms.CharField(required=False, label=_("Source"))
     person = forms.CharField(required=False, label=_("Username"))

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from dealership.forms import DAY_IN_REACH
+from dealership.forms import DAY_IN_REACH, DayInput
 
 from .forms import choices_from
 from .models import Appointment, FollowUpPlan, FollowUpStep, Lead, VehicleInterest
@@ -16,10 +16,6 @@ from .selectors.appointments import SLOT, advisor_free_slots, advisors, slots_fi
 from .services.replies import unknown_markup
 
 DURATIONS = [(30, _("30 minutes")), (60, _("1 hour")), (90, _("1 hour 30"))]
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class AdvisorForm(forms.Form):
@@ -33,7 +29,7 @@ class AdvisorForm(forms.Form):
 class SlotPickerForm(AdvisorForm):
     """Which advisor, which day: the free times follow."""
 
-    day = forms.DateField(widget=DateInput, label=_("Day"), validators=DAY_IN_REACH)
+    day = forms.DateField(widget=DayInput, label=_("Day"), validators=DAY_IN_REACH)
 
 
 # The customer's own car, named for a trade-in or a sale, is no vehicle to book a visit for.

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from dealership.forms import DAY_IN_REACH
+from dealership.forms import DAY_IN_REACH, DayInput
 
 from .models import Language, Lead, LeadStatus, ReplyTemplate, RoutingRule
 from .selectors.leads import REACHED_STAGES, lead_owner_choices
@@ -110,13 +110,13 @@ class InboxFilterForm(forms.Form):
     )
     received_from = forms.DateField(
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DayInput(),
         validators=DAY_IN_REACH,
         label=_("Received from"),
     )
     received_to = forms.DateField(
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DayInput(),
         validators=DAY_IN_REACH,
         label=_("Received to"),
     )

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from dealership.forms import DayInput
 from dealership.models import Department, StaffMember
 from inventory.selectors import lead_vehicle_fields, vehicles_find
 from leads.models import Language
@@ -54,8 +55,8 @@ class PromotionForm(forms.ModelForm):
             "landing_slug",
         ]
         widgets = {
-            "starts_on": forms.DateInput(attrs={"type": "date"}),
-            "ends_on": forms.DateInput(attrs={"type": "date"}),
+            "starts_on": DayInput(),
+            "ends_on": DayInput(),
             "service_offers": forms.Textarea(attrs={"rows": 2}),
             "offer_description": forms.Textarea(attrs={"rows": 3}),
         }
@@ -189,7 +190,7 @@ class CampaignForm(forms.ModelForm):
         model = Campaign
         fields = ["name", "send_on", "subject_en", "body_en", "subject_fr", "body_fr"]
         widgets = {
-            "send_on": forms.DateInput(attrs={"type": "date"}),
+            "send_on": DayInput(),
             "body_en": forms.Textarea(attrs={"rows": 5}),
             "body_fr": forms.Textarea(attrs={"rows": 5}),
         }

@@ -269,3 +269,11 @@ def test_an_offers_price_reads_in_english_and_in_french_as_the_page_does(client)
         f"34{NBSP}995,00{NBSP}$ — tous frais inclus, taxes et immatriculation en sus"
     ) in page
     assert "$34995" not in page
+
+
+def test_a_french_page_s_date_fields_show_their_dates_to_the_browser_s_date_picker(supervisor_client):
+    """A date picker takes only 2026-06-01: a French 01/06/2026 would show it empty."""
+    promotion = factories.promotion(starts_on=date(2026, 6, 1), ends_on=date(2026, 6, 30))
+    page = page_text(supervisor_client, reverse("promotions:edit", args=[promotion.pk]), FRENCH)
+    assert 'type="date" name="starts_on" value="2026-06-01"' in page
+    assert 'type="date" name="ends_on" value="2026-06-30"' in page
