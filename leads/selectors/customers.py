@@ -130,9 +130,10 @@ def customer_match(
 ) -> Customer | None:
     """The customer these contact details belong to, or None for someone new.
 
-    Any of a customer's emails identifies them. A phone alone is weaker: households share one,
-    so when an email was given that nobody has, the phone only matches a customer with no email
-    or with the same name; with several people on that phone, only the one with the same name.
+    Any of a customer's emails identifies them. A phone alone is weaker: households share one and
+    numbers are given up and reassigned, so the phone only matches someone whose name agrees
+    (see _names_agree); when an email was given that nobody has, only a customer with no email or
+    with the same name; with several people on that phone, only the one with the same name.
     """
     email, phone = normalize_email(email), normalize_phone(phone)
     if email and (by_email := customers_with_contact("email", email).order_by("pk").first()):
@@ -149,7 +150,20 @@ def customer_match(
     only = candidates[0]
     if email and only.email and wanted:
         return None  # another address and another name: a household member, not the same person
+    if not _names_agree(first_name, last_name, only.first_name, only.last_name):
+        return None
     return only
+
+
+def _names_agree(first_name: str, last_name: str, other_first: str, other_last: str) -> bool:
+    """Whether two names may be one person's: one of them is blank, or the family names are the
+    same (a first name is often shortened: "Bob", "Robert"); with a family name missing on a side,
+    the first names are compared."""
+    if not name_key(first_name, last_name) or not name_key(other_first, other_last):
+        return True
+    if name_key("", last_name) and name_key("", other_last):
+        return name_key("", last_name) == name_key("", other_last)
+    return name_key(first_name, "") == name_key(other_first, "")
 
 
 def customers_language_chosen() -> set[int]:

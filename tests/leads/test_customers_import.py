@@ -116,20 +116,46 @@ def test_dry_run_previews_exactly_and_writes_nothing_then_apply_imports_everythi
     )
 
 
+def test_a_row_on_someone_elses_phone_with_another_name_is_a_new_customer(supervisor):
+    """François Bélanger has no email and the number Olivier Côté once gave: his visit and address
+    are his own, and Olivier's record is left as it was."""
+    olivier = factories.customer(
+        first_name="Olivier", last_name="Côté", email="olivier@example.com", phone="514 555 0122"
+    )
+    content = (
+        HEADER
+        + "François Bélanger,,514.555.0122,45 boul. René-Lévesque,Québec,,fr,Service,2025-06-02,Corolla 2019,,,\n"
+    )
+    summary = import_apply(batch=batch(content), mapping=MAPPING, actor=supervisor.user, dry_run=False)
+    assert (summary.customers_created, summary.customers_updated) == (1, 0)
+    francois = Customer.objects.get(last_name="Bélanger")
+    assert francois.phone == "+15145550122" and francois.street == "45 boul. René-Lévesque"
+    assert francois.history_items.get().summary == "Service visit Corolla 2019"
+    olivier.refresh_from_db()
+    assert olivier.street == "" and not olivier.history_items.exists()
+
+
 def test_the_files_language_replaces_a_guess_but_not_what_staff_set_on_the_record(supervisor):
     from leads.services.customers import customer_update
 
     # Chloé first wrote in English; the store's file says she asked for French.
-    guessed = factories.customer(first_name="Chloé", last_name="Gauthier", email="chloe@example.com", language="en")
+    guessed = factories.customer(
+        first_name="Chloé", last_name="Gauthier", email="chloe@example.com", language="en"
+    )
     # Emma told a salesperson she prefers French, who set it on her record; the file is out of date.
-    chosen = factories.customer(first_name="Emma", last_name="Johnson", email="emma@example.com", language="en")
+    chosen = factories.customer(
+        first_name="Emma", last_name="Johnson", email="emma@example.com", language="en"
+    )
     customer_update(customer=chosen, actor=supervisor.user, language="fr")
     content = GOOD.replace(",Toronto,,en,", ",Toronto,,EN,")
     import_apply(batch=batch(content), mapping=MAPPING, actor=supervisor.user, dry_run=False)
     guessed.refresh_from_db()
     chosen.refresh_from_db()
     assert (guessed.language, chosen.language) == ("fr", "fr")
-    assert AuditEntry.objects.get(customer=guessed, action="import_updated").changes["language"] == ["en", "fr"]
+    assert AuditEntry.objects.get(customer=guessed, action="import_updated").changes["language"] == [
+        "en",
+        "fr",
+    ]
 
 
 @pytest.fixture

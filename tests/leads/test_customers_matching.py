@@ -67,6 +67,28 @@ def test_a_phone_known_to_one_person_without_email_still_finds_them():
     assert not created and found == walk_in and found.email == "sam.lee@example.com"
 
 
+def test_a_phone_now_given_by_someone_with_another_family_name_is_a_new_customer():
+    """Numbers are given up and reassigned: an inquiry from François Bélanger on Olivier Côté's old
+    number is François's, not Olivier's. A nameless inquiry, or the same family name, still finds him."""
+    olivier = factories.customer(
+        first_name="Olivier", last_name="Côté", email="olivier@example.com", phone="514 555 0122"
+    )
+    francois, created = customer_find_or_create(
+        phone="514.555.0122", first_name="François", last_name="Bélanger"
+    )
+    assert created and francois != olivier
+    olivier.refresh_from_db()
+    assert (olivier.first_name, olivier.last_name) == ("Olivier", "Côté")
+    # With two people on the number, it names neither unless the name is one of theirs.
+    assert customer_match(phone="514 555 0122", first_name="Olivier", last_name="Cote") == olivier
+    assert customer_match(phone="514 555 0122") is None
+    walk_in = factories.customer(first_name="Robert", last_name="Gagné", email="", phone="418 555 0177")
+    assert customer_match(phone="4185550177", first_name="Bob", last_name="Gagne") == walk_in
+    assert customer_match(phone="4185550177", first_name="Robert") == walk_in
+    assert customer_match(phone="4185550177") == walk_in
+    assert customer_match(phone="4185550177", first_name="Paul") is None
+
+
 def test_accents_and_same_address_are_offered_as_duplicates():
     first = factories.customer(first_name="Chloé", last_name="Gauthier", email="chloe@a.example")
     second = factories.customer(first_name="Chloe", last_name="Gauthier", email="cg@b.example")
