@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from email.utils import getaddresses
 
 import phonenumbers
+from django.conf import settings
 
 from ..models.routing import MailKind, keywords
 from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone, split_name
@@ -310,15 +311,24 @@ def _above_quote(text: str) -> str:
     return (text[: quote.start()] if quote else text)[:WORDS_READ]
 
 
+def _store_phones() -> set[str]:
+    """The store's own numbers: a customer who writes that they called it is not reached there."""
+    return {normalize_phone(settings.STORE.get("phone", ""))} - {""}
+
+
 def _first_phone(*texts: str) -> str:
+    """The first phone number in these texts that is not the store's own."""
+    store_phones = _store_phones()
     for text in texts:
         if not text:
             continue
-        if phone := normalize_phone(text):
+        if (phone := normalize_phone(text)) and phone not in store_phones:
             return phone
         try:
             for match in phonenumbers.PhoneNumberMatcher(text[:20_000], DEFAULT_REGION):
-                return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+                phone = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+                if phone not in store_phones:
+                    return phone
         except Exception:  # noqa: BLE001 - a phone is a nicety, never a failure
             continue
     return ""
@@ -666,7 +676,12 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
     for rule in rules:
         if _rule_matches(rule, parsed, folded_text):
             return _apply_rule(
-                result, rule, parsed, decision_text, wants_vehicle, answerable=not (bulk or result.unsubscribe)
+                result,
+                rule,
+                parsed,
+                decision_text,
+                wants_vehicle,
+                answerable=not (bulk or result.unsubscribe),
             )
 
     if bulk:

@@ -122,5 +122,19 @@ def test_a_customer_mail_forwarded_by_a_salesperson_is_the_customers_lead_and_th
     message = lead.messages.get(direction="in")
     assert message.from_address == "bob@maplemotors.example" and "Can you take this one?" in message.body_text
     assert message.new_text == "Is the 2026 RAV4 still available?"
-    assert Message.objects.filter(lead=lead, direction="out", to_addresses=["john.smith@example.com"]).exists()
+    assert Message.objects.filter(
+        lead=lead, direction="out", to_addresses=["john.smith@example.com"]
+    ).exists()
     assert not Customer.objects.filter(email="bob@maplemotors.example").exists()
+
+
+def test_a_customer_who_names_the_stores_number_is_saved_with_their_own():
+    raw = factories.raw_mail(
+        from_address="olivia.brown@gmail.com",
+        from_name="Olivia Brown",
+        subject="2025 Sienna XSE",
+        body="Hi, I called the store at 416-555-0100 this morning about the 2025 Sienna XSE but nobody "
+        "picked up. Is it still available? You can reach me at 647-555-0162.\n\nOlivia",
+    )
+    factories.inbound_mail(raw)
+    assert Customer.objects.get(email="olivia.brown@gmail.com").phone == "+16475550162"

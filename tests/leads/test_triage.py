@@ -897,6 +897,28 @@ def test_a_phone_in_the_signature_is_the_customers_and_a_quoted_one_is_not():
     assert triaged(customer_mail(quoted_only, sender="Paul <paul@example.com>")).contact["phone"] is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi, I called the store at 416-555-0100 this morning about the 2025 Sienna XSE but nobody picked up. "
+        "Is it still available? You can reach me at 647-555-0162.\n\nOlivia",
+        "Bonjour, j'ai appelé au (416) 555-0100 mais personne n'a répondu. Le Corolla Cross est-il toujours "
+        "disponible? Rejoignez-moi au 647 555-0162.\n\nOlivia",
+    ],
+)
+def test_the_stores_own_number_named_by_the_customer_is_not_their_phone(text):
+    result = triaged(
+        customer_mail(text, subject="2025 Sienna XSE", sender="Olivia Brown <olivia@example.com>")
+    )
+    assert result.contact["phone"] == "+16475550162"
+
+
+def test_the_stores_number_is_read_from_the_settings(settings):
+    settings.STORE = {**settings.STORE, "phone": "514 555-0199"}
+    text = "I tried 514-555-0199 twice. Is the 2025 Sienna still there? Call me at 416-555-0100."
+    assert triaged(customer_mail(text)).contact["phone"] == "+14165550100"
+
+
 def test_a_french_form_without_comments_is_french():
     form = (
         "Prénom : Léa\nNom : Morin\nAdresse de courriel : lea.morin@example.com\nVéhicule : 2025 Honda CR-V"
