@@ -1,7 +1,8 @@
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from .forms import VinField
+from .forms import KmField, VinField
 from .models import Vehicle, VehicleEvent, VehiclePhoto, VehiclePriceChange
 from .services.vehicles import DESCRIPTIVE_FIELDS, vehicle_update
 
@@ -37,6 +38,7 @@ class VehicleEventInline(HistoryInline):
 
 class VehicleAdminForm(forms.ModelForm):
     vin = VinField()
+    odometer_km = KmField(required=False, label=_("Odometer (km)"))
 
     class Meta:
         model = Vehicle

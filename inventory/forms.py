@@ -34,6 +34,32 @@ class PriceField(forms.DecimalField):
         return super().to_python(text)
 
 
+# "61 200 km", "61,200", "61.200": a comma or dot only groups thousands. Kilometres are whole, so
+# "61.0" or "45 000,5" is refused rather than read as 61 or 450 005.
+_KM_THOUSANDS = re.compile(r"\d{1,3}([.,]\d{3})+")
+
+
+class KmField(forms.IntegerField):
+    """A distance in whole kilometres as people type it and exports write it, in English or French."""
+
+    widget = forms.TextInput(attrs={"inputmode": "numeric"})
+    default_error_messages = {
+        "invalid": _("Enter whole kilometres, e.g. 61200 or 61 200; a comma or dot may only group thousands.")
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(**{"min_value": 0, "max_value": 9_999_999, **kwargs})
+
+    def to_python(self, value):
+        text = re.sub(r"km$", "", re.sub(r"\s", "", "" if value is None else str(value)), flags=re.IGNORECASE)
+        if _KM_THOUSANDS.fullmatch(text):
+            text = re.sub(r"[.,]", "", text)
+        elif re.search(r"[.,]", text):
+            # Not a group of thousands: IntegerField would read "61.0" as 61.
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(text)
+
+
 class VinField(forms.CharField):
     """A VIN as copied from a windshield or papers: spaces and dashes are dropped before it is checked."""
 
@@ -47,6 +73,7 @@ class VinField(forms.CharField):
 class VehicleForm(forms.ModelForm):
     vin = VinField(help_text=_("Make and model year fill themselves in from the VIN when left blank."))
     price = PriceField(required=False, label=_("Price"))
+    odometer_km = KmField(required=False, label=_("Odometer (km)"))
 
     class Meta:
         model = Vehicle
@@ -62,7 +89,6 @@ class VehicleForm(forms.ModelForm):
             "body_style": _("Body style"),
             "exterior_colour": _("Exterior colour"),
             "interior_colour": _("Interior colour"),
-            "odometer_km": _("Odometer (km)"),
             "description": _("Description"),
             "published": _("Published"),
         }

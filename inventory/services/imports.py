@@ -15,12 +15,12 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 
 from dealership.csv_upload import csv_decode, csv_rows, header_key
 from dealership.storage import private_storage
 
-from ..forms import PriceField, VinField
+from ..forms import KmField, PriceField, VinField
 from ..models import Vehicle, VehicleStatus
 from ..vin import vin_normalize
 from .vehicles import (
@@ -108,6 +108,7 @@ class ImportRowForm(forms.ModelForm):
 
     vin = VinField()
     price = PriceField(required=False)
+    odometer_km = KmField(required=False, label=gettext_lazy("Odometer (km)"))
     status = forms.ChoiceField(choices=VehicleStatus.choices, required=False)
 
     class Meta:
@@ -149,8 +150,6 @@ def _rows(content: bytes) -> list[tuple[int, dict[str, str]]]:
 
 def _row_values(columns: list[str | None], row: list[str]) -> dict[str, str]:
     values = {name: cell.strip() for name, cell in zip(columns, row, strict=False) if name}
-    # "45,000 km", "45 000" with any kind of space: the digits.
-    values["odometer_km"] = re.sub(r"[\s,]|km$", "", values.get("odometer_km", "").lower())
     if "condition" in values:
         values["condition"] = _CONDITION_WORDS.get(header_key(values["condition"]), values["condition"])
     if "status" in values:

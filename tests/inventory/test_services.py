@@ -457,6 +457,29 @@ def test_a_price_that_reads_two_ways_is_refused_by_its_line(cell):
     assert not Vehicle.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("cell", "km"), [("45.000", 45000), ("45 000", 45000), ('"45,000 km"', 45000), ("61.200 KM", 61200)]
+)
+def test_kilometres_are_read_with_their_thousands_grouped_by_a_space_comma_or_dot(cell, km):
+    content = f"Stock;VIN;Odometer\nK1;{factories.vin()};{cell}\n".encode()
+    report = vehicles_import_csv(content=content, dry_run=False)
+    assert report.created == ["K1"], report.errors
+    assert Vehicle.objects.get().odometer_km == km
+
+
+@pytest.mark.parametrize("cell", ["45 000,5", "61.0", "61,5 km"])
+def test_kilometres_with_decimals_are_refused_by_their_line(cell):
+    content = f"Stock;VIN;Odometer\nK2;{factories.vin()};{cell}\n".encode()
+    report = vehicles_import_csv(content=content, dry_run=False)
+    assert report.errors == [
+        (
+            2,
+            "Odometer (km): Enter whole kilometres, e.g. 61200 or 61 200; a comma or dot may only group thousands.",
+        )
+    ]
+    assert not Vehicle.objects.exists()
+
+
 def test_a_quebec_export_in_french_with_a_trailing_delimiter_is_read():
     vin = factories.vin(601)
     content = (

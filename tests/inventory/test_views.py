@@ -577,6 +577,33 @@ def test_a_price_that_reads_two_ways_is_refused_and_the_form_kept(supervisor_cli
 
 
 @pytest.mark.parametrize(
+    ("typed", "km"), [("61.000", 61000), ("61 200 km", 61200), ("45,000", 45000), ("1.234.567", 1234567)]
+)
+def test_kilometres_are_taken_as_typed_with_their_thousands_grouped(supervisor_client, typed, km):
+    vehicle = factories.vehicle(odometer_km=5)
+    supervisor_client.post(
+        reverse("inventory:vehicle_edit", args=[vehicle.pk]),
+        {"vin": vehicle.vin, "stock_number": vehicle.stock_number, "condition": "used", "odometer_km": typed},
+    )
+    vehicle.refresh_from_db()
+    assert vehicle.odometer_km == km
+
+
+@pytest.mark.parametrize("typed", ["61.0", "45 000,5", "61.5 km"])
+def test_kilometres_with_decimals_are_refused_and_the_form_kept(supervisor_client, typed):
+    vehicle = factories.vehicle(odometer_km=5)
+    response = supervisor_client.post(
+        reverse("inventory:vehicle_edit", args=[vehicle.pk]),
+        {"vin": vehicle.vin, "stock_number": "KM1", "condition": "used", "odometer_km": typed},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Enter whole kilometres" in page and f'value="{typed}"' in page and 'value="KM1"' in page
+    vehicle.refresh_from_db()
+    assert (vehicle.odometer_km, vehicle.stock_number) == (5, vehicle.stock_number)
+
+
+@pytest.mark.parametrize(
     "query",
     [{"price_max": "NaN"}, {"price_min": "1e999999"}, {"make": "\x00"}, {"model": "RAV4\x00"}, {"page": "x"}],
 )

@@ -324,6 +324,10 @@ def test_vehicle_form_in_french_with_its_labels_and_refusals(supervisor_client):
         url, {"vin": "1HGCM8263", "stock_number": "FR2", "status": "in_stock"}, headers=FRENCH
     )
     assert "Un NIV compte exactement 17 caractères" in refused.content.decode()
+    refused = supervisor_client.post(
+        url, {"vin": factories.vin(), "stock_number": "FR3", "odometer_km": "45 000,5"}, headers=FRENCH
+    )
+    assert "Indiquez des kilomètres entiers" in refused.content.decode()
 
 
 def test_import_in_french(supervisor_client):
