@@ -146,6 +146,14 @@ def _date(value: str):
     raise ValueError(_("“%(value)s” is not a date (use YYYY-MM-DD)") % {"value": value})
 
 
+def _past_date(value: str):
+    """The day something happened: not after today (a typing slip, or a deal not yet delivered)."""
+    day = _date(value)
+    if day > timezone.localdate():
+        raise ValueError(_("“%(value)s” is later than today") % {"value": value})
+    return day
+
+
 def _price(value: str) -> Decimal:
     """A price read as the stock import reads it: "$41,200.00", or "29 995,50 $" from a French export."""
     try:
@@ -211,7 +219,7 @@ def row_clean(values: dict[str, str]) -> dict:
     elif "language" in row:
         row["language"] = language
     for name, convert in (
-        ("date", _date),
+        ("date", _past_date),
         ("term_ends_on", _date),
         ("warranty_ends_on", _date),
         ("price", _price),
@@ -332,7 +340,8 @@ def _history_add(customer: Customer, row: dict, actor) -> bool:
     history_item_add(
         customer=customer,
         kind=kind,
-        occurred_at=timezone.make_aware(datetime.combine(row["date"], time(12))),
+        # Noon of its day; this morning's sale at the time of the import: its consent is not in the future.
+        occurred_at=min(timezone.make_aware(datetime.combine(row["date"], time(12))), timezone.now()),
         summary=summary,
         department=row.get("department", "").lower() if row.get("department", "").lower() in Department.Code.values
         else KIND_DEPARTMENT.get(kind, ""),

@@ -2,11 +2,12 @@
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from leads.models import AuditEntry, Customer, CustomerHistoryItem, CustomerImport, HistoryKind
 from leads.selectors.consent import consent_check
@@ -223,6 +224,32 @@ def test_running_the_same_import_twice_imports_once(supervisor):
     second = import_run(batch_id=upload.pk)  # a redelivered task
     assert first["customers_created"] == 2 and second == first
     assert Customer.objects.count() == 2 and CustomerHistoryItem.objects.count() == 2
+
+
+def test_a_deal_dated_after_today_is_a_bad_row_and_the_preview_finishes(supervisor):
+    next_week = (timezone.localdate() + timedelta(days=7)).isoformat()
+    upload = batch(HEADER + f"Carl Walker,carl@example.com,,,,,en,Sale,{next_week},2025 Camry,,,D9\n")
+    import_start(batch=upload, mapping=MAPPING, apply=False, actor=supervisor.user)
+    import_run(batch_id=upload.pk)
+    upload.refresh_from_db()
+    assert upload.state == CustomerImport.State.PREVIEWED
+    assert upload.summary["errors"] == [[2, f"history: date: “{next_week}” is later than today"]]
+
+
+def test_a_deal_of_this_morning_imports_before_noon_with_its_consent(supervisor, monkeypatch):
+    nine = timezone.make_aware(datetime.combine(timezone.localdate(), time(9)))
+    monkeypatch.setattr(timezone, "now", lambda: nine)
+    content = HEADER + f"Carl Walker,carl@example.com,,,,,en,Sale,{nine.date()},2025 Camry,,,D9\n"
+    upload = batch(content)
+    import_start(batch=upload, mapping=MAPPING, apply=False, actor=supervisor.user)
+    import_run(batch_id=upload.pk)
+    import_start(batch=upload, mapping=MAPPING, apply=True, actor=supervisor.user)
+    import_run(batch_id=upload.pk)
+    upload.refresh_from_db()
+    assert upload.state == CustomerImport.State.APPLIED
+    carl = Customer.objects.get(email="carl@example.com")
+    assert carl.history_items.get().occurred_at == nine
+    assert consent_check(customer=carl, channel="email", at=nine).basis == "implied_purchase"
 
 
 def test_advisors_may_not_import(client):
