@@ -168,9 +168,11 @@ class ReplyForm(forms.Form):
     subject = forms.CharField(max_length=200, label=_("Subject"))
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), label=_("Message"))
 
-    def __init__(self, *args, templates: list[ReplyTemplate], **kwargs):
+    def __init__(self, *args, templates: list[ReplyTemplate], unfilled: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
         choices_from(self.fields["template"], reply_templates(active_only=True), label=str, rows=templates)
+        # The draft's merge fields that had nothing to fill in, as written: "{{ price }}".
+        self.unfilled = merge_field_tags(unfilled)
 
 
 class ContactLogForm(forms.Form):

@@ -163,8 +163,14 @@ def _composer_form(request, lead: Lead, language: str, vehicles: list[tuple] | N
         chosen = reply_template_suggested(templates=templates, lead=lead, language=language)
     draft = reply_draft(template=chosen, lead=lead, sender=request.user, vehicles=vehicles)
     return ReplyForm(
-        initial={"template": chosen, "language": chosen.language if chosen else language, **draft},
+        initial={
+            "template": chosen,
+            "language": chosen.language if chosen else language,
+            "subject": draft["subject"],
+            "body": draft["body"],
+        },
         templates=templates,
+        unfilled=draft["unfilled"],
     )
 
 

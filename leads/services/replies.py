@@ -177,8 +177,24 @@ def unknown_markup(text: str) -> list[str]:
     return list(dict.fromkeys(MARKUP.findall(known_removed)))
 
 
+# A field with the space before it: a field with nothing to fill in takes its space away with it,
+# so that "Hello {{ first_name }}," reads "Hello," for a customer known by their address only.
+MERGE_FIELD_SPACED = re.compile(r"( ?)" + MERGE_FIELD.pattern)
+
+
 def merge_fields_render(text: str, fields: dict[str, str]) -> str:
-    return MERGE_FIELD.sub(lambda match: fields.get(match.group(1), match.group(0)), text)
+    def filled(match: re.Match) -> str:
+        space, name = match.groups()
+        if name not in fields:
+            return match.group(0)
+        return f"{space}{fields[name]}" if fields[name] else ""
+
+    return MERGE_FIELD_SPACED.sub(filled, text)
+
+
+def merge_fields_unfilled(text: str, fields: dict[str, str]) -> list[str]:
+    """The merge fields of a text that have nothing to fill in for this lead (no price, no photos)."""
+    return list(dict.fromkeys(name for name in MERGE_FIELD.findall(text) if fields.get(name) == ""))
 
 
 def _price(amount, language: str) -> str:
@@ -189,18 +205,21 @@ def _price(amount, language: str) -> str:
     return f"{number.replace(',', ' ')} $" if language == Language.FRENCH else f"${number}"
 
 
-# What the customer is told of the vehicle asked about, by its stock status (None: in stock, or not
-# matched to stock), in each language; "{price}" is dropped, with its comma, when there is no price.
+# What the customer is told of the vehicle asked about, by its stock status (None: not matched to
+# stock, or no vehicle named: nothing is promised before it is checked), in each language; "{price}"
+# is dropped, with its comma, when there is no price.
 _AVAILABILITY = {
     _EN: {
-        None: "It is available{price}, and I can hold it for you.",
+        None: "I am checking that it is still available{price}, and I will confirm it with you shortly.",
+        VehicleStatus.IN_STOCK: "It is available{price}, and I can hold it for you.",
         VehicleStatus.ON_ORDER: "It is on order and arriving soon{price}.",
         VehicleStatus.ON_HOLD: "It is on hold for another customer at the moment: I will let you know as "
         "soon as it is free, and I have similar vehicles to show you.",
         VehicleStatus.SOLD: "It has just been sold, but I have similar vehicles to show you.",
     },
     _FR: {
-        None: "Il est disponible{price}, et je peux le réserver pour vous.",
+        None: "Je vérifie qu'il est toujours disponible{price}, et je vous le confirme sous peu.",
+        VehicleStatus.IN_STOCK: "Il est disponible{price}, et je peux le réserver pour vous.",
         VehicleStatus.ON_ORDER: "Il est en commande et arrive bientôt{price}.",
         VehicleStatus.ON_HOLD: "Il est réservé pour un autre client en ce moment : je vous avertirai dès "
         "qu'il se libère, et j'ai des véhicules semblables à vous montrer.",
@@ -255,7 +274,8 @@ def merge_fields_for(
         "vehicle": (str(wanted) if wanted else "") or ("véhicule" if language == "fr" else "vehicle"),
         "price": price,
         "availability": _availability(getattr(stock, "status", None), price, language),
-        "photo_links": "\n".join(photo_links(stock)),
+        # A sold vehicle's photos would only show what the customer cannot have.
+        "photo_links": "\n".join(photo_links(stock)) if getattr(stock, "status", None) != VehicleStatus.SOLD else "",
         "signature": _signature(sender),
         "store_name": settings.STORE["name"],
         "store_address": settings.STORE["address"],
@@ -267,13 +287,15 @@ def merge_fields_for(
 def reply_draft(
     *, template: ReplyTemplate | None, lead: Lead, sender, vehicles: list[tuple] | None = None
 ) -> dict[str, str]:
-    """Subject and body of a template filled in for this lead, ready to edit."""
+    """Subject and body of a template filled in for this lead, ready to edit, and the merge fields
+    it uses that had nothing to fill in (`unfilled`): the text may need words of its own there."""
     if template is None:
-        return {"subject": "", "body": ""}
+        return {"subject": "", "body": "", "unfilled": []}
     fields = merge_fields_for(lead=lead, sender=sender, language=template.language, vehicles=vehicles)
     return {
         "subject": merge_fields_render(template.subject, fields),
         "body": merge_fields_render(template.body, fields),
+        "unfilled": merge_fields_unfilled(f"{template.subject}\n{template.body}", fields),
     }
 
 

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 from django.apps import apps as django_apps
+from django.urls import reverse
 from django.utils import timezone
 
 from dealership.models import Role
@@ -92,7 +93,13 @@ def test_merge_fields_render_customer_vehicle_price_signature_and_store(template
 @pytest.mark.parametrize(
     ("stock_status", "price", "english", "french"),
     [
-        (None, "", "It is available, and I can hold it for you.", "Il est disponible, et je peux"),
+        # A vehicle not found in stock is promised nothing before it is checked.
+        (
+            None,
+            "",
+            "I am checking that it is still available, and I will confirm",
+            "Je vérifie qu'il est toujours",
+        ),
         ("in_stock", "29995", "It is available, at $29,995, and I can hold", "au prix de 29 995 $, et je"),
         ("on_order", "29995", "It is on order and arriving soon, at $29,995.", "arrive bientôt, au prix de"),
         ("on_hold", "29995", "on hold for another customer", "réservé pour un autre client"),
@@ -374,3 +381,33 @@ def test_a_store_s_unedited_default_templates_learn_availability_and_edited_ones
     assert "{{ availability }}" in body["price"] and "({{ price }})" not in body["financing"]
     edited = ReplyTemplate.objects.get(inquiry_type="price", language="fr").body
     assert edited == old_price_fr + " Merci!"
+
+
+def test_a_draft_for_a_customer_known_by_address_only_greets_without_a_hole(templates, sophie):
+    lead = factories.lead(
+        customer_obj=factories.customer(first_name="", last_name="", email="dana@example.com"),
+        inquiry_type="price",
+        vehicles=[{"year": 2024, "make": "Mazda", "model": "CX-5"}],
+    )
+    for language, greeting in (("en", "Hello,\n"), ("fr", "Bonjour,\n")):
+        template = ReplyTemplate.objects.get(inquiry_type="price", language=language)
+        draft = reply_draft(template=template, lead=lead, sender=sophie)
+        assert draft["body"].startswith(greeting) and " ," not in draft["body"], draft["body"]
+        assert draft["unfilled"] == ["first_name", "photo_links"]
+
+
+def test_a_sold_vehicle_s_draft_links_no_photos_and_the_composer_says_what_had_nothing(
+    templates, sophie, client
+):
+    stock = factories.vehicle(make="Toyota", model="RAV4", status="sold", price="31995")
+    photos_upload(vehicle=stock, files=[images.upload("a.png", images.encoded("PNG"))], process_now=True)
+    lead = factories.lead(
+        inquiry_type="price", vehicles=[{"make": "Toyota", "stock_number": stock.stock_number}]
+    )
+    draft = reply_draft(
+        template=ReplyTemplate.objects.get(inquiry_type="price", language="en"), lead=lead, sender=sophie
+    )
+    assert "just been sold" in draft["body"] and "/media/" not in draft["body"]
+    client.force_login(sophie)
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    assert "Nothing to fill in {{ photo_links }} with for this customer" in page
