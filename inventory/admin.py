@@ -58,6 +58,11 @@ class VehicleAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # vehicles arrive through the staff pages and the stock import
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would take the vehicle's history with it, so the feeds could never tell listing
+        # sites it is gone: a vehicle leaves the website by being sold or unpublished.
+        return False
+
     def save_model(self, request, obj, form, change):
         # Through the service, so the timeline and the website's feeds see a change made here.
         changed = {name: form.cleaned_data[name] for name in form.changed_data}

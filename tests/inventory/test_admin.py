@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dealership.models import Role
-from inventory.models import VehicleEvent
+from inventory.models import Vehicle, VehicleEvent
 from inventory.selectors import vehicle_changes_since
 from tests import factories
 
@@ -60,3 +60,18 @@ def test_the_admin_refuses_a_mistyped_vin_with_the_reason_and_adds_no_vehicle(ad
     assert response.status_code == 200
     assert "never contains the letters I, O or Q" in response.content.decode()
     assert admin_client.get(reverse("admin:inventory_vehicle_add")).status_code == 403
+
+
+def test_the_admin_cannot_delete_a_vehicle_so_the_feeds_keep_telling_listing_sites(admin_client):
+    vehicle = factories.vehicle()
+    change_page = admin_client.get(
+        reverse("admin:inventory_vehicle_change", args=[vehicle.pk])
+    ).content.decode()
+    assert reverse("admin:inventory_vehicle_delete", args=[vehicle.pk]) not in change_page
+    delete = admin_client.post(reverse("admin:inventory_vehicle_delete", args=[vehicle.pk]), {"post": "yes"})
+    assert delete.status_code == 403
+    admin_client.post(
+        reverse("admin:inventory_vehicle_changelist"),
+        {"action": "delete_selected", "_selected_action": [vehicle.pk], "post": "yes"},
+    )
+    assert Vehicle.objects.filter(pk=vehicle.pk).exists()
