@@ -47,6 +47,7 @@ class CustomerHistoryItem(models.Model):
     warranty_ends_on = models.DateField(null=True, blank=True)
     odometer_km = models.PositiveIntegerField(null=True, blank=True)
     # Where it came from ("dms-import", "mail", ...) and its id there, so a re-import adds nothing.
+    # An id is one kind's: a DMS numbers deals and repair orders apart, and the two collide.
     source = models.CharField(max_length=40, blank=True)
     external_ref = models.CharField(max_length=100, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -57,9 +58,9 @@ class CustomerHistoryItem(models.Model):
         indexes = [models.Index(fields=["customer", "-occurred_at"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "external_ref"],
+                fields=["source", "kind", "external_ref"],
                 condition=~models.Q(external_ref=""),
-                name="history_item_external_ref_once",
+                name="history_item_external_ref_once_per_kind",
             )
         ]
 

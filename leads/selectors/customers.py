@@ -100,9 +100,13 @@ def name_key(first_name: str, last_name: str) -> str:
     return " ".join(text.casefold().replace("-", " ").split())
 
 
+def postal_key(postal_code: str) -> str:
+    return postal_code.replace(" ", "").upper()
+
+
 def address_key(street: str, postal_code: str) -> str:
     street = " ".join(name_key(street, "").replace(".", "").replace(",", "").split())
-    postal = postal_code.replace(" ", "").upper()
+    postal = postal_key(postal_code)
     return f"{street}|{postal}" if street and postal else ""
 
 
@@ -164,6 +168,22 @@ def _names_agree(first_name: str, last_name: str, other_first: str, other_last: 
     if name_key("", last_name) and name_key("", other_last):
         return name_key("", last_name) == name_key("", other_last)
     return name_key(first_name, "") == name_key(other_first, "")
+
+
+def customer_match_by_name(*, first_name: str, last_name: str, postal_code: str = "") -> Customer | None:
+    """For details with neither email nor phone (a DMS row): the customer of that name at that
+    postal code; without a postal code, the one of that name known by nothing else either. People
+    share names, so a bare name never finds someone known by an address or a contact."""
+    if not name_key(first_name, last_name):
+        return None
+    postal = postal_key(postal_code)
+    namesakes = customer_active().filter(
+        first_name__iexact=first_name.strip(), last_name__iexact=last_name.strip()
+    )
+    for namesake in namesakes.order_by("pk"):
+        if postal_key(namesake.postal_code) == postal and (postal or not (namesake.email or namesake.phone)):
+            return namesake
+    return None
 
 
 def customers_language_chosen() -> set[int]:

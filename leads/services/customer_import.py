@@ -33,7 +33,7 @@ from ..models import (
     HistoryKind,
 )
 from ..normalize import split_name
-from ..selectors.customers import customer_match, customers_language_chosen
+from ..selectors.customers import customer_match, customer_match_by_name, customers_language_chosen
 from .audit import audit_record, changes_between
 from .customers import (
     clean_contact,
@@ -323,13 +323,41 @@ def _fill_customer(customer: Customer, row: dict, *, language_chosen: set[int]) 
             CustomerPhone.objects.get_or_create(customer=customer, phone=phone)
 
 
+def _customer_match(row: dict) -> Customer | None:
+    if row.get("email") or row.get("phone"):
+        return customer_match(
+            email=row.get("email", ""),
+            phone=row.get("phone", ""),
+            first_name=row.get("first_name", ""),
+            last_name=row.get("last_name", ""),
+        )
+    # A row known by its name alone, repeated or imported again, is the customer it made the first time.
+    return customer_match_by_name(
+        first_name=row.get("first_name", ""),
+        last_name=row.get("last_name", ""),
+        postal_code=row.get("postal_code", ""),
+    )
+
+
+def _already_imported(customer: Customer, row: dict, summary: str) -> bool:
+    """Whether an import put this item on the timeline already (earlier in this file, or an earlier
+    file): the same kind of item with the same DMS reference; without one, the customer's same kind
+    of item on the same day, for the same vehicle, in the same words."""
+    items = CustomerHistoryItem.objects.filter(source=IMPORT_SOURCE, kind=row["kind"])
+    if reference := row.get("reference"):
+        return items.filter(external_ref=reference).exists()
+    return items.filter(
+        customer=customer,
+        external_ref="",
+        occurred_at__date=row["date"],
+        vin=row.get("vin", ""),
+        vehicle=row.get("vehicle", ""),
+        summary=summary[: CustomerHistoryItem._meta.get_field("summary").max_length],  # as it was stored
+    ).exists()
+
+
 def _history_add(customer: Customer, row: dict, actor) -> bool:
     reference = row.get("reference", "")
-    if (
-        reference
-        and CustomerHistoryItem.objects.filter(source=IMPORT_SOURCE, external_ref=reference).exists()
-    ):
-        return False
     kind = row["kind"]
     with translation.override(settings.LANGUAGE_CODE):  # stored: one language whoever imports
         summary = row.get("summary") or " ".join(
@@ -337,6 +365,8 @@ def _history_add(customer: Customer, row: dict, actor) -> bool:
                 None, [str(HistoryKind(kind).label), row.get("vehicle", ""), reference and f"#{reference}"]
             )
         )
+    if _already_imported(customer, row, summary):
+        return False
     history_item_add(
         customer=customer,
         kind=kind,
@@ -441,12 +471,7 @@ def _apply_rows(rows, summary: ImportSummary, actor, batch: CustomerImport) -> N
     touched: dict[int, Customer] = {}
     language_chosen = customers_language_chosen()
     for _line, row in rows:
-        customer = customer_match(
-            email=row.get("email", ""),
-            phone=row.get("phone", ""),
-            first_name=row.get("first_name", ""),
-            last_name=row.get("last_name", ""),
-        )
+        customer = _customer_match(row)
         if customer is None:
             customer = Customer.objects.create(
                 **{k: row[k] for k in CUSTOMER_TARGETS if k in row and k != "phone_2"}

@@ -136,6 +136,62 @@ def test_a_row_on_someone_elses_phone_with_another_name_is_a_new_customer(superv
     assert olivier.street == "" and not olivier.history_items.exists()
 
 
+def test_a_repair_order_numbered_like_an_earlier_deal_is_imported(supervisor):
+    """A DMS numbers deals and repair orders apart: RO 10452 is not deal 10452 imported again."""
+    sales = (
+        "Name,Email,Type,Date,Vehicle,Number\nAnn Walker,ann@example.com,Sale,2025-05-01,2025 RAV4,10452\n"
+    )
+    service = (
+        "Name,Email,Type,Date,Summary,Number\nMei Chen,mei@example.com,Service,2025-06-10,Brake pads,10452\n"
+    )
+    mapping = {"Name": "full_name", "Email": "email", "Type": "kind", "Date": "date", "Vehicle": "vehicle",
+               "Summary": "summary", "Number": "reference"}  # fmt: skip
+    import_apply(batch=batch(sales), mapping=mapping, actor=supervisor.user, dry_run=False)
+    summary = import_apply(batch=batch(service), mapping=mapping, actor=supervisor.user, dry_run=False)
+    assert (summary.history_added, summary.history_already_there) == (1, 0)
+    mei = Customer.objects.get(email="mei@example.com")
+    assert list(mei.history_items.values_list("kind", "summary")) == [("service_visit", "Brake pads")]
+    again = import_apply(batch=batch(service), mapping=mapping, actor=supervisor.user, dry_run=False)
+    assert (again.history_added, again.history_already_there) == (0, 1)
+
+
+def test_repeated_rows_and_a_file_imported_again_without_numbers_add_nothing_twice(supervisor):
+    """No repair-order numbers in the export: the same visit of the same customer on the same day is
+    there already, inside the file or from its earlier upload; so is the customer known by name alone."""
+    content = (
+        "First,Last,Email,Postal,Type,Date,Description\n"
+        "Ann,Walker,ann@example.com,,Service,2025-06-11,Oil change\n"
+        "Ann,Walker,ann@example.com,,Service,2025-06-11,Oil change\n"
+        "Ann,Walker,ann@example.com,,Service,2025-06-12,Oil change\n"
+        "Bea,Lamarre,,,Service,2025-06-12,Tire swap\n"
+        "Bea,Lamarre,,,Service,2025-06-12,Tire swap\n"
+        "Carl,Roy,,G6V 1A1,Service,2025-06-12,Tire swap\n"
+    )
+    mapping = {"First": "first_name", "Last": "last_name", "Email": "email", "Postal": "postal_code",
+               "Type": "kind", "Date": "date", "Description": "summary"}  # fmt: skip
+    preview = import_apply(batch=batch(content), mapping=mapping, actor=supervisor.user, dry_run=True)
+    assert (preview.customers_created, preview.history_added, preview.history_already_there) == (3, 4, 2)
+    import_apply(batch=batch(content), mapping=mapping, actor=supervisor.user, dry_run=False)
+    again = import_apply(
+        batch=batch(content.replace(",G6V 1A1,", ",g6v1a1,")),
+        mapping=mapping,
+        actor=supervisor.user,
+        dry_run=False,
+    )
+    assert (again.customers_created, again.history_added, again.history_already_there) == (0, 0, 6)
+    assert Customer.objects.count() == 3
+    assert Customer.objects.get(email="ann@example.com").history_items.count() == 2
+    bea = Customer.objects.get(last_name="Lamarre")
+    assert list(bea.history_items.values_list("summary", flat=True)) == ["Tire swap"]
+    # A namesake known by an address or a contact is someone else until the row says more.
+    factories.customer(first_name="Dan", last_name="Roy", email="dan@example.com")
+    other = import_apply(
+        batch=batch("First,Last,Type,Date\nDan,Roy,Service,2025-06-12\n"), mapping=mapping,
+        actor=supervisor.user, dry_run=False,
+    )  # fmt: skip
+    assert other.customers_created == 1
+
+
 def test_the_files_language_replaces_a_guess_but_not_what_staff_set_on_the_record(supervisor):
     from leads.services.customers import customer_update
 
