@@ -125,6 +125,20 @@ def test_vehicle_page_in_french_for_a_french_browser_in_english_otherwise(client
             assert text in page, text
 
 
+def test_prices_show_their_cents_only_when_there_are_some(client, supervisor_client):
+    cents = factories.vehicle(model="Rogue", price="29999.99")
+    factories.vehicle(model="F-150", price="38995.00")
+    for browser, url in (
+        (client, reverse("vehicles:list")),
+        (client, cents.get_absolute_url()),
+        (supervisor_client, reverse("inventory:index")),
+    ):
+        english = page_text(browser, url, ENGLISH)
+        assert "$29,999.99" in english and "$30,000" not in english, url
+        assert f"29{NBSP}999,99{NBSP}$" in page_text(browser, url, FRENCH), url
+    assert "$38,995<" in page_text(client, reverse("vehicles:list"), ENGLISH)
+
+
 def test_a_sold_vehicle_page_says_so_in_french(client):
     vehicle = factories.vehicle()
     vehicle_transition(vehicle=vehicle, to_status=VehicleStatus.SOLD)
