@@ -20,6 +20,18 @@ MAX_BYTES = 20 * 1024 * 1024
 NOT_CSV = _("This is not a CSV file (a workbook?). Save it as CSV from the spreadsheet and upload that.")
 
 
+def _lines_not_utf8(data: bytes) -> list[int]:
+    """The lines of a mostly UTF-8 file that are not UTF-8 (a name pasted from a Windows program);
+    none when no line is UTF-8 with accents, as in a Windows-1252 export."""
+    utf8_accents, others = False, []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        try:
+            utf8_accents |= not line.decode("utf-8").isascii()
+        except UnicodeDecodeError:
+            others.append(number)
+    return others if utf8_accents else []
+
+
 def csv_decode(data: bytes) -> str:
     if len(data) > MAX_BYTES:
         raise ValidationError(_("The file is larger than %(mb)d MB.") % {"mb": MAX_BYTES >> 20})
@@ -29,6 +41,17 @@ def csv_decode(data: bytes) -> str:
         else:
             text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
+        # Read as one encoding or the other, a file of both would garble every accent of one of them.
+        if lines := _lines_not_utf8(data):
+            shown = ", ".join(map(str, lines[:10])) + ("…" if len(lines) > 10 else "")
+            raise ValidationError(
+                _(
+                    "These lines are not UTF-8 like the rest of the file, so their accents would come "
+                    "out wrong: %(lines)s. Retype them, or save the whole file again as UTF-8, and "
+                    "upload it again."
+                )
+                % {"lines": shown}
+            ) from None
         text = data.decode("cp1252", errors="replace")
     if "\x00" in text:  # no text file holds NUL, and PostgreSQL stores none
         raise ValidationError(NOT_CSV)

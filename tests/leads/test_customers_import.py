@@ -392,6 +392,18 @@ def test_excels_unicode_text_export_is_read(supervisor_client):
     assert batch.mapping == {"Name": "full_name", "Email": "email"} and "José Núñez" in batch.content
 
 
+def test_a_utf8_export_with_a_line_pasted_from_windows_is_refused_naming_the_line(supervisor_client):
+    """Read as Windows-1252, every UTF-8 accent of the file would be stored garbled (HÃ©lÃ¨ne)."""
+    data = (
+        "Name,City\r\nHélène Côté,Montréal\r\nJérôme Bérubé,Québec\r\n".encode()
+        + "Noël Gagné,Lévis\r\n".encode("cp1252")
+    )
+    response = upload(supervisor_client, data)
+    assert response.status_code == 200 and not CustomerImport.objects.exists()
+    assert "These lines are not UTF-8 like the rest of the file" in response.content.decode()
+    assert "come out wrong: 4." in response.content.decode()
+
+
 @pytest.mark.parametrize(
     "data",
     [
