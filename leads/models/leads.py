@@ -3,7 +3,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Value, When
-from django.db.models.functions import Upper
+from django.db.models.functions import Coalesce, Upper
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -28,13 +28,16 @@ LEAD_STATUS_LABELS = dict(LeadStatus.choices)
 OPEN_LEAD_STATUSES = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN]
 
 
-# 0 while an open lead waits for its first answer, 1 once answered or closed: the first key of
-# "most urgent" (a sold or lost lead never answered waits for nothing).
+# 0 while a lead waits for an answer (an open lead's first one, or the customer wrote again), 1
+# otherwise: the first key of "most urgent" (a sold or lost lead never answered waits for nothing).
 LEAD_WAITING_FIRST = Case(
     When(first_response_at__isnull=True, status__in=OPEN_LEAD_STATUSES, then=Value(0)),
+    When(customer_waiting_since__isnull=False, then=Value(0)),
     default=Value(1),
     output_field=models.IntegerField(),
 )
+# Since when the customer has been waiting: since they wrote again, else since the inquiry came in.
+LEAD_WAITING_SINCE = Coalesce("customer_waiting_since", "received_at")
 
 
 # The funnel in order, with the field on which a lead keeps when it first reached each stage.
@@ -134,7 +137,7 @@ class Lead(models.Model):
             # "Most urgent first": open leads still waiting, longest wait on top, then the others.
             models.Index(
                 LEAD_WAITING_FIRST,
-                F("received_at"),
+                LEAD_WAITING_SINCE,
                 F("id"),
                 condition=models.Q(status__in=OPEN_LEAD_STATUSES),
                 name="lead_urgent_idx",

@@ -34,7 +34,13 @@ from ..models import (
     Message,
     customer_label,
 )
-from ..models.leads import FUNNEL_MILESTONES, LEAD_STATUS_LABELS, LEAD_WAITING_FIRST, OPEN_LEAD_STATUSES
+from ..models.leads import (
+    FUNNEL_MILESTONES,
+    LEAD_STATUS_LABELS,
+    LEAD_WAITING_FIRST,
+    LEAD_WAITING_SINCE,
+    OPEN_LEAD_STATUSES,
+)
 from ..normalize import SearchForm, normalize_email, normalize_phone, search_form
 from .customers import customers_with_contact
 
@@ -181,12 +187,13 @@ def lead_list(
     deadlines = deadlines or response_deadlines()
     leads = lead_visible_to(user=user).select_related("customer", "owner")
     status = lead_list_status(filters)
+    # A merged duplicate is not a lead of its own: its kept lead is listed, under any status.
     if status == "open":
         leads = leads.filter(status__in=OPEN_LEAD_STATUSES)
-    elif status == "all":  # a merged duplicate is one of the lost, not a lead of its own
+    elif status == "all":
         leads = leads.filter(merged_into__isnull=True)
     else:
-        leads = leads.filter(status=status)
+        leads = leads.filter(status=status, merged_into__isnull=True)
     if source := filters.get("source"):
         leads = leads.filter(source__iexact=source)
     if owner := filters.get("owner"):
@@ -214,8 +221,9 @@ def lead_list(
             return leads.order_by("customer_waiting_since", "pk")
         return leads.order_by("-customer_waiting_since", "-pk")
     if filters.get("sort") == "urgent":
-        # Waiting leads first, the longest waiting on top; then the rest, oldest first.
-        return leads.order_by(LEAD_WAITING_FIRST, "received_at", "pk")
+        # Waiting leads first, the longest waiting on top (a customer who wrote again waits since
+        # then); then the rest, oldest first.
+        return leads.order_by(LEAD_WAITING_FIRST, LEAD_WAITING_SINCE, "pk")
     return leads.order_by("-received_at", "-pk")
 
 
@@ -301,7 +309,7 @@ def lead_counts(*, user, deadlines: ResponseDeadlines | None = None) -> dict[str
             unanswered=Count("pk", filter=WAITING_FOR_ANSWER),
             overdue=Count("pk", filter=WAITING_FOR_ANSWER & _overdue_q(deadlines)),
             replied=Count("pk", filter=CUSTOMER_REPLIED),
-            **{status: Count("pk", filter=Q(status=status)) for status in LeadStatus.values},
+            **{status: Count("pk", filter=Q(status=status, merged_into__isnull=True)) for status in LeadStatus.values},
         )
         counts["open"] = sum(counts[status] for status in OPEN_LEAD_STATUSES)
         return counts

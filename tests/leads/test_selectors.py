@@ -84,6 +84,22 @@ def test_most_urgent_first_with_every_status_puts_only_open_waiting_leads_on_top
     assert list(urgent_all) == [waiting, lost_unanswered, answered]
 
 
+def test_most_urgent_first_puts_a_customer_who_wrote_again_among_the_waiting_by_how_long(boss):
+    from leads.services.leads import lead_customer_wrote
+
+    now = timezone.now()
+    quiet = factories.lead(received_at=now - timedelta(days=3))
+    contact_log(lead=quiet, author=boss, channel=Channel.TEXT, occurred_at=now - timedelta(days=2))
+    wrote_again = factories.lead(received_at=now - timedelta(days=2))
+    contact_log(lead=wrote_again, author=boss, channel=Channel.TEXT, occurred_at=now - timedelta(days=1))
+    lead_customer_wrote(lead=wrote_again, at=now - timedelta(hours=3))
+    new_an_hour_ago = factories.lead(received_at=now - timedelta(hours=1))
+    new_just_now = factories.lead(received_at=now)
+    urgent = lead_list(user=boss, filters={"sort": "urgent"})
+    # Waiting for three hours, for one, for none yet; then the lead nobody waits on.
+    assert list(urgent) == [wrote_again, new_an_hour_ago, new_just_now, quiet]
+
+
 def test_fixed_clock_over_a_weekend_is_not_overdue_on_sunday(boss, settings):
     # Saturday 16:50 inquiry, checked Sunday noon: 10 business minutes, still on time.
     lead = factories.lead(received_at=datetime(2026, 3, 7, 16, 50, tzinfo=TORONTO))
@@ -237,3 +253,16 @@ def test_a_refused_mail_stays_flagged_until_a_later_mail_to_the_same_people_has_
     outbound(Message.SendStatus.FAILED, "dana@example.com", 30)
     assert len(lead_unsent_mail(timeline=lead_timeline(lead=lead))) == 2
     assert refused not in lead_unsent_mail(timeline=lead_timeline(lead=lead))
+
+
+def test_the_status_counts_add_up_to_all_once_a_duplicate_is_merged(boss):
+    from leads.services.leads import lead_merge
+
+    kept = factories.lead()
+    duplicate = factories.lead(customer_obj=kept.customer)
+    lost = factories.lead()
+    lead_transition(lead=lost, to_status=LeadStatus.LOST, reason="Bought elsewhere")
+    lead_merge(target=kept, duplicate=duplicate, actor=boss)
+    counts = lead_counts(user=boss)
+    assert counts["open"] + counts["sold"] + counts["lost"] == counts["all"] == 2
+    assert list(lead_list(user=boss, filters={"status": "lost"})) == [lost]  # the duplicate is in kept
