@@ -489,6 +489,16 @@ def _rule_matches(rule, parsed: ParsedMail, folded_text: str) -> bool:
     return bool(checks) and all(checks)
 
 
+def _leads_from_providers(rule, sender: str) -> bool:
+    """A lead rule taking this sender's mail by a site's name or domain ("kijiji", "cars.com"), not
+    by one person's address: its leads are the customers the site passes on (ADF, a form, a
+    Reply-To), never the site itself."""
+    return rule.kind == MailKind.LEAD and any(
+        _sender_matches(keyword, fold(sender)) and not EMAIL.fullmatch(keyword)
+        for keyword in keywords(rule.sender_contains)
+    )
+
+
 def _load_rules():
     from ..selectors.routing import routing_rule_list
 
@@ -675,6 +685,9 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
     folded_text = fold(decision_text)
     for rule in rules:
         if _rule_matches(rule, parsed, folded_text):
+            if _leads_from_providers(rule, parsed.from_address) and not (machine_made or reply_to):
+                # The provider's own notice (an ad expiring, a report, a digest): nobody's inquiry.
+                return _set(result, MailKind.AUTO_REPLY, None, "provider-notice")
             return _apply_rule(
                 result,
                 rule,

@@ -60,7 +60,9 @@ EVENT_TITLES = {
     "followup_task_done": gettext_lazy("Follow-up task done"),
     "promotion_attributed": gettext_lazy("Credited to an offer"),
     "public_form": gettext_lazy("Sent from the website"),
-    "unsubscribed": gettext_lazy("The customer asked by email for no more mail: no commercial mail goes to them now"),
+    "unsubscribed": gettext_lazy(
+        "The customer asked by email for no more mail: no commercial mail goes to them now"
+    ),
 }
 # The channel of a first answer, as stored.
 ANSWER_CHANNELS = {
@@ -69,6 +71,7 @@ ANSWER_CHANNELS = {
     "text": pgettext_lazy("channel of a first answer", "text"),
     "visit": pgettext_lazy("channel of a first answer", "visit"),
     "appointment": pgettext_lazy("channel of a first answer", "appointment booked"),
+    "status": pgettext_lazy("channel of a first answer", "marked contacted"),
 }
 
 
@@ -112,7 +115,9 @@ def _appointment_summary(event_type: str, params: dict) -> str:
             line = _("Appointment moved to %(start)s, with %(advisor)s")
         line %= {"advisor": advisor, "start": start}
     elif advisor:
-        line = _("Appointment booked with %(advisor)s") if booked else _("Appointment moved, with %(advisor)s")
+        line = (
+            _("Appointment booked with %(advisor)s") if booked else _("Appointment moved, with %(advisor)s")
+        )
         line %= {"advisor": advisor}
     elif start:
         line = _("Appointment booked for %(start)s") if booked else _("Appointment moved to %(start)s")
@@ -150,7 +155,10 @@ def _arrival_summary(event_type: str, params: dict) -> str:
     code, link = params.get("promotion"), params.get("src")
     match event_type:
         case "customer_wrote" if source and vehicles:
-            return _("Customer wrote through %(source)s about %(vehicles)s") % {"source": source, "vehicles": vehicles}
+            return _("Customer wrote through %(source)s about %(vehicles)s") % {
+                "source": source,
+                "vehicles": vehicles,
+            }
         case "customer_wrote" if source:
             return _("Customer wrote through %(source)s") % {"source": source}
         case "customer_wrote" if vehicles:
@@ -240,6 +248,7 @@ TRIAGE_REASONS = {
     "precedence": gettext_lazy("bulk mail headers"),
     "mailing-list": gettext_lazy("mailing list"),
     "staff-mail": gettext_lazy("mail from the store's staff"),
+    "provider-notice": gettext_lazy("a lead provider's own notice, with no customer in it"),
     "calendar-reply": gettext_lazy("a calendar's answer to an invitation"),
 }
 
@@ -255,5 +264,7 @@ def triage_reason(rule: str) -> str:
     if form == "web-form" and plus:
         return _("website form, %(reason)s") % {"reason": triage_reason(rest)}
     if rule.startswith("keywords:"):
-        return _("words about %(department)s") % {"department": department_name(rule.removeprefix("keywords:"))}
+        return _("words about %(department)s") % {
+            "department": department_name(rule.removeprefix("keywords:"))
+        }
     return str(TRIAGE_REASONS.get(rule, rule))

@@ -500,6 +500,14 @@ def test_each_buyer_writing_through_a_classifieds_site_is_their_own_customer(mai
     assert not Customer.objects.filter(email="notifications@lespac.com").exists()
 
 
+def test_a_classifieds_sites_notice_that_an_ad_expires_opens_no_lead_and_is_not_answered(maildir):
+    routing_rules_ensure_defaults()
+    [notice] = receive(maildir, factories.sample_mail("kijiji_ad_expiring_fr.eml"))
+    assert (notice.status, notice.lead) == (InboundStatus.IGNORED, None)
+    assert not Lead.objects.exists() and not Message.objects.exists()
+    assert not Customer.objects.filter(email="noreply@kijiji.ca").exists()
+
+
 def test_a_service_request_from_the_websites_form_is_forwarded_answerable_to_the_customer(maildir, smtp_sink):
     factories.department("service")
     notice = factories.raw_mail(

@@ -11,6 +11,7 @@ from leads.mail.sources import configured_sources
 from leads.models import InboundStatus
 from leads.selectors.mail import inbound_mail_counts
 from leads.services.mail import MAX_TRIES, InboundRetry, inbound_process
+from leads.services.routing import routing_rules_ensure_defaults
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -61,11 +62,20 @@ def test_the_supervisor_sees_each_message_with_its_decision(supervisor_client):
         ),
     ],
 )  # fmt: skip
-def test_the_mail_in_pages_say_in_words_what_each_message_became_and_why(supervisor_client, raw, kind, department, reason):
+def test_the_mail_in_pages_say_in_words_what_each_message_became_and_why(
+    supervisor_client, raw, kind, department, reason
+):
     inbound = factories.inbound_mail(raw)
     for url in (reverse("leads:inbound_mail_list"), reverse("leads:inbound_mail_detail", args=[inbound.pk])):
         page = supervisor_client.get(url).content.decode()
         assert all(f">{text}<" in page for text in (kind, department, reason)), url
+
+
+def test_the_mail_in_page_says_a_lead_providers_notice_had_no_customer_in_it(supervisor_client):
+    routing_rules_ensure_defaults()
+    inbound = factories.inbound_mail(factories.sample_mail("kijiji_ad_expiring_fr.eml"))
+    page = supervisor_client.get(reverse("leads:inbound_mail_detail", args=[inbound.pk])).content.decode()
+    assert ">a lead provider&#x27;s own notice, with no customer in it<" in page
 
 
 def test_the_mail_in_list_reads_accented_subjects_and_names_as_the_conversation_does(supervisor_client):

@@ -51,18 +51,28 @@ def test_a_bounce_from_a_lead_providers_mail_system_is_a_bounce(sender):
     )
 
 
-def test_lead_provider_rule_still_takes_the_providers_own_mail():
-    result = triaged(
-        factories.mail(sender="Edmunds Leads <leads@mail.edmunds.com>", text="I need an oil change")
-    )
+def test_lead_provider_rule_still_takes_the_customer_a_provider_passes_on():
+    form = "Name: Ava Singh\nEmail: ava.singh@example.com\nMessage: I need an oil change"
+    result = triaged(factories.mail(sender="Edmunds Leads <leads@mail.edmunds.com>", text=form))
     assert (result.kind, result.department, result.acknowledge) == ("lead", "sales", True)
     assert result.rule.startswith("rule:Lead providers")
+    assert result.contact["email"] == "ava.singh@example.com"
     assert triaged(factories.mail(sender="Pat <pat@mycars.com>", text="oil change")).department == "service"
 
 
+@pytest.mark.parametrize(
+    "sample", ["kijiji_ad_expiring_fr.eml", "autotrader_report.eml", "cargurus_digest.eml"]
+)
+def test_a_lead_providers_own_notice_is_no_lead_and_never_acknowledged(sample):
+    result = triaged(factories.sample_mail(sample))
+    assert (result.kind, result.department, result.acknowledge) == ("auto_reply", None, False)
+    assert result.rule == "provider-notice"
+
+
 def test_bulk_mail_a_rule_takes_is_routed_but_never_acknowledged():
-    raw = factories.mail(sender="news@cars.com", text="December deals", headers={"Precedence": "bulk"})
-    result = triaged(raw)
+    raw = factories.mail(sender="news@oem.example", text="December deals", headers={"Precedence": "bulk"})
+    rules = [RoutingRule(name="Deals", subject_contains="question", kind="lead", acknowledge=True)]
+    result = triaged(raw, rules=rules)
     assert (result.kind, result.acknowledge) == ("lead", False)
     assert triaged(raw, rules=()).kind == "auto_reply"
 
