@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
@@ -49,6 +50,13 @@ def _original_path(photo: VehiclePhoto) -> str:
     return f"inventory/originals/{photo.vehicle_id}/{photo.key}"
 
 
+def _vehicle_photos_changed(vehicle: Vehicle) -> None:
+    """What the website shows of the vehicle changed: its updated_at, which the feeds and the sitemap
+    give listing sites and search engines, says so."""
+    vehicle.updated_at = timezone.now()
+    Vehicle.objects.filter(pk=vehicle.pk).update(updated_at=vehicle.updated_at)
+
+
 def photo_transition(*, photo: VehiclePhoto, to_status: str, actor=None, reason: str = "") -> VehiclePhoto:
     if to_status not in PHOTO_TRANSITIONS[photo.status]:
         raise PhotoError(f"A photo that is {photo.status} cannot become {to_status}.")
@@ -64,6 +72,8 @@ def photo_transition(*, photo: VehiclePhoto, to_status: str, actor=None, reason:
         to_status=to_status,
         reason=reason,
     )
+    if to_status == PhotoStatus.READY:
+        _vehicle_photos_changed(photo.vehicle)
     return photo
 
 
@@ -244,6 +254,7 @@ def photos_reorder(*, vehicle: Vehicle, photo_ids: list[int], actor=None) -> lis
         photo.position = position
     VehiclePhoto.objects.bulk_update(ordered, ["position"])
     vehicle_event_add(vehicle=vehicle, type="photos_reordered", actor=actor, order=[p.pk for p in ordered])
+    _vehicle_photos_changed(vehicle)
     return ordered
 
 
@@ -265,6 +276,7 @@ def photo_delete(*, photo: VehiclePhoto, actor=None) -> None:
     original = _original_path(photo)
     vehicle_event_add(vehicle=photo.vehicle, type="photo_deleted", actor=actor, photo=photo.pk)
     photo.delete()
+    _vehicle_photos_changed(photo.vehicle)
 
     def remove_files():
         _web_files_delete(photo)

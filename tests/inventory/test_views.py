@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inventory.models import PhotoStatus, Vehicle, VehiclePhoto, VehicleStatus
-from inventory.services.photos import photos_upload
+from inventory.services.photos import photo_delete, photo_make_main, photos_upload
 from inventory.services.vehicles import vehicle_price_set, vehicle_transition
 from leads.models import Lead
 from tests import factories
@@ -493,6 +493,29 @@ def test_since_feed_reports_new_price_changed_and_sold(client):
         reverse("vehicles:feed_json"), {"since": (timezone.now() + timedelta(seconds=1)).isoformat()}
     )
     assert later.json()["changes"] == []
+
+
+def test_a_vehicle_whose_photos_change_is_updated_in_the_feed_and_the_sitemap(client):
+    vehicle = _published_with_photos()
+    last_week = timezone.now() - timedelta(days=7)
+
+    def photos_change(change) -> None:
+        Vehicle.objects.filter(pk=vehicle.pk).update(updated_at=last_week)
+        change()
+        row = client.get(reverse("vehicles:feed_json")).json()["vehicles"][0]
+        sitemap = ElementTree.fromstring(client.get(reverse("vehicles:sitemap")).content)
+        lastmod = sitemap.find(".//{http://www.sitemaps.org/schemas/sitemap/0.9}lastmod").text
+        assert row["updated_at"] > last_week.isoformat()
+        assert lastmod == timezone.localdate().isoformat()
+
+    second, first = vehicle.photos.order_by("-position")
+    photos_change(lambda: photo_make_main(photo=second))
+    photos_change(lambda: photo_delete(photo=first))
+    photos_change(
+        lambda: photos_upload(
+            vehicle=vehicle, files=[images.upload("c.png", images.shot(3))], process_now=True
+        )
+    )
 
 
 def test_since_feed_explains_a_bad_date(client):
