@@ -60,10 +60,10 @@ ADF_ATTACHMENT = re.compile(r"\.(xml|adf)$", re.IGNORECASE)
 MESSAGE_ID_LINE = re.compile(r"(?im)^[ \t>]*message-id:[ \t]*(<[^<>\s]{1,900}>)")
 DSN_STATUS = re.compile(r"(?<![\d.])([245])\.\d{1,3}\.\d{1,3}(?![\d.])")
 # A permanent SMTP reply where a server's answer stands: at a line start, after "said:" or "smtp;",
-# and followed by words or a 5.x.x status ("550 No such user", "550-5.1.1 …"); never the digits of
-# a phone number such as 514-550-1234.
+# and followed by words or a 5.x.x status ("550 No such user", "550-5.1.1 …", qmail's and Yahoo's
+# "554: delivery error"); never the digits of a phone number such as 514-550-1234.
 SMTP_PERMANENT = re.compile(
-    r"(?im)(?:^[ \t>]*|said:[ \t]*|smtp;[ \t]*)55[0-4](?=[ \t]+[a-z<#(\[]|[ \t]+5\.\d|-5\.\d|-[a-z])"
+    r"(?im)(?:^[ \t>]*|said:[ \t]*|smtp;[ \t]*)55[0-4](?=:?[ \t]+[a-z<#(\[]|[ \t]+5\.\d|-5\.\d|-[a-z])"
 )
 MAIL_SYSTEM_SENDERS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon")
 OUT_OF_OFFICE_OPENING = 300  # characters of the body in which an absence notice says so

@@ -322,6 +322,25 @@ def test_a_hard_bounce_marks_the_address_undeliverable_and_is_never_answered(mai
     assert Message.objects.count() == 0
 
 
+def test_a_yahoo_failure_notice_marks_the_address_undeliverable_and_the_answer_failed(maildir):
+    lead = factories.lead(customer_obj=factories.customer(email="marie.lavoie@yahoo.ca"))
+    answer = Message.objects.create(
+        lead=lead,
+        customer=lead.customer,
+        direction="out",
+        subject="Votre demande - Toyota RAV4 2025",
+        message_id="<lead12.0123abcd@maplemotors.example>",
+        send_status=Message.SendStatus.SENT,
+        occurred_at=timezone.now(),
+    )
+    [inbound] = receive(maildir, factories.sample_mail("yahoo_failure_notice.eml"))
+    assert inbound.outcome == InboundOutcome.BOUNCE
+    lead.customer.refresh_from_db()
+    answer.refresh_from_db()
+    assert lead.customer.email_undeliverable
+    assert answer.send_status == Message.SendStatus.FAILED
+
+
 def test_a_campaign_mail_returned_undelivered_counts_as_bounced_in_the_campaign_report(maildir):
     from promotions.selectors import campaign_report
     from promotions.services.campaigns import campaign_batch_send, campaign_start

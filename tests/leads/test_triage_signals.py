@@ -211,6 +211,7 @@ def test_a_delay_notice_naming_a_phone_number_is_temporary():
         "host mx.example.net[192.0.2.1] said: 550 Recipient address rejected",
         "550-The email account that you tried to reach is disabled.",
         "    554 delivery error: dd This user doesn't have an account",
+        "554: delivery error: dd This user doesn't have a yahoo.ca account (gone@example.net) [-5] - mta1234",
     ],
 )
 def test_a_permanent_smtp_reply_still_makes_a_permanent_bounce(line):
