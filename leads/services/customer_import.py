@@ -22,6 +22,7 @@ from dealership.csv_upload import csv_decode, csv_rows, header_key
 from dealership.models import Department
 from inventory.forms import PriceField
 from inventory.vin import vin_normalize
+from leads.mail.words import fold
 
 from ..models import (
     Customer,
@@ -98,12 +99,48 @@ HEADER_GUESSES = {
     "bon de travail": "reference", "no bt": "reference", "terme": "term_months", "fin de location": "term_ends_on",
     "fin du terme": "term_ends_on", "fin de garantie": "warranty_ends_on", "niv": "vin", "vehicule": "vehicle",
 }  # fmt: skip
+# The words DMS exports use for each kind of item and each deal type, in English and in French;
+# a refused word is answered with those of the page's language. Compared without case or accents.
 KIND_WORDS = {
-    "purchase": HistoryKind.PURCHASE, "sale": HistoryKind.PURCHASE, "sold": HistoryKind.PURCHASE,
-    "lease": HistoryKind.LEASE, "service": HistoryKind.SERVICE_VISIT, "ro": HistoryKind.SERVICE_VISIT,
-    "repair": HistoryKind.SERVICE_VISIT, "parts": HistoryKind.PARTS_ORDER, "body": HistoryKind.BODY_SHOP_JOB,
-    "body shop": HistoryKind.BODY_SHOP_JOB, "collision": HistoryKind.BODY_SHOP_JOB,
-}  # fmt: skip
+    "en": {
+        "purchase": HistoryKind.PURCHASE,
+        "sale": HistoryKind.PURCHASE,
+        "sold": HistoryKind.PURCHASE,
+        "cash": HistoryKind.PURCHASE,
+        "finance": HistoryKind.PURCHASE,
+        "lease": HistoryKind.LEASE,
+        "service": HistoryKind.SERVICE_VISIT,
+        "repair": HistoryKind.SERVICE_VISIT,
+        "ro": HistoryKind.SERVICE_VISIT,
+        "parts": HistoryKind.PARTS_ORDER,
+        "body shop": HistoryKind.BODY_SHOP_JOB,
+        "body": HistoryKind.BODY_SHOP_JOB,
+        "collision": HistoryKind.BODY_SHOP_JOB,
+    },
+    "fr": {
+        "achat": HistoryKind.PURCHASE,
+        "vente": HistoryKind.PURCHASE,
+        "vendu": HistoryKind.PURCHASE,
+        "comptant": HistoryKind.PURCHASE,
+        "financement": HistoryKind.PURCHASE,
+        "location": HistoryKind.LEASE,
+        "entretien": HistoryKind.SERVICE_VISIT,
+        "service": HistoryKind.SERVICE_VISIT,
+        "réparation": HistoryKind.SERVICE_VISIT,
+        "pièces": HistoryKind.PARTS_ORDER,
+        "carrosserie": HistoryKind.BODY_SHOP_JOB,
+        "collision": HistoryKind.BODY_SHOP_JOB,
+    },
+}
+DEAL_TYPE_WORDS = {
+    "en": {
+        "cash": DealType.CASH,
+        "finance": DealType.FINANCE,
+        "financing": DealType.FINANCE,
+        "lease": DealType.LEASE,
+    },
+    "fr": {"comptant": DealType.CASH, "financement": DealType.FINANCE, "location": DealType.LEASE},
+}
 KIND_DEPARTMENT = {
     HistoryKind.PURCHASE: Department.Code.SALES,
     HistoryKind.LEASE: Department.Code.SALES,
@@ -200,6 +237,20 @@ LONGEST = {
 LARGEST = {"term_months": 32_767, "odometer_km": 2_147_483_647}  # PositiveSmallInteger, PositiveInteger
 
 
+def _word_read(value: str, words: dict[str, dict[str, str]]) -> str:
+    """The stored value an export's word stands for, in either language; else the word as it is."""
+    folded = fold(" ".join(value.split()))
+    return next(
+        (stored for language in words.values() for word, stored in language.items() if fold(word) == folded),
+        folded,
+    )
+
+
+def _words_accepted(words: dict[str, dict[str, str]]) -> str:
+    """The words of the page's language, for a refusal: "purchase, sale, …"."""
+    return ", ".join(words["fr" if translation.get_language().startswith("fr") else "en"])
+
+
 def row_clean(values: dict[str, str]) -> dict:
     """The row's values ready to write, or ValueError listing everything wrong with it."""
     problems, row = [], {k: v.strip() for k, v in values.items() if v and v.strip()}
@@ -242,19 +293,22 @@ def row_clean(values: dict[str, str]) -> dict:
         if len(row.get(name, "")) > longest
     ]
     if any(name in row for name in HISTORY_TARGETS):
-        kind = KIND_WORDS.get(row.get("kind", "").lower(), row.get("kind", "").lower())
+        kind = _word_read(row.get("kind", ""), KIND_WORDS)
         if kind not in HistoryKind.values:
             problems.append(
-                _("kind “%(value)s” is not purchase, lease, service, parts or body shop")
-                % {"value": row.get("kind", "")}
+                _("kind “%(value)s” is none of %(words)s")
+                % {"value": row.get("kind", ""), "words": _words_accepted(KIND_WORDS)}
             )
         row["kind"] = kind
         if "date" not in row:
             problems.append(_("a history row needs a date"))
-    if "deal_type" in row and row["deal_type"].lower() not in DealType.values:
-        problems.append(
-            _("deal type “%(value)s” is not cash, finance or lease") % {"value": row["deal_type"]}
-        )
+    if "deal_type" in row:
+        if (deal_type := _word_read(row["deal_type"], DEAL_TYPE_WORDS)) not in DealType.values:
+            problems.append(
+                _("deal type “%(value)s” is none of %(words)s")
+                % {"value": row["deal_type"], "words": _words_accepted(DEAL_TYPE_WORDS)}
+            )
+        row["deal_type"] = deal_type
     if problems:
         raise ValueError("; ".join(problems))
     return row
@@ -378,7 +432,7 @@ def _history_add(customer: Customer, row: dict, actor) -> bool:
         actor=actor,
         source=IMPORT_SOURCE,
         external_ref=reference,
-        deal_type=row.get("deal_type", "").lower(),
+        deal_type=row.get("deal_type", ""),
         **{name: row[name] for name in ("vehicle", "vin", "price", "term_months", "term_ends_on",
                                          "warranty_ends_on", "odometer_km") if name in row},
     )  # fmt: skip

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from leads.models import AuditEntry, Customer, CustomerHistoryItem, CustomerImport, HistoryKind
 from leads.selectors.consent import consent_check
@@ -355,6 +355,58 @@ def test_a_french_excel_export_keeps_its_decimal_comma_prices(supervisor):
     with pytest.raises(ImportRejected) as rejected:
         import_apply(batch=ambiguous, mapping=mapping, actor=supervisor.user, dry_run=False)
     assert "price: “29.995”" in rejected.value.errors[0][1]
+
+
+def test_a_quebec_export_in_french_words_is_read(supervisor):
+    content = (
+        "Nom;Courriel;Type;Date;Type de transaction\n"
+        "Luc Dubé;luc@example.com;Achat;2025-04-01;Financement\n"
+        "Zoé Roy;zoe@example.com;location;2025-04-02;LOCATION\n"
+        "Ève Roy;eve@example.com;Vente;2025-04-03;Comptant\n"
+        "Léo Roy;leo@example.com;Entretien;2025-04-04;\n"
+        "Léa Roy;lea@example.com;Pieces;2025-04-05;\n"
+        "Noé Roy;noe@example.com;Carrosserie;2025-04-06;\n"
+    )
+    mapping = {"Nom": "full_name", "Courriel": "email", "Type": "kind", "Date": "date",
+               "Type de transaction": "deal_type"}  # fmt: skip
+    import_apply(batch=batch(content), mapping=mapping, actor=supervisor.user, dry_run=False)
+    assert list(CustomerHistoryItem.objects.order_by("occurred_at").values_list("kind", "deal_type")) == [
+        ("purchase", "finance"),
+        ("lease", "lease"),
+        ("purchase", "cash"),
+        ("service_visit", ""),
+        ("parts_order", ""),
+        ("body_shop_job", ""),
+    ]
+
+
+ACCEPTED_WORDS = {
+    "en": (
+        "purchase, sale, sold, cash, finance, lease, service, repair, ro, parts, body shop, body, collision",
+        "cash, finance, financing, lease",
+    ),
+    "fr": (
+        "achat, vente, vendu, comptant, financement, location, entretien, service, réparation, pièces, "
+        "carrosserie, collision",
+        "comptant, financement, location",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_refused_kind_or_deal_type_is_told_the_words_that_are_accepted(supervisor, language):
+    content = "Name,Email,Type,Date,Deal\nAnn Lee,ann@example.com,Rental,2025-04-01,Barter\n"
+    mapping = {"Name": "full_name", "Email": "email", "Type": "kind", "Date": "date", "Deal": "deal_type"}
+    with translation.override(language), pytest.raises(ImportRejected) as rejected:
+        import_apply(batch=batch(content), mapping=mapping, actor=supervisor.user, dry_run=False)
+    [(_line, problems)] = rejected.value.errors
+    kinds, deal_types = ACCEPTED_WORDS[language]
+    assert f"{kinds};" in problems and problems.endswith(deal_types)
+    # Every word the refusal names is one the import reads.
+    rows = [f"Ann Lee,ann@example.com,{kind},2025-04-01,cash" for kind in kinds.split(", ")]
+    rows += [f"Ann Lee,ann@example.com,sale,2025-04-01,{deal_type}" for deal_type in deal_types.split(", ")]
+    upload = batch("Name,Email,Type,Date,Deal\n" + "\n".join(rows) + "\n")
+    assert import_apply(batch=upload, mapping=mapping, actor=supervisor.user, dry_run=True).errors == []
 
 
 def test_a_cell_too_long_or_too_large_for_its_field_is_a_bad_row_not_a_stuck_import(supervisor):
