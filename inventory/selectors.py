@@ -1,11 +1,12 @@
 """Reads of stock vehicles, for staff pages, the public website, its feeds and the freshness report."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Count, Prefetch, Q, QuerySet
-from django.db.models.functions import Upper
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Replace, Upper
 from django.utils import timezone
 
 from .models import PhotoStatus, Vehicle, VehicleEvent, VehiclePhoto, VehiclePriceChange, VehicleStatus
@@ -49,13 +50,20 @@ def _decimal(value) -> Decimal | None:
     return amount if amount is not None and amount.is_finite() and abs(amount) < MAX_PRICE else None
 
 
+def _without_hyphens_and_spaces(expression):
+    return Replace(Replace(expression, Value("-"), Value("")), Value(" "), Value(""))
+
+
 def _filter_common(vehicles: QuerySet[Vehicle], filters) -> QuerySet[Vehicle]:
     if condition := _text(filters, "condition"):
         vehicles = vehicles.filter(condition=condition)
     if make := _text(filters, "make"):
         vehicles = vehicles.filter(make__iexact=make)
-    if model := _text(filters, "model"):
-        vehicles = vehicles.filter(model__iexact=model)
+    # The model is typed: "Silverado" finds the "Silverado 1500", "f150" the "F-150", "CX 5" the "CX-5".
+    if model := re.sub(r"[\s-]", "", _text(filters, "model")):
+        vehicles = vehicles.alias(model_compact=_without_hyphens_and_spaces(F("model"))).filter(
+            model_compact__icontains=model
+        )
     return vehicles
 
 

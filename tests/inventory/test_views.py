@@ -360,6 +360,24 @@ def test_public_list_shows_only_published_in_stock_vehicles_and_filters_by_price
     )
 
 
+@pytest.mark.parametrize(
+    ("model", "found"),
+    [
+        ("Silverado", ["Silverado 1500"]),
+        ("f150", ["F-150"]),
+        ("CX 5", ["CX-5"]),
+        ("cx-5", ["CX-5"]),
+        ("1500", ["Silverado 1500"]),
+    ],
+)
+def test_the_public_model_search_finds_part_of_the_model_however_it_is_spelled(client, model, found):
+    for make, name in (("Chevrolet", "Silverado 1500"), ("Ford", "F-150"), ("Mazda", "CX-5")):
+        factories.vehicle(make=make, model=name)
+    page = client.get(reverse("vehicles:list"), {"model": model}).content.decode()
+    shown = [name for name in ("Silverado 1500", "F-150", "CX-5") if f"{name}</h2>" in page]
+    assert shown == found
+
+
 def test_vehicle_page_has_schema_org_vehicle_and_offer(client):
     vehicle = _published_with_photos(make="Toyota", model="RAV4", price="31995.00", odometer_km=15000)
     response = client.get(vehicle.get_absolute_url())
