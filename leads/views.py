@@ -328,7 +328,8 @@ def lead_merge_view(request, pk: int):
 @login_required
 def attachment_download(request, pk: int):
     attachment = get_object_or_404(
-        Attachment.objects.filter(message__lead__in=lead_visible_to(user=request.user)), pk=pk
+        Attachment.objects.filter(message__lead__in=lead_visible_to(user=request.user)).exclude(file=""),
+        pk=pk,
     )
     return FileResponse(
         attachment.file.open("rb"),

@@ -95,3 +95,8 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.filename
+
+    @property
+    def kept(self) -> bool:
+        """False for a file over MAIL_ATTACHMENT_MAX_BYTES: named here, its content only in the original message."""
+        return bool(self.file)

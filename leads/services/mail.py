@@ -437,16 +437,18 @@ def _inbound_message_create(
         occurred_at=inbound.received_at,
     )
     for part in parsed.attachments:
-        if not part.data:  # too large to keep: the raw message still holds it
+        if not (part.data or part.oversized):
             continue
         attachment = Attachment(
             message=message,
             filename=part.filename[:255] or "attachment",
             content_type=part.content_type[:255],
             content_id=part.content_id[:255],
-            size=len(part.data),
+            size=part.size,
         )
-        attachment.file.save(attachment.filename, ContentFile(part.data), save=False)
+        # Too large to keep: named in the conversation, its content only in the original message.
+        if not part.oversized:
+            attachment.file.save(attachment.filename, ContentFile(part.data), save=False)
         attachment.save()
     inbound.conversation_message = message
     inbound.lead = lead

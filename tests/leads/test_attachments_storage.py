@@ -150,3 +150,29 @@ def test_an_attachment_already_copied_privately_loses_only_its_public_copy(setti
     attachment.refresh_from_db()
     assert attachment.file.name == "attachments/2026/10/photo.jpg"
     assert private.read_bytes() == b"trade-in photo"
+
+
+def test_an_attachment_too_large_to_keep_is_named_on_the_lead_and_left_in_the_original(
+    supervisor_client, settings
+):
+    settings.MAIL_ATTACHMENT_MAX_BYTES = 1_000_000
+    raw = factories.raw_mail(
+        subject="Échange pour le RAV4 2024",
+        body="Je voudrais échanger mon Civic contre le RAV4 2024. Voici une vidéo et une photo du Civic.",
+        attachments=[
+            ("IMG_2231.MOV", "video/quicktime", b"\x00" * 2_000_000),
+            ("photo.jpg", "image/jpeg", b"\xff\xd8 photo"),
+        ],
+    )
+    inbound = factories.inbound_mail(raw)
+    video, photo = inbound.conversation_message.attachments.order_by("pk")
+    assert (video.filename, video.content_type, video.size, video.kept) == (
+        "IMG_2231.MOV", "video/quicktime", 2_000_000, False,
+    )  # fmt: skip
+    assert photo.kept and photo.file.read() == b"\xff\xd8 photo"
+    page = supervisor_client.get(reverse("leads:lead_detail", args=[inbound.lead_id])).content.decode()
+    assert (
+        "📎 IMG_2231.MOV (video/quicktime, 1.9\xa0MB): too large to keep here, it is in the original message"
+        in page
+    )
+    assert supervisor_client.get(reverse("leads:attachment_download", args=[video.pk])).status_code == 404
