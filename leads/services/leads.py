@@ -217,6 +217,10 @@ def lead_transition(
         to_status=to_status,
         reason=lead.lost_reason,  # the form's reason is for a lost lead only
     )
+    if to_status == LeadStatus.CONTACTED and lead.first_response_at is None:
+        # Marked contacted by hand (a call nobody logged, a lost lead reopened): the customer has
+        # their answer, so the clock stops and the lead leaves the unanswered and overdue lists.
+        lead = lead_record_answer(lead=lead, answered_at=timezone.now(), actor=actor, channel="status")
     lead.appointments_cancelled = 0
     if to_status == LeadStatus.LOST:
         from .appointments import appointments_cancel_upcoming  # imported here: that module imports this one

@@ -209,9 +209,8 @@ def test_status_counts_follow_changes_once_committed(boss, django_capture_on_com
 def test_counts_follow_a_first_answer_once_committed(boss, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         lead = factories.lead(received_at=business_moment_before(timezone.now(), 45))
-        lead_transition(lead=lead, to_status=LeadStatus.CONTACTED)  # contacted, yet not answered
     counts = lead_counts(user=boss)
-    assert (counts["contacted"], counts["unanswered"], counts["overdue"]) == (1, 1, 1)
+    assert (counts["new"], counts["unanswered"], counts["overdue"]) == (1, 1, 1)
     with django_capture_on_commit_callbacks(execute=True):
         contact_log(lead=lead, author=boss, channel=Channel.TEXT)
     counts = lead_counts(user=boss)
@@ -266,3 +265,18 @@ def test_the_status_counts_add_up_to_all_once_a_duplicate_is_merged(boss):
     counts = lead_counts(user=boss)
     assert counts["open"] + counts["sold"] + counts["lost"] == counts["all"] == 2
     assert list(lead_list(user=boss, filters={"status": "lost"})) == [lost]  # the duplicate is in kept
+
+
+def test_a_lead_marked_contacted_by_hand_or_reopened_waits_no_more(boss):
+    now = timezone.now()
+    called = factories.lead(received_at=business_moment_before(now, 120))
+    reopened = factories.lead(received_at=business_moment_before(now, 600))
+    lead_transition(lead=reopened, to_status=LeadStatus.LOST, reason="No answer")
+    for lead in (called, reopened):
+        lead_transition(lead=lead, to_status=LeadStatus.CONTACTED, actor=boss)
+    deadlines = response_deadlines(now=now)
+    assert not lead_list(user=boss, filters={"unanswered": True}, deadlines=deadlines).exists()
+    assert not lead_list(user=boss, filters={"overdue": True}, deadlines=deadlines).exists()
+    called.refresh_from_db()
+    assert response_clock(called, deadlines=deadlines).state == "answered"
+    assert called.events.get(type="first_response").params["channel"] == "status"
