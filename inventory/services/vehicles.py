@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from ..models import Vehicle, VehicleEvent, VehiclePriceChange, VehicleStatus
@@ -168,8 +169,21 @@ def vehicle_transition(*, vehicle: Vehicle, to_status: str, actor=None, on=None)
                 else repr(to_status),
             }
         )
+    today = timezone.localdate()
+    on = on or today
+    # Days in stock count from arrival to sale: a day to come, or a sale before arrival, would make
+    # them wrong on the staff pages and in the feeds (and list a vehicle before it is here).
+    if on > today:
+        raise TransitionError(
+            _("%(date)s has not come yet: a status change is dated the day it happened, today at the latest.")
+            % {"date": date_format(on)}
+        )
+    if to_status == VehicleStatus.SOLD and vehicle.in_stock_on and on < vehicle.in_stock_on:
+        raise TransitionError(
+            _("A sale on %(sold)s would be before the vehicle arrived in stock, on %(in_stock)s.")
+            % {"sold": date_format(on), "in_stock": date_format(vehicle.in_stock_on)}
+        )
     was_public = vehicle.is_public
-    on = on or timezone.localdate()
     from_status = vehicle.status
     vehicle.status = to_status
     if to_status == VehicleStatus.IN_STOCK:

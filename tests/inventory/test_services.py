@@ -77,6 +77,24 @@ def test_status_machine_records_each_change_with_dates(supervisor):
     assert events[0][1]["on"] == arrived.isoformat()
 
 
+def test_a_status_change_cannot_be_dated_in_the_future_nor_a_sale_before_the_arrival():
+    vehicle = factories.vehicle(status=VehicleStatus.ON_ORDER)
+    today = timezone.localdate()
+    with pytest.raises(TransitionError, match="has not come yet"):
+        vehicle_transition(vehicle=vehicle, to_status=VehicleStatus.IN_STOCK, on=today + timedelta(days=20))
+    vehicle.refresh_from_db()
+    assert (vehicle.status, vehicle.in_stock_on) == (VehicleStatus.ON_ORDER, None)
+    vehicle = vehicle_transition(
+        vehicle=vehicle, to_status=VehicleStatus.IN_STOCK, on=today - timedelta(days=10)
+    )
+    with pytest.raises(TransitionError, match="would be before the vehicle arrived in stock"):
+        vehicle_transition(vehicle=vehicle, to_status=VehicleStatus.SOLD, on=today - timedelta(days=11))
+    vehicle.refresh_from_db()
+    assert (vehicle.status, vehicle.sold_on, vehicle.days_in_stock) == (VehicleStatus.IN_STOCK, None, 10)
+    vehicle = vehicle_transition(vehicle=vehicle, to_status=VehicleStatus.SOLD, on=today - timedelta(days=10))
+    assert vehicle.days_in_stock == 0  # sold the day it arrived
+
+
 def test_on_order_cannot_be_sold_before_arriving():
     vehicle = factories.vehicle(status=VehicleStatus.ON_ORDER)
     with pytest.raises(TransitionError):
