@@ -1,13 +1,19 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import ConsentBasis, ConsentChannel, Customer, CustomerPhone, Household
 from .selectors.customers import CUSTOMER_FIELDS
 from .services.customer_import import TARGETS
+from .services.customers import clean_contact
+
+# A phone as people type it ("(514) 555-0123 poste 12"), longer than the number it is stored as.
+PHONE_TYPED_LONGEST = 40
 
 
 class CustomerForm(forms.ModelForm):
+    phone = forms.CharField(required=False, max_length=PHONE_TYPED_LONGEST, label=_("Phone"))
     new_household = forms.CharField(
         required=False, max_length=200, label=_("Or a new household or company"), help_text=_("Its name.")
     )
@@ -23,7 +29,6 @@ class CustomerForm(forms.ModelForm):
             "first_name": _("First name"),
             "last_name": _("Last name"),
             "email": _("Email"),
-            "phone": _("Phone"),
             "preferred_channel": _("Preferred channel"),
             "language": _("Language"),
             "street": _("Street"),
@@ -34,10 +39,17 @@ class CustomerForm(forms.ModelForm):
             "notes": _("Notes"),
         }
 
+    def clean_phone(self) -> str:
+        # Read as the number it stands for, so its extension or its spaces are not taken for its length.
+        try:
+            return clean_contact(phone=self.cleaned_data["phone"])[1]
+        except ValidationError as error:
+            raise forms.ValidationError(error.message_dict["phone"]) from None
+
 
 class ContactAddForm(forms.Form):
     email = forms.CharField(required=False, max_length=254, label=_("Another email"))
-    phone = forms.CharField(required=False, max_length=40, label=_("Another phone"))
+    phone = forms.CharField(required=False, max_length=PHONE_TYPED_LONGEST, label=_("Another phone"))
     phone_kind = forms.ChoiceField(choices=CustomerPhone.Kind.choices, required=False, label=_("Phone type"))
 
     def clean(self):

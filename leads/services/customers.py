@@ -1,5 +1,7 @@
 """Writes for customers: edits, extra emails and phones, history items, merges. All audited."""
 
+import re
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -36,9 +38,13 @@ def customer_snapshot(customer: Customer) -> dict:
     return snapshot
 
 
+# phonenumbers reads "ext.", "x" and "#", not Québec's "poste": it would dial the letters.
+FRENCH_EXTENSION = re.compile(r"\s*\bposte\b\.?\s*", re.IGNORECASE)
+
+
 def _phone_extension(phone: str) -> str:
     try:
-        return phonenumbers.parse(phone, DEFAULT_REGION).extension or ""
+        return phonenumbers.parse(FRENCH_EXTENSION.sub(" ext. ", phone), DEFAULT_REGION).extension or ""
     except phonenumbers.NumberParseException:
         return ""
 
@@ -53,13 +59,13 @@ def clean_contact(*, email: str = "", phone: str = "") -> tuple[str, str]:
         except ValidationError:
             errors["email"] = _("“%(email)s” is not an email address.") % {"email": email}
     normalized_phone = normalize_phone(phone)
-    if phone and phone.strip() and not normalized_phone:
-        errors["phone"] = _("“%(phone)s” is not a phone number with its area code.") % {"phone": phone}
-    elif extension := _phone_extension(phone):  # E.164 has no room for it: say so, drop nothing
+    if extension := _phone_extension(phone):  # E.164 has no room for it: say so, drop nothing
         errors["phone"] = _(
             "“%(phone)s” has an extension (%(extension)s): enter the number without it and keep the "
             "extension in the notes."
         ) % {"phone": phone, "extension": extension}
+    elif phone and phone.strip() and not normalized_phone:
+        errors["phone"] = _("“%(phone)s” is not a phone number with its area code.") % {"phone": phone}
     if errors:
         raise ValidationError(errors)
     return email, normalized_phone

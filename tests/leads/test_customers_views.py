@@ -73,7 +73,9 @@ def test_adding_an_email_and_a_bad_phone_adds_neither_and_says_so(supervisor_cli
     response = supervisor_client.post(url, {"email": "second@example.com", "phone": "12345"}, follow=True)
     assert flash_text(response) == "“12345” is not a phone number with its area code. Nothing was added."
     assert not customer.extra_emails.exists()
-    response = supervisor_client.post(url, {"email": "second@example.com", "phone": "416-555-0188"}, follow=True)
+    response = supervisor_client.post(
+        url, {"email": "second@example.com", "phone": "416-555-0188"}, follow=True
+    )
     assert flash_text(response) == "Added: second@example.com, (416) 555-0188."
     response = supervisor_client.post(url, {"phone": "+1 514 555 0100"}, follow=True)  # the main number
     assert flash_text(response) == "The customer already has these contact details."
@@ -165,6 +167,9 @@ def test_a_phone_with_an_extension_is_refused_instead_of_losing_the_extension(su
             "preferred_channel": "email", "language": "en"}  # fmt: skip
     page = supervisor_client.post(reverse("leads:customer_edit", args=[customer.pk]), form).content.decode()
     assert "“514 555 0100 ext. 23” has an extension (23)" in page
+    form["phone"] = "(514) 555-0123 poste 12"  # longer than the number it would be stored as
+    page = supervisor_client.post(reverse("leads:customer_edit", args=[customer.pk]), form).content.decode()
+    assert "“(514) 555-0123 poste 12” has an extension (12)" in page
     page = supervisor_client.post(
         reverse("leads:customer_contact_add", args=[customer.pk]),
         {"phone": "+1 514-555-0199 x7"},
@@ -176,7 +181,7 @@ def test_a_phone_with_an_extension_is_refused_instead_of_losing_the_extension(su
 
 
 def test_a_phone_without_its_area_code_is_refused_instead_of_matching_someone_elsewhere(supervisor_client):
-    """"555-0100" was stored as +15550100: no one can dial it, and it matched any 555-0100."""
+    """ "555-0100" was stored as +15550100: no one can dial it, and it matched any 555-0100."""
     customer = factories.customer(first_name="Liam", last_name="Brown", phone="905 555 0155")
     form = {"first_name": "Liam", "last_name": "Brown", "email": customer.email, "phone": "555-0100",
             "preferred_channel": "email", "language": "en"}  # fmt: skip
@@ -213,7 +218,9 @@ def test_an_edit_that_empties_the_last_email_and_phone_is_refused(supervisor_cli
     customer.refresh_from_db()
     assert customer.email == "liam@example.com"
     # With another address on the card, the main one may be emptied.
-    supervisor_client.post(reverse("leads:customer_contact_add", args=[customer.pk]), {"email": "l.b@example.com"})
+    supervisor_client.post(
+        reverse("leads:customer_contact_add", args=[customer.pk]), {"email": "l.b@example.com"}
+    )
     assert supervisor_client.post(url, form).status_code == 302
     customer.refresh_from_db()
     assert customer.email == "" and customer.extra_emails.get().email == "l.b@example.com"
