@@ -24,7 +24,7 @@ from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone, split_
 from ..threading import lead_id_from_address, store_address
 from .adf import AdfContact, AdfLead, AdfVehicle, decode_adf_bytes, looks_like_adf, parse_adf
 from .parsing import ParsedMail, clean_text, parse_message
-from .text import EMAIL, QUOTE_START, ForwardedOriginal, forwarded_original, without_sign_off
+from .text import EMAIL, QUOTE_START, ForwardedOriginal, forwarded_original, html_to_text, without_sign_off
 from .webforms import WebForm, parse_web_form
 from .words import (
     BOUNCE_SUBJECTS,
@@ -655,8 +655,13 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
     result = Triage(
         kind=MailKind.LEAD,
         department=SALES,
-        # A form with no comments is still in its labels' language (« Prénom », « Courriel »).
-        language=detect_language(decision_text if words.strip() else f"{parsed.subject}\n{parsed.text}"),
+        # A form with no comments is still in its labels' language (« Prénom », « Courriel »), an ADF
+        # lead in its subject and values, never in its tags (<email>, <price> are English words).
+        language=detect_language(
+            decision_text
+            if words.strip()
+            else f"{parsed.subject}\n{html_to_text(parsed.text) if adf or unreadable_adf else parsed.text}"
+        ),
         contact=reading.contact,
         vehicles=reading.vehicles,
         source=reading.source,

@@ -69,6 +69,16 @@ def test_oem_adf_attachment_in_french_is_a_lease_lead():
     assert result.inquiry_type == "financing"
 
 
+def test_an_adf_lead_without_comments_is_in_its_subjects_and_customers_language_not_its_tags():
+    french = factories.sample_mail("autohebdo_adf_no_comments.eml")
+    english = (
+        french.replace(b"Nouveau client potentiel AutoHebdo", b"New lead from AutoTrader.ca")
+        .replace("Jean-François".encode(), b"John")
+        .replace("Québec</city><regioncode>QC".encode(), b"Toronto</city><regioncode>ON")
+    )
+    assert (triaged(french).language, triaged(english).language) == ("fr", "en")
+
+
 def test_unreadable_adf_still_becomes_a_lead_with_the_raw_text_as_comment():
     bomb = '<!DOCTYPE a [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><adf><prospect>&b;</prospect></adf>'
     result = triaged(customer_mail(bomb, sender="Leads <leads@provider.example>"))
