@@ -159,6 +159,10 @@ class ImportRejected(ValueError):
         super().__init__(f"{len(errors)} bad row(s); nothing was imported.")
 
 
+# Where a second column guessed as a field already taken goes: "Cell" beside "Home Phone".
+SECOND_TARGET = {"phone": "phone_2"}
+
+
 def mapping_guess(header: list[str]) -> dict[str, str]:
     keys = {column: header_key(column.replace("_", " ")) for column in header}
     # « Nom » beside « Prénom » is the family name; alone, the whole name.
@@ -169,6 +173,8 @@ def mapping_guess(header: list[str]) -> dict[str, str]:
         target = (nom if key == "nom" else HEADER_GUESSES.get(key)) or next(
             (t for t in TARGETS if t.replace("_", " ") == key), ""
         )
+        if target in guesses.values():
+            target = SECOND_TARGET.get(target, "")
         if target and target not in guesses.values():
             guesses[column] = target
     return guesses

@@ -482,3 +482,13 @@ def test_a_quebec_export_with_french_headers_and_a_trailing_delimiter_is_mapped(
         filename="c.csv", data=b"Nom,Courriel\nLea Morin,lea@example.com\n", actor=supervisor.user
     )
     assert alone.mapping["Nom"] == "full_name"  # no first name beside it: the whole name
+
+
+def test_a_cell_column_beside_the_home_phone_is_guessed_as_the_other_phone(supervisor):
+    content = b"Name,Home Phone,Cell,Work Phone\nAnn Lee,416 555 0111,416 555 0112,416 555 0113\n"
+    upload = import_create(filename="c.csv", data=content, actor=supervisor.user)
+    assert upload.mapping == {"Name": "full_name", "Home Phone": "phone", "Cell": "phone_2"}
+    import_apply(batch=upload, mapping=upload.mapping, actor=supervisor.user, dry_run=False)
+    ann = Customer.objects.get()
+    assert ann.phone == "+14165550111"
+    assert list(ann.extra_phones.values_list("phone", flat=True)) == ["+14165550112"]
