@@ -177,7 +177,9 @@ class VehicleInquiryForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("email") and not cleaned.get("phone"):
+        # A mistyped email or phone is missing from cleaned_data but was given: its own error says so.
+        contact_given = any(cleaned.get(name) or name in self.errors for name in ("email", "phone"))
+        if not contact_given:
             raise forms.ValidationError(_("Give an email address or a phone number so we can answer you."))
         if cleaned.get("website"):
             raise forms.ValidationError(_("Leave the last field empty."))

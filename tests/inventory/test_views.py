@@ -449,6 +449,24 @@ def test_contact_form_errors_keep_what_was_typed(client):
     assert "Give an email address or a phone number" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("contact", "error"),
+    [
+        ({"email": "maya@example"}, "Enter a valid email address."),
+        ({"phone": "555-12"}, "This phone number does not look complete; check it."),
+    ],
+)
+def test_a_mistyped_email_or_phone_is_told_as_such_not_as_missing(client, contact, error):
+    vehicle = factories.vehicle()
+    response = client.post(
+        vehicle.get_absolute_url(), {"first_name": "Maya", "inquiry_type": "price", **contact}
+    )
+    page = response.content.decode()
+    assert response.status_code == 400 and error in page
+    assert "Give an email address or a phone number" not in page
+    assert not Lead.objects.exists()
+
+
 def test_sitemap_lists_every_published_vehicle(client):
     listed = [factories.vehicle() for _ in range(3)]
     sold = factories.vehicle()
