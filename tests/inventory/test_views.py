@@ -378,6 +378,15 @@ def test_the_public_model_search_finds_part_of_the_model_however_it_is_spelled(c
     assert shown == found
 
 
+def test_the_price_filter_takes_any_budget_the_visitor_types(client):
+    page = client.get(reverse("vehicles:list")).content.decode()
+    for name in ("price_min", "price_max"):
+        box = re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group()
+        assert 'step="any"' in box, box  # a step of 500 made the browser refuse "max 25999"
+    factories.vehicle(model="Rogue", price="25999")
+    assert "Rogue" in client.get(reverse("vehicles:list"), {"price_max": "25999"}).content.decode()
+
+
 def test_vehicle_page_has_schema_org_vehicle_and_offer(client):
     vehicle = _published_with_photos(make="Toyota", model="RAV4", price="31995.00", odometer_km=15000)
     response = client.get(vehicle.get_absolute_url())
