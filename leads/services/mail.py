@@ -606,6 +606,9 @@ def _on_reply(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> Non
     if lead is None:  # a reply to something we no longer know: still a customer writing to us
         _on_lead(inbound, parsed, decision)
         return
+    if (phone := (decision.contact or {}).get("phone")) and lead.customer.email:
+        # "Call me at …" in a reply is kept as in a fresh mail: a blank filled, else one more number.
+        customer_find_or_create(email=lead.customer.email, phone=phone)
     message = _inbound_message_create(inbound=inbound, parsed=parsed, customer=lead.customer, lead=lead)
     lead_event_add(lead=lead, type="customer_replied", message=message.pk, inbound_mail=inbound.pk)
     lead_customer_wrote(lead=lead, at=message.occurred_at)

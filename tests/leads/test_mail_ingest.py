@@ -193,6 +193,23 @@ def test_a_reply_joins_its_conversation_and_records_customer_replied(maildir):
     assert lead.messages.get().new_text.startswith("Yes, Saturday")
 
 
+def test_a_phone_given_in_a_reply_is_saved_to_the_customer_like_one_in_a_fresh_mail(maildir):
+    lead = factories.lead(customer_obj=factories.customer(email="marie.lavoie@videotron.ca"))
+    outlook_reply = (
+        "Oui, samedi 10 h me convient. Mon numéro de cellulaire est le 514 555-0166.\n\nMarie\n\n"
+        "De : Maple Motors <internet@maplemotors.example>\nEnvoyé : 1 décembre 2026 10:00\n"
+        "Objet : Votre demande - Toyota RAV4 2025\n\nAppelez-nous au 416-555-0100."
+    )
+    [inbound] = receive(maildir, reply_on(lead, outlook_reply))
+    assert inbound.outcome == InboundOutcome.REPLY
+    lead.customer.refresh_from_db()
+    assert lead.customer.phone == "+15145550166"
+    receive(maildir, reply_on(lead, "Or please call me at work, 514-555-0177, after 6."))
+    lead.customer.refresh_from_db()
+    assert lead.customer.phone == "+15145550166"
+    assert list(lead.customer.extra_phones.values_list("phone", flat=True)) == ["+15145550177"]
+
+
 def test_a_reply_asking_for_no_more_mail_withdraws_email_consent_and_says_so_on_the_lead(maildir):
     lead = factories.lead()
     consent_record_inquiry(customer=lead.customer, at=timezone.now() - timedelta(days=3), source="web form")
