@@ -2,6 +2,7 @@
 loyalty rules and tasks; and the public unsubscribe page."""
 
 import json
+from collections.abc import Sequence
 from functools import wraps
 
 from django.conf import settings
@@ -30,7 +31,7 @@ from .customer_forms import (
     ImportUploadForm,
 )
 from .models import ConsentChannel, Customer, CustomerImport, CustomerMerge, LoyaltyRule, Task
-from .selectors.consent import consent_ledger, consent_overview
+from .selectors.consent import consent_channels_withdrawn, consent_ledger, consent_overview
 from .selectors.customers import (
     can_change_customer,
     can_manage_customers,
@@ -389,6 +390,7 @@ UNSUBSCRIBE_TEXT = {
         "submit": "Unsubscribe",
         "done": "You are unsubscribed",
         "done_detail": "{store} will no longer send you: {channels}. This takes effect now.",
+        "already": "You are already unsubscribed from: {channels}.",
         "invalid": "This unsubscribe link is not valid. Please contact {store} at {phone}.",
         "choose": "Choose at least one kind of message.",
     },
@@ -400,6 +402,7 @@ UNSUBSCRIBE_TEXT = {
         "submit": "Me désabonner",
         "done": "Votre désabonnement est confirmé",
         "done_detail": "{store} ne vous enverra plus : {channels}. Cela prend effet immédiatement.",
+        "already": "Votre désabonnement est déjà en vigueur pour : {channels}.",
         "invalid": "Ce lien de désabonnement n’est pas valide. Veuillez joindre {store} au {phone}.",
         "choose": "Choisissez au moins un type de message.",
     },
@@ -410,13 +413,14 @@ def _client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def _unsubscribe_text(language: str, channels: str = "") -> dict:
-    store = settings.STORE
+def _unsubscribe_text(language: str, channels: Sequence[str] = ()) -> dict:
+    store, words = settings.STORE, UNSUBSCRIBE_TEXT[language]
+    names = ", ".join(words["channels"][channel] for channel in channels).lower()
     return {
-        key: value.format(store=store["name"], phone=store["phone"], channels=channels)
+        key: value.format(store=store["name"], phone=store["phone"], channels=names)
         if isinstance(value, str)
         else value
-        for key, value in UNSUBSCRIBE_TEXT[language].items()
+        for key, value in words.items()
     }
 
 
@@ -436,6 +440,12 @@ def unsubscribe(request, token: str):
     }
     if customer is None:
         return render(request, "leads/unsubscribe.html", context, status=404)
+    # Opened again: say what is already done, and offer only what is left.
+    if withdrawn := consent_channels_withdrawn(customer=customer):
+        context["already"] = _unsubscribe_text(language, channels=withdrawn)["already"]
+        context["channel_choices"] = [
+            (value, label) for value, label in context["channel_choices"] if value not in withdrawn
+        ]
     if request.method == "POST":
         if request.POST.get("List-Unsubscribe") == "One-Click":
             channels = [ConsentChannel.EMAIL]
@@ -449,6 +459,5 @@ def unsubscribe(request, token: str):
         consent_withdraw(
             customer=customer, channels=channels, source="unsubscribe link", ip=_client_ip(request)
         )
-        names = ", ".join(text["channels"][c] for c in channels).lower()
-        context["confirmed"] = _unsubscribe_text(language, channels=names)["done_detail"]
+        context["confirmed"] = _unsubscribe_text(language, channels=channels)["done_detail"]
     return render(request, "leads/unsubscribe.html", context)

@@ -151,3 +151,12 @@ def consent_overview(*, customer: Customer, at: datetime | None = None) -> list[
     """The standing of every channel, from one read of the ledger."""
     records, at = list(consent_ledger(customer=customer)), at or timezone.now()
     return [consent_status(records, channel=channel, at=at) for channel in ConsentChannel.values]
+
+
+def consent_channels_withdrawn(*, customer: Customer) -> list[str]:
+    """The channels on which the customer asked for no more messages, and has not asked again since."""
+    return [
+        standing.channel
+        for standing in consent_overview(customer=customer)
+        if not standing.valid and standing.record and standing.record.action == ConsentAction.WITHDRAW
+    ]

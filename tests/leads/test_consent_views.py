@@ -55,6 +55,19 @@ def test_all_channels_and_french_confirmation(client):
     assert set(ConsentRecord.objects.values_list("channel", flat=True)) == {"email", "text", "phone"}
 
 
+def test_the_link_opened_again_says_what_is_already_unsubscribed_and_offers_the_rest(client):
+    customer = factories.customer(language="fr")
+    url = unsubscribe_url(customer)
+    client.post(url, {"channels": ["email"]})
+    again = client.get(url).content.decode()
+    assert "Votre désabonnement est déjà en vigueur pour : courriels." in again
+    assert 'value="email"' not in again and 'value="text"' in again and 'value="phone"' in again
+    client.post(url, {"all": "1"})
+    done = client.get(url).content.decode()
+    assert "Votre désabonnement est confirmé" in done and "<form" not in done
+    assert "déjà en vigueur pour : courriels, textos, appels téléphoniques." in done
+
+
 def test_nothing_chosen_is_refused_and_records_nothing(client):
     customer = factories.customer()
     response = client.post(unsubscribe_url(customer), {})
