@@ -35,7 +35,7 @@ def test_public_list_in_french_for_a_french_browser_in_english_otherwise(client)
         'aria-label="Prix le plus bas"',
         ">Rechercher</button>",
         "Photos à venir",
-        f"D’occasion · 15000{NBSP}km",  # a card
+        f"D’occasion · 15{NBSP}000{NBSP}km",  # a card, kilometres grouped like prices
         f"29{NBSP}995{NBSP}$",  # French number format, the dollar sign after
         "Appelez-nous pour le prix",
         'value="en" lang="en">English</button>',  # the way back to English
@@ -52,7 +52,7 @@ def test_public_list_in_french_for_a_french_browser_in_english_otherwise(client)
             ">Used</option>",
             ">Every make</option>",
             ">Search</button>",
-            "Used · 15000 km",
+            "Used · 15,000 km",
             "$29,995",
             "Call for price",
             'value="fr" lang="fr">Français</button>',
@@ -91,7 +91,7 @@ def test_vehicle_page_in_french_for_a_french_browser_in_english_otherwise(client
         "← Tous les véhicules",
         f"31{NBSP}995{NBSP}$",
         'État</dt><dd class="col-7">D’occasion</dd>',
-        f'Kilométrage</dt><dd class="col-7">15000{NBSP}km</dd>',
+        f'Kilométrage</dt><dd class="col-7">15{NBSP}000{NBSP}km</dd>',
         "Carrosserie</dt>",
         "Extérieur</dt>",
         "Intérieur</dt>",
@@ -113,7 +113,7 @@ def test_vehicle_page_in_french_for_a_french_browser_in_english_otherwise(client
             "← All vehicles",
             "$31,995",
             "Condition</dt>",
-            'Odometer</dt><dd class="col-7">15000 km</dd>',
+            'Odometer</dt><dd class="col-7">15,000 km</dd>',
             "Body</dt>",
             "Stock number</dt>",
             "VIN</dt>",
@@ -244,7 +244,7 @@ def test_vehicle_page_in_french_with_its_photos_and_status_change(supervisor_cli
         "Numéro de stock</dt>",
         "NIV</dt>",
         f"16{NBSP}995,00{NBSP}$",
-        f"42000{NBSP}km",
+        f"42{NBSP}000{NBSP}km",
         'Sur le site Web</dt><dd class="col-7">Oui</dd>',
         'Statut<span class="asteriskField">',  # the status change form
         ">Vendu</option>",
@@ -258,7 +258,14 @@ def test_vehicle_page_in_french_with_its_photos_and_status_change(supervisor_cli
     for english in ("Price history", "Upload photos", "No photos yet.", "On the website"):
         assert english not in page, english
     english = page_text(supervisor_client, url, ENGLISH)
-    for text in ("Price history", "Upload photos", "No photos yet.", "$16,995.00", "On the website"):
+    for text in (
+        "Price history",
+        "Upload photos",
+        "No photos yet.",
+        "$16,995.00",
+        "42,000 km",
+        "On the website",
+    ):
         assert text in english, text
     response = supervisor_client.post(
         reverse("inventory:vehicle_transition", args=[vehicle.pk]),
