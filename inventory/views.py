@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from dealership.access import staff_role_required
 
@@ -384,7 +384,7 @@ def public_detail(request, pk: int, slug: str):
     )
 
 
-@require_GET
+@require_safe
 def feed_json(request):
     try:
         since = feed_since(request.GET.get("since", ""))
@@ -410,7 +410,7 @@ def feed_json(request):
     return JsonResponse({"generated_at": generated_at, "since": since.isoformat(), "changes": changes})
 
 
-@require_GET
+@require_safe
 def feed_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="vehicles.csv"'

@@ -563,6 +563,13 @@ def test_a_vehicle_whose_photos_change_is_updated_in_the_feed_and_the_sitemap(cl
     )
 
 
+def test_the_feeds_answer_a_head_request_as_the_sitemap_does(client):
+    factories.vehicle()
+    for name in ("vehicles:feed_json", "vehicles:feed_csv", "vehicles:sitemap"):
+        response = client.head(reverse(name))
+        assert response.status_code == 200 and response.content == b"", name
+
+
 def test_since_feed_explains_a_bad_date(client):
     response = client.get(reverse("vehicles:feed_json"), {"since": "yesterday"})
     assert response.status_code == 400 and "ISO 8601" in response.json()["error"]
