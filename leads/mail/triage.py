@@ -42,6 +42,7 @@ from .words import (
     OUT_OF_OFFICE_SUBJECT_START,
     OUT_OF_OFFICE_SUBJECTS,
     PERMANENT_FAILURE_PHRASES,
+    REFERRAL_PHRASES,
     REQUEST_PHRASES,
     RETURN_PHRASES,
     STRONG_SALES_PHRASES,
@@ -204,7 +205,8 @@ def out_of_office_body(text: str) -> bool:
     Only when all of these hold, so that a customer mentioning a trip is still read: an absence
     phrase opens the message (its first lines), the message is short, says when the writer is back
     ("until", "jusqu'au", "de retour"), and asks nothing: no question mark, no request ("call me",
-    "j'aimerais") and no department's words (a vehicle, a repair, a part, a loan…)."""
+    "j'aimerais") and no department's words (a vehicle, a repair, a part, a loan…) but in a sentence
+    sending the reader to someone else ("for fleet repairs, please contact Denis")."""
     text = text.strip()
     if not text or len(text) > OUT_OF_OFFICE_LENGTH or "?" in text:
         return False
@@ -214,7 +216,8 @@ def out_of_office_body(text: str) -> bool:
     if not phrases_found(folded, RETURN_PHRASES) or phrases_found(folded, REQUEST_PHRASES):
         return False
     folded = phrase_pattern(NEUTRAL_PHRASES).sub(" ", folded)
-    return not phrase_pattern(tuple(DEPARTMENT_OF_PHRASE)).search(folded)
+    asked = [line for line in re.split(r"[.!;\n]+", folded) if not phrases_found(line, REFERRAL_PHRASES)]
+    return not phrase_pattern(tuple(DEPARTMENT_OF_PHRASE)).search("\n".join(asked))
 
 
 def bulk_signal(parsed: ParsedMail, *, machine_made_lead: bool) -> str | None:

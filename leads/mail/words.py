@@ -53,7 +53,14 @@ STRONG_SALES_PHRASES = (
 )  # fmt: skip
 
 # A lease coming to its end is the finance office's (a buyout, a return)…
-LEASE_ENDING_PHRASES = ("my lease", "end of lease", "lease return", "ma location", "fin de location", "fin de bail")
+LEASE_ENDING_PHRASES = (
+    "my lease",
+    "end of lease",
+    "lease return",
+    "ma location",
+    "fin de location",
+    "fin de bail",
+)
 # …unless the customer has the next vehicle in view: then it is the sales desk's renewal.
 NEXT_VEHICLE_PHRASES = (
     "new one", "a new vehicle", "a new car", "new lease", "lease another", "another vehicle", "another car",
@@ -147,9 +154,11 @@ OUT_OF_OFFICE_SUBJECTS = (
     "absent jusqu'au", "absente jusqu'au", "en vacances jusqu'au", "en conge jusqu'au",
 )  # fmt: skip
 
-# A subject that opens like "Absence : …" or "Away until Monday"; "Absence of a spare tire" does not.
+# A subject that opens like "Absence : …", "Away until Monday" or « Absente - de retour le 4 janvier »;
+# "Absence of a spare tire" does not.
 OUT_OF_OFFICE_SUBJECT_START = re.compile(
-    r"^\s*(?:absence\s*:|(?:absente?|away|out|on vacation|on leave|en vacances|en conge)\s+(?:until|jusqu'))"
+    r"^\s*(?:absence\s*:|(?:absente?|away|out|on vacation|on leave|en vacances|en conge)"
+    r"(?:\s+(?:until|jusqu'|de retour)|\s*[-:,]\s*(?:back|de retour)\b))"
 )
 
 # An absence notice written in the body ("I am out of the office until…"). See
@@ -158,7 +167,15 @@ OUT_OF_OFFICE_PHRASES = (
     "out of the office", "out of office", "away from the office", "away from my desk", "on vacation",
     "on holiday", "on holidays", "on leave", "on annual leave", "on parental leave", "on maternity leave",
     "absent du bureau", "absente du bureau", "hors du bureau", "en vacances", "en conge", "absent",
-    "absente", "a l'exterieur du bureau", "currently away", "presentement absent", "presentement absente",
+    "absente", "a l'exterieur du bureau", "a l'exterieur du pays", "currently away", "presentement absent",
+    "presentement absente",
+)  # fmt: skip
+# Where an absence notice sends the reader instead ("for fleet maintenance, please contact Denis"):
+# the department words of that sentence are someone else's job, not the writer's request.
+REFERRAL_PHRASES = (
+    "contact", "please contact", "get in touch with", "reach out to", "write to", "speak to",
+    "communiquer avec", "communiquez avec", "contacter", "contactez", "joindre", "rejoindre",
+    "ecrire a", "ecrivez a", "s'adresser a", "adressez-vous a",
 )  # fmt: skip
 # …which says when the writer is back.
 RETURN_PHRASES = (

@@ -320,6 +320,17 @@ def test_an_auto_reply_is_recorded_and_never_answered(maildir):
     assert Message.objects.count() == 0
 
 
+def test_an_absence_notice_sending_fleet_repairs_to_a_colleague_is_neither_forwarded_nor_the_customer_writing(
+    maildir,
+):
+    factories.department("service")
+    lead = factories.lead(customer_obj=factories.customer(email="patrick.roy@transportsroy.ca"))
+    [inbound] = receive(maildir, factories.sample_mail("ooo_fr_referral_fleet.eml"))
+    assert (inbound.outcome, inbound.status) == (InboundOutcome.AUTO_REPLY, InboundStatus.IGNORED)
+    assert not ForwardedMail.objects.exists()
+    assert not lead.events.filter(type__in=["customer_wrote", "customer_replied"]).exists()
+
+
 def test_a_hard_bounce_marks_the_address_undeliverable_and_is_never_answered(maildir):
     customer = factories.customer(email="gone@example.net")
     bounce = factories.raw_mail(

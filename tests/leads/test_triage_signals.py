@@ -127,6 +127,16 @@ def test_the_stores_own_mail_coming_back_stays_ignored_even_quoting_a_form(heade
         ("Re: Your RAV4", "I am currently away and will be returning on March 17."),
         ("Absence : Votre RAV4", "Bonjour"),
         ("Absent jusqu'au 5 janvier", "Bonjour"),
+        (
+            "Absente - de retour le 4 janvier",
+            "Bonjour, je suis présentement à l'extérieur du pays et je n'ai pas accès à mes courriels. "
+            "Je vous répondrai dès mon retour le 4 janvier.",
+        ),
+        (
+            "Re: Your Tacoma quote",
+            "I am out of the office until January 4. For fleet maintenance and repairs, please contact "
+            "Denis at extension 224.",
+        ),
     ],
 )
 def test_absence_notices_without_headers_are_automatic_replies(subject, text):
