@@ -45,6 +45,7 @@ from .words import (
     REFERRAL_PHRASES,
     REQUEST_PHRASES,
     RETURN_PHRASES,
+    SENDER_VERIFICATION_PHRASES,
     STRONG_SALES_PHRASES,
     UNSUBSCRIBE_PHRASES,
     UNSUBSCRIBE_WORDS,
@@ -175,12 +176,11 @@ def answering_signal(parsed: ParsedMail, *, machine_made_lead: bool) -> str | No
         # "Accepted: Test drive": the calendar answering an invitation. A decline is the
         # customer's answer, for the desk to see.
         return "calendar-reply"
-    if (
-        not machine_made_lead
-        and _answers_without_quoting(parsed)
-        and out_of_office_body(parsed.new_text or parsed.text)
-    ):
-        return "out-of-office-body"
+    if not machine_made_lead and _answers_without_quoting(parsed):
+        if out_of_office_body(parsed.new_text or parsed.text):
+            return "out-of-office-body"
+        if sender_verification_request(parsed.text):
+            return "challenge-response"
     return None
 
 
@@ -218,6 +218,17 @@ def out_of_office_body(text: str) -> bool:
     folded = phrase_pattern(NEUTRAL_PHRASES).sub(" ", folded)
     asked = [line for line in re.split(r"[.!;\n]+", folded) if not phrases_found(line, REFERRAL_PHRASES)]
     return not phrase_pattern(tuple(DEPARTMENT_OF_PHRASE)).search("\n".join(asked))
+
+
+def sender_verification_request(text: str) -> bool:
+    """A spam filter's challenge ("click the link below to complete the verification process"): a
+    short message with its link. Following it is a person's choice, never the store's automatic one."""
+    text = text.strip()
+    return (
+        len(text) <= OUT_OF_OFFICE_LENGTH
+        and "http" in text
+        and bool(phrases_found(fold(text), SENDER_VERIFICATION_PHRASES))
+    )
 
 
 def bulk_signal(parsed: ParsedMail, *, machine_made_lead: bool) -> str | None:

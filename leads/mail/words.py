@@ -177,6 +177,13 @@ REFERRAL_PHRASES = (
     "communiquer avec", "communiquez avec", "contacter", "contactez", "joindre", "rejoindre",
     "ecrire a", "ecrivez a", "s'adresser a", "adressez-vous a",
 )  # fmt: skip
+# A spam filter's challenge, asking the store to prove it is a person before the mail is delivered.
+SENDER_VERIFICATION_PHRASES = (
+    "complete the verification process", "verify your email address", "verify that you are a person",
+    "verify that you are human", "prove that you are human", "protecting myself from receiving junk mail",
+    "processus de verification", "verifier que vous etes", "confirmer que vous etes une personne",
+    "confirmer votre adresse courriel", "me proteger des pourriels",
+)  # fmt: skip
 # …which says when the writer is back.
 RETURN_PHRASES = (
     "until", "till", "return", "returning", "back on", "back in", "back at", "limited access",

@@ -245,6 +245,7 @@ TRIAGE_REASONS = {
     "x-auto-response-suppress": gettext_lazy("automatic reply headers"),
     "out-of-office-subject": gettext_lazy("absence notice (subject)"),
     "out-of-office-body": gettext_lazy("absence notice (message)"),
+    "challenge-response": gettext_lazy("a spam filter asking the sender to prove they are a person"),
     "precedence": gettext_lazy("bulk mail headers"),
     "mailing-list": gettext_lazy("mailing list"),
     "staff-mail": gettext_lazy("mail from the store's staff"),

@@ -9,6 +9,7 @@ from leads.mail.parsing import parse_message
 from leads.mail.triage import triage
 from leads.models import RoutingRule
 from leads.services.routing import DEFAULT_RULES, routing_rules_ensure_defaults
+from leads.threading import reply_address
 from tests import factories
 
 DEFAULTS = [RoutingRule(**values) for values in DEFAULT_RULES]
@@ -142,6 +143,34 @@ def test_the_stores_own_mail_coming_back_stays_ignored_even_quoting_a_form(heade
 def test_absence_notices_without_headers_are_automatic_replies(subject, text):
     result = triaged(factories.mail(sender="Marie <marie@example.fr>", subject=subject, text=text))
     assert (result.kind, result.acknowledge) == ("auto_reply", False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello,\n\nI am protecting myself from receiving junk mail. Please click the link below to complete "
+        "the verification process. You have to do this only once.\n\nhttp://www.spamarrest.com/a2/verify?c=8839a1b3",
+        "Bonjour,\n\nPour me protéger des pourriels, je dois vérifier que vous êtes une personne. Cliquez sur le "
+        "lien ci-dessous :\nhttps://filtre.example.ca/verifier?c=77",
+    ],
+)
+def test_a_spam_filters_challenge_answering_the_stores_mail_is_an_automatic_reply(text):
+    raw = factories.mail(
+        sender="Marie Lavoie <marie.lavoie@videotron.ca>", to=f"Maple Motors <{reply_address(42)}>",
+        subject="Re: Votre demande - Toyota RAV4 2025 [Verification required]", text=text,
+        headers={"In-Reply-To": "<lead42.5f0c2e9a7b1d4c3e@maplemotors.example>"},
+    )  # fmt: skip
+    result = triaged(raw)
+    assert (result.kind, result.rule, result.acknowledge) == ("auto_reply", "challenge-response", False)
+
+
+def test_a_customer_writing_about_a_verification_is_still_their_reply():
+    text = "I completed the verification process for the credit application. See https://bank.example/ok"
+    raw = factories.mail(
+        sender="Marie <marie@example.com>", to=reply_address(42), subject="Re: your RAV4",
+        text=f"{text}\n\nOn Mon, Nov 30, 2026, Maple Motors <internet@maplemotors.example> wrote:\n> Hello",
+    )  # fmt: skip
+    assert triaged(raw).kind == "reply"
 
 
 @pytest.mark.parametrize(
