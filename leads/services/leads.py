@@ -7,12 +7,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
+from dealership.models import Department
+
 from ..business_hours import business_minutes_between
 from ..models import (
     Appointment,
     Channel,
     Customer,
     Direction,
+    HistoryKind,
     InboundMail,
     Lead,
     LeadEvent,
@@ -26,7 +29,13 @@ from ..selectors.customers import customer_match
 from ..selectors.leads import leads_counts_changed
 from .audit import audit_record, changes_between
 from .consent import consent_record_inquiry
-from .customers import customer_email_add, customer_fill_blanks, customer_phone_add, customer_snapshot
+from .customers import (
+    customer_email_add,
+    customer_fill_blanks,
+    customer_phone_add,
+    customer_snapshot,
+    history_item_add,
+)
 
 # The lead status machine: which status may follow which.
 LEAD_TRANSITIONS: dict[str, set[str]] = {
@@ -221,6 +230,21 @@ def lead_transition(
         # Marked contacted by hand (a call nobody logged, a lost lead reopened): the customer has
         # their answer, so the clock stops and the lead leaves the unanswered and overdue lists.
         lead = lead_record_answer(lead=lead, answered_at=timezone.now(), actor=actor, channel="status")
+    if to_status == LeadStatus.SOLD:
+        # The sale joins the customer's history, shared by every department, and gives the store
+        # the two years of implied consent a purchase does (CASL).
+        wanted = next((vehicle for vehicle in lead.vehicles.all() if not vehicle.is_offered), None)
+        history_item_add(
+            customer=lead.customer,
+            kind=HistoryKind.PURCHASE,
+            occurred_at=lead.sold_at,
+            summary=lead.vehicle_wanted or f"#{lead.pk}",
+            department=Department.Code.SALES,
+            details={"lead": lead.pk},
+            vehicle=lead.vehicle_wanted[:120],
+            vin=wanted.vin if wanted else "",
+            actor=actor,
+        )
     lead.appointments_cancelled = 0
     if to_status == LeadStatus.LOST:
         from .appointments import appointments_cancel_upcoming  # imported here: that module imports this one

@@ -331,3 +331,18 @@ def test_a_call_logged_twice_by_a_double_click_is_one_call_and_a_later_call_is_a
     assert again == first and lead.messages.filter(channel=Channel.PHONE).count() == 1
     Message.objects.filter(pk=first.pk).update(created_at=timezone.now() - timedelta(minutes=1))
     assert contact_log(**call) != first and lead.messages.filter(channel=Channel.PHONE).count() == 2
+
+
+def test_a_sale_joins_the_customer_s_history_with_two_years_of_implied_consent():
+    from leads.models import ConsentChannel, HistoryKind
+    from leads.selectors.consent import consent_check
+
+    lead = factories.lead(vehicles=[{"year": 2025, "make": "Toyota", "model": "RAV4", "vin": factories.vin(7)}])
+    lead_transition(lead=lead, to_status=LeadStatus.CONTACTED)
+    lead_transition(lead=lead, to_status=LeadStatus.SOLD)
+    lead.refresh_from_db()
+    sale = lead.customer.history_items.get(kind=HistoryKind.PURCHASE)
+    assert (sale.summary, sale.vin, sale.occurred_at) == ("2025 Toyota RAV4", factories.vin(7), lead.sold_at)
+    # A year and a half on, the inquiry's six months are long gone; the purchase's two years are not.
+    later = lead.sold_at + timedelta(days=540)
+    assert consent_check(customer=lead.customer, channel=ConsentChannel.EMAIL, at=later).valid
