@@ -4,10 +4,13 @@ from datetime import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from inventory.models import VehicleStatus
+from inventory.services.inquiries import RESENT_WITHIN
 from inventory.services.vehicles import vehicle_transition, vehicle_update
-from leads.models import Lead
+from leads.models import Lead, LeadStatus
+from leads.services.leads import lead_transition
 from promotions.services.promotions import promotion_transition
 from tests import factories
 from tests.french import ENGLISH, FRENCH
@@ -52,6 +55,45 @@ def test_a_message_about_a_vehicle_that_no_longer_exists_is_not_found(client):
     vehicle.delete()
     assert client.post(address, MESSAGE).status_code == 404
     assert not Lead.objects.exists()
+
+
+def test_the_same_question_sent_twice_is_one_lead_that_says_the_customer_wrote_again(client):
+    vehicle = factories.vehicle(make="Ford", model="F-150")
+    question = MESSAGE | {"message": "Best price on this F-150?"}
+    first, second = (
+        client.post(vehicle.get_absolute_url(), question),
+        client.post(vehicle.get_absolute_url(), question),
+    )
+    assert first["Location"] == second["Location"] == f"{vehicle.get_absolute_url()}?sent=1#contact"
+    lead = Lead.objects.get()
+    assert (lead.comments, lead.vehicles.count()) == ("Best price on this F-150?", 1)
+    assert list(lead.events.values_list("type", "params__source")) == [
+        ("created", "Website"),
+        ("customer_wrote", "Website"),
+    ]
+
+
+def test_another_question_about_the_same_vehicle_keeps_its_words_in_its_own_lead(client):
+    vehicle = factories.vehicle()
+    client.post(vehicle.get_absolute_url(), MESSAGE | {"message": "Is it still there?"})
+    client.post(vehicle.get_absolute_url(), MESSAGE | {"message": "Can I see it Saturday?"})
+    assert sorted(Lead.objects.values_list("comments", flat=True)) == [
+        "Can I see it Saturday?",
+        "Is it still there?",
+    ]
+
+
+@pytest.mark.parametrize("meanwhile", ["time passed", "lead closed"])
+def test_the_same_question_sent_again_later_or_once_its_lead_is_closed_is_a_new_lead(client, meanwhile):
+    vehicle = factories.vehicle()
+    client.post(vehicle.get_absolute_url(), MESSAGE)
+    lead = Lead.objects.get()
+    if meanwhile == "time passed":
+        Lead.objects.filter(pk=lead.pk).update(received_at=timezone.now() - RESENT_WITHIN)
+    else:
+        lead_transition(lead=lead, to_status=LeadStatus.LOST, reason="Bought elsewhere")
+    client.post(vehicle.get_absolute_url(), MESSAGE)
+    assert Lead.objects.count() == 2
 
 
 @pytest.mark.parametrize(("headers", "language"), [(FRENCH, "fr"), (ENGLISH, "en")])
