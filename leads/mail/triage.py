@@ -449,13 +449,21 @@ def _adf_candidates(parsed: ParsedMail):
         yield parsed.adf_text
 
 
+# The fields a customer's own signature may hold ("Name: … / Phone: …"); any other is a form's.
+SIGNATURE_FIELDS = {"name", "first_name", "last_name", "email", "phone"}
+
+
 def _notification_form(parsed: ParsedMail) -> WebForm | None:
-    """A website's contact-form notification; not a customer whose own signature says "Phone:"."""
+    """A website's contact-form notification, also one sent from the visitor's own address; not a
+    customer whose own signature says "Phone:"."""
     form = parse_web_form(parsed.text[:WORDS_READ])
     if form is None:
         return None
     email = EMAIL.search(form.get("email"))
-    return None if email and email.group(0).lower() == parsed.from_address else form
+    own_signature = (
+        email and email.group(0).lower() == parsed.from_address and form.fields.keys() <= SIGNATURE_FIELDS
+    )
+    return None if own_signature else form
 
 
 def _find_adf(parsed: ParsedMail) -> tuple[AdfLead | None, str]:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from .text import new_text_of
 from .words import fold
 
-# Folded label → field. A label is matched at a line start, followed by ":" (French puts a space before).
+# Folded label → field. A label is matched at a line start, followed by ":" (French puts a space
+# before), or alone on its line with the value on the next line that is not blank.
 LABELS = {
     "name": "name", "full name": "name", "your name": "name", "customer name": "name", "nom": "name",
     "nom complet": "name", "votre nom": "name", "nom du client": "name",
@@ -63,12 +64,21 @@ def parse_web_form(text: str) -> WebForm | None:
             if value:
                 fields[current] = value
 
+    value_below = False  # a label alone on its line (Gravity Forms, WPForms tables): the value is below
     for line in text.splitlines():
         match = FIELD_LINE.match(line)
         label = fold(match.group(1).strip().strip("*").strip()) if match else ""
+        alone = fold(line.strip().strip("*").strip())
         if match and label in LABELS:
             close()
-            current, lines = LABELS[label], [match.group(2).strip()]
+            current, lines, value_below = LABELS[label], [match.group(2).strip()], False
+        elif alone in LABELS:
+            close()
+            current, lines, value_below = LABELS[alone], [], True
+        elif value_below:
+            if line.strip():
+                lines.append(line)
+                value_below = False
         elif current == "comments":
             lines.append(line)  # a message runs over several lines until the next label
         else:

@@ -555,6 +555,28 @@ def test_a_classifieds_sites_notice_that_an_ad_expires_opens_no_lead_and_is_not_
     assert not Customer.objects.filter(email="noreply@kijiji.ca").exists()
 
 
+def test_each_visitor_of_a_form_the_web_host_sends_is_their_own_customer_and_gets_the_answer(maildir):
+    """Gravity Forms' table notification, sent from the web host's address rather than the store's."""
+    olivier = factories.sample_mail("gravityforms_table.eml").replace(
+        b"wordpress@maplemotors.example", b"wordpress@maplemotors-site.ca"
+    )
+    nadia = (
+        olivier.replace(b"<gf.7c1b2a@", b"<gf.7c1b2d@")
+        .replace(b"Olivier Roy", b"Nadia Haddad")
+        .replace(b"olivier.roy@gmail.c=\nom", b"nadia.haddad@outlook.c=\nom")
+        .replace(b"olivier.roy@gmail.com", b"nadia.haddad@outlook.com")
+        .replace(b"(450) 555-0123", b"(514) 555-0178")
+    )
+    first, second = receive(maildir, olivier, nadia)
+    assert (first.outcome, second.outcome) == (InboundOutcome.NEW_LEAD, InboundOutcome.NEW_LEAD)
+    assert (first.lead.customer.email, second.lead.customer.email) == (
+        "olivier.roy@gmail.com", "nadia.haddad@outlook.com",
+    )  # fmt: skip
+    acknowledged = Message.objects.filter(direction="out").values_list("to_addresses", flat=True)
+    assert sorted(acknowledged) == [["nadia.haddad@outlook.com"], ["olivier.roy@gmail.com"]]
+    assert not Customer.objects.filter(email="wordpress@maplemotors-site.ca").exists()
+
+
 def test_a_service_request_from_the_websites_form_is_forwarded_answerable_to_the_customer(maildir, smtp_sink):
     factories.department("service")
     notice = factories.raw_mail(

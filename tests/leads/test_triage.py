@@ -716,6 +716,29 @@ def test_html_table_form_notification_is_read():
     assert result.source == "dealer-websites.example"
 
 
+def test_a_gravity_forms_table_with_each_label_above_its_value_is_the_visitors_lead():
+    """The default {all_fields} notification, sent From the store's own domain: no colon after a label."""
+    result = triaged(factories.sample_mail("gravityforms_table.eml"))
+    assert (result.kind, result.department, result.acknowledge) == ("lead", "sales", True)
+    assert result.contact == person("Olivier", "Roy", "olivier.roy@gmail.com", "+14505550123")
+    assert result.comments.startswith("Is the 2022 Kia Sportage LX (stock U2204) still available?")
+
+
+def test_a_form_sent_from_the_visitors_own_address_keeps_its_vehicle_trade_in_and_source():
+    result = triaged(factories.sample_mail("form_from_the_visitor.eml"))
+    assert result.contact == person("Ryan", "Patel", "ryan.patel@gmail.com", "+14165550187")
+    wanted, trade = result.vehicles
+    assert (wanted["year"], wanted["make"], wanted["model"], wanted["stock"]) == (
+        2024,
+        "Toyota",
+        "Camry",
+        "T2281",
+    )
+    assert (trade["interest"], trade["make"], trade["model"]) == ("trade-in", "Mazda", "3")
+    assert result.source == "maplemotors.example/inventory/T2281"
+    assert result.comments == "Hi, is this one still available?"
+
+
 def test_adf_in_an_attachment_of_any_name_is_found():
     adf = b"<adf><prospect><customer><contact><name part='full'>Ann Lee</name></contact></customer></prospect></adf>"
     raw = factories.mail(text="New lead", attachments=[("lead.txt", "text/plain", adf)])
