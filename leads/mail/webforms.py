@@ -72,13 +72,13 @@ def parse_web_form(text: str) -> WebForm | None:
         if match and label in LABELS:
             close()
             current, lines, value_below = LABELS[label], [match.group(2).strip()], False
-        elif alone in LABELS:
-            close()
-            current, lines, value_below = LABELS[alone], [], True
-        elif value_below:
+        elif value_below:  # "Source" above "Website": a value, even one that reads like a label
             if line.strip():
                 lines.append(line)
                 value_below = False
+        elif alone in LABELS:
+            close()
+            current, lines, value_below = LABELS[alone], [], True
         elif current == "comments":
             lines.append(line)  # a message runs over several lines until the next label
         else:

@@ -724,6 +724,16 @@ def test_a_gravity_forms_table_with_each_label_above_its_value_is_the_visitors_l
     assert result.comments.startswith("Is the 2022 Kia Sportage LX (stock U2204) still available?")
 
 
+def test_a_value_under_its_label_is_read_even_when_it_reads_like_a_label():
+    form = "Name\n\nAva Singh\n\nPhone\n\n905-555-0155\n\nSource\n\nWebsite\n\nMessage\n\nIs the Tucson grey?"
+    result = triaged(customer_mail(form, sender="WPForms <forms@dealer-websites.example>"))
+    assert (result.contact["name"], result.source, result.comments) == (
+        "Ava Singh",
+        "Website",
+        "Is the Tucson grey?",
+    )
+
+
 def test_a_form_sent_from_the_visitors_own_address_keeps_its_vehicle_trade_in_and_source():
     result = triaged(factories.sample_mail("form_from_the_visitor.eml"))
     assert result.contact == person("Ryan", "Patel", "ryan.patel@gmail.com", "+14165550187")
