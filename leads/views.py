@@ -94,7 +94,7 @@ def _query(params: dict, **changes) -> str:
 
 def _inbox_filter_links(*, user, filters: dict, params: dict, deadlines) -> dict:
     """The status chips and the unanswered/overdue toggles, each with its count and its link."""
-    counts = lead_counts(user=user, deadlines=deadlines)
+    counts = lead_counts(user=user, filters=filters, deadlines=deadlines)
     status = lead_list_status(filters)
     return {
         "chips": [

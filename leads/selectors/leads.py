@@ -1,5 +1,6 @@
 """Reads for leads, scoped to what the person asking may see."""
 
+import hashlib
 import re
 from dataclasses import dataclass, fields
 from datetime import datetime, time, tzinfo
@@ -178,33 +179,41 @@ def _search_q(text: str) -> Q:
     return Q(pk__in=by_customer.union(by_vehicle))
 
 
-def lead_list(
-    *, user, filters: dict | None = None, deadlines: ResponseDeadlines | None = None
-) -> QuerySet[Lead]:
-    """The inbox: visible leads, filtered; open ones by default. Filters are cleaned values of
-    InboxFilterForm (status, source, owner, unanswered, overdue, language, received_from/_to, q, sort)."""
-    filters = filters or {}
-    deadlines = deadlines or response_deadlines()
-    leads = lead_visible_to(user=user).select_related("customer", "owner")
-    status = lead_list_status(filters)
-    # A merged duplicate is not a lead of its own: its kept lead is listed, under any status.
+def _status_q(status: str) -> Q:
+    """The leads of a status chip: "open", "all", or one status. A merged duplicate is not a lead
+    of its own: its kept lead is listed, under any status."""
     if status == "open":
-        leads = leads.filter(status__in=OPEN_LEAD_STATUSES)
-    elif status == "all":
-        leads = leads.filter(merged_into__isnull=True)
-    else:
-        leads = leads.filter(status=status, merged_into__isnull=True)
+        return Q(status__in=OPEN_LEAD_STATUSES)
+    if status == "all":
+        return Q(merged_into__isnull=True)
+    return Q(status=status, merged_into__isnull=True)
+
+
+# The inbox's toggles, each narrowing whatever status is listed.
+INBOX_TOGGLES = ("unanswered", "overdue", "replied")
+
+
+def _toggles_q(names, deadlines: ResponseDeadlines) -> Q:
+    # Like their counts, "unanswered" and "overdue" are about open leads: a sold or lost lead waits
+    # for nothing.
+    narrowing = {
+        "unanswered": WAITING_FOR_ANSWER,
+        "overdue": WAITING_FOR_ANSWER & _overdue_q(deadlines),
+        "replied": CUSTOMER_REPLIED,
+    }
+    q = Q()
+    for name in names:
+        q &= narrowing[name]
+    return q
+
+
+def _lead_narrowed(*, user, filters: dict) -> QuerySet[Lead]:
+    """Visible leads narrowed by every inbox filter but the status chips and the toggles."""
+    leads = lead_visible_to(user=user)
     if source := filters.get("source"):
         leads = leads.filter(source__iexact=source)
     if owner := filters.get("owner"):
         leads = leads.filter(owner__isnull=True) if owner == "none" else leads.filter(owner_id=owner)
-    # Like their counts, the toggles are about open leads: a sold or lost lead waits for nothing.
-    if filters.get("unanswered"):
-        leads = leads.filter(WAITING_FOR_ANSWER)
-    if filters.get("overdue"):
-        leads = leads.filter(WAITING_FOR_ANSWER & _overdue_q(deadlines))
-    if filters.get("replied"):
-        leads = leads.filter(CUSTOMER_REPLIED)
     if language := filters.get("language"):
         leads = leads.filter(language=language)
     zone = store_zone()
@@ -216,6 +225,22 @@ def lead_list(
         leads = leads.filter(**{f"{REACHED_STAGES[reached]}__isnull": False})
     if text := (filters.get("q") or "").strip():
         leads = leads.filter(_search_q(text))
+    return leads
+
+
+def lead_list(
+    *, user, filters: dict | None = None, deadlines: ResponseDeadlines | None = None
+) -> QuerySet[Lead]:
+    """The inbox: visible leads, filtered; open ones by default. Filters are cleaned values of
+    InboxFilterForm (status, source, owner, unanswered, overdue, language, received_from/_to, q, sort)."""
+    filters = filters or {}
+    deadlines = deadlines or response_deadlines()
+    toggles = [name for name in INBOX_TOGGLES if filters.get(name)]
+    leads = (
+        _lead_narrowed(user=user, filters=filters)
+        .filter(_status_q(lead_list_status(filters)) & _toggles_q(toggles, deadlines))
+        .select_related("customer", "owner")
+    )
     if filters.get("replied"):  # by when the customer wrote: the newest, or the longest waiting, first
         if filters.get("sort") == "urgent":
             return leads.order_by("customer_waiting_since", "pk")
@@ -296,25 +321,33 @@ COUNTS_SECONDS = 15
 LEAD_COUNTS = "leads:counts"
 
 
-def lead_counts(*, user, deadlines: ResponseDeadlines | None = None) -> dict[str, int]:
-    """How many visible leads each filter chip would show: by status, open, all, and the open
-    leads still unanswered and overdue. Read in one query, then from a short cache: `deadlines`
-    count only when the counts are read again, so callers pass the present ones."""
+def lead_counts(
+    *, user, filters: dict | None = None, deadlines: ResponseDeadlines | None = None
+) -> dict[str, int]:
+    """How many leads each chip and toggle of the inbox lists once clicked: the search and the
+    other filters kept, as their links keep them. Read in one query, then from a short cache:
+    `deadlines` count only when the counts are read again, so callers pass the present ones."""
+    filters = filters or {}
     deadlines = deadlines or response_deadlines()
-    scope = _visibility_scope(user)
+    toggles = [name for name in INBOX_TOGGLES if filters.get(name)]
 
     def count():
-        counts = lead_visible_to(user=user).aggregate(
-            all=Count("pk", filter=Q(merged_into__isnull=True)),
-            unanswered=Count("pk", filter=WAITING_FOR_ANSWER),
-            overdue=Count("pk", filter=WAITING_FOR_ANSWER & _overdue_q(deadlines)),
-            replied=Count("pk", filter=CUSTOMER_REPLIED),
-            **{status: Count("pk", filter=Q(status=status, merged_into__isnull=True)) for status in LeadStatus.values},
-        )
-        counts["open"] = sum(counts[status] for status in OPEN_LEAD_STATUSES)
-        return counts
+        with_toggles = _toggles_q(toggles, deadlines)
+        chips = {
+            status: Count("pk", filter=_status_q(status) & with_toggles)
+            for status in ("open", *LeadStatus.values, "all")
+        }
+        for name in INBOX_TOGGLES:
+            turned_on = {**filters, name: True}
+            chips[name] = Count(
+                "pk",
+                filter=_status_q(lead_list_status(turned_on)) & _toggles_q({*toggles, name}, deadlines),
+            )
+        return _lead_narrowed(user=user, filters=filters).aggregate(**chips)
 
-    key = f"{scope}:{user.pk if scope == 'owner' else ''}"
+    scope = _visibility_scope(user)
+    counted = sorted((name, str(value)) for name, value in filters.items() if name not in ("page", "sort"))
+    key = f"{scope}:{user.pk if scope == 'owner' else ''}:{hashlib.sha256(repr(counted).encode()).hexdigest()}"
     return cached_in_generation(LEAD_COUNTS, key, count, COUNTS_SECONDS)
 
 

@@ -1,3 +1,4 @@
+import html
 import re
 
 import pytest
@@ -12,6 +13,7 @@ from dealership.models import Role
 from leads.business_hours import business_moment_before
 from leads.models import (
     Attachment,
+    Channel,
     FollowUpPlan,
     FollowUpStep,
     LeadStatus,
@@ -19,7 +21,7 @@ from leads.models import (
     Message,
     ReplyTemplate,
 )
-from leads.services.leads import lead_merge, lead_transition
+from leads.services.leads import contact_log, lead_merge, lead_transition
 from leads.services.replies import reply_templates_ensure_defaults
 from tests import factories
 
@@ -147,6 +149,26 @@ def test_inbox_filters_counts_and_htmx_partial(client):
         and 'hx-trigger="every 15s"' in partial
     )
     assert f'href="/leads/{fresh.pk}/"' in partial and f'href="/leads/{overdue.pk}/"' not in partial
+
+
+def test_each_chip_counts_what_it_lists_once_clicked_with_the_search_and_filters_kept(client):
+    boss = _login(client)
+    now = timezone.now()
+    french = [factories.lead(language="fr", received_at=business_moment_before(now, 60)) for _ in range(2)]
+    contact_log(lead=french[0], author=boss, channel=Channel.TEXT)
+    lost = factories.lead(language="fr", customer_obj=factories.customer(last_name="Zzlost"))
+    lead_transition(lead=lost, to_status=LeadStatus.LOST, reason="Bought elsewhere")
+    for _ in range(3):
+        factories.lead(language="en")
+    for url in ("/leads/?language=fr", "/leads/?q=Zzlost", "/leads/?status=sold&language=fr"):
+        page = client.get(url).content.decode()
+        links = re.findall(
+            r'<a class="btn btn-sm [^"]*mb-1" href="([^"]*)"[^>]*>[^<]*<span class="badge[^"]*">(\d+)', page
+        )
+        assert len(links) == 11, url  # 8 chips and 3 toggles
+        for link, count in links:
+            listed = client.get("/leads/" + html.unescape(link)).content.decode().count('class="lead-row"')
+            assert listed == int(count), (url, link)
 
 
 def _unanswered_chip(html: str) -> str:
