@@ -206,13 +206,22 @@ SHOWN_CHANGE = Q(type__in=("listed", "unlisted", "price_changed", *CONTENT_EVENT
 )
 
 
+# An event is dated when it is written, not when its transaction commits: a poll made while a stock
+# import was still open could not see its changes, yet they are older than that poll's generated_at.
+# So a poll also answers the changes of this long before `since`: longer than any transaction that
+# writes vehicle events (an import runs in a web request, which gunicorn stops after 30 s; a worker's
+# task in CELERY_TASK_TIME_LIMIT, 5 min) and than the clocks of two servers differ. A change can come
+# twice; listing sites apply them by stock number.
+FEED_SINCE_OVERLAP = timedelta(minutes=10)
+
+
 def vehicle_changes_since(*, since: datetime) -> list[VehicleChange]:
-    """One change per vehicle since the time given, as the website needs it to catch up:
-    new (now listed, and listed since), price_changed (listed before, price changed since),
-    updated (listed before, details or photos changed since), sold, removed (no longer listed
-    for another reason)."""
+    """One change per vehicle since the time given (less FEED_SINCE_OVERLAP), as the website needs
+    it to catch up: new (now listed, and listed since), price_changed (listed before, price changed
+    since), updated (listed before, details or photos changed since), sold, removed (no longer
+    listed for another reason)."""
     events = (
-        VehicleEvent.objects.filter(SHOWN_CHANGE, created_at__gt=since)
+        VehicleEvent.objects.filter(SHOWN_CHANGE, created_at__gt=since - FEED_SINCE_OVERLAP)
         .order_by("created_at", "pk")
         .values_list("vehicle_id", "type", "created_at")
     )

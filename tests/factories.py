@@ -118,6 +118,14 @@ def vehicle(**fields):
     return vehicle_create(**fields)
 
 
+def vehicle_history_age(days: int = 1) -> None:
+    """Date every vehicle event so far that many days back: stock listed a while ago, whose changes
+    a listing site polling now has had long since."""
+    from inventory.models import VehicleEvent
+
+    VehicleEvent.objects.update(created_at=timezone.now() - timedelta(days=days))
+
+
 def mail(
     *,
     sender: str = "Pat Customer <pat@example.com>",

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from inventory.models import Vehicle, VehicleStatus
 from inventory.selectors import (
+    FEED_SINCE_OVERLAP,
     freshness_report,
     photo_coverage,
     vehicle_changes_since,
@@ -33,7 +34,7 @@ def _with_photo(vehicle):
 @pytest.fixture
 def lot():
     today = timezone.localdate()
-    return {
+    vehicles = {
         "rav4": _with_photo(
             factories.vehicle(stock_number="N1", condition="new", make="Toyota", model="RAV4")
         ),
@@ -48,6 +49,8 @@ def lot():
             stock_number="U2", make="Ford", model="F-150", status=VehicleStatus.ON_ORDER
         ),
     }
+    factories.vehicle_history_age()
+    return vehicles
 
 
 @pytest.mark.parametrize(
@@ -136,7 +139,9 @@ def test_changes_since_reports_new_price_changed_sold_and_removed(lot):
     changes = {item.vehicle.stock_number: item.change for item in vehicle_changes_since(since=since)}
     # N3 appeared then was hidden within the window: "removed", in case the website picked it up.
     assert changes == {"U2": "new", "N1": "price_changed", "U1": "sold", "N2": "new", "N3": "removed"}
-    assert vehicle_changes_since(since=timezone.now()) == []
+    # Changes are answered again while they are within the overlap before `since`, never after.
+    assert vehicle_changes_since(since=timezone.now()) != []
+    assert vehicle_changes_since(since=timezone.now() + FEED_SINCE_OVERLAP) == []
 
 
 def test_changes_since_reports_new_photos_and_edits_of_a_listed_vehicle(lot):

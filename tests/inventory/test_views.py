@@ -2,7 +2,7 @@ import csv
 import io
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from xml.etree import ElementTree
 
 import pytest
@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from inventory.models import PhotoStatus, Vehicle, VehiclePhoto, VehicleStatus
+from inventory.models import PhotoStatus, Vehicle, VehicleEvent, VehiclePhoto, VehicleStatus
+from inventory.selectors import FEED_SINCE_OVERLAP
 from inventory.services.photos import photo_delete, photo_make_main, photos_upload
 from inventory.services.vehicles import vehicle_price_set, vehicle_transition
 from leads.models import Lead
@@ -521,6 +522,7 @@ def test_csv_feed(client):
 def test_since_feed_reports_new_price_changed_and_sold(client):
     old = factories.vehicle(stock_number="OLD")
     to_sell = factories.vehicle(stock_number="SELL")
+    factories.vehicle_history_age()
     since = timezone.now()
     vehicle_price_set(vehicle=old, price=19999)
     vehicle_transition(vehicle=to_sell, to_status=VehicleStatus.SOLD)
@@ -535,9 +537,22 @@ def test_since_feed_reports_new_price_changed_and_sold(client):
     assert changes["OLD"]["vehicle"]["price"] == "19999.00"
     assert changes["SELL"]["vehicle"] is None
     later = client.get(
-        reverse("vehicles:feed_json"), {"since": (timezone.now() + timedelta(seconds=1)).isoformat()}
+        reverse("vehicles:feed_json"), {"since": (timezone.now() + FEED_SINCE_OVERLAP).isoformat()}
     )
     assert later.json()["changes"] == []
+
+
+def test_a_sale_written_before_a_poll_but_committed_after_it_comes_with_the_next_poll(client):
+    vehicle = factories.vehicle(stock_number="M2605")
+    factories.vehicle_history_age()
+    poll = client.get(reverse("vehicles:feed_json"), {"since": timezone.now().isoformat()}).json()
+    assert poll["changes"] == []
+    # A stock import, still open during that poll, had marked the vehicle sold a moment before it.
+    vehicle_transition(vehicle=vehicle, to_status=VehicleStatus.SOLD)
+    written = datetime.fromisoformat(poll["generated_at"]) - timedelta(seconds=5)
+    VehicleEvent.objects.filter(created_at__gt=timezone.now() - timedelta(hours=1)).update(created_at=written)
+    next_poll = client.get(reverse("vehicles:feed_json"), {"since": poll["generated_at"]}).json()
+    assert [(item["stock_number"], item["change"]) for item in next_poll["changes"]] == [("M2605", "sold")]
 
 
 def test_a_vehicle_whose_photos_change_is_updated_in_the_feed_and_the_sitemap(client):
