@@ -95,6 +95,9 @@ class Triage:
     forwarded_by: str = ""  # the member of staff who forwarded the customer's mail
     unsubscribe: bool = False  # the writer asks for no more mail
     unsubscribe_only: bool = False  # …and asks nothing else: no lead to open for it
+    answers_store_mail: bool = (
+        False  # a reply subject, or the store's mail quoted: the thread headers may be lost
+    )
 
 
 # --- the signals ---------------------------------------------------------------------------------
@@ -198,6 +201,13 @@ def _answers_without_quoting(parsed: ParsedMail) -> bool:
         or any(map(lead_id_from_address, parsed.recipients))
     )
     return answers and not QUOTE_START.search(parsed.text)
+
+
+def _quotes_store_mail(parsed: ParsedMail) -> bool:
+    """Quotes mail the store sent: its address in the quoted part ("De : Maple Motors <internet@…>")."""
+    quote = QUOTE_START.search(parsed.text)
+    store = store_address().lower()
+    return bool(quote and store and store in parsed.text[quote.start() : quote.start() + WORDS_READ].lower())
 
 
 def out_of_office_body(text: str) -> bool:
@@ -692,6 +702,7 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
         reply_lead_id=next(filter(None, map(lead_id_from_address, parsed.recipients)), None),
         in_reply_to_ids=[i for i in dict.fromkeys([parsed.in_reply_to, *parsed.references]) if i],
         forwarded_by=parsed.from_address if reading.forwarded else "",
+        answers_store_mail=bool(REPLY_SUBJECT.match(parsed.subject) or _quotes_store_mail(parsed)),
     )
     machine_made = bool(adf or unreadable_adf or form)
     # Only what the writer wrote now: a reply that quotes the store's mail quotes its unsubscribe line.

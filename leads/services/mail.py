@@ -48,6 +48,7 @@ from ..models import (
 )
 from ..models.leads import OPEN_LEAD_STATUSES
 from ..normalize import normalize_email
+from ..selectors.customers import customer_match
 from ..threading import new_message_id, references_answering
 from .consent import consent_withdraw
 from .leads import (
@@ -352,6 +353,18 @@ def inbound_replay(*, inbound: InboundMail) -> InboundMail:
 def _route(inbound: InboundMail) -> None:
     parsed = parse_message(bytes(inbound.raw))
     decision = triage(parsed)
+    if (
+        decision.kind == MailKind.FORWARD
+        and decision.rule.startswith("keywords:")
+        and _answers_open_lead(decision)
+    ):
+        # A reply that lost its thread headers: its words go on the conversation it answers, not to
+        # the department they mention ("does the price include winter tires?").
+        decision.kind, decision.department, decision.rule = (
+            MailKind.LEAD,
+            Department.Code.SALES,
+            "open-lead-reply",
+        )
     inbound.kind = decision.kind
     inbound.department = decision.department or ""
     inbound.language = decision.language or ""
@@ -453,6 +466,14 @@ def _inbound_message_create(
     inbound.conversation_message = message
     inbound.lead = lead
     return message
+
+
+def _answers_open_lead(decision: Triage) -> bool:
+    """Whether the mail answers the store's mail and its writer has a lead open."""
+    if not decision.answers_store_mail:
+        return False
+    customer = customer_match(email=(decision.contact or {}).get("email") or "")
+    return customer is not None and _open_lead(customer) is not None
 
 
 def _open_lead(customer: Customer) -> Lead | None:

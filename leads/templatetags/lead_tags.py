@@ -236,6 +236,7 @@ TRIAGE_REASONS = {
     "default": gettext_lazy("no words pointing to another department"),
     "reply-token": gettext_lazy("sent to a lead's reply address"),
     "in-reply-to": gettext_lazy("answers mail the store sent"),
+    "open-lead-reply": gettext_lazy("answers the store's mail on the customer's open lead"),
     "own-mail": gettext_lazy("the store's own mail come back"),
     "bounce-report": gettext_lazy("delivery failure report"),
     "bounce-sender": gettext_lazy("sent by a mail server"),

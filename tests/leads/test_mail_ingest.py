@@ -291,6 +291,22 @@ def test_a_reply_found_by_in_reply_to_joins_the_lead_it_answers(maildir):
     assert inbound.lead == lead
 
 
+def test_a_reply_that_lost_its_thread_headers_joins_the_open_lead_whatever_department_it_mentions(maildir):
+    """Outlook's "RE:" quoting the store's answer, no In-Reply-To: a question about the quoted price."""
+    factories.department("service")
+    lead = factories.lead(customer_obj=factories.customer(email="marie.lavoie@videotron.ca"))
+    [inbound] = receive(maildir, factories.sample_mail("reply_without_thread_headers_fr.eml"))
+    assert (inbound.outcome, inbound.lead) == (InboundOutcome.JOINED_LEAD, lead)
+    assert not ForwardedMail.objects.exists()
+    assert lead.events.filter(type="customer_wrote").count() == 1
+    # Without an open lead, the same words are the service department's.
+    Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.LOST)
+    [again] = receive(
+        maildir, factories.sample_mail("reply_without_thread_headers_fr.eml").replace(b"STRIP@", b"STRIP2@")
+    )
+    assert (again.kind, again.department) == ("forward", "service")
+
+
 def test_a_reply_to_a_lead_we_do_not_know_becomes_a_lead(maildir):
     [inbound] = receive(
         maildir,
