@@ -23,7 +23,7 @@ from .forms import (
 from .inventory_link import lead_vehicles_with_stock
 from .models import Attachment, ConsentChannel, InboundMail, Lead, LeadStatus, PreferredChannel, ReplyTemplate
 from .selectors.appointments import advisor_agenda, followup_due_count, sees_all_appointments
-from .selectors.consent import consent_check
+from .selectors.consent import consent_ledger, consent_status, consent_withdrawn
 from .selectors.leads import (
     lead_counts,
     lead_duplicates,
@@ -176,6 +176,7 @@ def _composer_form(request, lead: Lead, language: str, vehicles: list[tuple] | N
 
 def _lead_page(request, lead: Lead, **overrides):
     timeline = lead_timeline(lead=lead)
+    ledger, now = list(consent_ledger(customer=lead.customer)), timezone.now()
     language = reply_language(lead=lead, timeline=timeline)
     vehicles = lead_vehicles_with_stock(lead.vehicles.all())
     context = {
@@ -198,7 +199,8 @@ def _lead_page(request, lead: Lead, **overrides):
         "prefers_email": lead.customer.preferred_channel == PreferredChannel.EMAIL,
         # Follow-up plans and booking for others are the supervisor's and managers'.
         "oversees_store": oversees_store(request.user),
-        "email_consent": consent_check(customer=lead.customer, channel=ConsentChannel.EMAIL),
+        "email_consent": consent_status(ledger, channel=ConsentChannel.EMAIL, at=now),
+        "do_not_call": consent_withdrawn(consent_status(ledger, channel=ConsentChannel.PHONE, at=now)),
         **overrides,
     }
     return context

@@ -102,25 +102,39 @@ def consent_ledger(*, customer: Customer, channel: str | None = None) -> QuerySe
     return records.filter(channel=channel) if channel else records
 
 
-def email_ledger_prefetch(path: str = "") -> Prefetch:
-    """Prefetch for a batch of customers' email ledgers in one query (read by email_consent);
-    `path` leads from the queryset's model to the customer, e.g. "customer__"."""
+def ledger_prefetch(channel: str, path: str = "") -> Prefetch:
+    """Prefetch for a batch of customers' ledgers of one channel in one query (read by
+    prefetched_consent); `path` leads from the queryset's model to the customer, e.g. "customer__"."""
     return Prefetch(
         f"{path}consent_records",
-        queryset=ConsentRecord.objects.filter(channel=ConsentChannel.EMAIL),
-        to_attr="email_ledger",
+        queryset=ConsentRecord.objects.filter(channel=channel),
+        to_attr=f"{channel}_ledger",
     )
 
 
+def email_ledger_prefetch(path: str = "") -> Prefetch:
+    return ledger_prefetch(ConsentChannel.EMAIL, path)
+
+
+def prefetched_consent(customer: Customer, *, channel: str, at: datetime) -> ConsentStatus:
+    """consent_check from the ledger ledger_prefetch read with the customer."""
+    return consent_status(getattr(customer, f"{channel}_ledger"), channel=channel, at=at)
+
+
 def email_consent(customer: Customer, *, at: datetime) -> ConsentStatus:
-    """consent_check for email, from the ledger email_ledger_prefetch read with the customer."""
-    return consent_status(customer.email_ledger, channel=ConsentChannel.EMAIL, at=at)
+    return prefetched_consent(customer, channel=ConsentChannel.EMAIL, at=at)
 
 
 def consent_check(*, customer: Customer, channel: str, at: datetime | None = None) -> ConsentStatus:
     """May the store send this customer a commercial message on this channel at this moment?"""
     at = at or timezone.now()
     return consent_status(list(consent_ledger(customer=customer, channel=channel)), channel=channel, at=at)
+
+
+def consent_withdrawn(status: ConsentStatus) -> bool:
+    """Has the customer asked for no more on this channel (and not granted it again since)? On
+    the phone that is the store's do-not-call list: no sales call, whatever else allows one."""
+    return not status.valid and status.record is not None and status.record.action == ConsentAction.WITHDRAW
 
 
 def consent_status(records: list[ConsentRecord], *, channel: str, at: datetime) -> ConsentStatus:

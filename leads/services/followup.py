@@ -41,7 +41,15 @@ from ..models import (
     StopReason,
 )
 from ..selectors.appointments import followup_plans_active, followup_tasks_changed
-from ..selectors.consent import ConsentStatus, consent_check, email_consent, email_ledger_prefetch
+from ..selectors.consent import (
+    ConsentStatus,
+    consent_check,
+    consent_withdrawn,
+    email_consent,
+    email_ledger_prefetch,
+    ledger_prefetch,
+    prefetched_consent,
+)
 from ..threading import new_message_id, reply_address
 from .consent import commercial_email_headers, commercial_email_refusal, commercial_footer
 from .leads import ContactOutcome, lead_event_add
@@ -65,8 +73,9 @@ INTERRUPTED_SEND = gettext_noop(
     "Sending was interrupted after the email was handed over; the customer may or may not have it. "
     "Check before sending it again."
 )
+DO_NOT_CALL = gettext_noop("The customer asked not to be called: the call step was skipped.")
 # The notes the worker leaves on a task: stored in English, shown in the reader's language.
-WORKER_NOTES = frozenset({NO_ADDRESS, ALREADY_ACKNOWLEDGED, INTERRUPTED_SEND})
+WORKER_NOTES = frozenset({NO_ADDRESS, ALREADY_ACKNOWLEDGED, INTERRUPTED_SEND, DO_NOT_CALL})
 
 
 # The customer answered on the phone or came in, as the advisor logged it (contact_log keeps a
@@ -346,7 +355,9 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
                 "enrollment__plan",
             )
             .prefetch_related(
-                "enrollment__lead__vehicles", email_ledger_prefetch("enrollment__lead__customer__")
+                "enrollment__lead__vehicles",
+                email_ledger_prefetch("enrollment__lead__customer__"),
+                ledger_prefetch(ConsentChannel.PHONE, "enrollment__lead__customer__"),
             )
             .annotate(
                 store_wrote_already=Exists(
@@ -365,6 +376,11 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
             if enrollment.pk in stopped_by_consent:
                 continue
             if run.step.kind == FollowUpStep.Kind.CALL:
+                phone = prefetched_consent(lead.customer, channel=ConsentChannel.PHONE, at=now)
+                if consent_withdrawn(phone):  # the emails still go on, if allowed
+                    _set_status(run, Run.Status.CANCELLED, now, note=DO_NOT_CALL)
+                    _complete_if_done(enrollment=enrollment, now=now)
+                    continue
                 _set_status(run, Run.Status.OPEN, now, subject=run.step.call_notes)
                 counts["opened"] += 1
                 continue

@@ -303,6 +303,24 @@ def test_without_an_address_to_write_to_the_emails_are_skipped_and_the_calls_go_
     assert _stop_reason(enrollment) == (FollowUpEnrollment.Status.ACTIVE, "")
 
 
+def test_a_customer_who_asked_not_to_be_called_gets_no_call_and_still_the_emails(
+    plan, django_capture_on_commit_callbacks
+):
+    enrollment = enroll(plan, received_at=local(2026, 3, 10, 10, 0))
+    consent_withdraw(
+        customer=enrollment.lead.customer,
+        channels=["phone"],
+        source="unsubscribe link",
+        at=local(2026, 3, 10, 10, 1),
+    )
+    _, queued = dispatch(local(2026, 3, 10, 12, 5), django_capture_on_commit_callbacks)
+    acknowledgement, call = enrollment.runs.order_by("step__position")[:2]
+    assert queued == [acknowledgement.pk]  # the acknowledgement still goes
+    call.refresh_from_db()
+    assert (call.status, call.note) == (Run.Status.CANCELLED, followup_service.DO_NOT_CALL)
+    assert not Run.objects.filter(status=Run.Status.OPEN).exists()  # nobody is asked to call
+
+
 def test_an_email_queued_or_approved_before_an_unsubscribe_is_not_sent(
     plan, django_capture_on_commit_callbacks
 ):

@@ -706,3 +706,14 @@ def test_lead_page_badges_a_car_to_sell_as_a_trade_in(client):
     civic, rav4 = page.split('<h2 class="h6">Vehicles</h2>')[1].split("</ul>")[0].split("<li")[1:]
     assert "Honda Civic" in civic and ">Trade-in<" in civic
     assert "Toyota RAV4" in rav4 and ">Lease<" in rav4 and "Trade-in" not in rav4
+
+
+def test_the_lead_page_says_when_the_customer_asked_not_to_be_called(client):
+    from leads.services.consent import consent_withdraw
+
+    _login(client)
+    lead = factories.lead()
+    url = reverse("leads:lead_detail", args=[lead.pk])
+    assert 'id="do-not-call"' not in client.get(url).content.decode()
+    consent_withdraw(customer=lead.customer, channels=["phone"], source="unsubscribe link")
+    assert "Asked not to be called" in client.get(url).content.decode()
