@@ -34,6 +34,7 @@ from .customers import (
     customer_fill_blanks,
     customer_phone_add,
     customer_snapshot,
+    customer_update,
     history_item_add,
 )
 
@@ -82,7 +83,16 @@ def customer_find_or_create(
             filled = {field: ["", getattr(customer, field)] for field in changed}
             audit_record(customer=customer, action="filled_from_inquiry", changes=filled)
         try:
-            if email and email != customer.email:
+            if email and email != customer.email and customer.email_undeliverable:
+                # The address on file bounced and the customer writes from another: that one works,
+                # and answers go to it. The bounced one stays known as theirs.
+                bounced = customer.email
+                customer.extra_emails.filter(email=email).delete()
+                customer = customer_update(
+                    customer=customer, actor=None, action="email_replaced_bounced", email=email
+                )
+                customer_email_add(customer=customer, email=bounced)
+            elif email and email != customer.email:
                 customer_email_add(customer=customer, email=email)
             if phone and phone != customer.phone:
                 customer_phone_add(customer=customer, phone=phone)

@@ -173,3 +173,24 @@ def test_a_merge_that_takes_a_bounced_address_keeps_it_marked_undeliverable(supe
     assert target.email == "gone@example.com"
     assert target.email_undeliverable and target.email_undeliverable_reason == "550 no such user"
     assert "undeliverable" in commercial_email_refusal(customer=target, at=timezone.now(), transactional=True)
+
+
+def test_a_customer_whose_address_bounced_writing_from_a_new_one_is_answered_there():
+    from leads.services.replies import reply_queue
+
+    jean = factories.customer(
+        first_name="Jean", last_name="Tremblay", email="jtremblay@oldisp.ca", phone="+15145550123"
+    )
+    Customer.objects.filter(pk=jean.pk).update(
+        email_undeliverable=True, email_undeliverable_reason="550 no such user"
+    )
+    found, created = customer_find_or_create(
+        email="jean.tremblay@nouveau.ca", phone="514-555-0123", first_name="Jean", last_name="Tremblay"
+    )
+    assert (found.pk, created) == (jean.pk, False)
+    jean.refresh_from_db()
+    assert (jean.email, jean.email_undeliverable) == ("jean.tremblay@nouveau.ca", False)
+    assert list(jean.extra_emails.values_list("email", flat=True)) == ["jtremblay@oldisp.ca"]
+    lead = factories.lead(customer_obj=jean)
+    message = reply_queue(lead=lead, author=factories.staff().user, subject="Your RAV4", body="Hello Jean")
+    assert message.to_addresses == ["jean.tremblay@nouveau.ca"]
