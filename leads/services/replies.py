@@ -21,7 +21,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from inventory.models import VehicleStatus
 
@@ -51,7 +51,7 @@ MERGE_FIELDS = {
     "store_website": "The store's website",
 }
 
-UNCERTAIN_SEND = (
+UNCERTAIN_SEND = gettext_noop(
     "Sending was interrupted after the message was handed to the mail server; the customer may or "
     "may not have received it. Check with the customer before sending it again."
 )
@@ -275,7 +275,9 @@ def merge_fields_for(
         "price": price,
         "availability": _availability(getattr(stock, "status", None), price, language),
         # A sold vehicle's photos would only show what the customer cannot have.
-        "photo_links": "\n".join(photo_links(stock)) if getattr(stock, "status", None) != VehicleStatus.SOLD else "",
+        "photo_links": "\n".join(photo_links(stock))
+        if getattr(stock, "status", None) != VehicleStatus.SOLD
+        else "",
         "signature": _signature(sender),
         "store_name": settings.STORE["name"],
         "store_address": settings.STORE["address"],

@@ -1,7 +1,9 @@
+import re
 from datetime import datetime
 
 from django import template
 from django.utils import formats, timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -14,6 +16,7 @@ from ..models.routing import MailKind
 from ..normalize import phone_display
 from ..services.followup import WORKER_NOTES
 from ..services.leads import ContactOutcome
+from ..services.replies import UNCERTAIN_SEND
 
 register = template.Library()
 
@@ -97,6 +100,58 @@ def _local_datetime(value) -> str:
 def choice_label(choices, value, empty: str = "—") -> str:
     """A stored choice as its label in the reader's language; an unknown one as stored."""
     return str(choices(value).label) if value in choices.values else value or empty
+
+
+def stored_sentence(text: str, sentences) -> str:
+    """A sentence the system stored in English (kept so for the audit trail) in the reader's language:
+    the first of `sentences` (pattern, translation) to match it gives it, its groups as written (an
+    address, a server's own words); an unknown one as stored."""
+    for pattern, translation in sentences:
+        if match := pattern.fullmatch(text):
+            return str(translation) % match.groupdict()
+    return text
+
+
+def sentences(*pairs) -> tuple:
+    return tuple((re.compile(pattern, re.DOTALL), translation) for pattern, translation in pairs)
+
+
+# Why mail did not reach its recipient, as the senders (replies, mail) and bounces store it.
+SEND_ERRORS = sentences(
+    (re.escape(UNCERTAIN_SEND), gettext_lazy(UNCERTAIN_SEND)),
+    (
+        re.escape(UNCERTAIN_SEND) + r" \((?P<error>.*)\)",
+        format_lazy("{} (%(error)s)", gettext_lazy(UNCERTAIN_SEND)),
+    ),
+    (r"The mail server refused it: (?P<reply>.*)", gettext_lazy("The mail server refused it: %(reply)s")),
+    (
+        r"The mail server could not be reached: (?P<error>.*)",
+        gettext_lazy("The mail server could not be reached: %(error)s"),
+    ),
+    (r"Will try again: (?P<error>.*)", gettext_lazy("Will try again: %(error)s")),
+    (
+        r"Interrupted while sending; not sent again in case it went out\.",
+        gettext_lazy("Interrupted while sending; not sent again in case it went out."),
+    ),
+    (
+        r"Returned undelivered to (?P<addresses>.*?) \(inbound mail (?P<mail>\d+)\): (?P<diagnostics>.*)",
+        gettext_lazy("Returned undelivered to %(addresses)s (inbound mail %(mail)s): %(diagnostics)s"),
+    ),
+    (
+        r"Returned undelivered to (?P<addresses>.*?) \(inbound mail (?P<mail>\d+)\)\.",
+        gettext_lazy("Returned undelivered to %(addresses)s (inbound mail %(mail)s)."),
+    ),
+    (
+        r"Permanent delivery failure reported on (?P<day>[\d-]+) \(inbound mail (?P<mail>\d+)\)\.",
+        gettext_lazy("Permanent delivery failure reported on %(day)s (inbound mail %(mail)s)."),
+    ),
+)
+
+
+@register.filter
+def send_error(error: str) -> str:
+    """Why mail was not sent, or an address marked undeliverable, in the reader's language."""
+    return stored_sentence(error, SEND_ERRORS)
 
 
 def _purpose_label(purpose) -> str:

@@ -1,0 +1,98 @@
+"""What the system writes and stores in English (send errors, refusals, sources, notes) stays stored
+as written for the audit trail, and reads in the reader's language on the staff's pages."""
+
+import pytest
+from django.utils import timezone
+
+from dealership.models import Role
+from leads.models import Message
+from leads.services.replies import MailServerUnavailable, message_deliver, reply_queue
+from leads.tasks import message_send
+from tests import factories
+from tests.conftest import unreachable_smtp
+from tests.french import ENGLISH, FRENCH, NBSP, page_text
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sophie():
+    return factories.staff(Role.SUPERVISOR, first_name="Sophie", last_name="Tremblay").user
+
+
+@pytest.fixture
+def sophie_client(client, sophie):
+    client.force_login(sophie)
+    return client
+
+
+def _lead_page(client, lead, headers) -> str:
+    return page_text(client, f"/leads/{lead.pk}/", headers)
+
+
+# 1. Why mail did not reach the customer
+
+
+def test_a_refusal_by_the_mail_server_reads_in_french_with_the_servers_own_words(
+    smtp_sink, sophie, sophie_client
+):
+    lead = factories.lead(customer_obj=factories.customer(email="refused-me@example.com"))
+    message = reply_queue(lead=lead, author=sophie, subject="Votre RAV4", body="Bonjour")
+    assert message_send.apply(args=[message.pk]).get() == "failed"
+    page = _lead_page(sophie_client, lead, FRENCH)
+    assert f"Le serveur de courriel l’a refusé{NBSP}: refused-me@example.com: 550" in page
+    assert "The mail server refused it" not in page
+    assert "The mail server refused it: refused-me@example.com: 550" in _lead_page(
+        sophie_client, lead, ENGLISH
+    )
+
+
+def test_an_unreachable_mail_server_reads_in_french_while_retrying_and_once_given_up(
+    settings, sophie, sophie_client
+):
+    settings.MAILERS = unreachable_smtp()
+    lead = factories.lead()
+    message = reply_queue(lead=lead, author=sophie, subject="Votre RAV4", body="Bonjour")
+    with pytest.raises(MailServerUnavailable):
+        message_deliver(message_id=message.pk)
+    page = _lead_page(sophie_client, lead, FRENCH)
+    assert f"Nouvel essai prévu{NBSP}: " in page and "Will try again" not in page
+    message_deliver(message_id=message.pk, final_attempt=True)
+    page = _lead_page(sophie_client, lead, FRENCH)
+    assert f"Le serveur de courriel était injoignable{NBSP}: " in page and "could not be reached" not in page
+    assert "The mail server could not be reached: " in _lead_page(sophie_client, lead, ENGLISH)
+
+
+def test_a_send_cut_short_after_the_hand_over_reads_in_french(smtp_sink, sophie, sophie_client):
+    lead = factories.lead()
+    message = reply_queue(lead=lead, author=sophie, subject="Votre RAV4", body="Bonjour")
+    Message.objects.filter(pk=message.pk).update(send_status=Message.SendStatus.SENDING)
+    message_deliver(message_id=message.pk)
+    page = _lead_page(sophie_client, lead, FRENCH)
+    assert f"L’envoi a été interrompu après la remise du message au serveur de courriel{NBSP};" in page
+    assert "may or may not have received it" not in page
+
+
+def test_mail_returned_undelivered_and_the_address_it_marks_read_in_french(sophie_client):
+    lead = factories.lead(customer_obj=factories.customer(email="gone@example.com"))
+    Message.objects.create(
+        lead=lead,
+        customer=lead.customer,
+        direction="out",
+        channel="email",
+        subject="Votre RAV4",
+        to_addresses=["gone@example.com"],
+        message_id="<lead12.0123abcd@maplemotors.example>",  # the one the sample bounce returns
+        send_status=Message.SendStatus.SENT,
+        occurred_at=timezone.now(),
+    )
+    bounce = factories.inbound_mail(factories.sample_mail("dsn_bounce.eml"))
+    page = _lead_page(sophie_client, lead, FRENCH)
+    assert f"Retourné sans être livré à gone@example.com (courriel reçu {bounce.pk}){NBSP}: " in page
+    assert (
+        f"Cette adresse est invalide (retour){NBSP}: Échec de livraison définitif signalé le "
+        f"{timezone.localdate():%Y-%m-%d} (courriel reçu {bounce.pk})." in page
+    )
+    assert "Returned undelivered" not in page and "Permanent delivery failure" not in page
+    english = _lead_page(sophie_client, lead, ENGLISH)
+    assert "Returned undelivered to gone@example.com" in english and "Permanent delivery failure" in english
