@@ -37,18 +37,22 @@ from .words import (
     LEASE_ENDING_PHRASES,
     LISTING_PHRASES,
     NEUTRAL_PHRASES,
+    NEW_VEHICLE_PHRASES,
     NEXT_VEHICLE_PHRASES,
     OUT_OF_OFFICE_PHRASES,
     OUT_OF_OFFICE_SUBJECT_START,
     OUT_OF_OFFICE_SUBJECTS,
     PERMANENT_FAILURE_PHRASES,
+    PURCHASE_FINANCING_PHRASES,
     REFERRAL_PHRASES,
     REQUEST_PHRASES,
     RETURN_PHRASES,
     SENDER_VERIFICATION_PHRASES,
     STRONG_SALES_PHRASES,
+    TOTAL_LOSS_PHRASES,
     UNSUBSCRIBE_PHRASES,
     UNSUBSCRIBE_WORDS,
+    VEHICLE_REQUEST_PHRASES,
     fold,
     phrase_pattern,
     phrases_found,
@@ -56,7 +60,14 @@ from .words import (
 
 SALES = "sales"
 STRONG_SALES = {fold(phrase) for phrase in STRONG_SALES_PHRASES}
-LEASE_ENDING = {fold(phrase) for phrase in LEASE_ENDING_PHRASES}
+# Words of the car a customer has that a mail about their next one mentions in passing, and the
+# words that show the next one in view: the lease that ends, the loan for the new one, the accident
+# that wrote the car off.
+PAST_CAR_WORDS = (
+    ({fold(phrase) for phrase in LEASE_ENDING_PHRASES}, NEXT_VEHICLE_PHRASES),
+    ({fold(phrase) for phrase in PURCHASE_FINANCING_PHRASES}, NEW_VEHICLE_PHRASES),
+    ({fold(phrase) for phrase in DEPARTMENT_PHRASES["body_shop"]}, TOTAL_LOSS_PHRASES),
+)
 WORDS_READ = 20_000  # characters of a message's words that triage reads
 ADF_ATTACHMENT = re.compile(r"\.(xml|adf)$", re.IGNORECASE)
 MESSAGE_ID_LINE = re.compile(r"(?im)^[ \t>]*message-id:[ \t]*(<[^<>\s]{1,900}>)")
@@ -278,14 +289,18 @@ BUYING_PARTS = re.compile(
 def detect_department(text: str, *, wants_vehicle: bool = False) -> tuple[str, str]:
     """The department the words point to, and the signal that decided. Wanting a vehicle weighs
     double and wins ties: a buyer asking about a service plan or financing is still a sales lead,
-    and so is a customer whose lease ends who asks about the next vehicle."""
+    and so is a customer whose lease ends, or whose car was written off, who asks about the next
+    vehicle. Asking to test drive or to sell a vehicle is always the sales desk's."""
     folded = phrase_pattern(NEUTRAL_PHRASES).sub(" ", fold(text))
+    if phrases_found(folded, VEHICLE_REQUEST_PHRASES):
+        return SALES, "keywords:sales"
     folded = BUYING_PARTS.sub(" ", folded)
     scores = dict.fromkeys(DEPARTMENT_PHRASES, 0)
     found = set(phrase_pattern(tuple(DEPARTMENT_OF_PHRASE)).findall(folded))
-    if (renewing := found & LEASE_ENDING) and phrases_found(folded, NEXT_VEHICLE_PHRASES):
-        found -= renewing
-        wants_vehicle = True
+    for past_car, next_vehicle in PAST_CAR_WORDS:
+        if (mentioned := found & past_car) and phrases_found(folded, next_vehicle):
+            found -= mentioned
+            wants_vehicle = True
     for phrase in found:
         scores[DEPARTMENT_OF_PHRASE[phrase]] += 2 if phrase in STRONG_SALES else 1
     if wants_vehicle:

@@ -69,6 +69,24 @@ NEXT_VEHICLE_PHRASES = (
     "autre voiture", "renouveler",
 )  # fmt: skip
 
+# A loan asked for a vehicle to buy ("what financing rate on a new RAV4?") is the sales desk's…
+PURCHASE_FINANCING_PHRASES = ("financing", "financement", "credit", "loan", "pret")
+NEW_VEHICLE_PHRASES = (
+    "on a new", "for a new", "a brand new", "sur un nouveau", "sur une nouvelle", "pour un nouveau",
+    "pour une nouvelle", "neuf", "neuve", "neufs", "neuves",
+)  # fmt: skip
+# …and so is the next vehicle of a customer whose car was written off: the accident is behind them.
+TOTAL_LOSS_PHRASES = (
+    "written off", "write-off", "total loss", "totaled", "totalled", "perte totale", "declaree perte totale",
+)  # fmt: skip
+# A customer asking to drive or to sell a vehicle is the sales desk's, whatever else their mail says
+# of the car they have ("my 2018 Camry just had its 120,000 km service").
+VEHICLE_REQUEST_PHRASES = (
+    "test drive", "test-drive", "essai routier", "venir essayer", "aller essayer", "l'essayer",
+    "essayer le nouveau", "essayer la nouvelle", "sell my car", "sell my truck", "sell my vehicle",
+    "sell you my", "vendre mon", "vendre ma",
+)  # fmt: skip
+
 # Price, quote and availability words are left out: a repair or a part is priced and booked too.
 DEPARTMENT_PHRASES: dict[str, tuple[str, ...]] = {
     "sales": (

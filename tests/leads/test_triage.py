@@ -241,6 +241,53 @@ def test_department_from_the_words(text, department):
 
 
 @pytest.mark.parametrize(
+    ("subject", "text"),
+    [
+        ("Test drive this weekend?", "Hi there,\n\nI'd like to test drive a new Camry hybrid this weekend. My 2018 "
+         "Camry just had its 120,000 km service with you last month (brakes and tires done too) and I'm thinking "
+         "it's time to move on.\n\nPriya\n416-555-0109"),
+        ("Nouveau RAV4 hybride", "Bonjour,\n\nJ'aimerais venir essayer le nouveau RAV4 hybride samedi. Mon Corolla "
+         "2019 a eu son entretien chez vous le mois passé (changement d'huile et pneus d'hiver) et je pense la "
+         "changer au printemps.\n\nMerci,\nNathalie Roy\n450 555-0181"),
+        ("Tacoma", "Hey, I'd like to test drive a new Tacoma. My 2016 Tacoma needs brakes and tires and the check "
+         "engine light is on again, so I'm ready to move on.\n\nDave\n289-555-0126"),
+        ("Looking for a replacement vehicle", "Hi,\n\nMy 2019 Civic was written off after an accident last week and "
+         "the insurance is paying out. I need a replacement, ideally a Corolla or a Civic, around $25k. What do you "
+         "have right now?\n\nEmily Clarke\n647-555-0185"),
+        ("Recherche d'un VUS", "Bonjour,\n\nMon auto a été déclarée perte totale suite à un accident et l'assurance "
+         "va me rembourser. Je cherche un VUS d'occasion autour de 25 000 $, idéalement un RAV4 ou un CR-V. "
+         "Qu'est-ce que vous avez en ce moment?\n\nValérie Bouchard\n514 555-0124"),
+        ("Financing rates on a new RAV4", "Hi, what financing rate can I get on a new RAV4 Hybrid XLE? My credit is "
+         "good, thinking 60 months with $5,000 down.\n\nJordan\n416-555-0172"),
+        ("Taux de financement Corolla neuve", "Bonjour, quel taux de financement offrez-vous présentement sur une "
+         "Corolla LE neuve? Mon crédit est bon. Je pensais à 72 mois.\n\nKarine Dion\n819 555-0147"),
+        ("Achetez-vous des autos?", "Bonjour, je voudrais vendre mon Civic 2018, 95 000 km, jamais accidenté, pneus "
+         "d'hiver sur jantes inclus. Combien m'offrez-vous?\n\nGuy Lemieux\n450 555-0161"),
+    ],
+)  # fmt: skip
+def test_a_sales_inquiry_that_mentions_the_customers_own_car_stays_a_sales_lead(subject, text):
+    """Driving or selling a vehicle, a new one's financing, the next car after a write-off: the service,
+    the tires, the accident and the loan are said in passing."""
+    result = triaged(customer_mail(text, subject=subject))
+    assert (result.kind, result.department, result.acknowledge) == ("lead", "sales", True)
+
+
+@pytest.mark.parametrize(
+    ("text", "department"),
+    [
+        (
+            "My car was in an accident. The insurance wants your body shop's estimate for the bumper.",
+            "body_shop",
+        ),
+        ("What interest rate is on my loan? I'd like to pay it off early.", "finance"),
+        ("Can you send my credit application status? I financed a new Corolla last year.", "finance"),
+    ],
+)
+def test_the_customers_own_car_still_goes_to_its_department(text, department):
+    assert triaged(customer_mail(text)).department == department
+
+
+@pytest.mark.parametrize(
     ("text", "department"),
     [
         (
