@@ -1,5 +1,7 @@
 """Normalised forms of contact details, so the same person is found again."""
 
+import unicodedata
+
 import phonenumbers
 from django.db.models import Func
 
@@ -57,9 +59,15 @@ def split_name(full_name: str | None) -> tuple[str, str]:
     return first, last
 
 
+def normalize_name(value: str | None) -> str:
+    """A name with each accented letter as one character: some mailers (Apple's, text pasted from
+    a PDF) send "é" as "e" and an accent, which looks the same but is never found by search."""
+    return unicodedata.normalize("NFC", (value or "").strip())
+
+
 def search_form(text: str) -> str:
     """Text as search compares it: accents taken off, upper case (see SearchForm)."""
-    return text.translate(_UNACCENT).upper()
+    return normalize_name(text).translate(_UNACCENT).upper()
 
 
 class SearchForm(Func):

@@ -33,7 +33,7 @@ from ..models import (
     DealType,
     HistoryKind,
 )
-from ..normalize import split_name
+from ..normalize import normalize_name, split_name
 from ..selectors.customers import customer_match, customer_match_by_name, customers_language_chosen
 from .audit import audit_record, changes_between
 from .customers import (
@@ -264,6 +264,9 @@ def row_clean(values: dict[str, str]) -> dict:
         first, last = split_name(row.pop("full_name"))
         row.setdefault("first_name", first)
         row.setdefault("last_name", last)
+    for name in ("first_name", "last_name"):
+        if name in row:
+            row[name] = normalize_name(row[name])
     try:
         row["email"], row["phone"] = clean_contact(email=row.get("email", ""), phone=row.get("phone", ""))
         row["phone_2"] = clean_contact(phone=row.get("phone_2", ""))[1]

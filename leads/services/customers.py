@@ -23,7 +23,7 @@ from ..models import (
     Message,
     Task,
 )
-from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone, phone_display
+from ..normalize import DEFAULT_REGION, normalize_email, normalize_name, normalize_phone, phone_display
 from ..selectors.customers import CUSTOMER_FIELDS, customers_with_contact
 from .audit import audit_record, changes_between
 from .consent import consent_record_purchase
@@ -132,6 +132,9 @@ def customer_update(
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.merged_into_id:
         raise ValidationError(_("This record was merged into another; edit that one."))
+    for field in ("first_name", "last_name"):
+        if field in data:
+            data[field] = normalize_name(data[field])
     if "email" in data or "phone" in data:
         email, phone = clean_contact(
             email=data.get("email", customer.email), phone=data.get("phone", customer.phone)

@@ -24,7 +24,7 @@ from ..models import (
     Message,
 )
 from ..models.leads import FUNNEL_MILESTONES, OPEN_LEAD_STATUSES, vehicle_wanted_line
-from ..normalize import normalize_email, normalize_phone
+from ..normalize import normalize_email, normalize_name, normalize_phone
 from ..selectors.customers import customer_match
 from ..selectors.leads import leads_counts_changed
 from .audit import audit_record, changes_between
@@ -76,6 +76,7 @@ def customer_find_or_create(
     theirs: see customer_match); created when nobody matches. A new address or number of a known
     customer is added to their record, never lost."""
     email, phone = normalize_email(email), normalize_phone(phone)
+    first_name, last_name = normalize_name(first_name), normalize_name(last_name)
     customer = customer_match(email=email, phone=phone, first_name=first_name, last_name=last_name)
     if customer is not None:
         values = {"email": email, "phone": phone, "first_name": first_name, "last_name": last_name}

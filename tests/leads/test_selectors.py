@@ -280,3 +280,27 @@ def test_a_lead_marked_contacted_by_hand_or_reopened_waits_no_more(boss):
     called.refresh_from_db()
     assert response_clock(called, deadlines=deadlines).state == "answered"
     assert called.events.get(type="first_response").params["channel"] == "status"
+
+
+def test_a_name_sent_with_its_accents_as_letters_of_their_own_is_found_by_search(boss):
+    import importlib
+
+    from django.apps import apps
+
+    from leads.models import Customer
+    from leads.services.leads import customer_find_or_create, lead_create
+
+    decomposed = "Be\u0301rube\u0301"  # "Bérubé" as some mailers send it
+    customer, _ = customer_find_or_create(
+        email="eloise@example.com", first_name="E\u0301loi\u0308se", last_name=decomposed
+    )
+    lead = lead_create(customer=customer, source="Email")
+    for typed in ("Bérubé", "berube", "Éloïse Bérubé", decomposed):
+        assert list(lead_list(user=boss, filters={"q": typed})) == [lead], typed
+    # Names stored that way before are composed again.
+    Customer.objects.filter(pk=customer.pk).update(last_name=decomposed)
+    importlib.import_module("leads.migrations.0028_customer_names_one_character_per_letter").names_composed(
+        apps, None
+    )
+    customer.refresh_from_db()
+    assert customer.last_name == "Bérubé"
