@@ -26,6 +26,7 @@ from ..models import (
     CustomerHistoryItem,
     CustomerMerge,
     CustomerPhone,
+    HistoryKind,
     Lead,
     LeadEvent,
     LeadVehicle,
@@ -303,6 +304,13 @@ def customer_messages(*, customer: Customer, user) -> QuerySet[Message]:
     return messages.distinct()
 
 
+def _history_summary(item: CustomerHistoryItem) -> str:
+    """A history item's line; a withheld mail's (stored in English) in the reader's language."""
+    if item.kind == HistoryKind.MAIL_WITHHELD and "subject" in item.details:
+        return gettext("Not sent: %(subject)s") % {"subject": item.details["subject"]}
+    return item.summary
+
+
 def customer_timeline(*, customer: Customer, user) -> list[TimelineEntry]:
     """Everything that happened with a customer, newest first: leads, messages, history items.
 
@@ -332,7 +340,9 @@ def customer_timeline(*, customer: Customer, user) -> list[TimelineEntry]:
         for message in customer_messages(customer=customer, user=user)
     ]
     entries += [
-        TimelineEntry(item.occurred_at, item.get_kind_display(), item.get_department_display(), item.summary)
+        TimelineEntry(
+            item.occurred_at, item.get_kind_display(), item.get_department_display(), _history_summary(item)
+        )
         for item in CustomerHistoryItem.objects.filter(customer=customer)
     ]
     return sorted(entries, key=lambda entry: entry.at, reverse=True)

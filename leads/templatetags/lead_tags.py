@@ -2,7 +2,7 @@ import re
 from datetime import datetime
 
 from django import template
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from dealership.models import Department
 
 from ..models.appointments import Appointment
+from ..models.consent import ConsentBasis
 from ..models.followup import StopReason
 from ..models.leads import LEAD_STATUS_LABELS
 from ..models.routing import MailKind
@@ -106,9 +107,13 @@ def stored_sentence(text: str, sentences) -> str:
     """A sentence the system stored in English (kept so for the audit trail) in the reader's language:
     the first of `sentences` (pattern, translation) to match it gives it, its groups as written (an
     address, a server's own words); an unknown one as stored."""
-    for pattern, translation in sentences:
+    for pattern, shown in sentences:
         if match := pattern.fullmatch(text):
-            return str(translation) % match.groupdict()
+            if callable(shown):
+                return shown(match)
+            # A part may itself be a known sentence ("no valid consent: no consent recorded").
+            parts = {name: stored_sentence(part or "", sentences) for name, part in match.groupdict().items()}
+            return str(shown) % parts
     return text
 
 
@@ -152,6 +157,35 @@ SEND_ERRORS = sentences(
 def send_error(error: str) -> str:
     """Why mail was not sent, or an address marked undeliverable, in the reader's language."""
     return stored_sentence(error, SEND_ERRORS)
+
+
+def _lapsed_consent(match) -> str:
+    """ "implied: inquiry (six months) expired on …": the basis is stored as its English label."""
+    with translation.override("en"):
+        bases = {str(label).lower(): ConsentBasis(value) for value, label in ConsentBasis.choices}
+    basis = bases.get(match["basis"])
+    return _("%(basis)s expired on %(when)s") % {
+        "basis": basis.label.lower() if basis else match["basis"],
+        "when": match["when"],
+    }
+
+
+# Why the store may not email a customer, as consent checks store it (campaigns, the timeline).
+CONSENT_REFUSALS = sentences(
+    (r"no valid consent: (?P<reason>.*)", gettext_lazy("no valid consent: %(reason)s")),
+    (r"no consent recorded", gettext_lazy("no consent recorded")),
+    (r"withdrawn on (?P<when>.*?) \((?P<source>.*)\)", gettext_lazy("withdrawn on %(when)s (%(source)s)")),
+    (r"(?P<basis>.*) expired on (?P<when>.*)", _lapsed_consent),
+    (r"record merged into customer (?P<id>\d+)", gettext_lazy("record merged into customer %(id)s")),
+    (r"no email address", gettext_lazy("no email address")),
+    (r"address (?P<email>.*) is undeliverable", gettext_lazy("address %(email)s is undeliverable")),
+)
+
+
+@register.filter
+def consent_refusal(reason: str) -> str:
+    """Why no commercial mail may go to a customer, in the reader's language."""
+    return stored_sentence(reason, CONSENT_REFUSALS)
 
 
 def _purpose_label(purpose) -> str:

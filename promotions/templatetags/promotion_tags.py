@@ -4,7 +4,7 @@ from django import template
 from django.utils.translation import gettext as _
 
 from leads.models import Language
-from leads.templatetags.lead_tags import choice_label
+from leads.templatetags.lead_tags import choice_label, consent_refusal
 
 from ..models import CampaignStatus, PromotionStatus
 
@@ -22,6 +22,19 @@ def audience_summary(audience: dict) -> str:
     if days := audience.get("lease_ending_within_days"):
         parts.append(_("lease ending within %(days)s days") % {"days": days})
     return " · ".join(parts) or _("every customer with an email")
+
+
+@register.filter
+def recipient_reason(reason: str) -> str:
+    """Why a campaign skipped a customer ("No valid consent: no consent recorded.", as the campaign
+    stores a consent refusal) or failed to send to them ("Not sent: …"), in the reader's language."""
+    if not reason:
+        return ""
+    if reason.startswith("Not sent: "):
+        return _("Not sent: %(reason)s.") % {"reason": reason.removeprefix("Not sent: ").rstrip(".")}
+    refusal = reason.removesuffix(".")
+    refusal = consent_refusal(refusal[:1].lower() + refusal[1:])
+    return f"{refusal[:1].upper()}{refusal[1:]}."
 
 
 @register.filter

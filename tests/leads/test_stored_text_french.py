@@ -1,13 +1,18 @@
 """What the system writes and stores in English (send errors, refusals, sources, notes) stays stored
 as written for the audit trail, and reads in the reader's language on the staff's pages."""
 
+from datetime import timedelta
+
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from dealership.models import Role
-from leads.models import Message
+from leads.models import ConsentChannel, Message
+from leads.services.consent import consent_record_inquiry, consent_withdraw
 from leads.services.replies import MailServerUnavailable, message_deliver, reply_queue
 from leads.tasks import message_send
+from promotions.services.campaigns import campaign_batch_send, campaign_start
 from tests import factories
 from tests.conftest import unreachable_smtp
 from tests.french import ENGLISH, FRENCH, NBSP, page_text
@@ -96,3 +101,32 @@ def test_mail_returned_undelivered_and_the_address_it_marks_read_in_french(sophi
     assert "Returned undelivered" not in page and "Permanent delivery failure" not in page
     english = _lead_page(sophie_client, lead, ENGLISH)
     assert "Returned undelivered to gone@example.com" in english and "Permanent delivery failure" in english
+
+
+# 2. Why a campaign or the store's mail left a customer out
+
+
+def test_the_campaigns_why_column_and_the_customers_timeline_read_in_french(sophie_client):
+    factories.customer(first_name="Olivia")  # never asked anything
+    lapsed = factories.customer(first_name="Old")
+    consent_record_inquiry(customer=lapsed, at=timezone.now() - timedelta(days=400), source="web inquiry")
+    withdrawn = factories.customer_with_email_consent(first_name="Léa", language="fr")
+    campaign = factories.campaign()
+    campaign_start(campaign=campaign)
+    # Léa withdraws once the campaign has started: the send itself refuses, and says so on her timeline.
+    consent_withdraw(customer=withdrawn, channels=[ConsentChannel.EMAIL], source="Told staff")
+    campaign_batch_send(campaign=campaign, limit=10)
+    page = page_text(sophie_client, reverse("promotions:campaign_detail", args=[campaign.pk]), FRENCH)
+    assert f"<td>Aucun consentement valide{NBSP}: aucun consentement consigné.</td>" in page
+    assert (
+        f"<td>Aucun consentement valide{NBSP}: tacite{NBSP}: demande de renseignements (six mois), expiré le "
+        in page
+    )
+    assert f"<td>Aucun consentement valide{NBSP}: retiré le " in page
+    assert "No valid consent" not in page and "expired on" not in page
+    english = page_text(sophie_client, reverse("promotions:campaign_detail", args=[campaign.pk]), ENGLISH)
+    assert "<td>No valid consent: no consent recorded.</td>" in english
+
+    customer_page = page_text(sophie_client, f"/leads/customers/{withdrawn.pk}/", FRENCH)
+    assert f"Non envoyé{NBSP}: Léa, une offre pour vous" in customer_page
+    assert "Not sent:" not in customer_page
