@@ -4,6 +4,7 @@ loyalty rules and tasks; and the public unsubscribe page."""
 import json
 from collections.abc import Sequence
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -80,6 +81,8 @@ NO_CHANGES = gettext_lazy(
 MERGED_RECORD = gettext_lazy(
     "This record was merged into %(merged_into)s: make the change on that record, nothing was changed here."
 )
+# The list is paged: a store's whole file is thousands of customers.
+CUSTOMERS_PER_PAGE = 100
 EXPORT_FOR_MANAGERS = gettext_lazy("A customer's data export is for supervisors and managers only.")
 
 
@@ -132,9 +135,21 @@ def _customer_page(request, template: str, customer: Customer, **context):
 @customer_pages
 def customer_list(request):
     query = request.GET.get("q", "")
-    customers = customer_search(user=request.user, query=query)[:100]
+    page = int(page) if (page := request.GET.get("page", "")).isdigit() and 0 < int(page) <= 100_000 else 1
+    start = (page - 1) * CUSTOMERS_PER_PAGE
+    customers = list(customer_search(user=request.user, query=query)[start : start + CUSTOMERS_PER_PAGE + 1])
+
+    def page_url(number: int) -> str:
+        return "?" + urlencode({**({"q": query} if query else {}), "page": number})
+
     template = "leads/customer_list.html#table" if request.htmx else "leads/customer_list.html"
-    context = {"customers": customers, "query": query, "can_manage": can_manage_customers(request.user)}
+    context = {
+        "customers": customers[:CUSTOMERS_PER_PAGE],
+        "query": query,
+        "previous_url": page_url(page - 1) if page > 1 else "",
+        "next_url": page_url(page + 1) if len(customers) > CUSTOMERS_PER_PAGE else "",
+        "can_manage": can_manage_customers(request.user),
+    }
     return render(request, template, context)
 
 

@@ -33,9 +33,25 @@ def test_search_by_name_without_accents_email_or_phone(supervisor_client):
         assert "Gauthier" in page and "Williams" not in page, query
     fragment = supervisor_client.get(url, {"q": "noah"}, HTTP_HX_REQUEST="true").content.decode()
     assert (
-        fragment.strip().startswith('<table class="table table-hover" id="customer-table">')
+        fragment.strip().startswith('<div id="customer-table">')
         and "Williams" in fragment
     )
+
+
+def test_the_customer_list_pages_through_the_whole_file(supervisor_client):
+    Customer.objects.bulk_create(
+        Customer(first_name=f"Client{n:03}", last_name="Roy", email=f"client{n}@example.com")
+        for n in range(105)
+    )
+    url = reverse("leads:customer_list")
+    first = supervisor_client.get(url).content.decode()
+    assert first.count("Client") == 100 and "Client104" not in first
+    assert '?page=2">Next page' in first
+    second = supervisor_client.get(url, {"page": 2}).content.decode()
+    assert "Client104" in second and "Client000" not in second
+    assert '?page=1">' in second and "Next page" not in second
+    narrowed = supervisor_client.get(url, {"q": "Client104", "page": "x"}).content.decode()
+    assert "Client104" in narrowed and "Next page" not in narrowed
 
 
 def test_card_shows_every_department_on_one_timeline_and_the_consent(supervisor_client):
