@@ -169,8 +169,4 @@ def consent_overview(*, customer: Customer, at: datetime | None = None) -> list[
 
 def consent_channels_withdrawn(*, customer: Customer) -> list[str]:
     """The channels on which the customer asked for no more messages, and has not asked again since."""
-    return [
-        standing.channel
-        for standing in consent_overview(customer=customer)
-        if not standing.valid and standing.record and standing.record.action == ConsentAction.WITHDRAW
-    ]
+    return [standing.channel for standing in consent_overview(customer=customer) if consent_withdrawn(standing)]
