@@ -278,6 +278,8 @@ def detect_language(text: str) -> str:
     return "fr" if french > english else "en"
 
 
+# A manufacturer's part number ("04465-02220", Toyota accessories' "PT908-42200"), in folded text.
+PART_NUMBER = re.compile(r"(?<![\w-])(?:pt\d{3}|\d{5})-[0-9a-z]{5}(?![\w-])")
 # "Buy floor mats", "acheter des tapis": a purchase verb a few words before a part is not a buyer's.
 BUYING_PARTS = re.compile(
     r"(?<!\w)(?:buy|purchase|acheter|achat)(?=(?:\s+[\w'-]+){0,3}?\s+"
@@ -303,6 +305,8 @@ def detect_department(text: str, *, wants_vehicle: bool = False) -> tuple[str, s
             wants_vehicle = True
     for phrase in found:
         scores[DEPARTMENT_OF_PHRASE[phrase]] += 2 if phrase in STRONG_SALES else 1
+    if PART_NUMBER.search(folded):
+        scores["parts"] += 1
     if wants_vehicle:
         scores[SALES] += 2
     best = max((d for d in scores if d != SALES), key=lambda d: scores[d])

@@ -108,6 +108,10 @@ DEPARTMENT_PHRASES: dict[str, tuple[str, ...]] = {
         # Oil and scheduled maintenance: "my 10,000 km service", "changement d'huile".
         "oil", "km service", "kilometre service", "kilometer service", "mile service", "tune-up", "tune up",
         "huile", "changement d'huile", "mise au point",
+        # Something broke: "la climatisation ne fonctionne plus", "won't start, can you tow it in?".
+        "not working", "isn't working", "stopped working", "doesn't work", "ne fonctionne plus",
+        "ne fonctionne pas", "won't start", "wont start", "ne demarre pas", "ne demarre plus", "tow it",
+        "tow my", "towed", "tow truck", "remorquage", "remorquer",
     ),
     "parts": (
         "parts", "part", "part number", "accessory", "accessories", "floor mats", "roof rack", "order a part",
@@ -117,6 +121,8 @@ DEPARTMENT_PHRASES: dict[str, tuple[str, ...]] = {
         "filter", "oil filter", "air filter", "cabin filter", "cabin air filter", "wiper blade", "wiper blades",
         "filtre", "filtre a huile", "filtre a air", "filtre d'habitacle", "essuie-glace", "essuie-glaces",
         "balais d'essuie-glace",
+        "gas cap", "bouchon d'essence", "floor liners", "cargo tray", "cargo liner", "plateau de coffre",
+        "at the counter", "au comptoir",
     ),
     "finance": (
         "payoff", "pay off", "pay-off", "payout", "loan", "my lease", "end of lease", "lease return",
@@ -124,12 +130,16 @@ DEPARTMENT_PHRASES: dict[str, tuple[str, ...]] = {
         "financing", "refinance", "statement", "balance owing", "my payments",
         "pret", "ma location", "fin de location", "fin de bail", "rachat", "demande de credit",
         "financement", "refinancement", "releve", "solde", "mes paiements",
+        "my interest rate", "interest rate i'm paying", "interest rate on my", "mon taux d'interet", "pay it off",
+        "defer my payment", "defer a payment", "skip a payment", "reporter mon paiement", "reporter un paiement",
+        "report de paiement", "sauter un paiement",
     ),
     "body_shop": (
         "collision", "accident", "dent", "dents", "scratch", "scratches", "body shop", "bodywork",
         "body work", "insurance claim", "claim", "insurance", "hail", "bumper", "paint", "fender",
         "carrosserie", "bosse", "bosses", "debosselage", "rayure", "rayures", "reclamation d'assurance",
         "reclamation", "assurance", "grele", "pare-chocs", "peinture", "aile",
+        "scratched", "scrape", "scraped", "egratigne", "egratignee", "egratignure", "egratignures",
     ),
 }  # fmt: skip
 

@@ -273,6 +273,36 @@ def test_a_sales_inquiry_that_mentions_the_customers_own_car_stays_a_sales_lead(
 
 
 @pytest.mark.parametrize(
+    ("subject", "text", "department"),
+    [
+        ("Report de paiement", "Bonjour,\n\nJ'ai perdu mon emploi la semaine passée. Est-ce possible de reporter mon "
+         "paiement de décembre sur mon RAV4?\n\nSophie Morin\n514 555-0114", "finance"),
+        ("My interest rate", "Hi, I bought my Camry from you in 2024 and I can't remember what interest rate I'm "
+         "paying. Can you check and tell me if I can pay it off early without penalty?\n\nPaul Grant\n905-555-0133",
+         "finance"),
+        ("Climatisation", "Bonjour, la climatisation de ma Corolla 2020 ne fonctionne plus, ça souffle de l'air chaud. "
+         "Quand pourriez-vous la vérifier?\n\nMartine\n450 555-0192", "service"),
+        ("Car won't start", "Hi, my 2019 RAV4 won't start this morning, it just clicks. Can you tow it in and take a "
+         "look today?\n\nAhmed\n416-555-0145", "service"),
+        ("Égratignure sur la portière", "Bonjour, quelqu'un a égratigné la portière de mon Highlander dans un "
+         "stationnement. Pouvez-vous me donner une estimation pour la réparer?\n\nJulie Caron\n418 555-0121",
+         "body_shop"),
+        ("Gas cap", "Hey, I lost the gas cap for my 2017 Corolla. Do you have an OEM one at the counter? How much?"
+         "\n\nChris\n403-555-0108", "parts"),
+        ("Do you have these in stock?", "Hi, looking for PT908-42200 all-weather floor liners and a cargo tray for a "
+         "2022 Corolla hatchback. How much and can I pick them up this week?\n\nJason\n647-555-0115", "parts"),
+        ("Price check", "Hi, can you give me a price on part number 04465-02220 (front brake pads) for a 2018 Corolla? "
+         "I'll install them myself.\n\nMark\n905-555-0111", "parts"),
+        # A buyer's questions about a vehicle's features stay with the sales desk.
+        ("2024 Tacoma", "Does the 2024 Tacoma have a tow package? Call me at 514-555-0199.", "sales"),
+    ],
+)  # fmt: skip
+def test_department_mail_in_everyday_words_reaches_its_department(subject, text, department):
+    result = triaged(customer_mail(text, subject=subject))
+    assert (result.department, result.acknowledge) == (department, department == "sales")
+
+
+@pytest.mark.parametrize(
     ("text", "department"),
     [
         (
