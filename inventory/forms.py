@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from dealership.forms import DayInput
 from leads.models import InquiryType
 from leads.normalize import normalize_phone
 
@@ -108,9 +109,7 @@ class VehicleCreateForm(VehicleForm):
 
 class VehicleTransitionForm(forms.Form):
     status = forms.ChoiceField(label=pgettext_lazy("vehicle", "Status"))
-    on = forms.DateField(
-        required=False, label=_("Date (today when blank)"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    on = forms.DateField(required=False, label=_("Date (today when blank)"), widget=DayInput())
 
     def __init__(self, *args, vehicle: Vehicle, **kwargs):
         super().__init__(*args, **kwargs)
