@@ -11,13 +11,17 @@ import io
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from leads.mail.words import fold
 
 MAX_BYTES = 20 * 1024 * 1024
 
 
-NOT_CSV = _("This is not a CSV file (a workbook?). Save it as CSV from the spreadsheet and upload that.")
+# Lazy: read in the uploader's language, not the one active when this module was imported.
+NOT_CSV = gettext_lazy(
+    "This is not a CSV file (a workbook?). Save it as CSV from the spreadsheet and upload that."
+)
 
 
 def _lines_not_utf8(data: bytes) -> list[int]:

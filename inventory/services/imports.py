@@ -15,12 +15,12 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from dealership.csv_upload import csv_decode, csv_rows, header_key
 from dealership.storage import private_storage
 
-from ..forms import KmField, PriceField, VinField
+from ..forms import KmField, PriceField, VehicleForm, VinField
 from ..models import Vehicle, VehicleStatus
 from ..vin import vin_normalize
 from .vehicles import (
@@ -107,13 +107,16 @@ class ImportRowForm(forms.ModelForm):
     """One row, checked like the vehicle form; rows name existing vehicles, so no uniqueness check here."""
 
     vin = VinField()
-    price = PriceField(required=False)
+    price = PriceField(required=False, label=gettext_lazy("Price"))
     odometer_km = KmField(required=False, label=gettext_lazy("Odometer (km)"))
-    status = forms.ChoiceField(choices=VehicleStatus.choices, required=False)
+    status = forms.ChoiceField(
+        choices=VehicleStatus.choices, required=False, label=pgettext_lazy("vehicle", "Status")
+    )
 
     class Meta:
         model = Vehicle
         fields = ["stock_number", "vin", *DESCRIPTIVE_FIELDS, "price", "status"]
+        labels = VehicleForm.Meta.labels  # a line's errors name its columns as the vehicle form does
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
