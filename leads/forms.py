@@ -22,7 +22,9 @@ def choices_from(field: forms.ModelChoiceField, queryset, *, label, rows=None) -
 
 
 class LeadTransitionForm(forms.Form):
-    status = forms.ChoiceField(label=_("New status"), error_messages={"required": _("Choose the new status.")})
+    status = forms.ChoiceField(
+        label=_("New status"), error_messages={"required": _("Choose the new status.")}
+    )
     reason = forms.CharField(required=False, max_length=200, label=_("Reason (when lost)"))
     # The status the page showed: a change made from a page left open is checked against it.
     shown_status = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -93,12 +95,18 @@ class MailTestForm(forms.Form):
         return self.cleaned_data["raw"].encode("utf-8")
 
 
+# The inbox's status filter: the open leads, one status, or all of them ("Toutes", not Django's "Tout").
+STATUS_FILTERS = [
+    ("open", _("Open")),
+    *LeadStatus.choices,
+    ("all", pgettext_lazy("lead status filter", "All")),
+]
+
+
 class InboxFilterForm(forms.Form):
     """The inbox's query string; anything malformed is dropped (the page says so), never an error page."""
 
-    status = forms.ChoiceField(
-        required=False, choices=[("open", _("Open")), *LeadStatus.choices, ("all", _("All"))]
-    )
+    status = forms.ChoiceField(required=False, choices=STATUS_FILTERS)
     unanswered = forms.BooleanField(required=False, label=_("Unanswered"))
     overdue = forms.BooleanField(required=False, label=_("Overdue"))
     replied = forms.BooleanField(required=False, label=_("Replied"))
@@ -182,7 +190,10 @@ class ContactLogForm(forms.Form):
     # The outcomes' English text is what a call keeps as its subject; people read it in their language.
     outcome = forms.ChoiceField(
         required=False,
-        choices=[("", _("— call outcome —")), *((value, _(label)) for value, label in ContactOutcome.CHOICES)],
+        choices=[
+            ("", _("— call outcome —")),
+            *((value, _(label)) for value, label in ContactOutcome.CHOICES),
+        ],
         label=_("Call outcome"),
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Notes"))
@@ -205,7 +216,9 @@ class ReplyTemplateForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["body"].help_text = _("Merge fields: %(fields)s") % {"fields": merge_field_tags(MERGE_FIELDS)}
+        self.fields["body"].help_text = _("Merge fields: %(fields)s") % {
+            "fields": merge_field_tags(MERGE_FIELDS)
+        }
 
 
 class LeadMergeForm(forms.Form):
@@ -216,11 +229,15 @@ class LeadMergeForm(forms.Form):
         choices_from(
             self.fields["duplicate"],
             duplicates,
-            label=lambda lead: _("Lead %(number)s · %(status)s · %(received)s · %(owner)s")
-            % {
-                "number": lead.pk,
-                "status": lead.get_status_display(),
-                "received": f"{lead.received_at:%Y-%m-%d}",
-                "owner": (lead.owner.get_full_name() or lead.owner.username) if lead.owner else _("unassigned"),
-            },
+            label=lambda lead: (
+                _("Lead %(number)s · %(status)s · %(received)s · %(owner)s")
+                % {
+                    "number": lead.pk,
+                    "status": lead.get_status_display(),
+                    "received": f"{lead.received_at:%Y-%m-%d}",
+                    "owner": (lead.owner.get_full_name() or lead.owner.username)
+                    if lead.owner
+                    else _("unassigned"),
+                }
+            ),
         )

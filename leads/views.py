@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from dealership.models import oversees_store
 
 from .forms import (
+    STATUS_FILTERS,
     ContactLogForm,
     InboxFilterForm,
     LeadMergeForm,
@@ -21,7 +22,7 @@ from .forms import (
     ReplyTemplateForm,
 )
 from .inventory_link import lead_vehicles_with_stock
-from .models import Attachment, ConsentChannel, InboundMail, Lead, LeadStatus, PreferredChannel, ReplyTemplate
+from .models import Attachment, ConsentChannel, InboundMail, Lead, PreferredChannel, ReplyTemplate
 from .selectors.appointments import advisor_agenda, followup_due_count, sees_all_appointments
 from .selectors.consent import consent_ledger, consent_status, consent_withdrawn
 from .selectors.leads import (
@@ -104,7 +105,7 @@ def _inbox_filter_links(*, user, filters: dict, params: dict, deadlines) -> dict
                 "url": _query(params, status=value),
                 "active": status == value,
             }
-            for value, label in [("open", _("Open")), *LeadStatus.choices, ("all", _("All"))]
+            for value, label in STATUS_FILTERS
         ],
         "toggles": [
             {
@@ -270,7 +271,9 @@ def lead_reply(request, pk: int):
         except ReplyError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("Your answer to %(customer)s is being sent.") % {"customer": lead.customer})
+            messages.success(
+                request, _("Your answer to %(customer)s is being sent.") % {"customer": lead.customer}
+            )
             return redirect("leads:lead_detail", pk=lead.pk)
     # Nothing is lost: the page comes back with what was written and the reason.
     return render(request, "leads/lead_detail.html", _lead_page(request, lead, reply_form=form), status=400)
@@ -318,7 +321,8 @@ def lead_merge_view(request, pk: int):
         try:
             lead_merge(target=lead, duplicate=form.cleaned_data["duplicate"], actor=request.user)
             messages.success(
-                request, _("Lead %(number)s merged into this one.") % {"number": form.cleaned_data["duplicate"].pk}
+                request,
+                _("Lead %(number)s merged into this one.") % {"number": form.cleaned_data["duplicate"].pk},
             )
         except MergeError as error:
             messages.error(request, str(error))

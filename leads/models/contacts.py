@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .customers import Customer
 
@@ -45,7 +46,7 @@ class CustomerPhone(models.Model):
 
     class Kind(models.TextChoices):
         MOBILE = "mobile", _("Mobile")
-        HOME = "home", _("Home")
+        HOME = "home", pgettext_lazy("phone type", "Home")  # "Domicile", not Django's "Accueil"
         WORK = "work", _("Work")
         OTHER = "other", _("Other")
 
