@@ -32,7 +32,12 @@ from .customer_forms import (
     ImportUploadForm,
 )
 from .models import ConsentChannel, Customer, CustomerImport, CustomerMerge, LoyaltyRule, Task
-from .selectors.consent import consent_channels_withdrawn, consent_ledger, consent_overview
+from .selectors.consent import (
+    consent_channels_withdrawn,
+    consent_ledger,
+    consent_overview,
+    customers_channels_withdrawn,
+)
 from .selectors.customers import (
     can_change_customer,
     can_manage_customers,
@@ -375,11 +380,17 @@ def loyalty_rule_toggle(request, pk: int):
 @login_required
 def my_tasks(request):
     tasks = Task.objects.filter(assignee=request.user).select_related("customer")
+    open_tasks = list(tasks.filter(done_at__isnull=True))
     return render(
         request,
         "leads/task_list.html",
         {
-            "tasks": tasks.filter(done_at__isnull=True),
+            # Each with what its customer asked for no more of, shown beside the contact details.
+            "tasks": [
+                (task, withdrawn[task.customer_id])
+                for withdrawn in [customers_channels_withdrawn(customer_ids={t.customer_id for t in open_tasks})]
+                for task in open_tasks
+            ],
             "done": tasks.filter(done_at__isnull=False).order_by("-done_at")[:20],
             # Department staff do their tasks from the contact details shown: no customer pages.
             "opens_customers": can_use_customers(request.user),

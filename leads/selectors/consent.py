@@ -169,4 +169,20 @@ def consent_overview(*, customer: Customer, at: datetime | None = None) -> list[
 
 def consent_channels_withdrawn(*, customer: Customer) -> list[str]:
     """The channels on which the customer asked for no more messages, and has not asked again since."""
-    return [standing.channel for standing in consent_overview(customer=customer) if consent_withdrawn(standing)]
+    return customers_channels_withdrawn(customer_ids=[customer.pk])[customer.pk]
+
+
+def customers_channels_withdrawn(*, customer_ids) -> dict[int, list[str]]:
+    """consent_channels_withdrawn for many customers, from one read of their ledgers."""
+    ledgers: dict[int, list[ConsentRecord]] = {pk: [] for pk in customer_ids}
+    for record in ConsentRecord.objects.filter(customer_id__in=ledgers):
+        ledgers[record.customer_id].append(record)
+    now = timezone.now()
+    return {
+        pk: [
+            channel
+            for channel in ConsentChannel.values
+            if consent_withdrawn(consent_status(records, channel=channel, at=now))
+        ]
+        for pk, records in ledgers.items()
+    }

@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from dealership.models import Department, Role, StaffMember
 
 from ..models import (
+    ConsentChannel,
     CustomerHistoryItem,
     HistoryKind,
     Lead,
@@ -22,6 +23,7 @@ from ..models import (
 )
 from ..models.leads import OPEN_LEAD_STATUSES
 from ..models.loyalty import task_title
+from ..selectors.consent import customers_channels_withdrawn
 from .audit import audit_record
 
 RULE_DEFAULTS = {
@@ -206,7 +208,12 @@ def loyalty_tasks_create(*, today: date | None = None) -> list[Task]:
         if not rule.enabled:
             continue
         fallback = _department_person(rule.department)
-        for moment in FINDERS[rule.kind](rule, today):
+        moments = FINDERS[rule.kind](rule, today)
+        # A customer who asked for no more messages of any kind is no one to pitch to.
+        withdrawn = customers_channels_withdrawn(customer_ids={moment.customer_id for moment in moments})
+        for moment in moments:
+            if set(withdrawn[moment.customer_id]) >= set(ConsentChannel.values):
+                continue
             with translation.override("en"):  # the stored title, for exports and the admin
                 title = task_title(rule.kind, moment.params)
             task, new = Task.objects.get_or_create(

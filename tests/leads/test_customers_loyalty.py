@@ -94,6 +94,21 @@ def test_moments_outside_their_window_make_no_task(store_staff):
     ]
 
 
+def test_a_customer_who_asked_for_no_more_messages_is_pitched_nothing_and_staff_see_what_they_withdrew(
+    store_staff, client
+):
+    from leads.services.consent import consent_withdraw
+
+    customer, lost = moments(store_staff)
+    consent_withdraw(customer=customer, channels=["email", "text", "phone"], source="unsubscribe link")
+    consent_withdraw(customer=lost.customer, channels=["phone"], source="told staff")
+    created = loyalty_tasks_create(today=TODAY)
+    assert [task.customer for task in created] == [lost.customer]  # Grace asked for nothing more
+    client.force_login(store_staff["advisor"].user)
+    page = client.get(reverse("leads:my_tasks")).content.decode()
+    assert "Asked not to be called" in page and "No commercial email" not in page
+
+
 def test_daily_run_is_scheduled():
     entry = settings.CELERY_BEAT_SCHEDULE["loyalty-tasks-daily"]
     assert entry["task"] == loyalty_tasks_create_task.name
