@@ -83,7 +83,7 @@ class ConsentWithdrawForm(forms.Form):
         choices=ConsentChannel.choices, widget=forms.CheckboxSelectMultiple, label=_("Channels")
     )
     source = forms.CharField(
-        max_length=200, initial="Told staff", label=_("Source"), help_text=_("How the customer asked.")
+        max_length=200, initial=_("Told staff"), label=_("Source"), help_text=_("How the customer asked.")
     )
 
 

@@ -53,17 +53,10 @@ class ConsentStatus:
         """The channel's name, in the page's language."""
         return str(CHANNEL_NAMES[self.channel]) if self.channel in CHANNEL_NAMES else self.channel
 
-    @property
-    def reason_label(self) -> str:
-        """Why no message may be sent, in the page's language. `reason` stays in English: it is
-        stored with audit entries and refusals."""
-        return (
-            "" if self.valid else _refusal(record=self.record, basis=self.basis, expires_at=self.expires_at)
-        )
-
 
 def _refusal(*, record: ConsentRecord | None, basis: str, expires_at: datetime | None) -> str:
-    """Why a standing allows nothing, in the active language: withdrawn, lapsed or never given."""
+    """Why a standing allows nothing, in the active language: withdrawn, lapsed or never given.
+    Stored in English; pages show it in their language (lead_tags.consent_refusal)."""
     if record is not None and record.action == ConsentAction.WITHDRAW:
         return gettext("withdrawn on %(when)s (%(source)s)") % {
             "when": _local_minute(record.given_at),

@@ -9,12 +9,15 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from dealership.models import Department
 
+from ..customer_forms import CustomerForm
 from ..models.appointments import Appointment
 from ..models.consent import ConsentBasis
+from ..models.customers import Language, PreferredChannel
 from ..models.followup import StopReason
 from ..models.leads import LEAD_STATUS_LABELS
 from ..models.routing import MailKind
 from ..normalize import phone_display
+from ..selectors.consent import CHANNEL_NAMES
 from ..services.followup import WORKER_NOTES
 from ..services.leads import ContactOutcome
 from ..services.replies import UNCERTAIN_SEND
@@ -170,8 +173,28 @@ def _lapsed_consent(match) -> str:
     }
 
 
-# Why the store may not email a customer, as consent checks store it (campaigns, the timeline).
-CONSENT_REFUSALS = sentences(
+# Where consent came from or was withdrawn, as the system records it (a person's words are kept as typed).
+CONSENT_SOURCES = sentences(
+    (r"Told staff", gettext_lazy("Told staff")),
+    (r"unsubscribe link", gettext_lazy("unsubscribe link")),
+    (r"inquiry", pgettext_lazy("consent source", "inquiry")),
+    (
+        r"email asking for no more mail: (?P<subject>.*)",
+        gettext_lazy("email asking for no more mail: %(subject)s"),
+    ),
+    (r"Purchase: (?P<vehicle>.*)", gettext_lazy("Purchase: %(vehicle)s")),
+    (r"Lease: (?P<vehicle>.*)", gettext_lazy("Lease: %(vehicle)s")),
+)
+
+
+@register.filter
+def consent_source(source: str) -> str:
+    return stored_sentence(source, CONSENT_SOURCES)
+
+
+# Why the store may not email a customer, as consent checks store it (campaigns, the timeline); a
+# withdrawal's source among them.
+CONSENT_REFUSALS = CONSENT_SOURCES + sentences(
     (r"no valid consent: (?P<reason>.*)", gettext_lazy("no valid consent: %(reason)s")),
     (r"no consent recorded", gettext_lazy("no consent recorded")),
     (r"withdrawn on (?P<when>.*?) \((?P<source>.*)\)", gettext_lazy("withdrawn on %(when)s (%(source)s)")),
@@ -359,3 +382,59 @@ def triage_reason(rule: str) -> str:
             "department": department_name(rule.removeprefix("keywords:"))
         }
     return str(TRIAGE_REASONS.get(rule, rule))
+
+
+# What the audit trail records a customer change as.
+AUDIT_ACTIONS = {
+    "created": pgettext_lazy("audit action", "Created"),
+    "edit": pgettext_lazy("audit action", "Edited"),
+    "filled_from_inquiry": pgettext_lazy("audit action", "Filled in from an inquiry"),
+    "email_replaced_bounced": pgettext_lazy("audit action", "Bounced email replaced"),
+    "email_added": pgettext_lazy("audit action", "Email added"),
+    "phone_added": pgettext_lazy("audit action", "Phone added"),
+    "consent_grant": pgettext_lazy("audit action", "Consent given"),
+    "consent_withdraw": pgettext_lazy("audit action", "Consent withdrawn"),
+    "import_created": pgettext_lazy("audit action", "Created by an import"),
+    "import_updated": pgettext_lazy("audit action", "Updated by an import"),
+    "merge": pgettext_lazy("audit action", "Duplicate merged into it"),
+    "merged_into": pgettext_lazy("audit action", "Merged into another record"),
+}
+# The customer's data as the audit names it: the customer form's labels, and what the form does not show.
+AUDIT_FIELDS = {
+    **{name: field.label for name, field in CustomerForm.base_fields.items()},
+    "other_emails": pgettext_lazy("audit field", "Other emails"),
+    "other_phones": pgettext_lazy("audit field", "Other phones"),
+    "email_undeliverable": pgettext_lazy("audit field", "Address undeliverable"),
+    "import": pgettext_lazy("audit field", "Import"),
+    "merged_into": pgettext_lazy("audit field", "Merged into customer"),
+}
+AUDIT_CHOICES = {"language": Language, "preferred_channel": PreferredChannel}
+
+
+@register.filter
+def audit_action(action: str) -> str:
+    return str(AUDIT_ACTIONS.get(action, action))
+
+
+@register.simple_tag
+def audit_field(entry, field: str) -> str:
+    """A changed field's name; a consent change's fields are its channels."""
+    if entry.action.startswith("consent_"):
+        return str(CHANNEL_NAMES.get(field, field)).capitalize()
+    return str(AUDIT_FIELDS.get(field, field))
+
+
+@register.simple_tag
+def audit_value(entry, field: str, value) -> str:
+    """A value before or after: a consent standing ("implied_inquiry", "none (no consent recorded)") or
+    a choice in words, anything else as stored."""
+    if value is None or value == "":
+        return "—"
+    if entry.action.startswith("consent_"):
+        if value in ConsentBasis.values:
+            return str(ConsentBasis(value).label)
+        if match := re.fullmatch(r"none \((?P<reason>.*)\)", value, re.DOTALL):
+            return _("none (%(reason)s)") % {"reason": consent_refusal(match["reason"])}
+    if field in AUDIT_CHOICES:
+        return choice_label(AUDIT_CHOICES[field], value)
+    return str(value)

@@ -312,6 +312,6 @@ def test_consent_reasons_read_in_french_but_stored_in_english(supervisor_client)
         headers=FRENCH,
     )
     page = page_text(supervisor_client, reverse("leads:customer_consent", args=[customer.pk]), FRENCH)
-    assert "Retiré le " in page and "(Told staff)" in page and "Withdrawn on" not in page
+    assert "Retiré le " in page and "(Dit au personnel)" in page and "Withdrawn on" not in page
     entry = AuditEntry.objects.filter(customer=customer).latest("pk")
     assert "none (withdrawn on" in str(entry.changes)  # the audit keeps one language

@@ -1,6 +1,7 @@
 """What the system writes and stores in English (send errors, refusals, sources, notes) stays stored
 as written for the audit trail, and reads in the reader's language on the staff's pages."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -8,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dealership.models import Role
+from leads.consent_links import unsubscribe_url
 from leads.models import ConsentChannel, Message
 from leads.services.consent import consent_record_inquiry, consent_withdraw
 from leads.services.replies import MailServerUnavailable, message_deliver, reply_queue
@@ -130,3 +132,38 @@ def test_the_campaigns_why_column_and_the_customers_timeline_read_in_french(soph
     customer_page = page_text(sophie_client, f"/leads/customers/{withdrawn.pk}/", FRENCH)
     assert f"Non envoyé{NBSP}: Léa, une offre pour vous" in customer_page
     assert "Not sent:" not in customer_page
+
+
+# 3. The consent ledger and the audit trail
+
+
+def test_the_consent_ledger_reads_the_systems_sources_in_french(client, sophie_client):
+    customer = factories.customer(language="fr", email="lea@example.com")
+    consent_record_inquiry(customer=customer, at=timezone.now() - timedelta(days=1), source="inquiry")
+    factories.financed_rav4_2023(customer)
+    client.post(unsubscribe_url(customer), {"channels": ["email"]})  # the link in a commercial email
+    url = reverse("leads:customer_consent", args=[customer.pk])
+    page = page_text(sophie_client, url, FRENCH)
+    assert "<td>demande de renseignements</td>" in page
+    assert f"<td>Achat{NBSP}: 2023 Toyota RAV4 purchase</td>" in page
+    assert "<td>lien de désabonnement</td>" in page and "(lien de désabonnement)" in page
+    assert 'value="Dit au personnel"' in page  # the withdrawal form, pre-filled in the page's language
+    for english in ("unsubscribe link", "<td>inquiry</td>", "Purchase:", "Told staff"):
+        assert english not in page, english
+    english = page_text(sophie_client, url, ENGLISH)
+    assert "<td>unsubscribe link</td>" in english and 'value="Told staff"' in english
+
+
+def test_the_audit_trail_names_its_actions_fields_and_consent_standings_in_french(client, sophie_client):
+    customer = factories.customer(first_name="Léa", email="lea@example.com")
+    consent_record_inquiry(customer=customer, at=timezone.now() - timedelta(days=1), source="inquiry")
+    client.post(unsubscribe_url(customer), {"channels": ["email"]})
+    page = page_text(sophie_client, reverse("leads:customer_audit", args=[customer.pk]), FRENCH)
+    page = re.sub(r"[ \n]+", " ", page)
+    assert "<td>Consentement retiré</td> <td>Courriel</td>" in page
+    assert "<td>Fiche créée</td> <td>Prénom</td><td>—</td><td>Léa</td>" in page
+    assert f"<td>Tacite{NBSP}: demande de renseignements (six mois)</td>" in page
+    assert "<td>aucun (retiré le " in page and " (lien de désabonnement))</td>" in page
+    assert "<td>Consentement donné</td>" in page and "<td>aucun (aucun consentement consigné)</td>" in page
+    for english in ("consent_withdraw", "implied_inquiry", "none (", "unsubscribe link"):
+        assert english not in page, english
