@@ -13,8 +13,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
@@ -388,7 +388,9 @@ def my_tasks(request):
             # Each with what its customer asked for no more of, shown beside the contact details.
             "tasks": [
                 (task, withdrawn[task.customer_id])
-                for withdrawn in [customers_channels_withdrawn(customer_ids={t.customer_id for t in open_tasks})]
+                for withdrawn in [
+                    customers_channels_withdrawn(customer_ids={t.customer_id for t in open_tasks})
+                ]
                 for task in open_tasks
             ],
             "done": tasks.filter(done_at__isnull=False).order_by("-done_at")[:20],
@@ -455,7 +457,8 @@ def _unsubscribe_text(language: str, channels: Sequence[str] = ()) -> dict:
 @csrf_exempt
 def unsubscribe(request, token: str):
     customer = unsubscribe_customer(token)
-    language = customer.language if customer else "en"
+    # A link not ours (cut off by a mail program) is answered in the visitor's language.
+    language = customer.language if customer else ("fr" if get_language().startswith("fr") else "en")
     text = _unsubscribe_text(language)
     context = {
         "text": text,
