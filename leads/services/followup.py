@@ -68,14 +68,26 @@ ARRIVAL_WINDOW = timedelta(days=1)
 SUBJECT_MAX = Run._meta.get_field("subject").max_length
 NO_ADDRESS = gettext_noop("No email address to write to (none, or it bounced): the email step was skipped.")
 # Mail ingestion may have acknowledged the inquiry already: the customer gets one acknowledgement.
-ALREADY_ACKNOWLEDGED = gettext_noop("The store had already written to the customer; no second acknowledgement.")
+ALREADY_ACKNOWLEDGED = gettext_noop(
+    "The store had already written to the customer; no second acknowledgement."
+)
 INTERRUPTED_SEND = gettext_noop(
     "Sending was interrupted after the email was handed over; the customer may or may not have it. "
     "Check before sending it again."
 )
 DO_NOT_CALL = gettext_noop("The customer asked not to be called: the call step was skipped.")
+NO_SIGNER = gettext_noop("No one to sign the email: the store has no active supervisor.")
+SUBJECT_TOO_LONG = gettext_noop(
+    "Once filled in, the subject is longer than %(max)d characters: shorten the step's subject."
+)
+SENDING_FAILED = gettext_noop("Sending failed: %(error)s")
 # The notes the worker leaves on a task: stored in English, shown in the reader's language.
-WORKER_NOTES = frozenset({NO_ADDRESS, ALREADY_ACKNOWLEDGED, INTERRUPTED_SEND, DO_NOT_CALL})
+WORKER_NOTES = frozenset({NO_ADDRESS, ALREADY_ACKNOWLEDGED, INTERRUPTED_SEND, DO_NOT_CALL, NO_SIGNER})
+# The default plan's name and call step as shipped: stored in English, shown in the reader's language
+# until someone edits them.
+DEFAULT_PLAN_NAME = gettext_noop("New internet leads")
+DEFAULT_CALL_NOTES = gettext_noop("Call the customer: confirm the vehicle, offer a test drive.")
+SHIPPED_TEXTS = frozenset({DEFAULT_PLAN_NAME, DEFAULT_CALL_NOTES})
 
 
 # The customer answered on the phone or came in, as the advisor logged it (contact_log keeps a
@@ -142,15 +154,12 @@ def step_render(
     # The lead's owner signs, else whoever enrolled it, else the store's supervisor.
     signer = lead.owner or enrollment.enrolled_by or store_signer
     if signer is None:
-        raise FollowUpError(_("No one to sign the email: the store has no active supervisor."))
+        raise FollowUpError(NO_SIGNER)  # a task's note: stored in English
     fields = merge_fields_for(lead=lead, sender=signer, language=language, vehicles=vehicles)
     footer = commercial_footer(lead.customer, language=language)
     subject = merge_fields_render(subject, fields)
     if len(subject) > SUBJECT_MAX:
-        raise FollowUpError(
-            _("Once filled in, the subject is longer than %(max)d characters: shorten the step's subject.")
-            % {"max": SUBJECT_MAX}
-        )
+        raise FollowUpError(SUBJECT_TOO_LONG % {"max": SUBJECT_MAX})
     return subject, f"{merge_fields_render(body, fields)}\n\n{footer}"
 
 
@@ -476,7 +485,7 @@ def followup_run_send(*, run_id: int, now: datetime | None = None) -> str:
         raise
     except Exception as error:  # whatever else happened, a person decides about a resend
         logger.warning("Follow-up email %s failed: %s", run.pk, error)
-        _set_status(run, Run.Status.NEEDS_REVIEW, timezone.now(), note=f"Sending failed: {error}")
+        _set_status(run, Run.Status.NEEDS_REVIEW, timezone.now(), note=SENDING_FAILED % {"error": error})
         return run.status
     return _record_sent(run=run, message_id=message_id, actor=None, now=timezone.now())
 
@@ -656,7 +665,7 @@ def _default_steps() -> list[dict]:
         {
             "kind": FollowUpStep.Kind.CALL,
             "delay_hours": 2,
-            "call_notes": "Call the customer: confirm the vehicle, offer a test drive.",
+            "call_notes": DEFAULT_CALL_NOTES,
         },
         *(email(auto, days, texts) for days, *texts in _ANGLES[:2]),
         email(draft, 7, _CHECK_IN),
@@ -671,7 +680,7 @@ def followup_plans_ensure_defaults() -> FollowUpPlan:
     """The plan for new internet leads that ships with the product; never touches an edited one."""
     plan, created = FollowUpPlan.objects.get_or_create(
         code=DEFAULT_PLAN_CODE,
-        defaults={"name": "New internet leads", "all_internet_leads": True},
+        defaults={"name": DEFAULT_PLAN_NAME, "all_internet_leads": True},
     )
     if created:
         FollowUpStep.objects.bulk_create(FollowUpStep(plan=plan, **step) for step in _default_steps())

@@ -18,7 +18,7 @@ from ..models.leads import LEAD_STATUS_LABELS
 from ..models.routing import MailKind
 from ..normalize import phone_display
 from ..selectors.consent import CHANNEL_NAMES
-from ..services.followup import WORKER_NOTES
+from ..services.followup import SENDING_FAILED, SHIPPED_TEXTS, SUBJECT_TOO_LONG, WORKER_NOTES
 from ..services.leads import ContactOutcome
 from ..services.replies import UNCERTAIN_SEND
 
@@ -33,7 +33,13 @@ register.filter("phone", phone_display)
 @register.filter
 def task_note(note: str) -> str:
     """A follow-up task's note: the worker's own in the reader's language, a person's as written."""
-    return _(note) if note in WORKER_NOTES else note
+    return _(note) if note in WORKER_NOTES else stored_sentence(note, TASK_NOTES)
+
+
+@register.filter
+def plan_text(text: str) -> str:
+    """The default plan's name or call notes as shipped, in the reader's language; as edited otherwise."""
+    return _(text) if text in SHIPPED_TEXTS else text
 
 
 @register.filter
@@ -155,6 +161,16 @@ SEND_ERRORS = sentences(
     ),
 )
 
+# The worker's notes that carry a value.
+TASK_NOTES = sentences(
+    (
+        r"Once filled in, the subject is longer than (?P<max>\d+) characters: shorten the step's subject\.",
+        lambda match: _(SUBJECT_TOO_LONG) % {"max": int(match["max"])},
+    ),
+    (r"Sending failed: (?P<error>.*)", gettext_lazy(SENDING_FAILED)),
+)
+
+
 
 @register.filter
 def send_error(error: str) -> str:
@@ -244,7 +260,7 @@ def _appointment_summary(event_type: str, params: dict) -> str:
 def _followup_summary(event_type: str, params: dict) -> str:
     """A follow-up plan's course: which plan, and why it stopped; never a step's or a message's id
     (the message sent is on the timeline itself)."""
-    plan = params.get("plan")
+    plan = plan_text(params.get("plan") or "")
     match event_type:
         case "followup_started" if plan:
             return _("Follow-up plan “%(plan)s” started") % {"plan": plan}

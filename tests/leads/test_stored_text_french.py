@@ -6,12 +6,18 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from dealership.models import Role
 from leads.consent_links import unsubscribe_url
-from leads.models import ConsentChannel, Message
+from leads.models import ConsentChannel, FollowUpStepRun, Message
 from leads.services.consent import consent_record_inquiry, consent_withdraw
+from leads.services.followup import (
+    SENDING_FAILED,
+    followup_dispatch_due,
+    followup_enroll,
+    followup_plans_ensure_defaults,
+)
 from leads.services.replies import MailServerUnavailable, message_deliver, reply_queue
 from leads.tasks import message_send
 from promotions.services.campaigns import campaign_batch_send, campaign_start
@@ -167,3 +173,32 @@ def test_the_audit_trail_names_its_actions_fields_and_consent_standings_in_frenc
     assert "<td>Consentement donné</td>" in page and "<td>aucun (aucun consentement consigné)</td>" in page
     for english in ("consent_withdraw", "implied_inquiry", "none (", "unsubscribe link"):
         assert english not in page, english
+
+
+# 4. Follow-up tasks
+
+
+def test_the_follow_up_tasks_read_in_french_whichever_process_wrote_their_notes(sophie_client):
+    plan = followup_plans_ensure_defaults()
+    plan.steps.filter(position=0).update(subject_en="{{ first_name }} " + "x" * 200)
+    lead = factories.lead()
+    now = timezone.now()
+    followup_enroll(lead=lead, plan=plan, now=now)
+    with translation.override("fr"):  # the worker had just served a French page
+        followup_dispatch_due(now=now + timedelta(days=1), enqueue_send=lambda run_id: None)
+    too_long = lead.followups.get().runs.get(step__position=0)
+    assert too_long.note.startswith("Once filled in, the subject is longer than 200 characters")  # stored
+    failed = lead.followups.get().runs.get(step__position=2)
+    FollowUpStepRun.objects.filter(pk=failed.pk).update(
+        status="needs_review", note=SENDING_FAILED % {"error": "(421, b'Too busy')"}
+    )
+    page = page_text(sophie_client, reverse("leads:task_list"), FRENCH)
+    assert f"Une fois rempli, l’objet dépasse 200 caractères{NBSP}: raccourcissez l’objet de l’étape." in page
+    assert f"L’envoi a échoué{NBSP}: (421, b&#x27;Too busy&#x27;)" in page
+    assert f"Appelez le client{NBSP}: confirmez le véhicule, proposez un essai routier." in page
+    assert " · Nouvelles demandes Internet" in page
+    for english in ("Once filled in", "Sending failed", "Call the customer", "New internet leads"):
+        assert english not in page, english
+    english = page_text(sophie_client, reverse("leads:task_list"), ENGLISH)
+    for text in ("Once filled in", "Sending failed: ", "Call the customer: confirm", " · New internet leads"):
+        assert text in english, text
