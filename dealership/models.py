@@ -56,7 +56,8 @@ class Department(models.Model):
         ordering = ["name"]
 
     def __str__(self):
-        return self.name
+        # Its standard name in the reader's language: `name` is stored once, in English.
+        return self.get_code_display()
 
 
 class StaffMember(models.Model):

@@ -62,7 +62,7 @@ def business_card_pdf(*, member: StaffMember) -> bytes:
     canvas.setFont("Helvetica-Bold", 10)
     canvas.drawString(left, BLEED + 1.2 * inch, member.name)
     canvas.setFont("Helvetica", 8)
-    lines = [member.title or member.get_role_display(), member.department.name, member.phone, member.email]
+    lines = [member.title or member.get_role_display(), str(member.department), member.phone, member.email]
     y = BLEED + 1.05 * inch
     for line in filter(None, lines):
         canvas.drawString(left, y, line)
@@ -90,7 +90,7 @@ def _offer(promotion: Promotion) -> str:
 
 
 def _period(promotion: Promotion) -> str:
-    """"From December 1, 2026 to January 5, 2027", then « Du 1 décembre 2026 au 5 janvier 2027 »."""
+    """ "From December 1, 2026 to January 5, 2027", then « Du 1 décembre 2026 au 5 janvier 2027 »."""
     lines = []
     for language, date_format in zip(PRINTED_LANGUAGES, ("F j, Y", "j F Y"), strict=True):
         with translation.override(language):
