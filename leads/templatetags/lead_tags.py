@@ -340,8 +340,14 @@ def event_summary(event) -> str:
         case type if type in EVENT_TITLES:
             # What came of an appointment, an acknowledgement, a reply: the title says it all.
             return str(EVENT_TITLES[type])
-    # An event of a kind this version does not write (an older one's, or one made by hand): as stored.
-    details = ", ".join(f"{key}: {value}" for key, value in params.items() if value not in ("", None))
+    return event_as_stored(event)
+
+
+def event_as_stored(event) -> str:
+    """An event of a kind this version does not write (an older one's, or one made by hand): as stored."""
+    details = ", ".join(
+        f"{key}: {value}" for key, value in (event.params or {}).items() if value not in ("", None)
+    )
     title = event.type.replace("_", " ").capitalize()
     return f"{title} ({details})" if details else title
 

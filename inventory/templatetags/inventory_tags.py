@@ -1,0 +1,62 @@
+"""Vehicle records as a reader reads them: in words, in their language."""
+
+from django import template
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
+
+from dealership.templatetags.store_tags import money
+from leads.templatetags.lead_tags import choice_label, event_as_stored
+
+from ..forms import VehicleForm
+from ..models import PhotoStatus, VehicleStatus
+
+register = template.Library()
+
+
+def _money_or_dash(amount) -> str:
+    return money(amount) or "—"
+
+
+@register.filter
+def vehicle_event_summary(event) -> str:
+    """One line of a vehicle's timeline."""
+    params = event.params or {}
+    match event.type:
+        case "created":
+            return _("Vehicle added (%(status)s)") % {
+                "status": choice_label(VehicleStatus, params.get("status"))
+            }
+        case "updated":
+            labels = VehicleForm.Meta.labels
+            fields = ", ".join(str(labels.get(name, name)) for name in params.get("fields") or [])
+            return _("Details changed: %(fields)s") % {"fields": fields}
+        case "price_changed":
+            return _("Price changed: %(before)s → %(after)s") % {
+                "before": _money_or_dash(params.get("old_price")),
+                "after": _money_or_dash(params.get("new_price")),
+            }
+        case "status_changed":
+            return pgettext("vehicle", "Status: %(before)s → %(after)s") % {
+                "before": choice_label(VehicleStatus, params.get("from_status")),
+                "after": choice_label(VehicleStatus, params.get("to_status")),
+            }
+        case "listed":
+            return _("Shown on the website")
+        case "unlisted":
+            return _("Taken off the website")
+        case "photos_uploaded":
+            count = params.get("count") or 0
+            return ngettext("%(count)d photo added", "%(count)d photos added", count) % {"count": count}
+        case "photos_reordered":
+            return _("Photos reordered")
+        case "photo_deleted":
+            return _("Photo deleted")
+        case "photo_status":
+            change = _("Photo: %(before)s → %(after)s") % {
+                "before": choice_label(PhotoStatus, params.get("from_status")),
+                "after": choice_label(PhotoStatus, params.get("to_status")),
+            }
+            if params.get("reason"):
+                return _("%(change)s (%(reason)s)") % {"change": change, "reason": params["reason"]}
+            return change
+    return event_as_stored(event)
