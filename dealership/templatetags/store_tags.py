@@ -14,3 +14,11 @@ def money(amount) -> str:
     if amount is None or amount == "":
         return ""
     return _("$%(price)s") % {"price": floatformat(amount, "-2g")}
+
+
+@register.filter
+def km(distance) -> str:
+    """A distance in kilometres, grouped as the reader writes numbers: "38,700 km", "38 700 km"."""
+    if distance is None or distance == "":
+        return ""
+    return _("%(km)s km") % {"km": floatformat(distance, "0g")}

@@ -112,8 +112,8 @@ def test_promotion_page_in_french_with_the_all_in_price_refusal(supervisor_clien
         "Période</dt>",
         "Taux de financement",
         f"3,90{NBSP}%",
-        f"27995,00{NBSP}$",
-        f"Transport et préparation{NBSP}: 1995{NBSP}$ (non inclus)",
+        f"27{NBSP}995{NBSP}$",
+        f"Transport et préparation{NBSP}: 1{NBSP}995{NBSP}$ (non inclus)",
         "Code de suivi</dt>",
         "(publique pendant la promotion)",
         ">Changer le statut</button>",
@@ -128,8 +128,8 @@ def test_promotion_page_in_french_with_the_all_in_price_refusal(supervisor_clien
         "Freight and PDI ($1,995.00) must be included in the advertised price: in Quebec (OPC) only",
         "Financing rate",
         " · 3.90%",
-        "$27995.00",
-        "Freight and PDI: $1995 (not included)",
+        "$27,995",
+        "Freight and PDI: $1,995 (not included)",
         "No lead yet.",
     ):
         assert text in english, text
