@@ -32,7 +32,8 @@ class LeadTransitionForm(forms.Form):
     def __init__(self, *args, lead: Lead, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["shown_status"].initial = lead.status
-        allowed = [(value, label) for value, label in LeadStatus.choices if value in lead_next_statuses(lead)]
+        offered = lead_next_statuses(lead, by_hand=True)
+        allowed = [(value, label) for value, label in LeadStatus.choices if value in offered]
         # Nothing chosen at first: a click on "Change status" never moves the lead by default.
         # No choice at all when the lead can go nowhere (sold, merged): the page offers no form.
         self.fields["status"].choices = [("", "—"), *allowed] if allowed else []

@@ -233,6 +233,7 @@ def lead_transition_view(request, pk: int):
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
                 shown_status=form.cleaned_data["shown_status"] or None,
+                by_hand=True,
             )
             cancelled = lead.appointments_cancelled
             messages.success(

@@ -188,14 +188,28 @@ def lead_merged_refusal(lead: Lead) -> str:
     )
 
 
-def lead_next_statuses(lead: Lead) -> set[str]:
-    """The statuses the lead may move to now; none once it has been merged into another."""
-    return set() if lead.merged_into_id else LEAD_TRANSITIONS.get(lead.status, set())
+# A move nobody makes by hand: a new lead becomes contacted when an answer is recorded (mail sent,
+# call, text or visit logged), so that its response time is a real answer's and it never sits
+# "contacted" in the unanswered list.
+ANSWER_MOVES = {(LeadStatus.NEW, LeadStatus.CONTACTED)}
+
+
+def lead_next_statuses(lead: Lead, *, by_hand: bool = False) -> set[str]:
+    """The statuses the lead may move to now (`by_hand`: chosen by a person on its page); none once
+    it has been merged into another."""
+    statuses = set() if lead.merged_into_id else LEAD_TRANSITIONS.get(lead.status, set())
+    return {status for status in statuses if not (by_hand and (lead.status, status) in ANSWER_MOVES)}
 
 
 @transaction.atomic
 def lead_transition(
-    *, lead: Lead, to_status: str, actor=None, reason: str = "", shown_status: str | None = None
+    *,
+    lead: Lead,
+    to_status: str,
+    actor=None,
+    reason: str = "",
+    shown_status: str | None = None,
+    by_hand: bool = False,
 ) -> Lead:
     """Move a lead to another status if the machine allows it, recording who and why.
 
@@ -211,7 +225,11 @@ def lead_transition(
             gettext("Someone changed this lead meanwhile: it is %(status)s now. Check it, then choose again.")
             % {"status": LeadStatus(lead.status).label.lower()}
         )
-    if to_status not in lead_next_statuses(lead):
+    if by_hand and (lead.status, to_status) in ANSWER_MOVES:
+        raise TransitionError(
+            gettext("Log the call, text or visit that reached the customer: the lead becomes contacted with it.")
+        )
+    if to_status not in lead_next_statuses(lead, by_hand=by_hand):
         raise TransitionError(
             gettext("A lead that is %(status)s cannot become %(to_status)s.")
             % {
@@ -237,10 +255,6 @@ def lead_transition(
         to_status=to_status,
         reason=lead.lost_reason,  # the form's reason is for a lost lead only
     )
-    if to_status == LeadStatus.CONTACTED and lead.first_response_at is None:
-        # Marked contacted by hand (a call nobody logged, a lost lead reopened): the customer has
-        # their answer, so the clock stops and the lead leaves the unanswered and overdue lists.
-        lead = lead_record_answer(lead=lead, answered_at=timezone.now(), actor=actor, channel="status")
     if to_status == LeadStatus.SOLD:
         # The sale joins the customer's history, shared by every department, and gives the store
         # the two years of implied consent a purchase does (CASL).

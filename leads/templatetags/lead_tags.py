@@ -84,7 +84,6 @@ ANSWER_CHANNELS = {
     "text": pgettext_lazy("channel of a first answer", "text"),
     "visit": pgettext_lazy("channel of a first answer", "visit"),
     "appointment": pgettext_lazy("channel of a first answer", "appointment booked"),
-    "status": pgettext_lazy("channel of a first answer", "marked contacted"),
 }
 
 
@@ -161,6 +160,7 @@ SEND_ERRORS = sentences(
     ),
 )
 
+
 # The worker's notes that carry a value.
 TASK_NOTES = sentences(
     (
@@ -169,7 +169,6 @@ TASK_NOTES = sentences(
     ),
     (r"Sending failed: (?P<error>.*)", gettext_lazy(SENDING_FAILED)),
 )
-
 
 
 @register.filter

@@ -228,19 +228,15 @@ def test_inbox_rows_are_the_page_of_the_inbox_in_its_order(boss):
 
 
 def test_a_refused_mail_stays_flagged_until_a_later_mail_to_the_same_people_has_gone():
-    from leads.models import Direction, Message
+    from leads.models import Message
     from leads.selectors.leads import lead_unsent_mail
 
     lead = factories.lead()
 
     def outbound(status, to, minutes):
-        return Message.objects.create(
+        return factories.outbound_email(
             lead=lead,
-            customer=lead.customer,
-            channel=Channel.EMAIL,
-            direction=Direction.OUTBOUND,
             to_addresses=[to],
-            subject="Your quote",
             send_status=status,
             occurred_at=lead.received_at + timedelta(minutes=minutes),
         )
@@ -265,21 +261,6 @@ def test_the_status_counts_add_up_to_all_once_a_duplicate_is_merged(boss):
     counts = lead_counts(user=boss)
     assert counts["open"] + counts["sold"] + counts["lost"] == counts["all"] == 2
     assert list(lead_list(user=boss, filters={"status": "lost"})) == [lost]  # the duplicate is in kept
-
-
-def test_a_lead_marked_contacted_by_hand_or_reopened_waits_no_more(boss):
-    now = timezone.now()
-    called = factories.lead(received_at=business_moment_before(now, 120))
-    reopened = factories.lead(received_at=business_moment_before(now, 600))
-    lead_transition(lead=reopened, to_status=LeadStatus.LOST, reason="No answer")
-    for lead in (called, reopened):
-        lead_transition(lead=lead, to_status=LeadStatus.CONTACTED, actor=boss)
-    deadlines = response_deadlines(now=now)
-    assert not lead_list(user=boss, filters={"unanswered": True}, deadlines=deadlines).exists()
-    assert not lead_list(user=boss, filters={"overdue": True}, deadlines=deadlines).exists()
-    called.refresh_from_db()
-    assert response_clock(called, deadlines=deadlines).state == "answered"
-    assert called.events.get(type="first_response").params["channel"] == "status"
 
 
 def test_a_name_sent_with_its_accents_as_letters_of_their_own_is_found_by_search(boss):

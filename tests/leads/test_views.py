@@ -485,9 +485,9 @@ def test_a_refused_status_change_says_why(client):
     assert "at most 200 characters" in page
     page = client.post(url, {"status": "sold"}, follow=True).content.decode()  # not offered to a new lead
     assert "Select a valid choice. sold is not one of the available choices." in page
-    client.post(url, {"status": "contacted", "reason": "typed by mistake"})
+    client.post(url, {"status": "appointment_set", "reason": "typed by mistake"})
     lead.refresh_from_db()
-    assert lead.status == LeadStatus.CONTACTED
+    assert lead.status == LeadStatus.APPOINTMENT_SET
     assert lead.events.get(type="status_changed").params["reason"] == ""
 
 
@@ -717,3 +717,18 @@ def test_the_lead_page_says_when_the_customer_asked_not_to_be_called(client):
     assert 'id="do-not-call"' not in client.get(url).content.decode()
     consent_withdraw(customer=lead.customer, channels=["phone"], source="unsubscribe link")
     assert "Asked not to be called" in client.get(url).content.decode()
+
+
+def test_a_new_lead_becomes_contacted_by_the_answer_logged_not_by_hand(client):
+    from leads.services.leads import TransitionError
+
+    _login(client)
+    lead = factories.lead()
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    status_form = page.split('id="status-form"')[1].split("</form>")[0]
+    assert 'value="contacted"' not in status_form and 'value="appointment_set"' in status_form
+    with pytest.raises(TransitionError, match="Log the call, text or visit"):
+        lead_transition(lead=lead, to_status=LeadStatus.CONTACTED, by_hand=True)
+    client.post(reverse("leads:lead_log", args=[lead.pk]), {"channel": "phone", "outcome": "reached"})
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.CONTACTED and lead.first_response_at is not None

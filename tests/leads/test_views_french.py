@@ -109,7 +109,7 @@ def test_lead_page_in_french_for_a_french_browser_in_english_otherwise(client):
         "Aucun modèle",
         "Nouvel état",  # the status form
         "Changer l’état",
-        "Contactée",
+        "Rendez-vous fixé",
         "Conversation",  # the timeline
         "Demande reçue de Website",
         "du client",
@@ -161,20 +161,20 @@ def test_status_change_refused_by_the_machine_explains_itself_in_french(client):
     lead = _lead_with_history()  # new: it cannot be marked shown
     response = client.post(
         reverse("leads:lead_transition", args=[lead.pk]),
-        {"status": "contacted"},
+        {"status": "appointment_set"},
         headers=FRENCH,
         follow=True,
     )
     assert "État changé." in response.content.decode()
     lead.refresh_from_db()
-    assert lead.status == "contacted"
+    assert lead.status == "appointment_set"
     # Lost without a reason: refused by the machine, in French.
     response = client.post(
         reverse("leads:lead_transition", args=[lead.pk]), {"status": "lost"}, headers=FRENCH, follow=True
     )
     page = response.content.decode()
     assert "Dites pourquoi la demande a été perdue." in page
-    assert "État\u00a0: Nouvelle → Contactée" in page  # the timeline line of the first change
+    assert "État\u00a0: Nouvelle → Rendez-vous fixé" in page  # the timeline line of the first change
 
 
 def test_transition_error_names_the_statuses_in_french():
