@@ -221,6 +221,21 @@ def inbound_email(*, lead: Lead, body: str = "Is it still available?", **fields)
     )
 
 
+def outbound_email(*, lead: Lead, subject: str = "Your quote", **fields) -> Message:
+    """The store's mail on a lead, as sending stores it: to the customer, sent, now."""
+    fields.setdefault("to_addresses", [lead.customer.email])
+    fields.setdefault("send_status", Message.SendStatus.SENT)
+    fields.setdefault("occurred_at", timezone.now())
+    return Message.objects.create(
+        lead=lead,
+        customer=lead.customer,
+        channel=Channel.EMAIL,
+        direction=Direction.OUTBOUND,
+        subject=subject,
+        **fields,
+    )
+
+
 def customer_with_email_consent(**fields) -> Customer:
     """A customer who asked the store something last month: CASL's implied consent to email."""
     from leads.services.consent import consent_record_inquiry

@@ -270,13 +270,8 @@ def test_a_reply_to_a_lead_merged_since_joins_the_lead_it_went_into(maildir):
 
 def test_a_reply_found_by_in_reply_to_joins_the_lead_it_answers(maildir):
     lead = factories.lead()
-    sent = Message.objects.create(
-        lead=lead,
-        customer=lead.customer,
-        direction="out",
-        subject="Your quote",
-        message_id="<lead1.abc@maplemotors.example>",
-        occurred_at=lead.received_at,
+    sent = factories.outbound_email(
+        lead=lead, message_id="<lead1.abc@maplemotors.example>", occurred_at=lead.received_at
     )
     [inbound] = receive(
         maildir,
@@ -368,14 +363,10 @@ def test_a_hard_bounce_marks_the_address_undeliverable_and_is_never_answered(mai
 
 def test_a_yahoo_failure_notice_marks_the_address_undeliverable_and_the_answer_failed(maildir):
     lead = factories.lead(customer_obj=factories.customer(email="marie.lavoie@yahoo.ca"))
-    answer = Message.objects.create(
+    answer = factories.outbound_email(
         lead=lead,
-        customer=lead.customer,
-        direction="out",
         subject="Votre demande - Toyota RAV4 2025",
         message_id="<lead12.0123abcd@maplemotors.example>",
-        send_status=Message.SendStatus.SENT,
-        occurred_at=timezone.now(),
     )
     [inbound] = receive(maildir, factories.sample_mail("yahoo_failure_notice.eml"))
     assert inbound.outcome == InboundOutcome.BOUNCE
@@ -704,16 +695,10 @@ def test_an_answer_the_customers_server_returns_shows_as_not_received_on_the_lea
     """The supervisor's answer went out, but the customer's mailbox is gone: the lead page must not
     let them believe the customer has it."""
     lead = factories.lead(customer_obj=factories.customer(email="gone@example.com"))
-    answer = Message.objects.create(
+    answer = factories.outbound_email(
         lead=lead,
-        customer=lead.customer,
-        direction="out",
-        channel="email",
         subject="Your RAV4 quote",
-        to_addresses=["gone@example.com"],
         message_id="<lead12.0123abcd@maplemotors.example>",  # the one the sample bounce returns
-        send_status=Message.SendStatus.SENT,
-        occurred_at=timezone.now(),
     )
     [returned] = receive(maildir, factories.sample_mail("dsn_bounce.eml"))
     assert returned.outcome == InboundOutcome.BOUNCE
