@@ -2,7 +2,9 @@
 
 from django import template
 from django.template.defaultfilters import floatformat
+from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 register = template.Library()
 
@@ -22,3 +24,12 @@ def km(distance) -> str:
     if distance is None or distance == "":
         return ""
     return _("%(km)s km") % {"km": floatformat(distance, "0g")}
+
+
+@register.filter(expects_localtime=True)
+def local_date(value, english_format: str) -> str:
+    """A date or time in the store's time zone, in a format given in English and translated as a date
+    format: French writes its short months in lower case ("1 déc."), which Django's M does not."""
+    if value in (None, ""):
+        return ""
+    return formats.date_format(value, pgettext("date format", english_format))
