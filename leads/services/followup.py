@@ -595,14 +595,14 @@ _ANGLES = [
         "like to see it in person this week?\n\n{{ signature }}",
         "Photos et détails du {{ vehicle }}",
         "Bonjour {{ first_name }},\n\nJ'ai rassemblé les détails du {{ vehicle }} pour vous. Aimeriez-vous "
-        "le voir en personne cette semaine?\n\n{{ signature }}",
+        "le voir en personne cette semaine\u00a0?\n\n{{ signature }}",
     ),
     (
         3,
         "What is your current vehicle worth?",
         "Hello {{ first_name }},\n\nIf you have a vehicle to trade, we can appraise it in ten minutes "
         "when you visit {{ store_address }}.\n\n{{ signature }}",
-        "Quelle est la valeur de votre véhicule actuel?",
+        "Quelle est la valeur de votre véhicule actuel\u00a0?",
         "Bonjour {{ first_name }},\n\nSi vous avez un véhicule à échanger, nous pouvons l'évaluer en dix "
         "minutes lors de votre visite au {{ store_address }}.\n\n{{ signature }}",
     ),
@@ -620,9 +620,9 @@ _ANGLES = [
         "Still looking for a vehicle?",
         "Hello {{ first_name }},\n\nAre you still looking? New vehicles arrive every week; tell me what "
         "you need and I will let you know.\n\n{{ signature }}",
-        "Toujours à la recherche d'un véhicule?",
-        "Bonjour {{ first_name }},\n\nÊtes-vous toujours à la recherche? De nouveaux véhicules arrivent "
-        "chaque semaine; dites-moi ce qu'il vous faut.\n\n{{ signature }}",
+        "Toujours à la recherche d'un véhicule\u00a0?",
+        "Bonjour {{ first_name }},\n\nÊtes-vous toujours à la recherche\u00a0? De nouveaux véhicules arrivent "
+        "chaque semaine\u00a0; dites-moi ce qu'il vous faut.\n\n{{ signature }}",
     ),
 ]
 _CHECK_IN = (
@@ -631,7 +631,7 @@ _CHECK_IN = (
     "questions about price, financing or availability?\n\n{{ signature }}",
     "Suivi de votre demande",
     "Bonjour {{ first_name }},\n\nJe voulais faire un suivi personnel au sujet du {{ vehicle }}. Avez-vous "
-    "des questions sur le prix, le financement ou la disponibilité?\n\n{{ signature }}",
+    "des questions sur le prix, le financement ou la disponibilité\u00a0?\n\n{{ signature }}",
 )
 _MONTHLY = (
     "News from {{ store_name }}",

@@ -86,7 +86,7 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], tuple[str, str, str]] = {
         "Prix et disponibilité",
         "Votre {{ vehicle }} chez {{ store_name }}",
         "Bonjour {{ first_name }},\n\nMerci de votre intérêt pour le {{ vehicle }}. {{ availability }}\n"
-        "{{ photo_links }}\nQuand aimeriez-vous venir le voir?\n\n{{ signature }}",
+        "{{ photo_links }}\nQuand aimeriez-vous venir le voir\u00a0?\n\n{{ signature }}",
     ),
     (InquiryType.TRADE_IN, _EN): (
         "Trade-in value",
@@ -99,8 +99,8 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], tuple[str, str, str]] = {
         "Valeur d'échange",
         "La valeur de votre véhicule d'échange",
         "Bonjour {{ first_name }},\n\nMerci de votre demande d'évaluation. Pour vous donner un "
-        "montant ferme, notre évaluateur a besoin de dix minutes avec le véhicule : quand "
-        "pourriez-vous l'apporter au {{ store_address }}?\n\n{{ signature }}",
+        "montant ferme, notre évaluateur a besoin de dix minutes avec le véhicule\u00a0: quand "
+        "pourriez-vous l'apporter au {{ store_address }}\u00a0?\n\n{{ signature }}",
     ),
     (InquiryType.FINANCING, _EN): (
         "Financing and lease payments",
@@ -126,7 +126,7 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], tuple[str, str, str]] = {
         "Essai routier",
         "Votre essai routier du {{ vehicle }}",
         "Bonjour {{ first_name }},\n\nLe {{ vehicle }} est prêt pour votre essai routier. Quel jour et "
-        "quelle heure vous conviennent? Nous sommes au {{ store_address }}, {{ store_phone }}."
+        "quelle heure vous conviennent\u00a0? Nous sommes au {{ store_address }}, {{ store_phone }}."
         "\n\n{{ signature }}",
     ),
     (InquiryType.GENERAL, _EN): (
@@ -139,7 +139,7 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], tuple[str, str, str]] = {
         "Réponse générale",
         "Votre question à {{ store_name }}",
         "Bonjour {{ first_name }},\n\nMerci d'avoir communiqué avec {{ store_name }}. Je serai heureux "
-        "de vous aider : quel est le meilleur moment pour vous joindre par téléphone?\n\n{{ signature }}",
+        "de vous aider\u00a0: quel est le meilleur moment pour vous joindre par téléphone\u00a0?\n\n{{ signature }}",
     ),
 }
 
@@ -201,8 +201,8 @@ def _price(amount, language: str) -> str:
     if amount is None:
         return ""
     number = f"{Decimal(amount):,.0f}"
-    # 34,995 $ in French Canada, $34,995 in English.
-    return f"{number.replace(',', ' ')} $" if language == Language.FRENCH else f"${number}"
+    # 34 995 $ in French Canada (no-break spaces: it is never split across lines), $34,995 in English.
+    return f"{number.replace(',', '\u00a0')}\u00a0$" if language == Language.FRENCH else f"${number}"
 
 
 # What the customer is told of the vehicle asked about, by its stock status (None: not matched to
@@ -221,7 +221,7 @@ _AVAILABILITY = {
         None: "Je vérifie qu'il est toujours disponible{price}, et je vous le confirme sous peu.",
         VehicleStatus.IN_STOCK: "Il est disponible{price}, et je peux le réserver pour vous.",
         VehicleStatus.ON_ORDER: "Il est en commande et arrive bientôt{price}.",
-        VehicleStatus.ON_HOLD: "Il est réservé pour un autre client en ce moment : je vous avertirai dès "
+        VehicleStatus.ON_HOLD: "Il est réservé pour un autre client en ce moment\u00a0: je vous avertirai dès "
         "qu'il se libère, et j'ai des véhicules semblables à vous montrer.",
         VehicleStatus.SOLD: "Il vient d'être vendu, mais j'ai des véhicules semblables à vous montrer.",
     },

@@ -174,7 +174,7 @@ def campaign_message(*, recipient: CampaignRecipient) -> tuple[str, str]:
     first_name = customer.first_name or ("client" if french else "customer")
     body = (campaign.body_fr if french else campaign.body_en).replace("{first_name}", first_name)
     landing = landing_url(campaign.promotion, src=f"email-{campaign.pk}")
-    code = f"{'Code de l’offre' if french else 'Offer code'} : {campaign.promotion.tracking_code}"
+    code = f"{'Code de l’offre\u00a0:' if french else 'Offer code:'} {campaign.promotion.tracking_code}"
     # A header is one line: a first name typed with a line break in it is read as one.
     subject = (campaign.subject_fr if french else campaign.subject_en).replace(
         "{first_name}", " ".join(first_name.split())

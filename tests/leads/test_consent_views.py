@@ -60,12 +60,12 @@ def test_the_link_opened_again_says_what_is_already_unsubscribed_and_offers_the_
     url = unsubscribe_url(customer)
     client.post(url, {"channels": ["email"]})
     again = client.get(url).content.decode()
-    assert "Votre désabonnement est déjà en vigueur pour : courriels." in again
+    assert "Votre désabonnement est déjà en vigueur pour\u00a0: courriels." in again
     assert 'value="email"' not in again and 'value="text"' in again and 'value="phone"' in again
     client.post(url, {"all": "1"})
     done = client.get(url).content.decode()
     assert "Votre désabonnement est confirmé" in done and "<form" not in done
-    assert "déjà en vigueur pour : courriels, textos, appels téléphoniques." in done
+    assert "déjà en vigueur pour\u00a0: courriels, textos, appels téléphoniques." in done
 
 
 def test_nothing_chosen_is_refused_and_records_nothing(client):

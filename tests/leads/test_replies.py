@@ -87,7 +87,7 @@ def test_merge_fields_render_customer_vehicle_price_signature_and_store(template
     french = reply_draft(
         template=ReplyTemplate.objects.get(inquiry_type="price", language="fr"), lead=lead, sender=sophie
     )
-    assert "Bonjour Olivier," in french["body"] and "38 995 $" in french["body"]
+    assert "Bonjour Olivier," in french["body"] and "38\u00a0995\u00a0$" in french["body"]
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,12 @@ def test_merge_fields_render_customer_vehicle_price_signature_and_store(template
             "I am checking that it is still available, and I will confirm",
             "Je vérifie qu'il est toujours",
         ),
-        ("in_stock", "29995", "It is available, at $29,995, and I can hold", "au prix de 29 995 $, et je"),
+        (
+            "in_stock",
+            "29995",
+            "It is available, at $29,995, and I can hold",
+            "au prix de 29\u00a0995\u00a0$, et je",
+        ),
         ("on_order", "29995", "It is on order and arriving soon, at $29,995.", "arrive bientôt, au prix de"),
         ("on_hold", "29995", "on hold for another customer", "réservé pour un autre client"),
         ("sold", "29995", "It has just been sold, but I have similar", "Il vient d'être vendu"),
