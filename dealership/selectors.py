@@ -17,7 +17,7 @@ from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from inventory.selectors import photo_coverage
 from leads.business_hours import business_moment_before, store_hours, store_zone
 from leads.models import Appointment, InboundMail, Lead, LeadHourStats
-from leads.models.leads import FUNNEL_MILESTONES
+from leads.models.leads import FUNNEL_MILESTONES, LEAD_SOURCE_LABELS
 from leads.selectors.appointments import followup_tasks_on_time
 from leads.selectors.leads import lead_visible_to, sees_every_lead
 
@@ -409,7 +409,9 @@ def dashboard_figures(*, user, period: Period, filters: dict, target: ResponseTa
     return {
         "overall": overall,
         "by_source": funnel(
-            groups=by_day_source, key=lambda g: sources[g["source"] or ""], labels={"": gettext("(none)")}
+            groups=by_day_source,
+            key=lambda g: sources[g["source"] or ""],
+            labels={"": gettext("(none)"), **LEAD_SOURCE_LABELS},
         ),
         "by_person": [
             row | {"key": owners[row["key"]][0], "label": owners[row["key"]][1], "owner_id": row["key"]}

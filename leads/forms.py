@@ -107,7 +107,7 @@ STATUS_FILTERS = [
 class InboxFilterForm(forms.Form):
     """The inbox's query string; anything malformed is dropped (the page says so), never an error page."""
 
-    status = forms.ChoiceField(required=False, choices=STATUS_FILTERS)
+    status = forms.ChoiceField(required=False, choices=STATUS_FILTERS, label=pgettext_lazy("lead", "Status"))
     unanswered = forms.BooleanField(required=False, label=_("Unanswered"))
     overdue = forms.BooleanField(required=False, label=_("Overdue"))
     replied = forms.BooleanField(required=False, label=_("Replied"))
@@ -136,10 +136,14 @@ class InboxFilterForm(forms.Form):
     )
     # From the dashboard: leads that reached a stage of the funnel (whatever their status now).
     reached = forms.ChoiceField(
-        required=False, choices=[("", "Any stage"), *((stage, stage) for stage in REACHED_STAGES)]
+        required=False,
+        choices=[("", _("Any stage")), *((stage, LeadStatus(stage).label) for stage in REACHED_STAGES)],
+        label=_("Stage reached"),
     )
     # Far past the last page of any store, and still an offset the database takes.
-    page = forms.IntegerField(required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput)
+    page = forms.IntegerField(
+        required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput, label=_("Page")
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -23,6 +23,12 @@ class LeadStatus(models.TextChoices):
 
 # Labels by value, for lines read as plain values (the inbox, the timeline); unknown values as they are.
 LEAD_STATUS_LABELS = dict(LeadStatus.choices)
+# The sources the store itself gives a lead (the website's contact form, mail without a source), stored
+# in English and named in the reader's language; any other source as it came.
+LEAD_SOURCE_LABELS = {
+    "Website": pgettext_lazy("lead source", "Website"),
+    "Email": pgettext_lazy("lead source", "Email"),
+}
 
 # Leads still being worked; sold and lost ones are history.
 OPEN_LEAD_STATUSES = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN]

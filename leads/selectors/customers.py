@@ -33,6 +33,7 @@ from ..models import (
     Message,
     Task,
 )
+from ..models.leads import LEAD_SOURCE_LABELS
 from ..normalize import SearchForm, normalize_email, normalize_phone, search_form
 
 # The customer's own fields shown, edited, audited and exported.
@@ -323,7 +324,7 @@ def customer_timeline(*, customer: Customer, user) -> list[TimelineEntry]:
             gettext("%(inquiry)s via %(source)s — %(status)s")
             % {
                 "inquiry": lead.get_inquiry_type_display(),
-                "source": lead.source or gettext("unknown source"),
+                "source": LEAD_SOURCE_LABELS.get(lead.source, lead.source) or gettext("unknown source"),
                 "status": lead.get_status_display(),
             },
             reverse("leads:lead_detail", args=[lead.pk]),

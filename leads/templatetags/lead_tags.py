@@ -8,13 +8,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from dealership.models import Department
+from inventory.models import Condition
 
 from ..customer_forms import CustomerForm
 from ..models.appointments import Appointment
 from ..models.consent import ConsentBasis
 from ..models.customers import Language, PreferredChannel
 from ..models.followup import StopReason
-from ..models.leads import LEAD_STATUS_LABELS
+from ..models.leads import LEAD_SOURCE_LABELS, LEAD_STATUS_LABELS, InquiryType, VehicleInterest
 from ..models.routing import MailKind
 from ..normalize import phone_display
 from ..selectors.consent import CHANNEL_NAMES
@@ -278,7 +279,7 @@ def _followup_summary(event_type: str, params: dict) -> str:
 
 def _arrival_summary(event_type: str, params: dict) -> str:
     """How the customer came back or in: through whom, about what, from which offer."""
-    source, vehicles = params.get("source"), params.get("vehicles")
+    source, vehicles = lead_source(params.get("source")), params.get("vehicles")
     code, link = params.get("promotion"), params.get("src")
     match event_type:
         case "customer_wrote" if source and vehicles:
@@ -310,7 +311,7 @@ def event_summary(event) -> str:
     match event.type:
         case "created":
             if params.get("source"):
-                return _("Lead received from %(source)s") % {"source": params["source"]}
+                return _("Lead received from %(source)s") % {"source": lead_source(params["source"])}
             return _("Lead received from an unknown source")
         case "status_changed":
             before, after = params.get("from_status"), params.get("to_status")
@@ -319,7 +320,8 @@ def event_summary(event) -> str:
                 "after": LEAD_STATUS_LABELS.get(after, after),
             }
             if params.get("reason"):
-                return _("%(change)s (%(reason)s)") % {"change": text, "reason": params["reason"]}
+                reason = stored_sentence(params["reason"], LEAD_REASONS)
+                return _("%(change)s (%(reason)s)") % {"change": text, "reason": reason}
             return text
         case "first_response":
             return _("First answer (%(channel)s) after %(span)s of business time") % {
@@ -349,6 +351,28 @@ def event_as_stored(event) -> str:
     )
     title = event.type.replace("_", " ").capitalize()
     return f"{title} ({details})" if details else title
+
+
+# Why a lead changed status, as the system writes it (a person's reason is kept as typed).
+LEAD_REASONS = sentences((r"Merged into lead (?P<number>\d+)", gettext_lazy("Merged into lead %(number)s")))
+
+# Codes that pages show by name: {{ value|choice_of:"language" }}.
+NAMED_CHOICES = {
+    "language": Language,
+    "inquiry_type": InquiryType,
+    "interest": VehicleInterest,
+    "condition": Condition,
+}
+
+
+@register.filter
+def choice_of(value: str, kind: str) -> str:
+    return choice_label(NAMED_CHOICES[kind], value)
+
+
+@register.filter
+def lead_source(source: str) -> str:
+    return str(LEAD_SOURCE_LABELS.get(source, source or ""))
 
 
 @register.filter
