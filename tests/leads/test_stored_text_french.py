@@ -180,8 +180,11 @@ def test_the_audit_trail_names_its_actions_fields_and_consent_standings_in_frenc
 
 def test_the_follow_up_tasks_read_in_french_whichever_process_wrote_their_notes(sophie_client):
     plan = followup_plans_ensure_defaults()
-    plan.steps.filter(position=0).update(subject_en="{{ first_name }} " + "x" * 200)
-    lead = factories.lead()
+    # Within the field's 200 characters as written, longer once the customer's name fills it in.
+    plan.steps.filter(position=0).update(subject_en="{{ customer_name }} " + "x" * 180)
+    lead = factories.lead(
+        customer_obj=factories.customer(first_name="Marie-Ève", last_name="Beauchemin-Lachapelle")
+    )
     now = timezone.now()
     followup_enroll(lead=lead, plan=plan, now=now)
     with translation.override("fr"):  # the worker had just served a French page
