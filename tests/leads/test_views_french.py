@@ -111,7 +111,7 @@ def test_lead_page_in_french_for_a_french_browser_in_english_otherwise(client):
         "Changer l’état",
         "Rendez-vous fixé",
         "Conversation",  # the timeline
-        "Demande reçue de Website",
+        "Demande reçue de Site Web",
         "du client",
         "en attente depuis",
     ):
