@@ -4,7 +4,7 @@ from django import template
 from django.template.defaultfilters import floatformat
 from django.utils import formats
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import pgettext_lazy
 
 register = template.Library()
 
@@ -26,10 +26,21 @@ def km(distance) -> str:
     return _("%(km)s km") % {"km": floatformat(distance, "0g")}
 
 
+# The short formats pages write dates in, each translated as a date format. Written out here so
+# that they are found for translation: the templates only name them.
+DATE_FORMATS = {
+    "M j": pgettext_lazy("date format", "M j"),
+    "D M j": pgettext_lazy("date format", "D M j"),
+    "M j, g:i A": pgettext_lazy("date format", "M j, g:i A"),
+    "D M j, g:i A": pgettext_lazy("date format", "D M j, g:i A"),
+    "D M j, Y, g:i A": pgettext_lazy("date format", "D M j, Y, g:i A"),
+}
+
+
 @register.filter(expects_localtime=True)
 def local_date(value, english_format: str) -> str:
-    """A date or time in the store's time zone, in a format given in English and translated as a date
-    format: French writes its short months in lower case ("1 déc."), which Django's M does not."""
+    """A date or time in the store's time zone, in one of DATE_FORMATS, given in English: French
+    writes its short months in lower case ("1 déc."), which Django's M does not."""
     if value in (None, ""):
         return ""
-    return formats.date_format(value, pgettext("date format", english_format))
+    return formats.date_format(value, str(DATE_FORMATS[english_format]))
