@@ -31,6 +31,7 @@ from .selectors.leads import (
     lead_get,
     lead_inbox_rows,
     lead_list_status,
+    lead_sources,
     lead_timeline,
     lead_unsent_mail,
     lead_visible_to,
@@ -150,6 +151,7 @@ def inbox(request):
     context |= {
         "form": form,
         "can_manage_templates": can_manage_reply_templates(user=request.user),
+        "sources": lead_sources(),
         "followup_due": followup_due_count(user=request.user) if desk else None,
     }
     return render(request, "leads/lead_list.html", context)

@@ -385,6 +385,22 @@ def response_clock(lead: Lead | InboxRow, *, deadlines: ResponseDeadlines) -> Re
     return ResponseClock(minutes=minutes, state=state)
 
 
+# The sources leads come from change seldom; the inbox's source filter offers them, read this often.
+SOURCE_CHOICES_SECONDS = 300
+
+
+def lead_sources() -> list[str]:
+    """Every source the store's leads came from, as stored: the inbox's source filter matches one
+    whole, as the dashboard's links do, so it offers them to pick from."""
+
+    def read():
+        return list(
+            Lead.objects.exclude(source="").order_by("source").values_list("source", flat=True).distinct()
+        )
+
+    return cache.get_or_set("leads:sources", read, SOURCE_CHOICES_SECONDS)
+
+
 # The people leads can be assigned to change seldom; the inbox's owner filter reads them this often.
 OWNER_CHOICES_SECONDS = 60
 

@@ -732,3 +732,16 @@ def test_a_new_lead_becomes_contacted_by_the_answer_logged_not_by_hand(client):
     client.post(reverse("leads:lead_log", args=[lead.pk]), {"channel": "phone", "outcome": "reached"})
     lead.refresh_from_db()
     assert lead.status == LeadStatus.CONTACTED and lead.first_response_at is not None
+
+
+def test_the_source_filter_offers_the_sources_leads_came_from(client):
+    _login(client)
+    factories.lead(source="Kijiji Autos")
+    factories.lead(source="AutoTrader")
+    page = client.get(reverse("leads:inbox")).content.decode()
+    offered = re.findall(
+        r'<option value="([^"]*)">', page.split('<datalist id="lead-sources">')[1].split("</datalist>")[0]
+    )
+    assert offered == ["AutoTrader", "Kijiji Autos"]
+    listed = client.get(reverse("leads:inbox"), {"source": "Kijiji Autos"}).content.decode()
+    assert listed.count('class="lead-row"') == 1
