@@ -3,13 +3,22 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .forms import choices_from
 from .models import ConsentBasis, ConsentChannel, Customer, CustomerPhone, Household
-from .selectors.customers import CUSTOMER_FIELDS
+from .selectors.customers import CUSTOMER_FIELDS, households_to_choose
 from .services.customer_import import TARGETS
 from .services.customers import clean_contact
 
 # A phone as people type it ("(514) 555-0123 poste 12"), longer than the number it is stored as.
 PHONE_TYPED_LONGEST = 40
+
+
+def _household_label(household: Household) -> str:
+    """ "Tremblay (household) — Jean, Marie · Lévis": two Tremblay households told apart."""
+    members = list(household.members.all())
+    names = ", ".join(dict.fromkeys(member.first_name or str(member) for member in members))
+    cities = " / ".join(dict.fromkeys(member.city for member in members if member.city))
+    return " · ".join(part for part in (f"{household} — {names}" if names else str(household), cities) if part)
 
 
 class CustomerForm(forms.ModelForm):
@@ -38,6 +47,10 @@ class CustomerForm(forms.ModelForm):
             "household": _("Household"),
             "notes": _("Notes"),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices_from(self.fields["household"], households_to_choose(), label=_household_label)
 
     def clean_phone(self) -> str:
         # Read as the number it stands for, so its extension or its spaces are not taken for its length.

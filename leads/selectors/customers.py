@@ -9,7 +9,7 @@ from datetime import datetime
 from difflib import SequenceMatcher
 from itertools import combinations
 
-from django.db.models import Q, QuerySet, Value
+from django.db.models import Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat
 from django.forms.models import model_to_dict
 from django.urls import reverse
@@ -27,6 +27,7 @@ from ..models import (
     CustomerMerge,
     CustomerPhone,
     HistoryKind,
+    Household,
     Lead,
     LeadEvent,
     LeadVehicle,
@@ -422,3 +423,12 @@ def customer_export_rows() -> list[list]:
             ]
         )
     return rows
+
+
+def households_to_choose() -> QuerySet[Household]:
+    """Households and companies with their members (merged-away records left out), for a choice
+    that must tell two Tremblay households apart."""
+    return Household.objects.prefetch_related(
+        Prefetch("members", queryset=Customer.objects.filter(merged_into__isnull=True).order_by("first_name"))
+    )
+

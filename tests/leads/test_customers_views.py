@@ -32,10 +32,7 @@ def test_search_by_name_without_accents_email_or_phone(supervisor_client):
         page = supervisor_client.get(url, {"q": query}).content.decode()
         assert "Gauthier" in page and "Williams" not in page, query
     fragment = supervisor_client.get(url, {"q": "noah"}, HTTP_HX_REQUEST="true").content.decode()
-    assert (
-        fragment.strip().startswith('<div id="customer-table">')
-        and "Williams" in fragment
-    )
+    assert fragment.strip().startswith('<div id="customer-table">') and "Williams" in fragment
 
 
 def test_the_customer_list_pages_through_the_whole_file(supervisor_client):
@@ -240,3 +237,16 @@ def test_an_edit_that_empties_the_last_email_and_phone_is_refused(supervisor_cli
     assert supervisor_client.post(url, form).status_code == 302
     customer.refresh_from_db()
     assert customer.email == "" and customer.extra_emails.get().email == "l.b@example.com"
+
+
+def test_two_households_of_one_name_are_told_apart_on_the_edit_page(supervisor_client):
+    from leads.models import Household
+
+    for first, city in (("Jean", "Lévis"), ("Luc", "Gatineau")):
+        household = Household.objects.create(name="Tremblay")
+        member = factories.customer(first_name=first, last_name="Tremblay")
+        Customer.objects.filter(pk=member.pk).update(city=city, household=household)
+    page = supervisor_client.get(
+        reverse("leads:customer_edit", args=[factories.customer().pk])
+    ).content.decode()
+    assert "Tremblay (household) — Jean · Lévis" in page and "Tremblay (household) — Luc · Gatineau" in page
