@@ -119,7 +119,12 @@ def promotion_transition_view(request, pk: int):
 @staff_role_required
 def promotion_leaflet(request, pk: int):
     promotion = get_object_or_404(Promotion, pk=pk)
-    return _pdf(leaflet_pdf(promotion=promotion), f"leaflet-{promotion.landing_slug}.pdf")
+    try:
+        pdf = leaflet_pdf(promotion=promotion)
+    except PromotionError as error:
+        messages.error(request, str(error))
+        return redirect("promotions:detail", pk=promotion.pk)
+    return _pdf(pdf, f"leaflet-{promotion.landing_slug}.pdf")
 
 
 @staff_role_required
@@ -218,7 +223,10 @@ def print_materials(request):
     return render(
         request,
         "promotions/print_materials.html",
-        {"cards": [(member, card_url(member)) for member in staff], "promotions": promotion_list()},
+        {
+            "cards": [(member, card_url(member)) for member in staff],
+            "leaflets": [(promotion, promotion_price_problems(promotion)) for promotion in promotion_list()],
+        },
     )
 
 

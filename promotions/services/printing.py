@@ -17,6 +17,7 @@ from dealership.models import StaffMember
 from ..links import landing_url, tracked_url, website
 from ..models import Promotion
 from ..pricing import PRINTED_LANGUAGES, offer_lines
+from .promotions import promotion_publishable_check
 
 CARD_WIDTH, CARD_HEIGHT = 3.5 * inch, 2 * inch
 BLEED = 0.125 * inch  # what print shops ask for beyond the trim line
@@ -136,7 +137,9 @@ def _draw_lines(canvas: Canvas, x: float, top: float, font: str, size: int, line
 
 def leaflet_pdf(*, promotion: Promotion) -> bytes:
     """A letter-size leaflet: the offer, the models, the dates, the website and the tracked QR code.
-    Text is wrapped, and made smaller when long, so nothing runs off the page or over the QR code."""
+    Text is wrapped, and made smaller when long, so nothing runs off the page or over the QR code.
+    A leaflet is advertising: refused (PromotionError) while the promotion could not be published."""
+    promotion_publishable_check(promotion)
     out = io.BytesIO()
     width, height = LETTER
     canvas = Canvas(out, pagesize=LETTER)

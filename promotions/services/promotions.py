@@ -86,7 +86,7 @@ def promotion_update(
         setattr(promotion, field, value)
     promotion.full_clean()
     if promotion.status in PUBLISHED:
-        _publishable_or_raise(promotion)
+        promotion_publishable_check(promotion)
     promotion.save()
     if models is not None:
         _models_set(promotion=promotion, models=models)
@@ -102,7 +102,7 @@ def promotion_price_problems(promotion: Promotion) -> list[str]:
     )
 
 
-def _publishable_or_raise(promotion: Promotion) -> None:
+def promotion_publishable_check(promotion: Promotion) -> None:
     problems = promotion_price_problems(promotion)
     if problems:
         raise PromotionError(
@@ -123,7 +123,7 @@ def promotion_transition(*, promotion: Promotion, to_status: str, actor=None, re
         to_status=to_status,
     )
     if to_status in PUBLISHED:
-        _publishable_or_raise(promotion)
+        promotion_publishable_check(promotion)
     from_status = promotion.status
     promotion.status = to_status
     promotion.save(update_fields=["status", "updated_at"])

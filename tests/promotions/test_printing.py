@@ -6,6 +6,7 @@ import pytest
 from pypdf import PdfReader
 
 from promotions.services.printing import business_card_pdf, leaflet_pdf
+from promotions.services.promotions import PromotionError
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -106,7 +107,9 @@ def _lines(pdf: bytes, tmp_path) -> list[tuple[str, float, float, float]]:
     return lines
 
 
-def test_a_long_name_offer_and_description_stay_whole_on_the_leaflet_and_off_its_qr_code(tmp_path):
+def test_a_long_name_offer_and_description_stay_whole_on_the_leaflet_and_off_its_qr_code(tmp_path, settings):
+    # Where fees may be added to the price, so that the longest terms are printed.
+    settings.STORE = {**settings.STORE, "province": "NS"}
     name = "Spring clearance on every new and used SUV in stock"
     description = (
         "Get 0.9% financing on all new RAV4 models in stock, plus free winter tires with every "
@@ -138,3 +141,14 @@ def test_a_long_name_offer_and_description_stay_whole_on_the_leaflet_and_off_its
     body = [(text, y) for text, _left, _right, y in lines if text.startswith("Line ")]
     assert body[0][0] == "Line 1 of the fine print." and body[-1][0].endswith("…")
     assert min(y for _text, y in body) >= 4.0 * POINTS_PER_INCH  # above the QR code and the website
+
+
+def test_no_leaflet_is_printed_with_a_price_that_breaks_the_all_in_rule(settings):
+    settings.STORE = {**settings.STORE, "province": "ON"}
+    promotion = factories.promotion(
+        offer_kind="price",
+        advertised_price="34995",
+        fees={"freight_pdi": {"amount": "2100", "included": False}},
+    )
+    with pytest.raises(PromotionError, match=r"Freight and PDI \(\$2,100.00\) must be included"):
+        leaflet_pdf(promotion=promotion)

@@ -518,3 +518,25 @@ def test_a_source_code_edited_by_hand_is_counted_without_what_the_database_refus
     assert response.status_code == 302
     assert list(SourceVisit.objects.values_list("src", flat=True)) == ["cardx"]
     assert Lead.objects.get().source == f"Offer {promotion.tracking_code} (qr)"
+
+
+def test_a_promotion_whose_price_is_not_all_in_offers_no_leaflet_and_its_link_says_why(
+    supervisor_client, settings
+):
+    settings.STORE = {**settings.STORE, "province": "ON"}
+    promotion = factories.promotion(
+        name="Civic days",
+        offer_kind="price",
+        advertised_price="34995",
+        fees={"freight_pdi": {"amount": "2100", "included": False}},
+    )
+    leaflet = reverse("promotions:leaflet", args=[promotion.pk])
+    assert (
+        leaflet
+        not in supervisor_client.get(reverse("promotions:detail", args=[promotion.pk])).content.decode()
+    )
+    materials = supervisor_client.get(reverse("promotions:print")).content.decode()
+    assert leaflet not in materials and "no leaflet until its price is all-in" in materials
+    response = supervisor_client.get(leaflet, follow=True)
+    assert response["Content-Type"].startswith("text/html")
+    assert "cannot be published: Freight and PDI ($2,100.00) must be included" in response.content.decode()
