@@ -15,7 +15,35 @@ from .services.promotions import PROMOTION_TRANSITIONS
 
 # The fees the form asks about, by name in Promotion.fees.
 FEE_FIELDS = [(name, _(label)) for name, label in FEE_LABELS.items()]
-MODEL_LINE = re.compile(r"^(?P<make>\w[\w .&'-]*)(?:,(?P<model>[\w .&'/+-]*))?(?:,\s*(?P<year>\d{4}))?\s*$")
+MAKE = re.compile(r"\w[\w .&'-]*")
+MODEL = re.compile(r"[\w .&'/+-]*")
+# A model year, told apart from a model named by a number (Ram 1500, Ram 2500).
+YEAR = re.compile(r"(19|20)\d{2}")
+
+
+def _model_line_parse(line: str) -> dict | None:
+    """ "make, model, year", "make, model", "make, year", "make, , year" or "make"; None when the line
+    is none of these, e.g. "Honda Civic 2025" without its commas."""
+    make, *rest = (part.strip() for part in line.split(","))
+    if len(rest) == 1 and YEAR.fullmatch(rest[0]):
+        rest = ["", rest[0]]
+    model, year = (rest + ["", ""])[:2]
+    if (
+        len(rest) > 2
+        or not MAKE.fullmatch(make)
+        or any(YEAR.fullmatch(word) for word in make.split())
+        or not MODEL.fullmatch(model)
+        or YEAR.fullmatch(model)
+        or (year and not YEAR.fullmatch(year))
+    ):
+        return None
+    return {"make": make, "model": model, "year": int(year) if year else None}
+
+
+def _model_line_format(covered: PromotionModel) -> str:
+    """The line _model_line_parse reads back: "Toyota, , 2026" keeps a blank model's place before a year."""
+    parts = [covered.make, covered.model, str(covered.year)]
+    return ", ".join(parts[: 3 if covered.year else 2 if covered.model else 1])
 
 
 class PromotionForm(forms.ModelForm):
@@ -108,8 +136,7 @@ class PromotionForm(forms.ModelForm):
                 v.stock_number for v in self.instance.vehicles.all()
             )
             self.fields["models_text"].initial = "\n".join(
-                ", ".join(str(part) for part in (m.make, m.model, m.year) if part)
-                for m in self.instance.models.all()
+                _model_line_format(covered) for covered in self.instance.models.all()
             )
 
     def clean_stock_text(self) -> list:
@@ -129,18 +156,11 @@ class PromotionForm(forms.ModelForm):
         for line in self.cleaned_data["models_text"].splitlines():
             if not line.strip():
                 continue
-            match = MODEL_LINE.match(line.strip())
-            if not match:
+            covered = _model_line_parse(line)
+            if covered is None:
                 bad.append(line.strip())
-                continue
-            year = match["year"]
-            models.append(
-                {
-                    "make": match["make"].strip(),
-                    "model": (match["model"] or "").strip(),
-                    "year": int(year) if year else None,
-                }
-            )
+            else:
+                models.append(covered)
         if bad:
             raise forms.ValidationError(
                 _("Write each model as make, model, year: %(lines)s") % {"lines": "; ".join(bad)}

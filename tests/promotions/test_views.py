@@ -1,3 +1,4 @@
+import re
 from datetime import date, timedelta
 from html import unescape
 
@@ -540,3 +541,38 @@ def test_a_promotion_whose_price_is_not_all_in_offers_no_leaflet_and_its_link_sa
     response = supervisor_client.get(leaflet, follow=True)
     assert response["Content-Type"].startswith("text/html")
     assert "cannot be published: Freight and PDI ($2,100.00) must be included" in response.content.decode()
+
+
+def test_a_make_and_year_are_read_as_such_and_kept_when_the_promotion_is_edited(supervisor_client):
+    promotion = factories.promotion(
+        name="All 2026 Toyotas",
+        models=[
+            {"make": "Toyota", "year": 2026},
+            {"make": "Ram", "model": "1500"},
+            {"make": "Honda", "model": "Civic", "year": 2025},
+        ],
+    )
+    page = supervisor_client.get(reverse("promotions:edit", args=[promotion.pk])).content.decode()
+    models_text = unescape(re.search(r'<textarea name="models_text"[^>]*>\s*(.*?)</textarea>', page, re.S)[1])
+    assert models_text.splitlines() == ["Honda, Civic, 2025", "Ram, 1500", "Toyota, , 2026"]
+    data = {
+        "name": "All 2026 Toyotas (renamed)",
+        "starts_on": promotion.starts_on.isoformat(),
+        "ends_on": promotion.ends_on.isoformat(),
+        "channels": ["website"],
+        "department": promotion.department.pk,
+        "landing_slug": promotion.landing_slug,
+        "models_text": models_text,
+    }
+    supervisor_client.post(reverse("promotions:edit", args=[promotion.pk]), data)
+    covered = [(m.make, m.model, m.year) for m in promotion.models.all()]
+    assert covered == [("Honda", "Civic", 2025), ("Ram", "1500", None), ("Toyota", "", 2026)]
+
+    data["models_text"] = "Toyota, 2027"
+    supervisor_client.post(reverse("promotions:edit", args=[promotion.pk]), data)
+    assert [(m.make, m.model, m.year) for m in promotion.models.all()] == [("Toyota", "", 2027)]
+
+    data["models_text"] = "Toyota, 2026\nHonda Civic 2025"
+    html = supervisor_client.post(reverse("promotions:edit", args=[promotion.pk]), data).content.decode()
+    assert "Write each model as make, model, year: Honda Civic 2025" in html
+    assert [(m.make, m.model, m.year) for m in promotion.models.all()] == [("Toyota", "", 2027)]
