@@ -122,7 +122,8 @@ def eager_celery():
 class SmtpSink:
     """A real SMTP server on a free loopback port that keeps what it receives.
 
-    Recipients whose address starts with "refused" are rejected with 550, as a real server would.
+    Recipients whose address starts with "refused" are rejected with 550, as a real server would;
+    those starting with "greylisted" get 451 (try again later) the first time, then are taken.
     `messages` holds the raw messages; `received` each one's recipients and parsed message.
     Set `hang_up_after` to a number of messages and the server goes away, once, while taking the
     next one: the connection drops before any answer and that message is lost.
@@ -135,10 +136,14 @@ class SmtpSink:
         self.port = 0
         self.hang_up_after: int | None = None
         self.seconds_per_message = 0.0
+        self.greylisted: set[str] = set()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower().startswith("refused"):
             return f"550 5.1.1 <{address}>: Recipient address rejected: no such mailbox"
+        if address.lower().startswith("greylisted") and address not in self.greylisted:
+            self.greylisted.add(address)
+            return f"451 4.7.1 <{address}>: Greylisted, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

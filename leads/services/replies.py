@@ -400,12 +400,31 @@ def mail_connection_open() -> BaseEmailBackend:
 def mail_send(email: EmailMessage) -> None:
     """Open the connection to the mail server, then send (see mail_connection_open). Any failure
     after the opening is raised as it is: the server may have the message, so it must not be sent
-    again blindly."""
+    again blindly. But for a refusal that asks to be tried again later, which took nothing."""
     connection = mail_connection_open()
     try:
         connection.send_messages([email])
+    except REFUSALS as error:
+        if refusal_is_temporary(error):
+            raise temporary_refusal(error) from error
+        raise
     finally:
         connection.close()
+
+
+def refusal_is_temporary(error: smtplib.SMTPException) -> bool:
+    """A 4xx answer (greylisting, a rate limit, a mailbox full for now): the server took nothing
+    and asks to be tried again later."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _reply in error.recipients.values()]
+    else:
+        codes = [getattr(error, "smtp_code", 0)]
+    return bool(codes) and all(400 <= code < 500 for code in codes)
+
+
+def temporary_refusal(error: smtplib.SMTPException) -> MailServerUnavailable:
+    """A refusal for now, told as a server that cannot take mail yet: the mail is queued again."""
+    return MailServerUnavailable(f"{_refusal_text(error)} (asked to try again later)")
 
 
 def _refusal_text(error: smtplib.SMTPException) -> str:

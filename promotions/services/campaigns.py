@@ -11,7 +11,13 @@ from django.utils.translation import gettext
 
 from leads.selectors.consent import email_consent, email_ledger_prefetch
 from leads.services.consent import commercial_email_refusal, commercial_email_send
-from leads.services.replies import REFUSALS, MailServerUnavailable, mail_connection_open
+from leads.services.replies import (
+    REFUSALS,
+    MailServerUnavailable,
+    mail_connection_open,
+    refusal_is_temporary,
+    temporary_refusal,
+)
 
 from ..links import landing_url
 from ..models import Campaign, CampaignRecipient, CampaignStatus, PromotionStatus, RecipientStatus
@@ -211,6 +217,8 @@ def _recipient_send(*, recipient: CampaignRecipient, connection: BaseEmailBacken
             language=recipient.language,  # the language the campaign was prepared in for them
         )
     except (*REFUSALS, ValueError) as error:  # refused by the server, or a mail that cannot be built
+        if isinstance(error, REFUSALS) and refusal_is_temporary(error):
+            raise temporary_refusal(error) from error
         recipient.status, recipient.reason = RecipientStatus.FAILED, f"Not sent: {error}"[:300]
     else:
         if result.sent:
@@ -233,6 +241,10 @@ def _batch_deliver(recipients: list[CampaignRecipient]) -> None:
         for position, recipient in enumerate(recipients):
             try:
                 _recipient_send(recipient=recipient, connection=connection)
+            except MailServerUnavailable:
+                # Asked to try again later, having taken nothing: this row and the rest wait.
+                _release(recipients[position:])
+                raise
             except OSError as error:
                 # The server went away with this mail in hand: it may have left, so never again.
                 recipient.status, recipient.reason = RecipientStatus.FAILED, INTERRUPTED

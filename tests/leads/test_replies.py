@@ -306,6 +306,20 @@ def test_refused_recipient_fails_with_the_servers_words_and_no_retry(smtp_sink, 
     assert lead.first_response_at is None and lead.status == LeadStatus.NEW
 
 
+def test_a_server_that_asks_to_try_later_gets_the_answer_on_the_next_try(smtp_sink, sophie):
+    """Greylisting (451): nothing was taken, so the answer waits for the task's retry and goes once."""
+    lead = factories.lead(customer_obj=factories.customer(email="greylisted.buyer@example.com"))
+    message = reply_queue(lead=lead, author=sophie, subject="Hello", body="Hi")
+    with pytest.raises(MailServerUnavailable, match="451"):
+        message_deliver(message_id=message.pk)
+    message.refresh_from_db()
+    assert message.send_status == Message.SendStatus.QUEUED and "try again later" in message.send_error
+    message_deliver(message_id=message.pk)
+    message.refresh_from_db()
+    assert message.send_status == Message.SendStatus.SENT
+    assert [recipients for recipients, _ in smtp_sink.received] == [["greylisted.buyer@example.com"]]
+
+
 def test_message_left_sending_by_a_dead_worker_is_not_resent(smtp_sink, sophie):
     lead = factories.lead()
     message = reply_queue(lead=lead, author=sophie, subject="Hello", body="Hi")

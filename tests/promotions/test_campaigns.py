@@ -335,6 +335,22 @@ def test_an_address_the_mail_server_refuses_fails_alone(smtp_sink):
     assert campaign.status == CampaignStatus.DONE
 
 
+def test_a_server_that_asks_to_try_later_holds_the_batch_and_the_next_one_sends_it(smtp_sink):
+    first = factories.customer_with_email_consent()
+    greylisted = factories.customer_with_email_consent(email="greylisted.customer@example.com")
+    last = factories.customer_with_email_consent()
+    campaign = _campaign()
+    campaign_start(campaign=campaign)
+    with pytest.raises(MailServerUnavailable, match="451"):
+        campaign_batch_send(campaign=campaign, limit=10)
+    statuses = dict(campaign.recipients.values_list("customer", "status"))
+    assert statuses == {first.pk: "sent", greylisted.pk: "queued", last.pk: "queued"}
+    assert campaign_batch_send(campaign=campaign, limit=10) == 0
+    assert sorted(recipients[0] for recipients, _ in smtp_sink.received) == sorted(
+        c.email for c in (first, greylisted, last)
+    )
+
+
 def test_campaigns_sending_at_once_share_the_store_rate_taking_turns():
     from promotions.services.campaigns import campaigns_batch_send
 
