@@ -104,7 +104,6 @@ def test_promotion_page_in_french_with_the_all_in_price_refusal(supervisor_clien
     page = page_text(supervisor_client, url, FRENCH)
     for text in (
         ">Modifier</a>",
-        ">Dépliant (PDF)</a>",
         ">Nouvelle campagne par courriel</a>",
         f"Ne peut pas être publiée telle quelle{NBSP}:",
         # The problem, with the amount as French writes it and the province with its preposition.
@@ -122,6 +121,12 @@ def test_promotion_page_in_french_with_the_all_in_price_refusal(supervisor_clien
         "Chronologie",
     ):
         assert text in page, text
+    assert ">Dépliant (PDF)</a>" not in page  # not printed with such a price
+    materials = page_text(supervisor_client, reverse("promotions:print"), FRENCH)
+    assert (
+        'Civic days</a> · Brouillon · <span class="text-danger">pas de dépliant tant que son prix n’est pas tout compris'
+        in materials
+    )
     english = page_text(supervisor_client, url, ENGLISH)
     for text in (
         "Cannot be published as it is:",
