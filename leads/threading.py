@@ -10,7 +10,8 @@ import uuid
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+
+from dealership.outgoing_mail import StoreEmailMessage
 
 
 def store_address() -> str:
@@ -54,7 +55,7 @@ def references_answering(parent) -> str:
     return " ".join(part for part in (parent.references, parent.message_id) if part)
 
 
-def threaded_email(message, *, headers: dict | None = None) -> EmailMessage:
+def threaded_email(message, *, headers: dict | None = None) -> StoreEmailMessage:
     """The email for a stored outbound Message, threaded under what it answers (Message-ID,
     In-Reply-To, References) with the lead's reply address, plus any extra headers."""
     threading = {"Message-ID": message.message_id}
@@ -62,7 +63,7 @@ def threaded_email(message, *, headers: dict | None = None) -> EmailMessage:
         threading["In-Reply-To"] = message.in_reply_to
     if message.references:
         threading["References"] = message.references
-    return EmailMessage(
+    return StoreEmailMessage(
         subject=message.subject,
         body=message.body_text,
         from_email=message.from_address or settings.DEFAULT_FROM_EMAIL,

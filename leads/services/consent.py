@@ -9,12 +9,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMessage, mailers
+from django.core.mail import mailers
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from dealership.outgoing_mail import StoreEmailMessage
 
 from ..consent_links import UNSUBSCRIBE_SALT, unsubscribe_url
 from ..models import (
@@ -263,7 +265,7 @@ def commercial_email_send(
     # The footer in the body's language (`language`, when the caller wrote it in another than the customer's).
     full_body = f"{body.rstrip()}\n\n{commercial_footer(customer, language=language)}"
     headers = {} if transactional else commercial_email_headers(customer)
-    email = EmailMessage(
+    email = StoreEmailMessage(
         subject=subject,
         body=full_body,
         from_email=from_email or settings.DEFAULT_FROM_EMAIL,

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from dealership.models import Role
+from dealership.outgoing_mail import StoreEmailMessage
 
 from ..business_hours import next_open_moment, store_hours, store_zone
 from ..inventory_link import leads_vehicles_with_stock
@@ -441,7 +441,7 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
 def _send_email(*, run: Run, message_id: str) -> None:
     lead = run.enrollment.lead
     mail_send(
-        EmailMessage(
+        StoreEmailMessage(
             subject=run.subject,
             body=run.body,
             to=[lead.customer.email],

@@ -84,3 +84,24 @@ def test_after_the_unsubscribe_link_is_used_no_more_mail_goes_out(sink, client):
     assert response.status_code == 200
     second = commercial_email_send(customer=customer, subject="Second", body="Hello again")
     assert not second.sent and second.reason.startswith("no valid consent: withdrawn on") and len(sink) == 1
+
+
+def test_the_unsubscribe_header_goes_out_whole_so_mail_programs_offer_one_click(settings, smtp_sink):
+    """Longer than a 78-character line and without a space to fold at: sent as one line, as it is,
+    never encoded (=?utf-8?q?…?=), on commercial mail and on answers alike."""
+    import re
+
+    from leads.services.replies import message_deliver, reply_queue
+
+    settings.SITE_URL = "https://crm.maplemotors.example"
+    customer = factories.customer(email="emma@example.com")
+    consent_record_inquiry(customer=customer, at=timezone.now(), source="Website")
+    assert commercial_email_send(customer=customer, subject="Spring tire event", body="Book now.").sent
+    answer = reply_queue(
+        lead=factories.lead(customer_obj=customer), author=factories.staff().user, subject="Hi", body="Hello"
+    )
+    message_deliver(message_id=answer.pk)
+    for raw in smtp_sink.messages:
+        header = re.search(rb"^List-Unsubscribe: (.*)$", raw, re.MULTILINE).group(1).rstrip(b"\r")
+        assert re.fullmatch(rb"<https://crm\.maplemotors\.example/u/[^>\s]+>", header), header
+        assert len(header) > 78
