@@ -7,7 +7,7 @@ from functools import partial
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 
 from dealership import transitions
@@ -110,9 +110,30 @@ def promotion_publishable_check(promotion: Promotion) -> None:
         )
 
 
+def _dates_allow_or_raise(*, promotion: Promotion, to_status: str, today: date) -> None:
+    """Customers read a running promotion as valid today: it runs only between its dates, and one
+    that has ended can no longer be scheduled."""
+    dates = {
+        "start": formats.date_format(promotion.starts_on, "DATE_FORMAT"),
+        "end": formats.date_format(promotion.ends_on, "DATE_FORMAT"),
+    }
+    if to_status in PUBLISHED and promotion.ends_on < today:
+        raise PromotionError(
+            gettext("This promotion ended on %(end)s: it can no longer be published.") % dates
+        )
+    if to_status == PromotionStatus.RUNNING and promotion.starts_on > today:
+        raise PromotionError(
+            gettext("This promotion starts on %(start)s: choose Scheduled, and it will run from that day.")
+            % dates
+        )
+
+
 @transaction.atomic
-def promotion_transition(*, promotion: Promotion, to_status: str, actor=None, reason: str = "") -> Promotion:
-    """Move a promotion to another status if the machine allows it; publishing checks the price first."""
+def promotion_transition(
+    *, promotion: Promotion, to_status: str, actor=None, reason: str = "", today: date | None = None
+) -> Promotion:
+    """Move a promotion to another status if the machine allows it; publishing checks the dates
+    (against `today`, the store's day by default) and the price first."""
     promotion = Promotion.objects.select_for_update().get(pk=promotion.pk)
     transition_check(
         machine=PROMOTION_TRANSITIONS,
@@ -123,6 +144,7 @@ def promotion_transition(*, promotion: Promotion, to_status: str, actor=None, re
         to_status=to_status,
     )
     if to_status in PUBLISHED:
+        _dates_allow_or_raise(promotion=promotion, to_status=to_status, today=today or timezone.localdate())
         promotion_publishable_check(promotion)
     from_status = promotion.status
     promotion.status = to_status
@@ -151,7 +173,9 @@ def promotions_advance(*, today: date | None = None) -> dict[str, int]:
     due_to_start = Promotion.objects.filter(status=PromotionStatus.SCHEDULED, starts_on__lte=today)
     for promotion in due_to_start:
         try:
-            promotion_transition(promotion=promotion, to_status=PromotionStatus.RUNNING, reason="start date")
+            promotion_transition(
+                promotion=promotion, to_status=PromotionStatus.RUNNING, reason="start date", today=today
+            )
         except PromotionError as error:
             # Rules may have changed since it was scheduled: leave it, with the reason on its timeline.
             promotion_event_add(promotion=promotion, type="start_refused", reason=str(error))

@@ -80,8 +80,8 @@ def test_the_daily_move_starts_and_ends_promotions_by_their_dates():
     future = factories.promotion(starts_on=MONDAY + timedelta(days=1), ends_on=MONDAY + timedelta(days=5))
     draft = factories.promotion(starts_on=MONDAY, ends_on=MONDAY)
     for promotion in (starting, future):
-        promotion_transition(promotion=promotion, to_status=PromotionStatus.SCHEDULED)
-    promotion_transition(promotion=finished, to_status=PromotionStatus.RUNNING)
+        promotion_transition(promotion=promotion, to_status=PromotionStatus.SCHEDULED, today=MONDAY)
+    promotion_transition(promotion=finished, to_status=PromotionStatus.RUNNING, today=finished.starts_on)
 
     assert promotions_advance(today=MONDAY) == {"started": 1, "ended": 1}
     assert promotions_advance(today=MONDAY) == {"started": 0, "ended": 0}  # nothing twice
@@ -92,6 +92,19 @@ def test_the_daily_move_starts_and_ends_promotions_by_their_dates():
         future.name: "scheduled",
         draft.name: "draft",
     }
+
+
+def test_a_promotion_runs_only_between_its_dates_and_an_ended_one_is_not_scheduled():
+    past = factories.promotion(starts_on=MONDAY - timedelta(days=30), ends_on=MONDAY - timedelta(days=10))
+    future = factories.promotion(starts_on=MONDAY + timedelta(days=10), ends_on=MONDAY + timedelta(days=20))
+    for status in (PromotionStatus.RUNNING, PromotionStatus.SCHEDULED):
+        with pytest.raises(PromotionError, match="ended on Feb. 20, 2026: it can no longer be published"):
+            promotion_transition(promotion=past, to_status=status, today=MONDAY)
+    with pytest.raises(PromotionError, match="starts on March 12, 2026: choose Scheduled"):
+        promotion_transition(promotion=future, to_status=PromotionStatus.RUNNING, today=MONDAY)
+    promotion_transition(promotion=future, to_status=PromotionStatus.SCHEDULED, today=MONDAY)
+    assert [p.status for p in (past, future) if not p.refresh_from_db()] == ["draft", "scheduled"]
+    assert promotions_advance(today=MONDAY + timedelta(days=10)) == {"started": 1, "ended": 0}
 
 
 def test_a_promotion_cannot_end_before_it_starts():

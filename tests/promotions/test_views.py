@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from leads.models import Appointment, Lead
 from promotions.models import InfoShare, Promotion, PromotionStatus, SourceVisit
@@ -158,8 +159,8 @@ def test_creating_a_promotion_then_publishing_it_checks_the_all_in_price(supervi
         reverse("promotions:new"),
         {
             "name": "Civic days",
-            "starts_on": "2026-07-01",
-            "ends_on": "2026-07-10",
+            "starts_on": timezone.localdate().isoformat(),
+            "ends_on": (timezone.localdate() + timedelta(days=9)).isoformat(),
             "channels": ["website"],
             "department": factories.department("sales").pk,
             "landing_slug": "civic-days",
@@ -576,3 +577,17 @@ def test_a_make_and_year_are_read_as_such_and_kept_when_the_promotion_is_edited(
     html = supervisor_client.post(reverse("promotions:edit", args=[promotion.pk]), data).content.decode()
     assert "Write each model as make, model, year: Honda Civic 2025" in html
     assert [(m.make, m.model, m.year) for m in promotion.models.all()] == [("Toyota", "", 2027)]
+
+
+def test_a_promotion_set_running_before_its_start_stays_as_it_was_and_says_to_schedule_it(supervisor_client):
+    starts_on = timezone.localdate() + timedelta(days=10)
+    promotion = factories.promotion(starts_on=starts_on, ends_on=starts_on + timedelta(days=10))
+    response = supervisor_client.post(
+        reverse("promotions:transition", args=[promotion.pk]), {"status": "running"}, follow=True
+    )
+    day = date_format(starts_on, "DATE_FORMAT")
+    assert f"This promotion starts on {day}: choose Scheduled, and it will run from that day." in unescape(
+        response.content.decode()
+    )
+    promotion.refresh_from_db()
+    assert promotion.status == PromotionStatus.DRAFT

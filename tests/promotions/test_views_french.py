@@ -159,6 +159,19 @@ def test_promotion_page_in_french_with_the_all_in_price_refusal(supervisor_clien
     assert '<span class="badge text-bg-info">Planifiée</span>' in response.content.decode()
 
 
+def test_a_promotion_set_running_before_its_start_is_refused_in_french(supervisor_client):
+    promotion = factories.promotion(starts_on=date(2099, 3, 2), ends_on=date(2099, 3, 9))
+    response = supervisor_client.post(
+        reverse("promotions:transition", args=[promotion.pk]),
+        {"status": "running"},
+        headers=FRENCH,
+        follow=True,
+    )
+    assert flash_text(response) == (
+        f"Cette promotion commence le 2 mars 2099{NBSP}: choisissez Planifiée, et elle sera en cours dès ce jour-là."
+    )
+
+
 def test_the_public_offer_page_gives_a_rate_in_english_and_in_french(client):
     promotion = factories.promotion(offer_kind="financing", rate="3.90")
     promotion_transition(promotion=promotion, to_status=PromotionStatus.RUNNING)
