@@ -31,6 +31,7 @@ from .selectors.leads import (
     lead_get,
     lead_inbox_rows,
     lead_list_status,
+    lead_reply_address,
     lead_sources,
     lead_timeline,
     lead_unsent_mail,
@@ -188,6 +189,7 @@ def _lead_page(request, lead: Lead, **overrides):
         "vehicles": vehicles,
         "timeline": timeline,
         "unsent_mail": lead_unsent_mail(timeline=timeline),
+        "reply_address": lead_reply_address(lead=lead, timeline=timeline),
         "inbound_mail": lead_inbound_mail(lead=lead) if lead.has_inbound_mail else [],
         "reply_language": language,
         "transition_form": LeadTransitionForm(lead=lead),
@@ -217,7 +219,11 @@ def lead_detail(request, pk: int):
         return render(
             request,
             "leads/lead_detail.html#composer",
-            {"lead": lead, "reply_form": _composer_form(request, lead, language)},
+            {
+                "lead": lead,
+                "reply_form": _composer_form(request, lead, language),
+                "reply_address": lead_reply_address(lead=lead),
+            },
         )
     return render(request, "leads/lead_detail.html", _lead_page(request, lead))
 

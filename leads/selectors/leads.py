@@ -4,6 +4,7 @@ import hashlib
 import re
 from dataclasses import dataclass, fields
 from datetime import datetime, time, tzinfo
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -24,6 +25,7 @@ from ..business_hours import (
 )
 from ..models import (
     Attachment,
+    Channel,
     Customer,
     Direction,
     InboundMail,
@@ -499,6 +501,31 @@ def lead_unsent_mail(*, timeline: list[TimelineEntry]) -> list[Message]:
         elif message.send_status == Message.SendStatus.SENT:
             unsent = [failed for failed in unsent if set(failed.to_addresses) - set(message.to_addresses)]
     return unsent
+
+
+def lead_reply_address(*, lead: Lead, timeline: list[TimelineEntry] | None = None) -> str:
+    """Where an answer to the customer goes: the address of their last mail on the lead, as a mail
+    program answers, while it is one of theirs (a work address, a new one); else their address on
+    file. `timeline`: the lead's timeline when the caller has read it already."""
+    customer = lead.customer
+    if timeline is None:
+        last = (
+            Message.objects.filter(lead=lead, channel=Channel.EMAIL, direction=Direction.INBOUND)
+            .order_by("-occurred_at", "-pk")
+            .values_list("from_address", flat=True)
+            .first()
+        )
+    else:
+        mails = [
+            entry.message
+            for entry in timeline
+            if entry.message and entry.message.channel == Channel.EMAIL and entry.message.direction == Direction.INBOUND
+        ]
+        last = max(mails, key=lambda message: (message.occurred_at, message.pk)).from_address if mails else ""
+    written_from = normalize_email(parseaddr(last or "")[1])
+    if written_from and written_from != customer.email and customer.extra_emails.filter(email=written_from).exists():
+        return written_from
+    return customer.email
 
 
 def lead_last_customer_words(*, lead: Lead, timeline: list[TimelineEntry] | None = None) -> str:

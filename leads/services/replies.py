@@ -27,6 +27,7 @@ from inventory.models import VehicleStatus
 
 from ..inventory_link import lead_vehicles_with_stock, photo_links
 from ..models import Channel, Direction, InquiryType, Language, Lead, Message, ReplyTemplate
+from ..selectors.leads import lead_reply_address
 from ..selectors.replies import reply_template_plans, reply_templates_changed
 from ..threading import new_message_id, references_answering, threaded_email
 from .consent import commercial_email_headers, commercial_email_refusal, commercial_footer
@@ -337,6 +338,7 @@ def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = 
     # the lead's row is locked so that two such requests take turns. One the server refused, or
     # sent to an address since corrected, is sent again.
     Lead.objects.select_for_update().get(pk=lead.pk)
+    to = lead_reply_address(lead=lead)
     if already := (
         Message.objects.filter(
             lead=lead,
@@ -344,7 +346,7 @@ def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = 
             author=author,
             subject=subject,
             body_text=body_text,
-            to_addresses=[customer.email],
+            to_addresses=[to],
             occurred_at__gte=timezone.now() - RESUBMITTED_WITHIN,
         )
         .exclude(send_status=Message.SendStatus.FAILED)
@@ -359,7 +361,7 @@ def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = 
         direction=Direction.OUTBOUND,
         author=author,
         from_address=settings.DEFAULT_FROM_EMAIL,
-        to_addresses=[customer.email],
+        to_addresses=[to],
         subject=subject,
         body_text=body_text,
         # Chosen and stored before sending, so a customer's answer threads back whatever happens.

@@ -430,3 +430,23 @@ def test_a_sold_vehicle_s_draft_links_no_photos_and_the_composer_says_what_had_n
     client.force_login(sophie)
     page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
     assert "Nothing to fill in {{ photo_links }} with for this customer" in page
+
+
+def test_an_answer_goes_to_the_address_the_customer_last_wrote_from(sophie, client):
+    from leads.services.customers import customer_email_add
+
+    customer = factories.customer(email="jean@oldisp.example")
+    customer_email_add(customer=customer, email="jean@work.example")
+    lead = factories.lead(customer_obj=customer)
+    written = factories.inbound_email(lead=lead, body="My old mailbox is closing: write to me here.")
+    Message.objects.filter(pk=written.pk).update(from_address="Jean <JEAN@work.example>")
+    client.force_login(sophie)
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    assert "to jean@work.example" in page
+    answer = reply_queue(lead=lead, author=sophie, subject="Your RAV4", body="Hello Jean")
+    assert answer.to_addresses == ["jean@work.example"]
+    # Mail from an address that is not theirs (a lead provider's relay) is answered on file.
+    Message.objects.filter(pk=written.pk).update(from_address="noreply@provider.example")
+    assert reply_queue(lead=lead, author=sophie, subject="Again", body="Hi").to_addresses == [
+        "jean@oldisp.example"
+    ]
