@@ -18,8 +18,10 @@ class Channel(models.TextChoices):
     MANUFACTURER = "manufacturer", pgettext_lazy("channel", "Manufacturer program")
 
 
-# Channels on which the customer sees the offer on the internet: these get a public landing page.
+# Channels on which the customer sees the offer on the internet: the public offers page lists them.
 INTERNET_CHANNELS = {Channel.WEBSITE, Channel.EMAIL, Channel.SOCIAL, Channel.LISTING_SITES}
+# Channels that send customers to the landing page: online, and by the QR code of a printed leaflet.
+LANDING_CHANNELS = INTERNET_CHANNELS | {Channel.PRINT}
 
 
 # Pages under /offers/ that a landing page may not shadow.
@@ -109,6 +111,10 @@ class Promotion(models.Model):
     @property
     def is_internet(self) -> bool:
         return bool(INTERNET_CHANNELS & set(self.channels or []))
+
+    @property
+    def has_landing_page(self) -> bool:
+        return bool(LANDING_CHANNELS & set(self.channels or []))
 
     def get_channels_display(self) -> str:
         return ", ".join(
@@ -200,7 +206,9 @@ class Campaign(models.Model):
         }
         promotion = self.promotion if self.promotion_id else None
         if promotion and self.send_on and not promotion.starts_on <= self.send_on <= promotion.ends_on:
-            errors["send_on"] = gettext("The campaign goes out while its promotion runs: from %(start)s to %(end)s.") % {
+            errors["send_on"] = gettext(
+                "The campaign goes out while its promotion runs: from %(start)s to %(end)s."
+            ) % {
                 "start": promotion.starts_on,
                 "end": promotion.ends_on,
             }

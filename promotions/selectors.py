@@ -75,11 +75,11 @@ def promotion_stock(*, promotion: Promotion, limit: int = 24) -> list[Vehicle]:
 
 
 def promotion_running_get(*, slug: str) -> Promotion:
-    """The promotion whose public landing page this is: running, on an internet channel."""
+    """The promotion whose public landing page this is: running, on a channel with a landing page."""
     promotion = Promotion.objects.prefetch_related("models").get(
         landing_slug=slug, status=PromotionStatus.RUNNING
     )
-    if not promotion.is_internet:
+    if not promotion.has_landing_page:
         raise Promotion.DoesNotExist
     return promotion
 
@@ -87,7 +87,7 @@ def promotion_running_get(*, slug: str) -> Promotion:
 def promotion_ended_get(*, slug: str) -> Promotion:
     """An ended promotion that had a public landing page: its leaflets and links are still about."""
     promotion = Promotion.objects.get(landing_slug=slug, status=PromotionStatus.ENDED)
-    if not promotion.is_internet:
+    if not promotion.has_landing_page:
         raise Promotion.DoesNotExist
     return promotion
 

@@ -30,7 +30,10 @@ def card_url(member: StaffMember) -> str:
 
 
 def leaflet_url(promotion: Promotion) -> str:
-    return landing_url(promotion, src=f"leaflet-{promotion.tracking_code}")
+    """Its landing page; without one (a radio or in-store promotion), the offers on now and the
+    store's contact form, never a page that is not found."""
+    src = f"leaflet-{promotion.tracking_code}"
+    return landing_url(promotion, src=src) if promotion.has_landing_page else tracked_url("/offers/", src)
 
 
 def _qr(url: str) -> ImageReader:

@@ -152,3 +152,13 @@ def test_no_leaflet_is_printed_with_a_price_that_breaks_the_all_in_rule(settings
     )
     with pytest.raises(PromotionError, match=r"Freight and PDI \(\$2,100.00\) must be included"):
         leaflet_pdf(promotion=promotion)
+
+
+@pytest.mark.parametrize(
+    ("channels", "path"), [(["print"], "/offers/flyer-days/"), (["radio_tv", "in_store"], "/offers/")]
+)
+def test_a_leaflet_s_qr_code_opens_a_page_whatever_the_promotion_s_channels(tmp_path, channels, path):
+    promotion = factories.promotion(landing_slug="flyer-days", channels=channels)
+    assert _qr_codes(leaflet_pdf(promotion=promotion), tmp_path) == [
+        f"https://www.maplemotors.example{path}?src=leaflet-{promotion.tracking_code}"
+    ]

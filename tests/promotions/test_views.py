@@ -248,9 +248,19 @@ def test_an_ended_offers_link_says_it_ended_shows_what_is_on_and_still_takes_a_m
     assert (lead.customer.email, lead.promotion) == ("sam@example.net", None)
 
 
-def test_a_print_only_promotion_has_no_landing_page(client):
-    _running(landing_slug="flyer-only", channels=["print"])
-    assert client.get(reverse("offers:landing", args=["flyer-only"])).status_code == 404
+def test_a_print_only_promotion_has_a_landing_page_for_its_leaflet_that_counts_the_visit(client):
+    promotion = _running(name="Flyer days", landing_slug="flyer-only", channels=["print"])
+    src = f"leaflet-{promotion.tracking_code}"
+    response = client.get(reverse("offers:landing", args=["flyer-only"]), {"src": src})
+    assert response.status_code == 200 and "Flyer days" in response.content.decode()
+    assert SourceVisit.objects.get(src=src).promotion == promotion
+    promotion_transition(promotion=promotion, to_status="ended")
+    assert client.get(reverse("offers:landing", args=["flyer-only"]), {"src": src}).status_code == 410
+
+
+def test_a_radio_only_promotion_has_no_landing_page(client):
+    _running(landing_slug="on-air", channels=["radio_tv"])
+    assert client.get(reverse("offers:landing", args=["on-air"])).status_code == 404
 
 
 def test_business_card_link_records_its_source_on_the_general_contact_form(client):
