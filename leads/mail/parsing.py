@@ -158,7 +158,9 @@ def undo_surrogates(value: str) -> str:
 
 def decode_header_value(raw: str) -> str:
     """A header's raw value with RFC 2047 encoded words decoded, unfolded and capped."""
-    raw = undo_surrogates(raw[:MAX_HEADER_CHARS])
+    # Unfolded first (RFC 5322: the line break goes, the space stays): decode_header reads each line
+    # on its own and would drop the space that follows an encoded word at the end of one.
+    raw = re.sub(r"\r?\n(?=[ \t])", "", undo_surrogates(raw[:MAX_HEADER_CHARS]))
     try:
         pieces = []
         for chunk, charset in decode_header(raw):

@@ -68,6 +68,16 @@ def test_the_sender_address_is_taken_from_the_address_never_the_encoded_name(sen
     assert (parsed.from_name, parsed.from_address) == (name, address)
 
 
+def test_a_subject_folded_after_an_encoded_word_keeps_its_space():
+    """As Gmail or Outlook fold a reply to the French acknowledgement's long subject."""
+    raw = (
+        b"From: Marie <marie@example.com>\r\nTo: internet@maplemotors.example\r\n"
+        b"Subject: Re: Nous avons bien =?utf-8?q?re=C3=A7u_votre_demande_=E2=80=94?=\r\n Maple Motors\r\n"
+        b"Message-ID: <fold@example.com>\r\n\r\nMerci!\r\n"
+    )
+    assert parse_message(raw).subject == "Re: Nous avons bien reçu votre demande — Maple Motors"
+
+
 def test_html_nested_deeper_than_any_mail_is_shown_as_text_and_read_at_once():
     """Cleaning deeply nested HTML takes time growing with the square of the depth."""
     parsed = parse_message(factories.mail(text=None, html="<div><p>hi</p>" * 20_000))
