@@ -85,10 +85,19 @@ def promotion_running_get(*, slug: str) -> Promotion:
 
 
 def promotion_ended_get(*, slug: str) -> Promotion:
-    """An ended promotion that had a public landing page: its leaflets and links are still about."""
+    """An ended promotion that had a public landing page: its leaflets and links are still about.
+    With `ended_on`: its end date, or the day it was ended, when that was earlier."""
     promotion = Promotion.objects.get(landing_slug=slug, status=PromotionStatus.ENDED)
     if not promotion.has_landing_page:
         raise Promotion.DoesNotExist
+    ended_at = (
+        promotion.events.filter(type="status_changed", params__to_status=PromotionStatus.ENDED)
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    promotion.ended_on = (
+        min(promotion.ends_on, timezone.localdate(ended_at)) if ended_at else promotion.ends_on
+    )
     return promotion
 
 

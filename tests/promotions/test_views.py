@@ -601,3 +601,11 @@ def test_a_promotion_set_running_before_its_start_stays_as_it_was_and_says_to_sc
     )
     promotion.refresh_from_db()
     assert promotion.status == PromotionStatus.DRAFT
+
+
+def test_an_offer_ended_before_its_end_date_says_the_day_it_ended(client):
+    today = timezone.localdate()
+    promotion = _running(name="Winter Civic", landing_slug="winter-civic", ends_on=today + timedelta(days=20))
+    promotion_transition(promotion=promotion, to_status="ended")
+    html = client.get(reverse("offers:landing", args=["winter-civic"])).content.decode()
+    assert f"“Winter Civic” ended on {today:%Y-%m-%d}. / Cette offre a pris fin le {today:%Y-%m-%d}." in html
