@@ -107,6 +107,7 @@ class PromotionForm(forms.ModelForm):
             "is_advertising": _("An advertising campaign recorded for the calendar, not an offer."),
             "service_offers": _("Service offers covered, one a line."),
             "rate": _("Financing or lease rate, in %."),
+            "advertised_price": _("The vehicle's price; for a rebate, the rebate's amount."),
         }
 
     def __init__(self, *args, **kwargs):

@@ -84,10 +84,19 @@ def offer_lines(*, offer_kind: str, advertised_price, rate, fees: dict) -> list[
     lines = []
     for language in PRINTED_LANGUAGES:
         with translation.override(language):  # the amounts' format, and the words
-            if advertised_price:
+            if offer_kind == OfferKind.REBATE and advertised_price:
+                # The rebate's amount, to come off the price: not a vehicle's price, nor all-in.
+                line = _("%(offer)s: %(amount)s") % {
+                    "offer": _(OfferKind(offer_kind).label),
+                    "amount": _dollars(Decimal(advertised_price)),
+                }
+            elif advertised_price:
                 line = f"{_dollars(Decimal(advertised_price))} — {price_terms(fees, language=language)}"
             elif offer_kind in RATE_OFFERS and rate is not None:
-                line = _("%(offer)s: %(rate)s%%") % {"offer": _(OfferKind(offer_kind).label), "rate": _percent(rate)}
+                line = _("%(offer)s: %(rate)s%%") % {
+                    "offer": _(OfferKind(offer_kind).label),
+                    "rate": _percent(rate),
+                }
             elif offer_kind in (OfferKind.REBATE, OfferKind.GIFT):
                 line = _(OfferKind(offer_kind).label)
             else:  # a price or a rate offer whose figure is not set yet says nothing
@@ -96,8 +105,9 @@ def offer_lines(*, offer_kind: str, advertised_price, rate, fees: dict) -> list[
     return lines
 
 
-def all_in_price_problems(*, province: str, advertised_price, fees: dict) -> list[str]:
+def all_in_price_problems(*, province: str, advertised_price, fees: dict, offer_kind: str = "") -> list[str]:
     """What keeps this advertised price from being legal in the province; empty when it is.
+    A rebate's amount is no vehicle price: the all-in rule does not apply to it.
 
     `fees` maps a fee's name to {"amount": ..., "included": bool}, e.g. {"freight_pdi": {...}}.
     """
@@ -110,7 +120,7 @@ def all_in_price_problems(*, province: str, advertised_price, fees: dict) -> lis
         if fee.get("amount") not in (None, "") and (amount is None or amount < 0):
             problems.append(_("%(fee)s: the amount must be zero or more.") % {"fee": _(fee_label(name))})
     regulator = ALL_IN_PROVINCES.get((province or "").upper())
-    if regulator is None or price is None:
+    if regulator is None or price is None or offer_kind == OfferKind.REBATE:
         return problems
     for name, fee in (fees or {}).items():
         amount = _amount(fee.get("amount")) or Decimal(0)

@@ -98,7 +98,10 @@ def promotion_update(
 
 def promotion_price_problems(promotion: Promotion) -> list[str]:
     return all_in_price_problems(
-        province=settings.STORE["province"], advertised_price=promotion.advertised_price, fees=promotion.fees
+        province=settings.STORE["province"],
+        advertised_price=promotion.advertised_price,
+        fees=promotion.fees,
+        offer_kind=promotion.offer_kind,
     )
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from promotions.pricing import all_in_price_problems, price_terms
+from promotions.pricing import all_in_price_problems, offer_lines, price_terms
 
 FEES_OUT = {
     "freight_pdi": {"amount": "2100", "included": False},
@@ -48,9 +48,23 @@ def test_nonsense_amounts_are_reported_everywhere():
 
 
 def test_price_terms_name_the_fees_added_in_english_or_in_french():
-    fees = {"freight_pdi": {"amount": "2100", "included": False}, "admin": {"amount": "499", "included": False}}
+    fees = {
+        "freight_pdi": {"amount": "2100", "included": False},
+        "admin": {"amount": "499", "included": False},
+    }
     assert price_terms(fees) == "plus freight and PDI, administration fee, taxes and licensing"
     assert price_terms(fees, language="fr") == (
         "plus transport et préparation, frais d’administration, taxes et immatriculation en sus"
     )
     assert price_terms({}, language="fr") == "tous frais inclus, taxes et immatriculation en sus"
+
+
+def test_a_rebate_reads_as_its_amount_off_not_as_an_all_in_price():
+    lines = offer_lines(offer_kind="rebate", advertised_price="2500", rate=None, fees=FEES_OUT)
+    assert lines == ["Rebate: $2,500.00", "Rabais\u00a0: 2\u00a0500,00\u00a0$"]
+    assert (
+        all_in_price_problems(province="ON", advertised_price="2500", fees=FEES_OUT, offer_kind="rebate")
+        == []
+    )
+    price = offer_lines(offer_kind="price", advertised_price="32999", rate=None, fees=FEES_IN)
+    assert price[0] == "$32,999.00 — all fees included, plus taxes and licensing"
