@@ -609,3 +609,36 @@ def test_an_offer_ended_before_its_end_date_says_the_day_it_ended(client):
     promotion_transition(promotion=promotion, to_status="ended")
     html = client.get(reverse("offers:landing", args=["winter-civic"])).content.decode()
     assert f"“Winter Civic” ended on {today:%Y-%m-%d}. / Cette offre a pris fin le {today:%Y-%m-%d}." in html
+
+
+def test_editing_a_promotion_keeps_the_fees_its_form_does_not_ask_about(supervisor_client):
+    promotion = factories.promotion(
+        offer_kind="price",
+        advertised_price="29995",
+        fees={
+            "freight_pdi": {"amount": "2100", "included": True},
+            "documentation": {"amount": "499", "included": True},
+        },
+    )
+    response = supervisor_client.post(
+        reverse("promotions:edit", args=[promotion.pk]),
+        {
+            "name": "Renamed",
+            "starts_on": promotion.starts_on.isoformat(),
+            "ends_on": promotion.ends_on.isoformat(),
+            "channels": ["website"],
+            "department": promotion.department.pk,
+            "landing_slug": promotion.landing_slug,
+            "offer_kind": "price",
+            "advertised_price": "29995",
+            "fee_freight_pdi": "1995",
+            "fee_freight_pdi_included": "on",
+        },
+        follow=True,
+    )
+    assert "Documentation: $499 (included)" in unescape(response.content.decode())
+    promotion.refresh_from_db()
+    assert promotion.fees == {
+        "documentation": {"amount": "499", "included": True},
+        "freight_pdi": {"amount": "1995", "included": True},
+    }
