@@ -287,10 +287,14 @@ class InfoShareForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), label=_("Text"))
     link = forms.URLField(required=False, assume_scheme="https", label=_("Link"))
     staff = forms.ModelMultipleChoiceField(
-        queryset=StaffMember.objects.filter(user__is_active=True).select_related("user"),
+        # Someone without an email address could not be told: not offered.
+        queryset=StaffMember.objects.filter(user__is_active=True)
+        .exclude(user__email="")
+        .select_related("user"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label=_("People"),
+        help_text=_("Only people with an email address are listed."),
     )
     departments = forms.ModelMultipleChoiceField(
         queryset=Department.objects.all(),

@@ -14,6 +14,8 @@ def info_share_create(
     """Record what is shared with whom; the mail goes out once the record is committed."""
     if not staff and not departments:
         raise ValueError("Choose at least one staff member or department.")
+    if unreachable := [member for member in staff if not member.email]:
+        raise ValueError(f"No email address, so they could not be told: {', '.join(map(str, unreachable))}.")
     share = InfoShare.objects.create(sent_by=sent_by, subject=subject, text=text, link=link)
     share.staff.set(staff)
     share.departments.set(departments)

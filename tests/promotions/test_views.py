@@ -10,11 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from dealership.models import StaffMember
 from leads.models import Appointment, Lead
 from promotions.models import InfoShare, Promotion, PromotionStatus, SourceVisit
 from promotions.services.campaigns import campaign_start
 from promotions.services.promotions import promotion_transition
-from promotions.services.sharing import info_share_deliver
+from promotions.services.sharing import info_share_create, info_share_deliver
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -642,3 +643,24 @@ def test_editing_a_promotion_keeps_the_fees_its_form_does_not_ask_about(supervis
         "documentation": {"amount": "499", "included": True},
         "freight_pdi": {"amount": "1995", "included": True},
     }
+
+
+def test_a_colleague_without_an_email_address_is_not_offered_and_nothing_is_sent_as_if_told(
+    supervisor_client,
+):
+    factories.staff("advisor", first_name="Jean", last_name="Sanscourriel", email="")
+    reachable = factories.staff("advisor", first_name="Julie", last_name="Roy")
+    page = supervisor_client.get(reverse("promotions:infoshare_new")).content.decode()
+    assert "Julie Roy" in page and "Sanscourriel" not in page
+    assert "Only people with an email address are listed." in page
+    jean = StaffMember.objects.get(user__last_name="Sanscourriel")
+    response = supervisor_client.post(
+        reverse("promotions:infoshare_new"),
+        {"subject": "Rival offer", "text": "Their RAV4 is 0.9%.", "staff": [jean.pk, reachable.pk]},
+    )
+    assert response.status_code == 200 and not InfoShare.objects.exists()
+    assert f"Select a valid choice. {jean.pk} is not one of the available choices." in unescape(
+        response.content.decode()
+    )
+    with pytest.raises(ValueError, match="No email address, so they could not be told"):
+        info_share_create(sent_by=None, subject="Rival offer", text="", staff=[jean])
