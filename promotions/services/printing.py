@@ -23,6 +23,7 @@ CARD_WIDTH, CARD_HEIGHT = 3.5 * inch, 2 * inch
 BLEED = 0.125 * inch  # what print shops ask for beyond the trim line
 SAFE = 0.125 * inch  # inside the trim line, nothing important
 LEADING = 1.2  # line height, times the font size
+CARD_SIZES = (8, 7, 6)  # a card's small type: 6 pt is still read without a magnifier
 
 
 def card_url(member: StaffMember) -> str:
@@ -59,24 +60,37 @@ def business_card_pdf(*, member: StaffMember) -> bytes:
     canvas.setFillColorRGB(0.11, 0.23, 0.42)
     canvas.rect(0, height - BLEED - 0.42 * inch, width, BLEED + 0.42 * inch, stroke=0, fill=1)
     left = BLEED + SAFE
+    safe_width = CARD_WIDTH - 2 * SAFE
+    qr_size = 1.05 * inch
+    qr_x = BLEED + CARD_WIDTH - SAFE - qr_size
+    beside_qr = qr_x - left - 0.08 * inch
     canvas.setFillColorRGB(1, 1, 1)
-    canvas.setFont("Helvetica-Bold", 11)
-    canvas.drawString(left, height - BLEED - 0.28 * inch, settings.STORE["name"])
+    _draw_one_line(
+        canvas,
+        left,
+        height - BLEED - 0.28 * inch,
+        settings.STORE["name"],
+        "Helvetica-Bold",
+        (11, 10, 9),
+        safe_width,
+    )
     canvas.setFillColorRGB(0, 0, 0)
-    canvas.setFont("Helvetica-Bold", 10)
-    canvas.drawString(left, BLEED + 1.2 * inch, member.name)
-    canvas.setFont("Helvetica", 8)
-    lines = [member.title or member.get_role_display(), str(member.department), member.phone, member.email]
+    _draw_one_line(canvas, left, BLEED + 1.2 * inch, member.name, "Helvetica-Bold", (10, 9, 8), safe_width)
+    # Beside the QR code: two lines at most, in smaller type if need be; an address breaks before its @.
+    lines = [
+        member.title or member.get_role_display(),
+        str(member.department),
+        member.phone,
+        member.email.replace("@", " @"),
+    ]
     y = BLEED + 1.05 * inch
     for line in filter(None, lines):
-        canvas.drawString(left, y, line)
-        y -= 0.13 * inch
-    canvas.setFont("Helvetica-Bold", 8)
-    canvas.drawString(left, BLEED + SAFE + 0.02 * inch, _display_website())
-    qr_size = 1.05 * inch
-    canvas.drawImage(
-        _qr(card_url(member)), BLEED + CARD_WIDTH - SAFE - qr_size, BLEED + SAFE, qr_size, qr_size
+        size, wrapped = _fit(line, "Helvetica", CARD_SIZES, beside_qr, 2 * CARD_SIZES[0] * LEADING)
+        y = _draw_lines(canvas, left, y, "Helvetica", size, [part.replace(" @", "@") for part in wrapped])
+    _draw_one_line(
+        canvas, left, BLEED + SAFE + 0.02 * inch, _display_website(), "Helvetica-Bold", CARD_SIZES, beside_qr
     )
+    canvas.drawImage(_qr(card_url(member)), qr_x, BLEED + SAFE, qr_size, qr_size)
     canvas.showPage()
     canvas.save()
     return out.getvalue()
@@ -109,15 +123,18 @@ def _period(promotion: Promotion) -> str:
 
 
 def _fit(text: str, font: str, sizes: tuple[int, ...], width: float, height: float) -> tuple[int, list[str]]:
-    """`text` wrapped to `width` at the largest of `sizes` whose lines fit in `height`. At the smallest
-    size, the lines that fit, the last ending in an ellipsis: the landing page has the whole text."""
+    """`text` wrapped to `width` at the largest of `sizes` whose lines fit in `height` (a word too long
+    for `width` asks for a smaller size). At the smallest size, the lines that fit, the last ending in
+    an ellipsis: the landing page has the whole text."""
     for size in sizes:
         lines = [
             line
             for paragraph in text.splitlines() or [""]
             for line in simpleSplit(paragraph, font, size, width) or [""]
         ]
-        if len(lines) * size * LEADING <= height:
+        if len(lines) * size * LEADING <= height and all(
+            stringWidth(line, font, size) <= width for line in lines
+        ):
             return size, lines
     keep = max(1, int(height // (size * LEADING)))
     if len(lines) > keep:
@@ -126,6 +143,14 @@ def _fit(text: str, font: str, sizes: tuple[int, ...], width: float, height: flo
             last = last.rpartition(" ")[0]
         lines = [*lines[: keep - 1], f"{last} …"]
     return size, lines
+
+
+def _draw_one_line(
+    canvas: Canvas, x: float, y: float, text: str, font: str, sizes: tuple[int, ...], width: float
+):
+    """`text` on one line within `width`: smaller if need be, cut short with an ellipsis at the smallest size."""
+    size, lines = _fit(text, font, sizes, width, sizes[0] * LEADING)
+    _draw_lines(canvas, x, y, font, size, lines)
 
 
 def _draw_lines(canvas: Canvas, x: float, top: float, font: str, size: int, lines: list[str]) -> float:

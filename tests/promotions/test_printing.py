@@ -162,3 +162,23 @@ def test_a_leaflet_s_qr_code_opens_a_page_whatever_the_promotion_s_channels(tmp_
     assert _qr_codes(leaflet_pdf(promotion=promotion), tmp_path) == [
         f"https://www.maplemotors.example{path}?src=leaflet-{promotion.tracking_code}"
     ]
+
+
+def test_a_long_name_title_and_email_stay_whole_on_the_card_and_off_its_qr_code(tmp_path):
+    member = factories.staff(
+        "advisor",
+        username="mbelanger",
+        first_name="Marie-Ève-Geneviève",
+        last_name="Bélanger-Desrosiers-Lapointe",
+        email="marie-eve-genevieve.belanger-desrosiers@maplemotors.example",
+        title="Conseillère principale aux ventes et au financement",
+    )
+    lines = _lines(business_card_pdf(member=member), tmp_path)
+    # Points on the page: the trim line is 1/8 in (9 pt) inside it, the safe area another 9 pt.
+    qr_left, qr_top, safe_right = 270 - 18 - 1.05 * POINTS_PER_INCH, 18 + 1.05 * POINTS_PER_INCH, 270 - 18
+    assert all(left >= 18 and right <= safe_right for _text, left, right, _y in lines), lines
+    assert all(right <= qr_left for _text, _left, right, y in lines if y < qr_top), lines
+    text = " ".join(text for text, *_place in lines)
+    assert "Marie-Ève-Geneviève Bélanger-Desrosiers-Lapointe" in text
+    assert "Conseillère principale aux ventes et au financement" in text
+    assert "marie-eve-genevieve.belanger-desrosiers @maplemotors.example" in text  # on two lines
