@@ -1,6 +1,7 @@
 """Print-ready PDFs carrying the website and a QR code whose link says where the visitor came from."""
 
 import io
+from datetime import date
 
 import segno
 from django.conf import settings
@@ -107,16 +108,23 @@ def _offer(promotion: Promotion) -> str:
     )
 
 
+def _printed_date(day: date, language: str) -> str:
+    """December 1, 2026; in French, 5 janvier 2027 and the first of a month 1er décembre 2026."""
+    if language == "fr":
+        return formats.date_format(day, r"j\e\r F Y" if day.day == 1 else "j F Y")
+    return formats.date_format(day, "F j, Y")
+
+
 def _period(promotion: Promotion) -> str:
-    """ "From December 1, 2026 to January 5, 2027", then « Du 1 décembre 2026 au 5 janvier 2027 »."""
+    """ "From December 1, 2026 to January 5, 2027", then « Du 1er décembre 2026 au 5 janvier 2027 »."""
     lines = []
-    for language, date_format in zip(PRINTED_LANGUAGES, ("F j, Y", "j F Y"), strict=True):
+    for language in PRINTED_LANGUAGES:
         with translation.override(language):
             lines.append(
                 _("From %(start)s to %(end)s")
                 % {
-                    "start": formats.date_format(promotion.starts_on, date_format),
-                    "end": formats.date_format(promotion.ends_on, date_format),
+                    "start": _printed_date(promotion.starts_on, language),
+                    "end": _printed_date(promotion.ends_on, language),
                 }
             )
     return "\n".join(lines)

@@ -85,7 +85,7 @@ def test_leaflet_is_letter_size_with_the_offer_and_a_qr_code_to_its_landing_page
     assert "$27,995.00 — all fees included, plus taxes and licensing" in text
     assert "27 995,00 $ — tous frais inclus, taxes et immatriculation en sus" in text
     assert "From December 1, 2026 to January 5, 2027" in text
-    assert "Du 1 décembre 2026 au 5 janvier 2027" in text
+    assert "Du 1er décembre 2026 au 5 janvier 2027" in text
     assert _qr_codes(pdf, tmp_path) == [
         f"https://www.maplemotors.example/offers/civic-days/?src=leaflet-{promotion.tracking_code}"
     ]
