@@ -49,6 +49,15 @@ def _display_website() -> str:
     return website().removeprefix("https://").removeprefix("http://")
 
 
+def _in_both_languages(words) -> str:
+    """`words()` as printed whoever prints: in English, then in French when it differs ("Sales / Ventes")."""
+    printed = []
+    for language in PRINTED_LANGUAGES:
+        with translation.override(language):
+            printed.append(str(words()))
+    return " / ".join(dict.fromkeys(printed))
+
+
 def business_card_pdf(*, member: StaffMember) -> bytes:
     """A 3.5 x 2 in card with 1/8 in bleed on every side, trim and bleed boxes set for the printer."""
     out = io.BytesIO()
@@ -79,8 +88,8 @@ def business_card_pdf(*, member: StaffMember) -> bytes:
     _draw_one_line(canvas, left, BLEED + 1.2 * inch, member.name, "Helvetica-Bold", (10, 9, 8), safe_width)
     # Beside the QR code: two lines at most, in smaller type if need be; an address breaks before its @.
     lines = [
-        member.title or member.get_role_display(),
-        str(member.department),
+        member.title or _in_both_languages(member.get_role_display),
+        _in_both_languages(lambda: member.department),
         member.phone,
         member.email.replace("@", " @"),
     ]

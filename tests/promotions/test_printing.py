@@ -3,6 +3,7 @@ import subprocess
 from datetime import date
 
 import pytest
+from django.utils import translation
 from pypdf import PdfReader
 
 from promotions.services.printing import business_card_pdf, leaflet_pdf
@@ -182,3 +183,11 @@ def test_a_long_name_title_and_email_stay_whole_on_the_card_and_off_its_qr_code(
     assert "Marie-Ève-Geneviève Bélanger-Desrosiers-Lapointe" in text
     assert "Conseillère principale aux ventes et au financement" in text
     assert "marie-eve-genevieve.belanger-desrosiers @maplemotors.example" in text  # on two lines
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_card_reads_the_same_whoever_prints_it_its_department_in_both_languages(tmp_path, language):
+    member = factories.staff("advisor", first_name="Luc", last_name="Bouchard")
+    with translation.override(language):
+        text = _text(business_card_pdf(member=member), tmp_path)
+    assert "Luc Bouchard\nSales advisor / Conseiller aux ventes\nSales / Ventes\n" in text
