@@ -54,7 +54,7 @@ def test_price_terms_name_the_fees_added_in_english_or_in_french():
     }
     assert price_terms(fees) == "plus freight and PDI, administration fee, taxes and licensing"
     assert price_terms(fees, language="fr") == (
-        "plus transport et préparation, frais d’administration, taxes et immatriculation en sus"
+        "transport et préparation, frais d’administration, taxes et immatriculation en sus"
     )
     assert price_terms({}, language="fr") == "tous frais inclus, taxes et immatriculation en sus"
 

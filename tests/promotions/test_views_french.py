@@ -295,3 +295,10 @@ def test_a_french_page_s_date_fields_show_their_dates_to_the_browser_s_date_pick
     page = page_text(supervisor_client, reverse("promotions:edit", args=[promotion.pk]), FRENCH)
     assert 'type="date" name="starts_on" value="2026-06-01"' in page
     assert 'type="date" name="ends_on" value="2026-06-30"' in page
+
+
+def test_a_customer_s_offer_page_is_titled_with_the_store_s_name_not_its_crm_s(client):
+    promotion = factories.running_promotion(name="Civic days", landing_slug="civic-days")
+    page = client.get(reverse("offers:landing", args=["civic-days"])).content.decode()
+    title = page.split("<title>")[1].split("</title>")[0]
+    assert title.startswith(promotion.name) and "CRM" not in title
