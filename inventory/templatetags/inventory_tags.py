@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from dealership.templatetags.store_tags import money
-from leads.templatetags.lead_tags import choice_label, event_as_stored
+from leads.templatetags.lead_tags import choice_label, event_as_stored, status_change
 
 from ..forms import VehicleForm
 from ..models import PhotoStatus, VehicleStatus
@@ -36,10 +36,7 @@ def vehicle_event_summary(event) -> str:
                 "after": _money_or_dash(params.get("new_price")),
             }
         case "status_changed":
-            return pgettext("vehicle", "Status: %(before)s → %(after)s") % {
-                "before": choice_label(VehicleStatus, params.get("from_status")),
-                "after": choice_label(VehicleStatus, params.get("to_status")),
-            }
+            return status_change(pgettext("vehicle", "Status: %(before)s → %(after)s"), VehicleStatus, params)
         case "listed":
             return _("Shown on the website")
         case "unlisted":
@@ -52,11 +49,7 @@ def vehicle_event_summary(event) -> str:
         case "photo_deleted":
             return _("Photo deleted")
         case "photo_status":
-            change = _("Photo: %(before)s → %(after)s") % {
-                "before": choice_label(PhotoStatus, params.get("from_status")),
-                "after": choice_label(PhotoStatus, params.get("to_status")),
-            }
-            if params.get("reason"):
-                return _("%(change)s (%(reason)s)") % {"change": change, "reason": params["reason"]}
-            return change
+            return status_change(
+                _("Photo: %(before)s → %(after)s"), PhotoStatus, params, reason=params.get("reason") or ""
+            )
     return event_as_stored(event)

@@ -15,7 +15,7 @@ from ..models.appointments import Appointment
 from ..models.consent import ConsentBasis
 from ..models.customers import Language, PreferredChannel
 from ..models.followup import StopReason
-from ..models.leads import LEAD_SOURCE_LABELS, LEAD_STATUS_LABELS, InquiryType, VehicleInterest
+from ..models.leads import LEAD_SOURCE_LABELS, InquiryType, LeadStatus, VehicleInterest
 from ..models.routing import MailKind
 from ..normalize import phone_display
 from ..selectors.consent import CHANNEL_NAMES
@@ -110,6 +110,16 @@ def _local_datetime(value) -> str:
 def choice_label(choices, value, empty: str = "—") -> str:
     """A stored choice as its label in the reader's language; an unknown one as stored."""
     return str(choices(value).label) if value in choices.values else value or empty
+
+
+def status_change(line: str, choices, params: dict, *, reason: str = "") -> str:
+    """A timeline's status change: `line` (translated, "Status: %(before)s → %(after)s") with the
+    stored statuses as their labels, and the reason in brackets when there is one."""
+    change = line % {
+        "before": choice_label(choices, params.get("from_status")),
+        "after": choice_label(choices, params.get("to_status")),
+    }
+    return _("%(change)s (%(reason)s)") % {"change": change, "reason": reason} if reason else change
 
 
 def stored_sentence(text: str, sentences) -> str:
@@ -314,15 +324,8 @@ def event_summary(event) -> str:
                 return _("Lead received from %(source)s") % {"source": lead_source(params["source"])}
             return _("Lead received from an unknown source")
         case "status_changed":
-            before, after = params.get("from_status"), params.get("to_status")
-            text = _("Status: %(before)s → %(after)s") % {
-                "before": LEAD_STATUS_LABELS.get(before, before),
-                "after": LEAD_STATUS_LABELS.get(after, after),
-            }
-            if params.get("reason"):
-                reason = stored_sentence(params["reason"], LEAD_REASONS)
-                return _("%(change)s (%(reason)s)") % {"change": text, "reason": reason}
-            return text
+            reason = stored_sentence(params.get("reason") or "", LEAD_REASONS)
+            return status_change(_("Status: %(before)s → %(after)s"), LeadStatus, params, reason=reason)
         case "first_response":
             return _("First answer (%(channel)s) after %(span)s of business time") % {
                 "channel": ANSWER_CHANNELS.get(params.get("channel"), params.get("channel")),

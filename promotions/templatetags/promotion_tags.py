@@ -4,7 +4,7 @@ from django import template
 from django.utils.translation import gettext as _
 
 from leads.models import Language
-from leads.templatetags.lead_tags import choice_label, consent_refusal
+from leads.templatetags.lead_tags import choice_label, consent_refusal, status_change
 
 from ..models import CampaignStatus, PromotionStatus
 
@@ -45,24 +45,18 @@ def promotion_event_summary(event) -> str:
         case "created":
             return _("Promotion created")
         case "status_changed":
-            line = _("Status: %(before)s → %(after)s") % {
-                "before": choice_label(PromotionStatus, params.get("from_status")),
-                "after": choice_label(PromotionStatus, params.get("to_status")),
-            }
-            return (
-                _("%(change)s (%(reason)s)") % {"change": line, "reason": params["reason"]}
-                if params.get("reason")
-                else line
+            return status_change(
+                _("Status: %(before)s → %(after)s"),
+                PromotionStatus,
+                params,
+                reason=params.get("reason") or "",
             )
         case "updated":
             return _("Details changed: %(fields)s") % {"fields": ", ".join(params.get("fields", []))}
         case "campaign_created":
             return _("Email campaign created")
         case "campaign_status_changed":
-            return _("Email campaign: %(before)s → %(after)s") % {
-                "before": choice_label(CampaignStatus, params.get("from_status")),
-                "after": choice_label(CampaignStatus, params.get("to_status")),
-            }
+            return status_change(_("Email campaign: %(before)s → %(after)s"), CampaignStatus, params)
         case "start_refused":
             return _("Could not start on its day: %(reason)s") % {"reason": params.get("reason", "")}
     details = ", ".join(f"{key}: {value}" for key, value in params.items())
