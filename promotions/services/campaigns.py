@@ -138,16 +138,12 @@ def _claim(*, campaign: Campaign, limit: int, interval: float) -> list[CampaignR
     Nothing while the campaign is paused (read under the lock a pause takes); None when, paced by
     `interval`, another batch of the store's left less than that many seconds ago."""
     with transaction.atomic():
-        sending = Campaign.objects.select_for_update().filter(status=CampaignStatus.SENDING)
-        if interval:
-            # Every sending campaign locked, in one order, then the store's last claim read: two
-            # batches, of one campaign or of two, never leave within one interval of each other.
-            locked = set(sending.order_by("pk").values_list("pk", flat=True))
-        else:
-            locked = set(sending.filter(pk=campaign.pk).values_list("pk", flat=True))
-        if campaign.pk not in locked:
+        # Every sending campaign locked, in one order, then the store's last claim read: two
+        # batches, of one campaign or of two, never leave within one interval of each other.
+        sending = Campaign.objects.select_for_update().filter(status=CampaignStatus.SENDING).order_by("pk")
+        if campaign.pk not in set(sending.values_list("pk", flat=True)):
             return []
-        if interval and campaign_send_wait(interval=interval):
+        if campaign_send_wait(interval=interval):
             return None
         rows = list(
             CampaignRecipient.objects.select_for_update(skip_locked=True, of=("self",))
