@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from inventory.models import Vehicle, VehicleStatus
+from inventory.models import PhotoStatus, Vehicle, VehicleStatus
 from inventory.selectors import (
     FEED_SINCE_OVERLAP,
     freshness_report,
@@ -159,6 +159,7 @@ def test_a_photo_that_fails_changes_nothing_the_website_shows(lot):
     rav4 = lot["rav4"]
     since = timezone.now()
     photos_upload(vehicle=rav4, files=[images.upload("cut.jpg", images.truncated_jpeg())], process_now=True)
+    assert rav4.photos.order_by("-pk").first().status == PhotoStatus.FAILED  # taken, processed, and failed
     assert vehicle_changes_since(since=since) == []
 
 

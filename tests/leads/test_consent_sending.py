@@ -101,6 +101,7 @@ def test_the_unsubscribe_header_goes_out_whole_so_mail_programs_offer_one_click(
         lead=factories.lead(customer_obj=customer), author=factories.staff().user, subject="Hi", body="Hello"
     )
     message_deliver(message_id=answer.pk)
+    assert len(smtp_sink.messages) == 2  # the commercial mail and the answer
     for raw in smtp_sink.messages:
         header = re.search(rb"^List-Unsubscribe: (.*)$", raw, re.MULTILINE).group(1).rstrip(b"\r")
         assert re.fullmatch(rb"<https://crm\.maplemotors\.example/u/[^>\s]+>", header), header

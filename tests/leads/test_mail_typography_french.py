@@ -55,7 +55,7 @@ def test_the_default_french_answers_and_follow_ups_space_their_questions_and_pri
     assert f"de vous aider{NBSP}: quel" in general and f"par téléphone{NBSP}?" in general
     plan = followup_plans_ensure_defaults()
     french = [step.subject_fr + step.body_fr for step in plan.steps.filter(kind=FollowUpStep.Kind.AUTO_EMAIL)]
-    assert all("?" not in text.replace(f"{NBSP}?", "") for text in french)
+    assert french and all("?" not in text.replace(f"{NBSP}?", "") for text in french)
 
 
 def test_a_french_campaign_mail_spaces_the_offer_code_and_the_unsubscribe_line():

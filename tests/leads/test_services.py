@@ -212,9 +212,9 @@ def test_merge_moves_appointments_and_keeps_the_earlier_milestones_and_the_promo
 
 def test_a_merge_keeps_the_advisor_working_the_customer_and_both_inquiries_words():
     advisor = factories.advisor()
-    worked = factories.lead(comments="Avez-vous encore le RAV4 hybride? Échange: Civic 2016.")
-    worked.owner = advisor.user
-    worked.save(update_fields=["owner"])
+    worked = factories.lead(
+        comments="Avez-vous encore le RAV4 hybride? Échange: Civic 2016.", owner=advisor.user
+    )
     contact_log(lead=worked, author=advisor.user, channel=Channel.PHONE, outcome="reached", notes="Wants AWD")
     newer = factories.lead(customer_obj=worked.customer, comments="Any news on the RAV4?")
     assert newer.status == LeadStatus.NEW and newer.owner is None
@@ -337,7 +337,9 @@ def test_a_sale_joins_the_customer_s_history_with_two_years_of_implied_consent()
     from leads.models import ConsentChannel, HistoryKind
     from leads.selectors.consent import consent_check
 
-    lead = factories.lead(vehicles=[{"year": 2025, "make": "Toyota", "model": "RAV4", "vin": factories.vin(7)}])
+    lead = factories.lead(
+        vehicles=[{"year": 2025, "make": "Toyota", "model": "RAV4", "vin": factories.vin(7)}]
+    )
     lead_transition(lead=lead, to_status=LeadStatus.CONTACTED)
     lead_transition(lead=lead, to_status=LeadStatus.SOLD)
     lead.refresh_from_db()

@@ -88,16 +88,10 @@ def test_a_send_cut_short_after_the_hand_over_reads_in_french(smtp_sink, sophie,
 
 def test_mail_returned_undelivered_and_the_address_it_marks_read_in_french(sophie_client):
     lead = factories.lead(customer_obj=factories.customer(email="gone@example.com"))
-    Message.objects.create(
+    factories.outbound_email(
         lead=lead,
-        customer=lead.customer,
-        direction="out",
-        channel="email",
         subject="Votre RAV4",
-        to_addresses=["gone@example.com"],
         message_id="<lead12.0123abcd@maplemotors.example>",  # the one the sample bounce returns
-        send_status=Message.SendStatus.SENT,
-        occurred_at=timezone.now(),
     )
     bounce = factories.inbound_mail(factories.sample_mail("dsn_bounce.eml"))
     page = _lead_page(sophie_client, lead, FRENCH)

@@ -593,6 +593,8 @@ def test_merge_from_the_lead_page(client):
     duplicate_row = f'href="{reverse("leads:lead_detail", args=[duplicate.pk])}"'
     for status in ("lost", "all"):
         assert duplicate_row not in client.get(reverse("leads:inbox"), {"status": status}).content.decode()
+    listed = client.get(reverse("leads:inbox"), {"status": "all"}).content.decode()
+    assert f'href="{reverse("leads:lead_detail", args=[target.pk])}"' in listed
 
 
 def test_merging_is_offered_only_with_another_lead_of_the_customer_the_person_may_see(client):
