@@ -1,8 +1,7 @@
 from django import forms
 from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
 
-from .forms import KmField, VinField
+from .forms import VehicleForm, VinField
 from .models import Vehicle, VehicleEvent, VehiclePhoto, VehiclePriceChange
 from .services.vehicles import DESCRIPTIVE_FIELDS, vehicle_update
 
@@ -38,11 +37,12 @@ class VehicleEventInline(HistoryInline):
 
 class VehicleAdminForm(forms.ModelForm):
     vin = VinField()
-    odometer_km = KmField(required=False, label=_("Odometer (km)"))
 
     class Meta:
         model = Vehicle
         fields = ["vin", "stock_number", *DESCRIPTIVE_FIELDS, "published"]
+        field_classes = VehicleForm.Meta.field_classes
+        labels = VehicleForm.Meta.labels
 
 
 @admin.register(Vehicle)

@@ -74,11 +74,11 @@ class VinField(forms.CharField):
 class VehicleForm(forms.ModelForm):
     vin = VinField(help_text=_("Make and model year fill themselves in from the VIN when left blank."))
     price = PriceField(required=False, label=_("Price"))
-    odometer_km = KmField(required=False, label=_("Odometer (km)"))
 
     class Meta:
         model = Vehicle
         fields = ["vin", "stock_number", *DESCRIPTIVE_FIELDS, "price", "published"]
+        field_classes = {"odometer_km": KmField}
         # The model's words, here so that they can be translated without a migration.
         labels = {
             "stock_number": _("Stock number"),
@@ -89,6 +89,7 @@ class VehicleForm(forms.ModelForm):
             "trim": _("Trim"),
             "body_style": _("Body style"),
             "exterior_colour": _("Exterior colour"),
+            "odometer_km": _("Odometer (km)"),
             "interior_colour": _("Interior colour"),
             "description": _("Description"),
             "published": _("Published"),

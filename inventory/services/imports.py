@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from dealership.csv_upload import csv_decode, csv_rows, header_key
 from dealership.storage import private_storage
 
-from ..forms import KmField, PriceField, VehicleForm, VinField
+from ..forms import PriceField, VehicleForm, VinField
 from ..models import Vehicle, VehicleStatus
 from ..vin import vin_normalize
 from .vehicles import (
@@ -108,7 +108,6 @@ class ImportRowForm(forms.ModelForm):
 
     vin = VinField()
     price = PriceField(required=False, label=gettext_lazy("Price"))
-    odometer_km = KmField(required=False, label=gettext_lazy("Odometer (km)"))
     status = forms.ChoiceField(
         choices=VehicleStatus.choices, required=False, label=pgettext_lazy("vehicle", "Status")
     )
@@ -116,6 +115,7 @@ class ImportRowForm(forms.ModelForm):
     class Meta:
         model = Vehicle
         fields = ["stock_number", "vin", *DESCRIPTIVE_FIELDS, "price", "status"]
+        field_classes = VehicleForm.Meta.field_classes  # kilometres read as people type them
         labels = VehicleForm.Meta.labels  # a line's errors name its columns as the vehicle form does
 
     def __init__(self, *args, **kwargs):

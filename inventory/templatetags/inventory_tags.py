@@ -27,8 +27,10 @@ def vehicle_event_summary(event) -> str:
                 "status": choice_label(VehicleStatus, params.get("status"))
             }
         case "updated":
-            labels = VehicleForm.Meta.labels
-            fields = ", ".join(str(labels.get(name, name)) for name in params.get("fields") or [])
+            form_fields = VehicleForm.base_fields
+            fields = ", ".join(
+                str(form_fields[name].label) if name in form_fields else name for name in params.get("fields") or []
+            )
             return _("Details changed: %(fields)s") % {"fields": fields}
         case "price_changed":
             return _("Price changed: %(before)s → %(after)s") % {

@@ -32,3 +32,11 @@ def test_the_vehicle_timeline_reads_in_french(supervisor_client):
     english = page_text(supervisor_client, url, ENGLISH)
     assert "<strong>Price changed: $48,500 → $47,500.50</strong>" in english
     assert "<strong>Status: In stock → Sold</strong>" in english
+
+
+def test_the_timeline_names_the_odometer_and_vin_as_the_form_does(supervisor_client):
+    vehicle = factories.vehicle(odometer_km=1000)
+    vehicle_update(vehicle=vehicle, odometer_km=61200, vin=factories.vin(4242))
+    page = page_text(supervisor_client, reverse("inventory:vehicle_detail", args=[vehicle.pk]), ENGLISH)
+    assert "Details changed: VIN, Odometer (km)" in page or "Details changed: Odometer (km), VIN" in page
+    assert "odometer_km" not in page
