@@ -59,7 +59,7 @@ from .leads import (
     lead_kept,
     lead_vehicle_wanted_refresh,
 )
-from .replies import queued_mail_deliver
+from .replies import INTERRUPTED_SEND, queued_mail_deliver
 
 logger = logging.getLogger(__name__)
 
@@ -768,7 +768,7 @@ def forward_send(*, forwarded_id: int, final_attempt: bool = False) -> Forwarded
         pk=forwarded_id,
         email_for=_forward_email,
         finish=_forward_finish,
-        interrupted_error="Interrupted while sending; not sent again in case it went out.",
+        interrupted_error=INTERRUPTED_SEND,
         send_error_for=str,
         final_attempt=final_attempt,
     )

@@ -52,6 +52,8 @@ MERGE_FIELDS = {
     "store_website": "The store's website",
 }
 
+# A row found still "sending": its worker died with the mail in hand, so it is never sent again.
+INTERRUPTED_SEND = gettext_noop("Interrupted while sending; not sent again in case it went out.")
 UNCERTAIN_SEND = gettext_noop(
     "Sending was interrupted after the message was handed to the mail server; the customer may or "
     "may not have received it. Check with the customer before sending it again."

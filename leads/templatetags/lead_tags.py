@@ -21,7 +21,7 @@ from ..normalize import phone_display
 from ..selectors.consent import CHANNEL_NAMES
 from ..services.followup import SENDING_FAILED, SHIPPED_TEXTS, SUBJECT_TOO_LONG, WORKER_NOTES
 from ..services.leads import ContactOutcome
-from ..services.replies import UNCERTAIN_SEND
+from ..services.replies import INTERRUPTED_SEND, UNCERTAIN_SEND
 
 register = template.Library()
 
@@ -153,10 +153,7 @@ SEND_ERRORS = sentences(
         gettext_lazy("The mail server could not be reached: %(error)s"),
     ),
     (r"Will try again: (?P<error>.*)", gettext_lazy("Will try again: %(error)s")),
-    (
-        r"Interrupted while sending; not sent again in case it went out\.",
-        gettext_lazy("Interrupted while sending; not sent again in case it went out."),
-    ),
+    (re.escape(INTERRUPTED_SEND), gettext_lazy(INTERRUPTED_SEND)),
     (
         r"Returned undelivered to (?P<addresses>.*?) \(inbound mail (?P<mail>\d+)\): (?P<diagnostics>.*)",
         gettext_lazy("Returned undelivered to %(addresses)s (inbound mail %(mail)s): %(diagnostics)s"),

@@ -7,7 +7,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from leads.selectors.consent import email_consent, email_ledger_prefetch
 from leads.services.consent import commercial_email_refusal, commercial_email_send
@@ -34,7 +34,7 @@ CAMPAIGN_TRANSITIONS: dict[str, set[str]] = {
 }
 # A row still 'sending' this long after it was claimed belongs to a worker that died mid-send.
 STALE_CLAIM = timedelta(minutes=10)
-INTERRUPTED = "Sending was interrupted; not sent again so nobody gets it twice."
+INTERRUPTED = gettext_noop("Sending was interrupted; not sent again so nobody gets it twice.")
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from leads.models import Language
 from leads.templatetags.lead_tags import choice_label, consent_refusal, status_change
 
 from ..models import CampaignStatus, PromotionStatus
+from ..services.campaigns import INTERRUPTED
 
 register = template.Library()
 
@@ -30,6 +31,8 @@ def recipient_reason(reason: str) -> str:
     stores a consent refusal) or failed to send to them ("Not sent: …"), in the reader's language."""
     if not reason:
         return ""
+    if reason == INTERRUPTED:
+        return _(INTERRUPTED)
     if reason.startswith("Not sent: "):
         return _("Not sent: %(reason)s.") % {"reason": reason.removeprefix("Not sent: ").rstrip(".")}
     refusal = reason.removesuffix(".")

@@ -199,3 +199,17 @@ def test_the_follow_up_tasks_read_in_french_whichever_process_wrote_their_notes(
     english = page_text(sophie_client, reverse("leads:task_list"), ENGLISH)
     for text in ("Once filled in", "Sending failed: ", "Call the customer: confirm", " · New internet leads"):
         assert text in english, text
+
+
+def test_a_campaign_row_a_dead_worker_left_reads_in_french(sophie_client):
+    from promotions.models import CampaignRecipient
+    from promotions.services.campaigns import STALE_CLAIM, _claim
+
+    factories.customer_with_email_consent()
+    campaign = factories.campaign()
+    campaign_start(campaign=campaign)
+    _claim(campaign=campaign, limit=1, interval=0)  # its worker died with the row in hand
+    CampaignRecipient.objects.update(claimed_at=timezone.now() - STALE_CLAIM * 2)
+    campaign_batch_send(campaign=campaign, limit=10)
+    page = page_text(sophie_client, reverse("promotions:campaign_detail", args=[campaign.pk]), FRENCH)
+    assert "Sending was interrupted" not in page and "L’envoi a été interrompu" in page
