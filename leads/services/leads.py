@@ -64,6 +64,35 @@ def lead_event_add(*, lead: Lead, type: str, actor=None, **params) -> LeadEvent:
 
 
 @transaction.atomic
+def customer_contacts_learned(
+    *, customer: Customer, email: str = "", phone: str = "", first_name: str = "", last_name: str = ""
+) -> Customer:
+    """What a known customer just told the store of themselves (already normalised): blanks filled,
+    a new address or number added to their record, never lost."""
+    values = {"email": email, "phone": phone, "first_name": first_name, "last_name": last_name}
+    if changed := customer_fill_blanks(customer=customer, values=values):
+        filled = {field: ["", getattr(customer, field)] for field in changed}
+        audit_record(customer=customer, action="filled_from_inquiry", changes=filled)
+    try:
+        if email and email != customer.email and customer.email_undeliverable:
+            # The address on file bounced and the customer writes from another: that one works,
+            # and answers go to it. The bounced one stays known as theirs.
+            bounced = customer.email
+            customer.extra_emails.filter(email=email).delete()
+            customer = customer_update(
+                customer=customer, actor=None, action="email_replaced_bounced", email=email
+            )
+            customer_email_add(customer=customer, email=bounced)
+        elif email and email != customer.email:
+            customer_email_add(customer=customer, email=email)
+        if phone and phone != customer.phone:
+            customer_phone_add(customer=customer, phone=phone)
+    except ValidationError:
+        pass  # a malformed address from a lead provider must not stop the lead itself
+    return customer
+
+
+@transaction.atomic
 def customer_find_or_create(
     *,
     email: str = "",
@@ -79,26 +108,9 @@ def customer_find_or_create(
     first_name, last_name = normalize_name(first_name), normalize_name(last_name)
     customer = customer_match(email=email, phone=phone, first_name=first_name, last_name=last_name)
     if customer is not None:
-        values = {"email": email, "phone": phone, "first_name": first_name, "last_name": last_name}
-        if changed := customer_fill_blanks(customer=customer, values=values):
-            filled = {field: ["", getattr(customer, field)] for field in changed}
-            audit_record(customer=customer, action="filled_from_inquiry", changes=filled)
-        try:
-            if email and email != customer.email and customer.email_undeliverable:
-                # The address on file bounced and the customer writes from another: that one works,
-                # and answers go to it. The bounced one stays known as theirs.
-                bounced = customer.email
-                customer.extra_emails.filter(email=email).delete()
-                customer = customer_update(
-                    customer=customer, actor=None, action="email_replaced_bounced", email=email
-                )
-                customer_email_add(customer=customer, email=bounced)
-            elif email and email != customer.email:
-                customer_email_add(customer=customer, email=email)
-            if phone and phone != customer.phone:
-                customer_phone_add(customer=customer, phone=phone)
-        except ValidationError:
-            pass  # a malformed address from a lead provider must not stop the lead itself
+        customer = customer_contacts_learned(
+            customer=customer, email=email, phone=phone, first_name=first_name, last_name=last_name
+        )
         return customer, False
     customer = Customer.objects.create(
         email=email,
@@ -227,7 +239,9 @@ def lead_transition(
         )
     if by_hand and (lead.status, to_status) in ANSWER_MOVES:
         raise TransitionError(
-            gettext("Log the call, text or visit that reached the customer: the lead becomes contacted with it.")
+            gettext(
+                "Log the call, text or visit that reached the customer: the lead becomes contacted with it."
+            )
         )
     if to_status not in lead_next_statuses(lead, by_hand=by_hand):
         raise TransitionError(

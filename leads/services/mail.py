@@ -47,11 +47,12 @@ from ..models import (
     VehicleInterest,
 )
 from ..models.leads import OPEN_LEAD_STATUSES
-from ..normalize import normalize_email
+from ..normalize import normalize_email, normalize_phone
 from ..selectors.customers import customer_match
 from ..threading import new_message_id, references_answering
 from .consent import consent_withdraw
 from .leads import (
+    customer_contacts_learned,
     customer_find_or_create,
     lead_create,
     lead_customer_wrote,
@@ -627,9 +628,9 @@ def _on_reply(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> Non
     if lead is None:  # a reply to something we no longer know: still a customer writing to us
         _on_lead(inbound, parsed, decision)
         return
-    if (phone := (decision.contact or {}).get("phone")) and lead.customer.email:
+    if phone := normalize_phone((decision.contact or {}).get("phone")):
         # "Call me at …" in a reply is kept as in a fresh mail: a blank filled, else one more number.
-        customer_find_or_create(email=lead.customer.email, phone=phone)
+        customer_contacts_learned(customer=lead.customer, phone=phone)
     message = _inbound_message_create(inbound=inbound, parsed=parsed, customer=lead.customer, lead=lead)
     lead_event_add(lead=lead, type="customer_replied", message=message.pk, inbound_mail=inbound.pk)
     lead_customer_wrote(lead=lead, at=message.occurred_at)
