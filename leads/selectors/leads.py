@@ -503,26 +503,27 @@ def lead_unsent_mail(*, timeline: list[TimelineEntry]) -> list[Message]:
     return unsent
 
 
+def _last_from_customer(*, lead: Lead, timeline: list[TimelineEntry] | None, **kind) -> Message | None:
+    """The customer's latest message on the lead (of `kind`, e.g. channel=EMAIL): from the timeline
+    when the caller has read it already (it holds every message), else read."""
+    kind["direction"] = Direction.INBOUND
+    if timeline is None:
+        return Message.objects.filter(lead=lead, **kind).order_by("-occurred_at", "-pk").first()
+    messages = (
+        entry.message
+        for entry in timeline
+        if entry.message and all(getattr(entry.message, field) == value for field, value in kind.items())
+    )
+    return max(messages, key=lambda message: (message.occurred_at, message.pk), default=None)
+
+
 def lead_reply_address(*, lead: Lead, timeline: list[TimelineEntry] | None = None) -> str:
     """Where an answer to the customer goes: the address of their last mail on the lead, as a mail
     program answers, while it is one of theirs (a work address, a new one); else their address on
     file. `timeline`: the lead's timeline when the caller has read it already."""
     customer = lead.customer
-    if timeline is None:
-        last = (
-            Message.objects.filter(lead=lead, channel=Channel.EMAIL, direction=Direction.INBOUND)
-            .order_by("-occurred_at", "-pk")
-            .values_list("from_address", flat=True)
-            .first()
-        )
-    else:
-        mails = [
-            entry.message
-            for entry in timeline
-            if entry.message and entry.message.channel == Channel.EMAIL and entry.message.direction == Direction.INBOUND
-        ]
-        last = max(mails, key=lambda message: (message.occurred_at, message.pk)).from_address if mails else ""
-    written_from = normalize_email(parseaddr(last or "")[1])
+    last = _last_from_customer(lead=lead, timeline=timeline, channel=Channel.EMAIL)
+    written_from = normalize_email(parseaddr(last.from_address if last else "")[1])
     if written_from and written_from != customer.email and customer.extra_emails.filter(email=written_from).exists():
         return written_from
     return customer.email
@@ -532,16 +533,7 @@ def lead_last_customer_words(*, lead: Lead, timeline: list[TimelineEntry] | None
     """What the customer wrote last (their latest inbound message, else the lead's comments).
 
     `timeline`: the lead's timeline when the caller has read it already; it holds every message."""
-    if timeline is None:
-        last = (
-            Message.objects.filter(lead=lead, direction="in")
-            .only("pk", "occurred_at", "new_text", "body_text")
-            .order_by("-occurred_at", "-pk")
-            .first()
-        )
-    else:
-        inbound = (entry.message for entry in timeline if entry.message and entry.message.direction == "in")
-        last = max(inbound, key=lambda message: (message.occurred_at, message.pk), default=None)
+    last = _last_from_customer(lead=lead, timeline=timeline)
     return (last.new_text or last.body_text) if last else lead.comments
 
 
