@@ -36,7 +36,6 @@ from .selectors.consent import (
     consent_channels_withdrawn,
     consent_ledger,
     consent_overview,
-    customers_channels_withdrawn,
 )
 from .selectors.customers import (
     can_change_customer,
@@ -49,6 +48,7 @@ from .selectors.customers import (
     customer_get,
     customer_search,
     customer_timeline,
+    tasks_to_do,
 )
 from .services.consent import consent_grant, consent_withdraw, unsubscribe_customer
 from .services.customer_import import RUNNING, csv_rows, import_create, import_start
@@ -379,21 +379,13 @@ def loyalty_rule_toggle(request, pk: int):
 
 @login_required
 def my_tasks(request):
-    tasks = Task.objects.filter(assignee=request.user).select_related("customer")
-    open_tasks = list(tasks.filter(done_at__isnull=True))
+    done = Task.objects.filter(assignee=request.user, done_at__isnull=False).select_related("customer")
     return render(
         request,
         "leads/task_list.html",
         {
-            # Each with what its customer asked for no more of, shown beside the contact details.
-            "tasks": [
-                (task, withdrawn[task.customer_id])
-                for withdrawn in [
-                    customers_channels_withdrawn(customer_ids={t.customer_id for t in open_tasks})
-                ]
-                for task in open_tasks
-            ],
-            "done": tasks.filter(done_at__isnull=False).order_by("-done_at")[:20],
+            "tasks": tasks_to_do(user=request.user),
+            "done": done.order_by("-done_at")[:20],
             # Department staff do their tasks from the contact details shown: no customer pages.
             "opens_customers": can_use_customers(request.user),
         },

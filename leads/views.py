@@ -24,7 +24,7 @@ from .forms import (
 from .inventory_link import lead_vehicles_with_stock
 from .models import Attachment, ConsentChannel, InboundMail, Lead, PreferredChannel, ReplyTemplate
 from .selectors.appointments import advisor_agenda, followup_due_count, sees_all_appointments
-from .selectors.consent import consent_ledger, consent_status, consent_withdrawn
+from .selectors.consent import consent_overview, consent_withdrawn
 from .selectors.leads import (
     lead_counts,
     lead_duplicates,
@@ -180,7 +180,7 @@ def _composer_form(request, lead: Lead, language: str, vehicles: list[tuple] | N
 
 def _lead_page(request, lead: Lead, **overrides):
     timeline = lead_timeline(lead=lead)
-    ledger, now = list(consent_ledger(customer=lead.customer)), timezone.now()
+    standing = {status.channel: status for status in consent_overview(customer=lead.customer)}
     language = reply_language(lead=lead, timeline=timeline)
     vehicles = lead_vehicles_with_stock(lead.vehicles.all())
     context = {
@@ -204,8 +204,8 @@ def _lead_page(request, lead: Lead, **overrides):
         "prefers_email": lead.customer.preferred_channel == PreferredChannel.EMAIL,
         # Follow-up plans and booking for others are the supervisor's and managers'.
         "oversees_store": oversees_store(request.user),
-        "email_consent": consent_status(ledger, channel=ConsentChannel.EMAIL, at=now),
-        "do_not_call": consent_withdrawn(consent_status(ledger, channel=ConsentChannel.PHONE, at=now)),
+        "email_consent": standing[ConsentChannel.EMAIL],
+        "do_not_call": consent_withdrawn(standing[ConsentChannel.PHONE]),
         **overrides,
     }
     return context

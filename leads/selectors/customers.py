@@ -36,6 +36,7 @@ from ..models import (
 )
 from ..models.leads import LEAD_SOURCE_LABELS
 from ..normalize import SearchForm, normalize_email, normalize_phone, search_form
+from .consent import customers_channels_withdrawn
 
 # The customer's own fields shown, edited, audited and exported.
 CUSTOMER_FIELDS = [
@@ -432,3 +433,10 @@ def households_to_choose() -> QuerySet[Household]:
         Prefetch("members", queryset=Customer.objects.filter(merged_into__isnull=True).order_by("first_name"))
     )
 
+
+def tasks_to_do(*, user) -> list[tuple[Task, list[str]]]:
+    """The person's open tasks, each with what its customer asked for no more of (channels
+    withdrawn), shown beside the contact details; the ledgers read in one query."""
+    tasks = list(Task.objects.filter(assignee=user, done_at__isnull=True).select_related("customer"))
+    withdrawn = customers_channels_withdrawn(customer_ids={task.customer_id for task in tasks})
+    return [(task, withdrawn[task.customer_id]) for task in tasks]
