@@ -201,7 +201,12 @@ def customers_language_chosen() -> set[int]:
 
 
 def customer_search(*, user, query: str = "") -> QuerySet[Customer]:
-    customers = (customer_visible_to(user=user) & customer_active()).select_related("household")
+    # By name, then by record: two people of one name keep their order from one page to the next.
+    customers = (
+        (customer_visible_to(user=user) & customer_active())
+        .select_related("household")
+        .order_by("last_name", "first_name", "pk")
+    )
     query = " ".join(query.split())
     if not query:
         return customers
