@@ -415,14 +415,13 @@ def campaigns_to_send() -> QuerySet[Campaign]:
     )
 
 
-def campaign_send_wait(*, interval: float) -> float:
-    """Seconds before the store may send its next campaign batch, whatever the campaign: two
-    campaigns sending at once share the steady rate (the mail server's limit is the store's, not
-    a campaign's). 0 when a batch may leave now. When two chains of batch tasks run (one resumed
-    beside one thought lost), the later of the two finds a claim this recent and ends."""
+def campaign_batch_too_soon(*, interval: float) -> bool:
+    """Did the store's last campaign batch, whatever the campaign, leave less than `interval`
+    seconds ago? Two campaigns sending at once share the steady rate (the mail server's limit is
+    the store's, not a campaign's). When two chains of batch tasks run (one resumed beside one
+    thought lost), the later of the two finds a claim this recent and ends."""
     last = CampaignRecipient.objects.aggregate(last=Max("claimed_at"))["last"]
-    elapsed = (timezone.now() - last).total_seconds() if last else interval
-    return 0.0 if elapsed >= interval * 0.9 else interval - elapsed
+    return last is not None and (timezone.now() - last).total_seconds() < interval * 0.9
 
 
 def campaign_recipients(*, campaign: Campaign) -> QuerySet[CampaignRecipient]:

@@ -21,7 +21,7 @@ from leads.services.replies import (
 
 from ..links import landing_url
 from ..models import Campaign, CampaignRecipient, CampaignStatus, PromotionStatus, RecipientStatus
-from ..selectors import campaign_audience, campaign_send_wait, campaigns_to_send
+from ..selectors import campaign_audience, campaign_batch_too_soon, campaigns_to_send
 from .promotions import PUBLISHED, PromotionError, promotion_event_add, transition_check
 
 # The campaign status machine.
@@ -143,7 +143,7 @@ def _claim(*, campaign: Campaign, limit: int, interval: float) -> list[CampaignR
         sending = Campaign.objects.select_for_update().filter(status=CampaignStatus.SENDING).order_by("pk")
         if campaign.pk not in set(sending.values_list("pk", flat=True)):
             return []
-        if campaign_send_wait(interval=interval):
+        if campaign_batch_too_soon(interval=interval):
             return None
         rows = list(
             CampaignRecipient.objects.select_for_update(skip_locked=True, of=("self",))

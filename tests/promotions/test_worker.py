@@ -171,7 +171,7 @@ def test_two_campaigns_claiming_at_the_same_moment_send_one_batch_between_them(m
     campaign_start(campaign=first)
     campaign_start(campaign=second)
     holding, release, outcome = threading.Event(), threading.Event(), {}
-    wait = campaign_service.campaign_send_wait
+    wait = campaign_service.campaign_batch_too_soon
 
     def first_pauses_inside_its_claim(*, interval):
         if threading.current_thread().name == "first":
@@ -179,7 +179,7 @@ def test_two_campaigns_claiming_at_the_same_moment_send_one_batch_between_them(m
             release.wait(10)
         return wait(interval=interval)
 
-    monkeypatch.setattr(campaign_service, "campaign_send_wait", first_pauses_inside_its_claim)
+    monkeypatch.setattr(campaign_service, "campaign_batch_too_soon", first_pauses_inside_its_claim)
 
     def worker(campaign):
         outcome[campaign] = campaign_service._claim(campaign=campaign, limit=1, interval=60)
