@@ -143,8 +143,8 @@ def inbox(request):
         "previous_url": (_query(params) + f"&page={page - 1}") if page > 1 else "",
         "next_url": (_query(params) + f"&page={page + 1}") if len(rows) > INBOX_PAGE_SIZE else "",
     }
-    # The counts behind the chips are shared by every open inbox and recounted at most every
-    # COUNTS_SECONDS, so the refresh brings them too.
+    # The counts behind the chips are shared by every inbox open on the same filters and recounted
+    # at most every COUNTS_SECONDS, so the refresh brings them too.
     context |= _inbox_filter_links(user=request.user, filters=filters, params=params, deadlines=deadlines)
     if request.htmx:  # the table refreshing itself, with the chips: no filters or buttons
         return render(request, "leads/_inbox_refresh.html", context)
