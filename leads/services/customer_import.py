@@ -7,7 +7,6 @@ A dry run performs the whole import and rolls it back, so its counts are exactly
 
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from decimal import Decimal
 from functools import partial
 
 from django import forms
@@ -20,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from dealership.csv_upload import csv_decode, csv_rows, header_key
 from dealership.models import Department
-from inventory.forms import PriceField
+from inventory.forms import KmField, PriceField
 from inventory.vin import vin_normalize
 from leads.mail.words import fold
 
@@ -197,20 +196,26 @@ def _past_date(value: str):
     return day
 
 
-def _price(value: str) -> Decimal:
-    """A price read as the stock import reads it: "$41,200.00", or "29 995,50 $" from a French export."""
+def _read_as(field: forms.Field, value: str):
+    """A cell read as the stock import reads the same column: a price "$41,200.00" or, from a French
+    export, "29 995,50 $"; kilometres "61,200", "61.200" or "61 200 km"."""
     try:
-        return PriceField().clean(value)
+        return field.clean(value)
     except forms.ValidationError as error:
-        if "invalid" in {e.code for e in error.error_list}:
+        codes = {e.code for e in error.error_list}
+        if "invalid" in codes:
             raise ValueError(_("“%(value)s” is not a number") % {"value": value}) from None
+        if "min_value" in codes:
+            raise ValueError(_("“%(value)s” is negative") % {"value": value}) from None
+        if "max_value" in codes:
+            raise ValueError(_("“%(value)s” is too large") % {"value": value}) from None
         raise ValueError(
             _("“%(value)s” is refused: %(why)s") % {"value": value, "why": " ".join(error.messages)}
         ) from None
 
 
 def _whole_number(value: str, *, largest: int) -> int:
-    """A count (km, months) with its thousands grouped by commas or spaces: "120,000", "120 000"."""
+    """A count of months, its thousands grouped by commas or spaces as a spreadsheet may write them."""
     cleaned = value.replace(",", "").replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
     try:
         number = int(cleaned)
@@ -282,9 +287,9 @@ def row_clean(values: dict[str, str]) -> dict:
         ("date", _past_date),
         ("term_ends_on", _date),
         ("warranty_ends_on", _date),
-        ("price", _price),
+        ("price", partial(_read_as, PriceField())),
         ("term_months", partial(_whole_number, largest=LARGEST["term_months"])),
-        ("odometer_km", partial(_whole_number, largest=LARGEST["odometer_km"])),
+        ("odometer_km", partial(_read_as, KmField(max_value=LARGEST["odometer_km"]))),
     ):
         if name in row:
             try:

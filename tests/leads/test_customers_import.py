@@ -492,3 +492,17 @@ def test_a_cell_column_beside_the_home_phone_is_guessed_as_the_other_phone(super
     ann = Customer.objects.get()
     assert ann.phone == "+14165550111"
     assert list(ann.extra_phones.values_list("phone", flat=True)) == ["+14165550112"]
+
+
+def test_kilometres_are_read_as_the_stock_import_reads_them(supervisor):
+    rows = ["Ann Lee,ann@example.com,Service,2024-05-02,61.200", "Bob Roy,bob@example.com,Service,2024-05-03,61 200 km"]
+    rows.append("Cy Roy,cy@example.com,Service,2024-05-04,61.5")
+    mapping = {"Name": "full_name", "Email": "email", "Type": "kind", "Date": "date", "Odometer": "odometer_km"}
+    with pytest.raises(ImportRejected) as rejected:
+        import_apply(batch=batch("Name,Email,Type,Date,Odometer\n" + "\n".join(rows) + "\n"), mapping=mapping,
+                     actor=supervisor.user, dry_run=False)  # fmt: skip
+    [(line, problems)] = rejected.value.errors
+    assert line == 4 and "“61.5” is not a number" in problems  # a decimal, not a group of thousands
+    import_apply(batch=batch("Name,Email,Type,Date,Odometer\n" + "\n".join(rows[:2]) + "\n"), mapping=mapping,
+                 actor=supervisor.user, dry_run=False)  # fmt: skip
+    assert sorted(CustomerHistoryItem.objects.values_list("odometer_km", flat=True)) == [61200, 61200]
