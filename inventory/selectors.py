@@ -9,9 +9,6 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Replace, Upper
 from django.utils import timezone
 
-from leads.models import Customer, Lead
-from leads.models.leads import OPEN_LEAD_STATUSES
-
 from .models import PhotoStatus, Vehicle, VehicleEvent, VehiclePhoto, VehiclePriceChange, VehicleStatus
 from .vin import vin_normalize
 
@@ -137,24 +134,6 @@ def lead_vehicle_fields(vehicle: Vehicle) -> dict:
 
 # The source of the leads made by the vehicle pages' contact form.
 WEBSITE_SOURCE = "Website"
-
-
-def website_inquiry_open(
-    *, customer: Customer, vehicle: Vehicle, inquiry_type: str, message: str, since: datetime
-) -> Lead | None:
-    """The customer's open website lead since then asking the same about the same vehicle, if any."""
-    return (
-        customer.leads.filter(
-            status__in=OPEN_LEAD_STATUSES,
-            source=WEBSITE_SOURCE,
-            received_at__gte=since,
-            inquiry_type=inquiry_type,
-            comments=message,
-            vehicles__vin=vehicle.vin,
-        )
-        .order_by("-received_at", "-pk")
-        .first()
-    )
 
 
 def vehicle_makes(*, public: bool = False) -> list[str]:

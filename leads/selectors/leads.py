@@ -43,6 +43,7 @@ from ..models.leads import (
     LEAD_WAITING_FIRST,
     LEAD_WAITING_SINCE,
     OPEN_LEAD_STATUSES,
+    vehicle_wanted_line,
 )
 from ..normalize import SearchForm, normalize_email, normalize_phone, search_form
 from .customers import customers_with_contact
@@ -419,6 +420,30 @@ def lead_owner_choices() -> list[tuple[str, str]]:
         return [(str(user.pk), user.get_full_name() or user.username) for user in people]
 
     return cache.get_or_set("leads:owner-choices", read, OWNER_CHOICES_SECONDS)
+
+
+def lead_resent(
+    *,
+    customer: Customer,
+    source: str,
+    inquiry_type: str,
+    comments: str,
+    vehicles: list[dict],
+    since: datetime,
+) -> Lead | None:
+    """The customer's open lead made since then by the same form with the same question, words and
+    vehicles, if any: that form sent again."""
+    leads = customer.leads.filter(
+        status__in=OPEN_LEAD_STATUSES,
+        source=source,
+        received_at__gte=since,
+        inquiry_type=inquiry_type,
+        comments=comments,
+        vehicle_wanted=vehicle_wanted_line(LeadVehicle(**vehicle) for vehicle in vehicles),
+    )
+    for vin in {vehicle.get("vin") for vehicle in vehicles} - {None, ""}:
+        leads = leads.filter(vehicles__vin=vin)
+    return leads.order_by("-received_at", "-pk").first()
 
 
 def lead_get(*, user, pk: int) -> Lead:

@@ -26,7 +26,7 @@ from ..models import (
 from ..models.leads import FUNNEL_MILESTONES, OPEN_LEAD_STATUSES, vehicle_wanted_line
 from ..normalize import normalize_email, normalize_name, normalize_phone
 from ..selectors.customers import customer_match
-from ..selectors.leads import leads_counts_changed
+from ..selectors.leads import lead_resent, leads_counts_changed
 from .audit import audit_record, changes_between
 from .consent import consent_record_inquiry
 from .customers import (
@@ -157,6 +157,50 @@ def lead_create(
     consent_record_inquiry(customer=customer, at=lead.received_at, source=source or "inquiry")
     transaction.on_commit(leads_counts_changed)
     return lead
+
+
+# The same form sent again within this (a double click, Send pressed again) is one inquiry.
+RESENT_WITHIN = timedelta(minutes=10)
+
+
+@transaction.atomic
+def form_lead_submit(
+    *,
+    customer: Customer,
+    source: str,
+    inquiry_type: str,
+    language: str | None,
+    comments: str,
+    vehicles: list[dict],
+    **extra,
+) -> tuple[Lead, bool]:
+    """A lead from a form of the store's website, and whether it is new: the same form sent again
+    while its lead is open joins that lead, as the mail pipeline joins a customer writing again
+    (one lead, one response clock, one advisor calling)."""
+    # Two sends at once wait for each other here, so the second finds the lead of the first.
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    now = timezone.now()
+    sent_before = lead_resent(
+        customer=customer,
+        source=source,
+        inquiry_type=inquiry_type,
+        comments=comments,
+        vehicles=vehicles,
+        since=now - RESENT_WITHIN,
+    )
+    if sent_before is not None:
+        lead_event_add(lead=sent_before, type="customer_wrote", source=source)
+        return lead_customer_wrote(lead=sent_before, at=now), False
+    lead = lead_create(
+        customer=customer,
+        source=source,
+        inquiry_type=inquiry_type,
+        language=language,
+        comments=comments,
+        vehicles=vehicles,
+        **extra,
+    )
+    return lead, True
 
 
 # A sale straight from contacted (a walk-in, a deal by phone) had no appointment behind it: the

@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 
 from dealership import transitions
 from leads.models import Lead
-from leads.services.leads import customer_find_or_create, lead_create, lead_event_add
+from leads.services.leads import customer_find_or_create, form_lead_submit, lead_event_add
 
 from ..models import Promotion, PromotionEvent, PromotionModel, PromotionStatus, SourceVisit
 from ..pricing import all_in_price_problems
@@ -229,14 +229,15 @@ def public_lead_submit(
     vehicle: dict | None = None,
     src: str = "",
 ) -> Lead:
-    """A lead from a public form: a promotion's landing page, or the general contact form."""
+    """A lead from a public form: a promotion's landing page, or the general contact form. The
+    same form sent again joins the lead it made (form_lead_submit)."""
     customer, _ = customer_find_or_create(
         email=email, phone=phone, first_name=first_name, last_name=last_name, language=language
     )
     source = f"Offer {promotion.tracking_code}" if promotion else "Website contact form"
     if src:
         source = f"{source} ({src})"[:100]
-    lead = lead_create(
+    lead, new = form_lead_submit(
         customer=customer,
         source=source,
         inquiry_type="price" if promotion else "general",
@@ -245,6 +246,8 @@ def public_lead_submit(
         vehicles=[vehicle] if vehicle else [],
         promotion=promotion,
     )
+    if not new:
+        return lead
     lead_event_add(
         lead=lead, type="public_form", src=src, promotion=promotion.tracking_code if promotion else ""
     )

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inventory.models import VehicleStatus
-from inventory.services.inquiries import RESENT_WITHIN
+from leads.services.leads import RESENT_WITHIN
 from inventory.services.vehicles import vehicle_transition, vehicle_update
 from leads.models import Lead, LeadStatus
 from leads.services.leads import lead_transition

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from dealership.models import StaffMember
-from leads.models import Appointment, Lead
+from leads.models import Appointment, Lead, LeadStatus
+from leads.services.leads import lead_transition
 from promotions.models import InfoShare, Promotion, PromotionStatus, SourceVisit
 from promotions.services.campaigns import campaign_start
 from promotions.services.promotions import promotion_transition
@@ -213,6 +214,31 @@ def test_landing_page_is_public_counts_the_visit_and_turns_the_form_into_an_attr
     assert lead.promotion == promotion and f"leaflet-{promotion.tracking_code}" in lead.source
     wanted = lead.vehicles.get()
     assert (wanted.stock_number, wanted.vin, wanted.model) == ("M123", in_stock.vin, "CX-5")
+
+
+def test_a_landing_form_sent_twice_is_one_lead_another_vehicle_or_question_is_another(client):
+    _running(landing_slug="cx5-event", models=[{"make": "Mazda", "model": "CX-5"}])
+    cx5 = factories.vehicle(make="Mazda", model="CX-5", stock_number="M123")
+    other_cx5 = factories.vehicle(make="Mazda", model="CX-5", stock_number="M125")
+    url = reverse("offers:landing", args=["cx5-event"])
+    form = {"first_name": "Léa", "email": "lea@example.com", "language": "fr", "comments": "Prix ?"}
+    for _ in range(2):  # a double click, or Send pressed again
+        assert client.post(url, form | {"vehicle": f"stock-{cx5.pk}"})["Location"] == reverse("offers:thanks")
+    lead = Lead.objects.get()
+    assert list(lead.events.values_list("type", flat=True)) == ["created", "public_form", "customer_wrote"]
+    client.post(url, form | {"vehicle": f"stock-{other_cx5.pk}"})
+    client.post(url, form | {"vehicle": f"stock-{cx5.pk}", "comments": "Essai routier samedi ?"})
+    assert Lead.objects.count() == 3
+
+
+def test_the_contact_form_sent_again_after_its_lead_closed_is_a_new_lead(client):
+    form = {"first_name": "Kim", "phone": "416 555 0199", "language": "en", "comments": "Call me"}
+    client.post(reverse("offers:index"), form)
+    client.post(reverse("offers:index"), form)
+    lead = Lead.objects.get()
+    lead_transition(lead=lead, to_status=LeadStatus.LOST, reason="No answer")
+    client.post(reverse("offers:index"), form)
+    assert Lead.objects.count() == 2
 
 
 def test_landing_form_errors_keep_the_input(client):
