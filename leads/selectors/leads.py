@@ -447,12 +447,11 @@ def lead_resent(
 
 
 def lead_get(*, user, pk: int) -> Lead:
-    """The lead with its customer, owner and vehicles; `has_duplicates` and `has_inbound_mail` say
-    whether its page needs to read those lists at all."""
+    """The lead with its customer and owner; `has_duplicates` and `has_inbound_mail` say whether its
+    page needs to read those lists at all."""
     return (
         lead_visible_to(user=user)
         .select_related("customer", "owner")
-        .prefetch_related("vehicles")
         .annotate(
             has_duplicates=Exists(
                 _duplicates(
