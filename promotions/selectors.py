@@ -336,9 +336,24 @@ def promotion_results(*, promotion: Promotion, user) -> dict:
     }
 
 
-def info_shares_recent(*, limit: int = 200) -> QuerySet[InfoShare]:
-    """The latest information shared with colleagues, with whom it went to."""
-    return InfoShare.objects.select_related("sent_by").prefetch_related("staff__user", "departments")[:limit]
+def info_share_addresses(share: InfoShare) -> list[str]:
+    """Where the information goes, once each: the chosen people's addresses (one without an address
+    cannot be told) and the chosen departments' mailboxes."""
+    addresses = [member.email for member in share.staff.all() if member.email]
+    addresses += [department.forward_email for department in share.departments.all()]
+    return sorted({address.lower() for address in addresses})
+
+
+def info_shares_recent(*, limit: int = 200) -> list[InfoShare]:
+    """The latest information shared with colleagues, with whom it went to; each share's `waiting`
+    lists the addresses it is still to reach, its `untold` the people chosen who have no address."""
+    shares = list(
+        InfoShare.objects.select_related("sent_by").prefetch_related("staff__user", "departments")[:limit]
+    )
+    for share in shares:
+        share.waiting = sorted(set(info_share_addresses(share)) - {a.lower() for a in share.delivered_to})
+        share.untold = [member for member in share.staff.all() if not member.email]
+    return shares
 
 
 def campaign_report(*, campaign: Campaign) -> dict[str, int]:

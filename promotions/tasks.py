@@ -51,5 +51,10 @@ def campaigns_resume_task() -> int:
 
 @shared_task(**MAIL_TASK)
 def info_share_deliver_task(*, share_id: int) -> int:
-    share = InfoShare.objects.filter(pk=share_id).select_related("sent_by").first()
+    share = (
+        InfoShare.objects.filter(pk=share_id)
+        .select_related("sent_by")
+        .prefetch_related("staff__user", "departments")
+        .first()
+    )
     return len(info_share_deliver(share=share)) if share else 0

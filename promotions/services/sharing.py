@@ -5,6 +5,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 
 from ..models import InfoShare
+from ..selectors import info_share_addresses
 
 
 @transaction.atomic
@@ -27,9 +28,8 @@ def info_share_create(
 
 def info_share_deliver(*, share: InfoShare) -> list[str]:
     """Send the information to every person and department mailbox chosen, once each."""
-    addresses = [member.email for member in share.staff.select_related("user") if member.email]
-    addresses += [department.forward_email for department in share.departments.all()]
-    wanted = sorted({address.lower() for address in addresses} - {a.lower() for a in share.delivered_to})
+    delivered = {address.lower() for address in share.delivered_to}
+    wanted = [address for address in info_share_addresses(share) if address not in delivered]
     sender = share.sent_by.get_full_name() if share.sent_by else settings.STORE["name"]
     body = f"{share.text}\n\n{share.link}\n\n— {sender}" if share.link else f"{share.text}\n\n— {sender}"
     reply_to = [share.sent_by.email] if share.sent_by and share.sent_by.email else []

@@ -431,6 +431,28 @@ def test_sharing_information_records_who_it_went_to(supervisor_client, superviso
     assert "Rival offer" in html and "colleague@store.test, parts@store.test" in html
 
 
+def test_the_shared_list_says_who_is_still_to_be_told_and_who_cannot_be(supervisor_client):
+    julie = factories.staff("advisor", first_name="Julie", last_name="Roy", email="julie@store.test")
+    # Recorded before people without an address were refused: nothing can ever reach Jean.
+    jean = factories.staff("advisor", first_name="Jean", last_name="Sanscourriel", email="")
+    old = InfoShare.objects.create(subject="Old news", text="…")
+    old.staff.set([jean])
+    with_julie = InfoShare.objects.create(subject="Rival offer", text="…")
+    with_julie.staff.set([julie, jean])
+    rows = {
+        row.split("</td>")[2]: row
+        for row in supervisor_client.get(reverse("promotions:infoshare_list")).content.decode().split("<tr>")
+        if "</td>" in row
+    }
+    old_row = next(row for subject, row in rows.items() if "Old news" in subject)
+    julie_row = next(row for subject, row in rows.items() if "Rival offer" in subject)
+    assert "being sent" not in old_row and "Not told, no email address: Jean Sanscourriel" in old_row
+    assert "being sent" in julie_row and "Not told, no email address: Jean Sanscourriel" in julie_row
+    info_share_deliver(share=with_julie)
+    html = supervisor_client.get(reverse("promotions:infoshare_list")).content.decode()
+    assert "julie@store.test" in html and "being sent" not in html
+
+
 def test_only_supervisors_managers_and_admins_may_send_a_campaign(client):
     campaign = factories.campaign()
     client.force_login(factories.staff("advisor").user)

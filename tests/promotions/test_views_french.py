@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from promotions.models import Promotion, PromotionStatus
+from promotions.models import InfoShare, Promotion, PromotionStatus
 from promotions.services.promotions import promotion_transition
 from tests import factories
 from tests.french import ENGLISH, FRENCH, NBSP, flash_text, page_text
@@ -268,6 +268,13 @@ def test_sharing_information_and_print_materials_in_french(supervisor_client):
     page = page_text(supervisor_client, reverse("promotions:infoshare_list"), FRENCH)
     assert (
         "Information partagée avec des collègues</h1>" in page and "Rien de partagé pour l’instant." in page
+    )
+    jean = factories.staff("advisor", first_name="Jean", last_name="Sanscourriel", email="")
+    InfoShare.objects.create(subject="Vieille nouvelle", text="…").staff.set([jean])
+    page = page_text(supervisor_client, reverse("promotions:infoshare_list"), FRENCH)
+    assert (
+        f"Non prévenu, sans adresse courriel{NBSP}: Jean Sanscourriel" in page
+        and "envoi en cours" not in page
     )
     page = page_text(supervisor_client, reverse("promotions:print"), FRENCH)
     assert "Imprimés</h1>" in page and "Dépliants (format lettre)" in page and "Aucune promotion." in page
