@@ -7,10 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inventory.models import VehicleStatus
-from leads.services.leads import RESENT_WITHIN
 from inventory.services.vehicles import vehicle_transition, vehicle_update
 from leads.models import Lead, LeadStatus
-from leads.services.leads import lead_transition
+from leads.services.leads import RESENT_WITHIN, lead_transition
 from promotions.services.promotions import promotion_transition
 from tests import factories
 from tests.french import ENGLISH, FRENCH
