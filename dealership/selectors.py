@@ -15,7 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from inventory.selectors import photo_coverage
-from leads.business_hours import business_moment_before, store_hours, store_zone
+from leads.business_hours import business_moment_before, closed_all_day, store_hours, store_zone
 from leads.models import Appointment, InboundMail, Lead, LeadHourStats
 from leads.models.leads import FUNNEL_MILESTONES, LEAD_SOURCE_LABELS
 from leads.selectors.appointments import followup_tasks_on_time
@@ -192,9 +192,10 @@ def _promotion_groups(*, leads, target: ResponseTarget) -> list[dict]:
 
 
 def after_hours(group: dict, hours) -> bool:
-    """Received in an hour the store is not open at all (BUSINESS_HOURS, read to the hour)."""
+    """Received in an hour the store is not open at all (BUSINESS_HOURS, read to the hour), or on a
+    day it is closed (a holiday, a date of BUSINESS_CLOSED_DAYS)."""
     window = hours[group["day"].weekday()]
-    if window is None:
+    if window is None or closed_all_day(group["day"]):
         return True
     opens, closes = window
     return not (opens.hour <= group["local_hour"] < closes.hour + (1 if closes.minute else 0))

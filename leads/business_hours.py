@@ -2,19 +2,29 @@
 
 Lead response times count only the minutes the store is open (settings.BUSINESS_HOURS, in the
 store time zone): an inquiry sent on Saturday night is not late on Sunday when the store is closed.
+Holidays and the other days in settings.BUSINESS_CLOSED_DAYS are closed like a closed weekday.
 """
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from holidays import country_holidays
 
 # One day's opening hours (open, close), or None when closed; Monday first.
 WeekHours = list[tuple[time, time] | None]
 
-# Beyond this many days of looking back without finding enough open time, give up.
-LOOKBACK_DAYS = 366
+# Beyond this many days of searching without finding enough open time, give up.
+SEARCH_DAYS = 366
+
+
+class ClosedDays(NamedTuple):
+    """Days the store is closed besides its weekly pattern."""
+
+    holidays_of: str | None  # the province whose public holidays close the store, if they do
+    dates: frozenset[date] = frozenset()
 
 
 def _parse_clock(value: str) -> time:
@@ -48,21 +58,54 @@ def store_zone() -> tzinfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
-def _open_interval(day: date, hours: WeekHours, zone: tzinfo) -> tuple[datetime, datetime] | None:
+def store_closed_days() -> ClosedDays:
+    listed = settings.BUSINESS_CLOSED_DAYS
+    return ClosedDays(
+        settings.STORE["province"] if "holidays" in listed else None,
+        frozenset(day for day in listed if isinstance(day, date)),
+    )
+
+
+@cache
+def _closed_dates(closed: ClosedDays, year: int) -> frozenset[date]:
+    """The days of one year the store is closed besides its weekly pattern."""
+    dates = {day for day in closed.dates if day.year == year}
+    if closed.holidays_of:
+        # Canadian stores only: the settings check at start-up that STORE_PROVINCE is a province.
+        dates.update(country_holidays("CA", subdiv=closed.holidays_of, years=year))
+    return frozenset(dates)
+
+
+def closed_all_day(day: date, *, closed: ClosedDays | None = None) -> bool:
+    """Whether the store is closed on `day` besides its weekly pattern: a holiday, a listed date."""
+    closed = store_closed_days() if closed is None else closed
+    return day in _closed_dates(closed, day.year)
+
+
+def _open_interval(
+    day: date, hours: WeekHours, zone: tzinfo, closed: ClosedDays
+) -> tuple[datetime, datetime] | None:
     window = hours[day.weekday()]
-    if window is None:
+    if window is None or closed_all_day(day, closed=closed):
         return None
     # zoneinfo resolves each wall-clock time with the offset in force that day (DST-aware).
     return datetime.combine(day, window[0], tzinfo=zone), datetime.combine(day, window[1], tzinfo=zone)
 
 
-def next_open_moment(at: datetime, *, hours: WeekHours | None = None, zone: tzinfo | None = None) -> datetime:
-    """`at` if the store is open then, else the next opening (settings.BUSINESS_HOURS by default)."""
+def next_open_moment(
+    at: datetime,
+    *,
+    hours: WeekHours | None = None,
+    zone: tzinfo | None = None,
+    closed: ClosedDays | None = None,
+) -> datetime:
+    """`at` if the store is open then, else the next opening (the store's settings by default)."""
     hours = store_hours() if hours is None else hours
     zone = zone or store_zone()
+    closed = store_closed_days() if closed is None else closed
     first_day = at.astimezone(zone).date()
-    for offset in range(8):
-        interval = _open_interval(first_day + timedelta(days=offset), hours, zone)
+    for offset in range(SEARCH_DAYS):
+        interval = _open_interval(first_day + timedelta(days=offset), hours, zone, closed)
         if interval is None:
             continue
         opens, closes = interval
@@ -70,7 +113,7 @@ def next_open_moment(at: datetime, *, hours: WeekHours | None = None, zone: tzin
             return opens
         if at < closes:
             return at
-    raise ValueError("The store is never open: check BUSINESS_HOURS.")
+    raise ValueError("The store is never open: check BUSINESS_HOURS and BUSINESS_CLOSED_DAYS.")
 
 
 def _seconds(delta: timedelta) -> float:
@@ -91,36 +134,56 @@ def _day_seconds(hours: tuple) -> tuple[float, ...]:
     )
 
 
-def _open_seconds_of_day(day: date, start: datetime, end: datetime, hours: WeekHours, zone: tzinfo) -> float:
+def _open_seconds_of_day(
+    day: date, start: datetime, end: datetime, hours: WeekHours, zone: tzinfo, closed: ClosedDays
+) -> float:
     """Real seconds (DST-aware) the store is open on `day` between start and end."""
-    interval = _open_interval(day, hours, zone)
+    interval = _open_interval(day, hours, zone, closed)
     return _seconds(_elapsed(max(start, interval[0]), min(end, interval[1]))) if interval else 0.0
 
 
 def business_minutes_between(
-    start: datetime, end: datetime, *, hours: WeekHours | None = None, zone: tzinfo | None = None
+    start: datetime,
+    end: datetime,
+    *,
+    hours: WeekHours | None = None,
+    zone: tzinfo | None = None,
+    closed: ClosedDays | None = None,
 ) -> int:
     """Whole minutes the store was open between two instants (0 when end is not after start).
 
     The first and the last day count to the second on the real clock; the whole days between them
-    count their opening hours by the wall clock, in one step however many there are."""
+    count their opening hours by the wall clock, in one step however many there are, less the
+    hours of the closed days among them."""
     hours = store_hours() if hours is None else hours
     zone = zone or store_zone()
+    closed = store_closed_days() if closed is None else closed
     if end <= start:
         return 0
     first_day, last_day = start.astimezone(zone).date(), end.astimezone(zone).date()
-    total = _open_seconds_of_day(first_day, start, end, hours, zone)
+    total = _open_seconds_of_day(first_day, start, end, hours, zone, closed)
     if last_day > first_day:
-        total += _open_seconds_of_day(last_day, start, end, hours, zone)
+        total += _open_seconds_of_day(last_day, start, end, hours, zone, closed)
         day_seconds = _day_seconds(tuple(hours))
         weeks, days = divmod((last_day - first_day).days - 1, 7)
         total += weeks * sum(day_seconds)
         total += sum(day_seconds[(first_day.weekday() + 1 + n) % 7] for n in range(days))
+        total -= sum(
+            day_seconds[day.weekday()]
+            for year in range(first_day.year, last_day.year + 1)
+            for day in _closed_dates(closed, year)
+            if first_day < day < last_day
+        )
     return int(total // 60)
 
 
 def business_moment_before(
-    end: datetime, minutes: int, *, hours: WeekHours | None = None, zone: tzinfo | None = None
+    end: datetime,
+    minutes: int,
+    *,
+    hours: WeekHours | None = None,
+    zone: tzinfo | None = None,
+    closed: ClosedDays | None = None,
 ) -> datetime | None:
     """The latest instant from which `minutes` business minutes have passed by `end`.
 
@@ -129,10 +192,11 @@ def business_moment_before(
     """
     hours = store_hours() if hours is None else hours
     zone = zone or store_zone()
+    closed = store_closed_days() if closed is None else closed
     remaining = timedelta(minutes=minutes)
     day = end.astimezone(zone).date()
-    for _ in range(LOOKBACK_DAYS):
-        interval = _open_interval(day, hours, zone)
+    for _ in range(SEARCH_DAYS):
+        interval = _open_interval(day, hours, zone, closed)
         if interval and interval[0] < end:
             close = min(end, interval[1])
             available = _elapsed(interval[0], close)

@@ -5,11 +5,13 @@ Defaults run the whole product on one machine with nothing else installed
 production sets DATABASE_URL, CELERY_BROKER_URL, MAILBOX_URL, SMTP and secrets.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import environ
+import holidays
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from kombu import Queue
 
@@ -208,6 +210,29 @@ RESPONSE_TARGET_MINUTES = env.int("RESPONSE_TARGET_MINUTES", default=30)
 RESPONSE_WARNING_MINUTES = env.int("RESPONSE_WARNING_MINUTES", default=15)
 # Opening hours in the store time zone, Monday first: "9-21", "8:30-17:30" or "closed".
 BUSINESS_HOURS = env.list("BUSINESS_HOURS", default=["9-21"] * 5 + ["9-17", "closed"])
+
+
+def _closed_day(item: str) -> str | date:
+    """The word "holidays" or a date; anything else stops start-up, not the first response clock."""
+    item = item.strip().lower()
+    if item == "holidays":
+        if STORE["province"] not in holidays.CA.subdivisions:
+            raise ImproperlyConfigured(
+                f'BUSINESS_CLOSED_DAYS: "holidays" needs STORE_PROVINCE to be a Canadian province or '
+                f"territory ({', '.join(holidays.CA.subdivisions)}); got {STORE['province']!r}."
+            )
+        return item
+    try:
+        return date.fromisoformat(item)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f'BUSINESS_CLOSED_DAYS: {item!r} is neither "holidays" nor a date such as 2026-12-26.'
+        ) from None
+
+
+# Days the store is closed besides the weekly pattern: "holidays" (the public holidays of
+# STORE_PROVINCE) and dates such as 2026-12-26. Empty: the weekly pattern alone.
+BUSINESS_CLOSED_DAYS = [_closed_day(item) for item in env.list("BUSINESS_CLOSED_DAYS", default=["holidays"])]
 
 # Mailboxes the workers poll: a list of URLs (imaps://, imap://, maildir://).
 MAILBOX_URLS = env.list("MAILBOX_URL", default=[f"maildir://{VAR_DIR / 'mailbox'}"])

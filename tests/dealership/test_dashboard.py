@@ -688,6 +688,18 @@ def test_leads_received_after_hours_show_separately(client, store):
     assert rows["after hours"]["answered"] == 1 and rows["after hours"]["share_within_target"] == 100.0
 
 
+def test_a_lead_received_on_a_holiday_at_the_usual_hours_came_after_hours(client, store, settings):
+    christmas = datetime(2025, 12, 25, 11, tzinfo=TORONTO)  # a Thursday, 11:00: the store is closed
+    _lead(source="Website", received=christmas, minutes=5, reached=1)
+    manager = factories.staff(Role.MANAGER)
+    december = {"period": "month", "date": "2025-12-15"}
+    rows = {row["key"]: row for row in _dashboard(client, manager.user, **december).context["opening_hours"]}
+    assert rows["after hours"]["leads"] == 1 and rows.get("opening hours", {}).get("leads", 0) == 0
+    settings.BUSINESS_CLOSED_DAYS = []  # a store open on holidays
+    rows = {row["key"]: row for row in _dashboard(client, manager.user, **december).context["opening_hours"]}
+    assert rows["opening hours"]["leads"] == 1
+
+
 def test_appointments_by_advisor_with_their_show_rate(client, store):
     from leads.models import Appointment
 

@@ -1,28 +1,40 @@
-from datetime import UTC, datetime, time, timedelta
+import re
+import runpy
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+from holidays import country_holidays
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dealership.settings import base as base_settings
 from leads.business_hours import (
+    ClosedDays,
     business_minutes_between,
     business_moment_before,
     next_open_moment,
     parse_business_hours,
 )
+from leads.models import Lead, LeadStatus
+from leads.selectors.leads import response_clock, response_deadlines
 
 TORONTO = ZoneInfo("America/Toronto")
 # Mon–Fri 9–21, Sat 9–17, Sun closed (the default).
 HOURS = parse_business_hours(["9-21"] * 5 + ["9-17", "closed"])
+# Closed on Ontario's public holidays (the default).
+ONTARIO = ClosedDays("ON")
+ONTARIO_HOLIDAYS = country_holidays("CA", subdiv="ON", years=range(2025, 2030))
 
 
 def at(*args) -> datetime:
     return datetime(*args, tzinfo=TORONTO)
 
 
-def minutes(start, end):
-    return business_minutes_between(start, end, hours=HOURS, zone=TORONTO)
+def minutes(start, end, closed=ONTARIO):
+    return business_minutes_between(start, end, hours=HOURS, zone=TORONTO, closed=closed)
 
 
 def test_minutes_inside_one_open_day():
@@ -104,10 +116,10 @@ def test_next_open_moment_refuses_a_store_never_open():
 
 
 def _minutes_day_by_day(start: datetime, end: datetime) -> int:
-    """The plain definition: each day's open interval, clipped to the span, on the real clock."""
+    """The plain definition: each open day's interval, clipped to the span, on the real clock."""
     total, day = timedelta(), start.astimezone(TORONTO).date()
     while day <= end.astimezone(TORONTO).date():
-        if window := HOURS[day.weekday()]:
+        if (window := HOURS[day.weekday()]) and day not in ONTARIO_HOLIDAYS:
             opens = datetime.combine(day, window[0], tzinfo=TORONTO)
             closes = datetime.combine(day, window[1], tzinfo=TORONTO)
             low, high = max(start, opens).astimezone(UTC), min(end, closes).astimezone(UTC)
@@ -123,3 +135,100 @@ def _minutes_day_by_day(start: datetime, end: datetime) -> int:
 def test_any_span_counts_the_same_as_day_by_day(start, length):
     start = start.replace(tzinfo=TORONTO)
     assert minutes(start, start + length) == _minutes_day_by_day(start, start + length)
+
+
+# Christmas 2025 is a Thursday and Boxing Day a Friday, both public holidays in Ontario.
+CHRISTMAS_EVE_INQUIRY = at(2025, 12, 24, 20, 50)  # ten minutes before closing
+
+
+def test_holidays_wait_like_a_closed_weekday():
+    assert minutes(CHRISTMAS_EVE_INQUIRY, at(2025, 12, 26, 9, 5)) == 10
+    assert minutes(CHRISTMAS_EVE_INQUIRY, at(2025, 12, 27, 9, 5)) == 15
+    after_closing = CHRISTMAS_EVE_INQUIRY + timedelta(hours=1)
+    assert next_open_moment(after_closing, hours=HOURS, zone=TORONTO, closed=ONTARIO) == at(
+        2025, 12, 27, 9, 0
+    )
+
+
+def test_christmas_eve_inquiry_is_not_overdue_on_boxing_day_morning():
+    inquiry = Lead(received_at=CHRISTMAS_EVE_INQUIRY, status=LeadStatus.NEW)
+    clock = response_clock(inquiry, deadlines=response_deadlines(now=at(2025, 12, 26, 9, 5)))
+    assert (clock.minutes, clock.state) == (10, "ok")
+
+
+def test_good_friday_is_closed_in_ontario():
+    # Good Friday is 3 April 2026: Thursday 20:50 → Saturday 9:05 is 10 + 5 minutes.
+    assert minutes(at(2026, 4, 2, 20, 50), at(2026, 4, 4, 9, 5)) == 15
+    assert business_moment_before(at(2026, 4, 4, 9, 10), 30, hours=HOURS, zone=TORONTO, closed=ONTARIO) == at(
+        2026, 4, 2, 20, 40
+    )
+    assert next_open_moment(at(2026, 4, 3, 12, 0), hours=HOURS, zone=TORONTO, closed=ONTARIO) == at(
+        2026, 4, 4, 9, 0
+    )
+
+
+def test_a_listed_date_is_closed():
+    closed_on_christmas_eve = ClosedDays(None, frozenset({date(2026, 12, 24)}))
+    # Wednesday 20:50 → Friday 9:05, the Thursday closed (Christmas itself is open here).
+    assert minutes(at(2026, 12, 23, 20, 50), at(2026, 12, 25, 9, 5), closed=closed_on_christmas_eve) == 15
+    assert next_open_moment(
+        at(2026, 12, 24, 8, 0), hours=HOURS, zone=TORONTO, closed=closed_on_christmas_eve
+    ) == at(2026, 12, 25, 9, 0)
+
+
+@override_settings(BUSINESS_CLOSED_DAYS=[])
+def test_no_closed_days_counts_the_holidays_again():
+    assert business_minutes_between(
+        CHRISTMAS_EVE_INQUIRY, at(2025, 12, 26, 9, 5), hours=HOURS, zone=TORONTO
+    ) == (10 + 12 * 60 + 5)
+
+
+@override_settings(BUSINESS_CLOSED_DAYS=["holidays", date(2026, 12, 24)])
+def test_the_setting_closes_the_holidays_and_the_listed_dates():
+    assert (
+        business_minutes_between(at(2026, 12, 23, 20, 50), at(2026, 12, 25, 12, 0), hours=HOURS, zone=TORONTO)
+        == 10
+    )
+
+
+def test_a_long_span_subtracts_exactly_the_closed_days_in_it():
+    # Fourteen weeks from Monday 30 March 2026: Good Friday (3 April), Victoria Day (Monday 18 May)
+    # and Canada Day (Wednesday 1 July) are twelve-hour days. Easter Sunday, listed, was closed
+    # anyway, and Canada Day listed again is closed once.
+    start, end = at(2026, 3, 30, 0, 0), at(2026, 7, 6, 0, 0)
+    listed = ClosedDays("ON", frozenset({date(2026, 4, 5), date(2026, 7, 1)}))
+    assert minutes(start, end, closed=ClosedDays(None)) == 14 * (5 * 12 + 8) * 60
+    assert minutes(start, end, closed=listed) == minutes(start, end, closed=ClosedDays(None)) - 3 * 12 * 60
+
+
+def _settings_read(monkeypatch, **environment) -> dict:
+    """The settings as start-up reads them from this environment."""
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(base_settings.__file__)
+
+
+@pytest.mark.parametrize(
+    ("value", "closed"),
+    [("", []), ("holidays, 2026-12-24", ["holidays", date(2026, 12, 24)]), ("HOLIDAYS", ["holidays"])],
+)
+def test_the_closed_days_setting_reads_holidays_and_dates(monkeypatch, value, closed):
+    assert _settings_read(monkeypatch, BUSINESS_CLOSED_DAYS=value)["BUSINESS_CLOSED_DAYS"] == closed
+
+
+def test_the_closed_days_setting_defaults_to_the_holidays(monkeypatch):
+    monkeypatch.delenv("BUSINESS_CLOSED_DAYS", raising=False)
+    assert _settings_read(monkeypatch)["BUSINESS_CLOSED_DAYS"] == ["holidays"]
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"BUSINESS_CLOSED_DAYS": "holidays,christmas"}, "'christmas' is neither \"holidays\" nor a date"),
+        ({"BUSINESS_CLOSED_DAYS": "2026-02-30"}, "'2026-02-30' is neither"),
+        ({"BUSINESS_CLOSED_DAYS": "holidays", "STORE_PROVINCE": "Ontario"}, "got 'Ontario'"),
+    ],
+)
+def test_a_bad_closed_day_stops_start_up(monkeypatch, environment, message):
+    with pytest.raises(ImproperlyConfigured, match=f"^BUSINESS_CLOSED_DAYS: .*{re.escape(message)}"):
+        _settings_read(monkeypatch, **environment)

@@ -117,6 +117,20 @@ def test_after_hours_answer_counts_business_minutes_only():
     assert lead.first_response_business_minutes == 15
 
 
+def test_answer_after_the_holidays_counts_no_holiday_minutes():
+    # Wednesday 24 December 2025 at 20:50; Christmas and Boxing Day are closed in Ontario.
+    lead = factories.lead(received_at=datetime(2025, 12, 24, 20, 50, tzinfo=TORONTO))
+    contact_log(
+        lead=lead,
+        author=factories.staff().user,
+        channel=Channel.PHONE,
+        outcome="reached",
+        occurred_at=datetime(2025, 12, 27, 9, 5, tzinfo=TORONTO),  # Saturday 9:05
+    )
+    lead.refresh_from_db()
+    assert lead.first_response_business_minutes == 15
+
+
 def test_logging_keeps_notes_and_next_step_and_refuses_empty_notes():
     lead = factories.lead()
     author = factories.staff().user
