@@ -7,12 +7,13 @@ mailing-list mail (never acknowledged); then bulk mail is set aside, then a repl
 new lead (sales) or a forward to the department the words point to.
 Lead-provider ADF and website contact forms are machine-made by nature, so the bulk/auto-generated
 headers they often carry do not make them automatic replies. Triage reads no database but the
-rules: a reply is known by its signed reply address or by an In-Reply-To/References id of the
-store's domain; the pipeline also matches `in_reply_to_ids` against the messages it sent.
+rules and, for mail from the store's domain, whether a member of staff has that address: a reply
+is known by its signed reply address or by an In-Reply-To/References id of the store's domain;
+the pipeline also matches `in_reply_to_ids` against the messages it sent.
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from email.utils import getaddresses
 
@@ -21,6 +22,7 @@ from django.conf import settings
 
 from ..models.routing import MailKind, keywords
 from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone, split_name
+from ..selectors.mail import staff_address_exists
 from ..threading import lead_id_from_address, store_address
 from .adf import AdfContact, AdfLead, AdfVehicle, decode_adf_bytes, looks_like_adf, parse_adf
 from .parsing import ParsedMail, clean_text, parse_message
@@ -49,10 +51,13 @@ from .words import (
     RETURN_PHRASES,
     SENDER_VERIFICATION_PHRASES,
     STRONG_SALES_PHRASES,
+    TIRE_FITTING_PHRASES,
+    TIRE_PHRASES,
     TOTAL_LOSS_PHRASES,
     UNSUBSCRIBE_PHRASES,
     UNSUBSCRIBE_WORDS,
     VEHICLE_REQUEST_PHRASES,
+    WHEEL_PHRASES,
     fold,
     phrase_pattern,
     phrases_found,
@@ -68,6 +73,7 @@ PAST_CAR_WORDS = (
     ({fold(phrase) for phrase in PURCHASE_FINANCING_PHRASES}, NEW_VEHICLE_PHRASES),
     ({fold(phrase) for phrase in DEPARTMENT_PHRASES["body_shop"]}, TOTAL_LOSS_PHRASES),
 )
+TIRES = {fold(phrase) for phrase in TIRE_PHRASES}
 WORDS_READ = 20_000  # characters of a message's words that triage reads
 ADF_ATTACHMENT = re.compile(r"\.(xml|adf)$", re.IGNORECASE)
 MESSAGE_ID_LINE = re.compile(r"(?im)^[ \t>]*message-id:[ \t]*(<[^<>\s]{1,900}>)")
@@ -292,7 +298,8 @@ def detect_department(text: str, *, wants_vehicle: bool = False) -> tuple[str, s
     """The department the words point to, and the signal that decided. Wanting a vehicle weighs
     double and wins ties: a buyer asking about a service plan or financing is still a sales lead,
     and so is a customer whose lease ends, or whose car was written off, who asks about the next
-    vehicle. Asking to test drive or to sell a vehicle is always the sales desk's."""
+    vehicle. Asking to test drive or to sell a vehicle is always the sales desk's. Tires bought on
+    their wheels are the parts counter's, fitting them the service department's."""
     folded = phrase_pattern(NEUTRAL_PHRASES).sub(" ", fold(text))
     if phrases_found(folded, VEHICLE_REQUEST_PHRASES):
         return SALES, "keywords:sales"
@@ -303,8 +310,10 @@ def detect_department(text: str, *, wants_vehicle: bool = False) -> tuple[str, s
         if (mentioned := found & past_car) and phrases_found(folded, next_vehicle):
             found -= mentioned
             wants_vehicle = True
+    tires_bought = phrases_found(folded, WHEEL_PHRASES) and not phrases_found(folded, TIRE_FITTING_PHRASES)
     for phrase in found:
-        scores[DEPARTMENT_OF_PHRASE[phrase]] += 2 if phrase in STRONG_SALES else 1
+        department = "parts" if tires_bought and phrase in TIRES else DEPARTMENT_OF_PHRASE[phrase]
+        scores[department] += 2 if phrase in STRONG_SALES else 1
     if PART_NUMBER.search(folded):
         scores["parts"] += 1
     if wants_vehicle:
@@ -359,18 +368,30 @@ def _store_phones() -> set[str]:
     return {normalize_phone(settings.STORE.get("phone", ""))} - {""}
 
 
+# North American toll-free numbers (E.164): a business's, from a signature or an ad the customer
+# quotes, never a person's own line.
+TOLL_FREE_PREFIXES = tuple(
+    f"+1{area_code}" for area_code in ("800", "833", "844", "855", "866", "877", "888")
+)
+
+
+def _may_be_the_customers(phone: str, store_phones: set[str]) -> bool:
+    return phone not in store_phones and not phone.startswith(TOLL_FREE_PREFIXES)
+
+
 def _first_phone(*texts: str) -> str:
-    """The first phone number in these texts that is not the store's own."""
+    """The first phone number in these texts that may be the customer's: neither the store's own
+    nor a toll-free one."""
     store_phones = _store_phones()
     for text in texts:
         if not text:
             continue
-        if (phone := normalize_phone(text)) and phone not in store_phones:
+        if (phone := normalize_phone(text)) and _may_be_the_customers(phone, store_phones):
             return phone
         try:
             for match in phonenumbers.PhoneNumberMatcher(text[:20_000], DEFAULT_REGION):
                 phone = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
-                if phone not in store_phones:
+                if _may_be_the_customers(phone, store_phones):
                     return phone
         except Exception:  # noqa: BLE001 - a phone is a nicety, never a failure
             continue
@@ -637,6 +658,16 @@ def _at_store(address: str) -> bool:
     return bool(domain) and domain not in PUBLIC_MAIL_DOMAINS and address.lower().endswith(f"@{domain}")
 
 
+def _from_staff(address: str, staff_addresses: Collection[str] | None) -> bool:
+    """Mail a member of staff or a department wrote: an address of the store's domain that one of
+    them has. Any other there (a website form's noreply, a mistyped name) is nobody's on staff."""
+    if not _at_store(address):
+        return False
+    if staff_addresses is None:
+        return staff_address_exists(address=address)
+    return address.lower() in staff_addresses
+
+
 def outside_reply_to(parsed: ParsedMail) -> tuple[str, str] | None:
     """(name, address) to answer, when the mail asks for answers to go to someone outside the store
     other than its sender: the customer behind a website's notification sent in the store's name,
@@ -689,8 +720,11 @@ def _wants_vehicle(vehicles: list[dict], text: str, *, from_form: bool) -> bool:
     return bool(phrases_found(folded, LISTING_PHRASES) or LISTED_VEHICLE.search(folded))
 
 
-def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
-    """Decide what this message is. `rules` are RoutingRule rows (None: the active ones in the DB)."""
+def triage(
+    parsed: ParsedMail, *, rules: Iterable | None = None, staff_addresses: Collection[str] | None = None
+) -> Triage:
+    """Decide what this message is. `rules` are RoutingRule rows (None: the active ones in the DB);
+    `staff_addresses` the staff's and departments' addresses, lowercase (None: looked up in the DB)."""
     if rules is None:
         rules = _load_rules()
     rules = sorted((r for r in rules if r.active), key=lambda r: (r.order, r.pk or 0))
@@ -756,7 +790,7 @@ def triage(parsed: ParsedMail, *, rules: Iterable | None = None) -> Triage:
 
     if bulk:
         return _set(result, MailKind.AUTO_REPLY, None, bulk)
-    if _at_store(parsed.from_address) and not (machine_made or reading.forwarded or reply_to):
+    if not (machine_made or reading.forwarded or reply_to) and _from_staff(parsed.from_address, staff_addresses):
         # A salesperson's own mail (a copy of what they wrote a customer, a note to a colleague):
         # no customer's inquiry, nobody to acknowledge.
         return _set(result, MailKind.AUTO_REPLY, None, "staff-mail")

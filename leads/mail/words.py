@@ -87,6 +87,17 @@ VEHICLE_REQUEST_PHRASES = (
     "sell you my", "vendre mon", "vendre ma",
 )  # fmt: skip
 
+# Tires are the service department's to fit; bought on their wheels ("a set of 4 on rims",
+# « pneus d'hiver avec jantes ») and with no fitting asked, they are the parts counter's sale.
+TIRE_PHRASES = ("tire", "tires", "tyres", "winter tires", "pneus", "pneu", "pneus d'hiver")
+WHEEL_PHRASES = ("wheels", "rims", "alloys", "mags", "jantes")
+TIRE_FITTING_PHRASES = (
+    "swap", "install", "installed", "installation", "mount", "mounted", "mounting", "put on", "changeover",
+    "change over", "tire change", "rotation", "balance", "balancing", "appointment", "book", "booking",
+    "poser", "pose", "installer", "monter", "montage", "changement de pneus", "changer mes pneus",
+    "changer les pneus", "equilibrage", "rendez-vous",
+)  # fmt: skip
+
 # Price, quote and availability words are left out: a repair or a part is priced and booked too.
 DEPARTMENT_PHRASES: dict[str, tuple[str, ...]] = {
     "sales": (
@@ -98,11 +109,11 @@ DEPARTMENT_PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "service": (
         "oil change", "maintenance", "service appointment", "service my", "serviced", "servicing",
-        "repair", "repairs", "brake", "brakes", "recall", "warranty work", "warranty repair", "tire",
-        "tires", "tyres", "tire change", "winter tires", "check engine", "engine light", "noise",
+        "repair", "repairs", "brake", "brakes", "recall", "warranty work", "warranty repair",
+        *TIRE_PHRASES, "tire change", "check engine", "engine light", "noise",
         "alignment", "battery", "inspection", "diagnostic", "mechanic", "mechanical",
         "entretien", "vidange", "vidange d'huile", "reparation", "reparations", "freins", "rappel de securite",
-        "avis de rappel", "campagne de rappel", "rappel", "pneus", "pneu", "pneus d'hiver", "changement de pneus",
+        "avis de rappel", "campagne de rappel", "rappel", "changement de pneus",
         "rendez-vous de service", "rendez-vous d'entretien", "voyant", "bruit", "alignement", "batterie",
         "mecanique", "mecanicien", "travaux sous garantie",
         # Oil and scheduled maintenance: "my 10,000 km service", "changement d'huile".

@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Q, QuerySet
 
-from dealership.models import Role, oversees_store
+from dealership.models import Department, Role, StaffMember, oversees_store
 
 from ..models import ForwardedMail, InboundMail, InboundStatus, Mailbox
 
@@ -80,3 +80,11 @@ def mailbox_status(*, user) -> QuerySet[Mailbox]:
     if oversees_store(user):
         return Mailbox.objects.order_by("name")
     return Mailbox.objects.none()
+
+
+def staff_address_exists(*, address: str) -> bool:
+    """Whether a member of staff, or a department's mailbox, has this address."""
+    return (
+        StaffMember.objects.filter(user__email__iexact=address).exists()
+        or Department.objects.filter(forward_email__iexact=address).exists()
+    )

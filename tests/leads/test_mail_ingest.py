@@ -622,6 +622,55 @@ def test_department_mail_is_forwarded_with_the_original_attached(maildir, smtp_s
     assert forwarded.customer == Customer.objects.get(email="diy@example.com")
 
 
+def test_winter_tires_on_rims_to_buy_are_forwarded_to_parts_and_a_tire_swap_to_service(maildir):
+    factories.department("parts")
+    factories.department("service")
+    buying, swap = receive(
+        maildir,
+        factories.raw_mail(
+            from_address="kevin@example.com",
+            subject="Winter tires",
+            body="Do you sell winter tires with wheels? Price for a set of 4 on rims for my 2021 RAV4",
+        ),
+        factories.raw_mail(
+            from_address="sylvie@example.com",
+            subject="Pneus d'hiver",
+            body="Bonjour, je voudrais un rendez-vous pour poser mes pneus d'hiver.",
+        ),
+    )
+    assert (buying.outcome, buying.department, swap.outcome, swap.department) == (
+        InboundOutcome.FORWARDED, "parts", InboundOutcome.FORWARDED, "service",
+    )  # fmt: skip
+    assert not Lead.objects.exists()
+
+
+def test_mail_from_the_stores_domain_is_staff_mail_only_from_a_member_of_staffs_address(maildir):
+    """A website form sending the visitor's words from the store's noreply address is the visitor's
+    inquiry; a salesperson's own note is not."""
+    factories.staff("advisor", email="marc.gagnon@maplemotors.example")
+    visitor, salesperson = receive(
+        maildir,
+        factories.raw_mail(
+            from_address="noreply@maplemotors.example",
+            from_name="Maple Motors",
+            subject="Sienna XSE",
+            body="Is the 2025 Sienna XSE still available? Call me at 647-555-0162.",
+        ),
+        factories.raw_mail(
+            from_address="marc.gagnon@maplemotors.example",
+            from_name="Marc Gagnon",
+            subject="Sienna XSE",
+            body="Peux-tu réassigner la demande d'Olivia Martin à Julie?",
+        ),
+    )
+    assert (visitor.outcome, visitor.kind, visitor.department) == (InboundOutcome.NEW_LEAD, "lead", "sales")
+    assert visitor.lead.customer.phone == "+16475550162"
+    assert (salesperson.outcome, salesperson.status, salesperson.lead) == (
+        InboundOutcome.AUTO_REPLY, InboundStatus.IGNORED, None,
+    )  # fmt: skip
+    assert Lead.objects.count() == 1
+
+
 def test_a_service_request_a_salesperson_passes_on_reaches_service_answerable_to_the_customer(
     maildir, smtp_sink
 ):

@@ -138,3 +138,29 @@ def test_a_customer_who_names_the_stores_number_is_saved_with_their_own():
     )
     factories.inbound_mail(raw)
     assert Customer.objects.get(email="olivia.brown@gmail.com").phone == "+16475550162"
+
+
+def test_a_toll_free_number_a_customer_quotes_is_not_saved_as_their_phone():
+    raw = factories.raw_mail(
+        from_address="olivia.brown@gmail.com",
+        from_name="Olivia Brown",
+        subject="Sienna event",
+        body="Hi, your ad said to call 1-888-555-0142 about the Sienna event. Is the 2025 Sienna XSE still "
+        "available?\n\nOlivia",
+    )
+    factories.inbound_mail(raw)
+    assert Customer.objects.get(email="olivia.brown@gmail.com").phone == ""
+    raw = factories.raw_mail(
+        from_address="olivia.brown@gmail.com", body="Or call me at 647-555-0162, not 1 800 555-0199."
+    )
+    factories.inbound_mail(raw)
+    assert Customer.objects.get(email="olivia.brown@gmail.com").phone == "+16475550162"
+
+
+def test_a_toll_free_number_in_a_providers_lead_is_not_saved_as_the_customers_phone():
+    """The ADF's phone is read as a mail's: a toll-free number there is the provider's call line."""
+    inbound = factories.inbound_mail(
+        adf_mail(first="Marc", last="Roy", email="marc.roy@example.com", phone="1-877-555-0111", vehicle=RAV4)
+    )
+    assert inbound.outcome == InboundOutcome.NEW_LEAD
+    assert (inbound.lead.customer.email, inbound.lead.customer.phone) == ("marc.roy@example.com", "")

@@ -65,6 +65,7 @@ def test_the_supervisor_sees_each_message_with_its_decision(supervisor_client):
 def test_the_mail_in_pages_say_in_words_what_each_message_became_and_why(
     supervisor_client, raw, kind, department, reason
 ):
+    factories.staff("advisor", email="marc@maplemotors.example")  # whose note to a colleague is staff mail
     inbound = factories.inbound_mail(raw)
     for url in (reverse("leads:inbound_mail_list"), reverse("leads:inbound_mail_detail", args=[inbound.pk])):
         page = supervisor_client.get(url).content.decode()

@@ -303,6 +303,27 @@ def test_department_mail_in_everyday_words_reaches_its_department(subject, text,
 
 
 @pytest.mark.parametrize(
+    ("subject", "text", "department"),
+    [
+        ("Winter tires", "Hi, do you sell winter tires with wheels? Price for a set of 4 on rims for my 2021 RAV4?"
+         "\n\nKevin\n416-555-0131", "parts"),
+        ("Pneus d'hiver", "Bonjour, avez-vous des pneus d'hiver avec jantes pour ma Corolla 2020? Quel est le prix "
+         "pour un ensemble de 4 pneus sur jantes?\n\nSylvie\n450 555-0138", "parts"),
+        ("Tire swap", "Hi, can I book my winter tire swap for next week? They're already on rims.\n\nKevin",
+         "service"),
+        ("Installation", "Can you install my winter tires and wheels on my 2021 RAV4 Saturday?", "service"),
+        ("Pneus d'hiver", "Bonjour, je voudrais un rendez-vous pour poser mes pneus d'hiver sur jantes.\n\nSylvie",
+         "service"),
+    ],
+)  # fmt: skip
+def test_tires_bought_on_their_wheels_go_to_parts_and_fitting_tires_stays_with_service(
+    subject, text, department
+):
+    result = triaged(customer_mail(text, subject=subject))
+    assert (result.kind, result.department, result.acknowledge) == ("forward", department, False)
+
+
+@pytest.mark.parametrize(
     ("text", "department"),
     [
         (
@@ -903,6 +924,7 @@ def test_a_customer_mail_forwarded_as_an_attachment_by_staff_is_the_customers_le
     assert (result.inquiry_type, result.comments) == ("trade_in", original.get_content().strip())
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("sender", "text"),
     [
@@ -916,6 +938,7 @@ def test_a_customer_mail_forwarded_as_an_attachment_by_staff_is_the_customers_le
     ],
 )
 def test_only_a_customers_mail_forwarded_by_staff_changes_who_the_lead_is(sender, text):
+    factories.staff("advisor", email="bob@maplemotors.example")
     result = triaged(customer_mail(text, subject="Fwd: RAV4", sender=sender))
     assert result.contact["email"] == sender.rpartition("<")[2].rstrip(">")
 
@@ -958,6 +981,7 @@ def test_a_website_notice_sent_in_the_stores_name_is_the_customers_lead_by_its_r
     assert (result.inquiry_type, result.language) == ("test_drive", "fr")
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("headers", "text"),
     [
@@ -969,11 +993,45 @@ def test_a_website_notice_sent_in_the_stores_name_is_the_customers_lead_by_its_r
     ],
 )
 def test_a_salespersons_own_mail_is_no_lead_and_is_not_acknowledged(headers, text):
+    factories.staff("advisor", email="Marc.Gagnon@maplemotors.example")
     raw = customer_mail(
         text, subject="Essai", sender="Marc Gagnon <marc.gagnon@maplemotors.example>", headers=headers
     )
     result = triaged(raw)
     assert (result.kind, result.rule, result.acknowledge) == ("auto_reply", "staff-mail", False)
+
+
+@pytest.mark.django_db
+def test_a_departments_own_mailbox_writing_is_staff_mail():
+    service = factories.department("service")
+    service.forward_email = "service@maplemotors.example"
+    service.save(update_fields=["forward_email"])
+    raw = customer_mail(
+        "Le client du Civic passe mardi pour sa vidange d'huile.",
+        sender="Service <service@maplemotors.example>",
+    )
+    assert triaged(raw).rule == "staff-mail"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("sender", "text", "kind", "department"),
+    [
+        # A website form that sends the visitor's words as they are, from the store's noreply address.
+        ("Maple Motors <noreply@maplemotors.example>", "Is the 2025 Sienna XSE still available? Call me at "
+         "647-555-0162.", "lead", "sales"),
+        # A staff address mistyped by the customer's mail program or by a colleague.
+        ("Marc Gagnon <marc.gagon@maplemotors.example>", "My brakes are grinding, can you look at my 2018 Corolla?",
+         "forward", "service"),
+    ],
+)  # fmt: skip
+def test_mail_from_the_stores_domain_that_no_staff_member_has_is_an_ordinary_message(
+    sender, text, kind, department
+):
+    factories.staff("advisor", email="marc.gagnon@maplemotors.example")
+    result = triaged(customer_mail(text, subject="Question", sender=sender))
+    assert (result.kind, result.department) == (kind, department)
+    assert result.rule != "staff-mail"
 
 
 def test_a_calendar_accepting_an_invitation_is_an_automatic_reply():
@@ -1037,6 +1095,25 @@ def test_the_stores_number_is_read_from_the_settings(settings):
     settings.STORE = {**settings.STORE, "phone": "514 555-0199"}
     text = "I tried 514-555-0199 twice. Is the 2025 Sienna still there? Call me at 416-555-0100."
     assert triaged(customer_mail(text)).contact["phone"] == "+14165550100"
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("Is the 2025 Sienna still available?\n\nOlivia\n\nSent from my phone. Toyota Roadside Assistance: "
+         "1-800-555-0199", None),
+        ("I saw your ad (call 1 (888) 555-0142 for the Sienna event). Is it still on? Call me at 647-555-0162.",
+         "+16475550162"),
+        ("Bonjour, votre pub disait de composer le 1-855-555-0190. Le Sienna est-il toujours disponible? "
+         "Mon cellulaire : 514 555-0177.", "+15145550177"),
+        ("Thanks!\n\nOlivia\nMaple Leasing Group | 833-555-0111 | 844.555.0122 | 866 555 0133 | 877-555-0144",
+         None),
+    ],
+)  # fmt: skip
+def test_a_toll_free_number_in_a_customers_mail_is_never_their_phone(text, phone):
+    """Customers have no toll-free lines: those are a business's, quoted from a signature or an ad."""
+    result = triaged(customer_mail(text, subject="2025 Sienna", sender="Olivia Brown <olivia@example.com>"))
+    assert result.contact["phone"] == phone
 
 
 def test_a_french_form_without_comments_is_french():

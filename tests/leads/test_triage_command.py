@@ -117,14 +117,28 @@ def test_active_rules_from_the_database_are_used():
 
 def test_without_a_migrated_database_the_built_in_signals_still_answer(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "VAR_DIR": str(tmp_path)}
+    # Mail from the store's own domain asks who on staff has the address: nobody, without a database.
+    from_the_store = tmp_path / "website_noreply.eml"
+    from_the_store.write_bytes(
+        b"From: noreply@maplemotors.example\r\nTo: internet@maplemotors.example\r\n"
+        b"Subject: Is the RAV4 still available?\r\n\r\nIs the 2024 RAV4 still available? What is your best price?\r\n"
+    )
     result = subprocess.run(
-        [sys.executable, "manage.py", "triage_mail", "--json", str(SAMPLES / "ooo_fr.eml")],
+        [
+            sys.executable,
+            "manage.py",
+            "triage_mail",
+            "--json",
+            str(from_the_store),
+            str(SAMPLES / "ooo_fr.eml"),
+        ],
         capture_output=True,
         text=True,
         env=env,
         cwd=Path(__file__).resolve().parents[2],
         timeout=120,
     )
-    assert result.returncode == 0
-    assert "Routing rules could not be read" in result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1])["kind"] == "auto_reply"
+    assert result.returncode == 0, result.stderr
+    assert "Routing rules and staff addresses could not be read" in result.stderr
+    from_the_store_line, ooo_line = result.stdout.strip().splitlines()[-2:]
+    assert (json.loads(from_the_store_line)["kind"], json.loads(ooo_line)["kind"]) == ("lead", "auto_reply")

@@ -39,11 +39,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, files: list[str], as_json: bool, **options):
         try:
-            rules = list(routing_rule_list(active_only=True))
+            rules, staff_addresses = list(routing_rule_list(active_only=True)), None
         except DatabaseError as error:
             # Still useful without a database: the built-in signals need none.
-            self.stderr.write(f"Routing rules could not be read ({error}); using the built-in signals only.")
-            rules = []
+            self.stderr.write(
+                f"Routing rules and staff addresses could not be read ({error}); using the built-in"
+                " signals only, and no mail from the store's domain counts as staff mail."
+            )
+            rules, staff_addresses = [], set()
         failures = 0
         for name in files:
             try:
@@ -52,7 +55,9 @@ class Command(BaseCommand):
                 failures += 1
                 self.stderr.write(f"{name}: cannot read the file ({error.strerror or error}).")
                 continue
-            summary = triage_summary(triage(parse_message(raw), rules=rules), file=name)
+            summary = triage_summary(
+                triage(parse_message(raw), rules=rules, staff_addresses=staff_addresses), file=name
+            )
             self.stdout.write(_as_json(summary) if as_json else _as_text(summary))
         if failures:
             raise CommandError(f"{failures} of {len(files)} files could not be read.", returncode=1)
