@@ -5,11 +5,11 @@ from django.utils.translation import pgettext_lazy
 
 from dealership.forms import DAY_IN_REACH, DayInput
 
-from .models import Language, Lead, LeadStatus, ReplyTemplate, RoutingRule
+from .models import Channel, Language, Lead, LeadStatus, ReplyTemplate, RoutingRule
 from .selectors.leads import REACHED_STAGES, lead_owner_choices
 from .selectors.replies import reply_templates
 from .services.leads import LOGGABLE_CHANNELS, ContactOutcome, lead_next_statuses
-from .services.replies import MERGE_FIELDS, merge_field_tags
+from .services.replies import MERGE_FIELDS, REPLY_SUBJECT_MAX_LENGTH, merge_field_tags
 from .services.routing import RULE_FIELDS
 
 
@@ -167,6 +167,15 @@ class InboxFilterForm(forms.Form):
         name = user.get_full_name() or user.username
         return [(owner, _("%(name)s (no longer takes leads)") % {"name": name})]
 
+    def clean(self):
+        cleaned = super().clean()
+        received_from, received_to = cleaned.get("received_from"), cleaned.get("received_to")
+        if received_from and received_to and received_to < received_from:
+            # Such a range lists nothing: neither end is applied, and the page says why.
+            del cleaned["received_from"]
+            self.add_error("received_to", _("Earlier than the start date: neither date was applied."))
+        return cleaned
+
     def filters(self) -> dict:
         """The valid filters; invalid ones are ignored."""
         self.is_valid()
@@ -178,14 +187,35 @@ class ReplyForm(forms.Form):
         queryset=ReplyTemplate.objects.none(), required=False, empty_label=_("No template")
     )
     language = forms.ChoiceField(choices=Language.choices, widget=forms.HiddenInput)
-    subject = forms.CharField(max_length=200, label=_("Subject"))
+    subject = forms.CharField(max_length=REPLY_SUBJECT_MAX_LENGTH, label=_("Subject"))
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), label=_("Message"))
+    # The latest answer to the customer the page showed (reply_last_answer_id): an answer written on a
+    # page left open is checked against it.
+    shown_answer = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    # Offered once an answer sent meanwhile refused this one; its value is that answer, now seen.
+    send_anyway = forms.IntegerField(required=False, min_value=0, label=_("Send anyway"))
 
-    def __init__(self, *args, templates: list[ReplyTemplate], unfilled: list[str] = (), **kwargs):
+    def __init__(
+        self,
+        *args,
+        templates: list[ReplyTemplate],
+        unfilled: list[str] = (),
+        unavailable: list[tuple] = (),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         choices_from(self.fields["template"], reply_templates(active_only=True), label=str, rows=templates)
         # The draft's merge fields that had nothing to fill in, as written: "{{ price }}".
         self.unfilled = merge_field_tags(unfilled)
+        # The vehicles asked about that are sold or on hold, beside their stock (vehicles_unavailable).
+        self.unavailable = unavailable
+        # The answer someone sent while this one was being written, once it refused this one.
+        self.answered_meanwhile = None
+
+    def answers_seen(self) -> int | None:
+        """The latest answer the sender knows of: the one the page showed, or the one they were told
+        of and chose to send anyway after."""
+        return self.cleaned_data["send_anyway"] or self.cleaned_data["shown_answer"]
 
 
 class ContactLogForm(forms.Form):
@@ -203,6 +233,19 @@ class ContactLogForm(forms.Form):
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Notes"))
     next_step = forms.CharField(required=False, max_length=200, label=_("Next step"))
+    # Left empty: now. A time typed is the store's (the page's time zone), to the minute.
+    occurred_at = forms.DateTimeField(
+        required=False,
+        label=_("When"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        # A text counts as the answer to the customer: what it said is kept as the proof of it.
+        if cleaned.get("channel") == Channel.TEXT and not cleaned.get("notes"):
+            self.add_error("notes", _("Write what you texted: the text counts as an answer to the customer."))
+        return cleaned
 
 
 class ReplyTemplateForm(forms.ModelForm):
@@ -246,3 +289,28 @@ class LeadMergeForm(forms.Form):
                 }
             ),
         )
+
+
+class LeadAssignForm(forms.Form):
+    """Who owns the lead: one of the people who may own leads, or nobody."""
+
+    owner = forms.ChoiceField(required=False, label=_("Owner"))
+
+    def __init__(self, *args, lead: Lead, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [("", _("Unassigned")), *lead_owner_choices()]
+        self.fields["owner"].initial = lead.owner_id
+
+    def clean_owner(self):
+        """The person chosen (None: nobody); lead_assign checks they still take leads."""
+        chosen = self.cleaned_data["owner"]
+        if not chosen:
+            return None
+        owner = get_user_model().objects.filter(pk=chosen).first()
+        if owner is None:
+            raise forms.ValidationError(
+                self.fields["owner"].error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": chosen},
+            )
+        return owner

@@ -55,6 +55,21 @@ def references_answering(parent) -> str:
     return " ".join(part for part in (parent.references, parent.message_id) if part)
 
 
+# What mail programs put before the subject of an answer or a forward, in English and in French, as
+# often as it was answered: "Re:", "RE :", "Re[2]:", "Réf. :", "TR:", "Fwd:".
+ANSWER_PREFIXES = re.compile(
+    r"^(?:\s*(?:re|ré|réf|ref|rép|rep|tr|fwd?|aw)\s*(?:\[\d+\])?\.?\s*:)+\s*", re.IGNORECASE
+)
+
+
+def reply_subject(subject: str) -> str:
+    """The subject of an answer to a mail: "Re: " once before what the sender wrote, whatever their
+    mail program put there (mail programs keep an answer in its conversation by it). "" for a mail
+    without a subject of its own."""
+    subject = ANSWER_PREFIXES.sub("", " ".join(subject.split()))
+    return f"Re: {subject}" if subject else ""
+
+
 def threaded_email(message, *, headers: dict | None = None) -> StoreEmailMessage:
     """The email for a stored outbound Message, threaded under what it answers (Message-ID,
     In-Reply-To, References) with the lead's reply address, plus any extra headers."""

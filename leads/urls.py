@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/reply/", views.lead_reply, name="lead_reply"),
     path("<int:pk>/log/", views.lead_log, name="lead_log"),
     path("<int:pk>/merge/", views.lead_merge_view, name="lead_merge"),
+    path("<int:pk>/owner/", views.lead_assign_view, name="lead_assign"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("templates/", views.replytemplate_list, name="replytemplate_list"),
     path("templates/new/", views.replytemplate_edit, name="replytemplate_create"),

@@ -1,3 +1,4 @@
+import math
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -16,13 +17,14 @@ from .forms import (
     STATUS_FILTERS,
     ContactLogForm,
     InboxFilterForm,
+    LeadAssignForm,
     LeadMergeForm,
     LeadTransitionForm,
     ReplyForm,
     ReplyTemplateForm,
 )
 from .inventory_link import lead_vehicles_with_stock
-from .models import Attachment, ConsentChannel, InboundMail, Lead, PreferredChannel, ReplyTemplate
+from .models import Attachment, ConsentChannel, InboundMail, Lead, LeadStatus, PreferredChannel, ReplyTemplate
 from .selectors.appointments import advisor_agenda, followup_due_count, sees_all_appointments
 from .selectors.consent import consent_overview, consent_withdrawn
 from .selectors.leads import (
@@ -36,8 +38,10 @@ from .selectors.leads import (
     lead_timeline,
     lead_unsent_mail,
     lead_visible_to,
+    person_name,
     response_clock,
     response_deadlines,
+    sees_leads,
 )
 from .selectors.mail import (
     forwarded_mail_for,
@@ -57,15 +61,26 @@ from .selectors.replies import (
     reply_templates_offered,
 )
 from .services.leads import (
+    AssignmentError,
     ContactLogError,
     MergeError,
     TransitionError,
     contact_log,
+    lead_assign,
     lead_merge,
     lead_transition,
 )
 from .services.mail import ReplayError, inbound_replay
-from .services.replies import ReplyError, reply_draft, reply_queue, reply_template_delete, reply_template_save
+from .services.replies import (
+    AnsweredMeanwhile,
+    ReplyError,
+    reply_draft,
+    reply_last_answer_id,
+    reply_queue,
+    reply_template_delete,
+    reply_template_save,
+    vehicles_unavailable,
+)
 
 INBOX_PAGE_SIZE = 50
 
@@ -95,9 +110,9 @@ def _query(params: dict, **changes) -> str:
     return "?" + urlencode(merged) if merged else "?"
 
 
-def _inbox_filter_links(*, user, filters: dict, params: dict, deadlines) -> dict:
-    """The status chips and the unanswered/overdue toggles, each with its count and its link."""
-    counts = lead_counts(user=user, filters=filters, deadlines=deadlines)
+def _inbox_filter_links(*, counts: dict, filters: dict, params: dict) -> dict:
+    """The status chips and the unanswered/overdue toggles, each with its count and its link; and
+    the filters the form does not show (the dashboard's funnel stage), each with a link without it."""
     status = lead_list_status(filters)
     return {
         "chips": [
@@ -123,29 +138,62 @@ def _inbox_filter_links(*, user, filters: dict, params: dict, deadlines) -> dict
                 ("replied", _("Replied")),
             )
         ],
+        "removable": [
+            {
+                "label": _("Stage reached: %(stage)s") % {"stage": LeadStatus(reached).label},
+                "url": _query(params, reached=None),
+            }
+            for reached in filter(None, [filters.get("reached")])
+        ],
     }
 
 
 @login_required
 def inbox(request):
+    if not sees_leads(request.user):
+        # Department staff: leads are internet sales' work; what reaches them is forwarded mail.
+        return render(request, "leads/lead_list.html", {"leads_elsewhere": True})
     form = InboxFilterForm(request.GET)
     filters = form.filters()
     deadlines = response_deadlines()
+
+    def rows_of(page: int) -> list:  # the page's leads, and the next one's first if any
+        return lead_inbox_rows(
+            user=request.user,
+            filters=filters,
+            deadlines=deadlines,
+            offset=(page - 1) * INBOX_PAGE_SIZE,
+            limit=INBOX_PAGE_SIZE + 1,
+        )
+
     page = filters.get("page", 1)
-    start = (page - 1) * INBOX_PAGE_SIZE
-    rows = lead_inbox_rows(
-        user=request.user, filters=filters, deadlines=deadlines, offset=start, limit=INBOX_PAGE_SIZE + 1
-    )
+    rows = rows_of(page)
     params = {key: value for key, value in request.GET.items() if key in form.fields}
+    # The counts behind the chips are shared by every inbox open on the same filters and recounted
+    # at most every COUNTS_SECONDS, so the refresh brings them too.
+    counts = lead_counts(user=request.user, filters=filters, deadlines=deadlines)
+    status = lead_list_status(filters)
+    query = request.GET.copy()
+    # A page past the end (a bookmark, or leads answered meanwhile) shows the last page instead.
+    if not rows and page > (last_page := max(1, math.ceil(counts[status] / INBOX_PAGE_SIZE))):
+        page = last_page
+        query["page"] = str(page)
+        rows = rows_of(page)
     context = {
         "leads": [(lead, response_clock(lead, deadlines=deadlines)) for lead in rows[:INBOX_PAGE_SIZE]],
-        "query": request.GET.urlencode(),
+        "query": query.urlencode(),
         "previous_url": (_query(params) + f"&page={page - 1}") if page > 1 else "",
         "next_url": (_query(params) + f"&page={page + 1}") if len(rows) > INBOX_PAGE_SIZE else "",
     }
-    # The counts behind the chips are shared by every inbox open on the same filters and recounted
-    # at most every COUNTS_SECONDS, so the refresh brings them too.
-    context |= _inbox_filter_links(user=request.user, filters=filters, params=params, deadlines=deadlines)
+    # A search finds a customer whatever became of their lead: when none is in the status listed,
+    # the page says how many are in the others.
+    if not rows and filters.get("q") and (elsewhere := counts["all"] - counts[status]) > 0:
+        context["elsewhere"] = {
+            "count": elsewhere,
+            "status": dict(STATUS_FILTERS)[status],
+            "url": _query(params, status="all"),
+        }
+    context |= _inbox_filter_links(counts=counts, filters=filters, params=params)
     if request.htmx:  # the table refreshing itself, with the chips: no filters or buttons
         return render(request, "leads/_inbox_refresh.html", context)
     desk = sees_all_appointments(request.user)  # templates and follow-up tasks are the desk's
@@ -158,29 +206,58 @@ def inbox(request):
     return render(request, "leads/lead_list.html", context)
 
 
-def _composer_form(request, lead: Lead, language: str, vehicles: list[tuple] | None = None) -> ReplyForm:
+def _composer_form(request, lead: Lead, language: str, vehicles=None, timeline=None) -> ReplyForm:
+    """The composer with the suggested (or picked) template's draft; `vehicles`, `timeline`: the
+    lead's vehicles beside their stock and its timeline, when the page has read them already."""
     templates = reply_templates_offered()
     if "template" in request.GET:  # the supervisor's pick; "" is "No template", a blank composer
         picked = request.GET["template"]
         chosen = next((t for t in templates if str(t.pk) == picked), None)
     else:
         chosen = reply_template_suggested(templates=templates, lead=lead, language=language)
-    draft = reply_draft(template=chosen, lead=lead, sender=request.user, vehicles=vehicles)
+    if vehicles is None:
+        vehicles = lead_vehicles_with_stock(lead.vehicles.all())
+    said = [entry.message for entry in timeline if entry.message] if timeline is not None else None
+    draft = reply_draft(template=chosen, lead=lead, sender=request.user, vehicles=vehicles, messages=said)
+    # A template picked by htmx refills the composer of a page whose conversation stays as it was
+    # shown: the answers the page showed are still those it was opened with.
+    shown_answer = request.GET.get("shown_answer", "") if request.htmx else ""
     return ReplyForm(
         initial={
             "template": chosen,
             "language": chosen.language if chosen else language,
             "subject": draft["subject"],
             "body": draft["body"],
+            "shown_answer": int(shown_answer) if shown_answer.isdigit() else reply_last_answer_id(lead=lead),
         },
         templates=templates,
         unfilled=draft["unfilled"],
+        unavailable=vehicles_unavailable(vehicles),
     )
+
+
+def _consent_shown(customer) -> dict:
+    """The customer's consent as the card and the log form show it: commercial email, and whether
+    they asked for no more calls or texts."""
+    standing = {status.channel: status for status in consent_overview(customer=customer)}
+    return {
+        "email_consent": standing[ConsentChannel.EMAIL],
+        "do_not_call": consent_withdrawn(standing[ConsentChannel.PHONE]),
+        "no_texts": consent_withdrawn(standing[ConsentChannel.TEXT]),
+    }
+
+
+def _log_channel(customer, consent: dict) -> str:
+    """The channel the log form starts on: the customer's preferred one, but a note when they
+    asked for no more of it (a call or text logged then is a choice, not a default)."""
+    channel = PREFERRED_LOG_CHANNEL[customer.preferred_channel]
+    withdrawn = {"phone": consent["do_not_call"], "text": consent["no_texts"]}
+    return "note" if withdrawn.get(channel) else channel
 
 
 def _lead_page(request, lead: Lead, **overrides):
     timeline = lead_timeline(lead=lead)
-    standing = {status.channel: status for status in consent_overview(customer=lead.customer)}
+    consent = _consent_shown(lead.customer)
     language = reply_language(lead=lead, timeline=timeline)
     vehicles = lead_vehicles_with_stock(lead.vehicles.all())
     context = {
@@ -193,10 +270,8 @@ def _lead_page(request, lead: Lead, **overrides):
         "inbound_mail": lead_inbound_mail(lead=lead) if lead.has_inbound_mail else [],
         "reply_language": language,
         "transition_form": LeadTransitionForm(lead=lead),
-        "reply_form": _composer_form(request, lead, language, vehicles),
-        "log_form": ContactLogForm(
-            initial={"channel": PREFERRED_LOG_CHANNEL[lead.customer.preferred_channel]}
-        ),
+        "reply_form": _composer_form(request, lead, language, vehicles, timeline),
+        "log_form": ContactLogForm(initial={"channel": _log_channel(lead.customer, consent)}),
         # Offered only when the customer has another lead this person may fold into this one.
         "merge_form": LeadMergeForm(duplicates=lead_duplicates(user=request.user, lead=lead))
         if lead.has_duplicates and not lead.merged_into_id
@@ -204,8 +279,11 @@ def _lead_page(request, lead: Lead, **overrides):
         "prefers_email": lead.customer.preferred_channel == PreferredChannel.EMAIL,
         # Follow-up plans and booking for others are the supervisor's and managers'.
         "oversees_store": oversees_store(request.user),
-        "email_consent": standing[ConsentChannel.EMAIL],
-        "do_not_call": consent_withdrawn(standing[ConsentChannel.PHONE]),
+        # Who owns the lead is the supervisor's and managers' to change; advisors see it only.
+        "assign_form": LeadAssignForm(lead=lead)
+        if oversees_store(request.user) and not lead.merged_into_id
+        else None,
+        **consent,
         **overrides,
     }
     return context
@@ -276,7 +354,11 @@ def lead_reply(request, pk: int):
                 subject=form.cleaned_data["subject"],
                 body=form.cleaned_data["body"],
                 language=form.cleaned_data["language"],
+                shown_answer=form.answers_seen(),
             )
+        except AnsweredMeanwhile as error:
+            form.add_error(None, str(error))
+            form.answered_meanwhile = error.answer  # offers to send anyway, once that answer is read
         except ReplyError as error:
             form.add_error(None, str(error))
         else:
@@ -285,7 +367,9 @@ def lead_reply(request, pk: int):
             )
             return redirect("leads:lead_detail", pk=lead.pk)
     # Nothing is lost: the page comes back with what was written and the reason.
-    return render(request, "leads/lead_detail.html", _lead_page(request, lead, reply_form=form), status=400)
+    page = _lead_page(request, lead, reply_form=form)
+    form.unavailable = vehicles_unavailable(page["vehicles"])
+    return render(request, "leads/lead_detail.html", page, status=400)
 
 
 @login_required
@@ -317,6 +401,7 @@ def lead_log(request, pk: int):
             "log_form": form,
             "timeline": lead_timeline(lead=lead),
             "transition_form": LeadTransitionForm(lead=lead),
+            **_consent_shown(lead.customer),  # the log form's warnings
         },
     )
 
@@ -337,6 +422,31 @@ def lead_merge_view(request, pk: int):
             messages.error(request, str(error))
     else:
         messages.error(request, _("Choose a lead of this customer to merge."))
+    return redirect("leads:lead_detail", pk=lead.pk)
+
+
+@login_required
+@require_POST
+def lead_assign_view(request, pk: int):
+    lead = _lead_or_404(request, pk)
+    if not oversees_store(request.user):
+        raise PermissionDenied(_("Only supervisors and managers assign leads."))
+    form = LeadAssignForm(request.POST, lead=lead)
+    if form.is_valid():
+        try:
+            lead = lead_assign(lead=lead, owner=form.cleaned_data["owner"], actor=request.user)
+        except AssignmentError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _("The lead is assigned to %(name)s: it is in their inbox.")
+                % {"name": person_name(lead.owner)}
+                if lead.owner
+                else _("The lead is unassigned: no advisor sees it now."),
+            )
+    else:
+        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
     return redirect("leads:lead_detail", pk=lead.pk)
 
 

@@ -1,5 +1,8 @@
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from ..normalize import phone_display
 
 
 class Language(models.TextChoices):
@@ -19,8 +22,14 @@ def _full_name(first_name: str, last_name: str) -> str:
 
 
 def customer_label(*, first_name: str, last_name: str, email: str, phone: str, pk) -> str:
-    """How staff pages name a customer: their name, else their email, else their phone."""
-    return _full_name(first_name, last_name) or email or phone or f"Customer {pk}"
+    """How staff pages name a customer: their name, else their email, else their phone as the lead
+    page shows it."""
+    return (
+        _full_name(first_name, last_name)
+        or email
+        or phone_display(phone)
+        or gettext("Customer %(number)s") % {"number": pk}
+    )
 
 
 class Customer(models.Model):

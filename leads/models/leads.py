@@ -3,7 +3,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Value, When
-from django.db.models.functions import Coalesce, Upper
+from django.db.models.functions import Coalesce, Right, Upper
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -155,6 +155,10 @@ class Lead(models.Model):
         return f"Lead {self.pk} — {self.customer}"
 
 
+# How many of a VIN's last characters the inbox search looks a VIN's end up on.
+VIN_TAIL_LENGTH = 6
+
+
 class LeadVehicle(models.Model):
     """A vehicle named in an inquiry: the one wanted, or the trade-in."""
 
@@ -172,10 +176,12 @@ class LeadVehicle(models.Model):
 
     class Meta:
         ordering = ["pk"]
-        # The inbox search matches VIN and stock number whatever their case.
+        # The inbox search matches VIN and stock number whatever their case, and a VIN by its end
+        # (read off a windshield) on its last characters (VIN_TAIL).
         indexes = [
             models.Index(Upper("vin"), name="leadvehicle_vin_upper_idx"),
             models.Index(Upper("stock_number"), name="leadvehicle_stock_upper_idx"),
+            models.Index(Upper(Right("vin", VIN_TAIL_LENGTH)), name="leadvehicle_vin_tail_idx"),
         ]
 
     def __str__(self):

@@ -10,11 +10,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import CharField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Concat
+from django.db.models.functions import Concat, Right, Upper
 from django.utils import timezone
 
 from dealership.cache_generations import cached_in_generation, generation_next
 from dealership.models import Role, oversees_store
+from inventory.models import Vehicle
 
 from ..business_hours import (
     WeekHours,
@@ -27,6 +28,8 @@ from ..models import (
     Attachment,
     Channel,
     Customer,
+    CustomerEmail,
+    CustomerPhone,
     Direction,
     InboundMail,
     InquiryType,
@@ -43,6 +46,7 @@ from ..models.leads import (
     LEAD_WAITING_FIRST,
     LEAD_WAITING_SINCE,
     OPEN_LEAD_STATUSES,
+    VIN_TAIL_LENGTH,
     vehicle_wanted_line,
 )
 from ..normalize import SearchForm, normalize_email, normalize_phone, search_form
@@ -67,6 +71,17 @@ CUSTOMER_SEARCH_TEXT = SearchForm(
 REACHED_STAGES = {str(stage): field for stage, field in FUNNEL_MILESTONES}
 PHONE_LIKE = re.compile(r"[\d\s().+-]+")
 EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# An extension after a number ("ext 12", "x12", "poste 12"): the customer's phone is the number.
+PHONE_EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x|poste)\s*\d{1,6}\s*$", re.IGNORECASE)
+# Apostrophes as typed: phones and Macs type ’ where a keyboard types ', in "O'Neil" as in
+# "D'Amours"; a name is found whichever of the two was typed or stored.
+APOSTROPHES = "'’‘ʼ"
+# What people read off a windshield or a deal jacket: the end of a VIN, 6 to 17 of its characters
+# (never I, O or Q), with a digit (a name is no VIN).
+VIN_END = re.compile(r"(?=.*\d)[A-HJ-NPR-Z0-9]{6,17}", re.IGNORECASE)
+# A VIN's last characters, as LeadVehicle indexes them: a VIN's end is looked up on them, then
+# checked whole.
+VIN_TAIL = Upper(Right("vin", VIN_TAIL_LENGTH))
 
 
 def _visibility_scope(user) -> str:
@@ -81,6 +96,11 @@ def _visibility_scope(user) -> str:
 
 def sees_every_lead(user) -> bool:
     return _visibility_scope(user) == "all"
+
+
+def sees_leads(user) -> bool:
+    """Whether the inbox is for them: department staff see no lead (see lead_visible_to)."""
+    return _visibility_scope(user) != "none"
 
 
 def lead_visible_to(*, user) -> QuerySet[Lead]:
@@ -149,16 +169,74 @@ def _search_word(word: str) -> str:
     )
 
 
+def _apostrophe_forms(word: str) -> list[str]:
+    """The word with each apostrophe as a keyboard types it and as a phone does."""
+    if not any(c in APOSTROPHES for c in word):
+        return [word]
+    return [re.sub(f"[{APOSTROPHES}]", apostrophe, word) for apostrophe in "'’"]
+
+
+def _customers_with_word(customers: QuerySet[Customer], word: str) -> QuerySet[Customer]:
+    """Narrowed to those whose name, email or phone holds the word; a whole number or address is
+    looked up among every number and address they have (an index lookup)."""
+    if word.isdigit() and len(word) >= 10 and (phone := normalize_phone(word)):
+        return customers.filter(pk__in=customers_with_contact("phone", phone).values("pk"))
+    if EMAIL_LIKE.fullmatch(word):
+        return customers.filter(pk__in=customers_with_contact("email", normalize_email(word)).values("pk"))
+    holds = Q()
+    for form in _apostrophe_forms(word):
+        holds |= Q(search_text__contains=search_form(form))
+    return customers.filter(holds)
+
+
+def _extra_contacts_holding(words: list[str], *, phone_like: bool) -> QuerySet | None:
+    """Ids of the customers with part of a number, or the one word of part of an address, among
+    those they have besides their main ones (trigram indexes on PostgreSQL); None for other words."""
+    if phone_like:
+        return CustomerPhone.objects.filter(phone__contains=words[0]).values("customer_id")
+    if len(words) == 1 and any(c in "@." for c in words[0]):
+        part = normalize_email(words[0])
+        return CustomerEmail.objects.filter(email__contains=part).values("customer_id")
+    return None
+
+
+def _stock_number_forms(word: str) -> set[str]:
+    """A stock number as typed and as stored: "#T1234A" and "T-1234A" are T1234A."""
+    return {word, word.lstrip("#"), re.sub(r"[#-]", "", word)} - {""}
+
+
+def _vehicles_q(words) -> Q:
+    """Lead vehicles with one of the words as VIN, end of a VIN or stock number."""
+    vehicles = Q()
+    for word in words:
+        for form in _stock_number_forms(word):
+            vehicles |= Q(stock_number__iexact=form)
+        vehicles |= Q(vin__iexact=word)
+        if VIN_END.fullmatch(word):
+            vehicles |= Q(vin_tail=word[-VIN_TAIL_LENGTH:].upper(), vin__iendswith=word)
+    return vehicles
+
+
+def _stock_vins(words) -> QuerySet[Vehicle]:
+    """The VINs of the stock vehicles one of the words is the stock number of: many leads name a
+    car by its VIN alone."""
+    forms = {form for word in words for form in _stock_number_forms(word)}
+    return Vehicle.objects.filter(stock_number__in=forms | {form.upper() for form in forms}).values("vin")
+
+
 def _search_q(text: str) -> Q:
     """Leads whose customer's name, email or phone holds every word, or whose vehicle has one of
-    the words as its VIN or stock number. A whole phone number or email address finds the customer
-    by any number or address they have, as stored (an index lookup); part of a number (spaces,
-    dashes and all) is matched on its last ten digits.
+    the words as its VIN, the end of its VIN or its stock number. A whole phone number or email
+    address finds the customer by any number or address they have, as stored (an index lookup);
+    part of a number (spaces, dashes and all) is matched on its last ten digits, among their
+    numbers too; part of an address among their addresses too.
 
-    The customers are found on their own table (one trigram index on PostgreSQL) and the vehicles
+    The customers are found on their own tables (trigram indexes on PostgreSQL) and the vehicles
     on theirs, so the database never reads every lead.
     """
     text = text.strip()
+    if PHONE_LIKE.fullmatch(without_extension := PHONE_EXTENSION.sub("", text)):
+        text = without_extension
     digits = "".join(c for c in text if c.isdigit())
     phone_like = len(digits) >= 7 and PHONE_LIKE.fullmatch(text)
     # "Côté, Émilie" is two words; "514-555", part of a number, is its digits as phones are stored.
@@ -172,14 +250,22 @@ def _search_q(text: str) -> Q:
     else:
         customers = Customer.objects.alias(search_text=CUSTOMER_SEARCH_TEXT)
         for word in words:
-            customers = customers.filter(search_text__contains=search_form(word))
-    vehicles = Q()
-    # As typed too: a stock number of digits and dashes ("12345-67") also looks like a phone number.
-    for word in dict.fromkeys([*words, *text.split()]):
-        vehicles |= Q(vin__iexact=word) | Q(stock_number__iexact=word)
+            customers = _customers_with_word(customers, word)
+        if (extra := _extra_contacts_holding(words, phone_like=bool(phone_like))) is not None:
+            customers = Customer.objects.filter(pk__in=customers.values("pk").union(extra))
     by_customer = Lead.objects.filter(customer__in=customers).values("pk")
-    by_vehicle = LeadVehicle.objects.filter(vehicles).values("lead_id")
-    return Q(pk__in=by_customer.union(by_vehicle))
+    # As typed too: a stock number of digits and dashes ("12345-67") also looks like a phone number.
+    vehicle_words = dict.fromkeys([*words, *text.split()])
+    # Each on its index, joined with UNION: an OR with the stock subquery would read every vehicle.
+    by_vehicle = (
+        LeadVehicle.objects.alias(vin_tail=VIN_TAIL).filter(_vehicles_q(vehicle_words)).values("lead_id")
+    )
+    by_stock = (
+        LeadVehicle.objects.alias(vin_upper=Upper("vin"))
+        .filter(vin_upper__in=_stock_vins(vehicle_words))
+        .values("lead_id")
+    )
+    return Q(pk__in=by_customer.union(by_vehicle, by_stock))
 
 
 def _status_q(status: str) -> Q:
@@ -408,15 +494,18 @@ def lead_sources() -> list[str]:
 OWNER_CHOICES_SECONDS = 60
 
 
+def lead_owners_possible() -> QuerySet:
+    """The people who may own a lead: active advisors, supervisors and managers."""
+    return get_user_model().objects.filter(
+        is_active=True, staff__role__in=[Role.ADVISOR, Role.SUPERVISOR, Role.MANAGER]
+    )
+
+
 def lead_owner_choices() -> list[tuple[str, str]]:
     """(user id, name) of everyone who may own a lead, for the inbox's owner filter."""
 
     def read():
-        people = (
-            get_user_model()
-            .objects.filter(is_active=True, staff__role__in=[Role.ADVISOR, Role.SUPERVISOR, Role.MANAGER])
-            .order_by("first_name", "last_name")
-        )
+        people = lead_owners_possible().order_by("first_name", "last_name")
         return [(str(user.pk), user.get_full_name() or user.username) for user in people]
 
     return cache.get_or_set("leads:owner-choices", read, OWNER_CHOICES_SECONDS)
@@ -481,7 +570,8 @@ def _person_name(first_name: str | None, last_name: str | None, username: str | 
     return f"{first_name or ''} {last_name or ''}".strip() or username or ""
 
 
-def _person(user) -> str:
+def person_name(user) -> str:
+    """A staff member as pages and the timeline name them; "" for nobody."""
     return _person_name(user.first_name, user.last_name, user.get_username()) if user else ""
 
 
@@ -502,13 +592,13 @@ def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
     entries = [
         TimelineEntry(
             at=message.occurred_at,
-            who=_person(message.author) or message.from_address or "customer",
+            who=person_name(message.author) or message.from_address or "customer",
             message=message,
             attachments=tuple(attachments.get(message.pk, ())),
         )
         for message in messages
     ]
-    entries += [TimelineEntry(at=event.created_at, who=_person(event.actor), event=event) for event in events]
+    entries += [TimelineEntry(at=event.created_at, who=person_name(event.actor), event=event) for event in events]
     return sorted(entries, key=lambda entry: (entry.at, entry.event is not None))
 
 

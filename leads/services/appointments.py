@@ -39,7 +39,14 @@ from ..models.leads import OPEN_LEAD_STATUSES
 from ..selectors.appointments import SLOT, advisor_free_until, advisors, local_day_bounds
 from ..threading import new_message_id, reply_address, store_address
 from .followup import followup_stop_for_lead
-from .leads import TransitionError, lead_event_add, lead_merged_refusal, lead_record_answer, lead_transition
+from .leads import (
+    TransitionError,
+    lead_assign,
+    lead_event_add,
+    lead_merged_refusal,
+    lead_record_answer,
+    lead_transition,
+)
 from .replies import MailServerUnavailable, mail_send
 
 logger = logging.getLogger(__name__)
@@ -267,6 +274,11 @@ def appointment_book(
     _check_customer_free(lead=lead, starts_at=starts_at, ends_at=ends_at)
     if lead_vehicle is not None and lead_vehicle.lead_id != lead.pk:
         raise BookingError(gettext("That vehicle belongs to another lead."))
+    # An advisor sees only the leads they own: an unassigned lead becomes theirs, so they can open
+    # it. Read after the customer's bookings were locked, so two bookings at once assign it once.
+    lead.refresh_from_db(fields=["owner"])
+    if lead.owner_id is None:
+        lead = lead_assign(lead=lead, owner=advisor.user, actor=actor)
     if lead.first_response_at is None:
         # Whoever booked it reached the customer: the answer clock stops now at the latest.
         lead_record_answer(lead=lead, answered_at=now, actor=actor, channel=BOOKING_ANSWER)

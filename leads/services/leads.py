@@ -25,8 +25,9 @@ from ..models import (
 )
 from ..models.leads import FUNNEL_MILESTONES, OPEN_LEAD_STATUSES, vehicle_wanted_line
 from ..normalize import normalize_email, normalize_name, normalize_phone
+from ..selectors.consent import consent_check, consent_withdrawn
 from ..selectors.customers import customer_match
-from ..selectors.leads import lead_resent, leads_counts_changed
+from ..selectors.leads import lead_owners_possible, lead_resent, leads_counts_changed, person_name
 from .audit import audit_record, changes_between
 from .consent import consent_record_inquiry
 from .customers import (
@@ -244,10 +245,17 @@ def lead_merged_refusal(lead: Lead) -> str:
     )
 
 
-# A move nobody makes by hand: a new lead becomes contacted when an answer is recorded (mail sent,
-# call, text or visit logged), so that its response time is a real answer's and it never sits
-# "contacted" in the unanswered list.
-ANSWER_MOVES = {(LeadStatus.NEW, LeadStatus.CONTACTED)}
+# Moves nobody makes by hand, each with what to do instead: a new lead moves on when an answer is
+# recorded (mail sent, call, text or visit logged, appointment booked), so that its response time
+# is a real answer's and it never sits answered-looking in the unanswered list.
+ANSWER_MOVES = {
+    (LeadStatus.NEW, LeadStatus.CONTACTED): gettext_noop(
+        "Log the call, text or visit that reached the customer: the lead becomes contacted with it."
+    ),
+    (LeadStatus.NEW, LeadStatus.APPOINTMENT_SET): gettext_noop(
+        "Book the appointment from this page: the lead becomes appointment set with it, answered."
+    ),
+}
 
 
 def lead_next_statuses(lead: Lead, *, by_hand: bool = False) -> set[str]:
@@ -281,12 +289,8 @@ def lead_transition(
             gettext("Someone changed this lead meanwhile: it is %(status)s now. Check it, then choose again.")
             % {"status": LeadStatus(lead.status).label.lower()}
         )
-    if by_hand and (lead.status, to_status) in ANSWER_MOVES:
-        raise TransitionError(
-            gettext(
-                "Log the call, text or visit that reached the customer: the lead becomes contacted with it."
-            )
-        )
+    if by_hand and (instead := ANSWER_MOVES.get((lead.status, to_status))):
+        raise TransitionError(gettext(instead))
     if to_status not in lead_next_statuses(lead, by_hand=by_hand):
         raise TransitionError(
             gettext("A lead that is %(status)s cannot become %(to_status)s.")
@@ -381,6 +385,38 @@ def lead_customer_wrote(*, lead: Lead, at) -> Lead:
     return lead
 
 
+class AssignmentError(ValueError):
+    pass
+
+
+@transaction.atomic
+def lead_assign(*, lead: Lead, owner, actor) -> Lead:
+    """Give the lead to `owner` (None: to nobody), recorded on its timeline with the owner before.
+    Only an active advisor, supervisor or manager may own a lead; the same owner again changes nothing."""
+    lead = Lead.objects.select_for_update(of=("self",)).select_related("owner").get(pk=lead.pk)
+    if refusal := lead_merged_refusal(lead):
+        raise AssignmentError(refusal)
+    if (owner.pk if owner else None) == lead.owner_id:
+        return lead
+    if owner is not None and not lead_owners_possible().filter(pk=owner.pk).exists():
+        raise AssignmentError(
+            gettext("%(name)s does not take leads: choose a sales advisor, a supervisor or a manager.")
+            % {"name": person_name(owner)}
+        )
+    previous = lead.owner
+    lead.owner = owner
+    lead.save(update_fields=["owner", "updated_at"])
+    lead_event_add(
+        lead=lead,
+        type="assigned",
+        actor=actor,
+        owner=person_name(owner),
+        previous_owner=person_name(previous),
+    )
+    transaction.on_commit(leads_counts_changed)  # the inbox counts an advisor's own leads
+    return lead
+
+
 class ContactOutcome:
     """What came of a call; only a conversation or a message left counts as an answer."""
 
@@ -412,6 +448,12 @@ class ContactLogError(ValueError):
 
 # A form sent twice by a double click arrives within this.
 RELOGGED_WITHIN = timedelta(seconds=20)
+# A call or text logged although the customer had withdrawn consent to them (they may have called
+# the store) says so; the message channels are the consent ledger's channels of the same name.
+ASKED_FOR_NONE = {
+    Channel.PHONE: gettext_noop("The customer had asked not to be called."),
+    Channel.TEXT: gettext_noop("The customer had asked for no texts."),
+}
 
 
 @transaction.atomic
@@ -425,7 +467,8 @@ def contact_log(
     next_step: str = "",
     occurred_at=None,
 ) -> Message:
-    """Record a call, a text sent from a phone, a visit or a note on the lead's conversation."""
+    """Record a call, a text sent from a phone, a visit or a note on the lead's conversation, at
+    `occurred_at` (now by default): a call made earlier and logged later answered the customer then."""
     if refusal := lead_merged_refusal(lead):
         raise ContactLogError(refusal, field=None)
     if channel not in LOGGABLE_CHANNELS:
@@ -436,12 +479,29 @@ def contact_log(
         raise ContactLogError(gettext("Say how the call went."), field="outcome")
     if channel == Channel.NOTE and not notes.strip():
         raise ContactLogError(gettext("Write the note."), field="notes")
-    occurred_at = occurred_at or timezone.now()
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    if occurred_at > now:
+        raise ContactLogError(
+            gettext("That time is still to come: give the time it happened, or leave it empty for now."),
+            field="occurred_at",
+        )
+    # Times are given to the minute: one in the minute the lead came in is not before it.
+    if occurred_at < lead.received_at.replace(second=0, microsecond=0):
+        raise ContactLogError(
+            gettext("The lead came in on %(received)s: what is logged on it happened after that.")
+            % {"received": f"{timezone.localtime(lead.received_at):%Y-%m-%d %H:%M}"},
+            field="occurred_at",
+        )
     body = notes.strip()
+    # In the words of whoever logs it, as the notes themselves are.
     if next_step.strip():
-        # In the words of whoever logs it, as the notes themselves are.
         step = gettext("Next step: %(step)s") % {"step": next_step.strip()}
         body = f"{body}\n\n{step}".strip()
+    if channel in ASKED_FOR_NONE and consent_withdrawn(
+        consent_check(customer=lead.customer, channel=channel, at=occurred_at)
+    ):
+        body = f"{body}\n\n{gettext(ASKED_FOR_NONE[channel])}".strip()
     entry = {
         "lead": lead,
         "channel": channel,

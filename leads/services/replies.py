@@ -13,29 +13,34 @@ import re
 import smtplib
 from collections.abc import Callable
 from datetime import timedelta
-from decimal import Decimal
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import Model, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
+from dealership.templatetags.store_tags import local_date, money
 from inventory.models import VehicleStatus
 
 from ..inventory_link import lead_vehicles_with_stock, photo_links
 from ..models import Channel, Direction, InquiryType, Language, Lead, Message, ReplyTemplate
+from ..normalize import normalize_email
 from ..selectors.leads import lead_reply_address
 from ..selectors.replies import reply_template_plans, reply_templates_changed
-from ..threading import new_message_id, references_answering, threaded_email
+from ..threading import new_message_id, references_answering, reply_subject, threaded_email
 from .consent import commercial_email_headers, commercial_email_refusal, commercial_footer
 from .leads import lead_merged_refusal, lead_record_answer
 
 MERGE_FIELD = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
-# Template markup of any kind: a field ({{ … }}), a tag ({% … %}), or a brace pair left open.
-MARKUP = re.compile(r"\{\{[^{}]*\}\}|\{%[^{}]*%\}|\{\{|\}\}|\{%|%\}")
+# A field written with one brace on each side, as campaigns write theirs: "{first_name}".
+SINGLE_BRACE_FIELD = re.compile(r"(?<!\{)\{\s*([a-z_]+)\s*\}(?!\})")
+# Template markup of any kind: a field ({{ … }}), a tag ({% … %}), a brace pair left open, or a
+# single-brace field (nothing fills it: it would reach the customer as typed).
+MARKUP = re.compile(r"\{\{[^{}]*\}\}|\{%[^{}]*%\}|\{\{|\}\}|\{%|%\}|" + SINGLE_BRACE_FIELD.pattern)
 
 # Merge fields offered in templates, with what each becomes.
 MERGE_FIELDS = {
@@ -68,9 +73,36 @@ REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SM
 # An identical answer by the same person within this time is the same answer submitted twice.
 RESUBMITTED_WITHIN = timedelta(minutes=10)
 
+# The longest subject the composer takes.
+REPLY_SUBJECT_MAX_LENGTH = 200
+# How much of the customer's mail an answer quotes: enough to show what it answers.
+QUOTED_LINES = 20
+
+# Stock statuses of a vehicle the customer cannot have now: a draft about it needs checking.
+UNAVAILABLE = (VehicleStatus.SOLD, VehicleStatus.ON_HOLD)
+
 
 class ReplyError(ValueError):
     pass
+
+
+class AnsweredMeanwhile(ReplyError):
+    """Someone answered the customer after the page the answer was written on was opened: sending it
+    too would give the customer two answers, perhaps with two prices."""
+
+    def __init__(self, answer: Message):
+        self.answer = answer
+        author = answer.author
+        super().__init__(
+            gettext(
+                "Not sent: %(who)s answered this customer on %(when)s, after this page was opened. "
+                "Read that answer below; to send yours as well, tick “Send anyway”."
+            )
+            % {
+                "who": author.get_full_name() or author.get_username(),
+                "when": local_date(timezone.localtime(answer.occurred_at), "D M j, g:i A"),
+            }
+        )
 
 
 class MailServerUnavailable(Exception):
@@ -83,13 +115,13 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], tuple[str, str, str]] = {
         "Price and availability",
         "Your {{ vehicle }} at {{ store_name }}",
         "Hello {{ first_name }},\n\nThank you for your interest in the {{ vehicle }}. {{ availability }}\n"
-        "{{ photo_links }}\nWhen would you like to come and see it?\n\n{{ signature }}",
+        "{{ photo_links }}\n\n{{ signature }}",
     ),
     (InquiryType.PRICE, _FR): (
         "Prix et disponibilité",
         "Votre {{ vehicle }} chez {{ store_name }}",
         "Bonjour {{ first_name }},\n\nMerci de votre intérêt pour le {{ vehicle }}. {{ availability }}\n"
-        "{{ photo_links }}\nQuand aimeriez-vous venir le voir\u00a0?\n\n{{ signature }}",
+        "{{ photo_links }}\n\n{{ signature }}",
     ),
     (InquiryType.TRADE_IN, _EN): (
         "Trade-in value",
@@ -108,7 +140,7 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], tuple[str, str, str]] = {
     (InquiryType.FINANCING, _EN): (
         "Financing and lease payments",
         "Payments on the {{ vehicle }}",
-        "Hello {{ first_name }},\n\nThank you for asking about financing the {{ vehicle }}. "
+        "Hello {{ first_name }},\n\nThank you for asking about financing the {{ vehicle }}. {{ availability }}\n"
         "Tell me your preferred term and down payment and I will send you the exact finance and lease "
         "payments.\n\n{{ signature }}",
     ),
@@ -116,21 +148,20 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], tuple[str, str, str]] = {
         "Financement et location",
         "Paiements pour le {{ vehicle }}",
         "Bonjour {{ first_name }},\n\nMerci de votre demande de financement pour le {{ vehicle }}. "
-        "Indiquez-moi la durée et le comptant souhaités et je vous enverrai les "
+        "{{ availability }}\nIndiquez-moi la durée et le comptant souhaités et je vous enverrai les "
         "paiements exacts, en financement et en location.\n\n{{ signature }}",
     ),
     (InquiryType.TEST_DRIVE, _EN): (
         "Test drive",
         "Your test drive of the {{ vehicle }}",
-        "Hello {{ first_name }},\n\nThe {{ vehicle }} is ready for your test drive. Which day and time "
-        "suit you? We are at {{ store_address }}, {{ store_phone }}.\n\n{{ signature }}",
+        "Hello {{ first_name }},\n\nThank you for asking to test drive the {{ vehicle }}. {{ availability }}\n"
+        "We are at {{ store_address }}, {{ store_phone }}.\n\n{{ signature }}",
     ),
     (InquiryType.TEST_DRIVE, _FR): (
         "Essai routier",
         "Votre essai routier du {{ vehicle }}",
-        "Bonjour {{ first_name }},\n\nLe {{ vehicle }} est prêt pour votre essai routier. Quel jour et "
-        "quelle heure vous conviennent\u00a0? Nous sommes au {{ store_address }}, {{ store_phone }}."
-        "\n\n{{ signature }}",
+        "Bonjour {{ first_name }},\n\nMerci de votre demande d'essai routier du {{ vehicle }}. "
+        "{{ availability }}\nNous sommes au {{ store_address }}, {{ store_phone }}.\n\n{{ signature }}",
     ),
     (InquiryType.GENERAL, _EN): (
         "General answer",
@@ -173,16 +204,24 @@ def merge_field_tags(names) -> str:
 
 def unknown_markup(text: str) -> list[str]:
     """The markup of a text that no merge field fills, as written: a misspelt or unknown field
-    ({{ prénom }}), a tag, a stray brace. It would reach the customer as it is."""
+    ({{ prénom }}), a field with single braces ({first_name}), a tag, a stray brace. It would reach
+    the customer as it is."""
     known_removed = MERGE_FIELD.sub(
         lambda match: "" if match.group(1) in MERGE_FIELDS else match.group(0), text
     )
-    return list(dict.fromkeys(MARKUP.findall(known_removed)))
+    return list(dict.fromkeys(match.group(0) for match in MARKUP.finditer(known_removed)))
 
 
-# A field with the space before it: a field with nothing to fill in takes its space away with it,
-# so that "Hello {{ first_name }}," reads "Hello," for a customer known by their address only.
-MERGE_FIELD_SPACED = re.compile(r"( ?)" + MERGE_FIELD.pattern)
+def single_brace_fields(markup: list[str]) -> list[str]:
+    """The merge fields among `markup` (unknown_markup) written with single braces: "{first_name}"."""
+    matches = (SINGLE_BRACE_FIELD.fullmatch(text) for text in markup)
+    return [match.group(1) for match in matches if match and match.group(1) in MERGE_FIELDS]
+
+
+# A field with the space before it, or with the line break before it when it has a line of its own:
+# a field with nothing to fill in takes that away with it, so that "Hello {{ first_name }}," reads
+# "Hello," for a customer known by their address only, and a vehicle without photos leaves no gap.
+MERGE_FIELD_SPACED = re.compile(r"(\n(?=\{\{\s*[a-z_]+\s*\}\}\n)| ?)" + MERGE_FIELD.pattern)
 
 
 def merge_fields_render(text: str, fields: dict[str, str]) -> str:
@@ -201,32 +240,37 @@ def merge_fields_unfilled(text: str, fields: dict[str, str]) -> list[str]:
 
 
 def _price(amount, language: str) -> str:
+    """The price as the pages write it, in the answer's language: "$29,999.99", "34 995 $"."""
     if amount is None:
         return ""
-    number = f"{Decimal(amount):,.0f}"
-    # 34 995 $ in French Canada (no-break spaces: it is never split across lines), $34,995 in English.
-    return f"{number.replace(',', '\u00a0')}\u00a0$" if language == Language.FRENCH else f"${number}"
+    with translation.override(language):
+        return money(amount)
 
 
 # What the customer is told of the vehicle asked about, by its stock status (None: not matched to
 # stock, or no vehicle named: nothing is promised before it is checked), in each language; "{price}"
-# is dropped, with its comma, when there is no price.
+# is dropped, with its comma, when there is no price. It carries the invitation to come and see the
+# vehicle, so that a sold or held one is never offered for a viewing: a similar one is, instead.
 _AVAILABILITY = {
     _EN: {
-        None: "I am checking that it is still available{price}, and I will confirm it with you shortly.",
-        VehicleStatus.IN_STOCK: "It is available{price}, and I can hold it for you.",
+        None: "I am checking that it is still available{price}, and I will confirm it with you shortly. "
+        "When would you like to come and see it?",
+        VehicleStatus.IN_STOCK: "It is available{price}, and I can hold it for you. When would you like to "
+        "come and see it?",
         VehicleStatus.ON_ORDER: "It is on order and arriving soon{price}.",
         VehicleStatus.ON_HOLD: "It is on hold for another customer at the moment: I will let you know as "
-        "soon as it is free, and I have similar vehicles to show you.",
-        VehicleStatus.SOLD: "It has just been sold, but I have similar vehicles to show you.",
+        "soon as it is free, and in the meantime I can find you a similar one.",
+        VehicleStatus.SOLD: "It has just been sold, but I can find you a similar one.",
     },
     _FR: {
-        None: "Je vérifie qu'il est toujours disponible{price}, et je vous le confirme sous peu.",
-        VehicleStatus.IN_STOCK: "Il est disponible{price}, et je peux le réserver pour vous.",
+        None: "Je vérifie qu'il est toujours disponible{price}, et je vous le confirme sous peu. "
+        "Quand aimeriez-vous venir le voir\u00a0?",
+        VehicleStatus.IN_STOCK: "Il est disponible{price}, et je peux le réserver pour vous. Quand "
+        "aimeriez-vous venir le voir\u00a0?",
         VehicleStatus.ON_ORDER: "Il est en commande et arrive bientôt{price}.",
         VehicleStatus.ON_HOLD: "Il est réservé pour un autre client en ce moment\u00a0: je vous avertirai dès "
-        "qu'il se libère, et j'ai des véhicules semblables à vous montrer.",
-        VehicleStatus.SOLD: "Il vient d'être vendu, mais j'ai des véhicules semblables à vous montrer.",
+        "qu'il se libère, et d'ici là je peux vous en trouver un semblable.",
+        VehicleStatus.SOLD: "Il vient d'être vendu, mais je peux vous en trouver un semblable.",
     },
 }
 
@@ -289,19 +333,104 @@ def merge_fields_for(
     }
 
 
+def vehicles_unavailable(vehicles: list[tuple]) -> list[tuple]:
+    """Of a lead's vehicles beside their stock (lead_vehicles_with_stock), those the customer asks
+    about whose stock is sold or on hold: an answer about them is to be read before it is sent."""
+    return [
+        (vehicle, stock)
+        for vehicle, stock in vehicles
+        if stock and not vehicle.is_offered and stock.status in UNAVAILABLE
+    ]
+
+
+def _customer_last_mail(lead: Lead, messages: list[Message] | None) -> Message | None:
+    """The customer's latest mail on the lead, sent from one of their own addresses: a lead
+    provider's or the website's mail (an ADF, a web form) or a colleague's forward is not theirs.
+    `messages`: the lead's messages when the caller has read them already (the timeline's)."""
+    if messages is None:
+        messages = Message.objects.filter(lead=lead, channel=Channel.EMAIL, direction=Direction.INBOUND)
+    mails = sorted(
+        (m for m in messages if m.channel == Channel.EMAIL and m.direction == Direction.INBOUND),
+        key=lambda mail: (mail.occurred_at, mail.pk),
+        reverse=True,
+    )
+    customer, other_addresses = lead.customer, None
+    for mail in mails:
+        address = normalize_email(parseaddr(mail.from_address)[1])
+        if address and address == customer.email:
+            return mail
+        if other_addresses is None:  # read only when a mail came from another address
+            other_addresses = set(customer.extra_emails.values_list("email", flat=True))
+        if address in other_addresses:
+            return mail
+    return None
+
+
+# The line before a quoted mail, in the answer's language.
+_QUOTE_HEADER = {_EN: "On {date}, {name} wrote:", _FR: "Le {date}, {name} a écrit\u00a0:"}
+
+
+def _quoted(mail: Message, language: str, customer_name: str) -> str:
+    """The customer's own words in `mail` (not what they quoted) as an answer quotes them, below who
+    wrote them (as their mail program names them, else `customer_name`) and when, each line behind
+    "> "; "" when they wrote nothing."""
+    lines = (mail.new_text or mail.body_text).strip().splitlines()
+    if not lines:
+        return ""
+    if len(lines) > QUOTED_LINES:
+        lines = [*lines[:QUOTED_LINES], "[…]"]
+    name, address = parseaddr(mail.from_address)
+    with translation.override(language):
+        date = local_date(timezone.localtime(mail.occurred_at), "D M j, Y, g:i A")
+    header = _QUOTE_HEADER[_FR if language == _FR else _EN].format(
+        date=date, name=name or customer_name or address
+    )
+    return "\n".join([header, *(f"> {line}".rstrip() for line in lines)])
+
+
 def reply_draft(
-    *, template: ReplyTemplate | None, lead: Lead, sender, vehicles: list[tuple] | None = None
+    *,
+    template: ReplyTemplate | None,
+    lead: Lead,
+    sender,
+    vehicles: list[tuple] | None = None,
+    messages: list[Message] | None = None,
 ) -> dict[str, str]:
     """Subject and body of a template filled in for this lead, ready to edit, and the merge fields
-    it uses that had nothing to fill in (`unfilled`): the text may need words of its own there."""
+    it uses that had nothing to fill in (`unfilled`): the text may need words of its own there.
+
+    When the customer wrote by mail, the answer takes their subject ("Re: …": their mail program
+    keeps it in the same conversation) and quotes their last mail below, where staff may cut it.
+    `vehicles`, `messages`: the lead's vehicles beside their stock, and its messages, when the
+    caller has read them already."""
     if template is None:
         return {"subject": "", "body": "", "unfilled": []}
     fields = merge_fields_for(lead=lead, sender=sender, language=template.language, vehicles=vehicles)
+    subject = merge_fields_render(template.subject, fields)
+    body = merge_fields_render(template.body, fields)
+    if answered := _customer_last_mail(lead, messages):
+        subject = reply_subject(answered.subject)[:REPLY_SUBJECT_MAX_LENGTH] or subject
+        if quote := _quoted(answered, template.language, lead.customer.full_name):
+            body = f"{body}\n\n{quote}"
     return {
-        "subject": merge_fields_render(template.subject, fields),
-        "body": merge_fields_render(template.body, fields),
+        "subject": subject,
+        "body": body,
         "unfilled": merge_fields_unfilled(f"{template.subject}\n{template.body}", fields),
     }
+
+
+def _answers(lead: Lead) -> QuerySet[Message]:
+    """The answers people wrote to the customer by mail on the lead, queued or sent (not the automatic
+    acknowledgement or follow-ups, nor what the server refused)."""
+    return Message.objects.filter(
+        lead=lead, channel=Channel.EMAIL, direction=Direction.OUTBOUND, author__isnull=False
+    ).exclude(send_status=Message.SendStatus.FAILED)
+
+
+def reply_last_answer_id(*, lead: Lead) -> int:
+    """The latest answer to the customer (0: none yet), as the composer shows the lead: the answer
+    written there is checked against it (reply_queue's `shown_answer`)."""
+    return _answers(lead).order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
 def _last_inbound_email(lead: Lead) -> Message | None:
@@ -314,8 +443,20 @@ def _last_inbound_email(lead: Lead) -> Message | None:
 
 
 @transaction.atomic
-def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = Language.ENGLISH) -> Message:
-    """Store an email answer to the customer, threaded under their last mail, and queue its sending."""
+def reply_queue(
+    *,
+    lead: Lead,
+    author,
+    subject: str,
+    body: str,
+    language: str = Language.ENGLISH,
+    shown_answer: int | None = None,
+) -> Message:
+    """Store an email answer to the customer, threaded under their last mail, and queue its sending.
+
+    `shown_answer`: the latest answer the page it was written on showed (reply_last_answer_id); one
+    someone queued since refuses it (AnsweredMeanwhile), as two people answering at once would send
+    the customer two answers. None: not checked."""
     from ..tasks import message_send
 
     if refusal := lead_merged_refusal(lead):
@@ -331,7 +472,12 @@ def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = 
     if "\n" in subject or "\r" in subject:
         raise ReplyError(gettext("Write the subject on one line."))
     if unknown := unknown_markup(subject + body):
-        raise ReplyError(gettext("Fill in or remove: %(fields)s.") % {"fields": ", ".join(unknown)})
+        refusal = gettext("Fill in or remove: %(fields)s.") % {"fields": ", ".join(unknown)}
+        if misspelt := single_brace_fields(unknown):
+            refusal += " " + gettext("Merge fields take two braces on each side: %(fields)s.") % {
+                "fields": merge_field_tags(misspelt)
+            }
+        raise ReplyError(refusal)
     if MERGE_FIELD.search(subject + body):  # typed by hand: filled in as a template's would be
         fields = merge_fields_for(lead=lead, sender=author, language=language)
         subject, body = merge_fields_render(subject, fields), merge_fields_render(body, fields)
@@ -355,6 +501,10 @@ def reply_queue(*, lead: Lead, author, subject: str, body: str, language: str = 
         .first()
     ):
         return already
+    if shown_answer is not None and (
+        since := _answers(lead).filter(pk__gt=shown_answer).select_related("author").order_by("-pk").first()
+    ):
+        raise AnsweredMeanwhile(since)
     parent = _last_inbound_email(lead)
     message = Message.objects.create(
         lead=lead,

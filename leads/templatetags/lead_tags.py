@@ -332,6 +332,15 @@ def event_summary(event) -> str:
             return _("Merged into lead %(number)s") % {"number": params["into_lead"]}
         case "merged":
             return _("Lead %(number)s merged into this one") % {"number": params.get("merged_lead")}
+        case "assigned" if params.get("owner") and params.get("previous_owner"):
+            return _("Reassigned from %(previous)s to %(owner)s") % {
+                "previous": params["previous_owner"],
+                "owner": params["owner"],
+            }
+        case "assigned" if params.get("owner"):
+            return _("Assigned to %(owner)s") % {"owner": params["owner"]}
+        case "assigned" if params.get("previous_owner"):
+            return _("No longer assigned to %(previous)s") % {"previous": params["previous_owner"]}
         case "appointment_booked" | "appointment_rescheduled":
             return _appointment_summary(event.type, params)
         case type if type.startswith("followup_") and type in EVENT_TITLES:

@@ -51,15 +51,17 @@ def test_supervisor_answers_an_overdue_french_lead(
     page.wait_for_url(f"**/leads/{lead.pk}/")
     french = ReplyTemplate.objects.get(inquiry_type="price", language="fr")
     assert page.input_value("#id_template") == str(french.pk)
-    assert page.input_value("#id_subject") == "Votre 2026 Toyota RAV4 chez Maple Motors"
+    # An answer under the customer's own subject, their words quoted below it.
+    assert page.input_value("#id_subject") == "Re: RAV4 disponible?"
     assert "Bonjour Olivier" in page.input_value("#id_body")
+    assert "> Bonjour, est-ce que le RAV4 est encore disponible?" in page.input_value("#id_body")
 
     page.click("#send-reply")
     page.wait_for_selector("text=is being sent")
 
     [received] = smtp_sink.parsed()
     assert received["To"] == "olivier@example.com"
-    assert received["Subject"] == "Votre 2026 Toyota RAV4 chez Maple Motors"
+    assert received["Subject"] == "Re: RAV4 disponible?"
     assert received["In-Reply-To"] == "<question@client.example>"
     assert received["References"] == "<question@client.example>"
     assert received["Message-ID"].startswith(f"<lead{lead.pk}.")

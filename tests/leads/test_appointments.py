@@ -610,3 +610,21 @@ def test_the_booking_form_offers_the_times_the_chosen_length_fits(advisor):
     form, times = offered(90)
     assert times == [] and form.free_any
     assert form.fields["slot"].help_text == "No free time that day is this long: choose a shorter length."
+
+
+def test_booking_an_unassigned_lead_gives_it_to_the_advisor_and_an_owned_lead_keeps_its_owner(advisor):
+    from leads.selectors.leads import lead_visible_to
+
+    supervisor = factories.staff("supervisor").user
+    unassigned = factories.lead()
+    book(unassigned, advisor, at(MONDAY, 10), actor=supervisor)
+    unassigned.refresh_from_db()
+    assert unassigned.owner == advisor.user
+    assert lead_visible_to(user=advisor.user).filter(pk=unassigned.pk).exists()  # their lead to open
+    event = unassigned.events.get(type="assigned")
+    assert (event.params, event.actor) == ({"owner": "Alex Chen", "previous_owner": ""}, supervisor)
+    owner = factories.advisor(first_name="Marc", last_name="Roy").user
+    owned = factories.lead(owner=owner)
+    book(owned, advisor, at(MONDAY, 14), actor=supervisor)
+    owned.refresh_from_db()
+    assert owned.owner == owner and not owned.events.filter(type="assigned").exists()

@@ -1,4 +1,6 @@
+import html
 import importlib
+import re
 from datetime import timedelta
 
 import pytest
@@ -14,11 +16,14 @@ from leads.services.consent import unsubscribe_customer
 from leads.services.mail import inbound_requeue_waiting
 from leads.services.replies import (
     DEFAULT_TEMPLATES,
+    QUOTED_LINES,
+    AnsweredMeanwhile,
     MailServerUnavailable,
     ReplyError,
     message_deliver,
     messages_sweep,
     reply_draft,
+    reply_last_answer_id,
     reply_queue,
     reply_template_save,
     reply_templates_ensure_defaults,
@@ -107,8 +112,13 @@ def test_merge_fields_render_customer_vehicle_price_signature_and_store(template
             "au prix de 29\u00a0995\u00a0$, et je",
         ),
         ("on_order", "29995", "It is on order and arriving soon, at $29,995.", "arrive bientôt, au prix de"),
-        ("on_hold", "29995", "on hold for another customer", "réservé pour un autre client"),
-        ("sold", "29995", "It has just been sold, but I have similar", "Il vient d'être vendu"),
+        ("on_hold", "29995", "I can find you a similar one.", "je peux vous en trouver un semblable."),
+        (
+            "sold",
+            "29995",
+            "It has just been sold, but I can find you a similar one.",
+            "Il vient d'être vendu",
+        ),
     ],
 )
 def test_the_price_draft_says_what_the_stock_says(templates, sophie, stock_status, price, english, french):
@@ -450,3 +460,192 @@ def test_an_answer_goes_to_the_address_the_customer_last_wrote_from(sophie, clie
     assert reply_queue(lead=lead, author=sophie, subject="Again", body="Hi").to_addresses == [
         "jean@oldisp.example"
     ]
+
+
+@pytest.mark.parametrize(
+    ("price", "english", "french"),
+    [
+        ("29999.99", "at $29,999.99, and", "au prix de 29\u00a0999,99\u00a0$, et"),
+        ("34995.50", "at $34,995.50, and", "au prix de 34\u00a0995,50\u00a0$, et"),
+        ("34995.00", "at $34,995, and", "au prix de 34\u00a0995\u00a0$, et"),
+    ],
+)
+def test_the_draft_quotes_the_price_as_listed_with_its_cents_when_there_are_some(
+    templates, sophie, price, english, french
+):
+    stock = factories.vehicle(make="Honda", model="Civic", price=price)
+    lead = factories.lead(
+        inquiry_type="price", vehicles=[{"make": "Honda", "stock_number": stock.stock_number}]
+    )
+    for language, quoted in (("en", english), ("fr", french)):
+        template = ReplyTemplate.objects.get(inquiry_type="price", language=language)
+        assert quoted in reply_draft(template=template, lead=lead, sender=sophie)["body"]
+
+
+@pytest.mark.parametrize("inquiry_type", ["test_drive", "financing", "price"])
+@pytest.mark.parametrize("stock_status", ["sold", "on_hold"])
+def test_a_draft_about_a_sold_or_held_vehicle_offers_a_similar_one_and_no_viewing(
+    templates, sophie, stock_status, inquiry_type
+):
+    stock = factories.vehicle(make="Toyota", model="RAV4", status=stock_status)
+    lead = factories.lead(
+        inquiry_type=inquiry_type,
+        vehicles=[{"year": 2024, "make": "Toyota", "model": "RAV4", "stock_number": stock.stock_number}],
+    )
+    for language, similar, viewing in (
+        ("en", "I can find you a similar one.", ("ready for your test drive", "come and see it")),
+        ("fr", "je peux vous en trouver un semblable.", ("prêt pour votre essai", "venir le voir")),
+    ):
+        template = ReplyTemplate.objects.get(inquiry_type=inquiry_type, language=language)
+        body = reply_draft(template=template, lead=lead, sender=sophie)["body"]
+        assert similar in body and not any(words in body for words in viewing), body
+
+
+def test_a_test_drive_draft_for_a_vehicle_in_stock_invites_the_customer_to_come(templates, sophie):
+    stock = factories.vehicle(make="Toyota", model="RAV4", price="31995")
+    lead = factories.lead(
+        inquiry_type="test_drive",
+        vehicles=[{"make": "Toyota", "model": "RAV4", "stock_number": stock.stock_number}],
+    )
+    template = ReplyTemplate.objects.get(inquiry_type="test_drive", language="en")
+    body = reply_draft(template=template, lead=lead, sender=sophie)["body"]
+    assert (
+        "It is available, at $31,995, and I can hold it for you. When would you like to come and see it?"
+        in body
+    )
+
+
+def test_the_store_s_unedited_defaults_follow_the_stock_and_edited_ones_stay(templates):
+    migration = importlib.import_module("leads.migrations.0030_default_templates_follow_the_stock")
+    old_test_drive_fr = next(old for old in migration.OLD_TO_NEW if "prêt pour votre essai" in old)
+    old_price_en = next(old for old in migration.OLD_TO_NEW if "Thank you for your interest" in old)
+    ReplyTemplate.objects.filter(inquiry_type="test_drive", language="fr").update(body=old_test_drive_fr)
+    ReplyTemplate.objects.filter(inquiry_type="price", language="en").update(body=old_price_en + " Thanks!")
+    migration.update_unedited_defaults(django_apps, None)
+    assert (
+        ReplyTemplate.objects.get(inquiry_type="test_drive", language="fr").body
+        == (DEFAULT_TEMPLATES[("test_drive", "fr")][2])
+    )
+    assert ReplyTemplate.objects.get(inquiry_type="price", language="en").body == old_price_en + " Thanks!"
+    assert set(migration.OLD_TO_NEW.values()) <= {
+        body for _name, _subject, body in DEFAULT_TEMPLATES.values()
+    }
+
+
+def _customer_wrote(lead, **fields):
+    return factories.inbound_email(lead=lead, occurred_at=lead.received_at + timedelta(hours=1), **fields)
+
+
+def test_an_answer_to_a_customers_mail_takes_their_subject_and_quotes_their_words_below(templates, sophie):
+    customer = factories.customer(first_name="Pat", last_name="Buyer", email="pat@example.com")
+    lead = factories.lead(customer_obj=customer, inquiry_type="price")
+    factories.inbound_email(lead=lead, subject="An older question", body="Old words")
+    _customer_wrote(
+        lead,
+        subject="RE: Price of the RAV4",
+        body="What is your best price?\nAnd the colours?\n\nOn Mon, Maple Motors wrote:\n> We have it.",
+    )
+    english = reply_draft(
+        template=ReplyTemplate.objects.get(inquiry_type="price", language="en"), lead=lead, sender=sophie
+    )
+    assert english["subject"] == "Re: Price of the RAV4"
+    answer, quote = english["body"].split("\n\nOn ", 1)
+    assert answer.startswith("Hello Pat,") and "Sophie Tremblay" in answer
+    assert quote.endswith("Pat Buyer wrote:\n> What is your best price?\n> And the colours?")
+    french = reply_draft(
+        template=ReplyTemplate.objects.get(inquiry_type="price", language="fr"), lead=lead, sender=sophie
+    )
+    assert french["subject"] == "Re: Price of the RAV4"
+    assert (
+        "\n\nLe " in french["body"]
+        and "Pat Buyer a écrit\u00a0:\n> What is your best price?" in french["body"]
+    )
+
+
+def test_a_long_mail_is_quoted_in_part_and_a_mail_without_subject_keeps_the_template_s(templates, sophie):
+    lead = factories.lead(inquiry_type="general")
+    _customer_wrote(lead, subject="", body="\n".join(f"Line {n}" for n in range(1, 41)))
+    draft = reply_draft(
+        template=ReplyTemplate.objects.get(inquiry_type="general", language="en"), lead=lead, sender=sophie
+    )
+    assert draft["subject"] == "Your question to Maple Motors"
+    assert (
+        f"> Line {QUOTED_LINES}\n> […]" in draft["body"] and f"Line {QUOTED_LINES + 1}" not in draft["body"]
+    )
+
+
+def test_a_lead_from_a_provider_or_web_form_is_answered_under_the_template_s_subject_without_quote(
+    templates, sophie
+):
+    lead = factories.lead(inquiry_type="price", comments="Is the RAV4 available?")
+    _customer_wrote(lead, subject="New lead from AutoTrader.ca", body="<adf>…</adf>")
+    Message.objects.filter(lead=lead).update(from_address="leads@autotrader.example")
+    draft = reply_draft(
+        template=ReplyTemplate.objects.get(inquiry_type="price", language="en"), lead=lead, sender=sophie
+    )
+    assert (
+        draft["subject"].startswith("Your ") and "wrote:" not in draft["body"] and "adf" not in draft["body"]
+    )
+
+
+def test_the_answer_sent_from_the_composer_goes_under_the_customers_subject_with_their_words_quoted(
+    templates, sophie, client, smtp_sink, eager_celery, django_capture_on_commit_callbacks
+):
+    lead = factories.lead(inquiry_type="price")
+    _customer_wrote(lead, subject="Price of the 2024 RAV4 stock #S123", body="What is your best price?")
+    client.force_login(sophie)
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    fields = {
+        name: html.unescape(re.search(pattern, page, re.S).group(1))
+        for name, pattern in (
+            ("subject", r'name="subject"[^>]*value="([^"]*)"'),
+            ("body", r'name="body"[^>]*>(.*?)</textarea>'),
+            ("language", r'name="language" value="(\w+)"'),
+            ("shown_answer", r'name="shown_answer" value="(\d+)"'),
+        )
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(reverse("leads:lead_reply", args=[lead.pk]), fields).status_code == 302
+    [received] = smtp_sink.parsed()
+    assert received["Subject"] == "Re: Price of the 2024 RAV4 stock #S123"
+    assert "wrote:\n> What is your best price?" in received.get_content().replace("\r\n", "\n")
+
+
+def test_an_answer_someone_queued_since_the_page_was_opened_stops_the_next_one_until_sent_anyway(sophie):
+    marc = factories.staff(Role.ADVISOR, first_name="Marc", last_name="Roy").user
+    lead = factories.lead()
+    factories.outbound_email(lead=lead, subject="We received your inquiry")  # the acknowledgement
+    shown = reply_last_answer_id(lead=lead)
+    assert shown == 0
+    first = reply_queue(
+        lead=lead, author=marc, subject="RAV4", body="Best price $33,500.", shown_answer=shown
+    )
+    # Marc's double click is still his one answer.
+    assert (
+        reply_queue(lead=lead, author=marc, subject="RAV4", body="Best price $33,500.", shown_answer=shown)
+        == first
+    )
+    with pytest.raises(AnsweredMeanwhile, match="Marc Roy answered this customer on ") as refused:
+        reply_queue(lead=lead, author=sophie, subject="RAV4", body="It is $34,995.", shown_answer=shown)
+    assert refused.value.answer == first
+    assert Message.objects.filter(lead=lead, author__isnull=False).count() == 1
+    # Sent knowing of Marc's answer; an automatic mail or an answer the server refused is no answer.
+    reply_queue(lead=lead, author=sophie, subject="RAV4", body="It is $34,995.", shown_answer=first.pk)
+    Message.objects.filter(lead=lead, author=sophie).update(send_status=Message.SendStatus.FAILED)
+    factories.outbound_email(lead=lead, subject="Follow-up")
+    assert reply_queue(lead=lead, author=marc, subject="RAV4", body="Any news?", shown_answer=first.pk)
+
+
+def test_single_brace_merge_fields_are_refused_with_their_spelling(sophie):
+    lead = factories.lead()
+    with pytest.raises(
+        ReplyError,
+        match=r"Fill in or remove: \{first_name\}\. Merge fields take two braces on each side: "
+        r"\{\{ first_name \}\}\.",
+    ):
+        reply_queue(lead=lead, author=sophie, subject="Hi", body="Hello {first_name}")
+    with pytest.raises(ReplyError, match=r"Not a merge field: \{ vehicle \}"):
+        reply_template_save(
+            name="Prix", inquiry_type="price", language="en", subject="Hi", body="Your { vehicle }"
+        )
+    assert not Message.objects.filter(direction="out").exists()

@@ -162,6 +162,51 @@ def test_search_by_name_email_phone_vin_and_stock_number(boss, query, expected):
     assert found == ([leads[expected]] if expected else [])
 
 
+def test_search_by_the_end_of_a_vin_and_by_a_stock_number_as_typed_or_in_stock(boss):
+    stock = factories.vehicle(stock_number="P4455")
+    named_by_vin = factories.lead(vehicles=[{"make": "Toyota", "vin": stock.vin.lower()}])
+    named_by_stock = factories.lead(vehicles=[{"make": "Honda", "stock_number": "T1234A"}])
+    for query, expected in [
+        (stock.vin[-8:], named_by_vin),  # read off a windshield or a deal jacket
+        (stock.vin[-6:].lower(), named_by_vin),
+        ("P4455", named_by_vin),  # the store's stock number of the car the lead names by VIN
+        ("p4455", named_by_vin),
+        ("#T1234A", named_by_stock),
+        ("T-1234A", named_by_stock),
+        (stock.vin[-5:], None),  # too short to be a VIN's end
+        (stock.vin[-7:-1], None),  # not its end
+    ]:
+        assert list(lead_list(user=boss, filters={"q": query, "status": "all"})) == (
+            [expected] if expected else []
+        ), query
+
+
+def test_search_finds_either_apostrophe_a_number_with_its_extension_and_part_of_other_numbers_and_addresses(
+    boss,
+):
+    customer = factories.customer(
+        first_name="Chloé", last_name="O'Neil", email="cc@example.com", phone="416-555-0199"
+    )
+    chloe = factories.lead(customer_obj=customer)
+    customer_phone_add(customer=customer, phone="647 555 0123")
+    customer_email_add(customer=customer, email="chloe.work@example.org")
+    liam = factories.lead(customer_obj=factories.customer(first_name="Liam", last_name="D’Amours"))
+    for query, expected in [
+        ("O’Neil", chloe),  # as phones and Macs type it
+        ("o'neil", chloe),
+        ("d'amours", liam),
+        ("D’Amours", liam),
+        ("416-555-0199 ext 12", chloe),
+        ("416-555-0199 x12", chloe),
+        ("416 555 0199 poste 12", chloe),
+        ("555-0123", chloe),  # part of the number she has besides her main one
+        ("Chloé 647-555-0123", chloe),
+        ("chloe.work", chloe),  # part of her other address
+        ("work@example", chloe),
+    ]:
+        assert list(lead_list(user=boss, filters={"q": query})) == [expected], query
+
+
 def test_filters_by_source_owner_language_and_dates(boss):
     advisor = factories.staff(Role.ADVISOR).user
     early = factories.lead(

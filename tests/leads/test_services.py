@@ -362,3 +362,63 @@ def test_a_sale_joins_the_customer_s_history_with_two_years_of_implied_consent()
     # A year and a half on, the inquiry's six months are long gone; the purchase's two years are not.
     later = lead.sold_at + timedelta(days=540)
     assert consent_check(customer=lead.customer, channel=ConsentChannel.EMAIL, at=later).valid
+
+
+def test_assigning_a_lead_records_who_had_it_and_refuses_people_who_take_no_leads():
+    from leads.services.leads import AssignmentError, lead_assign
+
+    boss = factories.staff(Role.SUPERVISOR).user
+    marc = factories.staff(Role.ADVISOR, first_name="Marc", last_name="Roy").user
+    lina = factories.staff(Role.ADVISOR, first_name="Lina", last_name="Haddad").user
+    lead = factories.lead()
+    lead_assign(lead=lead, owner=marc, actor=boss)
+    assert lead_get(user=marc, pk=lead.pk) == lead  # the advisor may open it now
+    lead_assign(lead=lead, owner=lina, actor=boss)
+    lead_assign(lead=lead, owner=lina, actor=boss)  # the same owner again: nothing to record
+    lead_assign(lead=lead, owner=None, actor=boss)
+    assert [(event.params, event.actor) for event in lead.events.filter(type="assigned")] == [
+        ({"owner": "Marc Roy", "previous_owner": ""}, boss),
+        ({"owner": "Lina Haddad", "previous_owner": "Marc Roy"}, boss),
+        ({"owner": "", "previous_owner": "Lina Haddad"}, boss),
+    ]
+    assert not lead_visible_to(user=lina).filter(pk=lead.pk).exists()
+    department = factories.staff(Role.DEPARTMENT, first_name="Sam", last_name="Service").user
+    for nobody in (department, factories.former_staff()):
+        with pytest.raises(AssignmentError, match="does not take leads"):
+            lead_assign(lead=lead, owner=nobody, actor=boss)
+    lead.refresh_from_db()
+    assert lead.owner is None and lead.events.filter(type="assigned").count() == 3
+
+
+def test_a_call_logged_later_answers_the_lead_when_it_was_made_never_before_the_lead_or_ahead():
+    lead = factories.lead(received_at=_monday(10))
+    author = factories.staff(Role.SUPERVISOR).user
+    call = {"lead": lead, "author": author, "channel": Channel.PHONE, "outcome": "reached"}
+    with pytest.raises(ContactLogError, match="still to come") as ahead:
+        contact_log(**call, occurred_at=timezone.now() + timedelta(minutes=5))
+    with pytest.raises(ContactLogError, match="The lead came in on 2026-03-02 10:00") as before:
+        contact_log(**call, occurred_at=_monday(9, 59))
+    assert ahead.value.field == before.value.field == "occurred_at"
+    assert not lead.messages.exists()
+    contact_log(**call, occurred_at=_monday(10, 40))
+    lead.refresh_from_db()
+    assert (lead.first_response_at, lead.first_response_business_minutes) == (_monday(10, 40), 40)
+    assert lead.messages.get().occurred_at == _monday(10, 40)
+
+
+def test_a_call_or_text_to_a_customer_who_asked_for_none_is_logged_and_says_they_had_asked():
+    from leads.services.consent import consent_withdraw
+
+    lead = factories.lead()
+    author = factories.staff(Role.SUPERVISOR).user
+    consent_withdraw(customer=lead.customer, channels=["phone", "text"], source="Told staff")
+    call = contact_log(
+        lead=lead, author=author, channel=Channel.PHONE, outcome="reached", notes="They called"
+    )
+    text = contact_log(lead=lead, author=author, channel=Channel.TEXT, notes="Address of the store")
+    visit = contact_log(lead=lead, author=author, channel=Channel.VISIT, notes="Came in")
+    assert call.body_text == "They called\n\nThe customer had asked not to be called."
+    assert text.body_text == "Address of the store\n\nThe customer had asked for no texts."
+    assert visit.body_text == "Came in"
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.CONTACTED  # the call still answered the customer

@@ -1,4 +1,4 @@
-from leads.threading import lead_id_from_address, new_message_id, reply_address
+from leads.threading import lead_id_from_address, new_message_id, reply_address, reply_subject
 
 
 def test_reply_address_round_trips_to_its_lead():
@@ -16,3 +16,12 @@ def test_forged_or_missing_tokens_are_refused():
 def test_message_ids_are_unique_and_in_the_store_domain():
     first, second = new_message_id(7), new_message_id(7)
     assert first != second and first.startswith("<lead7.") and first.endswith("@maplemotors.example>")
+
+
+def test_an_answer_takes_the_customers_subject_once_whatever_their_mail_program_put_before_it():
+    assert reply_subject("Price of the 2024 RAV4") == "Re: Price of the 2024 RAV4"
+    for answered in ("RE: Re: Prix", "RE : Prix", "Réf. : Prix", "TR: Prix", "Fwd: Re[2]: Prix", " re:Prix "):
+        assert reply_subject(answered) == "Re: Prix", answered
+    assert reply_subject("Réf. 1234 pour le RAV4") == "Re: Réf. 1234 pour le RAV4"  # a reference, kept
+    assert reply_subject("Recall notice") == "Re: Recall notice"
+    assert reply_subject("") == reply_subject("Re: ") == ""

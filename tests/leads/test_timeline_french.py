@@ -232,3 +232,17 @@ def test_a_past_outcome_reads_in_the_history(client, advisor):
     client.force_login(factories.staff("supervisor").user)
     assert "Client absent au rendez-vous</strong>" in page_text(client, url, FRENCH)
     assert "Customer did not come to the appointment</strong>" in page_text(client, url, ENGLISH)
+
+
+def test_an_assignment_reads_who_the_lead_went_to_and_from_whom():
+    assigned = {"owner": "Marc Roy", "previous_owner": ""}
+    reassigned = {"owner": "Lina Haddad", "previous_owner": "Marc Roy"}
+    unassigned = {"owner": "", "previous_owner": "Lina Haddad"}
+    assert _summary("assigned", "en", **assigned) == "Assigned to Marc Roy"
+    assert _summary("assigned", "en", **reassigned) == "Reassigned from Marc Roy to Lina Haddad"
+    assert _summary("assigned", "en", **unassigned) == "No longer assigned to Lina Haddad"
+    # In French too, a sentence with the names: never the stored keys.
+    for params in (assigned, reassigned, unassigned):
+        french = _summary("assigned", "fr", **params)
+        assert all(name in french for name in params.values() if name), french
+        assert "owner" not in french and "Assigned (" not in french, french

@@ -5,6 +5,7 @@ import pytest
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -227,6 +228,62 @@ def test_refiltering_keeps_the_funnel_stage_the_dashboard_linked_to(client):
     assert '<input type="hidden" name="reached" value="contacted">' in filters
 
 
+def test_the_funnel_stage_from_the_dashboard_shows_and_one_click_removes_it(client):
+    boss = _login(client)
+    factories.lead(customer_obj=factories.customer(first_name="Nora", last_name="New"))
+    called = factories.lead(customer_obj=factories.customer(first_name="Carl", last_name="Called"))
+    contact_log(lead=called, author=boss, channel="phone", outcome="reached")
+    page = client.get("/leads/?reached=contacted&sort=urgent").content.decode()
+    assert "Carl Called" in page and "Nora New" not in page
+    removal = html.unescape(re.search(r'href="([^"]*)"[^>]*>Stage reached: Contacted', page).group(1))
+    everything = client.get("/leads/" + removal).content.decode()
+    assert "Carl Called" in everything and "Nora New" in everything
+    assert "Stage reached" not in everything and "sort=urgent" in removal
+
+
+def test_an_end_date_before_the_start_date_is_refused_and_no_date_applied(client):
+    _login(client)
+    factories.lead(customer_obj=factories.customer(first_name="Ada", last_name="Lovelace"))
+    today = timezone.localdate()
+    start, end = today + timezone.timedelta(days=3), today - timezone.timedelta(days=30)
+    page = client.get(f"/leads/?received_from={start}&received_to={end}").content.decode()
+    assert "Not applied" in page
+    assert "Received to: Earlier than the start date: neither date was applied." in page
+    assert "Ada Lovelace" in page
+
+
+def test_a_search_finding_only_closed_leads_says_so_and_links_to_them(client):
+    _login(client)
+    lost = factories.lead(customer_obj=factories.customer(first_name="Gilles", last_name="Bérubé"))
+    lead_transition(lead=lost, to_status=LeadStatus.LOST, reason="Bought elsewhere")
+    page = client.get("/leads/?q=Berube").content.decode()
+    assert "No leads match in “Open”; 1 in another status." in page
+    show_all = html.unescape(re.search(r'href="([^"]*)">Show all<', page).group(1))
+    assert f'href="/leads/{lost.pk}/"' in client.get("/leads/" + show_all).content.decode()
+    # Plain browsing lists the open leads, and says so when there is none.
+    browsing = client.get("/leads/").content.decode()
+    assert "No leads match." in browsing and "Show all" not in browsing
+
+
+def test_a_page_past_the_end_shows_the_last_page(client):
+    _login(client)
+    for _ in range(51):
+        factories.lead()
+    page = client.get("/leads/?page=7&sort=urgent").content.decode()
+    assert page.count('class="lead-row"') == 1 and "No leads match." not in page
+    assert 'hx-get="/leads/?page=2&amp;sort=urgent"' in page  # the refresh stays on it
+    assert 'href="?sort=urgent&amp;page=1">← Newer page' in page
+
+
+def test_department_staff_are_told_leads_are_internet_sales_work_and_sent_to_their_mail(client):
+    factories.lead()
+    _login(client, Role.DEPARTMENT, department_code="service")
+    page = client.get("/leads/").content.decode()
+    assert "Leads are handled by internet sales." in page
+    assert f'href="{reverse("leads:department_mail")}"' in page
+    assert "No leads match." not in page and 'id="inbox-filters"' not in page
+
+
 def test_a_closed_lead_never_answered_has_no_running_clock_and_is_not_waiting(client):
     _login(client)
     lost = factories.lead(
@@ -296,7 +353,7 @@ def test_department_staff_see_no_leads(client):
     lead = factories.lead()
     _login(client, Role.DEPARTMENT, department_code="service")
     assert client.get(reverse("leads:lead_detail", args=[lead.pk])).status_code == 404
-    assert "No leads match" in client.get("/leads/").content.decode()
+    assert f'href="/leads/{lead.pk}/"' not in client.get("/leads/").content.decode()
 
 
 def test_attachment_download_checks_lead_visibility(client):
@@ -395,6 +452,109 @@ def test_sending_a_reply_with_a_bad_merge_field_keeps_the_text(client):
     assert not Message.objects.filter(direction="out").exists()
 
 
+def test_a_single_brace_merge_field_is_refused_with_its_spelling_and_the_text_kept(client):
+    _login(client)
+    lead = factories.lead()
+    response = client.post(
+        reverse("leads:lead_reply", args=[lead.pk]),
+        {"subject": "Hello", "body": "Hello {first_name}, my long answer", "language": "en"},
+    )
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 400 and "Hello {first_name}, my long answer</textarea>" in page
+    assert (
+        "Fill in or remove: {first_name}. Merge fields take two braces on each side: {{ first_name }}."
+        in page
+    )
+    assert not Message.objects.filter(direction="out").exists()
+
+
+def _composer_fields(page: str) -> dict:
+    """The reply form as the page fills it in."""
+    return {
+        name: html.unescape(re.search(pattern, page, re.S).group(1))
+        for name, pattern in (
+            ("subject", r'name="subject"[^>]*value="([^"]*)"'),
+            ("body", r'name="body"[^>]*>(.*?)</textarea>'),
+            ("language", r'name="language" value="(\w+)"'),
+            ("shown_answer", r'name="shown_answer" value="(\d+)"'),
+        )
+    }
+
+
+def test_an_answer_written_while_a_colleague_answered_is_held_until_sent_anyway(client):
+    reply_templates_ensure_defaults()
+    sophie = _login(client, first_name="Sophie", last_name="Tremblay")
+    advisor = factories.staff(Role.ADVISOR, first_name="Marc", last_name="Roy").user
+    lead = factories.lead(owner=advisor, inquiry_type="price")
+    marc = Client()
+    marc.force_login(advisor)
+    url, reply = reverse("leads:lead_detail", args=[lead.pk]), reverse("leads:lead_reply", args=[lead.pk])
+    opened = client.get(url).content.decode()
+    assert 'name="send_anyway"' not in opened
+    marc_answer = {**_composer_fields(marc.get(url).content.decode()), "body": "Best price $33,500 today."}
+    assert marc.post(reply, marc_answer).status_code == 302
+    assert marc.post(reply, marc_answer).status_code == 302  # his double click: one answer
+    response = client.post(reply, {**_composer_fields(opened), "body": "It is $34,995, my long answer."})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Not sent: Marc Roy answered this customer on " in page
+    assert "It is $34,995, my long answer.</textarea>" in page and "Best price $33,500 today." in page
+    assert Message.objects.filter(lead=lead, direction="out").count() == 1
+    send_anyway = re.search(r'name="send_anyway" id="id_send_anyway" value="(\d+)"', page).group(1)
+    assert client.post(reply, {**_composer_fields(page), "send_anyway": send_anyway}).status_code == 302
+    authors = (
+        Message.objects.filter(lead=lead, direction="out").order_by("pk").values_list("author", flat=True)
+    )
+    assert list(authors) == [advisor.pk, sophie.pk]
+
+
+@pytest.mark.parametrize(("status", "said"), [("sold", "sold"), ("on_hold", "on hold")])
+def test_the_composer_warns_when_the_vehicle_asked_about_is_sold_or_on_hold(client, status, said):
+    _login(client)
+    reply_templates_ensure_defaults()
+    stock = factories.vehicle(year=2024, make="Toyota", model="RAV4", status=status)
+    lead = factories.lead(
+        inquiry_type="test_drive",
+        vehicles=[{"year": 2024, "make": "Toyota", "model": "RAV4", "stock_number": stock.stock_number}],
+    )
+    url = reverse("leads:lead_detail", args=[lead.pk])
+    warning = f"The 2024 Toyota RAV4 (stock {stock.stock_number}) is {said}: check the draft before sending."
+    page = html.unescape(client.get(url).content.decode())
+    assert warning in page and "ready for your test drive" not in page and "a similar one" in page
+    picked = ReplyTemplate.objects.get(inquiry_type="financing", language="en")
+    partial = client.get(url, {"template": picked.pk}, headers={"HX-Request": "true"}).content.decode()
+    assert warning in html.unescape(partial)
+    in_stock = factories.lead(
+        inquiry_type="test_drive", vehicles=[{"stock_number": factories.vehicle().stock_number}]
+    )
+    assert (
+        "check the draft before sending"
+        not in client.get(reverse("leads:lead_detail", args=[in_stock.pk])).content.decode()
+    )
+
+
+def test_picking_another_template_asks_before_replacing_the_text_and_keeps_the_answers_shown(client):
+    _login(client)
+    reply_templates_ensure_defaults()
+    lead = factories.lead(inquiry_type="price")
+    url = reverse("leads:lead_detail", args=[lead.pk])
+    picker = re.search(r'<select[^>]*id="id_template"[^>]*>', client.get(url).content.decode()).group(0)
+    assert 'hx-confirm="Replace the subject and message with this template?' in picker
+    assert 'hx-include="#id_shown_answer"' in picker
+    blank = client.get(
+        url, {"template": "", "shown_answer": "0"}, headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "hx-confirm" not in blank  # nothing written: nothing to lose
+    # An answer sent since the page was opened is still news to the composer the picker refills...
+    factories.outbound_email(lead=lead, author=factories.staff(Role.ADVISOR).user)
+    refilled = client.get(url, {"template": "", "shown_answer": "0"}, headers={"HX-Request": "true"})
+    assert 'name="shown_answer" value="0"' in refilled.content.decode()
+    # ...while the page reloaded without JS shows it.
+    trade = ReplyTemplate.objects.get(inquiry_type="trade_in", language="en")
+    reloaded = client.get(url, {"template": trade.pk}).content.decode()
+    assert "The value of your trade-in" in reloaded and 'name="shown_answer" value="0"' not in reloaded
+
+
 def test_refused_mail_shows_a_clear_error_on_the_lead_page(
     client, smtp_sink, settings, django_capture_on_commit_callbacks, eager_celery
 ):
@@ -485,10 +645,11 @@ def test_a_refused_status_change_says_why(client):
     assert "at most 200 characters" in page
     page = client.post(url, {"status": "sold"}, follow=True).content.decode()  # not offered to a new lead
     assert "Select a valid choice. sold is not one of the available choices." in page
+    lead_transition(lead=lead, to_status=LeadStatus.CONTACTED)
     client.post(url, {"status": "appointment_set", "reason": "typed by mistake"})
     lead.refresh_from_db()
     assert lead.status == LeadStatus.APPOINTMENT_SET
-    assert lead.events.get(type="status_changed").params["reason"] == ""
+    assert lead.events.filter(type="status_changed").last().params["reason"] == ""
 
 
 def test_the_status_form_starts_with_no_status_chosen_and_a_bare_click_moves_nothing(client):
@@ -721,16 +882,20 @@ def test_the_lead_page_says_when_the_customer_asked_not_to_be_called(client):
     assert "Asked not to be called" in client.get(url).content.decode()
 
 
-def test_a_new_lead_becomes_contacted_by_the_answer_logged_not_by_hand(client):
+def test_a_new_lead_moves_on_by_the_answer_logged_or_the_appointment_booked_not_by_hand(client):
     from leads.services.leads import TransitionError
 
     _login(client)
     lead = factories.lead()
     page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
     status_form = page.split('id="status-form"')[1].split("</form>")[0]
-    assert 'value="contacted"' not in status_form and 'value="appointment_set"' in status_form
+    assert 'value="contacted"' not in status_form and 'value="appointment_set"' not in status_form
+    assert 'value="lost"' in status_form
     with pytest.raises(TransitionError, match="Log the call, text or visit"):
         lead_transition(lead=lead, to_status=LeadStatus.CONTACTED, by_hand=True)
+    # Set by hand, it would leave the lead unanswered and overdue behind an "appointment set".
+    with pytest.raises(TransitionError, match="Book the appointment from this page"):
+        lead_transition(lead=lead, to_status=LeadStatus.APPOINTMENT_SET, by_hand=True)
     client.post(reverse("leads:lead_log", args=[lead.pk]), {"channel": "phone", "outcome": "reached"})
     lead.refresh_from_db()
     assert lead.status == LeadStatus.CONTACTED and lead.first_response_at is not None
@@ -747,3 +912,184 @@ def test_the_source_filter_offers_the_sources_leads_came_from(client):
     assert offered == ["AutoTrader", "Kijiji Autos"]
     listed = client.get(reverse("leads:inbox"), {"source": "Kijiji Autos"}).content.decode()
     assert listed.count('class="lead-row"') == 1
+
+
+def _advisor_client(advisor):
+    from django.test import Client
+
+    advisor_client = Client()
+    advisor_client.force_login(advisor)
+    return advisor_client
+
+
+def test_the_supervisor_gives_a_new_lead_an_owner_from_its_page_and_that_advisor_can_then_work_it(client):
+    boss = _login(client, first_name="Sophie", last_name="Tremblay")
+    marc = factories.advisor(first_name="Marc", last_name="Roy").user
+    lead = factories.lead()
+    url, assign_url = (
+        reverse("leads:lead_detail", args=[lead.pk]),
+        reverse("leads:lead_assign", args=[lead.pk]),
+    )
+    advisor_client = _advisor_client(marc)
+    assert advisor_client.get(url).status_code == 404
+    page = client.get(url).content.decode()
+    assert 'id="lead-owner">unassigned<' in page
+    form = page.split('id="assign-form"')[1].split("</form>")[0]
+    assert f'action="{assign_url}" class="d-flex gap-2 mt-2" id="assign-form"' in page
+    offered = re.findall(r'<option value="(\d*)"[^>]*>([^<]*)<', form)
+    assert offered == [("", "Unassigned"), (str(marc.pk), "Marc Roy"), (str(boss.pk), "Sophie Tremblay")]
+
+    page = client.post(assign_url, {"owner": marc.pk}, follow=True).content.decode()
+    assert "The lead is assigned to Marc Roy: it is in their inbox." in page
+    assert 'id="lead-owner">Marc Roy<' in page and "<strong>Assigned to Marc Roy</strong>" in page
+    assert re.search(rf'<option value="{marc.pk}" selected>Marc Roy<', page)
+    assert advisor_client.get(url).status_code == 200
+    assert url in advisor_client.get(reverse("leads:inbox")).content.decode()
+
+    page = client.post(assign_url, {"owner": ""}, follow=True).content.decode()
+    assert "The lead is unassigned: no advisor sees it now." in page
+    assert "<strong>No longer assigned to Marc Roy</strong>" in page
+    assert advisor_client.get(url).status_code == 404
+
+
+def test_a_lead_goes_only_to_someone_who_takes_leads(client):
+    _login(client)
+    department = factories.staff(Role.DEPARTMENT).user
+    lead = factories.lead()
+    page = client.post(
+        reverse("leads:lead_assign", args=[lead.pk]), {"owner": department.pk}, follow=True
+    ).content.decode()
+    assert f"Select a valid choice. {department.pk} is not one of the available choices." in page
+    lead.refresh_from_db()
+    assert lead.owner is None and not lead.events.filter(type="assigned").exists()
+
+
+def test_an_advisor_sees_who_owns_the_lead_but_cannot_give_it_to_someone_else(client):
+    marc = _login(client, Role.ADVISOR, first_name="Marc", last_name="Roy")
+    lina = factories.advisor().user
+    lead = factories.lead(owner=marc)
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    assert 'id="lead-owner">Marc Roy<' in page and 'id="assign-form"' not in page
+    assert client.post(reverse("leads:lead_assign", args=[lead.pk]), {"owner": lina.pk}).status_code == 403
+    lead.refresh_from_db()
+    assert lead.owner == marc
+
+
+def test_the_advisor_booked_for_a_test_drive_on_a_new_lead_can_open_it(client):
+    marc = factories.advisor(first_name="Marc", last_name="Roy")
+    lead = factories.lead()
+    factories.test_drive(lead, marc, hour=10)
+    client.force_login(marc.user)
+    response = client.get(reverse("leads:lead_detail", args=[lead.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="lead-owner">Marc Roy<' in page and "<strong>Assigned to Marc Roy</strong>" in page
+
+
+def _minute(moment) -> str:
+    """A time as the log form's "When" field takes it: the store's, to the minute."""
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_a_call_logged_later_counts_from_when_it_was_made_and_a_time_ahead_or_before_the_lead_is_refused(
+    client,
+):
+    from datetime import timedelta
+
+    _login(client)
+    received = timezone.now() - timedelta(days=2)
+    lead = factories.lead(received_at=received)
+    url = reverse("leads:lead_log", args=[lead.pk])
+    yesterday = _minute(timezone.now() - timedelta(days=1))
+    fields = {"channel": "phone", "outcome": "reached", "notes": "Called from the lot"}
+    response = client.post(url, {**fields, "occurred_at": yesterday}, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "Called from the lot" in response.content.decode()
+    lead.refresh_from_db()
+    assert _minute(lead.first_response_at) == _minute(lead.messages.get().occurred_at) == yesterday
+
+    ahead = _minute(timezone.now() + timedelta(hours=2))
+    page = client.post(url, {**fields, "occurred_at": ahead}, headers={"HX-Request": "true"}).content.decode()
+    assert "That time is still to come: give the time it happened, or leave it empty for now." in page
+    before = _minute(received - timedelta(hours=1))
+    response = client.post(url, {"channel": "note", "notes": "Checked stock", "occurred_at": before})
+    page = response.content.decode()
+    assert (
+        response.status_code == 400 and f"The lead came in on {_minute(received).replace('T', ' ')}" in page
+    )
+    assert f'value="{before}"' in page and "Checked stock" in page  # what was typed is kept
+    assert lead.messages.count() == 1
+
+
+def test_an_empty_text_is_refused_and_does_not_answer_the_lead(client):
+    _login(client)
+    lead = factories.lead()
+    url = reverse("leads:lead_log", args=[lead.pk])
+    page = client.post(
+        url, {"channel": "text", "notes": "  "}, headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "Write what you texted: the text counts as an answer to the customer." in page
+    lead.refresh_from_db()
+    assert lead.first_response_at is None and not lead.messages.exists()
+    client.post(url, {"channel": "text", "notes": "Sent the price"}, headers={"HX-Request": "true"})
+    lead.refresh_from_db()
+    assert lead.first_response_at is not None and lead.messages.get().body_text == "Sent the price"
+
+
+def _log_channel_chosen(page: str) -> str:
+    channels = page.split('id="log-form"')[1].split('name="channel"')[1].split("</select>")[0]
+    return re.search(r'<option value="(\w+)" selected>', channels).group(1)
+
+
+def test_the_customer_card_shows_every_number_and_address_the_texts_refused_and_links_to_the_customer(
+    client,
+):
+    from leads.services.consent import consent_withdraw
+    from leads.services.customers import customer_email_add, customer_phone_add
+
+    _login(client)
+    customer = factories.customer(phone="4165550101")
+    customer.preferred_channel = "text"
+    customer.save(update_fields=["preferred_channel"])
+    customer_phone_add(customer=customer, phone="647-555-0188", kind="work")
+    customer_email_add(customer=customer, email="dana.work@example.com", label="office")
+    lead = factories.lead(customer_obj=customer)
+    url = reverse("leads:lead_detail", args=[lead.pk])
+    page = client.get(url).content.decode()
+    assert _log_channel_chosen(page) == "text" and 'id="no-texts"' not in page
+    consent_withdraw(customer=customer, channels=["text"], source="STOP")
+    page = client.get(url).content.decode()
+    card = page.split('id="customer-card"')[1].split("</div></div>")[0]
+    assert "(416) 555-0101</a>" in card and "(647) 555-0188</a> (work)" in card
+    assert customer.email in card and "dana.work@example.com</a> (office)" in card
+    assert "Asked for no texts" in card and "Asked not to be called" not in card
+    assert (
+        f'<a class="link-body-emphasis" href="{reverse("leads:customer_detail", args=[customer.pk])}"' in page
+    )
+    # The log form no longer starts on a text, and says what to know before logging one.
+    assert _log_channel_chosen(page) == "note"
+    log_form = page.split('id="log-form"')[1].split("</form>")[0]
+    assert "This customer asked for no texts: log a text only if they texted the store" in log_form
+    assert 'id="log-do-not-call"' not in log_form
+
+
+def test_the_log_form_warns_when_the_customer_asked_not_to_be_called_and_the_call_logged_says_so(client):
+    from leads.services.consent import consent_withdraw
+
+    _login(client)
+    lead = factories.lead()
+    consent_withdraw(customer=lead.customer, channels=["phone"], source="Told staff")
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    warning = (
+        "This customer asked not to be called: log a call only if they called the store or asked you to call."
+    )
+    assert warning in page.split('id="log-form"')[1].split("</form>")[0]
+    response = client.post(
+        reverse("leads:lead_log", args=[lead.pk]),
+        {"channel": "phone", "outcome": "reached", "notes": "They called about the RAV4"},
+        headers={"HX-Request": "true"},
+    )
+    page = response.content.decode()
+    assert "They called about the RAV4\n\nThe customer had asked not to be called." in page
+    assert warning in page.split('id="log-form"')[1]  # the fresh form still warns
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.CONTACTED

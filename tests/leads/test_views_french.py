@@ -66,6 +66,16 @@ def test_inbox_refresh_in_french(client):
     assert "en attente depuis" in page and "Ouvertes" in page
 
 
+def test_a_customer_known_only_by_phone_is_named_by_it_as_the_lead_page_shows_it(client):
+    _supervisor(client)
+    lead = factories.lead(
+        customer_obj=factories.customer(first_name="", last_name="", email="", phone="905 555 0100")
+    )
+    for headers in (FRENCH, ENGLISH):
+        page = page_text(client, "/leads/", headers)
+        assert f'<a href="/leads/{lead.pk}/">(905) 555-0100</a>' in page and "+19055550100" not in page
+
+
 def test_language_chosen_with_set_language_sticks(client):
     _supervisor(client)
     response = client.post("/i18n/setlang/", {"language": "fr", "next": "/leads/"}, headers=ENGLISH)
@@ -109,7 +119,7 @@ def test_lead_page_in_french_for_a_french_browser_in_english_otherwise(client):
         "Aucun modèle",
         "Nouvel état",  # the status form
         "Changer l’état",
-        "Rendez-vous fixé",
+        "Perdue",
         "Conversation",  # the timeline
         "Demande reçue de Site Web",
         "du client",
@@ -158,7 +168,9 @@ def test_logging_a_call_in_french_says_so_and_shows_the_outcome_in_french(client
 
 def test_status_change_refused_by_the_machine_explains_itself_in_french(client):
     _supervisor(client)
-    lead = _lead_with_history()  # new: it cannot be marked shown
+    from leads.services.leads import lead_transition
+
+    lead = lead_transition(lead=_lead_with_history(), to_status="contacted")  # it cannot be marked shown
     response = client.post(
         reverse("leads:lead_transition", args=[lead.pk]),
         {"status": "appointment_set"},
@@ -174,7 +186,7 @@ def test_status_change_refused_by_the_machine_explains_itself_in_french(client):
     )
     page = response.content.decode()
     assert "Dites pourquoi la demande a été perdue." in page
-    assert "État\u00a0: Nouvelle → Rendez-vous fixé" in page  # the timeline line of the first change
+    assert "État\u00a0: Contactée → Rendez-vous fixé" in page  # the timeline line of the change
 
 
 def test_transition_error_names_the_statuses_in_french():
@@ -306,3 +318,17 @@ def test_a_refused_answer_says_why_in_french(client, customer_fields, reply, ref
     )
     assert refusal in response.content.decode()
     assert not lead.messages.filter(direction="out").exists()
+
+
+def test_the_owner_choice_and_a_second_number_read_in_french_on_the_lead_page(client):
+    from leads.services.customers import customer_phone_add
+
+    _supervisor(client)
+    lead = _lead_with_history()
+    customer_phone_add(customer=lead.customer, phone="647-555-0188")
+    page = page_text(client, reverse("leads:lead_detail", args=[lead.pk]), FRENCH)
+    assign_form = page.split('id="assign-form"')[1].split("</form>")[0]
+    assert 'aria-label="Responsable"' in assign_form
+    assert '<option value="">Non attribuée</option>' in assign_form
+    assert "Responsable\u00a0: <span" in page and ">non attribuée</span>" in page
+    assert "(647) 555-0188</a> (cellulaire)" in page
