@@ -26,6 +26,13 @@ class LeadTransitionForm(forms.Form):
         label=_("New status"), error_messages={"required": _("Choose the new status.")}
     )
     reason = forms.CharField(required=False, max_length=200, label=_("Reason (when lost)"))
+    # A sale cannot be undone (it joins the customer's history and gives two years of implied
+    # consent): it is confirmed apart, so that a slip in the list never sells a car.
+    deal_signed = forms.BooleanField(
+        required=False,
+        label=_("The deal is signed (for Sold)"),
+        help_text=_("A sale joins the customer's history and cannot be undone."),
+    )
     # The status the page showed: a change made from a page left open is checked against it.
     shown_status = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -37,6 +44,17 @@ class LeadTransitionForm(forms.Form):
         # Nothing chosen at first: a click on "Change status" never moves the lead by default.
         # No choice at all when the lead can go nowhere (sold, merged): the page offers no form.
         self.fields["status"].choices = [("", "—"), *allowed] if allowed else []
+        if LeadStatus.SOLD not in offered:
+            del self.fields["deal_signed"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("status") == LeadStatus.SOLD and not cleaned.get("deal_signed"):
+            self.add_error(
+                "deal_signed",
+                _("Tick “The deal is signed” to mark the lead sold: a sale cannot be undone."),
+            )
+        return cleaned
 
 
 class RoutingRuleForm(forms.ModelForm):

@@ -695,6 +695,24 @@ def test_status_change_lost_needs_a_reason(client):
     assert lead.status == LeadStatus.LOST
 
 
+def test_a_sale_is_confirmed_apart_so_a_slip_in_the_list_sells_nothing(client):
+    _login(client)
+    lead = lead_transition(lead=factories.lead(), to_status=LeadStatus.CONTACTED)
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    assert "The deal is signed (for Sold)" in page.split('id="status-form"')[1].split("</form>")[0]
+    url = reverse("leads:lead_transition", args=[lead.pk])
+    page = client.post(url, {"status": "sold", "shown_status": "contacted"}, follow=True).content.decode()
+    assert "Tick “The deal is signed” to mark the lead sold: a sale cannot be undone." in html.unescape(page)
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.CONTACTED and not lead.customer.history_items.exists()
+    client.post(url, {"status": "sold", "deal_signed": "on", "shown_status": "contacted"})
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.SOLD and lead.customer.history_items.get().kind == "purchase"
+    # Nothing to confirm on a lead that cannot be sold yet.
+    new = client.get(reverse("leads:lead_detail", args=[factories.lead().pk])).content.decode()
+    assert "The deal is signed" not in new
+
+
 def test_an_answer_or_log_refused_on_a_page_left_open_keeps_the_text_and_says_why(client):
     """The lead was merged, or the customer's address removed, while the page was open."""
     _login(client)
