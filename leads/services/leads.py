@@ -614,7 +614,16 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
             "updated_at",
         ]
     )
-    lead_event_add(lead=target, type="merged", actor=actor, merged_lead=duplicate.pk, **moved)
+    # The first answer is counted again from the earlier inquiry: the timeline says so, beside the
+    # "first answer" lines the two leads had.
+    lead_event_add(
+        lead=target,
+        type="merged",
+        actor=actor,
+        merged_lead=duplicate.pk,
+        first_response_business_minutes=target.first_response_business_minutes,
+        **moved,
+    )
     lead_event_add(lead=duplicate, type="merged", actor=actor, into_lead=target.pk, **moved)
     if target.status in OPEN_LEAD_STATUSES:
         reached = [target.status, LeadStatus.CONTACTED if target.first_response_at else LeadStatus.NEW]

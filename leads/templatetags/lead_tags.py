@@ -330,6 +330,14 @@ def event_summary(event) -> str:
             }
         case "merged" if "into_lead" in params:
             return _("Merged into lead %(number)s") % {"number": params["into_lead"]}
+        case "merged" if params.get("first_response_business_minutes") is not None:
+            return _(
+                "Lead %(number)s merged into this one: the first answer now counts from the earlier "
+                "inquiry, after %(span)s of business time"
+            ) % {
+                "number": params.get("merged_lead"),
+                "span": minutes_span(params["first_response_business_minutes"]),
+            }
         case "merged":
             return _("Lead %(number)s merged into this one") % {"number": params.get("merged_lead")}
         case "assigned" if params.get("owner") and params.get("previous_owner"):

@@ -337,6 +337,25 @@ def test_a_customer_who_wrote_again_on_the_duplicate_still_waits_after_the_merge
     assert list(Lead.objects.filter(CUSTOMER_REPLIED)) == [merged]
 
 
+def test_after_a_merge_the_timeline_says_the_first_answer_now_counts_from_the_earlier_inquiry():
+    from leads.templatetags.lead_tags import event_summary, minutes_span
+
+    earlier = factories.lead(received_at=timezone.now() - timedelta(days=3))
+    later = _answered(factories.lead(customer_obj=earlier.customer), days_ago=0)
+    merged = lead_merge(target=earlier, duplicate=later)
+    merged.refresh_from_db()
+    assert merged.first_response_business_minutes > later.first_response_business_minutes
+    assert event_summary(merged.events.get(type="merged")) == (
+        f"Lead {later.pk} merged into this one: the first answer now counts from the earlier inquiry, "
+        f"after {minutes_span(merged.first_response_business_minutes)} of business time"
+    )
+    # Neither answered: nothing to count yet.
+    unanswered = factories.lead(customer_obj=factories.customer())
+    other = factories.lead(customer_obj=unanswered.customer)
+    lead_merge(target=unanswered, duplicate=other)
+    assert event_summary(unanswered.events.get(type="merged")) == f"Lead {other.pk} merged into this one"
+
+
 def test_a_call_logged_twice_by_a_double_click_is_one_call_and_a_later_call_is_another():
     lead = factories.lead()
     author = factories.staff(Role.SUPERVISOR).user
