@@ -228,7 +228,9 @@ def _composer_form(request, lead: Lead, language: str, vehicles=None, timeline=N
             "language": chosen.language if chosen else language,
             "subject": draft["subject"],
             "body": draft["body"],
-            "shown_answer": int(shown_answer) if shown_answer.isdigit() else reply_last_answer_id(lead=lead),
+            "shown_answer": int(shown_answer)
+            if shown_answer.isdigit()
+            else reply_last_answer_id(lead=lead, messages=said),
         },
         templates=templates,
         unfilled=draft["unfilled"],
@@ -276,6 +278,9 @@ def _lead_page(request, lead: Lead, **overrides):
         "merge_form": LeadMergeForm(duplicates=lead_duplicates(user=request.user, lead=lead))
         if lead.has_duplicates and not lead.merged_into_id
         else None,
+        # The card lists every address and number; most customers have one of each, read with the lead.
+        "extra_emails": list(lead.customer.extra_emails.all()) if lead.has_other_emails else [],
+        "extra_phones": list(lead.customer.extra_phones.all()) if lead.has_other_phones else [],
         "prefers_email": lead.customer.preferred_channel == PreferredChannel.EMAIL,
         # Follow-up plans and booking for others are the supervisor's and managers'.
         "oversees_store": oversees_store(request.user),

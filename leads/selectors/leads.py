@@ -536,8 +536,8 @@ def lead_resent(
 
 
 def lead_get(*, user, pk: int) -> Lead:
-    """The lead with its customer and owner; `has_duplicates` and `has_inbound_mail` say whether its
-    page needs to read those lists at all."""
+    """The lead with its customer and owner; `has_duplicates`, `has_inbound_mail` and the customer's
+    `has_other_emails` and `has_other_phones` say whether its page needs to read those lists at all."""
     return (
         lead_visible_to(user=user)
         .select_related("customer", "owner")
@@ -551,6 +551,8 @@ def lead_get(*, user, pk: int) -> Lead:
                 )
             ),
             has_inbound_mail=Exists(InboundMail.objects.filter(lead=OuterRef("pk"))),
+            has_other_emails=Exists(CustomerEmail.objects.filter(customer=OuterRef("customer_id"))),
+            has_other_phones=Exists(CustomerPhone.objects.filter(customer=OuterRef("customer_id"))),
         )
         .get(pk=pk)
     )

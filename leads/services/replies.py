@@ -419,18 +419,24 @@ def reply_draft(
     }
 
 
-def _answers(lead: Lead) -> QuerySet[Message]:
-    """The answers people wrote to the customer by mail on the lead, queued or sent (not the automatic
+def _is_answer(message: Message) -> bool:
+    """An answer a person wrote to the customer by mail, queued or sent (not the automatic
     acknowledgement or follow-ups, nor what the server refused)."""
-    return Message.objects.filter(
-        lead=lead, channel=Channel.EMAIL, direction=Direction.OUTBOUND, author__isnull=False
-    ).exclude(send_status=Message.SendStatus.FAILED)
+    return (
+        message.channel == Channel.EMAIL
+        and message.direction == Direction.OUTBOUND
+        and message.author_id is not None
+        and message.send_status != Message.SendStatus.FAILED
+    )
 
 
-def reply_last_answer_id(*, lead: Lead) -> int:
+def reply_last_answer_id(*, lead: Lead, messages: list[Message] | None = None) -> int:
     """The latest answer to the customer (0: none yet), as the composer shows the lead: the answer
-    written there is checked against it (reply_queue's `shown_answer`)."""
-    return _answers(lead).order_by("-pk").values_list("pk", flat=True).first() or 0
+    written there is checked against it (reply_queue's `shown_answer`). `messages`: the lead's
+    messages when the caller has read them already (the timeline's)."""
+    if messages is None:
+        messages = Message.objects.filter(lead=lead, channel=Channel.EMAIL, direction=Direction.OUTBOUND)
+    return max((message.pk for message in messages if _is_answer(message)), default=0)
 
 
 def _last_inbound_email(lead: Lead) -> Message | None:
@@ -501,10 +507,10 @@ def reply_queue(
         .first()
     ):
         return already
-    if shown_answer is not None and (
-        since := _answers(lead).filter(pk__gt=shown_answer).select_related("author").order_by("-pk").first()
-    ):
-        raise AnsweredMeanwhile(since)
+    if shown_answer is not None:
+        newer = lead.messages.filter(pk__gt=shown_answer).select_related("author").order_by("-pk")
+        if since := next((message for message in newer if _is_answer(message)), None):
+            raise AnsweredMeanwhile(since)
     parent = _last_inbound_email(lead)
     message = Message.objects.create(
         lead=lead,
