@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -83,6 +84,8 @@ from .services.replies import (
 )
 
 INBOX_PAGE_SIZE = 50
+# The session's last inbox filters, sort and page: a lead page's way back to the list it came from.
+INBOX_QUERY_KEY = "leads:inbox-query"
 
 # The logging form starts on the channel the customer prefers.
 PREFERRED_LOG_CHANNEL = {
@@ -179,9 +182,11 @@ def inbox(request):
         page = last_page
         query["page"] = str(page)
         rows = rows_of(page)
+    if request.session.get(INBOX_QUERY_KEY) != (listed := query.urlencode()):
+        request.session[INBOX_QUERY_KEY] = listed  # a lead's "← Inbox" goes back to this list
     context = {
         "leads": [(lead, response_clock(lead, deadlines=deadlines)) for lead in rows[:INBOX_PAGE_SIZE]],
-        "query": query.urlencode(),
+        "query": listed,
         "previous_url": (_query(params) + f"&page={page - 1}") if page > 1 else "",
         "next_url": (_query(params) + f"&page={page + 1}") if len(rows) > INBOX_PAGE_SIZE else "",
     }
@@ -257,6 +262,12 @@ def _log_channel(customer, consent: dict) -> str:
     return "note" if withdrawn.get(channel) else channel
 
 
+def _inbox_url(request) -> str:
+    """The inbox as this person last listed it (filters, sort, page)."""
+    query = request.session.get(INBOX_QUERY_KEY, "")
+    return reverse("leads:inbox") + (f"?{query}" if query else "")
+
+
 def _lead_page(request, lead: Lead, **overrides):
     timeline = lead_timeline(lead=lead)
     consent = _consent_shown(lead.customer)
@@ -264,6 +275,7 @@ def _lead_page(request, lead: Lead, **overrides):
     vehicles = lead_vehicles_with_stock(lead.vehicles.all())
     context = {
         "lead": lead,
+        "inbox_url": _inbox_url(request),
         "clock": response_clock(lead, deadlines=response_deadlines()),
         "vehicles": vehicles,
         "timeline": timeline,
@@ -402,6 +414,7 @@ def lead_log(request, pk: int):
         "leads/_log_response.html",
         {
             "lead": lead,
+            "inbox_url": _inbox_url(request),
             "clock": response_clock(lead, deadlines=response_deadlines()),
             "log_form": form,
             "timeline": lead_timeline(lead=lead),

@@ -1,5 +1,6 @@
 import html
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.cache import cache
@@ -693,6 +694,28 @@ def test_status_change_lost_needs_a_reason(client):
     assert client.post(url, {"status": "sold"}, follow=True).status_code == 200
     lead.refresh_from_db()
     assert lead.status == LeadStatus.LOST
+
+
+def test_a_leads_way_back_to_the_inbox_keeps_the_filters_sort_and_page_it_was_opened_from(client):
+    _login(client)
+    lead = factories.lead()
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    assert 'href="/leads/" id="back-to-inbox"' in page  # nothing listed yet: the inbox as it opens
+    client.get(reverse("leads:inbox"), {"overdue": "on", "sort": "urgent", "language": "fr"})
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    back = re.search(r'href="([^"]*)" id="back-to-inbox"', page)
+    assert parse_qs(urlsplit(html.unescape(back.group(1))).query) == {
+        "overdue": ["on"],
+        "sort": ["urgent"],
+        "language": ["fr"],
+    }
+    # Still so once a call is logged from the page (its header is sent again).
+    logged = client.post(
+        reverse("leads:lead_log", args=[lead.pk]),
+        {"channel": "phone", "outcome": "reached"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert back.group(0) in logged
 
 
 def test_a_sale_is_confirmed_apart_so_a_slip_in_the_list_sells_nothing(client):
