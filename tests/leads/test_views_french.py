@@ -189,6 +189,22 @@ def test_status_change_refused_by_the_machine_explains_itself_in_french(client):
     assert "État\u00a0: Contactée → Rendez-vous fixé" in page  # the timeline line of the change
 
 
+def test_a_sale_asks_for_the_deal_signed_in_french(client):
+    from leads.services.leads import lead_transition
+
+    _supervisor(client)
+    lead = lead_transition(lead=_lead_with_history(), to_status="contacted")
+    page = page_text(client, reverse("leads:lead_detail", args=[lead.pk]), FRENCH)
+    assert "L’entente est signée (pour Vendue)" in page
+    response = client.post(
+        reverse("leads:lead_transition", args=[lead.pk]), {"status": "sold"}, headers=FRENCH, follow=True
+    )
+    assert (
+        "Cochez «\u00a0L’entente est signée\u00a0» pour marquer la demande vendue\u00a0: une vente ne peut"
+        " pas être annulée." in response.content.decode()
+    )
+
+
 def test_transition_error_names_the_statuses_in_french():
     from django.utils import translation
 
