@@ -60,6 +60,7 @@ def _queries(client, url) -> int:
 def test_inbox_query_count_does_not_grow_with_the_page(client, url):
     _login(client)
     _leads_with_history(5)
+    client.get(url)  # the session keeps the list's filters once, for the leads' way back to it
     few = _queries(client, url)
     _leads_with_history(45)
     assert _queries(client, url) == few
