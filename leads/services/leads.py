@@ -343,16 +343,17 @@ def lead_transition(
 
 @transaction.atomic
 def lead_record_answer(*, lead: Lead, answered_at, actor=None, channel: str) -> Lead:
-    """Note that a person answered the customer: sets the first-response time once, a new lead
-    becomes contacted, and a customer who had written again no longer waits. Called by every
-    service that records a real answer (mail sent, call, text, visit) and never for notes or
-    automatic acknowledgements."""
+    """Note that a person answered the customer: sets the first-response time (an answer logged
+    later but made before the one recorded takes its place), a new lead becomes contacted, and a
+    customer who had written again no longer waits. Called by every service that records a real
+    answer (mail sent, call, text, visit) and never for notes or automatic acknowledgements."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.customer_waiting_since is not None and answered_at >= lead.customer_waiting_since:
         lead.customer_waiting_since = None
         lead.save(update_fields=["customer_waiting_since", "updated_at"])
         transaction.on_commit(leads_counts_changed)
-    if lead.first_response_at is not None:
+    earlier_than_recorded = lead.first_response_at is not None and answered_at < lead.first_response_at
+    if lead.first_response_at is not None and not earlier_than_recorded:
         return lead
     lead.first_response_at = answered_at
     lead.first_response_business_minutes = business_minutes_between(lead.received_at, answered_at)
@@ -363,6 +364,7 @@ def lead_record_answer(*, lead: Lead, answered_at, actor=None, channel: str) -> 
         actor=actor,
         channel=channel,
         business_minutes=lead.first_response_business_minutes,
+        logged_later=earlier_than_recorded,
     )
     transaction.on_commit(leads_counts_changed)
     if lead.status == LeadStatus.NEW:

@@ -423,6 +423,17 @@ def test_a_call_logged_later_answers_the_lead_when_it_was_made_never_before_the_
     lead.refresh_from_db()
     assert (lead.first_response_at, lead.first_response_business_minutes) == (_monday(10, 40), 40)
     assert lead.messages.get().occurred_at == _monday(10, 40)
+    # A visit made earlier, logged after the call: it was the first answer.
+    contact_log(lead=lead, author=author, channel=Channel.VISIT, notes="Came in", occurred_at=_monday(10, 25))
+    contact_log(**call, occurred_at=_monday(11))  # a later call changes nothing
+    lead.refresh_from_db()
+    assert (lead.first_response_at, lead.first_response_business_minutes) == (_monday(10, 25), 25)
+    from leads.templatetags.lead_tags import event_summary
+
+    assert [event_summary(event) for event in lead.events.filter(type="first_response")] == [
+        "First answer (phone) after 40 min of business time",
+        "First answer (visit, logged later) after 25 min of business time",
+    ]
 
 
 def test_a_call_or_text_to_a_customer_who_asked_for_none_is_logged_and_says_they_had_asked():
