@@ -370,6 +370,10 @@ def appointment_reschedule(
         starts_at=starts_at.isoformat(),
         advisor=advisor.name,
     )
+    # The lead the departed advisor worked (or nobody did) goes with the appointment, so that the
+    # advisor taking it over can open it; one another advisor owns stays theirs.
+    if advisor != previous_advisor and appointment.lead.owner_id in (None, previous_advisor.user_id):
+        lead_assign(lead=appointment.lead, owner=advisor.user, actor=actor)
     _notify(appointment, AppointmentNotice.Kind.INVITATION)
     return appointment
 

@@ -529,6 +529,20 @@ def test_a_deactivated_advisors_appointment_is_handed_to_another_and_only_theirs
     assert (moved.advisor, moved.starts_at, moved.sequence) == (other, at(MONDAY, 14, 0), 1)
     assert moved.events.last().params["from_advisor"] == gone.pk
     assert moved.lead.events.filter(type="appointment_rescheduled", params__advisor="Sam Lee").exists()
+    # The lead Robin worked goes with the appointment, so that Sam can open it.
+    assert moved.lead.owner == other.user
+    assert moved.lead.events.filter(type="assigned", params__previous_owner="Robin Gone").exists()
+
+
+def test_a_departed_advisors_appointment_on_a_lead_another_advisor_owns_leaves_it_theirs(advisor):
+    gone = factories.advisor(first_name="Robin", last_name="Gone")
+    lead = factories.lead(owner=advisor.user)
+    appointment = book(lead, gone, at(MONDAY, 10, 0))
+    deactivate(gone)
+    other = factories.advisor(first_name="Sam", last_name="Lee")
+    appointment_reschedule(appointment=appointment, starts_at=at(MONDAY, 14, 0), now=BEFORE, advisor=other)
+    lead.refresh_from_db()
+    assert lead.owner == advisor.user
 
 
 @pytest.mark.django_db(transaction=True)
