@@ -1,4 +1,8 @@
-"""Posting a page's formset as a browser would: its management form and every form as shown."""
+"""Posting a page's forms as a browser would: a formset with its management form and every form
+as shown; the lead page's reply composer as filled in."""
+
+import html
+import re
 
 
 def formset_data(formset) -> dict:
@@ -16,3 +20,16 @@ def formset_data(formset) -> dict:
             if value is not None and value is not False:
                 data[f"{prefix}-{index}-{name}"] = value
     return data
+
+
+def composer_fields(page: str) -> dict:
+    """The lead page's reply form as the page fills it in."""
+    return {
+        name: html.unescape(re.search(pattern, page, re.S).group(1))
+        for name, pattern in (
+            ("subject", r'name="subject"[^>]*value="([^"]*)"'),
+            ("body", r'name="body"[^>]*>(.*?)</textarea>'),
+            ("language", r'name="language" value="(\w+)"'),
+            ("shown_answer", r'name="shown_answer" value="(\d+)"'),
+        )
+    }

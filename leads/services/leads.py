@@ -181,27 +181,12 @@ def form_lead_submit(
     # Two sends at once wait for each other here, so the second finds the lead of the first.
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     now = timezone.now()
-    sent_before = lead_resent(
-        customer=customer,
-        source=source,
-        inquiry_type=inquiry_type,
-        comments=comments,
-        vehicles=vehicles,
-        since=now - RESENT_WITHIN,
-    )
+    asked = {"source": source, "inquiry_type": inquiry_type, "comments": comments, "vehicles": vehicles}
+    sent_before = lead_resent(customer=customer, since=now - RESENT_WITHIN, **asked)
     if sent_before is not None:
         lead_event_add(lead=sent_before, type="customer_wrote", source=source)
         return lead_customer_wrote(lead=sent_before, at=now), False
-    lead = lead_create(
-        customer=customer,
-        source=source,
-        inquiry_type=inquiry_type,
-        language=language,
-        comments=comments,
-        vehicles=vehicles,
-        **extra,
-    )
-    return lead, True
+    return lead_create(customer=customer, language=language, **asked, **extra), True
 
 
 # A sale straight from contacted (a walk-in, a deal by phone) had no appointment behind it: the

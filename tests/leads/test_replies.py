@@ -1,6 +1,4 @@
-import html
 import importlib
-import re
 from datetime import timedelta
 
 import pytest
@@ -32,6 +30,7 @@ from leads.tasks import message_send
 from leads.threading import lead_id_from_address
 from tests import factories
 from tests.conftest import mail_server_down, unreachable_smtp
+from tests.formsets import composer_fields
 from tests.inventory import images
 
 pytestmark = pytest.mark.django_db
@@ -595,15 +594,7 @@ def test_the_answer_sent_from_the_composer_goes_under_the_customers_subject_with
     _customer_wrote(lead, subject="Price of the 2024 RAV4 stock #S123", body="What is your best price?")
     client.force_login(sophie)
     page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
-    fields = {
-        name: html.unescape(re.search(pattern, page, re.S).group(1))
-        for name, pattern in (
-            ("subject", r'name="subject"[^>]*value="([^"]*)"'),
-            ("body", r'name="body"[^>]*>(.*?)</textarea>'),
-            ("language", r'name="language" value="(\w+)"'),
-            ("shown_answer", r'name="shown_answer" value="(\d+)"'),
-        )
-    }
+    fields = composer_fields(page)
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(reverse("leads:lead_reply", args=[lead.pk]), fields).status_code == 302
     [received] = smtp_sink.parsed()

@@ -26,6 +26,7 @@ from leads.models import (
 from leads.services.leads import contact_log, lead_merge, lead_transition
 from leads.services.replies import reply_templates_ensure_defaults
 from tests import factories
+from tests.formsets import composer_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -470,19 +471,6 @@ def test_a_single_brace_merge_field_is_refused_with_its_spelling_and_the_text_ke
     assert not Message.objects.filter(direction="out").exists()
 
 
-def _composer_fields(page: str) -> dict:
-    """The reply form as the page fills it in."""
-    return {
-        name: html.unescape(re.search(pattern, page, re.S).group(1))
-        for name, pattern in (
-            ("subject", r'name="subject"[^>]*value="([^"]*)"'),
-            ("body", r'name="body"[^>]*>(.*?)</textarea>'),
-            ("language", r'name="language" value="(\w+)"'),
-            ("shown_answer", r'name="shown_answer" value="(\d+)"'),
-        )
-    }
-
-
 def test_an_answer_written_while_a_colleague_answered_is_held_until_sent_anyway(client):
     reply_templates_ensure_defaults()
     sophie = _login(client, first_name="Sophie", last_name="Tremblay")
@@ -493,17 +481,17 @@ def test_an_answer_written_while_a_colleague_answered_is_held_until_sent_anyway(
     url, reply = reverse("leads:lead_detail", args=[lead.pk]), reverse("leads:lead_reply", args=[lead.pk])
     opened = client.get(url).content.decode()
     assert 'name="send_anyway"' not in opened
-    marc_answer = {**_composer_fields(marc.get(url).content.decode()), "body": "Best price $33,500 today."}
+    marc_answer = {**composer_fields(marc.get(url).content.decode()), "body": "Best price $33,500 today."}
     assert marc.post(reply, marc_answer).status_code == 302
     assert marc.post(reply, marc_answer).status_code == 302  # his double click: one answer
-    response = client.post(reply, {**_composer_fields(opened), "body": "It is $34,995, my long answer."})
+    response = client.post(reply, {**composer_fields(opened), "body": "It is $34,995, my long answer."})
     page = response.content.decode()
     assert response.status_code == 400
     assert "Not sent: Marc Roy answered this customer on " in page
     assert "It is $34,995, my long answer.</textarea>" in page and "Best price $33,500 today." in page
     assert Message.objects.filter(lead=lead, direction="out").count() == 1
     send_anyway = re.search(r'name="send_anyway" id="id_send_anyway" value="(\d+)"', page).group(1)
-    assert client.post(reply, {**_composer_fields(page), "send_anyway": send_anyway}).status_code == 302
+    assert client.post(reply, {**composer_fields(page), "send_anyway": send_anyway}).status_code == 302
     authors = (
         Message.objects.filter(lead=lead, direction="out").order_by("pk").values_list("author", flat=True)
     )
