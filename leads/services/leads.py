@@ -467,7 +467,7 @@ def contact_log(
     if channel == Channel.NOTE and not notes.strip():
         raise ContactLogError(gettext("Write the note."), field="notes")
     now = timezone.now()
-    occurred_at = occurred_at or now
+    given_at, occurred_at = occurred_at, occurred_at or now
     if occurred_at > now:
         raise ContactLogError(
             gettext("That time is still to come: give the time it happened, or leave it empty for now."),
@@ -480,6 +480,7 @@ def contact_log(
             % {"received": f"{timezone.localtime(lead.received_at):%Y-%m-%d %H:%M}"},
             field="occurred_at",
         )
+    occurred_at = max(occurred_at, lead.received_at)  # never above the lead's arrival on its timeline
     body = notes.strip()
     # In the words of whoever logs it, as the notes themselves are.
     if next_step.strip():
@@ -497,9 +498,11 @@ def contact_log(
         "body_text": body,
     }
     # The same entry sent again at once (a double click) is the one logged; the lead's row is
-    # locked so that two such requests take turns. A second call a minute later is its own.
+    # locked so that two such requests take turns. A second call a minute later is its own, and so
+    # is one said to have happened at another time.
     Lead.objects.select_for_update().get(pk=lead.pk)
-    if already := Message.objects.filter(**entry, created_at__gte=timezone.now() - RELOGGED_WITHIN).first():
+    same = Message.objects.filter(**entry, created_at__gte=timezone.now() - RELOGGED_WITHIN)
+    if already := (same.filter(occurred_at=occurred_at) if given_at else same).first():
         return already
     message = Message.objects.create(
         **entry,

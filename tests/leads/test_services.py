@@ -366,6 +366,30 @@ def test_a_call_logged_twice_by_a_double_click_is_one_call_and_a_later_call_is_a
     assert contact_log(**call) != first and lead.messages.filter(channel=Channel.PHONE).count() == 2
 
 
+def test_two_calls_logged_one_after_the_other_for_two_times_past_are_two_calls():
+    lead = factories.lead(received_at=timezone.now() - timedelta(days=1))
+    author = factories.staff(Role.SUPERVISOR).user
+    call = {"lead": lead, "author": author, "channel": Channel.PHONE, "outcome": "voicemail"}
+    morning, noon = timezone.now() - timedelta(hours=5), timezone.now() - timedelta(hours=2)
+    first = contact_log(**call, occurred_at=morning)
+    assert contact_log(**call, occurred_at=morning) == first  # the same one sent twice
+    assert contact_log(**call, occurred_at=noon) != first
+    assert sorted(lead.messages.values_list("occurred_at", flat=True)) == [morning, noon]
+
+
+def test_a_call_logged_in_the_minute_the_lead_came_in_is_not_above_it_on_the_timeline():
+    received = timezone.now().replace(second=40, microsecond=0) - timedelta(hours=1)
+    lead = factories.lead(received_at=received)
+    call = contact_log(
+        lead=lead,
+        author=factories.staff(Role.SUPERVISOR).user,
+        channel=Channel.PHONE,
+        outcome="reached",
+        occurred_at=received.replace(second=0),  # the form gives minutes
+    )
+    assert call.occurred_at == received
+
+
 def test_a_sale_joins_the_customer_s_history_with_two_years_of_implied_consent():
     from leads.models import ConsentChannel, HistoryKind
     from leads.selectors.consent import consent_check
