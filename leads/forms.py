@@ -212,6 +212,8 @@ class ReplyForm(forms.Form):
     shown_answer = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     # Offered once an answer sent meanwhile refused this one; its value is that answer, now seen.
     send_anyway = forms.IntegerField(required=False, min_value=0, label=_("Send anyway"))
+    # The stock vehicles the page warned were sold or on hold ("12,15"): one sold since is told of.
+    unavailable_shown = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(
         self,
@@ -229,6 +231,9 @@ class ReplyForm(forms.Form):
         self.unavailable = unavailable
         # The answer someone sent while this one was being written, once it refused this one.
         self.answered_meanwhile = None
+
+    def clean_unavailable_shown(self) -> set[int]:
+        return {int(pk) for pk in self.cleaned_data["unavailable_shown"].split(",") if pk.strip().isdigit()}
 
     def answers_seen(self) -> int | None:
         """The latest answer the sender knows of: the one the page showed, or the one they were told

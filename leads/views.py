@@ -372,6 +372,7 @@ def lead_reply(request, pk: int):
                 body=form.cleaned_data["body"],
                 language=form.cleaned_data["language"],
                 shown_answer=form.answers_seen(),
+                unavailable_shown=form.cleaned_data["unavailable_shown"],
             )
         except AnsweredMeanwhile as error:
             form.add_error(None, str(error))

@@ -31,5 +31,6 @@ def composer_fields(page: str) -> dict:
             ("body", r'name="body"[^>]*>(.*?)</textarea>'),
             ("language", r'name="language" value="(\w+)"'),
             ("shown_answer", r'name="shown_answer" value="(\d+)"'),
+            ("unavailable_shown", r'name="unavailable_shown" value="([\d,]*)"'),
         )
     }

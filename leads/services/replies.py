@@ -105,6 +105,25 @@ class AnsweredMeanwhile(ReplyError):
         )
 
 
+class StockChangedMeanwhile(ReplyError):
+    """A vehicle the customer asks about was sold or put on hold after the page the answer was
+    written on was opened: the answer may still offer it."""
+
+    def __init__(self, vehicles: list[tuple]):
+        self.vehicles = vehicles
+        super().__init__(
+            gettext(
+                "Not sent: %(vehicles)s changed in stock after this page was opened. Read your answer "
+                "again with that in mind, then send it."
+            )
+            % {
+                "vehicles": ", ".join(
+                    f"{str(vehicle) or stock} ({stock.get_status_display().lower()})" for vehicle, stock in vehicles
+                )
+            }
+        )
+
+
 class MailServerUnavailable(Exception):
     """The mail server could not be reached; nothing was handed over, so trying later is safe."""
 
@@ -240,8 +259,9 @@ def merge_fields_unfilled(text: str, fields: dict[str, str]) -> list[str]:
 
 
 def _price(amount, language: str) -> str:
-    """The price as the pages write it, in the answer's language: "$29,999.99", "34 995 $"."""
-    if amount is None:
+    """The price as the pages write it, in the answer's language: "$29,999.99", "34 995 $"; none
+    for no price or a zero (what lead providers send for "call for price")."""
+    if not amount:
         return ""
     with translation.override(language):
         return money(amount)
@@ -457,12 +477,14 @@ def reply_queue(
     body: str,
     language: str = Language.ENGLISH,
     shown_answer: int | None = None,
+    unavailable_shown: set[int] | None = None,
 ) -> Message:
     """Store an email answer to the customer, threaded under their last mail, and queue its sending.
 
     `shown_answer`: the latest answer the page it was written on showed (reply_last_answer_id); one
     someone queued since refuses it (AnsweredMeanwhile), as two people answering at once would send
-    the customer two answers. None: not checked."""
+    the customer two answers. `unavailable_shown`: the stock vehicles the page warned were sold or
+    on hold; another one since refuses it (StockChangedMeanwhile). None: not checked."""
     from ..tasks import message_send
 
     if refusal := lead_merged_refusal(lead):
@@ -511,6 +533,14 @@ def reply_queue(
         newer = lead.messages.filter(pk__gt=shown_answer).select_related("author").order_by("-pk")
         if since := next((message for message in newer if _is_answer(message)), None):
             raise AnsweredMeanwhile(since)
+    if unavailable_shown is not None and (
+        changed := [
+            (vehicle, stock)
+            for vehicle, stock in vehicles_unavailable(lead_vehicles_with_stock(lead.vehicles.all()))
+            if stock.pk not in unavailable_shown
+        ]
+    ):
+        raise StockChangedMeanwhile(changed)
     parent = _last_inbound_email(lead)
     message = Message.objects.create(
         lead=lead,

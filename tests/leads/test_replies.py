@@ -467,6 +467,8 @@ def test_an_answer_goes_to_the_address_the_customer_last_wrote_from(sophie, clie
         ("29999.99", "at $29,999.99, and", "au prix de 29\u00a0999,99\u00a0$, et"),
         ("34995.50", "at $34,995.50, and", "au prix de 34\u00a0995,50\u00a0$, et"),
         ("34995.00", "at $34,995, and", "au prix de 34\u00a0995\u00a0$, et"),
+        # A zero is a provider's "call for price": no price is quoted.
+        ("0", "It is available, and", "Il est disponible, et"),
     ],
 )
 def test_the_draft_quotes_the_price_as_listed_with_its_cents_when_there_are_some(

@@ -523,6 +523,27 @@ def test_the_composer_warns_when_the_vehicle_asked_about_is_sold_or_on_hold(clie
     )
 
 
+def test_an_answer_written_before_the_car_was_sold_is_held_until_read_again(client):
+    from inventory.services.vehicles import vehicle_transition
+
+    _login(client)
+    reply_templates_ensure_defaults()
+    stock = factories.vehicle(year=2024, make="Toyota", model="RAV4", price="34995.50")
+    lead = factories.lead(inquiry_type="price", vehicles=[{"vin": stock.vin}])
+    url, reply = reverse("leads:lead_detail", args=[lead.pk]), reverse("leads:lead_reply", args=[lead.pk])
+    opened = composer_fields(client.get(url).content.decode())
+    assert "It is available" in opened["body"]
+    vehicle_transition(vehicle=stock, to_status="sold", actor=None)
+    refused = client.post(reply, opened)
+    page = html.unescape(refused.content.decode())
+    assert refused.status_code == 400 and not Message.objects.filter(direction="out").exists()
+    assert "Not sent: 2024 Toyota RAV4 (sold) changed in stock after this page was opened." in page
+    assert f"The 2024 Toyota RAV4 (stock {stock.stock_number}) is sold: check the draft before sending." in page
+    assert "It is available" in page  # what was written is kept, to be changed
+    # Read again with the warning in view, it goes as its writer decides.
+    assert client.post(reply, composer_fields(refused.content.decode())).status_code == 302
+
+
 def test_picking_another_template_asks_before_replacing_the_text_and_keeps_the_answers_shown(client):
     _login(client)
     reply_templates_ensure_defaults()
