@@ -235,7 +235,9 @@ def _search_q(text: str) -> Q:
     on theirs, so the database never reads every lead.
     """
     text = text.strip()
-    if PHONE_LIKE.fullmatch(without_extension := PHONE_EXTENSION.sub("", text)):
+    # A number with its extension; not a VIN's end or a stock number that has an X in it ("5X123456").
+    without_extension = PHONE_EXTENSION.sub("", text)
+    if PHONE_LIKE.fullmatch(without_extension) and sum(c.isdigit() for c in without_extension) >= 7:
         text = without_extension
     digits = "".join(c for c in text if c.isdigit())
     phone_like = len(digits) >= 7 and PHONE_LIKE.fullmatch(text)

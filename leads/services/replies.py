@@ -82,6 +82,11 @@ QUOTED_LINES = 20
 UNAVAILABLE = (VehicleStatus.SOLD, VehicleStatus.ON_HOLD)
 
 
+# A line of the customer's mail quoted in an answer, and the place it is kept aside at meanwhile.
+QUOTED_LINE = re.compile(r"(?m)^>.*$")
+QUOTED_PLACE = re.compile(r"\x00(\d+)\x00")
+
+
 class ReplyError(ValueError):
     pass
 
@@ -499,6 +504,14 @@ def reply_queue(
         raise ReplyError(gettext("Write a subject and a message."))
     if "\n" in subject or "\r" in subject:
         raise ReplyError(gettext("Write the subject on one line."))
+    # The customer's words quoted below are theirs, braces and all: never filled in nor refused.
+    quoted: list[str] = []
+
+    def set_aside(line: re.Match) -> str:
+        quoted.append(line.group(0))
+        return f"\x00{len(quoted) - 1}\x00"
+
+    body = QUOTED_LINE.sub(set_aside, body)
     if unknown := unknown_markup(subject + body):
         refusal = gettext("Fill in or remove: %(fields)s.") % {"fields": ", ".join(unknown)}
         if misspelt := single_brace_fields(unknown):
@@ -509,6 +522,7 @@ def reply_queue(
     if MERGE_FIELD.search(subject + body):  # typed by hand: filled in as a template's would be
         fields = merge_fields_for(lead=lead, sender=author, language=language)
         subject, body = merge_fields_render(subject, fields), merge_fields_render(body, fields)
+    body = QUOTED_PLACE.sub(lambda place: quoted[int(place.group(1))], body)
     body_text = f"{body}\n\n{commercial_footer(customer, language=language)}"
     # The same answer sent again at once (a double click, a form sent twice) is the one queued:
     # the lead's row is locked so that two such requests take turns. One the server refused, or

@@ -604,6 +604,22 @@ def test_the_answer_sent_from_the_composer_goes_under_the_customers_subject_with
     assert "wrote:\n> What is your best price?" in received.get_content().replace("\r\n", "\n")
 
 
+def test_braces_in_the_customers_quoted_words_are_theirs_neither_refused_nor_filled_in(templates, sophie):
+    customer = factories.customer(first_name="Pat", email="pat@example.com")
+    lead = factories.lead(customer_obj=customer, inquiry_type="price")
+    _customer_wrote(lead, subject="Budget", body="My budget is {budget}, tell {{ first_name }} to call me.")
+    template = ReplyTemplate.objects.get(inquiry_type="price", language="en")
+    draft = reply_draft(template=template, lead=lead, sender=sophie)
+    sent = reply_queue(
+        lead=lead, author=sophie, subject=draft["subject"], body=draft["body"] + "\n", language="en"
+    )
+    assert "> My budget is {budget}, tell {{ first_name }} to call me." in sent.body_text
+    assert "Hello Pat," in sent.body_text
+    # Written by staff, the same braces are still refused.
+    with pytest.raises(ReplyError, match=r"Fill in or remove: \{budget\}"):
+        reply_queue(lead=lead, author=sophie, subject="Budget", body="Your budget is {budget}.", language="en")
+
+
 def test_an_answer_someone_queued_since_the_page_was_opened_stops_the_next_one_until_sent_anyway(sophie):
     marc = factories.staff(Role.ADVISOR, first_name="Marc", last_name="Roy").user
     lead = factories.lead()

@@ -166,6 +166,8 @@ def test_search_by_the_end_of_a_vin_and_by_a_stock_number_as_typed_or_in_stock(b
     stock = factories.vehicle(stock_number="P4455")
     named_by_vin = factories.lead(vehicles=[{"make": "Toyota", "vin": stock.vin.lower()}])
     named_by_stock = factories.lead(vehicles=[{"make": "Honda", "stock_number": "T1234A"}])
+    built_at_x = factories.lead(vehicles=[{"make": "Ford", "vin": "1FMCU9GD55X123456"}])
+    factories.lead(customer_obj=factories.customer(phone="+1 416 555 0005"))  # a 5 in a phone number
     for query, expected in [
         (stock.vin[-8:], named_by_vin),  # read off a windshield or a deal jacket
         (stock.vin[-6:].lower(), named_by_vin),
@@ -175,6 +177,7 @@ def test_search_by_the_end_of_a_vin_and_by_a_stock_number_as_typed_or_in_stock(b
         ("T-1234A", named_by_stock),
         (stock.vin[-5:], None),  # too short to be a VIN's end
         (stock.vin[-7:-1], None),  # not its end
+        ("5X123456", built_at_x),  # a VIN's end, not 5 with the extension 123456
     ]:
         assert list(lead_list(user=boss, filters={"q": query, "status": "all"})) == (
             [expected] if expected else []

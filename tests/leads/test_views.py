@@ -555,7 +555,8 @@ def test_picking_another_template_asks_before_replacing_the_text_and_keeps_the_a
     blank = client.get(
         url, {"template": "", "shown_answer": "0"}, headers={"HX-Request": "true"}
     ).content.decode()
-    assert "hx-confirm" not in blank  # nothing written: nothing to lose
+    # A blank composer asks too: what has been typed in it since is not known to the page.
+    assert 'hx-confirm="Replace the subject and message with this template?' in blank
     # An answer sent since the page was opened is still news to the composer the picker refills...
     factories.outbound_email(lead=lead, author=factories.staff(Role.ADVISOR).user)
     refilled = client.get(url, {"template": "", "shown_answer": "0"}, headers={"HX-Request": "true"})
