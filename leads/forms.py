@@ -122,6 +122,12 @@ STATUS_FILTERS = [
 ]
 
 
+def _former_owner_choice(user) -> tuple[str, str]:
+    """A person no longer offered as an owner (deactivated, or out of sales since), named so."""
+    name = user.get_full_name() or user.username
+    return str(user.pk), _("%(name)s (no longer takes leads)") % {"name": name}
+
+
 class InboxFilterForm(forms.Form):
     """The inbox's query string; anything malformed is dropped (the page says so), never an error page."""
 
@@ -180,10 +186,7 @@ class InboxFilterForm(forms.Form):
         if not owner.isdigit() or owner in dict(offered):
             return []
         user = get_user_model().objects.filter(pk=owner).first()
-        if not user:
-            return []
-        name = user.get_full_name() or user.username
-        return [(owner, _("%(name)s (no longer takes leads)") % {"name": name})]
+        return [_former_owner_choice(user)] if user else []
 
     def clean(self):
         cleaned = super().clean()
@@ -315,13 +318,17 @@ class LeadMergeForm(forms.Form):
 
 
 class LeadAssignForm(forms.Form):
-    """Who owns the lead: one of the people who may own leads, or nobody."""
+    """Who owns the lead: one of the people who may own leads, or nobody; its owner stays shown
+    when no longer offered, so that Assign pressed as it is changes nothing."""
 
     owner = forms.ChoiceField(required=False, label=_("Owner"))
 
     def __init__(self, *args, lead: Lead, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = [("", _("Unassigned")), *lead_owner_choices()]
+        offered = lead_owner_choices()
+        owner = lead.owner
+        former = [_former_owner_choice(owner)] if owner and str(owner.pk) not in dict(offered) else []
+        self.fields["owner"].choices = [("", _("Unassigned")), *offered, *former]
         self.fields["owner"].initial = lead.owner_id
 
     def clean_owner(self):

@@ -182,11 +182,12 @@ def inbox(request):
         page = last_page
         query["page"] = str(page)
         rows = rows_of(page)
-    if request.session.get(INBOX_QUERY_KEY) != (listed := query.urlencode()):
-        request.session[INBOX_QUERY_KEY] = listed  # a lead's "← Inbox" goes back to this list
+    # A lead's "← Inbox" goes back to the list last opened; another tab refreshing itself is not it.
+    if not request.htmx and request.session.get(INBOX_QUERY_KEY) != (listed := query.urlencode()):
+        request.session[INBOX_QUERY_KEY] = listed
     context = {
         "leads": [(lead, response_clock(lead, deadlines=deadlines)) for lead in rows[:INBOX_PAGE_SIZE]],
-        "query": listed,
+        "query": query.urlencode(),
         "previous_url": (_query(params) + f"&page={page - 1}") if page > 1 else "",
         "next_url": (_query(params) + f"&page={page + 1}") if len(rows) > INBOX_PAGE_SIZE else "",
     }

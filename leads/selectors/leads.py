@@ -25,6 +25,7 @@ from ..business_hours import (
     store_zone,
 )
 from ..models import (
+    Appointment,
     Attachment,
     Channel,
     Customer,
@@ -104,7 +105,8 @@ def sees_leads(user) -> bool:
 
 
 def lead_visible_to(*, user) -> QuerySet[Lead]:
-    """Supervisors, managers and admins see every lead; an advisor only the leads assigned to them.
+    """Supervisors, managers and admins see every lead; an advisor only the leads assigned to them,
+    and those with an appointment booked with them (the customer they are to meet).
 
     Department staff see none here: what reaches them is forwarded mail, not leads.
     """
@@ -113,7 +115,8 @@ def lead_visible_to(*, user) -> QuerySet[Lead]:
     if scope == "all":
         return leads
     if scope == "owner":
-        return leads.filter(owner=user)
+        meets = Appointment.objects.filter(lead=OuterRef("pk"), advisor__user=user)
+        return leads.filter(Q(owner=user) | Exists(meets))
     return leads.none()
 
 

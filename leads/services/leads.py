@@ -588,7 +588,9 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
         waiting += [at for at in unanswered if at > target.first_response_at]
     target.customer_waiting_since = min(waiting) if target.first_response_at and waiting else None
     target.promotion_id = target.promotion_id or duplicate.promotion_id
-    target.owner_id = target.owner_id or duplicate.owner_id
+    takes_owner = target.owner_id is None and duplicate.owner_id is not None
+    if takes_owner:
+        target.owner = duplicate.owner
     target.vehicle_wanted = vehicle_wanted_line(target.vehicles.all())
     target.save(
         update_fields=[
@@ -615,6 +617,10 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
         **moved,
     )
     lead_event_add(lead=duplicate, type="merged", actor=actor, into_lead=target.pk, **moved)
+    if takes_owner:  # the advisor working the customer goes on with them, as the timeline says
+        lead_event_add(
+            lead=target, type="assigned", actor=actor, owner=person_name(target.owner), previous_owner=""
+        )
     if target.status in OPEN_LEAD_STATUSES:
         reached = [target.status, LeadStatus.CONTACTED if target.first_response_at else LeadStatus.NEW]
         if duplicate.status in OPEN_LEAD_STATUSES:

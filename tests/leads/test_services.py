@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from dealership.models import Role
 from leads.models import Channel, Lead, LeadEvent, LeadStatus, LeadVehicle, Message
-from leads.selectors.leads import CUSTOMER_REPLIED, lead_duplicates, lead_get, lead_visible_to
+from leads.selectors.leads import CUSTOMER_REPLIED, lead_duplicates, lead_get, lead_visible_to, person_name
 from leads.services.appointments import BookingError, appointment_book
 from leads.services.leads import (
     LEAD_TRANSITIONS,
@@ -236,6 +236,7 @@ def test_a_merge_keeps_the_advisor_working_the_customer_and_both_inquiries_words
     lead_merge(target=newer, duplicate=worked, actor=factories.staff(Role.SUPERVISOR).user)
     newer.refresh_from_db()
     assert newer.owner == advisor.user  # still theirs to work, and to open
+    assert newer.events.get(type="assigned").params["owner"] == person_name(advisor.user)
     assert newer.comments == "Avez-vous encore le RAV4 hybride? Échange: Civic 2016.\n\nAny news on the RAV4?"
     assert newer.status == LeadStatus.CONTACTED  # answered by the call, so no longer new
     assert lead_visible_to(user=advisor.user).filter(pk=newer.pk).exists()

@@ -713,6 +713,8 @@ def test_a_leads_way_back_to_the_inbox_keeps_the_filters_sort_and_page_it_was_op
     page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
     assert 'href="/leads/" id="back-to-inbox"' in page  # nothing listed yet: the inbox as it opens
     client.get(reverse("leads:inbox"), {"overdue": "on", "sort": "urgent", "language": "fr"})
+    # Another tab's inbox refreshing itself is not the list this person left.
+    client.get(reverse("leads:inbox"), {"status": "all"}, headers={"HX-Request": "true"})
     page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
     back = re.search(r'href="([^"]*)" id="back-to-inbox"', page)
     assert parse_qs(urlsplit(html.unescape(back.group(1))).query) == {
@@ -1036,6 +1038,40 @@ def test_the_advisor_booked_for_a_test_drive_on_a_new_lead_can_open_it(client):
     assert response.status_code == 200
     page = response.content.decode()
     assert 'id="lead-owner">Marc Roy<' in page and "<strong>Assigned to Marc Roy</strong>" in page
+
+
+def test_an_advisor_opens_the_lead_of_a_customer_booked_with_them_whoever_owns_it(client):
+    from leads.services.leads import lead_assign
+
+    anne, ben = factories.advisor(first_name="Anne"), factories.advisor(first_name="Ben")
+    lead = factories.lead(owner=anne.user)
+    factories.test_drive(lead, ben, hour=10)  # the supervisor booked Ben on Anne's lead
+    url = reverse("leads:lead_detail", args=[lead.pk])
+    client.force_login(ben.user)
+    assert client.get(url).status_code == 200
+    assert f'data-lead="{lead.pk}"' in client.get(reverse("leads:inbox")).content.decode()
+    # Given to Ben, Anne no longer has it.
+    lead_assign(lead=lead, owner=ben.user, actor=None)
+    client.force_login(anne.user)
+    assert client.get(url).status_code == 404
+    # Another advisor's lead without an appointment with them stays out of reach.
+    client.force_login(factories.advisor(first_name="Cleo").user)
+    assert client.get(url).status_code == 404
+
+
+def test_a_lead_whose_owner_left_still_names_them_and_assign_pressed_as_is_keeps_it_theirs(client):
+    _login(client)
+    gone = factories.advisor(first_name="Robin", last_name="Gone")
+    lead = factories.lead(owner=gone.user)
+    gone.user.is_active = False
+    gone.user.save(update_fields=["is_active"])
+    cache.clear()  # the owners offered are read every minute
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    form = page.split('id="assign-form"')[1].split("</form>")[0]
+    assert f'<option value="{gone.user.pk}" selected>Robin Gone (no longer takes leads)</option>' in form
+    client.post(reverse("leads:lead_assign", args=[lead.pk]), {"owner": gone.user.pk})
+    lead.refresh_from_db()
+    assert lead.owner == gone.user and not lead.events.filter(type="assigned").exists()
 
 
 def _minute(moment) -> str:
