@@ -56,9 +56,11 @@ def references_answering(parent) -> str:
 
 
 # What mail programs put before the subject of an answer or a forward, in English and in French, as
-# often as it was answered: "Re:", "RE :", "Re[2]:", "Réf. :", "TR:", "Fwd:".
+# often as it was answered: "Re:", "RE :", "Re[2]:", "Réf. :", "TR:", "Fwd:"; and the tags a company's
+# mail server adds to mail from outside ("[EXTERNAL]"), which it would add again to the answer.
 ANSWER_PREFIXES = re.compile(
-    r"^(?:\s*(?:re|ré|réf|ref|rép|rep|tr|fwd?|aw)\s*(?:\[\d+\])?\.?\s*:)+\s*", re.IGNORECASE
+    r"^(?:\s*(?:(?:re|ré|réf|ref|rép|rep|tr|fwd?|aw)\s*(?:\[\d+\])?\.?\s*:|\[[^\[\]]{1,20}\]))+\s*",
+    re.IGNORECASE,
 )
 
 

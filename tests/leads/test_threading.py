@@ -24,4 +24,6 @@ def test_an_answer_takes_the_customers_subject_once_whatever_their_mail_program_
         assert reply_subject(answered) == "Re: Prix", answered
     assert reply_subject("Réf. 1234 pour le RAV4") == "Re: Réf. 1234 pour le RAV4"  # a reference, kept
     assert reply_subject("Recall notice") == "Re: Recall notice"
+    # The tag the customer's company mail server put on our last mail, which it will put again.
+    assert reply_subject("[EXTERNAL] RE: Price") == reply_subject("RE: [EXT] Price") == "Re: Price"
     assert reply_subject("") == reply_subject("Re: ") == ""
