@@ -250,6 +250,22 @@ def lead_next_statuses(lead: Lead, *, by_hand: bool = False) -> set[str]:
     return {status for status in statuses if not (by_hand and (lead.status, status) in ANSWER_MOVES)}
 
 
+# A lead nobody ever reached becomes contacted only once someone has: a lost one is reopened after
+# the answer is logged (offered all the same, so that the page says why).
+UNANSWERED_REOPEN = gettext_noop(
+    "Nobody has reached this customer yet: log the call, text or visit that does, then reopen the lead."
+)
+
+
+def _by_hand_refusal(lead: Lead, to_status: str) -> str:
+    """Why a person may not make this move on the lead's page, or "" when they may."""
+    if instead := ANSWER_MOVES.get((lead.status, to_status)):
+        return instead
+    if to_status == LeadStatus.CONTACTED and lead.first_response_at is None:
+        return UNANSWERED_REOPEN
+    return ""
+
+
 @transaction.atomic
 def lead_transition(
     *,
@@ -274,7 +290,7 @@ def lead_transition(
             gettext("Someone changed this lead meanwhile: it is %(status)s now. Check it, then choose again.")
             % {"status": LeadStatus(lead.status).label.lower()}
         )
-    if by_hand and (instead := ANSWER_MOVES.get((lead.status, to_status))):
+    if by_hand and (instead := _by_hand_refusal(lead, to_status)):
         raise TransitionError(gettext(instead))
     if to_status not in lead_next_statuses(lead, by_hand=by_hand):
         raise TransitionError(

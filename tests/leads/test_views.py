@@ -538,7 +538,9 @@ def test_an_answer_written_before_the_car_was_sold_is_held_until_read_again(clie
     page = html.unescape(refused.content.decode())
     assert refused.status_code == 400 and not Message.objects.filter(direction="out").exists()
     assert "Not sent: 2024 Toyota RAV4 (sold) changed in stock after this page was opened." in page
-    assert f"The 2024 Toyota RAV4 (stock {stock.stock_number}) is sold: check the draft before sending." in page
+    assert (
+        f"The 2024 Toyota RAV4 (stock {stock.stock_number}) is sold: check the draft before sending." in page
+    )
     assert "It is available" in page  # what was written is kept, to be changed
     # Read again with the warning in view, it goes as its writer decides.
     assert client.post(reply, composer_fields(refused.content.decode())).status_code == 302
@@ -678,19 +680,36 @@ def test_the_status_form_starts_with_no_status_chosen_and_a_bare_click_moves_not
 
 
 def test_a_status_chosen_on_a_page_left_open_never_reopens_a_lead_someone_closed(client):
-    _login(client)
+    user = _login(client)
     lead = factories.lead()
+    contact_log(lead=lead, author=user, channel="phone", outcome="reached")
     page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
-    assert 'name="shown_status" value="new"' in page
+    assert 'name="shown_status" value="contacted"' in page
     lead_transition(lead=lead, to_status=LeadStatus.LOST, reason="Bought elsewhere")  # another supervisor
     url = reverse("leads:lead_transition", args=[lead.pk])
-    page = client.post(url, {"status": "contacted", "shown_status": "new"}, follow=True).content.decode()
+    page = client.post(
+        url, {"status": "contacted", "shown_status": "contacted"}, follow=True
+    ).content.decode()
     assert "Someone changed this lead meanwhile: it is lost now. Check it, then choose again." in page
     lead.refresh_from_db()
     assert (lead.status, lead.lost_reason) == (LeadStatus.LOST, "Bought elsewhere")
     client.post(url, {"status": "contacted", "shown_status": "lost"})  # chosen on the page as it is now
     lead.refresh_from_db()
     assert lead.status == LeadStatus.CONTACTED
+
+
+def test_a_lost_lead_nobody_reached_reopens_as_contacted_only_once_someone_has(client):
+    user = _login(client)
+    lead = lead_transition(lead=factories.lead(), to_status=LeadStatus.LOST, reason="No answer")
+    url = reverse("leads:lead_transition", args=[lead.pk])
+    page = client.post(url, {"status": "contacted", "shown_status": "lost"}, follow=True).content.decode()
+    assert "Nobody has reached this customer yet: log the call, text or visit that does, then reopen" in page
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.LOST
+    contact_log(lead=lead, author=user, channel="phone", outcome="reached")
+    client.post(url, {"status": "contacted", "shown_status": "lost"})
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.CONTACTED and lead.first_response_at is not None
 
 
 def test_status_change_lost_needs_a_reason(client):
