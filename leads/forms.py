@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -40,6 +41,10 @@ class LeadTransitionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["shown_status"].initial = lead.status
         offered = lead_next_statuses(lead, by_hand=True)
+        if self.is_bound and self.data.get("shown_status", lead.status) != lead.status:
+            # Chosen on a page left open, among what it offered then: lead_transition says the lead
+            # changed meanwhile, rather than this form calling the choice invalid.
+            offered = set(LeadStatus.values)
         allowed = [(value, label) for value, label in LeadStatus.choices if value in offered]
         # Nothing chosen at first: a click on "Change status" never moves the lead by default.
         # No choice at all when the lead can go nowhere (sold, merged): the page offers no form.
@@ -308,7 +313,7 @@ class LeadMergeForm(forms.Form):
                 % {
                     "number": lead.pk,
                     "status": lead.get_status_display(),
-                    "received": f"{lead.received_at:%Y-%m-%d}",
+                    "received": formats.date_format(timezone.localtime(lead.received_at), "DATE_FORMAT"),
                     "owner": (lead.owner.get_full_name() or lead.owner.username)
                     if lead.owner
                     else _("unassigned"),
@@ -321,14 +326,16 @@ class LeadAssignForm(forms.Form):
     """Who owns the lead: one of the people who may own leads, or nobody; its owner stays shown
     when no longer offered, so that Assign pressed as it is changes nothing."""
 
-    owner = forms.ChoiceField(required=False, label=_("Owner"))
+    # Any person, not only those offered: one who stopped taking leads since the page was drawn is
+    # refused by lead_assign by name.
+    owner = forms.CharField(required=False, label=_("Owner"))
 
     def __init__(self, *args, lead: Lead, **kwargs):
         super().__init__(*args, **kwargs)
         offered = lead_owner_choices()
         owner = lead.owner
         former = [_former_owner_choice(owner)] if owner and str(owner.pk) not in dict(offered) else []
-        self.fields["owner"].choices = [("", _("Unassigned")), *offered, *former]
+        self.owner_choices = [("", _("Unassigned")), *offered, *former]
         self.fields["owner"].initial = lead.owner_id
 
     def clean_owner(self):
@@ -336,11 +343,7 @@ class LeadAssignForm(forms.Form):
         chosen = self.cleaned_data["owner"]
         if not chosen:
             return None
-        owner = get_user_model().objects.filter(pk=chosen).first()
+        owner = get_user_model().objects.filter(pk=chosen).first() if chosen.isdigit() else None
         if owner is None:
-            raise forms.ValidationError(
-                self.fields["owner"].error_messages["invalid_choice"],
-                code="invalid_choice",
-                params={"value": chosen},
-            )
+            raise forms.ValidationError(_("Choose the owner from the list."), code="invalid_choice")
         return owner

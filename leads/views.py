@@ -453,18 +453,22 @@ def lead_assign_view(request, pk: int):
         raise PermissionDenied(_("Only supervisors and managers assign leads."))
     form = LeadAssignForm(request.POST, lead=lead)
     if form.is_valid():
+        before = lead.owner_id
         try:
             lead = lead_assign(lead=lead, owner=form.cleaned_data["owner"], actor=request.user)
         except AssignmentError as error:
             messages.error(request, str(error))
         else:
-            messages.success(
-                request,
-                _("The lead is assigned to %(name)s: it is in their inbox.")
-                % {"name": person_name(lead.owner)}
-                if lead.owner
-                else _("The lead is unassigned: no advisor sees it now."),
-            )
+            if lead.owner_id == before:
+                messages.info(request, _("Nothing changed: the lead already had that owner."))
+            elif lead.owner:
+                messages.success(
+                    request,
+                    _("The lead is assigned to %(name)s: it is in their inbox.")
+                    % {"name": person_name(lead.owner)},
+                )
+            else:
+                messages.success(request, _("The lead is unassigned: no advisor sees it now."))
     else:
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
     return redirect("leads:lead_detail", pk=lead.pk)

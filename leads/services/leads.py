@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext, gettext_noop
 
 from dealership.models import Department
@@ -493,7 +493,7 @@ def contact_log(
     if occurred_at < lead.received_at.replace(second=0, microsecond=0):
         raise ContactLogError(
             gettext("The lead came in on %(received)s: what is logged on it happened after that.")
-            % {"received": f"{timezone.localtime(lead.received_at):%Y-%m-%d %H:%M}"},
+            % {"received": formats.date_format(timezone.localtime(lead.received_at), "DATETIME_FORMAT")},
             field="occurred_at",
         )
     occurred_at = max(occurred_at, lead.received_at)  # never above the lead's arrival on its timeline

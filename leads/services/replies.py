@@ -21,7 +21,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone, translation
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from dealership.templatetags.store_tags import local_date, money
 from inventory.models import VehicleStatus
@@ -117,9 +117,12 @@ class StockChangedMeanwhile(ReplyError):
     def __init__(self, vehicles: list[tuple]):
         self.vehicles = vehicles
         super().__init__(
-            gettext(
+            ngettext(
                 "Not sent: %(vehicles)s changed in stock after this page was opened. Read your answer "
-                "again with that in mind, then send it."
+                "again with that in mind, then send it.",
+                "Not sent: %(vehicles)s changed in stock after this page was opened. Read your answer "
+                "again with them in mind, then send it.",
+                len(vehicles),
             )
             % {
                 "vehicles": ", ".join(

@@ -440,7 +440,7 @@ def test_a_call_logged_later_answers_the_lead_when_it_was_made_never_before_the_
     call = {"lead": lead, "author": author, "channel": Channel.PHONE, "outcome": "reached"}
     with pytest.raises(ContactLogError, match="still to come") as ahead:
         contact_log(**call, occurred_at=timezone.now() + timedelta(minutes=5))
-    with pytest.raises(ContactLogError, match="The lead came in on 2026-03-02 10:00") as before:
+    with pytest.raises(ContactLogError, match="The lead came in on March 2, 2026, 10 a.m.") as before:
         contact_log(**call, occurred_at=_monday(9, 59))
     assert ahead.value.field == before.value.field == "occurred_at"
     assert not lead.messages.exists()
