@@ -636,6 +636,10 @@ def _read(
         )
     body = parsed.new_text or parsed.text
     name, address = reply_to or (parsed.from_name, parsed.from_address)
+    if _at_store(address):
+        # The store's own mailer passing on a visitor's words (a form's noreply): neither the name
+        # nor the address is the visitor's; their words and phone are.
+        name, address = "", ""
     return _Reading(
         # The phone is often in the signature, below what the customer just wrote.
         contact=_contact("", "", name, address, _first_phone(body[:WORDS_READ], _above_quote(parsed.text))),

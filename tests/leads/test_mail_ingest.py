@@ -665,10 +665,23 @@ def test_mail_from_the_stores_domain_is_staff_mail_only_from_a_member_of_staffs_
     )
     assert (visitor.outcome, visitor.kind, visitor.department) == (InboundOutcome.NEW_LEAD, "lead", "sales")
     assert visitor.lead.customer.phone == "+16475550162"
+    # Neither the store's name nor its noreply address is the visitor's: answers must not go there.
+    assert (visitor.lead.customer.email, visitor.lead.customer.first_name) == ("", "")
     assert (salesperson.outcome, salesperson.status, salesperson.lead) == (
         InboundOutcome.AUTO_REPLY, InboundStatus.IGNORED, None,
     )  # fmt: skip
     assert Lead.objects.count() == 1
+    # Another visitor through the same form is another customer, with their own lead.
+    [other] = receive(
+        maildir,
+        factories.raw_mail(
+            from_address="noreply@maplemotors.example",
+            from_name="Maple Motors",
+            subject="Tacoma",
+            body="Do you have a 2024 Tacoma TRD? My number is 905-555-0177.",
+        ),
+    )
+    assert other.lead != visitor.lead and other.lead.customer.phone == "+19055550177"
 
 
 def test_a_service_request_a_salesperson_passes_on_reaches_service_answerable_to_the_customer(
