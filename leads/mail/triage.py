@@ -636,10 +636,6 @@ def _read(
         )
     body = parsed.new_text or parsed.text
     name, address = reply_to or (parsed.from_name, parsed.from_address)
-    if _at_store(address):
-        # The store's own mailer passing on a visitor's words (a form's noreply): neither the name
-        # nor the address is the visitor's; their words and phone are.
-        name, address = "", ""
     return _Reading(
         # The phone is often in the signature, below what the customer just wrote.
         contact=_contact("", "", name, address, _first_phone(body[:WORDS_READ], _above_quote(parsed.text))),
@@ -663,10 +659,8 @@ def _at_store(address: str) -> bool:
 
 
 def _from_staff(address: str, staff_addresses: Collection[str] | None) -> bool:
-    """Mail a member of staff or a department wrote: an address of the store's domain that one of
-    them has. Any other there (a website form's noreply, a mistyped name) is nobody's on staff."""
-    if not _at_store(address):
-        return False
+    """Whether an address of the store's domain is a member of staff's or a department's. Any other
+    there (a website form's noreply, a mistyped name) is nobody's on staff."""
     if staff_addresses is None:
         return staff_address_exists(address=address)
     return address.lower() in staff_addresses
@@ -794,10 +788,14 @@ def triage(
 
     if bulk:
         return _set(result, MailKind.AUTO_REPLY, None, bulk)
-    if not (machine_made or reading.forwarded or reply_to) and _from_staff(parsed.from_address, staff_addresses):
-        # A salesperson's own mail (a copy of what they wrote a customer, a note to a colleague):
-        # no customer's inquiry, nobody to acknowledge.
-        return _set(result, MailKind.AUTO_REPLY, None, "staff-mail")
+    if not (machine_made or reading.forwarded or reply_to) and _at_store(parsed.from_address):
+        if _from_staff(parsed.from_address, staff_addresses):
+            # A salesperson's own mail (a copy of what they wrote a customer, a note to a colleague):
+            # no customer's inquiry, nobody to acknowledge.
+            return _set(result, MailKind.AUTO_REPLY, None, "staff-mail")
+        # The store's own mailer passing on a visitor's words (a form's noreply): neither the name
+        # nor the address is the visitor's; their words and phone are.
+        result.contact |= {"first_name": None, "last_name": None, "name": None, "email": None}
     if result.reply_lead_id:
         return _set(result, MailKind.REPLY, SALES, "reply-token")
     domain = _store_domain()
