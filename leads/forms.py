@@ -326,9 +326,14 @@ class LeadAssignForm(forms.Form):
     """Who owns the lead: one of the people who may own leads, or nobody; its owner stays shown
     when no longer offered, so that Assign pressed as it is changes nothing."""
 
-    # Any person, not only those offered: one who stopped taking leads since the page was drawn is
-    # refused by lead_assign by name.
-    owner = forms.CharField(required=False, label=_("Owner"))
+    # Any person, not only those offered (owner_choices): one who stopped taking leads since the page
+    # was drawn is refused by lead_assign by name. Empty: nobody.
+    owner = forms.ModelChoiceField(
+        queryset=get_user_model().objects.all(),
+        required=False,
+        label=_("Owner"),
+        error_messages={"invalid_choice": _("Choose the owner from the list.")},
+    )
 
     def __init__(self, *args, lead: Lead, **kwargs):
         super().__init__(*args, **kwargs)
@@ -337,13 +342,3 @@ class LeadAssignForm(forms.Form):
         former = [_former_owner_choice(owner)] if owner and str(owner.pk) not in dict(offered) else []
         self.owner_choices = [("", _("Unassigned")), *offered, *former]
         self.fields["owner"].initial = lead.owner_id
-
-    def clean_owner(self):
-        """The person chosen (None: nobody); lead_assign checks they still take leads."""
-        chosen = self.cleaned_data["owner"]
-        if not chosen:
-            return None
-        owner = get_user_model().objects.filter(pk=chosen).first() if chosen.isdigit() else None
-        if owner is None:
-            raise forms.ValidationError(_("Choose the owner from the list."), code="invalid_choice")
-        return owner

@@ -409,15 +409,20 @@ def lead_assign(*, lead: Lead, owner, actor) -> Lead:
     previous = lead.owner
     lead.owner = owner
     lead.save(update_fields=["owner", "updated_at"])
+    _owner_change_record(lead=lead, previous=previous, actor=actor)
+    transaction.on_commit(leads_counts_changed)  # the inbox counts an advisor's own leads
+    return lead
+
+
+def _owner_change_record(*, lead: Lead, previous, actor) -> None:
+    """The timeline's line for a change of owner, naming the owner before and after."""
     lead_event_add(
         lead=lead,
         type="assigned",
         actor=actor,
-        owner=person_name(owner),
+        owner=person_name(lead.owner),
         previous_owner=person_name(previous),
     )
-    transaction.on_commit(leads_counts_changed)  # the inbox counts an advisor's own leads
-    return lead
 
 
 class ContactOutcome:
@@ -634,9 +639,7 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
     )
     lead_event_add(lead=duplicate, type="merged", actor=actor, into_lead=target.pk, **moved)
     if takes_owner:  # the advisor working the customer goes on with them, as the timeline says
-        lead_event_add(
-            lead=target, type="assigned", actor=actor, owner=person_name(target.owner), previous_owner=""
-        )
+        _owner_change_record(lead=target, previous=None, actor=actor)
     if target.status in OPEN_LEAD_STATUSES:
         reached = [target.status, LeadStatus.CONTACTED if target.first_response_at else LeadStatus.NEW]
         if duplicate.status in OPEN_LEAD_STATUSES:

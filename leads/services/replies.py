@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop, ngettext
 
@@ -29,7 +29,7 @@ from inventory.models import VehicleStatus
 from ..inventory_link import lead_vehicles_with_stock, photo_links
 from ..models import Channel, Direction, InquiryType, Language, Lead, Message, ReplyTemplate
 from ..normalize import normalize_email
-from ..selectors.leads import lead_reply_address
+from ..selectors.leads import lead_reply_address, person_name
 from ..selectors.replies import reply_template_plans, reply_templates_changed
 from ..threading import new_message_id, references_answering, reply_subject, threaded_email
 from .consent import commercial_email_headers, commercial_email_refusal, commercial_footer
@@ -104,7 +104,7 @@ class AnsweredMeanwhile(ReplyError):
                 "Read that answer below; to send yours as well, tick “Send anyway”."
             )
             % {
-                "who": author.get_full_name() or author.get_username(),
+                "who": person_name(author),
                 "when": local_date(timezone.localtime(answer.occurred_at), "D M j, g:i A"),
             }
         )
@@ -447,9 +447,15 @@ def reply_draft(
     }
 
 
+# An answer a person wrote to the customer by mail, queued or sent (not the automatic
+# acknowledgement or follow-ups, nor what the server refused); _is_answer says it of a message read.
+ANSWERS = Q(channel=Channel.EMAIL, direction=Direction.OUTBOUND, author__isnull=False) & ~Q(
+    send_status=Message.SendStatus.FAILED
+)
+
+
 def _is_answer(message: Message) -> bool:
-    """An answer a person wrote to the customer by mail, queued or sent (not the automatic
-    acknowledgement or follow-ups, nor what the server refused)."""
+    """Whether a message already read is one of ANSWERS."""
     return (
         message.channel == Channel.EMAIL
         and message.direction == Direction.OUTBOUND
@@ -547,8 +553,8 @@ def reply_queue(
     ):
         return already
     if shown_answer is not None:
-        newer = lead.messages.filter(pk__gt=shown_answer).select_related("author").order_by("-pk")
-        if since := next((message for message in newer if _is_answer(message)), None):
+        newer = lead.messages.filter(ANSWERS, pk__gt=shown_answer).select_related("author")
+        if since := newer.order_by("-pk").first():
             raise AnsweredMeanwhile(since)
     if unavailable_shown is not None and (
         changed := [

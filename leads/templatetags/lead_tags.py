@@ -323,13 +323,13 @@ def event_summary(event) -> str:
         case "status_changed":
             reason = stored_sentence(params.get("reason") or "", LEAD_REASONS)
             return status_change(_("Status: %(before)s → %(after)s"), LeadStatus, params, reason=reason)
-        case "first_response" if params.get("logged_later"):
-            return _("First answer (%(channel)s, logged later) after %(span)s of business time") % {
-                "channel": ANSWER_CHANNELS.get(params.get("channel"), params.get("channel")),
-                "span": minutes_span(params.get("business_minutes")),
-            }
         case "first_response":
-            return _("First answer (%(channel)s) after %(span)s of business time") % {
+            line = (
+                _("First answer (%(channel)s, logged later) after %(span)s of business time")
+                if params.get("logged_later")
+                else _("First answer (%(channel)s) after %(span)s of business time")
+            )
+            return line % {
                 "channel": ANSWER_CHANNELS.get(params.get("channel"), params.get("channel")),
                 "span": minutes_span(params.get("business_minutes")),
             }
