@@ -212,9 +212,12 @@ def inbox(request):
     return render(request, "leads/lead_list.html", context)
 
 
-def _composer_form(request, lead: Lead, language: str, vehicles=None, timeline=None) -> ReplyForm:
-    """The composer with the suggested (or picked) template's draft; `vehicles`, `timeline`: the
-    lead's vehicles beside their stock and its timeline, when the page has read them already."""
+def _composer_form(
+    request, lead: Lead, language: str, *, vehicles=None, said=None, other_emails=None
+) -> ReplyForm:
+    """The composer with the suggested (or picked) template's draft; `vehicles`, `said`,
+    `other_emails`: the lead's vehicles beside their stock, its messages and the customer's other
+    addresses, when the page has read them already."""
     templates = reply_templates_offered()
     if "template" in request.GET:  # the supervisor's pick; "" is "No template", a blank composer
         picked = request.GET["template"]
@@ -223,8 +226,14 @@ def _composer_form(request, lead: Lead, language: str, vehicles=None, timeline=N
         chosen = reply_template_suggested(templates=templates, lead=lead, language=language)
     if vehicles is None:
         vehicles = lead_vehicles_with_stock(lead.vehicles.all())
-    said = [entry.message for entry in timeline if entry.message] if timeline is not None else None
-    draft = reply_draft(template=chosen, lead=lead, sender=request.user, vehicles=vehicles, messages=said)
+    draft = reply_draft(
+        template=chosen,
+        lead=lead,
+        sender=request.user,
+        vehicles=vehicles,
+        messages=said,
+        other_emails=other_emails,
+    )
     # A template picked by htmx refills the composer of a page whose conversation stays as it was
     # shown: the answers the page showed are still those it was opened with.
     shown_answer = request.GET.get("shown_answer", "") if request.htmx else ""
@@ -269,11 +278,22 @@ def _inbox_url(request) -> str:
     return reverse("leads:inbox") + (f"?{query}" if query else "")
 
 
-def _lead_page(request, lead: Lead, **overrides):
+def _lead_page(request, lead: Lead, *, reply_form: ReplyForm | None = None, **overrides):
+    """The lead page's context; `reply_form`: an answer refused, back with what was written."""
     timeline = lead_timeline(lead=lead)
+    said = [entry.message for entry in timeline if entry.message]
+    # The card lists every address and number; most customers have one of each, read with the lead.
+    extra_emails = list(lead.customer.extra_emails.all()) if lead.has_other_emails else []
+    other_emails = {extra.email for extra in extra_emails}
     consent = _consent_shown(lead.customer)
     language = reply_language(lead=lead, timeline=timeline)
     vehicles = lead_vehicles_with_stock(lead.vehicles.all())
+    if reply_form is None:
+        reply_form = _composer_form(
+            request, lead, language, vehicles=vehicles, said=said, other_emails=other_emails
+        )
+    else:
+        reply_form.unavailable = vehicles_unavailable(vehicles)  # the page's warnings beside it
     context = {
         "lead": lead,
         "inbox_url": _inbox_url(request),
@@ -281,18 +301,17 @@ def _lead_page(request, lead: Lead, **overrides):
         "vehicles": vehicles,
         "timeline": timeline,
         "unsent_mail": lead_unsent_mail(timeline=timeline),
-        "reply_address": lead_reply_address(lead=lead, timeline=timeline),
+        "reply_address": lead_reply_address(lead=lead, messages=said, other_emails=other_emails),
         "inbound_mail": lead_inbound_mail(lead=lead) if lead.has_inbound_mail else [],
         "reply_language": language,
         "transition_form": LeadTransitionForm(lead=lead),
-        "reply_form": _composer_form(request, lead, language, vehicles, timeline),
+        "reply_form": reply_form,
         "log_form": ContactLogForm(initial={"channel": _log_channel(lead.customer, consent)}),
         # Offered only when the customer has another lead this person may fold into this one.
         "merge_form": LeadMergeForm(duplicates=lead_duplicates(user=request.user, lead=lead))
         if lead.has_duplicates and not lead.merged_into_id
         else None,
-        # The card lists every address and number; most customers have one of each, read with the lead.
-        "extra_emails": list(lead.customer.extra_emails.all()) if lead.has_other_emails else [],
+        "extra_emails": extra_emails,
         "extra_phones": list(lead.customer.extra_phones.all()) if lead.has_other_phones else [],
         "prefers_email": lead.customer.preferred_channel == PreferredChannel.EMAIL,
         # Follow-up plans and booking for others are the supervisor's and managers'.
@@ -386,9 +405,7 @@ def lead_reply(request, pk: int):
             )
             return redirect("leads:lead_detail", pk=lead.pk)
     # Nothing is lost: the page comes back with what was written and the reason.
-    page = _lead_page(request, lead, reply_form=form)
-    form.unavailable = vehicles_unavailable(page["vehicles"])
-    return render(request, "leads/lead_detail.html", page, status=400)
+    return render(request, "leads/lead_detail.html", _lead_page(request, lead, reply_form=form), status=400)
 
 
 @login_required

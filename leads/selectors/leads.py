@@ -624,30 +624,55 @@ def lead_unsent_mail(*, timeline: list[TimelineEntry]) -> list[Message]:
     return unsent
 
 
-def _last_from_customer(*, lead: Lead, timeline: list[TimelineEntry] | None, **kind) -> Message | None:
-    """The customer's latest message on the lead (of `kind`, e.g. channel=EMAIL): from the timeline
-    when the caller has read it already (it holds every message), else read."""
-    kind["direction"] = Direction.INBOUND
+def _last_from_customer(*, lead: Lead, timeline: list[TimelineEntry] | None) -> Message | None:
+    """The customer's latest message on the lead: from the timeline when the caller has read it
+    already (it holds every message), else read."""
     if timeline is None:
-        return Message.objects.filter(lead=lead, **kind).order_by("-occurred_at", "-pk").first()
+        return (
+            Message.objects.filter(lead=lead, direction=Direction.INBOUND)
+            .order_by("-occurred_at", "-pk")
+            .first()
+        )
     messages = (
-        entry.message
-        for entry in timeline
-        if entry.message and all(getattr(entry.message, field) == value for field, value in kind.items())
+        entry.message for entry in timeline if entry.message and entry.message.direction == Direction.INBOUND
     )
     return max(messages, key=lambda message: (message.occurred_at, message.pk), default=None)
 
 
-def lead_reply_address(*, lead: Lead, timeline: list[TimelineEntry] | None = None) -> str:
-    """Where an answer to the customer goes: the address of their last mail on the lead, as a mail
-    program answers, while it is one of theirs (a work address, a new one); else their address on
-    file. `timeline`: the lead's timeline when the caller has read it already."""
+def lead_customer_last_mail(
+    *, lead: Lead, messages: list[Message] | None = None, other_emails: set[str] | None = None
+) -> Message | None:
+    """The customer's latest mail on the lead sent from one of their own addresses: a lead
+    provider's or the website's mail (an ADF, a web form) or a colleague's forward is not theirs.
+    `messages` (the timeline's) and `other_emails` (the customer's addresses besides the one on
+    file): when the caller has read them already."""
+    if messages is None:
+        messages = Message.objects.filter(lead=lead, channel=Channel.EMAIL, direction=Direction.INBOUND)
+    mails = sorted(
+        (m for m in messages if m.channel == Channel.EMAIL and m.direction == Direction.INBOUND),
+        key=lambda mail: (mail.occurred_at, mail.pk),
+        reverse=True,
+    )
     customer = lead.customer
-    last = _last_from_customer(lead=lead, timeline=timeline, channel=Channel.EMAIL)
-    written_from = normalize_email(parseaddr(last.from_address if last else "")[1])
-    if written_from and written_from != customer.email and customer.extra_emails.filter(email=written_from).exists():
-        return written_from
-    return customer.email
+    for mail in mails:
+        address = normalize_email(parseaddr(mail.from_address)[1])
+        if address and address == customer.email:
+            return mail
+        if other_emails is None:  # read only when a mail came from another address
+            other_emails = set(customer.extra_emails.values_list("email", flat=True))
+        if address in other_emails:
+            return mail
+    return None
+
+
+def lead_reply_address(
+    *, lead: Lead, messages: list[Message] | None = None, other_emails: set[str] | None = None
+) -> str:
+    """Where an answer to the customer goes: the address of their last mail of their own on the
+    lead, as a mail program answers (a work address, a new one), the one the answer quotes; else
+    their address on file. `messages`, `other_emails`: as lead_customer_last_mail takes them."""
+    mail = lead_customer_last_mail(lead=lead, messages=messages, other_emails=other_emails)
+    return normalize_email(parseaddr(mail.from_address)[1]) if mail else lead.customer.email
 
 
 def lead_last_customer_words(*, lead: Lead, timeline: list[TimelineEntry] | None = None) -> str:

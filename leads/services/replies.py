@@ -28,8 +28,7 @@ from inventory.models import VehicleStatus
 
 from ..inventory_link import lead_vehicles_with_stock, photo_links
 from ..models import Channel, Direction, InquiryType, Language, Lead, Message, ReplyTemplate
-from ..normalize import normalize_email
-from ..selectors.leads import lead_reply_address, person_name
+from ..selectors.leads import lead_customer_last_mail, lead_reply_address, person_name
 from ..selectors.replies import reply_template_plans, reply_templates_changed
 from ..threading import new_message_id, references_answering, reply_subject, threaded_email
 from .consent import commercial_email_headers, commercial_email_refusal, commercial_footer
@@ -126,7 +125,8 @@ class StockChangedMeanwhile(ReplyError):
             )
             % {
                 "vehicles": ", ".join(
-                    f"{str(vehicle) or stock} ({stock.get_status_display().lower()})" for vehicle, stock in vehicles
+                    f"{str(vehicle) or stock} ({stock.get_status_display().lower()})"
+                    for vehicle, stock in vehicles
                 )
             }
         )
@@ -371,29 +371,6 @@ def vehicles_unavailable(vehicles: list[tuple]) -> list[tuple]:
     ]
 
 
-def _customer_last_mail(lead: Lead, messages: list[Message] | None) -> Message | None:
-    """The customer's latest mail on the lead, sent from one of their own addresses: a lead
-    provider's or the website's mail (an ADF, a web form) or a colleague's forward is not theirs.
-    `messages`: the lead's messages when the caller has read them already (the timeline's)."""
-    if messages is None:
-        messages = Message.objects.filter(lead=lead, channel=Channel.EMAIL, direction=Direction.INBOUND)
-    mails = sorted(
-        (m for m in messages if m.channel == Channel.EMAIL and m.direction == Direction.INBOUND),
-        key=lambda mail: (mail.occurred_at, mail.pk),
-        reverse=True,
-    )
-    customer, other_addresses = lead.customer, None
-    for mail in mails:
-        address = normalize_email(parseaddr(mail.from_address)[1])
-        if address and address == customer.email:
-            return mail
-        if other_addresses is None:  # read only when a mail came from another address
-            other_addresses = set(customer.extra_emails.values_list("email", flat=True))
-        if address in other_addresses:
-            return mail
-    return None
-
-
 # The line before a quoted mail, in the answer's language.
 _QUOTE_HEADER = {_EN: "On {date}, {name} wrote:", _FR: "Le {date}, {name} a écrit\u00a0:"}
 
@@ -423,20 +400,21 @@ def reply_draft(
     sender,
     vehicles: list[tuple] | None = None,
     messages: list[Message] | None = None,
+    other_emails: set[str] | None = None,
 ) -> dict[str, str]:
     """Subject and body of a template filled in for this lead, ready to edit, and the merge fields
     it uses that had nothing to fill in (`unfilled`): the text may need words of its own there.
 
     When the customer wrote by mail, the answer takes their subject ("Re: …": their mail program
     keeps it in the same conversation) and quotes their last mail below, where staff may cut it.
-    `vehicles`, `messages`: the lead's vehicles beside their stock, and its messages, when the
-    caller has read them already."""
+    `vehicles`, `messages`, `other_emails`: the lead's vehicles beside their stock, its messages and
+    the customer's other addresses, when the caller has read them already."""
     if template is None:
         return {"subject": "", "body": "", "unfilled": []}
     fields = merge_fields_for(lead=lead, sender=sender, language=template.language, vehicles=vehicles)
     subject = merge_fields_render(template.subject, fields)
     body = merge_fields_render(template.body, fields)
-    if answered := _customer_last_mail(lead, messages):
+    if answered := lead_customer_last_mail(lead=lead, messages=messages, other_emails=other_emails):
         subject = reply_subject(answered.subject)[:REPLY_SUBJECT_MAX_LENGTH] or subject
         if quote := _quoted(answered, template.language, lead.customer.full_name):
             body = f"{body}\n\n{quote}"
