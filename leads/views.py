@@ -1,4 +1,3 @@
-import math
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -32,7 +31,7 @@ from .selectors.leads import (
     lead_counts,
     lead_duplicates,
     lead_get,
-    lead_inbox_rows,
+    lead_inbox_page,
     lead_list_status,
     lead_reply_address,
     lead_sources,
@@ -159,44 +158,29 @@ def inbox(request):
     form = InboxFilterForm(request.GET)
     filters = form.filters()
     deadlines = response_deadlines()
-
-    def rows_of(page: int) -> list:  # the page's leads, and the next one's first if any
-        return lead_inbox_rows(
-            user=request.user,
-            filters=filters,
-            deadlines=deadlines,
-            offset=(page - 1) * INBOX_PAGE_SIZE,
-            limit=INBOX_PAGE_SIZE + 1,
-        )
-
-    page = filters.get("page", 1)
-    rows = rows_of(page)
     params = {key: value for key, value in request.GET.items() if key in form.fields}
     # The counts behind the chips are shared by every inbox open on the same filters and recounted
     # at most every COUNTS_SECONDS, so the refresh brings them too.
     counts = lead_counts(user=request.user, filters=filters, deadlines=deadlines)
-    status = lead_list_status(filters)
+    page = lead_inbox_page(
+        user=request.user, filters=filters, deadlines=deadlines, counts=counts, size=INBOX_PAGE_SIZE
+    )
     query = request.GET.copy()
-    # A page past the end (a bookmark, or leads answered meanwhile) shows the last page instead.
-    if not rows and page > (last_page := max(1, math.ceil(counts[status] / INBOX_PAGE_SIZE))):
-        page = last_page
-        query["page"] = str(page)
-        rows = rows_of(page)
+    if page.number != filters.get("page", 1):
+        query["page"] = str(page.number)
     # A lead's "← Inbox" goes back to the list last opened; another tab refreshing itself is not it.
     if not request.htmx and request.session.get(INBOX_QUERY_KEY) != (listed := query.urlencode()):
         request.session[INBOX_QUERY_KEY] = listed
     context = {
-        "leads": [(lead, response_clock(lead, deadlines=deadlines)) for lead in rows[:INBOX_PAGE_SIZE]],
+        "leads": [(lead, response_clock(lead, deadlines=deadlines)) for lead in page.rows],
         "query": query.urlencode(),
-        "previous_url": (_query(params) + f"&page={page - 1}") if page > 1 else "",
-        "next_url": (_query(params) + f"&page={page + 1}") if len(rows) > INBOX_PAGE_SIZE else "",
+        "previous_url": (_query(params) + f"&page={page.number - 1}") if page.number > 1 else "",
+        "next_url": (_query(params) + f"&page={page.number + 1}") if page.has_next else "",
     }
-    # A search finds a customer whatever became of their lead: when none is in the status listed,
-    # the page says how many are in the others.
-    if not rows and filters.get("q") and (elsewhere := counts["all"] - counts[status]) > 0:
+    if page.elsewhere > 0:
         context["elsewhere"] = {
-            "count": elsewhere,
-            "status": dict(STATUS_FILTERS)[status],
+            "count": page.elsewhere,
+            "status": dict(STATUS_FILTERS)[lead_list_status(filters)],
             "url": _query(params, status="all"),
         }
     context |= _inbox_filter_links(counts=counts, filters=filters, params=params)

@@ -1,6 +1,7 @@
 """Reads for leads, scoped to what the person asking may see."""
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, fields
 from datetime import datetime, time, tzinfo
@@ -377,6 +378,39 @@ _INQUIRY_TYPE_LABELS = dict(InquiryType.choices)
 _INBOX_ROW_FIELDS = [field.name for field in fields(InboxRow) if field.name not in ("customer", "owner")]
 
 
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list  # the page's InboxRows
+    number: int  # the page shown: the last one when the one asked for is past the end
+    has_next: bool
+    elsewhere: int  # the leads a search finds only in statuses other than the one listed
+
+
+def lead_inbox_page(
+    *, user, filters: dict, deadlines: ResponseDeadlines, counts: dict, size: int
+) -> InboxPage:
+    """The inbox page the filters ask for, or the last one when that is past the end (a bookmark,
+    leads answered meanwhile); a search that finds nothing in the status listed says how many it
+    finds in the others. `counts`: lead_counts for the same filters."""
+
+    def rows_of(number: int) -> list[InboxRow]:  # the page's leads, and the next one's first if any
+        return lead_inbox_rows(
+            user=user, filters=filters, deadlines=deadlines, offset=(number - 1) * size, limit=size + 1
+        )
+
+    number = filters.get("page", 1)
+    rows = rows_of(number)
+    status = lead_list_status(filters)
+    if not rows and number > (last := max(1, math.ceil(counts[status] / size))):
+        number, rows = last, rows_of(last)
+    return InboxPage(
+        rows=rows[:size],
+        number=number,
+        has_next=len(rows) > size,
+        elsewhere=counts["all"] - counts[status] if not rows and filters.get("q") else 0,
+    )
+
+
 def lead_inbox_rows(
     *, user, filters: dict | None = None, deadlines: ResponseDeadlines | None = None, offset: int, limit: int
 ) -> list[InboxRow]:
@@ -441,7 +475,9 @@ def lead_counts(
 
     scope = _visibility_scope(user)
     counted = sorted((name, str(value)) for name, value in filters.items() if name not in ("page", "sort"))
-    key = f"{scope}:{user.pk if scope == 'owner' else ''}:{hashlib.sha256(repr(counted).encode()).hexdigest()}"
+    key = (
+        f"{scope}:{user.pk if scope == 'owner' else ''}:{hashlib.sha256(repr(counted).encode()).hexdigest()}"
+    )
     return cached_in_generation(LEAD_COUNTS, key, count, COUNTS_SECONDS)
 
 
@@ -605,7 +641,9 @@ def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
         )
         for message in messages
     ]
-    entries += [TimelineEntry(at=event.created_at, who=person_name(event.actor), event=event) for event in events]
+    entries += [
+        TimelineEntry(at=event.created_at, who=person_name(event.actor), event=event) for event in events
+    ]
     return sorted(entries, key=lambda entry: (entry.at, entry.event is not None))
 
 
