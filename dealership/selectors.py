@@ -15,7 +15,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from inventory.selectors import photo_coverage
-from leads.business_hours import business_moment_before, closed_all_day, store_hours, store_zone
+from leads.business_hours import (
+    business_moment_before,
+    closed_all_day,
+    store_closed_days,
+    store_hours,
+    store_zone,
+)
 from leads.models import Appointment, InboundMail, Lead, LeadHourStats
 from leads.models.leads import FUNNEL_MILESTONES, LEAD_SOURCE_LABELS
 from leads.selectors.appointments import followup_tasks_on_time
@@ -191,11 +197,11 @@ def _promotion_groups(*, leads, target: ResponseTarget) -> list[dict]:
     )
 
 
-def after_hours(group: dict, hours) -> bool:
+def after_hours(group: dict, hours, closed) -> bool:
     """Received in an hour the store is not open at all (BUSINESS_HOURS, read to the hour), or on a
     day it is closed (a holiday, a date of BUSINESS_CLOSED_DAYS)."""
     window = hours[group["day"].weekday()]
-    if window is None or closed_all_day(group["day"]):
+    if window is None or closed_all_day(group["day"], closed=closed):
         return True
     opens, closes = window
     return not (opens.hour <= group["local_hour"] < closes.hour + (1 if closes.minute else 0))
@@ -404,7 +410,7 @@ def dashboard_figures(*, user, period: Period, filters: dict, target: ResponseTa
     )
     owners = _owner_labels({group["owner_id"] for group in by_owner})
     sources = source_names(by_day_source)
-    week = store_hours()
+    week, closed = store_hours(), store_closed_days()
     promotions = _promotion_groups(leads=leads, target=target)
     overall = funnel(groups=by_time)[0]
     return {
@@ -431,7 +437,7 @@ def dashboard_figures(*, user, period: Period, filters: dict, target: ResponseTa
         ),
         "opening_hours": funnel(
             groups=by_time,
-            key=lambda g: "after hours" if after_hours(g, week) else "opening hours",
+            key=lambda g: "after hours" if after_hours(g, week, closed) else "opening hours",
             labels={"after hours": gettext("after hours"), "opening hours": gettext("opening hours")},
         ),
         "appointments_by_advisor": appointments_by_advisor(user=user, period=period, filters=filters),

@@ -19,9 +19,11 @@ from dealership.models import Role, oversees_store
 from inventory.models import Vehicle
 
 from ..business_hours import (
+    ClosedDays,
     WeekHours,
     business_minutes_between,
     business_moment_before,
+    store_closed_days,
     store_hours,
     store_zone,
 )
@@ -125,24 +127,24 @@ def lead_visible_to(*, user) -> QuerySet[Lead]:
 class ResponseDeadlines:
     """Leads received at or before `late_before` are amber, at or before `overdue_before` red.
 
-    Worked out once per page, with the opening hours read once, for every row's clock."""
+    Worked out once per page, with the opening hours and closed days read once, for every row's clock."""
 
     now: datetime
     late_before: datetime | None
     overdue_before: datetime | None
     hours: WeekHours
     zone: tzinfo
+    closed: ClosedDays
 
 
 def response_deadlines(*, now: datetime | None = None) -> ResponseDeadlines:
     now = now or timezone.now()
-    hours, zone = store_hours(), store_zone()
+    calendar = {"hours": store_hours(), "zone": store_zone(), "closed": store_closed_days()}
     return ResponseDeadlines(
         now=now,
-        late_before=business_moment_before(now, settings.RESPONSE_WARNING_MINUTES, hours=hours, zone=zone),
-        overdue_before=business_moment_before(now, settings.RESPONSE_TARGET_MINUTES, hours=hours, zone=zone),
-        hours=hours,
-        zone=zone,
+        late_before=business_moment_before(now, settings.RESPONSE_WARNING_MINUTES, **calendar),
+        overdue_before=business_moment_before(now, settings.RESPONSE_TARGET_MINUTES, **calendar),
+        **calendar,
     )
 
 
@@ -498,13 +500,17 @@ def response_clock(lead: Lead | InboxRow, *, deadlines: ResponseDeadlines) -> Re
         minutes = lead.first_response_business_minutes
         if minutes is None:
             minutes = business_minutes_between(
-                lead.received_at, lead.first_response_at, hours=deadlines.hours, zone=deadlines.zone
+                lead.received_at,
+                lead.first_response_at,
+                hours=deadlines.hours,
+                zone=deadlines.zone,
+                closed=deadlines.closed,
             )
         return ResponseClock(minutes=minutes, state="answered")
     if lead.status not in OPEN_LEAD_STATUSES:  # nobody waits any more: no clock running
         return ResponseClock(minutes=0, state="closed")
     minutes = business_minutes_between(
-        lead.received_at, deadlines.now, hours=deadlines.hours, zone=deadlines.zone
+        lead.received_at, deadlines.now, hours=deadlines.hours, zone=deadlines.zone, closed=deadlines.closed
     )
     if deadlines.overdue_before and lead.received_at <= deadlines.overdue_before:
         state = "overdue"

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_noop
 from dealership.models import Role
 from dealership.outgoing_mail import StoreEmailMessage
 
-from ..business_hours import next_open_moment, store_hours, store_zone
+from ..business_hours import next_open_moment, store_closed_days, store_hours, store_zone
 from ..inventory_link import leads_vehicles_with_stock
 from ..models import (
     BLOCKING_STATUSES,
@@ -235,14 +235,14 @@ def followup_enroll(*, lead: Lead, plan: FollowUpPlan, now: datetime, actor=None
     start = lead.received_at if actor is None else now
     enrollment = Enrollment.objects.create(lead=lead, plan=plan, enrolled_at=start, enrolled_by=actor)
     runs, previous_due = [], start
-    hours, zone = store_hours(), store_zone()
+    hours, zone, closed = store_hours(), store_zone(), store_closed_days()
     for step in steps:
         anchor = previous_due if step.anchor == FollowUpStep.Anchor.PREVIOUS else start
         # Days count on the store's calendar, so "3 days later" keeps its time of day across a
         # clock change (not an hour off, past closing); hours count as time elapsed.
         later = anchor.astimezone(zone) + timedelta(days=step.delay_days)
         due = next_open_moment(
-            later.astimezone(UTC) + timedelta(hours=step.delay_hours), hours=hours, zone=zone
+            later.astimezone(UTC) + timedelta(hours=step.delay_hours), hours=hours, zone=zone, closed=closed
         )
         runs.append(Run(enrollment=enrollment, step=step, due_at=due, status_changed_at=now))
         previous_due = due
