@@ -245,7 +245,7 @@ LONGEST = {
         ("reference", CustomerHistoryItem, "external_ref"),
     )
 }
-LARGEST = {"term_months": 32_767, "odometer_km": 2_147_483_647}  # PositiveSmallInteger, PositiveInteger
+LARGEST = {"term_months": 32_767}  # PositiveSmallInteger
 
 
 def _word_read(value: str, words: dict[str, dict[str, str]]) -> str:
@@ -289,7 +289,7 @@ def row_clean(values: dict[str, str]) -> dict:
         ("warranty_ends_on", _date),
         ("price", partial(_read_as, PriceField())),
         ("term_months", partial(_whole_number, largest=LARGEST["term_months"])),
-        ("odometer_km", partial(_read_as, KmField(max_value=LARGEST["odometer_km"]))),
+        ("odometer_km", partial(_read_as, KmField())),
     ):
         if name in row:
             try:

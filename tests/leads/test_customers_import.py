@@ -17,6 +17,7 @@ from leads.services.customer_import import (
     import_create,
     import_run,
     import_start,
+    row_clean,
 )
 from leads.services.customers import customer_email_add
 from tests import factories
@@ -426,6 +427,9 @@ def test_a_cell_too_long_or_too_large_for_its_field_is_a_bad_row_not_a_stuck_imp
     assert line == 3
     assert "province: longer than 50 characters" in problems
     assert "odometer (km): “3000000000” is too large" in problems and "term (months): “40000”" in problems
+    # Kilometres are read as the stock import reads them, with its ceiling: 9,999,999.
+    with pytest.raises(ValueError, match=r"odometer \(km\): “50 000 000” is too large"):
+        row_clean({"email": "ann@example.com", "odometer_km": "50 000 000"})
     import_apply(batch=batch(content.splitlines()[0] + "\n" + content.splitlines()[1]), mapping=mapping,
                  actor=supervisor.user, dry_run=False)  # fmt: skip
     visit = CustomerHistoryItem.objects.get()
