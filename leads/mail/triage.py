@@ -368,15 +368,13 @@ def _store_phones() -> set[str]:
     return {normalize_phone(settings.STORE.get("phone", ""))} - {""}
 
 
-# North American toll-free numbers (E.164): a business's, from a signature or an ad the customer
-# quotes, never a person's own line.
-TOLL_FREE_PREFIXES = tuple(
-    f"+1{area_code}" for area_code in ("800", "833", "844", "855", "866", "877", "888")
-)
-
-
 def _may_be_the_customers(phone: str, store_phones: set[str]) -> bool:
-    return phone not in store_phones and not phone.startswith(TOLL_FREE_PREFIXES)
+    """Neither the store's own number nor a toll-free one (E.164): a business's, from a signature or
+    an ad the customer quotes, never a person's own line."""
+    return (
+        phone not in store_phones
+        and phonenumbers.number_type(phonenumbers.parse(phone)) != phonenumbers.PhoneNumberType.TOLL_FREE
+    )
 
 
 def _first_phone(*texts: str) -> str:

@@ -1108,6 +1108,8 @@ def test_the_stores_number_is_read_from_the_settings(settings):
          "Mon cellulaire : 514 555-0177.", "+15145550177"),
         ("Thanks!\n\nOlivia\nMaple Leasing Group | 833-555-0111 | 844.555.0122 | 866 555 0133 | 877-555-0144",
          None),
+        # Outside North America too: a UK freephone (0800) number.
+        ("Thanks!\n\nOlivia\nMaple Leasing UK, free from the UK: +44 800 028 5858", None),
     ],
 )  # fmt: skip
 def test_a_toll_free_number_in_a_customers_mail_is_never_their_phone(text, phone):
