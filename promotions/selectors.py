@@ -344,6 +344,12 @@ def info_share_addresses(share: InfoShare) -> list[str]:
     return sorted({address.lower() for address in addresses})
 
 
+def info_share_waiting(share: InfoShare) -> list[str]:
+    """The addresses the information is still to reach, in the order it goes to them."""
+    delivered = {address.lower() for address in share.delivered_to}
+    return [address for address in info_share_addresses(share) if address not in delivered]
+
+
 def info_shares_recent(*, limit: int = 200) -> list[InfoShare]:
     """The latest information shared with colleagues, with whom it went to; each share's `waiting`
     lists the addresses it is still to reach, its `untold` the people chosen who have no address."""
@@ -351,7 +357,7 @@ def info_shares_recent(*, limit: int = 200) -> list[InfoShare]:
         InfoShare.objects.select_related("sent_by").prefetch_related("staff__user", "departments")[:limit]
     )
     for share in shares:
-        share.waiting = sorted(set(info_share_addresses(share)) - {a.lower() for a in share.delivered_to})
+        share.waiting = info_share_waiting(share)
         share.untold = [member for member in share.staff.all() if not member.email]
     return shares
 

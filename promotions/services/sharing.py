@@ -5,7 +5,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 
 from ..models import InfoShare
-from ..selectors import info_share_addresses
+from ..selectors import info_share_waiting
 
 
 @transaction.atomic
@@ -28,8 +28,7 @@ def info_share_create(
 
 def info_share_deliver(*, share: InfoShare) -> list[str]:
     """Send the information to every person and department mailbox chosen, once each."""
-    delivered = {address.lower() for address in share.delivered_to}
-    wanted = [address for address in info_share_addresses(share) if address not in delivered]
+    wanted = info_share_waiting(share)
     sender = share.sent_by.get_full_name() if share.sent_by else settings.STORE["name"]
     body = f"{share.text}\n\n{share.link}\n\n— {sender}" if share.link else f"{share.text}\n\n— {sender}"
     reply_to = [share.sent_by.email] if share.sent_by and share.sent_by.email else []
