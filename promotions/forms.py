@@ -171,9 +171,7 @@ class PromotionForm(forms.ModelForm):
     def service_fields(self) -> dict:
         """The cleaned data as the promotion services take it."""
         data = {name: self.cleaned_data[name] for name in self.Meta.fields}
-        # Fees the form does not ask about (set by an import) stay as they are.
-        kept = {name: fee for name, fee in (self.instance.fees or {}).items() if name not in FEE_LABELS}
-        data["fees"] = kept | {
+        data["fees"] = {
             name: {
                 "amount": str(self.cleaned_data[f"fee_{name}"]),
                 "included": self.cleaned_data[f"fee_{name}_included"],

@@ -15,7 +15,7 @@ from leads.models import Lead
 from leads.services.leads import customer_find_or_create, form_lead_submit, lead_event_add
 
 from ..models import Promotion, PromotionEvent, PromotionModel, PromotionStatus, SourceVisit
-from ..pricing import all_in_price_problems
+from ..pricing import FEE_LABELS, all_in_price_problems
 from ..selectors import promotion_for_text
 
 # The promotion status machine: which status may follow which.
@@ -82,6 +82,10 @@ def promotion_update(
     *, promotion: Promotion, actor=None, models: list[dict] | None = None, vehicles=None, **fields
 ) -> Promotion:
     promotion = Promotion.objects.select_for_update().get(pk=promotion.pk)
+    if "fees" in fields:
+        # Fees the form does not ask about (set by an import) stay as they are.
+        kept = {name: fee for name, fee in (promotion.fees or {}).items() if name not in FEE_LABELS}
+        fields["fees"] = kept | fields["fees"]
     for field, value in fields.items():
         setattr(promotion, field, value)
     promotion.full_clean()
