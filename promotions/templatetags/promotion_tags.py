@@ -4,7 +4,7 @@ from django import template
 from django.utils.translation import gettext as _
 
 from leads.models import Language
-from leads.templatetags.lead_tags import choice_label, consent_refusal, status_change
+from leads.templatetags.lead_tags import choice_label, consent_refusal, event_as_stored, status_change
 
 from ..models import CampaignStatus, PromotionStatus
 from ..services.campaigns import INTERRUPTED
@@ -62,5 +62,4 @@ def promotion_event_summary(event) -> str:
             return status_change(_("Email campaign: %(before)s → %(after)s"), CampaignStatus, params)
         case "start_refused":
             return _("Could not start on its day: %(reason)s") % {"reason": params.get("reason", "")}
-    details = ", ".join(f"{key}: {value}" for key, value in params.items())
-    return f"{event.type} · {details}" if details else event.type
+    return event_as_stored(event)
