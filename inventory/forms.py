@@ -73,12 +73,11 @@ class VinField(forms.CharField):
 
 class VehicleForm(forms.ModelForm):
     vin = VinField(help_text=_("Make and model year fill themselves in from the VIN when left blank."))
-    price = PriceField(required=False, label=_("Price"))
 
     class Meta:
         model = Vehicle
         fields = ["vin", "stock_number", *DESCRIPTIVE_FIELDS, "price", "published"]
-        field_classes = {"odometer_km": KmField}
+        field_classes = {"odometer_km": KmField, "price": PriceField}
         # The model's words, here so that they can be translated without a migration.
         labels = {
             "stock_number": _("Stock number"),
@@ -92,6 +91,7 @@ class VehicleForm(forms.ModelForm):
             "odometer_km": _("Odometer (km)"),
             "interior_colour": _("Interior colour"),
             "description": _("Description"),
+            "price": _("Price"),
             "published": _("Published"),
         }
         help_texts = {"published": _("Shown on the store's website while in stock.")}

@@ -15,12 +15,12 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 
 from dealership.csv_upload import csv_decode, csv_rows, header_key
 from dealership.storage import private_storage
 
-from ..forms import PriceField, VehicleForm, VinField
+from ..forms import VehicleForm, VinField
 from ..models import Vehicle, VehicleStatus
 from ..vin import vin_normalize
 from .vehicles import (
@@ -107,7 +107,6 @@ class ImportRowForm(forms.ModelForm):
     """One row, checked like the vehicle form; rows name existing vehicles, so no uniqueness check here."""
 
     vin = VinField()
-    price = PriceField(required=False, label=gettext_lazy("Price"))
     status = forms.ChoiceField(
         choices=VehicleStatus.choices, required=False, label=pgettext_lazy("vehicle", "Status")
     )
@@ -115,7 +114,7 @@ class ImportRowForm(forms.ModelForm):
     class Meta:
         model = Vehicle
         fields = ["stock_number", "vin", *DESCRIPTIVE_FIELDS, "price", "status"]
-        field_classes = VehicleForm.Meta.field_classes  # kilometres read as people type them
+        field_classes = VehicleForm.Meta.field_classes  # kilometres and prices read as people type them
         labels = VehicleForm.Meta.labels  # a line's errors name its columns as the vehicle form does
 
     def __init__(self, *args, **kwargs):
