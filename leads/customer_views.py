@@ -48,6 +48,7 @@ from .selectors.customers import (
     customer_get,
     customer_search,
     customer_timeline,
+    tasks_done,
     tasks_to_do,
 )
 from .services.consent import consent_grant, consent_withdraw, unsubscribe_customer
@@ -379,13 +380,12 @@ def loyalty_rule_toggle(request, pk: int):
 
 @login_required
 def my_tasks(request):
-    done = Task.objects.filter(assignee=request.user, done_at__isnull=False).select_related("customer")
     return render(
         request,
         "leads/task_list.html",
         {
             "tasks": tasks_to_do(user=request.user),
-            "done": done.order_by("-done_at")[:20],
+            "done": tasks_done(user=request.user),
             # Department staff do their tasks from the contact details shown: no customer pages.
             "opens_customers": can_use_customers(request.user),
         },

@@ -445,3 +445,12 @@ def tasks_to_do(*, user) -> list[tuple[Task, list[str]]]:
     tasks = list(Task.objects.filter(assignee=user, done_at__isnull=True).select_related("customer"))
     withdrawn = customers_channels_withdrawn(customer_ids={task.customer_id for task in tasks})
     return [(task, withdrawn[task.customer_id]) for task in tasks]
+
+
+def tasks_done(*, user, limit: int = 20) -> QuerySet[Task]:
+    """The person's most recently done tasks, latest first."""
+    return (
+        Task.objects.filter(assignee=user, done_at__isnull=False)
+        .select_related("customer")
+        .order_by("-done_at")[:limit]
+    )
