@@ -51,7 +51,5 @@ def vehicle_event_summary(event) -> str:
         case "photo_deleted":
             return _("Photo deleted")
         case "photo_status":
-            return status_change(
-                _("Photo: %(before)s → %(after)s"), PhotoStatus, params, reason=params.get("reason") or ""
-            )
+            return status_change(_("Photo: %(before)s → %(after)s"), PhotoStatus, params)
     return event_as_stored(event)

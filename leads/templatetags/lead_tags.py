@@ -112,9 +112,11 @@ def choice_label(choices, value, empty: str = "—") -> str:
     return str(choices(value).label) if value in choices.values else value or empty
 
 
-def status_change(line: str, choices, params: dict, *, reason: str = "") -> str:
+def status_change(line: str, choices, params: dict, *, reason: str | None = None) -> str:
     """A timeline's status change: `line` (translated, "Status: %(before)s → %(after)s") with the
-    stored statuses as their labels, and the reason in brackets when there is one."""
+    stored statuses as their labels, and the reason in brackets when there is one (`reason`: the
+    stored one in other words, else as stored)."""
+    reason = params.get("reason") or "" if reason is None else reason
     change = line % {
         "before": choice_label(choices, params.get("from_status")),
         "after": choice_label(choices, params.get("to_status")),

@@ -48,12 +48,7 @@ def promotion_event_summary(event) -> str:
         case "created":
             return _("Promotion created")
         case "status_changed":
-            return status_change(
-                _("Status: %(before)s → %(after)s"),
-                PromotionStatus,
-                params,
-                reason=params.get("reason") or "",
-            )
+            return status_change(_("Status: %(before)s → %(after)s"), PromotionStatus, params)
         case "updated":
             return _("Details changed: %(fields)s") % {"fields": ", ".join(params.get("fields", []))}
         case "campaign_created":
