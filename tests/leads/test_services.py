@@ -341,11 +341,13 @@ def test_a_customer_who_wrote_again_on_the_duplicate_still_waits_after_the_merge
 def test_after_a_merge_the_timeline_says_the_first_answer_now_counts_from_the_earlier_inquiry():
     from leads.templatetags.lead_tags import event_summary, minutes_span
 
-    earlier = factories.lead(received_at=timezone.now() - timedelta(days=3))
-    later = _answered(factories.lead(customer_obj=earlier.customer), days_ago=0)
+    earlier = factories.lead(received_at=_monday(10))
+    later = factories.lead(customer_obj=earlier.customer, received_at=_monday(13))
+    later = lead_record_answer(lead=later, answered_at=_monday(13, 30), channel="phone")
     merged = lead_merge(target=earlier, duplicate=later)
     merged.refresh_from_db()
     assert merged.first_response_business_minutes > later.first_response_business_minutes
+    assert (later.first_response_business_minutes, merged.first_response_business_minutes) == (30, 210)
     assert event_summary(merged.events.get(type="merged")) == (
         f"Lead {later.pk} merged into this one: the first answer now counts from the earlier inquiry, "
         f"after {minutes_span(merged.first_response_business_minutes)} of business time"

@@ -37,6 +37,13 @@ def _login(client, role=Role.SUPERVISOR, **fields):
     return member.user
 
 
+def _client_of(user) -> Client:
+    """Another browser, logged in as `user`, beside the test's own."""
+    other = Client()
+    other.force_login(user)
+    return other
+
+
 def _leads_with_history(count: int):
     advisor = factories.staff(Role.ADVISOR).user
     for n in range(count):
@@ -476,8 +483,7 @@ def test_an_answer_written_while_a_colleague_answered_is_held_until_sent_anyway(
     sophie = _login(client, first_name="Sophie", last_name="Tremblay")
     advisor = factories.staff(Role.ADVISOR, first_name="Marc", last_name="Roy").user
     lead = factories.lead(owner=advisor, inquiry_type="price")
-    marc = Client()
-    marc.force_login(advisor)
+    marc = _client_of(advisor)
     url, reply = reverse("leads:lead_detail", args=[lead.pk]), reverse("leads:lead_reply", args=[lead.pk])
     opened = client.get(url).content.decode()
     assert 'name="send_anyway"' not in opened
@@ -987,14 +993,6 @@ def test_the_source_filter_offers_the_sources_leads_came_from(client):
     assert listed.count('class="lead-row"') == 1
 
 
-def _advisor_client(advisor):
-    from django.test import Client
-
-    advisor_client = Client()
-    advisor_client.force_login(advisor)
-    return advisor_client
-
-
 def test_the_supervisor_gives_a_new_lead_an_owner_from_its_page_and_that_advisor_can_then_work_it(client):
     boss = _login(client, first_name="Sophie", last_name="Tremblay")
     marc = factories.advisor(first_name="Marc", last_name="Roy").user
@@ -1003,7 +1001,7 @@ def test_the_supervisor_gives_a_new_lead_an_owner_from_its_page_and_that_advisor
         reverse("leads:lead_detail", args=[lead.pk]),
         reverse("leads:lead_assign", args=[lead.pk]),
     )
-    advisor_client = _advisor_client(marc)
+    advisor_client = _client_of(marc)
     assert advisor_client.get(url).status_code == 404
     page = client.get(url).content.decode()
     assert 'id="lead-owner">unassigned<' in page
