@@ -104,28 +104,24 @@ def test_only_real_answers_count_as_first_response(channel, outcome, answers):
     assert lead.status == (LeadStatus.CONTACTED if answers else LeadStatus.NEW)
 
 
-def test_after_hours_answer_counts_business_minutes_only():
-    lead = factories.lead(received_at=datetime(2026, 3, 6, 20, 50, tzinfo=TORONTO))  # Friday 20:50
+@pytest.mark.parametrize(
+    ("received", "answered"),
+    [
+        # Friday 6 March 2026; Saturday's hours start at 9.
+        (datetime(2026, 3, 6, 20, 50, tzinfo=TORONTO), datetime(2026, 3, 7, 9, 5, tzinfo=TORONTO)),
+        # Wednesday 24 December 2025; Christmas and Boxing Day are closed in Ontario.
+        (datetime(2025, 12, 24, 20, 50, tzinfo=TORONTO), datetime(2025, 12, 27, 9, 5, tzinfo=TORONTO)),
+    ],
+    ids=["after hours", "after the holidays"],
+)
+def test_an_answer_counts_only_the_minutes_the_store_is_open(received, answered):
+    lead = factories.lead(received_at=received)  # 20:50, ten minutes before closing
     contact_log(
         lead=lead,
         author=factories.staff().user,
         channel=Channel.PHONE,
         outcome="reached",
-        occurred_at=datetime(2026, 3, 7, 9, 5, tzinfo=TORONTO),  # Saturday 9:05
-    )
-    lead.refresh_from_db()
-    assert lead.first_response_business_minutes == 15
-
-
-def test_answer_after_the_holidays_counts_no_holiday_minutes():
-    # Wednesday 24 December 2025 at 20:50; Christmas and Boxing Day are closed in Ontario.
-    lead = factories.lead(received_at=datetime(2025, 12, 24, 20, 50, tzinfo=TORONTO))
-    contact_log(
-        lead=lead,
-        author=factories.staff().user,
-        channel=Channel.PHONE,
-        outcome="reached",
-        occurred_at=datetime(2025, 12, 27, 9, 5, tzinfo=TORONTO),  # Saturday 9:05
+        occurred_at=answered,  # the next open day, 9:05
     )
     lead.refresh_from_db()
     assert lead.first_response_business_minutes == 15
