@@ -6,7 +6,7 @@ from django.utils.translation import pgettext_lazy
 
 from dealership.forms import DAY_IN_REACH, DayInput
 
-from .models import Channel, Language, Lead, LeadStatus, ReplyTemplate, RoutingRule
+from .models import Language, Lead, LeadStatus, ReplyTemplate, RoutingRule
 from .selectors.leads import REACHED_STAGES, lead_owner_choices
 from .selectors.replies import reply_templates
 from .services.leads import LOGGABLE_CHANNELS, ContactOutcome, lead_next_statuses
@@ -270,13 +270,6 @@ class ContactLogForm(forms.Form):
         label=_("When"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
-
-    def clean(self):
-        cleaned = super().clean()
-        # A text counts as the answer to the customer: what it said is kept as the proof of it.
-        if cleaned.get("channel") == Channel.TEXT and not cleaned.get("notes"):
-            self.add_error("notes", _("Write what you texted: the text counts as an answer to the customer."))
-        return cleaned
 
 
 class ReplyTemplateForm(forms.ModelForm):

@@ -487,6 +487,11 @@ def contact_log(
         raise ContactLogError(gettext("Say how the call went."), field="outcome")
     if channel == Channel.NOTE and not notes.strip():
         raise ContactLogError(gettext("Write the note."), field="notes")
+    # A text counts as the answer to the customer: what it said is kept as the proof of it.
+    if channel == Channel.TEXT and not notes.strip():
+        raise ContactLogError(
+            gettext("Write what you texted: the text counts as an answer to the customer."), field="notes"
+        )
     now = timezone.now()
     given_at, occurred_at = occurred_at, occurred_at or now
     if occurred_at > now:

@@ -54,7 +54,7 @@ def test_unanswered_overdue_and_urgent_order(boss):
     overdue = factories.lead(received_at=business_moment_before(now, 45))
     late = factories.lead(received_at=business_moment_before(now, 20))
     answered = factories.lead(received_at=business_moment_before(now, 60))
-    contact_log(lead=answered, author=boss, channel=Channel.TEXT)
+    contact_log(lead=answered, author=boss, channel=Channel.TEXT, notes="On my way")
     deadlines = response_deadlines(now=now)
     assert list(lead_list(user=boss, filters={"overdue": True}, deadlines=deadlines)) == [overdue]
     assert set(lead_list(user=boss, filters={"unanswered": True}, deadlines=deadlines)) == {overdue, late}
@@ -78,7 +78,7 @@ def test_most_urgent_first_with_every_status_puts_only_open_waiting_leads_on_top
     lead_transition(lead=lost_unanswered, to_status=LeadStatus.LOST, reason="Bought elsewhere")
     waiting = factories.lead(received_at=business_moment_before(now, 20))
     answered = factories.lead(received_at=business_moment_before(now, 60))
-    contact_log(lead=answered, author=boss, channel=Channel.TEXT)
+    contact_log(lead=answered, author=boss, channel=Channel.TEXT, notes="On my way")
     urgent_all = lead_list(user=boss, filters={"status": "all", "sort": "urgent"})
     # The lost lead was never answered, but nobody waits for it any more: it goes with the rest.
     assert list(urgent_all) == [waiting, lost_unanswered, answered]
@@ -89,9 +89,17 @@ def test_most_urgent_first_puts_a_customer_who_wrote_again_among_the_waiting_by_
 
     now = timezone.now()
     quiet = factories.lead(received_at=now - timedelta(days=3))
-    contact_log(lead=quiet, author=boss, channel=Channel.TEXT, occurred_at=now - timedelta(days=2))
+    contact_log(
+        lead=quiet, author=boss, channel=Channel.TEXT, notes="On my way", occurred_at=now - timedelta(days=2)
+    )
     wrote_again = factories.lead(received_at=now - timedelta(days=2))
-    contact_log(lead=wrote_again, author=boss, channel=Channel.TEXT, occurred_at=now - timedelta(days=1))
+    contact_log(
+        lead=wrote_again,
+        author=boss,
+        channel=Channel.TEXT,
+        notes="On my way",
+        occurred_at=now - timedelta(days=1),
+    )
     lead_customer_wrote(lead=wrote_again, at=now - timedelta(hours=3))
     new_an_hour_ago = factories.lead(received_at=now - timedelta(hours=1))
     new_just_now = factories.lead(received_at=now)
@@ -260,7 +268,7 @@ def test_counts_follow_a_first_answer_once_committed(boss, django_capture_on_com
     counts = lead_counts(user=boss)
     assert (counts["new"], counts["unanswered"], counts["overdue"]) == (1, 1, 1)
     with django_capture_on_commit_callbacks(execute=True):
-        contact_log(lead=lead, author=boss, channel=Channel.TEXT)
+        contact_log(lead=lead, author=boss, channel=Channel.TEXT, notes="On my way")
     counts = lead_counts(user=boss)
     assert (counts["contacted"], counts["unanswered"], counts["overdue"]) == (1, 0, 0)
 

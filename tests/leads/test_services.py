@@ -71,7 +71,7 @@ def test_first_call_sets_first_response_once_and_contacts_the_lead():
     contact_log(
         lead=lead, author=advisor, channel=Channel.PHONE, outcome="reached", occurred_at=_monday(10, 12)
     )
-    contact_log(lead=lead, author=advisor, channel=Channel.TEXT, occurred_at=_monday(11))
+    contact_log(lead=lead, author=advisor, channel=Channel.TEXT, notes="On my way", occurred_at=_monday(11))
     lead.refresh_from_db()
     assert lead.first_response_at == _monday(10, 12)
     assert lead.first_response_business_minutes == 12
@@ -144,6 +144,10 @@ def test_logging_keeps_notes_and_next_step_and_refuses_empty_notes():
         contact_log(lead=lead, author=author, channel=Channel.NOTE, notes=" ")
     with pytest.raises(ValueError, match="call"):
         contact_log(lead=lead, author=author, channel=Channel.PHONE)
+    with pytest.raises(ValueError, match="Write what you texted"):
+        contact_log(lead=lead, author=author, channel=Channel.TEXT, notes="  ")
+    lead.refresh_from_db()
+    assert lead.messages.count() == 1 and lead.first_response_at is not None
 
 
 def test_merge_moves_everything_and_closes_the_duplicate():

@@ -166,7 +166,7 @@ def test_each_chip_counts_what_it_lists_once_clicked_with_the_search_and_filters
     boss = _login(client)
     now = timezone.now()
     french = [factories.lead(language="fr", received_at=business_moment_before(now, 60)) for _ in range(2)]
-    contact_log(lead=french[0], author=boss, channel=Channel.TEXT)
+    contact_log(lead=french[0], author=boss, channel=Channel.TEXT, notes="On my way")
     lost = factories.lead(language="fr", customer_obj=factories.customer(last_name="Zzlost"))
     lead_transition(lead=lost, to_status=LeadStatus.LOST, reason="Bought elsewhere")
     for _ in range(3):
