@@ -176,6 +176,10 @@ def inbox(request):
         "query": query.urlencode(),
         "previous_url": (_query(params) + f"&page={page.number - 1}") if page.number > 1 else "",
         "next_url": (_query(params) + f"&page={page.number + 1}") if page.has_next else "",
+        # A bookmark, or leads answered meanwhile: the page asked for is gone, and the list says so.
+        "past_end": {"asked": filters.get("page", 1), "last": page.number}
+        if page.number != filters.get("page", 1)
+        else None,
     }
     if page.elsewhere > 0:
         context["elsewhere"] = {

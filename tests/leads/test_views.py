@@ -281,6 +281,8 @@ def test_a_page_past_the_end_shows_the_last_page(client):
         factories.lead()
     page = client.get("/leads/?page=7&sort=urgent").content.decode()
     assert page.count('class="lead-row"') == 1 and "No leads match." not in page
+    assert "There is no page 7: this is the last page, page 2." in page
+    assert "There is no page" not in client.get("/leads/?page=2&sort=urgent").content.decode()
     assert 'hx-get="/leads/?page=2&amp;sort=urgent"' in page  # the refresh stays on it
     assert 'href="?sort=urgent&amp;page=1">← Newer page' in page
 
