@@ -14,8 +14,11 @@ from .models import OfferKind
 # Each as the problems name it ("in Ontario", "en Ontario", "au Québec").
 ALL_IN_PROVINCES = {"ON": gettext_noop("in Ontario (OMVIC)"), "QC": gettext_noop("in Quebec (OPC)")}
 
-# What may still be added on top of an all-in price: sales taxes and licensing.
-EXCLUDABLE_FEE_WORDS = ("hst", "gst", "qst", "pst", "tax", "licen", "registration", "plate")
+# What may still be added on top of an all-in price: sales taxes (in English and in French) and
+# licensing, by their exact names. Not any name containing "tax": a tire or A/C levy is a fee.
+EXCLUDABLE_FEES = frozenset(
+    {"hst", "gst", "qst", "pst", "tvh", "tps", "tvq", "licensing", "licence", "license", "registration"}
+)
 
 # Marked for translation: the public pages and leaflets print them in both languages (price_terms).
 FEE_LABELS = {
@@ -41,7 +44,7 @@ def _percent(rate) -> str:
 
 
 def _excludable(name: str) -> bool:
-    return any(word in name.lower() for word in EXCLUDABLE_FEE_WORDS)
+    return name.strip().lower() in EXCLUDABLE_FEES
 
 
 def _amount(value) -> Decimal | None:
@@ -77,10 +80,24 @@ PRINTED_LANGUAGES = ("en", "fr")
 RATE_OFFERS = (OfferKind.FINANCING, OfferKind.LEASE)
 
 
+def _price_and_rate(*, offer_kind: str, advertised_price, rate, fees: dict, language: str) -> str:
+    """The price with what it includes, then a financing or lease offer's rate, which is the offer
+    itself: "$34,995.00 — all fees included, … · Financing rate: 1.9%". Empty when neither is set."""
+    figures = []
+    if advertised_price:
+        figures.append(f"{_dollars(Decimal(advertised_price))} — {price_terms(fees, language=language)}")
+    if offer_kind in RATE_OFFERS and rate is not None:
+        figures.append(
+            _("%(offer)s: %(rate)s%%") % {"offer": _(OfferKind(offer_kind).label), "rate": _percent(rate)}
+        )
+    return " · ".join(figures)
+
+
 def offer_lines(*, offer_kind: str, advertised_price, rate, fees: dict) -> list[str]:
     """The offer, a line in English then one in French, for the leaflet and the offer page:
     "$34,995.00 — all fees included, …" / "34 995,00 $ — tous frais inclus, …", "Financing rate:
-    1.9%" / « Taux de financement : 1,9 % ». Empty when the promotion offers nothing in particular."""
+    1.9%" / « Taux de financement : 1,9 % », or both (_price_and_rate). Empty when the promotion
+    offers nothing in particular."""
     lines = []
     for language in PRINTED_LANGUAGES:
         with translation.override(language):  # the amounts' format, and the words
@@ -90,13 +107,14 @@ def offer_lines(*, offer_kind: str, advertised_price, rate, fees: dict) -> list[
                     "offer": _(OfferKind(offer_kind).label),
                     "amount": _dollars(Decimal(advertised_price)),
                 }
-            elif advertised_price:
-                line = f"{_dollars(Decimal(advertised_price))} — {price_terms(fees, language=language)}"
-            elif offer_kind in RATE_OFFERS and rate is not None:
-                line = _("%(offer)s: %(rate)s%%") % {
-                    "offer": _(OfferKind(offer_kind).label),
-                    "rate": _percent(rate),
-                }
+            elif figures := _price_and_rate(
+                offer_kind=offer_kind,
+                advertised_price=advertised_price,
+                rate=rate,
+                fees=fees,
+                language=language,
+            ):
+                line = figures
             elif offer_kind in (OfferKind.REBATE, OfferKind.GIFT):
                 line = _(OfferKind(offer_kind).label)
             else:  # a price or a rate offer whose figure is not set yet says nothing

@@ -68,3 +68,33 @@ def test_a_rebate_reads_as_its_amount_off_not_as_an_all_in_price():
     )
     price = offer_lines(offer_kind="price", advertised_price="32999", rate=None, fees=FEES_IN)
     assert price[0] == "$32,999.00 — all fees included, plus taxes and licensing"
+
+
+@pytest.mark.parametrize(
+    ("offer_kind", "rate_en", "rate_fr"),
+    [
+        ("financing", "Financing rate: 1.9%", "Taux de financement\u00a0: 1,9\u00a0%"),
+        ("lease", "Lease rate: 1.9%", "Taux de location\u00a0: 1,9\u00a0%"),
+    ],
+)
+def test_a_financing_or_lease_offer_with_a_price_shows_its_rate_after_the_price(offer_kind, rate_en, rate_fr):
+    lines = offer_lines(offer_kind=offer_kind, advertised_price="34995", rate="1.90", fees=FEES_IN)
+    assert lines == [
+        f"$34,995.00 — all fees included, plus taxes and licensing · {rate_en}",
+        f"34\u00a0995,00\u00a0$ — tous frais inclus, taxes et immatriculation en sus · {rate_fr}",
+    ]
+
+
+@pytest.mark.parametrize("province", ["ON", "QC"])
+def test_a_levy_named_like_a_tax_is_a_fee_the_all_in_price_must_include(province):
+    fees = {
+        **FEES_IN,
+        "tire_tax": {"amount": "30.00", "included": False},
+        # Real sales taxes and licensing, however an import spells their names, may still be added.
+        "HST": {"amount": "4290", "included": False},
+        "tvq": {"amount": "3291", "included": False},
+        "Licensing": {"amount": "120", "included": False},
+    }
+    problems = all_in_price_problems(province=province, advertised_price="34995", fees=fees)
+    assert len(problems) == 1 and "Tire tax ($30.00) must be included" in problems[0]
+    assert price_terms(fees) == "plus tire tax, taxes and licensing"
