@@ -7,6 +7,13 @@ from django.conf import settings
 
 from .models import Promotion
 
+LEAFLET_SRC_PREFIX = "leaflet-"
+
+
+def leaflet_src(promotion: Promotion) -> str:
+    """The source code of a promotion's leaflet: it names the promotion (promotion_for_src)."""
+    return f"{LEAFLET_SRC_PREFIX}{promotion.tracking_code}"
+
 
 def website() -> str:
     """The store's website address, whole: set as "www.…", a QR code of it would open no page."""

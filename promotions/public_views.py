@@ -8,6 +8,7 @@ from .models import Promotion
 from .pricing import offer_lines
 from .selectors import (
     promotion_ended_get,
+    promotion_for_src,
     promotion_running_get,
     promotion_stock,
     promotions_running_internet,
@@ -20,7 +21,17 @@ def _src(request) -> str:
     return (request.GET.get("src") or request.POST.get("src") or "").replace("\x00", "").strip()[:80]
 
 
-def _contact(request, *, promotion: Promotion | None, template: str, context: dict, status: int = 200):
+def _contact(
+    request,
+    *,
+    promotion: Promotion | None,
+    template: str,
+    context: dict,
+    status: int = 200,
+    brought_by: Promotion | None = None,
+):
+    """`promotion`: the offer whose page this is; on the general offers page, `brought_by`: the
+    promotion whose leaflet or old link brought the visitor, credited with the visit and the lead."""
     src = _src(request)
     form = PublicContactForm(request.POST or None, promotion=promotion, stock=context.get("stock", ()))
     if request.method == "POST" and form.is_valid():
@@ -34,10 +45,11 @@ def _contact(request, *, promotion: Promotion | None, template: str, context: di
             comments=form.cleaned_data["comments"],
             vehicle=form.vehicle_dict(),
             src=src,
+            brought_by=brought_by,
         )
         return redirect("offers:thanks")
     if request.method == "GET":
-        source_visit_record(src=src, promotion=promotion)
+        source_visit_record(src=src, promotion=promotion or brought_by)
     return render(
         request, template, {"form": form, "src": src, "promotion": promotion, **context}, status=status
     )
@@ -48,6 +60,7 @@ def offers_index(request, *, ended: Promotion | None = None):
     return _contact(
         request,
         promotion=None,
+        brought_by=ended or promotion_for_src(_src(request)),
         template="promotions/public/offers_index.html",
         context={"promotions": promotions_running_internet(), "ended": ended},
         status=410 if ended else 200,

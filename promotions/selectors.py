@@ -15,6 +15,7 @@ from leads.models import Appointment, ConsentAction, ConsentChannel, ConsentReco
 from leads.models.history import CustomerHistoryItem, DealType, HistoryKind
 from leads.selectors.leads import lead_visible_to
 
+from .links import LEAFLET_SRC_PREFIX
 from .models import (
     Campaign,
     CampaignRecipient,
@@ -51,6 +52,15 @@ def promotion_for_text(text: str) -> Promotion | None:
     )
 
 
+def promotion_for_src(src: str) -> Promotion | None:
+    """The promotion a source code names exactly: its leaflet's (leaflet-<tracking code>), whose QR
+    code may open the general offers page."""
+    code = src.removeprefix(LEAFLET_SRC_PREFIX)
+    if code == src or not code:
+        return None
+    return Promotion.objects.filter(tracking_code=tracking_code_normalize(code)).first()
+
+
 def promotion_list(*, filters: dict | None = None) -> QuerySet[Promotion]:
     filters = filters or {}
     promotions = Promotion.objects.select_related("department").prefetch_related("models")
@@ -74,20 +84,29 @@ def promotion_stock(*, promotion: Promotion, limit: int = 24) -> list[Vehicle]:
     return (named + list(matching[:limit]))[:limit]
 
 
+def _running_today() -> QuerySet[Promotion]:
+    """Running promotions whose dates include today: one past its end stays running until the
+    calendar's daily move ends it, and is no longer offered meanwhile."""
+    today = timezone.localdate()
+    return Promotion.objects.filter(status=PromotionStatus.RUNNING, starts_on__lte=today, ends_on__gte=today)
+
+
 def promotion_running_get(*, slug: str) -> Promotion:
     """The promotion whose public landing page this is: running, on a channel with a landing page."""
-    promotion = Promotion.objects.prefetch_related("models").get(
-        landing_slug=slug, status=PromotionStatus.RUNNING
-    )
+    promotion = _running_today().prefetch_related("models").get(landing_slug=slug)
     if not promotion.has_landing_page:
         raise Promotion.DoesNotExist
     return promotion
 
 
 def promotion_ended_get(*, slug: str) -> Promotion:
-    """An ended promotion that had a public landing page: its leaflets and links are still about.
-    With `ended_on`: its end date, or the day it was ended, when that was earlier."""
-    promotion = Promotion.objects.get(landing_slug=slug, status=PromotionStatus.ENDED)
+    """An ended promotion that had a public landing page (or one past its end that the daily move has
+    not ended yet): its leaflets and links are still about. With `ended_on`: its end date, or the
+    day it was ended, when that was earlier."""
+    ended = Q(status=PromotionStatus.ENDED) | Q(
+        status=PromotionStatus.RUNNING, ends_on__lt=timezone.localdate()
+    )
+    promotion = Promotion.objects.filter(ended).get(landing_slug=slug)
     if not promotion.has_landing_page:
         raise Promotion.DoesNotExist
     ended_at = (
@@ -102,9 +121,7 @@ def promotion_ended_get(*, slug: str) -> Promotion:
 
 
 def promotions_running_internet() -> list[Promotion]:
-    running = Promotion.objects.filter(status=PromotionStatus.RUNNING, is_advertising=False).order_by(
-        "ends_on"
-    )
+    running = _running_today().filter(is_advertising=False).order_by("ends_on")
     return [promotion for promotion in running if promotion.is_internet]
 
 

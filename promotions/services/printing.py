@@ -15,7 +15,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from dealership.models import StaffMember
 
-from ..links import landing_url, tracked_url, website
+from ..links import landing_url, leaflet_src, tracked_url, website
 from ..models import Promotion
 from ..pricing import PRINTED_LANGUAGES, offer_lines
 from .promotions import promotion_publishable_check
@@ -34,7 +34,7 @@ def card_url(member: StaffMember) -> str:
 def leaflet_url(promotion: Promotion) -> str:
     """Its landing page; without one (a radio or in-store promotion), the offers on now and the
     store's contact form, never a page that is not found."""
-    src = f"leaflet-{promotion.tracking_code}"
+    src = leaflet_src(promotion)
     return landing_url(promotion, src=src) if promotion.has_landing_page else tracked_url("/offers/", src)
 
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import formats, timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from dealership import transitions
 from leads.models import Lead
@@ -89,7 +89,8 @@ def promotion_update(
     for field, value in fields.items():
         setattr(promotion, field, value)
     promotion.full_clean()
-    if promotion.status in PUBLISHED:
+    status_by_dates = _status_by_dates(promotion=promotion, today=timezone.localdate())
+    if status_by_dates in PUBLISHED:
         promotion_publishable_check(promotion)
     promotion.save()
     if models is not None:
@@ -97,6 +98,38 @@ def promotion_update(
     if vehicles is not None:
         promotion.vehicles.set(vehicles)
     promotion_event_add(promotion=promotion, type="updated", actor=actor, fields=sorted(fields))
+    if status_by_dates != promotion.status:
+        _status_set(
+            promotion=promotion, to_status=status_by_dates, actor=actor, reason=gettext_noop("dates changed")
+        )
+    return promotion
+
+
+def _status_by_dates(*, promotion: Promotion, today: date) -> str:
+    """Customers read a running promotion as valid today: when its dates are moved off today, it
+    waits for its new start (scheduled: off the public pages, its campaigns held) or has ended."""
+    if promotion.status != PromotionStatus.RUNNING:
+        return promotion.status
+    if promotion.starts_on > today:
+        return PromotionStatus.SCHEDULED
+    if promotion.ends_on < today:
+        return PromotionStatus.ENDED
+    return promotion.status
+
+
+def _status_set(*, promotion: Promotion, to_status: str, actor, reason: str) -> Promotion:
+    """Change the status, on the promotion's timeline with who did it and why."""
+    from_status = promotion.status
+    promotion.status = to_status
+    promotion.save(update_fields=["status", "updated_at"])
+    promotion_event_add(
+        promotion=promotion,
+        type="status_changed",
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+    )
     return promotion
 
 
@@ -153,18 +186,7 @@ def promotion_transition(
     if to_status in PUBLISHED:
         _dates_allow_or_raise(promotion=promotion, to_status=to_status, today=today or timezone.localdate())
         promotion_publishable_check(promotion)
-    from_status = promotion.status
-    promotion.status = to_status
-    promotion.save(update_fields=["status", "updated_at"])
-    promotion_event_add(
-        promotion=promotion,
-        type="status_changed",
-        actor=actor,
-        from_status=from_status,
-        to_status=to_status,
-        reason=reason,
-    )
-    return promotion
+    return _status_set(promotion=promotion, to_status=to_status, actor=actor, reason=reason)
 
 
 def promotions_advance(*, today: date | None = None) -> dict[str, int]:
@@ -175,13 +197,18 @@ def promotions_advance(*, today: date | None = None) -> dict[str, int]:
         status__in=[PromotionStatus.SCHEDULED, PromotionStatus.RUNNING], ends_on__lt=today
     )
     for promotion in due_to_end:
-        promotion_transition(promotion=promotion, to_status=PromotionStatus.ENDED, reason="end date passed")
+        promotion_transition(
+            promotion=promotion, to_status=PromotionStatus.ENDED, reason=gettext_noop("end date passed")
+        )
         moved["ended"] += 1
     due_to_start = Promotion.objects.filter(status=PromotionStatus.SCHEDULED, starts_on__lte=today)
     for promotion in due_to_start:
         try:
             promotion_transition(
-                promotion=promotion, to_status=PromotionStatus.RUNNING, reason="start date", today=today
+                promotion=promotion,
+                to_status=PromotionStatus.RUNNING,
+                reason=gettext_noop("start date"),
+                today=today,
             )
         except PromotionError as error:
             # Rules may have changed since it was scheduled: leave it, with the reason on its timeline.
@@ -232,9 +259,12 @@ def public_lead_submit(
     comments: str,
     vehicle: dict | None = None,
     src: str = "",
+    brought_by: Promotion | None = None,
 ) -> Lead:
     """A lead from a public form: a promotion's landing page, or the general contact form. The
-    same form sent again joins the lead it made (form_lead_submit)."""
+    same form sent again joins the lead it made (form_lead_submit). A lead of the general form is
+    credited to the promotion that brought the visitor (`brought_by`: its leaflet, or the old link
+    of an ended offer), else to one whose code the comments quote."""
     customer, _ = customer_find_or_create(
         email=email, phone=phone, first_name=first_name, last_name=last_name, language=language
     )
@@ -255,7 +285,9 @@ def public_lead_submit(
     lead_event_add(
         lead=lead, type="public_form", src=src, promotion=promotion.tracking_code if promotion else ""
     )
-    if promotion is None and (quoted := promotion_for_text(comments)):
+    if promotion is None and brought_by is not None:
+        lead = lead_promotion_attribute(lead=lead, promotion=brought_by, how="link", src=src)
+    elif promotion is None and (quoted := promotion_for_text(comments)):
         lead = lead_promotion_attribute(lead=lead, promotion=quoted, how="code quoted", src=src)
     return lead
 

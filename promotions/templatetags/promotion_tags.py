@@ -48,7 +48,10 @@ def promotion_event_summary(event) -> str:
         case "created":
             return _("Promotion created")
         case "status_changed":
-            return status_change(_("Status: %(before)s → %(after)s"), PromotionStatus, params)
+            # Reasons the calendar gives are stored in English (marked for translation); a person's
+            # own words are shown as written.
+            reason = _(params["reason"]) if params.get("reason") else ""
+            return status_change(_("Status: %(before)s → %(after)s"), PromotionStatus, params, reason=reason)
         case "updated":
             return _("Details changed: %(fields)s") % {"fields": ", ".join(params.get("fields", []))}
         case "campaign_created":

@@ -1,6 +1,7 @@
 import re
 from datetime import date, timedelta
 from html import unescape
+from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
@@ -14,7 +15,9 @@ from dealership.models import StaffMember
 from leads.models import Appointment, Lead, LeadStatus
 from leads.services.leads import lead_transition
 from promotions.models import InfoShare, Promotion, PromotionStatus, SourceVisit
+from promotions.selectors import promotion_results
 from promotions.services.campaigns import campaign_start
+from promotions.services.printing import leaflet_url
 from promotions.services.promotions import promotion_transition
 from promotions.services.sharing import info_share_create, info_share_deliver
 from tests import factories
@@ -257,7 +260,7 @@ def test_landing_page_of_a_draft_promotion_is_not_found(client):
     assert client.get(reverse("offers:landing", args=["not-yet"])).status_code == 404
 
 
-def test_an_ended_offers_link_says_it_ended_shows_what_is_on_and_still_takes_a_message(client):
+def test_an_ended_offers_link_says_it_ended_shows_what_is_on_and_takes_a_message_credited_to_it(client):
     ended = _running(name="Summer tire event", landing_slug="summer-tires")
     promotion_transition(promotion=ended, to_status="ended")
     _running(name="Winter lease", landing_slug="winter-lease")
@@ -272,7 +275,9 @@ def test_an_ended_offers_link_says_it_ended_shows_what_is_on_and_still_takes_a_m
     )
     assert response.status_code == 302
     lead = Lead.objects.get()
-    assert (lead.customer.email, lead.promotion) == ("sam@example.net", None)
+    # The offer ended, but its link brought the customer: the lead and the visit count for it.
+    assert (lead.customer.email, lead.promotion) == ("sam@example.net", ended)
+    assert SourceVisit.objects.get(src="leaflet").promotion == ended
 
 
 def test_a_print_only_promotion_has_a_landing_page_for_its_leaflet_that_counts_the_visit(client):
@@ -283,6 +288,25 @@ def test_a_print_only_promotion_has_a_landing_page_for_its_leaflet_that_counts_t
     assert SourceVisit.objects.get(src=src).promotion == promotion
     promotion_transition(promotion=promotion, to_status="ended")
     assert client.get(reverse("offers:landing", args=["flyer-only"]), {"src": src}).status_code == 410
+
+
+def test_the_leaflet_of_a_radio_promotion_credits_it_with_the_visit_and_the_lead_of_the_offers_page(
+    client, supervisor
+):
+    promotion = _running(name="Tent sale", channels=["radio_tv", "in_store"])
+    src = f"leaflet-{promotion.tracking_code}"
+    leaflet = urlsplit(leaflet_url(promotion))
+    page = client.get(f"{leaflet.path}?{leaflet.query}")
+    assert page.status_code == 200 and "Contact us / Écrivez-nous" in page.content.decode()
+    client.post(
+        f"{leaflet.path}?{leaflet.query}",
+        {"first_name": "Lee", "email": "lee@example.com", "language": "en", "src": src},
+    )
+    lead = Lead.objects.get()
+    assert (lead.promotion, lead.source) == (promotion, f"Website contact form ({src})")
+    results = promotion_results(promotion=promotion, user=supervisor.user)
+    assert list(results["leads"]) == [lead]
+    assert results["visits"] == [{"src": src, "total": 1}]
 
 
 def test_a_radio_only_promotion_has_no_landing_page(client):
@@ -650,6 +674,39 @@ def test_a_promotion_set_running_before_its_start_stays_as_it_was_and_says_to_sc
     )
     promotion.refresh_from_db()
     assert promotion.status == PromotionStatus.DRAFT
+
+
+def test_a_running_promotion_moved_to_next_month_waits_for_it_and_one_moved_into_the_past_ends(
+    supervisor_client,
+):
+    today = timezone.localdate()
+    postponed = _running(name="Spring sale", landing_slug="spring-sale")
+    finished = _running(name="Winter sale", landing_slug="winter-sale")
+    for promotion, starts_on, ends_on in (
+        (postponed, today + timedelta(days=30), today + timedelta(days=40)),
+        (finished, today - timedelta(days=10), today - timedelta(days=1)),
+    ):
+        response = supervisor_client.post(
+            reverse("promotions:edit", args=[promotion.pk]),
+            {
+                "name": promotion.name,
+                "starts_on": starts_on.isoformat(),
+                "ends_on": ends_on.isoformat(),
+                "channels": ["website"],
+                "department": promotion.department.pk,
+                "landing_slug": promotion.landing_slug,
+            },
+            follow=True,
+        )
+        assert "Promotion saved." in response.content.decode()
+    assert supervisor_client.get(reverse("offers:landing", args=["spring-sale"])).status_code == 404
+    assert supervisor_client.get(reverse("offers:landing", args=["winter-sale"])).status_code == 410
+    assert "Spring sale" not in supervisor_client.get(reverse("offers:index")).content.decode()
+    postponed.refresh_from_db()
+    finished.refresh_from_db()
+    assert (postponed.status, finished.status) == (PromotionStatus.SCHEDULED, PromotionStatus.ENDED)
+    html = supervisor_client.get(reverse("promotions:detail", args=[postponed.pk])).content.decode()
+    assert "Status: Running → Scheduled (dates changed)" in html
 
 
 def test_an_offer_ended_before_its_end_date_says_the_day_it_ended(client):

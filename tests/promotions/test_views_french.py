@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from promotions.models import InfoShare, Promotion, PromotionStatus
-from promotions.services.promotions import promotion_transition
+from promotions.services.promotions import promotion_transition, promotions_advance
 from tests import factories
 from tests.french import ENGLISH, FRENCH, NBSP, flash_text, page_text
 
@@ -309,3 +309,12 @@ def test_a_customer_s_offer_page_is_titled_with_the_store_s_name_not_its_crm_s(c
     page = client.get(reverse("offers:landing", args=["civic-days"])).content.decode()
     title = page.split("<title>")[1].split("</title>")[0]
     assert title.startswith(promotion.name) and "CRM" not in title
+
+
+def test_the_calendar_s_reasons_for_a_status_change_read_in_french(supervisor_client):
+    promotion = factories.promotion(starts_on=date(2020, 3, 2), ends_on=date(2020, 3, 9))
+    promotion_transition(promotion=promotion, to_status=PromotionStatus.RUNNING, today=date(2020, 3, 3))
+    promotions_advance()  # its end date has passed
+    page = page_text(supervisor_client, reverse("promotions:detail", args=[promotion.pk]), FRENCH)
+    assert "En cours → Terminée (date de fin passée)" in page
+    assert "end date passed" not in page
