@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from dealership.forms import DAY_IN_REACH, DayInput
 
+from .business_hours import closed_all_day
 from .forms import choices_from
 from .models import Appointment, FollowUpPlan, FollowUpStep, Lead, VehicleInterest
 from .selectors.appointments import SLOT, advisor_free_slots, advisors, slots_fitting
@@ -90,21 +91,25 @@ class BookingForm(forms.Form):
         free = _slot_choices(free_slots)
         # Some free time that day, whatever the length: the form is worth showing.
         self.free_any = bool(free)
+        # The store is closed that day: the page says so rather than "no free time with the advisor".
+        self.store_closed = closed_all_day(day)
         offered = _slot_choices(slots_fitting(free_slots, self._length_chosen()))
         # The free time chosen with a length that does not fit stays chosen; booking says why.
         chosen = self.data.get("slot") if self.is_bound else None
-        self.fields["slot"].choices = [
-            choice for choice in free if choice in offered or choice[0] == chosen
-        ]
+        self.fields["slot"].choices = [choice for choice in free if choice in offered or choice[0] == chosen]
         if free and not offered:
             self.fields["slot"].help_text = _("No free time that day is this long: choose a shorter length.")
         vehicles = list(lead.vehicles.all())
         self.fields["lead_vehicle"].queryset = lead.vehicles.all()
-        self.fields["lead_vehicle"].initial = next((v for v in vehicles if v.interest not in OWN_VEHICLE), None)
+        self.fields["lead_vehicle"].initial = next(
+            (v for v in vehicles if v.interest not in OWN_VEHICLE), None
+        )
 
     def _length_chosen(self) -> timedelta:
         value = str(self.data.get("duration") if self.is_bound else self.initial.get("duration", ""))
-        return timedelta(minutes=int(value)) if value in {str(minutes) for minutes, label in DURATIONS} else SLOT
+        return (
+            timedelta(minutes=int(value)) if value in {str(minutes) for minutes, label in DURATIONS} else SLOT
+        )
 
     @property
     def duration_delta(self) -> timedelta:
@@ -118,6 +123,7 @@ class RescheduleForm(forms.Form):
 
     def __init__(self, *args, appointment: Appointment, advisor, day, now, **kwargs):
         super().__init__(*args, **kwargs)
+        self.store_closed = closed_all_day(day)
         self.fields["slot"].choices = _slot_choices(
             advisor_free_slots(
                 advisor=advisor,

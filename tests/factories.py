@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from dealership.models import Department, Role, StaffMember
 from dealership.services import departments_ensure, staff_create, staff_remove
+from leads.business_hours import closed_all_day
 from leads.mail.text import new_text_of
 from leads.models import Channel, Customer, Direction, Lead, Message
 from leads.services.appointments import working_hours_ensure_defaults
@@ -174,9 +175,10 @@ def advisor(**fields) -> StaffMember:
 
 
 def next_weekday_at(hour: int) -> datetime:
-    """Tomorrow, or the next Monday-to-Friday day, at `hour` store time: always bookable."""
+    """Tomorrow, or the next Monday-to-Friday day the store is open (no holiday), at `hour` store
+    time: always bookable."""
     day = timezone.localdate() + timedelta(days=1)
-    while day.weekday() >= 5:
+    while day.weekday() >= 5 or closed_all_day(day):
         day += timedelta(days=1)
     return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.get_default_timezone())
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from dealership.cache_generations import cached_in_generation, generation_next
 from dealership.models import Role, StaffMember, oversees_store
 
+from ..business_hours import closed_all_day
 from ..inventory_link import lead_vehicles_with_stock, photo_links
 from ..models import (
     BLOCKING_STATUSES,
@@ -48,9 +49,11 @@ def advisor_free_slots(
     *, advisor: StaffMember, day: date, now: datetime, length: timedelta = SLOT, exclude: int | None = None
 ) -> list[datetime]:
     """Starts, every half hour, of the times of `length` within the advisor's hours that day, not
-    taken and not past. `exclude`: the appointment being moved, whose own time is free for it."""
+    taken and not past; none on a day the store is closed (a holiday, a date of
+    BUSINESS_CLOSED_DAYS), whatever the advisor's week. `exclude`: the appointment being moved,
+    whose own time is free for it."""
     hours = advisor.working_hours.filter(weekday=day.weekday()).first()
-    if hours is None:
+    if hours is None or closed_all_day(day):
         return []
     zone = timezone.get_default_timezone()
     day_start, day_end = local_day_bounds(day)
@@ -84,12 +87,13 @@ def advisor_free_until(
     *, advisor: StaffMember, starts_at: datetime, exclude: int | None = None
 ) -> datetime | None:
     """Until when the advisor is free from `starts_at` on: the end of their hours that day or the
-    start of their next appointment, whichever comes first; None when they are not free then.
-    `exclude`: the appointment being moved, whose own time is free for it."""
+    start of their next appointment, whichever comes first; None when they are not free then, or
+    the store is closed that day. `exclude`: the appointment being moved, whose own time is free
+    for it."""
     zone = timezone.get_default_timezone()
     local = starts_at.astimezone(zone)
     hours = advisor.working_hours.filter(weekday=local.weekday()).first()
-    if hours is None or not hours.start <= local.time() < hours.end:
+    if hours is None or closed_all_day(local.date()) or not hours.start <= local.time() < hours.end:
         return None
     close = datetime.combine(local.date(), hours.end, tzinfo=zone)
     later = (

@@ -12,13 +12,13 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from dealership.models import Role, StaffMember
 
-from ..business_hours import store_zone
+from ..business_hours import closed_all_day, store_zone
 from ..models import (
     BLOCKING_STATUSES,
     Appointment,
@@ -151,6 +151,11 @@ def _check_bookable(
     if starts_at < now:
         raise BookingError(gettext("That time has passed."))
     local_start = starts_at.astimezone(store_zone())
+    if closed_all_day(local_start.date()):
+        raise BookingError(
+            gettext("The store is closed on %(day)s: choose another day.")
+            % {"day": formats.date_format(local_start.date(), gettext("l, F j"))}
+        )
     hours = advisor.working_hours.filter(weekday=local_start.weekday()).first()
     if hours is None or not hours.start <= local_start.time() < hours.end:
         raise BookingError(gettext("%(advisor)s does not work at that time.") % {"advisor": advisor})
@@ -479,7 +484,10 @@ def appointment_ics(*, appointment: Appointment, cancelled: bool = False, for_ad
     event.add("dtend", appointment.ends_at.astimezone(zone))
     customer = appointment.lead.customer
     # The advisor's calendar says who is coming; the customer's, where.
-    event.add("summary", f"{appointment.get_purpose_display()} — {customer if for_advisor else settings.STORE['name']}")
+    event.add(
+        "summary",
+        f"{appointment.get_purpose_display()} — {customer if for_advisor else settings.STORE['name']}",
+    )
     event.add("location", settings.STORE["address"])
     details = [appointment.vehicle]
     if for_advisor:

@@ -597,6 +597,22 @@ def test_the_advisor_is_free_until_the_end_of_their_day_or_their_next_appointmen
     assert advisor_free_until(advisor=advisor, starts_at=at(MONDAY + timedelta(days=6), 10)) is None  # Sunday
 
 
+def test_no_appointment_on_a_day_the_store_is_closed(advisor):
+    christmas = date(2026, 12, 25)  # a Friday: the advisor works, the store is closed (Ontario holiday)
+    before = at(date(2026, 12, 1), 9)
+    assert advisor_free_slots(advisor=advisor, day=christmas, now=before) == []
+    assert advisor_free_until(advisor=advisor, starts_at=at(christmas, 10)) is None
+    lead = factories.lead()
+    refused = "The store is closed on Friday, December 25: choose another day."
+    with pytest.raises(BookingError, match=refused):
+        book(lead, advisor, at(christmas, 10), now=before)
+    christmas_eve = book(lead, advisor, at(christmas - timedelta(days=1), 10), now=before)
+    with pytest.raises(BookingError, match=refused):
+        appointment_reschedule(appointment=christmas_eve, starts_at=at(christmas, 10), now=before)
+    christmas_eve.refresh_from_db()
+    assert christmas_eve.starts_at == at(christmas - timedelta(days=1), 10)
+
+
 def test_the_times_a_length_fits_are_those_read_for_that_length(advisor):
     # Taken: 9:30–10:00 and 11:00–12:30; the day ends at 18:00.
     book(factories.lead(), advisor, at(MONDAY, 9, 30))

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from inventory.services.photos import photos_upload
 from leads.models import Appointment, FollowUpPlan, FollowUpStep, FollowUpStepRun, LeadStatus, ReplyTemplate
@@ -48,6 +49,16 @@ def test_the_supervisor_books_a_free_slot(supervisor_client, advisor):
     assert starts.isoformat() not in supervisor_client.get(url).content.decode()
     again = supervisor_client.post(url, {"slot": starts.isoformat(), "duration": 30, "purpose": "test_drive"})
     assert again.status_code == 200 and "Choose one of the free times" in again.content.decode()
+
+
+def test_the_booking_page_offers_no_time_on_a_day_the_store_is_closed(supervisor_client, advisor, settings):
+    starts = factories.next_weekday_at(10)
+    settings.BUSINESS_CLOSED_DAYS = ["holidays", starts.date()]  # closed that day, say for inventory
+    page = supervisor_client.get(_booking_url(factories.lead(), advisor, starts))
+    assert page.status_code == 200
+    assert starts.isoformat() not in page.content.decode()
+    closed = date_format(starts.date(), "l, F j")
+    assert f"The store is closed on {closed}: choose another day." in page.content.decode()
 
 
 def test_my_appointments_shows_the_photo_of_the_vehicle_in_stock(client, advisor):
