@@ -100,11 +100,18 @@ COUNTED = ["leads", *(stage for stage, _ in FUNNEL_STAGES), "answered", "within"
 RESPONSE_BUCKETS = [(0, 5), (5, 15), (15, 30), (30, 60), (60, 240), (240, 1440), (1440, None)]
 # Targets the hourly summary rows can answer for ("answered within N minutes" columns).
 SUMMARY_EDGES = {5, 15, 30, 60, 240, 1440}
+# An appointment the customer came to: a sale counts as shown.
+SHOWED = Q(status__in=[Appointment.Status.SHOWN, Appointment.Status.SOLD])
 
 
 def dashboard_leads(*, user, period: Period, filters: dict | None = None):
-    """Leads received in the period that this person may see, narrowed by the dashboard's filters."""
-    return _narrowed(lead_visible_to(user=user), period=period, filters=filters or {})
+    """Leads received in the period that count in this person's figures, narrowed by the
+    dashboard's filters: every lead for those who see every lead, an advisor's own leads."""
+    leads = lead_visible_to(user=user)
+    if not sees_every_lead(user):
+        # An advisor may open a colleague's lead whose customer they meet; it counts for its owner.
+        leads = leads.filter(owner=user)
+    return _narrowed(leads, period=period, filters=filters or {})
 
 
 def _filtered(filters: dict, *, lead: str = "") -> Q:
@@ -463,6 +470,16 @@ def _reached_in(objective: Objective, period: Period, field: str) -> int:
     return _leads_of(objective).filter(**{f"{field}__gte": start, f"{field}__lt": end}).count()
 
 
+def _shown_in(objective: Objective, period: Period) -> int:
+    """Appointments that took place in the period and showed, when they took place (not when the
+    outcome was recorded), as appointments_by_advisor counts them; a person's: those of their leads."""
+    start, end = period.bounds
+    person = {"owner_id": objective.person.user_id} if objective.person else {}
+    return Appointment.objects.filter(
+        _filtered(person, lead="lead__"), SHOWED, starts_at__gte=start, starts_at__lt=end
+    ).count()
+
+
 def _median_response(objective: Objective, period: Period) -> float | None:
     return percentile(response_distribution(leads=_received_in(objective, period)), 0.5)
 
@@ -483,7 +500,7 @@ METRIC_ACTUALS = {
     Metric.MEDIAN_RESPONSE: _median_response,
     Metric.SHARE_WITHIN_TARGET: lambda o, p: _answered(o, p)["share_within_target"],
     Metric.APPOINTMENTS_SET: lambda o, p: _reached_in(o, p, "appointment_set_at"),
-    Metric.APPOINTMENTS_SHOWN: lambda o, p: _reached_in(o, p, "shown_at"),
+    Metric.APPOINTMENTS_SHOWN: _shown_in,
     Metric.VEHICLES_SOLD: lambda o, p: _reached_in(o, p, "sold_at"),
     Metric.PHOTO_COVERAGE: lambda o, p: photo_coverage(),
     Metric.FOLLOWUPS_ON_TIME: lambda o, p: followup_tasks_on_time(
@@ -565,7 +582,7 @@ def appointments_by_advisor(*, user, period: Period, filters: dict) -> list[dict
         appointments.values("advisor_id", "advisor__user__first_name", "advisor__user__last_name")
         .annotate(
             booked=Count("pk", filter=~Q(status=status.CANCELLED)),
-            shown=Count("pk", filter=Q(status__in=[status.SHOWN, status.SOLD])),
+            shown=Count("pk", filter=SHOWED),
             no_show=Count("pk", filter=Q(status=status.NO_SHOW)),
             sold=Count("pk", filter=Q(status=status.SOLD)),
         )

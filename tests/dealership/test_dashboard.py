@@ -18,6 +18,7 @@ from dealership.selectors import (
     GRAIN,
     _lead_groups,
     _summary_groups,
+    appointments_by_advisor,
     dashboard_figures,
     dashboard_leads,
     objective_progress,
@@ -290,6 +291,21 @@ def test_an_advisor_sees_only_their_own_figures(client, store):
     assert {row["key"] for row in context["by_person"]} == {"xavier"}
 
 
+def test_an_advisors_figures_leave_out_a_colleagues_lead_whose_customer_they_meet(client, store):
+    from leads.models import Appointment
+
+    yasmins = Lead.objects.get(owner=store["y"].user)
+    visit = datetime(2026, 11, 12, 10, tzinfo=TORONTO)
+    Appointment.objects.create(
+        lead=yasmins, advisor=store["x"], starts_at=visit, ends_at=visit + timedelta(minutes=30)
+    )
+    client.force_login(store["x"].user)
+    assert client.get(reverse("leads:lead_detail", args=[yasmins.pk])).status_code == 200  # they may open it
+    context = _dashboard(client, store["x"].user).context
+    assert context["overall"]["leads"] == 3  # Xavier's own three, not Yasmin's
+    assert {row["key"] for row in context["by_person"]} == {"xavier"}
+
+
 def test_department_staff_see_no_sales_figures(client, store):
     service = factories.staff(Role.DEPARTMENT, department_code="service")
     assert _dashboard(client, service.user).context["overall"]["leads"] == 0
@@ -435,6 +451,30 @@ def test_objective_progress_lower_is_better_for_response_time(store):
 
 def test_personal_objective_counts_only_that_persons_leads(store):
     assert _mid_november(Metric.LEADS_ANSWERED, target=5, person=store["x"]).actual == 3
+
+
+def test_the_shown_objective_counts_a_visit_in_the_month_it_took_place(db):
+    from leads.services.appointments import appointment_book, appointment_transition
+
+    advisor = factories.advisor()
+    visit = datetime(2025, 10, 31, 16, tzinfo=TORONTO)  # the last day of October
+    lead = factories.lead(received_at=visit - timedelta(days=2), owner=advisor.user)
+    appointment = appointment_book(
+        lead=lead, advisor=advisor, starts_at=visit, purpose="test_drive", now=visit - timedelta(days=1)
+    )
+    appointment_transition(appointment=appointment, to_status="shown", now=timezone.now())  # recorded later
+    october = period_for(kind="month", anchor=visit.date())
+    objective = objective_propose(
+        metric=Metric.APPOINTMENTS_SHOWN,
+        period_kind="month",
+        period_start=october.start,
+        target=1,
+        person=advisor,
+        actor=None,
+    )
+    manager = factories.staff(Role.MANAGER).user
+    [row] = appointments_by_advisor(user=manager, period=october, filters={})
+    assert row["shown"] == objective_progress(objective=objective, today=october.end).actual == 1
 
 
 def test_supervisor_proposes_manager_approves_and_the_history_is_kept(client):
