@@ -40,6 +40,7 @@ from ..models import (
     ReplyTemplate,
     StopReason,
 )
+from ..models.leads import OPEN_LEAD_STATUSES
 from ..selectors.appointments import followup_plans_active, followup_tasks_changed
 from ..selectors.consent import (
     ConsentStatus,
@@ -151,8 +152,11 @@ def step_render(
         french = lead.language == Language.FRENCH and step.subject_fr.strip() and step.body_fr.strip()
         language = Language.FRENCH if french else Language.ENGLISH
         subject, body = (step.subject_fr, step.body_fr) if french else (step.subject_en, step.body_en)
-    # The lead's owner signs, else whoever enrolled it, else the store's supervisor.
-    signer = lead.owner or enrollment.enrolled_by or store_signer
+    # The lead's owner signs, else whoever enrolled it, else the store's supervisor. Not someone who
+    # has left (inactive): nobody would read the replies or answer the phone.
+    signer = next(
+        (user for user in (lead.owner, enrollment.enrolled_by) if user and user.is_active), store_signer
+    )
     if signer is None:
         raise FollowUpError(NO_SIGNER)  # a task's note: stored in English
     fields = merge_fields_for(lead=lead, sender=signer, language=language, vehicles=vehicles)
@@ -192,11 +196,19 @@ def _enrollments_to_stop(enrollments: QuerySet[Enrollment]) -> dict[int, str]:
                     )
                 )
             )
+            # The inquiry itself came in at enrolled_at (an automatic enrollment starts at the
+            # lead's arrival): only the customer's later messages count. A call or visit logged in
+            # the arrival minute is stamped with the arrival time: it counts.
             | Q(
                 Exists(
-                    Message.objects.filter(lead=OuterRef("lead"), occurred_at__gt=since).filter(
-                        Q(direction=Direction.INBOUND) | ANSWERED_IN_PERSON
+                    Message.objects.filter(
+                        lead=OuterRef("lead"), direction=Direction.INBOUND, occurred_at__gt=since
                     )
+                )
+            )
+            | Q(
+                Exists(
+                    Message.objects.filter(ANSWERED_IN_PERSON, lead=OuterRef("lead"), occurred_at__gte=since)
                 )
             ),
         ),
@@ -217,9 +229,17 @@ def plan_for_source(*, source: str, plans: list[FollowUpPlan]) -> FollowUpPlan |
     return next((plan for plan in plans if plan.all_internet_leads), None)
 
 
+def _customer_followed(customer_id) -> QuerySet[Enrollment]:
+    """The customer's active plans on their open leads (a merged duplicate is lost)."""
+    return Enrollment.objects.filter(
+        status=Enrollment.Status.ACTIVE, lead__customer_id=customer_id, lead__status__in=OPEN_LEAD_STATUSES
+    )
+
+
 @transaction.atomic
 def followup_enroll(*, lead: Lead, plan: FollowUpPlan, now: datetime, actor=None) -> Enrollment:
-    """Put a lead in a plan and schedule every step; refused when the lead needs no follow-up."""
+    """Put a lead in a plan and schedule every step; refused when the lead needs no follow-up or its
+    customer follows a plan already."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.followups.filter(status=Enrollment.Status.ACTIVE).exists():
         raise FollowUpError(_("This lead already follows a plan; stop it first."))
@@ -228,24 +248,37 @@ def followup_enroll(*, lead: Lead, plan: FollowUpPlan, now: datetime, actor=None
             _("A lead that is %(status)s needs no follow-up plan.")
             % {"status": lead.get_status_display().lower()}
         )
+    # One plan per customer at a time: their second open inquiry waits, not enrolled, and so enters
+    # (as a new arrival, or by hand) once that plan ends or that lead is merged or lost.
+    followed = _customer_followed(lead.customer_id).values_list("lead_id", flat=True).first()
+    if followed:
+        raise FollowUpError(
+            _("The customer already follows a plan on lead %(number)s; stop it first.") % {"number": followed}
+        )
     steps = list(plan.steps.all())
     if not steps:
         raise FollowUpError(_("This plan has no steps."))
     # A lead that arrives by itself starts at its inquiry; one enrolled by hand starts now.
     start = lead.received_at if actor is None else now
     enrollment = Enrollment.objects.create(lead=lead, plan=plan, enrolled_at=start, enrolled_by=actor)
-    runs, previous_due = [], start
+    runs, previous_due, previous_email_due = [], start, None
     hours, zone, closed = store_hours(), store_zone(), store_closed_days()
     for step in steps:
         anchor = previous_due if step.anchor == FollowUpStep.Anchor.PREVIOUS else start
         # Days count on the store's calendar, so "3 days later" keeps its time of day across a
         # clock change (not an hour off, past closing); hours count as time elapsed.
         later = anchor.astimezone(zone) + timedelta(days=step.delay_days)
-        due = next_open_moment(
-            later.astimezone(UTC) + timedelta(hours=step.delay_hours), hours=hours, zone=zone, closed=closed
-        )
+        wanted = later.astimezone(UTC) + timedelta(hours=step.delay_hours)
+        due = next_open_moment(wanted, hours=hours, zone=zone, closed=closed)
+        if step.is_email and previous_email_due and (due != wanted or due <= previous_email_due):
+            # A closed stretch (long weekend, holidays) moves several emails to the same opening:
+            # one moved there, or caught up by the email before it, goes a business day after that.
+            day_after = previous_email_due.astimezone(zone) + timedelta(days=1)
+            due = max(due, next_open_moment(day_after, hours=hours, zone=zone, closed=closed))
         runs.append(Run(enrollment=enrollment, step=step, due_at=due, status_changed_at=now))
         previous_due = due
+        if step.is_email:
+            previous_email_due = due
     Run.objects.bulk_create(runs)
     lead_event_add(lead=lead, type="followup_started", actor=actor, plan=plan.name, plan_id=plan.pk)
     return enrollment
@@ -256,7 +289,11 @@ def followup_enroll_arrivals(*, now: datetime) -> int:
     recent = list(
         Lead.objects.filter(
             status=LeadStatus.NEW, received_at__gte=now - ARRIVAL_WINDOW, followups__isnull=True
-        ).order_by("received_at")[:DISPATCH_BATCH]
+        )
+        # A customer's second inquiry waits for their plan to end (followup_enroll), out of the
+        # batch meanwhile, so that it never holds back the leads after it.
+        .exclude(Exists(_customer_followed(OuterRef("customer_id"))))
+        .order_by("received_at")[:DISPATCH_BATCH]
     )
     plans = (
         # The oldest matching plan wins.
@@ -369,9 +406,14 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
                 ledger_prefetch(ConsentChannel.PHONE, "enrollment__lead__customer__"),
             )
             .annotate(
+                # The store's email on any open lead of the customer, this one or another inquiry of
+                # theirs: one acknowledgement per customer.
                 store_wrote_already=Exists(
                     Message.objects.filter(
-                        lead=OuterRef("enrollment__lead"), channel=Channel.EMAIL, direction=Direction.OUTBOUND
+                        lead__customer=OuterRef("enrollment__lead__customer"),
+                        lead__status__in=OPEN_LEAD_STATUSES,
+                        channel=Channel.EMAIL,
+                        direction=Direction.OUTBOUND,
                     )
                 )
             )

@@ -529,3 +529,101 @@ def test_a_tick_reads_as_much_for_many_due_steps_as_for_one(plan, django_capture
     assert (counts["queued"], counts["opened"]) == (6, 6)
     assert six_leads_reads == one_lead_reads
     assert six_leads - one_lead == 2 * 5  # one update per extra step claimed
+
+
+@pytest.mark.parametrize("who_left", ["owner", "enroller"])
+def test_an_advisor_who_left_does_not_sign_the_follow_up_emails(
+    plan, supervisor, django_capture_on_commit_callbacks, who_left
+):
+    ann = factories.advisor(first_name="Ann", last_name="Leftco")
+    received = local(2026, 3, 10, 10, 0)
+    if who_left == "owner":
+        lead = factories.lead(received_at=received, owner=ann.user)
+        followup_enroll(lead=lead, plan=plan, now=received)
+    else:
+        lead = factories.lead(received_at=received)
+        followup_enroll(lead=lead, plan=plan, now=received, actor=ann.user)
+    ann.user.is_active = False  # Ann left the dealership
+    ann.user.save(update_fields=["is_active"])
+    _, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
+    followup_run_send(run_id=queued[0], now=local(2026, 3, 10, 10, 2))
+    # The store's supervisor signs instead: the customer's answer reaches someone.
+    assert "Leftco" not in mail.outbox[0].body and ann.user.email not in mail.outbox[0].body
+    assert supervisor.user.email in mail.outbox[0].body
+
+
+def test_a_customer_with_two_inquiries_gets_one_acknowledgement_and_one_plan_at_a_time(
+    plan, supervisor, django_capture_on_commit_callbacks
+):
+    customer = factories.customer()
+    autotrader = factories.lead(
+        customer_obj=customer, source="AutoTrader", received_at=local(2026, 3, 10, 10, 0)
+    )
+    website = factories.lead(customer_obj=customer, source="Website", received_at=local(2026, 3, 10, 10, 3))
+    counts, queued = dispatch(local(2026, 3, 10, 10, 5), django_capture_on_commit_callbacks)
+    assert counts["enrolled"] == 1 and len(queued) == 1
+    followup_run_send(run_id=queued[0], now=local(2026, 3, 10, 10, 6))
+    assert [message.subject for message in mail.outbox] == ["Your inquiry at Maple Motors"]
+    with pytest.raises(FollowUpError, match=f"already follows a plan on lead {autotrader.pk}"):
+        followup_enroll(lead=website, plan=plan, now=local(2026, 3, 10, 10, 7), actor=supervisor.user)
+    # The first plan stops: the second inquiry then enters one, without a second acknowledgement.
+    followup_stop(
+        enrollment=autotrader.followups.get(), reason=StopReason.BY_HAND, now=local(2026, 3, 10, 10, 30)
+    )
+    counts, queued = dispatch(local(2026, 3, 10, 10, 31), django_capture_on_commit_callbacks)
+    assert counts["enrolled"] == 1 and queued == []
+    acknowledgement = website.followups.get(status=FollowUpEnrollment.Status.ACTIVE).runs.get(
+        step__position=0
+    )
+    assert (acknowledgement.status, acknowledgement.note) == (
+        Run.Status.DONE,
+        followup_service.ALREADY_ACKNOWLEDGED,
+    )
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize(
+    ("received_at", "reopens"),
+    [
+        # Friday evening before Thanksgiving Monday: the day-1 and day-3 emails both fall closed.
+        (local(2026, 10, 9, 20, 30), local(2026, 10, 13, 9, 0)),
+        # The same before Victoria Day.
+        (local(2026, 5, 15, 20, 30), local(2026, 5, 19, 9, 0)),
+    ],
+    ids=["thanksgiving", "victoria-day"],
+)
+def test_emails_moved_past_a_long_weekend_go_out_one_a_day_in_order(
+    plan, django_capture_on_commit_callbacks, received_at, reopens
+):
+    enroll(plan, received_at=received_at)
+
+    def emails_sent(now) -> list[str]:
+        _, queued = dispatch(now, django_capture_on_commit_callbacks)
+        runs = Run.objects.filter(pk__in=queued)
+        subjects = [subject.split(" of the ")[0] for subject in runs.values_list("subject", flat=True)]
+        runs.update(status=Run.Status.SENT)
+        return subjects
+
+    assert emails_sent(received_at + timedelta(minutes=1)) == ["Your inquiry at Maple Motors"]
+    assert emails_sent(reopens + timedelta(minutes=1)) == ["Photos and details"]
+    assert emails_sent(reopens + timedelta(hours=11)) == []
+    assert emails_sent(reopens + timedelta(days=1, minutes=1)) == ["What is your current vehicle worth?"]
+
+
+def test_a_call_logged_in_the_minute_the_lead_came_in_stops_the_plan(
+    plan, supervisor, django_capture_on_commit_callbacks
+):
+    enrollment = enroll(plan, received_at=local(2026, 3, 10, 10, 0, 40))
+    factories.inbound_email(lead=enrollment.lead)  # the inquiry itself does not stop the plan
+    _, queued = dispatch(local(2026, 3, 10, 10, 0, 50), django_capture_on_commit_callbacks)
+    assert len(queued) == 1
+    contact_log(
+        lead=enrollment.lead,
+        author=supervisor.user,
+        channel=Channel.PHONE,
+        outcome=ContactOutcome.REACHED,
+        occurred_at=local(2026, 3, 10, 10, 0),  # the form's time, to the minute
+    )
+    _, queued = dispatch(local(2026, 3, 11, 10, 1), django_capture_on_commit_callbacks)
+    assert queued == []  # no "Photos and details" the next day
+    assert _stop_reason(enrollment) == (FollowUpEnrollment.Status.STOPPED, StopReason.CUSTOMER_REPLIED)
