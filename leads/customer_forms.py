@@ -18,7 +18,16 @@ def _household_label(household: Household) -> str:
     members = list(household.members.all())
     names = ", ".join(dict.fromkeys(member.first_name or str(member) for member in members))
     cities = " / ".join(dict.fromkeys(member.city for member in members if member.city))
-    return " · ".join(part for part in (f"{household} — {names}" if names else str(household), cities) if part)
+    return " · ".join(
+        part for part in (f"{household} — {names}" if names else str(household), cities) if part
+    )
+
+
+class CustomerSearchForm(forms.Form):
+    """The customer list's search; one it cannot take (a NUL character pasted in) is not applied,
+    and the page says why, as the inbox does."""
+
+    q = forms.CharField(required=False, label=_("Search"))
 
 
 class CustomerForm(forms.ModelForm):

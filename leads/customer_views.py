@@ -22,12 +22,14 @@ from django_htmx.http import HttpResponseClientRefresh
 from dealership.access import NO_STAFF_ROLE
 from dealership.csv_download import csv_download
 
+from .consent_links import unsubscribe_link_language
 from .customer_forms import (
     ConsentGrantForm,
     ConsentWithdrawForm,
     ContactAddForm,
     CustomerForm,
     CustomerMergeForm,
+    CustomerSearchForm,
     ImportMappingForm,
     ImportUploadForm,
 )
@@ -140,7 +142,8 @@ def _customer_page(request, template: str, customer: Customer, **context):
 
 @customer_pages
 def customer_list(request):
-    query = request.GET.get("q", "")
+    form = CustomerSearchForm(request.GET)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
     page = int(page) if (page := request.GET.get("page", "")).isdigit() and 0 < int(page) <= 100_000 else 1
     start = (page - 1) * CUSTOMERS_PER_PAGE
     customers = list(customer_search(user=request.user, query=query)[start : start + CUSTOMERS_PER_PAGE + 1])
@@ -152,6 +155,7 @@ def customer_list(request):
     context = {
         "customers": customers[:CUSTOMERS_PER_PAGE],
         "query": query,
+        "form": form,
         "previous_url": page_url(page - 1) if page > 1 else "",
         "next_url": page_url(page + 1) if len(customers) > CUSTOMERS_PER_PAGE else "",
         "can_manage": can_manage_customers(request.user),
@@ -449,8 +453,12 @@ def _unsubscribe_text(language: str, channels: Sequence[str] = ()) -> dict:
 @csrf_exempt
 def unsubscribe(request, token: str):
     customer = unsubscribe_customer(token)
-    # A link not ours (cut off by a mail program) is answered in the visitor's language.
-    language = customer.language if customer else ("fr" if get_language().startswith("fr") else "en")
+    # The page speaks the mail's language, which the link carries: the customer's record may say
+    # another (a French inquiry from someone first known in English, a merge). A link without it
+    # speaks the record's; a link not ours (cut off by a mail program), the visitor's.
+    language = unsubscribe_link_language(request.GET.get("lang")) or (
+        customer.language if customer else ("fr" if get_language().startswith("fr") else "en")
+    )
     text = _unsubscribe_text(language)
     context = {
         "text": text,

@@ -9,7 +9,13 @@ from django.db.models import Func
 # finds "Côté". One character for one, as the database's TRANSLATE wants.
 ACCENTED = "ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝŸàáâãäåçèéêëìíîïñòóôõöùúûüýÿ"
 PLAIN = "AAAAAACEEEEIIIINOOOOOUUUUYYaaaaaaceeeeiiiinooooouuuuyy"
-_UNACCENT = str.maketrans(ACCENTED, PLAIN)
+# Punctuation that must not decide whether a name is found, and what search reads each as: every
+# apostrophe as the keyboard's ("D’Amours" is "D'Amours"); hyphens and commas as spaces
+# ("Marie-Ève" is "Marie Ève", "Tremblay, Jean" is two words).
+PUNCTUATION = "’‘ʼ-,"
+PUNCTUATION_AS = "'''  "
+SEARCH_FOLDED, SEARCH_FOLDED_AS = ACCENTED + PUNCTUATION, PLAIN + PUNCTUATION_AS
+_SEARCH_FOLD = str.maketrans(SEARCH_FOLDED, SEARCH_FOLDED_AS)
 
 DEFAULT_REGION = "CA"  # North American numbering plan: CA and US share it.
 
@@ -66,18 +72,21 @@ def normalize_name(value: str | None) -> str:
 
 
 def search_form(text: str) -> str:
-    """Text as search compares it: accents taken off, upper case (see SearchForm)."""
-    return normalize_name(text).translate(_UNACCENT).upper()
+    """Text as search compares it: accents taken off, punctuation folded, upper case (see
+    SearchForm). Split a query into words after this, not before: "Tremblay," is "TREMBLAY"."""
+    return normalize_name(text).translate(_SEARCH_FOLD).upper()
 
 
 class SearchForm(Func):
-    """An expression as search compares it, in the database: accents taken off (ACCENTED → PLAIN),
-    then upper case. SQLite has neither TRANSLATE nor an UPPER for accented letters: there it is
-    search_form itself, which every SQLite connection is given (leads.apps)."""
+    """An expression as search compares it, in the database: accents taken off and punctuation
+    folded (SEARCH_FOLDED → SEARCH_FOLDED_AS), then upper case. SQLite has neither
+    TRANSLATE nor an UPPER for accented letters: there it is search_form itself, which every SQLite
+    connection is given (leads.apps). A trigram index is built on it (migration 0003): a change
+    here needs a migration that builds that index again, as 0018 and 0031 do."""
 
     def as_sql(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"UPPER(TRANSLATE({sql}, %s, %s))", [*params, ACCENTED, PLAIN]
+        return f"UPPER(TRANSLATE({sql}, %s, %s))", [*params, SEARCH_FOLDED, SEARCH_FOLDED_AS]
 
     def as_sqlite(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])

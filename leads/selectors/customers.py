@@ -140,7 +140,7 @@ def customer_match(
 
     Any of a customer's emails identifies them. A phone alone is weaker: households share one and
     numbers are given up and reassigned, so the phone only matches someone whose name agrees
-    (see _names_agree); when an email was given that nobody has, only a customer with no email or
+    (see names_agree); when an email was given that nobody has, only a customer with no email or
     with the same name; with several people on that phone, only the one with the same name.
     """
     email, phone = normalize_email(email), normalize_phone(phone)
@@ -158,12 +158,12 @@ def customer_match(
     only = candidates[0]
     if email and only.email and wanted:
         return None  # another address and another name: a household member, not the same person
-    if not _names_agree(first_name, last_name, only.first_name, only.last_name):
+    if not names_agree(first_name, last_name, only.first_name, only.last_name):
         return None
     return only
 
 
-def _names_agree(first_name: str, last_name: str, other_first: str, other_last: str) -> bool:
+def names_agree(first_name: str, last_name: str, other_first: str, other_last: str) -> bool:
     """Whether two names may be one person's: one of them is blank, or the family names are the
     same (a first name is often shortened: "Bob", "Robert"); with a family name missing on a side,
     the first names are compared."""
@@ -210,11 +210,12 @@ def customer_search(*, user, query: str = "") -> QuerySet[Customer]:
     query = " ".join(query.split())
     if not query:
         return customers
-    # Names compared without accents or case: "helene cote" finds "Hélène Côté".
+    # Names compared without accents, case or punctuation: "helene cote" finds "Hélène Côté",
+    # "cote, marie-eve" finds "Marie Ève Côté".
     customers = customers.alias(search_name=SearchForm(Concat("first_name", Value(" "), "last_name")))
     condition = Q()
-    for word in query.split(" "):
-        condition &= Q(search_name__contains=search_form(word))
+    for word in search_form(query).split():
+        condition &= Q(search_name__contains=word)
     condition |= Q(email__icontains=query) | Q(extra_emails__email__icontains=query.lower())
     if phone := normalize_phone(query):
         condition |= Q(phone=phone) | Q(extra_phones__phone=phone)

@@ -57,7 +57,7 @@ from ..normalize import SearchForm, normalize_email, normalize_phone, search_for
 from .customers import customers_with_contact
 
 # A customer's name, email and phone as one text, unaccented and in upper case: one "contains" per
-# search word, and one trigram index on PostgreSQL (migrations 0003 and 0018 build it from this
+# search word, and one trigram index on PostgreSQL (migrations 0003, 0018 and 0031 build it from this
 # very expression).
 CUSTOMER_SEARCH_TEXT = SearchForm(
     Concat(
@@ -77,9 +77,6 @@ PHONE_LIKE = re.compile(r"[\d\s().+-]+")
 EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # An extension after a number ("ext 12", "x12", "poste 12"): the customer's phone is the number.
 PHONE_EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x|poste)\s*\d{1,6}\s*$", re.IGNORECASE)
-# Apostrophes as typed: phones and Macs type ’ where a keyboard types ', in "O'Neil" as in
-# "D'Amours"; a name is found whichever of the two was typed or stored.
-APOSTROPHES = "'’‘ʼ"
 # What people read off a windshield or a deal jacket: the end of a VIN, 6 to 17 of its characters
 # (never I, O or Q), with a digit (a name is no VIN).
 VIN_END = re.compile(r"(?=.*\d)[A-HJ-NPR-Z0-9]{6,17}", re.IGNORECASE)
@@ -175,13 +172,6 @@ def _search_word(word: str) -> str:
     )
 
 
-def _apostrophe_forms(word: str) -> list[str]:
-    """The word with each apostrophe as a keyboard types it and as a phone does."""
-    if not any(c in APOSTROPHES for c in word):
-        return [word]
-    return [re.sub(f"[{APOSTROPHES}]", apostrophe, word) for apostrophe in "'’"]
-
-
 def _customers_with_word(customers: QuerySet[Customer], word: str) -> QuerySet[Customer]:
     """Narrowed to those whose name, email or phone holds the word; a whole number or address is
     looked up among every number and address they have (an index lookup)."""
@@ -189,9 +179,11 @@ def _customers_with_word(customers: QuerySet[Customer], word: str) -> QuerySet[C
         return customers.filter(pk__in=customers_with_contact("phone", phone).values("pk"))
     if EMAIL_LIKE.fullmatch(word):
         return customers.filter(pk__in=customers_with_contact("email", normalize_email(word)).values("pk"))
+    # Punctuation folded as in the stored text, then each part on its own: "marie-eve" finds
+    # "Marie Ève", "d'amours" finds "D’Amours".
     holds = Q()
-    for form in _apostrophe_forms(word):
-        holds |= Q(search_text__contains=search_form(form))
+    for part in search_form(word).split():
+        holds &= Q(search_text__contains=part)
     return customers.filter(holds)
 
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from dealership.outgoing_mail import StoreEmailMessage
 
-from ..consent_links import UNSUBSCRIBE_SALT, unsubscribe_url
+from ..consent_links import UNSUBSCRIBE_SALT, unsubscribe_language_in, unsubscribe_url
 from ..models import (
     Channel,
     ConsentAction,
@@ -181,26 +181,35 @@ def unsubscribe_customer(token: str) -> Customer | None:
     return customer
 
 
-def absolute_unsubscribe_url(customer: Customer) -> str:
-    return settings.SITE_URL.rstrip("/") + unsubscribe_url(customer)
+def absolute_unsubscribe_url(customer: Customer, *, language: str = "") -> str:
+    """The link in a mail: its page opens in the mail's language (`language`, else the customer's)."""
+    return settings.SITE_URL.rstrip("/") + unsubscribe_url(customer, language=language or customer.language)
 
 
-def commercial_email_headers(customer: Customer) -> dict:
-    """RFC 2369 and RFC 8058 headers, so mail programs offer a one-click unsubscribe."""
+def commercial_email_headers(customer: Customer, *, language: str = "") -> dict:
+    """RFC 2369 and RFC 8058 headers, so mail programs offer a one-click unsubscribe. `language`:
+    the mail's, as given to commercial_footer, so that both carry the same link."""
     return {
-        "List-Unsubscribe": f"<{absolute_unsubscribe_url(customer)}>",
+        "List-Unsubscribe": f"<{absolute_unsubscribe_url(customer, language=language)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 
 
+def commercial_email_headers_matching(customer: Customer, *, body: str) -> dict:
+    """commercial_email_headers for a mail written earlier (an answer, a follow-up step) and sent
+    now: the header's link opens the page in the language its footer's link does."""
+    return commercial_email_headers(customer, language=unsubscribe_language_in(body))
+
+
 def commercial_footer(customer: Customer, *, language: str = "") -> str:
     """The store's identification and the unsubscribe link, in the customer's language (or the one given)."""
+    language = language or customer.language
     return render_to_string(
         "leads/mail/_commercial_footer.txt",
         {
             "store": settings.STORE,
-            "unsubscribe_url": absolute_unsubscribe_url(customer),
-            "language": language or customer.language,
+            "unsubscribe_url": absolute_unsubscribe_url(customer, language=language),
+            "language": language,
         },
     )
 
@@ -264,7 +273,7 @@ def commercial_email_send(
         return SendResult(False, reason)
     # The footer in the body's language (`language`, when the caller wrote it in another than the customer's).
     full_body = f"{body.rstrip()}\n\n{commercial_footer(customer, language=language)}"
-    headers = {} if transactional else commercial_email_headers(customer)
+    headers = {} if transactional else commercial_email_headers(customer, language=language)
     email = StoreEmailMessage(
         subject=subject,
         body=full_body,

@@ -52,7 +52,7 @@ from ..selectors.consent import (
     prefetched_consent,
 )
 from ..threading import new_message_id, reply_address
-from .consent import commercial_email_headers, commercial_email_refusal, commercial_footer
+from .consent import commercial_email_headers_matching, commercial_email_refusal, commercial_footer
 from .leads import ContactOutcome, lead_event_add
 from .replies import MailServerUnavailable, mail_send, merge_fields_for, merge_fields_render
 
@@ -488,7 +488,10 @@ def _send_email(*, run: Run, message_id: str) -> None:
             body=run.body,
             to=[lead.customer.email],
             reply_to=[reply_address(lead.pk)],
-            headers={"Message-ID": message_id, **commercial_email_headers(lead.customer)},
+            headers={
+                "Message-ID": message_id,
+                **commercial_email_headers_matching(lead.customer, body=run.body),
+            },
         )
     )
 

@@ -31,7 +31,7 @@ from ..models import Channel, Direction, InquiryType, Language, Lead, Message, R
 from ..selectors.leads import lead_customer_last_mail, lead_reply_address, person_name
 from ..selectors.replies import reply_template_plans, reply_templates_changed
 from ..threading import new_message_id, references_answering, reply_subject, threaded_email
-from .consent import commercial_email_headers, commercial_email_refusal, commercial_footer
+from .consent import commercial_email_headers_matching, commercial_email_refusal, commercial_footer
 from .leads import lead_merged_refusal, lead_record_answer
 
 MERGE_FIELD = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -574,7 +574,9 @@ def _email_for(message: Message) -> EmailMessage:
         # Marked automatic so that other robots do not answer it (RFC 3834); it offers nothing, so
         # it carries no unsubscribe.
         return threaded_email(message, headers={"Auto-Submitted": "auto-replied"})
-    return threaded_email(message, headers=commercial_email_headers(message.customer))
+    return threaded_email(
+        message, headers=commercial_email_headers_matching(message.customer, body=message.body_text)
+    )
 
 
 def mail_connection_open() -> BaseEmailBackend:

@@ -3,6 +3,7 @@
 Sent through a real SMTP server (aiosmtpd) on a loopback port."""
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from django.utils import timezone
@@ -41,7 +42,8 @@ def test_current_implied_consent_sends_an_identified_message_with_unsubscribe_he
     unsubscribe_link = message["List-Unsubscribe"].strip("<>")
     assert unsubscribe_link.startswith("https://crm.maplemotors.example/u/") and unsubscribe_link in body
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert unsubscribe_customer(unsubscribe_link.rstrip("/").rsplit("/", 1)[1]) == customer
+    token = urlsplit(unsubscribe_link).path.rstrip("/").rsplit("/", 1)[1]  # the page's language beside it
+    assert unsubscribe_customer(token) == customer
     assert Message.objects.get(customer=customer).send_status == "sent"
 
 

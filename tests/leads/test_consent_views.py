@@ -1,9 +1,11 @@
 """The public unsubscribe page, the consent report and the customer's data export."""
 
 import json
+import re
 import time
 from datetime import timedelta
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
 from django.core import signing
@@ -16,7 +18,7 @@ from leads.consent_links import UNSUBSCRIBE_SALT, unsubscribe_url
 from leads.models import ConsentRecord
 from leads.selectors.consent import consent_check
 from leads.services.appointments import appointment_book
-from leads.services.consent import consent_record_inquiry
+from leads.services.consent import commercial_email_headers, commercial_footer, consent_record_inquiry
 from leads.services.customers import customer_merge
 from tests import factories
 
@@ -66,6 +68,28 @@ def test_the_link_opened_again_says_what_is_already_unsubscribed_and_offers_the_
     done = client.get(url).content.decode()
     assert "Votre désabonnement est confirmé" in done and "<form" not in done
     assert "déjà en vigueur pour\u00a0: courriels, textos, appels téléphoniques." in done
+
+
+def test_the_link_in_a_french_mail_opens_a_french_page_whatever_the_record_says(client):
+    customer = factories.customer()  # on record in English: first known from an English inquiry
+    in_the_footer = urlsplit(
+        re.search(r"https?://\S+/u/\S+", commercial_footer(customer, language="fr")).group()
+    )
+    in_the_header = urlsplit(
+        commercial_email_headers(customer, language="fr")["List-Unsubscribe"].strip("<>")
+    )
+    assert in_the_header == in_the_footer  # a French follow-up's or campaign's footer and header agree
+    link = f"{in_the_footer.path}?{in_the_footer.query}"
+    page = client.get(link, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Choisissez les messages que vous ne voulez plus recevoir" in page and "Me désabonner" in page
+    form_action = re.search(r'<form method="post" action="([^"]+)"', page).group(1)
+    done = client.post(form_action.replace("&amp;", "&"), {"channels": ["email"]}).content.decode()
+    assert "Votre désabonnement est confirmé" in done
+    # The mail program's one-click unsubscribe still works on the link as it is.
+    assert client.post(link, {"List-Unsubscribe": "One-Click"}).status_code == 200
+    # Links mailed before they carried a language, or carrying one not ours, speak the record's.
+    for older in (unsubscribe_url(customer), f"{in_the_footer.path}?lang=de"):
+        assert "Choose the messages you no longer want" in client.get(older).content.decode()
 
 
 def test_nothing_chosen_is_refused_and_records_nothing(client):

@@ -35,6 +35,33 @@ def test_search_by_name_without_accents_email_or_phone(supervisor_client):
     assert fragment.strip().startswith('<div id="customer-table">') and "Williams" in fragment
 
 
+@pytest.mark.parametrize(
+    ("first", "last", "query"),
+    [
+        ("Sylvie", "D’Amours", "d'amours"),  # stored as a Mac or Word writes it, typed on a keyboard
+        ("Sylvie", "D'Amours", "D’Amours"),
+        ("Marie Ève", "Côté", "marie-eve cote"),
+        ("Marie-Ève", "Côté", "marie eve"),
+        ("Jean", "Tremblay", "Tremblay, Jean"),  # as the DMS writes names
+    ],
+)
+def test_search_finds_a_name_whatever_its_apostrophe_hyphens_and_commas(
+    supervisor_client, first, last, query
+):
+    factories.customer(first_name=first, last_name=last)
+    factories.customer(first_name="Noah", last_name="Williams")
+    page = supervisor_client.get(reverse("leads:customer_list"), {"q": query}).content.decode()
+    assert f"{first} " in page and "Williams" not in page
+
+
+def test_a_search_with_a_nul_character_is_not_applied_and_the_page_says_why(supervisor_client):
+    factories.customer(first_name="Marc", last_name="Roy")
+    response = supervisor_client.get(reverse("leads:customer_list"), {"q": "Roy\x00"})  # pasted in
+    page = response.content.decode()
+    assert response.status_code == 200 and "Roy" in page
+    assert "Not applied:" in page and "Null characters are not allowed." in page
+
+
 def test_the_customer_list_pages_through_the_whole_file(supervisor_client):
     Customer.objects.bulk_create(
         Customer(first_name=f"Client{n:03}", last_name="Roy", email=f"client{n}@example.com")

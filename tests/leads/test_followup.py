@@ -122,6 +122,8 @@ def test_a_step_days_after_the_inquiry_keeps_its_time_of_day_across_a_clock_chan
 
 def test_a_due_email_goes_out_once_in_the_customers_language(plan, django_capture_on_commit_callbacks):
     enrollment = enroll(plan, received_at=local(2026, 3, 10, 10, 0), language="fr", first_name="Chloé")
+    # Her record says English (an import without a language): the French inquiry's mail is French.
+    type(enrollment.lead.customer).objects.filter(pk=enrollment.lead.customer_id).update(language="en")
     counts, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
     assert counts["queued"] == 1 and len(queued) == 1
     sent_at = local(2026, 3, 10, 10, 2)
@@ -132,10 +134,10 @@ def test_a_due_email_goes_out_once_in_the_customers_language(plan, django_captur
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject.startswith("Votre demande")
     assert "Bonjour Chloé" in mail.outbox[0].body
-    # Commercial mail: the store's footer with its unsubscribe link, in the header too.
-    assert "/u/" in mail.outbox[0].body and mail.outbox[0].extra_headers["List-Unsubscribe"].startswith(
-        "<http"
-    )
+    # Commercial mail: the store's footer with its unsubscribe link, the same in the header, both
+    # opening the page in the mail's language.
+    link = mail.outbox[0].extra_headers["List-Unsubscribe"].strip("<>")
+    assert link.startswith("http") and link in mail.outbox[0].body and link.endswith("/?lang=fr")
     run = Run.objects.get(pk=queued[0])
     assert run.consent_basis == ConsentBasis.IMPLIED_INQUIRY.label  # the inquiry itself
     assert run.message.direction == Direction.OUTBOUND

@@ -141,6 +141,7 @@ def test_fixed_clock_over_a_weekend_is_not_overdue_on_sunday(boss, settings):
         ("HÉLÈNE", "helene"),
         # As people type them: "Last, First", and the start of a number.
         ("Côté, Hélène", "helene"),
+        ("helene-cote", "helene"),  # a hyphen is a space, as in "Marie-Ève"
         ("514-555", "marc"),
         ("(514) 555", "marc"),
         ("nobody", None),
