@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from dealership.csv_upload import csv_decode, csv_rows, header_key
 from dealership.models import Department
@@ -31,9 +31,18 @@ from ..models import (
     CustomerPhone,
     DealType,
     HistoryKind,
+    Household,
 )
 from ..normalize import normalize_name, split_name
-from ..selectors.customers import customer_match, customer_match_by_name, customers_language_chosen
+from ..selectors.customers import (
+    customer_active,
+    customer_match,
+    customer_match_by_name,
+    customers_language_chosen,
+    customers_with_contact,
+    name_key,
+    names_agree,
+)
 from .audit import audit_record, changes_between
 from .customers import (
     clean_contact,
@@ -98,7 +107,7 @@ HEADER_GUESSES = {
     "bon de travail": "reference", "no bt": "reference", "terme": "term_months", "fin de location": "term_ends_on",
     "fin du terme": "term_ends_on", "fin de garantie": "warranty_ends_on", "niv": "vin", "vehicule": "vehicle",
 }  # fmt: skip
-# The words DMS exports use for each kind of item and each deal type, in English and in French;
+# The words DMS exports use for each kind of item, deal type and department, in English and French;
 # a refused word is answered with those of the page's language. Compared without case or accents.
 KIND_WORDS = {
     "en": {
@@ -139,6 +148,22 @@ DEAL_TYPE_WORDS = {
         "lease": DealType.LEASE,
     },
     "fr": {"comptant": DealType.CASH, "financement": DealType.FINANCE, "location": DealType.LEASE},
+}
+DEPARTMENT_WORDS = {
+    "en": {
+        "sales": Department.Code.SALES,
+        "service": Department.Code.SERVICE,
+        "parts": Department.Code.PARTS,
+        "finance": Department.Code.FINANCE,
+        "body shop": Department.Code.BODY_SHOP,
+    },
+    "fr": {
+        "ventes": Department.Code.SALES,
+        "service": Department.Code.SERVICE,
+        "pièces": Department.Code.PARTS,
+        "financement": Department.Code.FINANCE,
+        "carrosserie": Department.Code.BODY_SHOP,
+    },
 }
 KIND_DEPARTMENT = {
     HistoryKind.PURCHASE: Department.Code.SALES,
@@ -316,13 +341,19 @@ def row_clean(values: dict[str, str]) -> dict:
         row["kind"] = kind
         if "date" not in row:
             problems.append(_("a history row needs a date"))
-    if "deal_type" in row:
-        if (deal_type := _word_read(row["deal_type"], DEAL_TYPE_WORDS)) not in DealType.values:
-            problems.append(
-                _("deal type “%(value)s” is none of %(words)s")
-                % {"value": row["deal_type"], "words": _words_accepted(DEAL_TYPE_WORDS)}
-            )
-        row["deal_type"] = deal_type
+    for name, words, stored, refusal in (
+        ("deal_type", DEAL_TYPE_WORDS, DealType.values, _("deal type “%(value)s” is none of %(words)s")),
+        (
+            "department",
+            DEPARTMENT_WORDS,
+            Department.Code.values,
+            _("department “%(value)s” is none of %(words)s"),
+        ),
+    ):
+        if name in row:
+            if (value := _word_read(row[name], words)) not in stored:
+                problems.append(refusal % {"value": row[name], "words": _words_accepted(words)})
+            row[name] = value
     if problems:
         raise ValueError("; ".join(problems))
     return row
@@ -365,6 +396,22 @@ def import_check(
     header, rows = csv_rows(batch.content)
     summary, cleaned = ImportSummary(rows=len(rows)), []
     for line, row in rows:
+        # An unquoted delimiter inside a value ("12, rue Principale") moves every later value into the
+        # next column; blank cells past the last column are only a delimiter ending the line.
+        filled = max(position for position, cell in enumerate(row, start=1) if cell.strip())
+        if filled > len(header):
+            summary.errors.append(
+                (
+                    line,
+                    ngettext(
+                        "%(values)d values for %(columns)d column: is a comma inside a value not in quotes?",
+                        "%(values)d values for %(columns)d columns: is a comma inside a value not in quotes?",
+                        len(header),
+                    )
+                    % {"values": filled, "columns": len(header)},
+                )
+            )
+            continue
         values = {
             mapping[col]: row[i] if i < len(row) else "" for i, col in enumerate(header) if mapping.get(col)
         }
@@ -407,6 +454,43 @@ def _customer_match(row: dict) -> Customer | None:
     )
 
 
+def _email_shared_with(row: dict) -> Customer | None:
+    """The customer whose email the row gives, when the row is clearly someone else: another name
+    (names_agree) and none of that customer's phones. DMS exports often give a family one address."""
+    owner = customer_match(email=row.get("email", ""))
+    if owner is None or names_agree(
+        row.get("first_name", ""), row.get("last_name", ""), owner.first_name, owner.last_name
+    ):
+        return None
+    row_phones = {row.get("phone"), row.get("phone_2")} - {None, ""}
+    if any(customers_with_contact("phone", phone).filter(pk=owner.pk).exists() for phone in row_phones):
+        return None
+    return owner
+
+
+def _household_member_match(owner: Customer, row: dict) -> Customer | None:
+    """The person of the row's name in the owner's household (as an earlier row or import linked
+    them), else the one the row's phone or name finds."""
+    wanted = name_key(row.get("first_name", ""), row.get("last_name", ""))
+    if owner.household_id:
+        for member in customer_active().filter(household_id=owner.household_id).order_by("pk"):
+            if name_key(member.first_name, member.last_name) == wanted:
+                return member
+    return _customer_match(row)
+
+
+def _household_join(owner: Customer, member: Customer, *, email: str) -> None:
+    """Link two people sharing an address as a household, as staff would, never merged. A household
+    either one belongs to is kept; two different ones are left as they are."""
+    if owner.household_id and member.household_id:
+        return
+    household = owner.household or member.household or Household.objects.create(name=email)
+    for person in (owner, member):
+        if person.household_id != household.pk:
+            person.household = household
+            person.save(update_fields=["household", "updated_at"])
+
+
 def _already_imported(customer: Customer, row: dict, summary: str) -> bool:
     """Whether an import put this item on the timeline already (earlier in this file, or an earlier
     file): the same kind of item with the same DMS reference; without one, the customer's same kind
@@ -441,8 +525,7 @@ def _history_add(customer: Customer, row: dict, actor) -> bool:
         # Noon of its day; this morning's sale at the time of the import: its consent is not in the future.
         occurred_at=min(timezone.make_aware(datetime.combine(row["date"], time(12))), timezone.now()),
         summary=summary,
-        department=row.get("department", "").lower() if row.get("department", "").lower() in Department.Code.values
-        else KIND_DEPARTMENT.get(kind, ""),
+        department=row.get("department") or KIND_DEPARTMENT.get(kind, ""),
         actor=actor,
         source=IMPORT_SOURCE,
         external_ref=reference,
@@ -539,17 +622,28 @@ def _apply_rows(rows, summary: ImportSummary, actor, batch: CustomerImport) -> N
     touched: dict[int, Customer] = {}
     language_chosen = customers_language_chosen()
     for _line, row in rows:
-        customer = _customer_match(row)
+        if owner := _email_shared_with(row):
+            # Another person on someone's address: their own record, in the owner's household (as
+            # customer_match takes another name on a shared phone). The address stays the owner's:
+            # matching and mail take an email as one customer (see customers._email_unclaimed).
+            shared_email, row = row["email"], {name: value for name, value in row.items() if name != "email"}
+            customer = _household_member_match(owner, row)
+        else:
+            customer = _customer_match(row)
         if customer is None:
             customer = Customer.objects.create(
                 **{k: row[k] for k in CUSTOMER_TARGETS if k in row and k != "phone_2"}
             )
             created.add(customer.pk)
             before[customer.pk] = {}
-        if customer.pk not in before:
-            before[customer.pk] = customer_snapshot(customer) | {
-                "history_items": customer.history_items.count()
-            }
+        for person in filter(None, (customer, owner)):
+            if person.pk not in before:
+                before[person.pk] = customer_snapshot(person) | {
+                    "history_items": person.history_items.count()
+                }
+        if owner:
+            _household_join(owner, customer, email=shared_email)
+            touched[owner.pk] = owner
         _fill_customer(customer, row, language_chosen=language_chosen)
         if row.get("kind"):
             if _history_add(customer, row, actor):

@@ -137,6 +137,35 @@ def test_a_row_on_someone_elses_phone_with_another_name_is_a_new_customer(superv
     assert olivier.street == "" and not olivier.history_items.exists()
 
 
+def test_a_second_person_on_a_familys_shared_email_is_a_customer_of_their_own(supervisor):
+    """A DMS gives a family one address: Marie's RAV4 and phone are hers, not Jean's. The address
+    stays Jean's (an email is one customer's), the two are linked as a household, and the file imported
+    again finds each of them. The same name typed without accents or capitals is the address's owner."""
+    helene = factories.customer(first_name="Hélène", last_name="Côté", email="helene@example.com", phone="")
+    content = (
+        "Name,Email,Phone,Type,Date,Vehicle\r\n"
+        "Jean Roy,famille.roy@example.com,514-555-0101,Sale,2025-05-02,2025 Honda Civic\r\n"
+        "Marie Tremblay,famille.roy@example.com,514-555-0199,Sale,2025-06-03,2025 Toyota RAV4\r\n"
+        "MARIE TREMBLAY,famille.roy@example.com,,Service,2025-07-03,2025 Toyota RAV4\r\n"
+        "helene cote,helene@example.com,514-555-0177,Service,2025-07-04,2019 Mazda 3\r\n"
+    )
+    mapping = {"Name": "full_name", "Email": "email", "Phone": "phone", "Type": "kind", "Date": "date",
+               "Vehicle": "vehicle"}  # fmt: skip
+    summary = import_apply(batch=batch(content), mapping=mapping, actor=supervisor.user, dry_run=False)
+    assert (summary.customers_created, summary.customers_updated, summary.errors) == (2, 1, [])
+    jean = Customer.objects.get(email="famille.roy@example.com")
+    marie = Customer.objects.get(first_name="Marie", last_name="Tremblay")
+    assert (jean.first_name, jean.phone) == ("Jean", "+15145550101") and not jean.extra_phones.exists()
+    assert list(jean.history_items.values_list("vehicle", flat=True)) == ["2025 Honda Civic"]
+    assert (marie.email, marie.phone) == ("", "+15145550199")
+    assert marie.history_items.filter(vehicle="2025 Toyota RAV4").count() == 2
+    assert marie.household is not None and marie.household == jean.household
+    helene.refresh_from_db()
+    assert helene.phone == "+15145550177" and helene.history_items.count() == 1
+    again = import_apply(batch=batch(content), mapping=mapping, actor=supervisor.user, dry_run=False)
+    assert (again.customers_created, again.history_added, Customer.objects.count()) == (0, 0, 3)
+
+
 def test_a_repair_order_numbered_like_an_earlier_deal_is_imported(supervisor):
     """A DMS numbers deals and repair orders apart: RO 10452 is not deal 10452 imported again."""
     sales = (
@@ -381,6 +410,26 @@ def test_a_quebec_export_in_french_words_is_read(supervisor):
     ]
 
 
+def test_a_department_column_is_read_in_english_and_french_and_an_unknown_one_is_refused(supervisor):
+    """A body-shop job from a Québec export is the body shop's, not the service department's."""
+    words = ["Body Shop", "carrosserie", "Pièces", "Parts", "Ventes", "Sales", "Finance", "Financement",
+             "SERVICE", "body_shop", ""]  # fmt: skip
+    rows = [f"Ann Lee,ann@example.com,Repair,2025-04-{day:02},{word}" for day, word in enumerate(words, 1)]
+    mapping = {"Name": "full_name", "Email": "email", "Type": "kind", "Date": "date", "Dept": "department"}
+    import_apply(batch=batch("Name,Email,Type,Date,Dept\n" + "\n".join(rows) + "\n"), mapping=mapping,
+                 actor=supervisor.user, dry_run=False)  # fmt: skip
+    assert list(CustomerHistoryItem.objects.order_by("occurred_at").values_list("department", flat=True)) == [
+        "body_shop", "body_shop", "parts", "parts", "sales", "sales", "finance", "finance", "service",
+        "body_shop", "service",  # a blank cell: the department of a service visit
+    ]  # fmt: skip
+    unknown = "Name,Email,Type,Date,Dept\nBob Lee,bob@example.com,Repair,2025-05-02,Garage\n"
+    with pytest.raises(ImportRejected) as rejected:
+        import_apply(batch=batch(unknown), mapping=mapping, actor=supervisor.user, dry_run=False)
+    assert rejected.value.errors == [
+        (2, "department “Garage” is none of sales, service, parts, finance, body shop")
+    ]
+
+
 ACCEPTED_WORDS = {
     "en": (
         "purchase, sale, sold, cash, finance, lease, service, repair, ro, parts, body shop, body, collision",
@@ -488,6 +537,28 @@ def test_a_quebec_export_with_french_headers_and_a_trailing_delimiter_is_mapped(
     assert alone.mapping["Nom"] == "full_name"  # no first name beside it: the whole name
 
 
+def test_a_row_with_more_values_than_columns_is_a_bad_row_not_shifted(supervisor):
+    """An unquoted comma in "12, rue Principale" makes one value too many: the city would be stored
+    as the street, the postal code as the city. A delimiter ending a line only adds a blank cell."""
+    content = (
+        "Name,Email,Street,City,Postal Code\r\n"
+        "Marc Roy,marc@example.com,12, rue Principale,Montréal,H2X 1K4\r\n"
+        "Ann Lee,ann@example.com,3 Elm St,Toronto,M5V 2T6,\r\n"
+    )
+    mapping = {"Name": "full_name", "Email": "email", "Street": "street", "City": "city",
+               "Postal Code": "postal_code"}  # fmt: skip
+    with pytest.raises(ImportRejected) as rejected:
+        import_apply(batch=batch(content), mapping=mapping, actor=supervisor.user, dry_run=False)
+    assert rejected.value.errors == [(2, "6 values for 5 columns: is a comma inside a value not in quotes?")]
+    assert not Customer.objects.exists()
+    fixed = content.replace("12, rue Principale", '"12, rue Principale"')
+    import_apply(batch=batch(fixed), mapping=mapping, actor=supervisor.user, dry_run=False)
+    assert list(Customer.objects.order_by("email").values_list("street", "city", "postal_code")) == [
+        ("3 Elm St", "Toronto", "M5V 2T6"),
+        ("12, rue Principale", "Montréal", "H2X 1K4"),
+    ]
+
+
 def test_a_cell_column_beside_the_home_phone_is_guessed_as_the_other_phone(supervisor):
     content = b"Name,Home Phone,Cell,Work Phone\nAnn Lee,416 555 0111,416 555 0112,416 555 0113\n"
     upload = import_create(filename="c.csv", data=content, actor=supervisor.user)
@@ -499,9 +570,18 @@ def test_a_cell_column_beside_the_home_phone_is_guessed_as_the_other_phone(super
 
 
 def test_kilometres_are_read_as_the_stock_import_reads_them(supervisor):
-    rows = ["Ann Lee,ann@example.com,Service,2024-05-02,61.200", "Bob Roy,bob@example.com,Service,2024-05-03,61 200 km"]
+    rows = [
+        "Ann Lee,ann@example.com,Service,2024-05-02,61.200",
+        "Bob Roy,bob@example.com,Service,2024-05-03,61 200 km",
+    ]
     rows.append("Cy Roy,cy@example.com,Service,2024-05-04,61.5")
-    mapping = {"Name": "full_name", "Email": "email", "Type": "kind", "Date": "date", "Odometer": "odometer_km"}
+    mapping = {
+        "Name": "full_name",
+        "Email": "email",
+        "Type": "kind",
+        "Date": "date",
+        "Odometer": "odometer_km",
+    }
     with pytest.raises(ImportRejected) as rejected:
         import_apply(batch=batch("Name,Email,Type,Date,Odometer\n" + "\n".join(rows) + "\n"), mapping=mapping,
                      actor=supervisor.user, dry_run=False)  # fmt: skip
