@@ -1,17 +1,12 @@
 """Customer search reads ’ as ' and hyphens and commas as spaces ("d'amours" finds "D’Amours",
 "marie-eve" finds "Marie-Ève"): the trigram index of migration 0003 is built again from the search
-expression as it now is, or the inbox search would stop using it."""
+expression as it now is, as migration 0018 did, or the inbox search would stop using it."""
 
 import importlib
 
 from django.db import migrations
 
-search_index = importlib.import_module("leads.migrations.0003_workbench_customer_search_indexes")
-
-
-def rebuild(apps, schema_editor):
-    search_index.drop(apps, schema_editor)
-    search_index.create(apps, schema_editor)
+rebuild = importlib.import_module("leads.migrations.0018_customer_search_unaccented").rebuild
 
 
 class Migration(migrations.Migration):
