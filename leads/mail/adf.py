@@ -9,7 +9,7 @@ outright); when it still is not well-formed XML, a lenient tag reader takes over
 import html
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from html.entities import html5
 from html.parser import HTMLParser
 from xml.etree.ElementTree import Element
@@ -315,16 +315,19 @@ def _year(value: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+# The first amount of a price, whose fees may follow ("24 995 $ + 599 $ de transport"): thousands
+# grouped by a space, a no-break space, a comma or a period, then cents ("24 995,50 $", "$32,995.00").
+AMOUNT = re.compile(r"([0-9]{1,3}(?:[ \u00a0\u202f,.][0-9]{3})+|[0-9]+)(?:[.,]([0-9]{1,2}))?(?![0-9])")
+MAX_PRICE = Decimal("100000000")
+
+
 def _price(value: str) -> Decimal | None:
-    cleaned = re.sub(r"[^\d.,]", "", value)
-    if "," in cleaned and "." not in cleaned and re.search(r",\d{2}$", cleaned):
-        cleaned = cleaned.replace(",", ".")  # 24999,95 written the French way
-    cleaned = cleaned.replace(",", "")
-    try:
-        price = Decimal(cleaned)
-    except InvalidOperation:
+    amount = AMOUNT.search(value)
+    if not amount:
         return None
-    return price if 0 <= price < Decimal("100000000") else None
+    whole, cents = amount.groups()
+    price = Decimal(re.sub(r"[^0-9]", "", whole) + (f".{cents}" if cents else ""))
+    return price if price < MAX_PRICE else None
 
 
 def _interest(value: str) -> str:

@@ -1,7 +1,7 @@
 """Raw message bytes → ParsedMail: headers, readable text, sanitised HTML, attachments.
 
 Inbound mail is hostile or broken often enough that nothing here may raise: unknown or lying
-charsets fall back to UTF-8 with replacement (or Latin-1), broken MIME yields what could be read,
+charsets fall back to UTF-8 with replacement (or Windows-1252), broken MIME yields what could be read,
 NUL bytes are dropped (PostgreSQL refuses them), nesting and header sizes are capped.
 """
 
@@ -62,6 +62,13 @@ MESSAGE_ID = re.compile(r"<[^<>\s]{1,900}>")
 # codecs turn backslashes into characters (and warnings), idna/punycode are for host names.
 NOT_MAIL_CHARSETS = {"utf-7", "unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined"}
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Mailers that declare ISO-8859-1 send Windows-1252 (’ 0x92, – 0x96, € 0x80), which Latin-1 reads as
+# invisible C1 controls: the WHATWG encoding standard reads that declaration as Windows-1252.
+# A declared US-ASCII is read strictly first, so UTF-8 sent under it is still found.
+WINDOWS_1252_DECLARED = {"iso8859-1", "cp1252"}
+WINDOWS_1252_C1 = {
+    byte: bytes([byte]).decode("cp1252", errors="ignore") or chr(byte) for byte in range(0x80, 0xA0)
+}
 
 
 @dataclass(frozen=True)
@@ -126,25 +133,31 @@ def clean_text(value: str) -> str:
     return CONTROL_CHARS.sub("", value)
 
 
+def decode_windows_1252(data: bytes) -> str:
+    """Bytes as browsers read Windows-1252: the five bytes it leaves undefined keep their Latin-1
+    meaning, so this never fails and no byte is lost."""
+    return data.decode("latin-1").translate(WINDOWS_1252_C1)
+
+
 def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Bytes in a declared charset, which may be unknown or lie: then UTF-8, then Windows-1252/Latin-1."""
-    candidates = []
+    """Bytes in a declared charset, which may be unknown or lie: then UTF-8, then Windows-1252."""
+    name = ""
     if charset:
         try:
             name = codecs.lookup(charset.strip().strip('"').lower()).name
-            if name not in NOT_MAIL_CHARSETS:
-                candidates.append(name)
         except (LookupError, ValueError):
             pass
-    candidates += ["utf-8", "cp1252"]
-    for encoding in candidates:
+    if name in WINDOWS_1252_DECLARED:
+        return decode_windows_1252(data)
+    candidates = [name] if name and name not in NOT_MAIL_CHARSETS else []
+    for encoding in [*candidates, "utf-8"]:
         try:
             text = data.decode(encoding)
             text.encode("utf-8")  # some codecs (unicode_escape…) yield lone surrogates no database takes
             return text
         except Exception:  # noqa: BLE001 - any codec can fail in its own way
             continue
-    return data.decode("latin-1")
+    return decode_windows_1252(data)
 
 
 def undo_surrogates(value: str) -> str:

@@ -9,6 +9,27 @@ from .parsing import MESSAGE_ID, clean_text, decode_header_value
 
 MAX_KEY_CHARS = 255
 
+# What the writer's mail program wrote: the same message delivered twice (fetched again, a copy to
+# another of the store's addresses, a forwarding hop adding ARC-*, X-Forwarded-*, DKIM-Signature,
+# spam and virus scores) differs only in the other fields, which each hop adds on the way.
+ORIGINATOR_FIELDS = frozenset(
+    {
+        b"from",
+        b"sender",
+        b"reply-to",
+        b"to",
+        b"cc",
+        b"subject",
+        b"date",
+        b"message-id",
+        b"in-reply-to",
+        b"references",
+        b"mime-version",
+        b"content-type",
+        b"content-transfer-encoding",
+    }
+)
+
 
 @dataclass(frozen=True)
 class RawMail:
@@ -39,6 +60,27 @@ def _header(headers, name: str, limit: int) -> str:
     return " ".join(clean_text(value).split())[:limit]
 
 
+def content_fingerprint(raw: bytes, *, header_only: bool = False) -> str:
+    """The same for every delivery of one message: its originator fields (however folded, in any
+    order) and its body (whatever its line endings). `header_only`: the fields alone."""
+    head, _, body = bytes(raw).replace(b"\r\n", b"\n").partition(b"\n\n")
+    fields = []
+    for line in head.split(b"\n"):
+        if line[:1] in (b" ", b"\t") and fields:  # a continuation line goes with its field
+            fields[-1] += line
+        else:
+            fields.append(line)
+    kept = sorted(
+        name.strip().lower() + b":" + b" ".join(value.split())
+        for name, _, value in (field.partition(b":") for field in fields)
+        if name.strip().lower() in ORIGINATOR_FIELDS
+    )
+    digest = hashlib.sha256(b"\n".join(kept))
+    if not header_only:
+        digest.update(b"\n\n" + body)
+    return digest.hexdigest()
+
+
 def summarize(raw: bytes) -> RawSummary:
     """Message-ID (the key that stops a message being stored twice), subject and sender, never raising."""
     content_hash = hashlib.sha256(raw).hexdigest()
@@ -49,7 +91,7 @@ def summarize(raw: bytes) -> RawSummary:
     match = MESSAGE_ID.search(_header(headers, "Message-ID", 998))
     message_id = match.group(0) if match else ""
     if not message_id:
-        dedup_key = f"sha256:{content_hash}"
+        dedup_key = f"content:{content_fingerprint(raw)}"
     elif len(message_id) > MAX_KEY_CHARS:
         dedup_key = "sha256-id:" + hashlib.sha256(message_id.encode()).hexdigest()
     else:

@@ -58,9 +58,13 @@ QUOTE_START = re.compile(
         >                                                   # quoted line
       | On\s.{0,300}?\swrote:\s*$                           # On Mon, 3 Mar 2026, Ann <a@b> wrote:
       | Le\s.{0,300}?\sa\s+[ée]crit\s*:\s*$                 # Le lun. 3 mars 2026, Ann a écrit :
-      | -{2,}\s*(Original\s+Message|Message\s+d'origine|Forwarded\s+message|Message\s+transf[ée]r[ée])\s*-{2,}
+      | -{2,}\s*(Original\s+Message|Message\s+d'origine|Mail\s+original|Forwarded\s+message
+                 |Message\s+transf[ée]r[ée])\s*-{2,}            # Mail original: Zimbra webmail
       | _{10,}\s*$                                          # Outlook's rule above the quoted mail
       | (From|De)\s*:\s.+\n\s*(Sent|Envoy[ée])\s*:          # Outlook's header block
+      # Outlook for Mac and iOS (no Sent line) and Zimbra (De, À, Envoyé): two more header lines
+      # must follow the sender's, so a customer's own "De : …" line is never taken for a quote.
+      | (From|De)[ \t]*:[ \t].+(\n[ \t]*(Date|To|[ÀA]|Cc|Sent|Envoy[ée]|Subject|Objet)[ \t]*:.*){2}
     )""",
     re.IGNORECASE | re.MULTILINE | re.VERBOSE,
 )

@@ -14,7 +14,7 @@ the pipeline also matches `in_reply_to_ids` against the messages it sent.
 
 import re
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.utils import getaddresses
 
 import phonenumbers
@@ -24,7 +24,15 @@ from ..models.routing import MailKind, keywords
 from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone, split_name
 from ..selectors.mail import staff_address_exists
 from ..threading import lead_id_from_address, store_address
-from .adf import AdfContact, AdfLead, AdfVehicle, decode_adf_bytes, looks_like_adf, parse_adf
+from .adf import (
+    AdfContact,
+    AdfLead,
+    AdfProspect,
+    AdfVehicle,
+    decode_adf_bytes,
+    looks_like_adf,
+    parse_adf,
+)
 from .parsing import ParsedMail, clean_text, parse_message
 from .text import EMAIL, QUOTE_START, ForwardedOriginal, forwarded_original, html_to_text, without_sign_off
 from .webforms import WebForm, parse_web_form
@@ -115,6 +123,9 @@ class Triage:
     answers_store_mail: bool = (
         False  # a reply subject, or the store's mail quoted: the thread headers may be lost
     )
+    # The other customers of a lead provider's ADF batch, a lead each: their contact, vehicles,
+    # source, comments and inquiry_type, as above (the rest of the decision is theirs too).
+    other_customers: list[dict] = field(default_factory=list)
 
 
 # --- the signals ---------------------------------------------------------------------------------
@@ -286,11 +297,28 @@ def detect_language(text: str) -> str:
 
 # A manufacturer's part number ("04465-02220", Toyota accessories' "PT908-42200"), in folded text.
 PART_NUMBER = re.compile(r"(?<![\w-])(?:pt\d{3}|\d{5})-[0-9a-z]{5}(?![\w-])")
-# "Buy floor mats", "acheter des tapis": a purchase verb a few words before a part is not a buyer's.
-BUYING_PARTS = re.compile(
-    r"(?<!\w)(?:buy|purchase|acheter|achat)(?=(?:\s+[\w'-]+){0,3}?\s+"
-    + phrase_pattern(DEPARTMENT_PHRASES["parts"]).pattern.removeprefix(r"(?<!\w)")
-    + ")"
+# What is bought for the customer's own car: a part, a wheel, a service item (a battery, brakes),
+# or anything "for my 2019 Civic", « pour ma voiture ».
+_OWN_CAR_ITEM = phrase_pattern(
+    (*DEPARTMENT_PHRASES["parts"], *DEPARTMENT_PHRASES["service"], *WHEEL_PHRASES)
+).pattern.removeprefix(r"(?<!\w)")
+_FOR_OWN_CAR = (
+    r"(?:for|pour)\s+(?:my|mon|ma)\s+"
+    r"(?:(?:19|20)\d\d|car|truck|vehicle|suv|van|voiture|vehicule|camion|auto)(?!\w)"
+)
+# A word of what is bought; a joining word ("a RAV4 with winter tires") starts something else.
+_BOUGHT_WORD = (
+    r"\s+(?!(?:with|and|or|plus|including|to|for|that|which|but|avec|et|ou|incluant|pour|qui|que|mais)(?!\w))"
+    r"[\w'-]+"
+)
+# "Buy a new battery", "buy 4 winter tires on rims", « acheter des pneus d'hiver avec jantes », "buy a
+# block heater for my Civic": a purchase verb and the few words naming an item for the customer's own
+# car are no buyer's words. Before "for my …", a year names a vehicle: "a 2026 RAV4 for my 2019
+# Corolla" is still bought.
+BUYING_FOR_OWN_CAR = re.compile(
+    r"(?<!\w)(?:buy|buying|purchase|purchasing|acheter|achat)"
+    rf"(?:(?:{_BOUGHT_WORD}){{0,4}}?(?=\s+{_OWN_CAR_ITEM})"
+    rf"|(?:(?!\s+(?:19|20)\d\d(?!\w)){_BOUGHT_WORD}){{0,4}}?(?=\s+{_FOR_OWN_CAR}))"
 )
 
 
@@ -303,7 +331,7 @@ def detect_department(text: str, *, wants_vehicle: bool = False) -> tuple[str, s
     folded = phrase_pattern(NEUTRAL_PHRASES).sub(" ", fold(text))
     if phrases_found(folded, VEHICLE_REQUEST_PHRASES):
         return SALES, "keywords:sales"
-    folded = BUYING_PARTS.sub(" ", folded)
+    folded = BUYING_FOR_OWN_CAR.sub(" ", folded)
     scores = dict.fromkeys(DEPARTMENT_PHRASES, 0)
     found = set(phrase_pattern(tuple(DEPARTMENT_OF_PHRASE)).findall(folded))
     for past_car, next_vehicle in PAST_CAR_WORDS:
@@ -584,6 +612,7 @@ class _Reading:
     source: str | None
     comments: str
     forwarded: bool = False  # a customer's mail forwarded by staff: its words are the customer's
+    others: tuple["_Reading", ...] = ()  # the other customers of an ADF batch
 
 
 def _read(
@@ -594,29 +623,15 @@ def _read(
     reply_to: tuple[str, str] | None,
 ) -> _Reading:
     if adf:
-        person = adf.contact or AdfContact()
-        return _Reading(
-            contact=_contact(
-                person.first_name,
-                person.last_name,
-                person.full_name,
-                person.email,
-                _first_phone(*(phone.number for phone in person.phones)),
-            ),
-            vehicles=[_adf_vehicle(v) for v in adf.vehicles],
-            source=adf.source or None,
-            comments=adf.comments or "\n\n".join(v.comments for v in adf.vehicles if v.comments),
-        )
+        first, *others = _by_customer(adf)
+        return replace(_adf_reading(first), others=tuple(map(_adf_reading, others)))
     if form:
         first, last, full = form.get("first_name"), form.get("last_name"), form.get("name")
         if first and full and not last:
             # "Prénom : Léa / Nom : Morin": beside a first name, the name field is the family name.
             last, full = full.removeprefix(first).strip() if full.startswith(first) else full, ""
-        email = EMAIL.search(form.get("email"))
         return _Reading(
-            contact=_contact(
-                first, last, full, email.group(0) if email else "", _first_phone(form.get("phone"))
-            ),
+            contact=_contact(first, last, full, _address(form.get("email")), _first_phone(form.get("phone"))),
             vehicles=_form_vehicles(form),
             source=form.get("source") or parsed.from_address.rpartition("@")[2] or None,
             comments=form.get("comments"),
@@ -641,6 +656,46 @@ def _read(
         source=None,
         comments=unreadable_adf or body,
     )
+
+
+def _adf_reading(adf: AdfLead) -> _Reading:
+    person = adf.contact or AdfContact()
+    return _Reading(
+        contact=_contact(
+            person.first_name,
+            person.last_name,
+            person.full_name,
+            _address(person.email),
+            _first_phone(*(phone.number for phone in person.phones)),
+        ),
+        vehicles=[_adf_vehicle(v) for v in adf.vehicles],
+        source=adf.source or None,
+        comments=adf.comments or "\n\n".join(v.comments for v in adf.vehicles if v.comments),
+    )
+
+
+def _by_customer(adf: AdfLead) -> list[AdfLead]:
+    """The document's prospects by customer: a lead provider's batch holds several customers'
+    inquiries, one customer's several prospects share an email or a phone. A prospect naming
+    neither is the first customer's, as in a document about one customer."""
+    groups: list[tuple[set[str], list[AdfProspect]]] = []
+    for prospect in adf.prospects:
+        person = prospect.contact or AdfContact()
+        email = normalize_email(_address(person.email))
+        keys = {email, _first_phone(*(phone.number for phone in person.phones))} - {""}
+        group = next((g for g in groups if not keys or not g[0] or g[0] & keys), None)
+        if group is None:
+            groups.append((keys, [prospect]))
+        else:
+            group[0].update(keys)
+            group[1].append(prospect)
+    return [AdfLead(prospects=prospects) for _, prospects in groups] or [adf]
+
+
+def _address(written: str) -> str:
+    """The address alone in what a sender wrote ("mailto:…", "Bob Smith <bob@…>"); "" for none."""
+    email = EMAIL.search(written)
+    return email.group(0) if email else ""
 
 
 # Public mailbox providers: a store whose own address is at one of them cannot tell its staff by it.
@@ -752,6 +807,16 @@ def triage(
         in_reply_to_ids=[i for i in dict.fromkeys([parsed.in_reply_to, *parsed.references]) if i],
         forwarded_by=parsed.from_address if reading.forwarded else "",
         answers_store_mail=bool(REPLY_SUBJECT.match(parsed.subject) or _quotes_store_mail(parsed)),
+        other_customers=[
+            {
+                "contact": other.contact,
+                "vehicles": other.vehicles,
+                "source": other.source,
+                "comments": other.comments,
+                "inquiry_type": detect_inquiry_type(f"{parsed.subject}\n{other.comments}", other.vehicles),
+            }
+            for other in reading.others
+        ],
     )
     machine_made = bool(adf or unreadable_adf or form)
     # Only what the writer wrote now: a reply that quotes the store's mail quotes its unsubscribe line.

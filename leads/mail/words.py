@@ -205,8 +205,9 @@ OUT_OF_OFFICE_SUBJECT_START = re.compile(
 OUT_OF_OFFICE_PHRASES = (
     "out of the office", "out of office", "away from the office", "away from my desk", "on vacation",
     "on holiday", "on holidays", "on leave", "on annual leave", "on parental leave", "on maternity leave",
+    "out of town", "away until", "travelling", "traveling",
     "absent du bureau", "absente du bureau", "hors du bureau", "en vacances", "en conge", "absent",
-    "absente", "a l'exterieur du bureau", "a l'exterieur du pays", "currently away", "presentement absent",
+    "absente", "a l'exterieur", "en formation", "currently away", "presentement absent",
     "presentement absente",
 )  # fmt: skip
 # Where an absence notice sends the reader instead ("for fleet maintenance, please contact Denis"):
@@ -225,8 +226,8 @@ SENDER_VERIFICATION_PHRASES = (
 )  # fmt: skip
 # …which says when the writer is back.
 RETURN_PHRASES = (
-    "until", "till", "return", "returning", "back on", "back in", "back at", "limited access",
-    "jusqu'au", "jusqu'a", "retour", "de retour", "acces limite",
+    "until", "till", "return", "returning", "back on", "back in", "back at", "when i get back",
+    "limited access", "jusqu'au", "jusqu'a", "jusqu'en", "retour", "de retour", "acces limite",
 )  # fmt: skip
 # A person asking for something, which an absence notice never does.
 REQUEST_PHRASES = (

@@ -95,7 +95,11 @@ class InboundMail(models.Model):
             models.UniqueConstraint(fields=["mailbox", "uidvalidity", "uid"], name="inbound_mail_unique_uid"),
             models.UniqueConstraint(fields=["dedup_key"], name="inbound_mail_unique_message"),
         ]
-        indexes = [models.Index(fields=["status", "queued_at"])]
+        indexes = [
+            models.Index(fields=["status", "queued_at"]),
+            # A message known by its content is looked up by its very bytes too (inbound_store).
+            models.Index(fields=["content_hash"], name="inbound_mail_content_hash"),
+        ]
 
     def __str__(self):
         return self.subject or self.message_id or f"Inbound mail {self.pk}"

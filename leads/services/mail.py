@@ -5,10 +5,10 @@ transaction (nothing parsed, so nothing can fail there); each stored message is 
 own task, in one transaction, at most MAX_TRIES times before it is quarantined for a person to look at.
 """
 
-import hashlib
 import logging
 import secrets
 import traceback
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -26,7 +26,7 @@ from promotions.services.campaigns import campaign_bounce_record
 from promotions.services.promotions import lead_promotion_attribute_from_text
 
 from ..mail.parsing import ParsedMail, parse_message
-from ..mail.rawmail import RawMail, summarize
+from ..mail.rawmail import RawMail, RawSummary, content_fingerprint, summarize
 from ..mail.triage import Triage, triage
 from ..models import (
     Attachment,
@@ -132,49 +132,21 @@ def mailbox_uidvalidity_set(*, mailbox: Mailbox, token: str, uidvalidity: int) -
     return mailbox.last_uid
 
 
-# Headers each delivery adds: the same message fetched again, or delivered to two of the store's
-# mailboxes, differs only in these (and in its line endings).
-_DELIVERY_HEADERS = frozenset(
-    {
-        b"received",
-        b"return-path",
-        b"delivered-to",
-        b"x-original-to",
-        b"envelope-to",
-        b"x-envelope-to",
-        b"received-spf",
-        b"authentication-results",
-        b"arc-authentication-results",
-        b"x-spam-status",
-        b"x-spam-score",
-        b"x-spam-flag",
-    }
-)
-
-
-def _content_fingerprint(raw: bytes, *, header_only: bool = False) -> str:
-    text = bytes(raw).replace(b"\r\n", b"\n")
-    head, _, body = text.partition(b"\n\n")
-    kept, keep = [], True
-    for line in head.split(b"\n"):
-        if line[:1] not in (b" ", b"\t"):  # a continuation line goes with its header
-            keep = line.partition(b":")[0].strip().lower() not in _DELIVERY_HEADERS
-        if keep:
-            kept.append(line)
-    digest = hashlib.sha256(b"\n".join(kept))
-    if not header_only:
-        digest.update(b"\n\n" + body)
-    return digest.hexdigest()
-
-
 def _same_message(earlier: InboundMail, message: RawMail, content_hash: str) -> bool:
     if earlier.content_hash == content_hash:
         return True
     # Only the header of a message over the size limit is kept: then the headers decide.
     header_only = not (earlier.raw_complete and message.complete)
-    return _content_fingerprint(earlier.raw, header_only=header_only) == _content_fingerprint(
+    return content_fingerprint(earlier.raw, header_only=header_only) == content_fingerprint(
         message.raw, header_only=header_only
     )
+
+
+def _stored_as_bytes(summary: RawSummary) -> bool:
+    """These very bytes are stored already. Mail known by its content (no Message-ID, or a reused
+    one) stored before its key came from content_fingerprint has another key ("sha256:<hash of the
+    bytes>", "content:<older fingerprint>"); a mailbox whose UIDVALIDITY changed reads it again."""
+    return InboundMail.objects.filter(content_hash=summary.content_hash).exists()
 
 
 @transaction.atomic
@@ -195,7 +167,7 @@ def inbound_store(
     _mailbox_renew(mailbox=mailbox, token=token, **fields)
     summaries = [(message, summarize(message.raw)) for message in messages]
     other_content = {
-        id(message): f"content:{_content_fingerprint(message.raw)}"
+        id(message): f"content:{content_fingerprint(message.raw)}"
         for message, summary in summaries
         if summary.message_id
     }
@@ -214,7 +186,7 @@ def inbound_store(
             if _same_message(earlier, message, summary.content_hash):
                 continue
             key = other_content[id(message)]
-        if key in rows or key in stored:
+        if key in rows or key in stored or (key.startswith("content:") and _stored_as_bytes(summary)):
             continue
         rows[key] = InboundMail(
             mailbox=mailbox,
@@ -431,9 +403,11 @@ def _inbound_message_create(
     customer: Customer,
     lead: Lead | None,
     new_text: str | None = None,
+    its_own: bool = True,
 ) -> Message:
     """The mail as an entry of the customer's conversation, with its attachments saved to storage.
-    `new_text`: the customer's own words when they are not what the sender wrote (a staff forward)."""
+    `new_text`: the customer's own words when they are not what the sender wrote (a staff forward).
+    `its_own`: the stored mail's entry; False for the copy on another customer's lead of its batch."""
     message = Message.objects.create(
         lead=lead,
         customer=customer,
@@ -464,8 +438,9 @@ def _inbound_message_create(
         if not part.oversized:
             attachment.file.save(attachment.filename, ContentFile(part.data), save=False)
         attachment.save()
-    inbound.conversation_message = message
-    inbound.lead = lead
+    if its_own:
+        inbound.conversation_message = message
+        inbound.lead = lead
     return message
 
 
@@ -482,18 +457,26 @@ def _open_lead(customer: Customer) -> Lead | None:
 
 
 def _on_lead(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> None:
+    """The customer's lead, or each customer's of a lead provider's ADF batch. The stored mail links
+    the first customer's; each other customer's lead has the mail in its own conversation (and the
+    lead's timeline), so nobody in the batch goes unanswered."""
+    inbound.outcome = _customer_inquiry(inbound, parsed, decision, its_own=True)
+    for other in decision.other_customers:
+        _customer_inquiry(inbound, parsed, replace(decision, other_customers=[], **other), its_own=False)
+
+
+def _customer_inquiry(inbound: InboundMail, parsed: ParsedMail, decision: Triage, *, its_own: bool) -> str:
+    """One customer's inquiry on their open lead, else on a new one; the outcome."""
     customer = _customer_for(parsed, decision)
     lead = _open_lead(customer)
-    written = _customer_words(decision)
+    entry = {"inbound": inbound, "parsed": parsed, "customer": customer, "its_own": its_own}
     if lead is None and decision.unsubscribe_only:
         # Nothing asked but no more mail: kept on the customer's record, no lead to answer.
-        _inbound_message_create(inbound=inbound, parsed=parsed, customer=customer, lead=None)
-        inbound.outcome = InboundOutcome.UNSUBSCRIBED
-        return
+        _inbound_message_create(lead=None, **entry)
+        return InboundOutcome.UNSUBSCRIBED
+    entry |= _customer_words(decision)
     if lead is not None:
-        message = _inbound_message_create(
-            inbound=inbound, parsed=parsed, customer=customer, lead=lead, **written
-        )
+        message = _inbound_message_create(lead=lead, **entry)
         added = _lead_vehicles_add(
             lead=lead, vehicles=[_lead_vehicle(vehicle) for vehicle in decision.vehicles]
         )
@@ -507,8 +490,7 @@ def _on_lead(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> None
         )
         lead_customer_wrote(lead=lead, at=message.occurred_at)
         _promotion_credit(lead=lead, parsed=parsed)
-        inbound.outcome = InboundOutcome.JOINED_LEAD
-        return
+        return InboundOutcome.JOINED_LEAD
     lead = lead_create(
         customer=customer,
         source=(decision.source or "Email")[:100],
@@ -518,11 +500,11 @@ def _on_lead(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> None
         received_at=inbound.received_at,
         vehicles=[_lead_vehicle(vehicle) for vehicle in decision.vehicles],
     )
-    message = _inbound_message_create(inbound=inbound, parsed=parsed, customer=customer, lead=lead, **written)
+    message = _inbound_message_create(lead=lead, **entry)
     _promotion_credit(lead=lead, parsed=parsed)
-    inbound.outcome = InboundOutcome.NEW_LEAD
     if decision.acknowledge and customer.email and not customer.email_undeliverable:
         _acknowledgement_create(lead=lead, customer=customer, inbound_message=message)
+    return InboundOutcome.NEW_LEAD
 
 
 def _unsubscribe_by_mail(message: Message) -> None:

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -115,6 +116,23 @@ def test_sloppy_autotrader_document_is_read():
     assert prospect.contact.phones[0].type == "cell"  # outside the spec, kept as written
     assert prospect.comments == "Is it still available? Best price & trade value? Café ok"
     assert lead.source == "AutoTrader.ca"
+
+
+@pytest.mark.parametrize(
+    ("written", "price"),
+    [
+        ("24 995 $ + 599 $ de transport", Decimal("24995")),
+        ("$32,995 + $1,899 freight", Decimal("32995")),
+        ("24\u202f995,50 $ + 599 $ de transport", Decimal("24995.50")),
+    ],
+)
+def test_a_price_with_fees_written_after_it_is_the_vehicles_price(written, price):
+    lead = parse_adf(
+        "<adf><prospect><vehicle><year>2024</year><make>Toyota</make><model>Corolla</model>"
+        f"<price type='asking' currency='CAD'>{written}</price></vehicle></prospect></adf>"
+    )
+    [vehicle] = lead.vehicles
+    assert vehicle.price == price
 
 
 def test_the_primary_contact_is_the_customer():

@@ -181,6 +181,78 @@ def test_without_a_message_id_the_content_decides_what_is_a_duplicate(maildir):
     assert InboundMail.objects.count() == 2
 
 
+# What a forwarding hop (sales@ passing the customer's copy on to internet@) and the filters on the
+# way add to a message: a second delivery of the same mail.
+FORWARDING_HOP = (
+    b"ARC-Seal: i=1; a=rsa-sha256; t=1796050000; cv=none; d=maplemotors.example; s=arc; b=AbC\r\n"
+    b"ARC-Message-Signature: i=1; a=rsa-sha256; c=relaxed/relaxed; d=maplemotors.example; b=DeF\r\n"
+    b"X-Forwarded-To: internet@maplemotors.example\r\n"
+    b"X-Forwarded-For: sales@maplemotors.example internet@maplemotors.example\r\n"
+    b"X-Received: by 2002:a05:6402:1; Mon, 30 Nov 2026 10:00:03 -0500\r\n"
+    b"DKIM-Signature: v=1; a=rsa-sha256; d=maplemotors.example; s=hop;\r\n\tb=GhI\r\n"
+    b"X-Spam-Level: *\r\nX-Virus-Scanned: clamav at maplemotors.example\r\n"
+)
+
+
+def test_a_service_request_forwarded_by_another_of_the_stores_mailboxes_reaches_service_once(maildir):
+    """The customer wrote To: internet@ and Cc: sales@, and sales@ forwards to internet@."""
+    factories.department("service")
+    raw = factories.raw_mail(
+        subject="Oil change",
+        body="Hi, can I book an oil change for my 2019 Corolla next Tuesday?",
+        message_id="<svc-1@example.com>",
+    )
+    [inbound] = receive(maildir, raw)
+    assert receive(maildir, FORWARDING_HOP + raw.replace(b"\n", b"\r\n")) == []
+    assert inbound.outcome == InboundOutcome.FORWARDED
+    assert ForwardedMail.objects.count() == 1
+    assert Message.objects.filter(message_id="<svc-1@example.com>").count() == 1
+
+
+def test_a_form_notification_without_message_id_delivered_twice_is_one_lead_and_one_acknowledgement(maildir):
+    raw = factories.raw_mail(message_id=None)
+    receive(maildir, b"Received: from mx1.maplemotors.example; Mon, 30 Nov 2026 10:00:01 -0500\r\n" + raw)
+    receive(maildir, b"Received: from mx2.maplemotors.example; Mon, 30 Nov 2026 10:00:02 -0500\r\n" + raw)
+    assert InboundMail.objects.count() == 1
+    assert [m.direction for m in Message.objects.order_by("pk")] == ["in", "out"]  # one acknowledgement
+
+
+@pytest.mark.parametrize(
+    ("field", "other"),
+    [
+        (b"Hello, what is your best price", b"Hello, is it still available? And your best price"),
+        (b"Date: Mon, 30 Nov 2026 10:00:00 -0500", b"Date: Mon, 30 Nov 2026 16:45:00 -0500"),
+    ],
+)
+def test_two_mails_without_message_id_from_one_sender_differing_in_body_or_date_are_both_kept(
+    maildir, field, other
+):
+    raw = factories.raw_mail(message_id=None)
+    assert field in raw
+    stored = receive(maildir, raw, raw.replace(field, other))
+    assert len(stored) == 2
+    assert Message.objects.filter(direction="in").count() == 2
+
+
+def test_mail_known_by_its_content_stored_under_an_earlier_key_is_not_stored_again_when_read_again(maildir):
+    """Mail stored before its key came from its originator fields and body: a mailbox whose
+    UIDVALIDITY changed is read again from the start."""
+    no_id = factories.raw_mail(message_id=None)
+    first = factories.raw_mail(from_address="a@example.com", message_id="<lead@provider.example>")
+    reused = factories.raw_mail(
+        from_address="b@example.com", subject="Price of a Camry", message_id="<lead@provider.example>"
+    )
+    receive(maildir, no_id, first, reused)
+    # Their keys then: the hash of the bytes without a Message-ID, another fingerprint under a reused one.
+    InboundMail.objects.filter(message_id="<lead@provider.example>", dedup_key__startswith="content:").update(
+        dedup_key="content:an-earlier-fingerprint"
+    )
+    [without_id] = InboundMail.objects.filter(message_id="")
+    InboundMail.objects.filter(pk=without_id.pk).update(dedup_key=f"sha256:{without_id.content_hash}")
+    assert receive(maildir, no_id, first, reused) == []
+    assert InboundMail.objects.count() == 3 and Lead.objects.count() == 3
+
+
 def test_a_reply_joins_its_conversation_and_records_customer_replied(maildir):
     lead = factories.lead()
     [inbound] = receive(
@@ -208,6 +280,33 @@ def test_a_phone_given_in_a_reply_is_saved_to_the_customer_like_one_in_a_fresh_m
     lead.customer.refresh_from_db()
     assert lead.customer.phone == "+15145550166"
     assert list(lead.customer.extra_phones.values_list("phone", flat=True)) == ["+15145550177"]
+
+
+@pytest.mark.parametrize(
+    "quote_header",
+    [
+        # Outlook for Mac and iOS: no "Envoyé" line.
+        "De : Maple Motors <internet@maplemotors.example>\nDate : lundi 30 novembre 2026 à 10:00\n"
+        "À : Léa Morin <lea@videotron.ca>\nObjet : Votre RAV4 2024\n",
+        # French Zimbra webmail.
+        '----- Mail original -----\nDe: "Maple Motors" <internet@maplemotors.example>\n'
+        'À: "Léa Morin" <lea@videotron.ca>\nEnvoyé: Lundi 30 Novembre 2026 10:00:00\nObjet: Votre RAV4 2024\n',
+    ],
+)
+def test_a_reply_quoting_the_stores_mail_shows_the_customers_words_and_never_takes_the_salespersons_line(
+    maildir, quote_header
+):
+    lead = factories.lead(customer_obj=factories.customer(email="lea@videotron.ca", phone=""))
+    reply = (
+        f"Oui, samedi matin me convient.\n\nLéa\n\n{quote_header}\n"
+        "Bonjour Léa, le RAV4 est arrivé. Appelez-moi directement au 514 555-0177.\n\n"
+        "Marc Gagnon, conseiller aux ventes\n"
+    )
+    [inbound] = receive(maildir, reply_on(lead, reply))
+    assert inbound.outcome == InboundOutcome.REPLY
+    assert lead.messages.get().new_text == "Oui, samedi matin me convient.\n\nLéa"
+    lead.customer.refresh_from_db()
+    assert lead.customer.phone == ""
 
 
 def test_a_reply_asking_for_no_more_mail_withdraws_email_consent_and_says_so_on_the_lead(maildir):
@@ -340,6 +439,20 @@ def test_an_absence_notice_sending_fleet_repairs_to_a_colleague_is_neither_forwa
     assert (inbound.outcome, inbound.status) == (InboundOutcome.AUTO_REPLY, InboundStatus.IGNORED)
     assert not ForwardedMail.objects.exists()
     assert not lead.events.filter(type__in=["customer_wrote", "customer_replied"]).exists()
+
+
+def test_a_french_absence_notice_in_windows_1252_declared_as_iso_8859_1_leaves_no_customer_waiting(maildir):
+    lead = factories.lead(customer_obj=factories.customer(email="lea@corp.example"))
+    notice = (
+        b"From: Lea Morin <lea@corp.example>\r\nTo: " + reply_address(lead.pk).encode() + b"\r\n"
+        b"Subject: RE: Votre RAV4 2024\r\nMessage-ID: <ooo-1252@corp.example>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        b"Bonjour, je suis absente du bureau jusqu\x92au 7 d\xe9cembre. Pour toute urgence, communiquez avec Marc.\r\n"
+    )
+    [inbound] = receive(maildir, notice)
+    assert (inbound.outcome, inbound.status) == (InboundOutcome.AUTO_REPLY, InboundStatus.IGNORED)
+    assert not lead.events.filter(type="customer_replied").exists()
+    assert Lead.objects.get(pk=lead.pk).customer_waiting_since is None
 
 
 def test_a_hard_bounce_marks_the_address_undeliverable_and_is_never_answered(maildir):

@@ -164,3 +164,69 @@ def test_a_toll_free_number_in_a_providers_lead_is_not_saved_as_the_customers_ph
     )
     assert inbound.outcome == InboundOutcome.NEW_LEAD
     assert (inbound.lead.customer.email, inbound.lead.customer.phone) == ("marc.roy@example.com", "")
+
+
+def prospect(name: str, email: str, phone: str, model: str) -> str:
+    contact = f'<name part="full">{name}</name>' + (f"<email>{email}</email>" if email else "")
+    return (
+        f'<prospect><id source="Honda Canada">{model}</id><vehicle interest="buy" status="new"><year>2025</year>'
+        f"<make>Honda</make><model>{model}</model></vehicle>"
+        f"<customer><contact>{contact}<phone>{phone}</phone></contact></customer></prospect>"
+    )
+
+
+def batch_mail(*prospects: str) -> bytes:
+    """A maker's lead feed: several prospects in one ADF document, attached."""
+    document = '<?xml version="1.0"?><?adf version="1.0"?><adf>' + "".join(prospects) + "</adf>"
+    return factories.mail(
+        sender="Honda Canada Leads <leads@honda.ca>",
+        subject="Leads",
+        text=None,
+        attachments=[("leads.xml", "application/xml", document.encode())],
+    )
+
+
+def test_each_customer_of_a_providers_batch_gets_their_own_lead_vehicles_and_answer():
+    inbound = factories.inbound_mail(
+        batch_mail(
+            prospect("Anne Roy", "anne.roy@example.ca", "514-555-0111", "CR-V"),
+            prospect("Paul Gagné", "paul.gagne@example.ca", "450-555-0122", "Civic"),
+        )
+    )
+    leads = {lead.customer.email: lead for lead in Lead.objects.all()}
+    assert {email: [v.model for v in lead.vehicles.all()] for email, lead in leads.items()} == {
+        "anne.roy@example.ca": ["CR-V"],
+        "paul.gagne@example.ca": ["Civic"],
+    }
+    paul = leads["paul.gagne@example.ca"]
+    assert (paul.customer.first_name, paul.customer.phone) == ("Paul", "+14505550122")
+    # The stored mail links the first customer's lead; the other's shows the mail in its own conversation.
+    assert inbound.outcome == InboundOutcome.NEW_LEAD and inbound.lead == leads["anne.roy@example.ca"]
+    assert paul.messages.get(direction="in").subject == "Leads"
+    assert sorted(Message.objects.filter(direction="out").values_list("to_addresses", flat=True)) == [
+        ["anne.roy@example.ca"],
+        ["paul.gagne@example.ca"],
+    ]
+
+
+def test_prospects_of_one_customer_in_a_providers_batch_are_one_lead_with_all_their_vehicles():
+    factories.inbound_mail(
+        batch_mail(
+            prospect("Anne Roy", "anne.roy@example.ca", "514-555-0111", "CR-V"),
+            prospect("Anne Roy", "", "(514) 555-0111", "Civic"),
+        )
+    )
+    lead = Lead.objects.get()
+    assert (lead.customer.email, [v.model for v in lead.vehicles.order_by("pk")]) == (
+        "anne.roy@example.ca",
+        ["CR-V", "Civic"],
+    )
+
+
+@pytest.mark.parametrize("written", ["mailto:bob.smith@example.ca", "Bob Smith &lt;bob.smith@example.ca&gt;"])
+def test_a_providers_email_written_with_more_than_the_address_finds_the_customer_and_gets_the_answer(written):
+    bob = factories.customer(email="bob.smith@example.ca", first_name="Bob", last_name="Smith", phone="")
+    inbound = factories.inbound_mail(adf_mail(first="Bob", last="Smith", email=written, vehicle=RAV4))
+    assert inbound.lead.customer == bob and Customer.objects.count() == 1
+    [answer] = Message.objects.filter(direction="out")
+    assert answer.to_addresses == ["bob.smith@example.ca"]

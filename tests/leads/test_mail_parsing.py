@@ -180,6 +180,29 @@ def test_wrapped_attribution_and_outlook_blocks_are_quoted_text():
     assert parse_message(factories.mail(text=mobile)).new_text == "Sounds good"
 
 
+@pytest.mark.parametrize(
+    "quote_header",
+    [
+        # Outlook for Mac and iOS: no Sent line.
+        "De : Maple Motors <internet@maplemotors.example>\nDate : lundi 30 novembre 2026 à 10:00\n"
+        "À : Léa Morin <lea@videotron.ca>\nObjet : Votre RAV4 2024",
+        "From: Maple Motors <internet@maplemotors.example>\nDate: Monday, November 30, 2026 at 10:00 AM\n"
+        "To: Lea Morin <lea@videotron.ca>\nSubject: Your RAV4 2024",
+        # French Zimbra webmail, with its rule and without it.
+        '----- Mail original -----\nDe: "Maple Motors" <internet@maplemotors.example>\n'
+        'À: "Léa Morin" <lea@videotron.ca>\nEnvoyé: Lundi 30 Novembre 2026 10:00:00\nObjet: Votre RAV4 2024',
+        'De: "Maple Motors" <internet@maplemotors.example>\nÀ: "Léa Morin" <lea@videotron.ca>\n'
+        "Envoyé: Lundi 30 Novembre 2026 10:00:00\nObjet: Votre RAV4 2024",
+    ],
+)
+def test_outlook_for_mac_and_zimbra_quote_headers_start_the_quoted_text(quote_header):
+    text = f"Oui, samedi matin me convient.\n\nLéa\n\n{quote_header}\n\nBonjour Léa, le RAV4 est arrivé."
+    assert parse_message(factories.mail(text=text)).new_text == "Oui, samedi matin me convient.\n\nLéa"
+    # A customer's own line opening with "De :" is no header block: all of it is what they wrote.
+    own = "Bonjour,\nDe : mon côté, samedi me convient.\nDate : à confirmer avec Marc.\n\nLéa"
+    assert parse_message(factories.mail(text=own)).new_text == own
+
+
 def test_a_reply_written_below_the_quote_keeps_what_was_written():
     bottom = "On Mon, Nov 30, 2026 Maple Motors wrote:\n> Hello Pat,\n> Maple Motors\n\nGreat, can I come Saturday?"
     assert parse_message(factories.mail(text=bottom)).new_text == "Great, can I come Saturday?"
@@ -255,6 +278,22 @@ def test_lying_charsets_are_read_as_what_they_really_are():
     assert parse_message(utf8_claim).text == "déjà vu"
     not_a_text_codec = b"Content-Type: text/plain; charset=rot13\r\n\r\nhello"
     assert parse_message(not_a_text_codec).text == "hello"
+
+
+def test_windows_1252_declared_as_iso_8859_1_reads_as_written_and_no_byte_is_lost():
+    raw = (
+        b"From: =?iso-8859-1?Q?Fran=E7ois_O=92Neil?= <fo@example.ca>\r\n"
+        b"Subject: =?iso-8859-1?Q?Essai_routier_=96_l=92Accord_2024?=\r\n"
+        b"Content-Type: text/plain; charset=iso-8859-1\r\n\r\n"
+        b"Bonjour, j\x92aimerais essayer l\x92Accord 2024 affich\xe9 \xe0 32 995 \x80."
+    )
+    parsed = parse_message(raw)
+    assert parsed.from_name == "François O’Neil"
+    assert parsed.subject == "Essai routier – l’Accord 2024"
+    assert parsed.text == "Bonjour, j’aimerais essayer l’Accord 2024 affiché à 32 995 €."
+    # The five bytes Windows-1252 leaves undefined are read as Latin-1 does, the rest as Windows-1252.
+    undefined = b"Content-Type: text/plain; charset=latin-1\r\n\r\nR\x81\x8d\x8f\x90\x9d\x92s"
+    assert parse_message(undefined).text == "R\x81\x8d\x8f\x90\x9d’s"
 
 
 def test_nul_bytes_never_reach_the_fields():

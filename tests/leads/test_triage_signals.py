@@ -146,6 +146,34 @@ def test_absence_notices_without_headers_are_automatic_replies(subject, text):
 
 
 @pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        (
+            "Je suis en congé de maternité jusqu’en septembre 2027. Pour toute question, écrivez à rh@corp.example.",
+            "auto_reply",
+        ),
+        ("Je serai à l'extérieur jusqu'au 7 décembre. Je vous répondrai à mon retour.", "auto_reply"),
+        ("Je suis en formation toute la semaine et je vous répondrai à mon retour.", "auto_reply"),
+        (
+            "I will be out of town until December 7 and will reply to your message when I get back.",
+            "auto_reply",
+        ),
+        ("I am away until Monday, December 7. I will respond to your email upon my return.", "auto_reply"),
+        ("I am travelling for work and will answer your message when I get back.", "auto_reply"),
+        # The customer saying they are away while asking for something stays their reply.
+        ("I'm away until Saturday, can we book Monday?", "reply"),
+        ("I'm out of town until Saturday. I'll come by Monday to sign for the RAV4.", "reply"),
+        ("Je serai à l'extérieur jusqu'au 7 décembre, j'aimerais passer voir le RAV4 après.", "reply"),
+    ],
+)
+def test_an_answer_saying_its_writer_is_away_is_an_automatic_reply_unless_it_asks_for_something(text, kind):
+    raw = factories.mail(
+        sender="Léa Morin <lea@corp.example>", to=reply_address(42), subject="RE: Votre RAV4 2024", text=text
+    )
+    assert triaged(raw).kind == kind
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Hello,\n\nI am protecting myself from receiving junk mail. Please click the link below to complete "
