@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import resolve_url
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 
@@ -25,6 +25,26 @@ def htmx_fragments(get_response):
             page = request.htmx.current_url_abs_path or request.get_full_path()
             response = HttpResponseClientRedirect(redirect_to_login(page)["Location"])
         patch_vary_headers(response, ("HX-Request",))
+        return response
+
+    return middleware
+
+
+def personal_pages_not_stored(get_response):
+    """Pages shown to someone logged in are not kept by the browser: htmx changes them in place (a
+    call logged, the inbox refreshed, a search typed), and Back would bring the copy as first
+    loaded. What visitors see (public offers and vehicles, feeds) keeps its caching; the session is
+    read only where the page read it already, so no page gains a Vary: Cookie from this."""
+
+    def middleware(request):
+        response = get_response(request)
+        if (
+            response.get("Content-Type", "").startswith("text/html")
+            and not response.has_header("Cache-Control")
+            and request.session.accessed
+            and request.user.is_authenticated
+        ):
+            add_never_cache_headers(response)
         return response
 
     return middleware

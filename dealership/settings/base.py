@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dealership.middleware.htmx_fragments",
+    "dealership.middleware.personal_pages_not_stored",
     "axes.middleware.AxesMiddleware",
 ]
 

@@ -79,3 +79,26 @@ def test_the_desk_cancels_an_appointment_from_the_lead_page_and_stays_on_it(logi
     assert "Cancelled" in page.locator(f"#appointment-{appointment.pk}").inner_text()
     appointment.refresh_from_db()
     assert appointment.status == Appointment.Status.CANCELLED
+
+
+def test_each_advisor_picked_replaces_the_address_so_back_returns_to_the_lead(login, live_server):
+    factories.staff("supervisor", username="desk")
+    factories.advisor(first_name="Alex", last_name="Chen")
+    bea = factories.advisor(first_name="Bea", last_name="Roy")
+    lead = factories.lead(customer_obj=factories.customer(first_name="Emma", last_name="Johnson"))
+    day = factories.next_weekday_at(10).date().isoformat()
+
+    page = login("desk", factories.PASSWORD)
+    page.goto(f"{live_server.url}/leads/{lead.pk}/")
+    page.goto(f"{live_server.url}/leads/{lead.pk}/appointments/new/")
+    page.get_by_label("Day").fill(day)
+    page.get_by_label("Advisor").select_option(label="Alex Chen")
+    page.wait_for_url("**advisor=*")
+    page.get_by_label("Advisor").select_option(label="Bea Roy")
+    page.wait_for_url(f"**advisor={bea.pk}*")
+
+    page.reload()  # the address is the page shown: Bea's free times, beside her name
+    assert page.get_by_label("Advisor").locator("option:checked").inner_text() == "Bea Roy"
+    assert page.locator("#slots input[type=radio]").count() > 0
+    page.go_back()
+    page.wait_for_url(f"{live_server.url}/leads/{lead.pk}/")

@@ -2,6 +2,7 @@
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from dealership.models import Role
 from leads.business_hours import business_moment_before
@@ -90,3 +91,81 @@ def test_supervisor_answers_an_overdue_french_lead(
     )
     assert lead.events.filter(type="customer_replied").count() == 1
     assert supervisor.user.get_full_name() in received.get_content()  # signed by the supervisor
+
+
+def _open_lead(login, live_server, page, **customer):
+    factories.staff(Role.SUPERVISOR, username="sophie")
+    lead = factories.lead(customer_obj=factories.customer(**customer))
+    login("sophie", factories.PASSWORD)
+    page.goto(f"{live_server.url}/leads/{lead.pk}/")
+    return lead
+
+
+def test_a_template_replaces_only_an_untouched_draft_without_asking(login, live_server, page):
+    reply_templates_ensure_defaults()
+    _open_lead(login, live_server, page, first_name="Emma", last_name="Johnson")
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    draft = page.input_value("#id_body")
+    other = page.locator("#id_template option").nth(2).get_attribute("value")
+
+    page.select_option("#id_template", other)  # the draft as the page wrote it: nothing to lose
+    expect(page.locator("#id_body")).not_to_have_value(draft)
+    assert asked == [] and page.input_value("#id_template") == other
+
+    page.fill("#id_body", "My own words")
+    page.select_option("#id_template", index=1)  # Cancel
+    page.get_by_role("button", name="Use template").click()  # Cancel
+    page.wait_for_timeout(300)
+    assert len(asked) == 2
+    assert page.input_value("#id_body") == "My own words"
+    assert page.input_value("#id_template") == other  # the template in use, not the one refused
+
+
+def test_back_shows_the_inbox_and_the_lead_as_they_are_now(login, live_server, page):
+    factories.staff(Role.SUPERVISOR, username="sophie")
+    factories.lead(customer_obj=factories.customer(first_name="Pat", last_name="Early"))
+    page.clock.install()
+    login("sophie", factories.PASSWORD)
+    factories.lead(customer_obj=factories.customer(first_name="New", last_name="Arrival"))
+    page.clock.run_for(16_000)  # the inbox refreshes itself
+    page.get_by_role("link", name="New Arrival").wait_for()
+
+    page.get_by_role("link", name="Pat Early").click()
+    form = page.locator("#log-form")
+    form.locator("select[name=channel]").select_option("note")
+    form.locator("textarea[name=notes]").fill("Will call Friday")
+    form.get_by_role("button", name="Add").click()
+    page.locator("#timeline", has_text="Will call Friday").wait_for()
+    page.click("#customer-link")
+    page.wait_for_load_state()
+
+    page.go_back()
+    expect(page.locator("#timeline")).to_contain_text("Will call Friday")
+    page.go_back()
+    expect(page.get_by_role("link", name="New Arrival")).to_be_visible()
+
+
+def test_keyboard_focus_stays_put_through_the_inbox_refresh_and_after_adding_to_the_conversation(
+    login, live_server, page
+):
+    factories.staff(Role.SUPERVISOR, username="sophie")
+    for n in range(5):
+        factories.lead(customer_obj=factories.customer(first_name="Pat", last_name=f"Number{n}"))
+    page.clock.install()
+    login("sophie", factories.PASSWORD)
+    page.get_by_role("link", name="Pat Number1").focus()
+    factories.lead(customer_obj=factories.customer(first_name="New", last_name="Arrival"))
+    page.clock.run_for(16_000)
+    page.get_by_role("link", name="New Arrival").wait_for()
+    assert page.evaluate("document.activeElement.textContent") == "Pat Number1"
+
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/leads/*/")
+    form = page.locator("#log-form")
+    form.locator("select[name=channel]").select_option("note")
+    form.locator("textarea[name=notes]").fill("A note")
+    form.locator("textarea[name=notes]").press("Tab")
+    page.keyboard.press("Enter")
+    page.locator("#timeline", has_text="A note").wait_for()
+    assert page.evaluate("document.activeElement.closest('#log-form') !== null")

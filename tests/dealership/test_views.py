@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -176,3 +177,18 @@ def test_the_menu_speaks_the_pages_language_and_its_switch_changes_it_on_the_sam
     response = client.post("/i18n/setlang/", {"language": "fr", "next": reverse("leads:inbox")})
     assert response["Location"] == reverse("leads:inbox")
     assert ">Demandes</a>" in client.get(response["Location"]).content.decode()
+
+
+def test_staff_pages_are_not_kept_by_the_browser_and_public_pages_keep_their_caching(client):
+    lead = factories.lead()
+    staff_browser = Client()
+    staff_browser.force_login(factories.staff(Role.SUPERVISOR).user)
+    for url in [
+        reverse("leads:inbox"),
+        reverse("leads:lead_detail", args=[lead.pk]),
+        reverse("leads:customer_list"),
+    ]:
+        assert "no-store" in staff_browser.get(url)["Cache-Control"]
+    for url in [reverse("vehicles:list"), reverse("offers:index"), reverse("vehicles:feed_json")]:
+        response = client.get(url)
+        assert response.status_code == 200 and not response.has_header("Cache-Control")
