@@ -73,7 +73,7 @@ def test_a_customer_known_only_by_phone_is_named_by_it_as_the_lead_page_shows_it
     )
     for headers in (FRENCH, ENGLISH):
         page = page_text(client, "/leads/", headers)
-        assert f'<a href="/leads/{lead.pk}/">(905) 555-0100</a>' in page and "+19055550100" not in page
+        assert f'<a href="/leads/{lead.pk}/" id="lead-link-{lead.pk}">(905) 555-0100</a>' in page and "+19055550100" not in page
 
 
 def test_language_chosen_with_set_language_sticks(client):
