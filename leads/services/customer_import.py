@@ -454,13 +454,31 @@ def _customer_match(row: dict) -> Customer | None:
     )
 
 
+def _name_words(name: str) -> list[str]:
+    return name_key(name, "").split()
+
+
+def _may_be(first_name: str, last_name: str, customer: Customer) -> bool:
+    """Whether a name may be the customer's written otherwise: names_agree, the same first name or
+    one starting the other ("Marie-Ève", "Marie"), a family-name word in common ("Tremblay-Gagnon"),
+    or any of these with the name's two parts swapped ("Tremblay Marie")."""
+    if names_agree(first_name, last_name, customer.first_name, customer.last_name):
+        return True
+    theirs_first, theirs_last = _name_words(customer.first_name), _name_words(customer.last_name)
+    for first, last in ((first_name, last_name), (last_name, first_name)):
+        firsts, lasts = _name_words(first), _name_words(last)
+        shortest = min(len(firsts), len(theirs_first))
+        if (shortest and firsts[:shortest] == theirs_first[:shortest]) or set(lasts) & set(theirs_last):
+            return True
+    return False
+
+
 def _email_shared_with(row: dict) -> Customer | None:
-    """The customer whose email the row gives, when the row is clearly someone else: another name
-    (names_agree) and none of that customer's phones. DMS exports often give a family one address."""
+    """The customer whose email the row gives, when the row is clearly someone else: a name that is
+    not theirs written otherwise (_may_be) and none of their phones. DMS exports often give a family
+    one address."""
     owner = customer_match(email=row.get("email", ""))
-    if owner is None or names_agree(
-        row.get("first_name", ""), row.get("last_name", ""), owner.first_name, owner.last_name
-    ):
+    if owner is None or _may_be(row.get("first_name", ""), row.get("last_name", ""), owner):
         return None
     row_phones = {row.get("phone"), row.get("phone_2")} - {None, ""}
     if any(customers_with_contact("phone", phone).filter(pk=owner.pk).exists() for phone in row_phones):

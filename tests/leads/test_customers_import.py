@@ -166,6 +166,20 @@ def test_a_second_person_on_a_familys_shared_email_is_a_customer_of_their_own(su
     assert (again.customers_created, again.history_added, Customer.objects.count()) == (0, 0, 3)
 
 
+@pytest.mark.parametrize(
+    "name", ["Marie Tremblay-Gagnon", "Marie-Ève Tremblay Gagnon", "Tremblay Marie", "MARIE ROY"]
+)
+def test_the_owner_of_the_email_under_a_name_written_otherwise_is_not_duplicated(supervisor, name):
+    """The DMS writes the email's owner with a fuller family name, a compound first name, family name
+    first, or only the same first name: the sale is hers, with no email-less copy in a household."""
+    marie = factories.customer(first_name="Marie", last_name="Tremblay", email="marie@example.com", phone="")
+    content = f"Name,Email,Type,Date,Vehicle\r\n{name},marie@example.com,Sale,2025-05-02,2025 Honda Civic\r\n"
+    mapping = {"Name": "full_name", "Email": "email", "Type": "kind", "Date": "date", "Vehicle": "vehicle"}
+    import_apply(batch=batch(content), mapping=mapping, actor=supervisor.user, dry_run=False)
+    assert Customer.objects.count() == 1
+    assert marie.history_items.count() == 1
+
+
 def test_a_repair_order_numbered_like_an_earlier_deal_is_imported(supervisor):
     """A DMS numbers deals and repair orders apart: RO 10452 is not deal 10452 imported again."""
     sales = (
