@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from dealership.models import Role
+from dealership.models import OVERSEEING_ROLES
 from dealership.outgoing_mail import StoreEmailMessage
 
 from ..business_hours import next_open_moment, store_closed_days, store_hours, store_zone
@@ -127,8 +127,22 @@ def _commercial_email_consent_now(*, customer, now: datetime) -> tuple[bool, str
 
 
 def store_signer():
-    """Who signs the emails of leads nobody owns or enrolled: the first active supervisor."""
-    return get_user_model().objects.filter(is_active=True, staff__role=Role.SUPERVISOR).order_by("pk").first()
+    """Who signs the emails of leads no current staff member owns or enrolled: the first active
+    supervisor, else manager, else administrator (who answer for the store); None if there is none."""
+    role_rank = Case(
+        *(When(staff__role=role, then=Value(rank)) for rank, role in enumerate(OVERSEEING_ROLES))
+    )
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, staff__role__in=OVERSEEING_ROLES)
+        .order_by(role_rank, "pk")
+        .first()
+    )
+
+
+def _still_on_staff(user) -> bool:
+    """Active and with a role: staff_remove takes a person off the staff but keeps their login."""
+    return user.is_active and getattr(user, "staff", None) is not None
 
 
 def step_render(
@@ -152,10 +166,11 @@ def step_render(
         french = lead.language == Language.FRENCH and step.subject_fr.strip() and step.body_fr.strip()
         language = Language.FRENCH if french else Language.ENGLISH
         subject, body = (step.subject_fr, step.body_fr) if french else (step.subject_en, step.body_en)
-    # The lead's owner signs, else whoever enrolled it, else the store's supervisor. Not someone who
-    # has left (inactive): nobody would read the replies or answer the phone.
+    # The lead's owner signs, else whoever enrolled it, else the store's signer. Not someone who has
+    # left (inactive, or off the staff): nobody would read the replies or answer the phone.
     signer = next(
-        (user for user in (lead.owner, enrollment.enrolled_by) if user and user.is_active), store_signer
+        (user for user in (lead.owner, enrollment.enrolled_by) if user and _still_on_staff(user)),
+        store_signer,
     )
     if signer is None:
         raise FollowUpError(NO_SIGNER)  # a task's note: stored in English
@@ -237,9 +252,11 @@ def _customer_followed(customer_id) -> QuerySet[Enrollment]:
 
 
 @transaction.atomic
-def followup_enroll(*, lead: Lead, plan: FollowUpPlan, now: datetime, actor=None) -> Enrollment:
+def followup_enroll(
+    *, lead: Lead, plan: FollowUpPlan, now: datetime, actor=None, starts_now: bool = False
+) -> Enrollment:
     """Put a lead in a plan and schedule every step; refused when the lead needs no follow-up or its
-    customer follows a plan already."""
+    customer follows a plan already. `starts_now`: schedule from now even when no one enrolls it."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.followups.filter(status=Enrollment.Status.ACTIVE).exists():
         raise FollowUpError(_("This lead already follows a plan; stop it first."))
@@ -249,7 +266,7 @@ def followup_enroll(*, lead: Lead, plan: FollowUpPlan, now: datetime, actor=None
             % {"status": lead.get_status_display().lower()}
         )
     # One plan per customer at a time: their second open inquiry waits, not enrolled, and so enters
-    # (as a new arrival, or by hand) once that plan ends or that lead is merged or lost.
+    # (followup_enroll_arrivals, or by hand) once that plan ends or that lead is merged or lost.
     followed = _customer_followed(lead.customer_id).values_list("lead_id", flat=True).first()
     if followed:
         raise FollowUpError(
@@ -258,8 +275,9 @@ def followup_enroll(*, lead: Lead, plan: FollowUpPlan, now: datetime, actor=None
     steps = list(plan.steps.all())
     if not steps:
         raise FollowUpError(_("This plan has no steps."))
-    # A lead that arrives by itself starts at its inquiry; one enrolled by hand starts now.
-    start = lead.received_at if actor is None else now
+    # A lead that arrives by itself starts at its inquiry; one enrolled by hand, or that waited for
+    # the customer's other plan, starts now.
+    start = now if actor is not None or starts_now else lead.received_at
     enrollment = Enrollment.objects.create(lead=lead, plan=plan, enrolled_at=start, enrolled_by=actor)
     runs, previous_due, previous_email_due = [], start, None
     hours, zone, closed = store_hours(), store_zone(), store_closed_days()
@@ -286,12 +304,22 @@ def followup_enroll(*, lead: Lead, plan: FollowUpPlan, now: datetime, actor=None
 
 def followup_enroll_arrivals(*, now: datetime) -> int:
     """New leads that have never followed a plan enter the one their source picks."""
-    recent = list(
-        Lead.objects.filter(
-            status=LeadStatus.NEW, received_at__gte=now - ARRIVAL_WINDOW, followups__isnull=True
+    since = now - ARRIVAL_WINDOW
+    # A customer's second inquiry waits while their plan runs (followup_enroll). Once that plan ends
+    # (stopped, completed, its lead lost or merged) the inquiry arrives, as it were: it enters within
+    # ARRIVAL_WINDOW of that end however old it is, starting now, else every step would be due at once.
+    waited = Exists(
+        Enrollment.objects.filter(
+            lead__customer_id=OuterRef("customer_id"),
+            stopped_at__gt=OuterRef("received_at"),
+            stopped_at__gte=since,
         )
-        # A customer's second inquiry waits for their plan to end (followup_enroll), out of the
-        # batch meanwhile, so that it never holds back the leads after it.
+    )
+    recent = list(
+        Lead.objects.filter(status=LeadStatus.NEW, followups__isnull=True)
+        .annotate(waited=waited)
+        .filter(Q(received_at__gte=since) | Q(waited=True))
+        # Out of the batch while it waits, so that it never holds back the leads after it.
         .exclude(Exists(_customer_followed(OuterRef("customer_id"))))
         .order_by("received_at")[:DISPATCH_BATCH]
     )
@@ -305,7 +333,7 @@ def followup_enroll_arrivals(*, now: datetime) -> int:
         if plan is None:
             continue
         try:
-            followup_enroll(lead=lead, plan=plan, now=now)
+            followup_enroll(lead=lead, plan=plan, now=now, starts_now=lead.waited)
         except FollowUpError:
             continue
         enrolled += 1

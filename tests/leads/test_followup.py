@@ -8,6 +8,8 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from dealership.models import Role
+from dealership.services import staff_remove
 from leads.models import (
     Channel,
     ConsentBasis,
@@ -629,3 +631,50 @@ def test_a_call_logged_in_the_minute_the_lead_came_in_stops_the_plan(
     _, queued = dispatch(local(2026, 3, 11, 10, 1), django_capture_on_commit_callbacks)
     assert queued == []  # no "Photos and details" the next day
     assert _stop_reason(enrollment) == (FollowUpEnrollment.Status.STOPPED, StopReason.CUSTOMER_REPLIED)
+
+
+def test_a_second_inquiry_enters_its_plan_from_now_once_the_first_plan_stops_days_later(plan):
+    customer = factories.customer()
+    first = factories.lead(customer_obj=customer, source="AutoTrader", received_at=local(2026, 3, 10, 10, 0))
+    assert followup_enroll_arrivals(now=local(2026, 3, 10, 10, 1)) == 1
+    second = factories.lead(customer_obj=customer, source="Website", received_at=local(2026, 3, 10, 11, 0))
+    assert followup_enroll_arrivals(now=local(2026, 3, 10, 11, 1)) == 0  # waits for the first plan
+    # Two days later the first inquiry is lost: its plan stops; the second is still new.
+    lead_transition(lead=first, to_status=LeadStatus.LOST, reason="Bought that car elsewhere")
+    assert followup_stop_finished(now=local(2026, 3, 12, 10, 0)) == 1
+    now = local(2026, 3, 12, 10, 1)
+    assert followup_enroll_arrivals(now=now) == 1
+    enrollment = second.followups.get(status=FollowUpEnrollment.Status.ACTIVE)
+    # From now: not every step due at once from its inquiry two days ago.
+    assert enrollment.runs.order_by("due_at").first().due_at == now
+    assert not enrollment.runs.filter(due_at__lt=now).exists()
+
+
+def test_an_advisor_taken_off_the_staff_does_not_sign(plan, supervisor, django_capture_on_commit_callbacks):
+    ann = factories.advisor(first_name="Ann", last_name="Leftco")
+    received = local(2026, 3, 10, 10, 0)
+    lead = factories.lead(received_at=received, owner=ann.user)
+    followup_enroll(lead=lead, plan=plan, now=received)
+    staff_remove(staff=ann)  # Ann left: taken off the staff, her login kept
+    _, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
+    followup_run_send(run_id=queued[0], now=local(2026, 3, 10, 10, 2))
+    assert "Leftco" not in mail.outbox[0].body and ann.user.email not in mail.outbox[0].body
+    assert supervisor.user.email in mail.outbox[0].body
+
+
+@pytest.mark.parametrize("role", [Role.MANAGER, Role.ADMIN])
+def test_an_owner_who_left_in_a_store_without_a_supervisor_still_gets_the_acknowledgement_out(
+    db, django_capture_on_commit_callbacks, role
+):
+    answers_for_the_store = factories.staff(role)
+    plan = followup_plans_ensure_defaults()
+    ann = factories.advisor(first_name="Ann", last_name="Leftco")
+    received = local(2026, 3, 10, 10, 0)
+    lead = factories.lead(received_at=received, owner=ann.user)
+    followup_enroll(lead=lead, plan=plan, now=received)
+    ann.user.is_active = False
+    ann.user.save(update_fields=["is_active"])
+    _, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
+    assert len(queued) == 1
+    followup_run_send(run_id=queued[0], now=local(2026, 3, 10, 10, 2))
+    assert answers_for_the_store.user.email in mail.outbox[0].body
