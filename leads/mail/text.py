@@ -62,9 +62,10 @@ QUOTE_START = re.compile(
                  |Message\s+transf[ée]r[ée])\s*-{2,}            # Mail original: Zimbra webmail
       | _{10,}\s*$                                          # Outlook's rule above the quoted mail
       | (From|De)\s*:\s.+\n\s*(Sent|Envoy[ée])\s*:          # Outlook's header block
-      # Outlook for Mac and iOS (no Sent line) and Zimbra (De, À, Envoyé): two more header lines
-      # must follow the sender's, so a customer's own "De : …" line is never taken for a quote.
-      | (From|De)[ \t]*:[ \t].+(\n[ \t]*(Date|To|[ÀA]|Cc|Sent|Envoy[ée]|Subject|Objet)[ \t]*:.*){2}
+      # Outlook for Mac and iOS (no Sent line) and Zimbra (De, À, Envoyé): the sender's line holds
+      # an address and two more header lines follow, so a customer's own "De : 9 h / À : 17 h /
+      # Date : samedi" is never taken for a quote.
+      | (From|De)[ \t]*:[ \t][^\n@]*@.*(\n[ \t]*(Date|To|[ÀA]|Cc|Sent|Envoy[ée]|Subject|Objet)[ \t]*:.*){2}
     )""",
     re.IGNORECASE | re.MULTILINE | re.VERBOSE,
 )

@@ -22,6 +22,7 @@ from django.conf import settings
 
 from ..models.routing import MailKind, keywords
 from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone, split_name
+from ..selectors.customers import name_key
 from ..selectors.mail import staff_address_exists
 from ..threading import lead_id_from_address, store_address
 from .adf import (
@@ -53,9 +54,11 @@ from .words import (
     OUT_OF_OFFICE_SUBJECT_START,
     OUT_OF_OFFICE_SUBJECTS,
     PERMANENT_FAILURE_PHRASES,
+    PURCHASE_CONDITION_WORDS,
     PURCHASE_FINANCING_PHRASES,
     REFERRAL_PHRASES,
     REQUEST_PHRASES,
+    RESPONDER_PHRASES,
     RETURN_PHRASES,
     SENDER_VERIFICATION_PHRASES,
     STRONG_SALES_PHRASES,
@@ -64,7 +67,9 @@ from .words import (
     TOTAL_LOSS_PHRASES,
     UNSUBSCRIBE_PHRASES,
     UNSUBSCRIBE_WORDS,
+    VEHICLE_NAME_WORDS,
     VEHICLE_REQUEST_PHRASES,
+    WEAK_OUT_OF_OFFICE_PHRASES,
     WHEEL_PHRASES,
     fold,
     phrase_pattern,
@@ -249,9 +254,17 @@ def out_of_office_body(text: str) -> bool:
     if not text or len(text) > OUT_OF_OFFICE_LENGTH or "?" in text:
         return False
     folded = fold(text)
-    if not phrases_found(folded[:OUT_OF_OFFICE_OPENING], OUT_OF_OFFICE_PHRASES):
+    opening = folded[:OUT_OF_OFFICE_OPENING]
+    responder = bool(phrases_found(folded, RESPONDER_PHRASES))
+    # "Out of town", "travelling", « en formation » are a customer's words too ("I'm out of town
+    # until Friday, I'll call you when I get back"): they count only beside a responder's promise to
+    # answer ("will reply to your message", « je vous répondrai »), which also says they come back.
+    if not (
+        phrases_found(opening, OUT_OF_OFFICE_PHRASES)
+        or (responder and phrases_found(opening, WEAK_OUT_OF_OFFICE_PHRASES))
+    ):
         return False
-    if not phrases_found(folded, RETURN_PHRASES) or phrases_found(folded, REQUEST_PHRASES):
+    if not (responder or phrases_found(folded, RETURN_PHRASES)) or phrases_found(folded, REQUEST_PHRASES):
         return False
     folded = phrase_pattern(NEUTRAL_PHRASES).sub(" ", folded)
     asked = [line for line in re.split(r"[.!;\n]+", folded) if not phrases_found(line, REFERRAL_PHRASES)]
@@ -306,19 +319,27 @@ _FOR_OWN_CAR = (
     r"(?:for|pour)\s+(?:my|mon|ma)\s+"
     r"(?:(?:19|20)\d\d|car|truck|vehicle|suv|van|voiture|vehicule|camion|auto)(?!\w)"
 )
-# A word of what is bought; a joining word ("a RAV4 with winter tires") starts something else.
-_BOUGHT_WORD = (
-    r"\s+(?!(?:with|and|or|plus|including|to|for|that|which|but|avec|et|ou|incluant|pour|qui|que|mais)(?!\w))"
-    r"[\w'-]+"
-)
+# A word of what is bought; a joining word ("a RAV4 with winter tires") starts something else, and a
+# condition or the vehicle ("buy the RAV4 if the brakes…", "your red Mazda3 winter tires included?",
+# « acheter le CR-V si les pneus… ») makes the purchase the vehicle's.
+_NOT_BOUGHT = phrase_pattern(
+    (
+        *("with", "and", "or", "plus", "including", "to", "for", "that", "which", "but"),
+        *("avec", "et", "ou", "incluant", "pour", "qui", "que", "mais"),
+        *PURCHASE_CONDITION_WORDS,
+        *VEHICLE_NAME_WORDS,
+    )
+).pattern.removeprefix(r"(?<!\w)")
+_MODEL_WITH_NUMBER = r"(?!pt\d{3}-)[a-z]{1,6}-?\d"  # rav4, mazda3, cx-5, f-150; not a part number
+_BOUGHT_WORD = rf"\s+(?!{_NOT_BOUGHT}|{_MODEL_WITH_NUMBER}|(?:19|20)\d\d(?!\w))[\w'-]+"
 # "Buy a new battery", "buy 4 winter tires on rims", « acheter des pneus d'hiver avec jantes », "buy a
 # block heater for my Civic": a purchase verb and the few words naming an item for the customer's own
 # car are no buyer's words. Before "for my …", a year names a vehicle: "a 2026 RAV4 for my 2019
 # Corolla" is still bought.
 BUYING_FOR_OWN_CAR = re.compile(
     r"(?<!\w)(?:buy|buying|purchase|purchasing|acheter|achat)"
-    rf"(?:(?:{_BOUGHT_WORD}){{0,4}}?(?=\s+{_OWN_CAR_ITEM})"
-    rf"|(?:(?!\s+(?:19|20)\d\d(?!\w)){_BOUGHT_WORD}){{0,4}}?(?=\s+{_FOR_OWN_CAR}))"
+    rf"(?:{_BOUGHT_WORD}){{0,4}}?"
+    rf"(?=\s+{_OWN_CAR_ITEM}(?!\s+(?:included|inclus|incluses?)(?!\w))|\s+{_FOR_OWN_CAR})"
 )
 
 
@@ -676,20 +697,37 @@ def _adf_reading(adf: AdfLead) -> _Reading:
 
 def _by_customer(adf: AdfLead) -> list[AdfLead]:
     """The document's prospects by customer: a lead provider's batch holds several customers'
-    inquiries, one customer's several prospects share an email or a phone. A prospect naming
-    neither is the first customer's, as in a document about one customer."""
+    inquiries; one customer's prospects share an email, a phone or a name (one may give only the
+    email, another only the phone). A prospect giving neither email nor phone is the customer's of
+    its name, else the first customer's with contact details (as in a document about one customer):
+    a group without contact details never takes a prospect of another name that has them."""
     groups: list[tuple[set[str], list[AdfProspect]]] = []
     for prospect in adf.prospects:
         person = prospect.contact or AdfContact()
         email = normalize_email(_address(person.email))
-        keys = {email, _first_phone(*(phone.number for phone in person.phones))} - {""}
-        group = next((g for g in groups if not keys or not g[0] or g[0] & keys), None)
-        if group is None:
+        phone = _first_phone(*(phone.number for phone in person.phones))
+        name = name_key(person.first_name, person.last_name) or name_key(person.full_name, "")
+        contact = {f"email:{email}" if email else "", f"phone:{phone}" if phone else ""} - {""}
+        keys = contact | ({f"name:{name}"} if name else set())
+        matching = [g for g in groups if g[0] & keys]
+        if not matching and not contact and groups:
+            with_contact = [g for g in groups if any(not key.startswith("name:") for key in g[0])]
+            (with_contact or groups)[0][1].append(prospect)  # its name is not that customer's
+            continue
+        if not matching:
             groups.append((keys, [prospect]))
-        else:
-            group[0].update(keys)
-            group[1].append(prospect)
-    return [AdfLead(prospects=prospects) for _, prospects in groups] or [adf]
+            continue
+        # One prospect may join two groups (the email of one, the phone of the other): one customer.
+        first, *others = matching
+        first[0].update(keys)
+        for other in others:
+            first[0].update(other[0])
+            first[1].extend(other[1])
+        groups = [g for g in groups if not any(g is other for other in others)]
+        first[1].append(prospect)
+    order = {id(prospect): index for index, prospect in enumerate(adf.prospects)}
+    by_customer = [AdfLead(prospects=sorted(group, key=lambda p: order[id(p)])) for _, group in groups]
+    return by_customer or [adf]
 
 
 def _address(written: str) -> str:

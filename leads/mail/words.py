@@ -87,6 +87,35 @@ VEHICLE_REQUEST_PHRASES = (
     "sell you my", "vendre mon", "vendre ma",
 )  # fmt: skip
 
+# Between a purchase verb and a part or service word, what makes the purchase a vehicle's ("buy the
+# RAV4 if the brakes are new", "your red Mazda3 winter tires included?"): a condition or an inclusion
+# word, or the vehicle itself (a vehicle word, a make, a model; a model with a number is matched apart).
+PURCHASE_CONDITION_WORDS = (
+    "if", "when", "whenever", "once", "since", "unless", "provided", "as long as", "included", "includes",
+    "si", "s'il", "s'ils", "quand", "lorsque", "lorsqu", "pourvu", "des que", "inclus", "incluse",
+    "incluses", "compris", "comprises",
+)  # fmt: skip
+VEHICLE_NAME_WORDS = (
+    "car", "cars", "truck", "vehicle", "suv", "van", "minivan", "pickup", "voiture", "vehicule", "camion",
+    "camionnette", "vus", "fourgonnette",
+    # Makes.
+    "acura", "audi", "bmw", "buick", "cadillac", "chevrolet", "chevy", "chrysler", "dodge", "fiat", "ford",
+    "genesis", "gmc", "honda", "hyundai", "infiniti", "jaguar", "jeep", "kia", "land rover", "lexus",
+    "lincoln", "mazda", "mercedes", "mercedes-benz", "mini", "mitsubishi", "nissan", "porsche", "ram",
+    "subaru", "tesla", "toyota", "volkswagen", "vw", "volvo",
+    # Models without a number in their name.
+    "corolla", "camry", "tacoma", "tundra", "highlander", "sienna", "prius", "venza", "sequoia", "crown",
+    "civic", "accord", "cr-v", "crv", "hr-v", "hrv", "pilot", "odyssey", "passport", "ridgeline",
+    "elantra", "sonata", "tucson", "kona", "palisade", "santa fe", "ioniq", "forte",
+    "sportage", "sorento", "telluride", "seltos", "niro", "carnival", "sentra", "altima", "rogue", "murano",
+    "pathfinder", "kicks", "frontier", "qashqai", "versa", "escape", "explorer", "edge", "bronco",
+    "mustang", "ranger", "maverick", "expedition", "silverado", "equinox", "malibu", "traverse", "tahoe",
+    "suburban", "trax", "trailblazer", "colorado", "bolt", "sierra", "terrain", "acadia", "yukon", "canyon",
+    "wrangler", "cherokee", "compass", "renegade", "gladiator", "outback", "forester", "crosstrek",
+    "impreza", "ascent", "legacy", "jetta", "golf", "tiguan", "atlas", "taos", "passat", "outlander",
+    "eclipse", "mirage", "rdx", "mdx", "integra", "charger", "challenger", "durango", "pacifica",
+)  # fmt: skip
+
 # Tires are the service department's to fit; bought on their wheels ("a set of 4 on rims",
 # « pneus d'hiver avec jantes ») and with no fitting asked, they are the parts counter's sale.
 TIRE_PHRASES = ("tire", "tires", "tyres", "winter tires", "pneus", "pneu", "pneus d'hiver")
@@ -205,10 +234,19 @@ OUT_OF_OFFICE_SUBJECT_START = re.compile(
 OUT_OF_OFFICE_PHRASES = (
     "out of the office", "out of office", "away from the office", "away from my desk", "on vacation",
     "on holiday", "on holidays", "on leave", "on annual leave", "on parental leave", "on maternity leave",
-    "out of town", "away until", "travelling", "traveling",
     "absent du bureau", "absente du bureau", "hors du bureau", "en vacances", "en conge", "absent",
-    "absente", "a l'exterieur", "en formation", "currently away", "presentement absent",
+    "absente", "a l'exterieur du bureau", "a l'exterieur du pays", "currently away", "presentement absent",
     "presentement absente",
+)  # fmt: skip
+# Absences a customer writes of themselves too ("I'm out of town until Friday, I'll call you when I
+# get back"): an absence notice only beside a responder's promise to answer the sender's message.
+WEAK_OUT_OF_OFFICE_PHRASES = (
+    "out of town", "away until", "travelling", "traveling", "a l'exterieur", "en formation",
+)  # fmt: skip
+RESPONDER_PHRASES = (
+    "will reply", "will respond", "will answer", "will get back to you",
+    "je vous repondrai", "je repondrai", "repondrai a votre", "repondrai a vos", "je donnerai suite",
+    "donnerai suite a votre",
 )  # fmt: skip
 # Where an absence notice sends the reader instead ("for fleet maintenance, please contact Denis"):
 # the department words of that sentence are someone else's job, not the writer's request.
@@ -226,8 +264,8 @@ SENDER_VERIFICATION_PHRASES = (
 )  # fmt: skip
 # …which says when the writer is back.
 RETURN_PHRASES = (
-    "until", "till", "return", "returning", "back on", "back in", "back at", "when i get back",
-    "limited access", "jusqu'au", "jusqu'a", "jusqu'en", "retour", "de retour", "acces limite",
+    "until", "till", "return", "returning", "back on", "back in", "back at", "limited access",
+    "jusqu'au", "jusqu'a", "jusqu'en", "retour", "de retour", "acces limite",
 )  # fmt: skip
 # A person asking for something, which an absence notice never does.
 REQUEST_PHRASES = (

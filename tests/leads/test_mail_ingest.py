@@ -42,6 +42,7 @@ from leads.services.routing import routing_rules_ensure_defaults
 from leads.threading import reply_address
 from tests import factories
 from tests.conftest import mail_server_down
+from tests.leads.test_mail_ingest_customers import batch_mail, prospect
 
 pytestmark = pytest.mark.django_db
 
@@ -253,6 +254,42 @@ def test_mail_known_by_its_content_stored_under_an_earlier_key_is_not_stored_aga
     assert InboundMail.objects.count() == 3 and Lead.objects.count() == 3
 
 
+def test_one_customers_prospects_giving_email_then_phone_are_one_lead():
+    factories.inbound_mail(
+        batch_mail(
+            prospect("Anne Roy", "anne.roy@example.ca", "", "CR-V"),
+            prospect("anne  ROY", "", "514-555-0111", "Civic"),
+        )
+    )
+    [lead] = Lead.objects.all()
+    assert sorted(v.model for v in lead.vehicles.all()) == ["CR-V", "Civic"]
+    assert Customer.objects.count() == 1
+
+
+def test_a_first_prospect_without_email_or_phone_does_not_swallow_the_next_customer():
+    factories.inbound_mail(
+        batch_mail(
+            prospect("Anne Roy", "", "", "CR-V"),
+            prospect("Paul Gagné", "paul.gagne@example.ca", "", "Civic"),
+        )
+    )
+    paul = Lead.objects.get(customer__email="paul.gagne@example.ca")
+    assert [v.model for v in paul.vehicles.all()] == ["Civic"]
+
+
+def test_a_prospect_without_email_or_phone_joins_the_customer_of_its_name():
+    factories.inbound_mail(
+        batch_mail(
+            prospect("Anne Roy", "anne.roy@example.ca", "", "CR-V"),
+            prospect("Paul Gagné", "paul.gagne@example.ca", "", "Accord"),
+            prospect("Paul Gagne", "", "", "Civic"),
+        )
+    )
+    paul = Lead.objects.get(customer__email="paul.gagne@example.ca")
+    assert sorted(v.model for v in paul.vehicles.all()) == ["Accord", "Civic"]
+    assert Lead.objects.count() == 2
+
+
 def test_a_reply_joins_its_conversation_and_records_customer_replied(maildir):
     lead = factories.lead()
     [inbound] = receive(
@@ -307,6 +344,34 @@ def test_a_reply_quoting_the_stores_mail_shows_the_customers_words_and_never_tak
     assert lead.messages.get().new_text == "Oui, samedi matin me convient.\n\nLéa"
     lead.customer.refresh_from_db()
     assert lead.customer.phone == ""
+
+
+def test_a_customers_own_from_to_date_lines_stay_their_words_and_the_phone_below_is_saved(maildir):
+    text = (
+        "Bonjour, je voudrais faire un essai routier du RAV4 2024. Mes disponibilités :\n"
+        "De : 9 h\nÀ : 17 h\nDate : samedi 5 décembre\n"
+        "Mon cellulaire : 514 555-0177. Merci!"
+    )
+    [inbound] = receive(
+        maildir, factories.raw_mail(from_address="lea@corp.example", subject="Essai routier", body=text)
+    )
+    message = inbound.conversation_message
+    assert inbound.lead.customer.phone == "+15145550177"
+    assert "samedi 5 décembre" in (message.new_text or message.body_text)
+
+
+def test_a_customer_reply_mentioning_a_trip_reaches_the_lead(maildir):
+    lead = factories.lead(customer_obj=factories.customer(email="lea@corp.example"))
+    raw = factories.mail(
+        sender="Léa Morin <lea@corp.example>",
+        to=reply_address(lead.pk),
+        subject="RE: Votre RAV4 2024",
+        text="Thanks! I am out of town until Friday, I'll call you when I get back.",
+    )
+    [inbound] = receive(maildir, raw)
+    assert inbound.outcome == InboundOutcome.REPLY
+    assert lead.messages.filter(direction="in").exists()
+    assert lead.events.filter(type="customer_replied").exists()
 
 
 def test_a_reply_asking_for_no_more_mail_withdraws_email_consent_and_says_so_on_the_lead(maildir):

@@ -203,6 +203,15 @@ def test_outlook_for_mac_and_zimbra_quote_headers_start_the_quoted_text(quote_he
     assert parse_message(factories.mail(text=own)).new_text == own
 
 
+def test_a_customers_own_from_to_date_lines_are_not_a_quote_header():
+    """No address on the "De :" line: the customer's availability, not Outlook for Mac's or Zimbra's header."""
+    own = (
+        "Bonjour, je voudrais faire un essai routier du RAV4 2024. Mes disponibilités :\n"
+        "De : 9 h\nÀ : 17 h\nDate : samedi 5 décembre\nMon cellulaire : 514 555-0177. Merci!"
+    )
+    assert parse_message(factories.mail(text=own)).new_text == own
+
+
 def test_a_reply_written_below_the_quote_keeps_what_was_written():
     bottom = "On Mon, Nov 30, 2026 Maple Motors wrote:\n> Hello Pat,\n> Maple Motors\n\nGreat, can I come Saturday?"
     assert parse_message(factories.mail(text=bottom)).new_text == "Great, can I come Saturday?"

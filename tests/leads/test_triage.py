@@ -348,6 +348,23 @@ def test_buying_something_for_the_customers_own_car_goes_to_that_department_not_
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "I want to buy the RAV4 if the brakes are new.",
+        "Je veux acheter le RAV4 si les pneus sont neufs.",
+        "Hi I want to buy your red Mazda3 winter tires included?",
+        "I'd buy the car when the brakes are done.",
+        "Je veux acheter la Civic quand les freins seront faits.",
+        "I want to buy the Civic if the battery is new.",
+    ],
+)
+def test_buying_a_vehicle_with_its_tires_or_brakes_in_view_stays_a_sales_lead(text):
+    """A vehicle or a condition between the purchase verb and the part word: the vehicle is bought."""
+    result = triaged(customer_mail(text))
+    assert (result.kind, result.department, result.acknowledge) == ("lead", "sales", True)
+
+
+@pytest.mark.parametrize(
     ("text", "department"),
     [
         (

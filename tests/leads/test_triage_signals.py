@@ -176,6 +176,24 @@ def test_an_answer_saying_its_writer_is_away_is_an_automatic_reply_unless_it_ask
 @pytest.mark.parametrize(
     "text",
     [
+        "Thanks Marc, I'm travelling until the 10th. Let's talk when I get back.",
+        "Thanks! I am out of town until Friday, I'll call you when I get back.",
+        "Merci! Je suis à l'extérieur jusqu'à vendredi, je vous rappelle à mon retour.",
+        "Je suis en formation jusqu'à jeudi, je vous reviens à mon retour. Merci Marc!",
+        "I'm on vacation, talk to you when I get back.",
+    ],
+)
+def test_a_customer_reply_mentioning_a_trip_is_still_their_reply(text):
+    """No responder's promise to answer the sender's message: the customer's own short answer."""
+    raw = factories.mail(
+        sender="Léa Morin <lea@corp.example>", to=reply_address(42), subject="RE: Votre RAV4 2024", text=text
+    )
+    assert triaged(raw).kind == "reply"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "Hello,\n\nI am protecting myself from receiving junk mail. Please click the link below to complete "
         "the verification process. You have to do this only once.\n\nhttp://www.spamarrest.com/a2/verify?c=8839a1b3",
         "Bonjour,\n\nPour me protéger des pourriels, je dois vérifier que vous êtes une personne. Cliquez sur le "
