@@ -26,6 +26,8 @@ PROMOTION_TRANSITIONS: dict[str, set[str]] = {
     PromotionStatus.ENDED: set(),
 }
 PUBLISHED = {PromotionStatus.SCHEDULED, PromotionStatus.RUNNING}
+# Why an edit of the dates changed the status: only a promotion an edit scheduled runs again by one.
+DATES_CHANGED = gettext_noop("dates changed")
 
 # Crockford's base 32: no I, L, O, U, so a code read aloud or typed is not mistaken.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -99,22 +101,28 @@ def promotion_update(
         promotion.vehicles.set(vehicles)
     promotion_event_add(promotion=promotion, type="updated", actor=actor, fields=sorted(fields))
     if status_by_dates != promotion.status:
-        _status_set(
-            promotion=promotion, to_status=status_by_dates, actor=actor, reason=gettext_noop("dates changed")
-        )
+        _status_set(promotion=promotion, to_status=status_by_dates, actor=actor, reason=DATES_CHANGED)
     return promotion
 
 
 def _status_by_dates(*, promotion: Promotion, today: date) -> str:
-    """Customers read a running promotion as valid today: when its dates are moved off today, it
-    waits for its new start (scheduled: off the public pages, its campaigns held) or has ended."""
-    if promotion.status != PromotionStatus.RUNNING:
-        return promotion.status
-    if promotion.starts_on > today:
+    """Customers read a running promotion as valid today. Its start moved past today, it waits for
+    it (scheduled: off the public pages, its campaigns held), and runs again if an edit puts today
+    back within its dates. Its end moved into the past, it stays running, off the public pages,
+    until the daily move ends it: an edit never ends a promotion, as a typo could not be undone."""
+    if promotion.status == PromotionStatus.RUNNING and promotion.starts_on > today:
         return PromotionStatus.SCHEDULED
-    if promotion.ends_on < today:
-        return PromotionStatus.ENDED
+    if (
+        promotion.status == PromotionStatus.SCHEDULED
+        and promotion.starts_on <= today <= promotion.ends_on
+        and _last_status_reason(promotion=promotion) == DATES_CHANGED
+    ):
+        return PromotionStatus.RUNNING
     return promotion.status
+
+
+def _last_status_reason(*, promotion: Promotion) -> str | None:
+    return promotion.events.filter(type="status_changed").values_list("params__reason", flat=True).last()
 
 
 def _status_set(*, promotion: Promotion, to_status: str, actor, reason: str) -> Promotion:

@@ -2,6 +2,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from leads.models import LeadStatus
 from leads.services.leads import lead_transition
@@ -17,6 +18,7 @@ from promotions.services.promotions import (
     PromotionError,
     lead_promotion_attribute_from_text,
     promotion_transition,
+    promotion_update,
     promotions_advance,
     public_lead_submit,
 )
@@ -105,6 +107,15 @@ def test_a_promotion_runs_only_between_its_dates_and_an_ended_one_is_not_schedul
     promotion_transition(promotion=future, to_status=PromotionStatus.SCHEDULED, today=MONDAY)
     assert [p.status for p in (past, future) if not p.refresh_from_db()] == ["draft", "scheduled"]
     assert promotions_advance(today=MONDAY + timedelta(days=10)) == {"started": 1, "ended": 0}
+
+
+def test_an_edit_runs_again_only_a_promotion_an_edit_of_its_dates_scheduled():
+    today = timezone.localdate()
+    by_hand = factories.promotion(starts_on=today + timedelta(days=3), ends_on=today + timedelta(days=9))
+    promotion_transition(promotion=by_hand, to_status=PromotionStatus.SCHEDULED)
+    promotion_update(promotion=by_hand, starts_on=today, ends_on=today + timedelta(days=9))
+    by_hand.refresh_from_db()
+    assert by_hand.status == PromotionStatus.SCHEDULED  # the store chose it; the daily move starts it
 
 
 def test_a_promotion_cannot_end_before_it_starts():

@@ -18,7 +18,7 @@ from promotions.models import InfoShare, Promotion, PromotionStatus, SourceVisit
 from promotions.selectors import promotion_results
 from promotions.services.campaigns import campaign_start
 from promotions.services.printing import leaflet_url
-from promotions.services.promotions import promotion_transition
+from promotions.services.promotions import promotion_transition, promotions_advance
 from promotions.services.sharing import info_share_create, info_share_deliver
 from tests import factories
 
@@ -676,37 +676,64 @@ def test_a_promotion_set_running_before_its_start_stays_as_it_was_and_says_to_sc
     assert promotion.status == PromotionStatus.DRAFT
 
 
-def test_a_running_promotion_moved_to_next_month_waits_for_it_and_one_moved_into_the_past_ends(
+def _edit_dates(client, promotion, starts_on, ends_on):
+    response = client.post(
+        reverse("promotions:edit", args=[promotion.pk]),
+        {
+            "name": promotion.name,
+            "starts_on": starts_on.isoformat(),
+            "ends_on": ends_on.isoformat(),
+            "channels": ["website"],
+            "department": promotion.department.pk,
+            "landing_slug": promotion.landing_slug,
+        },
+        follow=True,
+    )
+    assert "Promotion saved." in response.content.decode()
+
+
+def test_a_running_promotion_moved_to_next_month_waits_for_it_and_one_moved_into_the_past_ends_overnight(
     supervisor_client,
 ):
     today = timezone.localdate()
     postponed = _running(name="Spring sale", landing_slug="spring-sale")
     finished = _running(name="Winter sale", landing_slug="winter-sale")
-    for promotion, starts_on, ends_on in (
-        (postponed, today + timedelta(days=30), today + timedelta(days=40)),
-        (finished, today - timedelta(days=10), today - timedelta(days=1)),
-    ):
-        response = supervisor_client.post(
-            reverse("promotions:edit", args=[promotion.pk]),
-            {
-                "name": promotion.name,
-                "starts_on": starts_on.isoformat(),
-                "ends_on": ends_on.isoformat(),
-                "channels": ["website"],
-                "department": promotion.department.pk,
-                "landing_slug": promotion.landing_slug,
-            },
-            follow=True,
-        )
-        assert "Promotion saved." in response.content.decode()
+    _edit_dates(supervisor_client, postponed, today + timedelta(days=30), today + timedelta(days=40))
+    _edit_dates(supervisor_client, finished, today - timedelta(days=10), today - timedelta(days=1))
     assert supervisor_client.get(reverse("offers:landing", args=["spring-sale"])).status_code == 404
     assert supervisor_client.get(reverse("offers:landing", args=["winter-sale"])).status_code == 410
-    assert "Spring sale" not in supervisor_client.get(reverse("offers:index")).content.decode()
+    offers = supervisor_client.get(reverse("offers:index")).content.decode()
+    assert "Spring sale" not in offers and "Winter sale" not in offers
     postponed.refresh_from_db()
     finished.refresh_from_db()
-    assert (postponed.status, finished.status) == (PromotionStatus.SCHEDULED, PromotionStatus.ENDED)
+    # The edit does not end it (that could not be undone): the daily move does, if still past then.
+    assert (postponed.status, finished.status) == (PromotionStatus.SCHEDULED, PromotionStatus.RUNNING)
     html = supervisor_client.get(reverse("promotions:detail", args=[postponed.pk])).content.decode()
     assert "Status: Running → Scheduled (dates changed)" in html
+    assert promotions_advance(today=today + timedelta(days=1)) == {"started": 0, "ended": 1}
+    finished.refresh_from_db()
+    assert finished.status == PromotionStatus.ENDED
+
+
+@pytest.mark.parametrize("typo", ["start_next_year", "end_last_year"])
+def test_a_date_typo_corrected_at_once_leaves_the_promotion_running(supervisor_client, typo):
+    today = timezone.localdate()
+    starts_on, ends_on = today - timedelta(days=2), today + timedelta(days=5)
+    promotion = _running(name="Fall sale", landing_slug="fall-sale", starts_on=starts_on, ends_on=ends_on)
+    shift = 1 if typo == "start_next_year" else -1
+    _edit_dates(
+        supervisor_client,
+        promotion,
+        starts_on.replace(year=starts_on.year + shift),
+        ends_on.replace(year=ends_on.year + shift),
+    )
+    _edit_dates(supervisor_client, promotion, starts_on, ends_on)  # the original dates, at once
+    promotion.refresh_from_db()
+    assert promotion.status == PromotionStatus.RUNNING
+    assert supervisor_client.get(reverse("offers:landing", args=["fall-sale"])).status_code == 200
+    if typo == "start_next_year":
+        html = supervisor_client.get(reverse("promotions:detail", args=[promotion.pk])).content.decode()
+        assert "Status: Scheduled → Running (dates changed)" in html
 
 
 def test_an_offer_ended_before_its_end_date_says_the_day_it_ended(client):
