@@ -472,12 +472,11 @@ def _reached_in(objective: Objective, period: Period, field: str) -> int:
 
 def _shown_in(objective: Objective, period: Period) -> int:
     """Appointments that took place in the period and showed, when they took place (not when the
-    outcome was recorded), as appointments_by_advisor counts them; a person's: those of their leads."""
+    outcome was recorded), as appointments_by_advisor counts them; a person's: those they held as
+    the advisor, whoever owns the lead, so that it agrees with their row of that table."""
     start, end = period.bounds
-    person = {"owner_id": objective.person.user_id} if objective.person else {}
-    return Appointment.objects.filter(
-        _filtered(person, lead="lead__"), SHOWED, starts_at__gte=start, starts_at__lt=end
-    ).count()
+    appointments = Appointment.objects.filter(SHOWED, starts_at__gte=start, starts_at__lt=end)
+    return (appointments.filter(advisor=objective.person) if objective.person else appointments).count()
 
 
 def _median_response(objective: Objective, period: Period) -> float | None:

@@ -27,7 +27,7 @@ from dealership.selectors import (
     response_target,
 )
 from dealership.services import objective_propose
-from leads.models import Lead, LeadStatus
+from leads.models import Appointment, Lead, LeadStatus
 from leads.services.leads import lead_merge, lead_transition
 from tests import factories
 
@@ -475,6 +475,23 @@ def test_the_shown_objective_counts_a_visit_in_the_month_it_took_place(db):
     manager = factories.staff(Role.MANAGER).user
     [row] = appointments_by_advisor(user=manager, period=october, filters={})
     assert row["shown"] == objective_progress(objective=objective, today=october.end).actual == 1
+
+
+def test_a_persons_shown_objective_agrees_with_their_appointments_row(client, store):
+    """An advisor who met a colleague's customer is credited with the visit, as in the table."""
+    yasmins = Lead.objects.get(owner=store["y"].user)
+    visit = datetime(2026, 11, 12, 10, tzinfo=TORONTO)
+    Appointment.objects.create(
+        lead=yasmins,
+        advisor=store["x"],
+        starts_at=visit,
+        ends_at=visit + timedelta(minutes=30),
+        status="shown",
+    )
+    [row] = _dashboard(client, store["x"].user).context["appointments_by_advisor"]
+    assert row["shown"] == 1
+    assert _mid_november(Metric.APPOINTMENTS_SHOWN, target=1, person=store["x"]).actual == 1
+    assert _mid_november(Metric.APPOINTMENTS_SHOWN, target=1, person=store["y"]).actual == 0
 
 
 def test_supervisor_proposes_manager_approves_and_the_history_is_kept(client):
