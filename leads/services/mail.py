@@ -26,7 +26,7 @@ from promotions.services.campaigns import campaign_bounce_record
 from promotions.services.promotions import lead_promotion_attribute_from_text
 
 from ..mail.parsing import ParsedMail, parse_message
-from ..mail.rawmail import RawMail, RawSummary, content_fingerprint, summarize
+from ..mail.rawmail import RawMail, content_fingerprint, summarize
 from ..mail.triage import Triage, triage
 from ..models import (
     Attachment,
@@ -142,13 +142,6 @@ def _same_message(earlier: InboundMail, message: RawMail, content_hash: str) -> 
     )
 
 
-def _stored_as_bytes(summary: RawSummary) -> bool:
-    """These very bytes are stored already. Mail known by its content (no Message-ID, or a reused
-    one) stored before its key came from content_fingerprint has another key ("sha256:<hash of the
-    bytes>", "content:<older fingerprint>"); a mailbox whose UIDVALIDITY changed reads it again."""
-    return InboundMail.objects.filter(content_hash=summary.content_hash).exists()
-
-
 @transaction.atomic
 def inbound_store(
     *,
@@ -178,6 +171,14 @@ def inbound_store(
             "pk", "dedup_key", "content_hash", "raw_complete"
         )
     }
+    # Mail known by its content (no Message-ID, or a reused one) stored before its key came from
+    # content_fingerprint has another key ("sha256:<hash of the bytes>", an older fingerprint): its
+    # very bytes tell it, for a mailbox read again after its UIDVALIDITY changed.
+    stored_bytes = set(
+        InboundMail.objects.filter(
+            content_hash__in={summary.content_hash for _, summary in summaries}
+        ).values_list("content_hash", flat=True)
+    )
     rows: dict[str, InboundMail] = {}
     for message, summary in summaries:
         key = summary.dedup_key
@@ -186,7 +187,11 @@ def inbound_store(
             if _same_message(earlier, message, summary.content_hash):
                 continue
             key = other_content[id(message)]
-        if key in rows or key in stored or (key.startswith("content:") and _stored_as_bytes(summary)):
+        if (
+            key in rows
+            or key in stored
+            or (key.startswith("content:") and summary.content_hash in stored_bytes)
+        ):
             continue
         rows[key] = InboundMail(
             mailbox=mailbox,
