@@ -22,7 +22,8 @@ def unsubscribe_url(customer, *, language: str = "") -> str:
     the mail's, rides beside the token and never in it: the page opens in the mail's language, and
     a link without it (or mailed before it existed) still works."""
     path = reverse("unsubscribe", args=[unsubscribe_token(customer)])
-    return f"{path}?{urlencode({'lang': language})}" if language in Language.values else path
+    language = unsubscribe_link_language(language)
+    return f"{path}?{urlencode({'lang': language})}" if language else path
 
 
 def unsubscribe_link_language(value: str | None) -> str:

@@ -7,7 +7,7 @@ from django.utils.translation import pgettext_lazy
 from dealership.forms import DAY_IN_REACH, DayInput
 
 from .models import Language, Lead, LeadStatus, ReplyTemplate, RoutingRule
-from .selectors.leads import REACHED_STAGES, lead_owner_choices
+from .selectors.leads import REACHED_STAGES, lead_owner_choices, person_name
 from .selectors.replies import reply_templates
 from .services.leads import LOGGABLE_CHANNELS, ContactOutcome, lead_next_statuses
 from .services.replies import MERGE_FIELDS, REPLY_SUBJECT_MAX_LENGTH, merge_field_tags
@@ -129,8 +129,7 @@ STATUS_FILTERS = [
 
 def _former_owner_choice(user) -> tuple[str, str]:
     """A person no longer offered as an owner (deactivated, or out of sales since), named so."""
-    name = user.get_full_name() or user.username
-    return str(user.pk), _("%(name)s (no longer takes leads)") % {"name": name}
+    return str(user.pk), _("%(name)s (no longer takes leads)") % {"name": person_name(user)}
 
 
 class InboxFilterForm(forms.Form):
@@ -307,9 +306,7 @@ class LeadMergeForm(forms.Form):
                     "number": lead.pk,
                     "status": lead.get_status_display(),
                     "received": formats.date_format(timezone.localtime(lead.received_at), "DATE_FORMAT"),
-                    "owner": (lead.owner.get_full_name() or lead.owner.username)
-                    if lead.owner
-                    else _("unassigned"),
+                    "owner": person_name(lead.owner) or _("unassigned"),
                 }
             ),
         )

@@ -166,7 +166,10 @@ def inbox(request):
         user=request.user, filters=filters, deadlines=deadlines, counts=counts, size=INBOX_PAGE_SIZE
     )
     query = request.GET.copy()
-    if page.number != filters.get("page", 1):
+    # A bookmark, or leads answered meanwhile: the page asked for is gone, and the list says so.
+    asked = filters.get("page", 1)
+    past_end = {"asked": asked, "last": page.number} if page.number != asked else None
+    if past_end:
         query["page"] = str(page.number)
     # A lead's "← Inbox" goes back to the list last opened; another tab refreshing itself is not it.
     if not request.htmx and request.session.get(INBOX_QUERY_KEY) != (listed := query.urlencode()):
@@ -176,10 +179,7 @@ def inbox(request):
         "query": query.urlencode(),
         "previous_url": (_query(params) + f"&page={page.number - 1}") if page.number > 1 else "",
         "next_url": (_query(params) + f"&page={page.number + 1}") if page.has_next else "",
-        # A bookmark, or leads answered meanwhile: the page asked for is gone, and the list says so.
-        "past_end": {"asked": filters.get("page", 1), "last": page.number}
-        if page.number != filters.get("page", 1)
-        else None,
+        "past_end": past_end,
     }
     if page.elsewhere > 0:
         context["elsewhere"] = {
