@@ -107,10 +107,8 @@ SHOWED = Q(status__in=[Appointment.Status.SHOWN, Appointment.Status.SOLD])
 def dashboard_leads(*, user, period: Period, filters: dict | None = None):
     """Leads received in the period that count in this person's figures, narrowed by the
     dashboard's filters: every lead for those who see every lead, an advisor's own leads."""
-    leads = lead_visible_to(user=user)
-    if not sees_every_lead(user):
-        # An advisor may open a colleague's lead whose customer they meet; it counts for its owner.
-        leads = leads.filter(owner=user)
+    # An advisor may open a colleague's lead whose customer they meet; it counts for its owner.
+    leads = lead_visible_to(user=user) if sees_every_lead(user) else Lead.objects.filter(owner=user)
     return _narrowed(leads, period=period, filters=filters or {})
 
 
