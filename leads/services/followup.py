@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -96,6 +97,9 @@ SHIPPED_TEXTS = frozenset({DEFAULT_PLAN_NAME, DEFAULT_CALL_NOTES})
 ANSWERED_IN_PERSON = Q(channel=Channel.VISIT) | Q(
     channel=Channel.PHONE, subject=dict(ContactOutcome.CHOICES)[ContactOutcome.REACHED]
 )
+# Why a plan stops when the customer is in touch with the store: their other inquiries are then left
+# to the staff, not put in a plan (followup_enroll_arrivals).
+IN_TOUCH_REASONS = frozenset({StopReason.CUSTOMER_REPLIED, StopReason.APPOINTMENT_BOOKED, StopReason.SOLD})
 
 
 class FollowUpError(ValueError):
@@ -185,12 +189,32 @@ def step_render(
 # --- enrolling and stopping -----------------------------------------------------------------------
 
 
-def _enrollments_to_stop(enrollments: QuerySet[Enrollment]) -> dict[int, str]:
-    """Which of these active enrollments must stop, and why (first reason wins)."""
+def _enrollments_to_stop(enrollments: QuerySet[Enrollment]) -> dict[int, tuple[str, int | None]]:
+    """Which of these active enrollments must stop: why (first reason wins), and the customer's other
+    lead it happened on (None: on the plan's own lead)."""
     since = OuterRef("enrolled_at")
+    # The customer bought, booked or answered on another of their leads: a sale there, a visit
+    # booked there, their reply there or a call or visit logged there. Not any message in: that
+    # lead's own inquiry would stop the plan of every customer who writes in again.
+    elsewhere = Q(lead__customer_id=OuterRef("lead__customer_id")) & ~Q(lead_id=OuterRef("lead_id"))
+    replied = LeadEvent.objects.filter(elsewhere, type="customer_replied", created_at__gt=since)
+    answered = Message.objects.filter(elsewhere, ANSWERED_IN_PERSON, occurred_at__gte=since)
+    booked = Appointment.objects.filter(elsewhere, created_at__gte=since, status__in=BLOCKING_STATUSES)
+    sold = Lead.objects.filter(
+        customer_id=OuterRef("lead__customer_id"), sold_at__gte=since, status=LeadStatus.SOLD
+    ).exclude(pk=OuterRef("lead_id"))
+    enrollments = enrollments.annotate(
+        sold_on=Subquery(sold.order_by("sold_at").values("pk")[:1]),
+        booked_on=Subquery(booked.order_by("created_at").values("lead_id")[:1]),
+        answered_on=Coalesce(
+            Subquery(replied.order_by("created_at").values("lead_id")[:1]),
+            Subquery(answered.order_by("occurred_at").values("lead_id")[:1]),
+        ),
+    )
+    # (reason, on the plan's own lead, the annotation naming another lead of the customer's)
     checks = [
-        (StopReason.SOLD, Q(lead__status=LeadStatus.SOLD)),
-        (StopReason.LOST, Q(lead__status=LeadStatus.LOST)),
+        (StopReason.SOLD, Q(lead__status=LeadStatus.SOLD), "sold_on"),
+        (StopReason.LOST, Q(lead__status=LeadStatus.LOST), None),
         (
             StopReason.APPOINTMENT_BOOKED,
             Q(lead__status__in=[LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN])
@@ -201,6 +225,7 @@ def _enrollments_to_stop(enrollments: QuerySet[Enrollment]) -> dict[int, str]:
                     )
                 )
             ),
+            "booked_on",
         ),
         (
             StopReason.CUSTOMER_REPLIED,
@@ -226,13 +251,18 @@ def _enrollments_to_stop(enrollments: QuerySet[Enrollment]) -> dict[int, str]:
                     Message.objects.filter(ANSWERED_IN_PERSON, lead=OuterRef("lead"), occurred_at__gte=since)
                 )
             ),
+            "answered_on",
         ),
     ]
-    reasons: dict[int, str] = {}
-    for reason, condition in checks:
-        for pk in enrollments.filter(condition).values_list("pk", flat=True):
-            reasons.setdefault(pk, reason)
-    return reasons
+    stops: dict[int, tuple[str, int | None]] = {}
+    for reason, on_own_lead, on_other_lead in checks:
+        for pk in enrollments.filter(on_own_lead).values_list("pk", flat=True):
+            stops.setdefault(pk, (reason, None))
+        if on_other_lead:
+            other = enrollments.filter(**{f"{on_other_lead}__isnull": False})
+            for pk, other_lead in other.values_list("pk", on_other_lead):
+                stops.setdefault(pk, (reason, other_lead))
+    return stops
 
 
 def plan_for_source(*, source: str, plans: list[FollowUpPlan]) -> FollowUpPlan | None:
@@ -266,7 +296,8 @@ def followup_enroll(
             % {"status": lead.get_status_display().lower()}
         )
     # One plan per customer at a time: their second open inquiry waits, not enrolled, and so enters
-    # (followup_enroll_arrivals, or by hand) once that plan ends or that lead is merged or lost.
+    # (followup_enroll_arrivals, or by hand) once that plan ends without the customer in touch, or
+    # that lead is merged or lost.
     followed = _customer_followed(lead.customer_id).values_list("lead_id", flat=True).first()
     if followed:
         raise FollowUpError(
@@ -302,25 +333,66 @@ def followup_enroll(
     return enrollment
 
 
+def _plans_ended_since_arrival() -> QuerySet[Enrollment]:
+    """The customer's plans that ended after the lead came in, for a subquery over leads."""
+    return Enrollment.objects.filter(
+        lead__customer_id=OuterRef("customer_id"), stopped_at__gt=OuterRef("received_at")
+    )
+
+
+def _arrivals_held_record(*, since: datetime) -> None:
+    """Note once on each inquiry held back (followup_enroll_arrivals) why it has no plan, so that the
+    supervisor knows it is the staff's to answer."""
+    in_touch = (
+        _plans_ended_since_arrival()
+        .filter(stopped_at__gte=since, stop_reason__in=IN_TOUCH_REASONS)
+        .order_by("-stopped_at")
+    )
+    with transaction.atomic():
+        held = (
+            # Locked: a tick running late beside the next one does not write it twice.
+            Lead.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=LeadStatus.NEW, followups__isnull=True)
+            .annotate(
+                on_lead=Subquery(in_touch.values("lead_id")[:1]),
+                reason=Subquery(in_touch.values("stop_reason")[:1]),
+            )
+            .filter(on_lead__isnull=False)
+            .exclude(Exists(LeadEvent.objects.filter(lead=OuterRef("pk"), type="followup_held")))
+            .values_list("pk", "on_lead", "reason")[:DISPATCH_BATCH]
+        )
+        LeadEvent.objects.bulk_create(
+            LeadEvent(lead_id=pk, type="followup_held", params={"on_lead": on_lead, "reason": reason})
+            for pk, on_lead, reason in held
+        )
+
+
 def followup_enroll_arrivals(*, now: datetime) -> int:
-    """New leads that have never followed a plan enter the one their source picks."""
+    """New leads that have never followed a plan enter the one their source picks; one held back
+    because its customer is in touch with the store says so on its timeline instead."""
     since = now - ARRIVAL_WINDOW
     # A customer's second inquiry waits while their plan runs (followup_enroll). Once that plan ends
-    # (stopped, completed, its lead lost or merged) the inquiry arrives, as it were: it enters within
-    # ARRIVAL_WINDOW of that end however old it is, starting now, else every step would be due at once.
-    waited = Exists(
-        Enrollment.objects.filter(
-            lead__customer_id=OuterRef("customer_id"),
-            stopped_at__gt=OuterRef("received_at"),
-            stopped_at__gte=since,
-        )
-    )
+    # (completed, stopped by hand, its lead lost or merged) the inquiry arrives, as it were: it enters
+    # within ARRIVAL_WINDOW of that end however old it is, starting now, else every step would be due
+    # at once.
+    ended = _plans_ended_since_arrival()
+    # Unless it ended because the customer answered, booked or bought: someone is talking with them,
+    # and automatic mail on this inquiry would talk past it. It is left to the staff, for good.
+    _arrivals_held_record(since=since)
     recent = list(
         Lead.objects.filter(status=LeadStatus.NEW, followups__isnull=True)
-        .annotate(waited=waited)
+        .annotate(waited=Exists(ended.filter(stopped_at__gte=since)))
         .filter(Q(received_at__gte=since) | Q(waited=True))
-        # Out of the batch while it waits, so that it never holds back the leads after it.
-        .exclude(Exists(_customer_followed(OuterRef("customer_id"))))
+        .exclude(Exists(ended.filter(stop_reason__in=IN_TOUCH_REASONS)))
+        # Out of the batch while it waits, so that it never holds back the leads after it. It waits
+        # on a plan whose lead was just sold or lost too, until the beat records why that plan stopped.
+        .exclude(
+            Exists(
+                Enrollment.objects.filter(
+                    status=Enrollment.Status.ACTIVE, lead__customer_id=OuterRef("customer_id")
+                )
+            )
+        )
         .order_by("received_at")[:DISPATCH_BATCH]
     )
     plans = (
@@ -342,9 +414,17 @@ def followup_enroll_arrivals(*, now: datetime) -> int:
 
 @transaction.atomic
 def followup_stop(
-    *, enrollment: Enrollment, reason: str, now: datetime, actor=None, detail: str = ""
+    *,
+    enrollment: Enrollment,
+    reason: str,
+    now: datetime,
+    actor=None,
+    detail: str = "",
+    on_lead: int | None = None,
 ) -> bool:
-    """Stop an active enrollment, cancel what has not gone out, and record why. False if not active."""
+    """Stop an active enrollment, cancel what has not gone out, and record why. False if not active.
+    `on_lead`: the customer's other lead the reason happened on, named on the timeline where the
+    staff will find what the customer did."""
     enrollment = (
         Enrollment.objects.select_for_update(of=("self",))
         .select_related("lead", "plan")
@@ -369,6 +449,7 @@ def followup_stop(
         reason=reason,
         reason_label=StopReason(reason).label,
         detail=detail,
+        **({"on_lead": on_lead} if on_lead else {}),
     )
     return True
 
@@ -381,14 +462,15 @@ def followup_stop_for_lead(*, lead: Lead, reason: str, now: datetime, actor=None
 
 
 def followup_stop_finished(*, now: datetime, enrollments: QuerySet[Enrollment] | None = None) -> int:
-    """Stop every active enrollment whose lead replied, booked, was sold or lost."""
+    """Stop every active enrollment whose lead replied, booked, was sold or lost, or whose customer
+    answered on another of their leads."""
     active = (enrollments if enrollments is not None else Enrollment.objects).filter(
         status=Enrollment.Status.ACTIVE
     )
-    reasons = _enrollments_to_stop(active)
-    for pk, reason in reasons.items():
-        followup_stop(enrollment=Enrollment(pk=pk), reason=reason, now=now)
-    return len(reasons)
+    stops = _enrollments_to_stop(active)
+    for pk, (reason, other_lead) in stops.items():
+        followup_stop(enrollment=Enrollment(pk=pk), reason=reason, now=now, on_lead=other_lead)
+    return len(stops)
 
 
 def _complete_if_done(*, enrollment: Enrollment, now: datetime) -> None:

@@ -68,6 +68,7 @@ EVENT_TITLES = {
     "customer_replied": gettext_lazy("Customer replied"),
     "customer_wrote": gettext_lazy("Customer wrote"),
     "followup_completed": gettext_lazy("Follow-up completed"),
+    "followup_held": gettext_lazy("Not put in a follow-up plan: the customer is in touch"),
     "followup_sent": gettext_lazy("Follow-up email sent"),
     "followup_started": gettext_lazy("Follow-up started"),
     "followup_stopped": gettext_lazy("Follow-up stopped"),
@@ -267,8 +268,8 @@ def _appointment_summary(event_type: str, params: dict) -> str:
 
 
 def _followup_summary(event_type: str, params: dict) -> str:
-    """A follow-up plan's course: which plan, and why it stopped; never a step's or a message's id
-    (the message sent is on the timeline itself)."""
+    """A follow-up plan's course: which plan, why it stopped, why a lead was kept out of one; never
+    a step's or a message's id (the message sent is on the timeline itself)."""
     plan = plan_text(params.get("plan") or "")
     match event_type:
         case "followup_started" if plan:
@@ -277,10 +278,19 @@ def _followup_summary(event_type: str, params: dict) -> str:
             return _("Follow-up plan “%(plan)s” completed") % {"plan": plan}
         case "followup_stopped" if plan and params.get("reason") in StopReason.values:
             reason = _(StopReason(params["reason"]).label)
-            return _("Follow-up plan “%(plan)s” stopped: %(reason)s") % {
-                "plan": plan,
-                "reason": reason[:1].lower() + reason[1:],  # mid-sentence
-            }
+            summary = {"plan": plan, "reason": reason[:1].lower() + reason[1:]}  # mid-sentence
+            if params.get("on_lead"):  # the customer answered, booked or bought on another lead
+                return _("Follow-up plan “%(plan)s” stopped: %(reason)s (lead %(number)s)") % {
+                    **summary,
+                    "number": params["on_lead"],
+                }
+            return _("Follow-up plan “%(plan)s” stopped: %(reason)s") % summary
+        case "followup_held" if params.get("on_lead") and params.get("reason") in StopReason.values:
+            reason = _(StopReason(params["reason"]).label)
+            return _(
+                "Not put in a follow-up plan because the customer is in touch: their plan on lead "
+                "%(number)s stopped (%(reason)s)"
+            ) % {"number": params["on_lead"], "reason": reason[:1].lower() + reason[1:]}
         case "followup_task_done" if params.get("note"):
             return _("Follow-up task done: %(note)s") % {"note": params["note"]}
     return str(EVENT_TITLES[event_type])

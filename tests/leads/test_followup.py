@@ -42,8 +42,10 @@ from leads.services.followup import (
     followup_task_done,
     step_render,
 )
-from leads.services.leads import ContactOutcome, contact_log, lead_event_add, lead_transition
+from leads.services.leads import ContactOutcome, contact_log, lead_event_add, lead_merge, lead_transition
 from leads.services.replies import reply_templates_ensure_defaults
+from leads.templatetags.lead_tags import event_summary
+from leads.threading import reply_address
 from tests import factories
 from tests.conftest import mail_server_down
 
@@ -678,3 +680,209 @@ def test_an_owner_who_left_in_a_store_without_a_supervisor_still_gets_the_acknow
     assert len(queued) == 1
     followup_run_send(run_id=queued[0], now=local(2026, 3, 10, 10, 2))
     assert answers_for_the_store.user.email in mail.outbox[0].body
+
+
+# --- a customer's second inquiry, and the customer in touch ----------------------------------------
+
+
+def _second_inquiry_waiting():
+    """A customer's inquiry in its plan since 10:00, and their second one, come in at 11:00, waiting."""
+    customer = factories.customer()
+    first = factories.lead(customer_obj=customer, source="AutoTrader", received_at=local(2026, 3, 10, 10, 0))
+    assert followup_enroll_arrivals(now=local(2026, 3, 10, 10, 1)) == 1
+    second = factories.lead(customer_obj=customer, source="Website", received_at=local(2026, 3, 10, 11, 0))
+    factories.inbound_email(lead=second)  # the inquiry itself, as mail ingestion stores it
+    assert followup_enroll_arrivals(now=local(2026, 3, 10, 11, 1)) == 0
+    return first, second
+
+
+def _reached(lead, supervisor):
+    contact_log(
+        lead=lead,
+        author=supervisor.user,
+        channel=Channel.PHONE,
+        outcome=ContactOutcome.REACHED,
+        notes="Coming Saturday",
+        occurred_at=local(2026, 3, 10, 13, 0),
+    )
+
+
+def _sold(lead, supervisor):
+    lead_transition(lead=lead, to_status=LeadStatus.CONTACTED)
+    lead_transition(lead=lead, to_status=LeadStatus.SOLD)
+
+
+def _booked(lead, supervisor):
+    appointment_book(
+        lead=lead,
+        advisor=factories.advisor(),
+        starts_at=local(2026, 3, 11, 10, 0),
+        purpose="test_drive",
+        now=local(2026, 3, 10, 13, 0),
+    )
+
+
+@pytest.mark.parametrize(
+    ("in_touch", "reason", "shown"),
+    [
+        (
+            lambda lead, _: lead_event_add(lead=lead, type="customer_replied"),
+            StopReason.CUSTOMER_REPLIED,
+            "the customer replied",
+        ),
+        (_reached, StopReason.CUSTOMER_REPLIED, "the customer replied"),
+        (_booked, StopReason.APPOINTMENT_BOOKED, "an appointment was booked"),
+        (_sold, StopReason.SOLD, "the lead was sold"),
+    ],
+    ids=["replied", "call-logged", "booked", "sold"],
+)
+def test_a_customer_in_touch_on_their_first_inquiry_leaves_the_second_to_the_staff(
+    plan, supervisor, django_capture_on_commit_callbacks, in_touch, reason, shown
+):
+    first, second = _second_inquiry_waiting()
+    in_touch(first, supervisor)
+    dispatch(local(2026, 3, 10, 14, 0), django_capture_on_commit_callbacks)
+    assert _stop_reason(first.followups.get()) == (FollowUpEnrollment.Status.STOPPED, reason)
+    # Every tick after: the second inquiry stays the staff's, new and in no plan, and says why once.
+    for now in (local(2026, 3, 10, 14, 1), local(2026, 3, 10, 14, 2), local(2026, 3, 11, 13, 0)):
+        counts, queued = dispatch(now, django_capture_on_commit_callbacks)
+        assert counts["enrolled"] == 0 and queued == []
+    assert not second.followups.exists()
+    second.refresh_from_db()
+    assert second.status == LeadStatus.NEW and second.first_response_at is None
+    held = second.events.get(type="followup_held")
+    assert held.params == {"on_lead": first.pk, "reason": reason}
+    assert event_summary(held) == (
+        "Not put in a follow-up plan because the customer is in touch: "
+        f"their plan on lead {first.pk} stopped ({shown})"
+    )
+
+
+def test_a_second_inquiry_waiting_for_days_stays_out_once_the_customer_answers_on_the_first(
+    plan, django_capture_on_commit_callbacks
+):
+    first, second = _second_inquiry_waiting()
+    dispatch(local(2026, 3, 12, 10, 0), django_capture_on_commit_callbacks)
+    lead_event_add(lead=first, type="customer_replied")  # two days on, the customer answers
+    for now in (local(2026, 3, 12, 10, 1), local(2026, 3, 12, 10, 2), local(2026, 3, 12, 10, 3)):
+        counts, _ = dispatch(now, django_capture_on_commit_callbacks)
+        assert counts["enrolled"] == 0
+    assert _stop_reason(first.followups.get())[1] == StopReason.CUSTOMER_REPLIED
+    assert not second.followups.exists()
+    assert second.events.filter(type="followup_held").count() == 1
+
+
+@pytest.mark.parametrize(
+    "ends",
+    [
+        lambda first, _, now: followup_stop(
+            enrollment=first.followups.get(), reason=StopReason.COMPLETED, now=now
+        ),
+        lambda first, _, now: followup_stop(
+            enrollment=first.followups.get(), reason=StopReason.BY_HAND, now=now
+        ),
+        lambda first, _, now: (
+            lead_transition(lead=first, to_status=LeadStatus.LOST, reason="Bought elsewhere"),
+            followup_stop_finished(now=now),
+        ),
+        # The first inquiry was a duplicate of the second: merged into it, it is lost.
+        lambda first, second, now: (
+            lead_merge(target=second, duplicate=first),
+            followup_stop_finished(now=now),
+        ),
+    ],
+    ids=["completed", "by-hand", "lost", "merged"],
+)
+def test_a_plan_ended_without_the_customer_in_touch_lets_the_second_inquiry_in(plan, ends):
+    first, second = _second_inquiry_waiting()
+    ends(first, second, local(2026, 3, 12, 10, 0))
+    assert _stop_reason(first.followups.get())[0] != FollowUpEnrollment.Status.ACTIVE
+    assert followup_enroll_arrivals(now=local(2026, 3, 12, 10, 1)) == 1
+    assert second.followups.get().status == FollowUpEnrollment.Status.ACTIVE
+    assert not second.events.filter(type="followup_held").exists()
+
+
+@pytest.mark.parametrize(
+    "in_touch",
+    [
+        # The customer answers the store's mail on the second inquiry.
+        lambda second, _: factories.inbound_mail(
+            factories.raw_mail(
+                from_address=second.customer.email,
+                to=reply_address(second.pk),
+                subject="Re: your inquiry",
+                body="Yes, I can come Saturday.",
+            )
+        ),
+        _reached,
+        lambda second, supervisor: contact_log(
+            lead=second,
+            author=supervisor.user,
+            channel=Channel.VISIT,
+            notes="Came in to see the CR-V",
+            occurred_at=local(2026, 3, 10, 13, 0),
+        ),
+    ],
+    ids=["replied-by-mail", "call-logged", "came-in"],
+)
+def test_the_customer_in_touch_on_their_second_inquiry_stops_the_plan_of_the_first(
+    plan, supervisor, django_capture_on_commit_callbacks, in_touch
+):
+    first, second = _second_inquiry_waiting()
+    in_touch(second, supervisor)
+    counts, queued = dispatch(local(2026, 3, 11, 10, 0), django_capture_on_commit_callbacks)
+    enrollment = first.followups.get()
+    assert _stop_reason(enrollment) == (FollowUpEnrollment.Status.STOPPED, StopReason.CUSTOMER_REPLIED)
+    assert queued == []  # no "Photos and details" on the first inquiry the next day
+    stopped = first.events.get(type="followup_stopped")
+    assert event_summary(stopped) == (
+        f"Follow-up plan “{plan.name}” stopped: the customer replied (lead {second.pk})"
+    )
+    # Nor does the second inquiry enter a plan: the customer is talking with the store.
+    counts, queued = dispatch(local(2026, 3, 11, 10, 1), django_capture_on_commit_callbacks)
+    assert counts["enrolled"] == 0 and not second.followups.exists()
+    second.refresh_from_db()
+    # Answered by phone or in person, it is contacted; still new, it says why it has no plan.
+    held = second.events.filter(type="followup_held", params__on_lead=first.pk)
+    assert held.count() == (second.status == LeadStatus.NEW)
+
+
+@pytest.mark.parametrize(
+    "done, reason",
+    [(_booked, StopReason.APPOINTMENT_BOOKED), (_sold, StopReason.SOLD)],
+    ids=["booked", "bought"],
+)
+def test_a_visit_booked_or_a_car_bought_on_the_second_inquiry_stops_the_plan_of_the_first(
+    plan, supervisor, django_capture_on_commit_callbacks, done, reason
+):
+    first, second = _second_inquiry_waiting()
+    done(second, supervisor)
+    counts, queued = dispatch(local(2026, 3, 11, 10, 0), django_capture_on_commit_callbacks)
+    assert _stop_reason(first.followups.get()) == (FollowUpEnrollment.Status.STOPPED, reason)
+    assert queued == []  # no "still interested?" to a customer coming in, or who just bought
+    stopped = first.events.get(type="followup_stopped")
+    assert event_summary(stopped) == (
+        f"Follow-up plan “{plan.name}” stopped: {reason.label[:1].lower()}{reason.label[1:]} (lead {second.pk})"
+    )
+    # A plan stopped by its own lead's sale names no other lead.
+    assert not first.events.filter(type="followup_held").exists()
+
+
+def test_the_second_inquiry_itself_or_a_voicemail_on_it_does_not_stop_the_plan_of_the_first(
+    plan, supervisor, django_capture_on_commit_callbacks
+):
+    first, second = _second_inquiry_waiting()
+    # The customer writes about the second vehicle again (not an answer to the store), and a message
+    # is left on their phone.
+    factories.inbound_email(lead=second, occurred_at=local(2026, 3, 10, 11, 30))
+    contact_log(
+        lead=second,
+        author=supervisor.user,
+        channel=Channel.PHONE,
+        outcome=ContactOutcome.VOICEMAIL,
+        occurred_at=local(2026, 3, 10, 12, 0),
+    )
+    counts, queued = dispatch(local(2026, 3, 11, 10, 0), django_capture_on_commit_callbacks)
+    assert counts["stopped"] == 0 and len(queued) == 2  # the acknowledgement and the day-1 email
+    assert _stop_reason(first.followups.get()) == (FollowUpEnrollment.Status.ACTIVE, "")
+    assert not second.followups.exists() and not second.events.filter(type="followup_held").exists()
