@@ -221,6 +221,9 @@ class ReplyForm(forms.Form):
     send_anyway = forms.IntegerField(required=False, min_value=0, label=_("Send anyway"))
     # The stock vehicles the page warned were sold or on hold ("12,15"): one sold since is told of.
     unavailable_shown = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The template whose draft the page filled the composer with (empty: none): "Use template"
+    # without JS replaces a draft still as it was written, never the person's own words.
+    drafted_from = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(
         self,
@@ -232,12 +235,31 @@ class ReplyForm(forms.Form):
     ):
         super().__init__(*args, **kwargs)
         choices_from(self.fields["template"], reply_templates(active_only=True), label=str, rows=templates)
+        # Without JS the template select is the reply form's, its choice sent with the answer: what
+        # is sent reads nothing of it, and a template switched off since is no reason to refuse it.
+        # The select shows the form's initial template (the one asked for, when words were kept).
+        self.fields["template"].disabled = self.is_bound
         # The draft's merge fields that had nothing to fill in, as written: "{{ price }}".
         self.unfilled = merge_field_tags(unfilled)
         # The vehicles asked about that are sold or on hold, beside their stock (vehicles_unavailable).
         self.unavailable = unavailable
         # The answer someone sent while this one was being written, once it refused this one.
         self.answered_meanwhile = None
+        # "Use template" pressed without JS over words of the person's own: they were kept, and the
+        # page says how to replace them (lead_template_use).
+        self.words_kept = False
+
+    def holds_own_words(self, draft: dict) -> bool:
+        """Whether the subject or the message sent holds words of the person's own: neither emptied
+        nor left as `draft` (reply_draft's, of the template the composer was drafted from) wrote it.
+        Browsers send a message's lines ended by CRLF; spaces at either end are no words."""
+
+        def text(value: str) -> str:
+            return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+        return any(
+            text(self.data.get(name, "")) not in ("", text(draft[name])) for name in ("subject", "body")
+        )
 
     def clean_unavailable_shown(self) -> set[int]:
         return {int(pk) for pk in self.cleaned_data["unavailable_shown"].split(",") if pk.strip().isdigit()}

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.lead_detail, name="lead_detail"),
     path("<int:pk>/status/", views.lead_transition_view, name="lead_transition"),
     path("<int:pk>/reply/", views.lead_reply, name="lead_reply"),
+    path("<int:pk>/reply/template/", views.lead_template_use, name="lead_template_use"),
     path("<int:pk>/log/", views.lead_log, name="lead_log"),
     path("<int:pk>/merge/", views.lead_merge_view, name="lead_merge"),
     path("<int:pk>/owner/", views.lead_assign_view, name="lead_assign"),

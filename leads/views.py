@@ -200,6 +200,12 @@ def inbox(request):
     return render(request, "leads/lead_list.html", context)
 
 
+def _template_offered(templates: list[ReplyTemplate], pk: str) -> ReplyTemplate | None:
+    """The template of that id among those the composer offers; none for "" (No template) or one
+    no longer offered."""
+    return next((t for t in templates if str(t.pk) == pk), None)
+
+
 def _composer_form(
     request, lead: Lead, language: str, *, vehicles=None, said=None, other_emails=None
 ) -> ReplyForm:
@@ -208,8 +214,7 @@ def _composer_form(
     addresses, when the page has read them already."""
     templates = reply_templates_offered()
     if "template" in request.GET:  # the supervisor's pick; "" is "No template", a blank composer
-        picked = request.GET["template"]
-        chosen = next((t for t in templates if str(t.pk) == picked), None)
+        chosen = _template_offered(templates, request.GET["template"])
     else:
         chosen = reply_template_suggested(templates=templates, lead=lead, language=language)
     if vehicles is None:
@@ -234,6 +239,7 @@ def _composer_form(
             "shown_answer": int(shown_answer)
             if shown_answer.isdigit()
             else reply_last_answer_id(lead=lead, messages=said),
+            "drafted_from": chosen.pk if chosen else "",
         },
         templates=templates,
         unfilled=draft["unfilled"],
@@ -394,6 +400,24 @@ def lead_reply(request, pk: int):
             return redirect("leads:lead_detail", pk=lead.pk)
     # Nothing is lost: the page comes back with what was written and the reason.
     return render(request, "leads/lead_detail.html", _lead_page(request, lead, reply_form=form), status=400)
+
+
+@login_required
+@require_POST
+def lead_template_use(request, pk: int):
+    """The picker's "Use template" without JS: the reply form comes with the template picked. A
+    composer left empty or holding the draft the page wrote takes that template's draft; words of
+    the person's own are never replaced unasked: the page comes back with them, and says how to."""
+    lead = _lead_or_404(request, pk)
+    templates = reply_templates_offered()
+    picked = request.POST.get("template", "")
+    form = ReplyForm(request.POST, initial={"template": picked}, templates=templates)
+    shown = _template_offered(templates, request.POST.get("drafted_from", ""))
+    if not form.holds_own_words(reply_draft(template=shown, lead=lead, sender=request.user)):
+        url = reverse("leads:lead_detail", args=[lead.pk])
+        return redirect(f"{url}?{urlencode({'template': picked})}")
+    form.words_kept = True  # shown with the template asked for, and the way to replace them
+    return render(request, "leads/lead_detail.html", _lead_page(request, lead, reply_form=form))
 
 
 @login_required

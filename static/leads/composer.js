@@ -1,7 +1,22 @@
-// The lead page's template picker: picking a template or "Use template" asks before replacing what
-// was written, but not when the composer still holds the template's draft or nothing; on Cancel the
-// picker goes back to the template in use. Without this file htmx asks every time; without JS the
-// picker is a plain form.
+// The lead page's template picker. Without JS its select and "Use template" are the reply form's:
+// the button sends what was written with the template picked, and the server keeps words of the
+// person's own. With htmx this file gives them back to the picker, which refills the composer in
+// place: picking a template or "Use template" asks before replacing what was written, but not when
+// the composer still holds the template's draft or nothing; on Cancel the picker goes back to the
+// template in use.
+
+// On this page, and in each composer htmx brings.
+const pickerOnItsOwn = () => {
+  const picker = document.getElementById("template-picker");
+  if (!picker || !window.htmx) return;
+  for (const control of picker.querySelectorAll("[form]")) {
+    control.removeAttribute("form");
+    control.removeAttribute("formaction"); // htmx would send the picker there
+  }
+};
+pickerOnItsOwn();
+document.addEventListener("htmx:load", pickerOnItsOwn);
+
 document.addEventListener("htmx:confirm", (event) => {
   const picker = event.detail.elt;
   if (picker.id !== "template-picker") return;

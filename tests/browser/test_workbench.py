@@ -122,6 +122,56 @@ def test_a_template_replaces_only_an_untouched_draft_without_asking(login, live_
     assert page.input_value("#id_template") == other  # the template in use, not the one refused
 
 
+def test_with_js_the_picker_is_a_form_of_its_own_and_enter_in_the_subject_still_sends(
+    login, live_server, page, smtp_sink, eager_celery
+):
+    reply_templates_ensure_defaults()
+    _open_lead(login, live_server, page, first_name="Emma", last_name="Johnson")
+    owners = "els => els.map((el) => el.form.id)"
+    # Without JS the select and "Use template" are the reply form's; with htmx, the picker's again.
+    assert page.locator("#id_template, #use-template").evaluate_all(owners) == ["template-picker"] * 2
+    draft = page.input_value("#id_body")
+    page.select_option("#id_template", index=2)
+    expect(page.locator("#id_body")).not_to_have_value(draft)
+    # ...and again in the composer the picker refilled.
+    page.wait_for_function(
+        "['id_template', 'use-template'].every((id) => document.getElementById(id).form.id === 'template-picker')"
+    )
+    page.fill("#id_subject", "Your visit")
+    page.press("#id_subject", "Enter")
+    page.wait_for_selector("text=is being sent")
+    [received] = smtp_sink.parsed()
+    assert received["Subject"] == "Your visit"
+
+
+@pytest.mark.browser_context_args(java_script_enabled=False)
+def test_use_template_without_js_never_loses_what_was_written(login, live_server, page):
+    reply_templates_ensure_defaults()
+    _open_lead(login, live_server, page, first_name="Emma", last_name="Johnson")
+    trade = ReplyTemplate.objects.get(inquiry_type="trade_in", language="en")
+    use = page.get_by_role("button", name="Use template")
+
+    page.select_option("#id_template", str(trade.pk))  # the draft as the page wrote it: replaced
+    with page.expect_navigation():
+        use.click()
+    assert "asking about your trade-in" in page.input_value("#id_body")
+
+    page.fill("#id_subject", "About your car")
+    page.fill("#id_body", "My own words\nover two lines")
+    page.select_option("#id_template", index=0)  # No template
+    with page.expect_navigation():
+        use.click()
+    assert page.input_value("#id_subject") == "About your car"
+    assert page.input_value("#id_body") == "My own words\nover two lines"
+    assert page.input_value("#id_template") == ""  # the template asked for
+    expect(page.locator("#words-kept")).to_contain_text("kept as you wrote them")
+
+    with page.expect_navigation():
+        page.get_by_role("button", name="Replace my text with the template").click()
+    assert page.input_value("#id_subject") == "" and page.input_value("#id_body") == ""
+    expect(page.locator("#words-kept")).to_have_count(0)
+
+
 def test_back_shows_the_inbox_and_the_lead_as_they_are_now(login, live_server, page):
     factories.staff(Role.SUPERVISOR, username="sophie")
     factories.lead(customer_obj=factories.customer(first_name="Pat", last_name="Early"))

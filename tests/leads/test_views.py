@@ -583,6 +583,115 @@ def test_picking_another_template_asks_before_replacing_the_text_and_keeps_the_a
     assert "The value of your trade-in" in reloaded and 'name="shown_answer" value="0"' not in reloaded
 
 
+def _use_template_without_js(client, page: str, template, **typed):
+    """The "Use template" button pressed without JS: the reply form as filled in (`typed`: what was
+    written over the draft), with the template picked, sent where the button sends it."""
+    select = re.search(r'<select[^>]*name="template"[^>]*>', page).group(0)
+    button = re.search(r'<button[^>]*id="use-template"[^>]*>', page).group(0)
+    # Without JS the select and the button are the reply form's: what was written goes with them.
+    assert 'form="reply-form"' in select and 'form="reply-form"' in button
+    drafted_from = re.search(r'name="drafted_from"(?: value="(\d*)")?', page).group(1) or ""
+    fields = {
+        **composer_fields(page),
+        "drafted_from": drafted_from,
+        "template": "" if template is None else template.pk,
+        **typed,
+    }
+    return client.post(html.unescape(re.search(r'formaction="([^"]*)"', button).group(1)), fields)
+
+
+def test_use_template_without_js_keeps_the_words_written_and_says_how_to_replace_them(client):
+    _login(client)
+    reply_templates_ensure_defaults()
+    lead = factories.lead(inquiry_type="price", customer_obj=factories.customer(first_name="Noah"))
+    trade = ReplyTemplate.objects.get(inquiry_type="trade_in", language="en")
+    url = reverse("leads:lead_detail", args=[lead.pk])
+    opened = client.get(url).content.decode()
+    shown_answer = composer_fields(opened)["shown_answer"]
+    factories.outbound_email(lead=lead, author=factories.staff(Role.ADVISOR).user)  # meanwhile
+    response = _use_template_without_js(
+        client, opened, trade, subject="About your RAV4", body="My own long answer,\r\nstill being written."
+    )
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert re.search(r'name="subject"[^>]*value="About your RAV4"', page)
+    assert "My own long answer,\r\nstill being written.</textarea>" in page
+    assert "The value of your trade-in" not in page
+    assert f'<option value="{trade.pk}" selected>' in page  # the template asked for
+    assert (
+        "Your subject and message were kept as you wrote them: the template you picked was not put in."
+        in page
+    )
+    # What was written is the person's: with JS, picking a template again asks first.
+    assert "data-template-draft" not in re.search(r'<form[^>]*id="reply-form"[^>]*>', page).group(0)
+    # Written before the answer sent meanwhile was seen: sending it is still checked against it.
+    assert f'name="shown_answer" value="{shown_answer}"' in page
+    # Replacing them is asked for in so many words.
+    action, replace = re.search(
+        r'<form method="get" action="([^"]*)" id="replace-with-template">(.*?)</form>', page, re.S
+    ).groups()
+    assert "Replace my text with the template" in replace
+    picked = re.search(r'name="template" value="(\d*)"', replace).group(1)
+    replaced = client.get(action, {"template": picked}).content.decode()
+    assert "The value of your trade-in" in replaced and "My own long answer" not in replaced
+
+
+def test_use_template_without_js_replaces_the_draft_left_as_written_or_an_emptied_composer(client):
+    _login(client)
+    reply_templates_ensure_defaults()
+    lead = factories.lead(inquiry_type="price")
+    trade = ReplyTemplate.objects.get(inquiry_type="trade_in", language="en")
+    url = reverse("leads:lead_detail", args=[lead.pk])
+    opened = client.get(url).content.decode()
+    draft = composer_fields(opened)
+    assert "\n" in draft["body"]
+    # The draft as the page wrote it, sent back by the browser with its lines ended by CRLF.
+    response = _use_template_without_js(client, opened, trade, body=draft["body"].replace("\n", "\r\n"))
+    assert response.status_code == 302 and response["Location"] == f"{url}?template={trade.pk}"
+    page = client.get(response["Location"]).content.decode()
+    assert "The value of your trade-in" in page and "kept as you wrote them" not in page
+    # An emptied composer has nothing to lose either; "No template" leaves it blank.
+    response = _use_template_without_js(client, page, None, subject="", body=" ")
+    assert response.status_code == 302 and response["Location"] == f"{url}?template="
+    # A draft kept as written but for a few words is the person's.
+    response = _use_template_without_js(client, page, None, subject="Your trade-in, Noah")
+    assert response.status_code == 200 and 'value="Your trade-in, Noah"' in response.content.decode()
+
+
+def test_use_template_is_posted_for_a_lead_one_may_see(client):
+    advisor = _login(client, Role.ADVISOR)
+    theirs = factories.lead(owner=factories.staff(Role.ADVISOR).user)
+    fields = {"subject": "Hello", "body": "My long answer", "language": "en", "template": ""}
+    assert client.post(reverse("leads:lead_template_use", args=[theirs.pk]), fields).status_code == 404
+    mine = reverse("leads:lead_template_use", args=[factories.lead(owner=advisor).pk])
+    assert client.get(mine).status_code == 405
+    assert client.post(mine, fields).status_code == 200
+
+
+def test_an_answer_sent_without_js_goes_with_a_template_switched_off_since_in_the_picker(client):
+    _login(client)
+    reply_templates_ensure_defaults()
+    lead = factories.lead(inquiry_type="price")
+    url = reverse("leads:lead_detail", args=[lead.pk])
+    opened = client.get(url).content.decode()
+    suggested = ReplyTemplate.objects.get(inquiry_type="price", language="en")
+    client.post(
+        reverse("leads:replytemplate_edit", args=[suggested.pk]),
+        {
+            "name": suggested.name,
+            "inquiry_type": "price",
+            "language": "en",
+            "subject": suggested.subject,
+            "body": suggested.body,
+            "active": "",
+        },
+    )
+    # Without JS the template select is the reply form's: its choice is sent along, and read no more.
+    fields = {**composer_fields(opened), "template": suggested.pk, "drafted_from": suggested.pk}
+    assert client.post(reverse("leads:lead_reply", args=[lead.pk]), fields).status_code == 302
+    assert Message.objects.filter(lead=lead, direction="out").count() == 1
+
+
 def test_refused_mail_shows_a_clear_error_on_the_lead_page(
     client, smtp_sink, settings, django_capture_on_commit_callbacks, eager_celery
 ):
