@@ -106,7 +106,8 @@ def sees_leads(user) -> bool:
 
 def lead_visible_to(*, user) -> QuerySet[Lead]:
     """Supervisors, managers and admins see every lead; an advisor only the leads assigned to them,
-    and those with an appointment booked with them (the customer they are to meet).
+    and those with an appointment with them (the customer they are to meet, or met): not one
+    cancelled, booked by mistake or called off.
 
     Department staff see none here: what reaches them is forwarded mail, not leads.
     """
@@ -115,7 +116,9 @@ def lead_visible_to(*, user) -> QuerySet[Lead]:
     if scope == "all":
         return leads
     if scope == "owner":
-        meets = Appointment.objects.filter(lead=OuterRef("pk"), advisor__user=user)
+        meets = Appointment.objects.filter(lead=OuterRef("pk"), advisor__user=user).exclude(
+            status=Appointment.Status.CANCELLED
+        )
         return leads.filter(Q(owner=user) | Exists(meets))
     return leads.none()
 

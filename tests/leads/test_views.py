@@ -1195,6 +1195,25 @@ def test_an_advisor_opens_the_lead_of_a_customer_booked_with_them_whoever_owns_i
     assert client.get(url).status_code == 404
 
 
+def test_an_appointment_booked_by_mistake_and_cancelled_leaves_the_advisor_no_way_into_the_lead(client):
+    from leads.models import Appointment
+    from leads.services.appointments import appointment_transition
+
+    anne, ben = factories.advisor(first_name="Anne"), factories.advisor(first_name="Ben")
+    lead = factories.lead(owner=anne.user)
+    booked = factories.test_drive(lead, ben, hour=10)  # Ben booked by mistake on Anne's lead...
+    appointment_transition(appointment=booked, to_status=Appointment.Status.CANCELLED, now=timezone.now())
+    client.force_login(ben.user)  # ...and called off at once: the lead is Anne's alone
+    lead.refresh_from_db()
+    status = lead.status
+    assert client.get(reverse("leads:lead_detail", args=[lead.pk])).status_code == 404
+    assert f'data-lead="{lead.pk}"' not in client.get(reverse("leads:inbox")).content.decode()
+    response = client.post(reverse("leads:lead_transition", args=[lead.pk]), {"status": "lost", "reason": "x"})
+    assert response.status_code == 404
+    lead.refresh_from_db()
+    assert lead.status == status != LeadStatus.LOST
+
+
 def test_a_lead_whose_owner_left_still_names_them_and_assign_pressed_as_is_keeps_it_theirs(client):
     _login(client)
     gone = factories.advisor(first_name="Robin", last_name="Gone")
