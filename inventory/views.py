@@ -367,6 +367,9 @@ def public_detail(request, pk: int, slug: str):
         if vehicle.has_public_page:
             return redirect(f"{vehicle.get_absolute_url()}?sent=1#contact")
         return redirect(f"{reverse('vehicles:list')}?sent=1")
+    if not vehicle.has_public_page:
+        # The message comes back to be put right, and nothing of a vehicle the website does not show.
+        return render(request, "inventory/public_detail_gone.html", {"form": form}, status=400)
     photos = list(vehicle_ready_photos(vehicle=vehicle))
     return render(
         request,

@@ -48,6 +48,24 @@ def test_a_message_sent_from_a_page_opened_before_the_vehicle_was_unpublished_is
     assert client.get(vehicle.get_absolute_url()).status_code == 404  # the page itself is gone
 
 
+@pytest.mark.parametrize("hidden", [{"published": False}, {"status": VehicleStatus.ON_ORDER}])
+def test_a_message_to_correct_about_a_vehicle_off_the_website_shows_nothing_of_the_vehicle(client, hidden):
+    vehicle = factories.vehicle(
+        make="Lexus", model="RX", price="61995.00", description="Trade-in, not yet reconditioned", **hidden
+    )
+    address = f"/vehicles/{vehicle.pk}-anything/"
+    assert client.get(address).status_code == 404
+    typo = client.post(address, MESSAGE | {"email": "jean@", "message": "Still available?"})
+    page = typo.content.decode()
+    # What the visitor wrote comes back to be put right...
+    assert typo.status_code == 400 and "Still available?" in page and "This vehicle is not on our website" in page
+    # ...and nothing of a vehicle kept off the website: no price, VIN, stock number or description.
+    for hidden_text in (vehicle.vin, vehicle.stock_number, "Lexus", "not yet reconditioned", "61,995", "61995"):
+        assert hidden_text not in page
+    client.post(address, MESSAGE | {"message": "Still available?"})
+    assert Lead.objects.get().vehicles.get().stock_number == vehicle.stock_number  # still taken
+
+
 def test_a_message_about_a_vehicle_that_no_longer_exists_is_not_found(client):
     vehicle = factories.vehicle()
     address = vehicle.get_absolute_url()
