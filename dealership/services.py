@@ -136,9 +136,13 @@ def _advisor_hours_ensure(staff: StaffMember) -> None:
 @transaction.atomic
 def staff_remove(*, staff: StaffMember) -> None:
     """Take the person off the staff: their account keeps no role's access (it may still sign in,
-    and sees what an account with no role sees)."""
+    and sees what an account with no role sees), and their open customer tasks go to someone who
+    will do them."""
+    from leads.services.loyalty import loyalty_tasks_hand_over  # leads builds on this app
+
     _role_access_set(user=staff.user, role=None)
     staff.delete()
+    loyalty_tasks_hand_over(user=staff.user)  # after the delete: never handed back to them
 
 
 def _role_access_set(*, user, role: str | None) -> None:

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from dealership.access import NO_STAFF_ROLE
+from dealership.access import NO_STAFF_ROLE, staff_role_required
 from dealership.csv_download import csv_download
 
 from .consent_links import unsubscribe_link_language
@@ -382,7 +382,9 @@ def loyalty_rule_toggle(request, pk: int):
     return redirect("leads:loyalty_rules")
 
 
-@login_required
+# Tasks show the customers' contact details: for people with a staff role (department staff too,
+# who have no customer pages), not an account taken off the staff.
+@staff_role_required
 def my_tasks(request):
     return render(
         request,
@@ -396,7 +398,7 @@ def my_tasks(request):
     )
 
 
-@login_required
+@staff_role_required
 @require_POST
 def task_done_view(request, pk: int):
     task = get_object_or_404(Task, pk=pk, assignee=request.user)

@@ -24,6 +24,7 @@ from ..models import (
 from ..models.leads import OPEN_LEAD_STATUSES
 from ..models.loyalty import task_title
 from ..selectors.consent import customers_channels_withdrawn
+from ..selectors.leads import lead_owners_possible
 from .audit import audit_record
 
 RULE_DEFAULTS = {
@@ -76,8 +77,9 @@ def _department_person(code: str) -> int | None:
 
 
 def _salesperson(customer_id: int) -> int | None:
+    # Only someone who still takes leads: not who left, or was taken off the staff (login kept).
     return (
-        Lead.objects.filter(customer_id=customer_id, owner__isnull=False, owner__is_active=True)
+        Lead.objects.filter(customer_id=customer_id, owner__in=lead_owners_possible())
         .order_by("-received_at")
         .values_list("owner_id", flat=True)
         .first()
@@ -178,15 +180,17 @@ def _lost_leads(rule: LoyaltyRule, today: date) -> list[Moment]:
             )
         )
     )
+    # The lead's owner while they still take leads (as in _salesperson), else the department's person.
+    owners = set(lead_owners_possible().values_list("pk", flat=True))
     return [
         Moment(
             lead.customer_id,
             str(lead.pk),
             today,
             {"received": timezone.localtime(lead.received_at).date().isoformat(), "reason": lead.lost_reason},
-            lead.owner_id if lead.owner_id and lead.owner.is_active else None,
+            lead.owner_id if lead.owner_id in owners else None,
         )
-        for lead in leads.select_related("owner")
+        for lead in leads
     ]
 
 
@@ -238,3 +242,25 @@ def task_done(*, task: Task, user) -> Task:
         task.done_at = timezone.now()
         task.save(update_fields=["done_at"])
     return task
+
+
+@transaction.atomic
+def loyalty_tasks_hand_over(*, user) -> list[Task]:
+    """Give the person's open tasks to whoever the daily run gives a task of that kind nobody owns:
+    its rule's department's person (None when no one is left there: the task waits, unassigned, on
+    the customer's page), each change in the audit trail. Done tasks stay theirs: what was done, by
+    whom. Call it once their staff record is gone, else they could be that person themselves."""
+    tasks = list(Task.objects.select_for_update().filter(assignee=user, done_at__isnull=True))
+    departments = {rule.kind: rule.department for rule in loyalty_rules_ensure()}
+    people = {code: _department_person(code) for code in {departments[task.kind] for task in tasks}}
+    for task in tasks:
+        task.assignee_id = people[departments[task.kind]]
+        task.save(update_fields=["assignee"])
+        audit_record(
+            customer=None,  # a store-side change, not of the customer's data (their audit page)
+            model="leads.task",
+            object_id=task.pk,
+            action="task_reassigned",
+            changes={"assignee": [user.pk, task.assignee_id]},
+        )
+    return tasks

@@ -5,9 +5,11 @@ from datetime import date, timedelta
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from dealership.models import Role
-from leads.models import HistoryKind, Lead, LeadEvent, LoyaltyKind, LoyaltyRule, Task
+from dealership.services import staff_remove, staff_role_change
+from leads.models import AuditEntry, HistoryKind, Lead, LeadEvent, LoyaltyKind, LoyaltyRule, Task
 from leads.services.customers import history_item_add
 from leads.services.leads import lead_transition
 from leads.services.loyalty import loyalty_rule_set, loyalty_rules_ensure, loyalty_tasks_create
@@ -138,3 +140,134 @@ def test_rules_page_toggles_and_my_tasks_marks_done(store_staff, client):
     # Someone else's task cannot be ticked off.
     other = Task.objects.exclude(assignee=supervisor).first()
     assert client.post(reverse("leads:task_done", args=[other.pk])).status_code == 404
+
+
+# --- someone taken off the staff (their login kept) ------------------------------------------------
+
+
+def _task(assignee, kind=LoyaltyKind.PURCHASE_ANNIVERSARY, *, done: bool = False, **customer) -> Task:
+    customer = factories.customer(**customer)
+    return Task.objects.create(
+        assignee=assignee, customer=customer, kind=kind, title=str(kind.label), due_on=TODAY,
+        moment_key=f"test:{customer.pk}", done_at=noon(TODAY) if done else None,
+    )  # fmt: skip
+
+
+def _handed_over() -> dict[str, dict]:
+    return {
+        entry.object_id: entry.changes
+        for entry in AuditEntry.objects.filter(model="leads.task", action="task_reassigned")
+    }
+
+
+def test_an_account_with_no_staff_role_sees_no_customer_contact_details_on_its_task_list(client):
+    factories.staff(Role.SUPERVISOR)
+    ann = factories.staff(Role.ADVISOR)
+    customer = factories.customer(first_name="Lucie", last_name="Gagnon", email="lucie.g@example.com")
+    loyalty_rules_ensure()
+    Task.objects.create(
+        assignee=ann.user, customer=customer, kind=LoyaltyKind.PURCHASE_ANNIVERSARY,
+        title="Purchase anniversary", due_on=timezone.localdate(), moment_key="x:1",
+    )  # fmt: skip
+    staff_remove(staff=ann)
+    client.force_login(ann.user)
+    assert client.get(reverse("leads:customer_list")).status_code == 403
+    response = client.get(reverse("leads:my_tasks"))
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "lucie.g@example.com" not in page and "Gagnon" not in page
+
+
+def test_someone_taken_off_the_staff_hands_their_open_tasks_to_whoever_gets_the_departments_tasks(
+    store_staff,
+):
+    advisor, supervisor = store_staff["advisor"].user, store_staff["supervisor"].user
+    finance = store_staff["finance"].user
+    anniversary = _task(advisor)
+    term = _task(advisor, LoyaltyKind.TERM_ENDING)  # a finance task: the finance department's person
+    done = _task(advisor, LoyaltyKind.LOST_LEAD_REVIVAL, done=True)
+    others = _task(supervisor, LoyaltyKind.HIGH_MILEAGE)
+
+    staff_remove(staff=store_staff["advisor"])
+
+    for task in (anniversary, term, done, others):
+        task.refresh_from_db()
+    assert anniversary.assignee == supervisor and term.assignee == finance
+    assert anniversary.done_at is None and term.done_at is None
+    assert done.assignee == advisor and done.done_at == noon(TODAY)  # done: history, left as it was
+    assert others.assignee == supervisor
+    # Each handover is in the audit trail, beside the loyalty rules' switches.
+    assert _handed_over() == {
+        str(anniversary.pk): {"assignee": [advisor.pk, supervisor.pk]},
+        str(term.pk): {"assignee": [advisor.pk, finance.pk]},
+    }
+
+
+def test_the_person_who_gets_the_departments_tasks_hands_them_to_the_next_one_when_taken_off(store_staff):
+    supervisor, advisor = store_staff["supervisor"], store_staff["advisor"]
+    task = _task(supervisor.user)  # a sales task nobody in particular owned: the supervisor's
+
+    staff_remove(staff=supervisor)
+
+    task.refresh_from_db()
+    assert task.assignee == advisor.user  # the only one left in sales, never the supervisor again
+
+
+def test_with_no_one_left_in_the_department_its_tasks_wait_unassigned_on_the_customers_page(
+    store_staff, client
+):
+    task = _task(store_staff["finance"].user, LoyaltyKind.TERM_ENDING, last_name="Okafor")
+
+    staff_remove(staff=store_staff["finance"])
+
+    task.refresh_from_db()
+    assert task.assignee is None and task.done_at is None
+    assert _handed_over() == {str(task.pk): {"assignee": [store_staff["finance"].user_id, None]}}
+    client.force_login(store_staff["supervisor"].user)
+    page = client.get(reverse("leads:customer_detail", args=[task.customer_id])).content.decode()
+    assert "Lease or finance term ending · due" in page and "unassigned" in page
+
+
+def test_someone_with_no_tasks_is_taken_off_the_staff_and_nobody_elses_tasks_move(store_staff):
+    task = _task(store_staff["service"].user, LoyaltyKind.WARRANTY_ENDING)
+
+    staff_remove(staff=store_staff["advisor"])
+
+    task.refresh_from_db()
+    assert task.assignee == store_staff["service"].user and _handed_over() == {}
+
+
+def test_an_account_with_no_staff_role_cannot_tick_off_a_task(store_staff, client):
+    advisor = store_staff["advisor"]
+    staff_remove(staff=advisor)
+    task = _task(advisor.user)  # still theirs, however it got there
+    client.force_login(advisor.user)
+
+    assert client.post(reverse("leads:task_done", args=[task.pk])).status_code == 403
+    task.refresh_from_db()
+    assert task.done_at is None
+    # Department staff keep their task list: they work from the contact details shown there.
+    client.force_login(store_staff["finance"].user)
+    assert client.get(reverse("leads:my_tasks")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("change", "assignee"),
+    [("none", "advisor"), ("taken off the staff", "supervisor"), ("made department staff", "supervisor")],
+)
+def test_a_purchase_anniversary_goes_to_the_salesperson_only_while_they_take_leads(
+    store_staff, change, assignee
+):
+    customer = factories.customer()
+    factories.financed_rav4_2023(customer)  # its third anniversary falls on 2026-12-10
+    lead = factories.lead(customer_obj=customer, received_at=noon(date(2023, 11, 20)))
+    Lead.objects.filter(pk=lead.pk).update(owner=store_staff["advisor"].user)
+    if change == "taken off the staff":
+        staff_remove(staff=store_staff["advisor"])
+    elif change == "made department staff":
+        staff_role_change(staff=store_staff["advisor"], role=Role.DEPARTMENT)
+
+    [task] = [
+        task for task in loyalty_tasks_create(today=TODAY) if task.kind == LoyaltyKind.PURCHASE_ANNIVERSARY
+    ]
+    assert task.assignee == store_staff[assignee].user

@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dealership.models import Role
+from dealership.models import Role, StaffMember
+from dealership.services import staff_remove
 from leads.models import Lead, LeadStatus, LoyaltyKind, Task
 from leads.services.leads import lead_merge, lead_transition
 from leads.services.loyalty import loyalty_tasks_create
@@ -96,3 +97,19 @@ def test_a_customer_who_bought_before_a_new_inquiry_they_gave_up_is_offered_agai
     french, english = _my_tasks(client, advisor)
     assert "Ravi Patel" in french and "Ravi Patel" in english
     assert "worth another try" in english
+
+
+def test_an_advisor_taken_off_the_staff_is_given_no_more_customers_to_call(client, advisor):
+    customer = factories.customer(
+        first_name="Ravi", last_name="Patel", email="ravi.patel@example.com", phone="416 555 0199"
+    )
+    lost = _lead(customer, advisor, days_ago=3)
+    lead_transition(lead=lost, to_status=LeadStatus.LOST, reason="Went elsewhere")
+    staff_remove(staff=advisor)  # her login kept: she may still sign in
+
+    [task] = _revivals()
+    assert task.assignee_id != advisor.user_id
+    assert task.assignee == StaffMember.objects.get(role=Role.SUPERVISOR).user  # sales tasks nobody owns
+    client.force_login(advisor.user)
+    page = client.get(reverse("leads:my_tasks")).content.decode()
+    assert "ravi.patel@example.com" not in page and "Patel" not in page
