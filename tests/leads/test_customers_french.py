@@ -102,7 +102,7 @@ def test_editing_a_customer_in_french_labels_flash_and_refusal(supervisor_client
     data = {"first_name": "Josée", "last_name": "Tremblay", "email": "josee@example.test", "phone": "12",
             "preferred_channel": "email", "language": "fr"}  # fmt: skip
     refused = supervisor_client.post(url, data, headers=FRENCH).content.decode()
-    assert "« 12 » n’est pas un numéro de téléphone avec son indicatif régional." in refused
+    assert f"«{NBSP}12{NBSP}» n’est pas un numéro de téléphone avec son indicatif régional." in refused
     saved = supervisor_client.post(url, data | {"phone": ""}, headers=FRENCH, follow=True)
     assert flash_text(saved) == "Client enregistré."
     saved = supervisor_client.post(url, data | {"phone": ""}, headers=ENGLISH, follow=True)
@@ -254,9 +254,9 @@ def test_customer_import_in_french_with_each_bad_line_explained(
     page = page_text(supervisor_client, url, FRENCH)
     for text in (
         f"1 ligne erronée{NBSP}; rien ne sera importé tant qu’elle ne sera pas corrigée.",
-        f"Ligne 3{NBSP}: « not-an-email » n’est pas une adresse courriel.",
-        "la langue « klingon » n’est ni l’anglais ni le français",
-        f"historique{NBSP}: date{NBSP}: « 13/01/2025 » n’est pas une date (utilisez AAAA-MM-JJ)",
+        f"Ligne 3{NBSP}: «{NBSP}not-an-email{NBSP}» n’est pas une adresse courriel.",
+        f"la langue «{NBSP}klingon{NBSP}» n’est ni l’anglais ni le français",
+        f"historique{NBSP}: date{NBSP}: «{NBSP}13/01/2025{NBSP}» n’est pas une date (utilisez AAAA-MM-JJ)",
         "Aperçu fait</span>",
     ):
         assert text in page, text
