@@ -199,7 +199,10 @@ def _enrollments_to_stop(enrollments: QuerySet[Enrollment]) -> dict[int, tuple[s
     elsewhere = Q(lead__customer_id=OuterRef("lead__customer_id")) & ~Q(lead_id=OuterRef("lead_id"))
     replied = LeadEvent.objects.filter(elsewhere, type="customer_replied", created_at__gt=since)
     answered = Message.objects.filter(elsewhere, ANSWERED_IN_PERSON, occurred_at__gte=since)
-    booked = Appointment.objects.filter(elsewhere, created_at__gte=since, status__in=BLOCKING_STATUSES)
+    # A visit booked there since, or one to come or held since (booked before, or moved).
+    booked = Appointment.objects.filter(
+        elsewhere, Q(created_at__gte=since) | Q(starts_at__gte=since), status__in=BLOCKING_STATUSES
+    )
     sold = Lead.objects.filter(
         customer_id=OuterRef("lead__customer_id"), sold_at__gte=since, status=LeadStatus.SOLD
     ).exclude(pk=OuterRef("lead_id"))

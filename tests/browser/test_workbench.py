@@ -145,6 +145,19 @@ def test_with_js_the_picker_is_a_form_of_its_own_and_enter_in_the_subject_still_
 
 
 @pytest.mark.browser_context_args(java_script_enabled=False)
+def test_without_js_enter_in_the_subject_sends_the_answer(login, live_server, page, smtp_sink, eager_celery):
+    reply_templates_ensure_defaults()
+    _open_lead(login, live_server, page, first_name="Emma", last_name="Johnson")
+    page.fill("#id_subject", "Your visit")
+    with page.expect_navigation():
+        page.press("#id_subject", "Enter")
+    assert "/reply/template/" not in page.url  # sent, not taken for "Use template"
+    page.wait_for_selector("text=is being sent")
+    [received] = smtp_sink.parsed()
+    assert received["Subject"] == "Your visit"
+
+
+@pytest.mark.browser_context_args(java_script_enabled=False)
 def test_use_template_without_js_never_loses_what_was_written(login, live_server, page):
     reply_templates_ensure_defaults()
     _open_lead(login, live_server, page, first_name="Emma", last_name="Johnson")

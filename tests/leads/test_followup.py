@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from dealership.models import Role
 from dealership.services import staff_remove
 from leads.models import (
+    Appointment,
     Channel,
     ConsentBasis,
     Customer,
@@ -27,7 +28,7 @@ from leads.models import (
 )
 from leads.selectors.appointments import followup_due_count, followup_tasks
 from leads.services import followup as followup_service
-from leads.services.appointments import appointment_book
+from leads.services.appointments import appointment_book, appointment_transition
 from leads.services.consent import consent_withdraw
 from leads.services.followup import (
     FollowUpError,
@@ -866,6 +867,34 @@ def test_a_visit_booked_or_a_car_bought_on_the_second_inquiry_stops_the_plan_of_
     )
     # A plan stopped by its own lead's sale names no other lead.
     assert not first.events.filter(type="followup_held").exists()
+
+
+@pytest.mark.parametrize("outcome", [None, Appointment.Status.SHOWN], ids=["coming", "came"])
+def test_a_visit_booked_before_the_plan_on_another_inquiry_stops_it(
+    plan, django_capture_on_commit_callbacks, outcome
+):
+    customer = factories.customer()
+    earlier = factories.lead(customer_obj=customer, source="Website", received_at=local(2026, 3, 9, 10, 0))
+    # Monday: a test drive booked on the first inquiry for Wednesday; the plan takes none of it.
+    visit = appointment_book(
+        lead=earlier,
+        advisor=factories.advisor(),
+        starts_at=local(2026, 3, 11, 10, 0),
+        purpose="test_drive",
+        now=local(2026, 3, 9, 11, 0),
+    )
+    Appointment.objects.filter(pk=visit.pk).update(created_at=local(2026, 3, 9, 11, 0))
+    # Tuesday: a second inquiry, about another car, enters the plan.
+    second = factories.lead(customer_obj=customer, source="AutoTrader", received_at=local(2026, 3, 10, 10, 0))
+    assert followup_enroll_arrivals(now=local(2026, 3, 10, 10, 1)) == 1
+    if outcome:  # Wednesday: the customer came in
+        appointment_transition(appointment=visit, to_status=outcome, now=local(2026, 3, 11, 10, 30))
+    counts, queued = dispatch(local(2026, 3, 11, 11, 0), django_capture_on_commit_callbacks)
+    # Coming in, or in this morning: no "Photos and details" by mail meanwhile.
+    assert queued == []
+    enrollment = second.followups.get()
+    assert _stop_reason(enrollment) == (FollowUpEnrollment.Status.STOPPED, StopReason.APPOINTMENT_BOOKED)
+    assert second.events.get(type="followup_stopped").params["on_lead"] == earlier.pk
 
 
 def test_the_second_inquiry_itself_or_a_voicemail_on_it_does_not_stop_the_plan_of_the_first(
