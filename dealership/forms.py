@@ -2,6 +2,7 @@ from datetime import date
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import SHARES, Objective, PeriodKind, Role, StaffMember
@@ -10,6 +11,17 @@ from .models import SHARES, Objective, PeriodKind, Role, StaffMember
 # and so is the end of any of them, in the store's time, in UTC.
 DAYS_IN_REACH = (date(1900, 1, 1), date(9998, 12, 31))
 DAY_IN_REACH = [MinValueValidator(DAYS_IN_REACH[0]), MaxValueValidator(DAYS_IN_REACH[1])]
+
+
+def day_param(request, default: date | None = None, *, name: str = "day") -> date:
+    """The day the address asks for in its `name` parameter; `default` (else today) when it is
+    missing, malformed or out of any calendar's reach."""
+    default = default or timezone.localdate()
+    try:
+        day = date.fromisoformat(request.GET.get(name, ""))
+    except ValueError:
+        return default
+    return day if DAYS_IN_REACH[0] <= day <= DAYS_IN_REACH[1] else default
 
 
 class DayInput(forms.DateInput):
@@ -31,14 +43,14 @@ class ObjectiveForm(forms.ModelForm):
         label=_("Person"),
         empty_label=_("Internet department (everyone)"),
     )
+    # The date picker takes any year; the period's end must still be a date (DAYS_IN_REACH).
+    period_start = forms.DateField(widget=DayInput(), validators=DAY_IN_REACH, label=_("A day in the period"))
 
     class Meta:
         model = Objective
         fields = ["metric", "period_kind", "period_start", "person", "target", "note"]
-        widgets = {"period_start": DayInput()}
         labels = {
             "metric": _("Metric"),
-            "period_start": _("A day in the period"),
             "period_kind": _("Period"),
             "target": _("Target"),
             "note": _("Note"),

@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.safestring import SafeString, mark_safe
 
 from .models import Condition, Vehicle, VehiclePhoto, VehicleStatus
+from .selectors import FEED_SINCE_OVERLAP
 from .services.vehicles import DESCRIPTIVE_FIELDS
 
 Absolute = Callable[[str], str]
@@ -38,9 +39,13 @@ def feed_since(raw: str) -> datetime | None:
         raise ValueError(raw)
     moment = moment if timezone.is_aware(moment) else timezone.make_aware(moment, timezone.get_default_timezone())
     try:
-        return moment.astimezone(UTC)
+        moment = moment.astimezone(UTC)
     except OverflowError:  # "9999-12-31T23:59-12:00" is past the last moment a database holds
         raise ValueError(raw) from None
+    # The changes are read from FEED_SINCE_OVERLAP earlier: the first minutes of year 1 have no earlier.
+    if moment < datetime.min.replace(tzinfo=UTC) + FEED_SINCE_OVERLAP:
+        raise ValueError(raw)
+    return moment
 
 
 def _photo_urls(photo: VehiclePhoto, absolute: Absolute) -> dict:

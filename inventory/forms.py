@@ -109,13 +109,19 @@ class VehicleCreateForm(VehicleForm):
 
 
 class VehicleTransitionForm(forms.Form):
-    status = forms.ChoiceField(label=pgettext_lazy("vehicle", "Status"))
+    status = forms.ChoiceField(
+        label=pgettext_lazy("vehicle", "Status"), error_messages={"required": _("Choose a status.")}
+    )
     on = forms.DateField(required=False, label=_("Date (today when blank)"), widget=DayInput())
 
     def __init__(self, *args, vehicle: Vehicle, **kwargs):
         super().__init__(*args, **kwargs)
         allowed = VEHICLE_TRANSITIONS[vehicle.status]
         self.fields["status"].choices = [(v, label) for v, label in VehicleStatus.choices if v in allowed]
+        # A status the page no longer offers was chosen on a page left open: say what the vehicle is now.
+        self.fields["status"].error_messages["invalid_choice"] = _(
+            "This vehicle is %(status)s now: check it, then choose again."
+        ) % {"status": VehicleStatus(vehicle.status).label.lower()}
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -155,11 +161,26 @@ class VehicleImportForm(forms.Form):
     file = forms.FileField(label=_("CSV export of the dealer management system"))
 
 
+def phone_validate(value: str) -> None:
+    """A visitor's phone: one normalize_phone cannot read would be dropped, leaving a lead nobody can
+    call back. The vehicle pages' and the offer pages' forms check it alike."""
+    if not normalize_phone(value):
+        raise forms.ValidationError(
+            _("This phone number does not look complete; check it."), code="incomplete"
+        )
+
+
+def contact_given(form: forms.Form) -> bool:
+    """An email or a phone was given: a mistyped one is missing from cleaned_data, but its own error
+    says so, rather than one saying that none was given."""
+    return any(form.cleaned_data.get(name) or name in form.errors for name in ("email", "phone"))
+
+
 class VehicleInquiryForm(forms.Form):
     first_name = forms.CharField(max_length=100, label=_("First name"))
     last_name = forms.CharField(max_length=100, required=False, label=_("Last name"))
     email = forms.EmailField(required=False, label=_("Email"))
-    phone = forms.CharField(max_length=30, required=False, label=_("Phone"))
+    phone = forms.CharField(max_length=30, required=False, validators=[phone_validate], label=_("Phone"))
     inquiry_type = forms.ChoiceField(
         choices=InquiryType.choices, initial=InquiryType.PRICE, label=_("I'd like")
     )
@@ -169,17 +190,9 @@ class VehicleInquiryForm(forms.Form):
     # Left empty by people; robots fill every field.
     website = forms.CharField(required=False, label=_("Leave this empty"))
 
-    def clean_phone(self):
-        phone = self.cleaned_data["phone"]
-        if phone.strip() and not normalize_phone(phone):
-            raise forms.ValidationError(_("This phone number does not look complete; check it."))
-        return phone
-
     def clean(self):
         cleaned = super().clean()
-        # A mistyped email or phone is missing from cleaned_data but was given: its own error says so.
-        contact_given = any(cleaned.get(name) or name in self.errors for name in ("email", "phone"))
-        if not contact_given:
+        if not contact_given(self):
             raise forms.ValidationError(_("Give an email address or a phone number so we can answer you."))
         if cleaned.get("website"):
             raise forms.ValidationError(_("Leave the last field empty."))

@@ -26,7 +26,8 @@ def _with_photos(vehicles: QuerySet[Vehicle]) -> QuerySet[Vehicle]:
 
 
 # Filters come from the address, which anyone can edit: what no vehicle could match is ignored rather
-# than sent to the database (a NUL character, an amount beyond a price's digits, a century of days).
+# than sent to the database (a NUL character, an amount beyond a price's digits, a negative number or
+# a century of days).
 MAX_PRICE = Decimal(10**8)
 MAX_DAYS = 36_500
 
@@ -37,9 +38,10 @@ def _text(filters, name: str) -> str:
 
 def _int(value) -> int | None:
     try:
-        return min(int(value), MAX_DAYS)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return min(number, MAX_DAYS) if number >= 0 else None
 
 
 def _decimal(value) -> Decimal | None:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from dealership.access import staff_role_required
+from dealership.numbers import is_ascii_digits
 
 from .feeds import (
     CSV_FEED_COLUMNS,
@@ -152,20 +153,22 @@ def _photos_context(vehicle: Vehicle, **extra) -> dict:
     }
 
 
+def _vehicle_page(vehicle: Vehicle, *, transition_form: VehicleTransitionForm | None = None) -> dict:
+    """The staff vehicle page's context; `transition_form`: a status change refused, back with the
+    date typed."""
+    return _photos_context(
+        vehicle,
+        upload_form=PhotoUploadForm(),
+        transition_form=transition_form or VehicleTransitionForm(vehicle=vehicle),
+        price_history=vehicle_price_history(vehicle=vehicle),
+        events=vehicle_events(vehicle=vehicle)[:50],
+    )
+
+
 @staff_role_required
 def vehicle_detail(request, pk: int):
     vehicle = get_object_or_404(Vehicle, pk=pk)
-    return render(
-        request,
-        "inventory/vehicle_detail.html",
-        _photos_context(
-            vehicle,
-            upload_form=PhotoUploadForm(),
-            transition_form=VehicleTransitionForm(vehicle=vehicle),
-            price_history=vehicle_price_history(vehicle=vehicle),
-            events=vehicle_events(vehicle=vehicle)[:50],
-        ),
-    )
+    return render(request, "inventory/vehicle_detail.html", _vehicle_page(vehicle))
 
 
 @staff_role_required
@@ -181,11 +184,18 @@ def vehicle_transition_view(request, pk: int):
                 actor=request.user,
                 on=form.cleaned_data["on"],
             )
-            messages.success(request, pgettext("vehicle", "Status changed."))
         except TransitionError as error:
-            messages.error(request, str(error))
-    else:
-        messages.error(request, _("Choose a status."))
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, pgettext("vehicle", "Status changed."))
+            return redirect("inventory:vehicle_detail", pk=vehicle.pk)
+    if form.data.get("on", "").strip():
+        # Nothing is lost: the page comes back with the date typed and the reasons beside it.
+        return render(
+            request, "inventory/vehicle_detail.html", _vehicle_page(vehicle, transition_form=form), status=400
+        )
+    # Only a status was chosen: what was refused is said above the page.
+    messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
     return redirect("inventory:vehicle_detail", pk=vehicle.pk)
 
 
@@ -314,7 +324,7 @@ def vehicle_import_confirm(request):
 def freshness_view(request):
     def number(name, default):
         value = request.GET.get(name, "")
-        return min(int(value), MAX_DAYS) if value.isdigit() else default
+        return min(int(value), MAX_DAYS) if is_ascii_digits(value) else default
 
     report = freshness_report(min_photos=number("min_photos", 6), price_days=number("price_days", 30))
     return render(request, "inventory/freshness.html", {"report": report})

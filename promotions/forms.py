@@ -6,10 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from dealership.forms import DayInput
 from dealership.models import Department, StaffMember
+from inventory.forms import contact_given, phone_validate
 from inventory.selectors import lead_vehicle_fields, vehicles_find
 from leads.models import Language
 
-from .models import Campaign, Channel, Promotion, PromotionModel
+from .models import Campaign, Channel, InfoShare, Promotion, PromotionModel
 from .pricing import FEE_LABELS
 from .services.promotions import PROMOTION_TRANSITIONS
 
@@ -19,6 +20,8 @@ MAKE = re.compile(r"\w[\w .&'-]*")
 MODEL = re.compile(r"[\w .&'/+-]*")
 # A model year, told apart from a model named by a number (Ram 1500, Ram 2500).
 YEAR = re.compile(r"(19|20)\d{2}")
+# The longest make and model the database keeps: a line without its commas is all a make.
+NAME_LENGTHS = {name: PromotionModel._meta.get_field(name).max_length for name in ("make", "model")}
 
 
 def _model_line_parse(line: str) -> dict | None:
@@ -153,19 +156,29 @@ class PromotionForm(forms.ModelForm):
         return found
 
     def clean_models_text(self) -> list[dict]:
-        models, bad = [], []
+        models, bad, too_long = [], [], []
         for line in self.cleaned_data["models_text"].splitlines():
             if not line.strip():
                 continue
             covered = _model_line_parse(line)
             if covered is None:
                 bad.append(line.strip())
+            elif any(len(covered[name]) > length for name, length in NAME_LENGTHS.items()):
+                too_long.append(line.strip())
             else:
                 models.append(covered)
+        errors = []
         if bad:
-            raise forms.ValidationError(
-                _("Write each model as make, model, year: %(lines)s") % {"lines": "; ".join(bad)}
+            errors.append(_("Write each model as make, model, year: %(lines)s") % {"lines": "; ".join(bad)})
+        if too_long:
+            errors.append(
+                _(
+                    "A make is at most %(make)s characters and a model %(model)s; separate them with commas: %(lines)s"
+                )
+                % {**NAME_LENGTHS, "lines": "; ".join(too_long)}
             )
+        if errors:
+            raise forms.ValidationError(errors)
         return models
 
     def service_fields(self) -> dict:
@@ -245,7 +258,9 @@ class PublicContactForm(forms.Form):
     first_name = forms.CharField(max_length=100, label="First name / Prénom")
     last_name = forms.CharField(max_length=100, required=False, label="Last name / Nom")
     email = forms.EmailField(required=False, label="Email / Courriel")
-    phone = forms.CharField(max_length=30, required=False, label="Phone / Téléphone")
+    phone = forms.CharField(
+        max_length=30, required=False, validators=[phone_validate], label="Phone / Téléphone"
+    )
     language = forms.ChoiceField(choices=Language.choices, label="Language / Langue")
     vehicle = forms.ChoiceField(required=False, label="Vehicle / Véhicule")
     comments = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Message")
@@ -264,7 +279,7 @@ class PublicContactForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if not data.get("email") and not data.get("phone", "").strip():
+        if not contact_given(self):
             raise forms.ValidationError(
                 "Give an email or a phone number so we can answer. / Indiquez un courriel ou un téléphone."
             )
@@ -283,7 +298,12 @@ class PublicContactForm(forms.Form):
 class InfoShareForm(forms.Form):
     subject = forms.CharField(max_length=200, label=_("Subject"))
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), label=_("Text"))
-    link = forms.URLField(required=False, assume_scheme="https", label=_("Link"))
+    link = forms.URLField(
+        required=False,
+        max_length=InfoShare._meta.get_field("link").max_length,
+        assume_scheme="https",
+        label=_("Link"),
+    )
     staff = forms.ModelMultipleChoiceField(
         # Someone without an email address could not be told: not offered.
         queryset=StaffMember.objects.filter(user__is_active=True)

@@ -255,7 +255,8 @@ class InfoShare(models.Model):
 
     subject = models.CharField(max_length=200)
     text = models.TextField()
-    link = models.URLField(blank=True)
+    # A manufacturer's offer page with its tracking parameters easily passes 200 characters.
+    link = models.URLField(max_length=2000, blank=True)
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="info_shares"
     )

@@ -64,7 +64,8 @@ def promotion_for_src(src: str) -> Promotion | None:
 def promotion_list(*, filters: dict | None = None) -> QuerySet[Promotion]:
     filters = filters or {}
     promotions = Promotion.objects.select_related("department").prefetch_related("models")
-    if status := filters.get("status"):
+    # The address can be edited by hand: anything but a status (a NUL PostgreSQL refuses) is ignored.
+    if (status := filters.get("status")) in PromotionStatus.values:
         promotions = promotions.filter(status=status)
     return promotions.order_by("-starts_on", "name")
 

@@ -1,5 +1,3 @@
-from datetime import date
-
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
@@ -11,6 +9,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from dealership.access import staff_role_required
+from dealership.forms import day_param
 from dealership.models import StaffMember
 from dealership.selectors import staff_directory
 from leads.selectors.customers import can_use_customers
@@ -130,10 +129,7 @@ def promotion_leaflet(request, pk: int):
 @staff_role_required
 def calendar(request):
     today = timezone.localdate()
-    try:
-        anchor = date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        anchor = today
+    anchor = day_param(request, today, name="date")
     grid = promotion_calendar(view=request.GET.get("view", "month"), anchor=anchor, today=today)
     return render(request, "promotions/promotion_calendar.html", {"calendar": grid, "today": today})
 

@@ -32,6 +32,17 @@ def test_proposing_the_same_objective_twice_keeps_one_and_says_why(client):
     assert Objective.objects.count() == 1
 
 
+@pytest.mark.parametrize("kind", ["week", "month", "quarter"])
+def test_an_objective_for_a_period_out_of_the_calendars_reach_is_refused_on_the_form(client, kind):
+    client.force_login(factories.staff(Role.SUPERVISOR).user)
+    # The date picker takes year 9999: the period after it would be past the calendar's end.
+    response = _propose(client, period_kind=kind, period_start="9999-12-31", note="Q4 push")
+    html = response.content.decode()
+    assert response.status_code == 200 and not Objective.objects.exists()
+    assert "Ensure this value is less than or equal to 9998-12-31." in html
+    assert 'value="9999-12-31"' in html and "Q4 push" in html and 'value="40"' in html
+
+
 def test_an_approved_objective_is_not_doubled_by_another_target(client):
     supervisor = factories.staff(Role.SUPERVISOR)
     advisor = factories.staff(Role.ADVISOR)

@@ -129,9 +129,13 @@ def test_an_offers_form_starts_in_the_language_of_the_page(client):
     assert '<option value="en" selected>' in client.get(url, headers=ENGLISH).content.decode()
 
 
-def test_a_feed_asked_for_changes_since_a_moment_past_the_calendar_is_refused_not_a_server_error(client):
-    response = client.get(reverse("vehicles:feed_json"), {"since": "9999-12-31T23:59:59-12:00"})
-    assert response.status_code == 400
+# Past the calendar's end; or so early that the FEED_SINCE_OVERLAP read before it is before its start.
+@pytest.mark.parametrize("since", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00Z"])
+def test_a_feed_asked_for_changes_since_a_moment_off_the_calendar_is_refused_not_a_server_error(
+    client, since
+):
+    response = client.get(reverse("vehicles:feed_json"), {"since": since})
+    assert response.status_code == 400 and "ISO 8601" in response.json()["error"]
     assert (
         client.get(reverse("vehicles:feed_json"), {"since": datetime(2026, 1, 1).isoformat()}).status_code
         == 200

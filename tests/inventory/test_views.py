@@ -173,9 +173,39 @@ def test_status_change_and_refusal_are_explained(supervisor_client):
     response = supervisor_client.post(url, {"status": "sold"}, follow=True)
     assert "Status changed." in response.content.decode()
     response = supervisor_client.post(url, {"status": "on_hold"}, follow=True)
-    assert "Choose a status." in response.content.decode()  # not offered from sold
+    assert "This vehicle is sold now: check it, then choose again." in response.content.decode()
     vehicle.refresh_from_db()
     assert vehicle.status == VehicleStatus.SOLD
+    response = supervisor_client.post(url, {"status": ""}, follow=True)
+    assert "Choose a status." in response.content.decode()
+
+
+def test_a_status_change_from_a_page_left_open_says_what_the_vehicle_is_now_and_keeps_the_date(
+    supervisor_client,
+):
+    vehicle = factories.vehicle()
+    url = reverse("inventory:vehicle_transition", args=[vehicle.pk])
+    # The page showed the vehicle in stock and offered "Sold"; a colleague sold it meanwhile.
+    vehicle_transition(vehicle=vehicle, to_status=VehicleStatus.SOLD)
+    response = supervisor_client.post(url, {"status": "sold", "on": ""}, follow=True)
+    assert [str(message) for message in response.context["messages"]] == [
+        "This vehicle is sold now: check it, then choose again."
+    ]
+    typed = (timezone.localdate() - timedelta(days=2)).isoformat()
+    response = supervisor_client.post(url, {"status": "sold", "on": typed})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "This vehicle is sold now: check it, then choose again." in page and f'value="{typed}"' in page
+    # A date refused by the service comes back too.
+    in_stock = factories.vehicle()
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    response = supervisor_client.post(
+        reverse("inventory:vehicle_transition", args=[in_stock.pk]), {"status": "sold", "on": tomorrow}
+    )
+    page = response.content.decode()
+    assert response.status_code == 400 and "has not come yet" in page and f'value="{tomorrow}"' in page
+    in_stock.refresh_from_db()
+    assert in_stock.status == VehicleStatus.IN_STOCK
 
 
 def test_staff_page_links_the_public_page_exactly_when_there_is_one(supervisor_client, client):
@@ -708,8 +738,13 @@ def test_a_public_list_address_edited_by_hand_still_lists_the_stock(client, quer
     ("name", "query"),
     [
         ("inventory:index", {"days": "99999999999"}),
+        ("inventory:index", {"days": "-3000000"}),
+        ("inventory:index", {"days": "-99999999999"}),
         ("inventory:index", {"q": "rav4\x00"}),
         ("inventory:freshness", {"price_days": "99999999999", "min_photos": "99999999999"}),
+        # "²".isdigit() is True, yet int() refuses it.
+        ("inventory:freshness", {"min_photos": "²"}),
+        ("inventory:freshness", {"price_days": "²"}),
     ],
 )
 def test_a_staff_list_address_edited_by_hand_answers(supervisor_client, name, query):

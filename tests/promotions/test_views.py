@@ -98,8 +98,19 @@ def test_week_calendar_lists_what_starts_and_ends_this_week(supervisor_client):
     assert "Starts today" in starting.split("Starting this week")[1] and "Ends today" in ending
 
 
-def test_a_bad_calendar_date_falls_back_to_today(supervisor_client):
-    assert supervisor_client.get(reverse("promotions:calendar"), {"date": "31/02/2026"}).status_code == 200
+@pytest.mark.parametrize("day", ["31/02/2026", "0001-01-01", "0001-01-03", "9999-12-31"])
+@pytest.mark.parametrize("view", ["month", "week"])
+def test_a_calendar_date_unreadable_or_out_of_reach_falls_back_to_today(supervisor_client, day, view):
+    response = supervisor_client.get(reverse("promotions:calendar"), {"date": day, "view": view})
+    shown = response.context["calendar"]
+    assert response.status_code == 200 and shown.start <= timezone.localdate() <= shown.end
+
+
+def test_the_promotion_list_ignores_a_status_filter_edited_by_hand(supervisor_client):
+    factories.promotion(name="Summer event")
+    for status in ("draft\x00", "no-such-status"):
+        response = supervisor_client.get(reverse("promotions:index"), {"status": status})
+        assert response.status_code == 200 and "Summer event" in response.content.decode(), status
 
 
 def test_the_promotion_form_shows_errors_and_keeps_what_was_typed(supervisor_client):
@@ -121,6 +132,25 @@ def test_the_promotion_form_shows_errors_and_keeps_what_was_typed(supervisor_cli
     assert "Write each model as make, model, year: Toyota; Corolla" in html
     assert "Not in the inventory: NOPE1" in html
     assert 'value="Summer event"' in html and "Toyota, RAV4, 2026" in html and 'value="1995"' in html
+
+
+def test_a_models_line_longer_than_a_make_or_a_model_may_be_is_refused_on_the_form(supervisor_client):
+    today = timezone.localdate()
+    line = "Toyota RAV4 Hybrid XSE Premium with the Technology Package and mats"  # no commas: all a make
+    data = {
+        "name": "Spring RAV4",
+        "starts_on": today.isoformat(),
+        "ends_on": (today + timedelta(days=3)).isoformat(),
+        "channels": ["website"],
+        "department": factories.department("sales").pk,
+        "landing_slug": "spring-rav4",
+        "models_text": f"Toyota, RAV4, 2026\n{line}",
+    }
+    response = supervisor_client.post(reverse("promotions:new"), data)
+    html = response.content.decode()
+    assert response.status_code == 200 and not Promotion.objects.exists()
+    assert f"A make is at most 60 characters and a model 60; separate them with commas: {line}<" in html
+    assert f"Toyota, RAV4, 2026\n{line}" in html  # the textarea keeps every line typed
 
 
 def test_pasted_stock_is_looked_up_in_queries_that_do_not_grow_with_the_lines():
@@ -253,6 +283,19 @@ def test_landing_form_errors_keep_the_input(client):
     html = response.content.decode()
     assert response.status_code == 200 and not Lead.objects.exists()
     assert "Give an email or a phone number" in html and 'value="Sam"' in html and "Hi there" in html
+
+
+def test_an_offer_page_refuses_a_phone_that_is_no_number_rather_than_keep_a_lead_nobody_can_answer(client):
+    _running(landing_slug="open-house")
+    response = client.post(
+        reverse("offers:landing", args=["open-house"]),
+        {"first_name": "Ana", "phone": "555-0199", "language": "en", "comments": "Please call me"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and not Lead.objects.exists()
+    assert "This phone number does not look complete; check it." in html
+    assert "Give an email or a phone number" not in html  # one was given: its own error says what is wrong
+    assert 'value="555-0199"' in html and "Please call me" in html
 
 
 def test_landing_page_of_a_draft_promotion_is_not_found(client):
@@ -453,6 +496,29 @@ def test_sharing_information_records_who_it_went_to(supervisor_client, superviso
     assert len(mail.outbox) == 2 and mail.outbox[0].reply_to == [supervisor.email]
     html = supervisor_client.get(reverse("promotions:infoshare_list")).content.decode()
     assert "Rival offer" in html and "colleague@store.test, parts@store.test" in html
+
+
+def test_a_long_link_is_shared_whole_and_one_longer_than_its_column_is_refused_on_the_form(supervisor_client):
+    # A manufacturer's offer page with its tracking parameters, pasted from the browser.
+    link = "https://www.toyota.ca/toyota/en/offers/rav4-hybrid?" + "&".join(
+        f"utm_param{n}=value-of-the-campaign-{n}" for n in range(6)
+    )
+    assert len(link) > 200
+    share = {
+        "subject": "Toyota's new RAV4 offer",
+        "text": "Look at this",
+        "departments": [factories.department("sales").pk],
+    }
+    response = supervisor_client.post(reverse("promotions:infoshare_new"), share | {"link": link})
+    assert response["Location"] == reverse("promotions:infoshare_list")
+    assert InfoShare.objects.get().link == link
+    response = supervisor_client.post(
+        reverse("promotions:infoshare_new"), share | {"link": f"{link}&tail={'x' * 1800}"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and InfoShare.objects.count() == 1
+    assert "Ensure this value has at most 2000 characters" in html
+    assert 'value="Toyota&#x27;s new RAV4 offer"' in html and "Look at this" in html
 
 
 def test_the_shared_list_says_who_is_still_to_be_told_and_who_cannot_be(supervisor_client):
