@@ -71,7 +71,7 @@ def _dialect(content: str):
 
 def csv_rows(content: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header (cells stripped) and each data row with the line number it starts on (the header
-    is line 1); blank rows are left out."""
+    is line 1); blank rows are left out. A file naming no column is refused."""
     reader = csv.reader(io.StringIO(content), _dialect(content))
     rows, start = [], 1
     try:
@@ -80,9 +80,7 @@ def csv_rows(content: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
             start = reader.line_num + 1
     except csv.Error:
         raise ValidationError(NOT_CSV) from None
-    if not rows:
-        raise ValidationError(_("The file is empty."))
-    header = [cell.strip() for cell in rows[0][1]]
+    header = [cell.strip() for cell in rows[0][1]] if rows else []
     data = [(line, row) for line, row in rows[1:] if any(cell.strip() for cell in row)]
     # A delimiter at the end of every line (many exports write one): an empty last column, dropped.
     while (
@@ -91,6 +89,10 @@ def csv_rows(content: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
         and not any(len(row) >= len(header) and row[len(header) - 1].strip() for _, row in data)
     ):
         header.pop()
+    # No column at all (only blank lines or delimiters, as Excel saves an empty sheet; or a blank
+    # line above the header): said here, for every import, not left as nothing to map.
+    if not header:
+        raise ValidationError(_("The first line must name the columns.") if data else _("The file is empty."))
     return header, data
 
 

@@ -6,7 +6,7 @@ from django import forms
 from django.forms import inlineformset_factory
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 
 from dealership.forms import DAY_IN_REACH, DayInput
 
@@ -227,10 +227,45 @@ class FollowUpStepForm(forms.ModelForm):
         return cleaned
 
 
+class BaseFollowUpStepFormSet(forms.BaseInlineFormSet):
+    """A step deleted since the page was opened (in another tab, by a colleague) comes back as its
+    hidden id refused: said in words, beside the step and above the steps, with what was typed kept
+    and a way to save it without that step."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        form.fields[self.model._meta.pk.name].error_messages["invalid_choice"] = _(
+            "This step was deleted since the page was opened."
+        )
+
+    def clean(self):
+        super().clean()
+        gone = [
+            number
+            for number, form in enumerate(self.forms, start=1)
+            if form.has_error(self.model._meta.pk.name, "invalid_choice")
+            and not self._should_delete_form(form)
+        ]
+        if gone:
+            raise forms.ValidationError(
+                ngettext(
+                    "Nothing was saved: step %(steps)s was deleted since this page was opened. Your "
+                    "changes are still below: tick “Delete” on that step to save the rest, or open the "
+                    "plan again to see its steps as they are now.",
+                    "Nothing was saved: steps %(steps)s were deleted since this page was opened. Your "
+                    "changes are still below: tick “Delete” on those steps to save the rest, or open the "
+                    "plan again to see its steps as they are now.",
+                    len(gone),
+                )
+                % {"steps": ", ".join(map(str, gone))}
+            )
+
+
 FollowUpStepFormSet = inlineformset_factory(
     FollowUpPlan,
     FollowUpStep,
     form=FollowUpStepForm,
+    formset=BaseFollowUpStepFormSet,
     extra=1,
     can_delete=True,
 )

@@ -12,7 +12,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from dealership.forms import DAYS_IN_REACH
+from dealership.forms import day_param as _day_param
+from dealership.numbers import is_ascii_digits
 
 from .appointment_forms import (
     AdvisorForm,
@@ -80,21 +81,12 @@ def _today() -> date:
     return timezone.localdate()
 
 
-def _day_param(request, default: date | None = None) -> date:
-    """The day asked for; `default` (else today) when it is missing, malformed or out of any
-    calendar's reach."""
-    default = default or _today()
-    try:
-        day = date.fromisoformat(request.GET.get("day", ""))
-    except ValueError:
-        return default
-    return day if DAYS_IN_REACH[0] <= day <= DAYS_IN_REACH[1] else default
-
-
 def _next(request) -> str:
-    """The page to come back to (`next`), when it is one of this site's; else ""."""
+    """The page to come back to (`next`), when it is a path on this site; else "". A bare word
+    ("calendar") is no page: redirect() would look it up as a URL name, and fail once the change
+    is saved."""
     url = request.POST.get("next") or request.GET.get("next", "")
-    on_site = url_has_allowed_host_and_scheme(
+    on_site = url.startswith("/") and url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
     return url if on_site else ""
@@ -298,7 +290,7 @@ def lead_followup_start(request, pk: int):
     _require_desk(request)
     lead = _lead_or_404(request, pk)
     plan_id = request.POST.get("plan", "")
-    plan = followup_plans_active().filter(pk=plan_id).first() if plan_id.isdigit() else None
+    plan = followup_plans_active().filter(pk=plan_id).first() if is_ascii_digits(plan_id) else None
     if plan is None:
         messages.error(request, _("Choose a plan."))
     else:

@@ -1,3 +1,4 @@
+from dateutil.relativedelta import relativedelta
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -81,6 +82,11 @@ class ContactAddForm(forms.Form):
         return data
 
 
+# A written contract ending further off is a year typed wrong (9999 for 2029): the two years of
+# consent counted from its end would even run past the calendar's last year.
+CONTRACT_YEARS_AHEAD = 50
+
+
 class ConsentGrantForm(forms.Form):
     channels = forms.MultipleChoiceField(
         choices=ConsentChannel.choices, widget=forms.CheckboxSelectMultiple, label=_("Channels")
@@ -98,6 +104,15 @@ class ConsentGrantForm(forms.Form):
     relationship_ends_at = forms.DateTimeField(
         required=False, label=_("Contract ends (written contract only)")
     )
+
+    def clean_relationship_ends_at(self):
+        ends_at = self.cleaned_data["relationship_ends_at"]
+        if ends_at and ends_at > timezone.now() + relativedelta(years=CONTRACT_YEARS_AHEAD):
+            raise forms.ValidationError(
+                _("Check the year: a contract ends within %(years)d years."),
+                params={"years": CONTRACT_YEARS_AHEAD},
+            )
+        return ends_at
 
 
 class ConsentWithdrawForm(forms.Form):

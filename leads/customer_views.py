@@ -21,6 +21,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from dealership.access import NO_STAFF_ROLE, staff_role_required
 from dealership.csv_download import csv_download
+from dealership.numbers import is_ascii_digits
 
 from .consent_links import unsubscribe_link_language
 from .customer_forms import (
@@ -126,7 +127,7 @@ def _customer_to_change(request, pk: int) -> Customer:
     return customer
 
 
-def _customer_page(request, template: str, customer: Customer, **context):
+def _customer_page(request, template: str, customer: Customer, *, status: int = 200, **context):
     """A page of one customer, with what its menu offers this person."""
     return render(
         request,
@@ -137,6 +138,7 @@ def _customer_page(request, template: str, customer: Customer, **context):
             "can_manage": can_manage_customers(request.user),
             **context,
         },
+        status=status,
     )
 
 
@@ -144,7 +146,8 @@ def _customer_page(request, template: str, customer: Customer, **context):
 def customer_list(request):
     form = CustomerSearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
-    page = int(page) if (page := request.GET.get("page", "")).isdigit() and 0 < int(page) <= 100_000 else 1
+    page = request.GET.get("page", "")
+    page = int(page) if is_ascii_digits(page) and 0 < int(page) <= 100_000 else 1
     start = (page - 1) * CUSTOMERS_PER_PAGE
     customers = list(customer_search(user=request.user, query=query)[start : start + CUSTOMERS_PER_PAGE + 1])
 
@@ -163,19 +166,24 @@ def customer_list(request):
     return render(request, template, context)
 
 
-@customer_pages
-def customer_detail(request, pk: int):
-    customer = _customer_or_404(request, pk)
+def _card_page(request, customer: Customer, contact_form: ContactAddForm | None = None, status: int = 200):
+    """The customer's card; its "another email or phone" form comes back bound when refused."""
     return _customer_page(
         request,
         "leads/customer_detail.html",
         customer,
+        status=status,
         timeline=customer_timeline(customer=customer, user=request.user),
         consent=consent_overview(customer=customer),
         tasks=customer.tasks.filter(done_at__isnull=True).select_related("assignee"),
-        contact_form=ContactAddForm(),
+        contact_form=contact_form or ContactAddForm(),
         merges=CustomerMerge.objects.filter(target=customer).select_related("duplicate", "actor"),
     )
+
+
+@customer_pages
+def customer_detail(request, pk: int):
+    return _card_page(request, _customer_or_404(request, pk))
 
 
 @customer_pages
@@ -198,25 +206,27 @@ def customer_edit(request, pk: int):
 def customer_contact_add(request, pk: int):
     customer = _customer_to_change(request, pk)
     form = ContactAddForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(form.non_field_errors()) or _("Check the contact details."))
-        return redirect("leads:customer_detail", pk=pk)
-    try:
-        added = customer_contacts_add(
-            customer=customer,
-            email=form.cleaned_data["email"],
-            phone=form.cleaned_data["phone"],
-            phone_kind=form.cleaned_data["phone_kind"] or "mobile",
-            actor=request.user,
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages) + " " + _("Nothing was added."))
-    else:
-        if added:
-            messages.success(request, _("Added: %(contacts)s.") % {"contacts": ", ".join(added)})
+    if form.is_valid():
+        try:
+            added = customer_contacts_add(
+                customer=customer,
+                email=form.cleaned_data["email"],
+                phone=form.cleaned_data["phone"],
+                phone_kind=form.cleaned_data["phone_kind"] or "mobile",
+                actor=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)  # the email's or the phone's refusal goes to that field
+            # Both or neither: the one not refused was not added either.
+            messages.error(request, _("Nothing was added."))
         else:
-            messages.info(request, _("The customer already has these contact details."))
-    return redirect("leads:customer_detail", pk=pk)
+            if added:
+                messages.success(request, _("Added: %(contacts)s.") % {"contacts": ", ".join(added)})
+            else:
+                messages.info(request, _("The customer already has these contact details."))
+            return redirect("leads:customer_detail", pk=pk)
+    # The card again with what was typed and why it was refused: nothing to type a second time.
+    return _card_page(request, customer, contact_form=form, status=400)
 
 
 def _consent_page(request, customer: Customer, grant_form=None, withdraw_form=None):

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from dealership.forms import DAY_IN_REACH, DayInput
+from dealership.numbers import is_ascii_digits
 
 from .models import Language, Lead, LeadStatus, ReplyTemplate, RoutingRule
 from .selectors.leads import REACHED_STAGES, lead_owner_choices, person_name
@@ -187,7 +188,7 @@ class InboxFilterForm(forms.Form):
         """The owner asked for when no longer offered (deactivated, or out of sales since): their
         leads stay theirs, and a link from the dashboard still lists them."""
         owner = self.data.get("owner", "")
-        if not owner.isdigit() or owner in dict(offered):
+        if not is_ascii_digits(owner) or owner in dict(offered):
             return []
         user = get_user_model().objects.filter(pk=owner).first()
         return [_former_owner_choice(user)] if user else []
@@ -262,7 +263,9 @@ class ReplyForm(forms.Form):
         )
 
     def clean_unavailable_shown(self) -> set[int]:
-        return {int(pk) for pk in self.cleaned_data["unavailable_shown"].split(",") if pk.strip().isdigit()}
+        # A part that is no id (a page mangled on its way) names no vehicle: it is left out.
+        parts = (part.strip() for part in self.cleaned_data["unavailable_shown"].split(","))
+        return {int(part) for part in parts if is_ascii_digits(part)}
 
     def answers_seen(self) -> int | None:
         """The latest answer the sender knows of: the one the page showed, or the one they were told

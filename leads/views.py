@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from dealership.models import oversees_store
+from dealership.numbers import is_ascii_digits
 
 from .forms import (
     STATUS_FILTERS,
@@ -237,7 +238,7 @@ def _composer_form(
             "subject": draft["subject"],
             "body": draft["body"],
             "shown_answer": int(shown_answer)
-            if shown_answer.isdigit()
+            if is_ascii_digits(shown_answer)
             else reply_last_answer_id(lead=lead, messages=said),
             "drafted_from": chosen.pk if chosen else "",
         },

@@ -265,6 +265,7 @@ LONGEST = {
         ("city", Customer, "city"),
         ("province", Customer, "province"),
         ("postal_code", Customer, "postal_code"),
+        ("summary", CustomerHistoryItem, "summary"),
         ("vehicle", CustomerHistoryItem, "vehicle"),
         ("vin", CustomerHistoryItem, "vin"),
         ("reference", CustomerHistoryItem, "external_ref"),
@@ -522,13 +523,15 @@ def _already_imported(customer: Customer, row: dict, summary: str) -> bool:
         occurred_at__date=row["date"],
         vin=row.get("vin", ""),
         vehicle=row.get("vehicle", ""),
-        summary=summary[: CustomerHistoryItem._meta.get_field("summary").max_length],  # as it was stored
+        summary=summary,
     ).exists()
 
 
 def _history_add(customer: Customer, row: dict, actor) -> bool:
     reference = row.get("reference", "")
     kind = row["kind"]
+    # The file's summary or one made of the kind, vehicle and reference: row_clean held each of
+    # them to LONGEST, so either fits its column whole.
     with translation.override(settings.LANGUAGE_CODE):  # stored: one language whoever imports
         summary = row.get("summary") or " ".join(
             filter(

@@ -246,11 +246,16 @@ def history_item_add(
     """Add something that happened to the customer's timeline (mail forwarding, imports, staff).
 
     A purchase or lease also records the implied consent it gives (CASL: two years)."""
+    # Cut here, its end would be lost unsaid: a caller checks what it was given (the import's
+    # LONGEST) or shortens what it writes itself.
+    longest = CustomerHistoryItem._meta.get_field("summary").max_length
+    if len(summary) > longest:
+        raise ValueError(f"A history summary holds {longest} characters at most, not {len(summary)}.")
     item = CustomerHistoryItem.objects.create(
         customer=customer,
         kind=kind,
         occurred_at=occurred_at,
-        summary=summary[:300],
+        summary=summary,
         department=department,
         details=details or {},
         created_by=actor,

@@ -1,5 +1,6 @@
 """The pages: booking a slot, the advisor's week with outcome buttons, the calendar, follow-up screens."""
 
+import html
 from datetime import UTC, timedelta
 from urllib.parse import quote
 
@@ -259,6 +260,41 @@ def test_a_plan_is_edited_with_its_steps(supervisor_client):
     assert FollowUpPlan.objects.get().steps.count() == len(form.forms)
 
 
+def test_a_plan_saved_after_one_of_its_steps_was_deleted_meanwhile_says_so_and_keeps_the_changes(
+    supervisor_client,
+):
+    plan = FollowUpPlan.objects.create(name="Web leads")
+    first = FollowUpStep.objects.create(plan=plan, position=1, kind="call", call_notes="Call them")
+    second = FollowUpStep.objects.create(plan=plan, position=2, kind="call", call_notes="Call again")
+    url = reverse("leads:followupplan_update", args=[plan.pk])
+    data = {
+        "name": "Web leads (spring)",
+        "active": "on",
+        "sources_text": "",
+        **formset_data(supervisor_client.get(url).context["steps"]),
+        "steps-0-call_notes": "Call them before noon",
+    }
+    second.delete()  # the plan, open in another tab or by a colleague, lost its second step
+    response = supervisor_client.post(url, data)
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert (
+        '<div class="alert alert-danger">Nothing was saved: step 2 was deleted since this page was opened.'
+        in page
+    )
+    assert "This step was deleted since the page was opened." in page  # beside the step itself
+    assert 'value="Web leads (spring)"' in page and 'value="Call them before noon"' in page
+    plan.refresh_from_db()
+    first.refresh_from_db()
+    assert plan.name == "Web leads" and first.call_notes == "Call them"
+    # Deleted on the page too, as the message offers, the rest of the changes are saved.
+    response = supervisor_client.post(url, {**data, "steps-1-DELETE": "on"})
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert plan.name == "Web leads (spring)"
+    assert list(plan.steps.values_list("call_notes", flat=True)) == ["Call them before noon"]
+
+
 def test_the_plan_page_reads_the_reply_templates_once_whatever_the_number_of_steps(supervisor_client):
     reply_templates_ensure_defaults()
     template = ReplyTemplate.objects.get(name="Price and availability", language="en")
@@ -313,6 +349,16 @@ def test_plan_pages_list_the_plans_and_offer_a_blank_form(supervisor_client):
     listing = supervisor_client.get(reverse("leads:followupplan_list")).content.decode()
     assert plan.name in listing and "All internet leads" in listing
     assert supervisor_client.get(reverse("leads:followupplan_create")).status_code == 200
+
+
+def test_putting_a_lead_in_a_plan_of_superscript_digits_asks_for_a_plan(supervisor_client):
+    # "²".isdigit() is True, yet it is no plan's id: refused in words, never a server error.
+    lead = factories.lead()
+    response = supervisor_client.post(
+        reverse("leads:lead_followup_start", args=[lead.pk]), {"plan": "²"}, follow=True
+    )
+    assert response.status_code == 200 and "Choose a plan." in response.content.decode()
+    assert not lead.followups.exists()
 
 
 def test_the_lead_page_slot_loads_the_panel_alone_for_htmx(supervisor_client):
@@ -419,6 +465,28 @@ def test_what_is_done_from_the_lead_panel_comes_back_to_the_lead_page(supervisor
         {"outcome": "shown", "next": "https://elsewhere.example/"},
     )
     assert elsewhere.url == reverse("leads:appointment_calendar")
+
+
+def test_a_next_that_is_no_path_still_answers_the_change_recorded_with_the_calendar(
+    supervisor_client, advisor
+):
+    appointment = factories.test_drive(factories.lead(), advisor, hour=10)
+    calendar = reverse("leads:appointment_calendar")
+    # A "next" without "/" (a shortened bookmark, a link edited by hand) is no page of this site.
+    new_time = factories.next_weekday_at(11)
+    moved = supervisor_client.post(
+        reverse("leads:appointment_reschedule", args=[appointment.pk])
+        + f"?next=calendar&day={new_time.date()}",
+        {"slot": new_time.isoformat()},
+    )
+    assert moved.status_code == 302 and moved.url == calendar
+    cancelled = supervisor_client.post(
+        reverse("leads:appointment_outcome", args=[appointment.pk]),
+        {"outcome": "cancelled", "next": "calendar"},
+    )
+    assert cancelled.status_code == 302 and cancelled.url == calendar
+    appointment.refresh_from_db()
+    assert appointment.starts_at == new_time and appointment.status == Appointment.Status.CANCELLED
 
 
 def test_the_lead_panel_reads_the_same_whatever_the_number_of_appointments(supervisor_client, advisor):

@@ -56,6 +56,21 @@ def test_consent_given_in_the_future_is_refused_and_never_outranks_a_withdrawal(
     ).valid
 
 
+@pytest.mark.parametrize("ends", ["9999-12-31 10:00", "9997-12-31 23:00"])
+def test_a_contract_ending_in_a_year_typed_wrong_is_refused_on_its_field(supervisor_client, ends):
+    """Its two years of consent after ran past the calendar: Python's "year 10001 is out of range",
+    naming a year nobody typed, and no field."""
+    customer = factories.customer()
+    response = _grant(
+        supervisor_client, customer, basis="business_relationship", source="Lease contract",
+        at=_when(-timedelta(days=1)), relationship_ends_at=ends,
+    )  # fmt: skip
+    said = "Check the year: a contract ends within 50 years."
+    assert response.context["grant_form"].errors == {"relationship_ends_at": [said]}
+    assert said in response.content.decode()
+    assert not customer.consent_records.exists()
+
+
 def test_implied_consent_is_never_recorded_for_phone_calls(supervisor_client):
     customer = factories.customer()
     page = _grant(

@@ -19,7 +19,7 @@ from leads.services.customer_import import (
     import_start,
     row_clean,
 )
-from leads.services.customers import customer_email_add
+from leads.services.customers import customer_email_add, history_item_add
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -499,6 +499,32 @@ def test_a_cell_too_long_or_too_large_for_its_field_is_a_bad_row_not_a_stuck_imp
     assert (visit.vin, visit.odometer_km) == ("2T3W1RFV8RC123456", 120000)
 
 
+def test_a_history_summary_longer_than_its_column_is_a_bad_row_not_cut(supervisor):
+    """A repair order's description as the DMS exports it: its end was cut off unsaid, and lost
+    with the file once discarded."""
+    summary = "RO 55012: " + "replaced front brake pads and rotors, " * 9 + "road tested"
+    upload = batch(
+        f'Name,Email,Type,Date,Description\nEmma Johnson,emma@example.com,Service,2025-11-03,"{summary}"\n'
+    )
+    mapping = {
+        "Name": "full_name",
+        "Email": "email",
+        "Type": "kind",
+        "Date": "date",
+        "Description": "summary",
+    }
+    import_start(batch=upload, mapping=mapping, apply=False, actor=supervisor.user)
+    import_run(batch_id=upload.pk)
+    upload.refresh_from_db()
+    assert upload.summary["errors"] == [[2, "history: summary: longer than 300 characters"]]
+    assert not CustomerHistoryItem.objects.exists()
+    # Whoever else writes one is refused too, never cut.
+    with pytest.raises(ValueError, match="300 characters at most"):
+        history_item_add(customer=factories.customer(), kind=HistoryKind.SERVICE_VISIT, occurred_at=timezone.now(),
+                         summary=summary)  # fmt: skip
+    assert not CustomerHistoryItem.objects.exists()
+
+
 def upload(client, data: bytes):
     return client.post(reverse("leads:customer_import"), {"file": SimpleUploadedFile("export.csv", data)})
 
@@ -536,6 +562,24 @@ def test_an_upload_that_is_not_csv_text_is_refused_clearly(supervisor_client, da
     response = upload(supervisor_client, data)
     assert response.status_code == 200 and not CustomerImport.objects.exists()
     assert "Save it as CSV" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (b"\n\n\n", "The file is empty."),
+        (b",,,\n,,,\n", "The file is empty."),
+        (b"\xef\xbb\xbf\r\n", "The file is empty."),  # Excel's "CSV UTF-8" of an empty sheet
+        (b"\nName,Email\nAnn Lee,ann@example.com\n", "The first line must name the columns."),
+    ],
+    ids=["blank-lines", "delimiters", "excel-empty", "header-not-first"],
+)
+def test_a_file_without_any_column_is_refused_clearly(supervisor_client, data, said):
+    """The wrong (empty) export gave a mapping page with nothing to map, and no word why."""
+    response = upload(supervisor_client, data)
+    assert response.status_code == 200 and not CustomerImport.objects.exists()
+    assert response.context["form"].errors["file"] == [said]
+    assert said in response.content.decode()
 
 
 def test_a_quebec_export_with_french_headers_and_a_trailing_delimiter_is_mapped(supervisor):

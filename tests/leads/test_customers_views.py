@@ -76,6 +76,9 @@ def test_the_customer_list_pages_through_the_whole_file(supervisor_client):
     assert '?page=1">' in second and "Next page" not in second
     narrowed = supervisor_client.get(url, {"q": "Client104", "page": "x"}).content.decode()
     assert "Client104" in narrowed and "Next page" not in narrowed
+    # "²".isdigit() is True, yet it is no page number: the first page, never a server error.
+    mangled = supervisor_client.get(url, {"page": "²"})
+    assert mangled.status_code == 200 and mangled.content.decode().count("Client") == 100
 
 
 def test_card_shows_every_department_on_one_timeline_and_the_consent(supervisor_client):
@@ -110,8 +113,11 @@ def test_adding_another_email_and_phone_and_refusing_bad_ones(supervisor_client)
 def test_adding_an_email_and_a_bad_phone_adds_neither_and_says_so(supervisor_client):
     customer = factories.customer(phone="514 555 0100")
     url = reverse("leads:customer_contact_add", args=[customer.pk])
-    response = supervisor_client.post(url, {"email": "second@example.com", "phone": "12345"}, follow=True)
-    assert flash_text(response) == "“12345” is not a phone number with its area code. Nothing was added."
+    response = supervisor_client.post(url, {"email": "second@example.com", "phone": "12345"})
+    assert response.status_code == 400 and flash_text(response) == "Nothing was added."
+    assert response.context["contact_form"].errors == {
+        "phone": ["“12345” is not a phone number with its area code."]
+    }
     assert not customer.extra_emails.exists()
     response = supervisor_client.post(
         url, {"email": "second@example.com", "phone": "416-555-0188"}, follow=True
@@ -119,6 +125,24 @@ def test_adding_an_email_and_a_bad_phone_adds_neither_and_says_so(supervisor_cli
     assert flash_text(response) == "Added: second@example.com, (416) 555-0188."
     response = supervisor_client.post(url, {"phone": "+1 514 555 0100"}, follow=True)  # the main number
     assert flash_text(response) == "The customer already has these contact details."
+
+
+def test_a_refused_email_and_phone_come_back_as_typed_with_the_reason(supervisor_client):
+    """A second address typed with a work number and its extension: the refusal said why, and wiped both."""
+    customer = factories.customer(email="pat@example.com")
+    response = supervisor_client.post(
+        reverse("leads:customer_contact_add", args=[customer.pk]),
+        {"email": "pat.work@example.com", "phone": "514 555-0123 poste 12", "phone_kind": "work"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "“514 555-0123 poste 12” has an extension (12)" in page
+    assert 'value="pat.work@example.com"' in page and 'value="514 555-0123 poste 12"' in page
+    assert not customer.extra_emails.exists() and not customer.extra_phones.exists()
+    response = supervisor_client.post(
+        reverse("leads:customer_contact_add", args=[customer.pk]), {"phone_kind": "work"}
+    )
+    assert response.status_code == 400 and "Enter an email or a phone number." in response.content.decode()
 
 
 def test_duplicates_page_offers_the_pair_and_merges_it(supervisor_client):

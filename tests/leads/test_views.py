@@ -216,6 +216,15 @@ def test_inbox_paginates_and_ignores_malformed_filters(client):
     assert second.count('class="lead-row"') == 1
 
 
+def test_an_inbox_owner_of_superscript_digits_is_not_applied_and_says_so(client):
+    # "²".isdigit() is True, yet it is no number: the filter is refused, never a server error.
+    _login(client)
+    factories.lead(customer_obj=factories.customer(first_name="Ada", last_name="Lovelace"))
+    response = client.get("/leads/", {"owner": "²"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "Not applied" in page and "Ada Lovelace" in page
+
+
 def test_inbox_says_which_filters_it_could_not_apply_and_never_fails_on_them(client):
     _login(client)
     factories.lead(customer_obj=factories.customer(first_name="Ada", last_name="Lovelace"))
@@ -581,6 +590,30 @@ def test_picking_another_template_asks_before_replacing_the_text_and_keeps_the_a
     trade = ReplyTemplate.objects.get(inquiry_type="trade_in", language="en")
     reloaded = client.get(url, {"template": trade.pk}).content.decode()
     assert "The value of your trade-in" in reloaded and 'name="shown_answer" value="0"' not in reloaded
+
+
+def test_a_template_picked_with_a_mangled_shown_answer_refills_the_composer(client):
+    _login(client)
+    reply_templates_ensure_defaults()
+    lead = factories.lead(inquiry_type="price")
+    trade = ReplyTemplate.objects.get(inquiry_type="trade_in", language="en")
+    response = client.get(
+        reverse("leads:lead_detail", args=[lead.pk]),
+        {"template": trade.pk, "shown_answer": "²"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200 and "The value of your trade-in" in response.content.decode()
+
+
+def test_an_answer_whose_unavailable_vehicles_field_came_back_mangled_is_still_sent(client):
+    _login(client)
+    lead = factories.lead(customer_obj=factories.customer_with_email_consent())
+    response = client.post(
+        reverse("leads:lead_reply", args=[lead.pk]),
+        {"language": "en", "subject": "Your RAV4", "body": "It is still available.", "unavailable_shown": "²"},
+    )
+    assert response.status_code == 302
+    assert Message.objects.get(lead=lead, direction="out").subject == "Your RAV4"
 
 
 def _use_template_without_js(client, page: str, template, **typed):
