@@ -134,9 +134,9 @@ def test_with_js_the_picker_is_a_form_of_its_own_and_enter_in_the_subject_still_
     page.select_option("#id_template", index=2)
     expect(page.locator("#id_body")).not_to_have_value(draft)
     # ...and again in the composer the picker refilled.
-    page.wait_for_function(
-        "['id_template', 'use-template'].every((id) => document.getElementById(id).form.id === 'template-picker')"
-    )
+    for control in ("#id_template", "#use-template"):
+        expect(page.locator(control)).not_to_have_attribute("form", "reply-form")
+    assert page.locator("#id_template, #use-template").evaluate_all(owners) == ["template-picker"] * 2
     page.fill("#id_subject", "Your visit")
     page.press("#id_subject", "Enter")
     page.wait_for_selector("text=is being sent")
