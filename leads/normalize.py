@@ -1,5 +1,6 @@
 """Normalised forms of contact details, so the same person is found again."""
 
+import re
 import unicodedata
 
 import phonenumbers
@@ -18,6 +19,13 @@ SEARCH_FOLDED, SEARCH_FOLDED_AS = ACCENTED + PUNCTUATION, PLAIN + PUNCTUATION_AS
 _SEARCH_FOLD = str.maketrans(SEARCH_FOLDED, SEARCH_FOLDED_AS)
 
 DEFAULT_REGION = "CA"  # North American numbering plan: CA and US share it.
+# phonenumbers reads "ext.", "x" and "#", not Québec's "poste": it would dial the letters.
+FRENCH_EXTENSION = re.compile(r"\s*\bposte\b\.?\s*", re.IGNORECASE)
+
+
+def phone_parsed(value: str, region: str = DEFAULT_REGION) -> phonenumbers.PhoneNumber:
+    """A phone number as phonenumbers reads it, its extension written in English or French."""
+    return phonenumbers.parse(FRENCH_EXTENSION.sub(" ext. ", value), region)
 
 
 def normalize_email(value: str | None) -> str:
@@ -29,7 +37,7 @@ def normalize_phone(value: str | None, *, region: str = DEFAULT_REGION) -> str:
     if not value or not value.strip():
         return ""
     try:
-        number = phonenumbers.parse(value, region)
+        number = phone_parsed(value, region)
     except phonenumbers.NumberParseException:
         return ""
     # A local number without its area code ("555-0100") is possible only locally: it could be

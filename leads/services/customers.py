@@ -1,7 +1,5 @@
 """Writes for customers: edits, extra emails and phones, history items, merges. All audited."""
 
-import re
-
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -23,7 +21,7 @@ from ..models import (
     Message,
     Task,
 )
-from ..normalize import DEFAULT_REGION, normalize_email, normalize_name, normalize_phone, phone_display
+from ..normalize import normalize_email, normalize_name, normalize_phone, phone_display, phone_parsed
 from ..selectors.customers import CUSTOMER_FIELDS, customers_with_contact
 from .audit import audit_record, changes_between
 from .consent import consent_record_purchase
@@ -38,13 +36,9 @@ def customer_snapshot(customer: Customer) -> dict:
     return snapshot
 
 
-# phonenumbers reads "ext.", "x" and "#", not Québec's "poste": it would dial the letters.
-FRENCH_EXTENSION = re.compile(r"\s*\bposte\b\.?\s*", re.IGNORECASE)
-
-
 def _phone_extension(phone: str) -> str:
     try:
-        return phonenumbers.parse(FRENCH_EXTENSION.sub(" ext. ", phone), DEFAULT_REGION).extension or ""
+        return phone_parsed(phone).extension or ""
     except phonenumbers.NumberParseException:
         return ""
 

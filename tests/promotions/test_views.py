@@ -298,6 +298,17 @@ def test_an_offer_page_refuses_a_phone_that_is_no_number_rather_than_keep_a_lead
     assert 'value="555-0199"' in html and "Please call me" in html
 
 
+@pytest.mark.parametrize("phone", ["514 555-0122 poste 22", "514 555-0122 ext 22", "+1 514 555 0122"])
+def test_an_offer_page_takes_a_number_with_its_extension_in_french_or_english(client, phone):
+    _running(landing_slug="open-house")
+    response = client.post(
+        reverse("offers:landing", args=["open-house"]),
+        {"first_name": "Ana", "phone": phone, "language": "fr", "comments": "Appelez-moi"},
+    )
+    assert response.status_code == 302
+    assert Lead.objects.get().customer.phone == "+15145550122"
+
+
 def test_landing_page_of_a_draft_promotion_is_not_found(client):
     factories.promotion(landing_slug="not-yet")
     assert client.get(reverse("offers:landing", args=["not-yet"])).status_code == 404
