@@ -17,6 +17,8 @@ class Role(models.TextChoices):
 
 # Roles that oversee the whole internet department: every lead, appointment, mail and objective.
 OVERSEEING_ROLES = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+# Roles of the people who may own leads, and so the sales tasks of their customers.
+LEAD_OWNER_ROLES = (Role.ADVISOR, Role.SUPERVISOR, Role.MANAGER)
 
 
 def oversees_store(user) -> bool:

@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from .models import Department, Objective, ObjectiveEvent, Role, StaffMember
+from .models import LEAD_OWNER_ROLES, Department, Objective, ObjectiveEvent, Role, StaffMember
 from .selectors import period_for, staff_directory
 from .transitions import transition_check
 
@@ -117,11 +117,17 @@ def staff_create(
 @transaction.atomic
 def staff_role_change(*, staff: StaffMember, role: str) -> StaffMember:
     """Give the person a new role, and with it exactly that role's access: the old role's
-    permissions go, groups an administrator added by hand stay."""
+    permissions go, groups an administrator added by hand stay. Someone who no longer takes leads
+    hands their open customer tasks on, as when taken off the staff."""
+    from leads.services.loyalty import loyalty_tasks_hand_over  # leads builds on this app
+
+    took_leads = staff.role in LEAD_OWNER_ROLES
     staff.role = Role(role)
     staff.save(update_fields=["role"])
     _role_access_set(user=staff.user, role=staff.role)
     _advisor_hours_ensure(staff)
+    if took_leads and staff.role not in LEAD_OWNER_ROLES:
+        loyalty_tasks_hand_over(user=staff.user)
     return staff
 
 

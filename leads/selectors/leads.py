@@ -15,7 +15,7 @@ from django.db.models.functions import Concat, Right, Upper
 from django.utils import timezone
 
 from dealership.cache_generations import cached_in_generation, generation_next
-from dealership.models import Role, oversees_store
+from dealership.models import LEAD_OWNER_ROLES, Role, oversees_store
 from inventory.models import Vehicle
 
 from ..business_hours import (
@@ -539,7 +539,7 @@ OWNER_CHOICES_SECONDS = 60
 def lead_owners_possible() -> QuerySet:
     """The people who may own a lead: active advisors, supervisors and managers."""
     return get_user_model().objects.filter(
-        is_active=True, staff__role__in=[Role.ADVISOR, Role.SUPERVISOR, Role.MANAGER]
+        is_active=True, staff__role__in=LEAD_OWNER_ROLES
     )
 
 

@@ -212,6 +212,10 @@ def loyalty_tasks_create(*, today: date | None = None) -> list[Task]:
         if not rule.enabled:
             continue
         fallback = _department_person(rule.department)
+        if fallback:  # tasks left unassigned when nobody was in the department: someone is now
+            Task.objects.filter(kind=rule.kind, assignee__isnull=True, done_at__isnull=True).update(
+                assignee_id=fallback
+            )
         moments = FINDERS[rule.kind](rule, today)
         # A customer who asked for no more messages of any kind is no one to pitch to.
         withdrawn = customers_channels_withdrawn(customer_ids={moment.customer_id for moment in moments})
@@ -249,7 +253,8 @@ def loyalty_tasks_hand_over(*, user) -> list[Task]:
     """Give the person's open tasks to whoever the daily run gives a task of that kind nobody owns:
     its rule's department's person (None when no one is left there: the task waits, unassigned, on
     the customer's page), each change in the audit trail. Done tasks stay theirs: what was done, by
-    whom. Call it once their staff record is gone, else they could be that person themselves."""
+    whom. Called once their staff record is gone or their new role set: they are that person only
+    when their new role makes them so."""
     tasks = list(Task.objects.select_for_update().filter(assignee=user, done_at__isnull=True))
     departments = {rule.kind: rule.department for rule in loyalty_rules_ensure()}
     people = {code: _department_person(code) for code in {departments[task.kind] for task in tasks}}

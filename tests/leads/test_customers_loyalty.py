@@ -176,6 +176,9 @@ def test_an_account_with_no_staff_role_sees_no_customer_contact_details_on_its_t
     page = response.content.decode()
     assert response.status_code == 403
     assert "lucie.g@example.com" not in page and "Gagnon" not in page
+    # Nor does the menu offer the page: the staff directory, which they may still open, does not.
+    directory = client.get(reverse("dealership:directory")).content.decode()
+    assert reverse("leads:my_tasks") not in directory
 
 
 def test_someone_taken_off_the_staff_hands_their_open_tasks_to_whoever_gets_the_departments_tasks(
@@ -226,6 +229,31 @@ def test_with_no_one_left_in_the_department_its_tasks_wait_unassigned_on_the_cus
     client.force_login(store_staff["supervisor"].user)
     page = client.get(reverse("leads:customer_detail", args=[task.customer_id])).content.decode()
     assert "Lease or finance term ending · due" in page and "unassigned" in page
+
+
+def test_tasks_left_unassigned_go_to_whoever_joins_the_department_at_the_next_daily_run(store_staff):
+    task = _task(store_staff["finance"].user, LoyaltyKind.TERM_ENDING, last_name="Okafor")
+    staff_remove(staff=store_staff["finance"])
+    loyalty_tasks_create(today=TODAY)  # nobody in finance yet: it waits
+    task.refresh_from_db()
+    assert task.assignee is None
+    newcomer = factories.staff(Role.DEPARTMENT, department_code="finance")
+    loyalty_tasks_create(today=TODAY + timedelta(days=1))
+    task.refresh_from_db()
+    assert task.assignee == newcomer.user and task.done_at is None
+
+
+def test_an_advisor_moved_to_a_department_hands_their_sales_tasks_on(store_staff):
+    advisor = store_staff["advisor"]
+    task = _task(advisor.user, LoyaltyKind.PURCHASE_ANNIVERSARY)
+    done = _task(advisor.user, LoyaltyKind.PURCHASE_ANNIVERSARY, done=True)
+    staff_role_change(staff=advisor, role=Role.MANAGER)  # still takes leads: keeps them
+    task.refresh_from_db()
+    assert task.assignee == advisor.user
+    staff_role_change(staff=advisor, role=Role.DEPARTMENT)  # now in a department: handed on
+    task.refresh_from_db(), done.refresh_from_db()
+    assert task.assignee == store_staff["supervisor"].user and done.assignee == advisor.user
+    assert _handed_over() == {str(task.pk): {"assignee": [advisor.user_id, store_staff["supervisor"].user_id]}}
 
 
 def test_someone_with_no_tasks_is_taken_off_the_staff_and_nobody_elses_tasks_move(store_staff):
