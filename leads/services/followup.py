@@ -214,6 +214,10 @@ def _enrollments_to_stop(enrollments: QuerySet[Enrollment]) -> dict[int, tuple[s
             Subquery(answered.order_by("occurred_at").values("lead_id")[:1]),
         ),
     )
+    # The inquiry of a duplicate merged into the plan's lead moved there with it: not an answer.
+    merged_inquiry = Lead.objects.filter(
+        merged_into=OuterRef(OuterRef("lead")), received_at=OuterRef("occurred_at")
+    )
     # (reason, on the plan's own lead, the annotation naming another lead of the customer's)
     checks = [
         (StopReason.SOLD, Q(lead__status=LeadStatus.SOLD), "sold_on"),
@@ -246,7 +250,7 @@ def _enrollments_to_stop(enrollments: QuerySet[Enrollment]) -> dict[int, tuple[s
                 Exists(
                     Message.objects.filter(
                         lead=OuterRef("lead"), direction=Direction.INBOUND, occurred_at__gt=since
-                    )
+                    ).exclude(Exists(merged_inquiry))
                 )
             )
             | Q(

@@ -897,6 +897,20 @@ def test_a_visit_booked_before_the_plan_on_another_inquiry_stops_it(
     assert second.events.get(type="followup_stopped").params["on_lead"] == earlier.pk
 
 
+def test_the_waiting_duplicate_merged_into_the_followed_lead_does_not_stop_its_plan(plan):
+    first, second = _second_inquiry_waiting()  # the same car asked on another site: a duplicate
+    lead_merge(target=first, duplicate=second)
+    followup_stop_finished(now=local(2026, 3, 10, 12, 0))
+    assert _stop_reason(first.followups.get()) == (FollowUpEnrollment.Status.ACTIVE, "")
+    # The customer's answer after the merge still stops it.
+    factories.inbound_email(lead=first, occurred_at=local(2026, 3, 10, 13, 0))
+    followup_stop_finished(now=local(2026, 3, 10, 13, 1))
+    assert _stop_reason(first.followups.get()) == (
+        FollowUpEnrollment.Status.STOPPED,
+        StopReason.CUSTOMER_REPLIED,
+    )
+
+
 def test_the_second_inquiry_itself_or_a_voicemail_on_it_does_not_stop_the_plan_of_the_first(
     plan, supervisor, django_capture_on_commit_callbacks
 ):
