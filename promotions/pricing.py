@@ -7,6 +7,8 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from dealership.text import mid_sentence
+
 from .models import OfferKind
 
 # Provinces whose regulator requires the advertised price to include every fee the buyer must pay:
@@ -70,7 +72,7 @@ def price_terms(fees: dict, *, language: str = "en") -> str:
         if added := fees_added(fees):
             # In the middle of a sentence: "freight and PDI", not "Freight and PDI" nor "freight and pdi".
             return _("plus %(fees)s, taxes and licensing") % {
-                "fees": ", ".join(label[:1].lower() + label[1:] for label in map(_, added))
+                "fees": ", ".join(mid_sentence(label) for label in map(_, added))
             }
         return _("all fees included, plus taxes and licensing")
 

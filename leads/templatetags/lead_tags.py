@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from dealership.models import Department
+from dealership.text import mid_sentence
 from inventory.models import Condition
 
 from ..customer_forms import CustomerForm
@@ -278,7 +279,7 @@ def _followup_summary(event_type: str, params: dict) -> str:
             return _("Follow-up plan “%(plan)s” completed") % {"plan": plan}
         case "followup_stopped" if plan and params.get("reason") in StopReason.values:
             reason = _(StopReason(params["reason"]).label)
-            summary = {"plan": plan, "reason": reason[:1].lower() + reason[1:]}  # mid-sentence
+            summary = {"plan": plan, "reason": mid_sentence(reason)}
             if params.get("on_lead"):  # the customer answered, booked or bought on another lead
                 return _("Follow-up plan “%(plan)s” stopped: %(reason)s (lead %(number)s)") % {
                     **summary,
@@ -290,7 +291,7 @@ def _followup_summary(event_type: str, params: dict) -> str:
             return _(
                 "Not put in a follow-up plan because the customer is in touch: their plan on lead "
                 "%(number)s stopped (%(reason)s)"
-            ) % {"number": params["on_lead"], "reason": reason[:1].lower() + reason[1:]}
+            ) % {"number": params["on_lead"], "reason": mid_sentence(reason)}
         case "followup_task_done" if params.get("note"):
             return _("Follow-up task done: %(note)s") % {"note": params["note"]}
     return str(EVENT_TITLES[event_type])

@@ -3,6 +3,7 @@
 from django import template
 from django.utils.translation import gettext as _
 
+from dealership.text import mid_sentence
 from leads.models import Language
 from leads.templatetags.lead_tags import choice_label, consent_refusal, event_as_stored, status_change
 
@@ -36,7 +37,7 @@ def recipient_reason(reason: str) -> str:
     if reason.startswith("Not sent: "):
         return _("Not sent: %(reason)s.") % {"reason": reason.removeprefix("Not sent: ").rstrip(".")}
     refusal = reason.removesuffix(".")
-    refusal = consent_refusal(refusal[:1].lower() + refusal[1:])
+    refusal = consent_refusal(mid_sentence(refusal))
     return f"{refusal[:1].upper()}{refusal[1:]}."
 
 
