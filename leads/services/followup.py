@@ -281,11 +281,15 @@ def plan_for_source(*, source: str, plans: list[FollowUpPlan]) -> FollowUpPlan |
     return next((plan for plan in plans if plan.all_internet_leads), None)
 
 
+def _customer_plans_running(customer_id) -> QuerySet[Enrollment]:
+    """The customer's active plans, whatever their lead's status (the beat stops those of a lead
+    sold or lost at its next tick)."""
+    return Enrollment.objects.filter(status=Enrollment.Status.ACTIVE, lead__customer_id=customer_id)
+
+
 def _customer_followed(customer_id) -> QuerySet[Enrollment]:
     """The customer's active plans on their open leads (a merged duplicate is lost)."""
-    return Enrollment.objects.filter(
-        status=Enrollment.Status.ACTIVE, lead__customer_id=customer_id, lead__status__in=OPEN_LEAD_STATUSES
-    )
+    return _customer_plans_running(customer_id).filter(lead__status__in=OPEN_LEAD_STATUSES)
 
 
 @transaction.atomic
@@ -393,13 +397,7 @@ def followup_enroll_arrivals(*, now: datetime) -> int:
         .exclude(Exists(ended.filter(stop_reason__in=IN_TOUCH_REASONS)))
         # Out of the batch while it waits, so that it never holds back the leads after it. It waits
         # on a plan whose lead was just sold or lost too, until the beat records why that plan stopped.
-        .exclude(
-            Exists(
-                Enrollment.objects.filter(
-                    status=Enrollment.Status.ACTIVE, lead__customer_id=OuterRef("customer_id")
-                )
-            )
-        )
+        .exclude(Exists(_customer_plans_running(OuterRef("customer_id"))))
         .order_by("received_at")[:DISPATCH_BATCH]
     )
     plans = (
