@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from dealership.forms import day_param as _day_param
+from dealership.forms import day_param
 from dealership.numbers import is_ascii_digits
 
 from .appointment_forms import (
@@ -153,7 +153,7 @@ def appointment_book_view(request, pk: int):
 def appointment_reschedule_view(request, pk: int):
     appointment = _appointment_or_404(request, pk)
     now = timezone.now()
-    day = _day_param(request, default=max(timezone.localdate(appointment.starts_at), _today()))
+    day = day_param(request, default=max(timezone.localdate(appointment.starts_at), _today()))
     advisor, handover = appointment.advisor, None
     if not advisors().filter(pk=advisor.pk).exists():
         # Their advisor is no longer active: the desk chooses who takes the appointment over.
@@ -221,7 +221,7 @@ def appointment_outcome_view(request, pk: int):
 def appointment_calendar_view(request):
     _require_desk(request)
     week = request.GET.get("view") == "week"
-    grid = appointment_calendar(user=request.user, day=_day_param(request), week=week)
+    grid = appointment_calendar(user=request.user, day=day_param(request), week=week)
     now = timezone.now()
     return render(
         request,
