@@ -1,8 +1,12 @@
 """Display helpers every app's pages share."""
 
+from urllib.parse import urlsplit, urlunsplit
+
 from django import template
 from django.template.defaultfilters import floatformat
+from django.urls import reverse
 from django.utils import formats
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
@@ -44,3 +48,20 @@ def local_date(value, english_format: str) -> str:
     if value in (None, ""):
         return ""
     return formats.date_format(value, str(DATE_FORMATS[english_format]))
+
+
+@register.simple_tag(takes_context=True)
+def language_switch_next(context) -> str:
+    """Where the menu's language switch brings the person back: this page, in the other language. A
+    page shown in answer to a form is often at an address that takes forms only (a refused answer
+    at /leads/5/reply/); then the page they came from when it is on this site, else the home page."""
+    request = context["request"]
+    if request.method in ("GET", "HEAD"):
+        return request.get_full_path()
+    came_from = request.headers.get("Referer", "")
+    if url_has_allowed_host_and_scheme(
+        came_from, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        address = urlsplit(came_from)
+        return urlunsplit(("", "", address.path or "/", address.query, ""))
+    return reverse("home")
