@@ -21,7 +21,7 @@ import phonenumbers
 from django.conf import settings
 
 from ..models.routing import MailKind, keywords
-from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone, split_name
+from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone, phone_parsed, split_name
 from ..selectors.customers import name_key
 from ..selectors.mail import staff_address_exists
 from ..threading import lead_id_from_address, store_address
@@ -111,7 +111,8 @@ class Triage:
     department: str | None  # a Department.Code value; None for automatic replies and bounces
     language: str = "en"  # en or fr
     rule: str = ""  # what decided: "rule:<name>", "adf", "bounce-report", "keywords:service", …
-    contact: dict = field(default_factory=dict)  # first_name, last_name, name, email, phone (E.164)
+    # first_name, last_name, name, email, phone (E.164) and phone_extension (which E.164 cannot hold)
+    contact: dict = field(default_factory=dict)
     vehicles: list[dict] = field(default_factory=list)  # interest, status, year, make, model, trim, vin,
     # stock, and odometer (km) and price when known
     source: str | None = None  # the lead provider or website
@@ -426,26 +427,26 @@ def _may_be_the_customers(phone: str, store_phones: set[str]) -> bool:
     )
 
 
-def _first_phone(*texts: str) -> str:
-    """The first phone number in these texts that may be the customer's: neither the store's own
-    nor a toll-free one."""
+def _first_phone(*texts: str) -> tuple[str, str]:
+    """The first phone number in these texts that may be the customer's (neither the store's own
+    nor a toll-free one), and the extension written with it ("" without one)."""
     store_phones = _store_phones()
     for text in texts:
         if not text:
             continue
         if (phone := normalize_phone(text)) and _may_be_the_customers(phone, store_phones):
-            return phone
+            return phone, phone_parsed(text).extension or ""
         try:
             for match in phonenumbers.PhoneNumberMatcher(text[:20_000], DEFAULT_REGION):
                 phone = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
                 if _may_be_the_customers(phone, store_phones):
-                    return phone
+                    return phone, match.number.extension or ""
         except Exception:  # noqa: BLE001 - a phone is a nicety, never a failure
             continue
-    return ""
+    return "", ""
 
 
-def _contact(first: str, last: str, full: str, email: str, phone: str) -> dict:
+def _contact(first: str, last: str, full: str, email: str, phone: str, extension: str) -> dict:
     if full and not (first or last):
         first, last = split_name(full)
     full = " ".join(p for p in (first, last) if p) or full
@@ -455,6 +456,7 @@ def _contact(first: str, last: str, full: str, email: str, phone: str) -> dict:
         "name": full or None,
         "email": normalize_email(email) or None,
         "phone": phone or None,
+        "phone_extension": extension or None,
     }
 
 
@@ -652,7 +654,9 @@ def _read(
             # "Prénom : Léa / Nom : Morin": beside a first name, the name field is the family name.
             last, full = full.removeprefix(first).strip() if full.startswith(first) else full, ""
         return _Reading(
-            contact=_contact(first, last, full, _address(form.get("email")), _first_phone(form.get("phone"))),
+            contact=_contact(
+                first, last, full, _address(form.get("email")), *_first_phone(form.get("phone"))
+            ),
             vehicles=_form_vehicles(form),
             source=form.get("source") or parsed.from_address.rpartition("@")[2] or None,
             comments=form.get("comments"),
@@ -661,7 +665,7 @@ def _read(
         # A salesperson passing on their customer's mail: the lead is the customer's.
         return _Reading(
             contact=_contact(
-                "", "", original.name, original.address, _first_phone(original.text[:WORDS_READ])
+                "", "", original.name, original.address, *_first_phone(original.text[:WORDS_READ])
             ),
             vehicles=[],
             source=None,
@@ -672,7 +676,7 @@ def _read(
     name, address = reply_to or (parsed.from_name, parsed.from_address)
     return _Reading(
         # The phone is often in the signature, below what the customer just wrote.
-        contact=_contact("", "", name, address, _first_phone(body[:WORDS_READ], _above_quote(parsed.text))),
+        contact=_contact("", "", name, address, *_first_phone(body[:WORDS_READ], _above_quote(parsed.text))),
         vehicles=[],
         source=None,
         comments=unreadable_adf or body,
@@ -687,7 +691,7 @@ def _adf_reading(adf: AdfLead) -> _Reading:
             person.last_name,
             person.full_name,
             _address(person.email),
-            _first_phone(*(phone.number for phone in person.phones)),
+            *_first_phone(*(phone.number for phone in person.phones)),
         ),
         vehicles=[_adf_vehicle(v) for v in adf.vehicles],
         source=adf.source or None,
@@ -705,7 +709,7 @@ def _by_customer(adf: AdfLead) -> list[AdfLead]:
     for prospect in adf.prospects:
         person = prospect.contact or AdfContact()
         email = normalize_email(_address(person.email))
-        phone = _first_phone(*(phone.number for phone in person.phones))
+        phone, _extension = _first_phone(*(phone.number for phone in person.phones))
         name = name_key(person.first_name, person.last_name) or name_key(person.full_name, "")
         contact = {f"email:{email}" if email else "", f"phone:{phone}" if phone else ""} - {""}
         keys = contact | ({f"name:{name}"} if name else set())

@@ -36,7 +36,8 @@ def customer_snapshot(customer: Customer) -> dict:
     return snapshot
 
 
-def _phone_extension(phone: str) -> str:
+def phone_extension_of(phone: str) -> str:
+    """The extension written with a number ("514 555-0100 poste 12"), "" without one."""
     try:
         return phone_parsed(phone).extension or ""
     except phonenumbers.NumberParseException:
@@ -53,7 +54,7 @@ def clean_contact(*, email: str = "", phone: str = "") -> tuple[str, str]:
         except ValidationError:
             errors["email"] = _("“%(email)s” is not an email address.") % {"email": email}
     normalized_phone = normalize_phone(phone)
-    if extension := _phone_extension(phone):  # E.164 has no room for it: say so, drop nothing
+    if extension := phone_extension_of(phone):  # E.164 has no room for it: say so, drop nothing
         errors["phone"] = _(
             "“%(phone)s” has an extension (%(extension)s): enter the number without it and keep the "
             "extension in the notes."
@@ -63,6 +64,28 @@ def clean_contact(*, email: str = "", phone: str = "") -> tuple[str, str]:
     if errors:
         raise ValidationError(errors)
     return email, normalized_phone
+
+
+@transaction.atomic
+def customer_phone_extension_keep(*, customer: Customer, phone: str, extension: str) -> Customer:
+    """Keep the extension a customer gave with their number (normalised, E.164, which has no room
+    for it) in their notes, where staff keep the extensions they enter: a line added once, however
+    often the customer gives the same number and extension."""
+    if not (phone and extension):
+        return customer
+    with translation.override(settings.LANGUAGE_CODE):  # stored: one language, so found again
+        line = _("Phone: %(phone)s, extension %(extension)s") % {
+            "phone": phone_display(phone),
+            "extension": extension,
+        }
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if line in customer.notes.splitlines():
+        return customer
+    before = customer.notes
+    customer.notes = f"{before}\n{line}" if before else line
+    customer.save(update_fields=["notes", "updated_at"])
+    audit_record(customer=customer, action="filled_from_inquiry", changes={"notes": [before, customer.notes]})
+    return customer
 
 
 def _email_unclaimed(*, customer: Customer, email: str) -> None:

@@ -34,9 +34,11 @@ from .customers import (
     customer_email_add,
     customer_fill_blanks,
     customer_phone_add,
+    customer_phone_extension_keep,
     customer_snapshot,
     customer_update,
     history_item_add,
+    phone_extension_of,
 )
 
 # The lead status machine: which status may follow which.
@@ -98,32 +100,38 @@ def customer_find_or_create(
     *,
     email: str = "",
     phone: str = "",
+    phone_extension: str = "",
     first_name: str = "",
     last_name: str = "",
     language: str | None = None,
 ) -> tuple[Customer, bool]:
     """The customer these details belong to (any of their emails, else a phone that is really
     theirs: see customer_match); created when nobody matches. A new address or number of a known
-    customer is added to their record, never lost."""
+    customer is added to their record, never lost; so is the number's extension (written with it, or
+    read apart from it: `phone_extension`), which the stored number has no room for: it goes to the
+    customer's notes."""
+    phone_extension = phone_extension or phone_extension_of(phone)
     email, phone = normalize_email(email), normalize_phone(phone)
     first_name, last_name = normalize_name(first_name), normalize_name(last_name)
     customer = customer_match(email=email, phone=phone, first_name=first_name, last_name=last_name)
+    created = customer is None
     if customer is not None:
         customer = customer_contacts_learned(
             customer=customer, email=email, phone=phone, first_name=first_name, last_name=last_name
         )
-        return customer, False
-    customer = Customer.objects.create(
-        email=email,
-        phone=phone,
-        first_name=first_name,
-        last_name=last_name,
-        **({"language": language} if language else {}),
-    )
-    audit_record(
-        customer=customer, action="created", changes=changes_between({}, customer_snapshot(customer))
-    )
-    return customer, True
+    else:
+        customer = Customer.objects.create(
+            email=email,
+            phone=phone,
+            first_name=first_name,
+            last_name=last_name,
+            **({"language": language} if language else {}),
+        )
+        audit_record(
+            customer=customer, action="created", changes=changes_between({}, customer_snapshot(customer))
+        )
+    customer = customer_phone_extension_keep(customer=customer, phone=phone, extension=phone_extension)
+    return customer, created
 
 
 @transaction.atomic

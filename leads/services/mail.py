@@ -51,6 +51,7 @@ from ..normalize import normalize_email, normalize_phone
 from ..selectors.customers import customer_match
 from ..threading import new_message_id, references_answering
 from .consent import consent_withdraw
+from .customers import customer_phone_extension_keep
 from .leads import (
     customer_contacts_learned,
     customer_find_or_create,
@@ -390,6 +391,7 @@ def _customer_for(parsed: ParsedMail, decision: Triage) -> Customer:
     return customer_find_or_create(
         email=email,
         phone=contact.get("phone") or "",
+        phone_extension=contact.get("phone_extension") or "",
         first_name=(contact.get("first_name") or "")[:100],
         last_name=(contact.get("last_name") or "")[:100],
         language=decision.language if decision.language in ("en", "fr") else None,
@@ -615,9 +617,14 @@ def _on_reply(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> Non
     if lead is None:  # a reply to something we no longer know: still a customer writing to us
         _on_lead(inbound, parsed, decision)
         return
-    if phone := normalize_phone((decision.contact or {}).get("phone")):
-        # "Call me at …" in a reply is kept as in a fresh mail: a blank filled, else one more number.
+    contact = decision.contact or {}
+    if phone := normalize_phone(contact.get("phone")):
+        # "Call me at …" in a reply is kept as in a fresh mail: a blank filled, else one more number,
+        # and its extension.
         customer_contacts_learned(customer=lead.customer, phone=phone)
+        customer_phone_extension_keep(
+            customer=lead.customer, phone=phone, extension=contact.get("phone_extension") or ""
+        )
     message = _inbound_message_create(inbound=inbound, parsed=parsed, customer=lead.customer, lead=lead)
     lead_event_add(lead=lead, type="customer_replied", message=message.pk, inbound_mail=inbound.pk)
     lead_customer_wrote(lead=lead, at=message.occurred_at)

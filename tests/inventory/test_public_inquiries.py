@@ -58,9 +58,20 @@ def test_a_message_to_correct_about_a_vehicle_off_the_website_shows_nothing_of_t
     typo = client.post(address, MESSAGE | {"email": "jean@", "message": "Still available?"})
     page = typo.content.decode()
     # What the visitor wrote comes back to be put right...
-    assert typo.status_code == 400 and "Still available?" in page and "This vehicle is not on our website" in page
+    assert (
+        typo.status_code == 400
+        and "Still available?" in page
+        and "This vehicle is not on our website" in page
+    )
     # ...and nothing of a vehicle kept off the website: no price, VIN, stock number or description.
-    for hidden_text in (vehicle.vin, vehicle.stock_number, "Lexus", "not yet reconditioned", "61,995", "61995"):
+    for hidden_text in (
+        vehicle.vin,
+        vehicle.stock_number,
+        "Lexus",
+        "not yet reconditioned",
+        "61,995",
+        "61995",
+    ):
         assert hidden_text not in page
     client.post(address, MESSAGE | {"message": "Still available?"})
     assert Lead.objects.get().vehicles.get().stock_number == vehicle.stock_number  # still taken
@@ -98,6 +109,21 @@ def test_another_question_about_the_same_vehicle_keeps_its_words_in_its_own_lead
         "Can I see it Saturday?",
         "Is it still there?",
     ]
+
+
+@pytest.mark.parametrize("phone", ["514 555-0100 ext. 12", "514-555-0100 poste 12", "514 555 0100 x12"])
+def test_a_phone_extension_sent_from_a_vehicle_page_is_on_the_customer_card_once(client, supervisor, phone):
+    vehicle = factories.vehicle()
+    # Sent, sent again, then another question with the same number.
+    for message in ("Is it still there?", "Is it still there?", "Can I see it Saturday?"):
+        client.post(vehicle.get_absolute_url(), MESSAGE | {"phone": phone, "message": message})
+    [customer] = {lead.customer_id for lead in Lead.objects.all()}
+    client.force_login(supervisor.user)
+    card = client.get(reverse("leads:customer_detail", args=[customer])).content.decode()
+    assert card.count("Phone: (514) 555-0100, extension 12") == 1
+    # Where the lead is answered from, too.
+    lead_page = client.get(reverse("leads:lead_detail", args=[Lead.objects.first().pk])).content.decode()
+    assert lead_page.count("Phone: (514) 555-0100, extension 12") == 1
 
 
 @pytest.mark.parametrize("meanwhile", ["time passed", "lead closed"])

@@ -11,6 +11,7 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from dealership.models import Department
@@ -317,6 +318,15 @@ def test_a_phone_given_in_a_reply_is_saved_to_the_customer_like_one_in_a_fresh_m
     lead.customer.refresh_from_db()
     assert lead.customer.phone == "+15145550166"
     assert list(lead.customer.extra_phones.values_list("phone", flat=True)) == ["+15145550177"]
+
+
+def test_a_phone_extension_given_in_a_reply_is_on_the_customer_card_once(maildir, client, supervisor):
+    lead = factories.lead(customer_obj=factories.customer(email="marie.lavoie@videotron.ca"))
+    for _ in range(2):
+        receive(maildir, reply_on(lead, "Please call me at work, 514-555-0177 ext. 204, after 6."))
+    client.force_login(supervisor.user)
+    card = client.get(reverse("leads:customer_detail", args=[lead.customer_id])).content.decode()
+    assert card.count("Phone: (514) 555-0177, extension 204") == 1
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """Machine-made leads (ADF from a lead provider): whose customer they are and what the lead keeps."""
 
 import pytest
+from django.urls import reverse
 
 from leads.models import Customer, InboundOutcome, Lead, LeadVehicle, Message
 from leads.templatetags.lead_tags import event_summary
@@ -62,6 +63,38 @@ def test_provider_leads_without_an_email_are_two_customers_found_by_phone_and_no
     again = factories.inbound_mail(adf_mail(first="Marc", last="Roy", phone="514 555 0111", vehicle=RAV4))
     assert again.lead == marc.lead and again.outcome == InboundOutcome.JOINED_LEAD
     assert Customer.objects.count() == 2
+
+
+def customer_card(client, supervisor, customer_id: int) -> str:
+    """The customer's page as a member of staff opens it to call them."""
+    client.force_login(supervisor.user)
+    return client.get(reverse("leads:customer_detail", args=[customer_id])).content.decode()
+
+
+def test_a_phone_extension_in_a_providers_lead_is_on_the_customer_card_once(client, supervisor):
+    lead = adf_mail(first="Marc", last="Roy", phone="514-555-0111 ext. 12", vehicle=RAV4)
+    first, again = factories.inbound_mail(lead), factories.inbound_mail(lead.replace(b"AT-1", b"AT-2"))
+    assert (first.outcome, again.outcome) == (InboundOutcome.NEW_LEAD, InboundOutcome.JOINED_LEAD)
+    card = customer_card(client, supervisor, first.lead.customer_id)
+    assert card.count("Phone: (514) 555-0111, extension 12") == 1
+
+
+def test_a_phone_extension_in_a_websites_form_is_on_the_customer_card_once(client, supervisor):
+    form = (
+        "Prénom : Chloé\nNom : Gauthier\nCourriel : chloe@example.com\n"
+        "Téléphone : 438 555 0144 poste 2\nMessage : Le RAV4 est-il encore disponible ?"
+    )
+    first, again = (
+        factories.inbound_mail(
+            factories.raw_mail(
+                from_address="web@concession.example", from_name="", subject="Demande", body=form
+            )
+        )
+        for _ in range(2)
+    )
+    assert (first.outcome, again.outcome) == (InboundOutcome.NEW_LEAD, InboundOutcome.JOINED_LEAD)
+    card = customer_card(client, supervisor, first.lead.customer_id)
+    assert card.count("Phone: (438) 555-0144, extension 2") == 1
 
 
 def test_a_customer_writing_themselves_is_still_known_by_the_address_they_wrote_from():

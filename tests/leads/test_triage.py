@@ -13,8 +13,15 @@ from tests import factories
 from tests.leads.mail_checks import assert_storable
 
 
-def person(first: str, last: str, email: str, phone: str) -> dict:
-    return {"first_name": first, "last_name": last, "name": f"{first} {last}", "email": email, "phone": phone}
+def person(first: str, last: str, email: str, phone: str, extension: str | None = None) -> dict:
+    return {
+        "first_name": first,
+        "last_name": last,
+        "name": f"{first} {last}",
+        "email": email,
+        "phone": phone,
+        "phone_extension": extension,
+    }
 
 
 def triaged(raw: bytes, rules=()):
@@ -833,13 +840,13 @@ def test_triage_never_raises_on_arbitrary_text(subject, body):
     raw = f"From: Pat <pat@example.com>\r\nSubject: {subject}\r\n\r\n{body}".encode("utf-8", "surrogatepass")
     result = triage(parse_message(raw), rules=[])
     assert_storable(result)
-    assert result.contact.keys() == {"first_name", "last_name", "name", "email", "phone"}
+    assert result.contact.keys() == {"first_name", "last_name", "name", "email", "phone", "phone_extension"}
 
 
 def test_french_form_with_prenom_and_nom_reads_nom_as_the_family_name():
     form = "Prénom : Chloé\nNom : Gauthier\nCourriel : Chloé G. <chloe@example.com>\nTéléphone : 438 555 0144 poste 2"
     result = triaged(customer_mail(form, sender="web@concession.example"))
-    assert result.contact == person("Chloé", "Gauthier", "chloe@example.com", "+14385550144")
+    assert result.contact == person("Chloé", "Gauthier", "chloe@example.com", "+14385550144", "2")
     assert result.source == "concession.example"
 
 

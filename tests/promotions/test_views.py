@@ -309,6 +309,18 @@ def test_an_offer_page_takes_a_number_with_its_extension_in_french_or_english(cl
     assert Lead.objects.get().customer.phone == "+15145550122"
 
 
+def test_a_phone_extension_sent_from_an_offer_page_is_on_the_customer_card_once(client, supervisor):
+    _running(landing_slug="open-house")
+    form = {"first_name": "Ana", "phone": "514 555-0122 poste 22", "language": "fr"}
+    # Sent, sent again, then another question with the same number.
+    for comments in ("Appelez-moi", "Appelez-moi", "Plutôt le soir, svp"):
+        client.post(reverse("offers:landing", args=["open-house"]), form | {"comments": comments})
+    [customer] = {lead.customer_id for lead in Lead.objects.all()}
+    client.force_login(supervisor.user)
+    card = client.get(reverse("leads:customer_detail", args=[customer])).content.decode()
+    assert card.count("Phone: (514) 555-0122, extension 22") == 1
+
+
 def test_landing_page_of_a_draft_promotion_is_not_found(client):
     factories.promotion(landing_slug="not-yet")
     assert client.get(reverse("offers:landing", args=["not-yet"])).status_code == 404
