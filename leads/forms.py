@@ -288,6 +288,10 @@ class ContactLogForm(forms.Form):
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Notes"))
     next_step = forms.CharField(required=False, max_length=200, label=_("Next step"))
+    # A day given makes the next step a task of whoever logs it; contact_log refuses a day past.
+    next_step_on = forms.DateField(
+        required=False, widget=DayInput(), validators=DAY_IN_REACH, label=_("Next step on")
+    )
     # Left empty: now. A time typed is the store's (the page's time zone), to the minute.
     occurred_at = forms.DateTimeField(
         required=False,

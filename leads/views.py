@@ -34,6 +34,7 @@ from .selectors.leads import (
     lead_get,
     lead_inbox_page,
     lead_list_status,
+    lead_next_steps_open,
     lead_reply_address,
     lead_sources,
     lead_timeline,
@@ -302,6 +303,7 @@ def _lead_page(request, lead: Lead, *, reply_form: ReplyForm | None = None, **ov
         "transition_form": LeadTransitionForm(lead=lead),
         "reply_form": reply_form,
         "log_form": ContactLogForm(initial={"channel": _log_channel(lead.customer, consent)}),
+        "next_steps": lead_next_steps_open(lead=lead),
         # Offered only when the customer has another lead this person may fold into this one.
         "merge_form": LeadMergeForm(duplicates=lead_duplicates(user=request.user, lead=lead))
         if lead.has_duplicates and not lead.merged_into_id
@@ -449,6 +451,7 @@ def lead_log(request, pk: int):
             "inbox_url": _inbox_url(request),
             "clock": response_clock(lead, deadlines=response_deadlines()),
             "log_form": form,
+            "next_steps": lead_next_steps_open(lead=lead),
             "timeline": lead_timeline(lead=lead),
             "transition_form": LeadTransitionForm(lead=lead),
             **_consent_shown(lead.customer),  # the log form's warnings

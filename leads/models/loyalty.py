@@ -19,6 +19,12 @@ class LoyaltyKind(models.TextChoices):
     LOST_LEAD_REVIVAL = "lost_lead_revival", _("Lost lead worth reviving")
 
 
+# A task is a loyalty moment the daily run found, or a next step someone promised when logging a
+# contact on a lead: no rule makes those, so the daily run leaves them alone.
+NEXT_STEP = "next_step"
+TASK_KINDS = [*LoyaltyKind.choices, (NEXT_STEP, _("Next step"))]
+
+
 class LoyaltyRule(models.Model):
     """One kind of loyalty moment, switched on or off by the supervisor."""
 
@@ -43,13 +49,14 @@ class Task(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
     )
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tasks")
-    kind = models.CharField(max_length=30, choices=LoyaltyKind.choices)
+    kind = models.CharField(max_length=30, choices=TASK_KINDS)
     # The title in English, as it was made (exports, admin); pages show display_title, made from
     # kind and params in the reader's language. Rows without params show this title as it is.
     title = models.CharField(max_length=300)
     params = models.JSONField(default=dict, blank=True)
     due_on = models.DateField(db_index=True)
-    # Identifies the moment ("anniversary:12:2027"), so the same moment never makes two tasks.
+    # Identifies the moment ("anniversary:12:2027"; a next step: the logged contact that promised
+    # it), so the same moment never makes two tasks.
     moment_key = models.CharField(max_length=120)
     done_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -70,15 +77,22 @@ class Task(models.Model):
             text = ""
         return text or self.title
 
+    @property
+    def next_step_lead(self) -> int | None:
+        """The lead a next step was promised on; None for a loyalty task."""
+        return self.params.get("lead") if self.kind == NEXT_STEP else None
+
 
 def _km(value) -> str:
     return formats.number_format(int(value), force_grouping=True)
 
 
 def task_title(kind: str, params: dict) -> str:
-    """A loyalty task's title in the active language ("" when params say too little to make one)."""
+    """A task's title in the active language ("" when params say too little to make one)."""
     if not params:
         return ""
+    if kind == NEXT_STEP:
+        return gettext("Next step: %(step)s") % {"step": params["step"]}
     vehicle = params.get("vehicle") or ""
     if kind == LoyaltyKind.PURCHASE_ANNIVERSARY:
         years = int(params["years"])

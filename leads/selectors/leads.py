@@ -42,6 +42,7 @@ from ..models import (
     LeadStatus,
     LeadVehicle,
     Message,
+    Task,
     customer_label,
 )
 from ..models.leads import (
@@ -53,6 +54,7 @@ from ..models.leads import (
     VIN_TAIL_LENGTH,
     vehicle_wanted_line,
 )
+from ..models.loyalty import NEXT_STEP
 from ..normalize import SearchForm, normalize_email, normalize_phone, search_form
 from .customers import customers_with_contact
 
@@ -617,6 +619,15 @@ def _person_name(first_name: str | None, last_name: str | None, username: str | 
 def person_name(user) -> str:
     """A staff member as pages and the timeline name them; "" for nobody."""
     return _person_name(user.first_name, user.last_name, user.get_username()) if user else ""
+
+
+def lead_next_steps_open(*, lead: Lead) -> QuerySet[Task]:
+    """The next steps promised on the lead and not done yet, soonest first, with whose they are."""
+    return (
+        Task.objects.filter(kind=NEXT_STEP, params__lead=lead.pk, done_at__isnull=True)
+        .select_related("assignee")
+        .order_by("due_on", "pk")
+    )
 
 
 def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:

@@ -1,11 +1,11 @@
 """Writes for customers and leads. Every status change goes through lead_transition."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import formats, timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext, gettext_noop, pgettext
 
 from dealership.models import Department
 
@@ -22,8 +22,10 @@ from ..models import (
     LeadStatus,
     LeadVehicle,
     Message,
+    Task,
 )
 from ..models.leads import FUNNEL_MILESTONES, OPEN_LEAD_STATUSES, vehicle_wanted_line
+from ..models.loyalty import NEXT_STEP, task_title
 from ..normalize import normalize_email, normalize_name, normalize_phone
 from ..selectors.consent import consent_check, consent_withdrawn
 from ..selectors.customers import customer_match
@@ -481,10 +483,12 @@ def contact_log(
     notes: str = "",
     outcome: str = "",
     next_step: str = "",
+    next_step_on: date | None = None,
     occurred_at=None,
 ) -> Message:
     """Record a call, a text sent from a phone, a visit or a note on the lead's conversation, at
-    `occurred_at` (now by default): a call made earlier and logged later answered the customer then."""
+    `occurred_at` (now by default): a call made earlier and logged later answered the customer then.
+    A next step given a day (`next_step_on`) is also a task for the person logging it, due that day."""
     if refusal := lead_merged_refusal(lead):
         raise ContactLogError(refusal, field=None)
     if channel not in LOGGABLE_CHANNELS:
@@ -500,6 +504,11 @@ def contact_log(
         raise ContactLogError(
             gettext("Write what you texted: the text counts as an answer to the customer."), field="notes"
         )
+    step = next_step.strip()
+    if next_step_on is not None and not step:
+        raise ContactLogError(gettext("Say what the next step is."), field="next_step")
+    if next_step_on is not None and next_step_on < timezone.localdate():
+        raise ContactLogError(gettext("Choose today or a later day."), field="next_step_on")
     now = timezone.now()
     given_at, occurred_at = occurred_at, occurred_at or now
     if occurred_at > now:
@@ -517,9 +526,13 @@ def contact_log(
     occurred_at = max(occurred_at, lead.received_at)  # never above the lead's arrival on its timeline
     body = notes.strip()
     # In the words of whoever logs it, as the notes themselves are.
-    if next_step.strip():
-        step = gettext("Next step: %(step)s") % {"step": next_step.strip()}
-        body = f"{body}\n\n{step}".strip()
+    if step:
+        line = (
+            gettext("Next step on %(day)s: %(step)s") % {"day": _day_named(next_step_on), "step": step}
+            if next_step_on is not None
+            else gettext("Next step: %(step)s") % {"step": step}
+        )
+        body = f"{body}\n\n{line}".strip()
     if channel in ASKED_FOR_NONE and consent_withdrawn(
         consent_check(customer=lead.customer, channel=channel, at=occurred_at)
     ):
@@ -544,12 +557,38 @@ def contact_log(
         direction=Direction.INTERNAL if channel == Channel.NOTE else Direction.OUTBOUND,
         occurred_at=occurred_at,
     )
+    if next_step_on is not None:
+        _next_step_task_add(message=message, step=step, due_on=next_step_on)
     answered = channel in (Channel.TEXT, Channel.VISIT) or (
         channel == Channel.PHONE and outcome in ContactOutcome.ANSWERED
     )
     if answered:
         lead_record_answer(lead=lead, answered_at=occurred_at, actor=author, channel=channel)
     return message
+
+
+def _day_named(day: date) -> str:
+    """ "Thursday, December 3" in the active language; with the year when it is not this year's."""
+    if day.year == timezone.localdate().year:
+        return formats.date_format(day, pgettext("date format", "l, F j"))
+    return formats.date_format(day, pgettext("date format", "l, F j, Y"))
+
+
+def _next_step_task_add(*, message: Message, step: str, due_on: date) -> Task:
+    """The next step a logged contact promised, as a task of whoever logged it (they said what they
+    will do). Its key is the logged contact's: the same entry never makes two."""
+    params = {"lead": message.lead_id, "step": step}
+    with translation.override("en"):  # the stored title, for exports and the admin
+        title = task_title(NEXT_STEP, params)
+    return Task.objects.create(
+        kind=NEXT_STEP,
+        moment_key=str(message.pk),
+        assignee=message.author,
+        customer=message.customer,
+        title=title[:300],
+        params=params,
+        due_on=due_on,
+    )
 
 
 class MergeError(ValueError):
@@ -601,6 +640,10 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
         "received_mail": InboundMail.objects.filter(lead=duplicate).update(lead=target),
         "appointments": Appointment.objects.filter(lead=duplicate).update(lead=target),
     }
+    # A next step promised on the duplicate is the target's now, as the contact that promised it is.
+    for task in Task.objects.filter(kind=NEXT_STEP, params__lead=duplicate.pk):
+        task.params = {**task.params, "lead": target.pk}
+        task.save(update_fields=["params"])
     # An inquiry nobody answered, or a customer who wrote again, still waits once the two are one.
     waiting = [lead.customer_waiting_since for lead in (target, duplicate) if lead.customer_waiting_since]
     unanswered = [lead.received_at for lead in (target, duplicate) if lead.first_response_at is None]

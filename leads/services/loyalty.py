@@ -22,7 +22,7 @@ from ..models import (
     Task,
 )
 from ..models.leads import OPEN_LEAD_STATUSES
-from ..models.loyalty import task_title
+from ..models.loyalty import NEXT_STEP, task_title
 from ..selectors.consent import customers_channels_withdrawn
 from ..selectors.leads import lead_owners_possible
 from .audit import audit_record
@@ -251,12 +251,14 @@ def task_done(*, task: Task, user) -> Task:
 @transaction.atomic
 def loyalty_tasks_hand_over(*, user) -> list[Task]:
     """Give the person's open tasks to whoever the daily run gives a task of that kind nobody owns:
-    its rule's department's person (None when no one is left there: the task waits, unassigned, on
-    the customer's page), each change in the audit trail. Done tasks stay theirs: what was done, by
-    whom. Called once their staff record is gone or their new role set: they are that person only
-    when their new role makes them so."""
+    its rule's department's person; a next step promised on a lead, which no rule makes, to sales'
+    (None when no one is left there: the task waits, unassigned, on the customer's page), each
+    change in the audit trail. Done tasks stay theirs: what was done, by whom. Called once their
+    staff record is gone or their new role set: they are that person only when their new role
+    makes them so."""
     tasks = list(Task.objects.select_for_update().filter(assignee=user, done_at__isnull=True))
     departments = {rule.kind: rule.department for rule in loyalty_rules_ensure()}
+    departments[NEXT_STEP] = Department.Code.SALES
     people = {code: _department_person(code) for code in {departments[task.kind] for task in tasks}}
     for task in tasks:
         task.assignee_id = people[departments[task.kind]]
