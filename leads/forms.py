@@ -10,7 +10,7 @@ from dealership.numbers import is_ascii_digits
 from .models import Language, Lead, LeadStatus, ReplyTemplate, RoutingRule
 from .selectors.leads import REACHED_STAGES, lead_owner_choices, person_name
 from .selectors.replies import reply_templates
-from .services.leads import LOGGABLE_CHANNELS, ContactOutcome, lead_next_statuses
+from .services.leads import LOGGABLE_CHANNELS, OVERSEER_MOVES, ContactOutcome, lead_next_statuses
 from .services.replies import MERGE_FIELDS, REPLY_SUBJECT_MAX_LENGTH, merge_field_tags
 from .services.routing import RULE_FIELDS
 
@@ -28,30 +28,48 @@ class LeadTransitionForm(forms.Form):
         label=_("New status"), error_messages={"required": _("Choose the new status.")}
     )
     reason = forms.CharField(required=False, max_length=200, label=_("Reason (when lost)"))
-    # A sale cannot be undone (it joins the customer's history and gives two years of implied
-    # consent): it is confirmed apart, so that a slip in the list never sells a car.
+    # A sale joins the customer's history and gives two years of implied consent, and only a
+    # supervisor or a manager takes it back: it is confirmed apart, so that a slip in the list never
+    # sells a car.
     deal_signed = forms.BooleanField(
         required=False,
         label=_("The deal is signed (for Sold)"),
         help_text=_("A sale joins the customer's history and cannot be undone."),
     )
+    # Taking a sale back is confirmed apart too, offered to those who may on a sold lead only.
+    deal_fell_through = forms.BooleanField(
+        required=False,
+        label=_("The deal fell through (for Lost)"),
+        help_text=_(
+            "The deal fell through: the sale is taken off the figures and the customer's history, "
+            "and the purchase's implied consent ends."
+        ),
+    )
     # The status the page showed: a change made from a page left open is checked against it.
     shown_status = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, lead: Lead, **kwargs):
+    def __init__(self, *args, lead: Lead, person, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["shown_status"].initial = lead.status
-        offered = lead_next_statuses(lead, by_hand=True)
-        if self.is_bound and self.data.get("shown_status", lead.status) != lead.status:
+        offered = lead_next_statuses(lead, by_hand=True, actor=person)
+        changed_meanwhile = self.is_bound and self.data.get("shown_status", lead.status) != lead.status
+        undoes_sale = lead.status == LeadStatus.SOLD and LeadStatus.LOST in offered and not changed_meanwhile
+        if changed_meanwhile:
             # Chosen on a page left open, among what it offered then: lead_transition says the lead
             # changed meanwhile, rather than this form calling the choice invalid.
             offered = set(LeadStatus.values)
+        elif self.is_bound:
+            # A move kept for those who oversee the store, sent by someone else: lead_transition
+            # says who may make it, rather than this form calling the choice invalid.
+            offered |= {to_status for from_status, to_status in OVERSEER_MOVES if from_status == lead.status}
         allowed = [(value, label) for value, label in LeadStatus.choices if value in offered]
         # Nothing chosen at first: a click on "Change status" never moves the lead by default.
         # No choice at all when the lead can go nowhere (sold, merged): the page offers no form.
         self.fields["status"].choices = [("", "—"), *allowed] if allowed else []
         if LeadStatus.SOLD not in offered:
             del self.fields["deal_signed"]
+        if not undoes_sale:
+            del self.fields["deal_fell_through"]
 
     def clean(self):
         cleaned = super().clean()
@@ -59,6 +77,18 @@ class LeadTransitionForm(forms.Form):
             self.add_error(
                 "deal_signed",
                 _("Tick “The deal is signed” to mark the lead sold: a sale cannot be undone."),
+            )
+        if (
+            cleaned.get("status") == LeadStatus.LOST
+            and "deal_fell_through" in self.fields
+            and not cleaned.get("deal_fell_through")
+        ):
+            self.add_error(
+                "deal_fell_through",
+                _(
+                    "Tick “The deal fell through” to mark a sold lead lost: the sale comes off the figures "
+                    "and the customer's history."
+                ),
             )
         return cleaned
 

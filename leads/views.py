@@ -300,7 +300,7 @@ def _lead_page(request, lead: Lead, *, reply_form: ReplyForm | None = None, **ov
         "reply_address": lead_reply_address(lead=lead, messages=said, other_emails=other_emails),
         "inbound_mail": lead_inbound_mail(lead=lead) if lead.has_inbound_mail else [],
         "reply_language": language,
-        "transition_form": LeadTransitionForm(lead=lead),
+        "transition_form": LeadTransitionForm(lead=lead, person=request.user),
         "reply_form": reply_form,
         "log_form": ContactLogForm(initial={"channel": _log_channel(lead.customer, consent)}),
         "next_steps": lead_next_steps_open(lead=lead),
@@ -344,7 +344,7 @@ def lead_detail(request, pk: int):
 @require_POST
 def lead_transition_view(request, pk: int):
     lead = _lead_or_404(request, pk)
-    form = LeadTransitionForm(request.POST, lead=lead)
+    form = LeadTransitionForm(request.POST, lead=lead, person=request.user)
     if form.is_valid():
         try:
             lead = lead_transition(
@@ -453,7 +453,7 @@ def lead_log(request, pk: int):
             "log_form": form,
             "next_steps": lead_next_steps_open(lead=lead),
             "timeline": lead_timeline(lead=lead),
-            "transition_form": LeadTransitionForm(lead=lead),
+            "transition_form": LeadTransitionForm(lead=lead, person=request.user),
             **_consent_shown(lead.customer),  # the log form's warnings
         },
     )

@@ -22,11 +22,15 @@ class ConsentBasis(models.TextChoices):
 class ConsentAction(models.TextChoices):
     GRANT = "grant", _("Consent given")
     WITHDRAW = "withdraw", _("Withdrawn (unsubscribe)")
+    # The purchase or lease an implied consent came from did not happen after all (the deal fell
+    # through): that consent ends, nothing else does.
+    END = "end", _("Ended (the purchase did not happen)")
 
 
 class ConsentRecord(AppendOnlyModel):
     """One row of a customer's consent ledger for one channel. Never edited, never deleted:
-    a withdrawal is a new row, and a merge copies rows onto the surviving record."""
+    a withdrawal is a new row, so is the end of a purchase's consent (on its basis, the purchase's
+    moment in `evidence["purchase_at"]`), and a merge copies rows onto the surviving record."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="consent_records")
     channel = models.CharField(max_length=10, choices=ConsentChannel.choices)
@@ -56,7 +60,7 @@ class ConsentRecord(AppendOnlyModel):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(action="withdraw", basis="")
-                | (models.Q(action="grant") & ~models.Q(basis="")),
+                | (models.Q(action__in=["grant", "end"]) & ~models.Q(basis="")),
                 name="consent_grant_has_basis_withdrawal_none",
             )
         ]

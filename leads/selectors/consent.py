@@ -5,7 +5,9 @@ the same local clock time in the store's time zone six calendar months (an inqui
 years (a purchase or lease; a written contract counts from the day it ends) later. A day that does
 not exist in the later month is the month's last day (31 August + 6 months = 28 or 29 February).
 Express consent lasts until withdrawn. A withdrawal beats every consent given before it, and only a
-new express consent restores the channel afterwards: a later purchase or inquiry does not.
+new express consent restores the channel afterwards: a later purchase or inquiry does not. A purchase
+that did not happen after all (the deal fell through) gives no consent from the moment its end is
+recorded; what it allowed until then stays as it was, and so does every other consent.
 """
 
 from dataclasses import dataclass
@@ -55,12 +57,17 @@ class ConsentStatus:
 
 
 def _refusal(*, record: ConsentRecord | None, basis: str, expires_at: datetime | None) -> str:
-    """Why a standing allows nothing, in the active language: withdrawn, lapsed or never given.
+    """Why a standing allows nothing, in the active language: withdrawn, lapsed, ended or never given.
     Stored in English; pages show it in their language (lead_tags.consent_refusal)."""
     if record is not None and record.action == ConsentAction.WITHDRAW:
         return gettext("withdrawn on %(when)s (%(source)s)") % {
             "when": _local_minute(record.given_at),
             "source": record.source,
+        }
+    if record is not None and record.action == ConsentAction.END:
+        return gettext("%(basis)s ended on %(when)s") % {
+            "basis": ConsentBasis(record.basis).label.lower(),
+            "when": _local_minute(record.given_at),
         }
     if record is not None and basis and expires_at:
         return gettext("%(basis)s expired on %(when)s") % {
@@ -130,12 +137,24 @@ def consent_withdrawn(status: ConsentStatus) -> bool:
     return not status.valid and status.record is not None and status.record.action == ConsentAction.WITHDRAW
 
 
+def _endings(records: list[ConsentRecord]) -> dict[tuple[str, datetime], ConsentRecord]:
+    """The end rows among these, by the grants they end: (basis, given at the purchase's moment)."""
+    return {
+        (r.basis, datetime.fromisoformat(r.evidence["purchase_at"])): r
+        for r in records
+        if r.action == ConsentAction.END
+    }
+
+
 def consent_status(records: list[ConsentRecord], *, channel: str, at: datetime) -> ConsentStatus:
     """consent_check's answer from ledger rows already loaded (ordered by given_at, pk)."""
     records = [r for r in records if r.channel == channel and r.given_at <= at]
     withdrawals = [r for r in records if r.action == ConsentAction.WITHDRAW]
     last_withdrawal = withdrawals[-1] if withdrawals else None
+    endings = _endings(records)
     grants = [r for r in records if r.action == ConsentAction.GRANT]
+    ended = [endings[(r.basis, r.given_at)] for r in grants if (r.basis, r.given_at) in endings]
+    grants = [r for r in grants if (r.basis, r.given_at) not in endings]
     if last_withdrawal:
         # Ordered by (given_at, pk): a grant recorded after the withdrawal at the same instant counts.
         grants = [r for r in grants if (r.given_at, r.pk) > (last_withdrawal.given_at, last_withdrawal.pk)]
@@ -148,8 +167,12 @@ def consent_status(records: list[ConsentRecord], *, channel: str, at: datetime) 
         return ConsentStatus(True, channel, best.basis, best.expires_at, record=best)
     if last_withdrawal:
         return _refused(channel, record=last_withdrawal)
-    if grants:
-        lapsed = max(grants, key=lambda r: r.expires_at)
+    # Nothing allows it any more: the last consent to lapse or to end says why.
+    lapsed = max(grants, key=lambda r: r.expires_at) if grants else None
+    last_end = max(ended, key=lambda r: r.given_at) if ended else None
+    if last_end and not (lapsed and lapsed.expires_at > last_end.given_at):
+        return _refused(channel, record=last_end, basis=last_end.basis)
+    if lapsed:
         return _refused(channel, record=lapsed, basis=lapsed.basis, expires_at=lapsed.expires_at)
     return _refused(channel)
 

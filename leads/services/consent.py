@@ -5,7 +5,7 @@ which CASL governs); phone calls follow the telemarketing rules and need express
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -141,6 +141,32 @@ def consent_record_inquiry(*, customer: Customer, at: datetime, source: str) -> 
 def consent_record_purchase(*, customer: Customer, at: datetime, source: str) -> list[ConsentRecord]:
     """A purchase or lease implies consent for two years from its date."""
     return _implied(customer=customer, basis=ConsentBasis.IMPLIED_PURCHASE, at=at, source=source)
+
+
+@transaction.atomic
+def consent_end_purchase(
+    *, customer: Customer, purchase_at: datetime, source: str, actor=None
+) -> list[ConsentRecord]:
+    """A purchase or lease that did not happen after all (the deal fell through) implies no consent:
+    the consent recorded from it ends now, on each channel it was given. What it allowed until now
+    stays as it was, and so does every other consent (an inquiry's, express consent, a withdrawal)."""
+    ledger = ConsentRecord.objects.filter(customer=customer, basis=ConsentBasis.IMPLIED_PURCHASE)
+    evidence = {"purchase_at": purchase_at.astimezone(UTC).isoformat()}  # one spelling of the moment
+    given = ledger.filter(action=ConsentAction.GRANT, given_at=purchase_at).values_list("channel", flat=True)
+    ended = ledger.filter(action=ConsentAction.END, evidence=evidence).values_list("channel", flat=True)
+    channels = sorted(set(given) - set(ended))  # ended once, however often it is asked
+    if not channels:
+        return []
+    return _record(
+        customer=customer,
+        channels=channels,
+        action=ConsentAction.END,
+        at=timezone.now(),
+        actor=actor,
+        basis=ConsentBasis.IMPLIED_PURCHASE,
+        source=source[:200],
+        evidence=evidence,
+    )
 
 
 @transaction.atomic

@@ -24,7 +24,7 @@ from ..models import (
 from ..normalize import normalize_email, normalize_name, normalize_phone, phone_display, phone_parsed
 from ..selectors.customers import CUSTOMER_FIELDS, customers_with_contact
 from .audit import audit_record, changes_between
-from .consent import consent_record_purchase
+from .consent import consent_end_purchase, consent_record_purchase
 
 
 def customer_snapshot(customer: Customer) -> dict:
@@ -283,6 +283,30 @@ def history_item_add(
             source = f"{item.get_kind_display()}: {summary}"[:200]
         consent_record_purchase(customer=customer, at=occurred_at, source=source)
     return item
+
+
+@transaction.atomic
+def history_item_remove(*, item: CustomerHistoryItem, reason: str, actor=None) -> None:
+    """Take off the customer's timeline something that did not happen after all (a sale whose deal
+    fell through): it stays in the customer's audit trail, with why.
+
+    A purchase or lease also ends the implied consent it gave, from now on (CASL)."""
+    with translation.override(settings.LANGUAGE_CODE):  # stored: one language, as the item's summary
+        line = f"{item.get_kind_display()}: {item.summary}"
+    when = timezone.localtime(item.occurred_at).strftime("%Y-%m-%d %H:%M")
+    changes = {
+        "history": [f"{line} ({when})", None],
+        **({"vin": [item.vin, None]} if item.vin else {}),
+        **({"lead": [item.details["lead"], None]} if "lead" in item.details else {}),
+        "reason": [None, reason],
+    }
+    customer, kind, occurred_at = item.customer, item.kind, item.occurred_at
+    item.delete()
+    audit_record(customer=customer, action="history_removed", changes=changes, actor=actor)
+    deals = (HistoryKind.PURCHASE, HistoryKind.LEASE)
+    # Two deals of one day imported at its noon gave one consent: it lasts while either stands.
+    if kind in deals and not customer.history_items.filter(kind__in=deals, occurred_at=occurred_at).exists():
+        consent_end_purchase(customer=customer, purchase_at=occurred_at, source=line[:200], actor=actor)
 
 
 class MergeError(ValueError):

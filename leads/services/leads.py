@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext, gettext_noop, pgettext
 
-from dealership.models import Department
+from dealership.models import Department, oversees_store
 
 from ..business_hours import business_minutes_between
 from ..models import (
@@ -40,6 +40,7 @@ from .customers import (
     customer_snapshot,
     customer_update,
     history_item_add,
+    history_item_remove,
     phone_extension_of,
 )
 
@@ -49,7 +50,7 @@ LEAD_TRANSITIONS: dict[str, set[str]] = {
     LeadStatus.CONTACTED: {LeadStatus.APPOINTMENT_SET, LeadStatus.SOLD, LeadStatus.LOST},
     LeadStatus.APPOINTMENT_SET: {LeadStatus.SHOWN, LeadStatus.CONTACTED, LeadStatus.LOST},
     LeadStatus.SHOWN: {LeadStatus.SOLD, LeadStatus.APPOINTMENT_SET, LeadStatus.LOST},
-    LeadStatus.SOLD: set(),
+    LeadStatus.SOLD: {LeadStatus.LOST},  # the deal fell through (see OVERSEER_MOVES)
     LeadStatus.LOST: {LeadStatus.CONTACTED},
 }
 
@@ -253,11 +254,30 @@ ANSWER_MOVES = {
 }
 
 
-def lead_next_statuses(lead: Lead, *, by_hand: bool = False) -> set[str]:
-    """The statuses the lead may move to now (`by_hand`: chosen by a person on its page); none once
-    it has been merged into another."""
+# Moves only someone who oversees the store makes, never an automatic one, each with what anyone
+# else is told: a sale undone (the deal fell through) comes off the figures, the customer's history
+# and the consent it gave.
+OVERSEER_MOVES = {
+    (LeadStatus.SOLD, LeadStatus.LOST): gettext_noop(
+        "Only a supervisor or a manager can record that a deal fell through: ask one of them."
+    ),
+}
+
+
+def _oversees(actor) -> bool:
+    return actor is not None and oversees_store(actor)
+
+
+def lead_next_statuses(lead: Lead, *, by_hand: bool = False, actor=None) -> set[str]:
+    """The statuses the lead may move to now (`by_hand`: chosen by a person on its page; `actor`:
+    who moves it, see OVERSEER_MOVES); none once it has been merged into another."""
     statuses = set() if lead.merged_into_id else LEAD_TRANSITIONS.get(lead.status, set())
-    return {status for status in statuses if not (by_hand and (lead.status, status) in ANSWER_MOVES)}
+    return {
+        status
+        for status in statuses
+        if not (by_hand and (lead.status, status) in ANSWER_MOVES)
+        and not ((lead.status, status) in OVERSEER_MOVES and not _oversees(actor))
+    }
 
 
 # A lead nobody ever reached becomes contacted only once someone has: a lost one is reopened after
@@ -302,7 +322,9 @@ def lead_transition(
         )
     if by_hand and (instead := _by_hand_refusal(lead, to_status)):
         raise TransitionError(gettext(instead))
-    if to_status not in lead_next_statuses(lead, by_hand=by_hand):
+    if (refusal := OVERSEER_MOVES.get((lead.status, to_status))) and not _oversees(actor):
+        raise TransitionError(gettext(refusal))
+    if to_status not in lead_next_statuses(lead, by_hand=by_hand, actor=actor):
         raise TransitionError(
             gettext("A lead that is %(status)s cannot become %(to_status)s.")
             % {
@@ -314,12 +336,16 @@ def lead_transition(
         )
     if to_status == LeadStatus.LOST and not reason.strip():
         raise TransitionError(gettext("Say why the lead was lost."))
-    from_status = lead.status
+    from_status, sold_at = lead.status, lead.sold_at
+    sale_undone = from_status == LeadStatus.SOLD  # the deal fell through
     lead.status = to_status
     lead.lost_reason = reason.strip() if to_status == LeadStatus.LOST else ""
     lead.lost_at = timezone.now() if to_status == LeadStatus.LOST else None
     milestones = _milestones_reached(lead=lead, from_status=from_status, status=to_status)
-    lead.save(update_fields=["status", "lost_reason", "lost_at", *milestones, "updated_at"])
+    if sale_undone:
+        lead.sold_at = None  # the sale no longer counts: the dashboard and objectives count sold_at
+    cleared = ["sold_at"] if sale_undone else []
+    lead.save(update_fields=["status", "lost_reason", "lost_at", *milestones, *cleared, "updated_at"])
     lead_event_add(
         lead=lead,
         type="status_changed",
@@ -327,7 +353,11 @@ def lead_transition(
         from_status=from_status,
         to_status=to_status,
         reason=lead.lost_reason,  # the form's reason is for a lost lead only
+        # The sale undone stays on the timeline with when it was made.
+        **({"sold_at": sold_at.isoformat()} if sale_undone and sold_at else {}),
     )
+    if sale_undone:
+        _sale_taken_off(lead=lead, actor=actor)
     if to_status == LeadStatus.SOLD:
         # The sale joins the customer's history, shared by every department, and gives the store
         # the two years of implied consent a purchase does (CASL).
@@ -350,6 +380,13 @@ def lead_transition(
         lead.appointments_cancelled = appointments_cancel_upcoming(lead=lead, now=timezone.now(), actor=actor)
     transaction.on_commit(leads_counts_changed)
     return lead
+
+
+def _sale_taken_off(*, lead: Lead, actor) -> None:
+    """The purchase the sale added to the customer's history comes off it, and with it the implied
+    consent it gave; the customer's audit trail keeps it, with the lead's lost reason."""
+    for purchase in lead.customer.history_items.filter(kind=HistoryKind.PURCHASE, details__lead=lead.pk):
+        history_item_remove(item=purchase, reason=lead.lost_reason, actor=actor)
 
 
 @transaction.atomic

@@ -189,15 +189,22 @@ def send_error(error: str) -> str:
     return stored_sentence(error, SEND_ERRORS)
 
 
-def _lapsed_consent(match) -> str:
-    """ "implied: inquiry (six months) expired on …": the basis is stored as its English label."""
+def _basis_named(stored: str) -> str:
+    """A consent basis stored as its English label, lower case, in the reader's language."""
     with translation.override("en"):
         bases = {str(label).lower(): ConsentBasis(value) for value, label in ConsentBasis.choices}
-    basis = bases.get(match["basis"])
-    return _("%(basis)s expired on %(when)s") % {
-        "basis": basis.label.lower() if basis else match["basis"],
-        "when": match["when"],
-    }
+    basis = bases.get(stored)
+    return basis.label.lower() if basis else stored
+
+
+def _lapsed_consent(match) -> str:
+    """ "implied: inquiry (six months) expired on …": the basis is stored as its English label."""
+    return _("%(basis)s expired on %(when)s") % {"basis": _basis_named(match["basis"]), "when": match["when"]}
+
+
+def _ended_consent(match) -> str:
+    """ "implied: purchase or lease (two years) ended on …": the purchase did not happen after all."""
+    return _("%(basis)s ended on %(when)s") % {"basis": _basis_named(match["basis"]), "when": match["when"]}
 
 
 # Where consent came from or was withdrawn, as the system records it (a person's words are kept as typed).
@@ -226,6 +233,7 @@ CONSENT_REFUSALS = CONSENT_SOURCES + sentences(
     (r"no consent recorded", gettext_lazy("no consent recorded")),
     (r"withdrawn on (?P<when>.*?) \((?P<source>.*)\)", gettext_lazy("withdrawn on %(when)s (%(source)s)")),
     (r"(?P<basis>.*) expired on (?P<when>.*)", _lapsed_consent),
+    (r"(?P<basis>.*) ended on (?P<when>.*)", _ended_consent),
     (r"record merged into customer (?P<id>\d+)", gettext_lazy("record merged into customer %(id)s")),
     (r"no email address", gettext_lazy("no email address")),
     (r"address (?P<email>.*) is undeliverable", gettext_lazy("address %(email)s is undeliverable")),
@@ -474,6 +482,8 @@ AUDIT_ACTIONS = {
     "phone_added": pgettext_lazy("audit action", "Phone added"),
     "consent_grant": pgettext_lazy("audit action", "Consent given"),
     "consent_withdraw": pgettext_lazy("audit action", "Consent withdrawn"),
+    "consent_end": pgettext_lazy("audit action", "Consent ended: the purchase did not happen"),
+    "history_removed": pgettext_lazy("audit action", "Taken off the history: it did not happen"),
     "import_created": pgettext_lazy("audit action", "Created by an import"),
     "import_updated": pgettext_lazy("audit action", "Updated by an import"),
     "merge": pgettext_lazy("audit action", "Duplicate merged into it"),
@@ -487,6 +497,10 @@ AUDIT_FIELDS = {
     "email_undeliverable": pgettext_lazy("audit field", "Address undeliverable"),
     "import": pgettext_lazy("audit field", "Import"),
     "merged_into": pgettext_lazy("audit field", "Merged into customer"),
+    "history": pgettext_lazy("audit field", "History"),
+    "vin": pgettext_lazy("audit field", "VIN"),
+    "lead": pgettext_lazy("audit field", "Lead"),
+    "reason": pgettext_lazy("audit field", "Why"),
 }
 AUDIT_CHOICES = {"language": Language, "preferred_channel": PreferredChannel}
 

@@ -865,3 +865,21 @@ def test_an_advisor_sees_only_their_own_objectives_and_history(client, store):
     client.force_login(store["x"].user)
     page = client.get(reverse("dealership:objective_list"), NOVEMBER)
     assert page.context["progress"] == [] and [o.person for o in page.context["history"]] == [store["x"]]
+
+
+def test_a_sale_whose_deal_fell_through_leaves_the_sales_the_close_rates_and_the_objective(client, store):
+    manager = factories.staff(Role.MANAGER)
+    sold = Lead.objects.get(status=LeadStatus.SOLD)
+    objective = _mid_november(Metric.VEHICLES_SOLD, target=2).objective
+    assert objective_progress(objective=objective, today=date(2026, 11, 15)).actual == 1
+    lead_transition(
+        lead=sold, to_status=LeadStatus.LOST, actor=manager.user, reason="Financing refused", by_hand=True
+    )
+    context = _dashboard(client, manager.user).context
+    overall = context["overall"]
+    assert (overall["leads"], overall["shown"], overall["sold"], overall["close_rate"]) == (6, 2, 0, 0.0)
+    by_source = {row["key"]: row for row in context["by_source"]}
+    assert (by_source["AutoTrader"]["sold"], by_source["AutoTrader"]["close_rate"]) == (0, 0.0)
+    by_person = {row["key"]: row for row in context["by_person"]}
+    assert (by_person["xavier"]["sold"], by_person["xavier"]["close_rate"]) == (0, 0.0)
+    assert objective_progress(objective=objective, today=date(2026, 11, 15)).actual == 0

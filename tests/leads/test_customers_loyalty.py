@@ -299,3 +299,24 @@ def test_a_purchase_anniversary_goes_to_the_salesperson_only_while_they_take_lea
         task for task in loyalty_tasks_create(today=TODAY) if task.kind == LoyaltyKind.PURCHASE_ANNIVERSARY
     ]
     assert task.assignee == store_staff[assignee].user
+
+
+def test_a_sale_whose_deal_fell_through_has_no_purchase_anniversary(store_staff):
+    from dateutil.relativedelta import relativedelta
+
+    sold = {}
+    for name in ("Kept", "Undone"):
+        lead = lead_transition(
+            lead=factories.lead(customer_obj=factories.customer(first_name=name)), to_status="contacted"
+        )
+        sold[name] = lead_transition(lead=lead, to_status="sold")
+    lead_transition(
+        lead=sold["Undone"],
+        to_status="lost",
+        actor=store_staff["supervisor"].user,
+        reason="Customer backed out",
+    )
+    a_year_on = timezone.localtime(sold["Kept"].sold_at).date() + relativedelta(years=1)
+    created = loyalty_tasks_create(today=a_year_on)
+    anniversaries = [task.customer for task in created if task.kind == LoyaltyKind.PURCHASE_ANNIVERSARY]
+    assert anniversaries == [sold["Kept"].customer]

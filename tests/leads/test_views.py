@@ -924,6 +924,100 @@ def test_a_sale_is_confirmed_apart_so_a_slip_in_the_list_sells_nothing(client):
     assert "The deal is signed" not in new
 
 
+def _sold_lead(**fields):
+    lead = lead_transition(lead=factories.lead(**fields), to_status=LeadStatus.CONTACTED)
+    return lead_transition(lead=lead, to_status=LeadStatus.SOLD)
+
+
+def _status_form(page: str) -> str:
+    return page.split('id="status-form"')[1].split("</form>")[0] if 'id="status-form"' in page else ""
+
+
+def test_a_supervisor_takes_back_a_sale_whose_deal_fell_through_confirmed_apart(client):
+    _login(client)
+    lead = _sold_lead()
+    url = reverse("leads:lead_detail", args=[lead.pk])
+    page = html.unescape(client.get(url).content.decode())
+    form = _status_form(page)
+    assert '<option value="lost">Lost</option>' in form and "The deal fell through (for Lost)" in form
+    assert (
+        "The deal fell through: the sale is taken off the figures and the customer's history, and the "
+        "purchase's implied consent ends." in form
+    )
+    assert "allowed (implied: purchase or lease (two years)" in page
+    status_url = reverse("leads:lead_transition", args=[lead.pk])
+    asked = {"status": "lost", "reason": "Financing refused", "shown_status": "sold"}
+    page = html.unescape(client.post(status_url, asked, follow=True).content.decode())
+    assert "Tick “The deal fell through” to mark a sold lead lost" in page
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.SOLD and lead.customer.history_items.exists()
+    page = html.unescape(
+        client.post(status_url, {**asked, "deal_fell_through": "on"}, follow=True).content.decode()
+    )
+    lead.refresh_from_db()
+    assert (lead.status, lead.sold_at, lead.customer.history_items.exists()) == (LeadStatus.LOST, None, False)
+    assert "Status: Sold → Lost (Financing refused)" in page
+    # The customer card is back to the inquiry's six months, which the sale had outlasted.
+    assert "allowed (implied: inquiry (six months)" in page
+    # The customer's history no longer lists the purchase; their audit trail says it came off, and why.
+    history = client.get(reverse("leads:customer_detail", args=[lead.customer_id])).content.decode()
+    assert "Purchase" not in history
+    audit = html.unescape(
+        client.get(reverse("leads:customer_audit", args=[lead.customer_id])).content.decode()
+    )
+    assert "Taken off the history: it did not happen" in audit and "Financing refused" in audit
+    assert "Consent ended: the purchase did not happen" in audit
+
+
+def test_an_advisor_is_not_offered_to_take_back_a_sale_and_is_told_who_may(client):
+    advisor = _login(client, Role.ADVISOR)
+    lead = _sold_lead(owner=advisor)
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    assert _status_form(page) == "" and "The deal fell through" not in page
+    url = reverse("leads:lead_transition", args=[lead.pk])
+    asked = {
+        "status": "lost",
+        "reason": "Financing refused",
+        "shown_status": "sold",
+        "deal_fell_through": "on",
+    }
+    page = client.post(url, asked, follow=True).content.decode()
+    assert "Only a supervisor or a manager can record that a deal fell through: ask one of them." in page
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.SOLD and lead.sold_at is not None
+
+
+def test_after_the_deal_fell_through_the_customer_card_allows_email_only_on_what_else_the_customer_gave(
+    client,
+):
+    from leads.services.consent import consent_grant
+
+    _login(client)
+    lead = _sold_lead(received_at=timezone.now() - timezone.timedelta(days=220))  # its six months are over
+    status_url = reverse("leads:lead_transition", args=[lead.pk])
+    asked = {
+        "status": "lost",
+        "reason": "Customer backed out",
+        "shown_status": "sold",
+        "deal_fell_through": "on",
+    }
+    page = html.unescape(client.post(status_url, asked, follow=True).content.decode())
+    assert "not allowed: implied: purchase or lease (two years) ended on " in page
+    # Another customer had said yes to the store's mail after buying: that stands whatever the sale.
+    other = _sold_lead(received_at=timezone.now() - timezone.timedelta(days=220))
+    consent_grant(
+        customer=other.customer,
+        channels=["email"],
+        basis="express",
+        at=timezone.now(),
+        source="Told staff",
+        wording="Yes, send me your offers.",
+    )
+    status_url = reverse("leads:lead_transition", args=[other.pk])
+    page = html.unescape(client.post(status_url, asked, follow=True).content.decode())
+    assert "allowed (express consent)" in page and "ended on" not in page
+
+
 def test_an_answer_or_log_refused_on_a_page_left_open_keeps_the_text_and_says_why(client):
     """The lead was merged, or the customer's address removed, while the page was open."""
     _login(client)
@@ -1241,7 +1335,9 @@ def test_an_appointment_booked_by_mistake_and_cancelled_leaves_the_advisor_no_wa
     status = lead.status
     assert client.get(reverse("leads:lead_detail", args=[lead.pk])).status_code == 404
     assert f'data-lead="{lead.pk}"' not in client.get(reverse("leads:inbox")).content.decode()
-    response = client.post(reverse("leads:lead_transition", args=[lead.pk]), {"status": "lost", "reason": "x"})
+    response = client.post(
+        reverse("leads:lead_transition", args=[lead.pk]), {"status": "lost", "reason": "x"}
+    )
     assert response.status_code == 404
     lead.refresh_from_db()
     assert lead.status == status != LeadStatus.LOST

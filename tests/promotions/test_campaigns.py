@@ -142,6 +142,28 @@ def test_audience_by_model_bought_and_language():
     assert list(campaign.recipients.values_list("customer", flat=True)) == [owner.pk]
 
 
+def test_a_sale_whose_deal_fell_through_neither_allows_the_campaign_nor_makes_its_customer_an_owner():
+    supervisor = factories.staff("supervisor").user
+    sold = {}
+    for name in ("Kept", "Undone"):
+        lead = factories.lead(
+            customer_obj=factories.customer(first_name=name),
+            received_at=timezone.now() - timedelta(days=220),  # the inquiry's six months are over
+            vehicles=[{"make": "Honda", "model": "Civic"}],
+        )
+        lead_transition(lead=lead, to_status=LeadStatus.CONTACTED)
+        sold[name] = lead_transition(lead=lead, to_status=LeadStatus.SOLD)
+    lead_transition(
+        lead=sold["Undone"], to_status=LeadStatus.LOST, actor=supervisor, reason="Financing refused"
+    )
+    kept, undone = sold["Kept"].customer, sold["Undone"].customer
+    assert list(campaign_audience(filters={"make": "Honda", "model": "civic"})) == [kept]
+    campaign = _campaign()
+    assert campaign_start(campaign=campaign) == {"queued": 1, "skipped": 1}
+    reason = campaign.recipients.get(customer=undone).reason
+    assert reason.startswith("No valid consent: implied: purchase or lease (two years) ended on ")
+
+
 def test_audience_from_the_customer_history_owners_and_leases_ending():
     today = timezone.localdate()
     now = timezone.now()

@@ -270,8 +270,13 @@ def test_sales_of_a_promotion_are_its_sold_leads():
     factories.lead(promotion=promotion)
     lead_transition(lead=sold, to_status=LeadStatus.CONTACTED)
     lead_transition(lead=sold, to_status=LeadStatus.SOLD)
-    results = promotion_results(promotion=promotion, user=factories.staff("manager").user)
+    manager = factories.staff("manager").user
+    results = promotion_results(promotion=promotion, user=manager)
     assert results["leads"].count() == 2 and list(results["sales"]) == [sold]
+    # The deal fell through: the promotion brought a lead, no sale.
+    lead_transition(lead=sold, to_status=LeadStatus.LOST, actor=manager, reason="Financing refused")
+    results = promotion_results(promotion=promotion, user=manager)
+    assert results["leads"].count() == 2 and list(results["sales"]) == []
 
 
 def test_a_stock_vehicle_in_one_promotion_overlaps_its_model_in_another():

@@ -1,0 +1,173 @@
+"""A sold lead whose deal fell through (financing refused, the customer backed out, a sale clicked by
+mistake): a supervisor or a manager marks it lost, and the sale comes off the figures, the customer's
+history and the implied consent it gave, every step of it recorded."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from dealership.models import Role
+from leads.models import ConsentAction, ConsentBasis, ConsentChannel, HistoryKind, LeadStatus
+from leads.selectors.consent import consent_check, consent_overview
+from leads.selectors.customers import customer_audit, customer_timeline
+from leads.services.consent import consent_grant
+from leads.services.customers import history_item_add
+from leads.services.leads import TransitionError, contact_log, lead_transition
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _sold(**fields):
+    """A lead sold by its advisor, who reached the customer first; an inquiry received now unless told."""
+    advisor = factories.advisor().user
+    fields.setdefault("vehicles", [{"year": 2025, "make": "Toyota", "model": "RAV4"}])
+    lead = factories.lead(owner=advisor, **fields)
+    contact_log(lead=lead, author=advisor, channel="phone", outcome="reached")
+    lead_transition(lead=lead, to_status=LeadStatus.SOLD, actor=advisor, by_hand=True)
+    lead.refresh_from_db()
+    return lead
+
+
+def _fell_through(lead, *, reason="Financing refused", role=Role.SUPERVISOR):
+    """The lead marked lost from its page by a new supervisor (or manager), who is returned with it."""
+    person = factories.staff(role).user
+    lead = lead_transition(lead=lead, to_status=LeadStatus.LOST, actor=person, reason=reason, by_hand=True)
+    lead.refresh_from_db()
+    return lead, person
+
+
+def _email_standing(customer, at=None):
+    return consent_check(customer=customer, channel=ConsentChannel.EMAIL, at=at)
+
+
+def test_a_supervisor_records_that_the_deal_fell_through_and_the_timeline_keeps_the_sale_and_why():
+    lead = _sold()
+    sold_at = lead.sold_at
+    lead, supervisor = _fell_through(lead)
+    assert (lead.status, lead.lost_reason, lead.sold_at) == (LeadStatus.LOST, "Financing refused", None)
+    assert lead.contacted_at is not None  # the customer was reached all the same
+    event = lead.events.filter(type="status_changed").last()
+    assert event.actor == supervisor
+    assert event.params == {
+        "from_status": LeadStatus.SOLD,
+        "to_status": LeadStatus.LOST,
+        "reason": "Financing refused",
+        "sold_at": sold_at.isoformat(),
+    }
+
+
+def test_a_manager_may_too_and_the_lead_reopens_as_contacted_then_sells_again_as_any_lost_lead():
+    lead, _ = _fell_through(_sold(), role=Role.MANAGER, reason="Customer backed out")
+    manager = factories.staff(Role.MANAGER).user
+    lead = lead_transition(lead=lead, to_status=LeadStatus.CONTACTED, actor=manager, by_hand=True)
+    lead = lead_transition(lead=lead, to_status=LeadStatus.SOLD, actor=manager, by_hand=True)
+    lead.refresh_from_db()
+    assert lead.sold_at is not None
+    [purchase] = lead.customer.history_items.filter(kind=HistoryKind.PURCHASE)
+    assert purchase.occurred_at == lead.sold_at
+    # The new sale gives its own two years, which the first one's end does not touch.
+    standing = _email_standing(lead.customer, at=lead.sold_at + timedelta(days=400))
+    assert standing.valid and standing.basis == ConsentBasis.IMPLIED_PURCHASE
+
+
+def test_a_deal_fell_through_needs_a_reason_and_changes_nothing_without_one():
+    lead = _sold()
+    with pytest.raises(TransitionError, match="Say why the lead was lost."):
+        _fell_through(lead, reason="  ")
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.SOLD and lead.sold_at is not None
+    assert lead.customer.history_items.filter(kind=HistoryKind.PURCHASE).exists()
+
+
+@pytest.mark.parametrize("who", ["advisor", "nobody"])
+def test_only_a_supervisor_or_a_manager_takes_a_sale_back(who):
+    lead = _sold()
+    actor = lead.owner if who == "advisor" else None
+    with pytest.raises(
+        TransitionError, match="Only a supervisor or a manager can record that a deal fell through"
+    ):
+        lead_transition(lead=lead, to_status=LeadStatus.LOST, actor=actor, reason="Financing refused")
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.SOLD and lead.sold_at is not None
+    assert lead.customer.history_items.filter(kind=HistoryKind.PURCHASE).exists()
+
+
+def test_the_purchase_comes_off_the_customers_history_and_the_audit_trail_keeps_it_with_why():
+    lead = _sold(vehicles=[{"year": 2025, "make": "Toyota", "model": "RAV4", "vin": factories.vin(11)}])
+    customer = lead.customer
+    lead, supervisor = _fell_through(lead)
+    assert not customer.history_items.filter(kind=HistoryKind.PURCHASE).exists()
+    supervisor_view = [
+        (entry.kind, entry.summary) for entry in customer_timeline(customer=customer, user=supervisor)
+    ]
+    assert ("Purchase", "2025 Toyota RAV4") not in supervisor_view
+    removed = customer_audit(customer=customer).get(action="history_removed")
+    assert removed.actor == supervisor
+    assert removed.changes["history"][0].startswith("Purchase: 2025 Toyota RAV4 (")
+    assert removed.changes["history"][1] is None
+    assert removed.changes["vin"] == [factories.vin(11), None]
+    assert removed.changes["lead"] == [lead.pk, None]
+    assert removed.changes["reason"] == [None, "Financing refused"]
+    # The consent the purchase gave ends beside it, its standing before and after audited.
+    ended = customer_audit(customer=customer).get(action="consent_end")
+    assert ended.changes == {"email": ["implied_purchase", "implied_inquiry"]}
+
+
+def test_the_purchase_consent_ends_from_now_and_the_inquirys_six_months_are_what_is_left():
+    lead = _sold(customer_obj=factories.customer(phone="514 555-0123"))
+    customer, sold_at = lead.customer, lead.sold_at
+    _fell_through(lead)
+    now = _email_standing(customer)
+    assert now.valid and now.basis == ConsentBasis.IMPLIED_INQUIRY
+    assert now.expires_at < sold_at + timedelta(days=200)
+    # Mail sent while the sale stood was sent under the consent it gave then: the ledger says so still.
+    then = _email_standing(customer, at=sold_at)
+    assert then.valid and then.basis == ConsentBasis.IMPLIED_PURCHASE
+    # Texts too: the end is a row of its own on each channel the purchase gave, never an edit.
+    ends = customer.consent_records.filter(action=ConsentAction.END)
+    assert sorted((end.channel, end.basis, end.source) for end in ends) == [
+        ("email", ConsentBasis.IMPLIED_PURCHASE, "Purchase: 2025 Toyota RAV4"),
+        ("text", ConsentBasis.IMPLIED_PURCHASE, "Purchase: 2025 Toyota RAV4"),
+    ]
+    standing = {status.channel: status for status in consent_overview(customer=customer)}
+    assert standing["text"].valid and standing["text"].basis == ConsentBasis.IMPLIED_INQUIRY
+
+
+def test_with_the_inquiry_long_lapsed_nothing_allows_commercial_email_once_the_deal_fell_through():
+    lead = _sold(received_at=timezone.now() - timedelta(days=220))
+    customer = lead.customer
+    assert _email_standing(customer).valid  # the sale's two years
+    _fell_through(lead)
+    standing = _email_standing(customer)
+    assert not standing.valid
+    assert standing.reason.startswith("implied: purchase or lease (two years) ended on ")
+
+
+def test_express_consent_given_after_the_sale_and_an_earlier_purchase_outlive_the_deal_falling_through():
+    lead = _sold(received_at=timezone.now() - timedelta(days=220))
+    customer = lead.customer
+    consent_grant(
+        customer=customer,
+        channels=[ConsentChannel.EMAIL],
+        basis=ConsentBasis.EXPRESS,
+        at=timezone.now(),
+        source="Told staff",
+        wording="Yes, send me your offers.",
+    )
+    bought_before = _sold(customer_obj=factories.customer(), received_at=timezone.now() - timedelta(days=220))
+    history_item_add(
+        customer=bought_before.customer,
+        kind=HistoryKind.PURCHASE,
+        occurred_at=timezone.now() - timedelta(days=300),
+        summary="2019 Honda Civic",
+    )
+    _fell_through(lead)
+    _fell_through(bought_before)
+    assert _email_standing(customer).basis == ConsentBasis.EXPRESS and _email_standing(customer).valid
+    earlier = _email_standing(bought_before.customer)
+    assert earlier.valid and earlier.basis == ConsentBasis.IMPLIED_PURCHASE
+    assert earlier.expires_at < timezone.now() + timedelta(
+        days=500
+    )  # the 2019 Civic's, not the undone sale's
