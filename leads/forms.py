@@ -34,7 +34,7 @@ class LeadTransitionForm(forms.Form):
     deal_signed = forms.BooleanField(
         required=False,
         label=_("The deal is signed (for Sold)"),
-        help_text=_("A sale joins the customer's history and cannot be undone."),
+        help_text=_("A sale joins the customer's history; only a supervisor or a manager can take it back."),
     )
     # Taking a sale back is confirmed apart too, offered to those who may on a sold lead only.
     deal_fell_through = forms.BooleanField(
@@ -76,7 +76,10 @@ class LeadTransitionForm(forms.Form):
         if cleaned.get("status") == LeadStatus.SOLD and not cleaned.get("deal_signed"):
             self.add_error(
                 "deal_signed",
-                _("Tick “The deal is signed” to mark the lead sold: a sale cannot be undone."),
+                _(
+                    "Tick “The deal is signed” to mark the lead sold: only a supervisor or a manager "
+                    "can take a sale back."
+                ),
             )
         if (
             cleaned.get("status") == LeadStatus.LOST

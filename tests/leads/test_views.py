@@ -913,7 +913,10 @@ def test_a_sale_is_confirmed_apart_so_a_slip_in_the_list_sells_nothing(client):
     assert "The deal is signed (for Sold)" in page.split('id="status-form"')[1].split("</form>")[0]
     url = reverse("leads:lead_transition", args=[lead.pk])
     page = client.post(url, {"status": "sold", "shown_status": "contacted"}, follow=True).content.decode()
-    assert "Tick “The deal is signed” to mark the lead sold: a sale cannot be undone." in html.unescape(page)
+    assert (
+        "Tick “The deal is signed” to mark the lead sold: only a supervisor or a manager can take a sale back."
+        in html.unescape(page)
+    )
     lead.refresh_from_db()
     assert lead.status == LeadStatus.CONTACTED and not lead.customer.history_items.exists()
     client.post(url, {"status": "sold", "deal_signed": "on", "shown_status": "contacted"})
