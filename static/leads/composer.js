@@ -1,9 +1,9 @@
 // The lead page's template picker. Without JS its select and "Use template" are the reply form's:
 // the button sends what was written with the template picked, and the server keeps words of the
-// person's own. With htmx this file gives them back to the picker, which refills the composer in
-// place: picking a template or "Use template" asks before replacing what was written, but not when
-// the composer still holds the template's draft or nothing; on Cancel the picker goes back to the
-// template in use.
+// person's own. With htmx this file gives them back to the picker, whose "Use template" refills the
+// composer in place (picking alone changes nothing: arrow keys go through the list): it asks before
+// replacing what was written, but not when the composer still holds the template's draft or
+// nothing; on Cancel the picker goes back to the template in use.
 
 // On this page, and in each composer htmx brings.
 const pickerOnItsOwn = () => {

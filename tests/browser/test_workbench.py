@@ -109,17 +109,41 @@ def test_a_template_replaces_only_an_untouched_draft_without_asking(login, live_
     draft = page.input_value("#id_body")
     other = page.locator("#id_template option").nth(2).get_attribute("value")
 
-    page.select_option("#id_template", other)  # the draft as the page wrote it: nothing to lose
+    page.select_option("#id_template", other)
+    page.get_by_role("button", name="Use template").click()  # the draft as the page wrote it: nothing to lose
     expect(page.locator("#id_body")).not_to_have_value(draft)
     assert asked == [] and page.input_value("#id_template") == other
 
     page.fill("#id_body", "My own words")
-    page.select_option("#id_template", index=1)  # Cancel
+    page.select_option("#id_template", index=1)
     page.get_by_role("button", name="Use template").click()  # Cancel
     page.wait_for_timeout(300)
-    assert len(asked) == 2
+    assert len(asked) == 1
     assert page.input_value("#id_body") == "My own words"
     assert page.input_value("#id_template") == other  # the template in use, not the one refused
+
+
+def test_the_template_picker_changes_nothing_until_use_template_is_pressed(login, live_server, page):
+    reply_templates_ensure_defaults()
+    _open_lead(login, live_server, page, first_name="Emma", last_name="Johnson")
+    subject, draft = page.input_value("#id_subject"), page.input_value("#id_body")
+    picker = page.get_by_role("combobox", name="Reply template")
+    shown = picker.input_value()
+    picker.focus()
+    page.keyboard.press("ArrowDown")  # on to the next template, as one reads the list
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(500)
+    assert picker.input_value() != shown
+    assert page.input_value("#id_subject") == subject and page.input_value("#id_body") == draft
+    expect(page.locator("#lead-announcement")).to_be_empty()
+
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # "Use template"
+    expect(page.locator("#id_body")).not_to_have_value(draft)
+    name = page.locator("#id_template option:checked").text_content()
+    announced = f"The subject and message are now the template “{name}”."
+    expect(page.locator("#lead-announcement")).to_have_text(announced)
+    assert page.evaluate("document.activeElement.id") == "use-template"
 
 
 def test_with_js_the_picker_is_a_form_of_its_own_and_enter_in_the_subject_still_sends(
@@ -132,6 +156,7 @@ def test_with_js_the_picker_is_a_form_of_its_own_and_enter_in_the_subject_still_
     assert page.locator("#id_template, #use-template").evaluate_all(owners) == ["template-picker"] * 2
     draft = page.input_value("#id_body")
     page.select_option("#id_template", index=2)
+    page.get_by_role("button", name="Use template").click()
     expect(page.locator("#id_body")).not_to_have_value(draft)
     # ...and again in the composer the picker refilled.
     for control in ("#id_template", "#use-template"):
@@ -232,3 +257,40 @@ def test_keyboard_focus_stays_put_through_the_inbox_refresh_and_after_adding_to_
     page.keyboard.press("Enter")
     page.locator("#timeline", has_text="A note").wait_for()
     assert page.evaluate("document.activeElement.closest('#log-form') !== null")
+    expect(page.locator("#lead-announcement")).to_have_text("Added to the conversation.")
+
+
+def test_keyboard_focus_on_a_status_chip_stays_through_the_inbox_refresh(login, live_server, page):
+    factories.staff(Role.SUPERVISOR, username="sophie")
+    factories.lead(customer_obj=factories.customer(first_name="Pat", last_name="Early"))
+    page.clock.install()
+    login("sophie", factories.PASSWORD)
+    chips = page.get_by_role("navigation", name="Status")
+    chips.get_by_role("link", name="Contacted").focus()
+    factories.lead(customer_obj=factories.customer(first_name="New", last_name="Arrival"))
+    page.clock.run_for(16_000)
+    page.get_by_role("link", name="New Arrival").wait_for()
+    assert page.evaluate("document.activeElement.textContent").startswith("Contacted")
+    page.keyboard.press("Tab")  # on along the chips, not back from the top of the page
+    assert page.evaluate("document.activeElement.textContent").startswith("Appointment set")
+
+
+def test_the_keyboard_skips_the_menu_and_sees_where_it_is_in_it(login, live_server, page):
+    factories.staff(Role.SUPERVISOR, username="sophie")
+    login("sophie", factories.PASSWORD)
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # past the store's name, the menu's first link
+    focused = "getComputedStyle(document.activeElement)"
+    assert page.evaluate("document.activeElement.classList.contains('nav-link')")
+    outline = page.evaluate(f"[{focused}.outlineStyle, {focused}.outlineColor]")
+    assert outline == ["solid", "rgb(255, 255, 255)"]  # white on the dark menu
+
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # the page's first control, not the menu's
+    assert page.evaluate("document.activeElement.closest('main') !== null")
