@@ -187,8 +187,13 @@ class VehicleInquiryForm(forms.Form):
     message = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000, label=_("Message")
     )
-    # Left empty by people; robots fill every field.
-    website = forms.CharField(required=False, label=_("Leave this empty"))
+    # Left empty by people; robots fill every field. Off screen (inventory.css), so kept out of the
+    # tab order, from screen readers and from the browser's autofill.
+    website = forms.CharField(
+        required=False,
+        label=_("Leave this empty"),
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off", "aria-hidden": "true"}),
+    )
 
     def clean(self):
         cleaned = super().clean()

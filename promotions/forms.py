@@ -1,6 +1,7 @@
 import re
 
 from django import forms
+from django.utils.html import format_html
 from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -254,15 +255,24 @@ class CampaignForm(forms.ModelForm):
         return data
 
 
+def _in_both_languages(english: str, french: str) -> str:
+    """Words of a customer's page, which speaks both languages: each half marked as its own, for a
+    screen reader to read it in that language's voice."""
+    return format_html('<span lang="en">{}</span> / <span lang="fr">{}</span>', english, french)
+
+
 class PublicContactForm(forms.Form):
-    first_name = forms.CharField(max_length=100, label="First name / Prénom")
-    last_name = forms.CharField(max_length=100, required=False, label="Last name / Nom")
-    email = forms.EmailField(required=False, label="Email / Courriel")
+    first_name = forms.CharField(max_length=100, label=_in_both_languages("First name", "Prénom"))
+    last_name = forms.CharField(max_length=100, required=False, label=_in_both_languages("Last name", "Nom"))
+    email = forms.EmailField(required=False, label=_in_both_languages("Email", "Courriel"))
     phone = forms.CharField(
-        max_length=30, required=False, validators=[phone_validate], label="Phone / Téléphone"
+        max_length=30,
+        required=False,
+        validators=[phone_validate],
+        label=_in_both_languages("Phone", "Téléphone"),
     )
-    language = forms.ChoiceField(choices=Language.choices, label="Language / Langue")
-    vehicle = forms.ChoiceField(required=False, label="Vehicle / Véhicule")
+    language = forms.ChoiceField(choices=Language.choices, label=_in_both_languages("Language", "Langue"))
+    vehicle = forms.ChoiceField(required=False, label=_in_both_languages("Vehicle", "Véhicule"))
     comments = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Message")
 
     def __init__(self, *args, promotion: Promotion | None = None, stock=(), **kwargs):
@@ -281,7 +291,10 @@ class PublicContactForm(forms.Form):
         data = super().clean()
         if not contact_given(self):
             raise forms.ValidationError(
-                "Give an email or a phone number so we can answer. / Indiquez un courriel ou un téléphone."
+                _in_both_languages(
+                    "Give an email or a phone number so we can answer.",
+                    "Indiquez un courriel ou un téléphone.",
+                )
             )
         return data
 

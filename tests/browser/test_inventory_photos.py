@@ -4,6 +4,7 @@ reorders them, with the page's own script (upload progress, XMLHttpRequest) and 
 import pytest
 
 from inventory.models import PhotoStatus
+from inventory.services.photos import photos_upload
 from tests import factories
 from tests.inventory import images
 
@@ -87,3 +88,53 @@ def test_photos_sent_after_the_session_ran_out_are_kept_with_a_message(login, li
     page.locator("#upload-status", has_text="The upload failed; try again.").wait_for()
     assert page.evaluate("document.querySelector('input[type=file][name=photos]').files.length") == 1
     assert not vehicle.photos.exists()
+
+
+def test_a_photo_moved_made_main_or_deleted_by_keyboard_keeps_the_focus_on_that_photo(
+    login, live_server, page
+):
+    page.set_default_timeout(15_000)
+    member = factories.staff("manager", username="keyboarder")
+    vehicle = factories.vehicle()
+    photos_upload(
+        vehicle=vehicle, files=[images.upload(f"{n}.png", images.shot(n)) for n in range(4)], process_now=True
+    )
+    first, second, third, fourth = vehicle.photos.all()
+    login(member.user.username, factories.PASSWORD)
+    page.goto(f"{live_server.url}/inventory/{vehicle.pk}/")
+    page.evaluate("window.samePage = true")  # gone if a button posted the whole page instead
+
+    def press(button_name: str, *, then_order: list) -> dict:
+        """Enter on a button of the grid; what has the focus once the grid is redrawn and settled."""
+        page.get_by_role("button", name=button_name, exact=True).focus()
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            "order => [...document.querySelectorAll('#photo-grid .photo-card')].map(c => +c.dataset.photoId)"
+            ".join() === order.join() && !document.querySelector('.htmx-added, .htmx-settling')",
+            arg=[photo.pk for photo in then_order],
+        )
+        assert page.evaluate("window.samePage")
+        return page.evaluate(
+            """() => ({tag: document.activeElement.tagName,
+                       photo: +document.activeElement.closest('.photo-card')?.dataset.photoId,
+                       name: document.activeElement.id})"""
+        )
+
+    # Each button says which photo it acts on, by its place in the grid.
+    for name in ("Move down Photo 1", "Delete Photo 1", "Move up Photo 2", "Main Photo 2", "Delete Photo 4"):
+        assert page.get_by_role("button", name=name, exact=True).count() == 1, name
+
+    # The same button of the same photo, now one place further down: Enter again moves it again.
+    focus = press("Move down Photo 1", then_order=[second, first, third, fourth])
+    assert focus == {"tag": "BUTTON", "photo": first.pk, "name": f"photo-{first.pk}-down"}
+    # Moved to the end it has no "Move down" any more: focus stays on one of its own buttons.
+    press("Move down Photo 2", then_order=[second, third, first, fourth])
+    focus = press("Move down Photo 3", then_order=[second, third, fourth, first])
+    assert (focus["tag"], focus["photo"]) == ("BUTTON", first.pk)
+    # Made the main photo, it is first and has no "Main" button: focus stays with it.
+    focus = press("Main Photo 3", then_order=[fourth, second, third, first])
+    assert (focus["tag"], focus["photo"]) == ("BUTTON", fourth.pk)
+    # Deleted, it is gone: focus goes to the photo that took its place, not back to the top of the page.
+    page.once("dialog", lambda dialog: dialog.accept())
+    focus = press("Delete Photo 2", then_order=[fourth, third, first])
+    assert (focus["tag"], focus["photo"]) == ("BUTTON", third.pk)

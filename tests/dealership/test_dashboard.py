@@ -5,6 +5,7 @@ import io
 import re
 from datetime import date, datetime, timedelta
 from html import unescape
+from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -243,6 +244,63 @@ def test_the_previous_and_next_periods_keep_the_source_and_person(client, store)
     html = page.content.decode()
     assert 'href="?period=month&date=2026-10-01&source=Website&amp;person=xavier"' in html
     assert 'href="?period=month&date=2026-12-01&source=Website&amp;person=xavier"' in html
+
+
+class _InsideImages(HTMLParser):
+    """The words and links inside elements given to assistive technology as a single image
+    (role="img"): a screen reader reads the image's name and nothing of these."""
+
+    VOID = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.depth = 0
+        self.hidden: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        if self.depth:
+            self.depth += 1
+            if tag == "a":
+                self.hidden.append(f"link {dict(attrs).get('href')}")
+        elif dict(attrs).get("role") == "img":
+            self.depth = 1
+
+    def handle_endtag(self, tag):
+        if self.depth and tag not in self.VOID:
+            self.depth -= 1
+
+    def handle_data(self, data):
+        if self.depth and data.strip():
+            self.hidden.append(data.strip())
+
+
+def test_the_charts_figures_and_links_are_read_out_not_hidden_in_an_image(client, store):
+    html = _dashboard(client, factories.staff(Role.MANAGER).user).content.decode()
+    assert _InsideImages(html).hidden == []
+    # Each chart is still named as a whole, and its bars still say what they count.
+    assert '<div class="bar-chart" role="group" aria-label="First-response time distribution">' in html
+    assert '<div class="bar-chart" role="group" aria-label="Funnel">' in html
+    assert 'role="group" aria-label="Leads received per day">' in html
+    assert '<span class="bar-label">Contacted</span>' in html
+
+
+def test_the_dashboards_filters_are_named_for_a_screen_reader(client, store):
+    html = _dashboard(client, factories.staff(Role.MANAGER).user).content.decode()
+    for name, label in (("period", "Period"), ("date", "From"), ("source", "Source"), ("person", "Username")):
+        control = re.search(rf'<(select|input)[^>]* name="{name}"[^>]*>', html).group(0)
+        assert f'aria-label="{label}"' in control, control
+
+
+@pytest.mark.parametrize("url_name", ["dealership:dashboard", "dealership:objective_list"])
+def test_the_period_shown_is_marked_current_at_full_contrast_not_faded_as_disabled(client, store, url_name):
+    client.force_login(factories.staff(Role.MANAGER).user)
+    html = client.get(reverse(url_name), NOVEMBER).content.decode()
+    # Bootstrap's .disabled fades a label to 2.5:1; the current period is no button anyway.
+    assert '<span class="btn btn-secondary pe-none" aria-current="true">November 2026</span>' in html
+    assert "disabled" not in re.search(r'role="group" aria-label="Period">.*?</div>', html, re.S).group(0)
 
 
 def test_dashboard_and_csv_agree(client, store):

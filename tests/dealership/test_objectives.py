@@ -94,6 +94,15 @@ def test_an_objective_still_running_is_not_listed_among_the_earlier_ones(client)
     assert earlier == {("month", "2026-10-01")}
 
 
+def test_every_column_of_the_objectives_table_has_a_heading_a_screen_reader_reads(client):
+    client.force_login(factories.staff(Role.SUPERVISOR).user)
+    _propose(client)
+    page = client.get(reverse("dealership:objective_list"), {"date": "2026-11-15"}).content.decode()
+    assert "Approve" in page or "Withdraw" in page  # the column of what may be done with a proposal
+    assert "<th></th>" not in page
+    assert '<th><span class="visually-hidden">Action</span></th>' in page
+
+
 def test_a_proposed_target_is_changed_before_the_decision_and_the_change_is_kept(client):
     supervisor, manager = factories.staff(Role.SUPERVISOR), factories.staff(Role.MANAGER)
     client.force_login(supervisor.user)

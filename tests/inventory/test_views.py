@@ -341,6 +341,24 @@ def test_reorder_endpoint_and_buttons(supervisor_client):
     assert list(vehicle.photos.all()) == [first]
 
 
+def test_each_photo_button_names_the_photo_it_acts_on(supervisor_client):
+    vehicle = _published_with_photos()
+    first, second = vehicle.photos.all()
+    page = supervisor_client.get(reverse("inventory:vehicle_detail", args=[vehicle.pk])).content.decode()
+    # A button is read as its own words then the photo's: "Delete Photo 2", not "Delete" for every photo.
+    assert f'<span class="visually-hidden" id="photo-{second.pk}-name">Photo 2</span>' in page
+    for photo, action, words in (
+        (first, "down", 'aria-label="Move down">↓'),
+        (first, "delete", ">Delete<"),
+        (second, "up", 'aria-label="Move up">↑'),
+        (second, "main", ">Main<"),
+        (second, "delete", ">Delete<"),
+    ):
+        button = re.search(rf'<button [^>]*id="photo-{photo.pk}-{action}"[^>]*>[^<]*<', page).group(0)
+        assert f'aria-labelledby="photo-{photo.pk}-{action} photo-{photo.pk}-name"' in button
+        assert words in button
+
+
 def test_import_preview_then_confirm(supervisor_client):
     content = f"Stock,VIN,Make,Model,Price\nI1,{factories.vin()},Kia,Soul,17995\n".encode()
     preview = supervisor_client.post(
@@ -447,6 +465,18 @@ def test_wrong_slug_redirects_and_unpublished_is_not_found(client):
     assert client.get(hidden.get_absolute_url()).status_code == 404
 
 
+def test_the_not_found_page_marks_each_of_its_two_languages(client):
+    response = client.get(factories.vehicle(published=False).get_absolute_url())
+    page = response.content.decode()
+    assert response.status_code == 404
+    # Read by a screen reader in the voice of each language, whichever the page is in.
+    for english, french in (
+        ("This page is not here", "Cette page est introuvable"),
+        ("Our vehicles", "Nos véhicules"),
+    ):
+        assert f'<span lang="en">{english}</span> / <span lang="fr">{french}</span>' in page, english
+
+
 def test_contact_form_becomes_a_website_lead_with_the_vehicle(client):
     vehicle = factories.vehicle(make="Toyota", model="RAV4", price="31995")
     response = client.post(
@@ -489,6 +519,14 @@ def test_contact_form_errors_keep_what_was_typed(client):
     assert "Give an email address or a phone number" in response.content.decode()
 
 
+def test_the_field_left_for_robots_is_out_of_reach_of_keyboard_and_screen_reader(client):
+    page = client.get(factories.vehicle().get_absolute_url()).content.decode()
+    trap = re.search(r'<input [^>]*name="website"[^>]*>', page).group(0)
+    # Off screen, so a person tabbing through the form or hearing it read must not land on it.
+    assert 'tabindex="-1"' in trap and 'aria-hidden="true"' in trap
+    assert 'autocomplete="off"' in trap  # nor have it filled by the browser
+
+
 @pytest.mark.parametrize(
     ("contact", "error"),
     [
@@ -505,6 +543,15 @@ def test_a_mistyped_email_or_phone_is_told_as_such_not_as_missing(client, contac
     assert response.status_code == 400 and error in page
     assert "Give an email address or a phone number" not in page
     assert not Lead.objects.exists()
+
+
+def test_a_vehicle_card_on_the_public_list_is_named_by_its_title_once(client):
+    _published_with_photos(make="Toyota", model="RAV4")
+    page = client.get(reverse("vehicles:list")).content.decode()
+    card = re.search(r'<a class="card[^>]*>.*?</a>', page, re.S).group(0)
+    # The photo only shows the vehicle whose title is the card's heading: its alt would repeat it.
+    assert re.findall(r'<img [^>]*alt="([^"]*)"', card) == [""]
+    assert card.count("RAV4") == 1
 
 
 def test_sitemap_lists_every_published_vehicle(client):

@@ -1,5 +1,7 @@
 """Customer list with search, the card with its cross-department timeline, contacts, duplicates page."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -96,6 +98,14 @@ def test_card_shows_every_department_on_one_timeline_and_the_consent(supervisor_
     assert "Rear bumper repair" in page and "Body shop" in page
     assert "2025 Honda Civic Sport" in page and "AutoTrader" in page
     assert "Implied: purchase or lease (two years)" in page  # the purchase implied consent
+
+
+def test_the_menu_and_the_customers_own_pages_are_two_navigations_told_apart_by_name(supervisor_client):
+    customer = factories.customer()
+    page = supervisor_client.get(reverse("leads:customer_detail", args=[customer.pk])).content.decode()
+    names = re.findall(r'<nav [^>]*aria-label="([^"]+)"', page)
+    assert names == ["Main menu", "Customer"]
+    assert page.count("<nav ") == 2
 
 
 def test_adding_another_email_and_phone_and_refusing_bad_ones(supervisor_client):

@@ -30,6 +30,11 @@ def _running(**fields):
     return promotion_transition(promotion=promotion, to_status=PromotionStatus.RUNNING)
 
 
+def _both(english: str, french: str) -> str:
+    """A phrase of a customer's page said in both languages, each half marked as its own."""
+    return f'<span lang="en">{english}</span> / <span lang="fr">{french}</span>'
+
+
 def test_promotion_pages_need_login(client):
     for name in ("promotions:index", "promotions:calendar", "promotions:print", "promotions:infoshare_list"):
         response = client.get(reverse(name))
@@ -111,6 +116,30 @@ def test_the_promotion_list_ignores_a_status_filter_edited_by_hand(supervisor_cl
     for status in ("draft\x00", "no-such-status"):
         response = supervisor_client.get(reverse("promotions:index"), {"status": status})
         assert response.status_code == 200 and "Summer event" in response.content.decode(), status
+
+
+def test_the_status_choices_on_the_promotion_pages_are_named_for_a_screen_reader(supervisor_client):
+    promotion = factories.promotion(name="Summer event")
+    listing = supervisor_client.get(reverse("promotions:index")).content.decode()
+    assert re.search(r'<select name="status" aria-label="Status"', listing)
+    detail = supervisor_client.get(reverse("promotions:detail", args=[promotion.pk])).content.decode()
+    assert re.search(r'<label[^>]* for="id_status"[^>]*>Status</label>', detail)
+    assert '<select name="status" id="id_status">' in detail
+
+
+def test_a_calendar_chip_says_its_promotions_status_in_words_not_only_in_colour(supervisor_client):
+    day = date(2026, 5, 12)
+    factories.promotion(name="Draft event", starts_on=day, ends_on=day)
+    _running(name="Running event", starts_on=timezone.localdate(), ends_on=timezone.localdate())
+    for name, status, when in (
+        ("Draft event", "Draft", day),
+        ("Running event", "Running", timezone.localdate()),
+    ):
+        html = supervisor_client.get(
+            reverse("promotions:calendar"), {"view": "week", "date": when}
+        ).content.decode()
+        chip = re.search(rf'<a class="[^"]*promo-chip[^>]*>[^<]*{name}.*?</a>', html, re.S).group(0)
+        assert f'<span class="visually-hidden">({status})</span>' in chip, chip
 
 
 def test_the_promotion_form_shows_errors_and_keeps_what_was_typed(supervisor_client):
@@ -274,6 +303,42 @@ def test_the_contact_form_sent_again_after_its_lead_closed_is_a_new_lead(client)
     assert Lead.objects.count() == 2
 
 
+def test_the_offer_pages_mark_each_language_for_a_screen_reader_to_read_it_in_its_own_voice(client):
+    _running(name="CX-5 event", landing_slug="cx5-event", models=[{"make": "Mazda", "model": "CX-5"}])
+    landing = client.get(reverse("offers:landing", args=["cx5-event"])).content.decode()
+    offers = client.get(reverse("offers:index")).content.decode()
+    thanks = client.get(reverse("offers:thanks")).content.decode()
+    for page, phrases in (
+        (
+            landing,
+            [
+                ("Until", "jusqu'au"),
+                ("Models", "Modèles"),
+                ("Contact us", "Écrivez-nous"),
+                ("Offer code", "code de l'offre"),
+                ("First name", "Prénom"),  # the form's labels
+                ("Phone", "Téléphone"),
+                ("Send", "Envoyer"),
+            ],
+        ),
+        (offers, [("current offers", "offres en cours"), ("until", "jusqu'au"), ("Email", "Courriel")]),
+        (thanks, [("Thank you!", "Merci !"), ("Current offers", "Offres en cours")]),
+    ):
+        for english, french in phrases:
+            assert _both(english, french) in page, english
+
+
+def test_a_refusal_on_an_offer_page_marks_each_language(client):
+    _running(landing_slug="open-house")
+    html = client.post(
+        reverse("offers:landing", args=["open-house"]), {"first_name": "Sam", "language": "en"}
+    ).content.decode()
+    assert (
+        _both("Give an email or a phone number so we can answer.", "Indiquez un courriel ou un téléphone.")
+        in html
+    )
+
+
 def test_landing_form_errors_keep_the_input(client):
     _running(landing_slug="open-house")
     response = client.post(
@@ -363,7 +428,7 @@ def test_the_leaflet_of_a_radio_promotion_credits_it_with_the_visit_and_the_lead
     src = f"leaflet-{promotion.tracking_code}"
     leaflet = urlsplit(leaflet_url(promotion))
     page = client.get(f"{leaflet.path}?{leaflet.query}")
-    assert page.status_code == 200 and "Contact us / Écrivez-nous" in page.content.decode()
+    assert page.status_code == 200 and _both("Contact us", "Écrivez-nous") in page.content.decode()
     client.post(
         f"{leaflet.path}?{leaflet.query}",
         {"first_name": "Lee", "email": "lee@example.com", "language": "en", "src": src},
@@ -830,7 +895,8 @@ def test_an_offer_ended_before_its_end_date_says_the_day_it_ended(client):
     promotion = _running(name="Winter Civic", landing_slug="winter-civic", ends_on=today + timedelta(days=20))
     promotion_transition(promotion=promotion, to_status="ended")
     html = client.get(reverse("offers:landing", args=["winter-civic"])).content.decode()
-    assert f"“Winter Civic” ended on {today:%Y-%m-%d}. / Cette offre a pris fin le {today:%Y-%m-%d}." in html
+    day = f"{today:%Y-%m-%d}"
+    assert _both(f"“Winter Civic” ended on {day}.", f"Cette offre a pris fin le {day}.") in html
 
 
 def test_editing_a_promotion_keeps_the_fees_its_form_does_not_ask_about(supervisor_client):
