@@ -22,6 +22,7 @@ from leads.models import (
     LeadVehicle,
     Message,
     ReplyTemplate,
+    Task,
 )
 from leads.services.leads import contact_log, lead_merge, lead_transition
 from leads.services.replies import reply_templates_ensure_defaults
@@ -1467,3 +1468,14 @@ def test_the_log_form_warns_when_the_customer_asked_not_to_be_called_and_the_cal
     assert warning in page.split('id="log-form"')[1]  # the fresh form still warns
     lead.refresh_from_db()
     assert lead.status == LeadStatus.CONTACTED
+
+
+def test_a_next_step_left_with_nobody_still_shows_on_the_lead_page(client):
+    user = _login(client)
+    lead = factories.lead()
+    today = timezone.localdate()
+    contact_log(lead=lead, author=user, channel="note", notes="Asked", next_step="Call back", next_step_on=today)
+    Task.objects.update(assignee=None)  # its person taken off the staff, nobody left in sales
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk]))
+    assert page.status_code == 200
+    assert f"Call back · due {formats.date_format(today)} · unassigned" in html.unescape(page.content.decode())
