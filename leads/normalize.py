@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from collections.abc import Iterator
 
 import phonenumbers
 from django.db.models import Func
@@ -26,6 +27,21 @@ FRENCH_EXTENSION = re.compile(r"\s*\bposte\b\.?\s*", re.IGNORECASE)
 def phone_parsed(value: str, region: str = DEFAULT_REGION) -> phonenumbers.PhoneNumber:
     """A phone number as phonenumbers reads it, its extension written in English or French."""
     return phonenumbers.parse(FRENCH_EXTENSION.sub(" ext. ", value), region)
+
+
+def phone_extension_of(phone: str | None, region: str = DEFAULT_REGION) -> str:
+    """The extension written with a number ("514 555-0100 poste 12"), "" without one."""
+    try:
+        return phone_parsed(phone or "", region).extension or ""
+    except phonenumbers.NumberParseException:
+        return ""
+
+
+def phones_in_text(text: str, region: str = DEFAULT_REGION) -> Iterator[phonenumbers.PhoneNumber]:
+    """The phone numbers written in free text, in order, each with the extension written with it in
+    English or French ("Appelez-moi au 514-555-0177 poste 204")."""
+    for match in phonenumbers.PhoneNumberMatcher(FRENCH_EXTENSION.sub(" ext. ", text), region):
+        yield match.number
 
 
 def normalize_email(value: str | None) -> str:

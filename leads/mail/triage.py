@@ -21,7 +21,7 @@ import phonenumbers
 from django.conf import settings
 
 from ..models.routing import MailKind, keywords
-from ..normalize import DEFAULT_REGION, normalize_email, normalize_phone, phone_parsed, split_name
+from ..normalize import normalize_email, normalize_phone, phone_extension_of, phones_in_text, split_name
 from ..selectors.customers import name_key
 from ..selectors.mail import staff_address_exists
 from ..threading import lead_id_from_address, store_address
@@ -435,12 +435,12 @@ def _first_phone(*texts: str) -> tuple[str, str]:
         if not text:
             continue
         if (phone := normalize_phone(text)) and _may_be_the_customers(phone, store_phones):
-            return phone, phone_parsed(text).extension or ""
+            return phone, phone_extension_of(text)
         try:
-            for match in phonenumbers.PhoneNumberMatcher(text[:20_000], DEFAULT_REGION):
-                phone = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+            for number in phones_in_text(text[:20_000]):
+                phone = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
                 if _may_be_the_customers(phone, store_phones):
-                    return phone, match.number.extension or ""
+                    return phone, number.extension or ""
         except Exception:  # noqa: BLE001 - a phone is a nicety, never a failure
             continue
     return "", ""

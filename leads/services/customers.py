@@ -1,6 +1,7 @@
 """Writes for customers: edits, extra emails and phones, history items, merges. All audited."""
 
-import phonenumbers
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -21,7 +22,7 @@ from ..models import (
     Message,
     Task,
 )
-from ..normalize import normalize_email, normalize_name, normalize_phone, phone_display, phone_parsed
+from ..normalize import normalize_email, normalize_name, normalize_phone, phone_display, phone_extension_of
 from ..selectors.customers import CUSTOMER_FIELDS, customers_with_contact
 from .audit import audit_record, changes_between
 from .consent import consent_end_purchase, consent_record_purchase
@@ -34,14 +35,6 @@ def customer_snapshot(customer: Customer) -> dict:
     snapshot["other_emails"] = sorted(customer.extra_emails.values_list("email", flat=True))
     snapshot["other_phones"] = sorted(customer.extra_phones.values_list("phone", flat=True))
     return snapshot
-
-
-def phone_extension_of(phone: str) -> str:
-    """The extension written with a number ("514 555-0100 poste 12"), "" without one."""
-    try:
-        return phone_parsed(phone).extension or ""
-    except phonenumbers.NumberParseException:
-        return ""
 
 
 def clean_contact(*, email: str = "", phone: str = "") -> tuple[str, str]:
@@ -66,23 +59,45 @@ def clean_contact(*, email: str = "", phone: str = "") -> tuple[str, str]:
     return email, normalized_phone
 
 
-@transaction.atomic
-def customer_phone_extension_keep(*, customer: Customer, phone: str, extension: str) -> Customer:
-    """Keep the extension a customer gave with their number (normalised, E.164, which has no room
-    for it) in their notes, where staff keep the extensions they enter: a line added once, however
-    often the customer gives the same number and extension."""
-    if not (phone and extension):
-        return customer
+def _extension_line(phone: str, extension: str) -> str:
+    """The line of the notes keeping a number's extension (E.164 has no room for it)."""
     with translation.override(settings.LANGUAGE_CODE):  # stored: one language, so found again
-        line = _("Phone: %(phone)s, extension %(extension)s") % {
+        return _("Phone: %(phone)s, extension %(extension)s") % {
             "phone": phone_display(phone),
             "extension": extension,
         }
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    if line in customer.notes.splitlines():
+
+
+def _is_extension_line(written: str, phone: str) -> bool:
+    """Whether a line of the notes is the one the store keeps for this number, whatever its
+    extension. A line that says more or less is staff's own words, never the store's to change."""
+    before, _placeholder, after = _extension_line(phone, "{extension}").partition("{extension}")
+    return re.fullmatch(rf"{re.escape(before)}\d+{re.escape(after)}", written) is not None
+
+
+@transaction.atomic
+def customer_phone_extension_keep(*, customer: Customer, phone: str, extension: str) -> Customer:
+    """Keep the extension a customer gave with their number (normalised, E.164, which has no room
+    for it) in their notes, where staff keep the extensions they enter. One line for the number,
+    with the extension given last: added once however often it is given again, and put in place of
+    the line for an extension given before, which they no longer have."""
+    if not (phone and extension):
         return customer
+    line = _extension_line(phone, extension)
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
     before = customer.notes
-    customer.notes = f"{before}\n{line}" if before else line
+    lines = before.splitlines(keepends=True)  # staff's own line breaks kept as they typed them
+    if earlier := [i for i, written in enumerate(lines) if _is_extension_line(written.rstrip("\r\n"), phone)]:
+        # The latest line becomes the current one, where it stands; any before it (kept side by side
+        # once) go.
+        *dropped, latest = earlier
+        lines[latest] = line + lines[latest][len(lines[latest].rstrip("\r\n")) :]
+        notes = "".join(written for i, written in enumerate(lines) if i not in dropped)
+    else:
+        notes = f"{before}\n{line}" if before else line
+    if notes == before:
+        return customer
+    customer.notes = notes
     customer.save(update_fields=["notes", "updated_at"])
     audit_record(customer=customer, action="filled_from_inquiry", changes={"notes": [before, customer.notes]})
     return customer

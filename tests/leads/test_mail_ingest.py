@@ -28,6 +28,7 @@ from leads.models import (
     Message,
 )
 from leads.services.consent import commercial_email_refusal, consent_record_inquiry
+from leads.services.customers import customer_update
 from leads.services.leads import lead_merge
 from leads.services.mail import (
     MAX_TRIES,
@@ -43,7 +44,7 @@ from leads.services.routing import routing_rules_ensure_defaults
 from leads.threading import reply_address
 from tests import factories
 from tests.conftest import mail_server_down
-from tests.leads.test_mail_ingest_customers import batch_mail, prospect
+from tests.leads.test_mail_ingest_customers import batch_mail, customer_card, prospect
 
 pytestmark = pytest.mark.django_db
 
@@ -327,6 +328,30 @@ def test_a_phone_extension_given_in_a_reply_is_on_the_customer_card_once(maildir
     client.force_login(supervisor.user)
     card = client.get(reverse("leads:customer_detail", args=[lead.customer_id])).content.decode()
     assert card.count("Phone: (514) 555-0177, extension 204") == 1
+
+
+def test_an_extension_a_french_customer_gives_in_a_reply_is_on_the_customer_card(maildir, client, supervisor):
+    lead = factories.lead(customer_obj=factories.customer(email="marie.lavoie@videotron.ca"))
+    receive(maildir, reply_on(lead, "Appelez-moi au bureau, 514-555-0177 poste 204, après 18 h."))
+    lead.customer.refresh_from_db()
+    assert "+15145550177" in {
+        lead.customer.phone,
+        *lead.customer.extra_phones.values_list("phone", flat=True),
+    }
+    assert "Phone: (514) 555-0177, extension 204" in customer_card(client, supervisor, lead.customer_id)
+
+
+def test_a_new_extension_for_the_same_number_replaces_the_one_given_before(maildir, client, supervisor):
+    customer = factories.customer(email="marie.lavoie@videotron.ca")
+    customer_update(customer=customer, actor=supervisor.user, notes="Prefers calls after 6.")
+    lead = factories.lead(customer_obj=customer)
+    receive(maildir, reply_on(lead, "Please call me at work, 514-555-0177 ext. 12."))
+    # Months later she has moved desks: another extension on the same office number.
+    receive(maildir, reply_on(lead, "I moved desks: 514-555-0177 ext. 34 now."))
+    card = customer_card(client, supervisor, lead.customer_id)
+    assert "Prefers calls after 6.<br>Phone: (514) 555-0177, extension 34" in card
+    # Whoever calls from the card dials one extension: not the one she no longer has.
+    assert "extension 12" not in card
 
 
 @pytest.mark.parametrize(

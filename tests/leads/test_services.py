@@ -5,9 +5,10 @@ import pytest
 from django.utils import timezone
 
 from dealership.models import Role
-from leads.models import Channel, Lead, LeadEvent, LeadStatus, LeadVehicle, Message
+from leads.models import AuditEntry, Channel, Customer, Lead, LeadEvent, LeadStatus, LeadVehicle, Message
 from leads.selectors.leads import CUSTOMER_REPLIED, lead_duplicates, lead_get, lead_visible_to, person_name
 from leads.services.appointments import BookingError, appointment_book
+from leads.services.customers import customer_phone_extension_keep, customer_update
 from leads.services.leads import (
     LEAD_TRANSITIONS,
     ContactLogError,
@@ -479,3 +480,47 @@ def test_a_call_or_text_to_a_customer_who_asked_for_none_is_logged_and_says_they
     assert visit.body_text == "Came in"
     lead.refresh_from_db()
     assert lead.status == LeadStatus.CONTACTED  # the call still answered the customer
+
+
+STAFF_NOTES = (
+    "Prefers calls after 6.\n"
+    "Phone: (514) 555-0100, extension 12 is reception: ask for Marie\n"  # staff's words, not the store's line
+    "Phone: (514) 555-0199, extension 7"  # another number's extension
+)
+
+
+def test_a_new_extension_for_a_number_replaces_the_stores_line_for_it_and_nothing_staff_wrote():
+    customer = factories.customer()
+    customer_update(customer=customer, actor=factories.staff(Role.ADVISOR).user, notes=STAFF_NOTES)
+    customer_phone_extension_keep(customer=customer, phone="+15145550100", extension="12")
+    customer_phone_extension_keep(customer=customer, phone="+15145550100", extension="34")
+    customer.refresh_from_db()
+    assert customer.notes == f"{STAFF_NOTES}\nPhone: (514) 555-0100, extension 34"
+    latest = AuditEntry.objects.filter(customer=customer, action="filled_from_inquiry").latest("pk")
+    assert latest.changes == {
+        "notes": [f"{STAFF_NOTES}\nPhone: (514) 555-0100, extension 12", customer.notes]
+    }
+    # Given again: nothing changes, nothing is recorded.
+    customer_phone_extension_keep(customer=customer, phone="+15145550100", extension="34")
+    assert AuditEntry.objects.filter(customer=customer, action="filled_from_inquiry").latest("pk") == latest
+
+
+def test_a_number_kept_earlier_with_two_extensions_is_left_with_the_one_given_last():
+    customer = factories.customer()
+    # As notes were kept before a new extension replaced the old one: both lines, side by side.
+    two_lines = (
+        "Phone: (514) 555-0100, extension 12\nPrefers calls after 6.\nPhone: (514) 555-0100, extension 34"
+    )
+    Customer.objects.filter(pk=customer.pk).update(notes=two_lines)
+    customer_phone_extension_keep(customer=customer, phone="+15145550100", extension="34")
+    customer.refresh_from_db()
+    assert customer.notes == "Prefers calls after 6.\nPhone: (514) 555-0100, extension 34"
+
+
+def test_in_a_french_store_a_new_extension_replaces_the_line_written_in_french(settings):
+    settings.LANGUAGE_CODE = "fr"
+    customer = factories.customer()
+    customer_phone_extension_keep(customer=customer, phone="+15145550100", extension="12")
+    customer_phone_extension_keep(customer=customer, phone="+15145550100", extension="34")
+    customer.refresh_from_db()
+    assert customer.notes == "Téléphone\N{NO-BREAK SPACE}: (514) 555-0100, poste 34"

@@ -1127,6 +1127,19 @@ def test_a_phone_in_the_signature_is_the_customers_and_a_quoted_one_is_not():
 @pytest.mark.parametrize(
     "text",
     [
+        "Appelez-moi au bureau, 514-555-0177 poste 204, après 18 h.\n\nMarie",
+        "Merci!\n\n-- \nMarie Lavoie\nBureau : (514) 555-0177, Poste. 204\nCell. : 438 555-0144",
+        "Please call me at work, 514-555-0177 ext. 204, after 6.\n\nMarie",
+    ],
+)
+def test_an_extension_written_in_french_or_english_in_a_customers_mail_is_read_with_the_number(text):
+    result = triaged(customer_mail(text, sender="Marie Lavoie <marie.lavoie@videotron.ca>"))
+    assert (result.contact["phone"], result.contact["phone_extension"]) == ("+15145550177", "204")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "Hi, I called the store at 416-555-0100 this morning about the 2025 Sienna XSE but nobody picked up. "
         "Is it still available? You can reach me at 647-555-0162.\n\nOlivia",
         "Bonjour, j'ai appelé au (416) 555-0100 mais personne n'a répondu. Le Corolla Cross est-il toujours "
