@@ -95,6 +95,7 @@ class LoyaltyRuleAdmin(admin.ModelAdmin):
 class TaskAdmin(admin.ModelAdmin):
     list_display = ["title", "kind", "customer", "assignee", "due_on", "done_at"]
     list_filter = ["kind"]
+    raw_id_fields = ["lead"]  # a lead number: a list of every lead would be too long to offer
 
 
 admin.site.register(Household)

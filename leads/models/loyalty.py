@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from dealership.models import Department
 
 from .customers import Customer
+from .leads import Lead
 
 
 class LoyaltyKind(models.TextChoices):
@@ -49,6 +50,9 @@ class Task(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
     )
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tasks")
+    # The lead a next step was promised on (None for a loyalty task). The task is the customer's and
+    # outlives its lead: deleting a lead (an administrator's clean-up) keeps what was done, by whom.
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
     kind = models.CharField(max_length=30, choices=TASK_KINDS)
     # The title in English, as it was made (exports, admin); pages show display_title, made from
     # kind and params in the reader's language. Rows without params show this title as it is.
@@ -76,11 +80,6 @@ class Task(models.Model):
         except (KeyError, TypeError, ValueError):
             text = ""
         return text or self.title
-
-    @property
-    def next_step_lead(self) -> int | None:
-        """The lead a next step was promised on; None for a loyalty task."""
-        return self.params.get("lead") if self.kind == NEXT_STEP else None
 
 
 def _km(value) -> str:

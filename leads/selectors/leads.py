@@ -624,7 +624,7 @@ def person_name(user) -> str:
 def lead_next_steps_open(*, lead: Lead) -> QuerySet[Task]:
     """The next steps promised on the lead and not done yet, soonest first, with whose they are."""
     return (
-        Task.objects.filter(kind=NEXT_STEP, params__lead=lead.pk, done_at__isnull=True)
+        Task.objects.filter(kind=NEXT_STEP, lead=lead, done_at__isnull=True)
         .select_related("assignee")
         .order_by("due_on", "pk")
     )

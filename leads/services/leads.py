@@ -43,6 +43,7 @@ from .customers import (
     history_item_remove,
     phone_extension_of,
 )
+from .loyalty import task_reassign
 
 # The lead status machine: which status may follow which.
 LEAD_TRANSITIONS: dict[str, set[str]] = {
@@ -441,8 +442,9 @@ class AssignmentError(ValueError):
 
 @transaction.atomic
 def lead_assign(*, lead: Lead, owner, actor) -> Lead:
-    """Give the lead to `owner` (None: to nobody), recorded on its timeline with the owner before.
-    Only an active advisor, supervisor or manager may own a lead; the same owner again changes nothing."""
+    """Give the lead to `owner` (None: to nobody), recorded on its timeline with the owner before,
+    and its open next steps with it. Only an active advisor, supervisor or manager may own a lead;
+    the same owner again changes nothing."""
     lead = Lead.objects.select_for_update(of=("self",)).select_related("owner").get(pk=lead.pk)
     if refusal := lead_merged_refusal(lead):
         raise AssignmentError(refusal)
@@ -457,6 +459,7 @@ def lead_assign(*, lead: Lead, owner, actor) -> Lead:
     lead.owner = owner
     lead.save(update_fields=["owner", "updated_at"])
     _owner_change_record(lead=lead, previous=previous, actor=actor)
+    _next_steps_to_owner(lead=lead, actor=actor)
     transaction.on_commit(leads_counts_changed)  # the inbox counts an advisor's own leads
     return lead
 
@@ -612,20 +615,40 @@ def _day_named(day: date) -> str:
 
 
 def _next_step_task_add(*, message: Message, step: str, due_on: date) -> Task:
-    """The next step a logged contact promised, as a task of whoever logged it (they said what they
-    will do). Its key is the logged contact's: the same entry never makes two."""
-    params = {"lead": message.lead_id, "step": step}
+    """The next step a logged contact promised, as a task of whoever works the lead: its owner, else
+    whoever logged it (they said what they will do). Its key is the logged contact's: the same entry
+    never makes two."""
+    params = {"step": step}
     with translation.override("en"):  # the stored title, for exports and the admin
         title = task_title(NEXT_STEP, params)
     return Task.objects.create(
         kind=NEXT_STEP,
         moment_key=str(message.pk),
-        assignee=message.author,
+        lead_id=message.lead_id,
+        assignee_id=_owner_taking_leads(lead_id=message.lead_id) or message.author_id,
         customer=message.customer,
         title=title[:300],
         params=params,
         due_on=due_on,
     )
+
+
+def _owner_taking_leads(*, lead_id: int) -> int | None:
+    """The lead's owner as the lead's row says now, while they still take leads (not someone who
+    left, or was taken off the staff, whose tasks were handed over)."""
+    owners = Lead.objects.filter(pk=lead_id, owner__in=lead_owners_possible())
+    return owners.values_list("owner_id", flat=True).first()
+
+
+def _next_steps_to_owner(*, lead: Lead, actor) -> None:
+    """The lead's open next steps are its owner's, whoever promised them: each one that is not yet
+    theirs is handed to them, recorded as a hand-over is. With no owner (or one who no longer takes
+    leads), they stay with whoever has them until the lead has one."""
+    if (owner_id := _owner_taking_leads(lead_id=lead.pk)) is None:
+        return
+    steps = Task.objects.select_for_update().filter(kind=NEXT_STEP, lead=lead, done_at__isnull=True)
+    for task in steps.exclude(assignee_id=owner_id):
+        task_reassign(task=task, assignee_id=owner_id, actor=actor)
 
 
 class MergeError(ValueError):
@@ -636,10 +659,10 @@ class MergeError(ValueError):
 def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
     """Fold a duplicate lead of the same customer into another: its conversation, vehicles, events,
     received mail, appointments and the customer's words move over, the target keeps the earlier
-    of each funnel milestone, and an unassigned target takes the duplicate's owner. The duplicate
-    stays, lost and marked as merged into the target, so that figures count the pair once. An
-    open target moves on to where the pair had got: the duplicate's further status, or contacted
-    once either was answered."""
+    of each funnel milestone, and an unassigned target takes the duplicate's owner; the target's
+    owner then has every open next step of the pair. The duplicate stays, lost and marked as merged
+    into the target, so that figures count the pair once. An open target moves on to where the pair
+    had got: the duplicate's further status, or contacted once either was answered."""
     if target.pk == duplicate.pk:
         raise MergeError(gettext("A lead cannot be merged into itself."))
     target, duplicate = (
@@ -676,11 +699,9 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
         "events": LeadEvent.objects.filter(lead=duplicate).update(lead=target),
         "received_mail": InboundMail.objects.filter(lead=duplicate).update(lead=target),
         "appointments": Appointment.objects.filter(lead=duplicate).update(lead=target),
+        # A next step promised on the duplicate is the target's now, as the contact that promised it is.
+        "tasks": Task.objects.filter(lead=duplicate).update(lead=target),
     }
-    # A next step promised on the duplicate is the target's now, as the contact that promised it is.
-    for task in Task.objects.filter(kind=NEXT_STEP, params__lead=duplicate.pk):
-        task.params = {**task.params, "lead": target.pk}
-        task.save(update_fields=["params"])
     # An inquiry nobody answered, or a customer who wrote again, still waits once the two are one.
     waiting = [lead.customer_waiting_since for lead in (target, duplicate) if lead.customer_waiting_since]
     unanswered = [lead.received_at for lead in (target, duplicate) if lead.first_response_at is None]
@@ -733,6 +754,7 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
     lead_event_add(lead=duplicate, type="merged", actor=actor, into_lead=target.pk, **moved)
     if takes_owner:  # the advisor working the customer goes on with them, as the timeline says
         _owner_change_record(lead=target, previous=None, actor=actor)
+    _next_steps_to_owner(lead=target, actor=actor)  # the duplicate's, and the target's if it took an owner
     if target.status in OPEN_LEAD_STATUSES:
         reached = [target.status, LeadStatus.CONTACTED if target.first_response_at else LeadStatus.NEW]
         if duplicate.status in OPEN_LEAD_STATUSES:

@@ -251,23 +251,41 @@ def task_done(*, task: Task, user) -> Task:
 @transaction.atomic
 def loyalty_tasks_hand_over(*, user) -> list[Task]:
     """Give the person's open tasks to whoever the daily run gives a task of that kind nobody owns:
-    its rule's department's person; a next step promised on a lead, which no rule makes, to sales'
-    (None when no one is left there: the task waits, unassigned, on the customer's page), each
+    its rule's department's person; a next step promised on a lead, which no rule makes, to the
+    lead's owner when that is someone else who still takes leads, else to sales' (None when no one
+    is left there: the task waits, unassigned, on the lead's page until the lead has an owner), each
     change in the audit trail. Done tasks stay theirs: what was done, by whom. Called once their
     staff record is gone or their new role set: they are that person only when their new role
     makes them so."""
-    tasks = list(Task.objects.select_for_update().filter(assignee=user, done_at__isnull=True))
+    tasks = list(
+        Task.objects.select_for_update(of=("self",))
+        .select_related("lead")
+        .filter(assignee=user, done_at__isnull=True)
+    )
     departments = {rule.kind: rule.department for rule in loyalty_rules_ensure()}
     departments[NEXT_STEP] = Department.Code.SALES
     people = {code: _department_person(code) for code in {departments[task.kind] for task in tasks}}
+    owners = set(lead_owners_possible().exclude(pk=user.pk).values_list("pk", flat=True))
     for task in tasks:
-        task.assignee_id = people[departments[task.kind]]
-        task.save(update_fields=["assignee"])
-        audit_record(
-            customer=None,  # a store-side change, not of the customer's data (their audit page)
-            model="leads.task",
-            object_id=task.pk,
-            action="task_reassigned",
-            changes={"assignee": [user.pk, task.assignee_id]},
-        )
+        lead_owner = task.lead.owner_id if task.lead else None
+        assignee_id = lead_owner if lead_owner in owners else people[departments[task.kind]]
+        task_reassign(task=task, assignee_id=assignee_id)
     return tasks
+
+
+@transaction.atomic
+def task_reassign(*, task: Task, assignee_id: int | None, actor=None) -> Task:
+    """Give the task to someone else (None: to nobody), the change in the audit trail: who had it,
+    who has it now, and who made the change (None when the store's rules did)."""
+    previous = task.assignee_id
+    task.assignee_id = assignee_id
+    task.save(update_fields=["assignee"])
+    audit_record(
+        customer=None,  # a store-side change, not of the customer's data (their audit page)
+        model="leads.task",
+        object_id=task.pk,
+        action="task_reassigned",
+        changes={"assignee": [previous, assignee_id]},
+        actor=actor,
+    )
+    return task

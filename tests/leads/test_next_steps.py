@@ -1,19 +1,22 @@
-"""A next step logged with a day becomes a task of whoever logged it: on their list, on the lead's
-page until done, in the timeline with its day, and never touched by the daily loyalty run."""
+"""A next step logged with a day becomes a task, due that day, of whoever works the lead (its owner,
+else whoever logged it): on their list, on the lead's page until done, in the timeline with its day,
+following the lead when it changes hands, and never touched by the daily loyalty run."""
 
+import importlib
 from datetime import date, timedelta
 
 import pytest
+from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
 from dealership.models import Role
 from dealership.services import staff_remove
-from leads.models import AuditEntry, LoyaltyKind, Message, Task
+from leads.models import AuditEntry, LeadEvent, LoyaltyKind, Message, Task
 from leads.models.loyalty import NEXT_STEP
-from leads.services.leads import ContactLogError, contact_log, lead_merge
-from leads.services.loyalty import loyalty_tasks_create
+from leads.services.leads import ContactLogError, contact_log, lead_assign, lead_merge
+from leads.services.loyalty import loyalty_tasks_create, task_done
 from tests import factories
 from tests.french import ENGLISH, FRENCH, NBSP, page_text
 
@@ -59,7 +62,7 @@ def test_a_next_step_given_a_day_is_one_task_for_whoever_logged_it_due_that_day(
     task = Task.objects.get()
     assert task.kind == NEXT_STEP and task.assignee == sophie and task.customer == emma_lead.customer
     assert task.due_on == day and task.done_at is None
-    assert task.params["lead"] == emma_lead.pk and task.params["step"] == STEP
+    assert task.lead == emma_lead and task.params == {"step": STEP}
     assert task.title == task.display_title == f"Next step: {STEP}"
     assert task.moment_key == str(message.pk)
     assert task.get_kind_display() == "Next step"
@@ -196,8 +199,8 @@ def test_the_daily_loyalty_run_neither_makes_nor_moves_nor_closes_a_next_step(so
         lead=emma_lead, author=advisor, channel="phone", outcome="reached", next_step=STEP, next_step_on=day
     )
     Task.objects.create(  # one nobody was left to take: it waits on the lead page
-        kind=NEXT_STEP, moment_key="waiting", customer=emma_lead.customer, due_on=day, title="Call",
-        params={"lead": emma_lead.pk, "step": "Call"},
+        kind=NEXT_STEP, moment_key="waiting", customer=emma_lead.customer, lead=emma_lead, due_on=day,
+        title="Call", params={"step": "Call"},
     )  # fmt: skip
     before = list(Task.objects.filter(kind=NEXT_STEP).values())
     for offset in range(3):
@@ -235,6 +238,205 @@ def test_a_next_step_promised_on_a_duplicate_shows_on_the_lead_it_was_merged_int
     assert f"{STEP} · due {formats.date_format(day)}" in _next_steps(page)
     mine = page_text(sophie_client, reverse("leads:my_tasks"))
     assert f'href="{reverse("leads:lead_detail", args=[target.pk])}"' in mine
+
+
+# --- the lead changing hands ----------------------------------------------------------------------
+
+
+def _promise(lead, user, step: str = STEP) -> Task:
+    day = timezone.localdate() + timedelta(days=2)
+    message = contact_log(
+        lead=lead, author=user, channel="phone", outcome="reached", next_step=step, next_step_on=day
+    )
+    return Task.objects.get(moment_key=str(message.pk))
+
+
+def _my_tasks(client, user) -> str:
+    client.force_login(user)
+    return page_text(client, reverse("leads:my_tasks"))
+
+
+def _reassignments(task) -> list[tuple[list, object]]:
+    """Each change of hands the audit trail holds for the task: ([before, after], by whom)."""
+    entries = AuditEntry.objects.filter(model="leads.task", object_id=str(task.pk), action="task_reassigned")
+    return [(entry.changes["assignee"], entry.actor) for entry in entries.order_by("pk")]
+
+
+@pytest.fixture
+def julie():
+    return factories.staff(Role.ADVISOR, first_name="Julie", last_name="Roy").user
+
+
+@pytest.fixture
+def marc():
+    return factories.staff(Role.ADVISOR, first_name="Marc", last_name="Gagnon").user
+
+
+def test_a_next_step_logged_on_an_advisors_lead_is_on_their_list_whoever_logged_it(client, sophie, julie):
+    lead = factories.lead(owner=julie)
+    # Julie is out: the supervisor takes her customer's call and promises a call back.
+    task = _promise(lead, sophie)
+    assert task.assignee == julie
+    julies = _my_tasks(client, julie)
+    assert STEP in julies and f'href="{reverse("leads:lead_detail", args=[lead.pk])}"' in julies
+    assert STEP not in _my_tasks(client, sophie)
+
+
+def test_a_next_step_logged_on_a_lead_whose_owner_left_is_for_whoever_logged_it(sophie):
+    lead = factories.lead(owner=factories.former_staff())
+    assert _promise(lead, sophie).assignee == sophie
+
+
+def test_a_lead_given_to_another_advisor_takes_its_promised_next_step_along(client, sophie, julie, marc):
+    lead = factories.lead(owner=julie)
+    task = _promise(lead, julie)
+    # Julie goes on holiday: the supervisor gives her lead to Marc.
+    lead_assign(lead=lead, owner=marc, actor=sophie)
+    # Marc now works the customer: the call Julie promised is on his list, and his to mark done.
+    assert STEP not in _my_tasks(client, julie)
+    assert STEP in _my_tasks(client, marc)
+    assert client.post(reverse("leads:task_done", args=[task.pk])).status_code == 302
+    task.refresh_from_db()
+    assert task.done_at is not None
+    assert _reassignments(task) == [([julie.pk, marc.pk], sophie)]
+
+
+def test_the_link_to_the_lead_on_my_tasks_opens_the_lead_after_it_was_given_to_someone_else(
+    client, sophie, julie, marc
+):
+    lead = factories.lead(owner=julie)
+    day = _promise(lead, julie).due_on
+    lead_assign(lead=lead, owner=marc, actor=sophie)
+    lead_url = reverse("leads:lead_detail", args=[lead.pk])
+    page = _my_tasks(client, marc)
+    assert STEP in page and f'href="{lead_url}"' in page
+    # Marc follows the link on his list: the lead page says the step is his.
+    listed = _next_steps(page_text(client, lead_url))
+    assert f"{STEP} · due {formats.date_format(day)} · Marc Gagnon" in listed
+
+
+def test_a_lead_given_to_a_newcomer_takes_its_open_next_steps_even_one_nobody_had_and_not_the_done_ones(
+    client, julie
+):
+    manager = factories.staff(Role.MANAGER, department_code="finance").user  # sees every lead
+    lead = factories.lead(owner=julie)
+    brochure = _promise(lead, julie, step="Send the brochure")
+    task_done(task=brochure, user=julie)
+    call = _promise(lead, julie)
+    # Julie, the only one in sales, leaves: nobody to hand the promised call to, for now.
+    staff_remove(staff=julie.staff)
+    call.refresh_from_db()
+    assert call.assignee is None
+    # Marc starts; the manager gives him the customer.
+    marc = factories.staff(Role.ADVISOR).user
+    lead_assign(lead=lead, owner=marc, actor=manager)
+    page = _my_tasks(client, marc)
+    assert STEP in page and "Send the brochure" not in page
+    brochure.refresh_from_db()
+    assert brochure.assignee == julie  # what was done, by whom
+    assert _reassignments(call) == [([julie.pk, None], None), ([None, marc.pk], manager)]
+    # Taken off Marc with nobody in his place: the call stays on his list until someone has the lead.
+    lead_assign(lead=lead, owner=None, actor=manager)
+    assert STEP in _my_tasks(client, marc)
+
+
+def test_a_next_step_promised_on_a_duplicate_merged_into_a_colleagues_lead_goes_to_the_colleague(
+    client, sophie, julie, marc
+):
+    target = factories.lead(owner=marc)
+    duplicate = factories.lead(customer_obj=target.customer, owner=julie)
+    task = _promise(duplicate, julie)
+
+    lead_merge(target=target, duplicate=duplicate, actor=sophie)
+
+    target_url = reverse("leads:lead_detail", args=[target.pk])
+    assert STEP not in _my_tasks(client, julie)
+    page = _my_tasks(client, marc)
+    assert STEP in page and f'href="{target_url}"' in page
+    assert client.get(target_url).status_code == 200
+    assert _reassignments(task) == [([julie.pk, marc.pk], sophie)]
+    merged = LeadEvent.objects.get(lead=target, type="merged", params__merged_lead=duplicate.pk)
+    assert merged.params["tasks"] == 1
+
+
+def test_a_lead_taking_the_owner_of_a_duplicate_merged_into_it_gives_them_every_open_next_step(
+    client, sophie, julie
+):
+    target = factories.lead()  # nobody's yet: the supervisor promised the figures herself
+    duplicate = factories.lead(customer_obj=target.customer, owner=julie)
+    figures = _promise(target, sophie, step="Send the trade-in figures")
+    _promise(duplicate, julie)
+
+    lead_merge(target=target, duplicate=duplicate, actor=sophie)
+
+    page = _my_tasks(client, julie)
+    assert STEP in page and "Send the trade-in figures" in page
+    assert page.count(f'href="{reverse("leads:lead_detail", args=[target.pk])}"') == 2
+    assert _reassignments(figures) == [([sophie.pk, julie.pk], sophie)]
+
+
+@pytest.mark.parametrize("owner", ["a colleague", "the one leaving", "someone who left before"])
+def test_a_next_step_of_someone_leaving_goes_to_its_leads_owner_while_they_take_leads(client, owner):
+    # A store with a sales manager and advisors, no sales supervisor: the manager is sales' person.
+    manager = factories.staff(Role.MANAGER).user
+    colleague = factories.staff(Role.ADVISOR).user
+    leaving = factories.staff(Role.ADVISOR)
+    lead_owner = {
+        "a colleague": colleague,
+        "the one leaving": leaving.user,
+        "someone who left before": factories.former_staff(),
+    }[owner]
+    lead = factories.lead(owner=lead_owner)
+    # Promised before the lead's next steps went to its owner: still with the one leaving.
+    task = Task.objects.create(
+        kind=NEXT_STEP, moment_key="promised", customer=lead.customer, lead=lead, assignee=leaving.user,
+        due_on=timezone.localdate(), title=f"Next step: {STEP}", params={"step": STEP},
+    )  # fmt: skip
+
+    staff_remove(staff=leaving)
+
+    task.refresh_from_db()
+    assert task.assignee == (colleague if owner == "a colleague" else manager)
+    client.force_login(task.assignee)
+    assert client.get(reverse("leads:lead_detail", args=[lead.pk])).status_code == 200
+
+
+# --- next steps recorded before they had a lead of their own ------------------------------------------
+
+
+def test_a_next_step_recorded_with_its_lead_in_its_params_keeps_it_as_its_lead(
+    sophie, sophie_client, emma_lead
+):
+    migration = importlib.import_module("leads.migrations.0035_task_lead")
+    day = timezone.localdate() + timedelta(days=1)
+    task = {"customer": emma_lead.customer, "assignee": sophie, "due_on": day}
+    promised = Task.objects.create(
+        **task, kind=NEXT_STEP, moment_key="1", title=f"Next step: {STEP}",
+        params={"lead": emma_lead.pk, "step": STEP},
+    )  # fmt: skip
+    lead_gone = Task.objects.create(
+        **task, kind=NEXT_STEP, moment_key="2", title="Next step: Call", params={"lead": 0, "step": "Call"}
+    )
+    mileage = Task.objects.create(
+        **task, kind=LoyaltyKind.HIGH_MILEAGE, moment_key="m", title="Offer an appraisal",
+        params={"km": 120_000, "vehicle": "Civic"},
+    )  # fmt: skip
+
+    migration.lead_from_params(apps, None)
+
+    for row in (promised, lead_gone, mileage):
+        row.refresh_from_db()
+    assert promised.lead == emma_lead and promised.params == {"step": STEP}
+    assert lead_gone.lead is None and lead_gone.params == {"step": "Call"}
+    assert mileage.lead is None and mileage.params == {"km": 120_000, "vehicle": "Civic"}
+    lead_url = reverse("leads:lead_detail", args=[emma_lead.pk])
+    assert f"{STEP} · due {formats.date_format(day)}" in _next_steps(page_text(sophie_client, lead_url))
+    assert f'href="{lead_url}"' in page_text(sophie_client, reverse("leads:my_tasks"))
+
+    migration.lead_to_params(apps, None)  # and back, when the migration is undone
+
+    promised.refresh_from_db()
+    assert promised.params == {"lead": emma_lead.pk, "step": STEP}
 
 
 # --- in French ------------------------------------------------------------------------------------
