@@ -26,7 +26,7 @@ from ..models import (
 )
 from ..models.leads import FUNNEL_MILESTONES, OPEN_LEAD_STATUSES, vehicle_wanted_line
 from ..models.loyalty import NEXT_STEP, task_title
-from ..normalize import normalize_email, normalize_name, normalize_phone
+from ..normalize import normalize_email, normalize_name, normalize_phone, phone_extension_of
 from ..selectors.consent import consent_check, consent_withdrawn
 from ..selectors.customers import customer_match
 from ..selectors.leads import lead_owners_possible, lead_resent, leads_counts_changed, person_name
@@ -41,7 +41,6 @@ from .customers import (
     customer_update,
     history_item_add,
     history_item_remove,
-    phone_extension_of,
 )
 from .loyalty import task_reassign
 

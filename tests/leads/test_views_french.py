@@ -200,8 +200,8 @@ def test_a_sale_asks_for_the_deal_signed_in_french(client):
         reverse("leads:lead_transition", args=[lead.pk]), {"status": "sold"}, headers=FRENCH, follow=True
     )
     assert (
-        "Cochez «\u00a0L’entente est signée\u00a0» pour marquer la demande vendue\u00a0: une vente ne peut"
-        " pas être annulée." in response.content.decode()
+        "Cochez «\u00a0L’entente est signée\u00a0» pour marquer la demande vendue\u00a0: seul un superviseur"
+        " ou un directeur peut annuler une vente." in response.content.decode()
     )
 
 
