@@ -187,8 +187,9 @@ class VehicleInquiryForm(forms.Form):
     message = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000, label=_("Message")
     )
-    # Left empty by people; robots fill every field. Off screen (inventory.css), so kept out of the
-    # tab order, from screen readers and from the browser's autofill.
+    # Left empty by people; robots fill every field. Off screen (inventory.css); the input is kept out
+    # of the tab order, from screen readers and from the browser's autofill (its label is still read,
+    # and says to leave it empty).
     website = forms.CharField(
         required=False,
         label=_("Leave this empty"),

@@ -64,7 +64,8 @@ class LeadTransitionForm(forms.Form):
             offered |= {to_status for from_status, to_status in OVERSEER_MOVES if from_status == lead.status}
         allowed = [(value, label) for value, label in LeadStatus.choices if value in offered]
         # Nothing chosen at first: a click on "Change status" never moves the lead by default.
-        # No choice at all when the lead can go nowhere (sold, merged): the page offers no form.
+        # No choice at all when the lead can go nowhere (merged; sold, for someone who does not
+        # oversee the store): the page offers no form.
         self.fields["status"].choices = [("", "—"), *allowed] if allowed else []
         if LeadStatus.SOLD not in offered:
             del self.fields["deal_signed"]
@@ -321,7 +322,8 @@ class ContactLogForm(forms.Form):
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Notes"))
     next_step = forms.CharField(required=False, max_length=200, label=_("Next step"))
-    # A day given makes the next step a task of whoever logs it; contact_log refuses a day past.
+    # A day given makes the next step a task of the lead's owner (else of whoever logs it);
+    # contact_log refuses a day past.
     next_step_on = forms.DateField(
         required=False, widget=DayInput(), validators=DAY_IN_REACH, label=_("Next step on")
     )

@@ -353,7 +353,7 @@ def lead_transition(
         from_status=from_status,
         to_status=to_status,
         reason=lead.lost_reason,  # the form's reason is for a lost lead only
-        # The sale undone stays on the timeline with when it was made.
+        # When the sale undone was made, kept with the change: the lead's sold_at is cleared.
         **({"sold_at": sold_at.isoformat()} if sale_undone and sold_at else {}),
     )
     if sale_undone:
@@ -527,7 +527,8 @@ def contact_log(
 ) -> Message:
     """Record a call, a text sent from a phone, a visit or a note on the lead's conversation, at
     `occurred_at` (now by default): a call made earlier and logged later answered the customer then.
-    A next step given a day (`next_step_on`) is also a task for the person logging it, due that day."""
+    A next step given a day (`next_step_on`) is also a task, due that day, of the lead's owner (else
+    of whoever logs it)."""
     if refusal := lead_merged_refusal(lead):
         raise ContactLogError(refusal, field=None)
     if channel not in LOGGABLE_CHANNELS:

@@ -531,4 +531,6 @@ def audit_value(entry, field: str, value) -> str:
             return _("none (%(reason)s)") % {"reason": consent_refusal(match["reason"])}
     if field in AUDIT_CHOICES:
         return choice_label(AUDIT_CHOICES[field], value)
+    if field == "history":  # a history line taken off, stored in English as the consent report's
+        return consent_source(value)
     return str(value)

@@ -1,6 +1,7 @@
 """The supervisor's workbench in French for a browser that asks for it (Accept-Language), or for a
 person who chose it (set_language); English otherwise, as before."""
 
+import html
 from datetime import timedelta
 
 import pytest
@@ -8,6 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dealership.models import Role
+from leads.models import LeadStatus
+from leads.services.leads import lead_transition
 from tests import factories
 from tests.french import ENGLISH, FRENCH, page_text
 
@@ -348,3 +351,15 @@ def test_the_owner_choice_and_a_second_number_read_in_french_on_the_lead_page(cl
     assert '<option value="">Non attribuée</option>' in assign_form
     assert "Responsable\u00a0: <span" in page and ">non attribuée</span>" in page
     assert "(647) 555-0188</a> (cellulaire)" in page
+
+
+def test_a_sale_taken_back_reads_in_french_in_the_customers_audit_trail(client):
+    supervisor = factories.staff(Role.SUPERVISOR).user
+    client.force_login(supervisor)
+    lead = lead_transition(lead=factories.lead(), to_status=LeadStatus.CONTACTED)
+    lead = lead_transition(lead=lead, to_status=LeadStatus.SOLD)
+    lead_transition(lead=lead, to_status=LeadStatus.LOST, actor=supervisor, reason="Refus", by_hand=True)
+    page = client.get(reverse("leads:customer_audit", args=[lead.customer_id]), headers=FRENCH)
+    audit = html.unescape(page.content.decode())
+    assert "Retiré de l’historique" in audit
+    assert "Achat\u00a0:" in audit and "Purchase:" not in audit
