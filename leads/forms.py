@@ -52,7 +52,8 @@ class LeadTransitionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["shown_status"].initial = lead.status
         offered = lead_next_statuses(lead, by_hand=True, actor=person)
-        changed_meanwhile = self.is_bound and self.data.get("shown_status", lead.status) != lead.status
+        # An empty shown status (a form sent by hand or a script) says nothing changed meanwhile.
+        changed_meanwhile = self.is_bound and (self.data.get("shown_status") or lead.status) != lead.status
         undoes_sale = lead.status == LeadStatus.SOLD and LeadStatus.LOST in offered and not changed_meanwhile
         if changed_meanwhile:
             # Chosen on a page left open, among what it offered then: lead_transition says the lead

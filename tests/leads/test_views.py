@@ -1479,3 +1479,13 @@ def test_a_next_step_left_with_nobody_still_shows_on_the_lead_page(client):
     page = client.get(reverse("leads:lead_detail", args=[lead.pk]))
     assert page.status_code == 200
     assert f"Call back · due {formats.date_format(today)} · unassigned" in html.unescape(page.content.decode())
+
+
+@pytest.mark.parametrize("shown", [{"shown_status": ""}, {}])
+def test_a_sale_is_not_taken_back_without_its_confirm_whatever_the_shown_status(client, shown):
+    _login(client)
+    lead = _sold_lead()
+    asked = {"status": "lost", "reason": "Financing refused", **shown}
+    client.post(reverse("leads:lead_transition", args=[lead.pk]), asked)
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.SOLD and lead.customer.history_items.exists()
