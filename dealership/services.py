@@ -119,7 +119,7 @@ def staff_role_change(*, staff: StaffMember, role: str) -> StaffMember:
     """Give the person a new role, and with it exactly that role's access: the old role's
     permissions go, groups an administrator added by hand stay. Someone who no longer takes leads
     hands their open customer tasks on, as when taken off the staff."""
-    from leads.services.loyalty import loyalty_tasks_hand_over  # leads builds on this app
+    from leads.services.loyalty import tasks_hand_over  # leads builds on this app
 
     took_leads = staff.role in LEAD_OWNER_ROLES
     staff.role = Role(role)
@@ -127,7 +127,7 @@ def staff_role_change(*, staff: StaffMember, role: str) -> StaffMember:
     _role_access_set(user=staff.user, role=staff.role)
     _advisor_hours_ensure(staff)
     if took_leads and staff.role not in LEAD_OWNER_ROLES:
-        loyalty_tasks_hand_over(user=staff.user)
+        tasks_hand_over(user=staff.user)
     return staff
 
 
@@ -144,11 +144,11 @@ def staff_remove(*, staff: StaffMember) -> None:
     """Take the person off the staff: their account keeps no role's access (it may still sign in,
     and sees what an account with no role sees), and their open customer tasks go to someone who
     will do them."""
-    from leads.services.loyalty import loyalty_tasks_hand_over  # leads builds on this app
+    from leads.services.loyalty import tasks_hand_over  # leads builds on this app
 
     _role_access_set(user=staff.user, role=None)
     staff.delete()
-    loyalty_tasks_hand_over(user=staff.user)  # after the delete: never handed back to them
+    tasks_hand_over(user=staff.user)  # after the delete: never handed back to them
 
 
 def _role_access_set(*, user, role: str | None) -> None:

@@ -249,7 +249,7 @@ def task_done(*, task: Task, user) -> Task:
 
 
 @transaction.atomic
-def loyalty_tasks_hand_over(*, user) -> list[Task]:
+def tasks_hand_over(*, user) -> list[Task]:
     """Give the person's open tasks to whoever the daily run gives a task of that kind nobody owns:
     its rule's department's person; a next step promised on a lead, which no rule makes, to the
     lead's owner when that is someone else who still takes leads, else to sales' (None when no one
