@@ -330,7 +330,7 @@ def lead_detail(request, pk: int):
         language = reply_language(lead=lead)
         return render(
             request,
-            "leads/lead_detail.html#composer",
+            "leads/_composer_response.html",
             {
                 "lead": lead,
                 "reply_form": _composer_form(request, lead, language),
