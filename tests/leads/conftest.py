@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
+from dealership.models import Role
+from tests import factories
 from tests.conftest import free_port, port_open, service_missing
 
 DOVECOT = "/usr/sbin/dovecot"
@@ -296,3 +298,15 @@ def celery_worker(celery_worker_env):
     worker.start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def sophie():
+    """The internet sales supervisor, by name (test_replies has its own, with a signature)."""
+    return factories.staff(Role.SUPERVISOR, first_name="Sophie", last_name="Tremblay").user
+
+
+@pytest.fixture
+def sophie_client(client, sophie):
+    client.force_login(sophie)
+    return client

@@ -25,17 +25,6 @@ STEP = "Call back Thursday after 5"
 
 
 @pytest.fixture
-def sophie():
-    return factories.staff(Role.SUPERVISOR, first_name="Sophie", last_name="Tremblay").user
-
-
-@pytest.fixture
-def sophie_client(client, sophie):
-    client.force_login(sophie)
-    return client
-
-
-@pytest.fixture
 def emma_lead():
     return factories.lead(customer_obj=factories.customer(first_name="Emma", last_name="Johnson"))
 

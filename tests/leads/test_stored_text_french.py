@@ -8,7 +8,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from dealership.models import Role
 from leads.consent_links import unsubscribe_url
 from leads.models import ConsentChannel, FollowUpStepRun, Message
 from leads.services.consent import consent_record_inquiry, consent_withdraw
@@ -26,17 +25,6 @@ from tests.conftest import unreachable_smtp
 from tests.french import ENGLISH, FRENCH, NBSP, page_text
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sophie():
-    return factories.staff(Role.SUPERVISOR, first_name="Sophie", last_name="Tremblay").user
-
-
-@pytest.fixture
-def sophie_client(client, sophie):
-    client.force_login(sophie)
-    return client
 
 
 def _lead_page(client, lead, headers) -> str:
