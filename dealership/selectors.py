@@ -581,7 +581,9 @@ def appointments_by_advisor(*, user, period: Period, filters: dict) -> list[dict
             booked=Count("pk", filter=~Q(status=status.CANCELLED)),
             shown=Count("pk", filter=SHOWED),
             no_show=Count("pk", filter=Q(status=status.NO_SHOW)),
-            sold=Count("pk", filter=Q(status=status.SOLD)),
+            # A sale whose deal fell through keeps its appointment's outcome (the customer did
+            # come) but no longer counts as sold, as in the funnel.
+            sold=Count("pk", filter=Q(status=status.SOLD, lead__sold_at__isnull=False)),
         )
         .order_by("-booked")
     )

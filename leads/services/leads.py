@@ -32,6 +32,7 @@ from ..selectors.customers import customer_match
 from ..selectors.leads import lead_owners_possible, lead_resent, leads_counts_changed, person_name
 from .audit import audit_record, changes_between
 from .consent import consent_record_inquiry
+from .customer_import import IMPORT_SOURCE
 from .customers import (
     customer_email_add,
     customer_fill_blanks,
@@ -346,6 +347,7 @@ def lead_transition(
         lead.sold_at = None  # the sale no longer counts: the dashboard and objectives count sold_at
     cleared = ["sold_at"] if sale_undone else []
     lead.save(update_fields=["status", "lost_reason", "lost_at", *milestones, *cleared, "updated_at"])
+    undone = {"history_taken_off": _sale_taken_off(lead=lead, actor=actor)} if sale_undone else {}
     lead_event_add(
         lead=lead,
         type="status_changed",
@@ -355,9 +357,8 @@ def lead_transition(
         reason=lead.lost_reason,  # the form's reason is for a lost lead only
         # When the sale undone was made, kept with the change: the lead's sold_at is cleared.
         **({"sold_at": sold_at.isoformat()} if sale_undone and sold_at else {}),
+        **undone,
     )
-    if sale_undone:
-        _sale_taken_off(lead=lead, actor=actor)
     if to_status == LeadStatus.SOLD:
         # The sale joins the customer's history, shared by every department, and gives the store
         # the two years of implied consent a purchase does (CASL).
@@ -382,11 +383,34 @@ def lead_transition(
     return lead
 
 
-def _sale_taken_off(*, lead: Lead, actor) -> None:
+# How far apart the DMS may date a deal and the lead's sale of the same vehicle.
+SAME_DEAL_DAYS = timedelta(days=31)
+
+
+def _sale_taken_off(*, lead: Lead, actor) -> int:
     """The purchase the sale added to the customer's history comes off it, and with it the implied
-    consent it gave; the customer's audit trail keeps it, with the lead's lost reason."""
-    for purchase in lead.customer.history_items.filter(kind=HistoryKind.PURCHASE, details__lead=lead.pk):
-        history_item_remove(item=purchase, reason=lead.lost_reason, actor=actor)
+    consent it gave; the customer's audit trail keeps it, with the lead's lost reason. The same deal
+    brought in by the DMS import (a purchase or lease of the same VIN, dated within a month of the
+    sale) comes off too: left, it would keep that consent and the customer's place in "by model
+    bought" audiences. An older deal of that VIN (the lease of the car now bought) stays. Returns how
+    many."""
+    history = lead.customer.history_items
+    sale = list(history.filter(kind=HistoryKind.PURCHASE, details__lead=lead.pk))
+    imported = [
+        item
+        for deal in sale
+        if deal.vin  # without one, nothing says which imported deal it is
+        for item in history.filter(
+            kind__in=(HistoryKind.PURCHASE, HistoryKind.LEASE),
+            source=IMPORT_SOURCE,
+            vin=deal.vin,
+            occurred_at__range=(deal.occurred_at - SAME_DEAL_DAYS, deal.occurred_at + SAME_DEAL_DAYS),
+        )
+    ]
+    taken_off = [*sale, *imported]
+    for item in taken_off:
+        history_item_remove(item=item, reason=lead.lost_reason, actor=actor)
+    return len(taken_off)
 
 
 @transaction.atomic

@@ -552,6 +552,36 @@ def test_a_persons_shown_objective_agrees_with_their_appointments_row(client, st
     assert _mid_november(Metric.APPOINTMENTS_SHOWN, target=1, person=store["y"]).actual == 0
 
 
+def test_a_sale_whose_deal_fell_through_no_longer_counts_as_sold_in_the_appointments_table(client):
+    """The customer came, so the visit still counts as shown; the sale taken back counts nowhere."""
+    from leads.services.appointments import appointment_transition
+
+    advisor = factories.advisor()
+    manager = factories.staff(Role.MANAGER).user
+    lead = lead_transition(lead=factories.lead(owner=advisor.user), to_status=LeadStatus.CONTACTED)
+    lead = lead_transition(lead=lead, to_status=LeadStatus.APPOINTMENT_SET)
+    starts = timezone.now() - timedelta(hours=2)
+    visit = Appointment.objects.create(
+        lead=lead, advisor=advisor, starts_at=starts, ends_at=starts + timedelta(minutes=30)
+    )
+    appointment_transition(appointment=visit, to_status="sold", now=timezone.now(), actor=advisor.user)
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.SOLD
+    lead_transition(
+        lead=lead, to_status=LeadStatus.LOST, actor=manager, reason="Financing refused", by_hand=True
+    )
+    month = period_for(kind="month", anchor=timezone.localdate(starts))
+    [row] = appointments_by_advisor(user=manager, period=month, filters={})
+    assert (row["booked"], row["shown"], row["sold"]) == (1, 1, 0)
+    client.force_login(manager)
+    exported = client.get(
+        reverse("dealership:dashboard"),
+        {"period": "month", "date": timezone.localdate(starts).isoformat(), "export": "appointments_advisor"},
+    )
+    [line] = csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig")))
+    assert (line["shown"], line["sold"]) == ("1", "0")
+
+
 def test_supervisor_proposes_manager_approves_and_the_history_is_kept(client):
     supervisor = factories.staff(Role.SUPERVISOR)
     manager = factories.staff(Role.MANAGER)
@@ -821,7 +851,7 @@ def test_appointments_by_advisor_with_their_show_rate(client, store):
     start = datetime(2026, 11, 20, 10, tzinfo=TORONTO)
     for n, status in enumerate(["shown", "sold", "no_show", "cancelled", "booked"]):
         Appointment.objects.create(
-            lead=factories.lead(),
+            lead=factories.lead(**({"sold_at": start} if status == "sold" else {})),
             advisor=store["x"],
             starts_at=start + timedelta(hours=n),
             ends_at=start + timedelta(hours=n, minutes=30),

@@ -2,7 +2,7 @@
 mistake): a supervisor or a manager marks it lost, and the sale comes off the figures, the customer's
 history and the implied consent it gave, every step of it recorded."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -12,6 +12,7 @@ from leads.models import ConsentAction, ConsentBasis, ConsentChannel, HistoryKin
 from leads.selectors.consent import consent_check, consent_overview
 from leads.selectors.customers import customer_audit, customer_timeline
 from leads.services.consent import consent_grant
+from leads.services.customer_import import IMPORT_SOURCE
 from leads.services.customers import history_item_add
 from leads.services.leads import TransitionError, contact_log, lead_transition
 from tests import factories
@@ -55,6 +56,7 @@ def test_a_supervisor_records_that_the_deal_fell_through_and_the_timeline_keeps_
         "to_status": LeadStatus.LOST,
         "reason": "Financing refused",
         "sold_at": sold_at.isoformat(),
+        "history_taken_off": 1,
     }
 
 
@@ -171,3 +173,76 @@ def test_express_consent_given_after_the_sale_and_an_earlier_purchase_outlive_th
     assert earlier.expires_at < timezone.now() + timedelta(
         days=500
     )  # the 2019 Civic's, not the undone sale's
+
+
+def _imported_deal(customer, *, vin: str, reference: str, kind=HistoryKind.PURCHASE):
+    """The store's DMS import bringing a deal of today, at noon as imports do."""
+    noon = timezone.make_aware(datetime.combine(timezone.localdate(), time(12)))
+    return history_item_add(
+        customer=customer,
+        kind=kind,
+        occurred_at=min(noon, timezone.now()),
+        summary=f"Purchase 2025 Toyota RAV4 #{reference}",
+        source=IMPORT_SOURCE,
+        external_ref=reference,
+        vin=vin,
+    )
+
+
+def test_once_the_deal_fell_through_the_dms_copy_of_the_same_sale_gives_no_consent_either():
+    vin = factories.vin(7)
+    lead = _sold(
+        received_at=timezone.now() - timedelta(days=220),  # the inquiry's six months are over
+        vehicles=[{"year": 2025, "make": "Toyota", "model": "RAV4", "vin": vin}],
+    )
+    customer = lead.customer
+    _imported_deal(customer, vin=vin, reference="D1234")
+    lead, supervisor = _fell_through(lead)
+    assert not _email_standing(customer).valid
+    # The DMS copy comes off as the lead's own purchase does, each with its audit entry and its end.
+    assert not customer.history_items.filter(kind=HistoryKind.PURCHASE).exists()
+    removed = customer_audit(customer=customer).filter(action="history_removed")
+    assert sorted(entry.changes["vin"][0] for entry in removed) == [vin, vin]
+    assert {entry.actor for entry in removed} == {supervisor}
+    ends = customer.consent_records.filter(action=ConsentAction.END, channel=ConsentChannel.EMAIL)
+    assert ends.count() == 2
+    assert lead.events.filter(type="status_changed").last().params["history_taken_off"] == 2
+
+
+@pytest.mark.parametrize(
+    ("sold_vin", "imported_vin"),
+    [("", ""), (factories.vin(21), factories.vin(22))],
+    ids=["the sale has no vin", "another vehicle"],
+)
+def test_an_imported_deal_not_known_to_be_the_same_vehicle_stays_with_its_consent(sold_vin, imported_vin):
+    lead = _sold(
+        received_at=timezone.now() - timedelta(days=220),
+        vehicles=[{"year": 2025, "make": "Toyota", "model": "RAV4", "vin": sold_vin}],
+    )
+    customer = lead.customer
+    imported = _imported_deal(customer, vin=imported_vin, reference="D2000", kind=HistoryKind.LEASE)
+    lead, _ = _fell_through(lead)
+    deals = customer.history_items.filter(kind__in=[HistoryKind.PURCHASE, HistoryKind.LEASE])
+    assert list(deals) == [imported]
+    standing = _email_standing(customer)
+    assert standing.valid and standing.basis == ConsentBasis.IMPLIED_PURCHASE
+    assert lead.events.filter(type="status_changed").last().params["history_taken_off"] == 1
+
+
+def test_an_older_imported_deal_of_the_same_vehicle_stays_when_its_sale_falls_through():
+    # The customer leased the car two years ago and was buying it out.
+    vin = factories.vin(31)
+    lead = _sold(vehicles=[{"year": 2024, "make": "Toyota", "model": "RAV4", "vin": vin}])
+    customer = lead.customer
+    lease = history_item_add(
+        customer=customer,
+        kind=HistoryKind.LEASE,
+        occurred_at=timezone.now() - timedelta(days=700),
+        summary="Lease 2024 Toyota RAV4 #D0700",
+        source=IMPORT_SOURCE,
+        external_ref="D0700",
+        vin=vin,
+    )
+    lead, _ = _fell_through(lead)
+    assert list(customer.history_items.filter(kind__in=[HistoryKind.PURCHASE, HistoryKind.LEASE])) == [lease]
+    assert lead.events.filter(type="status_changed").last().params["history_taken_off"] == 1
