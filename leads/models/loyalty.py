@@ -2,7 +2,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
-from django.utils import formats
+from django.utils import formats, translation
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -84,6 +84,13 @@ class Task(models.Model):
 
 def _km(value) -> str:
     return formats.number_format(int(value), force_grouping=True)
+
+
+def task_title_stored(kind: str, params: dict) -> str:
+    """A task's title as it is stored, in English, for exports and the admin; pages show
+    display_title, in the reader's language."""
+    with translation.override("en"):
+        return task_title(kind, params)
 
 
 def task_title(kind: str, params: dict) -> str:

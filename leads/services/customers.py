@@ -68,11 +68,11 @@ def _extension_line(phone: str, extension: str) -> str:
         }
 
 
-def _is_extension_line(written: str, phone: str) -> bool:
-    """Whether a line of the notes is the one the store keeps for this number, whatever its
-    extension. A line that says more or less is staff's own words, never the store's to change."""
+def _extension_line_pattern(phone: str) -> re.Pattern:
+    """The line the store keeps for this number, whatever its extension. A line that says more or
+    less is staff's own words, never the store's to change."""
     before, _placeholder, after = _extension_line(phone, "{extension}").partition("{extension}")
-    return re.fullmatch(rf"{re.escape(before)}\d+{re.escape(after)}", written) is not None
+    return re.compile(rf"{re.escape(before)}\d+{re.escape(after)}")
 
 
 @transaction.atomic
@@ -87,7 +87,8 @@ def customer_phone_extension_keep(*, customer: Customer, phone: str, extension: 
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     before = customer.notes
     lines = before.splitlines(keepends=True)  # staff's own line breaks kept as they typed them
-    if earlier := [i for i, written in enumerate(lines) if _is_extension_line(written.rstrip("\r\n"), phone)]:
+    stores_line = _extension_line_pattern(phone)
+    if earlier := [i for i, written in enumerate(lines) if stores_line.fullmatch(written.rstrip("\r\n"))]:
         # The latest line becomes the current one, where it stands; any before it (kept side by side
         # once) go.
         *dropped, latest = earlier
@@ -294,10 +295,15 @@ def history_item_add(
         **fields,
     )
     if kind in (HistoryKind.PURCHASE, HistoryKind.LEASE):
-        with translation.override(settings.LANGUAGE_CODE):  # stored in the ledger: one language
-            source = f"{item.get_kind_display()}: {summary}"[:200]
-        consent_record_purchase(customer=customer, at=occurred_at, source=source)
+        consent_record_purchase(customer=customer, at=occurred_at, source=_history_line(item)[:200])
     return item
+
+
+def _history_line(item: CustomerHistoryItem) -> str:
+    """ "Purchase: 2025 Toyota RAV4", as the consent ledger and the audit trail store it: in one
+    language, the store's, and read in the reader's."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return f"{item.get_kind_display()}: {item.summary}"
 
 
 @transaction.atomic
@@ -306,8 +312,7 @@ def history_item_remove(*, item: CustomerHistoryItem, reason: str, actor=None) -
     fell through): it stays in the customer's audit trail, with why.
 
     A purchase or lease also ends the implied consent it gave, from now on (CASL)."""
-    with translation.override(settings.LANGUAGE_CODE):  # stored: one language, as the item's summary
-        line = f"{item.get_kind_display()}: {item.summary}"
+    line = _history_line(item)
     when = timezone.localtime(item.occurred_at).strftime("%Y-%m-%d %H:%M")
     changes = {
         "history": [f"{line} ({when})", None],
@@ -321,7 +326,7 @@ def history_item_remove(*, item: CustomerHistoryItem, reason: str, actor=None) -
     deals = (HistoryKind.PURCHASE, HistoryKind.LEASE)
     # Two deals of one day imported at its noon gave one consent: it lasts while either stands.
     if kind in deals and not customer.history_items.filter(kind__in=deals, occurred_at=occurred_at).exists():
-        consent_end_purchase(customer=customer, purchase_at=occurred_at, source=line[:200], actor=actor)
+        consent_end_purchase(customer=customer, purchase_at=occurred_at, source=line, actor=actor)
 
 
 class MergeError(ValueError):

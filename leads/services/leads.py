@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import formats, timezone, translation
+from django.utils import formats, timezone
 from django.utils.translation import gettext, gettext_noop, pgettext
 
 from dealership.models import Department, oversees_store
@@ -25,7 +25,7 @@ from ..models import (
     Task,
 )
 from ..models.leads import FUNNEL_MILESTONES, OPEN_LEAD_STATUSES, vehicle_wanted_line
-from ..models.loyalty import NEXT_STEP, task_title
+from ..models.loyalty import NEXT_STEP, task_title_stored
 from ..normalize import normalize_email, normalize_name, normalize_phone, phone_extension_of
 from ..selectors.consent import consent_check, consent_withdrawn
 from ..selectors.customers import customer_match
@@ -643,8 +643,7 @@ def _next_step_task_add(*, message: Message, step: str, due_on: date) -> Task:
     whoever logged it (they said what they will do). Its key is the logged contact's: the same entry
     never makes two."""
     params = {"step": step}
-    with translation.override("en"):  # the stored title, for exports and the admin
-        title = task_title(NEXT_STEP, params)
+    title = task_title_stored(NEXT_STEP, params)
     return Task.objects.create(
         kind=NEXT_STEP,
         moment_key=str(message.pk),

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from dealership.models import Department, Role, StaffMember
 
@@ -22,7 +22,7 @@ from ..models import (
     Task,
 )
 from ..models.leads import OPEN_LEAD_STATUSES
-from ..models.loyalty import NEXT_STEP, task_title
+from ..models.loyalty import NEXT_STEP, task_title_stored
 from ..selectors.consent import customers_channels_withdrawn
 from ..selectors.leads import lead_owners_possible
 from .audit import audit_record
@@ -222,8 +222,7 @@ def loyalty_tasks_create(*, today: date | None = None) -> list[Task]:
         for moment in moments:
             if set(withdrawn[moment.customer_id]) >= set(ConsentChannel.values):
                 continue
-            with translation.override("en"):  # the stored title, for exports and the admin
-                title = task_title(rule.kind, moment.params)
+            title = task_title_stored(rule.kind, moment.params)
             task, new = Task.objects.get_or_create(
                 kind=rule.kind,
                 moment_key=moment.key,
