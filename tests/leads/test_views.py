@@ -24,6 +24,7 @@ from leads.models import (
     ReplyTemplate,
     Task,
 )
+from leads.services.consent import consent_grant
 from leads.services.leads import contact_log, lead_merge, lead_transition
 from leads.services.replies import reply_templates_ensure_defaults
 from tests import factories
@@ -933,6 +934,10 @@ def _sold_lead(**fields):
     return lead_transition(lead=lead, to_status=LeadStatus.SOLD)
 
 
+# A supervisor's "the deal fell through", confirmed, on a sold lead's page.
+SALE_TAKEN_BACK = {"status": "lost", "reason": "Financing refused", "shown_status": "sold", "deal_fell_through": "on"}
+
+
 def _status_form(page: str) -> str:
     return page.split('id="status-form"')[1].split("</form>")[0] if 'id="status-form"' in page else ""
 
@@ -979,13 +984,7 @@ def test_an_advisor_is_not_offered_to_take_back_a_sale_and_is_told_who_may(clien
     page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
     assert _status_form(page) == "" and "The deal fell through" not in page
     url = reverse("leads:lead_transition", args=[lead.pk])
-    asked = {
-        "status": "lost",
-        "reason": "Financing refused",
-        "shown_status": "sold",
-        "deal_fell_through": "on",
-    }
-    page = client.post(url, asked, follow=True).content.decode()
+    page = client.post(url, SALE_TAKEN_BACK, follow=True).content.decode()
     assert "Only a supervisor or a manager can record that a deal fell through: ask one of them." in page
     lead.refresh_from_db()
     assert lead.status == LeadStatus.SOLD and lead.sold_at is not None
@@ -994,18 +993,10 @@ def test_an_advisor_is_not_offered_to_take_back_a_sale_and_is_told_who_may(clien
 def test_after_the_deal_fell_through_the_customer_card_allows_email_only_on_what_else_the_customer_gave(
     client,
 ):
-    from leads.services.consent import consent_grant
-
     _login(client)
     lead = _sold_lead(received_at=timezone.now() - timezone.timedelta(days=220))  # its six months are over
     status_url = reverse("leads:lead_transition", args=[lead.pk])
-    asked = {
-        "status": "lost",
-        "reason": "Customer backed out",
-        "shown_status": "sold",
-        "deal_fell_through": "on",
-    }
-    page = html.unescape(client.post(status_url, asked, follow=True).content.decode())
+    page = html.unescape(client.post(status_url, SALE_TAKEN_BACK, follow=True).content.decode())
     assert "not allowed: implied: purchase or lease (two years) ended on " in page
     # Another customer had said yes to the store's mail after buying: that stands whatever the sale.
     other = _sold_lead(received_at=timezone.now() - timezone.timedelta(days=220))
@@ -1018,7 +1009,7 @@ def test_after_the_deal_fell_through_the_customer_card_allows_email_only_on_what
         wording="Yes, send me your offers.",
     )
     status_url = reverse("leads:lead_transition", args=[other.pk])
-    page = html.unescape(client.post(status_url, asked, follow=True).content.decode())
+    page = html.unescape(client.post(status_url, SALE_TAKEN_BACK, follow=True).content.decode())
     assert "allowed (express consent)" in page and "ended on" not in page
 
 
