@@ -303,7 +303,7 @@ def _lead_page(request, lead: Lead, *, reply_form: ReplyForm | None = None, **ov
         "transition_form": LeadTransitionForm(lead=lead, person=request.user),
         "reply_form": reply_form,
         "log_form": ContactLogForm(initial={"channel": _log_channel(lead.customer, consent)}),
-        "next_steps": lead_next_steps_open(lead=lead),
+        "next_steps": lead_next_steps_open(lead=lead) if lead.has_next_steps else [],
         # Offered only when the customer has another lead this person may fold into this one.
         "merge_form": LeadMergeForm(duplicates=lead_duplicates(user=request.user, lead=lead))
         if lead.has_duplicates and not lead.merged_into_id

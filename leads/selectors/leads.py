@@ -540,9 +540,7 @@ OWNER_CHOICES_SECONDS = 60
 
 def lead_owners_possible() -> QuerySet:
     """The people who may own a lead: active advisors, supervisors and managers."""
-    return get_user_model().objects.filter(
-        is_active=True, staff__role__in=LEAD_OWNER_ROLES
-    )
+    return get_user_model().objects.filter(is_active=True, staff__role__in=LEAD_OWNER_ROLES)
 
 
 def lead_owner_choices() -> list[tuple[str, str]]:
@@ -579,9 +577,14 @@ def lead_resent(
     return leads.order_by("-received_at", "-pk").first()
 
 
+# Next steps promised on leads and not done yet.
+NEXT_STEPS_OPEN = Task.objects.filter(kind=NEXT_STEP, done_at__isnull=True)
+
+
 def lead_get(*, user, pk: int) -> Lead:
-    """The lead with its customer and owner; `has_duplicates`, `has_inbound_mail` and the customer's
-    `has_other_emails` and `has_other_phones` say whether its page needs to read those lists at all."""
+    """The lead with its customer and owner; `has_duplicates`, `has_inbound_mail`, `has_next_steps`
+    and the customer's `has_other_emails` and `has_other_phones` say whether its page needs to read
+    those lists at all."""
     return (
         lead_visible_to(user=user)
         .select_related("customer", "owner")
@@ -595,6 +598,7 @@ def lead_get(*, user, pk: int) -> Lead:
                 )
             ),
             has_inbound_mail=Exists(InboundMail.objects.filter(lead=OuterRef("pk"))),
+            has_next_steps=Exists(NEXT_STEPS_OPEN.filter(lead=OuterRef("pk"))),
             has_other_emails=Exists(CustomerEmail.objects.filter(customer=OuterRef("customer_id"))),
             has_other_phones=Exists(CustomerPhone.objects.filter(customer=OuterRef("customer_id"))),
         )
@@ -623,11 +627,7 @@ def person_name(user) -> str:
 
 def lead_next_steps_open(*, lead: Lead) -> QuerySet[Task]:
     """The next steps promised on the lead and not done yet, soonest first, with whose they are."""
-    return (
-        Task.objects.filter(kind=NEXT_STEP, lead=lead, done_at__isnull=True)
-        .select_related("assignee")
-        .order_by("due_on", "pk")
-    )
+    return NEXT_STEPS_OPEN.filter(lead=lead).select_related("assignee").order_by("due_on", "pk")
 
 
 def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:

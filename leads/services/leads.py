@@ -29,7 +29,13 @@ from ..models.loyalty import NEXT_STEP, task_title_stored
 from ..normalize import normalize_email, normalize_name, normalize_phone, phone_extension_of
 from ..selectors.consent import consent_check, consent_withdrawn
 from ..selectors.customers import customer_match
-from ..selectors.leads import lead_owners_possible, lead_resent, leads_counts_changed, person_name
+from ..selectors.leads import (
+    NEXT_STEPS_OPEN,
+    lead_owners_possible,
+    lead_resent,
+    leads_counts_changed,
+    person_name,
+)
 from .audit import audit_record, changes_between
 from .consent import consent_record_inquiry
 from .customer_import import IMPORT_SOURCE
@@ -669,7 +675,7 @@ def _next_steps_to_owner(*, lead: Lead, actor) -> None:
     leads), they stay with whoever has them until the lead has one."""
     if (owner_id := _owner_taking_leads(lead_id=lead.pk)) is None:
         return
-    steps = Task.objects.select_for_update().filter(kind=NEXT_STEP, lead=lead, done_at__isnull=True)
+    steps = NEXT_STEPS_OPEN.select_for_update().filter(lead=lead)
     for task in steps.exclude(assignee_id=owner_id):
         task_reassign(task=task, assignee_id=owner_id, actor=actor)
 
