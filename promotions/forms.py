@@ -1,12 +1,12 @@
 import re
 
 from django import forms
-from django.utils.html import format_html
 from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from dealership.forms import DayInput
 from dealership.models import Department, StaffMember
+from dealership.text import in_both_languages
 from inventory.forms import contact_given, phone_validate
 from inventory.selectors import lead_vehicle_fields, vehicles_find
 from leads.models import Language
@@ -255,24 +255,18 @@ class CampaignForm(forms.ModelForm):
         return data
 
 
-def _in_both_languages(english: str, french: str) -> str:
-    """Words of a customer's page, which speaks both languages: each half marked as its own, for a
-    screen reader to read it in that language's voice."""
-    return format_html('<span lang="en">{}</span> / <span lang="fr">{}</span>', english, french)
-
-
 class PublicContactForm(forms.Form):
-    first_name = forms.CharField(max_length=100, label=_in_both_languages("First name", "Prénom"))
-    last_name = forms.CharField(max_length=100, required=False, label=_in_both_languages("Last name", "Nom"))
-    email = forms.EmailField(required=False, label=_in_both_languages("Email", "Courriel"))
+    first_name = forms.CharField(max_length=100, label=in_both_languages("First name", "Prénom"))
+    last_name = forms.CharField(max_length=100, required=False, label=in_both_languages("Last name", "Nom"))
+    email = forms.EmailField(required=False, label=in_both_languages("Email", "Courriel"))
     phone = forms.CharField(
         max_length=30,
         required=False,
         validators=[phone_validate],
-        label=_in_both_languages("Phone", "Téléphone"),
+        label=in_both_languages("Phone", "Téléphone"),
     )
-    language = forms.ChoiceField(choices=Language.choices, label=_in_both_languages("Language", "Langue"))
-    vehicle = forms.ChoiceField(required=False, label=_in_both_languages("Vehicle", "Véhicule"))
+    language = forms.ChoiceField(choices=Language.choices, label=in_both_languages("Language", "Langue"))
+    vehicle = forms.ChoiceField(required=False, label=in_both_languages("Vehicle", "Véhicule"))
     comments = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Message")
 
     def __init__(self, *args, promotion: Promotion | None = None, stock=(), **kwargs):
@@ -291,7 +285,7 @@ class PublicContactForm(forms.Form):
         data = super().clean()
         if not contact_given(self):
             raise forms.ValidationError(
-                _in_both_languages(
+                in_both_languages(
                     "Give an email or a phone number so we can answer.",
                     "Indiquez un courriel ou un téléphone.",
                 )

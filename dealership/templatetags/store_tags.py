@@ -10,6 +10,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from dealership.text import in_both_languages
+
 register = template.Library()
 
 
@@ -65,3 +67,6 @@ def language_switch_next(context) -> str:
         address = urlsplit(came_from)
         return urlunsplit(("", "", address.path or "/", address.query, ""))
     return reverse("home")
+
+
+register.simple_tag(in_both_languages)
