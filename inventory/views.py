@@ -158,6 +158,7 @@ def _vehicle_page(vehicle: Vehicle, *, transition_form: VehicleTransitionForm | 
     date typed."""
     return _photos_context(
         vehicle,
+        page_address=reverse("inventory:vehicle_detail", args=[vehicle.pk]),
         upload_form=PhotoUploadForm(),
         transition_form=transition_form or VehicleTransitionForm(vehicle=vehicle),
         price_history=vehicle_price_history(vehicle=vehicle),

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -173,6 +174,7 @@ def _card_page(request, customer: Customer, contact_form: ContactAddForm | None 
         "leads/customer_detail.html",
         customer,
         status=status,
+        page_address=reverse("leads:customer_detail", args=[customer.pk]),
         timeline=customer_timeline(customer=customer, user=request.user),
         consent=consent_overview(customer=customer),
         tasks=customer.tasks.filter(done_at__isnull=True).select_related("assignee"),

@@ -292,6 +292,7 @@ def _lead_page(request, lead: Lead, *, reply_form: ReplyForm | None = None, **ov
         reply_form.unavailable = vehicles_unavailable(vehicles)  # the page's warnings beside it
     context = {
         "lead": lead,
+        "page_address": reverse("leads:lead_detail", args=[lead.pk]),
         "inbox_url": _inbox_url(request),
         "clock": response_clock(lead, deadlines=response_deadlines()),
         "vehicles": vehicles,

@@ -56,10 +56,14 @@ def local_date(value, english_format: str) -> str:
 def language_switch_next(context) -> str:
     """Where the menu's language switch brings the person back: this page, in the other language. A
     page shown in answer to a form is often at an address that takes forms only (a refused answer
-    at /leads/5/reply/); then the page they came from when it is on this site, else the home page."""
+    at /leads/5/reply/); then the page's own address when its view gives one (`page_address`: the
+    lead, the customer, the vehicle), else the page they came from when it is on this site, else
+    the home page."""
     request = context["request"]
     if request.method in ("GET", "HEAD"):
         return request.get_full_path()
+    if context.get("page_address"):
+        return context["page_address"]
     came_from = request.headers.get("Referer", "")
     if url_has_allowed_host_and_scheme(
         came_from, allowed_hosts={request.get_host()}, require_https=request.is_secure()

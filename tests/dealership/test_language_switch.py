@@ -34,10 +34,10 @@ def test_switching_language_on_a_refused_reply_comes_back_to_the_lead_in_french(
     refused = client.post(
         reverse("leads:lead_reply", args=[lead.pk]),
         MISTAKEN_REPLY,
-        headers={"Referer": f"http://testserver{lead_page}?tab=messages"},
+        headers={"Referer": f"http://testserver{lead_page}"},
     )
     assert refused.status_code == 400
-    assert _switch_back_to(refused) == f"{lead_page}?tab=messages"
+    assert _switch_back_to(refused) == lead_page
     response = client.post(
         "/i18n/setlang/", {"language": "fr", "next": _switch_back_to(refused)}, follow=True
     )
@@ -46,12 +46,32 @@ def test_switching_language_on_a_refused_reply_comes_back_to_the_lead_in_french(
 
 
 @pytest.mark.parametrize("came_from", [{"Referer": "http://evil.example/leads/"}, {}])
-def test_switching_language_on_a_refused_form_from_elsewhere_comes_back_to_the_home_page(client, came_from):
+def test_switching_language_on_a_refused_reply_from_elsewhere_still_comes_back_to_the_lead(client, came_from):
     _login(client)
     lead = factories.lead()
     refused = client.post(reverse("leads:lead_reply", args=[lead.pk]), MISTAKEN_REPLY, headers=came_from)
     assert refused.status_code == 400
+    assert _switch_back_to(refused) == reverse("leads:lead_detail", args=[lead.pk])
+
+
+@pytest.mark.parametrize("came_from", [{"Referer": "http://evil.example/staff/"}, {}])
+def test_switching_language_on_a_refused_form_of_a_page_without_address_comes_back_home(client, came_from):
+    _login(client)
+    refused = client.post(reverse("leads:replytemplate_create"), {"name": ""}, headers=came_from)
     assert _switch_back_to(refused) == "/"
+
+
+def test_switching_language_on_a_refused_form_of_a_page_without_address_comes_back_to_where_it_was_sent(
+    client,
+):
+    _login(client)
+    came_from = reverse("leads:replytemplate_list")
+    refused = client.post(
+        reverse("leads:replytemplate_create"),
+        {"name": ""},
+        headers={"Referer": f"http://testserver{came_from}"},
+    )
+    assert _switch_back_to(refused) == came_from
 
 
 def test_switching_language_on_a_page_keeps_the_page_and_its_filters(client):
@@ -83,3 +103,44 @@ def test_switching_language_on_a_refused_vehicle_inquiry_from_elsewhere_stays_on
     )
     assert refused.status_code == 400
     assert _switch_back_to(refused) == vehicle.get_absolute_url()
+
+
+def _refused_lead_reply(lead) -> tuple[str, dict, str]:
+    return (
+        reverse("leads:lead_reply", args=[lead.pk]),
+        MISTAKEN_REPLY,
+        reverse("leads:lead_detail", args=[lead.pk]),
+    )
+
+
+def _refused_contact(lead) -> tuple[str, dict, str]:
+    customer = lead.customer
+    return (
+        reverse("leads:customer_contact_add", args=[customer.pk]),
+        {"phone": "12345"},
+        reverse("leads:customer_detail", args=[customer.pk]),
+    )
+
+
+def _refused_vehicle_status(lead) -> tuple[str, dict, str]:
+    vehicle = factories.vehicle()
+    # A date in the future is refused on its field, and the page comes back with it.
+    return (
+        reverse("inventory:vehicle_transition", args=[vehicle.pk]),
+        {"status": "sold", "on": "2999-01-01"},
+        reverse("inventory:vehicle_detail", args=[vehicle.pk]),
+    )
+
+
+@pytest.mark.parametrize("refused_form", [_refused_lead_reply, _refused_contact, _refused_vehicle_status])
+def test_switching_language_after_the_same_form_is_refused_twice_comes_back_to_its_page(client, refused_form):
+    _login(client)
+    form_address, typed, page_address = refused_form(factories.lead())
+    first = client.post(form_address, typed, headers={"Referer": f"http://testserver{page_address}"})
+    # Sent again from the refused page, whose address takes forms only.
+    again = client.post(form_address, typed, headers={"Referer": f"http://testserver{form_address}"})
+    assert first.status_code == again.status_code == 400
+    assert _switch_back_to(again) == page_address
+    response = client.post("/i18n/setlang/", {"language": "fr", "next": _switch_back_to(again)}, follow=True)
+    assert response.status_code == 200
+    assert '<html lang="fr">' in response.content.decode()
