@@ -208,14 +208,12 @@ def loyalty_tasks_create(*, today: date | None = None) -> list[Task]:
     """Create the tasks for every moment of every enabled rule; returns only the new ones."""
     today = today or timezone.localdate()
     created = []
+    # Tasks left with nobody when nobody was there to take them: someone may be now.
+    _tasks_give(Task.objects.filter(assignee__isnull=True, done_at__isnull=True))
     for rule in loyalty_rules_ensure():
         if not rule.enabled:
             continue
         fallback = _department_person(rule.department)
-        if fallback:  # tasks left unassigned when nobody was in the department: someone is now
-            Task.objects.filter(kind=rule.kind, assignee__isnull=True, done_at__isnull=True).update(
-                assignee_id=fallback
-            )
         moments = FINDERS[rule.kind](rule, today)
         # A customer who asked for no more messages of any kind is no one to pitch to.
         withdrawn = customers_channels_withdrawn(customer_ids={moment.customer_id for moment in moments})
@@ -252,23 +250,27 @@ def tasks_hand_over(*, user) -> list[Task]:
     """Give the person's open tasks to whoever the daily run gives a task of that kind nobody owns:
     its rule's department's person; a next step promised on a lead, which no rule makes, to the
     lead's owner when that is someone else who still takes leads, else to sales' (None when no one
-    is left there: the task waits, unassigned, on the lead's page until the lead has an owner), each
+    is left there: the task waits, unassigned, on the lead's page until the lead has an owner or the
+    daily run finds someone), each
     change in the audit trail. Done tasks stay theirs: what was done, by whom. Called once their
     staff record is gone or their new role set: they are that person only when their new role
     makes them so."""
-    tasks = list(
-        Task.objects.select_for_update(of=("self",))
-        .select_related("lead")
-        .filter(assignee=user, done_at__isnull=True)
-    )
+    return _tasks_give(Task.objects.filter(assignee=user, done_at__isnull=True), leaving=user)
+
+
+def _tasks_give(tasks: QuerySet[Task], *, leaving=None) -> list[Task]:
+    """Give each task to whoever the daily run gives a task of its kind nobody owns (see
+    tasks_hand_over), never to `leaving`; each change in the audit trail."""
+    tasks = list(tasks.select_for_update(of=("self",)).select_related("lead"))
     departments = {rule.kind: rule.department for rule in loyalty_rules_ensure()}
     departments[NEXT_STEP] = Department.Code.SALES
     people = {code: _department_person(code) for code in {departments[task.kind] for task in tasks}}
-    owners = set(lead_owners_possible().exclude(pk=user.pk).values_list("pk", flat=True))
+    owners = set(lead_owners_possible().exclude(pk=getattr(leaving, "pk", None)).values_list("pk", flat=True))
     for task in tasks:
         lead_owner = task.lead.owner_id if task.lead else None
         assignee_id = lead_owner if lead_owner in owners else people[departments[task.kind]]
-        task_reassign(task=task, assignee_id=assignee_id)
+        if assignee_id != task.assignee_id:
+            task_reassign(task=task, assignee_id=assignee_id)
     return tasks
 
 

@@ -180,23 +180,43 @@ def test_a_day_refused_is_said_on_its_field_with_what_was_typed_kept_and_nothing
 # --- the daily loyalty run, someone leaving, a merge ----------------------------------------------------
 
 
-def test_the_daily_loyalty_run_neither_makes_nor_moves_nor_closes_a_next_step(sophie, emma_lead):
+def test_the_daily_loyalty_run_neither_makes_nor_moves_nor_closes_a_next_step_someone_holds(
+    sophie, emma_lead
+):
     factories.financed_rav4_2023(emma_lead.customer)  # loyalty moments of her own
     advisor = factories.staff(Role.ADVISOR).user
     day = timezone.localdate() + timedelta(days=5)
     contact_log(
         lead=emma_lead, author=advisor, channel="phone", outcome="reached", next_step=STEP, next_step_on=day
     )
-    Task.objects.create(  # one nobody was left to take: it waits on the lead page
-        kind=NEXT_STEP, moment_key="waiting", customer=emma_lead.customer, lead=emma_lead, due_on=day,
-        title="Call", params={"step": "Call"},
-    )  # fmt: skip
     before = list(Task.objects.filter(kind=NEXT_STEP).values())
     for offset in range(3):
         created = loyalty_tasks_create(today=timezone.localdate() + timedelta(days=offset))
         assert all(task.kind in LoyaltyKind.values for task in created)
     assert Task.objects.exclude(kind=NEXT_STEP).exists()  # the run did run for her
     assert list(Task.objects.filter(kind=NEXT_STEP).values()) == before
+
+
+def test_a_next_step_left_with_nobody_goes_to_the_sales_supervisor_on_the_next_daily_run(emma_lead):
+    advisor = factories.staff(Role.ADVISOR)
+    day = timezone.localdate() + timedelta(days=1)
+    contact_log(lead=emma_lead, author=advisor.user, channel="visit", next_step=STEP, next_step_on=day)
+    staff_remove(staff=advisor)  # nobody in sales to take it
+    task = Task.objects.get(kind=NEXT_STEP)
+    assert task.assignee is None
+    loyalty_tasks_create()
+    task.refresh_from_db()
+    assert task.assignee is None  # still nobody
+
+    supervisor = factories.staff(Role.SUPERVISOR).user  # the store hires its internet supervisor
+    loyalty_tasks_create()
+
+    task.refresh_from_db()
+    assert task.assignee == supervisor and task.done_at is None
+    entry = AuditEntry.objects.filter(model="leads.task", action="task_reassigned").latest("pk")
+    assert entry.changes == {"assignee": [None, supervisor.pk]}
+    loyalty_tasks_create()  # a second run changes nothing
+    assert AuditEntry.objects.filter(model="leads.task", action="task_reassigned").count() == 2
 
 
 def test_a_next_step_of_someone_taken_off_the_staff_goes_to_the_sales_supervisor(sophie, emma_lead):
