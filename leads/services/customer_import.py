@@ -24,6 +24,7 @@ from inventory.vin import vin_normalize
 from leads.mail.words import fold
 
 from ..models import (
+    AuditEntry,
     Customer,
     CustomerEmail,
     CustomerHistoryItem,
@@ -377,6 +378,7 @@ class ImportSummary:
     customers_updated: int = 0
     history_added: int = 0
     history_already_there: int = 0
+    history_taken_back: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
@@ -527,6 +529,17 @@ def _already_imported(customer: Customer, row: dict, summary: str) -> bool:
     ).exists()
 
 
+def _deal_taken_back(row: dict) -> bool:
+    """Whether this deal was recorded once, then taken off the history because it fell through
+    (history_item_remove): the DMS may still list it, and it stays off."""
+    reference = row.get("reference")
+    return (
+        bool(reference)
+        and row["kind"] in (HistoryKind.PURCHASE, HistoryKind.LEASE)
+        and AuditEntry.objects.filter(action="history_removed", changes__reference__0=reference).exists()
+    )
+
+
 def _history_add(customer: Customer, row: dict, actor) -> bool:
     reference = row.get("reference", "")
     kind = row["kind"]
@@ -667,7 +680,9 @@ def _apply_rows(rows, summary: ImportSummary, actor, batch: CustomerImport) -> N
             touched[owner.pk] = owner
         _fill_customer(customer, row, language_chosen=language_chosen)
         if row.get("kind"):
-            if _history_add(customer, row, actor):
+            if _deal_taken_back(row):
+                summary.history_taken_back += 1
+            elif _history_add(customer, row, actor):
                 summary.history_added += 1
             else:
                 summary.history_already_there += 1

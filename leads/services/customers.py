@@ -317,6 +317,8 @@ def history_item_remove(*, item: CustomerHistoryItem, reason: str, actor=None) -
     changes = {
         "history": [f"{line} ({when})", None],
         **({"vin": [item.vin, None]} if item.vin else {}),
+        # How the DMS names the deal: its next import leaves it off (customer_import._deal_taken_back).
+        **({"reference": [item.external_ref, None]} if item.external_ref else {}),
         **({"lead": [item.details["lead"], None]} if "lead" in item.details else {}),
         "reason": [None, reason],
     }

@@ -499,6 +499,7 @@ AUDIT_FIELDS = {
     "merged_into": pgettext_lazy("audit field", "Merged into customer"),
     "history": pgettext_lazy("audit field", "History"),
     "vin": pgettext_lazy("audit field", "VIN"),
+    "reference": pgettext_lazy("audit field", "DMS reference"),
     "lead": pgettext_lazy("audit field", "Lead"),
     "reason": pgettext_lazy("audit field", "Why"),
 }

@@ -5,6 +5,7 @@ history and the implied consent it gave, every step of it recorded."""
 from datetime import datetime, time, timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from dealership.models import Role
@@ -12,7 +13,7 @@ from leads.models import ConsentAction, ConsentBasis, ConsentChannel, HistoryKin
 from leads.selectors.consent import consent_check, consent_overview
 from leads.selectors.customers import customer_audit, customer_timeline
 from leads.services.consent import consent_grant
-from leads.services.customer_import import IMPORT_SOURCE
+from leads.services.customer_import import IMPORT_SOURCE, import_apply, import_create
 from leads.services.customers import history_item_add
 from leads.services.leads import TransitionError, contact_log, lead_transition
 from tests import factories
@@ -246,3 +247,53 @@ def test_an_older_imported_deal_of_the_same_vehicle_stays_when_its_sale_falls_th
     lead, _ = _fell_through(lead)
     assert list(customer.history_items.filter(kind__in=[HistoryKind.PURCHASE, HistoryKind.LEASE])) == [lease]
     assert lead.events.filter(type="status_changed").last().params["history_taken_off"] == 1
+
+
+def test_a_deal_that_fell_through_stays_off_when_the_dms_still_lists_it(client):
+    vin = factories.vin(41)
+    lead = _sold(
+        received_at=timezone.now() - timedelta(days=220),
+        vehicles=[{"year": 2025, "make": "Toyota", "model": "RAV4", "vin": vin}],
+    )
+    customer = lead.customer
+    deal_day = timezone.localdate().isoformat()
+    dms = f"Name,Email,Type,Date,Vehicle,VIN,Number\n{customer.first_name} {customer.last_name},{customer.email},Sale,{deal_day},2025 RAV4,{vin},D4100\n"
+    mapping = {"Name": "full_name", "Email": "email", "Type": "kind", "Date": "date", "Vehicle": "vehicle",
+               "VIN": "vin", "Number": "reference"}  # fmt: skip
+
+    def dms_import():
+        upload = import_create(filename="dms.csv", data=dms.encode(), actor=None)
+        return upload, import_apply(batch=upload, mapping=mapping, actor=None, dry_run=False)
+
+    assert dms_import()[1].history_added == 1
+    _fell_through(lead)
+    assert not customer.history_items.exists()
+
+    upload, summary = dms_import()  # the DMS still lists the deal the next night
+
+    assert (summary.history_added, summary.history_already_there, summary.history_taken_back) == (0, 0, 1)
+    assert not customer.history_items.exists()
+    assert not _email_standing(customer).valid
+    removed = customer_audit(customer=customer).filter(
+        action="history_removed", changes__reference__0="D4100"
+    )
+    assert removed.count() == 1
+    client.force_login(factories.staff(Role.SUPERVISOR).user)
+    page = client.get(reverse("leads:customer_import_mapping", args=[upload.pk])).content.decode()
+    assert (
+        "1 deal in the file fell through after it was recorded: it stays off its customer's history." in page
+    )
+
+
+def test_an_other_kind_of_item_numbered_like_a_deal_that_fell_through_is_imported():
+    lead = _sold(vehicles=[{"year": 2025, "make": "Toyota", "model": "RAV4", "vin": factories.vin(42)}])
+    customer = lead.customer
+    _imported_deal(customer, vin=factories.vin(42), reference="5500")
+    _fell_through(lead)
+    service = f"Name,Email,Type,Date,Summary,Number\n{customer.first_name} {customer.last_name},{customer.email},Service,2025-06-10,Brake pads,5500\n"
+    mapping = {"Name": "full_name", "Email": "email", "Type": "kind", "Date": "date", "Summary": "summary",
+               "Number": "reference"}  # fmt: skip
+    upload = import_create(filename="ro.csv", data=service.encode(), actor=None)
+    summary = import_apply(batch=upload, mapping=mapping, actor=None, dry_run=False)
+    assert (summary.history_added, summary.history_taken_back) == (1, 0)
+    assert list(customer.history_items.values_list("kind", flat=True)) == [HistoryKind.SERVICE_VISIT]
