@@ -117,7 +117,8 @@ def staff_create(
 @transaction.atomic
 def staff_role_change(*, staff: StaffMember, role: str) -> StaffMember:
     """Give the person a new role, and with it exactly that role's access: the old role's
-    permissions go, groups an administrator added by hand stay. Someone who no longer takes leads
+    permissions go, groups an administrator added by hand stay, and so does admin access the
+    account had before any role gave it (a superuser). Someone who no longer takes leads
     hands their open customer tasks on, as when taken off the staff."""
     from leads.services.loyalty import tasks_hand_over  # leads builds on this app
 
@@ -152,14 +153,20 @@ def staff_remove(*, staff: StaffMember) -> None:
 
 
 def _role_access_set(*, user, role: str | None) -> None:
-    """Put the account in its role's group (if any) and no other role's; only administrators get
-    the admin site and every permission."""
+    """Put the account in its role's group (if any) and no other role's; the administrator role
+    gives the admin site and every permission, and leaving that role takes them away.
+
+    Admin access the account had from outside the roles (a superuser made with createsuperuser,
+    flags set by hand on the Users page) stays, as groups added by hand do: the store's first
+    account, giving itself a staff record as a manager, does not lock itself out of the admin."""
     groups = role_groups_ensure()
+    access_from_role = user.groups.filter(pk=groups[Role.ADMIN].pk).exists()
     user.groups.remove(*(group for other, group in groups.items() if other != role))
     if role is not None:
         user.groups.add(groups[role])
-    user.is_staff = user.is_superuser = role == Role.ADMIN
-    user.save(update_fields=["is_staff", "is_superuser"])
+    if role == Role.ADMIN or access_from_role:
+        user.is_staff = user.is_superuser = role == Role.ADMIN
+        user.save(update_fields=["is_staff", "is_superuser"])
 
 
 # vCard lines are folded to this many octets (RFC 6350 §3.2, RFC 2426 §2.6): phones may cut longer ones.

@@ -1,5 +1,10 @@
-"""Addresses on the store's public website. Kept free of the PDF and QR libraries: the worker
-that sends campaign mail formats these links too."""
+"""Addresses of the public pages this application serves (the /offers/ pages), and the store's own
+website as printed. Kept free of the PDF and QR libraries: the worker that sends campaign mail
+formats these links too.
+
+A QR code or a link in mail opens a page of this application, at SITE_URL; the store's website
+(STORE_WEBSITE) may be another site altogether, hosted elsewhere, with no /offers/ pages. It is
+printed for people to read, never linked to an offer."""
 
 from urllib.parse import urlencode
 
@@ -15,18 +20,28 @@ def leaflet_src(promotion: Promotion) -> str:
     return f"{LEAFLET_SRC_PREFIX}{promotion.tracking_code}"
 
 
-def website() -> str:
-    """The store's website address, whole: set as "www.…", a QR code of it would open no page."""
-    address = settings.STORE["website"].strip().rstrip("/")
+def _whole(address: str) -> str:
+    """An address set as "www.…" or "crm.…" made whole: a QR code of it would open no page."""
+    address = address.strip().rstrip("/")
     return address if "://" in address else f"https://{address}"
 
 
+def website() -> str:
+    """The store's own website address, whole, as printed on cards and leaflets."""
+    return _whole(settings.STORE["website"])
+
+
+def public_url(path: str) -> str:
+    """A public page of this application (`path` from its root: "/offers/"), at SITE_URL."""
+    return f"{_whole(settings.SITE_URL)}{path}"
+
+
 def tracked_url(path: str, src: str) -> str:
-    """A page of the store's website, tagged with where the visitor came from."""
-    return f"{website()}{path}?{urlencode({'src': src})}"
+    """A public page of this application, tagged with where the visitor came from."""
+    return f"{public_url(path)}?{urlencode({'src': src})}"
 
 
 def landing_url(promotion: Promotion, *, src: str = "") -> str:
     """The promotion's landing page; with `src`, tagged with where the visitor came from."""
     path = f"/offers/{promotion.landing_slug}/"
-    return tracked_url(path, src) if src else f"{website()}{path}"
+    return tracked_url(path, src) if src else public_url(path)

@@ -1,7 +1,8 @@
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
 
 from leads.models import Customer, InboundMail, InboundOutcome, Lead
 from tests import factories
@@ -9,10 +10,32 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def debug(settings):
+    """`make run`'s development settings: DEBUG is on unless set off."""
+    settings.DEBUG = True
+
+
 @pytest.fixture
 def demo_mailbox(settings, tmp_path):
     settings.MAILBOX_URLS = [f"maildir://{tmp_path}"]
     return tmp_path
+
+
+def test_with_debug_off_the_demo_is_refused_and_nothing_is_made(demo_mailbox, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG is off.*setup_store.*--force") as refused:
+        call_command("seed_demo", stdout=StringIO())
+    assert refused.value.returncode == 1  # manage.py exits with it
+    assert not get_user_model().objects.exists() and not Lead.objects.exists()
+    assert not list(demo_mailbox.glob("new/*"))
+
+
+def test_with_debug_off_the_demo_loads_when_forced(demo_mailbox, settings):
+    settings.DEBUG = False
+    call_command("seed_demo", force=True, stdout=StringIO())
+    assert get_user_model().objects.filter(username="admin", is_superuser=True).exists()
+    assert Lead.objects.exists()
 
 
 def test_demo_data_loads_once_and_every_demo_lead_names_its_vehicle_in_the_inbox(demo_mailbox):

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from dealership.models import Metric, Objective, Role, StaffMember
-from dealership.services import objective_propose, staff_role_change
+from dealership.services import objective_propose, staff_remove, staff_role_change
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -206,3 +206,49 @@ def test_a_new_advisor_can_be_booked_on_the_stores_usual_week_from_their_first_d
     assert not supervisor.working_hours.exists()
     staff_role_change(staff=supervisor, role=Role.ADVISOR)  # moved to the floor
     assert supervisor.working_hours.exists()
+
+
+def test_the_first_account_giving_itself_a_staff_record_keeps_the_admin(client, committed):
+    """createsuperuser, then in the admin a department and a staff record for oneself as manager:
+    the account keeps the admin site, and gets what managers get."""
+    boss = get_user_model().objects.create_superuser(
+        username="boss", email="boss@store.test", password=factories.PASSWORD
+    )
+    department = factories.department("sales")
+    client.force_login(boss)
+    with committed():
+        response = client.post(
+            reverse("admin:dealership_staffmember_add"),
+            {"user": boss.pk, "role": Role.MANAGER, "department": department.pk, "title": "", "phone": ""},
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    boss.refresh_from_db()
+    assert boss.is_staff and boss.is_superuser
+    assert get_user_model().objects.filter(is_superuser=True).count() == 1
+    assert client.get("/admin/").status_code == 200
+    assert client.get(RULES).status_code == 200
+    assert set(boss.groups.values_list("name", flat=True)) == {"Sales manager"}
+
+    # Moved to another role, or off the staff, it stays the store's superuser.
+    with committed():
+        staff_role_change(staff=boss.staff, role=Role.ADVISOR)
+        _admin_change(client, StaffMember.objects.get(user=boss), Role.SUPERVISOR)
+    boss.refresh_from_db()
+    assert boss.is_staff and boss.is_superuser
+    staff_remove(staff=StaffMember.objects.get(user=boss))
+    boss.refresh_from_db()
+    assert boss.is_staff and boss.is_superuser and not boss.groups.exists()
+
+
+def test_admin_access_given_by_the_administrator_role_still_goes_with_it(client, committed):
+    """A superuser made an administrator, then given another role, loses what the role gave."""
+    member = factories.staff(Role.ADVISOR)
+    with committed():
+        staff_role_change(staff=member, role=Role.ADMIN)
+    member.user.refresh_from_db()
+    assert member.user.is_staff and member.user.is_superuser
+    with committed():
+        staff_role_change(staff=member, role=Role.MANAGER)
+    member.user.refresh_from_db()
+    assert not member.user.is_staff and not member.user.is_superuser

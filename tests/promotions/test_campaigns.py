@@ -47,8 +47,10 @@ def _send_all(campaign, *, batch=2):
 
 
 def test_only_customers_with_consent_receive_it_each_once_in_their_language(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, settings
 ):
+    # The store's own website is another site: the offer's link is to this application's page.
+    settings.SITE_URL = "https://crm.maplemotors.example"
     english = factories.customer_with_email_consent(first_name="Ann", language="en")
     french = factories.customer_with_email_consent(first_name="Éloïse", language="fr")
     stranger = factories.customer(first_name="Nobody")  # never asked anything
@@ -72,7 +74,7 @@ def test_only_customers_with_consent_receive_it_each_once_in_their_language(
     assert message.extra_headers["List-Unsubscribe"].strip("<>") in message.body
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "1200 King Street West" in message.body  # CASL: the sender's mailing address
-    assert f"https://www.maplemotors.example/offers/spring-tires/?src=email-{campaign.pk}" in message.body
+    assert f"https://crm.maplemotors.example/offers/spring-tires/?src=email-{campaign.pk}" in message.body
     skipped = {r.customer: r.reason for r in campaign.recipients.filter(status=RecipientStatus.SKIPPED)}
     assert skipped[stranger] == "No valid consent: no consent recorded."
     assert skipped[old].startswith("No valid consent: implied: inquiry") and "expired on" in skipped[old]

@@ -39,7 +39,7 @@ def _text(pdf: bytes, tmp_path) -> str:
     return "".join(page.extract_text() for page in PdfReader(tmp_path / "text.pdf").pages)
 
 
-def test_business_card_is_3_5_by_2_inches_with_bleed_and_a_tracked_qr_code(tmp_path):
+def test_business_card_is_3_5_by_2_inches_with_bleed_and_a_tracked_qr_code(tmp_path, settings):
     member = factories.staff(
         "advisor", username="jroy", first_name="Julie", last_name="Roy", phone="+14165550142"
     )
@@ -52,18 +52,43 @@ def test_business_card_is_3_5_by_2_inches_with_bleed_and_a_tracked_qr_code(tmp_p
     assert (float(bleed.width) / POINTS_PER_INCH, float(bleed.height) / POINTS_PER_INCH) == (3.75, 2.25)
     text = _text(pdf, tmp_path)
     assert "Julie Roy" in text and "www.maplemotors.example" in text and "+14165550142" in text
-    assert _qr_codes(pdf, tmp_path) == ["https://www.maplemotors.example/offers/?src=card-jroy"]
+    assert _qr_codes(pdf, tmp_path) == [f"{settings.SITE_URL}/offers/?src=card-jroy"]
 
 
-def test_a_website_set_without_https_still_gives_a_qr_code_a_phone_opens(tmp_path, settings):
+def test_addresses_set_without_https_still_give_a_qr_code_a_phone_opens(tmp_path, settings):
     settings.STORE = {**settings.STORE, "website": "www.maplemotors.example/"}
+    settings.SITE_URL = "crm.maplemotors.example/"
     member = factories.staff("advisor", username="jroy")
     pdf = business_card_pdf(member=member)
-    assert _qr_codes(pdf, tmp_path) == ["https://www.maplemotors.example/offers/?src=card-jroy"]
+    assert _qr_codes(pdf, tmp_path) == ["https://crm.maplemotors.example/offers/?src=card-jroy"]
     assert "www.maplemotors.example" in _text(pdf, tmp_path)
 
 
-def test_leaflet_is_letter_size_with_the_offer_and_a_qr_code_to_its_landing_page(tmp_path):
+def test_the_qr_codes_open_this_applications_offer_pages_while_the_stores_own_website_is_printed(
+    tmp_path, settings, client
+):
+    """The store's website is often another site (the manufacturer's web provider), with no
+    /offers/ pages: the QR codes go to the pages this application serves, at SITE_URL."""
+    settings.STORE = {**settings.STORE, "website": "https://www.maplemotors.example"}
+    settings.SITE_URL = "https://crm.maplemotors.example"
+    member = factories.staff("advisor", username="jroy")
+    promotion = factories.promotion(landing_slug="civic-days", offer_kind="price", advertised_price="27995")
+    card, leaflet = business_card_pdf(member=member), leaflet_pdf(promotion=promotion)
+    src = f"leaflet-{promotion.tracking_code}"
+    (tmp_path / "card").mkdir(), (tmp_path / "leaflet").mkdir()
+    codes = _qr_codes(card, tmp_path / "card") + _qr_codes(leaflet, tmp_path / "leaflet")
+    assert codes == [
+        "https://crm.maplemotors.example/offers/?src=card-jroy",
+        f"https://crm.maplemotors.example/offers/civic-days/?src={src}",
+    ]
+    for pdf in (card, leaflet):
+        text = _text(pdf, tmp_path)
+        assert "www.maplemotors.example" in text and "crm.maplemotors.example" not in text
+    # The general offers page the card opens is this application's.
+    assert client.get(codes[0].removeprefix(settings.SITE_URL)).status_code == 200
+
+
+def test_leaflet_is_letter_size_with_the_offer_and_a_qr_code_to_its_landing_page(tmp_path, settings):
     promotion = factories.promotion(
         name="Civic days",
         landing_slug="civic-days",
@@ -88,7 +113,7 @@ def test_leaflet_is_letter_size_with_the_offer_and_a_qr_code_to_its_landing_page
     assert "From December 1, 2026 to January 5, 2027" in text
     assert "Du 1er décembre 2026 au 5 janvier 2027" in text
     assert _qr_codes(pdf, tmp_path) == [
-        f"https://www.maplemotors.example/offers/civic-days/?src=leaflet-{promotion.tracking_code}"
+        f"{settings.SITE_URL}/offers/civic-days/?src=leaflet-{promotion.tracking_code}"
     ]
 
 
@@ -158,10 +183,12 @@ def test_no_leaflet_is_printed_with_a_price_that_breaks_the_all_in_rule(settings
 @pytest.mark.parametrize(
     ("channels", "path"), [(["print"], "/offers/flyer-days/"), (["radio_tv", "in_store"], "/offers/")]
 )
-def test_a_leaflet_s_qr_code_opens_a_page_whatever_the_promotion_s_channels(tmp_path, channels, path):
+def test_a_leaflet_s_qr_code_opens_a_page_whatever_the_promotion_s_channels(
+    tmp_path, settings, channels, path
+):
     promotion = factories.promotion(landing_slug="flyer-days", channels=channels)
     assert _qr_codes(leaflet_pdf(promotion=promotion), tmp_path) == [
-        f"https://www.maplemotors.example{path}?src=leaflet-{promotion.tracking_code}"
+        f"{settings.SITE_URL}{path}?src=leaflet-{promotion.tracking_code}"
     ]
 
 

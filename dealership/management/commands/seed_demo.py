@@ -1,22 +1,24 @@
-"""Build the demo dealership. Running it again adds nothing."""
+"""Build the demo dealership. Running it again adds nothing.
+
+The store's defaults come from dealership.store_defaults, as for a real store (setup_store); the rest
+is demo data: logins with a known password, customers, leads, stock, objectives and mail. It refuses
+to run with DEBUG off (a real store) unless told --force.
+"""
 
 import os
 import random
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dealership.demo_mail import demo_mailbox_fill
-from dealership.models import Metric, Objective, Role, StaffMember
-from dealership.services import (
-    departments_ensure,
-    objective_propose,
-    objective_transition,
-    role_groups_ensure,
-    staff_create,
-)
+from dealership.models import Department, Metric, Objective, Role, StaffMember
+from dealership.services import objective_propose, objective_transition, staff_create
+from dealership.store_defaults import store_defaults_ensure
 from inventory.demo import demo_stock_ensure
 from leads.mail.sources import configured_sources
 from leads.models import (
@@ -33,11 +35,8 @@ from leads.models import (
 from leads.models.leads import vehicle_wanted_line
 from leads.services.appointments import working_hours_ensure_defaults
 from leads.services.customers import history_item_add
-from leads.services.followup import followup_plans_ensure_defaults
 from leads.services.leads import customer_find_or_create, lead_create, lead_customer_wrote, lead_record_answer
 from leads.services.loyalty import loyalty_tasks_create
-from leads.services.replies import reply_templates_ensure_defaults
-from leads.services.routing import routing_rules_ensure_defaults
 
 EMAIL_DOMAIN = "maplemotors.example"
 
@@ -104,13 +103,29 @@ class Command(BaseCommand):
         parser.add_argument(
             "--leads", type=int, default=0, help="Also make this many extra leads (benchmarks)."
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Load the demo even with DEBUG off. A real store wants setup_store instead.",
+        )
+
+    def handle(self, *args, leads: int, force: bool, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                _(
+                    "DEBUG is off, so this looks like a real store: seed_demo was not run. It adds demo"
+                    " logins whose password is published (an administrator among them), made-up"
+                    " customers, leads and stock. For the store's departments, reply templates,"
+                    " follow-up plan and rules, run setup_store. To load the demo anyway, add --force."
+                )
+            )
+        self._seed(leads=leads)
 
     @transaction.atomic
-    def handle(self, *args, leads: int, **options):
+    def _seed(self, *, leads: int):
         password = os.environ.get("DEMO_PASSWORD", "demo-dealer-2026")
-        departments = {d.code: d for d in departments_ensure(email_domain=EMAIL_DOMAIN)}
-        role_groups_ensure()
-        routing_rules_ensure_defaults()
+        store_defaults_ensure(email_domain=EMAIL_DOMAIN)
+        departments = {department.code: department for department in Department.objects.all()}
         created = 0
         for index, (username, first, last, role, department, title) in enumerate(DEMO_STAFF):
             if StaffMember.objects.filter(user__username=username).exists():
@@ -129,8 +144,6 @@ class Command(BaseCommand):
             created += 1
         for advisor in StaffMember.objects.filter(role=Role.ADVISOR):
             working_hours_ensure_defaults(advisor=advisor)
-        followup_plans_ensure_defaults()
-        reply_templates_ensure_defaults()
         self._demo_leads()
         self._bulk_leads(DEMO_HISTORY_LEADS, prefix="history", days=75)
         vehicles = demo_stock_ensure()
