@@ -21,9 +21,13 @@ class StaffMemberAdmin(admin.ModelAdmin):
         return ["user"] if obj else []
 
     def save_model(self, request, obj, form, change):
+        role = obj.role
+        if change and "role" in form.changed_data:
+            # Saved with the old role: the service moves the person from it (its access, their tasks).
+            obj.role = form.initial["role"]
         super().save_model(request, obj, form, change)
         if not change or "role" in form.changed_data:
-            staff_role_change(staff=obj, role=obj.role)
+            staff_role_change(staff=obj, role=role)
 
     # Deleting the record alone would leave the account in its role's group, with its access.
     def delete_model(self, request, obj):

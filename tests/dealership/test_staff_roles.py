@@ -252,3 +252,25 @@ def test_admin_access_given_by_the_administrator_role_still_goes_with_it(client,
         staff_role_change(staff=member, role=Role.MANAGER)
     member.user.refresh_from_db()
     assert not member.user.is_staff and not member.user.is_superuser
+
+
+def test_an_advisor_moved_to_a_department_in_the_admin_hands_their_open_tasks_on(client, committed):
+    from leads.models import Task
+    from leads.services.leads import contact_log
+
+    supervisor = factories.staff(Role.SUPERVISOR).user
+    advisor = factories.staff(Role.ADVISOR)
+    lead = factories.lead()
+    tomorrow = date.today().toordinal() + 1
+    contact_log(
+        lead=lead, author=advisor.user, channel="phone", outcome="reached", next_step="Call back",
+        next_step_on=date.fromordinal(tomorrow),
+    )  # fmt: skip
+    task = Task.objects.get(lead=lead)
+    assert task.assignee == advisor.user
+
+    with committed():
+        _admin_change(client, advisor, Role.DEPARTMENT)
+
+    task.refresh_from_db()
+    assert task.assignee == supervisor and task.done_at is None
