@@ -164,8 +164,15 @@ def inbox(request):
     # The counts behind the chips are shared by every inbox open on the same filters and recounted
     # at most every COUNTS_SECONDS, so the refresh brings them too.
     counts = lead_counts(user=request.user, filters=filters, deadlines=deadlines)
+    # "after": where the page before ended (its Next link says), so that leads answered on it
+    # meanwhile move no lead out of sight; the page number stays the page's name.
     page = lead_inbox_page(
-        user=request.user, filters=filters, deadlines=deadlines, counts=counts, size=INBOX_PAGE_SIZE
+        user=request.user,
+        filters=filters,
+        deadlines=deadlines,
+        counts=counts,
+        size=INBOX_PAGE_SIZE,
+        after=request.GET.get("after", ""),
     )
     query = request.GET.copy()
     # A bookmark, or leads answered meanwhile: the page asked for is gone, and the list says so.
@@ -173,6 +180,7 @@ def inbox(request):
     past_end = {"asked": asked, "last": page.number} if page.number != asked else None
     if past_end:
         query["page"] = str(page.number)
+        query.pop("after", None)
     # A lead's "← Inbox" goes back to the list last opened; another tab refreshing itself is not it.
     if not request.htmx and request.session.get(INBOX_QUERY_KEY) != (listed := query.urlencode()):
         request.session[INBOX_QUERY_KEY] = listed
@@ -180,7 +188,11 @@ def inbox(request):
         "leads": [(lead, response_clock(lead, deadlines=deadlines)) for lead in page.rows],
         "query": query.urlencode(),
         "previous_url": (_query(params) + f"&page={page.number - 1}") if page.number > 1 else "",
-        "next_url": (_query(params) + f"&page={page.number + 1}") if page.has_next else "",
+        "next_url": (
+            _query(params) + f"&page={page.number + 1}" + (f"&after={page.after}" if page.after else "")
+        )
+        if page.has_next
+        else "",
         "past_end": past_end,
     }
     if page.elsewhere > 0:

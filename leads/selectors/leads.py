@@ -4,18 +4,32 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, fields
-from datetime import datetime, time, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from email.utils import parseaddr
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import CharField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
+from django.db.models import (
+    CharField,
+    Count,
+    DateTimeField,
+    Exists,
+    Expression,
+    ExpressionWrapper,
+    F,
+    OrderBy,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.functions import Concat, Right, Upper
 from django.utils import timezone
 
 from dealership.cache_generations import cached_in_generation, generation_next
 from dealership.models import LEAD_OWNER_ROLES, Role, oversees_store
+from dealership.numbers import is_ascii_digits
 from inventory.models import Vehicle
 
 from ..business_hours import (
@@ -362,6 +376,7 @@ class InboxRow:
     first_response_business_minutes: int | None
     customer_waiting_since: datetime | None
     owner: str
+    position: str = ""  # where the row stands in the list's order: the next page goes on after it
 
     @property
     def inquiry_type_label(self) -> str:
@@ -373,8 +388,11 @@ class InboxRow:
 
 
 _INQUIRY_TYPE_LABELS = dict(InquiryType.choices)
-# InboxRow's fields read as they are stored; the customer and owner are worked out from several.
-_INBOX_ROW_FIELDS = [field.name for field in fields(InboxRow) if field.name not in ("customer", "owner")]
+# InboxRow's fields read as they are stored; the customer and owner are worked out from several,
+# the position from the sort keys.
+_INBOX_ROW_FIELDS = [
+    field.name for field in fields(InboxRow) if field.name not in ("customer", "owner", "position")
+]
 
 
 @dataclass(frozen=True)
@@ -383,22 +401,33 @@ class InboxPage:
     number: int  # the page shown: the last one when the one asked for is past the end
     has_next: bool
     elsewhere: int  # the leads a search finds only in statuses other than the one listed
+    after: str = ""  # where the next page goes on from: the last row's position ("": by its number)
 
 
 def lead_inbox_page(
-    *, user, filters: dict, deadlines: ResponseDeadlines, counts: dict, size: int
+    *, user, filters: dict, deadlines: ResponseDeadlines, counts: dict, size: int, after: str = ""
 ) -> InboxPage:
     """The inbox page the filters ask for, or the last one when that is past the end (a bookmark,
     leads answered meanwhile); a search that finds nothing in the status listed says how many it
-    finds in the others. `counts`: lead_counts for the same filters."""
+    finds in the others. `counts`: lead_counts for the same filters. `after`: the position of the
+    last lead the page before showed (its InboxPage.after), which this page goes on from whatever
+    was answered or assigned on the pages before meanwhile; without it, or when no lead is listed
+    after it any more, the page starts at its number's offset."""
 
-    def rows_of(number: int) -> list[InboxRow]:  # the page's leads, and the next one's first if any
+    def rows_of(number: int, after: str = "") -> list[InboxRow]:  # the page's, and the next one's first
         return lead_inbox_rows(
-            user=user, filters=filters, deadlines=deadlines, offset=(number - 1) * size, limit=size + 1
+            user=user,
+            filters=filters,
+            deadlines=deadlines,
+            offset=(number - 1) * size,
+            limit=size + 1,
+            after=after,
         )
 
     number = filters.get("page", 1)
-    rows = rows_of(number)
+    rows = rows_of(number, after)
+    if not rows and after:
+        rows = rows_of(number)
     status = lead_list_status(filters)
     if not rows and number > (last := max(1, math.ceil(counts[status] / size))):
         number, rows = last, rows_of(last)
@@ -407,15 +436,83 @@ def lead_inbox_page(
         number=number,
         has_next=len(rows) > size,
         elsewhere=counts["all"] - counts[status] if not rows and filters.get("q") else 0,
+        after=rows[size - 1].position if len(rows) > size else "",
     )
 
 
+# Paging by position: the next page lists the leads after the last one shown, in the list's own
+# order, instead of those from an offset. With an offset, a lead answered (or given to another
+# advisor) on page 1 meanwhile moves every later lead up by one, and the lead at the edge of the
+# page is on neither page worked. A position is the last lead's sort keys as they were shown, each
+# a whole number (a moment in microseconds since 1970), joined by dots: "0.1767000000000000.52".
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_POSITION_DIGITS = 18  # below a bigint's limit; a moment that long is past any datetime: ignored
+
+
+def _inbox_order(leads: QuerySet[Lead]) -> list[tuple[str, Expression, bool]]:
+    """The keys the list is ordered by, as (annotation name, expression, descending); lead_list
+    ends every order with the lead's id, so that a position is one lead's."""
+    keys = []
+    for n, item in enumerate(leads.query.order_by):
+        if isinstance(item, str):
+            expression, descending = F(item.removeprefix("-")), item.startswith("-")
+        elif isinstance(item, OrderBy):
+            expression, descending = item.expression, item.descending
+        else:
+            expression, descending = item, False
+        keys.append((f"inbox_key_{n}", expression, descending))
+    return keys
+
+
+def _position(values: list) -> str:
+    if any(value is None for value in values):
+        return ""  # no row sorts after a missing key: the next page goes by its number
+    return ".".join(
+        str((value - _EPOCH) // timedelta(microseconds=1) if isinstance(value, datetime) else value)
+        for value in values
+    )
+
+
+def _after_position(leads: QuerySet[Lead], keys: list, position: str) -> Q | None:
+    """The leads after `position` in the order of `keys` (annotated on `leads`); None when it is
+    not a position of this order (another sort's, or malformed)."""
+    parts = position.split(".")
+    if len(parts) != len(keys) or not all(
+        is_ascii_digits(part) and len(part) <= _POSITION_DIGITS for part in parts
+    ):
+        return None
+    after, same = Q(), Q()
+    for part, (name, _, descending) in zip(parts, keys, strict=True):
+        value = int(part)
+        if isinstance(leads.query.annotations[name].output_field, DateTimeField):
+            try:
+                value = _EPOCH + timedelta(microseconds=value)
+            except OverflowError:
+                return None
+        after |= same & Q(**{f"{name}__{'lt' if descending else 'gt'}": value})
+        same &= Q(**{name: value})
+    return after
+
+
 def lead_inbox_rows(
-    *, user, filters: dict | None = None, deadlines: ResponseDeadlines | None = None, offset: int, limit: int
+    *,
+    user,
+    filters: dict | None = None,
+    deadlines: ResponseDeadlines | None = None,
+    offset: int,
+    limit: int,
+    after: str = "",
 ) -> list[InboxRow]:
-    """One page of `lead_list`, in its order, as the inbox shows it."""
-    values = lead_list(user=user, filters=filters, deadlines=deadlines).values(
+    """One page of `lead_list`, in its order, as the inbox shows it: from `offset`, or the leads
+    after the position `after` (an InboxRow.position of the same order) when it is one."""
+    leads = lead_list(user=user, filters=filters, deadlines=deadlines)
+    keys = _inbox_order(leads)
+    leads = leads.annotate(**{name: expression for name, expression, _ in keys})
+    if after and (after_q := _after_position(leads, keys, after)) is not None:
+        leads, offset = leads.filter(after_q), 0
+    values = leads.values(
         *_INBOX_ROW_FIELDS,
+        *(name for name, _, _ in keys),
         "customer_id",
         "customer__first_name",
         "customer__last_name",
@@ -436,6 +533,7 @@ def lead_inbox_rows(
                 pk=row["customer_id"],
             ),
             owner=_person_name(row["owner__first_name"], row["owner__last_name"], row["owner__username"]),
+            position=_position([row[name] for name, _, _ in keys]),
         )
         for row in values
     ]

@@ -266,7 +266,11 @@ def appointment_book(
     vehicle_text: str = "",
     notes: str = "",
 ) -> Appointment:
-    lead.refresh_from_db(fields=["status", "merged_into"])
+    # The lead first, then the advisor and the customer: the order every service changing a lead
+    # locks in (a merge takes both leads), so a booking and a merge of the lead at the same moment
+    # wait for each other instead of deadlocking. What is checked next is read under the lock: a
+    # booking that waited for a merge is refused, one a merge waited for goes with the lead.
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if refusal := lead_merged_refusal(lead):
         raise BookingError(refusal)
     if lead.status == LeadStatus.LOST:
