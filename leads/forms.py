@@ -250,10 +250,11 @@ class ReplyForm(forms.Form):
     language = forms.ChoiceField(choices=Language.choices, widget=forms.HiddenInput)
     subject = forms.CharField(max_length=REPLY_SUBJECT_MAX_LENGTH, label=_("Subject"))
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), label=_("Message"))
-    # The latest answer to the customer the page showed (reply_last_answer_id): an answer written on a
-    # page left open is checked against it.
+    # The latest answer to the customer, or message of theirs, the page showed (reply_last_answer_id):
+    # an answer written on a page left open is checked against it.
     shown_answer = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
-    # Offered once an answer sent meanwhile refused this one; its value is that answer, now seen.
+    # Offered once an answer sent or a message of the customer's that came meanwhile refused this one;
+    # its value is that message, now seen.
     send_anyway = forms.IntegerField(required=False, min_value=0, label=_("Send anyway"))
     # The stock vehicles the page warned were sold or on hold ("12,15"): one sold since is told of.
     unavailable_shown = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -279,8 +280,11 @@ class ReplyForm(forms.Form):
         self.unfilled = merge_field_tags(unfilled)
         # The vehicles asked about that are sold or on hold, beside their stock (vehicles_unavailable).
         self.unavailable = unavailable
-        # The answer someone sent while this one was being written, once it refused this one.
+        # The answer someone gave, or the customer's message, that came while this one was being
+        # written, once it refused this one; and the customer's other inquiry it came on, when the
+        # sender may open it.
         self.answered_meanwhile = None
+        self.answered_on_lead = None
         # "Use template" pressed without JS over words of the person's own: they were kept, and the
         # page says how to replace them (lead_template_use).
         self.words_kept = False
@@ -303,7 +307,7 @@ class ReplyForm(forms.Form):
         return {int(part) for part in parts if is_ascii_digits(part)}
 
     def answers_seen(self) -> int | None:
-        """The latest answer the sender knows of: the one the page showed, or the one they were told
+        """The latest message the sender knows of: the one the page showed, or the one they were told
         of and chose to send anyway after."""
         return self.cleaned_data["send_anyway"] or self.cleaned_data["shown_answer"]
 
@@ -350,11 +354,26 @@ class ReplyTemplateForm(forms.ModelForm):
             "active": pgettext_lazy("reply template", "Active"),
         }
 
+    # When the template was last saved, as the page showed it (reply_template_save): a save made
+    # since by someone else is told of rather than overwritten. Empty (a new template): not checked.
+    shown_updated_at = forms.CharField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["body"].help_text = _("Merge fields: %(fields)s") % {
             "fields": merge_field_tags(MERGE_FIELDS)
         }
+        if self.instance.pk:
+            self.fields["shown_updated_at"].initial = self.instance.updated_at.isoformat()
+        # The template as someone else saved it meanwhile, once that refused this save.
+        self.current = None
+
+    def changed_meanwhile(self, current: ReplyTemplate) -> None:
+        """This save was refused: `current`, the template as it is now, is shown beside what was
+        typed, which stays in the form; saving it again then puts it in the place of `current`."""
+        self.current = current
+        self.data = self.data.copy()
+        self.data["shown_updated_at"] = current.updated_at.isoformat()
 
 
 class LeadMergeForm(forms.Form):
@@ -389,6 +408,9 @@ class LeadAssignForm(forms.Form):
         label=_("Owner"),
         error_messages={"invalid_choice": _("Choose the owner from the list.")},
     )
+    # The owner the page showed (0: nobody): one given the lead since is named by lead_assign, and
+    # the lead stays theirs. Empty (a form sent by hand or a script): not checked.
+    shown_owner = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def __init__(self, *args, lead: Lead, **kwargs):
         super().__init__(*args, **kwargs)
@@ -397,3 +419,4 @@ class LeadAssignForm(forms.Form):
         former = [_former_owner_choice(owner)] if owner and str(owner.pk) not in dict(offered) else []
         self.owner_choices = [("", _("Unassigned")), *offered, *former]
         self.fields["owner"].initial = lead.owner_id
+        self.fields["shown_owner"].initial = lead.owner_id or 0

@@ -1,5 +1,6 @@
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -10,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
+from django_htmx.http import reswap, retarget
 
 from dealership.models import oversees_store
 from dealership.numbers import is_ascii_digits
@@ -37,6 +39,7 @@ from .selectors.leads import (
     lead_next_steps_open,
     lead_reply_address,
     lead_sources,
+    lead_taken_from,
     lead_timeline,
     lead_unsent_mail,
     lead_visible_to,
@@ -70,12 +73,14 @@ from .services.leads import (
     contact_log,
     lead_assign,
     lead_merge,
+    lead_merged_refusal,
     lead_transition,
 )
 from .services.mail import ReplayError, inbound_replay
 from .services.replies import (
     AnsweredMeanwhile,
     ReplyError,
+    TemplateChangedMeanwhile,
     reply_draft,
     reply_last_answer_id,
     reply_queue,
@@ -106,6 +111,27 @@ def _visible_or_404(get, model, request, pk: int):
 
 def _lead_or_404(request, pk: int) -> Lead:
     return _visible_or_404(lead_get, Lead, request, pk)
+
+
+def _taken_away_or_404(request, pk: int, *, written: str, name: str) -> HttpResponse:
+    """For a lead _lead_or_404 refused: one this person owned and was taken off while their page was
+    open says so, naming who has it now, with what they wrote (`name`: the input it came from) to
+    copy; nothing was saved. Any other stays not found, and its owner unnamed."""
+    lead = lead_taken_from(user=request.user, pk=pk)
+    if lead is None:
+        raise Http404("No such lead, or it is not yours to see.")
+    refusal = forms.Form(data={})  # the reason, as _refused_input.html shows a form's
+    refusal.add_error(
+        None,
+        _("This lead was given to %(name)s meanwhile: you may no longer work on it, and nothing was saved.")
+        % {"name": person_name(lead.owner)}
+        if lead.owner
+        else _("This lead was unassigned meanwhile: you may no longer work on it, and nothing was saved."),
+    )
+    context = {"refusal": refusal, "written": written, "name": name, "inbox_url": _inbox_url(request)}
+    if request.htmx:  # a form htmx sends: the whole page becomes this one, as an error is not swapped in
+        return reswap(retarget(render(request, "leads/lead_taken_away.html", context), "body"), "innerHTML")
+    return render(request, "leads/lead_taken_away.html", context, status=409)
 
 
 def _query(params: dict, **changes) -> str:
@@ -356,7 +382,10 @@ def lead_detail(request, pk: int):
 @login_required
 @require_POST
 def lead_transition_view(request, pk: int):
-    lead = _lead_or_404(request, pk)
+    try:
+        lead = _lead_or_404(request, pk)
+    except Http404:
+        return _taken_away_or_404(request, pk, written=request.POST.get("reason", ""), name="status")
     form = LeadTransitionForm(request.POST, lead=lead, person=request.user)
     if form.is_valid():
         try:
@@ -391,7 +420,10 @@ def lead_transition_view(request, pk: int):
 @login_required
 @require_POST
 def lead_reply(request, pk: int):
-    lead = _lead_or_404(request, pk)
+    try:
+        lead = _lead_or_404(request, pk)
+    except Http404:
+        return _taken_away_or_404(request, pk, written=request.POST.get("body", ""), name="reply")
     form = ReplyForm(request.POST, templates=reply_templates_offered())
     if form.is_valid():
         try:
@@ -407,6 +439,9 @@ def lead_reply(request, pk: int):
         except AnsweredMeanwhile as error:
             form.add_error(None, str(error))
             form.answered_meanwhile = error.answer  # offers to send anyway, once that answer is read
+            # An answer on another inquiry of the customer's is linked, when this person may see it.
+            if (elsewhere := error.answer.lead_id) != lead.pk:
+                form.answered_on_lead = lead_visible_to(user=request.user).filter(pk=elsewhere).first()
         except ReplyError as error:
             form.add_error(None, str(error))
         else:
@@ -439,7 +474,10 @@ def lead_template_use(request, pk: int):
 @login_required
 @require_POST
 def lead_log(request, pk: int):
-    lead = _lead_or_404(request, pk)
+    try:
+        lead = _lead_or_404(request, pk)
+    except Http404:
+        return _taken_away_or_404(request, pk, written=request.POST.get("notes", ""), name="log")
     form = ContactLogForm(request.POST)
     if form.is_valid():
         try:
@@ -476,6 +514,9 @@ def lead_log(request, pk: int):
 @require_POST
 def lead_merge_view(request, pk: int):
     lead = _lead_or_404(request, pk)
+    if refusal := lead_merged_refusal(lead):  # merged itself since the page offered the merge
+        messages.error(request, refusal)
+        return redirect("leads:lead_detail", pk=lead.pk)
     form = LeadMergeForm(request.POST, duplicates=lead_duplicates(user=request.user, lead=lead))
     if form.is_valid():
         try:
@@ -501,7 +542,12 @@ def lead_assign_view(request, pk: int):
     if form.is_valid():
         before = lead.owner_id
         try:
-            lead = lead_assign(lead=lead, owner=form.cleaned_data["owner"], actor=request.user)
+            lead = lead_assign(
+                lead=lead,
+                owner=form.cleaned_data["owner"],
+                actor=request.user,
+                shown_owner=form.cleaned_data["shown_owner"],
+            )
         except AssignmentError as error:
             messages.error(request, str(error))
         else:
@@ -553,6 +599,10 @@ def replytemplate_edit(request, pk: int | None = None):
     if request.method == "POST" and form.is_valid():
         try:
             saved = reply_template_save(template=template, **form.cleaned_data)
+        except TemplateChangedMeanwhile as error:
+            form.add_error(None, str(error))
+            form.changed_meanwhile(error.current)  # shown beside what was typed; saving again replaces it
+            template = error.current  # the page names the template as it is, not as typed
         except ReplyError as error:
             form.add_error(None, str(error))
         else:

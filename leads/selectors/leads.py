@@ -24,7 +24,7 @@ from django.db.models import (
     QuerySet,
     Value,
 )
-from django.db.models.functions import Concat, Right, Upper
+from django.db.models.functions import Concat, Right, Trim, Upper
 from django.utils import timezone
 
 from dealership.cache_generations import cached_in_generation, generation_next
@@ -721,6 +721,25 @@ def _person_name(first_name: str | None, last_name: str | None, username: str | 
 def person_name(user) -> str:
     """A staff member as pages and the timeline name them; "" for nobody."""
     return _person_name(user.first_name, user.last_name, user.get_username()) if user else ""
+
+
+def lead_taken_from(*, user, pk: int) -> Lead | None:
+    """The lead, with its owner, when its timeline shows this person owned it (a change of owner
+    names them as the one it went to or came from); None otherwise. A name someone else bears as
+    well proves nothing."""
+    name = person_name(user)
+    shown = Trim(Concat("first_name", Value(" "), "last_name"))
+    namesakes = (
+        get_user_model()
+        .objects.exclude(pk=user.pk)
+        .annotate(shown=shown)
+        .filter(Q(shown=name) | Q(shown="", username=name))
+    )
+    lead = Lead.objects.select_related("owner").filter(pk=pk).first()
+    if lead is None or not name or namesakes.exists():
+        return None
+    named = lead.events.filter(Q(params__owner=name) | Q(params__previous_owner=name), type="assigned")
+    return lead if named.exists() else None
 
 
 def lead_next_steps_open(*, lead: Lead) -> QuerySet[Task]:

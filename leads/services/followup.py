@@ -55,7 +55,7 @@ from ..selectors.consent import (
 from ..threading import new_message_id, reply_address
 from .consent import commercial_email_headers_matching, commercial_email_refusal, commercial_footer
 from .leads import ContactOutcome, lead_event_add
-from .replies import MailServerUnavailable, mail_send, merge_fields_for, merge_fields_render
+from .replies import ANSWERS, MailServerUnavailable, mail_send, merge_fields_for, merge_fields_render
 
 logger = logging.getLogger(__name__)
 Run = FollowUpStepRun
@@ -73,6 +73,11 @@ NO_ADDRESS = gettext_noop("No email address to write to (none, or it bounced): t
 ALREADY_ACKNOWLEDGED = gettext_noop(
     "The store had already written to the customer; no second acknowledgement."
 )
+# A person answered the customer (by mail, phone, text or in person) between the acknowledgement's
+# claim and its sending: "we will answer you shortly" would come after the answer.
+ANSWERED_BEFORE_ACKNOWLEDGEMENT = gettext_noop(
+    "Someone had already answered the customer; the acknowledgement was not sent."
+)
 INTERRUPTED_SEND = gettext_noop(
     "Sending was interrupted after the email was handed over; the customer may or may not have it. "
     "Check before sending it again."
@@ -84,7 +89,16 @@ SUBJECT_TOO_LONG = gettext_noop(
 )
 SENDING_FAILED = gettext_noop("Sending failed: %(error)s")
 # The notes the worker leaves on a task: stored in English, shown in the reader's language.
-WORKER_NOTES = frozenset({NO_ADDRESS, ALREADY_ACKNOWLEDGED, INTERRUPTED_SEND, DO_NOT_CALL, NO_SIGNER})
+WORKER_NOTES = frozenset(
+    {
+        NO_ADDRESS,
+        ALREADY_ACKNOWLEDGED,
+        ANSWERED_BEFORE_ACKNOWLEDGEMENT,
+        INTERRUPTED_SEND,
+        DO_NOT_CALL,
+        NO_SIGNER,
+    }
+)
 # The default plan's name and call step as shipped: stored in English, shown in the reader's language
 # until someone edits them.
 DEFAULT_PLAN_NAME = gettext_noop("New internet leads")
@@ -611,6 +625,18 @@ def _send_email(*, run: Run, message_id: str) -> None:
     )
 
 
+def _acknowledgement_too_late(*, customer_id: int) -> str:
+    """Why an acknowledgement about to go to this customer would come too late, as a note for its
+    run ("" if it would not): a person answered them by any means, or the store wrote to them, on
+    one of their open leads (the beat checks the latter when it claims the acknowledgement)."""
+    on_open_leads = Message.objects.filter(lead__customer_id=customer_id, lead__status__in=OPEN_LEAD_STATUSES)
+    if on_open_leads.filter(ANSWERS).exists():
+        return ANSWERED_BEFORE_ACKNOWLEDGEMENT
+    if on_open_leads.filter(channel=Channel.EMAIL, direction=Direction.OUTBOUND).exists():
+        return ALREADY_ACKNOWLEDGED
+    return ""
+
+
 def followup_run_send(*, run_id: int, now: datetime | None = None) -> str:
     """Send one queued email step, exactly once; returns the run's status afterwards."""
     now = now or timezone.now()
@@ -635,6 +661,14 @@ def followup_run_send(*, run_id: int, now: datetime | None = None) -> str:
             followup_stop(enrollment=run.enrollment, reason=StopReason.UNSUBSCRIBED, now=now, detail=basis)
             run.refresh_from_db()
             return run.status
+        # Someone may have answered since the beat claimed the acknowledgement (a backlog, a mail server
+        # asking to try later): "we will answer you shortly" would come after the answer. Unless a person
+        # sent this very email on purpose, after reviewing it.
+        if run.step.is_acknowledgement and run.done_by_id is None:
+            if note := _acknowledgement_too_late(customer_id=customer.pk):
+                _set_status(run, Run.Status.DONE, now, note=note)
+                _complete_if_done(enrollment=run.enrollment, now=now)
+                return run.status
         _set_status(run, Run.Status.SENDING, now)
     message_id = new_message_id(run.enrollment.lead_id)
     try:

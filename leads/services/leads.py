@@ -10,6 +10,7 @@ from django.utils.translation import gettext, gettext_noop, pgettext
 from dealership.models import Department, oversees_store
 
 from ..business_hours import business_minutes_between
+from ..language import store_language
 from ..models import (
     Appointment,
     Channel,
@@ -135,7 +136,7 @@ def customer_find_or_create(
             phone=phone,
             first_name=first_name,
             last_name=last_name,
-            **({"language": language} if language else {}),
+            language=language or store_language(),
         )
         audit_record(
             customer=customer, action="created", changes=changes_between({}, customer_snapshot(customer))
@@ -470,15 +471,31 @@ class AssignmentError(ValueError):
 
 
 @transaction.atomic
-def lead_assign(*, lead: Lead, owner, actor) -> Lead:
+def lead_assign(*, lead: Lead, owner, actor, shown_owner: int | None = None) -> Lead:
     """Give the lead to `owner` (None: to nobody), recorded on its timeline with the owner before,
     and its open next steps with it. Only an active advisor, supervisor or manager may own a lead;
-    the same owner again changes nothing."""
-    lead = Lead.objects.select_for_update(of=("self",)).select_related("owner").get(pk=lead.pk)
+    the same owner again changes nothing.
+
+    `shown_owner`: the id of the owner the page it was chosen on showed, 0 for nobody; someone
+    having given the lead to another owner since refuses it, naming them. None: not checked."""
+    # The owner is read once the row is locked, never joined to the lock: a lock that waited for
+    # another assignment sees that one's owner, which the timeline names as the owner before.
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if refusal := lead_merged_refusal(lead):
         raise AssignmentError(refusal)
     if (owner.pk if owner else None) == lead.owner_id:
         return lead
+    if shown_owner is not None and shown_owner != (lead.owner_id or 0):
+        raise AssignmentError(
+            gettext(
+                "Someone assigned this lead to %(name)s meanwhile: nothing was changed. Check it, then choose again."
+            )
+            % {"name": person_name(lead.owner)}
+            if lead.owner
+            else gettext(
+                "Someone unassigned this lead meanwhile: nothing was changed. Check it, then choose again."
+            )
+        )
     if owner is not None and not lead_owners_possible().filter(pk=owner.pk).exists():
         raise AssignmentError(
             gettext("%(name)s does not take leads: choose a sales advisor, a supervisor or a manager.")

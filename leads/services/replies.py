@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Max, Model, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop, ngettext
 
@@ -28,11 +28,12 @@ from inventory.models import VehicleStatus
 
 from ..inventory_link import lead_vehicles_with_stock, photo_links
 from ..models import Channel, Direction, InquiryType, Language, Lead, Message, ReplyTemplate
+from ..models.leads import OPEN_LEAD_STATUSES
 from ..selectors.leads import lead_customer_last_mail, lead_reply_address, person_name
 from ..selectors.replies import reply_template_plans, reply_templates_changed
 from ..threading import new_message_id, references_answering, reply_subject, threaded_email
 from .consent import commercial_email_headers_matching, commercial_email_refusal, commercial_footer
-from .leads import lead_merged_refusal, lead_record_answer
+from .leads import ContactOutcome, lead_merged_refusal, lead_record_answer
 
 MERGE_FIELD = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 # A field written with one brace on each side, as campaigns write theirs: "{first_name}".
@@ -90,22 +91,51 @@ class ReplyError(ValueError):
     pass
 
 
-class AnsweredMeanwhile(ReplyError):
-    """Someone answered the customer after the page the answer was written on was opened: sending it
-    too would give the customer two answers, perhaps with two prices."""
+def _when(message: Message) -> str:
+    """When a message came, as a refusal names it."""
+    return local_date(timezone.localtime(message.occurred_at), "D M j, g:i A")
 
-    def __init__(self, answer: Message):
+
+class AnsweredMeanwhile(ReplyError):
+    """Someone answered the customer (by mail, phone, text or in person, on this inquiry or another
+    open one of theirs) after the page the answer was written on was opened: sending it too would
+    give the customer two answers, perhaps with two prices. `lead`: the inquiry the answer is
+    refused on. `answer`: the message told of, the one "Send anyway" says was read."""
+
+    def __init__(self, answer: Message, *, lead: Lead | None = None):
         self.answer = answer
-        author = answer.author
-        super().__init__(
-            gettext(
-                "Not sent: %(who)s answered this customer on %(when)s, after this page was opened. "
-                "Read that answer below; to send yours as well, tick “Send anyway”."
+        facts = {"who": person_name(answer.author), "when": _when(answer)}
+        if lead is not None and answer.lead_id != lead.pk:
+            refusal = gettext(
+                "Not sent: %(who)s answered this customer's other inquiry (lead %(number)s) on "
+                "%(when)s, after this page was opened. Read that answer there; to send yours as well, "
+                "tick “Send anyway”."
+            ) % {**facts, "number": answer.lead_id}
+        else:
+            refusal = (
+                gettext(
+                    "Not sent: %(who)s answered this customer on %(when)s, after this page was opened. "
+                    "Read that answer below; to send yours as well, tick “Send anyway”."
+                )
+                % facts
             )
-            % {
-                "who": person_name(author),
-                "when": local_date(timezone.localtime(answer.occurred_at), "D M j, g:i A"),
-            }
+        super().__init__(refusal)
+
+
+class CustomerWroteMeanwhile(AnsweredMeanwhile):
+    """The customer wrote again on the inquiry after the page the answer was written on was opened:
+    the answer may well answer only their earlier question. `answer`: their new message."""
+
+    def __init__(self, message: Message):
+        self.answer = message
+        ReplyError.__init__(
+            self,
+            gettext(
+                "Not sent: the customer wrote again after this page was opened (%(when)s). Read their "
+                "new message in the conversation below and change your answer if need be; to send it, "
+                "tick “Send anyway”."
+            )
+            % {"when": _when(message)},
         )
 
 
@@ -129,6 +159,22 @@ class StockChangedMeanwhile(ReplyError):
                     for vehicle, stock in vehicles
                 )
             }
+        )
+
+
+class TemplateChangedMeanwhile(ReplyError):
+    """A reply template was saved by someone else after the page it is being edited on was opened:
+    saving over it would throw their change away unseen. `current`: the template as it is now."""
+
+    def __init__(self, current: ReplyTemplate):
+        self.current = current
+        super().__init__(
+            gettext(
+                "Not saved: someone changed this template on %(when)s, after this page was opened. "
+                "Their version is shown above and yours is kept in the form; to put yours in its "
+                "place, save again."
+            )
+            % {"when": local_date(timezone.localtime(current.updated_at), "D M j, g:i A")}
         )
 
 
@@ -425,30 +471,49 @@ def reply_draft(
     }
 
 
-# An answer a person wrote to the customer by mail, queued or sent (not the automatic
-# acknowledgement or follow-ups, nor what the server refused); _is_answer says it of a message read.
-ANSWERS = Q(channel=Channel.EMAIL, direction=Direction.OUTBOUND, author__isnull=False) & ~Q(
-    send_status=Message.SendStatus.FAILED
+# A call that reached the customer or left them a message, as contact_log keeps its outcome (its subject).
+ANSWERING_CALLS = [dict(ContactOutcome.CHOICES)[outcome] for outcome in sorted(ContactOutcome.ANSWERED)]
+# An answer a person gave the customer, as the first response counts them: a mail queued or sent
+# (not the automatic acknowledgement or follow-ups, nor what the server refused), a text, a visit, a
+# call that reached them or left a message; _is_answer says it of a message read.
+ANSWERS = Q(direction=Direction.OUTBOUND) & (
+    (Q(channel=Channel.EMAIL, author__isnull=False) & ~Q(send_status=Message.SendStatus.FAILED))
+    | Q(channel__in=[Channel.TEXT, Channel.VISIT])
+    | Q(channel=Channel.PHONE, subject__in=ANSWERING_CALLS)
 )
 
 
 def _is_answer(message: Message) -> bool:
     """Whether a message already read is one of ANSWERS."""
-    return (
-        message.channel == Channel.EMAIL
-        and message.direction == Direction.OUTBOUND
-        and message.author_id is not None
-        and message.send_status != Message.SendStatus.FAILED
+    if message.direction != Direction.OUTBOUND:
+        return False
+    if message.channel == Channel.EMAIL:
+        return message.author_id is not None and message.send_status != Message.SendStatus.FAILED
+    return message.channel in (Channel.TEXT, Channel.VISIT) or (
+        message.channel == Channel.PHONE and message.subject in ANSWERING_CALLS
     )
 
 
 def reply_last_answer_id(*, lead: Lead, messages: list[Message] | None = None) -> int:
-    """The latest answer to the customer (0: none yet), as the composer shows the lead: the answer
-    written there is checked against it (reply_queue's `shown_answer`). `messages`: the lead's
-    messages when the caller has read them already (the timeline's)."""
+    """The latest message an answer written on the lead's page is checked against (0: none), as the
+    page shows the lead (reply_queue's `shown_answer`): the latest answer to the customer, on this
+    inquiry or another of theirs, or the latest message the customer wrote on this one. Message ids
+    only grow, so whatever is newer was written after the page. `messages`: the lead's messages
+    when the caller has read them already (the timeline's)."""
     if messages is None:
-        messages = Message.objects.filter(lead=lead, channel=Channel.EMAIL, direction=Direction.OUTBOUND)
-    return max((message.pk for message in messages if _is_answer(message)), default=0)
+        messages = Message.objects.filter(lead=lead).filter(ANSWERS | Q(direction=Direction.INBOUND))
+    here = max(
+        (message.pk for message in messages if _is_answer(message) or message.direction == Direction.INBOUND),
+        default=0,
+    )
+    # Of every other inquiry of theirs, open or not: reply_queue checks only the open ones, and one
+    # reopened since must not count as answered since.
+    elsewhere = (
+        Message.objects.filter(ANSWERS, lead__customer_id=lead.customer_id)
+        .exclude(lead=lead)
+        .aggregate(latest=Max("pk"))["latest"]
+    )
+    return max(here, elsewhere or 0)
 
 
 def _last_inbound_email(lead: Lead) -> Message | None:
@@ -473,10 +538,13 @@ def reply_queue(
 ) -> Message:
     """Store an email answer to the customer, threaded under their last mail, and queue its sending.
 
-    `shown_answer`: the latest answer the page it was written on showed (reply_last_answer_id); one
-    someone queued since refuses it (AnsweredMeanwhile), as two people answering at once would send
-    the customer two answers. `unavailable_shown`: the stock vehicles the page warned were sold or
-    on hold; another one since refuses it (StockChangedMeanwhile). None: not checked."""
+    `shown_answer`: the latest answer or message of the customer's the page it was written on showed
+    (reply_last_answer_id). An answer someone gave since, by any means, on this inquiry or another
+    open one of theirs refuses it (AnsweredMeanwhile), as two people answering at once would send
+    the customer two answers; so does a message the customer wrote on this inquiry since
+    (CustomerWroteMeanwhile): the answer may not answer it. `unavailable_shown`: the stock vehicles
+    the page warned were sold or on hold; another one since refuses it (StockChangedMeanwhile).
+    None: not checked."""
     from ..tasks import message_send
 
     if refusal := lead_merged_refusal(lead):
@@ -531,9 +599,21 @@ def reply_queue(
     ):
         return already
     if shown_answer is not None:
-        newer = lead.messages.filter(ANSWERS, pk__gt=shown_answer).select_related("author")
-        if since := newer.order_by("-pk").first():
-            raise AnsweredMeanwhile(since)
+        # An answer by someone else, by any means, on this inquiry or another open one of the
+        # customer's: two first answers to two inquiries of theirs are two answers too. The sender's
+        # own (a call logged from the same page) is known to them. It is told of first; the
+        # conversation shown with the refusal holds what the customer wrote before it, and what they
+        # wrote after it is told of next.
+        answered = Message.objects.filter(
+            Q(lead=lead) | Q(lead__customer_id=lead.customer_id, lead__status__in=OPEN_LEAD_STATUSES),
+            ANSWERS,
+            pk__gt=shown_answer,
+        ).exclude(author=author)
+        if since := answered.select_related("author").order_by("-pk").first():
+            raise AnsweredMeanwhile(since, lead=lead)
+        wrote = lead.messages.filter(direction=Direction.INBOUND, pk__gt=shown_answer)
+        if since := wrote.order_by("-pk").first():
+            raise CustomerWroteMeanwhile(since)
     if unavailable_shown is not None and (
         changed := [
             (vehicle, stock)
@@ -732,14 +812,31 @@ def reply_template_save(
     subject: str,
     body: str,
     active: bool = True,
+    shown_updated_at: str | None = None,
 ) -> ReplyTemplate:
     """Create a reply template, or change the one given. A merge field nothing fills is refused:
-    every reply drafted from the template would have to be mended by hand before it is sent."""
+    every reply drafted from the template would have to be mended by hand before it is sent.
+
+    `shown_updated_at`: when the template was last saved, as the page it was edited on showed it
+    (its updated_at, isoformat); a save made since refuses this one (TemplateChangedMeanwhile), so
+    that two people editing it at once never lose an edit unseen. None or "": not checked."""
     if unknown := unknown_markup(subject + body):
         raise ReplyError(
             gettext("Not a merge field: %(unknown)s. The merge fields are %(fields)s.")
             % {"unknown": ", ".join(unknown), "fields": merge_field_tags(MERGE_FIELDS)}
         )
+    if template is not None and template.pk and shown_updated_at:
+        # Locked, so that two saves from pages opened together take turns and the second is told;
+        # unless it saves what is there already (the same form sent twice): nothing would be lost.
+        current = ReplyTemplate.objects.select_for_update().filter(pk=template.pk).first()
+        wanted = {"name": name, "inquiry_type": inquiry_type, "language": language}
+        wanted |= {"subject": subject, "body": body, "active": active}
+        if (
+            current is not None
+            and current.updated_at.isoformat() != shown_updated_at
+            and any(getattr(current, field) != value for field, value in wanted.items())
+        ):
+            raise TemplateChangedMeanwhile(current)
     template = template or ReplyTemplate()
     template.name, template.inquiry_type, template.language = name, inquiry_type, language
     template.subject, template.body, template.active = subject, body, active

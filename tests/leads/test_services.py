@@ -437,6 +437,107 @@ def test_assigning_a_lead_records_who_had_it_and_refuses_people_who_take_no_lead
     assert lead.owner is None and lead.events.filter(type="assigned").count() == 3
 
 
+def test_assigning_from_a_page_that_showed_another_owner_is_refused_naming_who_has_it_now():
+    from leads.services.leads import AssignmentError, lead_assign
+
+    boss = factories.staff(Role.SUPERVISOR).user
+    marc = factories.staff(Role.ADVISOR, first_name="Marc", last_name="Roy").user
+    anne = factories.staff(Role.ADVISOR, first_name="Anne", last_name="Lee").user
+    lead = factories.lead()
+    lead_assign(lead=lead, owner=marc, actor=boss, shown_owner=0)  # the page showed it unassigned
+    with pytest.raises(AssignmentError, match="Someone assigned this lead to Marc Roy meanwhile"):
+        lead_assign(lead=lead, owner=anne, actor=boss, shown_owner=0)
+    lead_assign(lead=lead, owner=anne, actor=boss, shown_owner=marc.pk)
+    lead.refresh_from_db()
+    assert lead.owner == anne and lead.events.filter(type="assigned").count() == 2
+
+
+def _assign_in_a_thread(lead, owner, actor, out: dict, pids: dict, **shown):
+    """lead_assign on a connection of its own; with `held`, the transaction stays open until `go_on`."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from leads.services.leads import AssignmentError, lead_assign
+
+    held, go_on = shown.pop("held", None), shown.pop("go_on", None)
+
+    def body():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '10s'")
+                cursor.execute("SELECT pg_backend_pid()")
+                pids[owner.pk] = cursor.fetchone()[0]
+            with transaction.atomic():
+                out["lead"] = lead_assign(lead=lead, owner=owner, actor=actor, **shown)
+                if held:
+                    held.set()
+                    go_on.wait(15)
+        except AssignmentError as error:
+            out["refused"] = str(error)
+        except Exception as error:  # noqa: BLE001 - the test reports whatever the database said
+            out["error"] = repr(error)
+        finally:
+            if held:
+                held.set()
+            connection.close()
+
+    return threading.Thread(target=body, daemon=True)
+
+
+def _two_assignments_at_once(**shown) -> tuple[Lead, dict, dict]:
+    """Sophie gives a new lead to Marc and Julie to Anne at the same moment: Julie's assignment
+    waits for Sophie's, whose transaction is held open until then."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    sophie, julie = factories.staff(Role.SUPERVISOR).user, factories.staff(Role.SUPERVISOR).user
+    marc = factories.staff(Role.ADVISOR, first_name="Marc", last_name="Roy").user
+    anne = factories.staff(Role.ADVISOR, first_name="Anne", last_name="Lee").user
+    lead = factories.lead()
+    pids, first, second = {}, {}, {}
+    held, go_on = threading.Event(), threading.Event()
+    sophies = _assign_in_a_thread(lead, marc, sophie, first, pids, held=held, go_on=go_on, **shown)
+    sophies.start()
+    assert held.wait(15) and "lead" in first, first
+    julies = _assign_in_a_thread(lead, anne, julie, second, pids, **shown)
+    julies.start()
+    try:
+        deadline, waiting = time.monotonic() + 15, False
+        with connection.cursor() as cursor:
+            while not waiting and julies.is_alive() and time.monotonic() < deadline:
+                cursor.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pids.get(anne.pk)]
+                )
+                waiting = (cursor.fetchone() or [None])[0] == "Lock"
+                time.sleep(0.02)
+        assert waiting, second
+    finally:
+        go_on.set()
+        sophies.join(15)
+        julies.join(15)
+    return Lead.objects.get(pk=lead.pk), first, second
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_assignments_at_the_same_moment_record_the_owner_each_took_the_lead_from():
+    lead, _, second = _two_assignments_at_once()
+    assert "lead" in second, second
+    assert list(lead.events.filter(type="assigned").order_by("pk").values_list("params", flat=True)) == [
+        {"owner": "Marc Roy", "previous_owner": ""},
+        {"owner": "Anne Lee", "previous_owner": "Marc Roy"},
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_assignments_at_the_same_moment_from_pages_showing_no_owner_the_second_is_told():
+    lead, _, second = _two_assignments_at_once(shown_owner=0)
+    assert second.get("refused", "").startswith("Someone assigned this lead to Marc Roy meanwhile"), second
+    assert lead.owner.get_full_name() == "Marc Roy" and lead.events.filter(type="assigned").count() == 1
+
+
 def test_a_call_logged_later_answers_the_lead_when_it_was_made_never_before_the_lead_or_ahead():
     lead = factories.lead(received_at=_monday(10))
     author = factories.staff(Role.SUPERVISOR).user
