@@ -24,7 +24,7 @@ from leads.models import (
     ReplyTemplate,
     RoutingRule,
 )
-from leads.services.followup import followup_dispatch_due, followup_run_send
+from leads.services.followup import followup_dispatch_due, followup_enroll_arrivals, followup_run_send
 from promotions.models import Promotion
 from tests import factories
 
@@ -92,7 +92,7 @@ def test_a_web_form_lead_gets_its_acknowledgement_and_a_service_request_reaches_
         {"first_name": "Chloé", "email": "chloe@example.com", "language": "fr", "comments": "Un Tucson?"},
     )
     lead = Lead.objects.get()
-    followup_dispatch_due(now=timezone.now(), enqueue_send=lambda run_id: None)  # the beat's tick
+    followup_enroll_arrivals(now=timezone.now())  # the beat's tick puts it in the plan
     acknowledgement = FollowUpStepRun.objects.get(enrollment__lead=lead, step__position=0)
     queued = []
     with django_capture_on_commit_callbacks(execute=True):
