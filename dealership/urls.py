@@ -1,12 +1,38 @@
+import re
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.http import Http404
+from django.urls import include, path, re_path
+from django.views.decorators.http import require_safe
+from django.views.static import serve
 
 from inventory.urls import public_urlpatterns as vehicle_public_urlpatterns
 from leads.customer_views import unsubscribe
 
 from . import views
+
+
+@require_safe
+def public_media(request, path: str):
+    """Published photo sizes under MEDIA_ROOT, for the public pages, the feeds and mail, whatever
+    DEBUG is (no other server is in front to serve them). `serve` answers conditional requests and
+    refuses paths leading out of MEDIA_ROOT; nothing under PRIVATE_MEDIA_ROOT is ever served, even if
+    it were set inside MEDIA_ROOT. A photo's files are never rewritten under the same name (a new
+    photo has a new key), so browsers and the listing sites may keep them."""
+    private = Path(settings.PRIVATE_MEDIA_ROOT).resolve()
+    try:
+        wanted = (Path(settings.MEDIA_ROOT) / path).resolve()
+    except ValueError:  # a NUL in the path
+        raise Http404 from None
+    if wanted == private or private in wanted.parents:
+        raise Http404
+    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
 
 store_patterns = [
     path("directory/", views.directory, name="directory"),
@@ -32,9 +58,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the menu's language switch
     path("u/<str:token>/", unsubscribe, name="unsubscribe"),
+    re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.+)$", public_media, name="media"),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

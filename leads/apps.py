@@ -7,6 +7,10 @@ class LeadsConfig(AppConfig):
     verbose_name = "Leads and customers"
 
     def ready(self):
+        from django.core import checks
+
+        from .checks import mailbox_urls_check
         from .normalize import sqlite_search_form_add
 
+        checks.register(mailbox_urls_check, "settings")
         connection_created.connect(sqlite_search_form_add, dispatch_uid="leads.sqlite_search_form")

@@ -5,6 +5,7 @@ store time zone): an inquiry sent on Saturday night is not late on Sunday when t
 Holidays and the other days in settings.BUSINESS_CLOSED_DAYS are closed like a closed weekday.
 """
 
+import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
 from typing import NamedTuple
@@ -27,27 +28,55 @@ class ClosedDays(NamedTuple):
     dates: frozenset[date] = frozenset()
 
 
-def _parse_clock(value: str) -> time:
-    hour, _, minute = value.strip().partition(":")
-    return time(int(hour), int(minute or 0))
+# A day's hours that run to midnight ("9-24"): the last instant of the day, read as the next midnight.
+END_OF_DAY = time.max
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+ACCEPTED_FORM = (
+    "Write seven days separated by commas, Monday first, each as opening-closing on the 24-hour "
+    "clock (9-21, 8:30-17:30, 9-24 to close at midnight) or closed; "
+    "for example 9-21,9-21,9-21,9-21,9-21,9-17,closed."
+)
+CLOCK = re.compile(r"(\d{1,2})(?::(\d{2}))?")
+
+
+def _parse_clock(value: str, *, closing: bool = False) -> time:
+    """ "9", "08:30"; a closing hour may be 24 (midnight, the end of the day)."""
+    match = CLOCK.fullmatch(value.strip())
+    if match is None:
+        raise ValueError(value)
+    hour, minute = int(match[1]), int(match[2] or 0)
+    if closing and (hour, minute) == (24, 0):
+        return END_OF_DAY
+    return time(hour, minute)  # ValueError past 23:59
 
 
 def parse_business_hours(days: list[str]) -> WeekHours:
-    """["9-21", ..., "closed"] → [(09:00, 21:00), ..., None]; exactly seven days, Monday first."""
+    """["9-21", ..., "closed"] → [(09:00, 21:00), ..., None]; exactly seven days, Monday first.
+    A day open to midnight ("9-24") closes at END_OF_DAY."""
     if len(days) != 7:
-        raise ValueError(f"BUSINESS_HOURS needs seven days, Monday first; got {len(days)}.")
+        raise ValueError(f"BUSINESS_HOURS needs seven days, Monday first; got {len(days)}. {ACCEPTED_FORM}")
     week: WeekHours = []
-    for day in days:
+    for name, day in zip(DAY_NAMES, days, strict=True):
         day = day.strip().lower()
         if day in ("", "closed"):
             week.append(None)
             continue
         opening, _, closing = day.partition("-")
-        window = (_parse_clock(opening), _parse_clock(closing))
+        try:
+            window = (_parse_clock(opening), _parse_clock(closing, closing=True))
+        except ValueError:
+            raise ValueError(f"BUSINESS_HOURS: {name} {day!r} is not understood. {ACCEPTED_FORM}") from None
         if window[0] >= window[1]:
-            raise ValueError(f"BUSINESS_HOURS: {day!r} closes before it opens.")
+            raise ValueError(f"BUSINESS_HOURS: {name} {day!r} closes before it opens. {ACCEPTED_FORM}")
         week.append(window)
     return week
+
+
+def _wall_closing(day: date, closes: time) -> datetime:
+    """When a day's hours end on the wall clock: END_OF_DAY is the next day's midnight."""
+    if closes == END_OF_DAY:
+        return datetime.combine(day + timedelta(days=1), time())
+    return datetime.combine(day, closes)
 
 
 def store_hours() -> WeekHours:
@@ -89,7 +118,7 @@ def _open_interval(
     if window is None or closed_all_day(day, closed=closed):
         return None
     # zoneinfo resolves each wall-clock time with the offset in force that day (DST-aware).
-    return datetime.combine(day, window[0], tzinfo=zone), datetime.combine(day, window[1], tzinfo=zone)
+    return datetime.combine(day, window[0], tzinfo=zone), _wall_closing(day, window[1]).replace(tzinfo=zone)
 
 
 def next_open_moment(
@@ -129,7 +158,7 @@ def _elapsed(start: datetime, end: datetime) -> timedelta:
 def _day_seconds(hours: tuple) -> tuple[float, ...]:
     """Seconds the store is open on each weekday, by the wall clock; Monday first."""
     return tuple(
-        _seconds(datetime.combine(date.min, w[1]) - datetime.combine(date.min, w[0])) if w else 0.0
+        _seconds(_wall_closing(date.min, w[1]) - datetime.combine(date.min, w[0])) if w else 0.0
         for w in hours
     )
 

@@ -2,6 +2,8 @@
 
 import re
 
+from django.conf import settings
+
 FRENCH_WORDS = frozenset(
     "le la les un une des du de et est je vous nous il elle pour avec sur dans pas que qui "
     "bonjour merci voiture véhicule prix disponible encore svp s'il vous plaît essai routier "
@@ -23,3 +25,8 @@ def detect_language(text: str) -> str | None:
     if french + english < 2 or french == english:
         return None
     return "fr" if french > english else "en"
+
+
+def store_language() -> str:
+    """The language of a customer whose words do not tell: the store's (STORE_LANGUAGE)."""
+    return settings.STORE_LANGUAGE

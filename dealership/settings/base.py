@@ -7,6 +7,7 @@ production sets DATABASE_URL, CELERY_BROKER_URL, MAILBOX_URL, SMTP and secrets.
 
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 import holidays
@@ -15,15 +16,48 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from kombu import Queue
 
+from leads.business_hours import parse_business_hours
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
 env.read_env(BASE_DIR / ".env") if (BASE_DIR / ".env").exists() else None
 
+# Schemes whose URL names a server, with the user's password before its host.
+_SERVER_SCHEMES = ("postgres", "postgresql", "pgsql", "postgis", "mysql", "mysql2", "redis", "rediss", "amqp")
+
+
+def _url(name: str, *, default: str, example: str) -> str:
+    """A URL setting, refused at start-up when it cannot be read as written: a password holding
+    # / ? unencoded would quietly leave the host or port unread. Never quoted: it holds a password."""
+    url = env.str(name, default=default)
+    scheme, separator, _ = url.partition("://")
+    if not (scheme and separator):
+        raise ImproperlyConfigured(f"{name} needs a scheme: write it as a URL such as {example}.")
+    if scheme.partition("+")[0].lower() in _SERVER_SCHEMES:
+        parts = urlsplit(url)
+        try:
+            # A socket path leaves the host empty ("postgres:///name"); a password's # / ? leaves it
+            # empty too, or makes the port its first letters (ValueError).
+            readable = bool(parts.hostname) or not parts.netloc
+            parts.port  # noqa: B018
+        except ValueError:
+            readable = False
+        if not readable:
+            raise ImproperlyConfigured(
+                f"{name} cannot be read: its host or port is missing. Write any special character of its "
+                "user name or password percent-encoded: # as %23, / as %2F, ? as %3F, @ as %40, "
+                f"% as %25 (such as {example})."
+            )
+    return url
+
+
 DEBUG = env.bool("DEBUG", default=True)
 # Only the development default is in code; any deployment (DEBUG=false) must set its own.
 SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key" if DEBUG else environ.Env.NOTSET)
+# Former keys, comma-separated, after changing SECRET_KEY: links already mailed (unsubscribe) still work.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -85,7 +119,15 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+DATABASES = {
+    "default": env.db_url_config(
+        _url(
+            "DATABASE_URL",
+            default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+            example="postgres://user:password@host:5432/name",
+        )
+    )
+}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: wait for the lock instead of failing, and take the write
@@ -121,11 +163,25 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Every web and worker process must share one cache (Redis in production), or a count one of them
 # refreshed would stay stale in the others; one process on the embedded defaults keeps it in memory.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+CACHES = {
+    "default": env.cache_url_config(
+        _url("CACHE_URL", default="locmemcache://", example="redis://:password@redis:6379/1")
+    )
+}
 
-LANGUAGE_CODE = "en"
+# The store's language, en or fr: the site's default, and a customer's when their mail does not tell.
+STORE_LANGUAGE = env.str("STORE_LANGUAGE", default="en").strip().lower()
+if STORE_LANGUAGE not in ("en", "fr"):
+    raise ImproperlyConfigured(f"STORE_LANGUAGE: {STORE_LANGUAGE!r} is neither en (English) nor fr (French).")
+LANGUAGE_CODE = STORE_LANGUAGE
 LANGUAGES = [("en", "English"), ("fr", "Français")]
 TIME_ZONE = env.str("STORE_TIME_ZONE", default="America/Toronto")
+if TIME_ZONE not in ("UTC", "Etc/UTC") and ("/" not in TIME_ZONE or TIME_ZONE.startswith("Etc/")):
+    raise ImproperlyConfigured(
+        f"STORE_TIME_ZONE: {TIME_ZONE!r} is not a region's time zone: EST and the like keep one offset all "
+        "year, an hour off while daylight saving time is on. Name the store's region, such as "
+        "America/Toronto, America/Halifax, America/Winnipeg, America/Edmonton or America/Vancouver."
+    )
 USE_I18N = True
 # Translations of the pages under templates/ (each app keeps its own code's in <app>/locale).
 LOCALE_PATHS = [BASE_DIR / "dealership" / "locale"]
@@ -210,7 +266,12 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 RESPONSE_TARGET_MINUTES = env.int("RESPONSE_TARGET_MINUTES", default=30)
 RESPONSE_WARNING_MINUTES = env.int("RESPONSE_WARNING_MINUTES", default=15)
 # Opening hours in the store time zone, Monday first: "9-21", "8:30-17:30" or "closed".
+# "9-24" closes at midnight. Read once here: a malformed value stops start-up, not the inbox.
 BUSINESS_HOURS = env.list("BUSINESS_HOURS", default=["9-21"] * 5 + ["9-17", "closed"])
+try:
+    parse_business_hours(BUSINESS_HOURS)
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from None
 
 
 def _closed_day(item: str) -> str | date:
@@ -254,7 +315,9 @@ MAIL_PROCESS_SECONDS = env.int("MAIL_PROCESS_SECONDS", default=60)
 MAIL_REQUEUE_SECONDS = env.float("MAIL_REQUEUE_SECONDS", default=300.0)
 
 # Celery: an embedded filesystem broker by default, Redis in production.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = _url(
+    "CELERY_BROKER_URL", default="filesystem://", example="redis://:password@redis:6379/0"
+)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue = VAR_DIR / "celery" / "queue"
     CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -2,11 +2,12 @@
 
 import contextlib
 import os
+import re
 import ssl
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from django.conf import settings
 from imapclient import IMAPClient
@@ -41,30 +42,49 @@ class MailboxSource:
         return f"{self.scheme}://{user}{self.host}:{self.port}/{self.folder}"
 
 
+# How a MAILBOX_URL is written, for the messages that refuse one (never the URL: it holds a password).
+MAILBOX_URL_FORM = (
+    "Write each mailbox as imaps://user:password@host/folder (or imap://, or maildir:///path), "
+    "separated by commas; in the user name, password and folder, write @ as %40, # as %23, "
+    "/ as %2F, ? as %3F, a comma as %2C and % as %25."
+)
+# host or [IPv6 address], then an optional port.
+HOST_PORT = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s:/?#\[\]@]+)(?::(?P<port>\d{0,5}))?")
+
+
 def parse_mailbox_url(url: str) -> MailboxSource:
+    """One MAILBOX_URL entry. The user name, password and folder are percent-decoded once (as
+    DATABASE_URL is); the password may also hold # / ? @ as they are, as the last @ ends it.
+    An error never quotes the URL: it would show the password."""
     url = url.strip()
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme == "maildir":
+    scheme, separator, rest = url.partition("://")
+    scheme = scheme.lower()
+    if scheme == "maildir" and separator:
         # maildir:///abs/path, or maildir://relative/path (relative to the project).
-        raw_path = unquote(url[len("maildir://") :])
-        path = Path(raw_path)
+        path = Path(unquote(rest))
         if not path.is_absolute():
             path = Path(settings.BASE_DIR) / path
         return MailboxSource(scheme="maildir", path=path)
-    if scheme not in IMAP_DEFAULT_PORTS:
+    if not separator or scheme not in IMAP_DEFAULT_PORTS:
+        raise MailboxURLError("The mailbox URL does not start with imaps://, imap:// or maildir://.")
+    userinfo, _, location = rest.rpartition("@")
+    host_port, _, folder = location.partition("/")
+    found = HOST_PORT.fullmatch(host_port)
+    if found is None:
         raise MailboxURLError(
-            f"Mailbox URL {url.split('@')[-1]!r} must start with imaps://, imap:// or maildir://."
+            f"The host name or port of the {scheme}:// mailbox URL (after its last @) cannot be read."
         )
-    if not parts.hostname:
-        raise MailboxURLError(f"Mailbox URL for scheme {scheme} has no host name.")
+    port = int(found["port"] or IMAP_DEFAULT_PORTS[scheme])
+    if not 0 < port < 65536:
+        raise MailboxURLError(f"The port of the {scheme}:// mailbox URL is not a number from 1 to 65535.")
+    username, _, password = userinfo.partition(":")
     return MailboxSource(
         scheme=scheme,
-        host=parts.hostname,
-        port=parts.port or IMAP_DEFAULT_PORTS[scheme],
-        username=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
-        folder=unquote(parts.path.lstrip("/")) or "INBOX",
+        host=found["host"].strip("[]").lower(),
+        port=port,
+        username=unquote(username),
+        password=unquote(password),
+        folder=unquote(folder.lstrip("/")) or "INBOX",
     )
 
 

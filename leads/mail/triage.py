@@ -20,6 +20,7 @@ from email.utils import getaddresses
 import phonenumbers
 from django.conf import settings
 
+from ..language import store_language
 from ..models.routing import MailKind, keywords
 from ..normalize import normalize_email, normalize_phone, phone_extension_of, phones_in_text, split_name
 from ..selectors.customers import name_key
@@ -300,13 +301,14 @@ def bulk_signal(parsed: ParsedMail, *, machine_made_lead: bool) -> str | None:
 
 
 def detect_language(text: str) -> str:
-    """'fr' when French stop words (and accents) outweigh English ones, else 'en'."""
+    """'fr' when French stop words (and accents) outweigh English ones, 'en' when English ones
+    outweigh French ones, else the store's language."""
     folded = fold(text[:5000])
     words = re.findall(r"[a-z]+", folded)
     french = sum(word in FRENCH_WORDS for word in words)
     english = sum(word in ENGLISH_WORDS for word in words)
     french += len(re.findall(r"[éèêàçùâôî]", text[:5000].lower())) / 3
-    return "fr" if french > english else "en"
+    return "fr" if french > english else "en" if english > french else store_language()
 
 
 # A manufacturer's part number ("04465-02220", Toyota accessories' "PT908-42200"), in folded text.

@@ -23,6 +23,7 @@ from inventory.forms import KmField, PriceField
 from inventory.vin import vin_normalize
 from leads.mail.words import fold
 
+from ..language import store_language
 from ..models import (
     AuditEntry,
     Customer,
@@ -665,8 +666,10 @@ def _apply_rows(rows, summary: ImportSummary, actor, batch: CustomerImport) -> N
         else:
             customer = _customer_match(row)
         if customer is None:
+            # A file that does not say the customer's language: the store's.
             customer = Customer.objects.create(
-                **{k: row[k] for k in CUSTOMER_TARGETS if k in row and k != "phone_2"}
+                **{"language": store_language()}
+                | {k: row[k] for k in CUSTOMER_TARGETS if k in row and k != "phone_2"}
             )
             created.add(customer.pk)
             before[customer.pk] = {}

@@ -232,3 +232,66 @@ def test_the_closed_days_setting_defaults_to_the_holidays(monkeypatch):
 def test_a_bad_closed_day_stops_start_up(monkeypatch, environment, message):
     with pytest.raises(ImproperlyConfigured, match=f"^BUSINESS_CLOSED_DAYS: .*{re.escape(message)}"):
         _settings_read(monkeypatch, **environment)
+
+
+@pytest.mark.parametrize(
+    ("value", "day", "words"),
+    [
+        ("9am-9pm,9-21,9-21,9-21,9-21,9-17,closed", "Monday", "'9am-9pm'"),
+        ("9-21,9h-21h,9-21,9-21,9-21,9-17,closed", "Tuesday", "'9h-21h'"),
+        ("9-21,9-21,9-21,9-21,9-21,9-17,fermé", "Sunday", "'fermé'"),
+        ("9-21,9-21,21-9,9-21,9-21,9-17,closed", "Wednesday", "closes before it opens"),
+        ("9-21,9-21,9-21,9-25,9-21,9-17,closed", "Thursday", "'9-25'"),
+        ("9-21,9-21,9-21,9-21,9:75-21,9-17,closed", "Friday", "'9:75-21'"),
+        ("9-21,9-21,9-21,9-21,9-21,24-24,closed", "Saturday", "'24-24'"),
+    ],
+)
+def test_bad_business_hours_stop_start_up_naming_the_day_and_the_form(monkeypatch, value, day, words):
+    with pytest.raises(ImproperlyConfigured) as refused:
+        _settings_read(monkeypatch, BUSINESS_HOURS=value)
+    message = str(refused.value)
+    assert message.startswith(f"BUSINESS_HOURS: {day} ") and words in message
+    assert "9-21" in message and "8:30-17:30" in message and "closed" in message
+
+
+def test_business_hours_of_six_days_stop_start_up(monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match="^BUSINESS_HOURS needs seven days, Monday first; got 6"):
+        _settings_read(monkeypatch, BUSINESS_HOURS="9-21,9-21,9-21,9-21,9-21,9-17")
+
+
+def test_good_business_hours_are_read_at_start_up(monkeypatch):
+    value = "9-21,9-21,9-21,9-21,9-24,8:30-17:30,closed"
+    assert _settings_read(monkeypatch, BUSINESS_HOURS=value)["BUSINESS_HOURS"] == value.split(",")
+
+
+def _late_hours():
+    """Thursday to midnight, Friday round the clock, the rest closed."""
+    return parse_business_hours(["closed"] * 3 + ["9-24", "0-24", "closed", "closed"])
+
+
+def test_closing_at_24_is_midnight():
+    late_hours = _late_hours()
+    thursday = late_hours[3]
+    assert thursday[0] == time(9) and parse_business_hours(["9-24:00"] * 7)[3] == thursday
+
+    def late(start, end):
+        return business_minutes_between(start, end, hours=late_hours, zone=TORONTO, closed=ClosedDays(None))
+
+    # Thursday 23:50 → Friday 0:10: the last ten minutes of Thursday and the first ten of Friday.
+    assert late(at(2026, 3, 12, 23, 50), at(2026, 3, 13, 0, 10)) == 20
+    # A whole week counts 15 hours on Thursday and 24 on Friday.
+    assert late(at(2026, 3, 9, 0, 0), at(2026, 3, 16, 0, 0)) == (15 + 24) * 60
+    assert late(at(2026, 3, 9, 0, 0), at(2026, 3, 30, 0, 0)) == 3 * (15 + 24) * 60
+    # Still open at 23:59 on Thursday; thirty open minutes before Friday 0:10 is Thursday 23:40.
+    last_minute = at(2026, 3, 12, 23, 59)
+    assert next_open_moment(last_minute, hours=late_hours, zone=TORONTO) == last_minute
+    moment = business_moment_before(at(2026, 3, 13, 0, 10), 30, hours=late_hours, zone=TORONTO)
+    assert moment == at(2026, 3, 12, 23, 40)
+
+
+def test_the_dashboard_counts_nothing_after_hours_in_a_store_open_to_midnight():
+    from dealership.selectors import after_hours
+
+    thursday = date(2026, 3, 12)
+    assert not after_hours({"day": thursday, "local_hour": 23}, _late_hours(), ClosedDays(None))
+    assert after_hours({"day": thursday, "local_hour": 8}, _late_hours(), ClosedDays(None))
