@@ -19,8 +19,8 @@ def store_address() -> str:
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
 
 
-def _signature(lead_id: int) -> str:
-    key = settings.SECRET_KEY.encode()
+def _signature(lead_id: int, key: str | None = None) -> str:
+    key = (key or settings.SECRET_KEY).encode()
     return hmac.new(key, f"lead-reply:{lead_id}".encode(), "sha256").hexdigest()[:10]
 
 
@@ -33,12 +33,15 @@ REPLY_TOKEN = re.compile(r"\+L(\d+)-([0-9a-f]{10})@", re.IGNORECASE)
 
 
 def lead_id_from_address(address: str) -> int | None:
-    """The lead a reply address belongs to, or None if it carries no valid token."""
+    """The lead a reply address belongs to, or None if it carries no valid token. One signed with a
+    former key (SECRET_KEY_FALLBACKS) still counts: the customer answers mail sent before a change."""
     match = REPLY_TOKEN.search(address or "")
     if not match:
         return None
     lead_id = int(match.group(1))
-    return lead_id if hmac.compare_digest(match.group(2).lower(), _signature(lead_id)) else None
+    keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    signed = any(hmac.compare_digest(match.group(2).lower(), _signature(lead_id, key)) for key in keys)
+    return lead_id if signed else None
 
 
 def new_message_id(lead_id: int | None = None) -> str:

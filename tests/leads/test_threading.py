@@ -13,6 +13,15 @@ def test_forged_or_missing_tokens_are_refused():
     assert lead_id_from_address("internet@maplemotors.example") is None
 
 
+def test_a_reply_address_mailed_before_the_secret_key_changed_still_brings_the_answer_back(settings):
+    mailed = reply_address(4321)
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key-" + "x" * 50, [settings.SECRET_KEY]
+    assert lead_id_from_address(mailed) == 4321
+    assert reply_address(4321) != mailed  # new mail is signed with the new key
+    settings.SECRET_KEY_FALLBACKS = []
+    assert lead_id_from_address(mailed) is None  # once the former key is dropped, it no longer counts
+
+
 def test_message_ids_are_unique_and_in_the_store_domain():
     first, second = new_message_id(7), new_message_id(7)
     assert first != second and first.startswith("<lead7.") and first.endswith("@maplemotors.example>")
