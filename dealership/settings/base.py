@@ -299,6 +299,11 @@ BUSINESS_CLOSED_DAYS = [_closed_day(item) for item in env.list("BUSINESS_CLOSED_
 # Mailboxes the workers poll: a list of URLs (imaps://, imap://, maildir://).
 MAILBOX_URLS = env.list("MAILBOX_URL", default=[f"maildir://{VAR_DIR / 'mailbox'}"])
 MAILBOX_POLL_SECONDS = env.float("MAILBOX_POLL_SECONDS", default=30.0)
+# The first read of an IMAP folder leaves the mail already in it alone (the store's history), but
+# for what reached it within the last day and nobody has read yet. True: it reads every message
+# already there, once; mail that reached the mailbox over a day before it is read becomes a lead
+# dated from its arrival, with no acknowledgement and no follow-up plan.
+MAILBOX_READ_HISTORY = env.bool("MAILBOX_READ_HISTORY", default=False)
 # An inbound attachment larger than this is recorded (name, type, size) but its content is not kept.
 MAIL_ATTACHMENT_MAX_BYTES = env.int("MAIL_ATTACHMENT_MAX_BYTES", default=15 * 1024 * 1024)
 # A poll then waits this long (IMAP IDLE; a Maildir is looked at every second) for new mail, and
@@ -308,7 +313,7 @@ MAILBOX_IDLE_SECONDS = env.float("MAILBOX_IDLE_SECONDS", default=25.0)
 MAILBOX_LOCK_SECONDS = env.float("MAILBOX_LOCK_SECONDS", default=60.0)
 # Messages fetched and stored per transaction.
 MAILBOX_FETCH_BATCH = env.int("MAILBOX_FETCH_BATCH", default=100)
-# Larger messages are kept (header only) and quarantined without being parsed.
+# Larger messages are not read whole: their header and text make the lead, the rest stays in the mailbox.
 MAIL_MAX_MESSAGE_BYTES = env.int("MAIL_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
 # Time budget of processing one message, and when a message still waiting is queued again.
 MAIL_PROCESS_SECONDS = env.int("MAIL_PROCESS_SECONDS", default=60)

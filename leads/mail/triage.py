@@ -5,11 +5,14 @@ the store's own mail come back, whatever the rules say: no rule can make the sto
 Then the supervisor's active routing rules (in their order), which may still route bulk and
 mailing-list mail (never acknowledged); then bulk mail is set aside, then a reply on a lead, then a
 new lead (sales) or a forward to the department the words point to.
+Mail from a department's forward address (on the store's domain or not: a partner body shop) is
+the department's, before any rule: what it sends back to the store is never forwarded to it again.
 Lead-provider ADF and website contact forms are machine-made by nature, so the bulk/auto-generated
 headers they often carry do not make them automatic replies. Triage reads no database but the
-rules and, for mail from the store's domain, whether a member of staff has that address: a reply
-is known by its signed reply address or by an In-Reply-To/References id of the store's domain;
-the pipeline also matches `in_reply_to_ids` against the messages it sent.
+rules, the departments' forward addresses and, for mail from the store's domain, whether a member
+of staff has that address: a reply is known by its signed reply address or by an
+In-Reply-To/References id of the store's domain; the pipeline also matches `in_reply_to_ids`
+against the messages it sent.
 """
 
 import re
@@ -746,13 +749,30 @@ def _address(written: str) -> str:
 PUBLIC_MAIL_DOMAINS = {
     "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com", "yahoo.com",
     "yahoo.ca", "icloud.com", "me.com", "videotron.ca", "sympatico.ca", "bell.net", "rogers.com",
+    "shaw.ca", "telus.net", "cogeco.ca", "aol.com", "protonmail.com", "proton.me",
 }  # fmt: skip
+# …and their national sites: yahoo.fr, hotmail.ca, live.fr, outlook.fr.
+PUBLIC_MAIL_PREFIXES = ("yahoo.", "hotmail.", "live.", "outlook.")
+
+
+def shared_mail_domain(domain: str) -> bool:
+    """Whether people who have nothing to do with each other share this mail domain (a big mail
+    provider's, an internet provider's): its addresses tell nothing of a company."""
+    domain = domain.lower()
+    return domain in PUBLIC_MAIL_DOMAINS or domain.startswith(PUBLIC_MAIL_PREFIXES)
 
 
 def _at_store(address: str) -> bool:
     """An address of the store's own domain: its staff, its website's notifications, itself."""
     domain = _store_domain()
     return bool(domain) and domain not in PUBLIC_MAIL_DOMAINS and address.lower().endswith(f"@{domain}")
+
+
+def _from_department(address: str, addresses: Collection[str] | None) -> bool:
+    """Whether the address is one of the departments' forward addresses (lowercase), on the store's
+    domain or not (a partner body shop, a service desk elsewhere): what comes from there is the
+    department's mail, its mailbox forwarding back what the store sent it among it."""
+    return bool(address) and addresses is not None and address.lower() in addresses
 
 
 def _from_staff(address: str, staff_addresses: Collection[str] | None) -> bool:
@@ -816,10 +836,16 @@ def _wants_vehicle(vehicles: list[dict], text: str, *, from_form: bool) -> bool:
 
 
 def triage(
-    parsed: ParsedMail, *, rules: Iterable | None = None, staff_addresses: Collection[str] | None = None
+    parsed: ParsedMail,
+    *,
+    rules: Iterable | None = None,
+    staff_addresses: Collection[str] | None = None,
+    department_addresses: Collection[str] | None = None,
 ) -> Triage:
     """Decide what this message is. `rules` are RoutingRule rows (None: the active ones in the DB);
-    `staff_addresses` the staff's and departments' addresses, lowercase (None: looked up in the DB)."""
+    `staff_addresses` the staff's and departments' addresses, lowercase (None: looked up in the DB);
+    `department_addresses` the departments' forward addresses, lowercase, whatever their domain
+    (None: those among `staff_addresses`)."""
     if rules is None:
         rules = _load_rules()
     rules = sorted((r for r in rules if r.active), key=lambda r: (r.order, r.pk or 0))
@@ -876,6 +902,11 @@ def triage(
         return _set(result, MailKind.AUTO_REPLY, None, signal)
     if _own_mail(parsed, machine_made_lead=machine_made, reply_to=reply_to):
         return _set(result, MailKind.AUTO_REPLY, None, "own-mail")  # our own mail come back: a loop
+    departments = staff_addresses if department_addresses is None else department_addresses
+    if not (machine_made or reading.forwarded) and _from_department(parsed.from_address, departments):
+        # A department's mailbox writing or forwarding back what it got (the store's forward among
+        # it): never a customer's inquiry, never forwarded again (a rule would forward it for ever).
+        return _set(result, MailKind.AUTO_REPLY, None, "staff-mail")
 
     bulk = bulk_signal(parsed, machine_made_lead=machine_made)
     folded_text = fold(decision_text)

@@ -8,8 +8,8 @@ own task, in one transaction, at most MAX_TRIES times before it is quarantined f
 import logging
 import secrets
 import traceback
-from dataclasses import replace
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -17,6 +17,7 @@ from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Max, Q
+from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -27,7 +28,7 @@ from promotions.services.promotions import lead_promotion_attribute_from_text
 
 from ..mail.parsing import ParsedMail, parse_message
 from ..mail.rawmail import RawMail, content_fingerprint, summarize
-from ..mail.triage import Triage, triage
+from ..mail.triage import MESSAGE_ID_LINE, WORDS_READ, Triage, shared_mail_domain, triage
 from ..models import (
     Attachment,
     Channel,
@@ -40,6 +41,7 @@ from ..models import (
     InboundStatus,
     InquiryType,
     Lead,
+    LeadEvent,
     LeadVehicle,
     Mailbox,
     MailKind,
@@ -66,6 +68,21 @@ from .replies import INTERRUPTED_SEND, queued_mail_deliver
 logger = logging.getLogger(__name__)
 
 MAX_TRIES = 3
+# An inquiry that reached the mailbox longer ago than this before it is read (the mailbox could not
+# be read, or its history is read): no acknowledgement now, and no follow-up plan (which takes only
+# leads received within followup.ARRIVAL_WINDOW, a day too).
+READ_LATE_AFTER = timedelta(days=1)
+# No acknowledgement for mail that reached the mailbox within this time after one went to the same
+# sender domain (the same address at the big mail providers): a help desk answering each mail from a
+# new address (support+1234@) would otherwise be acknowledged, and answer, for ever.
+ACKNOWLEDGED_DOMAIN_WITHIN = timedelta(hours=1)
+# The first read of a mailbox takes in only what reached it within this time and nobody has read.
+FIRST_READ_WITHIN = timedelta(days=1)
+# A recreated folder (a new UIDVALIDITY: restored from a backup) is read again for the mail that
+# reached it since this long before the newest message stored from it; what is older is history.
+RESYNC_MARGIN = timedelta(days=1)
+# An arrival time before this is a server's clock gone wrong.
+EARLIEST_ARRIVAL = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class MailboxLockLost(RuntimeError):
@@ -122,15 +139,72 @@ def mailbox_unlock(*, mailbox: Mailbox, token: str, error: str = "") -> None:
     )
 
 
+@dataclass(frozen=True)
+class ArrivedMail(RawMail):
+    """A message as fetched, with when it reached the mailbox (IMAP INTERNALDATE, the delivery time
+    of a Maildir file), as its server tells."""
+
+    arrived_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReadStart:
+    """Where a read of an IMAP folder starts, and which of the mail already in it it takes."""
+
+    last_uid: int  # read the messages above this UID
+    # The folder is new to the store (its first read, or a new UIDVALIDITY): the mail in it is read
+    # once, passing over its history, and only then is the UIDVALIDITY saved (mailbox_read_caught_up),
+    # so that a read cut short starts again with the same filter, never with the history.
+    catching_up: bool = False
+    since: datetime | None = None  # pass over the mail that reached the folder before this
+    unseen_only: bool = False  # pass over the mail somebody has read already
+
+
 @transaction.atomic
-def mailbox_uidvalidity_set(*, mailbox: Mailbox, token: str, uidvalidity: int) -> int:
-    """The UID to read after. A new UIDVALIDITY means every UID changed: read the folder again from
-    the start (messages already stored are recognised by their Message-ID and content)."""
+def mailbox_read_start(*, mailbox: Mailbox, token: str, uidvalidity: int) -> ReadStart:
+    """Where to read the folder from.
+
+    - Known folder: after the last message stored.
+    - First read: the mail already in the folder is the store's history, dealt with before the CRM;
+      only what reached it within FIRST_READ_WITHIN and nobody has read yet is taken in. Unless
+      MAILBOX_READ_HISTORY asks for every message in it.
+    - New UIDVALIDITY (the folder deleted and made again, restored from a backup): every UID changed,
+      so the folder is read again from the start for the mail that reached it since shortly before
+      the newest message stored from it (what was stored already is recognised by its Message-ID
+      and content). Older mail in it is history the CRM never had, not new inquiries."""
     mailbox.refresh_from_db(fields=["uidvalidity", "last_uid"])
-    if mailbox.uidvalidity != uidvalidity:
+    if mailbox.uidvalidity == uidvalidity:
+        _mailbox_renew(mailbox=mailbox, token=token)
+        return ReadStart(last_uid=mailbox.last_uid)
+    if mailbox.uidvalidity is None and settings.MAILBOX_READ_HISTORY:
         _mailbox_renew(mailbox=mailbox, token=token, uidvalidity=uidvalidity, last_uid=0)
-        mailbox.uidvalidity, mailbox.last_uid = uidvalidity, 0
-    return mailbox.last_uid
+        return ReadStart(last_uid=0)
+    _mailbox_renew(mailbox=mailbox, token=token)
+    # The newest stored under an earlier UIDVALIDITY: the same after a read cut short.
+    newest = (
+        InboundMail.objects.filter(mailbox=mailbox)
+        .exclude(uidvalidity=uidvalidity)
+        .aggregate(newest=Max("received_at"))["newest"]
+    )
+    if mailbox.uidvalidity is None or newest is None:
+        return ReadStart(
+            last_uid=0, catching_up=True, since=timezone.now() - FIRST_READ_WITHIN, unseen_only=True
+        )
+    return ReadStart(last_uid=0, catching_up=True, since=newest - RESYNC_MARGIN)
+
+
+def mailbox_read_caught_up(*, mailbox: Mailbox, token: str, uidvalidity: int, last_uid: int) -> None:
+    """The folder new to the store has been read to its end (`last_uid`): from now on it is read
+    after its last message, whatever its flags and dates."""
+    _mailbox_renew(mailbox=mailbox, token=token, uidvalidity=uidvalidity, last_uid=last_uid)
+
+
+def _arrival_time(arrived_at: datetime | None, now: datetime) -> datetime:
+    """When the message reached the mailbox, as its server tells (IMAP INTERNALDATE, a Maildir
+    file's delivery); now when unknown, or when it cannot be (in the future, before 2000)."""
+    if arrived_at is None or timezone.is_naive(arrived_at):
+        return now
+    return arrived_at if EARLIEST_ARRIVAL <= arrived_at <= now else now
 
 
 def _same_message(earlier: InboundMail, message: RawMail, content_hash: str) -> bool:
@@ -156,8 +230,10 @@ def inbound_store(
 
     A message is known by its Message-ID and its content: lead providers reuse Message-IDs, so the
     same id on other content is another message, kept under a key made from its content.
-    Routing is queued once the transaction commits."""
+    Routing is queued once the transaction commits. An ArrivedMail is dated when it reached the
+    mailbox: mail read late shows how long it has waited, not "just received"."""
     fields = {"last_uid": checkpoint_uid} if checkpoint_uid is not None else {}
+    now = timezone.now()
     _mailbox_renew(mailbox=mailbox, token=token, **fields)
     summaries = [(message, summarize(message.raw)) for message in messages]
     other_content = {
@@ -206,6 +282,7 @@ def inbound_store(
             raw_complete=message.complete,
             from_address=summary.from_address,
             subject=summary.subject,
+            received_at=_arrival_time(message.arrived_at if isinstance(message, ArrivedMail) else None, now),
         )
     created = InboundMail.objects.bulk_create(list(rows.values()))
     ids = [row.pk for row in created]
@@ -280,13 +357,6 @@ def _attempt_start(inbound_id: int) -> bool:
     )
     if inbound is None or inbound.status != InboundStatus.PENDING:
         return False  # being routed right now by another worker, or done
-    if not inbound.raw_complete:
-        _quarantine(
-            inbound,
-            f"The message is {inbound.size:,} bytes, over the {settings.MAIL_MAX_MESSAGE_BYTES:,}-byte "
-            "limit: only its header was kept and it was not read. It is still in the mailbox.",
-        )
-        return False
     if inbound.tries >= MAX_TRIES:
         _quarantine(inbound, inbound.last_error or f"Stopped after {MAX_TRIES} attempts that did not finish.")
         return False
@@ -329,9 +399,17 @@ def inbound_replay(*, inbound: InboundMail) -> InboundMail:
     return inbound
 
 
+def _department_addresses() -> set[str]:
+    """The departments' forward addresses, lowercase: their mail is never a customer's (triage)."""
+    return {
+        address.lower()
+        for address in Department.objects.exclude(forward_email="").values_list("forward_email", flat=True)
+    }
+
+
 def _route(inbound: InboundMail) -> None:
     parsed = parse_message(bytes(inbound.raw))
-    decision = triage(parsed)
+    decision = triage(parsed, department_addresses=_department_addresses())
     if (
         decision.kind == MailKind.FORWARD
         and decision.rule.startswith("keywords:")
@@ -344,6 +422,14 @@ def _route(inbound: InboundMail) -> None:
             Department.Code.SALES,
             "open-lead-reply",
         )
+    if decision.kind in (MailKind.LEAD, MailKind.REPLY, MailKind.FORWARD) and _returns_own_forward(parsed):
+        # The store's forward to a department, sent back by a mailbox that forwards what it gets
+        # (one that is no department's any more, or an alias): forwarding it again loops for ever.
+        decision.kind, decision.department, decision.rule = MailKind.AUTO_REPLY, None, "own-mail"
+        decision.acknowledge = False
+    if not inbound.raw_complete:
+        # Too large to read whole: what could be read (header, text) makes the lead, saying so.
+        parsed, decision = _too_large_noted(inbound, parsed, decision)
     inbound.kind = decision.kind
     inbound.department = decision.department or ""
     inbound.language = decision.language or ""
@@ -363,8 +449,69 @@ def _route(inbound: InboundMail) -> None:
     if inbound.status == InboundStatus.PENDING:
         inbound.status = InboundStatus.PROCESSED
     inbound.processed_at = timezone.now()
-    inbound.last_error = ""
+    # A warning on the Mail in page for a message too large to read whole.
+    inbound.last_error = "" if inbound.raw_complete else _too_large_warning(inbound)
     inbound.save(update_fields=ROUTING_RESULT_FIELDS)
+
+
+def _returns_own_forward(parsed: ParsedMail) -> bool:
+    """Whether the message is, attaches or quotes (its Message-ID line) a forward the store sent."""
+    ids = {
+        parsed.message_id,
+        *parsed.returned_message_ids,
+        *MESSAGE_ID_LINE.findall(parsed.text[:WORDS_READ]),
+    } - {""}
+    return ForwardedMail.objects.filter(message_id__in=ids).exists()
+
+
+def _too_large_note(inbound: InboundMail, *, text_read: bool) -> str:
+    sizes = {
+        "size": filesizeformat(inbound.size),
+        "limit": filesizeformat(settings.MAIL_MAX_MESSAGE_BYTES),
+    }
+    if text_read:
+        return (
+            gettext(
+                "This message is too large to be read in full (%(size)s, over the %(limit)s limit): its "
+                "attachments were not read. The whole message is still in the mailbox."
+            )
+            % sizes
+        )
+    return (
+        gettext(
+            "This message is too large to be read (%(size)s, over the %(limit)s limit): only its sender "
+            "and subject were read. The whole message is still in the mailbox."
+        )
+        % sizes
+    )
+
+
+def _too_large_noted(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> tuple[ParsedMail, Triage]:
+    """The message and its decision with a note that it was too large to be read whole, on the
+    customer's conversation and on a new lead's comments."""
+    note = _too_large_note(inbound, text_read=bool(parsed.text.strip()))
+
+    def noted(text: str) -> str:
+        return f"{text.rstrip()}\n\n[{note}]" if text.strip() else f"[{note}]"
+
+    # The text alone (any HTML is the same words), so that the note shows in the conversation.
+    parsed = replace(parsed, text=noted(parsed.text), new_text=noted(parsed.new_text), html="")
+    decision.comments = noted(decision.comments or "")
+    decision.other_customers = [
+        {**other, "comments": noted(other.get("comments") or "")} for other in decision.other_customers
+    ]
+    return parsed, decision
+
+
+def _too_large_warning(inbound: InboundMail) -> str:
+    """Stored in English like the other routing errors (polling keeps the text part, when it is
+    whole within the message's start, after the header)."""
+    text_kept = bytes(inbound.raw).replace(b"\r\n", b"\n").partition(b"\n\n")[2].strip()
+    return (
+        f"The message is {inbound.size:,} bytes, over the {settings.MAIL_MAX_MESSAGE_BYTES:,}-byte "
+        f"limit: only its header{' and text were' if text_kept else ' was'} read, not its attachments. "
+        "It is still in the mailbox."
+    )
 
 
 # What routing writes on the stored message (never the raw bytes again).
@@ -509,9 +656,38 @@ def _customer_inquiry(inbound: InboundMail, parsed: ParsedMail, decision: Triage
     )
     message = _inbound_message_create(lead=lead, **entry)
     _promotion_credit(lead=lead, parsed=parsed)
-    if decision.acknowledge and customer.email and not customer.email_undeliverable:
+    if (
+        decision.acknowledge
+        and customer.email
+        and not customer.email_undeliverable
+        # Read days late (an outage, the mailbox's history): "we have your inquiry" now would be
+        # news to nobody, and the lead is received_at its arrival, so no follow-up plan takes it.
+        and timezone.now() - lead.received_at <= READ_LATE_AFTER
+        and not _acknowledged_lately(customer.email, before=_reached_mailbox_by(inbound))
+    ):
         _acknowledgement_create(lead=lead, customer=customer, inbound_message=message)
     return InboundOutcome.NEW_LEAD
+
+
+def _reached_mailbox_by(inbound: InboundMail) -> datetime:
+    """The latest the message can have reached the mailbox: IMAP tells its arrival to the second
+    (received_at), and it was there when stored (queued_at, or later when queued again)."""
+    return min(inbound.queued_at, inbound.received_at + timedelta(seconds=1))
+
+
+def _acknowledged_lately(email: str, *, before: datetime) -> bool:
+    """Whether an acknowledgement went to the address's domain (to the address itself at a big mail
+    provider's domain, which unrelated people share) within ACKNOWLEDGED_DOMAIN_WITHIN before the
+    mail reached the mailbox (`before`): the mail may answer it. A help desk answering each mail from
+    a new address is then answered once, not for ever; people of one company who wrote before any
+    answer went out (a lead provider's batch, mail read after an outage) are each acknowledged."""
+    domain = email.rpartition("@")[2].lower()
+    recent = LeadEvent.objects.filter(
+        type="acknowledged", created_at__gte=before - ACKNOWLEDGED_DOMAIN_WITHIN, created_at__lt=before
+    )
+    if not domain or shared_mail_domain(domain):
+        return recent.filter(lead__customer__email__iexact=email).exists()
+    return recent.filter(lead__customer__email__iendswith=f"@{domain}").exists()
 
 
 def _unsubscribe_by_mail(message: Message) -> None:

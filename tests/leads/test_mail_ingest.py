@@ -668,20 +668,27 @@ def test_only_quarantined_mail_can_be_replayed(maildir):
         inbound_replay(inbound=inbound)
 
 
-def test_an_oversized_message_is_kept_and_quarantined_without_being_read(maildir, settings):
+def test_an_oversized_inquiry_becomes_a_lead_from_its_text_and_says_the_rest_is_in_the_mailbox(
+    maildir, settings
+):
     settings.MAIL_MAX_MESSAGE_BYTES = 10_000
     big = factories.raw_mail(
         subject="Photos of my trade-in",
+        body="Here are photos of my 2019 Civic for the trade-in value.",
         attachments=[("car.jpg", "image/jpeg", os.urandom(20_000))],
     )
     [inbound] = receive(maildir, big)
-    assert inbound.status == InboundStatus.QUARANTINED
-    assert "over the 10,000-byte limit" in inbound.last_error
-    assert inbound.kind == ""  # never triaged
+    assert inbound.status == InboundStatus.PROCESSED
+    assert "over the 10,000-byte limit" in inbound.last_error and "still in the mailbox" in inbound.last_error
     assert inbound.size == len(big)
     assert not inbound.raw_complete
     assert b"Subject: Photos of my trade-in" in bytes(inbound.raw)
-    assert Lead.objects.count() == 0
+    lead = Lead.objects.get()
+    assert inbound.lead == lead
+    entry = lead.messages.get(direction="in")
+    assert "photos of my 2019 Civic" in entry.body_text
+    assert "The whole message is still in the mailbox." in entry.body_text
+    assert not entry.attachments.exists()
     with pytest.raises(ReplayError):
         inbound_replay(inbound=inbound)
 
