@@ -56,6 +56,7 @@ from .selectors.mail import (
     inbound_mail_raw,
     lead_inbound_mail,
     mailbox_status,
+    mailboxes_behind,
 )
 from .selectors.replies import (
     can_manage_reply_templates,
@@ -236,6 +237,7 @@ def inbox(request):
         "can_manage_templates": can_manage_reply_templates(user=request.user),
         "sources": lead_sources(),
         "followup_due": followup_due_count(user=request.user) if desk else None,
+        "mailboxes_behind": mailboxes_behind(user=request.user),
     }
     return render(request, "leads/lead_list.html", context)
 

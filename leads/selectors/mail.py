@@ -1,10 +1,22 @@
 """Reads for mail in, scoped to what the person asking may see."""
 
-from django.db.models import Count, Q, QuerySet
+from datetime import timedelta
 
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from dealership.cache_generations import cached_in_generation, generation_next
 from dealership.models import Department, Role, StaffMember, oversees_store
 
+from ..mail.sources import MailboxURLError, parse_mailbox_url
 from ..models import ForwardedMail, InboundMail, InboundStatus, Mailbox
+
+MAILBOXES_BEHIND = "mailboxes-behind"
+MAILBOXES_BEHIND_SECONDS = 60
+# A mailbox not read for this long, though polled every MAILBOX_POLL_SECONDS, has stopped being
+# read: its server refuses, or the worker or its broker is down.
+MAILBOX_BEHIND_AFTER = timedelta(minutes=10)
 
 
 def inbound_mail_visible_to(*, user) -> QuerySet[InboundMail]:
@@ -80,6 +92,39 @@ def mailbox_status(*, user) -> QuerySet[Mailbox]:
     if oversees_store(user):
         return Mailbox.objects.order_by("name")
     return Mailbox.objects.none()
+
+
+def _configured_mailbox_names() -> set[str]:
+    names = set()
+    for url in settings.MAILBOX_URLS:
+        try:
+            names.add(parse_mailbox_url(url).name)
+        except MailboxURLError:  # refused by the start-up checks, named there
+            continue
+    return names
+
+
+def mailboxes_behind(*, user) -> list[dict]:
+    """The store's mailboxes not read lately (its last poll failed, or none read it for
+    MAILBOX_BEHIND_AFTER), each with when it was last read and the error, for those who see all
+    mail. Read at most once a minute, and again after each poll."""
+    if not oversees_store(user):
+        return []
+
+    def behind() -> list[dict]:
+        late = timezone.now() - MAILBOX_BEHIND_AFTER
+        stale = Q(last_polled_at__isnull=True) | Q(last_polled_at__lt=late) | ~Q(last_error="")
+        return list(
+            Mailbox.objects.filter(stale, name__in=_configured_mailbox_names())
+            .order_by("name")
+            .values("name", "last_polled_at", "last_error")
+        )
+
+    return cached_in_generation(MAILBOXES_BEHIND, "all", behind, MAILBOXES_BEHIND_SECONDS)
+
+
+def mailboxes_behind_changed() -> None:
+    generation_next(MAILBOXES_BEHIND)
 
 
 def staff_address_exists(*, address: str) -> bool:

@@ -51,6 +51,7 @@ from ..models import (
 from ..models.leads import OPEN_LEAD_STATUSES
 from ..normalize import normalize_email, normalize_phone
 from ..selectors.customers import customer_match
+from ..selectors.mail import mailboxes_behind_changed
 from ..threading import new_message_id, references_answering
 from .consent import consent_withdraw
 from .customers import customer_phone_extension_keep
@@ -134,9 +135,13 @@ def mailbox_renew(*, mailbox: Mailbox, token: str) -> None:
 
 
 def mailbox_unlock(*, mailbox: Mailbox, token: str, error: str = "") -> None:
+    """End the poll; a poll that read the mailbox moves its "last read" on, one that failed keeps
+    it and says why, so that the pages show how long mail has not been read."""
+    read = {} if error else {"last_polled_at": timezone.now()}
     Mailbox.objects.filter(pk=mailbox.pk, lock_token=token).update(
-        lock_token="", locked_until=None, last_polled_at=timezone.now(), last_error=error
+        lock_token="", locked_until=None, last_error=error, **read
     )
+    mailboxes_behind_changed()
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,18 @@
 """The supervisor's view of mail in (decisions, quarantine, replay) and the department staff's mail."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from dealership.models import Department, Role
 from leads.mail.polling import poll_source
 from leads.mail.sources import configured_sources
-from leads.models import InboundStatus
-from leads.selectors.mail import inbound_mail_counts
+from leads.models import InboundStatus, Mailbox
+from leads.selectors.mail import inbound_mail_counts, mailboxes_behind_changed
 from leads.services.mail import MAX_TRIES, InboundRetry, inbound_process
 from leads.services.routing import routing_rules_ensure_defaults
 from tests import factories
@@ -181,3 +184,65 @@ def test_the_detail_page_leaves_the_raw_message_in_the_database(supervisor_clien
         page = supervisor_client.get(reverse("leads:inbound_mail_detail", args=[inbound.pk])).content.decode()
     assert inbound.subject in page
     assert not [query for query in queries if '_inboundmail"."raw"' in query["sql"]]
+
+
+# --- mail not being read -----------------------------------------------------------------------
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens there once closed
+
+
+def _banner(client) -> str:
+    page = client.get(reverse("leads:inbox")).content.decode()
+    if 'id="mail-not-read"' not in page:
+        return ""
+    return " ".join(page[page.index('id="mail-not-read"') :].split("</div>")[0].split())
+
+
+def test_a_mailbox_that_cannot_be_read_is_said_on_the_inbox_with_when_it_was_last_read(
+    supervisor_client, tmp_path, settings
+):
+    for folder in ("new", "cur", "tmp"):
+        (tmp_path / folder).mkdir()
+    settings.MAILBOX_URLS = [f"maildir://{tmp_path}", f"imap://leads:secret@127.0.0.1:{_closed_port()}/INBOX"]
+    working, refusing = configured_sources()
+    poll_source(working)
+    with pytest.raises(OSError):
+        poll_source(refusing)
+
+    banner = _banner(supervisor_client)
+    assert "Mail is not being read" in banner
+    assert f"{refusing.name}: not read yet · ConnectionRefusedError" in banner
+    assert working.name not in banner and "secret" not in banner
+    # The Mail in page no longer says the failing mailbox was just read.
+    mail_in = supervisor_client.get(reverse("leads:inbound_mail_list")).content.decode()
+    assert f"{refusing.name}: not read yet" in mail_in
+
+    settings.MAILBOX_URLS = [f"maildir://{tmp_path}"]  # the broken one taken out of the settings
+    poll_source(working)
+    assert _banner(supervisor_client) == ""
+
+
+def test_mail_left_unread_by_a_stopped_worker_is_said_to_the_desk_only(
+    supervisor_client, client, tmp_path, settings
+):
+    for folder in ("new", "cur", "tmp"):
+        (tmp_path / folder).mkdir()
+    settings.MAILBOX_URLS = [f"maildir://{tmp_path}"]
+    [source] = configured_sources()
+    poll_source(source)
+    assert _banner(supervisor_client) == ""
+
+    # Nobody polls for a quarter of an hour: the worker or its broker is down.
+    Mailbox.objects.update(last_polled_at=timezone.now() - timedelta(minutes=15))
+    mailboxes_behind_changed()
+    banner = _banner(supervisor_client)
+    assert f"{source.name}: last read 15 minutes ago" in banner
+    assert "the mail worker or its queue has stopped" in banner
+    client.force_login(factories.advisor().user)
+    assert _banner(client) == ""
