@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from .models import LEAD_OWNER_ROLES, Department, Objective, ObjectiveEvent, Role, StaffMember
+from .queueing import queue_now
 from .selectors import period_for, staff_directory
 from .transitions import transition_check
 
@@ -228,6 +229,28 @@ def directory_send_claim() -> datetime | None:
     if cache.add(DIRECTORY_SENT_KEY, now, DIRECTORY_RESEND_SECONDS):
         return None
     return cache.get(DIRECTORY_SENT_KEY, now)
+
+
+class DirectoryNotQueued(Exception):
+    """The broker could not take the directory's sending: nothing went, and it may be asked for again."""
+
+
+def directory_send_queue(*, sent_by_id: int | None, language: str | None) -> None:
+    """Queue the sending of the directory, once claimed (directory_send_claim). Nothing would pick up
+    a sending the broker never took: the claim is given back and DirectoryNotQueued says so, for the
+    page to tell the person to try again."""
+    from .tasks import directory_send_task
+
+    def not_queued(_error: Exception) -> None:
+        cache.delete(DIRECTORY_SENT_KEY)
+        raise DirectoryNotQueued(
+            gettext(
+                "The staff directory was not sent: the background worker cannot be reached just now. "
+                "Nothing was sent; try again in a minute."
+            )
+        )
+
+    queue_now(directory_send_task, sent_by_id=sent_by_id, language=language, on_broker_down=not_queued)
 
 
 def directory_send(*, sent_by: StaffMember | None = None, language: str | None = None) -> int:

@@ -33,15 +33,16 @@ from .selectors import (
 )
 from .services import (
     DIRECTORY_RESEND_SECONDS,
+    DirectoryNotQueued,
     ObjectiveTakenError,
     ObjectiveTransitionError,
     directory_send_claim,
+    directory_send_queue,
     objective_propose,
     objective_revise,
     objective_transition,
     objective_unchangeable,
 )
-from .tasks import directory_send_task
 
 # Where each role starts its day.
 ROLE_HOME = {
@@ -84,12 +85,16 @@ def directory_send_view(request):
             },
         )
         return redirect("dealership:directory")
-    directory_send_task.delay_on_commit(
-        sent_by_id=getattr(request.user, "staff", None) and request.user.staff.pk,
-        # In the language the page was read in: the one of the person who sends it.
-        language=get_language(),
-    )
-    messages.success(request, gettext("The staff directory is being sent to every active staff member."))
+    try:
+        directory_send_queue(
+            sent_by_id=getattr(request.user, "staff", None) and request.user.staff.pk,
+            # In the language the page was read in: the one of the person who sends it.
+            language=get_language(),
+        )
+    except DirectoryNotQueued as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, gettext("The staff directory is being sent to every active staff member."))
     return redirect("dealership:directory")
 
 

@@ -5,9 +5,16 @@ from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone, translation
 
+from dealership.queueing import queue_now
+
 from .mail.polling import poll_source
 from .mail.sources import configured_sources
-from .services.appointments import appointment_notices_send, appointment_reminders_due
+from .models import ForwardedMail, Message
+from .services.appointments import (
+    appointment_notices_missing,
+    appointment_notices_send,
+    appointment_reminders_due,
+)
 from .services.customer_import import import_run
 from .services.followup import followup_dispatch_due, followup_run_send
 from .services.loyalty import loyalty_tasks_create
@@ -32,7 +39,9 @@ def followup_send_step_task(*, run_id: int) -> str:
 
 
 def enqueue_followup_send(run_id: int) -> None:
-    followup_send_step_task.delay(run_id=run_id)
+    # Also after a draft approved on a page: the broker down leaves the step queued for the dispatch
+    # sweep (followup_dispatch_due queues stale ones again), never an error page.
+    queue_now(followup_send_step_task, run_id=run_id)
 
 
 @shared_task(**PERIODIC)
@@ -48,10 +57,16 @@ def appointment_notify_task(*, appointment_id: int, kind: str, sequence: int) ->
 
 @shared_task(**PERIODIC)
 def appointment_reminders_task() -> int:
-    due = appointment_reminders_due(now=timezone.now())
+    """Every five minutes: tomorrow's reminders, and the invitations and cancellations whose task was
+    lost or ran out of retries (appointment_notices_missing)."""
+    now = timezone.now()
+    due = appointment_reminders_due(now=now)
     for appointment_id, sequence in due:
         appointment_notify_task.delay(appointment_id=appointment_id, kind="reminder", sequence=sequence)
-    return len(due)
+    missing = appointment_notices_missing(now=now)
+    for appointment_id, kind, sequence in missing:
+        appointment_notify_task.delay(appointment_id=appointment_id, kind=kind, sequence=sequence)
+    return len(due) + len(missing)
 
 
 # A poll holds IDLE for MAILBOX_IDLE_SECONDS; it must be allowed that long plus a backlog's worth.
@@ -139,8 +154,18 @@ def customer_import_run_task(*, batch_id: int, language: str | None = None) -> d
 
 @shared_task(**SENDS_MAIL | {"bind": True, "max_retries": 4, "soft_time_limit": 90})
 def send_forward(self, forwarded_id: int) -> str:
-    """Forward one stored message to its department (exactly once; safe to run again)."""
+    """Forward one stored message to its department (exactly once; safe to run again).
+
+    A forward still waiting for the mail server after its retries stays queued, and the mail poll's
+    sweep queues it again every poll (inbound_requeue_waiting): such a task tries once, so that a long
+    outage does not pile up a series of retries per poll."""
+    waiting = (
+        self.request.retries == 0
+        and ForwardedMail.objects.filter(pk=forwarded_id, send_status=Message.SendStatus.QUEUED)
+        .exclude(send_error="")
+        .exists()
+    )
     forwarded = forward_send(
-        forwarded_id=forwarded_id, final_attempt=self.request.retries >= self.max_retries
+        forwarded_id=forwarded_id, final_attempt=waiting or self.request.retries >= self.max_retries
     )
     return forwarded.send_status

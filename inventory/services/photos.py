@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
+from dealership.queueing import queue_on_commit
 from dealership.storage import private_storage
 
 from ..imaging import WEB_SIZES, ImageRejected, image_open_checked, web_images_render
@@ -152,7 +153,8 @@ def photos_upload(*, vehicle: Vehicle, files: list, actor=None, process_now: boo
         else:
             from ..tasks import photo_process_task
 
-            photo_process_task.delay_on_commit(photo.pk)
+            # The broker down (Redis restarting) keeps the photo: photos_stuck_sweep queues it later.
+            queue_on_commit(photo_process_task, photo.pk)
     return result
 
 

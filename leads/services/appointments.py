@@ -11,12 +11,14 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from dealership.models import Role, StaffMember
+from dealership.queueing import queue_on_commit
 
 from ..business_hours import closed_all_day, store_zone
 from ..models import (
@@ -192,8 +194,9 @@ def _save_guarded(appointment: Appointment) -> None:
 def _notify(appointment: Appointment, kind: str) -> None:
     from ..tasks import appointment_notify_task
 
-    appointment_notify_task.delay_on_commit(
-        appointment_id=appointment.pk, kind=kind, sequence=appointment.sequence
+    # The broker down (Redis restarting) keeps the booking: appointment_notices_missing sends it later.
+    queue_on_commit(
+        appointment_notify_task, appointment_id=appointment.pk, kind=kind, sequence=appointment.sequence
     )
 
 
@@ -628,6 +631,46 @@ def appointment_notices_send(*, appointment_id: int, kind: str, sequence: int) -
                 )
         sent += 1
     return sent
+
+
+# An invitation or a cancellation whose task was lost (the broker was down when the appointment was
+# booked, moved or cancelled) or ran out of retries (the mail server was down longer than they last,
+# about 45 minutes) is sent by the reminders' sweep: once NOTICE_GRACE has passed since the change,
+# when no task may still be at it, and within NOTICE_GIVE_UP_AFTER, as other mail (replies).
+NOTICE_GRACE = timedelta(hours=1)
+NOTICE_GIVE_UP_AFTER = timedelta(days=2)
+_NOTICE_OF_STATUS = {
+    Status.BOOKED: AppointmentNotice.Kind.INVITATION,
+    Status.CANCELLED: AppointmentNotice.Kind.CANCELLATION,
+}
+
+
+def appointment_notices_missing(*, now: datetime) -> list[tuple[int, str, int]]:
+    """(appointment id, kind, sequence) of the invitations and cancellations still to send: of
+    appointments to come, changed between NOTICE_GIVE_UP_AFTER and NOTICE_GRACE ago, whose current
+    version has no notice recorded for the customer or for the advisor. A notice recorded in any
+    state (sent, skipped, or in doubt) is never sent again; the task claims each one once."""
+    missing = []
+    for status, kind in _NOTICE_OF_STATUS.items():
+        notices = AppointmentNotice.objects.filter(
+            appointment=OuterRef("pk"), kind=kind, sequence=OuterRef("sequence")
+        )
+        rows = (
+            Appointment.objects.filter(
+                status=status,
+                starts_at__gt=now,
+                updated_at__lt=now - NOTICE_GRACE,
+                updated_at__gte=now - NOTICE_GIVE_UP_AFTER,
+            )
+            .exclude(
+                Exists(notices.filter(recipient=AppointmentNotice.Recipient.CUSTOMER))
+                & Exists(notices.filter(recipient=AppointmentNotice.Recipient.ADVISOR))
+            )
+            .order_by("pk")
+            .values_list("pk", "sequence")
+        )
+        missing += [(pk, str(kind), sequence) for pk, sequence in rows[:500]]
+    return missing
 
 
 def appointment_reminders_due(*, now: datetime) -> list[tuple[int, int]]:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from dealership.csv_upload import csv_decode, csv_rows, header_key
 from dealership.models import Department
+from dealership.queueing import queue_on_commit
 from inventory.forms import KmField, PriceField
 from inventory.vin import vin_normalize
 from leads.mail.words import fold
@@ -601,8 +602,27 @@ def import_start(*, batch: CustomerImport, mapping: dict[str, str], apply: bool,
     if not apply:
         batch.summary = {}
     batch.save(update_fields=["mapping", "run_by", "state", "summary"])
-    customer_import_run_task.delay_on_commit(batch_id=batch.pk, language=translation.get_language())
+    # Nothing picks up a run the broker never took: the batch is put back and the page says so.
+    queue_on_commit(
+        customer_import_run_task,
+        batch_id=batch.pk,
+        language=translation.get_language(),
+        on_broker_down=lambda _error: _import_not_started(batch, apply=apply),
+    )
     return batch
+
+
+def _import_not_started(batch: CustomerImport, *, apply: bool) -> None:
+    """The broker could not take the run: the batch goes back to where it was, so that it may be
+    started again (not "being worked on" for ever), and the page is told."""
+    back = CustomerImport.State.PREVIEWED if apply else CustomerImport.State.UPLOADED
+    CustomerImport.objects.filter(pk=batch.pk, state=batch.state).update(state=back)
+    raise ValidationError(
+        _(
+            "Not started: the background worker cannot be reached just now. Nothing was imported or "
+            "lost; try again in a minute."
+        )
+    )
 
 
 def import_run(*, batch_id: int) -> dict:

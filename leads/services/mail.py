@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from dealership.models import Department
+from dealership.queueing import queue_now
 from promotions.services.campaigns import campaign_bounce_record
 from promotions.services.promotions import lead_promotion_attribute_from_text
 
@@ -300,10 +301,7 @@ def _enqueue(task_name: str, *args) -> None:
     and the periodic sweep queues it again."""
     from .. import tasks
 
-    try:
-        getattr(tasks, task_name).delay(*args)
-    except Exception as error:  # noqa: BLE001 - any broker failure
-        logger.warning("Could not queue %s%s (%s); the sweep will queue it again.", task_name, args, error)
+    queue_now(getattr(tasks, task_name), *args)
 
 
 def _queue_routing(ids: list[int]) -> None:
@@ -936,7 +934,8 @@ def _forward_finish(forwarded: ForwardedMail, status: str, error: str = "") -> N
 
 def forward_send(*, forwarded_id: int, final_attempt: bool = False) -> ForwardedMail:
     """Send a queued forward once (replies.queued_mail_deliver). Nothing reached the server: it stays
-    queued and MailServerUnavailable is raised for a retry (failed on the final attempt). Anything
+    queued and MailServerUnavailable is raised for a retry (after the final attempt, the sweep,
+    inbound_requeue_waiting, queues it again while the server is away). Anything
     after the hand-over, a refusal or an interruption, is final: a duplicate is worse than a gap the
     supervisor can see."""
     forwarded, _ = queued_mail_deliver(

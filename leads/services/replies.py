@@ -7,6 +7,11 @@ task that finds the row anywhere but "queued" sends nothing. A row found still "
 worker stopped mid-send; SMTP cannot tell whether the customer got it, so it becomes failed with
 an explanation for the supervisor to check, never resent blindly. Forwards to a department
 (services.mail.forward_send) take the same steps, through queued_mail_deliver.
+
+A mail server that cannot be reached took nothing: the row stays queued, after the task's last
+retry too, and the periodic sweeps (messages_sweep, mail.inbound_requeue_waiting) queue it again
+until the server answers, so an outage of hours loses nothing. One still unsent MAIL_GIVE_UP_AFTER
+after it was written fails instead, saying so: an answer days late may no longer fit.
 """
 
 import re
@@ -23,6 +28,7 @@ from django.db.models import Max, Model, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop, ngettext
 
+from dealership.queueing import queue_on_commit
 from dealership.templatetags.store_tags import local_date, money
 from inventory.models import VehicleStatus
 
@@ -64,8 +70,15 @@ UNCERTAIN_SEND = gettext_noop(
     "may not have received it. Check with the customer before sending it again."
 )
 # A queued message untouched for longer than the longest retry wait has lost its task (the broker
-# was down when it was queued); the sweep queues it again.
+# was down when it was queued) or has run out of retries while the mail server was down; the sweep
+# queues it again.
 QUEUED_GRACE_MINUTES = 40
+# Mail that could not go for this long is not sent any more (an answer, a price, an acknowledgement
+# days late may no longer fit): it fails with WAITED_TOO_LONG for a person to decide.
+MAIL_GIVE_UP_AFTER = timedelta(days=2)
+WAITED_TOO_LONG = gettext_noop(
+    "It could not be sent for two days, so it was not sent this late. Send it again if it is still needed."
+)
 # The server said no to this message: trying again would get the same answer.
 REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 
@@ -640,7 +653,8 @@ def reply_queue(
         send_status=Message.SendStatus.QUEUED,
         occurred_at=timezone.now(),
     )
-    message_send.delay_on_commit(message.pk)
+    # The broker down (Redis restarting) leaves the answer queued for messages_sweep: never an error page.
+    queue_on_commit(message_send, message.pk)
     return message
 
 
@@ -732,7 +746,9 @@ def queued_mail_deliver[Row: Model](
     `email_for` builds the email from the locked row and `finish(row, status, error)` records each
     step. A row found still "sending" fails with `interrupted_error`; a failure once the connection
     was open fails with `send_error_for(error)`, never retried. An unreachable server queues the row
-    again and raises MailServerUnavailable for a retry, or fails it on the `final_attempt`."""
+    again and raises MailServerUnavailable for a retry; on the `final_attempt` it stays queued all
+    the same, for the periodic sweep to send once the server answers. A row written (its
+    created_at) longer than MAIL_GIVE_UP_AFTER ago is not sent: it fails with WAITED_TOO_LONG."""
     with transaction.atomic():
         row = queryset.select_for_update(of=("self",)).get(pk=pk)
         if row.send_status == Message.SendStatus.SENDING:
@@ -740,12 +756,16 @@ def queued_mail_deliver[Row: Model](
             return row, False
         if row.send_status != Message.SendStatus.QUEUED:
             return row, False
+        if row.created_at < timezone.now() - MAIL_GIVE_UP_AFTER:
+            finish(row, Message.SendStatus.FAILED, WAITED_TOO_LONG)
+            return row, False
         finish(row, Message.SendStatus.SENDING, "")
     try:
         mail_send(email_for(row))
     except MailServerUnavailable as error:
         if final_attempt:
-            finish(row, Message.SendStatus.FAILED, f"The mail server could not be reached: {error}")
+            # Nothing was handed over: still queued, the sweep tries again later.
+            finish(row, Message.SendStatus.QUEUED, f"The mail server could not be reached: {error}")
             return row, False
         finish(row, Message.SendStatus.QUEUED, f"Will try again: {error}")
         raise
@@ -783,8 +803,9 @@ def message_deliver(*, message_id: int, final_attempt: bool = False) -> Message:
 
 def messages_sweep(*, now=None) -> dict[str, int]:
     """Catch mail that fell between the cracks: queue again what was never picked up (the broker
-    was down when it was queued), and give up on what has been "sending" longer than any task may
-    run (its worker died and the redelivery was lost) — as uncertain, never resent."""
+    was down when it was queued) or is still waiting for the mail server after its task's last
+    retry, and give up on what has been "sending" longer than any task may run (its worker died and
+    the redelivery was lost) — as uncertain, never resent."""
     from ..tasks import message_send
 
     now = now or timezone.now()

@@ -22,7 +22,7 @@ from ..normalize import phone_display
 from ..selectors.consent import CHANNEL_NAMES
 from ..services.followup import SENDING_FAILED, SHIPPED_TEXTS, SUBJECT_TOO_LONG, WORKER_NOTES
 from ..services.leads import ContactOutcome
-from ..services.replies import INTERRUPTED_SEND, UNCERTAIN_SEND
+from ..services.replies import INTERRUPTED_SEND, UNCERTAIN_SEND, WAITED_TOO_LONG
 
 register = template.Library()
 
@@ -158,6 +158,7 @@ SEND_ERRORS = sentences(
     ),
     (r"Will try again: (?P<error>.*)", gettext_lazy("Will try again: %(error)s")),
     (re.escape(INTERRUPTED_SEND), gettext_lazy(INTERRUPTED_SEND)),
+    (re.escape(WAITED_TOO_LONG), gettext_lazy(WAITED_TOO_LONG)),
     (
         r"Returned undelivered to (?P<addresses>.*?) \(inbound mail (?P<mail>\d+)\): (?P<diagnostics>.*)",
         gettext_lazy("Returned undelivered to %(addresses)s (inbound mail %(mail)s): %(diagnostics)s"),

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
+from dealership.queueing import queue_on_commit
 from leads.selectors.consent import email_consent, email_ledger_prefetch
 from leads.services.consent import commercial_email_refusal, commercial_email_send
 from leads.services.replies import (
@@ -23,6 +24,7 @@ from ..links import landing_url
 from ..models import Campaign, CampaignRecipient, CampaignStatus, PromotionStatus, RecipientStatus
 from ..selectors import campaign_audience, campaign_batch_too_soon, campaigns_to_send
 from .promotions import PUBLISHED, PromotionError, promotion_event_add, transition_check
+from .sharing import info_shares_resume
 
 # The campaign status machine.
 CAMPAIGN_TRANSITIONS: dict[str, set[str]] = {
@@ -110,10 +112,11 @@ def campaign_start(*, campaign: Campaign, actor=None) -> dict[str, int]:
 
 
 def _sending_kick() -> None:
-    """Once committed, the store's chain of batches goes on, or starts if none is running."""
+    """Once committed, the store's chain of batches goes on, or starts if none is running. The broker
+    down (Redis restarting) keeps the campaign sending: campaigns_resume starts the chain later."""
     from ..tasks import campaigns_send_task
 
-    campaigns_send_task.delay_on_commit()
+    queue_on_commit(campaigns_send_task)
 
 
 @transaction.atomic
@@ -293,7 +296,8 @@ def campaigns_batch_send(*, limit: int, interval: float) -> bool | None:
 def campaigns_resume() -> int:
     """Every few minutes: a campaign whose last rows a dead worker left unfinished is closed, and
     the store's chain of batches starts again if it was lost with its worker (when it is still
-    going, the new one finds its recent claim and ends). Returns how many campaigns may send."""
+    going, the new one finds its recent claim and ends). Information shared with colleagues whose
+    task was lost is sent too (info_shares_resume). Returns how many campaigns may send."""
     for campaign in Campaign.objects.filter(status=CampaignStatus.SENDING).select_related("promotion"):
         _interrupted_close(campaign=campaign)
         _campaign_finish_if_done(campaign=campaign)
@@ -302,6 +306,7 @@ def campaigns_resume() -> int:
         from ..tasks import campaigns_send_task
 
         campaigns_send_task.delay_on_commit()
+    info_shares_resume(now=timezone.now())
     return due
 
 

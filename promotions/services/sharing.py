@@ -1,8 +1,12 @@
 """Forwarding information to colleagues and departments, with a record of who got it."""
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+
+from dealership.queueing import queue_now, queue_on_commit
 
 from ..models import InfoShare
 from ..selectors import info_share_waiting
@@ -22,8 +26,31 @@ def info_share_create(
     share.departments.set(departments)
     from ..tasks import info_share_deliver_task
 
-    info_share_deliver_task.delay_on_commit(share_id=share.pk)
+    # The broker down (Redis restarting) keeps the share: info_shares_resume sends it later.
+    queue_on_commit(info_share_deliver_task, share_id=share.pk)
     return share
+
+
+# Information whose task was lost (the broker was down when it was shared) or gave up (the mail
+# server was down longer than its retries) is sent by the campaigns' periodic sweep
+# (campaigns_resume): once SHARE_GRACE has passed, when its own task is surely done, and until
+# SHARE_GIVE_UP_AFTER, as other mail (replies).
+SHARE_GRACE = timedelta(minutes=15)
+SHARE_GIVE_UP_AFTER = timedelta(days=2)
+
+
+def info_shares_resume(*, now: datetime) -> int:
+    """Queue again the recent shares still to reach someone; how many. Delivery skips whoever has
+    it already."""
+    from ..tasks import info_share_deliver_task
+
+    shares = InfoShare.objects.filter(
+        created_at__lt=now - SHARE_GRACE, created_at__gte=now - SHARE_GIVE_UP_AFTER
+    ).prefetch_related("staff__user", "departments")
+    waiting = [share.pk for share in shares if info_share_waiting(share)]
+    for pk in waiting:
+        queue_now(info_share_deliver_task, share_id=pk)
+    return len(waiting)
 
 
 def info_share_deliver(*, share: InfoShare) -> list[str]:

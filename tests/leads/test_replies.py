@@ -341,17 +341,18 @@ def test_message_left_sending_by_a_dead_worker_is_not_resent(smtp_sink, sophie):
     assert smtp_sink.messages == []
 
 
-def test_unreachable_server_keeps_it_queued_for_a_retry_then_fails(settings, sophie):
+def test_unreachable_server_keeps_it_queued_through_the_last_retry_for_the_sweep(settings, sophie):
     settings.MAILERS = unreachable_smtp()
     message = reply_queue(lead=factories.lead(), author=sophie, subject="Hello", body="Hi")
     with pytest.raises(MailServerUnavailable):
         message_deliver(message_id=message.pk)
     message.refresh_from_db()
     assert message.send_status == Message.SendStatus.QUEUED
-    # The task's last allowed retry gives up instead of leaving the mail queued for ever.
-    assert message_send.apply(args=[message.pk], retries=message_send.max_retries).get() == "failed"
+    # Nothing reached the server: after the task's last allowed retry it still waits, for the sweep
+    # to send once the server is back.
+    assert message_send.apply(args=[message.pk], retries=message_send.max_retries).get() == "queued"
     message.refresh_from_db()
-    assert message.send_status == Message.SendStatus.FAILED
+    assert message.send_status == Message.SendStatus.QUEUED
     assert "could not be reached" in message.send_error
 
 
