@@ -1,6 +1,7 @@
 """Where mail comes from: MAILBOX_URL entries, IMAP connections and local Maildir folders."""
 
 import contextlib
+import logging
 import os
 import re
 import ssl
@@ -11,6 +12,8 @@ from urllib.parse import unquote
 
 from django.conf import settings
 from imapclient import IMAPClient
+
+logger = logging.getLogger(__name__)
 
 IMAP_DEFAULT_PORTS = {"imap": 143, "imaps": 993}
 # A file dropped into new/ may still be being written: leave it until it has been quiet this long.
@@ -89,7 +92,15 @@ def parse_mailbox_url(url: str) -> MailboxSource:
 
 
 def configured_sources() -> list[MailboxSource]:
-    return [parse_mailbox_url(url) for url in settings.MAILBOX_URLS if url.strip()]
+    """The MAILBOX_URL entries that can be read. One that cannot is left out, so that the others
+    are still polled; the start-up check (leads.checks) names it."""
+    sources = []
+    for number, url in enumerate(filter(str.strip, settings.MAILBOX_URLS), start=1):
+        try:
+            sources.append(parse_mailbox_url(url))
+        except MailboxURLError as error:
+            logger.error("Mailbox %s of MAILBOX_URL is not polled: %s", number, error)
+    return sources
 
 
 def imap_connect(source: MailboxSource) -> IMAPClient:

@@ -2,14 +2,13 @@
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from dealership.cache_generations import cached_in_generation, generation_next
 from dealership.models import Department, Role, StaffMember, oversees_store
 
-from ..mail.sources import MailboxURLError, parse_mailbox_url
+from ..mail.sources import configured_sources
 from ..models import ForwardedMail, InboundMail, InboundStatus, Mailbox
 
 MAILBOXES_BEHIND = "mailboxes-behind"
@@ -94,16 +93,6 @@ def mailbox_status(*, user) -> QuerySet[Mailbox]:
     return Mailbox.objects.none()
 
 
-def _configured_mailbox_names() -> set[str]:
-    names = set()
-    for url in settings.MAILBOX_URLS:
-        try:
-            names.add(parse_mailbox_url(url).name)
-        except MailboxURLError:  # refused by the start-up checks, named there
-            continue
-    return names
-
-
 def mailboxes_behind(*, user) -> list[dict]:
     """The store's mailboxes not read lately (its last poll failed, or none read it for
     MAILBOX_BEHIND_AFTER), each with when it was last read and the error, for those who see all
@@ -115,7 +104,7 @@ def mailboxes_behind(*, user) -> list[dict]:
         late = timezone.now() - MAILBOX_BEHIND_AFTER
         stale = Q(last_polled_at__isnull=True) | Q(last_polled_at__lt=late) | ~Q(last_error="")
         return list(
-            Mailbox.objects.filter(stale, name__in=_configured_mailbox_names())
+            Mailbox.objects.filter(stale, name__in=[source.name for source in configured_sources()])
             .order_by("name")
             .values("name", "last_polled_at", "last_error")
         )

@@ -1049,6 +1049,15 @@ def test_poll_mailbox_once_stores_routes_and_sends_in_the_foreground(maildir):
     assert lead.messages.get(direction="out").send_status == Message.SendStatus.SENT
 
 
+def test_a_mailbox_url_that_cannot_be_read_leaves_the_others_polled(maildir, settings):
+    settings.MAILBOX_URLS = ["imaps://leads:secret@imap.store.example:99999/INBOX", f"maildir://{maildir}"]
+    drop(maildir, factories.raw_mail(from_address="still@example.com", subject="Price of the 2024 RAV4"))
+    out = StringIO()
+    call_command("poll_mailbox", "--once", stdout=out)
+    assert "1 read, 1 new" in out.getvalue()
+    assert Lead.objects.filter(customer__email="still@example.com").exists()
+
+
 def test_mail_whose_task_was_lost_is_queued_again_but_a_backlog_is_not_queued_twice(settings):
     settings.MAIL_REQUEUE_SECONDS = 60
     long_ago = timezone.now() - timedelta(minutes=10)
