@@ -21,7 +21,7 @@ class LoyaltyKind(models.TextChoices):
 
 
 # A task is a loyalty moment the daily run found, or a next step someone promised when logging a
-# contact on a lead: no rule makes those, so the daily run leaves them alone.
+# contact on a lead: no rule makes those; the daily run only gives one left with nobody a holder.
 NEXT_STEP = "next_step"
 TASK_KINDS = [*LoyaltyKind.choices, (NEXT_STEP, _("Next step"))]
 

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -13,8 +14,8 @@ from ..models import ForwardedMail, InboundMail, InboundStatus, Mailbox
 
 MAILBOXES_BEHIND = "mailboxes-behind"
 MAILBOXES_BEHIND_SECONDS = 60
-# A mailbox not read for this long, though polled every MAILBOX_POLL_SECONDS, has stopped being
-# read: its server refuses, or the worker or its broker is down.
+# A mailbox not read for this long (or three polls' time, when polls are further apart) has stopped
+# being read: its server refuses, or the worker or its broker is down.
 MAILBOX_BEHIND_AFTER = timedelta(minutes=10)
 
 
@@ -95,14 +96,17 @@ def mailbox_status(*, user) -> QuerySet[Mailbox]:
 
 def mailboxes_behind(*, user) -> list[dict]:
     """The store's mailboxes not read lately (its last poll failed, or none read it for
-    MAILBOX_BEHIND_AFTER), each with when it was last read and the error, for those who see all
-    mail. Read at most once a minute, and again after each poll."""
+    MAILBOX_BEHIND_AFTER and none is reading it now), each with when it was last read and the error,
+    for those who see all mail. Read at most once a minute, and again after each poll."""
     if not oversees_store(user):
         return []
 
     def behind() -> list[dict]:
-        late = timezone.now() - MAILBOX_BEHIND_AFTER
-        stale = Q(last_polled_at__isnull=True) | Q(last_polled_at__lt=late) | ~Q(last_error="")
+        now = timezone.now()
+        late = now - max(MAILBOX_BEHIND_AFTER, 3 * timedelta(seconds=settings.MAILBOX_POLL_SECONDS))
+        unread = Q(last_polled_at__isnull=True) | Q(last_polled_at__lt=late)
+        being_read = Q(locked_until__gt=now)  # a long read (a backlog) still going: not behind
+        stale = (unread & ~being_read) | ~Q(last_error="")
         return list(
             Mailbox.objects.filter(stale, name__in=[source.name for source in configured_sources()])
             .order_by("name")

@@ -287,8 +287,7 @@ def appointment_book(
     if lead_vehicle is not None and lead_vehicle.lead_id != lead.pk:
         raise BookingError(gettext("That vehicle belongs to another lead."))
     # An advisor sees only the leads they own: an unassigned lead becomes theirs, so they can open
-    # it. Read after the customer's bookings were locked, so two bookings at once assign it once.
-    lead.refresh_from_db(fields=["owner"])
+    # it (its owner was read under the lead's lock: two bookings at once assign it once).
     if lead.owner_id is None:
         lead = lead_assign(lead=lead, owner=advisor.user, actor=actor)
     if lead.first_response_at is None:

@@ -251,10 +251,9 @@ def tasks_hand_over(*, user) -> list[Task]:
     its rule's department's person; a next step promised on a lead, which no rule makes, to the
     lead's owner when that is someone else who still takes leads, else to sales' (None when no one
     is left there: the task waits, unassigned, on the lead's page until the lead has an owner or the
-    daily run finds someone), each
-    change in the audit trail. Done tasks stay theirs: what was done, by whom. Called once their
-    staff record is gone or their new role set: they are that person only when their new role
-    makes them so."""
+    daily run finds someone), each change in the audit trail. Done tasks stay theirs: what was
+    done, by whom. Called once their staff record is gone or their new role set: they are that
+    person only when their new role makes them so."""
     return _tasks_give(Task.objects.filter(assignee=user, done_at__isnull=True), leaving=user)
 
 

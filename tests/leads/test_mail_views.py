@@ -246,3 +246,28 @@ def test_mail_left_unread_by_a_stopped_worker_is_said_to_the_desk_only(
     assert "the mail worker or its queue has stopped" in banner
     client.force_login(factories.advisor().user)
     assert _banner(client) == ""
+
+
+def test_a_long_read_still_going_or_polls_far_apart_are_not_said_to_be_behind(
+    supervisor_client, tmp_path, settings
+):
+    for folder in ("new", "cur", "tmp"):
+        (tmp_path / folder).mkdir()
+    settings.MAILBOX_URLS = [f"maildir://{tmp_path}"]
+    [source] = configured_sources()
+    poll_source(source)
+    quarter_hour_ago = timezone.now() - timedelta(minutes=15)
+    # A backlog of thousands of messages, read for a quarter of an hour, its lock renewed as it goes.
+    Mailbox.objects.update(
+        last_polled_at=quarter_hour_ago, locked_until=timezone.now() + timedelta(minutes=1)
+    )
+    mailboxes_behind_changed()
+    assert _banner(supervisor_client) == ""
+    # A store that polls every 15 minutes (no IDLE): one poll's wait is not a stop.
+    settings.MAILBOX_POLL_SECONDS = 900
+    Mailbox.objects.update(locked_until=None)
+    mailboxes_behind_changed()
+    assert _banner(supervisor_client) == ""
+    settings.MAILBOX_POLL_SECONDS = 30
+    mailboxes_behind_changed()
+    assert "last read 15 minutes ago" in _banner(supervisor_client)
