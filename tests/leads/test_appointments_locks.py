@@ -18,6 +18,7 @@ from leads.models import Appointment, Lead, LeadStatus
 from leads.services.appointments import BookingError, appointment_book
 from leads.services.leads import lead_merge
 from tests import factories
+from tests.conftest import service_missing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,7 +82,7 @@ def _run(target, pids: dict, name: str, out: dict, *, held: threading.Event | No
 @pytest.fixture
 def pair():
     if connection.vendor != "postgresql":
-        pytest.skip("row locks between connections: run with DATABASE_URL=postgres://…")
+        service_missing("needs PostgreSQL (DATABASE_URL): SQLite has no row locks to wait on")
     sophie = factories.staff(Role.SUPERVISOR).user
     julie = factories.staff(Role.SUPERVISOR).user
     marc = factories.advisor()

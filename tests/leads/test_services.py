@@ -493,6 +493,10 @@ def _two_assignments_at_once(**shown) -> tuple[Lead, dict, dict]:
 
     from django.db import connection
 
+    from tests.conftest import service_missing
+
+    if connection.vendor != "postgresql":
+        service_missing("needs PostgreSQL (DATABASE_URL): SQLite has no row locks to wait on")
     sophie, julie = factories.staff(Role.SUPERVISOR).user, factories.staff(Role.SUPERVISOR).user
     marc = factories.staff(Role.ADVISOR, first_name="Marc", last_name="Roy").user
     anne = factories.staff(Role.ADVISOR, first_name="Anne", last_name="Lee").user
