@@ -24,10 +24,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def allow_orm_beside_playwright():
     # Playwright's sync API keeps an event loop running in this thread; the ORM calls the tests
-    # make alongside it are ordinary synchronous calls.
+    # make alongside it are ordinary synchronous calls. For the browser tests only: a deployment
+    # check run by a later test must not see it.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         yield
