@@ -8,7 +8,7 @@ from dealership.forms import DAY_IN_REACH, DayInput
 from dealership.numbers import is_ascii_digits
 
 from .models import Language, Lead, LeadStatus, ReplyTemplate, RoutingRule
-from .selectors.leads import REACHED_STAGES, lead_owner_choices, person_name
+from .selectors.leads import REACHED_STAGES, inbox_order, lead_owner_choices, person_name
 from .selectors.replies import reply_templates
 from .services.leads import LOGGABLE_CHANNELS, OVERSEER_MOVES, ContactOutcome, lead_next_statuses
 from .services.replies import MERGE_FIELDS, REPLY_SUBJECT_MAX_LENGTH, merge_field_tags
@@ -208,6 +208,11 @@ class InboxFilterForm(forms.Form):
     page = forms.IntegerField(
         required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput, label=_("Page")
     )
+    # Where the page before ended, as its Next link writes it (InboxPage.after); cleaned into the
+    # keys of that lead in the order listed, which the page goes on after.
+    after = forms.CharField(
+        required=False, max_length=100, widget=forms.HiddenInput, label=_("Page position")
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -235,6 +240,11 @@ class InboxFilterForm(forms.Form):
             # Such a range lists nothing: neither end is applied, and the page says why.
             del cleaned["received_from"]
             self.add_error("received_to", _("Earlier than the start date: neither date was applied."))
+        if position := cleaned.get("after"):
+            if (keys := inbox_order(cleaned).position_values(position)) is None:
+                self.add_error("after", _("Not a position in this list: the page was found by its number."))
+            else:
+                cleaned["after"] = keys
         return cleaned
 
     def filters(self) -> dict:
@@ -254,7 +264,7 @@ class ReplyForm(forms.Form):
     # an answer written on a page left open is checked against it.
     shown_answer = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     # Offered once an answer sent or a message of the customer's that came meanwhile refused this one;
-    # its value is that message, now seen.
+    # its value is that message, now seen: from then on it is the latest the page showed.
     send_anyway = forms.IntegerField(required=False, min_value=0, label=_("Send anyway"))
     # The stock vehicles the page warned were sold or on hold ("12,15"): one sold since is told of.
     unavailable_shown = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -271,6 +281,8 @@ class ReplyForm(forms.Form):
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        if self.is_bound:
+            self._take_sent_anyway_as_shown()
         choices_from(self.fields["template"], reply_templates(active_only=True), label=str, rows=templates)
         # Without JS the template select is the reply form's, its choice sent with the answer: what
         # is sent reads nothing of it, and a template switched off since is no reason to refuse it.
@@ -281,8 +293,8 @@ class ReplyForm(forms.Form):
         # The vehicles asked about that are sold or on hold, beside their stock (vehicles_unavailable).
         self.unavailable = unavailable
         # The answer someone gave, or the customer's message, that came while this one was being
-        # written, once it refused this one; and the customer's other inquiry it came on, when the
-        # sender may open it.
+        # written, once it refused this one; and the number of the customer's other inquiry it came
+        # on, when the sender may open it.
         self.answered_meanwhile = None
         self.answered_on_lead = None
         # "Use template" pressed without JS over words of the person's own: they were kept, and the
@@ -306,10 +318,19 @@ class ReplyForm(forms.Form):
         parts = (part.strip() for part in self.cleaned_data["unavailable_shown"].split(","))
         return {int(part) for part in parts if is_ascii_digits(part)}
 
+    def _take_sent_anyway_as_shown(self) -> None:
+        """A message the sender was told of and chose to send anyway after is one they have read: it
+        becomes the latest the page showed. The page that comes back with this answer (refused for
+        another reason, a template asked for) carries it so, and is not held for it again."""
+        anyway, shown = str(self.data.get("send_anyway", "")), str(self.data.get("shown_answer", ""))
+        if is_ascii_digits(anyway) and not (is_ascii_digits(shown) and int(shown) >= int(anyway)):
+            self.data = self.data.copy()
+            self.data["shown_answer"] = anyway
+
     def answers_seen(self) -> int | None:
         """The latest message the sender knows of: the one the page showed, or the one they were told
-        of and chose to send anyway after."""
-        return self.cleaned_data["send_anyway"] or self.cleaned_data["shown_answer"]
+        of and chose to send anyway after (taken as shown)."""
+        return self.cleaned_data["shown_answer"]
 
 
 class ContactLogForm(forms.Form):

@@ -79,7 +79,7 @@ from .services.leads import (
 )
 from .services.mail import ReplayError, inbound_replay
 from .services.replies import (
-    AnsweredMeanwhile,
+    HeldMeanwhile,
     ReplyError,
     TemplateChangedMeanwhile,
     reply_draft,
@@ -186,20 +186,22 @@ def inbox(request):
         return render(request, "leads/lead_list.html", {"leads_elsewhere": True})
     form = InboxFilterForm(request.GET)
     filters = form.filters()
+    # "after": where the page before ended (its Next link says), so that leads answered on it
+    # meanwhile move no lead out of sight; the page number stays the page's name. It is this
+    # page's alone: no other link keeps it, and the counts are the list's.
+    after = filters.pop("after", ())
     deadlines = response_deadlines()
-    params = {key: value for key, value in request.GET.items() if key in form.fields}
+    params = {key: value for key, value in request.GET.items() if key in form.fields and key != "after"}
     # The counts behind the chips are shared by every inbox open on the same filters and recounted
     # at most every COUNTS_SECONDS, so the refresh brings them too.
     counts = lead_counts(user=request.user, filters=filters, deadlines=deadlines)
-    # "after": where the page before ended (its Next link says), so that leads answered on it
-    # meanwhile move no lead out of sight; the page number stays the page's name.
     page = lead_inbox_page(
         user=request.user,
         filters=filters,
         deadlines=deadlines,
         counts=counts,
         size=INBOX_PAGE_SIZE,
-        after=request.GET.get("after", ""),
+        after=after,
     )
     query = request.GET.copy()
     # A bookmark, or leads answered meanwhile: the page asked for is gone, and the list says so.
@@ -221,6 +223,9 @@ def inbox(request):
         if page.has_next
         else "",
         "past_end": past_end,
+        # No lead comes after those the page before showed any more: the list ended there. The
+        # page by its number would show leads already seen again; the first page has any new ones.
+        "list_ended": {"asked": page.number, "url": _query(params)} if page.ended else None,
     }
     if page.elsewhere > 0:
         context["elsewhere"] = {
@@ -438,12 +443,11 @@ def lead_reply(request, pk: int):
                 shown_answer=form.answers_seen(),
                 unavailable_shown=form.cleaned_data["unavailable_shown"],
             )
-        except AnsweredMeanwhile as error:
+        except HeldMeanwhile as error:
             form.add_error(None, str(error))
             form.answered_meanwhile = error.answer  # offers to send anyway, once that answer is read
-            # An answer on another inquiry of the customer's is linked, when this person may see it.
-            if (elsewhere := error.answer.lead_id) != lead.pk:
-                form.answered_on_lead = lead_visible_to(user=request.user).filter(pk=elsewhere).first()
+            # An answer on another inquiry of the customer's is linked, when this person may open it.
+            form.answered_on_lead = error.readable_elsewhere
         except ReplyError as error:
             form.add_error(None, str(error))
         else:

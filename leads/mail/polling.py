@@ -10,6 +10,7 @@ services.mail.mailbox_read_start for what of it is read. Each message is dated w
 mailbox (INTERNALDATE; a Maildir file's delivery time), not when it is read.
 """
 
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from django.conf import settings
 from imapclient import SEEN
 
 from ..services.mail import (
-    ArrivedMail,
+    ReadStart,
     inbound_store,
     mailbox_ensure,
     mailbox_lock,
@@ -32,7 +33,10 @@ from ..services.mail import (
     mailbox_renew,
     mailbox_unlock,
 )
+from .rawmail import RawMail
 from .sources import MailboxSource, imap_connect, maildir_mark_seen, maildir_ready_files
+
+logger = logging.getLogger(__name__)
 
 BATCH_BYTES = 20 * 1024 * 1024
 SIZE_CHUNK = 2000
@@ -48,6 +52,8 @@ class PollResult:
     locked_elsewhere: bool = False
     seen: int = 0  # messages read from the source
     stored: int = 0  # new rows (the rest were already stored)
+    # Messages a first read (or the read of a recreated folder) left in the folder as its history.
+    left_in_folder: int = 0
 
 
 def poll_source(source: MailboxSource, *, idle_seconds: float = 0.0) -> PollResult:
@@ -101,7 +107,7 @@ def _maildir_sync(source: MailboxSource, mailbox, token: str, result: PollResult
                         raw, complete = handle.read(), True
             except FileNotFoundError:  # taken away since the folder was listed
                 continue
-            messages.append(ArrivedMail(raw=raw, size=file.size, complete=complete, arrived_at=arrived_at))
+            messages.append(RawMail(raw=raw, size=file.size, complete=complete, arrived_at=arrived_at))
         result.stored += len(inbound_store(mailbox=mailbox, token=token, messages=messages))
         result.seen += len(batch)
         for file in batch:
@@ -170,6 +176,8 @@ def _poll_imap(source: MailboxSource, mailbox, token: str, result: PollResult, *
             # Every message of the folder as it was when selected has been read or passed over.
             last_uid = max(last_uid, _folder_end(client, folder))
             mailbox_read_caught_up(mailbox=mailbox, token=token, uidvalidity=uidvalidity, last_uid=last_uid)
+            if result.left_in_folder:
+                _history_left_logged(source, start, result)
         if idle_seconds > 0 and client.has_capability("IDLE"):
             _imap_idle(client, mailbox, token, uidvalidity, last_uid, result, idle_seconds)
     finally:
@@ -177,6 +185,19 @@ def _poll_imap(source: MailboxSource, mailbox, token: str, result: PollResult, *
             client.logout()
         except Exception:  # noqa: BLE001 - the connection may already be gone; nothing to save
             client.shutdown()
+
+
+def _history_left_logged(source: MailboxSource, start: ReadStart, result: PollResult) -> None:
+    """Say what a read of a folder new to the store left in it, so that it is not left silently."""
+    which = "read already, or arrived before %s" if start.unseen_only else "arrived before %s"
+    logger.warning(
+        "%s: %d messages taken in; left %d messages in the folder as its history (%s). "
+        "MAILBOX_READ_HISTORY=true reads the history of a folder read for the first time.",
+        source.name,
+        result.seen,
+        result.left_in_folder,
+        which % f"{start.since:%Y-%m-%d %H:%M %Z}",
+    )
 
 
 def _imap_idle(client, mailbox, token, uidvalidity, last_uid, result, idle_seconds):
@@ -218,6 +239,8 @@ def _imap_sync(
     messages that reached the folder since then, and that nobody has read (a folder's history is
     passed over: services.mail.mailbox_read_start)."""
     criteria = ["UID", f"{last_uid + 1}:*"]
+    # The folder's history passed over below: counted, so that a first read says what it left.
+    every = set(client.search(criteria)) if (unseen_only or since is not None) else set()
     if unseen_only:
         criteria.append("UNSEEN")
     if since is not None:
@@ -237,6 +260,7 @@ def _imap_sync(
                     arrivals[uid] = data[b"INTERNALDATE"]
     if since is not None:
         sizes = {uid: size for uid, size in sizes.items() if uid not in arrivals or arrivals[uid] >= since}
+    result.left_in_folder += len({uid for uid in every if uid > last_uid} - sizes.keys())
     max_bytes = settings.MAIL_MAX_MESSAGE_BYTES
     for batch in _batches([uid for uid in uids if uid in sizes], sizes):
         small = [uid for uid in batch if sizes[uid] <= max_bytes]
@@ -244,14 +268,12 @@ def _imap_sync(
         messages = []
         if small:
             for uid, raw in _fetched(client, small, "BODY.PEEK[]", bytes).items():
-                messages.append(ArrivedMail(raw=raw, size=sizes[uid], uid=uid, arrived_at=arrivals.get(uid)))
+                messages.append(RawMail(raw=raw, size=sizes[uid], uid=uid, arrived_at=arrivals.get(uid)))
         if large:
             # Too large to read: its header and, when it can, its text; the rest stays on the server.
             for uid, raw in _fetched_text_starts(client, large).items():
                 messages.append(
-                    ArrivedMail(
-                        raw=raw, size=sizes[uid], uid=uid, complete=False, arrived_at=arrivals.get(uid)
-                    )
+                    RawMail(raw=raw, size=sizes[uid], uid=uid, complete=False, arrived_at=arrivals.get(uid))
                 )
         checkpoint = max(batch)
         stored = inbound_store(

@@ -2,6 +2,7 @@
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from email import policy
 from email.parser import BytesParser
 
@@ -38,6 +39,9 @@ class RawMail:
     uid: int | None = None
     # False when only the header was fetched (the message is over the size limit).
     complete: bool = True
+    # When it reached the mailbox, as its server tells (IMAP INTERNALDATE, the delivery time of a
+    # Maildir file); None when unknown.
+    arrived_at: datetime | None = None
 
 
 @dataclass(frozen=True)

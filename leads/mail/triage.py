@@ -745,27 +745,34 @@ def _address(written: str) -> str:
     return email.group(0) if email else ""
 
 
-# Public mailbox providers: a store whose own address is at one of them cannot tell its staff by it.
+# Public mailbox providers, the big ones and Canada's internet providers' (and their regional
+# subdomains: nb.sympatico.ca).
 PUBLIC_MAIL_DOMAINS = {
     "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com", "yahoo.com",
-    "yahoo.ca", "icloud.com", "me.com", "videotron.ca", "sympatico.ca", "bell.net", "rogers.com",
-    "shaw.ca", "telus.net", "cogeco.ca", "aol.com", "protonmail.com", "proton.me",
+    "yahoo.ca", "ymail.com", "rocketmail.com", "icloud.com", "me.com", "mac.com", "aol.com", "aol.ca",
+    "gmx.com", "gmx.net", "mail.com", "fastmail.com", "fastmail.fm", "protonmail.com", "proton.me",
+    "videotron.ca", "sympatico.ca", "bell.net", "rogers.com", "shaw.ca", "telus.net", "cogeco.ca",
+    "cgocable.ca", "globetrotter.net", "eastlink.ca", "sasktel.net", "mts.net", "xplornet.com",
 }  # fmt: skip
-# …and their national sites: yahoo.fr, hotmail.ca, live.fr, outlook.fr.
-PUBLIC_MAIL_PREFIXES = ("yahoo.", "hotmail.", "live.", "outlook.")
+# …and their national sites: yahoo.fr, hotmail.ca, live.fr, outlook.fr, gmx.de.
+PUBLIC_MAIL_PREFIXES = ("yahoo.", "hotmail.", "live.", "outlook.", "gmx.")
 
 
 def shared_mail_domain(domain: str) -> bool:
     """Whether people who have nothing to do with each other share this mail domain (a big mail
-    provider's, an internet provider's): its addresses tell nothing of a company."""
+    provider's, an internet provider's): its addresses tell nothing of a company, nor of a store
+    whose own address is there."""
     domain = domain.lower()
-    return domain in PUBLIC_MAIL_DOMAINS or domain.startswith(PUBLIC_MAIL_PREFIXES)
+    return domain.startswith(PUBLIC_MAIL_PREFIXES) or any(
+        domain == known or domain.endswith(f".{known}") for known in PUBLIC_MAIL_DOMAINS
+    )
 
 
 def _at_store(address: str) -> bool:
-    """An address of the store's own domain: its staff, its website's notifications, itself."""
+    """An address of the store's own domain: its staff, its website's notifications, itself. None
+    when the store writes from a big mail provider's domain: its customers there are not its staff."""
     domain = _store_domain()
-    return bool(domain) and domain not in PUBLIC_MAIL_DOMAINS and address.lower().endswith(f"@{domain}")
+    return bool(domain) and not shared_mail_domain(domain) and address.lower().endswith(f"@{domain}")
 
 
 def _from_department(address: str, addresses: Collection[str] | None) -> bool:

@@ -13,7 +13,6 @@ from django.core.cache import cache
 from django.db.models import (
     CharField,
     Count,
-    DateTimeField,
     Exists,
     Expression,
     ExpressionWrapper,
@@ -24,7 +23,8 @@ from django.db.models import (
     QuerySet,
     Value,
 )
-from django.db.models.functions import Concat, Right, Trim, Upper
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+from django.db.models.functions import Concat, Right, Upper
 from django.utils import timezone
 
 from dealership.cache_generations import cached_in_generation, generation_next
@@ -349,15 +349,96 @@ def lead_list(
         .filter(_status_q(lead_list_status(filters)) & _toggles_q(toggles, deadlines))
         .select_related("customer", "owner")
     )
-    if filters.get("replied"):  # by when the customer wrote: the newest, or the longest waiting, first
-        if filters.get("sort") == "urgent":
-            return leads.order_by("customer_waiting_since", "pk")
-        return leads.order_by("-customer_waiting_since", "-pk")
-    if filters.get("sort") == "urgent":
-        # Waiting leads first, the longest waiting on top (a customer who wrote again waits since
-        # then); then the rest, oldest first.
-        return leads.order_by(LEAD_WAITING_FIRST, LEAD_WAITING_SINCE, "pk")
-    return leads.order_by("-received_at", "-pk")
+    return leads.order_by(*inbox_order(filters).order_by())
+
+
+# Paging by position: the next page lists the leads after the last one shown, in the list's own
+# order, instead of those from an offset. With an offset, a lead answered (or given to another
+# advisor) on page 1 meanwhile moves every later lead up by one, and the lead at the edge of the
+# page is on neither page worked. A position is the last lead's sort keys as they were shown, each
+# a whole number (a moment in microseconds since 1970), joined by dots: "0.1767000000000000.52".
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_POSITION_DIGITS = 18  # below a bigint's limit; a moment that long is past any datetime: refused
+
+
+@dataclass(frozen=True)
+class SortKey:
+    name: str  # what the inbox's rows read the key as
+    expression: F | Expression
+    moment: bool = False  # a datetime: a position writes it in microseconds since 1970
+
+
+@dataclass(frozen=True)
+class InboxOrder:
+    """An order of the inbox. Its last key is the lead's id, so that a position is one lead's;
+    every key goes the same way, so the leads after a position are those whose keys, compared as
+    one row, come after the position's."""
+
+    keys: tuple[SortKey, ...]
+    descending: bool
+
+    def order_by(self) -> list[OrderBy]:
+        return [key.expression.desc() if self.descending else key.expression.asc() for key in self.keys]
+
+    def position(self, row: dict) -> str:
+        """Where a row read with the keys stands in this order."""
+        return ".".join(
+            str((row[key.name] - _EPOCH) // timedelta(microseconds=1) if key.moment else row[key.name])
+            for key in self.keys
+        )
+
+    def position_values(self, position: str) -> tuple | None:
+        """The keys a position of this order stands at; None when it is none (malformed, or
+        another order's)."""
+        parts = position.split(".")
+        if len(parts) != len(self.keys) or not all(
+            is_ascii_digits(part) and len(part) <= _POSITION_DIGITS for part in parts
+        ):
+            return None
+        try:
+            return tuple(
+                _EPOCH + timedelta(microseconds=int(part)) if key.moment else int(part)
+                for part, key in zip(parts, self.keys, strict=True)
+            )
+        except OverflowError:  # a moment past any datetime
+            return None
+
+    def after(self, values: tuple) -> TupleGreaterThan | TupleLessThan:
+        """The leads after the position whose keys are `values`: one row comparison (Django's own,
+        as composite primary keys compare; PostgreSQL and SQLite alike), which the database seeks
+        in the order's index however deep the page, where an OR of the keys one by one is a filter."""
+        row = Tuple(*(key.expression for key in self.keys))
+        return TupleLessThan(row, values) if self.descending else TupleGreaterThan(row, values)
+
+
+_RECEIVED_AT = SortKey("sort_received_at", F("received_at"), moment=True)
+_WROTE_AT = SortKey("sort_wrote_at", F("customer_waiting_since"), moment=True)
+_LEAD_ID = SortKey("sort_id", F("pk"))
+# The inbox's orders, by list and sort. No key is ever NULL in its list: a lead is always received,
+# the "Replied" list holds only leads whose customer waits (CUSTOMER_REPLIED), and waiting since is
+# when the customer wrote again, else when the inquiry came in.
+INBOX_ORDERS = {
+    ("all", "newest"): InboxOrder(keys=(_RECEIVED_AT, _LEAD_ID), descending=True),
+    # Waiting leads first, the longest waiting on top (a customer who wrote again waits since
+    # then); then the rest, oldest first.
+    ("all", "urgent"): InboxOrder(
+        keys=(
+            SortKey("sort_waiting_first", LEAD_WAITING_FIRST),
+            SortKey("sort_waiting_since", LEAD_WAITING_SINCE, moment=True),
+            _LEAD_ID,
+        ),
+        descending=False,
+    ),
+    # "Replied": by when the customer wrote, the newest or the longest waiting first.
+    ("replied", "newest"): InboxOrder(keys=(_WROTE_AT, _LEAD_ID), descending=True),
+    ("replied", "urgent"): InboxOrder(keys=(_WROTE_AT, _LEAD_ID), descending=False),
+}
+
+
+def inbox_order(filters: dict) -> InboxOrder:
+    """The order of the inbox the filters (cleaned values of InboxFilterForm) list."""
+    listed = "replied" if filters.get("replied") else "all"
+    return INBOX_ORDERS[listed, "urgent" if filters.get("sort") == "urgent" else "newest"]
 
 
 @dataclass(frozen=True)
@@ -402,19 +483,22 @@ class InboxPage:
     has_next: bool
     elsewhere: int  # the leads a search finds only in statuses other than the one listed
     after: str = ""  # where the next page goes on from: the last row's position ("": by its number)
+    # No lead is listed after the position the page went on from any more: the list ends before it.
+    ended: bool = False
 
 
 def lead_inbox_page(
-    *, user, filters: dict, deadlines: ResponseDeadlines, counts: dict, size: int, after: str = ""
+    *, user, filters: dict, deadlines: ResponseDeadlines, counts: dict, size: int, after: tuple = ()
 ) -> InboxPage:
     """The inbox page the filters ask for, or the last one when that is past the end (a bookmark,
     leads answered meanwhile); a search that finds nothing in the status listed says how many it
-    finds in the others. `counts`: lead_counts for the same filters. `after`: the position of the
-    last lead the page before showed (its InboxPage.after), which this page goes on from whatever
-    was answered or assigned on the pages before meanwhile; without it, or when no lead is listed
-    after it any more, the page starts at its number's offset."""
+    finds in the others. `counts`: lead_counts for the same filters. `after`: the keys of the last
+    lead the page before showed (InboxPage.after, read by InboxOrder.position_values), which this
+    page goes on from whatever was answered or assigned on the pages before meanwhile; without it,
+    the page starts at its number's offset. When no lead is listed after it any more, the page is
+    empty and says the list ended: the page by its number would show leads already seen again."""
 
-    def rows_of(number: int, after: str = "") -> list[InboxRow]:  # the page's, and the next one's first
+    def rows_of(number: int, after: tuple = ()) -> list[InboxRow]:  # the page's, and the next one's first
         return lead_inbox_rows(
             user=user,
             filters=filters,
@@ -426,72 +510,20 @@ def lead_inbox_page(
 
     number = filters.get("page", 1)
     rows = rows_of(number, after)
-    if not rows and after:
-        rows = rows_of(number)
     status = lead_list_status(filters)
+    ended = False
     if not rows and number > (last := max(1, math.ceil(counts[status] / size))):
         number, rows = last, rows_of(last)
+    elif not rows and after:
+        ended = True
     return InboxPage(
         rows=rows[:size],
         number=number,
         has_next=len(rows) > size,
-        elsewhere=counts["all"] - counts[status] if not rows and filters.get("q") else 0,
+        elsewhere=counts["all"] - counts[status] if not rows and filters.get("q") and not ended else 0,
         after=rows[size - 1].position if len(rows) > size else "",
+        ended=ended,
     )
-
-
-# Paging by position: the next page lists the leads after the last one shown, in the list's own
-# order, instead of those from an offset. With an offset, a lead answered (or given to another
-# advisor) on page 1 meanwhile moves every later lead up by one, and the lead at the edge of the
-# page is on neither page worked. A position is the last lead's sort keys as they were shown, each
-# a whole number (a moment in microseconds since 1970), joined by dots: "0.1767000000000000.52".
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_POSITION_DIGITS = 18  # below a bigint's limit; a moment that long is past any datetime: ignored
-
-
-def _inbox_order(leads: QuerySet[Lead]) -> list[tuple[str, Expression, bool]]:
-    """The keys the list is ordered by, as (annotation name, expression, descending); lead_list
-    ends every order with the lead's id, so that a position is one lead's."""
-    keys = []
-    for n, item in enumerate(leads.query.order_by):
-        if isinstance(item, str):
-            expression, descending = F(item.removeprefix("-")), item.startswith("-")
-        elif isinstance(item, OrderBy):
-            expression, descending = item.expression, item.descending
-        else:
-            expression, descending = item, False
-        keys.append((f"inbox_key_{n}", expression, descending))
-    return keys
-
-
-def _position(values: list) -> str:
-    if any(value is None for value in values):
-        return ""  # no row sorts after a missing key: the next page goes by its number
-    return ".".join(
-        str((value - _EPOCH) // timedelta(microseconds=1) if isinstance(value, datetime) else value)
-        for value in values
-    )
-
-
-def _after_position(leads: QuerySet[Lead], keys: list, position: str) -> Q | None:
-    """The leads after `position` in the order of `keys` (annotated on `leads`); None when it is
-    not a position of this order (another sort's, or malformed)."""
-    parts = position.split(".")
-    if len(parts) != len(keys) or not all(
-        is_ascii_digits(part) and len(part) <= _POSITION_DIGITS for part in parts
-    ):
-        return None
-    after, same = Q(), Q()
-    for part, (name, _, descending) in zip(parts, keys, strict=True):
-        value = int(part)
-        if isinstance(leads.query.annotations[name].output_field, DateTimeField):
-            try:
-                value = _EPOCH + timedelta(microseconds=value)
-            except OverflowError:
-                return None
-        after |= same & Q(**{f"{name}__{'lt' if descending else 'gt'}": value})
-        same &= Q(**{name: value})
-    return after
 
 
 def lead_inbox_rows(
@@ -501,18 +533,16 @@ def lead_inbox_rows(
     deadlines: ResponseDeadlines | None = None,
     offset: int,
     limit: int,
-    after: str = "",
+    after: tuple = (),
 ) -> list[InboxRow]:
     """One page of `lead_list`, in its order, as the inbox shows it: from `offset`, or the leads
-    after the position `after` (an InboxRow.position of the same order) when it is one."""
+    after the position whose keys are `after` (InboxOrder.position_values) when given."""
+    order = inbox_order(filters or {})
     leads = lead_list(user=user, filters=filters, deadlines=deadlines)
-    keys = _inbox_order(leads)
-    leads = leads.annotate(**{name: expression for name, expression, _ in keys})
-    if after and (after_q := _after_position(leads, keys, after)) is not None:
-        leads, offset = leads.filter(after_q), 0
+    if after:
+        leads, offset = leads.filter(order.after(after)), 0
     values = leads.values(
         *_INBOX_ROW_FIELDS,
-        *(name for name, _, _ in keys),
         "customer_id",
         "customer__first_name",
         "customer__last_name",
@@ -521,6 +551,7 @@ def lead_inbox_rows(
         "owner__first_name",
         "owner__last_name",
         "owner__username",
+        **{key.name: key.expression for key in order.keys},
     )[offset : offset + limit]
     return [
         InboxRow(
@@ -533,7 +564,7 @@ def lead_inbox_rows(
                 pk=row["customer_id"],
             ),
             owner=_person_name(row["owner__first_name"], row["owner__last_name"], row["owner__username"]),
-            position=_position([row[name] for name, _, _ in keys]),
+            position=order.position(row),
         )
         for row in values
     ]
@@ -725,21 +756,14 @@ def person_name(user) -> str:
 
 def lead_taken_from(*, user, pk: int) -> Lead | None:
     """The lead, with its owner, when its timeline shows this person owned it (a change of owner
-    names them as the one it went to or came from); None otherwise. A name someone else bears as
-    well proves nothing."""
-    name = person_name(user)
-    shown = Trim(Concat("first_name", Value(" "), "last_name"))
-    namesakes = (
-        get_user_model()
-        .objects.exclude(pk=user.pk)
-        .annotate(shown=shown)
-        .filter(Q(shown=name) | Q(shown="", username=name))
-    )
+    gave it to them or took it from them, as its user ids say); None otherwise. A name proves
+    nothing: it may have changed, or be someone else's too. Changes recorded with names only,
+    before the ids were kept, prove nothing either."""
     lead = Lead.objects.select_related("owner").filter(pk=pk).first()
-    if lead is None or not name or namesakes.exists():
+    if lead is None:
         return None
-    named = lead.events.filter(Q(params__owner=name) | Q(params__previous_owner=name), type="assigned")
-    return lead if named.exists() else None
+    had_it = Q(params__owner_id=user.pk) | Q(params__previous_owner_id=user.pk)
+    return lead if lead.events.filter(had_it, type="assigned").exists() else None
 
 
 def lead_next_steps_open(*, lead: Lead) -> QuerySet[Task]:

@@ -531,14 +531,31 @@ def _already_imported(customer: Customer, row: dict, summary: str) -> bool:
     ).exists()
 
 
-def _deal_taken_back(row: dict) -> bool:
-    """Whether this deal was recorded once, then taken off the history because it fell through
-    (history_item_remove): the DMS may still list it, and it stays off."""
+def _deals_taken_back() -> set[tuple[int, str]]:
+    """The deals recorded once, then taken off a customer's history because they fell through
+    (history_item_remove), as (customer id, DMS reference); read once per import. An entry stays
+    on the record it was written for: a customer merged since counts as the one it was merged
+    into, whose audit page shows it (customer_audit)."""
+    removed = AuditEntry.objects.filter(
+        action="history_removed", changes__has_key="reference", customer__isnull=False
+    )
+    return {
+        (merged_into or customer, reference)
+        for customer, merged_into, reference in removed.values_list(
+            "customer_id", "customer__merged_into_id", "changes__reference__0"
+        )
+    }
+
+
+def _deal_taken_back(row: dict, customer: Customer, taken_back: set[tuple[int, str]]) -> bool:
+    """Whether this deal is one the customer's history had, taken off since because it fell through:
+    the DMS may still list it, and it stays off. Another customer's deal under the same number (a
+    DMS numbering its deals again) is imported."""
     reference = row.get("reference")
     return (
         bool(reference)
         and row["kind"] in (HistoryKind.PURCHASE, HistoryKind.LEASE)
-        and AuditEntry.objects.filter(action="history_removed", changes__reference__0=reference).exists()
+        and (customer.pk, reference) in taken_back
     )
 
 
@@ -676,6 +693,7 @@ def _apply_rows(rows, summary: ImportSummary, actor, batch: CustomerImport) -> N
     created: set[int] = set()
     touched: dict[int, Customer] = {}
     language_chosen = customers_language_chosen()
+    taken_back = _deals_taken_back()
     for _line, row in rows:
         if owner := _email_shared_with(row):
             # Another person on someone's address: their own record, in the owner's household (as
@@ -703,7 +721,7 @@ def _apply_rows(rows, summary: ImportSummary, actor, batch: CustomerImport) -> N
             touched[owner.pk] = owner
         _fill_customer(customer, row, language_chosen=language_chosen)
         if row.get("kind"):
-            if _deal_taken_back(row):
+            if _deal_taken_back(row, customer, taken_back):
                 summary.history_taken_back += 1
             elif _history_add(customer, row, actor):
                 summary.history_added += 1

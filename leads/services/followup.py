@@ -54,8 +54,16 @@ from ..selectors.consent import (
 )
 from ..threading import new_message_id, reply_address
 from .consent import commercial_email_headers_matching, commercial_email_refusal, commercial_footer
-from .leads import ContactOutcome, lead_event_add
-from .replies import ANSWERS, MailServerUnavailable, mail_send, merge_fields_for, merge_fields_render
+from .leads import lead_event_add
+from .mail import acknowledgement_held_record, acknowledgements_held_back
+from .replies import (
+    ANSWERED_IN_PERSON,
+    ANSWERS,
+    MailServerUnavailable,
+    mail_send,
+    merge_fields_for,
+    merge_fields_render,
+)
 
 logger = logging.getLogger(__name__)
 Run = FollowUpStepRun
@@ -73,8 +81,8 @@ NO_ADDRESS = gettext_noop("No email address to write to (none, or it bounced): t
 ALREADY_ACKNOWLEDGED = gettext_noop(
     "The store had already written to the customer; no second acknowledgement."
 )
-# A person answered the customer (by mail, phone, text or in person) between the acknowledgement's
-# claim and its sending: "we will answer you shortly" would come after the answer.
+# A person answered the customer (by mail, phone, text or in person) after the inquiry came in, before
+# the acknowledgement was sent: "we will answer you shortly" would come after the answer.
 ANSWERED_BEFORE_ACKNOWLEDGEMENT = gettext_noop(
     "Someone had already answered the customer; the acknowledgement was not sent."
 )
@@ -84,6 +92,11 @@ INTERRUPTED_SEND = gettext_noop(
 )
 DO_NOT_CALL = gettext_noop("The customer asked not to be called: the call step was skipped.")
 NO_SIGNER = gettext_noop("No one to sign the email: the store has no active supervisor.")
+# Acknowledgements to the sender's domain had reached their hourly allowance when the inquiry came in
+# (mail.ACKNOWLEDGEMENTS_PER_DOMAIN): a help desk answering each one would loop.
+ACKNOWLEDGEMENT_HELD = gettext_noop(
+    "Enough acknowledgements had gone to the same sender domain within the hour; this one was held back."
+)
 SUBJECT_TOO_LONG = gettext_noop(
     "Once filled in, the subject is longer than %(max)d characters: shorten the step's subject."
 )
@@ -97,6 +110,7 @@ WORKER_NOTES = frozenset(
         INTERRUPTED_SEND,
         DO_NOT_CALL,
         NO_SIGNER,
+        ACKNOWLEDGEMENT_HELD,
     }
 )
 # The default plan's name and call step as shipped: stored in English, shown in the reader's language
@@ -106,11 +120,6 @@ DEFAULT_CALL_NOTES = gettext_noop("Call the customer: confirm the vehicle, offer
 SHIPPED_TEXTS = frozenset({DEFAULT_PLAN_NAME, DEFAULT_CALL_NOTES})
 
 
-# The customer answered on the phone or came in, as the advisor logged it (contact_log keeps a
-# call's outcome as its subject): automatic emails would talk past what was said.
-ANSWERED_IN_PERSON = Q(channel=Channel.VISIT) | Q(
-    channel=Channel.PHONE, subject=dict(ContactOutcome.CHOICES)[ContactOutcome.REACHED]
-)
 # Why a plan stops when the customer is in touch with the store: their other inquiries are then left
 # to the staff, not put in a plan (followup_enroll_arrivals).
 IN_TOUCH_REASONS = frozenset({StopReason.CUSTOMER_REPLIED, StopReason.APPOINTMENT_BOOKED, StopReason.SOLD})
@@ -551,6 +560,15 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
         signer = store_signer() if due else None
         vehicles = leads_vehicles_with_stock({run.enrollment.lead for run in due})
         stopped_by_consent: set[int] = set()
+        # Acknowledgements to the sender's domain, counted up to when each lead was made (the store's
+        # clock): past the hourly allowance mail-in held its own back, and the plan does the same.
+        held = acknowledgements_held_back(
+            {
+                run.pk: (run.enrollment.lead.customer.email, run.enrollment.lead.created_at)
+                for run in due
+                if run.step.is_acknowledgement and not run.store_wrote_already
+            }
+        )
         for run in due:
             enrollment, lead = run.enrollment, run.enrollment.lead
             if enrollment.pk in stopped_by_consent:
@@ -566,6 +584,10 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
                 continue
             if run.step.is_acknowledgement and run.store_wrote_already:
                 _set_status(run, Run.Status.DONE, now, note=ALREADY_ACKNOWLEDGED)
+                continue
+            if held.get(run.pk):
+                _set_status(run, Run.Status.DONE, now, note=ACKNOWLEDGEMENT_HELD)
+                acknowledgement_held_record(lead=lead, count=held[run.pk])
                 continue
             if not lead.customer.email or lead.customer.email_undeliverable:  # the calls still go on
                 _set_status(run, Run.Status.CANCELLED, now, note=NO_ADDRESS)
@@ -625,12 +647,17 @@ def _send_email(*, run: Run, message_id: str) -> None:
     )
 
 
-def _acknowledgement_too_late(*, customer_id: int) -> str:
-    """Why an acknowledgement about to go to this customer would come too late, as a note for its
-    run ("" if it would not): a person answered them by any means, or the store wrote to them, on
-    one of their open leads (the beat checks the latter when it claims the acknowledgement)."""
-    on_open_leads = Message.objects.filter(lead__customer_id=customer_id, lead__status__in=OPEN_LEAD_STATUSES)
-    if on_open_leads.filter(ANSWERS).exists():
+def _acknowledgement_too_late(*, lead: Lead) -> str:
+    """Why the acknowledgement of this lead's inquiry, about to go, would come too late, as a note
+    for its run ("" if it would not): a person answered the customer by any means since the inquiry
+    came in (before the beat claimed the acknowledgement or after), on it or another open lead of
+    theirs; or the store wrote to them on one of their open leads, at any time: one acknowledgement
+    per customer (the beat checks that when it claims the acknowledgement). An answer to an earlier
+    inquiry, before this one came, is no answer to it."""
+    on_open_leads = Message.objects.filter(
+        lead__customer_id=lead.customer_id, lead__status__in=OPEN_LEAD_STATUSES
+    )
+    if on_open_leads.filter(ANSWERS, occurred_at__gte=lead.received_at).exists():
         return ANSWERED_BEFORE_ACKNOWLEDGEMENT
     if on_open_leads.filter(channel=Channel.EMAIL, direction=Direction.OUTBOUND).exists():
         return ALREADY_ACKNOWLEDGED
@@ -661,11 +688,12 @@ def followup_run_send(*, run_id: int, now: datetime | None = None) -> str:
             followup_stop(enrollment=run.enrollment, reason=StopReason.UNSUBSCRIBED, now=now, detail=basis)
             run.refresh_from_db()
             return run.status
-        # Someone may have answered since the beat claimed the acknowledgement (a backlog, a mail server
-        # asking to try later): "we will answer you shortly" would come after the answer. Unless a person
-        # sent this very email on purpose, after reviewing it.
+        # Someone may have answered since the inquiry came in: by phone, text or in person before the
+        # beat claimed the acknowledgement (it looks only for the store's email), or in any way since
+        # (a backlog, a mail server asking to try later). "We will answer you shortly" would come
+        # after the answer. Unless a person sent this very email on purpose, after reviewing it.
         if run.step.is_acknowledgement and run.done_by_id is None:
-            if note := _acknowledgement_too_late(customer_id=customer.pk):
+            if note := _acknowledgement_too_late(lead=run.enrollment.lead):
                 _set_status(run, Run.Status.DONE, now, note=note)
                 _complete_if_done(enrollment=run.enrollment, now=now)
                 return run.status

@@ -511,13 +511,17 @@ def lead_assign(*, lead: Lead, owner, actor, shown_owner: int | None = None) -> 
 
 
 def _owner_change_record(*, lead: Lead, previous, actor) -> None:
-    """The timeline's line for a change of owner, naming the owner before and after."""
+    """The timeline's line for a change of owner, naming the owner before and after (as the
+    timeline shows them) and keeping who they were (their user ids, None for nobody): a name may
+    change, or be someone else's too (lead_taken_from)."""
     lead_event_add(
         lead=lead,
         type="assigned",
         actor=actor,
         owner=person_name(lead.owner),
         previous_owner=person_name(previous),
+        owner_id=lead.owner_id,
+        previous_owner_id=previous.pk if previous else None,
     )
 
 

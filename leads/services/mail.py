@@ -19,14 +19,15 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
-from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from dealership.models import Department
 from dealership.queueing import queue_now
 from promotions.services.campaigns import campaign_bounce_record
 from promotions.services.promotions import lead_promotion_attribute_from_text
 
+from ..language import store_language
 from ..mail.parsing import ParsedMail, parse_message
 from ..mail.rawmail import RawMail, content_fingerprint, summarize
 from ..mail.triage import MESSAGE_ID_LINE, WORDS_READ, Triage, shared_mail_domain, triage
@@ -36,6 +37,8 @@ from ..models import (
     ConsentChannel,
     Customer,
     Direction,
+    FollowUpStep,
+    FollowUpStepRun,
     ForwardedMail,
     InboundMail,
     InboundOutcome,
@@ -74,12 +77,25 @@ MAX_TRIES = 3
 # be read, or its history is read): no acknowledgement now, and no follow-up plan (which takes only
 # leads received within followup.ARRIVAL_WINDOW, a day too).
 READ_LATE_AFTER = timedelta(days=1)
-# No acknowledgement for mail that reached the mailbox within this time after one went to the same
-# sender domain (the same address at the big mail providers): a help desk answering each mail from a
-# new address (support+1234@) would otherwise be acknowledged, and answer, for ever.
+# At most this many automatic acknowledgements (mail-in's and the follow-up plans') go to one sender
+# domain (to one address at the big mail providers, which unrelated people share) within
+# ACKNOWLEDGED_DOMAIN_WITHIN: colleagues writing separately are each acknowledged, while a help desk
+# answering each mail from a new address (support+1234@) is answered a few times, not for ever.
+ACKNOWLEDGEMENTS_PER_DOMAIN = 3
 ACKNOWLEDGED_DOMAIN_WITHIN = timedelta(hours=1)
+# The steps of a follow-up plan that acknowledge an inquiry (as FollowUpStep.is_acknowledgement).
+PLAN_ACKNOWLEDGEMENT = Q(
+    step__kind=FollowUpStep.Kind.AUTO_EMAIL,
+    step__anchor=FollowUpStep.Anchor.INQUIRY,
+    step__delay_days=0,
+    step__delay_hours=0,
+)
+ACKNOWLEDGEMENT_HELD_NOTE = gettext_noop(
+    "No automatic acknowledgement: %(count)d already went to %(to)s in the hour before, the most "
+    "allowed (a help desk answering each one would loop). Answer it yourself if a customer wrote it."
+)
 # The first read of a mailbox takes in only what reached it within this time and nobody has read.
-FIRST_READ_WITHIN = timedelta(days=1)
+FIRST_READ_WITHIN = timedelta(days=7)
 # A recreated folder (a new UIDVALIDITY: restored from a backup) is read again for the mail that
 # reached it since this long before the newest message stored from it; what is older is history.
 RESYNC_MARGIN = timedelta(days=1)
@@ -143,14 +159,6 @@ def mailbox_unlock(*, mailbox: Mailbox, token: str, error: str = "") -> None:
         lock_token="", locked_until=None, last_error=error, **read
     )
     mailboxes_behind_changed()
-
-
-@dataclass(frozen=True)
-class ArrivedMail(RawMail):
-    """A message as fetched, with when it reached the mailbox (IMAP INTERNALDATE, the delivery time
-    of a Maildir file), as its server tells."""
-
-    arrived_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -236,8 +244,8 @@ def inbound_store(
 
     A message is known by its Message-ID and its content: lead providers reuse Message-IDs, so the
     same id on other content is another message, kept under a key made from its content.
-    Routing is queued once the transaction commits. An ArrivedMail is dated when it reached the
-    mailbox: mail read late shows how long it has waited, not "just received"."""
+    Routing is queued once the transaction commits. A message is dated when it reached the mailbox
+    (its arrived_at): mail read late shows how long it has waited, not "just received"."""
     fields = {"last_uid": checkpoint_uid} if checkpoint_uid is not None else {}
     now = timezone.now()
     _mailbox_renew(mailbox=mailbox, token=token, **fields)
@@ -288,7 +296,7 @@ def inbound_store(
             raw_complete=message.complete,
             from_address=summary.from_address,
             subject=summary.subject,
-            received_at=_arrival_time(message.arrived_at if isinstance(message, ArrivedMail) else None, now),
+            received_at=_arrival_time(message.arrived_at, now),
         )
     created = InboundMail.objects.bulk_create(list(rows.values()))
     ids = [row.pk for row in created]
@@ -666,31 +674,76 @@ def _customer_inquiry(inbound: InboundMail, parsed: ParsedMail, decision: Triage
         # Read days late (an outage, the mailbox's history): "we have your inquiry" now would be
         # news to nobody, and the lead is received_at its arrival, so no follow-up plan takes it.
         and timezone.now() - lead.received_at <= READ_LATE_AFTER
-        and not _acknowledged_lately(customer.email, before=_reached_mailbox_by(inbound))
     ):
-        _acknowledgement_create(lead=lead, customer=customer, inbound_message=message)
+        # Counted up to when the mail was stored (or queued again), on the store's clock, as a mail
+        # server's may be off: only what went out before can be what it answers.
+        if held := acknowledgements_held_back({lead.pk: (customer.email, inbound.queued_at)})[lead.pk]:
+            acknowledgement_held_record(lead=lead, count=held)
+        else:
+            _acknowledgement_create(lead=lead, customer=customer, inbound_message=message)
     return InboundOutcome.NEW_LEAD
 
 
-def _reached_mailbox_by(inbound: InboundMail) -> datetime:
-    """The latest the message can have reached the mailbox: IMAP tells its arrival to the second
-    (received_at), and it was there when stored (queued_at, or later when queued again)."""
-    return min(inbound.queued_at, inbound.received_at + timedelta(seconds=1))
+def _sent_to(email: str) -> str:
+    """Whom acknowledgements to this address count against: its domain ("@acme.example"), or the
+    address itself at a domain unrelated people share (a big mail provider's)."""
+    email = email.strip().lower()
+    domain = email.rpartition("@")[2]
+    return email if not domain or shared_mail_domain(domain) else f"@{domain}"
 
 
-def _acknowledged_lately(email: str, *, before: datetime) -> bool:
-    """Whether an acknowledgement went to the address's domain (to the address itself at a big mail
-    provider's domain, which unrelated people share) within ACKNOWLEDGED_DOMAIN_WITHIN before the
-    mail reached the mailbox (`before`): the mail may answer it. A help desk answering each mail from
-    a new address is then answered once, not for ever; people of one company who wrote before any
-    answer went out (a lead provider's batch, mail read after an outage) are each acknowledged."""
-    domain = email.rpartition("@")[2].lower()
-    recent = LeadEvent.objects.filter(
-        type="acknowledged", created_at__gte=before - ACKNOWLEDGED_DOMAIN_WITHIN, created_at__lt=before
+def acknowledgements_held_back(wanted: dict[int, tuple[str, datetime]]) -> dict[int, int]:
+    """For each key's (address, moment): how many automatic acknowledgements went to the address's
+    domain (to the address itself at a big mail provider's) within ACKNOWLEDGED_DOMAIN_WITHIN before
+    that moment, when they reach ACKNOWLEDGEMENTS_PER_DOMAIN (the next one is held back); 0 when one
+    may go. Mail-in's count from when they were made, the follow-up plans' from when they were
+    claimed or sent: all on the store's clock. Two queries, whatever the number asked about."""
+    moments = [at for email, at in wanted.values() if email]
+    if not moments:
+        return dict.fromkeys(wanted, 0)
+    since, until = min(moments) - ACKNOWLEDGED_DOMAIN_WITHIN, max(moments)
+    made = LeadEvent.objects.filter(
+        type="acknowledged", created_at__gte=since, created_at__lt=until
+    ).values_list("lead__customer__email", "created_at")
+    planned = FollowUpStepRun.objects.filter(
+        PLAN_ACKNOWLEDGEMENT,
+        status__in=[
+            FollowUpStepRun.Status.QUEUED,
+            FollowUpStepRun.Status.SENDING,
+            FollowUpStepRun.Status.SENT,
+        ],
+        status_changed_at__gte=since,
+        status_changed_at__lt=until,
+    ).values_list("enrollment__lead__customer__email", "status_changed_at")
+    sent = [(_sent_to(address), when) for address, when in [*made, *planned] if address]
+    held = {}
+    for key, (email, at) in wanted.items():
+        to = _sent_to(email) if email else None
+        count = sum(
+            1 for address, when in sent if address == to and at - ACKNOWLEDGED_DOMAIN_WITHIN <= when < at
+        )
+        held[key] = count if count >= ACKNOWLEDGEMENTS_PER_DOMAIN else 0
+    return held
+
+
+def acknowledgement_held_record(*, lead: Lead, count: int) -> None:
+    """Say on the lead's conversation, once, that its acknowledgement was held back and why (an
+    internal note, in the store's language): the supervisor sees it is the staff's to answer."""
+    notes = Message.objects.filter(lead=lead, channel=Channel.NOTE, author__isnull=True)
+    if notes.exists():  # mail-in held it back already, and now the follow-up plan
+        return
+    to = _sent_to(lead.customer.email).removeprefix("@")
+    with translation.override(store_language()):
+        text = gettext(ACKNOWLEDGEMENT_HELD_NOTE) % {"count": count, "to": to}
+    Message.objects.create(
+        lead=lead,
+        customer=lead.customer,
+        channel=Channel.NOTE,
+        direction=Direction.INTERNAL,
+        from_address=settings.DEFAULT_FROM_EMAIL,
+        body_text=text,
+        occurred_at=timezone.now(),
     )
-    if not domain or shared_mail_domain(domain):
-        return recent.filter(lead__customer__email__iexact=email).exists()
-    return recent.filter(lead__customer__email__iendswith=f"@{domain}").exists()
 
 
 def _unsubscribe_by_mail(message: Message) -> None:
@@ -883,7 +936,7 @@ def _acknowledgement_create(*, lead: Lead, customer: Customer, inbound_message: 
 
     Created in the same transaction as the lead, so it exists once; sent after commit by the task
     that sends every email to a customer (replies.message_deliver)."""
-    language = lead.language if lead.language in ("en", "fr") else "en"
+    language = lead.language if lead.language in ("en", "fr") else store_language()
     context = {"lead": lead, "customer": customer, "store": settings.STORE}
     subject, _, body = (
         render_to_string(f"leads/mail/acknowledgement_{language}.txt", context).strip().partition("\n")

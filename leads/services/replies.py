@@ -35,7 +35,7 @@ from inventory.models import VehicleStatus
 from ..inventory_link import lead_vehicles_with_stock, photo_links
 from ..models import Channel, Direction, InquiryType, Language, Lead, Message, ReplyTemplate
 from ..models.leads import OPEN_LEAD_STATUSES
-from ..selectors.leads import lead_customer_last_mail, lead_reply_address, person_name
+from ..selectors.leads import lead_customer_last_mail, lead_reply_address, lead_visible_to, person_name
 from ..selectors.replies import reply_template_plans, reply_templates_changed
 from ..threading import new_message_id, references_answering, reply_subject, threaded_email
 from .consent import commercial_email_headers_matching, commercial_email_refusal, commercial_footer
@@ -109,46 +109,64 @@ def _when(message: Message) -> str:
     return local_date(timezone.localtime(message.occurred_at), "D M j, g:i A")
 
 
-class AnsweredMeanwhile(ReplyError):
+class HeldMeanwhile(ReplyError):
+    """An answer held because of a message that came after the page it was written on was opened,
+    for the sender to read first. `answer`: that message, the one "Send anyway" says was read;
+    `readable_elsewhere`: the customer's other inquiry it is on, when the sender may open it there."""
+
+    readable_elsewhere: int | None = None
+
+    def __init__(self, refusal: str, *, answer: Message):
+        super().__init__(refusal)
+        self.answer = answer
+
+
+class AnsweredMeanwhile(HeldMeanwhile):
     """Someone answered the customer (by mail, phone, text or in person, on this inquiry or another
     open one of theirs) after the page the answer was written on was opened: sending it too would
     give the customer two answers, perhaps with two prices. `lead`: the inquiry the answer is
-    refused on. `answer`: the message told of, the one "Send anyway" says was read."""
+    refused on. `answer_readable`: whether the sender may open the inquiry the other answer is on
+    (always so of `lead`); when not, they are told whom to ask instead of where to read it."""
 
-    def __init__(self, answer: Message, *, lead: Lead | None = None):
-        self.answer = answer
+    def __init__(self, answer: Message, *, lead: Lead | None = None, answer_readable: bool = True):
         facts = {"who": person_name(answer.author), "when": _when(answer)}
         if lead is not None and answer.lead_id != lead.pk:
-            refusal = gettext(
-                "Not sent: %(who)s answered this customer's other inquiry (lead %(number)s) on "
-                "%(when)s, after this page was opened. Read that answer there; to send yours as well, "
-                "tick “Send anyway”."
-            ) % {**facts, "number": answer.lead_id}
-        else:
-            refusal = (
-                gettext(
-                    "Not sent: %(who)s answered this customer on %(when)s, after this page was opened. "
-                    "Read that answer below; to send yours as well, tick “Send anyway”."
+            facts["number"] = answer.lead_id
+            if answer_readable:
+                refusal = gettext(
+                    "Not sent: %(who)s answered this customer's other inquiry (lead %(number)s) on "
+                    "%(when)s, after this page was opened. Read that answer there; to send yours as "
+                    "well, tick “Send anyway”."
                 )
-                % facts
+            else:
+                refusal = gettext(
+                    "Not sent: %(who)s answered this customer's other inquiry (lead %(number)s) on "
+                    "%(when)s, after this page was opened. You cannot open that lead: ask %(who)s what "
+                    "they told the customer; to send yours as well, tick “Send anyway”."
+                )
+        else:
+            refusal = gettext(
+                "Not sent: %(who)s answered this customer on %(when)s, after this page was opened. "
+                "Read that answer below; to send yours as well, tick “Send anyway”."
             )
-        super().__init__(refusal)
+        super().__init__(refusal % facts, answer=answer)
+        if lead is not None and answer.lead_id != lead.pk and answer_readable:
+            self.readable_elsewhere = answer.lead_id
 
 
-class CustomerWroteMeanwhile(AnsweredMeanwhile):
+class CustomerWroteMeanwhile(HeldMeanwhile):
     """The customer wrote again on the inquiry after the page the answer was written on was opened:
     the answer may well answer only their earlier question. `answer`: their new message."""
 
     def __init__(self, message: Message):
-        self.answer = message
-        ReplyError.__init__(
-            self,
+        super().__init__(
             gettext(
                 "Not sent: the customer wrote again after this page was opened (%(when)s). Read their "
                 "new message in the conversation below and change your answer if need be; to send it, "
                 "tick “Send anyway”."
             )
             % {"when": _when(message)},
+            answer=message,
         )
 
 
@@ -484,14 +502,22 @@ def reply_draft(
     }
 
 
-# A call that reached the customer or left them a message, as contact_log keeps its outcome (its subject).
-ANSWERING_CALLS = [dict(ContactOutcome.CHOICES)[outcome] for outcome in sorted(ContactOutcome.ANSWERED)]
-# An answer a person gave the customer, as the first response counts them: a mail queued or sent
-# (not the automatic acknowledgement or follow-ups, nor what the server refused), a text, a visit, a
-# call that reached them or left a message; _is_answer says it of a message read.
+def _calls_ending(outcomes) -> list[str]:
+    """The subjects of calls logged with these outcomes: contact_log keeps a call's outcome as its
+    subject, in English (ContactOutcome.CHOICES)."""
+    return [dict(ContactOutcome.CHOICES)[outcome] for outcome in sorted(outcomes)]
+
+
+# What counts as a person's answer to the customer, here and wherever it is asked (a page's answer
+# held meanwhile, an acknowledgement too late, the follow-up plans): what the first response counts
+# (contact_log, message_deliver). A mail queued or sent (not the automatic acknowledgement or
+# follow-ups, nor what the server refused), a text, a visit, a call that reached them or left a
+# message (ContactOutcome.ANSWERED). _is_answer says it of a message read, ANSWERS of a query.
+ANSWERING_CHANNELS = (Channel.TEXT, Channel.VISIT)
+ANSWERING_CALLS = _calls_ending(ContactOutcome.ANSWERED)
 ANSWERS = Q(direction=Direction.OUTBOUND) & (
     (Q(channel=Channel.EMAIL, author__isnull=False) & ~Q(send_status=Message.SendStatus.FAILED))
-    | Q(channel__in=[Channel.TEXT, Channel.VISIT])
+    | Q(channel__in=ANSWERING_CHANNELS)
     | Q(channel=Channel.PHONE, subject__in=ANSWERING_CALLS)
 )
 
@@ -502,9 +528,17 @@ def _is_answer(message: Message) -> bool:
         return False
     if message.channel == Channel.EMAIL:
         return message.author_id is not None and message.send_status != Message.SendStatus.FAILED
-    return message.channel in (Channel.TEXT, Channel.VISIT) or (
+    return message.channel in ANSWERING_CHANNELS or (
         message.channel == Channel.PHONE and message.subject in ANSWERING_CALLS
     )
+
+
+# Of ANSWERS, those the customer took part in: they spoke with someone on the phone or came in.
+# A voicemail, a text or an email answers them without a word of theirs: the follow-up plans go on
+# after those (automatic emails would talk past only what the customer said).
+ANSWERED_IN_PERSON = ANSWERS & (
+    Q(channel=Channel.VISIT) | Q(channel=Channel.PHONE, subject__in=_calls_ending({ContactOutcome.REACHED}))
+)
 
 
 def reply_last_answer_id(*, lead: Lead, messages: list[Message] | None = None) -> int:
@@ -623,7 +657,10 @@ def reply_queue(
             pk__gt=shown_answer,
         ).exclude(author=author)
         if since := answered.select_related("author").order_by("-pk").first():
-            raise AnsweredMeanwhile(since, lead=lead)
+            readable = (
+                since.lead_id == lead.pk or lead_visible_to(user=author).filter(pk=since.lead_id).exists()
+            )
+            raise AnsweredMeanwhile(since, lead=lead, answer_readable=readable)
         wrote = lead.messages.filter(direction=Direction.INBOUND, pk__gt=shown_answer)
         if since := wrote.order_by("-pk").first():
             raise CustomerWroteMeanwhile(since)

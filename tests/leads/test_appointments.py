@@ -652,7 +652,10 @@ def test_booking_an_unassigned_lead_gives_it_to_the_advisor_and_an_owned_lead_ke
     assert unassigned.owner == advisor.user
     assert lead_visible_to(user=advisor.user).filter(pk=unassigned.pk).exists()  # their lead to open
     event = unassigned.events.get(type="assigned")
-    assert (event.params, event.actor) == ({"owner": "Alex Chen", "previous_owner": ""}, supervisor)
+    assert (event.params, event.actor) == (
+        {"owner": "Alex Chen", "previous_owner": "", "owner_id": advisor.user.pk, "previous_owner_id": None},
+        supervisor,
+    )
     owner = factories.advisor(first_name="Marc", last_name="Roy").user
     owned = factories.lead(owner=owner)
     book(owned, advisor, at(MONDAY, 14), actor=supervisor)

@@ -929,3 +929,31 @@ def test_the_second_inquiry_itself_or_a_voicemail_on_it_does_not_stop_the_plan_o
     assert counts["stopped"] == 0 and len(queued) == 2  # the acknowledgement and the day-1 email
     assert _stop_reason(first.followups.get()) == (FollowUpEnrollment.Status.ACTIVE, "")
     assert not second.followups.exists() and not second.events.filter(type="followup_held").exists()
+
+
+def test_the_plans_acknowledgement_is_held_back_after_a_few_to_one_company_within_the_hour(
+    plan, django_capture_on_commit_callbacks
+):
+    """A help desk answering each mail from a new address: once the most acknowledgements allowed
+    went to its domain in the hour before an inquiry came in, the plan does not acknowledge that
+    inquiry either, and its lead says why. A colleague's inquiry that came in before is acknowledged."""
+    received = local(2026, 3, 10, 10, 0)
+    colleague = enroll(plan, received_at=received, email="bob@acme.example")
+    for name in ("ann", "cy", "dan"):  # mail-in's acknowledgements, since bob's inquiry came in
+        earlier = factories.lead(
+            customer_obj=factories.customer(email=f"{name}@acme.example"),
+            received_at=local(2026, 1, 5, 10, 0),
+        )
+        lead_event_add(lead=earlier, type="acknowledged")
+    receipt = enroll(plan, received_at=received, email="support+1004@acme.example")
+
+    counts, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
+    assert queued == [colleague.runs.get(step__position=0).pk]
+    held = receipt.runs.get(step__position=0)
+    assert (held.status, held.note) == (Run.Status.DONE, followup_service.ACKNOWLEDGEMENT_HELD)
+    [note] = receipt.lead.messages.filter(channel=Channel.NOTE, direction=Direction.INTERNAL)
+    assert "acme.example" in note.body_text and note.author is None
+    # The rest of its plan goes on (its call first): a person decides what it is.
+    receipt.refresh_from_db()
+    assert receipt.status == FollowUpEnrollment.Status.ACTIVE
+    assert receipt.runs.get(step__position=1).status == Run.Status.SCHEDULED

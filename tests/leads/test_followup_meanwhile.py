@@ -95,6 +95,53 @@ def test_an_acknowledgement_is_not_sent_after_an_answer_on_the_customers_other_i
     assert mail.outbox == []
 
 
+def _older_inquiry_answered(days_ago: int, **logged):
+    """The customer's earlier inquiry, still open, and the advisor's answer to it `days_ago`."""
+    marc = factories.staff(Role.ADVISOR).user
+    now = timezone.now()
+    older = factories.lead(received_at=now - timedelta(days=30), owner=marc)
+    contact_log(lead=older, author=marc, occurred_at=now - timedelta(days=days_ago), **logged)
+    return older
+
+
+@pytest.mark.parametrize(
+    "logged",
+    [
+        {"channel": "phone", "outcome": "reached"},
+        {"channel": "phone", "outcome": "voicemail"},
+        {"channel": "text", "notes": "Still interested?"},
+        {"channel": "visit"},
+    ],
+    ids=["call", "voicemail", "text", "visit"],
+)
+def test_a_new_inquiry_is_acknowledged_though_an_older_open_one_was_answered_weeks_ago(
+    plan, django_capture_on_commit_callbacks, logged
+):
+    """A returning customer: their inquiry of last month is still open, answered by phone, text or
+    in person then. Their new inquiry has had no answer: it is acknowledged."""
+    older = _older_inquiry_answered(29, **logged)
+    _lead, ack = _claimed_acknowledgement(
+        plan, django_capture_on_commit_callbacks, customer_obj=older.customer
+    )
+    assert followup_run_send(run_id=ack.pk) == Run.Status.SENT
+    assert [message.subject for message in mail.outbox] == [ACKNOWLEDGEMENT]
+
+
+def test_an_answer_on_the_older_inquiry_after_the_new_one_came_in_holds_its_acknowledgement(
+    plan, django_capture_on_commit_callbacks
+):
+    """The new inquiry came in a minute ago; the advisor texted the customer about the older one
+    since, before the beat claimed the acknowledgement: that text answered them."""
+    older = _older_inquiry_answered(0, channel="text", notes="The RAV4 is still here.")
+    _lead, ack = _claimed_acknowledgement(
+        plan, django_capture_on_commit_callbacks, customer_obj=older.customer
+    )
+    assert followup_run_send(run_id=ack.pk) == Run.Status.DONE
+    ack.refresh_from_db()
+    assert ack.note == followup_service.ANSWERED_BEFORE_ACKNOWLEDGEMENT
+    assert mail.outbox == []
+
+
 def test_an_acknowledgement_a_supervisor_sends_on_purpose_after_review_goes_out(
     plan, supervisor, django_capture_on_commit_callbacks
 ):

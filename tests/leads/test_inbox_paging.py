@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from dealership.models import Role
 from leads.models import Lead
+from leads.selectors.leads import lead_inbox_rows
 from leads.services.leads import contact_log
 from tests import factories
 
@@ -114,12 +115,70 @@ def test_a_next_page_whose_leads_were_all_answered_meanwhile_shows_the_last_page
 
 
 def test_a_malformed_next_page_position_is_ignored(client, member):
-    _unanswered(55)
-    # Not a number, another order's, a key beyond any moment or id, digits of another script.
-    for after in "x 1 1.2 1.2.3.4 -1.2.3 1.2. 0.1.99999999999999999999 0.999999999999999999.1 ٣.٣.٣".split():
+    leads = _unanswered(55)
+    # The position of the 10th lead: taken, page 2 would list the 45 after it.
+    tenth = lead_inbox_rows(user=member.user, filters={"sort": "urgent"}, offset=9, limit=1)[0]
+    assert tenth.pk == leads[9].pk
+    position = tenth.position
+    zero, moment, pk = position.split(".")
+
+    def page_two(after: str) -> tuple[int, str]:
         response = client.get(reverse("leads:inbox"), {"sort": "urgent", "page": 2, "after": after})
-        assert response.status_code == 200
-        assert len(_listed(response.content.decode())) == 5, after  # page 2 by its number
+        return response.status_code, response.content.decode()
+
+    status, page = page_two(position)
+    assert status == 200 and _listed(page) == [lead.pk for lead in leads[10:]]
+    by_number = [lead.pk for lead in leads[50:]]
+    # Each written otherwise than a position is: a reading as lenient as int() would take most of
+    # them for the 10th lead's (or crash on a key past any moment or id).
+    malformed = [
+        "x",
+        f"{position}.",  # a key left empty
+        f"{position}.0",  # a key too many: another order's
+        f"{moment}.{pk}",  # a key too few
+        f"+{position}",
+        f"-{position}",
+        f"{zero}.{moment[0]}_{moment[1:]}.{pk}",
+        position.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),  # digits of another script
+        f"{zero}.999999999999999999.{pk}",  # past any moment
+        f"{zero}.{moment}.99999999999999999999",  # past any id
+    ]
+    for after in malformed:
+        status, page = page_two(after)
+        assert status == 200, after
+        assert _listed(page) == by_number, after  # page 2 by its number
+        assert "Page position: Not a position in this list" in html.unescape(page), after
+
+
+def test_a_next_page_with_nothing_left_after_the_last_lead_shown_shows_none_again(client, member):
+    leads = _unanswered(55)
+    params = {"unanswered": "on", "sort": "newest"}
+    first = client.get(reverse("leads:inbox"), params).content.decode()
+    for lead in leads[:5]:  # the five oldest, those page 2 was to show, are answered meanwhile
+        _answer(lead, member)
+    arrived = [factories.lead() for _ in range(10)]  # and ten new ones go on top of page 1
+    cache.clear()  # the counts as they are now: two pages again
+    second = client.get(_link(first, "inbox-next")).content.decode()
+    assert _listed(second) == []  # not the leads page 1 showed, moved down by the new ones
+    assert "There is no page 2 any more: no lead comes after those the page before showed." in second
+    assert "There is no page 2:" not in second and "No leads match." not in second
+    # The new leads are on the first page, which its link opens; the page keeps its place.
+    top = client.get(_link(second, "inbox-first")).content.decode()
+    assert {lead.pk for lead in arrived} <= set(_listed(top))
+    assert re.search(r"[?&]page=2(&|$)", _link(second, "refresh")) and "after=" in _link(second, "refresh")
+    assert _link(second, "inbox-newer").endswith("page=1")
+
+
+def test_no_other_link_of_the_next_page_keeps_its_position(client, member):
+    _unanswered(55)
+    first = client.get(reverse("leads:inbox"), {"sort": "urgent"}).content.decode()
+    second = client.get(_link(first, "inbox-next")).content.decode()
+    # The chips, the toggles and the way back: every link to the list (page 2 is the last).
+    links = [html.unescape(address) for address in re.findall(r'href="(\?[^"]*)"', second)]
+    assert len(links) > 5 and all("after=" not in address for address in links), links
+    # Another status from page 2 lists its leads from the top.
+    [all_chip] = re.findall(r'href="([^"]*)" id="inbox-chip-\d+">All ', second)
+    assert len(_listed(client.get(reverse("leads:inbox") + html.unescape(all_chip)).content.decode())) == 50
 
 
 def test_the_next_page_reads_as_few_queries_as_the_first(client, member):

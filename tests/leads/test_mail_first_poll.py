@@ -2,6 +2,7 @@
 mail already there is the store's history; mail read late is dated when it reached the mailbox; a
 message too large to read still reaches a salesperson."""
 
+import logging
 import os
 import time
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from imapclient import SEEN
 
 from leads.mail import polling
 from leads.mail.polling import poll_source
+from leads.mail.rawmail import RawMail
 from leads.mail.sources import parse_mailbox_url
 from leads.models import (
     ConsentRecord,
@@ -24,7 +26,7 @@ from leads.models import (
     Message,
 )
 from leads.services.followup import followup_enroll_arrivals, followup_plans_ensure_defaults
-from leads.services.mail import InboundRetry, inbound_process
+from leads.services.mail import InboundRetry, inbound_process, inbound_store, mailbox_ensure, mailbox_lock
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -65,7 +67,7 @@ def inquiry(n, **fields) -> bytes:
 
 def test_the_first_read_of_a_mailbox_leaves_the_mail_already_there_alone(dovecot):
     """The store connects the mailbox it has used for years: its old mail, and what staff have
-    read already, stays history; only what waits unread since today is taken in."""
+    read already, stays history; only what waits unread from the last week is taken in."""
     for n in range(3):
         append(dovecot, inquiry(n), at=LONG_AGO)  # years old, never opened
     append(dovecot, inquiry(3), at=LONG_AGO, seen=True)
@@ -90,6 +92,52 @@ def test_the_first_read_of_a_mailbox_leaves_the_mail_already_there_alone(dovecot
         "buyer7@example.com",
     ]
     assert acknowledgements().count() == 3
+
+
+def test_the_first_read_takes_the_unread_mail_of_the_last_week_and_says_what_it_left(dovecot):
+    """The store connects its mailbox on Monday: Friday evening's unread inquiry becomes a lead, dated
+    Friday and not acknowledged three days on; older unread mail and mail already read stay in the
+    mailbox, and the poll says how many."""
+    friday = (timezone.now() - timedelta(days=3)).replace(microsecond=0)
+    append(dovecot, inquiry(1), at=friday)
+    append(dovecot, inquiry(2), at=timezone.now() - timedelta(days=8))
+    append(dovecot, inquiry(3), at=friday, seen=True)
+    append(dovecot, inquiry(4), at=LONG_AGO)
+    append(dovecot, inquiry(5))
+
+    records: list[logging.LogRecord] = []
+    logged = logging.Handler()
+    logged.emit = records.append
+    polling.logger.addHandler(logged)
+    try:
+        result = poll(dovecot)
+    finally:
+        polling.logger.removeHandler(logged)
+    assert (result.seen, result.stored, result.left_in_folder) == (2, 2, 3)
+    [record] = [record for record in records if "left 3 messages" in record.getMessage()]
+    assert record.levelno == logging.WARNING and "MAILBOX_READ_HISTORY" in record.getMessage()
+    route_all()
+    late = Lead.objects.get(customer__email="buyer1@example.com")
+    assert late.received_at == friday
+    assert not late.messages.filter(direction=Direction.OUTBOUND).exists()
+    assert [message.lead.customer.email for message in acknowledgements()] == ["buyer5@example.com"]
+
+    # From then on nothing is left: every new message is read.
+    append(dovecot, inquiry(6), at=LONG_AGO, seen=True)
+    result = poll(dovecot)
+    assert (result.stored, result.left_in_folder) == (1, 0)
+
+
+def test_a_message_stored_with_when_it_reached_the_mailbox_is_dated_then():
+    friday = (timezone.now() - timedelta(days=3)).replace(microsecond=0)
+    mailbox = mailbox_ensure(name="maildir:///test/arrivals")
+    raw = inquiry(1)
+    [pk] = inbound_store(
+        mailbox=mailbox,
+        token=mailbox_lock(mailbox=mailbox),
+        messages=[RawMail(raw=raw, size=len(raw), arrived_at=friday)],
+    )
+    assert InboundMail.objects.get(pk=pk).received_at == friday
 
 
 def test_a_first_read_cut_short_still_leaves_the_history_alone(dovecot, monkeypatch, settings):
@@ -157,7 +205,7 @@ def test_a_recreated_folder_is_read_again_for_what_came_since_but_not_for_its_hi
     append(dovecot, inquiry(3), at=LONG_AGO + timedelta(days=1), seen=True, folder="Leads")
     append(dovecot, inquiry(4), folder="Leads", seen=True)  # came since, and opened in Outlook
     result = poll_source(source)
-    assert (result.seen, result.stored) == (2, 1)
+    assert (result.seen, result.stored, result.left_in_folder) == (2, 1, 2)
     assert InboundMail.objects.filter(subject="RAV4 price #4").exists()
     assert not InboundMail.objects.filter(subject__in=["RAV4 price #2", "RAV4 price #3"]).exists()
     mailbox = Mailbox.objects.get()

@@ -14,8 +14,11 @@ from dealership.models import Role
 from leads.models import Channel, Direction, LeadStatus, Message, ReplyTemplate
 from leads.services.leads import contact_log, lead_customer_wrote, lead_transition
 from leads.services.replies import (
+    ANSWERED_IN_PERSON,
+    ANSWERS,
     AnsweredMeanwhile,
     CustomerWroteMeanwhile,
+    HeldMeanwhile,
     reply_last_answer_id,
     reply_queue,
     reply_templates_ensure_defaults,
@@ -119,6 +122,68 @@ def test_an_answer_and_a_new_message_since_the_page_was_opened_are_each_told_bef
     assert send(wrote.pk).author == sophie
 
 
+def test_both_holds_carry_the_message_to_read_and_neither_is_taken_for_the_other():
+    sophie = factories.staff(Role.SUPERVISOR).user
+    marc = factories.staff(Role.ADVISOR, first_name="Marc", last_name="Roy").user
+    lead = factories.lead()
+    shown = reply_last_answer_id(lead=lead)
+    marc_answer = reply_queue(lead=lead, author=marc, subject="RAV4", body="Best price $33,500.")
+    wrote = factories.inbound_email(lead=lead, body="Can I lease it?", occurred_at=timezone.now())
+    holds = []
+    for seen in (shown, marc_answer.pk):
+        with pytest.raises(HeldMeanwhile) as held:
+            reply_queue(lead=lead, author=sophie, subject="RAV4", body="It is $34,995.", shown_answer=seen)
+        holds.append(held.value)
+    answered, customer_wrote = holds
+    assert (answered.answer, customer_wrote.answer) == (marc_answer, wrote)
+    # The customer writing again is not someone answering them.
+    assert isinstance(answered, AnsweredMeanwhile) and not isinstance(customer_wrote, AnsweredMeanwhile)
+    assert isinstance(customer_wrote, CustomerWroteMeanwhile)
+    assert str(customer_wrote).startswith("Not sent: the customer wrote again after this page was opened (")
+
+
+@pytest.mark.parametrize("refused_for", ["a car sold meanwhile", "an unknown merge field", "no subject"])
+def test_send_anyway_ticked_is_not_asked_again_when_the_answer_is_refused_for_another_reason(
+    client, refused_for
+):
+    """Marc's call holds Sophie's answer; she reads it and ticks "Send anyway", but the answer is
+    refused for another reason. Once she has seen to that, it goes: the call is not told of again."""
+    from inventory.services.vehicles import vehicle_transition
+
+    reply_templates_ensure_defaults()
+    _login(client, first_name="Sophie", last_name="Tremblay")
+    marc = factories.staff(Role.ADVISOR, first_name="Marc", last_name="Roy").user
+    stock = factories.vehicle(year=2024, make="Toyota", model="RAV4", price="34995.50")
+    lead = factories.lead(owner=marc, inquiry_type="price", vehicles=[{"vin": stock.vin}])
+    url, reply = reverse("leads:lead_detail", args=[lead.pk]), reverse("leads:lead_reply", args=[lead.pk])
+    opened = composer_fields(client.get(url).content.decode())
+    logged = contact_log(lead=lead, author=marc, channel="phone", outcome="reached", notes="Quoted $33,500")
+    held = client.post(reply, opened)
+    assert held.status_code == 400 and _send_anyway(held.content.decode()) == str(logged.pk)
+    fields = {**composer_fields(held.content.decode()), "send_anyway": logged.pk}
+    if refused_for == "a car sold meanwhile":
+        vehicle_transition(vehicle=stock, to_status="sold", actor=None)
+        reason = "changed in stock after this page was opened"
+    elif refused_for == "an unknown merge field":
+        fields["body"] = "Hello {{ prenom }}, " + fields["body"]
+        reason = "Fill in or remove: {{ prenom }}."
+    else:
+        fields["subject"] = ""
+        reason = "This field is required."
+    refused = client.post(reply, fields)
+    page = _alerts(refused.content.decode())
+    assert refused.status_code == 400 and reason in page
+    assert "answered this customer" not in page and 'id="id_send_anyway"' not in page
+    # The page holds the call as read, for its next send and for a template picked on it alike.
+    again = composer_fields(refused.content.decode())
+    assert again["shown_answer"] == str(logged.pk)
+    again["body"] = again["body"].replace("Hello {{ prenom }}, ", "")
+    again["subject"] = again["subject"] or "Your RAV4"
+    sent = client.post(reply, again)
+    assert sent.status_code == 302, _alerts(sent.content.decode())
+    assert len(_answers(lead)) == 1
+
+
 # --- answered meanwhile by any means --------------------------------------------------------------
 
 
@@ -160,6 +225,54 @@ def test_a_call_text_or_visit_logged_meanwhile_holds_an_email_answer(client, cha
     )
 
 
+@pytest.mark.parametrize(
+    ("logged", "in_person"),
+    [
+        ({"channel": "phone", "outcome": "reached"}, True),
+        ({"channel": "phone", "outcome": "voicemail"}, False),
+        ({"channel": "phone", "outcome": "no_answer"}, False),
+        ({"channel": "phone", "outcome": "wrong_number"}, False),
+        ({"channel": "text", "notes": "It is $34,995."}, False),
+        ({"channel": "visit"}, True),
+        ({"channel": "note", "notes": "Prefers mornings"}, False),
+    ],
+)
+def test_a_contact_logged_is_an_answer_to_every_rule_or_to_none(logged, in_person):
+    """The first response counts it (contact_log), it holds an email written meanwhile and an
+    acknowledgement (ANSWERS), the lead page's conversation takes it for the latest answer (read
+    or queried): one answer, or none. The customer spoke with someone (ANSWERED_IN_PERSON, which
+    stops automatic follow-ups) only on a call that reached them or a visit, both answers."""
+    marc = factories.staff(Role.ADVISOR).user
+    lead = factories.lead(owner=marc)
+    message = contact_log(lead=lead, author=marc, **logged)
+    lead.refresh_from_db()
+    counted = lead.first_response_at is not None
+    assert Message.objects.filter(ANSWERS, pk=message.pk).exists() == counted
+    latest = message.pk if counted else 0
+    assert reply_last_answer_id(lead=lead) == reply_last_answer_id(lead=lead, messages=[message]) == latest
+    assert Message.objects.filter(ANSWERED_IN_PERSON, pk=message.pk).exists() == in_person
+    assert counted or not in_person
+
+
+@pytest.mark.parametrize(
+    ("by_a_person", "status", "answer"),
+    [
+        (True, Message.SendStatus.QUEUED, True),
+        (True, Message.SendStatus.SENT, True),
+        (True, Message.SendStatus.FAILED, False),
+        (False, Message.SendStatus.SENT, False),  # the automatic acknowledgement
+    ],
+)
+def test_an_email_is_an_answer_when_a_person_wrote_it_and_it_did_not_fail(by_a_person, status, answer):
+    lead = factories.lead()
+    author = factories.staff(Role.ADVISOR).user if by_a_person else None
+    message = factories.outbound_email(lead=lead, author=author, send_status=status)
+    assert Message.objects.filter(ANSWERS, pk=message.pk).exists() == answer
+    latest = message.pk if answer else 0
+    assert reply_last_answer_id(lead=lead) == reply_last_answer_id(lead=lead, messages=[message]) == latest
+    assert not Message.objects.filter(ANSWERED_IN_PERSON, pk=message.pk).exists()
+
+
 def test_a_voicemail_the_sender_logged_from_the_same_page_does_not_hold_their_email(client):
     """Marc leaves a voicemail and logs it (the log form leaves the composer as it is), then writes
     the email he announced in it."""
@@ -199,6 +312,7 @@ def test_a_first_answer_on_the_customers_other_inquiry_since_the_page_was_opened
     page = _alerts(response.content.decode())
     assert f"Not sent: Sophie Tremblay answered this customer's other inquiry (lead {first.pk}) on " in page
     # That answer is on the other lead's page: linked from here.
+    assert "Read that answer there; to send yours as well, tick “Send anyway”." in page
     assert f'href="{reverse("leads:lead_detail", args=[first.pk])}"' in page
     assert _answers(second) == []
     [sophies] = Message.objects.filter(lead=first, author=sophie)
@@ -222,6 +336,9 @@ def test_an_advisor_is_told_of_an_answer_on_an_inquiry_not_theirs_without_a_link
     page = _alerts(response.content.decode())
     assert f"Not sent: Anne Lee answered this customer's other inquiry (lead {theirs.pk}) on " in page
     assert f'href="{reverse("leads:lead_detail", args=[theirs.pk])}"' not in page
+    # Told what they can do instead of reading it there.
+    assert "Read that answer there" not in page
+    assert "You cannot open that lead: ask Anne Lee what they told the customer" in page
 
 
 def test_answers_on_the_customers_other_inquiries_before_the_page_was_opened_hold_nothing(client):

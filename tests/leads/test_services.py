@@ -424,9 +424,20 @@ def test_assigning_a_lead_records_who_had_it_and_refuses_people_who_take_no_lead
     lead_assign(lead=lead, owner=lina, actor=boss)  # the same owner again: nothing to record
     lead_assign(lead=lead, owner=None, actor=boss)
     assert [(event.params, event.actor) for event in lead.events.filter(type="assigned")] == [
-        ({"owner": "Marc Roy", "previous_owner": ""}, boss),
-        ({"owner": "Lina Haddad", "previous_owner": "Marc Roy"}, boss),
-        ({"owner": "", "previous_owner": "Lina Haddad"}, boss),
+        ({"owner": "Marc Roy", "previous_owner": "", "owner_id": marc.pk, "previous_owner_id": None}, boss),
+        (
+            {
+                "owner": "Lina Haddad",
+                "previous_owner": "Marc Roy",
+                "owner_id": lina.pk,
+                "previous_owner_id": marc.pk,
+            },
+            boss,
+        ),
+        (
+            {"owner": "", "previous_owner": "Lina Haddad", "owner_id": None, "previous_owner_id": lina.pk},
+            boss,
+        ),
     ]
     assert not lead_visible_to(user=lina).filter(pk=lead.pk).exists()
     department = factories.staff(Role.DEPARTMENT, first_name="Sam", last_name="Service").user
@@ -529,10 +540,12 @@ def _two_assignments_at_once(**shown) -> tuple[Lead, dict, dict]:
 def test_two_assignments_at_the_same_moment_record_the_owner_each_took_the_lead_from():
     lead, _, second = _two_assignments_at_once()
     assert "lead" in second, second
-    assert list(lead.events.filter(type="assigned").order_by("pk").values_list("params", flat=True)) == [
-        {"owner": "Marc Roy", "previous_owner": ""},
-        {"owner": "Anne Lee", "previous_owner": "Marc Roy"},
+    took, retook = lead.events.filter(type="assigned").order_by("pk").values_list("params", flat=True)
+    assert [(params["owner"], params["previous_owner"]) for params in (took, retook)] == [
+        ("Marc Roy", ""),
+        ("Anne Lee", "Marc Roy"),
     ]
+    assert retook["previous_owner_id"] == took["owner_id"] and retook["owner_id"] == lead.owner_id
 
 
 @pytest.mark.django_db(transaction=True)

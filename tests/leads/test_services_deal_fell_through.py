@@ -5,6 +5,8 @@ history and the implied consent it gave, every step of it recorded."""
 from datetime import datetime, time, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,7 +16,7 @@ from leads.selectors.consent import consent_check, consent_overview
 from leads.selectors.customers import customer_audit, customer_timeline
 from leads.services.consent import consent_grant
 from leads.services.customer_import import IMPORT_SOURCE, import_apply, import_create
-from leads.services.customers import history_item_add
+from leads.services.customers import customer_merge, history_item_add, history_item_remove
 from leads.services.leads import TransitionError, contact_log, lead_transition
 from tests import factories
 
@@ -297,3 +299,54 @@ def test_an_other_kind_of_item_numbered_like_a_deal_that_fell_through_is_importe
     summary = import_apply(batch=upload, mapping=mapping, actor=None, dry_run=False)
     assert (summary.history_added, summary.history_taken_back) == (1, 0)
     assert list(customer.history_items.values_list("kind", flat=True)) == [HistoryKind.SERVICE_VISIT]
+
+
+_DMS_MAPPING = {"Name": "full_name", "Email": "email", "Type": "kind", "Date": "date", "Vehicle": "vehicle",
+                "Number": "reference"}  # fmt: skip
+
+
+def _dms_import(*sales):
+    """The DMS file of the night listing each (customer, deal number) as a sale of today."""
+    day = timezone.localdate().isoformat()
+    lines = [f"{c.first_name} {c.last_name},{c.email},Sale,{day},2025 RAV4,{number}\n" for c, number in sales]
+    upload = import_create(
+        filename="dms.csv",
+        data=("Name,Email,Type,Date,Vehicle,Number\n" + "".join(lines)).encode(),
+        actor=None,
+    )
+    return import_apply(batch=upload, mapping=_DMS_MAPPING, actor=None, dry_run=False)
+
+
+def _taken_back(customer, number: str) -> None:
+    """The customer's deal `number`, imported once, then taken off because it fell through."""
+    deal = _imported_deal(customer, vin="", reference=number)
+    history_item_remove(item=deal, reason="Financing refused")
+
+
+def test_another_customers_deal_under_a_number_that_fell_through_is_imported():
+    fell_through, other = factories.customer(), factories.customer()
+    _taken_back(fell_through, "D5100")
+    # The DMS numbers its deals again: D5100 is now another customer's sale, and still the first one's.
+    summary = _dms_import((fell_through, "D5100"), (other, "D5100"))
+    assert (summary.history_added, summary.history_taken_back) == (1, 1)
+    assert not fell_through.history_items.exists()
+    [deal] = other.history_items.all()
+    assert (deal.kind, deal.external_ref) == (HistoryKind.PURCHASE, "D5100")
+
+
+def test_a_deal_that_fell_through_stays_off_the_customer_its_record_was_merged_into():
+    duplicate, kept = factories.customer(), factories.customer()
+    _taken_back(duplicate, "D5200")
+    customer_merge(target=kept, duplicate=duplicate, actor=factories.staff(Role.SUPERVISOR).user)
+    summary = _dms_import((kept, "D5200"))
+    assert (summary.history_added, summary.history_taken_back) == (0, 1)
+    assert not kept.history_items.exists()
+
+
+def test_the_deals_that_fell_through_are_read_once_per_import():
+    customers = [factories.customer() for _ in range(3)]
+    _taken_back(customers[0], "D5300")
+    with CaptureQueriesContext(connection) as captured:
+        summary = _dms_import(*((customer, f"D53{n}0") for n, customer in enumerate(customers)))
+    assert (summary.history_added, summary.history_taken_back) == (2, 1)
+    assert sum("history_removed" in query["sql"] for query in captured) == 1

@@ -5,11 +5,13 @@ import html
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from dealership.models import Role
 from leads.models import LeadStatus
-from leads.services.leads import lead_assign, lead_merge
+from leads.selectors.leads import person_name
+from leads.services.leads import lead_assign, lead_event_add, lead_merge
 from tests import factories
 from tests.formsets import composer_fields
 
@@ -134,6 +136,44 @@ def test_a_lead_that_never_was_theirs_stays_not_found_and_its_owner_unnamed(clie
             assert response.status_code == 404 and "Anne" not in response.content.decode(), (someone, url)
     client.force_login(marc)
     assert client.post(reverse("leads:lead_log", args=[lead.pk + 1000]), {"notes": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize("former_owner", ["renamed", "deleted"])
+def test_a_namesake_of_a_former_owner_who_left_or_was_renamed_is_not_told_who_owns_the_lead(
+    client, former_owner
+):
+    """Marie Tremblay owned the lead before it went to Sam; she has since married (or left). A new
+    Marie Tremblay, who never had it, is not told whose it is."""
+    marie = factories.advisor(first_name="Marie", last_name="Tremblay").user
+    lead = factories.lead(owner=marie)
+    lead_assign(lead=lead, owner=factories.advisor(first_name="Sam", last_name="Secret").user, actor=None)
+    people = get_user_model().objects.filter(pk=marie.pk)
+    people.update(last_name="Gagnon") if former_owner == "renamed" else people.delete()
+    _login(client, Role.ADVISOR, first_name="Marie", last_name="Tremblay")
+    response = client.post(reverse("leads:lead_log", args=[lead.pk]), {"channel": "note", "notes": "Hi"})
+    assert response.status_code == 404 and "Sam Secret" not in response.content.decode()
+
+
+def test_a_former_owner_renamed_since_is_still_told_who_has_the_lead_now(client):
+    marie = _login(client, Role.ADVISOR, first_name="Marie", last_name="Tremblay")
+    lead = factories.lead(owner=marie)
+    lead_assign(lead=lead, owner=factories.advisor(first_name="Anne", last_name="Lee").user, actor=None)
+    get_user_model().objects.filter(pk=marie.pk).update(last_name="Gagnon")
+    client.force_login(get_user_model().objects.get(pk=marie.pk))
+    response = client.post(reverse("leads:lead_log", args=[lead.pk]), {"channel": "note", "notes": "Hi"})
+    assert response.status_code == 409
+    _said_given_to_anne(response, "Hi")
+
+
+def test_a_change_of_owner_recorded_by_name_only_proves_nobody_owned_the_lead(client):
+    """Changes of owner recorded before the timeline kept who they were name them only: a name
+    proves nothing, so the page stays not found."""
+    marc = _login(client, Role.ADVISOR, first_name="Marc", last_name="Roy")
+    anne = factories.advisor(first_name="Anne", last_name="Lee").user
+    lead = factories.lead(owner=anne)
+    lead_event_add(lead=lead, type="assigned", owner="Anne Lee", previous_owner=person_name(marc))
+    response = client.post(reverse("leads:lead_log", args=[lead.pk]), {"channel": "note", "notes": "Hi"})
+    assert response.status_code == 404 and "Anne" not in response.content.decode()
 
 
 def _assign_fields(page: str) -> dict:
