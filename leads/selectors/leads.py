@@ -711,9 +711,9 @@ NEXT_STEPS_OPEN = Task.objects.filter(kind=NEXT_STEP, done_at__isnull=True)
 
 
 def lead_get(*, user, pk: int) -> Lead:
-    """The lead with its customer and owner; `has_duplicates`, `has_inbound_mail`, `has_next_steps`
-    and the customer's `has_other_emails` and `has_other_phones` say whether its page needs to read
-    those lists at all."""
+    """The lead with its customer and owner; `has_duplicates`, `has_inbound_mail`, `has_next_steps`,
+    `has_other_leads` and the customer's `has_other_emails` and `has_other_phones` say whether its
+    page needs to read those lists at all."""
     return (
         lead_visible_to(user=user)
         .select_related("customer", "owner")
@@ -728,6 +728,9 @@ def lead_get(*, user, pk: int) -> Lead:
             ),
             has_inbound_mail=Exists(InboundMail.objects.filter(lead=OuterRef("pk"))),
             has_next_steps=Exists(NEXT_STEPS_OPEN.filter(lead=OuterRef("pk"))),
+            has_other_leads=Exists(
+                Lead.objects.filter(customer_id=OuterRef("customer_id")).exclude(pk=OuterRef("pk"))
+            ),
             has_other_emails=Exists(CustomerEmail.objects.filter(customer=OuterRef("customer_id"))),
             has_other_phones=Exists(CustomerPhone.objects.filter(customer=OuterRef("customer_id"))),
         )

@@ -554,7 +554,9 @@ def reply_last_answer_id(*, lead: Lead, messages: list[Message] | None = None) -
         default=0,
     )
     # Of every other inquiry of theirs, open or not: reply_queue checks only the open ones, and one
-    # reopened since must not count as answered since.
+    # reopened since must not count as answered since. Most customers have no other (lead_get says).
+    if not getattr(lead, "has_other_leads", True):
+        return here
     elsewhere = (
         Message.objects.filter(ANSWERS, lead__customer_id=lead.customer_id)
         .exclude(lead=lead)
