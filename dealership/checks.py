@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
+from django.http.request import validate_host
+from django.utils.http import is_same_domain
 
 # The development defaults of dealership/settings/base.py: the demo store.
 DEMO_STORE = {
@@ -20,8 +22,13 @@ DEMO_STORE = {
     "website": "https://www.maplemotors.example",
 }
 DEMO_FROM_EMAIL = "Maple Motors <internet@maplemotors.example>"
-# Top-level domains that never reach anyone (RFC 2606, RFC 6761).
-RESERVED_DOMAINS = ("example", "test", "invalid", "localhost", "local")
+# Domains no customer reaches from the internet: reserved ones (RFC 2606, RFC 6761), and those of a
+# home or company network only (home.arpa, RFC 8375; .internal, reserved by ICANN; the .lan, .home,
+# .corp, .intranet, .private and .localdomain that routers and networks use, RFC 6762 appendix G).
+RESERVED_DOMAINS = (
+    *("example", "test", "invalid", "localhost", "local", "home.arpa", "internal"),
+    *("lan", "home", "corp", "intranet", "private", "localdomain"),
+)
 # What each STORE_* setting holds, for the hint.
 STORE_FIELDS = {
     "name": "name, as customers know it",
@@ -32,14 +39,34 @@ STORE_FIELDS = {
 
 
 def _unreachable(host: str) -> bool:
-    """A host customers cannot reach from the internet: loopback, any-address, a private network's
-    address, or a reserved domain."""
+    """A host customers cannot reach from the internet: an address that is not the internet's
+    (loopback, any-address, a private network's, a carrier's shared ones), a name of one label only
+    ("crm", which only the store's own network resolves), or one in a reserved or private domain."""
     host = host.lower().rstrip(".")
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return host.rpartition(".")[2] in RESERVED_DOMAINS
-    return address.is_loopback or address.is_unspecified or address.is_private or address.is_link_local
+        return "." not in host or any(
+            host == domain or host.endswith(f".{domain}") for domain in RESERVED_DOMAINS
+        )
+    return not address.is_global or address.is_multicast
+
+
+def _answered_at(parts) -> bool:
+    """Whether this application answers at SITE_URL (split in `parts`): its host is in ALLOWED_HOSTS,
+    or, behind a proxy that sends its own Host header, its origin is in CSRF_TRUSTED_ORIGINS."""
+    host = parts.hostname.rstrip(".")
+    if validate_host(f"[{host}]" if ":" in host else host, settings.ALLOWED_HOSTS):
+        return True
+    netloc = parts.netloc.rpartition("@")[2].lower()
+    for trusted in settings.CSRF_TRUSTED_ORIGINS:
+        origin = urlsplit(trusted.lower())
+        if origin.scheme == parts.scheme and (
+            origin.netloc == netloc
+            or ("*" in origin.netloc and is_same_domain(netloc, origin.netloc.lstrip("*")))
+        ):
+            return True
+    return False
 
 
 def _site_url_messages() -> list:
@@ -65,6 +92,28 @@ def _site_url_messages() -> list:
                 id="dealership.E001",
             )
         ]
+    if not _answered_at(parts):
+        allowed = ", ".join(settings.ALLOWED_HOSTS) or "none"
+        website = (_whole(settings.STORE["website"]).hostname or "").lower()
+        mistaken = (
+            " That is the store's website (STORE_WEBSITE), not this application's address."
+            if parts.hostname == website
+            else ""
+        )
+        return [
+            checks.Error(
+                f"SITE_URL is {value!r}, but this application answers only at ALLOWED_HOSTS ({allowed}): "
+                "every QR code, campaign link and unsubscribe link would open another site or an error "
+                f"page.{mistaken}",
+                hint=(
+                    "Set SITE_URL to the address people reach this application at, such as "
+                    "https://crm.yourstore.ca, and put its host name in ALLOWED_HOSTS (behind a proxy "
+                    "that sends its own Host header, put SITE_URL in CSRF_TRUSTED_ORIGINS instead)."
+                ),
+                obj="SITE_URL",
+                id="dealership.E006",
+            )
+        ]
     if parts.scheme != "https":
         return [
             checks.Warning(
@@ -77,19 +126,35 @@ def _site_url_messages() -> list:
     return []
 
 
+def _whole(address: str):
+    """An address as links and printed items read it, split: one set as "www.…" is https://."""
+    address = address.strip()
+    return urlsplit(address if "://" in address else f"https://{address}")
+
+
 def _store_messages() -> list:
     messages = []
     for field, demo in DEMO_STORE.items():
         name, value = f"STORE_{field.upper()}", settings.STORE[field]
-        website_unreachable = field == "website" and _unreachable(urlsplit(value).hostname or "")
-        if value == demo or website_unreachable:
+        hint = f"Set {name} to the store's {STORE_FIELDS[field]}."
+        if value == demo:
             messages.append(
                 checks.Error(
                     f"{name} is still the demo store's ({value!r}): every message and printed item "
                     "would name another company.",
-                    hint=f"Set {name} to the store's {STORE_FIELDS[field]}.",
+                    hint=hint,
                     obj=name,
                     id="dealership.E002",
+                )
+            )
+        elif field == "website" and (host := _whole(value).hostname) and _unreachable(host):
+            messages.append(
+                checks.Error(
+                    f"{name} is {value!r}, an address the store's customers cannot reach: it is "
+                    "printed on the store's cards and leaflets for them to visit.",
+                    hint=hint,
+                    obj=name,
+                    id="dealership.E007",
                 )
             )
     return messages
@@ -134,12 +199,18 @@ def _mailbox_messages() -> list:
 def store_identity_check(app_configs, **kwargs) -> list:
     """The store's own identity, address and mailbox, and debug off, for a deployment."""
     messages = []
+    # Django's own security.W018 says the same as a warning only, which `check --deploy` lets pass:
+    # here it is an error, for Django's error pages hide only settings named like a password (not
+    # the passwords inside MAILBOX_URL, CELERY_BROKER_URL and CACHE_URL).
     if settings.DEBUG:
         messages.append(
             checks.Error(
                 "DEBUG is on: error pages would show the settings, mailbox and broker passwords "
                 "included, to anyone.",
-                hint="Set DEBUG=false.",
+                hint=(
+                    "Set DEBUG=false. Django's security.W018 warns of it too; here it is an error, so "
+                    "that check --deploy fails on it."
+                ),
                 obj="DEBUG",
                 id="dealership.E005",
             )

@@ -62,6 +62,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
+# Each role's permission group, by name: the same in every language the application is read in (a
+# name that followed the reader's language would make a second group per role, and a role changed
+# in the other language would leave the old role's group and its access). They are the roles' English
+# labels, so that gettext can translate them where a group is shown.
+ROLE_GROUP_NAMES: dict[str, str] = {
+    Role.SUPERVISOR: "Internet sales supervisor",
+    Role.ADVISOR: "Sales advisor",
+    Role.MANAGER: "Sales manager",
+    Role.DEPARTMENT: "Department staff",
+    Role.ADMIN: "Administrator",
+}
+
+
 @transaction.atomic
 def departments_ensure(*, email_domain: str) -> list[Department]:
     """Create the five standard departments if missing; never touches existing ones."""
@@ -87,7 +100,7 @@ def role_groups_ensure() -> dict[str, Group]:
         raise LookupError(f"Unknown permissions: {', '.join(sorted(missing))} (run migrate first).")
     groups = {}
     for role, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=Role(role).label)
+        group, _ = Group.objects.get_or_create(name=ROLE_GROUP_NAMES[role])
         group.permissions.set([permissions[name] for name in perms])
         groups[role] = group
     return groups

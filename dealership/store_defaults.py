@@ -3,10 +3,12 @@ the bilingual reply templates, the follow-up plan for internet leads, the mail r
 loyalty rules. No people, customers, leads, vehicles or promotions (the demo store adds those).
 
 Made by `manage.py setup_store` for a real store and by `manage.py seed_demo` for the demo, both
-through store_defaults_ensure. Running it again changes nothing: what exists is never overwritten,
-and a list the store already keeps (its reply templates, follow-up plans, routing rules) is left as
-the store made it, even when it deleted or renamed a default, so a start-up that runs it each time
-brings nothing back."""
+through store_defaults_ensure, which a start-up may run each time. Running it again overwrites
+nothing the store keeps: a list the store already has (its departments, reply templates, follow-up
+plans, routing rules) is left as the store made it, even when it deleted or renamed a default. Two
+things are the product's, not the store's: each role group gets exactly its role's permissions back
+(the roles define them), and every kind of loyalty moment has its rule (a store switches one off;
+the loyalty rules page and the daily run make a missing one again, switched on)."""
 
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -34,10 +36,11 @@ COUNTED = {
 def store_defaults_ensure(*, email_domain: str) -> dict[str, int]:
     """Create the store's defaults that are missing; returns how many of each were created (COUNTED's keys).
 
-    `email_domain`: where the new departments' mail is forwarded (service@<domain>, …); a
-    department that exists keeps its address."""
+    `email_domain`: where the departments' mail is forwarded (service@<domain>, …), when the store
+    has none yet."""
     before = {kind: model.objects.count() for kind, model in COUNTED.items()}
-    departments_ensure(email_domain=email_domain)
+    if not Department.objects.exists():
+        departments_ensure(email_domain=email_domain)
     role_groups_ensure()
     if not ReplyTemplate.objects.exists():
         reply_templates_ensure_defaults()

@@ -19,14 +19,17 @@ def store_address() -> str:
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
 
 
-def _signature(lead_id: int, key: str | None = None) -> str:
-    key = (key or settings.SECRET_KEY).encode()
-    return hmac.new(key, f"lead-reply:{lead_id}".encode(), "sha256").hexdigest()[:10]
+def _signature(lead_id: int, *, key: str) -> str:
+    """The lead's signature with `key`, which must be given: an empty one would sign with a key
+    anyone knows, and is refused (ValueError)."""
+    if not key:
+        raise ValueError("An empty key signs nothing.")
+    return hmac.new(key.encode(), f"lead-reply:{lead_id}".encode(), "sha256").hexdigest()[:10]
 
 
 def reply_address(lead_id: int) -> str:
     local, _, domain = store_address().partition("@")
-    return f"{local}+L{lead_id}-{_signature(lead_id)}@{domain}"
+    return f"{local}+L{lead_id}-{_signature(lead_id, key=settings.SECRET_KEY)}@{domain}"
 
 
 REPLY_TOKEN = re.compile(r"\+L(\d+)-([0-9a-f]{10})@", re.IGNORECASE)
@@ -39,8 +42,8 @@ def lead_id_from_address(address: str) -> int | None:
     if not match:
         return None
     lead_id = int(match.group(1))
-    keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
-    signed = any(hmac.compare_digest(match.group(2).lower(), _signature(lead_id, key)) for key in keys)
+    keys = [key for key in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS) if key]  # "" signs nothing
+    signed = any(hmac.compare_digest(match.group(2).lower(), _signature(lead_id, key=key)) for key in keys)
     return lead_id if signed else None
 
 

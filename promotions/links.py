@@ -1,6 +1,6 @@
-"""Addresses of the public pages this application serves (the /offers/ pages), and the store's own
-website as printed. Kept free of the PDF and QR libraries: the worker that sends campaign mail
-formats these links too.
+"""Addresses of the public pages this application serves (the /offers/ pages, and the unsubscribe
+page mail links to), and the store's own website as printed. Kept free of the PDF and QR libraries:
+the worker that sends campaign mail formats these links too.
 
 A QR code or a link in mail opens a page of this application, at SITE_URL; the store's website
 (STORE_WEBSITE) may be another site altogether, hosted elsewhere, with no /offers/ pages. It is
@@ -21,7 +21,9 @@ def leaflet_src(promotion: Promotion) -> str:
 
 
 def _whole(address: str) -> str:
-    """An address set as "www.…" or "crm.…" made whole: a QR code of it would open no page."""
+    """An address set as "www.…" or "crm.…" made whole (https://): a QR code or a mail's link of it
+    would open no page. Links to this application's public pages, the unsubscribe link included,
+    are made with it (public_url)."""
     address = address.strip().rstrip("/")
     return address if "://" in address else f"https://{address}"
 
@@ -32,7 +34,7 @@ def website() -> str:
 
 
 def public_url(path: str) -> str:
-    """A public page of this application (`path` from its root: "/offers/"), at SITE_URL."""
+    """A public page of this application (`path` from its root: "/offers/"), at SITE_URL made whole."""
     return f"{_whole(settings.SITE_URL)}{path}"
 
 

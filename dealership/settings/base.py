@@ -24,31 +24,43 @@ VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 env = environ.Env()
 env.read_env(BASE_DIR / ".env") if (BASE_DIR / ".env").exists() else None
 
-# Schemes whose URL names a server, with the user's password before its host.
-_SERVER_SCHEMES = ("postgres", "postgresql", "pgsql", "postgis", "mysql", "mysql2", "redis", "rediss", "amqp")
+# Schemes whose URL names a server, with the user's password before its host (django-environ's, for
+# the database, the cache and the broker).
+_SERVER_SCHEMES = (
+    *("postgres", "postgresql", "pgsql", "postgis", "mysql", "mysql2"),
+    *("redis", "rediss", "rediscache", "valkey", "valkeys", "amqp"),
+)
 
 
 def _url(name: str, *, default: str, example: str) -> str:
-    """A URL setting, refused at start-up when it cannot be read as written: a password holding
-    # / ? unencoded would quietly leave the host or port unread. Never quoted: it holds a password."""
+    """A URL setting, refused at start-up when it cannot be read as written. An unencoded #, / or ?
+    in a password ends the server's part early: its host or port would be read wrong, or from the
+    user name. Never quoted: it holds a password."""
     url = env.str(name, default=default)
-    scheme, separator, _ = url.partition("://")
+    scheme, separator, rest = url.partition("://")
     if not (scheme and separator):
         raise ImproperlyConfigured(f"{name} needs a scheme: write it as a URL such as {example}.")
     if scheme.partition("+")[0].lower() in _SERVER_SCHEMES:
-        parts = urlsplit(url)
-        try:
-            # A socket path leaves the host empty ("postgres:///name"); a password's # / ? leaves it
-            # empty too, or makes the port its first letters (ValueError).
-            readable = bool(parts.hostname) or not parts.netloc
-            parts.port  # noqa: B018
-        except ValueError:
-            readable = False
+        netloc = urlsplit(url).netloc
+        # Whatever a password's # / ? cut off still holds the "@" before the host.
+        readable = "@" not in rest[len(netloc) :]
+        # Nothing after the user: the local socket ("postgres:///name", "postgres://user:pass@/name").
+        # Else each server named (comma-separated) has a host, and a port that is a number.
+        servers = netloc.rpartition("@")[2]
+        for server in servers.split(",") if servers else []:
+            try:
+                parts = urlsplit(f"//{server}")
+                parts.port  # noqa: B018 (ValueError: a port that is not a number)
+            except ValueError:
+                readable = False
+            else:
+                readable = readable and bool(parts.hostname)
         if not readable:
             raise ImproperlyConfigured(
-                f"{name} cannot be read: its host or port is missing. Write any special character of its "
-                "user name or password percent-encoded: # as %23, / as %2F, ? as %3F, @ as %40, "
-                f"% as %25 (such as {example})."
+                f"{name} cannot be read: its host or port is missing, or a character of its user name or "
+                "password ends it early. Write any special character of its user name or password "
+                "percent-encoded: # as %23, / as %2F, ? as %3F, @ as %40, a comma as %2C, % as %25 "
+                f"(such as {example})."
             )
     return url
 

@@ -208,8 +208,11 @@ def unsubscribe_customer(token: str) -> Customer | None:
 
 
 def absolute_unsubscribe_url(customer: Customer, *, language: str = "") -> str:
-    """The link in a mail: its page opens in the mail's language (`language`, else the customer's)."""
-    return settings.SITE_URL.rstrip("/") + unsubscribe_url(customer, language=language or customer.language)
+    """The link in a mail: its page opens in the mail's language (`language`, else the customer's).
+    At SITE_URL made whole, as the mail's other links to this application are."""
+    from promotions.links import public_url  # promotions builds on this app
+
+    return public_url(unsubscribe_url(customer, language=language or customer.language))
 
 
 def commercial_email_headers(customer: Customer, *, language: str = "") -> dict:

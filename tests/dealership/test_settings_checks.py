@@ -44,6 +44,7 @@ REAL_STORE = {
 REAL_IDENTITY = {
     "DEBUG": False,
     "SITE_URL": "https://crm.laurentidesauto.ca",
+    "ALLOWED_HOSTS": ["crm.laurentidesauto.ca"],
     "STORE": REAL_STORE,
     "DEFAULT_FROM_EMAIL": "Laurentides Auto <internet@laurentidesauto.ca>",
     "MAILBOX_URLS": ["imaps://internet%40laurentidesauto.ca:s3cret@imap.laurentidesauto.ca/INBOX"],
@@ -99,6 +100,62 @@ def test_a_site_url_mail_links_cannot_use_is_named(site_url, level, words):
 
 
 @pytest.mark.parametrize(
+    "site_url",
+    [
+        "https://crm",  # a name only the store's own network resolves
+        "https://crm.lan",
+        "https://crm.internal",
+        "https://crm.home.arpa",
+        "https://crm.local",
+        "https://crm.localdomain",
+        "https://100.64.12.7",  # a carrier's shared address (CGNAT), not the internet's
+    ],
+)
+def test_a_site_url_only_the_stores_own_network_reaches_is_refused(site_url):
+    host = site_url.removeprefix("https://")
+    with override_settings(**REAL_IDENTITY | {"SITE_URL": site_url, "ALLOWED_HOSTS": [host]}):
+        (message,) = store_identity_check(None)
+    assert (message.obj, message.level) == ("SITE_URL", checks.ERROR) and "cannot reach" in message.msg
+
+
+def test_a_site_url_this_application_does_not_answer_at_is_refused():
+    """SITE_URL set to the store's website instead of this application's address: every QR code,
+    campaign link and unsubscribe link would go to a site without its pages."""
+    with override_settings(**REAL_IDENTITY | {"SITE_URL": "https://www.laurentidesauto.ca"}):
+        (message,) = store_identity_check(None)
+    assert (message.obj, message.level) == ("SITE_URL", checks.ERROR)
+    assert "ALLOWED_HOSTS" in message.msg and "crm.laurentidesauto.ca" in message.msg
+    assert "STORE_WEBSITE" in message.msg and "unsubscribe" in message.msg
+    with override_settings(**REAL_IDENTITY | {"SITE_URL": "https://crm2.laurentidesauto.ca"}):
+        (message,) = store_identity_check(None)
+    assert message.obj == "SITE_URL" and "STORE_WEBSITE" not in message.msg
+
+
+@pytest.mark.parametrize(
+    "allowed",
+    [
+        {"ALLOWED_HOSTS": [".laurentidesauto.ca"]},
+        {"ALLOWED_HOSTS": ["*"]},
+        # A proxy that sends its own Host: the public name is trusted for the forms instead.
+        {"ALLOWED_HOSTS": ["web"], "CSRF_TRUSTED_ORIGINS": ["https://crm.laurentidesauto.ca"]},
+        {"ALLOWED_HOSTS": ["web"], "CSRF_TRUSTED_ORIGINS": ["https://*.laurentidesauto.ca"]},
+    ],
+)
+def test_a_site_url_this_application_answers_at_passes(allowed):
+    with override_settings(**REAL_IDENTITY | allowed):
+        assert store_identity_check(None) == []
+
+
+def test_a_store_website_customers_cannot_reach_is_not_called_the_demo_stores():
+    store = REAL_STORE | {"website": "https://localhost"}
+    with override_settings(**REAL_IDENTITY | {"STORE": store}):
+        (message,) = store_identity_check(None)
+    assert (message.obj, message.level) == ("STORE_WEBSITE", checks.ERROR)
+    assert "cannot reach" in message.msg and "demo" not in message.msg
+    assert message.hint.startswith("Set STORE_WEBSITE to the store's website")
+
+
+@pytest.mark.parametrize(
     "sender", ["internet@maplemotors.example", "Laurentides Auto <ventes@laurentides.test>", "no address"]
 )
 def test_a_sender_on_a_reserved_domain_is_refused(sender):
@@ -107,10 +164,15 @@ def test_a_sender_on_a_reserved_domain_is_refused(sender):
     assert message.obj == "DEFAULT_FROM_EMAIL" and message.level == checks.ERROR
 
 
-def test_debug_on_is_an_error_for_a_deployment():
+def test_debug_on_is_an_error_for_a_deployment_where_django_only_warns():
     with override_settings(**REAL_IDENTITY | {"DEBUG": True}):
         (message,) = store_identity_check(None)
-    assert message.obj == "DEBUG" and message.level == checks.ERROR and message.hint == "Set DEBUG=false."
+    assert (
+        message.obj == "DEBUG"
+        and message.level == checks.ERROR
+        and message.hint.startswith("Set DEBUG=false.")
+    )
+    assert "security.W018" in message.hint
 
 
 def test_the_identity_check_runs_with_check_deploy_only():
@@ -256,6 +318,11 @@ def test_a_database_url_without_a_scheme_stops_start_up_without_showing_it(monke
         ("CACHE_URL", "redis://:12#Wx9@redis:6379/1"),
         ("CELERY_BROKER_URL", "redis://:Zq7/Wx9@redis:6379/0"),
         ("DATABASE_URL", "postgres://crm:Zq7/Wx9@db:5432/crm"),
+        ("DATABASE_URL", "postgres://crm:Zq7#Wx9@/crm"),  # the local socket
+        ("DATABASE_URL", "postgresql://crm:Zq7?Wx9@/crm"),
+        ("DATABASE_URL", "postgres://crm:5432#Zq7Wx9@db:5432/crm"),  # read as host crm, port 5432
+        ("DATABASE_URL", "postgres://crm#Zq7Wx9@/crm"),  # a user name, read as the host
+        ("CACHE_URL", "rediscache://:Zq7#Wx9@redis:6379/1"),
     ],
 )
 def test_a_url_password_that_is_not_percent_encoded_stops_start_up_without_showing_it(monkeypatch, name, url):
@@ -273,6 +340,31 @@ def test_percent_encoded_url_passwords_are_read(monkeypatch):
     )
     assert read["CACHES"]["default"]["LOCATION"] == "redis://:Zq7%23Wx9@redis:6379/1"
     assert read["DATABASES"]["default"]["PASSWORD"] == "Zq7/Wx9"
+
+
+@pytest.mark.parametrize(
+    ("url", "user", "password"),
+    [
+        ("postgres://crm:Zq7%23Wx9@/crm", "crm", "Zq7#Wx9"),
+        ("postgresql://crm@/crm", "crm", ""),
+        ("postgres:///crm", "", ""),
+    ],
+)
+def test_a_database_on_the_local_socket_is_read_with_or_without_a_user(monkeypatch, url, user, password):
+    """libpq's forms for the server's Unix socket, on the same machine: no host."""
+    database = _settings_read(monkeypatch, DATABASE_URL=url)["DATABASES"]["default"]
+    read = (database["HOST"], database["USER"], database["PASSWORD"], database["NAME"])
+    assert read == ("", user, password, "crm")
+
+
+def test_urls_naming_several_servers_are_read(monkeypatch):
+    read = _settings_read(
+        monkeypatch,
+        DATABASE_URL="postgres://crm:Zq7%23Wx9@db1:5432,db2:5432/crm",
+        CACHE_URL="rediscache://redis1:6379,redis2:6379/1",
+    )
+    assert read["DATABASES"]["default"]["HOST"] == "db1,db2"
+    assert read["CACHES"]["default"]["LOCATION"] == ["redis://redis1:6379/1", "redis://redis2:6379/1"]
 
 
 @pytest.mark.parametrize("zone", ["EST", "MST", "Etc/GMT+5"])

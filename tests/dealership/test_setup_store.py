@@ -5,11 +5,11 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from dealership.models import Department, Role
 from dealership.services import staff_create
@@ -137,8 +137,51 @@ def test_run_again_it_doubles_nothing_and_keeps_what_the_store_changed():
     assert "nothing was changed" in output
 
 
+def test_run_again_it_brings_back_no_department_the_store_deleted():
+    """A store without a body shop deletes it: a start-up running setup_store again must not make it
+    again, with a forward address nobody reads."""
+    _setup_store(email_domain="store.test")
+    Department.objects.filter(code="body_shop").delete()
+
+    output = _setup_store(email_domain="store.test")
+
+    assert not Department.objects.filter(code="body_shop").exists()
+    assert Department.objects.count() == 4 and "nothing was changed" in output
+
+
+def test_run_again_each_role_group_gets_exactly_its_roles_permissions_back():
+    _setup_store(email_domain="store.test")
+    advisors = Group.objects.get(name="Sales advisor")
+    advisors.permissions.add(Permission.objects.get(codename="delete_routingrule"))
+    managers = Group.objects.get(name="Sales manager")
+    managers.permissions.remove(Permission.objects.get(codename="approve_objective"))
+
+    _setup_store(email_domain="store.test")
+
+    assert not advisors.permissions.filter(codename="delete_routingrule").exists()
+    assert managers.permissions.filter(codename="approve_objective").exists()
+
+
+def test_a_french_store_gets_its_role_groups_under_the_same_names_as_an_english_one():
+    with translation.override("fr"):  # setup_store with STORE_LANGUAGE=fr
+        _setup_store(email_domain="store.test")
+    with translation.override("en"):  # someone reading the admin in English gives a role
+        staff_create(
+            username="sophie", first_name="Sophie", last_name="Tremblay", email="sophie@store.test",
+            role=Role.ADMIN, department=Department.objects.get(code="sales"),
+        )  # fmt: skip
+    assert sorted(Group.objects.values_list("name", flat=True)) == [
+        "Administrator",
+        "Department staff",
+        "Internet sales supervisor",
+        "Sales advisor",
+        "Sales manager",
+    ]
+
+
 def test_the_demo_store_has_the_same_defaults(settings, tmp_path):
     settings.DEBUG = True
+    settings.MEDIA_ROOT = tmp_path / "media"  # the demo's vehicle photos, kept out of other tests' way
     settings.MAILBOX_URLS = [f"maildir://{tmp_path}"]
     call_command("seed_demo", stdout=StringIO())
     demo = _counts()

@@ -7,10 +7,14 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from dealership.models import Metric, Objective, Role, StaffMember
-from dealership.services import objective_propose, staff_remove, staff_role_change
+from dealership.services import ROLE_GROUP_NAMES, objective_propose, staff_remove, staff_role_change
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -274,3 +278,87 @@ def test_an_advisor_moved_to_a_department_in_the_admin_hands_their_open_tasks_on
 
     task.refresh_from_db()
     assert task.assignee == supervisor and task.done_at is None
+
+
+# A store in French (STORE_LANGUAGE=fr), its roles changed by people reading the site in English -----
+
+
+def test_an_administrator_made_in_french_loses_the_admin_when_demoted_in_english():
+    with translation.override("fr"):  # setup_store, or the admin read in French
+        admin = factories.staff(Role.ADMIN)
+    with translation.override("en"):  # a manager whose browser asks for English
+        staff_role_change(staff=admin, role=Role.ADVISOR)
+    admin.user.refresh_from_db()
+    assert not admin.user.is_superuser and not admin.user.is_staff
+    assert list(admin.user.groups.values_list("name", flat=True)) == ["Sales advisor"]
+
+
+def test_the_role_groups_are_named_by_the_roles_english_labels_which_translate_them():
+    with translation.override("en"):
+        assert ROLE_GROUP_NAMES == {role: str(role.label) for role in Role}
+    with translation.override("fr"):
+        assert gettext(ROLE_GROUP_NAMES[Role.ADMIN]) == "Administrateur"
+
+
+def test_one_group_per_role_named_the_same_whatever_the_language():
+    with translation.override("fr"):
+        factories.staff(Role.ADVISOR)
+    with translation.override("en"):
+        factories.staff(Role.SUPERVISOR)
+    assert set(Group.objects.values_list("name", flat=True)) == set(ROLE_GROUP_NAMES.values())
+
+
+FRENCH_GROUPS = {
+    Role.SUPERVISOR: "Superviseur des ventes Internet",
+    Role.ADVISOR: "Conseiller aux ventes",
+    Role.MANAGER: "Directeur des ventes",
+    Role.DEPARTMENT: "Personnel d’un service",
+    Role.ADMIN: "Administrateur",
+}
+
+
+def test_role_groups_made_in_french_are_folded_into_one_group_per_role_once_migrated(client):
+    """What a French store holds from before: groups named in French by setup_store, a second set in
+    English made by role changes read in English, and people left in the old role's French group."""
+    advisor = factories.staff(Role.ADVISOR)
+    former_admin = factories.staff(Role.ADMIN)
+    supervisor = factories.staff(Role.SUPERVISOR)
+    boss = get_user_model().objects.create_superuser(username="boss", password=factories.PASSWORD)
+    rule_viewers = Group.objects.create(name="Rule viewers")
+    english = {group.name: group for group in Group.objects.all()}
+    french = {}
+    for role, name in FRENCH_GROUPS.items():
+        french[role] = Group.objects.create(name=name)
+        french[role].permissions.set(english[str(Role(role).label)].permissions.all())
+    # The advisor and the supervisor were put in the French groups only (setup_store in French).
+    advisor.user.groups.set([french[Role.ADVISOR]])
+    supervisor.user.groups.set([french[Role.SUPERVISOR], rule_viewers])
+    # The administrator, made one in French, then an advisor in English: still in the French
+    # administrators' group, and still a superuser.
+    former_admin.role = Role.ADVISOR
+    former_admin.save()
+    former_admin.user.groups.set([french[Role.ADMIN], english["Sales advisor"]])
+    Group.objects.filter(name="Sales manager").delete()  # a role nobody held in English
+    french[Role.MANAGER].user_set.add(boss)  # the store's superuser, put in a group by hand
+
+    migration = importlib.import_module("dealership.migrations.0008_role_groups_in_one_language")
+    state = MigrationLoader(connection).project_state(("dealership", "0008_role_groups_in_one_language"))
+    migration.role_groups_fold(state.apps, None)
+    migration.role_groups_fold(state.apps, None)  # once more: nothing changes
+
+    assert set(Group.objects.values_list("name", flat=True)) == {*ROLE_GROUP_NAMES.values(), "Rule viewers"}
+    assert Group.objects.get(name="Sales manager").permissions.filter(codename="approve_objective").exists()
+    for member, names in (
+        (advisor, {"Sales advisor"}),
+        (supervisor, {"Internet sales supervisor", "Rule viewers"}),
+        (former_admin, {"Sales advisor"}),
+    ):
+        assert set(member.user.groups.values_list("name", flat=True)) == names, member
+    former_admin.user.refresh_from_db()
+    assert not former_admin.user.is_staff and not former_admin.user.is_superuser
+    boss.refresh_from_db()
+    assert boss.is_superuser and set(boss.groups.values_list("name", flat=True)) == {"Sales manager"}
+    client.force_login(supervisor.user)
+    assert client.get(RULES).status_code == 200
+    client.force_login(former_admin.user)
+    assert client.get("/admin/").status_code == 302

@@ -1,4 +1,8 @@
-from leads.threading import lead_id_from_address, new_message_id, reply_address, reply_subject
+import hmac
+
+import pytest
+
+from leads.threading import _signature, lead_id_from_address, new_message_id, reply_address, reply_subject
 
 
 def test_reply_address_round_trips_to_its_lead():
@@ -20,6 +24,17 @@ def test_a_reply_address_mailed_before_the_secret_key_changed_still_brings_the_a
     assert reply_address(4321) != mailed  # new mail is signed with the new key
     settings.SECRET_KEY_FALLBACKS = []
     assert lead_id_from_address(mailed) is None  # once the former key is dropped, it no longer counts
+
+
+def test_an_empty_key_signs_nothing_and_an_empty_former_key_is_passed_over(settings):
+    """An empty key is never the current one in disguise, nor a key anyone could sign with."""
+    with pytest.raises(ValueError):
+        _signature(4321, key="")
+    mailed = reply_address(4321)
+    settings.SECRET_KEY_FALLBACKS = [""]
+    assert lead_id_from_address(mailed) == 4321
+    forged = hmac.new(b"", b"lead-reply:4321", "sha256").hexdigest()[:10]
+    assert lead_id_from_address(f"internet+L4321-{forged}@maplemotors.example") is None
 
 
 def test_message_ids_are_unique_and_in_the_store_domain():

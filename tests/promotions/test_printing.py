@@ -64,6 +64,19 @@ def test_addresses_set_without_https_still_give_a_qr_code_a_phone_opens(tmp_path
     assert "www.maplemotors.example" in _text(pdf, tmp_path)
 
 
+def test_a_site_url_set_without_https_gives_mail_links_the_same_whole_address_as_qr_codes(settings):
+    """The campaign mail that carries a landing page's link also carries its unsubscribe link: both
+    at the same address."""
+    from leads.services.consent import absolute_unsubscribe_url
+    from promotions.links import landing_url
+
+    settings.SITE_URL = "crm.maplemotors.example/"
+    promotion = factories.promotion()
+    unsubscribe = absolute_unsubscribe_url(factories.customer(), language="en")
+    assert landing_url(promotion).startswith("https://crm.maplemotors.example/offers/")
+    assert unsubscribe.startswith("https://crm.maplemotors.example/u/"), unsubscribe
+
+
 def test_the_qr_codes_open_this_applications_offer_pages_while_the_stores_own_website_is_printed(
     tmp_path, settings, client
 ):
