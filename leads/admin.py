@@ -90,6 +90,10 @@ class CustomerHistoryItemAdmin(admin.ModelAdmin):
 class LoyaltyRuleAdmin(admin.ModelAdmin):
     list_display = ["kind", "enabled", "days", "mileage_km", "department"]
 
+    # One rule per kind, made again by the daily run: a rule is switched off, never deleted.
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):

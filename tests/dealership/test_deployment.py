@@ -355,7 +355,7 @@ def test_a_slow_photo_upload_outlasts_the_web_worker_timeout(production_var_dir)
 
 
 @pytest.mark.django_db
-def test_a_ready_photo_is_served_with_debug_off_and_its_original_is_not(client, settings):
+def test_a_ready_photo_is_served_with_debug_off_and_its_original_is_not(client, settings, tmp_path):
     """Only published photo sizes, stripped of their metadata, are under MEDIA_ROOT: the original
     photo (GPS position and all) and mail attachments are under PRIVATE_MEDIA_ROOT, outside it."""
     from PIL import Image
@@ -366,6 +366,7 @@ def test_a_ready_photo_is_served_with_debug_off_and_its_original_is_not(client, 
     from tests.inventory import images
 
     settings.DEBUG = False
+    settings.MEDIA_ROOT = tmp_path / "media"  # this test's own: what other tests published is not its
     vehicle = factories.vehicle()
     photos_upload(vehicle=vehicle, files=[images.upload("IMG_1.jpg", images.phone_jpeg())], process_now=True)
     photo = vehicle.photos.get()

@@ -320,3 +320,16 @@ def test_a_sale_whose_deal_fell_through_has_no_purchase_anniversary(store_staff)
     created = loyalty_tasks_create(today=a_year_on)
     anniversaries = [task.customer for task in created if task.kind == LoyaltyKind.PURCHASE_ANNIVERSARY]
     assert anniversaries == [sold["Kept"].customer]
+
+
+def test_a_loyalty_rule_cannot_be_deleted_in_the_admin_only_switched_off(client):
+    from django.urls import reverse
+
+    from dealership.models import Role
+    from leads.services.loyalty import loyalty_rules_ensure
+
+    rule = loyalty_rules_ensure()[0]
+    client.force_login(factories.staff(Role.ADMIN).user)
+    response = client.post(reverse("admin:leads_loyaltyrule_delete", args=[rule.pk]), {"post": "yes"})
+    assert response.status_code == 403
+    assert type(rule).objects.filter(pk=rule.pk).exists()

@@ -1,5 +1,6 @@
 """Give a real store what it starts with (departments, bilingual reply templates, the follow-up plan,
-routing and loyalty rules); no logins, no demo data. Running it again changes nothing."""
+routing and loyalty rules); no logins, no demo data. Run again, it makes only what the store has none
+of (store_defaults.store_defaults_ensure says what)."""
 
 from email.utils import parseaddr
 
@@ -35,7 +36,7 @@ class Command(BaseCommand):
     help = (
         "Create the store's defaults: departments, bilingual reply templates, the follow-up plan for"
         " internet leads, mail routing rules and loyalty rules. Creates no logins and no demo data;"
-        " running it again changes nothing and keeps what the store has edited."
+        " run again, it makes departments, templates, plans and rules only for a store that has none."
     )
 
     def add_arguments(self, parser):
