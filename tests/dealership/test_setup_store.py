@@ -30,6 +30,17 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
+# What a store starts with: its departments, one group per role, a template of each inquiry type in
+# each language, the plan for internet leads, and the routing and loyalty rules.
+SHIPPED = {
+    "Department": 5,
+    "Group": 5,
+    "ReplyTemplate": 10,
+    "FollowUpPlan": 1,
+    "RoutingRule": 5,
+    "LoyaltyRule": 5,
+}
+
 DEFAULTS = (Department, Group, ReplyTemplate, FollowUpPlan, RoutingRule, LoyaltyRule)
 
 
@@ -48,14 +59,7 @@ def test_a_fresh_store_gets_its_defaults_and_no_logins_or_demo_data():
 
     output = _setup_store(email_domain="store.test")
 
-    assert _counts() == {
-        "Department": 5,
-        "Group": 5,
-        "ReplyTemplate": 10,
-        "FollowUpPlan": 1,
-        "RoutingRule": 5,
-        "LoyaltyRule": 5,
-    }
+    assert _counts() == SHIPPED
     assert Department.objects.get(code="service").forward_email == "service@store.test"
     assert set(ReplyTemplate.objects.values_list("language", flat=True)) == {"en", "fr"}
     assert FollowUpPlan.objects.get().all_internet_leads
@@ -185,13 +189,6 @@ def test_the_demo_store_has_the_same_defaults(settings, tmp_path):
     settings.MAILBOX_URLS = [f"maildir://{tmp_path}"]
     call_command("seed_demo", stdout=StringIO())
     demo = _counts()
-    assert demo == {
-        "Department": 5,
-        "Group": 5,
-        "ReplyTemplate": 10,
-        "FollowUpPlan": 1,
-        "RoutingRule": 5,
-        "LoyaltyRule": 5,
-    }
+    assert demo == SHIPPED
     assert "nothing was changed" in _setup_store()
     assert _counts() == demo

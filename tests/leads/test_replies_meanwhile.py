@@ -6,7 +6,6 @@ import html
 import re
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,21 +24,9 @@ from leads.services.replies import (
 )
 from tests import factories
 from tests.formsets import composer_fields
+from tests.leads.test_views import _client_of, _login
 
 pytestmark = pytest.mark.django_db
-
-
-def _login(client, role=Role.SUPERVISOR, **fields):
-    member = factories.staff(role, **fields)
-    client.force_login(member.user)
-    return member.user
-
-
-def _client_of(user) -> Client:
-    """Another browser, logged in as `user`, beside the test's own."""
-    other = Client()
-    other.force_login(user)
-    return other
 
 
 def _alerts(page: str) -> str:
