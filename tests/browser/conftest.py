@@ -24,11 +24,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="package", autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def allow_orm_beside_playwright():
     # Playwright's sync API keeps an event loop running in this thread; the ORM calls the tests
-    # make alongside it are ordinary synchronous calls. For the browser tests only: a deployment
-    # check run by a later test must not see it.
+    # make alongside it are ordinary synchronous calls.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         yield

@@ -12,6 +12,16 @@ import yaml
 from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[2]
+# Left out of the environment a check of the production settings runs in: the test run's own
+# settings, and the browser tests' allowance of the ORM beside Playwright (set for the session).
+DEPLOYMENT_UNSET = {
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "CACHE_URL",
+    "DJANGO_SETTINGS_MODULE",
+    "VAR_DIR",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
 
 
 def test_models_and_migrations_agree(db):
@@ -30,7 +40,7 @@ def test_check_deploy_is_clean_with_the_env_file_readme_gives_a_store(tmp_path):
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "DJANGO_SETTINGS_MODULE", "VAR_DIR"}
+        if key not in DEPLOYMENT_UNSET
         and not key.startswith(("STORE_", "SITE_URL", "DEFAULT_FROM_EMAIL", "MAILBOX_URL", "EMAIL_"))
     }
     dot_env = _readme_env_file()
@@ -176,11 +186,7 @@ def test_compose_healthchecks_have_a_command_and_limits():
 def _production_env(var_dir: Path) -> dict[str, str]:
     """The environment compose gives the Django services, with .env's two required settings; the
     embedded defaults for the rest, as nothing here reads the database or the broker."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "DJANGO_SETTINGS_MODULE", "VAR_DIR"}
-    }
+    env = {key: value for key, value in os.environ.items() if key not in DEPLOYMENT_UNSET}
     return env | {
         "DEBUG": "false",
         "SECRET_KEY": "x7#kq!v2e9_production-grade-secret-key-for-the-web-0f3a9d",

@@ -21,6 +21,7 @@ from leads.mail.sources import MailboxURLError, parse_mailbox_url
 from leads.mail.triage import triage
 from leads.services.customer_import import import_apply, import_create
 from tests import factories
+from tests.dealership.test_deployment import DEPLOYMENT_UNSET
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -184,7 +185,7 @@ def _manage_py_check(tmp_path, **environment) -> subprocess.CompletedProcess:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "DJANGO_SETTINGS_MODULE", "VAR_DIR"}
+        if key not in DEPLOYMENT_UNSET
         and not key.startswith(("STORE_", "SITE_URL", "DEFAULT_FROM_EMAIL", "MAILBOX_URL"))
     }
     env |= {
