@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 
 from django.db import transaction
+from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
 
@@ -18,9 +19,7 @@ def queue_now(task, /, *args, on_broker_down: Callable[[Exception], None] | None
     is logged, then told to `on_broker_down(error)` when given."""
     try:
         task.delay(*args, **kwargs)
-    except TypeError:
-        raise  # arguments the task does not take: a mistake in the code, not the broker
-    except Exception as error:  # noqa: BLE001 - any broker failure (kombu's OperationalError mostly)
+    except (OperationalError, OSError) as error:  # the broker cannot be reached; anything else is a bug
         logger.warning("Could not queue %s%s%s (%s)", task.name, args, kwargs or "", error)
         if on_broker_down is not None:
             on_broker_down(error)

@@ -85,3 +85,14 @@ def test_sending_the_directory_while_the_broker_is_down_says_so_on_the_page(clie
     assert [str(message) for message in response.context["messages"]] == [
         "The staff directory is being sent to every active staff member."
     ]
+
+
+def test_arguments_the_queue_cannot_carry_are_a_mistake_and_still_raise():
+    from kombu.exceptions import EncodeError
+
+    from leads.tasks import process_inbound
+
+    told = []
+    with pytest.raises(EncodeError):
+        queue_now(process_inbound, {1, 2}, on_broker_down=told.append)  # a set: JSON has none
+    assert told == []
