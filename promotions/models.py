@@ -263,6 +263,9 @@ class InfoShare(models.Model):
     staff = models.ManyToManyField(StaffMember, blank=True, related_name="info_shares")
     departments = models.ManyToManyField(Department, blank=True, related_name="info_shares")
     delivered_to = models.JSONField(default=list, blank=True, help_text="Addresses it was sent to.")
+    refused = models.JSONField(
+        default=dict, blank=True, help_text="Addresses the mail server refused for good, with its answer."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -363,9 +363,10 @@ def info_share_addresses(share: InfoShare) -> list[str]:
 
 
 def info_share_waiting(share: InfoShare) -> list[str]:
-    """The addresses the information is still to reach, in the order it goes to them."""
-    delivered = {address.lower() for address in share.delivered_to}
-    return [address for address in info_share_addresses(share) if address not in delivered]
+    """The addresses the information is still to reach, in the order it goes to them: not those it
+    reached, nor those the mail server refused for good."""
+    done = {address.lower() for address in [*share.delivered_to, *share.refused]}
+    return [address for address in info_share_addresses(share) if address not in done]
 
 
 def info_shares_recent(*, limit: int = 200) -> list[InfoShare]:

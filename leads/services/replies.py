@@ -750,10 +750,10 @@ def refusal_is_temporary(error: smtplib.SMTPException) -> bool:
 
 def temporary_refusal(error: smtplib.SMTPException) -> MailServerUnavailable:
     """A refusal for now, told as a server that cannot take mail yet: the mail is queued again."""
-    return MailServerUnavailable(f"{_refusal_text(error)} (asked to try again later)")
+    return MailServerUnavailable(f"{smtp_refusal_text(error)} (asked to try again later)")
 
 
-def _refusal_text(error: smtplib.SMTPException) -> str:
+def smtp_refusal_text(error: smtplib.SMTPException) -> str:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return "; ".join(
             f"{address}: {code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
@@ -817,7 +817,7 @@ def queued_mail_deliver[Row: Model](
 
 def _send_error_for(error: Exception) -> str:
     if isinstance(error, REFUSALS):
-        return f"The mail server refused it: {_refusal_text(error)}"
+        return f"The mail server refused it: {smtp_refusal_text(error)}"
     return f"{UNCERTAIN_SEND} ({error})"
 
 

@@ -7,6 +7,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 
 from dealership.queueing import queue_now, queue_on_commit
+from leads.services.replies import REFUSALS, smtp_refusal_text
 
 from ..models import InfoShare
 from ..selectors import info_share_waiting
@@ -54,13 +55,20 @@ def info_shares_resume(*, now: datetime) -> int:
 
 
 def info_share_deliver(*, share: InfoShare) -> list[str]:
-    """Send the information to every person and department mailbox chosen, once each."""
+    """Send the information to every person and department mailbox chosen, once each. An address
+    the mail server refuses (a mailbox closed) is recorded with its answer and the others still get
+    it; a server that cannot be reached raises, for a retry."""
     wanted = info_share_waiting(share)
     sender = share.sent_by.get_full_name() if share.sent_by else settings.STORE["name"]
     body = f"{share.text}\n\n{share.link}\n\n— {sender}" if share.link else f"{share.text}\n\n— {sender}"
     reply_to = [share.sent_by.email] if share.sent_by and share.sent_by.email else []
     for address in wanted:
-        EmailMessage(subject=share.subject, body=body, to=[address], reply_to=reply_to).send()
+        try:
+            EmailMessage(subject=share.subject, body=body, to=[address], reply_to=reply_to).send()
+        except REFUSALS as error:
+            share.refused = {**share.refused, address: smtp_refusal_text(error)}
+            share.save(update_fields=["refused"])
+            continue
         share.delivered_to = [*share.delivered_to, address]
         share.save(update_fields=["delivered_to"])
     return share.delivered_to

@@ -586,6 +586,30 @@ def test_sharing_information_records_who_it_went_to(supervisor_client, superviso
     assert "Rival offer" in html and "colleague@store.test, parts@store.test" in html
 
 
+def test_a_mailbox_closed_for_good_is_said_and_the_others_still_get_the_information(
+    supervisor_client, smtp_sink
+):
+    from promotions.services.sharing import info_shares_resume
+
+    left = factories.staff(email="refused.left@store.test")  # the sink refuses it as a server would
+    zoe = factories.staff(email="zoe@store.test")
+    share = info_share_create(
+        sent_by=None, subject="Rival offer", text="Their RAV4 is 0.9%.", staff=[left, zoe]
+    )
+    assert info_share_deliver(share=share) == ["zoe@store.test"]
+    assert [m["To"] for m in smtp_sink.parsed()] == ["zoe@store.test"]
+    share.refresh_from_db()
+    assert (
+        list(share.refused) == ["refused.left@store.test"]
+        and "550" in share.refused["refused.left@store.test"]
+    )
+    InfoShare.objects.filter(pk=share.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    assert info_shares_resume(now=timezone.now()) == 0  # nothing left to send: not tried for two days
+    html = supervisor_client.get(reverse("promotions:infoshare_list")).content.decode()
+    assert "Refused by the mail server: refused.left@store.test: 550" in html
+    assert "being sent" not in html
+
+
 def test_a_long_link_is_shared_whole_and_one_longer_than_its_column_is_refused_on_the_form(supervisor_client):
     # A manufacturer's offer page with its tracking parameters, pasted from the browser.
     link = "https://www.toyota.ca/toyota/en/offers/rav4-hybrid?" + "&".join(
