@@ -729,7 +729,10 @@ def acknowledgements_held_back(wanted: dict[int, tuple[str, datetime]]) -> dict[
 def acknowledgement_held_record(*, lead: Lead, count: int) -> None:
     """Say on the lead's conversation, once, that its acknowledgement was held back and why (an
     internal note, in the store's language): the supervisor sees it is the staff's to answer."""
-    notes = Message.objects.filter(lead=lead, channel=Channel.NOTE, author__isnull=True)
+    # The store's own notes come from its address; a staff note whose author was removed does not.
+    notes = Message.objects.filter(
+        lead=lead, channel=Channel.NOTE, author__isnull=True, from_address=settings.DEFAULT_FROM_EMAIL
+    )
     if notes.exists():  # mail-in held it back already, and now the follow-up plan
         return
     to = _sent_to(lead.customer.email).removeprefix("@")

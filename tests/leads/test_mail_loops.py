@@ -328,3 +328,19 @@ def test_an_acknowledgement_falls_back_to_the_stores_language(settings):
     lead.language = ""  # none known
     acknowledgement = _acknowledgement_create(lead=lead, customer=lead.customer, inbound_message=message)
     assert acknowledgement.subject.startswith("Nous avons bien reçu votre demande")
+
+
+def test_an_acknowledgement_held_back_is_noted_once_even_beside_a_note_whose_author_left():
+    from leads.models import Channel, Direction, Message
+    from leads.services.mail import acknowledgement_held_record
+
+    lead = factories.lead()
+    # A supervisor's note, kept after their account was deleted.
+    Message.objects.create(
+        lead=lead, customer=lead.customer, channel=Channel.NOTE, direction=Direction.INTERNAL,
+        body_text="Called the dealer next door", occurred_at=lead.received_at,
+    )  # fmt: skip
+    acknowledgement_held_record(lead=lead, count=3)
+    acknowledgement_held_record(lead=lead, count=4)  # the follow-up plan holds it back too
+    held = lead.messages.filter(body_text__startswith="No automatic acknowledgement")
+    assert held.count() == 1
