@@ -55,7 +55,7 @@ from ..selectors.consent import (
 from ..threading import new_message_id, reply_address
 from .consent import commercial_email_headers_matching, commercial_email_refusal, commercial_footer
 from .leads import lead_event_add
-from .mail import acknowledgement_held_record, acknowledgements_held_back
+from .mail import DIRECT_MAIL_SOURCE, acknowledgement_held_record, acknowledgements_held_back
 from .replies import (
     ANSWERED_IN_PERSON,
     ANSWERS,
@@ -566,7 +566,9 @@ def followup_dispatch_due(*, now: datetime, enqueue_send) -> dict[str, int]:
             {
                 run.pk: (run.enrollment.lead.customer.email, run.enrollment.lead.created_at)
                 for run in due
-                if run.step.is_acknowledgement and not run.store_wrote_already
+                if run.step.is_acknowledgement
+                and not run.store_wrote_already
+                and run.enrollment.lead.source == DIRECT_MAIL_SOURCE  # as mail-in's guard
             }
         )
         for run in due:

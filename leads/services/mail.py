@@ -658,7 +658,7 @@ def _customer_inquiry(inbound: InboundMail, parsed: ParsedMail, decision: Triage
         return InboundOutcome.JOINED_LEAD
     lead = lead_create(
         customer=customer,
-        source=(decision.source or "Email")[:100],
+        source=(decision.source or DIRECT_MAIL_SOURCE)[:100],
         inquiry_type=decision.inquiry_type if decision.inquiry_type in InquiryType.values else "general",
         language=decision.language if decision.language in ("en", "fr") else None,
         comments=decision.comments or "",
@@ -677,11 +677,19 @@ def _customer_inquiry(inbound: InboundMail, parsed: ParsedMail, decision: Triage
     ):
         # Counted up to when the mail was stored (or queued again), on the store's clock, as a mail
         # server's may be off: only what went out before can be what it answers.
-        if held := acknowledgements_held_back({lead.pk: (customer.email, inbound.queued_at)})[lead.pk]:
+        # Only mail the customer sent us (a help desk's is such mail); a lead provider's or the
+        # website's customers, at a relay domain of theirs, are each acknowledged.
+        if lead.source == DIRECT_MAIL_SOURCE and (
+            held := acknowledgements_held_back({lead.pk: (customer.email, inbound.queued_at)})[lead.pk]
+        ):
             acknowledgement_held_record(lead=lead, count=held)
         else:
             _acknowledgement_create(lead=lead, customer=customer, inbound_message=message)
     return InboundOutcome.NEW_LEAD
+
+
+# The source of a lead made from a customer's own mail (not a lead provider's nor a website form's).
+DIRECT_MAIL_SOURCE = "Email"
 
 
 def _sent_to(email: str) -> str:

@@ -44,6 +44,7 @@ from leads.services.followup import (
     step_render,
 )
 from leads.services.leads import ContactOutcome, contact_log, lead_event_add, lead_merge, lead_transition
+from leads.services.mail import DIRECT_MAIL_SOURCE
 from leads.services.replies import reply_templates_ensure_defaults
 from leads.templatetags.lead_tags import event_summary
 from leads.threading import reply_address
@@ -71,10 +72,10 @@ def plan(supervisor):
     return followup_plans_ensure_defaults()
 
 
-def enroll(plan, *, received_at, language="en", vehicles=None, **customer_fields):
+def enroll(plan, *, received_at, language="en", vehicles=None, source="Website", **customer_fields):
     customer = factories.customer(language=language, **customer_fields)
     lead = factories.lead(
-        customer_obj=customer, received_at=received_at, language=language, vehicles=vehicles
+        customer_obj=customer, received_at=received_at, language=language, vehicles=vehicles, source=source
     )
     return followup_enroll(lead=lead, plan=plan, now=received_at)
 
@@ -938,14 +939,15 @@ def test_the_plans_acknowledgement_is_held_back_after_a_few_to_one_company_withi
     went to its domain in the hour before an inquiry came in, the plan does not acknowledge that
     inquiry either, and its lead says why. A colleague's inquiry that came in before is acknowledged."""
     received = local(2026, 3, 10, 10, 0)
-    colleague = enroll(plan, received_at=received, email="bob@acme.example")
+    # Mail they wrote to the store themselves, as a help desk's receipts are.
+    colleague = enroll(plan, received_at=received, email="bob@acme.example", source=DIRECT_MAIL_SOURCE)
     for name in ("ann", "cy", "dan"):  # mail-in's acknowledgements, since bob's inquiry came in
         earlier = factories.lead(
             customer_obj=factories.customer(email=f"{name}@acme.example"),
             received_at=local(2026, 1, 5, 10, 0),
         )
         lead_event_add(lead=earlier, type="acknowledged")
-    receipt = enroll(plan, received_at=received, email="support+1004@acme.example")
+    receipt = enroll(plan, received_at=received, email="support+1004@acme.example", source=DIRECT_MAIL_SOURCE)
 
     counts, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
     assert queued == [colleague.runs.get(step__position=0).pk]
@@ -957,3 +959,15 @@ def test_the_plans_acknowledgement_is_held_back_after_a_few_to_one_company_withi
     receipt.refresh_from_db()
     assert receipt.status == FollowUpEnrollment.Status.ACTIVE
     assert receipt.runs.get(step__position=1).status == Run.Status.SCHEDULED
+
+
+def test_the_plan_acknowledges_every_customer_a_lead_provider_sends_from_its_relay_domain(
+    plan, django_capture_on_commit_callbacks
+):
+    received = local(2026, 3, 10, 10, 0)
+    for n in range(4):  # mail-in's acknowledgements to the provider's relay domain, this hour
+        earlier = factories.lead(customer_obj=factories.customer(email=f"r{n}@relay.autotrader.example"))
+        lead_event_add(lead=earlier, type="acknowledged")
+    buyer = enroll(plan, received_at=received, email="r9@relay.autotrader.example", source="AutoTrader.ca")
+    _, queued = dispatch(local(2026, 3, 10, 10, 1), django_capture_on_commit_callbacks)
+    assert queued == [buyer.runs.get(step__position=0).pk]

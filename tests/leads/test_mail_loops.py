@@ -344,3 +344,23 @@ def test_an_acknowledgement_held_back_is_noted_once_even_beside_a_note_whose_aut
     acknowledgement_held_record(lead=lead, count=4)  # the follow-up plan holds it back too
     held = lead.messages.filter(body_text__startswith="No automatic acknowledgement")
     assert held.count() == 1
+
+
+def test_a_lead_providers_customers_at_its_relay_domain_are_each_acknowledged():
+    """A lead provider may hide buyers behind addresses of its own domain: a busy hour brings many of
+    them, each a customer to acknowledge."""
+    sample = factories.sample_mail("autotrader_adf.eml")
+    for n in range(ACKNOWLEDGEMENTS_PER_DOMAIN + 2):
+        raw = sample.replace(b"Jean.Tremblay@Example.com", f"b{n}x7@relay.autotrader.example".encode())
+        raw = raw.replace(b"<lead-7781@", f"<lead-{n}@".encode()).replace(b"AT-998", f"AT-{n}".encode())
+        for mine, theirs in (
+            (b"Tremblay", f"Buyer{n}"),
+            (b"555-0199", f"555-01{n:02d}"),
+            (b"555-0101", f"555-02{n:02d}"),
+        ):
+            raw = raw.replace(mine, theirs.encode())  # another customer each
+        factories.inbound_mail(raw)
+    leads = Lead.objects.filter(customer__email__endswith="@relay.autotrader.example")
+    assert leads.count() == ACKNOWLEDGEMENTS_PER_DOMAIN + 2
+    acknowledged = LeadEvent.objects.filter(type="acknowledged", lead__in=leads)
+    assert acknowledged.count() == ACKNOWLEDGEMENTS_PER_DOMAIN + 2
