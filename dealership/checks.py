@@ -14,6 +14,8 @@ from django.core import checks
 from django.http.request import validate_host
 from django.utils.http import is_same_domain
 
+from .text import web_address
+
 # The development defaults of dealership/settings/base.py: the demo store.
 DEMO_STORE = {
     "name": "Maple Motors",
@@ -94,7 +96,7 @@ def _site_url_messages() -> list:
         ]
     if not _answered_at(parts):
         allowed = ", ".join(settings.ALLOWED_HOSTS) or "none"
-        website = (_whole(settings.STORE["website"]).hostname or "").lower()
+        website = (urlsplit(web_address(settings.STORE["website"])).hostname or "").lower()
         mistaken = (
             " That is the store's website (STORE_WEBSITE), not this application's address."
             if parts.hostname == website
@@ -126,12 +128,6 @@ def _site_url_messages() -> list:
     return []
 
 
-def _whole(address: str):
-    """An address as links and printed items read it, split: one set as "www.…" is https://."""
-    address = address.strip()
-    return urlsplit(address if "://" in address else f"https://{address}")
-
-
 def _store_messages() -> list:
     messages = []
     for field, demo in DEMO_STORE.items():
@@ -147,7 +143,7 @@ def _store_messages() -> list:
                     id="dealership.E002",
                 )
             )
-        elif field == "website" and (host := _whole(value).hostname) and _unreachable(host):
+        elif field == "website" and (host := urlsplit(web_address(value)).hostname) and _unreachable(host):
             messages.append(
                 checks.Error(
                     f"{name} is {value!r}, an address the store's customers cannot reach: it is "

@@ -13,3 +13,10 @@ def in_both_languages(english: str, french: str) -> str:
     """ "English / Français" as the bilingual public pages write it, each half marked with its
     language so that a screen reader reads it in its own voice."""
     return format_html('<span lang="en">{}</span> / <span lang="fr">{}</span>', english, french)
+
+
+def web_address(address: str) -> str:
+    """An address set as "www.…" or "crm.…" made whole (https://), without a trailing slash: a QR
+    code or a mail's link of it would open no page otherwise."""
+    address = address.strip().rstrip("/")
+    return address if "://" in address else f"https://{address}"

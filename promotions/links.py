@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 
+from dealership.text import web_address
+
 from .models import Promotion
 
 LEAFLET_SRC_PREFIX = "leaflet-"
@@ -20,22 +22,14 @@ def leaflet_src(promotion: Promotion) -> str:
     return f"{LEAFLET_SRC_PREFIX}{promotion.tracking_code}"
 
 
-def _whole(address: str) -> str:
-    """An address set as "www.…" or "crm.…" made whole (https://): a QR code or a mail's link of it
-    would open no page. Links to this application's public pages, the unsubscribe link included,
-    are made with it (public_url)."""
-    address = address.strip().rstrip("/")
-    return address if "://" in address else f"https://{address}"
-
-
 def website() -> str:
     """The store's own website address, whole, as printed on cards and leaflets."""
-    return _whole(settings.STORE["website"])
+    return web_address(settings.STORE["website"])
 
 
 def public_url(path: str) -> str:
     """A public page of this application (`path` from its root: "/offers/"), at SITE_URL made whole."""
-    return f"{_whole(settings.SITE_URL)}{path}"
+    return f"{web_address(settings.SITE_URL)}{path}"
 
 
 def tracked_url(path: str, src: str) -> str:
