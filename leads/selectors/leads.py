@@ -803,6 +803,18 @@ def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
     return sorted(entries, key=lambda entry: (entry.at, entry.event is not None))
 
 
+def lead_mail_waiting(*, timeline: list[TimelineEntry]) -> list[Message]:
+    """Mail of the lead the mail server could not take yet: still queued, with why (its sweep sends
+    it once the server answers)."""
+    return [
+        entry.message
+        for entry in timeline
+        if entry.message is not None
+        and entry.message.send_status == Message.SendStatus.QUEUED
+        and entry.message.send_error
+    ]
+
+
 def lead_unsent_mail(*, timeline: list[TimelineEntry]) -> list[Message]:
     """Mail of the lead that the server refused or never took, and that nothing has made up for:
     once a later mail to the same people has gone, the failure is history (its timeline line)."""
