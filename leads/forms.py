@@ -327,11 +327,6 @@ class ReplyForm(forms.Form):
             self.data = self.data.copy()
             self.data["shown_answer"] = anyway
 
-    def answers_seen(self) -> int | None:
-        """The latest message the sender knows of: the one the page showed, or the one they were told
-        of and chose to send anyway after (taken as shown)."""
-        return self.cleaned_data["shown_answer"]
-
 
 class ContactLogForm(forms.Form):
     channel = forms.ChoiceField(

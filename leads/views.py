@@ -442,7 +442,8 @@ def lead_reply(request, pk: int):
                 subject=form.cleaned_data["subject"],
                 body=form.cleaned_data["body"],
                 language=form.cleaned_data["language"],
-                shown_answer=form.answers_seen(),
+                # The latest message the sender knows of, one sent anyway after included.
+                shown_answer=form.cleaned_data["shown_answer"],
                 unavailable_shown=form.cleaned_data["unavailable_shown"],
             )
         except HeldMeanwhile as error:
