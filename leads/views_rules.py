@@ -10,6 +10,7 @@ from .forms import MailTestForm, RoutingRuleForm
 from .mail.parsing import parse_message
 from .mail.triage import triage
 from .models import RoutingRule
+from .selectors.mail import department_forward_addresses
 from .selectors.routing import routing_rule_list
 from .services.routing import routing_rule_create, routing_rule_delete, routing_rule_update
 
@@ -63,5 +64,9 @@ def rule_test(request):
     parsed = result = None
     if request.method == "POST" and form.is_valid():
         parsed = parse_message(form.message_bytes())
-        result = triage(parsed, rules=routing_rule_list(active_only=True))
+        result = triage(
+            parsed,
+            rules=routing_rule_list(active_only=True),
+            department_addresses=department_forward_addresses(),
+        )
     return render(request, "leads/routingrule_test.html", {"form": form, "parsed": parsed, "result": result})

@@ -120,6 +120,14 @@ def mailboxes_behind_changed() -> None:
     generation_next(MAILBOXES_BEHIND)
 
 
+def department_forward_addresses() -> set[str]:
+    """The departments' forward addresses, lowercase: their mail is never a customer's (triage)."""
+    return {
+        address.lower()
+        for address in Department.objects.exclude(forward_email="").values_list("forward_email", flat=True)
+    }
+
+
 def staff_address_exists(*, address: str) -> bool:
     """Whether a member of staff, or a department's mailbox, has this address."""
     return (

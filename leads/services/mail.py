@@ -55,7 +55,7 @@ from ..models import (
 from ..models.leads import OPEN_LEAD_STATUSES
 from ..normalize import normalize_email, normalize_phone
 from ..selectors.customers import customer_match
-from ..selectors.mail import mailboxes_behind_changed
+from ..selectors.mail import department_forward_addresses, mailboxes_behind_changed
 from ..threading import new_message_id, references_answering
 from .consent import consent_withdraw
 from .customers import customer_phone_extension_keep
@@ -410,17 +410,9 @@ def inbound_replay(*, inbound: InboundMail) -> InboundMail:
     return inbound
 
 
-def _department_addresses() -> set[str]:
-    """The departments' forward addresses, lowercase: their mail is never a customer's (triage)."""
-    return {
-        address.lower()
-        for address in Department.objects.exclude(forward_email="").values_list("forward_email", flat=True)
-    }
-
-
 def _route(inbound: InboundMail) -> None:
     parsed = parse_message(bytes(inbound.raw))
-    decision = triage(parsed, department_addresses=_department_addresses())
+    decision = triage(parsed, department_addresses=department_forward_addresses())
     if (
         decision.kind == MailKind.FORWARD
         and decision.rule.startswith("keywords:")

@@ -2,7 +2,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from dealership.models import Role
+from dealership.models import Department, Role
 from leads.models import Customer, Lead, Message, RoutingRule
 from tests import factories
 
@@ -117,3 +117,17 @@ def test_test_page_escapes_what_the_message_says(supervisor_client):
     )
     page = supervisor_client.post(reverse("leads:rule_test"), {"raw": raw.decode()}).content.decode()
     assert "<img src=x onerror" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_test_page_knows_a_partner_departments_mail_as_the_mail_in_does(supervisor_client):
+    # A partner body shop off the store's domain: its estimate mentions a price, yet it is the
+    # department's mail, as routing treats it, never a customer's inquiry.
+    factories.department("body_shop")
+    Department.objects.filter(code="body_shop").update(forward_email="Claims@Partner-Collision.example")
+    raw = factories.mail(
+        sender="Claims <claims@partner-collision.example>",
+        subject="Estimate ready",
+        text="The estimate for the insurance claim is ready, what is your price on the parts?",
+    ).decode()
+    page = supervisor_client.post(reverse("leads:rule_test"), {"raw": raw}).content.decode()
+    assert 'id="triage-kind">Automatic reply (ignored)<' in page

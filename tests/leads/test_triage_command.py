@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from dealership.models import Department
 from leads.models import Customer, Lead, RoutingRule
 from tests import factories
 
@@ -142,3 +143,18 @@ def test_without_a_migrated_database_the_built_in_signals_still_answer(tmp_path)
     assert "Routing rules and staff addresses could not be read" in result.stderr
     from_the_store_line, ooo_line = result.stdout.strip().splitlines()[-2:]
     assert (json.loads(from_the_store_line)["kind"], json.loads(ooo_line)["kind"]) == ("lead", "auto_reply")
+
+
+def test_a_partner_departments_mail_is_the_departments_as_mail_in_decides(tmp_path):
+    factories.department("body_shop")
+    Department.objects.filter(code="body_shop").update(forward_email="Claims@Partner-Collision.example")
+    estimate = tmp_path / "estimate.eml"
+    estimate.write_bytes(
+        factories.mail(
+            sender="Claims <claims@partner-collision.example>",
+            subject="Estimate ready",
+            text="The estimate for the insurance claim is ready, what is your price on the parts?",
+        )
+    )
+    [line], _ = run(estimate)
+    assert (line["kind"], line["rule"], line["department"]) == ("auto_reply", "staff-mail", None)

@@ -8,6 +8,7 @@ from django.db import DatabaseError
 
 from leads.mail.parsing import parse_message
 from leads.mail.triage import triage
+from leads.selectors.mail import department_forward_addresses
 from leads.selectors.routing import routing_rule_list
 
 CONTACT_KEYS = ("first_name", "last_name", "name", "email", "phone")
@@ -40,13 +41,14 @@ class Command(BaseCommand):
     def handle(self, *args, files: list[str], as_json: bool, **options):
         try:
             rules, staff_addresses = list(routing_rule_list(active_only=True)), None
+            department_addresses = department_forward_addresses()
         except DatabaseError as error:
             # Still useful without a database: the built-in signals need none.
             self.stderr.write(
                 f"Routing rules and staff addresses could not be read ({error}); using the built-in"
                 " signals only, and no mail from the store's domain counts as staff mail."
             )
-            rules, staff_addresses = [], set()
+            rules, staff_addresses, department_addresses = [], set(), None
         failures = 0
         for name in files:
             try:
@@ -56,7 +58,13 @@ class Command(BaseCommand):
                 self.stderr.write(f"{name}: cannot read the file ({error.strerror or error}).")
                 continue
             summary = triage_summary(
-                triage(parse_message(raw), rules=rules, staff_addresses=staff_addresses), file=name
+                triage(
+                    parse_message(raw),
+                    rules=rules,
+                    staff_addresses=staff_addresses,
+                    department_addresses=department_addresses,
+                ),
+                file=name,
             )
             self.stdout.write(_as_json(summary) if as_json else _as_text(summary))
         if failures:
