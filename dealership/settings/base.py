@@ -316,6 +316,10 @@ MAILBOX_POLL_SECONDS = env.float("MAILBOX_POLL_SECONDS", default=30.0)
 # already there, once; mail that reached the mailbox over a day before it is read becomes a lead
 # dated from its arrival, with no acknowledgement and no follow-up plan.
 MAILBOX_READ_HISTORY = env.bool("MAILBOX_READ_HISTORY", default=False)
+# Mail taken in is marked read in the mailbox (IMAP \Seen; a Maildir file's S flag). False: the read
+# marks stay as the people who keep the mailbox open in their own mail client set them; the CRM
+# knows what it has taken in by its checkpoint, not by the mark.
+MAILBOX_MARK_READ = env.bool("MAILBOX_MARK_READ", default=True)
 # An inbound attachment larger than this is recorded (name, type, size) but its content is not kept.
 MAIL_ATTACHMENT_MAX_BYTES = env.int("MAIL_ATTACHMENT_MAX_BYTES", default=15 * 1024 * 1024)
 # A poll then waits this long (IMAP IDLE; a Maildir is looked at every second) for new mail, and

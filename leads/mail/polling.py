@@ -4,6 +4,9 @@ Order matters for losing nothing: messages are fetched with BODY.PEEK[] (nothing
 server), stored with the checkpoint in one transaction, and only then flagged \\Seen (IMAP) or moved
 to cur/ (Maildir). A crash between two steps leaves a message either unstored and unflagged (read
 again next time) or stored (recognised by UID or Message-ID next time), never lost or doubled.
+With MAILBOX_MARK_READ=false no \\Seen flag is set (a Maildir file still moves to cur/, without S),
+for the people who go by the mailbox's unread marks: nothing depends on it, as an IMAP folder is read
+after its checkpoint UID whatever its flags, and a Maildir's cur/ is never read.
 
 An IMAP folder new to the store (its first read, or a new UIDVALIDITY) holds its history: see
 services.mail.mailbox_read_start for what of it is read. Each message is dated when it reached the
@@ -34,7 +37,7 @@ from ..services.mail import (
     mailbox_unlock,
 )
 from .rawmail import RawMail
-from .sources import MailboxSource, imap_connect, maildir_mark_seen, maildir_ready_files
+from .sources import MailboxSource, imap_connect, maildir_move_to_cur, maildir_ready_files
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +114,7 @@ def _maildir_sync(source: MailboxSource, mailbox, token: str, result: PollResult
         result.stored += len(inbound_store(mailbox=mailbox, token=token, messages=messages))
         result.seen += len(batch)
         for file in batch:
-            maildir_mark_seen(file)
+            maildir_move_to_cur(file, mark_read=settings.MAILBOX_MARK_READ)
 
 
 def _header_only(start: bytes) -> bytes:
@@ -285,7 +288,8 @@ def _imap_sync(
         )
         result.stored += len(stored)
         result.seen += len(messages)
-        client.add_flags(batch, [SEEN], silent=True)
+        if settings.MAILBOX_MARK_READ:
+            client.add_flags(batch, [SEEN], silent=True)
         last_uid = checkpoint
     return last_uid
 

@@ -143,10 +143,13 @@ def maildir_ready_files(root: Path) -> list[MaildirFile]:
     return [file for _, file in sorted(files, key=lambda item: (item[0], item[1].path.name))]
 
 
-def maildir_mark_seen(file: MaildirFile) -> None:
-    """Move a stored message from new/ to cur/ with the Seen flag, as a mail client would."""
-    base = file.path.name.split(":2,")[0]
+def maildir_move_to_cur(file: MaildirFile, *, mark_read: bool) -> None:
+    """Move a stored message from new/ to cur/ (where polls never look), as a mail client does with
+    mail it has listed; with mark_read, flagged Seen. The flags it was delivered with stay: a file in
+    cur/ without S shows as unread."""
+    base, _, flags = file.path.name.partition(":2,")
+    flags = "".join(sorted(set(flags) | ({"S"} if mark_read else set())))
     try:
-        file.path.rename(file.path.parent.parent / "cur" / f"{base}:2,S")
+        file.path.rename(file.path.parent.parent / "cur" / f"{base}:2,{flags}")
     except FileNotFoundError:  # someone else moved it: it is stored either way
         pass
