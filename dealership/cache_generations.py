@@ -21,5 +21,7 @@ def generation_next(family: str) -> None:
     """Drop every cached value of the family."""
     try:
         cache.incr(_generation_key(family))
-    except ValueError:  # no generation yet: nothing cached to drop
+    except ValueError:
+        # No generation yet: nothing cached to drop. Or the cache is down (dealership/cache.py):
+        # should Redis come back with its data, the family's values are stale until they expire.
         pass

@@ -237,7 +237,8 @@ DIRECTORY_SENT_KEY = "directory:sent-at"
 
 def directory_send_claim() -> datetime | None:
     """Claim the sending of the directory: None when it may go now (it is then claimed for
-    DIRECTORY_RESEND_SECONDS), else when it was last sent."""
+    DIRECTORY_RESEND_SECONDS), else when it was last sent. While the cache is down every claim is
+    granted: the directory can still be sent, at the risk of a double click sending it twice."""
     now = timezone.now()
     if cache.add(DIRECTORY_SENT_KEY, now, DIRECTORY_RESEND_SECONDS):
         return None

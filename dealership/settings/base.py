@@ -180,6 +180,15 @@ CACHES = {
         _url("CACHE_URL", default="locmemcache://", example="redis://:password@redis:6379/1")
     )
 }
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # While Redis is down or restarting, pages read everything from the database (dealership/cache.py),
+    # and wait at most half a second for a server that does not answer (the URL may set its own).
+    CACHES["default"]["BACKEND"] = "dealership.cache.RedisCacheSkippedWhenDown"
+    CACHES["default"]["OPTIONS"] = {
+        "socket_connect_timeout": 0.5,
+        "socket_timeout": 0.5,
+        **CACHES["default"].get("OPTIONS", {}),
+    }
 
 # The store's language, en or fr: the site's default, and a customer's when their mail does not tell.
 STORE_LANGUAGE = env.str("STORE_LANGUAGE", default="en").strip().lower()
