@@ -7,6 +7,7 @@ app_name = "leads"
 
 urlpatterns = [
     path("", views.inbox, name="inbox"),
+    path("waiting/", views.inbox_waiting, name="inbox_waiting"),
     path("<int:pk>/", views.lead_detail, name="lead_detail"),
     path("<int:pk>/status/", views.lead_transition_view, name="lead_transition"),
     path("<int:pk>/reply/", views.lead_reply, name="lead_reply"),

@@ -372,6 +372,19 @@ def _lead_page(request, lead: Lead, *, reply_form: ReplyForm | None = None, **ov
 
 
 @login_required
+def inbox_waiting(request):
+    """The menu's link to the inbox with how many leads wait for an answer: new ones not answered
+    yet, and customers who wrote again. Asked for by every page once shown, then every 30 s; the
+    tab's title shows it too (waiting.js), for a supervisor working in another window."""
+    if not sees_leads(request.user):
+        raise PermissionDenied
+    counts = lead_counts(user=request.user)
+    unanswered, replied = counts["unanswered"], counts["replied"]
+    context = {"unanswered": unanswered, "replied": replied, "waiting": unanswered + replied, "polled": True}
+    return render(request, "base.html#leads_link", context)
+
+
+@login_required
 def lead_detail(request, pk: int):
     lead = _lead_or_404(request, pk)
     if request.htmx and "template" in request.GET:

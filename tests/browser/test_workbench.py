@@ -1,5 +1,7 @@
 """The supervisor answers an overdue French lead from the browser; the customer gets the mail."""
 
+import re
+
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -42,6 +44,8 @@ def test_supervisor_answers_an_overdue_french_lead(
     login("sophie", factories.PASSWORD)
     page.wait_for_url(f"{live_server.url}/leads/")
     assert page.locator("tr.lead-row").count() == 2
+    # The tab's title counts the leads waiting for an answer, for when she works in another window.
+    expect(page).to_have_title(re.compile(r"^\(2\) Lead inbox"))
 
     page.click("a[data-filter=overdue]")
     page.wait_for_url("**/leads/?overdue=on")
@@ -59,6 +63,7 @@ def test_supervisor_answers_an_overdue_french_lead(
 
     page.click("#send-reply")
     page.wait_for_selector("text=is being sent")
+    expect(page).to_have_title(re.compile(r"^\(1\) "))
 
     [received] = smtp_sink.parsed()
     assert received["To"] == "olivier@example.com"
@@ -90,6 +95,7 @@ def test_supervisor_answers_an_overdue_french_lead(
         page.locator("#timeline .timeline-message").filter(has_text="Samedi à 10 h, ça me va.").count() == 1
     )
     assert lead.events.filter(type="customer_replied").count() == 1
+    expect(page.locator("#nav-leads .badge")).to_contain_text("2")  # Emma's, and Olivier's answer
     assert supervisor.user.get_full_name() in received.get_content()  # signed by the supervisor
 
 
@@ -165,6 +171,7 @@ def test_with_js_the_picker_is_a_form_of_its_own_and_enter_in_the_subject_still_
     page.fill("#id_subject", "Your visit")
     page.press("#id_subject", "Enter")
     page.wait_for_selector("text=is being sent")
+    expect(page).to_have_title(re.compile(r"^\(1\) "))
     [received] = smtp_sink.parsed()
     assert received["Subject"] == "Your visit"
 
@@ -178,6 +185,7 @@ def test_without_js_enter_in_the_subject_sends_the_answer(login, live_server, pa
         page.press("#id_subject", "Enter")
     assert "/reply/template/" not in page.url  # sent, not taken for "Use template"
     page.wait_for_selector("text=is being sent")
+    expect(page).to_have_title(re.compile(r"^\(1\) "))
     [received] = smtp_sink.parsed()
     assert received["Subject"] == "Your visit"
 

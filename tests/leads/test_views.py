@@ -25,7 +25,7 @@ from leads.models import (
     Task,
 )
 from leads.services.consent import consent_grant
-from leads.services.leads import contact_log, lead_merge, lead_transition
+from leads.services.leads import contact_log, lead_customer_wrote, lead_merge, lead_transition
 from leads.services.replies import reply_templates_ensure_defaults
 from tests import factories
 from tests.formsets import composer_fields
@@ -612,7 +612,12 @@ def test_an_answer_whose_unavailable_vehicles_field_came_back_mangled_is_still_s
     lead = factories.lead(customer_obj=factories.customer_with_email_consent())
     response = client.post(
         reverse("leads:lead_reply", args=[lead.pk]),
-        {"language": "en", "subject": "Your RAV4", "body": "It is still available.", "unavailable_shown": "²"},
+        {
+            "language": "en",
+            "subject": "Your RAV4",
+            "body": "It is still available.",
+            "unavailable_shown": "²",
+        },
     )
     assert response.status_code == 302
     assert Message.objects.get(lead=lead, direction="out").subject == "Your RAV4"
@@ -935,7 +940,12 @@ def _sold_lead(**fields):
 
 
 # A supervisor's "the deal fell through", confirmed, on a sold lead's page.
-SALE_TAKEN_BACK = {"status": "lost", "reason": "Financing refused", "shown_status": "sold", "deal_fell_through": "on"}
+SALE_TAKEN_BACK = {
+    "status": "lost",
+    "reason": "Financing refused",
+    "shown_status": "sold",
+    "deal_fell_through": "on",
+}
 
 
 def _status_form(page: str) -> str:
@@ -1465,11 +1475,15 @@ def test_a_next_step_left_with_nobody_still_shows_on_the_lead_page(client):
     user = _login(client)
     lead = factories.lead()
     today = timezone.localdate()
-    contact_log(lead=lead, author=user, channel="note", notes="Asked", next_step="Call back", next_step_on=today)
+    contact_log(
+        lead=lead, author=user, channel="note", notes="Asked", next_step="Call back", next_step_on=today
+    )
     Task.objects.update(assignee=None)  # its person taken off the staff, nobody left in sales
     page = client.get(reverse("leads:lead_detail", args=[lead.pk]))
     assert page.status_code == 200
-    assert f"Call back · due {formats.date_format(today)} · unassigned" in html.unescape(page.content.decode())
+    assert f"Call back · due {formats.date_format(today)} · unassigned" in html.unescape(
+        page.content.decode()
+    )
 
 
 @pytest.mark.parametrize("shown", [{"shown_status": ""}, {}])
@@ -1480,3 +1494,40 @@ def test_a_sale_is_not_taken_back_without_its_confirm_whatever_the_shown_status(
     client.post(reverse("leads:lead_transition", args=[lead.pk]), asked)
     lead.refresh_from_db()
     assert lead.status == LeadStatus.SOLD and lead.customer.history_items.exists()
+
+
+def test_every_page_of_the_desk_counts_the_leads_waiting_for_an_answer_in_its_menu(
+    client, django_capture_on_commit_callbacks
+):
+    user = _login(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting = [factories.lead() for _ in range(2)]
+        answered, replied = factories.lead(), factories.lead()
+        for lead in (answered, replied):
+            contact_log(lead=lead, author=user, channel="phone", outcome="reached", notes="Called")
+        lead_customer_wrote(lead=replied, at=timezone.now())
+    # Any page's menu asks for the count once shown, so no page waits for it.
+    page = client.get(reverse("dealership:directory")).content.decode()
+    link = page.split('id="nav-leads"')[1].split("</a>")[0]
+    assert f'hx-get="{reverse("leads:inbox_waiting")}"' in link and 'hx-trigger="load"' in link
+    assert "badge" not in link
+
+    menu = client.get(reverse("leads:inbox_waiting"), headers={"HX-Request": "true"}).content.decode()
+    assert 'hx-trigger="every 30s"' in menu and 'data-waiting="3"' in menu
+    assert (
+        '<span class="badge text-bg-danger">3<span class="visually-hidden">: 2 new leads waiting for a first answer, 1 customer who wrote again</span></span>'
+        in menu
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for lead in waiting:
+            contact_log(lead=lead, author=user, channel="phone", outcome="reached", notes="Called")
+    menu = client.get(reverse("leads:inbox_waiting"), headers={"HX-Request": "true"}).content.decode()
+    assert 'data-waiting="1"' in menu and ": 1 customer who wrote again" in menu
+
+
+def test_the_waiting_count_is_the_desks(client):
+    department = factories.staff(Role.DEPARTMENT, department_code="service")
+    client.force_login(department.user)
+    assert client.get(reverse("leads:inbox_waiting")).status_code == 403
+    assert "nav-leads" not in client.get(reverse("dealership:directory")).content.decode()
