@@ -1,6 +1,7 @@
 """Reads for mail in, scoped to what the person asking may see."""
 
 from datetime import timedelta
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
@@ -8,9 +9,11 @@ from django.utils import timezone
 
 from dealership.cache_generations import cached_in_generation, generation_next
 from dealership.models import Department, Role, StaffMember, oversees_store
+from promotions.models import CampaignRecipient
 
 from ..mail.sources import configured_sources
-from ..models import ForwardedMail, InboundMail, InboundStatus, Mailbox
+from ..models import Direction, ForwardedMail, InboundMail, InboundStatus, Mailbox, Message
+from ..normalize import normalize_email
 
 MAILBOXES_BEHIND = "mailboxes-behind"
 MAILBOXES_BEHIND_SECONDS = 60
@@ -126,6 +129,19 @@ def department_forward_addresses() -> set[str]:
         address.lower()
         for address in Department.objects.exclude(forward_email="").values_list("forward_email", flat=True)
     }
+
+
+def store_mail_recipients(*, message_ids: list[str]) -> set[str]:
+    """The addresses the store's mail of these Message-IDs went to (lowercase): mail on a lead (an
+    answer, an acknowledgement, a follow-up, an invitation) or a campaign's. Anyone can write a mail
+    that reads like a bounce: its word is taken only about the store's mail it returns."""
+    ids = [message_id.strip() for message_id in message_ids if message_id.strip()]
+    if not ids:
+        return set()
+    on_leads = Message.objects.filter(direction=Direction.OUTBOUND, message_id__in=ids)
+    addresses = [address for sent in on_leads.values_list("to_addresses", flat=True) for address in sent]
+    addresses += CampaignRecipient.objects.filter(message_id__in=ids).values_list("email", flat=True)
+    return {normalize_email(parseaddr(address)[1]) for address in addresses} - {""}
 
 
 def staff_address_exists(*, address: str) -> bool:

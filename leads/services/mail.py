@@ -55,7 +55,7 @@ from ..models import (
 from ..models.leads import OPEN_LEAD_STATUSES
 from ..normalize import normalize_email, normalize_phone
 from ..selectors.customers import customer_match
-from ..selectors.mail import department_forward_addresses, mailboxes_behind_changed
+from ..selectors.mail import department_forward_addresses, mailboxes_behind_changed, store_mail_recipients
 from ..threading import new_message_id, references_answering
 from .consent import consent_withdraw
 from .customers import customer_phone_extension_keep
@@ -909,9 +909,11 @@ def _on_bounce(inbound: InboundMail, parsed: ParsedMail, decision: Triage) -> No
     if not decision.bounce_permanent:
         return  # a delay: the server is still trying
     addresses = {normalize_email(address) for address in decision.bounce_recipients} - {""}
-    if addresses:
+    # Only an address the store's mail it returns went to: a notice naming others, or returning
+    # nothing the store sent, would stop the store writing to whichever customers it names.
+    if undeliverable := addresses & store_mail_recipients(message_ids=decision.in_reply_to_ids):
         reason = f"Permanent delivery failure reported on {timezone.localdate():%Y-%m-%d} (inbound mail {inbound.pk})."
-        Customer.objects.filter(email__in=addresses).update(
+        Customer.objects.filter(email__in=undeliverable).update(
             email_undeliverable=True, email_undeliverable_reason=reason, updated_at=timezone.now()
         )
     # The mail went out, so it reads "sent", yet the department or the customer never got it:

@@ -39,7 +39,7 @@ from leads.services.mail import (
     inbound_replay,
     inbound_requeue_waiting,
 )
-from leads.services.replies import MailServerUnavailable, message_deliver, messages_sweep
+from leads.services.replies import MailServerUnavailable, message_deliver, messages_sweep, reply_queue
 from leads.services.routing import routing_rules_ensure_defaults
 from leads.threading import reply_address
 from tests import factories
@@ -555,23 +555,51 @@ def test_a_french_absence_notice_in_windows_1252_declared_as_iso_8859_1_leaves_n
     assert Lead.objects.get(pk=lead.pk).customer_waiting_since is None
 
 
-def test_a_hard_bounce_marks_the_address_undeliverable_and_is_never_answered(maildir):
-    customer = factories.customer(email="gone@example.net")
-    bounce = factories.raw_mail(
+def _hard_bounce(address: str, *, returning: str = "") -> bytes:
+    """A mail server's notice that mail to `address` failed for good; `returning`: the Message-ID
+    of the mail it returns, quoted as servers quote the original's header."""
+    original = (
+        f"\n\n----- Original message -----\nMessage-ID: {returning}\nSubject: Your RAV4\n"
+        if returning
+        else ""
+    )
+    return factories.raw_mail(
         from_address="mailer-daemon@mx.example.net",
         from_name="Mail Delivery System",
         subject="Undelivered Mail Returned to Sender",
-        body="Delivery to the following recipient failed permanently:\n\n    gone@example.net\n\n"
-        "Status: 5.1.1 The email account that you tried to reach does not exist.",
-        headers={"X-Failed-Recipients": "gone@example.net"},
+        body=f"Delivery to the following recipient failed permanently:\n\n    {address}\n\n"
+        f"Status: 5.1.1 The email account that you tried to reach does not exist.{original}",
+        headers={"X-Failed-Recipients": address},
     )
-    [inbound] = receive(maildir, bounce)
+
+
+def test_a_hard_bounce_marks_the_address_undeliverable_and_is_never_answered(maildir):
+    lead = factories.lead(customer_obj=factories.customer(email="gone@example.net"))
+    answer = factories.outbound_email(lead=lead, message_id="<lead7.5e1f@maplemotors.example>")
+    [inbound] = receive(maildir, _hard_bounce("gone@example.net", returning=answer.message_id))
     assert inbound.outcome == InboundOutcome.BOUNCE
     assert inbound.status == InboundStatus.IGNORED
-    customer.refresh_from_db()
+    customer = Customer.objects.get(pk=lead.customer_id)
     assert customer.email_undeliverable
     assert "Permanent" in customer.email_undeliverable_reason
-    assert Message.objects.count() == 0
+    assert Message.objects.exclude(pk=answer.pk).count() == 0
+
+
+def test_a_notice_of_failure_for_mail_the_store_never_sent_there_leaves_the_address_in_use(maildir):
+    """Anyone can write a mail that reads like a bounce: one that returns none of the store's mail
+    to that address (a made-up one, or the store's mail to someone else) stops no mail to it."""
+    lead = factories.lead(customer_obj=factories.customer(email="chloe@example.com"))
+    other = factories.outbound_email(lead=factories.lead(), message_id="<lead8.77aa@maplemotors.example>")
+    [made_up, misnamed] = receive(
+        maildir,
+        _hard_bounce("chloe@example.com"),
+        _hard_bounce("chloe@example.com", returning=other.message_id),
+    )
+    assert made_up.outcome == misnamed.outcome == InboundOutcome.BOUNCE
+    customer = Customer.objects.get(pk=lead.customer_id)
+    assert not customer.email_undeliverable and customer.email_undeliverable_reason == ""
+    answer = reply_queue(lead=lead, author=factories.staff().user, subject="Your RAV4", body="Hello Chloé")
+    assert answer.to_addresses == ["chloe@example.com"]
 
 
 def test_a_yahoo_failure_notice_marks_the_address_undeliverable_and_the_answer_failed(maildir):
