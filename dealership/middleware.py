@@ -31,16 +31,18 @@ def htmx_fragments(get_response):
 
 
 def personal_pages_not_stored(get_response):
-    """Pages shown to someone logged in are not kept by the browser: htmx changes them in place (a
-    call logged, the inbox refreshed, a search typed), and Back would bring the copy as first
-    loaded. What visitors see (public offers and vehicles, feeds) keeps its caching; the session is
-    read only where the page read it already, so no page gains a Vary: Cookie from this."""
+    """Nothing shown to someone logged in is kept by the browser:
+    - pages: htmx changes them in place (a call logged, the inbox refreshed, a search typed), and
+      Back would bring the copy as first loaded;
+    - files (attachments, exports, original mail, business cards): showroom computers are shared,
+      and the next person would find them in the browser's cache.
+    What visitors see (public offers and vehicles, feeds, published photos) keeps its caching; the
+    session is read only where the page read it already, so no page gains a Vary: Cookie from this."""
 
     def middleware(request):
         response = get_response(request)
         if (
-            response.get("Content-Type", "").startswith("text/html")
-            and not response.has_header("Cache-Control")
+            not response.has_header("Cache-Control")
             and request.session.accessed
             and request.user.is_authenticated
         ):

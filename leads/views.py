@@ -30,6 +30,7 @@ from .inventory_link import lead_vehicles_with_stock
 from .models import Attachment, ConsentChannel, InboundMail, Lead, LeadStatus, PreferredChannel, ReplyTemplate
 from .selectors.appointments import advisor_agenda, followup_due_count, sees_all_appointments
 from .selectors.consent import consent_overview, consent_withdrawn
+from .selectors.customers import customer_address_not_on_file
 from .selectors.leads import (
     lead_counts,
     lead_duplicates,
@@ -320,6 +321,16 @@ def _inbox_url(request) -> str:
     return reverse("leads:inbox") + (f"?{query}" if query else "")
 
 
+def _reply_address(lead: Lead, **read) -> dict:
+    """Where an answer goes (`read`: as lead_reply_address takes it) and, when that is not the
+    customer's address on file, how that address came to their record: the composer says so."""
+    address = lead_reply_address(lead=lead, **read)
+    return {
+        "reply_address": address,
+        "reply_address_not_on_file": customer_address_not_on_file(customer=lead.customer, address=address),
+    }
+
+
 def _lead_page(request, lead: Lead, *, reply_form: ReplyForm | None = None, **overrides):
     """The lead page's context; `reply_form`: an answer refused, back with what was written."""
     timeline = lead_timeline(lead=lead)
@@ -345,7 +356,7 @@ def _lead_page(request, lead: Lead, *, reply_form: ReplyForm | None = None, **ov
         "timeline": timeline,
         "unsent_mail": lead_unsent_mail(timeline=timeline),
         "waiting_mail": lead_mail_waiting(timeline=timeline),
-        "reply_address": lead_reply_address(lead=lead, messages=said, other_emails=other_emails),
+        **_reply_address(lead, messages=said, other_emails=other_emails),
         "inbound_mail": lead_inbound_mail(lead=lead) if lead.has_inbound_mail else [],
         "reply_language": language,
         "transition_form": LeadTransitionForm(lead=lead, person=request.user),
@@ -395,7 +406,7 @@ def lead_detail(request, pk: int):
             {
                 "lead": lead,
                 "reply_form": _composer_form(request, lead, language),
-                "reply_address": lead_reply_address(lead=lead),
+                **_reply_address(lead),
             },
         )
     return render(request, "leads/lead_detail.html", _lead_page(request, lead))

@@ -9,6 +9,7 @@ from datetime import datetime
 from difflib import SequenceMatcher
 from itertools import combinations
 
+from django.contrib.auth.models import AbstractUser
 from django.db.models import Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat
 from django.forms.models import model_to_dict
@@ -361,6 +362,57 @@ def customer_audit(*, customer: Customer) -> QuerySet[AuditEntry]:
     """Audit entries of this customer and of every record merged into it."""
     ids = [customer.pk, *customer.merged_duplicates.values_list("pk", flat=True)]
     return AuditEntry.objects.filter(customer_id__in=ids).select_related("actor")
+
+
+@dataclass(frozen=True)
+class AddressNotOnFile:
+    """An address answers to a customer go to that is not their address on file (`on_file`), and
+    how it first came to their record as their audit trail tells it. `way`: "inquiry" (given with a
+    form or a mail, by whoever sent it), "person" (added by `by`), "import", "merge" (with a
+    duplicate record merged into this one), "was_on_file" (their address on file until `at`), or ""
+    when nothing tells."""
+
+    on_file: str
+    way: str = ""
+    at: datetime | None = None
+    by: AbstractUser | None = None
+
+
+# How an address came to a customer's other addresses, by the audit action that put it there.
+ADDRESS_ADDED_BY_ACTION = {"import_created": "import", "import_updated": "import", "merge": "merge"}
+
+
+def customer_address_not_on_file(*, customer: Customer, address: str) -> AddressNotOnFile | None:
+    """None when `address` is the customer's address on file, or they have none (nothing goes out by
+    email then), without a query; else how `address` came to their record, in one query."""
+    if not customer.email or address == customer.email:
+        return None
+    entries = (
+        AuditEntry.objects.filter(customer=customer)
+        .filter(Q(changes__has_key="email") | Q(changes__has_key="other_emails"))
+        .select_related("actor")
+        .order_by("created_at", "pk")
+    )
+    for entry in entries:
+        if way := _address_came(entry, address):
+            return AddressNotOnFile(on_file=customer.email, way=way, at=entry.created_at, by=entry.actor)
+    return AddressNotOnFile(on_file=customer.email)
+
+
+def _address_came(entry: AuditEntry, address: str) -> str:
+    """How this change brought `address` to the customer's record as another address; "" when it
+    did not, or does not tell how."""
+    if (entry.changes.get("email") or [None])[0] == address:
+        return "was_on_file"
+    before, after = entry.changes.get("other_emails") or [None, None]
+    if address not in (after or []) or address in (before or []):
+        return ""
+    if entry.action in ADDRESS_ADDED_BY_ACTION:
+        return ADDRESS_ADDED_BY_ACTION[entry.action]
+    if entry.actor_id:
+        return "person"
+    # Learned from what a known customer sent (customer_contacts_learned): nobody at the store added it.
+    return "inquiry" if entry.action == "email_added" else ""
 
 
 def _plain(value):

@@ -1,14 +1,17 @@
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt
 from django.core import mail
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from dealership.models import Role
 from dealership.services import directory_vcard
+from leads.models import Attachment
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -191,4 +194,45 @@ def test_staff_pages_are_not_kept_by_the_browser_and_public_pages_keep_their_cac
         assert "no-store" in staff_browser.get(url)["Cache-Control"]
     for url in [reverse("vehicles:list"), reverse("offers:index"), reverse("vehicles:feed_json")]:
         response = client.get(url)
+        assert response.status_code == 200 and not response.has_header("Cache-Control")
+
+
+def test_files_of_customers_and_staff_are_not_kept_by_the_browser_and_public_files_keep_their_caching(
+    settings, tmp_path
+):
+    """A showroom computer is shared: a downloaded attachment, export or original mail must not be
+    found in its browser cache by the next person."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    inbound = factories.inbound_mail()
+    attachment = Attachment.objects.create(
+        message=factories.inbound_email(lead=inbound.lead),
+        filename="licence.jpg",
+        content_type="image/jpeg",
+        size=4,
+        file=ContentFile(b"jpeg", "licence.jpg"),
+    )
+    manager = factories.staff(Role.MANAGER)
+    staff_browser = Client()
+    staff_browser.force_login(manager.user)
+    for url in [
+        reverse("leads:attachment_download", args=[attachment.pk]),
+        reverse("leads:inbound_mail_original", args=[inbound.pk]),
+        reverse("leads:customer_export_json", args=[inbound.lead.customer_id]),
+        reverse("leads:customers_export_csv"),
+        f"{reverse('dealership:dashboard')}?export=funnel_source",
+        reverse("promotions:business_card", args=[manager.pk]),
+    ]:
+        response = staff_browser.get(url)
+        assert response.status_code == 200, url
+        assert not response["Content-Type"].startswith("text/html"), url
+        assert "no-store" in response.get("Cache-Control", ""), url
+
+    photo = Path(settings.MEDIA_ROOT) / "inventory" / "7" / "abc-large.jpg"
+    photo.parent.mkdir(parents=True)
+    photo.write_bytes(b"\xff\xd8\xff\xe0 a published photo")
+    published = staff_browser.get(f"{settings.MEDIA_URL}inventory/7/abc-large.jpg")
+    assert published.status_code == 200 and "no-store" not in published["Cache-Control"]
+    for url in [reverse("vehicles:feed_json"), reverse("vehicles:feed_csv")]:
+        response = staff_browser.get(url)
         assert response.status_code == 200 and not response.has_header("Cache-Control")

@@ -16,6 +16,7 @@ from leads.business_hours import business_moment_before
 from leads.models import (
     Attachment,
     Channel,
+    CustomerEmail,
     FollowUpPlan,
     FollowUpStep,
     LeadStatus,
@@ -24,7 +25,9 @@ from leads.models import (
     ReplyTemplate,
     Task,
 )
+from leads.selectors.customers import customer_address_not_on_file
 from leads.services.consent import consent_grant
+from leads.services.customers import customer_email_add
 from leads.services.leads import contact_log, lead_customer_wrote, lead_merge, lead_transition
 from leads.services.replies import reply_templates_ensure_defaults
 from tests import factories
@@ -117,6 +120,83 @@ def test_lead_page_links_every_vehicle_to_stock_in_the_same_number_of_queries(cl
     page = client.get(url).content.decode()
     for stock in [first, *more]:
         assert f'href="{stock.get_absolute_url()}"' in page
+
+
+def _reply_address_note(page: str) -> str:
+    """What the composer says of the address the answer goes to, beside it; "" when nothing."""
+    found = re.search(r'id="reply-address-not-on-file">(.*?)</p>', page, re.DOTALL)
+    return html.unescape(found[1]) if found else ""
+
+
+def test_an_answer_to_an_address_given_on_an_offer_form_says_it_is_not_the_address_on_file(client):
+    """Someone who knows a customer's name and phone gives their own address on an offer form: it
+    joins her record, their mail joins her lead, and the supervisor answering is told the answer
+    would not go to her address on file."""
+    chloe = factories.customer(
+        first_name="Chloe", last_name="Roy", email="chloe@example.com", phone="+15145550123"
+    )
+    factories.lead(customer_obj=chloe)
+    factories.running_promotion(name="Winter sale", landing_slug="winter-sale")
+    form = {
+        "first_name": "Chloe",
+        "last_name": "Roy",
+        "phone": "514 555 0123",
+        "email": "c.roy@elsewhere.example",
+        "language": "en",
+        "comments": "Best price?",
+    }
+    assert Client().post(reverse("offers:landing", args=["winter-sale"]), form).status_code == 302
+    raw = factories.raw_mail(
+        from_address="c.roy@elsewhere.example", from_name="Chloe Roy", body="Answer me here from now on."
+    )
+    lead = factories.inbound_mail(raw).lead
+    assert lead.customer_id == chloe.pk
+    _login(client)
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    assert "to c.roy@elsewhere.example" in page
+    added = formats.date_format(timezone.localdate(), "F j, Y")
+    assert _reply_address_note(page) == (
+        f"Not the address on file (chloe@example.com): this one was added on {added} from an inquiry."
+    )
+
+
+def _wrote_from(lead, address: str, *, minutes_later: int) -> None:
+    written = factories.inbound_email(
+        lead=lead, occurred_at=timezone.now() + timezone.timedelta(minutes=minutes_later)
+    )
+    Message.objects.filter(pk=written.pk).update(from_address=address)
+
+
+def test_an_answer_to_the_address_on_file_is_not_remarked_and_to_another_costs_one_query(
+    client, django_assert_num_queries
+):
+    supervisor = _login(client, first_name="Sam", last_name="Gagnon")
+    customer = factories.customer(email="jean@oldisp.example")
+    customer_email_add(customer=customer, email="jean@work.example", actor=supervisor)
+    lead = factories.lead(customer_obj=customer)
+    factories.inbound_email(lead=lead)
+    url = reverse("leads:lead_detail", args=[lead.pk])
+    page = client.get(url).content.decode()
+    assert "to jean@oldisp.example" in page and _reply_address_note(page) == ""
+    with django_assert_num_queries(0):
+        assert customer_address_not_on_file(customer=customer, address="jean@oldisp.example") is None
+    on_file = _queries(client, url)
+
+    _wrote_from(lead, "jean@work.example", minutes_later=1)
+    page = client.get(url).content.decode()
+    added = formats.date_format(timezone.localdate(), "F j, Y")
+    assert "to jean@work.example" in page
+    assert _reply_address_note(page) == (
+        f"Not the address on file (jean@oldisp.example): this one was added on {added} by Sam Gagnon."
+    )
+    assert _queries(client, url) == on_file + 1
+
+    # An address whose coming nothing records (kept from before the audit trail) is only said to
+    # be another one.
+    CustomerEmail.objects.create(customer=customer, email="jean@home.example")
+    _wrote_from(lead, "jean@home.example", minutes_later=2)
+    page = client.get(url).content.decode()
+    assert _reply_address_note(page) == "Not the address on file (jean@oldisp.example)."
 
 
 def test_lead_page_says_when_the_stock_vehicle_is_sold_and_links_to_its_stock_page(client):
