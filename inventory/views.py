@@ -1,6 +1,7 @@
 import copy
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -13,7 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from dealership.access import staff_role_required
+from dealership.client_address import client_address
 from dealership.numbers import is_ascii_digits
+from leads.services.public_forms import public_form_message_admit
 
 from .feeds import (
     CSV_FEED_COLUMNS,
@@ -73,10 +76,9 @@ def _page(request, items, size: int):
 
 
 def _filters_query(request) -> str:
-    """The list's filters for its page links: without the page, nor the thanks for a message sent."""
+    """The list's filters for its page links, without the page."""
     query = request.GET.copy()
     query.pop("page", None)
-    query.pop("sent", None)
     return query.urlencode()
 
 
@@ -343,44 +345,48 @@ def public_list(request):
             "page": page,
             "filters": request.GET,
             "query": _filters_query(request),
-            "sent": request.GET.get("sent") == "1",
             "makes": vehicle_makes(public=True),
             "conditions": Condition.choices,
         },
     )
 
 
+def _too_many_messages() -> str:
+    return _(
+        "We have received many messages from your connection recently, so this one was not sent. "
+        "Please try again later, or call us at %(phone)s."
+    ) % {"phone": settings.STORE["phone"]}
+
+
 def public_detail(request, pk: int, slug: str):
-    # A message sent from a page opened before the vehicle was renamed, sold or unpublished is still
-    # taken while the vehicle exists: a redirect or a "not found" would drop what the visitor wrote.
-    if request.method == "POST":
-        vehicle = get_object_or_404(Vehicle, pk=pk)
-    else:
-        try:
-            vehicle = vehicle_public_get(pk=pk)
-        except Vehicle.DoesNotExist:
-            raise Http404(_("This vehicle is not on our website.")) from None
-        if slug != vehicle.slug:  # an old address of a vehicle since renamed moves to the new one
-            return redirect(vehicle, permanent=True)
+    # A message is answered as the page is: about a vehicle kept off the website it is not found, as
+    # for a number that is no vehicle, so that nobody learns of that vehicle, nor that it exists.
+    try:
+        vehicle = vehicle_public_get(pk=pk)
+    except Vehicle.DoesNotExist:
+        raise Http404(_("This vehicle is not on our website.")) from None
+    # An old address of a vehicle since renamed moves to the new one; a message sent from a page
+    # opened before is still taken (a redirect would drop what the visitor wrote).
+    if request.method != "POST" and slug != vehicle.slug:
+        return redirect(vehicle, permanent=True)
     form = VehicleInquiryForm(request.POST or None)
+    status = 400 if form.is_bound else 200
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        vehicle_inquiry_create(
-            vehicle=vehicle,
-            first_name=data["first_name"],
-            last_name=data["last_name"],
-            email=data["email"],
-            phone=data["phone"],
-            inquiry_type=data["inquiry_type"],
-            message=data["message"],
-            language=get_language()[:2],  # the page's language: follow-up mail is written in it
-        )
-        if vehicle.has_public_page:
+        if public_form_message_admit(address=client_address(request)):
+            data = form.cleaned_data
+            vehicle_inquiry_create(
+                vehicle=vehicle,
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                phone=data["phone"],
+                inquiry_type=data["inquiry_type"],
+                message=data["message"],
+                language=get_language()[:2],  # the page's language: follow-up mail is written in it
+            )
             return redirect(f"{vehicle.get_absolute_url()}?sent=1#contact")
-        return redirect(f"{reverse('vehicles:list')}?sent=1")
-    if not vehicle.has_public_page:
-        # The message comes back to be put right, and nothing of a vehicle the website does not show.
-        return render(request, "inventory/public_detail_gone.html", {"form": form}, status=400)
+        form.add_error(None, _too_many_messages())  # what was typed stays, to send later
+        status = 429
     photos = list(vehicle_ready_photos(vehicle=vehicle))
     return render(
         request,
@@ -394,7 +400,7 @@ def public_detail(request, pk: int, slug: str):
                 vehicle_structured_data(vehicle, photos, absolute=request.build_absolute_uri)
             ),
         },
-        status=400 if form.is_bound else 200,
+        status=status,
     )
 
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from dealership.access import NO_STAFF_ROLE, staff_role_required
+from dealership.client_address import client_address
 from dealership.csv_download import csv_download
 from dealership.numbers import is_ascii_digits
 
@@ -447,10 +448,6 @@ UNSUBSCRIBE_TEXT = {
 }
 
 
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def _unsubscribe_text(language: str, channels: Sequence[str] = ()) -> dict:
     store, words = settings.STORE, UNSUBSCRIBE_TEXT[language]
     names = ", ".join(words["channels"][channel] for channel in channels).lower()
@@ -500,7 +497,7 @@ def unsubscribe(request, token: str):
             context["error"] = text["choose"]
             return render(request, "leads/unsubscribe.html", context, status=400)
         consent_withdraw(
-            customer=customer, channels=channels, source="unsubscribe link", ip=_client_ip(request)
+            customer=customer, channels=channels, source="unsubscribe link", ip=client_address(request)
         )
         context["confirmed"] = _unsubscribe_text(language, channels=channels)["done_detail"]
     return render(request, "leads/unsubscribe.html", context)

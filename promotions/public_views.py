@@ -1,7 +1,12 @@
 """The public pages under /offers/: no login, each visit and lead carrying its source code."""
 
+from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
+
+from dealership.client_address import client_address
+from dealership.text import in_both_languages
+from leads.services.public_forms import public_form_message_admit
 
 from .forms import PublicContactForm
 from .models import Promotion
@@ -21,6 +26,16 @@ def _src(request) -> str:
     return (request.GET.get("src") or request.POST.get("src") or "").replace("\x00", "").strip()[:80]
 
 
+def _too_many_messages() -> str:
+    phone = settings.STORE["phone"]
+    return in_both_languages(
+        "We have received many messages from your connection recently, so this one was not sent. "
+        f"Please try again later, or call us at {phone}.",
+        "Nous avons reçu beaucoup de messages de votre connexion ces derniers temps\u00a0: celui-ci n’a "
+        f"pas été envoyé. Veuillez réessayer plus tard, ou nous appeler au {phone}.",
+    )
+
+
 def _contact(
     request,
     *,
@@ -35,19 +50,22 @@ def _contact(
     src = _src(request)
     form = PublicContactForm(request.POST or None, promotion=promotion, stock=context.get("stock", ()))
     if request.method == "POST" and form.is_valid():
-        public_lead_submit(
-            promotion=promotion,
-            first_name=form.cleaned_data["first_name"],
-            last_name=form.cleaned_data["last_name"],
-            email=form.cleaned_data["email"],
-            phone=form.cleaned_data["phone"],
-            language=form.cleaned_data["language"],
-            comments=form.cleaned_data["comments"],
-            vehicle=form.vehicle_dict(),
-            src=src,
-            brought_by=brought_by,
-        )
-        return redirect("offers:thanks")
+        if public_form_message_admit(address=client_address(request)):
+            public_lead_submit(
+                promotion=promotion,
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                email=form.cleaned_data["email"],
+                phone=form.cleaned_data["phone"],
+                language=form.cleaned_data["language"],
+                comments=form.cleaned_data["comments"],
+                vehicle=form.vehicle_dict(),
+                src=src,
+                brought_by=brought_by,
+            )
+            return redirect("offers:thanks")
+        form.add_error(None, _too_many_messages())  # what was typed stays, to send later
+        status = 429
     if request.method == "GET":
         source_visit_record(src=src, promotion=promotion or brought_by)
     return render(

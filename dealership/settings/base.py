@@ -160,7 +160,17 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: lock a username+IP after repeated failures, for a cool-off.
+# Reverse proxies in front of the application that append the visitor's address to X-Forwarded-For
+# (README, "HTTPS"). 0: the address that connected, which behind a proxy is the proxy's own.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured(
+        f"TRUSTED_PROXIES: {TRUSTED_PROXIES} is not a number of proxies: 1 behind one, 0 without one."
+    )
+
+# Login throttling: lock a username+IP after repeated failures, for a cool-off. The IP is the
+# visitor's as the rest of the product reads it (behind the proxy, not the proxy's).
+AXES_CLIENT_IP_CALLABLE = "dealership.client_address.client_address"
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

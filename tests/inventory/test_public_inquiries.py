@@ -3,15 +3,23 @@
 from datetime import datetime
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
 from inventory.models import VehicleStatus
 from inventory.services.vehicles import vehicle_transition, vehicle_update
-from leads.models import Lead, LeadStatus
+from leads.models import Customer, FollowUpStepRun, Lead, LeadStatus
+from leads.services.followup import (
+    followup_dispatch_due,
+    followup_enroll_arrivals,
+    followup_plans_ensure_defaults,
+    followup_run_send,
+)
 from leads.services.leads import RESENT_WITHIN, lead_transition
 from promotions.services.promotions import promotion_transition
 from tests import factories
+from tests.dealership.test_cache import cache_down, cache_up  # noqa: F401 (fixtures)
 from tests.french import ENGLISH, FRENCH
 
 pytestmark = pytest.mark.django_db
@@ -30,40 +38,49 @@ def test_a_message_sent_from_a_page_opened_before_the_vehicle_was_renamed_is_tak
     assert Lead.objects.get().customer.email == "jean@example.com"
 
 
-def test_a_message_sent_from_a_page_opened_before_the_vehicle_was_unpublished_is_taken(client):
+def test_a_message_about_a_sold_vehicle_is_taken_while_its_page_is_on_the_website(client, acknowledged):
     vehicle = factories.vehicle(make="Subaru", model="Forester")
     vehicle_transition(vehicle=vehicle, to_status=VehicleStatus.SOLD)
-    assert client.get(vehicle.get_absolute_url()).status_code == 200  # the visitor opens its page
-    vehicle_update(vehicle=vehicle, published=False)  # the manager unpublishes it meanwhile
+    assert client.get(vehicle.get_absolute_url()).status_code == 200  # its page says it is sold
     typo = client.post(
         vehicle.get_absolute_url(), MESSAGE | {"email": "jean@", "message": "Another one like it?"}
     )
     assert typo.status_code == 400 and "Another one like it?" in typo.content.decode()  # kept to correct
     response = client.post(vehicle.get_absolute_url(), MESSAGE | {"message": "Another one like it?"})
-    assert response["Location"] == f"{reverse('vehicles:list')}?sent=1"
-    assert "Thank you! We will answer you shortly." in client.get(response["Location"]).content.decode()
+    assert response["Location"] == f"{vehicle.get_absolute_url()}?sent=1#contact"
     lead = Lead.objects.get()
     assert (lead.customer.email, lead.comments) == ("jean@example.com", "Another one like it?")
     assert lead.vehicles.get().stock_number == vehicle.stock_number
-    assert client.get(vehicle.get_absolute_url()).status_code == 404  # the page itself is gone
+    assert acknowledged() == ["jean@example.com"]
 
 
-@pytest.mark.parametrize("hidden", [{"published": False}, {"status": VehicleStatus.ON_ORDER}])
-def test_a_message_to_correct_about_a_vehicle_off_the_website_shows_nothing_of_the_vehicle(client, hidden):
+OFF_THE_WEBSITE = [
+    {"published": False},
+    {"status": VehicleStatus.ON_ORDER},
+    {"status": VehicleStatus.SOLD, "published": False},
+]
+
+
+@pytest.mark.parametrize("hidden", OFF_THE_WEBSITE)
+@pytest.mark.parametrize("message", [MESSAGE, MESSAGE | {"email": "jean@"}], ids=["sent", "to correct"])
+def test_a_message_about_a_vehicle_off_the_website_is_answered_as_its_page_is_and_shows_nothing_of_it(
+    client, acknowledged, hidden, message
+):
     vehicle = factories.vehicle(
         make="Lexus", model="RX", price="61995.00", description="Trade-in, not yet reconditioned", **hidden
     )
+    deleted = factories.vehicle()
+    no_vehicle = f"/vehicles/{deleted.pk}-anything/"
+    deleted.delete()
     address = f"/vehicles/{vehicle.pk}-anything/"
-    assert client.get(address).status_code == 404
-    typo = client.post(address, MESSAGE | {"email": "jean@", "message": "Still available?"})
-    page = typo.content.decode()
-    # What the visitor wrote comes back to be put right...
-    assert (
-        typo.status_code == 400
-        and "Still available?" in page
-        and "This vehicle is not on our website" in page
-    )
-    # ...and nothing of a vehicle kept off the website: no price, VIN, stock number or description.
+    page_view = client.get(address)
+    assert page_view.status_code == 404
+    answer = client.post(address, message | {"message": "Still available?"})
+    page = answer.content.decode()
+    # As its page answers, and as a number that is no vehicle: whether it exists is not told...
+    assert answer.status_code == page_view.status_code == client.post(no_vehicle, message).status_code
+    assert "This page is not here" in page
+    # ...nor anything of a vehicle kept off the website: no make, price, VIN, stock number or description.
     for hidden_text in (
         vehicle.vin,
         vehicle.stock_number,
@@ -73,8 +90,9 @@ def test_a_message_to_correct_about_a_vehicle_off_the_website_shows_nothing_of_t
         "61995",
     ):
         assert hidden_text not in page
-    client.post(address, MESSAGE | {"message": "Still available?"})
-    assert Lead.objects.get().vehicles.get().stock_number == vehicle.stock_number  # still taken
+    # Nothing is kept, and no acknowledgement names it.
+    assert not Lead.objects.exists() and not Customer.objects.exists()
+    assert acknowledged() == []
 
 
 def test_a_message_about_a_vehicle_that_no_longer_exists_is_not_found(client):
@@ -166,3 +184,109 @@ def test_a_feed_asked_for_changes_since_a_moment_off_the_calendar_is_refused_not
         client.get(reverse("vehicles:feed_json"), {"since": datetime(2026, 1, 1).isoformat()}).status_code
         == 200
     )
+
+
+# A robot filling the public forms ----------------------------------------------------------------
+
+SENDER, NEIGHBOUR = "203.0.113.5", "198.51.100.9"
+TOO_MANY = "We have received many messages from your connection recently"
+
+
+@pytest.fixture
+def acknowledged(supervisor, django_capture_on_commit_callbacks):
+    """Who gets an acknowledgement once the beat has put every lead so far in the follow-up plan
+    and sent what is due (the supervisor signs the mail of leads nobody owns yet)."""
+    followup_plans_ensure_defaults()
+
+    def run() -> list[str]:
+        followup_enroll_arrivals(now=timezone.now())
+        runs = FollowUpStepRun.objects.filter(step__position=0)
+        due = max((run.due_at for run in runs), default=timezone.now())
+        queued = []
+        with django_capture_on_commit_callbacks(execute=True):
+            followup_dispatch_due(now=due, enqueue_send=queued.append)
+        for run_id in queued:
+            followup_run_send(run_id=run_id, now=due)
+        return sorted(address for message in mail.outbox for address in message.to)
+
+    return run
+
+
+def _inquiry(number: int) -> dict:
+    return MESSAGE | {"email": f"visitor{number}@example{number}.com", "message": f"Question {number}"}
+
+
+def _offer_inquiry(number: int) -> dict:
+    email = f"visitor{number}@example{number}.com"
+    return {"first_name": "Jean", "email": email, "language": "en", "comments": f"Question {number}"}
+
+
+def test_a_sixth_vehicle_inquiry_from_one_address_within_ten_minutes_is_refused_and_nothing_is_kept_or_sent(
+    client, acknowledged
+):
+    page = factories.vehicle().get_absolute_url()
+    for number in range(5):
+        assert client.post(page, _inquiry(number), REMOTE_ADDR=SENDER).status_code == 302
+    refused = client.post(page, _inquiry(5), REMOTE_ADDR=SENDER)
+    shown = refused.content.decode()
+    assert refused.status_code == 429 and TOO_MANY in shown
+    assert "Question 5" in shown and "visitor5@example5.com" in shown  # what was typed is still there
+    assert not Customer.objects.filter(email="visitor5@example5.com").exists()
+    assert Lead.objects.count() == 5
+    # Another visitor behind another address is not held back.
+    assert client.post(page, _inquiry(6), REMOTE_ADDR=NEIGHBOUR).status_code == 302
+    acknowledgements = acknowledged()
+    assert "visitor6@example6.com" in acknowledgements and "visitor5@example5.com" not in acknowledgements
+    assert len(acknowledgements) == 6
+
+
+def test_the_offers_pages_and_the_vehicle_pages_count_together(client, acknowledged):
+    promotion = factories.promotion(landing_slug="crv-spring")
+    promotion_transition(promotion=promotion, to_status="running")
+    landing, page = reverse("offers:landing", args=["crv-spring"]), factories.vehicle().get_absolute_url()
+    for number in range(3):
+        assert client.post(landing, _offer_inquiry(number), REMOTE_ADDR=SENDER).status_code == 302
+    for number in range(3, 5):
+        assert client.post(page, _inquiry(number), REMOTE_ADDR=SENDER).status_code == 302
+    for offers in (landing, reverse("offers:index")):
+        refused = client.post(offers, _offer_inquiry(5), REMOTE_ADDR=SENDER)
+        assert refused.status_code == 429 and TOO_MANY in refused.content.decode()
+        assert "Question 5" in refused.content.decode()
+    assert Lead.objects.count() == 5
+    assert client.post(landing, _offer_inquiry(6), REMOTE_ADDR=NEIGHBOUR).status_code == 302
+    assert "visitor5@example5.com" not in acknowledged()
+
+
+def test_a_message_with_a_mistake_does_not_count(client):
+    page = factories.vehicle().get_absolute_url()
+    for number in range(10):
+        client.post(page, _inquiry(number) | {"email": "jean@"}, REMOTE_ADDR=SENDER)
+    assert client.post(page, _inquiry(0), REMOTE_ADDR=SENDER).status_code == 302
+
+
+def test_behind_the_stores_proxy_each_visitor_is_counted_apart(client, settings):
+    settings.TRUSTED_PROXIES = 1
+    page = factories.vehicle().get_absolute_url()
+    for number in range(5):
+        client.post(page, _inquiry(number), REMOTE_ADDR="172.18.0.1", HTTP_X_FORWARDED_FOR=SENDER)
+    neighbour = client.post(page, _inquiry(5), REMOTE_ADDR="172.18.0.1", HTTP_X_FORWARDED_FOR=NEIGHBOUR)
+    assert neighbour.status_code == 302
+    # A forged address before the proxy's own does not reset the count.
+    forged = client.post(
+        page, _inquiry(6), REMOTE_ADDR="172.18.0.1", HTTP_X_FORWARDED_FOR=f"192.0.2.77, {SENDER}"
+    )
+    assert forged.status_code == 429
+
+
+def test_while_the_cache_is_down_every_inquiry_is_taken(client, cache_down):  # noqa: F811
+    page = factories.vehicle().get_absolute_url()
+    for number in range(7):
+        assert client.post(page, _inquiry(number), REMOTE_ADDR=SENDER).status_code == 302
+    assert Lead.objects.count() == 7
+
+
+def test_with_the_cache_in_redis_the_count_is_shared_by_every_web_process(client, cache_up):  # noqa: F811
+    page = factories.vehicle().get_absolute_url()
+    for number in range(5):
+        assert client.post(page, _inquiry(number), REMOTE_ADDR=SENDER).status_code == 302
+    assert client.post(page, _inquiry(5), REMOTE_ADDR=SENDER).status_code == 429

@@ -1,0 +1,34 @@
+"""The store's public forms (a vehicle's page, the offers pages): how many messages one address may
+send. Each message becomes a lead and an acknowledgement by mail; a robot filling the forms would
+otherwise make both without end."""
+
+from datetime import timedelta
+
+from django.core.cache import cache
+
+# A person writes the store a few messages at most; an office or a phone network shares one address
+# among many people, hence a day's limit well above one person's. Each window starts at the first
+# message counted in it.
+PUBLIC_FORM_LIMITS = ((timedelta(minutes=10), 5), (timedelta(days=1), 20))
+
+
+def _counted(key: str, window: timedelta) -> int:
+    """The count at `key` with one more message; 0 while the cache cannot keep it."""
+    seconds = int(window.total_seconds())
+    cache.add(key, 0, timeout=seconds)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the cache cannot be reached, or let the count go meanwhile
+        return 0
+
+
+def public_form_message_admit(*, address: str) -> bool:
+    """Count a message sent through a public form from `address` (dealership.client_address) and
+    tell whether it is within PUBLIC_FORM_LIMITS; a message beyond them must be neither stored nor
+    answered. Refused messages count too: a robot sending again gains nothing. While the cache is
+    down every message is let through: a customer's inquiry is never lost to an outage."""
+    counts = [
+        (_counted(f"public-form-messages:{int(window.total_seconds())}:{address}", window), limit)
+        for window, limit in PUBLIC_FORM_LIMITS
+    ]
+    return all(count <= limit for count, limit in counts)
