@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, ExtractHour, TruncDate
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, ExtractHour, Now, TruncDate
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
@@ -24,8 +24,9 @@ from leads.business_hours import (
 )
 from leads.models import Appointment, InboundMail, Lead, LeadHourStats
 from leads.models.leads import FUNNEL_MILESTONES, LEAD_SOURCE_LABELS
-from leads.selectors.appointments import followup_tasks_on_time
-from leads.selectors.leads import lead_visible_to, sees_every_lead
+from leads.normalize import source_key
+from leads.selectors.appointments import followup_tasks_due_and_on_time
+from leads.selectors.leads import lead_visible_to, sees_every_lead, source_matching
 
 from .models import LOWER_IS_BETTER, SHARES, Metric, Objective, PeriodKind, StaffMember, oversees_store
 
@@ -96,12 +97,30 @@ STAGE_LABELS = {
     "shown": pgettext_lazy("funnel", "Shown"),
     "sold": pgettext_lazy("funnel", "Sold"),
 }
-COUNTED = ["leads", *(stage for stage, _ in FUNNEL_STAGES), "answered", "within", "missed"]
+COUNTED = [
+    "leads",
+    *(stage for stage, _ in FUNNEL_STAGES),
+    "appointment_to_come",
+    "answered",
+    "within",
+    "missed",
+]
 RESPONSE_BUCKETS = [(0, 5), (5, 15), (15, 30), (30, 60), (60, 240), (240, 1440), (1440, None)]
 # Targets the hourly summary rows can answer for ("answered within N minutes" columns).
 SUMMARY_EDGES = {5, 15, 30, 60, 240, 1440}
 # An appointment the customer came to: a sale counts as shown.
 SHOWED = Q(status__in=[Appointment.Status.SHOWN, Appointment.Status.SOLD])
+# A lead whose appointment has not come: set, not shown, and none of its appointments has started
+# yet, cancelled ones aside (they never come). The show rate leaves it out: it is no visit missed.
+# A lead set to "appointment set" without booking one has no time to wait for: it counts as come.
+_APPOINTMENT_CAME = Appointment.objects.filter(lead=OuterRef("pk"), starts_at__lte=Now()).exclude(
+    status=Appointment.Status.CANCELLED
+)
+APPOINTMENT_TO_COME = (
+    Q(appointment_set_at__isnull=False, shown_at__isnull=True)
+    & Exists(Appointment.objects.filter(lead=OuterRef("pk")))
+    & ~Exists(_APPOINTMENT_CAME)
+)
 
 
 def dashboard_leads(*, user, period: Period, filters: dict | None = None):
@@ -114,10 +133,11 @@ def dashboard_leads(*, user, period: Period, filters: dict | None = None):
 
 def _filtered(filters: dict, *, lead: str = "") -> Q:
     """The dashboard's filters on leads (`lead`: the path to the lead, for rows of another model):
-    the source, whatever its case, and the person's leads; none for a person no one is."""
+    the source, however it is written (source_matching), and the person's leads; none for a
+    person no one is."""
     condition = Q()
     if filters.get("source"):
-        condition &= Q(**{f"{lead}source__iexact": filters["source"]})
+        condition &= source_matching(filters["source"], field=f"{lead}source")
     if "owner_id" in filters:
         condition &= Q(**{f"{lead}owner_id": filters["owner_id"]}) if filters["owner_id"] else Q(pk__in=[])
     return condition
@@ -137,7 +157,9 @@ def _rate(part: int, whole: int) -> float | None:
 
 def _with_rates(row: dict) -> dict:
     row["appointment_rate"] = _rate(row["appointment_set"], row["leads"])
-    row["show_rate"] = _rate(row["shown"], row["appointment_set"])
+    # Of the leads whose appointment has come (standard: shown / appointments due).
+    row["appointment_due"] = row["appointment_set"] - row["appointment_to_come"]
+    row["show_rate"] = _rate(row["shown"], row["appointment_due"])
     row["close_rate"] = _rate(row["sold"], row["leads"])
     row["share_within_target"] = _rate(row["within"], row["answered"] + row["missed"])
     return row
@@ -169,6 +191,7 @@ def _missed_q(target: ResponseTarget) -> Q:
 def _counts(target: ResponseTarget) -> dict:
     counts = {"leads": Count("pk")} | {stage: Count(field) for stage, field in FUNNEL_STAGES}
     return counts | {
+        "appointment_to_come": Count("pk", filter=APPOINTMENT_TO_COME),
         "answered": Count("first_response_business_minutes"),
         "within": Count("pk", filter=Q(first_response_business_minutes__lte=target.minutes)),
         "missed": Count("pk", filter=_missed_q(target)),
@@ -303,16 +326,16 @@ def _by_slot(groups: list[dict], slot, slots) -> list[dict]:
 
 
 def source_names(groups: list[dict]) -> dict[str, str]:
-    """Each source as leads spell it → the source it is counted as. Spellings that differ only in
-    case ("AutoTrader", "autotrader") are one source, as the inbox's source filter takes them, named
-    as most of its leads spell it."""
+    """Each source as leads spell it → the source it is counted as. Spellings of one source
+    (source_key: "AutoTrader", "autotrader", "autotrader.ca") are one, as the inbox's source filter
+    takes them, named as most of its leads spell it."""
     spellings = Counter()
     for group in groups:
         spellings[group["source"] or ""] += group["leads"]
     names: dict[str, str] = {}
     for spelling, _ in sorted(spellings.items(), key=lambda item: (-item[1], item[0])):
-        names.setdefault(spelling.lower(), spelling)
-    return {spelling: names[spelling.lower()] for spelling in spellings}
+        names.setdefault(source_key(spelling), spelling)
+    return {spelling: names[source_key(spelling)] for spelling in spellings}
 
 
 def volume_by_day(*, groups: list[dict], period: Period, names: dict[str, str]) -> list[dict]:
@@ -354,7 +377,7 @@ def _summary_groups(*, period: Period, filters: dict, target: ResponseTarget, by
     start, end = period.bounds
     rows = LeadHourStats.objects.filter(hour__gte=start, hour__lt=end, leads__gt=0)
     if filters.get("source"):
-        rows = rows.filter(source__iexact=filters["source"])
+        rows = rows.filter(source_matching(filters["source"]))
     if "owner_id" in filters:
         rows = rows.filter(owner_key=filters["owner_id"] or -1)
     # The rows cannot tell which unanswered leads have passed their target since. A row holds the
@@ -380,18 +403,24 @@ def _summary_groups(*, period: Period, filters: dict, target: ResponseTarget, by
     if "owner_id" in by:
         for group in groups:
             group["owner_id"] = group.pop("owner_key") or None
-    recent = (
-        _narrowed(Lead.objects.all(), period=period, filters=filters)
-        .filter(_missed_q(target), received_at__gte=settled)
-        .annotate(**_day_and_hour("received_at"))
-        .values_list(*by)
-        .annotate(missed=Count("pk"))
-    )
-    by_key = {tuple(group[field] for field in by): group for group in groups}
-    for *key, missed in recent:
-        if group := by_key.get(tuple(key)):  # else received after the rows were read: not counted yet
-            group["missed"] += missed
+    leads = _narrowed(Lead.objects.all(), period=period, filters=filters)
+    # What the rows cannot say, read from the few leads it concerns: the unanswered ones received
+    # since `settled`, and those whose appointment is still to come (that depends on when it is read).
+    recent = leads.filter(_missed_q(target), received_at__gte=settled)
+    _add_lead_counts(groups, by=by, name="missed", leads=recent)
+    _add_lead_counts(groups, by=by, name="appointment_to_come", leads=leads.filter(APPOINTMENT_TO_COME))
     return groups
+
+
+def _add_lead_counts(groups: list[dict], *, by, name: str, leads) -> None:
+    """Add to each group the number of `leads` in it, as `name`."""
+    by_key = {tuple(group[field] for field in by): group for group in groups}
+    for group in groups:
+        group.setdefault(name, 0)
+    counted = leads.annotate(**_day_and_hour("received_at")).values_list(*by).annotate(count=Count("pk"))
+    for *key, count in counted:
+        if group := by_key.get(tuple(key)):  # else received after the rows were read: not counted yet
+            group[name] += count
 
 
 def dashboard_figures(*, user, period: Period, filters: dict, target: ResponseTarget) -> dict:
@@ -453,55 +482,97 @@ def dashboard_figures(*, user, period: Period, filters: dict, target: ResponseTa
     }
 
 
-def _leads_of(objective: Objective):
-    leads = Lead.objects.filter(merged_into__isnull=True)
-    return leads.filter(owner=objective.person.user) if objective.person else leads
+@dataclass(frozen=True)
+class Actuals:
+    """A metric measured over one period for everyone at once: each person's figure by their user id,
+    the department's (`everyone`), and that of a person none of it is about (`nobody`)."""
+
+    by_person: dict
+    everyone: float | None
+    nobody: float | None = None
+
+    def of(self, objective: Objective) -> float | None:
+        if objective.person is None:
+            return self.everyone
+        return self.by_person.get(objective.person.user_id, self.nobody)
 
 
-def _received_in(objective: Objective, period: Period):
+def _counted(counts: dict) -> Actuals:
+    """Actuals of a count, from the counts per person (None: nobody's, in the department's only)."""
+    return Actuals(by_person=counts, everyone=sum(counts.values()), nobody=0)
+
+
+def _shared(parts: dict[int | None, tuple[int, int]]) -> Actuals:
+    """Actuals of a share (%), from the (whole, part) per person."""
+    whole, part = sum(w for w, _ in parts.values()), sum(p for _, p in parts.values())
+    return Actuals(by_person={pk: _rate(p, w) for pk, (w, p) in parts.items()}, everyone=_rate(part, whole))
+
+
+def _leads_in(period: Period, field: str = "received_at"):
+    """Leads (a merged duplicate counts as the lead it went into) whose `field` falls in the period."""
     start, end = period.bounds
-    return _leads_of(objective).filter(received_at__gte=start, received_at__lt=end)
+    return Lead.objects.filter(merged_into__isnull=True, **{f"{field}__gte": start, f"{field}__lt": end})
 
 
-def _reached_in(objective: Objective, period: Period, field: str) -> int:
-    start, end = period.bounds
-    return _leads_of(objective).filter(**{f"{field}__gte": start, f"{field}__lt": end}).count()
+def _reached_in(period: Period, field: str) -> Actuals:
+    """Leads that reached a stage in the period, whenever they were received, per owner."""
+    return _counted(dict(_leads_in(period, field).values_list("owner_id").annotate(Count("pk")).order_by()))
 
 
-def _shown_in(objective: Objective, period: Period) -> int:
+def _shown_in(period: Period) -> Actuals:
     """Appointments that took place in the period and showed, when they took place (not when the
     outcome was recorded), as appointments_by_advisor counts them; a person's: those they held as
     the advisor, whoever owns the lead, so that it agrees with their row of that table."""
     start, end = period.bounds
-    appointments = Appointment.objects.filter(SHOWED, starts_at__gte=start, starts_at__lt=end)
-    return (appointments.filter(advisor=objective.person) if objective.person else appointments).count()
+    shown = Appointment.objects.filter(SHOWED, starts_at__gte=start, starts_at__lt=end)
+    return _counted(dict(shown.values_list("advisor__user_id").annotate(Count("pk")).order_by()))
 
 
-def _median_response(objective: Objective, period: Period) -> float | None:
-    return percentile(response_distribution(leads=_received_in(objective, period)), 0.5)
+def _median_response(period: Period) -> Actuals:
+    answered = _leads_in(period).filter(first_response_business_minutes__isnull=False)
+    rows = (
+        answered.values_list("owner_id", "first_response_business_minutes").annotate(Count("pk")).order_by()
+    )
+    per_person: dict[int | None, Counter] = {}
+    for owner_id, minutes, count in rows:
+        per_person.setdefault(owner_id, Counter())[minutes] += count
+    everyone = sum(per_person.values(), Counter())
+    return Actuals(
+        by_person={pk: percentile(sorted(counts.items()), 0.5) for pk, counts in per_person.items()},
+        everyone=percentile(sorted(everyone.items()), 0.5),
+    )
 
 
-def _answered(objective: Objective, period: Period) -> dict:
-    """Leads of the period answered, answered within target and missed, for the objective's scope."""
+def _answered(period: Period, figure: str) -> Actuals:
+    """Leads of the period answered, or the share answered within target, per owner (as the
+    dashboard's rows by person read them)."""
     target = response_target(minutes=settings.RESPONSE_TARGET_MINUTES)
-    person = {"owner_id": objective.person.user_id} if objective.person else {}
-    groups = _summary_groups(period=period, filters=person, target=target)
+    groups = _summary_groups(period=period, filters={}, target=target, by=("owner_id",))
     if groups is None:
-        groups = _lead_groups(leads=_received_in(objective, period), target=target)
-    return funnel(groups=groups)[0]
+        groups = _lead_groups(leads=_leads_in(period), target=target, by=("owner_id",))
+    rows = funnel(groups=groups, key=lambda group: group["owner_id"])
+    everyone = funnel(groups=groups)[0][figure]
+    return Actuals(
+        {row["key"]: row[figure] for row in rows}, everyone, nobody=0 if figure == "answered" else None
+    )
 
 
-# How each metric is measured for an objective's period; a metric missing here is not measured yet.
+def _same_for_everyone(value: float | None) -> Actuals:
+    return Actuals(by_person={}, everyone=value, nobody=value)
+
+
+# How each metric is measured over a period, for everyone at once; a metric missing here is not
+# measured yet.
 METRIC_ACTUALS = {
-    Metric.LEADS_ANSWERED: lambda o, p: _answered(o, p)["answered"],
+    Metric.LEADS_ANSWERED: lambda p: _answered(p, "answered"),
     Metric.MEDIAN_RESPONSE: _median_response,
-    Metric.SHARE_WITHIN_TARGET: lambda o, p: _answered(o, p)["share_within_target"],
-    Metric.APPOINTMENTS_SET: lambda o, p: _reached_in(o, p, "appointment_set_at"),
+    Metric.SHARE_WITHIN_TARGET: lambda p: _answered(p, "share_within_target"),
+    Metric.APPOINTMENTS_SET: lambda p: _reached_in(p, "appointment_set_at"),
     Metric.APPOINTMENTS_SHOWN: _shown_in,
-    Metric.VEHICLES_SOLD: lambda o, p: _reached_in(o, p, "sold_at"),
-    Metric.PHOTO_COVERAGE: lambda o, p: photo_coverage(),
-    Metric.FOLLOWUPS_ON_TIME: lambda o, p: followup_tasks_on_time(
-        since=p.bounds[0], until=p.bounds[1], owner=o.person.user if o.person else None
+    Metric.VEHICLES_SOLD: lambda p: _reached_in(p, "sold_at"),
+    Metric.PHOTO_COVERAGE: lambda p: _same_for_everyone(photo_coverage()),
+    Metric.FOLLOWUPS_ON_TIME: lambda p: _shared(
+        followup_tasks_due_and_on_time(since=p.bounds[0], until=p.bounds[1])
     ),
 }
 
@@ -516,10 +587,27 @@ class Progress:
     needed_per_day: float | None  # count metrics: what each remaining day must bring
 
 
+def objectives_progress(*, objectives, today: date) -> list[Progress]:
+    """Each objective's progress. A metric is measured once per period for everyone: the queries do
+    not grow with the number of people who have objectives."""
+    measured: dict[tuple[str, Period], Actuals | None] = {}
+    progress = []
+    for objective in objectives:
+        period = period_for(kind=objective.period_kind, anchor=objective.period_start)
+        if (objective.metric, period) not in measured:
+            measure = METRIC_ACTUALS.get(objective.metric)
+            measured[objective.metric, period] = measure(period) if measure else None
+        actuals = measured[objective.metric, period]
+        progress.append(_progress(objective, period, actuals.of(objective) if actuals else None, today))
+    return progress
+
+
 def objective_progress(*, objective: Objective, today: date) -> Progress:
-    period = period_for(kind=objective.period_kind, anchor=objective.period_start)
-    measure = METRIC_ACTUALS.get(objective.metric)
-    actual = measure(objective, period) if measure else None
+    [progress] = objectives_progress(objectives=[objective], today=today)
+    return progress
+
+
+def _progress(objective: Objective, period: Period, actual: float | None, today: date) -> Progress:
     target = float(objective.target)
     if actual is None:
         return Progress(objective, period, None, None, None, None)

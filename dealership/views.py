@@ -24,9 +24,9 @@ from .selectors import (
     STAGE_LABELS,
     dashboard_figures,
     dashboard_filters,
-    objective_progress,
     objectives_before,
     objectives_for,
+    objectives_progress,
     period_for,
     response_target,
     staff_directory,
@@ -195,10 +195,9 @@ def _dashboard_tables(request, period, filters, today) -> dict:
         # No links: the inbox cannot narrow its leads to a first-response time.
         "response_bars": _bars(figures["response"]["buckets"], value="count", label="label"),
         "volume_days": _columns(figures["volume_days"], link),
-        "objectives": [
-            objective_progress(objective=o, today=today)
-            for o in objectives_for(user=request.user, period=period)
-        ],
+        "objectives": objectives_progress(
+            objectives=objectives_for(user=request.user, period=period), today=today
+        ),
     }
 
 
@@ -206,6 +205,7 @@ FUNNEL_COLUMNS = [
     "leads",
     "contacted",
     "appointment_set",
+    "appointment_due",  # the show rate's base: the leads whose appointment has come
     "shown",
     "sold",
     "appointment_rate",
@@ -300,7 +300,7 @@ def objective_list(request):
             "period": period,
             "previous": period.shifted(-1),
             "next": period.shifted(1),
-            "progress": [objective_progress(objective=o, today=today) for o in objectives],
+            "progress": objectives_progress(objectives=objectives, today=today),
             "history": objectives_before(user=request.user, period=period)[:50],
         },
     )

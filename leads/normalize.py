@@ -77,6 +77,19 @@ def phone_display(value: str | None, *, region: str = DEFAULT_REGION) -> str:
     return phonenumbers.format_number(number, style)
 
 
+# How a lead source may be written as a web address: "www." before, a top-level domain after.
+SOURCE_WEB_PREFIX = "www."
+SOURCE_WEB_ENDING = r"\.[a-z]{2,}"
+
+
+def source_key(source: str) -> str:
+    """One lead source however it is written: its case, and its web address's "www." and ending
+    aside ("AutoTrader", "autotrader.ca" and "www.AutoTrader.ca" are "autotrader"); a lead
+    provider's ADF names it one way, the forms it mails from its domain another."""
+    key = source.strip().lower().removeprefix(SOURCE_WEB_PREFIX)
+    return re.sub(f"{SOURCE_WEB_ENDING}$", "", key)
+
+
 def split_name(full_name: str | None) -> tuple[str, str]:
     """First and last name from a full name ("Last, First" understood)."""
     name = " ".join((full_name or "").split())

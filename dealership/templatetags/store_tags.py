@@ -32,6 +32,17 @@ def km(distance) -> str:
     return _("%(km)s km") % {"km": floatformat(distance, "0g")}
 
 
+@register.filter
+def percent(rate, decimals=None) -> str:
+    """A rate in percent, its number as the reader writes it ("33.3", "33,3"; `decimals`: rounded to
+    that many) and its sign kept on the same line by a no-break space, as French typography wants;
+    "—" for no rate (nothing to divide)."""
+    if rate is None or rate == "":
+        return "—"
+    number = formats.localize(rate) if decimals is None else floatformat(rate, decimals)
+    return f"{number}\u00a0%"
+
+
 # The short formats pages write dates in, each translated as a date format. Written out here so
 # that they are found for translation: the templates only name them.
 DATE_FORMATS = {

@@ -315,17 +315,15 @@ def lead_followups(*, lead) -> QuerySet[FollowUpEnrollment]:
 TASK_ON_TIME = timedelta(hours=24)
 
 
-def followup_tasks_on_time(*, since: datetime, until: datetime, owner=None) -> float | None:
-    """Share (%) of the calls and drafts that fell due in the period (and are due by now) that were
-    done within a day; None when none fell due. `owner`: only the leads that person owns."""
+def followup_tasks_due_and_on_time(*, since: datetime, until: datetime) -> dict[int | None, tuple[int, int]]:
+    """The calls and drafts that fell due in the period (and are due by now), and how many of them
+    were done within a day, per owner of their lead (their user id; None: leads nobody owns)."""
     runs = FollowUpStepRun.objects.filter(
         step__kind__in=[FollowUpStep.Kind.CALL, FollowUpStep.Kind.DRAFT_EMAIL],
         due_at__gte=since,
         due_at__lt=min(until, timezone.now()),
     ).exclude(status=FollowUpStepRun.Status.CANCELLED)
-    if owner is not None:
-        runs = runs.filter(enrollment__lead__owner=owner)
-    counts = runs.aggregate(
+    counts = runs.values_list("enrollment__lead__owner_id").annotate(
         due=Count("pk"),
         on_time=Count(
             "pk",
@@ -335,4 +333,4 @@ def followup_tasks_on_time(*, since: datetime, until: datetime, owner=None) -> f
             ),
         ),
     )
-    return round(100.0 * counts["on_time"] / counts["due"], 1) if counts["due"] else None
+    return {owner_id: (due, on_time) for owner_id, due, on_time in counts.order_by()}

@@ -69,7 +69,15 @@ from ..models.leads import (
     vehicle_wanted_line,
 )
 from ..models.loyalty import NEXT_STEP
-from ..normalize import SearchForm, normalize_email, normalize_phone, search_form
+from ..normalize import (
+    SOURCE_WEB_ENDING,
+    SOURCE_WEB_PREFIX,
+    SearchForm,
+    normalize_email,
+    normalize_phone,
+    search_form,
+    source_key,
+)
 from .customers import customers_with_contact
 
 # A customer's name, email and phone as one text, unaccented and in upper case: one "contains" per
@@ -319,7 +327,7 @@ def _lead_narrowed(*, user, filters: dict) -> QuerySet[Lead]:
     """Visible leads narrowed by every inbox filter but the status chips and the toggles."""
     leads = lead_visible_to(user=user)
     if source := filters.get("source"):
-        leads = leads.filter(source__iexact=source)
+        leads = leads.filter(source_matching(source))
     if owner := filters.get("owner"):
         leads = leads.filter(owner__isnull=True) if owner == "none" else leads.filter(owner_id=owner)
     if language := filters.get("language"):
@@ -647,13 +655,21 @@ def response_clock(lead: Lead | InboxRow, *, deadlines: ResponseDeadlines) -> Re
     return ResponseClock(minutes=minutes, state=state)
 
 
+def source_matching(source: str, *, field: str = "source") -> Q:
+    """Rows whose `field` names the same source as `source`, however either is written (source_key)."""
+    pattern = (
+        rf"^\s*({re.escape(SOURCE_WEB_PREFIX)})?{re.escape(source_key(source))}({SOURCE_WEB_ENDING})?\s*$"
+    )
+    return Q(**{f"{field}__iregex": pattern})
+
+
 # The sources leads come from change seldom; the inbox's source filter offers them, read this often.
 SOURCE_CHOICES_SECONDS = 300
 
 
 def lead_sources() -> list[str]:
     """Every source the store's leads came from, as stored: the inbox's source filter matches one
-    whole, as the dashboard's links do, so it offers them to pick from."""
+    (in any of its spellings: source_matching), as the dashboard's links do, so it offers them."""
 
     def read():
         return list(

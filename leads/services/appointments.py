@@ -438,12 +438,14 @@ def appointment_transition(
 
 
 def _appointment_set_withdrawn(cancelled: Appointment) -> None:
-    """A lead back to contacted whose every appointment was cancelled before it came has no
-    appointment set: the funnel stops counting it (a no-show still counts, against the show rate)."""
+    """A lead back to contacted, or lost, whose every appointment was cancelled before it came has
+    no appointment set: the funnel stops counting it (a no-show still counts, against the show
+    rate; a visit keeps it, as shown implies set)."""
     lead = cancelled.lead
-    lead.refresh_from_db(fields=["status", "appointment_set_at"])
+    lead.refresh_from_db(fields=["status", "appointment_set_at", "shown_at"])
     kept = lead.appointments.exclude(status=Status.CANCELLED).exists()
-    if lead.status == LeadStatus.CONTACTED and lead.appointment_set_at is not None and not kept:
+    withdrawn = lead.status in (LeadStatus.CONTACTED, LeadStatus.LOST) and lead.shown_at is None
+    if withdrawn and lead.appointment_set_at is not None and not kept:
         lead.appointment_set_at = None
         lead.save(update_fields=["appointment_set_at", "updated_at"])
 

@@ -708,11 +708,12 @@ class MergeError(ValueError):
 @transaction.atomic
 def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
     """Fold a duplicate lead of the same customer into another: its conversation, vehicles, events,
-    received mail, appointments and the customer's words move over, the target keeps the earlier
-    of each funnel milestone, and an unassigned target takes the duplicate's owner; the target's
-    owner then has every open next step of the pair. The duplicate stays, lost and marked as merged
-    into the target, so that figures count the pair once. An open target moves on to where the pair
-    had got: the duplicate's further status, or contacted once either was answered."""
+    received mail, appointments and the customer's words move over, the target is dated and
+    attributed (source, promotion) as the earlier inquiry and keeps the earlier of each funnel
+    milestone, and an unassigned target takes the duplicate's owner; the target's owner then has
+    every open next step of the pair. The duplicate stays, lost and marked as merged into the
+    target, so that figures count the pair once. An open target moves on to where the pair had got:
+    the duplicate's further status, or contacted once either was answered."""
     if target.pk == duplicate.pk:
         raise MergeError(gettext("A lead cannot be merged into itself."))
     target, duplicate = (
@@ -758,8 +759,12 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
     # The customer's own words of both inquiries, the earlier first.
     earlier, later = sorted((target, duplicate), key=lambda lead: lead.received_at)
     target.comments = "\n\n".join(dict.fromkeys(text for text in (earlier.comments, later.comments) if text))
-    # The customer has waited since the earlier inquiry and was answered at the earlier answer.
-    target.received_at = min(target.received_at, duplicate.received_at)
+    # The customer has waited since the earlier inquiry and was answered at the earlier answer. The
+    # pair is counted as that inquiry, from where it came: its period's figures by source and by
+    # promotion hold it, not a later promotion that had not brought it.
+    target.received_at = earlier.received_at
+    target.source = earlier.source or later.source
+    target.promotion_id = earlier.promotion_id or later.promotion_id
     for _, field in FUNNEL_MILESTONES:
         reached = [at for at in (getattr(target, field), getattr(duplicate, field)) if at]
         setattr(target, field, min(reached) if reached else None)
@@ -772,7 +777,6 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
     if target.first_response_at:
         waiting += [at for at in unanswered if at > target.first_response_at]
     target.customer_waiting_since = min(waiting) if target.first_response_at and waiting else None
-    target.promotion_id = target.promotion_id or duplicate.promotion_id
     takes_owner = target.owner_id is None and duplicate.owner_id is not None
     if takes_owner:
         target.owner = duplicate.owner
@@ -782,6 +786,7 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
             "owner",
             "comments",
             "received_at",
+            "source",
             "customer_waiting_since",
             *(field for _, field in FUNNEL_MILESTONES),
             "first_response_at",

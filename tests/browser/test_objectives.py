@@ -34,7 +34,7 @@ def test_supervisor_proposes_and_the_manager_reviews_objectives_against_the_dash
     login("marc", factories.PASSWORD)
     assert page.locator("h1").inner_text().startswith("Internet department")
     row = page.locator("tr", has_text="Leads answered")
-    assert "Proposed" in row.inner_text() and "50 %" in row.inner_text()  # 3 of 6 answered
+    assert "Proposed" in row.inner_text() and "50\u00a0%" in row.inner_text()  # 3 of 6 answered
     page.get_by_role("link", name="review").click()
     page.get_by_role("button", name="Approve").click()
     assert "Objective approved" in page.content()

@@ -160,7 +160,7 @@ def test_leads_nobody_answered_count_against_the_share_once_their_target_time_ha
     response = page.context["response"]
     assert (response["answered"], response["within_target"], response["missed"]) == (5, 3, 3)
     assert response["share_within_target"] == 37.5  # 3 of 8, not 3 of the 5 answered
-    assert "37.5 %</div>within 30 min · 3 never answered in time" in page.content.decode()
+    assert "37.5\u00a0%</div>within 30 min · 3 never answered in time" in page.content.decode()
 
 
 def test_the_target_time_of_a_lead_nobody_answered_runs_in_business_minutes(db):
@@ -315,7 +315,7 @@ def test_dashboard_and_csv_agree(client, store):
         assert float(row["appointment_rate"]) == shown["appointment_rate"]
     assert {row["source"] for row in rows} == {"AutoTrader", "Website"}
     html = page.content.decode()
-    assert "AutoTrader" in html and "66.7 %" in html
+    assert "AutoTrader" in html and "66.7\u00a0%" in html
 
 
 def test_the_csv_by_person_names_people_as_the_page_does(client, store):
@@ -393,6 +393,31 @@ def test_a_date_that_cannot_be_read_is_said_not_silently_replaced(client, store)
     page = unescape(_dashboard(client, manager.user, date="2026-02-30").content.decode())
     assert "Left out, as it could not be read: Date (2026-02-30)" in page
     assert "Left out" not in _dashboard(client, manager.user).content.decode()
+
+
+def test_a_lead_counts_in_the_month_it_came_in_store_time_and_its_sale_in_the_month_it_was_made(client):
+    """Received at 23:30 on October 31 in Toronto (already November in UTC), sold this month: the
+    funnel of October holds the lead and how far it got; the sales objective of this month counts
+    the sale. The page says which is which."""
+    manager = factories.staff(Role.MANAGER)
+    lead = factories.lead(received_at=datetime(2026, 10, 31, 23, 30, tzinfo=TORONTO))
+    lead_transition(lead=lead, to_status=LeadStatus.CONTACTED)
+    lead_transition(lead=lead, to_status=LeadStatus.SOLD)
+    october = _dashboard(client, manager.user, date="2026-10-15")
+    assert (october.context["overall"]["leads"], october.context["overall"]["sold"]) == (1, 1)
+    assert _dashboard(client, manager.user, date="2026-11-15").context["overall"]["leads"] == 0
+    this_month = period_for(kind="month", anchor=timezone.localdate())
+    for start, sold in ((date(2026, 10, 1), 0), (this_month.start, 1)):
+        objective = objective_propose(
+            metric=Metric.VEHICLES_SOLD,
+            period_kind="month",
+            period_start=start,
+            target=1,
+            person=None,
+            actor=None,
+        )
+        assert objective_progress(objective=objective, today=start).actual == sold
+    assert "each followed to where it has got since" in october.content.decode()
 
 
 def test_lead_transition_keeps_the_funnel_milestones(db):
@@ -783,6 +808,29 @@ def test_two_spellings_of_a_source_are_one_source_and_its_link_lists_both(client
     assert narrowed["overall"]["leads"] == 6 and _inbox_rows(client, narrowed["overall_links"]["leads"]) == 6
 
 
+def test_a_source_named_by_its_web_address_is_the_same_source(client, store):
+    """AutoTrader's ADF names itself "AutoTrader"; its mailed forms come from autotrader.ca, and a
+    provider may write www.AutoTrader.ca: one source, whose row and link hold all of them."""
+    nov = datetime(2026, 11, 20, 10, tzinfo=TORONTO)
+    for spelling in ("autotrader.ca", "autotrader.ca", "www.AutoTrader.ca"):
+        _lead(source=spelling, received=nov, minutes=5, reached=1)
+    _lead(source="Cars.com", received=nov, minutes=5, reached=1)  # another site, another source
+    manager = factories.staff(Role.MANAGER)
+    context = _dashboard(client, manager.user).context
+    rows = {row["label"]: row for row in context["by_source"]}
+    assert set(rows) == {"AutoTrader", "Website", "Cars.com"}
+    assert (rows["AutoTrader"]["leads"], rows["AutoTrader"]["contacted"]) == (7, 6)
+    assert _inbox_rows(client, rows["AutoTrader"]["href"]) == 7
+    day = next(day for day in context["volume_days"] if day["day"] == date(2026, 11, 20))
+    assert day["sources"] == {"AutoTrader": 3, "Cars.com": 1}
+    # Asked for by its web address, the dashboard shows the same source, and so does its link.
+    narrowed = _dashboard(client, manager.user, source="autotrader.ca").context
+    assert narrowed["overall"]["leads"] == 7 and _inbox_rows(client, narrowed["overall_links"]["leads"]) == 7
+    # An advisor's own figures, read from the leads rather than the summary rows, agree.
+    mine = _dashboard(client, store["x"].user, source="AUTOTRADER.CA").context
+    assert mine["overall"]["leads"] == 2
+
+
 def test_leads_without_a_source_are_counted_in_a_row_that_is_no_link(client, store):
     _lead(source="", received=datetime(2026, 11, 20, 10, tzinfo=TORONTO), minutes=5, reached=1)
     page = _dashboard(client, factories.staff(Role.MANAGER).user)
@@ -823,6 +871,52 @@ def test_a_person_filter_costs_the_same_queries_for_a_month_as_for_a_quarter(cli
         page = client.get(context["overall_links"]["leads"]).content.decode()
         assert page.count('class="lead-row') == 3
     assert counts["month"] == counts["quarter"]
+
+
+def _objectives_of_everyone_measured(person) -> None:
+    for metric in Metric.values:
+        objective_propose(
+            metric=metric,
+            period_kind="month",
+            period_start=date(2026, 11, 1),
+            target=5,
+            person=person,
+            actor=None,
+        )
+
+
+def test_the_objectives_cost_the_same_queries_for_one_person_as_for_the_whole_team(client, store):
+    """Each advisor's objectives in every metric: the page reads each metric once for everyone."""
+    manager = factories.staff(Role.MANAGER)
+    _objectives_of_everyone_measured(None)
+    _objectives_of_everyone_measured(store["x"])
+    _dashboard(client, manager.user)  # the first page also reads the user's permissions
+    with CaptureQueriesContext(connection) as queries:
+        one = _dashboard(client, manager.user).context
+    for username in ("zoe", "yannick", "william"):
+        advisor = factories.staff(Role.ADVISOR, username=username)
+        _lead(
+            source="Website",
+            received=datetime(2026, 11, 18, 10, tzinfo=TORONTO),
+            minutes=5,
+            reached=4,
+            owner=advisor.user,
+        )
+        _objectives_of_everyone_measured(advisor)
+    _objectives_of_everyone_measured(store["y"])
+    with CaptureQueriesContext(connection) as more:
+        team = _dashboard(client, manager.user).context
+    assert len(team["objectives"]) == 6 * len(one["objectives"]) // 2
+    assert len(more) == len(queries)
+    # Each measured as before: xavier's sale and answers, a newcomer's, the department's.
+    actual = {
+        (p.objective.person and p.objective.person.user.username, p.objective.metric): p.actual
+        for p in team["objectives"]
+    }
+    assert actual["xavier", Metric.VEHICLES_SOLD] == 1 and actual["zoe", Metric.VEHICLES_SOLD] == 1
+    assert actual["xavier", Metric.LEADS_ANSWERED] == 3 and actual[None, Metric.LEADS_ANSWERED] == 8
+    assert actual["yasmin", Metric.MEDIAN_RESPONSE] == 40 and actual[None, Metric.VEHICLES_SOLD] == 4
+    assert actual["william", Metric.SHARE_WITHIN_TARGET] == 100.0
 
 
 def test_leads_received_after_hours_show_separately(client, store):
@@ -971,3 +1065,55 @@ def test_a_sale_whose_deal_fell_through_leaves_the_sales_the_close_rates_and_the
     by_person = {row["key"]: row for row in context["by_person"]}
     assert (by_person["xavier"]["sold"], by_person["xavier"]["close_rate"]) == (0, 0.0)
     assert objective_progress(objective=objective, today=date(2026, 11, 15)).actual == 0
+
+
+def _booked(lead, advisor, *, at: datetime, booked_at: datetime | None = None) -> Appointment:
+    """A test drive booked on the lead, the day before it unless `booked_at` says when."""
+    from leads.services.appointments import appointment_book
+
+    return appointment_book(
+        lead=lead,
+        advisor=advisor,
+        starts_at=at,
+        purpose="test_drive",
+        now=booked_at or at - timedelta(days=1),
+    )
+
+
+def test_the_show_rate_counts_only_the_appointments_that_have_come(client):
+    """November closed: one visit came, one customer did not; one appointment is next week's, and
+    one was called off when its customer bought elsewhere (no appointment set any more). The
+    customer still to come is no visit missed: one of the two that came due showed, as the
+    appointments table says."""
+    from leads.services.appointments import appointment_transition
+
+    advisor = factories.advisor(username="celine")
+    manager = factories.staff(Role.MANAGER).user
+    now = timezone.now()
+    came = factories.lead(received_at=datetime(2026, 11, 3, 9, tzinfo=TORONTO), owner=advisor.user)
+    visit = _booked(came, advisor, at=datetime(2026, 11, 5, 10, tzinfo=TORONTO))
+    appointment_transition(appointment=visit, to_status="shown", now=now)
+    missed = factories.lead(received_at=datetime(2026, 11, 4, 9, tzinfo=TORONTO), owner=advisor.user)
+    no_show = _booked(missed, advisor, at=datetime(2026, 11, 6, 10, tzinfo=TORONTO))
+    appointment_transition(appointment=no_show, to_status="no_show", now=now)
+    to_come = factories.lead(received_at=datetime(2026, 11, 27, 9, tzinfo=TORONTO), owner=advisor.user)
+    factories.test_drive(to_come, advisor, hour=10)
+    called_off = factories.lead(received_at=datetime(2026, 11, 27, 11, tzinfo=TORONTO), owner=advisor.user)
+    factories.test_drive(called_off, advisor, hour=14)
+    lead_transition(lead=called_off, to_status=LeadStatus.LOST, reason="Bought elsewhere")
+
+    manager_page = _dashboard(client, manager).context
+    overall = manager_page["overall"]
+    assert (overall["appointment_set"], overall["shown"], overall["show_rate"]) == (3, 1, 50.0)
+    [celine] = manager_page["by_person"]
+    [website] = manager_page["by_source"]
+    assert celine["show_rate"] == website["show_rate"] == 50.0
+    [table] = manager_page["appointments_by_advisor"]
+    assert table["show_rate"] == 50.0
+    # The advisor's own page reads the leads themselves, not the summary rows: the same rate.
+    assert _dashboard(client, advisor.user).context["overall"]["show_rate"] == 50.0
+    page = _dashboard(client, manager).content.decode()
+    assert "once its appointment has come" in page  # the page says how the rate is read
+    exported = _dashboard(client, manager, export="funnel_person").content.decode("utf-8-sig")
+    [line] = csv.DictReader(io.StringIO(exported))
+    assert (line["appointment_set"], line["appointment_due"], line["show_rate"]) == ("3", "2", "50.0")

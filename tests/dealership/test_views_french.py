@@ -99,6 +99,26 @@ def test_dashboard_in_english_for_an_english_browser_or_one_that_asks_for_nothin
         assert "Tableau de bord" not in page and "novembre" not in page
 
 
+def test_a_rate_keeps_its_percent_sign_on_its_line_in_both_languages(client):
+    """ "33,3 %" in French, with the non-breaking space French typography puts before %: a narrow
+    column never leaves the sign alone on the next line."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from leads.models import LeadStatus
+    from leads.services.leads import lead_transition
+
+    received = datetime(2026, 11, 10, 10, tzinfo=ZoneInfo("America/Toronto"))
+    leads = [factories.lead(received_at=received) for _ in range(3)]
+    lead_transition(lead=leads[0], to_status=LeadStatus.APPOINTMENT_SET)
+    _login(client, Role.MANAGER)
+    french = page_text(client, DASHBOARD, FRENCH)
+    assert f'<div class="kpi">33,3{NBSP}%</div>' in french and "33,3 %" not in french
+    assert f'<td class="text-end">33,3{NBSP}%</td>' in french  # the funnel tables
+    english = page_text(client, DASHBOARD, ENGLISH)
+    assert f'<div class="kpi">33.3{NBSP}%</div>' in english and "33.3 %" not in english
+
+
 def test_week_and_quarter_labels_in_french(client):
     _login(client, Role.MANAGER)
     week = page_text(client, "/store/dashboard/?period=week&date=2026-11-04", FRENCH)

@@ -350,6 +350,24 @@ def test_losing_the_lead_cancels_its_appointments_to_come_and_tells_customer_and
     assert lead.status == LeadStatus.LOST
 
 
+def test_a_lead_lost_before_its_appointment_came_has_no_appointment_set(advisor):
+    """Called off with the lead, the appointment never came: as for a lead back to contacted, the
+    funnel and the "appointments set" objective stop counting it. One that came stays counted."""
+    called_off = factories.lead()
+    book(called_off, advisor, factories.next_weekday_at(10), now=timezone.now())
+    came = factories.lead()
+    started = book(came, advisor, factories.next_weekday_at(14), now=timezone.now())
+    Appointment.objects.filter(pk=started.pk).update(
+        starts_at=timezone.now() - timedelta(hours=1), ends_at=timezone.now() - timedelta(minutes=30)
+    )
+    appointment_transition(appointment=started, to_status=Appointment.Status.NO_SHOW, now=timezone.now())
+    for lead in (called_off, came):
+        lead_transition(lead=lead, to_status=LeadStatus.LOST, reason="Bought elsewhere")
+        lead.refresh_from_db()
+    assert (called_off.status, called_off.appointment_set_at) == (LeadStatus.LOST, None)
+    assert came.appointment_set_at is not None
+
+
 def test_a_lost_customer_who_comes_in_and_buys_after_all_counts_as_sold(advisor):
     lead = factories.lead()
     started = book(lead, advisor, factories.next_weekday_at(14), now=timezone.now())

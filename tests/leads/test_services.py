@@ -225,6 +225,44 @@ def test_merge_moves_appointments_and_keeps_the_earlier_milestones_and_the_promo
     assert (duplicate.merged_into, duplicate.status) == (merged, LeadStatus.LOST)
 
 
+def test_a_merged_pair_counts_in_the_month_of_the_earlier_inquiry_with_its_source_and_promotion():
+    """The customer asked through an October offer on AutoTrader, then again in November from the
+    website during Black Friday; the November lead, being worked, is kept. The pair is one lead
+    dated from the October inquiry: October's figures credit the October offer and AutoTrader, not
+    a promotion that had not started yet."""
+    from dealership.selectors import dashboard_figures, period_for, response_target
+
+    october_offer = factories.promotion(
+        name="October offer", starts_on=datetime(2026, 10, 1).date(), ends_on=datetime(2026, 10, 31).date()
+    )
+    black_friday = factories.promotion(
+        name="Black Friday", starts_on=datetime(2026, 11, 20).date(), ends_on=datetime(2026, 11, 30).date()
+    )
+    first = factories.lead(
+        source="AutoTrader", promotion=october_offer, received_at=datetime(2026, 10, 30, 12, tzinfo=TORONTO)
+    )
+    kept = factories.lead(
+        customer_obj=first.customer,
+        source="Website",
+        promotion=black_friday,
+        received_at=datetime(2026, 11, 27, 12, tzinfo=TORONTO),
+    )
+    lead_merge(target=kept, duplicate=first)
+    kept.refresh_from_db()
+    assert (kept.received_at, kept.source, kept.promotion) == (first.received_at, "AutoTrader", october_offer)
+
+    manager = factories.staff(Role.MANAGER).user
+
+    def figures(month: int) -> dict:
+        period = period_for(kind="month", anchor=datetime(2026, month, 15).date())
+        return dashboard_figures(user=manager, period=period, filters={}, target=response_target(minutes=30))
+
+    october = figures(10)
+    assert [(row["label"], row["leads"]) for row in october["by_promotion"]] == [("October offer", 1)]
+    assert [(row["label"], row["leads"]) for row in october["by_source"]] == [("AutoTrader", 1)]
+    assert figures(11)["overall"]["leads"] == 0
+
+
 def test_a_merge_keeps_the_advisor_working_the_customer_and_both_inquiries_words():
     advisor = factories.advisor()
     worked = factories.lead(
