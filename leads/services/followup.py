@@ -42,6 +42,7 @@ from ..models import (
     StopReason,
 )
 from ..models.leads import OPEN_LEAD_STATUSES
+from ..normalize import source_key
 from ..selectors.appointments import followup_plans_active, followup_tasks_changed
 from ..selectors.consent import (
     ConsentStatus,
@@ -296,10 +297,11 @@ def _enrollments_to_stop(enrollments: QuerySet[Enrollment]) -> dict[int, tuple[s
 
 
 def plan_for_source(*, source: str, plans: list[FollowUpPlan]) -> FollowUpPlan | None:
-    """Of these active plans, the one naming this source, else the one for all internet leads."""
-    wanted = source.strip().lower()
+    """Of these active plans, the one naming this source (however either is written: source_key),
+    else the one for all internet leads."""
+    wanted = source_key(source)
     for plan in plans:
-        if wanted and wanted in (name.strip().lower() for name in plan.sources):
+        if wanted and wanted in (source_key(name) for name in plan.sources):
             return plan
     return next((plan for plan in plans if plan.all_internet_leads), None)
 

@@ -428,10 +428,13 @@ def test_new_leads_enter_the_plan_their_source_names(plan, django_capture_on_com
     FollowUpStep.objects.create(plan=autotrader, subject_en="Hi", body_en="Hello")
     received = local(2026, 3, 10, 10, 0)
     from_autotrader = factories.lead(source="AutoTrader", received_at=received)
+    # The same provider named by its web address, as the forms it mails from its domain name it.
+    from_autotrader_ca = factories.lead(source="www.autotrader.ca", received_at=received)
     from_website = factories.lead(source="Website", received_at=received)
     counts, _ = dispatch(received + timedelta(minutes=1), django_capture_on_commit_callbacks)
-    assert counts["enrolled"] == 2
+    assert counts["enrolled"] == 3
     assert from_autotrader.followups.get().plan == autotrader
+    assert from_autotrader_ca.followups.get().plan == autotrader
     assert from_website.followups.get().plan == plan
 
 
