@@ -76,9 +76,10 @@ def _page(request, items, size: int):
 
 
 def _filters_query(request) -> str:
-    """The list's filters for its page links, without the page."""
+    """The list's filters for its page links: without the page, nor the thanks for a message sent."""
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("sent", None)
     return query.urlencode()
 
 
@@ -345,6 +346,7 @@ def public_list(request):
             "page": page,
             "filters": request.GET,
             "query": _filters_query(request),
+            "sent": request.GET.get("sent") == "1",
             "makes": vehicle_makes(public=True),
             "conditions": Condition.choices,
         },
@@ -359,15 +361,18 @@ def _too_many_messages() -> str:
 
 
 def public_detail(request, pk: int, slug: str):
-    # A message is answered as the page is: about a vehicle kept off the website it is not found, as
-    # for a number that is no vehicle, so that nobody learns of that vehicle, nor that it exists.
+    # A vehicle kept off the website has no page, as a number that is no vehicle. A message sent
+    # from its page, opened before it was taken off, is still taken (vehicle_inquiry_create), and
+    # answered as one to a number that is no vehicle: nobody learns of that vehicle, nor that it exists.
     try:
         vehicle = vehicle_public_get(pk=pk)
     except Vehicle.DoesNotExist:
-        raise Http404(_("This vehicle is not on our website.")) from None
+        if request.method != "POST":
+            raise Http404(_("This vehicle is not on our website.")) from None
+        vehicle = None
     # An old address of a vehicle since renamed moves to the new one; a message sent from a page
     # opened before is still taken (a redirect would drop what the visitor wrote).
-    if request.method != "POST" and slug != vehicle.slug:
+    if vehicle is not None and request.method != "POST" and slug != vehicle.slug:
         return redirect(vehicle, permanent=True)
     form = VehicleInquiryForm(request.POST or None)
     status = 400 if form.is_bound else 200
@@ -375,6 +380,7 @@ def public_detail(request, pk: int, slug: str):
         if public_form_message_admit(address=client_address(request)):
             data = form.cleaned_data
             vehicle_inquiry_create(
+                vehicle_number=pk,
                 vehicle=vehicle,
                 first_name=data["first_name"],
                 last_name=data["last_name"],
@@ -384,9 +390,13 @@ def public_detail(request, pk: int, slug: str):
                 message=data["message"],
                 language=get_language()[:2],  # the page's language: follow-up mail is written in it
             )
+            if vehicle is None:
+                return redirect(f"{reverse('vehicles:list')}?sent=1")
             return redirect(f"{vehicle.get_absolute_url()}?sent=1#contact")
         form.add_error(None, _too_many_messages())  # what was typed stays, to send later
         status = 429
+    if vehicle is None:
+        return render(request, "inventory/public_detail_gone.html", {"form": form}, status=status)
     photos = list(vehicle_ready_photos(vehicle=vehicle))
     return render(
         request,

@@ -320,6 +320,8 @@ def _arrival_summary(event_type: str, params: dict) -> str:
             return _("Customer wrote through %(source)s") % {"source": source}
         case "customer_wrote" if vehicles:
             return _("Customer wrote about %(vehicles)s") % {"vehicles": vehicles}
+        case "public_form" if params.get("vehicle_page"):
+            return _vehicle_page_off_website(params)
         case "public_form" if code:
             line = _("Sent from the page of offer %(code)s") % {"code": code}
         case "public_form":
@@ -331,6 +333,27 @@ def _arrival_summary(event_type: str, params: dict) -> str:
         case _:
             return str(EVENT_TITLES[event_type])
     return _("%(line)s (link %(link)s)") % {"line": line, "link": link} if link else line
+
+
+def _vehicle_page_off_website(params: dict) -> str:
+    """A message from the page of a vehicle the website no longer shows (inventory's
+    vehicle_inquiry_create): which page, and the vehicle as it was then, if one had that number."""
+    number, stock = params["vehicle_page"], params.get("stock_number")
+    if not stock:
+        return _("Sent from the website page of vehicle no. %(number)s, which is not in stock") % {
+            "number": number
+        }
+    vehicle = (
+        _("%(vehicle)s, stock %(stock)s") % {"vehicle": params["vehicle"], "stock": stock}
+        if params.get("vehicle")
+        else _("stock %(stock)s") % {"stock": stock}
+    )
+    return _(
+        "Sent from the website page of vehicle no. %(number)s (%(vehicle)s), no longer on the website"
+    ) % {
+        "number": number,
+        "vehicle": vehicle,
+    }
 
 
 @register.filter

@@ -1,5 +1,6 @@
 """A website visitor's message about a vehicle or an offer is never lost, and is in their language."""
 
+import re
 from datetime import datetime
 
 import pytest
@@ -59,28 +60,42 @@ OFF_THE_WEBSITE = [
     {"status": VehicleStatus.ON_ORDER},
     {"status": VehicleStatus.SOLD, "published": False},
 ]
+GONE = "This vehicle is not on our website"
+STILL_REACHES_US = "Your message can still reach us"
 
 
-@pytest.mark.parametrize("hidden", OFF_THE_WEBSITE)
-@pytest.mark.parametrize("message", [MESSAGE, MESSAGE | {"email": "jean@"}], ids=["sent", "to correct"])
-def test_a_message_about_a_vehicle_off_the_website_is_answered_as_its_page_is_and_shows_nothing_of_it(
-    client, acknowledged, hidden, message
-):
-    vehicle = factories.vehicle(
-        make="Lexus", model="RX", price="61995.00", description="Trade-in, not yet reconditioned", **hidden
+def _hidden_vehicle(hidden: dict):
+    return factories.vehicle(
+        year=2024,
+        make="Lexus",
+        model="RX",
+        price="61995.00",
+        description="Trade-in, not yet reconditioned",
+        **hidden,
     )
+
+
+def _page_of(number: int) -> str:
+    """The page address of vehicle no. `number`, as a page opened before it went would send to it."""
+    return f"/vehicles/{number}-anything/"
+
+
+def _no_vehicle_number() -> int:
+    """A number that is no vehicle (one there was, since deleted)."""
     deleted = factories.vehicle()
-    no_vehicle = f"/vehicles/{deleted.pk}-anything/"
+    number = deleted.pk
     deleted.delete()
-    address = f"/vehicles/{vehicle.pk}-anything/"
-    page_view = client.get(address)
-    assert page_view.status_code == 404
-    answer = client.post(address, message | {"message": "Still available?"})
-    page = answer.content.decode()
-    # As its page answers, and as a number that is no vehicle: whether it exists is not told...
-    assert answer.status_code == page_view.status_code == client.post(no_vehicle, message).status_code
-    assert "This page is not here" in page
-    # ...nor anything of a vehicle kept off the website: no make, price, VIN, stock number or description.
+    return number
+
+
+def _as_anyone_sees_it(response, address: str) -> tuple[int, str, str]:
+    """A response without what differs from one request to the next whatever the vehicle: the
+    form's security token, and the address the visitor sent to."""
+    page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
+    return response.status_code, response.get("Location", ""), page.replace(address, "«address»")
+
+
+def _shows_nothing_of(vehicle, page: str) -> None:
     for hidden_text in (
         vehicle.vin,
         vehicle.stock_number,
@@ -90,17 +105,113 @@ def test_a_message_about_a_vehicle_off_the_website_is_answered_as_its_page_is_an
         "61995",
     ):
         assert hidden_text not in page
-    # Nothing is kept, and no acknowledgement names it.
-    assert not Lead.objects.exists() and not Customer.objects.exists()
-    assert acknowledged() == []
 
 
-def test_a_message_about_a_vehicle_that_no_longer_exists_is_not_found(client):
-    vehicle = factories.vehicle()
-    address = vehicle.get_absolute_url()
-    vehicle.delete()
-    assert client.post(address, MESSAGE).status_code == 404
-    assert not Lead.objects.exists()
+@pytest.mark.parametrize("hidden", OFF_THE_WEBSITE)
+@pytest.mark.parametrize(
+    "message",
+    [MESSAGE | {"message": "Still available?"}, MESSAGE | {"email": "jean@", "message": "Still available?"}],
+    ids=["sent", "to correct"],
+)
+def test_a_message_about_a_vehicle_off_the_website_is_answered_as_one_about_a_number_that_is_no_vehicle(
+    client, hidden, message
+):
+    vehicle = _hidden_vehicle(hidden)
+    address, no_vehicle = _page_of(vehicle.pk), _page_of(_no_vehicle_number())
+    # Their pages are not found alike...
+    assert client.get(address).status_code == client.get(no_vehicle).status_code == 404
+    # ...and a message sent to either is answered alike: whether the vehicle exists is not told...
+    answer, other = client.post(address, message), client.post(no_vehicle, message)
+    assert _as_anyone_sees_it(answer, address) == _as_anyone_sees_it(other, no_vehicle)
+    # ...nor anything of a vehicle kept off the website: no make, price, VIN, stock number or description.
+    _shows_nothing_of(vehicle, answer.content.decode())
+    if message["email"] == "jean@":
+        # What the visitor wrote comes back to be put right, with where it can still go.
+        page = answer.content.decode()
+        assert answer.status_code == 400
+        assert GONE in page and STILL_REACHES_US in page and "Still available?" in page
+        assert not Lead.objects.exists()
+    else:
+        assert answer["Location"] == f"{reverse('vehicles:list')}?sent=1"
+        thanks = client.get(answer["Location"]).content.decode()
+        assert "Thank you! We will answer you shortly." in thanks
+        _shows_nothing_of(vehicle, thanks)
+
+
+@pytest.mark.parametrize("hidden", [*OFF_THE_WEBSITE, None], ids=[*map(str, OFF_THE_WEBSITE), "no vehicle"])
+def test_a_message_sent_from_the_page_of_a_vehicle_off_the_website_is_a_lead_that_names_the_page_to_staff_only(
+    client, supervisor, acknowledged, hidden
+):
+    vehicle = _hidden_vehicle(hidden) if hidden is not None else None
+    number = vehicle.pk if vehicle is not None else _no_vehicle_number()
+    response = client.post(_page_of(number), MESSAGE | {"message": "Still available?"})
+    assert response["Location"] == f"{reverse('vehicles:list')}?sent=1"
+    lead = Lead.objects.get()
+    assert (lead.customer.email, lead.comments, lead.source) == (
+        "jean@example.com",
+        "Still available?",
+        "Website",
+    )
+    assert not lead.vehicles.exists()  # nothing of the vehicle goes to the visitor from the lead
+    # The acknowledgement thanks the visitor for their inquiry about "the vehicle", and names none.
+    assert acknowledged() == ["jean@example.com"]
+    [acknowledgement] = mail.outbox
+    assert "your inquiry about the vehicle." in acknowledgement.body
+    if vehicle is not None:
+        _shows_nothing_of(vehicle, acknowledgement.subject + acknowledgement.body)
+    # The staff see which page it was sent from.
+    client.force_login(supervisor.user)
+    timeline = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    if vehicle is not None:
+        assert (
+            f"Sent from the website page of vehicle no. {number} (2024 Lexus RX, stock "
+            f"{vehicle.stock_number}), no longer on the website"
+        ) in timeline
+    else:
+        assert f"Sent from the website page of vehicle no. {number}, which is not in stock" in timeline
+
+
+def test_the_same_message_sent_again_from_the_page_of_a_vehicle_off_the_website_joins_its_lead(
+    client, supervisor
+):
+    vehicle, no_vehicle = _hidden_vehicle({"published": False}), _no_vehicle_number()
+    question = MESSAGE | {"message": "Still available?"}
+    for page in (
+        _page_of(vehicle.pk),
+        _page_of(vehicle.pk),
+        _page_of(no_vehicle),
+    ):  # Send pressed twice, then the same words from another page
+        assert client.post(page, question)["Location"] == f"{reverse('vehicles:list')}?sent=1"
+    lead = Lead.objects.get()
+    assert list(lead.events.values_list("type", flat=True)) == [
+        "created",
+        "public_form",
+        "customer_wrote",
+        "customer_wrote",
+        "public_form",
+    ]
+    # Each page it was sent from is told once.
+    client.force_login(supervisor.user)
+    timeline = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    assert timeline.count(f"Sent from the website page of vehicle no. {vehicle.pk} ") == 1
+    assert timeline.count(f"vehicle no. {no_vehicle}, which is not in stock") == 1
+
+
+@pytest.mark.parametrize("hidden", OFF_THE_WEBSITE)
+def test_a_message_about_a_vehicle_off_the_website_beyond_the_limit_is_refused_as_on_any_page(client, hidden):
+    vehicle = _hidden_vehicle(hidden)
+    address, no_vehicle = _page_of(vehicle.pk), _page_of(_no_vehicle_number())
+    for number in range(5):
+        assert client.post(address, _inquiry(number), REMOTE_ADDR=SENDER).status_code == 302
+    refused = client.post(address, _inquiry(5), REMOTE_ADDR=SENDER)
+    also_refused = client.post(no_vehicle, _inquiry(5), REMOTE_ADDR=SENDER)
+    assert _as_anyone_sees_it(refused, address) == _as_anyone_sees_it(also_refused, no_vehicle)
+    page = refused.content.decode()
+    assert refused.status_code == 429 and TOO_MANY in page and GONE in page
+    assert "Question 5" in page and "visitor5@example5.com" in page  # what was typed is still there
+    _shows_nothing_of(vehicle, page)
+    assert not Customer.objects.filter(email="visitor5@example5.com").exists()
+    assert Lead.objects.count() == 5
 
 
 def test_the_same_question_sent_twice_is_one_lead_that_says_the_customer_wrote_again(client):
