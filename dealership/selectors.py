@@ -131,24 +131,36 @@ def dashboard_leads(*, user, period: Period, filters: dict | None = None):
     return _narrowed(leads, period=period, filters=filters or {})
 
 
-def _filtered(filters: dict, *, lead: str = "") -> Q:
+def dashboard_sales(*, user, period: Period, filters: dict | None = None):
+    """Leads received in the period and sold whose sale counts in this person's figures, narrowed
+    by the dashboard's filters: a sale counts for the person who made it (sold_by), whoever owns the
+    lead now. Every sale for those who see every lead (a person's, for the page narrowed to them),
+    an advisor's own sales."""
+    leads = lead_visible_to(user=user) if sees_every_lead(user) else Lead.objects.filter(sold_by=user)
+    return _narrowed(
+        leads.filter(sold_at__isnull=False), period=period, filters=filters or {}, person="sold_by"
+    )
+
+
+def _filtered(filters: dict, *, lead: str = "", person: str = "owner") -> Q:
     """The dashboard's filters on leads (`lead`: the path to the lead, for rows of another model):
-    the source, however it is written (source_matching), and the person's leads; none for a
-    person no one is."""
+    the source, however it is written (source_matching), and the person's leads (`person`: the
+    lead's field naming them, "sold_by" for their sales); none for a person no one is."""
     condition = Q()
     if filters.get("source"):
         condition &= source_matching(filters["source"], field=f"{lead}source")
     if "owner_id" in filters:
-        condition &= Q(**{f"{lead}owner_id": filters["owner_id"]}) if filters["owner_id"] else Q(pk__in=[])
+        condition &= Q(**{f"{lead}{person}_id": filters["owner_id"]}) if filters["owner_id"] else Q(pk__in=[])
     return condition
 
 
-def _narrowed(leads, *, period: Period, filters: dict):
-    """Those of `leads` received in the period, narrowed by the dashboard's filters."""
+def _narrowed(leads, *, period: Period, filters: dict, person: str = "owner"):
+    """Those of `leads` received in the period, narrowed by the dashboard's filters (`person`: as
+    _filtered reads it)."""
     start, end = period.bounds
     # A merged duplicate is counted once, as the lead it was merged into.
     leads = leads.filter(received_at__gte=start, received_at__lt=end, merged_into__isnull=True)
-    return leads.filter(_filtered(filters)).order_by()
+    return leads.filter(_filtered(filters, person=person)).order_by()
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -215,14 +227,40 @@ def _lead_groups(*, leads, target: ResponseTarget, by=GRAIN) -> list[dict]:
     )
 
 
+# The groups of the funnel by promotion.
+BY_PROMOTION = ("promotion_id", "promotion__name")
+
+
 def _promotion_groups(*, leads, target: ResponseTarget) -> list[dict]:
     """Counts per promotion, for the leads that came through one."""
     return list(
-        leads.filter(promotion__isnull=False)
-        .values("promotion_id", "promotion__name")
-        .annotate(**_counts(target))
-        .order_by()
+        leads.filter(promotion__isnull=False).values(*BY_PROMOTION).annotate(**_counts(target)).order_by()
     )
+
+
+def _sale_groups(*, sales, by) -> list[dict]:
+    """Sales per group, as _lead_groups (or _promotion_groups) groups leads, but for the person who
+    made each sale where those group by the lead's owner: "owner_id" is the seller's here."""
+    fields = ["sold_by_id" if field == "owner_id" else field for field in by]
+    groups = list(
+        sales.annotate(**_day_and_hour("received_at")).values(*fields).annotate(sold=Count("pk")).order_by()
+    )
+    if "owner_id" in by:
+        for group in groups:
+            group["owner_id"] = group.pop("sold_by_id")
+    return groups
+
+
+def _sales_credited(groups: list[dict], *, sales: list[dict], by) -> list[dict]:
+    """`groups` of leads with their "sold" counted from `sales` (_sale_groups of the same `by`):
+    by person, a sale counts for whoever made it, and someone who made a sale of a lead they no
+    longer own has a group all the same, with no leads."""
+    by_key = {tuple(group[field] for field in by): group | {"sold": 0} for group in groups}
+    for sale in sales:
+        key = tuple(sale[field] for field in by)
+        group = by_key.setdefault(key, dict.fromkeys(COUNTED, 0) | dict(zip(by, key, strict=True)))
+        group["sold"] = sale["sold"]
+    return list(by_key.values())
 
 
 def after_hours(group: dict, hours, closed) -> bool:
@@ -343,7 +381,8 @@ def volume_by_day(*, groups: list[dict], period: Period, names: dict[str, str]) 
 
     `names`: as source_names gives them."""
     days: dict[date, dict] = {period.start + timedelta(days=n): {} for n in range(period.days)}
-    for group in groups:
+    # A group may hold only sales (_sales_credited), of leads counted under another person.
+    for group in (group for group in groups if group["leads"]):
         sources = days.setdefault(group["day"], {})
         source = names[group["source"] or ""] or "(none)"
         sources[source] = sources.get(source, 0) + group["leads"]
@@ -430,12 +469,22 @@ def dashboard_figures(*, user, period: Period, filters: dict, target: ResponseTa
     `filters`: as dashboard_filters makes them; `target`: as response_target makes it.
     """
     leads = dashboard_leads(user=user, period=period, filters=filters)
+    sales = dashboard_sales(user=user, period=period, filters=filters)
+    # Leads count for their owner, sales for whoever made them: the two part where figures are a
+    # person's (the rows by person, an advisor's own page, the page narrowed to one person).
+    persons = not sees_every_lead(user) or "owner_id" in filters
+
+    def credited(groups: list[dict], *, by, sales=sales) -> list[dict]:
+        if persons or "owner_id" in by:
+            return _sales_credited(groups, sales=_sale_groups(sales=sales, by=by), by=by)
+        return groups
 
     def groups(by) -> list[dict]:
         summed = None
         if sees_every_lead(user):
             summed = _summary_groups(period=period, filters=filters, target=target, by=by)
-        return summed if summed is not None else _lead_groups(leads=leads, target=target, by=by)
+        counted = summed if summed is not None else _lead_groups(leads=leads, target=target, by=by)
+        return credited(counted, by=by)
 
     by_time, by_day_source, by_owner = (
         groups(("day", "local_hour")),
@@ -445,7 +494,11 @@ def dashboard_figures(*, user, period: Period, filters: dict, target: ResponseTa
     owners = _owner_labels({group["owner_id"] for group in by_owner})
     sources = source_names(by_day_source)
     week, closed = store_hours(), store_closed_days()
-    promotions = _promotion_groups(leads=leads, target=target)
+    promotions = credited(
+        _promotion_groups(leads=leads, target=target),
+        by=BY_PROMOTION,
+        sales=sales.filter(promotion__isnull=False),
+    )
     overall = funnel(groups=by_time)[0]
     return {
         "overall": overall,
@@ -514,9 +567,11 @@ def _leads_in(period: Period, field: str = "received_at"):
     return Lead.objects.filter(merged_into__isnull=True, **{f"{field}__gte": start, f"{field}__lt": end})
 
 
-def _reached_in(period: Period, field: str) -> Actuals:
-    """Leads that reached a stage in the period, whenever they were received, per owner."""
-    return _counted(dict(_leads_in(period, field).values_list("owner_id").annotate(Count("pk")).order_by()))
+def _reached_in(period: Period, field: str, *, person: str = "owner") -> Actuals:
+    """Leads that reached a stage in the period, whenever they were received, per owner (`person`:
+    per the person another of the lead's fields names, "sold_by" for who made the sale)."""
+    reached = _leads_in(period, field).values_list(f"{person}_id")
+    return _counted(dict(reached.annotate(Count("pk")).order_by()))
 
 
 def _shown_in(period: Period) -> Actuals:
@@ -569,7 +624,8 @@ METRIC_ACTUALS = {
     Metric.SHARE_WITHIN_TARGET: lambda p: _answered(p, "share_within_target"),
     Metric.APPOINTMENTS_SET: lambda p: _reached_in(p, "appointment_set_at"),
     Metric.APPOINTMENTS_SHOWN: _shown_in,
-    Metric.VEHICLES_SOLD: lambda p: _reached_in(p, "sold_at"),
+    # A sale is the seller's, whoever owns the lead since (a colleague delivering the car).
+    Metric.VEHICLES_SOLD: lambda p: _reached_in(p, "sold_at", person="sold_by"),
     Metric.PHOTO_COVERAGE: lambda p: _same_for_everyone(photo_coverage()),
     Metric.FOLLOWUPS_ON_TIME: lambda p: _shared(
         followup_tasks_due_and_on_time(since=p.bounds[0], until=p.bounds[1])

@@ -101,6 +101,16 @@ class Lead(models.Model):
     appointment_set_at = models.DateTimeField(null=True, blank=True)
     shown_at = models.DateTimeField(null=True, blank=True)
     sold_at = models.DateTimeField(null=True, blank=True)
+    # Who made the sale, credited with it in the figures by person whoever owns the lead since (a
+    # colleague who delivers the car): the owner when it became sold. Kept by lead_transition.
+    sold_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads_sold",
+        editable=False,
+    )
     lost_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

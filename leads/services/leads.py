@@ -352,8 +352,12 @@ def lead_transition(
     milestones = _milestones_reached(lead=lead, from_status=from_status, status=to_status)
     if sale_undone:
         lead.sold_at = None  # the sale no longer counts: the dashboard and objectives count sold_at
+    # The figures credit a sale to its seller (sold_by) while the lead is sold; a sale undone is nobody's.
+    lead.sold_by_id = _seller(lead=lead, actor=actor) if to_status == LeadStatus.SOLD else None
     cleared = ["sold_at"] if sale_undone else []
-    lead.save(update_fields=["status", "lost_reason", "lost_at", *milestones, *cleared, "updated_at"])
+    lead.save(
+        update_fields=["status", "lost_reason", "lost_at", *milestones, *cleared, "sold_by", "updated_at"]
+    )
     undone = {"history_taken_off": _sale_taken_off(lead=lead, actor=actor)} if sale_undone else {}
     lead_event_add(
         lead=lead,
@@ -365,6 +369,8 @@ def lead_transition(
         # When the sale undone was made, kept with the change: the lead's sold_at is cleared.
         **({"sold_at": sold_at.isoformat()} if sale_undone and sold_at else {}),
         **undone,
+        # Whose sale it is, kept with the sale: the lead may go to someone else since.
+        **({"sold_by": lead.sold_by_id} if to_status == LeadStatus.SOLD else {}),
     )
     if to_status == LeadStatus.SOLD:
         # The sale joins the customer's history, shared by every department, and gives the store
@@ -388,6 +394,17 @@ def lead_transition(
         lead.appointments_cancelled = appointments_cancel_upcoming(lead=lead, now=timezone.now(), actor=actor)
     transaction.on_commit(leads_counts_changed)
     return lead
+
+
+def _seller(*, lead: Lead, actor) -> int | None:
+    """Who a sale is credited to: the lead's owner when it is made (a supervisor recording it on
+    an advisor's lead records the advisor's sale); on a lead nobody owns, whoever records it, when
+    they may own leads (not a department's staff, nor an automatic move)."""
+    if lead.owner_id is not None:
+        return lead.owner_id
+    if actor is not None and lead_owners_possible().filter(pk=actor.pk).exists():
+        return actor.pk
+    return None
 
 
 # How far apart the DMS may date a deal and the lead's sale of the same vehicle.
@@ -777,6 +794,7 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
     if target.first_response_at:
         waiting += [at for at in unanswered if at > target.first_response_at]
     target.customer_waiting_since = min(waiting) if target.first_response_at and waiting else None
+    # A sold target's sale stays with whoever made it (its sold_by, left as it is), whoever owns it now.
     takes_owner = target.owner_id is None and duplicate.owner_id is not None
     if takes_owner:
         target.owner = duplicate.owner

@@ -44,6 +44,7 @@ def _lead(*, source, received, minutes, reached, owner=None, status=LeadStatus.N
     stamp = received + timedelta(hours=2)
     Lead.objects.filter(pk=lead.pk).update(
         owner=owner,
+        sold_by=owner if reached == len(STAGES) else None,  # sold by its owner, as lead_transition has it
         status=status,
         first_response_business_minutes=minutes,
         first_response_at=received + timedelta(minutes=minutes) if minutes is not None else None,
@@ -1065,6 +1066,61 @@ def test_a_sale_whose_deal_fell_through_leaves_the_sales_the_close_rates_and_the
     by_person = {row["key"]: row for row in context["by_person"]}
     assert (by_person["xavier"]["sold"], by_person["xavier"]["close_rate"]) == (0, 0.0)
     assert objective_progress(objective=objective, today=date(2026, 11, 15)).actual == 0
+
+
+def test_a_sale_counts_for_who_made_it_after_a_colleague_takes_the_lead_for_the_delivery(client):
+    from leads.services.leads import lead_assign
+
+    alice = factories.staff(Role.ADVISOR, username="alice")
+    bob = factories.staff(Role.ADVISOR, username="bob")
+    supervisor, manager = factories.staff(Role.SUPERVISOR).user, factories.staff(Role.MANAGER).user
+    lead = factories.lead(owner=alice.user)
+    lead_transition(lead=lead, to_status=LeadStatus.CONTACTED)
+    lead_transition(lead=lead, to_status=LeadStatus.SOLD, actor=supervisor)  # recorded for Alice
+    lead_assign(lead=lead, owner=bob.user, actor=supervisor)  # Bob delivers the car
+    today = timezone.localdate()
+    this_month = {"period": "month", "date": today.isoformat()}
+    objectives = {
+        person: objective_propose(
+            metric=Metric.VEHICLES_SOLD,
+            period_kind="month",
+            period_start=today,
+            target=2,
+            person=person,
+            actor=supervisor,
+        )
+        for person in (alice, bob)
+    }
+
+    def figures(user, **params) -> tuple:
+        """(leads, sold) of the page, its rows by person as (leads, sold, close rate), and the
+        Vehicles sold objectives shown (None: not shown)."""
+        client.force_login(user)
+        context = client.get(reverse("dealership:dashboard"), {**this_month, **params}).context
+        shown = {progress.objective.pk: progress.actual for progress in context["objectives"]}
+        return (
+            (context["overall"]["leads"], context["overall"]["sold"]),
+            {row["key"]: (row["leads"], row["sold"], row["close_rate"]) for row in context["by_person"]},
+            {person: shown.get(objective.pk) for person, objective in objectives.items()},
+        )
+
+    assert figures(manager) == ((1, 1), {"alice": (0, 1, None), "bob": (1, 0, 0.0)}, {alice: 1, bob: 0})
+    exported = client.get(reverse("dealership:dashboard"), {**this_month, "export": "funnel_person"})
+    rows = {row["username"]: row for row in csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig")))}
+    assert (rows["alice"]["leads"], rows["alice"]["sold"], rows["bob"]["sold"]) == ("0", "1", "0")
+    # The page narrowed to one person, and each advisor's own figures, say the same.
+    assert figures(manager, person="alice")[0] == (0, 1) and figures(manager, person="bob")[0] == (1, 0)
+    assert figures(alice.user) == ((0, 1), {"alice": (0, 1, None)}, {alice: 1, bob: None})
+    assert figures(bob.user) == ((1, 0), {"bob": (1, 0, 0.0)}, {alice: None, bob: 0})
+
+    lead_transition(lead=lead, to_status=LeadStatus.LOST, actor=manager, reason="Financing refused")
+    assert figures(manager) == ((1, 0), {"bob": (1, 0, 0.0)}, {alice: 0, bob: 0})
+    assert figures(alice.user)[0] == (0, 0)
+
+
+def test_the_page_says_a_sale_counts_for_who_made_it(client, store):
+    html = _dashboard(client, factories.staff(Role.MANAGER).user).content.decode()
+    assert "A sale counts for the person who made it" in html
 
 
 def _booked(lead, advisor, *, at: datetime, booked_at: datetime | None = None) -> Appointment:

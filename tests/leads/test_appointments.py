@@ -552,6 +552,18 @@ def test_a_deactivated_advisors_appointment_is_handed_to_another_and_only_theirs
     assert moved.lead.events.filter(type="assigned", params__previous_owner="Robin Gone").exists()
 
 
+def test_a_departed_advisors_sale_stays_theirs_when_the_delivery_goes_to_another_advisor(advisor):
+    gone = factories.advisor(first_name="Robin", last_name="Gone")
+    lead = factories.lead(owner=gone.user, received_at=BEFORE - timedelta(days=1))
+    lead_transition(lead=lead, to_status=LeadStatus.CONTACTED)
+    lead_transition(lead=lead, to_status=LeadStatus.SOLD, actor=gone.user)
+    delivery = book(lead, gone, at(MONDAY, 10, 0), purpose=Appointment.Purpose.DELIVERY)
+    deactivate(gone)
+    appointment_reschedule(appointment=delivery, starts_at=at(MONDAY, 14, 0), now=BEFORE, advisor=advisor)
+    lead.refresh_from_db()
+    assert (lead.owner, lead.sold_by) == (advisor.user, gone.user)
+
+
 def test_a_departed_advisors_appointment_on_a_lead_another_advisor_owns_leaves_it_theirs(advisor):
     gone = factories.advisor(first_name="Robin", last_name="Gone")
     lead = factories.lead(owner=advisor.user)

@@ -449,6 +449,110 @@ def test_a_sale_joins_the_customer_s_history_with_two_years_of_implied_consent()
     assert consent_check(customer=lead.customer, channel=ConsentChannel.EMAIL, at=later).valid
 
 
+def _reached(**fields) -> Lead:
+    """A lead whose customer was reached: it may be sold."""
+    lead = factories.lead(**fields)
+    return lead_transition(lead=lead, to_status=LeadStatus.CONTACTED)
+
+
+def test_a_sale_stays_with_the_advisor_who_made_it_when_a_colleague_takes_the_lead_for_the_delivery():
+    from leads.services.leads import lead_assign
+
+    alice = factories.advisor(first_name="Alice", last_name="Martin").user
+    bob = factories.advisor(first_name="Bob", last_name="Roy").user
+    lead = _reached(owner=alice)
+    lead_transition(lead=lead, to_status=LeadStatus.SOLD, actor=alice)
+    lead_assign(lead=lead, owner=bob, actor=factories.staff(Role.SUPERVISOR).user)
+    lead.refresh_from_db()
+    assert (lead.owner, lead.sold_by) == (bob, alice)
+    sale = lead.events.get(type="status_changed", params__to_status=LeadStatus.SOLD)
+    assert sale.params["sold_by"] == alice.pk
+
+
+def test_a_sale_the_supervisor_records_on_an_advisors_lead_is_the_advisors():
+    alice = factories.advisor(first_name="Alice", last_name="Martin").user
+    supervisor = factories.staff(Role.SUPERVISOR).user
+    lead = _reached(owner=alice)
+    lead_transition(lead=lead, to_status=LeadStatus.SOLD, actor=supervisor)
+    lead.refresh_from_db()
+    assert lead.sold_by == alice
+    assert lead.events.get(params__to_status=LeadStatus.SOLD).params["sold_by"] == alice.pk
+
+
+def test_an_unassigned_lead_sold_is_the_sale_of_who_records_it_when_they_take_leads():
+    supervisor = factories.staff(Role.SUPERVISOR).user
+    service = factories.staff(Role.DEPARTMENT, department_code="service").user
+    for actor, seller in (
+        (supervisor, supervisor),
+        (service, None),
+        (factories.former_staff(), None),
+        (None, None),  # an automatic move
+    ):
+        lead = _reached()
+        lead_transition(lead=lead, to_status=LeadStatus.SOLD, actor=actor)
+        lead.refresh_from_db()
+        assert (lead.owner, lead.sold_by) == (None, seller)
+        assert lead.events.get(params__to_status=LeadStatus.SOLD).params["sold_by"] == (
+            seller.pk if seller else None
+        )
+
+
+def test_a_merge_into_a_sold_lead_leaves_the_sale_with_who_made_it():
+    from leads.services.leads import lead_assign
+
+    alice = factories.advisor(first_name="Alice", last_name="Martin").user
+    bob = factories.advisor(first_name="Bob", last_name="Roy").user
+    supervisor = factories.staff(Role.SUPERVISOR).user
+    sold = _reached(owner=alice)
+    lead_transition(lead=sold, to_status=LeadStatus.SOLD, actor=alice)
+    lead_assign(lead=sold, owner=None, actor=supervisor)
+    duplicate = _reached(customer_obj=sold.customer, owner=bob)
+    lead_transition(lead=duplicate, to_status=LeadStatus.LOST, actor=bob, reason="The same inquiry")
+    lead_merge(target=sold, duplicate=duplicate, actor=supervisor)
+    sold.refresh_from_db()
+    duplicate.refresh_from_db()
+    assert (sold.owner, sold.sold_by) == (bob, alice)  # Bob goes on with the customer; the sale is Alice's
+    assert duplicate.sold_by is None
+
+
+def test_leads_sold_before_sales_had_a_seller_are_credited_to_their_owner_when_they_were_sold():
+    import importlib
+
+    from django.apps import apps
+
+    from leads.services.leads import lead_assign
+
+    migration = importlib.import_module("leads.migrations.0036_lead_sold_by")
+    alice = factories.advisor(first_name="Alice", last_name="Martin").user
+    bob = factories.advisor(first_name="Bob", last_name="Roy").user
+    supervisor = factories.staff(Role.SUPERVISOR).user
+    service = factories.staff(Role.DEPARTMENT, department_code="service").user
+
+    def sold(*, owner=None, actor=None, delivered_by=None) -> Lead:
+        lead = _reached(owner=owner)
+        lead_transition(lead=lead, to_status=LeadStatus.SOLD, actor=actor)
+        if delivered_by:
+            lead_assign(lead=lead, owner=delivered_by, actor=supervisor)
+        return lead
+
+    leads = {
+        "delivered by Bob": (sold(owner=alice, actor=alice, delivered_by=bob), alice),
+        "recorded by the supervisor": (sold(owner=alice, actor=supervisor), alice),
+        "nobody's, then Bob's": (sold(actor=supervisor, delivered_by=bob), supervisor),
+        "recorded by service": (sold(actor=service), None),
+    }
+    unrecorded = _reached(owner=bob)  # sold without a line on its timeline
+    Lead.objects.filter(pk=unrecorded.pk).update(status=LeadStatus.SOLD, sold_at=timezone.now())
+    leads["no line on its timeline"] = (unrecorded, bob)
+    Lead.objects.update(sold_by=None)
+
+    migration.sellers_fill(apps, None)
+
+    assert {name: Lead.objects.get(pk=lead.pk).sold_by for name, (lead, _) in leads.items()} == {
+        name: seller for name, (_, seller) in leads.items()
+    }
+
+
 def test_assigning_a_lead_records_who_had_it_and_refuses_people_who_take_no_leads():
     from leads.services.leads import AssignmentError, lead_assign
 

@@ -77,6 +77,21 @@ def test_a_manager_may_too_and_the_lead_reopens_as_contacted_then_sells_again_as
     assert standing.valid and standing.basis == ConsentBasis.IMPLIED_PURCHASE
 
 
+def test_a_deal_that_fell_through_is_nobodys_sale_until_the_lead_sells_again():
+    from leads.services.leads import lead_assign
+
+    lead = _sold()
+    assert lead.sold_by == lead.owner
+    lead, manager = _fell_through(lead, role=Role.MANAGER)
+    assert lead.sold_by is None
+    bob = factories.advisor(first_name="Bob", last_name="Roy").user
+    lead_assign(lead=lead, owner=bob, actor=manager)
+    lead = lead_transition(lead=lead, to_status=LeadStatus.CONTACTED, actor=manager, by_hand=True)
+    lead_transition(lead=lead, to_status=LeadStatus.SOLD, actor=bob, by_hand=True)
+    lead.refresh_from_db()
+    assert lead.sold_by == bob
+
+
 def test_a_deal_fell_through_needs_a_reason_and_changes_nothing_without_one():
     lead = _sold()
     with pytest.raises(TransitionError, match="Say why the lead was lost."):

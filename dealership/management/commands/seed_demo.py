@@ -307,13 +307,16 @@ class Command(BaseCommand):
         }
         status = MILESTONE_STATUS[reached[-1]] if reached else LeadStatus.NEW
         lost = status not in (LeadStatus.SOLD, LeadStatus.NEW) and rng.random() < 0.3
+        source = rng.choice(SOURCES)
+        owner_id = rng.choice(advisors) if advisors and reached else None
         return Lead(
             customer=customer,
-            source=rng.choice(SOURCES),
+            source=source,
             status=LeadStatus.LOST if lost else status,
             lost_reason="No answer after follow-up" if lost else "",
             lost_at=received + timedelta(days=10) if lost else None,
-            owner_id=rng.choice(advisors) if advisors and reached else None,
+            owner_id=owner_id,
+            sold_by_id=owner_id if "sold_at" in stamps else None,  # sold by the advisor who has it
             received_at=received,
             first_response_at=received + timedelta(minutes=minutes) if minutes is not None else None,
             first_response_business_minutes=minutes,
