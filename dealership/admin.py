@@ -1,7 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from .models import Department, StaffMember
-from .services import staff_remove, staff_role_change
+from .services import LeaveResult, StaffLeaveError, staff_leave, staff_remove, staff_role_change
 
 
 @admin.register(Department)
@@ -9,11 +11,42 @@ class DepartmentAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "forward_email"]
 
 
+def _left_the_store_message(result: LeaveResult) -> str:
+    lines = [gettext("%(name)s has left the store and can no longer sign in.") % {"name": result.staff}]
+    if count := len(result.leads):
+        lines.append(
+            ngettext(
+                "%(count)d open lead is back in the inbox with nobody as owner, for the supervisor to give out.",
+                "%(count)d open leads are back in the inbox with nobody as owner, for the supervisor to give out.",
+                count,
+            )
+            % {"count": count}
+        )
+    if count := len(result.tasks):
+        lines.append(
+            ngettext("%(count)d open task was handed over.", "%(count)d open tasks were handed over.", count)
+            % {"count": count}
+        )
+    if count := len(result.appointments):
+        lines.append(
+            ngettext(
+                "%(count)d booked appointment to come needs a new advisor: the supervisor chooses who on "
+                "the Appointments page.",
+                "%(count)d booked appointments to come need a new advisor: the supervisor chooses who on "
+                "the Appointments page.",
+                count,
+            )
+            % {"count": count}
+        )
+    return " ".join(lines)
+
+
 @admin.register(StaffMember)
 class StaffMemberAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "role", "department", "phone"]
-    list_filter = ["role", "department"]
+    list_display = ["__str__", "role", "department", "phone", "has_left"]
+    list_filter = ["role", "department", "user__is_active"]
     list_select_related = ["user", "department"]
+    actions = ["left_the_store"]
 
     def get_readonly_fields(self, request, obj=None):
         # The role's access belongs to the login account: moving the record to another account
@@ -29,7 +62,24 @@ class StaffMemberAdmin(admin.ModelAdmin):
         if not change or "role" in form.changed_data:
             staff_role_change(staff=obj, role=role)
 
-    # Deleting the record alone would leave the account in its role's group, with its access.
+    @admin.display(boolean=True, description=_("Left the store"), ordering="user__is_active")
+    def has_left(self, obj: StaffMember) -> bool:
+        return not obj.user.is_active
+
+    @admin.action(description=_("Left the store"), permissions=["change"])
+    def left_the_store(self, request, queryset):
+        for staff in queryset.select_related("user"):
+            try:
+                result = staff_leave(staff=staff, actor=request.user)
+            except StaffLeaveError as refusal:
+                self.message_user(request, str(refusal), messages.ERROR)
+            else:
+                level = messages.WARNING if result.appointments else messages.SUCCESS
+                self.message_user(request, _left_the_store_message(result), level)
+
+    # Deleting the record alone would leave the account in its role's group, with its access. Someone
+    # who leaves keeps their record (the action above); one with appointments or objectives cannot be
+    # deleted, and the delete pages list those and point to the action.
     def delete_model(self, request, obj):
         staff_remove(staff=obj)
 

@@ -1,6 +1,8 @@
 """Writes for the store-wide records: departments, staff, their roles and the directory."""
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,6 +18,9 @@ from .models import LEAD_OWNER_ROLES, Department, Objective, ObjectiveEvent, Rol
 from .queueing import queue_now
 from .selectors import period_for, staff_directory
 from .transitions import transition_check
+
+if TYPE_CHECKING:
+    from leads.models import Appointment, Lead, Task
 
 DEFAULT_DEPARTMENTS = [
     (Department.Code.SALES, "sales"),
@@ -164,6 +169,59 @@ def staff_remove(*, staff: StaffMember) -> None:
     _role_access_set(user=staff.user, role=None)
     staff.delete()
     tasks_hand_over(user=staff.user)  # after the delete: never handed back to them
+
+
+class StaffLeaveError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class LeaveResult:
+    """What became of a person's work as they left the store (staff_leave)."""
+
+    staff: StaffMember
+    leads: list["Lead"]  # their open leads, back in the inbox with nobody as owner
+    tasks: list["Task"]  # their open tasks, handed over
+    appointments: list["Appointment"]  # booked, to come, still theirs: each needs a new advisor
+
+
+@transaction.atomic
+def staff_leave(*, staff: StaffMember, actor) -> LeaveResult:
+    """The person has left the store. Their login is switched off (an open session ends at the next
+    page they open) and their role's access goes; their record stays, so their name stays on the
+    leads they sold or lost, their appointments, objectives and figures.
+
+    Their open leads go back to the inbox with no owner, as a new lead waits for the supervisor,
+    the change on each lead's timeline with `actor` and why; their open tasks and next steps are
+    handed over (tasks_hand_over). Their booked appointments still to come stay booked: who meets
+    each customer is the desk's choice, so they are returned, and the appointment calendar lists
+    them as needing a new advisor until each is moved to one (appointment_reschedule)."""
+    from leads.models import Lead  # leads builds on this app
+    from leads.models.leads import OPEN_LEAD_STATUSES
+    from leads.selectors.appointments import advisor_appointments_to_come
+    from leads.services.leads import OWNER_LEFT, lead_assign
+    from leads.services.loyalty import tasks_hand_over
+
+    user = staff.user
+    if actor is not None and actor.pk == user.pk:
+        raise StaffLeaveError(
+            gettext(
+                "You cannot mark yourself as having left the store: another manager or an administrator does."
+            )
+        )
+    # First, so that nothing below hands anything back to them.
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    _role_access_set(user=user, role=None)
+    leads = list(Lead.objects.filter(owner=user, status__in=OPEN_LEAD_STATUSES).order_by("pk"))
+    for lead in leads:
+        lead_assign(lead=lead, owner=None, actor=actor, reason=OWNER_LEFT)
+    return LeaveResult(
+        staff=staff,
+        leads=leads,
+        tasks=tasks_hand_over(user=user),
+        appointments=list(advisor_appointments_to_come(advisor=staff, now=timezone.now())),
+    )
 
 
 def _role_access_set(*, user, role: str | None) -> None:

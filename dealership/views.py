@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from leads.selectors.leads import sees_every_lead
 
+from .access import staff_role_required
 from .csv_download import csv_download
 from .forms import DashboardFilterForm, ObjectiveForm, ObjectiveReviseForm
 from .models import Objective, PeriodKind, Role
@@ -62,12 +63,13 @@ def home(request):
     return redirect(ROLE_HOME[staff.role])
 
 
-@login_required
+# Names, phones and addresses of everyone at the store: for the staff, not for an account taken off it.
+@staff_role_required
 def directory(request):
     return render(request, "dealership/staffmember_list.html", {"staff": staff_directory()})
 
 
-@login_required
+@staff_role_required
 @require_POST
 @permission_required("dealership.send_directory", raise_exception=True)
 def directory_send_view(request):

@@ -30,6 +30,7 @@ from .selectors.appointments import (
     advisors,
     appointment_calendar,
     appointment_get,
+    appointments_needing_advisor,
     appointments_unrecorded,
     followup_plan_list,
     followup_plans_active,
@@ -232,6 +233,7 @@ def appointment_calendar_view(request):
             "today": _today(),
             "now": now,
             "unrecorded": appointments_unrecorded(user=request.user, now=now),
+            "needs_advisor": appointments_needing_advisor(user=request.user, now=now),
         },
     )
 

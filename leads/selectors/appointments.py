@@ -150,6 +150,31 @@ def appointments_unrecorded(*, user, now: datetime) -> QuerySet[Appointment]:
     return appointment_visible_to(user=user).filter(_unrecorded(now)).order_by("starts_at", "pk")
 
 
+def _to_come(now: datetime) -> Q:
+    return Q(status=Appointment.Status.BOOKED, starts_at__gt=now)
+
+
+def advisor_appointments_to_come(*, advisor: StaffMember, now: datetime) -> QuerySet[Appointment]:
+    """The advisor's booked appointments that have not started yet, soonest first."""
+    return (
+        advisor.appointments.filter(_to_come(now))
+        .select_related("lead__customer", "advisor__user")
+        .order_by("starts_at", "pk")
+    )
+
+
+def appointments_needing_advisor(*, user, now: datetime) -> QuerySet[Appointment]:
+    """Booked appointments still to come whose advisor has left the store (or no longer works as an
+    advisor), soonest first: the customer still comes, and the desk chooses who takes each over
+    (appointment_reschedule)."""
+    return (
+        appointment_visible_to(user=user)
+        .filter(_to_come(now))
+        .exclude(advisor__in=advisors())
+        .order_by("starts_at", "pk")
+    )
+
+
 @dataclass
 class Agenda:
     """An advisor's page: the appointments whose outcome they have yet to record, then today and

@@ -487,14 +487,20 @@ class AssignmentError(ValueError):
     pass
 
 
+# lead_assign's reason for a lead taken from its owner as they left the store (dealership's staff_leave).
+OWNER_LEFT = "owner_left"
+
+
 @transaction.atomic
-def lead_assign(*, lead: Lead, owner, actor, shown_owner: int | None = None) -> Lead:
+def lead_assign(*, lead: Lead, owner, actor, shown_owner: int | None = None, reason: str = "") -> Lead:
     """Give the lead to `owner` (None: to nobody), recorded on its timeline with the owner before,
     and its open next steps with it. Only an active advisor, supervisor or manager may own a lead;
     the same owner again changes nothing.
 
     `shown_owner`: the id of the owner the page it was chosen on showed, 0 for nobody; someone
-    having given the lead to another owner since refuses it, naming them. None: not checked."""
+    having given the lead to another owner since refuses it, naming them. None: not checked.
+    `reason`: why, when the store made the change rather than a person's choice (OWNER_LEFT),
+    kept with the timeline's line."""
     # The owner is read once the row is locked, never joined to the lock: a lock that waited for
     # another assignment sees that one's owner, which the timeline names as the owner before.
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
@@ -521,13 +527,13 @@ def lead_assign(*, lead: Lead, owner, actor, shown_owner: int | None = None) -> 
     previous = lead.owner
     lead.owner = owner
     lead.save(update_fields=["owner", "updated_at"])
-    _owner_change_record(lead=lead, previous=previous, actor=actor)
+    _owner_change_record(lead=lead, previous=previous, actor=actor, reason=reason)
     _next_steps_to_owner(lead=lead, actor=actor)
     transaction.on_commit(leads_counts_changed)  # the inbox counts an advisor's own leads
     return lead
 
 
-def _owner_change_record(*, lead: Lead, previous, actor) -> None:
+def _owner_change_record(*, lead: Lead, previous, actor, reason: str = "") -> None:
     """The timeline's line for a change of owner, naming the owner before and after (as the
     timeline shows them) and keeping who they were (their user ids, None for nobody): a name may
     change, or be someone else's too (lead_taken_from)."""
@@ -539,6 +545,7 @@ def _owner_change_record(*, lead: Lead, previous, actor) -> None:
         previous_owner=person_name(previous),
         owner_id=lead.owner_id,
         previous_owner_id=previous.pk if previous else None,
+        **({"reason": reason} if reason else {}),
     )
 
 
