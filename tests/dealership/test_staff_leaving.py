@@ -106,6 +106,9 @@ def test_an_advisor_who_leaves_can_no_longer_sign_in_and_their_customers_are_han
         assert event.actor == manager.user
         assert event.params["previous_owner"] == "Robin Gone" and event.params["owner_id"] is None
         assert event.params["reason"] == "owner_left"
+    client.force_login(manager.user)
+    page = client.get(reverse("leads:lead_detail", args=[store["called"].pk])).content.decode()
+    assert "No longer assigned to Robin Gone, who left the store" in page
     # The customer sold last week stays Robin's, and their appointment names Robin.
     past = Appointment.objects.select_related("lead", "advisor__user").get(pk=store["past"].pk)
     assert past.lead.status == LeadStatus.SOLD and past.lead.owner == robin.user
