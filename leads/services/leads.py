@@ -475,7 +475,8 @@ def lead_customer_wrote(*, lead: Lead, at) -> Lead:
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.first_response_at is None or lead.customer_waiting_since is not None:
         return lead  # still waiting for its first answer, or already waiting: nothing changes
-    if at < lead.first_response_at:
+    # Mail is dated to the whole second: one of the answer's own second may have come after it.
+    if at < lead.first_response_at.replace(microsecond=0):
         return lead  # an older message fetched late: the answer came after it
     lead.customer_waiting_since = at
     lead.save(update_fields=["customer_waiting_since", "updated_at"])

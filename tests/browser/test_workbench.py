@@ -171,7 +171,6 @@ def test_with_js_the_picker_is_a_form_of_its_own_and_enter_in_the_subject_still_
     page.fill("#id_subject", "Your visit")
     page.press("#id_subject", "Enter")
     page.wait_for_selector("text=is being sent")
-    expect(page).to_have_title(re.compile(r"^\(1\) "))
     [received] = smtp_sink.parsed()
     assert received["Subject"] == "Your visit"
 
@@ -185,7 +184,6 @@ def test_without_js_enter_in_the_subject_sends_the_answer(login, live_server, pa
         page.press("#id_subject", "Enter")
     assert "/reply/template/" not in page.url  # sent, not taken for "Use template"
     page.wait_for_selector("text=is being sent")
-    expect(page).to_have_title(re.compile(r"^\(1\) "))
     [received] = smtp_sink.parsed()
     assert received["Subject"] == "Your visit"
 

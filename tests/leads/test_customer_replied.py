@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from dealership.models import Role
 from leads.models import Channel, LeadStatus
-from leads.services.leads import contact_log, lead_transition
+from leads.services.leads import contact_log, lead_customer_wrote, lead_transition
 from leads.threading import reply_address
 from tests import factories
 
@@ -90,3 +90,12 @@ def test_a_sold_or_lost_customer_who_writes_again_is_listed_too(client, supervis
         'href="?replied=on"'
         in inbox[inbox.index('data-filter="replied"') - 200 : inbox.index('data-filter="replied"')]
     )
+
+
+def test_a_customer_answering_within_the_second_of_the_answer_waits_too(client, supervisor):
+    # Mail is dated to the second (its Date, the mailbox's arrival time): an answer read and
+    # replied to at once carries the second the store's answer went out in, not a moment before it.
+    lead = _answered_lead(supervisor)
+    lead.refresh_from_db()
+    lead_customer_wrote(lead=lead, at=lead.first_response_at.replace(microsecond=0))
+    assert _replied_rows(client) == [lead.pk]
