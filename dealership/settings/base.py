@@ -161,8 +161,10 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Reverse proxies in front of the application that append the visitor's address to X-Forwarded-For
-# (README, "HTTPS"). 0: the address that connected, which behind a proxy is the proxy's own.
-TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+# (README, "HTTPS"). 0: the address that connected, which behind a proxy is the proxy's own. In
+# production the store's proxy is assumed (as SECURE_PROXY_SSL_HEADER assumes it): left at 0 behind
+# it, every visitor would share one address, and the website's forms one small allowance.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0 if DEBUG else 1)
 if TRUSTED_PROXIES < 0:
     raise ImproperlyConfigured(
         f"TRUSTED_PROXIES: {TRUSTED_PROXIES} is not a number of proxies: 1 behind one, 0 without one."

@@ -78,7 +78,10 @@ def test_the_proof_of_an_unsubscribe_names_the_customers_address(client, setting
 def test_the_number_of_proxies_is_read_from_the_environment(monkeypatch):
     assert _settings_read(monkeypatch, TRUSTED_PROXIES="1")["TRUSTED_PROXIES"] == 1
     monkeypatch.delenv("TRUSTED_PROXIES")
-    assert _settings_read(monkeypatch)["TRUSTED_PROXIES"] == 0
+    assert _settings_read(monkeypatch, DEBUG="true")["TRUSTED_PROXIES"] == 0
+    # In production the store's proxy is assumed, as the HTTPS setup has it.
+    production = {"DEBUG": "false", "SECRET_KEY": "k" * 50, "ALLOWED_HOSTS": "crm.example"}
+    assert _settings_read(monkeypatch, **production)["TRUSTED_PROXIES"] == 1
     with pytest.raises(ImproperlyConfigured, match="TRUSTED_PROXIES: -1 is not a number of proxies"):
         _settings_read(monkeypatch, TRUSTED_PROXIES="-1")
 
