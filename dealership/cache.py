@@ -1,7 +1,8 @@
 """The shared cache (Redis), which the store keeps working without: while Redis is down or restarting,
 every read is a miss and every write or delete is skipped, as with Django's dummy cache, so each
 value is read from the database instead; the log says so at most once a minute. After a failure
-Redis is left alone for a second, then tried again: it is used again as soon as it is back."""
+Redis is left alone for a second (but for what drops a value), then tried again: it is used again
+as soon as it is back."""
 
 import logging
 import time
@@ -30,9 +31,12 @@ _warned_at: dict[tuple, float] = {}
 class RedisCacheSkippedWhenDown(RedisCache):
     """Django's Redis cache, holding nothing while Redis cannot be reached."""
 
-    def _unless_unreachable(self, fallback: Any, operation: Callable, *args) -> Any:
+    def _unless_unreachable(self, fallback: Any, operation: Callable, *args, forgets: bool = False) -> Any:
+        """`forgets`: the operation drops a value (a sign-out's session, a changed account): it is
+        tried even while Redis is left alone, as Redis may have kept that value through one slow
+        answer, and would serve it again."""
         server = tuple(self._servers)
-        if time.monotonic() < _paused_until.get(server, 0):
+        if not forgets and time.monotonic() < _paused_until.get(server, 0):
             return fallback
         try:
             return operation(*args)
@@ -72,16 +76,16 @@ class RedisCacheSkippedWhenDown(RedisCache):
         return self._unless_unreachable(False, super().touch, key, timeout, version)
 
     def delete(self, key, version=None):
-        return self._unless_unreachable(False, super().delete, key, version)
+        return self._unless_unreachable(False, super().delete, key, version, forgets=True)
 
     def delete_many(self, keys, version=None):
-        self._unless_unreachable(None, super().delete_many, keys, version)
+        self._unless_unreachable(None, super().delete_many, keys, version, forgets=True)
 
     def clear(self):
         return self._unless_unreachable(False, super().clear)
 
     def incr(self, key, delta=1, version=None):
-        value = self._unless_unreachable(None, super().incr, key, delta, version)
+        value = self._unless_unreachable(None, super().incr, key, delta, version, forgets=True)
         if value is None:  # skipped: what incr() of a key the cache does not hold raises (decr() too)
             raise ValueError(f"Key {key!r} not found: the cache cannot be reached.")
         return value

@@ -183,6 +183,48 @@ def test_the_cache_is_used_again_once_redis_is_back_without_a_restart(monkeypatc
             server.wait()
 
 
+@contextmanager
+def _own_redis(redis_server_path):
+    """A Redis of this test's own, on a free port; its port once it answers."""
+    import redis
+
+    port = free_port()
+    arguments = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    server = subprocess.Popen([redis_server_path, *arguments], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis(port=port).ping()
+                break
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.05)
+        yield port
+    finally:
+        server.terminate()
+        server.wait()
+
+
+@pytest.mark.redis
+def test_a_sign_out_just_after_one_slow_answer_of_redis_still_ends_the_session(
+    client, monkeypatch, redis_server_path
+):
+    import redis
+
+    with _own_redis(redis_server_path) as port, _cache_at(monkeypatch, f"redis://127.0.0.1:{port}/0"):
+        client.force_login(factories.staff(Role.SUPERVISOR).user)
+        signed_in = client.cookies["sessionid"].value
+        assert client.get(reverse("leads:inbox")).status_code == 200
+        # Redis busy a moment (saving to disk, say): one read times out, and the cache leaves it
+        # alone a second; a sign-out in that second must still reach it.
+        redis.Redis(port=port).execute_command("CLIENT", "PAUSE", 700, "ALL")
+        cache.get("anything")
+        client.post(reverse("logout"))
+        time.sleep(1.2)
+        client.cookies["sessionid"] = signed_in  # the cookie of before, copied
+        assert client.get(reverse("leads:inbox")).status_code == 302
+
+
 def test_a_page_does_not_wait_on_a_cache_that_does_not_answer_at_every_read(client, monkeypatch):
     """A server that takes connections and never answers (a hung Redis): the page still opens, having
     tried it a few times, not at each of its dozens of cache reads and writes."""
