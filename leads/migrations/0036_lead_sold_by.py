@@ -2,9 +2,9 @@
 whoever owns the lead since.
 
 A lead already sold is credited as lead_transition credits a sale: to its owner when it was sold,
-read from its timeline (the owner the last change of owner before its sale gave it to, else the one
-the first change after it took it from; with no change of owner recorded, its owner now); sold while
-nobody owned it, to whoever recorded the sale when they may own leads. Undone, the field goes.
+read from its timeline (its owner now, followed back through the changes of owner since its sale;
+with no line of its sale, its owner now); sold while nobody owned it, to whoever recorded the sale
+when they may own leads.
 """
 
 import django.db.models.deletion
@@ -14,22 +14,23 @@ from django.db.models import Q
 
 SOLD = "sold"
 LEAD_OWNER_ROLES = ("advisor", "supervisor", "manager")
-UNKNOWN = object()  # no change of owner recorded that tells
 
 
-def _owners_at_sale(events) -> dict[int, tuple]:
-    """Per lead, from its sales and changes of owner in order: (its owner when it was last sold, or
-    UNKNOWN; who recorded that sale)."""
+def _owners_at_sale(events, owners_now: dict[int, int | None]) -> dict[int, tuple]:
+    """Per lead, from its sales and changes of owner, newest first: (its owner when it was last
+    sold; who recorded that sale). Followed back from its owner now along the changes that gave the
+    lead to whoever had it then: a merged duplicate's changes of owner, moved onto the lead with the
+    rest of its timeline, give it to someone else and are passed over."""
     leads: dict[int, dict] = {}
     for lead_id, event_type, actor_id, params in events:
-        lead = leads.setdefault(lead_id, {"owner": UNKNOWN, "at_sale": UNKNOWN, "actor": None, "sold": False})
-        if event_type == "status_changed":  # a sale: a later one replaces one undone
-            lead |= {"at_sale": lead["owner"], "actor": actor_id, "sold": True}
-            continue
-        if lead["sold"] and lead["at_sale"] is UNKNOWN:
-            lead["at_sale"] = params.get("previous_owner_id")  # the first change after the sale
-        lead["owner"] = params.get("owner_id")
-    return {lead_id: (lead["at_sale"], lead["actor"]) for lead_id, lead in leads.items()}
+        lead = leads.setdefault(lead_id, {"owner": owners_now.get(lead_id), "sale": None})
+        if lead["sale"] is not None:
+            continue  # the latest sale is found: what came before it does not matter
+        if event_type == "status_changed":
+            lead["sale"] = (lead["owner"], actor_id)
+        elif params.get("owner_id") == lead["owner"]:
+            lead["owner"] = params.get("previous_owner_id")
+    return {lead_id: lead["sale"] for lead_id, lead in leads.items() if lead["sale"] is not None}
 
 
 def sellers_fill(apps, schema_editor):
@@ -42,16 +43,15 @@ def sellers_fill(apps, schema_editor):
         .filter(
             Q(type="status_changed", params__to_status=SOLD) | Q(type="assigned", params__has_key="owner_id")
         )
-        .order_by("created_at", "pk")
+        .order_by("-created_at", "-pk")
         .values_list("lead_id", "type", "actor_id", "params")
     )
-    at_sale = _owners_at_sale(events.iterator())
+    leads = list(Lead.objects.filter(status=SOLD).only("pk", "owner_id"))
+    at_sale = _owners_at_sale(events.iterator(), {lead.pk: lead.owner_id for lead in leads})
     may_own = set(StaffMember.objects.filter(role__in=LEAD_OWNER_ROLES).values_list("user_id", flat=True))
     people = set(User.objects.values_list("pk", flat=True))  # a timeline may name someone since deleted
-    leads = list(Lead.objects.filter(status=SOLD).only("pk", "owner_id"))
     for lead in leads:
-        owner, actor = at_sale.get(lead.pk, (UNKNOWN, None))
-        owner = lead.owner_id if owner is UNKNOWN else owner
+        owner, actor = at_sale.get(lead.pk, (lead.owner_id, None))
         seller = owner if owner is not None else actor if actor in may_own else None
         lead.sold_by_id = seller if seller in people else None
     Lead.objects.bulk_update(leads, ["sold_by"], batch_size=500)

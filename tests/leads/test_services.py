@@ -541,6 +541,15 @@ def test_leads_sold_before_sales_had_a_seller_are_credited_to_their_owner_when_t
         "nobody's, then Bob's": (sold(actor=supervisor, delivered_by=bob), supervisor),
         "recorded by service": (sold(actor=service), None),
     }
+    # Two inquiries of one customer given to two advisors, merged, then Alice's sold: Bob's change
+    # of owner, moved onto her lead with the rest of his lead's timeline, is not hers.
+    alices = _reached()
+    lead_assign(lead=alices, owner=alice, actor=supervisor)
+    bobs = _reached(customer_obj=alices.customer)
+    lead_assign(lead=bobs, owner=bob, actor=supervisor)
+    lead_merge(target=alices, duplicate=bobs, actor=supervisor)
+    lead_transition(lead=alices, to_status=LeadStatus.SOLD, actor=alice)
+    leads["merged, then sold by Alice"] = (alices, alice)
     unrecorded = _reached(owner=bob)  # sold without a line on its timeline
     Lead.objects.filter(pk=unrecorded.pk).update(status=LeadStatus.SOLD, sold_at=timezone.now())
     leads["no line on its timeline"] = (unrecorded, bob)
