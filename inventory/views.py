@@ -1,7 +1,6 @@
 import copy
 import csv
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -16,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from dealership.access import staff_role_required
 from dealership.client_address import client_address
 from dealership.numbers import is_ascii_digits
-from leads.services.public_forms import public_form_message_admit
+from leads.services.public_forms import public_form_message_admit, public_form_refusal
 
 from .feeds import (
     CSV_FEED_COLUMNS,
@@ -353,13 +352,6 @@ def public_list(request):
     )
 
 
-def _too_many_messages() -> str:
-    return _(
-        "We have received many messages from your connection recently, so this one was not sent. "
-        "Please try again later, or call us at %(phone)s."
-    ) % {"phone": settings.STORE["phone"]}
-
-
 def public_detail(request, pk: int, slug: str):
     # A vehicle kept off the website has no page, as a number that is no vehicle. A message sent
     # from its page, opened before it was taken off, is still taken (vehicle_inquiry_create), and
@@ -393,7 +385,7 @@ def public_detail(request, pk: int, slug: str):
             if vehicle is None:
                 return redirect(f"{reverse('vehicles:list')}?sent=1")
             return redirect(f"{vehicle.get_absolute_url()}?sent=1#contact")
-        form.add_error(None, _too_many_messages())  # what was typed stays, to send later
+        form.add_error(None, public_form_refusal())  # what was typed stays, to send later
         status = 429
     if vehicle is None:
         return render(request, "inventory/public_detail_gone.html", {"form": form}, status=status)

@@ -1,12 +1,12 @@
 """The public pages under /offers/: no login, each visit and lead carrying its source code."""
 
-from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import translation
 
 from dealership.client_address import client_address
 from dealership.text import in_both_languages
-from leads.services.public_forms import public_form_message_admit
+from leads.services.public_forms import public_form_message_admit, public_form_refusal
 
 from .forms import PublicContactForm
 from .models import Promotion
@@ -27,13 +27,12 @@ def _src(request) -> str:
 
 
 def _too_many_messages() -> str:
-    phone = settings.STORE["phone"]
-    return in_both_languages(
-        "We have received many messages from your connection recently, so this one was not sent. "
-        f"Please try again later, or call us at {phone}.",
-        "Nous avons reçu beaucoup de messages de votre connexion ces derniers temps\u00a0: celui-ci n’a "
-        f"pas été envoyé. Veuillez réessayer plus tard, ou nous appeler au {phone}.",
-    )
+    """The refusal of a message beyond the public forms' limits, as these bilingual pages say it."""
+    said = {}
+    for language in ("en", "fr"):
+        with translation.override(language):
+            said[language] = public_form_refusal()
+    return in_both_languages(said["en"], said["fr"])
 
 
 def _contact(

@@ -4,7 +4,9 @@ otherwise make both without end."""
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext
 
 # A person writes the store a few messages at most; an office or a phone network shares one address
 # among many people, hence a day's limit well above one person's. Each window starts at the first
@@ -32,3 +34,12 @@ def public_form_message_admit(*, address: str) -> bool:
         for window, limit in PUBLIC_FORM_LIMITS
     ]
     return all(count <= limit for count, limit in counts)
+
+
+def public_form_refusal() -> str:
+    """What a visitor beyond PUBLIC_FORM_LIMITS reads, in the page's language: the form comes back
+    with what they typed, to send later or to call about."""
+    return gettext(
+        "We have received many messages from your connection recently, so this one was not sent. "
+        "Please try again later, or call us at %(phone)s."
+    ) % {"phone": settings.STORE["phone"]}

@@ -362,6 +362,8 @@ def test_the_offers_pages_and_the_vehicle_pages_count_together(client, acknowled
     for offers in (landing, reverse("offers:index")):
         refused = client.post(offers, _offer_inquiry(5), REMOTE_ADDR=SENDER)
         assert refused.status_code == 429 and TOO_MANY in refused.content.decode()
+        # In both languages, as everything on these pages.
+        assert "Nous avons reçu beaucoup de messages de votre connexion" in refused.content.decode()
         assert "Question 5" in refused.content.decode()
     assert Lead.objects.count() == 5
     assert client.post(landing, _offer_inquiry(6), REMOTE_ADDR=NEIGHBOUR).status_code == 302
