@@ -112,7 +112,8 @@ def _dashboard_scope(request):
 
 def _leads_link(period, filters: dict, **more) -> str:
     """The lead inbox narrowed to the leads behind a figure; "" when the dashboard is asked for a
-    person no one is (it counts no lead: the inbox has no filter that lists none)."""
+    person no one is (it counts no lead: the inbox has no filter that lists none). A person's sales
+    are the leads they sold, whoever owns them now; their other figures, the leads they own."""
     if "owner_id" in filters and filters["owner_id"] is None:
         return ""
     params = {
@@ -123,7 +124,7 @@ def _leads_link(period, filters: dict, **more) -> str:
     if filters.get("source"):
         params["source"] = filters["source"]
     if "owner_id" in filters:
-        params["owner"] = filters["owner_id"]
+        params["seller" if more.get("reached") == "sold" else "owner"] = filters["owner_id"]
     params |= {key: value for key, value in more.items() if value not in (None, "")}
     return f"{reverse('leads:inbox')}?{urlencode(params)}"
 
@@ -176,7 +177,9 @@ def _dashboard_tables(request, period, filters, today) -> dict:
         row["label"] = str(WEEKDAYS_ABBR[row["slot"] - 1])
     for row in figures["by_hour"]:
         row["label"] = f"{row['slot']:02d}:00"
-    link = partial(_leads_link, period, filters)
+    # An advisor's figures are their own: their links name them, as the page narrowed to a person does.
+    person = {} if sees_every_lead(request.user) else {"owner_id": request.user.pk}
+    link = partial(_leads_link, period, filters | person)
     stages = ["leads", *(stage for stage, _ in FUNNEL_STAGES)]
     return figures | {
         "overall_links": {stage: link(reached=stage if stage != "leads" else None) for stage in stages},

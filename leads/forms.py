@@ -178,6 +178,8 @@ class InboxFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=100, label=_("Search"))
     source = forms.CharField(required=False, max_length=100, label=_("Source"))
     owner = forms.ChoiceField(required=False, label=_("Owner"))
+    # From the dashboard: a person's sales, whoever owns each lead now (a colleague who delivers).
+    seller = forms.ChoiceField(required=False, label=_("Sold by"))
     language = forms.ChoiceField(
         required=False, choices=[("", _("Any language")), *Language.choices], label=_("Language")
     )
@@ -221,16 +223,17 @@ class InboxFilterForm(forms.Form):
             ("", _("Any owner")),
             ("none", _("Unassigned")),
             *offered,
-            *self._former_owner(offered),
+            *self._former_owner("owner", offered),
         ]
+        self.fields["seller"].choices = [("", _("Anyone")), *offered, *self._former_owner("seller", offered)]
 
-    def _former_owner(self, offered: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        """The owner asked for when no longer offered (deactivated, or out of sales since): their
-        leads stay theirs, and a link from the dashboard still lists them."""
-        owner = self.data.get("owner", "")
-        if not is_ascii_digits(owner) or owner in dict(offered):
+    def _former_owner(self, field: str, offered: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The person `field` asks for when no longer offered (deactivated, or out of sales since):
+        their leads and sales stay theirs, and a link from the dashboard still lists them."""
+        person = self.data.get(field, "")
+        if not is_ascii_digits(person) or person in dict(offered):
             return []
-        user = get_user_model().objects.filter(pk=owner).first()
+        user = get_user_model().objects.filter(pk=person).first()
         return [_former_owner_choice(user)] if user else []
 
     def clean(self):

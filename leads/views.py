@@ -143,10 +143,16 @@ def _query(params: dict, **changes) -> str:
     return "?" + urlencode(merged) if merged else "?"
 
 
-def _inbox_filter_links(*, counts: dict, filters: dict, params: dict) -> dict:
+def _inbox_filter_links(*, counts: dict, filters: dict, params: dict, form: InboxFilterForm) -> dict:
     """The status chips and the unanswered/overdue toggles, each with its count and its link; and
-    the filters the form does not show (the dashboard's funnel stage), each with a link without it."""
+    the filters the form does not show (the dashboard's funnel stage and seller), each with a link
+    without it."""
     status = lead_list_status(filters)
+    unshown = {
+        "reached": lambda stage: _("Stage reached: %(stage)s") % {"stage": LeadStatus(stage).label},
+        # Named as the form offers them: a person who left the store is still named.
+        "seller": lambda pk: _("Sold by: %(name)s") % {"name": dict(form.fields["seller"].choices)[pk]},
+    }
     return {
         "chips": [
             {
@@ -172,11 +178,9 @@ def _inbox_filter_links(*, counts: dict, filters: dict, params: dict) -> dict:
             )
         ],
         "removable": [
-            {
-                "label": _("Stage reached: %(stage)s") % {"stage": LeadStatus(reached).label},
-                "url": _query(params, reached=None),
-            }
-            for reached in filter(None, [filters.get("reached")])
+            {"label": label(filters[name]), "url": _query(params, **{name: None})}
+            for name, label in unshown.items()
+            if filters.get(name)
         ],
     }
 
@@ -235,7 +239,7 @@ def inbox(request):
             "status": dict(STATUS_FILTERS)[lead_list_status(filters)],
             "url": _query(params, status="all"),
         }
-    context |= _inbox_filter_links(counts=counts, filters=filters, params=params)
+    context |= _inbox_filter_links(counts=counts, filters=filters, params=params, form=form)
     if request.htmx:  # the table refreshing itself, with the chips: no filters or buttons
         return render(request, "leads/_inbox_refresh.html", context)
     desk = sees_all_appointments(request.user)  # templates and follow-up tasks are the desk's

@@ -130,6 +130,7 @@ def sees_leads(user) -> bool:
 
 def lead_visible_to(*, user) -> QuerySet[Lead]:
     """Supervisors, managers and admins see every lead; an advisor only the leads assigned to them,
+    those they sold (gone to a colleague for the delivery, say: the sale still counts for them),
     and those with an appointment with them (the customer they are to meet, or met): not one
     cancelled, booked by mistake or called off.
 
@@ -143,7 +144,7 @@ def lead_visible_to(*, user) -> QuerySet[Lead]:
         meets = Appointment.objects.filter(lead=OuterRef("pk"), advisor__user=user).exclude(
             status=Appointment.Status.CANCELLED
         )
-        return leads.filter(Q(owner=user) | Exists(meets))
+        return leads.filter(Q(owner=user) | Q(sold_by=user) | Exists(meets))
     return leads.none()
 
 
@@ -330,6 +331,8 @@ def _lead_narrowed(*, user, filters: dict) -> QuerySet[Lead]:
         leads = leads.filter(source_matching(source))
     if owner := filters.get("owner"):
         leads = leads.filter(owner__isnull=True) if owner == "none" else leads.filter(owner_id=owner)
+    if seller := filters.get("seller"):
+        leads = leads.filter(sold_by_id=seller)
     if language := filters.get("language"):
         leads = leads.filter(language=language)
     zone = store_zone()

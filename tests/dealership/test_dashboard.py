@@ -1113,6 +1113,17 @@ def test_a_sale_counts_for_who_made_it_after_a_colleague_takes_the_lead_for_the_
     assert figures(alice.user) == ((0, 1), {"alice": (0, 1, None)}, {alice: 1, bob: None})
     assert figures(bob.user) == ((1, 0), {"bob": (1, 0, 0.0)}, {alice: None, bob: 0})
 
+    def sold_and_listed(user, **params) -> tuple[int, int]:
+        """The page's Sold figure, and the leads its link opens the inbox on."""
+        client.force_login(user)
+        context = client.get(reverse("dealership:dashboard"), {**this_month, **params}).context
+        return context["overall"]["sold"], _inbox_rows(client, context["overall_links"]["sold"])
+
+    assert sold_and_listed(manager, person="alice") == (1, 1)
+    assert sold_and_listed(manager, person="bob") == (0, 0)
+    assert sold_and_listed(alice.user) == (1, 1)
+    assert sold_and_listed(bob.user) == (0, 0)
+
     lead_transition(lead=lead, to_status=LeadStatus.LOST, actor=manager, reason="Financing refused")
     assert figures(manager) == ((1, 0), {"bob": (1, 0, 0.0)}, {alice: 0, bob: 0})
     assert figures(alice.user)[0] == (0, 0)

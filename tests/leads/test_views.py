@@ -342,6 +342,36 @@ def test_the_funnel_stage_from_the_dashboard_shows_and_one_click_removes_it(clie
     assert "Stage reached" not in everything and "sort=urgent" in removal
 
 
+def test_the_inbox_lists_a_persons_sales_whoever_owns_them_now_and_one_click_removes_the_filter(client):
+    from leads.services.leads import lead_assign
+
+    supervisor = _login(client)
+    alice = factories.advisor(first_name="Alice", last_name="Seller").user
+    bob = factories.advisor(first_name="Bob", last_name="Delivers").user
+    sold = factories.lead(owner=alice, customer_obj=factories.customer(first_name="Sam", last_name="Sold"))
+    lead_transition(lead=sold, to_status=LeadStatus.CONTACTED)
+    lead_transition(lead=sold, to_status=LeadStatus.SOLD, actor=supervisor)  # Alice's sale
+    lead_assign(lead=sold, owner=bob, actor=supervisor)  # Bob delivers the car
+    factories.lead(owner=alice, customer_obj=factories.customer(first_name="Oona", last_name="Open"))
+    page = client.get("/leads/", {"status": "all", "seller": alice.pk, "sort": "urgent"}).content.decode()
+    assert "Sam Sold" in page and "Oona Open" not in page and "Not applied" not in page
+    assert re.search(r"All <span[^>]*>1</span>", page)  # the chips count her sales only
+    filters = page.split('id="inbox-filters"')[1].split("</form>")[0]
+    assert f'<input type="hidden" name="seller" value="{alice.pk}">' in filters
+    removal = html.unescape(re.search(r'href="([^"]*)"[^>]*>Sold by: Alice Seller', page).group(1))
+    everything = client.get("/leads/" + removal).content.decode()
+    assert "Sam Sold" in everything and "Oona Open" in everything and "Sold by" not in everything
+    assert "sort=urgent" in removal
+    assert "Sam Sold" not in client.get("/leads/", {"status": "all", "seller": bob.pk}).content.decode()
+    # Gone from the store, she is still named, and her sales still listed.
+    alice.is_active = False
+    alice.save()
+    cache.clear()  # the people offered are read every minute
+    page = client.get("/leads/", {"status": "all", "seller": alice.pk}).content.decode()
+    assert "Sam Sold" in page and "Not applied" not in page
+    assert "Sold by: Alice Seller (no longer takes leads)" in page
+
+
 def test_an_end_date_before_the_start_date_is_refused_and_no_date_applied(client):
     _login(client)
     factories.lead(customer_obj=factories.customer(first_name="Ada", last_name="Lovelace"))
@@ -1405,6 +1435,23 @@ def test_an_advisor_opens_the_lead_of_a_customer_booked_with_them_whoever_owns_i
     # Another advisor's lead without an appointment with them stays out of reach.
     client.force_login(factories.advisor(first_name="Cleo").user)
     assert client.get(url).status_code == 404
+
+
+def test_an_advisor_opens_the_lead_she_sold_after_a_colleague_takes_it_for_the_delivery(client):
+    from leads.services.leads import lead_assign
+
+    alice, bob = factories.advisor(first_name="Alice"), factories.advisor(first_name="Bob")
+    supervisor = factories.staff(Role.SUPERVISOR).user
+    lead = factories.lead(owner=alice.user)
+    lead_transition(lead=lead, to_status=LeadStatus.CONTACTED)
+    lead_transition(lead=lead, to_status=LeadStatus.SOLD, actor=supervisor)  # Alice's sale
+    lead_assign(lead=lead, owner=bob.user, actor=supervisor)  # Bob delivers the car
+    client.force_login(alice.user)
+    assert client.get(reverse("leads:lead_detail", args=[lead.pk])).status_code == 200
+    assert f'data-lead="{lead.pk}"' in client.get(reverse("leads:inbox"), {"status": "all"}).content.decode()
+    # Bob's leads she did not sell stay out of her reach.
+    unrelated = factories.lead(owner=bob.user)
+    assert client.get(reverse("leads:lead_detail", args=[unrelated.pk])).status_code == 404
 
 
 def test_an_appointment_booked_by_mistake_and_cancelled_leaves_the_advisor_no_way_into_the_lead(client):
