@@ -658,11 +658,6 @@ def objectives_progress(*, objectives, today: date) -> list[Progress]:
     return progress
 
 
-def objective_progress(*, objective: Objective, today: date) -> Progress:
-    [progress] = objectives_progress(objectives=[objective], today=today)
-    return progress
-
-
 def _progress(objective: Objective, period: Period, actual: float | None, today: date) -> Progress:
     target = float(objective.target)
     if actual is None:

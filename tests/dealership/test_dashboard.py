@@ -22,7 +22,7 @@ from dealership.selectors import (
     appointments_by_advisor,
     dashboard_figures,
     dashboard_leads,
-    objective_progress,
+    objectives_progress,
     percentile,
     period_for,
     response_target,
@@ -33,6 +33,13 @@ from leads.services.leads import lead_merge, lead_transition
 from tests import factories
 
 pytestmark = pytest.mark.django_db
+
+
+def objective_progress(*, objective, today):
+    """One objective's progress, as the objectives page measures it among the others."""
+    [progress] = objectives_progress(objectives=[objective], today=today)
+    return progress
+
 
 TORONTO = ZoneInfo("America/Toronto")
 NOVEMBER = {"period": "month", "date": "2026-11-15"}
