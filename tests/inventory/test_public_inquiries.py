@@ -391,6 +391,17 @@ def test_behind_the_stores_proxy_each_visitor_is_counted_apart(client, settings)
     assert forged.status_code == 429
 
 
+def test_an_ipv6_visitor_is_counted_by_the_network_their_provider_gives_them(client):
+    # A home connection over IPv6 has a whole /64 to itself: changing address within it gains nothing.
+    page = factories.vehicle().get_absolute_url()
+    for number in range(5):
+        assert (
+            client.post(page, _inquiry(number), REMOTE_ADDR=f"2001:db8:1:2::{number + 1}").status_code == 302
+        )
+    assert client.post(page, _inquiry(5), REMOTE_ADDR="2001:db8:1:2:ffff::9").status_code == 429
+    assert client.post(page, _inquiry(6), REMOTE_ADDR="2001:db8:1:3::1").status_code == 302  # a neighbour
+
+
 def test_while_the_cache_is_down_every_inquiry_is_taken(client, cache_down):  # noqa: F811
     page = factories.vehicle().get_absolute_url()
     for number in range(7):
