@@ -45,6 +45,7 @@ from .selectors.leads import (
     lead_timeline,
     lead_unsent_mail,
     lead_visible_to,
+    leads_waiting,
     person_name,
     response_clock,
     response_deadlines,
@@ -393,10 +394,9 @@ def inbox_waiting(request):
     tab's title shows it too (waiting.js), for a supervisor working in another window."""
     if not sees_leads(request.user):
         raise PermissionDenied
-    counts = lead_counts(user=request.user)
-    unanswered, replied = counts["unanswered"], counts["replied"]
-    context = {"unanswered": unanswered, "replied": replied, "waiting": unanswered + replied, "polled": True}
-    return render(request, "base.html#leads_link", context)
+    return render(
+        request, "base.html#leads_link", {"waiting": leads_waiting(user=request.user), "polled": True}
+    )
 
 
 @login_required

@@ -620,6 +620,25 @@ def lead_counts(
     return cached_in_generation(LEAD_COUNTS, key, count, COUNTS_SECONDS)
 
 
+@dataclass(frozen=True)
+class LeadsWaiting:
+    """The leads waiting for a person's answer: new ones not answered yet, and customers who wrote
+    again after an answer."""
+
+    unanswered: int
+    replied: int
+
+    @property
+    def total(self) -> int:
+        return self.unanswered + self.replied
+
+
+def leads_waiting(*, user) -> LeadsWaiting:
+    """How many of this person's leads wait for an answer, from the inbox's shared counts."""
+    counts = lead_counts(user=user)
+    return LeadsWaiting(unanswered=counts["unanswered"], replied=counts["replied"])
+
+
 def leads_counts_changed() -> None:
     """Forget the cached counts; called by the services that create leads, change their status or
     record their first answer."""
