@@ -130,6 +130,7 @@ def staff_create(
     _role_access_set(user=user, role=role)
     staff = StaffMember.objects.create(user=user, role=role, department=department, phone=phone, title=title)
     _advisor_hours_ensure(staff)
+    _lead_owners_changed()
     return staff
 
 
@@ -148,7 +149,15 @@ def staff_role_change(*, staff: StaffMember, role: str) -> StaffMember:
     _advisor_hours_ensure(staff)
     if took_leads and staff.role not in LEAD_OWNER_ROLES:
         tasks_hand_over(user=staff.user)
+    _lead_owners_changed()
     return staff
+
+
+def _lead_owners_changed() -> None:
+    """Who may own a lead changed: the inbox and the lead pages offer the owners as they are now."""
+    from leads.selectors.leads import lead_owners_changed  # leads builds on this app
+
+    lead_owners_changed()
 
 
 def _advisor_hours_ensure(staff: StaffMember) -> None:
@@ -169,6 +178,7 @@ def staff_remove(*, staff: StaffMember) -> None:
     _role_access_set(user=staff.user, role=None)
     staff.delete()
     tasks_hand_over(user=staff.user)  # after the delete: never handed back to them
+    _lead_owners_changed()
 
 
 class StaffLeaveError(ValueError):
@@ -209,6 +219,10 @@ def staff_leave(*, staff: StaffMember, actor) -> LeaveResult:
                 "You cannot mark yourself as having left the store: another manager or an administrator does."
             )
         )
+    # Their account's row is locked first, until the departure is committed: whoever gives them a
+    # lead or books them meanwhile locks it too, so it waits, then is refused, instead of slipping
+    # in after their open leads and appointments are read below.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     # First, so that nothing below hands anything back to them.
     user.is_active = False
     user.save(update_fields=["is_active"])
@@ -216,6 +230,7 @@ def staff_leave(*, staff: StaffMember, actor) -> LeaveResult:
     leads = list(Lead.objects.filter(owner=user, status__in=OPEN_LEAD_STATUSES).order_by("pk"))
     for lead in leads:
         lead_assign(lead=lead, owner=None, actor=actor, reason=OWNER_LEFT)
+    _lead_owners_changed()
     return LeaveResult(
         staff=staff,
         leads=leads,

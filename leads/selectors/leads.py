@@ -10,6 +10,7 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import (
     CharField,
     Count,
@@ -701,8 +702,10 @@ def lead_sources() -> list[str]:
     return cache.get_or_set("leads:sources", read, SOURCE_CHOICES_SECONDS)
 
 
-# The people leads can be assigned to change seldom; the inbox's owner filter reads them this often.
+# The people leads can be assigned to change seldom; the inbox's owner filter reads them this often,
+# and again at once after a change of who may own leads (lead_owners_changed).
 OWNER_CHOICES_SECONDS = 60
+LEAD_OWNERS = "leads:owner-choices"
 
 
 def lead_owners_possible() -> QuerySet:
@@ -717,7 +720,14 @@ def lead_owner_choices() -> list[tuple[str, str]]:
         people = lead_owners_possible().order_by("first_name", "last_name")
         return [(str(user.pk), user.get_full_name() or user.username) for user in people]
 
-    return cache.get_or_set("leads:owner-choices", read, OWNER_CHOICES_SECONDS)
+    return cached_in_generation(LEAD_OWNERS, "all", read, OWNER_CHOICES_SECONDS)
+
+
+def lead_owners_changed() -> None:
+    """Forget the cached owner choices now and, for a change still inside a transaction, once it is
+    committed (a page read in between would otherwise keep offering someone who left)."""
+    generation_next(LEAD_OWNERS)
+    transaction.on_commit(lambda: generation_next(LEAD_OWNERS))
 
 
 def lead_resent(

@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import formats, timezone
@@ -520,7 +521,7 @@ def lead_assign(*, lead: Lead, owner, actor, shown_owner: int | None = None, rea
                 "Someone unassigned this lead meanwhile: nothing was changed. Check it, then choose again."
             )
         )
-    if owner is not None and not lead_owners_possible().filter(pk=owner.pk).exists():
+    if owner is not None and not _takes_leads(owner.pk):
         raise AssignmentError(
             gettext("%(name)s does not take leads: choose a sales advisor, a supervisor or a manager.")
             % {"name": person_name(owner)}
@@ -532,6 +533,14 @@ def lead_assign(*, lead: Lead, owner, actor, shown_owner: int | None = None, rea
     _next_steps_to_owner(lead=lead, actor=actor)
     transaction.on_commit(leads_counts_changed)  # the inbox counts an advisor's own leads
     return lead
+
+
+def _takes_leads(user_id: int) -> bool:
+    """Whether the person may own a lead, their account's row locked until the change is committed:
+    someone leaving the store at that moment (staff_leave locks it first) is waited for, then
+    refused, so that no lead comes to them after their open leads were handed back."""
+    get_user_model().objects.select_for_update().filter(pk=user_id).first()
+    return lead_owners_possible().filter(pk=user_id).exists()
 
 
 def _owner_change_record(*, lead: Lead, previous, actor, reason: str = "") -> None:
@@ -735,10 +744,11 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
     """Fold a duplicate lead of the same customer into another: its conversation, vehicles, events,
     received mail, appointments and the customer's words move over, the target is dated and
     attributed (source, promotion) as the earlier inquiry and keeps the earlier of each funnel
-    milestone, and an unassigned target takes the duplicate's owner; the target's owner then has
-    every open next step of the pair. The duplicate stays, lost and marked as merged into the
-    target, so that figures count the pair once. An open target moves on to where the pair had got:
-    the duplicate's further status, or contacted once either was answered."""
+    milestone, and an unassigned target takes the duplicate's owner while they still take leads (else
+    it stays in the inbox for the supervisor); the target's owner then has every open next step of
+    the pair. The duplicate stays, lost and marked as merged into the target, so that figures count
+    the pair once. An open target moves on to where the pair had got: the duplicate's further
+    status, or contacted once either was answered."""
     if target.pk == duplicate.pk:
         raise MergeError(gettext("A lead cannot be merged into itself."))
     target, duplicate = (
@@ -803,7 +813,9 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
         waiting += [at for at in unanswered if at > target.first_response_at]
     target.customer_waiting_since = min(waiting) if target.first_response_at and waiting else None
     # A sold target's sale stays with whoever made it (its sold_by, left as it is), whoever owns it now.
-    takes_owner = target.owner_id is None and duplicate.owner_id is not None
+    takes_owner = (
+        target.owner_id is None and duplicate.owner_id is not None and _takes_leads(duplicate.owner_id)
+    )
     if takes_owner:
         target.owner = duplicate.owner
     target.vehicle_wanted = vehicle_wanted_line(target.vehicles.all())

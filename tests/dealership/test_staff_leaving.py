@@ -11,7 +11,7 @@ from django.utils import timezone
 from dealership.forms import ObjectiveForm
 from dealership.models import Role, StaffMember
 from dealership.selectors import staff_directory
-from dealership.services import StaffLeaveError, staff_leave
+from dealership.services import StaffLeaveError, staff_leave, staff_role_change
 from leads.appointment_forms import AdvisorForm
 from leads.business_hours import closed_all_day
 from leads.forms import LeadAssignForm
@@ -168,6 +168,30 @@ def test_someone_who_left_is_offered_nowhere_and_refused_if_chosen_anyway(store)
             lead=lead, advisor=robin, starts_at=factories.next_weekday_at(14), purpose="test_drive",
             now=timezone.now(),
         )  # fmt: skip
+
+
+def test_the_lead_page_stops_offering_someone_as_owner_as_soon_as_they_leave_or_move_out_of_sales(
+    client, committed, store
+):
+    robin, manager = store["robin"], store["manager"]
+    alex = factories.advisor(first_name="Alex", last_name="Chen")
+    client.force_login(store["supervisor"].user)
+    url = reverse("leads:lead_detail", args=[factories.lead().pk])
+
+    def offered() -> str:
+        return client.get(url).content.decode()
+
+    page = offered()
+    assert f'<option value="{robin.user.pk}">Robin Gone</option>' in page
+    assert f'<option value="{alex.user.pk}">Alex Chen</option>' in page
+
+    with committed():
+        staff_leave(staff=robin, actor=manager.user)
+    assert f'<option value="{robin.user.pk}">Robin Gone</option>' not in offered()
+
+    with committed():
+        staff_role_change(staff=alex, role=Role.DEPARTMENT)
+    assert f'<option value="{alex.user.pk}">Alex Chen</option>' not in offered()
 
 
 def test_a_supervisor_who_leaves_hands_their_leads_back_to_the_inbox(store):

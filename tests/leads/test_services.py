@@ -281,6 +281,27 @@ def test_a_merge_keeps_the_advisor_working_the_customer_and_both_inquiries_words
     assert lead_visible_to(user=advisor.user).filter(pk=newer.pk).exists()
 
 
+@pytest.mark.parametrize("gone", ["left the store", "moved to the service department"])
+def test_a_merge_leaves_the_lead_unassigned_when_the_duplicates_owner_no_longer_takes_leads(gone):
+    from dealership.services import staff_leave, staff_role_change
+
+    manager = factories.staff(Role.MANAGER).user
+    robin = factories.advisor(first_name="Robin", last_name="Gone")
+    earlier = factories.lead(owner=robin.user)
+    lead_transition(lead=earlier, to_status=LeadStatus.LOST, actor=robin.user, reason="Bought elsewhere")
+    if gone == "left the store":
+        staff_leave(staff=robin, actor=manager)
+    else:
+        staff_role_change(staff=robin, role=Role.DEPARTMENT)
+    newer = factories.lead(customer_obj=earlier.customer, comments="Back for a bigger car")
+
+    lead_merge(target=newer, duplicate=earlier, actor=manager)
+    newer.refresh_from_db()
+    assert newer.owner is None  # in the inbox for the supervisor to give out
+    assert not newer.events.filter(type="assigned").exists()
+    assert lead_visible_to(user=factories.staff(Role.SUPERVISOR).user).filter(pk=newer.pk).exists()
+
+
 def test_a_merged_lead_takes_no_more_changes_and_is_not_offered_again():
     target = factories.lead()
     duplicate = factories.lead(customer_obj=target.customer)
@@ -647,11 +668,29 @@ def _assign_in_a_thread(lead, owner, actor, out: dict, pids: dict, **shown):
     return threading.Thread(target=body, daemon=True)
 
 
+def _waits_for_a_lock(pids: dict, key, thread) -> bool:
+    """Whether the thread's connection (its id is `pids[key]` once connected) comes to wait for a
+    row lock while the thread runs."""
+    import time
+
+    from django.db import connection
+
+    deadline = time.monotonic() + 15
+    with connection.cursor() as cursor:
+        while thread.is_alive() and time.monotonic() < deadline:
+            # Inside a transaction PostgreSQL shows the activity it read first, unless told to read it again.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pids.get(key)])
+            if (cursor.fetchone() or [None])[0] == "Lock":
+                return True
+            time.sleep(0.02)
+    return False
+
+
 def _two_assignments_at_once(**shown) -> tuple[Lead, dict, dict]:
     """Sophie gives a new lead to Marc and Julie to Anne at the same moment: Julie's assignment
     waits for Sophie's, whose transaction is held open until then."""
     import threading
-    import time
 
     from django.db import connection
 
@@ -671,15 +710,7 @@ def _two_assignments_at_once(**shown) -> tuple[Lead, dict, dict]:
     julies = _assign_in_a_thread(lead, anne, julie, second, pids, **shown)
     julies.start()
     try:
-        deadline, waiting = time.monotonic() + 15, False
-        with connection.cursor() as cursor:
-            while not waiting and julies.is_alive() and time.monotonic() < deadline:
-                cursor.execute(
-                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pids.get(anne.pk)]
-                )
-                waiting = (cursor.fetchone() or [None])[0] == "Lock"
-                time.sleep(0.02)
-        assert waiting, second
+        assert _waits_for_a_lock(pids, anne.pk, julies), second
     finally:
         go_on.set()
         sophies.join(15)
@@ -704,6 +735,35 @@ def test_two_assignments_at_the_same_moment_from_pages_showing_no_owner_the_seco
     lead, _, second = _two_assignments_at_once(shown_owner=0)
     assert second.get("refused", "").startswith("Someone assigned this lead to Marc Roy meanwhile"), second
     assert lead.owner.get_full_name() == "Marc Roy" and lead.events.filter(type="assigned").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lead_given_to_someone_as_they_leave_the_store_waits_for_their_departure_and_is_refused():
+    from django.db import connection, transaction
+
+    from dealership.services import staff_leave
+    from tests.conftest import service_missing
+
+    if connection.vendor != "postgresql":
+        service_missing("needs PostgreSQL (DATABASE_URL): SQLite has no row locks to wait on")
+    manager, supervisor = factories.staff(Role.MANAGER).user, factories.staff(Role.SUPERVISOR).user
+    robin = factories.advisor(first_name="Robin", last_name="Gone").user
+    lead = factories.lead()
+    pids, assigned = {}, {}
+    assigning = _assign_in_a_thread(lead, robin, supervisor, assigned, pids)
+    try:
+        with transaction.atomic():
+            staff_leave(staff=robin.staff, actor=manager)  # Robin's open leads are read: none yet
+            assigning.start()
+            waited = _waits_for_a_lock(pids, robin.pk, assigning)
+    finally:
+        assigning.join(15)
+    assert waited and not assigning.is_alive(), assigned
+    assert assigned == {
+        "refused": "Robin Gone does not take leads: choose a sales advisor, a supervisor or a manager."
+    }
+    lead.refresh_from_db()
+    assert lead.owner is None and not lead.events.filter(type="assigned").exists()
 
 
 def test_a_call_logged_later_answers_the_lead_when_it_was_made_never_before_the_lead_or_ahead():
