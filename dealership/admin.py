@@ -56,11 +56,13 @@ class StaffMemberAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         role = obj.role
         if change and "role" in form.changed_data:
-            # Saved with the old role: the service moves the person from it (its access, their tasks).
+            # The service moves the person from the old role (its access, their leads and tasks)
+            # before the record is saved: it locks their leads first, then the record, as a booking does.
             obj.role = form.initial["role"]
+            staff_role_change(staff=obj, role=role, actor=request.user)
         super().save_model(request, obj, form, change)
-        if not change or "role" in form.changed_data:
-            staff_role_change(staff=obj, role=role)
+        if not change:
+            staff_role_change(staff=obj, role=role, actor=request.user)
 
     @admin.display(boolean=True, description=_("Left the store"), ordering="user__is_active")
     def has_left(self, obj: StaffMember) -> bool:

@@ -135,22 +135,60 @@ def staff_create(
 
 
 @transaction.atomic
-def staff_role_change(*, staff: StaffMember, role: str) -> StaffMember:
+def staff_role_change(*, staff: StaffMember, role: str, actor=None) -> StaffMember:
     """Give the person a new role, and with it exactly that role's access: the old role's
     permissions go, groups an administrator added by hand stay, and so does admin access the
-    account had before any role gave it (a superuser). Someone who no longer takes leads
-    hands their open customer tasks on, as when taken off the staff."""
-    from leads.services.loyalty import tasks_hand_over  # leads builds on this app
+    account had before any role gave it (a superuser). Someone who no longer takes leads gives
+    their open leads back to the inbox (the change on each lead's timeline with `actor`) and hands
+    their open customer tasks on, as when leaving the store. The booked appointments still to come
+    of someone no longer an advisor stay booked, and the appointment calendar lists them as needing
+    a new advisor."""
+    from leads.services.leads import OWNER_ROLE_CHANGED  # leads builds on this app
 
-    took_leads = staff.role in LEAD_OWNER_ROLES
+    stops_taking_leads = staff.role in LEAD_OWNER_ROLES and role not in LEAD_OWNER_ROLES
+    leads = _open_leads_locked(staff=staff) if stops_taking_leads else []
     staff.role = Role(role)
     staff.save(update_fields=["role"])
     _role_access_set(user=staff.user, role=staff.role)
     _advisor_hours_ensure(staff)
-    if took_leads and staff.role not in LEAD_OWNER_ROLES:
-        tasks_hand_over(user=staff.user)
+    if stops_taking_leads:
+        _work_handed_back(user=staff.user, leads=leads, actor=actor, reason=OWNER_ROLE_CHANGED)
     _lead_owners_changed()
     return staff
+
+
+def _open_leads_locked(*, staff: StaffMember) -> list["Lead"]:
+    """The person's open leads, then their staff record and account, locked until the change is
+    committed: in the order a booking, a merge or an assignment locks a lead, then the person, so
+    that none of them deadlocks with this one. Whoever gives them a lead or books them meanwhile
+    waits, then is refused. A lead that became theirs while the others were being locked is locked
+    too: everything is let go and taken again, in order."""
+    from leads.models import Lead  # leads builds on this app
+    from leads.models.leads import OPEN_LEAD_STATUSES
+
+    open_leads = Lead.objects.filter(owner=staff.user, status__in=OPEN_LEAD_STATUSES).order_by("pk")
+    while True:
+        attempt = transaction.savepoint_create()
+        leads = list(open_leads.select_for_update())
+        # Both rows, as a booking locks its advisor.
+        StaffMember.objects.select_for_update().select_related("user").filter(pk=staff.pk).first()
+        if not open_leads.exclude(pk__in=[lead.pk for lead in leads]).exists():
+            transaction.savepoint_commit(attempt)
+            return leads
+        transaction.savepoint_rollback(attempt)  # lets go of the rows locked since `attempt`
+
+
+def _work_handed_back(*, user, leads: list["Lead"], actor, reason: str) -> list["Task"]:
+    """Someone who no longer takes leads (already so in the database: nothing comes back to them)
+    gives `leads`, their open leads as _open_leads_locked read them, back to the inbox with no owner,
+    the change on each lead's timeline with `actor` and `reason`; their open tasks and next steps
+    are handed over (tasks_hand_over), and returned."""
+    from leads.services.leads import lead_assign  # leads builds on this app
+    from leads.services.loyalty import tasks_hand_over
+
+    for lead in leads:
+        lead_assign(lead=lead, owner=None, actor=actor, reason=reason)
+    return tasks_hand_over(user=user)
 
 
 def _lead_owners_changed() -> None:
@@ -206,11 +244,8 @@ def staff_leave(*, staff: StaffMember, actor) -> LeaveResult:
     handed over (tasks_hand_over). Their booked appointments still to come stay booked: who meets
     each customer is the desk's choice, so they are returned, and the appointment calendar lists
     them as needing a new advisor until each is moved to one (appointment_reschedule)."""
-    from leads.models import Lead  # leads builds on this app
-    from leads.models.leads import OPEN_LEAD_STATUSES
-    from leads.selectors.appointments import advisor_appointments_to_come
-    from leads.services.leads import OWNER_LEFT, lead_assign
-    from leads.services.loyalty import tasks_hand_over
+    from leads.selectors.appointments import advisor_appointments_to_come  # leads builds on this app
+    from leads.services.leads import OWNER_LEFT
 
     user = staff.user
     if actor is not None and actor.pk == user.pk:
@@ -219,22 +254,17 @@ def staff_leave(*, staff: StaffMember, actor) -> LeaveResult:
                 "You cannot mark yourself as having left the store: another manager or an administrator does."
             )
         )
-    # Their account's row is locked first, until the departure is committed: whoever gives them a
-    # lead or books them meanwhile locks it too, so it waits, then is refused, instead of slipping
-    # in after their open leads and appointments are read below.
-    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    leads = _open_leads_locked(staff=staff)
     # First, so that nothing below hands anything back to them.
     user.is_active = False
     user.save(update_fields=["is_active"])
     _role_access_set(user=user, role=None)
-    leads = list(Lead.objects.filter(owner=user, status__in=OPEN_LEAD_STATUSES).order_by("pk"))
-    for lead in leads:
-        lead_assign(lead=lead, owner=None, actor=actor, reason=OWNER_LEFT)
+    tasks = _work_handed_back(user=user, leads=leads, actor=actor, reason=OWNER_LEFT)
     _lead_owners_changed()
     return LeaveResult(
         staff=staff,
         leads=leads,
-        tasks=tasks_hand_over(user=user),
+        tasks=tasks,
         appointments=list(advisor_appointments_to_come(advisor=staff, now=timezone.now())),
     )
 

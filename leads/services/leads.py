@@ -489,8 +489,10 @@ class AssignmentError(ValueError):
     pass
 
 
-# lead_assign's reason for a lead taken from its owner as they left the store (dealership's staff_leave).
+# lead_assign's reasons for a lead taken from its owner by the store: they left it (dealership's
+# staff_leave), or moved to a role that takes no leads (staff_role_change).
 OWNER_LEFT = "owner_left"
+OWNER_ROLE_CHANGED = "owner_role_changed"
 
 
 @transaction.atomic
@@ -501,8 +503,8 @@ def lead_assign(*, lead: Lead, owner, actor, shown_owner: int | None = None, rea
 
     `shown_owner`: the id of the owner the page it was chosen on showed, 0 for nobody; someone
     having given the lead to another owner since refuses it, naming them. None: not checked.
-    `reason`: why, when the store made the change rather than a person's choice (OWNER_LEFT),
-    kept with the timeline's line."""
+    `reason`: why, when the store made the change rather than a person's choice (OWNER_LEFT,
+    OWNER_ROLE_CHANGED), kept with the timeline's line."""
     # The owner is read once the row is locked, never joined to the lock: a lock that waited for
     # another assignment sees that one's owner, which the timeline names as the owner before.
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
@@ -537,8 +539,9 @@ def lead_assign(*, lead: Lead, owner, actor, shown_owner: int | None = None, rea
 
 def _takes_leads(user_id: int) -> bool:
     """Whether the person may own a lead, their account's row locked until the change is committed:
-    someone leaving the store at that moment (staff_leave locks it first) is waited for, then
-    refused, so that no lead comes to them after their open leads were handed back."""
+    someone leaving the store or moving out of sales at that moment (who locks it once their open
+    leads are locked) is waited for, then refused, so that no lead comes to them after their open
+    leads were handed back."""
     get_user_model().objects.select_for_update().filter(pk=user_id).first()
     return lead_owners_possible().filter(pk=user_id).exists()
 
@@ -751,10 +754,11 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
     status, or contacted once either was answered."""
     if target.pk == duplicate.pk:
         raise MergeError(gettext("A lead cannot be merged into itself."))
-    target, duplicate = (
-        Lead.objects.select_for_update().get(pk=target.pk),
-        Lead.objects.select_for_update().get(pk=duplicate.pk),
-    )
+    # Both rows in the order of their ids, as every service locking several leads takes them: a
+    # merge and someone leaving the store at that moment wait for each other, never deadlock.
+    rows = Lead.objects.select_for_update().filter(pk__in=[target.pk, duplicate.pk]).order_by("pk")
+    locked = {lead.pk: lead for lead in rows}
+    target, duplicate = locked[target.pk], locked[duplicate.pk]
     if target.customer_id != duplicate.customer_id:
         raise MergeError(gettext("Only leads of the same customer can be merged."))
     if duplicate.status == LeadStatus.SOLD:

@@ -280,6 +280,61 @@ def test_an_advisor_moved_to_a_department_in_the_admin_hands_their_open_tasks_on
     assert task.assignee == supervisor and task.done_at is None
 
 
+def _needs_a_new_advisor(client, supervisor: StaffMember) -> str:
+    """The "Needs a new advisor" part of the appointment calendar, as the supervisor sees it."""
+    client.force_login(supervisor.user)
+    calendar = client.get(reverse("leads:appointment_calendar")).content.decode()
+    return calendar.partition("Needs a new advisor")[2]
+
+
+def test_an_advisor_moved_to_the_service_department_in_the_admin_gives_their_open_leads_back_to_the_inbox(
+    client, committed
+):
+    from leads.models import Appointment, LeadStatus
+    from leads.services.leads import lead_assign, lead_transition
+
+    supervisor = factories.staff(Role.SUPERVISOR)
+    alex = factories.advisor(first_name="Alex", last_name="Chen")
+    upcoming = factories.test_drive(factories.lead(), alex, hour=10)  # the lead becomes Alex's
+    called = lead_assign(lead=factories.lead(), owner=alex.user, actor=supervisor.user)
+    lost = lead_assign(lead=factories.lead(), owner=alex.user, actor=supervisor.user)
+    lead_transition(lead=lost, to_status=LeadStatus.LOST, actor=alex.user, reason="Bought elsewhere")
+
+    with committed():
+        _admin_change(client, alex, Role.DEPARTMENT)
+
+    # Back in the inbox for the supervisor to give out, the timeline saying who did it and why.
+    for lead in (upcoming.lead, called):
+        lead.refresh_from_db()
+        assert lead.owner is None
+        event = lead.events.filter(type="assigned").latest("pk")
+        assert event.actor.staff.role == Role.ADMIN
+    client.force_login(supervisor.user)
+    page = client.get(reverse("leads:lead_detail", args=[called.pk])).content.decode()
+    assert "No longer assigned to Alex Chen, who moved to a role that takes no leads" in page
+    lost.refresh_from_db()
+    assert lost.owner == alex.user  # a closed lead keeps the name of who worked it
+    # The test drive stays booked with Alex until the desk gives it to an advisor.
+    upcoming.refresh_from_db()
+    assert upcoming.status == Appointment.Status.BOOKED and upcoming.advisor == alex
+    assert f'id="needs-advisor-{upcoming.pk}"' in _needs_a_new_advisor(client, supervisor)
+
+
+def test_an_advisor_made_a_supervisor_keeps_their_leads_and_their_appointments_need_a_new_advisor(
+    client, committed
+):
+    supervisor = factories.staff(Role.SUPERVISOR)
+    alex = factories.advisor(first_name="Alex", last_name="Chen")
+    upcoming = factories.test_drive(factories.lead(), alex, hour=10)
+
+    with committed():
+        _admin_change(client, alex, Role.SUPERVISOR)
+
+    upcoming.lead.refresh_from_db()
+    assert upcoming.lead.owner == alex.user  # a supervisor still works leads
+    assert f'id="needs-advisor-{upcoming.pk}"' in _needs_a_new_advisor(client, supervisor)
+
+
 # A store in French (STORE_LANGUAGE=fr), its roles changed by people reading the site in English -----
 
 

@@ -635,28 +635,22 @@ def test_assigning_from_a_page_that_showed_another_owner_is_refused_naming_who_h
     assert lead.owner == anne and lead.events.filter(type="assigned").count() == 2
 
 
-def _assign_in_a_thread(lead, owner, actor, out: dict, pids: dict, **shown):
-    """lead_assign on a connection of its own; with `held`, the transaction stays open until `go_on`."""
+def _in_a_thread(work, out: dict, pids: dict, key, *, refusal: type[Exception], held=None):
+    """work() on a connection of its own, in a thread (the connection's id in `pids[key]`): a
+    `refusal` is kept in out["refused"], anything else the database said in out["error"]. `held`,
+    if given, is set when it ends, for whoever waits for it to hold its locks."""
     import threading
 
-    from django.db import connection, transaction
-
-    from leads.services.leads import AssignmentError, lead_assign
-
-    held, go_on = shown.pop("held", None), shown.pop("go_on", None)
+    from django.db import connection
 
     def body():
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SET lock_timeout = '10s'")
                 cursor.execute("SELECT pg_backend_pid()")
-                pids[owner.pk] = cursor.fetchone()[0]
-            with transaction.atomic():
-                out["lead"] = lead_assign(lead=lead, owner=owner, actor=actor, **shown)
-                if held:
-                    held.set()
-                    go_on.wait(15)
-        except AssignmentError as error:
+                pids[key] = cursor.fetchone()[0]
+            work()
+        except refusal as error:
             out["refused"] = str(error)
         except Exception as error:  # noqa: BLE001 - the test reports whatever the database said
             out["error"] = repr(error)
@@ -666,6 +660,24 @@ def _assign_in_a_thread(lead, owner, actor, out: dict, pids: dict, **shown):
             connection.close()
 
     return threading.Thread(target=body, daemon=True)
+
+
+def _assign_in_a_thread(lead, owner, actor, out: dict, pids: dict, **shown):
+    """lead_assign on a connection of its own; with `held`, the transaction stays open until `go_on`."""
+    from django.db import transaction
+
+    from leads.services.leads import AssignmentError, lead_assign
+
+    held, go_on = shown.pop("held", None), shown.pop("go_on", None)
+
+    def work():
+        with transaction.atomic():
+            out["lead"] = lead_assign(lead=lead, owner=owner, actor=actor, **shown)
+            if held:
+                held.set()
+                go_on.wait(15)
+
+    return _in_a_thread(work, out, pids, owner.pk, refusal=AssignmentError, held=held)
 
 
 def _waits_for_a_lock(pids: dict, key, thread) -> bool:
@@ -764,6 +776,71 @@ def test_a_lead_given_to_someone_as_they_leave_the_store_waits_for_their_departu
     }
     lead.refresh_from_db()
     assert lead.owner is None and not lead.events.filter(type="assigned").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_on_their_own_lead_as_they_leave_the_store_goes_first_and_their_leads_still_go_back():
+    """Robin's test drive is being booked (the booking holds the lead) as Robin leaves, and a
+    supervisor gives Robin another lead meanwhile: nothing fails, the test drive waits for a new
+    advisor and both leads are back in the inbox."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from dealership.services import StaffLeaveError, staff_leave
+    from leads.models import Appointment
+    from leads.services.leads import OWNER_LEFT, lead_assign
+    from tests.conftest import service_missing
+
+    if connection.vendor != "postgresql":
+        service_missing("needs PostgreSQL (DATABASE_URL): SQLite has no row locks to wait on")
+    manager, supervisor = factories.staff(Role.MANAGER).user, factories.staff(Role.SUPERVISOR).user
+    robin = factories.advisor(first_name="Robin", last_name="Gone")
+    theirs = lead_assign(lead=factories.lead(), owner=robin.user, actor=supervisor)
+    another = factories.lead()
+    pids, booked, left, assigned = {}, {}, {}, {}
+    held, go_on = threading.Event(), threading.Event()
+
+    def book():
+        with transaction.atomic():
+            Lead.objects.select_for_update().get(pk=theirs.pk)  # what appointment_book locks first
+            held.set()
+            go_on.wait(15)
+            booked["appointment"] = appointment_book(
+                lead=theirs, advisor=robin, starts_at=factories.next_weekday_at(11), purpose="test_drive",
+                now=timezone.now(), actor=supervisor,
+            )  # fmt: skip
+
+    def leave():
+        left["result"] = staff_leave(staff=robin, actor=manager)
+
+    booking = _in_a_thread(book, booked, pids, "booking", refusal=BookingError, held=held)
+    leaving = _in_a_thread(leave, left, pids, "leaving", refusal=StaffLeaveError)
+    assigning = _assign_in_a_thread(another, robin.user, supervisor, assigned, pids)
+    booking.start()
+    try:
+        assert held.wait(15) and not booked, booked
+        leaving.start()
+        assert _waits_for_a_lock(pids, "leaving", leaving), left
+        assigning.start()  # given to Robin while the departure waits for Robin's leads
+        assigning.join(15)
+        assert "lead" in assigned, assigned
+    finally:
+        go_on.set()
+        booking.join(15)
+        leaving.join(15)
+    assert not booking.is_alive() and not leaving.is_alive()
+    assert "error" not in booked and "error" not in left, (booked, left)
+
+    appointment = Appointment.objects.get(pk=booked["appointment"].pk)
+    assert appointment.status == Appointment.Status.BOOKED and appointment.advisor == robin
+    assert left["result"].appointments == [appointment]  # listed as needing a new advisor
+    assert {lead.pk for lead in left["result"].leads} == {theirs.pk, another.pk}
+    for lead in (theirs, another):
+        lead.refresh_from_db()
+        assert lead.owner is None
+        assert lead.events.filter(type="assigned").latest("pk").params["reason"] == OWNER_LEFT
+    assert not Lead.objects.filter(owner=robin.user).exists()
 
 
 def test_a_call_logged_later_answers_the_lead_when_it_was_made_never_before_the_lead_or_ahead():
