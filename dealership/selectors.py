@@ -22,8 +22,8 @@ from leads.business_hours import (
     store_hours,
     store_zone,
 )
-from leads.models import Appointment, InboundMail, Lead, LeadHourStats
-from leads.models.leads import FUNNEL_MILESTONES, LEAD_SOURCE_LABELS
+from leads.models import Appointment, InboundMail, Lead, LeadHourStats, LeadStatus
+from leads.models.leads import FUNNEL_MILESTONES, LEAD_SOURCE_LABELS, LEADS_COUNTED
 from leads.normalize import source_key
 from leads.selectors.appointments import followup_tasks_due_and_on_time
 from leads.selectors.leads import lead_visible_to, sees_every_lead, source_matching
@@ -123,12 +123,24 @@ APPOINTMENT_TO_COME = (
 )
 
 
-def dashboard_leads(*, user, period: Period, filters: dict | None = None):
-    """Leads received in the period that count in this person's figures, narrowed by the
-    dashboard's filters: every lead for those who see every lead, an advisor's own leads."""
+def _leads_of(user):
+    """The leads whose figures this person sees: every lead for those who see every lead, an
+    advisor's own leads."""
     # An advisor may open a colleague's lead whose customer they meet; it counts for its owner.
-    leads = lead_visible_to(user=user) if sees_every_lead(user) else Lead.objects.filter(owner=user)
-    return _narrowed(leads, period=period, filters=filters or {})
+    return lead_visible_to(user=user) if sees_every_lead(user) else Lead.objects.filter(owner=user)
+
+
+def dashboard_leads(*, user, period: Period, filters: dict | None = None):
+    """Leads received in the period that count in this person's figures (_leads_of), narrowed by
+    the dashboard's filters."""
+    return _narrowed(_leads_of(user), period=period, filters=filters or {})
+
+
+def dashboard_not_a_lead(*, user, period: Period, filters: dict) -> int:
+    """How many inquiries received in the period were closed as not a lead, of those dashboard_leads
+    would count: counted in no figure, and said apart, so that the manager sees how much spam came."""
+    not_a_lead = _leads_of(user).filter(status=LeadStatus.NOT_A_LEAD)
+    return _received_in(not_a_lead, period=period, filters=filters).count()
 
 
 def dashboard_sales(*, user, period: Period, filters: dict | None = None):
@@ -154,13 +166,18 @@ def _filtered(filters: dict, *, lead: str = "", person: str = "owner") -> Q:
     return condition
 
 
-def _narrowed(leads, *, period: Period, filters: dict, person: str = "owner"):
+def _received_in(leads, *, period: Period, filters: dict, person: str = "owner"):
     """Those of `leads` received in the period, narrowed by the dashboard's filters (`person`: as
     _filtered reads it)."""
     start, end = period.bounds
-    # A merged duplicate is counted once, as the lead it was merged into.
-    leads = leads.filter(received_at__gte=start, received_at__lt=end, merged_into__isnull=True)
+    leads = leads.filter(received_at__gte=start, received_at__lt=end)
     return leads.filter(_filtered(filters, person=person)).order_by()
+
+
+def _narrowed(leads, *, period: Period, filters: dict, person: str = "owner"):
+    """Those of `leads` the figures count (LEADS_COUNTED) received in the period, narrowed by the
+    dashboard's filters."""
+    return _received_in(leads.filter(LEADS_COUNTED), period=period, filters=filters, person=person)
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -502,6 +519,7 @@ def dashboard_figures(*, user, period: Period, filters: dict, target: ResponseTa
     overall = funnel(groups=by_time)[0]
     return {
         "overall": overall,
+        "not_a_lead": dashboard_not_a_lead(user=user, period=period, filters=filters),
         "by_source": funnel(
             groups=by_day_source,
             key=lambda g: sources[g["source"] or ""],
@@ -562,9 +580,9 @@ def _shared(parts: dict[int | None, tuple[int, int]]) -> Actuals:
 
 
 def _leads_in(period: Period, field: str = "received_at"):
-    """Leads (a merged duplicate counts as the lead it went into) whose `field` falls in the period."""
+    """Leads the figures count (LEADS_COUNTED) whose `field` falls in the period."""
     start, end = period.bounds
-    return Lead.objects.filter(merged_into__isnull=True, **{f"{field}__gte": start, f"{field}__lt": end})
+    return Lead.objects.filter(LEADS_COUNTED, **{f"{field}__gte": start, f"{field}__lt": end})
 
 
 def _reached_in(period: Period, field: str, *, person: str = "owner") -> Actuals:
@@ -710,7 +728,7 @@ def appointments_by_advisor(*, user, period: Period, filters: dict) -> list[dict
     start, end = period.bounds
     appointments = Appointment.objects.filter(
         _filtered(filters, lead="lead__"), starts_at__gte=start, starts_at__lt=end
-    )
+    ).exclude(lead__status=LeadStatus.NOT_A_LEAD)  # as the funnel, an inquiry that was no lead counts nowhere
     if not sees_every_lead(user):
         appointments = appointments.filter(advisor__user=user)
     status = Appointment.Status

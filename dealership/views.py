@@ -14,6 +14,7 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from leads.models import LeadStatus
 from leads.selectors.leads import sees_every_lead
 
 from .access import staff_role_required
@@ -194,6 +195,7 @@ def _dashboard_tables(request, period, filters, today) -> dict:
             row | {"href": link(source=row["key"]) if row["key"] else ""} for row in figures["by_source"]
         ],
         "by_person": [row | {"href": link(owner=row["owner_id"] or "none")} for row in figures["by_person"]],
+        "not_a_lead_link": link(status=LeadStatus.NOT_A_LEAD),
         "by_promotion": [
             row | {"href": reverse("promotions:detail", args=[row["key"]])} for row in figures["by_promotion"]
         ],

@@ -27,7 +27,7 @@ class LeadTransitionForm(forms.Form):
     status = forms.ChoiceField(
         label=_("New status"), error_messages={"required": _("Choose the new status.")}
     )
-    reason = forms.CharField(required=False, max_length=200, label=_("Reason (when lost)"))
+    reason = forms.CharField(required=False, max_length=200, label=_("Reason (when lost or not a lead)"))
     # A sale joins the customer's history and gives two years of implied consent, and only a
     # supervisor or a manager takes it back: it is confirmed apart, so that a slip in the list never
     # sells a car.

@@ -13,6 +13,7 @@ from inventory.models import Vehicle
 from inventory.selectors import vehicle_public_list
 from leads.models import Appointment, ConsentAction, ConsentChannel, ConsentRecord, Customer, Lead, LeadStatus
 from leads.models.history import CustomerHistoryItem, DealType, HistoryKind
+from leads.models.leads import LEADS_COUNTED
 from leads.selectors.leads import lead_visible_to
 
 from .links import LEAFLET_SRC_PREFIX
@@ -325,11 +326,7 @@ def promotion_results(*, promotion: Promotion, user) -> dict:
     timeline, the leads it brought and its sales among them, their appointments, and the visits its
     printed and mailed links brought. Everyone sees the figures; only the leads this person may open
     are listed, with their customer and appointments (`leads_shown`)."""
-    leads = (
-        promotion.leads.filter(merged_into__isnull=True)
-        .select_related("customer", "owner")
-        .order_by("-received_at")
-    )
+    leads = promotion.leads.filter(LEADS_COUNTED).select_related("customer", "owner").order_by("-received_at")
     visible = lead_visible_to(user=user).values("pk")
     visits = (
         SourceVisit.objects.filter(promotion=promotion)
@@ -405,7 +402,7 @@ def campaign_report(*, campaign: Campaign) -> dict[str, int]:
             .values("campaign_id")[:1]
         )
         credited = (
-            Lead.objects.filter(merged_into__isnull=True, promotion=campaign.promotion)
+            Lead.objects.filter(LEADS_COUNTED, promotion=campaign.promotion)
             .annotate(campaign_id=Subquery(last_reached))
             .filter(campaign_id=campaign.pk)
             .aggregate(leads=Count("pk"), sales=Count("pk", filter=Q(status=LeadStatus.SOLD)))

@@ -94,6 +94,7 @@ class StopReason(models.TextChoices):
     APPOINTMENT_BOOKED = "appointment_booked", gettext_noop("An appointment was booked")
     SOLD = "sold", gettext_noop("The lead was sold")
     LOST = "lost", gettext_noop("The lead was lost")
+    NOT_A_LEAD = "not_a_lead", gettext_noop("The inquiry was not a lead")
     UNSUBSCRIBED = "unsubscribed", gettext_noop("The customer unsubscribed or has no consent for commercial mail")
     BY_HAND = "by_hand", gettext_noop("Stopped by hand")
     COMPLETED = "completed", gettext_noop("Every step done")

@@ -2,7 +2,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, Right, Upper
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -19,6 +19,9 @@ class LeadStatus(models.TextChoices):
     SHOWN = "shown", pgettext_lazy("lead status", "Shown")
     SOLD = "sold", pgettext_lazy("lead status", "Sold")
     LOST = "lost", pgettext_lazy("lead status", "Lost")
+    # An inquiry that was no sales lead at all (spam, a test of the website, the wrong store, a
+    # question for service only): closed, and counted in none of the sales figures.
+    NOT_A_LEAD = "not_a_lead", pgettext_lazy("lead status", "Not a lead")
 
 
 # Labels by value, for lines read as plain values (the inbox, the timeline); unknown values as they are.
@@ -30,8 +33,11 @@ LEAD_SOURCE_LABELS = {
     "Email": pgettext_lazy("lead source", "Email"),
 }
 
-# Leads still being worked; sold and lost ones are history.
+# Leads still being worked; sold and lost ones are history, and so are inquiries that were no lead.
 OPEN_LEAD_STATUSES = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN]
+# The leads the figures count: a merged duplicate counts once, as the lead it was merged into; an
+# inquiry closed as not a lead (spam, a test, the wrong store) counts nowhere.
+LEADS_COUNTED = Q(merged_into__isnull=True) & ~Q(status=LeadStatus.NOT_A_LEAD)
 
 
 # 0 while a lead waits for an answer (an open lead's first one, or the customer wrote again), 1
@@ -80,6 +86,7 @@ class Lead(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="leads")
     status = models.CharField(max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    # Why the lead was closed: lost, or not a lead at all (required by lead_transition for both).
     lost_reason = models.CharField(max_length=200, blank=True)
     source = models.CharField(max_length=100, blank=True, help_text="Lead provider or website.")
     inquiry_type = models.CharField(max_length=20, choices=InquiryType.choices, default=InquiryType.GENERAL)

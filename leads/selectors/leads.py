@@ -299,11 +299,12 @@ def _search_q(text: str) -> Q:
 
 def _status_q(status: str) -> Q:
     """The leads of a status chip: "open", "all", or one status. A merged duplicate is not a lead
-    of its own: its kept lead is listed, under any status."""
+    of its own: its kept lead is listed, under any status. Nor is an inquiry closed as not a lead:
+    its own chip lists it, "all" (and so "Replied", and the dashboard's links) leaves it out."""
     if status == "open":
         return Q(status__in=OPEN_LEAD_STATUSES)
     if status == "all":
-        return Q(merged_into__isnull=True)
+        return Q(merged_into__isnull=True) & ~Q(status=LeadStatus.NOT_A_LEAD)
     return Q(status=status, merged_into__isnull=True)
 
 
@@ -948,13 +949,15 @@ def lead_duplicates(*, user, lead: Lead) -> QuerySet[Lead]:
 
 def _duplicates(*, user, customer_id, pk, status) -> QuerySet[Lead]:
     """Leads that may be folded into the lead (`pk`, `status`): never a sold one, and into a sold or
-    lost lead only a lost one, so that a merge never closes an inquiry still being worked."""
+    lost lead only a lost one, so that a merge never closes an inquiry still being worked. An inquiry
+    closed as not a lead is merged with no other (lead_merge)."""
     return (
         lead_visible_to(user=user)
         .filter(customer_id=customer_id)
         .exclude(pk=pk)
-        .exclude(status=LeadStatus.SOLD)
+        .exclude(status__in=[LeadStatus.SOLD, LeadStatus.NOT_A_LEAD])
         .filter(merged_into__isnull=True)
         .alias(target_status=ExpressionWrapper(status, output_field=CharField()))
         .filter(Q(status=LeadStatus.LOST) | Q(target_status__in=OPEN_LEAD_STATUSES))
+        .exclude(target_status=LeadStatus.NOT_A_LEAD)
     )

@@ -246,6 +246,7 @@ def _enrollments_to_stop(enrollments: QuerySet[Enrollment]) -> dict[int, tuple[s
     checks = [
         (StopReason.SOLD, Q(lead__status=LeadStatus.SOLD), "sold_on"),
         (StopReason.LOST, Q(lead__status=LeadStatus.LOST), None),
+        (StopReason.NOT_A_LEAD, Q(lead__status=LeadStatus.NOT_A_LEAD), None),
         (
             StopReason.APPOINTMENT_BOOKED,
             Q(lead__status__in=[LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN])
@@ -326,7 +327,7 @@ def followup_enroll(
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.followups.filter(status=Enrollment.Status.ACTIVE).exists():
         raise FollowUpError(_("This lead already follows a plan; stop it first."))
-    if lead.status in (LeadStatus.SOLD, LeadStatus.LOST, LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN):
+    if lead.status not in (LeadStatus.NEW, LeadStatus.CONTACTED):
         raise FollowUpError(
             _("A lead that is %(status)s needs no follow-up plan.")
             % {"status": lead.get_status_display().lower()}

@@ -55,12 +55,25 @@ from .loyalty import task_reassign
 
 # The lead status machine: which status may follow which.
 LEAD_TRANSITIONS: dict[str, set[str]] = {
-    LeadStatus.NEW: {LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_SET, LeadStatus.LOST},
-    LeadStatus.CONTACTED: {LeadStatus.APPOINTMENT_SET, LeadStatus.SOLD, LeadStatus.LOST},
+    LeadStatus.NEW: {
+        LeadStatus.CONTACTED,
+        LeadStatus.APPOINTMENT_SET,
+        LeadStatus.LOST,
+        LeadStatus.NOT_A_LEAD,
+    },
+    LeadStatus.CONTACTED: {
+        LeadStatus.APPOINTMENT_SET,
+        LeadStatus.SOLD,
+        LeadStatus.LOST,
+        LeadStatus.NOT_A_LEAD,
+    },
     LeadStatus.APPOINTMENT_SET: {LeadStatus.SHOWN, LeadStatus.CONTACTED, LeadStatus.LOST},
     LeadStatus.SHOWN: {LeadStatus.SOLD, LeadStatus.APPOINTMENT_SET, LeadStatus.LOST},
     LeadStatus.SOLD: {LeadStatus.LOST},  # the deal fell through (see OVERSEER_MOVES)
     LeadStatus.LOST: {LeadStatus.CONTACTED},
+    # It was a lead after all: back to where it was, new, or contacted once someone had reached the
+    # customer (see _by_hand_refusal). A lead that got as far as an appointment was real: never "not a lead".
+    LeadStatus.NOT_A_LEAD: {LeadStatus.NEW, LeadStatus.CONTACTED},
 }
 
 
@@ -270,6 +283,21 @@ OVERSEER_MOVES = {
     (LeadStatus.SOLD, LeadStatus.LOST): gettext_noop(
         "Only a supervisor or a manager can record that a deal fell through: ask one of them."
     ),
+    # Every move into or out of "not a lead": an inquiry closed so leaves every figure its owner is
+    # judged on.
+    **{
+        (from_status, LeadStatus.NOT_A_LEAD): gettext_noop(
+            "Only a supervisor or a manager can close an inquiry as not a lead: ask one of them."
+        )
+        for from_status, to_statuses in LEAD_TRANSITIONS.items()
+        if LeadStatus.NOT_A_LEAD in to_statuses
+    },
+    **{
+        (LeadStatus.NOT_A_LEAD, to_status): gettext_noop(
+            "Only a supervisor or a manager can reopen an inquiry closed as not a lead: ask one of them."
+        )
+        for to_status in LEAD_TRANSITIONS[LeadStatus.NOT_A_LEAD]
+    },
 }
 
 
@@ -294,6 +322,8 @@ def lead_next_statuses(lead: Lead, *, by_hand: bool = False, actor=None) -> set[
 UNANSWERED_REOPEN = gettext_noop(
     "Nobody has reached this customer yet: log the call, text or visit that does, then reopen the lead."
 )
+# A lead someone has answered is never new again: it would stay new, its answer recorded already.
+ANSWERED_REOPEN = gettext_noop("Someone has reached this customer already: reopen the lead as contacted.")
 
 
 def _by_hand_refusal(lead: Lead, to_status: str) -> str:
@@ -302,7 +332,17 @@ def _by_hand_refusal(lead: Lead, to_status: str) -> str:
         return instead
     if to_status == LeadStatus.CONTACTED and lead.first_response_at is None:
         return UNANSWERED_REOPEN
+    if lead.status == LeadStatus.NOT_A_LEAD and to_status == LeadStatus.NEW and lead.first_response_at:
+        return ANSWERED_REOPEN
     return ""
+
+
+# The statuses that close a lead unsold, each with what a person is asked when they give no reason:
+# the reason is kept on the lead (lost_reason) and with the change on its timeline.
+REASON_ASKED = {
+    LeadStatus.LOST: gettext_noop("Say why the lead was lost."),
+    LeadStatus.NOT_A_LEAD: gettext_noop("Say why this inquiry is not a lead."),
+}
 
 
 @transaction.atomic
@@ -319,8 +359,8 @@ def lead_transition(
 
     `shown_status`: the status the person saw when they chose; someone else changed it since, and
     the change is refused, so that a page left open never reopens a lead another person closed.
-    A lost lead's booked appointments still to come are cancelled (customer and advisor told);
-    the lead returned says how many in `appointments_cancelled`."""
+    The booked appointments still to come of a lead closed unsold (lost, or not a lead) are
+    cancelled (customer and advisor told); the lead returned says how many in `appointments_cancelled`."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if refusal := lead_merged_refusal(lead):
         raise TransitionError(refusal)
@@ -343,12 +383,12 @@ def lead_transition(
                 else repr(to_status),
             }
         )
-    if to_status == LeadStatus.LOST and not reason.strip():
-        raise TransitionError(gettext("Say why the lead was lost."))
+    if (asked := REASON_ASKED.get(to_status)) and not reason.strip():
+        raise TransitionError(gettext(asked))
     from_status, sold_at = lead.status, lead.sold_at
     sale_undone = from_status == LeadStatus.SOLD  # the deal fell through
     lead.status = to_status
-    lead.lost_reason = reason.strip() if to_status == LeadStatus.LOST else ""
+    lead.lost_reason = reason.strip() if to_status in REASON_ASKED else ""
     lead.lost_at = timezone.now() if to_status == LeadStatus.LOST else None
     milestones = _milestones_reached(lead=lead, from_status=from_status, status=to_status)
     if sale_undone:
@@ -366,7 +406,7 @@ def lead_transition(
         actor=actor,
         from_status=from_status,
         to_status=to_status,
-        reason=lead.lost_reason,  # the form's reason is for a lost lead only
+        reason=lead.lost_reason,  # the form's reason is for a lead closed unsold only
         # When the sale undone was made, kept with the change: the lead's sold_at is cleared.
         **({"sold_at": sold_at.isoformat()} if sale_undone and sold_at else {}),
         **undone,
@@ -389,7 +429,7 @@ def lead_transition(
             actor=actor,
         )
     lead.appointments_cancelled = 0
-    if to_status == LeadStatus.LOST:
+    if to_status in REASON_ASKED:
         from .appointments import appointments_cancel_upcoming  # imported here: that module imports this one
 
         lead.appointments_cancelled = appointments_cancel_upcoming(lead=lead, now=timezone.now(), actor=actor)
@@ -763,6 +803,8 @@ def lead_merge(*, target: Lead, duplicate: Lead, actor=None) -> Lead:
         raise MergeError(gettext("Only leads of the same customer can be merged."))
     if duplicate.status == LeadStatus.SOLD:
         raise MergeError(gettext("A sold lead cannot be merged into another."))
+    if LeadStatus.NOT_A_LEAD in (target.status, duplicate.status):
+        raise MergeError(gettext("An inquiry closed as not a lead is merged with no other: reopen it first."))
     for lead in (duplicate, target):
         if lead.merged_into_id:
             raise MergeError(

@@ -165,10 +165,13 @@ def _lost_leads(rule: LoyaltyRule, today: date) -> list[Moment]:
         )
         .filter(last_lost_event_at__date__gte=oldest, last_lost_event_at__date__lte=newest)
         # Not worth reviving when the customer has come back with a newer inquiry since, is being
-        # worked on another lead, or bought on one since this inquiry came in.
+        # worked on another lead, or bought on one since this inquiry came in. A message of theirs
+        # closed as not a lead (for service, say) is no inquiry: the lost sale is still worth a try.
         .exclude(
             Exists(
-                Lead.objects.filter(customer=OuterRef("customer"), received_at__gt=OuterRef("received_at"))
+                Lead.objects.filter(
+                    customer=OuterRef("customer"), received_at__gt=OuterRef("received_at")
+                ).exclude(status=LeadStatus.NOT_A_LEAD)
             )
         )
         .exclude(Exists(Lead.objects.filter(customer=OuterRef("customer"), status__in=OPEN_LEAD_STATUSES)))

@@ -140,6 +140,41 @@ def test_a_merged_duplicate_counts_once_with_what_it_reached(client, store):
     assert f'href="/leads/{kept.pk}/"' in inbox and f'href="/leads/{duplicate.pk}/"' not in inbox
 
 
+def test_an_inquiry_closed_as_not_a_lead_counts_in_no_figure(client, store):
+    """Spam answered late, by Xavier, from the website: counted, it would bring the close rate down to
+    14.3 % and the median first response up to 30 minutes."""
+    supervisor = factories.staff(Role.SUPERVISOR).user
+    spam = _lead(
+        source="Website",
+        received=datetime(2026, 11, 13, 10, tzinfo=TORONTO),
+        minutes=500,
+        reached=1,
+        owner=store["x"].user,
+        status=LeadStatus.CONTACTED,
+    )
+    lead_transition(lead=spam, to_status=LeadStatus.NOT_A_LEAD, actor=supervisor, reason="Spam")
+    manager = factories.staff(Role.MANAGER)
+    page = _dashboard(client, manager.user)
+    context = page.context
+    overall = context["overall"]
+    assert (overall["leads"], overall["contacted"]) == (6, 5)
+    assert (overall["appointment_rate"], overall["close_rate"]) == (50.0, 16.7)
+    assert (context["response"]["median"], context["response"]["share_within_target"]) == (20, 50.0)
+    assert {row["key"]: row["leads"] for row in context["by_source"]} == {"AutoTrader": 4, "Website": 2}
+    assert {row["key"]: row["leads"] for row in context["by_person"]}["xavier"] == 3
+    assert sum(day["leads"] for day in context["volume_days"]) == 6
+    assert _inbox_rows(client, context["overall_links"]["leads"]) == 6
+    # The spam is not hidden from the manager: how much came is said apart, with its link.
+    html = unescape(page.content.decode())
+    assert "Not counted: 1 inquiry closed as not a lead" in html
+    assert _inbox_rows(client, context["not_a_lead_link"]) == 1
+    # Xavier's own page, and his objectives, leave it out too.
+    own = _dashboard(client, store["x"].user).context
+    assert (own["overall"]["leads"], own["response"]["median"]) == (3, 10)
+    assert _mid_november(Metric.MEDIAN_RESPONSE, target=30).actual == 20
+    assert _mid_november(Metric.LEADS_ANSWERED, target=5, person=store["x"]).actual == 3
+
+
 def test_first_response_median_90th_percentile_and_share_within_target(client, store):
     manager = factories.staff(Role.MANAGER)
     response = _dashboard(client, manager.user).context["response"]

@@ -205,6 +205,15 @@ def _stop_reason(enrollment):
             StopReason.LOST,
         ),
         (
+            lambda lead: lead_transition(
+                lead=lead,
+                to_status=LeadStatus.NOT_A_LEAD,
+                actor=factories.staff(Role.SUPERVISOR).user,
+                reason="Sent to the wrong store",
+            ),
+            StopReason.NOT_A_LEAD,
+        ),
+        (
             lambda lead: (
                 lead_transition(lead=lead, to_status=LeadStatus.CONTACTED),
                 lead_transition(lead=lead, to_status=LeadStatus.SOLD),
@@ -212,7 +221,7 @@ def _stop_reason(enrollment):
             StopReason.SOLD,
         ),
     ],
-    ids=["reply-event", "inbound-message", "lost", "sold"],
+    ids=["reply-event", "inbound-message", "lost", "not-a-lead", "sold"],
 )
 def test_a_plan_stops_by_itself_and_says_why(
     plan, django_capture_on_commit_callbacks, make_it_happen, reason

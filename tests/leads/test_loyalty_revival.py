@@ -85,6 +85,20 @@ def test_a_customer_still_worked_on_another_lead_is_not_offered_again(advisor):
     assert _revivals() == []
 
 
+def test_a_message_closed_as_not_a_lead_is_never_revived_nor_keeps_the_customers_lost_lead_from_it(advisor):
+    supervisor = StaffMember.objects.get(role=Role.SUPERVISOR).user
+    customer = factories.customer()
+    lost = _lead(customer, advisor, days_ago=3)
+    lead_transition(lead=lost, to_status=LeadStatus.LOST, reason="Too expensive")
+    about_service = _lead(customer, advisor, days_ago=2)  # they wrote to book an oil change
+    lead_transition(
+        lead=about_service, to_status=LeadStatus.NOT_A_LEAD, actor=supervisor, reason="For service only"
+    )
+
+    [task] = _revivals()
+    assert task.moment_key == str(lost.pk)
+
+
 def test_a_customer_who_bought_before_a_new_inquiry_they_gave_up_is_offered_again(client, advisor):
     customer = factories.customer(first_name="Ravi", last_name="Patel")
     earlier = _sell(_lead(customer, advisor, days_ago=400))  # their last car, bought more than a year ago

@@ -22,6 +22,7 @@ from leads.services.leads import (
     lead_vehicle_wanted_refresh,
 )
 from leads.services.replies import ReplyError, reply_queue
+from leads.templatetags.lead_tags import event_summary
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +61,86 @@ def test_lost_needs_a_reason_and_keeps_it():
     lead_transition(lead=lead, to_status=LeadStatus.CONTACTED)
     lead.refresh_from_db()
     assert lead.lost_reason == ""
+
+
+def test_a_supervisor_closes_spam_as_not_a_lead_with_a_reason_and_the_timeline_says_so():
+    advisor = factories.staff(Role.ADVISOR).user
+    supervisor = factories.staff(Role.SUPERVISOR).user
+    lead = factories.lead(owner=advisor)
+    with pytest.raises(TransitionError, match="supervisor or a manager"):
+        lead_transition(
+            lead=lead, to_status=LeadStatus.NOT_A_LEAD, actor=advisor, reason="Spam", by_hand=True
+        )
+    with pytest.raises(TransitionError, match="why"):
+        lead_transition(
+            lead=lead, to_status=LeadStatus.NOT_A_LEAD, actor=supervisor, reason=" ", by_hand=True
+        )
+    lead_transition(
+        lead=lead,
+        to_status=LeadStatus.NOT_A_LEAD,
+        actor=supervisor,
+        reason=" Test from the web agency ",
+        by_hand=True,
+    )
+    lead.refresh_from_db()
+    assert (lead.status, lead.lost_reason, lead.lost_at) == (
+        LeadStatus.NOT_A_LEAD,
+        "Test from the web agency",
+        None,
+    )
+    event = lead.events.get(type="status_changed")
+    assert (event.actor, event.params["to_status"], event.params["reason"]) == (
+        supervisor,
+        LeadStatus.NOT_A_LEAD,
+        "Test from the web agency",
+    )
+    assert event_summary(event) == "Status: New → Not a lead (Test from the web agency)"
+
+
+def test_a_lead_that_got_as_far_as_an_appointment_is_never_not_a_lead():
+    supervisor = factories.staff(Role.SUPERVISOR).user
+    for status in (LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN, LeadStatus.SOLD, LeadStatus.LOST):
+        lead = factories.lead()
+        Lead.objects.filter(pk=lead.pk).update(status=status)
+        with pytest.raises(TransitionError, match="cannot become not a lead"):
+            lead_transition(lead=lead, to_status=LeadStatus.NOT_A_LEAD, actor=supervisor, reason="Spam")
+        assert Lead.objects.get(pk=lead.pk).status == status
+
+
+def test_a_lead_closed_by_mistake_as_not_a_lead_is_reopened_where_it_was():
+    advisor = factories.staff(Role.ADVISOR).user
+    supervisor = factories.staff(Role.SUPERVISOR).user
+    unanswered, answered = factories.lead(), factories.lead()
+    contact_log(lead=answered, author=advisor, channel=Channel.PHONE, outcome="reached")
+    for lead in (unanswered, answered):
+        lead_transition(lead=lead, to_status=LeadStatus.NOT_A_LEAD, actor=supervisor, reason="Spam")
+    with pytest.raises(TransitionError, match="supervisor or a manager"):
+        lead_transition(lead=unanswered, to_status=LeadStatus.NEW, actor=advisor, by_hand=True)
+    # Answered already, it goes back to contacted: a new lead becomes contacted only with its first answer.
+    with pytest.raises(TransitionError, match="contacted"):
+        lead_transition(lead=answered, to_status=LeadStatus.NEW, actor=supervisor, by_hand=True)
+    with pytest.raises(TransitionError, match="Nobody has reached"):
+        lead_transition(lead=unanswered, to_status=LeadStatus.CONTACTED, actor=supervisor, by_hand=True)
+    lead_transition(lead=unanswered, to_status=LeadStatus.NEW, actor=supervisor, by_hand=True)
+    lead_transition(lead=answered, to_status=LeadStatus.CONTACTED, actor=supervisor, by_hand=True)
+    unanswered.refresh_from_db()
+    answered.refresh_from_db()
+    assert (unanswered.status, unanswered.lost_reason) == (LeadStatus.NEW, "")
+    assert (answered.status, answered.lost_reason) == (LeadStatus.CONTACTED, "")
+
+
+def test_an_inquiry_closed_as_not_a_lead_is_merged_with_no_other():
+    supervisor = factories.staff(Role.SUPERVISOR).user
+    spam = factories.lead()
+    lead = factories.lead(customer_obj=spam.customer)
+    spam = lead_transition(lead=spam, to_status=LeadStatus.NOT_A_LEAD, actor=supervisor, reason="Wrong store")
+    assert list(lead_duplicates(user=supervisor, lead=lead)) == []
+    assert list(lead_duplicates(user=supervisor, lead=spam)) == []
+    for target, duplicate in ((lead, spam), (spam, lead)):
+        with pytest.raises(MergeError, match="not a lead"):
+            lead_merge(target=target, duplicate=duplicate, actor=supervisor)
+    assert Lead.objects.get(pk=spam.pk).status == LeadStatus.NOT_A_LEAD
+    assert Lead.objects.get(pk=lead.pk).merged_into is None
 
 
 def _monday(hour, minute=0):

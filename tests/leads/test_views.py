@@ -258,7 +258,7 @@ def test_each_chip_counts_what_it_lists_once_clicked_with_the_search_and_filters
         links = re.findall(
             r'<a class="btn btn-sm [^"]*mb-1" href="([^"]*)"[^>]*>[^<]*<span class="badge[^"]*">(\d+)', page
         )
-        assert len(links) == 11, url  # 8 chips and 3 toggles
+        assert len(links) == 12, url  # 9 chips and 3 toggles
         for link, count in links:
             listed = client.get("/leads/" + html.unescape(link)).content.decode().count('class="lead-row"')
             assert listed == int(count), (url, link)
@@ -997,6 +997,58 @@ def test_status_change_lost_needs_a_reason(client):
     assert client.post(url, {"status": "sold"}, follow=True).status_code == 200
     lead.refresh_from_db()
     assert lead.status == LeadStatus.LOST
+
+
+def test_spam_closed_as_not_a_lead_leaves_the_inbox_and_its_waiting_counts_and_can_be_found_again(
+    client, django_capture_on_commit_callbacks
+):
+    _login(client)
+    spam = factories.lead(
+        received_at=business_moment_before(timezone.now(), 120),
+        customer_obj=factories.customer(last_name="Zzspam"),
+    )
+    inbox = client.get("/leads/").content.decode()
+    assert f'href="/leads/{spam.pk}/"' in inbox
+    assert '<span class="badge text-bg-light">1</span>' in _unanswered_chip(inbox)
+
+    page = client.get(reverse("leads:lead_detail", args=[spam.pk])).content.decode()
+    form = _status_form(page)
+    assert '<option value="not_a_lead">Not a lead</option>' in form and 'name="reason"' in form
+    url = reverse("leads:lead_transition", args=[spam.pk])
+    page = client.post(url, {"status": "not_a_lead", "reason": ""}, follow=True).content.decode()
+    assert "Say why this inquiry is not a lead." in page
+    with django_capture_on_commit_callbacks(execute=True):  # the inbox's counts are recounted
+        client.post(url, {"status": "not_a_lead", "reason": "Spam"})
+    spam.refresh_from_db()
+    assert (spam.status, spam.lost_reason) == (LeadStatus.NOT_A_LEAD, "Spam")
+
+    for listed in ("/leads/", "/leads/?unanswered=on", "/leads/?overdue=on", "/leads/?status=all"):
+        assert f'href="/leads/{spam.pk}/"' not in client.get(listed).content.decode(), listed
+    inbox = client.get("/leads/").content.decode()
+    assert '<span class="badge text-bg-light">0</span>' in _unanswered_chip(inbox)
+    # The status chips offer it: the supervisor finds the inquiry, and can reopen it.
+    assert (
+        'href="?status=not_a_lead"' in inbox
+        and 'Not a lead <span class="badge text-bg-light">1</span>' in inbox
+    )
+    found = client.get("/leads/?status=not_a_lead&q=Zzspam").content.decode()
+    assert f'href="/leads/{spam.pk}/"' in found
+    page = client.get(reverse("leads:lead_detail", args=[spam.pk])).content.decode()
+    assert '<option value="new">New</option>' in _status_form(page)
+    client.post(url, {"status": "new", "shown_status": "not_a_lead"})
+    assert f'href="/leads/{spam.pk}/"' in client.get("/leads/").content.decode()
+
+
+def test_an_advisor_is_not_offered_to_close_an_inquiry_as_not_a_lead(client):
+    advisor = _login(client, Role.ADVISOR)
+    lead = factories.lead(owner=advisor)
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk])).content.decode()
+    assert 'value="lost"' in _status_form(page) and 'value="not_a_lead"' not in _status_form(page)
+    url = reverse("leads:lead_transition", args=[lead.pk])
+    page = client.post(url, {"status": "not_a_lead", "reason": "Spam"}, follow=True).content.decode()
+    assert "Only a supervisor or a manager" in html.unescape(page)
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.NEW
 
 
 def test_a_leads_way_back_to_the_inbox_keeps_the_filters_sort_and_page_it_was_opened_from(client):

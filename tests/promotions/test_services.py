@@ -279,6 +279,17 @@ def test_sales_of_a_promotion_are_its_sold_leads():
     assert results["leads"].count() == 2 and list(results["sales"]) == []
 
 
+def test_an_inquiry_closed_as_not_a_lead_is_no_lead_of_the_promotion():
+    from promotions.selectors import promotion_results
+
+    promotion = factories.promotion()
+    real = factories.lead(promotion=promotion)
+    spam = factories.lead(promotion=promotion, comments="Cheap watches, click here")
+    supervisor = factories.staff("supervisor").user
+    lead_transition(lead=spam, to_status=LeadStatus.NOT_A_LEAD, actor=supervisor, reason="Spam")
+    assert list(promotion_results(promotion=promotion, user=supervisor)["leads"]) == [real]
+
+
 def test_a_stock_vehicle_in_one_promotion_overlaps_its_model_in_another():
     rav4 = factories.vehicle(make="Toyota", model="RAV4", year=2024)
     factories.promotion(name="Used RAV4 clearance", starts_on=MONDAY, ends_on=MONDAY, vehicles=[rav4])
