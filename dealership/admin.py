@@ -83,8 +83,8 @@ class StaffMemberAdmin(admin.ModelAdmin):
     # who leaves keeps their record (the action above); one with appointments or objectives cannot be
     # deleted, and the delete pages list those and point to the action.
     def delete_model(self, request, obj):
-        staff_remove(staff=obj)
+        staff_remove(staff=obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
         for staff in queryset.select_related("user"):
-            staff_remove(staff=staff)
+            staff_remove(staff=staff, actor=request.user)

@@ -207,15 +207,18 @@ def _advisor_hours_ensure(staff: StaffMember) -> None:
 
 
 @transaction.atomic
-def staff_remove(*, staff: StaffMember) -> None:
+def staff_remove(*, staff: StaffMember, actor=None) -> None:
     """Take the person off the staff: their account keeps no role's access (it may still sign in,
-    and sees what an account with no role sees), and their open customer tasks go to someone who
-    will do them."""
-    from leads.services.loyalty import tasks_hand_over  # leads builds on this app
+    and sees what an account with no role sees), their open leads go back to the inbox (the change
+    on each lead's timeline with `actor`), and their open customer tasks go to someone who will do
+    them."""
+    from leads.services.leads import OWNER_REMOVED  # leads builds on this app
 
+    leads = _open_leads_locked(staff=staff)
     _role_access_set(user=staff.user, role=None)
     staff.delete()
-    tasks_hand_over(user=staff.user)  # after the delete: never handed back to them
+    # After the delete: nothing is handed back to them.
+    _work_handed_back(user=staff.user, leads=leads, actor=actor, reason=OWNER_REMOVED)
     _lead_owners_changed()
 
 

@@ -324,7 +324,20 @@ def appointment_book(
 
 
 def _lock(appointment: Appointment) -> Appointment:
-    return Appointment.objects.select_for_update().select_related("lead").get(pk=appointment.pk)
+    """The appointment's lead, then the appointment, locked until the change is committed: the lead
+    first, as every service changing a lead locks it (a booking, a merge, a lead closed with its
+    appointments to come cancelled), so that a change of the appointment and one of its lead at the
+    same moment wait for each other instead of deadlocking. The appointment is read under both
+    locks; one that a merge moved to the kept lead meanwhile is let go and taken again with that lead."""
+    while True:
+        lead_id = Appointment.objects.values_list("lead_id", flat=True).get(pk=appointment.pk)
+        attempt = transaction.savepoint_create()
+        Lead.objects.select_for_update().get(pk=lead_id)
+        locked = Appointment.objects.select_for_update().select_related("lead").get(pk=appointment.pk)
+        if locked.lead_id == lead_id:
+            transaction.savepoint_commit(attempt)
+            return locked
+        transaction.savepoint_rollback(attempt)  # lets go of the lead it no longer belongs to
 
 
 @transaction.atomic

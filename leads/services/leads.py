@@ -530,9 +530,11 @@ class AssignmentError(ValueError):
 
 
 # lead_assign's reasons for a lead taken from its owner by the store: they left it (dealership's
-# staff_leave), or moved to a role that takes no leads (staff_role_change).
+# staff_leave), moved to a role that takes no leads (staff_role_change), or were taken off the
+# staff (staff_remove).
 OWNER_LEFT = "owner_left"
 OWNER_ROLE_CHANGED = "owner_role_changed"
+OWNER_REMOVED = "owner_removed"
 
 
 @transaction.atomic
@@ -544,7 +546,7 @@ def lead_assign(*, lead: Lead, owner, actor, shown_owner: int | None = None, rea
     `shown_owner`: the id of the owner the page it was chosen on showed, 0 for nobody; someone
     having given the lead to another owner since refuses it, naming them. None: not checked.
     `reason`: why, when the store made the change rather than a person's choice (OWNER_LEFT,
-    OWNER_ROLE_CHANGED), kept with the timeline's line."""
+    OWNER_ROLE_CHANGED, OWNER_REMOVED), kept with the timeline's line."""
     # The owner is read once the row is locked, never joined to the lock: a lock that waited for
     # another assignment sees that one's owner, which the timeline names as the owner before.
     lead = Lead.objects.select_for_update().get(pk=lead.pk)

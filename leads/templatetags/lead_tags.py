@@ -21,7 +21,7 @@ from ..models.routing import MailKind
 from ..normalize import phone_display
 from ..selectors.consent import CHANNEL_NAMES
 from ..services.followup import SENDING_FAILED, SHIPPED_TEXTS, SUBJECT_TOO_LONG, WORKER_NOTES
-from ..services.leads import OWNER_LEFT, OWNER_ROLE_CHANGED, ContactOutcome
+from ..services.leads import OWNER_LEFT, OWNER_REMOVED, OWNER_ROLE_CHANGED, ContactOutcome
 from ..services.replies import INTERRUPTED_SEND, UNCERTAIN_SEND, WAITED_TOO_LONG
 
 register = template.Library()
@@ -396,6 +396,10 @@ def event_summary(event) -> str:
             }
         case "assigned" if params.get("reason") == OWNER_ROLE_CHANGED and params.get("previous_owner"):
             return _("No longer assigned to %(previous)s, who moved to a role that takes no leads") % {
+                "previous": params["previous_owner"]
+            }
+        case "assigned" if params.get("reason") == OWNER_REMOVED and params.get("previous_owner"):
+            return _("No longer assigned to %(previous)s, who was taken off the staff") % {
                 "previous": params["previous_owner"]
             }
         case "assigned" if params.get("owner") and params.get("previous_owner"):

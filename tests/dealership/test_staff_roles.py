@@ -176,6 +176,44 @@ def test_deleting_a_staff_record_in_the_admin_takes_its_access_away(client, comm
     assert not user.groups.exists()
 
 
+@pytest.mark.parametrize("how", ["delete page", "delete action"])
+def test_an_advisor_taken_off_the_staff_in_the_admin_gives_their_open_leads_back_to_the_inbox(
+    client, committed, how
+):
+    from leads.models import LeadStatus
+    from leads.services.leads import lead_assign, lead_transition
+
+    supervisor = factories.staff(Role.SUPERVISOR)
+    administrator = factories.staff(Role.ADMIN).user
+    alex = factories.advisor(first_name="Alex", last_name="Chen")
+    called = lead_assign(lead=factories.lead(), owner=alex.user, actor=supervisor.user)
+    lost = lead_assign(lead=factories.lead(), owner=alex.user, actor=supervisor.user)
+    lead_transition(lead=lost, to_status=LeadStatus.LOST, actor=alex.user, reason="Bought elsewhere")
+
+    client.force_login(administrator)
+    with committed():
+        if how == "delete page":
+            response = client.post(
+                reverse("admin:dealership_staffmember_delete", args=[alex.pk]), {"post": "yes"}
+            )
+        else:
+            response = client.post(
+                reverse("admin:dealership_staffmember_changelist"),
+                {"action": "delete_selected", "_selected_action": [alex.pk], "post": "yes"},
+            )
+    assert response.status_code == 302
+
+    # Back in the inbox for the supervisor to give out, the timeline saying who did it and why.
+    called.refresh_from_db()
+    assert called.owner is None
+    assert called.events.filter(type="assigned").latest("pk").actor == administrator
+    client.force_login(supervisor.user)
+    page = client.get(reverse("leads:lead_detail", args=[called.pk])).content.decode()
+    assert "No longer assigned to Alex Chen, who was taken off the staff" in page
+    lost.refresh_from_db()
+    assert lost.owner == alex.user  # a closed lead keeps the name of who worked it
+
+
 def test_deleting_the_record_of_someone_with_objectives_is_refused_and_keeps_them(client):
     advisor = factories.staff(Role.ADVISOR)
     objective = objective_propose(
