@@ -406,8 +406,11 @@ def appointment_reschedule(
 def appointment_transition(
     *, appointment: Appointment, to_status: str, now: datetime, actor=None
 ) -> Appointment:
-    """Record what came of an appointment (shown, no-show, sold) or cancel it; the lead follows."""
+    """Record what came of an appointment (shown, no-show, sold) or cancel it; the lead follows.
+    An outcome someone has just recorded (the advisor and the desk both at once) is left as it is."""
     appointment = _lock(appointment)
+    if to_status == appointment.status:
+        return appointment
     if to_status not in APPOINTMENT_TRANSITIONS[appointment.status]:
         raise BookingError(
             gettext("A %(status)s appointment cannot become %(to_status)s.")

@@ -124,6 +124,27 @@ def test_a_cancelled_appointment_frees_the_time(advisor):
     assert list(booked) == [second]
 
 
+@pytest.mark.parametrize("outcome", [Appointment.Status.CANCELLED, Appointment.Status.SHOWN])
+def test_an_outcome_recorded_twice_at_once_is_recorded_once_and_refuses_nothing(advisor, outcome):
+    """The advisor and the supervisor both record it, one just after the other: the second finds it
+    done, as they wanted, and nothing is recorded or sent again."""
+    appointment = book(factories.lead(), advisor, at(MONDAY, 10, 0))
+    now = BEFORE if outcome == Appointment.Status.CANCELLED else at(MONDAY, 11, 0)
+    appointment_transition(appointment=appointment, to_status=outcome, now=now)
+    events = list(appointment.events.values_list("type", flat=True))
+    timeline = appointment.lead.events.count()
+
+    again = appointment_transition(appointment=appointment, to_status=outcome, now=now)
+    assert again.status == outcome
+    assert list(appointment.events.values_list("type", flat=True)) == events
+    assert appointment.lead.events.count() == timeline
+    assert (
+        again.sequence
+        == Appointment.objects.get(pk=appointment.pk).sequence
+        == appointment.sequence + (outcome == Appointment.Status.CANCELLED)
+    )
+
+
 @pytest.mark.parametrize(
     ("outcome", "lead_status"),
     [
@@ -144,8 +165,10 @@ def test_the_outcome_feeds_the_lead_status(advisor, outcome, lead_status):
     assert appointment.status == outcome
     assert appointment.lead.status == lead_status
     assert appointment.events.last().type == outcome
+    # Another outcome is refused once one is recorded.
+    other = Appointment.Status.SHOWN if outcome == Appointment.Status.NO_SHOW else Appointment.Status.NO_SHOW
     with pytest.raises(BookingError):
-        appointment_transition(appointment=appointment, to_status=Appointment.Status.NO_SHOW, now=BEFORE)
+        appointment_transition(appointment=appointment, to_status=other, now=BEFORE)
 
 
 def sold_lead():
