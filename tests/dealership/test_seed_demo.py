@@ -1,10 +1,17 @@
+from collections import Counter
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
 
-from leads.models import Customer, InboundMail, InboundOutcome, Lead
+from dealership.management.commands.seed_demo import DEMO_CUSTOMERS
+from dealership.models import PeriodKind, Role
+from dealership.selectors import dashboard_figures, dashboard_filters, period_for, response_target
+from leads.models import Appointment, Customer, InboundMail, InboundOutcome, Lead, LeadStatus
+from leads.models.leads import FUNNEL_MILESTONES
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +80,61 @@ def test_the_local_mailbox_gets_the_demo_mail_once_and_the_worker_routes_it(demo
     assert outcomes == sorted(
         [InboundOutcome.NEW_LEAD, InboundOutcome.NEW_LEAD, InboundOutcome.FORWARDED, InboundOutcome.AUTO_REPLY]
     )
+
+
+# The funnel's stages a lead has passed at each status, when the staff took it there.
+STAGES_PASSED = {
+    LeadStatus.NEW: [],
+    LeadStatus.CONTACTED: [LeadStatus.CONTACTED],
+    LeadStatus.LOST: [LeadStatus.CONTACTED],
+    LeadStatus.APPOINTMENT_SET: [LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_SET],
+    LeadStatus.SHOWN: [LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN],
+    LeadStatus.SOLD: [LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_SET, LeadStatus.SHOWN, LeadStatus.SOLD],
+}
+MILESTONE_OF = dict(FUNNEL_MILESTONES)
+FUNNEL = ["leads", *(str(stage) for stage, _ in FUNNEL_MILESTONES)]
+
+
+def test_each_demo_lead_got_to_its_status_as_the_staff_would_have_taken_it_there(demo_mailbox, client):
+    call_command("seed_demo", stdout=StringIO())
+    demo = list(
+        Lead.objects.filter(customer__email__in=[customer[2] for customer in DEMO_CUSTOMERS]).select_related(
+            "owner__staff"
+        )
+    )
+    assert sorted(lead.status for lead in demo) == sorted(STAGES_PASSED)
+    now = timezone.now()
+    for lead in demo:
+        if lead.status == LeadStatus.NEW:
+            assert lead.first_response_at is None and lead.owner is None
+            continue
+        assert lead.first_response_at is not None and lead.owner.staff.role == Role.ADVISOR
+        assert all(getattr(lead, MILESTONE_OF[stage]) for stage in STAGES_PASSED[lead.status])
+        appointments = list(lead.appointments.all())
+        if lead.status == LeadStatus.APPOINTMENT_SET:
+            [booked] = appointments
+            assert booked.status == Appointment.Status.BOOKED and booked.starts_at > now
+        if lead.status in (LeadStatus.SHOWN, LeadStatus.SOLD):
+            [visit] = appointments
+            assert visit.status == lead.status and lead.received_at < visit.starts_at < now
+        if lead.status == LeadStatus.SOLD:
+            assert lead.sold_by == lead.owner
+        if lead.status == LeadStatus.LOST:
+            assert lead.lost_reason
+    booked = Appointment.objects.get(lead__in=demo, status=Appointment.Status.BOOKED)
+    client.force_login(booked.advisor.user)
+    assert str(booked.lead.customer) in client.get(reverse("leads:my_appointments")).content.decode()
+
+    # The dashboard counts them where they came in: this month's, but for the first hours of a month.
+    Lead.objects.exclude(pk__in=[lead.pk for lead in demo]).delete()  # the earlier months' leads aside
+    expected: dict = {}
+    for lead in demo:
+        period = period_for(kind=PeriodKind.MONTH, anchor=timezone.localdate(lead.received_at))
+        expected.setdefault(period, Counter()).update(["leads", *STAGES_PASSED[lead.status]])
+    supervisor = get_user_model().objects.get(username="supervisor")
+    for period, counts in expected.items():
+        figures = dashboard_figures(
+            user=supervisor, period=period, filters=dashboard_filters(), target=response_target(minutes=30)
+        )
+        shown = {stage: figures["overall"][stage] for stage in FUNNEL}
+        assert shown == {stage: counts[stage] for stage in FUNNEL}

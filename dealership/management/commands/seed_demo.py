@@ -7,7 +7,7 @@ to run with DEBUG off (a real store) unless told --force.
 
 import os
 import random
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -22,6 +22,7 @@ from dealership.store_defaults import store_defaults_ensure
 from inventory.demo import demo_stock_ensure
 from leads.mail.sources import configured_sources
 from leads.models import (
+    Appointment,
     Channel,
     Customer,
     Direction,
@@ -33,9 +34,23 @@ from leads.models import (
     Message,
 )
 from leads.models.leads import vehicle_wanted_line
-from leads.services.appointments import working_hours_ensure_defaults
+from leads.selectors.appointments import SLOT, advisor_free_slots, advisors, local_day_bounds
+from leads.services.appointments import (
+    appointment_book,
+    appointment_transition,
+    working_hours_ensure_defaults,
+)
 from leads.services.customers import history_item_add
-from leads.services.leads import customer_find_or_create, lead_create, lead_customer_wrote, lead_record_answer
+from leads.services.leads import (
+    ContactOutcome,
+    contact_log,
+    customer_find_or_create,
+    lead_assign,
+    lead_create,
+    lead_customer_wrote,
+    lead_record_answer,
+    lead_transition,
+)
 from leads.services.loyalty import loyalty_tasks_create
 
 EMAIL_DOMAIN = "maplemotors.example"
@@ -62,6 +77,29 @@ DEMO_CUSTOMERS = [
     ("Liam", "Brown", "liam.brown@example.com", "+19055550155", "en"),
     ("Léa", "Morin", "lea.morin@example.com", "+18195550166", "fr"),
 ]
+# Where each featured customer's lead is now, in DEMO_CUSTOMERS' order: one lead at each stage a
+# newcomer meets, walked there through the services as the staff would have (_demo_lead_walk).
+# Olivier's inquiry waits for its answer; Noah is the customer who wrote back (_demo_conversation).
+DEMO_STATUSES = [
+    LeadStatus.SHOWN,
+    LeadStatus.NEW,
+    LeadStatus.CONTACTED,
+    LeadStatus.APPOINTMENT_SET,
+    LeadStatus.SOLD,
+    LeadStatus.LOST,
+]
+# The appointment outcome that took a lead to each of these statuses.
+VISIT_OUTCOMES = {LeadStatus.SHOWN: Appointment.Status.SHOWN, LeadStatus.SOLD: Appointment.Status.SOLD}
+# Demo appointments start at one of these store times; a visit that took place, the latest over by now,
+# its lead received this long before it (and answered minutes later, when it was booked).
+APPOINTMENT_TIMES = (time(10), time(14))
+INQUIRY_BEFORE_VISIT = timedelta(hours=3)
+ANSWERED_AFTER = timedelta(minutes=12)
+# What the advisor noted of the call that answered the customer.
+BOOKING_CALL_NOTES = "Booked a test drive."
+LOST_CALL_NOTES = "Bought elsewhere last week."
+# How many days around today the demo looks for a time its advisor works (weekends, holidays).
+SLOT_SEARCH_DAYS = 14
 DEMO_VEHICLES = [
     {"year": 2026, "make": "Toyota", "model": "RAV4", "trim": "XLE Hybrid", "condition": "new"},
     {"year": 2025, "make": "Honda", "model": "Civic", "trim": "Sport", "condition": "new"},
@@ -190,14 +228,17 @@ class Command(BaseCommand):
         if Lead.objects.filter(customer__email=DEMO_CUSTOMERS[0][2]).exists():
             return
         now = timezone.now()
-        advisors = list(StaffMember.objects.filter(role=Role.ADVISOR).select_related("user"))
-        statuses = list(LeadStatus)
-        for index, (first, last, email, phone, language) in enumerate(DEMO_CUSTOMERS):
+        sales_advisors = list(advisors().order_by("user__username"))
+        supervisor = StaffMember.objects.get(user__username="supervisor").user
+        demo = enumerate(zip(DEMO_CUSTOMERS, DEMO_STATUSES, strict=True))
+        for index, ((first, last, email, phone, language), status) in demo:
             customer, _ = customer_find_or_create(
                 email=email, phone=phone, first_name=first, last_name=last, language=language
             )
             subject, question = QUESTIONS[language]
-            received = now - timedelta(minutes=7 + 45 * index)
+            advisor = sales_advisors[index % len(sales_advisors)]
+            visit = self._demo_visit_time(advisor, now) if status in VISIT_OUTCOMES else None
+            received = visit - INQUIRY_BEFORE_VISIT if visit else now - timedelta(minutes=7 + 45 * index)
             lead = lead_create(
                 customer=customer,
                 source=SOURCES[index % len(SOURCES)],
@@ -206,15 +247,70 @@ class Command(BaseCommand):
                 comments=question,
                 vehicles=[{**DEMO_VEHICLES[index % len(DEMO_VEHICLES)], "interest": "buy"}],
             )
-            status = statuses[index % len(statuses)]
-            Lead.objects.filter(pk=lead.pk).update(
-                status=status,
-                owner=advisors[index % len(advisors)].user if advisors and status != LeadStatus.NEW else None,
-                lost_reason="Bought elsewhere" if status == LeadStatus.LOST else "",
-            )
             self._demo_mail(lead, subject=subject, text=question, at=received)
-        self._demo_conversation(Lead.objects.get(customer__email=DEMO_CUSTOMERS[2][2]), now)
+            if status != LeadStatus.NEW:  # the supervisor gives it to an advisor, who works it
+                lead_assign(lead=lead, owner=advisor.user, actor=supervisor)
+                self._demo_lead_walk(
+                    lead, status=status, advisor=advisor, supervisor=supervisor, visit=visit, now=now
+                )
         self._demo_history(now)
+
+    def _demo_lead_walk(
+        self, lead: Lead, *, status: str, advisor: StaffMember, supervisor, visit, now
+    ) -> None:
+        """Take an assigned lead to `status` as the staff would have: the customer answered (a call
+        the advisor logs), then an appointment booked, held or sold, or the lead closed as lost by the
+        supervisor. `visit`: when the appointment of a lead shown or sold took place."""
+        if status == LeadStatus.CONTACTED:
+            self._demo_conversation(lead, now)
+            return
+        called = lead.received_at + ANSWERED_AFTER
+        contact_log(
+            lead=lead, author=advisor.user, channel=Channel.PHONE, outcome=ContactOutcome.REACHED,
+            occurred_at=called, notes=LOST_CALL_NOTES if status == LeadStatus.LOST else BOOKING_CALL_NOTES,
+        )  # fmt: skip
+        if status == LeadStatus.LOST:
+            lead_transition(lead=lead, to_status=LeadStatus.LOST, actor=supervisor, reason="Bought elsewhere")
+            return
+        # Booked during the call: for the coming days, or for the visit that took place since.
+        appointment = appointment_book(
+            lead=lead, advisor=advisor, starts_at=visit or self._demo_upcoming_time(advisor, now),
+            purpose=Appointment.Purpose.TEST_DRIVE, now=called, actor=advisor.user,
+            lead_vehicle=lead.vehicles.first(),
+        )  # fmt: skip
+        if status in VISIT_OUTCOMES:
+            appointment_transition(
+                appointment=appointment, to_status=VISIT_OUTCOMES[status], now=now, actor=advisor.user
+            )
+
+    @staticmethod
+    def _demo_free_times(advisor: StaffMember, day, *, now) -> list[datetime]:
+        """The advisor's free half hours at APPOINTMENT_TIMES that day, from `now` on."""
+        return [
+            slot
+            for slot in advisor_free_slots(advisor=advisor, day=day, now=now)
+            if timezone.localtime(slot).time() in APPOINTMENT_TIMES
+        ]
+
+    def _demo_upcoming_time(self, advisor: StaffMember, now) -> datetime:
+        """The first such time from tomorrow on that the advisor works and the store is open."""
+        today = timezone.localdate(now)
+        for ahead in range(1, SLOT_SEARCH_DAYS):
+            if times := self._demo_free_times(advisor, today + timedelta(days=ahead), now=now):
+                return times[0]
+        raise CommandError(
+            _("%(advisor)s works at no time to book in the coming days.") % {"advisor": advisor}
+        )
+
+    def _demo_visit_time(self, advisor: StaffMember, now) -> datetime:
+        """The latest such time, over by now, that the advisor worked and the store was open."""
+        today = timezone.localdate(now)
+        for back in range(SLOT_SEARCH_DAYS):
+            day = today - timedelta(days=back)
+            times = self._demo_free_times(advisor, day, now=local_day_bounds(day)[0])
+            if over := [slot for slot in times if slot + SLOT <= now]:
+                return over[-1]
+        raise CommandError(_("%(advisor)s worked at no time in the days before.") % {"advisor": advisor})
 
     @staticmethod
     def _demo_mail(lead: Lead, *, subject: str, text: str, at) -> Message:
