@@ -26,6 +26,7 @@ from .appointment_forms import (
     TaskDoneForm,
 )
 from .models import Appointment, FollowUpPlan, FollowUpStepRun, StopReason
+from .models.followup import plan_text
 from .selectors.appointments import (
     advisors,
     appointment_calendar,
@@ -262,7 +263,7 @@ def followupplan_form(request, pk: int | None = None):
         except FollowUpError as error:
             plan_form.add_error(None, str(error))
         else:
-            messages.success(request, _("Plan “%(plan)s” saved.") % {"plan": plan})
+            messages.success(request, _("Plan “%(plan)s” saved.") % {"plan": plan_text(plan.name)})
             return redirect("leads:followupplan_list")
     return render(request, "leads/followupplan_form.html", {"plan": plan, "form": plan_form, "steps": steps})
 

@@ -28,6 +28,7 @@ from .forms import (
 )
 from .inventory_link import lead_vehicles_with_stock
 from .models import Attachment, ConsentChannel, InboundMail, Lead, LeadStatus, PreferredChannel, ReplyTemplate
+from .models.followup import plan_text
 from .selectors.appointments import advisor_agenda, followup_due_count, sees_all_appointments
 from .selectors.consent import consent_overview, consent_withdrawn
 from .selectors.customers import customer_address_not_on_file
@@ -661,7 +662,7 @@ def replytemplate_delete(request, pk: int):
             messages.success(request, _("Template “%(name)s” deleted.") % {"name": template.name})
         return redirect("leads:replytemplate_list")
     plans = reply_template_plans(template=template)
-    plan_names = ", ".join(_("“%(name)s”") % {"name": name} for name in plans)
+    plan_names = ", ".join(_("“%(name)s”") % {"name": plan_text(name)} for name in plans)
     return render(
         request,
         "leads/replytemplate_confirm_delete.html",

@@ -2,10 +2,21 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop, pgettext_lazy
 
 from .leads import Lead
+
+# The default plan's name and call step as shipped: stored in English, shown in the reader's language
+# until someone edits them.
+DEFAULT_PLAN_NAME = gettext_noop("New internet leads")
+DEFAULT_CALL_NOTES = gettext_noop("Call the customer: confirm the vehicle, offer a test drive.")
+SHIPPED_TEXTS = frozenset({DEFAULT_PLAN_NAME, DEFAULT_CALL_NOTES})
+
+
+def plan_text(text: str) -> str:
+    """The default plan's name or call notes as shipped, in the reader's language; as edited otherwise."""
+    return gettext(text) if text in SHIPPED_TEXTS else text
 
 
 class FollowUpPlan(models.Model):

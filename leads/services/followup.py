@@ -41,6 +41,7 @@ from ..models import (
     ReplyTemplate,
     StopReason,
 )
+from ..models.followup import DEFAULT_CALL_NOTES, DEFAULT_PLAN_NAME
 from ..models.leads import OPEN_LEAD_STATUSES
 from ..normalize import source_key
 from ..selectors.appointments import followup_plans_active, followup_tasks_changed
@@ -114,11 +115,6 @@ WORKER_NOTES = frozenset(
         ACKNOWLEDGEMENT_HELD,
     }
 )
-# The default plan's name and call step as shipped: stored in English, shown in the reader's language
-# until someone edits them.
-DEFAULT_PLAN_NAME = gettext_noop("New internet leads")
-DEFAULT_CALL_NOTES = gettext_noop("Call the customer: confirm the vehicle, offer a test drive.")
-SHIPPED_TEXTS = frozenset({DEFAULT_PLAN_NAME, DEFAULT_CALL_NOTES})
 
 
 # Why a plan stops when the customer is in touch with the store: their other inquiries are then left

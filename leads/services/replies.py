@@ -34,6 +34,7 @@ from inventory.models import VehicleStatus
 
 from ..inventory_link import lead_vehicles_with_stock, photo_links
 from ..models import Channel, Direction, InquiryType, Language, Lead, Message, ReplyTemplate
+from ..models.followup import plan_text
 from ..models.leads import OPEN_LEAD_STATUSES
 from ..selectors.leads import lead_customer_last_mail, lead_reply_address, lead_visible_to, person_name
 from ..selectors.replies import reply_template_plans, reply_templates_changed
@@ -910,7 +911,7 @@ def reply_template_delete(*, template: ReplyTemplate) -> None:
     """Delete a template no follow-up step sends: a step left without its template would send
     customers an empty email."""
     if plans := reply_template_plans(template=template):
-        names = ", ".join(gettext("“%(name)s”") % {"name": name} for name in plans)
+        names = ", ".join(gettext("“%(name)s”") % {"name": plan_text(name)} for name in plans)
         raise ReplyError(
             gettext(
                 "Not deleted: the follow-up plan %(names)s sends it. Choose another template for those "

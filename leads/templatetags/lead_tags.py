@@ -15,12 +15,12 @@ from ..customer_forms import CustomerForm
 from ..models.appointments import Appointment
 from ..models.consent import ConsentBasis
 from ..models.customers import Language, PreferredChannel
-from ..models.followup import StopReason
+from ..models.followup import StopReason, plan_text
 from ..models.leads import LEAD_SOURCE_LABELS, InquiryType, LeadStatus, VehicleInterest
 from ..models.routing import MailKind
 from ..normalize import phone_display
 from ..selectors.consent import CHANNEL_NAMES
-from ..services.followup import SENDING_FAILED, SHIPPED_TEXTS, SUBJECT_TOO_LONG, WORKER_NOTES
+from ..services.followup import SENDING_FAILED, SUBJECT_TOO_LONG, WORKER_NOTES
 from ..services.leads import OWNER_LEFT, OWNER_REMOVED, OWNER_ROLE_CHANGED, ContactOutcome
 from ..services.replies import INTERRUPTED_SEND, UNCERTAIN_SEND, WAITED_TOO_LONG
 
@@ -30,18 +30,13 @@ CALL_OUTCOMES = {label for _value, label in ContactOutcome.CHOICES}
 
 
 register.filter("phone", phone_display)
+register.filter("plan_text", plan_text)
 
 
 @register.filter
 def task_note(note: str) -> str:
     """A follow-up task's note: the worker's own in the reader's language, a person's as written."""
     return _(note) if note in WORKER_NOTES else stored_sentence(note, TASK_NOTES)
-
-
-@register.filter
-def plan_text(text: str) -> str:
-    """The default plan's name or call notes as shipped, in the reader's language; as edited otherwise."""
-    return _(text) if text in SHIPPED_TEXTS else text
 
 
 @register.filter

@@ -132,6 +132,24 @@ def test_plan_form_in_french_with_its_labels_errors_and_flash(supervisor_client)
     assert f"Plan «{NBSP}Relance Web{NBSP}» enregistré." in flash_text(response)
 
 
+def test_the_shipped_plan_is_named_in_french_on_its_page_and_when_saved(supervisor_client):
+    plan = followup_plans_ensure_defaults()
+    url = reverse("leads:followupplan_update", args=[plan.pk])
+    page = page_text(supervisor_client, url, FRENCH)
+    assert f"Plan de relance{NBSP}: Nouvelles demandes Internet</h1>" in page
+    assert "<title>Nouvelles demandes Internet · " in page
+    assert "New internet leads ·" not in page and ": New internet leads" not in page
+    data = {
+        "name": plan.name,
+        "active": "on",
+        "all_internet_leads": "on",
+        **formset_data(supervisor_client.get(url).context["steps"]),
+    }
+    response = supervisor_client.post(url, data, headers=FRENCH, follow=True)
+    assert flash_text(response) == f"Plan «{NBSP}Nouvelles demandes Internet{NBSP}» enregistré."
+    assert "Follow-up plan: New internet leads</h1>" in page_text(supervisor_client, url, ENGLISH)
+
+
 def test_the_plan_flash_stays_english_for_an_english_browser(supervisor_client):
     url = reverse("leads:followupplan_create")
     data = {

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from dealership.models import Department, Role
 from leads.models import FollowUpPlan, FollowUpStep, InboundStatus, MailKind, ReplyTemplate, RoutingRule
+from leads.services.followup import followup_plans_ensure_defaults
 from leads.services.mail import MAX_TRIES, InboundRetry, inbound_process
 from leads.services.replies import reply_templates_ensure_defaults
 from tests import factories
@@ -187,6 +188,19 @@ def test_reply_templates_list_and_form_in_french_for_a_french_browser(supervisor
         reverse("leads:replytemplate_create"), {**data, "name": "Summer"}, headers=ENGLISH, follow=True
     )
     assert flash_text(response) == "Template “Summer” saved."
+
+
+def test_a_template_the_shipped_plan_sends_names_that_plan_in_french(supervisor_client):
+    reply_templates_ensure_defaults()
+    template = ReplyTemplate.objects.get(inquiry_type="general", language="en")
+    plan = followup_plans_ensure_defaults()
+    plan.steps.filter(kind=FollowUpStep.Kind.AUTO_EMAIL).update(reply_template=template)
+    url = reverse("leads:replytemplate_delete", args=[template.pk])
+    confirm = page_text(supervisor_client, url, FRENCH)
+    assert f"Le plan de relance «{NBSP}Nouvelles demandes Internet{NBSP}» envoie ce modèle" in confirm
+    response = supervisor_client.post(url, headers=FRENCH, follow=True)
+    assert f"(«{NBSP}Nouvelles demandes Internet{NBSP}»)" in flash_text(response)
+    assert "The follow-up plan “New internet leads” sends this template" in page_text(supervisor_client, url, ENGLISH)
 
 
 def test_a_template_a_plan_sends_is_refused_deletion_in_french(supervisor_client, client):

@@ -25,6 +25,12 @@ def test_the_offers_list_says_until_in_both_languages(client):
     assert f"Vente d’hiver RAV4</a> · {until} " in page
 
 
+def test_the_offers_and_thanks_pages_are_titled_in_both_languages(client):
+    for url, title in ((reverse("offers:index"), "Offers / Offres"), (reverse("offers:thanks"), "Thank you / Merci")):
+        for headers in (FRENCH, ENGLISH):
+            assert f"<title>{title} · " in page_text(client, url, headers)
+
+
 def test_an_offers_stock_prices_read_as_the_visitor_writes_them(client):
     promotion = factories.running_promotion(landing_slug="hiver-rav4")
     promotion.vehicles.add(
