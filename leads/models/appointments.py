@@ -32,6 +32,8 @@ class WorkingHours(models.Model):
 
     class Meta:
         ordering = ["advisor", "weekday", "start"]
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
         constraints = [
             models.UniqueConstraint(fields=["advisor", "weekday"], name="working_hours_one_per_day"),
             models.CheckConstraint(

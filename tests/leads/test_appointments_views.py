@@ -8,11 +8,19 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from inventory.services.photos import photos_upload
-from leads.models import Appointment, FollowUpPlan, FollowUpStep, FollowUpStepRun, LeadStatus, ReplyTemplate
+from leads.models import (
+    Appointment,
+    FollowUpPlan,
+    FollowUpStep,
+    FollowUpStepRun,
+    LeadStatus,
+    ReplyTemplate,
+    WorkingHours,
+)
 from leads.selectors.appointments import local_day_bounds
 from leads.services.appointments import appointment_book, appointment_transition
 from leads.services.followup import followup_enroll, followup_plans_ensure_defaults
@@ -715,3 +723,11 @@ def test_the_desk_finds_a_deactivated_advisors_customer_and_hands_them_to_anothe
     assert response.status_code == 302
     appointment.refresh_from_db()
     assert (appointment.advisor, appointment.sequence) == (advisor, 1)
+
+
+def test_the_admin_names_advisors_working_hours_in_words(client, db):
+    client.force_login(factories.staff("admin").user)
+    index = client.get(reverse("admin:index")).content.decode()
+    assert ">Working hours<" in index and "hourss" not in index
+    with translation.override("fr"):
+        assert str(WorkingHours._meta.verbose_name_plural) == "heures de travail"

@@ -55,7 +55,7 @@ def test_a_merged_leads_reason_and_a_website_source_read_in_french(supervisor_cl
     page = page_text(supervisor_client, reverse("leads:lead_detail", args=[duplicate.pk]), FRENCH)
     assert f"(Fusionnée avec la demande {target.pk})" in page and "Merged into lead" not in page
     page = page_text(supervisor_client, reverse("leads:lead_detail", args=[target.pk]), FRENCH)
-    assert f"Source{NBSP}: Site Web" in page and "Demande reçue de Site Web" in page
+    assert f"Source{NBSP}: Site Web" in page and f"Demande reçue (source{NBSP}: Site Web)" in page
     assert "Website" not in page
     assert "Source: Website" in page_text(
         supervisor_client, reverse("leads:lead_detail", args=[target.pk]), ENGLISH

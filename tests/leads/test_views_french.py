@@ -12,7 +12,7 @@ from dealership.models import Role
 from leads.models import LeadStatus
 from leads.services.leads import lead_transition
 from tests import factories
-from tests.french import ENGLISH, FRENCH, page_text
+from tests.french import ENGLISH, FRENCH, NBSP, page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +124,7 @@ def test_lead_page_in_french_for_a_french_browser_in_english_otherwise(client):
         "Changer l’état",
         "Perdue",
         "Conversation",  # the timeline
-        "Demande reçue de Site Web",
+        f"Demande reçue (source{NBSP}: Site Web)",
         "du client",
         "en attente depuis",
     ):
