@@ -2,7 +2,7 @@
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
@@ -661,6 +661,10 @@ class Progress:
     needed_per_day: float | None  # count metrics: what each remaining day must bring
 
 
+# Objectives nobody works toward any more: their figure still shows, but no pace.
+NOT_PURSUED = {Objective.Status.REJECTED, Objective.Status.WITHDRAWN}
+
+
 def objectives_progress(*, objectives, today: date) -> list[Progress]:
     """Each objective's progress. A metric is measured once per period for everyone: the queries do
     not grow with the number of people who have objectives."""
@@ -672,7 +676,10 @@ def objectives_progress(*, objectives, today: date) -> list[Progress]:
             measure = METRIC_ACTUALS.get(objective.metric)
             measured[objective.metric, period] = measure(period) if measure else None
         actuals = measured[objective.metric, period]
-        progress.append(_progress(objective, period, actuals.of(objective) if actuals else None, today))
+        reached = _progress(objective, period, actuals.of(objective) if actuals else None, today)
+        if objective.status in NOT_PURSUED:
+            reached = replace(reached, on_track=None, needed_per_day=None)
+        progress.append(reached)
     return progress
 
 

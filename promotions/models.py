@@ -92,6 +92,11 @@ class Promotion(models.Model):
     def clean(self):
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": gettext("The promotion cannot end before it starts.")})
+        # Amounts and a rate the public pages and the results read as they are: none is below zero.
+        if negative := [
+            name for name in ("budget", "advertised_price", "rate") if (getattr(self, name) or 0) < 0
+        ]:
+            raise ValidationError(dict.fromkeys(negative, gettext("This cannot be negative.")))
         if self.landing_slug in RESERVED_SLUGS:
             raise ValidationError(
                 {

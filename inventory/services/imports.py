@@ -131,7 +131,7 @@ class ImportReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    errors: list[tuple[int, str]] = field(default_factory=list)
+    errors: list[tuple[int | None, str]] = field(default_factory=list)  # line None: the whole file
 
     @property
     def applied(self) -> bool:
@@ -225,10 +225,10 @@ def vehicles_import_csv(*, content: bytes, actor=None, dry_run: bool = True) -> 
     try:
         rows = _rows(content)
     except (ValidationError, csv.Error) as error:
-        report.errors.append((1, " ".join(getattr(error, "messages", [str(error)]))))
+        report.errors.append((None, " ".join(getattr(error, "messages", [str(error)]))))
         return report
     if not rows:
-        report.errors.append((1, _("The file holds no vehicles.")))
+        report.errors.append((None, _("The file holds no vehicles.")))
     stored = _StoredVehicles(rows)
     for line, values in rows:
         form = ImportRowForm(values)

@@ -27,7 +27,7 @@ from dealership.selectors import (
     period_for,
     response_target,
 )
-from dealership.services import objective_propose
+from dealership.services import objective_propose, objective_transition
 from leads.models import Appointment, Lead, LeadStatus
 from leads.services.leads import lead_merge, lead_transition
 from tests import factories
@@ -537,6 +537,25 @@ def test_objective_progress_and_pace(store):
     assert progress.actual == 1 and progress.percent == 25.0
     assert progress.on_track is False  # half the month gone, a quarter of the target
     assert progress.needed_per_day == pytest.approx(3 / 15)
+
+
+@pytest.mark.parametrize("decision", [Objective.Status.REJECTED, Objective.Status.WITHDRAWN])
+def test_an_objective_no_one_pursues_any_more_gives_no_pace(store, decision):
+    """A rejected or withdrawn target still shows its figure, but neither "behind" nor what each
+    day would need: nobody is working toward it."""
+    supervisor = factories.staff(Role.SUPERVISOR)
+    objective = objective_propose(
+        metric=Metric.VEHICLES_SOLD,
+        period_kind="month",
+        period_start=date(2026, 11, 1),
+        target=400,
+        person=None,
+        actor=supervisor.user,
+    )
+    objective = objective_transition(objective=objective, to_status=decision, actor=supervisor.user)
+    progress = objective_progress(objective=objective, today=date(2026, 11, 15))
+    assert progress.actual == 1 and progress.percent == 0.2
+    assert progress.on_track is None and progress.needed_per_day is None
 
 
 def test_an_objective_shows_on_every_page_its_period_overlaps(client, store):

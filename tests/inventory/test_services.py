@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from dealership.csv_upload import MAX_BYTES
 from inventory.models import PhotoStatus, Vehicle, VehiclePhoto, VehicleStatus
 from inventory.services.imports import vehicles_import_csv
 from inventory.services.photos import (
@@ -438,6 +439,18 @@ def test_a_status_the_machine_refuses_fails_the_whole_import():
 def test_a_file_without_the_needed_columns_is_explained():
     report = vehicles_import_csv(content=b"name,colour\nx,y\n", dry_run=True)
     assert report.errors and "stock number and a VIN" in report.errors[0][1]
+
+
+@pytest.mark.parametrize(
+    "content, refusal",
+    [
+        (b"Stock,VIN\n" + b"x" * MAX_BYTES, "The file is larger than 20 MB."),
+        (b"Stock,VIN\n", "The file holds no vehicles."),
+    ],
+)
+def test_a_refusal_of_the_whole_file_names_no_line(content, refusal):
+    """Said of the file, not of its first line: the person would look for a fault there."""
+    assert vehicles_import_csv(content=content, dry_run=True).errors == [(None, refusal)]
 
 
 def test_semicolon_and_windows_encoded_exports_are_read():

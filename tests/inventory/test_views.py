@@ -380,6 +380,13 @@ def test_import_with_errors_offers_no_confirmation(supervisor_client):
     assert "Line 2:" in page and "check digit" in page and 'name="token"' not in page
 
 
+def test_an_import_of_an_empty_file_says_so_without_naming_a_line(supervisor_client):
+    page = supervisor_client.post(
+        reverse("inventory:import"), {"file": images.upload("dms.csv", b"Stock,VIN\n", "text/csv")}
+    ).content.decode()
+    assert "The file holds no vehicles." in page and "Line 1" not in page
+
+
 def test_freshness_page(supervisor_client):
     sold = factories.vehicle(stock_number="SOLD1")
     vehicle_transition(vehicle=sold, to_status=VehicleStatus.SOLD)

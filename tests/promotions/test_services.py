@@ -123,6 +123,14 @@ def test_a_promotion_cannot_end_before_it_starts():
         factories.promotion(starts_on=MONDAY, ends_on=MONDAY - timedelta(days=1))
 
 
+@pytest.mark.parametrize("field", ["budget", "advertised_price", "rate"])
+def test_a_promotion_refuses_a_negative_budget_price_or_rate(field):
+    with pytest.raises(ValidationError) as refused:
+        factories.promotion(**{field: -500})
+    assert refused.value.message_dict[field] == ["This cannot be negative."]
+    factories.promotion(**{field: 0})  # a free gift, a 0 % rate, no budget spent
+
+
 def test_tracking_codes_are_short_unique_and_unambiguous():
     codes = {factories.promotion().tracking_code for _ in range(30)}
     assert len(codes) == 30
