@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DealershipConfig(AppConfig):
     name = "dealership"
-    verbose_name = "Dealership"
+    verbose_name = _("Dealership")
 
     def ready(self):
         from django.core import checks

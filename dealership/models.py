@@ -32,10 +32,12 @@ class TimelineEvent(models.Model):
     Every status machine appends one of these (a subclass with a foreign key to its record).
     """
 
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    type = models.CharField(max_length=40)
-    params = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("done by")
+    )
+    type = models.CharField(_("event"), max_length=40)
+    params = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("date and time"), default=timezone.now, db_index=True)
 
     class Meta:
         abstract = True
@@ -50,12 +52,16 @@ class Department(models.Model):
         FINANCE = "finance", _("Finance")
         BODY_SHOP = "body_shop", _("Body shop")
 
-    code = models.CharField(max_length=20, choices=Code.choices, unique=True)
-    name = models.CharField(max_length=80)
-    forward_email = models.EmailField(help_text="Mail for this department is forwarded here.")
+    code = models.CharField(_("code"), max_length=20, choices=Code.choices, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    forward_email = models.EmailField(
+        _("forwarding address"), help_text=_("Mail for this department is forwarded here.")
+    )
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
 
     def __str__(self):
         # Its standard name in the reader's language: `name` is stored once, in English.
@@ -65,14 +71,23 @@ class Department(models.Model):
 class StaffMember(models.Model):
     """A person who works at the store; name and email live on the login account."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff")
-    role = models.CharField(max_length=20, choices=Role.choices)
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="staff")
-    title = models.CharField(max_length=100, blank=True)
-    phone = models.CharField(max_length=30, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff",
+        verbose_name=_("login account"),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="staff", verbose_name=_("department")
+    )
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
         permissions = [("send_directory", "Can send the staff directory to all staff")]
 
     def __str__(self):
@@ -118,9 +133,11 @@ class Objective(models.Model):
         REJECTED = "rejected", pgettext_lazy("objective status", "Rejected")
         WITHDRAWN = "withdrawn", pgettext_lazy("objective status", "Withdrawn")
 
-    metric = models.CharField(max_length=40, choices=Metric.choices)
-    period_kind = models.CharField(max_length=10, choices=PeriodKind.choices, default=PeriodKind.MONTH)
-    period_start = models.DateField()
+    metric = models.CharField(_("metric"), max_length=40, choices=Metric.choices)
+    period_kind = models.CharField(
+        _("period"), max_length=10, choices=PeriodKind.choices, default=PeriodKind.MONTH
+    )
+    period_start = models.DateField(_("start of the period"))
     # PROTECT: a person's objectives and their approvals are the store's history; someone who
     # leaves is deactivated, and deleting their record is refused while it holds any.
     person = models.ForeignKey(
@@ -129,15 +146,18 @@ class Objective(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="objectives",
-        help_text="Empty: the whole internet department.",
+        verbose_name=_("person"),
+        help_text=_("Empty: the whole internet department."),
     )
-    target = models.DecimalField(max_digits=10, decimal_places=2)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
-    note = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    target = models.DecimalField(_("target"), max_digits=10, decimal_places=2)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["-period_start", "metric"]
+        verbose_name = _("objective")
+        verbose_name_plural = _("objectives")
         permissions = [
             ("propose_objective", "Can propose objectives (supervisor)"),
             ("approve_objective", "Can approve objectives (manager)"),
@@ -166,7 +186,13 @@ class Objective(models.Model):
 
 
 class ObjectiveEvent(TimelineEvent):
-    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="events")
+    objective = models.ForeignKey(
+        Objective, on_delete=models.CASCADE, related_name="events", verbose_name=_("objective")
+    )
+
+    class Meta(TimelineEvent.Meta):
+        verbose_name = _("objective timeline entry")
+        verbose_name_plural = _("objective timeline entries")
 
     def __str__(self):
         return f"{self.type} on objective {self.objective_id}"

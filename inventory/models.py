@@ -5,8 +5,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from dealership.models import TimelineEvent
 
@@ -32,33 +32,44 @@ class VehicleQuerySet(models.QuerySet):
 class Vehicle(models.Model):
     """A vehicle of the store's stock, from order to sale."""
 
-    vin = models.CharField("VIN", max_length=17, unique=True)
-    stock_number = models.CharField(max_length=30, unique=True)
-    condition = models.CharField(max_length=10, choices=Condition.choices, default=Condition.USED)
-    year = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    vin = models.CharField(_("VIN"), max_length=17, unique=True)
+    stock_number = models.CharField(_("stock number"), max_length=30, unique=True)
+    condition = models.CharField(
+        _("condition"), max_length=10, choices=Condition.choices, default=Condition.USED
     )
-    make = models.CharField(max_length=60, blank=True)
-    model = models.CharField(max_length=60, blank=True)
-    trim = models.CharField(max_length=60, blank=True)
-    body_style = models.CharField(max_length=40, blank=True)
-    exterior_colour = models.CharField(max_length=40, blank=True)
-    interior_colour = models.CharField(max_length=40, blank=True)
-    odometer_km = models.PositiveIntegerField("odometer (km)", null=True, blank=True)
-    price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
-    price_changed_at = models.DateTimeField(null=True, blank=True)
-    description = models.TextField(blank=True)
-    status = models.CharField(max_length=20, choices=VehicleStatus.choices, default=VehicleStatus.IN_STOCK)
-    in_stock_on = models.DateField(null=True, blank=True)
-    sold_on = models.DateField(null=True, blank=True)
-    published = models.BooleanField(default=True, help_text="Shown on the store's website while in stock.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    year = models.PositiveSmallIntegerField(
+        _("year"), null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
+    make = models.CharField(_("make"), max_length=60, blank=True)
+    model = models.CharField(_("model"), max_length=60, blank=True)
+    trim = models.CharField(_("trim"), max_length=60, blank=True)
+    body_style = models.CharField(_("body style"), max_length=40, blank=True)
+    exterior_colour = models.CharField(_("exterior colour"), max_length=40, blank=True)
+    interior_colour = models.CharField(_("interior colour"), max_length=40, blank=True)
+    odometer_km = models.PositiveIntegerField(_("odometer (km)"), null=True, blank=True)
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, null=True, blank=True)
+    price_changed_at = models.DateTimeField(_("price changed"), null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(
+        pgettext_lazy("vehicle", "status"),
+        max_length=20,
+        choices=VehicleStatus.choices,
+        default=VehicleStatus.IN_STOCK,
+    )
+    in_stock_on = models.DateField(_("in stock since"), null=True, blank=True)
+    sold_on = models.DateField(_("sold on"), null=True, blank=True)
+    published = models.BooleanField(
+        _("published"), default=True, help_text=_("Shown on the store's website while in stock.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
 
     objects = VehicleQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("stock vehicle")
+        verbose_name_plural = _("stock vehicles")
         indexes = [
             models.Index(fields=["status", "published"]),
             models.Index(fields=["make", "model"]),
@@ -107,29 +118,47 @@ class Vehicle(models.Model):
 
 
 class VehiclePriceChange(models.Model):
-    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="price_changes")
-    old_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
-    new_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.CASCADE, related_name="price_changes", verbose_name=_("stock vehicle")
+    )
+    old_price = models.DecimalField(_("old price"), max_digits=10, decimal_places=2, null=True, blank=True)
+    new_price = models.DecimalField(_("new price"), max_digits=10, decimal_places=2, null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("changed by"),
+    )
+    changed_at = models.DateTimeField(_("changed"), default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-changed_at", "-pk"]
+        verbose_name = _("price change")
+        verbose_name_plural = _("price changes")
 
     def __str__(self):
-        return f"{self.old_price} → {self.new_price} on vehicle {self.vehicle_id}"
+        return gettext("%(before)s → %(after)s on vehicle %(number)s") % {
+            "before": self.old_price,
+            "after": self.new_price,
+            "number": self.vehicle_id,
+        }
 
 
 class VehicleEvent(TimelineEvent):
     """One entry of a vehicle's timeline: who did what, when, with its parameters."""
 
-    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="events")
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.CASCADE, related_name="events", verbose_name=_("stock vehicle")
+    )
 
     class Meta(TimelineEvent.Meta):
         indexes = [models.Index(fields=["type", "created_at"])]
+        verbose_name = _("stock vehicle timeline entry")
+        verbose_name_plural = _("stock vehicle timeline entries")
 
     def __str__(self):
-        return f"{self.type} on vehicle {self.vehicle_id}"
+        return gettext("%(event)s on vehicle %(number)s") % {"event": self.type, "number": self.vehicle_id}
 
 
 class PhotoStatus(models.TextChoices):
@@ -145,27 +174,42 @@ class VehiclePhoto(models.Model):
     The first photo in order is the vehicle's main photo.
     """
 
-    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="photos")
-    key = models.CharField(max_length=32, unique=True, help_text="Names the photo's files.")
-    position = models.PositiveIntegerField(default=0)
-    status = models.CharField(max_length=20, choices=PhotoStatus.choices, default=PhotoStatus.UPLOADED)
-    failure_reason = models.CharField(max_length=300, blank=True)
-    original_name = models.CharField(max_length=255, blank=True)
-    # The original's SHA-256: the same photo sent twice is put on the vehicle once.
-    content_hash = models.CharField(max_length=64, blank=True)
-    sizes = models.JSONField(default=dict, blank=True, help_text="Web size name → [width, height].")
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.CASCADE, related_name="photos", verbose_name=_("stock vehicle")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    key = models.CharField(_("key"), max_length=32, unique=True, help_text=_("Names the photo's files."))
+    position = models.PositiveIntegerField(_("position"), default=0)
+    status = models.CharField(
+        _("status"), max_length=20, choices=PhotoStatus.choices, default=PhotoStatus.UPLOADED
+    )
+    failure_reason = models.CharField(_("why it failed"), max_length=300, blank=True)
+    original_name = models.CharField(_("original file name"), max_length=255, blank=True)
+    # The original's SHA-256: the same photo sent twice is put on the vehicle once.
+    content_hash = models.CharField(_("content fingerprint"), max_length=64, blank=True)
+    sizes = models.JSONField(
+        _("web sizes"), default=dict, blank=True, help_text=_("Web size name → [width, height].")
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
 
     class Meta:
         ordering = ["position", "pk"]
+        verbose_name = _("vehicle photo")
+        verbose_name_plural = _("vehicle photos")
         indexes = [models.Index(fields=["vehicle", "status", "position"])]
 
     def __str__(self):
-        return f"Photo {self.pk} of {self.vehicle_id}"
+        return gettext("Photo %(number)s of vehicle %(vehicle)s") % {
+            "number": self.pk,
+            "vehicle": self.vehicle_id,
+        }
 
     def web_path(self, size: str, extension: str) -> str:
         return f"inventory/{self.vehicle_id}/{self.key}-{size}.{extension}"

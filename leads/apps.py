@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
+from django.utils.translation import gettext_lazy as _
 
 
 class LeadsConfig(AppConfig):
     name = "leads"
-    verbose_name = "Leads and customers"
+    verbose_name = _("Leads and customers")
 
     def ready(self):
         from django.core import checks

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext, gettext_noop, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from dealership.models import Department, StaffMember, TimelineEvent
 from leads.models import Customer, Language
@@ -50,25 +51,27 @@ class Promotion(models.Model):
     name = models.CharField(max_length=150)
     starts_on = models.DateField()
     ends_on = models.DateField()
-    channels = models.JSONField(default=list, help_text="Values of Channel.")
+    channels = models.JSONField(default=list, help_text=_("Values of Channel."))
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="promotions")
     is_advertising = models.BooleanField(
-        default=False, help_text="An advertising campaign recorded for the calendar, not an offer."
+        _("advertising campaign"),
+        default=False,
+        help_text=_("An advertising campaign recorded for the calendar, not an offer."),
     )
     vehicles = models.ManyToManyField(
-        "inventory.Vehicle", blank=True, related_name="promotions", help_text="Specific stock vehicles."
+        "inventory.Vehicle", blank=True, related_name="promotions", help_text=_("Specific stock vehicles.")
     )
-    service_offers = models.TextField(blank=True, help_text="Service offers covered, one a line.")
+    service_offers = models.TextField(blank=True, help_text=_("Service offers covered, one a line."))
     offer_kind = models.CharField(max_length=20, choices=OfferKind.choices, blank=True)
     advertised_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     # {"freight_pdi": {"amount": "2100.00", "included": true}, ...}: every fee beside the price.
     fees = models.JSONField(default=dict, blank=True)
     rate = models.DecimalField(
-        max_digits=5, decimal_places=2, null=True, blank=True, help_text="Financing or lease rate, in %."
+        max_digits=5, decimal_places=2, null=True, blank=True, help_text=_("Financing or lease rate, in %.")
     )
     offer_description = models.TextField(blank=True)
     budget = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
-    landing_slug = models.SlugField(max_length=80, unique=True)
+    landing_slug = models.SlugField(_("landing page address"), max_length=80, unique=True)
     tracking_code = models.CharField(max_length=6, unique=True, editable=False)
     status = models.CharField(max_length=20, choices=PromotionStatus.choices, default=PromotionStatus.DRAFT)
     created_by = models.ForeignKey(
@@ -79,6 +82,8 @@ class Promotion(models.Model):
 
     class Meta:
         ordering = ["-starts_on", "name"]
+        verbose_name = _("promotion")
+        verbose_name_plural = _("promotions")
         indexes = [models.Index(fields=["starts_on", "ends_on"]), models.Index(fields=["status"])]
         constraints = [
             models.CheckConstraint(
@@ -137,6 +142,8 @@ class PromotionModel(models.Model):
 
     class Meta:
         ordering = ["make", "model", "year"]
+        verbose_name = _("model covered")
+        verbose_name_plural = _("models covered")
 
     def __str__(self):
         return " ".join(str(part) for part in (self.year, self.make, self.model) if part)
@@ -145,7 +152,13 @@ class PromotionModel(models.Model):
 class PromotionEvent(TimelineEvent):
     """One entry of a promotion's timeline: who did what, when, with its parameters."""
 
-    promotion = models.ForeignKey(Promotion, on_delete=models.CASCADE, related_name="events")
+    promotion = models.ForeignKey(
+        Promotion, on_delete=models.CASCADE, related_name="events", verbose_name=_("promotion")
+    )
+
+    class Meta(TimelineEvent.Meta):
+        verbose_name = _("promotion timeline entry")
+        verbose_name_plural = _("promotion timeline entries")
 
     def __str__(self):
         return f"{self.type} on promotion {self.promotion_id}"
@@ -155,11 +168,13 @@ class SourceVisit(models.Model):
     """Visits of the public pages per day and source code (`?src=`), so print is counted."""
 
     day = models.DateField()
-    src = models.CharField(max_length=80)
+    src = models.CharField(_("source code"), max_length=80)
     promotion = models.ForeignKey(Promotion, null=True, blank=True, on_delete=models.CASCADE)
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("visits of a day from a source")
+        verbose_name_plural = _("visits by day and source")
         constraints = [
             models.UniqueConstraint(fields=["day", "src", "promotion"], name="source_visit_per_day"),
             models.UniqueConstraint(
@@ -183,11 +198,15 @@ class Campaign(models.Model):
 
     promotion = models.ForeignKey(Promotion, on_delete=models.CASCADE, related_name="campaigns")
     name = models.CharField(max_length=150)
-    send_on = models.DateField(help_text="The day it goes out; campaigns of the same week are compared.")
-    subject_en = models.CharField(max_length=200)
-    body_en = models.TextField(help_text="{first_name} is replaced by the customer's first name.")
-    subject_fr = models.CharField(max_length=200)
-    body_fr = models.TextField(help_text="{first_name} est remplacé par le prénom du client.")
+    send_on = models.DateField(help_text=_("The day it goes out; campaigns of the same week are compared."))
+    subject_en = models.CharField(_("subject in English"), max_length=200)
+    body_en = models.TextField(
+        _("message in English"), help_text=_("{first_name} is replaced by the customer's first name.")
+    )
+    subject_fr = models.CharField(_("subject in French"), max_length=200)
+    body_fr = models.TextField(
+        _("message in French"), help_text=_("{first_name} est remplacé par le prénom du client.")
+    )
     # Audience filters: {"make": ..., "model": ..., "language": ..., "lease_ending_within_days": ...}
     audience = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
@@ -198,6 +217,8 @@ class Campaign(models.Model):
 
     class Meta:
         ordering = ["-send_on", "-pk"]
+        verbose_name = _("email campaign")
+        verbose_name_plural = _("email campaigns")
         permissions = [("send_campaign", "Can send promotion email campaigns to customers")]
 
     def __str__(self):
@@ -237,7 +258,7 @@ class CampaignRecipient(models.Model):
     email = models.EmailField()
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
     status = models.CharField(max_length=20, choices=RecipientStatus.choices, default=RecipientStatus.QUEUED)
-    reason = models.CharField(max_length=300, blank=True, help_text="Why it was skipped or failed.")
+    reason = models.CharField(max_length=300, blank=True, help_text=_("Why it was skipped or failed."))
     message_id = models.CharField(max_length=200, blank=True, db_index=True)
     # When a batch took the row; the newest one paces the store's campaigns (one batch at a time).
     claimed_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -246,6 +267,8 @@ class CampaignRecipient(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        verbose_name = _("campaign recipient")
+        verbose_name_plural = _("campaign recipients")
         constraints = [
             models.UniqueConstraint(fields=["campaign", "customer"], name="campaign_recipient_once"),
         ]
@@ -267,14 +290,16 @@ class InfoShare(models.Model):
     )
     staff = models.ManyToManyField(StaffMember, blank=True, related_name="info_shares")
     departments = models.ManyToManyField(Department, blank=True, related_name="info_shares")
-    delivered_to = models.JSONField(default=list, blank=True, help_text="Addresses it was sent to.")
+    delivered_to = models.JSONField(default=list, blank=True, help_text=_("Addresses it was sent to."))
     refused = models.JSONField(
-        default=dict, blank=True, help_text="Addresses the mail server refused for good, with its answer."
+        default=dict, blank=True, help_text=_("Addresses the mail server refused for good, with its answer.")
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("shared information")
+        verbose_name_plural = _("shared information")
 
     def __str__(self):
         return self.subject

@@ -25,10 +25,12 @@ class WorkingHours(models.Model):
         SATURDAY = 5, pgettext_lazy("weekday", "Saturday")
         SUNDAY = 6, pgettext_lazy("weekday", "Sunday")
 
-    advisor = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="working_hours")
-    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
-    start = models.TimeField()
-    end = models.TimeField()
+    advisor = models.ForeignKey(
+        StaffMember, on_delete=models.CASCADE, related_name="working_hours", verbose_name=_("advisor")
+    )
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday.choices)
+    start = models.TimeField(_("start"))
+    end = models.TimeField(_("end"))
 
     class Meta:
         ordering = ["advisor", "weekday", "start"]
@@ -59,26 +61,41 @@ class Appointment(models.Model):
         SOLD = "sold", pgettext_lazy("appointment status", "Sold")
         CANCELLED = "cancelled", pgettext_lazy("appointment status", "Cancelled")
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="appointments")
-    advisor = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="appointments")
-    starts_at = models.DateTimeField(db_index=True)
-    ends_at = models.DateTimeField()
-    purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.TEST_DRIVE)
-    lead_vehicle = models.ForeignKey(LeadVehicle, null=True, blank=True, on_delete=models.SET_NULL)
-    vehicle_text = models.CharField(max_length=200, blank=True)
-    notes = models.TextField(blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
-    # The calendar invitation: one UID for the appointment's whole life, SEQUENCE up on every change.
-    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    sequence = models.PositiveIntegerField(default=0)
-    booked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="appointments", verbose_name=_("lead")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    advisor = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("advisor")
+    )
+    starts_at = models.DateTimeField(_("starts"), db_index=True)
+    ends_at = models.DateTimeField(_("ends"))
+    purpose = models.CharField(
+        _("purpose"), max_length=20, choices=Purpose.choices, default=Purpose.TEST_DRIVE
+    )
+    lead_vehicle = models.ForeignKey(
+        LeadVehicle, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("vehicle of interest")
+    )
+    vehicle_text = models.CharField(_("other vehicle"), max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.BOOKED)
+    # The calendar invitation: one UID for the appointment's whole life, SEQUENCE up on every change.
+    uid = models.UUIDField(_("invitation UID"), default=uuid.uuid4, unique=True, editable=False)
+    sequence = models.PositiveIntegerField(_("invitation version"), default=0)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("booked by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
 
     class Meta:
         ordering = ["starts_at", "pk"]
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(ends_at__gt=models.F("starts_at")), name="appointment_ends_after_start"
@@ -105,10 +122,16 @@ BLOCKING_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.SHOWN, Appoin
 class AppointmentEvent(TimelineEvent):
     """One entry of an appointment's history: booked, rescheduled, shown, ... (feeds the dashboard)."""
 
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="events", verbose_name=_("appointment")
+    )
+
+    class Meta(TimelineEvent.Meta):
+        verbose_name = _("appointment timeline entry")
+        verbose_name_plural = _("appointment timeline entries")
 
     def __str__(self):
-        return f"{self.type} on appointment {self.appointment_id}"
+        return _("%(event)s on appointment %(number)s") % {"event": self.type, "number": self.appointment_id}
 
 
 class AppointmentNotice(models.Model):
@@ -142,6 +165,8 @@ class AppointmentNotice(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("appointment email")
+        verbose_name_plural = _("appointment emails")
         constraints = [
             models.UniqueConstraint(
                 fields=["appointment", "kind", "sequence", "recipient"], name="appointment_notice_once"

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .append_only import AppendOnlyModel
@@ -32,30 +33,46 @@ class ConsentRecord(AppendOnlyModel):
     a withdrawal is a new row, so is the end of a purchase's consent (on its basis, the purchase's
     moment in `evidence["purchase_at"]`), and a merge copies rows onto the surviving record."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="consent_records")
-    channel = models.CharField(max_length=10, choices=ConsentChannel.choices)
-    action = models.CharField(max_length=10, choices=ConsentAction.choices)
-    basis = models.CharField(max_length=30, choices=ConsentBasis.choices, blank=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="consent_records", verbose_name=_("customer")
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=ConsentChannel.choices)
+    action = models.CharField(_("action"), max_length=10, choices=ConsentAction.choices)
+    basis = models.CharField(_("basis"), max_length=30, choices=ConsentBasis.choices, blank=True)
     # When the consent was given or withdrawn (the purchase date, the inquiry, the form submission).
-    given_at = models.DateTimeField(db_index=True)
+    given_at = models.DateTimeField(_("given or withdrawn"), db_index=True)
     # Computed from basis and given_at when recorded; null means it lasts until withdrawn.
-    expires_at = models.DateTimeField(null=True, blank=True)
-    source = models.CharField(max_length=200, help_text="Where: web form, showroom, lead provider, link…")
-    wording = models.TextField(blank=True, help_text="The words the customer saw or heard.")
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    source = models.CharField(
+        _("source"), max_length=200, help_text=_("Where: web form, showroom, lead provider, link…")
+    )
+    wording = models.TextField(_("wording"), blank=True, help_text=_("The words the customer saw or heard."))
     # Proof of express consent.
-    proof_form = models.CharField(max_length=200, blank=True)
-    proof_ip = models.GenericIPAddressField(null=True, blank=True)
-    evidence = models.JSONField(default=dict, blank=True)
+    proof_form = models.CharField(_("form (proof)"), max_length=200, blank=True)
+    proof_ip = models.GenericIPAddressField(_("IP address (proof)"), null=True, blank=True)
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
     copied_from = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="copies"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="copies",
+        verbose_name=_("copied from"),
     )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
     class Meta:
         ordering = ["given_at", "pk"]
+        verbose_name = _("consent record")
+        verbose_name_plural = _("consent records")
         indexes = [models.Index(fields=["customer", "channel", "given_at"])]
         constraints = [
             models.CheckConstraint(
@@ -66,4 +83,8 @@ class ConsentRecord(AppendOnlyModel):
         ]
 
     def __str__(self):
-        return f"{self.get_action_display()} ({self.channel}) for customer {self.customer_id}"
+        return gettext("%(action)s (%(channel)s) for customer %(number)s") % {
+            "action": self.get_action_display(),
+            "channel": self.get_channel_display(),
+            "number": self.customer_id,
+        }

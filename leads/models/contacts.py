@@ -12,12 +12,14 @@ class Household(models.Model):
         HOUSEHOLD = "household", _("Household")
         COMPANY = "company", _("Company")
 
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.HOUSEHOLD)
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.HOUSEHOLD)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("household or company")
+        verbose_name_plural = _("households and companies")
 
     def __str__(self):
         return f"{self.name} ({self.get_kind_display().lower()})"
@@ -33,6 +35,8 @@ class CustomerEmail(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        verbose_name = _("other email address of a customer")
+        verbose_name_plural = _("other email addresses of customers")
         constraints = [
             models.UniqueConstraint(fields=["customer", "email"], name="customer_email_once_per_customer")
         ]
@@ -57,6 +61,8 @@ class CustomerPhone(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        verbose_name = _("other phone number of a customer")
+        verbose_name_plural = _("other phone numbers of customers")
         constraints = [
             models.UniqueConstraint(fields=["customer", "phone"], name="customer_phone_once_per_customer")
         ]

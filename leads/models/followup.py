@@ -27,22 +27,26 @@ class FollowUpPlan(models.Model):
         unique=True,
         null=True,
         blank=True,
-        help_text="Set on the plans that ship with the product.",
+        help_text=_("Set on the plans that ship with the product."),
     )
     name = models.CharField(max_length=100)
     active = models.BooleanField(default=True)
     all_internet_leads = models.BooleanField(
         default=False,
-        help_text="Every new internet lead enters this plan unless another plan names its source.",
+        help_text=_("Every new internet lead enters this plan unless another plan names its source."),
     )
     sources = models.JSONField(
-        default=list, blank=True, help_text="Lead sources (e.g. AutoTrader) whose new leads enter this plan."
+        default=list,
+        blank=True,
+        help_text=_("Lead sources (e.g. AutoTrader) whose new leads enter this plan."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("follow-up plan")
+        verbose_name_plural = _("follow-up plans")
 
     def __str__(self):
         return self.name
@@ -61,8 +65,8 @@ class FollowUpStep(models.Model):
     plan = models.ForeignKey(FollowUpPlan, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField(default=0)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.AUTO_EMAIL)
-    delay_days = models.PositiveSmallIntegerField(default=0)
-    delay_hours = models.PositiveSmallIntegerField(default=0)
+    delay_days = models.PositiveSmallIntegerField(_("delay (days)"), default=0)
+    delay_hours = models.PositiveSmallIntegerField(_("delay (hours)"), default=0)
     anchor = models.CharField(max_length=10, choices=Anchor.choices, default=Anchor.INQUIRY)
     reply_template = models.ForeignKey(
         "leads.ReplyTemplate",
@@ -70,18 +74,22 @@ class FollowUpStep(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Send this reply template instead of the texts below; for a customer of the other "
-        "language, its counterpart (same name, else same inquiry type) in that language.",
+        help_text=_(
+            "Send this reply template instead of the texts below; for a customer of the other "
+            "language, its counterpart (same name, else same inquiry type) in that language."
+        ),
     )
     # Or the email written here, in both of the store's languages; the customer's language picks one.
-    subject_en = models.CharField(max_length=200, blank=True)
-    body_en = models.TextField(blank=True)
-    subject_fr = models.CharField(max_length=200, blank=True)
-    body_fr = models.TextField(blank=True)
-    call_notes = models.CharField(max_length=200, blank=True, help_text="What to say on the call.")
+    subject_en = models.CharField(_("subject in English"), max_length=200, blank=True)
+    body_en = models.TextField(_("message in English"), blank=True)
+    subject_fr = models.CharField(_("subject in French"), max_length=200, blank=True)
+    body_fr = models.TextField(_("message in French"), blank=True)
+    call_notes = models.CharField(max_length=200, blank=True, help_text=_("What to say on the call."))
 
     class Meta:
         ordering = ["plan", "position", "pk"]
+        verbose_name = _("follow-up step")
+        verbose_name_plural = _("follow-up steps")
 
     def __str__(self):
         return f"{self.plan}: step {self.position} ({self.get_kind_display()})"
@@ -131,6 +139,8 @@ class FollowUpEnrollment(models.Model):
 
     class Meta:
         ordering = ["-enrolled_at"]
+        verbose_name = _("lead in a follow-up plan")
+        verbose_name_plural = _("leads in follow-up plans")
         constraints = [
             # A lead follows at most one plan at a time.
             models.UniqueConstraint(
@@ -180,6 +190,8 @@ class FollowUpStepRun(models.Model):
 
     class Meta:
         ordering = ["due_at", "pk"]
+        verbose_name = _("follow-up step of a lead")
+        verbose_name_plural = _("follow-up steps of leads")
         constraints = [
             models.UniqueConstraint(fields=["enrollment", "step"], name="followup_run_once_per_step")
         ]

@@ -20,9 +20,9 @@ class HistoryKind(models.TextChoices):
 
 
 class DealType(models.TextChoices):
-    CASH = "cash", "Cash"
-    FINANCE = "finance", "Financing"
-    LEASE = "lease", "Lease"
+    CASH = "cash", _("Cash")
+    FINANCE = "finance", _("Financing")
+    LEASE = "lease", _("Lease")
 
 
 class CustomerHistoryItem(models.Model):
@@ -32,29 +32,35 @@ class CustomerHistoryItem(models.Model):
     fields are the ones loyalty rules look at, everything else goes in `details`.
     """
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="history_items")
-    kind = models.CharField(max_length=20, choices=HistoryKind.choices)
-    department = models.CharField(max_length=20, choices=Department.Code.choices, blank=True)
-    occurred_at = models.DateTimeField(db_index=True)
-    summary = models.CharField(max_length=300)
-    details = models.JSONField(default=dict, blank=True)
-    vehicle = models.CharField(max_length=120, blank=True)
-    vin = models.CharField(max_length=17, blank=True, db_index=True)
-    price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
-    deal_type = models.CharField(max_length=10, choices=DealType.choices, blank=True)
-    term_months = models.PositiveSmallIntegerField(null=True, blank=True)
-    term_ends_on = models.DateField(null=True, blank=True)
-    warranty_ends_on = models.DateField(null=True, blank=True)
-    odometer_km = models.PositiveIntegerField(null=True, blank=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="history_items", verbose_name=_("customer")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=HistoryKind.choices)
+    department = models.CharField(_("department"), max_length=20, choices=Department.Code.choices, blank=True)
+    occurred_at = models.DateTimeField(_("date"), db_index=True)
+    summary = models.CharField(_("summary"), max_length=300)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    vehicle = models.CharField(_("vehicle"), max_length=120, blank=True)
+    vin = models.CharField(_("VIN"), max_length=17, blank=True, db_index=True)
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, null=True, blank=True)
+    deal_type = models.CharField(_("deal type"), max_length=10, choices=DealType.choices, blank=True)
+    term_months = models.PositiveSmallIntegerField(_("term (months)"), null=True, blank=True)
+    term_ends_on = models.DateField(_("term ends"), null=True, blank=True)
+    warranty_ends_on = models.DateField(_("warranty ends"), null=True, blank=True)
+    odometer_km = models.PositiveIntegerField(_("odometer (km)"), null=True, blank=True)
     # Where it came from ("dms-import", "mail", ...) and its id there, so a re-import adds nothing.
     # An id is one kind's: a DMS numbers deals and repair orders apart, and the two collide.
-    source = models.CharField(max_length=40, blank=True)
-    external_ref = models.CharField(max_length=100, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(_("source"), max_length=40, blank=True)
+    external_ref = models.CharField(_("reference in the source"), max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("added by")
+    )
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
+        verbose_name = _("customer history item")
+        verbose_name_plural = _("customer history items")
         indexes = [models.Index(fields=["customer", "-occurred_at"])]
         constraints = [
             models.UniqueConstraint(

@@ -16,7 +16,7 @@ class CustomerImport(models.Model):
         REJECTED = "rejected", _("Refused: bad rows")
 
     filename = models.CharField(max_length=255)
-    content = models.TextField(help_text="The file, decoded.")
+    content = models.TextField(help_text=_("The file, decoded."))
     # {column header: customer or history field}
     mapping = models.JSONField(default=dict, blank=True)
     summary = models.JSONField(default=dict, blank=True)
@@ -31,6 +31,8 @@ class CustomerImport(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("customer import")
+        verbose_name_plural = _("customer imports")
 
     def __str__(self):
         return self.filename

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, Right, Upper
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from dealership.models import TimelineEvent
 
@@ -84,30 +84,49 @@ VEHICLES_OFFERED = (VehicleInterest.SELL, VehicleInterest.TRADE_IN)
 class Lead(models.Model):
     """A sales inquiry from an internet customer, worked until sold or lost."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="leads")
-    status = models.CharField(max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
-    # Why the lead was closed: lost, or not a lead at all (required by lead_transition for both).
-    lost_reason = models.CharField(max_length=200, blank=True)
-    source = models.CharField(max_length=100, blank=True, help_text="Lead provider or website.")
-    inquiry_type = models.CharField(max_length=20, choices=InquiryType.choices, default=InquiryType.GENERAL)
-    language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
-    comments = models.TextField(blank=True)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_leads"
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="leads", verbose_name=_("customer")
     )
-    received_at = models.DateTimeField(db_index=True)
-    first_response_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        pgettext_lazy("lead", "status"), max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW
+    )
+    # Why the lead was closed: lost, or not a lead at all (required by lead_transition for both).
+    lost_reason = models.CharField(_("why it was closed"), max_length=200, blank=True)
+    source = models.CharField(
+        _("source"), max_length=100, blank=True, help_text=_("Lead provider or website.")
+    )
+    inquiry_type = models.CharField(
+        _("inquiry type"), max_length=20, choices=InquiryType.choices, default=InquiryType.GENERAL
+    )
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language.choices, default=Language.ENGLISH
+    )
+    comments = models.TextField(_("comments"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_leads",
+        verbose_name=_("owner"),
+    )
+    received_at = models.DateTimeField(pgettext_lazy("lead", "received"), db_index=True)
+    first_response_at = models.DateTimeField(_("first answer"), null=True, blank=True)
     # Inbound time to first human answer, counted in the store's business minutes.
-    first_response_business_minutes = models.PositiveIntegerField(null=True, blank=True)
+    first_response_business_minutes = models.PositiveIntegerField(
+        _("first answer within (business minutes)"), null=True, blank=True
+    )
     # When the customer wrote again after a person had answered, and nobody has answered since: the
     # inbox's "Replied" list. Kept by lead_customer_wrote and lead_record_answer.
-    customer_waiting_since = models.DateTimeField(null=True, blank=True, editable=False)
+    customer_waiting_since = models.DateTimeField(
+        _("customer waiting since"), null=True, blank=True, editable=False
+    )
     # Funnel milestones: when the lead first reached each stage (kept by lead_transition),
     # so the dashboard counts stages without replaying the event history.
-    contacted_at = models.DateTimeField(null=True, blank=True)
-    appointment_set_at = models.DateTimeField(null=True, blank=True)
-    shown_at = models.DateTimeField(null=True, blank=True)
-    sold_at = models.DateTimeField(null=True, blank=True)
+    contacted_at = models.DateTimeField(pgettext_lazy("lead", "contacted"), null=True, blank=True)
+    appointment_set_at = models.DateTimeField(pgettext_lazy("lead", "appointment set"), null=True, blank=True)
+    shown_at = models.DateTimeField(pgettext_lazy("lead", "customer came in"), null=True, blank=True)
+    sold_at = models.DateTimeField(pgettext_lazy("lead", "sold"), null=True, blank=True)
     # Who made the sale, credited with it in the figures by person whoever owns the lead since (a
     # colleague who delivers the car): the owner when it became sold. Kept by lead_transition.
     sold_by = models.ForeignKey(
@@ -117,24 +136,38 @@ class Lead(models.Model):
         on_delete=models.SET_NULL,
         related_name="leads_sold",
         editable=False,
+        verbose_name=_("sold by"),
     )
-    lost_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    lost_at = models.DateTimeField(pgettext_lazy("lead", "lost"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
     promotion = models.ForeignKey(
-        "promotions.Promotion", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+        "promotions.Promotion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        verbose_name=_("promotion"),
     )
     # The first vehicle asked about (not a trade-in) as one line, "2026 Toyota RAV4 XLE": the inbox
     # shows it on every row. Written by the services that add or move vehicles (vehicle_wanted_line).
-    vehicle_wanted = models.CharField(max_length=200, blank=True, editable=False)
+    vehicle_wanted = models.CharField(_("vehicle wanted"), max_length=200, blank=True, editable=False)
     # Set on a duplicate folded into another lead (lead_merge): it keeps its own trail, but the
     # dashboard and promotion figures count the pair once, as the lead it was merged into.
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_leads", editable=False
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_leads",
+        editable=False,
+        verbose_name=pgettext_lazy("lead", "merged into"),
     )
 
     class Meta:
         ordering = ["-received_at"]
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
         indexes = [
             models.Index(fields=["status", "-received_at"]),
             # The dashboard: first-response times of a period, and stages reached in a period.
@@ -169,7 +202,7 @@ class Lead(models.Model):
         permissions = [("work_leads", "Can work every lead (supervisor)")]
 
     def __str__(self):
-        return f"Lead {self.pk} — {self.customer}"
+        return gettext("Lead %(number)s — %(customer)s") % {"number": self.pk, "customer": self.customer}
 
 
 # How many of a VIN's last characters the inbox search looks a VIN's end up on.
@@ -179,20 +212,24 @@ VIN_TAIL_LENGTH = 6
 class LeadVehicle(models.Model):
     """A vehicle named in an inquiry: the one wanted, or the trade-in."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="vehicles")
-    interest = models.CharField(max_length=20, choices=VehicleInterest.choices, default=VehicleInterest.BUY)
-    condition = models.CharField(max_length=10, blank=True, help_text="new or used")
-    year = models.PositiveSmallIntegerField(null=True, blank=True)
-    make = models.CharField(max_length=60, blank=True)
-    model = models.CharField(max_length=60, blank=True)
-    trim = models.CharField(max_length=60, blank=True)
-    vin = models.CharField(max_length=17, blank=True, db_index=True)
-    stock_number = models.CharField(max_length=30, blank=True, db_index=True)
-    odometer_km = models.PositiveIntegerField(null=True, blank=True)
-    price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="vehicles", verbose_name=_("lead"))
+    interest = models.CharField(
+        _("interest"), max_length=20, choices=VehicleInterest.choices, default=VehicleInterest.BUY
+    )
+    condition = models.CharField(_("condition"), max_length=10, blank=True, help_text=_("new or used"))
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    make = models.CharField(_("make"), max_length=60, blank=True)
+    model = models.CharField(_("model"), max_length=60, blank=True)
+    trim = models.CharField(_("trim"), max_length=60, blank=True)
+    vin = models.CharField(_("VIN"), max_length=17, blank=True, db_index=True)
+    stock_number = models.CharField(_("stock number"), max_length=30, blank=True, db_index=True)
+    odometer_km = models.PositiveIntegerField(_("odometer (km)"), null=True, blank=True)
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]
+        verbose_name = _("vehicle of a lead")
+        verbose_name_plural = _("vehicles of leads")
         # The inbox search matches VIN and stock number whatever their case, and a VIN by its end
         # (read off a windshield) on its last characters (VIN_TAIL).
         indexes = [
@@ -217,10 +254,12 @@ def vehicle_wanted_line(vehicles: Iterable[LeadVehicle]) -> str:
 class LeadEvent(TimelineEvent):
     """One entry of a lead's timeline: who did what, when, with its parameters."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events", verbose_name=_("lead"))
 
     class Meta(TimelineEvent.Meta):
         indexes = [models.Index(fields=["lead", "created_at"])]
+        verbose_name = _("lead timeline entry")
+        verbose_name_plural = _("lead timeline entries")
 
     def __str__(self):
-        return f"{self.type} on lead {self.lead_id}"
+        return gettext("%(event)s on lead %(number)s") % {"event": self.type, "number": self.lead_id}

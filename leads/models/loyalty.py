@@ -29,15 +29,19 @@ TASK_KINDS = [*LoyaltyKind.choices, (NEXT_STEP, _("Next step"))]
 class LoyaltyRule(models.Model):
     """One kind of loyalty moment, switched on or off by the supervisor."""
 
-    kind = models.CharField(max_length=30, choices=LoyaltyKind.choices, unique=True)
-    enabled = models.BooleanField(default=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=LoyaltyKind.choices, unique=True)
+    enabled = models.BooleanField(_("switched on"), default=True)
     # How many days ahead (anniversary, term and warranty end) or after (lost lead) the task appears.
-    days = models.PositiveSmallIntegerField()
-    mileage_km = models.PositiveIntegerField(default=0, help_text="High mileage from this odometer reading.")
-    department = models.CharField(max_length=20, choices=Department.Code.choices)
+    days = models.PositiveSmallIntegerField(_("days"))
+    mileage_km = models.PositiveIntegerField(
+        _("mileage (km)"), default=0, help_text=_("High mileage from this odometer reading.")
+    )
+    department = models.CharField(_("department"), max_length=20, choices=Department.Code.choices)
 
     class Meta:
         ordering = ["kind"]
+        verbose_name = _("loyalty rule")
+        verbose_name_plural = _("loyalty rules")
 
     def __str__(self):
         return self.get_kind_display()
@@ -47,26 +51,37 @@ class Task(models.Model):
     """Something a person at the store should do for a customer, by a date."""
 
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+        verbose_name=_("assigned to"),
     )
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tasks")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("customer")
+    )
     # The lead a next step was promised on (None for a loyalty task). The task is the customer's and
     # outlives its lead: deleting a lead (an administrator's clean-up) keeps what was done, by whom.
-    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
-    kind = models.CharField(max_length=30, choices=TASK_KINDS)
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks", verbose_name=_("lead")
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=TASK_KINDS)
     # The title in English, as it was made (exports, admin); pages show display_title, made from
     # kind and params in the reader's language. Rows without params show this title as it is.
-    title = models.CharField(max_length=300)
-    params = models.JSONField(default=dict, blank=True)
-    due_on = models.DateField(db_index=True)
+    title = models.CharField(_("title"), max_length=300)
+    params = models.JSONField(_("details"), default=dict, blank=True)
+    due_on = models.DateField(_("due"), db_index=True)
     # Identifies the moment ("anniversary:12:2027"; a next step: the logged contact that promised
     # it), so the same moment never makes two tasks.
-    moment_key = models.CharField(max_length=120)
-    done_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    moment_key = models.CharField(_("moment key"), max_length=120)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["done_at", "due_on", "pk"]
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
         constraints = [models.UniqueConstraint(fields=["kind", "moment_key"], name="task_once_per_moment")]
 
     def __str__(self):

@@ -18,7 +18,7 @@ class Mailbox(models.Model):
     # The URL without its password: stable across restarts, safe to show.
     name = models.CharField(max_length=500, unique=True)
     uidvalidity = models.BigIntegerField(null=True, blank=True)
-    last_uid = models.BigIntegerField(default=0, help_text="Every message up to this UID is stored.")
+    last_uid = models.BigIntegerField(default=0, help_text=_("Every message up to this UID is stored."))
     # One poller at a time: a lease renewed while polling, so a crashed poller's lease runs out.
     lock_token = models.CharField(max_length=32, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True)
@@ -27,6 +27,8 @@ class Mailbox(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
 
     def __str__(self):
         return self.name
@@ -72,7 +74,9 @@ class InboundMail(models.Model):
     tries = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     queued_at = models.DateTimeField(default=timezone.now)
-    processed_at = models.DateTimeField(null=True, blank=True, help_text="When it was routed or quarantined.")
+    processed_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When it was routed or quarantined.")
+    )
 
     # The decision: what triage said and which rule said it.
     kind = models.CharField(max_length=20, blank=True)
@@ -91,6 +95,8 @@ class InboundMail(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-pk"]
+        verbose_name = _("mail received")
+        verbose_name_plural = _("mail received")
         constraints = [
             models.UniqueConstraint(fields=["mailbox", "uidvalidity", "uid"], name="inbound_mail_unique_uid"),
             models.UniqueConstraint(fields=["dedup_key"], name="inbound_mail_unique_message"),
@@ -126,6 +132,8 @@ class ForwardedMail(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("forwarded mail")
+        verbose_name_plural = _("forwarded mail")
 
     def __str__(self):
         return f"{self.subject} → {self.to_address}"

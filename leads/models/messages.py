@@ -62,6 +62,8 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["occurred_at", "pk"]
+        verbose_name = _("conversation message")
+        verbose_name_plural = _("conversation messages")
         indexes = [models.Index(fields=["lead", "occurred_at"])]
 
     def __str__(self):
@@ -86,12 +88,16 @@ def attachment_upload_to(instance, filename: str) -> str:
 
 class Attachment(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
-    filename = models.CharField(max_length=255, help_text="Made safe: no path, no control characters.")
+    filename = models.CharField(max_length=255, help_text=_("Made safe: no path, no control characters."))
     content_type = models.CharField(max_length=255)
-    content_id = models.CharField(max_length=255, blank=True, help_text="For inline cid: images.")
+    content_id = models.CharField(max_length=255, blank=True, help_text=_("For inline cid: images."))
     size = models.PositiveIntegerField()
     # Customers' files: reached only through the download view, which checks the lead.
     file = models.FileField(upload_to=attachment_upload_to, storage=private_storage)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
 
     def __str__(self):
         return self.filename

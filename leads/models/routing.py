@@ -29,35 +29,42 @@ class RoutingRule(models.Model):
 
     name = models.CharField(max_length=100)
     active = models.BooleanField(default=True)
-    order = models.PositiveIntegerField(default=100, help_text="Lower numbers are tried first.")
+    order = models.PositiveIntegerField(default=100, help_text=_("Lower numbers are tried first."))
     sender_contains = models.CharField(
-        max_length=500, blank=True, help_text="Sender address or name contains any of (comma-separated)."
+        max_length=500, blank=True, help_text=_("Sender address or name contains any of (comma-separated).")
     )
     sender_regex = models.CharField(
-        max_length=500, blank=True, help_text="Sender address matches this regular expression."
+        _("sender pattern"),
+        max_length=500,
+        blank=True,
+        help_text=_("Sender address matches this regular expression."),
     )
     recipient_contains = models.CharField(
-        max_length=500, blank=True, help_text="Any recipient address contains any of (comma-separated)."
+        max_length=500, blank=True, help_text=_("Any recipient address contains any of (comma-separated).")
     )
     subject_contains = models.CharField(
-        max_length=1000, blank=True, help_text="Subject contains any of (comma-separated)."
+        max_length=1000, blank=True, help_text=_("Subject contains any of (comma-separated).")
     )
     text_contains = models.TextField(
-        blank=True, help_text="Subject or body contains any of (one per line or comma-separated)."
+        blank=True, help_text=_("Subject or body contains any of (one per line or comma-separated).")
     )
     kind = models.CharField(max_length=20, choices=MailKind.choices, default=MailKind.LEAD)
     department = models.CharField(
         max_length=20,
         choices=Department.Code.choices,
         blank=True,
-        help_text="Left empty: found from the mail's words (sales for leads).",
+        help_text=_("Left empty: found from the mail's words (sales for leads)."),
     )
-    acknowledge = models.BooleanField(default=False, help_text="Send new leads an immediate acknowledgement.")
+    acknowledge = models.BooleanField(
+        default=False, help_text=_("Send new leads an immediate acknowledgement.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["order", "pk"]
+        verbose_name = _("mail rule")
+        verbose_name_plural = _("mail rules")
 
     def __str__(self):
         return self.name

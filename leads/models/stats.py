@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class LeadHourStats(models.Model):
@@ -13,7 +14,7 @@ class LeadHourStats(models.Model):
 
     hour = models.DateTimeField()
     source = models.CharField(max_length=100)
-    owner_key = models.IntegerField(help_text="The owner's user id; 0 when unassigned.")
+    owner_key = models.IntegerField(help_text=_("The owner's user id; 0 when unassigned."))
     leads = models.IntegerField(default=0)
     contacted = models.IntegerField(default=0)
     appointment_set = models.IntegerField(default=0)
@@ -28,6 +29,8 @@ class LeadHourStats(models.Model):
     answered_within_1440 = models.IntegerField(default=0)
 
     class Meta:
+        verbose_name = _("leads of a quarter hour")
+        verbose_name_plural = _("leads by quarter hour")
         constraints = [
             models.UniqueConstraint(fields=["hour", "source", "owner_key"], name="lead_hour_stats_key")
         ]

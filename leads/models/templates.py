@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .customers import Language
 from .leads import InquiryType
@@ -18,6 +19,8 @@ class ReplyTemplate(models.Model):
 
     class Meta:
         ordering = ["inquiry_type", "language", "name"]
+        verbose_name = _("reply template")
+        verbose_name_plural = _("reply templates")
         constraints = [
             models.UniqueConstraint(fields=["name", "language"], name="reply_template_name_language_unique")
         ]
