@@ -10,7 +10,7 @@ from django.utils.translation import ngettext, pgettext_lazy
 
 from dealership.forms import DAY_IN_REACH, DayInput
 
-from .business_hours import closed_all_day
+from .business_hours import store_closed_on
 from .forms import choices_from
 from .models import Appointment, FollowUpPlan, FollowUpStep, Lead, VehicleInterest
 from .selectors.appointments import SLOT, advisor_free_slots, advisors, slots_fitting
@@ -91,8 +91,10 @@ class BookingForm(forms.Form):
         free = _slot_choices(free_slots)
         # Some free time that day, whatever the length: the form is worth showing.
         self.free_any = bool(free)
-        # The store is closed that day: the page says so rather than "no free time with the advisor".
-        self.store_closed = closed_all_day(day)
+        # A day past, or one the store is closed: the page says so rather than "no free time with
+        # the advisor".
+        self.day_past = day < timezone.localdate(now)
+        self.store_closed = store_closed_on(day)
         offered = _slot_choices(slots_fitting(free_slots, self._length_chosen()))
         # The free time chosen with a length that does not fit stays chosen; booking says why.
         chosen = self.data.get("slot") if self.is_bound else None
@@ -123,7 +125,8 @@ class RescheduleForm(forms.Form):
 
     def __init__(self, *args, appointment: Appointment, advisor, day, now, **kwargs):
         super().__init__(*args, **kwargs)
-        self.store_closed = closed_all_day(day)
+        self.day_past = day < timezone.localdate(now)
+        self.store_closed = store_closed_on(day)
         self.fields["slot"].choices = _slot_choices(
             advisor_free_slots(
                 advisor=advisor,

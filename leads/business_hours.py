@@ -111,6 +111,11 @@ def closed_all_day(day: date, *, closed: ClosedDays | None = None) -> bool:
     return day in _closed_dates(closed, day.year)
 
 
+def store_closed_on(day: date) -> bool:
+    """Whether the store does not open at all on `day`: its weekly day off, a holiday, a listed date."""
+    return store_hours()[day.weekday()] is None or closed_all_day(day)
+
+
 def _open_interval(
     day: date, hours: WeekHours, zone: tzinfo, closed: ClosedDays
 ) -> tuple[datetime, datetime] | None:

@@ -70,6 +70,30 @@ def test_the_booking_page_offers_no_time_on_a_day_the_store_is_closed(supervisor
     assert f"The store is closed on {closed}: choose another day." in page.content.decode()
 
 
+def test_the_booking_page_says_the_store_is_closed_on_its_weekly_day_off(
+    supervisor_client, advisor, settings
+):
+    settings.BUSINESS_HOURS = ["9-21"] * 5 + ["9-17", "closed"]
+    day = timezone.localdate() + timedelta(days=1)
+    while day.weekday() != 6:  # the next Sunday: the store does not open, whoever the advisor
+        day += timedelta(days=1)
+    url = reverse("leads:appointment_book", args=[factories.lead().pk]) + f"?advisor={advisor.pk}&day={day}"
+    page = html.unescape(supervisor_client.get(url).content.decode())
+    assert f"The store is closed on {date_format(day, 'l, F j')}: choose another day." in page
+    assert "Try another day or advisor" not in page
+
+
+def test_the_booking_page_asks_for_today_or_later_when_given_a_day_past(supervisor_client, advisor):
+    yesterday = timezone.localdate() - timedelta(days=1)
+    url = (
+        reverse("leads:appointment_book", args=[factories.lead().pk])
+        + f"?advisor={advisor.pk}&day={yesterday}"
+    )
+    page = html.unescape(supervisor_client.get(url).content.decode())
+    assert "Choose today or a later day." in page
+    assert "Try another day or advisor" not in page
+
+
 def test_my_appointments_shows_the_photo_of_the_vehicle_in_stock(client, advisor):
     stock = factories.vehicle()
     photos_upload(vehicle=stock, files=[images.upload("a.png", images.encoded("PNG"))], process_now=True)
