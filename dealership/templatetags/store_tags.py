@@ -6,11 +6,13 @@ from django import template
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import formats
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from dealership.text import in_both_languages
+from leads.normalize import normalize_phone
 
 register = template.Library()
 
@@ -41,6 +43,16 @@ def percent(rate, decimals=None) -> str:
         return "—"
     number = formats.localize(rate) if decimals is None else floatformat(rate, decimals)
     return f"{number}\u00a0%"
+
+
+@register.filter
+def phone_link(number: str) -> str:
+    """A phone number as written, in a link a phone taps to call it; as written alone when it cannot
+    be dialled from afar (no area code)."""
+    dialable = normalize_phone(number)
+    if not dialable:
+        return number
+    return format_html('<a href="tel:{}">{}</a>', dialable, number)
 
 
 # The short formats pages write dates in, each translated as a date format. Written out here so

@@ -1,6 +1,6 @@
 """In Chromium: words shown in colour on a tint read at WCAG AA contrast (4.5:1 for small text), as
 the browser paints them: the language button of the public pages, the period a dashboard shows, the
-promotions on the calendar."""
+promotions on the calendar, the outcome buttons of an advisor's appointment."""
 
 from datetime import timedelta
 
@@ -8,6 +8,8 @@ import pytest
 from django.utils import timezone
 
 from dealership.models import Role
+from leads.models import Appointment
+from leads.services.appointments import appointment_book
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -82,3 +84,23 @@ def test_the_promotions_and_days_of_the_calendar_read_at_aa_contrast(login, live
     shown = {text for text, _ in chips}
     assert {"Draft event (Draft)", "Running event (Running)", "✉ Spring mailing"} <= shown
     assert _below_aa(chips + _contrasts(page, ".promo-calendar td > div")) == []
+
+
+def test_the_outcome_buttons_of_an_appointment_read_at_aa_contrast(login, live_server, page):
+    advisor = factories.advisor(username="showroomfloor")
+    appointment = appointment_book(
+        lead=factories.lead(),
+        advisor=advisor,
+        starts_at=factories.next_weekday_at(10),
+        purpose="test_drive",
+        now=timezone.now(),
+    )
+    started = timezone.now() - timedelta(days=1)
+    Appointment.objects.filter(pk=appointment.pk).update(
+        starts_at=started, ends_at=started + timedelta(minutes=30)
+    )  # its outcome not recorded yet
+    login(advisor.user.username, factories.PASSWORD)
+    page.goto(f"{live_server.url}/leads/appointments/mine/")
+    buttons = _contrasts(page, f"#appointment-{appointment.pk} .appointment-actions :is(button, a)")
+    assert [text for text, _ in buttons] == ["Shown", "No-show", "Sold", "Cancel", "Reschedule"]
+    assert _below_aa(buttons) == []

@@ -464,6 +464,20 @@ def test_structured_data_cannot_break_out_of_its_script(client):
     assert "<script>alert(1)" not in page
 
 
+def test_the_public_pages_give_the_stores_number_to_tap_and_call(client, settings):
+    settings.STORE = settings.STORE | {"phone": "+1 416 555 0100"}
+    vehicle = factories.vehicle()
+    for url in (reverse("vehicles:list"), vehicle.get_absolute_url()):
+        page = client.get(url).content.decode()
+        assert page.count('<a href="tel:+14165550100">+1 416 555 0100</a>') == 2, url  # header and footer
+
+
+def test_a_store_number_that_cannot_be_dialled_is_shown_as_written(client, settings):
+    settings.STORE = settings.STORE | {"phone": "555-0100"}  # no area code: no number to dial from afar
+    page = client.get(reverse("vehicles:list")).content.decode()
+    assert "555-0100" in page and "tel:" not in page
+
+
 def test_wrong_slug_redirects_and_unpublished_is_not_found(client):
     vehicle = factories.vehicle(make="Toyota", model="RAV4")
     response = client.get(reverse("vehicles:detail", kwargs={"pk": vehicle.pk, "slug": "old-name"}))

@@ -111,6 +111,25 @@ def test_my_appointments_shows_the_photo_of_the_vehicle_in_stock(client, advisor
     assert f'src="{stock.photo_urls()[0]}"' in page
 
 
+def test_my_appointments_opens_the_lead_and_offers_the_customers_phone_and_email(client, advisor):
+    customer = factories.customer(email="chloe@example.com", phone="438 555 0144")
+    appointment = appointment_book(
+        lead=factories.lead(customer_obj=customer),
+        advisor=advisor,
+        starts_at=factories.next_weekday_at(11),
+        purpose="test_drive",
+        now=timezone.now(),
+    )
+    client.force_login(advisor.user)
+    page = client.get(reverse("leads:my_appointments")).content.decode()
+    card = page[page.index(f'id="appointment-{appointment.pk}"') :]
+    lead_url = reverse("leads:lead_detail", args=[appointment.lead_id])
+    assert f'<a href="{lead_url}">{customer}</a>' in card
+    assert '<a href="tel:+14385550144">(438) 555-0144</a>' in card
+    assert '<a href="mailto:chloe@example.com">chloe@example.com</a>' in card
+    assert client.get(lead_url).status_code == 200
+
+
 def test_advisors_cannot_book_for_others_or_see_the_calendar(client, advisor):
     client.force_login(advisor.user)
     lead = factories.lead()

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leads.models import ConsentRecord, Customer, HistoryKind
-from leads.services.customers import customer_merge, history_item_add
+from leads.services.customers import customer_email_add, customer_merge, customer_phone_add, history_item_add
 from tests import factories
 from tests.french import flash_text
 
@@ -98,6 +98,58 @@ def test_card_shows_every_department_on_one_timeline_and_the_consent(supervisor_
     assert "Rear bumper repair" in page and "Body shop" in page
     assert "2025 Honda Civic Sport" in page and "AutoTrader" in page
     assert "Implied: purchase or lease (two years)" in page  # the purchase implied consent
+
+
+def test_the_card_shows_phones_as_staff_dial_them_and_no_missing_phone_beside_another_one(supervisor_client):
+    customer = factories.customer(phone="416 555 0100")
+    customer_phone_add(customer=customer, phone="647 555 0177", kind="work")
+    card = _shown_text(supervisor_client.get(reverse("leads:customer_detail", args=[customer.pk])))
+    assert "(416) 555-0100" in card and "(647) 555-0177 (work)" in card
+    assert "+1416" not in card and "+1647" not in card
+    emailed_only = factories.customer(email="first@example.com")
+    Customer.objects.filter(pk=emailed_only.pk).update(email="")
+    customer_phone_add(customer=emailed_only, phone="514 555 0199")
+    customer_email_add(customer=emailed_only, email="second@example.com")
+    card = _shown_text(supervisor_client.get(reverse("leads:customer_detail", args=[emailed_only.pk])))
+    assert "(514) 555-0199 (mobile)" in card and "second@example.com" in card
+    assert "no phone" not in card and "no email" not in card
+
+
+def _shown_text(response) -> str:
+    """The page as people read it: its text without the markup (links' addresses included)."""
+    return re.sub(r"<[^>]+>", "", response.content.decode())
+
+
+def test_the_card_offers_every_phone_to_tap_and_every_email_to_write(supervisor_client):
+    customer = factories.customer(email="first@example.com", phone="416 555 0100")
+    customer_phone_add(customer=customer, phone="647 555 0177", kind="work")
+    customer_email_add(customer=customer, email="second@example.com")
+    card = supervisor_client.get(reverse("leads:customer_detail", args=[customer.pk])).content.decode()
+    assert '<a href="tel:+14165550100">(416) 555-0100</a>' in card
+    assert '<a href="tel:+16475550177">(647) 555-0177</a> (work)' in card
+    assert '<a href="mailto:first@example.com">first@example.com</a>' in card
+    assert '<a href="mailto:second@example.com">second@example.com</a>' in card
+
+
+def test_the_consent_table_scrolls_by_itself_on_a_phone_rather_than_widening_the_card(supervisor_client):
+    customer = factories.customer()
+    for url in (
+        reverse("leads:customer_detail", args=[customer.pk]),
+        reverse("leads:customer_consent", args=[customer.pk]),
+    ):
+        page = supervisor_client.get(url).content.decode()
+        assert re.search(
+            r'<div class="table-responsive">\s*<table class="table table-sm" id="consent-status">', page
+        ), url
+
+
+def test_the_customer_list_and_the_duplicates_show_phones_as_staff_dial_them(supervisor_client):
+    factories.customer(first_name="Chloé", last_name="Gauthier", email="c1@example.com", phone="438 555 0144")
+    second = factories.customer(first_name="Chloe", last_name="Gauthier", email="c2@example.com", phone="")
+    Customer.objects.filter(pk=second.pk).update(phone="+14385550144")
+    for url in (reverse("leads:customer_list"), reverse("leads:customer_duplicates")):
+        page = _shown_text(supervisor_client.get(url))
+        assert "(438) 555-0144" in page and "+1438" not in page, url
 
 
 def test_the_menu_and_the_customers_own_pages_are_two_navigations_told_apart_by_name(supervisor_client):

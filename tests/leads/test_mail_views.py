@@ -1,5 +1,6 @@
 """The supervisor's view of mail in (decisions, quarantine, replay) and the department staff's mail."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -148,6 +149,14 @@ def test_department_staff_see_the_mail_forwarded_to_their_department_only(client
     assert "Oil change" in page and "Floor mats" not in page
     assert client.get(reverse("leads:inbound_mail_original", args=[mine.pk])).status_code == 200
     assert client.get(reverse("leads:inbound_mail_original", args=[theirs.pk])).status_code == 404
+
+
+def test_the_department_mail_table_scrolls_by_itself_on_a_phone_rather_than_widening_the_page(client):
+    factories.department("service")
+    factories.inbound_mail(factories.raw_mail(**SERVICE_MAIL))
+    client.force_login(factories.staff(Role.DEPARTMENT, department_code="service").user)
+    page = client.get(reverse("leads:department_mail")).content.decode()
+    assert re.search(r'<div class="table-responsive">\s*<table class="table table-hover">', page)
 
 
 def test_an_advisor_cannot_see_the_quarantine(client):

@@ -137,6 +137,21 @@ def test_a_next_step_logged_with_a_day_is_on_my_tasks_with_its_lead_and_on_the_l
     assert f"Next step: {STEP}" in page_text(sophie_client, reverse("leads:my_tasks"))
 
 
+def test_my_tasks_offers_the_customers_phone_to_tap_and_email_to_write(client):
+    advisor = factories.advisor()
+    lead = factories.lead(
+        customer_obj=factories.customer(email="noah@example.com", phone="647 555 0133"), owner=advisor.user
+    )
+    contact_log(
+        lead=lead, author=advisor.user, channel="visit", next_step=STEP,
+        next_step_on=timezone.localdate() + timedelta(days=1),
+    )  # fmt: skip
+    client.force_login(advisor.user)
+    mine = page_text(client, reverse("leads:my_tasks"))
+    assert '<a href="tel:+16475550133">(647) 555-0133</a>' in mine
+    assert '<a href="mailto:noah@example.com">noah@example.com</a>' in mine
+
+
 def test_a_next_step_logged_by_htmx_joins_the_lead_pages_list_at_once(sophie_client, emma_lead):
     day = timezone.localdate()
     response = _log(sophie_client, emma_lead, {"HX-Request": "true"}, next_step_on=day.isoformat())

@@ -154,7 +154,7 @@ def test_the_inbox_links_the_refresh_replaces_keep_their_ids_so_the_keyboard_sta
         chips = page.split('id="inbox-chips"')[1].split("</nav>")[0]
         pages = page.split('aria-label="Pages"')[1].split("</nav>")[0]
         links = re.findall(r"<a [^>]*>", chips + pages)
-        assert len(links) == 12  # 8 status chips, 3 toggles, the next page
+        assert len(links) == 13  # 9 status chips, 3 toggles, the next page
         return [re.search(r'\bid="([^"]+)"', link).group(1) for link in links]
 
     listed = ids(client.get("/leads/").content.decode())

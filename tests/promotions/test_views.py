@@ -303,6 +303,14 @@ def test_the_contact_form_sent_again_after_its_lead_closed_is_a_new_lead(client)
     assert Lead.objects.count() == 2
 
 
+def test_the_offer_pages_give_the_stores_number_to_tap_and_call(client, settings):
+    settings.STORE = settings.STORE | {"phone": "+1 416 555 0100"}
+    _running(name="CX-5 event", landing_slug="cx5-event")
+    for url in (reverse("offers:landing", args=["cx5-event"]), reverse("offers:index")):
+        page = client.get(url).content.decode()
+        assert '<a href="tel:+14165550100">+1 416 555 0100</a>' in page, url
+
+
 def test_the_offer_pages_mark_each_language_for_a_screen_reader_to_read_it_in_its_own_voice(client):
     _running(name="CX-5 event", landing_slug="cx5-event", models=[{"make": "Mazda", "model": "CX-5"}])
     landing = client.get(reverse("offers:landing", args=["cx5-event"])).content.decode()
