@@ -183,6 +183,23 @@ def next_weekday_at(hour: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.get_default_timezone())
 
 
+def appointment_unrecorded(advisor, *, days_ago: int):
+    """A test drive booked with the advisor, then moved back in time, as if its outcome had been left
+    unrecorded."""
+    from leads.models import Appointment
+    from leads.services.appointments import appointment_book
+
+    appointment = appointment_book(
+        lead=lead(), advisor=advisor, starts_at=next_weekday_at(10), purpose="test_drive", now=timezone.now()
+    )
+    starts_at = timezone.now() - timedelta(days=days_ago)
+    Appointment.objects.filter(pk=appointment.pk).update(
+        starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30)
+    )
+    appointment.refresh_from_db()
+    return appointment
+
+
 def financed_rav4_2023(customer):
     """The customer's 2023 RAV4, financed for 36 months: term ends 2027-02-15, warranty 2027-01-20."""
     from leads.models import HistoryKind

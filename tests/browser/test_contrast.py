@@ -8,8 +8,6 @@ import pytest
 from django.utils import timezone
 
 from dealership.models import Role
-from leads.models import Appointment
-from leads.services.appointments import appointment_book
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -88,17 +86,7 @@ def test_the_promotions_and_days_of_the_calendar_read_at_aa_contrast(login, live
 
 def test_the_outcome_buttons_of_an_appointment_read_at_aa_contrast(login, live_server, page):
     advisor = factories.advisor(username="showroomfloor")
-    appointment = appointment_book(
-        lead=factories.lead(),
-        advisor=advisor,
-        starts_at=factories.next_weekday_at(10),
-        purpose="test_drive",
-        now=timezone.now(),
-    )
-    started = timezone.now() - timedelta(days=1)
-    Appointment.objects.filter(pk=appointment.pk).update(
-        starts_at=started, ends_at=started + timedelta(minutes=30)
-    )  # its outcome not recorded yet
+    appointment = factories.appointment_unrecorded(advisor, days_ago=1)
     login(advisor.user.username, factories.PASSWORD)
     page.goto(f"{live_server.url}/leads/appointments/mine/")
     buttons = _contrasts(page, f"#appointment-{appointment.pk} .appointment-actions :is(button, a)")

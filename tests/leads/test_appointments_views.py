@@ -566,25 +566,8 @@ def test_the_lead_panel_reads_the_same_whatever_the_number_of_appointments(super
     assert queries(four) == queries(one)
 
 
-def _forgotten(advisor, *, days_ago: int) -> Appointment:
-    """A booked appointment moved back in time, as if its outcome had been left unrecorded."""
-    appointment = appointment_book(
-        lead=factories.lead(),
-        advisor=advisor,
-        starts_at=factories.next_weekday_at(10),
-        purpose="test_drive",
-        now=timezone.now(),
-    )
-    starts_at = timezone.now() - timedelta(days=days_ago)
-    Appointment.objects.filter(pk=appointment.pk).update(
-        starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30)
-    )
-    appointment.refresh_from_db()
-    return appointment
-
-
 def test_the_advisor_records_the_outcome_of_an_appointment_left_from_before(client, advisor):
-    forgotten = _forgotten(advisor, days_ago=2)
+    forgotten = factories.appointment_unrecorded(advisor, days_ago=2)
     client.force_login(advisor.user)
     page = client.get(reverse("leads:my_appointments")).content.decode()
     assert "Outcome not recorded" in page
@@ -624,7 +607,7 @@ def test_the_advisor_records_the_no_show_of_a_second_appointment_after_the_first
 def test_the_desks_calendar_records_an_outcome_left_from_before_and_stays_on_its_day(
     supervisor_client, advisor
 ):
-    forgotten = _forgotten(advisor, days_ago=3)
+    forgotten = factories.appointment_unrecorded(advisor, days_ago=3)
     day = timezone.localdate(forgotten.starts_at)
     calendar = reverse("leads:appointment_calendar") + f"?view=week&day={day}"
     page = supervisor_client.get(calendar).content.decode()
