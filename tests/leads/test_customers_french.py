@@ -60,7 +60,7 @@ def test_customer_card_in_french_with_its_timeline_and_consent(supervisor_client
         ">Rapport de consentement</a>",
         ">Journal des modifications</a>",
         ">Exporter ses données (JSON)</a>",
-        f"Moyen préféré{NBSP}: courriel, Anglais",
+        f"Moyen préféré{NBSP}: courriel · Langue{NBSP}: Anglais",
         "aucun téléphone",
         '<h2 class="h5">Consentement</h2>',
         '<h2 class="h5">Chronologie</h2>',
