@@ -45,14 +45,17 @@ def percent(rate, decimals=None) -> str:
     return f"{number}\u00a0%"
 
 
+def tel_link(number: str, shown: str) -> str:
+    """`shown` in a link a phone taps to call `number`; `shown` alone when the number cannot be
+    dialled from afar (no area code)."""
+    dialable = normalize_phone(number)
+    return format_html('<a href="tel:{}">{}</a>', dialable, shown) if dialable else shown
+
+
 @register.filter
 def phone_link(number: str) -> str:
-    """A phone number as written, in a link a phone taps to call it; as written alone when it cannot
-    be dialled from afar (no area code)."""
-    dialable = normalize_phone(number)
-    if not dialable:
-        return number
-    return format_html('<a href="tel:{}">{}</a>', dialable, number)
+    """A phone number as written (the store's), tapped to call."""
+    return tel_link(number, number)
 
 
 # The short formats pages write dates in, each translated as a date format. Written out here so

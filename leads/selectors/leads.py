@@ -65,6 +65,7 @@ from ..models.leads import (
     LEAD_STATUS_LABELS,
     LEAD_WAITING_FIRST,
     LEAD_WAITING_SINCE,
+    LEADS_COUNTED,
     OPEN_LEAD_STATUSES,
     VIN_TAIL_LENGTH,
     vehicle_wanted_line,
@@ -304,7 +305,7 @@ def _status_q(status: str) -> Q:
     if status == "open":
         return Q(status__in=OPEN_LEAD_STATUSES)
     if status == "all":
-        return Q(merged_into__isnull=True) & ~Q(status=LeadStatus.NOT_A_LEAD)
+        return LEADS_COUNTED
     return Q(status=status, merged_into__isnull=True)
 
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from dealership.models import Department
+from dealership.templatetags.store_tags import tel_link
 from dealership.text import mid_sentence
 from inventory.models import Condition
 
@@ -29,8 +30,24 @@ register = template.Library()
 CALL_OUTCOMES = {label for _value, label in ContactOutcome.CHOICES}
 
 
+# Why the store took a lead from its owner (lead_assign's reasons), as the timeline says it.
+OWNER_GONE = {
+    OWNER_LEFT: gettext_lazy("No longer assigned to %(previous)s, who left the store"),
+    OWNER_ROLE_CHANGED: gettext_lazy(
+        "No longer assigned to %(previous)s, who moved to a role that takes no leads"
+    ),
+    OWNER_REMOVED: gettext_lazy("No longer assigned to %(previous)s, who was taken off the staff"),
+}
+
+
 register.filter("phone", phone_display)
 register.filter("plan_text", plan_text)
+
+
+@register.filter
+def phone_call(number: str) -> str:
+    """A customer's number as people read it aloud (phone), tapped to call."""
+    return tel_link(number, phone_display(number))
 
 
 @register.filter
@@ -385,18 +402,8 @@ def event_summary(event) -> str:
             }
         case "merged":
             return _("Lead %(number)s merged into this one") % {"number": params.get("merged_lead")}
-        case "assigned" if params.get("reason") == OWNER_LEFT and params.get("previous_owner"):
-            return _("No longer assigned to %(previous)s, who left the store") % {
-                "previous": params["previous_owner"]
-            }
-        case "assigned" if params.get("reason") == OWNER_ROLE_CHANGED and params.get("previous_owner"):
-            return _("No longer assigned to %(previous)s, who moved to a role that takes no leads") % {
-                "previous": params["previous_owner"]
-            }
-        case "assigned" if params.get("reason") == OWNER_REMOVED and params.get("previous_owner"):
-            return _("No longer assigned to %(previous)s, who was taken off the staff") % {
-                "previous": params["previous_owner"]
-            }
+        case "assigned" if params.get("reason") in OWNER_GONE and params.get("previous_owner"):
+            return OWNER_GONE[params["reason"]] % {"previous": params["previous_owner"]}
         case "assigned" if params.get("owner") and params.get("previous_owner"):
             return _("Reassigned from %(previous)s to %(owner)s") % {
                 "previous": params["previous_owner"],
